@@ -1,0 +1,62 @@
+#!/usr/bin/env node
+// Entry point for the npm scripts: installs what is missing (dependencies and
+// the pinned `bun` runtime from npm), then hands over to Bun.
+//   node scripts/bootstrap.mjs run <file> [args]   run a TypeScript file with Bun
+//   node scripts/bootstrap.mjs test [args]         run every test with `bun test`
+//   node scripts/bootstrap.mjs exec <bin> [args]   run a binary from node_modules/.bin
+import { spawnSync, spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const bin = (name) => join(root, "node_modules", ".bin", name);
+const bunPath = bin("bun");
+
+function mtime(path) {
+  return existsSync(path) ? statSync(path).mtimeMs : 0;
+}
+
+function depsStale() {
+  const installed = mtime(join(root, "node_modules", ".package-lock.json"));
+  if (installed === 0) return true;
+  return mtime(join(root, "package.json")) > installed || mtime(join(root, "package-lock.json")) > installed;
+}
+
+function bunWorks() {
+  if (!existsSync(bunPath)) return false;
+  return spawnSync(bunPath, ["--version"], { stdio: "ignore" }).status === 0;
+}
+
+function ensureInstalled() {
+  if (depsStale()) {
+    console.error("[bootstrap] installing dependencies (npm install)...");
+    const r = spawnSync("npm", ["install", "--no-audit", "--no-fund", "--loglevel=error"], { cwd: root, stdio: "inherit" });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  if (!bunWorks()) {
+    // With install scripts off, bun's postinstall did not fetch the platform binary: run it now.
+    console.error("[bootstrap] setting up the bun runtime...");
+    spawnSync(process.execPath, [join(root, "node_modules", "bun", "install.js")], { cwd: join(root, "node_modules", "bun"), stdio: "inherit" });
+    if (!bunWorks()) {
+      console.error("[bootstrap] bun does not run; try `rm -rf node_modules && npm install`");
+      process.exit(1);
+    }
+  }
+}
+
+function handOver(cmd, args) {
+  const child = spawn(cmd, args, { cwd: root, stdio: "inherit" });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+ensureInstalled();
+if (mode === "run") handOver(bunPath, ["run", ...rest]);
+else if (mode === "test") handOver(bunPath, ["test", ...rest]);
+else if (mode === "exec") handOver(bin(rest[0]), rest.slice(1));
+else {
+  console.error("usage: bootstrap.mjs run <file> | test | exec <bin>");
+  process.exit(2);
+}
