@@ -1,0 +1,27 @@
+// `npm run token -- --role teacher --sub t1 [--name "Ada"] [--ttl 3600]`: mints a local HS256 token.
+import { parseArgs } from "node:util";
+import { loadOrCreateSecret } from "../auth/secret.ts";
+import { mintToken } from "../auth/tokens.ts";
+import { loadConfig } from "../config/load.ts";
+import { ROLES, type Role } from "../domain/model.ts";
+
+const { values } = parseArgs({
+  options: { role: { type: "string" }, sub: { type: "string" }, name: { type: "string" }, ttl: { type: "string" } },
+});
+const role = values.role as Role | undefined;
+if (!role || !(ROLES as readonly string[]).includes(role) || !values.sub) {
+  console.error(`usage: npm run token -- --role ${ROLES.join("|")} --sub <user id> [--name <display name>] [--ttl <seconds>]`);
+  process.exit(2);
+}
+const config = loadConfig();
+if (config.jwt.jwksFile || config.jwt.jwksUrl) {
+  console.error("this server verifies tokens against a JWKS; mint tokens with your identity provider");
+  process.exit(2);
+}
+const ttl = values.ttl ? Number(values.ttl) : config.jwt.ttlSeconds;
+if (!Number.isInteger(ttl) || ttl <= 0) {
+  console.error("--ttl must be a positive number of seconds");
+  process.exit(2);
+}
+const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
+console.log(await mintToken(secret, { sub: values.sub, role, name: values.name, ttlSeconds: ttl, issuer: config.jwt.issuer, audience: config.jwt.audience }));

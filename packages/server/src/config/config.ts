@@ -1,0 +1,194 @@
+// Configuration: environment variables over an optional config.json over defaults.
+// Pure: takes the environment and the parsed file, returns a validated Config or throws ConfigError.
+
+export const VIDEO_QUALITIES = ["360p", "480p", "720p", "1080p"] as const;
+export type VideoQuality = (typeof VIDEO_QUALITIES)[number];
+export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+export const DB_SYNC_MODES = ["normal", "full"] as const;
+export type DbSyncMode = (typeof DB_SYNC_MODES)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  maxStudents: number;
+  videoQuality: VideoQuality;
+  redisUrl: string | undefined;
+  logLevel: LogLevel;
+  dbSync: DbSyncMode;
+  demo: boolean;
+  /** Milliseconds to keep serving (not ready) after SIGTERM before closing, so load balancers notice. */
+  drainDelayMs: number;
+  maxBodyBytes: number;
+  jwt: {
+    /** HS256 secret; when absent one is generated and kept in dataDir. */
+    secret: string | undefined;
+    jwksUrl: string | undefined;
+    jwksFile: string | undefined;
+    issuer: string | undefined;
+    audience: string | undefined;
+    /** Lifetime of tokens minted by the CLI. */
+    ttlSeconds: number;
+  };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly setting: string, message: string) {
+    super(`invalid configuration: ${setting}: ${message}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Source = Record<string, unknown>;
+
+interface Setting<T> {
+  env: string;
+  file: string;
+  default: T;
+  parse(raw: unknown, name: string): T;
+}
+
+function integer(min: number, max: number) {
+  return (raw: unknown, name: string): number => {
+    const n = typeof raw === "number" ? raw : typeof raw === "string" && /^-?\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      throw new ConfigError(name, `expected an integer from ${min} to ${max}, got ${JSON.stringify(raw)}`);
+    }
+    return n;
+  };
+}
+
+function oneOf<T extends string>(allowed: readonly T[]) {
+  return (raw: unknown, name: string): T => {
+    const s = typeof raw === "string" ? raw.trim().toLowerCase() : raw;
+    if (typeof s !== "string" || !(allowed as readonly string[]).includes(s)) {
+      throw new ConfigError(name, `expected one of ${allowed.join(", ")}, got ${JSON.stringify(raw)}`);
+    }
+    return s as T;
+  };
+}
+
+function text(raw: unknown, name: string): string {
+  if (typeof raw !== "string" || raw.trim() === "") throw new ConfigError(name, `expected a non-empty string, got ${JSON.stringify(raw)}`);
+  return raw.trim();
+}
+
+function optionalText(raw: unknown, name: string): string | undefined {
+  return raw === undefined || raw === "" ? undefined : text(raw, name);
+}
+
+function bool(raw: unknown, name: string): boolean {
+  if (typeof raw === "boolean") return raw;
+  if (typeof raw === "string" && ["1", "true", "yes", "on"].includes(raw.toLowerCase())) return true;
+  if (typeof raw === "string" && ["0", "false", "no", "off"].includes(raw.toLowerCase())) return false;
+  throw new ConfigError(name, `expected true or false, got ${JSON.stringify(raw)}`);
+}
+
+function redisUrl(raw: unknown, name: string): string | undefined {
+  const s = optionalText(raw, name);
+  if (s !== undefined && !/^(rediss?|redis\+sentinel|redis-sentinel):\/\//.test(s)) {
+    throw new ConfigError(name, `expected a redis://, rediss:// or redis+sentinel:// URL, got ${JSON.stringify(raw)}`);
+  }
+  return s;
+}
+
+function url(raw: unknown, name: string): string | undefined {
+  const s = optionalText(raw, name);
+  if (s !== undefined && !/^https?:\/\//.test(s)) throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(raw)}`);
+  return s;
+}
+
+function secret(raw: unknown, name: string): string | undefined {
+  const s = optionalText(raw, name);
+  if (s !== undefined && s.length < 32) throw new ConfigError(name, "expected at least 32 characters");
+  return s;
+}
+
+const settings = {
+  port: { env: "PORT", file: "port", default: 8080, parse: integer(0, 65535) },
+  host: { env: "HOST", file: "host", default: "0.0.0.0", parse: text },
+  dataDir: { env: "DATA_DIR", file: "dataDir", default: "./data", parse: text },
+  maxStudents: { env: "MAX_STUDENTS", file: "maxStudents", default: 1000, parse: integer(1, 100_000) },
+  videoQuality: { env: "VIDEO_QUALITY", file: "videoQuality", default: "720p" as VideoQuality, parse: oneOf(VIDEO_QUALITIES) },
+  redisUrl: { env: "REDIS_URL", file: "redisUrl", default: undefined, parse: redisUrl },
+  logLevel: { env: "LOG_LEVEL", file: "logLevel", default: "info" as LogLevel, parse: oneOf(LOG_LEVELS) },
+  dbSync: { env: "DB_SYNCHRONOUS", file: "dbSynchronous", default: "normal" as DbSyncMode, parse: oneOf(DB_SYNC_MODES) },
+  demo: { env: "DEMO", file: "demo", default: true, parse: bool },
+  drainDelayMs: { env: "DRAIN_DELAY_MS", file: "drainDelayMs", default: 0, parse: integer(0, 60_000) },
+  maxBodyBytes: { env: "MAX_BODY_BYTES", file: "maxBodyBytes", default: 256 * 1024, parse: integer(1024, 16 * 1024 * 1024) },
+  jwtSecret: { env: "JWT_SECRET", file: "jwtSecret", default: undefined, parse: secret },
+  jwtJwksUrl: { env: "JWT_JWKS_URL", file: "jwtJwksUrl", default: undefined, parse: url },
+  jwtJwksFile: { env: "JWT_JWKS_FILE", file: "jwtJwksFile", default: undefined, parse: optionalText },
+  jwtIssuer: { env: "JWT_ISSUER", file: "jwtIssuer", default: undefined, parse: optionalText },
+  jwtAudience: { env: "JWT_AUDIENCE", file: "jwtAudience", default: undefined, parse: optionalText },
+  jwtTtlSeconds: { env: "JWT_TTL_SECONDS", file: "jwtTtlSeconds", default: 8 * 3600, parse: integer(60, 30 * 24 * 3600) },
+} satisfies Record<string, Setting<unknown>>;
+
+type Settings = typeof settings;
+type Resolved = { [K in keyof Settings]: ReturnType<Settings[K]["parse"]> };
+
+/** The environment variable names this server reads (for docs and the config endpoint). */
+export const SETTING_NAMES: readonly string[] = Object.values(settings).map((s) => s.env);
+
+export function parseConfig(env: Source, file: Source = {}): Config {
+  const known = new Set(Object.values(settings).map((s) => s.file));
+  for (const key of Object.keys(file)) {
+    if (!known.has(key)) throw new ConfigError(`config.json ${key}`, `unknown setting; known: ${[...known].join(", ")}`);
+  }
+  const r = {} as Record<string, unknown>;
+  for (const [key, s] of Object.entries(settings) as [keyof Settings, Setting<unknown>][]) {
+    const raw = env[s.env] !== undefined && env[s.env] !== "" ? env[s.env] : file[s.file];
+    const name = env[s.env] !== undefined && env[s.env] !== "" ? s.env : `config.json ${s.file} (${s.env})`;
+    r[key] = raw === undefined ? s.default : s.parse(raw, name);
+  }
+  const v = r as Resolved;
+  if (v.jwtJwksUrl && v.jwtJwksFile) throw new ConfigError("JWT_JWKS_URL", "set either JWT_JWKS_URL or JWT_JWKS_FILE, not both");
+  return {
+    port: v.port,
+    host: v.host,
+    dataDir: v.dataDir,
+    maxStudents: v.maxStudents,
+    videoQuality: v.videoQuality,
+    redisUrl: v.redisUrl,
+    logLevel: v.logLevel,
+    dbSync: v.dbSync,
+    demo: v.demo,
+    drainDelayMs: v.drainDelayMs,
+    maxBodyBytes: v.maxBodyBytes,
+    jwt: {
+      secret: v.jwtSecret,
+      jwksUrl: v.jwtJwksUrl,
+      jwksFile: v.jwtJwksFile,
+      issuer: v.jwtIssuer,
+      audience: v.jwtAudience,
+      ttlSeconds: v.jwtTtlSeconds,
+    },
+  };
+}
+
+/** The effective configuration as shown to admins: secrets and credentials removed. */
+export function publicConfig(c: Config): Record<string, unknown> {
+  return {
+    port: c.port,
+    host: c.host,
+    dataDir: c.dataDir,
+    maxStudents: c.maxStudents,
+    videoQuality: c.videoQuality,
+    redisUrl: c.redisUrl ? c.redisUrl.replace(/\/\/[^@/]*@/, "//***@") : null,
+    logLevel: c.logLevel,
+    dbSynchronous: c.dbSync,
+    demo: c.demo,
+    drainDelayMs: c.drainDelayMs,
+    maxBodyBytes: c.maxBodyBytes,
+    jwt: {
+      mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",
+      secret: c.jwt.secret ? "(set)" : "(generated in dataDir)",
+      jwksUrl: c.jwt.jwksUrl ?? null,
+      jwksFile: c.jwt.jwksFile ?? null,
+      issuer: c.jwt.issuer ?? null,
+      audience: c.jwt.audience ?? null,
+      ttlSeconds: c.jwt.ttlSeconds,
+    },
+  };
+}

@@ -1,0 +1,57 @@
+// A demo course so a newcomer sees something at once. Idempotent: fixed ids, created when missing.
+import type { Principal } from "../domain/model.ts";
+import type { CoursesService } from "../services/courses-service.ts";
+import type { Store } from "../store/types.ts";
+
+export interface DemoInfo {
+  courseId: string;
+  classId: string;
+  teacher: Principal;
+  admin: Principal;
+  students: Principal[];
+}
+
+export const DEMO_COURSE_ID = "demo-physics-101";
+export const DEMO_CLASS_ID = "demo-class-1";
+
+export function seedDemo(store: Store, courses: CoursesService, now: number): DemoInfo {
+  const teacher: Principal = { id: "t1", role: "teacher", name: "Ada Lovelace" };
+  const admin: Principal = { id: "admin", role: "admin", name: "Platform Admin" };
+  const students: Principal[] = ["Grace Hopper", "Alan Turing", "Katherine Johnson", "Claude Shannon", "Hedy Lamarr"].map((name, i) => ({
+    id: `s${i + 1}`,
+    role: "student",
+    name,
+  }));
+  store.transaction(() => {
+    for (const p of [teacher, admin, ...students]) {
+      if (!store.users.get(p.id)) store.users.upsert({ ...p, createdAt: now });
+    }
+    if (!store.courses.get(DEMO_COURSE_ID)) {
+      store.courses.insert({
+        id: DEMO_COURSE_ID,
+        title: "Physics 101: Motion and Forces",
+        description: "Demo course created on first start.",
+        status: "active",
+        capacity: 30,
+        teacherId: teacher.id,
+        createdAt: now,
+        updatedAt: now,
+      });
+      courses.enroll(admin, DEMO_COURSE_ID, students.map((s) => s.id));
+    }
+    if (!store.classes.get(DEMO_CLASS_ID)) {
+      store.classes.insert({
+        id: DEMO_CLASS_ID,
+        courseId: DEMO_COURSE_ID,
+        title: "Newton's laws, live",
+        startsAt: now,
+        durationMinutes: 60,
+        status: "scheduled",
+        createdAt: now,
+        startedAt: null,
+        endedAt: null,
+      });
+    }
+  });
+  return { courseId: DEMO_COURSE_ID, classId: DEMO_CLASS_ID, teacher, admin, students };
+}

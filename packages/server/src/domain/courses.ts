@@ -1,0 +1,104 @@
+// Rules about courses and who may do what with them. Pure functions.
+import { AppError, forbidden, invalidState } from "./errors.ts";
+import type { Course, CourseStatus, Principal } from "./model.ts";
+
+export interface NewCourse {
+  title: string;
+  description?: string;
+  status?: CourseStatus;
+  capacity?: number;
+  teacherId?: string;
+}
+
+export interface CoursePatch {
+  title?: string;
+  description?: string;
+  status?: CourseStatus;
+  capacity?: number;
+}
+
+const TRANSITIONS: Record<CourseStatus, readonly CourseStatus[]> = {
+  draft: ["draft", "active", "archived"],
+  active: ["active", "draft", "archived"],
+  // Archived is final: the course's history is kept as it was.
+  archived: ["archived"],
+};
+
+export function assertCanCreateCourse(p: Principal): void {
+  if (p.role === "student") throw forbidden("students cannot create courses");
+}
+
+/** Teachers manage their own courses; admins manage all. */
+export function assertCanManageCourse(p: Principal, course: Course): void {
+  if (p.role === "admin") return;
+  if (p.role === "teacher" && course.teacherId === p.id) return;
+  throw forbidden(p.role === "teacher" ? "only the course's teacher or an admin can change this course" : "students cannot change courses");
+}
+
+export function canViewCourse(p: Principal, course: Course, enrolled: boolean): boolean {
+  return p.role === "admin" || course.teacherId === p.id || enrolled;
+}
+
+export function buildCourse(p: Principal, input: NewCourse, defaults: { capacity: number }, id: string, now: number): Course {
+  assertCanCreateCourse(p);
+  let teacherId = p.id;
+  if (input.teacherId !== undefined && input.teacherId !== p.id) {
+    if (p.role !== "admin") throw forbidden("only an admin can create a course for another teacher");
+    teacherId = input.teacherId;
+  }
+  if (p.role === "admin" && input.teacherId === undefined) {
+    throw new AppError("validation", "an admin must name the course's teacher", { issues: [{ path: "teacherId", message: "required when an admin creates a course" }] });
+  }
+  if (input.status === "archived") throw invalidState("a new course cannot be archived");
+  return {
+    id,
+    title: input.title,
+    description: input.description ?? "",
+    status: input.status ?? "draft",
+    capacity: input.capacity ?? defaults.capacity,
+    teacherId,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
+
+export function applyCoursePatch(p: Principal, course: Course, patch: CoursePatch, now: number): Course {
+  assertCanManageCourse(p, course);
+  if (course.status === "archived") throw invalidState(`course ${course.id} is archived and cannot change`);
+  if (patch.status !== undefined && !TRANSITIONS[course.status].includes(patch.status)) {
+    throw invalidState(`a course cannot go from ${course.status} to ${patch.status}`);
+  }
+  return {
+    ...course,
+    title: patch.title ?? course.title,
+    description: patch.description ?? course.description,
+    status: patch.status ?? course.status,
+    capacity: patch.capacity ?? course.capacity,
+    updatedAt: now,
+  };
+}
+
+export function archiveCourse(p: Principal, course: Course, now: number): Course {
+  assertCanManageCourse(p, course);
+  if (course.status === "archived") return course;
+  return { ...course, status: "archived", updatedAt: now };
+}
+
+/** Students may enrol themselves in an active course; teachers (own course) and admins enrol anyone. */
+export function assertCanEnroll(p: Principal, course: Course, studentIds: readonly string[]): void {
+  if (course.status === "archived") throw invalidState(`course ${course.id} is archived`);
+  if (p.role === "student") {
+    if (studentIds.some((id) => id !== p.id)) throw forbidden("students can only enrol themselves");
+    if (course.status !== "active") throw invalidState(`course ${course.id} is not open for enrolment`);
+    return;
+  }
+  assertCanManageCourse(p, course);
+}
+
+export function assertCanUnenroll(p: Principal, course: Course, studentId: string): void {
+  if (p.role === "student") {
+    if (studentId !== p.id) throw forbidden("students can only unenrol themselves");
+    return;
+  }
+  assertCanManageCourse(p, course);
+}

@@ -1,0 +1,66 @@
+// The domain's nouns. Plain data: no classes, no runtime APIs.
+
+export const ROLES = ["student", "teacher", "admin"] as const;
+export type Role = (typeof ROLES)[number];
+
+export const COURSE_STATUSES = ["draft", "active", "archived"] as const;
+export type CourseStatus = (typeof COURSE_STATUSES)[number];
+
+export const CLASS_STATUSES = ["scheduled", "live", "ended", "cancelled"] as const;
+export type ClassStatus = (typeof CLASS_STATUSES)[number];
+
+/** Who is calling: taken from a verified token. */
+export interface Principal {
+  id: string;
+  role: Role;
+  name: string;
+}
+
+export interface User {
+  id: string;
+  name: string;
+  role: Role;
+  createdAt: number;
+}
+
+export interface Course {
+  id: string;
+  title: string;
+  description: string;
+  status: CourseStatus;
+  capacity: number;
+  teacherId: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface ClassSession {
+  id: string;
+  courseId: string;
+  title: string;
+  /** Epoch milliseconds. */
+  startsAt: number;
+  durationMinutes: number;
+  status: ClassStatus;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+}
+
+export interface Enrollment {
+  courseId: string;
+  studentId: string;
+  createdAt: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque cursor for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  /** Return items whose id sorts after this one. */
+  after: string | undefined;
+}

@@ -1,0 +1,110 @@
+// One wrapper for every route: request id, authentication, errors as problem
+// documents, a metrics sample and one JSON log line per request.
+import type { BunRequest } from "bun";
+import type { TokenVerifier } from "../auth/tokens.ts";
+import { AppError } from "../domain/errors.ts";
+import type { Principal, Role } from "../domain/model.ts";
+import type { Logger } from "../obs/logger.ts";
+import type { Metrics } from "../obs/metrics.ts";
+import { problemResponse } from "./problem.ts";
+
+export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+
+export interface Context {
+  req: BunRequest;
+  params: Record<string, string>;
+  reqId: string;
+  /** Set on routes that require authentication. */
+  principal: Principal;
+}
+
+export interface RouteDef {
+  method: Method;
+  path: string;
+  /** Roles allowed; "public" routes skip authentication. */
+  auth: readonly Role[] | "public";
+  handle(ctx: Context): Response | Promise<Response>;
+}
+
+export interface HttpDeps {
+  verifier: TokenVerifier;
+  logger: Logger;
+  metrics: Metrics;
+  onPrincipal?(p: Principal): void;
+}
+
+const ANONYMOUS: Principal = { id: "", role: "student", name: "" };
+const bootId = Math.floor(Math.random() * 36 ** 4).toString(36);
+let sequence = 0;
+
+function requestId(req: Request): string {
+  const given = req.headers.get("x-request-id");
+  return given !== null && /^[\w.-]{1,64}$/.test(given) ? given : `${bootId}-${(++sequence).toString(36)}`;
+}
+
+async function authenticate(req: Request, verifier: TokenVerifier): Promise<Principal> {
+  const header = req.headers.get("authorization");
+  if (header === null) throw new AppError("unauthorized", "send a bearer token in the Authorization header");
+  const m = /^Bearer +([\w-]+\.[\w-]+\.[\w-]+) *$/i.exec(header);
+  if (m === null) throw new AppError("invalid-token", "the Authorization header must be `Bearer <jwt>`");
+  return verifier.verify(m[1]);
+}
+
+export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Promise<Response> {
+  const { logger, metrics, verifier } = deps;
+  return async (req) => {
+    const started = performance.now();
+    const reqId = requestId(req);
+    let response: Response;
+    let principal = ANONYMOUS;
+    try {
+      if (route.auth !== "public") {
+        principal = await authenticate(req, verifier);
+        if (!route.auth.includes(principal.role)) {
+          throw new AppError("forbidden", `this action needs the role ${route.auth.join(" or ")}; you are ${principal.role}`);
+        }
+        deps.onPrincipal?.(principal);
+      }
+      response = await route.handle({ req, params: req.params as Record<string, string>, reqId, principal });
+    } catch (e) {
+      response = errorResponse(e, req, reqId, logger);
+    }
+    response.headers.set("x-request-id", reqId);
+    const seconds = (performance.now() - started) / 1000;
+    const status = response.status;
+    metrics.httpRequests.inc({ method: req.method, route: route.path, status });
+    metrics.httpDuration.observe({ method: req.method, route: route.path }, seconds);
+    logger.info({ reqId, method: req.method, route: route.path, url: req.url, status, ms: Math.round(seconds * 1e4) / 10, user: principal.id || undefined }, "request");
+    return response;
+  };
+}
+
+export function errorResponse(e: unknown, req: Request, reqId: string, logger: Logger): Response {
+  const path = new URL(req.url).pathname;
+  if (e instanceof AppError) {
+    const headers: Record<string, string> = e.status === 401 ? { "www-authenticate": 'Bearer realm="edgeclass"' } : {};
+    return problemResponse(e, path, headers);
+  }
+  logger.error({ reqId, err: e }, "unhandled error");
+  return problemResponse(new AppError("internal", `something went wrong; quote request id ${reqId}`), path);
+}
+
+/** Groups route definitions by path for Bun.serve; other methods on a known path answer 405. */
+export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<string, Record<string, (req: BunRequest) => Promise<Response>>> {
+  const byPath: Record<string, Record<string, (req: BunRequest) => Promise<Response>>> = {};
+  for (const def of defs) (byPath[def.path] ??= {})[def.method] = wrap(def, deps);
+  for (const [path, methods] of Object.entries(byPath)) {
+    const allowed = Object.keys(methods).join(", ");
+    const notAllowed = wrap(
+      {
+        method: "GET",
+        path,
+        auth: "public",
+        handle: ({ req }) => problemResponse(new AppError("method-not-allowed", `use ${allowed} on this path`), new URL(req.url).pathname, { allow: allowed }),
+      },
+      deps,
+    );
+    for (const m of ["GET", "POST", "PUT", "PATCH", "DELETE"]) methods[m] ??= notAllowed;
+  }
+  return byPath;
+}

@@ -1,0 +1,27 @@
+// Keyset paging: `limit` and an opaque `cursor` in, `nextCursor` out.
+import * as v from "valibot";
+import type { Page, PageRequest } from "../domain/model.ts";
+import { AppError } from "../domain/errors.ts";
+import { intParam } from "./validate.ts";
+
+export const pageQuery = {
+  limit: v.optional(intParam(1, 500)),
+  cursor: v.optional(v.pipe(v.string(), v.maxLength(400))),
+};
+
+export function pageRequest(q: { limit?: number; cursor?: string }): PageRequest {
+  let after: string | undefined;
+  if (q.cursor !== undefined) {
+    try {
+      after = Buffer.from(q.cursor, "base64url").toString("utf8");
+    } catch {
+      after = undefined;
+    }
+    if (!after) throw new AppError("validation", "cursor is not one this server issued", { issues: [{ path: "cursor", message: "invalid" }] });
+  }
+  return { limit: q.limit ?? 50, after };
+}
+
+export function pageBody<T>(p: Page<T>): { items: T[]; nextCursor: string | null } {
+  return { items: p.items, nextCursor: p.nextCursor === null ? null : Buffer.from(p.nextCursor, "utf8").toString("base64url") };
+}

@@ -1,0 +1,184 @@
+// REST routes for courses, enrolments and class schedules.
+import * as v from "valibot";
+import { COURSE_STATUSES, type ClassSession, type Course } from "../../domain/model.ts";
+import type { CoursesService } from "../../services/courses-service.ts";
+import type { RouteDef } from "../endpoint.ts";
+import { pageBody, pageQuery, pageRequest } from "../paging.ts";
+import { json } from "../problem.ts";
+import { check, id, readJson, readQuery } from "../validate.ts";
+
+const title = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200, "must be at most 200 characters"));
+const description = v.pipe(v.string(), v.maxLength(5000, "must be at most 5000 characters"));
+const capacity = v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1), v.maxValue(100_000));
+const status = v.picklist(COURSE_STATUSES, `must be one of ${COURSE_STATUSES.join(", ")}`);
+/** RFC 3339 date-time with an offset, e.g. 2026-11-26T15:00:00Z. */
+const instant = v.pipe(
+  v.string(),
+  v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/, "must be an RFC 3339 date-time such as 2026-11-26T15:00:00Z"),
+  v.transform((s) => Date.parse(s)),
+  v.check((n) => Number.isFinite(n), "is not a real date"),
+);
+const duration = v.pipe(v.number(), v.integer("must be an integer"), v.minValue(5), v.maxValue(600));
+
+const NewCourseBody = v.strictObject({
+  title,
+  description: v.optional(description),
+  status: v.optional(status),
+  capacity: v.optional(capacity),
+  teacherId: v.optional(id),
+});
+const CoursePatchBody = v.pipe(
+  v.strictObject({ title: v.optional(title), description: v.optional(description), status: v.optional(status), capacity: v.optional(capacity) }),
+  v.check((b) => Object.keys(b).length > 0, "send at least one field to change"),
+);
+const EnrollBody = v.strictObject({ studentIds: v.pipe(v.array(id), v.minLength(1, "list at least one student"), v.maxLength(1000, "at most 1000 students per request")) });
+const ListCoursesQuery = v.strictObject({ ...pageQuery, status: v.optional(status), teacherId: v.optional(id) });
+const PageOnlyQuery = v.strictObject(pageQuery);
+const NewClassBody = v.strictObject({ title: v.optional(title), startsAt: instant, durationMinutes: duration });
+const ClassPatchBody = v.pipe(
+  v.strictObject({ title: v.optional(title), startsAt: v.optional(instant), durationMinutes: v.optional(duration) }),
+  v.check((b) => Object.keys(b).length > 0, "send at least one field to change"),
+);
+const IdParams = v.strictObject({ id });
+const EnrollmentParams = v.strictObject({ id, studentId: id });
+
+// Times leave the API as RFC 3339 strings.
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const courseView = <C extends Course>(c: C) => ({ ...c, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) });
+const classView = (c: ClassSession) => ({ ...c, startsAt: iso(c.startsAt), startedAt: iso(c.startedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt) });
+
+export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
+  const anyone = ["student", "teacher", "admin"] as const;
+  const staff = ["teacher", "admin"] as const;
+  return [
+    {
+      method: "POST",
+      path: "/api/courses",
+      auth: staff,
+      async handle({ req, principal }) {
+        const course = svc.createCourse(principal, await readJson(req, NewCourseBody, maxBody));
+        return json(courseView(course), 201, { location: `/api/courses/${course.id}` });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/courses",
+      auth: anyone,
+      handle({ req, principal }) {
+        const q = readQuery(req.url, ListCoursesQuery);
+        const page = pageBody(svc.listCourses(principal, { status: q.status, teacherId: q.teacherId }, pageRequest(q)));
+        return json({ items: page.items.map(courseView), nextCursor: page.nextCursor });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/courses/:id",
+      auth: anyone,
+      handle({ params, principal }) {
+        return json(courseView(svc.getCourse(principal, check(IdParams, params, "path").id)));
+      },
+    },
+    {
+      method: "PATCH",
+      path: "/api/courses/:id",
+      auth: staff,
+      async handle({ req, params, principal }) {
+        const { id: courseId } = check(IdParams, params, "path");
+        return json(courseView(svc.updateCourse(principal, courseId, await readJson(req, CoursePatchBody, maxBody))));
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/courses/:id/archive",
+      auth: staff,
+      handle({ params, principal }) {
+        return json(courseView(svc.archiveCourse(principal, check(IdParams, params, "path").id)));
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/courses/:id/enrollments",
+      auth: anyone,
+      async handle({ req, params, principal }) {
+        const { id: courseId } = check(IdParams, params, "path");
+        const body = await readJson(req, EnrollBody, maxBody);
+        const result = svc.enroll(principal, courseId, body.studentIds);
+        return json(result, result.enrolled > 0 ? 201 : 200);
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/courses/:id/enrollments",
+      auth: staff,
+      handle({ req, params, principal }) {
+        const { id: courseId } = check(IdParams, params, "path");
+        const page = pageBody(svc.listEnrollments(principal, courseId, pageRequest(readQuery(req.url, PageOnlyQuery))));
+        return json({ items: page.items.map((e) => ({ ...e, enrolledAt: iso(e.enrolledAt) })), nextCursor: page.nextCursor });
+      },
+    },
+    {
+      method: "PUT",
+      path: "/api/courses/:id/enrollments/:studentId",
+      auth: anyone,
+      handle({ params, principal }) {
+        const p = check(EnrollmentParams, params, "path");
+        const result = svc.enroll(principal, p.id, [p.studentId]);
+        return json(result, result.enrolled > 0 ? 201 : 200);
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/api/courses/:id/enrollments/:studentId",
+      auth: anyone,
+      handle({ params, principal }) {
+        const p = check(EnrollmentParams, params, "path");
+        return json({ removed: svc.unenroll(principal, p.id, p.studentId) });
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/courses/:id/classes",
+      auth: staff,
+      async handle({ req, params, principal }) {
+        const { id: courseId } = check(IdParams, params, "path");
+        const cls = svc.scheduleClass(principal, courseId, await readJson(req, NewClassBody, maxBody));
+        return json(classView(cls), 201, { location: `/api/classes/${cls.id}` });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/courses/:id/classes",
+      auth: anyone,
+      handle({ req, params, principal }) {
+        const { id: courseId } = check(IdParams, params, "path");
+        const page = pageBody(svc.listClasses(principal, courseId, pageRequest(readQuery(req.url, PageOnlyQuery))));
+        return json({ items: page.items.map(classView), nextCursor: page.nextCursor });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/classes/:id",
+      auth: anyone,
+      handle({ params, principal }) {
+        return json(classView(svc.getClass(principal, check(IdParams, params, "path").id)));
+      },
+    },
+    {
+      method: "PATCH",
+      path: "/api/classes/:id",
+      auth: staff,
+      async handle({ req, params, principal }) {
+        const { id: classId } = check(IdParams, params, "path");
+        return json(classView(svc.rescheduleClass(principal, classId, await readJson(req, ClassPatchBody, maxBody))));
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/classes/:id/cancel",
+      auth: staff,
+      handle({ params, principal }) {
+        return json(classView(svc.cancelClass(principal, check(IdParams, params, "path").id)));
+      },
+    },
+  ];
+}

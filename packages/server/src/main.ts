@@ -1,0 +1,41 @@
+// `npm start`: the EdgeClass server on embedded defaults (SQLite under ./data, no Redis).
+import { mintToken } from "./auth/tokens.ts";
+import { ConfigError } from "./config/config.ts";
+import { loadConfig } from "./config/load.ts";
+import { startServer } from "./server.ts";
+
+let config;
+try {
+  config = loadConfig();
+} catch (e) {
+  if (e instanceof ConfigError) {
+    console.error(e.message);
+    process.exit(78); // EX_CONFIG
+  }
+  throw e;
+}
+
+const server = await startServer(config);
+const base = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.url.port}`;
+server.logger.info({ url: server.url.href, dataDir: config.dataDir, redis: config.redisUrl ? "on" : "off" }, "listening");
+
+if (process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
+  const lines = [`EdgeClass ${base}  (data in ${config.dataDir})`];
+  if (server.demo && !config.jwt.jwksFile && !config.jwt.jwksUrl) {
+    const token = await mintToken(server.secret, { sub: server.demo.teacher.id, role: "teacher", name: server.demo.teacher.name, ttlSeconds: 3600 });
+    lines.push(
+      `Demo course ${server.demo.courseId}, teacher ${server.demo.teacher.id}, students ${server.demo.students.map((s) => s.id).join(", ")}`,
+      `Get a token:   npm run token -- --role teacher --sub t1`,
+      `Try it:        curl -H "Authorization: Bearer ${token}" ${base}/api/courses/${server.demo.courseId}`,
+    );
+  }
+  console.error(lines.join("\n"));
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, () => {
+    // Hard deadline: exit within 10 s even if something hangs.
+    setTimeout(() => process.exit(1), 10_000).unref();
+    server.stop().then(() => process.exit(0));
+  });
+}

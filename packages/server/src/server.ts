@@ -1,0 +1,90 @@
+// Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
+import { join } from "node:path";
+import { loadOrCreateSecret } from "./auth/secret.ts";
+import { createTokenVerifier } from "./auth/tokens.ts";
+import type { Config } from "./config/config.ts";
+import { seedDemo, type DemoInfo } from "./demo/seed.ts";
+import { AppError } from "./domain/errors.ts";
+import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
+import { courseRoutes } from "./http/routes/courses.ts";
+import { systemRoutes } from "./http/routes/system.ts";
+import { createLogger, type Logger } from "./obs/logger.ts";
+import { createMetrics } from "./obs/metrics.ts";
+import { CoursesService } from "./services/courses-service.ts";
+import { openDatabase } from "./store/sqlite/database.ts";
+import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
+
+export const VERSION = "0.1.0";
+
+export type LifecycleState = "starting" | "ready" | "draining" | "stopped";
+
+export interface RunningServer {
+  url: URL;
+  config: Config;
+  logger: Logger;
+  secret: string;
+  demo: DemoInfo | null;
+  state(): LifecycleState;
+  /** Drain: not ready, finish in-flight requests, close storage. Idempotent. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  let state: LifecycleState = "starting";
+  const metrics = createMetrics(VERSION);
+  const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync));
+  const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
+  const verifier = createTokenVerifier(config.jwt, secret);
+  const courses = new CoursesService({ store, now: Date.now, newId: () => Bun.randomUUIDv7(), defaultCapacity: config.maxStudents });
+  const demo = config.demo ? seedDemo(store, courses, Date.now()) : null;
+
+  const readiness = {
+    notReadyReason(): string | null {
+      if (state === "draining" || state === "stopped") return "draining";
+      if (!store.isOpen()) return "storage closed";
+      return state === "ready" ? null : "starting";
+    },
+  };
+  const deps: HttpDeps = { verifier, logger, metrics, onPrincipal: (p) => courses.rememberUser(p) };
+  const routes = buildRoutes([...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes)], deps);
+
+  const server = Bun.serve({
+    port: config.port,
+    hostname: config.host,
+    // Hard cap at the socket; the JSON reader enforces the (smaller) configured limit with a problem document.
+    maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
+    routes,
+    fetch(req) {
+      return errorResponse(new AppError("not-found", `no route for ${req.method} ${new URL(req.url).pathname}`), req, "-", logger);
+    },
+    error(err) {
+      return errorResponse(err, new Request("http://local/"), "-", logger);
+    },
+  });
+  state = "ready";
+  metrics.ready.set(1);
+
+  let stopping: Promise<void> | null = null;
+  return {
+    url: server.url,
+    config,
+    logger,
+    secret,
+    demo,
+    state: () => state,
+    stop() {
+      stopping ??= (async () => {
+        state = "draining";
+        metrics.ready.set(0);
+        logger.info({ drainDelayMs: config.drainDelayMs }, "draining");
+        if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs);
+        await server.stop(false); // stop accepting; wait for in-flight requests
+        store.close();
+        state = "stopped";
+        logger.info("stopped");
+        logger.flush();
+      })();
+      return stopping;
+    },
+  };
+}

@@ -1,0 +1,150 @@
+// Use cases for courses, enrolments and class schedules: domain rules + storage.
+import * as classes from "../domain/classes.ts";
+import * as courses from "../domain/courses.ts";
+import { AppError, forbidden, notFound } from "../domain/errors.ts";
+import type { ClassSession, Course, Page, PageRequest, Principal } from "../domain/model.ts";
+import type { CourseFilter, Store } from "../store/types.ts";
+
+export interface ServiceDeps {
+  store: Store;
+  now(): number;
+  newId(): string;
+  defaultCapacity: number;
+}
+
+export interface EnrollResult {
+  enrolled: number;
+  alreadyEnrolled: number;
+}
+
+export class CoursesService {
+  constructor(private readonly deps: ServiceDeps) {}
+
+  /** Records who called, once per process per user, so rosters can show names. */
+  private readonly seenUsers = new Set<string>();
+  rememberUser(p: Principal): void {
+    if (this.seenUsers.has(p.id)) return;
+    this.deps.store.users.upsert({ id: p.id, name: p.name, role: p.role, createdAt: this.deps.now() });
+    this.seenUsers.add(p.id);
+  }
+
+  private course(id: string): Course {
+    const c = this.deps.store.courses.get(id);
+    if (!c) throw notFound("course", id);
+    return c;
+  }
+
+  private classSession(id: string): ClassSession {
+    const c = this.deps.store.classes.get(id);
+    if (!c) throw notFound("class", id);
+    return c;
+  }
+
+  createCourse(p: Principal, input: courses.NewCourse): Course {
+    const { store, now, newId, defaultCapacity } = this.deps;
+    if (input.teacherId !== undefined && input.teacherId !== p.id) {
+      const teacher = store.users.get(input.teacherId);
+      if (!teacher || teacher.role !== "teacher") {
+        throw new AppError("validation", `user ${input.teacherId} is not a known teacher`, { issues: [{ path: "teacherId", message: "not a known teacher" }] });
+      }
+    }
+    const course = courses.buildCourse(p, input, { capacity: defaultCapacity }, newId(), now());
+    store.courses.insert(course);
+    return course;
+  }
+
+  getCourse(p: Principal, id: string): Course & { enrolled: number } {
+    const c = this.course(id);
+    const enrolled = p.role === "student" && this.deps.store.enrollments.isEnrolled(id, p.id);
+    // A student who may not see the course learns nothing about it, not even that it exists.
+    if (!courses.canViewCourse(p, c, enrolled)) throw notFound("course", id);
+    return { ...c, enrolled: this.deps.store.enrollments.count(id) };
+  }
+
+  listCourses(p: Principal, filter: Omit<CourseFilter, "studentId">, page: PageRequest): Page<Course> {
+    const scoped: CourseFilter = { ...filter };
+    if (p.role === "student") scoped.studentId = p.id;
+    if (p.role === "teacher") {
+      if (filter.teacherId !== undefined && filter.teacherId !== p.id) throw forbidden("teachers can list only their own courses");
+      scoped.teacherId = p.id;
+    }
+    return this.deps.store.courses.list(scoped, page);
+  }
+
+  updateCourse(p: Principal, id: string, patch: courses.CoursePatch): Course {
+    const updated = courses.applyCoursePatch(p, this.course(id), patch, this.deps.now());
+    this.deps.store.courses.update(updated);
+    return updated;
+  }
+
+  archiveCourse(p: Principal, id: string): Course {
+    const before = this.course(id);
+    const after = courses.archiveCourse(p, before, this.deps.now());
+    if (after !== before) this.deps.store.courses.update(after);
+    return after;
+  }
+
+  enroll(p: Principal, courseId: string, studentIds: readonly string[]): EnrollResult {
+    const { store, now } = this.deps;
+    const course = this.course(courseId);
+    const unique = [...new Set(studentIds)];
+    courses.assertCanEnroll(p, course, unique);
+    const existing = store.users.getMany(unique);
+    const notStudents = unique.filter((id) => {
+      const u = existing.get(id);
+      return u !== undefined && u.role !== "student";
+    });
+    if (notStudents.length > 0) {
+      throw new AppError("validation", `only students can be enrolled; not students: ${notStudents.slice(0, 10).join(", ")}`, {
+        issues: notStudents.slice(0, 10).map((id) => ({ path: "studentIds", message: `${id} is not a student` })),
+      });
+    }
+    const students = unique.map((id) => ({ id, name: existing.get(id)?.name ?? (id === p.id ? p.name : id) }));
+    const enrolled = store.enrollments.add(courseId, students, now());
+    return { enrolled, alreadyEnrolled: unique.length - enrolled };
+  }
+
+  unenroll(p: Principal, courseId: string, studentId: string): boolean {
+    const course = this.course(courseId);
+    courses.assertCanUnenroll(p, course, studentId);
+    return this.deps.store.enrollments.remove(courseId, studentId);
+  }
+
+  listEnrollments(p: Principal, courseId: string, page: PageRequest) {
+    courses.assertCanManageCourse(p, this.course(courseId));
+    return this.deps.store.enrollments.list(courseId, page);
+  }
+
+  scheduleClass(p: Principal, courseId: string, input: classes.NewClass): ClassSession {
+    const cls = classes.scheduleClass(p, this.course(courseId), input, this.deps.newId(), this.deps.now());
+    this.deps.store.classes.insert(cls);
+    return cls;
+  }
+
+  listClasses(p: Principal, courseId: string, page: PageRequest): Page<ClassSession> {
+    this.getCourse(p, courseId);
+    return this.deps.store.classes.listByCourse(courseId, page);
+  }
+
+  getClass(p: Principal, id: string): ClassSession {
+    const cls = this.classSession(id);
+    this.getCourse(p, cls.courseId);
+    return cls;
+  }
+
+  /** Applies a change to a class under the rules of its course; returns the class as stored. */
+  changeClass(p: Principal, id: string, change: (course: Course, cls: ClassSession) => ClassSession): ClassSession {
+    const before = this.classSession(id);
+    const after = change(this.course(before.courseId), before);
+    if (after !== before) this.deps.store.classes.update(after);
+    return after;
+  }
+
+  rescheduleClass(p: Principal, id: string, patch: classes.ClassPatch): ClassSession {
+    return this.changeClass(p, id, (course, cls) => classes.rescheduleClass(p, course, cls, patch));
+  }
+
+  cancelClass(p: Principal, id: string): ClassSession {
+    return this.changeClass(p, id, (course, cls) => classes.cancelClass(p, course, cls));
+  }
+}

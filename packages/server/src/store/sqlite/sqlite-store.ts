@@ -1,0 +1,253 @@
+// The Store on bun:sqlite: prepared statements, keyset paging by id.
+import type { Database, Statement } from "bun:sqlite";
+import type { ClassSession, Course, Page, PageRequest, User } from "../../domain/model.ts";
+import type { ClassStore, CourseFilter, CourseStore, EnrollmentStore, Store, UserStore } from "../types.ts";
+
+interface CourseRow {
+  id: string;
+  title: string;
+  description: string;
+  status: Course["status"];
+  capacity: number;
+  teacher_id: string;
+  created_at: number;
+  updated_at: number;
+}
+
+interface ClassRow {
+  id: string;
+  course_id: string;
+  title: string;
+  starts_at: number;
+  duration_minutes: number;
+  status: ClassSession["status"];
+  created_at: number;
+  started_at: number | null;
+  ended_at: number | null;
+}
+
+interface UserRow {
+  id: string;
+  name: string;
+  role: User["role"];
+  created_at: number;
+}
+
+const toCourse = (r: CourseRow): Course => ({
+  id: r.id,
+  title: r.title,
+  description: r.description,
+  status: r.status,
+  capacity: r.capacity,
+  teacherId: r.teacher_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+
+const toClass = (r: ClassRow): ClassSession => ({
+  id: r.id,
+  courseId: r.course_id,
+  title: r.title,
+  startsAt: r.starts_at,
+  durationMinutes: r.duration_minutes,
+  status: r.status,
+  createdAt: r.created_at,
+  startedAt: r.started_at,
+  endedAt: r.ended_at,
+});
+
+const toUser = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at });
+
+/** Turns limit+1 fetched rows into a page. */
+function page<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => string = (r) => r.id): Page<T> {
+  const more = rows.length > limit;
+  const items = (more ? rows.slice(0, limit) : rows).map(map);
+  return { items, nextCursor: more ? key(rows[limit - 1]) : null };
+}
+
+export class SqliteStore implements Store {
+  readonly users: UserStore;
+  readonly courses: CourseStore;
+  readonly enrollments: EnrollmentStore;
+  readonly classes: ClassStore;
+  private open = true;
+
+  constructor(private readonly db: Database) {
+    this.users = new SqliteUsers(db);
+    this.courses = new SqliteCourses(db);
+    this.enrollments = new SqliteEnrollments(db);
+    this.classes = new SqliteClasses(db);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  isOpen(): boolean {
+    return this.open;
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.open = false;
+    // Fold the WAL back into the main file so a copied data folder is complete.
+    this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+    this.db.close();
+  }
+}
+
+class SqliteUsers implements UserStore {
+  private readonly byId: Statement<UserRow, [string]>;
+  private readonly upsertStmt: Statement<unknown, [string, string, string, number]>;
+
+  constructor(private readonly db: Database) {
+    this.byId = db.query("SELECT * FROM users WHERE id = ?");
+    this.upsertStmt = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name");
+  }
+
+  get(id: string): User | undefined {
+    const r = this.byId.get(id);
+    return r ? toUser(r) : undefined;
+  }
+
+  upsert(u: User): void {
+    this.upsertStmt.run(u.id, u.name, u.role, u.createdAt);
+  }
+
+  getMany(ids: readonly string[]): Map<string, User> {
+    const out = new Map<string, User>();
+    // json_each keeps one prepared statement for any number of ids.
+    const rows = this.db.query<UserRow, [string]>("SELECT u.* FROM users u JOIN json_each(?) j ON u.id = j.value").all(JSON.stringify(ids));
+    for (const r of rows) out.set(r.id, toUser(r));
+    return out;
+  }
+}
+
+class SqliteCourses implements CourseStore {
+  private readonly byId: Statement<CourseRow, [string]>;
+  private readonly insertStmt: Statement<unknown, [string, string, string, string, number, string, number, number]>;
+  private readonly updateStmt: Statement<unknown, [string, string, string, number, number, string]>;
+
+  constructor(private readonly db: Database) {
+    this.byId = db.query("SELECT * FROM courses WHERE id = ?");
+    this.insertStmt = db.query(
+      "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.updateStmt = db.query("UPDATE courses SET title = ?, description = ?, status = ?, capacity = ?, updated_at = ? WHERE id = ?");
+  }
+
+  get(id: string): Course | undefined {
+    const r = this.byId.get(id);
+    return r ? toCourse(r) : undefined;
+  }
+
+  insert(c: Course): void {
+    this.insertStmt.run(c.id, c.title, c.description, c.status, c.capacity, c.teacherId, c.createdAt, c.updatedAt);
+  }
+
+  update(c: Course): void {
+    this.updateStmt.run(c.title, c.description, c.status, c.capacity, c.updatedAt, c.id);
+  }
+
+  list(filter: CourseFilter, p: PageRequest): Page<Course> {
+    const where: string[] = ["c.id > ?"];
+    const args: (string | number)[] = [p.after ?? ""];
+    let from = "courses c";
+    if (filter.studentId !== undefined) {
+      from = "courses c JOIN enrollments e ON e.course_id = c.id AND e.student_id = ?";
+      args.unshift(filter.studentId);
+    }
+    if (filter.status !== undefined) {
+      where.push("c.status = ?");
+      args.push(filter.status);
+    }
+    if (filter.teacherId !== undefined) {
+      where.push("c.teacher_id = ?");
+      args.push(filter.teacherId);
+    }
+    args.push(p.limit + 1);
+    const rows = this.db.query<CourseRow, (string | number)[]>(`SELECT c.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY c.id LIMIT ?`).all(...args);
+    return page(rows, p.limit, toCourse);
+  }
+}
+
+class SqliteEnrollments implements EnrollmentStore {
+  private readonly insertUser: Statement<unknown, [string, string, number]>;
+  private readonly insertStmt: Statement<unknown, [string, string, number]>;
+  private readonly deleteStmt: Statement<unknown, [string, string]>;
+  private readonly existsStmt: Statement<{ one: number }, [string, string]>;
+  private readonly countStmt: Statement<{ n: number }, [string]>;
+  private readonly listStmt: Statement<{ id: string; name: string; created_at: number }, [string, string, number]>;
+
+  constructor(private readonly db: Database) {
+    this.insertUser = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, 'student', ?) ON CONFLICT (id) DO NOTHING");
+    this.insertStmt = db.query("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
+    this.deleteStmt = db.query("DELETE FROM enrollments WHERE course_id = ? AND student_id = ?");
+    this.existsStmt = db.query("SELECT 1 AS one FROM enrollments WHERE course_id = ? AND student_id = ?");
+    this.countStmt = db.query("SELECT count(*) AS n FROM enrollments WHERE course_id = ?");
+    this.listStmt = db.query(
+      "SELECT e.student_id AS id, u.name AS name, e.created_at FROM enrollments e JOIN users u ON u.id = e.student_id WHERE e.course_id = ? AND e.student_id > ? ORDER BY e.student_id LIMIT ?",
+    );
+  }
+
+  add(courseId: string, students: readonly { id: string; name: string }[], now: number): number {
+    return this.db.transaction(() => {
+      let added = 0;
+      for (const s of students) {
+        this.insertUser.run(s.id, s.name, now);
+        added += this.insertStmt.run(courseId, s.id, now).changes;
+      }
+      return added;
+    })();
+  }
+
+  remove(courseId: string, studentId: string): boolean {
+    return this.deleteStmt.run(courseId, studentId).changes > 0;
+  }
+
+  isEnrolled(courseId: string, studentId: string): boolean {
+    return this.existsStmt.get(courseId, studentId) !== null;
+  }
+
+  count(courseId: string): number {
+    return this.countStmt.get(courseId)?.n ?? 0;
+  }
+
+  list(courseId: string, p: PageRequest): Page<{ studentId: string; name: string; enrolledAt: number }> {
+    const rows = this.listStmt.all(courseId, p.after ?? "", p.limit + 1);
+    return page(rows, p.limit, (r) => ({ studentId: r.id, name: r.name, enrolledAt: r.created_at }));
+  }
+}
+
+class SqliteClasses implements ClassStore {
+  private readonly byId: Statement<ClassRow, [string]>;
+  private readonly insertStmt: Statement<unknown, [string, string, string, number, number, string, number, number | null, number | null]>;
+  private readonly updateStmt: Statement<unknown, [string, number, number, string, number | null, number | null, string]>;
+  private readonly byCourse: Statement<ClassRow, [string, string, number]>;
+
+  constructor(db: Database) {
+    this.byId = db.query("SELECT * FROM classes WHERE id = ?");
+    this.insertStmt = db.query(
+      "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.updateStmt = db.query("UPDATE classes SET title = ?, starts_at = ?, duration_minutes = ?, status = ?, started_at = ?, ended_at = ? WHERE id = ?");
+    this.byCourse = db.query("SELECT * FROM classes WHERE course_id = ? AND id > ? ORDER BY id LIMIT ?");
+  }
+
+  get(id: string): ClassSession | undefined {
+    const r = this.byId.get(id);
+    return r ? toClass(r) : undefined;
+  }
+
+  insert(c: ClassSession): void {
+    this.insertStmt.run(c.id, c.courseId, c.title, c.startsAt, c.durationMinutes, c.status, c.createdAt, c.startedAt, c.endedAt);
+  }
+
+  update(c: ClassSession): void {
+    this.updateStmt.run(c.title, c.startsAt, c.durationMinutes, c.status, c.startedAt, c.endedAt, c.id);
+  }
+
+  listByCourse(courseId: string, p: PageRequest): Page<ClassSession> {
+    return page(this.byCourse.all(courseId, p.after ?? "", p.limit + 1), p.limit, toClass);
+  }
+}

@@ -1,0 +1,54 @@
+// The storage interfaces the services use. SQLite implements them today; a
+// shared engine can stand beside it later without touching the domain.
+import type { ClassSession, Course, CourseStatus, Page, PageRequest, Role, User } from "../domain/model.ts";
+
+export interface UserStore {
+  get(id: string): User | undefined;
+  /** Insert if missing; an existing user keeps their role, their name is refreshed. */
+  upsert(user: User): void;
+  /** Users that exist among the ids, by id. */
+  getMany(ids: readonly string[]): Map<string, User>;
+}
+
+export interface CourseFilter {
+  status?: CourseStatus;
+  teacherId?: string;
+  /** Only courses this student is enrolled in. */
+  studentId?: string;
+}
+
+export interface CourseStore {
+  get(id: string): Course | undefined;
+  insert(course: Course): void;
+  update(course: Course): void;
+  list(filter: CourseFilter, page: PageRequest): Page<Course>;
+}
+
+export interface EnrollmentStore {
+  /** Enrols the students (creating missing student users); returns how many were new. */
+  add(courseId: string, students: readonly { id: string; name: string }[], now: number): number;
+  remove(courseId: string, studentId: string): boolean;
+  isEnrolled(courseId: string, studentId: string): boolean;
+  count(courseId: string): number;
+  list(courseId: string, page: PageRequest): Page<{ studentId: string; name: string; enrolledAt: number }>;
+}
+
+export interface ClassStore {
+  get(id: string): ClassSession | undefined;
+  insert(cls: ClassSession): void;
+  update(cls: ClassSession): void;
+  listByCourse(courseId: string, page: PageRequest): Page<ClassSession>;
+}
+
+export interface Store {
+  readonly users: UserStore;
+  readonly courses: CourseStore;
+  readonly enrollments: EnrollmentStore;
+  readonly classes: ClassStore;
+  /** Runs fn in one transaction. */
+  transaction<T>(fn: () => T): T;
+  isOpen(): boolean;
+  close(): void;
+}
+
+export type { Role };
