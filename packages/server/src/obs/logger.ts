@@ -4,8 +4,12 @@ import type { LogLevel } from "../config/config.ts";
 
 export type { Logger };
 
+const FLUSH_INTERVAL_MS = 200;
+
 export function createLogger(level: LogLevel): Logger {
-  // Asynchronous, buffered writes keep logging off the request's critical path; flushed on shutdown.
-  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  // Buffered asynchronous writes keep logging off the request's critical path;
+  // a timer bounds how long a line waits, and shutdown flushes the rest.
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 8192 });
+  setInterval(() => destination.flush(), FLUSH_INTERVAL_MS).unref();
   return pino({ level, base: { service: "edgeclass" } }, destination);
 }
