@@ -1,0 +1,263 @@
+// Synthetic WebRTC peers on node-datachannel, for the SFU benchmark and the media tests:
+// a publisher that sends VP8-shaped RTP at a 720p-like rate (keyframes on PLI) plus Opus-sized
+// audio, and a subscriber that counts what arrives, detects gaps and measures delay.
+// Signalling is WHIP/WHEP over fetch (any server following the same routes).
+
+import ndc from "node-datachannel";
+import type { PeerConnection, Track } from "node-datachannel";
+
+const { PeerConnection: PC, Audio, Video } = ndc;
+
+export const VIDEO_PT = 96;
+export const AUDIO_PT = 111;
+
+/** Wall clock in microseconds, comparable across processes on one machine. */
+export function nowUs(): number {
+  return (performance.timeOrigin + performance.now()) * 1000;
+}
+
+async function gathered(pc: PeerConnection): Promise<void> {
+  if (pc.gatheringState() === "complete") return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 3000);
+    pc.onGatheringStateChange((s) => {
+      if (s === "complete") {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+}
+
+export interface Signal {
+  /** POST the offer, returns the answer and the resource URL. */
+  post(url: string, sdp: string): Promise<{ sdp: string; location: string }>;
+}
+
+export const fetchSignal: Signal = {
+  async post(url, sdp) {
+    const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: sdp });
+    if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+    return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
+  },
+};
+
+export interface PublisherOptions {
+  bitrateKbps: number;
+  fps: number;
+  keyframeEveryS: number;
+  packetBytes: number;
+}
+
+export class SyntheticPublisher {
+  private pc: PeerConnection;
+  private video: Track;
+  private audio: Track;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private audioTimer: ReturnType<typeof setInterval> | null = null;
+  private seq = (Math.random() * 0xffff) | 0;
+  private aseq = (Math.random() * 0xffff) | 0;
+  private ts = (Math.random() * 0xffffffff) >>> 0;
+  private ats = (Math.random() * 0xffffffff) >>> 0;
+  readonly vssrc = ((Math.random() * 0xfffffff0) >>> 0) + 1;
+  readonly assrc = ((Math.random() * 0xfffffff0) >>> 0) + 1;
+  private wantKeyframe = true;
+  private frame = 0;
+  packetsSent = 0;
+  plisReceived = 0;
+  rembBps = 0;
+  location = "";
+  private open = false;
+
+  constructor(private readonly opts: PublisherOptions = { bitrateKbps: 1800, fps: 30, keyframeEveryS: 2, packetBytes: 1100 }) {
+    this.pc = new PC("pub", { iceServers: [] });
+    const v = new Video("0", "SendOnly");
+    v.addVP8Codec(VIDEO_PT);
+    v.addSSRC(this.vssrc, "synthetic", "pub", "video");
+    const a = new Audio("1", "SendOnly");
+    a.addOpusCodec(AUDIO_PT);
+    a.addSSRC(this.assrc, "synthetic", "pub", "audio");
+    this.video = this.pc.addTrack(v);
+    this.audio = this.pc.addTrack(a);
+    this.video.onMessage((m: Buffer) => {
+      // RTCP from the SFU: PLI (206/1), REMB (206/15)
+      for (let o = 0; o + 4 <= m.length; ) {
+        const len = (m.readUInt16BE(o + 2) + 1) * 4;
+        if (m[o + 1] === 206 && (m[o] & 0x1f) === 1) {
+          this.plisReceived++;
+          this.wantKeyframe = true;
+        } else if (m[o + 1] === 206 && (m[o] & 0x1f) === 15 && o + 20 <= m.length) {
+          const exp = m[o + 17] >> 2;
+          this.rembBps = (((m[o + 17] & 3) << 16) | (m[o + 18] << 8) | m[o + 19]) * 2 ** exp;
+        }
+        o += len;
+      }
+    });
+  }
+
+  async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
+    this.pc.setLocalDescription();
+    await gathered(this.pc);
+    const offer = this.pc.localDescription();
+    if (!offer) throw new Error("no offer");
+    const ans = await signal.post(url, offer.sdp);
+    this.location = ans.location;
+    const opened = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("publisher did not connect")), 10000);
+      this.video.onOpen(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    this.pc.setRemoteDescription(ans.sdp, "answer");
+    await opened;
+    this.open = true;
+  }
+
+  start(): void {
+    const { fps, bitrateKbps, packetBytes, keyframeEveryS } = this.opts;
+    const frameBytes = Math.round((bitrateKbps * 1000) / 8 / fps);
+    const perFrame = Math.max(1, Math.round(frameBytes / packetBytes));
+    const buf = Buffer.alloc(12 + packetBytes);
+    this.timer = setInterval(() => {
+      if (!this.open) return;
+      this.frame++;
+      if (this.frame % (fps * keyframeEveryS) === 0) this.wantKeyframe = true;
+      const key = this.wantKeyframe;
+      this.wantKeyframe = false;
+      this.ts = (this.ts + Math.round(90000 / fps)) >>> 0;
+      for (let i = 0; i < perFrame; i++) {
+        buf[0] = 0x80;
+        buf[1] = (i === perFrame - 1 ? 0x80 : 0) | VIDEO_PT;
+        buf.writeUInt16BE(this.seq, 2);
+        this.seq = (this.seq + 1) & 0xffff;
+        buf.writeUInt32BE(this.ts, 4);
+        buf.writeUInt32BE(this.vssrc, 8);
+        buf[12] = i === 0 ? 0x10 : 0x00; // VP8 descriptor: S bit on the first packet, PID 0
+        buf[13] = key ? 0x00 : 0x01; // VP8 payload header P bit: 0 = keyframe
+        buf.writeDoubleBE(nowUs(), 16);
+        try {
+          this.video.sendMessageBinary(buf);
+          this.packetsSent++;
+        } catch {
+          return;
+        }
+      }
+    }, 1000 / fps);
+    const abuf = Buffer.alloc(12 + 120);
+    this.audioTimer = setInterval(() => {
+      if (!this.open) return;
+      abuf[0] = 0x80;
+      abuf[1] = AUDIO_PT;
+      abuf.writeUInt16BE(this.aseq, 2);
+      this.aseq = (this.aseq + 1) & 0xffff;
+      this.ats = (this.ats + 960) >>> 0;
+      abuf.writeUInt32BE(this.ats, 4);
+      abuf.writeUInt32BE(this.assrc, 8);
+      try {
+        this.audio.sendMessageBinary(abuf);
+      } catch {
+        // closed
+      }
+    }, 20);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.audioTimer) clearInterval(this.audioTimer);
+    this.open = false;
+    this.pc.close();
+  }
+}
+
+export class CountingSubscriber {
+  private pc: PeerConnection;
+  private video: Track;
+  private audio: Track;
+  videoPackets = 0;
+  audioPackets = 0;
+  videoBytes = 0;
+  /** Sequence gaps seen on video (lost or reordered packets). */
+  gaps = 0;
+  /** Sequence numbers that went backwards by more than a reorder window (a restart). */
+  seqJumps = 0;
+  keyframes = 0;
+  srs = 0;
+  private lastSeq = -1;
+  private lastTs = -1;
+  tsBackwards = 0;
+  vssrcs = new Set<number>();
+  /** Delay samples (µs) from the publisher's send stamp to arrival. */
+  readonly delays: number[] = [];
+  sampleDelays = true;
+  location = "";
+  connected = false;
+
+  constructor(name = "sub") {
+    this.pc = new PC(name, { iceServers: [] });
+    const v = new Video("0", "RecvOnly");
+    v.addVP8Codec(VIDEO_PT);
+    const a = new Audio("1", "RecvOnly");
+    a.addOpusCodec(AUDIO_PT);
+    this.video = this.pc.addTrack(v);
+    this.audio = this.pc.addTrack(a);
+    this.video.onMessage((m: Buffer) => this.onVideo(m));
+    this.audio.onMessage((m: Buffer) => {
+      if (m[1] >= 192 && m[1] <= 223) return;
+      this.audioPackets++;
+    });
+  }
+
+  private onVideo(m: Buffer): void {
+    const pt = m[1];
+    if (pt >= 192 && pt <= 223) {
+      if (pt === 200) this.srs++;
+      return;
+    }
+    this.videoPackets++;
+    this.videoBytes += m.length;
+    this.vssrcs.add(m.readUInt32BE(8));
+    const seq = m.readUInt16BE(2);
+    const ts = m.readUInt32BE(4);
+    if (this.lastSeq >= 0) {
+      const d = (seq - this.lastSeq) & 0xffff;
+      if (d > 1 && d < 0x8000) this.gaps += d - 1;
+      else if (d >= 0x8000) this.seqJumps++;
+      const dt = (ts - this.lastTs) >>> 0;
+      if (dt > 0x80000000) this.tsBackwards++;
+    }
+    this.lastSeq = seq;
+    this.lastTs = ts;
+    if (m.length >= 24 && (m[12] & 0x10) && (m[13] & 1) === 0) this.keyframes++;
+    if (this.sampleDelays && m.length >= 24) this.delays.push(nowUs() - m.readDoubleBE(16));
+  }
+
+  async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
+    this.pc.setLocalDescription();
+    await gathered(this.pc);
+    const offer = this.pc.localDescription();
+    if (!offer) throw new Error("no offer");
+    const ans = await signal.post(url, offer.sdp);
+    this.location = ans.location;
+    const opened = new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error("subscriber did not connect")), 15000);
+      this.video.onOpen(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    this.pc.setRemoteDescription(ans.sdp, "answer");
+    await opened;
+    this.connected = true;
+  }
+
+  close(): void {
+    this.pc.close();
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return 0;
+  const a = [...values].sort((x, y) => x - y);
+  return a[Math.min(a.length - 1, Math.floor(a.length * p))];
+}

@@ -1,0 +1,63 @@
+// Public face of the media subsystem: WHIP/WHEP signalling over fetch Request/Response,
+// backed by media worker processes that do the RTP forwarding.
+//
+//   const media = createMediaService({ videoQuality: "720p", registry });
+//   POST /api/classes/:id/whip  -> media.handleWhip(req, classId, teacherId)
+//   POST /api/classes/:id/whep  -> media.handleWhep(req, classId, studentId)
+//   DELETE|PATCH /api/media/resources/:id -> media.handleResource(req, id, principalId)
+
+import type { Registry } from "prom-client";
+import { MediaServiceImpl } from "./service.ts";
+import type { VideoQuality } from "./protocol.ts";
+
+export type { VideoQuality } from "./protocol.ts";
+export { MediaError } from "./pool.ts";
+
+export interface MediaLogger {
+  info(o: object, msg?: string): void;
+  warn(o: object, msg?: string): void;
+}
+
+export interface MediaServiceOptions {
+  videoQuality: VideoQuality;
+  /** Media worker processes; default one per core. */
+  workers?: number;
+  registry?: Registry;
+  /** Address announced in ICE candidates (the node's address when pods run behind NAT or on K3s). */
+  publicIp?: string;
+  /**
+   * UDP ports for media. With ICE UDP mux (the default) worker i listens on portRange[0] + i,
+   * so the range needs at least `workers` ports. Without it, every connection takes its own port.
+   */
+  portRange?: [number, number];
+  logger?: MediaLogger;
+  /** Subscribers one worker takes for a class before the class spills to other workers (default 250). */
+  subscribersPerWorker?: number;
+  /** One UDP port per worker shared by all its connections (default true). */
+  iceUdpMux?: boolean;
+  /** Sessions that never connect are dropped after this long (default 15000 ms). */
+  connectTimeoutMs?: number;
+}
+
+export interface MediaStats {
+  publishers: number;
+  subscribers: number;
+  workers: number;
+}
+
+export interface MediaService {
+  /** POST an SDP offer -> 201 with the SDP answer and a Location (`/api/media/resources/<id>`). */
+  handleWhip(req: Request, classId: string, publisherId: string): Promise<Response>;
+  handleWhep(req: Request, classId: string, viewerId: string): Promise<Response>;
+  /** DELETE ends the session; PATCH with application/trickle-ice-sdpfrag adds remote candidates. */
+  handleResource(req: Request, resourceId: string, principalId: string): Promise<Response>;
+  /** Closes every media session of the class. */
+  endClass(classId: string): void;
+  stats(): MediaStats;
+  /** Idempotent: closes every session and stops every worker. */
+  close(): Promise<void>;
+}
+
+export function createMediaService(opts: MediaServiceOptions): MediaService {
+  return new MediaServiceImpl(opts);
+}

@@ -1,0 +1,62 @@
+// Messages between the MediaService (signalling, in the server process) and its media
+// worker processes (RTP forwarding). JSON over Bun's IPC channel: signalling only, never media.
+
+export type VideoQuality = "360p" | "480p" | "720p" | "1080p";
+
+export interface WorkerConfig {
+  index: number;
+  videoQuality: VideoQuality;
+  /** One UDP port shared by every peer connection of this worker (ICE UDP mux). */
+  iceUdpMux: boolean;
+  /** The mux port; 0 lets the worker pick a free one. */
+  muxPort: number;
+  portRange?: [number, number];
+  publicIp?: string;
+  /** Unconnected sessions are dropped after this long. */
+  connectTimeoutMs: number;
+}
+
+export type ToWorker =
+  | { t: "publish"; rid: number; id: string; classKey: number; sdp: string }
+  | { t: "subscribe"; rid: number; id: string; classKey: number; sdp: string }
+  | { t: "candidates"; id: string; candidates: { candidate: string; mid: string }[] }
+  | { t: "close"; id: string }
+  | { t: "endClass"; classKey: number }
+  /** To the worker holding a class's publisher: also relay its packets to these workers' relay ports. */
+  | { t: "route"; classKey: number; relayTo: number[] }
+  /** To a worker holding subscribers of a class whose publisher is elsewhere: where keyframe requests go. */
+  | { t: "upstream"; classKey: number; port: number | null }
+  | { t: "shutdown" };
+
+export interface WorkerStats {
+  cpuUserUs: number;
+  cpuSystemUs: number;
+  packetsIn: number;
+  packetsOut: number;
+  bytesOut: number;
+  keyframeRequests: number;
+  nackRetransmits: number;
+  publishers: number;
+  subscribers: number;
+  /** Subscriber-side forwarding delay inside the worker, microseconds, p99 since the last report. */
+  forwardP99Us: number;
+}
+
+export type FromWorker =
+  | { t: "ready"; relayPort: number; pid: number }
+  | { t: "reply"; rid: number; ok: true; sdp: string }
+  | { t: "reply"; rid: number; ok: false; code: string; message: string }
+  | { t: "closed"; id: string; reason: string }
+  | { t: "stats"; stats: WorkerStats };
+
+/** Datagram header on the loopback relay between workers. */
+export const RELAY_MEDIA = 0;
+export const RELAY_KEYFRAME = 1;
+export const RELAY_HEADER = 8;
+
+export const QUALITY: Record<VideoQuality, { width: number; height: number; kbps: number }> = {
+  "360p": { width: 640, height: 360, kbps: 800 },
+  "480p": { width: 854, height: 480, kbps: 1200 },
+  "720p": { width: 1280, height: 720, kbps: 2500 },
+  "1080p": { width: 1920, height: 1080, kbps: 4500 },
+};

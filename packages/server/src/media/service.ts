@@ -1,0 +1,312 @@
+// MediaService: WHIP/WHEP signalling, placement of sessions on workers, routing of a
+// class's stream between workers, lifecycle. Runs in the server process; no media here.
+
+import { availableParallelism } from "node:os";
+import type { MediaService, MediaServiceOptions, MediaStats } from "./index.ts";
+import { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
+import { MediaError, MediaWorker } from "./pool.ts";
+import type { WorkerConfig } from "./protocol.ts";
+
+const RESOURCE_PREFIX = "/api/media/resources/";
+const MAX_SDP_BYTES = 64 * 1024;
+
+interface Resource {
+  id: string;
+  kind: "publisher" | "subscriber";
+  classId: string;
+  principalId: string;
+  worker: MediaWorker;
+}
+
+interface ClassState {
+  key: number;
+  home: MediaWorker | null;
+  publisher: string | null;
+  /** worker index -> subscriber resource ids on it */
+  subs: Map<number, Set<string>>;
+  /** workers told to relay/upstream for this class */
+  routed: Set<number>;
+}
+
+function problem(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
+  return Response.json({ error: { code, message } }, { status, headers });
+}
+
+export class MediaServiceImpl implements MediaService {
+  private readonly workers: MediaWorker[] = [];
+  private readonly resources = new Map<string, Resource>();
+  private readonly classes = new Map<string, ClassState>();
+  private nextClassKey = 1;
+  private closing: Promise<void> | null = null;
+  private readonly metrics: MediaMetrics;
+  private readonly perWorker: number;
+
+  constructor(private readonly opts: MediaServiceOptions) {
+    const n = Math.max(1, opts.workers ?? availableParallelism());
+    this.perWorker = opts.subscribersPerWorker ?? 250;
+    this.metrics = createMediaMetrics(opts.registry);
+    const mux = opts.iceUdpMux ?? true;
+    if (mux && opts.portRange && opts.portRange[1] - opts.portRange[0] + 1 < n) {
+      throw new MediaError("MEDIA_CONFIG", `portRange ${opts.portRange.join("-")} has fewer ports than the ${n} media workers`, 500);
+    }
+    for (let i = 0; i < n; i++) this.workers.push(this.spawn(i, mux));
+    this.updateCounts();
+  }
+
+  private workerConfig(i: number, mux: boolean): WorkerConfig {
+    const range = this.opts.portRange;
+    return {
+      index: i,
+      videoQuality: this.opts.videoQuality,
+      // Mux: a fixed port per worker when a range is given, else an ephemeral one chosen by the OS (still one per worker).
+      iceUdpMux: mux,
+      muxPort: mux && range ? range[0] + i : 0,
+      portRange: mux ? undefined : range,
+      publicIp: this.opts.publicIp,
+      connectTimeoutMs: this.opts.connectTimeoutMs ?? 15000,
+    };
+  }
+
+  private spawn(i: number, mux: boolean): MediaWorker {
+    const w = new MediaWorker(i, this.workerConfig(i, mux), {
+      onClosed: (_w, id, reason) => this.forget(id, reason),
+      onStats: (worker, s) => {
+        worker.subscribers = s.subscribers;
+        this.metrics.observe(worker.index, s);
+      },
+      onExit: (worker, code) => {
+        this.opts.logger?.warn({ worker: worker.index, code }, "media worker exited; restarting it");
+        for (const r of [...this.resources.values()]) if (r.worker === worker) this.forget(r.id, "worker exited");
+        for (const c of this.classes.values()) if (c.home === worker) c.home = null;
+        if (!this.closing) this.workers[worker.index] = this.spawn(worker.index, mux);
+        this.updateCounts();
+      },
+    });
+    return w;
+  }
+
+  // ---------------------------------------------------------------- HTTP
+
+  handleWhip(req: Request, classId: string, publisherId: string): Promise<Response> {
+    return this.create(req, classId, publisherId, "publisher");
+  }
+
+  handleWhep(req: Request, classId: string, viewerId: string): Promise<Response> {
+    return this.create(req, classId, viewerId, "subscriber");
+  }
+
+  private async create(req: Request, classId: string, principalId: string, kind: Resource["kind"]): Promise<Response> {
+    if (this.closing) return problem(503, "MEDIA_CLOSED", "media service is shutting down");
+    if (req.method !== "POST") return problem(405, "MEDIA_METHOD", "use POST with an SDP offer", { Allow: "POST" });
+    const type = req.headers.get("content-type") ?? "";
+    if (!type.toLowerCase().startsWith("application/sdp")) return problem(415, "MEDIA_CONTENT_TYPE", "Content-Type must be application/sdp");
+    const sdp = await req.text();
+    if (sdp.length > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "SDP offer too large");
+    if (!sdp.startsWith("v=0")) return problem(400, "MEDIA_BAD_SDP", "body is not an SDP offer");
+
+    const cls = this.classFor(classId);
+    const worker = kind === "publisher" ? this.homeOf(cls) : this.placeSubscriber(cls);
+    try {
+      await worker.ready();
+    } catch (e) {
+      return this.fail(e);
+    }
+    if (kind === "publisher" && cls.publisher) {
+      // A new publish replaces the previous one (teacher reloads or reconnects).
+      this.closeResource(cls.publisher, "replaced by a new publish");
+    }
+    const id = crypto.randomUUID();
+    const res: Resource = { id, kind, classId, principalId, worker };
+    this.resources.set(id, res);
+    if (kind === "publisher") cls.publisher = id;
+    else {
+      let set = cls.subs.get(worker.index);
+      if (!set) cls.subs.set(worker.index, (set = new Set()));
+      set.add(id);
+      this.reroute(cls);
+    }
+    this.updateCounts();
+    try {
+      const answer = await worker.request({ t: kind === "publisher" ? "publish" : "subscribe", rid: worker.rid(), id, classKey: cls.key, sdp });
+      if (!this.resources.has(id)) return problem(409, "MEDIA_GONE", "the session was closed while it was being set up");
+      this.opts.logger?.info({ classId, kind, resource: id, worker: worker.index }, "media session created");
+      return new Response(answer, {
+        status: 201,
+        headers: { "Content-Type": "application/sdp", Location: RESOURCE_PREFIX + id, ETag: `"${id}"` },
+      });
+    } catch (e) {
+      this.forget(id, "signalling failed");
+      worker.post({ t: "close", id });
+      return this.fail(e);
+    }
+  }
+
+  private fail(e: unknown): Response {
+    if (e instanceof MediaError) return problem(e.status, e.code, e.message);
+    return problem(500, "MEDIA_INTERNAL", e instanceof Error ? e.message : String(e));
+  }
+
+  async handleResource(req: Request, resourceId: string, principalId: string): Promise<Response> {
+    const r = this.resources.get(resourceId);
+    if (!r) return problem(404, "MEDIA_NOT_FOUND", "no such media session");
+    if (r.principalId !== principalId) return problem(403, "MEDIA_FORBIDDEN", "this media session belongs to someone else");
+    if (req.method === "DELETE") {
+      this.closeResource(resourceId, "closed by signalling");
+      return new Response(null, { status: 200 });
+    }
+    if (req.method === "PATCH") {
+      const type = (req.headers.get("content-type") ?? "").toLowerCase();
+      if (!type.startsWith("application/trickle-ice-sdpfrag")) return problem(415, "MEDIA_CONTENT_TYPE", "Content-Type must be application/trickle-ice-sdpfrag");
+      const frag = await req.text();
+      if (frag.length > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "fragment too large");
+      const candidates: { candidate: string; mid: string }[] = [];
+      let mid = "0";
+      for (const line of frag.split(/\r?\n/)) {
+        if (line.startsWith("a=mid:")) mid = line.slice(6).trim();
+        else if (line.startsWith("a=candidate:")) candidates.push({ candidate: line.slice(2).trim(), mid });
+      }
+      if (candidates.length > 0) r.worker.post({ t: "candidates", id: r.id, candidates });
+      return new Response(null, { status: 204 });
+    }
+    return problem(405, "MEDIA_METHOD", "use DELETE or PATCH", { Allow: "DELETE, PATCH" });
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  endClass(classId: string): void {
+    const cls = this.classes.get(classId);
+    if (!cls) return;
+    for (const r of [...this.resources.values()]) if (r.classId === classId) this.forget(r.id, "class ended");
+    for (const w of this.workers) w.post({ t: "endClass", classKey: cls.key });
+    this.classes.delete(classId);
+    this.updateCounts();
+  }
+
+  stats(): MediaStats {
+    let publishers = 0;
+    let subscribers = 0;
+    for (const r of this.resources.values()) {
+      if (r.kind === "publisher") publishers++;
+      else subscribers++;
+    }
+    return { publishers, subscribers, workers: this.workers.filter((w) => w.alive).length };
+  }
+
+  /** Worker PIDs and relay ports, for tests and the benchmark. */
+  workerInfo(): { index: number; pid: number; subscribers: number }[] {
+    return this.workers.map((w) => ({ index: w.index, pid: w.pid, subscribers: w.subscribers }));
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const id of [...this.resources.keys()]) this.forget(id, "service closed");
+      this.classes.clear();
+      await Promise.all(this.workers.map((w) => w.stop()));
+      this.updateCounts();
+    })();
+    return this.closing;
+  }
+
+  // ---------------------------------------------------------------- placement
+
+  private classFor(classId: string): ClassState {
+    let c = this.classes.get(classId);
+    if (!c) {
+      c = { key: this.nextClassKey++, home: null, publisher: null, subs: new Map(), routed: new Set() };
+      this.classes.set(classId, c);
+    }
+    return c;
+  }
+
+  private load(w: MediaWorker): number {
+    let n = 0;
+    for (const r of this.resources.values()) if (r.worker === w) n += r.kind === "publisher" ? 5 : 1;
+    return n;
+  }
+
+  private leastLoaded(): MediaWorker {
+    let best = this.workers[0];
+    let bestLoad = Infinity;
+    for (const w of this.workers) {
+      if (!w.alive) continue;
+      const l = this.load(w);
+      if (l < bestLoad) {
+        best = w;
+        bestLoad = l;
+      }
+    }
+    return best;
+  }
+
+  private homeOf(cls: ClassState): MediaWorker {
+    if (!cls.home || !cls.home.alive) {
+      cls.home = this.leastLoaded();
+      this.reroute(cls);
+    }
+    return cls.home;
+  }
+
+  private placeSubscriber(cls: ClassState): MediaWorker {
+    const home = this.homeOf(cls);
+    let onHome = 0;
+    for (const r of this.resources.values()) if (r.worker === home && r.kind === "subscriber") onHome++;
+    if (onHome < this.perWorker) return home;
+    return this.leastLoaded();
+  }
+
+  /** Tells the class's home worker where to relay, and the other workers where keyframe requests go. */
+  private reroute(cls: ClassState): void {
+    const home = cls.home;
+    if (!home) return;
+    const remote: MediaWorker[] = [];
+    for (const [idx, set] of cls.subs) {
+      const w = this.workers[idx];
+      if (set.size > 0 && w !== home && w.alive) remote.push(w);
+    }
+    const want = new Set(remote.map((w) => w.index));
+    const same = want.size === cls.routed.size && [...want].every((i) => cls.routed.has(i));
+    if (same) return;
+    void Promise.all([home.ready(), ...remote.map((w) => w.ready())])
+      .then(() => {
+        home.post({ t: "route", classKey: cls.key, relayTo: remote.map((w) => w.relayPort) });
+        for (const w of remote) w.post({ t: "upstream", classKey: cls.key, port: home.relayPort });
+      })
+      .catch(() => {});
+    for (const i of cls.routed) if (!want.has(i)) this.workers[i]?.post({ t: "upstream", classKey: cls.key, port: null });
+    cls.routed = want;
+  }
+
+  private closeResource(id: string, reason: string): void {
+    const r = this.resources.get(id);
+    if (!r) return;
+    this.forget(id, reason);
+    r.worker.post({ t: "close", id });
+  }
+
+  /** Drops our record of a session (the worker closed it or is told to). */
+  private forget(id: string, reason: string): void {
+    const r = this.resources.get(id);
+    if (!r) return;
+    this.resources.delete(id);
+    this.metrics.sessionClosed(r.kind, reason);
+    const cls = this.classes.get(r.classId);
+    if (cls) {
+      if (r.kind === "publisher" && cls.publisher === id) cls.publisher = null;
+      if (r.kind === "subscriber") {
+        cls.subs.get(r.worker.index)?.delete(id);
+        this.reroute(cls);
+      }
+      const empty = !cls.publisher && [...cls.subs.values()].every((s) => s.size === 0);
+      if (empty) {
+        for (const i of cls.routed) this.workers[i]?.post({ t: "upstream", classKey: cls.key, port: null });
+        cls.home?.post({ t: "route", classKey: cls.key, relayTo: [] });
+        this.classes.delete(r.classId);
+      }
+    }
+    this.updateCounts();
+  }
+
+  private updateCounts(): void {
+    this.metrics.setCounts(this.stats());
+  }
+}

@@ -1,0 +1,457 @@
+// Media worker process: owns peer connections (node-datachannel / libdatachannel) and
+// forwards RTP between them. Signalling arrives from the MediaService over IPC; media
+// never leaves this process except over the loopback relay to sibling workers.
+
+import ndc from "node-datachannel";
+import type { PeerConnection, Track } from "node-datachannel";
+import { Room, Subscriber, type ForwarderCounters, type Kind } from "../forwarder.ts";
+import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type FromWorker, type ToWorker, type WorkerConfig } from "../protocol.ts";
+import { buildPli, buildRemb, buildRr, isRtcp, rtpSeq, type VideoCodec } from "../rtp.ts";
+import { SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
+
+const { PeerConnection: PC, Audio, Video } = ndc;
+
+const config: WorkerConfig = JSON.parse(process.env.EDGECLASS_MEDIA_WORKER ?? "null") as WorkerConfig;
+if (!config || typeof config.index !== "number") {
+  console.error("media worker: EDGECLASS_MEDIA_WORKER is missing; this file is started by the MediaService");
+  process.exit(2);
+}
+if (config.iceUdpMux && config.muxPort === 0) {
+  // One free UDP port for all of this worker's peer connections.
+  const probe = await Bun.udpSocket({ port: 0 });
+  config.muxPort = probe.port;
+  probe.close();
+}
+const counters: ForwarderCounters = { packetsIn: 0, packetsOut: 0, bytesOut: 0, keyframeRequests: 0, nackRetransmits: 0 };
+const rooms = new Map<number, RoomEntry>();
+const sessions = new Map<string, Session>();
+const delaySamples = new Float64Array(4096);
+let delayCount = 0;
+
+interface RoomEntry {
+  room: Room;
+  publisher: PublisherSession | null;
+  relayTo: number[];
+  upstream: number | null;
+}
+
+interface Session {
+  readonly id: string;
+  readonly classKey: number;
+  close(reason: string): void;
+  addCandidate(candidate: string, mid: string): void;
+}
+
+function send(msg: FromWorker): void {
+  process.send?.(msg);
+}
+
+// ------------------------------------------------------------------ relay between workers
+
+const relay = await Bun.udpSocket({
+  hostname: "127.0.0.1",
+  port: 0,
+  socket: {
+    data(_sock, data: Buffer) {
+      if (data.length < RELAY_HEADER) return;
+      const type = data[0];
+      const classKey = data.readUInt32BE(4);
+      const entry = rooms.get(classKey);
+      if (!entry) return;
+      if (type === RELAY_MEDIA) {
+        const kind: Kind = data[1] === 0 ? "audio" : "video";
+        const codec: VideoCodec = data[2] === 0 ? "VP8" : "H264";
+        forwardTimed(entry.room, kind, data.subarray(RELAY_HEADER), codec);
+      } else if (type === RELAY_KEYFRAME) {
+        entry.publisher?.requestKeyframe();
+      }
+    },
+  },
+});
+
+function relayHeader(type: number, kind: Kind, codec: VideoCodec, classKey: number, payload: Buffer | null): Buffer {
+  const b = Buffer.allocUnsafe(RELAY_HEADER + (payload ? payload.length : 0));
+  b[0] = type;
+  b[1] = kind === "audio" ? 0 : 1;
+  b[2] = codec === "VP8" ? 0 : 1;
+  b[3] = 0;
+  b.writeUInt32BE(classKey, 4);
+  if (payload) payload.copy(b, RELAY_HEADER);
+  return b;
+}
+
+function forwardTimed(room: Room, kind: Kind, pkt: Buffer, codec: VideoCodec): void {
+  const t0 = performance.now();
+  room.onPublisherPacket(kind, pkt, codec);
+  if (room.subscribers.size > 0) delaySamples[delayCount++ & 4095] = (performance.now() - t0) * 1000;
+}
+
+function roomFor(classKey: number): RoomEntry {
+  let e = rooms.get(classKey);
+  if (!e) {
+    const entry: RoomEntry = {
+      room: new Room(classKey, () => askKeyframe(entry), counters),
+      publisher: null,
+      relayTo: [],
+      upstream: null,
+    };
+    e = entry;
+    rooms.set(classKey, entry);
+  }
+  return e;
+}
+
+function askKeyframe(entry: RoomEntry): void {
+  if (entry.publisher) entry.publisher.requestKeyframe();
+  else if (entry.upstream !== null) relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
+}
+
+function maybeDropRoom(classKey: number): void {
+  const e = rooms.get(classKey);
+  if (e && !e.publisher && e.room.subscribers.size === 0 && e.relayTo.length === 0 && e.upstream === null) rooms.delete(classKey);
+}
+
+// ------------------------------------------------------------------ peer connections
+
+function newPc(id: string): PeerConnection {
+  const c = config;
+  const cfg: ConstructorParameters<typeof PC>[1] = { iceServers: [], disableAutoNegotiation: true };
+  if (c.iceUdpMux) {
+    cfg.enableIceUdpMux = true;
+    cfg.portRangeBegin = c.muxPort;
+    cfg.portRangeEnd = c.muxPort;
+  } else if (c.portRange) {
+    cfg.portRangeBegin = c.portRange[0];
+    cfg.portRangeEnd = c.portRange[1];
+  }
+  return new PC(id, cfg);
+}
+
+async function answerOf(pc: PeerConnection, videoKbps?: number): Promise<string> {
+  pc.setLocalDescription("answer");
+  if (pc.gatheringState() !== "complete") {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 3000);
+      pc.onGatheringStateChange((s) => {
+        if (s === "complete") {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+      if (pc.gatheringState() === "complete") {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+  const desc = pc.localDescription();
+  if (!desc) throw new Error("no local description");
+  return decorateAnswer(desc.sdp, { videoKbps, publicIp: config.publicIp });
+}
+
+abstract class BaseSession implements Session {
+  protected closed = false;
+  private connectTimer: ReturnType<typeof setTimeout> | null;
+  private disconnectTimer: ReturnType<typeof setTimeout> | null = null;
+  constructor(
+    readonly id: string,
+    readonly classKey: number,
+    protected readonly pc: PeerConnection,
+  ) {
+    sessions.set(id, this);
+    this.connectTimer = setTimeout(() => this.close("connect timeout"), config.connectTimeoutMs);
+    pc.onStateChange((state) => {
+      if (state === "connected") {
+        if (this.connectTimer) clearTimeout(this.connectTimer);
+        this.connectTimer = null;
+        if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
+        this.disconnectTimer = null;
+      } else if (state === "failed" || state === "closed") {
+        queueMicrotask(() => this.close(`peer connection ${state}`));
+      } else if (state === "disconnected" && !this.disconnectTimer) {
+        this.disconnectTimer = setTimeout(() => this.close("peer connection disconnected"), 5000);
+      }
+    });
+  }
+  addCandidate(candidate: string, mid: string): void {
+    if (!this.closed) this.pc.addRemoteCandidate(candidate, mid);
+  }
+  answer(videoKbps?: number): Promise<string> {
+    return answerOf(this.pc, videoKbps);
+  }
+  close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.connectTimer) clearTimeout(this.connectTimer);
+    if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
+    sessions.delete(this.id);
+    this.detach();
+    try {
+      this.pc.close();
+    } catch {
+      // already closed by the peer
+    }
+    send({ t: "closed", id: this.id, reason });
+    maybeDropRoom(this.classKey);
+  }
+  protected abstract detach(): void;
+}
+
+class PublisherSession extends BaseSession {
+  private readonly tracks: { kind: Kind; track: Track; ssrc: number }[] = [];
+  private codec: VideoCodec = "VP8";
+  private readonly rtcpSsrc = (Math.random() * 0xffffffff) >>> 1;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private lastPli = 0;
+  private pliPending: ReturnType<typeof setTimeout> | null = null;
+  private readonly highestSeq = new Map<number, number>();
+
+  constructor(id: string, classKey: number, offer: string, private readonly entry: RoomEntry) {
+    super(id, classKey, newPc(id));
+    const media = parseOffer(offer);
+    let haveAudio = false;
+    let haveVideo = false;
+    for (const m of media) {
+      if (m.direction === "recvonly" || m.direction === "inactive") continue;
+      if (m.kind === "audio" && !haveAudio) {
+        const c = pickAudio(m);
+        if (!c) continue;
+        const d = new Audio(m.mid, "RecvOnly");
+        d.addOpusCodec(c.pt);
+        this.attach("audio", this.pc.addTrack(d), m.ssrcs[0] ?? 0);
+        haveAudio = true;
+      } else if (m.kind === "video" && !haveVideo) {
+        const c = pickVideo(m);
+        if (!c) continue;
+        const d = new Video(m.mid, "RecvOnly");
+        if (c.name === "VP8") d.addVP8Codec(c.pt);
+        else d.addH264Codec(c.pt, c.fmtp);
+        this.codec = c.name === "VP8" ? "VP8" : "H264";
+        this.attach("video", this.pc.addTrack(d), m.ssrcs[0] ?? 0);
+        haveVideo = true;
+      }
+    }
+    if (!haveAudio && !haveVideo) throw new SdpError("offer has nothing we can receive (Opus audio, VP8 or H.264 video, sendonly)");
+    this.pc.setRemoteDescription(offer, "offer");
+    this.timer = setInterval(() => this.feedback(), 500);
+  }
+
+  private attach(kind: Kind, track: Track, ssrc: number): void {
+    this.tracks.push({ kind, track, ssrc });
+    const entry = this.entry;
+    const classKey = this.classKey;
+    track.onMessage((msg: Buffer) => {
+      if (this.closed) return;
+      if (!isRtcp(msg) && msg.length >= 12) {
+        const s = msg.readUInt32BE(8);
+        this.highestSeq.set(s, rtpSeq(msg));
+      }
+      if (entry.relayTo.length > 0) {
+        const b = relayHeader(RELAY_MEDIA, kind, this.codec, classKey, msg);
+        for (const port of entry.relayTo) relay.send(b, port, "127.0.0.1");
+      }
+      forwardTimed(entry.room, kind, msg, this.codec);
+    });
+    track.onOpen(() => {
+      if (kind === "video") this.requestKeyframe();
+    });
+  }
+
+  /** REMB keeps the browser's send estimate at the quality cap; RR closes the loop for its loss estimate. */
+  private feedback(): void {
+    if (this.closed) return;
+    const kbps = QUALITY[config.videoQuality].kbps;
+    for (const t of this.tracks) {
+      if (!t.track.isOpen()) continue;
+      const seq = this.highestSeq.get(t.ssrc);
+      const src = t.kind === "audio" ? this.entry.room.audio : this.entry.room.video;
+      const lsr = src.srAt ? ((src.srNtpSec & 0xffff) << 16) | (src.srNtpFrac >>> 16) : 0;
+      const dlsr = src.srAt ? Math.round(((performance.now() - src.srAt) / 1000) * 65536) : 0;
+      try {
+        if (seq !== undefined) {
+          t.track.sendMessageBinary(
+            buildRr(this.rtcpSsrc, [{ ssrc: t.ssrc, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: seq, jitter: 0, lastSr: lsr >>> 0, delaySinceLastSr: dlsr }]),
+          );
+        }
+        if (t.kind === "video") t.track.sendMessageBinary(buildRemb(this.rtcpSsrc, kbps * 1000, [t.ssrc]));
+      } catch {
+        // transport not ready yet
+      }
+    }
+  }
+
+  requestKeyframe(): void {
+    if (this.closed) return;
+    const now = performance.now();
+    const wait = 300 - (now - this.lastPli);
+    if (wait > 0) {
+      this.pliPending ??= setTimeout(() => {
+        this.pliPending = null;
+        this.requestKeyframe();
+      }, wait);
+      return;
+    }
+    this.lastPli = now;
+    for (const t of this.tracks) {
+      if (t.kind !== "video" || !t.track.isOpen()) continue;
+      try {
+        t.track.sendMessageBinary(buildPli(this.rtcpSsrc, t.ssrc));
+      } catch {
+        // not connected yet: the track's onOpen asks again
+      }
+    }
+  }
+
+  protected detach(): void {
+    if (this.timer) clearInterval(this.timer);
+    if (this.pliPending) clearTimeout(this.pliPending);
+    if (this.entry.publisher === this) this.entry.publisher = null;
+  }
+}
+
+class SubscriberSession extends BaseSession {
+  private readonly sub: Subscriber;
+  constructor(id: string, classKey: number, offer: string, private readonly entry: RoomEntry) {
+    super(id, classKey, newPc(id));
+    const media = parseOffer(offer);
+    const pts = subscriberCodecs(media);
+    const cname = `edgeclass-${classKey}`;
+    const msid = `class-${classKey}`;
+    let audio: { ssrc: number; track: Track } | null = null;
+    let video: { ssrc: number; track: Track } | null = null;
+    for (const m of media) {
+      if (m.direction === "sendonly" || m.direction === "inactive") continue;
+      const ssrc = ((Math.random() * 0xfffffff0) >>> 0) + 1;
+      if (m.kind === "audio" && !audio && pts.audioPt !== null) {
+        const d = new Audio(m.mid, "SendOnly");
+        d.addOpusCodec(pts.audioPt);
+        d.addSSRC(ssrc, cname, msid, "audio");
+        audio = { ssrc, track: this.pc.addTrack(d) };
+      } else if (m.kind === "video" && !video && (pts.vp8Pt !== null || pts.h264Pt !== null)) {
+        const d = new Video(m.mid, "SendOnly");
+        if (pts.vp8Pt !== null) d.addVP8Codec(pts.vp8Pt);
+        if (pts.h264Pt !== null) d.addH264Codec(pts.h264Pt, pts.h264Fmtp || undefined);
+        d.addSSRC(ssrc, cname, msid, "video");
+        video = { ssrc, track: this.pc.addTrack(d) };
+      }
+    }
+    if (!audio && !video) throw new SdpError("offer has nothing we can send (recvonly Opus audio, VP8 or H.264 video)");
+    const sink = (t: Track) => ({
+      send(buf: Buffer) {
+        t.sendMessageBinary(buf);
+      },
+    });
+    this.sub = new Subscriber(id, pts, {
+      audio: audio ? { ssrc: audio.ssrc, sink: sink(audio.track) } : null,
+      video: video ? { ssrc: video.ssrc, sink: sink(video.track) } : null,
+    });
+    for (const [kind, t] of [["audio", audio], ["video", video]] as const) {
+      if (!t) continue;
+      t.track.onOpen(() => {
+        if (!this.closed) entry.room.onSubscriberOpen(this.sub, kind);
+      });
+      t.track.onMessage((msg: Buffer) => {
+        if (!this.closed && isRtcp(msg)) entry.room.onSubscriberRtcp(this.sub, msg);
+      });
+    }
+    this.pc.setRemoteDescription(offer, "offer");
+    entry.room.subscribers.set(id, this.sub);
+  }
+  protected detach(): void {
+    this.entry.room.subscribers.delete(this.id);
+  }
+}
+
+// ------------------------------------------------------------------ IPC
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.t) {
+    case "publish":
+    case "subscribe": {
+      let session: BaseSession | null = null;
+      try {
+        const entry = roomFor(msg.classKey);
+        if (msg.t === "publish") {
+          entry.publisher?.close("replaced by a new publish");
+          const p = new PublisherSession(msg.id, msg.classKey, msg.sdp, entry);
+          session = p;
+          entry.publisher = p;
+          send({ t: "reply", rid: msg.rid, ok: true, sdp: await p.answer(QUALITY[config.videoQuality].kbps) });
+        } else {
+          const s = new SubscriberSession(msg.id, msg.classKey, msg.sdp, entry);
+          session = s;
+          send({ t: "reply", rid: msg.rid, ok: true, sdp: await s.answer() });
+        }
+      } catch (err) {
+        (session ?? sessions.get(msg.id))?.close("signalling failed");
+        const code = err instanceof SdpError ? err.code : "MEDIA_INTERNAL";
+        send({ t: "reply", rid: msg.rid, ok: false, code, message: err instanceof Error ? err.message : String(err) });
+        maybeDropRoom(msg.classKey);
+      }
+      return;
+    }
+    case "candidates": {
+      const s = sessions.get(msg.id);
+      for (const c of msg.candidates) s?.addCandidate(c.candidate, c.mid);
+      return;
+    }
+    case "close":
+      sessions.get(msg.id)?.close("closed by signalling");
+      return;
+    case "endClass":
+      for (const s of [...sessions.values()]) if (s.classKey === msg.classKey) s.close("class ended");
+      rooms.delete(msg.classKey);
+      return;
+    case "route":
+      roomFor(msg.classKey).relayTo = msg.relayTo;
+      maybeDropRoom(msg.classKey);
+      return;
+    case "upstream":
+      roomFor(msg.classKey).upstream = msg.port;
+      maybeDropRoom(msg.classKey);
+      return;
+    case "shutdown":
+      shutdown();
+      return;
+  }
+}
+
+let shuttingDown = false;
+function shutdown(): void {
+  if (shuttingDown) return;
+  shuttingDown = true;
+  clearInterval(statsTimer);
+  for (const s of [...sessions.values()]) s.close("worker shutdown");
+  relay.close();
+  try {
+    ndc.cleanup();
+  } catch {
+    // nothing left to clean
+  }
+  process.exit(0);
+}
+
+function p99(): number {
+  const n = Math.min(delayCount, delaySamples.length);
+  if (n === 0) return 0;
+  const a = Array.from(delaySamples.subarray(0, n)).sort((x, y) => x - y);
+  delayCount = 0;
+  return a[Math.min(n - 1, Math.floor(n * 0.99))];
+}
+
+const statsTimer = setInterval(() => {
+  const cpu = process.cpuUsage();
+  let publishers = 0;
+  let subscribers = 0;
+  for (const e of rooms.values()) {
+    if (e.publisher) publishers++;
+    subscribers += e.room.subscribers.size;
+  }
+  send({ t: "stats", stats: { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, ...counters, publishers, subscribers, forwardP99Us: p99() } });
+}, 1000);
+
+process.on("message", (m: ToWorker) => {
+  void handle(m);
+});
+process.on("disconnect", shutdown);
+send({ t: "ready", relayPort: relay.port, pid: process.pid });

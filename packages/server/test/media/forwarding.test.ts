@@ -1,0 +1,119 @@
+// The media service end to end with synthetic node-datachannel peers: WHIP/WHEP over a
+// tiny Bun.serve, RTP continuity per subscriber across a republish, keyframe requests,
+// REMB to the publisher, subscribers spread over two workers, endClass, metrics.
+
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { Registry } from "prom-client";
+import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { createMediaService, type MediaService } from "../../src/media/index.ts";
+
+let media: MediaService;
+let server: ReturnType<typeof Bun.serve>;
+let base = "";
+const registry = new Registry();
+
+beforeAll(() => {
+  media = createMediaService({ videoQuality: "720p", workers: 2, registry, subscribersPerWorker: 2 });
+  server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      const url = new URL(req.url);
+      const m = /^\/api\/classes\/([^/]+)\/(whip|whep)$/.exec(url.pathname);
+      const who = req.headers.get("x-user") ?? "anon";
+      if (m) return m[2] === "whip" ? media.handleWhip(req, m[1], who) : media.handleWhep(req, m[1], who);
+      const r = /^\/api\/media\/resources\/([^/]+)$/.exec(url.pathname);
+      if (r) return media.handleResource(req, r[1], who);
+      return new Response("not found", { status: 404 });
+    },
+  });
+  base = `http://127.0.0.1:${server.port}`;
+});
+
+afterAll(async () => {
+  await media.close();
+  server.stop(true);
+});
+
+const sleep = (ms: number) => Bun.sleep(ms);
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await sleep(50);
+  }
+  return cond();
+}
+
+test("rejects bad requests with coded errors", async () => {
+  const wrongType = await media.handleWhip(new Request("http://x/", { method: "POST", body: "v=0", headers: { "Content-Type": "text/plain" } }), "c", "t");
+  expect(wrongType.status).toBe(415);
+  const notSdp = await media.handleWhip(new Request("http://x/", { method: "POST", body: "hello", headers: { "Content-Type": "application/sdp" } }), "c", "t");
+  expect(notSdp.status).toBe(400);
+  const noMedia = await media.handleWhep(new Request("http://x/", { method: "POST", body: "v=0\r\ns=-\r\n", headers: { "Content-Type": "application/sdp" } }), "c", "s");
+  expect(noMedia.status).toBe(400);
+  expect(((await noMedia.json()) as { error: { code: string } }).error.code).toBe("MEDIA_BAD_SDP");
+  const get = await media.handleWhip(new Request("http://x/"), "c", "t");
+  expect(get.status).toBe(405);
+  const missing = await media.handleResource(new Request("http://x/", { method: "DELETE" }), "nope", "t");
+  expect(missing.status).toBe(404);
+  expect(media.stats()).toEqual({ publishers: 0, subscribers: 0, workers: 2 });
+});
+
+test("forwards to subscribers on two workers, continuous across a republish", async () => {
+  const cls = "class-a";
+  const subs = [new CountingSubscriber("s1"), new CountingSubscriber("s2"), new CountingSubscriber("s3")];
+  // Two subscribers before the publisher, one after: both orders must work.
+  await subs[0].connect(`${base}/api/classes/${cls}/whep`);
+  await subs[1].connect(`${base}/api/classes/${cls}/whep`);
+  const pub = new SyntheticPublisher();
+  await pub.connect(`${base}/api/classes/${cls}/whip`);
+  pub.start();
+  await subs[2].connect(`${base}/api/classes/${cls}/whep`);
+  expect(media.stats()).toEqual({ publishers: 1, subscribers: 3, workers: 2 });
+
+  expect(await until(() => subs.every((s) => s.videoPackets > 100 && s.audioPackets > 20), 5000)).toBe(true);
+  expect(pub.plisReceived).toBeGreaterThan(0); // subscribers joining asked for keyframes
+  expect(await until(() => pub.rembBps > 0, 2000)).toBe(true);
+  expect(pub.rembBps).toBeGreaterThanOrEqual(2_000_000);
+  for (const s of subs) {
+    expect(s.keyframes).toBeGreaterThan(0);
+    expect(s.gaps).toBe(0);
+    expect(s.vssrcs.size).toBe(1);
+  }
+
+  // Republish: the teacher stops and publishes again with new SSRCs and a new RTP base.
+  const before = subs.map((s) => s.videoPackets);
+  const del = await fetch(`${base}${pub.location}`, { method: "DELETE" });
+  expect(del.status).toBe(200);
+  pub.close();
+  await sleep(300);
+  const pub2 = new SyntheticPublisher();
+  await pub2.connect(`${base}/api/classes/${cls}/whip`);
+  pub2.start();
+  expect(await until(() => subs.every((s, i) => s.videoPackets > before[i] + 100), 5000)).toBe(true);
+  for (const s of subs) {
+    // Same outgoing SSRC, no sequence jump back, no timestamp going backwards.
+    expect(s.vssrcs.size).toBe(1);
+    expect(s.seqJumps).toBe(0);
+    expect(s.tsBackwards).toBe(0);
+  }
+
+  const text = await registry.metrics();
+  expect(text).toContain("edgeclass_media_subscribers 3");
+  expect(text).toMatch(/edgeclass_media_forwarded_packets_total\{worker="\d"\} [1-9]/);
+
+  // Someone else may not delete the publisher's resource.
+  const forbidden = await media.handleResource(new Request("http://x/", { method: "DELETE" }), pub2.location.split("/").pop() ?? "", "intruder");
+  expect(forbidden.status).toBe(403);
+
+  media.endClass(cls);
+  expect(media.stats()).toEqual({ publishers: 0, subscribers: 0, workers: 2 });
+  const after = subs.map((s) => s.videoPackets);
+  await sleep(500);
+  // Nothing flows after the class ended (allow in-flight packets).
+  subs.forEach((s, i) => expect(s.videoPackets - after[i]).toBeLessThan(40));
+  pub2.close();
+  for (const s of subs) s.close();
+}, 30000);
