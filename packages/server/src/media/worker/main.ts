@@ -224,8 +224,11 @@ class PublisherSession extends BaseSession {
         const c = pickVideo(m);
         if (!c) continue;
         const d = new Video(m.mid, "RecvOnly");
-        if (c.name === "VP8") d.addVP8Codec(c.pt);
-        else d.addH264Codec(c.pt, c.fmtp);
+        // Chrome starts its estimate at ~300 kbps and climbs slowly from 360p; start it near the cap.
+        const kbps = QUALITY[config.videoQuality].kbps;
+        const start = `x-google-start-bitrate=${Math.round(kbps * 0.8)};x-google-max-bitrate=${kbps}`;
+        if (c.name === "VP8") d.addVideoCodec(c.pt, "VP8", start);
+        else d.addH264Codec(c.pt, c.fmtp ? `${c.fmtp};${start}` : start);
         this.codec = c.name === "VP8" ? "VP8" : "H264";
         this.attach("video", this.pc.addTrack(d), m.ssrcs[0] ?? 0);
         haveVideo = true;

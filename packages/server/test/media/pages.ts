@@ -1,0 +1,77 @@
+// Minimal teacher (WHIP) and student (WHEP) pages for the browser test.
+
+const common = String.raw`
+async function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return;
+  await new Promise((resolve) => {
+    const t = setTimeout(resolve, 2000);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") { clearTimeout(t); resolve(); }
+    });
+  });
+}
+async function signal(url, pc) {
+  const offer = await pc.createOffer();
+  await pc.setLocalDescription(offer);
+  await gathered(pc);
+  const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: pc.localDescription.sdp });
+  if (res.status !== 201) throw new Error("signalling failed: " + res.status + " " + (await res.text()));
+  const location = res.headers.get("Location");
+  await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  return location;
+}
+`;
+
+export const teacherHtml = String.raw`<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script>
+${common}
+let pc = null, location_ = null, stream = null;
+window.publish = async (classId) => {
+  stream ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { exact: 1280 }, height: { exact: 720 }, frameRate: 30 } });
+  document.getElementById("v").srcObject = stream;
+  pc = new RTCPeerConnection();
+  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  location_ = await signal("/api/classes/" + classId + "/whip", pc);
+  return location_;
+};
+window.unpublish = async () => {
+  if (location_) await fetch(location_, { method: "DELETE" });
+  pc?.close();
+  pc = null; location_ = null;
+};
+window.sendStats = async () => {
+  if (!pc) return null;
+  const out = { state: pc.connectionState };
+  (await pc.getStats()).forEach((s) => {
+    if (s.type === "outbound-rtp" && s.kind === "video") Object.assign(out, { width: s.frameWidth, height: s.frameHeight, bytesSent: s.bytesSent, limitation: s.qualityLimitationReason, target: s.targetBitrate });
+  });
+  return out;
+};
+</script></body></html>`;
+
+export const studentHtml = String.raw`<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script>
+${common}
+let pc = null, location_ = null;
+window.watch = async (classId) => {
+  pc = new RTCPeerConnection();
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  const stream = new MediaStream();
+  pc.ontrack = (e) => { stream.addTrack(e.track); const v = document.getElementById("v"); if (v.srcObject !== stream) v.srcObject = stream; v.play().catch(() => {}); };
+  location_ = await signal("/api/classes/" + classId + "/whep", pc);
+  return location_;
+};
+window.leave = async () => {
+  if (location_) await fetch(location_, { method: "DELETE" });
+  pc?.close();
+  pc = null; location_ = null;
+};
+window.info = async () => {
+  const v = document.getElementById("v");
+  const out = { width: v.videoWidth, height: v.videoHeight, framesDecoded: 0, audioPackets: 0, keyFramesDecoded: 0, state: pc ? pc.connectionState : "none" };
+  if (pc) (await pc.getStats()).forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") { out.framesDecoded = s.framesDecoded ?? 0; out.keyFramesDecoded = s.keyFramesDecoded ?? 0; out.frameWidth = s.frameWidth; out.nackCount = s.nackCount; out.pliCount = s.pliCount; out.packetsLost = s.packetsLost; }
+    if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived ?? 0;
+  });
+  return out;
+};
+</script></body></html>`;
