@@ -78,7 +78,8 @@ export class Parser {
     const pkgTok = this.t;
     this.pos++;
     const pkgRef = this.parseRefTerm();
-    const pkg = refToPath(pkgRef, true);
+    const pkgPath = refToPath(pkgRef, true);
+    const pkg = pkgPath ? ["data", ...pkgPath] : null;
     if (!pkg) throw new RegoError("rego_parse_error", "package expects a reference of names", this.loc(pkgTok));
     const mod: Module = { file: this.file, source: this.src, pkg, pkgLoc: this.loc(pkgTok), imports: [], rules: [], regoV1: this.v1 };
     let sawRegoV1 = false;

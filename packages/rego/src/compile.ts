@@ -1,0 +1,1892 @@
+// Compiler: resolves names, orders body expressions for safety, and turns
+// rules and queries into closures over (Ctx, Frame). Variable boundness is
+// decided at compile time, so the closures never test whether a slot is bound.
+
+import type { Expr, Module, Rule, Term, With } from "./ast.ts";
+import { BUILTINS, type Builtin } from "./builtins/index.ts";
+import { RegoError, type Location } from "./errors.ts";
+import {
+  Ctx, NOT_COMPUTED, ObjectBuilder, entries, getField, getKey, isObj, iterate, lookupPath, mergeDocs, upsert,
+  type Ev, type Frame, type Gen, type K, type MockTarget, type Plan, type Step, type Unifier,
+} from "./runtime.ts";
+import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";
+import { BuiltinError, RegoMap, RegoSet, canonicalKey, compare, equal, formatValue, type PlainObject, type Value } from "./value.ts";
+
+class Unsafe extends Error {
+  constructor(readonly varName: string, readonly loc: Location) {
+    super(`var ${varName} is unsafe`);
+  }
+}
+
+interface Level {
+  vars: Map<string, number>;
+  parent: Level | null;
+}
+
+interface Scope {
+  module: Module | null;
+  /** package path, e.g. ["data","pkg"] */
+  pkg: string[];
+  imports: Map<string, string[]>;
+  nslots: number;
+  slotNames: string[];
+  slotLevel: Level[];
+  group: Group | null;
+}
+
+interface BC {
+  scope: Scope;
+  level: Level;
+  bound: Set<number>;
+  noBind: Set<number>;
+}
+
+interface CExpr {
+  test: ((c: Ctx, f: Frame) => boolean) | null;
+  step: Step;
+}
+
+const EMPTY_FRAME: Frame = [];
+const NO_SLOTS: Set<number> = new Set();
+const TRUE_K: K = () => true;
+const UNDEF_VAL = Symbol("undef");
+
+type Resolved = { kind: "local"; slot: number } | { kind: "root"; root: "input" | "data"; path: string[] };
+
+const RELATIONAL = new Set(["equal", "neq", "lt", "lte", "gt", "gte"]);
+const SPECIAL_CALLS = new Set(["print", "walk", "trace", "internal.print", "opa.runtime", "rego.metadata.rule", "rego.metadata.chain"]);
+
+export interface CompilerOptions {
+  strictBuiltinErrors?: boolean;
+}
+
+export class Compiler {
+  readonly tree: RuleTree;
+  readonly modules: Module[];
+  private wildcard = 0;
+
+  constructor(modules: Module[], readonly options: CompilerOptions = {}) {
+    this.modules = modules;
+    checkModules(modules);
+    this.tree = new RuleTree(modules);
+    for (const g of this.tree.groups) this.compileGroup(g);
+    this.checkRecursion();
+  }
+
+  // ------------------------------------------------------------------ groups
+
+  private scopeFor(m: Module | null, group: Group | null): Scope {
+    const imports = new Map<string, string[]>();
+    if (m) {
+      for (const imp of m.imports) {
+        const p = refPath(imp.path);
+        if (!p) continue;
+        if (p[0] === "future") continue;
+        const alias = imp.alias ?? p[p.length - 1];
+        if (p.length === 1) continue; // `import input` / `import data`
+        imports.set(alias, p);
+      }
+    }
+    return { module: m, pkg: m ? m.pkg : ["data"], imports, nslots: 0, slotNames: [], slotLevel: [], group };
+  }
+
+  private compileGroup(g: Group): void {
+    if (g.compiled || g.compiling) return;
+    g.compiling = true;
+    switch (g.kind) {
+      case "complete":
+        this.compileComplete(g);
+        break;
+      case "set":
+        this.compileSet(g);
+        break;
+      case "object":
+        this.compileObject(g);
+        break;
+      case "function":
+        this.compileFunction(g);
+        break;
+    }
+    g.compiling = false;
+    g.compiled = true;
+  }
+
+  private compileDefault(g: Group): Ev | null {
+    if (g.defaults.length === 0) return null;
+    const d = g.defaults[0];
+    const scope = this.scopeFor(d.module, g);
+    const level: Level = { vars: new Map(), parent: null };
+    const bc: BC = { scope, level, bound: new Set(), noBind: new Set() };
+    const t = d.rule.value!;
+    const vars: string[] = [];
+    termVars(t, vars, false);
+    for (const v of vars) {
+      if (!this.resolveGlobal(v, scope)) throw new RegoError("rego_compile_error", `default rule ${g.name} value cannot contain variables`, t.loc);
+    }
+    const p = this.compileTerm(t, bc);
+    if (!p.ev) throw new RegoError("rego_compile_error", `default rule ${g.name} value must be ground`, t.loc);
+    return p.ev;
+  }
+
+  /** compiles one definition (with its else chain): returns a runner calling emit per value */
+  private compileDef(g: Group, d: RuleDef, rule: Rule): (c: Ctx, args: Value[] | null, emit: (v: Value) => boolean) => boolean {
+    const scope = this.scopeFor(d.module, g);
+    const level: Level = { vars: new Map(), parent: null };
+    const headTerms: Term[] = [];
+    const declared: Term[] = [];
+    if (rule.args) for (const a of rule.args) declared.push(a);
+    if (rule.value) headTerms.push(rule.value);
+    if (rule.key) headTerms.push(rule.key);
+    for (const t of rule.ref.slice(1)) if (t.type !== "string") headTerms.push(t);
+    // function args are declared locals
+    const argNames: string[] = [];
+    for (const a of declared) termVars(a, argNames, true);
+    for (const n of argNames) if (!level.vars.has(n)) this.newSlot(scope, level, n);
+    this.declareBody(rule.body, level, scope, headTerms);
+    const bc: BC = { scope, level, bound: new Set(), noBind: new Set() };
+    // arguments
+    let bindArgs: ((c: Ctx, f: Frame, args: Value[], k: K) => boolean) | null = null;
+    if (rule.args) {
+      const us: Unifier[] = rule.args.map((a) => this.compileUnifier(a, bc));
+      const n = us.length;
+      bindArgs = (c, f, args, k) => {
+        const rec = (i: number): boolean => (i === n ? k() : us[i](c, f, args[i], () => rec(i + 1)));
+        return rec(0);
+      };
+    }
+    const headSlots = new Set<number>();
+    for (const t of headTerms) for (const s of this.slotsOf(t, bc)) headSlots.add(s);
+    const body = this.compileBody(rule.body, bc, headSlots);
+    // head
+    let emitPlan: Plan;
+    if (g.kind === "set") {
+      emitPlan = this.compileHeadTerm(rule.key!, bc);
+    } else if (g.kind === "object") {
+      const dyn = rule.ref.slice(staticPrefixLen(rule.ref));
+      const parts = dyn.map((t) => this.compileHeadTerm(t, bc));
+      const val = rule.value ? this.compileHeadTerm(rule.value, bc) : constPlan(true);
+      // emit [keys..., value] tuples as arrays
+      const all = [...parts, val];
+      emitPlan = combine(all, (vals) => vals.slice());
+    } else {
+      emitPlan = rule.value ? this.compileHeadTerm(rule.value, bc) : constPlan(true);
+    }
+    const nslots = () => scope.nslots;
+    const elseRunner = rule.elseRule ? this.compileDef(g, d, rule.elseRule) : null;
+    const gen = emitPlan.gen;
+    const ev = emitPlan.ev;
+    return (c, args, emit) => {
+      const n = nslots();
+      const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
+      let any = false;
+      const onBody: K = ev
+        ? () => {
+            const v = ev(c, f);
+            if (v === undefined) return false;
+            any = true;
+            return emit(v);
+          }
+        : () =>
+            gen(c, f, (v) => {
+              any = true;
+              return emit(v);
+            });
+      const stopped = bindArgs ? bindArgs(c, f, args!, () => body(c, f, onBody)) : body(c, f, onBody);
+      if (!any && elseRunner) return elseRunner(c, args, emit);
+      return stopped;
+    };
+  }
+
+  private compileHeadTerm(t: Term, bc: BC): Plan {
+    try {
+      return this.compileTerm(t, bc);
+    } catch (e) {
+      if (e instanceof Unsafe) throw new RegoError("rego_unsafe_var_error", `var ${displayVar(e.varName)} is unsafe`, e.loc);
+      throw e;
+    }
+  }
+
+  private compileComplete(g: Group): void {
+    const runners = g.defs.map((d) => this.compileDef(g, d, d.rule));
+    const dflt = this.compileDefault(g);
+    // all definitions give the same constant value: stop at the first solution
+    let constVal: Value | undefined = undefined;
+    let allConst = g.defs.length > 0;
+    for (const d of g.defs) {
+      const v = d.rule.value ? constOf(d.rule.value) : true;
+      if (v === undefined || d.rule.elseRule) {
+        allConst = false;
+        break;
+      }
+      if (constVal === undefined) constVal = v;
+      else if (!equal(constVal, v)) allConst = false;
+    }
+    const name = g.name;
+    g.compute = (c) => {
+      let result: Value | undefined = undefined;
+      const emit = (v: Value): boolean => {
+        if (result === undefined) result = v;
+        else if (!equal(result, v)) {
+          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs (${name})`);
+        }
+        return allConst;
+      };
+      for (let i = 0; i < runners.length; i++) {
+        runners[i](c, null, emit);
+        if (allConst && result !== undefined) break;
+      }
+      if (result === undefined && dflt) result = dflt(c, EMPTY_FRAME);
+      return result;
+    };
+  }
+
+  private compileSet(g: Group): void {
+    const runners = g.defs.map((d) => this.compileDef(g, d, d.rule));
+    g.compute = (c) => {
+      const s = new RegoSet();
+      const emit = (v: Value): boolean => {
+        s.add(v);
+        return false;
+      };
+      for (const r of runners) r(c, null, emit);
+      return s;
+    };
+  }
+
+  private compileObject(g: Group): void {
+    const runners = g.defs.map((d) => this.compileDef(g, d, d.rule));
+    const name = g.name;
+    g.compute = (c) => {
+      const root = new NestedBuilder(name);
+      const emit = (v: Value): boolean => {
+        const tuple = v as Value[];
+        root.insert(tuple, 0);
+        return false;
+      };
+      for (const r of runners) r(c, null, emit);
+      return root.build();
+    };
+  }
+
+  private compileFunction(g: Group): void {
+    const runners = g.defs.map((d) => this.compileDef(g, d, d.rule));
+    const dflt = this.compileDefault(g);
+    const name = g.name;
+    g.call = (c, args) => {
+      if (++c.depth > c.maxDepth) throw new RegoError("eval_limit_error", `maximum call depth ${c.maxDepth} exceeded in ${name}`);
+      let result: Value | undefined = undefined;
+      const emit = (v: Value): boolean => {
+        if (result === undefined) result = v;
+        else if (!equal(result, v)) {
+          throw new RegoError("eval_conflict_error", `functions must not produce multiple outputs for same inputs (${name})`);
+        }
+        return false;
+      };
+      for (const r of runners) r(c, args, emit);
+      c.depth--;
+      if (result === undefined && dflt) result = dflt(c, EMPTY_FRAME);
+      return result;
+    };
+  }
+
+  // ------------------------------------------------------------------ recursion
+
+  private checkRecursion(): void {
+    const state = new Map<Group, number>();
+    const stack: Group[] = [];
+    const visit = (g: Group): void => {
+      const s = state.get(g);
+      if (s === 2) return;
+      if (s === 1) {
+        const i = stack.indexOf(g);
+        const cycle = [...stack.slice(i), g].map((x) => x.name).join(" -> ");
+        const loc = g.defs[0]?.rule.loc ?? g.defaults[0]?.rule.loc;
+        throw new RegoError("rego_recursion_error", `rule ${g.name} is recursive: ${cycle} (recursion detected)`, loc);
+      }
+      state.set(g, 1);
+      stack.push(g);
+      for (const d of g.deps) visit(d);
+      stack.pop();
+      state.set(g, 2);
+    };
+    for (const g of this.tree.groups) visit(g);
+  }
+
+  private addDep(bc: BC, g: Group): void {
+    if (bc.scope.group) bc.scope.group.deps.add(g);
+  }
+
+  private addNodeDeps(bc: BC, n: TreeNode): void {
+    if (!bc.scope.group) return;
+    const walk = (x: TreeNode): void => {
+      if (x.group && x.group.kind !== "function") bc.scope.group!.deps.add(x.group);
+      for (const ch of x.children.values()) walk(ch);
+    };
+    walk(n);
+  }
+
+  // ------------------------------------------------------------------ scopes
+
+  private newSlot(scope: Scope, level: Level, name: string): number {
+    const s = scope.nslots++;
+    scope.slotNames.push(name);
+    scope.slotLevel.push(level);
+    level.vars.set(name, s);
+    return s;
+  }
+
+  private resolveGlobal(name: string, scope: Scope): Resolved | null {
+    if (name === "input") return { kind: "root", root: "input", path: [] };
+    if (name === "data") return { kind: "root", root: "data", path: [] };
+    const imp = scope.imports.get(name);
+    if (imp) return { kind: "root", root: imp[0] as "input" | "data", path: imp.slice(1) };
+    if (scope.module) {
+      const pkgNode = this.tree.find(scope.pkg);
+      if (pkgNode && pkgNode.children.has(name)) return { kind: "root", root: "data", path: [...scope.pkg.slice(1), name] };
+    }
+    return null;
+  }
+
+  private resolveVar(name: string, bc: BC): Resolved | null {
+    for (let l: Level | null = bc.level; l; l = l.parent) {
+      const s = l.vars.get(name);
+      if (s !== undefined) return { kind: "local", slot: s };
+    }
+    return this.resolveGlobal(name, bc.scope);
+  }
+
+  private isDeclaredInChain(name: string, level: Level): boolean {
+    for (let l: Level | null = level; l; l = l.parent) if (l.vars.has(name)) return true;
+    return false;
+  }
+
+  /** declares the variables of a body at `level` */
+  private declareBody(body: Expr[], level: Level, scope: Scope, extra: Term[]): void {
+    const declared: string[] = [];
+    const used: string[] = [];
+    for (const e of body) {
+      switch (e.kind) {
+        case "some":
+          for (const v of e.vars) if (v.type === "var") declared.push(v.name);
+          break;
+        case "assign":
+          termVars(e.left, declared, true);
+          termVars(e.right, used, false);
+          break;
+        case "somein":
+          if (e.key) termVars(e.key, declared, true);
+          termVars(e.value, declared, true);
+          termVars(e.collection, used, false);
+          break;
+        case "every":
+          termVars(e.domain, used, false);
+          break;
+        case "term":
+          termVars(e.term, used, false);
+          break;
+        case "unify":
+          termVars(e.left, used, false);
+          termVars(e.right, used, false);
+          break;
+      }
+      for (const w of e.with) {
+        termVars(w.value, used, false);
+      }
+    }
+    for (const t of extra) termVars(t, used, false);
+    for (const n of declared) if (!level.vars.has(n)) this.newSlot(scope, level, n);
+    for (const n of used) {
+      if (level.vars.has(n) || this.isDeclaredInChain(n, level)) continue;
+      if (this.resolveGlobal(n, scope)) continue;
+      this.newSlot(scope, level, n);
+    }
+  }
+
+  /** slots of the current level used anywhere in a term/expr */
+  private slotsOf(t: Term | Expr, bc: BC): number[] {
+    const names: string[] = [];
+    if ("kind" in t) exprVarsDeep(t, names);
+    else termVars(t, names, true, true);
+    const out: number[] = [];
+    for (const n of names) {
+      const s = bc.level.vars.get(n);
+      if (s !== undefined) out.push(s);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------------ bodies
+
+  compileBody(body: Expr[], bc: BC, extraOther: Set<number>): Step {
+    const remaining = body.slice();
+    const compiled: CExpr[] = [];
+    const slotSets = new Map<Expr, number[]>();
+    for (const e of remaining) slotSets.set(e, this.slotsOf(e, bc));
+    let lenient = false;
+    while (remaining.length > 0) {
+      let progressed = false;
+      for (let i = 0; i < remaining.length; i++) {
+        const e = remaining[i];
+        const other = new Set<number>(extraOther);
+        if (!lenient) {
+          for (const o of remaining) if (o !== e) for (const s of slotSets.get(o)!) other.add(s);
+        }
+        const saved = new Set(bc.bound);
+        try {
+          const ce = this.compileExpr(e, { scope: bc.scope, level: bc.level, bound: bc.bound, noBind: other });
+          compiled.push(ce);
+          remaining.splice(i, 1);
+          progressed = true;
+          lenient = false;
+          break;
+        } catch (err) {
+          if (!(err instanceof Unsafe)) throw err;
+          bc.bound.clear();
+          for (const s of saved) bc.bound.add(s);
+        }
+      }
+      if (!progressed) {
+        if (!lenient) {
+          lenient = true;
+          continue;
+        }
+        // report the first unsafe variable
+        const e = remaining[0];
+        try {
+          this.compileExpr(e, { scope: bc.scope, level: bc.level, bound: new Set(bc.bound), noBind: new Set() });
+        } catch (err) {
+          if (err instanceof Unsafe) throw new RegoError("rego_unsafe_var_error", `var ${displayVar(err.varName)} is unsafe`, err.loc);
+          throw err;
+        }
+        throw new RegoError("rego_unsafe_var_error", "body is unsafe", e.loc);
+      }
+    }
+    return chainExprs(compiled);
+  }
+
+  private compileExpr(e: Expr, bc: BC): CExpr {
+    if (e.with.length > 0) return this.compileWith(e, bc);
+    if (e.negated) {
+      const inner = this.compileExprInner(e, { scope: bc.scope, level: bc.level, bound: new Set(bc.bound), noBind: bc.noBind });
+      if (inner.test) {
+        const t = inner.test;
+        const test = (c: Ctx, f: Frame): boolean => !t(c, f);
+        return { test, step: testStep(test) };
+      }
+      const s = inner.step;
+      const test = (c: Ctx, f: Frame): boolean => !s(c, f, TRUE_K);
+      return { test, step: testStep(test) };
+    }
+    return this.compileExprInner(e, bc.noBind.size === 0 ? bc : { scope: bc.scope, level: bc.level, bound: bc.bound, noBind: NO_SLOTS });
+  }
+
+  private compileExprInner(e: Expr, bc: BC): CExpr {
+    switch (e.kind) {
+      case "some":
+        return { test: () => true, step: (_c, _f, k) => k() };
+      case "term":
+        return this.compileTermExpr(e.term, bc);
+      case "unify":
+        return this.compileUnify(e.left, e.right, bc, e.loc);
+      case "assign": {
+        const names: string[] = [];
+        termVars(e.left, names, true);
+        for (const n of names) {
+          const r = this.resolveVar(n, bc);
+          if (r && r.kind === "local" && bc.bound.has(r.slot) && bc.scope.slotLevel[r.slot] === bc.level) {
+            throw new RegoError("rego_compile_error", `var ${n} assigned above`, e.loc);
+          }
+        }
+        if (e.left.type !== "var" && e.left.type !== "array" && e.left.type !== "object") {
+          throw new RegoError("rego_parse_error", "cannot assign to " + e.left.type, e.loc);
+        }
+        return this.compileUnify(e.left, e.right, bc, e.loc);
+      }
+      case "somein":
+        return this.compileSomeIn(e.key, e.value, e.collection, bc);
+      case "every":
+        return this.compileEvery(e, bc);
+    }
+  }
+
+  private compileTermExpr(t: Term, bc: BC): CExpr {
+    // a call with an output argument, e.g. count(x, n)
+    if (t.type === "call") {
+      const out = this.callWithOutput(t, bc);
+      if (out) return out;
+    }
+    const p = this.compileTerm(t, bc);
+    if (p.ev) {
+      const ev = p.ev;
+      const test = (c: Ctx, f: Frame): boolean => {
+        const v = ev(c, f);
+        return v !== undefined && v !== false;
+      };
+      return { test, step: testStep(test) };
+    }
+    const gen = p.gen;
+    return { test: null, step: (c, f, k) => gen(c, f, (v) => (v === false ? false : k())) };
+  }
+
+  private compileUnify(a: Term, b: Term, bc: BC, loc: Location): CExpr {
+    // evaluable left?
+    const pa = this.attempt(bc, () => this.compileTerm(a, bc));
+    if (pa) {
+      const pb = this.attempt(bc, () => this.compileTerm(b, bc));
+      if (pb) {
+        if (pa.ev && pb.ev) {
+          const ea = pa.ev;
+          const eb = pb.ev;
+          const test = (c: Ctx, f: Frame): boolean => {
+            const x = ea(c, f);
+            if (x === undefined) return false;
+            const y = eb(c, f);
+            return y !== undefined && equal(x, y);
+          };
+          return { test, step: testStep(test) };
+        }
+        const ga = pa.gen;
+        const gb = pb.gen;
+        return { test: null, step: (c, f, k) => ga(c, f, (x) => gb(c, f, (y) => (equal(x, y) ? k() : false))) };
+      }
+      const ub = this.compileUnifier(b, bc);
+      return { test: null, step: genThenUnify(pa, ub) };
+    }
+    const pb = this.attempt(bc, () => this.compileTerm(b, bc));
+    if (pb) {
+      const ua = this.compileUnifier(a, bc);
+      return { test: null, step: genThenUnify(pb, ua) };
+    }
+    // both sides are patterns
+    if (a.type === "array" && b.type === "array" && a.items.length === b.items.length) {
+      const pairs = a.items.map((x, i) => [x, b.items[i]] as const);
+      const steps: CExpr[] = [];
+      const rem = pairs.slice();
+      while (rem.length) {
+        let ok = false;
+        for (let i = 0; i < rem.length; i++) {
+          const r = this.attempt(bc, () => this.compileUnify(rem[i][0], rem[i][1], bc, loc));
+          if (r) {
+            steps.push(r);
+            rem.splice(i, 1);
+            ok = true;
+            break;
+          }
+        }
+        if (!ok) return this.compileUnify(rem[0][0], rem[0][1], bc, loc);
+      }
+      return { test: null, step: chainExprs(steps) };
+    }
+    if (a.type === "object" && b.type === "object" && a.items.length === b.items.length) {
+      const bk = new Map<string, Term>();
+      for (const [k, v] of b.items) {
+        const kv = constOf(k);
+        if (kv === undefined) break;
+        bk.set(canonicalKey(kv), v);
+      }
+      const steps: CExpr[] = [];
+      let ok = bk.size === b.items.length;
+      for (const [k, v] of a.items) {
+        const kv = constOf(k);
+        const other = kv === undefined ? undefined : bk.get(canonicalKey(kv));
+        if (!other) {
+          ok = false;
+          break;
+        }
+        steps.push(this.compileUnify(v, other, bc, loc));
+      }
+      if (ok) return { test: null, step: chainExprs(steps) };
+      return { test: () => false, step: () => false };
+    }
+    // report
+    this.compileTerm(a, bc);
+    throw new Unsafe("?", loc);
+  }
+
+  private attempt<T>(bc: BC, fn: () => T): T | null {
+    const saved = new Set(bc.bound);
+    try {
+      return fn();
+    } catch (e) {
+      if (!(e instanceof Unsafe)) throw e;
+      bc.bound.clear();
+      for (const s of saved) bc.bound.add(s);
+      return null;
+    }
+  }
+
+  /** a pattern that receives a value, binding its unbound variables */
+  private compileUnifier(t: Term, bc: BC): Unifier {
+    if (t.type === "var") {
+      const r = this.resolveVar(t.name, bc);
+      if (r && r.kind === "local") {
+        const s = r.slot;
+        if (bc.bound.has(s)) {
+          return (_c, f, v, k) => (equal(f[s]!, v) ? k() : false);
+        }
+        this.checkBind(s, t, bc);
+        bc.bound.add(s);
+        return (_c, f, v, k) => {
+          f[s] = v;
+          return k();
+        };
+      }
+    }
+    const p = this.attempt(bc, () => this.compileTerm(t, bc));
+    if (p) {
+      if (p.ev) {
+        const ev = p.ev;
+        return (c, f, v, k) => {
+          const x = ev(c, f);
+          return x !== undefined && equal(x, v) ? k() : false;
+        };
+      }
+      const gen = p.gen;
+      return (c, f, v, k) => gen(c, f, (x) => (equal(x, v) ? k() : false));
+    }
+    if (t.type === "array") {
+      const n = t.items.length;
+      const us: Unifier[] = [];
+      for (const it of t.items) us.push(this.compileUnifier(it, bc));
+      return (c, f, v, k) => {
+        if (!Array.isArray(v) || v.length !== n) return false;
+        const rec = (i: number): boolean => (i === n ? k() : us[i](c, f, v[i], () => rec(i + 1)));
+        return rec(0);
+      };
+    }
+    if (t.type === "object") {
+      const keys: Value[] = [];
+      const us: Unifier[] = [];
+      for (const [kt, vt] of t.items) {
+        const kp = this.compileTerm(kt, bc);
+        const kv = kp.ev ? constOf(kt) : undefined;
+        if (kv === undefined) throw new Unsafe(firstVar(kt) ?? "?", kt.loc);
+        keys.push(kv);
+        us.push(this.compileUnifier(vt, bc));
+      }
+      const n = keys.length;
+      return (c, f, v, k) => {
+        if (!isObj(v)) return false;
+        if (objSize(v) !== n) return false;
+        const rec = (i: number): boolean => {
+          if (i === n) return k();
+          const x = getKey(v, keys[i]);
+          return x === undefined ? false : us[i](c, f, x, () => rec(i + 1));
+        };
+        return rec(0);
+      };
+    }
+    // not evaluable and not a pattern: report its unsafe var
+    this.compileTerm(t, bc);
+    throw new Unsafe("?", t.loc);
+  }
+
+  private checkBind(slot: number, t: Term, bc: BC): void {
+    if (bc.scope.slotLevel[slot] !== bc.level || bc.noBind.has(slot)) {
+      throw new Unsafe(bc.scope.slotNames[slot], t.loc);
+    }
+  }
+
+  private compileSomeIn(key: Term | null, value: Term, coll: Term, bc: BC): CExpr {
+    const cp = this.compileTerm(coll, bc);
+    const uk = key ? this.compileUnifier(key, bc) : null;
+    const uv = this.compileUnifier(value, bc);
+    const gen = cp.gen;
+    const step: Step = (c, f, k) =>
+      gen(c, f, (cv) => iterate(c, cv, (kk, vv) => (uk ? uk(c, f, kk, () => uv(c, f, vv, k)) : uv(c, f, vv, k))));
+    return { test: null, step };
+  }
+
+  private compileEvery(e: Extract<Expr, { kind: "every" }>, bc: BC): CExpr {
+    const dp = this.compileTerm(e.domain, bc);
+    const level: Level = { vars: new Map(), parent: bc.level };
+    const declared: string[] = [];
+    if (e.key) termVars(e.key, declared, true);
+    termVars(e.value, declared, true);
+    for (const n of declared) this.newSlot(bc.scope, level, n);
+    this.declareBody(e.body, level, bc.scope, []);
+    const inner: BC = { scope: bc.scope, level, bound: new Set(bc.bound), noBind: new Set() };
+    const uk = e.key ? this.compileUnifier(e.key, inner) : null;
+    const uv = this.compileUnifier(e.value, inner);
+    const body = this.compileBody(e.body, inner, new Set());
+    const gen = dp.gen;
+    const test = (c: Ctx, f: Frame): boolean => {
+      let ok = false;
+      gen(c, f, (dom) => {
+        if (typeof dom !== "object" || dom === null) return false;
+        ok = true;
+        const failed = iterate(c, dom, (kk, vv) => {
+          const found = uk
+            ? uk(c, f, kk, () => uv(c, f, vv, () => body(c, f, TRUE_K)))
+            : uv(c, f, vv, () => body(c, f, TRUE_K));
+          return !found;
+        });
+        if (failed) ok = false;
+        return true;
+      });
+      return ok;
+    };
+    return { test, step: testStep(test) };
+  }
+
+  // ------------------------------------------------------------------ with
+
+  private compileWith(e: Expr, bc: BC): CExpr {
+    type Mod = { kind: "input"; path: string[]; ev: Ev } | { kind: "data"; path: string[]; ev: Ev } | { kind: "mock"; name: string; target: (c: Ctx, f: Frame) => MockTarget };
+    const mods: Mod[] = [];
+    for (const w of e.with) mods.push(this.compileWithMod(w, bc) as Mod);
+    const inner = this.compileExpr({ ...e, with: [] }, bc);
+    const innerStep = inner.step;
+    const step: Step = (c, f, k) => {
+      const saved = { input: c.input, data: c.data, patches: c.patches, mocks: c.mocks, memo: c.memo };
+      for (const m of mods) {
+        if (m.kind === "mock") {
+          const mocks = new Map(c.mocks ?? []);
+          mocks.set(m.name, m.target(c, f));
+          c.mocks = mocks;
+          continue;
+        }
+        const v = m.ev(c, f);
+        if (v === undefined) {
+          restore(c, saved);
+          return false;
+        }
+        if (m.kind === "input") c.input = upsert(c.input, m.path, v);
+        else {
+          c.data = upsert(c.data, m.path, v);
+          c.patches = [...(c.patches ?? []), { path: ["data", ...m.path], value: v }];
+        }
+      }
+      c.memo = new Array(c.memo.length).fill(NOT_COMPUTED);
+      const mine = { input: c.input, data: c.data, patches: c.patches, mocks: c.mocks, memo: c.memo };
+      const r = innerStep(c, f, () => {
+        restore(c, saved);
+        const r2 = k();
+        restore(c, mine);
+        return r2;
+      });
+      restore(c, saved);
+      return r;
+    };
+    return { test: null, step };
+  }
+
+  private compileWithMod(w: With, bc: BC): unknown {
+    const t = w.target;
+    const path = refPath(t);
+    if (!path) throw new RegoError("rego_compile_error", "with target must be a reference to input, data or a function", w.loc);
+    if (path[0] === "input") {
+      const vp = this.compileTerm(w.value, bc);
+      if (!vp.ev) throw new RegoError("rego_compile_error", "with value must not contain unbound variables", w.loc);
+      return { kind: "input", path: path.slice(1), ev: vp.ev };
+    }
+    // function targets
+    const fname = path.join(".");
+    const fn = this.resolveFunction(fname, bc);
+    if (fn) {
+      const target = this.mockTargetFor(w.value, bc);
+      return { kind: "mock", name: fn.name, target };
+    }
+    if (path[0] === "data") {
+      const vp = this.compileTerm(w.value, bc);
+      if (!vp.ev) throw new RegoError("rego_compile_error", "with value must not contain unbound variables", w.loc);
+      return { kind: "data", path: path.slice(1), ev: vp.ev };
+    }
+    const r = this.resolveGlobal(path[0], bc.scope);
+    if (r && r.kind === "root") {
+      const full = [...r.path, ...path.slice(1)];
+      const vp = this.compileTerm(w.value, bc);
+      if (!vp.ev) throw new RegoError("rego_compile_error", "with value must not contain unbound variables", w.loc);
+      return { kind: r.root, path: full, ev: vp.ev };
+    }
+    throw new RegoError("rego_compile_error", `with keyword target must reference existing input, data, or a function (${fname})`, w.loc);
+  }
+
+  private mockTargetFor(v: Term, bc: BC): (c: Ctx, f: Frame) => MockTarget {
+    const path = refPath(v);
+    if (path) {
+      const local = v.type === "var" ? this.resolveVar(v.name, bc) : null;
+      if (!local || local.kind !== "local") {
+        const fn = this.resolveFunction(path.join("."), bc);
+        if (fn) {
+          const call = fn.call;
+          const mt: MockTarget = { kind: "func", call };
+          return () => mt;
+        }
+      }
+    }
+    const p = this.compileTerm(v, bc);
+    if (!p.ev) throw new RegoError("rego_compile_error", "with value must not contain unbound variables", v.loc);
+    const ev = p.ev;
+    return (c, f) => ({ kind: "value", value: ev(c, f) ?? null });
+  }
+
+  // ------------------------------------------------------------------ terms
+
+  compileTerm(t: Term, bc: BC): Plan {
+    switch (t.type) {
+      case "null":
+        return constPlan(null);
+      case "boolean":
+        return constPlan(t.value);
+      case "number":
+        return constPlan(parseNumber(t.text, t.loc));
+      case "string":
+        return constPlan(t.value);
+      case "var": {
+        const r = this.resolveVar(t.name, bc);
+        if (!r) throw new Unsafe(t.name, t.loc);
+        if (r.kind === "local") {
+          const s = r.slot;
+          if (!bc.bound.has(s)) throw new Unsafe(t.name, t.loc);
+          return evPlan((_c, f) => f[s]);
+        }
+        return this.compileRootRef(r.root, r.path.map((p) => strTerm(p, t.loc)), bc, t.loc);
+      }
+      case "ref":
+        return this.compileRef(t, bc);
+      case "array": {
+        const plans = t.items.map((x) => this.compileTerm(x, bc));
+        return combine(plans, (vals) => vals.slice());
+      }
+      case "set": {
+        const plans = t.items.map((x) => this.compileTerm(x, bc));
+        return combine(plans, (vals) => new RegoSet(vals));
+      }
+      case "object": {
+        const plans: Plan[] = [];
+        for (const [k, v] of t.items) {
+          plans.push(this.compileTerm(k, bc));
+          plans.push(this.compileTerm(v, bc));
+        }
+        return combine(plans, (vals) => {
+          const ob = new ObjectBuilder("object");
+          for (let i = 0; i < vals.length; i += 2) {
+            // duplicate keys in literals: last wins unless conflicting (OPA errors at compile); keep first equal
+            const old = ob.get(vals[i]);
+            if (old !== undefined && !equal(old, vals[i + 1])) throw new RegoError("eval_conflict_error", `object keys must be unique (duplicate key ${formatValue(vals[i])})`, t.loc);
+            ob.set(vals[i], vals[i + 1]);
+          }
+          return ob.build();
+        });
+      }
+      case "arraycompr":
+      case "setcompr":
+      case "objectcompr":
+        return this.compileComprehension(t, bc);
+      case "call":
+        return this.compileCall(t, bc, null);
+      case "membership":
+        return this.compileMembership(t, bc);
+    }
+  }
+
+  private compileMembership(t: Extract<Term, { type: "membership" }>, bc: BC): Plan {
+    const kp = t.key ? this.compileTerm(t.key, bc) : null;
+    const vp = this.compileTerm(t.value, bc);
+    const cp = this.compileTerm(t.collection, bc);
+    const plans = kp ? [kp, vp, cp] : [vp, cp];
+    return combine(plans, (vals) => {
+      if (kp) {
+        const [k, v, coll] = vals;
+        if (coll instanceof RegoSet) return equal(k, v) && coll.has(v);
+        const x = getKey(coll, k);
+        return x !== undefined && equal(x, v);
+      }
+      return member(vals[0], vals[1]);
+    });
+  }
+
+  private compileComprehension(t: Extract<Term, { type: "arraycompr" | "setcompr" | "objectcompr" }>, bc: BC): Plan {
+    const level: Level = { vars: new Map(), parent: bc.level };
+    const heads = t.type === "objectcompr" ? [t.key, t.value] : [t.head];
+    this.declareBody(t.body, level, bc.scope, heads);
+    const inner: BC = { scope: bc.scope, level, bound: new Set(bc.bound), noBind: new Set() };
+    const body = this.compileBody(t.body, inner, new Set());
+    if (t.type === "objectcompr") {
+      const kp = this.compileTerm(t.key, inner);
+      const vp = this.compileTerm(t.value, inner);
+      const pair = combine([kp, vp], (vals) => vals.slice());
+      const g = pair.gen;
+      return evPlan((c, f) => {
+        const ob = new ObjectBuilder("object comprehension");
+        body(c, f, () =>
+          g(c, f, (kv) => {
+            const [k, v] = kv as Value[];
+            ob.set(k, v);
+            return false;
+          }),
+        );
+        return ob.build();
+      });
+    }
+    const hp = this.compileTerm(t.head, inner);
+    const hg = hp.gen;
+    const hev = hp.ev;
+    if (t.type === "arraycompr") {
+      return evPlan((c, f) => {
+        const out: Value[] = [];
+        body(
+          c,
+          f,
+          hev
+            ? () => {
+                const v = hev(c, f);
+                if (v !== undefined) out.push(v);
+                return false;
+              }
+            : () =>
+                hg(c, f, (v) => {
+                  out.push(v);
+                  return false;
+                }),
+        );
+        return out;
+      });
+    }
+    return evPlan((c, f) => {
+      const out = new RegoSet();
+      body(
+        c,
+        f,
+        hev
+          ? () => {
+              const v = hev(c, f);
+              if (v !== undefined) out.add(v);
+              return false;
+            }
+          : () =>
+              hg(c, f, (v) => {
+                out.add(v);
+                return false;
+              }),
+      );
+      return out;
+    });
+  }
+
+  // ------------------------------------------------------------------ refs
+
+  private compileRef(t: Extract<Term, { type: "ref" }>, bc: BC): Plan {
+    const head = t.head;
+    if (head.type === "var") {
+      const r = this.resolveVar(head.name, bc);
+      if (!r) throw new Unsafe(head.name, head.loc);
+      if (r.kind === "local") {
+        if (!bc.bound.has(r.slot)) throw new Unsafe(head.name, head.loc);
+        const s = r.slot;
+        return this.applyOps(evPlan((_c, f) => f[s]), t.path, bc);
+      }
+      return this.compileRootRef(r.root, [...r.path.map((p) => strTerm(p, head.loc)), ...t.path], bc, t.loc);
+    }
+    const base = this.compileTerm(head, bc);
+    return this.applyOps(base, t.path, bc);
+  }
+
+  private compileRootRef(root: "input" | "data", ops: Term[], bc: BC, loc: Location): Plan {
+    if (root === "input") return this.applyOps(evPlan((c) => c.input), ops, bc);
+    // data: walk the rule tree along the static prefix
+    let node = this.tree.root;
+    let i = 0;
+    while (i < ops.length) {
+      const op = ops[i];
+      if (op.type !== "string") break;
+      const ch = node.children.get(op.value);
+      if (!ch) break;
+      node = ch;
+      i++;
+      if (node.group && node.group.kind !== "function") break;
+    }
+    void loc;
+    const rest = ops.slice(i);
+    if (node.group && node.group.kind === "function") {
+      return constPlanUndefined();
+    }
+    if (node.group && !childHasRules(node)) {
+      const g = node.group;
+      this.addDep(bc, g);
+      return this.applyOps(evPlan((c) => evalGroup(c, g)), rest, bc);
+    }
+    if (!node.hasRules) {
+      // base data only
+      const staticPath: Value[] = node.path.slice(1);
+      let j = 0;
+      while (j < rest.length) {
+        const c = constOf(rest[j]);
+        if (c === undefined) break;
+        staticPath.push(c);
+        j++;
+      }
+      const sp = staticPath;
+      if (sp.length === 1 && typeof sp[0] === "string") {
+        const k0 = sp[0];
+        return this.applyOps(evPlan((c) => getField(c.data, k0)), rest.slice(j), bc);
+      }
+      return this.applyOps(evPlan((c) => lookupPath(c.data, sp)), rest.slice(j), bc);
+    }
+    if (rest.length > 0 && rest[0].type === "string" && !node.group) {
+      // static key not among the rule children: base data below this node
+      const k0 = (rest[0] as { value: string }).value;
+      const p = [...node.path.slice(1), k0];
+      return this.applyOps(evPlan((c) => lookupPath(c.data, p)), rest.slice(1), bc);
+    }
+    this.addNodeDeps(bc, node);
+    const n = node;
+    return this.applyOps(evPlan((c) => materialize(c, n)), rest, bc);
+  }
+
+  private applyOps(base: Plan, ops: Term[], bc: BC): Plan {
+    if (ops.length === 0) return base;
+    type Op = { kind: "const"; key: Value } | { kind: "ev"; ev: Ev } | { kind: "gen"; gen: Gen } | { kind: "bind"; slot: number } | { kind: "unify"; u: Unifier };
+    const compiled: Op[] = [];
+    for (const op of ops) {
+      const cv = constOf(op);
+      if (cv !== undefined) {
+        compiled.push({ kind: "const", key: cv });
+        continue;
+      }
+      if (op.type === "var") {
+        const r = this.resolveVar(op.name, bc);
+        if (r && r.kind === "local" && !bc.bound.has(r.slot)) {
+          this.checkBind(r.slot, op, bc);
+          bc.bound.add(r.slot);
+          compiled.push({ kind: "bind", slot: r.slot });
+          continue;
+        }
+      }
+      const p = this.attempt(bc, () => this.compileTerm(op, bc));
+      if (p) {
+        compiled.push(p.ev ? { kind: "ev", ev: p.ev } : { kind: "gen", gen: p.gen });
+        continue;
+      }
+      compiled.push({ kind: "unify", u: this.compileUnifier(op, bc) });
+    }
+    // fast path: all static string keys
+    if (base.ev && compiled.every((o) => o.kind === "const" || o.kind === "ev")) {
+      const bev = base.ev;
+      if (compiled.every((o) => o.kind === "const" && typeof o.key === "string")) {
+        const keys = compiled.map((o) => (o as { key: string }).key);
+        if (keys.length === 1) {
+          const k0 = keys[0];
+          return evPlan((c, f) => getField(bev(c, f), k0));
+        }
+        if (keys.length === 2) {
+          const [k0, k1] = keys;
+          return evPlan((c, f) => getField(getField(bev(c, f), k0), k1));
+        }
+        if (keys.length === 3) {
+          const [k0, k1, k2] = keys;
+          return evPlan((c, f) => getField(getField(getField(bev(c, f), k0), k1), k2));
+        }
+        return evPlan((c, f) => {
+          let v = bev(c, f);
+          for (let i = 0; i < keys.length && v !== undefined; i++) v = getField(v, keys[i]);
+          return v;
+        });
+      }
+      const n = compiled.length;
+      return evPlan((c, f) => {
+        let v = bev(c, f);
+        for (let i = 0; i < n && v !== undefined; i++) {
+          const o = compiled[i];
+          const key = o.kind === "const" ? o.key : (o as { ev: Ev }).ev(c, f);
+          if (key === undefined) return undefined;
+          v = getKey(v, key);
+        }
+        return v;
+      });
+    }
+    const n = compiled.length;
+    const bgen = base.gen;
+    const gen: Gen = (c, f, k) => {
+      const rec = (v: Value, i: number): boolean => {
+        if (i === n) return k(v);
+        const o = compiled[i];
+        switch (o.kind) {
+          case "const": {
+            const x = getKey(v, o.key);
+            return x === undefined ? false : rec(x, i + 1);
+          }
+          case "ev": {
+            const key = o.ev(c, f);
+            if (key === undefined) return false;
+            const x = getKey(v, key);
+            return x === undefined ? false : rec(x, i + 1);
+          }
+          case "gen":
+            return o.gen(c, f, (key) => {
+              const x = getKey(v, key);
+              return x === undefined ? false : rec(x, i + 1);
+            });
+          case "bind":
+            return iterate(c, v, (kk, vv) => {
+              f[o.slot] = kk;
+              return rec(vv, i + 1);
+            });
+          case "unify":
+            return iterate(c, v, (kk, vv) => o.u(c, f, kk, () => rec(vv, i + 1)));
+        }
+      };
+      return bgen(c, f, (v) => rec(v, 0));
+    };
+    return { ev: null, gen };
+  }
+
+  // ------------------------------------------------------------------ calls
+
+  /** resolves a function name to a user function group or a builtin */
+  private resolveFunction(name: string, bc: BC): { name: string; arity: number; call: (c: Ctx, args: Value[]) => Value | undefined; group: Group | null; builtin: Builtin | null } | null {
+    const parts = name.split(".");
+    let full: string[] | null = null;
+    const first = parts[0];
+    const local = this.resolveVarLocalOnly(first, bc);
+    if (!local) {
+      if (first === "data") full = parts;
+      else {
+        const imp = bc.scope.imports.get(first);
+        if (imp && imp[0] === "data") full = [...imp, ...parts.slice(1)];
+        else if (bc.scope.module) {
+          const pkgNode = this.tree.find(bc.scope.pkg);
+          if (pkgNode && pkgNode.children.has(first)) full = [...bc.scope.pkg, ...parts];
+        }
+      }
+    }
+    if (full) {
+      const node = this.tree.find(full);
+      if (node && node.group && node.group.kind === "function") {
+        const g = node.group;
+        this.addDep(bc, g);
+        return { name: g.name, arity: g.arity, call: (c, args) => g.call!(c, args), group: g, builtin: null };
+      }
+      if (first === "data" || full.length > parts.length) {
+        if (node && node.group) {
+          // zero-arg "function" referencing a complete rule is not callable
+          return null;
+        }
+      }
+    }
+    const b = BUILTINS.get(name);
+    if (b) return { name, arity: b.arity, call: (c, args) => b.fn(args, c), group: null, builtin: b };
+    return null;
+  }
+
+  private resolveVarLocalOnly(name: string, bc: BC): boolean {
+    for (let l: Level | null = bc.level; l; l = l.parent) if (l.vars.has(name)) return true;
+    return false;
+  }
+
+  /** `f(a, b, out)`: a call whose last argument receives the result */
+  private callWithOutput(t: Extract<Term, { type: "call" }>, bc: BC): CExpr | null {
+    if (SPECIAL_CALLS.has(t.name)) {
+      if (t.name === "walk" && t.args.length === 2) {
+        const xp = this.compileTerm(t.args[0], bc);
+        const u = this.compileUnifier(t.args[1], bc);
+        const gen = xp.gen;
+        return {
+          test: null,
+          step: (c, f, k) => gen(c, f, (x) => walkValue(c, x, [], (path, v) => u(c, f, [path, v], k))),
+        };
+      }
+      return null;
+    }
+    const fn = this.resolveFunction(t.name, bc);
+    if (!fn) return null;
+    if (t.args.length !== fn.arity + 1) return null;
+    const argPlans = t.args.slice(0, -1).map((a) => this.compileTerm(a, bc));
+    const call = this.makeCaller(fn, t);
+    const u = this.compileUnifier(t.args[t.args.length - 1], bc);
+    const ap = combine(argPlans, (vals) => vals.slice());
+    const agen = ap.gen;
+    return {
+      test: null,
+      step: (c, f, k) =>
+        agen(c, f, (args) => {
+          const r = call(c, args as Value[]);
+          return r === undefined ? false : u(c, f, r, k);
+        }),
+    };
+  }
+
+  private makeCaller(fn: { name: string; call: (c: Ctx, args: Value[]) => Value | undefined; builtin: Builtin | null }, t: Extract<Term, { type: "call" }>): (c: Ctx, args: Value[]) => Value | undefined {
+    const name = fn.name;
+    const inner = fn.call;
+    const loc = t.loc;
+    const strictDefault = this.options.strictBuiltinErrors === true;
+    void strictDefault;
+    if (fn.builtin) {
+      return (c, args) => {
+        if (c.mocks !== null) {
+          const m = c.mocks.get(name);
+          if (m) return m.kind === "value" ? m.value : m.call(c, args);
+        }
+        try {
+          return inner(c, args);
+        } catch (e) {
+          if (e instanceof BuiltinError) {
+            if (c.strict) throw new RegoError(e.code, e.message, loc);
+            return undefined;
+          }
+          if (e instanceof RegoError) throw e;
+          if (e instanceof RangeError) throw new RegoError("eval_builtin_error", `${name}: ${e.message}`, loc);
+          throw e;
+        }
+      };
+    }
+    return (c, args) => {
+      if (c.mocks !== null) {
+        const m = c.mocks.get(name);
+        if (m) return m.kind === "value" ? m.value : m.call(c, args);
+      }
+      return inner(c, args);
+    };
+  }
+
+  private compileCall(t: Extract<Term, { type: "call" }>, bc: BC, _out: null): Plan {
+    const name = t.name;
+    if (SPECIAL_CALLS.has(name)) return this.compileSpecial(t, bc);
+    const fn = this.resolveFunction(name, bc);
+    if (!fn) {
+      throw new RegoError("rego_type_error", `undefined function ${name}`, t.loc);
+    }
+    if (t.args.length !== fn.arity) {
+      if (t.args.length === fn.arity + 1) {
+        // output argument used in a term position (e.g. nested): unsupported here
+        throw new Unsafe(firstVar(t.args[t.args.length - 1]) ?? "?", t.loc);
+      }
+      throw new RegoError("rego_type_error", `${name}: arity mismatch: expected ${fn.arity} arguments, got ${t.args.length}`, t.loc);
+    }
+    const plans = t.args.map((a) => this.compileTerm(a, bc));
+    if (fn.builtin && RELATIONAL.has(name) && plans[0].ev && plans[1].ev) {
+      const a = plans[0].ev;
+      const b = plans[1].ev;
+      const cmp = relational(name);
+      const mockable = this.makeCaller(fn, t);
+      return evPlan((c, f) => {
+        const x = a(c, f);
+        if (x === undefined) return undefined;
+        const y = b(c, f);
+        if (y === undefined) return undefined;
+        if (c.mocks !== null) return mockable(c, [x, y]);
+        return cmp(x, y);
+      });
+    }
+    const call = this.makeCaller(fn, t);
+    if (plans.every((p) => p.ev)) {
+      const evs = plans.map((p) => p.ev!);
+      if (evs.length === 1) {
+        const a = evs[0];
+        return evPlan((c, f) => {
+          const x = a(c, f);
+          return x === undefined ? undefined : call(c, [x]);
+        });
+      }
+      if (evs.length === 2) {
+        const [a, b] = evs;
+        return evPlan((c, f) => {
+          const x = a(c, f);
+          if (x === undefined) return undefined;
+          const y = b(c, f);
+          return y === undefined ? undefined : call(c, [x, y]);
+        });
+      }
+      const n = evs.length;
+      return evPlan((c, f) => {
+        const args = new Array<Value>(n);
+        for (let i = 0; i < n; i++) {
+          const v = evs[i](c, f);
+          if (v === undefined) return undefined;
+          args[i] = v;
+        }
+        return call(c, args);
+      });
+    }
+    return combine(plans, (vals) => call(dummyCtx, vals), call);
+  }
+
+  private compileSpecial(t: Extract<Term, { type: "call" }>, bc: BC): Plan {
+    switch (t.name) {
+      case "print":
+      case "internal.print": {
+        const plans = t.args.map((a) => this.compileTerm(a, bc));
+        return evPlan((c, f) => {
+          const parts: string[] = [];
+          for (const p of plans) {
+            if (p.ev) {
+              const v = p.ev(c, f);
+              parts.push(v === undefined ? "<undefined>" : typeof v === "string" ? v : formatValue(v));
+            } else {
+              const s = new RegoSet();
+              p.gen(c, f, (v) => {
+                s.add(v);
+                return false;
+              });
+              parts.push(s.size === 0 ? "<undefined>" : formatValue(s));
+            }
+          }
+          if (c.print) c.print(parts.join(" "));
+          return true;
+        });
+      }
+      case "trace":
+        return constPlan(true);
+      case "opa.runtime":
+        return evPlan(() => ({}));
+      case "rego.metadata.rule":
+        return evPlan(() => ({}));
+      case "rego.metadata.chain":
+        return evPlan(() => []);
+      case "walk":
+        throw new RegoError("rego_type_error", "walk: expects an output argument", t.loc);
+    }
+    throw new RegoError("rego_type_error", `undefined function ${t.name}`, t.loc);
+  }
+
+  // ------------------------------------------------------------------ queries
+
+  /** ev of a variable-free query term (fast path for prepared queries), or null */
+  compileGroundTerm(t: Term): Ev | null {
+    const scope = this.scopeFor(null, null);
+    const bc: BC = { scope, level: { vars: new Map(), parent: null }, bound: new Set(), noBind: new Set() };
+    try {
+      return this.compileTerm(t, bc).ev;
+    } catch (e) {
+      if (e instanceof Unsafe) return null;
+      throw e;
+    }
+  }
+
+  compileQuery(body: Expr[], captureFalse: boolean): CompiledQuery {
+    const scope = this.scopeFor(null, null);
+    const level: Level = { vars: new Map(), parent: null };
+    this.declareBody(body, level, scope, []);
+    const bc: BC = { scope, level, bound: new Set(), noBind: new Set() };
+    // capture the value of each term expression in a hidden slot
+    const capSlots: number[] = [];
+    const wrapped: Expr[] = body.map((e, i) => {
+      const slot = this.newSlot(scope, level, `$cap${i}`);
+      capSlots.push(slot);
+      return e;
+    });
+    const exprs: CExpr[] = [];
+    const remaining = wrapped.map((e, i) => ({ e, i }));
+    const slotSets = remaining.map((r) => this.slotsOf(r.e, bc));
+    let lenient = false;
+    while (remaining.length) {
+      let progressed = false;
+      for (let j = 0; j < remaining.length; j++) {
+        const { e, i } = remaining[j];
+        const other = new Set<number>();
+        if (!lenient) remaining.forEach((r, jj) => jj !== j && slotSets[r.i].forEach((s) => other.add(s)));
+        const sub: BC = { scope, level, bound: bc.bound, noBind: other };
+        const saved = new Set(bc.bound);
+        try {
+          exprs.push(this.compileQueryExpr(e, sub, capSlots[i], captureFalse && body.length === 1));
+          remaining.splice(j, 1);
+          progressed = true;
+          lenient = false;
+          break;
+        } catch (err) {
+          if (!(err instanceof Unsafe)) throw err;
+          bc.bound.clear();
+          for (const s of saved) bc.bound.add(s);
+        }
+      }
+      if (!progressed) {
+        if (!lenient) {
+          lenient = true;
+          continue;
+        }
+        try {
+          this.compileQueryExpr(remaining[0].e, { scope, level, bound: new Set(bc.bound), noBind: new Set() }, capSlots[remaining[0].i], false);
+        } catch (err) {
+          if (err instanceof Unsafe) throw new RegoError("rego_unsafe_var_error", `var ${displayVar(err.varName)} is unsafe`, err.loc);
+          throw err;
+        }
+      }
+    }
+    const step = chainExprs(exprs);
+    const vars: { name: string; slot: number }[] = [];
+    for (const [name, slot] of level.vars) {
+      if (name.startsWith("$")) continue;
+      vars.push({ name, slot });
+    }
+    return { step, nslots: () => scope.nslots, capSlots, vars, texts: body.map((e) => exprText(e)), locs: body.map((e) => e.loc) };
+  }
+
+  private compileQueryExpr(e: Expr, bc: BC, cap: number, captureFalse: boolean): CExpr {
+    if (e.kind === "term" && !e.negated && e.with.length === 0) {
+      if (e.term.type === "call") {
+        const out = this.callWithOutput(e.term, bc);
+        if (out) {
+          const s = out.step;
+          return { test: null, step: (c, f, k) => s(c, f, () => ((f[cap] = true), k())) };
+        }
+      }
+      const p = this.compileTerm(e.term, bc);
+      const isCall = e.term.type === "call";
+      const gen = p.gen;
+      return {
+        test: null,
+        step: (c, f, k) =>
+          gen(c, f, (v) => {
+            if (v === false && !(captureFalse && isCall)) return false;
+            f[cap] = v;
+            return k();
+          }),
+      };
+    }
+    const inner = this.compileExpr(e, bc);
+    const s = inner.step;
+    return { test: null, step: (c, f, k) => s(c, f, () => ((f[cap] = true), k())) };
+  }
+}
+
+export interface CompiledQuery {
+  step: Step;
+  nslots: () => number;
+  capSlots: number[];
+  vars: { name: string; slot: number }[];
+  texts: string[];
+  locs: Location[];
+}
+
+// -------------------------------------------------------------------- runtime helpers
+
+const dummyCtx = null as unknown as Ctx;
+
+function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ctx["patches"]; mocks: Ctx["mocks"]; memo: Ctx["memo"] }): void {
+  c.input = s.input;
+  c.data = s.data;
+  c.patches = s.patches;
+  c.mocks = s.mocks;
+  c.memo = s.memo;
+}
+
+export function evalGroup(c: Ctx, g: Group): Value | undefined {
+  if (c.patches !== null) {
+    for (const p of c.patches) {
+      if (isPrefix(p.path, g.path)) return lookupPath(p.value, g.path.slice(p.path.length));
+    }
+  }
+  const m = c.memo[g.id];
+  if (m !== NOT_COMPUTED) return m;
+  c.step();
+  let v = g.compute!(c);
+  if (c.patches !== null && v !== undefined) {
+    for (const p of c.patches) {
+      if (p.path.length > g.path.length && isPrefix(g.path, p.path)) v = upsert(v, p.path.slice(g.path.length), p.value);
+    }
+  }
+  c.memo[g.id] = v;
+  return v;
+}
+
+function isPrefix(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length > b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export function materialize(c: Ctx, n: TreeNode): Value | undefined {
+  if (c.patches !== null) {
+    for (const p of c.patches) {
+      if (isPrefix(p.path, n.path)) return lookupPath(p.value, n.path.slice(p.path.length));
+    }
+  }
+  const m = c.memo[n.id];
+  if (m !== NOT_COMPUTED) return m;
+  if (!n.hasRules) {
+    const v = lookupPath(c.data, n.path.slice(1));
+    c.memo[n.id] = v;
+    return v;
+  }
+  const base = lookupPath(c.data, n.path.slice(1));
+  let result: Value | undefined;
+  if (n.group && n.group.kind !== "function" && !childHasRules(n)) {
+    const gv = evalGroup(c, n.group);
+    result = base === undefined ? gv : gv === undefined ? base : mergeDocs(base, gv, n.path.join("."));
+  } else {
+    const ob = new ObjectBuilder(n.path.join("."));
+    const childNames = new Set<string>();
+    for (const [name, ch] of n.children) {
+      if (!ch.hasRules) continue;
+      childNames.add(name);
+      const cv = materialize(c, ch);
+      if (cv !== undefined) ob.set(name, cv);
+    }
+    if (isObj(base)) {
+      for (const [k, v] of entries(base)) {
+        if (typeof k === "string" && childNames.has(k)) continue;
+        ob.set(k, v);
+      }
+    }
+    result = ob.build();
+    if (n.group && n.group.kind !== "function") {
+      const gv = evalGroup(c, n.group);
+      if (gv !== undefined) result = mergeDocs(result, gv, n.path.join("."));
+    }
+  }
+  c.memo[n.id] = result;
+  return result;
+}
+
+class NestedBuilder {
+  private m = new Map<string, { k: Value; v?: Value; child?: NestedBuilder }>();
+  constructor(private readonly name: string) {}
+  insert(tuple: Value[], i: number): void {
+    const k = tuple[i];
+    const ck = canonicalKey(k);
+    const last = i === tuple.length - 2;
+    const e = this.m.get(ck);
+    if (last) {
+      const v = tuple[i + 1];
+      if (!e) this.m.set(ck, { k, v });
+      else if (e.child || !equal(e.v!, v)) {
+        throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)})`);
+      }
+      return;
+    }
+    if (!e) {
+      const child = new NestedBuilder(this.name);
+      this.m.set(ck, { k, child });
+      child.insert(tuple, i + 1);
+    } else if (e.child) e.child.insert(tuple, i + 1);
+    else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)})`);
+  }
+  build(): Value {
+    const ob = new ObjectBuilder(this.name);
+    for (const e of this.m.values()) ob.set(e.k, e.child ? e.child.build() : e.v!);
+    return ob.build();
+  }
+}
+
+function walkValue(c: Ctx, v: Value, path: Value[], fn: (path: Value[], v: Value) => boolean): boolean {
+  c.step();
+  if (fn(path.slice(), v)) return true;
+  if (typeof v !== "object" || v === null) return false;
+  return iterate(c, v, (k, x) => {
+    path.push(k);
+    const r = walkValue(c, x, path, fn);
+    path.pop();
+    return r;
+  });
+}
+
+function member(x: Value, coll: Value): boolean {
+  if (Array.isArray(coll)) {
+    for (const e of coll) if (equal(e, x)) return true;
+    return false;
+  }
+  if (coll instanceof RegoSet) return coll.has(x);
+  if (isObj(coll)) {
+    for (const [, v] of entries(coll)) if (equal(v, x)) return true;
+    return false;
+  }
+  return false;
+}
+
+function relational(name: string): (a: Value, b: Value) => boolean {
+  switch (name) {
+    case "equal":
+      return equal;
+    case "neq":
+      return (a, b) => !equal(a, b);
+    case "lt":
+      return (a, b) => compare(a, b) < 0;
+    case "lte":
+      return (a, b) => compare(a, b) <= 0;
+    case "gt":
+      return (a, b) => compare(a, b) > 0;
+    default:
+      return (a, b) => compare(a, b) >= 0;
+  }
+}
+
+function objSize(o: Value): number {
+  if (o instanceof RegoMap) return o.size;
+  return Object.keys(o as PlainObject).length;
+}
+
+// -------------------------------------------------------------------- plan helpers
+
+function evPlan(ev: Ev): Plan {
+  return {
+    ev,
+    gen: (c, f, k) => {
+      const v = ev(c, f);
+      return v === undefined ? false : k(v);
+    },
+  };
+}
+
+function constPlan(v: Value): Plan {
+  return evPlan(() => v);
+}
+
+function constPlanUndefined(): Plan {
+  return evPlan(() => undefined);
+}
+
+/** combines plans of parts into a plan of the whole */
+function combine(plans: Plan[], build: (vals: Value[]) => Value | undefined, call?: (c: Ctx, args: Value[]) => Value | undefined): Plan {
+  const n = plans.length;
+  const mk = call ? (c: Ctx, vals: Value[]) => call(c, vals) : (_c: Ctx, vals: Value[]) => build(vals);
+  if (plans.every((p) => p.ev)) {
+    const evs = plans.map((p) => p.ev!);
+    return evPlan((c, f) => {
+      const vals = new Array<Value>(n);
+      for (let i = 0; i < n; i++) {
+        const v = evs[i](c, f);
+        if (v === undefined) return undefined;
+        vals[i] = v;
+      }
+      return mk(c, vals);
+    });
+  }
+  const gen: Gen = (c, f, k) => {
+    const vals = new Array<Value>(n);
+    const rec = (i: number): boolean => {
+      if (i === n) {
+        const r = mk(c, vals.slice());
+        return r === undefined ? false : k(r);
+      }
+      return plans[i].gen(c, f, (v) => {
+        vals[i] = v;
+        return rec(i + 1);
+      });
+    };
+    return rec(0);
+  };
+  return { ev: null, gen };
+}
+
+function genThenUnify(p: Plan, u: Unifier): Step {
+  if (p.ev) {
+    const ev = p.ev;
+    return (c, f, k) => {
+      const v = ev(c, f);
+      return v === undefined ? false : u(c, f, v, k);
+    };
+  }
+  const gen = p.gen;
+  return (c, f, k) => gen(c, f, (v) => u(c, f, v, k));
+}
+
+function testStep(test: (c: Ctx, f: Frame) => boolean): Step {
+  return (c, f, k) => (test(c, f) ? k() : false);
+}
+
+function andTests(tests: ((c: Ctx, f: Frame) => boolean)[]): (c: Ctx, f: Frame) => boolean {
+  switch (tests.length) {
+    case 1:
+      return tests[0];
+    case 2: {
+      const [a, b] = tests;
+      return (c, f) => a(c, f) && b(c, f);
+    }
+    case 3: {
+      const [a, b, d] = tests;
+      return (c, f) => a(c, f) && b(c, f) && d(c, f);
+    }
+    case 4: {
+      const [a, b, d, e] = tests;
+      return (c, f) => a(c, f) && b(c, f) && d(c, f) && e(c, f);
+    }
+    default:
+      return (c, f) => {
+        for (const t of tests) if (!t(c, f)) return false;
+        return true;
+      };
+  }
+}
+
+function chainExprs(exprs: CExpr[]): Step {
+  const build = (i: number): Step | null => {
+    if (i >= exprs.length) return null;
+    if (exprs[i].test) {
+      const tests: ((c: Ctx, f: Frame) => boolean)[] = [];
+      let j = i;
+      while (j < exprs.length && exprs[j].test) tests.push(exprs[j++].test!);
+      const t = andTests(tests);
+      const rest = build(j);
+      if (!rest) return (c, f, k) => (t(c, f) ? k() : false);
+      return (c, f, k) => (t(c, f) ? rest(c, f, k) : false);
+    }
+    const s = exprs[i].step;
+    const rest = build(i + 1);
+    if (!rest) return s;
+    return (c, f, k) => s(c, f, () => rest(c, f, k));
+  };
+  return build(0) ?? ((_c, _f, k) => k());
+}
+
+// -------------------------------------------------------------------- AST helpers
+
+function strTerm(s: string, loc: Location): Term {
+  return { type: "string", value: s, loc };
+}
+
+function parseNumber(text: string, loc: Location): number {
+  const n = Number(text);
+  if (!Number.isFinite(n)) throw new RegoError("rego_parse_error", `number ${text} out of range`, loc);
+  return n;
+}
+
+/** constant value of a literal term, or undefined */
+export function constOf(t: Term): Value | undefined {
+  switch (t.type) {
+    case "null":
+      return null;
+    case "boolean":
+      return t.value;
+    case "number":
+      return Number(t.text);
+    case "string":
+      return t.value;
+    case "array": {
+      const out: Value[] = [];
+      for (const x of t.items) {
+        const v = constOf(x);
+        if (v === undefined) return undefined;
+        out.push(v);
+      }
+      return out;
+    }
+    case "object": {
+      const ob = new ObjectBuilder("object");
+      for (const [k, v] of t.items) {
+        const kv = constOf(k);
+        const vv = constOf(v);
+        if (kv === undefined || vv === undefined) return undefined;
+        ob.set(kv, vv);
+      }
+      return ob.build();
+    }
+    case "set": {
+      const s = new RegoSet();
+      for (const x of t.items) {
+        const v = constOf(x);
+        if (v === undefined) return undefined;
+        s.add(v);
+      }
+      return s;
+    }
+    default:
+      return undefined;
+  }
+}
+
+function staticPrefixLen(ref: Term[]): number {
+  let i = 0;
+  while (i < ref.length && ref[i].type === "string") i++;
+  return i;
+}
+
+function firstVar(t: Term): string | null {
+  const out: string[] = [];
+  termVars(t, out, true);
+  return out[0] ?? null;
+}
+
+function displayVar(name: string): string {
+  return name.startsWith("$_") ? "_" : name;
+}
+
+/** collects variable names of a term; closures are skipped unless deep */
+export function termVars(t: Term, out: string[], _patternOnly: boolean, deep = false): void {
+  switch (t.type) {
+    case "var":
+      out.push(t.name);
+      return;
+    case "ref":
+      termVars(t.head, out, _patternOnly, deep);
+      for (const p of t.path) termVars(p, out, _patternOnly, deep);
+      return;
+    case "array":
+    case "set":
+      for (const x of t.items) termVars(x, out, _patternOnly, deep);
+      return;
+    case "object":
+      for (const [k, v] of t.items) {
+        termVars(k, out, _patternOnly, deep);
+        termVars(v, out, _patternOnly, deep);
+      }
+      return;
+    case "call":
+      for (const a of t.args) termVars(a, out, _patternOnly, deep);
+      return;
+    case "membership":
+      if (t.key) termVars(t.key, out, _patternOnly, deep);
+      termVars(t.value, out, _patternOnly, deep);
+      termVars(t.collection, out, _patternOnly, deep);
+      return;
+    case "arraycompr":
+    case "setcompr":
+      if (deep) {
+        termVars(t.head, out, _patternOnly, deep);
+        for (const e of t.body) exprVarsDeep(e, out);
+      }
+      return;
+    case "objectcompr":
+      if (deep) {
+        termVars(t.key, out, _patternOnly, deep);
+        termVars(t.value, out, _patternOnly, deep);
+        for (const e of t.body) exprVarsDeep(e, out);
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+function exprVarsDeep(e: Expr, out: string[]): void {
+  switch (e.kind) {
+    case "term":
+      termVars(e.term, out, false, true);
+      break;
+    case "unify":
+    case "assign":
+      termVars(e.left, out, false, true);
+      termVars(e.right, out, false, true);
+      break;
+    case "some":
+      break;
+    case "somein":
+      if (e.key) termVars(e.key, out, false, true);
+      termVars(e.value, out, false, true);
+      termVars(e.collection, out, false, true);
+      break;
+    case "every":
+      termVars(e.domain, out, false, true);
+      for (const b of e.body) exprVarsDeep(b, out);
+      break;
+  }
+  for (const w of e.with) termVars(w.value, out, false, true);
+}
+
+export function refPath(t: Term): string[] | null {
+  if (t.type === "var") return [t.name];
+  if (t.type !== "ref" || t.head.type !== "var") return null;
+  const out = [t.head.name];
+  for (const p of t.path) {
+    if (p.type !== "string") return null;
+    out.push(p.value);
+  }
+  return out;
+}
+
+function exprText(e: Expr): string {
+  const src = e.loc.source;
+  if (!src) return "";
+  const lines = src.split("\n");
+  const line = lines[e.loc.line - 1] ?? "";
+  return line.slice(e.loc.col - 1).trim();
+}
+
+function checkModules(modules: Module[]): void {
+  for (const m of modules) {
+    if (m.pkg[0] !== "data") throw new RegoError("rego_parse_error", "package must be under data", m.pkgLoc);
+  }
+}
+
+export { UNDEF_VAL };

@@ -1,0 +1,129 @@
+// The rule tree: every rule of every module, placed under `data` by package
+// and head reference. A node may hold a group of rule definitions (all of the
+// same kind) and child nodes.
+
+import type { Module, Rule, RuleKind } from "./ast.ts";
+import { RegoError } from "./errors.ts";
+import type { Ctx, Plan } from "./runtime.ts";
+import type { Value } from "./value.ts";
+
+export interface RuleDef {
+  rule: Rule;
+  module: Module;
+}
+
+export interface Group {
+  id: number;
+  path: string[];
+  name: string;
+  kind: RuleKind;
+  defs: RuleDef[];
+  defaults: RuleDef[];
+  arity: number;
+  node: TreeNode;
+  /** filled by the compiler */
+  compute: ((c: Ctx) => Value | undefined) | null;
+  call: ((c: Ctx, args: Value[]) => Value | undefined) | null;
+  compiled: boolean;
+  compiling: boolean;
+  deps: Set<Group>;
+  /** value plan for the query fast path */
+  plan?: Plan;
+}
+
+export interface TreeNode {
+  path: string[];
+  id: number;
+  children: Map<string, TreeNode>;
+  group: Group | null;
+  /** packages declared at exactly this path */
+  isPackage: boolean;
+  /** true when this node or a descendant holds a non-function group */
+  hasRules: boolean;
+}
+
+export class RuleTree {
+  readonly root: TreeNode;
+  readonly groups: Group[] = [];
+  readonly nodes: TreeNode[] = [];
+  memoSize = 0;
+
+  constructor(modules: Module[]) {
+    this.root = this.newNode(["data"]);
+    for (const m of modules) {
+      let pkgNode = this.root;
+      for (const p of m.pkg.slice(1)) pkgNode = this.child(pkgNode, p);
+      pkgNode.isPackage = true;
+      for (const rule of m.rules) this.addRule(m, pkgNode, rule);
+    }
+    this.markRules(this.root);
+  }
+
+  private newNode(path: string[]): TreeNode {
+    const n: TreeNode = { path, id: this.memoSize++, children: new Map(), group: null, isPackage: false, hasRules: false };
+    this.nodes.push(n);
+    return n;
+  }
+
+  private child(n: TreeNode, name: string): TreeNode {
+    let c = n.children.get(name);
+    if (!c) {
+      c = this.newNode([...n.path, name]);
+      n.children.set(name, c);
+    }
+    return c;
+  }
+
+  private addRule(m: Module, pkgNode: TreeNode, rule: Rule): void {
+    let node = pkgNode;
+    // static prefix of the head reference
+    const ref = rule.ref;
+    let i = 0;
+    for (; i < ref.length; i++) {
+      const t = ref[i];
+      if (t.type !== "string") break;
+      node = this.child(node, t.value);
+    }
+    let kind = rule.kind;
+    if (kind === "complete" && i < ref.length) kind = "object";
+    if (kind === "object" && i === ref.length) kind = "complete";
+    const arity = rule.args ? rule.args.length : -1;
+    let g = node.group;
+    const name = node.path.join(".");
+    if (!g) {
+      g = { id: this.memoSize++, path: node.path, name, kind, defs: [], defaults: [], arity, node, compute: null, call: null, compiled: false, compiling: false, deps: new Set() };
+      node.group = g;
+      this.groups.push(g);
+    } else {
+      if (g.kind !== kind) {
+        throw new RegoError("rego_type_error", `conflicting rules ${name} found (${g.kind} and ${kind} definitions)`, rule.loc);
+      }
+      if (g.arity !== arity) {
+        throw new RegoError("rego_type_error", `conflicting rules ${name} found: function arity mismatch`, rule.loc);
+      }
+    }
+    if (rule.isDefault) {
+      if (g.defaults.length > 0) throw new RegoError("rego_type_error", `multiple default rules ${name} found`, rule.loc);
+      g.defaults.push({ rule, module: m });
+    } else g.defs.push({ rule, module: m });
+  }
+
+  private markRules(n: TreeNode): boolean {
+    let has = n.group !== null && n.group.kind !== "function";
+    for (const c of n.children.values()) if (this.markRules(c)) has = true;
+    n.hasRules = has;
+    return has;
+  }
+
+  /** node at a path below data (["data", ...]) or null */
+  find(path: readonly string[]): TreeNode | null {
+    let n: TreeNode | undefined = this.root;
+    for (let i = 1; i < path.length && n; i++) n = n.children.get(path[i]);
+    return n ?? null;
+  }
+}
+
+export function childHasRules(n: TreeNode): boolean {
+  for (const c of n.children.values()) if (c.hasRules) return true;
+  return false;
+}
