@@ -1,0 +1,4 @@
+/** Network builtins (filled in below). */
+import type { Builtin } from "./index.ts";
+
+export const netBuiltins: readonly Builtin[] = [];

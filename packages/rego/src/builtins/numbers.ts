@@ -1,0 +1,143 @@
+/**
+ * Arithmetic and number builtins: plus minus mul div rem abs round ceil floor,
+ * numbers.range, numbers.range_step, rand.intn, to_number.
+ * Numbers are IEEE doubles (OPA uses arbitrary precision): integers beyond 2^53
+ * and decimal fractions round as doubles do.
+ */
+import { RegoSet, type Value } from "../value.ts";
+import type { Builtin, BuiltinContext } from "./index.ts";
+import { builtinErr, def, int, num, str, typeErr } from "./util.ts";
+
+function plus(a: Value[]): Value {
+  const x = a[0], y = a[1];
+  if (typeof x === "number" && typeof y === "number") return x + y;
+  num("plus", a, 0);
+  return num("plus", a, 1);
+}
+
+function minus(a: Value[]): Value {
+  const x = a[0]!, y = a[1]!;
+  if (typeof x === "number" && typeof y === "number") return x - y;
+  if (x instanceof RegoSet && y instanceof RegoSet) {
+    const out = new RegoSet();
+    for (const [k, v] of x.map) if (!y.map.has(k)) out.map.set(k, v);
+    return out;
+  }
+  if (typeof x !== "number" && !(x instanceof RegoSet)) throw typeErr("minus", 1, x, "number", "set");
+  if (typeof x === "number") throw typeErr("minus", 2, y, "number");
+  throw typeErr("minus", 2, y, "set");
+}
+
+function mul(a: Value[]): Value {
+  return num("mul", a, 0) * num("mul", a, 1);
+}
+
+function div(a: Value[]): Value {
+  const x = num("div", a, 0), y = num("div", a, 1);
+  if (y === 0) throw builtinErr("div", "divide by zero");
+  return x / y;
+}
+
+function rem(a: Value[]): Value {
+  const x = num("rem", a, 0), y = num("rem", a, 1);
+  if (!Number.isInteger(x) || !Number.isInteger(y)) throw builtinErr("rem", "modulo on floating-point number");
+  if (y === 0) throw builtinErr("rem", "modulo by zero");
+  const r = x % y;
+  return r === 0 ? 0 : r;
+}
+
+/** Rounds half away from zero, as OPA's round. */
+function roundHalfAway(x: number): number {
+  if (Number.isInteger(x)) return x;
+  const r = x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5);
+  return r === 0 ? 0 : r;
+}
+
+function zeroless(x: number): number {
+  return x === 0 ? 0 : x;
+}
+
+function range(a: Value[]): Value {
+  const x = int("numbers.range", a, 0), y = int("numbers.range", a, 1);
+  const out: number[] = [];
+  if (x <= y) for (let i = x; i <= y; i++) out.push(i);
+  else for (let i = x; i >= y; i--) out.push(i);
+  return out;
+}
+
+function rangeStep(a: Value[]): Value {
+  const x = int("numbers.range_step", a, 0), y = int("numbers.range_step", a, 1), step = int("numbers.range_step", a, 2);
+  if (step <= 0) throw builtinErr("numbers.range_step", "step must be a positive number above zero");
+  const out: number[] = [];
+  if (x <= y) for (let i = x; i <= y; i += step) out.push(i);
+  else for (let i = x; i >= y; i -= step) out.push(i);
+  return out;
+}
+
+const GO_FLOAT = /^[+-]?(?:(?:\d+(?:_\d+)*)?\.?\d*(?:_\d+)*)(?:[eE][+-]?\d+)?$/;
+
+/** Parses a string as Go's strconv.ParseFloat does for decimal input; undefined if invalid. */
+export function parseGoFloat(s: string): number | undefined {
+  if (s === "" || !GO_FLOAT.test(s) || !/\d/.test(s.replace(/[eE].*$/, ""))) {
+    // hex floats (0x1p-2) are also accepted by Go
+    if (/^[+-]?0[xX]/.test(s)) {
+      const m = /^([+-]?)0[xX]([0-9a-fA-F]*)(?:\.([0-9a-fA-F]*))?[pP]([+-]?\d+)$/.exec(s);
+      if (m && (m[2] || m[3])) {
+        const mant = parseInt((m[2] || "0") + (m[3] || ""), 16) / Math.pow(16, (m[3] || "").length);
+        const v = mant * Math.pow(2, parseInt(m[4]!, 10));
+        return m[1] === "-" ? -v : v;
+      }
+    }
+    return undefined;
+  }
+  if (s.includes("_")) return undefined; // underscores only allowed with base prefix in Go
+  const v = Number(s);
+  return Number.isFinite(v) ? v : undefined;
+}
+
+function toNumber(a: Value[]): Value {
+  const x = a[0]!;
+  switch (typeof x) {
+    case "number":
+      return x;
+    case "boolean":
+      return x ? 1 : 0;
+    case "string": {
+      const v = parseGoFloat(x);
+      if (v === undefined) throw builtinErr("to_number", `strconv.ParseFloat: parsing ${JSON.stringify(x)}: invalid syntax`);
+      return v;
+    }
+    default:
+      if (x === null) return 0;
+      throw typeErr("to_number", 1, x, "null", "boolean", "number", "string");
+  }
+}
+
+function randIntn(a: Value[], ctx: BuiltinContext): Value {
+  const s = str("rand.intn", a, 0);
+  const n = int("rand.intn", a, 1);
+  if (n === 0) return 0;
+  const key = "rand.intn\u0000" + s + "\u0000" + n;
+  const hit = ctx.cache?.get(key);
+  if (hit !== undefined) return hit;
+  const r = Math.floor(Math.random() * Math.abs(n));
+  ctx.cache?.set(key, r);
+  return r;
+}
+
+export const numbersBuiltins: readonly Builtin[] = [
+  def("plus", 2, plus),
+  def("minus", 2, minus),
+  def("mul", 2, mul),
+  def("div", 2, div),
+  def("rem", 2, rem),
+  def("abs", 1, (a) => Math.abs(num("abs", a, 0))),
+  def("round", 1, (a) => roundHalfAway(num("round", a, 0))),
+  def("ceil", 1, (a) => zeroless(Math.ceil(num("ceil", a, 0)))),
+  def("floor", 1, (a) => zeroless(Math.floor(num("floor", a, 0)))),
+  def("numbers.range", 2, range),
+  def("numbers.range_step", 3, rangeStep),
+  def("to_number", 1, toNumber),
+  def("rand.intn", 2, randIntn, true),
+];
+

@@ -1,0 +1,18 @@
+/** Type tests: is_number is_string is_boolean is_array is_set is_object is_null type_name. */
+import { RegoSet, isObject, typeName, type Value } from "../value.ts";
+import type { Builtin } from "./index.ts";
+import { def } from "./util.ts";
+
+// OPA's is_* builtins return true or false (a false result fails the expression).
+const t = (b: boolean): Value => b;
+
+export const typesBuiltins: readonly Builtin[] = [
+  def("is_number", 1, (a) => t(typeof a[0] === "number")),
+  def("is_string", 1, (a) => t(typeof a[0] === "string")),
+  def("is_boolean", 1, (a) => t(typeof a[0] === "boolean")),
+  def("is_array", 1, (a) => t(Array.isArray(a[0]))),
+  def("is_set", 1, (a) => t(a[0] instanceof RegoSet)),
+  def("is_object", 1, (a) => t(isObject(a[0]))),
+  def("is_null", 1, (a) => t(a[0] === null)),
+  def("type_name", 1, (a) => typeName(a[0]!)),
+];
