@@ -83,7 +83,7 @@ export class Compiler {
         if (!p) continue;
         if (p[0] === "future") continue;
         const alias = imp.alias ?? p[p.length - 1];
-        if (p.length === 1) continue; // `import input` / `import data`
+        if (p.length === 1 && alias === p[0]) continue; // `import input` / `import data`
         imports.set(alias, p);
       }
     }
@@ -227,7 +227,7 @@ export class Compiler {
       const emit = (v: Value): boolean => {
         if (result === undefined) result = v;
         else if (!equal(result, v)) {
-          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs (${name})`);
+          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs (${name}): rule conflicts with the following rule`);
         }
         return allConst;
       };
@@ -466,6 +466,25 @@ export class Compiler {
 
   private compileExpr(e: Expr, bc: BC): CExpr {
     if (e.with.length > 0) return this.compileWith(e, bc);
+    if (e.negated && e.kind === "term" && e.term.type === "call" && !e.term.infix && e.term.args.some((a) => a.type === "ref")) {
+      // OPA hoists reference arguments out of the negation (rewriteDynamicTerms):
+      // `not f(x.y)` is undefined, not true, when x.y is undefined.
+      const call = e.term;
+      const pre: CExpr[] = [];
+      const args = call.args.map((a) => {
+        if (a.type !== "ref") return a;
+        const p = this.attempt(bc, () => this.compileTerm(a, bc));
+        if (!p) return a;
+        const name = `$dyn${this.wildcard++}`;
+        const slot = this.newSlot(bc.scope, bc.level, name);
+        bc.bound.add(slot);
+        const gen = p.gen;
+        pre.push({ test: null, step: (c, f, k) => gen(c, f, (v) => ((f[slot] = v), k())) });
+        return { type: "var", name, loc: a.loc } as Term;
+      });
+      const rest = this.compileExpr({ ...e, term: { ...call, args } }, bc);
+      return { test: null, step: chainExprs([...pre, rest]) };
+    }
     if (e.negated) {
       const inner = this.compileExprInner(e, { scope: bc.scope, level: bc.level, bound: new Set(bc.bound), noBind: bc.noBind });
       if (inner.test) {
@@ -1153,6 +1172,11 @@ export class Compiler {
     }
     if (full) {
       const node = this.tree.find(full);
+      if (node && node.group && node.group.kind === "complete" && node.group.defs.some((d) => d.rule.args !== null)) {
+        const g = node.group;
+        this.addDep(bc, g);
+        return { name: g.name, arity: 0, call: (c) => evalGroup(c, g), group: g, builtin: null };
+      }
       if (node && node.group && node.group.kind === "function") {
         const g = node.group;
         this.addDep(bc, g);
@@ -1165,9 +1189,15 @@ export class Compiler {
         }
       }
     }
-    const b = BUILTINS.get(name);
+    const b = BUILTINS.get(name) ?? FALLBACK_BUILTINS.get(name);
     if (b) return { name, arity: b.arity, call: (c, args) => b.fn(args, c), group: null, builtin: b };
     return null;
+  }
+
+  private resolveBuiltin(name: string): { name: string; arity: number; call: (c: Ctx, args: Value[]) => Value | undefined; group: Group | null; builtin: Builtin | null } | null {
+    const b = BUILTINS.get(name) ?? FALLBACK_BUILTINS.get(name);
+    if (!b) return null;
+    return { name, arity: b.arity, call: (c, args) => b.fn(args, c), group: null, builtin: b };
   }
 
   private resolveVarLocalOnly(name: string, bc: BC): boolean {
@@ -1189,7 +1219,7 @@ export class Compiler {
       }
       return null;
     }
-    const fn = this.resolveFunction(t.name, bc);
+    const fn = t.infix ? this.resolveBuiltin(t.name) : this.resolveFunction(t.name, bc);
     if (!fn) return null;
     if (t.args.length !== fn.arity + 1) return null;
     const argPlans = t.args.slice(0, -1).map((a) => this.compileTerm(a, bc));
@@ -1244,16 +1274,16 @@ export class Compiler {
   private compileCall(t: Extract<Term, { type: "call" }>, bc: BC, _out: null): Plan {
     const name = t.name;
     if (SPECIAL_CALLS.has(name)) return this.compileSpecial(t, bc);
-    const fn = this.resolveFunction(name, bc);
+    const fn = t.infix ? this.resolveBuiltin(name) : this.resolveFunction(name, bc);
     if (!fn) {
-      throw new RegoError("rego_type_error", `undefined function ${name}`, t.loc);
+      throw new RegoError("rego_type_error", `undefined function ${name} (could not find function ${name})`, t.loc);
     }
     if (t.args.length !== fn.arity) {
       if (t.args.length === fn.arity + 1) {
-        // output argument used in a term position (e.g. nested): unsupported here
-        throw new Unsafe(firstVar(t.args[t.args.length - 1]) ?? "?", t.loc);
+        const last = t.args[t.args.length - 1];
+        if (last.type === "var") throw new Unsafe(last.name, t.loc);
       }
-      throw new RegoError("rego_type_error", `${name}: arity mismatch: expected ${fn.arity} arguments, got ${t.args.length}`, t.loc);
+      throw new RegoError("rego_type_error", `${name}: arity mismatch: \`${name}\` expects ${fn.arity} argument${fn.arity === 1 ? "" : "s"}, got ${t.args.length}`, t.loc);
     }
     const plans = t.args.map((a) => this.compileTerm(a, bc));
     if (fn.builtin && RELATIONAL.has(name) && plans[0].ev && plans[1].ev) {
@@ -1542,7 +1572,7 @@ class NestedBuilder {
       const v = tuple[i + 1];
       if (!e) this.m.set(ck, { k, v });
       else if (e.child || !equal(e.v!, v)) {
-        throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)})`);
+        throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
       }
       return;
     }
@@ -1551,7 +1581,7 @@ class NestedBuilder {
       this.m.set(ck, { k, child });
       child.insert(tuple, i + 1);
     } else if (e.child) e.child.insert(tuple, i + 1);
-    else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)})`);
+    else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
   }
   build(): Value {
     const ob = new ObjectBuilder(this.name);
@@ -1584,6 +1614,13 @@ function member(x: Value, coll: Value): boolean {
   }
   return false;
 }
+
+const FALLBACK_BUILTINS = new Map<string, Builtin>(
+  [...RELATIONAL].map((name) => {
+    const f = relational(name);
+    return [name, { name, arity: 2, fn: (args: Value[]) => f(args[0], args[1]) }] as const;
+  }),
+);
 
 function relational(name: string): (a: Value, b: Value) => boolean {
   switch (name) {

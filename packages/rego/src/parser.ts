@@ -47,7 +47,7 @@ export class Parser {
   }
   private err(expected: string, t: Token = this.t): never {
     const found = t.kind === "eof" ? "EOF" : t.kind === "string" ? JSON.stringify(t.text) : t.text;
-    throw new RegoError("rego_parse_error", `unexpected ${t.kind === "eof" ? "eof" : t.kind === "ident" ? "identifier" : t.kind} token ${found}: expected ${expected}`, this.loc(t));
+    throw new RegoError("rego_parse_error", `unexpected ${t.kind === "eof" ? "eof" : t.kind === "ident" ? "identifier" : t.kind} token ${found}: expecting ${expected}`, this.loc(t));
   }
   private isP(text: string, t: Token = this.t): boolean {
     return t.kind === "punct" && t.text === text;
@@ -109,7 +109,7 @@ export class Parser {
           throw new RegoError("rego_parse_error", `unexpected keyword, must be one of [contains every if in]`, this.loc(it));
         }
       } else if (!p || (p[0] !== "data" && p[0] !== "input" && p[0] !== "future")) {
-        throw new RegoError("rego_parse_error", `invalid import path ${dotted || "(non-ref)"}: path must begin with input or data`, this.loc(it));
+        throw new RegoError("rego_parse_error", `invalid import path ${dotted || "(non-ref)"}: import path must begin with one of: {data, future, input, rego}`, this.loc(it));
       } else {
         mod.imports.push({ path, alias, loc: this.loc(it) } satisfies Import);
       }
@@ -221,7 +221,11 @@ export class Parser {
     let ref = headRef;
     if (args) kind = "function";
     else if (sawContains) kind = "set";
-    else if (value === null && ref.length > 1 && ref[ref.length - 1].type !== "string" && !this.v1) {
+    else if (value === null && ref.length === 2 && !this.v1 && !sawIf) {
+      kind = "set";
+      key = ref[1];
+      ref = ref.slice(0, 1);
+    } else if (value === null && ref.length > 1 && ref[ref.length - 1].type !== "string" && !this.v1) {
       kind = "set";
       key = ref[ref.length - 1];
       ref = ref.slice(0, -1);
@@ -484,6 +488,9 @@ export class Parser {
           term = { type: "boolean", value: t.text === "true", loc };
         } else if (KEYWORDS.has(t.text) || (FUTURE.has(t.text) && t.text !== "contains" && t.text !== "if")) {
           this.err("term");
+        } else if (t.text === "set" && this.isP("(", this.peek()) && this.isP(")", this.peek(2)) && !this.peek().ws) {
+          this.pos += 3;
+          term = { type: "set", items: [], loc };
         } else {
           this.pos++;
           term = t.text === "_" ? this.freshWildcard(loc) : { type: "var", name: t.text, loc };
@@ -535,7 +542,8 @@ export class Parser {
       if (t.kind !== "punct") break;
       if (t.text === "." && !t.ws) {
         const nx = this.peek();
-        if (nx.kind !== "ident" || nx.ws) this.err("identifier", nx);
+        if (nx.kind === "ident" && nx.ws) throw new RegoError("rego_parse_error", "invalid whitespace between . and identifier", this.loc(nx));
+        if (nx.kind !== "ident") this.err("identifier", nx);
         this.pos += 2;
         const s: Term = { type: "string", value: nx.text, loc: this.loc(nx) };
         term = appendRef(term, s);
@@ -581,13 +589,24 @@ export class Parser {
       this.nlStack.pop();
       return { type: "array", items, loc };
     }
-    const first = this.parseExprTerm(true);
+    const startPos = this.pos;
+    let first = this.parseExprTerm(true);
     if (this.isP("|")) {
-      this.pos++;
-      const body = this.parseBodyUntil("]");
-      this.eatP("]");
-      this.nlStack.pop();
-      return { type: "arraycompr", head: first, body, loc };
+      const save = this.pos;
+      const depth = this.nlStack.length;
+      try {
+        this.pos++;
+        const body = this.parseBodyUntil("]");
+        this.eatP("]");
+        this.nlStack.pop();
+        return { type: "arraycompr", head: first, body, loc };
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        this.nlStack.length = depth;
+        this.pos = startPos;
+        first = this.parseExprTerm(false);
+        if (this.pos <= save) throw e;
+      }
     }
     items.push(first);
     while (this.isP(",")) {
@@ -609,7 +628,7 @@ export class Parser {
       this.nlStack.pop();
       return { type: "object", items: [], loc };
     }
-    const first = this.parseExprTerm(true);
+    let first = this.parseExprTerm(true);
     if (this.isP(":")) {
       this.pos++;
       const v = this.parseExprTerm(true);
@@ -633,11 +652,21 @@ export class Parser {
       return { type: "object", items, loc };
     }
     if (this.isP("|")) {
-      this.pos++;
-      const body = this.parseBodyUntil("}");
-      this.eatP("}");
-      this.nlStack.pop();
-      return { type: "setcompr", head: first, body, loc };
+      const save = this.pos;
+      const depth = this.nlStack.length;
+      try {
+        this.pos++;
+        const body = this.parseBodyUntil("}");
+        this.eatP("}");
+        this.nlStack.pop();
+        return { type: "setcompr", head: first, body, loc };
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        this.nlStack.length = depth;
+        this.pos = firstPos;
+        first = this.parseExprTerm(false);
+        if (this.pos <= save) throw e;
+      }
     }
     const items: Term[] = [first];
     while (this.isP(",")) {

@@ -47,7 +47,11 @@ export class Ctx implements BuiltinContext {
   strict = false;
   print: ((msg: string) => void) | null = null;
   private now: number | bigint | null = null;
-  cache?: Map<string, Value>;
+  private cacheMap: Map<string, Value> | undefined = undefined;
+  get cache(): Map<string, Value> {
+    if (this.cacheMap === undefined) this.cacheMap = new Map();
+    return this.cacheMap;
+  }
   busy = false;
 
   constructor(memoSize: number, limits: Limits) {
@@ -66,7 +70,7 @@ export class Ctx implements BuiltinContext {
     this.steps = 0;
     this.depth = 0;
     this.now = null;
-    this.cache = undefined;
+    this.cacheMap = undefined;
   }
 
   nowNs(): number | bigint {

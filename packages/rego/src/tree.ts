@@ -85,9 +85,10 @@ export class RuleTree {
       node = this.child(node, t.value);
     }
     let kind = rule.kind;
+    if (kind === "function" && rule.args && rule.args.length === 0) kind = "complete";
     if (kind === "complete" && i < ref.length) kind = "object";
     if (kind === "object" && i === ref.length) kind = "complete";
-    const arity = rule.args ? rule.args.length : -1;
+    const arity = rule.args && rule.args.length > 0 ? rule.args.length : -1;
     let g = node.group;
     const name = node.path.join(".");
     if (!g) {
@@ -109,7 +110,7 @@ export class RuleTree {
   }
 
   private markRules(n: TreeNode): boolean {
-    let has = n.group !== null && n.group.kind !== "function";
+    let has = n.isPackage || (n.group !== null && n.group.kind !== "function");
     for (const c of n.children.values()) if (this.markRules(c)) has = true;
     n.hasRules = has;
     return has;
