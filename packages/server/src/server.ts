@@ -36,7 +36,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
   const verifier = createTokenVerifier(config.jwt, secret);
   const courses = new CoursesService({ store, now: Date.now, newId: () => Bun.randomUUIDv7(), defaultCapacity: config.maxStudents });
-  const demo = config.demo ? seedDemo(store, courses, Date.now()) : null;
+  const demo = config.demo ? seedDemo(store, Date.now()) : null;
 
   const readiness = {
     notReadyReason(): string | null {

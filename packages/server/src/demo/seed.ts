@@ -1,6 +1,5 @@
 // A demo course so a newcomer sees something at once. Idempotent: fixed ids, created when missing.
 import type { Principal } from "../domain/model.ts";
-import type { CoursesService } from "../services/courses-service.ts";
 import type { Store } from "../store/types.ts";
 
 export interface DemoInfo {
@@ -14,7 +13,7 @@ export interface DemoInfo {
 export const DEMO_COURSE_ID = "demo-physics-101";
 export const DEMO_CLASS_ID = "demo-class-1";
 
-export function seedDemo(store: Store, courses: CoursesService, now: number): DemoInfo {
+export function seedDemo(store: Store, now: number): DemoInfo {
   const teacher: Principal = { id: "t1", role: "teacher", name: "Ada Lovelace" };
   const admin: Principal = { id: "admin", role: "admin", name: "Platform Admin" };
   const students: Principal[] = ["Grace Hopper", "Alan Turing", "Katherine Johnson", "Claude Shannon", "Hedy Lamarr"].map((name, i) => ({
@@ -37,7 +36,7 @@ export function seedDemo(store: Store, courses: CoursesService, now: number): De
         createdAt: now,
         updatedAt: now,
       });
-      courses.enroll(admin, DEMO_COURSE_ID, students.map((s) => s.id));
+      store.enrollments.add(DEMO_COURSE_ID, students, now);
     }
     if (!store.classes.get(DEMO_CLASS_ID)) {
       store.classes.insert({

@@ -52,6 +52,15 @@ async function authenticate(req: Request, verifier: TokenVerifier): Promise<Prin
 
 export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Promise<Response> {
   const { logger, metrics, verifier } = deps;
+  // Metric children bound once per route: label hashing on every request is measurable.
+  const duration = metrics.httpDuration.labels(route.method, route.path);
+  const counters = new Map<string, ReturnType<typeof metrics.httpRequests.labels>>();
+  const counter = (method: string, status: number) => {
+    const key = method + status;
+    let c = counters.get(key);
+    if (c === undefined) counters.set(key, (c = metrics.httpRequests.labels(method, route.path, String(status))));
+    return c;
+  };
   return async (req) => {
     const started = performance.now();
     const reqId = requestId(req);
@@ -72,8 +81,9 @@ export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Prom
     response.headers.set("x-request-id", reqId);
     const seconds = (performance.now() - started) / 1000;
     const status = response.status;
-    metrics.httpRequests.inc({ method: req.method, route: route.path, status });
-    metrics.httpDuration.observe({ method: req.method, route: route.path }, seconds);
+    counter(req.method, status).inc();
+    if (req.method === route.method) duration.observe(seconds);
+    else metrics.httpDuration.observe({ method: req.method, route: route.path }, seconds);
     logger.info({ reqId, method: req.method, route: route.path, url: req.url, status, ms: Math.round(seconds * 1e4) / 10, user: principal.id || undefined }, "request");
     return response;
   };

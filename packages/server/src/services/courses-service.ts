@@ -84,7 +84,7 @@ export class CoursesService {
     return after;
   }
 
-  enroll(p: Principal, courseId: string, studentIds: readonly string[]): EnrollResult {
+  async enroll(p: Principal, courseId: string, studentIds: readonly string[]): Promise<EnrollResult> {
     const { store, now } = this.deps;
     const course = this.course(courseId);
     const unique = [...new Set(studentIds)];
@@ -100,14 +100,14 @@ export class CoursesService {
       });
     }
     const students = unique.map((id) => ({ id, name: existing.get(id)?.name ?? (id === p.id ? p.name : id) }));
-    const enrolled = store.enrollments.add(courseId, students, now());
+    const enrolled = await store.write(() => store.enrollments.add(courseId, students, now()));
     return { enrolled, alreadyEnrolled: unique.length - enrolled };
   }
 
-  unenroll(p: Principal, courseId: string, studentId: string): boolean {
+  unenroll(p: Principal, courseId: string, studentId: string): Promise<boolean> {
     const course = this.course(courseId);
     courses.assertCanUnenroll(p, course, studentId);
-    return this.deps.store.enrollments.remove(courseId, studentId);
+    return this.deps.store.write(() => this.deps.store.enrollments.remove(courseId, studentId));
   }
 
   listEnrollments(p: Principal, courseId: string, page: PageRequest) {

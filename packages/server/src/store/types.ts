@@ -45,8 +45,10 @@ export interface Store {
   readonly courses: CourseStore;
   readonly enrollments: EnrollmentStore;
   readonly classes: ClassStore;
-  /** Runs fn in one transaction. */
+  /** Runs fn in one transaction, now. */
   transaction<T>(fn: () => T): T;
+  /** Runs fn in a transaction shared with other writes of the same moment (group commit); settles once committed. */
+  write<T>(fn: () => T): Promise<T>;
   isOpen(): boolean;
   close(): void;
 }

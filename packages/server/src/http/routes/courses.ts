@@ -102,7 +102,7 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       async handle({ req, params, principal }) {
         const { id: courseId } = check(IdParams, params, "path");
         const body = await readJson(req, EnrollBody, maxBody);
-        const result = svc.enroll(principal, courseId, body.studentIds);
+        const result = await svc.enroll(principal, courseId, body.studentIds);
         return json(result, result.enrolled > 0 ? 201 : 200);
       },
     },
@@ -120,9 +120,9 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       method: "PUT",
       path: "/api/courses/:id/enrollments/:studentId",
       auth: anyone,
-      handle({ params, principal }) {
+      async handle({ params, principal }) {
         const p = check(EnrollmentParams, params, "path");
-        const result = svc.enroll(principal, p.id, [p.studentId]);
+        const result = await svc.enroll(principal, p.id, [p.studentId]);
         return json(result, result.enrolled > 0 ? 201 : 200);
       },
     },
@@ -130,9 +130,9 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       method: "DELETE",
       path: "/api/courses/:id/enrollments/:studentId",
       auth: anyone,
-      handle({ params, principal }) {
+      async handle({ params, principal }) {
         const p = check(EnrollmentParams, params, "path");
-        return json({ removed: svc.unenroll(principal, p.id, p.studentId) });
+        return json({ removed: await svc.unenroll(principal, p.id, p.studentId) });
       },
     },
     {

@@ -1,6 +1,7 @@
 // The Store on bun:sqlite: prepared statements, keyset paging by id.
 import type { Database, Statement } from "bun:sqlite";
 import type { ClassSession, Course, Page, PageRequest, User } from "../../domain/model.ts";
+import { GroupCommit } from "./group-commit.ts";
 import type { ClassStore, CourseFilter, CourseStore, EnrollmentStore, Store, UserStore } from "../types.ts";
 
 interface CourseRow {
@@ -65,22 +66,46 @@ function page<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R)
   return { items, nextCursor: more ? key(rows[limit - 1]) : null };
 }
 
+/**
+ * Read-through cache of hot rows. This process is the only writer of its SQLite file,
+ * so entries are dropped on every write (never set from a write that could roll back)
+ * and reloaded on the next read.
+ */
+class HotRows {
+  private static readonly LIMIT = 20_000;
+  readonly courses = new Map<string, Course>();
+  readonly enrollmentCounts = new Map<string, number>();
+  remember<V>(map: Map<string, V>, key: string, value: V): V {
+    if (map.size >= HotRows.LIMIT) map.clear();
+    map.set(key, value);
+    return value;
+  }
+}
+
 export class SqliteStore implements Store {
   readonly users: UserStore;
   readonly courses: CourseStore;
   readonly enrollments: EnrollmentStore;
   readonly classes: ClassStore;
   private open = true;
+  private readonly groupCommit: GroupCommit;
 
   constructor(private readonly db: Database) {
+    this.groupCommit = new GroupCommit(db);
+    const hot = new HotRows();
     this.users = new SqliteUsers(db);
-    this.courses = new SqliteCourses(db);
-    this.enrollments = new SqliteEnrollments(db);
+    this.courses = new SqliteCourses(db, hot);
+    this.enrollments = new SqliteEnrollments(db, hot);
     this.classes = new SqliteClasses(db);
   }
 
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  write<T>(fn: () => T): Promise<T> {
+    if (!this.open) return Promise.reject(new Error("store is closed"));
+    return this.groupCommit.write(fn);
   }
 
   isOpen(): boolean {
@@ -90,6 +115,7 @@ export class SqliteStore implements Store {
   close(): void {
     if (!this.open) return;
     this.open = false;
+    this.groupCommit.flush();
     // Fold the WAL back into the main file so a copied data folder is complete.
     this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     this.db.close();
@@ -116,6 +142,13 @@ class SqliteUsers implements UserStore {
 
   getMany(ids: readonly string[]): Map<string, User> {
     const out = new Map<string, User>();
+    if (ids.length <= 8) {
+      for (const id of ids) {
+        const r = this.byId.get(id);
+        if (r) out.set(id, toUser(r));
+      }
+      return out;
+    }
     // json_each keeps one prepared statement for any number of ids.
     const rows = this.db.query<UserRow, [string]>("SELECT u.* FROM users u JOIN json_each(?) j ON u.id = j.value").all(JSON.stringify(ids));
     for (const r of rows) out.set(r.id, toUser(r));
@@ -128,7 +161,10 @@ class SqliteCourses implements CourseStore {
   private readonly insertStmt: Statement<unknown, [string, string, string, string, number, string, number, number]>;
   private readonly updateStmt: Statement<unknown, [string, string, string, number, number, string]>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly hot: HotRows,
+  ) {
     this.byId = db.query("SELECT * FROM courses WHERE id = ?");
     this.insertStmt = db.query(
       "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -137,15 +173,19 @@ class SqliteCourses implements CourseStore {
   }
 
   get(id: string): Course | undefined {
+    const cached = this.hot.courses.get(id);
+    if (cached !== undefined) return cached;
     const r = this.byId.get(id);
-    return r ? toCourse(r) : undefined;
+    return r ? this.hot.remember(this.hot.courses, id, Object.freeze(toCourse(r))) : undefined;
   }
 
   insert(c: Course): void {
+    this.hot.courses.delete(c.id);
     this.insertStmt.run(c.id, c.title, c.description, c.status, c.capacity, c.teacherId, c.createdAt, c.updatedAt);
   }
 
   update(c: Course): void {
+    this.hot.courses.delete(c.id);
     this.updateStmt.run(c.title, c.description, c.status, c.capacity, c.updatedAt, c.id);
   }
 
@@ -178,8 +218,12 @@ class SqliteEnrollments implements EnrollmentStore {
   private readonly existsStmt: Statement<{ one: number }, [string, string]>;
   private readonly countStmt: Statement<{ n: number }, [string]>;
   private readonly listStmt: Statement<{ id: string; name: string; created_at: number }, [string, string, number]>;
+  private readonly addAll: (courseId: string, students: readonly { id: string; name: string }[], now: number) => number;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly hot: HotRows,
+  ) {
     this.insertUser = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, 'student', ?) ON CONFLICT (id) DO NOTHING");
     this.insertStmt = db.query("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
     this.deleteStmt = db.query("DELETE FROM enrollments WHERE course_id = ? AND student_id = ?");
@@ -188,20 +232,24 @@ class SqliteEnrollments implements EnrollmentStore {
     this.listStmt = db.query(
       "SELECT e.student_id AS id, u.name AS name, e.created_at FROM enrollments e JOIN users u ON u.id = e.student_id WHERE e.course_id = ? AND e.student_id > ? ORDER BY e.student_id LIMIT ?",
     );
-  }
-
-  add(courseId: string, students: readonly { id: string; name: string }[], now: number): number {
-    return this.db.transaction(() => {
+    // Built once: bun's db.transaction() creates wrapper functions on each call.
+    this.addAll = db.transaction((courseId: string, students: readonly { id: string; name: string }[], now: number): number => {
       let added = 0;
       for (const s of students) {
         this.insertUser.run(s.id, s.name, now);
         added += this.insertStmt.run(courseId, s.id, now).changes;
       }
       return added;
-    })();
+    });
+  }
+
+  add(courseId: string, students: readonly { id: string; name: string }[], now: number): number {
+    this.hot.enrollmentCounts.delete(courseId);
+    return this.addAll(courseId, students, now);
   }
 
   remove(courseId: string, studentId: string): boolean {
+    this.hot.enrollmentCounts.delete(courseId);
     return this.deleteStmt.run(courseId, studentId).changes > 0;
   }
 
@@ -210,7 +258,9 @@ class SqliteEnrollments implements EnrollmentStore {
   }
 
   count(courseId: string): number {
-    return this.countStmt.get(courseId)?.n ?? 0;
+    const cached = this.hot.enrollmentCounts.get(courseId);
+    if (cached !== undefined) return cached;
+    return this.hot.remember(this.hot.enrollmentCounts, courseId, this.countStmt.get(courseId)?.n ?? 0);
   }
 
   list(courseId: string, p: PageRequest): Page<{ studentId: string; name: string; enrolledAt: number }> {

@@ -1,0 +1,79 @@
+// Group commit: writes queued in the same turn of the event loop share one SQLite
+// transaction, so a burst of N writes costs one commit instead of N. Each write runs
+// in its own savepoint, so one failing write rolls back alone and the rest commit.
+// The promise settles only after the commit: an acknowledged write is durable.
+import type { Database, Statement } from "bun:sqlite";
+
+interface Pending {
+  run(): unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
+export class GroupCommit {
+  private queue: Pending[] = [];
+  private scheduled = false;
+  /** Sizes of the last batches, for metrics and tests. */
+  batches = 0;
+  writes = 0;
+
+  // Prepared once: bun's db.transaction() builds new wrapper functions on every call.
+  private readonly sql: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
+
+  constructor(private readonly db: Database) {
+    this.sql = {
+      begin: db.prepare("BEGIN IMMEDIATE"),
+      commit: db.prepare("COMMIT"),
+      rollback: db.prepare("ROLLBACK"),
+      savepoint: db.prepare("SAVEPOINT one_write"),
+      release: db.prepare("RELEASE one_write"),
+      rollbackTo: db.prepare("ROLLBACK TO one_write"),
+    };
+  }
+
+  write<T>(fn: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Commits everything queued now (also called on shutdown). */
+  flush(): void {
+    this.scheduled = false;
+    const batch = this.queue;
+    if (batch.length === 0) return;
+    this.queue = [];
+    const outcomes: { ok: boolean; value: unknown }[] = new Array(batch.length);
+    const { sql } = this;
+    try {
+      sql.begin.run();
+      for (let i = 0; i < batch.length; i++) {
+        sql.savepoint.run();
+        try {
+          outcomes[i] = { ok: true, value: batch[i].run() };
+        } catch (e) {
+          sql.rollbackTo.run();
+          outcomes[i] = { ok: false, value: e };
+        }
+        sql.release.run();
+      }
+      sql.commit.run();
+    } catch (e) {
+      // The commit itself failed: nothing in this batch is durable.
+      if (this.db.inTransaction) sql.rollback.run();
+      for (const p of batch) p.reject(e);
+      return;
+    }
+    this.batches++;
+    this.writes += batch.length;
+    for (let i = 0; i < batch.length; i++) {
+      const o = outcomes[i];
+      if (o.ok) batch[i].resolve(o.value);
+      else batch[i].reject(o.value);
+    }
+  }
+}
