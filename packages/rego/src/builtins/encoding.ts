@@ -26,7 +26,7 @@ export function jsonMarshal(v: Value): string {
 }
 
 function jsonIndent(v: Value, prefix: string, indent: string, depth: number): string {
-  if (typeof v !== "object" || v === null) return toJSONText(v);
+  if (typeof v !== "object" || v === null) return goJSONEscape(toJSONText(v));
   const nl = "\n" + prefix + indent.repeat(depth + 1);
   const close = "\n" + prefix + indent.repeat(depth);
   if (Array.isArray(v) || v instanceof RegoSet) {
@@ -36,7 +36,7 @@ function jsonIndent(v: Value, prefix: string, indent: string, depth: number): st
   }
   const es = objectEntries(v);
   if (es.length === 0) return "{}";
-  return "{" + es.map(([k, x]) => nl + JSON.stringify(typeof k === "string" ? k : formatValue(k)) + ": " + jsonIndent(x, prefix, indent, depth + 1)).join(",") + close + "}";
+  return "{" + es.map(([k, x]) => nl + goJSONEscape(JSON.stringify(typeof k === "string" ? k : formatValue(k))) + ": " + jsonIndent(x, prefix, indent, depth + 1)).join(",") + close + "}";
 }
 
 function marshalWithOptions(a: Value[]): Value {
@@ -58,7 +58,7 @@ function marshalWithOptions(a: Value[]): Value {
     } else throw operandErr("json.marshal_with_options", 2, `object contained unknown key ${formatValue(k)}`);
   }
   if (!(explicit ?? implicit)) return jsonMarshal(v);
-  return goJSONEscape(jsonIndent(v, prefix, indent, 0));
+  return jsonIndent(v, prefix, indent, 0);
 }
 
 function parseJSON(s: string): Value | undefined {

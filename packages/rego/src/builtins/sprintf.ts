@@ -113,14 +113,60 @@ function fmtInt(v: bigint, verb: string, sp: Spec): string | undefined {
   return pad(sign + prefix + digits, sp, false);
 }
 
+/** Exact decimal expansion of |v| (a double has a finite one): digits without leading zeros, and the decimal-point position. */
+function exactDigits(v: number): { d: string; dp: number } {
+  const a = Math.abs(v);
+  if (a === 0) return { d: "", dp: 0 };
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, a);
+  const bits = view.getBigUint64(0);
+  const expBits = Number((bits >> 52n) & 0x7ffn);
+  let mant = bits & ((1n << 52n) - 1n);
+  let e: number;
+  if (expBits === 0) e = -1074;
+  else { mant |= 1n << 52n; e = expBits - 1075; }
+  let digits: string;
+  let dp: number;
+  if (e >= 0) {
+    digits = (mant << BigInt(e)).toString();
+    dp = digits.length;
+  } else {
+    digits = (mant * 5n ** BigInt(-e)).toString();
+    dp = digits.length - -e;
+  }
+  digits = digits.replace(/0+$/, "");
+  return { d: digits, dp };
+}
+
+/** Rounds decimal digits to `nd` digits, half to even (Go's decimal rounding); trailing zeros trimmed. */
+function roundDigits(d: string, dp: number, nd: number): { d: string; dp: number } {
+  if (nd < 0) return { d: "", dp };
+  if (nd >= d.length) return { d, dp };
+  const next = d.charCodeAt(nd) - 48;
+  let up: boolean;
+  if (next > 5) up = true;
+  else if (next < 5) up = false;
+  else if (nd + 1 < d.length) up = true; // more non-zero digits follow (d has no trailing zeros)
+  else up = nd > 0 && (d.charCodeAt(nd - 1) - 48) % 2 === 1;
+  let kept = d.slice(0, nd);
+  if (up) {
+    let i = kept.length - 1;
+    while (i >= 0 && kept[i] === "9") i--;
+    if (i < 0) return { d: "1", dp: dp + 1 };
+    kept = kept.slice(0, i) + String.fromCharCode(kept.charCodeAt(i) + 1);
+  }
+  return { d: kept.replace(/0+$/, ""), dp };
+}
+
 /** Decimal digits (trailing zeros trimmed) and decimal-point position of |v| rounded to `sig` significant digits (-1: shortest). */
 function decimalDigits(v: number, sig: number): { d: string; dp: number } {
   if (v === 0) return { d: "", dp: 0 };
-  const e = sig < 0 ? Math.abs(v).toExponential() : Math.abs(v).toExponential(Math.max(sig - 1, 0));
-  const [mant, ex] = e.split("e") as [string, string];
-  let d = mant.replace(".", "");
-  d = d.replace(/0+$/, "");
-  return { d, dp: Number(ex) + 1 };
+  if (sig < 0) {
+    const [mant, ex] = Math.abs(v).toExponential().split("e") as [string, string];
+    return { d: mant.replace(".", "").replace(/0+$/, ""), dp: Number(ex) + 1 };
+  }
+  const x = exactDigits(v);
+  return roundDigits(x.d, x.dp, sig);
 }
 
 function fmtE(d: string, dp: number, frac: number, upper: boolean): string {
@@ -146,10 +192,9 @@ function fmtF(d: string, dp: number, frac: number): string {
 }
 
 function fmtFixed(v: number, prec: number): string {
-  const a = Math.abs(v);
-  if (a >= 1e21) return BigInt(a).toString() + (prec > 0 ? "." + "0".repeat(prec) : "");
-  if (prec <= 100) return a.toFixed(prec);
-  return a.toFixed(100) + "0".repeat(prec - 100);
+  const x = exactDigits(v);
+  const r = roundDigits(x.d, x.dp, x.dp + prec);
+  return fmtF(r.d, r.dp, prec);
 }
 
 function fmtFloat(v: number, verb: string, sp: Spec): string | undefined {
