@@ -192,6 +192,8 @@ export class CountingSubscriber {
   sampleDelays = true;
   location = "";
   connected = false;
+  private rrTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly rrSsrc = ((Math.random() * 0xfffffff0) >>> 0) + 1;
 
   constructor(name = "sub") {
     this.pc = new PC(name, { iceServers: [] });
@@ -249,9 +251,26 @@ export class CountingSubscriber {
     this.pc.setRemoteDescription(ans.sdp, "answer");
     await opened;
     this.connected = true;
+    // Receiver reports once a second, as a browser does (the SFU also uses them as liveness).
+    const rr = Buffer.alloc(32);
+    this.rrTimer = setInterval(() => {
+      const media = [...this.vssrcs].pop() ?? 0;
+      rr[0] = 0x81;
+      rr[1] = 201;
+      rr.writeUInt16BE(7, 2);
+      rr.writeUInt32BE(this.rrSsrc, 4);
+      rr.writeUInt32BE(media, 8);
+      rr.writeUInt32BE(this.lastSeq < 0 ? 0 : this.lastSeq, 16);
+      try {
+        this.video.sendMessageBinary(rr);
+      } catch {
+        // closed
+      }
+    }, 1000);
   }
 
   close(): void {
+    if (this.rrTimer) clearInterval(this.rrTimer);
     this.pc.close();
   }
 }

@@ -37,6 +37,8 @@ export interface MediaServiceOptions {
   iceUdpMux?: boolean;
   /** Sessions that never connect are dropped after this long (default 15000 ms). */
   connectTimeoutMs?: number;
+  /** Connected sessions that send nothing (no RTP, no RTCP) for this long are closed (default 15000 ms). */
+  idleTimeoutMs?: number;
 }
 
 export interface MediaStats {

@@ -128,5 +128,6 @@ export class MediaWorker {
     const killer = setTimeout(() => proc.kill("SIGKILL"), 3000);
     await proc.exited;
     clearTimeout(killer);
+    this.exited = true;
   }
 }

@@ -14,6 +14,8 @@ export interface WorkerConfig {
   publicIp?: string;
   /** Unconnected sessions are dropped after this long. */
   connectTimeoutMs: number;
+  /** Connected sessions from which nothing arrives for this long are closed. */
+  idleTimeoutMs: number;
 }
 
 export type ToWorker =

@@ -64,6 +64,7 @@ export class MediaServiceImpl implements MediaService {
       portRange: mux ? undefined : range,
       publicIp: this.opts.publicIp,
       connectTimeoutMs: this.opts.connectTimeoutMs ?? 15000,
+      idleTimeoutMs: this.opts.idleTimeoutMs ?? 15000,
     };
   }
 

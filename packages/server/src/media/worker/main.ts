@@ -151,6 +151,9 @@ async function answerOf(pc: PeerConnection, videoKbps?: number): Promise<string>
 
 abstract class BaseSession implements Session {
   protected closed = false;
+  /** Last time anything (RTP or RTCP) arrived from the peer; ICE consent loss takes ~30 s to surface. */
+  lastHeard = performance.now();
+  connected = false;
   private connectTimer: ReturnType<typeof setTimeout> | null;
   private disconnectTimer: ReturnType<typeof setTimeout> | null = null;
   constructor(
@@ -162,6 +165,8 @@ abstract class BaseSession implements Session {
     this.connectTimer = setTimeout(() => this.close("connect timeout"), config.connectTimeoutMs);
     pc.onStateChange((state) => {
       if (state === "connected") {
+        this.connected = true;
+        this.lastHeard = performance.now();
         if (this.connectTimer) clearTimeout(this.connectTimer);
         this.connectTimer = null;
         if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
@@ -245,6 +250,7 @@ class PublisherSession extends BaseSession {
     const classKey = this.classKey;
     track.onMessage((msg: Buffer) => {
       if (this.closed) return;
+      this.lastHeard = performance.now();
       if (!isRtcp(msg) && msg.length >= 12) {
         const s = msg.readUInt32BE(8);
         this.highestSeq.set(s, rtpSeq(msg));
@@ -354,7 +360,9 @@ class SubscriberSession extends BaseSession {
         if (!this.closed) entry.room.onSubscriberOpen(this.sub, kind);
       });
       t.track.onMessage((msg: Buffer) => {
-        if (!this.closed && isRtcp(msg)) entry.room.onSubscriberRtcp(this.sub, msg);
+        if (this.closed) return;
+        this.lastHeard = performance.now();
+        if (isRtcp(msg)) entry.room.onSubscriberRtcp(this.sub, msg);
       });
     }
     this.pc.setRemoteDescription(offer, "offer");
@@ -424,6 +432,7 @@ function shutdown(): void {
   if (shuttingDown) return;
   shuttingDown = true;
   clearInterval(statsTimer);
+  clearInterval(idleTimer);
   for (const s of [...sessions.values()]) s.close("worker shutdown");
   relay.close();
   try {
@@ -441,6 +450,14 @@ function p99(): number {
   delayCount = 0;
   return a[Math.min(n - 1, Math.floor(n * 0.99))];
 }
+
+// Peers that went away without a DELETE: nothing heard (browsers send RTCP every 1-5 s).
+const idleTimer = setInterval(() => {
+  const now = performance.now();
+  for (const s of [...sessions.values()]) {
+    if (s instanceof BaseSession && s.connected && now - s.lastHeard > config.idleTimeoutMs) s.close("peer silent");
+  }
+}, Math.min(2000, Math.max(250, config.idleTimeoutMs / 4)));
 
 const statsTimer = setInterval(() => {
   const cpu = process.cpuUsage();
