@@ -1,0 +1,63 @@
+import { describe, expect, test } from "bun:test";
+import { call, err } from "./builtins.helpers.ts";
+
+describe("time", () => {
+  test("now_ns comes from the context", () => {
+    expect(call("time.now_ns")).toBe(1_700_000_000_000_000_000);
+  });
+  test("parse_rfc3339_ns", () => {
+    expect(call("time.parse_rfc3339_ns", "1970-01-01T00:00:00Z")).toBe(0);
+    expect(call("time.parse_rfc3339_ns", "2017-06-02T19:00:00-07:00")).toBe(1496455200000000000);
+    expect(call("time.parse_rfc3339_ns", "2017-06-02T19:00:00.5+00:00")).toBe(1496430000500000000);
+    expect(call("time.parse_rfc3339_ns", "1969-12-31T23:59:59Z")).toBe(-1e9);
+    expect(err("time.parse_rfc3339_ns", "2017-06-02")).toContain('parsing time "2017-06-02"');
+    expect(err("time.parse_rfc3339_ns", "2017-02-30T00:00:00Z")).toContain("day out of range");
+    expect(err("time.parse_rfc3339_ns", 1)).toBe("time.parse_rfc3339_ns: operand 1 must be string but got number");
+  });
+  test("parse_ns with Go layouts", () => {
+    expect(call("time.parse_ns", "2006-01-02", "2020-02-02")).toBe(1580601600000000000);
+    expect(call("time.parse_ns", "Jan 2 2006 3:04PM", "Mar 5 2021 1:30PM")).toBe(Date.UTC(2021, 2, 5, 13, 30) * 1e6);
+    expect(call("time.parse_ns", "02/01/2006 15:04 -0700", "10/11/2009 23:00 +0100")).toBe(Date.UTC(2009, 10, 10, 22) * 1e6);
+    expect(call("time.parse_ns", "2006-01-02 15:04:05.000", "2020-01-01 00:00:01.250")).toBe(1577836801250000000);
+  });
+  test("parse_duration_ns", () => {
+    expect(call("time.parse_duration_ns", "1h2m3.5s")).toBe(3723500000000);
+    expect(call("time.parse_duration_ns", "-1.5h")).toBe(-5400e9);
+    expect(call("time.parse_duration_ns", "100ms")).toBe(1e8);
+    expect(call("time.parse_duration_ns", "1µs")).toBe(1000);
+    expect(call("time.parse_duration_ns", "0")).toBe(0);
+    expect(err("time.parse_duration_ns", "1")).toBe('time.parse_duration_ns: time: missing unit in duration "1"');
+    expect(err("time.parse_duration_ns", "1x")).toBe('time.parse_duration_ns: time: unknown unit "x" in duration "1x"');
+  });
+  test("format", () => {
+    expect(call("time.format", 1703444325734390000)).toBe("2023-12-24T18:58:45.73439Z");
+    expect(call("time.format", 1257894000000000000)).toBe("2009-11-10T23:00:00Z");
+    expect(call("time.format", [1703444325734390000, "UTC", "2006-01-02T15:04:05"])).toBe("2023-12-24T18:58:45");
+    expect(call("time.format", [1257894000000000000, "", "02/01/2006 15:04"])).toBe("10/11/2009 23:00");
+    expect(call("time.format", [1257894000000000000, "UTC", "RFC1123"])).toBe("Tue, 10 Nov 2009 23:00:00 UTC");
+    expect(call("time.format", [1257894000000000000, "UTC", "Monday January _2 3:04:05.000 pm 002"])).toBe("Tuesday November 10 11:00:00.000 pm 314");
+    expect(call("time.format", [1257894000000000000, "America/New_York", "2006-01-02 15:04 Z07:00 MST"])).toBe("2009-11-10 18:00 -05:00 EST");
+    expect(err("time.format", [1, "Mars/Olympus"])).toBe("time.format: unknown time zone Mars/Olympus");
+  });
+  test("date clock weekday", () => {
+    expect(call("time.date", 1703444325734390000)).toEqual([2023, 12, 24]);
+    expect(call("time.clock", 1703444325734390000)).toEqual([18, 58, 45]);
+    expect(call("time.weekday", 1703444325734390000)).toBe("Sunday");
+    expect(call("time.date", [1703444325734390000, "Asia/Tokyo"])).toEqual([2023, 12, 25]);
+    expect(call("time.date", -1)).toEqual([1969, 12, 31]);
+    expect(err("time.date", "1703444325734390000")).toContain("time.date: operand 1 must be one of {number, array[number, string]}");
+  });
+  test("add_date normalizes like Go", () => {
+    const jan31 = Date.UTC(2021, 0, 31) * 1e6;
+    expect(call("time.add_date", jan31, 0, 1, 0)).toBe(Date.UTC(2021, 2, 3) * 1e6);
+    expect(call("time.add_date", jan31, 1, 0, 1)).toBe(Date.UTC(2022, 1, 1) * 1e6);
+    expect(call("time.add_date", 0, 0, 0, -1)).toBe(-86400e9);
+  });
+  test("diff", () => {
+    expect(call("time.diff", 1703444325734390000, 1257894000000000000)).toEqual([14, 1, 13, 19, 58, 45]);
+    expect(call("time.diff", 1257894000000000000, 1703444325734390000)).toEqual([14, 1, 13, 19, 58, 45]);
+    const a = call("time.parse_ns", "2006-01-02", "2020-02-02")!;
+    const b = call("time.parse_ns", "2006-01-02", "2020-03-01")!;
+    expect(call("time.diff", a, b)).toEqual([0, 0, 28, 0, 0, 0]);
+  });
+});
