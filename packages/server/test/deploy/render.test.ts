@@ -1,0 +1,170 @@
+// Both K3s overlays render offline with `kubectl kustomize`, every object passes the Kubernetes
+// API schemas, and the workload keeps the promises of docs/operations.md.
+import { describe, expect, test } from "bun:test";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEPLOY, OVERLAYS, find, kustomize, podSpec, readYaml, validateSchemas, type Obj } from "./support.ts";
+
+const single = () => kustomize(OVERLAYS[0]);
+const city = () => kustomize(OVERLAYS[1]);
+const server = (objs: Obj[]) => find(objs, "Deployment", "edgeclass");
+const container = (objs: Obj[]) => podSpec(server(objs))!.containers.find((c: Obj) => c.name === "server");
+const env = (c: Obj, name: string) => c.env.find((e: Obj) => e.name === name);
+
+describe("kustomize overlays", () => {
+  test.each(OVERLAYS)("%s renders the expected objects", (dir) => {
+    const objs = kustomize(dir);
+    const kinds = objs.map((o) => o.kind).sort();
+    for (const k of ["Namespace", "ServiceAccount", "ConfigMap", "Service", "Deployment", "RuntimeClass"]) expect(kinds).toContain(k);
+    for (const o of objs) {
+      if (o.kind !== "Namespace" && o.kind !== "RuntimeClass") expect(o.metadata.namespace).toBe("education");
+      expect(o.metadata.labels?.["app.kubernetes.io/part-of"]).toBe("edgeclass");
+    }
+  });
+
+  test.each(OVERLAYS)("%s passes the Kubernetes API schemas (fields, types, enums)", async (dir) => {
+    expect(await validateSchemas(kustomize(dir))).toEqual([]);
+  });
+
+  test("the schema check catches a misspelt field and a wrong type", async () => {
+    const typo = structuredClone(server(single()));
+    typo.spec.template.spec.containers[0].resourcez = typo.spec.template.spec.containers[0].resources;
+    expect((await validateSchemas([typo])).join("\n")).toContain("resourcez");
+    const wrongType = structuredClone(server(single()));
+    wrongType.spec.template.spec.containers[0].ports[0].containerPort = "8080";
+    expect((await validateSchemas([wrongType])).join("\n")).toContain("containerPort");
+  });
+
+  test("RuntimeClasses: the seed's wasmedge and wasmtime for the Wasm artefact; the server uses the default runtime", () => {
+    for (const objs of [single(), city()]) {
+      const rcs = objs.filter((o) => o.kind === "RuntimeClass");
+      expect(rcs.map((r) => [r.metadata.name, r.handler]).sort()).toEqual([["wasmedge", "wasmedge"], ["wasmtime", "wasmtime"]]);
+      expect(podSpec(server(objs))!.runtimeClassName).toBeUndefined();
+    }
+  });
+});
+
+describe("workload", () => {
+  test.each(OVERLAYS)("%s: edge budget, probes, drain, non-root, read-only root", (dir) => {
+    const objs = kustomize(dir);
+    const spec = podSpec(server(objs))!;
+    const c = container(objs);
+    expect(c.image).toMatch(/^registry\.example\.com\/edgeclass\/server:\d+\.\d+\.\d+$/);
+    expect(c.resources).toEqual({ requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+    expect(c.livenessProbe.httpGet.path).toBe("/healthz");
+    expect(c.readinessProbe.httpGet.path).toBe("/readyz");
+    expect(c.lifecycle.preStop.sleep.seconds).toBeGreaterThan(0);
+    // preStop + the server's own drain (<= 10 s) + a class hand-over (~30 s) fit in the grace period.
+    expect(spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(c.lifecycle.preStop.sleep.seconds + 10 + 30);
+    expect(spec.securityContext.runAsNonRoot).toBe(true);
+    expect(spec.securityContext.runAsUser).toBeGreaterThan(0);
+    expect(c.securityContext).toMatchObject({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } });
+    expect(c.securityContext.capabilities.add).toBeUndefined();
+    expect(spec.automountServiceAccountToken).toBe(false);
+    // Writable places: DATA_DIR and /tmp only.
+    const mounts = Object.fromEntries(c.volumeMounts.map((m: Obj) => [m.mountPath, m]));
+    expect(env(c, "DATA_DIR").value).toBe("/data");
+    expect(mounts["/data"]).toBeDefined();
+    expect(mounts["/tmp"]).toBeDefined();
+    expect(spec.volumes.find((v: Obj) => v.name === "tmp").emptyDir).toBeDefined();
+    expect(spec.topologySpreadConstraints.some((t: Obj) => t.topologyKey === "kubernetes.io/hostname")).toBe(true);
+  });
+
+  test.each(OVERLAYS)("%s: MAX_STUDENTS, VIDEO_QUALITY and config.json come from the ConfigMap", (dir) => {
+    const objs = kustomize(dir);
+    const c = container(objs);
+    const cmName = env(c, "MAX_STUDENTS").valueFrom.configMapKeyRef.name;
+    expect(env(c, "VIDEO_QUALITY").valueFrom.configMapKeyRef.name).toBe(cmName);
+    const cm = find(objs, "ConfigMap", cmName);
+    expect(cm.data.MAX_STUDENTS).toBe("1000");
+    expect(cm.data.VIDEO_QUALITY).toBe("720p");
+    const config = JSON.parse(cm.data["config.json"]);
+    expect(config).toMatchObject({ maxStudents: 1000, videoQuality: "720p" });
+    expect(JSON.parse(readFileSync(join(DEPLOY, "k3s/base/config.json"), "utf8"))).toEqual(config);
+    expect(env(c, "CONFIG_FILE").value).toBe("/etc/edgeclass/config.json");
+    const spec = podSpec(server(objs))!;
+    const cfgVol = spec.volumes.find((v: Obj) => v.configMap?.name === cmName);
+    expect(c.volumeMounts.find((m: Obj) => m.name === cfgVol.name).mountPath).toBe("/etc/edgeclass");
+  });
+
+  test.each(OVERLAYS)("%s: JWT keys from a Secret", (dir) => {
+    const objs = kustomize(dir);
+    const c = container(objs);
+    expect(c.envFrom.some((e: Obj) => e.secretRef?.name === "edgeclass-jwt")).toBe(true);
+    expect(podSpec(server(objs))!.volumes.some((v: Obj) => v.secret?.secretName === "edgeclass-jwks")).toBe(true);
+  });
+
+  test.each(OVERLAYS)("%s: WebRTC UDP: one host port per SFU worker in the advertised range, node address in ICE", (dir) => {
+    const objs = kustomize(dir);
+    const c = container(objs);
+    const cm = find(objs, "ConfigMap", env(c, "MEDIA_PORT_MIN").valueFrom.configMapKeyRef.name);
+    const min = Number(cm.data.MEDIA_PORT_MIN);
+    const max = Number(cm.data.MEDIA_PORT_MAX);
+    expect(max).toBeGreaterThanOrEqual(min);
+    const udp = c.ports.filter((p: Obj) => p.protocol === "UDP");
+    expect(udp.map((p: Obj) => p.hostPort)).toEqual(Array.from({ length: max - min + 1 }, (_, i) => min + i));
+    for (const p of udp) expect(p.containerPort).toBe(p.hostPort);
+    expect(env(c, "MEDIA_PUBLIC_IP").valueFrom.fieldRef.fieldPath).toBe("status.hostIP");
+    expect(podSpec(server(objs))!.hostNetwork).toBeUndefined();
+    expect(server(objs).spec.template.metadata.labels["edgeclass.io/media"]).toBe("true");
+  });
+});
+
+describe("single-node", () => {
+  test("one replica, SQLite on a PersistentVolumeClaim, no Redis, never two writers", () => {
+    const objs = single();
+    const d = server(objs);
+    expect(d.spec.replicas).toBe(1);
+    expect(d.spec.strategy.type).toBe("Recreate");
+    const data = podSpec(d)!.volumes.find((v: Obj) => v.name === "data");
+    expect(data.emptyDir).toBeUndefined();
+    const pvc = find(objs, "PersistentVolumeClaim", data.persistentVolumeClaim.claimName);
+    expect(pvc.spec.accessModes).toEqual(["ReadWriteOnce"]);
+    expect(objs.some((o) => o.kind === "StatefulSet" || /redis/.test(o.metadata.name))).toBe(false);
+    expect(JSON.stringify(d)).not.toContain("REDIS_URL");
+    expect(objs.some((o) => o.kind === "HorizontalPodAutoscaler")).toBe(false);
+  });
+});
+
+describe("edge-city", () => {
+  test("replicas share Redis; HPA and PDB keep classes up during scaling and node drains", () => {
+    const objs = city();
+    const d = server(objs);
+    const c = container(objs);
+    expect(d.spec.replicas).toBeGreaterThanOrEqual(2);
+    expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
+    const cm = find(objs, "ConfigMap", env(c, "REDIS_URL").valueFrom.configMapKeyRef.name);
+    expect(cm.data.REDIS_URL).toBe("redis://edgeclass-redis:6379");
+    expect(c.envFrom.find((e: Obj) => e.secretRef?.name === "edgeclass-jwt").secretRef.optional).toBe(false);
+    const hpa = find(objs, "HorizontalPodAutoscaler", "edgeclass");
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "edgeclass" });
+    expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
+    const pdb = find(objs, "PodDisruptionBudget", "edgeclass");
+    expect(pdb.spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
+  });
+
+  test("Redis is a StatefulSet with storage, reachable only from EdgeClass server pods", () => {
+    const objs = city();
+    const sts = find(objs, "StatefulSet", "edgeclass-redis");
+    const svc = find(objs, "Service", "edgeclass-redis");
+    expect(svc.spec.selector).toEqual(sts.spec.selector.matchLabels);
+    expect(sts.spec.volumeClaimTemplates[0].metadata.name).toBe("data");
+    const np = find(objs, "NetworkPolicy", "edgeclass-redis");
+    expect(np.spec.podSelector.matchLabels).toEqual(sts.spec.selector.matchLabels);
+    expect(np.spec.policyTypes).toContain("Ingress");
+    expect(np.spec.ingress).toHaveLength(1);
+    expect(np.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: server(objs).spec.selector.matchLabels } }]);
+    expect(np.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 6379 }]);
+  });
+});
+
+describe("Prometheus Operator objects", () => {
+  test("ServiceMonitor and PrometheusRule pass their schemas and select the server Service", async () => {
+    const sm = readYaml(join(DEPLOY, "prometheus/servicemonitor.yaml"));
+    const pr = readYaml(join(DEPLOY, "prometheus/prometheusrule.yaml"));
+    expect(await validateSchemas([...sm, ...pr])).toEqual([]);
+    const svc = find(single(), "Service", "edgeclass");
+    expect(sm[0]!.spec.selector.matchLabels).toEqual(svc.metadata.labels && { "app.kubernetes.io/name": svc.metadata.labels["app.kubernetes.io/name"], "app.kubernetes.io/component": svc.metadata.labels["app.kubernetes.io/component"] });
+    expect(svc.spec.ports.map((p: Obj) => p.name)).toContain(sm[0]!.spec.endpoints[0].port);
+  });
+});

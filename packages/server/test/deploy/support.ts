@@ -1,0 +1,121 @@
+// Shared helpers for the deployment tests: render kustomizations, read YAML, validate objects
+// against the Kubernetes API schemas that the npm package kubernetes-models carries.
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parseAllDocuments } from "yaml";
+
+export const ROOT = resolve(import.meta.dir, "../../../..");
+export const DEPLOY = join(ROOT, "deploy");
+
+export type Obj = Record<string, any>;
+
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}) {
+  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ? { ...process.env, ...opts.env } : process.env, input: opts.input, encoding: "utf8", maxBuffer: 1 << 28 });
+  return { status: r.status ?? (r.error ? -1 : 0), stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? String(r.error) : "") };
+}
+
+export function has(cmd: string): boolean {
+  return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
+}
+
+export function parseYamlDocs(text: string, where = "yaml"): Obj[] {
+  const out: Obj[] = [];
+  for (const d of parseAllDocuments(text)) {
+    if (d.errors.length) throw new Error(`${where}: ${d.errors[0]!.message}`);
+    const js = d.toJS();
+    if (js && typeof js === "object") out.push(js);
+  }
+  return out;
+}
+
+export function readYaml(path: string): Obj[] {
+  return parseYamlDocs(readFileSync(path, "utf8"), path);
+}
+
+const renderCache = new Map<string, Obj[]>();
+
+/** `kubectl kustomize <dir>` (kubectl carries kustomize v5; no cluster needed). */
+export function kustomize(dir: string): Obj[] {
+  const cached = renderCache.get(dir);
+  if (cached) return cached;
+  const r = run("kubectl", ["kustomize", join(ROOT, dir)]);
+  if (r.status !== 0) throw new Error(`kubectl kustomize ${dir} failed: ${r.stderr}`);
+  const objs = parseYamlDocs(r.stdout, dir);
+  renderCache.set(dir, objs);
+  return objs;
+}
+
+export const OVERLAYS = ["deploy/k3s/overlays/single-node", "deploy/k3s/overlays/edge-city"] as const;
+
+export function find(objs: Obj[], kind: string, name?: string): Obj {
+  const o = objs.find((x) => x.kind === kind && (name === undefined || x.metadata?.name === name));
+  if (!o) throw new Error(`no ${kind}${name ? " " + name : ""} rendered`);
+  return o;
+}
+
+export function podSpec(o: Obj): Obj | undefined {
+  if (o.kind === "Pod") return o.spec;
+  if (o.kind === "CronJob") return o.spec?.jobTemplate?.spec?.template?.spec;
+  return o.spec?.template?.spec;
+}
+
+// ---- Kubernetes API schemas ---------------------------------------------------------
+
+/** Where kubernetes-models (and its CRD companions) keep the model for an apiVersion/kind. */
+export function modelModule(apiVersion: string, kind: string): string | undefined {
+  const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
+  const candidates = group === ""
+    ? [`kubernetes-models/${version}/${kind}`]
+    : [`kubernetes-models/${group}/${version}/${kind}`, `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`];
+  return candidates.find((c) => existsSync(join(ROOT, "node_modules", c + ".js")));
+}
+
+/**
+ * Validates objects two ways, both offline:
+ *  1. the model's JSON-schema validator (types, enums, required fields, formats);
+ *  2. TypeScript's excess-property check against the model's interface, so a misspelt
+ *     field name (which the JSON schemas of the Kubernetes API do not forbid) fails too.
+ * Returns one message per problem.
+ */
+export async function validateSchemas(objs: Obj[]): Promise<string[]> {
+  const problems: string[] = [];
+  const lines: string[] = [];
+  const names: string[] = [];
+  for (const [i, o] of objs.entries()) {
+    const where = `${o.kind}/${o.metadata?.name}`;
+    const mod = modelModule(String(o.apiVersion), String(o.kind));
+    if (!mod) {
+      problems.push(`${where}: no schema for ${o.apiVersion} ${o.kind}`);
+      continue;
+    }
+    const exported = await import(mod);
+    const Model = exported[o.kind] ?? exported.default;
+    try {
+      new Model(o).validate();
+    } catch (e) {
+      problems.push(`${where}: ${(e as Error).message}`);
+    }
+    const iface = `I${o.kind}`;
+    lines.push(`import type { ${iface} as T${i} } from ${JSON.stringify(join(ROOT, "node_modules", mod + ".js"))};`);
+    names.push(`export const o${i}: T${i} = ${JSON.stringify(o)};`);
+  }
+  const dir = mkdtempSync(join(tmpdir(), "edgeclass-schema-"));
+  try {
+    writeFileSync(join(dir, "objects.ts"), [...lines, ...names].join("\n") + "\n");
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "preserve", moduleResolution: "bundler", skipLibCheck: true, types: [] }, files: ["objects.ts"] }));
+    const r = run(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(dir, "tsconfig.json")]);
+    if (r.status !== 0) {
+      for (const line of (r.stdout + r.stderr).split("\n").filter((l) => l.includes("error TS"))) {
+        const m = /objects\.ts\((\d+),\d+\): (.*)/.exec(line);
+        const idx = m ? Number(m[1]) - 1 - lines.length : -1;
+        const o = idx >= 0 ? objs.filter((x) => modelModule(String(x.apiVersion), String(x.kind)))[idx] : undefined;
+        problems.push(`${o ? `${o.kind}/${o.metadata?.name}: ` : ""}${m ? m[2] : line}`);
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return problems;
+}
