@@ -67,7 +67,11 @@ describe("json.filter / json.remove / json.patch", () => {
     expect(call("json.patch", { a: 1 }, [{ op: "remove", path: "/zz" }])).toBeUndefined();
     expect(call("json.patch", { a: 1 }, [{ op: "add", path: "", value: [1] }])).toEqual([1]);
     expect(call("json.patch", { a: 1 }, [{ op: "bogus", path: "/a" }])).toBeUndefined();
-    expect(j("json.patch", { s: makeSet([1]) }, [{ op: "add", path: "/s/2", value: 2 }])).toEqual({ s: [1, 2] });
+    expect(j("json.patch", { s: makeSet([1]) }, [{ op: "add", path: ["s", 2], value: 2 }])).toEqual({ s: [1, 2] });
+    expect(call("json.patch", makeSet(["a", "b"]), [{ op: "replace", path: ["a"], value: "c" }])).toBeUndefined();
+    expect(call("json.patch", { a: 1 }, [{ op: "remove", path: "" }])).toBeUndefined();
+    expect(call("json.patch", { a: 1 }, [{ op: "remove", path: "" }, { op: "add", path: "", value: { b: 2 } }])).toEqual({ b: 2 });
+    expect(call("json.patch", { a: { b: 1 } }, [{ op: "move", from: "/a", path: "/a/c" }])).toBeUndefined();
     expect(call("json.patch", { a: 1 }, [{ op: "add", path: ["b", "c"], value: 1 }])).toBeUndefined();
   });
 });

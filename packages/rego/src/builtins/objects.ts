@@ -286,6 +286,8 @@ function setAt(doc: Value, path: readonly Value[], value: Value, i = 0): Value {
   }
   if (doc instanceof RegoSet) {
     if (last) {
+      // a set member is addressed by its value: the inserted value must equal the path segment
+      if (!equal(seg, value)) throw new PatchError("set member mismatch");
       const out = new RegoSet(doc.sorted());
       out.add(value);
       return out;
@@ -359,8 +361,13 @@ function patchPath(p: Value | undefined): Value[] {
 }
 
 function jsonPatch(a: Value[]): Value | undefined {
-  let doc: Value = a[0]!;
+  // `doc` is undefined after the root has been removed; only a root add can restore it.
+  let doc: Value | undefined = a[0]!;
   const ops = arr("json.patch", a, 1);
+  const present = (d: Value | undefined): Value => {
+    if (d === undefined) throw new PatchError("document removed");
+    return d;
+  };
   try {
     for (const opv of ops) {
       if (!isObject(opv)) return undefined;
@@ -373,32 +380,35 @@ function jsonPatch(a: Value[]): Value | undefined {
         return v;
       };
       switch (op) {
-        case "add":
-          doc = setAt(doc, path, need("value"));
+        case "add": {
+          const v = need("value");
+          doc = path.length === 0 ? v : setAt(present(doc), path, v);
           break;
+        }
         case "remove":
-          doc = deleteAt(doc, path);
+          doc = path.length === 0 ? (present(doc), undefined) : deleteAt(present(doc), path);
           break;
         case "replace": {
           const v = need("value");
-          if (path.length === 0) { doc = v; break; }
-          doc = setAt(deleteAt(doc, path), path, v);
+          if (path.length === 0) { present(doc); doc = v; break; }
+          doc = setAt(deleteAt(present(doc), path), path, v);
           break;
         }
         case "move": {
           const from = patchPath(need("from"));
-          const chunk = getAt(doc, from);
-          doc = from.length === 0 ? doc : deleteAt(doc, from);
-          doc = setAt(doc, path, chunk);
+          const chunk = getAt(present(doc), from);
+          const rest: Value | undefined = from.length === 0 ? undefined : deleteAt(present(doc), from);
+          doc = path.length === 0 ? chunk : setAt(present(rest), path, chunk);
           break;
         }
         case "copy": {
           const from = patchPath(need("from"));
-          doc = setAt(doc, path, getAt(doc, from));
+          const chunk = getAt(present(doc), from);
+          doc = path.length === 0 ? chunk : setAt(present(doc), path, chunk);
           break;
         }
         case "test":
-          if (!equal(getAt(doc, path), need("value"))) return undefined;
+          if (!equal(getAt(present(doc), path), need("value"))) return undefined;
           break;
         default:
           return undefined;
