@@ -64,6 +64,7 @@ export class Compiler {
   readonly tree: RuleTree;
   readonly modules: Module[];
   private wildcard = 0;
+  private lastDefFast: { test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: () => number } | null = null;
 
   constructor(modules: Module[], readonly options: CompilerOptions = {}) {
     this.modules = modules;
@@ -156,7 +157,9 @@ export class Compiler {
     }
     const headSlots = new Set<number>();
     for (const t of headTerms) for (const s of this.slotsOf(t, bc)) headSlots.add(s);
-    const body = this.compileBody(rule.body, bc, headSlots);
+    const bodyX = this.compileBodyX(rule.body, bc, headSlots);
+    const body = bodyX.step;
+    const fast = !rule.args && !rule.elseRule && g.kind === "complete" ? { test: bodyX.test, step: body, nslots: () => scope.nslots } : null;
     // head
     let emitPlan: Plan;
     if (g.kind === "set") {
@@ -175,6 +178,7 @@ export class Compiler {
     const elseRunner = rule.elseRule ? this.compileDef(g, d, rule.elseRule) : null;
     const gen = emitPlan.gen;
     const ev = emitPlan.ev;
+    this.lastDefFast = fast;
     return (c, args, emit) => {
       const n = nslots();
       const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
@@ -207,7 +211,12 @@ export class Compiler {
   }
 
   private compileComplete(g: Group): void {
-    const runners = g.defs.map((d) => this.compileDef(g, d, d.rule));
+    const fasts: ({ test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: () => number } | null)[] = [];
+    const runners = g.defs.map((d) => {
+      const r = this.compileDef(g, d, d.rule);
+      fasts.push(this.lastDefFast);
+      return r;
+    });
     const dflt = this.compileDefault(g);
     // all definitions give the same constant value: stop at the first solution
     let constVal: Value | undefined = undefined;
@@ -222,6 +231,21 @@ export class Compiler {
       else if (!equal(constVal, v)) allConst = false;
     }
     const name = g.name;
+    if (allConst && constVal !== undefined && fasts.every((x) => x !== null)) {
+      // every definition yields the same constant: the first successful body decides
+      const cv = constVal;
+      const fs = fasts.map((x) => x!);
+      g.compute = (c) => {
+        for (let i = 0; i < fs.length; i++) {
+          const d = fs[i];
+          const n = d.nslots();
+          const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
+          if (d.test !== null ? d.test(c, f) : d.step(c, f, TRUE_K)) return cv;
+        }
+        return dflt ? dflt(c, EMPTY_FRAME) : undefined;
+      };
+      return;
+    }
     g.compute = (c) => {
       let result: Value | undefined = undefined;
       const emit = (v: Value): boolean => {
@@ -418,6 +442,11 @@ export class Compiler {
   // ------------------------------------------------------------------ bodies
 
   compileBody(body: Expr[], bc: BC, extraOther: Set<number>): Step {
+    return this.compileBodyX(body, bc, extraOther).step;
+  }
+
+  /** body as a step, plus a plain test when every expression is a test */
+  compileBodyX(body: Expr[], bc: BC, extraOther: Set<number>): { step: Step; test: ((c: Ctx, f: Frame) => boolean) | null } {
     const remaining = body.slice();
     const compiled: CExpr[] = [];
     const slotSets = new Map<Expr, number[]>();
@@ -461,7 +490,8 @@ export class Compiler {
         throw new RegoError("rego_unsafe_var_error", "body is unsafe", e.loc);
       }
     }
-    return chainExprs(compiled);
+    const allTests = compiled.every((x) => x.test !== null);
+    return { step: chainExprs(compiled), test: allTests ? (compiled.length === 0 ? () => true : andTests(compiled.map((x) => x.test!))) : null };
   }
 
   private compileExpr(e: Expr, bc: BC): CExpr {

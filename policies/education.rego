@@ -1,0 +1,102 @@
+# Join policy for EdgeClass live classes.
+#
+# input.action              "join"
+# input.user.id             the joining user's id
+# input.user.role           "student" | "teacher" | "admin"
+# input.course.status       "active" | ...
+# input.course.capacity     maximum number of students
+# input.course.students     array of student ids already in the class
+# input.course.teacher_id   id of the course owner
+package education
+
+default allow = false
+
+# The seed rule: a student joins an active course that still has room.
+allow {
+	input.action == "join"
+	input.user.role == "student"
+	input.course.status == "active"
+	input.course.capacity > count(input.course.students)
+}
+
+# The course's own teacher may always join an active course.
+allow {
+	input.action == "join"
+	input.user.role == "teacher"
+	input.course.status == "active"
+	input.user.id == input.course.teacher_id
+}
+
+# Admins may join any course.
+allow {
+	input.action == "join"
+	input.user.role == "admin"
+}
+
+# Readable reasons why a join is refused (empty when it is allowed).
+deny_reasons[reason] {
+	not allow
+	input.action != "join"
+	reason := "only join requests are handled by this policy"
+}
+
+deny_reasons[reason] {
+	not allow
+	not input.action
+	reason := "action is missing"
+}
+
+deny_reasons[reason] {
+	not allow
+	not input.user.role
+	reason := "user role is missing"
+}
+
+deny_reasons[reason] {
+	not allow
+	input.course.status != "active"
+	reason := "course is not active"
+}
+
+deny_reasons[reason] {
+	not allow
+	not input.course.status
+	reason := "course status is missing"
+}
+
+deny_reasons[reason] {
+	not allow
+	input.user.role == "student"
+	input.course.capacity <= count(input.course.students)
+	reason := "class is full"
+}
+
+deny_reasons[reason] {
+	not allow
+	input.user.role == "student"
+	not input.course.capacity
+	reason := "course capacity is missing"
+}
+
+deny_reasons[reason] {
+	not allow
+	input.user.role == "student"
+	not is_array(input.course.students)
+	reason := "course student list is missing"
+}
+
+deny_reasons[reason] {
+	not allow
+	input.user.role == "teacher"
+	input.user.id != input.course.teacher_id
+	reason := "only the course's teacher may join as teacher"
+}
+
+deny_reasons[reason] {
+	not allow
+	role := input.user.role
+	not known_role[role]
+	reason := sprintf("only students may join as students; role %q is not allowed", [role])
+}
+
+known_role := {"student", "teacher", "admin"}
