@@ -1,0 +1,328 @@
+// SFU benchmark: one synthetic 720p-rate publisher, K subscribers that are real peer
+// connections in separate processes, K stepping up while forwarding stays loss-free.
+// Runs the EdgeClass media worker (node-datachannel) and werift (the peer baseline) in
+// the same run, and reports subscribers per core, µs of SFU CPU per forwarded packet and
+// delay through the SFU.
+//
+//   npm run bench:sfu -- [--json] [--steps=50,100,200,400] [--window=6] [--procs=4] [--only=ndc|werift] [--kbps=1800]
+
+import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
+import type { Subprocess } from "bun";
+import { MediaServiceImpl } from "../packages/server/src/media/service.ts";
+import { percentile } from "./sfu/ndc-peer.ts";
+import type { FromPubProc, ToPubProc } from "./sfu/publisher-proc.ts";
+import type { FromSubProc, ToSubProc } from "./sfu/subscriber-proc.ts";
+
+interface Args {
+  json: boolean;
+  steps: number[];
+  werifSteps: number[] | null;
+  window: number;
+  procs: number;
+  only: "ndc" | "werift" | null;
+  kbps: number;
+}
+
+function parseArgs(argv: string[]): Args {
+  const get = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.split("=")[1];
+  const list = (v: string | undefined) => (v ? v.split(",").map(Number).filter((n) => n > 0) : null);
+  const only = get("only");
+  return {
+    json: argv.includes("--json"),
+    steps: list(get("steps")) ?? [50, 100, 200, 300, 400],
+    werifSteps: list(get("werift-steps")),
+    window: Number(get("window") ?? 6),
+    procs: Number(get("procs") ?? 4),
+    only: only === "ndc" || only === "werift" ? only : null,
+    kbps: Number(get("kbps") ?? 1800),
+  };
+}
+
+const CLK_TCK = 100;
+function cpuSeconds(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime
+}
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+  return m ? Math.round(Number(m[1]) / 1024) : 0;
+}
+
+/** A child process speaking JSON over Bun IPC, with one pending reply at a time per message type. */
+class Child<In, Out extends { t: string }> {
+  readonly proc: Subprocess;
+  private waiters: { t: string; resolve(m: Out): void }[] = [];
+  constructor(file: string, env: Record<string, string> = {}) {
+    this.proc = Bun.spawn({
+      cmd: [process.execPath, new URL(file, import.meta.url).pathname],
+      stdio: ["ignore", "inherit", "inherit"],
+      serialization: "json",
+      env: { ...process.env, ...env },
+      ipc: (raw: unknown) => {
+        const m = raw as Out;
+        const i = this.waiters.findIndex((w) => w.t === m.t);
+        if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+      },
+    });
+  }
+  next<T extends Out["t"]>(t: T, timeoutMs = 120000): Promise<Extract<Out, { t: T }>> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`child did not send ${t}`)), timeoutMs);
+      this.waiters.push({
+        t,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m as Extract<Out, { t: T }>);
+        },
+      });
+    });
+  }
+  send(m: In): void {
+    this.proc.send(m);
+  }
+  async ask<T extends Out["t"]>(m: In, t: T, timeoutMs?: number): Promise<Extract<Out, { t: T }>> {
+    const p = this.next(t, timeoutMs);
+    this.send(m);
+    return p;
+  }
+  async stop(): Promise<void> {
+    const killer = setTimeout(() => this.proc.kill("SIGKILL"), 3000);
+    await this.proc.exited;
+    clearTimeout(killer);
+  }
+}
+
+interface Step {
+  k: number;
+  connected: number;
+  lossFree: boolean;
+  lostPackets: number;
+  sfuCores: number;
+  usPerPacket: number;
+  forwardedPps: number;
+  delayP50Ms: number;
+  delayP99Ms: number;
+  workerFanoutP99Ms: number | null;
+  sfuRssMb: number;
+}
+
+interface SfuUnderTest {
+  name: "node-datachannel" | "werift";
+  base: string;
+  pid: number;
+  workerP99Ms(): number | null;
+  stop(): Promise<void>;
+}
+
+async function startNdc(): Promise<SfuUnderTest> {
+  const media = new MediaServiceImpl({ videoQuality: "720p", workers: 1, subscribersPerWorker: 1_000_000, idleTimeoutMs: 30000 });
+  let lastP99: number | null = null;
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      const url = new URL(req.url);
+      if (url.pathname.endsWith("/whip")) return media.handleWhip(req, "bench", "pub");
+      if (url.pathname.endsWith("/whep")) return media.handleWhep(req, "bench", "sub");
+      return new Response("not found", { status: 404 });
+    },
+  });
+  // Wait for the worker's pid.
+  for (let i = 0; i < 100 && media.workerInfo()[0].pid === 0; i++) await Bun.sleep(50);
+  const poll = setInterval(() => {
+    lastP99 = null;
+  }, 60000);
+  return {
+    name: "node-datachannel",
+    base: `http://127.0.0.1:${server.port}`,
+    pid: media.workerInfo()[0].pid,
+    workerP99Ms: () => {
+      const s = (media as unknown as { workers: { lastStats: { forwardP99Us: number } | null }[] }).workers[0]?.lastStats;
+      return s ? s.forwardP99Us / 1000 : lastP99;
+    },
+    async stop() {
+      clearInterval(poll);
+      await media.close();
+      server.stop(true);
+    },
+  };
+}
+
+async function startWerift(): Promise<SfuUnderTest> {
+  let port = 0;
+  let child: Subprocess | null = null;
+  const ready = new Promise<void>((resolve) => {
+    const proc = Bun.spawn({
+      cmd: [process.execPath, new URL("./sfu/werift-sfu.ts", import.meta.url).pathname],
+      stdio: ["ignore", "inherit", "inherit"],
+      serialization: "json",
+      ipc: (raw: unknown) => {
+        const m = raw as { t: string; port: number };
+        if (m.t === "ready") {
+          port = m.port;
+          resolve();
+        }
+      },
+    });
+    child = proc;
+  });
+  await ready;
+  const proc = child as unknown as Subprocess;
+  return {
+    name: "werift",
+    base: `http://127.0.0.1:${port}`,
+    pid: proc.pid,
+    workerP99Ms: () => null,
+    async stop() {
+      proc.kill();
+      await proc.exited;
+    },
+  };
+}
+
+async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: string) => void): Promise<Step[]> {
+  const pub = new Child<ToPubProc, FromPubProc>("./sfu/publisher-proc.ts");
+  await pub.next("ready");
+  const started = await pub.ask({ t: "start", url: `${sfu.base}/api/classes/bench/whip`, kbps: args.kbps }, "started");
+  if (started.error) throw new Error(`${sfu.name}: publisher failed: ${started.error}`);
+  const subs = Array.from({ length: args.procs }, () => new Child<ToSubProc, FromSubProc>("./sfu/subscriber-proc.ts"));
+  await Promise.all(subs.map((s) => s.next("ready")));
+  const out: Step[] = [];
+  let current = 0;
+  let connected = 0;
+  try {
+    for (const k of steps) {
+      const add = k - current;
+      const per = subs.map((_, i) => Math.floor(add / subs.length) + (i < add % subs.length ? 1 : 0));
+      const added = await Promise.all(subs.map((s, i) => s.ask({ t: "add", n: per[i], url: `${sfu.base}/api/classes/bench/whep` }, "added", 300000)));
+      current = k;
+      const failed = added.reduce((a, r) => a + r.failed, 0);
+      connected += added.reduce((a, r) => a + r.ok, 0);
+      if (failed > 0) log(`  ${sfu.name}: ${failed} subscribers failed to connect (${added.find((a) => a.error)?.error ?? ""})`);
+      await Bun.sleep(2000);
+      for (const s of subs) s.send({ t: "reset" });
+      const c0 = await pub.ask({ t: "count" }, "count");
+      const cpu0 = cpuSeconds(sfu.pid);
+      const t0 = performance.now();
+      await Bun.sleep(args.window * 1000);
+      const cpu1 = cpuSeconds(sfu.pid);
+      const t1 = performance.now();
+      const c1 = await pub.ask({ t: "count" }, "count");
+      const reports = await Promise.all(subs.map((s) => s.ask({ t: "report" }, "report")));
+      const expected = c1.videoPackets - c0.videoPackets;
+      const videoPackets = reports.reduce((a, r) => a + r.videoPackets, 0);
+      const audioPackets = reports.reduce((a, r) => a + r.audioPackets, 0);
+      const gaps = reports.reduce((a, r) => a + r.gaps, 0);
+      const minVideo = Math.min(...reports.filter((r) => r.subscribers > 0).map((r) => r.minVideoPackets));
+      const delays = reports.flatMap((r) => r.delays);
+      const wall = (t1 - t0) / 1000;
+      const cpu = cpu1 - cpu0;
+      const forwarded = videoPackets + audioPackets;
+      // Loss-free: no sequence gaps anywhere, every subscriber got (almost) everything sent in the window.
+      const lossFree = failed === 0 && connected === k && gaps === 0 && minVideo >= expected * 0.97;
+      const step: Step = {
+        k,
+        connected,
+        lossFree,
+        lostPackets: gaps + Math.max(0, expected * k - videoPackets - gaps),
+        sfuCores: +(cpu / wall).toFixed(3),
+        usPerPacket: forwarded > 0 ? +((cpu * 1e6) / forwarded).toFixed(2) : 0,
+        forwardedPps: Math.round(forwarded / wall),
+        delayP50Ms: +(percentile(delays, 0.5) / 1000).toFixed(2),
+        delayP99Ms: +(percentile(delays, 0.99) / 1000).toFixed(2),
+        workerFanoutP99Ms: sfu.workerP99Ms(),
+        sfuRssMb: rssMb(sfu.pid),
+      };
+      out.push(step);
+      log(
+        `  ${sfu.name.padEnd(16)} K=${String(k).padStart(4)} ${lossFree ? "loss-free" : "LOSS     "} sfu ${step.sfuCores.toFixed(2)} cores, ${step.usPerPacket} µs/pkt, ${step.forwardedPps} pkt/s out, delay p50 ${step.delayP50Ms} ms p99 ${step.delayP99Ms} ms` +
+          (step.workerFanoutP99Ms !== null ? `, in-worker fan-out p99 ${step.workerFanoutP99Ms.toFixed(2)} ms` : "") +
+          `, rss ${step.sfuRssMb} MB`,
+      );
+      if (!lossFree) break;
+    }
+  } finally {
+    for (const s of subs) s.send({ t: "close" });
+    pub.send({ t: "close" });
+    await Promise.all([...subs.map((s) => s.stop()), pub.stop()]);
+  }
+  return out;
+}
+
+interface Summary {
+  maxLossFreeK: number;
+  subscribersPerCore: number;
+  usPerPacket: number;
+  delayP99Ms: number;
+  projectedSubscribersPerCore: number;
+  steps: Step[];
+}
+
+function summarize(steps: Step[], ppsPerSubscriber: number): Summary {
+  const ok = steps.filter((s) => s.lossFree);
+  const best = ok[ok.length - 1];
+  if (!best) return { maxLossFreeK: 0, subscribersPerCore: 0, usPerPacket: steps[0]?.usPerPacket ?? 0, delayP99Ms: steps[0]?.delayP99Ms ?? 0, projectedSubscribersPerCore: 0, steps };
+  return {
+    maxLossFreeK: best.k,
+    subscribersPerCore: Math.round(best.k / Math.max(best.sfuCores, 0.01)),
+    usPerPacket: best.usPerPacket,
+    delayP99Ms: best.delayP99Ms,
+    // One core's worth of µs spent at this per-packet cost on this stream's packet rate.
+    projectedSubscribersPerCore: Math.round(1e6 / (best.usPerPacket * ppsPerSubscriber)),
+    steps,
+  };
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const log = (s: string) => (args.json ? console.error(s) : console.log(s));
+  const frameBytes = Math.round((args.kbps * 1000) / 8 / 30);
+  const ppsPerSubscriber = Math.max(1, Math.round(frameBytes / 1100)) * 30 + 50;
+  log(`SFU bench: 1 publisher ~${args.kbps} kbps video @30 fps + audio (${ppsPerSubscriber} pkt/s), subscribers in ${args.procs} processes, ${args.window} s windows, ${availableParallelism()} cores`);
+  const results: Record<string, Summary> = {};
+  if (args.only !== "werift") {
+    const sfu = await startNdc();
+    try {
+      results["node-datachannel"] = summarize(await runOne(sfu, args.steps, args, log), ppsPerSubscriber);
+    } finally {
+      await sfu.stop();
+    }
+  }
+  if (args.only !== "ndc") {
+    const sfu = await startWerift();
+    try {
+      results.werift = summarize(await runOne(sfu, args.werifSteps ?? args.steps, args, log), ppsPerSubscriber);
+    } finally {
+      await sfu.stop();
+    }
+  }
+  const ndc = results["node-datachannel"];
+  const wr = results.werift;
+  log("");
+  for (const [name, r] of Object.entries(results)) {
+    log(
+      `${name.padEnd(16)} highest loss-free K ${r.maxLossFreeK}: ${r.subscribersPerCore} subscribers per SFU core (projected from µs/pkt: ${r.projectedSubscribersPerCore}), ${r.usPerPacket} µs CPU per forwarded packet, delay p99 ${r.delayP99Ms} ms`,
+    );
+  }
+  const ratio = ndc && wr && ndc.usPerPacket > 0 ? +(wr.usPerPacket / ndc.usPerPacket).toFixed(2) : null;
+  if (ratio !== null) log(`werift spends ${ratio}x the CPU per forwarded packet of the node-datachannel worker`);
+  if (args.json) {
+    console.log(
+      JSON.stringify({
+        bench: "sfu",
+        cores: availableParallelism(),
+        publisherKbps: args.kbps,
+        packetsPerSecondPerSubscriber: ppsPerSubscriber,
+        windowSeconds: args.window,
+        subscriberProcesses: args.procs,
+        results,
+        weriftCpuPerPacketRatio: ratio,
+      }),
+    );
+  }
+  process.exit(0);
+}
+
+await main();
