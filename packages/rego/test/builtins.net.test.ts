@@ -1,0 +1,54 @@
+import { createHash, createHmac } from "node:crypto";
+import { describe, expect, test } from "bun:test";
+import { makeSet } from "../src/value.ts";
+import { call, err, j } from "./builtins.helpers.ts";
+
+describe("net", () => {
+  test("cidr_contains", () => {
+    expect(call("net.cidr_contains", "10.0.0.0/8", "10.1.2.3")).toBe(true);
+    expect(call("net.cidr_contains", "10.0.0.0/8", "11.1.2.3")).toBe(false);
+    expect(call("net.cidr_contains", "10.0.0.0/8", "10.1.0.0/16")).toBe(true);
+    expect(call("net.cidr_contains", "10.1.0.0/16", "10.0.0.0/8")).toBe(false);
+    expect(call("net.cidr_contains", "2001:db8::/32", "2001:db8:1::1")).toBe(true);
+    expect(call("net.cidr_contains", "2001:db8::/32", "10.0.0.1")).toBe(false);
+    expect(call("net.cidr_contains", "10.0.0.0/8", "::ffff:10.0.0.1")).toBe(true);
+    expect(err("net.cidr_contains", "10.0.0.0", "10.0.0.1")).toBe("net.cidr_contains: invalid CIDR address: 10.0.0.0");
+    expect(err("net.cidr_contains", "10.0.0.0/8", "x")).toBe("net.cidr_contains: invalid CIDR address: x");
+  });
+  test("intersects, is_valid, expand, merge", () => {
+    expect(call("net.cidr_intersects", "192.168.0.0/16", "192.168.1.0/24")).toBe(true);
+    expect(call("net.cidr_intersects", "192.168.0.0/24", "192.168.1.0/24")).toBe(false);
+    expect(call("net.cidr_is_valid", "192.168.0.0/33")).toBe(false);
+    expect(call("net.cidr_is_valid", "::/0")).toBe(true);
+    expect(call("net.cidr_is_valid", "010.0.0.0/8")).toBe(false);
+    expect(j("net.cidr_expand", "192.168.0.0/30")).toEqual(["192.168.0.0", "192.168.0.1", "192.168.0.2", "192.168.0.3"]);
+    expect(j("net.cidr_expand", "2001:db8::/127")).toEqual(["2001:db8::", "2001:db8::1"]);
+    expect(j("net.cidr_merge", ["192.0.128.0/24", "192.0.129.0/24"])).toEqual(["192.0.128.0/23"]);
+    expect(j("net.cidr_merge", makeSet(["10.0.0.1", "10.0.0.0", "10.0.0.4/30"]))).toEqual(["10.0.0.0/31", "10.0.0.4/30"]);
+    expect(err("net.cidr_expand", "10.0.0.0/8")).toContain("too large");
+  });
+  test("cidr_contains_matches", () => {
+    expect(j("net.cidr_contains_matches", ["1.1.1.0/24", "1.1.2.0/24"], "1.1.1.128")).toEqual([[0, "1.1.1.128"]]);
+    expect(j("net.cidr_contains_matches", { a: "10.0.0.0/8", b: ["192.168.0.0/16", "x"] }, makeSet(["10.1.1.1", "192.168.1.1"]))).toEqual([["a", "10.1.1.1"], ["b", "192.168.1.1"]]);
+  });
+});
+
+describe("crypto", () => {
+  const inputs = ["", "abc", "héllo wörld 😀", "x".repeat(200)];
+  test("digests match node:crypto", () => {
+    for (const alg of ["md5", "sha1", "sha256", "sha512"]) {
+      for (const s of inputs) expect(call(`crypto.${alg}`, s)).toBe(createHash(alg).update(s, "utf8").digest("hex"));
+    }
+  });
+  test("hmac matches node:crypto", () => {
+    for (const alg of ["md5", "sha1", "sha256", "sha512"]) {
+      for (const key of ["", "k", "k".repeat(300)]) {
+        expect(call(`crypto.hmac.${alg}`, "message", key)).toBe(createHmac(alg, key).update("message").digest("hex"));
+      }
+    }
+    expect(call("crypto.hmac.equal", "abc", "abc")).toBe(true);
+    expect(call("crypto.hmac.equal", "abc", "abd")).toBe(false);
+    expect(call("crypto.hmac.equal", "abc", "ab")).toBe(false);
+    expect(err("crypto.sha256", 1)).toBe("crypto.sha256: operand 1 must be string but got number");
+  });
+});
