@@ -8,7 +8,7 @@ import { AppError } from "./domain/errors.ts";
 import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { systemRoutes } from "./http/routes/system.ts";
-import { createLogger, type Logger } from "./obs/logger.ts";
+import { createLogging, type Logger, type Logging } from "./obs/logger.ts";
 import { createMetrics } from "./obs/metrics.ts";
 import { CoursesService } from "./services/courses-service.ts";
 import { openDatabase } from "./store/sqlite/database.ts";
@@ -29,7 +29,8 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startServer(config: Config, logging: Logging = createLogging(config.logLevel)): Promise<RunningServer> {
+  const { logger } = logging;
   let state: LifecycleState = "starting";
   const metrics = createMetrics(VERSION);
   const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync));
@@ -45,7 +46,7 @@ export async function startServer(config: Config, logger: Logger = createLogger(
       return state === "ready" ? null : "starting";
     },
   };
-  const deps: HttpDeps = { verifier, logger, metrics, onPrincipal: (p) => courses.rememberUser(p) };
+  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p) };
   const routes = buildRoutes([...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes)], deps);
 
   const server = Bun.serve({

@@ -4,7 +4,7 @@ import type { BunRequest } from "bun";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError } from "../domain/errors.ts";
 import type { Principal, Role } from "../domain/model.ts";
-import type { Logger } from "../obs/logger.ts";
+import type { AccessEntry, Logger } from "../obs/logger.ts";
 import type { Metrics } from "../obs/metrics.ts";
 import { problemResponse } from "./problem.ts";
 
@@ -29,6 +29,7 @@ export interface RouteDef {
 export interface HttpDeps {
   verifier: TokenVerifier;
   logger: Logger;
+  access(e: AccessEntry): void;
   metrics: Metrics;
   onPrincipal?(p: Principal): void;
 }
@@ -52,15 +53,7 @@ async function authenticate(req: Request, verifier: TokenVerifier): Promise<Prin
 
 export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Promise<Response> {
   const { logger, metrics, verifier } = deps;
-  // Metric children bound once per route: label hashing on every request is measurable.
-  const duration = metrics.httpDuration.labels(route.method, route.path);
-  const counters = new Map<string, ReturnType<typeof metrics.httpRequests.labels>>();
-  const counter = (method: string, status: number) => {
-    const key = method + status;
-    let c = counters.get(key);
-    if (c === undefined) counters.set(key, (c = metrics.httpRequests.labels(method, route.path, String(status))));
-    return c;
-  };
+  const recorder = metrics.http.route(route.method, route.path);
   return async (req) => {
     const started = performance.now();
     const reqId = requestId(req);
@@ -81,10 +74,8 @@ export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Prom
     response.headers.set("x-request-id", reqId);
     const seconds = (performance.now() - started) / 1000;
     const status = response.status;
-    counter(req.method, status).inc();
-    if (req.method === route.method) duration.observe(seconds);
-    else metrics.httpDuration.observe({ method: req.method, route: route.path }, seconds);
-    logger.info({ reqId, method: req.method, route: route.path, url: req.url, status, ms: Math.round(seconds * 1e4) / 10, user: principal.id || undefined }, "request");
+    (req.method === route.method ? recorder : metrics.http.route(req.method, route.path)).record(status, seconds);
+    deps.access({ reqId, method: req.method, route: route.path, url: req.url, status, ms: Math.round(seconds * 1e4) / 10, user: principal.id });
     return response;
   };
 }

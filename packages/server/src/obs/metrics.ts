@@ -1,29 +1,17 @@
 // Prometheus metrics on one registry. Process gauges are our own (prom-client's
 // default Node metrics fail `promtool check metrics` lints).
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Registry } from "prom-client";
+import { HttpStats } from "./http-stats.ts";
 
 export interface Metrics {
   registry: Registry;
-  httpRequests: Counter<"method" | "route" | "status">;
-  httpDuration: Histogram<"method" | "route">;
+  http: HttpStats;
   ready: Gauge;
 }
 
 export function createMetrics(version: string): Metrics {
   const registry = new Registry();
-  const httpRequests = new Counter({
-    name: "edgeclass_http_requests_total",
-    help: "HTTP requests served, by method, route template and status code.",
-    labelNames: ["method", "route", "status"] as const,
-    registers: [registry],
-  });
-  const httpDuration = new Histogram({
-    name: "edgeclass_http_request_duration_seconds",
-    help: "Time from request received to response ready, by method and route template.",
-    labelNames: ["method", "route"] as const,
-    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  });
+  const http = new HttpStats(registry);
   const ready = new Gauge({ name: "edgeclass_ready", help: "1 when the instance accepts traffic, 0 while starting or draining.", registers: [registry] });
   new Gauge({
     name: "edgeclass_build_info",
@@ -32,7 +20,7 @@ export function createMetrics(version: string): Metrics {
     registers: [registry],
   }).set({ version, runtime: `bun ${typeof Bun === "undefined" ? "none" : Bun.version}` }, 1);
   registerProcessMetrics(registry);
-  return { registry, httpRequests, httpDuration, ready };
+  return { registry, http, ready };
 }
 
 function registerProcessMetrics(registry: Registry): void {

@@ -53,12 +53,13 @@ export class CoursesService {
     return course;
   }
 
-  getCourse(p: Principal, id: string): Course & { enrolled: number } {
-    const c = this.course(id);
-    const enrolled = p.role === "student" && this.deps.store.enrollments.isEnrolled(id, p.id);
+  /** The course (the stored object, unchanged until the course changes) and its number of enrolled students. */
+  getCourse(p: Principal, id: string): { course: Course; enrolled: number } {
+    const course = this.course(id);
+    const isEnrolled = p.role === "student" && this.deps.store.enrollments.isEnrolled(id, p.id);
     // A student who may not see the course learns nothing about it, not even that it exists.
-    if (!courses.canViewCourse(p, c, enrolled)) throw notFound("course", id);
-    return { ...c, enrolled: this.deps.store.enrollments.count(id) };
+    if (!courses.canViewCourse(p, course, isEnrolled)) throw notFound("course", id);
+    return { course, enrolled: this.deps.store.enrollments.count(id) };
   }
 
   listCourses(p: Principal, filter: Omit<CourseFilter, "studentId">, page: PageRequest): Page<Course> {

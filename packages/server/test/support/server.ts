@@ -6,7 +6,7 @@ import { mintToken } from "../../src/auth/tokens.ts";
 import { parseConfig, type Config } from "../../src/config/config.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import type { Role } from "../../src/domain/model.ts";
-import { createLogger } from "../../src/obs/logger.ts";
+import { createLogging } from "../../src/obs/logger.ts";
 
 export interface TestServer {
   server: RunningServer;
@@ -24,7 +24,7 @@ export function tempDir(prefix = "edgeclass-test-"): string {
 
 export async function startTestServer(env: Record<string, string> = {}, dataDir = tempDir()): Promise<TestServer> {
   const config: Config = parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
-  const server = await startServer(config, createLogger("silent"));
+  const server = await startServer(config, createLogging("silent"));
   const base = server.url.href.replace(/\/$/, "");
   return {
     server,

@@ -48,6 +48,7 @@ const courseView = <C extends Course>(c: C) => ({ ...c, createdAt: iso(c.created
 const classView = (c: ClassSession) => ({ ...c, startsAt: iso(c.startsAt), startedAt: iso(c.startedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt) });
 
 export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
+  const courseBodies = new WeakMap<Course, { enrolled: number; body: string }>();
   const anyone = ["student", "teacher", "admin"] as const;
   const staff = ["teacher", "admin"] as const;
   return [
@@ -75,7 +76,14 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       path: "/api/courses/:id",
       auth: anyone,
       handle({ params, principal }) {
-        return json(courseView(svc.getCourse(principal, check(IdParams, params, "path").id)));
+        const { course, enrolled } = svc.getCourse(principal, check(IdParams, params, "path").id);
+        // The hottest read: reuse the serialised body while the stored course and its count are unchanged.
+        let cached = courseBodies.get(course);
+        if (cached === undefined || cached.enrolled !== enrolled) {
+          cached = { enrolled, body: JSON.stringify(courseView({ ...course, enrolled })) };
+          courseBodies.set(course, cached);
+        }
+        return new Response(cached.body, { headers: { "content-type": "application/json" } });
       },
     },
     {
