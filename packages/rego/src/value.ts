@@ -51,11 +51,20 @@ export function canonicalKey(v: Value): string {
   }
 }
 
+/** JSON string literal, skipping JSON.stringify for the common case of plain text. */
+function quoteFast(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return '"' + s + '"';
+}
+
 /** Unambiguous structural encoding used inside canonical keys of composites. */
 function encodeInner(v: Value): string {
   switch (typeof v) {
     case "string":
-      return JSON.stringify(v);
+      return quoteFast(v);
     case "number":
       return v === 0 ? "0" : String(v);
     case "boolean":
@@ -78,16 +87,16 @@ function encodeComposite(v: Value[] | RegoSet | RegoObject): string {
   if (v instanceof RegoSet) {
     const parts: string[] = [];
     for (const x of v.map.values()) parts.push(encodeInner(x));
-    parts.sort();
+    if (parts.length > 1) parts.sort();
     return "<" + parts.join(",") + ">";
   }
   const parts: string[] = [];
   if (v instanceof RegoMap) {
     for (const [k, val] of v.map.values()) parts.push(encodeInner(k) + ":" + encodeInner(val));
   } else {
-    for (const k of Object.keys(v)) parts.push(JSON.stringify(k) + ":" + encodeInner(v[k]!));
+    for (const k of Object.keys(v)) parts.push(quoteFast(k) + ":" + encodeInner(v[k]!));
   }
-  parts.sort();
+  if (parts.length > 1) parts.sort();
   return "{" + parts.join(",") + "}";
 }
 

@@ -126,11 +126,13 @@ export function translateRE2(pattern: string): { source: string; flags: string }
 }
 
 const cache = new BoundedCache<RegExp | RegexSyntaxError>(256);
+const globalCache = new BoundedCache<RegExp | RegexSyntaxError>(256);
 
-/** Compiles (and caches) a Go-syntax pattern; `g` variants are separate cache entries. */
+/** Compiles (and caches) a Go-syntax pattern; `g` variants are cached apart. */
 export function compileRE2(pattern: string, global = false): RegExp {
-  const key = (global ? "g\u0000" : "\u0000") + pattern;
-  let re = cache.get(key);
+  const c = global ? globalCache : cache;
+  const key = pattern;
+  let re = c.get(key);
   if (re === undefined) {
     try {
       const { source, flags } = translateRE2(pattern);
@@ -143,7 +145,7 @@ export function compileRE2(pattern: string, global = false): RegExp {
     } catch (e) {
       re = e instanceof RegexSyntaxError ? e : new RegexSyntaxError(e instanceof Error ? e.message : String(e));
     }
-    cache.set(key, re);
+    c.set(key, re);
   }
   if (re instanceof RegexSyntaxError) throw re;
   return re;
