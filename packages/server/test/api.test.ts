@@ -229,7 +229,8 @@ describe("observability", () => {
     const r = await fetch(t.base + "/metrics");
     const text = await r.text();
     expect(text).toContain('edgeclass_http_requests_total{method="GET",route="/api/courses/:id",status="404"}');
-    expect(text).toMatch(/edgeclass_http_request_duration_seconds_bucket\{le="0.005",method="GET",route="\/api\/courses\/:id"\} \d+/);
+    expect(text).toMatch(/edgeclass_http_request_duration_seconds_bucket\{method="GET",route="\/api\/courses\/:id",le="0.005"\} \d+/);
+    expect(text).not.toContain('method="DELETE",route="/api/classes/:id/cancel"'); // routes never called stay out
     expect(text).toMatch(/process_resident_memory_bytes \d+/);
     expect(text).toContain("edgeclass_ready 1");
   });

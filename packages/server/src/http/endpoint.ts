@@ -53,7 +53,9 @@ async function authenticate(req: Request, verifier: TokenVerifier): Promise<Prin
 
 export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Promise<Response> {
   const { logger, metrics, verifier } = deps;
-  const recorder = metrics.http.route(route.method, route.path);
+  // Metric children resolved once per route (and per status seen), not per request.
+  let duration: ReturnType<typeof metrics.httpDuration.labels> | undefined; // created on first use: unused routes stay out of /metrics
+  const byStatus = new Map<number, ReturnType<typeof metrics.httpRequests.labels>>();
   return async (req) => {
     const started = performance.now();
     const reqId = requestId(req);
@@ -74,7 +76,10 @@ export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Prom
     response.headers.set("x-request-id", reqId);
     const seconds = (performance.now() - started) / 1000;
     const status = response.status;
-    (req.method === route.method ? recorder : metrics.http.route(req.method, route.path)).record(status, seconds);
+    let counter = byStatus.get(status);
+    if (counter === undefined) byStatus.set(status, (counter = metrics.httpRequests.labels(route.method, route.path, status)));
+    counter.inc();
+    (duration ??= metrics.httpDuration.labels(route.method, route.path)).observe(seconds);
     deps.access({ reqId, method: req.method, route: route.path, url: req.url, status, ms: Math.round(seconds * 1e4) / 10, user: principal.id });
     return response;
   };
@@ -96,16 +101,17 @@ export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<s
   for (const def of defs) (byPath[def.path] ??= {})[def.method] = wrap(def, deps);
   for (const [path, methods] of Object.entries(byPath)) {
     const allowed = Object.keys(methods).join(", ");
-    const notAllowed = wrap(
-      {
-        method: "GET",
-        path,
-        auth: "public",
-        handle: ({ req }) => problemResponse(new AppError("method-not-allowed", `use ${allowed} on this path`), new URL(req.url).pathname, { allow: allowed }),
-      },
-      deps,
-    );
-    for (const m of ["GET", "POST", "PUT", "PATCH", "DELETE"]) methods[m] ??= notAllowed;
+    for (const method of ["GET", "POST", "PUT", "PATCH", "DELETE"] as const) {
+      methods[method] ??= wrap(
+        {
+          method,
+          path,
+          auth: "public",
+          handle: ({ req }) => problemResponse(new AppError("method-not-allowed", `use ${allowed} on this path`), new URL(req.url).pathname, { allow: allowed }),
+        },
+        deps,
+      );
+    }
   }
   return byPath;
 }

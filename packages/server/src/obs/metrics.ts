@@ -1,60 +1,43 @@
-// Prometheus metrics on one registry. Process gauges are our own (prom-client's
-// default Node metrics fail `promtool check metrics` lints).
-import { Counter, Gauge, Registry } from "prom-client";
-import { HttpStats } from "./http-stats.ts";
+// The server's Prometheus metrics, on one registry.
+import { Registry, type Gauge, type Histogram, type Counter } from "./prom.ts";
+
+export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export interface Metrics {
   registry: Registry;
-  http: HttpStats;
+  httpRequests: Counter;
+  httpDuration: Histogram;
   ready: Gauge;
 }
 
 export function createMetrics(version: string): Metrics {
   const registry = new Registry();
-  const http = new HttpStats(registry);
-  const ready = new Gauge({ name: "edgeclass_ready", help: "1 when the instance accepts traffic, 0 while starting or draining.", registers: [registry] });
-  new Gauge({
-    name: "edgeclass_build_info",
-    help: "Build information; the value is always 1.",
-    labelNames: ["version", "runtime"] as const,
-    registers: [registry],
-  }).set({ version, runtime: `bun ${typeof Bun === "undefined" ? "none" : Bun.version}` }, 1);
-  registerProcessMetrics(registry);
-  return { registry, http, ready };
-}
-
-function registerProcessMetrics(registry: Registry): void {
-  new Gauge({
-    name: "process_resident_memory_bytes",
-    help: "Resident memory size in bytes.",
-    registers: [registry],
-    collect() {
-      this.set(process.memoryUsage.rss());
-    },
+  const httpRequests = registry.counter({
+    name: "edgeclass_http_requests_total",
+    help: "HTTP requests served, by method, route template and status code.",
+    labelNames: ["method", "route", "status"],
   });
-  new Gauge({
-    name: "process_heap_bytes",
-    help: "JavaScript heap in use, in bytes.",
-    registers: [registry],
-    collect() {
-      this.set(process.memoryUsage().heapUsed);
-    },
+  const httpDuration = registry.histogram({
+    name: "edgeclass_http_request_duration_seconds",
+    help: "Time from request received to response ready, by method and route template.",
+    labelNames: ["method", "route"],
+    buckets: LATENCY_BUCKETS,
   });
-  new Gauge({
-    name: "process_start_time_seconds",
-    help: "Start time of the process since the Unix epoch, in seconds.",
-    registers: [registry],
-  }).set(Math.round(Date.now() / 1000 - process.uptime()));
-  let lastCpuSeconds = 0;
-  new Counter({
+  const ready = registry.gauge({ name: "edgeclass_ready", help: "1 when the instance accepts traffic, 0 while starting or draining." });
+  registry
+    .gauge({ name: "edgeclass_build_info", help: "Build information; the value is always 1.", labelNames: ["version", "runtime"] })
+    .labels(version, `bun ${typeof Bun === "undefined" ? "none" : Bun.version}`)
+    .set(1);
+  registry.gauge({ name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", collect: (g) => g.set(process.memoryUsage.rss()) });
+  registry.gauge({ name: "process_heap_bytes", help: "JavaScript heap in use, in bytes.", collect: (g) => g.set(process.memoryUsage().heapUsed) });
+  registry.gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds." }).set(Math.round(Date.now() / 1000 - process.uptime()));
+  registry.counterFrom({
     name: "process_cpu_seconds_total",
     help: "User and system CPU time spent, in seconds.",
-    registers: [registry],
-    collect() {
+    read: () => {
       const u = process.cpuUsage();
-      const total = (u.user + u.system) / 1e6;
-      if (total > lastCpuSeconds) this.inc(total - lastCpuSeconds);
-      lastCpuSeconds = total;
+      return (u.user + u.system) / 1e6;
     },
   });
+  return { registry, httpRequests, httpDuration, ready };
 }

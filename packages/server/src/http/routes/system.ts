@@ -26,9 +26,9 @@ export function systemRoutes(config: Config, metrics: Metrics, readiness: Readin
       method: "GET",
       path: "/metrics",
       auth: "public",
-      async handle() {
+      handle() {
         metrics.ready.set(readiness.notReadyReason() === null ? 1 : 0);
-        return new Response(await metrics.registry.metrics(), { headers: { "content-type": metrics.registry.contentType } });
+        return new Response(metrics.registry.expose(), { headers: { "content-type": metrics.registry.contentType } });
       },
     },
     { method: "GET", path: "/api/config", auth: ["admin"], handle: () => json(publicConfig(config)) },

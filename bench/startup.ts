@@ -1,0 +1,60 @@
+// npm run bench:startup -- [--runs 20] [--json]
+// Spawn-to-first-200 on /healthz for the server (as sources, and bundled with `bun build`)
+// against a minimal Bun.serve, min and median of N runs each, interleaved.
+import { spawn, spawnSync } from "bun";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, parseFlags, percentile, round, waitForHttp } from "./lib/process.ts";
+
+const { json, values } = parseFlags(process.argv.slice(2));
+const runs = Number(values.runs ?? 20);
+const work = mkdtempSync(join(tmpdir(), "bench-startup-"));
+const dataDir = join(work, "data");
+const bundle = join(work, "server.js");
+
+const built = spawnSync([process.execPath, "build", "packages/server/src/main.ts", "--target", "bun", "--minify", "--outfile", bundle], { stdout: "pipe", stderr: "pipe" });
+if (built.exitCode !== 0) throw new Error(`bun build failed: ${built.stderr}`);
+
+// NODE_EXTRA_CA_CERTS (set in this sandbox) makes every start read a CA bundle; production pods do not have it.
+const env: Record<string, string> = { ...(process.env as Record<string, string>), DATA_DIR: dataDir, HOST: "127.0.0.1", LOG_LEVEL: "warn" };
+delete env.NODE_EXTRA_CA_CERTS;
+
+async function once(entry: string): Promise<number> {
+  const port = await freePort();
+  const started = performance.now();
+  const proc = spawn([process.execPath, entry], { env: { ...env, PORT: String(port) }, stdout: "ignore", stderr: "ignore" });
+  for (;;) {
+    try {
+      const r = await fetch(`http://127.0.0.1:${port}/healthz`);
+      if (r.status === 200) break;
+    } catch {}
+    if (performance.now() - started > 10_000) throw new Error(`${entry} did not answer within 10 s`);
+    await Bun.sleep(0.5);
+  }
+  const ms = performance.now() - started;
+  proc.kill("SIGKILL");
+  await proc.exited;
+  return ms;
+}
+
+// First start creates the database and demo data; the runs measure restarts, as a pod sees them.
+const first = await once("packages/server/src/main.ts");
+const entries = { bare: "bench/peers/bare-startup.ts", sources: "packages/server/src/main.ts", bundled: bundle } as const;
+const times: Record<keyof typeof entries, number[]> = { bare: [], sources: [], bundled: [] };
+for (let i = 0; i < runs; i++) for (const [k, entry] of Object.entries(entries)) times[k as keyof typeof entries].push(await once(entry));
+rmSync(work, { recursive: true, force: true });
+
+const summary = Object.fromEntries(
+  Object.entries(times).map(([k, xs]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return [k, { minMs: round(sorted[0]), medianMs: round(percentile(sorted, 50)) }];
+  }),
+) as Record<keyof typeof entries, { minMs: number; medianMs: number }>;
+
+console.log(`bench:startup  spawn to first 200 on /healthz, ${runs} interleaved runs each (bun ${Bun.version})`);
+console.log(`bare Bun.serve            min ${summary.bare.minMs} ms  median ${summary.bare.medianMs} ms`);
+console.log(`edgeclass (sources)       min ${summary.sources.minMs} ms  median ${summary.sources.medianMs} ms`);
+console.log(`edgeclass (bun build)     min ${summary.bundled.minMs} ms  median ${summary.bundled.medianMs} ms`);
+console.log(`first start (creates the database): ${round(first)} ms; aim: median under 15 ms here, the seed asks < 10 ms`);
+if (json) console.log(JSON.stringify({ bench: "startup", runs, firstStartMs: round(first), ...summary }));
