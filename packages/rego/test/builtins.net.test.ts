@@ -52,3 +52,61 @@ describe("crypto", () => {
     expect(err("crypto.sha256", 1)).toBe("crypto.sha256: operand 1 must be string but got number");
   });
 });
+
+describe("graph", () => {
+  const g = { a: ["b"], b: ["c", "a"], c: [], d: ["a"] };
+  test("reachable", () => {
+    expect(j("graph.reachable", g, ["a"])).toEqual(["a", "b", "c"]);
+    expect(j("graph.reachable", g, makeSet(["d"]))).toEqual(["a", "b", "c", "d"]);
+    expect(j("graph.reachable", g, ["zz"])).toEqual([]);
+    expect(err("graph.reachable", g, "a")).toBe("graph.reachable: operand 2 must be {array, set} but got string");
+  });
+  test("reachable_paths", () => {
+    expect(j("graph.reachable_paths", g, ["a"])).toEqual([["a", "b"], ["a", "b", "c"]]);
+    expect(j("graph.reachable_paths", { x: [] }, ["x"])).toEqual([["x"]]);
+    expect(j("graph.reachable_paths", { x: ["y"] }, ["x"])).toEqual([["x"]]);
+  });
+});
+
+describe("jwt (HS*)", () => {
+  const b64u = (s: string | Buffer) => Buffer.from(s).toString("base64url");
+  const sign = (alg: string, header: object, payload: object, secret: string) => {
+    const h = b64u(JSON.stringify(header)), p = b64u(JSON.stringify(payload));
+    const hash = { HS256: "sha256", HS384: "sha384", HS512: "sha512" }[alg]!;
+    return `${h}.${p}.${b64u(createHmac(hash, secret).update(`${h}.${p}`).digest())}`;
+  };
+  const tok = sign("HS256", { alg: "HS256", typ: "JWT" }, { sub: "u1", iss: "edge", aud: "class", exp: 2_000_000_000 }, "s3cret");
+  test("decode", () => {
+    const [h, p, sig] = call("io.jwt.decode", tok) as [unknown, unknown, string];
+    expect(h).toEqual({ alg: "HS256", typ: "JWT" });
+    expect(p).toEqual({ sub: "u1", iss: "edge", aud: "class", exp: 2_000_000_000 });
+    expect(sig).toMatch(/^[0-9a-f]{64}$/);
+    expect(err("io.jwt.decode", "abc")).toContain("io.jwt.decode:");
+  });
+  test("verify_hs*", () => {
+    expect(call("io.jwt.verify_hs256", tok, "s3cret")).toBe(true);
+    expect(call("io.jwt.verify_hs256", tok, "wrong")).toBe(false);
+    expect(call("io.jwt.verify_hs384", sign("HS384", { alg: "HS384" }, { a: 1 }, "k"), "k")).toBe(true);
+    expect(call("io.jwt.verify_hs512", sign("HS512", { alg: "HS512" }, { a: 1 }, "k"), "k")).toBe(true);
+  });
+  test("decode_verify checks signature, time, iss, aud", () => {
+    const ok = call("io.jwt.decode_verify", tok, { secret: "s3cret", iss: "edge", aud: "class" }) as unknown[];
+    expect(ok[0]).toBe(true);
+    expect(ok[2]).toEqual({ sub: "u1", iss: "edge", aud: "class", exp: 2_000_000_000 });
+    expect(call("io.jwt.decode_verify", tok, { secret: "x", aud: "class" })).toEqual([false, {}, {}]);
+    expect(call("io.jwt.decode_verify", tok, { secret: "s3cret" })).toEqual([false, {}, {}]); // aud in token, none required
+    expect(call("io.jwt.decode_verify", tok, { secret: "s3cret", aud: "class", iss: "other" })).toEqual([false, {}, {}]);
+    expect(call("io.jwt.decode_verify", tok, { secret: "s3cret", aud: "class", time: 2_000_000_001e9 })).toEqual([false, {}, {}]);
+    expect(call("io.jwt.decode_verify", tok, { secret: "s3cret", aud: "class", alg: "HS512" })).toEqual([false, {}, {}]);
+  });
+});
+
+describe("deprecated aliases", () => {
+  test("casts, set_diff, cidr_overlap", () => {
+    expect(call("cast_array", makeSet([2, 1]))).toEqual([1, 2]);
+    expect(j("cast_set", [1, 1, 2])).toEqual([1, 2]);
+    expect(err("cast_string", 1)).toBe("cast_string: operand 1 must be string but got number");
+    expect(j("set_diff", makeSet([1, 2]), makeSet([2]))).toEqual([1]);
+    expect(call("net.cidr_overlap", "10.0.0.0/8", "10.0.0.1")).toBe(true);
+  });
+});

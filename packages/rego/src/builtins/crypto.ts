@@ -145,12 +145,12 @@ const K512 = [
   "5fcb6fab3ad6faec", "6c44198c4a475817",
 ].map((x) => BigInt("0x" + x));
 
-function sha512(m: Uint8Array): Uint8Array {
+function sha512(m: Uint8Array, iv?: readonly bigint[]): Uint8Array {
   const p = pad(m, 128, 16, false);
   const dv = new DataView(p.buffer);
   const r = (x: bigint, n: bigint): bigint => ((x >> n) | (x << (64n - n))) & M64;
-  const h = ["6a09e667f3bcc908", "bb67ae8584caa73b", "3c6ef372fe94f82b", "a54ff53a5f1d36f1", "510e527fade682d1", "9b05688c2b3e6c1f",
-    "1f83d9abfb41bd6b", "5be0cd19137e2179"].map((x) => BigInt("0x" + x));
+  const h = iv ? iv.slice() : ["6a09e667f3bcc908", "bb67ae8584caa73b", "3c6ef372fe94f82b", "a54ff53a5f1d36f1", "510e527fade682d1",
+    "9b05688c2b3e6c1f", "1f83d9abfb41bd6b", "5be0cd19137e2179"].map((x) => BigInt("0x" + x));
   const w: bigint[] = new Array(80);
   for (let off = 0; off < p.length; off += 128) {
     for (let i = 0; i < 16; i++) w[i] = dv.getBigUint64(off + i * 8);
@@ -178,9 +178,22 @@ function sha512(m: Uint8Array): Uint8Array {
   return out;
 }
 
+const SHA384_IV = ["cbbb9d5dc1059ed8", "629a292a367cd507", "9159015a3070dd17", "152fecd8f70e5939", "67332667ffc00b31",
+  "8eb44a8768581511", "db0c2e0d64f98fa7", "47b5481dbefa4fa4"].map((x) => BigInt("0x" + x));
+
+function sha384(m: Uint8Array): Uint8Array {
+  return sha512(m, SHA384_IV).slice(0, 48);
+}
+
 const HASHES: Record<string, Hash> = {
-  md5: { fn: md5, block: 64 }, sha1: { fn: sha1, block: 64 }, sha256: { fn: sha256, block: 64 }, sha512: { fn: sha512, block: 128 },
+  md5: { fn: md5, block: 64 }, sha1: { fn: sha1, block: 64 }, sha256: { fn: sha256, block: 64 }, sha512: { fn: (m) => sha512(m), block: 128 },
 };
+const SHA384: Hash = { fn: sha384, block: 128 };
+
+/** HMAC over bytes with sha256, sha384 or sha512 (for JWT HS* verification). */
+export function hmacBytes(alg: "sha256" | "sha384" | "sha512", key: Uint8Array, msg: Uint8Array): Uint8Array {
+  return hmac(alg === "sha384" ? SHA384 : HASHES[alg]!, key, msg);
+}
 
 function hmac(h: Hash, key: Uint8Array, msg: Uint8Array): Uint8Array {
   let k = key.length > h.block ? h.fn(key) : key;

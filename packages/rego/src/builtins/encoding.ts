@@ -138,6 +138,16 @@ function b64decodeOrThrow(name: string, s: string, alphabet: string): string {
   return utf8Decode(r)!;
 }
 
+/** Bytes of a base64url string, padded or not (RFC 7515 appendix C); undefined if invalid. */
+export function base64urlBytes(s: string): Uint8Array | undefined {
+  if (!s.endsWith("=")) {
+    if (s.length % 4 === 1) return undefined;
+    s += "=".repeat((4 - (s.length % 4)) % 4);
+  }
+  const r = b64decode(s, B64URL);
+  return typeof r === "number" ? undefined : r;
+}
+
 function base64urlDecode(a: Value[]): Value {
   let s = str("base64url.decode", a, 0);
   if (!s.endsWith("=")) {

@@ -17,6 +17,8 @@ import { comparisonBuiltins } from "./comparison.ts";
 import { cryptoBuiltins } from "./crypto.ts";
 import { encodingBuiltins } from "./encoding.ts";
 import { globBuiltins } from "./glob.ts";
+import { graphBuiltins } from "./graph.ts";
+import { jwtBuiltins } from "./jwt.ts";
 import { netBuiltins } from "./net.ts";
 import { numbersBuiltins } from "./numbers.ts";
 import { objectsBuiltins } from "./objects.ts";
@@ -49,7 +51,7 @@ export interface Builtin {
   arity: number;
   /** Computes the result; `undefined` means undefined; throws `BuiltinError`. */
   fn(args: Value[], ctx: BuiltinContext): Value | undefined;
-  /** True when the result may differ between queries (time.now_ns, rand.intn, uuid.rfc4122). */
+  /** True when the result may differ between queries (time.now_ns, rand.intn, uuid.rfc4122, io.jwt.decode_verify). */
   nondeterministic?: boolean;
 }
 
@@ -57,7 +59,7 @@ function build(): Map<string, Builtin> {
   const m = new Map<string, Builtin>();
   const families: readonly (readonly Builtin[])[] = [
     aggregatesBuiltins, arraysBuiltins, bitsBuiltins, comparisonBuiltins, cryptoBuiltins, encodingBuiltins,
-    globBuiltins, netBuiltins, numbersBuiltins, objectsBuiltins, regexBuiltins, semverBuiltins, setsBuiltins,
+    globBuiltins, graphBuiltins, jwtBuiltins, netBuiltins, numbersBuiltins, objectsBuiltins, regexBuiltins, semverBuiltins, setsBuiltins,
     stringsBuiltins, timeBuiltins, typesBuiltins, unitsBuiltins, uuidBuiltins,
   ];
   for (const fam of families) {

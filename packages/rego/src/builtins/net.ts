@@ -225,6 +225,8 @@ function containsMatches(a: Value[]): Value {
 export const netBuiltins: readonly Builtin[] = [
   def("net.cidr_contains", 2, cidrContains),
   def("net.cidr_intersects", 2, cidrIntersects),
+  // deprecated alias of net.cidr_contains(cidr, ip)
+  def("net.cidr_overlap", 2, cidrContains),
   def("net.cidr_is_valid", 1, (a) => typeof a[0] === "string" && parseCIDR(a[0]) !== undefined),
   def("net.cidr_expand", 1, cidrExpand),
   def("net.cidr_merge", 1, cidrMerge),

@@ -51,4 +51,11 @@ export const setsBuiltins: readonly Builtin[] = [
   def("or", 2, or),
   def("union", 1, union),
   def("intersection", 1, intersection),
+  // deprecated alias of `minus` on sets
+  def("set_diff", 2, (a) => {
+    const x = set("set_diff", a, 0), y = set("set_diff", a, 1);
+    const out = new RegoSet();
+    for (const [k, v] of x.map) if (!y.map.has(k)) out.map.set(k, v);
+    return out;
+  }),
 ];

@@ -1,0 +1,108 @@
+/**
+ * JWT: io.jwt.decode, io.jwt.verify_hs256/hs384/hs512, io.jwt.decode_verify
+ * (HS256/384/512 with a `secret`; RS/PS/ES algorithms and `cert` are not
+ * supported and make decode_verify report an error).
+ */
+import { isObject, objectGet, type Value } from "../value.ts";
+import { hmacBytes } from "./crypto.ts";
+import { base64urlBytes } from "./encoding.ts";
+import type { Builtin, BuiltinContext } from "./index.ts";
+import { builtinErr, def, obj, str, utf8Decode, utf8Encode } from "./util.ts";
+
+interface Token { header: Value; payload: Value; sig: Uint8Array; signed: string }
+
+function decodeToken(name: string, jwt: string): Token {
+  const parts = jwt.split(".");
+  if (parts.length !== 3) throw builtinErr(name, "encoded JWT had no period separators");
+  const [h, p, s] = parts as [string, string, string];
+  const part = (x: string, what: string): Value => {
+    const b = base64urlBytes(x);
+    if (!b) throw builtinErr(name, `JWT ${what} had invalid encoding: illegal base64 data`);
+    try {
+      return JSON.parse(utf8Decode(b)!) as Value;
+    } catch {
+      throw builtinErr(name, `JWT ${what} had invalid JSON`);
+    }
+  };
+  const header = part(h, "header");
+  if (!isObject(header)) throw builtinErr(name, "JWT header was not an object");
+  const payload = part(p, "payload");
+  const sig = base64urlBytes(s);
+  if (!sig) throw builtinErr(name, "JWT signature had invalid encoding: illegal base64 data");
+  return { header, payload, sig, signed: h + "." + p };
+}
+
+function toHex(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d |= a[i]! ^ b[i]!;
+  return d === 0;
+}
+
+const HS = { HS256: "sha256", HS384: "sha384", HS512: "sha512" } as const;
+
+function verifyHS(t: Token, alg: "sha256" | "sha384" | "sha512", secret: string): boolean {
+  return sameBytes(hmacBytes(alg, utf8Encode(secret), utf8Encode(t.signed)), t.sig);
+}
+
+function verify(name: string, alg: "sha256" | "sha384" | "sha512") {
+  return (a: Value[]): Value => {
+    const t = decodeToken(name, str(name, a, 0));
+    return verifyHS(t, alg, str(name, a, 1));
+  };
+}
+
+function decodeVerify(a: Value[], ctx: BuiltinContext): Value {
+  const name = "io.jwt.decode_verify";
+  const jwt = str(name, a, 0);
+  const c = obj(name, a, 1);
+  const invalid: Value = [false, {}, {}];
+  let t: Token;
+  try {
+    t = decodeToken(name, jwt);
+  } catch {
+    return invalid;
+  }
+  const header = t.header as { [k: string]: Value };
+  const alg = objectGet(header, "alg");
+  const wantAlg = objectGet(c, "alg");
+  if (wantAlg !== undefined && wantAlg !== alg) return invalid;
+  const secret = objectGet(c, "secret");
+  if (objectGet(c, "cert") !== undefined) throw builtinErr(name, "certificate (RS/PS/ES) verification is not supported");
+  if (typeof secret !== "string") throw builtinErr(name, "a secret is required (only HS256/HS384/HS512 are supported)");
+  if (typeof alg !== "string" || !(alg in HS)) return invalid;
+  if (!verifyHS(t, HS[alg as keyof typeof HS], secret)) return invalid;
+  const payload = t.payload;
+  if (!isObject(payload)) return invalid;
+  const tv = objectGet(c, "time");
+  const now = typeof tv === "number" ? tv : Number(ctx.nowNs());
+  const exp = objectGet(payload, "exp");
+  if (exp !== undefined && (typeof exp !== "number" || now >= exp * 1e9)) return invalid;
+  const nbf = objectGet(payload, "nbf");
+  if (nbf !== undefined && (typeof nbf !== "number" || now < nbf * 1e9)) return invalid;
+  const iss = objectGet(c, "iss");
+  if (iss !== undefined && objectGet(payload, "iss") !== iss) return invalid;
+  const aud = objectGet(payload, "aud");
+  const wantAud = objectGet(c, "aud");
+  if (aud !== undefined) {
+    if (wantAud === undefined) return invalid;
+    const list = Array.isArray(aud) ? aud : [aud];
+    if (!list.includes(wantAud)) return invalid;
+  } else if (wantAud !== undefined) return invalid;
+  return [true, header, payload];
+}
+
+export const jwtBuiltins: readonly Builtin[] = [
+  def("io.jwt.decode", 1, (a) => {
+    const t = decodeToken("io.jwt.decode", str("io.jwt.decode", a, 0));
+    return [t.header, t.payload, toHex(t.sig)];
+  }),
+  def("io.jwt.verify_hs256", 2, verify("io.jwt.verify_hs256", "sha256")),
+  def("io.jwt.verify_hs384", 2, verify("io.jwt.verify_hs384", "sha384")),
+  def("io.jwt.verify_hs512", 2, verify("io.jwt.verify_hs512", "sha512")),
+  def("io.jwt.decode_verify", 2, decodeVerify, true),
+];
