@@ -119,11 +119,8 @@ export class Compiler {
     const level: Level = { vars: new Map(), parent: null };
     const bc: BC = { scope, level, bound: new Set(), noBind: new Set() };
     const t = d.rule.value!;
-    const vars: string[] = [];
-    termVars(t, vars, false);
-    for (const v of vars) {
-      if (!this.resolveGlobal(v, scope)) throw new RegoError("rego_compile_error", `default rule ${g.name} value cannot contain variables`, t.loc);
-    }
+    const bad = invalidDefault(t);
+    if (bad) throw new RegoError("rego_compile_error", `invalid \`${bad.kind}\` in default value: default rule ${g.name} must have a constant value${bad.kind === "membership" ? " (unexpected keyword `in`)" : ""}`, bad.loc);
     const p = this.compileTerm(t, bc);
     if (!p.ev) throw new RegoError("rego_compile_error", `default rule ${g.name} value must be ground`, t.loc);
     return p.ev;
@@ -143,7 +140,7 @@ export class Compiler {
     const argNames: string[] = [];
     for (const a of declared) termVars(a, argNames, true);
     for (const n of argNames) if (!level.vars.has(n)) this.newSlot(scope, level, n);
-    this.declareBody(rule.body, level, scope, headTerms);
+    this.declareBody(rule.body, level, scope, headTerms, argNames);
     const bc: BC = { scope, level, bound: new Set(), noBind: new Set() };
     // arguments
     let bindArgs: ((c: Ctx, f: Frame, args: Value[], k: K) => boolean) | null = null;
@@ -179,6 +176,26 @@ export class Compiler {
     const gen = emitPlan.gen;
     const ev = emitPlan.ev;
     this.lastDefFast = fast;
+    const constHead =
+      (g.kind === "set" && rule.key !== null && constOf(rule.key) !== undefined) ||
+      (g.kind === "object" && rule.ref.slice(staticPrefixLen(rule.ref)).every((t) => constOf(t) !== undefined) && (rule.value === null || constOf(rule.value) !== undefined));
+    if (constHead) {
+      const cev = ev!;
+      return (c, args, emit) => {
+        const n = nslots();
+        const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
+        let any = false;
+        body(c, f, () => {
+          any = true;
+          return true;
+        });
+        if (any) {
+          const v = cev(c, f);
+          if (v !== undefined) return emit(v);
+        }
+        return false;
+      };
+    }
     return (c, args, emit) => {
       const n = nslots();
       const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
@@ -251,7 +268,7 @@ export class Compiler {
       const emit = (v: Value): boolean => {
         if (result === undefined) result = v;
         else if (!equal(result, v)) {
-          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs (${name}): rule conflicts with the following rule`);
+          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs (${name}): rules should not produce multiple outputs; rule conflicts with the following rule`);
         }
         return allConst;
       };
@@ -280,6 +297,13 @@ export class Compiler {
   private compileObject(g: Group): void {
     const runners = g.defs.map((d) => this.compileDef(g, d, d.rule));
     const name = g.name;
+    // `default p[k] := v` with constant keys: entries used when no rule defines the key
+    const defaults: Value[][] = [];
+    for (const d of g.defaults) {
+      const parts = [...d.rule.ref.slice(staticPrefixLen(d.rule.ref)), d.rule.value!].map((t) => constOf(t));
+      if (parts.some((p) => p === undefined)) throw new RegoError("rego_compile_error", `default rule ${name} must have constant keys and value`, d.rule.loc);
+      defaults.push(parts as Value[]);
+    }
     g.compute = (c) => {
       const root = new NestedBuilder(name);
       const emit = (v: Value): boolean => {
@@ -288,6 +312,7 @@ export class Compiler {
         return false;
       };
       for (const r of runners) r(c, null, emit);
+      for (const d of defaults) if (!root.has(d)) root.insert(d, 0);
       return root.build();
     };
   }
@@ -385,10 +410,15 @@ export class Compiler {
   }
 
   /** declares the variables of a body at `level` */
-  private declareBody(body: Expr[], level: Level, scope: Scope, extra: Term[]): void {
+  private declareBody(body: Expr[], level: Level, scope: Scope, extra: Term[], params: string[] = []): void {
     const declared: string[] = [];
     const used: string[] = [];
+    const declSoFar = new Set<string>(params);
+    const plainSomeNames = new Set<string>();
+    const usedSoFar = new Set<string>();
     for (const e of body) {
+      const d0 = declared.length;
+      const u0 = used.length;
       switch (e.kind) {
         case "some":
           for (const v of e.vars) if (v.type === "var") declared.push(v.name);
@@ -416,6 +446,20 @@ export class Compiler {
       for (const w of e.with) {
         termVars(w.value, used, false);
       }
+      const plainSome = e.kind === "some";
+      for (let i = d0; i < declared.length; i++) {
+        const n = declared[i];
+        if (n.startsWith("$")) continue;
+        if ((n === "input" || n === "data") && scope.module?.regoV1) {
+          throw new RegoError("rego_compile_error", `variables must not shadow ${n} (${n} cannot be shadowed)`, e.loc);
+        }
+        if (!plainSome && (declSoFar.has(n) || usedSoFar.has(n)) && !(declSoFar.has(n) && plainSomeNames.has(n))) {
+          throw new RegoError("rego_compile_error", `var ${n} ${declSoFar.has(n) ? "assigned" : "referenced"} above (var \`${n}\` used before definition below)`, e.loc);
+        }
+        declSoFar.add(n);
+        if (plainSome) plainSomeNames.add(n);
+      }
+      for (let i = u0; i < used.length; i++) usedSoFar.add(used[i]);
     }
     for (const t of extra) termVars(t, used, false);
     for (const n of declared) if (!level.vars.has(n)) this.newSlot(scope, level, n);
@@ -543,11 +587,11 @@ export class Compiler {
         for (const n of names) {
           const r = this.resolveVar(n, bc);
           if (r && r.kind === "local" && bc.bound.has(r.slot) && bc.scope.slotLevel[r.slot] === bc.level) {
-            throw new RegoError("rego_compile_error", `var ${n} assigned above`, e.loc);
+            throw new RegoError("rego_compile_error", `var ${n} assigned above (var \`${n}\` used before definition below)`, e.loc);
           }
         }
         if (e.left.type !== "var" && e.left.type !== "array" && e.left.type !== "object") {
-          throw new RegoError("rego_parse_error", "cannot assign to " + e.left.type, e.loc);
+          throw new RegoError("rego_compile_error", `cannot assign to ${e.left.type}: assignment operator := requires left-hand side to have bindable variables`, e.loc);
         }
         return this.compileUnify(e.left, e.right, bc, e.loc);
       }
@@ -578,6 +622,7 @@ export class Compiler {
   }
 
   private compileUnify(a: Term, b: Term, bc: BC, loc: Location): CExpr {
+    checkLiteralShapes(a, b, loc);
     // evaluable left?
     const pa = this.attempt(bc, () => this.compileTerm(a, bc));
     if (pa) {
@@ -704,13 +749,12 @@ export class Compiler {
       };
     }
     if (t.type === "object") {
-      const keys: Value[] = [];
+      const keys: Ev[] = [];
       const us: Unifier[] = [];
       for (const [kt, vt] of t.items) {
         const kp = this.compileTerm(kt, bc);
-        const kv = kp.ev ? constOf(kt) : undefined;
-        if (kv === undefined) throw new Unsafe(firstVar(kt) ?? "?", kt.loc);
-        keys.push(kv);
+        if (!kp.ev) throw new Unsafe(firstVar(kt) ?? "?", kt.loc);
+        keys.push(kp.ev);
         us.push(this.compileUnifier(vt, bc));
       }
       const n = keys.length;
@@ -719,7 +763,9 @@ export class Compiler {
         if (objSize(v) !== n) return false;
         const rec = (i: number): boolean => {
           if (i === n) return k();
-          const x = getKey(v, keys[i]);
+          const key = keys[i](c, f);
+          if (key === undefined) return false;
+          const x = getKey(v, key);
           return x === undefined ? false : us[i](c, f, x, () => rec(i + 1));
         };
         return rec(0);
@@ -737,6 +783,20 @@ export class Compiler {
   }
 
   private compileSomeIn(key: Term | null, value: Term, coll: Term, bc: BC): CExpr {
+    if ((coll.type === "array" || coll.type === "set") && coll.items.length > 0) {
+      // a static shape mismatch is an error only when no element can match
+      let first: unknown = null;
+      let ok = false;
+      for (const it of coll.items) {
+        try {
+          checkLiteralShapes(value, it, value.loc);
+          ok = true;
+        } catch (e) {
+          first ??= e;
+        }
+      }
+      if (!ok) throw first;
+    }
     const cp = this.compileTerm(coll, bc);
     const uk = key ? this.compileUnifier(key, bc) : null;
     const uv = this.compileUnifier(value, bc);
@@ -1219,6 +1279,7 @@ export class Compiler {
         }
       }
     }
+    if (bc.scope.module?.regoV1 && DEPRECATED_IN_V1.has(name)) return null;
     const b = BUILTINS.get(name) ?? FALLBACK_BUILTINS.get(name);
     if (b) return { name, arity: b.arity, call: (c, args) => b.fn(args, c), group: null, builtin: b };
     return null;
@@ -1283,7 +1344,7 @@ export class Compiler {
           return inner(c, args);
         } catch (e) {
           if (e instanceof BuiltinError) {
-            if (c.strict) throw new RegoError(e.code, e.message, loc);
+            if (c.strict) throw new RegoError(e.code, e.message + builtinHint(name, e, args), loc);
             return undefined;
           }
           if (e instanceof RegoError) throw e;
@@ -1489,7 +1550,7 @@ export class Compiler {
         test: null,
         step: (c, f, k) =>
           gen(c, f, (v) => {
-            if (v === false && !(captureFalse && isCall)) return false;
+            if (v === false && isCall && !captureFalse) return false;
             f[cap] = v;
             return k();
           }),
@@ -1613,6 +1674,16 @@ class NestedBuilder {
     } else if (e.child) e.child.insert(tuple, i + 1);
     else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
   }
+  has(tuple: Value[]): boolean {
+    let cur: NestedBuilder | undefined = this;
+    for (let i = 0; i < tuple.length - 1 && cur; i++) {
+      const e: { k: Value; v?: Value; child?: NestedBuilder } | undefined = cur.m.get(canonicalKey(tuple[i]));
+      if (!e) return false;
+      if (i === tuple.length - 2) return true;
+      cur = e.child;
+    }
+    return false;
+  }
   build(): Value {
     const ob = new ObjectBuilder(this.name);
     for (const e of this.m.values()) ob.set(e.k, e.child ? e.child.build() : e.v!);
@@ -1643,6 +1714,33 @@ function member(x: Value, coll: Value): boolean {
     return false;
   }
   return false;
+}
+
+/** builtins OPA v1 no longer offers to v1 modules */
+const DEPRECATED_IN_V1 = new Set(["any", "all", "re_match", "net.cidr_overlap", "set_diff", "cast_array", "cast_set", "cast_string", "cast_boolean", "cast_null", "cast_object"]);
+
+const AGGREGATES = new Set(["count", "sum", "product", "max", "min", "sort"]);
+const DISPLAY_NAMES: Record<string, string> = { plus: "add", minus: "sub" };
+
+/** a second phrasing of builtin type errors, as other Rego engines (Regorus) word them */
+function builtinHint(name: string, e: BuiltinError, args: Value[]): string {
+  const display = DISPLAY_NAMES[name] ?? name;
+  if (name === "to_number" && e.code === "eval_builtin_error") return " (could not parse string as number)";
+  if (name === "format_int" && /operand 2 must be one of/.test(e.detail)) return " (`format_int` expects base to be one of 2, 8, 10, 16)";
+  const tm = /operand (\d+) must be one of \{number, array\[number, string\]\}/.exec(e.detail);
+  if (tm) {
+    const a = args[Number(tm[1]) - 1];
+    return ` (\`${display}\` expects \`ns\` to be a \`number\` or \`array[number, string]\`. Got \`${a === undefined ? "undefined" : formatValue(a)}\` instead)`;
+  }
+  const m = /operand (\d+) must be (?:one of \{([^}]*)\}|([a-z -]+?)) but got/.exec(e.detail);
+  if (!m) return "";
+  const idx = Number(m[1]) - 1;
+  let types = m[2] ? m[2].split(",").map((x) => x.trim()).sort().join("/") : (m[3] ?? "");
+  if (types === "number" || types === "integer number" || types === "integer" || types.split("/").includes("number")) types = "numeric";
+  if (name === "concat" && idx === 1) return " (`concat` expects array/set of strings.)";
+  if (AGGREGATES.has(name)) return ` (\`${display}\` requires ${types} argument.)`;
+  const arg = args[idx];
+  return ` (\`${display}\` expects ${types} argument. Got \`${arg === undefined ? "undefined" : formatValue(arg)}\` instead)`;
 }
 
 const FALLBACK_BUILTINS = new Map<string, Builtin>(
@@ -1840,6 +1938,69 @@ export function constOf(t: Term): Value | undefined {
     }
     default:
       return undefined;
+  }
+}
+
+function checkLiteralShapes(a: Term, b: Term, loc: Location): void {
+  const coll = (t: Term) => t.type === "array" || t.type === "object";
+  if (!coll(a) || !coll(b)) return;
+  if (a.type !== b.type) {
+    throw new RegoError("rego_type_error", "match error: incompatible destructuring patterns: both sides must be arrays or objects with matching structure", loc);
+  }
+  if (a.type === "array" && b.type === "array" && a.items.length !== b.items.length) {
+    throw new RegoError("rego_type_error", `match error: mismatch in number of array elements (${a.items.length} and ${b.items.length})`, loc);
+  }
+  if (a.type === "object" && b.type === "object" && a.items.length !== b.items.length) {
+    throw new RegoError("rego_type_error", `match error: object field count mismatch in assignment: left has ${a.items.length} fields, right has ${b.items.length} fields`, loc);
+  }
+  if (a.type === "object" && b.type === "object") {
+    const ka = a.items.map(([k]) => constOf(k));
+    const kb = b.items.map(([k]) => constOf(k));
+    if (ka.some((k) => k === undefined) || kb.some((k) => k === undefined)) return;
+    const sa = new Set(ka.map((k) => canonicalKey(k!)));
+    const missing = kb.find((k) => !sa.has(canonicalKey(k!)));
+    if (missing === undefined) return;
+    if (constOf(b) !== undefined) {
+      const fmt = (ks: (Value | undefined)[]) => "[" + ks.map((k) => formatValue(k!)).sort().join(", ") + "]";
+      throw new RegoError("rego_type_error", `match error: object literal keys mismatch. Expected keys ${fmt(ka)} got ${fmt(kb)}.`, loc);
+    }
+    throw new RegoError("rego_type_error", `match error: key ${formatValue(missing)} not found in left-hand side object during destructuring`, loc);
+  }
+}
+
+function invalidDefault(t: Term): { kind: string; loc: Location } | null {
+  switch (t.type) {
+    case "null":
+    case "boolean":
+    case "number":
+    case "string":
+      return null;
+    case "array":
+    case "set":
+      for (const x of t.items) {
+        const b = invalidDefault(x);
+        if (b) return b;
+      }
+      return null;
+    case "object":
+      for (const [k, v] of t.items) {
+        const b = invalidDefault(k) ?? invalidDefault(v);
+        if (b) return b;
+      }
+      return null;
+    case "call": {
+      if (t.unary) return { kind: "unaryexpr", loc: t.loc };
+      if (!t.infix) return { kind: "call", loc: t.loc };
+      if (t.name === "or" || t.name === "and") return { kind: "binexpr", loc: t.loc };
+      if (RELATIONAL.has(t.name)) return { kind: "boolexpr", loc: t.loc };
+      return { kind: "arithexpr", loc: t.loc };
+    }
+    case "arraycompr":
+    case "setcompr":
+    case "objectcompr":
+      return null;
+    default:
+      return { kind: t.type, loc: t.loc };
   }
 }
 

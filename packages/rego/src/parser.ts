@@ -56,7 +56,7 @@ export class Parser {
     return t.kind === "ident" && t.text === text;
   }
   private eatP(text: string): Token {
-    if (!this.isP(text)) this.err(`'${text}'`);
+    if (!this.isP(text)) this.err(`\`${text}\``);
     return this.toks[this.pos++];
   }
   private nlSignificant(): boolean {
@@ -173,7 +173,7 @@ export class Parser {
       value = this.parseExprTerm(false);
     }
     if (isDefault) {
-      if (value === null) this.err("'=' or ':=' after default rule name");
+      if (value === null) this.err("`=` or `:=` after default rule name");
       const rule: Rule = { kind: args ? "function" : "complete", isDefault: true, ref: headRef, args, key: null, value, assign, body: [], elseRule: null, loc };
       return [rule];
     }
@@ -231,8 +231,11 @@ export class Parser {
       ref = ref.slice(0, -1);
     } else if (ref.slice(1).some((t) => t.type !== "string")) kind = "object";
     else kind = "complete";
+    if (this.v1 && !args && value === null && !sawContains && headRef.length === 2 && bodies.length === 0 && !sawIf) {
+      throw new RegoError("rego_parse_error", "`contains` keyword is required for partial set rules", loc);
+    }
     if (this.v1 && bodies.length === 0 && value === null && key === null && !sawIf) {
-      this.err("rule body or value");
+      throw new RegoError("rego_parse_error", "rule must have a body or assignment (`if` body, `:=` value or `contains` element)", loc);
     }
     if (kind === "set" && elseRule) throw new RegoError("rego_parse_error", "else keyword cannot be used on multi-value rules", loc);
     if (bodies.length === 0) bodies.push([]);
@@ -264,11 +267,11 @@ export class Parser {
     for (;;) {
       while (this.isP(";")) this.pos++;
       if (close !== null ? this.isP(close) : this.t.kind === "eof") break;
-      if (this.t.kind === "eof") this.err(`'${close}'`);
+      if (this.t.kind === "eof") this.err(`\`${close}\``);
       out.push(this.parseLiteral());
       if (this.isP(";")) continue;
       if (close !== null ? this.isP(close) : this.t.kind === "eof") break;
-      if (!this.t.nl) this.err(close === null ? "EOF" : `';', newline or '${close}'`);
+      if (!this.t.nl) this.err(close === null ? "EOF" : `\`;\`, newline or \`${close}\``);
     }
     this.nlStack.pop();
     if (out.length === 0 && close !== null) {
@@ -316,7 +319,7 @@ export class Parser {
       }
       if (this.isId("in")) {
         this.pos++;
-        if (vars.length > 2) this.err("'in' with at most two terms");
+        if (vars.length > 2) this.err("`in` with at most two terms");
         if (vars.length === 2) {
           key = vars[0];
           value = vars[1];
@@ -338,7 +341,7 @@ export class Parser {
         key = value;
         value = this.parseTermRelation(false);
       }
-      if (!this.isId("in")) this.err("'in' in every");
+      if (!this.isId("in")) this.err("`in` in every");
       this.pos++;
       const domain = this.parseTermRelation(false);
       const body = this.parseBraceBody();
@@ -349,7 +352,22 @@ export class Parser {
       negated = true;
       this.pos++;
     }
-    const left = this.parseExprTerm(false);
+    let left = this.parseExprTerm(false);
+    if (this.isP(",") && left.type !== "membership") {
+      const save = this.pos;
+      this.pos++;
+      try {
+        const value = this.parseTermRelation(false);
+        if (this.isId("in") && !this.atNewline()) {
+          this.pos++;
+          const collection = this.parseTermRelation(false);
+          left = { type: "membership", key: left, value, collection, loc: left.loc };
+        } else this.pos = save;
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        this.pos = save;
+      }
+    }
     let e: Expr;
     if ((this.isP("=") || this.isP(":=")) && !this.atNewline()) {
       const op = this.t.text;
@@ -369,7 +387,7 @@ export class Parser {
       const wl = this.loc();
       this.pos++;
       const target = this.parseRefTerm();
-      if (!this.isId("as")) this.err("'as'");
+      if (!this.isId("as")) this.err("`as`");
       this.pos++;
       const value = this.parseExprTerm(false);
       e.with.push({ target, value, loc: wl } satisfies With);
@@ -507,7 +525,7 @@ export class Parser {
           // unary minus on a non-literal
           this.pos++;
           const operand = this.parseTerm();
-          term = { type: "call", name: "minus", args: [{ type: "number", text: "0", loc }, operand], infix: true, loc };
+          term = { type: "call", name: "minus", args: [{ type: "number", text: "0", loc }, operand], infix: true, unary: true, loc };
           return term;
         }
         if (t.text === "(") {
@@ -674,7 +692,7 @@ export class Parser {
       if (this.isP("}")) break;
       items.push(this.parseExprTerm(true));
     }
-    if (!this.isP("}")) this.err("',' or '}'");
+    if (!this.isP("}")) this.err("`,` or `}`");
     this.pos++;
     this.nlStack.pop();
     return { type: "set", items, loc };

@@ -156,7 +156,9 @@ export class ObjectBuilder {
     const ck = canonicalKey(k);
     const old = this.m.get(ck);
     if (old !== undefined) {
-      if (!equal(old[1], v)) throw new RegoError("eval_conflict_error", `${this.what}: object keys must be unique (conflicting values for key ${formatValue(k)})`);
+      if (!equal(old[1], v)) {
+        throw new RegoError("eval_conflict_error", `${this.what}: object keys must be unique (value for key \`${formatValue(k)}\` generated multiple times: \`${formatValue(old[1])}\` and \`${formatValue(v)}\`)`);
+      }
       return;
     }
     if (typeof k !== "string") this.allStrings = false;

@@ -84,6 +84,10 @@ export class RuleTree {
       if (t.type !== "string") break;
       node = this.child(node, t.value);
     }
+    const first = ref[0];
+    if (m.regoV1 && first.type === "string" && (first.value === "input" || first.value === "data")) {
+      throw new RegoError("rego_compile_error", `rules must not shadow ${first.value} (${first.value} cannot be shadowed)`, rule.loc);
+    }
     let kind = rule.kind;
     if (kind === "function" && rule.args && rule.args.length === 0) kind = "complete";
     if (kind === "complete" && i < ref.length) kind = "object";
@@ -104,7 +108,7 @@ export class RuleTree {
       }
     }
     if (rule.isDefault) {
-      if (g.defaults.length > 0) throw new RegoError("rego_type_error", `multiple default rules ${name} found`, rule.loc);
+      if (g.defaults.length > 0 && g.kind !== "object") throw new RegoError("rego_type_error", `multiple default rules ${name} found`, rule.loc);
       g.defaults.push({ rule, module: m });
     } else g.defs.push({ rule, module: m });
   }

@@ -31,6 +31,7 @@ interface RawCase {
 function expected(v: unknown): Value | undefined {
   if (v === "#undefined") return undefined;
   if (Array.isArray(v)) return v.map((x) => expected(x) as Value);
+  if (v instanceof RegoMap) return new RegoMap(v.sortedEntries().map(([k, x]) => [k, expected(x) as Value]));
   if (v !== null && typeof v === "object") {
     const o = v as Record<string, unknown>;
     const keys = Object.keys(o);
@@ -50,13 +51,49 @@ function expected(v: unknown): Value | undefined {
   return v as Value;
 }
 
+/** YAML maps come back as Map (typed keys, e.g. `null:` or `7:`); make them Rego objects */
+function fromYaml(x: unknown): unknown {
+  if (x instanceof Map) {
+    const entries: [unknown, unknown][] = [...x.entries()].map(([k, v]) => [fromYaml(k), fromYaml(v)]);
+    if (entries.every(([k]) => typeof k === "string")) {
+      const o: Record<string, unknown> = {};
+      for (const [k, v] of entries) o[k as string] = v;
+      return o;
+    }
+    return new RegoMap(entries as [Value, Value][]);
+  }
+  if (Array.isArray(x)) return x.map(fromYaml);
+  return x;
+}
+
+function reindentFlow(text: string): string {
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^(\s*)[^#\s][^#]*:\s*\[\s*$/.exec(lines[i]);
+    if (!m) continue;
+    const pad = m[1].length + 2;
+    for (let j = i + 1; j < lines.length; j++) {
+      const cur = lines[j];
+      const ind = cur.length - cur.trimStart().length;
+      if (ind < pad) lines[j] = " ".repeat(pad) + cur.trimStart();
+      if (cur.includes("]")) break;
+    }
+  }
+  return lines.join("\n");
+}
+
 function loadYaml(text: string): { cases?: RawCase[] } {
   try {
-    return parse(text) as { cases?: RawCase[] };
+    return fromYaml(parse(text, { mapAsMap: true })) as { cases?: RawCase[] };
   } catch {
-    // lenient fallback for documents the strict parser rejects
-    const doc = parseDocument(text, { strict: false });
-    return doc.toJS() as { cases?: RawCase[] };
+    // serde_yaml (Regorus) accepts flow sequences whose lines are indented less than
+    // their key; re-indent them and try again
+    try {
+      return fromYaml(parse(reindentFlow(text), { mapAsMap: true })) as { cases?: RawCase[] };
+    } catch {
+      const doc = parseDocument(text, { strict: false });
+      return doc.toJS() as { cases?: RawCase[] };
+    }
   }
 }
 
