@@ -476,10 +476,13 @@ export function toJSON(v: Value): unknown {
   return out;
 }
 
-/** Formats a number as OPA/Go JSON does: integers without a decimal point, else shortest round-trip. */
+/**
+ * Formats a number for output: integers without a decimal point, else the
+ * shortest round-trip form (so a literal such as 1703444325734390000 keeps its
+ * digits even though it is above 2^53); 1e21 and beyond use exponent form.
+ */
 export function formatNumber(n: number): string {
-  if (Object.is(n, -0)) return "0";
-  if (Number.isInteger(n) && Math.abs(n) < 1e21) return n.toFixed(0);
+  if (n === 0) return "0";
   return String(n);
 }
 

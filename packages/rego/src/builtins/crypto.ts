@@ -1,6 +1,6 @@
 /**
- * Hashes in pure TypeScript (no Web Crypto): crypto.md5 crypto.sha1 crypto.sha256
- * crypto.sha512, crypto.hmac.{md5,sha1,sha256,sha512}, crypto.hmac.equal.
+ * Hashes in pure TypeScript (no Web Crypto): crypto.md5 crypto.sha1 crypto.sha256,
+ * crypto.hmac.{md5,sha1,sha256,sha512}, crypto.hmac.equal.
  * Inputs are UTF-8 encoded; outputs are lowercase hex. x509/JWT/RSA builtins are not provided.
  */
 import type { Value } from "../value.ts";
@@ -216,7 +216,8 @@ export function digestHex(alg: keyof typeof HASHES, s: string): string {
   return toHex(HASHES[alg]!.fn(utf8Encode(s)));
 }
 
-const hashBuiltins = Object.keys(HASHES).map((alg) =>
+// OPA has crypto.md5, crypto.sha1 and crypto.sha256 (no crypto.sha512), and HMAC with all four.
+const hashBuiltins = ["md5", "sha1", "sha256"].map((alg) =>
   def(`crypto.${alg}`, 1, (a: Value[]) => toHex(HASHES[alg]!.fn(utf8Encode(str(`crypto.${alg}`, a, 0))))),
 );
 const hmacBuiltins = Object.keys(HASHES).map((alg) =>

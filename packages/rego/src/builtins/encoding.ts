@@ -138,6 +138,11 @@ function b64decodeOrThrow(name: string, s: string, alphabet: string): string {
   return utf8Decode(r)!;
 }
 
+/** Unpadded base64url of bytes (JWT segments). */
+export function base64urlEncodeBytes(b: Uint8Array): string {
+  return b64encode(b, B64URL, false);
+}
+
 /** Bytes of a base64url string, padded or not (RFC 7515 appendix C); undefined if invalid. */
 export function base64urlBytes(s: string): Uint8Array | undefined {
   if (!s.endsWith("=")) {

@@ -1,11 +1,12 @@
 /**
- * JWT: io.jwt.decode, io.jwt.verify_hs256/hs384/hs512, io.jwt.decode_verify
- * (HS256/384/512 with a `secret`; RS/PS/ES algorithms and `cert` are not
- * supported and make decode_verify report an error).
+ * JWT: io.jwt.decode, io.jwt.verify_hs256/hs384/hs512, io.jwt.decode_verify,
+ * io.jwt.encode_sign, io.jwt.encode_sign_raw — HS256/384/512 only (a `secret`
+ * or an "oct" JWK); RS/PS/ES algorithms and `cert` are not supported and
+ * report an error.
  */
 import { isObject, objectGet, type Value } from "../value.ts";
 import { hmacBytes } from "./crypto.ts";
-import { base64urlBytes } from "./encoding.ts";
+import { base64urlBytes, base64urlEncodeBytes, jsonMarshal } from "./encoding.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
 import { builtinErr, def, obj, str, utf8Decode, utf8Encode } from "./util.ts";
 
@@ -96,6 +97,21 @@ function decodeVerify(a: Value[], ctx: BuiltinContext): Value {
   return [true, header, payload];
 }
 
+/** Signs `header.payload` (already JSON text) with an HS* JWK ({"kty": "oct", "k": base64url secret}). */
+function signRaw(name: string, header: string, payload: string, jwk: Value): Value {
+  if (!isObject(jwk)) throw builtinErr(name, "key must be a JWK object");
+  let hdr: Value;
+  try { hdr = JSON.parse(header) as Value; } catch { throw builtinErr(name, "header is not valid JSON"); }
+  if (!isObject(hdr)) throw builtinErr(name, "header must be a JSON object");
+  const alg = objectGet(hdr, "alg");
+  if (typeof alg !== "string" || !(alg in HS)) throw builtinErr(name, `unsupported signature algorithm ${String(alg)} (only HS256/HS384/HS512)`);
+  const k = objectGet(jwk, "k");
+  const key = typeof k === "string" ? base64urlBytes(k) : undefined;
+  if (objectGet(jwk, "kty") !== "oct" || key === undefined) throw builtinErr(name, "key must be an oct JWK with a base64url `k`");
+  const signed = base64urlEncodeBytes(utf8Encode(header)) + "." + base64urlEncodeBytes(utf8Encode(payload));
+  return signed + "." + base64urlEncodeBytes(hmacBytes(HS[alg as keyof typeof HS], key, utf8Encode(signed)));
+}
+
 export const jwtBuiltins: readonly Builtin[] = [
   def("io.jwt.decode", 1, (a) => {
     const t = decodeToken("io.jwt.decode", str("io.jwt.decode", a, 0));
@@ -105,4 +121,16 @@ export const jwtBuiltins: readonly Builtin[] = [
   def("io.jwt.verify_hs384", 2, verify("io.jwt.verify_hs384", "sha384")),
   def("io.jwt.verify_hs512", 2, verify("io.jwt.verify_hs512", "sha512")),
   def("io.jwt.decode_verify", 2, decodeVerify, true),
+  def("io.jwt.encode_sign", 3, (a) => {
+    const name = "io.jwt.encode_sign";
+    const h = obj(name, a, 0), p = obj(name, a, 1), k = obj(name, a, 2);
+    return signRaw(name, jsonMarshal(h), jsonMarshal(p), k);
+  }),
+  def("io.jwt.encode_sign_raw", 3, (a) => {
+    const name = "io.jwt.encode_sign_raw";
+    const k = str(name, a, 2);
+    let jwk: Value;
+    try { jwk = JSON.parse(k) as Value; } catch { throw builtinErr(name, "key is not valid JSON"); }
+    return signRaw(name, str(name, a, 0), str(name, a, 1), jwk);
+  }),
 ];
