@@ -81,8 +81,14 @@ deny_reasons[reason] {
 deny_reasons[reason] {
 	not allow
 	input.user.role == "student"
-	not is_array(input.course.students)
+	not students_listed
 	reason := "course student list is missing"
+}
+
+# (a helper rule: `not is_array(input.course.students)` would be undefined, not
+# true, when the field is missing, because OPA evaluates the argument first)
+students_listed {
+	is_array(input.course.students)
 }
 
 deny_reasons[reason] {
