@@ -183,3 +183,15 @@ describe("bits", () => {
     expect(err("bits.and", 1, "str")).toBe("bits.and: operand 2 must be number but got string");
   });
 });
+
+describe("limits where doubles or memory end", () => {
+  test("no Infinity results, bounded ranges", () => {
+    expect(err("mul", 1e308, 10)).toBe("mul: number too large (beyond IEEE double range)");
+    expect(err("plus", 1.7e308, 1.7e308)).toBe("plus: number too large (beyond IEEE double range)");
+    expect(err("sum", [1e308, 1e308])).toBe("sum: number too large (beyond IEEE double range)");
+    expect(err("numbers.range", 0, 1e12)).toContain("range too large");
+    expect(err("bits.lsh", 1, 5000)).toBe("bits.lsh: number too large (beyond IEEE double range)");
+    expect(call("bits.rsh", -5, 1e9)).toBe(-1);
+    expect(call("sprintf", "%99999999d", [1])).toBe("%!(BADWIDTH)1");
+  });
+});

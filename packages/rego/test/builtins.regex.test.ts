@@ -77,3 +77,14 @@ describe("glob (gobwas semantics)", () => {
     expect(call("glob.quote_meta", "{a}[b]?\\")).toBe("\\{a\\}\\[b\\]\\?\\\\");
   });
 });
+
+describe("regex unicode classes", () => {
+  test("categories and scripts", () => {
+    expect(call("regex.match", "^\\p{Greek}+$", "αβγ")).toBe(true);
+    expect(call("regex.match", "^\\p{Greek}+$", "abc")).toBe(false);
+    expect(call("regex.match", "^\\p{Lu}", "Éa")).toBe(true);
+    expect(call("regex.match", "^\\PL+$", "123")).toBe(true);
+    expect(call("regex.match", "^\\p{^L}+$", "123")).toBe(true);
+    expect(call("regex.match", "^[\\p{Han}]+$", "漢字")).toBe(true);
+  });
+});

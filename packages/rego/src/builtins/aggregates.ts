@@ -1,6 +1,7 @@
 /** Aggregates: count sum product max min sort all any. */
 import { RegoSet, compare, isObject, objectSize, type Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
+import { finite } from "./numbers.ts";
 import { def, elemErr, runeCount, typeErr } from "./util.ts";
 
 function items(name: string, v: Value): readonly Value[] {
@@ -25,7 +26,7 @@ function sum(a: Value[]): Value {
     if (typeof x !== "number") throw elemErr("sum", 1, v, x, "number");
     s += x;
   }
-  return s;
+  return finite("sum", s);
 }
 
 function product(a: Value[]): Value {
@@ -35,7 +36,7 @@ function product(a: Value[]): Value {
     if (typeof x !== "number") throw elemErr("product", 1, v, x, "number");
     p *= x;
   }
-  return p;
+  return finite("product", p);
 }
 
 function extreme(name: string, sign: number) {

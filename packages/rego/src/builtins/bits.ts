@@ -11,7 +11,14 @@ function shift(name: string, a: Value[]): [bigint, bigint] {
   const x = big(name, a, 0);
   const n = int(name, a, 1);
   if (n < 0) throw builtinErr(name, "shift count must be non-negative");
-  return [x, BigInt(n)];
+  // beyond 1100 bits a left shift of a non-zero value cannot be a double; a right shift is 0 or -1
+  return [x, BigInt(Math.min(n, 2048))];
+}
+
+function toNum(name: string, x: bigint): number {
+  const r = Number(x);
+  if (!Number.isFinite(r)) throw builtinErr(name, "number too large (beyond IEEE double range)");
+  return r;
 }
 
 export const bitsBuiltins: readonly Builtin[] = [
@@ -19,6 +26,6 @@ export const bitsBuiltins: readonly Builtin[] = [
   def("bits.or", 2, (a) => Number(big("bits.or", a, 0) | big("bits.or", a, 1))),
   def("bits.xor", 2, (a) => Number(big("bits.xor", a, 0) ^ big("bits.xor", a, 1))),
   def("bits.negate", 1, (a) => Number(~big("bits.negate", a, 0))),
-  def("bits.lsh", 2, (a) => { const [x, n] = shift("bits.lsh", a); return Number(x << n); }),
+  def("bits.lsh", 2, (a) => { const [x, n] = shift("bits.lsh", a); return toNum("bits.lsh", x << n); }),
   def("bits.rsh", 2, (a) => { const [x, n] = shift("bits.rsh", a); return Number(x >> n); }),
 ];

@@ -8,16 +8,24 @@ import { RegoSet, type Value } from "../value.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
 import { builtinErr, def, int, num, str, typeErr } from "./util.ts";
 
+/** Doubles overflow where OPA's arbitrary-precision numbers would not: report it instead of returning Infinity. */
+export function finite(name: string, x: number): number {
+  if (!Number.isFinite(x)) throw builtinErr(name, "number too large (beyond IEEE double range)");
+  return x;
+}
+
 function plus(a: Value[]): Value {
   const x = a[0], y = a[1];
-  if (typeof x === "number" && typeof y === "number") return x + y;
-  num("plus", a, 0);
-  return num("plus", a, 1);
+  if (typeof x === "number" && typeof y === "number") {
+    const r = x + y;
+    return r - r === 0 ? r : finite("plus", r);
+  }
+  return finite("plus", num("plus", a, 0) + num("plus", a, 1));
 }
 
 function minus(a: Value[]): Value {
   const x = a[0]!, y = a[1]!;
-  if (typeof x === "number" && typeof y === "number") return x - y;
+  if (typeof x === "number" && typeof y === "number") return finite("minus", x - y);
   if (x instanceof RegoSet && y instanceof RegoSet) {
     const out = new RegoSet();
     for (const [k, v] of x.map) if (!y.map.has(k)) out.map.set(k, v);
@@ -29,13 +37,13 @@ function minus(a: Value[]): Value {
 }
 
 function mul(a: Value[]): Value {
-  return num("mul", a, 0) * num("mul", a, 1);
+  return finite("mul", num("mul", a, 0) * num("mul", a, 1));
 }
 
 function div(a: Value[]): Value {
   const x = num("div", a, 0), y = num("div", a, 1);
   if (y === 0) throw builtinErr("div", "divide by zero");
-  return x / y;
+  return finite("div", x / y);
 }
 
 function rem(a: Value[]): Value {
@@ -57,8 +65,12 @@ function zeroless(x: number): number {
   return x === 0 ? 0 : x;
 }
 
+/** Largest array numbers.range may build (OPA has no limit, but a builtin cannot be interrupted here). */
+export const MAX_RANGE = 10_000_000;
+
 function range(a: Value[]): Value {
   const x = int("numbers.range", a, 0), y = int("numbers.range", a, 1);
+  if (Math.abs(y - x) >= MAX_RANGE) throw builtinErr("numbers.range", `range too large (more than ${MAX_RANGE} elements)`);
   const out: number[] = [];
   if (x <= y) for (let i = x; i <= y; i++) out.push(i);
   else for (let i = x; i >= y; i--) out.push(i);
@@ -68,6 +80,7 @@ function range(a: Value[]): Value {
 function rangeStep(a: Value[]): Value {
   const x = int("numbers.range_step", a, 0), y = int("numbers.range_step", a, 1), step = int("numbers.range_step", a, 2);
   if (step <= 0) throw builtinErr("numbers.range_step", "step must be a positive number above zero");
+  if (Math.abs(y - x) / step >= MAX_RANGE) throw builtinErr("numbers.range_step", `range too large (more than ${MAX_RANGE} elements)`);
   const out: number[] = [];
   if (x <= y) for (let i = x; i <= y; i += step) out.push(i);
   else for (let i = x; i >= y; i -= step) out.push(i);

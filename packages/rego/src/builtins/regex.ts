@@ -4,7 +4,8 @@
  * regex.find_all_string_submatch_n regex.replace regex.template_match.
  *
  * Translation: leading `(?flags)` (i, m, s; `U` unsupported), `(?P<name>`,
- * `\A`, `\z`, `\Q...\E`, `[[:alpha:]]`-style classes, `\x{HHHH}`, `\pL`.
+ * `\A`, `\z`, `\Q...\E`, `[[:alpha:]]`-style classes, `\x{HHHH}`, `\pL`,
+ * `\p{Greek}` (scripts), `\p{^L}`.
  * RE2-invalid constructs that JS accepts (lookaround, backreferences) are
  * rejected. Differences left: `\b`/`\w` are ASCII in both; case folding of
  * non-ASCII follows JS's `u`-mode rules.
@@ -20,6 +21,9 @@ const POSIX: Record<string, string> = {
 };
 
 class RegexSyntaxError extends Error {}
+
+const GENERAL_CATEGORIES = new Set(["L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc",
+  "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So", "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co"]);
 
 function escapeLiteral(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
@@ -63,11 +67,23 @@ export function translateRE2(pattern: string): { source: string; flags: string }
         i = end;
         continue;
       }
-      if ((n === "p" || n === "P") && p[i + 2] !== "{") {
-        const cls = p[i + 2];
-        if (cls === undefined) throw new RegexSyntaxError("invalid character class range");
-        out += "\\" + n + "{" + cls + "}";
-        i += 2;
+      if (n === "p" || n === "P") {
+        let name: string;
+        let end: number;
+        if (p[i + 2] === "{") {
+          end = p.indexOf("}", i + 3);
+          if (end < 0) throw new RegexSyntaxError("invalid character class range");
+          name = p.slice(i + 3, end);
+        } else {
+          if (p[i + 2] === undefined) throw new RegexSyntaxError("invalid character class range");
+          name = p[i + 2]!;
+          end = i + 2;
+        }
+        let neg = n === "P";
+        if (name.startsWith("^")) { neg = !neg; name = name.slice(1); }
+        if (name === "Any") out += neg ? "[^\\s\\S]" : "[\\s\\S]";
+        else out += "\\" + (neg ? "P" : "p") + "{" + (GENERAL_CATEGORIES.has(name) ? name : "Script=" + name) + "}";
+        i = end;
         continue;
       }
       if (n === "C" || n === "Z" || n === "k" || n === "c") throw new RegexSyntaxError("invalid escape sequence: \\" + n);

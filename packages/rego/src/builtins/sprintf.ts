@@ -335,6 +335,7 @@ export function sprintf(format: string, values: readonly Value[]): string {
       else if (w < 0) { sp.minus = true; sp.zero = false; sp.wid = -w; }
       else sp.wid = w;
     } else sp.wid = readNum();
+    if (sp.wid > 1e6) { out += "%!(BADWIDTH)"; sp.wid = -1; }
     if (format[i] === ".") {
       i++;
       argIndex();
@@ -347,6 +348,7 @@ export function sprintf(format: string, values: readonly Value[]): string {
         const p = readNum();
         sp.prec = p < 0 ? 0 : p;
       }
+      if (sp.prec > 1e6) { out += "%!(BADPREC)"; sp.prec = -1; }
     }
     argIndex();
     if (i >= n) {
