@@ -1348,8 +1348,8 @@ export class Compiler {
             return undefined;
           }
           if (e instanceof RegoError) throw e;
-          if (e instanceof RangeError) throw new RegoError("eval_builtin_error", `${name}: ${e.message}`, loc);
-          throw e;
+          // a defect or resource error inside a builtin must not crash the caller
+          throw new RegoError("eval_builtin_error", `${name}: ${e instanceof Error ? e.message : String(e)}`, loc);
         }
       };
     }

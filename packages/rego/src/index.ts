@@ -84,6 +84,16 @@ export class PreparedQuery {
     const c = this.acquire(input, data, undefined);
     try {
       if (this.fast) return this.fast(c, EMPTY);
+      return this.slowEvaluate(c);
+    } catch (e) {
+      throw asRegoError(e);
+    } finally {
+      c.busy = false;
+    }
+  }
+
+  private slowEvaluate(c: Ctx): Value | undefined {
+    {
       const q = this.q;
       const n = q.nslots();
       const f: Frame = new Array<Value | undefined>(n);
@@ -93,8 +103,6 @@ export class PreparedQuery {
         return true;
       });
       return out;
-    } finally {
-      c.busy = false;
     }
   }
 
@@ -126,6 +134,8 @@ export class PreparedQuery {
         return false;
       });
       return out;
+    } catch (e) {
+      throw asRegoError(e);
     } finally {
       c.busy = false;
     }
@@ -133,6 +143,13 @@ export class PreparedQuery {
 }
 
 const EMPTY: Frame = [];
+
+/** stack exhaustion (deeply nested data or recursion through data) becomes a coded error */
+function asRegoError(e: unknown): unknown {
+  if (e instanceof RegoError) return e;
+  if (e instanceof RangeError) return new RegoError("eval_limit_error", `evaluation exceeded the available stack: ${e.message}`);
+  return e;
+}
 
 /** A compiled set of modules. */
 export class Policy {

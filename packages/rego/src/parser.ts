@@ -59,6 +59,9 @@ export class Parser {
     if (!this.isP(text)) this.err(`\`${text}\``);
     return this.toks[this.pos++];
   }
+  private atEOF(): boolean {
+    return this.t.kind === "eof";
+  }
   private nlSignificant(): boolean {
     return this.nlStack[this.nlStack.length - 1];
   }
@@ -270,7 +273,7 @@ export class Parser {
       if (this.t.kind === "eof") this.err(`\`${close}\``);
       out.push(this.parseLiteral());
       if (this.isP(";")) continue;
-      if (close !== null ? this.isP(close) : this.t.kind === "eof") break;
+      if (close !== null ? this.isP(close) : this.atEOF()) break;
       if (!this.t.nl) this.err(close === null ? "EOF" : `\`;\`, newline or \`${close}\``);
     }
     this.nlStack.pop();
@@ -646,6 +649,7 @@ export class Parser {
       this.nlStack.pop();
       return { type: "object", items: [], loc };
     }
+    const firstPos = this.pos;
     let first = this.parseExprTerm(true);
     if (this.isP(":")) {
       this.pos++;
