@@ -135,7 +135,11 @@ const SKIP_FILE = /(\.md|\.markdown|\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinf
 const SKIP_DIR = new Set(["test", "tests", "__tests__", "docs", "doc", "example", "examples", "benchmark", "benchmarks", ".github", "src-cpp", "cmake", "build-tmp"]);
 
 function productionPackages(): string[] {
-  const out = run("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: ROOT }).toString();
+  // npm ls exits non-zero for extraneous or invalid-peer packages too; only a missing one matters here.
+  const r = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: ROOT, maxBuffer: 1 << 26 });
+  const err = r.stderr?.toString() ?? "";
+  if (r.status !== 0 && (/missing:/.test(err) || !r.stdout?.length)) throw new Error(`npm ls: ${err.slice(0, 2000)} (run npm install)`);
+  const out = r.stdout.toString();
   const dirs = out.split("\n").map((l) => l.trim()).filter((l) => l && l !== ROOT);
   return [...new Set(dirs.map((d) => relative(ROOT, d)))]
     .filter((d) => d.startsWith("node_modules/"))
