@@ -116,3 +116,29 @@ describe("string builtins", () => {
     expect(call("indexof_n", "é-é-é", "é")).toEqual([0, 2, 4]);
   });
 });
+
+describe("strings.render_template (text/template subset)", () => {
+  const r = (t: string, v: Record<string, unknown>) => call("strings.render_template", t, v as never);
+  test("fields, conditionals, ranges", () => {
+    expect(r("hello {{.name}}", { name: "alice" })).toBe("hello alice");
+    expect(r("{{.a.b}}-{{.n}}-{{.f}}", { a: { b: "x" }, n: 3, f: 1.5 })).toBe("x-3-1.5");
+    expect(r("{{if .ok}}yes{{else}}no{{end}}", { ok: false })).toBe("no");
+    expect(r("{{if eq .role \"admin\"}}A{{else if eq .role \"student\"}}S{{end}}", { role: "student" })).toBe("S");
+    expect(r("{{range .xs}}[{{.}}]{{end}}", { xs: [1, 2, 3] })).toBe("[1][2][3]");
+    expect(r("{{range $i, $x := .xs}}{{$i}}={{$x}} {{end}}", { xs: ["a", "b"] })).toBe("0=a 1=b ");
+    expect(r("{{range $k, $v := .m}}{{$k}}:{{$v}};{{end}}", { m: { b: 2, a: 1 } })).toBe("a:1;b:2;");
+    expect(r("{{range .xs}}x{{else}}empty{{end}}", { xs: [] })).toBe("empty");
+    expect(r("{{with .u}}{{.name}}{{end}}", { u: { name: "bob" } })).toBe("bob");
+    expect(r("a  {{- .x -}}  b", { x: 1 })).toBe("a1b");
+    expect(r("{{/* comment */}}ok", {})).toBe("ok");
+    expect(r("{{$n := len .xs}}{{$n}} {{printf \"%05.1f\" .f}} {{.xs}} {{.m}}", { xs: [1, "a"], f: 2.25, m: { k: true } })).toBe("2 002.2 [1 a] map[k:true]");
+    expect(r("{{index .xs 1}} {{index .m \"k\"}} {{.s | len}}", { xs: [1, 2], m: { k: "v" }, s: "héllo" })).toBe("2 v 6");
+    expect(r("{{if and .a (not .b)}}ok{{end}}", { a: 1, b: "" })).toBe("ok");
+  });
+  test("errors", () => {
+    expect(err("strings.render_template", "{{.missing}}", {})).toContain('map has no entry for key "missing"');
+    expect(err("strings.render_template", "{{if .x}}", { x: 1 })).toContain("unexpected EOF");
+    expect(err("strings.render_template", "{{nofn 1}}", {})).toContain('function "nofn" not defined');
+    expect(err("strings.render_template", "x", [] as never)).toBe("strings.render_template: operand 2 must be object but got array");
+  });
+});

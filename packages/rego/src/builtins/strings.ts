@@ -8,6 +8,7 @@
 import { RegoSet, isObject, objectEntries, type Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
 import { sprintf } from "./sprintf.ts";
+import { renderTemplate } from "./template.ts";
 import { arr, builtinErr, def, elemErr, isASCII, num, operandErr, runeCount, str, stringList, typeErr } from "./util.ts";
 
 function concat(a: Value[]): Value {
@@ -223,4 +224,14 @@ export const stringsBuiltins: readonly Builtin[] = [
   def("strings.count", 2, countSub),
   def("strings.any_prefix_match", 2, anyPrefix),
   def("strings.any_suffix_match", 2, anySuffix),
+  def("strings.render_template", 2, (a) => {
+    const tpl = str("strings.render_template", a, 0);
+    const vars = a[1]!;
+    if (!isObject(vars)) throw typeErr("strings.render_template", 2, vars, "object");
+    try {
+      return renderTemplate(tpl, vars);
+    } catch (e) {
+      throw builtinErr("strings.render_template", e instanceof Error ? e.message : String(e));
+    }
+  }),
 ];
