@@ -9,6 +9,7 @@ import {
   Ctx, NOT_COMPUTED, ObjectBuilder, entries, getField, getKey, isObj, iterate, lookupPath, mergeDocs, upsert,
   type Ev, type Frame, type Gen, type K, type MockTarget, type Plan, type Step, type Unifier,
 } from "./runtime.ts";
+import { makeFieldPath } from "./codegen.ts";
 import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";
 import { BuiltinError, RegoMap, RegoSet, canonicalKey, compare, equal, formatValue, type PlainObject, type Value } from "./value.ts";
 
@@ -607,6 +608,8 @@ export class Compiler {
     if (t.type === "call") {
       const out = this.callWithOutput(t, bc);
       if (out) return out;
+      const fast = this.relationalConstTest(t, bc);
+      if (fast) return { test: fast, step: testStep(fast) };
     }
     const p = this.compileTerm(t, bc);
     if (p.ev) {
@@ -619,6 +622,74 @@ export class Compiler {
     }
     const gen = p.gen;
     return { test: null, step: (c, f, k) => gen(c, f, (v) => (v === false ? false : k())) };
+  }
+
+  /** `x == "lit"`, `x > 3`, ...: a test without calls or allocation (hot path of simple policies) */
+  private relationalConstTest(t: Extract<Term, { type: "call" }>, bc: BC): ((c: Ctx, f: Frame) => boolean) | null {
+    if (!t.infix || !RELATIONAL.has(t.name) || t.args.length !== 2) return null;
+    let [l, r] = t.args;
+    let name = t.name;
+    let k = constOf(r);
+    if (k === undefined || (typeof k === "object" && k !== null)) {
+      const lk = constOf(l);
+      if (lk === undefined || (typeof lk === "object" && lk !== null)) return null;
+      // constant on the left: mirror the comparison
+      [l, r] = [r, l];
+      k = lk;
+      name = ({ lt: "gt", gt: "lt", lte: "gte", gte: "lte" } as Record<string, string>)[name] ?? name;
+    }
+    const saved = new Set(bc.bound);
+    const p = this.attempt(bc, () => this.compileTerm(l, bc));
+    if (!p || !p.ev) {
+      bc.bound.clear();
+      for (const s of saved) bc.bound.add(s);
+      return null;
+    }
+    const ev = p.ev;
+    const K = k;
+    const fn = this.resolveBuiltin(name)!;
+    const mocked = this.makeCaller(fn, t);
+    const slow = relational(name);
+    const viaMock = (c: Ctx, x: Value): boolean => {
+      const v = mocked(c, [x, K]);
+      return v !== undefined && v !== false;
+    };
+    switch (name) {
+      case "equal":
+        return (c, f) => {
+          const x = ev(c, f);
+          if (c.mocks !== null && x !== undefined) return viaMock(c, x);
+          return x === K;
+        };
+      case "neq":
+        return (c, f) => {
+          const x = ev(c, f);
+          if (x === undefined) return false;
+          if (c.mocks !== null) return viaMock(c, x);
+          return x !== K;
+        };
+      default: {
+        const numeric = typeof K === "number";
+        return (c, f) => {
+          const x = ev(c, f);
+          if (x === undefined) return false;
+          if (c.mocks !== null) return viaMock(c, x);
+          if (numeric && typeof x === "number") {
+            switch (name) {
+              case "lt":
+                return x < (K as number);
+              case "lte":
+                return x <= (K as number);
+              case "gt":
+                return x > (K as number);
+              default:
+                return x >= (K as number);
+            }
+          }
+          return slow(x, K);
+        };
+      }
+    }
   }
 
   private compileUnify(a: Term, b: Term, bc: BC, loc: Location): CExpr {
@@ -1093,7 +1164,7 @@ export class Compiler {
   }
 
   private compileRootRef(root: "input" | "data", ops: Term[], bc: BC, loc: Location): Plan {
-    if (root === "input") return this.applyOps(evPlan((c) => c.input), ops, bc);
+    if (root === "input") return this.applyOps({ ...evPlan((c) => c.input), isInput: true }, ops, bc);
     // data: walk the rule tree along the static prefix
     let node = this.tree.root;
     let i = 0;
@@ -1175,6 +1246,11 @@ export class Compiler {
       const bev = base.ev;
       if (compiled.every((o) => o.kind === "const" && typeof o.key === "string")) {
         const keys = compiled.map((o) => (o as { key: string }).key);
+        const acc = makeFieldPath(keys);
+        if (acc) {
+          if (base.isInput) return evPlan((c) => acc(c.input));
+          return evPlan((c, f) => acc(bev(c, f)));
+        }
         if (keys.length === 1) {
           const k0 = keys[0];
           return evPlan((c, f) => getField(bev(c, f), k0));

@@ -244,4 +244,6 @@ export { compare, equal };
 export interface Plan {
   ev: Ev | null;
   gen: Gen;
+  /** the plan is the input document itself */
+  isInput?: boolean;
 }
