@@ -61,3 +61,36 @@ describe("yaml", () => {
     expect(err("yaml.unmarshal", "a: [")).toContain("yaml.unmarshal:");
   });
 });
+
+describe("json schema", () => {
+  const schema = {
+    type: "object",
+    required: ["name", "age"],
+    properties: {
+      name: { type: "string", minLength: 2 },
+      age: { type: "integer", minimum: 0 },
+      tags: { type: "array", items: { type: "string" }, uniqueItems: true },
+      role: { enum: ["student", "teacher"] },
+    },
+    additionalProperties: false,
+  };
+  test("verify_schema", () => {
+    expect(call("json.verify_schema", schema)).toEqual([true, null]);
+    expect(call("json.verify_schema", JSON.stringify(schema))).toEqual([true, null]);
+    expect((call("json.verify_schema", { type: "nope" }) as unknown[])[0]).toBe(false);
+    expect((call("json.verify_schema", "{") as unknown[])[0]).toBe(false);
+  });
+  test("match_schema", () => {
+    expect(call("json.match_schema", { name: "al", age: 3, tags: ["a"], role: "student" }, schema)).toEqual([true, []]);
+    const [ok, errs] = call("json.match_schema", { name: "a", age: -1.5, tags: ["a", "a"], role: "x", extra: 1 }, schema) as [boolean, { type: string; field: string; desc: string }[]];
+    expect(ok).toBe(false);
+    expect(errs.map((e) => e.type).sort()).toEqual(["additional_property_not_allowed", "enum", "invalid_type", "string_gte", "unique"]);
+    expect(errs.find((e) => e.type === "invalid_type")).toEqual({ error: "age: Invalid type. Expected: integer, given: number", type: "invalid_type", field: "age", desc: "Invalid type. Expected: integer, given: number" });
+    const [, e2] = call("json.match_schema", {}, schema) as [boolean, { field: string; desc: string }[]];
+    expect(e2.map((e) => [e.field, e.desc])).toEqual([["name", "name is required"], ["age", "age is required"]]);
+    expect(call("json.match_schema", '{"x": 1}', { properties: { x: { $ref: "#/definitions/n" } }, definitions: { n: { type: "number", maximum: 0 } } })).toEqual([false, [{ error: "x: Must be less than or equal to 0", type: "number_lte", field: "x", desc: "Must be less than or equal to 0" }]]);
+    expect((call("json.match_schema", 5, { anyOf: [{ type: "string" }, { minimum: 10 }] }) as unknown[])[0]).toBe(false);
+    expect((call("json.match_schema", 5, { oneOf: [{ type: "integer" }, { minimum: 1 }] }) as unknown[])[0]).toBe(false);
+    expect((call("json.match_schema", 5, { not: { type: "string" } }) as unknown[])[0]).toBe(true);
+  });
+});

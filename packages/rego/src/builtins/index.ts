@@ -23,6 +23,7 @@ import { netBuiltins } from "./net.ts";
 import { numbersBuiltins } from "./numbers.ts";
 import { objectsBuiltins } from "./objects.ts";
 import { regexBuiltins } from "./regex.ts";
+import { schemaBuiltins } from "./schema.ts";
 import { semverBuiltins } from "./semver.ts";
 import { setsBuiltins } from "./sets.ts";
 import { stringsBuiltins } from "./strings.ts";
@@ -59,7 +60,7 @@ function build(): Map<string, Builtin> {
   const m = new Map<string, Builtin>();
   const families: readonly (readonly Builtin[])[] = [
     aggregatesBuiltins, arraysBuiltins, bitsBuiltins, comparisonBuiltins, cryptoBuiltins, encodingBuiltins,
-    globBuiltins, graphBuiltins, jwtBuiltins, netBuiltins, numbersBuiltins, objectsBuiltins, regexBuiltins, semverBuiltins, setsBuiltins,
+    globBuiltins, graphBuiltins, jwtBuiltins, netBuiltins, numbersBuiltins, objectsBuiltins, regexBuiltins, schemaBuiltins, semverBuiltins, setsBuiltins,
     stringsBuiltins, timeBuiltins, typesBuiltins, unitsBuiltins, uuidBuiltins,
   ];
   for (const fam of families) {
