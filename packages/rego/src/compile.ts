@@ -1281,39 +1281,65 @@ export class Compiler {
         return v;
       });
     }
-    const n = compiled.length;
-    const bgen = base.gen;
-    const gen: Gen = (c, f, k) => {
-      const rec = (v: Value, i: number): boolean => {
-        if (i === n) return k(v);
-        const o = compiled[i];
-        switch (o.kind) {
-          case "const": {
-            const x = getKey(v, o.key);
-            return x === undefined ? false : rec(x, i + 1);
-          }
-          case "ev": {
-            const key = o.ev(c, f);
+    // compile the operand chain back to front into closures (no per-call dispatch)
+    type OpK = (c: Ctx, f: Frame, v: Value, k: (v: Value) => boolean) => boolean;
+    let next: OpK = (_c, _f, v, k) => k(v);
+    for (let i = compiled.length - 1; i >= 0; i--) {
+      const o = compiled[i];
+      const nx = next;
+      switch (o.kind) {
+        case "const": {
+          const key = o.key;
+          next = (c, f, v, k) => {
+            const x = getKey(v, key);
+            return x === undefined ? false : nx(c, f, x, k);
+          };
+          break;
+        }
+        case "ev": {
+          const kev = o.ev;
+          next = (c, f, v, k) => {
+            const key = kev(c, f);
             if (key === undefined) return false;
             const x = getKey(v, key);
-            return x === undefined ? false : rec(x, i + 1);
-          }
-          case "gen":
-            return o.gen(c, f, (key) => {
-              const x = getKey(v, key);
-              return x === undefined ? false : rec(x, i + 1);
-            });
-          case "bind":
-            return iterate(c, v, (kk, vv) => {
-              f[o.slot] = kk;
-              return rec(vv, i + 1);
-            });
-          case "unify":
-            return iterate(c, v, (kk, vv) => o.u(c, f, kk, () => rec(vv, i + 1)));
+            return x === undefined ? false : nx(c, f, x, k);
+          };
+          break;
         }
-      };
-      return bgen(c, f, (v) => rec(v, 0));
-    };
+        case "gen": {
+          const kgen = o.gen;
+          next = (c, f, v, k) =>
+            kgen(c, f, (key) => {
+              const x = getKey(v, key);
+              return x === undefined ? false : nx(c, f, x, k);
+            });
+          break;
+        }
+        case "bind": {
+          const slot = o.slot;
+          next = (c, f, v, k) =>
+            iterate(c, v, (kk, vv) => {
+              f[slot] = kk;
+              return nx(c, f, vv, k);
+            });
+          break;
+        }
+        case "unify": {
+          const u = o.u;
+          next = (c, f, v, k) => iterate(c, v, (kk, vv) => u(c, f, kk, () => nx(c, f, vv, k)));
+          break;
+        }
+      }
+    }
+    const chain = next;
+    const bgen = base.gen;
+    const bev = base.ev;
+    const gen: Gen = bev
+      ? (c, f, k) => {
+          const v = bev(c, f);
+          return v === undefined ? false : chain(c, f, v, k);
+        }
+      : (c, f, k) => bgen(c, f, (v) => chain(c, f, v, k));
     return { ev: null, gen };
   }
 
