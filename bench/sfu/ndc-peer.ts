@@ -195,7 +195,12 @@ export class CountingSubscriber {
   private rrTimer: ReturnType<typeof setInterval> | null = null;
   private readonly rrSsrc = ((Math.random() * 0xfffffff0) >>> 0) + 1;
 
-  constructor(name = "sub") {
+  /**
+   * A probe inspects every packet in JS (gaps, delay). A sink (probe = false) leaves packets in
+   * libdatachannel and is checked by bytes received only: the benchmark's client processes
+   * would otherwise run out of CPU long before the SFU does.
+   */
+  constructor(name = "sub", readonly probe = true) {
     this.pc = new PC(name, { iceServers: [] });
     const v = new Video("0", "RecvOnly");
     v.addVP8Codec(VIDEO_PT);
@@ -203,6 +208,7 @@ export class CountingSubscriber {
     a.addOpusCodec(AUDIO_PT);
     this.video = this.pc.addTrack(v);
     this.audio = this.pc.addTrack(a);
+    if (!probe) return;
     this.video.onMessage((m: Buffer) => this.onVideo(m));
     this.audio.onMessage((m: Buffer) => {
       if (m[1] >= 192 && m[1] <= 223) return;
@@ -267,6 +273,14 @@ export class CountingSubscriber {
         // closed
       }
     }, 1000);
+  }
+
+  bytesReceived(): number {
+    try {
+      return this.pc.bytesReceived();
+    } catch {
+      return 0;
+    }
   }
 
   close(): void {

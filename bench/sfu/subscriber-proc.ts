@@ -7,10 +7,26 @@ export type ToSubProc = { t: "add"; n: number; url: string } | { t: "reset" } | 
 export type FromSubProc =
   | { t: "ready" }
   | { t: "added"; ok: number; failed: number; error?: string }
-  | { t: "report"; subscribers: number; videoPackets: number; audioPackets: number; gaps: number; minVideoPackets: number; delays: number[] };
+  | {
+      t: "report";
+      subscribers: number;
+      probes: number;
+      videoPackets: number;
+      audioPackets: number;
+      gaps: number;
+      minVideoPackets: number;
+      /** Smallest byte count received by a sink subscriber in the window. */
+      minSinkBytes: number;
+      sinkBytes: number;
+      delays: number[];
+      cpuSeconds: number;
+    };
 
 const subs: CountingSubscriber[] = [];
 let seq = 0;
+let sinkBase = new Map<CountingSubscriber, number>();
+// Every 8th subscriber of a process is a probe that inspects each packet; the rest are sinks.
+const PROBE_EVERY = Number(process.env.SFU_BENCH_PROBE_EVERY ?? 8);
 
 function send(m: FromSubProc): void {
   process.send?.(m);
@@ -23,7 +39,7 @@ process.on("message", async (m: ToSubProc) => {
     let error: string | undefined;
     const batch = 10;
     for (let i = 0; i < m.n; i += batch) {
-      const group = Array.from({ length: Math.min(batch, m.n - i) }, () => new CountingSubscriber(`b${process.pid}-${seq++}`));
+      const group = Array.from({ length: Math.min(batch, m.n - i) }, () => new CountingSubscriber(`b${process.pid}-${seq}`, seq++ % PROBE_EVERY === 0));
       const res = await Promise.allSettled(group.map((s) => s.connect(m.url)));
       res.forEach((r, j) => {
         if (r.status === "fulfilled") {
@@ -44,21 +60,42 @@ process.on("message", async (m: ToSubProc) => {
       s.gaps = 0;
       s.delays.length = 0;
     }
+    sinkBase = new Map(subs.filter((s) => !s.probe).map((s) => [s, s.bytesReceived()]));
   } else if (m.t === "report") {
     let videoPackets = 0;
     let audioPackets = 0;
     let gaps = 0;
     let minVideoPackets = Infinity;
+    let minSinkBytes = Infinity;
+    let sinkBytes = 0;
     const delays: number[] = [];
-    const stride = Math.max(1, Math.ceil(subs.length / 20)); // delay samples from ~20 subscribers per process
-    subs.forEach((s, i) => {
+    const probes = subs.filter((s) => s.probe);
+    for (const s of probes) {
       videoPackets += s.videoPackets;
       audioPackets += s.audioPackets;
       gaps += s.gaps;
       minVideoPackets = Math.min(minVideoPackets, s.videoPackets);
-      if (i % stride === 0) for (const d of s.delays) delays.push(d);
+      for (const d of s.delays) delays.push(d);
+    }
+    for (const [s, b0] of sinkBase) {
+      const b = s.bytesReceived() - b0;
+      sinkBytes += b;
+      minSinkBytes = Math.min(minSinkBytes, b);
+    }
+    const cpu = process.cpuUsage();
+    send({
+      t: "report",
+      subscribers: subs.length,
+      probes: probes.length,
+      videoPackets,
+      audioPackets,
+      gaps,
+      minVideoPackets: probes.length ? minVideoPackets : 0,
+      minSinkBytes: sinkBase.size ? minSinkBytes : 0,
+      sinkBytes,
+      delays,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
     });
-    send({ t: "report", subscribers: subs.length, videoPackets, audioPackets, gaps, minVideoPackets: subs.length ? minVideoPackets : 0, delays });
   } else if (m.t === "close") {
     for (const s of subs) s.close();
     subs.length = 0;

@@ -53,6 +53,10 @@ const server = Bun.serve({
   },
 });
 
+// werift's UDP sockets throw ECONNREFUSED when a peer goes away; keep serving the others.
+process.on("uncaughtException", (e) => console.error("werift sfu:", String(e)));
+process.on("unhandledRejection", (e) => console.error("werift sfu:", String(e)));
+
 process.send?.({ t: "ready", port: server.port });
 process.on("disconnect", async () => {
   for (const pc of peers) await pc.close().catch(() => {});

@@ -58,12 +58,16 @@ const relay = await Bun.udpSocket({
       const classKey = data.readUInt32BE(4);
       const entry = rooms.get(classKey);
       if (!entry) return;
-      if (type === RELAY_MEDIA) {
-        const kind: Kind = data[1] === 0 ? "audio" : "video";
-        const codec: VideoCodec = data[2] === 0 ? "VP8" : "H264";
-        forwardTimed(entry.room, kind, data.subarray(RELAY_HEADER), codec);
-      } else if (type === RELAY_KEYFRAME) {
-        entry.publisher?.requestKeyframe();
+      try {
+        if (type === RELAY_MEDIA) {
+          const kind: Kind = data[1] === 0 ? "audio" : "video";
+          const codec: VideoCodec = data[2] === 0 ? "VP8" : "H264";
+          forwardTimed(entry.room, kind, data.subarray(RELAY_HEADER), codec);
+        } else if (type === RELAY_KEYFRAME) {
+          entry.publisher?.requestKeyframe();
+        }
+      } catch (e) {
+        console.error("media worker: relay", e);
       }
     },
   },
@@ -255,14 +259,19 @@ class PublisherSession extends BaseSession {
         const s = msg.readUInt32BE(8);
         this.highestSeq.set(s, rtpSeq(msg));
       }
-      if (entry.relayTo.length > 0) {
-        const b = relayHeader(RELAY_MEDIA, kind, this.codec, classKey, msg);
-        for (const port of entry.relayTo) relay.send(b, port, "127.0.0.1");
+      try {
+        if (entry.relayTo.length > 0) {
+          const b = relayHeader(RELAY_MEDIA, kind, this.codec, classKey, msg);
+          for (const port of entry.relayTo) relay.send(b, port, "127.0.0.1");
+        }
+        forwardTimed(entry.room, kind, msg, this.codec);
+      } catch (e) {
+        // A throw inside a libdatachannel callback aborts the process: log and go on.
+        console.error("media worker: forwarding", e);
       }
-      forwardTimed(entry.room, kind, msg, this.codec);
     });
     track.onOpen(() => {
-      if (kind === "video") this.requestKeyframe();
+      if (kind === "video") queueMicrotask(() => this.requestKeyframe());
     });
   }
 
@@ -345,9 +354,14 @@ class SubscriberSession extends BaseSession {
       }
     }
     if (!audio && !video) throw new SdpError("offer has nothing we can send (recvonly Opus audio, VP8 or H.264 video)");
+    // A throw inside a libdatachannel callback aborts the process: never let one escape.
     const sink = (t: Track) => ({
-      send(buf: Buffer) {
-        t.sendMessageBinary(buf);
+      send: (buf: Buffer) => {
+        try {
+          t.sendMessageBinary(buf);
+        } catch {
+          if (!this.closed) queueMicrotask(() => this.close("peer track closed"));
+        }
       },
     });
     this.sub = new Subscriber(id, pts, {
@@ -357,12 +371,20 @@ class SubscriberSession extends BaseSession {
     for (const [kind, t] of [["audio", audio], ["video", video]] as const) {
       if (!t) continue;
       t.track.onOpen(() => {
-        if (!this.closed) entry.room.onSubscriberOpen(this.sub, kind);
+        try {
+          if (!this.closed) entry.room.onSubscriberOpen(this.sub, kind);
+        } catch (e) {
+          console.error("media worker: subscriber open", e);
+        }
       });
       t.track.onMessage((msg: Buffer) => {
         if (this.closed) return;
         this.lastHeard = performance.now();
-        if (isRtcp(msg)) entry.room.onSubscriberRtcp(this.sub, msg);
+        try {
+          if (isRtcp(msg)) entry.room.onSubscriberRtcp(this.sub, msg);
+        } catch (e) {
+          console.error("media worker: subscriber RTCP", e);
+        }
       });
     }
     this.pc.setRemoteDescription(offer, "offer");
