@@ -88,3 +88,17 @@ describe("regex unicode classes", () => {
     expect(call("regex.match", "^[\\p{Han}]+$", "漢字")).toBe(true);
   });
 });
+
+describe("regex.globs_match", () => {
+  test("intersection of glob-style regexes", () => {
+    expect(call("regex.globs_match", "a.a.[0-9]+z", ".b.b2359825792*")).toBe(false);
+    expect(call("regex.globs_match", "[a-z]+", "[0-9]*")).toBe(false);
+    expect(call("regex.globs_match", "a.*", ".*b")).toBe(true);
+    expect(call("regex.globs_match", "foo.*", "f[aeiou]+bar")).toBe(true);
+    expect(call("regex.globs_match", "[^a]", "a")).toBe(false);
+    expect(call("regex.globs_match", "\\.x", ".x")).toBe(true);
+    expect(call("regex.globs_match", "\\.x", "ax")).toBe(false);
+    expect(call("regex.globs_match", "a*", "b*")).toBe(false);
+    expect(err("regex.globs_match", "[a", "a")).toContain("regex.globs_match: error parsing regexp");
+  });
+});

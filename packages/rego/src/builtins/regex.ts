@@ -318,6 +318,108 @@ function templateMatch(a: Value[]): Value {
   return re.test(value);
 }
 
+// ---------------------------------------------------------------------------
+// regex.globs_match: do two "glob-style" regexes (only . * + [..] - and \ are special) share a non-empty match?
+
+type Ranges = [number, number][];
+interface GlobTok { set: Ranges; star: boolean }
+
+const ANY: Ranges = [[0, 0x10ffff]];
+
+function complement(r: Ranges): Ranges {
+  const sorted = r.slice().sort((a, b) => a[0] - b[0]);
+  const out: Ranges = [];
+  let next = 0;
+  for (const [lo, hi] of sorted) {
+    if (lo > next) out.push([next, lo - 1]);
+    next = Math.max(next, hi + 1);
+  }
+  if (next <= 0x10ffff) out.push([next, 0x10ffff]);
+  return out;
+}
+
+function intersects(a: Ranges, b: Ranges): boolean {
+  for (const [l1, h1] of a) for (const [l2, h2] of b) if (l1 <= h2 && l2 <= h1) return true;
+  return false;
+}
+
+function parseGlobRegex(p: string): GlobTok[] {
+  const cps = Array.from(p);
+  const out: GlobTok[] = [];
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i]!;
+    let set: Ranges;
+    if (c === "*" || c === "+") {
+      const last = out[out.length - 1];
+      if (!last || last.star) throw new RegexSyntaxError(`missing argument to repetition operator: ${c}`);
+      if (c === "*") last.star = true;
+      else out.push({ set: last.set, star: true });
+      continue;
+    }
+    if (c === ".") set = ANY;
+    else if (c === "\\") {
+      const n = cps[++i];
+      if (n === undefined) throw new RegexSyntaxError("trailing backslash at end of expression");
+      set = [[n.codePointAt(0)!, n.codePointAt(0)!]];
+    } else if (c === "[") {
+      let neg = false;
+      if (cps[i + 1] === "^") { neg = true; i++; }
+      const rs: Ranges = [];
+      let closed = false;
+      for (i++; i < cps.length; i++) {
+        let d = cps[i]!;
+        if (d === "]" && rs.length > 0) { closed = true; break; }
+        if (d === "\\") d = cps[++i] ?? "";
+        const lo = d.codePointAt(0)!;
+        if (cps[i + 1] === "-" && cps[i + 2] !== undefined && cps[i + 2] !== "]") {
+          let e = cps[i + 2]!;
+          i += 2;
+          if (e === "\\") e = cps[++i] ?? "";
+          const hi = e.codePointAt(0)!;
+          if (hi < lo) throw new RegexSyntaxError("invalid character class range");
+          rs.push([lo, hi]);
+        } else rs.push([lo, lo]);
+      }
+      if (!closed) throw new RegexSyntaxError("missing closing ]");
+      set = neg ? complement(rs) : rs;
+    } else set = [[c.codePointAt(0)!, c.codePointAt(0)!]];
+    out.push({ set, star: false });
+  }
+  return out;
+}
+
+function globsMatch(a: Value[]): Value {
+  const name = "regex.globs_match";
+  let x: GlobTok[], y: GlobTok[];
+  try {
+    x = parseGlobRegex(str(name, a, 0));
+    y = parseGlobRegex(str(name, a, 1));
+  } catch (e) {
+    if (e instanceof RegexSyntaxError) throw builtinErr(name, `error parsing regexp: ${e.message}`);
+    throw e;
+  }
+  // search the product automaton for a path to (end, end) that consumed at least one character
+  const seen = new Set<number>();
+  const stack: [number, number, number][] = [[0, 0, 0]];
+  const key = (i: number, j: number, c: number): number => (i * (y.length + 1) + j) * 2 + c;
+  while (stack.length > 0) {
+    const [i, j, c] = stack.pop()!;
+    const k = key(i, j, c);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    if (i === x.length && j === y.length && c === 1) return true;
+    const tx = x[i], ty = y[j];
+    if (tx?.star) stack.push([i + 1, j, c]);
+    if (ty?.star) stack.push([i, j + 1, c]);
+    if (tx && ty && intersects(tx.set, ty.set)) {
+      stack.push([tx.star ? i : i + 1, ty.star ? j : j + 1, 1]);
+      if (tx.star && !ty.star) stack.push([i + 1, j + 1, 1]);
+      if (ty.star && !tx.star) stack.push([i + 1, j + 1, 1]);
+    }
+  }
+  return false;
+}
+
 export const regexBuiltins: readonly Builtin[] = [
   def("regex.match", 2, match("regex.match")),
   def("re_match", 2, match("re_match")),
@@ -327,4 +429,5 @@ export const regexBuiltins: readonly Builtin[] = [
   def("regex.find_all_string_submatch_n", 3, findAllSubmatch),
   def("regex.replace", 3, replace),
   def("regex.template_match", 4, templateMatch),
+  def("regex.globs_match", 2, globsMatch),
 ];
