@@ -49,6 +49,15 @@ describe("Gatekeeper suites", () => {
     }
   });
 
+  test("kubectl kustomize renders the templates and the constraints for `kubectl apply -k`", () => {
+    const t = kustomize("deploy/gatekeeper");
+    expect(t.map((o) => o.kind)).toEqual(Array(templates.length).fill("ConstraintTemplate"));
+    const c = kustomize("deploy/gatekeeper/constraints");
+    expect(c.map((o) => o.kind).sort()).toEqual(constraints.map((x) => x.kind).sort());
+    // a constraint's kind is its template's CRD kind, and the template's name is that kind in lower case
+    for (const tpl of t) expect(tpl.metadata.name).toBe(tpl.spec.crd.spec.names.kind.toLowerCase());
+  });
+
   test("the shared pod-spec library is the same in every template", () => {
     const libs = templates.map((t) => t.doc.spec.targets[0].libs[0]);
     for (const l of libs) expect(l).toBe(libs[0]);
