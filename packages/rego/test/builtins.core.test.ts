@@ -195,3 +195,17 @@ describe("limits where doubles or memory end", () => {
     expect(call("sprintf", "%99999999d", [1])).toBe("%!(BADWIDTH)1");
   });
 });
+
+describe("membership", () => {
+  test("internal.member_2 / member_3", () => {
+    expect(call("internal.member_2", 2, [1, 2])).toBe(true);
+    expect(call("internal.member_2", "a", { k: "a" })).toBe(true);
+    expect(call("internal.member_2", "k", { k: "a" })).toBe(false);
+    expect(call("internal.member_2", [1], makeSet([[1]]))).toBe(true);
+    expect(call("internal.member_2", 1, "1")).toBe(false);
+    expect(call("internal.member_3", 1, "b", ["a", "b"])).toBe(true);
+    expect(call("internal.member_3", "k", "a", { k: "a" })).toBe(true);
+    expect(call("internal.member_3", "x", "x", makeSet(["x"]))).toBe(true);
+    expect(call("internal.member_3", 5, "b", ["a", "b"])).toBe(false);
+  });
+});

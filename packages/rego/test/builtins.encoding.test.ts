@@ -82,7 +82,7 @@ describe("json schema", () => {
   });
   test("match_schema", () => {
     expect(call("json.match_schema", { name: "al", age: 3, tags: ["a"], role: "student" }, schema)).toEqual([true, []]);
-    const [ok, errs] = call("json.match_schema", { name: "a", age: -1.5, tags: ["a", "a"], role: "x", extra: 1 }, schema) as [boolean, { type: string; field: string; desc: string }[]];
+    const [ok, errs] = call("json.match_schema", { name: "a", age: -1.5, tags: ["a", "a"], role: "x", extra: 1 }, schema) as [boolean, { error: string; type: string; field: string; desc: string }[]];
     expect(ok).toBe(false);
     expect(errs.map((e) => e.type).sort()).toEqual(["additional_property_not_allowed", "enum", "invalid_type", "string_gte", "unique"]);
     expect(errs.find((e) => e.type === "invalid_type")).toEqual({ error: "age: Invalid type. Expected: integer, given: number", type: "invalid_type", field: "age", desc: "Invalid type. Expected: integer, given: number" });
