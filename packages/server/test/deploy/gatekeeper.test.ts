@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadTemplate, review } from "../../../rego/src/cli/verify.ts";
-import { DEPLOY, OVERLAYS, ROOT, find, kustomize, readYaml, run, type Obj } from "./support.ts";
+import { DEPLOY, OVERLAYS, ROOT, WASM_COMPONENT, find, kustomize, kustomizeWith, readYaml, run, type Obj } from "./support.ts";
 
 const GK = join(DEPLOY, "gatekeeper");
 const templateDirs = readdirSync(join(GK, "templates")).sort();
@@ -92,6 +92,14 @@ describe("Gatekeeper suites", () => {
 describe("rendered overlays against the constraints", () => {
   test.each(OVERLAYS)("%s: zero violations", (dir) => {
     expect(reviewAll(kustomize(dir))).toEqual([]);
+  });
+
+  test("edge-city with the Wasm policy component: zero violations; the same pod without its Wasm label is refused", () => {
+    const objs = kustomizeWith(OVERLAYS[1], [WASM_COMPONENT]);
+    expect(reviewAll(objs)).toEqual([]);
+    const d = find(objs, "Deployment", "edgeclass-policy");
+    delete d.spec.template.metadata.labels["edgeclass.io/runtime"];
+    expect(reviewAll(objs).join("\n")).toContain("education-wasm-runtime: Deployment/edgeclass-policy: runtimeClassName <wasmtime> is for Wasm workloads only");
   });
 
   test.each(OVERLAYS)("%s: every constraint reviews at least one rendered object", (dir) => {

@@ -3,7 +3,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEPLOY, OVERLAYS, find, kustomize, podSpec, readYaml, validateSchemas, type Obj } from "./support.ts";
+import { DEPLOY, OVERLAYS, WASM_COMPONENT, find, kustomize, kustomizeWith, podSpec, readYaml, validateSchemas, type Obj } from "./support.ts";
 
 const single = () => kustomize(OVERLAYS[0]);
 const city = () => kustomize(OVERLAYS[1]);
@@ -107,6 +107,17 @@ describe("workload", () => {
     expect(env(c, "MEDIA_PUBLIC_IP").valueFrom.fieldRef.fieldPath).toBe("status.hostIP");
     expect(podSpec(server(objs))!.hostNetwork).toBeUndefined();
     expect(server(objs).spec.template.metadata.labels["edgeclass.io/media"]).toBe("true");
+  });
+});
+
+describe("Wasm policy component", () => {
+  test("adds a Wasm workload under the wasmtime RuntimeClass that passes the schemas", async () => {
+    const objs = kustomizeWith(OVERLAYS[1], [WASM_COMPONENT]);
+    const d = find(objs, "Deployment", "edgeclass-policy");
+    expect(d.metadata.namespace).toBe("education");
+    expect(podSpec(d)!.runtimeClassName).toBe("wasmtime");
+    expect(objs.some((o) => o.kind === "RuntimeClass" && o.metadata.name === "wasmtime")).toBe(true);
+    expect(await validateSchemas(objs.filter((o) => o.metadata.name === "edgeclass-policy"))).toEqual([]);
   });
 });
 
