@@ -73,8 +73,8 @@ function queriedMetrics(): Set<string> {
 /**
  * Metrics the rules and dashboard use that the server does not export yet: promised by the
  * server and SFU owners (participants, classes, answer acks, policy decisions come with the
- * realtime and policy work; Redis errors and fan-out were asked for). The test below fails
- * when one of them appears in /metrics, so this list only shrinks.
+ * realtime and policy work; Redis errors and fan-out were asked for). The test below says
+ * which of them a running server already exports, so the list can shrink.
  */
 const NOT_YET_EXPORTED = new Set([
   "edgeclass_participants",
@@ -174,13 +174,14 @@ describe("metric names", () => {
     expect(missing).toEqual([]);
   });
 
-  test("the list of promised-but-missing metrics only shrinks", () => {
+  test("the list of promised metrics names only metrics that are queried", () => {
     const queried = queriedMetrics();
+    expect([...NOT_YET_EXPORTED].filter((n) => !queried.has(n))).toEqual([]);
+    // Not a failure, so the server's owners can add a metric without touching this file.
     const nowExported = [...NOT_YET_EXPORTED].filter((n) => exported.has(n));
-    expect(nowExported).toEqual([]); // remove them from NOT_YET_EXPORTED
-    const unused = [...NOT_YET_EXPORTED].filter((n) => !queried.has(n));
-    expect(unused).toEqual([]);
-    if (NOT_YET_EXPORTED.size) console.warn(`metrics queried but not yet exported by the server: ${[...NOT_YET_EXPORTED].join(", ")}`);
+    if (nowExported.length) console.warn(`now exported, drop from NOT_YET_EXPORTED: ${nowExported.join(", ")}`);
+    const pending = [...NOT_YET_EXPORTED].filter((n) => !exported.has(n));
+    if (pending.length) console.warn(`metrics queried but not yet exported by the server: ${pending.join(", ")}`);
   });
 
   test("the server's exposition passes promtool check metrics", () => {
