@@ -1,4 +1,5 @@
 // Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
+import type { BunRequest, Server } from "bun";
 import { join } from "node:path";
 import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
@@ -7,6 +8,13 @@ import { seedDemo, type DemoInfo } from "./demo/seed.ts";
 import { AppError } from "./domain/errors.ts";
 import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
+import { liveRoutes } from "./http/routes/live.ts";
+import { ClassHub } from "./live/hub.ts";
+import { createLiveMetrics } from "./live/metrics.ts";
+import { JoinPolicy } from "./policy/join-policy.ts";
+import { policySources } from "./policy/sources.ts";
+import { LiveGateway, type SocketData } from "./realtime/gateway.ts";
+import { LiveService } from "./services/live-service.ts";
 import { systemRoutes } from "./http/routes/system.ts";
 import { createLogging, type Logger, type Logging } from "./obs/logger.ts";
 import { createMetrics } from "./obs/metrics.ts";
@@ -36,25 +44,44 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync));
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
   const verifier = createTokenVerifier(config.jwt, secret);
-  const courses = new CoursesService({ store, now: Date.now, newId: () => Bun.randomUUIDv7(), defaultCapacity: config.maxStudents });
-  const demo = config.demo ? seedDemo(store, Date.now()) : null;
+  const now = Date.now;
+  const newId = () => Bun.randomUUIDv7();
+  const serviceDeps = { store, now, newId, defaultCapacity: config.maxStudents };
+  const courses = new CoursesService(serviceDeps);
+  const demo = config.demo ? seedDemo(store, now()) : null;
+  const policy = new JoinPolicy(policySources(config.policyDir));
+  let policyError: string | null = null;
+
+  // Live classes: rooms owned by this instance, reached over WebSockets.
+  const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
+  const gateway = new LiveGateway({ hub: () => hub, store, verifier, metrics: liveMetrics, logger, now });
+  const hub = new ClassHub(store, { store, fanout: gateway, policy, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs });
+  const live = new LiveService(serviceDeps, courses, () => hub);
 
   const readiness = {
     notReadyReason(): string | null {
       if (state === "draining" || state === "stopped") return "draining";
       if (!store.isOpen()) return "storage closed";
+      if (policyError !== null) return `join policy does not compile: ${policyError}`;
       return state === "ready" ? null : "starting";
     },
   };
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p) };
-  const routes = buildRoutes([...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes)], deps);
+  const routes = buildRoutes(
+    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes)],
+    deps,
+  );
 
-  const server = Bun.serve({
+  const server = Bun.serve<SocketData>({
     port: config.port,
     hostname: config.host,
     // Hard cap at the socket; the JSON reader enforces the (smaller) configured limit with a problem document.
     maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
-    routes,
+    routes: {
+      ...routes,
+      "/api/classes/:id/live": { GET: (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => gateway.upgrade(req, srv) },
+    },
+    websocket: gateway.websocket,
     fetch(req) {
       return errorResponse(new AppError("not-found", `no route for ${req.method} ${new URL(req.url).pathname}`), req, "-", logger);
     },
@@ -62,6 +89,14 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       return errorResponse(err, new Request("http://local/"), "-", logger);
     },
   });
+  gateway.attach(server);
+  // Compiled after listening (start-up stays fast); a policy that does not compile keeps the instance unready.
+  try {
+    policy.load();
+  } catch (e) {
+    policyError = e instanceof Error ? e.message : String(e);
+    logger.error({ err: e }, "join policy does not compile");
+  }
   state = "ready";
   metrics.ready.set(1);
 
@@ -79,6 +114,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         metrics.ready.set(0);
         logger.info({ drainDelayMs: config.drainDelayMs }, "draining");
         if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs);
+        hub.close();
+        gateway.shutdown();
         await server.stop(false); // stop accepting; wait for in-flight requests
         store.close();
         state = "stopped";

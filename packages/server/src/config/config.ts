@@ -21,6 +21,10 @@ export interface Config {
   /** Milliseconds to keep serving (not ready) after SIGTERM before closing, so load balancers notice. */
   drainDelayMs: number;
   maxBodyBytes: number;
+  /** Folder of .rego files replacing the bundled policies/education.rego. */
+  policyDir: string | undefined;
+  /** How long a dropped participant keeps their seat. */
+  reconnectGraceMs: number;
   jwt: {
     /** HS256 secret; when absent one is generated and kept in dataDir. */
     secret: string | undefined;
@@ -117,6 +121,8 @@ const settings = {
   demo: { env: "DEMO", file: "demo", default: true, parse: bool },
   drainDelayMs: { env: "DRAIN_DELAY_MS", file: "drainDelayMs", default: 0, parse: integer(0, 60_000) },
   maxBodyBytes: { env: "MAX_BODY_BYTES", file: "maxBodyBytes", default: 256 * 1024, parse: integer(1024, 16 * 1024 * 1024) },
+  policyDir: { env: "POLICY_DIR", file: "policyDir", default: undefined, parse: optionalText },
+  reconnectGraceMs: { env: "RECONNECT_GRACE_MS", file: "reconnectGraceMs", default: 30_000, parse: integer(0, 600_000) },
   jwtSecret: { env: "JWT_SECRET", file: "jwtSecret", default: undefined, parse: secret },
   jwtJwksUrl: { env: "JWT_JWKS_URL", file: "jwtJwksUrl", default: undefined, parse: url },
   jwtJwksFile: { env: "JWT_JWKS_FILE", file: "jwtJwksFile", default: undefined, parse: optionalText },
@@ -156,6 +162,8 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     demo: v.demo,
     drainDelayMs: v.drainDelayMs,
     maxBodyBytes: v.maxBodyBytes,
+    policyDir: v.policyDir,
+    reconnectGraceMs: v.reconnectGraceMs,
     jwt: {
       secret: v.jwtSecret,
       jwksUrl: v.jwtJwksUrl,
@@ -181,6 +189,8 @@ export function publicConfig(c: Config): Record<string, unknown> {
     demo: c.demo,
     drainDelayMs: c.drainDelayMs,
     maxBodyBytes: c.maxBodyBytes,
+    policyDir: c.policyDir ?? "(bundled policies/education.rego)",
+    reconnectGraceMs: c.reconnectGraceMs,
     jwt: {
       mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",
       secret: c.jwt.secret ? "(set)" : "(generated in dataDir)",

@@ -1,5 +1,6 @@
 // The storage interfaces the services use. SQLite implements them today; a
 // shared engine can stand beside it later without touching the domain.
+import type { LiveStore } from "./live-types.ts";
 import type { ClassSession, Course, CourseStatus, Page, PageRequest, Role, User } from "../domain/model.ts";
 
 export interface UserStore {
@@ -45,6 +46,7 @@ export interface Store {
   readonly courses: CourseStore;
   readonly enrollments: EnrollmentStore;
   readonly classes: ClassStore;
+  readonly live: LiveStore;
   /** Runs fn in one transaction, now. */
   transaction<T>(fn: () => T): T;
   /** Runs fn in a transaction shared with other writes of the same moment (group commit); settles once committed. */

@@ -48,4 +48,59 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX classes_course ON classes (course_id, id);
     `,
   },
+  {
+    version: 2,
+    name: "question bank, attendance, chat, launched questions, answers",
+    sql: `
+      CREATE TABLE questions (
+        id TEXT PRIMARY KEY,
+        course_id TEXT NOT NULL REFERENCES courses (id),
+        draft TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        archived_at INTEGER
+      );
+      CREATE INDEX questions_course ON questions (course_id, id);
+      CREATE TABLE attendance (
+        class_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        role TEXT NOT NULL,
+        joined_at INTEGER NOT NULL,
+        left_at INTEGER,
+        PRIMARY KEY (class_id, user_id, joined_at)
+      ) WITHOUT ROWID;
+      CREATE TABLE chat_messages (
+        id TEXT PRIMARY KEY,
+        class_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL,
+        text TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        deleted_at INTEGER
+      );
+      CREATE INDEX chat_class ON chat_messages (class_id, at);
+      CREATE TABLE launched_questions (
+        id TEXT PRIMARY KEY,
+        class_id TEXT NOT NULL,
+        bank_question_id TEXT,
+        draft TEXT NOT NULL,
+        launched_at INTEGER NOT NULL,
+        deadline INTEGER NOT NULL,
+        closed_at INTEGER,
+        revealed_at INTEGER,
+        eligible INTEGER NOT NULL
+      );
+      CREATE INDEX launched_class ON launched_questions (class_id, launched_at);
+      CREATE TABLE answers (
+        question_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        answer_id TEXT NOT NULL,
+        response TEXT NOT NULL,
+        correct INTEGER NOT NULL,
+        points INTEGER NOT NULL,
+        answered_at INTEGER NOT NULL,
+        PRIMARY KEY (question_id, user_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -1,7 +1,9 @@
 // The Store on bun:sqlite: prepared statements, keyset paging by id.
 import type { Database, Statement } from "bun:sqlite";
 import type { ClassSession, Course, Page, PageRequest, User } from "../../domain/model.ts";
+import type { LiveStore } from "../live-types.ts";
 import { GroupCommit } from "./group-commit.ts";
+import { SqliteLiveStore } from "./live-store.ts";
 import type { ClassStore, CourseFilter, CourseStore, EnrollmentStore, Store, UserStore } from "../types.ts";
 
 interface CourseRow {
@@ -87,6 +89,7 @@ export class SqliteStore implements Store {
   readonly courses: CourseStore;
   readonly enrollments: EnrollmentStore;
   readonly classes: ClassStore;
+  readonly live: LiveStore;
   private open = true;
   private readonly groupCommit: GroupCommit;
 
@@ -97,6 +100,7 @@ export class SqliteStore implements Store {
     this.courses = new SqliteCourses(db, hot);
     this.enrollments = new SqliteEnrollments(db, hot);
     this.classes = new SqliteClasses(db);
+    this.live = new SqliteLiveStore(db);
   }
 
   transaction<T>(fn: () => T): T {

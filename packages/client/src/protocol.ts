@@ -1,0 +1,271 @@
+// The live-class protocol: one WebSocket per person, JSON text frames.
+// Client messages are valibot schemas (the server validates with them, the types come
+// from them); server messages are plain types. docs/protocol.md describes each one.
+import * as v from "valibot";
+
+export const PROTOCOL_VERSION = 1;
+/** Largest client frame the server reads; larger frames are refused. */
+export const MAX_CLIENT_FRAME_BYTES = 4096;
+export const MAX_CHAT_LENGTH = 500;
+export const REACTIONS = ["thumbs_up", "clap", "laugh", "wow", "heart", "confused"] as const;
+export type Reaction = (typeof REACTIONS)[number];
+export const QUESTION_KINDS = ["single", "multiple", "true_false", "numeric", "text"] as const;
+export type QuestionKind = (typeof QUESTION_KINDS)[number];
+
+// ---- Questions -------------------------------------------------------------
+
+const optionId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,32}$/, "option ids are 1-32 letters, digits, _ or -"));
+const prompt = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(1000));
+const options = v.pipe(
+  v.array(v.strictObject({ id: optionId, text: v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200)) })),
+  v.minLength(2, "at least two options"),
+  v.maxLength(10, "at most ten options"),
+  v.check((os) => new Set(os.map((o) => o.id)).size === os.length, "option ids must be unique"),
+);
+const points = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000)));
+
+/** A question as a teacher writes it (bank or on the fly), including the correct answer. */
+export const QuestionDraftSchema = v.variant("kind", [
+  v.strictObject({ kind: v.literal("single"), prompt, options, correct: optionId, points }),
+  v.strictObject({ kind: v.literal("multiple"), prompt, options, correct: v.pipe(v.array(optionId), v.minLength(1)), points }),
+  v.strictObject({ kind: v.literal("true_false"), prompt, correct: v.boolean(), points }),
+  v.strictObject({ kind: v.literal("numeric"), prompt, correct: v.pipe(v.number(), v.finite()), tolerance: v.optional(v.pipe(v.number(), v.minValue(0)), 0), points }),
+  v.strictObject({
+    kind: v.literal("text"),
+    prompt,
+    /** Accepted answers, compared without case and surrounding or repeated spaces. */
+    correct: v.pipe(v.array(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))), v.minLength(1), v.maxLength(20)),
+    points,
+  }),
+]);
+export type QuestionDraft = v.InferOutput<typeof QuestionDraftSchema>;
+
+/** A student's response, by question kind. */
+export const ResponseSchema = v.union([
+  v.strictObject({ choice: optionId }),
+  v.strictObject({ choices: v.pipe(v.array(optionId), v.maxLength(10)) }),
+  v.strictObject({ value: v.boolean() }),
+  v.strictObject({ number: v.pipe(v.number(), v.finite()) }),
+  v.strictObject({ text: v.pipe(v.string(), v.maxLength(200)) }),
+]);
+export type QuizResponse = v.InferOutput<typeof ResponseSchema>;
+
+/** What students see of a question: no correct answer. */
+export interface PublicQuestion {
+  id: string;
+  kind: QuestionKind;
+  prompt: string;
+  options?: { id: string; text: string }[];
+  points: number;
+}
+
+// ---- Client -> server ------------------------------------------------------
+
+const rid = v.optional(v.pipe(v.string(), v.maxLength(64)));
+const userId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/));
+
+export const ClientMessageSchema = v.variant("type", [
+  v.strictObject({ type: v.literal("ping"), rid }),
+  v.strictObject({ type: v.literal("chat.send"), rid, text: v.pipe(v.string(), v.trim(), v.minLength(1, "empty message"), v.maxLength(MAX_CHAT_LENGTH, `at most ${MAX_CHAT_LENGTH} characters`)) }),
+  v.strictObject({ type: v.literal("chat.delete"), rid, messageId: v.pipe(v.string(), v.maxLength(64)) }),
+  v.strictObject({ type: v.literal("chat.mute"), rid, userId, muted: v.boolean() }),
+  v.strictObject({
+    type: v.literal("chat.settings"),
+    rid,
+    enabled: v.optional(v.boolean()),
+    slowModeSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(3600))),
+  }),
+  v.strictObject({ type: v.literal("hand.raise"), rid }),
+  v.strictObject({ type: v.literal("hand.lower"), rid }),
+  v.strictObject({ type: v.literal("hand.answer"), rid, userId }),
+  v.strictObject({ type: v.literal("hand.clear"), rid }),
+  v.strictObject({ type: v.literal("reaction"), rid, reaction: v.picklist(REACTIONS) }),
+  v.strictObject({
+    type: v.literal("quiz.launch"),
+    rid,
+    /** A question from the course's bank, or one written on the fly. */
+    questionId: v.optional(v.pipe(v.string(), v.maxLength(64))),
+    question: v.optional(QuestionDraftSchema),
+    timeLimitSeconds: v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(600)),
+  }),
+  v.strictObject({
+    type: v.literal("quiz.answer"),
+    rid,
+    questionId: v.pipe(v.string(), v.maxLength(64)),
+    /** Client-made idempotency key: resubmitting the same answerId gets the same reply. */
+    answerId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/)),
+    response: ResponseSchema,
+  }),
+  v.strictObject({ type: v.literal("quiz.close"), rid }),
+  v.strictObject({ type: v.literal("quiz.reveal"), rid }),
+  v.strictObject({ type: v.literal("leaderboard.show"), rid }),
+  v.strictObject({ type: v.literal("class.end"), rid }),
+]);
+export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
+export type ClientMessageType = ClientMessage["type"];
+/** Messages only the class's teacher (or an admin) may send. */
+export const STAFF_MESSAGES: ReadonlySet<ClientMessageType> = new Set([
+  "chat.delete",
+  "chat.mute",
+  "chat.settings",
+  "hand.answer",
+  "hand.clear",
+  "quiz.launch",
+  "quiz.close",
+  "quiz.reveal",
+  "leaderboard.show",
+  "class.end",
+]);
+
+// ---- Server -> client ------------------------------------------------------
+
+export type Role = "student" | "teacher" | "admin";
+
+export interface Participant {
+  id: string;
+  name: string;
+  role: Role;
+  /** false while a dropped participant may still come back (30 s). */
+  connected: boolean;
+}
+
+export interface ChatMessage {
+  id: string;
+  userId: string;
+  name: string;
+  role: Role;
+  text: string;
+  at: number;
+}
+
+export interface ChatSettings {
+  enabled: boolean;
+  slowModeSeconds: number;
+}
+
+export interface Hand {
+  userId: string;
+  name: string;
+  raisedAt: number;
+}
+
+export interface Distribution {
+  questionId: string;
+  answered: number;
+  /** Students in the class when the question was launched. */
+  eligible: number;
+  /** By option id for choice questions, "true"/"false", or bucketed values for numeric/text. */
+  counts: Record<string, number>;
+}
+
+export interface LeaderboardEntry {
+  userId: string;
+  name: string;
+  score: number;
+  rank: number;
+}
+
+export interface OpenQuestion {
+  question: PublicQuestion;
+  launchedAt: number;
+  deadline: number;
+  closed: boolean;
+  revealed: boolean;
+}
+
+export interface MyAnswer {
+  questionId: string;
+  answerId: string;
+  acceptedAt: number;
+}
+
+export interface AnswerResult {
+  questionId: string;
+  correct: boolean;
+  points: number;
+  totalScore: number;
+  rank: number;
+}
+
+export interface ClassSnapshot {
+  classId: string;
+  courseId: string;
+  title: string;
+  status: "live" | "ended";
+  participants: number;
+  /** The full roster: teacher and admins only. */
+  roster?: Participant[];
+  chat: ChatMessage[];
+  chatSettings: ChatSettings;
+  muted: boolean;
+  /** The hand queue for staff; for a student, only whether their hand is up. */
+  hands?: Hand[];
+  handRaised: boolean;
+  quiz: OpenQuestion | null;
+  myAnswer: MyAnswer | null;
+  distribution?: Distribution;
+  reveal?: RevealPayload;
+  leaderboard: { top: LeaderboardEntry[]; me: LeaderboardEntry | null } | null;
+  /** Sequence number of the last class event included in this snapshot. */
+  seq: number;
+}
+
+export interface RevealPayload {
+  questionId: string;
+  correct: unknown;
+  distribution: Distribution;
+}
+
+export type ServerMessage =
+  | { type: "welcome"; protocol: number; you: { id: string; name: string; role: Role }; serverTime: number; state: ClassSnapshot }
+  | { type: "ack"; rid?: string; result?: unknown }
+  | { type: "error"; rid?: string; code: ErrorCode; message: string }
+  | { type: "pong"; rid?: string; serverTime: number }
+  | { type: "presence"; seq: number; count: number; joined?: Participant[]; left?: string[] }
+  | { type: "chat.message"; seq: number; message: ChatMessage }
+  | { type: "chat.deleted"; seq: number; messageId: string }
+  | { type: "chat.settings"; seq: number; settings: ChatSettings }
+  | { type: "chat.muted"; seq: number; userId: string; muted: boolean }
+  | { type: "hands"; seq: number; queue: Hand[] }
+  | { type: "hand.state"; raised: boolean }
+  | { type: "hand.answered"; seq: number; userId: string; name: string }
+  | { type: "reactions"; seq: number; counts: Partial<Record<Reaction, number>> }
+  | { type: "quiz.question"; seq: number; quiz: OpenQuestion }
+  | { type: "quiz.distribution"; seq: number; distribution: Distribution }
+  | { type: "quiz.closed"; seq: number; questionId: string }
+  | { type: "quiz.reveal"; seq: number; reveal: RevealPayload }
+  | { type: "quiz.result"; result: AnswerResult }
+  | { type: "leaderboard"; seq: number; top: LeaderboardEntry[]; me: LeaderboardEntry | null }
+  | { type: "class.ended"; seq: number };
+
+export type ServerMessageType = ServerMessage["type"];
+
+/** Stable error codes carried by `error` messages (and WebSocket close reasons). */
+export type ErrorCode =
+  | "bad-message"
+  | "too-large"
+  | "forbidden"
+  | "not-found"
+  | "invalid-state"
+  | "muted"
+  | "chat-disabled"
+  | "rate-limited"
+  | "slow-mode"
+  | "already-answered"
+  | "deadline-passed"
+  | "no-open-question"
+  | "wrong-question"
+  | "unavailable"
+  | "internal";
+
+/** WebSocket close codes the server uses. */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  policyDenied: 4003,
+  notFound: 4004,
+  classEnded: 4010,
+  replaced: 4011,
+  slowConsumer: 4012,
+  tooLarge: 1009,
+} as const;

@@ -1,0 +1,141 @@
+// Questions, grading, scoring and leaderboards. Pure functions.
+import type { Distribution, LeaderboardEntry, PublicQuestion, QuestionDraft, QuizResponse } from "../../../../client/src/protocol.ts";
+
+export const DEFAULT_POINTS = 1000;
+/** A correct answer earns between half and all of its points, more for faster answers. */
+const SPEED_SHARE = 0.5;
+const MAX_DISTRIBUTION_KEYS = 50;
+
+export interface LaunchedQuestion {
+  /** Id of this launch (one question may be launched twice in a class). */
+  id: string;
+  classId: string;
+  bankQuestionId: string | null;
+  draft: QuestionDraft;
+  launchedAt: number;
+  deadline: number;
+  closedAt: number | null;
+  revealedAt: number | null;
+  /** Students in the class at launch. */
+  eligible: number;
+}
+
+export interface GradedAnswer {
+  userId: string;
+  answerId: string;
+  response: QuizResponse;
+  correct: boolean;
+  points: number;
+  answeredAt: number;
+}
+
+export function publicQuestion(q: LaunchedQuestion): PublicQuestion {
+  const d = q.draft;
+  const view: PublicQuestion = { id: q.id, kind: d.kind, prompt: d.prompt, points: d.points ?? DEFAULT_POINTS };
+  if (d.kind === "single" || d.kind === "multiple") view.options = d.options;
+  return view;
+}
+
+/** Checks that a draft's correct answer refers to its own options. Returns a problem or null. */
+export function draftProblem(d: QuestionDraft): string | null {
+  if (d.kind === "single" && !d.options.some((o) => o.id === d.correct)) return `correct option ${d.correct} is not one of the options`;
+  if (d.kind === "multiple") {
+    const ids = new Set(d.options.map((o) => o.id));
+    const bad = d.correct.find((c) => !ids.has(c));
+    if (bad !== undefined) return `correct option ${bad} is not one of the options`;
+  }
+  return null;
+}
+
+/** Why a response does not fit the question, or null when it does. */
+export function responseProblem(d: QuestionDraft, r: QuizResponse): string | null {
+  switch (d.kind) {
+    case "single":
+      if (!("choice" in r)) return "answer a single-choice question with {choice}";
+      return d.options.some((o) => o.id === r.choice) ? null : `no option ${r.choice}`;
+    case "multiple": {
+      if (!("choices" in r)) return "answer a multiple-choice question with {choices}";
+      if (new Set(r.choices).size !== r.choices.length) return "choices repeat";
+      const bad = r.choices.find((c) => !d.options.some((o) => o.id === c));
+      return bad === undefined ? null : `no option ${bad}`;
+    }
+    case "true_false":
+      return "value" in r ? null : "answer a true/false question with {value}";
+    case "numeric":
+      return "number" in r ? null : "answer a numeric question with {number}";
+    case "text":
+      return "text" in r ? null : "answer a text question with {text}";
+  }
+}
+
+const normalise = (s: string) => s.trim().replace(/\s+/g, " ").toLowerCase();
+
+export function isCorrect(d: QuestionDraft, r: QuizResponse): boolean {
+  switch (d.kind) {
+    case "single":
+      return "choice" in r && r.choice === d.correct;
+    case "multiple":
+      return "choices" in r && r.choices.length === d.correct.length && d.correct.every((c) => r.choices.includes(c));
+    case "true_false":
+      return "value" in r && r.value === d.correct;
+    case "numeric":
+      return "number" in r && Math.abs(r.number - d.correct) <= (d.tolerance ?? 0);
+    case "text":
+      return "text" in r && d.correct.some((c) => normalise(c) === normalise(r.text));
+  }
+}
+
+/** Points for an answer: 0 when wrong; for a right answer, half the points plus up to half for speed. */
+export function scoreAnswer(q: LaunchedQuestion, correct: boolean, answeredAt: number): number {
+  if (!correct) return 0;
+  const points = q.draft.points ?? DEFAULT_POINTS;
+  const window = Math.max(1, q.deadline - q.launchedAt);
+  const remaining = Math.min(1, Math.max(0, (q.deadline - answeredAt) / window));
+  return Math.round(points * (1 - SPEED_SHARE + SPEED_SHARE * remaining));
+}
+
+export function grade(q: LaunchedQuestion, userId: string, answerId: string, response: QuizResponse, answeredAt: number): GradedAnswer {
+  const correct = isCorrect(q.draft, response);
+  return { userId, answerId, response, correct, points: scoreAnswer(q, correct, answeredAt), answeredAt };
+}
+
+/** The distribution buckets a response counts towards. */
+export function responseKeys(d: QuestionDraft, r: QuizResponse): string[] {
+  if ("choice" in r) return [r.choice];
+  if ("choices" in r) return r.choices;
+  if ("value" in r) return [String(r.value)];
+  if ("number" in r) return [String(r.number)];
+  return [normalise(r.text).slice(0, 40)];
+}
+
+export function emptyCounts(d: QuestionDraft): Record<string, number> {
+  if (d.kind === "single" || d.kind === "multiple") return Object.fromEntries(d.options.map((o) => [o.id, 0]));
+  if (d.kind === "true_false") return { true: 0, false: 0 };
+  return {};
+}
+
+/** Adds one response to running counts; open-ended kinds keep at most 50 buckets, the rest go to "other". */
+export function countResponse(counts: Record<string, number>, d: QuestionDraft, r: QuizResponse): void {
+  for (const key of responseKeys(d, r)) {
+    const k = key in counts || Object.keys(counts).length < MAX_DISTRIBUTION_KEYS ? key : "other";
+    counts[k] = (counts[k] ?? 0) + 1;
+  }
+}
+
+export function distribution(q: LaunchedQuestion, answered: number, counts: Record<string, number>): Distribution {
+  return { questionId: q.id, answered, eligible: q.eligible, counts: { ...counts } };
+}
+
+export function correctAnswer(d: QuestionDraft): unknown {
+  return d.kind === "numeric" ? { value: d.correct, tolerance: d.tolerance ?? 0 } : d.correct;
+}
+
+/** Competition ranking (1, 2, 2, 4) by score; ties broken by name for a stable order. */
+export function rankScores(scores: ReadonlyMap<string, number>, names: (id: string) => string): LeaderboardEntry[] {
+  const entries = [...scores].map(([userId, score]) => ({ userId, name: names(userId), score, rank: 0 }));
+  entries.sort((a, b) => b.score - a.score || a.name.localeCompare(b.name) || a.userId.localeCompare(b.userId));
+  for (let i = 0; i < entries.length; i++) {
+    entries[i].rank = i > 0 && entries[i].score === entries[i - 1].score ? entries[i - 1].rank : i + 1;
+  }
+  return entries;
+}

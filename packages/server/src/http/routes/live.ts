@@ -1,0 +1,90 @@
+// REST routes around live classes: start and end, the question bank, attendance, results.
+import * as v from "valibot";
+import { QuestionDraftSchema } from "../../../../client/src/protocol.ts";
+import type { BankQuestion } from "../../store/live-types.ts";
+import { resultsCsv, type LiveService } from "../../services/live-service.ts";
+import type { RouteDef } from "../endpoint.ts";
+import { pageBody, pageQuery, pageRequest } from "../paging.ts";
+import { json } from "../problem.ts";
+import { check, id, readJson, readQuery } from "../validate.ts";
+
+const IdParams = v.strictObject({ id });
+const PageOnlyQuery = v.strictObject(pageQuery);
+const ResultsQuery = v.strictObject({ format: v.optional(v.picklist(["json", "csv"], "must be json or csv")) });
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+const questionView = (q: BankQuestion) => ({ id: q.id, courseId: q.courseId, ...q.draft, createdAt: iso(q.createdAt) });
+
+export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
+  const staff = ["teacher", "admin"] as const;
+  const classView = (c: import("../../domain/model.ts").ClassSession) => ({ ...c, startsAt: iso(c.startsAt), startedAt: iso(c.startedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt) });
+  return [
+    {
+      method: "POST",
+      path: "/api/classes/:id/start",
+      auth: staff,
+      handle: ({ params, principal }) => json(classView(svc.startClass(principal, check(IdParams, params, "path").id))),
+    },
+    {
+      method: "POST",
+      path: "/api/classes/:id/end",
+      auth: staff,
+      handle: async ({ params, principal }) => json(classView(await svc.endClass(principal, check(IdParams, params, "path").id))),
+    },
+    {
+      method: "GET",
+      path: "/api/classes/:id/attendance",
+      auth: staff,
+      handle: ({ params, principal }) =>
+        json({ items: svc.attendance(principal, check(IdParams, params, "path").id).map((r) => ({ ...r, joinedAt: iso(r.joinedAt), leftAt: iso(r.leftAt) })) }),
+    },
+    {
+      method: "GET",
+      path: "/api/classes/:id/results",
+      auth: staff,
+      handle({ req, params, principal }) {
+        const { format } = readQuery(req.url, ResultsQuery);
+        const results = svc.results(principal, check(IdParams, params, "path").id);
+        if (format === "csv") {
+          return new Response(resultsCsv(results), {
+            headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="class-${results.classId}-results.csv"` },
+          });
+        }
+        return json(results);
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/courses/:id/questions",
+      auth: staff,
+      async handle({ req, params, principal }) {
+        const { id: courseId } = check(IdParams, params, "path");
+        const q = await svc.addQuestion(principal, courseId, await readJson(req, QuestionDraftSchema, maxBody));
+        return json(questionView(q), 201, { location: `/api/questions/${q.id}` });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/courses/:id/questions",
+      auth: staff,
+      handle({ req, params, principal }) {
+        const page = pageBody(svc.listQuestions(principal, check(IdParams, params, "path").id, pageRequest(readQuery(req.url, PageOnlyQuery))));
+        return json({ items: page.items.map(questionView), nextCursor: page.nextCursor });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/questions/:id",
+      auth: staff,
+      handle: ({ params, principal }) => json(questionView(svc.getQuestion(principal, check(IdParams, params, "path").id))),
+    },
+    {
+      method: "DELETE",
+      path: "/api/questions/:id",
+      auth: staff,
+      async handle({ params, principal }) {
+        await svc.archiveQuestion(principal, check(IdParams, params, "path").id);
+        return new Response(null, { status: 204 });
+      },
+    },
+  ];
+}

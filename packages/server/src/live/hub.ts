@@ -1,0 +1,54 @@
+// The rooms this instance owns, created on demand for live classes, ticked together.
+import type { Store } from "../store/types.ts";
+import { LiveError } from "./errors.ts";
+import { LiveRoom, type RoomDeps } from "./room.ts";
+
+const TICK_MS = 250;
+
+export class ClassHub {
+  private readonly rooms = new Map<string, LiveRoom>();
+  private readonly timer: ReturnType<typeof setInterval>;
+
+  constructor(
+    private readonly store: Store,
+    private readonly deps: Omit<RoomDeps, "onEnded">,
+  ) {
+    this.timer = setInterval(() => {
+      const now = deps.now();
+      for (const room of this.rooms.values()) room.tick(now);
+    }, TICK_MS);
+  }
+
+  /** The room of a live class, created (and recovered from storage) on first use. */
+  room(classId: string): LiveRoom {
+    const existing = this.rooms.get(classId);
+    if (existing) return existing;
+    const cls = this.store.classes.get(classId);
+    if (!cls) throw new LiveError("not-found", `class ${classId} does not exist`);
+    if (cls.status !== "live") throw new LiveError("invalid-state", cls.status === "scheduled" ? "class has not started" : `class is ${cls.status}`);
+    const course = this.store.courses.get(cls.courseId);
+    if (!course) throw new LiveError("not-found", `course ${cls.courseId} does not exist`);
+    const room = new LiveRoom({ ...this.deps, onEnded: (id) => this.rooms.delete(id) }, cls, course);
+    this.rooms.set(classId, room);
+    return room;
+  }
+
+  /** Ends a class if this instance holds its room. */
+  async end(classId: string): Promise<boolean> {
+    const room = this.rooms.get(classId);
+    if (!room) return false;
+    await room.end();
+    return true;
+  }
+
+  counts(): { participants: number; classes: number } {
+    let participants = 0;
+    for (const r of this.rooms.values()) participants += r.participantCount;
+    return { participants, classes: this.rooms.size };
+  }
+
+  /** Stops ticking. Rooms are not ended: the class goes on when clients reconnect. */
+  close(): void {
+    clearInterval(this.timer);
+  }
+}

@@ -1,0 +1,24 @@
+// Metrics of live classes.
+import type { Counter, Histogram, Registry } from "../obs/prom.ts";
+
+export interface LiveMetrics {
+  policyDecisions: Counter;
+  messages: Counter;
+  answerAck: Histogram;
+  slowClients: Counter;
+}
+
+export function createLiveMetrics(registry: Registry, counts: () => { participants: number; classes: number }): LiveMetrics {
+  registry.gauge({ name: "edgeclass_participants", help: "Participants in live classes on this instance (connected or within their reconnect grace).", collect: (g) => g.set(counts().participants) });
+  registry.gauge({ name: "edgeclass_live_classes", help: "Live classes owned by this instance.", collect: (g) => g.set(counts().classes) });
+  return {
+    policyDecisions: registry.counter({ name: "edgeclass_policy_decisions_total", help: "Join decisions, by outcome.", labelNames: ["decision"] }),
+    messages: registry.counter({ name: "edgeclass_ws_messages_total", help: "WebSocket messages, by direction (in, out) and type.", labelNames: ["direction", "type"] }),
+    answerAck: registry.histogram({
+      name: "edgeclass_answer_ack_seconds",
+      help: "Time from receiving a quiz answer to acknowledging it (durable).",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+    }),
+    slowClients: registry.counter({ name: "edgeclass_slow_clients_total", help: "Sockets disconnected because they could not keep up." }),
+  };
+}

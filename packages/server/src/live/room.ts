@@ -1,0 +1,546 @@
+// One live class, owned by one server instance: admission through the join policy,
+// presence, chat, hands, reactions and quizzes. Every change that must survive a
+// restart is written through the store's group commit and acknowledged after it.
+import {
+  CLOSE,
+  STAFF_MESSAGES,
+  type ChatMessage,
+  type ChatSettings,
+  type ClassSnapshot,
+  type ClientMessage,
+  type Hand,
+  type LeaderboardEntry,
+  type OpenQuestion,
+  type Participant,
+  type Reaction,
+  type ServerMessage,
+} from "../../../client/src/protocol.ts";
+import type { ClassSession, Course, Principal } from "../domain/model.ts";
+import * as quiz from "../domain/live/quiz.ts";
+import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
+import type { Logger } from "../obs/logger.ts";
+import type { JoinPolicy } from "../policy/join-policy.ts";
+import type { Store } from "../store/types.ts";
+import { LiveError } from "./errors.ts";
+import type { Fanout } from "./fanout.ts";
+import type { LiveMetrics } from "./metrics.ts";
+import { TokenBucket } from "./rate-limit.ts";
+
+export interface RoomDeps {
+  store: Store;
+  fanout: Fanout;
+  policy: JoinPolicy;
+  metrics: LiveMetrics;
+  logger: Logger;
+  now(): number;
+  newId(): string;
+  graceMs: number;
+  /** Called once the class has ended and the room let go of everything. */
+  onEnded(classId: string): void;
+}
+
+const CHAT_HISTORY = 50;
+const CHAT_BURST = 5;
+const CHAT_PER_SECOND = 0.5;
+const LEADERBOARD_SIZE = 10;
+
+interface Member extends Participant {
+  joinedAt: number;
+  graceTimer: ReturnType<typeof setTimeout> | null;
+  chatBucket: TokenBucket;
+  lastChatAt: number;
+}
+
+interface OpenQuiz {
+  q: LaunchedQuestion;
+  answers: Map<string, GradedAnswer>;
+  /** Answers being committed, so a retry with the same answerId waits for the same outcome. */
+  pending: Map<string, { answerId: string; done: Promise<GradedAnswer> }>;
+  counts: Record<string, number>;
+}
+
+export type AdmitResult = { ok: true; welcome: ServerMessage } | { ok: false; code: number; reason: string };
+
+export class LiveRoom {
+  readonly classId: string;
+  private course: Course;
+  private cls: ClassSession;
+  private seq = 0;
+  private readonly members = new Map<string, Member>();
+  /** Ids of admitted students (connected or within their grace period): the policy's input.course.students. */
+  private readonly students: string[] = [];
+  private readonly chat: ChatMessage[];
+  private chatSettings: ChatSettings = { enabled: true, slowModeSeconds: 0 };
+  private readonly muted = new Set<string>();
+  private readonly hands = new Map<string, Hand>();
+  private reactions: Partial<Record<Reaction, number>> = {};
+  private current: OpenQuiz | null = null;
+  private reveal: ReturnType<LiveRoom["revealPayload"]> | null = null;
+  private readonly scores = new Map<string, number>();
+  private leaderboardShown = false;
+  private ended = false;
+  // Batched broadcasts, flushed by tick().
+  private joinedSinceTick: Participant[] = [];
+  private leftSinceTick: string[] = [];
+  private presenceDirty = false;
+  private handsDirty = false;
+  private distributionDirty = false;
+
+  constructor(
+    private readonly deps: RoomDeps,
+    cls: ClassSession,
+    course: Course,
+  ) {
+    this.classId = cls.id;
+    this.cls = cls;
+    this.course = course;
+    const { store } = deps;
+    // Recover what a restart must not lose: chat, the open question, answers, scores.
+    this.chat = store.live.recentChat(cls.id, CHAT_HISTORY);
+    store.transaction(() => store.live.attendanceCloseAll(cls.id, deps.now()));
+    for (const q of store.live.launchedQuestions(cls.id)) {
+      const answers = store.live.answers(q.id);
+      for (const a of answers) this.scores.set(a.userId, (this.scores.get(a.userId) ?? 0) + a.points);
+      if (q.revealedAt === null) this.current = this.openQuiz(q, answers);
+    }
+  }
+
+  private openQuiz(q: LaunchedQuestion, answers: GradedAnswer[] = []): OpenQuiz {
+    const counts = quiz.emptyCounts(q.draft);
+    for (const a of answers) quiz.countResponse(counts, q.draft, a.response);
+    return { q, answers: new Map(answers.map((a) => [a.userId, a])), pending: new Map(), counts };
+  }
+
+  get participantCount(): number {
+    return this.members.size;
+  }
+
+  private isStaff(p: { id: string; role: string }): boolean {
+    return p.role === "admin" || (p.role === "teacher" && p.id === this.course.teacherId);
+  }
+
+  private nextSeq(): number {
+    return ++this.seq;
+  }
+
+  // ---- Admission and presence ------------------------------------------------
+
+  /** Admits a participant or says why not. Synchronous, so concurrent joins cannot overfill the class. */
+  admit(p: Principal, enrolled: boolean): AdmitResult {
+    const now = this.deps.now();
+    if (this.ended) return { ok: false, code: CLOSE.classEnded, reason: "class has ended" };
+    const existing = this.members.get(p.id);
+    if (existing) {
+      // Back within the grace period, or a second tab: the same participant, no new seat.
+      if (existing.graceTimer) clearTimeout(existing.graceTimer);
+      existing.graceTimer = null;
+      if (!existing.connected) {
+        existing.connected = true;
+        this.joinedSinceTick.push(this.participantView(existing));
+        this.presenceDirty = true;
+      }
+      return { ok: true, welcome: this.welcome(existing) };
+    }
+    if (p.role === "student" && !enrolled) {
+      this.deps.metrics.policyDecisions.labels("deny").inc();
+      this.deps.logger.info({ classId: this.classId, userId: p.id, decision: "deny", reasons: ["not enrolled in this course"] }, "join decision");
+      return { ok: false, code: CLOSE.policyDenied, reason: "not enrolled in this course" };
+    }
+    const decision = this.deps.policy.decide({
+      action: "join",
+      user: { id: p.id, role: p.role },
+      course: { id: this.course.id, status: this.course.status, capacity: this.course.capacity, teacher_id: this.course.teacherId, students: this.students },
+      class: { id: this.classId, status: this.cls.status },
+    });
+    this.deps.metrics.policyDecisions.labels(decision.allow ? "allow" : "deny").inc();
+    this.deps.logger.info({ classId: this.classId, userId: p.id, role: p.role, decision: decision.allow ? "allow" : "deny", reasons: decision.reasons, students: this.students.length }, "join decision");
+    if (!decision.allow) return { ok: false, code: CLOSE.policyDenied, reason: decision.reasons.join("; ") };
+
+    const member: Member = {
+      id: p.id,
+      name: p.name,
+      role: p.role,
+      connected: true,
+      joinedAt: now,
+      graceTimer: null,
+      chatBucket: new TokenBucket(CHAT_BURST, CHAT_PER_SECOND, now),
+      lastChatAt: 0,
+    };
+    this.members.set(p.id, member);
+    if (p.role === "student") this.students.push(p.id);
+    this.joinedSinceTick.push(this.participantView(member));
+    this.presenceDirty = true;
+    this.persist(() => this.deps.store.live.attendanceJoin(this.classId, p.id, p.role, now));
+    return { ok: true, welcome: this.welcome(member) };
+  }
+
+  /** The participant's last socket closed: keep their seat for the grace period. */
+  disconnected(userId: string): void {
+    const m = this.members.get(userId);
+    if (!m || !m.connected || this.ended) return;
+    m.connected = false;
+    this.leftSinceTick.push(userId);
+    this.presenceDirty = true;
+    m.graceTimer = setTimeout(() => this.remove(userId), this.deps.graceMs);
+  }
+
+  private remove(userId: string): void {
+    const m = this.members.get(userId);
+    if (!m) return;
+    if (m.graceTimer) clearTimeout(m.graceTimer);
+    this.members.delete(userId);
+    const i = this.students.indexOf(userId);
+    if (i >= 0) this.students.splice(i, 1);
+    if (this.hands.delete(userId)) this.handsDirty = true;
+    this.presenceDirty = true;
+    this.persist(() => this.deps.store.live.attendanceLeave(this.classId, userId, this.deps.now()));
+  }
+
+  private participantView(m: Member): Participant {
+    return { id: m.id, name: m.name, role: m.role, connected: m.connected };
+  }
+
+  private welcome(m: Member): ServerMessage {
+    return { type: "welcome", protocol: 1, you: { id: m.id, name: m.name, role: m.role }, serverTime: this.deps.now(), state: this.snapshot(m) };
+  }
+
+  snapshot(m: Member): ClassSnapshot {
+    const staff = this.isStaff(m);
+    const cur = this.current;
+    const mine = cur?.answers.get(m.id);
+    return {
+      classId: this.classId,
+      courseId: this.course.id,
+      title: this.cls.title,
+      status: this.ended ? "ended" : "live",
+      participants: this.members.size,
+      roster: staff ? [...this.members.values()].map((x) => this.participantView(x)) : undefined,
+      chat: [...this.chat],
+      chatSettings: { ...this.chatSettings },
+      muted: this.muted.has(m.id),
+      hands: staff ? [...this.hands.values()] : undefined,
+      handRaised: this.hands.has(m.id),
+      quiz: cur ? this.openQuestionView(cur) : null,
+      myAnswer: cur && mine ? { questionId: cur.q.id, answerId: mine.answerId, acceptedAt: mine.answeredAt } : null,
+      distribution: staff && cur ? quiz.distribution(cur.q, cur.answers.size, cur.counts) : undefined,
+      reveal: this.reveal ?? undefined,
+      leaderboard: this.leaderboardShown ? this.leaderboardFor(m.id) : null,
+      seq: this.seq,
+    };
+  }
+
+  // ---- Commands --------------------------------------------------------------
+
+  /** Applies one client message; resolves with the ack's result or rejects with a LiveError. */
+  async handle(userId: string, msg: ClientMessage): Promise<unknown> {
+    const m = this.members.get(userId);
+    if (!m) throw new LiveError("forbidden", "you are not in this class");
+    if (this.ended) throw new LiveError("invalid-state", "class has ended");
+    if (STAFF_MESSAGES.has(msg.type) && !this.isStaff(m)) throw new LiveError("forbidden", `only the class's teacher may send ${msg.type}`);
+    const now = this.deps.now();
+    switch (msg.type) {
+      case "ping":
+        return { serverTime: now };
+      case "chat.send":
+        return this.sendChat(m, msg.text, now);
+      case "chat.delete":
+        return this.deleteChat(msg.messageId, now);
+      case "chat.mute":
+        return this.mute(msg.userId, msg.muted);
+      case "chat.settings":
+        this.chatSettings = { enabled: msg.enabled ?? this.chatSettings.enabled, slowModeSeconds: msg.slowModeSeconds ?? this.chatSettings.slowModeSeconds };
+        this.deps.fanout.all(this.classId, { type: "chat.settings", seq: this.nextSeq(), settings: { ...this.chatSettings } });
+        return { settings: this.chatSettings };
+      case "hand.raise":
+      case "hand.lower":
+        return this.setHand(m, msg.type === "hand.raise", now);
+      case "hand.answer":
+        return this.answerHand(msg.userId);
+      case "hand.clear":
+        for (const id of this.hands.keys()) this.deps.fanout.user(this.classId, id, { type: "hand.state", raised: false });
+        this.hands.clear();
+        this.handsDirty = true;
+        return { cleared: true };
+      case "reaction":
+        this.reactions[msg.reaction] = (this.reactions[msg.reaction] ?? 0) + 1;
+        return undefined;
+      case "quiz.launch":
+        return this.launch(msg, now);
+      case "quiz.answer":
+        return this.answer(m, msg, now);
+      case "quiz.close":
+        return this.closeQuiz(now);
+      case "quiz.reveal":
+        return this.revealQuiz(now);
+      case "leaderboard.show":
+        this.leaderboardShown = true;
+        this.sendLeaderboard();
+        return { shown: true };
+      case "class.end":
+        await this.end();
+        return { ended: true };
+    }
+  }
+
+  private async sendChat(m: Member, text: string, now: number): Promise<unknown> {
+    if (!this.isStaff(m)) {
+      if (!this.chatSettings.enabled) throw new LiveError("chat-disabled", "the teacher has turned chat off");
+      if (this.muted.has(m.id)) throw new LiveError("muted", "the teacher has muted you");
+      const slow = this.chatSettings.slowModeSeconds * 1000;
+      if (slow > 0 && now - m.lastChatAt < slow) {
+        throw new LiveError("slow-mode", `slow mode: wait ${Math.ceil((slow - (now - m.lastChatAt)) / 1000)} s between messages`);
+      }
+      if (!m.chatBucket.take(now)) throw new LiveError("rate-limited", `at most ${CHAT_BURST} messages in a row, then one every ${1 / CHAT_PER_SECOND} s`);
+      m.lastChatAt = now;
+    }
+    const message: ChatMessage = { id: this.deps.newId(), userId: m.id, name: m.name, role: m.role, text, at: now };
+    await this.deps.store.write(() => this.deps.store.live.insertChat(this.classId, message));
+    this.chat.push(message);
+    if (this.chat.length > CHAT_HISTORY) this.chat.shift();
+    this.deps.fanout.all(this.classId, { type: "chat.message", seq: this.nextSeq(), message });
+    return { messageId: message.id };
+  }
+
+  private async deleteChat(messageId: string, now: number): Promise<unknown> {
+    const deleted = await this.deps.store.write(() => this.deps.store.live.deleteChat(this.classId, messageId, now));
+    if (!deleted) throw new LiveError("not-found", `no message ${messageId} in this class`);
+    const i = this.chat.findIndex((c) => c.id === messageId);
+    if (i >= 0) this.chat.splice(i, 1);
+    this.deps.fanout.all(this.classId, { type: "chat.deleted", seq: this.nextSeq(), messageId });
+    return { deleted: messageId };
+  }
+
+  private mute(userId: string, muted: boolean): unknown {
+    const target = this.members.get(userId);
+    if (!target) throw new LiveError("not-found", `${userId} is not in this class`);
+    if (this.isStaff(target)) throw new LiveError("invalid-state", "staff cannot be muted");
+    if (muted) this.muted.add(userId);
+    else this.muted.delete(userId);
+    const event: ServerMessage = { type: "chat.muted", seq: this.nextSeq(), userId, muted };
+    this.deps.fanout.user(this.classId, userId, event);
+    this.deps.fanout.staff(this.classId, event);
+    return { userId, muted };
+  }
+
+  private setHand(m: Member, raised: boolean, now: number): unknown {
+    if (m.role !== "student") throw new LiveError("forbidden", "only students raise hands");
+    const had = this.hands.has(m.id);
+    if (raised && !had) this.hands.set(m.id, { userId: m.id, name: m.name, raisedAt: now });
+    if (!raised && had) this.hands.delete(m.id);
+    if (had !== raised) this.handsDirty = true;
+    this.deps.fanout.user(this.classId, m.id, { type: "hand.state", raised });
+    return { raised, position: raised ? [...this.hands.keys()].indexOf(m.id) + 1 : null };
+  }
+
+  private answerHand(userId: string): unknown {
+    const hand = this.hands.get(userId);
+    if (!hand) throw new LiveError("not-found", `${userId} has no hand raised`);
+    this.hands.delete(userId);
+    this.handsDirty = true;
+    this.deps.fanout.user(this.classId, userId, { type: "hand.state", raised: false });
+    this.deps.fanout.all(this.classId, { type: "hand.answered", seq: this.nextSeq(), userId, name: hand.name });
+    return { answered: userId };
+  }
+
+  // ---- Quiz ------------------------------------------------------------------
+
+  private openQuestionView(cur: OpenQuiz): OpenQuestion {
+    return { question: quiz.publicQuestion(cur.q), launchedAt: cur.q.launchedAt, deadline: cur.q.deadline, closed: cur.q.closedAt !== null, revealed: cur.q.revealedAt !== null };
+  }
+
+  private async launch(msg: Extract<ClientMessage, { type: "quiz.launch" }>, now: number): Promise<unknown> {
+    if (this.current && this.current.q.revealedAt === null && this.current.q.closedAt === null) {
+      throw new LiveError("invalid-state", "a question is already open; close or reveal it first");
+    }
+    if ((msg.questionId === undefined) === (msg.question === undefined)) {
+      throw new LiveError("bad-message", "send either questionId (from the course's bank) or question");
+    }
+    let draft = msg.question;
+    let bankQuestionId: string | null = null;
+    if (msg.questionId !== undefined) {
+      const bank = this.deps.store.live.getQuestion(msg.questionId);
+      if (!bank || bank.courseId !== this.course.id) throw new LiveError("not-found", `no question ${msg.questionId} in this course's bank`);
+      draft = bank.draft;
+      bankQuestionId = bank.id;
+    }
+    const problem = quiz.draftProblem(draft!);
+    if (problem) throw new LiveError("bad-message", problem);
+    const q: LaunchedQuestion = {
+      id: this.deps.newId(),
+      classId: this.classId,
+      bankQuestionId,
+      draft: draft!,
+      launchedAt: now,
+      deadline: now + msg.timeLimitSeconds * 1000,
+      closedAt: null,
+      revealedAt: null,
+      eligible: this.students.length,
+    };
+    await this.deps.store.write(() => this.deps.store.live.insertLaunched(q));
+    this.current = this.openQuiz(q);
+    this.reveal = null;
+    this.deps.fanout.all(this.classId, { type: "quiz.question", seq: this.nextSeq(), quiz: this.openQuestionView(this.current) });
+    return { questionId: q.id, deadline: q.deadline };
+  }
+
+  private async answer(m: Member, msg: Extract<ClientMessage, { type: "quiz.answer" }>, now: number): Promise<unknown> {
+    const cur = this.current;
+    if (m.role !== "student") throw new LiveError("forbidden", "only students answer questions");
+    if (!cur) throw new LiveError("no-open-question", "no question is open");
+    if (msg.questionId !== cur.q.id) throw new LiveError("wrong-question", `question ${msg.questionId} is not the open question`);
+    const ack = (a: GradedAnswer) => ({ questionId: cur.q.id, answerId: a.answerId, acceptedAt: a.answeredAt });
+    // Idempotency comes first: a retry of an accepted answer gets the same reply, even after the deadline.
+    const done = cur.answers.get(m.id);
+    if (done) {
+      if (done.answerId === msg.answerId) return ack(done);
+      throw new LiveError("already-answered", "you have already answered this question");
+    }
+    const inFlight = cur.pending.get(m.id);
+    if (inFlight) {
+      if (inFlight.answerId === msg.answerId) return ack(await inFlight.done);
+      throw new LiveError("already-answered", "you have already answered this question");
+    }
+    if (cur.q.closedAt !== null || now > cur.q.deadline) throw new LiveError("deadline-passed", "time is up for this question");
+    const problem = quiz.responseProblem(cur.q.draft, msg.response);
+    if (problem) throw new LiveError("bad-message", problem);
+    const graded = quiz.grade(cur.q, m.id, msg.answerId, msg.response, now);
+    const write = this.deps.store.write(() => {
+      this.deps.store.live.insertAnswer(cur.q.id, graded);
+      return graded;
+    });
+    cur.pending.set(m.id, { answerId: msg.answerId, done: write });
+    try {
+      await write;
+    } finally {
+      cur.pending.delete(m.id);
+    }
+    // Durable: now it counts.
+    cur.answers.set(m.id, graded);
+    quiz.countResponse(cur.counts, cur.q.draft, graded.response);
+    this.scores.set(m.id, (this.scores.get(m.id) ?? 0) + graded.points);
+    this.distributionDirty = true;
+    this.deps.metrics.answerAck.observe((this.deps.now() - now) / 1000);
+    return ack(graded);
+  }
+
+  private async closeQuiz(now: number): Promise<unknown> {
+    const cur = this.current;
+    if (!cur) throw new LiveError("no-open-question", "no question is open");
+    if (cur.q.closedAt === null) {
+      cur.q.closedAt = now;
+      await this.deps.store.write(() => this.deps.store.live.markClosed(cur.q.id, now));
+      this.deps.fanout.all(this.classId, { type: "quiz.closed", seq: this.nextSeq(), questionId: cur.q.id });
+    }
+    return { questionId: cur.q.id, closedAt: cur.q.closedAt };
+  }
+
+  private revealPayload(cur: OpenQuiz) {
+    return { questionId: cur.q.id, correct: quiz.correctAnswer(cur.q.draft), distribution: quiz.distribution(cur.q, cur.answers.size, cur.counts) };
+  }
+
+  private async revealQuiz(now: number): Promise<unknown> {
+    const cur = this.current;
+    if (!cur) throw new LiveError("no-open-question", "no question is open");
+    // Answers still being committed get their outcome before the reveal goes out.
+    await Promise.allSettled([...cur.pending.values()].map((p) => p.done));
+    if (cur.q.revealedAt === null) {
+      const wasClosed = cur.q.closedAt !== null;
+      cur.q.closedAt ??= now;
+      cur.q.revealedAt = now;
+      await this.deps.store.write(() => this.deps.store.live.markRevealed(cur.q.id, now));
+      if (!wasClosed) this.deps.fanout.all(this.classId, { type: "quiz.closed", seq: this.nextSeq(), questionId: cur.q.id });
+      this.reveal = this.revealPayload(cur);
+      this.deps.fanout.all(this.classId, { type: "quiz.reveal", seq: this.nextSeq(), reveal: this.reveal });
+      const ranks = new Map(this.ranking().map((e) => [e.userId, e.rank]));
+      for (const [userId, a] of cur.answers) {
+        this.deps.fanout.user(this.classId, userId, {
+          type: "quiz.result",
+          result: { questionId: cur.q.id, correct: a.correct, points: a.points, totalScore: this.scores.get(userId) ?? 0, rank: ranks.get(userId) ?? 0 },
+        });
+      }
+    }
+    return { questionId: cur.q.id, correct: quiz.correctAnswer(cur.q.draft) };
+  }
+
+  private ranking(): LeaderboardEntry[] {
+    // Every admitted student is on the board, with 0 until they score.
+    const all = new Map(this.scores);
+    for (const id of this.students) if (!all.has(id)) all.set(id, 0);
+    return quiz.rankScores(all, (id) => this.members.get(id)?.name ?? this.deps.store.users.get(id)?.name ?? id);
+  }
+
+  private leaderboardFor(userId: string): { top: LeaderboardEntry[]; me: LeaderboardEntry | null } {
+    const ranked = this.ranking();
+    return { top: ranked.slice(0, LEADERBOARD_SIZE), me: ranked.find((e) => e.userId === userId) ?? null };
+  }
+
+  private sendLeaderboard(): void {
+    const ranked = this.ranking();
+    const seq = this.nextSeq();
+    const head = `{"type":"leaderboard","seq":${seq},"top":${JSON.stringify(ranked.slice(0, LEADERBOARD_SIZE))},"me":`;
+    const byId = new Map(ranked.map((e) => [e.userId, e]));
+    // The top ten is serialised once; each participant's own entry is appended.
+    for (const id of this.members.keys()) this.deps.fanout.user(this.classId, id, { raw: head + JSON.stringify(byId.get(id) ?? null) + "}" });
+  }
+
+  // ---- Ticks and the end -----------------------------------------------------
+
+  /** Flushes batched presence, hands, distribution and reactions; closes a question at its deadline. */
+  tick(now: number): void {
+    if (this.ended) return;
+    const { fanout } = this.deps;
+    if (this.presenceDirty) {
+      this.presenceDirty = false;
+      const seq = this.nextSeq();
+      fanout.all(this.classId, { type: "presence", seq, count: this.members.size });
+      if (this.joinedSinceTick.length || this.leftSinceTick.length) {
+        fanout.staff(this.classId, { type: "presence", seq, count: this.members.size, joined: this.joinedSinceTick, left: this.leftSinceTick });
+      }
+      this.joinedSinceTick = [];
+      this.leftSinceTick = [];
+    }
+    if (this.handsDirty) {
+      this.handsDirty = false;
+      fanout.staff(this.classId, { type: "hands", seq: this.nextSeq(), queue: [...this.hands.values()] });
+    }
+    const cur = this.current;
+    if (cur && this.distributionDirty) {
+      this.distributionDirty = false;
+      fanout.staff(this.classId, { type: "quiz.distribution", seq: this.nextSeq(), distribution: quiz.distribution(cur.q, cur.answers.size, cur.counts) });
+    }
+    if (cur && cur.q.closedAt === null && now > cur.q.deadline) {
+      this.closeQuiz(now).catch((e) => this.deps.logger.error({ err: e, classId: this.classId }, "closing a question at its deadline failed"));
+    }
+    let any = false;
+    for (const _ in this.reactions) any = true;
+    if (any) {
+      fanout.all(this.classId, { type: "reactions", seq: this.nextSeq(), counts: this.reactions });
+      this.reactions = {};
+    }
+  }
+
+  /** Ends the class: everyone is told, sockets close, attendance is closed. Idempotent. */
+  async end(): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    const now = this.deps.now();
+    for (const m of this.members.values()) if (m.graceTimer) clearTimeout(m.graceTimer);
+    const { store } = this.deps;
+    await store.write(() => {
+      const cls = store.classes.get(this.classId);
+      if (cls && cls.status === "live") store.classes.update({ ...cls, status: "ended", endedAt: now });
+      store.live.attendanceCloseAll(this.classId, now);
+      if (this.current && this.current.q.closedAt === null) store.live.markClosed(this.current.q.id, now);
+    });
+    this.deps.fanout.all(this.classId, { type: "class.ended", seq: this.nextSeq() });
+    this.deps.fanout.closeAll(this.classId, CLOSE.classEnded, "class has ended");
+    this.members.clear();
+    this.students.length = 0;
+    this.deps.onEnded(this.classId);
+  }
+
+  /** Fire-and-forget durable write (attendance): failures are logged, never thrown at a socket. */
+  private persist(fn: () => void): void {
+    this.deps.store.write(fn).catch((e) => this.deps.logger.error({ err: e, classId: this.classId }, "attendance write failed"));
+  }
+}

@@ -1,0 +1,209 @@
+// The WebSocket side of live classes on Bun: upgrade with a token, admission through
+// the room, validation of every frame, and fan-out over Bun's topics.
+import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
+import * as v from "valibot";
+import { CLOSE, ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ErrorCode, type ServerMessage } from "../../../client/src/protocol.ts";
+import type { TokenVerifier } from "../auth/tokens.ts";
+import { AppError } from "../domain/errors.ts";
+import type { Principal } from "../domain/model.ts";
+import { errorResponse } from "../http/endpoint.ts";
+import { LiveError } from "../live/errors.ts";
+import type { Fanout } from "../live/fanout.ts";
+import type { ClassHub } from "../live/hub.ts";
+import type { LiveMetrics } from "../live/metrics.ts";
+import { TokenBucket } from "../live/rate-limit.ts";
+import type { Logger } from "../obs/logger.ts";
+import type { Store } from "../store/types.ts";
+
+export interface SocketData {
+  classId: string;
+  principal: Principal;
+  /** Frames per second a socket may send (burst 40, then 20/s). */
+  bucket: TokenBucket;
+}
+
+type Socket = ServerWebSocket<SocketData>;
+
+const FRAME_BURST = 40;
+const FRAMES_PER_SECOND = 20;
+/** Bytes queued for one socket before it counts as stalled and is disconnected. */
+export const SEND_BUFFER_LIMIT = 1024 * 1024;
+
+const allTopic = (classId: string) => `c:${classId}`;
+const staffTopic = (classId: string) => `c:${classId}:s`;
+
+export interface GatewayDeps {
+  hub: () => ClassHub;
+  store: Store;
+  verifier: TokenVerifier;
+  metrics: LiveMetrics;
+  logger: Logger;
+  now(): number;
+}
+
+export class LiveGateway implements Fanout {
+  private server: Server<SocketData> | null = null;
+  /** Sockets by class, then by user: a user has one live socket per class (a new one replaces the old). */
+  private readonly sockets = new Map<string, Map<string, Socket>>();
+
+  constructor(private readonly deps: GatewayDeps) {}
+
+  attach(server: Server<SocketData>): void {
+    this.server = server;
+  }
+
+  /** GET /api/classes/:id/live?token=<jwt>: authenticate, then upgrade; admission happens on open. */
+  async upgrade(req: Request & { params: Record<string, string> }, server: Server<SocketData>): Promise<Response | undefined> {
+    try {
+      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new AppError("bad-request", "this endpoint speaks WebSocket");
+      const url = new URL(req.url);
+      const bearer = /^Bearer +(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+      const token = url.searchParams.get("token") ?? bearer;
+      if (!token) throw new AppError("unauthorized", "pass the token as ?token=<jwt> or an Authorization header");
+      const principal = await this.deps.verifier.verify(token);
+      const classId = req.params.id;
+      if (!this.deps.store.classes.get(classId)) throw new AppError("not-found", `class ${classId} does not exist`);
+      const data: SocketData = { classId, principal, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
+      if (server.upgrade(req, { data })) return undefined;
+      throw new AppError("bad-request", "WebSocket upgrade failed");
+    } catch (e) {
+      return errorResponse(e, req, "-", this.deps.logger);
+    }
+  }
+
+  readonly websocket: WebSocketHandler<SocketData> = {
+    // Hard cap; frames over MAX_CLIENT_FRAME_BYTES but under this get a readable error instead of a close.
+    maxPayloadLength: 64 * 1024,
+    backpressureLimit: SEND_BUFFER_LIMIT,
+    closeOnBackpressureLimit: true,
+    idleTimeout: 120,
+    sendPings: true,
+    open: (ws) => this.open(ws),
+    message: (ws, data) => this.message(ws, data),
+    close: (ws) => this.close(ws),
+  };
+
+  private open(ws: Socket): void {
+    const { classId, principal } = ws.data;
+    let room;
+    try {
+      room = this.deps.hub().room(classId);
+    } catch (e) {
+      const reason = e instanceof LiveError ? e.message : "class unavailable";
+      ws.close(e instanceof LiveError && e.code === "not-found" ? CLOSE.notFound : CLOSE.classEnded, reason);
+      return;
+    }
+    const cls = this.deps.store.classes.get(classId);
+    const enrolled = principal.role !== "student" || (cls !== undefined && this.deps.store.enrollments.isEnrolled(cls.courseId, principal.id));
+    const result = room.admit(principal, enrolled);
+    if (!result.ok) {
+      ws.close(result.code, result.reason.slice(0, 120)); // close reasons are limited to 123 bytes
+      return;
+    }
+    let users = this.sockets.get(classId);
+    if (!users) this.sockets.set(classId, (users = new Map()));
+    const previous = users.get(principal.id);
+    users.set(principal.id, ws);
+    if (previous) previous.close(CLOSE.replaced, "replaced by a newer connection");
+    ws.subscribe(allTopic(classId));
+    if (result.welcome.type === "welcome" && result.welcome.state.roster !== undefined) ws.subscribe(staffTopic(classId));
+    this.sendTo(ws, JSON.stringify(result.welcome), "welcome");
+  }
+
+  private message(ws: Socket, data: string | Buffer): void {
+    const { metrics } = this.deps;
+    const text = typeof data === "string" ? data : data.toString("utf8");
+    let rid: string | undefined;
+    const fail = (code: ErrorCode, message: string) => this.sendTo(ws, JSON.stringify({ type: "error", rid, code, message } satisfies ServerMessage), "error");
+    if (text.length > MAX_CLIENT_FRAME_BYTES) return fail("too-large", `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
+    if (!ws.data.bucket.take(this.deps.now())) return fail("rate-limited", `at most ${FRAMES_PER_SECOND} messages per second`);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return fail("bad-message", "frames must be JSON objects");
+    }
+    if (typeof raw === "object" && raw !== null && typeof (raw as { rid?: unknown }).rid === "string") rid = (raw as { rid: string }).rid.slice(0, 64);
+    const parsed = v.safeParse(ClientMessageSchema, raw);
+    if (!parsed.success) {
+      const issue = parsed.issues[0];
+      const path = v.getDotPath(issue);
+      return fail("bad-message", path ? `${path}: ${issue.message}` : issue.message);
+    }
+    const msg = parsed.output;
+    metrics.messages.labels("in", msg.type).inc();
+    let room;
+    try {
+      room = this.deps.hub().room(ws.data.classId);
+    } catch (e) {
+      return fail("invalid-state", e instanceof Error ? e.message : "class unavailable");
+    }
+    room.handle(ws.data.principal.id, msg).then(
+      (result) => {
+        if (msg.type === "ping") this.sendTo(ws, JSON.stringify({ type: "pong", rid, serverTime: this.deps.now() }), "pong");
+        else if (rid !== undefined || result !== undefined) this.sendTo(ws, JSON.stringify({ type: "ack", rid, result }), "ack");
+      },
+      (e: unknown) => {
+        if (e instanceof LiveError) return fail(e.code, e.message);
+        this.deps.logger.error({ err: e, classId: ws.data.classId, type: msg.type }, "live command failed");
+        fail("internal", "something went wrong; try again");
+      },
+    );
+  }
+
+  private close(ws: Socket): void {
+    const { classId, principal } = ws.data;
+    const users = this.sockets.get(classId);
+    if (!users || users.get(principal.id) !== ws) return; // never admitted, or replaced by a newer socket
+    users.delete(principal.id);
+    if (users.size === 0) this.sockets.delete(classId);
+    try {
+      this.deps.hub().room(classId).disconnected(principal.id);
+    } catch {
+      // The class ended meanwhile: nothing to keep.
+    }
+  }
+
+  /** Sends to one socket; a socket that cannot keep up is disconnected and may reconnect for a fresh snapshot. */
+  private sendTo(ws: Socket, text: string, type: string): void {
+    this.deps.metrics.messages.labels("out", type).inc();
+    if (ws.send(text) === 0 || ws.getBufferedAmount() > SEND_BUFFER_LIMIT) {
+      this.deps.metrics.slowClients.inc();
+      ws.close(CLOSE.slowConsumer, "too slow to keep up; reconnect");
+    }
+  }
+
+  // ---- Fanout --------------------------------------------------------------
+
+  all(classId: string, msg: ServerMessage): void {
+    this.deps.metrics.messages.labels("out", msg.type).inc(this.sockets.get(classId)?.size ?? 0);
+    this.server?.publish(allTopic(classId), JSON.stringify(msg));
+  }
+
+  staff(classId: string, msg: ServerMessage): void {
+    this.server?.publish(staffTopic(classId), JSON.stringify(msg));
+  }
+
+  user(classId: string, userId: string, msg: ServerMessage | { raw: string }): void {
+    const ws = this.sockets.get(classId)?.get(userId);
+    if (!ws) return;
+    if ("raw" in msg) this.sendTo(ws, msg.raw, "leaderboard");
+    else this.sendTo(ws, JSON.stringify(msg), msg.type);
+  }
+
+  closeUser(classId: string, userId: string, code: number, reason: string): void {
+    this.sockets.get(classId)?.get(userId)?.close(code, reason);
+  }
+
+  /** Draining: every socket is told to go away (clients reconnect, to another instance or after the restart). */
+  shutdown(): void {
+    for (const classId of [...this.sockets.keys()]) this.closeAll(classId, CLOSE.goingAway, "server is restarting; reconnect");
+  }
+
+  closeAll(classId: string, code: number, reason: string): void {
+    const users = this.sockets.get(classId);
+    if (!users) return;
+    this.sockets.delete(classId);
+    for (const ws of users.values()) ws.close(code, reason);
+  }
+}

@@ -1,0 +1,157 @@
+// REST-side use cases of live classes: the question bank, starting and ending
+// classes, attendance and results.
+import type { QuestionDraft } from "../../../client/src/protocol.ts";
+import * as classes from "../domain/classes.ts";
+import { assertCanManageCourse } from "../domain/courses.ts";
+import { AppError, notFound } from "../domain/errors.ts";
+import * as quiz from "../domain/live/quiz.ts";
+import type { ClassSession, Page, PageRequest, Principal } from "../domain/model.ts";
+import type { ClassHub } from "../live/hub.ts";
+import type { AttendanceRow, BankQuestion } from "../store/live-types.ts";
+import type { CoursesService, ServiceDeps } from "./courses-service.ts";
+
+export interface QuestionResult {
+  questionId: string;
+  bankQuestionId: string | null;
+  kind: string;
+  prompt: string;
+  correct: unknown;
+  launchedAt: number;
+  deadline: number;
+  eligible: number;
+  answered: number;
+  correctCount: number;
+  distribution: Record<string, number>;
+  answers: { userId: string; name: string; answerId: string; response: unknown; correct: boolean; points: number; answeredAt: number }[];
+}
+
+export interface ClassResults {
+  classId: string;
+  courseId: string;
+  title: string;
+  questions: QuestionResult[];
+  students: { userId: string; name: string; score: number; rank: number; answered: number; correct: number }[];
+}
+
+export class LiveService {
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly courses: CoursesService,
+    private readonly hub: () => ClassHub,
+  ) {}
+
+  private managedCourse(p: Principal, courseId: string) {
+    const course = this.deps.store.courses.get(courseId);
+    if (!course) throw notFound("course", courseId);
+    assertCanManageCourse(p, course);
+    return course;
+  }
+
+  private managedClass(p: Principal, classId: string): ClassSession {
+    const cls = this.deps.store.classes.get(classId);
+    if (!cls) throw notFound("class", classId);
+    this.managedCourse(p, cls.courseId);
+    return cls;
+  }
+
+  async addQuestion(p: Principal, courseId: string, draft: QuestionDraft): Promise<BankQuestion> {
+    this.managedCourse(p, courseId);
+    const problem = quiz.draftProblem(draft);
+    if (problem) throw new AppError("validation", problem, { issues: [{ path: "correct", message: problem }] });
+    const q: BankQuestion = { id: this.deps.newId(), courseId, draft, createdAt: this.deps.now() };
+    await this.deps.store.write(() => this.deps.store.live.insertQuestion(q));
+    return q;
+  }
+
+  listQuestions(p: Principal, courseId: string, page: PageRequest): Page<BankQuestion> {
+    this.managedCourse(p, courseId);
+    return this.deps.store.live.listQuestions(courseId, page);
+  }
+
+  getQuestion(p: Principal, id: string): BankQuestion {
+    const q = this.deps.store.live.getQuestion(id);
+    if (!q) throw notFound("question", id);
+    this.managedCourse(p, q.courseId);
+    return q;
+  }
+
+  async archiveQuestion(p: Principal, id: string): Promise<void> {
+    const q = this.getQuestion(p, id);
+    await this.deps.store.write(() => this.deps.store.live.archiveQuestion(q.id, this.deps.now()));
+  }
+
+  startClass(p: Principal, classId: string): ClassSession {
+    return this.courses.changeClass(p, classId, (course, cls) => classes.startClass(p, course, cls, this.deps.now()));
+  }
+
+  async endClass(p: Principal, classId: string): Promise<ClassSession> {
+    const cls = this.managedClass(p, classId);
+    if (cls.status === "live" && (await this.hub().end(classId))) return this.deps.store.classes.get(classId)!;
+    return this.courses.changeClass(p, classId, (course, c) => classes.endClass(p, course, c, this.deps.now()));
+  }
+
+  attendance(p: Principal, classId: string): AttendanceRow[] {
+    this.managedClass(p, classId);
+    return this.deps.store.live.attendance(classId);
+  }
+
+  results(p: Principal, classId: string): ClassResults {
+    const cls = this.managedClass(p, classId);
+    const { store } = this.deps;
+    const names = new Map<string, string>();
+    const nameOf = (id: string) => {
+      let n = names.get(id);
+      if (n === undefined) names.set(id, (n = store.users.get(id)?.name ?? id));
+      return n;
+    };
+    const scores = new Map<string, number>();
+    const tallies = new Map<string, { answered: number; correct: number }>();
+    const questions = store.live.launchedQuestions(classId).map((q): QuestionResult => {
+      const answers = store.live.answers(q.id);
+      const counts = quiz.emptyCounts(q.draft);
+      for (const a of answers) {
+        quiz.countResponse(counts, q.draft, a.response);
+        scores.set(a.userId, (scores.get(a.userId) ?? 0) + a.points);
+        const t = tallies.get(a.userId) ?? { answered: 0, correct: 0 };
+        t.answered++;
+        if (a.correct) t.correct++;
+        tallies.set(a.userId, t);
+      }
+      return {
+        questionId: q.id,
+        bankQuestionId: q.bankQuestionId,
+        kind: q.draft.kind,
+        prompt: q.draft.prompt,
+        correct: quiz.correctAnswer(q.draft),
+        launchedAt: q.launchedAt,
+        deadline: q.deadline,
+        eligible: q.eligible,
+        answered: answers.length,
+        correctCount: answers.filter((a) => a.correct).length,
+        distribution: counts,
+        answers: answers.map((a) => ({ userId: a.userId, name: nameOf(a.userId), answerId: a.answerId, response: a.response, correct: a.correct, points: a.points, answeredAt: a.answeredAt })),
+      };
+    });
+    // Students who attended but never answered are on the board with 0.
+    for (const row of store.live.attendance(classId)) if (row.role === "student" && !scores.has(row.userId)) scores.set(row.userId, 0);
+    const students = quiz.rankScores(scores, nameOf).map((e) => ({ ...e, ...(tallies.get(e.userId) ?? { answered: 0, correct: 0 }) }));
+    return { classId, courseId: cls.courseId, title: cls.title, questions, students };
+  }
+}
+
+const csvCell = (v: unknown) => {
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+};
+
+/** One row per answer, plus the class's standings, as CSV (RFC 4180). */
+export function resultsCsv(r: ClassResults): string {
+  const rows: unknown[][] = [["question_id", "prompt", "kind", "user_id", "name", "answer_id", "response", "correct", "points", "answered_at"]];
+  for (const q of r.questions) {
+    for (const a of q.answers) rows.push([q.questionId, q.prompt, q.kind, a.userId, a.name, a.answerId, a.response, a.correct, a.points, new Date(a.answeredAt).toISOString()]);
+  }
+  rows.push([]);
+  rows.push(["rank", "user_id", "name", "score", "answered", "correct"]);
+  for (const s of r.students) rows.push([s.rank, s.userId, s.name, s.score, s.answered, s.correct]);
+  return rows.map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
+}

@@ -1,0 +1,46 @@
+// Storage for live classes: the question bank, attendance, chat, launched questions and answers.
+import type { ChatMessage, QuestionDraft } from "../../../client/src/protocol.ts";
+import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
+import type { Page, PageRequest, Role } from "../domain/model.ts";
+
+export interface BankQuestion {
+  id: string;
+  courseId: string;
+  draft: QuestionDraft;
+  createdAt: number;
+}
+
+export interface AttendanceRow {
+  userId: string;
+  name: string;
+  role: Role;
+  joinedAt: number;
+  leftAt: number | null;
+}
+
+export interface LiveStore {
+  insertQuestion(q: BankQuestion): void;
+  getQuestion(id: string): BankQuestion | undefined;
+  listQuestions(courseId: string, page: PageRequest): Page<BankQuestion>;
+  archiveQuestion(id: string, at: number): boolean;
+
+  /** A participant's session starts (a reconnect within the grace period does not start a new one). */
+  attendanceJoin(classId: string, userId: string, role: Role, at: number): void;
+  /** Closes the participant's open session, if any. */
+  attendanceLeave(classId: string, userId: string, at: number): void;
+  /** Closes every open session of the class (class end, or recovery after a crash). */
+  attendanceCloseAll(classId: string, at: number): void;
+  attendance(classId: string): AttendanceRow[];
+
+  insertChat(classId: string, m: ChatMessage): void;
+  deleteChat(classId: string, messageId: string, at: number): boolean;
+  recentChat(classId: string, limit: number): ChatMessage[];
+
+  insertLaunched(q: LaunchedQuestion): void;
+  markClosed(questionId: string, at: number): void;
+  markRevealed(questionId: string, at: number): void;
+  launchedQuestions(classId: string): LaunchedQuestion[];
+
+  insertAnswer(questionId: string, a: GradedAnswer): void;
+  answers(questionId: string): GradedAnswer[];
+}

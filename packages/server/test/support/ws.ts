@@ -1,0 +1,90 @@
+// A raw WebSocket participant for tests: records every message, awaits by type, matches acks by rid.
+import type { ClientMessage, ServerMessage } from "../../../client/src/protocol.ts";
+
+export interface Peer {
+  ws: WebSocket;
+  messages: ServerMessage[];
+  /** Resolves with the first message of this type not yet taken by an earlier next() (received already or to come). */
+  next<T extends ServerMessage["type"]>(type: T, pred?: (m: Extract<ServerMessage, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<ServerMessage, { type: T }>>;
+  /** Sends with a fresh rid; resolves with the ack's result or rejects with the error message's code. */
+  request(msg: ClientMessage | Record<string, unknown>): Promise<unknown>;
+  sendRaw(text: string): void;
+  closed: Promise<{ code: number; reason: string }>;
+  close(): void;
+}
+
+let ridSeq = 0;
+
+export function connect(base: string, classId: string, token: string): Promise<Peer> {
+  const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/classes/${classId}/live?token=${token}`);
+  const messages: ServerMessage[] = [];
+  const waiters: { type: string; pred?: (m: never) => boolean; resolve: (m: ServerMessage) => void }[] = [];
+  const taken = new Set<ServerMessage>();
+  let resolveClosed!: (v: { code: number; reason: string }) => void;
+  const closed = new Promise<{ code: number; reason: string }>((r) => (resolveClosed = r));
+  ws.onmessage = (e) => {
+    const m = JSON.parse(String(e.data)) as ServerMessage;
+    messages.push(m);
+    for (const w of [...waiters]) {
+      if (w.type === m.type && (!w.pred || w.pred(m as never))) {
+        waiters.splice(waiters.indexOf(w), 1);
+        taken.add(m);
+        w.resolve(m);
+        return;
+      }
+    }
+  };
+  ws.onclose = (e) => resolveClosed({ code: e.code, reason: e.reason });
+  const peer: Peer = {
+    ws,
+    messages,
+    next(type, pred, timeoutMs = 5000) {
+      const ready = messages.find((m) => !taken.has(m) && m.type === type && (!pred || pred(m as never)));
+      if (ready) {
+        taken.add(ready);
+        return Promise.resolve(ready as never);
+      }
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(",")}`)), timeoutMs);
+        waiters.push({
+          type,
+          pred: pred as (m: never) => boolean,
+          resolve: (m) => {
+            clearTimeout(timer);
+            resolve(m as never);
+          },
+        });
+      });
+    },
+    async request(msg) {
+      const rid = `r${++ridSeq}`;
+      const reply = Promise.race([
+        peer.next("ack", (m) => m.rid === rid),
+        peer.next("error", (m) => m.rid === rid).then((e) => {
+          throw Object.assign(new Error(e.message), { code: e.code });
+        }),
+      ]);
+      ws.send(JSON.stringify({ ...msg, rid }));
+      return (await reply as { result?: unknown }).result;
+    },
+    sendRaw: (text) => ws.send(text),
+    closed,
+    close: () => ws.close(),
+  };
+  return new Promise((resolve, reject) => {
+    ws.onopen = () => resolve(peer);
+    ws.onerror = () => reject(new Error("websocket failed"));
+  });
+}
+
+/** Connects and waits for the welcome, or for the close when admission is refused. */
+export async function join(base: string, classId: string, token: string): Promise<{ peer: Peer; welcome: Extract<ServerMessage, { type: "welcome" }> }> {
+  const peer = await connect(base, classId, token);
+  const welcome = await Promise.race([
+    peer.next("welcome"),
+    peer.closed.then((c) => {
+      throw Object.assign(new Error(`closed ${c.code}: ${c.reason}`), c);
+    }),
+  ]);
+  return { peer, welcome };
+}
