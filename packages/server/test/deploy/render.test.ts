@@ -1,7 +1,7 @@
 // Both K3s overlays render offline with `kubectl kustomize`, every object passes the Kubernetes
 // API schemas, and the workload keeps the promises of docs/operations.md.
 import { describe, expect, test } from "bun:test";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { DEPLOY, OVERLAYS, WASM_COMPONENT, find, kustomize, kustomizeWith, podSpec, readYaml, validateSchemas, type Obj } from "./support.ts";
 
@@ -166,6 +166,16 @@ describe("edge-city", () => {
     expect(np.spec.ingress).toHaveLength(1);
     expect(np.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: server(objs).spec.selector.matchLabels } }]);
     expect(np.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 6379 }]);
+  });
+});
+
+describe("docs/operations.md", () => {
+  test("every file and directory of the repo it names exists", () => {
+    const ops = readFileSync(join(DEPLOY, "../docs/operations.md"), "utf8");
+    const paths = new Set([...ops.matchAll(/\b((?:deploy|scripts|docs|packages)\/[\w./-]*[\w/])/g)].map((m) => m[1]!).filter((p) => !p.includes("*") && p !== "deploy/edgeclass")); // kubectl's deploy/<name>
+    expect(paths.size).toBeGreaterThan(15);
+    const missing = [...paths].filter((p) => !existsSync(join(DEPLOY, "..", p)));
+    expect(missing).toEqual([]);
   });
 });
 
