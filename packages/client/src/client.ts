@@ -61,6 +61,8 @@ export interface EdgeClassClientOptions {
   mirror?: boolean;
   /** Requests queued while (re)connecting before new ones are refused. Default 256. */
   maxQueued?: number;
+  /** Sees each text frame before it is parsed; returning true consumes it (no parsing, no events, no mirror). For load generators and metrics. */
+  onFrame?: (data: string) => boolean;
   /** Creates the socket. Default: `new WebSocket(url)`. */
   webSocket?: WebSocketFactory;
 }
@@ -319,6 +321,7 @@ export class EdgeClassClient {
 
   private receive(data: string): void {
     this.lastReceived = Date.now();
+    if (this.opts.onFrame !== undefined && this.opts.onFrame(data)) return;
     let m: ServerMessage;
     try {
       m = JSON.parse(data) as ServerMessage;
@@ -334,7 +337,6 @@ export class EdgeClassClient {
         this.setStatus("open", { attempt: 0, closeCode: null, closeReason: null });
         this.startHeartbeat();
         this.firstWelcome.resolve(m);
-        this.events.emit("welcome", m);
         if (this.keepMirror) this.events.emit("state", this.mirror);
         this.flush(m);
         break;

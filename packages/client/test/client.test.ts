@@ -36,7 +36,11 @@ describe("EdgeClassClient", () => {
     const c = client(fake, "jwt.tok.en");
     const statuses: ConnectionStatus[] = [];
     c.on("status", (s) => statuses.push(s.status));
+    let welcomes = 0;
+    c.on("welcome", () => welcomes++);
     const w = await c.connect();
+    await c.ping();
+    expect(welcomes).toBe(1);
     expect(w.you.role).toBe("teacher");
     expect(fake.conns[0].token).toBe("jwt.tok.en");
     expect(fake.conns[0].classId).toBe("c1");

@@ -1,0 +1,67 @@
+// Messages between bench/class.ts and its student processes (Bun IPC, JSON).
+
+export interface ClassAssignment {
+  classId: string;
+  /** Student user ids this process connects for the class. */
+  studentIds: string[];
+  /** Of those, the ones that chat (5% of the class). */
+  chatters: string[];
+}
+
+export type ToStudents =
+  | { t: "init"; baseUrl: string; secret: string; classes: ClassAssignment[]; answerWindowMs: number; latencyEvery: number }
+  /** Connect every student of the class at once (one join burst). */
+  | { t: "join"; classId: string }
+  /** Chatters send one message a second for `seconds`, starting at a random phase. */
+  | { t: "chat"; seconds: number }
+  /** Report what happened since the last collect. */
+  | { t: "collect" }
+  | { t: "close" };
+
+export interface JoinReport {
+  t: "joined";
+  classId: string;
+  admitted: number;
+  failed: Record<string, number>;
+  /** Epoch ms: first connect started, last welcome arrived. */
+  startedAt: number;
+  lastWelcomeAt: number;
+  /** Per admitted student: connect start to welcome (ms). */
+  welcomeMs: number[];
+}
+
+export interface AnsweredRecord {
+  userId: string;
+  classId: string;
+  questionId: string;
+  answerId: string;
+}
+
+export interface CollectReport {
+  t: "collected";
+  questionsSeen: number;
+  answersSent: number;
+  answersAcked: number;
+  answersPending: number;
+  answerErrors: Record<string, number>;
+  /** Send to ack (ms), one per acked answer. */
+  ackMs: number[];
+  /** Epoch ms of the first answer sent and the last ack. */
+  firstAnswerAt: number;
+  lastAckAt: number;
+  acked: AnsweredRecord[];
+  chatSent: number;
+  chatAcked: number;
+  chatErrors: Record<string, number>;
+  /** chat.message frames received by all students of this process. */
+  chatReceived: number;
+  firstChatAt: number;
+  lastChatAt: number;
+  /** Sender's send time to receipt (ms), sampled. */
+  chatMs: number[];
+  reconnects: number;
+  closedForGood: Record<string, number>;
+  framesReceived: number;
+}
+
+export type FromStudents = { t: "ready"; students: number } | JoinReport | CollectReport | { t: "closed" };

@@ -1,0 +1,147 @@
+// bench:class helpers: the server's REST set-up (courses, enrolments, classes), reading the
+// results back, process CPU/RSS from /proc, the open-files limit, child processes over IPC.
+import { readFileSync } from "node:fs";
+import type { Subprocess } from "bun";
+import { hasTaskset } from "../lib/process.ts";
+
+export interface ClassPlan {
+  index: number;
+  teacherId: string;
+  courseId: string;
+  classId: string;
+  studentIds: string[];
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly body: string,
+    what: string,
+  ) {
+    super(`${what}: HTTP ${status} ${body.slice(0, 300)}`);
+  }
+}
+
+export async function api<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new HttpError(res.status, text, `${method} ${path}`);
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+/** Creates one active course per class with its students enrolled, schedules a class and starts it. */
+export async function setUpClass(base: string, teacherToken: string, plan: Omit<ClassPlan, "courseId" | "classId">, capacity: number): Promise<ClassPlan> {
+  const course = await api<{ id: string }>(base, teacherToken, "POST", "/api/courses", { title: `Bench course ${plan.index}`, status: "active", capacity });
+  for (let i = 0; i < plan.studentIds.length; i += 1000) {
+    await api(base, teacherToken, "POST", `/api/courses/${course.id}/enrollments`, { studentIds: plan.studentIds.slice(i, i + 1000) });
+  }
+  const cls = await api<{ id: string }>(base, teacherToken, "POST", `/api/courses/${course.id}/classes`, {
+    title: `Bench class ${plan.index}`,
+    startsAt: new Date().toISOString(),
+    durationMinutes: 120,
+  });
+  await api(base, teacherToken, "POST", `/api/classes/${cls.id}/start`);
+  return { ...plan, courseId: course.id, classId: cls.id };
+}
+
+/**
+ * Every answer the results document holds, as keys `userId/questionId` and as answer ids.
+ * The walk is tolerant of the document's shape: any object carrying a user id (userId,
+ * studentId) and a question id, or an answerId, counts.
+ */
+export function answersIn(doc: unknown): { byUser: Set<string>; answerIds: Set<string> } {
+  const byUser = new Set<string>();
+  const answerIds = new Set<string>();
+  const walk = (x: unknown, questionId: string | undefined) => {
+    if (Array.isArray(x)) {
+      for (const y of x) walk(y, questionId);
+      return;
+    }
+    if (typeof x !== "object" || x === null) return;
+    const o = x as Record<string, unknown>;
+    const q = typeof o.questionId === "string" ? o.questionId : questionId;
+    const user = typeof o.userId === "string" ? o.userId : typeof o.studentId === "string" ? o.studentId : undefined;
+    if (typeof o.answerId === "string") answerIds.add(o.answerId);
+    if (user !== undefined && q !== undefined && ("answerId" in o || "response" in o || "correct" in o || "points" in o)) byUser.add(`${user}/${q}`);
+    for (const v of Object.values(o)) if (typeof v === "object" && v !== null) walk(v, q);
+  };
+  walk(doc, undefined);
+  return { byUser, answerIds };
+}
+
+const CLK_TCK = 100;
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(f[11]) + Number(f[12])) / CLK_TCK; // utime + stime
+  } catch {
+    return NaN;
+  }
+}
+
+/** Current and peak resident set (MB). */
+export function memoryMb(pid: number): { rss: number; hwm: number } {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, "utf8");
+    const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+    return { rss: Math.round(kb("VmRSS") / 1024), hwm: Math.round(kb("VmHWM") / 1024) };
+  } catch {
+    return { rss: NaN, hwm: NaN };
+  }
+}
+
+/** Soft open-files limit of this process (the children inherit it). */
+export function openFilesLimit(): number {
+  const m = /Max open files\s+(\d+|unlimited)/.exec(readFileSync("/proc/self/limits", "utf8"));
+  return m === null || m[1] === "unlimited" ? Infinity : Number(m[1]);
+}
+
+/** Pins this process and all its threads to one core (best effort). */
+export function pinSelf(core: number): void {
+  if (hasTaskset) Bun.spawnSync(["taskset", "-a", "-p", "-c", String(core), String(process.pid)], { stdout: "ignore", stderr: "ignore" });
+}
+
+/** A child process speaking JSON over Bun IPC; `next(t)` waits for its next message of type t. */
+export class Child<In, Out extends { t: string }> {
+  readonly proc: Subprocess;
+  private readonly queue: Out[] = [];
+  private waiters: { t: string; resolve(m: Out): void }[] = [];
+  constructor(file: string, core: number | null, env: Record<string, string> = {}) {
+    const path = new URL(file, import.meta.url).pathname;
+    const cmd = core !== null && hasTaskset ? ["taskset", "-c", String(core), process.execPath, path] : [process.execPath, path];
+    this.proc = Bun.spawn({
+      cmd,
+      stdio: ["ignore", "inherit", "inherit"],
+      serialization: "json",
+      env: { ...process.env, ...env },
+      ipc: (raw: unknown) => {
+        const m = raw as Out;
+        const i = this.waiters.findIndex((w) => w.t === m.t);
+        if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
+        else this.queue.push(m);
+      },
+    });
+  }
+  send(m: In): void {
+    this.proc.send(m);
+  }
+  next<T extends Out["t"]>(t: T, timeoutMs = 120_000): Promise<Extract<Out, { t: T }>> {
+    const i = this.queue.findIndex((m) => m.t === t);
+    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as Extract<Out, { t: T }>);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`child gave no ${t} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        t,
+        resolve: (m) => {
+          clearTimeout(timer);
+          resolve(m as Extract<Out, { t: T }>);
+        },
+      });
+    });
+  }
+}

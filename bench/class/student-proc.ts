@@ -1,0 +1,205 @@
+// One bench:class client process: holds many students, each an EdgeClassClient (the SDK) on
+// its own WebSocket. Joins on command, answers each question at a random moment within the
+// answer window, chats when told, and reports what it measured. Chat deliveries are counted
+// from the raw frame (no JSON parse) so that the clients stay cheap next to the server.
+import { mintToken } from "../../packages/server/src/auth/tokens.ts";
+import { EdgeClassClient } from "../../packages/client/src/index.ts";
+import type { AnsweredRecord, ClassAssignment, CollectReport, FromStudents, ToStudents } from "./ipc.ts";
+
+interface Student {
+  id: string;
+  classId: string;
+  token: string;
+  chatter: boolean;
+  sampleLatency: boolean;
+  client: EdgeClassClient | null;
+  connectAt: number;
+  welcomeAt: number;
+}
+
+const send = (m: FromStudents) => process.send?.(m);
+let baseUrl = "";
+let answerWindowMs = 2000;
+const students: Student[] = [];
+const byClass = new Map<string, Student[]>();
+
+function fresh() {
+  return {
+    questionsSeen: 0,
+    answersSent: 0,
+    answersAcked: 0,
+    answerErrors: {} as Record<string, number>,
+    ackMs: [] as number[],
+    firstAnswerAt: 0,
+    lastAckAt: 0,
+    acked: [] as AnsweredRecord[],
+    chatSent: 0,
+    chatAcked: 0,
+    chatErrors: {} as Record<string, number>,
+    chatReceived: 0,
+    firstChatAt: 0,
+    lastChatAt: 0,
+    chatMs: [] as number[],
+    reconnects: 0,
+    closedForGood: {} as Record<string, number>,
+    framesReceived: 0,
+  };
+}
+let stats = fresh();
+let answersPending = 0;
+const bump = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
+const codeOf = (e: unknown) => (typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : String(e));
+
+const CHAT_MARK = '"type":"chat.message"';
+const TEXT_MARK = '"text":"b:';
+
+function connect(s: Student): Promise<void> {
+  return new Promise((resolve) => {
+    s.connectAt = Date.now();
+    const c = new EdgeClassClient({
+      baseUrl,
+      classId: s.classId,
+      token: s.token,
+      mirror: false,
+      heartbeatMs: 0,
+      requestTimeoutMs: 30_000,
+      reconnect: { initialDelayMs: 250, maxDelayMs: 2000, maxInitialAttempts: 2 },
+      onFrame(data) {
+        stats.framesReceived++;
+        if (!data.includes(CHAT_MARK)) return false;
+        const now = Date.now();
+        stats.chatReceived++;
+        if (stats.firstChatAt === 0) stats.firstChatAt = now;
+        stats.lastChatAt = now;
+        if (s.sampleLatency) {
+          const i = data.indexOf(TEXT_MARK);
+          if (i >= 0) {
+            const sentAt = parseInt(data.slice(i + TEXT_MARK.length, i + TEXT_MARK.length + 16), 10);
+            if (sentAt > 0) stats.chatMs.push(now - sentAt);
+          }
+        }
+        return true;
+      },
+    });
+    s.client = c;
+    let first = true;
+    c.on("welcome", () => {
+      if (first) {
+        first = false;
+        s.welcomeAt = Date.now();
+        resolve();
+      } else stats.reconnects++;
+    });
+    c.on("status", (st) => {
+      if (st.status === "closed") {
+        bump(stats.closedForGood, `${st.closeCode ?? "none"} ${st.closeReason ?? ""}`.trim());
+        if (first) {
+          first = false;
+          resolve();
+        }
+      }
+    });
+    c.on("quiz.question", (m) => {
+      stats.questionsSeen++;
+      const q = m.quiz.question;
+      const options = q.options ?? [{ id: "a", text: "" }];
+      const choice = options[Math.floor(Math.random() * options.length)].id;
+      setTimeout(() => {
+        const t0 = performance.now();
+        const sentAt = Date.now();
+        if (stats.firstAnswerAt === 0 || sentAt < stats.firstAnswerAt) stats.firstAnswerAt = sentAt;
+        stats.answersSent++;
+        answersPending++;
+        c.answer(q.id, { choice }).then(
+          (a) => {
+            answersPending--;
+            stats.answersAcked++;
+            stats.ackMs.push(performance.now() - t0);
+            stats.lastAckAt = Date.now();
+            stats.acked.push({ userId: s.id, classId: s.classId, questionId: q.id, answerId: a.answerId });
+          },
+          (e: unknown) => {
+            answersPending--;
+            bump(stats.answerErrors, codeOf(e));
+          },
+        );
+      }, Math.random() * answerWindowMs);
+    });
+  });
+}
+
+async function join(classId: string) {
+  const list = byClass.get(classId) ?? [];
+  const startedAt = Date.now();
+  await Promise.all(list.map(connect));
+  const admitted = list.filter((s) => s.welcomeAt > 0);
+  const failed: Record<string, number> = {};
+  for (const s of list) if (s.welcomeAt === 0) bump(failed, s.client?.connection.error?.message ?? "unknown");
+  send({
+    t: "joined",
+    classId,
+    admitted: admitted.length,
+    failed,
+    startedAt,
+    lastWelcomeAt: Math.max(startedAt, ...admitted.map((s) => s.welcomeAt)),
+    welcomeMs: admitted.map((s) => s.welcomeAt - s.connectAt),
+  });
+}
+
+function chat(seconds: number) {
+  for (const s of students) {
+    if (!s.chatter || s.client === null) continue;
+    const c = s.client;
+    let left = seconds;
+    const fire = () => {
+      stats.chatSent++;
+      c.chat(`b:${Date.now()} hello from ${s.id}`).then(
+        () => stats.chatAcked++,
+        (e: unknown) => bump(stats.chatErrors, codeOf(e)),
+      );
+      if (--left > 0) setTimeout(fire, 1000);
+    };
+    setTimeout(fire, Math.random() * 1000);
+  }
+}
+
+process.on("message", async (raw: unknown) => {
+  const m = raw as ToStudents;
+  switch (m.t) {
+    case "init": {
+      baseUrl = m.baseUrl;
+      answerWindowMs = m.answerWindowMs;
+      let n = 0;
+      for (const a of m.classes as ClassAssignment[]) {
+        const chatters = new Set(a.chatters);
+        const list: Student[] = [];
+        for (const id of a.studentIds) {
+          const token = await mintToken(m.secret, { sub: id, role: "student", ttlSeconds: 3600 });
+          list.push({ id, classId: a.classId, token, chatter: chatters.has(id), sampleLatency: n++ % m.latencyEvery === 0, client: null, connectAt: 0, welcomeAt: 0 });
+        }
+        byClass.set(a.classId, list);
+        students.push(...list);
+      }
+      send({ t: "ready", students: students.length });
+      break;
+    }
+    case "join":
+      await join(m.classId);
+      break;
+    case "chat":
+      chat(m.seconds);
+      break;
+    case "collect": {
+      const report: CollectReport = { t: "collected", ...stats, answersPending };
+      stats = fresh();
+      send(report);
+      break;
+    }
+    case "close":
+      for (const s of students) s.client?.close();
+      await Bun.sleep(100);
+      send({ t: "closed" });
+      setTimeout(() => process.exit(0), 50);
+      break;
+  }
+});
