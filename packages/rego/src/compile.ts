@@ -165,7 +165,8 @@ export class Compiler {
     } else if (g.kind === "object") {
       const dyn = rule.ref.slice(staticPrefixLen(rule.ref));
       const parts = dyn.map((t) => this.compileHeadTerm(t, bc));
-      const val = rule.value ? this.compileHeadTerm(rule.value, bc) : constPlan(true);
+      // `q[a] contains x` (set leaf): the element takes the value's place in the tuple
+      const val = rule.key ? this.compileHeadTerm(rule.key, bc) : rule.value ? this.compileHeadTerm(rule.value, bc) : constPlan(true);
       // emit [keys..., value] tuples as arrays
       const all = [...parts, val];
       emitPlan = combine(all, (vals) => vals.slice());
@@ -179,7 +180,10 @@ export class Compiler {
     this.lastDefFast = fast;
     const constHead =
       (g.kind === "set" && rule.key !== null && constOf(rule.key) !== undefined) ||
-      (g.kind === "object" && rule.ref.slice(staticPrefixLen(rule.ref)).every((t) => constOf(t) !== undefined) && (rule.value === null || constOf(rule.value) !== undefined));
+      (g.kind === "object" &&
+        rule.ref.slice(staticPrefixLen(rule.ref)).every((t) => constOf(t) !== undefined) &&
+        (rule.key === null || constOf(rule.key) !== undefined) &&
+        (rule.value === null || constOf(rule.value) !== undefined));
     if (constHead) {
       const cev = ev!;
       return (c, args, emit) => {
@@ -305,14 +309,18 @@ export class Compiler {
       if (parts.some((p) => p === undefined)) throw new RegoError("rego_compile_error", `default rule ${name} must have constant keys and value`, d.rule.loc);
       defaults.push(parts as Value[]);
     }
+    const setLeaf = g.defs.map((d) => d.rule.key !== null);
     g.compute = (c) => {
       const root = new NestedBuilder(name);
       const emit = (v: Value): boolean => {
-        const tuple = v as Value[];
-        root.insert(tuple, 0);
+        root.insert(v as Value[], 0);
         return false;
       };
-      for (const r of runners) r(c, null, emit);
+      const emitSet = (v: Value): boolean => {
+        root.insertSet(v as Value[], 0);
+        return false;
+      };
+      for (let i = 0; i < runners.length; i++) runners[i](c, null, setLeaf[i] ? emitSet : emit);
       for (const d of defaults) if (!root.has(d)) root.insert(d, 0);
       return root.build();
     };
@@ -1754,8 +1762,26 @@ export function materialize(c: Ctx, n: TreeNode): Value | undefined {
 }
 
 class NestedBuilder {
-  private m = new Map<string, { k: Value; v?: Value; child?: NestedBuilder }>();
+  private m = new Map<string, { k: Value; v?: Value; child?: NestedBuilder; set?: RegoSet }>();
   constructor(private readonly name: string) {}
+  /** adds tuple[last] to the set at keys tuple[i..last-1] */
+  insertSet(tuple: Value[], i: number): void {
+    const k = tuple[i];
+    const ck = canonicalKey(k);
+    const e = this.m.get(ck);
+    if (i === tuple.length - 2) {
+      if (!e) this.m.set(ck, { k, set: new RegoSet([tuple[i + 1]]) });
+      else if (e.set) e.set.add(tuple[i + 1]);
+      else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
+      return;
+    }
+    if (!e) {
+      const child = new NestedBuilder(this.name);
+      this.m.set(ck, { k, child });
+      child.insertSet(tuple, i + 1);
+    } else if (e.child) e.child.insertSet(tuple, i + 1);
+    else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
+  }
   insert(tuple: Value[], i: number): void {
     const k = tuple[i];
     const ck = canonicalKey(k);
@@ -1764,7 +1790,7 @@ class NestedBuilder {
     if (last) {
       const v = tuple[i + 1];
       if (!e) this.m.set(ck, { k, v });
-      else if (e.child || !equal(e.v!, v)) {
+      else if (e.child || e.set || !equal(e.v!, v)) {
         throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
       }
       return;
@@ -1788,7 +1814,7 @@ class NestedBuilder {
   }
   build(): Value {
     const ob = new ObjectBuilder(this.name);
-    for (const e of this.m.values()) ob.set(e.k, e.child ? e.child.build() : e.v!);
+    for (const e of this.m.values()) ob.set(e.k, e.child ? e.child.build() : e.set ? e.set : e.v!);
     return ob.build();
   }
 }

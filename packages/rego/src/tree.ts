@@ -92,6 +92,7 @@ export class RuleTree {
     if (kind === "function" && rule.args && rule.args.length === 0) kind = "complete";
     if (kind === "complete" && i < ref.length) kind = "object";
     if (kind === "object" && i === ref.length) kind = "complete";
+    if (kind === "set" && i < ref.length) kind = "object"; // q[a][b] contains x: nested objects with set leaves
     const arity = rule.args && rule.args.length > 0 ? rule.args.length : -1;
     let g = node.group;
     const name = node.path.join(".");

@@ -123,6 +123,18 @@ g(x) = x * 10
     expect(run(src, "data.t.m")).toEqual({ x: "x" });
   });
 
+  test("nested multi-value rules (q[a][b] contains x)", () => {
+    const src = `package t\nimport rego.v1\nq[p][a] contains x if { some x in [1, 2]; p := "u"; a := "r" }\nr[k] contains 1 if { some k in [] }`;
+    expect(run(src, "data.t.q")).toEqual({ u: { r: [1, 2] } });
+    expect(run(src, "data.t.r")).toEqual({});
+  });
+
+  test("keywords as field names in refs", () => {
+    const src = `package t\nx := input.package.import.default\npolicy.default.level := 3`;
+    expect(run(src, "data.t.x", { package: { import: { default: "d" } } })).toBe("d");
+    expect(run(src, "data.t.policy.default.level")).toBe(3);
+  });
+
   test("multi-module packages merge", () => {
     expect(run([`package t\na := 1`, `package t\nb := data.t.a + 1`], "data.t")).toEqual({ a: 1, b: 2 });
   });
