@@ -212,7 +212,8 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       current = k;
       const failed = added.reduce((a, r) => a + r.failed, 0);
       connected += added.reduce((a, r) => a + r.ok, 0);
-      if (failed > 0) log(`  ${sfu.name}: ${failed} subscribers failed to connect (${added.find((a) => a.error)?.error ?? ""})`);
+      const retried = added.reduce((a, r) => a + r.retried, 0);
+      if (failed > 0 || retried > 0) log(`  ${sfu.name}: ${failed} subscribers failed to connect, ${retried} connected on a retry (${added.find((a) => a.error)?.error ?? ""})`);
       await Bun.sleep(2000);
       for (const s of subs) s.send({ t: "reset" });
       const c0 = await pub.ask({ t: "count" }, "count");

@@ -6,7 +6,7 @@ import { CountingSubscriber } from "./ndc-peer.ts";
 export type ToSubProc = { t: "add"; n: number; url: string } | { t: "reset" } | { t: "report" } | { t: "close" };
 export type FromSubProc =
   | { t: "ready" }
-  | { t: "added"; ok: number; failed: number; error?: string }
+  | { t: "added"; ok: number; failed: number; retried: number; error?: string }
   | {
       t: "report";
       subscribers: number;
@@ -24,6 +24,7 @@ export type FromSubProc =
 
 const subs: CountingSubscriber[] = [];
 let seq = 0;
+let retried = 0;
 let sinkBase = new Map<CountingSubscriber, number>();
 // Every 8th subscriber of a process is a probe that inspects each packet; the rest are sinks.
 const PROBE_EVERY = Number(process.env.SFU_BENCH_PROBE_EVERY ?? 8);
@@ -37,22 +38,36 @@ process.on("message", async (m: ToSubProc) => {
     let ok = 0;
     let failed = 0;
     let error: string | undefined;
+    retried = 0;
     const batch = 10;
     for (let i = 0; i < m.n; i += batch) {
-      const group = Array.from({ length: Math.min(batch, m.n - i) }, () => new CountingSubscriber(`b${process.pid}-${seq}`, seq++ % PROBE_EVERY === 0));
-      const res = await Promise.allSettled(group.map((s) => s.connect(m.url)));
-      res.forEach((r, j) => {
-        if (r.status === "fulfilled") {
+      const n = Math.min(batch, m.n - i);
+      const res = await Promise.all(
+        Array.from({ length: n }, async () => {
+          const probe = seq % PROBE_EVERY === 0;
+          // A client-side race in libdatachannel occasionally fails a connect: retry twice with a fresh peer.
+          for (let attempt = 0; attempt < 3; attempt++) {
+            const s = new CountingSubscriber(`b${process.pid}-${seq++}`, probe);
+            try {
+              await s.connect(m.url);
+              if (attempt > 0) retried++;
+              return s;
+            } catch (e) {
+              error = String(e);
+              s.close();
+            }
+          }
+          return null;
+        }),
+      );
+      for (const s of res) {
+        if (s) {
           ok++;
-          subs.push(group[j]);
-        } else {
-          failed++;
-          error = String(r.reason);
-          group[j].close();
-        }
-      });
+          subs.push(s);
+        } else failed++;
+      }
     }
-    send({ t: "added", ok, failed, error });
+    send({ t: "added", ok, failed, retried, error: failed > 0 || retried > 0 ? error : undefined });
   } else if (m.t === "reset") {
     for (const s of subs) {
       s.videoPackets = 0;

@@ -21,6 +21,7 @@ interface StudentInfo {
   framesDecoded: number;
   audioPackets: number;
   state: string;
+  videoCodec?: string;
 }
 interface TeacherStats {
   width?: number;
@@ -32,7 +33,7 @@ interface TeacherStats {
 
 declare global {
   interface Window {
-    publish(classId: string): Promise<string>;
+    publish(classId: string, codec?: string): Promise<string>;
     unpublish(): Promise<void>;
     sendStats(): Promise<TeacherStats | null>;
     watch(classId: string): Promise<string>;
@@ -141,7 +142,24 @@ test("teacher publishes, three students decode 720p with audio; republish and re
   console.log(`[media browser] reconnect to first decoded frame: ${reconnectMs} ms`);
   expect(reconnectMs).toBeLessThan(2000 + 1000); // 2 s aim; 1 s slack for a loaded CI machine
 
+  const codecs = await Promise.all(students.map((p) => p.evaluate(() => window.info())));
+  for (const c of codecs) expect(c.videoCodec).toBe("video/VP8");
+
   media.endClass(CLASS);
   expect(media.stats()).toEqual({ publishers: 0, subscribers: 0, workers: 2 });
   await ctx.close();
 }, 60000);
+
+test("H.264 from the teacher reaches a student as H.264", async () => {
+  const ctx = await browser.newContext();
+  const teacher = await ctx.newPage();
+  await teacher.goto(`${base}/teacher.html`);
+  await teacher.evaluate((c) => window.publish(c, "H264"), "h264-class");
+  const student = await ctx.newPage();
+  await student.goto(`${base}/student.html`);
+  await student.evaluate((c) => window.watch(c), "h264-class");
+  const info = await waitFor("H.264 frames decoded", () => student.evaluate(() => window.info()), (i) => i.framesDecoded > 10 && i.width > 0 && i.audioPackets > 0, 15000);
+  expect(info.videoCodec).toBe("video/H264");
+  media.endClass("h264-class");
+  await ctx.close();
+}, 30000);

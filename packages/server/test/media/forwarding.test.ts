@@ -100,9 +100,15 @@ test("forwards to subscribers on two workers, continuous across a republish", as
     expect(s.tsBackwards).toBe(0);
   }
 
+  await sleep(1100); // one stats report from each worker
   const text = await registry.metrics();
   expect(text).toContain("edgeclass_media_subscribers 3");
   expect(text).toMatch(/edgeclass_media_forwarded_packets_total\{worker="\d"\} [1-9]/);
+  expect(text).toMatch(/edgeclass_media_worker_cpu_seconds_total\{worker="\d"\} [0-9.e-]+/);
+  // The exposition passes promtool's lint (installed by .ci/run).
+  const promtool = Bun.spawnSync(["promtool", "check", "metrics"], { stdin: new TextEncoder().encode(text) });
+  expect(promtool.stderr.toString() + promtool.stdout.toString()).toBe("");
+  expect(promtool.exitCode).toBe(0);
 
   // Someone else may not delete the publisher's resource.
   const forbidden = await media.handleResource(new Request("http://x/", { method: "DELETE" }), pub2.location.split("/").pop() ?? "", "intruder");

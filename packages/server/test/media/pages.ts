@@ -25,11 +25,19 @@ async function signal(url, pc) {
 export const teacherHtml = String.raw`<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script>
 ${common}
 let pc = null, location_ = null, stream = null;
-window.publish = async (classId) => {
+window.publish = async (classId, codec) => {
   stream ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { exact: 1280 }, height: { exact: 720 }, frameRate: 30 } });
   document.getElementById("v").srcObject = stream;
   pc = new RTCPeerConnection();
-  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  for (const track of stream.getTracks()) {
+    const t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+    if (codec && track.kind === "video") {
+      const all = RTCRtpSender.getCapabilities("video").codecs;
+      const wanted = all.filter((c) => c.mimeType.toLowerCase() === "video/" + codec.toLowerCase());
+      if (wanted.length === 0) throw new Error("this browser cannot send " + codec);
+      t.setCodecPreferences(wanted);
+    }
+  }
   location_ = await signal("/api/classes/" + classId + "/whip", pc);
   return location_;
 };
@@ -69,9 +77,10 @@ window.info = async () => {
   const v = document.getElementById("v");
   const out = { width: v.videoWidth, height: v.videoHeight, framesDecoded: 0, audioPackets: 0, keyFramesDecoded: 0, state: pc ? pc.connectionState : "none" };
   if (pc) (await pc.getStats()).forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === "video") { out.framesDecoded = s.framesDecoded ?? 0; out.keyFramesDecoded = s.keyFramesDecoded ?? 0; out.frameWidth = s.frameWidth; out.nackCount = s.nackCount; out.pliCount = s.pliCount; out.packetsLost = s.packetsLost; }
+    if (s.type === "inbound-rtp" && s.kind === "video") { out.codecId = s.codecId; out.framesDecoded = s.framesDecoded ?? 0; out.keyFramesDecoded = s.keyFramesDecoded ?? 0; out.frameWidth = s.frameWidth; out.nackCount = s.nackCount; out.pliCount = s.pliCount; out.packetsLost = s.packetsLost; }
     if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived ?? 0;
   });
+  if (pc && out.codecId) (await pc.getStats()).forEach((s) => { if (s.id === out.codecId) out.videoCodec = s.mimeType; });
   return out;
 };
 </script></body></html>`;
