@@ -24,6 +24,7 @@ export function createMediaMetrics(registry: Registry | undefined): MediaMetrics
   const bytesOut = new Counter({ name: "edgeclass_media_forwarded_bytes_total", help: "RTP bytes forwarded to subscribers, per worker.", labelNames: ["worker"], registers: reg });
   const kf = new Counter({ name: "edgeclass_media_keyframe_requests_total", help: "Keyframe requests (PLI) raised towards publishers, per worker.", labelNames: ["worker"], registers: reg });
   const nack = new Counter({ name: "edgeclass_media_nack_retransmits_total", help: "Packets retransmitted to subscribers on NACK, per worker.", labelNames: ["worker"], registers: reg });
+  const upNack = new Counter({ name: "edgeclass_media_upstream_nacked_packets_total", help: "Packets requested again from publishers after loss on their uplink, per worker.", labelNames: ["worker"], registers: reg });
   const cpu = new Counter({ name: "edgeclass_media_worker_cpu_seconds_total", help: "CPU time used by each media worker process.", labelNames: ["worker"], registers: reg });
   const delay = new Gauge({ name: "edgeclass_media_forward_delay_p99_seconds", help: "p99 time to fan one packet out inside a worker, last interval.", labelNames: ["worker"], registers: reg });
   const closed = new Counter({ name: "edgeclass_media_sessions_closed_total", help: "Media sessions closed, by kind and reason.", labelNames: ["kind", "reason"], registers: reg });
@@ -38,6 +39,7 @@ export function createMediaMetrics(registry: Registry | undefined): MediaMetrics
       bytesOut.inc({ worker: w }, delta(p?.bytesOut, s.bytesOut));
       kf.inc({ worker: w }, delta(p?.keyframeRequests, s.keyframeRequests));
       nack.inc({ worker: w }, delta(p?.nackRetransmits, s.nackRetransmits));
+      upNack.inc({ worker: w }, delta(p?.upstreamNacks, s.upstreamNacks));
       cpu.inc({ worker: w }, delta(p ? p.cpuUserUs + p.cpuSystemUs : undefined, s.cpuUserUs + s.cpuSystemUs) / 1e6);
       delay.set({ worker: w }, s.forwardP99Us / 1e6);
       workerSubscribers.set({ worker: w }, s.subscribers);

@@ -38,6 +38,8 @@ export interface WorkerStats {
   bytesOut: number;
   keyframeRequests: number;
   nackRetransmits: number;
+  /** Packets NACKed towards publishers (loss on the teacher's uplink). */
+  upstreamNacks: number;
   publishers: number;
   subscribers: number;
   /** Subscriber-side forwarding delay inside the worker, microseconds, p99 since the last report. */

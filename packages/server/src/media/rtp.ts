@@ -176,6 +176,32 @@ export function buildPli(senderSsrc: number, mediaSsrc: number): Buffer {
   return b;
 }
 
+/** Generic NACK (RFC 4585) for the given sequence numbers. */
+export function buildNack(senderSsrc: number, mediaSsrc: number, seqs: readonly number[]): Buffer {
+  const fci: [number, number][] = [];
+  for (const seq of seqs) {
+    const last = fci[fci.length - 1];
+    const d = last ? (seq - last[0]) & 0xffff : 0;
+    if (last && d >= 1 && d <= 16) last[1] |= 1 << (d - 1);
+    else fci.push([seq & 0xffff, 0]);
+  }
+  const b = Buffer.alloc(12 + 4 * fci.length);
+  b[0] = 0x81;
+  b[1] = RTCP_RTPFB;
+  const words = b.length / 4 - 1;
+  b[2] = words >> 8;
+  b[3] = words & 0xff;
+  writeU32(b, 4, senderSsrc);
+  writeU32(b, 8, mediaSsrc);
+  fci.forEach(([pid, blp], i) => {
+    b[12 + 4 * i] = pid >> 8;
+    b[13 + 4 * i] = pid & 0xff;
+    b[14 + 4 * i] = blp >> 8;
+    b[15 + 4 * i] = blp & 0xff;
+  });
+  return b;
+}
+
 /** Receiver Estimated Max Bitrate (draft-alvestrand-rmcat-remb). */
 export function buildRemb(senderSsrc: number, bitrate: number, ssrcs: readonly number[]): Buffer {
   const n = ssrcs.length;

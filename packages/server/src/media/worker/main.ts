@@ -6,7 +6,7 @@ import ndc from "node-datachannel";
 import type { PeerConnection, Track } from "node-datachannel";
 import { Room, Subscriber, type ForwarderCounters, type Kind } from "../forwarder.ts";
 import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type FromWorker, type ToWorker, type WorkerConfig } from "../protocol.ts";
-import { buildPli, buildRemb, buildRr, isRtcp, rtpSeq, type VideoCodec } from "../rtp.ts";
+import { buildNack, buildPli, buildRemb, buildRr, isRtcp, rtpSeq, type VideoCodec } from "../rtp.ts";
 import { SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
@@ -22,7 +22,7 @@ if (config.iceUdpMux && config.muxPort === 0) {
   config.muxPort = probe.port;
   probe.close();
 }
-const counters: ForwarderCounters = { packetsIn: 0, packetsOut: 0, bytesOut: 0, keyframeRequests: 0, nackRetransmits: 0 };
+const counters: ForwarderCounters & { upstreamNacks: number } = { packetsIn: 0, packetsOut: 0, bytesOut: 0, keyframeRequests: 0, nackRetransmits: 0, upstreamNacks: 0 };
 const rooms = new Map<number, RoomEntry>();
 const sessions = new Map<string, Session>();
 const delaySamples = new Float64Array(4096);
@@ -257,7 +257,14 @@ class PublisherSession extends BaseSession {
       this.lastHeard = performance.now();
       if (!isRtcp(msg) && msg.length >= 12) {
         const s = msg.readUInt32BE(8);
-        this.highestSeq.set(s, rtpSeq(msg));
+        const seq = rtpSeq(msg);
+        const prev = this.highestSeq.get(s);
+        const d = prev === undefined ? 1 : (seq - prev) & 0xffff;
+        if (d >= 1 && d < 0x8000) {
+          this.highestSeq.set(s, seq);
+          // Loss on the teacher's uplink: ask for the missing video packets once (no RTX: they come back as-is).
+          if (kind === "video" && d > 1 && d <= 64) this.nackUpstream(track, s, prev ?? seq, d);
+        }
       }
       try {
         if (entry.relayTo.length > 0) {
@@ -273,6 +280,17 @@ class PublisherSession extends BaseSession {
     track.onOpen(() => {
       if (kind === "video") queueMicrotask(() => this.requestKeyframe());
     });
+  }
+
+  private nackUpstream(track: Track, ssrc: number, prev: number, d: number): void {
+    const missing: number[] = [];
+    for (let i = 1; i < d; i++) missing.push((prev + i) & 0xffff);
+    try {
+      track.sendMessageBinary(buildNack(this.rtcpSsrc, ssrc, missing));
+      counters.upstreamNacks += missing.length;
+    } catch {
+      // transport closing
+    }
   }
 
   /** REMB keeps the browser's send estimate at the quality cap; RR closes the loop for its loss estimate. */
