@@ -141,6 +141,8 @@ export class LiveRoom {
       }
       return { ok: true, welcome: this.welcome(existing) };
     }
+    // The course may have changed since the room opened (archived, capacity); the store caches it.
+    this.course = this.deps.store.courses.get(this.course.id) ?? this.course;
     if (p.role === "student" && !enrolled) {
       this.deps.metrics.policyDecisions.labels("deny").inc();
       this.deps.logger.info({ classId: this.classId, userId: p.id, decision: "deny", reasons: ["not enrolled in this course"] }, "join decision");
@@ -231,7 +233,8 @@ export class LiveRoom {
 
   // ---- Commands --------------------------------------------------------------
 
-  /** Applies one client message; resolves with the ack's result or rejects with a LiveError. */
+  /** Applies one client message; resolves with the ack's result or rejects with a LiveError.
+   *  (Async cases are awaited, not returned: Bun reports a returned, already-rejected promise as unhandled.) */
   async handle(userId: string, msg: ClientMessage): Promise<unknown> {
     const m = this.members.get(userId);
     if (!m) throw new LiveError("forbidden", "you are not in this class");
@@ -242,9 +245,9 @@ export class LiveRoom {
       case "ping":
         return { serverTime: now };
       case "chat.send":
-        return this.sendChat(m, msg.text, now);
+        return await this.sendChat(m, msg.text, now);
       case "chat.delete":
-        return this.deleteChat(msg.messageId, now);
+        return await this.deleteChat(msg.messageId, now);
       case "chat.mute":
         return this.mute(msg.userId, msg.muted);
       case "chat.settings":
@@ -265,13 +268,13 @@ export class LiveRoom {
         this.reactions[msg.reaction] = (this.reactions[msg.reaction] ?? 0) + 1;
         return undefined;
       case "quiz.launch":
-        return this.launch(msg, now);
+        return await this.launch(msg, now);
       case "quiz.answer":
-        return this.answer(m, msg, now);
+        return await this.answer(m, msg, now);
       case "quiz.close":
-        return this.closeQuiz(now);
+        return await this.closeQuiz(now);
       case "quiz.reveal":
-        return this.revealQuiz(now);
+        return await this.revealQuiz(now);
       case "leaderboard.show":
         this.leaderboardShown = true;
         this.sendLeaderboard();
@@ -533,7 +536,8 @@ export class LiveRoom {
       if (this.current && this.current.q.closedAt === null) store.live.markClosed(this.current.q.id, now);
     });
     this.deps.fanout.all(this.classId, { type: "class.ended", seq: this.nextSeq() });
-    this.deps.fanout.closeAll(this.classId, CLOSE.classEnded, "class has ended");
+    // Closed on the next turn, so the ack of a class.end command still reaches the teacher.
+    setTimeout(() => this.deps.fanout.closeAll(this.classId, CLOSE.classEnded, "class has ended"), 0);
     this.members.clear();
     this.students.length = 0;
     this.deps.onEnded(this.classId);

@@ -58,14 +58,21 @@ export function connect(base: string, classId: string, token: string): Promise<P
     },
     async request(msg) {
       const rid = `r${++ridSeq}`;
-      const reply = Promise.race([
-        peer.next("ack", (m) => m.rid === rid),
-        peer.next("error", (m) => m.rid === rid).then((e) => {
-          throw Object.assign(new Error(e.message), { code: e.code });
-        }),
-      ]);
+      const isReply = (m: ServerMessage) => (m.type === "ack" || m.type === "error") && m.rid === rid;
+      const reply = new Promise<ServerMessage>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no reply to ${rid} (${String(msg.type)}) within 5000 ms`)), 5000);
+        const done = (m: ServerMessage) => {
+          clearTimeout(timer);
+          resolve(m);
+        };
+        waiters.push({ type: "ack", pred: isReply as (m: never) => boolean, resolve: done });
+        waiters.push({ type: "error", pred: isReply as (m: never) => boolean, resolve: done });
+      });
       ws.send(JSON.stringify({ ...msg, rid }));
-      return (await reply as { result?: unknown }).result;
+      const m = await reply;
+      for (let i = waiters.length - 1; i >= 0; i--) if (waiters[i].pred === (isReply as unknown)) waiters.splice(i, 1);
+      if (m.type === "error") throw Object.assign(new Error(m.message), { code: m.code });
+      return (m as { result?: unknown }).result;
     },
     sendRaw: (text) => ws.send(text),
     closed,
@@ -73,7 +80,8 @@ export function connect(base: string, classId: string, token: string): Promise<P
   };
   return new Promise((resolve, reject) => {
     ws.onopen = () => resolve(peer);
-    ws.onerror = () => reject(new Error("websocket failed"));
+    // Refused before opening: reject with the close code and reason.
+    closed.then((c) => reject(Object.assign(new Error(`closed ${c.code}: ${c.reason}`), c)));
   });
 }
 
