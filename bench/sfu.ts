@@ -256,7 +256,7 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
         forwardedPps: Math.round(forwarded / wall),
         delayP50Ms: +(percentile(delays, 0.5) / 1000).toFixed(2),
         delayP99Ms: +(percentile(delays, 0.99) / 1000).toFixed(2),
-        workerFanoutP99Ms: sfu.workerP99Ms(),
+        workerFanoutP99Ms: ((v) => (v === null ? null : +v.toFixed(2)))(sfu.workerP99Ms()),
         sfuRssMb: rssMb(sfu.pid),
       };
       out.push(step);

@@ -54,7 +54,9 @@ const server = Bun.serve({
 });
 
 // werift's UDP sockets throw ECONNREFUSED when a peer goes away; keep serving the others.
-process.on("uncaughtException", (e) => console.error("werift sfu:", String(e)));
+process.on("uncaughtException", (e) => {
+  if (!String(e).includes("ECONNREFUSED")) console.error("werift sfu:", String(e));
+});
 process.on("unhandledRejection", (e) => console.error("werift sfu:", String(e)));
 
 process.send?.({ t: "ready", port: server.port });
