@@ -8,9 +8,11 @@ import { seedDemo, type DemoInfo } from "./demo/seed.ts";
 import { AppError } from "./domain/errors.ts";
 import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
+import { adminRoutes } from "./http/routes/admin.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { ClassHub } from "./live/hub.ts";
 import { createLiveMetrics } from "./live/metrics.ts";
+import { DecisionLog } from "./policy/decision-log.ts";
 import { JoinPolicy } from "./policy/join-policy.ts";
 import { policySources } from "./policy/sources.ts";
 import { LiveGateway, type SocketData } from "./realtime/gateway.ts";
@@ -55,7 +57,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   // Live classes: rooms owned by this instance, reached over WebSockets.
   const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
   const gateway = new LiveGateway({ hub: () => hub, store, verifier, metrics: liveMetrics, logger, now });
-  const hub = new ClassHub(store, { store, fanout: gateway, policy, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs });
+  const decisions = new DecisionLog();
+  const hub = new ClassHub(store, { store, fanout: gateway, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs });
   const live = new LiveService(serviceDeps, courses, () => hub);
 
   const readiness = {
@@ -68,7 +71,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   };
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p) };
   const routes = buildRoutes(
-    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes)],
+    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes), ...adminRoutes(decisions)],
     deps,
   );
 

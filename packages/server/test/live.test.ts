@@ -67,6 +67,12 @@ describe("join", () => {
     const later = await t.call("POST", `/api/courses/${scheduled.body.id}/classes`, { token: teacherToken, body: { startsAt: "2030-01-01T00:00:00Z", durationMinutes: 30 } });
     const notStarted = await join(t.base, later.body.id, teacherToken).catch((e) => e);
     expect(notStarted.reason).toBe("class has not started");
+    const admin = await t.token("admin", "root");
+    const denies = await t.call("GET", "/api/admin/decisions?decision=deny&limit=5", { token: admin });
+    expect(denies.body.items[0]).toMatchObject({ classId, decision: "deny", role: "student" });
+    expect(denies.body.items[0].reasons.join()).toContain("course is not active");
+    expect(denies.body.items.some((d: { reasons: string[] }) => d.reasons.includes("not enrolled in this course"))).toBe(true);
+    expect((await t.call("GET", "/api/admin/decisions", { token: teacherToken })).status).toBe(403);
   });
 
   test("a bad token gets 401 before any upgrade", async () => {

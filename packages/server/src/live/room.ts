@@ -19,6 +19,7 @@ import type { ClassSession, Course, Principal } from "../domain/model.ts";
 import * as quiz from "../domain/live/quiz.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { Logger } from "../obs/logger.ts";
+import type { DecisionLog } from "../policy/decision-log.ts";
 import type { JoinPolicy } from "../policy/join-policy.ts";
 import type { Store } from "../store/types.ts";
 import { LiveError } from "./errors.ts";
@@ -30,6 +31,7 @@ export interface RoomDeps {
   store: Store;
   fanout: Fanout;
   policy: JoinPolicy;
+  decisions: DecisionLog;
   metrics: LiveMetrics;
   logger: Logger;
   now(): number;
@@ -143,9 +145,14 @@ export class LiveRoom {
     }
     // The course may have changed since the room opened (archived, capacity); the store caches it.
     this.course = this.deps.store.courses.get(this.course.id) ?? this.course;
+    const record = (allow: boolean, reasons: string[]) => {
+      this.deps.metrics.policyDecisions.labels(allow ? "allow" : "deny").inc();
+      const entry = { at: now, classId: this.classId, courseId: this.course.id, userId: p.id, role: p.role, decision: allow ? ("allow" as const) : ("deny" as const), reasons };
+      this.deps.decisions.record(entry);
+      this.deps.logger.info({ ...entry, students: this.students.length }, "join decision");
+    };
     if (p.role === "student" && !enrolled) {
-      this.deps.metrics.policyDecisions.labels("deny").inc();
-      this.deps.logger.info({ classId: this.classId, userId: p.id, decision: "deny", reasons: ["not enrolled in this course"] }, "join decision");
+      record(false, ["not enrolled in this course"]);
       return { ok: false, code: CLOSE.policyDenied, reason: "not enrolled in this course" };
     }
     const decision = this.deps.policy.decide({
@@ -154,8 +161,7 @@ export class LiveRoom {
       course: { id: this.course.id, status: this.course.status, capacity: this.course.capacity, teacher_id: this.course.teacherId, students: this.students },
       class: { id: this.classId, status: this.cls.status },
     });
-    this.deps.metrics.policyDecisions.labels(decision.allow ? "allow" : "deny").inc();
-    this.deps.logger.info({ classId: this.classId, userId: p.id, role: p.role, decision: decision.allow ? "allow" : "deny", reasons: decision.reasons, students: this.students.length }, "join decision");
+    record(decision.allow, decision.reasons);
     if (!decision.allow) return { ok: false, code: CLOSE.policyDenied, reason: decision.reasons.join("; ") };
 
     const member: Member = {
