@@ -24,8 +24,9 @@ interface ClassState {
   publisher: string | null;
   /** worker index -> subscriber resource ids on it */
   subs: Map<number, Set<string>>;
-  /** workers told to relay/upstream for this class */
+  /** workers told to relay/upstream for this class, and by which home */
   routed: Set<number>;
+  routedHome: MediaWorker | null;
 }
 
 function problem(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
@@ -37,6 +38,7 @@ export class MediaServiceImpl implements MediaService {
   private readonly resources = new Map<string, Resource>();
   private readonly classes = new Map<string, ClassState>();
   private nextClassKey = 1;
+  private restarts: number[] = [];
   private closing: Promise<void> | null = null;
   private readonly metrics: MediaMetrics;
   private readonly perWorker: number;
@@ -76,10 +78,18 @@ export class MediaServiceImpl implements MediaService {
         this.metrics.observe(worker.index, s);
       },
       onExit: (worker, code) => {
-        this.opts.logger?.warn({ worker: worker.index, code }, "media worker exited; restarting it");
         for (const r of [...this.resources.values()]) if (r.worker === worker) this.forget(r.id, "worker exited");
         for (const c of this.classes.values()) if (c.home === worker) c.home = null;
-        if (!this.closing) this.workers[worker.index] = this.spawn(worker.index, mux);
+        // Restart, unless it keeps dying (then it stays down and stats() shows one worker fewer).
+        const now = Date.now();
+        this.restarts = this.restarts.filter((t) => now - t < 60_000);
+        if (!this.closing && this.restarts.length < 5) {
+          this.restarts.push(now);
+          this.opts.logger?.warn({ worker: worker.index, code }, "media worker exited; restarting it");
+          this.workers[worker.index] = this.spawn(worker.index, mux);
+        } else if (!this.closing) {
+          this.opts.logger?.warn({ worker: worker.index, code }, "media worker exited too often; leaving it down");
+        }
         this.updateCounts();
       },
     });
@@ -213,7 +223,7 @@ export class MediaServiceImpl implements MediaService {
   private classFor(classId: string): ClassState {
     let c = this.classes.get(classId);
     if (!c) {
-      c = { key: this.nextClassKey++, home: null, publisher: null, subs: new Map(), routed: new Set() };
+      c = { key: this.nextClassKey++, home: null, publisher: null, subs: new Map(), routed: new Set(), routedHome: null };
       this.classes.set(classId, c);
     }
     return c;
@@ -265,8 +275,9 @@ export class MediaServiceImpl implements MediaService {
       if (set.size > 0 && w !== home && w.alive) remote.push(w);
     }
     const want = new Set(remote.map((w) => w.index));
-    const same = want.size === cls.routed.size && [...want].every((i) => cls.routed.has(i));
+    const same = cls.routedHome === home && want.size === cls.routed.size && [...want].every((i) => cls.routed.has(i));
     if (same) return;
+    cls.routedHome = home;
     void Promise.all([home.ready(), ...remote.map((w) => w.ready())])
       .then(() => {
         home.post({ t: "route", classKey: cls.key, relayTo: remote.map((w) => w.relayPort) });

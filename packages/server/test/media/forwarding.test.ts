@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Registry } from "prom-client";
 import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { createMediaService, type MediaService } from "../../src/media/index.ts";
+import type { MediaServiceImpl } from "../../src/media/service.ts";
 
 let media: MediaService;
 let server: ReturnType<typeof Bun.serve>;
@@ -123,3 +124,20 @@ test("forwards to subscribers on two workers, continuous across a republish", as
   pub2.close();
   for (const s of subs) s.close();
 }, 30000);
+
+test("a crashed worker is restarted and serves new sessions", async () => {
+  const impl = media as MediaServiceImpl;
+  const before = impl.workerInfo();
+  process.kill(before[0].pid, "SIGKILL");
+  expect(await until(() => impl.workerInfo()[0].pid !== before[0].pid && impl.workerInfo()[0].pid !== 0, 10000)).toBe(true);
+  expect(media.stats().workers).toBe(2);
+  const pub = new SyntheticPublisher();
+  await pub.connect(`${base}/api/classes/after-crash/whip`);
+  pub.start();
+  const sub = new CountingSubscriber("after-crash");
+  await sub.connect(`${base}/api/classes/after-crash/whep`);
+  expect(await until(() => sub.videoPackets > 30, 5000)).toBe(true);
+  media.endClass("after-crash");
+  pub.close();
+  sub.close();
+}, 20000);
