@@ -5,16 +5,16 @@
 //   1. each class's teacher connects, then its N students connect at once (the join burst:
 //      time until every student has its welcome, and until the teacher's count shows them all);
 //   2. every teacher launches a question; each student answers at a random moment within
-//      the answer window; at the same time every teacher chats once a second and 5% of the
-//      students chat once a second, for --seconds;
+//      the answer window; then every teacher chats once a second and 5% of the students
+//      chat once a second, for --seconds (--overlap: chat during the answer window);
 //   3. answers are read back from GET /api/classes/:id/results?format=json: every acked
 //      answer must be there (lost = not acked + acked but missing).
 // Prints answers/s, ack latency p50/p99/p99.9, lost answers, chat deliveries/s and latency,
 // server CPU and RSS, the join burst, the ratio to the floor, and every missed aim by how much.
 //
 //   npm run bench:class -- [--classes 10] [--students 1000] [--procs 4] [--seconds 5]
-//                          [--answer-window 2000] [--only ours|floor] [--json]
-import { mkdtempSync, rmSync } from "node:fs";
+//                          [--answer-window 2000] [--only ours|floor] [--ws raw|standard] [--overlap] [--json]
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { mintToken } from "../packages/server/src/auth/tokens.ts";
@@ -23,13 +23,18 @@ import { freePort, hasTaskset, parseFlags, percentile, round, spawnPinned, waitF
 import type { CollectReport, FromStudents, JoinReport, ToStudents } from "./class/ipc.ts";
 import { answersIn, api, Child, cpuSeconds, memoryMb, openFilesLimit, pinSelf, setUpClass, type ClassPlan } from "./class/setup.ts";
 
-const { json, values } = parseFlags(process.argv.slice(2));
+const argv = process.argv.slice(2);
+/** Chat during the answer window instead of after it (a bare flag, so taken out before parseFlags). */
+const overlap = argv.includes("--overlap");
+const { json, values } = parseFlags(argv.filter((a) => a !== "--overlap"));
 const classes = Number(values.classes ?? 10);
 let students = Number(values.students ?? 1000);
 const procs = Number(values.procs ?? 4);
 const chatSeconds = Number(values.seconds ?? 5);
 const answerWindowMs = Number(values["answer-window"] ?? 2000);
 const chatFraction = Number(values["chat-fraction"] ?? 0.05);
+/** raw: students' sockets count chat frames from bytes (cheap clients); standard: Bun's WebSocket. */
+const rawSockets = (values.ws ?? "raw") !== "standard";
 const only = values.only === "ours" || values.only === "floor" ? values.only : null;
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
@@ -82,7 +87,7 @@ interface TargetResult {
     lost: number;
   };
   chat: { sent: number; acked: number; errors: Record<string, number>; deliveries: number; expectedDeliveries: number; perSecond: number; latencyP50Ms: number; latencyP99Ms: number };
-  server: { cpuJoinPct: number; cpuLoadPct: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
+  server: { cpuJoinPct: number; cpuQuizPct: number; cpuChatPct: number; clientCpuQuizPct: number; clientCpuChatPct: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
   reconnects: number;
   closedForGood: Record<string, number>;
 }
@@ -128,6 +133,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
         secret,
         answerWindowMs,
         latencyEvery: 10,
+        rawSockets,
         classes: plans.map((pl) => {
           const ids = pl.studentIds.filter((_, n) => n % procs === p);
           return { classId: pl.classId, studentIds: ids, chatters: ids.filter((id) => Number(id.slice(id.lastIndexOf("s") + 1)) % stride === 0) };
@@ -181,32 +187,53 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     await Bun.sleep(500);
     const memAfterJoin = memoryMb(server.pid);
 
-    // ---- Quiz and chat together ---------------------------------------------------
-    const cpuLoad0 = cpuSeconds(server.pid);
-    const tLoad0 = performance.now();
-    const launches = await Promise.allSettled(teachers.map((t) => t.launchQuiz({ question, timeLimitSeconds: 60 })));
-    for (const l of launches) if (l.status === "rejected") log(`${target}: launch failed: ${String(l.reason)}`);
-    for (const k of kids) k.send({ t: "chat", seconds: chatSeconds });
+    // ---- Quiz, then chat (or both at once with --overlap) ---------------------------
+    const clientCpu = () => kids.reduce((a, k) => a + cpuSeconds(k.proc.pid), 0);
+    const chatPhase = async () => {
+      for (const k of kids) k.send({ t: "chat", seconds: chatSeconds });
+      for (let s = 0; s < chatSeconds; s++) {
+        for (const t of teachers) {
+          teacherChatSent++;
+          t.chat(`b:${Date.now()} teacher says ${s}`).then(
+            () => teacherChatAcked++,
+            (e: unknown) => merge(teacherChatErrors, { [e instanceof Error && "code" in e ? String(e.code) : String(e)]: 1 }),
+          );
+        }
+        await Bun.sleep(1000);
+      }
+    };
     let teacherChatSent = 0;
     let teacherChatAcked = 0;
     const teacherChatErrors: Record<string, number> = {};
-    for (let s = 0; s < chatSeconds; s++) {
-      for (const t of teachers) {
-        teacherChatSent++;
-        t.chat(`b:${Date.now()} teacher says ${s}`).then(
-          () => teacherChatAcked++,
-          (e: unknown) => merge(teacherChatErrors, { [e instanceof Error && "code" in e ? String(e.code) : String(e)]: 1 }),
-        );
-      }
-      await Bun.sleep(1000);
-    }
-    // Let answers and chat drain.
-    const drainUntil = Date.now() + Math.max(0, answerWindowMs - chatSeconds * 1000) + 3000;
-    await Bun.sleep(Math.max(0, drainUntil - Date.now()));
-    const cpuLoad = (cpuSeconds(server.pid) - cpuLoad0) / ((performance.now() - tLoad0) / 1000);
-    const memPeak = memoryMb(server.pid);
+    const cpuQuiz0 = cpuSeconds(server.pid);
+    const clientQuiz0 = clientCpu();
+    const tQuiz0 = performance.now();
+    const launches = await Promise.allSettled(teachers.map((t) => t.launchQuiz({ question, timeLimitSeconds: 60 })));
+    for (const l of launches) if (l.status === "rejected") log(`${target}: launch failed: ${String(l.reason)}`);
+    const chatting = overlap ? chatPhase() : Promise.resolve();
+    await Bun.sleep(answerWindowMs + 2000);
+    await chatting;
+    if (overlap) await Bun.sleep(2000);
+    const quizSeconds = (performance.now() - tQuiz0) / 1000;
+    const cpuQuiz = (cpuSeconds(server.pid) - cpuQuiz0) / quizSeconds;
+    const clientCpuQuiz = (clientCpu() - clientQuiz0) / quizSeconds;
     for (const k of kids) k.send({ t: "collect" });
     const cols: CollectReport[] = await Promise.all(kids.map((k) => k.next("collected")));
+    let cpuChat = cpuQuiz;
+    let clientCpuChat = clientCpuQuiz;
+    if (!overlap) {
+      const cpuChat0 = cpuSeconds(server.pid);
+      const clientChat0 = clientCpu();
+      const tChat0 = performance.now();
+      await chatPhase();
+      await Bun.sleep(2000);
+      const chatSecondsTaken = (performance.now() - tChat0) / 1000;
+      cpuChat = (cpuSeconds(server.pid) - cpuChat0) / chatSecondsTaken;
+      clientCpuChat = (clientCpu() - clientChat0) / chatSecondsTaken;
+      for (const k of kids) k.send({ t: "collect" });
+      cols.push(...(await Promise.all(kids.map((k) => k.next("collected")))));
+    }
+    const memPeak = memoryMb(server.pid);
 
     // ---- Answers read back ------------------------------------------------------------
     const acked = cols.flatMap((c) => c.acked);
@@ -289,7 +316,10 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       },
       server: {
         cpuJoinPct: round(cpuJoin * 100, 1),
-        cpuLoadPct: round(cpuLoad * 100, 1),
+        cpuQuizPct: round(cpuQuiz * 100, 1),
+        cpuChatPct: round(cpuChat * 100, 1),
+        clientCpuQuizPct: round(clientCpuQuiz * 100, 1),
+        clientCpuChatPct: round(clientCpuChat * 100, 1),
         rssAfterJoinMb: memAfterJoin.rss,
         rssPeakMb: memPeak.hwm,
         rssPerStudentKb: round((memAfterJoin.rss * 1024) / Math.max(1, admitted), 1),
@@ -313,6 +343,8 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
   }
 }
 
+const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
+const loadBefore = loadavg();
 const results: TargetResult[] = [];
 for (const target of ["floor", "ours"] as const) {
   if (only !== null && only !== target) continue;
@@ -334,11 +366,11 @@ const line = (r: TargetResult) =>
     `join: ${r.join.admitted} admitted, worst burst ${r.join.worstBurstMs} ms, teacher settled ${r.join.worstSettledMs} ms, welcome p50/p99 ${r.join.welcomeP50Ms}/${r.join.welcomeP99Ms} ms`,
     `answers: ${r.answers.acked}/${r.answers.sent} acked, ${r.answers.perSecond}/s, ack p50 ${r.answers.ackP50Ms} p99 ${r.answers.ackP99Ms} p99.9 ${r.answers.ackP999Ms} max ${r.answers.ackMaxMs} ms, lost ${r.answers.lost} (not acked ${r.answers.notAcked}, missing from results ${r.answers.missingFromResults ?? "unread"})${Object.keys(r.answers.errors).length ? `, errors ${JSON.stringify(r.answers.errors)}` : ""}`,
     `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
-    `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuLoadPct}% under quiz+chat; rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
+    `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ${r.server.clientCpuChatPct}%); rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
     `reconnects ${r.reconnects}${Object.keys(r.closedForGood).length ? `, closed for good ${JSON.stringify(r.closedForGood)}` : ""}`,
   ].join("\n  ");
 
-console.log(`bench:class  ${classes} classes x ${students} students, ${procs} client processes, answer window ${answerWindowMs} ms, chat ${chatSeconds} s (teacher 1/s, ${chatFraction * 100}% of students 1/s), server on core ${hasTaskset ? SERVER_CORE : "any"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}`);
+console.log(`bench:class  ${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, chat ${chatSeconds} s ${overlap ? "during" : "after"} the answer window (teacher 1/s, ${chatFraction * 100}% of students 1/s), server on core ${hasTaskset ? SERVER_CORE : "any"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}`);
 for (const r of results) console.log(line(r));
 
 const ratio =
@@ -349,7 +381,8 @@ const ratio =
         chatPerSecond: round(ours.chat.perSecond / floor.chat.perSecond, 3),
         chatLatencyP99: round(ours.chat.latencyP99Ms / floor.chat.latencyP99Ms, 2),
         joinBurst: round(ours.join.worstBurstMs / floor.join.worstBurstMs, 2),
-        cpuLoad: round(ours.server.cpuLoadPct / floor.server.cpuLoadPct, 2),
+        cpuQuiz: round(ours.server.cpuQuizPct / floor.server.cpuQuizPct, 2),
+        cpuChat: round(ours.server.cpuChatPct / floor.server.cpuChatPct, 2),
         rss: round(ours.server.rssAfterJoinMb / floor.server.rssAfterJoinMb, 2),
       }
     : null;
@@ -378,6 +411,7 @@ if (ours) {
   }
   if (ours.join.admitted < classes * students) misses.push(`admitted ${ours.join.admitted} of ${classes * students}`);
 }
+notes.push(`machine load average ${loadBefore} before, ${loadavg()} after (2 cores, shared)`);
 for (const m of misses) console.log(`MISSED ${m}`);
 for (const n of notes) console.log(`note: ${n}`);
-if (json) console.log(JSON.stringify({ bench: "class", classes, students, procs, answerWindowMs, chatSeconds, chatFraction, results, ratio, misses, notes }));
+if (json) console.log(JSON.stringify({ bench: "class", classes, students, procs, overlap, sockets: rawSockets ? "raw" : "standard", answerWindowMs, chatSeconds, chatFraction, results, ratio, misses, notes }));

@@ -9,7 +9,7 @@ export interface ClassAssignment {
 }
 
 export type ToStudents =
-  | { t: "init"; baseUrl: string; secret: string; classes: ClassAssignment[]; answerWindowMs: number; latencyEvery: number }
+  | { t: "init"; baseUrl: string; secret: string; classes: ClassAssignment[]; answerWindowMs: number; latencyEvery: number; rawSockets: boolean }
   /** Connect every student of the class at once (one join burst). */
   | { t: "join"; classId: string }
   /** Chatters send one message a second for `seconds`, starting at a random phase. */

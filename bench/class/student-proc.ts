@@ -4,6 +4,7 @@
 // from the raw frame (no JSON parse) so that the clients stay cheap next to the server.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
 import { EdgeClassClient } from "../../packages/client/src/index.ts";
+import { RawWebSocket } from "./raw-ws.ts";
 import type { AnsweredRecord, ClassAssignment, CollectReport, FromStudents, ToStudents } from "./ipc.ts";
 
 interface Student {
@@ -20,6 +21,7 @@ interface Student {
 const send = (m: FromStudents) => process.send?.(m);
 let baseUrl = "";
 let answerWindowMs = 2000;
+let rawSockets = true;
 const students: Student[] = [];
 const byClass = new Map<string, Student[]>();
 
@@ -51,7 +53,23 @@ const bump = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
 const codeOf = (e: unknown) => (typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : String(e));
 
 const CHAT_MARK = '"type":"chat.message"';
+const CHAT_PREFIX = new TextEncoder().encode('{"type":"chat.message"');
 const TEXT_MARK = '"text":"b:';
+
+function countChat(s: Student, text: (() => string) | string): void {
+  const now = Date.now();
+  stats.chatReceived++;
+  if (stats.firstChatAt === 0) stats.firstChatAt = now;
+  stats.lastChatAt = now;
+  if (s.sampleLatency) {
+    const data = typeof text === "string" ? text : text();
+    const i = data.indexOf(TEXT_MARK);
+    if (i >= 0) {
+      const sentAt = parseInt(data.slice(i + TEXT_MARK.length, i + TEXT_MARK.length + 16), 10);
+      if (sentAt > 0) stats.chatMs.push(now - sentAt);
+    }
+  }
+}
 
 function connect(s: Student): Promise<void> {
   return new Promise((resolve) => {
@@ -64,20 +82,12 @@ function connect(s: Student): Promise<void> {
       heartbeatMs: 0,
       requestTimeoutMs: 30_000,
       reconnect: { initialDelayMs: 250, maxDelayMs: 2000, maxInitialAttempts: 2 },
+      // Raw sockets count chat frames from their bytes; anything else reaches the SDK.
+      webSocket: rawSockets ? (url) => new RawWebSocket(url, { prefix: CHAT_PREFIX, onCounted: (decode) => countChat(s, decode) }) : undefined,
       onFrame(data) {
         stats.framesReceived++;
         if (!data.includes(CHAT_MARK)) return false;
-        const now = Date.now();
-        stats.chatReceived++;
-        if (stats.firstChatAt === 0) stats.firstChatAt = now;
-        stats.lastChatAt = now;
-        if (s.sampleLatency) {
-          const i = data.indexOf(TEXT_MARK);
-          if (i >= 0) {
-            const sentAt = parseInt(data.slice(i + TEXT_MARK.length, i + TEXT_MARK.length + 16), 10);
-            if (sentAt > 0) stats.chatMs.push(now - sentAt);
-          }
-        }
+        countChat(s, data);
         return true;
       },
     });
@@ -169,6 +179,7 @@ process.on("message", async (raw: unknown) => {
     case "init": {
       baseUrl = m.baseUrl;
       answerWindowMs = m.answerWindowMs;
+      rawSockets = m.rawSockets;
       let n = 0;
       for (const a of m.classes as ClassAssignment[]) {
         const chatters = new Set(a.chatters);
