@@ -36,7 +36,7 @@ export interface ClassState {
   ended: boolean;
   /** Participants connected (or holding their seat), as the server counts them. */
   participants: number;
-  /** The full roster by user id: staff only (undefined for students). */
+  /** The full roster by user id, disconnected participants in their grace period included (connected false): staff only (undefined for students). */
   roster: Map<string, Participant> | undefined;
   /** Chat in order, deleted messages removed, at most `maxChat` (the oldest are dropped). */
   chat: ChatMessage[];
@@ -61,8 +61,10 @@ export interface ClassState {
   distribution: Distribution | undefined;
   reveal: RevealPayload | undefined;
   leaderboard: { top: LeaderboardEntry[]; me: LeaderboardEntry | null } | null;
-  /** Sequence number of the last class event applied (from the snapshot, then from events). */
+  /** Highest class-event sequence number seen (from the snapshot, then from events). */
   seq: number;
+  /** `seq` of the last welcome snapshot: events at or below it are already in the state. */
+  snapshotSeq: number;
 }
 
 export const DEFAULT_MAX_CHAT = 500;
@@ -93,6 +95,7 @@ export function emptyState(classId: string): ClassState {
     reveal: undefined,
     leaderboard: null,
     seq: 0,
+    snapshotSeq: 0,
   };
 }
 
@@ -123,23 +126,30 @@ export function applyWelcome(state: ClassState, w: Welcome, maxChat = DEFAULT_MA
   state.reveal = s.reveal;
   state.leaderboard = s.leaderboard;
   state.seq = s.seq;
+  state.snapshotSeq = s.seq;
 }
 
 /**
  * Applies one server message. Returns false when it changed nothing (not a state message, or a
- * class event the last snapshot already contains: `seq <= state.seq`).
+ * class event the last snapshot already contains: `seq <= snapshot seq`). Staff get a batch of
+ * presence twice under one seq (the count for everyone, then joined/left on the staff topic),
+ * so an event is not dropped for repeating the last seq, only for predating the snapshot.
  */
 export function applyEvent(state: ClassState, m: ServerMessage, maxChat = DEFAULT_MAX_CHAT): boolean {
   if ("seq" in m) {
-    if (!state.ready || m.seq <= state.seq) return false;
-    state.seq = m.seq;
+    if (!state.ready || m.seq <= state.snapshotSeq) return false;
+    if (m.seq > state.seq) state.seq = m.seq;
   }
   switch (m.type) {
     case "presence":
       state.participants = m.count;
       if (state.roster !== undefined) {
         for (const p of m.joined ?? []) state.roster.set(p.id, { ...p });
-        for (const id of m.left ?? []) state.roster.delete(id);
+        // `left` = disconnected: the seat is held for the grace period (Participant.connected false).
+        for (const id of m.left ?? []) {
+          const p = state.roster.get(id);
+          if (p !== undefined) state.roster.set(id, { ...p, connected: false });
+        }
       }
       return true;
     case "chat.message":

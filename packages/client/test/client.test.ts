@@ -129,13 +129,18 @@ describe("EdgeClassClient", () => {
     const c = client(fake);
     await c.connect();
     const s = fake.conns[0];
+    // As the server does it: the count on the class topic, then joined/left on the staff topic, same seq.
+    s.send({ type: "presence", seq: 1, count: 2 });
     s.send({ type: "presence", seq: 1, count: 2, joined: [{ id: "s1", name: "A", role: "student", connected: true }, { id: "s2", name: "B", role: "student", connected: true }] });
-    s.send({ type: "presence", seq: 2, count: 1, left: ["s1"], joined: [{ id: "s2", name: "B", role: "student", connected: false }] });
+    s.send({ type: "presence", seq: 2, count: 2 });
+    s.send({ type: "presence", seq: 2, count: 2, left: ["s1"] });
     s.send({ type: "hands", seq: 3, queue: [{ userId: "s2", name: "B", raisedAt: 5 }, { userId: "s3", name: "C", raisedAt: 6 }] });
     s.send({ type: "hand.answered", seq: 4, userId: "s2", name: "B" });
     await until(() => c.state.seq === 4);
-    expect([...(c.state.roster?.keys() ?? [])]).toEqual(["s2"]);
-    expect(c.state.roster?.get("s2")?.connected).toBe(false);
+    expect([...(c.state.roster?.keys() ?? [])]).toEqual(["s1", "s2"]);
+    expect(c.state.roster?.get("s1")?.connected).toBe(false);
+    expect(c.state.roster?.get("s2")?.connected).toBe(true);
+    expect(c.state.participants).toBe(2);
     expect(c.state.hands?.map((h) => h.userId)).toEqual(["s3"]);
     expect(c.state.lastAnsweredHand?.userId).toBe("s2");
   });
