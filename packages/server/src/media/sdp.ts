@@ -125,12 +125,20 @@ export function decorateAnswer(sdp: string, opts: { videoKbps?: number; publicIp
       out.push(`b=AS:${opts.videoKbps}`, `b=TIAS:${opts.videoKbps * 1000}`);
     }
   }
-  let text = out.join("\r\n");
-  if (opts.publicIp) {
-    // Keep the private candidates, add the node's public address on the same port first.
-    text = text.replace(/a=candidate:(\S+) 1 UDP (\d+) (\S+) (\d+) typ host/g, (all, _f: string, prio: string, _addr: string, port: string) =>
-      `a=candidate:9 1 UDP ${Number(prio) + 1} ${opts.publicIp} ${port} typ host\r\n${all}`,
-    );
+  if (!opts.publicIp) return out.join("\r\n");
+  // Announce the node's public address once per m-section, on the port the worker listens on,
+  // ahead of (and preferred over) the private host candidates.
+  const withPublic: string[] = [];
+  let done = false;
+  for (const line of out) {
+    if (line.startsWith("m=")) done = false;
+    const m = /^a=candidate:\S+ 1 UDP (\d+) \S+ (\d+) typ host/.exec(line);
+    if (m && !done) {
+      withPublic.push(`a=candidate:9 1 UDP ${Number(m[1]) + 1} ${opts.publicIp} ${m[2]} typ host`);
+      done = true;
+    }
+    withPublic.push(line);
   }
+  const text = withPublic.join("\r\n");
   return text;
 }

@@ -3,7 +3,7 @@
 import { expect, test } from "bun:test";
 import { Room, Subscriber, type ForwarderCounters, type Sink } from "../../src/media/forwarder.ts";
 import { buildNack, buildPli, buildRemb, buildSr, isKeyframeStart, parseRtcp, rtpSeq, rtpSsrc, rtpTimestamp, stripHeaderExtension, vp8KeyframeSize, type RtcpEvent } from "../../src/media/rtp.ts";
-import { parseOffer, pickVideo, SdpError } from "../../src/media/sdp.ts";
+import { decorateAnswer, parseOffer, pickVideo, SdpError } from "../../src/media/sdp.ts";
 
 function vp8(seq: number, ts: number, ssrc: number, opts: { start?: boolean; key?: boolean; ext?: boolean } = {}): Buffer {
   const ext = opts.ext ? 8 : 0;
@@ -165,4 +165,22 @@ test("sdp: offers are parsed and bad ones rejected with a code", () => {
   expect(pickVideo(media[0], "H264")?.pt).toBe(102);
   expect(() => parseOffer("hello")).toThrow(SdpError);
   expect(() => parseOffer("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n")).toThrow(/a=mid/);
+});
+
+test("sdp: answers get the bandwidth cap and one public candidate per section", () => {
+  const answer = [
+    "v=0",
+    "m=video 40000 UDP/TLS/RTP/SAVPF 96",
+    "c=IN IP4 10.0.0.5",
+    "a=candidate:2 1 UDP 2116026111 fd00::2 40000 typ host",
+    "a=candidate:1 1 UDP 2114977791 10.0.0.5 40000 typ host",
+    "m=audio 40000 UDP/TLS/RTP/SAVPF 111",
+    "c=IN IP4 10.0.0.5",
+    "a=candidate:1 1 UDP 2114977791 10.0.0.5 40000 typ host",
+    "",
+  ].join("\r\n");
+  const out = decorateAnswer(answer, { videoKbps: 2500, publicIp: "203.0.113.7" });
+  expect(out).toContain("c=IN IP4 10.0.0.5\r\nb=AS:2500\r\nb=TIAS:2500000\r\n");
+  expect(out.match(/203\.0\.113\.7 40000 typ host/g)?.length).toBe(2);
+  expect(out.match(/b=AS/g)?.length).toBe(1); // video only
 });

@@ -111,6 +111,12 @@ test("forwards to subscribers on two workers, continuous across a republish", as
   expect(promtool.stderr.toString() + promtool.stdout.toString()).toBe("");
   expect(promtool.exitCode).toBe(0);
 
+  // Trickle: candidates PATCHed to the resource are accepted; other content types are not.
+  const patch = (type: string) =>
+    fetch(`${base}${pub2.location}`, { method: "PATCH", headers: { "Content-Type": type, "x-user": "anon" }, body: "a=mid:0\r\na=candidate:1 1 UDP 2122260223 127.0.0.1 50000 typ host\r\n" });
+  expect((await patch("application/trickle-ice-sdpfrag")).status).toBe(204);
+  expect((await patch("text/plain")).status).toBe(415);
+
   // Someone else may not delete the publisher's resource.
   const forbidden = await media.handleResource(new Request("http://x/", { method: "DELETE" }), pub2.location.split("/").pop() ?? "", "intruder");
   expect(forbidden.status).toBe(403);
