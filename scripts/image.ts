@@ -132,7 +132,7 @@ function stageRuntime(dir: string): void {
 // The runtime is its own layer, and nothing at run time needs a compiler.
 const SKIP_PACKAGES = new Set(["bun", "@oven/bun-linux-x64", "typescript", "@typescript/typescript-linux-x64"]);
 const SKIP_FILE = /(\.md|\.markdown|\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinfo|LICENSE-docs|CHANGELOG.*|\.gyp|\.cc|\.cpp|\.h|CMakeLists\.txt)$/i;
-const SKIP_DIR = new Set(["test", "tests", "__tests__", "docs", "doc", "example", "examples", "benchmark", "benchmarks", ".github", "src-cpp", "cmake", "build-tmp"]);
+const SKIP_DIR = new Set(["test", "tests", "__tests__", "docs", "doc", "example", "examples", "benchmark", "benchmarks", ".github", "cmake"]);
 
 function productionPackages(): string[] {
   // npm ls exits non-zero for extraneous or invalid-peer packages too; only a missing one matters here.
@@ -154,7 +154,8 @@ function copyPruned(from: string, to: string, isPackageRoot: boolean): void {
     const dst = join(to, e.name);
     if (e.isDirectory()) {
       if (e.name === "node_modules") continue; // nested deps come from `npm ls` on their own
-      if (SKIP_DIR.has(e.name)) continue;
+      // Only at a package's root: deeper, a "doc" or "test" folder may well be code (yaml/dist/doc).
+      if (isPackageRoot && SKIP_DIR.has(e.name)) continue;
       if (isPackageRoot && e.name === "src" && existsSync(join(from, "dist"))) continue; // sources of a built package
       copyPruned(src, dst, false);
     } else if (e.isFile() && !SKIP_FILE.test(e.name)) {

@@ -10,7 +10,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildImage, type ImageReport } from "../../../../scripts/image.ts";
-import { DEPLOY, find, has, kustomize, run } from "./support.ts";
+import { DEPLOY, ROOT, find, has, kustomize, run } from "./support.ts";
 
 let work = "";
 let report: ImageReport;
@@ -119,6 +119,14 @@ describe("the image's root filesystem runs the server", () => {
       `mount -t tmpfs -o uid=10001,gid=10001,mode=700 tmpfs ${rootfs}/data`,
       `exec ${Bun.which("chroot")} --userspec=10001:10001 ${rootfs} /usr/local/bin/bun run /app/packages/server/src/main.ts`,
     ].join("\n");
+    // First, every production dependency loads inside the image (native ones included), not just
+    // those the start path happens to import.
+    const deps = Object.keys(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).dependencies).filter((d) => d !== "bun");
+    const loadAll = `for (const d of ${JSON.stringify(deps)}) await import(d); console.log("loaded " + ${deps.length})`;
+    const mountScript = script.split("\n").slice(0, -1).join("\n");
+    const load = run("unshare", ["--mount", "--propagation", "private", "sh", "-c", `${mountScript}\nexec ${Bun.which("chroot")} --userspec=10001:10001 ${rootfs} /usr/local/bin/bun --cwd /app -e '${loadAll}'`], { env: { PATH: "/usr/bin:/bin", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0", HOME: "/data" } });
+    expect(load.stderr).toBe("");
+    expect(load.stdout.trim()).toBe(`loaded ${deps.length}`);
     const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/data", NODE_ENV: "production", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0", DATA_DIR: "/data", PORT: String(port), HOST: "127.0.0.1", CONFIG_FILE: "/etc/edgeclass/config.json", LOG_LEVEL: "info" };
     const proc = Bun.spawn({ cmd: ["unshare", "--mount", "--propagation", "private", "sh", "-c", script], env, stdout: "pipe", stderr: "pipe" });
     let out = "";
