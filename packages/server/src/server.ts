@@ -35,6 +35,8 @@ export interface RunningServer {
   secret: string;
   demo: DemoInfo | null;
   state(): LifecycleState;
+  /** Resolves once the instance is ready for live classes (join policy compiled). */
+  whenReady: Promise<void>;
   /** Drain: not ready, finish in-flight requests, close storage. Idempotent. */
   stop(): Promise<void>;
 }
@@ -56,9 +58,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
 
   // Live classes: rooms owned by this instance, reached over WebSockets.
   const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
-  const gateway = new LiveGateway({ hub: () => hub, store, verifier, metrics: liveMetrics, logger, now });
+  const gateway: LiveGateway = new LiveGateway({ hub: (): ClassHub => hub, store, verifier, metrics: liveMetrics, logger, now });
   const decisions = new DecisionLog();
-  const hub = new ClassHub(store, { store, fanout: gateway, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs });
+  const hub: ClassHub = new ClassHub(store, { store, fanout: gateway, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs });
   const live = new LiveService(serviceDeps, courses, () => hub);
 
   const readiness = {
@@ -66,6 +68,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       if (state === "draining" || state === "stopped") return "draining";
       if (!store.isOpen()) return "storage closed";
       if (policyError !== null) return `join policy does not compile: ${policyError}`;
+      if (!policy.ready) return "loading the join policy";
       return state === "ready" ? null : "starting";
     },
   };
@@ -93,13 +96,12 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     },
   });
   gateway.attach(server);
-  // Compiled after listening (start-up stays fast); a policy that does not compile keeps the instance unready.
-  try {
-    policy.load();
-  } catch (e) {
+  // Compiled after listening (start-up stays fast); ready once it is, never if it does not compile.
+  const whenReady = policy.load();
+  whenReady.catch((e: unknown) => {
     policyError = e instanceof Error ? e.message : String(e);
     logger.error({ err: e }, "join policy does not compile");
-  }
+  });
   state = "ready";
   metrics.ready.set(1);
 
@@ -111,6 +113,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     secret,
     demo,
     state: () => state,
+    whenReady,
     stop() {
       stopping ??= (async () => {
         state = "draining";

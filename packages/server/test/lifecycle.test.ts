@@ -62,6 +62,7 @@ test("drains on SIGTERM, keeps its data and secret across a restart", async () =
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
   expect((await fetch(`${first.base}/api/courses/${id}/enrollments`, { method: "POST", headers: auth, body: JSON.stringify({ studentIds: ["a", "b"] }) })).status).toBe(201);
+  for (let i = 0; i < 100 && (await fetch(`${first.base}/readyz`)).status !== 200; i++) await Bun.sleep(20); // the join policy compiles after listening
   expect((await fetch(`${first.base}/readyz`)).status).toBe(200);
 
   const sent = Date.now();

@@ -1,6 +1,6 @@
 // The join decision: the project's Rego policy (policies/education.rego, or every .rego
-// file in POLICY_DIR), compiled once on first use and evaluated on every join.
-import { compile, toJSON, type Value } from "../../../rego/src/index.ts";
+// file in POLICY_DIR), compiled once and evaluated on every join. The engine is loaded
+// after the server listens: importing it takes longer than the rest of start-up.
 import type { Role } from "../domain/model.ts";
 
 export interface JoinInput {
@@ -21,24 +21,41 @@ export interface PolicySource {
   source: string;
 }
 
+interface Prepared {
+  evaluate(input: unknown): unknown;
+}
+
 export class JoinPolicy {
-  private prepared: { allow: ReturnType<ReturnType<typeof compile>["prepare"]>; reasons: ReturnType<ReturnType<typeof compile>["prepare"]> } | null = null;
+  private prepared: { allow: Prepared; reasons: Prepared; toJSON(v: unknown): unknown } | null = null;
+  private loading: Promise<void> | null = null;
 
   constructor(private readonly sources: readonly PolicySource[]) {}
 
-  /** Compiles now (start-up calls it after listening, so a broken policy is reported early). */
-  load(): void {
-    if (this.prepared) return;
-    const policy = compile([...this.sources]);
-    this.prepared = { allow: policy.prepare("data.education.allow"), reasons: policy.prepare("data.education.deny_reasons") };
+  get ready(): boolean {
+    return this.prepared !== null;
+  }
+
+  /** Imports the engine and compiles the policy; rejects with the compile error. */
+  load(): Promise<void> {
+    this.loading ??= (async () => {
+      const rego = await import("../../../rego/src/index.ts");
+      const policy = rego.compile([...this.sources]);
+      const allow = policy.prepare("data.education.allow");
+      const reasons = policy.prepare("data.education.deny_reasons");
+      this.prepared = {
+        allow: { evaluate: (i) => allow.evaluate(i as never) },
+        reasons: { evaluate: (i) => reasons.evaluate(i as never) },
+        toJSON: (v) => rego.toJSON(v as never),
+      };
+    })();
+    return this.loading;
   }
 
   decide(input: JoinInput): Decision {
-    this.load();
-    const p = this.prepared!;
-    const value = input as unknown as Value;
-    if (p.allow.evaluate(value) === true) return { allow: true, reasons: [] };
-    const reasons = toJSON(p.reasons.evaluate(value) ?? []) as unknown;
+    const p = this.prepared;
+    if (p === null) return { allow: false, reasons: ["the join policy is still loading; try again in a moment"] };
+    if (p.allow.evaluate(input) === true) return { allow: true, reasons: [] };
+    const reasons = p.toJSON(p.reasons.evaluate(input) ?? []);
     return { allow: false, reasons: Array.isArray(reasons) && reasons.length > 0 ? reasons.map(String) : ["denied by policy"] };
   }
 }

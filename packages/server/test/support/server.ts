@@ -25,6 +25,7 @@ export function tempDir(prefix = "edgeclass-test-"): string {
 export async function startTestServer(env: Record<string, string> = {}, dataDir = tempDir()): Promise<TestServer> {
   const config: Config = parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", ...env });
   const server = await startServer(config, createLogging("silent"));
+  await server.whenReady;
   const base = server.url.href.replace(/\/$/, "");
   return {
     server,

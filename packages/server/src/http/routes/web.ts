@@ -1,0 +1,199 @@
+// The web client (packages/web, built by Vite into packages/web/dist) served by the server itself:
+// hashed assets immutable for a year, index.html revalidated every time, the app's paths answered
+// with index.html (SPA fallback), gzip when the browser takes it. Plus the demo sign-in
+// (`GET /api/demo`, `POST /api/demo/token`), present only when the server runs with its demo data.
+import type { BunRequest } from "bun";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { extname, join, relative, sep } from "node:path";
+import * as v from "valibot";
+import { mintToken } from "../../auth/tokens.ts";
+import type { Config } from "../../config/config.ts";
+import type { DemoInfo } from "../../demo/seed.ts";
+import { AppError } from "../../domain/errors.ts";
+import type { RouteDef } from "../endpoint.ts";
+import { json } from "../problem.ts";
+import { readJson } from "../validate.ts";
+
+/** Where `npm run build:web` puts the app. */
+export const DEFAULT_WEB_DIST = join(import.meta.dir, "..", "..", "..", "..", "web", "dist");
+
+/** Paths of the single-page app: each answers with index.html. */
+export const APP_PATHS = ["/", "/login", "/admin", "/class/*"] as const;
+
+const TYPES: Record<string, string> = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+  ".ico": "image/x-icon",
+  ".json": "application/json",
+  ".txt": "text/plain; charset=utf-8",
+  ".webmanifest": "application/manifest+json",
+  ".woff2": "font/woff2",
+  ".map": "application/json",
+};
+const COMPRESSIBLE = new Set([".html", ".js", ".mjs", ".css", ".svg", ".json", ".txt", ".webmanifest", ".map"]);
+
+export const IMMUTABLE = "public, max-age=31536000, immutable";
+export const NO_CACHE = "no-cache";
+
+/** The page's security policy: scripts and styles from this origin only; media from WebRTC streams. */
+export const CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "media-src 'self' blob: mediastream:",
+  "connect-src 'self' ws: wss:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "frame-ancestors 'none'",
+].join("; ");
+
+interface Asset {
+  body: Uint8Array;
+  gzip: Uint8Array | null;
+  type: string;
+  etag: string;
+  cacheControl: string;
+}
+
+function walk(dir: string, out: string[] = []): string[] {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) walk(p, out);
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
+
+/** Loads dist/ into memory (it is small): bodies, gzip bodies and ETags computed once. */
+function loadDist(dist: string): Map<string, Asset> {
+  const assets = new Map<string, Asset>();
+  for (const file of walk(dist)) {
+    const rel = "/" + relative(dist, file).split(sep).join("/");
+    const ext = extname(file).toLowerCase();
+    const body = new Uint8Array(readFileSync(file));
+    const gz = COMPRESSIBLE.has(ext) && body.byteLength > 512 ? Bun.gzipSync(body, { level: 9 }) : null;
+    assets.set(rel, {
+      body,
+      gzip: gz !== null && gz.byteLength < body.byteLength ? gz : null,
+      type: TYPES[ext] ?? "application/octet-stream",
+      etag: `"${Bun.hash(body).toString(36)}"`,
+      // Vite names everything under assets/ by content hash; anything else may change under the same name.
+      cacheControl: rel.startsWith("/assets/") ? IMMUTABLE : NO_CACHE,
+    });
+  }
+  return assets;
+}
+
+function send(req: Request, a: Asset, extra: Record<string, string> = {}): Response {
+  const headers: Record<string, string> = {
+    "content-type": a.type,
+    "cache-control": a.cacheControl,
+    etag: a.etag,
+    vary: "accept-encoding",
+    "x-content-type-options": "nosniff",
+    ...extra,
+  };
+  if (req.headers.get("if-none-match") === a.etag) return new Response(null, { status: 304, headers });
+  const gzip = a.gzip !== null && /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "");
+  if (gzip) headers["content-encoding"] = "gzip";
+  return new Response(req.method === "HEAD" ? null : gzip ? a.gzip : a.body, { headers });
+}
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>EdgeClass</title>
+<h1>EdgeClass</h1><p>The web client is not built yet. Run <code>npm run build:web</code> (or restart with <code>npm start</code>, which builds it) and reload.</p>`;
+
+export interface WebOptions {
+  config: Pick<Config, "demo" | "jwt" | "maxBodyBytes">;
+  /** The seeded demo data (null when the server runs without it). */
+  demo: DemoInfo | null;
+  /** The HS256 secret the server verifies tokens with. */
+  secret: string;
+  /** Built app folder; default packages/web/dist. */
+  distDir?: string;
+  /** Lifetime of demo tokens (s). Default 8 h. */
+  demoTokenTtlSeconds?: number;
+}
+
+export interface WebApp {
+  /** Entries for `Bun.serve({ routes })`: the app's paths and its built files. */
+  staticRoutes: Record<string, (req: BunRequest) => Response>;
+  /** REST routes for `buildRoutes` (the demo sign-in; empty without demo data). */
+  apiRoutes: RouteDef[];
+}
+
+const DemoTokenBody = v.strictObject({ userId: v.pipe(v.string(), v.maxLength(128)) });
+
+export function webApp(o: WebOptions): WebApp {
+  const dist = o.distDir ?? DEFAULT_WEB_DIST;
+  let assets = new Map<string, Asset>();
+  let loadedFrom = -1;
+  // dist/ is (re)loaded when its index.html changes, so a rebuild shows without a restart.
+  const current = () => {
+    const index = join(dist, "index.html");
+    const m = existsSync(index) ? statSync(index).mtimeMs : 0;
+    if (m !== loadedFrom) {
+      assets = m === 0 ? new Map() : loadDist(dist);
+      loadedFrom = m;
+    }
+    return assets;
+  };
+  current();
+
+  const page = (req: Request): Response => {
+    const index = current().get("/index.html");
+    const extra = { "content-security-policy": CSP, "referrer-policy": "no-referrer" };
+    if (index === undefined) return new Response(NOT_BUILT, { status: 503, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...extra } });
+    return send(req, index, extra);
+  };
+  const file = (req: Request): Response => {
+    const path = decodeURIComponent(new URL(req.url).pathname);
+    const a = path.includes("..") ? undefined : current().get(path);
+    if (a === undefined) {
+      return new Response(`no such file: ${path}`, { status: 404, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    }
+    return send(req, a);
+  };
+
+  const staticRoutes: Record<string, (req: BunRequest) => Response> = { "/assets/*": file, "/favicon.svg": file, "/index.html": page };
+  for (const p of APP_PATHS) staticRoutes[p] = page;
+
+  const apiRoutes: RouteDef[] = [];
+  const demo = o.demo;
+  // Demo sign-in: only on a server with its demo data and its own HS256 secret (never with an identity provider).
+  if (o.config.demo && demo !== null && !o.config.jwt.jwksFile && !o.config.jwt.jwksUrl) {
+    const users = [demo.teacher, ...demo.students, demo.admin];
+    const ttl = o.demoTokenTtlSeconds ?? 8 * 3600;
+    apiRoutes.push(
+      {
+        method: "GET",
+        path: "/api/demo",
+        auth: "public",
+        handle: () => json({ courseId: demo.courseId, classId: demo.classId, users: users.map((u) => ({ id: u.id, name: u.name, role: u.role })) }),
+      },
+      {
+        method: "POST",
+        path: "/api/demo/token",
+        auth: "public",
+        async handle({ req }) {
+          const { userId } = await readJson(req, DemoTokenBody, Math.min(o.config.maxBodyBytes, 4096));
+          const user = users.find((u) => u.id === userId);
+          if (user === undefined) {
+            throw new AppError("validation", `userId must be one of the demo users: ${users.map((u) => u.id).join(", ")}`, { issues: [{ path: "userId", message: "not a demo user" }] });
+          }
+          const token = await mintToken(o.secret, { sub: user.id, role: user.role, name: user.name, ttlSeconds: ttl, issuer: o.config.jwt.issuer, audience: o.config.jwt.audience });
+          return json(
+            { token, user: { id: user.id, name: user.name, role: user.role }, expiresAt: new Date(Date.now() + ttl * 1000).toISOString() },
+            200,
+            { "cache-control": "no-store" },
+          );
+        },
+      },
+    );
+  }
+  return { staticRoutes, apiRoutes };
+}
