@@ -1,7 +1,7 @@
 // File helpers for the CLI (Node/Bun APIs allowed here only).
 
 import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import type { ModuleSource } from "../index.ts";
 
 /** every file under dir (sorted, recursive) whose name passes the filter */
@@ -33,4 +33,44 @@ export function loadModules(paths: string[]): ModuleSource[] {
     for (const f of findFiles(p, (n) => n.endsWith(".rego"))) out.push({ path: f, source: readFileSync(f, "utf8") });
   }
   return out;
+}
+
+type Json = Record<string, unknown>;
+
+function mergeInto(target: Json, path: string[], value: unknown): void {
+  let cur = target;
+  for (const p of path) {
+    if (typeof cur[p] !== "object" || cur[p] === null || Array.isArray(cur[p])) cur[p] = {};
+    cur = cur[p] as Json;
+  }
+  if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value as Json)) {
+      if (typeof v === "object" && v !== null && !Array.isArray(v) && typeof cur[k] === "object" && cur[k] !== null) mergeInto(cur, [k], v);
+      else cur[k] = v;
+    }
+  }
+}
+
+function parseData(file: string): unknown {
+  const text = readFileSync(file, "utf8");
+  return file.endsWith(".json") ? JSON.parse(text) : Bun.YAML.parse(text);
+}
+
+/** OPA's loader: .rego files become modules; data.json / data.yaml files are merged under data at their directory's path */
+export function loadBundle(paths: string[]): { modules: ModuleSource[]; data: Json } {
+  const modules: ModuleSource[] = [];
+  const data: Json = {};
+  for (const p of paths) {
+    const isDir = statSync(p).isDirectory();
+    for (const f of findFiles(p, (n) => n.endsWith(".rego") || /^data\.(json|ya?ml)$/.test(n) || (!isDir && /\.(json|ya?ml)$/.test(n)))) {
+      if (f.endsWith(".rego")) {
+        modules.push({ path: f, source: readFileSync(f, "utf8") });
+        continue;
+      }
+      const rel = isDir ? relative(p, dirname(f)) : "";
+      const segs = rel === "" ? [] : rel.split(sep);
+      mergeInto(data, segs, parseData(f));
+    }
+  }
+  return { modules, data };
 }

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { compile, RegoError, type Value } from "../index.ts";
 import { runCasesDir } from "./cases.ts";
-import { loadModules } from "./files.ts";
+import { loadBundle } from "./files.ts";
 
 const USAGE = `usage:
   rego eval -d <file-or-dir>... [-i input.json] [--data data.json] [--v1] [--strict] '<query>'
@@ -19,7 +19,6 @@ function fail(msg: string, code = 2): never {
 function readJSON(path: string): Value {
   const text = readFileSync(path, "utf8");
   if (path.endsWith(".yaml") || path.endsWith(".yml")) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     return Bun.YAML.parse(text) as Value;
   }
   return JSON.parse(text) as Value;
@@ -69,12 +68,9 @@ function cmdEval(args: string[]): number {
     else query = a;
   }
   if (query === null) fail(`eval: missing query\n${USAGE}`);
-  const modules = [];
-  let data: Value = {};
-  for (const p of dataPaths) {
-    if (p.endsWith(".json") || p.endsWith(".yaml") || p.endsWith(".yml")) dataFiles.push(p);
-    else modules.push(...loadModules([p]));
-  }
+  const bundle = loadBundle(dataPaths);
+  const modules = bundle.modules;
+  let data: Value = bundle.data as Value;
   for (const f of dataFiles) data = { ...(data as Record<string, Value>), ...(readJSON(f) as Record<string, Value>) };
   try {
     const policy = compile(modules, { data, regoV1: v1, strictBuiltinErrors: strict, print: (m) => process.stderr.write(m + "\n") });
