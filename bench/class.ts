@@ -90,6 +90,23 @@ interface TargetResult {
   server: { cpuJoinPct: number; cpuQuizPct: number; cpuChatPct: number; clientCpuQuizPct: number; clientCpuChatPct: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
   reconnects: number;
   closedForGood: Record<string, number>;
+  /** From the server's /metrics: answer ack time inside the server (bucket bounds), slow clients dropped. */
+  serverSide: { answerAckP50Ms: number; answerAckP99Ms: number; answerAckP999Ms: number; answersCounted: number; slowClients: number } | null;
+}
+
+/** The server's own view of answer-ack latency: the histogram's bucket bound at each percentile. */
+async function serverMetrics(base: string): Promise<TargetResult["serverSide"]> {
+  try {
+    const text = await (await fetch(`${base}/metrics`)).text();
+    const buckets: [number, number][] = [];
+    for (const m of text.matchAll(/^edgeclass_answer_ack_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) buckets.push([m[1] === "+Inf" ? Infinity : Number(m[1]) * 1000, Number(m[2])]);
+    const total = buckets.at(-1)?.[1] ?? 0;
+    const at = (p: number) => buckets.find(([, n]) => n >= total * p)?.[0] ?? NaN;
+    const slow = /^edgeclass_slow_clients_total (\d+)/m.exec(text);
+    return { answerAckP50Ms: at(0.5), answerAckP99Ms: at(0.99), answerAckP999Ms: at(0.999), answersCounted: total, slowClients: slow ? Number(slow[1]) : 0 };
+  } catch {
+    return null;
+  }
 }
 
 const merge = (into: Record<string, number>, from: Record<string, number>) => {
@@ -234,6 +251,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       cols.push(...(await Promise.all(kids.map((k) => k.next("collected")))));
     }
     const memPeak = memoryMb(server.pid);
+    const serverSide = target === "ours" ? await serverMetrics(base) : null;
 
     // ---- Answers read back ------------------------------------------------------------
     const acked = cols.flatMap((c) => c.acked);
@@ -274,6 +292,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     const chatLat = sorted(cols.flatMap((c) => c.chatMs));
     // Each accepted message reaches every student of its class (the sender included).
     const expectedDeliveries = chatAcked * students;
+    if (deliveries < expectedDeliveries) log(`${target}: ${expectedDeliveries - deliveries} chat deliveries missing`);
     const closedForGood: Record<string, number> = {};
     for (const c of cols) merge(closedForGood, c.closedForGood);
 
@@ -326,6 +345,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       },
       reconnects: cols.reduce((a, c) => a + c.reconnects, 0),
       closedForGood,
+      serverSide,
     };
   } finally {
     for (const t of teachers) t.close();
@@ -367,6 +387,7 @@ const line = (r: TargetResult) =>
     `answers: ${r.answers.acked}/${r.answers.sent} acked, ${r.answers.perSecond}/s, ack p50 ${r.answers.ackP50Ms} p99 ${r.answers.ackP99Ms} p99.9 ${r.answers.ackP999Ms} max ${r.answers.ackMaxMs} ms, lost ${r.answers.lost} (not acked ${r.answers.notAcked}, missing from results ${r.answers.missingFromResults ?? "unread"})${Object.keys(r.answers.errors).length ? `, errors ${JSON.stringify(r.answers.errors)}` : ""}`,
     `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
     `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ${r.server.clientCpuChatPct}%); rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
+    ...(r.serverSide ? [`inside the server (/metrics histogram bounds): answer ack p50 <= ${r.serverSide.answerAckP50Ms} ms, p99 <= ${r.serverSide.answerAckP99Ms} ms, p99.9 <= ${r.serverSide.answerAckP999Ms} ms over ${r.serverSide.answersCounted} answers; slow clients dropped ${r.serverSide.slowClients}`] : []),
     `reconnects ${r.reconnects}${Object.keys(r.closedForGood).length ? `, closed for good ${JSON.stringify(r.closedForGood)}` : ""}`,
   ].join("\n  ");
 

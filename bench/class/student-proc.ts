@@ -49,6 +49,7 @@ function fresh() {
 }
 let stats = fresh();
 let answersPending = 0;
+let chatPending = 0;
 const bump = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
 const codeOf = (e: unknown) => (typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : String(e));
 
@@ -163,9 +164,16 @@ function chat(seconds: number) {
     let left = seconds;
     const fire = () => {
       stats.chatSent++;
+      chatPending++;
       c.chat(`b:${Date.now()} hello from ${s.id}`).then(
-        () => stats.chatAcked++,
-        (e: unknown) => bump(stats.chatErrors, codeOf(e)),
+        () => {
+          chatPending--;
+          stats.chatAcked++;
+        },
+        (e: unknown) => {
+          chatPending--;
+          bump(stats.chatErrors, codeOf(e));
+        },
       );
       if (--left > 0) setTimeout(fire, 1000);
     };
@@ -201,6 +209,10 @@ process.on("message", async (raw: unknown) => {
       chat(m.seconds);
       break;
     case "collect": {
+      // Settle first: every request answered, then no chat frame for a second (at most 30 s).
+      const until = Date.now() + 30_000;
+      while ((answersPending > 0 || chatPending > 0) && Date.now() < until) await Bun.sleep(50);
+      while (Date.now() - stats.lastChatAt < 1000 && Date.now() < until) await Bun.sleep(100);
       const report: CollectReport = { t: "collected", ...stats, answersPending };
       stats = fresh();
       send(report);
