@@ -74,9 +74,11 @@ export function toReview(obj: Obj): Obj {
     if (!req.object && req.oldObject && req.operation === "DELETE") req.object = req.oldObject;
     return req;
   }
+  // as Gatekeeper's unstructuredToAdmissionRequest, encoded like Go's AdmissionRequest
   const meta = (obj.metadata ?? {}) as Obj;
-  const review: Obj = { kind: gvk(obj), name: meta.name ?? "", object: obj, operation: "CREATE" };
-  if (meta.namespace !== undefined) review.namespace = meta.namespace;
+  const review: Obj = { uid: "", kind: gvk(obj), resource: { group: "", version: "", resource: "" }, operation: "", userInfo: {}, object: obj };
+  if (typeof meta.name === "string" && meta.name !== "") review.name = meta.name;
+  if (typeof meta.namespace === "string" && meta.namespace !== "") review.namespace = meta.namespace;
   return review;
 }
 
