@@ -65,7 +65,7 @@ export class Compiler {
   readonly tree: RuleTree;
   readonly modules: Module[];
   private wildcard = 0;
-  private lastDefFast: { test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: () => number } | null = null;
+  private lastDefFast: { test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: number } | null = null;
 
   constructor(modules: Module[], readonly options: CompilerOptions = {}) {
     this.modules = modules;
@@ -157,7 +157,7 @@ export class Compiler {
     for (const t of headTerms) for (const s of this.slotsOf(t, bc)) headSlots.add(s);
     const bodyX = this.compileBodyX(rule.body, bc, headSlots);
     const body = bodyX.step;
-    const fast = !rule.args && !rule.elseRule && g.kind === "complete" ? { test: bodyX.test, step: body, nslots: () => scope.nslots } : null;
+
     // head
     let emitPlan: Plan;
     if (g.kind === "set") {
@@ -173,7 +173,9 @@ export class Compiler {
     } else {
       emitPlan = rule.value ? this.compileHeadTerm(rule.value, bc) : constPlan(true);
     }
-    const nslots = () => scope.nslots;
+    const nslotsN = scope.nslots; // final: body and head are compiled
+    const nslots = () => nslotsN;
+    const fast = !rule.args && !rule.elseRule && g.kind === "complete" ? { test: bodyX.test, step: body, nslots: nslotsN } : null;
     const elseRunner = rule.elseRule ? this.compileDef(g, d, rule.elseRule) : null;
     const gen = emitPlan.gen;
     const ev = emitPlan.ev;
@@ -233,7 +235,7 @@ export class Compiler {
   }
 
   private compileComplete(g: Group): void {
-    const fasts: ({ test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: () => number } | null)[] = [];
+    const fasts: ({ test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: number } | null)[] = [];
     const runners = g.defs.map((d) => {
       const r = this.compileDef(g, d, d.rule);
       fasts.push(this.lastDefFast);
@@ -260,7 +262,7 @@ export class Compiler {
       g.compute = (c) => {
         for (let i = 0; i < fs.length; i++) {
           const d = fs[i];
-          const n = d.nslots();
+          const n = d.nslots;
           const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
           if (d.test !== null ? d.test(c, f) : d.step(c, f, TRUE_K)) return cv;
         }

@@ -63,8 +63,7 @@ export class Ctx implements BuiltinContext {
   reset(input: Value | undefined, data: Value): void {
     this.input = input;
     this.data = data;
-    const m = this.memo;
-    for (let i = 0; i < m.length; i++) m[i] = NOT_COMPUTED;
+    this.memo.fill(NOT_COMPUTED);
     this.patches = null;
     this.mocks = null;
     this.steps = 0;
