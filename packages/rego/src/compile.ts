@@ -1489,6 +1489,7 @@ export class Compiler {
       throw new RegoError("rego_type_error", `${name}: arity mismatch: \`${name}\` expects ${fn.arity} argument${fn.arity === 1 ? "" : "s"}, got ${t.args.length}`, t.loc);
     }
     const plans = t.args.map((a) => this.compileTerm(a, bc));
+    if (fn.builtin) checkConstantCall(fn.builtin, t);
     if (fn.builtin && RELATIONAL.has(name) && plans[0].ev && plans[1].ev) {
       const a = plans[0].ev;
       const b = plans[1].ev;
@@ -1845,6 +1846,36 @@ function member(x: Value, coll: Value): boolean {
   }
   return false;
 }
+
+/** cheap builtins whose operand types are checked at compile time when every operand is a constant */
+const TYPE_CHECKED = new Set([
+  "plus", "minus", "mul", "div", "rem", "count", "sum", "product", "max", "min", "concat", "startswith", "endswith",
+  "contains", "lower", "upper", "split", "replace", "trim", "trim_space", "trim_left", "trim_right", "trim_prefix",
+  "trim_suffix", "substring", "indexof", "format_int", "abs", "round", "ceil", "floor", "array.concat", "array.slice",
+  "object.get", "object.keys", "object.remove", "object.union", "union", "intersection", "and", "or", "sort",
+  "regex.match", "glob.match", "json.marshal", "base64.encode", "base64.decode", "units.parse", "units.parse_bytes",
+  "semver.compare", "semver.is_valid", "time.parse_rfc3339_ns", "to_number",
+]);
+
+/** OPA's type checker rejects `count(1)` or `1 + "a"` before evaluation; do the same for constant operands */
+function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>): void {
+  if (!TYPE_CHECKED.has(b.name) || b.nondeterministic) return;
+  const args: Value[] = [];
+  for (const a of t.args) {
+    const v = constOf(a);
+    if (v === undefined) return;
+    args.push(v);
+  }
+  try {
+    b.fn(args, TYPECHECK_CTX);
+  } catch (e) {
+    if (e instanceof BuiltinError && e.code === "eval_type_error") {
+      throw new RegoError("rego_type_error", e.message + builtinHint(b.name, e, args), t.loc);
+    }
+  }
+}
+
+const TYPECHECK_CTX = { nowNs: () => 0 };
 
 /** builtins OPA v1 no longer offers to v1 modules */
 const DEPRECATED_IN_V1 = new Set(["any", "all", "re_match", "net.cidr_overlap", "set_diff", "cast_array", "cast_set", "cast_string", "cast_boolean", "cast_null", "cast_object"]);

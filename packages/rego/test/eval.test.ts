@@ -180,11 +180,17 @@ describe("bad policies give clear errors", () => {
     expect(err(`package t\np := count(1, 2, 3)`).code).toBe("rego_type_error");
   });
 
-  test("builtin type errors: undefined by default, errors when strict", () => {
-    expect(run(`package t\np := 1 + "a"`, "data.t.p")).toBeUndefined();
-    const e = err(`package t\np := 1 + "a"`, "data.t.p", undefined, { strict: true });
-    expect(e.code).toBe("eval_type_error");
+  test("builtin type errors: constant operands fail at compile time", () => {
+    const e = err(`package t\np := 1 + "a"`, "data.t.p");
+    expect(e.code).toBe("rego_type_error");
     expect(e.message).toContain("plus: operand 2 must be number");
+  });
+
+  test("builtin type errors at evaluation: undefined by default, errors when strict", () => {
+    expect(run(`package t\np := input.x + 1`, "data.t.p", { x: "a" })).toBeUndefined();
+    const e = err(`package t\np := input.x + 1`, "data.t.p", { x: "a" }, { strict: true });
+    expect(e.code).toBe("eval_type_error");
+    expect(e.message).toContain("plus: operand 1 must be number");
   });
 
   test("evaluation stops at the step limit instead of hanging", () => {
