@@ -1745,6 +1745,9 @@ export function materialize(c: Ctx, n: TreeNode): Value | undefined {
     for (const [name, ch] of n.children) {
       if (!ch.hasRules) continue;
       childNames.add(name);
+      if (ch.group && ch.group.kind !== "function" && isObj(base) && getKey(base, name) !== undefined && c.patches === null) {
+        throw new RegoError("eval_conflict_error", `rule ${ch.path.join(".")} conflicts with the base document: value for rule has already been specified in data`);
+      }
       const cv = materialize(c, ch);
       if (cv !== undefined) ob.set(name, cv);
     }
