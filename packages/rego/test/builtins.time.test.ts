@@ -61,3 +61,13 @@ describe("time", () => {
     expect(call("time.diff", a, b)).toEqual([0, 0, 28, 0, 0, 0]);
   });
 });
+
+describe("time limits (int64 nanoseconds, as Go)", () => {
+  test("out-of-range timestamps are errors, not garbage", () => {
+    expect(err("time.format", 1e300)).toBe("time.format: timestamp too big");
+    expect(err("time.date", -1e300)).toBe("time.date: timestamp too big");
+    expect(err("time.add_date", 0, 1e300, 0, 0)).toBe("time.add_date: time outside of valid range");
+    expect(err("time.add_date", 0, 300, 0, 0)).toBe("time.add_date: time outside of valid range");
+    expect(call("numbers.range", 1e300, 1e300)).toEqual([1e300]);
+  });
+});

@@ -71,9 +71,11 @@ export const MAX_RANGE = 10_000_000;
 function range(a: Value[]): Value {
   const x = int("numbers.range", a, 0), y = int("numbers.range", a, 1);
   if (Math.abs(y - x) >= MAX_RANGE) throw builtinErr("numbers.range", `range too large (more than ${MAX_RANGE} elements)`);
-  const out: number[] = [];
-  if (x <= y) for (let i = x; i <= y; i++) out.push(i);
-  else for (let i = x; i >= y; i--) out.push(i);
+  // index-based: beyond 2^53, i++ would not move
+  const n = Math.abs(y - x) + 1;
+  const dir = x <= y ? 1 : -1;
+  const out: number[] = new Array(n);
+  for (let k = 0; k < n; k++) out[k] = x + dir * k;
   return out;
 }
 
@@ -81,9 +83,10 @@ function rangeStep(a: Value[]): Value {
   const x = int("numbers.range_step", a, 0), y = int("numbers.range_step", a, 1), step = int("numbers.range_step", a, 2);
   if (step <= 0) throw builtinErr("numbers.range_step", "step must be a positive number above zero");
   if (Math.abs(y - x) / step >= MAX_RANGE) throw builtinErr("numbers.range_step", `range too large (more than ${MAX_RANGE} elements)`);
-  const out: number[] = [];
-  if (x <= y) for (let i = x; i <= y; i += step) out.push(i);
-  else for (let i = x; i >= y; i -= step) out.push(i);
+  const n = Math.floor(Math.abs(y - x) / step) + 1;
+  const dir = x <= y ? 1 : -1;
+  const out: number[] = new Array(n);
+  for (let k = 0; k < n; k++) out[k] = x + dir * k * step;
   return out;
 }
 

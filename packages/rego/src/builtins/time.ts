@@ -14,10 +14,16 @@ import { builtinErr, def, int, str } from "./util.ts";
 
 const NS = 1_000_000_000n;
 
-/** A number of nanoseconds as an exact BigInt (through its shortest decimal form). */
+const INT64_MAX = (1n << 63n) - 1n;
+const INT64_MIN = -(1n << 63n);
+
+class TooBig extends Error {}
+
+/** A number of nanoseconds as an exact BigInt (through its shortest decimal form); must fit an int64 as in Go. */
 export function toBigNs(n: number): bigint {
-  if (Number.isInteger(n)) return Math.abs(n) < 1e21 ? BigInt(String(n)) : BigInt(n);
-  return BigInt(Math.trunc(n));
+  const b = Number.isInteger(n) ? (Math.abs(n) < 1e21 ? BigInt(String(n)) : BigInt(n)) : BigInt(Math.trunc(n));
+  if (b > INT64_MAX || b < INT64_MIN) throw new TooBig("timestamp too big");
+  return b;
 }
 
 function floorDiv(a: bigint, b: bigint): bigint {
@@ -582,8 +588,11 @@ function addDate(a: Value[]): Value {
   const year = f.year + y + Math.floor(month0 / 12);
   month0 = ((month0 % 12) + 12) % 12;
   const days = daysFromCivil(year, month0 + 1, 1) + (f.day - 1) + d;
+  if (!Number.isSafeInteger(days)) throw builtinErr("time.add_date", "time outside of valid range");
   const secs = BigInt(days) * 86400n + BigInt(f.hour * 3600 + f.min * 60 + f.sec);
-  return toNumber(secs * NS + BigInt(f.nsec));
+  const out = secs * NS + BigInt(f.nsec);
+  if (out > INT64_MAX || out < INT64_MIN) throw builtinErr("time.add_date", "time outside of valid range");
+  return toNumber(out);
 }
 
 function diff(a: Value[]): Value {
@@ -607,6 +616,18 @@ function diff(a: Value[]): Value {
   return [year, month, day, hour, min, sec];
 }
 
+/** Turns int64 overflows into OPA's errors. */
+function guarded(name: string, fn: (a: Value[], ctx: BuiltinContext) => Value): (a: Value[], ctx: BuiltinContext) => Value {
+  return (a, ctx) => {
+    try {
+      return fn(a, ctx);
+    } catch (e) {
+      if (e instanceof TooBig) throw builtinErr(name, e.message);
+      throw e;
+    }
+  };
+}
+
 export const timeBuiltins: readonly Builtin[] = [
   def("time.now_ns", 0, nowNs, true),
   def("time.parse_rfc3339_ns", 1, (a) => parseNs("time.parse_rfc3339_ns", RFC3339, str("time.parse_rfc3339_ns", a, 0))),
@@ -616,10 +637,10 @@ export const timeBuiltins: readonly Builtin[] = [
     if (typeof r === "string") throw builtinErr("time.parse_duration_ns", r);
     return toNumber(r);
   }),
-  def("time.format", 1, format),
-  def("time.date", 1, date),
-  def("time.clock", 1, clock),
-  def("time.weekday", 1, weekday),
-  def("time.add_date", 4, addDate),
-  def("time.diff", 2, diff),
+  def("time.format", 1, guarded("time.format", format)),
+  def("time.date", 1, guarded("time.date", date)),
+  def("time.clock", 1, guarded("time.clock", clock)),
+  def("time.weekday", 1, guarded("time.weekday", weekday)),
+  def("time.add_date", 4, guarded("time.add_date", addDate)),
+  def("time.diff", 2, guarded("time.diff", diff)),
 ];
