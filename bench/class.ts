@@ -87,7 +87,7 @@ interface TargetResult {
     lost: number;
   };
   chat: { sent: number; acked: number; errors: Record<string, number>; deliveries: number; expectedDeliveries: number; perSecond: number; latencyP50Ms: number; latencyP99Ms: number };
-  server: { cpuJoinPct: number; cpuQuizPct: number; cpuChatPct: number; clientCpuQuizPct: number; clientCpuChatPct: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
+  server: { cpuJoinPct: number; cpuQuizPct: number; cpuChatPct: number; clientCpuQuizPct: number; clientCpuChatPct: number; cpuUsPerAnswer: number; cpuNsPerChatDelivery: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
   reconnects: number;
   closedForGood: Record<string, number>;
   /** From the server's /metrics: answer ack time inside the server (bucket bounds), slow clients dropped. */
@@ -232,11 +232,13 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     await chatting;
     if (overlap) await Bun.sleep(2000);
     const quizSeconds = (performance.now() - tQuiz0) / 1000;
-    const cpuQuiz = (cpuSeconds(server.pid) - cpuQuiz0) / quizSeconds;
+    const cpuQuizSeconds = cpuSeconds(server.pid) - cpuQuiz0;
+    const cpuQuiz = cpuQuizSeconds / quizSeconds;
     const clientCpuQuiz = (clientCpu() - clientQuiz0) / quizSeconds;
     for (const k of kids) k.send({ t: "collect" });
     const cols: CollectReport[] = await Promise.all(kids.map((k) => k.next("collected")));
     let cpuChat = cpuQuiz;
+    let cpuChatSeconds = cpuQuizSeconds;
     let clientCpuChat = clientCpuQuiz;
     if (!overlap) {
       const cpuChat0 = cpuSeconds(server.pid);
@@ -245,7 +247,8 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       await chatPhase();
       await Bun.sleep(2000);
       const chatSecondsTaken = (performance.now() - tChat0) / 1000;
-      cpuChat = (cpuSeconds(server.pid) - cpuChat0) / chatSecondsTaken;
+      cpuChatSeconds = cpuSeconds(server.pid) - cpuChat0;
+      cpuChat = cpuChatSeconds / chatSecondsTaken;
       clientCpuChat = (clientCpu() - clientChat0) / chatSecondsTaken;
       for (const k of kids) k.send({ t: "collect" });
       cols.push(...(await Promise.all(kids.map((k) => k.next("collected")))));
@@ -339,6 +342,9 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
         cpuChatPct: round(cpuChat * 100, 1),
         clientCpuQuizPct: round(clientCpuQuiz * 100, 1),
         clientCpuChatPct: round(clientCpuChat * 100, 1),
+        // CPU per unit of work: holds up on a loaded machine, where latencies do not.
+        cpuUsPerAnswer: overlap ? NaN : round((cpuQuizSeconds * 1e6) / Math.max(1, ackedN), 1),
+        cpuNsPerChatDelivery: overlap ? NaN : round((cpuChatSeconds * 1e9) / Math.max(1, deliveries), 0),
         rssAfterJoinMb: memAfterJoin.rss,
         rssPeakMb: memPeak.hwm,
         rssPerStudentKb: round((memAfterJoin.rss * 1024) / Math.max(1, admitted), 1),
@@ -386,7 +392,7 @@ const line = (r: TargetResult) =>
     `join: ${r.join.admitted} admitted, worst burst ${r.join.worstBurstMs} ms, teacher settled ${r.join.worstSettledMs} ms, welcome p50/p99 ${r.join.welcomeP50Ms}/${r.join.welcomeP99Ms} ms`,
     `answers: ${r.answers.acked}/${r.answers.sent} acked, ${r.answers.perSecond}/s, ack p50 ${r.answers.ackP50Ms} p99 ${r.answers.ackP99Ms} p99.9 ${r.answers.ackP999Ms} max ${r.answers.ackMaxMs} ms, lost ${r.answers.lost} (not acked ${r.answers.notAcked}, missing from results ${r.answers.missingFromResults ?? "unread"})${Object.keys(r.answers.errors).length ? `, errors ${JSON.stringify(r.answers.errors)}` : ""}`,
     `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
-    `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ${r.server.clientCpuChatPct}%); rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
+    `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ${r.server.clientCpuChatPct}%); ${r.server.cpuUsPerAnswer} µs CPU per answer (quiz phase incl. its broadcasts), ${r.server.cpuNsPerChatDelivery} ns CPU per chat delivery; rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
     ...(r.serverSide ? [`inside the server (/metrics histogram bounds): answer ack p50 <= ${r.serverSide.answerAckP50Ms} ms, p99 <= ${r.serverSide.answerAckP99Ms} ms, p99.9 <= ${r.serverSide.answerAckP999Ms} ms over ${r.serverSide.answersCounted} answers; slow clients dropped ${r.serverSide.slowClients}`] : []),
     `reconnects ${r.reconnects}${Object.keys(r.closedForGood).length ? `, closed for good ${JSON.stringify(r.closedForGood)}` : ""}`,
   ].join("\n  ");
@@ -402,6 +408,8 @@ const ratio =
         chatPerSecond: round(ours.chat.perSecond / floor.chat.perSecond, 3),
         chatLatencyP99: round(ours.chat.latencyP99Ms / floor.chat.latencyP99Ms, 2),
         joinBurst: round(ours.join.worstBurstMs / floor.join.worstBurstMs, 2),
+        cpuPerAnswer: round(ours.server.cpuUsPerAnswer / floor.server.cpuUsPerAnswer, 2),
+        cpuPerChatDelivery: round(ours.server.cpuNsPerChatDelivery / floor.server.cpuNsPerChatDelivery, 2),
         cpuQuiz: round(ours.server.cpuQuizPct / floor.server.cpuQuizPct, 2),
         cpuChat: round(ours.server.cpuChatPct / floor.server.cpuChatPct, 2),
         rss: round(ours.server.rssAfterJoinMb / floor.server.rssAfterJoinMb, 2),
