@@ -6,7 +6,7 @@ import { BuiltinError, makeObject, makeSet, type Value } from "../src/value.ts";
 import { ctx } from "./builtins.helpers.ts";
 
 const SAMPLES: Value[] = [
-  null, true, false, 0, 1, -1, 2.5, 1e300, "", "a", "10.0.0.0/8", "1.2.3", "%d %s %v", "{x}", "2006-01-02", "*.a",
+  null, true, false, 0, 1, -1, 2.5, 1e300, -1e300, 2 ** 53 + 2, "", "a", "10.0.0.0/8", "1.2.3", "%d %s %v", "{x}", "2006-01-02", "*.a",
   [], [1, "a"], ["a", "b"], [[1, 2]], {}, { a: 1 }, { op: "add", path: "/a", value: 1 }, makeSet(), makeSet([1, 2]), makeSet(["x"]),
   makeObject([[1, "x"]]),
 ];
