@@ -10,6 +10,8 @@ import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { liveRoutes } from "./http/routes/live.ts";
+import { mediaRoutes } from "./http/routes/media.ts";
+import type { MediaService } from "./media/index.ts";
 import { ClassHub } from "./live/hub.ts";
 import { createLiveMetrics } from "./live/metrics.ts";
 import { DecisionLog } from "./policy/decision-log.ts";
@@ -63,6 +65,20 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const hub: ClassHub = new ClassHub(store, { store, fanout: gateway, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs });
   const live = new LiveService(serviceDeps, courses, () => hub);
 
+  // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
+  let media: Promise<MediaService> | null = null;
+  const getMedia = () =>
+    (media ??= import("./media/index.ts").then((m) =>
+      m.createMediaService({
+        videoQuality: config.videoQuality,
+        workers: config.media.workers,
+        publicIp: config.media.publicIp,
+        portRange: config.media.portMin !== undefined && config.media.portMax !== undefined ? [config.media.portMin, config.media.portMax] : undefined,
+        logger,
+      }),
+    ));
+  hub.onClassEnded = (classId) => void media?.then((m) => m.endClass(classId));
+
   const readiness = {
     notReadyReason(): string | null {
       if (state === "draining" || state === "stopped") return "draining";
@@ -74,7 +90,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   };
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p) };
   const routes = buildRoutes(
-    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes), ...adminRoutes(decisions)],
+    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes), ...adminRoutes(decisions), ...mediaRoutes({ store, hub: () => hub, media: getMedia })],
     deps,
   );
 
@@ -122,6 +138,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs);
         hub.close();
         gateway.shutdown();
+        await media?.then((m) => m.close());
         await server.stop(false); // stop accepting; wait for in-flight requests
         store.close();
         state = "stopped";

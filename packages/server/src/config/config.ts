@@ -25,6 +25,14 @@ export interface Config {
   policyDir: string | undefined;
   /** How long a dropped participant keeps their seat. */
   reconnectGraceMs: number;
+  media: {
+    /** Media worker processes (default: one per core). */
+    workers: number | undefined;
+    /** Address announced in ICE candidates (the node's address on K3s). */
+    publicIp: string | undefined;
+    portMin: number | undefined;
+    portMax: number | undefined;
+  };
   jwt: {
     /** HS256 secret; when absent one is generated and kept in dataDir. */
     secret: string | undefined;
@@ -123,6 +131,10 @@ const settings = {
   maxBodyBytes: { env: "MAX_BODY_BYTES", file: "maxBodyBytes", default: 256 * 1024, parse: integer(1024, 16 * 1024 * 1024) },
   policyDir: { env: "POLICY_DIR", file: "policyDir", default: undefined, parse: optionalText },
   reconnectGraceMs: { env: "RECONNECT_GRACE_MS", file: "reconnectGraceMs", default: 30_000, parse: integer(0, 600_000) },
+  mediaWorkers: { env: "MEDIA_WORKERS", file: "mediaWorkers", default: undefined, parse: integer(1, 64) },
+  mediaPublicIp: { env: "MEDIA_PUBLIC_IP", file: "mediaPublicIp", default: undefined, parse: optionalText },
+  mediaPortMin: { env: "MEDIA_PORT_MIN", file: "mediaPortMin", default: undefined, parse: integer(1024, 65535) },
+  mediaPortMax: { env: "MEDIA_PORT_MAX", file: "mediaPortMax", default: undefined, parse: integer(1024, 65535) },
   jwtSecret: { env: "JWT_SECRET", file: "jwtSecret", default: undefined, parse: secret },
   jwtJwksUrl: { env: "JWT_JWKS_URL", file: "jwtJwksUrl", default: undefined, parse: url },
   jwtJwksFile: { env: "JWT_JWKS_FILE", file: "jwtJwksFile", default: undefined, parse: optionalText },
@@ -149,6 +161,9 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     r[key] = raw === undefined ? s.default : s.parse(raw, name);
   }
   const v = r as Resolved;
+  if ((v.mediaPortMin === undefined) !== (v.mediaPortMax === undefined) || (v.mediaPortMin ?? 0) > (v.mediaPortMax ?? 0)) {
+    throw new ConfigError("MEDIA_PORT_MIN", "set MEDIA_PORT_MIN and MEDIA_PORT_MAX together, MIN <= MAX");
+  }
   if (v.jwtJwksUrl && v.jwtJwksFile) throw new ConfigError("JWT_JWKS_URL", "set either JWT_JWKS_URL or JWT_JWKS_FILE, not both");
   return {
     port: v.port,
@@ -164,6 +179,7 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     maxBodyBytes: v.maxBodyBytes,
     policyDir: v.policyDir,
     reconnectGraceMs: v.reconnectGraceMs,
+    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax },
     jwt: {
       secret: v.jwtSecret,
       jwksUrl: v.jwtJwksUrl,
@@ -191,6 +207,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
     maxBodyBytes: c.maxBodyBytes,
     policyDir: c.policyDir ?? "(bundled policies/education.rego)",
     reconnectGraceMs: c.reconnectGraceMs,
+    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}` },
     jwt: {
       mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",
       secret: c.jwt.secret ? "(set)" : "(generated in dataDir)",

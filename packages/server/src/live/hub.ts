@@ -9,6 +9,9 @@ export class ClassHub {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly timer: ReturnType<typeof setInterval>;
 
+  /** Called after a class ended (e.g. to close its media sessions). */
+  onClassEnded: (classId: string) => void = () => {};
+
   constructor(
     private readonly store: Store,
     private readonly deps: Omit<RoomDeps, "onEnded">,
@@ -28,9 +31,24 @@ export class ClassHub {
     if (cls.status !== "live") throw new LiveError("invalid-state", cls.status === "scheduled" ? "class has not started" : `class is ${cls.status}`);
     const course = this.store.courses.get(cls.courseId);
     if (!course) throw new LiveError("not-found", `course ${cls.courseId} does not exist`);
-    const room = new LiveRoom({ ...this.deps, onEnded: (id) => this.rooms.delete(id) }, cls, course);
+    const room = new LiveRoom(
+      {
+        ...this.deps,
+        onEnded: (id) => {
+          this.rooms.delete(id);
+          this.onClassEnded(id);
+        },
+      },
+      cls,
+      course,
+    );
     this.rooms.set(classId, room);
     return room;
+  }
+
+  /** Whether the user holds a seat in the live class (false when the class is not live here). */
+  isAdmitted(classId: string, userId: string): boolean {
+    return this.rooms.get(classId)?.isAdmitted(userId) ?? false;
   }
 
   /** Ends a class if this instance holds its room. */

@@ -113,6 +113,11 @@ export class LiveRoom {
     return { q, answers: new Map(answers.map((a) => [a.userId, a])), pending: new Map(), counts };
   }
 
+  /** Whether the user holds a seat in this class (connected, or within their reconnect grace). */
+  isAdmitted(userId: string): boolean {
+    return this.members.has(userId);
+  }
+
   get participantCount(): number {
     return this.members.size;
   }

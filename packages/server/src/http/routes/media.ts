@@ -1,0 +1,70 @@
+// WHIP (teacher publishes) and WHEP (students watch), authorised like the live class:
+// only the class's teacher (or an admin) publishes, only admitted participants watch.
+import * as v from "valibot";
+import { forbidden, invalidState, notFound } from "../../domain/errors.ts";
+import type { Principal } from "../../domain/model.ts";
+import type { ClassHub } from "../../live/hub.ts";
+import type { MediaService } from "../../media/index.ts";
+import type { Store } from "../../store/types.ts";
+import type { RouteDef } from "../endpoint.ts";
+import { check, id } from "../validate.ts";
+
+const IdParams = v.strictObject({ id });
+
+export interface MediaRouteDeps {
+  store: Store;
+  hub: () => ClassHub;
+  /** Loaded and started on first use: media workers are processes. */
+  media: () => Promise<MediaService>;
+}
+
+export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
+  const anyone = ["student", "teacher", "admin"] as const;
+  const liveClass = (classId: string) => {
+    const cls = d.store.classes.get(classId);
+    if (!cls) throw notFound("class", classId);
+    if (cls.status !== "live") throw invalidState(`class ${classId} is ${cls.status}`);
+    const course = d.store.courses.get(cls.courseId);
+    if (!course) throw notFound("course", cls.courseId);
+    return { cls, course };
+  };
+  const isStaff = (p: Principal, teacherId: string) => p.role === "admin" || (p.role === "teacher" && p.id === teacherId);
+  return [
+    {
+      method: "POST",
+      path: "/api/classes/:id/whip",
+      auth: ["teacher", "admin"],
+      async handle({ req, params, principal }) {
+        const { id: classId } = check(IdParams, params, "path");
+        const { course } = liveClass(classId);
+        if (!isStaff(principal, course.teacherId)) throw forbidden("only the class's teacher publishes video");
+        return (await d.media()).handleWhip(req, classId, principal.id);
+      },
+    },
+    {
+      method: "POST",
+      path: "/api/classes/:id/whep",
+      auth: anyone,
+      async handle({ req, params, principal }) {
+        const { id: classId } = check(IdParams, params, "path");
+        const { course } = liveClass(classId);
+        if (!isStaff(principal, course.teacherId) && !d.hub().isAdmitted(classId, principal.id)) {
+          throw forbidden("join the live class before watching its video");
+        }
+        return (await d.media()).handleWhep(req, classId, principal.id);
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/api/media/resources/:id",
+      auth: anyone,
+      handle: async ({ req, params, principal }) => (await d.media()).handleResource(req, check(IdParams, params, "path").id, principal.id),
+    },
+    {
+      method: "PATCH",
+      path: "/api/media/resources/:id",
+      auth: anyone,
+      handle: async ({ req, params, principal }) => (await d.media()).handleResource(req, check(IdParams, params, "path").id, principal.id),
+    },
+  ];
+}
