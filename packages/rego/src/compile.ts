@@ -71,7 +71,14 @@ export class Compiler {
     this.modules = modules;
     checkModules(modules);
     this.tree = new RuleTree(modules);
-    for (const g of this.tree.groups) this.compileGroup(g);
+    for (const g of this.tree.groups) {
+      try {
+        this.compileGroup(g);
+      } catch (e) {
+        if (e instanceof Unsafe) throw new RegoError("rego_unsafe_var_error", `var ${displayVar(e.varName)} is unsafe`, e.loc);
+        throw e;
+      }
+    }
     this.checkRecursion();
   }
 
@@ -1590,6 +1597,15 @@ export class Compiler {
   }
 
   compileQuery(body: Expr[], captureFalse: boolean): CompiledQuery {
+    try {
+      return this.compileQueryInner(body, captureFalse);
+    } catch (e) {
+      if (e instanceof Unsafe) throw new RegoError("rego_unsafe_var_error", `var ${displayVar(e.varName)} is unsafe`, e.loc);
+      throw e;
+    }
+  }
+
+  private compileQueryInner(body: Expr[], captureFalse: boolean): CompiledQuery {
     const scope = this.scopeFor(null, null);
     const level: Level = { vars: new Map(), parent: null };
     this.declareBody(body, level, scope, []);
