@@ -53,8 +53,8 @@ export const CSP = [
 ].join("; ");
 
 interface Asset {
-  body: Uint8Array;
-  gzip: Uint8Array | null;
+  body: Uint8Array<ArrayBuffer>;
+  gzip: Uint8Array<ArrayBuffer> | null;
   type: string;
   etag: string;
   cacheControl: string;
@@ -75,8 +75,8 @@ function loadDist(dist: string): Map<string, Asset> {
   for (const file of walk(dist)) {
     const rel = "/" + relative(dist, file).split(sep).join("/");
     const ext = extname(file).toLowerCase();
-    const body = new Uint8Array(readFileSync(file));
-    const gz = COMPRESSIBLE.has(ext) && body.byteLength > 512 ? Bun.gzipSync(body, { level: 9 }) : null;
+    const body = new Uint8Array(readFileSync(file)) as Uint8Array<ArrayBuffer>;
+    const gz = COMPRESSIBLE.has(ext) && body.byteLength > 512 ? (Bun.gzipSync(body, { level: 9 }) as Uint8Array<ArrayBuffer>) : null;
     assets.set(rel, {
       body,
       gzip: gz !== null && gz.byteLength < body.byteLength ? gz : null,

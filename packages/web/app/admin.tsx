@@ -1,0 +1,214 @@
+// Admin at a glance: courses with their enrolments, and the policy's recent join decisions
+// (denies with their reasons first). Loaded lazily.
+import { useEffect, useState } from "preact/hooks";
+import { api, navigate, type ClassInfo, type CourseInfo } from "./api.ts";
+import { Header } from "./ui.tsx";
+
+/** `GET /api/admin/decisions` items. */
+export interface Decision {
+  at: string;
+  classId: string;
+  courseId: string;
+  userId: string;
+  role: string;
+  decision: "allow" | "deny";
+  reasons: string[];
+}
+
+export function AdminPage() {
+  return (
+    <div class="page admin" data-view="admin">
+      <Header title="Admin" />
+      <main class="grid">
+        <div class="col-main">
+          <Decisions />
+        </div>
+        <div class="col-side">
+          <Courses />
+        </div>
+      </main>
+    </div>
+  );
+}
+
+function Decisions() {
+  const [items, setItems] = useState<Decision[] | null>(null);
+  const [which, setWhich] = useState<"deny" | "all">("deny");
+  const [error, setError] = useState("");
+  useEffect(() => {
+    let stop = false;
+    const load = () =>
+      api<{ items: Decision[] }>("GET", `/api/admin/decisions?limit=100${which === "deny" ? "&decision=deny" : ""}`).then(
+        (r) => !stop && (setItems(r.items), setError("")),
+        (e) => !stop && setError(e.status === 404 ? "This server does not report policy decisions yet (GET /api/admin/decisions)." : e.message),
+      );
+    void load();
+    const t = setInterval(load, 5000);
+    return () => ((stop = true), clearInterval(t));
+  }, [which]);
+  return (
+    <section class="card decisions" aria-labelledby="dec-h">
+      <h2 id="dec-h">Policy decisions</h2>
+      <div class="row" role="group" aria-label="Show">
+        <button aria-pressed={which === "deny"} onClick={() => setWhich("deny")}>
+          Recent denies
+        </button>
+        <button aria-pressed={which === "all"} onClick={() => setWhich("all")}>
+          All recent decisions
+        </button>
+        <span class="muted">refreshes every 5 s</span>
+      </div>
+      {items?.length === 0 && <p class="muted">Nothing yet.</p>}
+      {items && items.length > 0 && (
+        <div class="table-wrap">
+          <table>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Who</th>
+                <th scope="col">Class</th>
+                <th scope="col">Decision</th>
+                <th scope="col">Reasons</th>
+              </tr>
+            </thead>
+            <tbody>
+              {items.map((d, i) => (
+                <tr key={i} class={d.decision} data-decision={d.decision}>
+                  <td>{new Date(d.at).toLocaleTimeString()}</td>
+                  <td>
+                    {d.userId} <span class="role">{d.role}</span>
+                  </td>
+                  <td>
+                    <a href={`/class/${d.classId}`} onClick={(e) => (e.preventDefault(), navigate(`/class/${d.classId}`))}>
+                      {d.classId}
+                    </a>
+                    <br />
+                    <span class="muted">{d.courseId}</span>
+                  </td>
+                  <td>
+                    <span class={`pill ${d.decision}`}>{d.decision}</span>
+                  </td>
+                  <td class="reasons">{d.reasons.join("; ") || "—"}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+function Courses() {
+  const [courses, setCourses] = useState<CourseInfo[] | null>(null);
+  const [open, setOpen] = useState<string | null>(null);
+  const [error, setError] = useState("");
+  const load = () => api<{ items: CourseInfo[] }>("GET", "/api/courses?limit=100").then((r) => setCourses(r.items), (e) => setError(e.message));
+  useEffect(() => void load(), []);
+  return (
+    <section class="card courses" aria-labelledby="courses-h">
+      <h2 id="courses-h">Courses</h2>
+      {courses?.length === 0 && <p class="muted">No courses.</p>}
+      <ul class="course-list">
+        {courses?.map((c) => (
+          <li key={c.id} data-course={c.id}>
+            <button class="link course-toggle" aria-expanded={open === c.id} onClick={() => setOpen(open === c.id ? null : c.id)}>
+              {c.title}
+            </button>{" "}
+            <span class={`pill status-${c.status}`}>{c.status}</span> <span class="muted">capacity {c.capacity}</span>
+            {open === c.id && <CourseDetail course={c} onChange={load} />}
+          </li>
+        ))}
+      </ul>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): void }) {
+  const [students, setStudents] = useState<{ studentId: string; enrolledAt: string }[] | null>(null);
+  const [classes, setClasses] = useState<ClassInfo[]>([]);
+  const [add, setAdd] = useState("");
+  const [error, setError] = useState("");
+  const path = `/api/courses/${encodeURIComponent(course.id)}`;
+  const load = () => {
+    api<{ items: { studentId: string; enrolledAt: string }[] }>("GET", `${path}/enrollments?limit=500`).then((r) => setStudents(r.items), (e) => setError(e.message));
+    api<{ items: ClassInfo[] }>("GET", `${path}/classes?limit=50`).then((r) => setClasses(r.items), () => {});
+  };
+  useEffect(load, [course.id]);
+  const enrol = async (e: Event) => {
+    e.preventDefault();
+    const ids = add.split(/[\s,]+/).filter(Boolean);
+    if (!ids.length) return;
+    try {
+      await api("POST", `${path}/enrollments`, { studentIds: ids });
+      setAdd("");
+      load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const unenrol = async (id: string) => {
+    try {
+      await api("DELETE", `${path}/enrollments/${encodeURIComponent(id)}`);
+      load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <div class="course-detail">
+      <p class="muted">
+        {course.id} · teacher {course.teacherId}
+      </p>
+      <h3>Classes</h3>
+      <ul>
+        {classes.map((k) => (
+          <li key={k.id}>
+            {k.title || k.id} <span class={`pill status-${k.status}`}>{k.status}</span>
+          </li>
+        ))}
+      </ul>
+      <h3>
+        Enrolled <span class="pill num">{students?.length ?? "…"}</span>
+      </h3>
+      <ul class="enrolled">
+        {students?.map((s) => (
+          <li key={s.studentId}>
+            {s.studentId}{" "}
+            <button class="small" onClick={() => unenrol(s.studentId)} aria-label={`Unenrol ${s.studentId}`}>
+              Unenrol
+            </button>
+          </li>
+        ))}
+      </ul>
+      {course.status !== "archived" && (
+        <>
+          <form class="row" onSubmit={enrol}>
+            <label class="field inline">
+              <span>Enrol student ids</span>
+              <input value={add} onInput={(e) => setAdd(e.currentTarget.value)} placeholder="s6, s7" />
+            </label>
+            <button type="submit">Enrol</button>
+          </form>
+          <button
+            class="danger small"
+            onClick={() =>
+              api("POST", `${path}/archive`).then(onChange, (e) => setError(e.message))
+            }
+          >
+            Archive course
+          </button>
+        </>
+      )}
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,123 @@
+// The signed-in user (a JWT kept in localStorage) and REST calls to the server.
+
+export type Role = "student" | "teacher" | "admin";
+export interface Session {
+  token: string;
+  id: string;
+  name: string;
+  role: Role;
+  /** Seconds since the epoch. */
+  exp: number;
+}
+
+const KEY = "edgeclass.session";
+
+/** Reads the claims of a JWT without verifying it (the server verifies; this only picks the view). */
+export function decodeToken(token: string): Session | null {
+  const part = token.split(".")[1];
+  if (!part) return null;
+  try {
+    const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
+    const text = new TextDecoder().decode(Uint8Array.from(atob(b64 + "===".slice((b64.length + 3) % 4)), (c) => c.charCodeAt(0)));
+    const c = JSON.parse(text) as { sub?: unknown; role?: unknown; name?: unknown; exp?: unknown };
+    if (typeof c.sub !== "string" || (c.role !== "student" && c.role !== "teacher" && c.role !== "admin")) return null;
+    return { token, id: c.sub, role: c.role, name: typeof c.name === "string" && c.name ? c.name : c.sub, exp: typeof c.exp === "number" ? c.exp : 0 };
+  } catch {
+    return null;
+  }
+}
+
+let cached: Session | null | undefined;
+
+export function session(): Session | null {
+  if (cached !== undefined) return cached;
+  // A class link may carry a platform token in its fragment (kept out of server logs): take it and drop it from the address bar.
+  const m = /(?:^#|&)token=([\w.-]+)/.exec(location.hash);
+  if (m) {
+    const s = decodeToken(m[1]);
+    history.replaceState(null, "", location.pathname + location.search);
+    if (s) save(s);
+  }
+  let s: Session | null = null;
+  try {
+    s = decodeToken(localStorage.getItem(KEY) ?? "");
+  } catch {}
+  if (s && s.exp !== 0 && s.exp * 1000 < Date.now()) s = null;
+  return (cached = s);
+}
+
+export function save(s: Session): void {
+  cached = s;
+  try {
+    localStorage.setItem(KEY, s.token);
+  } catch {}
+}
+
+export function signOut(): void {
+  cached = null;
+  try {
+    localStorage.removeItem(KEY);
+  } catch {}
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** fetch with the session's bearer token; JSON in and out; problem documents become ApiError. */
+export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = {};
+  const s = session();
+  if (s) headers.authorization = `Bearer ${s.token}`;
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  const text = await res.text();
+  let parsed: any = text;
+  try {
+    parsed = text ? JSON.parse(text) : null;
+  } catch {}
+  if (!res.ok) throw new ApiError(res.status, (parsed && typeof parsed === "object" && (parsed.detail || parsed.title)) || `${res.status} ${res.statusText}`);
+  return parsed as T;
+}
+
+/** Downloads an authenticated resource as a file (results CSV/JSON). */
+export async function download(path: string, filename: string): Promise<void> {
+  const s = session();
+  const res = await fetch(path, { headers: s ? { authorization: `Bearer ${s.token}` } : {} });
+  if (!res.ok) throw new ApiError(res.status, `download failed: ${res.status}`);
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = filename;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export interface ClassInfo {
+  id: string;
+  courseId: string;
+  title: string | null;
+  status: string;
+  startsAt: string;
+  durationMinutes: number;
+}
+export interface CourseInfo {
+  id: string;
+  title: string;
+  status: string;
+  capacity: number;
+  teacherId: string;
+  enrolled?: number;
+}
+
+export function navigate(path: string): void {
+  history.pushState(null, "", path);
+  dispatchEvent(new PopStateEvent("popstate"));
+}

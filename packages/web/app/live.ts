@@ -1,0 +1,105 @@
+// The live class in the page: one EdgeClassClient (the typed SDK, never a second copy of the
+// protocol) and a hook that re-renders at most once a frame however many events arrive.
+import { useEffect, useMemo, useReducer, useRef } from "preact/hooks";
+import { CLOSE, EdgeClassClient, type ConnectionInfo } from "../../client/src/index.ts";
+import { session } from "./api.ts";
+
+export type Phase =
+  | { kind: "connecting" }
+  | { kind: "live" }
+  | { kind: "reconnecting"; attempt: number }
+  | { kind: "not-started"; reason: string }
+  | { kind: "full"; reason: string }
+  | { kind: "denied"; reason: string }
+  | { kind: "ended" }
+  | { kind: "replaced" }
+  | { kind: "failed"; reason: string };
+
+export function phaseOf(client: EdgeClassClient, info: ConnectionInfo): Phase {
+  if (client.state.ended) return { kind: "ended" };
+  switch (info.status) {
+    case "idle":
+    case "connecting":
+      return { kind: "connecting" };
+    case "open":
+      return { kind: "live" };
+    case "reconnecting":
+      return client.state.ready ? { kind: "reconnecting", attempt: info.attempt } : { kind: "connecting" };
+    case "closed": {
+      const code = info.closeCode;
+      const reason = info.closeReason || info.error?.message || "connection closed";
+      // A class that is only scheduled closes with 4010 and "class has not started".
+      if (/not started/i.test(reason)) return { kind: "not-started", reason };
+      if (code === CLOSE.classEnded) return { kind: "ended" };
+      if (code === CLOSE.replaced) return { kind: "replaced" };
+      if (code === CLOSE.policyDenied || code === CLOSE.notFound) {
+        if (/\bfull\b/i.test(reason)) return { kind: "full", reason };
+        return { kind: "denied", reason };
+      }
+      return { kind: "failed", reason };
+    }
+  }
+}
+
+export interface Live {
+  client: EdgeClassClient;
+  phase: Phase;
+  /** serverTime - Date.now() at the last welcome: countdowns use the server's clock. */
+  clockOffset(): number;
+  /** Start over with a new connection (after "not started", or "failed"). */
+  retry(): void;
+}
+
+/** Connects to the class for the signed-in user; the component re-renders (once per frame at most) on every change. */
+export function useLive(classId: string): Live {
+  const [gen, bump] = useReducer((n: number) => n + 1, 0);
+  const [, render] = useReducer((n: number) => n + 1, 0);
+  const offset = useRef(0);
+  const client = useMemo(
+    () =>
+      new EdgeClassClient({
+        baseUrl: location.origin,
+        classId,
+        token: () => session()?.token ?? "",
+        autoConnect: false,
+        reconnect: { initialDelayMs: 300, maxDelayMs: 4000, maxInitialAttempts: 3 },
+      }),
+    [classId, gen],
+  );
+  useEffect(() => {
+    let frame = 0;
+    const schedule = () => {
+      if (frame === 0) frame = requestAnimationFrame(() => ((frame = 0), render(0)));
+    };
+    const offs = [
+      client.on("state", schedule),
+      client.on("status", schedule),
+      client.on("quiz.result", schedule),
+      client.on("welcome", (m) => (offset.current = m.serverTime - Date.now())),
+    ];
+    client.connect().catch(() => {});
+    return () => {
+      offs.forEach((off) => off());
+      cancelAnimationFrame(frame);
+      client.close();
+    };
+  }, [client]);
+  const phase = phaseOf(client, client.connection);
+  // "Not started": look again every few seconds, so the page goes live by itself when the teacher starts.
+  useEffect(() => {
+    if (phase.kind !== "not-started") return;
+    const t = setTimeout(() => bump(0), 4000);
+    return () => clearTimeout(t);
+  }, [phase.kind, client]);
+  return { client, phase, clockOffset: () => offset.current, retry: () => bump(0) };
+}
+
+/** Re-renders every `ms` while `on` (countdowns). */
+export function useTicker(on: boolean, ms = 250): void {
+  const [, tick] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    if (!on) return;
+    const t = setInterval(() => tick(0), ms);
+    return () => clearInterval(t);
+  }, [on, ms]);
+}

@@ -1,0 +1,53 @@
+// EdgeClass web client: a tiny router over four views. The student view ships in the entry
+// chunk (most people are students, on phones); the teacher console and the admin page load lazily.
+import "./style.css";
+import { render, type ComponentType } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { navigate, session } from "./api.ts";
+import { Home, Login } from "./home.tsx";
+import { StudentView } from "./student.tsx";
+
+function lazy<P>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
+  let loaded: ComponentType<P> | null = null;
+  return (props: P) => {
+    const [C, setC] = useState<ComponentType<P> | null>(() => loaded);
+    const [error, setError] = useState("");
+    useEffect(() => {
+      if (!C) load().then((c) => ((loaded = c), setC(() => c)), (e) => setError(String(e)));
+    }, []);
+    if (error) return <p class="error">Could not load this page: {error}</p>;
+    // @ts-expect-error props pass through
+    return C ? <C {...props} /> : <p class="boot">Loading…</p>;
+  };
+}
+
+const TeacherConsole = lazy(() => import("./teacher.tsx").then((m) => m.TeacherConsole));
+const AdminPage = lazy(() => import("./admin.tsx").then((m) => m.AdminPage));
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to), [to]);
+  return null;
+}
+
+function App() {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const on = () => setPath(location.pathname);
+    addEventListener("popstate", on);
+    return () => removeEventListener("popstate", on);
+  }, []);
+  const s = session();
+  if (path === "/login") return <Login />;
+  if (!s) return <Redirect to={`/login?next=${encodeURIComponent(path + location.search)}`} />;
+  const m = /^\/class\/([^/]+)\/?$/.exec(path);
+  if (m) {
+    const classId = decodeURIComponent(m[1]);
+    return s.role === "student" ? <StudentView key={classId} classId={classId} /> : <TeacherConsole key={classId} classId={classId} />;
+  }
+  if (path === "/admin") return s.role === "admin" ? <AdminPage /> : <p class="error">The admin page is for admins.</p>;
+  return <Home />;
+}
+
+const root = document.getElementById("app")!;
+root.textContent = "";
+render(<App />, root);

@@ -1,0 +1,98 @@
+// Video through the server's SFU: WHIP to publish (teacher), WHEP to watch (students).
+// Non-trickle: the offer is sent once ICE gathering finished (loopback and LAN gather in ms).
+import { session } from "./api.ts";
+
+function auth(): Record<string, string> {
+  const s = session();
+  return s ? { authorization: `Bearer ${s.token}` } : {};
+}
+
+async function gathered(pc: RTCPeerConnection): Promise<void> {
+  if (pc.iceGatheringState === "complete") return;
+  await new Promise<void>((resolve) => {
+    const t = setTimeout(resolve, 2000);
+    pc.addEventListener("icegatheringstatechange", () => {
+      if (pc.iceGatheringState === "complete") {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+}
+
+export class MediaUnavailable extends Error {}
+
+async function signal(url: string, pc: RTCPeerConnection): Promise<string> {
+  await pc.setLocalDescription(await pc.createOffer());
+  await gathered(pc);
+  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", ...auth() }, body: pc.localDescription!.sdp });
+  if (res.status === 404 || res.status === 405 || res.status === 501) throw new MediaUnavailable("video is not available on this server");
+  if (res.status !== 201) {
+    let detail = `${res.status}`;
+    try {
+      const p = await res.json();
+      detail = p.detail || p.title || detail;
+    } catch {}
+    throw new Error(`video refused: ${detail}`);
+  }
+  const location = res.headers.get("location") ?? "";
+  await pc.setRemoteDescription({ type: "answer", sdp: await res.text() });
+  return location;
+}
+
+/** A WHIP or WHEP session: close() ends it on the server (DELETE) and locally. */
+export interface MediaSession {
+  pc: RTCPeerConnection;
+  close(): Promise<void>;
+}
+
+function session_(pc: RTCPeerConnection, location: string): MediaSession {
+  let closed = false;
+  return {
+    pc,
+    async close() {
+      if (closed) return;
+      closed = true;
+      pc.close();
+      if (location) await fetch(location, { method: "DELETE", headers: auth() }).catch(() => {});
+    },
+  };
+}
+
+/** Teacher: publishes a camera (with microphone) or a screen share. */
+export async function publish(classId: string, stream: MediaStream): Promise<MediaSession> {
+  const pc = new RTCPeerConnection();
+  for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
+  try {
+    return session_(pc, await signal(`/api/classes/${encodeURIComponent(classId)}/whip`, pc));
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
+}
+
+export function camera(): Promise<MediaStream> {
+  return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } } });
+}
+
+export function screen(): Promise<MediaStream> {
+  return navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
+}
+
+/** Student: watches the class's video; `onTrack` gets the stream as tracks arrive. */
+export async function watch(classId: string, onStream: (s: MediaStream) => void): Promise<MediaSession> {
+  const pc = new RTCPeerConnection();
+  pc.addTransceiver("video", { direction: "recvonly" });
+  pc.addTransceiver("audio", { direction: "recvonly" });
+  const stream = new MediaStream();
+  pc.ontrack = (e) => {
+    stream.addTrack(e.track);
+    onStream(stream);
+  };
+  try {
+    return session_(pc, await signal(`/api/classes/${encodeURIComponent(classId)}/whep`, pc));
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
+}

@@ -1,0 +1,586 @@
+// The teacher console: start and end the class, publish camera or screen, launch questions
+// (bank or on the fly), watch the distribution, reveal, leaderboard, moderate chat, answer
+// hands, roster and attendance, export results. Loaded lazily (students never download it).
+import { useEffect, useRef, useState } from "preact/hooks";
+import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "../../client/src/index.ts";
+import { api, download, type ClassInfo } from "./api.ts";
+import { useLive, useTicker, type Live } from "./live.ts";
+import { camera, MediaUnavailable, publish, screen, type MediaSession } from "./media.ts";
+import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, ReactionCounts, ReconnectBanner } from "./ui.tsx";
+
+export function TeacherConsole({ classId }: { classId: string }) {
+  const [info, setInfo] = useState<ClassInfo | null>(null);
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  const load = () => api<ClassInfo>("GET", `/api/classes/${encodeURIComponent(classId)}`).then(setInfo, (e) => setError((e as Error).message));
+  useEffect(() => void load(), [classId]);
+  const start = async () => {
+    setBusy(true);
+    setError("");
+    try {
+      setInfo(await api<ClassInfo>("POST", `/api/classes/${encodeURIComponent(classId)}/start`));
+    } catch (e) {
+      setError((e as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (info?.status === "live") return <LiveConsole classId={classId} info={info} onEnded={load} />;
+  return (
+    <div class="page teacher" data-view="teacher">
+      <Header title={info?.title || "Class"} />
+      <main class="narrow">
+        {info === null && !error && <p class="muted">Loading…</p>}
+        {info?.status === "scheduled" && (
+          <section class="card" data-phase="scheduled">
+            <h2>Not started</h2>
+            <p>Scheduled for {new Date(info.startsAt).toLocaleString()}, {info.durationMinutes} minutes. Students who open the class link wait until you start.</p>
+            <button class="primary" disabled={busy} onClick={start}>
+              Start class
+            </button>
+          </section>
+        )}
+        {(info?.status === "ended" || info?.status === "cancelled") && (
+          <section class="card" data-phase="ended">
+            <h2>The class has {info.status === "ended" ? "ended" : "been cancelled"}</h2>
+            <Exports classId={classId} />
+            <Attendance classId={classId} />
+          </section>
+        )}
+        <p class="error" role="alert">
+          {error}
+        </p>
+      </main>
+    </div>
+  );
+}
+
+function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassInfo; onEnded(): void }) {
+  const live = useLive(classId);
+  const { client, phase } = live;
+  const st = client.state;
+  useEffect(() => {
+    if (phase.kind === "ended") onEnded();
+  }, [phase.kind]);
+  const inClass = st.ready && (phase.kind === "live" || phase.kind === "reconnecting");
+  return (
+    <div class="page teacher" data-view="teacher">
+      <Header title={st.title || info.title || "Live class"}>
+        {inClass && (
+          <>
+            <span class="count">
+              <span class="num">{st.participants}</span> in class
+            </span>
+            <EndClass client={client} />
+          </>
+        )}
+      </Header>
+      <ReconnectBanner phase={phase} />
+      {!inClass ? (
+        <main>
+          <PhaseScreen phase={phase} live={live} />
+        </main>
+      ) : (
+        <main class="grid console">
+          <div class="col-main">
+            <Publisher classId={classId} />
+            <CurrentQuestion live={live} />
+            <Questions client={client} courseId={st.courseId || info.courseId} />
+            {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={null} />}
+          </div>
+          <div class="col-side">
+            <Hands client={client} />
+            <section class="card" aria-label="Reactions">
+              <h2>Reactions</h2>
+              <ReactionCounts counts={st.reactions} />
+            </section>
+            <ChatSettings client={client} />
+            <Chat client={client} staff={true} />
+            <Roster client={client} />
+            <section class="card">
+              <h2>Results and attendance</h2>
+              <Exports classId={classId} />
+              <Attendance classId={classId} />
+            </section>
+          </div>
+        </main>
+      )}
+    </div>
+  );
+}
+
+function EndClass({ client }: { client: EdgeClassClient }) {
+  const [confirm, setConfirm] = useState(false);
+  const [error, setError] = useState("");
+  if (!confirm)
+    return (
+      <button class="danger" onClick={() => setConfirm(true)}>
+        End class
+      </button>
+    );
+  return (
+    <span class="confirm" role="group" aria-label="Confirm ending the class">
+      <button class="danger" autoFocus onClick={() => client.endClass().catch((e) => setError((e as Error).message))}>
+        End for everyone
+      </button>
+      <button onClick={() => setConfirm(false)}>Cancel</button>
+      <span class="error">{error}</span>
+    </span>
+  );
+}
+
+function Publisher({ classId }: { classId: string }) {
+  const preview = useRef<HTMLVideoElement>(null);
+  const [what, setWhat] = useState<"off" | "camera" | "screen">("off");
+  const [status, setStatus] = useState("");
+  const session = useRef<{ media: MediaSession; stream: MediaStream } | null>(null);
+  const stop = async () => {
+    const s = session.current;
+    session.current = null;
+    if (s) {
+      s.stream.getTracks().forEach((t) => t.stop());
+      await s.media.close();
+    }
+    if (preview.current) preview.current.srcObject = null;
+    setWhat("off");
+  };
+  useEffect(() => () => void stop(), []);
+  const go = async (kind: "camera" | "screen") => {
+    setStatus("Starting…");
+    try {
+      await stop();
+      const stream = kind === "camera" ? await camera() : await screen();
+      if (preview.current) preview.current.srcObject = stream;
+      const media = await publish(classId, stream);
+      session.current = { media, stream };
+      setWhat(kind);
+      setStatus("");
+      media.pc.addEventListener("connectionstatechange", () => {
+        const cs = media.pc.connectionState;
+        setStatus(cs === "connected" ? "" : `Video ${cs}`);
+      });
+      stream.getVideoTracks()[0]?.addEventListener("ended", () => void stop());
+    } catch (e) {
+      await stop();
+      setStatus(e instanceof MediaUnavailable ? "Video is not available on this server yet." : `Could not publish: ${(e as Error).message}`);
+    }
+  };
+  return (
+    <section class="card video" aria-labelledby="pub-h">
+      <h2 id="pub-h">
+        Your video {what !== "off" && <span class="pill live-pill">live: {what}</span>}
+      </h2>
+      <div class="video-box">
+        <video ref={preview} autoplay playsInline muted data-publishing={what} />
+        {what === "off" && <p class="video-note">Not publishing</p>}
+      </div>
+      <div class="row">
+        <button onClick={() => go("camera")} aria-pressed={what === "camera"}>
+          Publish camera
+        </button>
+        <button onClick={() => go("screen")} aria-pressed={what === "screen"}>
+          Share screen
+        </button>
+        <button onClick={() => stop()} disabled={what === "off"}>
+          Stop video
+        </button>
+      </div>
+      <p class="muted" role="status">
+        {status}
+      </p>
+    </section>
+  );
+}
+
+function CurrentQuestion({ live }: { live: Live }) {
+  const { client } = live;
+  const st = client.state;
+  const quiz = st.quiz;
+  const [error, setError] = useState("");
+  useTicker(quiz !== null && !quiz.closed);
+  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError((e as Error).message));
+  if (quiz === null)
+    return (
+      <section class="card quiz idle">
+        <h2>Live question</h2>
+        <p class="muted">No question launched yet: pick one from the bank or write one below.</p>
+      </section>
+    );
+  const q = quiz.question;
+  const dist = st.reveal?.questionId === q.id ? st.reveal.distribution : st.distribution?.questionId === q.id ? st.distribution : undefined;
+  return (
+    <section class="card quiz" aria-labelledby="cq-h" data-question={q.id} data-revealed={quiz.revealed ? "1" : "0"}>
+      <h2 id="cq-h">
+        Live question <span class="pill">{q.kind.replace("_", "/")}</span>
+      </h2>
+      {!quiz.closed ? <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={live.clockOffset()} /> : <p class="closed-note">{quiz.revealed ? "Revealed" : "Closed"}</p>}
+      <p class="prompt">{q.prompt}</p>
+      <DistributionBars q={q} d={dist} correct={st.reveal?.questionId === q.id ? st.reveal.correct : undefined} />
+      <div class="row">
+        <button onClick={() => run(client.closeQuiz())} disabled={quiz.closed}>
+          Close answers
+        </button>
+        <button class="primary" onClick={() => run(client.reveal())} disabled={quiz.revealed}>
+          Reveal
+        </button>
+        <button onClick={() => run(client.showLeaderboard())}>Show leaderboard</button>
+      </div>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+interface BankQuestion {
+  id: string;
+  kind: QuestionKind;
+  prompt: string;
+  points?: number;
+}
+
+const KIND_LABEL: Record<QuestionKind, string> = { single: "Single choice", multiple: "Multiple choice", true_false: "True / false", numeric: "Number", text: "Short text" };
+const LETTERS = ["a", "b", "c", "d", "e", "f"];
+
+function Questions({ client, courseId }: { client: EdgeClassClient; courseId: string }) {
+  const [bank, setBank] = useState<BankQuestion[]>([]);
+  const [limit, setLimit] = useState(30);
+  const [error, setError] = useState("");
+  const [note, setNote] = useState("");
+  const path = `/api/courses/${encodeURIComponent(courseId)}/questions`;
+  const load = () => api<{ items: BankQuestion[] }>("GET", `${path}?limit=100`).then((r) => setBank(r.items), (e) => setError((e as Error).message));
+  useEffect(() => void (courseId && load()), [courseId]);
+  const launch = async (o: { questionId: string } | { question: QuestionDraft }) => {
+    setError("");
+    try {
+      await client.launchQuiz({ ...o, timeLimitSeconds: limit } as Parameters<EdgeClassClient["launchQuiz"]>[0]);
+      setNote("Launched.");
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const save = async (q: QuestionDraft) => {
+    setError("");
+    try {
+      await api("POST", path, q);
+      setNote("Saved to the bank.");
+      await load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const remove = async (id: string) => {
+    try {
+      await api("DELETE", `/api/questions/${encodeURIComponent(id)}`);
+      await load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <section class="card bank" aria-labelledby="bank-h">
+      <h2 id="bank-h">Questions</h2>
+      <label class="field inline">
+        <span>Time limit (seconds)</span>
+        <input type="number" min={5} max={600} value={limit} onInput={(e) => setLimit(Math.max(5, Math.min(600, Number(e.currentTarget.value) || 30)))} />
+      </label>
+      <h3>From the course's bank</h3>
+      {bank.length === 0 && <p class="muted">The bank is empty.</p>}
+      <ul class="bank-list">
+        {bank.map((q) => (
+          <li key={q.id} data-bank-id={q.id}>
+            <span class="pill">{KIND_LABEL[q.kind]}</span> <span class="bank-prompt">{q.prompt}</span>
+            <span class="row">
+              <button class="small primary" onClick={() => launch({ questionId: q.id })} aria-label={`Launch: ${q.prompt}`}>
+                Launch
+              </button>
+              <button class="small" onClick={() => remove(q.id)} aria-label={`Remove from bank: ${q.prompt}`}>
+                Remove
+              </button>
+            </span>
+          </li>
+        ))}
+      </ul>
+      <h3>Write a question</h3>
+      <QuestionForm onLaunch={(q) => launch({ question: q })} onSave={save} />
+      <p class="muted" role="status">
+        {note}
+      </p>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+function QuestionForm({ onLaunch, onSave }: { onLaunch(q: QuestionDraft): void; onSave(q: QuestionDraft): void }) {
+  const [kind, setKind] = useState<QuestionKind>("single");
+  const [prompt, setPrompt] = useState("");
+  const [options, setOptions] = useState<string[]>(["", "", "", ""]);
+  const [correct, setCorrect] = useState<string[]>([]);
+  const [truth, setTruth] = useState("true");
+  const [number, setNumber] = useState("");
+  const [tolerance, setTolerance] = useState("0");
+  const [accepted, setAccepted] = useState("");
+  const [points, setPoints] = useState(100);
+  const [error, setError] = useState("");
+  const draft = (): QuestionDraft | string => {
+    const p = prompt.trim();
+    if (!p) return "Write the question.";
+    if (kind === "single" || kind === "multiple") {
+      const opts = options.map((t, i) => ({ id: LETTERS[i], text: t.trim() })).filter((o) => o.text);
+      if (opts.length < 2) return "Give at least two options.";
+      const ok = correct.filter((c) => opts.some((o) => o.id === c));
+      if (ok.length === 0) return "Mark the right option.";
+      return kind === "single" ? { kind, prompt: p, options: opts, correct: ok[0], points } : { kind, prompt: p, options: opts, correct: ok, points };
+    }
+    if (kind === "true_false") return { kind, prompt: p, correct: truth === "true", points };
+    if (kind === "numeric") {
+      const n = Number(number);
+      if (number.trim() === "" || !Number.isFinite(n)) return "Give the right number.";
+      return { kind, prompt: p, correct: n, tolerance: Math.max(0, Number(tolerance) || 0), points };
+    }
+    const list = accepted.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+    if (list.length === 0) return "Give at least one accepted answer.";
+    return { kind, prompt: p, correct: list, points };
+  };
+  const act = (fn: (q: QuestionDraft) => void) => (e: Event) => {
+    e.preventDefault();
+    const d = draft();
+    if (typeof d === "string") return setError(d);
+    setError("");
+    fn(d);
+  };
+  return (
+    <form class="qform stack" onSubmit={act(onLaunch)}>
+      <div class="row">
+        <label class="field inline">
+          <span>Kind</span>
+          <select value={kind} onChange={(e) => (setKind(e.currentTarget.value as QuestionKind), setCorrect([]))}>
+            {QUESTION_KINDS.map((k) => (
+              <option key={k} value={k}>
+                {KIND_LABEL[k]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="field inline">
+          <span>Points</span>
+          <input type="number" min={0} max={10000} value={points} onInput={(e) => setPoints(Math.max(0, Math.min(10000, Math.round(Number(e.currentTarget.value) || 0))))} />
+        </label>
+      </div>
+      <label class="field">
+        <span>Question</span>
+        <textarea name="prompt" rows={2} maxLength={1000} value={prompt} onInput={(e) => setPrompt(e.currentTarget.value)} />
+      </label>
+      {(kind === "single" || kind === "multiple") && (
+        <fieldset class="options">
+          <legend>Options (mark the right {kind === "single" ? "one" : "ones"})</legend>
+          {options.map((t, i) => (
+            <div class="row option-row" key={i}>
+              <input
+                type={kind === "single" ? "radio" : "checkbox"}
+                name="correct"
+                aria-label={`Option ${LETTERS[i].toUpperCase()} is right`}
+                checked={correct.includes(LETTERS[i])}
+                onChange={(e) => setCorrect(kind === "single" ? [LETTERS[i]] : e.currentTarget.checked ? [...correct, LETTERS[i]] : correct.filter((c) => c !== LETTERS[i]))}
+              />
+              <input
+                type="text"
+                name={`option-${LETTERS[i]}`}
+                aria-label={`Option ${LETTERS[i].toUpperCase()}`}
+                placeholder={`Option ${LETTERS[i].toUpperCase()}`}
+                maxLength={200}
+                value={t}
+                onInput={(e) => setOptions(options.map((o, j) => (j === i ? e.currentTarget.value : o)))}
+              />
+            </div>
+          ))}
+          {options.length < LETTERS.length && (
+            <button type="button" class="small" onClick={() => setOptions([...options, ""])}>
+              Add an option
+            </button>
+          )}
+        </fieldset>
+      )}
+      {kind === "true_false" && (
+        <label class="field inline">
+          <span>Right answer</span>
+          <select value={truth} onChange={(e) => setTruth(e.currentTarget.value)}>
+            <option value="true">True</option>
+            <option value="false">False</option>
+          </select>
+        </label>
+      )}
+      {kind === "numeric" && (
+        <div class="row">
+          <label class="field inline">
+            <span>Right number</span>
+            <input type="number" step="any" value={number} onInput={(e) => setNumber(e.currentTarget.value)} />
+          </label>
+          <label class="field inline">
+            <span>Tolerance ±</span>
+            <input type="number" step="any" min={0} value={tolerance} onInput={(e) => setTolerance(e.currentTarget.value)} />
+          </label>
+        </div>
+      )}
+      {kind === "text" && (
+        <label class="field">
+          <span>Accepted answers (comma or one per line; case and spaces ignored)</span>
+          <textarea rows={2} value={accepted} onInput={(e) => setAccepted(e.currentTarget.value)} />
+        </label>
+      )}
+      <div class="row">
+        <button type="submit" class="primary">
+          Launch now
+        </button>
+        <button type="button" onClick={act(onSave)}>
+          Save to bank
+        </button>
+      </div>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </form>
+  );
+}
+
+function Hands({ client }: { client: EdgeClassClient }) {
+  const hands = client.state.hands ?? [];
+  const [error, setError] = useState("");
+  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError((e as Error).message));
+  return (
+    <section class="card hands" aria-labelledby="hands-h">
+      <h2 id="hands-h">
+        Raised hands <span class="pill num">{hands.length}</span>
+      </h2>
+      {hands.length === 0 && <p class="muted">No hands up.</p>}
+      <ol>
+        {hands.map((h) => (
+          <li key={h.userId} data-user={h.userId}>
+            <span class="name">{h.name}</span>
+            <button class="small primary" onClick={() => run(client.answerHand(h.userId))} aria-label={`Answer ${h.name}`}>
+              Answer
+            </button>
+          </li>
+        ))}
+      </ol>
+      {hands.length > 0 && (
+        <button class="small" onClick={() => run(client.clearHands())}>
+          Clear all
+        </button>
+      )}
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+function ChatSettings({ client }: { client: EdgeClassClient }) {
+  const cs = client.state.chatSettings;
+  return (
+    <section class="card" aria-label="Chat settings">
+      <div class="row">
+        <label class="field inline">
+          <input type="checkbox" checked={cs.enabled} onChange={(e) => client.chatSettings({ enabled: e.currentTarget.checked }).catch(() => {})} />
+          <span>Chat on</span>
+        </label>
+        <label class="field inline">
+          <span>Slow mode</span>
+          <select value={String(cs.slowModeSeconds)} onChange={(e) => client.chatSettings({ slowModeSeconds: Number(e.currentTarget.value) }).catch(() => {})}>
+            {[0, 5, 10, 30, 60].map((n) => (
+              <option key={n} value={String(n)}>
+                {n === 0 ? "off" : `${n} s`}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+    </section>
+  );
+}
+
+function Roster({ client }: { client: EdgeClassClient }) {
+  const st = client.state;
+  const people = [...(st.roster?.values() ?? [])].sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "student" ? 1 : -1));
+  const shown = people.slice(0, 200);
+  return (
+    <section class="card roster" aria-labelledby="roster-h">
+      <h2 id="roster-h">
+        Roster <span class="pill num">{people.length}</span>
+      </h2>
+      <ul>
+        {shown.map((p) => (
+          <li key={p.id} data-user={p.id} class={p.connected ? "" : "away"}>
+            <span class="name">{p.name}</span> <span class="role">{p.role}</span> {!p.connected && <span class="pill">reconnecting</span>}
+            {st.mutedUsers.has(p.id) && <span class="pill">muted</span>}
+            {p.role === "student" && (
+              <button class="small" onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
+                {st.mutedUsers.has(p.id) ? "Unmute" : "Mute"}
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {people.length > shown.length && <p class="muted">…and {people.length - shown.length} more.</p>}
+    </section>
+  );
+}
+
+function Exports({ classId }: { classId: string }) {
+  const [error, setError] = useState("");
+  const base = `/api/classes/${encodeURIComponent(classId)}/results`;
+  return (
+    <div class="row">
+      <button onClick={() => download(`${base}?format=csv`, `class-${classId}-results.csv`).catch((e) => setError(e.message))}>Export results (CSV)</button>
+      <button onClick={() => download(`${base}?format=json`, `class-${classId}-results.json`).catch((e) => setError(e.message))}>Export results (JSON)</button>
+      <span class="error">{error}</span>
+    </div>
+  );
+}
+
+interface AttendanceRow {
+  userId: string;
+  name?: string;
+  role?: string;
+  joinedAt: string | null;
+  leftAt: string | null;
+  [k: string]: unknown;
+}
+
+function Attendance({ classId }: { classId: string }) {
+  const [rows, setRows] = useState<AttendanceRow[] | null>(null);
+  const [error, setError] = useState("");
+  const load = () => api<{ items: AttendanceRow[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.items), (e) => setError(e.message));
+  const t = (s: string | null) => (s ? new Date(s).toLocaleTimeString() : "—");
+  return (
+    <div class="attendance">
+      <button onClick={load}>{rows ? "Refresh attendance" : "Show attendance"}</button>
+      {rows && (
+        <div class="table-wrap">
+          <table>
+            <caption class="sr-only">Attendance</caption>
+            <thead>
+              <tr>
+                <th scope="col">Who</th>
+                <th scope="col">Joined</th>
+                <th scope="col">Left</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((r, i) => (
+                <tr key={i} data-user={r.userId}>
+                  <td>{r.name || r.userId}</td>
+                  <td>{t(r.joinedAt)}</td>
+                  <td>{t(r.leftAt)}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <span class="error">{error}</span>
+    </div>
+  );
+}

@@ -1,0 +1,296 @@
+// Pieces both the student view and the teacher console use.
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef, useState } from "preact/hooks";
+import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type PublicQuestion, type Reaction } from "../../client/src/index.ts";
+import { navigate, session, signOut } from "./api.ts";
+import type { Live, Phase } from "./live.ts";
+
+/** Emoji plus a word: the word still reads where the device has no emoji font. */
+export const REACTION_LABELS: Record<Reaction, [string, string]> = {
+  thumbs_up: ["👍", "Like"],
+  clap: ["👏", "Clap"],
+  laugh: ["😂", "Laugh"],
+  wow: ["😮", "Wow"],
+  heart: ["❤️", "Love"],
+  confused: ["😕", "Confused"],
+};
+
+export function Header(props: { title: string; children?: ComponentChildren }) {
+  const s = session();
+  return (
+    <header class="top">
+      <a class="brand" href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
+        EdgeClass
+      </a>
+      <h1 class="title">{props.title}</h1>
+      <div class="top-extra">{props.children}</div>
+      {s && (
+        <span class="who">
+          <span class="who-name">{s.name}</span> <span class="role">{s.role}</span>{" "}
+          <button
+            class="link"
+            onClick={() => {
+              signOut();
+              navigate("/login");
+            }}
+          >
+            Sign out
+          </button>
+        </span>
+      )}
+    </header>
+  );
+}
+
+/** Whole-page states: the class is not reachable as a live class right now. */
+export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
+  const s: Record<string, [string, string, boolean]> = {
+    connecting: ["Joining the class…", "Connecting to the live class.", false],
+    "not-started": ["The class has not started yet", "This page joins by itself as soon as the teacher starts the class.", false],
+    full: ["The class is full", "The policy refused the join: ", true],
+    denied: ["You cannot join this class", "The policy refused the join: ", true],
+    ended: ["The class has ended", "Thanks for taking part.", false],
+    replaced: ["Opened somewhere else", "You joined this class from another tab or device; this page stepped aside.", false],
+    failed: ["Could not connect", "", true],
+  };
+  const [title, text, withReason] = s[phase.kind] ?? ["", "", false];
+  const reason = "reason" in phase ? phase.reason : "";
+  return (
+    <section class={`phase phase-${phase.kind}`} role="status" aria-live="polite" data-phase={phase.kind}>
+      <h2>{title}</h2>
+      <p>
+        {text}
+        {withReason && <strong class="reason">{reason}</strong>}
+      </p>
+      {(phase.kind === "not-started" || phase.kind === "failed" || phase.kind === "replaced") && (
+        <button onClick={() => live.retry()}>{phase.kind === "replaced" ? "Use this page" : "Try again now"}</button>
+      )}
+      {(phase.kind === "denied" || phase.kind === "failed") && (
+        <p>
+          <a href="/login">Sign in as someone else</a>
+        </p>
+      )}
+      {phase.kind === "ended" && (
+        <p>
+          <a href="/">Back to my classes</a>
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** A thin banner over the live page while the connection is being restored (the page keeps its content). */
+export function ReconnectBanner({ phase }: { phase: Phase }) {
+  return (
+    <div class={`banner ${phase.kind === "reconnecting" ? "show" : ""}`} role="status" aria-live="polite" data-reconnecting={phase.kind === "reconnecting" ? "1" : "0"}>
+      {phase.kind === "reconnecting" ? `Connection lost, reconnecting (attempt ${phase.attempt})…` : ""}
+    </div>
+  );
+}
+
+/** Seconds left before the deadline, on the server's clock. */
+export function secondsLeft(deadline: number, offset: number): number {
+  return Math.max(0, Math.ceil((deadline - (Date.now() + offset)) / 1000));
+}
+
+export function Countdown({ deadline, launchedAt, offset }: { deadline: number; launchedAt: number; offset: number }) {
+  const left = secondsLeft(deadline, offset);
+  const total = Math.max(1, Math.round((deadline - launchedAt) / 1000));
+  return (
+    <div class={`countdown ${left <= 5 ? "urgent" : ""}`} data-left={left}>
+      <progress max={total} value={left} aria-hidden="true" />
+      <span class="num" aria-live={left <= 5 ? "assertive" : "off"}>
+        {left > 0 ? `${left} s left` : "Time is up"}
+      </span>
+    </div>
+  );
+}
+
+export function optionLabel(q: PublicQuestion, key: string): string {
+  if (q.kind === "true_false") return key === "true" ? "True" : key === "false" ? "False" : key;
+  return q.options?.find((o) => o.id === key)?.text ?? key;
+}
+
+/** The answer distribution as bars (counts update in place: fixed rows, no layout shift). */
+export function DistributionBars({ q, d, correct }: { q: PublicQuestion; d: Distribution | undefined; correct?: unknown }) {
+  const keys = q.options ? q.options.map((o) => o.id) : q.kind === "true_false" ? ["true", "false"] : Object.keys(d?.counts ?? {});
+  const max = Math.max(1, ...keys.map((k) => d?.counts[k] ?? 0));
+  const isCorrect = (k: string) =>
+    correct !== undefined && (Array.isArray(correct) ? correct.map(String).includes(k) : String(correct) === k);
+  return (
+    <div class="dist" data-answered={d?.answered ?? 0}>
+      <p class="dist-total">
+        <span class="num">{d?.answered ?? 0}</span> of <span class="num">{d?.eligible ?? 0}</span> answered
+      </p>
+      <ul>
+        {keys.map((k) => (
+          <li key={k} class={isCorrect(k) ? "correct" : ""}>
+            <span class="dist-label">
+              {isCorrect(k) && <span class="tick" aria-label="correct answer">✓ </span>}
+              {optionLabel(q, k)}
+            </span>
+            <Bar value={d?.counts[k] ?? 0} max={max} />
+            <span class="num dist-count">{d?.counts[k] ?? 0}</span>
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function Bar({ value, max }: { value: number; max: number }) {
+  // Width set through the CSSOM (allowed by the page's CSP, unlike style attributes in markup).
+  const ref = useRef<HTMLSpanElement>(null);
+  useEffect(() => {
+    if (ref.current) ref.current.style.transform = `scaleX(${value / max})`;
+  }, [value, max]);
+  return (
+    <span class="bar" aria-hidden="true">
+      <span class="fill" ref={ref} />
+    </span>
+  );
+}
+
+export function Leaderboard({ top, me }: { top: LeaderboardEntry[]; me: LeaderboardEntry | null }) {
+  return (
+    <section class="card leaderboard" aria-labelledby="lb-h">
+      <h2 id="lb-h">Leaderboard</h2>
+      <ol>
+        {top.map((e) => (
+          <li key={e.userId} class={me && me.userId === e.userId ? "me" : ""}>
+            <span class="rank num">{e.rank}</span>
+            <span class="name">{e.name}</span>
+            <span class="score num">{e.score}</span>
+          </li>
+        ))}
+      </ol>
+      {me && !top.some((e) => e.userId === me.userId) && (
+        <p class="my-rank">
+          You: rank <span class="num">{me.rank}</span>, <span class="num">{me.score}</span> points
+        </p>
+      )}
+    </section>
+  );
+}
+
+/** Reaction counts in fixed-width cells: 1000 people reacting changes digits, never the layout. */
+export function ReactionCounts({ counts }: { counts: Partial<Record<Reaction, number>> }) {
+  return (
+    <ul class="reaction-counts" aria-label="Reactions">
+      {REACTIONS.map((r) => (
+        <li key={r} title={REACTION_LABELS[r][1]} data-reaction={r}>
+          <span class="reaction-word">{REACTION_LABELS[r][1]}</span>
+          <span class="num">{compact(counts[r] ?? 0)}</span>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export function compact(n: number): string {
+  return n < 1000 ? String(n) : n < 10_000 ? (n / 1000).toFixed(1) + "k" : Math.round(n / 1000) + "k";
+}
+
+function time(at: number): string {
+  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+}
+
+/** Chat: a fixed-height scroller that follows the newest message unless the reader scrolled up. */
+export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
+  const { client, staff } = props;
+  const st = client.state;
+  const [text, setText] = useState("");
+  const [error, setError] = useState("");
+  const list = useRef<HTMLOListElement>(null);
+  const stick = useRef(true);
+  useEffect(() => {
+    const el = list.current;
+    if (el && stick.current) el.scrollTop = el.scrollHeight;
+  });
+  const send = async (e: Event) => {
+    e.preventDefault();
+    const t = text.trim();
+    if (!t) return;
+    setError("");
+    try {
+      await client.chat(t);
+      setText("");
+    } catch (err) {
+      setError(chatError(err));
+    }
+  };
+  const disabled = !st.chatSettings.enabled && !staff;
+  return (
+    <section class="card chat" aria-labelledby="chat-h">
+      <h2 id="chat-h">
+        Chat
+        {!st.chatSettings.enabled && <span class="pill">off</span>}
+        {st.chatSettings.slowModeSeconds > 0 && <span class="pill">slow mode {st.chatSettings.slowModeSeconds} s</span>}
+      </h2>
+      <ol class="chat-list" ref={list} aria-live="polite" tabIndex={0} onScroll={(e) => {
+        const el = e.currentTarget;
+        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+      }}>
+        {st.chat.map((m: ChatMessage) => (
+          <li key={m.id} data-id={m.id} class={m.role !== "student" ? "staff" : ""}>
+            <span class="chat-meta">
+              <span class="chat-name">{m.name}</span> <time>{time(m.at)}</time>
+            </span>{" "}
+            <span class="chat-text">{m.text}</span>
+            {staff && m.role === "student" && (
+              <span class="mod">
+                <button class="small" aria-label={`Delete message from ${m.name}`} onClick={() => client.deleteChat(m.id).catch((e) => setError(chatError(e)))}>
+                  Delete
+                </button>
+                <button
+                  class="small"
+                  aria-label={`${st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"} ${m.name}`}
+                  onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}
+                >
+                  {st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"}
+                </button>
+              </span>
+            )}
+          </li>
+        ))}
+      </ol>
+      <form class="chat-form" onSubmit={send}>
+        <label class="sr-only" for="chat-input">
+          Message
+        </label>
+        <input
+          id="chat-input"
+          value={text}
+          maxLength={500}
+          autocomplete="off"
+          placeholder={st.muted ? "You are muted" : disabled ? "Chat is off" : "Say something…"}
+          disabled={st.muted || disabled}
+          onInput={(e) => setText(e.currentTarget.value)}
+        />
+        <button type="submit" disabled={st.muted || disabled || !text.trim()}>
+          Send
+        </button>
+      </form>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+export function chatError(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  const msg = (e as Error).message ?? String(e);
+  switch (code) {
+    case "muted":
+      return "You are muted by the teacher.";
+    case "chat-disabled":
+      return "The teacher turned chat off.";
+    case "slow-mode":
+      return `Slow mode: ${msg}`;
+    case "rate-limited":
+      return "Too fast: wait a moment.";
+    default:
+      return msg;
+  }
+}
