@@ -76,7 +76,9 @@ function cmdEval(args: string[]): number {
     const policy = compile(modules, { data, regoV1: v1, strictBuiltinErrors: strict, print: (m) => process.stderr.write(m + "\n") });
     const input = inputPath ? readJSON(inputPath) : undefined;
     const results = policy.query(query, { input });
-    process.stdout.write(JSON.stringify(results.length ? { result: results } : {}, null, 2) + "\n");
+    // as `opa eval`: bindings are left out when there are none
+    const shaped = results.map((r) => (Object.keys(r.bindings).length ? r : { expressions: r.expressions }));
+    process.stdout.write(JSON.stringify(results.length ? { result: shaped } : {}, null, 2) + "\n");
     return 0;
   } catch (e) {
     if (e instanceof RegoError) {
