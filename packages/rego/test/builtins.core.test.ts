@@ -52,9 +52,20 @@ describe("numbers", () => {
     expect(call("minus", 5, 7)).toBe(-2);
     expect(call("mul", 6, 7)).toBe(42);
     expect(call("div", 13, 4)).toBe(3.25);
-    expect(call("div", 15.3, 3)).toBe(5.1000000000000005);
+    expect(call("div", 15.3, 3)).toBe(5.1);
+    expect(call("div", 1, 3)).toBe(1 / 3);
+    expect(call("div", 0.3, 0.1)).toBe(3);
     expect(call("rem", 7, 3)).toBe(1);
     expect(call("rem", -7, 3)).toBe(-1);
+  });
+  test("decimal operands add and multiply exactly, as OPA's big floats print", () => {
+    expect(call("plus", 0.1, 0.2)).toBe(0.3);
+    expect(call("minus", 0.3, 0.1)).toBe(0.2);
+    expect(call("mul", 1.1, 1.1)).toBe(1.21);
+    expect(call("sum", [0.1, 0.2, 0.3])).toBe(0.6);
+    expect(call("product", [1.1, 1.1])).toBe(1.21);
+    expect(call("plus", 1e-7, 2e-7)).toBe(3e-7);
+    expect(call("plus", 1 / 3, 1 / 3)).toBe(2 / 3 + 0); // long decimals: IEEE
   });
   test("errors", () => {
     expect(err("plus", "1", 9)).toBe("plus: operand 1 must be number but got string");

@@ -1,7 +1,7 @@
 /** Aggregates: count sum product max min sort all any. */
 import { RegoSet, compare, isObject, objectSize, type Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
-import { finite } from "./numbers.ts";
+import { addNumbers, finite, mulNumbers } from "./numbers.ts";
 import { def, elemErr, runeCount, typeErr } from "./util.ts";
 
 function items(name: string, v: Value): readonly Value[] {
@@ -24,7 +24,7 @@ function sum(a: Value[]): Value {
   let s = 0;
   for (const x of items("sum", v)) {
     if (typeof x !== "number") throw elemErr("sum", 1, v, x, "number");
-    s += x;
+    s = addNumbers(s, x);
   }
   return finite("sum", s);
 }
@@ -34,7 +34,7 @@ function product(a: Value[]): Value {
   let p = 1;
   for (const x of items("product", v)) {
     if (typeof x !== "number") throw elemErr("product", 1, v, x, "number");
-    p *= x;
+    p = mulNumbers(p, x);
   }
   return finite("product", p);
 }

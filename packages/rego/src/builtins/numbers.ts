@@ -14,18 +14,75 @@ export function finite(name: string, x: number): number {
   return x;
 }
 
+/**
+ * A finite number as an exact decimal: integer mantissa (a safe integer) and
+ * the count of decimal places, read from its shortest form; null when that
+ * needs more than 15 significant digits or the mantissa is not safe.
+ */
+function decimal(x: number): [number, number] | null {
+  const s = String(x);
+  const m = /^(-?)(\d+)(?:\.(\d+))?(?:e([+-]\d+))?$/.exec(s);
+  if (!m) return null;
+  const frac = m[3] ?? "";
+  let places = frac.length - (m[4] ? Number(m[4]) : 0);
+  let digits = (m[2]! + frac).replace(/^0+(?=\d)/, "");
+  if (places < 0) { digits += "0".repeat(-places); places = 0; }
+  if (digits.length > 15 || places > 22) return null;
+  const mant = Number(digits);
+  return [m[1] ? -mant : mant, places];
+}
+
+const POW10 = Array.from({ length: 45 }, (_, i) => 10 ** i);
+
+/**
+ * x + y as OPA computes it for decimal literals (big floats printed in shortest
+ * form): exact decimal addition when both operands have short decimal forms,
+ * so 0.1 + 0.2 is 0.3; otherwise IEEE addition.
+ */
+export function addNumbers(x: number, y: number): number {
+  const r = x + y;
+  if (Number.isInteger(x) && Number.isInteger(y)) return r;
+  const dx = decimal(x), dy = decimal(y);
+  if (dx === null || dy === null) return r;
+  const p = Math.max(dx[1], dy[1]);
+  const sx = dx[0] * POW10[p - dx[1]]!, sy = dy[0] * POW10[p - dy[1]]!;
+  const sum = sx + sy;
+  if (!Number.isSafeInteger(sx) || !Number.isSafeInteger(sy) || !Number.isSafeInteger(sum)) return r;
+  return sum / POW10[p]!;
+}
+
+/** x * y, exact for short decimal operands (see addNumbers). */
+export function mulNumbers(x: number, y: number): number {
+  const r = x * y;
+  if (Number.isInteger(x) && Number.isInteger(y)) return r;
+  const dx = decimal(x), dy = decimal(y);
+  if (dx === null || dy === null) return r;
+  const prod = dx[0] * dy[0];
+  const p = dx[1] + dy[1];
+  if (!Number.isSafeInteger(prod) || p > 44) return r;
+  return p <= 22 ? prod / POW10[p]! : r;
+}
+
+/** x / y; when the quotient is a short decimal (15.3 / 3 = 5.1) that decimal, as OPA prints it. */
+export function divNumbers(x: number, y: number): number {
+  const q = x / y;
+  if (Number.isInteger(q) || !Number.isFinite(q)) return q;
+  const c = Number(q.toPrecision(15));
+  return c !== q && mulNumbers(c, y) === x ? c : q;
+}
+
 function plus(a: Value[]): Value {
   const x = a[0], y = a[1];
   if (typeof x === "number" && typeof y === "number") {
-    const r = x + y;
+    const r = addNumbers(x, y);
     return r - r === 0 ? r : finite("plus", r);
   }
-  return finite("plus", num("plus", a, 0) + num("plus", a, 1));
+  return finite("plus", addNumbers(num("plus", a, 0), num("plus", a, 1)));
 }
 
 function minus(a: Value[]): Value {
   const x = a[0]!, y = a[1]!;
-  if (typeof x === "number" && typeof y === "number") return finite("minus", x - y);
+  if (typeof x === "number" && typeof y === "number") return finite("minus", addNumbers(x, -y));
   if (x instanceof RegoSet && y instanceof RegoSet) {
     const out = new RegoSet();
     for (const [k, v] of x.map) if (!y.map.has(k)) out.map.set(k, v);
@@ -37,13 +94,13 @@ function minus(a: Value[]): Value {
 }
 
 function mul(a: Value[]): Value {
-  return finite("mul", num("mul", a, 0) * num("mul", a, 1));
+  return finite("mul", mulNumbers(num("mul", a, 0), num("mul", a, 1)));
 }
 
 function div(a: Value[]): Value {
   const x = num("div", a, 0), y = num("div", a, 1);
   if (y === 0) throw builtinErr("div", "divide by zero");
-  return finite("div", x / y);
+  return finite("div", divNumbers(x, y));
 }
 
 function rem(a: Value[]): Value {
