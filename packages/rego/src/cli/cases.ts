@@ -22,6 +22,8 @@ interface RawCase {
   want_result?: unknown;
   no_result?: boolean;
   error?: string;
+  want_error?: string;
+  want_error_code?: string;
   strict?: boolean;
   skip?: boolean;
   sort_bindings?: boolean;
@@ -98,6 +100,7 @@ function loadYaml(text: string): { cases?: RawCase[] } {
 }
 
 export function runCase(c: RawCase): { ok: boolean; reason?: string } {
+  if (c.error === undefined && c.want_error !== undefined) c = { ...c, error: c.want_error };
   const modules = (c.modules ?? []).map((source, i) => ({ path: `rego_${i}`, source }));
   const inputs: (Value | undefined)[] = [];
   const inp = c.input as Record<string, unknown> | undefined;
