@@ -142,3 +142,14 @@ describe("strings.render_template (text/template subset)", () => {
     expect(err("strings.render_template", "x", [] as never)).toBe("strings.render_template: operand 2 must be object but got array");
   });
 });
+
+describe("sprintf with integers beyond int64 (Go's *big.Int)", () => {
+  test("%s and %v print decimal", () => {
+    expect(call("sprintf", "%s", [1e21])).toBe("1000000000000000000000");
+    // digits beyond a double come from its shortest form, as numbers print everywhere
+    expect(call("sprintf", "%v|%d", [2 ** 64, 2 ** 64])).toBe("18446744073709552000|18446744073709552000");
+    expect(call("sprintf", "%c", [1e20])).toBe("%!c(big.Int=100000000000000000000)");
+    expect(call("sprintf", "%s", [5])).toBe("%!s(int=5)");
+    expect(call("sprintf", "%d", [1703444325734390000])).toBe("1703444325734390000");
+  });
+});

@@ -16,7 +16,8 @@ type Arg = { k: "int"; v: bigint } | { k: "float"; v: number } | { k: "str"; v: 
 
 function toArg(v: Value): Arg {
   if (typeof v === "number") {
-    if (Number.isInteger(v)) return { k: "int", v: BigInt(v) };
+    // through the shortest decimal form, so large literals keep their written digits where a double can
+    if (Number.isInteger(v)) return { k: "int", v: Math.abs(v) < 1e21 ? BigInt(String(v)) : BigInt(v) };
     return { k: "float", v };
   }
   if (typeof v === "string") return { k: "str", v };
@@ -268,6 +269,12 @@ function plainV(a: Arg): string {
 function formatArg(a: Arg, verb: string, sp: Spec): string {
   let out: string | undefined;
   if (verb === "T") return pad(goType(a), sp);
+  if (a.k === "int" && goType(a) === "*big.Int") {
+    // big.Int's Formatter: d s v in decimal, b o O x X; anything else is its own bad-verb form
+    if (verb === "s" || verb === "v") return fmtInt(a.v, "d", sp)!;
+    if ("dboOxX".includes(verb)) return fmtInt(a.v, verb, sp)!;
+    return `%!${verb}(big.Int=${a.v.toString()})`;
+  }
   if (a.k === "int") out = fmtInt(a.v, verb, sp);
   else if (a.k === "float") out = fmtFloat(a.v, verb, sp);
   else out = fmtStr(a.v, verb, sp);
