@@ -16,7 +16,7 @@ export type Term =
   | { type: "setcompr"; head: Term; body: Expr[]; loc: Location }
   | { type: "objectcompr"; key: Term; value: Term; body: Expr[]; loc: Location }
   /** `name` is the dotted operator, e.g. "count", "regex.match", "data.lib.f", "f", or an infix builtin name ("plus") */
-  | { type: "call"; name: string; args: Term[]; infix: boolean; unary?: boolean; loc: Location }
+  | { type: "call"; name: string; args: Term[]; infix: boolean; unary?: boolean; paren?: boolean; loc: Location }
   | { type: "membership"; key: Term | null; value: Term; collection: Term; loc: Location };
 
 export interface With {

@@ -15,6 +15,8 @@ export interface ParseOptions {
 const KEYWORDS = new Set(["not", "some", "with", "as", "default", "else", "package", "import", "null", "true", "false"]);
 const FUTURE = new Set(["if", "contains", "in", "every"]);
 
+const ARITH_OR_AND = new Set(["plus", "minus", "mul", "div", "rem", "and"]);
+
 const RELATION: Record<string, string> = { "==": "equal", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte" };
 
 export class Parser {
@@ -247,7 +249,22 @@ export class Parser {
 
   private parseIfBody(): Expr[] {
     if (this.isP("{")) {
-      // `if {` is a body, but `if {1,2}[_]` style terms are rare; treat as body
+      // `if { x | body }` / `if { k: v | body }`: a lone set or object comprehension
+      // is read as the (single) expression of the body, as Regorus does
+      const save = this.pos;
+      const depth = this.nlStack.length;
+      try {
+        const loc = this.loc();
+        const term = this.parseTerm();
+        const next = this.t;
+        if ((term.type === "setcompr" || term.type === "objectcompr") && (next.nl || next.kind === "eof" || this.isId("else"))) {
+          return [{ kind: "term", term, negated: false, with: [], loc }];
+        }
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+      }
+      this.pos = save;
+      this.nlStack.length = depth;
       return this.parseBraceBody();
     }
     this.nlStack.push(true);
@@ -537,6 +554,7 @@ export class Parser {
           term = this.parseExprTerm(false);
           this.eatP(")");
           this.nlStack.pop();
+          if (term.type === "call") term = { ...term, paren: true };
           break;
         }
         if (t.text === "[") {
@@ -612,6 +630,25 @@ export class Parser {
     }
     const startPos = this.pos;
     let first = this.parseExprTerm(true);
+    if (this.isP("|") && first.type === "call" && first.infix && !first.paren && ARITH_OR_AND.has(first.name)) {
+      // `[a - b | c, d]`: an arithmetic head binds tighter than `|`; try an array
+      // with a set union first, and fall back to a comprehension
+      const save = this.pos;
+      const depth = this.nlStack.length;
+      try {
+        this.pos = startPos;
+        const alt = this.parseExprTerm(false);
+        if (this.isP(",") || this.isP("]")) {
+          first = alt;
+        } else {
+          this.pos = save;
+        }
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        this.pos = save;
+        this.nlStack.length = depth;
+      }
+    }
     if (this.isP("|")) {
       const save = this.pos;
       const depth = this.nlStack.length;
