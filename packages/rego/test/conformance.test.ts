@@ -22,7 +22,7 @@ if (!existsSync(root)) {
       for (const f of failed) console.log(`  FAIL ${f.suite} ${f.test}/${f.case}: ${f.reason}`);
       expect(results.length).toBeGreaterThan(200);
       expect(failed.length).toBe(0);
-    });
+    }, 60_000);
 
     test("Regorus interpreter cases: at least 95% pass", () => {
       const out = runCasesDir(regorus);
@@ -32,6 +32,6 @@ if (!existsSync(root)) {
       console.log(`regorus-cases: ${passed} passed, ${failed.length} failed (${(rate * 100).toFixed(1)}%)`);
       expect(passed + failed.length).toBeGreaterThan(400);
       expect(rate).toBeGreaterThanOrEqual(0.95);
-    });
+    }, 60_000);
   });
 }
