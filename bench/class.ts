@@ -228,15 +228,16 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     const launches = await Promise.allSettled(teachers.map((t) => t.launchQuiz({ question, timeLimitSeconds: 60 })));
     for (const l of launches) if (l.status === "rejected") log(`${target}: launch failed: ${String(l.reason)}`);
     const chatting = overlap ? chatPhase() : Promise.resolve();
-    await Bun.sleep(answerWindowMs + 2000);
+    await Bun.sleep(answerWindowMs + 1000);
     await chatting;
-    if (overlap) await Bun.sleep(2000);
+    // Collect first (each process waits until its requests are answered and chat has gone
+    // quiet), so the phase's CPU covers all of its work, backlog included.
+    for (const k of kids) k.send({ t: "collect" });
+    const cols: CollectReport[] = await Promise.all(kids.map((k) => k.next("collected")));
     const quizSeconds = (performance.now() - tQuiz0) / 1000;
     const cpuQuizSeconds = cpuSeconds(server.pid) - cpuQuiz0;
     const cpuQuiz = cpuQuizSeconds / quizSeconds;
     const clientCpuQuiz = (clientCpu() - clientQuiz0) / quizSeconds;
-    for (const k of kids) k.send({ t: "collect" });
-    const cols: CollectReport[] = await Promise.all(kids.map((k) => k.next("collected")));
     let cpuChat = cpuQuiz;
     let cpuChatSeconds = cpuQuizSeconds;
     let clientCpuChat = clientCpuQuiz;
@@ -245,13 +246,13 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       const clientChat0 = clientCpu();
       const tChat0 = performance.now();
       await chatPhase();
-      await Bun.sleep(2000);
+      await Bun.sleep(1000);
+      for (const k of kids) k.send({ t: "collect" });
+      cols.push(...(await Promise.all(kids.map((k) => k.next("collected")))));
       const chatSecondsTaken = (performance.now() - tChat0) / 1000;
       cpuChatSeconds = cpuSeconds(server.pid) - cpuChat0;
       cpuChat = cpuChatSeconds / chatSecondsTaken;
       clientCpuChat = (clientCpu() - clientChat0) / chatSecondsTaken;
-      for (const k of kids) k.send({ t: "collect" });
-      cols.push(...(await Promise.all(kids.map((k) => k.next("collected")))));
     }
     const memPeak = memoryMb(server.pid);
     const serverSide = target === "ours" ? await serverMetrics(base) : null;

@@ -1219,13 +1219,13 @@ export class Compiler {
         const k0 = sp[0];
         return this.applyOps(evPlan((c) => getField(c.data, k0)), rest.slice(j), bc);
       }
-      return this.applyOps(evPlan((c) => lookupPath(c.data, sp)), rest.slice(j), bc);
+      return this.applyOps(evPlan((c) => lookupDataPath(c.data, sp)), rest.slice(j), bc);
     }
-    if (rest.length > 0 && rest[0].type === "string" && !node.group) {
+    if (rest.length > 0 && (rest[0].type === "string" || rest[0].type === "number") && !node.group) {
       // static key not among the rule children: base data below this node
-      const k0 = (rest[0] as { value: string }).value;
+      const k0 = constOf(rest[0])!;
       const p = [...node.path.slice(1), k0];
-      return this.applyOps(evPlan((c) => lookupPath(c.data, p)), rest.slice(1), bc);
+      return this.applyOps(evPlan((c) => lookupDataPath(c.data, p)), rest.slice(1), bc);
     }
     this.addNodeDeps(bc, node);
     const n = node;
@@ -1710,6 +1710,17 @@ function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ct
   c.patches = s.patches;
   c.mocks = s.mocks;
   c.memo = s.memo;
+}
+
+/** base-document lookup: as OPA's storage paths, number keys also address object keys ("1") */
+function lookupDataPath(v: Value | undefined, path: readonly Value[]): Value | undefined {
+  let cur = v;
+  for (let i = 0; i < path.length && cur !== undefined; i++) {
+    const k = path[i];
+    if (typeof k === "number" && isObj(cur)) cur = getKey(cur, String(k));
+    else cur = getKey(cur, k);
+  }
+  return cur;
 }
 
 export function evalGroup(c: Ctx, g: Group): Value | undefined {
