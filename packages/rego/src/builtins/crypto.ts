@@ -127,7 +127,7 @@ function sha256(m: Uint8Array): Uint8Array {
   return out;
 }
 
-const M64 = (1n << 64n) - 1n;
+// SHA-512 on pairs of 32-bit words (hi, lo): BigInt would be ~100x slower.
 const K512 = [
   "428a2f98d728ae22", "7137449123ef65cd", "b5c0fbcfec4d3b2f", "e9b5dba58189dbbc", "3956c25bf348b538", "59f111f1b605d019",
   "923f82a4af194f9b", "ab1c5ed5da6d8118", "d807aa98a3030242", "12835b0145706fbe", "243185be4ee4b28c", "550c7dc3d5ffb4e2",
@@ -143,43 +143,80 @@ const K512 = [
   "eada7dd6cde0eb1e", "f57d4f7fee6ed178", "06f067aa72176fba", "0a637dc5a2c898a6", "113f9804bef90dae", "1b710b35131c471b",
   "28db77f523047d84", "32caab7b40c72493", "3c9ebe0a15c9bebc", "431d67c49c100d4c", "4cc5d4becb3e42b6", "597f299cfc657e2a",
   "5fcb6fab3ad6faec", "6c44198c4a475817",
-].map((x) => BigInt("0x" + x));
+];
+const K512_HI = Uint32Array.from(K512, (x) => parseInt(x.slice(0, 8), 16));
+const K512_LO = Uint32Array.from(K512, (x) => parseInt(x.slice(8), 16));
 
-function sha512(m: Uint8Array, iv?: readonly bigint[]): Uint8Array {
+const SHA512_IV = ["6a09e667f3bcc908", "bb67ae8584caa73b", "3c6ef372fe94f82b", "a54ff53a5f1d36f1", "510e527fade682d1",
+  "9b05688c2b3e6c1f", "1f83d9abfb41bd6b", "5be0cd19137e2179"];
+
+/** SHA-512 (or SHA-384 with its IV) over 32-bit halves. */
+function sha512(m: Uint8Array, iv: readonly string[] = SHA512_IV): Uint8Array {
   const p = pad(m, 128, 16, false);
   const dv = new DataView(p.buffer);
-  const r = (x: bigint, n: bigint): bigint => ((x >> n) | (x << (64n - n))) & M64;
-  const h = iv ? iv.slice() : ["6a09e667f3bcc908", "bb67ae8584caa73b", "3c6ef372fe94f82b", "a54ff53a5f1d36f1", "510e527fade682d1",
-    "9b05688c2b3e6c1f", "1f83d9abfb41bd6b", "5be0cd19137e2179"].map((x) => BigInt("0x" + x));
-  const w: bigint[] = new Array(80);
+  const hh = Uint32Array.from(iv, (x) => parseInt(x.slice(0, 8), 16));
+  const hl = Uint32Array.from(iv, (x) => parseInt(x.slice(8), 16));
+  const wh = new Uint32Array(80), wl = new Uint32Array(80);
   for (let off = 0; off < p.length; off += 128) {
-    for (let i = 0; i < 16; i++) w[i] = dv.getBigUint64(off + i * 8);
+    for (let i = 0; i < 16; i++) { wh[i] = dv.getUint32(off + i * 8); wl[i] = dv.getUint32(off + i * 8 + 4); }
     for (let i = 16; i < 80; i++) {
-      const s0 = r(w[i - 15]!, 1n) ^ r(w[i - 15]!, 8n) ^ (w[i - 15]! >> 7n);
-      const s1 = r(w[i - 2]!, 19n) ^ r(w[i - 2]!, 61n) ^ (w[i - 2]! >> 6n);
-      w[i] = (w[i - 16]! + s0 + w[i - 7]! + s1) & M64;
+      // s0 = rotr1 ^ rotr8 ^ shr7 of w[i-15]; s1 = rotr19 ^ rotr61 ^ shr6 of w[i-2]
+      let h = wh[i - 15]!, l = wl[i - 15]!;
+      const s0h = ((h >>> 1) | (l << 31)) ^ ((h >>> 8) | (l << 24)) ^ (h >>> 7);
+      const s0l = ((l >>> 1) | (h << 31)) ^ ((l >>> 8) | (h << 24)) ^ ((l >>> 7) | (h << 25));
+      h = wh[i - 2]!; l = wl[i - 2]!;
+      const s1h = ((h >>> 19) | (l << 13)) ^ ((l >>> 29) | (h << 3)) ^ (h >>> 6);
+      const s1l = ((l >>> 19) | (h << 13)) ^ ((h >>> 29) | (l << 3)) ^ ((l >>> 6) | (h << 26));
+      let lo = (wl[i - 16]! + (s0l >>> 0)) ;
+      let hi = wh[i - 16]! + (s0h >>> 0) + Math.floor(lo / 0x100000000);
+      lo = (lo >>> 0) + wl[i - 7]!;
+      hi = hi + wh[i - 7]! + Math.floor(lo / 0x100000000);
+      lo = (lo >>> 0) + (s1l >>> 0);
+      hi = hi + (s1h >>> 0) + Math.floor(lo / 0x100000000);
+      wl[i] = lo >>> 0;
+      wh[i] = hi >>> 0;
     }
-    let [a, b, c, d, e, f, g, hh] = h as [bigint, bigint, bigint, bigint, bigint, bigint, bigint, bigint];
+    let ah = hh[0]!, al = hl[0]!, bh = hh[1]!, bl = hl[1]!, ch = hh[2]!, cl = hl[2]!, dh = hh[3]!, dl = hl[3]!;
+    let eh = hh[4]!, el = hl[4]!, fh = hh[5]!, fl = hl[5]!, gh = hh[6]!, gl = hl[6]!, xh = hh[7]!, xl = hl[7]!;
     for (let i = 0; i < 80; i++) {
-      const S1 = r(e, 14n) ^ r(e, 18n) ^ r(e, 41n);
-      const ch = (e & f) ^ (~e & M64 & g);
-      const t1 = (hh + S1 + ch + K512[i]! + w[i]!) & M64;
-      const S0 = r(a, 28n) ^ r(a, 34n) ^ r(a, 39n);
-      const maj = (a & b) ^ (a & c) ^ (b & c);
-      const t2 = (S0 + maj) & M64;
-      hh = g; g = f; f = e; e = (d + t1) & M64; d = c; c = b; b = a; a = (t1 + t2) & M64;
+      // S1 = rotr14 ^ rotr18 ^ rotr41 of e
+      const S1h = ((eh >>> 14) | (el << 18)) ^ ((eh >>> 18) | (el << 14)) ^ ((el >>> 9) | (eh << 23));
+      const S1l = ((el >>> 14) | (eh << 18)) ^ ((el >>> 18) | (eh << 14)) ^ ((eh >>> 9) | (el << 23));
+      const chh = (eh & fh) ^ (~eh & gh), chl = (el & fl) ^ (~el & gl);
+      // t1 = x + S1 + ch + K[i] + w[i]
+      let lo = xl + (S1l >>> 0);
+      let hi = xh + (S1h >>> 0) + Math.floor(lo / 0x100000000);
+      lo = (lo >>> 0) + (chl >>> 0); hi += (chh >>> 0) + Math.floor(lo / 0x100000000);
+      lo = (lo >>> 0) + K512_LO[i]!; hi += K512_HI[i]! + Math.floor(lo / 0x100000000);
+      lo = (lo >>> 0) + wl[i]!; hi += wh[i]! + Math.floor(lo / 0x100000000);
+      const t1l = lo >>> 0, t1h = hi >>> 0;
+      // S0 = rotr28 ^ rotr34 ^ rotr39 of a; t2 = S0 + maj
+      const S0h = ((ah >>> 28) | (al << 4)) ^ ((al >>> 2) | (ah << 30)) ^ ((al >>> 7) | (ah << 25));
+      const S0l = ((al >>> 28) | (ah << 4)) ^ ((ah >>> 2) | (al << 30)) ^ ((ah >>> 7) | (al << 25));
+      const mjh = (ah & bh) ^ (ah & ch) ^ (bh & ch), mjl = (al & bl) ^ (al & cl) ^ (bl & cl);
+      lo = (S0l >>> 0) + (mjl >>> 0);
+      hi = (S0h >>> 0) + (mjh >>> 0) + Math.floor(lo / 0x100000000);
+      const t2l = lo >>> 0, t2h = hi >>> 0;
+      xh = gh; xl = gl; gh = fh; gl = fl; fh = eh; fl = el;
+      lo = dl + t1l; eh = (dh + t1h + Math.floor(lo / 0x100000000)) >>> 0; el = lo >>> 0;
+      dh = ch; dl = cl; ch = bh; cl = bl; bh = ah; bl = al;
+      lo = t1l + t2l; ah = (t1h + t2h + Math.floor(lo / 0x100000000)) >>> 0; al = lo >>> 0;
     }
-    const add = [a, b, c, d, e, f, g, hh];
-    for (let i = 0; i < 8; i++) h[i] = (h[i]! + add[i]!) & M64;
+    const add = (k: number, h: number, l: number): void => {
+      const lo = hl[k]! + l;
+      hh[k] = (hh[k]! + h + Math.floor(lo / 0x100000000)) >>> 0;
+      hl[k] = lo >>> 0;
+    };
+    add(0, ah, al); add(1, bh, bl); add(2, ch, cl); add(3, dh, dl); add(4, eh, el); add(5, fh, fl); add(6, gh, gl); add(7, xh, xl);
   }
   const out = new Uint8Array(64);
   const ov = new DataView(out.buffer);
-  h.forEach((x, i) => ov.setBigUint64(i * 8, x));
+  for (let k = 0; k < 8; k++) { ov.setUint32(k * 8, hh[k]!); ov.setUint32(k * 8 + 4, hl[k]!); }
   return out;
 }
 
 const SHA384_IV = ["cbbb9d5dc1059ed8", "629a292a367cd507", "9159015a3070dd17", "152fecd8f70e5939", "67332667ffc00b31",
-  "8eb44a8768581511", "db0c2e0d64f98fa7", "47b5481dbefa4fa4"].map((x) => BigInt("0x" + x));
+  "8eb44a8768581511", "db0c2e0d64f98fa7", "47b5481dbefa4fa4"];
 
 function sha384(m: Uint8Array): Uint8Array {
   return sha512(m, SHA384_IV).slice(0, 48);

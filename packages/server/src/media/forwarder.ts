@@ -1,7 +1,7 @@
 // The forwarding core of a media worker, free of any WebRTC library so it can be unit
 // tested: a Room per class fans one publisher's RTP out to its subscribers, rewriting
 // SSRC, payload type, sequence number and timestamp per subscriber so each subscriber
-// sees one continuous stream across publisher restarts.
+// sees one continuous stream across publisher restarts and simulcast layer switches.
 
 import {
   buildSr,
@@ -12,6 +12,7 @@ import {
   rtpSsrc,
   rtpTimestamp,
   stripHeaderExtension,
+  vp8KeyframeSize,
   writeRtpHeader,
   type VideoCodec,
 } from "./rtp.ts";
@@ -24,12 +25,19 @@ export interface Sink {
 }
 
 const RING = 1024; // packets kept per stream for NACK retransmission (~5 s of 720p video)
+const LAYER_IDLE_MS = 1500; // a simulcast layer with no packet for this long is not chosen
+const LOSS_DOWN = 26; // RR fraction lost (/256) above which a subscriber steps down a layer (~10%)
+const LOSS_UP = 5; // below which, after UP_AFTER_MS, it may try the next layer up (~2%)
+const UP_AFTER_MS = 8000;
 
-/** One incoming stream (the class's current audio or video source). */
+/** One incoming stream: the class's audio, or one video layer (layer 0 without simulcast). */
 export class SourceStream {
   ssrc = -1;
   gen = 0;
   codec: VideoCodec = "VP8";
+  lastAt = 0;
+  /** Frame height from the layer's last keyframe (VP8), 0 when unknown. */
+  height = 0;
   readonly ring: (Buffer | undefined)[] = new Array(RING);
   readonly ringSeq = new Int32Array(RING).fill(-1);
   readonly ringTs = new Float64Array(RING);
@@ -41,17 +49,21 @@ export class SourceStream {
   constructor(
     readonly kind: Kind,
     readonly clockRate: number,
+    readonly layer: number,
   ) {}
 }
 
 class OutTrack {
+  /** The stream this subscriber is currently based on, and that stream's generation then. */
+  src: SourceStream | null = null;
   gen = -1;
+  /** Simulcast layer this subscriber should get. */
+  target = 0;
   seqOffset = 0;
   tsOffset = 0;
   lastSeq: number;
   lastTs: number;
   lastAt = 0;
-  waitingKeyframe = true;
   lastKeyframeAsk = 0;
   packets = 0;
   octets = 0;
@@ -62,6 +74,14 @@ class OutTrack {
   ) {
     this.lastSeq = (Math.random() * 0x8000) | 0;
     this.lastTs = (Math.random() * 0x7fffffff) >>> 0;
+  }
+  rebase(src: SourceStream, seq: number, ts: number, now: number): void {
+    // Continue this subscriber's numbering where it stopped; advance its clock by the wall time gap.
+    const gapTicks = this.lastAt === 0 ? 0 : Math.round(((now - this.lastAt) / 1000) * src.clockRate);
+    this.seqOffset = (this.lastSeq + 1 - seq) & 0xffff;
+    this.tsOffset = (this.lastTs + Math.max(1, gapTicks) - ts) >>> 0;
+    this.src = src;
+    this.gen = src.gen;
   }
 }
 
@@ -74,6 +94,9 @@ export interface SubscriberPts {
 export class Subscriber {
   readonly audio: OutTrack | null;
   readonly video: OutTrack | null;
+  /** Highest layer rank (0 = smallest) this subscriber's link has shown it can take, from its receiver reports. */
+  maxRank = Infinity;
+  lastLayerChange = 0;
   constructor(
     readonly id: string,
     readonly pts: SubscriberPts,
@@ -86,6 +109,10 @@ export class Subscriber {
     const t = kind === "audio" ? this.audio : this.video;
     if (t) t.open = true;
   }
+  /** The layer currently forwarded to this subscriber (-1 before the first keyframe). */
+  get layer(): number {
+    return this.video?.src?.layer ?? -1;
+  }
 }
 
 export interface ForwarderCounters {
@@ -97,9 +124,11 @@ export interface ForwarderCounters {
 }
 
 export class Room {
-  readonly audio = new SourceStream("audio", 48000);
-  readonly video = new SourceStream("video", 90000);
+  readonly audio = new SourceStream("audio", 48000, 0);
+  readonly layers: SourceStream[] = [new SourceStream("video", 90000, 0)];
   readonly subscribers = new Map<string, Subscriber>();
+  /** Video layers taller than this are not forwarded when a smaller one exists (VIDEO_QUALITY). */
+  capHeight = Infinity;
 
   constructor(
     readonly key: number,
@@ -108,14 +137,54 @@ export class Room {
     private readonly counters: ForwarderCounters,
   ) {}
 
-  /** A packet from the publisher (RTP, or RTCP such as sender reports). */
-  onPublisherPacket(kind: Kind, raw: Buffer, codec: VideoCodec): void {
+  /** The base (or only) video layer. */
+  get video(): SourceStream {
+    return this.layers[0];
+  }
+
+  private layer(i: number): SourceStream {
+    while (this.layers.length <= i) this.layers.push(new SourceStream("video", 90000, this.layers.length));
+    return this.layers[i];
+  }
+
+  /** A packet from the publisher (RTP, or RTCP such as sender reports); `layer` is its simulcast index. */
+  onPublisherPacket(kind: Kind, raw: Buffer, codec: VideoCodec, layer = 0): void {
     if (isRtcp(raw)) {
       this.onPublisherRtcp(kind, raw);
       return;
     }
     if (raw.length < 12) return;
-    const src = kind === "audio" ? this.audio : this.video;
+    if (kind === "audio") this.onAudio(raw);
+    else this.onVideo(raw, codec, layer);
+  }
+
+  private onAudio(raw: Buffer): void {
+    const src = this.audio;
+    const pkt = stripHeaderExtension(raw);
+    const ssrc = rtpSsrc(pkt);
+    if (ssrc !== src.ssrc) {
+      src.ssrc = ssrc;
+      src.gen++;
+      src.srAt = 0;
+    }
+    this.counters.packetsIn++;
+    if (this.subscribers.size === 0) return;
+    const seq = rtpSeq(pkt);
+    const ts = rtpTimestamp(pkt);
+    const now = performance.now();
+    src.lastAt = now;
+    const len = pkt.length;
+    for (const sub of this.subscribers.values()) {
+      const out = sub.audio;
+      const pt = sub.pts.audioPt;
+      if (!out || !out.open || pt === null) continue;
+      if (out.gen !== src.gen) out.rebase(src, seq, ts, now);
+      this.send(out, pkt, pt, seq, ts, len, now);
+    }
+  }
+
+  private onVideo(raw: Buffer, codec: VideoCodec, layer: number): void {
+    const src = this.layer(layer);
     const pkt = stripHeaderExtension(raw);
     const ssrc = rtpSsrc(pkt);
     if (ssrc !== src.ssrc) {
@@ -125,67 +194,64 @@ export class Room {
       src.codec = codec;
       src.ringSeq.fill(-1);
       src.srAt = 0;
+      src.height = 0;
     }
     this.counters.packetsIn++;
+    const now = performance.now();
+    src.lastAt = now;
     const seq = rtpSeq(pkt);
     const ts = rtpTimestamp(pkt);
-    if (kind === "video") {
-      const slot = seq & (RING - 1);
-      src.ring[slot] = pkt;
-      src.ringSeq[slot] = seq;
-      src.ringTs[slot] = ts;
-    }
+    const slot = seq & (RING - 1);
+    src.ring[slot] = pkt;
+    src.ringSeq[slot] = seq;
+    src.ringTs[slot] = ts;
+    const keyframe = isKeyframeStart(pkt, codec);
+    if (keyframe && codec === "VP8") src.height = vp8KeyframeSize(pkt)?.height ?? src.height;
     if (this.subscribers.size === 0) return;
-    const now = performance.now();
-    let keyframe = -1; // lazily computed: -1 unknown, 0 no, 1 yes
     const len = pkt.length;
     for (const sub of this.subscribers.values()) {
-      const out = kind === "audio" ? sub.audio : sub.video;
+      const out = sub.video;
       if (!out || !out.open) continue;
-      const pt = kind === "audio" ? sub.pts.audioPt : codec === "VP8" ? sub.pts.vp8Pt : sub.pts.h264Pt;
+      const pt = codec === "VP8" ? sub.pts.vp8Pt : sub.pts.h264Pt;
       if (pt === null) continue;
-      if (out.gen !== src.gen || out.waitingKeyframe) {
-        if (kind === "video") {
-          if (keyframe < 0) keyframe = isKeyframeStart(pkt, codec) ? 1 : 0;
-          if (keyframe === 0) {
-            out.waitingKeyframe = true;
-            if (now - out.lastKeyframeAsk > 1000) {
-              out.lastKeyframeAsk = now;
-              this.counters.keyframeRequests++;
-              this.askKeyframe();
-            }
-            continue;
+      if (out.src !== src || out.gen !== src.gen) {
+        // Not this subscriber's current stream: switch to it only at a keyframe of its target layer.
+        if (src.layer !== out.target) continue;
+        if (!keyframe) {
+          if (now - out.lastKeyframeAsk > 1000) {
+            out.lastKeyframeAsk = now;
+            this.counters.keyframeRequests++;
+            this.askKeyframe();
           }
+          continue;
         }
-        if (out.gen !== src.gen) {
-          // Continue this subscriber's numbering where it stopped; advance its clock by the wall time gap.
-          const gapTicks = out.lastAt === 0 ? 0 : Math.round(((now - out.lastAt) / 1000) * src.clockRate);
-          out.seqOffset = (out.lastSeq + 1 - seq) & 0xffff;
-          out.tsOffset = (out.lastTs + Math.max(1, gapTicks) - ts) >>> 0;
-          out.gen = src.gen;
-        }
-        out.waitingKeyframe = false;
+        out.rebase(src, seq, ts, now);
       }
-      const oseq = (seq + out.seqOffset) & 0xffff;
-      const ots = (ts + out.tsOffset) >>> 0;
-      writeRtpHeader(pkt, pt, oseq, ots, out.ssrc);
-      out.sink.send(pkt);
-      if (((oseq - out.lastSeq) & 0xffff) < 0x8000) {
-        out.lastSeq = oseq;
-        out.lastTs = ots;
-      }
-      out.lastAt = now;
-      out.packets++;
-      out.octets += len - 12;
-      this.counters.packetsOut++;
-      this.counters.bytesOut += len;
+      this.send(out, pkt, pt, seq, ts, len, now);
     }
   }
 
+  private send(out: OutTrack, pkt: Buffer, pt: number, seq: number, ts: number, len: number, now: number): void {
+    const oseq = (seq + out.seqOffset) & 0xffff;
+    const ots = (ts + out.tsOffset) >>> 0;
+    writeRtpHeader(pkt, pt, oseq, ots, out.ssrc);
+    out.sink.send(pkt);
+    if (((oseq - out.lastSeq) & 0xffff) < 0x8000) {
+      out.lastSeq = oseq;
+      out.lastTs = ots;
+    }
+    out.lastAt = now;
+    out.packets++;
+    out.octets += len - 12;
+    this.counters.packetsOut++;
+    this.counters.bytesOut += len;
+  }
+
   private onPublisherRtcp(kind: Kind, raw: Buffer): void {
-    const src = kind === "audio" ? this.audio : this.video;
     parseRtcp(raw, (e) => {
-      if (e.kind !== "sr" || e.ssrc !== src.ssrc) return;
+      if (e.kind !== "sr") return;
+      const src = kind === "audio" ? (e.ssrc === this.audio.ssrc ? this.audio : null) : (this.layers.find((l) => l.ssrc === e.ssrc) ?? null);
+      if (!src) return;
       src.srNtpSec = e.ntpSec;
       src.srNtpFrac = e.ntpFrac;
       src.srRtpTs = e.rtpTs;
@@ -193,13 +259,13 @@ export class Room {
       // Relay the mapping to each subscriber on its own clock: same NTP instant, rewritten RTP time.
       for (const sub of this.subscribers.values()) {
         const out = kind === "audio" ? sub.audio : sub.video;
-        if (!out || !out.open || out.gen !== src.gen) continue;
+        if (!out || !out.open || out.src !== src || out.gen !== src.gen) continue;
         out.sink.send(buildSr(out.ssrc, e.ntpSec, e.ntpFrac, (e.rtpTs + out.tsOffset) >>> 0, out.packets, out.octets));
       }
     });
   }
 
-  /** RTCP from a subscriber: PLI/FIR go to the publisher, NACKs are answered from the ring. */
+  /** RTCP from a subscriber: PLI/FIR go to the publisher, NACKs are answered from the ring, RR loss moves layers. */
   onSubscriberRtcp(sub: Subscriber, raw: Buffer): void {
     parseRtcp(raw, (e) => {
       if (e.kind === "pli" || e.kind === "fir") {
@@ -209,28 +275,83 @@ export class Room {
         }
       } else if (e.kind === "nack") {
         const out = sub.video;
-        if (!out || e.mediaSsrc !== out.ssrc || out.gen !== this.video.gen) return;
-        const pt = this.video.codec === "VP8" ? sub.pts.vp8Pt : sub.pts.h264Pt;
+        const src = out?.src;
+        if (!out || !src || e.mediaSsrc !== out.ssrc || out.gen !== src.gen) return;
+        const pt = src.codec === "VP8" ? sub.pts.vp8Pt : sub.pts.h264Pt;
         if (pt === null) return;
         for (const oseq of e.seqs) {
           const seq: number = (oseq - out.seqOffset) & 0xffff;
           const slot = seq & (RING - 1);
-          const pkt = this.video.ring[slot];
-          if (!pkt || this.video.ringSeq[slot] !== seq) continue;
-          writeRtpHeader(pkt, pt, oseq, (this.video.ringTs[slot] + out.tsOffset) >>> 0, out.ssrc);
+          const pkt = src.ring[slot];
+          if (!pkt || src.ringSeq[slot] !== seq) continue;
+          writeRtpHeader(pkt, pt, oseq, (src.ringTs[slot] + out.tsOffset) >>> 0, out.ssrc);
           out.sink.send(pkt);
           this.counters.nackRetransmits++;
         }
+      } else if (e.kind === "rr" && sub.video && e.ssrc === sub.video.ssrc) {
+        this.onLoss(sub, e.fractionLost, performance.now());
       }
     });
   }
 
-  /** A subscriber's track just opened: catch it up with the latest SR and ask for a keyframe. */
+  /** Active layers from smallest to largest (by keyframe height when known, else by index). */
+  private orderedLayers(now: number): SourceStream[] {
+    return this.layers
+      .filter((l) => now - l.lastAt < LAYER_IDLE_MS)
+      .sort((a, b) => (a.height && b.height ? a.height - b.height : a.layer - b.layer));
+  }
+
+  /** Receiver-report loss drives the layer a subscriber may take (only matters with simulcast). */
+  onLoss(sub: Subscriber, fractionLost: number, now: number): void {
+    if (this.layers.length < 2) return;
+    const ordered = this.orderedLayers(now);
+    const rank = sub.video?.src ? ordered.indexOf(sub.video.src) : -1;
+    if (fractionLost > LOSS_DOWN && rank > 0) {
+      sub.maxRank = rank - 1;
+      sub.lastLayerChange = now;
+      this.selectLayers(now);
+    } else if (fractionLost < LOSS_UP && sub.maxRank !== Infinity && now - sub.lastLayerChange > UP_AFTER_MS) {
+      sub.maxRank = sub.maxRank + 1 >= ordered.length - 1 ? Infinity : sub.maxRank + 1;
+      sub.lastLayerChange = now;
+      this.selectLayers(now);
+    }
+  }
+
+  /**
+   * Picks each subscriber's target layer: the largest active layer within the quality cap
+   * and the subscriber's own limit. Called periodically; a change asks for a keyframe.
+   */
+  selectLayers(now: number): void {
+    if (this.layers.length < 2) return;
+    const ordered = this.orderedLayers(now);
+    if (ordered.length === 0) return;
+    const within = ordered.filter((l) => l.height === 0 || l.height <= this.capHeight * 1.05);
+    const allowed = within.length > 0 ? within : ordered.slice(0, 1);
+    let changed = false;
+    for (const sub of this.subscribers.values()) {
+      const out = sub.video;
+      if (!out) continue;
+      const pick = allowed[Math.min(allowed.length - 1, sub.maxRank)];
+      if (pick.layer !== out.target) {
+        out.target = pick.layer;
+        changed = true;
+      }
+    }
+    if (changed) {
+      this.counters.keyframeRequests++;
+      this.askKeyframe();
+    }
+  }
+
+  /** A subscriber's track just opened: ask for a keyframe so its video starts at once. */
   onSubscriberOpen(sub: Subscriber, kind: Kind): void {
     sub.setOpen(kind);
     if (kind === "video") {
       const out = sub.video;
-      if (out) out.lastKeyframeAsk = performance.now();
+      if (out) {
+        out.lastKeyframeAsk = performance.now();
+        this.selectLayers(performance.now());
+      }
       this.counters.keyframeRequests++;
       this.askKeyframe();
     }

@@ -82,6 +82,29 @@ export function stripHeaderExtension(b: Buffer): Buffer {
   return out;
 }
 
+/** Value of a one-byte (RFC 8285 0xBEDE) header extension element as a string, or null. */
+export function rtpExtensionString(b: Uint8Array, id: number): string | null {
+  if (!(b[0] & 0x10) || id <= 0 || id > 14) return null;
+  const start = 12 + (b[0] & 0x0f) * 4;
+  if (b.length < start + 4 || b[start] !== 0xbe || b[start + 1] !== 0xde) return null;
+  const end = start + 4 + ((b[start + 2] << 8) | b[start + 3]) * 4;
+  if (end > b.length) return null;
+  let p = start + 4;
+  while (p < end) {
+    const h = b[p];
+    if (h === 0) {
+      p++; // padding
+      continue;
+    }
+    const eid = h >> 4;
+    const len = (h & 0x0f) + 1;
+    if (eid === 15) return null;
+    if (eid === id) return String.fromCharCode(...b.subarray(p + 1, p + 1 + len));
+    p += 1 + len;
+  }
+  return null;
+}
+
 /** True when this packet starts a video keyframe (VP8 or H.264), decided from the payload. */
 export function isKeyframeStart(b: Uint8Array, codec: VideoCodec): boolean {
   const off = rtpPayloadOffset(b);
@@ -286,7 +309,9 @@ export type RtcpEvent =
   | { kind: "pli"; mediaSsrc: number }
   | { kind: "fir"; mediaSsrc: number }
   | { kind: "nack"; mediaSsrc: number; seqs: number[] }
-  | { kind: "remb"; bitrate: number; ssrcs: number[] };
+  | { kind: "remb"; bitrate: number; ssrcs: number[] }
+  /** One report block of an SR/RR: loss seen by the sender of the report for `ssrc`. */
+  | { kind: "rr"; ssrc: number; fractionLost: number };
 
 /** Walks a compound RTCP packet and reports the parts the SFU acts on. */
 export function parseRtcp(b: Uint8Array, onEvent: (e: RtcpEvent) => void): void {
@@ -298,6 +323,9 @@ export function parseRtcp(b: Uint8Array, onEvent: (e: RtcpEvent) => void): void 
     if (b[o] >> 6 !== 2 || o + len > b.length) return;
     if (pt === RTCP_SR && len >= 28) {
       onEvent({ kind: "sr", ssrc: readU32(b, o + 4), ntpSec: readU32(b, o + 8), ntpFrac: readU32(b, o + 12), rtpTs: readU32(b, o + 16) });
+      for (let i = 0, p = o + 28; i < fmt && p + 24 <= o + len; i++, p += 24) onEvent({ kind: "rr", ssrc: readU32(b, p), fractionLost: b[p + 4] });
+    } else if (pt === RTCP_RR && len >= 8) {
+      for (let i = 0, p = o + 8; i < fmt && p + 24 <= o + len; i++, p += 24) onEvent({ kind: "rr", ssrc: readU32(b, p), fractionLost: b[p + 4] });
     } else if (pt === RTCP_PSFB && len >= 12) {
       const mediaSsrc = readU32(b, o + 8);
       if (fmt === 1) onEvent({ kind: "pli", mediaSsrc });

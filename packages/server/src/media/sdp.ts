@@ -17,7 +17,10 @@ export interface OfferedMedia {
   direction: "sendrecv" | "sendonly" | "recvonly" | "inactive";
   codecs: OfferedCodec[];
   ssrcs: number[];
-  hasRid: boolean;
+  /** Send rids of a simulcast offer, in the order of a=simulcast:send (alternatives ignored). */
+  rids: string[];
+  /** Header extension URI -> id. */
+  extmap: Map<string, number>;
 }
 
 export class SdpError extends Error {
@@ -38,7 +41,7 @@ export function parseOffer(sdp: string): OfferedMedia[] {
     if (line.startsWith("m=")) {
       const kind = line.slice(2).split(" ")[0];
       if (kind === "audio" || kind === "video") {
-        cur = { kind, mid: "", direction: "sendrecv", codecs: [], ssrcs: [], hasRid: false };
+        cur = { kind, mid: "", direction: "sendrecv", codecs: [], ssrcs: [], rids: [], extmap: new Map() };
         out.push(cur);
         fmtps.set(cur, new Map());
       } else cur = null;
@@ -56,7 +59,16 @@ export function parseOffer(sdp: string): OfferedMedia[] {
     } else if (line.startsWith("a=ssrc:")) {
       const ssrc = Number(line.slice(7).split(" ")[0]);
       if (Number.isFinite(ssrc) && !cur.ssrcs.includes(ssrc)) cur.ssrcs.push(ssrc >>> 0);
-    } else if (line.startsWith("a=rid:")) cur.hasRid = true;
+    } else if (line.startsWith("a=simulcast:send ")) {
+      const spec = line.slice("a=simulcast:send ".length).split(" ")[0];
+      cur.rids = spec
+        .split(";")
+        .map((alts) => alts.split(",")[0].replace(/^~/, ""))
+        .filter((r) => /^[A-Za-z0-9_-]{1,16}$/.test(r));
+    } else if (line.startsWith("a=extmap:")) {
+      const m = /^a=extmap:(\d+)(?:\/\w+)? (\S+)/.exec(line);
+      if (m) cur.extmap.set(m[2], Number(m[1]));
+    }
   }
   for (const m of out) {
     const f = fmtps.get(m);
@@ -66,6 +78,9 @@ export function parseOffer(sdp: string): OfferedMedia[] {
   if (out.length === 0) throw new SdpError("offer has no audio or video m-section");
   return out;
 }
+
+export const EXT_MID = "urn:ietf:params:rtp-hdrext:sdes:mid";
+export const EXT_RID = "urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id";
 
 function fmtpParam(fmtp: string, key: string): string | undefined {
   for (const kv of fmtp.split(";")) {

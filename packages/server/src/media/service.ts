@@ -21,7 +21,8 @@ interface Resource {
 interface ClassState {
   key: number;
   home: MediaWorker | null;
-  publisher: string | null;
+  /** Publishing resources (one with audio+video, or one per kind for a simulcast teacher). */
+  publishers: Set<string>;
   /** worker index -> subscriber resource ids on it */
   subs: Map<number, Set<string>>;
   /** workers told to relay/upstream for this class, and by which home */
@@ -122,14 +123,11 @@ export class MediaServiceImpl implements MediaService {
     } catch (e) {
       return this.fail(e);
     }
-    if (kind === "publisher" && cls.publisher) {
-      // A new publish replaces the previous one (teacher reloads or reconnects).
-      this.closeResource(cls.publisher, "replaced by a new publish");
-    }
     const id = crypto.randomUUID();
     const res: Resource = { id, kind, classId, principalId, worker };
     this.resources.set(id, res);
-    if (kind === "publisher") cls.publisher = id;
+    // A publish replaces the class's previous publisher of the same kinds; the worker does it and reports it closed.
+    if (kind === "publisher") cls.publishers.add(id);
     else {
       let set = cls.subs.get(worker.index);
       if (!set) cls.subs.set(worker.index, (set = new Set()));
@@ -223,7 +221,7 @@ export class MediaServiceImpl implements MediaService {
   private classFor(classId: string): ClassState {
     let c = this.classes.get(classId);
     if (!c) {
-      c = { key: this.nextClassKey++, home: null, publisher: null, subs: new Map(), routed: new Set(), routedHome: null };
+      c = { key: this.nextClassKey++, home: null, publishers: new Set(), subs: new Map(), routed: new Set(), routedHome: null };
       this.classes.set(classId, c);
     }
     return c;
@@ -303,12 +301,12 @@ export class MediaServiceImpl implements MediaService {
     this.metrics.sessionClosed(r.kind, reason);
     const cls = this.classes.get(r.classId);
     if (cls) {
-      if (r.kind === "publisher" && cls.publisher === id) cls.publisher = null;
+      if (r.kind === "publisher") cls.publishers.delete(id);
       if (r.kind === "subscriber") {
         cls.subs.get(r.worker.index)?.delete(id);
         this.reroute(cls);
       }
-      const empty = !cls.publisher && [...cls.subs.values()].every((s) => s.size === 0);
+      const empty = cls.publishers.size === 0 && [...cls.subs.values()].every((s) => s.size === 0);
       if (empty) {
         for (const i of cls.routed) this.workers[i]?.post({ t: "upstream", classKey: cls.key, port: null });
         cls.home?.post({ t: "route", classKey: cls.key, relayTo: [] });

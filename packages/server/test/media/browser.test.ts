@@ -24,6 +24,7 @@ interface StudentInfo {
   videoCodec?: string;
 }
 interface TeacherStats {
+  layers?: { ssrc: number; width?: number; height?: number; bytesSent: number }[];
   width?: number;
   height?: number;
   bytesSent?: number;
@@ -33,7 +34,7 @@ interface TeacherStats {
 
 declare global {
   interface Window {
-    publish(classId: string, codec?: string): Promise<string>;
+    publish(classId: string, codec?: string, simulcast?: boolean): Promise<string>;
     unpublish(): Promise<void>;
     sendStats(): Promise<TeacherStats | null>;
     watch(classId: string): Promise<string>;
@@ -161,5 +162,28 @@ test("H.264 from the teacher reaches a student as H.264", async () => {
   const info = await waitFor("H.264 frames decoded", () => student.evaluate(() => window.info()), (i) => i.framesDecoded > 10 && i.width > 0 && i.audioPackets > 0, 15000);
   expect(info.videoCodec).toBe("video/H264");
   media.endClass("h264-class");
+  await ctx.close();
+}, 30000);
+
+test("simulcast teacher: three layers reach the SFU, students get the largest within the cap", async () => {
+  const ctx = await browser.newContext();
+  const teacher = await ctx.newPage();
+  await teacher.goto(`${base}/teacher.html`);
+  await teacher.evaluate((c) => window.publish(c, undefined, true), "simulcast-class");
+  const students: Page[] = [];
+  for (let i = 0; i < 2; i++) {
+    const p = await ctx.newPage();
+    await p.goto(`${base}/student.html`);
+    await p.evaluate((c) => window.watch(c), "simulcast-class");
+    students.push(p);
+  }
+  await Promise.all(students.map((p, i) => decodingAt720(p, `simulcast student ${i}`, 15000)));
+  const sent = await teacher.evaluate(() => window.sendStats());
+  const layers = (sent?.layers ?? []).filter((l) => l.bytesSent > 0);
+  console.log("[media browser] simulcast layers sent", JSON.stringify(sent?.layers));
+  expect(layers.length).toBe(3);
+  expect(media.stats().publishers).toBe(2); // audio and simulcast video on their own WHIP connections
+  await teacher.evaluate(() => window.unpublish());
+  media.endClass("simulcast-class");
   await ctx.close();
 }, 30000);

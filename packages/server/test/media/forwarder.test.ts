@@ -184,3 +184,54 @@ test("sdp: answers get the bandwidth cap and one public candidate per section", 
   expect(out.match(/203\.0\.113\.7 40000 typ host/g)?.length).toBe(2);
   expect(out.match(/b=AS/g)?.length).toBe(1); // video only
 });
+
+test("room: simulcast layers are chosen by quality cap and subscriber loss, switching at keyframes", () => {
+  const c = counters();
+  let asked = 0;
+  const room = new Room(2, () => asked++, c);
+  room.capHeight = 720;
+  const sink = collect();
+  const sub = new Subscriber("s", { audioPt: 111, vp8Pt: 96, h264Pt: null }, { audio: null, video: { ssrc: 500, sink } });
+  room.subscribers.set("s", sub);
+  room.onSubscriberOpen(sub, "video");
+  // Three layers, offered high to low: layer 0 = 1080p, 1 = 720p, 2 = 360p.
+  const heights = [1080, 720, 360];
+  const ssrcs = [10, 20, 30];
+  const seqs = [100, 5000, 9000];
+  const frame = (i: number, key: boolean) => {
+    const p = vp8(seqs[i]++, 1000, ssrcs[i], { start: true, key });
+    if (key) p.writeUInt16LE(heights[i], 12 + 9);
+    room.onPublisherPacket("video", p, "VP8", i);
+  };
+  for (let i = 0; i < 3; i++) frame(i, true);
+  room.selectLayers(performance.now());
+  // 1080p is over the 720p cap: the 720p layer is the target.
+  expect(sub.video?.target).toBe(1);
+  for (let i = 0; i < 3; i++) frame(i, true);
+  expect(sub.layer).toBe(1);
+  const n = sink.got.length;
+  for (let i = 0; i < 3; i++) frame(i, false);
+  expect(sink.got.length).toBe(n + 1); // only the chosen layer is forwarded
+
+  // Heavy loss reported by the subscriber: step down to 360p at its next keyframe, numbering continuous.
+  const lastSeq = rtpSeq(sink.got[sink.got.length - 1]);
+  const rr = Buffer.alloc(32);
+  rr[0] = 0x81;
+  rr[1] = 201;
+  rr.writeUInt16BE(7, 2);
+  rr.writeUInt32BE(1, 4);
+  rr.writeUInt32BE(500, 8);
+  rr[12] = 80; // ~31% lost
+  room.onSubscriberRtcp(sub, rr);
+  expect(sub.video?.target).toBe(2);
+  frame(1, false); // still on 720p until the 360p keyframe
+  expect(sub.layer).toBe(1);
+  frame(2, false);
+  expect(sub.layer).toBe(1);
+  frame(2, true);
+  expect(sub.layer).toBe(2);
+  const got = sink.got.slice(-2).map((p) => rtpSeq(p));
+  expect(got).toEqual([(lastSeq + 1) & 0xffff, (lastSeq + 2) & 0xffff]);
+  expect(sink.got.every((p) => rtpSsrc(p) === 500)).toBe(true);
+  expect(asked).toBeGreaterThan(0);
+});

@@ -24,11 +24,29 @@ async function signal(url, pc) {
 
 export const teacherHtml = String.raw`<!doctype html><html><body><video id="v" muted autoplay playsinline></video><script>
 ${common}
-let pc = null, location_ = null, stream = null;
-window.publish = async (classId, codec) => {
+let pc = null, location_ = null, stream = null, extra = null;
+window.publish = async (classId, codec, simulcast) => {
   stream ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { exact: 1280 }, height: { exact: 720 }, frameRate: 30 } });
   document.getElementById("v").srcObject = stream;
   pc = new RTCPeerConnection();
+  const url = "/api/classes/" + classId + "/whip";
+  if (simulcast) {
+    // Simulcast video goes on its own WHIP connection (see docs/media.md), audio on another.
+    pc.addTransceiver(stream.getVideoTracks()[0], {
+      direction: "sendonly",
+      streams: [stream],
+      sendEncodings: [
+        { rid: "q", scaleResolutionDownBy: 4, maxBitrate: 250000 },
+        { rid: "h", scaleResolutionDownBy: 2, maxBitrate: 700000 },
+        { rid: "f", maxBitrate: 2000000 },
+      ],
+    });
+    const apc = new RTCPeerConnection();
+    apc.addTransceiver(stream.getAudioTracks()[0], { direction: "sendonly", streams: [stream] });
+    extra = { pc: apc, location: await signal(url, apc) };
+    location_ = await signal(url, pc);
+    return location_;
+  }
   for (const track of stream.getTracks()) {
     const t = pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
     if (codec && track.kind === "video") {
@@ -38,19 +56,24 @@ window.publish = async (classId, codec) => {
       t.setCodecPreferences(wanted);
     }
   }
-  location_ = await signal("/api/classes/" + classId + "/whip", pc);
+  location_ = await signal(url, pc);
   return location_;
 };
 window.unpublish = async () => {
   if (location_) await fetch(location_, { method: "DELETE" });
+  if (extra) await fetch(extra.location, { method: "DELETE" });
   pc?.close();
-  pc = null; location_ = null;
+  extra?.pc.close();
+  pc = null; location_ = null; extra = null;
 };
 window.sendStats = async () => {
   if (!pc) return null;
   const out = { state: pc.connectionState };
   (await pc.getStats()).forEach((s) => {
-    if (s.type === "outbound-rtp" && s.kind === "video") Object.assign(out, { width: s.frameWidth, height: s.frameHeight, bytesSent: s.bytesSent, limitation: s.qualityLimitationReason, target: s.targetBitrate });
+    if (s.type === "outbound-rtp" && s.kind === "video") {
+      Object.assign(out, { width: s.frameWidth, height: s.frameHeight, bytesSent: s.bytesSent, limitation: s.qualityLimitationReason, target: s.targetBitrate });
+      (out.layers ??= []).push({ ssrc: s.ssrc, width: s.frameWidth, height: s.frameHeight, bytesSent: s.bytesSent, active: s.active });
+    }
   });
   return out;
 };

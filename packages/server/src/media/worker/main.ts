@@ -6,8 +6,8 @@ import ndc from "node-datachannel";
 import type { PeerConnection, Track } from "node-datachannel";
 import { Room, Subscriber, type ForwarderCounters, type Kind } from "../forwarder.ts";
 import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type FromWorker, type ToWorker, type WorkerConfig } from "../protocol.ts";
-import { buildNack, buildPli, buildRemb, buildRr, isRtcp, rtpSeq, type VideoCodec } from "../rtp.ts";
-import { SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
+import { buildNack, buildPli, buildRemb, buildRr, isRtcp, rtpExtensionString, rtpSeq, type VideoCodec } from "../rtp.ts";
+import { EXT_MID, EXT_RID, SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
 
@@ -30,7 +30,8 @@ let delayCount = 0;
 
 interface RoomEntry {
   room: Room;
-  publisher: PublisherSession | null;
+  /** Publishing sessions: usually one with audio and video; a simulcast teacher sends video on its own. */
+  publishers: PublisherSession[];
   relayTo: number[];
   upstream: number | null;
 }
@@ -62,9 +63,9 @@ const relay = await Bun.udpSocket({
         if (type === RELAY_MEDIA) {
           const kind: Kind = data[1] === 0 ? "audio" : "video";
           const codec: VideoCodec = data[2] === 0 ? "VP8" : "H264";
-          forwardTimed(entry.room, kind, data.subarray(RELAY_HEADER), codec);
+          forwardTimed(entry.room, kind, data.subarray(RELAY_HEADER), codec, data[3]);
         } else if (type === RELAY_KEYFRAME) {
-          entry.publisher?.requestKeyframe();
+          for (const p of entry.publishers) p.requestKeyframe();
         }
       } catch (e) {
         console.error("media worker: relay", e);
@@ -73,20 +74,20 @@ const relay = await Bun.udpSocket({
   },
 });
 
-function relayHeader(type: number, kind: Kind, codec: VideoCodec, classKey: number, payload: Buffer | null): Buffer {
+function relayHeader(type: number, kind: Kind, codec: VideoCodec, classKey: number, payload: Buffer | null, layer = 0): Buffer {
   const b = Buffer.allocUnsafe(RELAY_HEADER + (payload ? payload.length : 0));
   b[0] = type;
   b[1] = kind === "audio" ? 0 : 1;
   b[2] = codec === "VP8" ? 0 : 1;
-  b[3] = 0;
+  b[3] = layer;
   b.writeUInt32BE(classKey, 4);
   if (payload) payload.copy(b, RELAY_HEADER);
   return b;
 }
 
-function forwardTimed(room: Room, kind: Kind, pkt: Buffer, codec: VideoCodec): void {
+function forwardTimed(room: Room, kind: Kind, pkt: Buffer, codec: VideoCodec, layer = 0): void {
   const t0 = performance.now();
-  room.onPublisherPacket(kind, pkt, codec);
+  room.onPublisherPacket(kind, pkt, codec, layer);
   if (room.subscribers.size > 0) delaySamples[delayCount++ & 4095] = (performance.now() - t0) * 1000;
 }
 
@@ -95,10 +96,11 @@ function roomFor(classKey: number): RoomEntry {
   if (!e) {
     const entry: RoomEntry = {
       room: new Room(classKey, () => askKeyframe(entry), counters),
-      publisher: null,
+      publishers: [],
       relayTo: [],
       upstream: null,
     };
+    entry.room.capHeight = QUALITY[config.videoQuality].height;
     e = entry;
     rooms.set(classKey, entry);
   }
@@ -106,13 +108,14 @@ function roomFor(classKey: number): RoomEntry {
 }
 
 function askKeyframe(entry: RoomEntry): void {
-  if (entry.publisher) entry.publisher.requestKeyframe();
+  const video = entry.publishers.filter((p) => p.kinds.has("video"));
+  if (video.length > 0) for (const p of video) p.requestKeyframe();
   else if (entry.upstream !== null) relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
 }
 
 function maybeDropRoom(classKey: number): void {
   const e = rooms.get(classKey);
-  if (e && !e.publisher && e.room.subscribers.size === 0 && e.relayTo.length === 0 && e.upstream === null) rooms.delete(classKey);
+  if (e && e.publishers.length === 0 && e.room.subscribers.size === 0 && e.relayTo.length === 0 && e.upstream === null) rooms.delete(classKey);
 }
 
 // ------------------------------------------------------------------ peer connections
@@ -207,7 +210,13 @@ abstract class BaseSession implements Session {
 }
 
 class PublisherSession extends BaseSession {
-  private readonly tracks: { kind: Kind; track: Track; ssrc: number }[] = [];
+  readonly kinds = new Set<Kind>();
+  private readonly tracks: { kind: Kind; track: Track }[] = [];
+  /** Simulcast: rids in offer order and the RID header extension id; SSRC -> layer once seen. */
+  private rids: string[] = [];
+  private ridExt = 0;
+  private readonly layerOf = new Map<number, number>();
+  private readonly ssrcKind = new Map<number, Kind>();
   private codec: VideoCodec = "VP8";
   private readonly rtcpSsrc = (Math.random() * 0xffffffff) >>> 1;
   private timer: ReturnType<typeof setInterval> | null = null;
@@ -227,7 +236,7 @@ class PublisherSession extends BaseSession {
         if (!c) continue;
         const d = new Audio(m.mid, "RecvOnly");
         d.addOpusCodec(c.pt);
-        this.attach("audio", this.pc.addTrack(d), m.ssrcs[0] ?? 0);
+        this.attach("audio", this.pc.addTrack(d));
         haveAudio = true;
       } else if (m.kind === "video" && !haveVideo) {
         const c = pickVideo(m);
@@ -239,7 +248,19 @@ class PublisherSession extends BaseSession {
         if (c.name === "VP8") d.addVideoCodec(c.pt, "VP8", start);
         else d.addH264Codec(c.pt, c.fmtp ? `${c.fmtp};${start}` : start);
         this.codec = c.name === "VP8" ? "VP8" : "H264";
-        this.attach("video", this.pc.addTrack(d), m.ssrcs[0] ?? 0);
+        // Simulcast (rids, no SSRCs in the offer) works when video is the connection's only track:
+        // libdatachannel hands a lone track every packet, but routes by announced SSRC otherwise.
+        const ridExt = m.extmap.get(EXT_RID);
+        const midExt = m.extmap.get(EXT_MID);
+        if (m.rids.length > 1 && media.length === 1 && ridExt && midExt) {
+          this.rids = m.rids.slice(0, 4);
+          this.ridExt = ridExt;
+          d.parseSdpLine(`a=extmap:${midExt} ${EXT_MID}`);
+          d.parseSdpLine(`a=extmap:${ridExt} ${EXT_RID}`);
+          for (const r of this.rids) d.parseSdpLine(`a=rid:${r} recv`);
+          d.parseSdpLine(`a=simulcast:recv ${this.rids.join(";")}`);
+        }
+        this.attach("video", this.pc.addTrack(d));
         haveVideo = true;
       }
     }
@@ -248,15 +269,28 @@ class PublisherSession extends BaseSession {
     this.timer = setInterval(() => this.feedback(), 500);
   }
 
-  private attach(kind: Kind, track: Track, ssrc: number): void {
-    this.tracks.push({ kind, track, ssrc });
+  private attach(kind: Kind, track: Track): void {
+    this.tracks.push({ kind, track });
+    this.kinds.add(kind);
     const entry = this.entry;
     const classKey = this.classKey;
     track.onMessage((msg: Buffer) => {
       if (this.closed) return;
       this.lastHeard = performance.now();
+      let layer = 0;
       if (!isRtcp(msg) && msg.length >= 12) {
         const s = msg.readUInt32BE(8);
+        if (!this.ssrcKind.has(s)) this.ssrcKind.set(s, kind);
+        if (this.rids.length > 0 && kind === "video") {
+          const known = this.layerOf.get(s);
+          if (known === undefined) {
+            const rid = rtpExtensionString(msg, this.ridExt);
+            const i = rid === null ? -1 : this.rids.indexOf(rid);
+            if (i < 0) return; // cannot place it yet (RTX, padding, or a layer before its RID)
+            this.layerOf.set(s, i);
+            layer = i;
+          } else layer = known;
+        }
         const seq = rtpSeq(msg);
         const prev = this.highestSeq.get(s);
         const d = prev === undefined ? 1 : (seq - prev) & 0xffff;
@@ -268,10 +302,10 @@ class PublisherSession extends BaseSession {
       }
       try {
         if (entry.relayTo.length > 0) {
-          const b = relayHeader(RELAY_MEDIA, kind, this.codec, classKey, msg);
+          const b = relayHeader(RELAY_MEDIA, kind, this.codec, classKey, msg, layer);
           for (const port of entry.relayTo) relay.send(b, port, "127.0.0.1");
         }
-        forwardTimed(entry.room, kind, msg, this.codec);
+        forwardTimed(entry.room, kind, msg, this.codec, layer);
       } catch (e) {
         // A throw inside a libdatachannel callback aborts the process: log and go on.
         console.error("media worker: forwarding", e);
@@ -296,23 +330,22 @@ class PublisherSession extends BaseSession {
   /** REMB keeps the browser's send estimate at the quality cap; RR closes the loop for its loss estimate. */
   private feedback(): void {
     if (this.closed) return;
+    const t = this.tracks.find((x) => x.track.isOpen());
+    if (!t) return;
     const kbps = QUALITY[config.videoQuality].kbps;
-    for (const t of this.tracks) {
-      if (!t.track.isOpen()) continue;
-      const seq = this.highestSeq.get(t.ssrc);
-      const src = t.kind === "audio" ? this.entry.room.audio : this.entry.room.video;
-      const lsr = src.srAt ? ((src.srNtpSec & 0xffff) << 16) | (src.srNtpFrac >>> 16) : 0;
-      const dlsr = src.srAt ? Math.round(((performance.now() - src.srAt) / 1000) * 65536) : 0;
-      try {
-        if (seq !== undefined) {
-          t.track.sendMessageBinary(
-            buildRr(this.rtcpSsrc, [{ ssrc: t.ssrc, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: seq, jitter: 0, lastSr: lsr >>> 0, delaySinceLastSr: dlsr }]),
-          );
-        }
-        if (t.kind === "video") t.track.sendMessageBinary(buildRemb(this.rtcpSsrc, kbps * 1000, [t.ssrc]));
-      } catch {
-        // transport not ready yet
-      }
+    const room = this.entry.room;
+    const blocks = [...this.highestSeq].map(([ssrc, seq]) => {
+      const src = ssrc === room.audio.ssrc ? room.audio : (room.layers.find((l) => l.ssrc === ssrc) ?? null);
+      const lsr = src?.srAt ? ((src.srNtpSec & 0xffff) << 16) | (src.srNtpFrac >>> 16) : 0;
+      const dlsr = src?.srAt ? Math.round(((performance.now() - src.srAt) / 1000) * 65536) : 0;
+      return { ssrc, fractionLost: 0, cumulativeLost: 0, extendedHighestSeq: seq, jitter: 0, lastSr: lsr >>> 0, delaySinceLastSr: dlsr };
+    });
+    const videoSsrcs = [...this.ssrcKind].filter(([, k]) => k === "video").map(([s]) => s);
+    try {
+      if (blocks.length > 0) t.track.sendMessageBinary(buildRr(this.rtcpSsrc, blocks.slice(0, 31)));
+      if (videoSsrcs.length > 0) t.track.sendMessageBinary(buildRemb(this.rtcpSsrc, kbps * 1000 * (this.rids.length > 1 ? 1.4 : 1), videoSsrcs));
+    } catch {
+      // transport not ready yet
     }
   }
 
@@ -328,10 +361,12 @@ class PublisherSession extends BaseSession {
       return;
     }
     this.lastPli = now;
-    for (const t of this.tracks) {
-      if (t.kind !== "video" || !t.track.isOpen()) continue;
+    const t = this.tracks.find((x) => x.kind === "video" && x.track.isOpen());
+    if (!t) return;
+    for (const [ssrc, kind] of this.ssrcKind) {
+      if (kind !== "video") continue;
       try {
-        t.track.sendMessageBinary(buildPli(this.rtcpSsrc, t.ssrc));
+        t.track.sendMessageBinary(buildPli(this.rtcpSsrc, ssrc));
       } catch {
         // not connected yet: the track's onOpen asks again
       }
@@ -341,7 +376,8 @@ class PublisherSession extends BaseSession {
   protected detach(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.pliPending) clearTimeout(this.pliPending);
-    if (this.entry.publisher === this) this.entry.publisher = null;
+    const i = this.entry.publishers.indexOf(this);
+    if (i >= 0) this.entry.publishers.splice(i, 1);
   }
 }
 
@@ -423,10 +459,11 @@ async function handle(msg: ToWorker): Promise<void> {
       try {
         const entry = roomFor(msg.classKey);
         if (msg.t === "publish") {
-          entry.publisher?.close("replaced by a new publish");
           const p = new PublisherSession(msg.id, msg.classKey, msg.sdp, entry);
           session = p;
-          entry.publisher = p;
+          // A new publish replaces the sessions that carried the same kinds (teacher reload or reconnect).
+          for (const old of [...entry.publishers]) if ([...p.kinds].some((k) => old.kinds.has(k))) old.close("replaced by a new publish");
+          entry.publishers.push(p);
           send({ t: "reply", rid: msg.rid, ok: true, sdp: await p.answer(QUALITY[config.videoQuality].kbps) });
         } else {
           const s = new SubscriberSession(msg.id, msg.classKey, msg.sdp, entry);
@@ -473,6 +510,7 @@ function shutdown(): void {
   shuttingDown = true;
   clearInterval(statsTimer);
   clearInterval(idleTimer);
+  clearInterval(layerTimer);
   for (const s of [...sessions.values()]) s.close("worker shutdown");
   relay.close();
   try {
@@ -491,7 +529,12 @@ function p99(): number {
   return a[Math.min(n - 1, Math.floor(n * 0.99))];
 }
 
-// Peers that went away without a DELETE: nothing heard (browsers send RTCP every 1-5 s).
+// Simulcast layer choice per subscriber, and peers that went away without a DELETE
+// (nothing heard: browsers send RTCP every 1-5 s).
+const layerTimer = setInterval(() => {
+  const now = performance.now();
+  for (const e of rooms.values()) e.room.selectLayers(now);
+}, 500);
 const idleTimer = setInterval(() => {
   const now = performance.now();
   for (const s of [...sessions.values()]) {
@@ -504,7 +547,7 @@ const statsTimer = setInterval(() => {
   let publishers = 0;
   let subscribers = 0;
   for (const e of rooms.values()) {
-    if (e.publisher) publishers++;
+    publishers += e.publishers.length;
     subscribers += e.room.subscribers.size;
   }
   send({ t: "stats", stats: { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, ...counters, publishers, subscribers, forwardP99Us: p99() } });
