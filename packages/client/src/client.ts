@@ -1,9 +1,11 @@
 // EdgeClassClient: one live-class connection (standard WebSocket only, so it runs in browsers and
 // in Bun), typed requests resolved by the server's `ack`, typed events, a local mirror of the
 // class, and reconnect with backoff that resumes the same seat and resends unacknowledged answers.
+import * as v from "valibot";
 import { EdgeClassError, errorFromClose } from "./errors.ts";
 import { Emitter } from "./emitter.ts";
 import {
+  ClientMessageSchema,
   CLOSE,
   MAX_CLIENT_FRAME_BYTES,
   type ClientMessage,
@@ -59,6 +61,8 @@ export interface EdgeClassClientOptions {
   maxChat?: number;
   /** Keep no state mirror (events only): for load generators. Default false. */
   mirror?: boolean;
+  /** Check each message against the protocol's schema before sending (invalid ones are rejected with "bad-message" without a round trip). Default true. */
+  validate?: boolean;
   /** Requests queued while (re)connecting before new ones are refused. Default 256. */
   maxQueued?: number;
   /** Sees each text frame before it is parsed; returning true consumes it (no parsing, no events, no mirror). For load generators and metrics. */
@@ -392,7 +396,17 @@ export class EdgeClassClient {
       return Promise.reject(new EdgeClassError("unavailable", "too many requests waiting for the connection"));
     }
     const rid = this.ridPrefix + (++this.ridCounter).toString(36);
-    const frame = JSON.stringify({ ...message, rid });
+    let outgoing: ClientMessage = { ...message, rid } as ClientMessage;
+    if (this.opts.validate ?? true) {
+      const parsed = v.safeParse(ClientMessageSchema, outgoing);
+      if (!parsed.success) {
+        const issue = parsed.issues[0];
+        const path = v.getDotPath(issue);
+        return Promise.reject(new EdgeClassError("bad-message", path ? `${path}: ${issue.message}` : issue.message));
+      }
+      outgoing = parsed.output; // trimmed as the server would
+    }
+    const frame = JSON.stringify(outgoing);
     if (utf8Length(frame) > MAX_CLIENT_FRAME_BYTES) {
       return Promise.reject(new EdgeClassError("too-large", `${message.type} is over ${MAX_CLIENT_FRAME_BYTES} bytes`));
     }

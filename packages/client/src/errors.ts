@@ -34,6 +34,8 @@ export function errorFromClose(code: number, reason: string): EdgeClassError {
       return new EdgeClassError("not-found", text, code);
     case CLOSE.tooLarge:
       return new EdgeClassError("too-large", text, code);
+    case 1013: // try again later: the server could not decide the join right now
+      return new EdgeClassError("unavailable", text, code);
     default:
       return new EdgeClassError("closed", text, code);
   }

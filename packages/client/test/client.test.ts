@@ -252,11 +252,34 @@ describe("EdgeClassClient", () => {
     expect(c.status).toBe("closed");
   });
 
+  test("validates messages against the protocol schema before sending", async () => {
+    fake = startFake();
+    const c = client(fake);
+    await c.connect();
+    const empty = (await c.chat("   ").catch((e: unknown) => e)) as EdgeClassError;
+    expect(empty.code).toBe("bad-message");
+    expect(empty.message).toContain("text");
+    const badLimit = (await c.launchQuiz({ questionId: "q", timeLimitSeconds: 1 }).catch((e: unknown) => e)) as EdgeClassError;
+    expect(badLimit.code).toBe("bad-message");
+    await c.chat("  trimmed  ");
+    expect(fake.received.map((m) => m.type)).toEqual(["chat.send"]);
+    expect((fake.received[0] as Extract<ClientMessage, { type: "chat.send" }>).text).toBe("trimmed");
+    // validate: false sends as is (to test a server's own checks)
+    const raw = client(fake, "t2", { validate: false, requestTimeoutMs: 300 });
+    await raw.connect();
+    await raw.chat("   ");
+    expect(fake.received.length).toBe(2);
+  });
+
   test("refuses oversize frames locally, times out unanswered requests, close() is idempotent", async () => {
     fake = startFake({ message: () => {} });
     const c = client(fake, "t", { requestTimeoutMs: 100 });
     await c.connect();
-    const big = (await c.chat("é".repeat(MAX_CLIENT_FRAME_BYTES)).catch((e: unknown) => e)) as EdgeClassError;
+    // A valid message (1000-character prompt, ten 200-character options) that is over the limit in UTF-8.
+    const options = Array.from({ length: 10 }, (_, i) => ({ id: `o${i}`, text: "é".repeat(200) }));
+    const question = { kind: "single" as const, prompt: "é".repeat(1000), options, correct: "o0" };
+    const big = (await c.launchQuiz({ question, timeLimitSeconds: 30 }).catch((e: unknown) => e)) as EdgeClassError;
+    expect(big.message).toContain(String(MAX_CLIENT_FRAME_BYTES));
     expect(big.code).toBe("too-large");
     const slow = (await c.raiseHand().catch((e: unknown) => e)) as EdgeClassError;
     expect(slow.code).toBe("timeout");
