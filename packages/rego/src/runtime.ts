@@ -25,6 +25,12 @@ export interface Limits {
   maxSteps?: number;
   /** maximum nesting of rule/function evaluation (default 1,000) */
   maxDepth?: number;
+  /** wall-clock budget per evaluation in milliseconds (default: none) */
+  timeoutMs?: number;
+  /** clock used for timeoutMs (default Date.now) */
+  clock?: () => number;
+  /** steps between clock reads (default 1,000) */
+  checkInterval?: number;
 }
 
 export interface DataPatch {
@@ -54,10 +60,19 @@ export class Ctx implements BuiltinContext {
   }
   busy = false;
 
+  private readonly timeoutMs: number | null;
+  private readonly clock: () => number;
+  private readonly checkInterval: number;
+  private deadlineStart = 0;
+  private nextCheck = 0;
+
   constructor(memoSize: number, limits: Limits) {
     this.memo = new Array<Value | undefined | typeof NOT_COMPUTED>(memoSize).fill(NOT_COMPUTED);
     this.maxSteps = limits.maxSteps ?? 10_000_000;
     this.maxDepth = limits.maxDepth ?? 1000;
+    this.timeoutMs = limits.timeoutMs ?? null;
+    this.clock = limits.clock ?? Date.now;
+    this.checkInterval = Math.max(1, limits.checkInterval ?? 1000);
   }
 
   reset(input: Value | undefined, data: Value): void {
@@ -70,6 +85,10 @@ export class Ctx implements BuiltinContext {
     this.depth = 0;
     this.now = null;
     this.cacheMap = undefined;
+    if (this.timeoutMs !== null) {
+      this.deadlineStart = this.clock();
+      this.nextCheck = this.checkInterval;
+    }
   }
 
   nowNs(): number | bigint {
@@ -80,6 +99,12 @@ export class Ctx implements BuiltinContext {
   step(): void {
     if (++this.steps > this.maxSteps) {
       throw new RegoError("eval_limit_error", `evaluation exceeded the limit of ${this.maxSteps} steps (raise limits.maxSteps if the policy is expected to do this much work)`);
+    }
+    if (this.timeoutMs !== null && this.steps >= this.nextCheck) {
+      this.nextCheck = this.steps + this.checkInterval;
+      if (this.clock() - this.deadlineStart > this.timeoutMs) {
+        throw new RegoError("eval_limit_error", `execution exceeded time limit of ${this.timeoutMs} ms`);
+      }
     }
   }
 }

@@ -193,6 +193,12 @@ describe("bad policies give clear errors", () => {
     expect(e.message).toContain("plus: operand 1 must be number");
   });
 
+  test("evaluation stops at a time limit (simulated clock)", () => {
+    let t = 0;
+    const p = compile([{ path: "t.rego", source: "package t\nn := count([1 | input[_]; input[_]])" }], { limits: { timeoutMs: 50, clock: () => (t += 1), checkInterval: 10 } });
+    expect(() => p.prepare("data.t.n").evaluate(Array.from({ length: 100 }, (_, i) => i))).toThrow(/execution exceeded time limit/);
+  });
+
   test("evaluation stops at the step limit instead of hanging", () => {
     const src = `package t\np := count([1 | input.xs[_]; input.xs[_]; input.xs[_]])`;
     const xs = Array.from({ length: 200 }, (_, i) => i);

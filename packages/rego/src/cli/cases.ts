@@ -3,7 +3,7 @@
 
 import { readFileSync } from "node:fs";
 import { parse, parseDocument } from "yaml";
-import { compile, RegoError, RegoMap, RegoSet, equal, formatValue, type Value } from "../index.ts";
+import { compile, RegoError, RegoMap, RegoSet, equal, formatValue, type Limits, type Value } from "../index.ts";
 import { findFiles, relativeTo } from "./files.ts";
 
 export interface CaseOutcome {
@@ -26,6 +26,9 @@ interface RawCase {
   want_error_code?: string;
   strict?: boolean;
   skip?: boolean;
+  execution_timer?: { limit_ms?: number; check_interval?: number; disable?: boolean };
+  global_execution_timer?: { limit_ms?: number; check_interval?: number; disable?: boolean };
+  time_source?: { default_increment_ms?: number };
   sort_bindings?: boolean;
 }
 
@@ -109,7 +112,7 @@ export function runCase(c: RawCase): { ok: boolean; reason?: string } {
   } else inputs.push(c.input as Value | undefined);
   const results: Value[] = [];
   try {
-    const policy = compile(modules, { data: (c.data ?? {}) as Value, strictBuiltinErrors: c.strict !== false, limits: { maxSteps: 5_000_000 } });
+    const policy = compile(modules, { data: (c.data ?? {}) as Value, strictBuiltinErrors: c.strict !== false, limits: caseLimits(c) });
     const q = policy.prepare(c.query ?? "");
     for (const input of inputs) {
       const rs = q.rawResults({ input });
@@ -147,6 +150,23 @@ export function runCase(c: RawCase): { ok: boolean; reason?: string } {
     }
   }
   return { ok: true };
+}
+
+/** Regorus execution timers (with a simulated clock) map onto limits.timeoutMs */
+function caseLimits(c: RawCase): Limits {
+  const limits: Limits = { maxSteps: 5_000_000 };
+  const global = c.global_execution_timer && !c.global_execution_timer.disable ? c.global_execution_timer : null;
+  const timer = c.execution_timer && !c.execution_timer.disable ? c.execution_timer : global;
+  if (timer && typeof timer.limit_ms === "number") {
+    limits.timeoutMs = timer.limit_ms;
+    limits.checkInterval = timer.check_interval ?? 1;
+    const inc = c.time_source?.default_increment_ms;
+    if (typeof inc === "number") {
+      let t = 0;
+      limits.clock = () => (t += inc);
+    }
+  }
+  return limits;
 }
 
 function firstLine(s: string): string {
