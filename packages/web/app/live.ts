@@ -1,7 +1,7 @@
 // The live class in the page: one EdgeClassClient (the typed SDK, never a second copy of the
 // protocol) and a hook that re-renders at most once a frame however many events arrive.
 import { useEffect, useMemo, useReducer, useRef } from "preact/hooks";
-import { CLOSE, EdgeClassClient, type ConnectionInfo } from "../../client/src/index.ts";
+import { CLOSE, EdgeClassClient, type ConnectionInfo, type Reaction } from "../../client/src/index.ts";
 import { session } from "./api.ts";
 
 export type Phase =
@@ -33,7 +33,8 @@ export function phaseOf(client: EdgeClassClient, info: ConnectionInfo): Phase {
       if (code === CLOSE.classEnded) return { kind: "ended" };
       if (code === CLOSE.replaced) return { kind: "replaced" };
       if (code === CLOSE.policyDenied || code === CLOSE.notFound) {
-        if (/\bfull\b/i.test(reason)) return { kind: "full", reason };
+        // "Full" only when capacity is the sole reason (the policy may give several, joined by "; ").
+        if (reason.split(/;\s*/).every((r) => /\bfull\b/i.test(r))) return { kind: "full", reason };
         return { kind: "denied", reason };
       }
       return { kind: "failed", reason };
@@ -48,6 +49,8 @@ export interface Live {
   clockOffset(): number;
   /** Start over with a new connection (after "not started", or "failed"). */
   retry(): void;
+  /** Reactions counted since this page joined (the server sends the counts of each tick). */
+  reactions: Partial<Record<Reaction, number>>;
 }
 
 /** Connects to the class for the signed-in user; the component re-renders (once per frame at most) on every change. */
@@ -55,6 +58,7 @@ export function useLive(classId: string): Live {
   const [gen, bump] = useReducer((n: number) => n + 1, 0);
   const [, render] = useReducer((n: number) => n + 1, 0);
   const offset = useRef(0);
+  const totals = useRef<Partial<Record<Reaction, number>>>({});
   const client = useMemo(
     () =>
       new EdgeClassClient({
@@ -76,6 +80,11 @@ export function useLive(classId: string): Live {
       client.on("status", schedule),
       client.on("quiz.result", schedule),
       client.on("welcome", (m) => (offset.current = m.serverTime - Date.now())),
+      client.on("reactions", (m) => {
+        const t = { ...totals.current };
+        for (const [k, n] of Object.entries(m.counts)) t[k as Reaction] = (t[k as Reaction] ?? 0) + (n ?? 0);
+        totals.current = t;
+      }),
     ];
     client.connect().catch(() => {});
     return () => {
@@ -91,7 +100,7 @@ export function useLive(classId: string): Live {
     const t = setTimeout(() => bump(0), 4000);
     return () => clearTimeout(t);
   }, [phase.kind, client]);
-  return { client, phase, clockOffset: () => offset.current, retry: () => bump(0) };
+  return { client, phase, clockOffset: () => offset.current, retry: () => bump(0), reactions: totals.current };
 }
 
 /** Re-renders every `ms` while `on` (countdowns). */

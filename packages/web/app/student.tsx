@@ -33,7 +33,7 @@ export function StudentView({ classId }: { classId: string }) {
             {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />}
           </div>
           <div class="col-side">
-            <Actions client={client} />
+            <Actions client={client} reactions={live.reactions} />
             <Chat client={client} staff={false} />
           </div>
         </main>
@@ -265,7 +265,7 @@ function formatCorrect(q: OpenQuestion["question"], c: unknown): string {
   return q.options ? optionLabel(q, String(c)) : String(c);
 }
 
-function Actions({ client }: { client: EdgeClassClient }) {
+function Actions({ client, reactions }: { client: EdgeClassClient; reactions: Live["reactions"] }) {
   const st = client.state;
   const [error, setError] = useState("");
   const answered = st.lastAnsweredHand !== null && st.me !== null && st.lastAnsweredHand.userId === st.me.id;
@@ -288,7 +288,7 @@ function Actions({ client }: { client: EdgeClassClient }) {
           </button>
         ))}
       </div>
-      <ReactionCounts counts={st.reactions} />
+      <ReactionCounts counts={reactions} />
       <p class="error" role="alert">
         {error}
       </p>

@@ -92,7 +92,7 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
             <Hands client={client} />
             <section class="card" aria-label="Reactions">
               <h2>Reactions</h2>
-              <ReactionCounts counts={st.reactions} />
+              <ReactionCounts counts={live.reactions} />
             </section>
             <ChatSettings client={client} />
             <Chat client={client} staff={true} />
