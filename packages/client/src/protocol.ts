@@ -267,5 +267,7 @@ export const CLOSE = {
   classEnded: 4010,
   replaced: 4011,
   slowConsumer: 4012,
+  /** The server could not decide right now (e.g. its shared engine is unreachable); reconnect shortly. */
+  tryAgainLater: 1013,
   tooLarge: 1009,
 } as const;

@@ -1,11 +1,13 @@
 // The rooms this instance owns, created on demand for live classes, ticked together.
 import type { Store } from "../store/types.ts";
 import { LiveError } from "./errors.ts";
+import type { LiveHub } from "./ports.ts";
 import { LiveRoom, type RoomDeps } from "./room.ts";
 
 const TICK_MS = 250;
 
-export class ClassHub {
+/** Live classes of a single instance: every room is local. */
+export class ClassHub implements LiveHub {
   private readonly rooms = new Map<string, LiveRoom>();
   private readonly timer: ReturnType<typeof setInterval>;
 

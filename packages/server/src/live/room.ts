@@ -24,6 +24,7 @@ import type { JoinPolicy } from "../policy/join-policy.ts";
 import type { Store } from "../store/types.ts";
 import { LiveError } from "./errors.ts";
 import type { Fanout } from "./fanout.ts";
+import type { SharedClassState } from "./shared-state.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { TokenBucket } from "./rate-limit.ts";
 
@@ -37,6 +38,8 @@ export interface RoomDeps {
   now(): number;
   newId(): string;
   graceMs: number;
+  /** Set when instances share classes through Redis. */
+  shared?: SharedClassState;
   /** Called once the class has ended and the room let go of everything. */
   onEnded(classId: string): void;
 }
@@ -132,8 +135,9 @@ export class LiveRoom {
 
   // ---- Admission and presence ------------------------------------------------
 
-  /** Admits a participant or says why not. Synchronous, so concurrent joins cannot overfill the class. */
-  admit(p: Principal, enrolled: boolean): AdmitResult {
+  /** Admits a participant or says why not. On one instance nothing awaits before the seat is taken,
+   *  so concurrent joins cannot overfill the class; in a cluster the shared seat count decides. */
+  async admit(p: Principal, enrolled: boolean): Promise<AdmitResult> {
     const now = this.deps.now();
     if (this.ended) return { ok: false, code: CLOSE.classEnded, reason: "class has ended" };
     const existing = this.members.get(p.id);
@@ -166,8 +170,13 @@ export class LiveRoom {
       course: { id: this.course.id, status: this.course.status, capacity: this.course.capacity, teacher_id: this.course.teacherId, students: this.students },
       class: { id: this.classId, status: this.cls.status },
     });
+    if (decision.allow && p.role === "student" && this.deps.shared && !(await this.deps.shared.takeSeat(p.id, this.course.capacity))) {
+      decision.allow = false;
+      decision.reasons = ["class is full"];
+    }
     record(decision.allow, decision.reasons);
     if (!decision.allow) return { ok: false, code: CLOSE.policyDenied, reason: decision.reasons.join("; ") };
+    if (this.members.has(p.id)) return { ok: true, welcome: this.welcome(this.members.get(p.id)!) }; // admitted meanwhile (cluster)
 
     const member: Member = {
       id: p.id,
@@ -207,6 +216,21 @@ export class LiveRoom {
     if (this.hands.delete(userId)) this.handsDirty = true;
     this.presenceDirty = true;
     this.persist(() => this.deps.store.live.attendanceLeave(this.classId, userId, this.deps.now()));
+    if (m.role === "student") this.deps.shared?.releaseSeat(userId);
+  }
+
+  /** After a takeover: seats held under the previous owner stay reserved for the grace period. */
+  restoreSeats(userIds: readonly string[]): void {
+    const now = this.deps.now();
+    for (const id of userIds) {
+      if (this.members.has(id)) continue;
+      const name = this.deps.store.users.get(id)?.name ?? id;
+      const member: Member = { id, name, role: "student", connected: false, joinedAt: now, graceTimer: null, chatBucket: new TokenBucket(CHAT_BURST, CHAT_PER_SECOND, now), lastChatAt: 0 };
+      member.graceTimer = setTimeout(() => this.remove(id), this.deps.graceMs);
+      this.members.set(id, member);
+      this.students.push(id);
+    }
+    this.presenceDirty = true;
   }
 
   private participantView(m: Member): Participant {
@@ -308,6 +332,7 @@ export class LiveRoom {
       m.lastChatAt = now;
     }
     const message: ChatMessage = { id: this.deps.newId(), userId: m.id, name: m.name, role: m.role, text, at: now };
+    await this.deps.shared?.saveChat(message);
     await this.deps.store.write(() => this.deps.store.live.insertChat(this.classId, message));
     this.chat.push(message);
     if (this.chat.length > CHAT_HISTORY) this.chat.shift();
@@ -318,6 +343,7 @@ export class LiveRoom {
   private async deleteChat(messageId: string, now: number): Promise<unknown> {
     const deleted = await this.deps.store.write(() => this.deps.store.live.deleteChat(this.classId, messageId, now));
     if (!deleted) throw new LiveError("not-found", `no message ${messageId} in this class`);
+    await this.deps.shared?.deleteChat(messageId);
     const i = this.chat.findIndex((c) => c.id === messageId);
     if (i >= 0) this.chat.splice(i, 1);
     this.deps.fanout.all(this.classId, { type: "chat.deleted", seq: this.nextSeq(), messageId });
@@ -390,6 +416,7 @@ export class LiveRoom {
       revealedAt: null,
       eligible: this.students.length,
     };
+    await this.deps.shared?.saveQuestion(q);
     await this.deps.store.write(() => this.deps.store.live.insertLaunched(q));
     this.current = this.openQuiz(q);
     this.reveal = null;
@@ -418,10 +445,13 @@ export class LiveRoom {
     const problem = quiz.responseProblem(cur.q.draft, msg.response);
     if (problem) throw new LiveError("bad-message", problem);
     const graded = quiz.grade(cur.q, m.id, msg.answerId, msg.response, now);
-    const write = this.deps.store.write(() => {
-      this.deps.store.live.insertAnswer(cur.q.id, graded);
+    const { shared, store } = this.deps;
+    // Shared first (once-only across instances), then the local store; acknowledged after both.
+    const write = (async () => {
+      if (shared && (await shared.saveAnswer(cur.q.id, graded)) === "exists") throw new LiveError("already-answered", "you have already answered this question");
+      await store.write(() => store.live.insertAnswer(cur.q.id, graded));
       return graded;
-    });
+    })();
     cur.pending.set(m.id, { answerId: msg.answerId, done: write });
     try {
       await write;
@@ -442,6 +472,7 @@ export class LiveRoom {
     if (!cur) throw new LiveError("no-open-question", "no question is open");
     if (cur.q.closedAt === null) {
       cur.q.closedAt = now;
+      await this.deps.shared?.saveQuestion(cur.q);
       await this.deps.store.write(() => this.deps.store.live.markClosed(cur.q.id, now));
       this.deps.fanout.all(this.classId, { type: "quiz.closed", seq: this.nextSeq(), questionId: cur.q.id });
     }
@@ -461,6 +492,7 @@ export class LiveRoom {
       const wasClosed = cur.q.closedAt !== null;
       cur.q.closedAt ??= now;
       cur.q.revealedAt = now;
+      await this.deps.shared?.saveQuestion(cur.q);
       await this.deps.store.write(() => this.deps.store.live.markRevealed(cur.q.id, now));
       if (!wasClosed) this.deps.fanout.all(this.classId, { type: "quiz.closed", seq: this.nextSeq(), questionId: cur.q.id });
       this.reveal = this.revealPayload(cur);

@@ -9,7 +9,7 @@ import type { Principal } from "../domain/model.ts";
 import { errorResponse } from "../http/endpoint.ts";
 import { LiveError } from "../live/errors.ts";
 import type { Fanout } from "../live/fanout.ts";
-import type { ClassHub } from "../live/hub.ts";
+import type { LiveHub } from "../live/ports.ts";
 import type { LiveMetrics } from "../live/metrics.ts";
 import { TokenBucket } from "../live/rate-limit.ts";
 import type { Logger } from "../obs/logger.ts";
@@ -33,7 +33,7 @@ const allTopic = (classId: string) => `c:${classId}`;
 const staffTopic = (classId: string) => `c:${classId}:s`;
 
 export interface GatewayDeps {
-  hub: () => ClassHub;
+  hub: () => LiveHub;
   store: Store;
   verifier: TokenVerifier;
   metrics: LiveMetrics;
@@ -95,19 +95,29 @@ export class LiveGateway implements Fanout {
     }
     const cls = this.deps.store.classes.get(classId);
     const enrolled = principal.role !== "student" || (cls !== undefined && this.deps.store.enrollments.isEnrolled(cls.courseId, principal.id));
-    const result = room.admit(principal, enrolled);
-    if (!result.ok) {
-      ws.close(result.code, result.reason.slice(0, 120)); // close reasons are limited to 123 bytes
-      return;
-    }
+    room.admit(principal, enrolled).then(
+      (result) => {
+        if (!result.ok) return ws.close(result.code, result.reason.slice(0, 120)); // close reasons are limited to 123 bytes
+        if (ws.readyState !== WebSocket.OPEN) return room.disconnected(principal.id); // left while being admitted
+        this.attachSocket(ws, result.welcome);
+      },
+      (e: unknown) => {
+        this.deps.logger.error({ err: e, classId }, "admission failed");
+        ws.close(CLOSE.tryAgainLater, e instanceof LiveError ? e.message.slice(0, 120) : "admission failed; try again");
+      },
+    );
+  }
+
+  private attachSocket(ws: Socket, welcome: ServerMessage): void {
+    const { classId, principal } = ws.data;
     let users = this.sockets.get(classId);
     if (!users) this.sockets.set(classId, (users = new Map()));
     const previous = users.get(principal.id);
     users.set(principal.id, ws);
     if (previous) previous.close(CLOSE.replaced, "replaced by a newer connection");
     ws.subscribe(allTopic(classId));
-    if (result.welcome.type === "welcome" && result.welcome.state.roster !== undefined) ws.subscribe(staffTopic(classId));
-    this.sendTo(ws, JSON.stringify(result.welcome), "welcome");
+    if (welcome.type === "welcome" && welcome.state.roster !== undefined) ws.subscribe(staffTopic(classId));
+    this.sendTo(ws, JSON.stringify(welcome), "welcome");
   }
 
   private message(ws: Socket, data: string | Buffer): void {

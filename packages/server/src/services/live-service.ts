@@ -6,7 +6,7 @@ import { assertCanManageCourse } from "../domain/courses.ts";
 import { AppError, notFound } from "../domain/errors.ts";
 import * as quiz from "../domain/live/quiz.ts";
 import type { ClassSession, Page, PageRequest, Principal } from "../domain/model.ts";
-import type { ClassHub } from "../live/hub.ts";
+import type { LiveHub } from "../live/ports.ts";
 import type { AttendanceRow, BankQuestion } from "../store/live-types.ts";
 import type { CoursesService, ServiceDeps } from "./courses-service.ts";
 
@@ -37,7 +37,7 @@ export class LiveService {
   constructor(
     private readonly deps: ServiceDeps,
     private readonly courses: CoursesService,
-    private readonly hub: () => ClassHub,
+    private readonly hub: () => LiveHub,
   ) {}
 
   private managedCourse(p: Principal, courseId: string) {

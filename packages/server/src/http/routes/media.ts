@@ -3,7 +3,7 @@
 import * as v from "valibot";
 import { forbidden, invalidState, notFound } from "../../domain/errors.ts";
 import type { Principal } from "../../domain/model.ts";
-import type { ClassHub } from "../../live/hub.ts";
+import type { LiveHub } from "../../live/ports.ts";
 import type { MediaService } from "../../media/index.ts";
 import type { Store } from "../../store/types.ts";
 import type { RouteDef } from "../endpoint.ts";
@@ -13,7 +13,7 @@ const IdParams = v.strictObject({ id });
 
 export interface MediaRouteDeps {
   store: Store;
-  hub: () => ClassHub;
+  hub: () => LiveHub;
   /** Loaded and started on first use: media workers are processes. */
   media: () => Promise<MediaService>;
 }

@@ -1,0 +1,22 @@
+// What the WebSocket gateway and the REST services need from live classes. One instance
+// implements it with local rooms (ClassHub); a cluster implements it over Redis.
+import type { ClientMessage } from "../../../client/src/protocol.ts";
+import type { Principal } from "../domain/model.ts";
+import type { AdmitResult } from "./room.ts";
+
+export interface RoomPort {
+  admit(p: Principal, enrolled: boolean): Promise<AdmitResult>;
+  handle(userId: string, msg: ClientMessage): Promise<unknown>;
+  disconnected(userId: string): void;
+}
+
+export interface LiveHub {
+  /** The class's room (local, or a proxy to its owner); throws a LiveError when the class is not live. */
+  room(classId: string): RoomPort;
+  isAdmitted(classId: string, userId: string): boolean;
+  /** Ends the class; false when this instance cannot (not live here). */
+  end(classId: string): Promise<boolean>;
+  counts(): { participants: number; classes: number };
+  onClassEnded: (classId: string) => void;
+  close(): void;
+}
