@@ -35,6 +35,7 @@ function Decisions() {
   const [items, setItems] = useState<Decision[] | null>(null);
   const [which, setWhich] = useState<"deny" | "all">("deny");
   const [error, setError] = useState("");
+  const [nonce, refresh] = useState(0);
   useEffect(() => {
     let stop = false;
     const load = () =>
@@ -45,7 +46,7 @@ function Decisions() {
     void load();
     const t = setInterval(load, 5000);
     return () => ((stop = true), clearInterval(t));
-  }, [which]);
+  }, [which, nonce]);
   return (
     <section class="card decisions" aria-labelledby="dec-h">
       <h2 id="dec-h">Policy decisions</h2>
@@ -56,7 +57,8 @@ function Decisions() {
         <button aria-pressed={which === "all"} onClick={() => setWhich("all")}>
           All recent decisions
         </button>
-        <span class="muted">refreshes every 5 s</span>
+        <button onClick={() => refresh(nonce + 1)}>Refresh</button>
+        <span class="muted">(also every 5 s)</span>
       </div>
       {items?.length === 0 && <p class="muted">Nothing yet.</p>}
       {items && items.length > 0 && (

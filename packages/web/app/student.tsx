@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { REACTIONS, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "../../client/src/index.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { MediaUnavailable, watch, type MediaSession } from "./media.ts";
-import { Chat, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_LABELS, ReactionCounts, ReconnectBanner } from "./ui.tsx";
+import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_LABELS, ReconnectBanner } from "./ui.tsx";
 
 export function StudentView({ classId }: { classId: string }) {
   const live = useLive(classId);
@@ -285,10 +285,12 @@ function Actions({ client, reactions }: { client: EdgeClassClient; reactions: Li
           <button key={r} class="react" data-reaction={r} title={REACTION_LABELS[r][1]} onClick={() => run(client.react(r))}>
             <span aria-hidden="true">{REACTION_LABELS[r][0]}</span>
             <span class="react-word">{REACTION_LABELS[r][1]}</span>
+            <span class="num react-count" data-count={reactions[r] ?? 0}>
+              {compact(reactions[r] ?? 0)}
+            </span>
           </button>
         ))}
       </div>
-      <ReactionCounts counts={reactions} />
       <p class="error" role="alert">
         {error}
       </p>

@@ -36,7 +36,27 @@ async function signIn(p: Page, user: string, next = `/class/${CLASS}`) {
   await p.click(`button[data-user="${user}"]`);
 }
 
-const shot = (p: Page, name: string) => p.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+async function shot(p: Page, name: string) {
+  await p.evaluate(() => scrollTo(0, 0));
+  await p.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
+}
+
+/** Every control can be named by a screen reader and reached by keyboard (no click-only elements). */
+async function checkAccessible(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    const bad: string[] = [];
+    for (const el of document.querySelectorAll<HTMLElement>("button, a[href], input, select, textarea")) {
+      if (el.closest("[hidden]") || (el as HTMLInputElement).type === "hidden") continue;
+      const labelled =
+        (el.getAttribute("aria-label") ?? "").trim() !== "" ||
+        ((el as HTMLInputElement).labels?.length ?? 0) > 0 ||
+        (el.tagName === "BUTTON" || el.tagName === "A" ? (el.textContent ?? "").trim() !== "" : false);
+      if (!labelled) bad.push(el.outerHTML.slice(0, 120));
+      if (el.tabIndex < 0) bad.push("not focusable: " + el.outerHTML.slice(0, 120));
+    }
+    return bad;
+  });
+}
 
 test("a teacher and three students run a whole class in the browser", async () => {
   // Caching headers on what the server serves.
@@ -147,9 +167,25 @@ test("a teacher and three students run a whole class in the browser", async () =
   await watchShifts(s3);
   for (let i = 0; i < 4; i++) for (const s of [s1, s2]) await s.click(`button.react[data-reaction="${i % 2 ? "clap" : "thumbs_up"}"]`);
   await teacher.waitForFunction(() => Number(document.querySelector('.reaction-counts li[data-reaction="clap"] .num')?.textContent) > 0);
-  await s3.waitForFunction(() => Number(document.querySelector('.reaction-counts li[data-reaction="thumbs_up"] .num')?.textContent) > 0);
+  await s3.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="thumbs_up"] .react-count')?.getAttribute("data-count")) > 0);
   expect(await shifts(teacher)).toBeLessThan(0.01);
   expect(await shifts(s3)).toBeLessThan(0.01);
+
+  // Every control is named and focusable.
+  for (const p of [teacher, s1, s2]) expect(await checkAccessible(p)).toEqual([]);
+
+  // A dropped connection: the page says it is reconnecting, keeps its content, and comes back by itself.
+  await s1.evaluate(() => {
+    const w = window as unknown as { __sawBanner: boolean };
+    w.__sawBanner = false;
+    new MutationObserver(() => {
+      if (document.querySelector('.banner[data-reconnecting="1"]')) w.__sawBanner = true;
+    }).observe(document.body, { subtree: true, attributes: true, childList: true });
+  });
+  await s1.evaluate(() => (window as unknown as { __sockets: WebSocket[] }).__sockets.forEach((ws) => ws.close(4000, "test drop")));
+  await s1.waitForFunction(() => (window as unknown as { __sawBanner: boolean }).__sawBanner);
+  await s1.waitForSelector('.banner[data-reconnecting="0"]', { state: "attached" });
+  await s1.waitForSelector(".leaderboard li.me"); // the content stayed, and is still there after the resume
 
   // Screenshots at laptop and phone sizes.
   await shot(teacher, "teacher-laptop");
@@ -201,6 +237,7 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   await admin.waitForSelector('[data-view="admin"]');
   const hasDecisions = (await h.t.call("GET", "/api/admin/decisions", { token: await h.t.token("admin", "admin") })).status === 200;
   if (hasDecisions) {
+    await admin.click("button:text-is('Refresh')");
     await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("class is full")');
     await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("course is not active")');
   } else {

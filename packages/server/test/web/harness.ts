@@ -130,6 +130,18 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
     context,
     async page(opts) {
       const p = await (await context(opts)).newPage();
+      // Keep the page's WebSockets reachable so a test can drop them (the reconnecting state).
+      await p.addInitScript(() => {
+        const Native = WebSocket;
+        const sockets: WebSocket[] = [];
+        (window as unknown as { __sockets: WebSocket[] }).__sockets = sockets;
+        window.WebSocket = class extends Native {
+          constructor(url: string | URL, protocols?: string | string[]) {
+            super(url, protocols);
+            sockets.push(this);
+          }
+        } as typeof WebSocket;
+      });
       p.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
       p.on("console", (m) => {
         if (m.type() === "error") errors.push(`console: ${m.text()}`);

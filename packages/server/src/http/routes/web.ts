@@ -159,8 +159,13 @@ export function webApp(o: WebOptions): WebApp {
     return send(req, a);
   };
 
-  const staticRoutes: Record<string, (req: BunRequest) => Response> = { "/assets/*": file, "/favicon.svg": file, "/index.html": page };
-  for (const p of APP_PATHS) staticRoutes[p] = page;
+  // GET and HEAD only: anything else on these paths is a 405 (never the app's HTML).
+  const readOnly = (h: (req: Request) => Response) => (req: BunRequest) =>
+    req.method === "GET" || req.method === "HEAD"
+      ? h(req)
+      : new Response(`use GET on ${new URL(req.url).pathname}`, { status: 405, headers: { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" } });
+  const staticRoutes: Record<string, (req: BunRequest) => Response> = { "/assets/*": readOnly(file), "/favicon.svg": readOnly(file), "/index.html": readOnly(page) };
+  for (const p of APP_PATHS) staticRoutes[p] = readOnly(page);
 
   const apiRoutes: RouteDef[] = [];
   const demo = o.demo;
