@@ -491,8 +491,14 @@ export function quoteString(s: string): string {
   return JSON.stringify(s);
 }
 
-/** Serializes a value as compact JSON text (OPA's json.marshal): sorted keys, sets as arrays. */
-export function toJSONText(v: Value): string {
+/**
+ * Serializes a value as JSON text with keys in OPA's (Go's) sorted order, sets
+ * as sorted arrays: compact by default (json.marshal), or indented like Go's
+ * json.MarshalIndent(v, "", indent) when `indent` is given (e.g. "  " as `opa eval` prints).
+ * Unlike JSON.stringify(toJSON(v)), integer-like keys stay in string order ("10" before "9").
+ */
+export function toJSONText(v: Value, indent?: string): string {
+  if (indent !== undefined) return indentJSON(v, indent, "");
   switch (typeof v) {
     case "string":
       return JSON.stringify(v);
@@ -502,8 +508,8 @@ export function toJSONText(v: Value): string {
       return v ? "true" : "false";
     default:
       if (v === null) return "null";
-      if (Array.isArray(v)) return "[" + v.map(toJSONText).join(",") + "]";
-      if (v instanceof RegoSet) return "[" + v.sorted().map(toJSONText).join(",") + "]";
+      if (Array.isArray(v)) return "[" + v.map((x) => toJSONText(x)).join(",") + "]";
+      if (v instanceof RegoSet) return "[" + v.sorted().map((x) => toJSONText(x)).join(",") + "]";
       return (
         "{" +
         objectEntries(v)
@@ -512,6 +518,19 @@ export function toJSONText(v: Value): string {
         "}"
       );
   }
+}
+
+function indentJSON(v: Value, indent: string, cur: string): string {
+  if (typeof v !== "object" || v === null) return toJSONText(v);
+  const inner = cur + indent;
+  if (Array.isArray(v) || v instanceof RegoSet) {
+    const xs = Array.isArray(v) ? v : v.sorted();
+    if (xs.length === 0) return "[]";
+    return "[\n" + xs.map((x) => inner + indentJSON(x, indent, inner)).join(",\n") + "\n" + cur + "]";
+  }
+  const es = objectEntries(v);
+  if (es.length === 0) return "{}";
+  return "{\n" + es.map(([k, x]) => inner + JSON.stringify(typeof k === "string" ? k : formatValue(k)) + ": " + indentJSON(x, indent, inner)).join(",\n") + "\n" + cur + "}";
 }
 
 /** Rego text of a value, as OPA prints terms: `[1, "a"]`, `{"a": 1}`, `{1, 2}`, `set()`. */

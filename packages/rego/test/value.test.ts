@@ -85,3 +85,11 @@ describe("value model", () => {
     expect(e.code).toBe("eval_type_error");
   });
 });
+
+describe("JSON text", () => {
+  test("keys in Go's string order, indented like MarshalIndent", () => {
+    expect(toJSONText({ "9": 1, "10": 2, a: [] })).toBe('{"10":2,"9":1,"a":[]}');
+    expect(toJSONText({ b: [1, makeSet(["y", "x"])], a: {} }, "  ")).toBe('{\n  "a": {},\n  "b": [\n    1,\n    [\n      "x",\n      "y"\n    ]\n  ]\n}');
+    expect(toJSONText(5, "  ")).toBe("5");
+  });
+});
