@@ -1,0 +1,107 @@
+// web.ts without a browser: caching headers, gzip, ETags, the SPA fallback, a missing build,
+// a rebuild picked up without a restart, and the demo sign-in only where demo data runs.
+import { afterAll, expect, test } from "bun:test";
+import type { BunRequest } from "bun";
+import { mkdirSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { createTokenVerifier } from "../../src/auth/tokens.ts";
+import { parseConfig } from "../../src/config/config.ts";
+import type { DemoInfo } from "../../src/demo/seed.ts";
+import { AppError } from "../../src/domain/errors.ts";
+import { CSP, IMMUTABLE, NO_CACHE, webApp } from "../../src/http/routes/web.ts";
+import { tempDir } from "../support/server.ts";
+
+const dist = tempDir("edgeclass-web-");
+afterAll(() => rmSync(dist, { recursive: true, force: true }));
+const SECRET = "x".repeat(40);
+const config = parseConfig({ DATA_DIR: dist, JWT_SECRET: SECRET });
+const demo: DemoInfo = {
+  courseId: "demo-physics-101",
+  classId: "demo-class-1",
+  teacher: { id: "t1", role: "teacher", name: "Ada Lovelace" },
+  admin: { id: "admin", role: "admin", name: "Platform Admin" },
+  students: [{ id: "s1", role: "student", name: "Grace Hopper" }],
+};
+const JS = "export const x = 1;\n".repeat(100);
+
+function build(html: string) {
+  mkdirSync(join(dist, "assets"), { recursive: true });
+  writeFileSync(join(dist, "assets", "main-abc123.js"), JS);
+  writeFileSync(join(dist, "index.html"), html);
+}
+const req = (path: string, init: RequestInit = {}) => new Request(`http://local${path}`, init) as unknown as BunRequest;
+
+test("no build yet: the app's paths say how to build it", () => {
+  const web = webApp({ config, demo, secret: SECRET, distDir: join(dist, "nothing-here") });
+  const r = web.staticRoutes["/"](req("/"));
+  expect(r.status).toBe(503);
+  expect(r.headers.get("cache-control")).toBe("no-store");
+});
+
+test("index.html revalidated, hashed assets immutable and gzipped, ETags, SPA fallback, GET only", async () => {
+  build(`<!doctype html><script type="module" src="/assets/main-abc123.js"></script>`);
+  const web = webApp({ config, demo, secret: SECRET, distDir: dist });
+  for (const path of ["/", "/login", "/admin", "/class/demo-class-1"]) {
+    const route = path.startsWith("/class/") ? "/class/*" : path;
+    const r = web.staticRoutes[route](req(path));
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(r.headers.get("cache-control")).toBe(NO_CACHE);
+    expect(r.headers.get("content-security-policy")).toBe(CSP);
+    expect(await r.text()).toContain("/assets/main-abc123.js");
+  }
+  const first = web.staticRoutes["/"](req("/"));
+  const etag = first.headers.get("etag")!;
+  expect(web.staticRoutes["/"](req("/", { headers: { "if-none-match": etag } })).status).toBe(304);
+
+  const js = web.staticRoutes["/assets/*"](req("/assets/main-abc123.js", { headers: { "accept-encoding": "gzip, br" } }));
+  expect(js.headers.get("cache-control")).toBe(IMMUTABLE);
+  expect(js.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
+  expect(js.headers.get("content-encoding")).toBe("gzip");
+  expect(js.headers.get("vary")).toBe("accept-encoding");
+  const body = new Uint8Array(await js.arrayBuffer());
+  expect(body.byteLength).toBeLessThan(JS.length);
+  expect(new TextDecoder().decode(Bun.gunzipSync(body))).toBe(JS);
+  const plain = web.staticRoutes["/assets/*"](req("/assets/main-abc123.js"));
+  expect(plain.headers.get("content-encoding")).toBeNull();
+  expect(await plain.text()).toBe(JS);
+
+  expect(web.staticRoutes["/assets/*"](req("/assets/nope.js")).status).toBe(404);
+  expect(web.staticRoutes["/assets/*"](req("/assets/%2e%2e/%2e%2e/etc/passwd")).status).toBe(404);
+  expect(web.staticRoutes["/"](req("/", { method: "POST" })).status).toBe(405);
+});
+
+test("a rebuild is served without a restart", async () => {
+  build("<!doctype html><p>one</p>");
+  const web = webApp({ config, demo, secret: SECRET, distDir: dist });
+  expect(await web.staticRoutes["/"](req("/")).text()).toContain("one");
+  build("<!doctype html><p>two</p>");
+  utimesSync(join(dist, "index.html"), new Date(), new Date(Date.now() + 5000));
+  expect(await web.staticRoutes["/"](req("/")).text()).toContain("two");
+});
+
+test("demo sign-in mints a verifiable token for demo users only, and exists only with demo data", async () => {
+  const web = webApp({ config, demo, secret: SECRET, distDir: dist });
+  const byPath = Object.fromEntries(web.apiRoutes.map((r) => [`${r.method} ${r.path}`, r]));
+  expect(Object.keys(byPath).sort()).toEqual(["GET /api/demo", "POST /api/demo/token"]);
+  expect(byPath["POST /api/demo/token"].auth).toBe("public");
+  const ctx = (body: unknown) => ({
+    req: req("/api/demo/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
+    params: {},
+    reqId: "t",
+    principal: { id: "", role: "student" as const, name: "" },
+  });
+  const ok = await byPath["POST /api/demo/token"].handle(ctx({ userId: "s1" }));
+  expect(ok.headers.get("cache-control")).toBe("no-store");
+  const { token, user } = await ok.json();
+  expect(user).toEqual({ id: "s1", name: "Grace Hopper", role: "student" });
+  expect(await createTokenVerifier(config.jwt, SECRET).verify(token)).toEqual({ id: "s1", role: "student", name: "Grace Hopper" });
+  expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "mallory" })))).rejects.toBeInstanceOf(AppError);
+  expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "s1", role: "admin" })))).rejects.toBeInstanceOf(AppError);
+  const list = await (await byPath["GET /api/demo"].handle(ctx({}))).json();
+  expect(list.users.map((u: { id: string }) => u.id)).toEqual(["t1", "s1", "admin"]);
+
+  expect(webApp({ config: { ...config, demo: false }, demo, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);
+  expect(webApp({ config, demo: null, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);
+  expect(webApp({ config: { ...config, jwt: { ...config.jwt, jwksFile: "/x.json" } }, demo, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);
+});
