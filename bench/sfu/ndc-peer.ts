@@ -68,6 +68,8 @@ export class SyntheticPublisher {
   rembBps = 0;
   location = "";
   private open = false;
+  /** Direct (SFU-less) receivers fed the same packets: the benchmark's delay baseline. */
+  private readonly direct: { pc: PeerConnection; video: Track; audio: Track; open: boolean }[] = [];
 
   constructor(private readonly opts: PublisherOptions = { bitrateKbps: 1800, fps: 30, keyframeEveryS: 2, packetBytes: 1100 }) {
     this.pc = new PC("pub", { iceServers: [] });
@@ -142,6 +144,7 @@ export class SyntheticPublisher {
         } catch {
           return;
         }
+        for (const d of this.direct) if (d.open) d.video.sendMessageBinary(buf);
       }
     }, 1000 / fps);
     const abuf = Buffer.alloc(12 + 120);
@@ -156,16 +159,38 @@ export class SyntheticPublisher {
       abuf.writeUInt32BE(this.assrc, 8);
       try {
         this.audio.sendMessageBinary(abuf);
+        for (const d of this.direct) if (d.open) d.audio.sendMessageBinary(abuf);
       } catch {
         // closed
       }
     }, 20);
   }
 
+  /** Answers a subscriber's offer with a direct connection that gets the same packets (no SFU). */
+  async answerDirect(offer: string): Promise<string> {
+    const pc = new PC("direct", { iceServers: [], disableAutoNegotiation: true });
+    pc.setRemoteDescription(offer, "offer");
+    const v = new Video("0", "SendOnly");
+    v.addVP8Codec(VIDEO_PT);
+    v.addSSRC(this.vssrc, "synthetic", "pub", "video");
+    const a = new Audio("1", "SendOnly");
+    a.addOpusCodec(AUDIO_PT);
+    a.addSSRC(this.assrc, "synthetic", "pub", "audio");
+    const d = { pc, video: pc.addTrack(v), audio: pc.addTrack(a), open: false };
+    d.video.onOpen(() => {
+      d.open = true;
+    });
+    this.direct.push(d);
+    pc.setLocalDescription("answer");
+    await gathered(pc);
+    return pc.localDescription()?.sdp ?? "";
+  }
+
   close(): void {
     if (this.timer) clearInterval(this.timer);
     if (this.audioTimer) clearInterval(this.audioTimer);
     this.open = false;
+    for (const d of this.direct) d.pc.close();
     this.pc.close();
   }
 }

@@ -3,8 +3,8 @@
 
 import { SyntheticPublisher } from "./ndc-peer.ts";
 
-export type ToPubProc = { t: "start"; url: string; kbps: number } | { t: "count" } | { t: "close" };
-export type FromPubProc = { t: "ready" } | { t: "started"; error?: string } | { t: "count"; videoPackets: number };
+export type ToPubProc = { t: "start"; url: string; kbps: number } | { t: "count" } | { t: "direct"; offer: string } | { t: "close" };
+export type FromPubProc = { t: "ready" } | { t: "started"; error?: string } | { t: "count"; videoPackets: number } | { t: "direct"; answer: string };
 
 let pub: SyntheticPublisher | null = null;
 
@@ -18,6 +18,8 @@ process.on("message", async (m: ToPubProc) => {
     } catch (e) {
       process.send?.({ t: "started", error: String(e) } satisfies FromPubProc);
     }
+  } else if (m.t === "direct") {
+    process.send?.({ t: "direct", answer: pub ? await pub.answerDirect(m.offer) : "" } satisfies FromPubProc);
   } else if (m.t === "count") {
     process.send?.({ t: "count", videoPackets: pub?.packetsSent ?? 0 } satisfies FromPubProc);
   } else if (m.t === "close") {

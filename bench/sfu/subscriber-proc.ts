@@ -3,9 +3,17 @@
 
 import { CountingSubscriber } from "./ndc-peer.ts";
 
-export type ToSubProc = { t: "add"; n: number; url: string } | { t: "reset" } | { t: "report" } | { t: "close" };
+export type ToSubProc =
+  | { t: "add"; n: number; url: string }
+  | { t: "direct" }
+  | { t: "answer"; sdp: string }
+  | { t: "reset" }
+  | { t: "report" }
+  | { t: "close" };
 export type FromSubProc =
   | { t: "ready" }
+  | { t: "offer"; sdp: string }
+  | { t: "direct"; ok: boolean; error?: string }
   | { t: "added"; ok: number; failed: number; retried: number; error?: string }
   | {
       t: "report";
@@ -19,10 +27,14 @@ export type FromSubProc =
       minSinkBytes: number;
       sinkBytes: number;
       delays: number[];
+      /** Delays seen by the direct (no SFU) probe, if this process has it. */
+      directDelays: number[];
       cpuSeconds: number;
     };
 
 const subs: CountingSubscriber[] = [];
+let direct: CountingSubscriber | null = null;
+let answerWaiter: ((sdp: string) => void) | null = null;
 let seq = 0;
 let retried = 0;
 let sinkBase = new Map<CountingSubscriber, number>();
@@ -34,7 +46,25 @@ function send(m: FromSubProc): void {
 }
 
 process.on("message", async (m: ToSubProc) => {
-  if (m.t === "add") {
+  if (m.t === "answer") {
+    answerWaiter?.(m.sdp);
+    answerWaiter = null;
+  } else if (m.t === "direct") {
+    // A probe connected straight to the publisher, signalled through the orchestrator.
+    direct = new CountingSubscriber(`direct-${process.pid}`, true);
+    try {
+      await direct.connect("direct", {
+        post: (_url, sdp) =>
+          new Promise((resolve) => {
+            answerWaiter = (answer) => resolve({ sdp: answer, location: "" });
+            send({ t: "offer", sdp });
+          }),
+      });
+      send({ t: "direct", ok: true });
+    } catch (e) {
+      send({ t: "direct", ok: false, error: String(e) });
+    }
+  } else if (m.t === "add") {
     let ok = 0;
     let failed = 0;
     let error: string | undefined;
@@ -76,6 +106,7 @@ process.on("message", async (m: ToSubProc) => {
       s.delays.length = 0;
     }
     sinkBase = new Map(subs.filter((s) => !s.probe).map((s) => [s, s.bytesReceived()]));
+    if (direct) direct.delays.length = 0;
   } else if (m.t === "report") {
     let videoPackets = 0;
     let audioPackets = 0;
@@ -109,10 +140,12 @@ process.on("message", async (m: ToSubProc) => {
       minSinkBytes: sinkBase.size ? minSinkBytes : 0,
       sinkBytes,
       delays,
+      directDelays: direct ? [...direct.delays] : [],
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
     });
   } else if (m.t === "close") {
     for (const s of subs) s.close();
+    direct?.close();
     subs.length = 0;
     setTimeout(() => process.exit(0), 200);
   }
