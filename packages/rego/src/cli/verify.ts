@@ -30,6 +30,8 @@ export interface CompiledTemplate {
   kind: string;
   pkg: string;
   violation: PreparedQuery;
+  /** spec.crd.spec.validation.openAPIV3Schema: the schema of the constraint's parameters */
+  schema: Obj | null;
 }
 
 const templateCache = new Map<string, CompiledTemplate>();
@@ -54,9 +56,47 @@ export function loadTemplate(path: string): CompiledTemplate {
   const policy = compile(modules);
   const pkg = policy.modules[0].pkg.slice(1).join(".");
   const violation = policy.prepare(`data.${pkg}.violation`);
-  const t: CompiledTemplate = { kind, pkg, violation };
+  const validation = (((spec.crd as Obj)?.spec as Obj)?.validation as Obj) ?? {};
+  const schema = isObj(validation.openAPIV3Schema) ? validation.openAPIV3Schema : null;
+  const t: CompiledTemplate = { kind, pkg, violation, schema };
   templateCache.set(path, t);
   return t;
+}
+
+// ------------------------------------------------------------------ parameters
+
+/** structural OpenAPI v3 check of constraint parameters (types, properties, items, enum) */
+export function schemaErrors(schema: unknown, v: unknown, path = "spec.parameters"): string[] {
+  if (!isObj(schema) || v === undefined || v === null) return [];
+  const errs: string[] = [];
+  const type = schema.type;
+  const typeOk = (): boolean => {
+    switch (type) {
+      case "object":
+        return isObj(v);
+      case "array":
+        return Array.isArray(v);
+      case "string":
+        return typeof v === "string";
+      case "integer":
+        return typeof v === "number" && Number.isInteger(v);
+      case "number":
+        return typeof v === "number";
+      case "boolean":
+        return typeof v === "boolean";
+      default:
+        return true;
+    }
+  };
+  if (typeof type === "string" && !typeOk() && schema["x-kubernetes-int-or-string"] !== true) {
+    return [`${path}: expected ${type}`];
+  }
+  if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) errs.push(`${path}: not one of ${JSON.stringify(schema.enum)}`);
+  if (isObj(v) && isObj(schema.properties)) {
+    for (const [k, sub] of Object.entries(schema.properties)) errs.push(...schemaErrors(sub, v[k], `${path}.${k}`));
+  }
+  if (Array.isArray(v) && isObj(schema.items)) v.forEach((x, i) => errs.push(...schemaErrors(schema.items, x, `${path}[${i}]`)));
+  return errs;
 }
 
 // ------------------------------------------------------------------ reviews
@@ -213,6 +253,7 @@ export interface CaseResult {
   test: string;
   case: string;
   ok: boolean;
+  skipped?: boolean;
   reason?: string;
 }
 
@@ -223,17 +264,36 @@ export function runSuite(suitePath: string, root: string): CaseResult[] {
   const rel = relativeTo(root, suitePath);
   for (const test of (suite.tests as Obj[]) ?? []) {
     const testName = String(test.name ?? "");
+    if (test.skip === true || suite.skip === true) {
+      for (const c of (test.cases as Obj[]) ?? [{ name: "" }]) results.push({ suite: rel, test: testName, case: String(c.name ?? ""), ok: true, skipped: true });
+      continue;
+    }
     let t: CompiledTemplate;
     let constraint: Obj;
     try {
       t = loadTemplate(join(base, String(test.template)));
       constraint = loadYamlDocs(join(base, String(test.constraint)))[0] ?? {};
+      const bad = schemaErrors(t.schema, (constraint.spec as Obj | undefined)?.parameters);
+      if (bad.length > 0) throw new Error(`constraint does not match the template's schema: ${bad.join("; ")}`);
+      if (t.kind && constraint.kind !== undefined && constraint.kind !== t.kind) throw new Error(`constraint kind ${String(constraint.kind)} does not match template kind ${t.kind}`);
     } catch (e) {
+      if (test.invalid === true) {
+        results.push({ suite: rel, test: testName, case: "(invalid constraint)", ok: true });
+        continue;
+      }
       for (const c of (test.cases as Obj[]) ?? []) results.push({ suite: rel, test: testName, case: String(c.name ?? ""), ok: false, reason: errText(e) });
+      continue;
+    }
+    if (test.invalid === true) {
+      results.push({ suite: rel, test: testName, case: "(invalid constraint)", ok: false, reason: "expected the constraint to be rejected, but it was accepted" });
       continue;
     }
     for (const c of (test.cases as Obj[]) ?? []) {
       const caseName = String(c.name ?? "");
+      if (c.skip === true) {
+        results.push({ suite: rel, test: testName, case: caseName, ok: true, skipped: true });
+        continue;
+      }
       try {
         const obj = loadYamlDocs(join(base, String(c.object)))[0] ?? {};
         const inv: Obj[] = [];
@@ -283,13 +343,16 @@ export function cmdVerify(args: string[]): number {
     process.stderr.write("verify: missing directory\n");
     return 2;
   }
-  const results = runVerify(dir);
+  const all = runVerify(dir);
+  const results = all.filter((r) => !r.skipped);
+  const skipped = all.length - results.length;
   const passed = results.filter((r) => r.ok).length;
   const failed = results.length - passed;
   if (json) {
-    process.stdout.write(JSON.stringify({ passed, failed, failures: results.filter((r) => !r.ok) }) + "\n");
+    process.stdout.write(JSON.stringify({ passed, failed, skipped, failures: results.filter((r) => !r.ok) }) + "\n");
   } else {
     for (const r of results) if (!r.ok) process.stdout.write(`FAIL ${r.suite} ${r.test}/${r.case}: ${r.reason}\n`);
+    if (skipped) process.stdout.write(`(${skipped} skipped as marked in the suites)\n`);
     process.stdout.write(`${passed} passed, ${failed} failed\n`);
   }
   return failed > 0 ? 1 : 0;
