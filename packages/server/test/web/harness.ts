@@ -4,11 +4,11 @@
 // app from web.ts and passes every other request, WebSockets included, to the server.
 import type { Server, ServerWebSocket } from "bun";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildRoutes } from "../../src/http/endpoint.ts";
-import { DEFAULT_WEB_DIST, webApp } from "../../src/http/routes/web.ts";
+import { webApp } from "../../src/http/routes/web.ts";
 import { createLogging } from "../../src/obs/logger.ts";
 import { createMetrics } from "../../src/obs/metrics.ts";
 import { CHROMIUM_ARGS, ensureChromium } from "../media/chromium.ts";
@@ -18,22 +18,9 @@ export const ROOT = join(import.meta.dir, "..", "..", "..", "..");
 export const WEB = join(ROOT, "packages", "web");
 export const RESULTS = join(ROOT, "test-results", "web");
 
-function newest(dir: string): number {
-  let m = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === "dist" || e.name === "node_modules") continue;
-    const p = join(dir, e.name);
-    m = Math.max(m, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return m;
-}
-
-/** Runs `vite build` when dist/ is missing or older than packages/web or the client SDK. */
+/** Runs `vite build` when dist/ is missing or older than packages/web or the client SDK (the same check `npm start` makes). */
 export function ensureWebBuilt(): void {
-  const index = join(DEFAULT_WEB_DIST, "index.html");
-  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
-  if (built > Math.max(newest(WEB), newest(join(ROOT, "packages", "client", "src")))) return;
-  const r = spawnSync(join(ROOT, "node_modules", ".bin", "vite"), ["build", "packages/web", "--logLevel", "warn"], { cwd: ROOT, stdio: "inherit" });
+  const r = spawnSync("node", [join(WEB, "build-if-stale.mjs"), "--strict"], { cwd: ROOT, stdio: "inherit" });
   if (r.status !== 0) throw new Error("vite build of packages/web failed");
 }
 
