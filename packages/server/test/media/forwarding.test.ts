@@ -59,6 +59,10 @@ test("rejects bad requests with coded errors", async () => {
   expect(get.status).toBe(405);
   const missing = await media.handleResource(new Request("http://x/", { method: "DELETE" }), "nope", "t");
   expect(missing.status).toBe(404);
+  // An SDP-looking offer libdatachannel cannot use (no ICE credentials, no fingerprint) is the client's fault.
+  const unusable = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n";
+  const bad = await media.handleWhip(new Request("http://x/", { method: "POST", body: unusable, headers: { "Content-Type": "application/sdp" } }), "c", "t");
+  expect(bad.status).toBe(400);
   expect(media.stats()).toEqual({ publishers: 0, subscribers: 0, workers: 2 });
 });
 

@@ -186,7 +186,20 @@ abstract class BaseSession implements Session {
     });
   }
   addCandidate(candidate: string, mid: string): void {
-    if (!this.closed) this.pc.addRemoteCandidate(candidate, mid);
+    if (this.closed) return;
+    try {
+      this.pc.addRemoteCandidate(candidate, mid);
+    } catch {
+      // a malformed candidate from the client: ignore it
+    }
+  }
+  /** libdatachannel rejects offers it cannot use by throwing: that is the client's fault (400). */
+  protected applyOffer(offer: string): void {
+    try {
+      this.pc.setRemoteDescription(offer, "offer");
+    } catch (e) {
+      throw new SdpError(`offer rejected: ${e instanceof Error ? e.message : String(e)}`);
+    }
   }
   answer(videoKbps?: number): Promise<string> {
     return answerOf(this.pc, videoKbps);
@@ -265,7 +278,7 @@ class PublisherSession extends BaseSession {
       }
     }
     if (!haveAudio && !haveVideo) throw new SdpError("offer has nothing we can receive (Opus audio, VP8 or H.264 video, sendonly)");
-    this.pc.setRemoteDescription(offer, "offer");
+    this.applyOffer(offer);
     this.timer = setInterval(() => this.feedback(), 500);
   }
 
@@ -441,7 +454,7 @@ class SubscriberSession extends BaseSession {
         }
       });
     }
-    this.pc.setRemoteDescription(offer, "offer");
+    this.applyOffer(offer);
     entry.room.subscribers.set(id, this.sub);
   }
   protected detach(): void {
@@ -554,7 +567,10 @@ const statsTimer = setInterval(() => {
 }, 1000);
 
 process.on("message", (m: ToWorker) => {
-  void handle(m);
+  handle(m).catch((e) => console.error("media worker: signalling", e));
 });
+// One bad message must not take every class on this worker down.
+process.on("uncaughtException", (e) => console.error("media worker: uncaught", e));
+process.on("unhandledRejection", (e) => console.error("media worker: unhandled rejection", e));
 process.on("disconnect", shutdown);
 send({ t: "ready", relayPort: relay.port, pid: process.pid });
