@@ -486,9 +486,38 @@ export function formatNumber(n: number): string {
   return String(n);
 }
 
-/** Encodes a string as a JSON/Go string literal (Go escapes <, >, & in json.Marshal; Rego text does not). */
+/**
+ * Go's strconv.Quote, as OPA prints strings inside Rego text: \a \b \f \n \r \t \v,
+ * \xNN for other control bytes and DEL, \uNNNN for C1 controls, U+2028/U+2029 and
+ * lone surrogates (as U+FFFD); other code points are printed as they are.
+ */
 export function quoteString(s: string): string {
-  return JSON.stringify(s);
+  let plain = true;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) { plain = false; break; }
+  }
+  if (plain) return '"' + s + '"';
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    switch (c) {
+      case 0x22: out += '\\"'; continue;
+      case 0x5c: out += "\\\\"; continue;
+      case 0x07: out += "\\a"; continue;
+      case 0x08: out += "\\b"; continue;
+      case 0x0c: out += "\\f"; continue;
+      case 0x0a: out += "\\n"; continue;
+      case 0x0d: out += "\\r"; continue;
+      case 0x09: out += "\\t"; continue;
+      case 0x0b: out += "\\v"; continue;
+    }
+    if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
+    else if ((c >= 0x80 && c < 0xa0) || c === 0xad || c === 0x2028 || c === 0x2029) out += "\\u" + c.toString(16).padStart(4, "0");
+    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
+    else out += ch;
+  }
+  return out + '"';
 }
 
 /**
@@ -533,11 +562,11 @@ function indentJSON(v: Value, indent: string, cur: string): string {
   return "{\n" + es.map(([k, x]) => inner + JSON.stringify(typeof k === "string" ? k : formatValue(k)) + ": " + indentJSON(x, indent, inner)).join(",\n") + "\n" + cur + "}";
 }
 
-/** Rego text of a value, as OPA prints terms: `[1, "a"]`, `{"a": 1}`, `{1, 2}`, `set()`. */
+/** Rego text of a value, as OPA prints terms: `[1, "a"]`, `{"a": 1}`, `{1, 2}`, `set()` (strings quoted as Go does). */
 export function formatValue(v: Value): string {
   switch (typeof v) {
     case "string":
-      return JSON.stringify(v);
+      return quoteString(v);
     case "number":
       return formatNumber(v);
     case "boolean":

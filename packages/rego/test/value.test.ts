@@ -93,3 +93,12 @@ describe("JSON text", () => {
     expect(toJSONText(5, "  ")).toBe("5");
   });
 });
+
+describe("Rego text quoting (Go's strconv.Quote)", () => {
+  test("escapes", () => {
+    expect(formatValue("plain é 😀")).toBe('"plain é 😀"');
+    expect(formatValue('a"b\\c')).toBe('"a\\"b\\\\c"');
+    expect(formatValue("\u0007\n\t\u0001\u007f\u2028")).toBe('"\\a\\n\\t\\x01\\x7f\\u2028"');
+    expect(formatValue(["x\ny"])).toBe('["x\\ny"]');
+  });
+});

@@ -9,7 +9,7 @@
  * Go's error forms `%!d(string=x)`, `%!d(MISSING)`, `%!(EXTRA ...)`, `%!(NOVERB)`.
  * Not supported: `%x`/`%b` of floats (printed as bad verbs).
  */
-import { formatValue, type Value } from "../value.ts";
+import { formatValue, quoteString, type Value } from "../value.ts";
 import { runeCount, utf8Encode } from "./util.ts";
 
 type Arg = { k: "int"; v: bigint } | { k: "float"; v: number } | { k: "str"; v: string };
@@ -54,30 +54,6 @@ function pad(s: string, sp: Spec, zeroOk = true): string {
     return sign + "0".repeat(fill) + s.slice(sign.length);
   }
   return " ".repeat(fill) + s;
-}
-
-/** Go's strconv.Quote (approximation: all code points >= U+00A0 are printable). */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    switch (ch) {
-      case '"': out += '\\"'; continue;
-      case "\\": out += "\\\\"; continue;
-      case "\x07": out += "\\a"; continue;
-      case "\b": out += "\\b"; continue;
-      case "\f": out += "\\f"; continue;
-      case "\n": out += "\\n"; continue;
-      case "\r": out += "\\r"; continue;
-      case "\t": out += "\\t"; continue;
-      case "\v": out += "\\v"; continue;
-    }
-    if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
-    else if (c >= 0x80 && c < 0xa0) out += "\\u" + c.toString(16).padStart(4, "0");
-    else if (c >= 0xd800 && c <= 0xdfff) out += "\\ufffd";
-    else out += ch;
-  }
-  return out + '"';
 }
 
 function fmtInt(v: bigint, verb: string, sp: Spec): string | undefined {
@@ -240,13 +216,13 @@ function fmtFloat(v: number, verb: string, sp: Spec): string | undefined {
 function fmtStr(s: string, verb: string, sp: Spec): string | undefined {
   switch (verb) {
     case "v": case "s": {
-      if (verb === "v" && sp.sharp) return pad(goQuote(s), sp);
+      if (verb === "v" && sp.sharp) return pad(quoteString(s), sp);
       let t = s;
       if (sp.prec >= 0) t = Array.from(s).slice(0, sp.prec).join("");
       return pad(t, sp);
     }
     case "q":
-      return pad(goQuote(sp.prec >= 0 ? Array.from(s).slice(0, sp.prec).join("") : s), sp);
+      return pad(quoteString(sp.prec >= 0 ? Array.from(s).slice(0, sp.prec).join("") : s), sp);
     case "x": case "X": {
       let bytes = utf8Encode(s);
       if (sp.prec >= 0) bytes = bytes.slice(0, sp.prec);
