@@ -3,7 +3,7 @@
 // Falls back to null (the caller keeps its closure) where code generation is not
 // available, e.g. in hosts that forbid eval.
 
-import { getField } from "./runtime.ts";
+import { getField, type Ctx, type Frame, type JsEmitter, type JsGen } from "./runtime.ts";
 import type { Value } from "./value.ts";
 
 export type FieldPath = (v: Value | undefined) => Value | undefined;
@@ -47,6 +47,43 @@ export function makeFieldPath(keys: readonly string[]): FieldPath | null {
     const fn = new Function("getField", body)(getField) as FieldPath;
     cache.set(id, fn);
     return fn;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One generated function for a body made only of simple tests (field paths of
+ * the input, constants, comparisons, builtin calls): `t1 && t2 && ...`.
+ * Under `with` function mocks it defers to the closure form `slow`.
+ */
+export function jitTests(parts: readonly JsGen[], slow: (c: Ctx, f: Frame) => boolean): ((c: Ctx, f: Frame) => boolean) | null {
+  if (parts.length === 0 || !canGenerate()) return null;
+  const consts: unknown[] = [];
+  const helpers: unknown[] = [];
+  const e: JsEmitter = {
+    k(v) {
+      if (v === null || typeof v === "boolean" || typeof v === "number") return Object.is(v, -0) ? "0" : String(v);
+      if (typeof v === "string") return JSON.stringify(v);
+      consts.push(v);
+      return `K${consts.length - 1}`;
+    },
+    h(fn) {
+      let i = helpers.indexOf(fn);
+      if (i < 0) {
+        helpers.push(fn);
+        i = helpers.length - 1;
+      }
+      return `H${i}`;
+    },
+  };
+  const exprs = parts.map((p) => `(${p(e)})`);
+  let src = "";
+  consts.forEach((_, i) => (src += `const K${i} = K[${i}];\n`));
+  helpers.forEach((_, i) => (src += `const H${i} = H[${i}];\n`));
+  src += `return function jitBody(c, f) {\n  if (c.mocks !== null) return SLOW(c, f);\n  return ${exprs.join(" &&\n    ")};\n};`;
+  try {
+    return new Function("K", "H", "SLOW", src)(consts, helpers, slow) as (c: Ctx, f: Frame) => boolean;
   } catch {
     return null;
   }

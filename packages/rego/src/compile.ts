@@ -7,9 +7,9 @@ import { BUILTINS, type Builtin } from "./builtins/index.ts";
 import { RegoError, type Location } from "./errors.ts";
 import {
   Ctx, NOT_COMPUTED, ObjectBuilder, entries, getField, getKey, isObj, iterate, upsert,
-  type Ev, type Frame, type Gen, type K, type MockTarget, type Plan, type Step, type Unifier,
+  type Ev, type Frame, type Gen, type JsGen, type K, type MockTarget, type Plan, type Step, type Unifier,
 } from "./runtime.ts";
-import { makeFieldPath } from "./codegen.ts";
+import { jitTests, makeFieldPath } from "./codegen.ts";
 import {
   checkLiteralShapes, checkModules, constOf, displayVar, exprText, exprVarsDeep, firstVar, invalidDefault, parseNumber,
   refPath, staticPrefixLen, strTerm, termVars,
@@ -464,6 +464,8 @@ export class Compiler {
           break;
       }
       for (const w of e.with) {
+        // `with f as g`: g may name a builtin, not a variable
+        if (w.value.type === "var" && (BUILTINS.has(w.value.name) || FALLBACK_BUILTINS.has(w.value.name))) continue;
         termVars(w.value, used, false);
       }
       const plainSome = e.kind === "some";
@@ -555,7 +557,12 @@ export class Compiler {
       }
     }
     const allTests = compiled.every((x) => x.test !== null);
-    return { step: chainExprs(compiled), test: allTests ? (compiled.length === 0 ? () => true : andTests(compiled.map((x) => x.test!))) : null };
+    let test: ((c: Ctx, f: Frame) => boolean) | null = null;
+    if (allTests) {
+      test = compiled.length === 0 ? () => true : andTests(compiled.map((x) => x.test!));
+      if (compiled.length > 0 && compiled.every((x) => x.js)) test = jitTests(compiled.map((x) => x.js!), test) ?? test;
+    }
+    return { step: chainExprs(compiled), test };
   }
 
   private compileExpr(e: Expr, bc: BC): CExpr {
@@ -628,7 +635,7 @@ export class Compiler {
       const out = this.callWithOutput(t, bc);
       if (out) return out;
       const fast = this.relationalConstTest(t, bc);
-      if (fast) return { test: fast, step: testStep(fast) };
+      if (fast) return { test: fast.test, step: testStep(fast.test), js: fast.js };
     }
     const p = this.compileTerm(t, bc);
     if (p.ev) {
@@ -637,14 +644,15 @@ export class Compiler {
         const v = ev(c, f);
         return v !== undefined && v !== false;
       };
-      return { test, step: testStep(test) };
+      const pjs = p.js;
+      return { test, step: testStep(test), js: pjs ? (e) => `${e.h(truthy)}(${pjs(e)})` : undefined };
     }
     const gen = p.gen;
     return { test: null, step: (c, f, k) => gen(c, f, (v) => (v === false ? false : k())) };
   }
 
   /** `x == "lit"`, `x > 3`, ...: a test without calls or allocation (hot path of simple policies) */
-  private relationalConstTest(t: Extract<Term, { type: "call" }>, bc: BC): ((c: Ctx, f: Frame) => boolean) | null {
+  private relationalConstTest(t: Extract<Term, { type: "call" }>, bc: BC): { test: (c: Ctx, f: Frame) => boolean; js?: JsGen } | null {
     if (!t.infix || !RELATIONAL.has(t.name) || t.args.length !== 2) return null;
     let [l, r] = t.args;
     let name = t.name;
@@ -666,6 +674,8 @@ export class Compiler {
     }
     const ev = p.ev;
     const K = k;
+    const pjs = p.js;
+    const withJs = (test: (c: Ctx, f: Frame) => boolean, js: JsGen | undefined) => ({ test, js });
     const fn = this.resolveBuiltin(name)!;
     const mocked = this.makeCaller(fn, t);
     const slow = relational(name);
@@ -673,23 +683,25 @@ export class Compiler {
       const v = mocked(c, [x, K]);
       return v !== undefined && v !== false;
     };
+    const constCmp = relConstHelper(name, K);
+    const js: JsGen | undefined = pjs ? (e) => (name === "equal" ? `${pjs(e)} === ${e.k(K)}` : `${e.h(constCmp)}(${pjs(e)})`) : undefined;
     switch (name) {
       case "equal":
-        return (c, f) => {
+        return withJs((c, f) => {
           const x = ev(c, f);
           if (c.mocks !== null && x !== undefined) return viaMock(c, x);
           return x === K;
-        };
+        }, js);
       case "neq":
-        return (c, f) => {
+        return withJs((c, f) => {
           const x = ev(c, f);
           if (x === undefined) return false;
           if (c.mocks !== null) return viaMock(c, x);
           return x !== K;
-        };
+        }, js);
       default: {
         const numeric = typeof K === "number";
-        return (c, f) => {
+        return withJs((c, f) => {
           const x = ev(c, f);
           if (x === undefined) return false;
           if (c.mocks !== null) return viaMock(c, x);
@@ -706,7 +718,7 @@ export class Compiler {
             }
           }
           return slow(x, K);
-        };
+        }, js);
       }
     }
   }
@@ -1267,7 +1279,7 @@ export class Compiler {
         const keys = compiled.map((o) => (o as { key: string }).key);
         const acc = makeFieldPath(keys);
         if (acc) {
-          if (base.isInput) return evPlan((c) => acc(c.input));
+          if (base.isInput) return { ...evPlan((c) => acc(c.input)), js: (e) => `${e.h(acc)}(c.input)` };
           return evPlan((c, f) => acc(bev(c, f)));
         }
         if (keys.length === 1) {
@@ -1504,24 +1516,34 @@ export class Compiler {
       const b = plans[1].ev;
       const cmp = relational(name);
       const mockable = this.makeCaller(fn, t);
-      return evPlan((c, f) => {
-        const x = a(c, f);
-        if (x === undefined) return undefined;
-        const y = b(c, f);
-        if (y === undefined) return undefined;
-        if (c.mocks !== null) return mockable(c, [x, y]);
-        return cmp(x, y);
-      });
+      const [ja, jb] = [plans[0].js, plans[1].js];
+      const rel = (x: Value | undefined, y: Value | undefined): boolean | undefined => (x === undefined || y === undefined ? undefined : cmp(x, y));
+      return {
+        ...evPlan((c, f) => {
+          const x = a(c, f);
+          if (x === undefined) return undefined;
+          const y = b(c, f);
+          if (y === undefined) return undefined;
+          if (c.mocks !== null) return mockable(c, [x, y]);
+          return cmp(x, y);
+        }),
+        js: ja && jb ? (e) => `${e.h(rel)}(${ja(e)}, ${jb(e)})` : undefined,
+      };
     }
     const call = this.makeCaller(fn, t);
     if (plans.every((p) => p.ev)) {
       const evs = plans.map((p) => p.ev!);
       if (evs.length === 1) {
         const a = evs[0];
-        return evPlan((c, f) => {
-          const x = a(c, f);
-          return x === undefined ? undefined : call(c, [x]);
-        });
+        const ja = plans[0].js;
+        const call1 = (c: Ctx, x: Value | undefined): Value | undefined => (x === undefined ? undefined : call(c, [x]));
+        return {
+          ...evPlan((c, f) => {
+            const x = a(c, f);
+            return x === undefined ? undefined : call(c, [x]);
+          }),
+          js: ja ? (e) => `${e.h(call1)}(c, ${ja(e)})` : undefined,
+        };
       }
       if (evs.length === 2) {
         const [a, b] = evs;
@@ -1712,6 +1734,17 @@ function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ct
   c.patches = s.patches;
   c.mocks = s.mocks;
   c.memo = s.memo;
+}
+
+/** truthiness of an expression value: defined and not false */
+function truthy(v: Value | undefined): boolean {
+  return v !== undefined && v !== false;
+}
+
+/** comparison of a value with a scalar constant, for generated code */
+function relConstHelper(name: string, K: Value): (x: Value | undefined) => boolean {
+  const cmp = relational(name);
+  return (x) => x !== undefined && cmp(x, K);
 }
 
 export { UNDEF_VAL };

@@ -1,13 +1,15 @@
 // Plans (how a term is evaluated) and the combinators that chain compiled
 // expressions into bodies.
 
-import type { Ctx, Ev, Frame, Gen, Plan, Step, Unifier } from "./runtime.ts";
+import type { Ctx, Ev, Frame, Gen, JsGen, Plan, Step, Unifier } from "./runtime.ts";
 import type { Value } from "./value.ts";
 
 /** a compiled expression: a plain test when it binds nothing, else a step */
 export interface CExpr {
   test: ((c: Ctx, f: Frame) => boolean) | null;
   step: Step;
+  /** generated-code form of `test` (a boolean JS expression) */
+  js?: JsGen;
 }
 
 export function evPlan(ev: Ev): Plan {
@@ -21,7 +23,7 @@ export function evPlan(ev: Ev): Plan {
 }
 
 export function constPlan(v: Value): Plan {
-  return evPlan(() => v);
+  return { ...evPlan(() => v), js: (e) => e.k(v) };
 }
 
 export function constPlanUndefined(): Plan {

@@ -264,10 +264,21 @@ export function lookupPath(v: Value | undefined, path: readonly Value[], from = 
 
 export { compare, equal };
 
+/** registers constants and helpers for generated code; returns the identifiers to use */
+export interface JsEmitter {
+  k(v: Value): string;
+  h(fn: unknown): string;
+}
+
+/** JavaScript source (an expression over `c` and `f`) equivalent to a plan or test */
+export type JsGen = (e: JsEmitter) => string;
+
 /** How a term is evaluated: `ev` when it yields one value without binding, else only `gen`. */
 export interface Plan {
   ev: Ev | null;
   gen: Gen;
+  /** generated-code form of `ev`, when the term is simple enough */
+  js?: JsGen;
   /** the plan is the input document itself */
   isInput?: boolean;
 }

@@ -56,6 +56,28 @@ h(x) = 2
     expect(err(src, "data.t.h(1)").code).toBe("eval_conflict_error");
   });
 
+  test("generated test chains agree with the closure form (incl. mocks and type mixes)", () => {
+    const src = `package t
+allow { input.a == "x"; input.n > count(input.xs); input.m != 2; 3 <= input.n }
+mocked { allow with count as 100 }
+mocked_eq { allow with equal as neq }`;
+    const cases: [unknown, unknown][] = [
+      [{ a: "x", n: 3, xs: [1], m: 1 }, true],
+      [{ a: "x", n: 3, xs: [1, 2, 3], m: 1 }, undefined],
+      [{ a: "y", n: 3, xs: [], m: 1 }, undefined],
+      [{ a: "x", n: "3", xs: [], m: 1 }, true], // strings sort above numbers
+      [{ a: "x", n: 3, xs: [], m: 2 }, undefined],
+      [{ a: "x", n: 3, xs: "ab", m: 1 }, true], // count of a string
+      [{ a: "x", n: 3, m: 1 }, undefined],
+      [{ a: "x", n: 2, xs: [], m: 1 }, undefined],
+      [{}, undefined],
+      [null, undefined],
+    ];
+    for (const [input, want] of cases) expect(run(src, "data.t.allow", input)).toBe(want as boolean | undefined);
+    expect(run(src, "data.t.mocked", { a: "x", n: 3, xs: [], m: 1 })).toBeUndefined();
+    expect(run(src, "data.t.mocked_eq", { a: "y", n: 3, xs: [], m: 1 })).toBe(true); // "y" == "x" under equal := neq
+  });
+
   test("conflicting complete rules are an eval_conflict_error", () => {
     const e = err(`package t\np = 1 { true }\np = 2 { true }`, "data.t.p");
     expect(e.code).toBe("eval_conflict_error");
