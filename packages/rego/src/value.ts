@@ -195,12 +195,19 @@ export class BuiltinError extends Error {
   readonly code: "eval_type_error" | "eval_builtin_error";
   /** Message without the builtin name prefix. */
   readonly detail: string;
-  constructor(builtin: string, detail: string, code: "eval_type_error" | "eval_builtin_error" = "eval_builtin_error") {
+  /**
+   * True when OPA's type checker would already reject the call with constant
+   * operands (an operand or element of the wrong type); false for errors only
+   * found at run time, e.g. "must be integer number but got floating-point number".
+   */
+  readonly typeCheck: boolean;
+  constructor(builtin: string, detail: string, code: "eval_type_error" | "eval_builtin_error" = "eval_builtin_error", typeCheck = false) {
     super(`${builtin}: ${detail}`);
     this.name = "BuiltinError";
     this.builtin = builtin;
     this.code = code;
     this.detail = detail;
+    this.typeCheck = typeCheck;
   }
 }
 

@@ -220,3 +220,18 @@ describe("membership", () => {
     expect(call("internal.member_3", 5, "b", ["a", "b"])).toBe(false);
   });
 });
+
+describe("BuiltinError.typeCheck", () => {
+  const thrown = (name: string, ...args: Parameters<typeof call>[1][]): BuiltinError => {
+    try { call(name, ...args); } catch (e) { return e as BuiltinError; }
+    throw new Error("no throw");
+  };
+  test("marks what OPA's type checker rejects before evaluation", () => {
+    expect(thrown("plus", "1", 2).typeCheck).toBe(true);
+    expect(thrown("sum", [1, "a"]).typeCheck).toBe(true);
+    expect(thrown("array.slice", [1], 1.1, 2).typeCheck).toBe(false);
+    expect(thrown("array.slice", [1], 1.1, 2).code).toBe("eval_type_error");
+    expect(thrown("div", 1, 0).typeCheck).toBe(false);
+    expect(thrown("glob.match", "*", ["ab"], "x").typeCheck).toBe(false);
+  });
+});

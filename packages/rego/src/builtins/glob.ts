@@ -7,7 +7,7 @@
  */
 import type { Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
-import { BoundedCache, builtinErr, def, elemErr, str, typeErr } from "./util.ts";
+import { BoundedCache, builtinErr, def, elemErr, operandErr, str, typeErr } from "./util.ts";
 
 class GlobError extends Error {}
 
@@ -117,7 +117,7 @@ function globMatch(a: Value[]): Value {
     delims = [];
     for (const x of d) {
       if (typeof x !== "string") throw elemErr("glob.match", 2, d, x, "string");
-      if (Array.from(x).length !== 1) throw elemErr("glob.match", 2, d, x, "rune");
+      if (Array.from(x).length !== 1) throw operandErr("glob.match", 2, "must be array of runes but got array containing string");
       delims.push(x);
     }
     if (delims.length === 0) delims = DOT;

@@ -11,16 +11,16 @@ import type { Builtin, BuiltinContext } from "./index.ts";
 /** Type error: `operand N must be X but got Y` / `must be one of {X, Y} but got Z`. */
 export function typeErr(name: string, pos: number, got: Value, ...expected: string[]): BuiltinError {
   const want = expected.length === 1 ? expected[0]! : `one of {${expected.join(", ")}}`;
-  return new BuiltinError(name, `operand ${pos} must be ${want} but got ${typeName(got)}`, "eval_type_error");
+  return new BuiltinError(name, `operand ${pos} must be ${want} but got ${typeName(got)}`, "eval_type_error", true);
 }
 
 /** Element type error: `operand N must be array of strings but got array containing number`. */
 export function elemErr(name: string, pos: number, composite: Value, got: Value, expected: string): BuiltinError {
   const t = typeName(composite);
-  return new BuiltinError(name, `operand ${pos} must be ${t} of ${expected}s but got ${t} containing ${typeName(got)}`, "eval_type_error");
+  return new BuiltinError(name, `operand ${pos} must be ${t} of ${expected}s but got ${t} containing ${typeName(got)}`, "eval_type_error", true);
 }
 
-/** Generic operand error with OPA's `operand N ...` prefix (a type error). */
+/** Generic operand error with OPA's `operand N ...` prefix (a type error found at run time, not by OPA's type checker). */
 export function operandErr(name: string, pos: number, msg: string): BuiltinError {
   return new BuiltinError(name, `operand ${pos} ${msg}`, "eval_type_error");
 }
