@@ -6,6 +6,8 @@ import { join } from "node:path";
 import { loadTemplate, review } from "../../../rego/src/cli/verify.ts";
 import { DEPLOY, OVERLAYS, ROOT, WASM_COMPONENT, find, kustomize, kustomizeWith, readYaml, run, type Obj } from "./support.ts";
 
+const SLOW = 60_000;
+
 const GK = join(DEPLOY, "gatekeeper");
 const templateDirs = readdirSync(join(GK, "templates")).sort();
 const templates = templateDirs.map((d) => ({ dir: d, path: join(GK, "templates", d, "template.yaml"), doc: readYaml(join(GK, "templates", d, "template.yaml"))[0]! }));
@@ -35,7 +37,7 @@ describe("Gatekeeper suites", () => {
     const cases = templateDirs.reduce((n, d) => n + readYaml(join(GK, "templates", d, "suite.yaml"))[0]!.tests.reduce((m: number, t: Obj) => m + t.cases.length, 0), 0);
     expect(res.passed).toBe(cases);
     expect(r.status).toBe(0);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("each template has a suite with allowed and disallowed cases against the shipped constraint", () => {
     for (const { dir } of templates) {
@@ -47,7 +49,7 @@ describe("Gatekeeper suites", () => {
       expect(cases.some((c: Obj) => c.assertions.some((a: Obj) => a.violations !== "no"))).toBe(true);
       expect(suite.tests.some((t: Obj) => String(t.constraint).startsWith("../../constraints/"))).toBe(true);
     }
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("kubectl kustomize renders the templates and the constraints for `kubectl apply -k`", () => {
     const t = kustomize("deploy/gatekeeper");
@@ -56,12 +58,12 @@ describe("Gatekeeper suites", () => {
     expect(c.map((o) => o.kind).sort()).toEqual(constraints.map((x) => x.kind).sort());
     // a constraint's kind is its template's CRD kind, and the template's name is that kind in lower case
     for (const tpl of t) expect(tpl.metadata.name).toBe(tpl.spec.crd.spec.names.kind.toLowerCase());
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the shared pod-spec library is the same in every template", () => {
     const libs = templates.map((t) => t.doc.spec.targets[0].libs[0]);
     for (const l of libs) expect(l).toBe(libs[0]);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("constraint parameters follow their template's schema (a misspelt parameter fails here)", () => {
     const check = (schema: Obj, value: unknown, path: string, errors: string[]) => {
@@ -86,13 +88,13 @@ describe("Gatekeeper suites", () => {
     }
     expect(errors).toEqual([]);
     expect(constraints.map((c) => c.kind).sort()).toEqual(templates.map((t) => t.doc.spec.crd.spec.names.kind).sort());
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 describe("rendered overlays against the constraints", () => {
   test.each(OVERLAYS)("%s: zero violations", (dir) => {
     expect(reviewAll(kustomize(dir))).toEqual([]);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("edge-city with the Wasm policy component: zero violations; the same pod without its Wasm label is refused", () => {
     const objs = kustomizeWith(OVERLAYS[1], [WASM_COMPONENT]);
@@ -100,7 +102,7 @@ describe("rendered overlays against the constraints", () => {
     const d = find(objs, "Deployment", "edgeclass-policy");
     delete d.spec.template.metadata.labels["edgeclass.io/runtime"];
     expect(reviewAll(objs).join("\n")).toContain("education-wasm-runtime: Deployment/edgeclass-policy: runtimeClassName <wasmtime> is for Wasm workloads only");
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test.each(OVERLAYS)("%s: every constraint reviews at least one rendered object", (dir) => {
     const objs = kustomize(dir);
@@ -109,7 +111,7 @@ describe("rendered overlays against the constraints", () => {
       const matched = objs.filter((o) => o.metadata.namespace === "education" && kinds.some((k) => k.kinds.includes(o.kind)));
       expect(matched.length).toBeGreaterThan(0);
     }
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the review is not vacuous: a Deployment over budget, without probes, privileged, off-registry is refused", () => {
     const objs = structuredClone(kustomize(OVERLAYS[1]));
@@ -128,5 +130,5 @@ describe("rendered overlays against the constraints", () => {
     const redis = find(objs, "StatefulSet", "edgeclass-redis");
     delete redis.metadata.labels["app.kubernetes.io/name"];
     expect(reviewAll(objs).join("\n")).toContain("education-required-labels: StatefulSet/edgeclass-redis");
-  });
+  }, SLOW); // the machine may be shared and busy
 });

@@ -8,6 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEPLOY, ROOT, readYaml, run, type Obj } from "./support.ts";
 
+const SLOW = 60_000;
+
 const RULES = join(DEPLOY, "prometheus/rules/edgeclass.rules.yaml");
 const DASHBOARD = join(DEPLOY, "grafana/edgeclass-overview.json");
 
@@ -71,19 +73,12 @@ function queriedMetrics(): Set<string> {
 }
 
 /**
- * Metrics the rules and dashboard use that the server does not export yet: promised by the
- * server and SFU owners (participants, classes, answer acks, policy decisions come with the
- * realtime and policy work; Redis errors and fan-out were asked for). The test below says
- * which of them a running server already exports, so the list can shrink.
+ * Metrics the rules and dashboard use that the server does not export yet: the SFU's (defined,
+ * not yet started by main.ts) and Redis errors (scale-out work). The test below says which of
+ * them a running server already exports, so the list can shrink.
  */
 const NOT_YET_EXPORTED = new Set([
-  "edgeclass_participants",
-  "edgeclass_live_classes",
-  "edgeclass_answer_ack_seconds_bucket",
-  "edgeclass_answer_ack_seconds_count",
-  "edgeclass_policy_decisions_total",
-  "edgeclass_redis_errors_total",
-  "edgeclass_ws_messages_sent_total",
+  "edgeclass_redis_errors_total", // asked of the scale-out work (issue 6: "Redis latency and errors")
   // packages/server/src/media/metrics.ts defines these; they appear once main.ts starts the SFU.
   "edgeclass_media_publishers",
   "edgeclass_media_subscribers",
@@ -133,7 +128,7 @@ beforeAll(async () => {
     const dec = new TextDecoder();
     for await (const chunk of proc.stdout as ReadableStream<Uint8Array>) logText += dec.decode(chunk);
   })();
-  const deadline = Date.now() + 15_000;
+  const deadline = Date.now() + 45_000;
   for (;;) {
     try {
       const r = await fetch(`http://127.0.0.1:${port}/metrics`);
@@ -153,7 +148,7 @@ beforeAll(async () => {
     if (m[2] === "histogram") for (const s of ["_bucket", "_count", "_sum"]) exported.add(m[1] + s);
     if (m[2] === "summary") for (const s of ["_count", "_sum"]) exported.add(m[1] + s);
   }
-}, 20_000);
+}, 60_000);
 
 afterAll(async () => {
   proc?.kill("SIGTERM");
@@ -165,14 +160,14 @@ describe("metric names", () => {
   test("the PromQL name extractor", () => {
     expect([...metricNames('sum by (job, le) (rate(a_bucket{x="y}"}[5m])) / on(instance) group_left(version) b_total offset 5m > bool 0.5')].sort()).toEqual(["a_bucket", "b_total"]);
     expect([...metricNames('histogram_quantile(0.99, sum without (pod) (rate(c[$__rate_interval]))) and d{job=~"$job"}')].sort()).toEqual(["c", "d"]);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("every metric the rules and the dashboard query is exported by a running server (or listed as promised)", () => {
     const queried = queriedMetrics();
     for (const n of ["edgeclass_http_requests_total", "edgeclass_ready", "process_resident_memory_bytes", "edgeclass_media_forward_delay_p99_seconds", "up"]) expect(queried).toContain(n);
     const missing = [...queried].filter((n) => !exported.has(n) && !SYNTHETIC.has(n) && !NOT_YET_EXPORTED.has(n));
     expect(missing).toEqual([]);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the list of promised metrics names only metrics that are queried", () => {
     const queried = queriedMetrics();
@@ -182,13 +177,13 @@ describe("metric names", () => {
     if (nowExported.length) console.warn(`now exported, drop from NOT_YET_EXPORTED: ${nowExported.join(", ")}`);
     const pending = [...NOT_YET_EXPORTED].filter((n) => !exported.has(n));
     if (pending.length) console.warn(`metrics queried but not yet exported by the server: ${pending.join(", ")}`);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the server's exposition passes promtool check metrics", () => {
     const r = run("promtool", ["check", "metrics"], { input: exposition });
     expect(r.stderr + r.stdout).toBe("");
     expect(r.status).toBe(0);
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 // ---- Prometheus ---------------------------------------------------------------------------
@@ -198,7 +193,7 @@ describe("Prometheus rules", () => {
     const r = run("promtool", ["check", "rules", RULES]);
     expect(r.stdout + r.stderr).toContain("SUCCESS");
     expect(r.status).toBe(0);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("promtool test rules: every alert has a unit test that fires it", () => {
     const tests = readdirSync(join(DEPLOY, "prometheus/tests")).filter((f) => f.endsWith(".yaml")).map((f) => join(DEPLOY, "prometheus/tests", f));
@@ -209,11 +204,11 @@ describe("Prometheus rules", () => {
     const firing = new Set<string>();
     for (const f of tests) for (const t of readYaml(f)[0]!.tests) for (const a of t.alert_rule_test ?? []) if (a.exp_alerts?.length) firing.add(a.alertname);
     expect(alerts.filter((a) => !firing.has(a))).toEqual([]);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the operator's PrometheusRule carries exactly the same groups", () => {
     expect(readYaml(join(DEPLOY, "prometheus/prometheusrule.yaml"))[0]!.spec).toEqual(readYaml(RULES)[0]!);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("alerts the issue asks for exist, each with a severity and a runbook entry in docs/operations.md", () => {
     const alerts = ruleGroups().flatMap((g) => g.rules.filter((x: Obj) => x.alert));
@@ -225,7 +220,7 @@ describe("Prometheus rules", () => {
       expect(a.annotations.runbook).toBe(`docs/operations.md#${a.alert.toLowerCase()}`);
       expect(ops).toContain(`### ${a.alert}`);
     }
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the plain scrape config and the ServiceMonitor both yield job=edgeclass", () => {
     const sc = readYaml(join(DEPLOY, "prometheus/scrape-config.yaml"))[0]!.scrape_configs;
@@ -233,7 +228,7 @@ describe("Prometheus rules", () => {
     const sm = readYaml(join(DEPLOY, "prometheus/servicemonitor.yaml"))[0]!;
     expect(sm.spec.jobLabel).toBeUndefined(); // job = Service name
     expect(sm.metadata.name).toBe("edgeclass");
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 // ---- Grafana ------------------------------------------------------------------------------
@@ -251,7 +246,7 @@ describe("Grafana dashboard", () => {
       expect(p.targets.length).toBeGreaterThan(0);
       expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);
     }
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 // ---- Loki ---------------------------------------------------------------------------------
@@ -267,14 +262,14 @@ describe("log shipping", () => {
     expect(stage("timestamp")).toMatchObject({ source: "time", format: "UnixMs" });
     const tpl = stage("template").template as string;
     for (const [n, name] of [["30", "info"], ["40", "warn"], ["50", "error"]]) expect(tpl).toContain(`eq .Value "${n}" }}${name}`);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("index labels stay bounded: level and route; class, request and user ids are structured metadata", () => {
     expect(Object.keys(stage("labels")).sort()).toEqual(["level", "route"]);
     expect(Object.keys(stage("structured_metadata")).sort()).toEqual(["classId", "reqId", "status", "user"]);
     const relabelled = promtail.scrape_configs[0].relabel_configs.map((r: Obj) => r.target_label).filter((t?: string) => t && !t.startsWith("__"));
     expect(relabelled.sort()).toEqual(["app", "container", "namespace", "node"]);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the Alloy configuration does the same", () => {
     const alloy = readFileSync(join(DEPLOY, "loki/config.alloy"), "utf8");
@@ -285,7 +280,7 @@ describe("log shipping", () => {
     expect(alloy).toContain('format            = "UnixMs"');
     // balanced braces: a cheap syntax check for a file no tool here can parse
     expect(alloy.split("{").length).toBe(alloy.split("}").length);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("the server's own request log lines carry the fields the pipelines read", async () => {
     const deadline = Date.now() + 3000;
@@ -297,5 +292,5 @@ describe("log shipping", () => {
     expect(Math.abs(line.time - Date.now())).toBeLessThan(60_000); // milliseconds, as the timestamp stage expects
     expect(typeof line.reqId).toBe("string");
     expect(line.status).toBe(200);
-  });
+  }, SLOW); // the machine may be shared and busy
 });

@@ -1,15 +1,34 @@
 // Both K3s overlays render offline with `kubectl kustomize`, every object passes the Kubernetes
 // API schemas, and the workload keeps the promises of docs/operations.md.
-import { describe, expect, test } from "bun:test";
+import { beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { DEPLOY, OVERLAYS, WASM_COMPONENT, find, kustomize, kustomizeWith, podSpec, readYaml, validateSchemas, type Obj } from "./support.ts";
+import { DEPLOY, OVERLAYS, WASM_COMPONENT, find, kustomize, kustomizeWith, podSpec, readYaml, validateSchemaGroups, type Obj } from "./support.ts";
+
+const SLOW = 60_000;
 
 const single = () => kustomize(OVERLAYS[0]);
 const city = () => kustomize(OVERLAYS[1]);
 const server = (objs: Obj[]) => find(objs, "Deployment", "edgeclass");
 const container = (objs: Obj[]) => podSpec(server(objs))!.containers.find((c: Obj) => c.name === "server");
 const env = (c: Obj, name: string) => c.env.find((e: Obj) => e.name === name);
+
+// Every schema check of this file in one compiler run (the machine may be busy).
+let schema: Record<string, string[]> = {};
+beforeAll(async () => {
+  const typo = structuredClone(server(single()));
+  typo.spec.template.spec.containers[0].resourcez = typo.spec.template.spec.containers[0].resources;
+  const wrongType = structuredClone(server(single()));
+  wrongType.spec.template.spec.containers[0].ports[0].containerPort = "8080";
+  schema = await validateSchemaGroups({
+    [OVERLAYS[0]]: single(),
+    [OVERLAYS[1]]: city(),
+    typo: [typo],
+    wrongType: [wrongType],
+    wasm: kustomizeWith(OVERLAYS[1], [WASM_COMPONENT]).filter((o) => o.metadata.name === "edgeclass-policy"),
+    operator: [...readYaml(join(DEPLOY, "prometheus/servicemonitor.yaml")), ...readYaml(join(DEPLOY, "prometheus/prometheusrule.yaml"))],
+  });
+}, 120_000);
 
 describe("kustomize overlays", () => {
   test.each(OVERLAYS)("%s renders the expected objects", (dir) => {
@@ -20,20 +39,16 @@ describe("kustomize overlays", () => {
       if (o.kind !== "Namespace" && o.kind !== "RuntimeClass") expect(o.metadata.namespace).toBe("education");
       expect(o.metadata.labels?.["app.kubernetes.io/part-of"]).toBe("edgeclass");
     }
-  });
+  }, SLOW); // the machine may be shared and busy
 
-  test.each(OVERLAYS)("%s passes the Kubernetes API schemas (fields, types, enums)", async (dir) => {
-    expect(await validateSchemas(kustomize(dir))).toEqual([]);
-  });
+  test.each(OVERLAYS)("%s passes the Kubernetes API schemas (fields, types, enums)", (dir) => {
+    expect(schema[dir]).toEqual([]);
+  }, SLOW); // the machine may be shared and busy
 
-  test("the schema check catches a misspelt field and a wrong type", async () => {
-    const typo = structuredClone(server(single()));
-    typo.spec.template.spec.containers[0].resourcez = typo.spec.template.spec.containers[0].resources;
-    expect((await validateSchemas([typo])).join("\n")).toContain("resourcez");
-    const wrongType = structuredClone(server(single()));
-    wrongType.spec.template.spec.containers[0].ports[0].containerPort = "8080";
-    expect((await validateSchemas([wrongType])).join("\n")).toContain("containerPort");
-  });
+  test("the schema check catches a misspelt field and a wrong type", () => {
+    expect(schema.typo!.join("\n")).toContain("resourcez");
+    expect(schema.wrongType!.join("\n")).toContain("containerPort");
+  }, SLOW); // the machine may be shared and busy
 
   test("RuntimeClasses: the seed's wasmedge and wasmtime for the Wasm artefact; the server uses the default runtime", () => {
     for (const objs of [single(), city()]) {
@@ -41,7 +56,7 @@ describe("kustomize overlays", () => {
       expect(rcs.map((r) => [r.metadata.name, r.handler]).sort()).toEqual([["wasmedge", "wasmedge"], ["wasmtime", "wasmtime"]]);
       expect(podSpec(server(objs))!.runtimeClassName).toBeUndefined();
     }
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 describe("workload", () => {
@@ -68,7 +83,7 @@ describe("workload", () => {
     expect(mounts["/tmp"]).toBeDefined();
     expect(spec.volumes.find((v: Obj) => v.name === "tmp").emptyDir).toBeDefined();
     expect(spec.topologySpreadConstraints.some((t: Obj) => t.topologyKey === "kubernetes.io/hostname")).toBe(true);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test.each(OVERLAYS)("%s: MAX_STUDENTS, VIDEO_QUALITY and config.json come from the ConfigMap", (dir) => {
     const objs = kustomize(dir);
@@ -85,14 +100,14 @@ describe("workload", () => {
     const spec = podSpec(server(objs))!;
     const cfgVol = spec.volumes.find((v: Obj) => v.configMap?.name === cmName);
     expect(c.volumeMounts.find((m: Obj) => m.name === cfgVol.name).mountPath).toBe("/etc/edgeclass");
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test.each(OVERLAYS)("%s: JWT keys from a Secret", (dir) => {
     const objs = kustomize(dir);
     const c = container(objs);
     expect(c.envFrom.some((e: Obj) => e.secretRef?.name === "edgeclass-jwt")).toBe(true);
     expect(podSpec(server(objs))!.volumes.some((v: Obj) => v.secret?.secretName === "edgeclass-jwks")).toBe(true);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test.each(OVERLAYS)("%s: WebRTC UDP: one host port per SFU worker in the advertised range, node address in ICE", (dir) => {
     const objs = kustomize(dir);
@@ -107,18 +122,19 @@ describe("workload", () => {
     expect(env(c, "MEDIA_PUBLIC_IP").valueFrom.fieldRef.fieldPath).toBe("status.hostIP");
     expect(podSpec(server(objs))!.hostNetwork).toBeUndefined();
     expect(server(objs).spec.template.metadata.labels["edgeclass.io/media"]).toBe("true");
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 describe("Wasm policy component", () => {
-  test("adds a Wasm workload under the wasmtime RuntimeClass that passes the schemas", async () => {
+  test("adds a Wasm workload under the wasmtime RuntimeClass that passes the schemas", () => {
     const objs = kustomizeWith(OVERLAYS[1], [WASM_COMPONENT]);
     const d = find(objs, "Deployment", "edgeclass-policy");
     expect(d.metadata.namespace).toBe("education");
     expect(podSpec(d)!.runtimeClassName).toBe("wasmtime");
     expect(objs.some((o) => o.kind === "RuntimeClass" && o.metadata.name === "wasmtime")).toBe(true);
-    expect(await validateSchemas(objs.filter((o) => o.metadata.name === "edgeclass-policy"))).toEqual([]);
-  });
+    expect(schema.wasm).toEqual([]);
+    expect(schema.wasm).toBeDefined();
+  }, SLOW); // the machine may be shared and busy
 });
 
 describe("single-node", () => {
@@ -134,7 +150,7 @@ describe("single-node", () => {
     expect(objs.some((o) => o.kind === "StatefulSet" || /redis/.test(o.metadata.name))).toBe(false);
     expect(JSON.stringify(d)).not.toContain("REDIS_URL");
     expect(objs.some((o) => o.kind === "HorizontalPodAutoscaler")).toBe(false);
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 describe("edge-city", () => {
@@ -152,7 +168,7 @@ describe("edge-city", () => {
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     const pdb = find(objs, "PodDisruptionBudget", "edgeclass");
     expect(pdb.spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
-  });
+  }, SLOW); // the machine may be shared and busy
 
   test("Redis is a StatefulSet with storage, reachable only from EdgeClass server pods", () => {
     const objs = city();
@@ -166,7 +182,7 @@ describe("edge-city", () => {
     expect(np.spec.ingress).toHaveLength(1);
     expect(np.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: server(objs).spec.selector.matchLabels } }]);
     expect(np.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 6379 }]);
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 describe("docs/operations.md", () => {
@@ -176,16 +192,15 @@ describe("docs/operations.md", () => {
     expect(paths.size).toBeGreaterThan(15);
     const missing = [...paths].filter((p) => !existsSync(join(DEPLOY, "..", p)));
     expect(missing).toEqual([]);
-  });
+  }, SLOW); // the machine may be shared and busy
 });
 
 describe("Prometheus Operator objects", () => {
-  test("ServiceMonitor and PrometheusRule pass their schemas and select the server Service", async () => {
+  test("ServiceMonitor and PrometheusRule pass their schemas and select the server Service", () => {
     const sm = readYaml(join(DEPLOY, "prometheus/servicemonitor.yaml"));
-    const pr = readYaml(join(DEPLOY, "prometheus/prometheusrule.yaml"));
-    expect(await validateSchemas([...sm, ...pr])).toEqual([]);
+    expect(schema.operator).toEqual([]);
     const svc = find(single(), "Service", "edgeclass");
     expect(sm[0]!.spec.selector.matchLabels).toEqual(svc.metadata.labels && { "app.kubernetes.io/name": svc.metadata.labels["app.kubernetes.io/name"], "app.kubernetes.io/component": svc.metadata.labels["app.kubernetes.io/component"] });
     expect(svc.spec.ports.map((p: Obj) => p.name)).toContain(sm[0]!.spec.endpoints[0].port);
-  });
+  }, SLOW); // the machine may be shared and busy
 });

@@ -100,45 +100,57 @@ export function modelModule(apiVersion: string, kind: string): string | undefine
  *  1. the model's JSON-schema validator (types, enums, required fields, formats);
  *  2. TypeScript's excess-property check against the model's interface, so a misspelt
  *     field name (which the JSON schemas of the Kubernetes API do not forbid) fails too.
- * Returns one message per problem.
+ * Takes named groups of objects and runs the compiler once for all of them; returns the
+ * problems of each group, one message per problem.
  */
-export async function validateSchemas(objs: Obj[]): Promise<string[]> {
-  const problems: string[] = [];
-  const lines: string[] = [];
-  const names: string[] = [];
-  for (const [i, o] of objs.entries()) {
-    const where = `${o.kind}/${o.metadata?.name}`;
-    const mod = modelModule(String(o.apiVersion), String(o.kind));
-    if (!mod) {
-      problems.push(`${where}: no schema for ${o.apiVersion} ${o.kind}`);
-      continue;
+export async function validateSchemaGroups(groups: Record<string, Obj[]>): Promise<Record<string, string[]>> {
+  const problems: Record<string, string[]> = Object.fromEntries(Object.keys(groups).map((g) => [g, [] as string[]]));
+  const imports = new Map<string, string>(); // module -> alias
+  const decls: { group: string; where: string; line: string }[] = [];
+  for (const [group, objs] of Object.entries(groups)) {
+    for (const o of objs) {
+      const where = `${o.kind}/${o.metadata?.name}`;
+      const mod = modelModule(String(o.apiVersion), String(o.kind));
+      if (!mod) {
+        problems[group]!.push(`${where}: no schema for ${o.apiVersion} ${o.kind}`);
+        continue;
+      }
+      const exported = await import(mod);
+      const Model = exported[o.kind] ?? exported.default;
+      try {
+        new Model(o).validate();
+      } catch (e) {
+        problems[group]!.push(`${where}: ${(e as Error).message}`);
+      }
+      if (!imports.has(mod)) imports.set(mod, `T${imports.size}`);
+      decls.push({ group, where, line: `export const o${decls.length}: ${imports.get(mod)} = ${JSON.stringify(o)};` });
     }
-    const exported = await import(mod);
-    const Model = exported[o.kind] ?? exported.default;
-    try {
-      new Model(o).validate();
-    } catch (e) {
-      problems.push(`${where}: ${(e as Error).message}`);
-    }
-    const iface = `I${o.kind}`;
-    lines.push(`import type { ${iface} as T${i} } from ${JSON.stringify(join(ROOT, "node_modules", mod + ".js"))};`);
-    names.push(`export const o${i}: T${i} = ${JSON.stringify(o)};`);
   }
+  const head = [...imports].map(([mod, alias]) => {
+    const kind = mod.slice(mod.lastIndexOf("/") + 1);
+    return `import type { I${kind} as ${alias} } from ${JSON.stringify(join(ROOT, "node_modules", mod + ".js"))};`;
+  });
   const dir = mkdtempSync(join(tmpdir(), "edgeclass-schema-"));
   try {
-    writeFileSync(join(dir, "objects.ts"), [...lines, ...names].join("\n") + "\n");
+    writeFileSync(join(dir, "objects.ts"), [...head, ...decls.map((d) => d.line)].join("\n") + "\n");
     writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "preserve", moduleResolution: "bundler", skipLibCheck: true, types: [] }, files: ["objects.ts"] }));
     const r = run(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(dir, "tsconfig.json")]);
     if (r.status !== 0) {
-      for (const line of (r.stdout + r.stderr).split("\n").filter((l) => l.includes("error TS"))) {
+      const lines = (r.stdout + r.stderr).split("\n").filter((l) => l.includes("error TS"));
+      if (lines.length === 0) throw new Error(`tsc failed: ${r.stdout}${r.stderr}`);
+      for (const line of lines) {
         const m = /objects\.ts\((\d+),\d+\): (.*)/.exec(line);
-        const idx = m ? Number(m[1]) - 1 - lines.length : -1;
-        const o = idx >= 0 ? objs.filter((x) => modelModule(String(x.apiVersion), String(x.kind)))[idx] : undefined;
-        problems.push(`${o ? `${o.kind}/${o.metadata?.name}: ` : ""}${m ? m[2] : line}`);
+        const d = m ? decls[Number(m[1]) - 1 - head.length] : undefined;
+        if (d) problems[d.group]!.push(`${d.where}: ${m![2]}`);
+        else for (const g of Object.keys(problems)) problems[g]!.push(line);
       }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
   return problems;
+}
+
+export async function validateSchemas(objs: Obj[]): Promise<string[]> {
+  return (await validateSchemaGroups({ all: objs })).all!;
 }
