@@ -27,7 +27,7 @@ export function ensureWebBuilt(): void {
 interface ProxyData {
   target: string;
   up: WebSocket | null;
-  queue: (string | Buffer)[];
+  queue: string[];
 }
 
 /** Serves the app (web.ts) and forwards everything else to `backend`, WebSockets included. */
@@ -62,7 +62,8 @@ function front(t: TestServer): Server<ProxyData> {
         up.onmessage = (e) => ws.send(typeof e.data === "string" ? e.data : new Uint8Array(e.data as ArrayBuffer));
         up.onclose = (e) => ws.close(e.code === 1005 || e.code === 1006 ? 1011 : e.code, e.reason);
       },
-      message(ws, m) {
+      message(ws, raw) {
+        const m = typeof raw === "string" ? raw : raw.toString("utf8"); // the live protocol is JSON text
         const up = ws.data.up;
         if (up && up.readyState === WebSocket.OPEN) up.send(m);
         else ws.data.queue.push(m);
