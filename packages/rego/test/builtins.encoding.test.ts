@@ -55,7 +55,9 @@ describe("base64 / hex / urlquery", () => {
 describe("yaml", () => {
   test("marshal and unmarshal", () => {
     expect(call("yaml.marshal", { b: { c: true }, a: [1, "x"] })).toBe("a:\n- 1\n- x\nb:\n  c: true\n");
-    expect(call("yaml.unmarshal", "a: 1\nb: [x, y]\nc: null\n")).toEqual({ a: 1, b: ["x", "y"], c: null });
+    expect(call("yaml.unmarshal", "a: 1\nb: [x, z]\nc: null\n")).toEqual({ a: 1, b: ["x", "z"], c: null });
+    expect(call("yaml.unmarshal", "[x, y]")).toEqual(["x", true]); // go-yaml v2: y is a YAML 1.1 boolean
+    expect(call("yaml.unmarshal", "a: yes\nb: 12:30\nc: 0777\nd: 2001-12-14\ne: off\n")).toEqual({ a: true, b: "12:30", c: 511, d: "2001-12-14", e: false });
     expect(call("yaml.is_valid", "a: [")).toBe(false);
     expect(call("yaml.is_valid", "a: 1")).toBe(true);
     expect(err("yaml.unmarshal", "a: [")).toContain("yaml.unmarshal:");

@@ -298,7 +298,13 @@ function fromYAML(x: unknown): Value {
 
 function parseYAML(s: string): Value | undefined {
   try {
-    const doc = YAML.parseDocument(s, { version: "1.2", uniqueKeys: true });
+    // YAML 1.1 as go-yaml v2 (OPA's yaml.unmarshal) reads it: yes/no/on/off booleans, 0777 octal,
+    // but timestamps and 1:20 sexagesimals stay strings
+    const doc = YAML.parseDocument(s, {
+      version: "1.1",
+      uniqueKeys: true,
+      customTags: (tags) => tags.filter((t) => typeof t === "string" || (t.tag !== "tag:yaml.org,2002:timestamp" && t.format !== "TIME")),
+    });
     if (doc.errors.length > 0) return undefined;
     return fromYAML(doc.toJS({ maxAliasCount: 1000 }));
   } catch {
