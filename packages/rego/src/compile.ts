@@ -18,7 +18,7 @@ import { NestedBuilder, evalGroup, lookupDataPath, materialize } from "./documen
 import { DEPRECATED_IN_V1, FALLBACK_BUILTINS, RELATIONAL, builtinHint, checkConstantCall, member, objSize, relational, walkValue } from "./natives.ts";
 import { andTests, chainExprs, combine, constPlan, constPlanUndefined, evPlan, genThenUnify, testStep, type CExpr } from "./plan.ts";
 import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";
-import { BuiltinError, RegoSet, canonicalKey, equal, formatValue, type Value } from "./value.ts";
+import { BuiltinError, RegoSet, canonicalKey, equal, formatValue, type PlainObject, type Value } from "./value.ts";
 
 class Unsafe extends Error {
   constructor(readonly varName: string, readonly loc: Location) {
@@ -1065,6 +1065,17 @@ export class Compiler {
         return combine(plans, (vals) => new RegoSet(vals));
       }
       case "object": {
+        // constant, distinct, ordinary string keys: build a plain object directly
+        const keys = t.items.map(([k]) => (k.type === "string" ? k.value : null));
+        if (keys.every((k) => k !== null && k !== "__proto__") && new Set(keys).size === keys.length) {
+          const names = keys as string[];
+          const vplans = t.items.map(([, v]) => this.compileTerm(v, bc));
+          return combine(vplans, (vals) => {
+            const o: PlainObject = {};
+            for (let i = 0; i < names.length; i++) o[names[i]] = vals[i];
+            return o;
+          });
+        }
         const plans: Plan[] = [];
         for (const [k, v] of t.items) {
           plans.push(this.compileTerm(k, bc));
