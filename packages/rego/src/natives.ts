@@ -58,7 +58,8 @@ export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>
   try {
     b.fn(args, TYPECHECK_CTX);
   } catch (e) {
-    if (e instanceof BuiltinError && e.code === "eval_type_error") {
+    // only operand *type* mismatches; value constraints (e.g. integer vs float) are left to evaluation, as OPA's checker does
+    if (e instanceof BuiltinError && e.code === "eval_type_error" && !/integer|floating-point/.test(e.detail)) {
       throw new RegoError("rego_type_error", e.message + builtinHint(b.name, e, args), t.loc);
     }
   }
