@@ -1,5 +1,6 @@
 // Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
 import type { BunRequest, Server } from "bun";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
@@ -13,6 +14,7 @@ import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
 import type { MediaService } from "./media/index.ts";
 import { ClassHub } from "./live/hub.ts";
+import type { LiveHub } from "./live/ports.ts";
 import { createLiveMetrics } from "./live/metrics.ts";
 import { DecisionLog } from "./policy/decision-log.ts";
 import { JoinPolicy } from "./policy/join-policy.ts";
@@ -47,7 +49,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const { logger } = logging;
   let state: LifecycleState = "starting";
   const metrics = createMetrics(VERSION);
-  const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync));
+  // In a cluster the instances of a node share the data folder, so rows are not cached in-process.
+  const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync), { cacheRows: !config.redisUrl });
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
   const verifier = createTokenVerifier(config.jwt, secret);
   const now = Date.now;
@@ -60,9 +63,27 @@ export async function startServer(config: Config, logging: Logging = createLoggi
 
   // Live classes: rooms owned by this instance, reached over WebSockets.
   const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
-  const gateway: LiveGateway = new LiveGateway({ hub: (): ClassHub => hub, store, verifier, metrics: liveMetrics, logger, now });
+  const gateway: LiveGateway = new LiveGateway({ hub: (): LiveHub => hub, store, verifier, metrics: liveMetrics, logger, now });
   const decisions = new DecisionLog();
-  const hub: ClassHub = new ClassHub(store, { store, fanout: gateway, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs });
+  const roomDeps = { store, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs };
+  let hub: LiveHub;
+  let redis: import("./cluster/redis.ts").RedisLink | null = null;
+  if (config.redisUrl) {
+    // Scale-out: Redis ties the instances together (loaded only in this mode).
+    const { RedisLink, createRedisMetrics } = await import("./cluster/redis.ts");
+    const { ClusterHub } = await import("./cluster/cluster-hub.ts");
+    const redisMetrics = createRedisMetrics(metrics.registry);
+    redis = new RedisLink({ url: config.redisUrl, ...config.redis }, redisMetrics, logger);
+    const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+    const cluster = new ClusterHub(redis, instanceId, store, roomDeps, gateway, redisMetrics, logger);
+    hub = cluster;
+    await redis.connect().then(
+      () => cluster.start(),
+      (e: Error) => logger.warn({ err: e.message }, "redis not reachable at start; retrying"),
+    );
+  } else {
+    hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
+  }
   const live = new LiveService(serviceDeps, courses, () => hub);
 
   // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
@@ -83,6 +104,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     notReadyReason(): string | null {
       if (state === "draining" || state === "stopped") return "draining";
       if (!store.isOpen()) return "storage closed";
+      if (redis && !redis.healthy()) return "redis unavailable";
       if (policyError !== null) return `join policy does not compile: ${policyError}`;
       if (!policy.ready) return "loading the join policy";
       return state === "ready" ? null : "starting";
@@ -139,6 +161,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         hub.close();
         gateway.shutdown();
         await media?.then((m) => m.close());
+        await redis?.close();
         await server.stop(false); // stop accepting; wait for in-flight requests
         store.close();
         state = "stopped";

@@ -15,6 +15,15 @@ export interface Config {
   maxStudents: number;
   videoQuality: VideoQuality;
   redisUrl: string | undefined;
+  redis: {
+    /** Prefix of every key and channel (several deployments or test runs can share a Redis). */
+    prefix: string;
+    /** Sentinel addresses "host:port,..." and master name; REDIS_URL then carries password and db. */
+    sentinels: string | undefined;
+    sentinelName: string | undefined;
+  };
+  /** Name of this instance in the cluster (default: host name, pid and a random suffix). */
+  instanceId: string | undefined;
   logLevel: LogLevel;
   dbSync: DbSyncMode;
   demo: boolean;
@@ -124,6 +133,10 @@ const settings = {
   maxStudents: { env: "MAX_STUDENTS", file: "maxStudents", default: 1000, parse: integer(1, 100_000) },
   videoQuality: { env: "VIDEO_QUALITY", file: "videoQuality", default: "720p" as VideoQuality, parse: oneOf(VIDEO_QUALITIES) },
   redisUrl: { env: "REDIS_URL", file: "redisUrl", default: undefined, parse: redisUrl },
+  redisPrefix: { env: "REDIS_PREFIX", file: "redisPrefix", default: "edgeclass:", parse: text },
+  redisSentinels: { env: "REDIS_SENTINELS", file: "redisSentinels", default: undefined, parse: optionalText },
+  redisSentinelName: { env: "REDIS_SENTINEL_NAME", file: "redisSentinelName", default: undefined, parse: optionalText },
+  instanceId: { env: "INSTANCE_ID", file: "instanceId", default: undefined, parse: optionalText },
   logLevel: { env: "LOG_LEVEL", file: "logLevel", default: "info" as LogLevel, parse: oneOf(LOG_LEVELS) },
   dbSync: { env: "DB_SYNCHRONOUS", file: "dbSynchronous", default: "normal" as DbSyncMode, parse: oneOf(DB_SYNC_MODES) },
   demo: { env: "DEMO", file: "demo", default: true, parse: bool },
@@ -172,6 +185,8 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     maxStudents: v.maxStudents,
     videoQuality: v.videoQuality,
     redisUrl: v.redisUrl,
+    redis: { prefix: v.redisPrefix, sentinels: v.redisSentinels, sentinelName: v.redisSentinelName },
+    instanceId: v.instanceId,
     logLevel: v.logLevel,
     dbSync: v.dbSync,
     demo: v.demo,
@@ -200,6 +215,8 @@ export function publicConfig(c: Config): Record<string, unknown> {
     maxStudents: c.maxStudents,
     videoQuality: c.videoQuality,
     redisUrl: c.redisUrl ? c.redisUrl.replace(/\/\/[^@/]*@/, "//***@") : null,
+    redisPrefix: c.redis.prefix,
+    redisSentinels: c.redis.sentinels ?? null,
     logLevel: c.logLevel,
     dbSynchronous: c.dbSync,
     demo: c.demo,

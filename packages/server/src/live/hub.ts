@@ -6,6 +6,16 @@ import { LiveRoom, type RoomDeps } from "./room.ts";
 
 const TICK_MS = 250;
 
+/** The class and its course, when the class is live; otherwise a LiveError saying why not. */
+export function liveClassOf(store: Store, classId: string) {
+  const cls = store.classes.get(classId);
+  if (!cls) throw new LiveError("not-found", `class ${classId} does not exist`);
+  if (cls.status !== "live") throw new LiveError("invalid-state", cls.status === "scheduled" ? "class has not started" : `class is ${cls.status}`);
+  const course = store.courses.get(cls.courseId);
+  if (!course) throw new LiveError("not-found", `course ${cls.courseId} does not exist`);
+  return { cls, course };
+}
+
 /** Live classes of a single instance: every room is local. */
 export class ClassHub implements LiveHub {
   private readonly rooms = new Map<string, LiveRoom>();
@@ -28,11 +38,7 @@ export class ClassHub implements LiveHub {
   room(classId: string): LiveRoom {
     const existing = this.rooms.get(classId);
     if (existing) return existing;
-    const cls = this.store.classes.get(classId);
-    if (!cls) throw new LiveError("not-found", `class ${classId} does not exist`);
-    if (cls.status !== "live") throw new LiveError("invalid-state", cls.status === "scheduled" ? "class has not started" : `class is ${cls.status}`);
-    const course = this.store.courses.get(cls.courseId);
-    if (!course) throw new LiveError("not-found", `course ${cls.courseId} does not exist`);
+    const { cls, course } = liveClassOf(this.store, classId);
     const room = new LiveRoom(
       {
         ...this.deps,

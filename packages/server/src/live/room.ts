@@ -219,6 +219,23 @@ export class LiveRoom {
     if (m.role === "student") this.deps.shared?.releaseSeat(userId);
   }
 
+  /** Students holding a seat (to re-share after the shared engine comes back). */
+  seatHolders(): readonly string[] {
+    return this.students;
+  }
+
+  /** Current question and chat settings, for re-sharing. */
+  openQuestion(): LaunchedQuestion | null {
+    return this.current?.q ?? null;
+  }
+
+  /** Stops timers without ending the class: another instance now owns it. */
+  detach(): void {
+    this.ended = true;
+    for (const m of this.members.values()) if (m.graceTimer) clearTimeout(m.graceTimer);
+    this.members.clear();
+  }
+
   /** After a takeover: seats held under the previous owner stay reserved for the grace period. */
   restoreSeats(userIds: readonly string[]): void {
     const now = this.deps.now();

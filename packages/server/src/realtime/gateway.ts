@@ -8,7 +8,8 @@ import { AppError } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";
 import { errorResponse } from "../http/endpoint.ts";
 import { LiveError } from "../live/errors.ts";
-import type { Fanout } from "../live/fanout.ts";
+import type { Outgoing } from "../live/fanout.ts";
+import type { LocalSockets } from "../cluster/cluster-hub.ts";
 import type { LiveHub } from "../live/ports.ts";
 import type { LiveMetrics } from "../live/metrics.ts";
 import { TokenBucket } from "../live/rate-limit.ts";
@@ -41,7 +42,10 @@ export interface GatewayDeps {
   now(): number;
 }
 
-export class LiveGateway implements Fanout {
+const text = (m: Outgoing) => ("raw" in m ? m.raw : JSON.stringify(m));
+const typeOf = (m: Outgoing) => ("raw" in m ? "relayed" : m.type);
+
+export class LiveGateway implements LocalSockets {
   private server: Server<SocketData> | null = null;
   /** Sockets by class, then by user: a user has one live socket per class (a new one replaces the old). */
   private readonly sockets = new Map<string, Map<string, Socket>>();
@@ -93,9 +97,7 @@ export class LiveGateway implements Fanout {
       ws.close(e instanceof LiveError && e.code === "not-found" ? CLOSE.notFound : CLOSE.classEnded, reason);
       return;
     }
-    const cls = this.deps.store.classes.get(classId);
-    const enrolled = principal.role !== "student" || (cls !== undefined && this.deps.store.enrollments.isEnrolled(cls.courseId, principal.id));
-    room.admit(principal, enrolled).then(
+    room.admit(principal, this.isEnrolled(classId, principal)).then(
       (result) => {
         if (!result.ok) return ws.close(result.code, result.reason.slice(0, 120)); // close reasons are limited to 123 bytes
         if (ws.readyState !== WebSocket.OPEN) return room.disconnected(principal.id); // left while being admitted
@@ -185,20 +187,47 @@ export class LiveGateway implements Fanout {
 
   // ---- Fanout --------------------------------------------------------------
 
-  all(classId: string, msg: ServerMessage): void {
-    this.deps.metrics.messages.labels("out", msg.type).inc(this.sockets.get(classId)?.size ?? 0);
-    this.server?.publish(allTopic(classId), JSON.stringify(msg));
+  all(classId: string, msg: Outgoing): void {
+    this.deps.metrics.messages.labels("out", typeOf(msg)).inc(this.sockets.get(classId)?.size ?? 0);
+    this.server?.publish(allTopic(classId), text(msg));
   }
 
-  staff(classId: string, msg: ServerMessage): void {
-    this.server?.publish(staffTopic(classId), JSON.stringify(msg));
+  staff(classId: string, msg: Outgoing): void {
+    this.server?.publish(staffTopic(classId), text(msg));
   }
 
-  user(classId: string, userId: string, msg: ServerMessage | { raw: string }): void {
+  user(classId: string, userId: string, msg: Outgoing): void {
     const ws = this.sockets.get(classId)?.get(userId);
-    if (!ws) return;
-    if ("raw" in msg) this.sendTo(ws, msg.raw, "leaderboard");
-    else this.sendTo(ws, JSON.stringify(msg), msg.type);
+    if (ws) this.sendTo(ws, text(msg), typeOf(msg));
+  }
+
+  hasUser(classId: string, userId: string): boolean {
+    return this.sockets.get(classId)?.has(userId) ?? false;
+  }
+
+  /** The class has a new owner: admit this instance's sockets again and send each a fresh welcome. */
+  readmit(classId: string): void {
+    const users = this.sockets.get(classId);
+    if (!users) return;
+    for (const ws of users.values()) {
+      const { principal } = ws.data;
+      let room;
+      try {
+        room = this.deps.hub().room(classId);
+      } catch {
+        return this.closeAll(classId, CLOSE.classEnded, "class has ended");
+      }
+      room.admit(principal, this.isEnrolled(classId, principal)).then(
+        (r) => (r.ok ? this.sendTo(ws, JSON.stringify(r.welcome), "welcome") : ws.close(r.code, r.reason.slice(0, 120))),
+        () => ws.close(CLOSE.tryAgainLater, "the class is moving to another instance; reconnect"),
+      );
+    }
+  }
+
+  private isEnrolled(classId: string, principal: Principal): boolean {
+    if (principal.role !== "student") return true;
+    const cls = this.deps.store.classes.get(classId);
+    return cls !== undefined && this.deps.store.enrollments.isEnrolled(cls.courseId, principal.id);
   }
 
   closeUser(classId: string, userId: string, code: number, reason: string): void {

@@ -42,5 +42,7 @@ export interface LiveStore {
   launchedQuestions(classId: string): LaunchedQuestion[];
 
   insertAnswer(questionId: string, a: GradedAnswer): void;
+  /** Takeover from another instance: rows the shared engine holds, added when missing (questions updated). */
+  importShared(classId: string, questions: LaunchedQuestion[], answers: Map<string, GradedAnswer[]>, chat: ChatMessage[], deletedChat: string[], at: number): void;
   answers(questionId: string): GradedAnswer[];
 }

@@ -79,6 +79,11 @@ export class SqliteLiveStore implements LiveStore {
       launched: q("SELECT * FROM launched_questions WHERE class_id = ? ORDER BY launched_at, id"),
       insertAnswer: q("INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       answers: q("SELECT * FROM answers WHERE question_id = ? ORDER BY answered_at, user_id"),
+      importLaunched: q(
+        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET closed_at = excluded.closed_at, revealed_at = excluded.revealed_at",
+      ),
+      importAnswer: q("INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      importChat: q("INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
     };
   }
 
@@ -144,6 +149,13 @@ export class SqliteLiveStore implements LiveStore {
   insertAnswer(questionId: string, a: GradedAnswer): void {
     this.s.insertAnswer.run(questionId, a.userId, a.answerId, JSON.stringify(a.response), a.correct ? 1 : 0, a.points, a.answeredAt);
   }
+  importShared(classId: string, questions: LaunchedQuestion[], answers: Map<string, GradedAnswer[]>, chat: ChatMessage[], deletedChat: string[], at: number): void {
+    for (const q of questions) this.s.importLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible);
+    for (const [qid, list] of answers) for (const a of list) this.s.importAnswer.run(qid, a.userId, a.answerId, JSON.stringify(a.response), a.correct ? 1 : 0, a.points, a.answeredAt);
+    for (const m of chat) this.s.importChat.run(m.id, classId, m.userId, m.name, m.role, m.text, m.at);
+    for (const id of deletedChat) this.s.deleteChat.run(at, id, classId);
+  }
+
   answers(questionId: string): GradedAnswer[] {
     return (this.s.answers.all(questionId) as AnswerRow[]).map((r) => ({
       userId: r.user_id,

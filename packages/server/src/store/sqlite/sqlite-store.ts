@@ -75,9 +75,11 @@ function page<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R)
  */
 class HotRows {
   private static readonly LIMIT = 20_000;
+  constructor(private readonly enabled: boolean) {}
   readonly courses = new Map<string, Course>();
   readonly enrollmentCounts = new Map<string, number>();
   remember<V>(map: Map<string, V>, key: string, value: V): V {
+    if (!this.enabled) return value;
     if (map.size >= HotRows.LIMIT) map.clear();
     map.set(key, value);
     return value;
@@ -93,9 +95,13 @@ export class SqliteStore implements Store {
   private open = true;
   private readonly groupCommit: GroupCommit;
 
-  constructor(private readonly db: Database) {
+  /** `cacheRows: false` when other processes write the same file (instances of a node sharing a data folder). */
+  constructor(
+    private readonly db: Database,
+    opts: { cacheRows?: boolean } = {},
+  ) {
     this.groupCommit = new GroupCommit(db);
-    const hot = new HotRows();
+    const hot = new HotRows(opts.cacheRows ?? true);
     this.users = new SqliteUsers(db);
     this.courses = new SqliteCourses(db, hot);
     this.enrollments = new SqliteEnrollments(db, hot);
@@ -104,7 +110,8 @@ export class SqliteStore implements Store {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    // IMMEDIATE: take the write lock up front, so read-then-write is safe with other processes.
+    return this.db.inTransaction ? this.db.transaction(fn)() : this.db.transaction(fn).immediate();
   }
 
   write<T>(fn: () => T): Promise<T> {

@@ -1,0 +1,478 @@
+// Live classes across instances, with Redis as the shared engine. One instance owns a
+// class at a time (a fenced lease, renewed while alive) and runs its room; the others
+// forward their participants' joins and commands to it and deliver its events to their
+// sockets. Events travel on one Redis channel per class, so every instance sees them in
+// the owner's order. When the owner dies or Redis loses its lease, another instance
+// takes the class over from the state kept in Redis.
+import type { ChatMessage, ClientMessage, ErrorCode } from "../../../client/src/protocol.ts";
+import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
+import type { Principal } from "../domain/model.ts";
+import { LiveError } from "../live/errors.ts";
+import type { Fanout, Outgoing } from "../live/fanout.ts";
+import { liveClassOf } from "../live/hub.ts";
+import type { LiveHub, RoomPort } from "../live/ports.ts";
+import { LiveRoom, type AdmitResult, type RoomDeps } from "../live/room.ts";
+import type { SharedClassState } from "../live/shared-state.ts";
+import type { Logger } from "../obs/logger.ts";
+import type { Store } from "../store/types.ts";
+import * as lua from "./class-keys.ts";
+import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
+import type { RedisLink, RedisMetrics } from "./redis.ts";
+
+const RPC_TIMEOUT_MS = 2500;
+const CHAT_KEEP = 50;
+
+/** What the cluster needs from this instance's WebSocket gateway. */
+export interface LocalSockets extends Fanout {
+  /** Admits this instance's sockets of the class again (the class has a new owner). */
+  readmit(classId: string): void;
+  hasUser(classId: string, userId: string): boolean;
+}
+
+type RpcBody = { t: "admit"; principal: Principal; enrolled: boolean } | { t: "cmd"; userId: string; msg: ClientMessage } | { t: "end" };
+type Rpc = (RpcBody & { id: string; from: string }) | { t: "left"; from: string; userId: string };
+
+type Reply = { id: string; ok: true; result: unknown } | { id: string; ok: false; code: ErrorCode; message: string };
+
+const unavailable = () => new LiveError("unavailable", "the class's shared engine (Redis) is unreachable; try again shortly");
+
+export class ClusterHub implements LiveHub {
+  onClassEnded: (classId: string) => void = () => {};
+  private readonly classes = new Map<string, ClusterClass>();
+  private readonly pending = new Map<string, { resolve(r: Reply): void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly repliesChannel: string;
+  private rpcSeq = 0;
+  private closed = false;
+
+  constructor(
+    readonly link: RedisLink,
+    readonly instanceId: string,
+    readonly store: Store,
+    readonly roomDeps: Omit<RoomDeps, "onEnded" | "fanout" | "shared">,
+    readonly sockets: LocalSockets,
+    readonly metrics: RedisMetrics,
+    readonly logger: Logger,
+  ) {
+    this.repliesChannel = link.key("replies", instanceId);
+    link.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
+    link.onReady(() => void this.afterReconnect());
+  }
+
+  async start(): Promise<void> {
+    await this.link.sub.subscribe(this.repliesChannel);
+  }
+
+  room(classId: string): RoomPort {
+    if (this.closed) throw new LiveError("unavailable", "server is shutting down");
+    let c = this.classes.get(classId);
+    if (!c) {
+      liveClassOf(this.store, classId); // not live: say so now
+      c = new ClusterClass(this, classId);
+      this.classes.set(classId, c);
+    }
+    return c;
+  }
+
+  isAdmitted(classId: string, userId: string): boolean {
+    const c = this.classes.get(classId);
+    return (c?.ownedRoom?.isAdmitted(userId) ?? false) || this.sockets.hasUser(classId, userId);
+  }
+
+  async end(classId: string): Promise<boolean> {
+    const c = this.classes.get(classId) ?? (this.room(classId) as ClusterClass);
+    return c.end();
+  }
+
+  counts(): { participants: number; classes: number } {
+    let participants = 0;
+    let classes = 0;
+    for (const c of this.classes.values()) {
+      if (c.ownedRoom) {
+        classes++;
+        participants += c.ownedRoom.participantCount;
+      }
+    }
+    return { participants, classes };
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const c of this.classes.values()) c.release();
+  }
+
+  forget(classId: string): void {
+    this.classes.delete(classId);
+    this.onClassEnded(classId);
+  }
+
+  // ---- Messages ----------------------------------------------------------------
+
+  async rpc(classId: string, body: RpcBody): Promise<unknown> {
+    const id = `${this.instanceId}:${++this.rpcSeq}`;
+    const reply = new Promise<Reply>((resolve) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        resolve({ id, ok: false, code: "unavailable", message: "the class's owner did not answer in time; try again" });
+      }, RPC_TIMEOUT_MS);
+      this.pending.set(id, { resolve, timer });
+    });
+    try {
+      await this.link.timed(() => this.link.cmd.publish(classKeys(this.link, classId).commands, JSON.stringify({ ...body, id, from: this.instanceId })));
+    } catch {
+      clearTimeout(this.pending.get(id)?.timer);
+      this.pending.delete(id);
+      throw unavailable();
+    }
+    this.metrics.messages.labels("out", body.t).inc();
+    const r = await reply;
+    if (!r.ok) throw new LiveError(r.code, r.message);
+    return r.result;
+  }
+
+  publishLeft(classId: string, userId: string): void {
+    const body: Rpc = { t: "left", from: this.instanceId, userId };
+    this.link.cmd.publish(classKeys(this.link, classId).commands, JSON.stringify(body)).catch(() => {});
+  }
+
+  reply(to: string, r: Reply): void {
+    this.link.cmd.publish(this.link.key("replies", to), JSON.stringify(r)).catch((e: Error) => this.logger.warn({ err: e.message }, "cluster reply failed"));
+  }
+
+  private onMessage(channel: string, message: string): void {
+    if (channel === this.repliesChannel) {
+      const r = JSON.parse(message) as Reply;
+      const p = this.pending.get(r.id);
+      if (p) {
+        clearTimeout(p.timer);
+        this.pending.delete(r.id);
+        p.resolve(r);
+      }
+      return;
+    }
+    // Channels are <prefix>{<classId>}:events|commands
+    const m = /\{([^}]+)\}:(events|commands)$/.exec(channel);
+    const c = m ? this.classes.get(m[1]) : undefined;
+    if (!c) return;
+    this.metrics.messages.labels("in", m![2]).inc();
+    if (m![2] === "events") c.deliver(message);
+    else c.serve(JSON.parse(message) as Rpc);
+  }
+
+  /** Redis is back (or restarted empty): owners confirm or retake their leases and share their state again. */
+  private async afterReconnect(): Promise<void> {
+    try {
+      await this.link.sub.subscribe(this.repliesChannel);
+    } catch {}
+    for (const c of this.classes.values()) await c.reconcile();
+  }
+}
+
+/** One class as this instance sees it: its room when it owns the class, a proxy to the owner otherwise. */
+class ClusterClass implements RoomPort {
+  ownedRoom: LiveRoom | null = null;
+  private lease: string | null = null;
+  private renewTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly keys: ClassKeys;
+  private subscribed: Promise<void> | null = null;
+  private resolving: Promise<void> | null = null;
+
+  constructor(
+    private readonly hub: ClusterHub,
+    readonly classId: string,
+  ) {
+    this.keys = classKeys(hub.link, classId);
+  }
+
+  private get link() {
+    return this.hub.link;
+  }
+
+  /** Makes sure someone owns the class, taking it if nobody does; subscribes to its events. */
+  private async resolveOwner(): Promise<void> {
+    this.subscribed ??= this.link.sub.subscribe(this.keys.events).then(() => undefined);
+    await this.subscribed.catch(() => {
+      this.subscribed = null;
+      throw unavailable();
+    });
+    if (this.ownedRoom) return;
+    this.resolving ??= (async () => {
+      try {
+        const [taken, value] = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS))) as [number, string];
+        if (taken === 1) await this.takeOver(value);
+      } catch (e) {
+        if (e instanceof LiveError) throw e;
+        throw unavailable();
+      } finally {
+        this.resolving = null;
+      }
+    })();
+    await this.resolving;
+  }
+
+  /** Becomes the owner: imports the shared state into the local store, opens the room, tells the others. */
+  private async takeOver(lease: string): Promise<void> {
+    const { store } = this.hub;
+    const [questionsRaw, chatRaw, deleted, seats] = await Promise.all([
+      this.link.cmd.hgetall(this.keys.questions),
+      this.link.cmd.lrange(this.keys.chat, 0, -1),
+      this.link.cmd.smembers(this.keys.chatDeleted),
+      this.link.cmd.smembers(this.keys.seats),
+    ]);
+    const questions = Object.values(questionsRaw).map((j) => JSON.parse(j) as LaunchedQuestion);
+    const answers = new Map<string, GradedAnswer[]>();
+    for (const q of questions) answers.set(q.id, Object.values(await this.link.cmd.hgetall(this.keys.answers(q.id))).map((j) => JSON.parse(j) as GradedAnswer));
+    const chat = chatRaw.map((j) => JSON.parse(j) as ChatMessage);
+    await store.write(() => store.live.importShared(this.classId, questions, answers, chat, deleted, this.hub.roomDeps.now()));
+    const { cls, course } = liveClassOf(store, this.classId);
+    this.lease = lease;
+    const room = new LiveRoom(
+      {
+        ...this.hub.roomDeps,
+        fanout: new RedisFanout(this.hub, this.keys.events),
+        shared: new RedisClassState(this.hub, this.keys, () => this.lease, () => this.stepDown("fenced")),
+        onEnded: () => this.ended(),
+      },
+      cls,
+      course,
+    );
+    room.restoreSeats(seats);
+    this.ownedRoom = room;
+    await this.link.sub.subscribe(this.keys.commands);
+    this.renewTimer = setInterval(() => void this.renew(), LEASE_MS / 3);
+    this.hub.metrics.ownershipChanges.labels("acquired").inc();
+    this.hub.logger.info({ classId: this.classId, lease, seats: seats.length, questions: questions.length }, "took over class");
+    // Everyone (this instance too) admits their sockets again, with the new owner.
+    await this.link.cmd.publish(this.keys.events, `o\t${this.hub.instanceId}`);
+  }
+
+  private async renew(): Promise<void> {
+    if (!this.lease) return;
+    try {
+      const ok = (await this.link.timed(() => this.link.cmd.eval(lua.RENEW, 1, this.keys.owner, this.lease!, LEASE_MS))) as number;
+      if (ok === 0) await this.reconcile();
+    } catch {
+      // Redis unreachable: nobody else can take the lease meanwhile; reconcile when it is back.
+    }
+  }
+
+  /** After a reconnect or a failed renewal: keep, retake or give up the lease, and share our state again. */
+  async reconcile(): Promise<void> {
+    if (!this.ownedRoom || !this.lease) return;
+    const cur = await this.link.cmd.get(this.keys.owner).catch(() => undefined);
+    if (cur === undefined) return;
+    if (cur === null) {
+      const [taken, value] = (await this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS)) as [number, string];
+      if (taken !== 1) return this.stepDown("lost");
+      this.lease = value;
+    } else if (cur !== this.lease) {
+      return this.stepDown("lost");
+    }
+    await this.reshare();
+  }
+
+  /** Shares the owner's state again (Redis may have restarted empty): seats, questions, answers. */
+  private async reshare(): Promise<void> {
+    const room = this.ownedRoom;
+    if (!room || !this.lease) return;
+    const { store } = this.hub;
+    const l = this.lease;
+    const cmd = this.link.cmd;
+    for (const id of room.seatHolders()) await cmd.eval(lua.SADD_FENCED, 2, this.keys.owner, this.keys.seats, l, id);
+    for (const q of store.live.launchedQuestions(this.classId)) {
+      const live = room.openQuestion()?.id === q.id ? room.openQuestion()! : q;
+      await cmd.eval(lua.HSET_FENCED, 2, this.keys.owner, this.keys.questions, l, q.id, JSON.stringify(live));
+      for (const a of store.live.answers(q.id)) await cmd.eval(lua.HSETNX_FENCED, 2, this.keys.owner, this.keys.answers(q.id), l, a.userId, JSON.stringify(a));
+    }
+    this.hub.logger.info({ classId: this.classId }, "shared class state again after reconnect");
+  }
+
+  stepDown(why: string): void {
+    if (!this.ownedRoom) return;
+    this.hub.logger.warn({ classId: this.classId, why }, "gave up class ownership");
+    this.hub.metrics.ownershipChanges.labels("lost").inc();
+    this.ownedRoom.detach();
+    this.ownedRoom = null;
+    this.lease = null;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    this.link.sub.unsubscribe(this.keys.commands).catch(() => {});
+    this.hub.sockets.readmit(this.classId);
+  }
+
+  /** Shutdown: hand the class over at once instead of waiting for the lease to expire. */
+  release(): void {
+    if (!this.ownedRoom || !this.lease) return;
+    const lease = this.lease;
+    this.ownedRoom.detach();
+    this.ownedRoom = null;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.link.cmd.eval(lua.RELEASE, 1, this.keys.owner, lease).catch(() => {});
+  }
+
+  private ended(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    const lease = this.lease;
+    this.ownedRoom = null;
+    this.lease = null;
+    if (lease) this.link.cmd.eval(lua.RELEASE, 1, this.keys.owner, lease).catch(() => {});
+    this.hub.forget(this.classId);
+  }
+
+  // ---- RoomPort ------------------------------------------------------------------
+
+  async admit(p: Principal, enrolled: boolean): Promise<AdmitResult> {
+    await this.resolveOwner();
+    if (this.ownedRoom) return this.ownedRoom.admit(p, enrolled);
+    return (await this.hub.rpc(this.classId, { t: "admit", principal: p, enrolled })) as AdmitResult;
+  }
+
+  async handle(userId: string, msg: ClientMessage): Promise<unknown> {
+    if (this.ownedRoom) return this.ownedRoom.handle(userId, msg);
+    try {
+      return await this.hub.rpc(this.classId, { t: "cmd", userId, msg });
+    } catch (e) {
+      // The owner may be gone: take the class if it is free, then try once more.
+      if (e instanceof LiveError && e.code === "unavailable" && this.link.healthy()) {
+        await this.resolveOwner();
+        const room = this.ownedRoom as LiveRoom | null; // may have changed while awaiting
+        if (room) return room.handle(userId, msg);
+      }
+      throw e;
+    }
+  }
+
+  disconnected(userId: string): void {
+    if (this.ownedRoom) this.ownedRoom.disconnected(userId);
+    else this.hub.publishLeft(this.classId, userId);
+  }
+
+  async end(): Promise<boolean> {
+    await this.resolveOwner();
+    if (this.ownedRoom) {
+      await this.ownedRoom.end();
+      return true;
+    }
+    await this.hub.rpc(this.classId, { t: "end" });
+    return true;
+  }
+
+  // ---- Owner side: serving other instances -------------------------------------------
+
+  serve(r: Rpc): void {
+    const room = this.ownedRoom;
+    if (r.t === "left") return room?.disconnected(r.userId);
+    if (!room) return; // not ours (any more): the caller times out and retries with the new owner
+    const work: Promise<unknown> = r.t === "admit" ? room.admit(r.principal, r.enrolled) : r.t === "cmd" ? room.handle(r.userId, r.msg) : room.end().then(() => true);
+    work.then(
+      (result) => this.hub.reply(r.from, { id: r.id, ok: true, result }),
+      (e: unknown) =>
+        this.hub.reply(r.from, e instanceof LiveError ? { id: r.id, ok: false, code: e.code, message: e.message } : { id: r.id, ok: false, code: "internal", message: "something went wrong" }),
+    );
+  }
+
+  /** An event from the owner: deliver it to this instance's sockets. */
+  deliver(message: string): void {
+    const s = this.hub.sockets;
+    const tab = message.indexOf("\t");
+    const op = message.slice(0, tab);
+    const rest = message.slice(tab + 1);
+    switch (op) {
+      case "a":
+        return s.all(this.classId, { raw: rest });
+      case "s":
+        return s.staff(this.classId, { raw: rest });
+      case "u": {
+        const t = rest.indexOf("\t");
+        return s.user(this.classId, rest.slice(0, t), { raw: rest.slice(t + 1) });
+      }
+      case "c": {
+        const [userId, code, reason] = rest.split("\t");
+        return s.closeUser(this.classId, userId, Number(code), reason);
+      }
+      case "x": {
+        const [code, reason] = rest.split("\t");
+        return s.closeAll(this.classId, Number(code), reason);
+      }
+      case "o":
+        if (rest !== this.hub.instanceId && this.ownedRoom) this.stepDown("another instance took over");
+        s.readmit(this.classId);
+        return;
+    }
+  }
+}
+
+const serialise = (m: Outgoing) => ("raw" in m ? m.raw : JSON.stringify(m));
+
+/** The owner's fan-out: every event goes through the class's Redis channel, to every instance. */
+class RedisFanout implements Fanout {
+  constructor(
+    private readonly hub: ClusterHub,
+    private readonly channel: string,
+  ) {}
+
+  private send(text: string): void {
+    this.hub.link.cmd.publish(this.channel, text).catch(() => this.hub.metrics.messages.labels("out", "dropped").inc());
+  }
+  all(_classId: string, msg: Outgoing): void {
+    this.send(`a\t${serialise(msg)}`);
+  }
+  staff(_classId: string, msg: Outgoing): void {
+    this.send(`s\t${serialise(msg)}`);
+  }
+  user(_classId: string, userId: string, msg: Outgoing): void {
+    this.send(`u\t${userId}\t${serialise(msg)}`);
+  }
+  closeUser(_classId: string, userId: string, code: number, reason: string): void {
+    this.send(`c\t${userId}\t${code}\t${reason}`);
+  }
+  closeAll(_classId: string, code: number, reason: string): void {
+    this.send(`x\t${code}\t${reason}`);
+  }
+}
+
+/** The owner's fenced writes to Redis. While Redis is unreachable the owner keeps going on its
+ *  local store (nobody else can take the class meanwhile) and shares everything again on reconnect. */
+class RedisClassState implements SharedClassState {
+  constructor(
+    private readonly hub: ClusterHub,
+    private readonly keys: ClassKeys,
+    private readonly lease: () => string | null,
+    private readonly fenced: () => void,
+  ) {}
+
+  private async run(script: string, key: string, ...args: (string | number)[]): Promise<number | null> {
+    const lease = this.lease();
+    if (!lease) throw new LiveError("unavailable", "this instance no longer owns the class; reconnect");
+    let r: number;
+    try {
+      r = (await this.hub.link.timed(() => this.hub.link.cmd.eval(script, 2, this.keys.owner, key, lease, ...args))) as number;
+    } catch {
+      return null; // unreachable: decided locally, shared again on reconnect
+    }
+    if (r === -1) {
+      this.fenced();
+      throw new LiveError("unavailable", "the class moved to another instance; reconnect");
+    }
+    return r;
+  }
+
+  async takeSeat(userId: string, capacity: number): Promise<boolean> {
+    const r = await this.run(lua.TAKE_SEAT, this.keys.seats, userId, capacity);
+    return r === null || r === 1;
+  }
+  releaseSeat(userId: string): void {
+    this.run(lua.RELEASE_SEAT, this.keys.seats, userId).catch(() => {});
+  }
+  async saveQuestion(q: LaunchedQuestion): Promise<void> {
+    await this.run(lua.HSET_FENCED, this.keys.questions, q.id, JSON.stringify(q));
+  }
+  async saveAnswer(questionId: string, a: GradedAnswer): Promise<"saved" | "exists"> {
+    return (await this.run(lua.HSETNX_FENCED, this.keys.answers(questionId), a.userId, JSON.stringify(a))) === 0 ? "exists" : "saved";
+  }
+  async saveChat(m: ChatMessage): Promise<void> {
+    await this.run(lua.PUSH_FENCED, this.keys.chat, JSON.stringify(m), CHAT_KEEP);
+  }
+  async deleteChat(messageId: string): Promise<void> {
+    await this.run(lua.SADD_FENCED, this.keys.chatDeleted, messageId);
+  }
+}
