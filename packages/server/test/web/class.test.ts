@@ -155,6 +155,30 @@ test("a teacher and three students run a whole class in the browser", async () =
     await p.waitForFunction(() => !document.querySelector(".chat-list")!.textContent!.includes("buy cheap essays"));
   }
 
+  // The teacher mutes a student from the roster; her chat box says so.
+  await teacher.click('.roster li[data-user="s2"] button:text-is("Mute")');
+  await s2.waitForSelector('#chat-input[placeholder="You are muted"][disabled]');
+
+  // A question written on the fly (true/false), answered with the keyboard alone.
+  await teacher.getByLabel("Time limit (seconds)").fill("30");
+  await teacher.getByLabel("Kind").selectOption("true_false");
+  await teacher.fill('textarea[name="prompt"]', "Light travels faster than sound.");
+  await teacher.click("text=Launch now");
+  await s1.waitForSelector('.quiz .prompt:has-text("Light travels faster than sound.")');
+  for (let i = 0; i < 60; i++) {
+    if (await s1.evaluate(() => document.activeElement?.matches('.answer-form input[type="radio"]') ?? false)) break;
+    await s1.keyboard.press("Tab");
+  }
+  await s1.keyboard.press("Space");
+  await s1.keyboard.press("Tab");
+  expect(await s1.evaluate(() => document.activeElement?.textContent)).toBe("Submit answer");
+  await s1.keyboard.press("Enter");
+  await s1.waitForSelector('.quiz[data-outcome="taken"]');
+  await teacher.waitForSelector('.dist[data-answered="1"]');
+  await teacher.click("button:text-is('Reveal')");
+  await s1.waitForSelector('.result[data-correct="1"]');
+  await s2.waitForSelector(".correct-answer:has-text('True')");
+
   // A raised hand, answered.
   await s3.click("text=Raise hand");
   await teacher.waitForSelector('.hands li[data-user="s3"]');
