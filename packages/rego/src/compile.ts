@@ -796,7 +796,7 @@ export class Compiler {
     }
     // report
     this.compileTerm(a, bc);
-    throw new Unsafe("?", loc);
+    throw new Unsafe(this.firstUnbound([a, b], bc) ?? "?", loc);
   }
 
   private attempt<T>(bc: BC, fn: () => T): T | null {
@@ -875,7 +875,18 @@ export class Compiler {
     }
     // not evaluable and not a pattern: report its unsafe var
     this.compileTerm(t, bc);
-    throw new Unsafe("?", t.loc);
+    throw new Unsafe(this.firstUnbound([t], bc) ?? "?", t.loc);
+  }
+
+  /** name of the first variable of the terms that is not bound yet (for error messages) */
+  private firstUnbound(ts: Term[], bc: BC): string | null {
+    const names: string[] = [];
+    for (const t of ts) termVars(t, names, true);
+    for (const n of names) {
+      const r = this.resolveVar(n, bc);
+      if (!r || (r.kind === "local" && !bc.bound.has(r.slot))) return n;
+    }
+    return null;
   }
 
   private checkBind(slot: number, t: Term, bc: BC): void {
