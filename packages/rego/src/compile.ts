@@ -567,13 +567,13 @@ export class Compiler {
 
   private compileExpr(e: Expr, bc: BC): CExpr {
     if (e.with.length > 0) return this.compileWith(e, bc);
-    if (e.negated && e.kind === "term" && e.term.type === "call" && !e.term.infix && e.term.args.some((a) => a.type === "ref")) {
-      // OPA hoists reference arguments out of the negation (rewriteDynamicTerms):
-      // `not f(x.y)` is undefined, not true, when x.y is undefined.
-      const call = e.term;
+    if (e.negated && e.kind === "term" && isHoistable(e.term)) {
+      // OPA's rewriteDynamicTerms evaluates reference and call operands of a call
+      // before the call, outside the negation: `not f(x.y)` and `not x.y == 1` are
+      // undefined, not true, when x.y is undefined (plain `not x.y` is true).
       const pre: CExpr[] = [];
-      const args = call.args.map((a) => {
-        if (a.type !== "ref") return a;
+      const hoist = (a: Term): Term => {
+        if (a.type !== "ref" && !(a.type === "call" && !SPECIAL_CALLS.has(a.name)) && a.type !== "membership") return a;
         const p = this.attempt(bc, () => this.compileTerm(a, bc));
         if (!p) return a;
         const name = `$dyn${this.wildcard++}`;
@@ -581,10 +581,19 @@ export class Compiler {
         bc.bound.add(slot);
         const gen = p.gen;
         pre.push({ test: null, step: (c, f, k) => gen(c, f, (v) => ((f[slot] = v), k())) });
-        return { type: "var", name, loc: a.loc } as Term;
-      });
-      const rest = this.compileExpr({ ...e, term: { ...call, args } }, bc);
-      return { test: null, step: chainExprs([...pre, rest]) };
+        return { type: "var", name, loc: a.loc };
+      };
+      const t = e.term;
+      const term: Term =
+        t.type === "call"
+          ? { ...t, args: t.args.map(hoist) }
+          : t.type === "membership"
+            ? { ...t, key: t.key ? hoist(t.key) : null, value: hoist(t.value), collection: hoist(t.collection) }
+            : t;
+      if (pre.length > 0) {
+        const rest = this.compileExpr({ ...e, term }, bc);
+        return { test: null, step: chainExprs([...pre, rest]) };
+      }
     }
     if (e.negated) {
       const inner = this.compileExprInner(e, { scope: bc.scope, level: bc.level, bound: new Set(bc.bound), noBind: bc.noBind });
@@ -1756,6 +1765,12 @@ function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ct
   c.patches = s.patches;
   c.mocks = s.mocks;
   c.memo = s.memo;
+}
+
+/** a negated call or membership whose operands OPA evaluates first */
+function isHoistable(t: Term): boolean {
+  if (t.type === "membership") return true;
+  return t.type === "call" && !SPECIAL_CALLS.has(t.name) && t.args.some((a) => a.type === "ref" || a.type === "call" || a.type === "membership");
 }
 
 /** truthiness of an expression value: defined and not false */

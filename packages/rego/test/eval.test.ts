@@ -122,9 +122,12 @@ g(x) = x * 10
   });
 
   test("not f(x.y) with an undefined argument is undefined, as OPA rewrites it", () => {
-    const src = `package t\nok(v) { v == 1 }\np { not ok(input.missing) }\nq { not input.missing }`;
+    const src = `package t\nimport future.keywords.in\nok(v) { v == 1 }\np { not ok(input.missing) }\nq { not input.missing }\nr { not input.missing == 1 }\ns { not 1 in input.missing }\nu { not input.present == 1 }`;
     expect(run(src, "data.t.p", {})).toBeUndefined();
     expect(run(src, "data.t.q", {})).toBe(true);
+    expect(run(src, "data.t.r", {})).toBeUndefined();
+    expect(run(src, "data.t.s", {})).toBeUndefined();
+    expect(run(src, "data.t.u", { present: 2 })).toBe(true);
   });
 
   test("unification and destructuring", () => {
