@@ -371,6 +371,10 @@ export class Parser {
     if (this.isId("not")) {
       negated = true;
       this.pos++;
+      if (this.isId("every")) {
+        const ev = this.parseLiteral();
+        return { ...ev, negated: true };
+      }
     }
     let left = this.parseExprTerm(false);
     if (this.isP(",") && left.type !== "membership") {
