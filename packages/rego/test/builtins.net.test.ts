@@ -1,4 +1,4 @@
-import { createHash, createHmac } from "node:crypto";
+import { constants, createHash, createHmac, createPublicKey, generateKeyPairSync, sign } from "node:crypto";
 import { describe, expect, test } from "bun:test";
 import { BUILTINS } from "../src/builtins/index.ts";
 import { makeSet } from "../src/value.ts";
@@ -123,5 +123,70 @@ describe("jwt signing (HS*)", () => {
     const raw = call("io.jwt.encode_sign_raw", '{"alg":"HS512"}', '{"a":1}', JSON.stringify(jwk)) as string;
     expect(call("io.jwt.verify_hs512", raw, "s3cret")).toBe(true);
     expect(err("io.jwt.encode_sign", { alg: "RS256" }, {}, jwk)).toContain("unsupported signature algorithm");
+  });
+});
+
+describe("jwt with public keys (RS/PS/ES256)", () => {
+  // throwaway self-signed test certificate and its key (generated for these tests only)
+  const CERT = `-----BEGIN CERTIFICATE-----
+MIICEDCCAXmgAwIBAgIUJVE4moAdDPHsIic8jXBZUxkgONYwDQYJKoZIhvcNAQEL
+BQAwGTEXMBUGA1UEAwwOZWRnZWNsYXNzLXRlc3QwIBcNMjYxMTI2MTYxOTAwWhgP
+MjEyNjExMDIxNjE5MDBaMBkxFzAVBgNVBAMMDmVkZ2VjbGFzcy10ZXN0MIGfMA0G
+CSqGSIb3DQEBAQUAA4GNADCBiQKBgQDgPDcEF/fFleNdSDKojb8CsH/fbUT64ofd
+LPXPDkciQgcf96ecF431c87rzDuvmsU43N3DKgQK+OapoxWGej7JWaSVCXSUpDTN
+6oES/5blonMnCQITmSzXQim8kXMEI2gfX12ugb+m8PtLiZ/kU9I5CNHso2cfJRab
+U432hRnnAwIDAQABo1MwUTAdBgNVHQ4EFgQUkfpkaUzCz694U+MbaBBXBoOw6bkw
+HwYDVR0jBBgwFoAUkfpkaUzCz694U+MbaBBXBoOw6bkwDwYDVR0TAQH/BAUwAwEB
+/zANBgkqhkiG9w0BAQsFAAOBgQAZ1hus00FmsA93+LJ5xwFF5PGf9whD/feaph6g
+0xRqgYpuUtFmykpKzQCCq72juIWcvifPvPAj/NWSDyLOEDm+fG1uerEnm/BD8SJr
+VsLvIm++plA9AAj8Iee1nTFt78u6zHUm1paFS0MothuIH9AHESckCxgZxzB41lj7
+q11aJA==
+-----END CERTIFICATE-----`;
+  const KEY = `-----BEGIN PRIVATE KEY-----
+MIICdgIBADANBgkqhkiG9w0BAQEFAASCAmAwggJcAgEAAoGBAOA8NwQX98WV411I
+MqiNvwKwf99tRPrih90s9c8ORyJCBx/3p5wXjfVzzuvMO6+axTjc3cMqBAr45qmj
+FYZ6PslZpJUJdJSkNM3qgRL/luWicycJAhOZLNdCKbyRcwQjaB9fXa6Bv6bw+0uJ
+n+RT0jkI0eyjZx8lFptTjfaFGecDAgMBAAECgYA8uLGhPyhObidytEFbmX7XKJqI
+E1vxoHRwNWOfHVuv8DdjtbnCsDI1/JVVDyo+hGfR3SWEWxVbL0mvOEV09BeaBw06
+po+WRC4lpIEMJ/bt/ZLJdMfuDR1pXHy8vBCxCMW0tOhOVvjOGKvLZ35pahgKNA/R
+MH874JBhw63AH5qCcQJBAPScuR4+3C3YJ/my0qEwzW3SSf+WtmRGaCkrGzSIrKZG
++2V+9MFRa+Hp5iXjHylb0cgimrlYisvpItaQFL6imkkCQQDqrKPLU8UwQ9b9lzXs
+xaVu6JHNZ+s/qz3PGBZSz9ATKtd1B78kgkt7ZqznioAe4xsLSIYkgDbKd7YU/qKH
+9BbrAkACLgNYSaccoXh5uSY3WX/7IoyWQnmNmzMCaufrJ+yh7q/+z4rOzjLv6G2s
+mMGGVNMhvW0ziZ5zArjUwKPurvRBAkEAuFXpx3JC51myi7n2MslB3K+0r6tcX8PM
+JlteVahFYnj5i0UNgMkUL5eEY9AoOZrdCGzsacmIwFtuXGl0E+TJBwJAdZkAerXo
+bVhsOio8h2o6maZQ2SqHezgRxQ+OyCCC24cSG+8uOSp+DFj4thV9YdPLShC5zWzW
+m8fJBhnzsDyERA==
+-----END PRIVATE KEY-----`;
+  const b64u = (b: string | Buffer) => Buffer.from(b).toString("base64url");
+  const jws = (alg: string, sign: (data: Buffer) => Buffer, payload: object = { sub: "u1", aud: "class" }) => {
+    const signed = `${b64u(JSON.stringify({ alg, typ: "JWT" }))}.${b64u(JSON.stringify(payload))}`;
+    return `${signed}.${b64u(sign(Buffer.from(signed)))}`;
+  };
+  test("RS256 with a certificate, SPKI PEM, PKCS#1 PEM, JWK and JWKS", () => {
+    const t = jws("RS256", (d) => sign("sha256", d, KEY));
+    const pub = createPublicKey(KEY);
+    expect(call("io.jwt.verify_rs256", t, CERT)).toBe(true);
+    expect(call("io.jwt.verify_rs256", t, pub.export({ type: "spki", format: "pem" }) as string)).toBe(true);
+    expect(call("io.jwt.verify_rs256", t, pub.export({ type: "pkcs1", format: "pem" }) as string)).toBe(true);
+    expect(call("io.jwt.verify_rs256", t, JSON.stringify(pub.export({ format: "jwk" })))).toBe(true);
+    expect(call("io.jwt.verify_rs256", t, JSON.stringify({ keys: [pub.export({ format: "jwk" })] }))).toBe(true);
+    expect(call("io.jwt.verify_rs256", t.slice(0, -4) + "AAAA", CERT)).toBe(false);
+    expect(call("io.jwt.verify_rs512", jws("RS512", (d) => sign("sha512", d, KEY)), CERT)).toBe(true);
+    expect((call("io.jwt.decode_verify", t, { cert: CERT, aud: "class" }) as unknown[])[0]).toBe(true);
+    expect((call("io.jwt.decode_verify", t, { cert: CERT, aud: "other" }) as unknown[])[0]).toBe(false);
+    expect(err("io.jwt.verify_rs256", t, "not a key")).toContain("failed to parse a JWK key (set) or PEM");
+  });
+  test("PS256 and ES256", () => {
+    const ps = jws("PS256", (d) => sign("sha256", d, { key: KEY, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }));
+    expect(call("io.jwt.verify_ps256", ps, CERT)).toBe(true);
+    expect(call("io.jwt.verify_rs256", ps, CERT)).toBe(false);
+    const ec = generateKeyPairSync("ec", { namedCurve: "P-256" });
+    const es = jws("ES256", (d) => sign("sha256", d, { key: ec.privateKey, dsaEncoding: "ieee-p1363" }));
+    const ecPem = ec.publicKey.export({ type: "spki", format: "pem" }) as string;
+    expect(call("io.jwt.verify_es256", es, ecPem)).toBe(true);
+    expect(call("io.jwt.verify_es256", es, JSON.stringify(ec.publicKey.export({ format: "jwk" })))).toBe(true);
+    expect(call("io.jwt.verify_es256", es.slice(0, -4) + "AAAA", ecPem)).toBe(false);
+    expect((call("io.jwt.decode_verify", es, { cert: ecPem, aud: "class" }) as unknown[])[0]).toBe(true);
   });
 });

@@ -227,6 +227,11 @@ const HASHES: Record<string, Hash> = {
 };
 const SHA384: Hash = { fn: sha384, block: 128 };
 
+/** Digest of bytes with sha256, sha384 or sha512 (for JWT RS/PS/ES verification). */
+export function hashBytes(alg: "sha256" | "sha384" | "sha512", msg: Uint8Array): Uint8Array {
+  return alg === "sha384" ? sha384(msg) : HASHES[alg]!.fn(msg);
+}
+
 /** HMAC over bytes with sha256, sha384 or sha512 (for JWT HS* verification). */
 export function hmacBytes(alg: "sha256" | "sha384" | "sha512", key: Uint8Array, msg: Uint8Array): Uint8Array {
   return hmac(alg === "sha384" ? SHA384 : HASHES[alg]!, key, msg);

@@ -138,6 +138,12 @@ function b64decodeOrThrow(name: string, s: string, alphabet: string): string {
   return utf8Decode(r)!;
 }
 
+/** Bytes of standard base64 (PEM bodies; whitespace ignored); undefined if invalid. */
+export function base64Bytes(s: string): Uint8Array | undefined {
+  const r = b64decode(s.replace(/\s+/g, ""), B64);
+  return typeof r === "number" ? undefined : r;
+}
+
 /** Unpadded base64url of bytes (JWT segments). */
 export function base64urlEncodeBytes(b: Uint8Array): string {
   return b64encode(b, B64URL, false);

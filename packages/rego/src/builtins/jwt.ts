@@ -1,12 +1,13 @@
 /**
- * JWT: io.jwt.decode, io.jwt.verify_hs256/hs384/hs512, io.jwt.decode_verify,
- * io.jwt.encode_sign, io.jwt.encode_sign_raw — HS256/384/512 only (a `secret`
- * or an "oct" JWK); RS/PS/ES algorithms and `cert` are not supported and
- * report an error.
+ * JWT: io.jwt.decode, io.jwt.verify_{hs,rs,ps}{256,384,512} and verify_es256,
+ * io.jwt.decode_verify (`secret` for HS*, `cert` as PEM/JWK/JWKS for RS/PS/ES256),
+ * io.jwt.encode_sign, io.jwt.encode_sign_raw (HS* only: signing with private
+ * keys is not supported). ES384/ES512 are not supported.
  */
 import { isObject, objectGet, type Value } from "../value.ts";
 import { hmacBytes } from "./crypto.ts";
 import { base64urlBytes, base64urlEncodeBytes, jsonMarshal } from "./encoding.ts";
+import { KeyError, parseKeys, verifyES256, verifyPSS, verifyRSA, type PublicKey } from "./pubkey.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
 import { builtinErr, def, obj, str, utf8Decode, utf8Encode } from "./util.ts";
 
@@ -50,6 +51,35 @@ function verifyHS(t: Token, alg: "sha256" | "sha384" | "sha512", secret: string)
   return sameBytes(hmacBytes(alg, utf8Encode(secret), utf8Encode(t.signed)), t.sig);
 }
 
+const ASYM: Record<string, (k: PublicKey, m: Uint8Array, s: Uint8Array) => boolean> = {
+  RS256: (k, m, s) => verifyRSA(k, "sha256", m, s), RS384: (k, m, s) => verifyRSA(k, "sha384", m, s), RS512: (k, m, s) => verifyRSA(k, "sha512", m, s),
+  PS256: (k, m, s) => verifyPSS(k, "sha256", m, s), PS384: (k, m, s) => verifyPSS(k, "sha384", m, s), PS512: (k, m, s) => verifyPSS(k, "sha512", m, s),
+  ES256: (k, m, s) => verifyES256(k, m, s),
+};
+
+function keysOrErr(name: string, cert: string): PublicKey[] {
+  try {
+    return parseKeys(cert);
+  } catch (e) {
+    if (e instanceof KeyError) throw builtinErr(name, `failed to parse a JWK key (set) or PEM: ${e.message}`);
+    throw e;
+  }
+}
+
+function verifyAsym(t: Token, alg: string, keys: PublicKey[]): boolean {
+  const f = ASYM[alg];
+  if (!f) return false;
+  const msg = utf8Encode(t.signed);
+  return keys.some((k) => f(k, msg, t.sig));
+}
+
+function verifyWithCert(name: string, alg: string) {
+  return (a: Value[]): Value => {
+    const t = decodeToken(name, str(name, a, 0));
+    return verifyAsym(t, alg, keysOrErr(name, str(name, a, 1)));
+  };
+}
+
 function verify(name: string, alg: "sha256" | "sha384" | "sha512") {
   return (a: Value[]): Value => {
     const t = decodeToken(name, str(name, a, 0));
@@ -73,10 +103,13 @@ function decodeVerify(a: Value[], ctx: BuiltinContext): Value {
   const wantAlg = objectGet(c, "alg");
   if (wantAlg !== undefined && wantAlg !== alg) return invalid;
   const secret = objectGet(c, "secret");
-  if (objectGet(c, "cert") !== undefined) throw builtinErr(name, "certificate (RS/PS/ES) verification is not supported");
-  if (typeof secret !== "string") throw builtinErr(name, "a secret is required (only HS256/HS384/HS512 are supported)");
-  if (typeof alg !== "string" || !(alg in HS)) return invalid;
-  if (!verifyHS(t, HS[alg as keyof typeof HS], secret)) return invalid;
+  const cert = objectGet(c, "cert");
+  if (typeof alg !== "string") return invalid;
+  if (typeof cert === "string") {
+    if (!(alg in ASYM) || !verifyAsym(t, alg, keysOrErr(name, cert))) return invalid;
+  } else if (typeof secret === "string") {
+    if (!(alg in HS) || !verifyHS(t, HS[alg as keyof typeof HS], secret)) return invalid;
+  } else throw builtinErr(name, "either `cert` or `secret` must be given");
   const payload = t.payload;
   if (!isObject(payload)) return invalid;
   const tv = objectGet(c, "time");
@@ -120,6 +153,10 @@ export const jwtBuiltins: readonly Builtin[] = [
   def("io.jwt.verify_hs256", 2, verify("io.jwt.verify_hs256", "sha256")),
   def("io.jwt.verify_hs384", 2, verify("io.jwt.verify_hs384", "sha384")),
   def("io.jwt.verify_hs512", 2, verify("io.jwt.verify_hs512", "sha512")),
+  ...["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256"].map((alg) => {
+    const name = `io.jwt.verify_${alg.toLowerCase()}`;
+    return def(name, 2, verifyWithCert(name, alg));
+  }),
   def("io.jwt.decode_verify", 2, decodeVerify, true),
   def("io.jwt.encode_sign", 3, (a) => {
     const name = "io.jwt.encode_sign";
