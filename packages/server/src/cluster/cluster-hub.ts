@@ -19,7 +19,8 @@ import * as lua from "./class-keys.ts";
 import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
-const RPC_TIMEOUT_MS = 2500;
+/** How long a forwarded join or command waits for the owner (a join burst queues at the owner). */
+const RPC_TIMEOUT_MS = { admit: 10_000, cmd: 5000, end: 5000 } as const;
 const CHAT_KEEP = 50;
 
 /** What the cluster needs from this instance's WebSocket gateway. */
@@ -43,6 +44,7 @@ export class ClusterHub implements LiveHub {
   private readonly repliesChannel: string;
   private rpcSeq = 0;
   private closed = false;
+  private readonly ticker: ReturnType<typeof setInterval>;
 
   constructor(
     readonly link: RedisLink,
@@ -56,6 +58,11 @@ export class ClusterHub implements LiveHub {
     this.repliesChannel = link.key("replies", instanceId);
     link.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
     link.onReady(() => void this.afterReconnect());
+    // The owner's rooms run their clock here, as ClassHub does for a single instance.
+    this.ticker = setInterval(() => {
+      const now = roomDeps.now();
+      for (const c of this.classes.values()) c.ownedRoom?.tick(now);
+    }, 250);
   }
 
   async start(): Promise<void> {
@@ -97,6 +104,7 @@ export class ClusterHub implements LiveHub {
 
   close(): void {
     this.closed = true;
+    clearInterval(this.ticker);
     for (const c of this.classes.values()) c.release();
   }
 
@@ -113,7 +121,7 @@ export class ClusterHub implements LiveHub {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         resolve({ id, ok: false, code: "unavailable", message: "the class's owner did not answer in time; try again" });
-      }, RPC_TIMEOUT_MS);
+      }, RPC_TIMEOUT_MS[body.t]);
       this.pending.set(id, { resolve, timer });
     });
     try {
