@@ -80,6 +80,15 @@ export function Home() {
   const s = session()!;
   const [courses, setCourses] = useState<(CourseInfo & { classes: ClassInfo[] })[] | null>(null);
   const [error, setError] = useState("");
+  const [nonce, reload] = useState(0);
+  const scheduleNow = async (courseId: string) => {
+    try {
+      const k = await api<ClassInfo>("POST", `/api/courses/${encodeURIComponent(courseId)}/classes`, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+      navigate(`/class/${k.id}`);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
   useEffect(() => {
     (async () => {
       const list = await api<{ items: CourseInfo[] }>("GET", "/api/courses?limit=50");
@@ -88,7 +97,7 @@ export function Home() {
       );
       setCourses(withClasses);
     })().catch((e) => setError((e as Error).message));
-  }, []);
+  }, [nonce]);
   return (
     <div class="page">
       <Header title="My classes" />
@@ -107,6 +116,16 @@ export function Home() {
             <h2>
               {c.title} <span class="pill">{c.status}</span>
             </h2>
+            {s.role !== "student" && c.status !== "archived" && (
+              <p>
+                <button class="small" onClick={() => scheduleNow(c.id)}>
+                  New class now
+                </button>{" "}
+                <button class="small" onClick={() => reload(nonce + 1)}>
+                  Refresh
+                </button>
+              </p>
+            )}
             <ul class="classes">
               {c.classes.length === 0 && <li class="muted">No classes scheduled.</li>}
               {c.classes.map((k) => (

@@ -261,7 +261,10 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
 function formatCorrect(q: OpenQuestion["question"], c: unknown): string {
   if (Array.isArray(c)) return c.map((x) => (q.options ? optionLabel(q, String(x)) : String(x))).join(", ");
   if (typeof c === "boolean") return c ? "True" : "False";
-  if (c !== null && typeof c === "object" && "value" in c) return String((c as { value: unknown }).value);
+  if (c !== null && typeof c === "object" && "value" in c) {
+    const { value, tolerance } = c as { value: unknown; tolerance?: number };
+    return tolerance ? `${value} (± ${tolerance})` : String(value);
+  }
   return q.options ? optionLabel(q, String(c)) : String(c);
 }
 

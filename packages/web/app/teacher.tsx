@@ -89,6 +89,7 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
             {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={null} />}
           </div>
           <div class="col-side">
+            <ClassLink classId={classId} />
             <Hands client={client} />
             <section class="card" aria-label="Reactions">
               <h2>Reactions</h2>
@@ -106,6 +107,30 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
         </main>
       )}
     </div>
+  );
+}
+
+/** The link students open (they sign in on the way if they have to). */
+function ClassLink({ classId }: { classId: string }) {
+  const link = `${location.origin}/class/${encodeURIComponent(classId)}`;
+  const [copied, setCopied] = useState(false);
+  return (
+    <section class="card" aria-labelledby="link-h">
+      <h2 id="link-h">Class link</h2>
+      <div class="chat-form">
+        <input readOnly value={link} aria-label="Class link" onFocus={(e) => e.currentTarget.select()} />
+        <button
+          onClick={() =>
+            navigator.clipboard?.writeText(link).then(
+              () => setCopied(true),
+              () => setCopied(false),
+            )
+          }
+        >
+          {copied ? "Copied" : "Copy"}
+        </button>
+      </div>
+    </section>
   );
 }
 
