@@ -188,5 +188,10 @@ m8fJBhnzsDyERA==
     expect(call("io.jwt.verify_es256", es, JSON.stringify(ec.publicKey.export({ format: "jwk" })))).toBe(true);
     expect(call("io.jwt.verify_es256", es.slice(0, -4) + "AAAA", ecPem)).toBe(false);
     expect((call("io.jwt.decode_verify", es, { cert: ecPem, aud: "class" }) as unknown[])[0]).toBe(true);
+    const ec384 = generateKeyPairSync("ec", { namedCurve: "P-384" });
+    const es384 = jws("ES384", (d) => sign("sha384", d, { key: ec384.privateKey, dsaEncoding: "ieee-p1363" }));
+    expect(call("io.jwt.verify_es384", es384, ec384.publicKey.export({ type: "spki", format: "pem" }) as string)).toBe(true);
+    expect(call("io.jwt.verify_es384", es384, JSON.stringify(ec384.publicKey.export({ format: "jwk" })))).toBe(true);
+    expect(call("io.jwt.verify_es256", es384, ec384.publicKey.export({ type: "spki", format: "pem" }) as string)).toBe(false);
   });
 });

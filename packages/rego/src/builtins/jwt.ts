@@ -1,13 +1,13 @@
 /**
- * JWT: io.jwt.decode, io.jwt.verify_{hs,rs,ps}{256,384,512} and verify_es256,
- * io.jwt.decode_verify (`secret` for HS*, `cert` as PEM/JWK/JWKS for RS/PS/ES256),
+ * JWT: io.jwt.decode, io.jwt.verify_{hs,rs,ps}{256,384,512}, verify_es256/es384,
+ * io.jwt.decode_verify (`secret` for HS*, `cert` as PEM/JWK/JWKS for RS/PS/ES),
  * io.jwt.encode_sign, io.jwt.encode_sign_raw (HS* only: signing with private
- * keys is not supported). ES384/ES512 are not supported.
+ * keys is not supported). ES512 (P-521) and EdDSA are not supported.
  */
 import { isObject, objectGet, type Value } from "../value.ts";
 import { hmacBytes } from "./crypto.ts";
 import { base64urlBytes, base64urlEncodeBytes, jsonMarshal } from "./encoding.ts";
-import { KeyError, parseKeys, verifyES256, verifyPSS, verifyRSA, type PublicKey } from "./pubkey.ts";
+import { KeyError, parseKeys, verifyECDSA, verifyPSS, verifyRSA, type PublicKey } from "./pubkey.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
 import { builtinErr, def, obj, str, utf8Decode, utf8Encode } from "./util.ts";
 
@@ -54,7 +54,7 @@ function verifyHS(t: Token, alg: "sha256" | "sha384" | "sha512", secret: string)
 const ASYM: Record<string, (k: PublicKey, m: Uint8Array, s: Uint8Array) => boolean> = {
   RS256: (k, m, s) => verifyRSA(k, "sha256", m, s), RS384: (k, m, s) => verifyRSA(k, "sha384", m, s), RS512: (k, m, s) => verifyRSA(k, "sha512", m, s),
   PS256: (k, m, s) => verifyPSS(k, "sha256", m, s), PS384: (k, m, s) => verifyPSS(k, "sha384", m, s), PS512: (k, m, s) => verifyPSS(k, "sha512", m, s),
-  ES256: (k, m, s) => verifyES256(k, m, s),
+  ES256: (k, m, s) => verifyECDSA(k, "P-256", m, s), ES384: (k, m, s) => verifyECDSA(k, "P-384", m, s),
 };
 
 function keysOrErr(name: string, cert: string): PublicKey[] {
@@ -153,7 +153,7 @@ export const jwtBuiltins: readonly Builtin[] = [
   def("io.jwt.verify_hs256", 2, verify("io.jwt.verify_hs256", "sha256")),
   def("io.jwt.verify_hs384", 2, verify("io.jwt.verify_hs384", "sha384")),
   def("io.jwt.verify_hs512", 2, verify("io.jwt.verify_hs512", "sha512")),
-  ...["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256"].map((alg) => {
+  ...["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"].map((alg) => {
     const name = `io.jwt.verify_${alg.toLowerCase()}`;
     return def(name, 2, verifyWithCert(name, alg));
   }),

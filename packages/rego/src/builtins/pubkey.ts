@@ -1,13 +1,13 @@
 /**
  * Public keys for JWT verification, pure TypeScript: PEM ("PUBLIC KEY",
  * "RSA PUBLIC KEY", "CERTIFICATE") through a minimal DER reader, JWK and JWKS
- * (RSA and EC P-256); RSASSA-PKCS1-v1_5, RSASSA-PSS and ECDSA P-256 verification
+ * (RSA and EC P-256/P-384); RSASSA-PKCS1-v1_5, RSASSA-PSS and ECDSA verification
  * with BigInt arithmetic.
  */
 import { base64Bytes, base64urlBytes } from "./encoding.ts";
 import { hashBytes } from "./crypto.ts";
 
-export type PublicKey = { kty: "RSA"; n: bigint; e: bigint } | { kty: "EC"; x: bigint; y: bigint };
+export type PublicKey = { kty: "RSA"; n: bigint; e: bigint } | { kty: "EC"; crv: string; x: bigint; y: bigint };
 export type HashAlg = "sha256" | "sha384" | "sha512";
 
 class KeyError extends Error {}
@@ -74,9 +74,10 @@ function spki(d: Der): PublicKey {
   const id = oid(algOid!.body);
   if (id === "1.2.840.113549.1.1.1") return rsaPublicKey(key);
   if (id === "1.2.840.10045.2.1") {
-    if (!params || oid(params.body) !== "1.2.840.10045.3.1.7") throw new KeyError("only the P-256 curve is supported");
-    if (key[0] !== 4 || key.length !== 65) throw new KeyError("only uncompressed EC points are supported");
-    return { kty: "EC", x: bytesToBig(key.subarray(1, 33)), y: bytesToBig(key.subarray(33)) };
+    const c = params ? curveOf(oid(params.body)) : undefined;
+    if (!c) throw new KeyError("only the P-256 and P-384 curves are supported");
+    if (key[0] !== 4 || key.length !== 1 + 2 * c.bytes) throw new KeyError("only uncompressed EC points are supported");
+    return { kty: "EC", crv: c.name, x: bytesToBig(key.subarray(1, 1 + c.bytes)), y: bytesToBig(key.subarray(1 + c.bytes)) };
   }
   throw new KeyError(`unsupported public key algorithm ${id}`);
 }
@@ -124,8 +125,8 @@ function jwk(k: unknown): PublicKey {
   };
   if (o.kty === "RSA") return { kty: "RSA", n: big(o.n), e: big(o.e) };
   if (o.kty === "EC") {
-    if (o.crv !== "P-256") throw new KeyError("only the P-256 curve is supported");
-    return { kty: "EC", x: big(o.x), y: big(o.y) };
+    if (typeof o.crv !== "string" || !curveOf(o.crv)) throw new KeyError("only the P-256 and P-384 curves are supported");
+    return { kty: "EC", crv: o.crv, x: big(o.x), y: big(o.y) };
   }
   throw new KeyError(`unsupported JWK kty ${String(o.kty)}`);
 }
@@ -219,16 +220,31 @@ export function verifyPSS(key: PublicKey, alg: HashAlg, msg: Uint8Array, sig: Ui
 }
 
 // ---------------------------------------------------------------------------
-// ECDSA P-256
+// ECDSA over the NIST prime curves (a = -3), Jacobian coordinates
 
-const P = 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn;
-const A = P - 3n;
-const B = 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn;
-const N = 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n;
-const G: [bigint, bigint] = [
-  0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
-  0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n,
+interface Curve { name: string; oid: string; p: bigint; b: bigint; n: bigint; g: [bigint, bigint]; bytes: number; hash: HashAlg }
+
+const CURVES: Curve[] = [
+  {
+    name: "P-256", oid: "1.2.840.10045.3.1.7", bytes: 32, hash: "sha256",
+    p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
+    b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
+    n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+    g: [0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n],
+  },
+  {
+    name: "P-384", oid: "1.3.132.0.34", bytes: 48, hash: "sha384",
+    p: (1n << 384n) - (1n << 128n) - (1n << 96n) + (1n << 32n) - 1n,
+    b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
+    n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
+    g: [0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7n, 0x3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5fn],
+  },
 ];
+
+/** The curve with this name ("P-256") or OID. */
+export function curveOf(nameOrOid: string): Curve | undefined {
+  return CURVES.find((c) => c.name === nameOrOid || c.oid === nameOrOid);
+}
 
 const mod = (a: bigint, m: bigint): bigint => ((a % m) + m) % m;
 
@@ -245,57 +261,58 @@ function inv(a: bigint, m: bigint): bigint {
 
 type Pt = [bigint, bigint, bigint]; // Jacobian (X, Y, Z); Z = 0 is infinity
 
-function dbl([x, y, z]: Pt): Pt {
+function dbl([x, y, z]: Pt, P: bigint): Pt {
   if (z === 0n || y === 0n) return [0n, 1n, 0n];
   const yy = mod(y * y, P);
   const s = mod(4n * x * yy, P);
   const zz = mod(z * z, P);
-  const m = mod(3n * x * x + A * zz * zz, P);
+  const m = mod(3n * x * x - 3n * zz * zz, P);
   const x3 = mod(m * m - 2n * s, P);
   return [x3, mod(m * (s - x3) - 8n * yy * yy, P), mod(2n * y * z, P)];
 }
 
-function add(p: Pt, q: Pt): Pt {
+function add(p: Pt, q: Pt, P: bigint): Pt {
   if (p[2] === 0n) return q;
   if (q[2] === 0n) return p;
   const z1z1 = mod(p[2] * p[2], P), z2z2 = mod(q[2] * q[2], P);
   const u1 = mod(p[0] * z2z2, P), u2 = mod(q[0] * z1z1, P);
   const s1 = mod(p[1] * q[2] * z2z2, P), s2 = mod(q[1] * p[2] * z1z1, P);
-  if (u1 === u2) return s1 === s2 ? dbl(p) : [0n, 1n, 0n];
+  if (u1 === u2) return s1 === s2 ? dbl(p, P) : [0n, 1n, 0n];
   const h = u2 - u1, r = s2 - s1;
   const hh = mod(h * h, P), hhh = mod(h * hh, P);
   const x3 = mod(r * r - hhh - 2n * u1 * hh, P);
   return [x3, mod(r * (u1 * hh - x3) - s1 * hhh, P), mod(h * p[2] * q[2], P)];
 }
 
-function mulAdd(k1: bigint, p1: Pt, k2: bigint, p2: Pt): Pt {
-  // Shamir's trick: k1*P1 + k2*P2
-  const both = add(p1, p2);
+/** k1*P1 + k2*P2 (Shamir's trick). */
+function mulAdd(k1: bigint, p1: Pt, k2: bigint, p2: Pt, P: bigint, bits: number): Pt {
+  const both = add(p1, p2, P);
   let r: Pt = [0n, 1n, 0n];
-  for (let i = 255; i >= 0; i--) {
-    r = dbl(r);
+  for (let i = bits - 1; i >= 0; i--) {
+    r = dbl(r, P);
     const b1 = (k1 >> BigInt(i)) & 1n, b2 = (k2 >> BigInt(i)) & 1n;
-    if (b1 && b2) r = add(r, both);
-    else if (b1) r = add(r, p1);
-    else if (b2) r = add(r, p2);
+    if (b1 && b2) r = add(r, both, P);
+    else if (b1) r = add(r, p1, P);
+    else if (b2) r = add(r, p2, P);
   }
   return r;
 }
 
-/** ECDSA P-256 verification of a JWS signature (r || s, 64 bytes) (JWT ES256). */
-export function verifyES256(key: PublicKey, msg: Uint8Array, sig: Uint8Array): boolean {
-  if (key.kty !== "EC" || sig.length !== 64) return false;
+/** ECDSA verification of a JWS signature (r || s) on the key's curve (JWT ES256 / ES384). */
+export function verifyECDSA(key: PublicKey, curveName: string, msg: Uint8Array, sig: Uint8Array): boolean {
+  const c = curveOf(curveName);
+  if (!c || key.kty !== "EC" || key.crv !== c.name || sig.length !== 2 * c.bytes) return false;
   const { x, y } = key;
-  if (mod(y * y - (x * x * x + A * x + B), P) !== 0n) return false; // not on the curve
-  const r = bytesToBig(sig.subarray(0, 32)), s = bytesToBig(sig.subarray(32));
-  if (r <= 0n || r >= N || s <= 0n || s >= N) return false;
-  const e = bytesToBig(hashBytes("sha256", msg));
-  const w = inv(s, N);
-  const pt = mulAdd(mod(e * w, N), [G[0], G[1], 1n], mod(r * w, N), [x, y, 1n]);
+  const P = c.p;
+  if (mod(y * y - (x * x * x - 3n * x + c.b), P) !== 0n) return false; // not on the curve
+  const r = bytesToBig(sig.subarray(0, c.bytes)), s = bytesToBig(sig.subarray(c.bytes));
+  if (r <= 0n || r >= c.n || s <= 0n || s >= c.n) return false;
+  const e = bytesToBig(hashBytes(c.hash, msg));
+  const w = inv(s, c.n);
+  const pt = mulAdd(mod(e * w, c.n), [c.g[0], c.g[1], 1n], mod(r * w, c.n), [x, y, 1n], P, c.bytes * 8);
   if (pt[2] === 0n) return false;
   const zi = inv(pt[2], P);
-  const ax = mod(pt[0] * zi * zi, P);
-  return mod(ax, N) === r;
+  return mod(mod(pt[0] * zi * zi, P), c.n) === r;
 }
 
 export { KeyError };
