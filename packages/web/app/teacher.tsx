@@ -528,13 +528,24 @@ function ChatSettings({ client }: { client: EdgeClassClient }) {
 
 function Roster({ client }: { client: EdgeClassClient }) {
   const st = client.state;
+  const [find, setFind] = useState("");
   const people = [...(st.roster?.values() ?? [])].sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "student" ? 1 : -1));
-  const shown = people.slice(0, 200);
+  const needle = find.trim().toLowerCase();
+  const matching = needle ? people.filter((p) => p.name.toLowerCase().includes(needle) || p.id.toLowerCase().includes(needle)) : people;
+  const shown = matching.slice(0, 200);
+  const away = people.filter((p) => !p.connected).length;
   return (
     <section class="card roster" aria-labelledby="roster-h">
       <h2 id="roster-h">
         Roster <span class="pill num">{people.length}</span>
       </h2>
+      <p class="muted">
+        <span class="num">{people.length - away}</span> connected, <span class="num">{away}</span> reconnecting
+      </p>
+      <label class="field">
+        <span>Find someone</span>
+        <input type="search" value={find} onInput={(e) => setFind(e.currentTarget.value)} placeholder="name or id" />
+      </label>
       <ul>
         {shown.map((p) => (
           <li key={p.id} data-user={p.id} class={p.connected ? "" : "away"}>
@@ -548,7 +559,7 @@ function Roster({ client }: { client: EdgeClassClient }) {
           </li>
         ))}
       </ul>
-      {people.length > shown.length && <p class="muted">…and {people.length - shown.length} more.</p>}
+      <p class="muted">{matching.length > shown.length ? `…and ${matching.length - shown.length} more: narrow the search.` : "\u00a0"}</p>
     </section>
   );
 }

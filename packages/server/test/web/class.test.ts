@@ -272,3 +272,46 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   await admin.waitForSelector(".enrolled li:has-text('s5')");
   await shot(admin, "admin-laptop");
 }, 60_000);
+
+test("a thousand reactions change digits, never the layout", async () => {
+  const { EdgeClassClient } = await import("../../../client/src/index.ts");
+  const tok = await h.t.token("teacher", "t1");
+  const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "Big lecture", status: "active", capacity: 500 } });
+  const ids = Array.from({ length: 250 }, (_, i) => `big-${i}`);
+  await h.t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: tok, body: { studentIds: ids } });
+  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, { token: tok, body: { startsAt: new Date().toISOString(), durationMinutes: 30, title: "Big lecture" } });
+  await h.t.call("POST", `/api/classes/${cls.body.id}/start`, { token: tok });
+
+  const teacher = await h.page();
+  await teacher.goto(`/class/${cls.body.id}#token=${await h.t.token("teacher", "t1")}`);
+  await teacher.waitForSelector(".console");
+  const watcher = await h.page({ phone: true });
+  await watcher.goto(`/class/${cls.body.id}#token=${await h.t.token("student", ids[0])}`);
+  await watcher.waitForSelector('[data-view="student"] .quiz');
+  await Promise.all([watchShifts(teacher), watchShifts(watcher)]);
+
+  const clients = await Promise.all(
+    ids.slice(1).map(async (id) => {
+      const c = new EdgeClassClient({ baseUrl: h.base, classId: cls.body.id, token: await h.t.token("student", id), reconnect: false, heartbeatMs: 0 });
+      await c.connect();
+      return c;
+    }),
+  );
+  try {
+    const kinds = ["thumbs_up", "clap", "heart", "laugh"] as const;
+    await Promise.all(clients.flatMap((c) => kinds.map((k) => c.react(k)))); // 249 x 4 = 996
+    await Promise.all(clients.slice(0, 4).map((c) => c.react("wow")));
+    await teacher.waitForFunction(() => {
+      let sum = 0;
+      for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number.parseFloat(n.textContent!) * (n.textContent!.endsWith("k") ? 1000 : 1);
+      return sum >= 1000;
+    }, undefined, { timeout: 15_000 });
+    await watcher.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="clap"] .react-count')?.getAttribute("data-count")) === 249);
+    await teacher.waitForFunction(() => document.querySelector("#roster-h .pill")?.textContent === "251");
+    expect(await shifts(teacher)).toBeLessThan(0.01);
+    expect(await shifts(watcher)).toBeLessThan(0.01);
+    await shot(teacher, "teacher-250-students");
+  } finally {
+    for (const c of clients) c.close();
+  }
+}, 60_000);
