@@ -115,6 +115,29 @@ const merge = (into: Record<string, number>, from: Record<string, number>) => {
 const sorted = (xs: number[]) => Float64Array.from(xs).sort();
 const pct = (xs: Float64Array, p: number) => round(percentile(xs as unknown as number[], p), 2);
 
+/**
+ * Waits until the phase has settled: no request waiting for its reply, and every student has
+ * every accepted chat message (or nothing has moved for `quietMs`). At most `maxMs`.
+ */
+async function settle(kids: Child<ToStudents, FromStudents>[], extraChatAcked: () => number, students: number, quietMs = 5000, maxMs = 60_000): Promise<void> {
+  const end = Date.now() + maxMs;
+  let last = -1;
+  let lastChange = Date.now();
+  while (Date.now() < end) {
+    for (const k of kids) k.send({ t: "progress" });
+    const ps = await Promise.all(kids.map((k) => k.next("progress")));
+    const pending = ps.reduce((a, p) => a + p.answersPending + p.chatPending, 0);
+    const received = ps.reduce((a, p) => a + p.chatReceived, 0);
+    const expected = (ps.reduce((a, p) => a + p.chatAcked, 0) + extraChatAcked()) * students;
+    if (pending === 0 && received >= expected) return;
+    if (received !== last) {
+      last = received;
+      lastChange = Date.now();
+    } else if (pending === 0 && Date.now() - lastChange > quietMs) return;
+    await Bun.sleep(100);
+  }
+}
+
 async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
@@ -230,8 +253,8 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     const chatting = overlap ? chatPhase() : Promise.resolve();
     await Bun.sleep(answerWindowMs + 1000);
     await chatting;
-    // Collect first (each process waits until its requests are answered and chat has gone
-    // quiet), so the phase's CPU covers all of its work, backlog included.
+    // Settle, then collect, so the phase's CPU covers all of its work, backlog included.
+    await settle(kids, () => teacherChatAcked, students);
     for (const k of kids) k.send({ t: "collect" });
     const cols: CollectReport[] = await Promise.all(kids.map((k) => k.next("collected")));
     const quizSeconds = (performance.now() - tQuiz0) / 1000;
@@ -246,7 +269,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       const clientChat0 = clientCpu();
       const tChat0 = performance.now();
       await chatPhase();
-      await Bun.sleep(1000);
+      await settle(kids, () => teacherChatAcked, students);
       for (const k of kids) k.send({ t: "collect" });
       cols.push(...(await Promise.all(kids.map((k) => k.next("collected")))));
       const chatSecondsTaken = (performance.now() - tChat0) / 1000;

@@ -14,6 +14,8 @@ export type ToStudents =
   | { t: "join"; classId: string }
   /** Chatters send one message a second for `seconds`, starting at a random phase. */
   | { t: "chat"; seconds: number }
+  /** How far things are (to know when the phase has settled). */
+  | { t: "progress" }
   /** Report what happened since the last collect. */
   | { t: "collect" }
   | { t: "close" };
@@ -64,4 +66,12 @@ export interface CollectReport {
   framesReceived: number;
 }
 
-export type FromStudents = { t: "ready"; students: number } | JoinReport | CollectReport | { t: "closed" };
+export interface ProgressReport {
+  t: "progress";
+  answersPending: number;
+  chatPending: number;
+  chatAcked: number;
+  chatReceived: number;
+}
+
+export type FromStudents = { t: "ready"; students: number } | JoinReport | ProgressReport | CollectReport | { t: "closed" };

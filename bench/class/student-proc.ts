@@ -208,11 +208,10 @@ process.on("message", async (raw: unknown) => {
     case "chat":
       chat(m.seconds);
       break;
+    case "progress":
+      send({ t: "progress", answersPending, chatPending, chatAcked: stats.chatAcked, chatReceived: stats.chatReceived });
+      break;
     case "collect": {
-      // Settle first: every request answered, then no chat frame for a second (at most 30 s).
-      const until = Date.now() + 30_000;
-      while ((answersPending > 0 || chatPending > 0) && Date.now() < until) await Bun.sleep(50);
-      while (Date.now() - stats.lastChatAt < 1000 && Date.now() < until) await Bun.sleep(100);
       const report: CollectReport = { t: "collected", ...stats, answersPending };
       stats = fresh();
       send(report);
