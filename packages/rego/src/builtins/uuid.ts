@@ -1,4 +1,4 @@
-/** uuid.rfc4122 (random v4, stable per query and argument) and uuid.parse (version and variant only). */
+/** uuid.rfc4122 (random v4, stable per query and argument) and uuid.parse. */
 import type { Value } from "../value.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
 import { def, str } from "./util.ts";
@@ -22,21 +22,33 @@ function rfc4122(a: Value[], ctx: BuiltinContext): Value {
   return u;
 }
 
+/** uuid.parse as OPA (google/uuid): version and variant, plus time/nodeid/clocksequence for v1-2 and id/domain for v2. */
 function parse(a: Value[]): Value | undefined {
-  let s = str("uuid.parse", a, 0).toLowerCase();
-  if (s.startsWith("urn:uuid:")) s = s.slice(9);
-  else if (s.startsWith("{") && s.endsWith("}")) s = s.slice(1, -1);
+  const raw = str("uuid.parse", a, 0);
+  let s = raw;
+  if (s.length === 45 && s.slice(0, 9).toLowerCase() === "urn:uuid:") s = s.slice(9);
+  else if (s.length === 38 && s.startsWith("{") && s.endsWith("}")) s = s.slice(1, -1);
   let hex: string;
-  if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(s)) hex = s.replaceAll("-", "");
-  else if (/^[0-9a-f]{32}$/.test(s)) hex = s;
+  if (/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(s)) hex = s.replaceAll("-", "");
+  else if (/^[0-9a-fA-F]{32}$/.test(s)) hex = s;
   else return undefined;
-  const version = parseInt(hex[12]!, 16);
-  const v = parseInt(hex.slice(16, 18), 16);
-  const variant = (v & 0x80) === 0 ? "Reserved, NCS backward compatibility"
-    : (v & 0xc0) === 0x80 ? "RFC4122"
-    : (v & 0xe0) === 0xc0 ? "Reserved, Microsoft Corporation backward compatibility"
-    : "Reserved, future definition";
-  return { variant, version };
+  const b = Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
+  const version = b[6]! >> 4;
+  const variant = (b[8]! & 0xc0) === 0x80 ? "RFC4122" : (b[8]! & 0xe0) === 0xc0 ? "Microsoft" : (b[8]! & 0xe0) === 0xe0 ? "Future" : "Reserved";
+  const out: { [k: string]: Value } = { variant, version };
+  if (version === 1 || version === 2) {
+    const t = BigInt(parseInt(hex.slice(0, 8), 16)) | (BigInt(parseInt(hex.slice(8, 12), 16)) << 32n) | (BigInt(parseInt(hex.slice(12, 16), 16) & 0xfff) << 48n);
+    out.time = Number((t - 122192928000000000n) * 100n);
+    const n0 = b[10]!;
+    const mac = (n0 & 3) === 3 ? "local:multicast" : (n0 & 1) === 1 ? "global:multicast" : (n0 & 2) === 2 ? "local:unicast" : "global:unicast";
+    out.nodeid = mac + ":" + hex.slice(20).toLowerCase();
+    out.clocksequence = ((b[8]! << 8) | b[9]!) & 0x3fff;
+    if (version === 2) {
+      out.id = parseInt(hex.slice(0, 8), 16);
+      out.domain = ["Person", "Group", "Org"][b[9]!] ?? `Domain${b[9]}`;
+    }
+  }
+  return out;
 }
 
 export const uuidBuiltins: readonly Builtin[] = [
