@@ -905,6 +905,7 @@ export class Compiler {
   }
 
   private compileSomeIn(key: Term | null, value: Term, coll: Term, bc: BC): CExpr {
+    checkCollectionLiteral(coll, "`some .. in collection`");
     if ((coll.type === "array" || coll.type === "set") && coll.items.length > 0) {
       // a static shape mismatch is an error only when no element can match
       let first: unknown = null;
@@ -1765,6 +1766,14 @@ function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ct
   c.patches = s.patches;
   c.mocks = s.mocks;
   c.memo = s.memo;
+}
+
+/** a scalar literal can never be iterated: a type error at compile time, as OPA's checker reports */
+function checkCollectionLiteral(t: Term, what: string): void {
+  if (t.type === "null" || t.type === "boolean" || t.type === "number" || t.type === "string") {
+    const v = constOf(t);
+    throw new RegoError("rego_type_error", `${what} expects array/set/object. Got \`${v === undefined ? t.type : formatValue(v)}\` instead`, t.loc);
+  }
 }
 
 /** a negated call or membership whose operands OPA evaluates first */
