@@ -2,7 +2,7 @@
 // tag, so a class's keys live on one Redis Cluster slot and its scripts stay atomic.
 import type { RedisLink } from "./redis.ts";
 
-export const LEASE_MS = 5000;
+export const LEASE_MS = 3000;
 const KEEP_MS = 24 * 3600 * 1000;
 
 export function classKeys(link: RedisLink, classId: string) {

@@ -20,7 +20,7 @@ import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
 /** How long a forwarded join or command waits for the owner (a join burst queues at the owner). */
-const RPC_TIMEOUT_MS = { admit: 10_000, cmd: 5000, end: 5000 } as const;
+const RPC_TIMEOUT_MS = { admit: 10_000, cmd: 3000, end: 5000 } as const;
 const CHAT_KEEP = 50;
 
 /** What the cluster needs from this instance's WebSocket gateway. */
@@ -331,7 +331,13 @@ class ClusterClass implements RoomPort {
   async admit(p: Principal, enrolled: boolean): Promise<AdmitResult> {
     await this.resolveOwner();
     if (this.ownedRoom) return this.ownedRoom.admit(p, enrolled);
-    return (await this.hub.rpc(this.classId, { t: "admit", principal: p, enrolled })) as AdmitResult;
+    try {
+      return (await this.hub.rpc(this.classId, { t: "admit", principal: p, enrolled })) as AdmitResult;
+    } catch (e) {
+      // The owner may have admitted the user after all: let their seat go through the grace period.
+      this.hub.publishLeft(this.classId, p.id);
+      throw e;
+    }
   }
 
   async handle(userId: string, msg: ClientMessage): Promise<unknown> {
