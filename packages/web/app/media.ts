@@ -48,15 +48,17 @@ export interface MediaSession {
 
 function session_(pc: RTCPeerConnection, location: string): MediaSession {
   let closed = false;
-  return {
-    pc,
-    async close() {
-      if (closed) return;
-      closed = true;
-      pc.close();
-      if (location) await fetch(location, { method: "DELETE", headers: auth() }).catch(() => {});
-    },
+  // Leaving or reloading the page ends the session on the server too (keepalive outlives the page).
+  const onHide = () => void close(true);
+  const close = async (leaving = false) => {
+    if (closed) return;
+    closed = true;
+    removeEventListener("pagehide", onHide);
+    pc.close();
+    if (location) await fetch(location, { method: "DELETE", headers: auth(), keepalive: leaving }).catch(() => {});
   };
+  addEventListener("pagehide", onHide);
+  return { pc, close: () => close() };
 }
 
 /** Teacher: publishes a camera (with microphone) or a screen share. */

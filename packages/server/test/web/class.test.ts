@@ -230,6 +230,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   await teacher.waitForSelector('.attendance tr[data-user="s1"]');
   await shot(s3, "student-ended");
 
+  if (h.errors.length) console.warn("[web e2e] browser console errors:\n" + h.errors.join("\n"));
   expect(h.errors.filter((e) => /Content Security Policy|pageerror/i.test(e))).toEqual([]);
 }, 120_000);
 

@@ -131,6 +131,9 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
         } as typeof WebSocket;
       });
       p.on("pageerror", (e) => errors.push(`pageerror: ${e.message}`));
+      p.on("response", (r) => {
+        if (r.status() >= 400) errors.push(`http ${r.status()} ${r.request().method()} ${new URL(r.url()).pathname}`);
+      });
       p.on("console", (m) => {
         if (m.type() === "error") errors.push(`console: ${m.text()}`);
       });
