@@ -62,7 +62,8 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
         {text}
         {withReason && <strong class="reason">{reason}</strong>}
       </p>
-      {(phase.kind === "not-started" || phase.kind === "failed" || phase.kind === "replaced") && (
+      {phase.kind === "full" && <p class="muted">A seat may free up when someone leaves.</p>}
+      {(phase.kind === "not-started" || phase.kind === "failed" || phase.kind === "replaced" || phase.kind === "full") && (
         <button onClick={() => live.retry()}>{phase.kind === "replaced" ? "Use this page" : "Try again now"}</button>
       )}
       {(phase.kind === "denied" || phase.kind === "failed") && (
