@@ -53,7 +53,6 @@ interface BC {
 const EMPTY_FRAME: Frame = [];
 const NO_SLOTS: Set<number> = new Set();
 const TRUE_K: K = () => true;
-const UNDEF_VAL = Symbol("undef");
 
 type Resolved = { kind: "local"; slot: number } | { kind: "root"; root: "input" | "data"; path: string[] };
 
@@ -1118,7 +1117,7 @@ export class Compiler {
       case "objectcompr":
         return this.compileComprehension(t, bc);
       case "call":
-        return this.compileCall(t, bc, null);
+        return this.compileCall(t, bc);
       case "membership":
         return this.compileMembership(t, bc);
     }
@@ -1226,7 +1225,7 @@ export class Compiler {
     return this.applyOps(base, t.path, bc);
   }
 
-  private compileRootRef(root: "input" | "data", ops: Term[], bc: BC, loc: Location): Plan {
+  private compileRootRef(root: "input" | "data", ops: Term[], bc: BC, _loc: Location): Plan {
     if (root === "input") return this.applyOps({ ...evPlan((c) => c.input), isInput: true }, ops, bc);
     // data: walk the rule tree along the static prefix
     let node = this.tree.root;
@@ -1240,7 +1239,6 @@ export class Compiler {
       i++;
       if (node.group && node.group.kind !== "function") break;
     }
-    void loc;
     const rest = ops.slice(i);
     if (node.group && node.group.kind === "function") {
       return constPlanUndefined();
@@ -1497,8 +1495,6 @@ export class Compiler {
     const name = fn.name;
     const inner = fn.call;
     const loc = t.loc;
-    const strictDefault = this.options.strictBuiltinErrors === true;
-    void strictDefault;
     if (fn.builtin) {
       return (c, args) => {
         if (c.mocks !== null) {
@@ -1527,7 +1523,7 @@ export class Compiler {
     };
   }
 
-  private compileCall(t: Extract<Term, { type: "call" }>, bc: BC, _out: null): Plan {
+  private compileCall(t: Extract<Term, { type: "call" }>, bc: BC): Plan {
     const name = t.name;
     if (SPECIAL_CALLS.has(name)) return this.compileSpecial(t, bc);
     const fn = t.infix ? this.resolveBuiltin(name) : this.resolveFunction(name, bc);
@@ -1597,7 +1593,7 @@ export class Compiler {
         return call(c, args);
       });
     }
-    return combine(plans, (vals) => call(dummyCtx, vals), call);
+    return combine(plans, () => undefined, call);
   }
 
   private compileSpecial(t: Extract<Term, { type: "call" }>, bc: BC): Plan {
@@ -1758,7 +1754,6 @@ export interface CompiledQuery {
 
 // -------------------------------------------------------------------- runtime helpers
 
-const dummyCtx = null as unknown as Ctx;
 
 function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ctx["patches"]; mocks: Ctx["mocks"]; memo: Ctx["memo"] }): void {
   c.input = s.input;
@@ -1793,4 +1788,3 @@ function relConstHelper(name: string, K: Value): (x: Value | undefined) => boole
   return (x) => x !== undefined && cmp(x, K);
 }
 
-export { UNDEF_VAL };

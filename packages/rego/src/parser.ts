@@ -324,7 +324,6 @@ export class Parser {
   // ---------------------------------------------------------------- literals
 
   private parseLiteral(): Expr {
-    const startTok = this.t;
     const loc = this.loc();
     if (this.isId("some")) {
       this.pos++;
@@ -402,7 +401,6 @@ export class Parser {
     } else {
       e = { kind: "term", term: left, negated, with: [], loc };
     }
-    void startTok;
     return this.withMods(e);
   }
 
@@ -426,9 +424,6 @@ export class Parser {
     const lhs = this.parseTermRelation(noPipe);
     if (this.isId("in") && !this.atNewline()) {
       return this.parseIn(null, lhs, noPipe);
-    }
-    if (this.isP(",") && !this.nlSignificant() === false && this.isId("in", this.peek(2)) && false) {
-      // unreachable: key/value `in` is handled by some/every
     }
     return lhs;
   }
@@ -488,7 +483,7 @@ export class Parser {
     return lhs;
   }
 
-  private parseTermFactor(noPipe: boolean): Term {
+  private parseTermFactor(_noPipe: boolean): Term {
     let lhs = this.parseTerm();
     while ((this.isP("*") || this.isP("/") || this.isP("%")) && !this.atNewline()) {
       const op = this.t.text === "*" ? "mul" : this.t.text === "/" ? "div" : "rem";
@@ -496,7 +491,6 @@ export class Parser {
       const rhs = this.parseTerm();
       lhs = { type: "call", name: op, args: [lhs, rhs], infix: true, loc: lhs.loc };
     }
-    void noPipe;
     return lhs;
   }
 
