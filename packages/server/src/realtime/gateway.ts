@@ -30,6 +30,18 @@ const FRAMES_PER_SECOND = 20;
 /** Bytes queued for one socket before it counts as stalled and is disconnected. */
 export const SEND_BUFFER_LIMIT = 1024 * 1024;
 
+/**
+ * The slow-client rule: a socket whose send was dropped, or whose queued bytes exceed
+ * SEND_BUFFER_LIMIT, is closed with 4012 and may reconnect for a fresh snapshot. Topic
+ * publishes are bounded the same way by Bun (backpressureLimit + closeOnBackpressureLimit).
+ * Returns false when the socket was disconnected.
+ */
+export function sendOrDisconnect(ws: Pick<Socket, "send" | "getBufferedAmount" | "close">, text: string, limit = SEND_BUFFER_LIMIT): boolean {
+  if (ws.send(text) !== 0 && ws.getBufferedAmount() <= limit) return true;
+  ws.close(CLOSE.slowConsumer, "too slow to keep up; reconnect");
+  return false;
+}
+
 const allTopic = (classId: string) => `c:${classId}`;
 const staffTopic = (classId: string) => `c:${classId}:s`;
 
@@ -179,10 +191,7 @@ export class LiveGateway implements LocalSockets {
   /** Sends to one socket; a socket that cannot keep up is disconnected and may reconnect for a fresh snapshot. */
   private sendTo(ws: Socket, text: string, type: string): void {
     this.deps.metrics.messages.labels("out", type).inc();
-    if (ws.send(text) === 0 || ws.getBufferedAmount() > SEND_BUFFER_LIMIT) {
-      this.deps.metrics.slowClients.inc();
-      ws.close(CLOSE.slowConsumer, "too slow to keep up; reconnect");
-    }
+    if (!sendOrDisconnect(ws, text)) this.deps.metrics.slowClients.inc();
   }
 
   // ---- Fanout --------------------------------------------------------------
