@@ -754,12 +754,12 @@ export class Compiler {
         return { test: null, step: (c, f, k) => ga(c, f, (x) => gb(c, f, (y) => (equal(x, y) ? k() : false))) };
       }
       const ub = this.compileUnifier(b, bc);
-      return { test: null, step: genThenUnify(pa, ub) };
+      return deterministicUnify(pa, ub, b);
     }
     const pb = this.attempt(bc, () => this.compileTerm(b, bc));
     if (pb) {
       const ua = this.compileUnifier(a, bc);
-      return { test: null, step: genThenUnify(pb, ua) };
+      return deterministicUnify(pb, ua, a);
     }
     // both sides are patterns
     if (a.type === "array" && b.type === "array" && a.items.length === b.items.length) {
@@ -1761,6 +1761,39 @@ function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ct
   c.patches = s.patches;
   c.mocks = s.mocks;
   c.memo = s.memo;
+}
+
+/**
+ * `x := <expr>` (or a destructuring of variables and constants) against a value
+ * that has at most one solution: a plain test that binds, so bodies of such
+ * expressions run as one && chain without continuations.
+ */
+function deterministicUnify(p: Plan, u: Unifier, pattern: Term): CExpr {
+  const step = genThenUnify(p, u);
+  if (!p.ev || !isPurePattern(pattern)) return { test: null, step };
+  const ev = p.ev;
+  const test = (c: Ctx, f: Frame): boolean => {
+    const v = ev(c, f);
+    return v !== undefined && u(c, f, v, TRUE_K);
+  };
+  return { test, step };
+}
+
+function isPurePattern(t: Term): boolean {
+  switch (t.type) {
+    case "var":
+    case "null":
+    case "boolean":
+    case "number":
+    case "string":
+      return true;
+    case "array":
+      return t.items.every(isPurePattern);
+    case "object":
+      return t.items.every(([k, v]) => constOf(k) !== undefined && isPurePattern(v));
+    default:
+      return false;
+  }
 }
 
 /** a scalar literal can never be iterated: a type error at compile time, as OPA's checker reports */
