@@ -85,19 +85,38 @@ function encodeComposite(v: Value[] | RegoSet | RegoObject): string {
     return s + "]";
   }
   if (v instanceof RegoSet) {
-    const parts: string[] = [];
-    for (const x of v.map.values()) parts.push(encodeInner(x));
-    if (parts.length > 1) parts.sort();
-    return "<" + parts.join(",") + ">";
+    // OPA's element order is canonical (equal sets sort alike), and usually needed again for output
+    const xs = v.sorted();
+    let s = "<";
+    for (let i = 0; i < xs.length; i++) {
+      if (i > 0) s += ",";
+      s += encodeInner(xs[i]!);
+    }
+    return s + ">";
   }
-  const parts: string[] = [];
   if (v instanceof RegoMap) {
+    let allStrings = true;
+    for (const [k] of v.map.values()) if (typeof k !== "string") { allStrings = false; break; }
+    if (allStrings) {
+      // must encode exactly like an equal plain object
+      const o: PlainObject = {};
+      for (const [k, val] of v.map.values()) plainSet(o, k as string, val);
+      return encodeComposite(o);
+    }
+    const parts: string[] = [];
     for (const [k, val] of v.map.values()) parts.push(encodeInner(k) + ":" + encodeInner(val));
-  } else {
-    for (const k of Object.keys(v)) parts.push(quoteFast(k) + ":" + encodeInner(v[k]!));
+    if (parts.length > 1) parts.sort();
+    return "{" + parts.join(",") + "}";
   }
-  if (parts.length > 1) parts.sort();
-  return "{" + parts.join(",") + "}";
+  // a plain object: keys in raw string order
+  const ks = Object.keys(v);
+  if (ks.length > 1) ks.sort();
+  let s = "{";
+  for (let i = 0; i < ks.length; i++) {
+    if (i > 0) s += ",";
+    s += quoteFast(ks[i]!) + ":" + encodeInner(v[ks[i]!]!);
+  }
+  return s + "}";
 }
 
 // ---------------------------------------------------------------------------
@@ -115,9 +134,10 @@ export class RegoSet {
 
   /** Adds a value (construction only); returns true when it was new. */
   add(v: Value): boolean {
-    const k = canonicalKey(v);
-    if (this.map.has(k)) return false;
-    this.map.set(k, v);
+    const m = this.map;
+    const n = m.size;
+    m.set(canonicalKey(v), v); // one hash lookup; an equal element already present is replaced by an equal one
+    if (m.size === n) return false;
     this.sortedCache = null;
     return true;
   }

@@ -102,3 +102,15 @@ describe("Rego text quoting (Go's strconv.Quote)", () => {
     expect(formatValue(["x\ny"])).toBe('["x\\ny"]');
   });
 });
+
+describe("canonical keys agree with equality", () => {
+  test("plain objects and string-keyed RegoMaps, tricky key orders", () => {
+    const keys = ["a", "a ", "a!", 'a"', "a\\", "ab", "", "\u0000", "é", "😀", "\uffff"];
+    const plain = makeObject(keys.map((k, i) => [k, i]));
+    const rm = new RegoMap([...keys].reverse().map((k) => [k, keys.indexOf(k)]));
+    expect(equal(plain, rm)).toBe(true);
+    expect(canonicalKey(plain)).toBe(canonicalKey(rm));
+    expect(makeSet([plain, rm]).size).toBe(1);
+    expect(canonicalKey(makeSet(["b", "a", [1]]))).toBe(canonicalKey(makeSet([[1], "a", "b"])));
+  });
+});

@@ -17,7 +17,7 @@ type Arg = { k: "int"; v: bigint } | { k: "float"; v: number } | { k: "str"; v: 
 function toArg(v: Value): Arg {
   if (typeof v === "number") {
     // through the shortest decimal form, so large literals keep their written digits where a double can
-    if (Number.isInteger(v)) return { k: "int", v: Math.abs(v) < 1e21 ? BigInt(String(v)) : BigInt(v) };
+    if (Number.isInteger(v)) return { k: "int", v: Number.isSafeInteger(v) ? BigInt(v) : Math.abs(v) < 1e21 ? BigInt(String(v)) : BigInt(v) };
     return { k: "float", v };
   }
   if (typeof v === "string") return { k: "str", v };
@@ -265,6 +265,30 @@ export function sprintf(format: string, values: readonly Value[]): string {
   let reordered = false;
   const n = format.length;
   let i = 0;
+  const argIndex = (): void => {
+    if (format[i] !== "[") return;
+    const close = format.indexOf("]", i);
+    if (close < 0) return;
+    const k = Number(format.slice(i + 1, close));
+    if (Number.isInteger(k) && k >= 1) {
+      argNum = k - 1;
+      reordered = true;
+    }
+    i = close + 1;
+  };
+  const readNum = (): number => {
+    let v = -1;
+    while (i < n && format[i]! >= "0" && format[i]! <= "9") {
+      v = (v < 0 ? 0 : v * 10) + (format.charCodeAt(i) - 48);
+      i++;
+    }
+    return v;
+  };
+  const starArg = (): number | undefined => {
+    const a = args[argNum++];
+    if (a === undefined || a.k !== "int") return undefined;
+    return Number(a.v);
+  };
   while (i < n) {
     const c = format[i]!;
     if (c !== "%") {
@@ -286,30 +310,6 @@ export function sprintf(format: string, values: readonly Value[]): string {
         default: break flags;
       }
     }
-    const argIndex = (): void => {
-      if (format[i] !== "[") return;
-      const close = format.indexOf("]", i);
-      if (close < 0) return;
-      const k = Number(format.slice(i + 1, close));
-      if (Number.isInteger(k) && k >= 1) {
-        argNum = k - 1;
-        reordered = true;
-      }
-      i = close + 1;
-    };
-    const readNum = (): number => {
-      let v = -1;
-      while (i < n && format[i]! >= "0" && format[i]! <= "9") {
-        v = (v < 0 ? 0 : v * 10) + (format.charCodeAt(i) - 48);
-        i++;
-      }
-      return v;
-    };
-    const starArg = (): number | undefined => {
-      const a = args[argNum++];
-      if (a === undefined || a.k !== "int") return undefined;
-      return Number(a.v);
-    };
     argIndex();
     if (format[i] === "*") {
       i++;
