@@ -21,7 +21,7 @@ import { mintToken } from "../packages/server/src/auth/tokens.ts";
 import { EdgeClassClient, type QuestionDraft } from "../packages/client/src/index.ts";
 import { freePort, hasTaskset, parseFlags, percentile, round, spawnPinned, waitForHttp } from "./lib/process.ts";
 import type { CollectReport, FromStudents, JoinReport, ToStudents } from "./class/ipc.ts";
-import { answersIn, api, Child, cpuSeconds, memoryMb, openFilesLimit, pinSelf, setUpClass, type ClassPlan } from "./class/setup.ts";
+import { answersIn, api, Child, cpuSeconds, memoryMb, openFilesLimit, pinSelf, setUpClass, startProbe, type ClassPlan } from "./class/setup.ts";
 
 const argv = process.argv.slice(2);
 /** Chat during the answer window instead of after it (a bare flag, so taken out before parseFlags). */
@@ -90,6 +90,8 @@ interface TargetResult {
   server: { cpuJoinPct: number; cpuQuizPct: number; cpuChatPct: number; clientCpuQuizPct: number; clientCpuChatPct: number; cpuUsPerAnswer: number; cpuNsPerChatDelivery: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
   reconnects: number;
   closedForGood: Record<string, number>;
+  /** During the quiz phase: the server process's scheduler states (/proc stat: R running or waiting for a CPU, S sleeping, D blocked in I/O) and GET /healthz times. */
+  probe: { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number };
   /** From the server's /metrics: answer ack time inside the server (bucket bounds), slow clients dropped. */
   serverSide: { answerAckP50Ms: number; answerAckP99Ms: number; answerAckP999Ms: number; answersCounted: number; slowClients: number } | null;
 }
@@ -248,6 +250,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     const cpuQuiz0 = cpuSeconds(server.pid);
     const clientQuiz0 = clientCpu();
     const tQuiz0 = performance.now();
+    const quizProbe = startProbe(server.pid, `${base}/healthz`);
     const launches = await Promise.allSettled(teachers.map((t) => t.launchQuiz({ question, timeLimitSeconds: 60 })));
     for (const l of launches) if (l.status === "rejected") log(`${target}: launch failed: ${String(l.reason)}`);
     const chatting = overlap ? chatPhase() : Promise.resolve();
@@ -257,6 +260,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     await settle(kids, () => teacherChatAcked, students);
     for (const k of kids) k.send({ t: "collect" });
     const cols: CollectReport[] = await Promise.all(kids.map((k) => k.next("collected")));
+    const quizProbeResult = quizProbe.stop();
     const quizSeconds = (performance.now() - tQuiz0) / 1000;
     const cpuQuizSeconds = cpuSeconds(server.pid) - cpuQuiz0;
     const cpuQuiz = cpuQuizSeconds / quizSeconds;
@@ -360,6 +364,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
         latencyP50Ms: pct(chatLat, 50),
         latencyP99Ms: pct(chatLat, 99),
       },
+      probe: quizProbeResult,
       server: {
         cpuJoinPct: round(cpuJoin * 100, 1),
         cpuQuizPct: round(cpuQuiz * 100, 1),
@@ -418,6 +423,7 @@ const line = (r: TargetResult) =>
     `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
     `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ${r.server.clientCpuChatPct}%); ${r.server.cpuUsPerAnswer} µs CPU per answer (quiz phase incl. its broadcasts: ~${round(1e6 / r.server.cpuUsPerAnswer, 0)} answers/s per core), ${r.server.cpuNsPerChatDelivery} ns CPU per chat delivery (~${round(1e9 / r.server.cpuNsPerChatDelivery, 0)} deliveries/s per core); rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
     ...(r.serverSide ? [`inside the server (/metrics histogram bounds): answer ack p50 <= ${r.serverSide.answerAckP50Ms} ms, p99 <= ${r.serverSide.answerAckP99Ms} ms, p99.9 <= ${r.serverSide.answerAckP999Ms} ms over ${r.serverSide.answersCounted} answers; slow clients dropped ${r.serverSide.slowClients}`] : []),
+    `quiz phase probe: server process states ${JSON.stringify(r.probe.states)} (R = running or runnable, S = sleeping, D = blocked on I/O), GET /healthz p50 ${r.probe.healthzP50Ms} ms, max ${r.probe.healthzMaxMs} ms`,
     `reconnects ${r.reconnects}${Object.keys(r.closedForGood).length ? `, closed for good ${JSON.stringify(r.closedForGood)}` : ""}`,
   ].join("\n  ");
 

@@ -145,3 +145,36 @@ export class Child<In, Out extends { t: string }> {
     });
   }
 }
+
+/** Samples a process's scheduler state and its HTTP responsiveness until stopped: tells a starved process (R, waiting for a CPU) from a blocked one (D) or an idle one (S). */
+export function startProbe(pid: number, url: string, everyMs = 100): { stop(): { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number } } {
+  const states: Record<string, number> = {};
+  const times: number[] = [];
+  let running = true;
+  let inFlight = false;
+  const timer = setInterval(() => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const st = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+      states[st] = (states[st] ?? 0) + 1;
+    } catch {}
+    if (inFlight || !running) return;
+    inFlight = true;
+    const t0 = performance.now();
+    fetch(url)
+      .then((r) => r.arrayBuffer())
+      .then(
+        () => times.push(performance.now() - t0),
+        () => {},
+      )
+      .finally(() => (inFlight = false));
+  }, everyMs);
+  return {
+    stop() {
+      running = false;
+      clearInterval(timer);
+      const sorted = times.sort((a, b) => a - b);
+      return { samples: sorted.length, states, healthzP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? NaN), healthzMaxMs: Math.round(sorted.at(-1) ?? NaN) };
+    },
+  };
+}
