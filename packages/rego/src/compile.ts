@@ -544,12 +544,18 @@ export class Compiler {
           lenient = true;
           continue;
         }
-        // report the first unsafe variable
+        // report the first unsafe variable; a variable of an enclosing body may
+        // still be bound there later, so let the enclosing scheduler retry
         const e = remaining[0];
         try {
           this.compileExpr(e, { scope: bc.scope, level: bc.level, bound: new Set(bc.bound), noBind: new Set() });
         } catch (err) {
-          if (err instanceof Unsafe) throw new RegoError("rego_unsafe_var_error", `var ${displayVar(err.varName)} is unsafe`, err.loc);
+          if (err instanceof Unsafe) {
+            for (const r of remaining) {
+              for (const name of this.unboundOuterVars(r, bc)) throw new Unsafe(name, r.loc);
+            }
+            throw new RegoError("rego_unsafe_var_error", `var ${displayVar(err.varName)} is unsafe`, err.loc);
+          }
           throw err;
         }
         throw new RegoError("rego_unsafe_var_error", "body is unsafe", e.loc);
@@ -884,6 +890,19 @@ export class Compiler {
     // not evaluable and not a pattern: report its unsafe var
     this.compileTerm(t, bc);
     throw new Unsafe(this.firstUnbound([t], bc) ?? "?", t.loc);
+  }
+
+  /** variables of an expression that belong to an enclosing body and are not bound yet */
+  private unboundOuterVars(e: Expr, bc: BC): string[] {
+    if (bc.level.parent === null) return [];
+    const names: string[] = [];
+    exprVarsDeep(e, names);
+    const out: string[] = [];
+    for (const n of names) {
+      const r = this.resolveVar(n, bc);
+      if (r && r.kind === "local" && !bc.bound.has(r.slot) && bc.scope.slotLevel[r.slot] !== bc.level) out.push(n);
+    }
+    return out;
   }
 
   /** name of the first variable of the terms that is not bound yet (for error messages) */

@@ -130,6 +130,11 @@ g(x) = x * 10
     expect(run(src, "data.t.u", { present: 2 })).toBe(true);
   });
 
+  test("comprehensions may use variables the enclosing body binds later", () => {
+    expect(run(`package t\np := xs { xs := [x | x := input[_]; x > y]; y := 2 }`, "data.t.p", [1, 2, 3, 4])).toEqual([3, 4]);
+    expect(err(`package t\np := xs { xs := [x | x := input[_]; x > nope] }`, "data.t.p", []).message).toContain("var nope is unsafe");
+  });
+
   test("unification and destructuring", () => {
     const src = `package t\np := [a, b] { [a, {"k": b}] = [1, {"k": 2}] }\nq { [1, x] = input.pair; x == 3 }`;
     expect(run(src, "data.t.p")).toEqual([1, 2]);
