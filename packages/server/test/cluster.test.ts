@@ -7,7 +7,10 @@ import { join as joinPath } from "node:path";
 import { mintToken } from "../src/auth/tokens.ts";
 import { CLOSE } from "../../client/src/protocol.ts";
 import { tempDir } from "./support/server.ts";
-import { join, type Peer } from "./support/ws.ts";
+import { join, setReplyTimeout, type Peer } from "./support/ws.ts";
+
+// Several server processes on two shared cores: give replies time.
+setReplyTimeout(15_000);
 
 const procs: Subprocess[] = [];
 const dirs: string[] = [];

@@ -14,6 +14,11 @@ export interface Peer {
 }
 
 let ridSeq = 0;
+/** How long next() and request() wait by default; raise it for multi-process tests on a busy machine. */
+let defaultTimeoutMs = 5000;
+export function setReplyTimeout(ms: number): void {
+  defaultTimeoutMs = ms;
+}
 
 export function connect(base: string, classId: string, token: string): Promise<Peer> {
   const ws = new WebSocket(`${base.replace(/^http/, "ws")}/api/classes/${classId}/live?token=${token}`);
@@ -38,7 +43,7 @@ export function connect(base: string, classId: string, token: string): Promise<P
   const peer: Peer = {
     ws,
     messages,
-    next(type, pred, timeoutMs = 5000) {
+    next(type, pred, timeoutMs = defaultTimeoutMs) {
       const ready = messages.find((m) => !taken.has(m) && m.type === type && (!pred || pred(m as never)));
       if (ready) {
         taken.add(ready);
@@ -60,7 +65,7 @@ export function connect(base: string, classId: string, token: string): Promise<P
       const rid = `r${++ridSeq}`;
       const isReply = (m: ServerMessage) => (m.type === "ack" || m.type === "error") && m.rid === rid;
       const reply = new Promise<ServerMessage>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no reply to ${rid} (${String(msg.type)}) within 5000 ms`)), 5000);
+        const timer = setTimeout(() => reject(new Error(`no reply to ${rid} (${String(msg.type)}) within ${defaultTimeoutMs} ms`)), defaultTimeoutMs);
         const done = (m: ServerMessage) => {
           clearTimeout(timer);
           resolve(m);
