@@ -98,6 +98,7 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   await probe.arrayBuffer();
   const proxy = wired ? null : front(t);
   const base = wired ? t.base : `http://127.0.0.1:${proxy!.port}`;
+  console.error(`[web e2e] the app is served by ${wired ? "the server itself" : "a front on web.ts (web.ts is not wired into server.ts yet)"}`);
   const browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS, headless: true });
   const errors: string[] = [];
   const contexts: BrowserContext[] = [];

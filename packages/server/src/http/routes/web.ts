@@ -14,8 +14,9 @@ import type { RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
 import { readJson } from "../validate.ts";
 
-/** Where `npm run build:web` puts the app. */
-export const DEFAULT_WEB_DIST = join(import.meta.dir, "..", "..", "..", "..", "web", "dist");
+/** Where `npm run build:web` puts the app: beside the sources, or under the working directory (bundled server, dist/server.js). */
+const DIST_CANDIDATES = [join(import.meta.dir, "..", "..", "..", "..", "web", "dist"), join(process.cwd(), "packages", "web", "dist")];
+export const DEFAULT_WEB_DIST = DIST_CANDIDATES.find((d) => existsSync(join(d, "index.html"))) ?? DIST_CANDIDATES[0];
 
 /** Paths of the single-page app: each answers with index.html. */
 export const APP_PATHS = ["/", "/login", "/admin", "/class/*"] as const;
