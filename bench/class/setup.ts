@@ -147,7 +147,18 @@ export class Child<In, Out extends { t: string }> {
 }
 
 /** Samples a process's scheduler state and its HTTP responsiveness until stopped: tells a starved process (R, waiting for a CPU) from a blocked one (D) or an idle one (S). */
-export function startProbe(pid: number, url: string, everyMs = 100): { stop(): { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number } } {
+export function startProbe(pid: number, url: string, everyMs = 100): { stop(): { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number; runQueueWaitPct: number } } {
+  // Main thread's time on a CPU and waiting for one (ns), from /proc/<pid>/schedstat.
+  const sched = () => {
+    try {
+      const [run, wait] = readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ").map(Number);
+      return { run, wait };
+    } catch {
+      return { run: NaN, wait: NaN };
+    }
+  };
+  const sched0 = sched();
+  const t0 = performance.now();
   const states: Record<string, number> = {};
   const times: number[] = [];
   let running = true;
@@ -174,7 +185,9 @@ export function startProbe(pid: number, url: string, everyMs = 100): { stop(): {
       running = false;
       clearInterval(timer);
       const sorted = times.sort((a, b) => a - b);
-      return { samples: sorted.length, states, healthzP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? NaN), healthzMaxMs: Math.round(sorted.at(-1) ?? NaN) };
+      const sched1 = sched();
+      const runQueueWaitPct = Math.round(((sched1.wait - sched0.wait) / 1e6 / (performance.now() - t0)) * 1000) / 10;
+      return { runQueueWaitPct, samples: sorted.length, states, healthzP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? NaN), healthzMaxMs: Math.round(sorted.at(-1) ?? NaN) };
     },
   };
 }
