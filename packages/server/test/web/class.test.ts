@@ -99,6 +99,14 @@ test("a teacher and three students run a whole class in the browser", async () =
         return v !== null && v.videoWidth === 1280 && v.videoHeight === 720 && !v.paused;
       }, undefined, { timeout: 30_000 });
     }
+    // The teacher switches to sharing the screen: the students' video goes on without them doing anything.
+    const frames = (p: Page) => p.evaluate(() => (document.querySelector(".video video") as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames);
+    await teacher.click("text=Share screen");
+    await teacher.waitForSelector('video[data-publishing="screen"]', { timeout: 15_000 });
+    const before = await Promise.all([s1, s2, s3].map(frames));
+    for (const [i, s] of [s1, s2, s3].entries()) {
+      await s.waitForFunction((n) => (document.querySelector(".video video") as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames > n + 20, before[i], { timeout: 20_000 });
+    }
   } else {
     console.warn("[web e2e] the server has no WHIP/WHEP routes yet: video not checked (the pages say so)");
     await s1.waitForSelector("text=video is not available");

@@ -99,7 +99,8 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const proxy = wired ? null : front(t);
   const base = wired ? t.base : `http://127.0.0.1:${proxy!.port}`;
   console.error(`[web e2e] the app is served by ${wired ? "the server itself" : "a front on web.ts (web.ts is not wired into server.ts yet)"}`);
-  const browser = await chromium.launch({ executablePath: ensureChromium(), args: CHROMIUM_ARGS, headless: true });
+  // Screen sharing picks the (fake) screen without a picker.
+  const browser = await chromium.launch({ executablePath: ensureChromium(), args: [...CHROMIUM_ARGS, "--auto-select-desktop-capture-source=Entire screen"], headless: true });
   const errors: string[] = [];
   const contexts: BrowserContext[] = [];
   const context = async (opts: { phone?: boolean } = {}) => {
