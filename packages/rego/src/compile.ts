@@ -211,6 +211,23 @@ export class Compiler {
         return false;
       };
     }
+    // a body of plain tests and a single-valued head: no continuations at all
+    const btest = bodyX.test;
+    const simpleArgs = rule.args ? rule.args.map((a) => (a.type === "var" ? this.resolveVar(a.name, bc) : null)) : [];
+    const argSlots = simpleArgs.every((r) => r !== null && r.kind === "local") ? simpleArgs.map((r) => (r as { slot: number }).slot) : null;
+    if (btest !== null && ev !== null && argSlots !== null && new Set(argSlots).size === argSlots.length) {
+      const na = argSlots.length;
+      return (c, args, emit) => {
+        const n = nslots();
+        const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
+        for (let i = 0; i < na; i++) f[argSlots[i]] = args![i];
+        if (btest(c, f)) {
+          const v = ev(c, f);
+          if (v !== undefined) return emit(v);
+        }
+        return elseRunner ? elseRunner(c, args, emit) : false;
+      };
+    }
     return (c, args, emit) => {
       const n = nslots();
       const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
@@ -585,7 +602,16 @@ export class Compiler {
         const slot = this.newSlot(bc.scope, bc.level, name);
         bc.bound.add(slot);
         const gen = p.gen;
-        pre.push({ test: null, step: (c, f, k) => gen(c, f, (v) => ((f[slot] = v), k())) });
+        const ev = p.ev;
+        const test = ev
+          ? (c: Ctx, f: Frame): boolean => {
+              const v = ev(c, f);
+              if (v === undefined) return false;
+              f[slot] = v;
+              return true;
+            }
+          : null;
+        pre.push({ test, step: (c, f, k) => gen(c, f, (v) => ((f[slot] = v), k())) });
         return { type: "var", name, loc: a.loc };
       };
       const t = e.term;
@@ -597,7 +623,9 @@ export class Compiler {
             : t;
       if (pre.length > 0) {
         const rest = this.compileExpr({ ...e, term }, bc);
-        return { test: null, step: chainExprs([...pre, rest]) };
+        const all = [...pre, rest];
+        const tests = all.every((x) => x.test !== null) ? andTests(all.map((x) => x.test!)) : null;
+        return { test: tests, step: tests ? testStep(tests) : chainExprs(all) };
       }
     }
     if (e.negated) {
