@@ -24,6 +24,11 @@ export function StudentView({ classId }: { classId: string }) {
       {!inClass ? (
         <main>
           <PhaseScreen phase={phase} live={live} />
+          {phase.kind === "ended" && st.leaderboard && (
+            <div class="narrow-block">
+              <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />
+            </div>
+          )}
         </main>
       ) : (
         <main class="grid">

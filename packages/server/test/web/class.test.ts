@@ -231,6 +231,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   await teacher.click("button:text-is('End class')");
   await teacher.click("text=End for everyone");
   for (const s of [s1, s2, s3]) await s.waitForSelector('[data-phase="ended"]');
+  await s1.waitForSelector(".leaderboard li.me"); // the final standings stay on the page
   await teacher.waitForSelector('[data-phase="ended"]');
   const [download] = await Promise.all([teacher.waitForEvent("download"), teacher.click("text=Export results (CSV)")]);
   expect(download.suggestedFilename()).toBe(`class-${CLASS}-results.csv`);
