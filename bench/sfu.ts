@@ -6,7 +6,8 @@
 //
 //   npm run bench:sfu -- [--json] [--steps=50,100,200,400] [--window=6] [--procs=4] [--only=ndc|werift] [--kbps=1800]
 
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { Subprocess } from "bun";
 import { MediaServiceImpl } from "../packages/server/src/media/service.ts";
@@ -46,6 +47,17 @@ function udpDrops(): number {
   const vals = lines[1].split(/\s+/).map(Number);
   const at = (name: string) => vals[head.indexOf(name)] ?? 0;
   return at("InErrors") + at("SndbufErrors");
+}
+
+/**
+ * On a machine shared with other work, the SFU under test (ours or werift, alike) runs at
+ * nice -10 so the figures measure the SFU rather than the scheduler. Every thread is reniced
+ * (Linux priorities are per thread). Needs root; otherwise the run says so and goes on.
+ */
+function prioritize(pid: number): boolean {
+  if (process.getuid?.() !== 0) return false;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) spawnSync("renice", ["-n", "-10", "-p", tid], { stdio: "ignore" });
+  return true;
 }
 
 const CLK_TCK = 100;
@@ -230,6 +242,7 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       const retried = added.reduce((a, r) => a + r.retried, 0);
       if (failed > 0 || retried > 0) log(`  ${sfu.name}: ${failed} subscribers failed to connect, ${retried} connected on a retry (${added.find((a) => a.error)?.error ?? ""})`);
       await Bun.sleep(2000);
+      if (!prioritize(sfu.pid) && k === steps[0]) log("  (not root: the SFU runs at normal priority)");
       for (const s of subs) s.send({ t: "reset" });
       const c0 = await pub.ask({ t: "count" }, "count");
       const cpu0 = cpuSeconds(sfu.pid);
