@@ -133,7 +133,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   await s2.reload();
   await s2.waitForSelector('.quiz[data-outcome="taken"]', { timeout: 10_000 });
   await s3.click('label.option:has-text("4")');
-  await s3.waitForSelector("text=Time is up", { timeout: 10_000 });
+  await s3.waitForSelector(".quiz .closed-note:has-text(\"Time is up\")", { timeout: 10_000 }); // closed by the server at its deadline
   await s3.click("text=Submit answer");
   await s3.waitForSelector('.quiz[data-outcome="refused"]');
   expect(await s3.textContent(".outcome")).toContain("Too late");
