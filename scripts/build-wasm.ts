@@ -1,4 +1,4 @@
-// npm run build:wasm [-- --out <dir>] [--no-image] [--no-transpile] [--force] [--all-builtins] [--bundle-only] [--json]
+// npm run build:wasm [-- --out <dir>] [--no-image] [--no-transpile] [--force] [--all-builtins] [--bundle-only] [--check] [--json]
 //
 // Builds the policy decision service as a wasi:http/proxy component and a FROM-scratch OCI image:
 //   1. an entry module importing every policies/*.rego as text (bundled at build time),
@@ -221,6 +221,12 @@ async function main(): Promise<void> {
     .map((f) => readFileSync(join(witDir, f), "utf8"))
     .join("\n");
   const stamp = sha256([sha256(jsBytes), sha256(witText), toolchain].join("\n"));
+  if (flag("--check")) {
+    // is dist/wasm built from the current sources? (exit 0 when fresh, 3 when not)
+    const fresh = existsSync(componentPath) && existsSync(stampPath) && readFileSync(stampPath, "utf8") === stamp;
+    console.log(JSON.stringify({ fresh, component: relative(ROOT, componentPath) }));
+    process.exit(fresh ? 0 : 3);
+  }
   let componentizeMs: number | null = null;
   if (!flag("--force") && existsSync(componentPath) && existsSync(stampPath) && readFileSync(stampPath, "utf8") === stamp) {
     log(`component: unchanged since the last build (${relative(ROOT, stampPath)}), not rebuilt`);

@@ -47,10 +47,12 @@ export interface JcoServer {
 }
 
 /** Starts `node scripts/wasm/serve-jco.mjs <module>` and waits for its "listening" line. */
-export async function startJcoServer(module: string, timeoutMs = 60_000): Promise<JcoServer> {
+export async function startJcoServer(module: string, timeoutMs = 60_000, core: number | null = null): Promise<JcoServer> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
-  const child = spawn("node", [join(ROOT, "scripts", "wasm", "serve-jco.mjs"), module], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  const argv = ["node", join(ROOT, "scripts", "wasm", "serve-jco.mjs"), module];
+  const cmd = core !== null && Bun.which("taskset") !== null ? ["taskset", "-c", String(core), ...argv] : argv;
+  const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   const ready = await new Promise<{ port: number; importMs: number }>((resolve, reject) => {

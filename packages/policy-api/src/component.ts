@@ -30,7 +30,7 @@ function methodName(r: IncomingRequest): string {
 }
 
 /** Reads the request body (at most MAX_BODY + 1 bytes: DataApi answers 413 above the limit). */
-function readBody(r: IncomingRequest): Uint8Array {
+function readBody(r: IncomingRequest): Uint8Array<ArrayBuffer> {
   const body = r.consume();
   const stream = body.stream();
   const parts: Uint8Array[] = [];
@@ -58,7 +58,7 @@ function readBody(r: IncomingRequest): Uint8Array {
 function toRequest(r: IncomingRequest): Request {
   const method = methodName(r);
   const scheme = r.scheme();
-  const proto = scheme === undefined || scheme.tag === "HTTP" ? "http" : scheme.tag === "HTTPS" ? "https" : scheme.val;
+  const proto = scheme === undefined ? "http" : scheme.tag === "other" ? scheme.val : scheme.tag.toLowerCase();
   const url = `${proto}://${r.authority() ?? "localhost"}${r.pathWithQuery() ?? "/"}`;
   const headers = new Headers();
   for (const [name, value] of r.headers().entries()) {

@@ -227,7 +227,7 @@ export class DataApi {
     const max = this.opts.maxBodyBytes ?? 1024 * 1024;
     const declared = Number(req.headers.get("content-length") ?? "0");
     if (declared > max) return opaError(413, CODE_INVALID_PARAMETER, `request body is larger than ${max} bytes`);
-    let bytes = new Uint8Array(await req.arrayBuffer());
+    let bytes: Uint8Array<ArrayBuffer> = new Uint8Array(await req.arrayBuffer());
     if (bytes.byteLength > max) return opaError(413, CODE_INVALID_PARAMETER, `request body is larger than ${max} bytes`);
     const encoding = (req.headers.get("content-encoding") ?? "").toLowerCase();
     if (encoding.includes("gzip")) {
@@ -284,7 +284,7 @@ function decodeStrict(text: string): { ok: true; value: unknown } | { ok: false;
   return { ok: true, value: d.value };
 }
 
-async function gunzip(bytes: Uint8Array, max: number): Promise<Uint8Array | null> {
+async function gunzip(bytes: Uint8Array<ArrayBuffer>, max: number): Promise<Uint8Array<ArrayBuffer> | null> {
   if (typeof DecompressionStream !== "function") return null;
   try {
     const stream = new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip"));
