@@ -243,6 +243,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
         }
         await Bun.sleep(1000);
       }
+      await Bun.sleep(1100); // students start at a random phase within the first second: let their last message leave
     };
     let teacherChatSent = 0;
     let teacherChatAcked = 0;
