@@ -10,6 +10,13 @@ import type { Page } from "playwright-core";
 import { RESULTS, startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
+let t0 = performance.now();
+/** Prints how long each part of the run took (the machine is shared: this shows where time goes). */
+function step(name: string) {
+  const now = performance.now();
+  console.error(`[web e2e] ${name}: ${((now - t0) / 1000).toFixed(1)} s`);
+  t0 = now;
+}
 const CLASS = "demo-class-1";
 
 beforeAll(async () => {
@@ -68,6 +75,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   expect(js.headers.get("cache-control")).toBe("public, max-age=31536000, immutable");
   await js.arrayBuffer();
 
+  t0 = performance.now();
   const teacher = await h.page();
   const s1 = await h.page({ phone: true });
   const s2 = await h.page();
@@ -86,6 +94,7 @@ test("a teacher and three students run a whole class in the browser", async () =
     teacher.waitForSelector("text=Video is not available", { timeout: 15_000 }).then(() => false),
   ]);
 
+  step("joined: not started, start, publish");
   await signIn(s2, "s2");
   await signIn(s3, "s3");
   for (const s of [s1, s2, s3]) await s.waitForSelector('[data-view="student"] .quiz', { timeout: 15_000 });
@@ -112,6 +121,7 @@ test("a teacher and three students run a whole class in the browser", async () =
     await s1.waitForSelector("text=video is not available");
   }
 
+  step("students in, video checked");
   // The teacher writes a question, saves it to the bank and launches it from there.
   await teacher.fill('input[type="number"] >> nth=0', "6");
   await teacher.fill('textarea[name="prompt"]', "What is 2 + 2?");
@@ -139,6 +149,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   expect(await s3.textContent(".outcome")).toContain("Too late");
   await teacher.waitForFunction(() => document.querySelector("#roster-h .pill")?.textContent === "4"); // the reload took no second seat
 
+  step("question answered, late one refused");
   // Reveal: the right answer, each student's result and rank; then the leaderboard.
   await teacher.click("button:text-is('Reveal')");
   for (const s of [s1, s2, s3]) await s.waitForSelector(".correct-answer:has-text('4')");
@@ -151,6 +162,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   expect(await s1.textContent(".leaderboard li:first-child .name")).toBe("Grace Hopper");
   expect(await s1.getAttribute(".leaderboard li:first-child", "class")).toBe("me");
 
+  step("reveal and leaderboard");
   // Chat: the teacher deletes one message; every page drops it.
   await s1.fill("#chat-input", "Hello from Grace");
   await s1.press("#chat-input", "Enter");
@@ -187,6 +199,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   await s1.waitForSelector('.result[data-correct="1"]');
   await s2.waitForSelector(".correct-answer:has-text('True')");
 
+  step("chat, mute, keyboard question");
   // A raised hand, answered.
   await s3.click("text=Raise hand");
   await teacher.waitForSelector('.hands li[data-user="s3"]');
@@ -203,6 +216,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   expect(await shifts(teacher)).toBeLessThan(0.01);
   expect(await shifts(s3)).toBeLessThan(0.01);
 
+  step("hand and reactions");
   // Every control is named and focusable.
   for (const p of [teacher, s1, s2]) expect(await checkAccessible(p)).toEqual([]);
 
@@ -227,6 +241,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   await shot(teacher, "teacher-phone");
   await teacher.setViewportSize({ width: 1366, height: 900 });
 
+  step("reconnect and screenshots");
   // The end: students see it, the teacher gets the results and the attendance.
   await teacher.click("button:text-is('End class')");
   await teacher.click("text=End for everyone");
@@ -239,9 +254,10 @@ test("a teacher and three students run a whole class in the browser", async () =
   await teacher.waitForSelector('.attendance tr[data-user="s1"]');
   await shot(s3, "student-ended");
 
+  step("end, results, attendance");
   if (h.errors.length) console.warn("[web e2e] browser console errors:\n" + h.errors.join("\n"));
   expect(h.errors.filter((e) => /Content Security Policy|pageerror/i.test(e))).toEqual([]);
-}, 120_000);
+}, 180_000);
 
 test("denied joins show the policy's reason: class full, course archived; the admin sees them", async () => {
   const tok = await h.t.token("teacher", "t1");
