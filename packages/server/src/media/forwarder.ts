@@ -29,6 +29,7 @@ const LAYER_IDLE_MS = 1500; // a simulcast layer with no packet for this long is
 const LOSS_DOWN = 26; // RR fraction lost (/256) above which a subscriber steps down a layer (~10%)
 const LOSS_UP = 5; // below which, after UP_AFTER_MS, it may try the next layer up (~2%)
 const UP_AFTER_MS = 8000;
+const LAYER_STABLE_MS = 2000; // a layer that (re)appeared is preferred only once it has flowed this long
 
 /** One incoming stream: the class's audio, or one video layer (layer 0 without simulcast). */
 export class SourceStream {
@@ -36,6 +37,8 @@ export class SourceStream {
   gen = 0;
   codec: VideoCodec = "VP8";
   lastAt = 0;
+  /** When this stream last started flowing after a pause (Chrome pauses simulcast layers under CPU or bandwidth limits). */
+  activeSince = 0;
   /** Frame height from the layer's last keyframe (VP8), 0 when unknown. */
   height = 0;
   readonly ring: (Buffer | undefined)[] = new Array(RING);
@@ -198,6 +201,7 @@ export class Room {
     }
     this.counters.packetsIn++;
     const now = performance.now();
+    if (now - src.lastAt > LAYER_IDLE_MS) src.activeSince = now;
     src.lastAt = now;
     const seq = rtpSeq(pkt);
     const ts = rtpTimestamp(pkt);
@@ -323,8 +327,11 @@ export class Room {
    */
   selectLayers(now: number): void {
     if (this.layers.length < 2) return;
-    const ordered = this.orderedLayers(now);
-    if (ordered.length === 0) return;
+    const active = this.orderedLayers(now);
+    if (active.length === 0) return;
+    // Layers that flap (paused and resumed by the browser) are not switched to until they have settled.
+    const stable = active.filter((l) => now - l.activeSince >= LAYER_STABLE_MS);
+    const ordered = stable.length > 0 ? stable : active;
     const within = ordered.filter((l) => l.height === 0 || l.height <= this.capHeight * 1.05);
     const allowed = within.length > 0 ? within : ordered.slice(0, 1);
     let changed = false;

@@ -57,6 +57,14 @@ window.publish = async (classId, codec, simulcast) => {
     }
   }
   location_ = await signal(url, pc);
+  // Keep 1280x720 when the machine is busy (Chrome would otherwise scale down for CPU); the
+  // bandwidth side is checked separately through the sender's target bitrate.
+  for (const sender of pc.getSenders()) {
+    if (sender.track?.kind !== "video") continue;
+    const params = sender.getParameters();
+    params.degradationPreference = "maintain-resolution";
+    await sender.setParameters(params).catch(() => {});
+  }
   return location_;
 };
 window.unpublish = async () => {
