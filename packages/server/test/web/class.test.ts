@@ -299,7 +299,7 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   await shot(admin, "admin-laptop");
 }, 60_000);
 
-test("a thousand reactions change digits, never the layout", async () => {
+test("a thousand reactions change digits, never the layout; number and text questions", async () => {
   const { EdgeClassClient } = await import("../../../client/src/index.ts");
   const tok = await h.t.token("teacher", "t1");
   const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "Big lecture", status: "active", capacity: 500 } });
@@ -337,6 +337,31 @@ test("a thousand reactions change digits, never the layout", async () => {
     expect(await shifts(teacher)).toBeLessThan(0.01);
     expect(await shifts(watcher)).toBeLessThan(0.01);
     await shot(teacher, "teacher-250-students");
+
+    // Numeric (with tolerance) and short-text questions written on the fly, answered on the phone.
+    await teacher.getByLabel("Kind").selectOption("numeric");
+    await teacher.fill('textarea[name="prompt"]', "Acceleration due to gravity, in m/s²?");
+    await teacher.getByLabel("Right number").fill("9.81");
+    await teacher.getByLabel("Tolerance ±").fill("0.1");
+    await teacher.click("text=Launch now");
+    await watcher.waitForSelector('.quiz .prompt:has-text("Acceleration due to gravity")');
+    await watcher.fill(".answer-form input", "9.8");
+    await watcher.click("text=Submit answer");
+    await watcher.waitForSelector('.quiz[data-outcome="taken"]');
+    await teacher.click("button:text-is('Reveal')");
+    await watcher.waitForSelector(".correct-answer:has-text('9.81 (± 0.1)')");
+    await watcher.waitForSelector('.result[data-correct="1"]');
+
+    await teacher.getByLabel("Kind").selectOption("text");
+    await teacher.fill('textarea[name="prompt"]', "The SI unit of force?");
+    await teacher.getByLabel(/Accepted answers/).fill("newton, N");
+    await teacher.click("text=Launch now");
+    await watcher.waitForSelector('.quiz .prompt:has-text("The SI unit of force?")');
+    await watcher.fill(".answer-form input", "  Newton ");
+    await watcher.press(".answer-form input", "Enter");
+    await watcher.waitForSelector('.quiz[data-outcome="taken"]');
+    await teacher.click("button:text-is('Reveal')");
+    await watcher.waitForSelector('.result[data-correct="1"]');
   } finally {
     for (const c of clients) c.close();
   }
