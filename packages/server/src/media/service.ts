@@ -112,6 +112,7 @@ export class MediaServiceImpl implements MediaService {
     if (req.method !== "POST") return problem(405, "MEDIA_METHOD", "use POST with an SDP offer", { Allow: "POST" });
     const type = req.headers.get("content-type") ?? "";
     if (!type.toLowerCase().startsWith("application/sdp")) return problem(415, "MEDIA_CONTENT_TYPE", "Content-Type must be application/sdp");
+    if (Number(req.headers.get("content-length") ?? 0) > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "SDP offer too large");
     const sdp = await req.text();
     if (sdp.length > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "SDP offer too large");
     if (!sdp.startsWith("v=0")) return problem(400, "MEDIA_BAD_SDP", "body is not an SDP offer");
@@ -121,6 +122,7 @@ export class MediaServiceImpl implements MediaService {
     try {
       await worker.ready();
     } catch (e) {
+      this.dropIfEmpty(classId);
       return this.fail(e);
     }
     const id = crypto.randomUUID();
@@ -314,6 +316,11 @@ export class MediaServiceImpl implements MediaService {
       }
     }
     this.updateCounts();
+  }
+
+  private dropIfEmpty(classId: string): void {
+    const cls = this.classes.get(classId);
+    if (cls && cls.publishers.size === 0 && [...cls.subs.values()].every((s) => s.size === 0)) this.classes.delete(classId);
   }
 
   private updateCounts(): void {
