@@ -299,7 +299,7 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   await shot(admin, "admin-laptop");
 }, 60_000);
 
-test("a thousand reactions change digits, never the layout; number and text questions", async () => {
+test("a thousand reactions change digits, never the layout; number, text and multiple-choice questions", async () => {
   const { EdgeClassClient } = await import("../../../client/src/index.ts");
   const tok = await h.t.token("teacher", "t1");
   const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "Big lecture", status: "active", capacity: 500 } });
@@ -361,6 +361,24 @@ test("a thousand reactions change digits, never the layout; number and text ques
     await watcher.press(".answer-form input", "Enter");
     await watcher.waitForSelector('.quiz[data-outcome="taken"]');
     await teacher.click("button:text-is('Reveal')");
+    await watcher.waitForSelector('.result[data-correct="1"]');
+
+    await teacher.getByLabel("Kind").selectOption("multiple");
+    await teacher.fill('textarea[name="prompt"]', "Which are vectors?");
+    await teacher.fill('input[name="option-a"]', "Velocity");
+    await teacher.fill('input[name="option-b"]', "Mass");
+    await teacher.fill('input[name="option-c"]', "Force");
+    await teacher.fill('input[name="option-d"]', "Temperature");
+    await teacher.check('input[aria-label="Option A is right"]');
+    await teacher.check('input[aria-label="Option C is right"]');
+    await teacher.click("text=Launch now");
+    await watcher.waitForSelector('.quiz .prompt:has-text("Which are vectors?")');
+    await watcher.click('label.option:has-text("Velocity")');
+    await watcher.click('label.option:has-text("Force")');
+    await watcher.click("text=Submit answer");
+    await watcher.waitForSelector('.quiz[data-outcome="taken"]');
+    await teacher.click("button:text-is('Reveal')");
+    await watcher.waitForSelector(".correct-answer:has-text('Velocity, Force')");
     await watcher.waitForSelector('.result[data-correct="1"]');
   } finally {
     for (const c of clients) c.close();
