@@ -78,9 +78,9 @@ test("forwards to subscribers on two workers, continuous across a republish", as
   await subs[2].connect(`${base}/api/classes/${cls}/whep`);
   expect(media.stats()).toEqual({ publishers: 1, subscribers: 3, workers: 2 });
 
-  expect(await until(() => subs.every((s) => s.videoPackets > 100 && s.audioPackets > 20), 5000)).toBe(true);
+  expect(await until(() => subs.every((s) => s.videoPackets > 100 && s.audioPackets > 20), 10000)).toBe(true);
   expect(pub.plisReceived).toBeGreaterThan(0); // subscribers joining asked for keyframes
-  expect(await until(() => pub.rembBps > 0, 2000)).toBe(true);
+  expect(await until(() => pub.rembBps > 0, 5000)).toBe(true);
   expect(pub.rembBps).toBeGreaterThanOrEqual(2_000_000);
   for (const s of subs) {
     expect(s.keyframes).toBeGreaterThan(0);
@@ -97,7 +97,7 @@ test("forwards to subscribers on two workers, continuous across a republish", as
   const pub2 = new SyntheticPublisher();
   await pub2.connect(`${base}/api/classes/${cls}/whip`);
   pub2.start();
-  expect(await until(() => subs.every((s, i) => s.videoPackets > before[i] + 100), 5000)).toBe(true);
+  expect(await until(() => subs.every((s, i) => s.videoPackets > before[i] + 100), 10000)).toBe(true);
   for (const s of subs) {
     // Same outgoing SSRC, no sequence jump back, no timestamp going backwards.
     expect(s.vssrcs.size).toBe(1);
@@ -127,10 +127,14 @@ test("forwards to subscribers on two workers, continuous across a republish", as
 
   media.endClass(cls);
   expect(media.stats()).toEqual({ publishers: 0, subscribers: 0, workers: 2 });
-  const after = subs.map((s) => s.videoPackets);
-  await sleep(500);
-  // Nothing flows after the class ended (allow in-flight packets).
-  subs.forEach((s, i) => expect(s.videoPackets - after[i]).toBeLessThan(40));
+  // Nothing flows once the workers have closed the sessions (a loaded machine may take a moment).
+  let stopped = false;
+  for (let i = 0; i < 15 && !stopped; i++) {
+    const before = subs.map((s) => s.videoPackets);
+    await sleep(400); // ~80 video packets at the publisher's rate
+    stopped = subs.every((s, j) => s.videoPackets === before[j]);
+  }
+  expect(stopped).toBe(true);
   pub2.close();
   for (const s of subs) s.close();
 }, 30000);
