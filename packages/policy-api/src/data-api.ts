@@ -150,6 +150,11 @@ export class DataApi {
 
   /** Routes OPA's paths: the Data API, /health; 404 and 405 as Go's ServeMux answers them. */
   async fetch(req: Request): Promise<Response> {
+    if (req.method === "HEAD") {
+      // Go's ServeMux answers HEAD with the GET handler, without the body
+      const r = await this.fetch(new Request(req.url, { method: "GET", headers: req.headers }));
+      return new Response(null, { status: r.status, headers: r.headers });
+    }
     const url = new URL(req.url);
     const p = url.pathname;
     if (p === "/v1/data" || p.startsWith("/v1/data/")) {

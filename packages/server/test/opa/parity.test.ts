@@ -131,6 +131,20 @@ describe("how each host protects and routes the Data API", () => {
     expect(b.status).toBe(405);
   });
 
+  test("gzip request bodies (Content-Encoding: gzip) on both hosts", async () => {
+    const body = Bun.gzipSync(new TextEncoder().encode(post(STUDENT_OK)));
+    for (const [base, headers] of [[wasm.url, {}], [bun.url, adminAuth]] as const) {
+      const r = await fetch(`${base}/v1/data/education/allow`, { method: "POST", body, headers: { ...headers, "content-encoding": "gzip" } });
+      expect(await r.text()).toBe('{"result":true}\n');
+    }
+  });
+
+  test("component: HEAD is GET without a body, as Go's mux answers it", async () => {
+    const r = await fetch(`${wasm.url}/health`, { method: "HEAD" });
+    expect(r.status).toBe(200);
+    expect(await r.text()).toBe("");
+  });
+
   test("component: unknown paths get Go's 404 text", async () => {
     const a = await ask(wasm.url, "GET", "/v1/query");
     expect(a.status).toBe(404);
