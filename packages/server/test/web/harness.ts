@@ -4,7 +4,7 @@
 // app from web.ts and passes every other request, WebSockets included, to the server.
 import type { Server, ServerWebSocket } from "bun";
 import { spawnSync } from "node:child_process";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildRoutes } from "../../src/http/endpoint.ts";
@@ -148,4 +148,23 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
       await t.close();
     },
   };
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+let axeSource: string | undefined;
+/** Runs axe-core (WCAG 2 A and AA rules) on the page as it is now; evaluated over the DevTools protocol, so the page's CSP does not block it. */
+export async function audit(p: Page): Promise<AxeViolation[]> {
+  axeSource ??= readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+  await p.evaluate(axeSource);
+  return p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+  });
 }
