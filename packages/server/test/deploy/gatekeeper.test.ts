@@ -4,7 +4,7 @@ import { describe, expect, test } from "bun:test";
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadTemplate, review } from "../../../rego/src/cli/verify.ts";
-import { DEPLOY, OVERLAYS, ROOT, WASM_COMPONENT, find, kustomize, kustomizeWith, readYaml, run, type Obj } from "./support.ts";
+import { DEPLOY, OVERLAYS, ROOT, WASM_DIR, find, kustomize, readYaml, run, type Obj } from "./support.ts";
 
 const SLOW = 60_000;
 
@@ -96,12 +96,12 @@ describe("rendered overlays against the constraints", () => {
     expect(reviewAll(kustomize(dir))).toEqual([]);
   }, SLOW); // the machine may be shared and busy
 
-  test("edge-city with the Wasm policy component: zero violations; the same pod without its Wasm label is refused", () => {
-    const objs = kustomizeWith(OVERLAYS[1], [WASM_COMPONENT]);
+  test("the Wasm policy service (deploy/k3s/wasm): zero violations; the same pod without its Wasm label is refused", () => {
+    const objs = structuredClone(kustomize(WASM_DIR));
     expect(reviewAll(objs)).toEqual([]);
-    const d = find(objs, "Deployment", "edgeclass-policy");
+    const d = objs.find((o) => o.kind === "Deployment")!;
     delete d.spec.template.metadata.labels["edgeclass.io/runtime"];
-    expect(reviewAll(objs).join("\n")).toContain("education-wasm-runtime: Deployment/edgeclass-policy: runtimeClassName <wasmtime> is for Wasm workloads only");
+    expect(reviewAll(objs).join("\n")).toContain(`education-wasm-runtime: Deployment/${d.metadata.name}: runtimeClassName <wasmtime> is for Wasm workloads only`);
   }, SLOW); // the machine may be shared and busy
 
   test.each(OVERLAYS)("%s: every constraint reviews at least one rendered object", (dir) => {

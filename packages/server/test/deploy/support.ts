@@ -3,7 +3,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { parseAllDocuments } from "yaml";
 
 export const ROOT = resolve(import.meta.dir, "../../../..");
@@ -47,28 +47,8 @@ export function kustomize(dir: string): Obj[] {
   return objs;
 }
 
-/** Renders an overlay with optional components added, as an operator's own kustomization would. */
-export function kustomizeWith(overlay: string, components: string[]): Obj[] {
-  const dir = mkdtempSync(join(tmpdir(), "edgeclass-kustomize-"));
-  try {
-    const rel = (p: string) => relative(dir, join(ROOT, p));
-    writeFileSync(join(dir, "kustomization.yaml"), [
-      "apiVersion: kustomize.config.k8s.io/v1beta1",
-      "kind: Kustomization",
-      "resources:",
-      `  - ${rel(overlay)}`,
-      "components:",
-      ...components.map((c) => `  - ${rel(c)}`),
-    ].join("\n") + "\n");
-    const r = run("kubectl", ["kustomize", dir]);
-    if (r.status !== 0) throw new Error(`kubectl kustomize failed: ${r.stderr}`);
-    return parseYamlDocs(r.stdout, overlay);
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-export const WASM_COMPONENT = "deploy/k3s/components/wasm-policy";
+/** The Wasm policy-decision service (the Wasm artefact's own kustomization). */
+export const WASM_DIR = "deploy/k3s/wasm";
 
 export const OVERLAYS = ["deploy/k3s/overlays/single-node", "deploy/k3s/overlays/edge-city"] as const;
 
