@@ -12,10 +12,10 @@
 // Prints the component's raw and gzip sizes and the compressed image size.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { gzipSync } from "node:zlib";
-import { transpile } from "./wasm/jco.ts";
+import { swapDir, transpile } from "./wasm/jco.ts";
 import { writeOciImage, type BuiltImage } from "./wasm/oci.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -192,8 +192,13 @@ const mb = (n: number) => `${(n / 1024 / 1024).toFixed(2)} MiB`;
 
 async function main(): Promise<void> {
   const started = performance.now();
-  const buildDir = join(OUT, "build");
+  // intermediate files go to a directory of this process, swapped in as build/ at the end
+  // (another build, test or benchmark may run at the same time in a shared workspace)
+  const finalBuildDir = join(OUT, "build");
+  const buildDir = `${finalBuildDir}.tmp-${process.pid}`;
+  rmSync(buildDir, { recursive: true, force: true });
   mkdirSync(buildDir, { recursive: true });
+  process.on("exit", () => rmSync(buildDir, { recursive: true, force: true }));
 
   const policies = readdirSync(join(ROOT, "policies"))
     .filter((f) => f.endsWith(".rego") && !f.endsWith("_test.rego"))
@@ -205,8 +210,11 @@ async function main(): Promise<void> {
   const bundled = await bundle(buildDir, policies, wasiVersion);
   const js = bundled.path;
   const jsBytes = readFileSync(js);
-  log(`bundle: ${relative(ROOT, js)} ${jsBytes.byteLength} bytes; builtin families left out (no bundled policy calls them): ${bundled.dropped.join(", ") || "none"}`);
-  if (flag("--bundle-only")) return;
+  log(`bundle: ${relative(ROOT, join(finalBuildDir, "policy-api.js"))} ${jsBytes.byteLength} bytes; builtin families left out (no bundled policy calls them): ${bundled.dropped.join(", ") || "none"}`);
+  if (flag("--bundle-only")) {
+    swapDir(buildDir, finalBuildDir);
+    return;
+  }
 
   const witDir = join(buildDir, "wit");
   prepareWit(witDir, wasiVersion);
@@ -233,7 +241,9 @@ async function main(): Promise<void> {
   } else {
     log(`componentize-js (${toolchain}, wasi ${wasiVersion}): this takes a minute or two...`);
     rmSync(stampPath, { force: true });
-    componentizeMs = componentize(js, witDir, componentPath).ms;
+    const tmp = `${componentPath}.tmp-${process.pid}`;
+    componentizeMs = componentize(js, witDir, tmp).ms;
+    renameSync(tmp, componentPath);
     writeFileSync(stampPath, stamp);
     log(`component built in ${(componentizeMs / 1000).toFixed(1)} s`);
   }
@@ -290,7 +300,7 @@ async function main(): Promise<void> {
 
   const info = {
     component: { path: relative(ROOT, componentPath), bytes: component.byteLength, gzipBytes: gz.byteLength, digest: componentDigest, componentizeMs },
-    bundle: { path: relative(ROOT, js), bytes: jsBytes.byteLength, builtinFamilies: bundled.families, builtinFamiliesLeftOut: bundled.dropped },
+    bundle: { path: relative(ROOT, join(finalBuildDir, "policy-api.js")), bytes: jsBytes.byteLength, builtinFamilies: bundled.families, builtinFamiliesLeftOut: bundled.dropped },
     image: image
       ? {
           layout: relative(ROOT, image.layoutDir),
@@ -306,7 +316,9 @@ async function main(): Promise<void> {
     transpiled,
     totalMs: Math.round(performance.now() - started),
   };
-  writeFileSync(join(OUT, "build-info.json"), JSON.stringify(info, null, 2) + "\n");
+  swapDir(buildDir, finalBuildDir);
+  writeFileSync(join(OUT, `build-info.json.tmp-${process.pid}`), JSON.stringify(info, null, 2) + "\n");
+  renameSync(join(OUT, `build-info.json.tmp-${process.pid}`), join(OUT, "build-info.json"));
   if (JSON_OUT) {
     console.log(JSON.stringify(info));
     return;

@@ -2,7 +2,7 @@
 // process serving it with preview2-shim's HTTP server. Used by the tests and the benchmark.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 
@@ -28,14 +28,30 @@ export function transpile(component: string, dir: string, opts: { instantiation?
   const stamp = `${digest(component)} ${opts.instantiation ? "async" : "esm"}`;
   const module = join(dir, `${name}.js`);
   if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(module)) return { dir, module, cached: true, ms: 0 };
-  rmSync(dir, { recursive: true, force: true });
+  // Written next to <dir> and swapped in, so a test or benchmark running at the same time
+  // (the workspace is shared) never sees a half-written or deleted directory for long.
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
   const started = performance.now();
-  const args = ["transpile", component, "-o", dir, "--name", name, "--no-typescript", "--quiet"];
+  const args = ["transpile", component, "-o", tmp, "--name", name, "--no-typescript", "--quiet"];
   if (opts.instantiation) args.push("--instantiation", "async");
   const r = spawnSync(JCO, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_EXTRA_CA_CERTS: "" } });
-  if (r.status !== 0) throw new Error(`jco transpile failed (${r.status}): ${r.stderr}${r.stdout}`);
-  writeFileSync(stampFile, stamp);
+  if (r.status !== 0) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw new Error(`jco transpile failed (${r.status}): ${r.stderr}${r.stdout}`);
+  }
+  writeFileSync(join(tmp, ".stamp"), stamp);
+  swapDir(tmp, dir);
   return { dir, module, cached: false, ms: Math.round(performance.now() - started) };
+}
+
+/** Replaces directory `dir` by `fresh` (two renames; the old one is removed afterwards). */
+export function swapDir(fresh: string, dir: string): void {
+  const old = `${dir}.old-${process.pid}`;
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(dir)) renameSync(dir, old);
+  renameSync(fresh, dir);
+  rmSync(old, { recursive: true, force: true });
 }
 
 export interface JcoServer {

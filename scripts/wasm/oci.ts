@@ -3,7 +3,7 @@
 // blobs/sha256/...) plus the same layout as a single tar (an `oci-archive:`). Deterministic:
 // fixed timestamps, sorted entries, gzip without a name or mtime.
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 
@@ -136,6 +136,9 @@ export function writeOciImage(outDir: string, archivePath: string, spec: ImageSp
   });
   const layout = enc({ imageLayoutVersion: "1.0.0" });
 
+  // written next to outDir and swapped in (see swapDir in jco.ts): readers never see it half-written
+  const finalDir = outDir;
+  outDir = `${finalDir}.tmp-${process.pid}`;
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(join(outDir, "blobs", "sha256"), { recursive: true });
   const blobs: [string, Uint8Array][] = [
@@ -156,7 +159,14 @@ export function writeOciImage(outDir: string, archivePath: string, spec: ImageSp
     ],
     spec.created,
   );
-  writeFileSync(archivePath, archive);
+  writeFileSync(`${archivePath}.tmp-${process.pid}`, archive);
+  renameSync(`${archivePath}.tmp-${process.pid}`, archivePath);
+  const old = `${finalDir}.old-${process.pid}`;
+  rmSync(old, { recursive: true, force: true });
+  if (existsSync(finalDir)) renameSync(finalDir, old);
+  renameSync(outDir, finalDir);
+  rmSync(old, { recursive: true, force: true });
+  outDir = finalDir;
 
   return {
     layoutDir: outDir,

@@ -35,4 +35,4 @@ test("the image: FROM scratch (one layer), wasi/wasm, the component as entrypoin
   expect(config.config.Entrypoint).toEqual(["/education-platform.wasm"]);
   expect(Object.keys(config.config.ExposedPorts)).toEqual(["8080/tcp"]);
   expect(info.image?.compressedBytes).toBeLessThan(5_000_000);
-});
+}, 600_000); // builds dist/wasm when absent (1-2 min)
