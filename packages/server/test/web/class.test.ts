@@ -224,6 +224,10 @@ test("a teacher and three students run a whole class in the browser", async () =
     if (v.length) console.warn(`[web e2e] axe on the ${name} page:\n` + v.map((x) => `  ${x.impact} ${x.id}: ${x.help} (${x.nodes.join(", ")})`).join("\n"));
     expect(v.map((x) => x.id)).toEqual([]);
   }
+  await s2.emulateMedia({ colorScheme: "dark" }); // and the dark theme
+  expect((await audit(s2)).map((x) => `${x.id}: ${x.nodes.join(", ")}`)).toEqual([]);
+  await shot(s2, "student-laptop-dark");
+  await s2.emulateMedia({ colorScheme: "light" });
 
   // A dropped connection: the page says it is reconnecting, keeps its content, and comes back by itself.
   await s1.evaluate(() => {
