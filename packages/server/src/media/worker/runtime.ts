@@ -1,0 +1,124 @@
+// Media worker state shared by its sessions and its IPC loop: configuration, counters,
+// rooms, sessions, and the loopback relay to sibling workers.
+
+import { Room, type ForwarderCounters, type Kind } from "../forwarder.ts";
+import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type FromWorker, type WorkerConfig } from "../protocol.ts";
+import type { VideoCodec } from "../rtp.ts";
+import type { PublisherSession } from "./sessions.ts";
+
+export const config: WorkerConfig = JSON.parse(process.env.EDGECLASS_MEDIA_WORKER ?? "null") as WorkerConfig;
+if (!config || typeof config.index !== "number") {
+  console.error("media worker: EDGECLASS_MEDIA_WORKER is missing; this file is started by the MediaService");
+  process.exit(2);
+}
+if (config.iceUdpMux && config.muxPort === 0) {
+  // One free UDP port for all of this worker's peer connections.
+  const probe = await Bun.udpSocket({ port: 0 });
+  config.muxPort = probe.port;
+  probe.close();
+}
+export const counters: ForwarderCounters & { upstreamNacks: number } = { packetsIn: 0, packetsOut: 0, bytesOut: 0, keyframeRequests: 0, nackRetransmits: 0, upstreamNacks: 0 };
+export const rooms = new Map<number, RoomEntry>();
+export const sessions = new Map<string, Session>();
+const delaySamples = new Float64Array(4096);
+let delayCount = 0;
+
+/** p99 of the fan-out times sampled since the last call, in microseconds. */
+export function takeForwardP99(): number {
+  const n = Math.min(delayCount, delaySamples.length);
+  if (n === 0) return 0;
+  const a = Array.from(delaySamples.subarray(0, n)).sort((x, y) => x - y);
+  delayCount = 0;
+  return a[Math.min(n - 1, Math.floor(n * 0.99))];
+}
+
+export interface RoomEntry {
+  room: Room;
+  /** Publishing sessions: usually one with audio and video; a simulcast teacher sends video on its own. */
+  publishers: PublisherSession[];
+  relayTo: number[];
+  upstream: number | null;
+}
+
+export interface Session {
+  readonly id: string;
+  readonly classKey: number;
+  close(reason: string): void;
+  addCandidate(candidate: string, mid: string): void;
+}
+
+export function send(msg: FromWorker): void {
+  process.send?.(msg);
+}
+
+// ------------------------------------------------------------------ relay between workers
+
+export const relay = await Bun.udpSocket({
+  hostname: "127.0.0.1",
+  port: 0,
+  socket: {
+    data(_sock, data: Buffer) {
+      if (data.length < RELAY_HEADER) return;
+      const type = data[0];
+      const classKey = data.readUInt32BE(4);
+      const entry = rooms.get(classKey);
+      if (!entry) return;
+      try {
+        if (type === RELAY_MEDIA) {
+          const kind: Kind = data[1] === 0 ? "audio" : "video";
+          const codec: VideoCodec = data[2] === 0 ? "VP8" : "H264";
+          forwardTimed(entry.room, kind, data.subarray(RELAY_HEADER), codec, data[3]);
+        } else if (type === RELAY_KEYFRAME) {
+          for (const p of entry.publishers) p.requestKeyframe();
+        }
+      } catch (e) {
+        console.error("media worker: relay", e);
+      }
+    },
+  },
+});
+
+export function relayHeader(type: number, kind: Kind, codec: VideoCodec, classKey: number, payload: Buffer | null, layer = 0): Buffer {
+  const b = Buffer.allocUnsafe(RELAY_HEADER + (payload ? payload.length : 0));
+  b[0] = type;
+  b[1] = kind === "audio" ? 0 : 1;
+  b[2] = codec === "VP8" ? 0 : 1;
+  b[3] = layer;
+  b.writeUInt32BE(classKey, 4);
+  if (payload) payload.copy(b, RELAY_HEADER);
+  return b;
+}
+
+export function forwardTimed(room: Room, kind: Kind, pkt: Buffer, codec: VideoCodec, layer = 0): void {
+  const t0 = performance.now();
+  room.onPublisherPacket(kind, pkt, codec, layer);
+  if (room.subscribers.size > 0) delaySamples[delayCount++ & 4095] = (performance.now() - t0) * 1000;
+}
+
+export function roomFor(classKey: number): RoomEntry {
+  let e = rooms.get(classKey);
+  if (!e) {
+    const entry: RoomEntry = {
+      room: new Room(classKey, () => askKeyframe(entry), counters),
+      publishers: [],
+      relayTo: [],
+      upstream: null,
+    };
+    entry.room.capHeight = QUALITY[config.videoQuality].height;
+    e = entry;
+    rooms.set(classKey, entry);
+  }
+  return e;
+}
+
+export function askKeyframe(entry: RoomEntry): void {
+  const video = entry.publishers.filter((p) => p.kinds.has("video"));
+  if (video.length > 0) for (const p of video) p.requestKeyframe();
+  else if (entry.upstream !== null) relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
+}
+
+export function maybeDropRoom(classKey: number): void {
+  const e = rooms.get(classKey);
+  if (e && e.publishers.length === 0 && e.room.subscribers.size === 0 && e.relayTo.length === 0 && e.upstream === null) rooms.delete(classKey);
+}
+
