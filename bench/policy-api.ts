@@ -92,7 +92,7 @@ async function benchJco() {
 }
 
 function instantiation() {
-  const t = transpile(component, join(DIST, "jco-instantiate"), { instantiation: true });
+  const t = transpile(component, join(DIST, "jco-instantiate"), { instantiation: "async" });
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
   const argv = ["node", join(ROOT, "scripts", "wasm", "instantiate.mjs"), t.dir, "20"];

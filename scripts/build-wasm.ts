@@ -8,7 +8,9 @@
 //      (skipped when the bundle, WIT and toolchain are unchanged since the last build: see .stamp),
 //   4. an OCI image layout + oci-archive holding /education-platform.wasm and /config.json,
 //      checked with `skopeo inspect` when skopeo is installed,
-//   5. `jco transpile` of the component for the tests and the benchmark (cached by digest).
+//   5. `jco transpile` of the component for the tests and the benchmark (cached by digest):
+//      jco/ (one instance for every request) and jco-sync/ (`--instantiation sync`, for a
+//      fresh instance per request as wasmtime serves it).
 // Prints the component's raw and gzip sizes and the compressed image size.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -294,8 +296,9 @@ async function main(): Promise<void> {
   let transpiled: { ms: number; cached: boolean } | null = null;
   if (!flag("--no-transpile")) {
     const t = transpile(componentPath, join(OUT, "jco"));
-    transpiled = { ms: t.ms, cached: t.cached };
-    log(`jco transpile -> ${relative(ROOT, t.dir)} (${t.cached ? "cached" : `${t.ms} ms`})`);
+    const fresh = transpile(componentPath, join(OUT, "jco-sync"), { instantiation: "sync" });
+    transpiled = { ms: t.ms + fresh.ms, cached: t.cached && fresh.cached };
+    log(`jco transpile -> ${relative(ROOT, t.dir)}, ${relative(ROOT, fresh.dir)} (--instantiation sync) (${transpiled.cached ? "cached" : `${transpiled.ms} ms`})`);
   }
 
   const info = {

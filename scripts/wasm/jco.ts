@@ -22,10 +22,10 @@ function digest(path: string): string {
 }
 
 /** `jco transpile <component> -o <dir>`, skipped when <dir> already holds this component's output. */
-export function transpile(component: string, dir: string, opts: { instantiation?: boolean } = {}): Transpiled {
+export function transpile(component: string, dir: string, opts: { instantiation?: "async" | "sync" } = {}): Transpiled {
   const name = "component";
   const stampFile = join(dir, ".stamp");
-  const stamp = `${digest(component)} ${opts.instantiation ? "async" : "esm"}`;
+  const stamp = `${digest(component)} ${opts.instantiation ?? "esm"}`;
   const module = join(dir, `${name}.js`);
   if (existsSync(stampFile) && readFileSync(stampFile, "utf8") === stamp && existsSync(module)) return { dir, module, cached: true, ms: 0 };
   // Written next to <dir> and swapped in, so a test or benchmark running at the same time
@@ -34,7 +34,7 @@ export function transpile(component: string, dir: string, opts: { instantiation?
   rmSync(tmp, { recursive: true, force: true });
   const started = performance.now();
   const args = ["transpile", component, "-o", tmp, "--name", name, "--no-typescript", "--quiet"];
-  if (opts.instantiation) args.push("--instantiation", "async");
+  if (opts.instantiation) args.push("--instantiation", opts.instantiation);
   const r = spawnSync(JCO, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, NODE_EXTRA_CA_CERTS: "" } });
   if (r.status !== 0) {
     rmSync(tmp, { recursive: true, force: true });
@@ -56,22 +56,34 @@ export function swapDir(fresh: string, dir: string): void {
 
 export interface JcoServer {
   url: string;
-  /** import of the transpiled module: compile + instantiate the core Wasm + component start */
+  /** serve-jco: import of the transpiled module (compile + instantiate + start); serve-fresh: compiling the core modules + a first instance */
   importMs: number;
   process: ChildProcess;
   close(): Promise<void>;
 }
 
-/** Starts `node scripts/wasm/serve-jco.mjs <module>` and waits for its "listening" line. */
-export async function startJcoServer(module: string, timeoutMs = 60_000, core: number | null = null): Promise<JcoServer> {
+/** Starts `node scripts/wasm/serve-jco.mjs <module>` (one instance for every request) and waits until it answers. */
+export function startJcoServer(module: string, timeoutMs = 60_000, core: number | null = null): Promise<JcoServer> {
+  return startNodeServer("serve-jco.mjs", module, timeoutMs, core);
+}
+
+/**
+ * Starts `node scripts/wasm/serve-fresh.mjs <dir>`: a fresh instance per request, as wasmtime
+ * serve and runwasi's wasmtime shim run the component (`dir`: jco `--instantiation sync` output).
+ */
+export function startFreshInstanceServer(dir: string, timeoutMs = 60_000, core: number | null = null): Promise<JcoServer> {
+  return startNodeServer("serve-fresh.mjs", dir, timeoutMs, core);
+}
+
+async function startNodeServer(script: string, target: string, timeoutMs: number, core: number | null): Promise<JcoServer> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
-  const argv = ["node", join(ROOT, "scripts", "wasm", "serve-jco.mjs"), module];
+  const argv = ["node", join(ROOT, "scripts", "wasm", script), target];
   const cmd = core !== null && Bun.which("taskset") !== null ? ["taskset", "-c", String(core), ...argv] : argv;
   const child = spawn(cmd[0], cmd.slice(1), { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  const ready = await new Promise<{ port: number; importMs: number }>((resolve, reject) => {
+  const ready = await new Promise<{ port: number; importMs?: number; compileMs?: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`jco server did not start in ${timeoutMs} ms: ${stderr}`)), timeoutMs);
     child.once("exit", (code) => {
       clearTimeout(timer);
@@ -80,7 +92,7 @@ export async function startJcoServer(module: string, timeoutMs = 60_000, core: n
     createInterface({ input: child.stdout! }).once("line", (line) => {
       clearTimeout(timer);
       try {
-        resolve(JSON.parse(line) as { port: number; importMs: number });
+        resolve(JSON.parse(line) as { port: number; importMs?: number; compileMs?: number });
       } catch {
         reject(new Error(`unexpected output from the jco server: ${line}`));
       }
@@ -102,7 +114,7 @@ export async function startJcoServer(module: string, timeoutMs = 60_000, core: n
   let closed: Promise<void> | null = null;
   return {
     url,
-    importMs: ready.importMs,
+    importMs: ready.importMs ?? ready.compileMs ?? 0,
     process: child,
     close() {
       closed ??= new Promise<void>((resolve) => {

@@ -8,7 +8,7 @@ import type { Server } from "bun";
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { startJcoServer, type JcoServer } from "../../../../scripts/wasm/jco.ts";
+import { startFreshInstanceServer, startJcoServer, type JcoServer } from "../../../../scripts/wasm/jco.ts";
 import { createTokenVerifier, mintToken } from "../../src/auth/tokens.ts";
 import { parseConfig } from "../../src/config/config.ts";
 import { buildRoutes, errorResponse, type HttpDeps } from "../../src/http/endpoint.ts";
@@ -41,7 +41,7 @@ function buildScript(args: string[]): { status: number | null; out: string } {
  */
 export function ensureArtefact(): BuildInfo {
   if (built !== null) return built;
-  const present = existsSync(join(ARTEFACT_DIR, "build-info.json")) && existsSync(join(ARTEFACT_DIR, "jco", "component.js"));
+  const present = ["build-info.json", "jco/component.js", "jco-sync/component.js"].every((f) => existsSync(join(ARTEFACT_DIR, f)));
   if (!present || process.env.WASM_REBUILD === "1") {
     const r = buildScript(["--json"]);
     if (r.status !== 0) throw new Error(`npm run build:wasm failed (${r.status}):\n${r.out}`);
@@ -85,6 +85,12 @@ export async function startBunHost(): Promise<BunHost> {
 export async function startComponentHost(): Promise<JcoServer> {
   ensureArtefact();
   return startJcoServer(join(ARTEFACT_DIR, "jco", "component.js"));
+}
+
+/** The component with a fresh instance per request, as wasmtime serves it (jco --instantiation sync). */
+export async function startFreshInstanceHost(): Promise<JcoServer> {
+  ensureArtefact();
+  return startFreshInstanceServer(join(ARTEFACT_DIR, "jco-sync"));
 }
 
 export interface Answer {
