@@ -221,7 +221,10 @@ export type ServerMessage =
   | { type: "ack"; rid?: string; result?: unknown }
   | { type: "error"; rid?: string; code: ErrorCode; message: string }
   | { type: "pong"; rid?: string; serverTime: number }
-  | { type: "presence"; seq: number; count: number; joined?: Participant[]; left?: string[] }
+  /** Everyone gets the count; staff also get `joined` (participants who joined, reconnected or dropped since
+   *  the last tick, each once, with `connected` as it is now) and `removed` (seats released after the grace
+   *  period). `left` (ids that dropped) is kept for older clients; this server sends drops in `joined`. */
+  | { type: "presence"; seq: number; count: number; joined?: Participant[]; left?: string[]; removed?: string[] }
   | { type: "chat.message"; seq: number; message: ChatMessage }
   | { type: "chat.deleted"; seq: number; messageId: string }
   | { type: "chat.settings"; seq: number; settings: ChatSettings }

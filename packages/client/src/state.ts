@@ -150,6 +150,8 @@ export function applyEvent(state: ClassState, m: ServerMessage, maxChat = DEFAUL
           const p = state.roster.get(id);
           if (p !== undefined) state.roster.set(id, { ...p, connected: false });
         }
+        // `removed` = the seat was released after the grace period.
+        for (const id of m.removed ?? []) state.roster.delete(id);
       }
       return true;
     case "chat.message":

@@ -121,9 +121,13 @@ describe("presence and reconnect", () => {
 
   test("attendance records joins and leaves", async () => {
     const { classId, studentIds } = await liveClass(1);
+    const teacher = await enter(classId, "teacher", "t-live");
     const s = await enter(classId, "student", studentIds[0]);
     s.peer.close();
-    await Bun.sleep(3300); // the grace period in this server is 3 s
+    const dropped = await teacher.peer.next("presence", (m) => (m.joined ?? []).some((p) => p.id === studentIds[0] && !p.connected));
+    expect(dropped.count).toBe(2); // the seat is held during the grace period
+    const removed = await teacher.peer.next("presence", (m) => (m.removed ?? []).includes(studentIds[0]), 5000); // the grace period in this server is 3 s
+    expect(removed.count).toBe(1);
     const r = await t.call("GET", `/api/classes/${classId}/attendance`, { token: teacherToken });
     const row = r.body.items.find((i: { userId: string }) => i.userId === studentIds[0]);
     expect(row.joinedAt).toBeString();

@@ -85,8 +85,10 @@ export class LiveRoom {
   private leaderboardShown = false;
   private ended = false;
   // Batched broadcasts, flushed by tick().
-  private joinedSinceTick: Participant[] = [];
-  private leftSinceTick: string[] = [];
+  /** Roster changes since the last tick, latest state per user: who joined, reconnected or dropped. */
+  private rosterChanges = new Map<string, Member>();
+  /** Users whose seat was released (grace period over) since the last tick. */
+  private removedSinceTick = new Set<string>();
   private presenceDirty = false;
   private handsDirty = false;
   private distributionDirty = false;
@@ -147,7 +149,7 @@ export class LiveRoom {
       existing.graceTimer = null;
       if (!existing.connected) {
         existing.connected = true;
-        this.joinedSinceTick.push(this.participantView(existing));
+        this.rosterChanges.set(existing.id, existing);
         this.presenceDirty = true;
       }
       return { ok: true, welcome: this.welcome(existing) };
@@ -190,7 +192,8 @@ export class LiveRoom {
     };
     this.members.set(p.id, member);
     if (p.role === "student") this.students.push(p.id);
-    this.joinedSinceTick.push(this.participantView(member));
+    this.rosterChanges.set(member.id, member);
+    this.removedSinceTick.delete(member.id);
     this.presenceDirty = true;
     this.persist(() => this.deps.store.live.attendanceJoin(this.classId, p.id, p.role, now));
     return { ok: true, welcome: this.welcome(member) };
@@ -201,7 +204,7 @@ export class LiveRoom {
     const m = this.members.get(userId);
     if (!m || !m.connected || this.ended) return;
     m.connected = false;
-    this.leftSinceTick.push(userId);
+    this.rosterChanges.set(userId, m);
     this.presenceDirty = true;
     m.graceTimer = setTimeout(() => this.remove(userId), this.deps.graceMs);
   }
@@ -211,6 +214,8 @@ export class LiveRoom {
     if (!m) return;
     if (m.graceTimer) clearTimeout(m.graceTimer);
     this.members.delete(userId);
+    this.rosterChanges.delete(userId);
+    this.removedSinceTick.add(userId);
     const i = this.students.indexOf(userId);
     if (i >= 0) this.students.splice(i, 1);
     if (this.hands.delete(userId)) this.handsDirty = true;
@@ -245,6 +250,7 @@ export class LiveRoom {
       const member: Member = { id, name, role: "student", connected: false, joinedAt: now, graceTimer: null, chatBucket: new TokenBucket(CHAT_BURST, CHAT_PER_SECOND, now), lastChatAt: 0 };
       member.graceTimer = setTimeout(() => this.remove(id), this.deps.graceMs);
       this.members.set(id, member);
+      this.rosterChanges.set(id, member);
       this.students.push(id);
     }
     this.presenceDirty = true;
@@ -556,11 +562,13 @@ export class LiveRoom {
       this.presenceDirty = false;
       const seq = this.nextSeq();
       fanout.all(this.classId, { type: "presence", seq, count: this.members.size });
-      if (this.joinedSinceTick.length || this.leftSinceTick.length) {
-        fanout.staff(this.classId, { type: "presence", seq, count: this.members.size, joined: this.joinedSinceTick, left: this.leftSinceTick });
+      if (this.rosterChanges.size || this.removedSinceTick.size) {
+        // joined: each changed participant once, with `connected` as it is now; removed: seats released.
+        const joined = [...this.rosterChanges.values()].map((m) => this.participantView(m));
+        fanout.staff(this.classId, { type: "presence", seq, count: this.members.size, joined, removed: [...this.removedSinceTick] });
       }
-      this.joinedSinceTick = [];
-      this.leftSinceTick = [];
+      this.rosterChanges = new Map();
+      this.removedSinceTick = new Set();
     }
     if (this.handsDirty) {
       this.handsDirty = false;
