@@ -3,7 +3,8 @@
 // latency, with wrk on one core and the host pinned to the other:
 //   * the Bun server's routes (packages/server/src/http/routes/opa.ts) with an admin bearer
 //     token (as deployed) and without authentication (the engine and HTTP alone);
-//   * education-platform.wasm under jco's Node host (preview2-shim's HTTP server). jco's JS
+//   * education-platform.wasm under jco's Node host (preview2-shim's HTTP server), with one
+//     long-lived instance, and with a fresh instance per request (as wasmtime serves it). jco's JS
 //     host is slow: every request crosses a worker thread and JS-emulated WASI streams, so
 //     this figure says little about wasmtime's;
 // plus the component's instantiation cost under V8 (compile once, then fresh instances).
@@ -13,7 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { mintToken } from "../packages/server/src/auth/tokens.ts";
-import { ROOT, startJcoServer, transpile } from "../scripts/wasm/jco.ts";
+import { ROOT, startFreshInstanceServer, startJcoServer, transpile, type JcoServer } from "../scripts/wasm/jco.ts";
 import { freePort, parseFlags, round, spawnPinned, waitForHttp } from "./lib/process.ts";
 import { requireWrk, runWrk, type LoadResult } from "./lib/wrk.ts";
 
@@ -74,21 +75,31 @@ async function benchBun(auth: "admin" | "public") {
   }
 }
 
-async function benchJco() {
-  const t = transpile(component, join(DIST, "jco"));
-  const server = await startJcoServer(t.module, 120_000, SERVER_CORE);
+async function benchComponent(server: JcoServer) {
   try {
     await check(server.url, null);
     // V8 compiles the ~15 MB core module lazily (Liftoff, then TurboFan in the background): the
     // first seconds are much slower, so warm up longer than for Bun before measuring.
     runWrk(server.url + PATH, { seconds: 3, connections: 1, lua: lua(null), core: LOAD_CORE });
     runWrk(server.url + PATH, { seconds: 3, connections, lua: lua(null), core: LOAD_CORE });
-    const oneKeepAlive = summary(runWrk(server.url + PATH, { seconds, connections: 1, lua: lua(null), core: LOAD_CORE }));
+    const one = summary(runWrk(server.url + PATH, { seconds, connections: 1, lua: lua(null), core: LOAD_CORE }));
     const many = summary(runWrk(server.url + PATH, { seconds, connections, lua: lua(null), core: LOAD_CORE }));
-    return { importMs: server.importMs, oneConnection: oneKeepAlive, manyConnections: many };
+    return { startMs: server.importMs, oneConnection: one, manyConnections: many };
   } finally {
     await server.close();
   }
+}
+
+/** One long-lived instance for every request (jco's usual host). */
+async function benchJco() {
+  const t = transpile(component, join(DIST, "jco"));
+  return benchComponent(await startJcoServer(t.module, 120_000, SERVER_CORE));
+}
+
+/** A fresh instance per request, as wasmtime serve / runwasi's wasmtime shim run it. */
+async function benchFresh() {
+  const t = transpile(component, join(DIST, "jco-sync"), { instantiation: "sync" });
+  return benchComponent(await startFreshInstanceServer(t.dir, 120_000, SERVER_CORE));
 }
 
 function instantiation() {
@@ -108,7 +119,9 @@ say(`bun (admin token)   ${bunAdmin.decisionsPerSec} decisions/s, p50 ${bunAdmin
 const bunPublic = await benchBun("public");
 say(`bun (no auth)       ${bunPublic.decisionsPerSec} decisions/s, p50 ${bunPublic.p50Ms} ms, p99 ${bunPublic.p99Ms} ms`);
 const jco = await benchJco();
-say(`component under jco ${jco.manyConnections.decisionsPerSec} decisions/s, p50 ${jco.manyConnections.p50Ms} ms, p99 ${jco.manyConnections.p99Ms} ms (${connections} connections); ${jco.oneConnection.decisionsPerSec} decisions/s, p50 ${jco.oneConnection.p50Ms} ms, p99 ${jco.oneConnection.p99Ms} ms (1 connection) (jco's Node host; import ${jco.importMs} ms)`);
+say(`component under jco, one instance:       ${jco.manyConnections.decisionsPerSec} decisions/s, p50 ${jco.manyConnections.p50Ms} ms, p99 ${jco.manyConnections.p99Ms} ms (${connections} connections); ${jco.oneConnection.decisionsPerSec} decisions/s, p50 ${jco.oneConnection.p50Ms} ms, p99 ${jco.oneConnection.p99Ms} ms (1 connection); import ${jco.startMs} ms`);
+const fresh = await benchFresh();
+say(`component under jco, instance per request: ${fresh.manyConnections.decisionsPerSec} decisions/s, p50 ${fresh.manyConnections.p50Ms} ms, p99 ${fresh.manyConnections.p99Ms} ms (${connections} connections); ${fresh.oneConnection.decisionsPerSec} decisions/s, p50 ${fresh.oneConnection.p50Ms} ms, p99 ${fresh.oneConnection.p99Ms} ms (1 connection)`);
 const inst = instantiation();
 say(`instantiate (V8)    compile ${inst.compileMs} ms once; first instance ${inst.firstInstantiateMs} ms; then p50 ${inst.instantiateMs.p50} ms, max ${inst.instantiateMs.max} ms over ${inst.count}`);
 say(`component           ${info.component.bytes} bytes raw, ${info.component.gzipBytes} gzip; image ${info.image?.compressedBytes ?? "n/a"} bytes compressed`);
@@ -121,7 +134,7 @@ if (json) {
       seconds,
       connections,
       bun: { adminToken: bunAdmin, public: bunPublic },
-      jco,
+      jco: { oneInstance: jco, instancePerRequest: fresh },
       instantiate: inst,
       component: info.component,
       image: info.image,
