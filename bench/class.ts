@@ -13,7 +13,8 @@
 // server CPU and RSS, the join burst, the ratio to the floor, and every missed aim by how much.
 //
 //   npm run bench:class -- [--classes 10] [--students 1000] [--procs 4] [--seconds 5]
-//                          [--answer-window 2000] [--only ours|floor] [--ws raw|standard] [--overlap] [--json]
+//                          [--answer-window 2000] [--chat-fraction 0.05] [--teacher-chat-rate 1]
+//                          [--only ours|floor] [--ws raw|standard] [--overlap] [--json]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -33,6 +34,8 @@ const procs = Number(values.procs ?? 4);
 const chatSeconds = Number(values.seconds ?? 5);
 const answerWindowMs = Number(values["answer-window"] ?? 2000);
 const chatFraction = Number(values["chat-fraction"] ?? 0.05);
+/** Chat messages a second from each teacher (the issue's load is 1; more offers more fan-out). */
+const teacherChatRate = Math.max(1, Math.min(20, Number(values["teacher-chat-rate"] ?? 1)));
 /** raw: students' sockets count chat frames from bytes (cheap clients); standard: Bun's WebSocket. */
 const rawSockets = (values.ws ?? "raw") !== "standard";
 const only = values.only === "ours" || values.only === "floor" ? values.only : null;
@@ -234,14 +237,17 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     const chatPhase = async () => {
       for (const k of kids) k.send({ t: "chat", seconds: chatSeconds });
       for (let s = 0; s < chatSeconds; s++) {
-        for (const t of teachers) {
-          teacherChatSent++;
-          t.chat(`b:${Date.now()} teacher says ${s}`).then(
-            () => teacherChatAcked++,
-            (e: unknown) => merge(teacherChatErrors, { [e instanceof Error && "code" in e ? String(e.code) : String(e)]: 1 }),
-          );
+        // Teachers' messages spread over the second (the server allows 20 frames/s a socket).
+        for (let n = 0; n < teacherChatRate; n++) {
+          for (const t of teachers) {
+            teacherChatSent++;
+            t.chat(`b:${Date.now()} teacher says ${s}.${n}`).then(
+              () => teacherChatAcked++,
+              (e: unknown) => merge(teacherChatErrors, { [e instanceof Error && "code" in e ? String(e.code) : String(e)]: 1 }),
+            );
+          }
+          await Bun.sleep(1000 / teacherChatRate);
         }
-        await Bun.sleep(1000);
       }
       await Bun.sleep(1100); // students start at a random phase within the first second: let their last message leave
     };
@@ -428,7 +434,7 @@ const line = (r: TargetResult) =>
     `reconnects ${r.reconnects}${Object.keys(r.closedForGood).length ? `, closed for good ${JSON.stringify(r.closedForGood)}` : ""}`,
   ].join("\n  ");
 
-console.log(`bench:class  ${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, chat ${chatSeconds} s ${overlap ? "during" : "after"} the answer window (teacher 1/s, ${chatFraction * 100}% of students 1/s), server on core ${hasTaskset ? SERVER_CORE : "any"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}`);
+console.log(`bench:class  ${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, chat ${chatSeconds} s ${overlap ? "during" : "after"} the answer window (teacher ${teacherChatRate}/s, ${chatFraction * 100}% of students 1/s: ${round(((teacherChatRate + students * chatFraction) * students * classes) / 1000, 0)}k deliveries/s offered), server on core ${hasTaskset ? SERVER_CORE : "any"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}`);
 for (const r of results) console.log(line(r));
 
 const ratio =
@@ -474,4 +480,4 @@ if (ours) {
 notes.push(`machine load average ${loadBefore} before, ${loadavg()} after (2 cores, shared)`);
 for (const m of misses) console.log(`MISSED ${m}`);
 for (const n of notes) console.log(`note: ${n}`);
-if (json) console.log(JSON.stringify({ bench: "class", classes, students, procs, overlap, sockets: rawSockets ? "raw" : "standard", answerWindowMs, chatSeconds, chatFraction, results, ratio, misses, notes }));
+if (json) console.log(JSON.stringify({ bench: "class", classes, students, procs, overlap, teacherChatRate, sockets: rawSockets ? "raw" : "standard", answerWindowMs, chatSeconds, chatFraction, results, ratio, misses, notes }));
