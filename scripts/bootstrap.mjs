@@ -53,6 +53,10 @@ function handOver(cmd, args) {
 
 const [mode, ...rest] = process.argv.slice(2);
 ensureInstalled();
+// The server serves the web client: build it when packages/web/dist is missing or older than its sources.
+if (mode === "run" && rest[0] === "packages/server/src/main.ts") {
+  spawnSync(process.execPath, [join(root, "packages", "web", "build-if-stale.mjs")], { cwd: root, stdio: "inherit" });
+}
 if (mode === "run") handOver(bunPath, ["run", ...rest]);
 else if (mode === "test") handOver(bunPath, ["test", ...rest]);
 else if (mode === "exec") handOver(bin(rest[0]), rest.slice(1));

@@ -20,7 +20,7 @@ const base = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${
 server.logger.info({ url: server.url.href, dataDir: config.dataDir, redis: config.redisUrl ? "on" : "off" }, "listening");
 
 if (process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
-  const lines = [`EdgeClass ${base}  (data in ${config.dataDir})`];
+  const lines = [`EdgeClass ${base}  (data in ${config.dataDir})`, `Open ${base}/login in a browser`];
   if (server.demo && !config.jwt.jwksFile && !config.jwt.jwksUrl) {
     const token = await mintToken(server.secret, { sub: server.demo.teacher.id, role: "teacher", name: server.demo.teacher.name, ttlSeconds: 3600 });
     lines.push(

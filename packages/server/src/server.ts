@@ -12,6 +12,7 @@ import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
+import { webApp } from "./http/routes/web.ts";
 import type { MediaService } from "./media/index.ts";
 import { ClassHub } from "./live/hub.ts";
 import type { LiveHub } from "./live/ports.ts";
@@ -111,8 +112,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     },
   };
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p) };
+  const web = webApp({ config, demo, secret });
   const routes = buildRoutes(
-    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes), ...adminRoutes(decisions), ...mediaRoutes({ store, hub: () => hub, media: getMedia })],
+    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes), ...adminRoutes(decisions), ...mediaRoutes({ store, hub: () => hub, media: getMedia }), ...web.apiRoutes],
     deps,
   );
 
@@ -122,6 +124,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     // Hard cap at the socket; the JSON reader enforces the (smaller) configured limit with a problem document.
     maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
     routes: {
+      ...web.staticRoutes,
       ...routes,
       "/api/classes/:id/live": { GET: (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => gateway.upgrade(req, srv) },
     },
