@@ -94,7 +94,9 @@ export type EdgeClassEvents = { [K in ServerMessageType]: MessageOf<K> } & {
   message: ServerMessage;
 };
 
-type Outgoing = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, "rid"> : never) : never;
+/** A client message without its `rid` (the client adds one). */
+export type OutgoingMessage = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, "rid"> : never) : never;
+type Outgoing = OutgoingMessage;
 
 interface Pending {
   rid: string;

@@ -6,6 +6,7 @@ export type {
   ConnectionStatus,
   EdgeClassClientOptions,
   EdgeClassEvents,
+  OutgoingMessage,
   ReconnectOptions,
   WebSocketFactory,
   WebSocketLike,
