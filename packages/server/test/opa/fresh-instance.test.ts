@@ -6,6 +6,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { JcoServer } from "../../../../scripts/wasm/jco.ts";
 import { ask, startComponentHost, startFreshInstanceHost } from "./support.ts";
 
+// The jco host starts slowly (V8 tiers a 15 MB module up) on a shared, busy machine.
+const SLOW = 60_000;
+
 let fresh: JcoServer;
 let reused: JcoServer;
 
@@ -15,7 +18,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([fresh?.close(), reused?.close()]);
-});
+}, SLOW);
 
 const course = { id: "c1", status: "active", capacity: 2, teacher_id: "t1", students: ["s0"] };
 const REQUESTS: { method: string; path: string; body?: string }[] = [
@@ -36,4 +39,4 @@ test("a fresh instance per request answers as the long-lived instance does", asy
   }
   const allow = await ask(fresh.url, "POST", "/v1/data/education/allow", { body: REQUESTS[0].body });
   expect(allow.body).toBe('{"result":true}\n');
-}, 60_000);
+}, SLOW);

@@ -5,6 +5,9 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type { JcoServer } from "../../../../scripts/wasm/jco.ts";
 import { ask, startBunHost, startComponentHost, type Answer, type BunHost } from "./support.ts";
 
+// The jco host starts slowly (V8 tiers a 15 MB module up) on a shared, busy machine.
+const SLOW = 60_000;
+
 const STUDENT_OK = { action: "join", user: { id: "s1", role: "student" }, course: { id: "c1", status: "active", capacity: 2, teacher_id: "t1", students: ["s0"] } };
 const FULL = { ...STUDENT_OK, course: { ...STUDENT_OK.course, capacity: 1 } };
 const TEACHER_OTHER = { action: "join", user: { id: "t2", role: "teacher" }, course: { ...STUDENT_OK.course } };
@@ -84,7 +87,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([bun?.close(), wasm?.close()]);
-});
+}, SLOW);
 
 function check(c: Case, a: Answer, host: string): void {
   const label = `${host}: ${c.name}`;
@@ -102,13 +105,13 @@ describe("OPA Data API parity: Bun routes vs the wasi:http component under jco",
       check(c, onBun, "bun");
       check(c, onWasm, "wasm");
       expect(onWasm).toEqual(onBun);
-    });
+    }, SLOW);
   }
 
   test("many decisions in a row on one component instance (StarlingMonkey#247 does not bite)", async () => {
     const answers = await Promise.all(Array.from({ length: 20 }, (_, i) => ask(wasm.url, "POST", "/v1/data/education/allow", { body: post(i % 2 === 0 ? STUDENT_OK : FULL) })));
     expect(answers.map((a) => a.body)).toEqual(Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? '{"result":true}\n' : '{"result":false}\n')));
-  });
+  }, SLOW);
 });
 
 describe("how each host protects and routes the Data API", () => {
@@ -121,7 +124,7 @@ describe("how each host protects and routes the Data API", () => {
     const teacher = await ask(bun.url, "GET", "/v1/data", { headers: { authorization: `Bearer ${await bun.token("teacher")}` } });
     expect(teacher.status).toBe(403);
     expect((await ask(bun.url, "GET", "/health")).status).toBe(200);
-  });
+  }, SLOW);
 
   test("write methods: the component answers 405 invalid_operation (read-only); Bun answers 405 as every route does", async () => {
     const w = await ask(wasm.url, "PUT", "/v1/data/education", { body: "{}" });
@@ -129,7 +132,7 @@ describe("how each host protects and routes the Data API", () => {
     expect(JSON.parse(w.body)).toEqual({ code: "invalid_operation", message: "this Data API is read-only: policies and data are bundled at build time" });
     const b = await ask(bun.url, "PUT", "/v1/data/education", { body: "{}", headers: adminAuth });
     expect(b.status).toBe(405);
-  });
+  }, SLOW);
 
   test("gzip request bodies (Content-Encoding: gzip) on both hosts", async () => {
     const body = Bun.gzipSync(new TextEncoder().encode(post(STUDENT_OK)));
@@ -137,23 +140,23 @@ describe("how each host protects and routes the Data API", () => {
       const r = await fetch(`${base}/v1/data/education/allow`, { method: "POST", body, headers: { ...headers, "content-encoding": "gzip" } });
       expect(await r.text()).toBe('{"result":true}\n');
     }
-  });
+  }, SLOW);
 
   test("component: HEAD is GET without a body, as Go's mux answers it", async () => {
     const r = await fetch(`${wasm.url}/health`, { method: "HEAD" });
     expect(r.status).toBe(200);
     expect(await r.text()).toBe("");
-  });
+  }, SLOW);
 
   test("component: unknown paths get Go's 404 text", async () => {
     const a = await ask(wasm.url, "GET", "/v1/query");
     expect(a.status).toBe(404);
     expect(a.body).toBe("404 page not found\n");
-  });
+  }, SLOW);
 
   test("body limit: 413 above the limit on both hosts", async () => {
     const big = JSON.stringify({ input: { pad: "x".repeat(1100 * 1024) } });
     expect((await ask(wasm.url, "POST", "/v1/data/education/allow", { body: big })).status).toBe(413);
     expect((await ask(bun.url, "POST", "/v1/data/education/allow", { body: big, headers: adminAuth })).status).toBe(413);
-  });
+  }, SLOW);
 });

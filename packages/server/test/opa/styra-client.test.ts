@@ -4,6 +4,9 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { JcoServer } from "../../../../scripts/wasm/jco.ts";
 import { startBunHost, startComponentHost, type BunHost } from "./support.ts";
 
+// The jco host starts slowly (V8 tiers a 15 MB module up) on a shared, busy machine.
+const SLOW = 60_000;
+
 const course = { id: "c1", status: "active", capacity: 2, teacher_id: "t1", students: ["s0"] };
 const INPUTS: Record<string, unknown> = {
   student: { action: "join", user: { id: "s1", role: "student" }, course },
@@ -29,7 +32,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([bun?.close(), wasm?.close()]);
-});
+}, SLOW);
 
 type Decision = { allow: boolean; reasons: string[] };
 
@@ -54,7 +57,7 @@ test("@styra/opa evaluate(): the same decisions from the Bun server and the comp
     for (const [k, input] of Object.entries(INPUTS)) got[k] = await decide(opa, input);
     expect({ host: name, got }).toEqual({ host: name, got: expected });
   }
-});
+}, SLOW);
 
 test("@styra/opa: a whole package document, and evaluate() without input", async () => {
   const results = [];
@@ -66,11 +69,11 @@ test("@styra/opa: a whole package document, and evaluate() without input", async
   expect(results[1]).toBe(false);
   expect(results[2]).toEqual(results[0]);
   expect(results[3]).toBe(false);
-});
+}, SLOW);
 
 test("@styra/opa: an undefined decision comes back as undefined from both", async () => {
   for (const { name, opa } of clients) {
     const got = await opa.evaluate<Record<string, unknown>, unknown>("education/nope", {});
     expect({ host: name, got }).toEqual({ host: name, got: undefined });
   }
-});
+}, SLOW);
