@@ -12,6 +12,7 @@ import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
+import { opaRoutes } from "./http/routes/opa.ts";
 import { webApp } from "./http/routes/web.ts";
 import type { MediaService } from "./media/index.ts";
 import { ClassHub } from "./live/hub.ts";
@@ -59,7 +60,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const serviceDeps = { store, now, newId, defaultCapacity: config.maxStudents };
   const courses = new CoursesService(serviceDeps);
   const demo = config.demo ? seedDemo(store, now()) : null;
-  const policy = new JoinPolicy(policySources(config.policyDir));
+  const sources = policySources(config.policyDir);
+  const policy = new JoinPolicy(sources);
   let policyError: string | null = null;
 
   // Live classes: rooms owned by this instance, reached over WebSockets.
@@ -114,7 +116,15 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p) };
   const web = webApp({ config, demo, secret });
   const routes = buildRoutes(
-    [...systemRoutes(config, metrics, readiness), ...courseRoutes(courses, config.maxBodyBytes), ...liveRoutes(live, config.maxBodyBytes), ...adminRoutes(decisions), ...mediaRoutes({ store, hub: () => hub, media: getMedia }), ...web.apiRoutes],
+    [
+      ...systemRoutes(config, metrics, readiness),
+      ...courseRoutes(courses, config.maxBodyBytes),
+      ...liveRoutes(live, config.maxBodyBytes),
+      ...adminRoutes(decisions),
+      ...mediaRoutes({ store, hub: () => hub, media: getMedia }),
+      ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
+      ...web.apiRoutes,
+    ],
     deps,
   );
 
