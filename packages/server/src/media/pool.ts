@@ -18,6 +18,7 @@ export class MediaError extends Error {
 
 export interface WorkerEvents {
   onClosed(worker: MediaWorker, id: string, reason: string): void;
+  onConnected(worker: MediaWorker, id: string): void;
   onStats(worker: MediaWorker, stats: WorkerStats): void;
   onExit(worker: MediaWorker, code: number | null): void;
 }
@@ -67,6 +68,7 @@ export class MediaWorker {
             if (msg.ok) p.resolve(msg.sdp);
             else p.reject(new MediaError(msg.code, msg.message, msg.code === "MEDIA_BAD_SDP" ? 400 : 500));
           } else if (msg.t === "closed") this.events.onClosed(this, msg.id, msg.reason);
+          else if (msg.t === "connected") this.events.onConnected(this, msg.id);
           else if (msg.t === "stats") {
             this.lastStats = msg.stats;
             this.events.onStats(this, msg.stats);

@@ -51,6 +51,8 @@ export type FromWorker =
   | { t: "reply"; rid: number; ok: true; sdp: string }
   | { t: "reply"; rid: number; ok: false; code: string; message: string }
   | { t: "closed"; id: string; reason: string }
+  /** ICE and DTLS are up for the session (the end of the expensive part of a join). */
+  | { t: "connected"; id: string }
   | { t: "stats"; stats: WorkerStats };
 
 /** Datagram header on the loopback relay between workers. */

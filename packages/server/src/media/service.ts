@@ -9,6 +9,8 @@ import type { WorkerConfig } from "./protocol.ts";
 
 const RESOURCE_PREFIX = "/api/media/resources/";
 const MAX_SDP_BYTES = 64 * 1024;
+const JOINS_IN_FLIGHT = 16;
+const JOIN_SLOT_MS = 5000;
 
 interface Resource {
   id: string;
@@ -74,6 +76,7 @@ export class MediaServiceImpl implements MediaService {
   private spawn(i: number, mux: boolean): MediaWorker {
     const w = new MediaWorker(i, this.workerConfig(i, mux), {
       onClosed: (_w, id, reason) => this.forget(id, reason),
+      onConnected: (_w, id) => this.releaseJoin(id),
       onStats: (worker, s) => {
         worker.subscribers = s.subscribers;
         this.metrics.observe(worker.index, s);
@@ -126,6 +129,13 @@ export class MediaServiceImpl implements MediaService {
       return this.fail(e);
     }
     const id = crypto.randomUUID();
+    // Join storms (a whole class at the bell): at most JOINS_IN_FLIGHT sessions per worker between
+    // offer and connected; the rest wait here, so the worker's DTLS handshakes never starve its forwarding.
+    await this.acquireJoin(worker, id, kind === "publisher");
+    if (this.closing) {
+      this.releaseJoin(id);
+      return problem(503, "MEDIA_CLOSED", "media service is shutting down");
+    }
     const res: Resource = { id, kind, classId, principalId, worker };
     this.resources.set(id, res);
     // A publish replaces the class's previous publisher of the same kinds; the worker does it and reports it closed.
@@ -149,6 +159,39 @@ export class MediaServiceImpl implements MediaService {
       this.forget(id, "signalling failed");
       worker.post({ t: "close", id });
       return this.fail(e);
+    }
+  }
+
+  private readonly joins = new Map<MediaWorker, { inFlight: Map<string, ReturnType<typeof setTimeout>>; waiting: (() => void)[] }>();
+
+  private joinState(w: MediaWorker) {
+    let j = this.joins.get(w);
+    if (!j) this.joins.set(w, (j = { inFlight: new Map(), waiting: [] }));
+    return j;
+  }
+
+  private acquireJoin(w: MediaWorker, id: string, priority: boolean): Promise<void> {
+    const j = this.joinState(w);
+    const take = () => {
+      // A slot is held until connected, closed, or JOIN_SLOT_MS at most (a peer that never connects).
+      j.inFlight.set(id, setTimeout(() => this.releaseJoin(id), JOIN_SLOT_MS));
+    };
+    if (priority || j.inFlight.size < JOINS_IN_FLIGHT) {
+      take();
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => j.waiting.push(() => (take(), resolve())));
+  }
+
+  private releaseJoin(id: string): void {
+    for (const j of this.joins.values()) {
+      const t = j.inFlight.get(id);
+      if (t === undefined) continue;
+      clearTimeout(t);
+      j.inFlight.delete(id);
+      const next = j.waiting.shift();
+      if (next) next();
+      return;
     }
   }
 
@@ -210,6 +253,7 @@ export class MediaServiceImpl implements MediaService {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const j of this.joins.values()) for (const next of j.waiting.splice(0)) next();
       for (const id of [...this.resources.keys()]) this.forget(id, "service closed");
       this.classes.clear();
       await Promise.all(this.workers.map((w) => w.stop()));
@@ -297,6 +341,7 @@ export class MediaServiceImpl implements MediaService {
 
   /** Drops our record of a session (the worker closed it or is told to). */
   private forget(id: string, reason: string): void {
+    this.releaseJoin(id);
     const r = this.resources.get(id);
     if (!r) return;
     this.resources.delete(id);

@@ -7,7 +7,22 @@ import { readdirSync, readFileSync } from "node:fs";
 import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { MediaServiceImpl } from "../../src/media/service.ts";
 
-const PORT_BASE = 41000 + Math.floor(Math.random() * 2000) * 2;
+// Two fixed mux ports below the kernel's ephemeral range (32768+), so no other socket takes them.
+async function freePair(): Promise<number> {
+  for (;;) {
+    const base = 21000 + Math.floor(Math.random() * 5000) * 2;
+    try {
+      const a = await Bun.udpSocket({ port: base });
+      const b = await Bun.udpSocket({ port: base + 1 });
+      a.close();
+      b.close();
+      return base;
+    } catch {
+      // taken: try another pair
+    }
+  }
+}
+const PORT_BASE = await freePair();
 const media = new MediaServiceImpl({ videoQuality: "720p", workers: 2, portRange: [PORT_BASE, PORT_BASE + 1], subscribersPerWorker: 5, connectTimeoutMs: 1500, idleTimeoutMs: 3000 });
 const server = Bun.serve({
   port: 0,

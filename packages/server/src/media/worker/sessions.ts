@@ -64,6 +64,7 @@ export abstract class BaseSession implements Session {
     this.connectTimer = setTimeout(() => this.close("connect timeout"), config.connectTimeoutMs);
     pc.onStateChange((state) => {
       if (state === "connected") {
+        if (!this.connected) send({ t: "connected", id: this.id });
         this.connected = true;
         this.lastHeard = performance.now();
         if (this.connectTimer) clearTimeout(this.connectTimer);
