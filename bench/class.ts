@@ -94,7 +94,7 @@ interface TargetResult {
   reconnects: number;
   closedForGood: Record<string, number>;
   /** During the quiz phase: the server process's scheduler states (/proc stat: R running or waiting for a CPU, S sleeping, D blocked in I/O) and GET /healthz times. */
-  probe: { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number; runQueueWaitPct: number };
+  probe: { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number; runQueueWaitPct: number; threadCpuPct: Record<string, number> };
   /** From the server's /metrics: answer ack time inside the server (bucket bounds), slow clients dropped. */
   serverSide: { answerAckP50Ms: number; answerAckP99Ms: number; answerAckP999Ms: number; answersCounted: number; slowClients: number } | null;
 }
@@ -430,7 +430,7 @@ const line = (r: TargetResult) =>
     `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
     `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ${r.server.clientCpuChatPct}%); ${r.server.cpuUsPerAnswer} µs CPU per answer (quiz phase incl. its broadcasts: ~${round(1e6 / r.server.cpuUsPerAnswer, 0)} answers/s per core), ${r.server.cpuNsPerChatDelivery} ns CPU per chat delivery (~${round(1e9 / r.server.cpuNsPerChatDelivery, 0)} deliveries/s per core); rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
     ...(r.serverSide ? [`inside the server (/metrics histogram bounds): answer ack p50 <= ${r.serverSide.answerAckP50Ms} ms, p99 <= ${r.serverSide.answerAckP99Ms} ms, p99.9 <= ${r.serverSide.answerAckP999Ms} ms over ${r.serverSide.answersCounted} answers; slow clients dropped ${r.serverSide.slowClients}`] : []),
-    `quiz phase probe: server process states ${JSON.stringify(r.probe.states)} (R = running or runnable, S = sleeping, D = blocked on I/O), main thread waiting for a CPU ${r.probe.runQueueWaitPct}% of the phase, GET /healthz p50 ${r.probe.healthzP50Ms} ms, max ${r.probe.healthzMaxMs} ms`,
+    `quiz phase probe: server process states ${JSON.stringify(r.probe.states)} (R = running or runnable, S = sleeping, D = blocked on I/O), main thread waiting for a CPU ${r.probe.runQueueWaitPct}% of the phase, CPU by thread ${JSON.stringify(r.probe.threadCpuPct)} (% of the phase), GET /healthz p50 ${r.probe.healthzP50Ms} ms, max ${r.probe.healthzMaxMs} ms`,
     `reconnects ${r.reconnects}${Object.keys(r.closedForGood).length ? `, closed for good ${JSON.stringify(r.closedForGood)}` : ""}`,
   ].join("\n  ");
 

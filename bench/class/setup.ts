@@ -1,6 +1,6 @@
 // bench:class helpers: the server's REST set-up (courses, enrolments, classes), reading the
 // results back, process CPU/RSS from /proc, the open-files limit, child processes over IPC.
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { Subprocess } from "bun";
 import { hasTaskset } from "../lib/process.ts";
 
@@ -147,7 +147,28 @@ export class Child<In, Out extends { t: string }> {
 }
 
 /** Samples a process's scheduler state and its HTTP responsiveness until stopped: tells a starved process (R, waiting for a CPU) from a blocked one (D) or an idle one (S). */
-export function startProbe(pid: number, url: string, everyMs = 100): { stop(): { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number; runQueueWaitPct: number } } {
+/** CPU seconds per thread name (comm) of a process, from /proc/<pid>/task/<tid>/stat. */
+export function threadCpu(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const name = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      out.set(name, (out.get(name) ?? 0) + (Number(f[11]) + Number(f[12])) / CLK_TCK);
+    } catch {}
+  }
+  return out;
+}
+
+export function startProbe(pid: number, url: string, everyMs = 100): { stop(): { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number; runQueueWaitPct: number; threadCpuPct: Record<string, number> } } {
+  const threads0 = threadCpu(pid);
   // Main thread's time on a CPU and waiting for one (ns), from /proc/<pid>/schedstat.
   const sched = () => {
     try {
@@ -186,8 +207,15 @@ export function startProbe(pid: number, url: string, everyMs = 100): { stop(): {
       clearInterval(timer);
       const sorted = times.sort((a, b) => a - b);
       const sched1 = sched();
-      const runQueueWaitPct = Math.round(((sched1.wait - sched0.wait) / 1e6 / (performance.now() - t0)) * 1000) / 10;
-      return { runQueueWaitPct, samples: sorted.length, states, healthzP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? NaN), healthzMaxMs: Math.round(sorted.at(-1) ?? NaN) };
+      const elapsedMs = performance.now() - t0;
+      const runQueueWaitPct = Math.round(((sched1.wait - sched0.wait) / 1e6 / elapsedMs) * 1000) / 10;
+      // Share of the phase each thread group spent on a CPU (the main thread is named after the binary).
+      const threadCpuPct: Record<string, number> = {};
+      for (const [name, secs] of threadCpu(pid)) {
+        const pct = Math.round(((secs - (threads0.get(name) ?? 0)) * 1000 * 1000) / elapsedMs) / 10;
+        if (pct > 0) threadCpuPct[name] = pct;
+      }
+      return { threadCpuPct, runQueueWaitPct, samples: sorted.length, states, healthzP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? NaN), healthzMaxMs: Math.round(sorted.at(-1) ?? NaN) };
     },
   };
 }
