@@ -292,7 +292,8 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       // Counted over the direct probe's p99 in the same window, so a machine stalled by other work
       // (which delays the direct path just as much) does not count against the SFU.
       const p99 = (percentile(delays, 0.99) - percentile(directDelays, 0.99)) / 1000;
-      const lossFree = sinksServed && failed === 0 && connected === k && gaps === 0 && minVideo >= expected * 0.97 && udpDropped === 0 && p99 < LATE_MS;
+      const held = sfu.sessions();
+      const lossFree = sinksServed && (held === null || held === k) && failed === 0 && connected === k && gaps === 0 && minVideo >= expected * 0.97 && udpDropped === 0 && p99 < LATE_MS;
       const step: Step = {
         k,
         connected,

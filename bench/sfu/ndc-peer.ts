@@ -280,12 +280,16 @@ export class CountingSubscriber {
       });
     });
     this.pc.setRemoteDescription(ans.sdp, "answer");
+    const videoSection = ans.sdp.split("m=video")[1]?.split("\nm=")[0] ?? "";
+    const announced = Number(/a=ssrc:(\d+)/.exec(videoSection)?.[1] ?? 0) >>> 0;
     await opened;
     this.connected = true;
     // Receiver reports once a second, as a browser does (the SFU also uses them as liveness).
     const rr = Buffer.alloc(32);
     this.rrTimer = setInterval(() => {
-      const media = [...this.vssrcs].pop() ?? 0;
+      // Report on the SSRC the SFU announced (a sink never looks at packets): libdatachannel routes
+      // RTCP by SSRC, and an RR about an unknown one never reaches the SFU's track.
+      const media = [...this.vssrcs].pop() ?? announced;
       rr[0] = 0x81;
       rr[1] = 201;
       rr.writeUInt16BE(7, 2);
