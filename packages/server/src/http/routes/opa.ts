@@ -7,7 +7,7 @@
 // ask for decisions get an admin-role service token (`npm run token -- --role admin ...`);
 // unauthenticated in-cluster callers use the Wasm component's ClusterIP Service instead.
 // /health stays public (it reveals nothing but "policies compile"). See docs/wasm.md.
-import { DataApi } from "../../../../policy-api/src/index.ts";
+import type { DataApi } from "../../../../policy-api/src/index.ts";
 import type { Role } from "../../domain/model.ts";
 import type { PolicySource } from "../../policy/join-policy.ts";
 import type { RouteDef } from "../endpoint.ts";
@@ -22,15 +22,17 @@ export interface OpaRoutesOptions {
 }
 
 export function opaRoutes(opts: OpaRoutesOptions): RouteDef[] {
-  const api = new DataApi({ modules: opts.sources, maxBodyBytes: opts.maxBodyBytes });
+  // The Data API and its Rego engine load on the first request: importing them costs more than the rest of start-up.
+  let api: Promise<DataApi> | null = null;
+  const load = () => (api ??= import("../../../../policy-api/src/index.ts").then((m) => new m.DataApi({ modules: opts.sources, maxBodyBytes: opts.maxBodyBytes })));
   const auth = opts.auth ?? (["admin"] as const);
-  const data: RouteDef["handle"] = ({ req }) => api.data(req);
+  const data: RouteDef["handle"] = async ({ req }) => (await load()).data(req);
   return [
     { method: "GET", path: "/v1/data", auth, handle: data },
     { method: "POST", path: "/v1/data", auth, handle: data },
     { method: "GET", path: "/v1/data/*", auth, handle: data },
     { method: "POST", path: "/v1/data/*", auth, handle: data },
-    { method: "GET", path: "/health", auth: "public", handle: ({ req }) => api.health(req) },
-    { method: "GET", path: "/health/*", auth: "public", handle: ({ req }) => api.health(req) },
+    { method: "GET", path: "/health", auth: "public", handle: async ({ req }) => (await load()).health(req) },
+    { method: "GET", path: "/health/*", auth: "public", handle: async ({ req }) => (await load()).health(req) },
   ];
 }

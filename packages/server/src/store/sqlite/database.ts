@@ -20,8 +20,10 @@ export function openDatabase(path: string, sync: DbSyncMode = "normal", migratio
 export function migrate(db: Database, migrations: readonly Migration[]): number[] {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
   const applied: number[] = [];
+  const done = new Set(db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all().map((r) => r.version));
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
-    // IMMEDIATE, and the check inside: several processes may start on one data folder at once.
+    if (done.has(m.version)) continue;
+    // IMMEDIATE, and the check again inside: several processes may start on one data folder at once.
     db.transaction(() => {
       if (db.query("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version) !== null) return;
       db.exec(m.sql);
