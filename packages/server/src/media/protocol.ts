@@ -12,6 +12,8 @@ export interface WorkerConfig {
   muxPort: number;
   portRange?: [number, number];
   publicIp?: string;
+  /** Shared DTLS certificate (PEM files); absent: libdatachannel makes one per connection. */
+  certificate?: { certificatePemFile: string; keyPemFile: string };
   /** Unconnected sessions are dropped after this long. */
   connectTimeoutMs: number;
   /** Connected sessions from which nothing arrives for this long are closed. */

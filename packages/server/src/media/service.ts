@@ -6,6 +6,7 @@ import type { MediaService, MediaServiceOptions, MediaStats } from "./index.ts";
 import { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 import { MediaError, MediaWorker } from "./pool.ts";
 import type { WorkerConfig } from "./protocol.ts";
+import { makeDtlsCertificate, type DtlsCertificate } from "./certificate.ts";
 
 const RESOURCE_PREFIX = "/api/media/resources/";
 const MAX_SDP_BYTES = 64 * 1024;
@@ -45,15 +46,17 @@ export class MediaServiceImpl implements MediaService {
   private closing: Promise<void> | null = null;
   private readonly metrics: MediaMetrics;
   private readonly perWorker: number;
+  private readonly certificate: DtlsCertificate | null;
 
   constructor(private readonly opts: MediaServiceOptions) {
     const n = Math.max(1, opts.workers ?? availableParallelism());
     this.perWorker = opts.subscribersPerWorker ?? 250;
-    this.metrics = createMediaMetrics(opts.registry);
     const mux = opts.iceUdpMux ?? true;
     if (mux && opts.portRange && opts.portRange[1] - opts.portRange[0] + 1 < n) {
       throw new MediaError("MEDIA_CONFIG", `portRange ${opts.portRange.join("-")} has fewer ports than the ${n} media workers`, 500);
     }
+    this.metrics = createMediaMetrics(opts.registry);
+    this.certificate = makeDtlsCertificate();
     for (let i = 0; i < n; i++) this.workers.push(this.spawn(i, mux));
     this.updateCounts();
   }
@@ -70,6 +73,7 @@ export class MediaServiceImpl implements MediaService {
       publicIp: this.opts.publicIp,
       connectTimeoutMs: this.opts.connectTimeoutMs ?? 15000,
       idleTimeoutMs: this.opts.idleTimeoutMs ?? 15000,
+      certificate: this.certificate ? { certificatePemFile: this.certificate.certificatePemFile, keyPemFile: this.certificate.keyPemFile } : undefined,
     };
   }
 
@@ -257,6 +261,7 @@ export class MediaServiceImpl implements MediaService {
       for (const id of [...this.resources.keys()]) this.forget(id, "service closed");
       this.classes.clear();
       await Promise.all(this.workers.map((w) => w.stop()));
+      this.certificate?.remove();
       this.updateCounts();
     })();
     return this.closing;

@@ -17,6 +17,9 @@ if (config.iceUdpMux && config.muxPort === 0) {
   config.muxPort = probe.port;
   probe.close();
 }
+/** The DTLS certificate the MediaService made for all workers (see certificate.ts), if any. */
+export const certificate: { certificatePemFile: string; keyPemFile: string } | null = config.certificate ?? null;
+
 export const counters: ForwarderCounters & { upstreamNacks: number } = { packetsIn: 0, packetsOut: 0, bytesOut: 0, keyframeRequests: 0, nackRetransmits: 0, upstreamNacks: 0 };
 export const rooms = new Map<number, RoomEntry>();
 export const sessions = new Map<string, Session>();

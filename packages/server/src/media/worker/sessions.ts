@@ -8,13 +8,13 @@ import { Subscriber, type Kind } from "../forwarder.ts";
 import { QUALITY, RELAY_MEDIA } from "../protocol.ts";
 import { buildNack, buildPli, buildRemb, buildRr, isRtcp, rtpExtensionString, rtpSeq, type VideoCodec } from "../rtp.ts";
 import { EXT_MID, EXT_RID, SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
-import { config, counters, forwardTimed, maybeDropRoom, relay, relayHeader, send, sessions, type RoomEntry, type Session } from "./runtime.ts";
+import { certificate, config, counters, forwardTimed, maybeDropRoom, relay, relayHeader, send, sessions, type RoomEntry, type Session } from "./runtime.ts";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
 
 export function newPc(id: string): PeerConnection {
   const c = config;
-  const cfg: ConstructorParameters<typeof PC>[1] = { iceServers: [], disableAutoNegotiation: true };
+  const cfg: ConstructorParameters<typeof PC>[1] = { iceServers: [], disableAutoNegotiation: true, ...(certificate ?? {}) };
   if (c.iceUdpMux) {
     cfg.enableIceUdpMux = true;
     cfg.portRangeBegin = c.muxPort;
