@@ -98,6 +98,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         workers: config.media.workers,
         publicIp: config.media.publicIp,
         portRange: config.media.portMin !== undefined && config.media.portMax !== undefined ? [config.media.portMin, config.media.portMax] : undefined,
+        registry: metrics.registry,
         logger,
       }),
     ));

@@ -6,7 +6,7 @@
 //   POST /api/classes/:id/whep  -> media.handleWhep(req, classId, studentId)
 //   DELETE|PATCH /api/media/resources/:id -> media.handleResource(req, id, principalId)
 
-import type { Registry } from "prom-client";
+import type { Registry } from "../obs/prom.ts";
 import { MediaServiceImpl } from "./service.ts";
 import type { VideoQuality } from "./protocol.ts";
 

@@ -3,7 +3,7 @@
 // REMB to the publisher, subscribers spread over two workers, endClass, metrics.
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { Registry } from "prom-client";
+import { Registry } from "../../src/obs/prom.ts";
 import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { createMediaService, type MediaService } from "../../src/media/index.ts";
 import type { MediaServiceImpl } from "../../src/media/service.ts";
@@ -106,7 +106,7 @@ test("forwards to subscribers on two workers, continuous across a republish", as
   }
 
   await sleep(1100); // one stats report from each worker
-  const text = await registry.metrics();
+  const text = registry.expose();
   expect(text).toContain("edgeclass_media_subscribers 3");
   expect(text).toMatch(/edgeclass_media_forwarded_packets_total\{worker="\d"\} [1-9]/);
   expect(text).toMatch(/edgeclass_media_worker_cpu_seconds_total\{worker="\d"\} [0-9.e-]+/);
