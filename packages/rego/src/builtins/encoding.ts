@@ -7,7 +7,12 @@
  * Strings are UTF-8 encoded before byte-level encodings; decoded bytes that are
  * not valid UTF-8 become U+FFFD (Go strings can hold raw bytes, JS strings cannot).
  */
-import YAML from "yaml";
+import type * as YamlModule from "yaml";
+
+declare const require: (id: string) => unknown;
+let yamlModule: typeof YamlModule | undefined;
+/** The yaml package, loaded on first use: importing it costs more than the rest of the engine. */
+const yaml = (): typeof YamlModule => (yamlModule ??= require("yaml") as typeof YamlModule);
 import { RegoSet, formatValue, objectEntries, toJSON, toJSONText, type Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
 import { builtinErr, def, obj, operandErr, str, utf8Decode, utf8Encode } from "./util.ts";
@@ -306,7 +311,7 @@ function parseYAML(s: string): Value | undefined {
   try {
     // YAML 1.1 as go-yaml v2 (OPA's yaml.unmarshal) reads it: yes/no/on/off booleans, 0777 octal,
     // but timestamps and 1:20 sexagesimals stay strings
-    const doc = YAML.parseDocument(s, {
+    const doc = yaml().parseDocument(s, {
       version: "1.1",
       uniqueKeys: true,
       customTags: (tags) => tags.filter((t) => typeof t === "string" || (t.tag !== "tag:yaml.org,2002:timestamp" && t.format !== "TIME")),
@@ -326,7 +331,7 @@ function yamlUnmarshal(a: Value[]): Value {
 }
 
 function yamlMarshal(a: Value[]): Value {
-  return YAML.stringify(toJSON(a[0]!), { lineWidth: 0, indentSeq: false, sortMapEntries: true });
+  return yaml().stringify(toJSON(a[0]!), { lineWidth: 0, indentSeq: false, sortMapEntries: true });
 }
 
 export const encodingBuiltins: readonly Builtin[] = [
