@@ -115,7 +115,7 @@ interface Pending {
 
 const OPEN = 1;
 /** Close codes after which reconnecting cannot help. */
-const FINAL_CLOSES: ReadonlySet<number> = new Set([CLOSE.policyDenied, CLOSE.notFound, CLOSE.classEnded, CLOSE.replaced]);
+const FINAL_CLOSES: ReadonlySet<number> = new Set([CLOSE.unauthorized, CLOSE.policyDenied, CLOSE.notFound, CLOSE.notStarted, CLOSE.classEnded, CLOSE.replaced]);
 
 function randomId(bytes = 12): string {
   const b = new Uint8Array(bytes);

@@ -243,7 +243,7 @@ export type ServerMessage =
 
 export type ServerMessageType = ServerMessage["type"];
 
-/** Stable error codes carried by `error` messages (and WebSocket close reasons). */
+/** Stable error codes carried by `error` messages. */
 export type ErrorCode =
   | "bad-message"
   | "too-large"
@@ -265,8 +265,12 @@ export type ErrorCode =
 export const CLOSE = {
   normal: 1000,
   goingAway: 1001,
+  /** The token is missing, invalid or expired: get a new one before reconnecting. */
+  unauthorized: 4001,
   policyDenied: 4003,
   notFound: 4004,
+  /** The class is scheduled but not live yet: try again later. */
+  notStarted: 4009,
   classEnded: 4010,
   replaced: 4011,
   slowConsumer: 4012,

@@ -66,7 +66,7 @@ describe("join", () => {
     const scheduled = await t.call("POST", "/api/courses", { token: teacherToken, body: { title: "Later", status: "active" } });
     const later = await t.call("POST", `/api/courses/${scheduled.body.id}/classes`, { token: teacherToken, body: { startsAt: "2030-01-01T00:00:00Z", durationMinutes: 30 } });
     const notStarted = await join(t.base, later.body.id, teacherToken).catch((e) => e);
-    expect(notStarted.reason).toBe("class has not started");
+    expect(notStarted).toMatchObject({ code: CLOSE.notStarted, reason: "class has not started" });
     const admin = await t.token("admin", "root");
     const denies = await t.call("GET", "/api/admin/decisions?decision=deny&limit=5", { token: admin });
     expect(denies.body.items[0]).toMatchObject({ classId, decision: "deny", role: "student" });
@@ -75,10 +75,15 @@ describe("join", () => {
     expect((await t.call("GET", "/api/admin/decisions", { token: teacherToken })).status).toBe(403);
   });
 
-  test("a bad token gets 401 before any upgrade", async () => {
+  test("a bad token or an unknown class is refused with a close code and reason", async () => {
     const { classId } = await liveClass(1);
-    const r = await fetch(`${t.base}/api/classes/${classId}/live?token=nope`, { headers: { upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" } });
-    expect(r.status).toBe(401);
+    const forged = await join(t.base, classId, "aaa.bbb.ccc").catch((e) => e);
+    expect(forged.code).toBe(CLOSE.unauthorized);
+    expect(forged.reason).toContain("token");
+    const unknown = await join(t.base, "no-such-class", teacherToken).catch((e) => e);
+    expect(unknown).toMatchObject({ code: CLOSE.notFound, reason: "class no-such-class does not exist" });
+    const plain = await fetch(`${t.base}/api/classes/${classId}/live`);
+    expect(plain.status).toBe(400); // not a WebSocket request
   });
 });
 

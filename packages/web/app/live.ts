@@ -29,7 +29,7 @@ export function phaseOf(client: EdgeClassClient, info: ConnectionInfo): Phase {
       const code = info.closeCode;
       const reason = info.closeReason || info.error?.message || "connection closed";
       // A class that is only scheduled closes with 4010 and "class has not started".
-      if (/not started/i.test(reason)) return { kind: "not-started", reason };
+      if (code === CLOSE.notStarted || /not started/i.test(reason)) return { kind: "not-started", reason };
       if (code === CLOSE.classEnded) return { kind: "ended" };
       if (code === CLOSE.replaced) return { kind: "replaced" };
       if (code === CLOSE.policyDenied || code === CLOSE.notFound) {

@@ -19,6 +19,9 @@ import type { Store } from "../store/types.ts";
 export interface SocketData {
   classId: string;
   principal: Principal;
+  /** Set when the connection is refused: it is closed with this code and reason as soon as it opens,
+   *  so browsers (which cannot read an HTTP error on a WebSocket) learn why. */
+  refused?: { code: number; reason: string };
   /** Frames per second a socket may send (burst 40, then 20/s). */
   bucket: TokenBucket;
 }
@@ -70,21 +73,22 @@ export class LiveGateway implements LocalSockets {
 
   /** GET /api/classes/:id/live?token=<jwt>: authenticate, then upgrade; admission happens on open. */
   async upgrade(req: Request & { params: Record<string, string> }, server: Server<SocketData>): Promise<Response | undefined> {
-    try {
-      if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new AppError("bad-request", "this endpoint speaks WebSocket");
-      const url = new URL(req.url);
-      const bearer = /^Bearer +(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
-      const token = url.searchParams.get("token") ?? bearer;
-      if (!token) throw new AppError("unauthorized", "pass the token as ?token=<jwt> or an Authorization header");
-      const principal = await this.deps.verifier.verify(token);
-      const classId = req.params.id;
-      if (!this.deps.store.classes.get(classId)) throw new AppError("not-found", `class ${classId} does not exist`);
-      const data: SocketData = { classId, principal, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
-      if (server.upgrade(req, { data })) return undefined;
-      throw new AppError("bad-request", "WebSocket upgrade failed");
-    } catch (e) {
-      return errorResponse(e, req, "-", this.deps.logger);
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
+      return errorResponse(new AppError("bad-request", "this endpoint speaks WebSocket"), req, "-", this.deps.logger);
     }
+    const classId = req.params.id;
+    const data: SocketData = { classId, principal: { id: "", role: "student", name: "" }, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
+    const bearer = /^Bearer +(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+    const token = new URL(req.url).searchParams.get("token") ?? bearer;
+    try {
+      if (!token) throw new AppError("unauthorized", "pass the token as ?token=<jwt> or an Authorization header");
+      data.principal = await this.deps.verifier.verify(token);
+      if (!this.deps.store.classes.get(classId)) data.refused = { code: CLOSE.notFound, reason: `class ${classId} does not exist` };
+    } catch (e) {
+      data.refused = { code: CLOSE.unauthorized, reason: e instanceof AppError ? e.detail : "invalid token" };
+    }
+    if (server.upgrade(req, { data })) return undefined;
+    return errorResponse(new AppError("bad-request", "WebSocket upgrade failed"), req, "-", this.deps.logger);
   }
 
   readonly websocket: WebSocketHandler<SocketData> = {
@@ -100,13 +104,15 @@ export class LiveGateway implements LocalSockets {
   };
 
   private open(ws: Socket): void {
-    const { classId, principal } = ws.data;
+    const { classId, principal, refused } = ws.data;
+    if (refused) return ws.close(refused.code, refused.reason.slice(0, 120));
     let room;
     try {
       room = this.deps.hub().room(classId);
     } catch (e) {
       const reason = e instanceof LiveError ? e.message : "class unavailable";
-      ws.close(e instanceof LiveError && e.code === "not-found" ? CLOSE.notFound : CLOSE.classEnded, reason);
+      const code = !(e instanceof LiveError) ? CLOSE.tryAgainLater : e.code === "not-found" ? CLOSE.notFound : reason === "class has not started" ? CLOSE.notStarted : CLOSE.classEnded;
+      ws.close(code, reason);
       return;
     }
     room.admit(principal, this.isEnrolled(classId, principal)).then(
@@ -139,7 +145,10 @@ export class LiveGateway implements LocalSockets {
     const text = typeof data === "string" ? data : data.toString("utf8");
     let rid: string | undefined;
     const fail = (code: ErrorCode, message: string) => this.sendTo(ws, JSON.stringify({ type: "error", rid, code, message } satisfies ServerMessage), "error");
-    if (text.length > MAX_CLIENT_FRAME_BYTES) return fail("too-large", `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
+    // Characters never outnumber UTF-8 bytes, so the byte count is only needed near the limit.
+    if (text.length > MAX_CLIENT_FRAME_BYTES || (text.length * 3 > MAX_CLIENT_FRAME_BYTES && Buffer.byteLength(text) > MAX_CLIENT_FRAME_BYTES)) {
+      return fail("too-large", `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
+    }
     if (!ws.data.bucket.take(this.deps.now())) return fail("rate-limited", `at most ${FRAMES_PER_SECOND} messages per second`);
     let raw: unknown;
     try {
