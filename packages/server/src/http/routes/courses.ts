@@ -1,6 +1,7 @@
 // REST routes for courses, enrolments and class schedules.
 import * as v from "valibot";
-import { COURSE_STATUSES, type ClassSession, type Course } from "../../domain/model.ts";
+import { COURSE_STATUSES, type Course } from "../../domain/model.ts";
+import { classView, courseView, iso } from "../views.ts";
 import type { CoursesService } from "../../services/courses-service.ts";
 import type { RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
@@ -42,10 +43,6 @@ const ClassPatchBody = v.pipe(
 const IdParams = v.strictObject({ id });
 const EnrollmentParams = v.strictObject({ id, studentId: id });
 
-// Times leave the API as RFC 3339 strings.
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-const courseView = <C extends Course>(c: C) => ({ ...c, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) });
-const classView = (c: ClassSession) => ({ ...c, startsAt: iso(c.startsAt), startedAt: iso(c.startedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt) });
 
 export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
   const courseBodies = new WeakMap<Course, { enrolled: number; body: string }>();

@@ -6,17 +6,16 @@ import { resultsCsv, type LiveService } from "../../services/live-service.ts";
 import type { RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
 import { json } from "../problem.ts";
+import { classView, iso } from "../views.ts";
 import { check, id, readJson, readQuery } from "../validate.ts";
 
 const IdParams = v.strictObject({ id });
 const PageOnlyQuery = v.strictObject(pageQuery);
 const ResultsQuery = v.strictObject({ format: v.optional(v.picklist(["json", "csv"], "must be json or csv")) });
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 const questionView = (q: BankQuestion) => ({ id: q.id, courseId: q.courseId, ...q.draft, createdAt: iso(q.createdAt) });
 
 export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
   const staff = ["teacher", "admin"] as const;
-  const classView = (c: import("../../domain/model.ts").ClassSession) => ({ ...c, startsAt: iso(c.startsAt), startedAt: iso(c.startedAt), endedAt: iso(c.endedAt), createdAt: iso(c.createdAt) });
   return [
     {
       method: "POST",
