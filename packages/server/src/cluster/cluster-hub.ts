@@ -183,6 +183,8 @@ class ClusterClass implements RoomPort {
   private readonly keys: ClassKeys;
   private subscribed: Promise<void> | null = null;
   private resolving: Promise<void> | null = null;
+  /** Set while this instance is taking the class over: commands that arrive meanwhile wait for it. */
+  private takingOver: Promise<void> | null = null;
 
   constructor(
     private readonly hub: ClusterHub,
@@ -205,8 +207,16 @@ class ClusterClass implements RoomPort {
     if (this.ownedRoom) return;
     this.resolving ??= (async () => {
       try {
+        // Listen for forwarded joins before taking the lease: other instances start sending the
+        // moment they see it, and Redis pub/sub keeps nothing for late subscribers.
+        await this.link.sub.subscribe(this.keys.commands);
         const [taken, value] = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS))) as [number, string];
-        if (taken === 1) await this.takeOver(value);
+        if (taken === 1) {
+          this.takingOver = this.takeOver(value);
+          await this.takingOver.finally(() => (this.takingOver = null));
+        } else {
+          await this.link.sub.unsubscribe(this.keys.commands);
+        }
       } catch (e) {
         if (e instanceof LiveError) throw e;
         throw unavailable();
@@ -245,7 +255,6 @@ class ClusterClass implements RoomPort {
     );
     room.restoreSeats(seats);
     this.ownedRoom = room;
-    await this.link.sub.subscribe(this.keys.commands);
     this.renewTimer = setInterval(() => void this.renew(), LEASE_MS / 3);
     this.hub.metrics.ownershipChanges.labels("acquired").inc();
     this.hub.logger.info({ classId: this.classId, lease, seats: seats.length, questions: questions.length }, "took over class");
@@ -373,6 +382,10 @@ class ClusterClass implements RoomPort {
   // ---- Owner side: serving other instances -------------------------------------------
 
   serve(r: Rpc): void {
+    if (!this.ownedRoom && this.takingOver) {
+      this.takingOver.then(() => this.serve(r), () => {});
+      return;
+    }
     const room = this.ownedRoom;
     if (r.t === "left") return room?.disconnected(r.userId);
     if (!room) return; // not ours (any more): the caller times out and retries with the new owner
