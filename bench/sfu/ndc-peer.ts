@@ -104,14 +104,21 @@ export class SyntheticPublisher {
     if (!offer) throw new Error("no offer");
     const ans = await signal.post(url, offer.sdp);
     this.location = ans.location;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const opened = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error("publisher did not connect")), 10000);
+      timer = setTimeout(() => reject(new Error("publisher did not connect")), 10000);
       this.video.onOpen(() => {
-        clearTimeout(t);
+        clearTimeout(timer);
         resolve();
       });
     });
-    this.pc.setRemoteDescription(ans.sdp, "answer");
+    try {
+      this.pc.setRemoteDescription(ans.sdp, "answer");
+    } catch (e) {
+      clearTimeout(timer);
+      opened.catch(() => {});
+      throw e;
+    }
     await opened;
     this.open = true;
   }
@@ -272,14 +279,22 @@ export class CountingSubscriber {
     if (!offer) throw new Error("no offer");
     const ans = await signal.post(url, offer.sdp);
     this.location = ans.location;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const opened = new Promise<void>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error("subscriber did not connect")), 15000);
+      timer = setTimeout(() => reject(new Error("subscriber did not connect")), 15000);
       this.video.onOpen(() => {
-        clearTimeout(t);
+        clearTimeout(timer);
         resolve();
       });
     });
-    this.pc.setRemoteDescription(ans.sdp, "answer");
+    try {
+      this.pc.setRemoteDescription(ans.sdp, "answer");
+    } catch (e) {
+      // Refused answer: no open will come, and the pending timeout must not fire later as an unhandled rejection.
+      clearTimeout(timer);
+      opened.catch(() => {});
+      throw e;
+    }
     const videoSection = ans.sdp.split("m=video")[1]?.split("\nm=")[0] ?? "";
     const announced = Number(/a=ssrc:(\d+)/.exec(videoSection)?.[1] ?? 0) >>> 0;
     await opened;
