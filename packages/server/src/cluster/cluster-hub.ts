@@ -20,7 +20,7 @@ import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
 /** How long a forwarded join or command waits for the owner (a join burst queues at the owner). */
-const RPC_TIMEOUT_MS = { admit: 10_000, cmd: 3000, end: 5000 } as const;
+const RPC_TIMEOUT_MS = { admit: 5000, cmd: 3000, end: 5000 } as const;
 const CHAT_KEEP = 50;
 
 /** What the cluster needs from this instance's WebSocket gateway. */
@@ -340,12 +340,22 @@ class ClusterClass implements RoomPort {
   async admit(p: Principal, enrolled: boolean): Promise<AdmitResult> {
     await this.resolveOwner();
     if (this.ownedRoom) return this.ownedRoom.admit(p, enrolled);
-    try {
-      return (await this.hub.rpc(this.classId, { t: "admit", principal: p, enrolled })) as AdmitResult;
-    } catch (e) {
-      // The owner may have admitted the user after all: let their seat go through the grace period.
-      this.hub.publishLeft(this.classId, p.id);
-      throw e;
+    // Pub/sub keeps nothing for a subscriber that blinked, so a join whose reply is lost is asked
+    // again (admission is idempotent: a user already admitted gets a fresh welcome).
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return (await this.hub.rpc(this.classId, { t: "admit", principal: p, enrolled })) as AdmitResult;
+      } catch (e) {
+        if (attempt < 3 && e instanceof LiveError && e.code === "unavailable" && this.link.healthy()) {
+          await this.resolveOwner();
+          const room = this.ownedRoom as LiveRoom | null; // the owner may be gone and this instance taken over
+          if (room) return room.admit(p, enrolled);
+          continue;
+        }
+        // The owner may have admitted the user after all: let their seat go through the grace period.
+        this.hub.publishLeft(this.classId, p.id);
+        throw e;
+      }
     }
   }
 
