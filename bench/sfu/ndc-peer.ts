@@ -29,6 +29,32 @@ async function gathered(pc: PeerConnection): Promise<void> {
   });
 }
 
+/** Offers to a WHIP/WHEP URL, applies the answer and waits for the track to open. A refused
+ *  answer throws at once and leaves no timer behind to fail something later. */
+async function negotiate(pc: PeerConnection, track: Track, url: string, signal: Signal, what: string, timeoutMs: number): Promise<{ sdp: string; location: string; opened: Promise<void> }> {
+  pc.setLocalDescription();
+  await gathered(pc);
+  const offer = pc.localDescription();
+  if (!offer) throw new Error("no offer");
+  const ans = await signal.post(url, offer.sdp);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const opened = new Promise<void>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not connect`)), timeoutMs);
+    track.onOpen(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+  try {
+    pc.setRemoteDescription(ans.sdp, "answer");
+  } catch (e) {
+    clearTimeout(timer);
+    opened.catch(() => {});
+    throw Object.assign(e as Error, { location: ans.location });
+  }
+  return { ...ans, opened };
+}
+
 export interface Signal {
   /** POST the offer, returns the answer and the resource URL. */
   post(url: string, sdp: string): Promise<{ sdp: string; location: string }>;
@@ -98,28 +124,9 @@ export class SyntheticPublisher {
   }
 
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
-    this.pc.setLocalDescription();
-    await gathered(this.pc);
-    const offer = this.pc.localDescription();
-    if (!offer) throw new Error("no offer");
-    const ans = await signal.post(url, offer.sdp);
+    const ans = await negotiate(this.pc, this.video, url, signal, "publisher", 10000);
     this.location = ans.location;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const opened = new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error("publisher did not connect")), 10000);
-      this.video.onOpen(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    try {
-      this.pc.setRemoteDescription(ans.sdp, "answer");
-    } catch (e) {
-      clearTimeout(timer);
-      opened.catch(() => {});
-      throw e;
-    }
-    await opened;
+    await ans.opened;
     this.open = true;
   }
 
@@ -273,28 +280,15 @@ export class CountingSubscriber {
   }
 
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
-    this.pc.setLocalDescription();
-    await gathered(this.pc);
-    const offer = this.pc.localDescription();
-    if (!offer) throw new Error("no offer");
-    const ans = await signal.post(url, offer.sdp);
-    this.location = ans.location;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const opened = new Promise<void>((resolve, reject) => {
-      timer = setTimeout(() => reject(new Error("subscriber did not connect")), 15000);
-      this.video.onOpen(() => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    let ans: Awaited<ReturnType<typeof negotiate>>;
     try {
-      this.pc.setRemoteDescription(ans.sdp, "answer");
+      ans = await negotiate(this.pc, this.video, url, signal, "subscriber", 15000);
     } catch (e) {
-      // Refused answer: no open will come, and the pending timeout must not fire later as an unhandled rejection.
-      clearTimeout(timer);
-      opened.catch(() => {});
+      this.location = (e as { location?: string }).location ?? "";
       throw e;
     }
+    this.location = ans.location;
+    const opened = ans.opened;
     const videoSection = ans.sdp.split("m=video")[1]?.split("\nm=")[0] ?? "";
     const announced = Number(/a=ssrc:(\d+)/.exec(videoSection)?.[1] ?? 0) >>> 0;
     await opened;
