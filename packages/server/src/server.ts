@@ -149,7 +149,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   });
   gateway.attach(server);
   // Compiled after listening (start-up stays fast); ready once it is, never if it does not compile.
-  const whenReady = policy.load();
+  // On the next turn, so requests already waiting (health probes) are answered before the compile.
+  const whenReady = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => policy.load());
   whenReady.catch((e: unknown) => {
     policyError = e instanceof Error ? e.message : String(e);
     logger.error({ err: e }, "join policy does not compile");
