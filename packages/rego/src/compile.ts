@@ -1212,46 +1212,28 @@ export class Compiler {
     const hp = this.compileTerm(t.head, inner);
     const hg = hp.gen;
     const hev = hp.ev;
-    if (t.type === "arraycompr") {
-      return evPlan((c, f) => {
-        const out: Value[] = [];
+    // Array and set comprehensions differ only in the collection the head's values go into.
+    const collect = <C extends Value>(make: () => C, add: (out: C, v: Value) => void) =>
+      evPlan((c, f) => {
+        const out = make();
         body(
           c,
           f,
           hev
             ? () => {
                 const v = hev(c, f);
-                if (v !== undefined) out.push(v);
+                if (v !== undefined) add(out, v);
                 return false;
               }
             : () =>
                 hg(c, f, (v) => {
-                  out.push(v);
+                  add(out, v);
                   return false;
                 }),
         );
         return out;
       });
-    }
-    return evPlan((c, f) => {
-      const out = new RegoSet();
-      body(
-        c,
-        f,
-        hev
-          ? () => {
-              const v = hev(c, f);
-              if (v !== undefined) out.add(v);
-              return false;
-            }
-          : () =>
-              hg(c, f, (v) => {
-                out.add(v);
-                return false;
-              }),
-      );
-      return out;
-    });
+    return t.type === "arraycompr" ? collect<Value[]>(() => [], (out, v) => void out.push(v)) : collect(() => new RegoSet(), (out, v) => out.add(v));
   }
 
   // ------------------------------------------------------------------ refs

@@ -75,25 +75,19 @@ function encodeInner(v: Value): string {
   }
 }
 
+function encodeList(xs: readonly Value[], open: string, close: string): string {
+  let s = open;
+  for (let i = 0; i < xs.length; i++) {
+    if (i > 0) s += ",";
+    s += encodeInner(xs[i]!);
+  }
+  return s + close;
+}
+
 function encodeComposite(v: Value[] | RegoSet | RegoObject): string {
-  if (Array.isArray(v)) {
-    let s = "[";
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) s += ",";
-      s += encodeInner(v[i]!);
-    }
-    return s + "]";
-  }
-  if (v instanceof RegoSet) {
-    // OPA's element order is canonical (equal sets sort alike), and usually needed again for output
-    const xs = v.sorted();
-    let s = "<";
-    for (let i = 0; i < xs.length; i++) {
-      if (i > 0) s += ",";
-      s += encodeInner(xs[i]!);
-    }
-    return s + ">";
-  }
+  if (Array.isArray(v)) return encodeList(v, "[", "]");
+  // OPA's element order is canonical (equal sets sort alike), and usually needed again for output
+  if (v instanceof RegoSet) return encodeList(v.sorted(), "<", ">");
   if (v instanceof RegoMap) {
     let allStrings = true;
     for (const [k] of v.map.values()) if (typeof k !== "string") { allStrings = false; break; }
