@@ -169,7 +169,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
     }
     log(`${target}: ${classes} classes of ${students} set up`);
     // ---- Client processes: students dealt round-robin so every burst uses them all -----
-    for (let p = 0; p < procs; p++) kids.push(new Child<ToStudents, FromStudents>("student-proc.ts", CLIENT_CORE));
+    for (let p = 0; p < procs; p++) kids.push(new Child<ToStudents, FromStudents>(new URL("./class/student-proc.ts", import.meta.url), CLIENT_CORE));
     const stride = Math.max(1, Math.round(1 / chatFraction));
     for (let p = 0; p < procs; p++) {
       kids[p].send({

@@ -11,6 +11,7 @@ import { spawnSync } from "node:child_process";
 import { availableParallelism } from "node:os";
 import type { Subprocess } from "bun";
 import { MediaServiceImpl } from "../packages/server/src/media/service.ts";
+import { Child } from "./lib/child.ts";
 import { percentile } from "./sfu/ndc-peer.ts";
 import type { FromPubProc, ToPubProc } from "./sfu/publisher-proc.ts";
 import type { FromSubProc, ToSubProc } from "./sfu/subscriber-proc.ts";
@@ -70,53 +71,6 @@ function cpuSeconds(pid: number): number {
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
-
-/** A child process speaking JSON over Bun IPC, with one pending reply at a time per message type. */
-class Child<In, Out extends { t: string }> {
-  readonly proc: Subprocess;
-  private waiters: { t: string; resolve(m: Out): void }[] = [];
-  /** Messages nobody waits for (requests from the child). */
-  onUnsolicited: (m: Out) => void = () => {};
-  constructor(file: string, env: Record<string, string> = {}) {
-    this.proc = Bun.spawn({
-      cmd: [process.execPath, new URL(file, import.meta.url).pathname],
-      stdio: ["ignore", "inherit", "inherit"],
-      serialization: "json",
-      env: { ...process.env, ...env },
-      ipc: (raw: unknown) => {
-        const m = raw as Out;
-        const i = this.waiters.findIndex((w) => w.t === m.t);
-        if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-        else this.onUnsolicited(m);
-      },
-    });
-  }
-  next<T extends Out["t"]>(t: T, timeoutMs = 120000): Promise<Extract<Out, { t: T }>> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child did not send ${t}`)), timeoutMs);
-      this.waiters.push({
-        t,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as Extract<Out, { t: T }>);
-        },
-      });
-    });
-  }
-  send(m: In): void {
-    this.proc.send(m);
-  }
-  async ask<T extends Out["t"]>(m: In, t: T, timeoutMs?: number): Promise<Extract<Out, { t: T }>> {
-    const p = this.next(t, timeoutMs);
-    this.send(m);
-    return p;
-  }
-  async stop(): Promise<void> {
-    const killer = setTimeout(() => this.proc.kill("SIGKILL"), 3000);
-    await this.proc.exited;
-    clearTimeout(killer);
-  }
 }
 
 interface Step {
@@ -225,11 +179,11 @@ async function startWerift(): Promise<SfuUnderTest> {
 }
 
 async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: string) => void): Promise<Step[]> {
-  const pub = new Child<ToPubProc, FromPubProc>("./sfu/publisher-proc.ts");
+  const pub = new Child<ToPubProc, FromPubProc>(new URL("./sfu/publisher-proc.ts", import.meta.url));
   await pub.next("ready");
   const started = await pub.ask({ t: "start", url: `${sfu.base}/api/classes/bench/whip`, kbps: args.kbps }, "started");
   if (started.error) throw new Error(`${sfu.name}: publisher failed: ${started.error}`);
-  const subs = Array.from({ length: args.procs }, () => new Child<ToSubProc, FromSubProc>("./sfu/subscriber-proc.ts"));
+  const subs = Array.from({ length: args.procs }, () => new Child<ToSubProc, FromSubProc>(new URL("./sfu/subscriber-proc.ts", import.meta.url)));
   await Promise.all(subs.map((s) => s.next("ready")));
   // The delay baseline: one probe connected straight to the publisher, measured in the same windows.
   subs[0].onUnsolicited = (m) => {

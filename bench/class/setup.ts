@@ -1,7 +1,6 @@
 // bench:class helpers: the server's REST set-up (courses, enrolments, classes), reading the
 // results back, process CPU/RSS from /proc, the open-files limit, child processes over IPC.
 import { readdirSync, readFileSync } from "node:fs";
-import type { Subprocess } from "bun";
 import { hasTaskset } from "../lib/process.ts";
 
 export interface ClassPlan {
@@ -102,49 +101,12 @@ export function openFilesLimit(): number {
 }
 
 /** Pins this process and all its threads to one core (best effort). */
+export { Child } from "../lib/child.ts";
+
 export function pinSelf(core: number): void {
   if (hasTaskset) Bun.spawnSync(["taskset", "-a", "-p", "-c", String(core), String(process.pid)], { stdout: "ignore", stderr: "ignore" });
 }
 
-/** A child process speaking JSON over Bun IPC; `next(t)` waits for its next message of type t. */
-export class Child<In, Out extends { t: string }> {
-  readonly proc: Subprocess;
-  private readonly queue: Out[] = [];
-  private waiters: { t: string; resolve(m: Out): void }[] = [];
-  constructor(file: string, core: number | null, env: Record<string, string> = {}) {
-    const path = new URL(file, import.meta.url).pathname;
-    const cmd = core !== null && hasTaskset ? ["taskset", "-c", String(core), process.execPath, path] : [process.execPath, path];
-    this.proc = Bun.spawn({
-      cmd,
-      stdio: ["ignore", "inherit", "inherit"],
-      serialization: "json",
-      env: { ...process.env, ...env },
-      ipc: (raw: unknown) => {
-        const m = raw as Out;
-        const i = this.waiters.findIndex((w) => w.t === m.t);
-        if (i >= 0) this.waiters.splice(i, 1)[0].resolve(m);
-        else this.queue.push(m);
-      },
-    });
-  }
-  send(m: In): void {
-    this.proc.send(m);
-  }
-  next<T extends Out["t"]>(t: T, timeoutMs = 120_000): Promise<Extract<Out, { t: T }>> {
-    const i = this.queue.findIndex((m) => m.t === t);
-    if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0] as Extract<Out, { t: T }>);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`child gave no ${t} within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({
-        t,
-        resolve: (m) => {
-          clearTimeout(timer);
-          resolve(m as Extract<Out, { t: T }>);
-        },
-      });
-    });
-  }
-}
 
 /** Samples a process's scheduler state and its HTTP responsiveness until stopped: tells a starved process (R, waiting for a CPU) from a blocked one (D) or an idle one (S). */
 /** CPU seconds per thread name (comm) of a process, from /proc/<pid>/task/<tid>/stat. */
