@@ -191,7 +191,10 @@ export class LiveRoom {
       lastChatAt: 0,
     };
     this.members.set(p.id, member);
-    if (p.role === "student") this.students.push(p.id);
+    if (p.role === "student") {
+      this.students.push(p.id);
+      this.ranked = null;
+    }
     this.rosterChanges.set(member.id, member);
     this.removedSinceTick.delete(member.id);
     this.presenceDirty = true;
@@ -218,6 +221,7 @@ export class LiveRoom {
     this.removedSinceTick.add(userId);
     const i = this.students.indexOf(userId);
     if (i >= 0) this.students.splice(i, 1);
+    this.ranked = null;
     if (this.hands.delete(userId)) this.handsDirty = true;
     this.presenceDirty = true;
     this.persist(() => this.deps.store.live.attendanceLeave(this.classId, userId, this.deps.now()));
@@ -253,6 +257,7 @@ export class LiveRoom {
       this.rosterChanges.set(id, member);
       this.students.push(id);
     }
+    this.ranked = null;
     this.presenceDirty = true;
   }
 
@@ -485,6 +490,7 @@ export class LiveRoom {
     cur.answers.set(m.id, graded);
     quiz.countResponse(cur.counts, cur.q.draft, graded.response);
     this.scores.set(m.id, (this.scores.get(m.id) ?? 0) + graded.points);
+    this.ranked = null;
     this.distributionDirty = true;
     this.deps.metrics.answerAck.observe((this.deps.now() - now) / 1000);
     return ack(graded);
@@ -520,36 +526,43 @@ export class LiveRoom {
       if (!wasClosed) this.deps.fanout.all(this.classId, { type: "quiz.closed", seq: this.nextSeq(), questionId: cur.q.id });
       this.reveal = this.revealPayload(cur);
       this.deps.fanout.all(this.classId, { type: "quiz.reveal", seq: this.nextSeq(), reveal: this.reveal });
-      const ranks = new Map(this.ranking().map((e) => [e.userId, e.rank]));
+      const { byUser } = this.standings();
       for (const [userId, a] of cur.answers) {
         this.deps.fanout.user(this.classId, userId, {
           type: "quiz.result",
-          result: { questionId: cur.q.id, correct: a.correct, points: a.points, totalScore: this.scores.get(userId) ?? 0, rank: ranks.get(userId) ?? 0 },
+          result: { questionId: cur.q.id, correct: a.correct, points: a.points, totalScore: this.scores.get(userId) ?? 0, rank: byUser.get(userId)?.rank ?? 0 },
         });
       }
     }
     return { questionId: cur.q.id, correct: quiz.correctAnswer(cur.q.draft) };
   }
 
-  private ranking(): LeaderboardEntry[] {
-    // Every admitted student is on the board, with 0 until they score.
-    const all = new Map(this.scores);
-    for (const id of this.students) if (!all.has(id)) all.set(id, 0);
-    return quiz.rankScores(all, (id) => this.members.get(id)?.name ?? this.deps.store.users.get(id)?.name ?? id);
+  /** The standings, sorted once and kept until a score or the set of students changes:
+   *  every welcome carries the leaderboard once it is shown, and a join burst is many welcomes. */
+  private ranked: { entries: LeaderboardEntry[]; byUser: Map<string, LeaderboardEntry> } | null = null;
+
+  private standings() {
+    if (this.ranked === null) {
+      // Every admitted student is on the board, with 0 until they score.
+      const all = new Map(this.scores);
+      for (const id of this.students) if (!all.has(id)) all.set(id, 0);
+      const entries = quiz.rankScores(all, (id) => this.members.get(id)?.name ?? this.deps.store.users.get(id)?.name ?? id);
+      this.ranked = { entries, byUser: new Map(entries.map((e) => [e.userId, e])) };
+    }
+    return this.ranked;
   }
 
   private leaderboardFor(userId: string): { top: LeaderboardEntry[]; me: LeaderboardEntry | null } {
-    const ranked = this.ranking();
-    return { top: ranked.slice(0, LEADERBOARD_SIZE), me: ranked.find((e) => e.userId === userId) ?? null };
+    const { entries, byUser } = this.standings();
+    return { top: entries.slice(0, LEADERBOARD_SIZE), me: byUser.get(userId) ?? null };
   }
 
   private sendLeaderboard(): void {
-    const ranked = this.ranking();
+    const { entries, byUser } = this.standings();
     const seq = this.nextSeq();
-    const head = `{"type":"leaderboard","seq":${seq},"top":${JSON.stringify(ranked.slice(0, LEADERBOARD_SIZE))},"me":`;
-    const byId = new Map(ranked.map((e) => [e.userId, e]));
+    const head = `{"type":"leaderboard","seq":${seq},"top":${JSON.stringify(entries.slice(0, LEADERBOARD_SIZE))},"me":`;
     // The top ten is serialised once; each participant's own entry is appended.
-    for (const id of this.members.keys()) this.deps.fanout.user(this.classId, id, { raw: head + JSON.stringify(byId.get(id) ?? null) + "}" });
+    for (const id of this.members.keys()) this.deps.fanout.user(this.classId, id, { raw: head + JSON.stringify(byUser.get(id) ?? null) + "}" });
   }
 
   // ---- Ticks and the end -----------------------------------------------------
