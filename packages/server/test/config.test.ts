@@ -35,4 +35,21 @@ describe("configuration", () => {
     expect(text).not.toContain("pw@");
     expect(text).toContain("redis://***@cache:6379/0");
   });
+
+  test("Redis Cluster: seed nodes, with credentials and TLS from REDIS_URL", () => {
+    const seeds = parseConfig({ REDIS_CLUSTER_NODES: "redis-0:6379, redis-1:6380,redis-2" });
+    expect(seeds.redis.clusterNodes).toBe("redis-0:6379,redis-1:6380,redis-2");
+    expect(seeds.redisUrl).toBe("redis://redis-0:6379"); // scale-out mode on, no credentials
+    const tls = parseConfig({ REDIS_CLUSTER_NODES: "[::1]:7000,cache:7001", REDIS_URL: "rediss://app:s3cret@cache:7001" });
+    expect(tls.redisUrl).toBe("rediss://app:s3cret@cache:7001");
+    const shown = JSON.stringify(publicConfig(tls));
+    expect(shown).not.toContain("s3cret");
+    expect(shown).toContain('"redisClusterNodes":"[::1]:7000,cache:7001"');
+    expect(parseConfig({}, { redisClusterNodes: "a:1" }).redis.clusterNodes).toBe("a:1");
+    expect(() => parseConfig({ REDIS_CLUSTER_NODES: "redis-0:http" })).toThrow(/REDIS_CLUSTER_NODES.*host:port/);
+    expect(() => parseConfig({ REDIS_CLUSTER_NODES: "redis-0:70000" })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => parseConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_SENTINELS: "b:26379" })).toThrow(/not both/);
+    expect(() => parseConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis://a:1/2" })).toThrow(/REDIS_URL.*only database 0/);
+    expect(parseConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis://a:1/0" }).redis.clusterNodes).toBe("a:1");
+  });
 });

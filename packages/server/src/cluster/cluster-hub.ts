@@ -56,7 +56,7 @@ export class ClusterHub implements LiveHub {
     readonly logger: Logger,
   ) {
     this.repliesChannel = link.key("replies", instanceId);
-    link.sub.on("message", (channel: string, message: string) => this.onMessage(channel, message));
+    link.onMessage((channel, message) => this.onMessage(channel, message));
     link.onReady(() => void this.afterReconnect());
     // The owner's rooms run their clock here, as ClassHub does for a single instance.
     this.ticker = setInterval(() => {
@@ -66,7 +66,7 @@ export class ClusterHub implements LiveHub {
   }
 
   async start(): Promise<void> {
-    await this.link.sub.subscribe(this.repliesChannel);
+    await this.link.subscribe(this.repliesChannel);
   }
 
   room(classId: string): RoomPort {
@@ -125,7 +125,7 @@ export class ClusterHub implements LiveHub {
       this.pending.set(id, { resolve, timer });
     });
     try {
-      await this.link.timed(() => this.link.cmd.publish(classKeys(this.link, classId).commands, JSON.stringify({ ...body, id, from: this.instanceId })));
+      await this.link.timed(() => this.link.publish(classKeys(this.link, classId).commands, JSON.stringify({ ...body, id, from: this.instanceId })));
     } catch {
       clearTimeout(this.pending.get(id)?.timer);
       this.pending.delete(id);
@@ -139,11 +139,11 @@ export class ClusterHub implements LiveHub {
 
   publishLeft(classId: string, userId: string): void {
     const body: Rpc = { t: "left", from: this.instanceId, userId };
-    this.link.cmd.publish(classKeys(this.link, classId).commands, JSON.stringify(body)).catch(() => {});
+    this.link.publish(classKeys(this.link, classId).commands, JSON.stringify(body)).catch(() => {});
   }
 
   reply(to: string, r: Reply): void {
-    this.link.cmd.publish(this.link.key("replies", to), JSON.stringify(r)).catch((e: Error) => this.logger.warn({ err: e.message }, "cluster reply failed"));
+    this.link.publish(this.link.key("replies", to), JSON.stringify(r)).catch((e: Error) => this.logger.warn({ err: e.message }, "cluster reply failed"));
   }
 
   private onMessage(channel: string, message: string): void {
@@ -169,7 +169,7 @@ export class ClusterHub implements LiveHub {
   /** Redis is back (or restarted empty): owners confirm or retake their leases and share their state again. */
   private async afterReconnect(): Promise<void> {
     try {
-      await this.link.sub.subscribe(this.repliesChannel);
+      await this.link.subscribe(this.repliesChannel);
     } catch {}
     for (const c of this.classes.values()) await c.reconcile();
   }
@@ -199,7 +199,7 @@ class ClusterClass implements RoomPort {
 
   /** Makes sure someone owns the class, taking it if nobody does; subscribes to its events. */
   private async resolveOwner(): Promise<void> {
-    this.subscribed ??= this.link.sub.subscribe(this.keys.events).then(() => undefined);
+    this.subscribed ??= this.link.subscribe(this.keys.events);
     await this.subscribed.catch(() => {
       this.subscribed = null;
       throw unavailable();
@@ -209,13 +209,13 @@ class ClusterClass implements RoomPort {
       try {
         // Listen for forwarded joins before taking the lease: other instances start sending the
         // moment they see it, and Redis pub/sub keeps nothing for late subscribers.
-        await this.link.sub.subscribe(this.keys.commands);
+        await this.link.subscribe(this.keys.commands);
         const [taken, value] = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS))) as [number, string];
         if (taken === 1) {
           this.takingOver = this.takeOver(value);
           await this.takingOver.finally(() => (this.takingOver = null));
         } else {
-          await this.link.sub.unsubscribe(this.keys.commands);
+          await this.link.unsubscribe(this.keys.commands);
         }
       } catch (e) {
         if (e instanceof LiveError) throw e;
@@ -259,7 +259,7 @@ class ClusterClass implements RoomPort {
     this.hub.metrics.ownershipChanges.labels("acquired").inc();
     this.hub.logger.info({ classId: this.classId, lease, seats: seats.length, questions: questions.length }, "took over class");
     // Everyone (this instance too) admits their sockets again, with the new owner.
-    await this.link.cmd.publish(this.keys.events, `o\t${this.hub.instanceId}`);
+    await this.link.publish(this.keys.events, `o\t${this.hub.instanceId}`);
   }
 
   private async renew(): Promise<void> {
@@ -312,7 +312,7 @@ class ClusterClass implements RoomPort {
     this.lease = null;
     if (this.renewTimer) clearInterval(this.renewTimer);
     this.renewTimer = null;
-    this.link.sub.unsubscribe(this.keys.commands).catch(() => {});
+    this.link.unsubscribe(this.keys.commands).catch(() => {});
     this.hub.sockets.readmit(this.classId);
   }
 
@@ -448,7 +448,7 @@ class RedisFanout implements Fanout {
   ) {}
 
   private send(text: string): void {
-    this.hub.link.cmd.publish(this.channel, text).catch(() => this.hub.metrics.messages.labels("out", "dropped").inc());
+    this.hub.link.publish(this.channel, text).catch(() => this.hub.metrics.messages.labels("out", "dropped").inc());
   }
   all(_classId: string, msg: Outgoing): void {
     this.send(`a\t${serialise(msg)}`);

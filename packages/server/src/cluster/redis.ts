@@ -1,7 +1,12 @@
-// Connections to the Redis that ties instances together: one for commands and
-// scripts, one for subscriptions. Commands fail fast while Redis is unreachable (no
-// offline queue), so callers can refuse clearly instead of hanging.
-import Redis, { type RedisOptions } from "ioredis";
+// Connections to the Redis that ties instances together. Three shapes: one Redis
+// (REDIS_URL), Sentinel (REDIS_SENTINELS) or Redis Cluster (REDIS_CLUSTER_NODES).
+// On one Redis or Sentinel: one connection for commands and scripts, one for plain
+// pub/sub. On Cluster: one ioredis Cluster client with sharded subscribers, and every
+// channel uses sharded pub/sub (SPUBLISH/SSUBSCRIBE, Redis 7), so a class's events stay
+// on the shard that holds its keys instead of being broadcast to every node.
+// Commands fail fast while Redis is unreachable (no offline queue), so callers can
+// refuse clearly instead of hanging.
+import Redis, { Cluster, type ClusterOptions, type DNSLookupFunction, type RedisOptions } from "ioredis";
 import type { Logger } from "../obs/logger.ts";
 import type { Counter, Gauge, Histogram, Registry } from "../obs/prom.ts";
 
@@ -12,6 +17,22 @@ export interface RedisSettings {
   /** Sentinel: "host:port,host:port" and the master's name; the URL then gives password and db. */
   sentinels?: string;
   sentinelName?: string;
+  /** Redis Cluster seed nodes "host:port,host:port" (the others are discovered); the URL then
+   *  gives user, password and TLS (rediss://). */
+  clusterNodes?: string;
+}
+
+/** "host:port,host:port" into addresses (port defaults to `defaultPort`; "[::1]:7000" for IPv6). */
+export function parseHostList(list: string, defaultPort: number): { host: string; port: number }[] {
+  return list
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((hp) => {
+      const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(hp) ?? /^([^:]+)(?::(\d+))?$/.exec(hp);
+      if (!m) throw new Error(`expected host:port, got ${JSON.stringify(hp)}`);
+      return { host: m[1], port: m[2] ? Number(m[2]) : defaultPort };
+    });
 }
 
 export interface RedisMetrics {
@@ -32,9 +53,15 @@ export function createRedisMetrics(registry: Registry): RedisMetrics {
   };
 }
 
+type Connection = Redis | Cluster;
+
 export class RedisLink {
-  readonly cmd: Redis;
-  readonly sub: Redis;
+  /** Commands and scripts (on Cluster, routed to the node of the first key's slot). */
+  readonly cmd: Connection;
+  /** Subscriptions; on Cluster the same client as `cmd` (its sharded subscribers hold one connection per master). */
+  readonly sub: Connection;
+  /** True on Redis Cluster: channels use sharded pub/sub. */
+  readonly cluster: boolean;
   private readyListeners: (() => void)[] = [];
 
   constructor(
@@ -49,41 +76,57 @@ export class RedisLink {
       retryStrategy: (times) => Math.min(100 * times, 1000),
       lazyConnect: true,
     };
-    const make = () => {
-      if (settings.sentinels) {
-        const url = new URL(settings.url);
-        return new Redis({
-          ...common,
-          sentinels: settings.sentinels.split(",").map((hp) => ({ host: hp.split(":")[0], port: Number(hp.split(":")[1] ?? 26379) })),
-          name: settings.sentinelName ?? "mymaster",
-          password: url.password || undefined,
-          db: Number(url.pathname.slice(1) || 0),
-        });
-      }
-      return new Redis(settings.url, common);
-    };
-    this.cmd = make();
-    this.sub = make();
+    this.cluster = Boolean(settings.clusterNodes);
+    if (settings.clusterNodes) {
+      this.cmd = this.sub = new Cluster(parseHostList(settings.clusterNodes, 6379), clusterOptions(settings.url));
+    } else {
+      const make = () => {
+        if (settings.sentinels) {
+          const url = new URL(settings.url);
+          return new Redis({
+            ...common,
+            sentinels: parseHostList(settings.sentinels, 26379),
+            name: settings.sentinelName ?? "mymaster",
+            password: url.password || undefined,
+            db: Number(url.pathname.slice(1) || 0),
+          });
+        }
+        return new Redis(settings.url, common);
+      };
+      this.cmd = make();
+      this.sub = make();
+    }
     this.cmd.on("ready", () => {
       metrics.up.set(1);
-      logger.info({ prefix: settings.prefix }, "redis ready");
+      logger.info({ prefix: settings.prefix, mode: this.cluster ? "cluster" : settings.sentinels ? "sentinel" : "single" }, "redis ready");
       for (const fn of this.readyListeners) fn();
     });
-    for (const conn of [this.cmd, this.sub]) {
+    for (const conn of this.connections()) {
       conn.on("error", (e: Error) => {
         metrics.errors.inc();
         logger.warn({ err: e.message }, "redis error");
       });
       conn.on("close", () => metrics.up.set(0));
     }
+    if (this.cmd instanceof Cluster) {
+      // One node failing is reported here; the client keeps routing to the others.
+      this.cmd.on("node error", (e: Error, node: string) => {
+        metrics.errors.inc();
+        logger.warn({ err: e.message, node }, "redis cluster node error");
+      });
+    }
+  }
+
+  private connections(): Connection[] {
+    return this.cmd === this.sub ? [this.cmd] : [this.cmd, this.sub];
   }
 
   async connect(): Promise<void> {
-    await Promise.all([this.cmd.connect(), this.sub.connect()]);
+    await Promise.all(this.connections().map((c) => c.connect()));
   }
 
   healthy(): boolean {
-    return this.cmd.status === "ready" && this.sub.status === "ready";
+    return this.connections().every((c) => c.status === "ready");
   }
 
   /** Runs after every reconnection of the command connection. */
@@ -93,6 +136,29 @@ export class RedisLink {
 
   key(...parts: string[]): string {
     return this.settings.prefix + parts.join(":");
+  }
+
+  // ---- Pub/sub: plain on one Redis or Sentinel, sharded on Cluster -----------------------
+
+  /** Resolves once Redis confirmed the subscription. */
+  async subscribe(channel: string): Promise<void> {
+    if (this.cluster) await this.sub.ssubscribe(channel);
+    else await this.sub.subscribe(channel);
+  }
+
+  async unsubscribe(channel: string): Promise<void> {
+    if (this.cluster) await this.sub.sunsubscribe(channel);
+    else await this.sub.unsubscribe(channel);
+  }
+
+  /** Publishes on the command connection (on Cluster: to the master of the channel's slot). */
+  async publish(channel: string, message: string): Promise<number> {
+    return (await (this.cluster ? this.cmd.spublish(channel, message) : this.cmd.publish(channel, message))) as number;
+  }
+
+  /** Every message on a channel this link subscribed to. */
+  onMessage(fn: (channel: string, message: string) => void): void {
+    this.sub.on(this.cluster ? "smessage" : "message", fn);
   }
 
   /** Times a call and counts its failure. */
@@ -109,7 +175,29 @@ export class RedisLink {
   }
 
   async close(): Promise<void> {
-    this.cmd.disconnect();
-    this.sub.disconnect();
+    for (const c of this.connections()) c.disconnect();
   }
+}
+
+/** Cluster client options: credentials and TLS from REDIS_URL (its host is not used; the seeds are). */
+export function clusterOptions(url: string | undefined): ClusterOptions {
+  const u = url ? new URL(url) : undefined;
+  const tls = u?.protocol === "rediss:";
+  return {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    // Sharded pub/sub: one subscriber connection per master, re-subscribed when slots move.
+    shardedSubscribers: true,
+    clusterRetryStrategy: (times) => Math.min(100 * times, 1000),
+    slotsRefreshTimeout: 2000,
+    // With TLS, connect to nodes by the names they announce so certificates verify.
+    ...(tls ? { dnsLookup: ((address, callback) => callback(null, address)) satisfies DNSLookupFunction } : {}),
+    redisOptions: {
+      connectTimeout: 2000,
+      maxRetriesPerRequest: 1,
+      username: u?.username ? decodeURIComponent(u.username) : undefined,
+      password: u?.password ? decodeURIComponent(u.password) : undefined,
+      tls: tls ? {} : undefined,
+    },
+  };
 }

@@ -21,6 +21,8 @@ export interface Config {
     /** Sentinel addresses "host:port,..." and master name; REDIS_URL then carries password and db. */
     sentinels: string | undefined;
     sentinelName: string | undefined;
+    /** Redis Cluster seed nodes "host:port,..."; REDIS_URL then carries user, password and TLS. */
+    clusterNodes: string | undefined;
   };
   /** Name of this instance in the cluster (default: host name, pid and a random suffix). */
   instanceId: string | undefined;
@@ -114,6 +116,19 @@ function redisUrl(raw: unknown, name: string): string | undefined {
   return s;
 }
 
+/** "host:port,host:port" (port optional, "[v6]:port" for IPv6). */
+function hostList(raw: unknown, name: string): string | undefined {
+  const s = optionalText(raw, name);
+  if (s === undefined) return undefined;
+  const items = s.split(",").map((x) => x.trim());
+  for (const hp of items) {
+    const m = /^\[[0-9a-fA-F:.]+\](?::(\d+))?$/.exec(hp) ?? /^[A-Za-z0-9._-]+(?::(\d+))?$/.exec(hp);
+    const port = m?.[1] === undefined ? 6379 : Number(m[1]);
+    if (!m || port < 1 || port > 65535) throw new ConfigError(name, `expected host:port,host:port, got ${JSON.stringify(raw)}`);
+  }
+  return items.join(",");
+}
+
 function url(raw: unknown, name: string): string | undefined {
   const s = optionalText(raw, name);
   if (s !== undefined && !/^https?:\/\//.test(s)) throw new ConfigError(name, `expected an http(s) URL, got ${JSON.stringify(raw)}`);
@@ -136,6 +151,7 @@ const settings = {
   redisPrefix: { env: "REDIS_PREFIX", file: "redisPrefix", default: "edgeclass:", parse: text },
   redisSentinels: { env: "REDIS_SENTINELS", file: "redisSentinels", default: undefined, parse: optionalText },
   redisSentinelName: { env: "REDIS_SENTINEL_NAME", file: "redisSentinelName", default: undefined, parse: optionalText },
+  redisClusterNodes: { env: "REDIS_CLUSTER_NODES", file: "redisClusterNodes", default: undefined, parse: hostList },
   instanceId: { env: "INSTANCE_ID", file: "instanceId", default: undefined, parse: optionalText },
   logLevel: { env: "LOG_LEVEL", file: "logLevel", default: "info" as LogLevel, parse: oneOf(LOG_LEVELS) },
   dbSync: { env: "DB_SYNCHRONOUS", file: "dbSynchronous", default: "normal" as DbSyncMode, parse: oneOf(DB_SYNC_MODES) },
@@ -178,14 +194,26 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     throw new ConfigError("MEDIA_PORT_MIN", "set MEDIA_PORT_MIN and MEDIA_PORT_MAX together, MIN <= MAX");
   }
   if (v.jwtJwksUrl && v.jwtJwksFile) throw new ConfigError("JWT_JWKS_URL", "set either JWT_JWKS_URL or JWT_JWKS_FILE, not both");
+  let redisUrlValue = v.redisUrl;
+  if (v.redisClusterNodes) {
+    if (v.redisSentinels) throw new ConfigError("REDIS_CLUSTER_NODES", "set either REDIS_CLUSTER_NODES (Redis Cluster) or REDIS_SENTINELS (Sentinel), not both");
+    if (redisUrlValue !== undefined) {
+      const db = /^rediss?:\/\/[^/]*\/(\d*)/.exec(redisUrlValue)?.[1];
+      if (!/^rediss?:\/\//.test(redisUrlValue)) throw new ConfigError("REDIS_URL", "with REDIS_CLUSTER_NODES, expected a redis:// or rediss:// URL (it gives user, password and TLS)");
+      if (db !== undefined && db !== "" && db !== "0") throw new ConfigError("REDIS_URL", `Redis Cluster has only database 0, got /${db}`);
+    } else {
+      // Cluster mode needs no URL: the seeds say where, no credentials, no TLS.
+      redisUrlValue = `redis://${v.redisClusterNodes.split(",")[0]}`;
+    }
+  }
   return {
     port: v.port,
     host: v.host,
     dataDir: v.dataDir,
     maxStudents: v.maxStudents,
     videoQuality: v.videoQuality,
-    redisUrl: v.redisUrl,
-    redis: { prefix: v.redisPrefix, sentinels: v.redisSentinels, sentinelName: v.redisSentinelName },
+    redisUrl: redisUrlValue,
+    redis: { prefix: v.redisPrefix, sentinels: v.redisSentinels, sentinelName: v.redisSentinelName, clusterNodes: v.redisClusterNodes },
     instanceId: v.instanceId,
     logLevel: v.logLevel,
     dbSync: v.dbSync,
@@ -217,6 +245,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
     redisUrl: c.redisUrl ? c.redisUrl.replace(/\/\/[^@/]*@/, "//***@") : null,
     redisPrefix: c.redis.prefix,
     redisSentinels: c.redis.sentinels ?? null,
+    redisClusterNodes: c.redis.clusterNodes ?? null,
     logLevel: c.logLevel,
     dbSynchronous: c.dbSync,
     demo: c.demo,

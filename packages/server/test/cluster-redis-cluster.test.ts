@@ -1,0 +1,196 @@
+// Three server processes sharing classes through a real Redis Cluster (three masters of the
+// installed redis-server, started here): a class end to end with events on sharded pub/sub,
+// then the owner killed mid-quiz. Everything started here is killed and removed afterwards.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { spawn, type Subprocess } from "bun";
+import { readFileSync, rmSync } from "node:fs";
+import { join as joinPath } from "node:path";
+import { mintToken } from "../src/auth/tokens.ts";
+import { classKeys } from "../src/cluster/class-keys.ts";
+import { clusterOptions, parseHostList, type RedisLink } from "../src/cluster/redis.ts";
+import { tempDir } from "./support/server.ts";
+import { startRedisCluster, type RedisCluster } from "./support/redis-cluster.ts";
+import { join, setReplyTimeout, type Peer } from "./support/ws.ts";
+
+// Three servers and three Redis nodes on two shared cores: give replies time.
+setReplyTimeout(15_000);
+
+const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
+
+const procs: Subprocess[] = [];
+const peers: Peer[] = [];
+let redis: RedisCluster;
+let dataDir: string;
+const prefix = `rc-${Date.now().toString(36)}:`;
+interface Instance {
+  proc: Subprocess;
+  base: string;
+}
+let instances: Instance[] = [];
+let secret = "";
+
+async function freePort(): Promise<number> {
+  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = s.port as number;
+  s.stop(true);
+  return port;
+}
+
+async function waitReady(base: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    try {
+      if ((await fetch(`${base}/readyz`)).status === 200) return;
+    } catch {}
+    await Bun.sleep(50);
+  }
+  throw new Error(`${base} not ready within ${timeoutMs} ms`);
+}
+
+async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+  const port = await freePort();
+  const proc = spawn([process.execPath, "packages/server/src/main.ts"], {
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, REDIS_PREFIX: prefix, INSTANCE_ID: name, LOG_LEVEL: "warn", RECONNECT_GRACE_MS: "10000", ...env },
+    stdout: "ignore",
+    stderr: "inherit",
+  });
+  procs.push(proc);
+  const base = `http://127.0.0.1:${port}`;
+  await waitReady(base);
+  return { proc, base };
+}
+
+const token = (role: "student" | "teacher" | "admin", sub: string) => mintToken(secret, { sub, role, ttlSeconds: 600 });
+
+async function api(base: string, method: string, path: string, tok: string, body?: unknown) {
+  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, body: (await r.json().catch(() => null)) as any };
+}
+
+async function enter(base: string, classId: string, tok: string) {
+  const r = await join(base, classId, tok);
+  peers.push(r.peer);
+  return r;
+}
+
+function cli(port: number, ...args: string[]): string {
+  return Bun.spawnSync(["redis-cli", "-p", String(port), ...args], { stdout: "pipe" }).stdout.toString().trim();
+}
+
+beforeAll(async () => {
+  redis = await startRedisCluster(3);
+  dataDir = tempDir("edgeclass-rcluster-");
+  // Two forms of the settings: seeds alone, and seeds with REDIS_URL (credentials and TLS would come from it).
+  const seeds = { REDIS_CLUSTER_NODES: redis.nodes };
+  instances.push(await startInstance("c0", seeds));
+  secret = readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim();
+  instances.push(...(await Promise.all([startInstance("c1", { ...seeds, REDIS_URL: `redis://127.0.0.1:${redis.ports[1]}` }), startInstance("c2", { REDIS_CLUSTER_NODES: `127.0.0.1:${redis.ports[2]}` })])));
+}, 30_000);
+
+afterAll(async () => {
+  for (const p of peers) p.close();
+  for (const p of procs) p.kill("SIGKILL");
+  await Promise.all(procs.map((p) => p.exited));
+  await redis?.stop();
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test("cluster client settings: seeds parsed, user, password and TLS taken from REDIS_URL", () => {
+  expect(parseHostList("a:7000, b ,[::1]:7002", 6379)).toEqual([{ host: "a", port: 7000 }, { host: "b", port: 6379 }, { host: "::1", port: 7002 }]);
+  const plain = clusterOptions(undefined);
+  expect(plain).toMatchObject({ shardedSubscribers: true, enableOfflineQueue: false });
+  expect(plain.redisOptions?.tls).toBeUndefined();
+  expect(plain.dnsLookup).toBeUndefined();
+  const tls = clusterOptions("rediss://app:p%40ss@cache:6380");
+  expect(tls.redisOptions).toMatchObject({ username: "app", password: "p@ss", tls: {} });
+  expect(typeof tls.dnsLookup).toBe("function");
+});
+
+describe("three instances on a Redis Cluster", () => {
+  test("every key of a class (the ones its Lua scripts touch too) hashes to one slot", () => {
+    const k = classKeys({ key: (...parts: string[]) => prefix + parts.join(":") } as RedisLink, "demo-class-1");
+    const all = Object.values(k).map((v) => (typeof v === "function" ? v("q-1") : v));
+    const slots = new Set(all.map((key) => cli(redis.ports[0], "cluster", "keyslot", key)));
+    expect(slots.size).toBe(1);
+  });
+
+  test("teacher on one instance, students on all three: join, quiz, chat in one order; events on sharded pub/sub", async () => {
+    const [a, b, d] = instances;
+    const teacher = await token("teacher", "t1");
+    expect((await api(a.base, "POST", "/api/classes/demo-class-1/start", teacher)).status).toBe(200);
+    const tp = await enter(a.base, "demo-class-1", teacher); // first join: instance a owns the class
+    const students = [
+      await enter(a.base, "demo-class-1", await token("student", "s1")),
+      await enter(b.base, "demo-class-1", await token("student", "s2")),
+      await enter(d.base, "demo-class-1", await token("student", "s3")),
+    ];
+    await tp.peer.next("presence", (m) => m.count === 4);
+    // Chat from three instances arrives everywhere in one order.
+    await Promise.all([students[1].peer.request({ type: "chat.send", text: "from b" }), students[2].peer.request({ type: "chat.send", text: "from d" }), tp.peer.request({ type: "chat.send", text: "from teacher" })]);
+    const order = async (p: Peer) => [(await p.next("chat.message")).message.text, (await p.next("chat.message")).message.text, (await p.next("chat.message")).message.text];
+    const orders = await Promise.all([tp, ...students].map((s) => order(s.peer)));
+    for (const o of orders) expect(o).toEqual(orders[0]);
+    expect([...orders[0]].sort()).toEqual(["from b", "from d", "from teacher"]);
+    // A question answered by a student on every instance.
+    const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as { questionId: string };
+    for (const s of students) expect((await s.peer.next("quiz.question")).quiz.question.id).toBe(questionId);
+    await students[0].peer.request({ type: "quiz.answer", questionId, answerId: "a1", response: { choice: "b" } });
+    await students[1].peer.request({ type: "quiz.answer", questionId, answerId: "b1", response: { choice: "b" } });
+    await expect(students[1].peer.request({ type: "quiz.answer", questionId, answerId: "b2", response: { choice: "a" } })).rejects.toMatchObject({ code: "already-answered" });
+    await students[2].peer.request({ type: "quiz.answer", questionId, answerId: "d1", response: { choice: "a" } });
+    const dist = await tp.peer.next("quiz.distribution", (m) => m.distribution.answered === 3);
+    expect(dist.distribution.counts).toEqual({ a: 1, b: 2 });
+    await tp.peer.request({ type: "quiz.reveal" });
+    expect((await students[2].peer.next("quiz.result")).result).toMatchObject({ correct: false, rank: 3 });
+    expect((await students[1].peer.next("quiz.result")).result.correct).toBe(true);
+
+    // The class's channels are shard channels on the master of its slot, and nothing uses plain pub/sub.
+    const events = `${prefix}{demo-class-1}:events`;
+    const slot = cli(redis.ports[0], "cluster", "keyslot", events);
+    const owners = redis.ports.filter((p) => cli(p, "pubsub", "shardchannels", `${prefix}{demo-class-1}:*`).includes(events));
+    expect(owners).toHaveLength(1);
+    expect(cli(owners[0], "cluster", "countkeysinslot", slot)).not.toBe("0"); // the class's keys sit on that node too
+    expect(cli(owners[0], "pubsub", "shardnumsub", events)).toBe(`${events}\n3`); // one subscription per instance
+    for (const p of redis.ports) expect(cli(p, "pubsub", "channels", `${prefix}*`)).toBe("");
+    const metrics = await (await fetch(`${b.base}/metrics`)).text();
+    expect(metrics).toMatch(/edgeclass_cluster_messages_total\{direction="in",kind="events"\} [1-9]/);
+    expect(metrics).toMatch(/edgeclass_redis_up 1/);
+  }, 30_000);
+
+  test("killing the owner mid-quiz hands the class over; no acknowledged answer is lost", async () => {
+    const [a, b, d] = instances;
+    const teacher = await token("teacher", "t1");
+    const cls = await api(a.base, "POST", "/api/courses/demo-physics-101/classes", teacher, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+    expect(cls.status).toBe(201);
+    const classId = cls.body.id as string;
+    await api(a.base, "POST", `/api/classes/${classId}/start`, teacher);
+    const tp = await enter(b.base, classId, teacher); // first join: instance b owns this class
+    const s1 = await enter(b.base, classId, await token("student", "s1"));
+    const s2 = await enter(a.base, classId, await token("student", "s2"));
+    const s3 = await enter(d.base, classId, await token("student", "s3"));
+    const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 120 })) as { questionId: string };
+    await s2.peer.request({ type: "quiz.answer", questionId, answerId: "s2-1", response: { choice: "b" } });
+    await s1.peer.request({ type: "quiz.answer", questionId, answerId: "s1-1", response: { choice: "a" } });
+    b.proc.kill("SIGKILL");
+    const killedAt = Date.now();
+    // s3 stays on instance d; its answer reaches the new owner once the lease has expired.
+    let ack: unknown;
+    while (!ack && Date.now() - killedAt < 15_000) {
+      ack = await s3.peer.request({ type: "quiz.answer", questionId, answerId: "s3-1", response: { choice: "b" } }).catch(() => undefined);
+    }
+    expect(ack).toMatchObject({ questionId, answerId: "s3-1" });
+    expect(Date.now() - killedAt).toBeLessThan(12_000);
+    // The teacher and s1 come back through the survivors and find the class as it was.
+    const back = await enter(a.base, classId, teacher);
+    expect(back.welcome.state.quiz?.question.id).toBe(questionId);
+    const s1back = await enter(d.base, classId, await token("student", "s1"));
+    expect(s1back.welcome.state.myAnswer?.answerId).toBe("s1-1");
+    await expect(s2.peer.request({ type: "quiz.answer", questionId, answerId: "s2-2", response: { choice: "a" } })).rejects.toMatchObject({ code: "already-answered" });
+    await back.peer.request({ type: "quiz.reveal" });
+    const results = await api(d.base, "GET", `/api/classes/${classId}/results`, teacher);
+    expect(results.body.questions[0].answers.map((x: { answerId: string }) => x.answerId).sort()).toEqual(["s1-1", "s2-1", "s3-1"]);
+    // Chat still reaches every remaining instance through the class's shard channel.
+    await s2.peer.request({ type: "chat.send", text: "still here" });
+    for (const p of [back, s1back, s3]) expect((await p.peer.next("chat.message", (m) => m.message.text === "still here")).message.userId).toBe("s2");
+  }, 30_000);
+});
