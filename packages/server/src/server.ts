@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
-import { seedDemo, type DemoInfo } from "./demo/seed.ts";
+import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
 import { AppError } from "./domain/errors.ts";
 import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
@@ -51,15 +51,21 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const { logger } = logging;
   let state: LifecycleState = "starting";
   const metrics = createMetrics(VERSION);
-  // In a cluster the instances of a node share the data folder, so rows are not cached in-process.
-  const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync), { cacheRows: !config.redisUrl });
+  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
+  // In a cluster other processes write the catalogue too (instances sharing the data folder, or
+  // changes replicated from other instances), so rows are not cached in-process.
+  const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync), {
+    cacheRows: !config.redisUrl,
+    replicateAs: config.redisUrl ? instanceId : undefined,
+  });
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
   const verifier = createTokenVerifier(config.jwt, secret);
   const now = Date.now;
   const newId = () => Bun.randomUUIDv7();
   const serviceDeps = { store, now, newId, defaultCapacity: config.maxStudents };
   const courses = new CoursesService(serviceDeps);
-  const demo = config.demo ? seedDemo(store, now()) : null;
+  // With Redis the demo is created once the catalogue is loaded, only if no instance made it yet.
+  const demo = !config.demo ? null : config.redisUrl ? demoInfo() : seedDemo(store, now());
   const sources = policySources(config.policyDir);
   const policy = new JoinPolicy(sources);
   let policyError: string | null = null;
@@ -71,15 +77,29 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const roomDeps = { store, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs };
   let hub: LiveHub;
   let redis: import("./cluster/redis.ts").RedisLink | null = null;
+  let catalogue: import("./cluster/catalogue-sync.ts").CatalogueSync | null = null;
+  let refreshResults: ((classId: string) => Promise<void>) | undefined;
   if (config.redisUrl) {
     // Scale-out: Redis ties the instances together (loaded only in this mode).
     const { RedisLink, createRedisMetrics } = await import("./cluster/redis.ts");
     const { ClusterHub } = await import("./cluster/cluster-hub.ts");
     const redisMetrics = createRedisMetrics(metrics.registry);
     redis = new RedisLink({ url: config.redisUrl, ...config.redis }, redisMetrics, logger);
-    const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
     const cluster = new ClusterHub(redis, instanceId, store, roomDeps, gateway, redisMetrics, logger);
     hub = cluster;
+    // The catalogue: each instance keeps a full copy, kept in step through Redis.
+    const { CatalogueSync, createCatalogueMetrics } = await import("./cluster/catalogue-sync.ts");
+    const { importClassResults } = await import("./cluster/class-results.ts");
+    const journal = store.catalogue!;
+    const link = redis;
+    catalogue = new CatalogueSync(link, journal, createCatalogueMetrics(metrics.registry, journal), logger);
+    refreshResults = (classId) => importClassResults(link, store, classId, now()).catch((e: Error) => logger.warn({ classId, err: e.message }, "class results not refreshed from redis"));
+    // A class ended elsewhere: keep its results here too (Redis keeps them only for a day).
+    catalogue.onApplied = (changes) => {
+      for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshResults?.(c.row.id);
+    };
+    catalogue.start();
+    if (config.demo) void catalogue.whenSynced().then(() => seedDemo(store, now()));
     await redis.connect().then(
       () => cluster.start(),
       (e: Error) => logger.warn({ err: e.message }, "redis not reachable at start; retrying"),
@@ -87,7 +107,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   } else {
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }
-  const live = new LiveService(serviceDeps, courses, () => hub);
+  const live = new LiveService(serviceDeps, courses, () => hub, refreshResults);
 
   // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
   let media: Promise<MediaService> | null = null;
@@ -109,6 +129,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       if (state === "draining" || state === "stopped") return "draining";
       if (!store.isOpen()) return "storage closed";
       if (redis && !redis.healthy()) return "redis unavailable";
+      if (catalogue && !catalogue.ready) return "loading the catalogue from redis";
       if (policyError !== null) return `join policy does not compile: ${policyError}`;
       if (!policy.ready) return "loading the join policy";
       return state === "ready" ? null : "starting";
@@ -176,6 +197,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         hub.close();
         gateway.shutdown();
         await media?.then((m) => m.close());
+        await catalogue?.flush().catch(() => {}); // what is not sent stays in the outbox for the next start
+        catalogue?.close();
         await redis?.close();
         await server.stop(false); // stop accepting; wait for in-flight requests
         store.close();

@@ -13,7 +13,8 @@ export interface DemoInfo {
 export const DEMO_COURSE_ID = "demo-physics-101";
 export const DEMO_CLASS_ID = "demo-class-1";
 
-export function seedDemo(store: Store, now: number): DemoInfo {
+/** Who the demo's people are (the web page's demo sign-in offers them). */
+export function demoInfo(): DemoInfo {
   const teacher: Principal = { id: "t1", role: "teacher", name: "Ada Lovelace" };
   const admin: Principal = { id: "admin", role: "admin", name: "Platform Admin" };
   const students: Principal[] = ["Grace Hopper", "Alan Turing", "Katherine Johnson", "Claude Shannon", "Hedy Lamarr"].map((name, i) => ({
@@ -21,6 +22,12 @@ export function seedDemo(store: Store, now: number): DemoInfo {
     role: "student",
     name,
   }));
+  return { courseId: DEMO_COURSE_ID, classId: DEMO_CLASS_ID, teacher, admin, students };
+}
+
+export function seedDemo(store: Store, now: number): DemoInfo {
+  const demo = demoInfo();
+  const { teacher, admin, students } = demo;
   store.transaction(() => {
     for (const p of [teacher, admin, ...students]) {
       if (!store.users.get(p.id)) store.users.upsert({ ...p, createdAt: now });
@@ -52,5 +59,5 @@ export function seedDemo(store: Store, now: number): DemoInfo {
       });
     }
   });
-  return { courseId: DEMO_COURSE_ID, classId: DEMO_CLASS_ID, teacher, admin, students };
+  return demo;
 }

@@ -40,9 +40,9 @@ export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
       method: "GET",
       path: "/api/classes/:id/results",
       auth: staff,
-      handle({ req, params, principal }) {
+      async handle({ req, params, principal }) {
         const { format } = readQuery(req.url, ResultsQuery);
-        const results = svc.results(principal, check(IdParams, params, "path").id);
+        const results = await svc.results(principal, check(IdParams, params, "path").id);
         if (format === "csv") {
           return new Response(resultsCsv(results), {
             headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="class-${results.classId}-results.csv"` },

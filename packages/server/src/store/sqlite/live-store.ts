@@ -4,6 +4,7 @@ import type { ChatMessage, QuestionDraft, QuizResponse } from "../../../../clien
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
 import type { AttendanceRow, BankQuestion, LiveStore } from "../live-types.ts";
+import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
 interface QuestionRow {
   id: string;
@@ -55,11 +56,15 @@ const toLaunched = (r: LaunchedRow): LaunchedQuestion => ({
 export class SqliteLiveStore implements LiveStore {
   private readonly s: Record<string, Statement>;
 
-  constructor(db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly record: RecordChange | null = null,
+  ) {
     const q = (sql: string) => db.query(sql);
     this.s = {
       insertQuestion: q("INSERT INTO questions (id, course_id, draft, created_at) VALUES (?, ?, ?, ?)"),
       getQuestion: q("SELECT * FROM questions WHERE id = ? AND archived_at IS NULL"),
+      getAnyQuestion: q("SELECT * FROM questions WHERE id = ?"),
       listQuestions: q("SELECT * FROM questions WHERE course_id = ? AND archived_at IS NULL AND id > ? ORDER BY id LIMIT ?"),
       archiveQuestion: q("UPDATE questions SET archived_at = ? WHERE id = ? AND archived_at IS NULL"),
       attJoin: q("INSERT INTO attendance (class_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
@@ -88,7 +93,12 @@ export class SqliteLiveStore implements LiveStore {
   }
 
   insertQuestion(q: BankQuestion): void {
-    this.s.insertQuestion.run(q.id, q.courseId, JSON.stringify(q.draft), q.createdAt);
+    replicated(
+      this.db,
+      this.record,
+      () => this.s.insertQuestion.run(q.id, q.courseId, JSON.stringify(q.draft), q.createdAt),
+      () => ({ kind: "question", key: q.id, row: { ...q, archivedAt: null } }),
+    );
   }
   getQuestion(id: string): BankQuestion | undefined {
     const r = this.s.getQuestion.get(id) as QuestionRow | null;
@@ -101,7 +111,17 @@ export class SqliteLiveStore implements LiveStore {
     return { items, nextCursor: more ? items[items.length - 1].id : null };
   }
   archiveQuestion(id: string, at: number): boolean {
-    return this.s.archiveQuestion.run(at, id).changes > 0;
+    let archived = false;
+    replicated(
+      this.db,
+      this.record,
+      () => (archived = this.s.archiveQuestion.run(at, id).changes > 0),
+      () => {
+        const r = this.s.getAnyQuestion.get(id) as (QuestionRow & { archived_at: number }) | null;
+        return archived && r ? { kind: "question", key: id, row: { ...toQuestion(r), archivedAt: r.archived_at } } : null;
+      },
+    );
+    return archived;
   }
 
   attendanceJoin(classId: string, userId: string, role: Role, at: number): void {

@@ -103,4 +103,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 3,
+    name: "catalogue replication: row versions, outbox, sync state",
+    sql: `
+      CREATE TABLE catalogue_versions (
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        rev INTEGER NOT NULL,
+        origin TEXT NOT NULL,
+        PRIMARY KEY (kind, key)
+      ) WITHOUT ROWID;
+      CREATE TABLE catalogue_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        change TEXT NOT NULL
+      );
+      CREATE TABLE catalogue_meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

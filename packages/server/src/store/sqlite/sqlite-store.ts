@@ -2,6 +2,8 @@
 import type { Database, Statement } from "bun:sqlite";
 import type { ClassSession, Course, Page, PageRequest, User } from "../../domain/model.ts";
 import type { LiveStore } from "../live-types.ts";
+import { enrollmentKey } from "../catalogue.ts";
+import { CatalogueJournal, replicated, type RecordChange } from "./catalogue-journal.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteLiveStore } from "./live-store.ts";
 import type { ClassStore, CourseFilter, CourseStore, EnrollmentStore, Store, UserStore } from "../types.ts";
@@ -92,21 +94,29 @@ export class SqliteStore implements Store {
   readonly enrollments: EnrollmentStore;
   readonly classes: ClassStore;
   readonly live: LiveStore;
+  /** Set when the catalogue is replicated to other instances (see catalogue.ts). */
+  readonly catalogue: CatalogueJournal | null;
   private open = true;
   private readonly groupCommit: GroupCommit;
 
-  /** `cacheRows: false` when other processes write the same file (instances of a node sharing a data folder). */
+  /**
+   * `cacheRows: false` when other processes write the same file (instances of a node sharing
+   * a data folder, or a catalogue replicated from other instances); `replicateAs`: this
+   * instance's name, to record every catalogue write for the other instances.
+   */
   constructor(
     private readonly db: Database,
-    opts: { cacheRows?: boolean } = {},
+    opts: { cacheRows?: boolean; replicateAs?: string } = {},
   ) {
     this.groupCommit = new GroupCommit(db);
     const hot = new HotRows(opts.cacheRows ?? true);
-    this.users = new SqliteUsers(db);
-    this.courses = new SqliteCourses(db, hot);
-    this.enrollments = new SqliteEnrollments(db, hot);
-    this.classes = new SqliteClasses(db);
-    this.live = new SqliteLiveStore(db);
+    this.catalogue = opts.replicateAs === undefined ? null : new CatalogueJournal(db, opts.replicateAs);
+    const record = this.catalogue?.record ?? null;
+    this.users = new SqliteUsers(db, record);
+    this.courses = new SqliteCourses(db, hot, record);
+    this.enrollments = new SqliteEnrollments(db, hot, record);
+    this.classes = new SqliteClasses(db, record);
+    this.live = new SqliteLiveStore(db, record);
   }
 
   transaction<T>(fn: () => T): T {
@@ -137,9 +147,13 @@ class SqliteUsers implements UserStore {
   private readonly byId: Statement<UserRow, [string]>;
   private readonly upsertStmt: Statement<unknown, [string, string, string, number]>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly record: RecordChange | null,
+  ) {
     this.byId = db.query("SELECT * FROM users WHERE id = ?");
-    this.upsertStmt = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name");
+    // No change (and nothing to replicate) when the name is the same.
+    this.upsertStmt = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name <> excluded.name");
   }
 
   get(id: string): User | undefined {
@@ -148,7 +162,13 @@ class SqliteUsers implements UserStore {
   }
 
   upsert(u: User): void {
-    this.upsertStmt.run(u.id, u.name, u.role, u.createdAt);
+    let changed = 0;
+    replicated(
+      this.db,
+      this.record,
+      () => (changed = this.upsertStmt.run(u.id, u.name, u.role, u.createdAt).changes),
+      () => (changed > 0 ? { kind: "user", key: u.id, row: this.get(u.id)! } : null),
+    );
   }
 
   getMany(ids: readonly string[]): Map<string, User> {
@@ -175,6 +195,7 @@ class SqliteCourses implements CourseStore {
   constructor(
     private readonly db: Database,
     private readonly hot: HotRows,
+    private readonly record: RecordChange | null,
   ) {
     this.byId = db.query("SELECT * FROM courses WHERE id = ?");
     this.insertStmt = db.query(
@@ -192,12 +213,22 @@ class SqliteCourses implements CourseStore {
 
   insert(c: Course): void {
     this.hot.courses.delete(c.id);
-    this.insertStmt.run(c.id, c.title, c.description, c.status, c.capacity, c.teacherId, c.createdAt, c.updatedAt);
+    replicated(
+      this.db,
+      this.record,
+      () => this.insertStmt.run(c.id, c.title, c.description, c.status, c.capacity, c.teacherId, c.createdAt, c.updatedAt),
+      () => ({ kind: "course", key: c.id, row: c }),
+    );
   }
 
   update(c: Course): void {
     this.hot.courses.delete(c.id);
-    this.updateStmt.run(c.title, c.description, c.status, c.capacity, c.updatedAt, c.id);
+    replicated(
+      this.db,
+      this.record,
+      () => this.updateStmt.run(c.title, c.description, c.status, c.capacity, c.updatedAt, c.id),
+      () => ({ kind: "course", key: c.id, row: c }),
+    );
   }
 
   list(filter: CourseFilter, p: PageRequest): Page<Course> {
@@ -234,6 +265,7 @@ class SqliteEnrollments implements EnrollmentStore {
   constructor(
     private readonly db: Database,
     private readonly hot: HotRows,
+    private readonly record: RecordChange | null,
   ) {
     this.insertUser = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, 'student', ?) ON CONFLICT (id) DO NOTHING");
     this.insertStmt = db.query("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
@@ -248,7 +280,9 @@ class SqliteEnrollments implements EnrollmentStore {
       let added = 0;
       for (const s of students) {
         this.insertUser.run(s.id, s.name, now);
-        added += this.insertStmt.run(courseId, s.id, now).changes;
+        const isNew = this.insertStmt.run(courseId, s.id, now).changes > 0;
+        if (isNew) this.record?.({ kind: "enrollment", key: enrollmentKey(courseId, s.id), row: { courseId, studentId: s.id, name: s.name, enrolledAt: now } });
+        added += isNew ? 1 : 0;
       }
       return added;
     });
@@ -261,7 +295,14 @@ class SqliteEnrollments implements EnrollmentStore {
 
   remove(courseId: string, studentId: string): boolean {
     this.hot.enrollmentCounts.delete(courseId);
-    return this.deleteStmt.run(courseId, studentId).changes > 0;
+    let removed = false;
+    replicated(
+      this.db,
+      this.record,
+      () => (removed = this.deleteStmt.run(courseId, studentId).changes > 0),
+      () => (removed ? { kind: "enrollment", key: enrollmentKey(courseId, studentId), row: null } : null),
+    );
+    return removed;
   }
 
   isEnrolled(courseId: string, studentId: string): boolean {
@@ -286,7 +327,10 @@ class SqliteClasses implements ClassStore {
   private readonly updateStmt: Statement<unknown, [string, number, number, string, number | null, number | null, string]>;
   private readonly byCourse: Statement<ClassRow, [string, string, number]>;
 
-  constructor(db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly record: RecordChange | null,
+  ) {
     this.byId = db.query("SELECT * FROM classes WHERE id = ?");
     this.insertStmt = db.query(
       "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -301,11 +345,21 @@ class SqliteClasses implements ClassStore {
   }
 
   insert(c: ClassSession): void {
-    this.insertStmt.run(c.id, c.courseId, c.title, c.startsAt, c.durationMinutes, c.status, c.createdAt, c.startedAt, c.endedAt);
+    replicated(
+      this.db,
+      this.record,
+      () => this.insertStmt.run(c.id, c.courseId, c.title, c.startsAt, c.durationMinutes, c.status, c.createdAt, c.startedAt, c.endedAt),
+      () => ({ kind: "class", key: c.id, row: c }),
+    );
   }
 
   update(c: ClassSession): void {
-    this.updateStmt.run(c.title, c.startsAt, c.durationMinutes, c.status, c.startedAt, c.endedAt, c.id);
+    replicated(
+      this.db,
+      this.record,
+      () => this.updateStmt.run(c.title, c.startsAt, c.durationMinutes, c.status, c.startedAt, c.endedAt, c.id),
+      () => ({ kind: "class", key: c.id, row: c }),
+    );
   }
 
   listByCourse(courseId: string, p: PageRequest): Page<ClassSession> {

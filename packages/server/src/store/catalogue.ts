@@ -1,0 +1,49 @@
+// The catalogue: courses, their classes, enrolments, question banks and the users they
+// name. With several instances each keeps a full copy in its own SQLite; every write
+// becomes a change (the whole row, or null when removed) with a version, and every copy
+// applies changes newest-wins, so all copies converge whatever order they arrive in.
+import type { QuestionDraft } from "../../../client/src/protocol.ts";
+import type { ClassSession, Course, User } from "../domain/model.ts";
+
+export interface EnrollmentRow {
+  courseId: string;
+  studentId: string;
+  /** The student's name, so a copy that has not seen the student yet can list them. */
+  name: string;
+  enrolledAt: number;
+}
+
+export interface QuestionRow {
+  id: string;
+  courseId: string;
+  draft: QuestionDraft;
+  createdAt: number;
+  archivedAt: number | null;
+}
+
+/** Applied in this order when many changes arrive at once (a row before the rows that name it). */
+export const CATALOGUE_KINDS = ["user", "course", "class", "enrollment", "question"] as const;
+export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
+
+export type CatalogueRow =
+  | { kind: "user"; row: User }
+  | { kind: "course"; row: Course }
+  | { kind: "class"; row: ClassSession }
+  | { kind: "enrollment"; row: EnrollmentRow | null }
+  | { kind: "question"; row: QuestionRow };
+
+export interface Version {
+  /** Hybrid clock: milliseconds, bumped past every version this copy has seen. */
+  rev: number;
+  /** The instance that made the change; breaks ties between equal revs. */
+  origin: string;
+}
+
+export type CatalogueChange = CatalogueRow & Version & { key: string };
+
+/** True when version a wins over version b. */
+export function newer(a: Version, b: Version): boolean {
+  return a.rev > b.rev || (a.rev === b.rev && a.origin > b.origin);
+}
+
+export const enrollmentKey = (courseId: string, studentId: string) => `${courseId}/${studentId}`;
