@@ -9,7 +9,13 @@ const SLOW = 60_000;
 
 const single = () => kustomize(OVERLAYS[0]);
 const city = () => kustomize(OVERLAYS[1]);
-const server = (objs: Obj[]) => find(objs, "Deployment", "edgeclass");
+// The server workload: a Deployment in single-node, a StatefulSet (one volume per pod) in edge-city.
+const server = (objs: Obj[]) => {
+  const w = objs.filter((o) => (o.kind === "Deployment" || o.kind === "StatefulSet") && o.metadata.name === "edgeclass");
+  if (w.length !== 1) throw new Error(`expected one edgeclass workload, got ${w.map((o) => o.kind).join(", ") || "none"}`);
+  return w[0]!;
+};
+const WORKLOAD = { [OVERLAYS[0]]: "Deployment", [OVERLAYS[1]]: "StatefulSet" } as const;
 const container = (objs: Obj[]) => podSpec(server(objs))!.containers.find((c: Obj) => c.name === "server");
 const env = (c: Obj, name: string) => c.env.find((e: Obj) => e.name === name);
 
@@ -34,7 +40,8 @@ describe("kustomize overlays", () => {
   test.each(OVERLAYS)("%s renders the expected objects", (dir) => {
     const objs = kustomize(dir);
     const kinds = objs.map((o) => o.kind).sort();
-    for (const k of ["Namespace", "ServiceAccount", "ConfigMap", "Service", "Deployment", "RuntimeClass"]) expect(kinds).toContain(k);
+    for (const k of ["Namespace", "ServiceAccount", "ConfigMap", "Service", "RuntimeClass"]) expect(kinds).toContain(k);
+    expect(server(objs).kind).toBe(WORKLOAD[dir]);
     for (const o of objs) {
       if (o.kind !== "Namespace" && o.kind !== "RuntimeClass") expect(o.metadata.namespace).toBe("education");
       expect(o.metadata.labels?.["app.kubernetes.io/part-of"]).toBe("edgeclass");
@@ -82,6 +89,11 @@ describe("workload", () => {
     expect(mounts["/data"]).toBeDefined();
     expect(mounts["/tmp"]).toBeDefined();
     expect(spec.volumes.find((v: Obj) => v.name === "tmp").emptyDir).toBeDefined();
+    // DATA_DIR (the SQLite file) is on persistent storage: a claim of the pod, or of the StatefulSet's template.
+    const data = spec.volumes.find((v: Obj) => v.name === mounts["/data"].name);
+    const claimTemplate = server(objs).spec.volumeClaimTemplates?.find((t: Obj) => t.metadata.name === mounts["/data"].name);
+    expect(data?.persistentVolumeClaim ?? claimTemplate).toBeDefined();
+    expect(data?.emptyDir).toBeUndefined();
     expect(spec.topologySpreadConstraints.some((t: Obj) => t.topologyKey === "kubernetes.io/hostname")).toBe(true);
   }, SLOW); // the machine may be shared and busy
 
@@ -140,6 +152,7 @@ describe("single-node", () => {
   test("one replica, SQLite on a PersistentVolumeClaim, no Redis, never two writers", () => {
     const objs = single();
     const d = server(objs);
+    expect(d.kind).toBe("Deployment");
     expect(d.spec.replicas).toBe(1);
     expect(d.spec.strategy.type).toBe("Recreate");
     const data = podSpec(d)!.volumes.find((v: Obj) => v.name === "data");
@@ -158,15 +171,54 @@ describe("edge-city", () => {
     const d = server(objs);
     const c = container(objs);
     expect(d.spec.replicas).toBeGreaterThanOrEqual(2);
-    expect(d.spec.strategy.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
     const cm = find(objs, "ConfigMap", env(c, "REDIS_URL").valueFrom.configMapKeyRef.name);
     expect(cm.data.REDIS_URL).toBe("redis://edgeclass-redis:6379");
     expect(c.envFrom.find((e: Obj) => e.secretRef?.name === "edgeclass-jwt").secretRef.optional).toBe(false);
+    expect(env(c, "INSTANCE_ID").valueFrom.fieldRef.fieldPath).toBe("metadata.name");
     const hpa = find(objs, "HorizontalPodAutoscaler", "edgeclass");
-    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "Deployment", name: "edgeclass" });
+    expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "StatefulSet", name: "edgeclass" });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
     const pdb = find(objs, "PodDisruptionBudget", "edgeclass");
+    expect(pdb.spec.maxUnavailable).toBe(1);
     expect(pdb.spec.selector.matchLabels).toEqual(d.spec.selector.matchLabels);
+  }, SLOW); // the machine may be shared and busy
+
+  test("the server is a StatefulSet: DATA_DIR on a PersistentVolumeClaim per pod, kept on scale-in, replaced one pod at a time", () => {
+    const objs = city();
+    expect(objs.some((o) => o.kind === "Deployment")).toBe(false);
+    const sts = find(objs, "StatefulSet", "edgeclass");
+    const spec = podSpec(sts)!;
+    const c = container(objs);
+    // The volume mounted at DATA_DIR comes from the claim template, not from the pod's volumes.
+    const dataMount = c.volumeMounts.find((m: Obj) => m.mountPath === env(c, "DATA_DIR").value);
+    expect(spec.volumes.some((v: Obj) => v.name === dataMount.name)).toBe(false);
+    expect(spec.volumes.filter((v: Obj) => v.emptyDir).map((v: Obj) => v.name)).toEqual(["tmp"]);
+    expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
+    const claim = sts.spec.volumeClaimTemplates[0];
+    expect(claim.metadata.name).toBe(dataMount.name);
+    expect(claim.spec.accessModes).toEqual(["ReadWriteOnce"]);
+    expect(claim.spec.resources.requests.storage).toBe("2Gi");
+    expect(claim.spec.storageClassName).toBeUndefined(); // the cluster's default (K3s: local-path)
+    // The PVCs it creates pass the required-labels constraint.
+    expect(claim.metadata.labels).toMatchObject({ "app.kubernetes.io/name": "edgeclass", "app.kubernetes.io/part-of": "edgeclass" });
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenScaled: "Retain", whenDeleted: "Retain" });
+    expect(sts.spec.podManagementPolicy).toBe("Parallel");
+    expect(sts.spec.updateStrategy).toEqual({ type: "RollingUpdate", rollingUpdate: { partition: 0, maxUnavailable: 1 } });
+    expect(sts.spec.minReadySeconds).toBeGreaterThan(0);
+    // Governing Service: headless, selects the server pods, and is not scraped a second time.
+    const svc = find(objs, "Service", sts.spec.serviceName);
+    expect(svc.spec.clusterIP).toBe("None");
+    expect(svc.spec.selector).toEqual(sts.spec.selector.matchLabels);
+    expect(sts.spec.template.metadata.labels).toMatchObject(sts.spec.selector.matchLabels);
+    const sm = readYaml(join(DEPLOY, "prometheus/servicemonitor.yaml"))[0]!;
+    const selected = objs.filter((o) => o.kind === "Service" && Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => o.metadata.labels?.[k] === v));
+    expect(selected.map((o) => o.metadata.name)).toEqual(["edgeclass"]);
+    // The pod template is the base's one: same mounts, same env as single-node plus REDIS_URL.
+    const base = container(single());
+    expect(c.volumeMounts).toEqual(base.volumeMounts);
+    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL"]);
+    expect(c.ports).toEqual(base.ports);
+    expect(spec.topologySpreadConstraints).toEqual(podSpec(server(single()))!.topologySpreadConstraints);
   }, SLOW); // the machine may be shared and busy
 
   test("Redis is a StatefulSet with storage, reachable only from EdgeClass server pods", () => {
