@@ -113,9 +113,9 @@ describe("rendered overlays against the constraints", () => {
     }
   }, SLOW); // the machine may be shared and busy
 
-  test("the review is not vacuous: a Deployment over budget, without probes, privileged, off-registry is refused", () => {
+  test("the review is not vacuous: the server StatefulSet over budget, without probes, privileged, off-registry is refused", () => {
     const objs = structuredClone(kustomize(OVERLAYS[1]));
-    const d = find(objs, "Deployment", "edgeclass");
+    const d = find(objs, "StatefulSet", "edgeclass");
     const c = d.spec.template.spec.containers[0];
     c.resources.limits.cpu = "2";
     delete c.readinessProbe;
@@ -125,7 +125,7 @@ describe("rendered overlays against the constraints", () => {
     delete d.spec.template.metadata.labels["edgeclass.io/media"];
     const v = reviewAll(objs).join("\n");
     for (const name of ["education-edge-budget", "education-probes", "education-pod-security", "education-allowed-repos", "education-host-network", "education-wasm-runtime"]) {
-      expect(v).toContain(`${name}: Deployment/edgeclass`);
+      expect(v).toContain(`${name}: StatefulSet/edgeclass`);
     }
     const redis = find(objs, "StatefulSet", "edgeclass-redis");
     delete redis.metadata.labels["app.kubernetes.io/name"];
