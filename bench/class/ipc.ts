@@ -6,10 +6,13 @@ export interface ClassAssignment {
   studentIds: string[];
   /** Of those, the ones that chat (5% of the class). */
   chatters: string[];
+  /** Per student (parallel to studentIds): index into `baseUrls` of the instance it connects to (bench:scale). */
+  instances?: number[];
 }
 
 export type ToStudents =
-  | { t: "init"; baseUrl: string; secret: string; classes: ClassAssignment[]; answerWindowMs: number; latencyEvery: number; rawSockets: boolean }
+  /** `baseUrls`: the server instances when there are several (students pick theirs through ClassAssignment.instances). */
+  | { t: "init"; baseUrl: string; baseUrls?: string[]; secret: string; classes: ClassAssignment[]; answerWindowMs: number; latencyEvery: number; rawSockets: boolean }
   /** Connect every student of the class at once (one join burst). */
   | { t: "join"; classId: string }
   /** Chatters send one message a second for `seconds`, starting at a random phase. */

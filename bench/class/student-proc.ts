@@ -10,6 +10,8 @@ import type { AnsweredRecord, ClassAssignment, CollectReport, FromStudents, ToSt
 interface Student {
   id: string;
   classId: string;
+  /** The server instance this student connects to. */
+  baseUrl: string;
   token: string;
   chatter: boolean;
   sampleLatency: boolean;
@@ -19,7 +21,6 @@ interface Student {
 }
 
 const send = (m: FromStudents) => process.send?.(m);
-let baseUrl = "";
 let answerWindowMs = 2000;
 let rawSockets = true;
 const students: Student[] = [];
@@ -76,7 +77,7 @@ function connect(s: Student): Promise<void> {
   return new Promise((resolve) => {
     s.connectAt = Date.now();
     const c = new EdgeClassClient({
-      baseUrl,
+      baseUrl: s.baseUrl,
       classId: s.classId,
       token: s.token,
       mirror: false,
@@ -185,16 +186,17 @@ process.on("message", async (raw: unknown) => {
   const m = raw as ToStudents;
   switch (m.t) {
     case "init": {
-      baseUrl = m.baseUrl;
+      const baseUrls = m.baseUrls ?? [m.baseUrl];
       answerWindowMs = m.answerWindowMs;
       rawSockets = m.rawSockets;
       let n = 0;
       for (const a of m.classes as ClassAssignment[]) {
         const chatters = new Set(a.chatters);
         const list: Student[] = [];
-        for (const id of a.studentIds) {
+        for (const [i, id] of a.studentIds.entries()) {
+          const baseUrl = baseUrls[a.instances?.[i] ?? 0];
           const token = await mintToken(m.secret, { sub: id, role: "student", ttlSeconds: 3600 });
-          list.push({ id, classId: a.classId, token, chatter: chatters.has(id), sampleLatency: n++ % m.latencyEvery === 0, client: null, connectAt: 0, welcomeAt: 0 });
+          list.push({ id, classId: a.classId, baseUrl, token, chatter: chatters.has(id), sampleLatency: n++ % m.latencyEvery === 0, client: null, connectAt: 0, welcomeAt: 0 });
         }
         byClass.set(a.classId, list);
         students.push(...list);
