@@ -1,13 +1,14 @@
 // Three server processes sharing classes through a real Redis Cluster (three masters of the
 // installed redis-server, started here): a class end to end with events on sharded pub/sub,
-// then the owner killed mid-quiz. Everything started here is killed and removed afterwards.
+// the owner killed mid-quiz, and the master holding a class killed and restarted empty.
+// Everything started here is killed and removed afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import { mintToken } from "../src/auth/tokens.ts";
 import { classKeys } from "../src/cluster/class-keys.ts";
-import { clusterOptions, parseHostList, type RedisLink } from "../src/cluster/redis.ts";
+import { clusterOptions, keySlot, parseHostList, type RedisLink } from "../src/cluster/redis.ts";
 import { tempDir } from "./support/server.ts";
 import { startRedisCluster, type RedisCluster } from "./support/redis-cluster.ts";
 import { join, setReplyTimeout, type Peer } from "./support/ws.ts";
@@ -98,7 +99,8 @@ afterAll(async () => {
 test("cluster client settings: seeds parsed, user, password and TLS taken from REDIS_URL", () => {
   expect(parseHostList("a:7000, b ,[::1]:7002", 6379)).toEqual([{ host: "a", port: 7000 }, { host: "b", port: 6379 }, { host: "::1", port: 7002 }]);
   const plain = clusterOptions(undefined);
-  expect(plain).toMatchObject({ shardedSubscribers: true, enableOfflineQueue: false });
+  expect(plain).toMatchObject({ enableOfflineQueue: false, slotsRefreshInterval: 5000 });
+  expect(plain.shardedSubscribers).toBeUndefined(); // sharded subscriptions are ours (ShardedSubscriptions)
   expect(plain.redisOptions?.tls).toBeUndefined();
   expect(plain.dnsLookup).toBeUndefined();
   const tls = clusterOptions("rediss://app:p%40ss@cache:6380");
@@ -112,6 +114,8 @@ describe("three instances on a Redis Cluster", () => {
     const all = Object.values(k).map((v) => (typeof v === "function" ? v("q-1") : v));
     const slots = new Set(all.map((key) => cli(redis.ports[0], "cluster", "keyslot", key)));
     expect(slots.size).toBe(1);
+    // The slot the shard subscriptions are placed by is Redis's own.
+    for (const key of [...all, `${prefix}replies:c0`, "plain", "{}x", "a{}{b}", "é{ü}"]) expect(String(keySlot(key))).toBe(cli(redis.ports[0], "cluster", "keyslot", key));
   });
 
   test("teacher on one instance, students on all three: join, quiz, chat in one order; events on sharded pub/sub", async () => {
@@ -192,5 +196,41 @@ describe("three instances on a Redis Cluster", () => {
     // Chat still reaches every remaining instance through the class's shard channel.
     await s2.peer.request({ type: "chat.send", text: "still here" });
     for (const p of [back, s1back, s3]) expect((await p.peer.next("chat.message", (m) => m.message.text === "still here")).message.userId).toBe("s2");
+  }, 30_000);
+
+  test("the master holding a class killed and restarted empty: no instance falls over, the class goes on", async () => {
+    const [a, , d] = instances;
+    const teacher = await token("teacher", "t1");
+    const cls = await api(a.base, "POST", "/api/courses/demo-physics-101/classes", teacher, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+    const classId = cls.body.id as string;
+    await api(a.base, "POST", `/api/classes/${classId}/start`, teacher);
+    const tp = await enter(a.base, classId, teacher); // instance a owns this class
+    const s4 = await enter(d.base, classId, await token("student", "s4"));
+    await s4.peer.request({ type: "chat.send", text: "before" });
+    await tp.peer.next("chat.message", (m) => m.message.text === "before");
+    const events = `${prefix}{${classId}}:events`;
+    const node = redis.ports.findIndex((p) => cli(p, "pubsub", "shardchannels", events) === events);
+    expect(node).toBeGreaterThanOrEqual(0);
+    await redis.kill(node);
+    await Bun.sleep(1500);
+    // Both instances are alive (a failing shard must not crash a process) and say what fails.
+    for (const i of [a, d]) expect(i.proc.exitCode).toBeNull();
+    await expect(s4.peer.request({ type: "chat.send", text: "while down" })).rejects.toMatchObject({ code: "unavailable" });
+    await redis.restart(node); // empty: no persistence
+    // The owner retakes its lease on the empty node and shares its state again; the shard
+    // subscriptions come back; chat from the other instance flows again.
+    const restartedAt = Date.now();
+    let sent = false;
+    while (!sent && Date.now() - restartedAt < 15_000) {
+      sent = await s4.peer.request({ type: "chat.send", text: "after" }).then(
+        () => true,
+        () => Bun.sleep(300).then(() => false),
+      );
+    }
+    expect(sent).toBe(true);
+    expect((await tp.peer.next("chat.message", (m) => m.message.text === "after")).message.userId).toBe("s4");
+    expect((await s4.peer.next("chat.message", (m) => m.message.text === "after")).message.userId).toBe("s4");
+    expect(cli(redis.ports[node], "smembers", `${prefix}{${classId}}:seats`)).toBe("s4");
+    for (const i of [a, d]) expect(i.proc.exitCode).toBeNull();
   }, 30_000);
 });

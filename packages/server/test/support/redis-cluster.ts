@@ -12,6 +12,10 @@ export interface RedisCluster {
   /** "127.0.0.1:p1,127.0.0.1:p2,..." as REDIS_CLUSTER_NODES takes it. */
   nodes: string;
   dir: string;
+  /** Kills node i (SIGKILL); its data is gone (no persistence), its cluster config stays. */
+  kill(i: number): Promise<void>;
+  /** Starts node i again on the same ports and config; resolves once the cluster is ok again. */
+  restart(i: number): Promise<void>;
   /** Kills every node (SIGKILL) and removes the folder. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -46,6 +50,7 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   if (!redisServer || !Bun.which("redis-cli")) throw new Error("redis-server / redis-cli are missing: install Debian's redis-server (.ci/run does)");
   const dir = mkdtempSync(join(tmpdir(), "edgeclass-redis-cluster-"));
   const procs: Subprocess[] = [];
+  const args: string[][] = [];
   const taken = new Set<number>();
   const ports: number[] = [];
   let stopped = false;
@@ -62,31 +67,38 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
       const port = await freePort(taken);
       const busPort = await freePort(taken);
       ports.push(port);
-      procs.push(
-        spawn(
-          [
-            redisServer,
-            "--port", String(port),
-            "--cluster-port", String(busPort),
-            "--bind", "127.0.0.1",
-            "--cluster-enabled", "yes",
-            "--cluster-config-file", join(dir, `nodes-${port}.conf`),
-            "--cluster-node-timeout", "2000",
-            "--dir", dir,
-            "--save", "",
-            "--appendonly", "no",
-          ],
-          { stdout: "ignore", stderr: "ignore" },
-        ),
-      );
+      args.push([
+        redisServer,
+        ...["--port", String(port), "--cluster-port", String(busPort), "--bind", "127.0.0.1"],
+        ...["--cluster-enabled", "yes", "--cluster-config-file", join(dir, `nodes-${port}.conf`), "--cluster-node-timeout", "2000"],
+        ...["--dir", dir, "--save", "", "--appendonly", "no"],
+      ]);
+      procs.push(spawn(args[i], { stdout: "ignore", stderr: "ignore" }));
     }
     for (const port of ports) await until(`node ${port} answers`, () => cli("-p", String(port), "ping").out.includes("PONG"), 5000);
     const created = cli("--cluster", "create", ...ports.map((p) => `127.0.0.1:${p}`), "--cluster-replicas", "0", "--cluster-yes");
     if (!created.ok) throw new Error(`redis-cli --cluster create failed:\n${created.out}`);
-    for (const port of ports) await until(`node ${port} reports cluster_state:ok`, () => cli("-p", String(port), "cluster", "info").out.includes("cluster_state:ok"), 10_000);
+    await allOk();
   } catch (e) {
     await stop();
     throw e;
   }
-  return { ports, nodes: ports.map((p) => `127.0.0.1:${p}`).join(","), dir, stop };
+  async function allOk() {
+    for (const port of ports) await until(`node ${port} reports cluster_state:ok`, () => cli("-p", String(port), "cluster", "info").out.includes("cluster_state:ok"), 10_000);
+  }
+  return {
+    ports,
+    nodes: ports.map((p) => `127.0.0.1:${p}`).join(","),
+    dir,
+    stop,
+    async kill(i) {
+      procs[i].kill("SIGKILL");
+      await procs[i].exited;
+    },
+    async restart(i) {
+      procs[i] = spawn(args[i], { stdout: "ignore", stderr: "ignore" });
+      await until(`node ${ports[i]} answers`, () => cli("-p", String(ports[i]), "ping").out.includes("PONG"), 5000);
+      await allOk();
+    },
+  };
 }
