@@ -1,7 +1,8 @@
 // Three server processes sharing classes through a real Redis Cluster (three masters of the
 // installed redis-server, started here): a class end to end with events on sharded pub/sub,
-// the owner killed mid-quiz, and the master holding a class killed and restarted empty.
-// Everything started here is killed and removed afterwards.
+// the owner killed mid-quiz, the master holding a class killed and restarted empty, and the
+// owner killed with hands raised, a student muted and slow mode on. Everything started here
+// is killed and removed afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { spawn, type Subprocess } from "bun";
 import { readFileSync, rmSync } from "node:fs";
@@ -232,5 +233,49 @@ describe("three instances on a Redis Cluster", () => {
     expect((await s4.peer.next("chat.message", (m) => m.message.text === "after")).message.userId).toBe("s4");
     expect(cli(redis.ports[node], "smembers", `${prefix}{${classId}}:seats`)).toBe("s4");
     for (const i of [a, d]) expect(i.proc.exitCode).toBeNull();
+  }, 30_000);
+
+  test("killing the owner keeps the hands queue, mutes and chat settings", async () => {
+    const [a, , d] = instances;
+    const e = await startInstance("c3", { REDIS_CLUSTER_NODES: redis.nodes });
+    const teacher = await token("teacher", "t1");
+    const cls = await api(a.base, "POST", "/api/courses/demo-physics-101/classes", teacher, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+    const classId = cls.body.id as string;
+    await api(a.base, "POST", `/api/classes/${classId}/start`, teacher);
+    const tp = await enter(a.base, classId, teacher); // instance a owns this class
+    const s1 = await enter(d.base, classId, await token("student", "s1"));
+    const s2 = await enter(e.base, classId, await token("student", "s2"));
+    const s3 = await enter(a.base, classId, await token("student", "s3"));
+    await tp.peer.request({ type: "chat.settings", slowModeSeconds: 30 });
+    await tp.peer.request({ type: "chat.mute", userId: "s2", muted: true });
+    expect(await s3.peer.request({ type: "hand.raise" })).toMatchObject({ position: 1 });
+    expect(await s1.peer.request({ type: "hand.raise" })).toMatchObject({ position: 2 });
+    a.proc.kill("SIGKILL");
+    const killedAt = Date.now();
+    // s2 (on instance e) is still muted under the new owner: refused as muted, not admitted to chat.
+    let refusal: { code?: string } = { code: "unavailable" };
+    while (refusal.code === "unavailable" && Date.now() - killedAt < 15_000) {
+      refusal = await s2.peer.request({ type: "chat.send", text: "am I heard?" }).then(
+        () => ({ code: "sent" }),
+        (err: { code?: string }) => err,
+      );
+    }
+    expect(refusal.code).toBe("muted");
+    expect(Date.now() - killedAt).toBeLessThan(12_000);
+    expect((await s2.peer.next("welcome", (m) => m.state.muted)).state.chatSettings).toEqual({ enabled: true, slowModeSeconds: 30 });
+    // Slow mode holds: s1's first message goes through, the next one within 30 s does not.
+    await s1.peer.request({ type: "chat.send", text: "one" });
+    await expect(s1.peer.request({ type: "chat.send", text: "two" })).rejects.toMatchObject({ code: "slow-mode" });
+    // The teacher comes back through another instance and finds the queue in its order
+    // (s3 lost its instance with the owner and keeps its seat and hand for the grace period).
+    const back = await enter(d.base, classId, teacher);
+    expect(back.welcome.state.hands?.map((h) => h.userId)).toEqual(["s3", "s1"]);
+    expect(back.welcome.state.chatSettings).toEqual({ enabled: true, slowModeSeconds: 30 });
+    await back.peer.request({ type: "hand.answer", userId: "s3" });
+    await back.peer.request({ type: "chat.mute", userId: "s2", muted: false });
+    const handsKey = `${prefix}{${classId}}:hands`;
+    expect(cli(redis.ports[0], "-c", "hkeys", handsKey)).toBe("s1");
+    expect(cli(redis.ports[0], "-c", "smembers", `${prefix}{${classId}}:muted`)).toBe("");
+    await s2.peer.request({ type: "chat.send", text: "heard now" });
   }, 30_000);
 });

@@ -15,6 +15,10 @@ export function classKeys(link: RedisLink, classId: string) {
     answers: (questionId: string) => `${base}:answers:${questionId}`,
     chat: `${base}:chat`,
     chatDeleted: `${base}:chat-deleted`,
+    /** Moderation: chat settings (JSON), muted students (set), raised hands (hash user -> JSON Hand). */
+    chatSettings: `${base}:chat-settings`,
+    muted: `${base}:muted`,
+    hands: `${base}:hands`,
     commands: `${base}:commands`,
     events: `${base}:events`,
   };
@@ -76,5 +80,33 @@ return 1`;
 /** KEYS: owner, set. ARGV: lease value, member. */
 export const SADD_FENCED = `${FENCE}
 redis.call('SADD', KEYS[2], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
+return 1`;
+
+/** KEYS: owner, set. ARGV: lease value, member. */
+export const SREM_FENCED = `${FENCE}return redis.call('SREM', KEYS[2], ARGV[2])`;
+
+/** KEYS: owner, hash. ARGV: lease value, field. */
+export const HDEL_FENCED = `${FENCE}return redis.call('HDEL', KEYS[2], ARGV[2])`;
+
+/** KEYS: owner, key. ARGV: lease value. */
+export const DEL_FENCED = `${FENCE}return redis.call('DEL', KEYS[2])`;
+
+/** KEYS: owner, key. ARGV: lease value, value. */
+export const SET_FENCED = `${FENCE}
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ${KEEP_MS})
+return 1`;
+
+/** Replaces a set with the given members. KEYS: owner, set. ARGV: lease value, member... */
+export const REPLACE_SET_FENCED = `${FENCE}
+redis.call('DEL', KEYS[2])
+for i = 2, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
+return 1`;
+
+/** Replaces a hash with the given fields. KEYS: owner, hash. ARGV: lease value, field, value, field, value... */
+export const REPLACE_HASH_FENCED = `${FENCE}
+redis.call('DEL', KEYS[2])
+for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;

@@ -4,7 +4,7 @@
 // sockets. Events travel on one Redis channel per class, so every instance sees them in
 // the owner's order. When the owner dies or Redis loses its lease, another instance
 // takes the class over from the state kept in Redis.
-import type { ChatMessage, ClientMessage, ErrorCode } from "../../../client/src/protocol.ts";
+import type { ChatMessage, ChatSettings, ClientMessage, ErrorCode, Hand } from "../../../client/src/protocol.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { Principal } from "../domain/model.ts";
 import { LiveError } from "../live/errors.ts";
@@ -12,7 +12,7 @@ import type { Fanout, Outgoing } from "../live/fanout.ts";
 import { liveClassOf } from "../live/hub.ts";
 import type { LiveHub, RoomPort } from "../live/ports.ts";
 import { LiveRoom, type AdmitResult, type RoomDeps } from "../live/room.ts";
-import type { SharedClassState } from "../live/shared-state.ts";
+import type { ModerationState, SharedClassState } from "../live/shared-state.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Store } from "../store/types.ts";
 import * as lua from "./class-keys.ts";
@@ -230,11 +230,14 @@ class ClusterClass implements RoomPort {
   /** Becomes the owner: imports the shared state into the local store, opens the room, tells the others. */
   private async takeOver(lease: string): Promise<void> {
     const { store } = this.hub;
-    const [questionsRaw, chatRaw, deleted, seats] = await Promise.all([
+    const [questionsRaw, chatRaw, deleted, seats, chatSettingsRaw, muted, handsRaw] = await Promise.all([
       this.link.cmd.hgetall(this.keys.questions),
       this.link.cmd.lrange(this.keys.chat, 0, -1),
       this.link.cmd.smembers(this.keys.chatDeleted),
       this.link.cmd.smembers(this.keys.seats),
+      this.link.cmd.get(this.keys.chatSettings),
+      this.link.cmd.smembers(this.keys.muted),
+      this.link.cmd.hgetall(this.keys.hands),
     ]);
     const questions = Object.values(questionsRaw).map((j) => JSON.parse(j) as LaunchedQuestion);
     const answers = new Map<string, GradedAnswer[]>();
@@ -254,10 +257,16 @@ class ClusterClass implements RoomPort {
       course,
     );
     room.restoreSeats(seats);
+    // Hands in queue order: by when they were raised (ties by user id).
+    const hands = Object.values(handsRaw)
+      .map((j) => JSON.parse(j) as Hand)
+      .sort((x, y) => x.raisedAt - y.raisedAt || (x.userId < y.userId ? -1 : 1));
+    const moderation: ModerationState = { chatSettings: chatSettingsRaw ? (JSON.parse(chatSettingsRaw) as ChatSettings) : { enabled: true, slowModeSeconds: 0 }, muted, hands };
+    room.restoreModeration(moderation);
     this.ownedRoom = room;
     this.renewTimer = setInterval(() => void this.renew(), LEASE_MS / 3);
     this.hub.metrics.ownershipChanges.labels("acquired").inc();
-    this.hub.logger.info({ classId: this.classId, lease, seats: seats.length, questions: questions.length }, "took over class");
+    this.hub.logger.info({ classId: this.classId, lease, seats: seats.length, questions: questions.length, hands: hands.length, muted: muted.length }, "took over class");
     // Everyone (this instance too) admits their sockets again, with the new owner.
     await this.link.publish(this.keys.events, `o\t${this.hub.instanceId}`);
   }
@@ -287,7 +296,7 @@ class ClusterClass implements RoomPort {
     await this.reshare();
   }
 
-  /** Shares the owner's state again (Redis may have restarted empty): seats, questions, answers. */
+  /** Shares the owner's state again (Redis may have restarted empty): seats, questions, answers, moderation. */
   private async reshare(): Promise<void> {
     const room = this.ownedRoom;
     if (!room || !this.lease) return;
@@ -295,6 +304,11 @@ class ClusterClass implements RoomPort {
     const l = this.lease;
     const cmd = this.link.cmd;
     for (const id of room.seatHolders()) await cmd.eval(lua.SADD_FENCED, 2, this.keys.owner, this.keys.seats, l, id);
+    // Moderation is replaced whole: changes made while Redis was unreachable are only here.
+    const mod = room.moderation();
+    await cmd.eval(lua.SET_FENCED, 2, this.keys.owner, this.keys.chatSettings, l, JSON.stringify(mod.chatSettings));
+    await cmd.eval(lua.REPLACE_SET_FENCED, 2, this.keys.owner, this.keys.muted, l, ...mod.muted);
+    await cmd.eval(lua.REPLACE_HASH_FENCED, 2, this.keys.owner, this.keys.hands, l, ...mod.hands.flatMap((h) => [h.userId, JSON.stringify(h)]));
     for (const q of store.live.launchedQuestions(this.classId)) {
       const live = room.openQuestion()?.id === q.id ? room.openQuestion()! : q;
       await cmd.eval(lua.HSET_FENCED, 2, this.keys.owner, this.keys.questions, l, q.id, JSON.stringify(live));
@@ -511,5 +525,18 @@ class RedisClassState implements SharedClassState {
   }
   async deleteChat(messageId: string): Promise<void> {
     await this.run(lua.SADD_FENCED, this.keys.chatDeleted, messageId);
+  }
+  async saveChatSettings(settings: ChatSettings): Promise<void> {
+    await this.run(lua.SET_FENCED, this.keys.chatSettings, JSON.stringify(settings));
+  }
+  async saveMute(userId: string, muted: boolean): Promise<void> {
+    await this.run(muted ? lua.SADD_FENCED : lua.SREM_FENCED, this.keys.muted, userId);
+  }
+  async saveHand(userId: string, hand: Hand | null): Promise<void> {
+    if (hand) await this.run(lua.HSET_FENCED, this.keys.hands, userId, JSON.stringify(hand));
+    else await this.run(lua.HDEL_FENCED, this.keys.hands, userId);
+  }
+  async clearHands(): Promise<void> {
+    await this.run(lua.DEL_FENCED, this.keys.hands);
   }
 }

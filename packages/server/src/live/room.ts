@@ -24,7 +24,7 @@ import type { JoinPolicy } from "../policy/join-policy.ts";
 import type { Store } from "../store/types.ts";
 import { LiveError } from "./errors.ts";
 import type { Fanout } from "./fanout.ts";
-import type { SharedClassState } from "./shared-state.ts";
+import type { ModerationState, SharedClassState } from "./shared-state.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { TokenBucket } from "./rate-limit.ts";
 
@@ -222,7 +222,10 @@ export class LiveRoom {
     const i = this.students.indexOf(userId);
     if (i >= 0) this.students.splice(i, 1);
     this.ranked = null;
-    if (this.hands.delete(userId)) this.handsDirty = true;
+    if (this.hands.delete(userId)) {
+      this.handsDirty = true;
+      this.deps.shared?.saveHand(userId, null).catch(() => {});
+    }
     this.presenceDirty = true;
     this.persist(() => this.deps.store.live.attendanceLeave(this.classId, userId, this.deps.now()));
     if (m.role === "student") this.deps.shared?.releaseSeat(userId);
@@ -236,6 +239,19 @@ export class LiveRoom {
   /** Current question and chat settings, for re-sharing. */
   openQuestion(): LaunchedQuestion | null {
     return this.current?.q ?? null;
+  }
+
+  /** Chat settings, mutes and hands (to re-share after the shared engine comes back). */
+  moderation(): ModerationState {
+    return { chatSettings: { ...this.chatSettings }, muted: [...this.muted], hands: [...this.hands.values()] };
+  }
+
+  /** After a takeover: the previous owner's chat settings, mutes and raised hands (of students still seated). */
+  restoreModeration(state: ModerationState): void {
+    this.chatSettings = { ...state.chatSettings };
+    for (const id of state.muted) this.muted.add(id);
+    for (const h of state.hands) if (this.members.has(h.userId) && !this.hands.has(h.userId)) this.hands.set(h.userId, h);
+    if (this.hands.size > 0) this.handsDirty = true;
   }
 
   /** Stops timers without ending the class: another instance now owns it. */
@@ -312,20 +328,24 @@ export class LiveRoom {
       case "chat.delete":
         return await this.deleteChat(msg.messageId, now);
       case "chat.mute":
-        return this.mute(msg.userId, msg.muted);
-      case "chat.settings":
-        this.chatSettings = { enabled: msg.enabled ?? this.chatSettings.enabled, slowModeSeconds: msg.slowModeSeconds ?? this.chatSettings.slowModeSeconds };
-        this.deps.fanout.all(this.classId, { type: "chat.settings", seq: this.nextSeq(), settings: { ...this.chatSettings } });
-        return { settings: this.chatSettings };
+        return await this.mute(msg.userId, msg.muted);
+      case "chat.settings": {
+        const settings = { enabled: msg.enabled ?? this.chatSettings.enabled, slowModeSeconds: msg.slowModeSeconds ?? this.chatSettings.slowModeSeconds };
+        this.chatSettings = settings;
+        this.deps.fanout.all(this.classId, { type: "chat.settings", seq: this.nextSeq(), settings: { ...settings } });
+        await this.deps.shared?.saveChatSettings(settings);
+        return { settings };
+      }
       case "hand.raise":
       case "hand.lower":
-        return this.setHand(m, msg.type === "hand.raise", now);
+        return await this.setHand(m, msg.type === "hand.raise", now);
       case "hand.answer":
-        return this.answerHand(msg.userId);
+        return await this.answerHand(msg.userId);
       case "hand.clear":
         for (const id of this.hands.keys()) this.deps.fanout.user(this.classId, id, { type: "hand.state", raised: false });
         this.hands.clear();
         this.handsDirty = true;
+        await this.deps.shared?.clearHands();
         return { cleared: true };
       case "reaction":
         this.reactions[msg.reaction] = (this.reactions[msg.reaction] ?? 0) + 1;
@@ -378,7 +398,9 @@ export class LiveRoom {
     return { deleted: messageId };
   }
 
-  private mute(userId: string, muted: boolean): unknown {
+  // Moderation changes apply in memory at once (in the order they arrive) and are
+  // acknowledged once shared (in a cluster), so a new owner finds them.
+  private async mute(userId: string, muted: boolean): Promise<unknown> {
     const target = this.members.get(userId);
     if (!target) throw new LiveError("not-found", `${userId} is not in this class`);
     if (this.isStaff(target)) throw new LiveError("invalid-state", "staff cannot be muted");
@@ -387,26 +409,30 @@ export class LiveRoom {
     const event: ServerMessage = { type: "chat.muted", seq: this.nextSeq(), userId, muted };
     this.deps.fanout.user(this.classId, userId, event);
     this.deps.fanout.staff(this.classId, event);
+    await this.deps.shared?.saveMute(userId, muted);
     return { userId, muted };
   }
 
-  private setHand(m: Member, raised: boolean, now: number): unknown {
+  private async setHand(m: Member, raised: boolean, now: number): Promise<unknown> {
     if (m.role !== "student") throw new LiveError("forbidden", "only students raise hands");
     const had = this.hands.has(m.id);
     if (raised && !had) this.hands.set(m.id, { userId: m.id, name: m.name, raisedAt: now });
     if (!raised && had) this.hands.delete(m.id);
     if (had !== raised) this.handsDirty = true;
     this.deps.fanout.user(this.classId, m.id, { type: "hand.state", raised });
-    return { raised, position: raised ? [...this.hands.keys()].indexOf(m.id) + 1 : null };
+    const position = raised ? [...this.hands.keys()].indexOf(m.id) + 1 : null;
+    if (had !== raised) await this.deps.shared?.saveHand(m.id, raised ? this.hands.get(m.id)! : null);
+    return { raised, position };
   }
 
-  private answerHand(userId: string): unknown {
+  private async answerHand(userId: string): Promise<unknown> {
     const hand = this.hands.get(userId);
     if (!hand) throw new LiveError("not-found", `${userId} has no hand raised`);
     this.hands.delete(userId);
     this.handsDirty = true;
     this.deps.fanout.user(this.classId, userId, { type: "hand.state", raised: false });
     this.deps.fanout.all(this.classId, { type: "hand.answered", seq: this.nextSeq(), userId, name: hand.name });
+    await this.deps.shared?.saveHand(userId, null);
     return { answered: userId };
   }
 

@@ -1,7 +1,8 @@
 // What a room shares with other instances when it runs in a cluster (Redis): seats,
-// questions, answers and chat, written by the owner under its lease before it
-// acknowledges. Absent on a single instance.
-import type { ChatMessage } from "../../../client/src/protocol.ts";
+// questions, answers, chat, and the moderation state (chat settings, mutes, raised
+// hands), written by the owner under its lease before it acknowledges. A new owner
+// restores them. Absent on a single instance.
+import type { ChatMessage, ChatSettings, Hand } from "../../../client/src/protocol.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 
 export interface SharedClassState {
@@ -13,4 +14,17 @@ export interface SharedClassState {
   saveAnswer(questionId: string, a: GradedAnswer): Promise<"saved" | "exists">;
   saveChat(m: ChatMessage): Promise<void>;
   deleteChat(messageId: string): Promise<void>;
+  saveChatSettings(settings: ChatSettings): Promise<void>;
+  saveMute(userId: string, muted: boolean): Promise<void>;
+  /** A hand raised (with its place in the queue: raisedAt) or lowered (null). */
+  saveHand(userId: string, hand: Hand | null): Promise<void>;
+  clearHands(): Promise<void>;
+}
+
+/** The moderation state a room keeps in memory, as shared with (and restored from) other instances. */
+export interface ModerationState {
+  chatSettings: ChatSettings;
+  muted: string[];
+  /** In queue order. */
+  hands: Hand[];
 }
