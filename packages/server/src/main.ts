@@ -39,3 +39,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
     server.stop().then(() => process.exit(0));
   });
 }
+
+// A stray rejection (a dropped Redis connection inside a library) is logged, not fatal:
+// one instance going down for it would hand every class it owns over for nothing.
+process.on("unhandledRejection", (e) => server.logger.error({ err: e }, "unhandled rejection"));

@@ -43,6 +43,8 @@ export class ClusterHub implements LiveHub {
   private readonly pending = new Map<string, { resolve(r: Reply): void; timer: ReturnType<typeof setTimeout> }>();
   private readonly repliesChannel: string;
   private rpcSeq = 0;
+  /** RPC ids carry this process's own prefix: a pod restarted under the same INSTANCE_ID must not take a reply meant for its previous life. */
+  private readonly rpcPrefix = `${Math.random().toString(36).slice(2, 8)}:`;
   private closed = false;
   private readonly ticker: ReturnType<typeof setInterval>;
 
@@ -116,7 +118,7 @@ export class ClusterHub implements LiveHub {
   // ---- Messages ----------------------------------------------------------------
 
   async rpc(classId: string, body: RpcBody): Promise<unknown> {
-    const id = `${this.instanceId}:${++this.rpcSeq}`;
+    const id = `${this.instanceId}:${this.rpcPrefix}${++this.rpcSeq}`;
     const reply = new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
