@@ -27,7 +27,7 @@ import { hasTaskset, parseFlags, round } from "./lib/process.ts";
 import { runScenario, type InstanceFigures, type TargetResult } from "./class/runner.ts";
 import { openFilesLimit, pinSelf } from "./class/setup.ts";
 import Redis from "ioredis";
-import { deleteKeys, redisCpuSeconds, redisReachable, startInstances, stopInstances, type Instance } from "./scale/instances.ts";
+import { deleteKeys, machineBusySeconds, redisCpuSeconds, redisReachable, startInstances, stopInstances, treeCpuSeconds, type Instance } from "./scale/instances.ts";
 
 const argv = process.argv.slice(2);
 const noBaseline = argv.includes("--no-baseline");
@@ -84,14 +84,47 @@ const admin = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
 interface ClusterFigures {
   classesAcquired: number;
   messages: Record<string, number>;
+  /** edgeclass_redis_command_seconds (commands and scripts on the live path, send to reply in the instance): count and bucket bounds (ms). */
+  redisCommands: { count: number; p50Ms: number; p99Ms: number };
 }
+/**
+ * With Redis, the set-up's catalogue writes (courses, 1000s of enrolments) travel to the other
+ * instances through Redis: wait until every outbox is empty and the applied counts stop moving,
+ * so that this work does not land in the join phase.
+ */
+async function catalogueSettled(bases: string[], maxMs = 60_000): Promise<void> {
+  const read = async () =>
+    Promise.all(
+      bases.map(async (b) => {
+        const text = await (await fetch(`${b}/metrics`)).text();
+        const outbox = Number(/^edgeclass_catalogue_outbox_changes (\d+)/m.exec(text)?.[1] ?? 0);
+        const received = Number(/^edgeclass_catalogue_changes_total\{direction="received"\} (\d+)/m.exec(text)?.[1] ?? 0);
+        return { outbox, received };
+      }),
+    );
+  const end = Date.now() + maxMs;
+  let last = "";
+  while (Date.now() < end) {
+    const now = await read();
+    const key = JSON.stringify(now);
+    if (now.every((x) => x.outbox === 0) && key === last) return;
+    last = key;
+    await Bun.sleep(500);
+  }
+  log(`catalogue still moving after ${maxMs} ms; going on`);
+}
+
 async function clusterFigures(base: string): Promise<ClusterFigures | null> {
   try {
     const text = await (await fetch(`${base}/metrics`)).text();
     const acquired = /^edgeclass_cluster_ownership_changes_total\{change="acquired"\} (\d+)/m.exec(text);
     const messages: Record<string, number> = {};
     for (const m of text.matchAll(/^edgeclass_cluster_messages_total\{direction="([^"]+)",kind="([^"]+)"\} (\d+)/gm)) messages[`${m[1]} ${m[2]}`] = Number(m[3]);
-    return { classesAcquired: acquired ? Number(acquired[1]) : 0, messages };
+    const buckets: [number, number][] = [];
+    for (const m of text.matchAll(/^edgeclass_redis_command_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) buckets.push([m[1] === "+Inf" ? Infinity : Number(m[1]) * 1000, Number(m[2])]);
+    const count = buckets.at(-1)?.[1] ?? 0;
+    const at = (p: number) => buckets.find(([, n]) => n >= count * p)?.[0] ?? NaN;
+    return { classesAcquired: acquired ? Number(acquired[1]) : 0, messages, redisCommands: { count, p50Ms: at(0.5), p99Ms: at(0.99) } };
   } catch {
     return null;
   }
@@ -108,13 +141,13 @@ interface Run {
   loadBefore: string;
   /** Redis server's CPU, % of a core, during each phase (all of Redis: other users of this Redis count too). */
   redisCpuPct: { join: number; quiz: number; chat: number };
+  /**
+   * CPU used on the machine by everything that is neither this bench (its process tree) nor
+   * Redis, % of a core (the machine has `cores` x 100 %), per phase: other people's work.
+   */
+  otherCpuPct: { join: number; quiz: number; chat: number };
   /** Seconds each phase took (chat: until every delivery arrived). */
   phaseSeconds: { join: number; quiz: number; chat: number };
-  /**
-   * Not a measurement: the chat rate if every instance had a core of its own and CPU were the only
-   * limit, i.e. the run's deliveries over the busiest instance's CPU-seconds in the chat phase.
-   */
-  projectedChatPerSecond: number;
 }
 
 let runNo = 0;
@@ -145,6 +178,7 @@ async function run(count: number, redis: boolean): Promise<Run> {
       env: { MAX_STUDENTS: String(students), LOG_LEVEL: "warn", JWT_SECRET: secret, DEMO: "false" },
     });
     const redisAt: Record<string, number> = {};
+    const otherAt: Record<string, number> = {};
     const { result, instances: figures, phaseSeconds } = await runScenario({
       target: "ours",
       label: name,
@@ -158,21 +192,25 @@ async function run(count: number, redis: boolean): Promise<Run> {
       teacherChatRate,
       rawSockets,
       overlap: false,
+      waitForUnsentChat: true,
       secret,
       clientCore: hasTaskset ? CLIENT_CORE : null,
       log,
+      afterSetUp: prefix !== null ? () => catalogueSettled(instances.map((x) => x.base)) : undefined,
       phaseHook: async (phase, edge) => {
-        redisAt[`${phase} ${edge}`] = await redisCpuSeconds(admin);
+        const redisCpu = await redisCpuSeconds(admin);
+        redisAt[`${phase} ${edge}`] = redisCpu;
+        otherAt[`${phase} ${edge}`] = machineBusySeconds() - treeCpuSeconds(process.pid) - redisCpu;
       },
     });
     const redisPct = (phase: "join" | "quiz" | "chat") => round(((redisAt[`${phase} end`] - redisAt[`${phase} start`]) / phaseSeconds[phase]) * 100, 1);
     const redisCpuPct = { join: redisPct("join"), quiz: redisPct("quiz"), chat: redisPct("chat") };
-    const busiest = Math.max(...figures.map((f) => (f.cpuChatPct / 100) * phaseSeconds.chat));
-    const projectedChatPerSecond = round(result.chat.deliveries / busiest, 0);
+    const otherPct = (phase: "join" | "quiz" | "chat") => round(Math.max(0, ((otherAt[`${phase} end`] - otherAt[`${phase} start`]) / phaseSeconds[phase]) * 100), 1);
+    const otherCpuPct = { join: otherPct("join"), quiz: otherPct("quiz"), chat: otherPct("chat") };
     const cluster = await Promise.all(instances.map((x) => (redis ? clusterFigures(x.base) : Promise.resolve(null))));
     const perInstance = figures.map((f, i) => ({ ...f, id: instances[i].id, core: instances[i].core, cluster: cluster[i] }));
     await cleanUp();
-    return { name, instances: count, redis, redisPrefix: prefix, result, perInstance, keysDeleted, loadBefore: load, redisCpuPct, phaseSeconds: { join: round(phaseSeconds.join, 2), quiz: round(phaseSeconds.quiz, 2), chat: round(phaseSeconds.chat, 2) }, projectedChatPerSecond };
+    return { name, instances: count, redis, redisPrefix: prefix, result, perInstance, keysDeleted, loadBefore: load, redisCpuPct, otherCpuPct, phaseSeconds: { join: round(phaseSeconds.join, 2), quiz: round(phaseSeconds.quiz, 2), chat: round(phaseSeconds.chat, 2) } };
   } finally {
     await cleanUp();
     stopping = null;
@@ -206,11 +244,11 @@ const line = (r: Run) => {
     `join: ${x.join.admitted}/${classes * students} admitted, burst worst ${x.join.worstBurstMs} ms, teacher settled worst ${x.join.worstSettledMs} ms, welcome p50/p99 ${x.join.welcomeP50Ms}/${x.join.welcomeP99Ms} ms${Object.keys(x.join.failed).length ? `, failed ${JSON.stringify(x.join.failed)}` : ""}`,
     `answers: ${x.answers.acked}/${x.answers.sent} acked, ${x.answers.perSecond}/s, ack p50 ${x.answers.ackP50Ms} p99 ${x.answers.ackP99Ms} p99.9 ${x.answers.ackP999Ms} max ${x.answers.ackMaxMs} ms, lost ${x.answers.lost} (not acked ${x.answers.notAcked}, missing from results ${x.answers.missingFromResults ?? "unread"})${Object.keys(x.answers.errors).length ? `, errors ${JSON.stringify(x.answers.errors)}` : ""}`,
     `chat: ${x.chat.deliveries}/${x.chat.expectedDeliveries} deliveries, ${x.chat.perSecond}/s, latency p50 ${x.chat.latencyP50Ms} p99 ${x.chat.latencyP99Ms} ms, ${x.chat.acked}/${x.chat.sent} sent acked${Object.keys(x.chat.errors).length ? `, errors ${JSON.stringify(x.chat.errors)}` : ""}`,
-    `redis-server: ${r.redisCpuPct.join}% / ${r.redisCpuPct.quiz}% / ${r.redisCpuPct.chat}% of a core in joins / quiz / chat (phases took ${r.phaseSeconds.join} / ${r.phaseSeconds.quiz} / ${r.phaseSeconds.chat} s)`,
+    `redis-server: ${r.redisCpuPct.join}% / ${r.redisCpuPct.quiz}% / ${r.redisCpuPct.chat}% of a core in joins / quiz / chat (phases took ${r.phaseSeconds.join} / ${r.phaseSeconds.quiz} / ${r.phaseSeconds.chat} s); other work on the machine (not this bench, not Redis): ${r.otherCpuPct.join}% / ${r.otherCpuPct.quiz}% / ${r.otherCpuPct.chat}% of a core`,
     `servers together: ${x.server.cpuUsPerAnswer} µs CPU per answer, ${x.server.cpuNsPerChatDelivery} ns CPU per chat delivery; clients (all processes) ${x.server.clientCpuQuizPct}% / ${x.server.clientCpuChatPct}% of a core in quiz / chat${x.serverSide ? `; answer ack inside the servers p99 <= ${x.serverSide.answerAckP99Ms} ms, slow clients dropped ${x.serverSide.slowClients}` : ""}`,
     ...r.perInstance.map(
       (p) =>
-        `instance ${p.index} (${p.id}, core ${p.core ?? "any"}, ${p.students} students): cpu ${p.cpuJoinPct}% joins / ${p.cpuQuizPct}% quiz / ${p.cpuChatPct}% chat of a core; rss ${p.rssAfterJoinMb} MB after joins, peak ${p.rssPeakMb} MB; quiz phase: waiting for a CPU ${p.probe.runQueueWaitPct}%, /healthz p50 ${p.probe.healthzP50Ms} max ${p.probe.healthzMaxMs} ms; results export missing ${p.missingFromResults ?? "unread"}${p.cluster ? `; owned ${p.cluster.classesAcquired} classes, Redis messages ${JSON.stringify(p.cluster.messages)}` : ""}`,
+        `instance ${p.index} (${p.id}, core ${p.core ?? "any"}, ${p.students} students): cpu ${p.cpuJoinPct}% joins / ${p.cpuQuizPct}% quiz / ${p.cpuChatPct}% chat of a core; rss ${p.rssAfterJoinMb} MB after joins, peak ${p.rssPeakMb} MB; quiz phase: waiting for a CPU ${p.probe.runQueueWaitPct}%, /healthz p50 ${p.probe.healthzP50Ms} max ${p.probe.healthzMaxMs} ms; results export missing ${p.missingFromResults ?? "unread"}${p.cluster ? `; owned ${p.cluster.classesAcquired} classes, Redis messages ${JSON.stringify(p.cluster.messages)}, Redis commands ${p.cluster.redisCommands.count} (p50 <= ${p.cluster.redisCommands.p50Ms} ms, p99 <= ${p.cluster.redisCommands.p99Ms} ms)` : ""}`,
     ),
     `reconnects ${x.reconnects}${Object.keys(x.closedForGood).length ? `, closed for good ${JSON.stringify(x.closedForGood)}` : ""}`,
   ].join("\n  ");
@@ -232,9 +270,8 @@ const scaling = runs
     ackP99: round(r.result.answers.ackP99Ms / one!.result.answers.ackP99Ms, 2),
     joinBurst: round(r.result.join.worstBurstMs / one!.result.join.worstBurstMs, 2),
     cpuPerChatDelivery: round(r.result.server.cpuNsPerChatDelivery / one!.result.server.cpuNsPerChatDelivery, 2),
-    projectedChatPerSecond: round(r.projectedChatPerSecond / one!.projectedChatPerSecond, 2),
   }));
-for (const s of scaling) console.log(`scaling, ${s.instances} instances / 1 instance (both with Redis): chat deliveries/s x${s.chatPerSecond}, answers/s x${s.answersPerSecond}, ack p99 x${s.ackP99}, join burst x${s.joinBurst}, CPU per chat delivery x${s.cpuPerChatDelivery}; projection if each instance had its own core (not measured: deliveries over the busiest instance's chat-phase CPU) x${s.projectedChatPerSecond}`);
+for (const s of scaling) console.log(`scaling, ${s.instances} instances / 1 instance (both with Redis): chat deliveries/s x${s.chatPerSecond}, answers/s x${s.answersPerSecond}, ack p99 x${s.ackP99}, join burst x${s.joinBurst}, CPU per chat delivery x${s.cpuPerChatDelivery}`);
 const redisCost =
   one && bare
     ? {

@@ -73,6 +73,8 @@ export interface ProgressReport {
   t: "progress";
   answersPending: number;
   chatPending: number;
+  /** Chat messages scheduled but not sent yet (a starved client process sends late). */
+  chatUnsent: number;
   chatAcked: number;
   chatReceived: number;
 }

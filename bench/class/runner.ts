@@ -87,6 +87,14 @@ export interface ScenarioOptions {
   clientCore: number | null;
   log(...a: unknown[]): void;
   question?: QuestionDraft;
+  /**
+   * Settle a phase only once every scheduled chat message has been sent (bench:scale: its client
+   * core is shared with an instance, and a late message would otherwise be left out of the
+   * phase). bench:class settles without it, as it always has.
+   */
+  waitForUnsentChat?: boolean;
+  /** Called once the classes are set up, before the client processes start (bench:scale waits for the catalogue to reach every instance). */
+  afterSetUp?: () => Promise<void>;
   /** Called where each phase's CPU accounting starts and ends (bench:scale reads Redis's CPU there). */
   phaseHook?: (phase: "join" | "quiz" | "chat", edge: "start" | "end") => Promise<void> | void;
 }
@@ -125,14 +133,14 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
  * Waits until the phase has settled: no request waiting for its reply, and every student has
  * every accepted chat message (or nothing has moved for `quietMs`). At most `maxMs`.
  */
-async function settle(kids: Child<ToStudents, FromStudents>[], extraChatAcked: () => number, students: number, quietMs = 5000, maxMs = 60_000): Promise<void> {
+async function settle(kids: Child<ToStudents, FromStudents>[], extraChatAcked: () => number, students: number, waitForUnsent: boolean, quietMs = 5000, maxMs = 60_000): Promise<void> {
   const end = Date.now() + maxMs;
   let last = -1;
   let lastChange = Date.now();
   while (Date.now() < end) {
     for (const k of kids) k.send({ t: "progress" });
     const ps = await Promise.all(kids.map((k) => k.next("progress")));
-    const pending = ps.reduce((a, p) => a + p.answersPending + p.chatPending, 0);
+    const pending = ps.reduce((a, p) => a + p.answersPending + p.chatPending + (waitForUnsent ? p.chatUnsent : 0), 0);
     const received = ps.reduce((a, p) => a + p.chatReceived, 0);
     const expected = (ps.reduce((a, p) => a + p.chatAcked, 0) + extraChatAcked()) * students;
     if (pending === 0 && received >= expected) return;
@@ -170,6 +178,7 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
       } else plans.push({ index: i, teacherId, studentIds, courseId: `floor-course-${i}`, classId: `floor-class-${i}` });
     }
     log(`${label}: ${classes} classes of ${students} set up`);
+    if (o.afterSetUp) await o.afterSetUp();
     // ---- Client processes: students dealt round-robin so every burst uses them all -----
     for (let p = 0; p < procs; p++) kids.push(new Child<ToStudents, FromStudents>(new URL("./student-proc.ts", import.meta.url), o.clientCore));
     const stride = Math.max(1, Math.round(1 / chatFraction));
@@ -279,7 +288,7 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     await Bun.sleep(answerWindowMs + 1000);
     await chatting;
     // Settle, then collect, so the phase's CPU covers all of its work, backlog included.
-    await settle(kids, () => teacherChatAcked, students);
+    await settle(kids, () => teacherChatAcked, students, o.waitForUnsentChat ?? false);
     for (const k of kids) k.send({ t: "collect" });
     const cols: CollectReport[] = await Promise.all(kids.map((k) => k.next("collected")));
     const quizProbeResults = quizProbes.map((p) => p.stop());
@@ -298,7 +307,7 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
       const clientChat0 = clientCpu();
       const tChat0 = performance.now();
       await chatPhase();
-      await settle(kids, () => teacherChatAcked, students);
+      await settle(kids, () => teacherChatAcked, students, o.waitForUnsentChat ?? false);
       for (const k of kids) k.send({ t: "collect" });
       cols.push(...(await Promise.all(kids.map((k) => k.next("collected")))));
       const chatSecondsTaken = (performance.now() - tChat0) / 1000;

@@ -51,6 +51,7 @@ function fresh() {
 let stats = fresh();
 let answersPending = 0;
 let chatPending = 0;
+let chatUnsent = 0;
 const bump = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
 const codeOf = (e: unknown) => (typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : String(e));
 
@@ -163,7 +164,9 @@ function chat(seconds: number) {
     if (!s.chatter || s.client === null) continue;
     const c = s.client;
     let left = seconds;
+    chatUnsent += seconds;
     const fire = () => {
+      chatUnsent--;
       stats.chatSent++;
       chatPending++;
       c.chat(`b:${Date.now()} hello from ${s.id}`).then(
@@ -211,7 +214,7 @@ process.on("message", async (raw: unknown) => {
       chat(m.seconds);
       break;
     case "progress":
-      send({ t: "progress", answersPending, chatPending, chatAcked: stats.chatAcked, chatReceived: stats.chatReceived });
+      send({ t: "progress", answersPending, chatPending, chatUnsent, chatAcked: stats.chatAcked, chatReceived: stats.chatReceived });
       break;
     case "collect": {
       const report: CollectReport = { t: "collected", ...stats, answersPending };

@@ -2,8 +2,11 @@
 // Redis prefix, distinct instance ids, each pinned to a core), stop them, and remove the
 // run's keys from Redis.
 import type { Subprocess } from "bun";
+import { readdirSync, readFileSync } from "node:fs";
 import Redis from "ioredis";
 import { freePort, spawnPinned, waitForHttp } from "../lib/process.ts";
+
+const CLK_TCK = 100;
 
 export interface Instance {
   index: number;
@@ -93,6 +96,38 @@ export async function redisCpuSeconds(r: Redis): Promise<number> {
   } catch {
     return NaN;
   }
+}
+
+/** CPU seconds every core has spent busy since boot (/proc/stat: all but idle and iowait). */
+export function machineBusySeconds(): number {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0].trim().split(/\s+/).slice(1).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = f;
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / CLK_TCK;
+}
+
+/** CPU seconds of a process and all its live descendants (this bench: instances, their media workers, client processes). */
+export function treeCpuSeconds(root: number): number {
+  const parent = new Map<number, number>();
+  const cpu = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      parent.set(Number(name), Number(f[1]));
+      cpu.set(Number(name), (Number(f[11]) + Number(f[12])) / CLK_TCK);
+    } catch {}
+  }
+  let total = 0;
+  for (const [pid, secs] of cpu) {
+    for (let p: number | undefined = pid, hops = 0; p !== undefined && p > 1 && hops < 64; p = parent.get(p), hops++) {
+      if (p === root) {
+        total += secs;
+        break;
+      }
+    }
+  }
+  return total;
 }
 
 /** Deletes every key under `prefix` (SCAN + DEL); returns how many. */
