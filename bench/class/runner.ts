@@ -182,6 +182,8 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     // ---- Client processes: students dealt round-robin so every burst uses them all -----
     for (let p = 0; p < procs; p++) kids.push(new Child<ToStudents, FromStudents>(new URL("./student-proc.ts", import.meta.url), o.clientCore));
     const stride = Math.max(1, Math.round(1 / chatFraction));
+    const spread = Math.min(stride, bases.length);
+    const chatterOffset = (block: number) => ((((block % spread) - ((block * stride) % spread)) % spread) + spread) % spread;
     for (let p = 0; p < procs; p++) {
       kids[p].send({
         t: "init",
@@ -197,9 +199,10 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
           return {
             classId: pl.classId,
             studentIds: ids,
-            // Every stride-th student chats; with several instances, every stride-th pair (triple...)
-            // of neighbours, so that chatters are spread over the instances like everyone else.
-            chatters: ns.filter((n) => Math.floor(n / bases.length) % stride === 0).map((n) => pl.studentIds[n]),
+            // One student in each block of `stride` chats: the first (as bench:class always had it)
+            // or, with several instances, the one on instance (block mod instances), so the
+            // chatters are as many and spread over the instances like everyone else.
+            chatters: ns.filter((n) => n % stride === chatterOffset(Math.floor(n / stride))).map((n) => pl.studentIds[n]),
             ...(bases.length > 1 ? { instances: ns.map(instanceOf) } : {}),
           };
         }),
