@@ -78,7 +78,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   let hub: LiveHub;
   let redis: import("./cluster/redis.ts").RedisLink | null = null;
   let catalogue: import("./cluster/catalogue-sync.ts").CatalogueSync | null = null;
-  let refreshResults: ((classId: string) => Promise<void>) | undefined;
+  let refreshClassRecords: ((classId: string) => Promise<void>) | undefined;
   if (config.redisUrl) {
     // Scale-out: Redis ties the instances together (loaded only in this mode).
     const { RedisLink, createRedisMetrics } = await import("./cluster/redis.ts");
@@ -93,10 +93,10 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     const journal = store.catalogue!;
     const link = redis;
     catalogue = new CatalogueSync(link, journal, createCatalogueMetrics(metrics.registry, journal), logger);
-    refreshResults = (classId) => importClassResults(link, store, classId, now()).catch((e: Error) => logger.warn({ classId, err: e.message }, "class results not refreshed from redis"));
+    refreshClassRecords = (classId) => importClassResults(link, store, classId, now()).catch((e: Error) => logger.warn({ classId, err: e.message }, "class records not refreshed from redis"));
     // A class ended elsewhere: keep its results here too (Redis keeps them only for a day).
     catalogue.onApplied = (changes) => {
-      for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshResults?.(c.row.id);
+      for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshClassRecords?.(c.row.id);
     };
     catalogue.start();
     if (config.demo) void catalogue.whenSynced().then(() => seedDemo(store, now()));
@@ -107,7 +107,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   } else {
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }
-  const live = new LiveService(serviceDeps, courses, () => hub, refreshResults);
+  const live = new LiveService(serviceDeps, courses, () => hub, refreshClassRecords);
 
   // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
   let media: Promise<MediaService> | null = null;

@@ -38,15 +38,15 @@ describe("three instances with separate data folders", () => {
     const courseId: string = created.body.id;
     // Enrol on b, schedule on c: each instance must already know the course.
     await eventually(async () => expect((await api(b.base, "GET", `/api/courses/${courseId}`, teacher)).status).toBe(200));
-    expect((await api(b.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: ["s-a", "s-b", "s-c"] })).body.enrolled).toBe(3);
-    await eventually(async () => expect((await api(c.base, "GET", `/api/courses/${courseId}`, teacher)).body.enrolled).toBe(3));
+    expect((await api(b.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: ["s-a", "s-b", "s-c", "s-quiet"] })).body.enrolled).toBe(4);
+    await eventually(async () => expect((await api(c.base, "GET", `/api/courses/${courseId}`, teacher)).body.enrolled).toBe(4));
     const scheduled = await api(c.base, "POST", `/api/courses/${courseId}/classes`, teacher, { title: "Lenses", startsAt: new Date().toISOString(), durationMinutes: 60 });
     expect(scheduled.status).toBe(201);
     const classId: string = scheduled.body.id;
     for (const i of [a, b, c]) {
       await eventually(async () => {
         const r = await api(i.base, "GET", `/api/courses/${courseId}/enrollments`, admin);
-        expect(r.body.items.map((e: { studentId: string }) => e.studentId)).toEqual(["s-a", "s-b", "s-c"]);
+        expect(r.body.items.map((e: { studentId: string }) => e.studentId)).toEqual(["s-a", "s-b", "s-c", "s-quiet"]);
         expect((await api(i.base, "GET", `/api/classes/${classId}`, teacher)).status).toBe(200);
       });
     }
@@ -56,13 +56,17 @@ describe("three instances with separate data folders", () => {
     await eventually(async () => expect((await api(c.base, "GET", `/api/classes/${classId}`, teacher)).body.status).toBe("live"));
     const tp = await join(a.base, classId, teacher);
     const students = [await join(a.base, classId, await token("student", "s-a")), await join(b.base, classId, await token("student", "s-b")), await join(c.base, classId, await token("student", "s-c"))];
-    closers.push(() => [tp, ...students].forEach((s) => s.peer.close()));
-    await tp.peer.next("presence", (m) => m.count === 4);
+    const quiet = await join(c.base, classId, await token("student", "s-quiet", "Quinn Quiet")); // attends, never answers
+    closers.push(() => [tp, quiet, ...students].forEach((s) => s.peer.close()));
+    await tp.peer.next("presence", (m) => m.count === 5);
     const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as { questionId: string };
     for (const [i, s] of students.entries()) await s.peer.request({ type: "quiz.answer", questionId, answerId: `ans-${i}`, response: { choice: i === 0 ? "a" : "b" } });
     // An instance that is not the owner reads complete results (copied from Redis first).
     const mid = await api(c.base, "GET", `/api/classes/${classId}/results?format=json`, teacher);
     expect(mid.body.questions[0].answers.map((x: { userId: string }) => x.userId).sort()).toEqual(["s-a", "s-b", "s-c"]);
+    expect(mid.body.students.find((x: { userId: string }) => x.userId === "s-quiet")).toMatchObject({ score: 0, answered: 0 });
+    const attendance = await api(b.base, "GET", `/api/classes/${classId}/attendance`, teacher);
+    expect(attendance.body.items.map((r: { userId: string }) => r.userId).sort()).toEqual(["s-a", "s-b", "s-c", "s-quiet", "t-cat"]);
 
     // Ended on b: every instance keeps the results, the class is ended everywhere.
     expect((await api(b.base, "POST", `/api/classes/${classId}/end`, teacher)).body.status).toBe("ended");
@@ -80,6 +84,9 @@ describe("three instances with separate data folders", () => {
         expect((await api(i.base, "GET", `/api/classes/${classId}`, teacher)).body.status).toBe("ended");
         const r = await api(i.base, "GET", `/api/classes/${classId}/results?format=json`, teacher);
         expect(r.body.questions[0].distribution).toEqual({ a: 1, b: 2 });
+        expect(r.body.students.map((x: { userId: string }) => x.userId).sort()).toEqual(["s-a", "s-b", "s-c", "s-quiet"]);
+        const att = await api(i.base, "GET", `/api/classes/${classId}/attendance`, teacher);
+        expect(att.body.items.every((x: { leftAt: string | null }) => x.leftAt !== null)).toBe(true);
       });
     }
     const metrics = await (await fetch(`${c.base}/metrics`)).text();

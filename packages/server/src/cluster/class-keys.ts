@@ -15,6 +15,7 @@ export function classKeys(link: RedisLink, classId: string) {
     answers: (questionId: string) => `${base}:answers:${questionId}`,
     chat: `${base}:chat`,
     chatDeleted: `${base}:chat-deleted`,
+    attendance: `${base}:attendance`,
     /** Moderation: chat settings (JSON), muted students (set), raised hands (hash user -> JSON Hand). */
     chatSettings: `${base}:chat-settings`,
     muted: `${base}:muted`,

@@ -14,8 +14,10 @@ import type { LiveHub, RoomPort } from "../live/ports.ts";
 import { LiveRoom, type AdmitResult, type RoomDeps } from "../live/room.ts";
 import type { ModerationState, SharedClassState } from "../live/shared-state.ts";
 import type { Logger } from "../obs/logger.ts";
+import type { AttendanceSession } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
 import * as lua from "./class-keys.ts";
+import { readSharedRecords } from "./class-results.ts";
 import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
@@ -232,8 +234,8 @@ class ClusterClass implements RoomPort {
   /** Becomes the owner: imports the shared state into the local store, opens the room, tells the others. */
   private async takeOver(lease: string): Promise<void> {
     const { store } = this.hub;
-    const [questionsRaw, chatRaw, deleted, seats, chatSettingsRaw, muted, handsRaw] = await Promise.all([
-      this.link.cmd.hgetall(this.keys.questions),
+    const [records, chatRaw, deleted, seats, chatSettingsRaw, muted, handsRaw] = await Promise.all([
+      readSharedRecords(this.link, this.keys),
       this.link.cmd.lrange(this.keys.chat, 0, -1),
       this.link.cmd.smembers(this.keys.chatDeleted),
       this.link.cmd.smembers(this.keys.seats),
@@ -241,11 +243,12 @@ class ClusterClass implements RoomPort {
       this.link.cmd.smembers(this.keys.muted),
       this.link.cmd.hgetall(this.keys.hands),
     ]);
-    const questions = Object.values(questionsRaw).map((j) => JSON.parse(j) as LaunchedQuestion);
-    const answers = new Map<string, GradedAnswer[]>();
-    for (const q of questions) answers.set(q.id, Object.values(await this.link.cmd.hgetall(this.keys.answers(q.id))).map((j) => JSON.parse(j) as GradedAnswer));
+    const { questions, answers, attendance } = records;
     const chat = chatRaw.map((j) => JSON.parse(j) as ChatMessage);
-    await store.write(() => store.live.importShared(this.classId, questions, answers, chat, deleted, this.hub.roomDeps.now()));
+    await store.write(() => {
+      store.live.importShared(this.classId, questions, answers, chat, deleted, this.hub.roomDeps.now());
+      store.live.importAttendance(this.classId, attendance);
+    });
     const { cls, course } = liveClassOf(store, this.classId);
     this.lease = lease;
     const room = new LiveRoom(
@@ -540,5 +543,8 @@ class RedisClassState implements SharedClassState {
   }
   async clearHands(): Promise<void> {
     await this.run(lua.DEL_FENCED, this.keys.hands);
+  }
+  saveAttendance(session: AttendanceSession): void {
+    this.run(lua.HSET_FENCED, this.keys.attendance, `${session.userId}@${session.joinedAt}`, JSON.stringify(session)).catch(() => {});
   }
 }

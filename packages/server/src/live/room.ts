@@ -199,6 +199,7 @@ export class LiveRoom {
     this.removedSinceTick.delete(member.id);
     this.presenceDirty = true;
     this.persist(() => this.deps.store.live.attendanceJoin(this.classId, p.id, p.role, now));
+    this.deps.shared?.saveAttendance({ userId: p.id, role: p.role, joinedAt: now, leftAt: null });
     return { ok: true, welcome: this.welcome(member) };
   }
 
@@ -227,7 +228,9 @@ export class LiveRoom {
       this.deps.shared?.saveHand(userId, null).catch(() => {});
     }
     this.presenceDirty = true;
-    this.persist(() => this.deps.store.live.attendanceLeave(this.classId, userId, this.deps.now()));
+    const leftAt = this.deps.now();
+    this.persist(() => this.deps.store.live.attendanceLeave(this.classId, userId, leftAt));
+    this.deps.shared?.saveAttendance({ userId, role: m.role, joinedAt: m.joinedAt, leftAt });
     if (m.role === "student") this.deps.shared?.releaseSeat(userId);
   }
 

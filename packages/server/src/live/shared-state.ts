@@ -4,6 +4,7 @@
 // restores them. Absent on a single instance.
 import type { ChatMessage, ChatSettings, Hand } from "../../../client/src/protocol.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
+import type { AttendanceSession } from "../store/live-types.ts";
 
 export interface SharedClassState {
   /** Takes a seat for a student; false when the class is full. Exact across instances. */
@@ -19,6 +20,8 @@ export interface SharedClassState {
   /** A hand raised (with its place in the queue: raisedAt) or lowered (null). */
   saveHand(userId: string, hand: Hand | null): Promise<void>;
   clearHands(): Promise<void>;
+  /** A participant's session started or ended (so results read on any instance list who attended). */
+  saveAttendance(session: AttendanceSession): void;
 }
 
 /** The moderation state a room keeps in memory, as shared with (and restored from) other instances. */

@@ -38,8 +38,8 @@ export class LiveService {
     private readonly deps: ServiceDeps,
     private readonly courses: CoursesService,
     private readonly hub: () => LiveHub,
-    /** With several instances: brings this instance's copy of a class's answers up to date first. */
-    private readonly refreshResults: (classId: string) => Promise<void> = async () => {},
+    /** With several instances: brings this instance's copy of a class's answers and attendance up to date. */
+    private readonly refreshClassRecords: (classId: string) => Promise<void> = async () => {},
   ) {}
 
   private managedCourse(p: Principal, courseId: string) {
@@ -89,7 +89,7 @@ export class LiveService {
   async endClass(p: Principal, classId: string): Promise<ClassSession> {
     const cls = this.managedClass(p, classId);
     if (cls.status === "live" && (await this.hub().end(classId))) {
-      await this.refreshResults(classId);
+      await this.refreshClassRecords(classId);
       const after = this.deps.store.classes.get(classId)!;
       // Ended by its owner on another instance, whose change may not have reached this copy yet.
       if (after.status !== "live") return after;
@@ -97,14 +97,15 @@ export class LiveService {
     return this.courses.changeClass(p, classId, (course, c) => classes.endClass(p, course, c, this.deps.now()));
   }
 
-  attendance(p: Principal, classId: string): AttendanceRow[] {
+  async attendance(p: Principal, classId: string): Promise<AttendanceRow[]> {
     this.managedClass(p, classId);
+    await this.refreshClassRecords(classId);
     return this.deps.store.live.attendance(classId);
   }
 
   async results(p: Principal, classId: string): Promise<ClassResults> {
     const cls = this.managedClass(p, classId);
-    await this.refreshResults(classId);
+    await this.refreshClassRecords(classId);
     const { store } = this.deps;
     const names = new Map<string, string>();
     const nameOf = (id: string) => {

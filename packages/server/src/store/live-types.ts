@@ -18,6 +18,14 @@ export interface AttendanceRow {
   leftAt: number | null;
 }
 
+/** One participant's session in a class, as shared between instances. */
+export interface AttendanceSession {
+  userId: string;
+  role: Role;
+  joinedAt: number;
+  leftAt: number | null;
+}
+
 export interface LiveStore {
   insertQuestion(q: BankQuestion): void;
   getQuestion(id: string): BankQuestion | undefined;
@@ -31,6 +39,8 @@ export interface LiveStore {
   /** Closes every open session of the class (class end, or recovery after a crash). */
   attendanceCloseAll(classId: string, at: number): void;
   attendance(classId: string): AttendanceRow[];
+  /** Sessions recorded by other instances, added when missing (an ended one closes ours). */
+  importAttendance(classId: string, sessions: readonly AttendanceSession[]): void;
 
   insertChat(classId: string, m: ChatMessage): void;
   deleteChat(classId: string, messageId: string, at: number): boolean;

@@ -33,8 +33,8 @@ export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
       method: "GET",
       path: "/api/classes/:id/attendance",
       auth: staff,
-      handle: ({ params, principal }) =>
-        json({ items: svc.attendance(principal, check(IdParams, params, "path").id).map((r) => ({ ...r, joinedAt: iso(r.joinedAt), leftAt: iso(r.leftAt) })) }),
+      handle: async ({ params, principal }) =>
+        json({ items: (await svc.attendance(principal, check(IdParams, params, "path").id)).map((r) => ({ ...r, joinedAt: iso(r.joinedAt), leftAt: iso(r.leftAt) })) }),
     },
     {
       method: "GET",

@@ -3,7 +3,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { ChatMessage, QuestionDraft, QuizResponse } from "../../../../client/src/protocol.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
-import type { AttendanceRow, BankQuestion, LiveStore } from "../live-types.ts";
+import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore } from "../live-types.ts";
 import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
 interface QuestionRow {
@@ -69,6 +69,9 @@ export class SqliteLiveStore implements LiveStore {
       archiveQuestion: q("UPDATE questions SET archived_at = ? WHERE id = ? AND archived_at IS NULL"),
       attJoin: q("INSERT INTO attendance (class_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       attLeave: q("UPDATE attendance SET left_at = ? WHERE class_id = ? AND user_id = ? AND left_at IS NULL"),
+      attImport: q(
+        "INSERT INTO attendance (class_id, user_id, role, joined_at, left_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET left_at = coalesce(attendance.left_at, excluded.left_at)",
+      ),
       attCloseAll: q("UPDATE attendance SET left_at = ? WHERE class_id = ? AND left_at IS NULL"),
       attList: q(
         "SELECT a.user_id, coalesce(u.name, a.user_id) AS name, a.role, a.joined_at, a.left_at FROM attendance a LEFT JOIN users u ON u.id = a.user_id WHERE a.class_id = ? ORDER BY a.joined_at, a.user_id",
@@ -132,6 +135,9 @@ export class SqliteLiveStore implements LiveStore {
   }
   attendanceCloseAll(classId: string, at: number): void {
     this.s.attCloseAll.run(at, classId);
+  }
+  importAttendance(classId: string, sessions: readonly AttendanceSession[]): void {
+    for (const s of sessions) this.s.attImport.run(classId, s.userId, s.role, s.joinedAt, s.leftAt);
   }
   attendance(classId: string): AttendanceRow[] {
     return (this.s.attList.all(classId) as { user_id: string; name: string; role: Role; joined_at: number; left_at: number | null }[]).map((r) => ({
