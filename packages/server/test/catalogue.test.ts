@@ -64,7 +64,7 @@ describe("three instances with separate data folders", () => {
     // An instance that is not the owner reads complete results (copied from Redis first).
     const mid = await api(c.base, "GET", `/api/classes/${classId}/results?format=json`, teacher);
     expect(mid.body.questions[0].answers.map((x: { userId: string }) => x.userId).sort()).toEqual(["s-a", "s-b", "s-c"]);
-    expect(mid.body.students.find((x: { userId: string }) => x.userId === "s-quiet")).toMatchObject({ score: 0, answered: 0 });
+    expect(mid.body.students.find((x: { userId: string }) => x.userId === "s-quiet")).toMatchObject({ name: "Quinn Quiet", score: 0, answered: 0 });
     const attendance = await api(b.base, "GET", `/api/classes/${classId}/attendance`, teacher);
     expect(attendance.body.items.map((r: { userId: string }) => r.userId).sort()).toEqual(["s-a", "s-b", "s-c", "s-quiet", "t-cat"]);
 

@@ -198,7 +198,11 @@ export class LiveRoom {
     this.rosterChanges.set(member.id, member);
     this.removedSinceTick.delete(member.id);
     this.presenceDirty = true;
-    this.persist(() => this.deps.store.live.attendanceJoin(this.classId, p.id, p.role, now));
+    this.persist(() => {
+      // The name the token gives, so results and attendance show it (a no-op when unchanged).
+      this.deps.store.users.upsert({ id: p.id, name: p.name, role: p.role, createdAt: now });
+      this.deps.store.live.attendanceJoin(this.classId, p.id, p.role, now);
+    });
     this.deps.shared?.saveAttendance({ userId: p.id, role: p.role, joinedAt: now, leftAt: null });
     return { ok: true, welcome: this.welcome(member) };
   }
