@@ -301,7 +301,7 @@ class ClusterClass implements RoomPort {
     await this.reshare();
   }
 
-  /** Shares the owner's state again (Redis may have restarted empty): seats, questions, answers, moderation. */
+  /** Shares the owner's state again (Redis may have restarted empty): seats, questions, answers, moderation, attendance. */
   private async reshare(): Promise<void> {
     const room = this.ownedRoom;
     if (!room || !this.lease) return;
@@ -318,6 +318,10 @@ class ClusterClass implements RoomPort {
       const live = room.openQuestion()?.id === q.id ? room.openQuestion()! : q;
       await cmd.eval(lua.HSET_FENCED, 2, this.keys.owner, this.keys.questions, l, q.id, JSON.stringify(live));
       for (const a of store.live.answers(q.id)) await cmd.eval(lua.HSETNX_FENCED, 2, this.keys.owner, this.keys.answers(q.id), l, a.userId, JSON.stringify(a));
+    }
+    for (const r of store.live.attendance(this.classId)) {
+      const session: AttendanceSession = { userId: r.userId, role: r.role, joinedAt: r.joinedAt, leftAt: r.leftAt };
+      await cmd.eval(lua.HSET_FENCED, 2, this.keys.owner, this.keys.attendance, l, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
     }
     this.hub.logger.info({ classId: this.classId }, "shared class state again after reconnect");
   }
