@@ -62,7 +62,7 @@ export class CatalogueSync {
   private flushing: Promise<void> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private syncedOnce = false;
-  private readonly synced: { promise: Promise<void>; resolve(): void };
+  private readonly synced = Promise.withResolvers<void>();
   private lastWarning = 0;
 
   constructor(
@@ -75,9 +75,6 @@ export class CatalogueSync {
     this.keys = { rows: (kind) => `${base}:rows:${kind}`, log: `${base}:log`, epoch: `${base}:epoch` };
     this.epoch = journal.meta("epoch");
     this.cursor = journal.meta("cursor") ?? "0-0";
-    let resolve = () => {};
-    this.synced = { promise: new Promise<void>((r) => (resolve = r)), resolve };
-    this.synced.resolve = resolve;
     link.onReady(() => this.soon());
     journal.onRecorded = () => this.soon();
   }
