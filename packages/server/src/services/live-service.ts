@@ -88,13 +88,13 @@ export class LiveService {
 
   async endClass(p: Principal, classId: string): Promise<ClassSession> {
     const cls = this.managedClass(p, classId);
-    if (cls.status === "live" && (await this.hub().end(classId))) {
-      await this.refreshClassRecords(classId);
-      const after = this.deps.store.classes.get(classId)!;
-      // Ended by its owner on another instance, whose change may not have reached this copy yet.
-      if (after.status !== "live") return after;
-    }
-    return this.courses.changeClass(p, classId, (course, c) => classes.endClass(p, course, c, this.deps.now()));
+    const end = () => this.courses.changeClass(p, classId, (course, c) => classes.endClass(p, course, c, this.deps.now()));
+    if (cls.status !== "live" || !(await this.hub().end(classId))) return end();
+    // Ended by its owner, maybe on another instance whose change has not reached this copy yet.
+    const after = this.deps.store.classes.get(classId)!;
+    const ended = after.status === "live" ? end() : after;
+    await this.refreshClassRecords(classId); // keep the results here too
+    return ended;
   }
 
   async attendance(p: Principal, classId: string): Promise<AttendanceRow[]> {
