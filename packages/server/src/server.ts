@@ -98,12 +98,13 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     catalogue.onApplied = (changes) => {
       for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshClassRecords?.(c.row.id);
     };
-    catalogue.start();
     if (config.demo) void catalogue.whenSynced().then(() => seedDemo(store, now()));
-    await redis.connect().then(
-      () => cluster.start(),
-      (e: Error) => logger.warn({ err: e.message }, "redis not reachable at start; retrying"),
-    );
+    // If Redis is not there yet, the hub subscribes and the catalogue loads once it is.
+    await redis
+      .connect()
+      .then(() => cluster.start())
+      .catch((e: Error) => logger.warn({ err: e.message }, "redis not reachable at start; retrying"));
+    catalogue.start();
   } else {
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }

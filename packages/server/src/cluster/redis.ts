@@ -104,11 +104,15 @@ export class RedisLink {
       this.cmd = make();
       this.sub = make();
     }
-    this.cmd.on("ready", () => {
+    // Ready once every connection is: subscribing on a connection that is still in its own
+    // ready check puts it in subscriber mode too early, and the check fails.
+    const whenAllReady = () => {
+      if (!this.healthy()) return;
       metrics.up.set(1);
       logger.info({ prefix: settings.prefix, mode: this.cluster ? "cluster" : settings.sentinels ? "sentinel" : "single" }, "redis ready");
       for (const fn of this.readyListeners) fn();
-    });
+    };
+    for (const conn of this.connections()) conn.on("ready", whenAllReady);
     for (const conn of this.connections()) {
       conn.on("error", (e: Error) => {
         metrics.errors.inc();
@@ -137,7 +141,7 @@ export class RedisLink {
     return this.connections().every((c) => c.status === "ready");
   }
 
-  /** Runs after every reconnection of the command connection. */
+  /** Runs each time every connection is ready again (after start, and after each reconnection). */
   onReady(fn: () => void): void {
     this.readyListeners.push(fn);
   }
