@@ -45,8 +45,12 @@ export class ClusterHub implements LiveHub {
   private readonly pending = new Map<string, { resolve(r: Reply): void; timer: ReturnType<typeof setTimeout> }>();
   private readonly repliesChannel: string;
   private rpcSeq = 0;
-  /** RPC ids carry this process's own prefix: a pod restarted under the same INSTANCE_ID must not take a reply meant for its previous life. */
-  private readonly rpcPrefix = `${Math.random().toString(36).slice(2, 8)}:`;
+  /**
+   * This process, apart from earlier lives of the same INSTANCE_ID (a restarted pod): in RPC
+   * ids, so it never takes a reply meant for them, and on the events it publishes, so it
+   * skips its own (it delivered them to its sockets already).
+   */
+  readonly processTag = Math.random().toString(36).slice(2, 8);
   private closed = false;
   private readonly ticker: ReturnType<typeof setInterval>;
 
@@ -120,7 +124,7 @@ export class ClusterHub implements LiveHub {
   // ---- Messages ----------------------------------------------------------------
 
   async rpc(classId: string, body: RpcBody): Promise<unknown> {
-    const id = `${this.instanceId}:${this.rpcPrefix}${++this.rpcSeq}`;
+    const id = `${this.instanceId}:${this.processTag}:${++this.rpcSeq}`;
     const reply = new Promise<Reply>((resolve) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
@@ -273,7 +277,8 @@ class ClusterClass implements RoomPort {
     this.hub.metrics.ownershipChanges.labels("acquired").inc();
     this.hub.logger.info({ classId: this.classId, lease, seats: seats.length, questions: questions.length, hands: hands.length, muted: muted.length }, "took over class");
     // Everyone (this instance too) admits their sockets again, with the new owner.
-    await this.link.publish(this.keys.events, `o\t${this.hub.instanceId}`);
+    await this.link.publish(this.keys.events, `${this.hub.processTag}\to\t${this.hub.instanceId}`);
+    this.hub.sockets.readmit(this.classId);
   }
 
   private async renew(): Promise<void> {
@@ -430,11 +435,13 @@ class ClusterClass implements RoomPort {
     );
   }
 
-  /** An event from the owner: deliver it to this instance's sockets. */
+  /** An event from the owner ("<process tag>\t<op>\t..."): deliver it to this instance's sockets. */
   deliver(message: string): void {
     const s = this.hub.sockets;
-    const tab = message.indexOf("\t");
-    const op = message.slice(0, tab);
+    const tagEnd = message.indexOf("\t");
+    if (message.slice(0, tagEnd) === this.hub.processTag) return; // ours: delivered when sent
+    const tab = message.indexOf("\t", tagEnd + 1);
+    const op = message.slice(tagEnd + 1, tab);
     const rest = message.slice(tab + 1);
     switch (op) {
       case "a":
@@ -463,29 +470,42 @@ class ClusterClass implements RoomPort {
 
 const serialise = (m: Outgoing) => ("raw" in m ? m.raw : JSON.stringify(m));
 
-/** The owner's fan-out: every event goes through the class's Redis channel, to every instance. */
+/** The owner's fan-out: to its own sockets at once, and through the class's Redis channel to every other instance (one publisher: one order everywhere). */
 class RedisFanout implements Fanout {
+  private readonly local: Fanout;
+  private readonly tag: string;
   constructor(
     private readonly hub: ClusterHub,
     private readonly channel: string,
-  ) {}
+  ) {
+    this.local = hub.sockets;
+    this.tag = `${hub.processTag}\t`;
+  }
 
   private send(text: string): void {
-    this.hub.link.publish(this.channel, text).catch(() => this.hub.metrics.messages.labels("out", "dropped").inc());
+    this.hub.link.publish(this.channel, this.tag + text).catch(() => this.hub.metrics.messages.labels("out", "dropped").inc());
   }
-  all(_classId: string, msg: Outgoing): void {
-    this.send(`a\t${serialise(msg)}`);
+  all(classId: string, msg: Outgoing): void {
+    const raw = serialise(msg);
+    this.local.all(classId, { raw });
+    this.send(`a\t${raw}`);
   }
-  staff(_classId: string, msg: Outgoing): void {
-    this.send(`s\t${serialise(msg)}`);
+  staff(classId: string, msg: Outgoing): void {
+    const raw = serialise(msg);
+    this.local.staff(classId, { raw });
+    this.send(`s\t${raw}`);
   }
-  user(_classId: string, userId: string, msg: Outgoing): void {
-    this.send(`u\t${userId}\t${serialise(msg)}`);
+  user(classId: string, userId: string, msg: Outgoing): void {
+    const raw = serialise(msg);
+    this.local.user(classId, userId, { raw });
+    this.send(`u\t${userId}\t${raw}`);
   }
-  closeUser(_classId: string, userId: string, code: number, reason: string): void {
+  closeUser(classId: string, userId: string, code: number, reason: string): void {
+    this.local.closeUser(classId, userId, code, reason);
     this.send(`c\t${userId}\t${code}\t${reason}`);
   }
-  closeAll(_classId: string, code: number, reason: string): void {
+  closeAll(classId: string, code: number, reason: string): void {
+    this.local.closeAll(classId, code, reason);
     this.send(`x\t${code}\t${reason}`);
   }
 }
