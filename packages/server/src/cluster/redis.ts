@@ -77,6 +77,7 @@ export class RedisLink {
       connectTimeout: 2000,
       retryStrategy: (times) => Math.min(100 * times, 1000),
       lazyConnect: true,
+      enableAutoPipelining: true,
     };
     this.cluster = Boolean(settings.clusterNodes);
     if (settings.clusterNodes) {
