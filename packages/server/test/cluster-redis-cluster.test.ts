@@ -4,12 +4,12 @@
 // owner killed with hands raised, a student muted and slow mode on. Everything started here
 // is killed and removed afterwards.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { spawn, type Subprocess } from "bun";
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import { mintToken } from "../src/auth/tokens.ts";
 import { classKeys } from "../src/cluster/class-keys.ts";
 import { clusterOptions, keySlot, parseHostList, type RedisLink } from "../src/cluster/redis.ts";
+import { api, eventually, spawned, startInstance as startServerProcess, type Instance } from "./support/instances.ts";
 import { tempDir } from "./support/server.ts";
 import { startRedisCluster, type RedisCluster } from "./support/redis-cluster.ts";
 import { join, setReplyTimeout, type Peer } from "./support/ws.ts";
@@ -19,55 +19,18 @@ setReplyTimeout(15_000);
 
 const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
 
-const procs: Subprocess[] = [];
 const peers: Peer[] = [];
 let redis: RedisCluster;
 let dataDir: string;
 const prefix = `rc-${Date.now().toString(36)}:`;
-interface Instance {
-  proc: Subprocess;
-  base: string;
-}
 let instances: Instance[] = [];
 let secret = "";
 
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-  const port = s.port as number;
-  s.stop(true);
-  return port;
-}
-
-async function waitReady(base: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return;
-    } catch {}
-    await Bun.sleep(50);
-  }
-  throw new Error(`${base} not ready within ${timeoutMs} ms`);
-}
-
-async function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
-  const port = await freePort();
-  const proc = spawn([process.execPath, "packages/server/src/main.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, REDIS_PREFIX: prefix, INSTANCE_ID: name, LOG_LEVEL: "warn", RECONNECT_GRACE_MS: "10000", ...env },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
-  procs.push(proc);
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(base);
-  return { proc, base };
+function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
+  return startServerProcess({ DATA_DIR: dataDir, REDIS_PREFIX: prefix, INSTANCE_ID: name, RECONNECT_GRACE_MS: "10000", ...env });
 }
 
 const token = (role: "student" | "teacher" | "admin", sub: string) => mintToken(secret, { sub, role, ttlSeconds: 600 });
-
-async function api(base: string, method: string, path: string, tok: string, body?: unknown) {
-  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-  return { status: r.status, body: (await r.json().catch(() => null)) as any };
-}
 
 async function enter(base: string, classId: string, tok: string) {
   const r = await join(base, classId, tok);
@@ -91,8 +54,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const p of peers) p.close();
-  for (const p of procs) p.kill("SIGKILL");
-  await Promise.all(procs.map((p) => p.exited));
+  for (const p of spawned) p.kill("SIGKILL");
+  await Promise.all(spawned.map((p) => p.exited));
   await redis?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
@@ -279,3 +242,20 @@ describe("three instances on a Redis Cluster", () => {
     await s2.peer.request({ type: "chat.send", text: "heard now" });
   }, 30_000);
 });
+
+test("the catalogue on Redis Cluster: an instance with a data folder of its own gets courses made elsewhere, and sends its own", async () => {
+  const teacher = await token("teacher", "t-rc");
+  const src = await startInstance("c-src", { REDIS_CLUSTER_NODES: redis.nodes }); // earlier tests killed some owners
+  const made = await api(src.base, "POST", "/api/courses", teacher, { title: "Made elsewhere" });
+  expect(made.status).toBe(201);
+  const ownDir = tempDir("edgeclass-rcluster-own-");
+  try {
+    const own = await startInstance("c-own", { REDIS_CLUSTER_NODES: redis.nodes, DATA_DIR: ownDir, JWT_SECRET: secret });
+    // Ready only once the catalogue is loaded, so the course is there at once.
+    expect((await api(own.base, "GET", `/api/courses/${made.body.id}`, teacher)).body.title).toBe("Made elsewhere");
+    const back = await api(own.base, "POST", "/api/courses", teacher, { title: "Made on its own" });
+    await eventually(async () => expect((await api(src.base, "GET", `/api/courses/${back.body.id}`, teacher)).status).toBe(200));
+  } finally {
+    rmSync(ownDir, { recursive: true, force: true });
+  }
+}, 30_000);

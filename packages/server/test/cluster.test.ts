@@ -1,74 +1,35 @@
 // Three server processes sharing classes through a real Redis: end to end, owner killed
 // mid-quiz, Redis restarted mid-class, and the capacity race across instances.
 import { afterAll, describe, expect, test } from "bun:test";
-import { spawn, type Subprocess } from "bun";
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
-import { mintToken } from "../src/auth/tokens.ts";
 import { CLOSE } from "../../client/src/protocol.ts";
+import { apiClient, privateRedis, spawned, startInstance as startServerProcess, uniquePrefix, waitReady, type Instance } from "./support/instances.ts";
 import { tempDir } from "./support/server.ts";
 import { join, setReplyTimeout, type Peer } from "./support/ws.ts";
 
 // Several server processes on two shared cores: give replies time.
 setReplyTimeout(15_000);
 
-const procs: Subprocess[] = [];
 const dirs: string[] = [];
 const peers: Peer[] = [];
 afterAll(() => {
   for (const p of peers) p.close();
-  for (const p of procs) p.kill("SIGKILL");
+  for (const p of spawned) p.kill("SIGKILL");
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function freePort(): Promise<number> {
-  const s = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = s.port as number;
-  s.stop(true);
-  return port;
-}
-
-async function waitReady(base: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      if ((await fetch(`${base}/readyz`)).status === 200) return;
-    } catch {}
-    await Bun.sleep(50);
-  }
-  throw new Error(`${base} not ready within ${timeoutMs} ms`);
-}
-
-interface Instance {
-  proc: Subprocess;
-  base: string;
-}
-
-async function startInstance(dataDir: string, redisUrl: string, prefix: string, name: string): Promise<Instance> {
-  const port = await freePort();
-  const proc = spawn([process.execPath, "packages/server/src/main.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, INSTANCE_ID: name, LOG_LEVEL: "warn", RECONNECT_GRACE_MS: "10000" },
-    stdout: "ignore",
-    stderr: "inherit",
-  });
-  procs.push(proc);
-  const base = `http://127.0.0.1:${port}`;
-  await waitReady(base);
-  return { proc, base };
+function startInstance(dataDir: string, redisUrl: string, prefix: string, name: string): Promise<Instance> {
+  return startServerProcess({ DATA_DIR: dataDir, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, INSTANCE_ID: name, RECONNECT_GRACE_MS: "10000" });
 }
 
 async function cluster(n: number, redisUrl = "redis://127.0.0.1:6379") {
   const dataDir = tempDir("edgeclass-cluster-");
   dirs.push(dataDir);
-  const prefix = `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}:`;
+  const prefix = uniquePrefix();
   const instances: Instance[] = [];
   for (let i = 0; i < n; i++) instances.push(await startInstance(dataDir, redisUrl, prefix, `i${i}`));
-  const secret = readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim();
-  const token = (role: "student" | "teacher" | "admin", sub: string) => mintToken(secret, { sub, role, ttlSeconds: 600 });
-  const api = async (base: string, method: string, path: string, tok: string, body?: unknown) => {
-    const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: (await r.json().catch(() => null)) as any };
-  };
+  const { token, api } = apiClient(readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim());
   return { dataDir, prefix, instances, token, api, restart: (i: number) => startInstance(dataDir, redisUrl, prefix, `i${i}-again`) };
 }
 
@@ -175,17 +136,8 @@ describe("three instances, one class", () => {
 });
 
 test("Redis stopped and restarted mid-class: readiness says so, the owner keeps its students, nothing acknowledged is lost", async () => {
-  const redisServer = Bun.which("redis-server");
-  if (!redisServer) throw new Error("redis-server is missing: install Debian's redis-server (.ci/run expects it)");
-  const port = await freePort();
-  const startRedis = () => {
-    const p = spawn([redisServer, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
-    procs.push(p);
-    return p;
-  };
-  let redis = startRedis();
-  await Bun.sleep(300);
-  const c = await cluster(2, `redis://127.0.0.1:${port}`);
+  const redis = await privateRedis();
+  const c = await cluster(2, redis.url);
   const [a, b] = c.instances;
   const teacher = await c.token("teacher", "t1");
   await c.api(a.base, "POST", "/api/classes/demo-class-1/start", teacher);
@@ -195,8 +147,7 @@ test("Redis stopped and restarted mid-class: readiness says so, the owner keeps 
   const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 120 })) as { questionId: string };
   await s2.peer.request({ type: "quiz.answer", questionId, answerId: "before", response: { choice: "b" } });
 
-  redis.kill("SIGKILL");
-  await redis.exited;
+  await redis.kill();
   await Bun.sleep(500);
   expect((await fetch(`${b.base}/readyz`)).status).toBe(503);
   // The owner's own student still answers (decided locally, shared again later)...
@@ -204,13 +155,13 @@ test("Redis stopped and restarted mid-class: readiness says so, the owner keeps 
   // ...while another instance refuses clearly what it cannot forward.
   await expect(s2.peer.request({ type: "chat.send", text: "anyone?" })).rejects.toMatchObject({ code: "unavailable" });
 
-  redis = startRedis(); // empty: it keeps nothing on disk
+  await redis.start(); // empty: it keeps nothing on disk
   await waitReady(a.base);
   await waitReady(b.base);
   // After the restart the owner shares its state again; a takeover would find both answers.
   let shared: Record<string, string> = {};
   const { default: Redis } = await import("ioredis");
-  const probe = new Redis(`redis://127.0.0.1:${port}`);
+  const probe = new Redis(redis.url);
   for (let i = 0; i < 50 && Object.keys(shared).length < 2; i++) {
     shared = await probe.hgetall(`${c.prefix}{demo-class-1}:answers:${questionId}`);
     await Bun.sleep(100);

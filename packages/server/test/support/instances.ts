@@ -57,12 +57,14 @@ export async function startInstance(env: Record<string, string>, opts: { waitRea
 
 export const uniquePrefix = () => `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}:`;
 
+/** Calls the REST API; the body is whatever JSON came back. */
+export async function api(base: string, method: string, path: string, tok: string, body?: unknown) {
+  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  return { status: r.status, body: (await r.json().catch(() => null)) as any };
+}
+
 export function apiClient(secret: string) {
   const token = (role: "student" | "teacher" | "admin", sub: string, name?: string) => mintToken(secret, { sub, role, name, ttlSeconds: 600 });
-  const api = async (base: string, method: string, path: string, tok: string, body?: unknown) => {
-    const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
-    return { status: r.status, body: (await r.json().catch(() => null)) as any };
-  };
   return { token, api };
 }
 
