@@ -19,23 +19,16 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, hasTaskset, parseFlags, round, spawnPinned, waitForHttp } from "./lib/process.ts";
-import { runScenario, type TargetResult } from "./class/runner.ts";
+import { loadFlags, runScenario, type TargetResult } from "./class/runner.ts";
 import { openFilesLimit, pinSelf } from "./class/setup.ts";
 
 const argv = process.argv.slice(2);
 /** Chat during the answer window instead of after it (a bare flag, so taken out before parseFlags). */
 const overlap = argv.includes("--overlap");
 const { json, values } = parseFlags(argv.filter((a) => a !== "--overlap"));
-const classes = Number(values.classes ?? 10);
-let students = Number(values.students ?? 1000);
-const procs = Number(values.procs ?? 4);
-const chatSeconds = Number(values.seconds ?? 5);
-const answerWindowMs = Number(values["answer-window"] ?? 2000);
-const chatFraction = Number(values["chat-fraction"] ?? 0.05);
-/** Chat messages a second from each teacher (the issue's load is 1; more offers more fan-out). */
-const teacherChatRate = Math.max(1, Math.min(20, Number(values["teacher-chat-rate"] ?? 1)));
-/** raw: students' sockets count chat frames from bytes (cheap clients); standard: Bun's WebSocket. */
-const rawSockets = (values.ws ?? "raw") !== "standard";
+const flags = loadFlags(values);
+const { classes, procs, chatSeconds, answerWindowMs, chatFraction, teacherChatRate, rawSockets } = flags;
+let students = flags.students;
 const only = values.only === "ours" || values.only === "floor" ? values.only : null;
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
@@ -73,14 +66,8 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       target,
       label: target,
       servers: [{ base, pid: server.pid }],
-      classes,
+      ...flags,
       students,
-      procs,
-      chatSeconds,
-      answerWindowMs,
-      chatFraction,
-      teacherChatRate,
-      rawSockets,
       overlap,
       secret,
       clientCore: CLIENT_CORE,

@@ -24,7 +24,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { hasTaskset, parseFlags, round } from "./lib/process.ts";
-import { runScenario, type InstanceFigures, type TargetResult } from "./class/runner.ts";
+import { loadFlags, runScenario, type InstanceFigures, type TargetResult } from "./class/runner.ts";
 import { openFilesLimit, pinSelf } from "./class/setup.ts";
 import Redis from "ioredis";
 import { deleteKeys, machineBusySeconds, redisCpuSeconds, redisReachable, startInstances, stopInstances, treeCpuSeconds, type Instance } from "./scale/instances.ts";
@@ -37,14 +37,9 @@ const requested = (values.instances ?? "1,2")
   .map((x) => Number(x.trim()))
   .filter((n) => Number.isInteger(n) && n >= 1);
 if (requested.length === 0) throw new Error("--instances takes a list of instance counts, e.g. 1,2");
-const classes = Number(values.classes ?? 10);
-let students = Number(values.students ?? 1000);
-const procs = Number(values.procs ?? 4);
-const chatSeconds = Number(values.seconds ?? 5);
-const answerWindowMs = Number(values["answer-window"] ?? 2000);
-const chatFraction = Number(values["chat-fraction"] ?? 0.05);
-const teacherChatRate = Math.max(1, Math.min(20, Number(values["teacher-chat-rate"] ?? 1)));
-const rawSockets = (values.ws ?? "raw") !== "standard";
+const flags = loadFlags(values);
+const { classes, procs, chatSeconds, answerWindowMs, chatFraction, teacherChatRate, rawSockets } = flags;
+let students = flags.students;
 const redisUrl = values["redis-url"] ?? "redis://127.0.0.1:6379";
 const log = (...a: unknown[]) => console.error("[bench:scale]", ...a);
 
@@ -183,14 +178,8 @@ async function run(count: number, redis: boolean): Promise<Run> {
       target: "ours",
       label: name,
       servers: instances.map((x) => ({ base: x.base, pid: x.proc.pid })),
-      classes,
+      ...flags,
       students,
-      procs,
-      chatSeconds,
-      answerWindowMs,
-      chatFraction,
-      teacherChatRate,
-      rawSockets,
       overlap: false,
       waitForUnsentChat: true,
       secret,

@@ -68,6 +68,22 @@ export interface InstanceFigures {
   missingFromResults: number | null;
 }
 
+/** The load both benches take, from bench:class's flags and defaults. */
+export function loadFlags(values: Record<string, string>) {
+  return {
+    classes: Number(values.classes ?? 10),
+    students: Number(values.students ?? 1000),
+    procs: Number(values.procs ?? 4),
+    chatSeconds: Number(values.seconds ?? 5),
+    answerWindowMs: Number(values["answer-window"] ?? 2000),
+    chatFraction: Number(values["chat-fraction"] ?? 0.05),
+    /** Chat messages a second from each teacher (the issue's load is 1; more offers more fan-out). */
+    teacherChatRate: Math.max(1, Math.min(20, Number(values["teacher-chat-rate"] ?? 1))),
+    /** raw: students' sockets count chat frames from bytes (cheap clients); standard: Bun's WebSocket. */
+    rawSockets: (values.ws ?? "raw") !== "standard",
+  };
+}
+
 export interface ScenarioOptions {
   target: "ours" | "floor";
   /** Prefix of progress lines (bench:class: the target). */
