@@ -19,10 +19,10 @@ const courseChange = (title: string, rev: number, origin: string): CatalogueChan
 
 test("newest version wins whatever the order; equal revs are decided by origin", () => {
   const { store, journal, done } = openStore("here");
-  expect(journal.apply([courseChange("v2", 2000, "b"), courseChange("v1", 1000, "a")])).toBe(1);
+  expect(journal.apply([courseChange("v2", 2000, "b"), courseChange("v1", 1000, "a")]).applied).toBe(1);
   expect(store.courses.get("c1")?.title).toBe("v2");
-  expect(journal.apply([courseChange("tie-a", 2000, "a")])).toBe(0);
-  expect(journal.apply([courseChange("tie-c", 2000, "c")])).toBe(1);
+  expect(journal.apply([courseChange("tie-a", 2000, "a")]).applied).toBe(0);
+  expect(journal.apply([courseChange("tie-c", 2000, "c")]).applied).toBe(1);
   expect(store.courses.get("c1")?.title).toBe("tie-c");
   // A local write after seeing rev 2000 gets a later version, so it wins everywhere.
   store.courses.update(course("local", 5));
@@ -40,7 +40,7 @@ test("a removed enrolment is not brought back by an older add, and exports as re
   expect(store.enrollments.isEnrolled("c1", "s1")).toBe(true);
   await store.write(() => store.enrollments.remove("c1", "s1"));
   const late: CatalogueChange = { kind: "enrollment", key: "c1/s1", row: { courseId: "c1", studentId: "s1", name: "Sam", enrolledAt: 20 }, rev: 30, origin: "b" };
-  expect(journal.apply([late])).toBe(0);
+  expect(journal.apply([late]).applied).toBe(0);
   expect(store.enrollments.isEnrolled("c1", "s1")).toBe(false);
   const exported = journal.exportPage("enrollment", "", 10);
   expect(exported).toEqual([expect.objectContaining({ key: "c1/s1", row: null, origin: "here" })]);
@@ -64,4 +64,21 @@ test("rows written before replication export as the oldest version; a failed wri
   expect(store.catalogue!.outboxSize()).toBe(0);
   store.close();
   rmSync(dir, { recursive: true, force: true });
+});
+
+test("a change this copy cannot take is left out; the rest of the batch is applied", () => {
+  const { store, journal, done } = openStore("here");
+  const orphan: CatalogueChange = {
+    kind: "class",
+    key: "k1",
+    row: { id: "k1", courseId: "no-such-course", title: "x", startsAt: 1, durationMinutes: 60, status: "scheduled", createdAt: 1, startedAt: null, endedAt: null },
+    rev: 5,
+    origin: "b",
+  };
+  const r = journal.apply([orphan, courseChange("fine", 6, "b")]);
+  expect(r.applied).toBe(1);
+  expect(r.rejected.map((c) => c.key)).toEqual(["k1"]);
+  expect(store.courses.get("c1")?.title).toBe("fine");
+  expect(store.classes.get("k1")).toBeUndefined();
+  done();
 });

@@ -120,6 +120,14 @@ describe("three instances with separate data folders", () => {
       const counts = await Promise.all([a, b, c].map(async (i) => (await api(i.base, "GET", `/api/courses/${courseId}`, teacher)).body.enrolled));
       expect(counts).toEqual([0, 0, 0]);
     });
+    // A damaged entry in the stream is left out (counted), and the changes after it still arrive.
+    const { default: Redis } = await import("ioredis");
+    const probe = new Redis(redis);
+    await probe.xadd(`${prefix}{catalogue}:log`, "*", "c", "{not json");
+    probe.disconnect();
+    const after: string = (await api(a.base, "POST", "/api/courses", teacher, { title: "After the damage" })).body.id;
+    await eventually(async () => expect((await api(b.base, "GET", `/api/courses/${after}`, teacher)).status).toBe(200));
+    expect(await (await fetch(`${b.base}/metrics`)).text()).toMatch(/edgeclass_catalogue_changes_total\{direction="rejected"\} 1/);
   }, 60_000);
 });
 

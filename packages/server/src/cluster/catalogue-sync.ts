@@ -12,7 +12,7 @@ import type { Cluster, Redis } from "ioredis";
 import type { Logger } from "../obs/logger.ts";
 import type { Counter, Registry } from "../obs/prom.ts";
 import { CATALOGUE_KINDS, type CatalogueChange, type CatalogueKind } from "../store/catalogue.ts";
-import type { CatalogueJournal } from "../store/sqlite/catalogue-journal.ts";
+import type { ApplyResult, CatalogueJournal } from "../store/sqlite/catalogue-journal.ts";
 import type { RedisLink } from "./redis.ts";
 
 /** The stream keeps about this many changes; an instance further behind reloads the hashes. */
@@ -43,7 +43,7 @@ export function createCatalogueMetrics(registry: Registry, journal: CatalogueJou
     collect: (g) => g.set(journal.outboxSize()),
   });
   return {
-    changes: registry.counter({ name: "edgeclass_catalogue_changes_total", help: "Catalogue changes sent to or applied from other instances.", labelNames: ["direction"] }),
+    changes: registry.counter({ name: "edgeclass_catalogue_changes_total", help: "Catalogue changes sent to Redis, applied from other instances, or left out as unusable.", labelNames: ["direction"] }),
     fullSyncs: registry.counter({ name: "edgeclass_catalogue_full_syncs_total", help: "Times this instance loaded the whole catalogue from Redis and sent its own copy." }),
   };
 }
@@ -156,13 +156,26 @@ export class CatalogueSync {
   }
 
   private applyEntries(entries: [string, string[]][]): void {
-    const changes = entries.map(([, fields]) => JSON.parse(fields[1]) as CatalogueChange);
-    const theirs = changes.filter((c) => c.origin !== this.journal.origin);
-    const applied = this.journal.apply(theirs);
+    const theirs = entries.flatMap(([id, fields]) => {
+      const c = parseChange(fields[1]);
+      if (c === null) this.reject(id, "not a catalogue change");
+      return c !== null && c.origin !== this.journal.origin ? [c] : [];
+    });
+    this.applied(this.journal.apply(theirs));
     this.cursor = entries[entries.length - 1][0];
     this.journal.setMeta("cursor", this.cursor);
-    this.metrics.changes.labels("received").inc(applied);
-    if (applied > 0) this.onApplied(theirs);
+    if (theirs.length > 0) this.onApplied(theirs);
+  }
+
+  private applied(r: ApplyResult): void {
+    this.metrics.changes.labels("received").inc(r.applied);
+    for (const c of r.rejected) this.reject(`${c.kind}:${c.key}`, "this copy cannot take it");
+  }
+
+  /** A change that cannot be applied is counted, logged and left out: it must not stop the others. */
+  private reject(what: string, why: string): void {
+    this.metrics.changes.labels("rejected").inc();
+    this.logger.warn({ change: what, why }, "catalogue change left out");
   }
 
   /** Loads everything again when Redis's data set is new to this copy or the stream moved past our place. */
@@ -182,8 +195,12 @@ export class CatalogueSync {
         const [next, flat] = await cmd.hscan(this.keys.rows(kind), scan, "COUNT", PAGE);
         scan = next;
         const changes: CatalogueChange[] = [];
-        for (let i = 1; i < flat.length; i += 2) changes.push(JSON.parse(flat[i]) as CatalogueChange);
-        this.journal.apply(changes);
+        for (let i = 1; i < flat.length; i += 2) {
+          const c = parseChange(flat[i]);
+          if (c === null) this.reject(flat[i - 1], "not a catalogue change");
+          else changes.push(c);
+        }
+        this.applied(this.journal.apply(changes));
       } while (scan !== "0");
     }
     // Ours: every row, with its version; Redis keeps whichever is newer.
@@ -214,6 +231,17 @@ export class CatalogueSync {
     if (this.syncedOnce) return;
     this.syncedOnce = true;
     this.synced.resolve();
+  }
+}
+
+/** A change as another instance wrote it; null when it is not one (another version, or damaged). */
+function parseChange(json: string | undefined): CatalogueChange | null {
+  try {
+    const c = JSON.parse(json ?? "") as Partial<CatalogueChange> | null;
+    const ok = c !== null && typeof c === "object" && CATALOGUE_KINDS.includes(c.kind as CatalogueKind) && typeof c.key === "string" && typeof c.rev === "number" && typeof c.origin === "string" && "row" in c;
+    return ok ? (c as CatalogueChange) : null;
+  } catch {
+    return null;
   }
 }
 

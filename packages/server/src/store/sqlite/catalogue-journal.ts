@@ -24,6 +24,13 @@ export function replicated(db: Database, record: RecordChange | null, write: () 
   })();
 }
 
+export interface ApplyResult {
+  /** Changes that were newer than this copy's row and were written. */
+  applied: number;
+  /** Changes this copy could not write (left out, logged by the caller). */
+  rejected: CatalogueChange[];
+}
+
 export interface OutboxEntry {
   seq: number;
   change: CatalogueChange;
@@ -36,7 +43,7 @@ export class CatalogueJournal {
   onRecorded: () => void = () => {};
   private last: number;
   private readonly s: Record<string, Statement>;
-  private readonly applyBatch: (changes: CatalogueChange[]) => number;
+  private readonly applyBatch: (changes: CatalogueChange[]) => ApplyResult;
   private readonly exportSql: Record<CatalogueKind, Statement<Row, [string, number]>>;
 
   constructor(
@@ -92,16 +99,23 @@ export class CatalogueJournal {
     };
     this.last = (this.s.maxRev.get() as { rev: number }).rev;
     this.applyBatch = db.transaction((changes: CatalogueChange[]) => {
-      let applied = 0;
+      const result = { applied: 0, rejected: [] as CatalogueChange[] };
       for (const c of [...changes].sort((a, b) => CATALOGUE_KINDS.indexOf(a.kind) - CATALOGUE_KINDS.indexOf(b.kind))) {
         this.last = Math.max(this.last, c.rev);
         const current = this.s.version.get(c.kind, c.key) as Version | null;
         if (current && !newer(c, current)) continue;
-        this.writeRow(c);
+        try {
+          this.writeRow(c);
+        } catch {
+          // A row this copy cannot take (say, a class of a course it does not have): SQLite undid
+          // only that statement; the rest of the batch goes on, and a full sync may bring it later.
+          result.rejected.push(c);
+          continue;
+        }
         this.s.setVersion.run(c.kind, c.key, c.rev, c.origin);
-        applied++;
+        result.applied++;
       }
-      return applied;
+      return result;
     });
   }
 
@@ -114,9 +128,9 @@ export class CatalogueJournal {
     this.onRecorded();
   };
 
-  /** Applies changes from the shared engine, newest-wins; returns how many changed a row. */
-  apply(changes: CatalogueChange[]): number {
-    return changes.length === 0 ? 0 : this.applyBatch(changes);
+  /** Applies changes from the shared engine, newest-wins. */
+  apply(changes: CatalogueChange[]): ApplyResult {
+    return changes.length === 0 ? { applied: 0, rejected: [] } : this.applyBatch(changes);
   }
 
   private writeRow(c: CatalogueChange): void {
