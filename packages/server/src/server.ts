@@ -195,7 +195,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         metrics.ready.set(0);
         logger.info({ drainDelayMs: config.drainDelayMs }, "draining");
         if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs);
-        hub.close();
+        await hub.close();
         gateway.shutdown();
         await media?.then((m) => m.close());
         await catalogue?.flush().catch(() => {}); // what is not sent stays in the outbox for the next start

@@ -114,6 +114,28 @@ describe("three instances, one class", () => {
     expect(board.score).toBeGreaterThan(0);
   }, 60_000);
 
+  test("draining the owner (SIGTERM) hands the class over at once, without waiting for its lease", async () => {
+    const c = await cluster(3);
+    const [a, b, d] = c.instances;
+    const teacher = await c.token("teacher", "t1");
+    await c.api(a.base, "POST", "/api/classes/demo-class-1/start", teacher);
+    const tp = await enter(a.base, "demo-class-1", teacher); // instance a owns the class
+    const s2 = await enter(b.base, "demo-class-1", await c.token("student", "s2"));
+    const s3 = await enter(d.base, "demo-class-1", await c.token("student", "s3"));
+    const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 120 })) as { questionId: string };
+    await s2.peer.request({ type: "quiz.answer", questionId, answerId: "s2-1", response: { choice: "b" } });
+    a.proc.kill("SIGTERM");
+    const drainedAt = Date.now();
+    // The owner released its lease and said so: d's sockets find the next owner in well under
+    // the lease's 3 s (a kill -9 takes the lease expiry plus a forwarded command's 3 s).
+    await s3.peer.next("welcome");
+    expect(await s3.peer.request({ type: "quiz.answer", questionId, answerId: "s3-1", response: { choice: "a" } })).toMatchObject({ answerId: "s3-1" });
+    expect(Date.now() - drainedAt).toBeLessThan(2_500);
+    expect(await a.proc.exited).toBe(0);
+    const results = await c.api(b.base, "GET", "/api/classes/demo-class-1/results", teacher);
+    expect(results.body.questions[0].answers.map((x: { answerId: string }) => x.answerId).sort()).toEqual(["s2-1", "s3-1"]);
+  }, 60_000);
+
   test("1,500 students racing for 1,000 seats over three instances leaves exactly 1,000", async () => {
     const c = await cluster(3);
     const teacher = await c.token("teacher", "t-race");

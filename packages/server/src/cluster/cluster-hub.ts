@@ -110,10 +110,10 @@ export class ClusterHub implements LiveHub {
     return { participants, classes };
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.ticker);
-    for (const c of this.classes.values()) c.release();
+    await Promise.all([...this.classes.values()].map((c) => c.release()));
   }
 
   forget(classId: string): void {
@@ -344,14 +344,21 @@ class ClusterClass implements RoomPort {
     this.hub.sockets.readmit(this.classId);
   }
 
-  /** Shutdown: hand the class over at once instead of waiting for the lease to expire. */
-  release(): void {
+  /** Shutdown: hand the class over at once instead of waiting for the lease to expire, and
+   *  tell the other instances ("g"), whose sockets then find the next owner. */
+  async release(): Promise<void> {
     if (!this.ownedRoom || !this.lease) return;
     const lease = this.lease;
     this.ownedRoom.detach();
     this.ownedRoom = null;
+    this.lease = null;
     if (this.renewTimer) clearInterval(this.renewTimer);
-    this.link.cmd.eval(lua.RELEASE, 1, this.keys.owner, lease).catch(() => {});
+    try {
+      await this.link.cmd.eval(lua.RELEASE, 1, this.keys.owner, lease);
+      await this.link.publish(this.keys.events, `${this.hub.processTag}\tg\t${this.hub.instanceId}`);
+    } catch {
+      // Redis away: the lease expires on its own.
+    }
   }
 
   private ended(): void {
@@ -462,6 +469,9 @@ class ClusterClass implements RoomPort {
       }
       case "o":
         if (rest !== this.hub.instanceId && this.ownedRoom) this.stepDown("another instance took over");
+        s.readmit(this.classId);
+        return;
+      case "g": // the owner is shutting down and released the class: admitting again finds the next one
         s.readmit(this.classId);
         return;
     }

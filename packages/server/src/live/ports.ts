@@ -18,5 +18,6 @@ export interface LiveHub {
   end(classId: string): Promise<boolean>;
   counts(): { participants: number; classes: number };
   onClassEnded: (classId: string) => void;
-  close(): void;
+  /** Stops the rooms; in a cluster, hands owned classes over (settles once the others are told). */
+  close(): void | Promise<void>;
 }
