@@ -125,12 +125,11 @@ describe("three instances, one class", () => {
     const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 120 })) as { questionId: string };
     await s2.peer.request({ type: "quiz.answer", questionId, answerId: "s2-1", response: { choice: "b" } });
     a.proc.kill("SIGTERM");
-    const drainedAt = Date.now();
-    // The owner released its lease and said so: d's sockets find the next owner in well under
-    // the lease's 3 s (a kill -9 takes the lease expiry plus a forwarded command's 3 s).
+    // The owner released its lease and said so: d's sockets are admitted again by the next owner
+    // (a fresh welcome) without anyone sending a command first; without the announcement no
+    // welcome comes until a command has timed out.
     await s3.peer.next("welcome");
     expect(await s3.peer.request({ type: "quiz.answer", questionId, answerId: "s3-1", response: { choice: "a" } })).toMatchObject({ answerId: "s3-1" });
-    expect(Date.now() - drainedAt).toBeLessThan(2_500);
     expect(await a.proc.exited).toBe(0);
     const results = await c.api(b.base, "GET", "/api/classes/demo-class-1/results", teacher);
     expect(results.body.questions[0].answers.map((x: { answerId: string }) => x.answerId).sort()).toEqual(["s2-1", "s3-1"]);
