@@ -8,9 +8,11 @@
 //   * instance i is pinned to core i mod cores; the bench and its client processes to the
 //     last core (with 2 cores, instance 1 shares core 1 with the clients);
 //   * students of every class are dealt round-robin over the instances (student n to
-//     instance n mod N), teachers connect to instance 0, which therefore owns every class:
-//     other instances forward their students' joins, answers and chat, and deliver the
-//     owner's events to their own sockets;
+//     instance n mod N); with --teachers first (the default) every teacher connects to
+//     instance 0, which therefore owns every class; with --teachers spread class k's teacher
+//     connects to instance k mod N, which owns that class (as a balancer spreading teachers
+//     would have it). Other instances forward their students' joins, answers and chat, and
+//     deliver the owner's events to their own sockets;
 //   * every acked answer is looked up in GET /api/classes/:id/results of every instance.
 // Prints per run answers/s, ack p50/p99/p99.9, lost answers, chat deliveries/s, join burst,
 // CPU and RSS per instance; the scaling ratio (chat deliveries/s of N instances / 1 instance,
@@ -19,7 +21,7 @@
 //   npm run bench:scale -- [--instances 1,2] [--classes 10] [--students 1000] [--procs 4]
 //                          [--seconds 5] [--answer-window 2000] [--chat-fraction 0.05]
 //                          [--teacher-chat-rate 1] [--ws raw|standard] [--no-baseline]
-//                          [--redis-url redis://127.0.0.1:6379] [--json]
+//                          [--redis-url redis://127.0.0.1:6379] [--teachers first|spread] [--json]
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -182,6 +184,7 @@ async function run(count: number, redis: boolean): Promise<Run> {
       students,
       overlap: false,
       waitForUnsentChat: true,
+      spreadTeachers: values.teachers === "spread",
       secret,
       clientCore: hasTaskset ? CLIENT_CORE : null,
       log,
@@ -244,7 +247,7 @@ const line = (r: Run) => {
 };
 
 console.log(
-  `bench:scale  ${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, then chat ${chatSeconds} s (teacher ${teacherChatRate}/s, ${round(chatFraction * 100, 1)}% of students 1/s: ${round(offered / 1000, 0)}k deliveries/s offered); instances on cores ${hasTaskset ? counts.map((n) => Array.from({ length: n }, (_, i) => coreOf(i)).join("+")).join(" / ") : "any (no taskset)"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}; Redis ${redisUrl}`,
+  `bench:scale  ${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, then chat ${chatSeconds} s (teacher ${teacherChatRate}/s, ${round(chatFraction * 100, 1)}% of students 1/s: ${round(offered / 1000, 0)}k deliveries/s offered); instances on cores ${hasTaskset ? counts.map((n) => Array.from({ length: n }, (_, i) => coreOf(i)).join("+")).join(" / ") : "any (no taskset)"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}; teachers ${values.teachers === "spread" ? "spread over the instances" : "on instance 0"}; Redis ${redisUrl}`,
 );
 for (const r of runs) console.log(line(r));
 
@@ -309,6 +312,7 @@ if (json) {
   console.log(
     JSON.stringify({
       bench: "scale",
+      teachers: values.teachers === "spread" ? "spread" : "first",
       classes,
       students,
       procs,

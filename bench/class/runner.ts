@@ -88,7 +88,7 @@ export interface ScenarioOptions {
   target: "ours" | "floor";
   /** Prefix of progress lines (bench:class: the target). */
   label: string;
-  /** The running servers: base URL and process id; students round-robin over them, teachers on the first. */
+  /** The running servers: base URL and process id; students round-robin over them, teachers on the first (or spread). */
   servers: { base: string; pid: number }[];
   classes: number;
   students: number;
@@ -109,6 +109,8 @@ export interface ScenarioOptions {
    * phase). bench:class settles without it, as it always has.
    */
   waitForUnsentChat?: boolean;
+  /** Class i's teacher connects to server i mod N (its instance then owns the class) instead of the first. */
+  spreadTeachers?: boolean;
   /** Called once the classes are set up, before the client processes start (bench:scale waits for the catalogue to reach every instance). */
   afterSetUp?: () => Promise<void>;
   /** Called where each phase's CPU accounting starts and ends (bench:scale reads Redis's CPU there). */
@@ -237,7 +239,8 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     const failed: Record<string, number> = {};
     for (const pl of plans) {
       const token = await mintToken(secret, { sub: pl.teacherId, role: "teacher", ttlSeconds: 7200 });
-      const t = new EdgeClassClient({ baseUrl: base, classId: pl.classId, token, heartbeatMs: 0, maxChat: 50, requestTimeoutMs: 30_000 });
+      const teacherBase = o.spreadTeachers ? bases[pl.index % bases.length] : base;
+      const t = new EdgeClassClient({ baseUrl: teacherBase, classId: pl.classId, token, heartbeatMs: 0, maxChat: 50, requestTimeoutMs: 30_000 });
       teachers.push(t);
       await t.connect();
       const start = Date.now();
