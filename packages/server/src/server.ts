@@ -76,39 +76,28 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const decisions = new DecisionLog();
   const roomDeps = { store, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs };
   let hub: LiveHub;
-  let redis: import("./cluster/redis.ts").RedisLink | null = null;
-  let catalogue: import("./cluster/catalogue-sync.ts").CatalogueSync | null = null;
-  let refreshClassRecords: ((classId: string) => Promise<void>) | undefined;
+  let cluster: import("./cluster/start.ts").ClusterMode | null = null;
   if (config.redisUrl) {
-    // Scale-out: Redis ties the instances together (loaded only in this mode).
-    const { RedisLink, createRedisMetrics } = await import("./cluster/redis.ts");
-    const { ClusterHub } = await import("./cluster/cluster-hub.ts");
-    const redisMetrics = createRedisMetrics(metrics.registry);
-    redis = new RedisLink({ url: config.redisUrl, ...config.redis }, redisMetrics, logger);
-    const cluster = new ClusterHub(redis, instanceId, store, roomDeps, gateway, redisMetrics, logger);
-    hub = cluster;
-    // The catalogue: each instance keeps a full copy, kept in step through Redis.
-    const { CatalogueSync, createCatalogueMetrics } = await import("./cluster/catalogue-sync.ts");
-    const { importClassResults } = await import("./cluster/class-results.ts");
-    const journal = store.catalogue!;
-    const link = redis;
-    catalogue = new CatalogueSync(link, journal, createCatalogueMetrics(metrics.registry, journal), logger);
-    refreshClassRecords = (classId) => importClassResults(link, store, classId, now()).catch((e: Error) => logger.warn({ classId, err: e.message }, "class records not refreshed from redis"));
-    // A class ended elsewhere: keep its results here too (Redis keeps them only for a day).
-    catalogue.onApplied = (changes) => {
-      for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshClassRecords?.(c.row.id);
-    };
-    if (config.demo) void catalogue.whenSynced().then(() => seedDemo(store, now()));
-    // If Redis is not there yet, the hub subscribes and the catalogue loads once it is.
-    await redis
-      .connect()
-      .then(() => cluster.start())
-      .catch((e: Error) => logger.warn({ err: e.message }, "redis not reachable at start; retrying"));
-    catalogue.start();
+    const { startCluster } = await import("./cluster/start.ts");
+    cluster = await startCluster({
+      redis: { url: config.redisUrl, ...config.redis },
+      instanceId,
+      store,
+      roomDeps,
+      sockets: gateway,
+      registry: metrics.registry,
+      logger,
+      afterCatalogueLoaded: () => {
+        if (config.demo) seedDemo(store, now());
+      },
+    });
+    hub = cluster.hub;
   } else {
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }
-  const live = new LiveService(serviceDeps, courses, () => hub, refreshClassRecords);
+  const redis = cluster?.link ?? null;
+  const catalogue = cluster?.catalogue ?? null;
+  const live = new LiveService(serviceDeps, courses, () => hub, cluster?.refreshClassRecords);
 
   // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
   let media: Promise<MediaService> | null = null;

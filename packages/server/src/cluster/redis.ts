@@ -69,7 +69,7 @@ export class RedisLink {
   constructor(
     readonly settings: RedisSettings,
     private readonly metrics: RedisMetrics,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     const common: RedisOptions = {
       maxRetriesPerRequest: 1,
