@@ -211,17 +211,6 @@ export function exprVarsDeep(e: Expr, out: string[]): void {
   for (const w of e.with) termVars(w.value, out, false, true);
 }
 
-export function refPath(t: Term): string[] | null {
-  if (t.type === "var") return [t.name];
-  if (t.type !== "ref" || t.head.type !== "var") return null;
-  const out = [t.head.name];
-  for (const p of t.path) {
-    if (p.type !== "string") return null;
-    out.push(p.value);
-  }
-  return out;
-}
-
 export function exprText(e: Expr): string {
   const src = e.loc.source;
   if (!src) return "";

@@ -12,9 +12,10 @@ import {
 import { jitTests, makeFieldPath } from "./codegen.ts";
 import {
   checkLiteralShapes, checkModules, constOf, displayVar, exprText, exprVarsDeep, firstVar, invalidDefault, parseNumber,
-  refPath, staticPrefixLen, strTerm, termVars,
+  staticPrefixLen, strTerm, termVars,
 } from "./astutil.ts";
 import { NestedBuilder, evalGroup, lookupDataPath, materialize } from "./documents.ts";
+import { refPath } from "./parser.ts";
 import { DEPRECATED_IN_V1, FALLBACK_BUILTINS, RELATIONAL, builtinHint, checkConstantCall, member, objSize, relational, walkValue } from "./natives.ts";
 import { andTests, chainExprs, combine, constPlan, constPlanUndefined, evPlan, genThenUnify, testStep, type CExpr } from "./plan.ts";
 import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";

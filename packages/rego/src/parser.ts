@@ -83,7 +83,7 @@ export class Parser {
     const pkgTok = this.t;
     this.pos++;
     const pkgRef = this.parseRefTerm();
-    const pkgPath = refToPath(pkgRef, true);
+    const pkgPath = refPath(pkgRef);
     const pkg = pkgPath ? ["data", ...pkgPath] : null;
     if (!pkg) throw new RegoError("rego_parse_error", "package expects a reference of names", this.loc(pkgTok));
     const mod: Module = { file: this.file, source: this.src, pkg, pkgLoc: this.loc(pkgTok), imports: [], rules: [], regoV1: this.v1 };
@@ -100,7 +100,7 @@ export class Parser {
         alias = this.t.text;
         this.pos++;
       }
-      const p = refToPath(path, false);
+      const p = refPath(path);
       const dotted = p ? p.join(".") : "";
       if (dotted === "rego.v1") {
         if (sawRegoV1 || sawFuture) throw new RegoError("rego_parse_error", "rego_parse_error: this import shadows previous import of `rego.v1`", this.loc(it));
@@ -757,7 +757,7 @@ function callName(term: Term): string | null {
 }
 
 /** ["data","a","b"] for `data.a.b` / `data["a"].b`; null if not all names */
-export function refToPath(t: Term, _pkg: boolean): string[] | null {
+export function refPath(t: Term): string[] | null {
   if (t.type === "var") return [t.name];
   if (t.type !== "ref" || t.head.type !== "var") return null;
   const out = [t.head.name];
