@@ -59,6 +59,8 @@ export class CatalogueSync {
   private cursor: string;
   private reader: Redis | Cluster | null = null;
   private closed = false;
+  /** Set at start and after any Redis trouble: whether Redis lost its data or trimmed past us is checked then only. */
+  private checkNeeded = true;
   private flushing: Promise<void> | null = null;
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private syncedOnce = false;
@@ -75,7 +77,10 @@ export class CatalogueSync {
     this.keys = { rows: (kind) => `${base}:rows:${kind}`, log: `${base}:log`, epoch: `${base}:epoch` };
     this.epoch = journal.meta("epoch");
     this.cursor = journal.meta("cursor") ?? "0-0";
-    link.onReady(() => this.soon());
+    link.onReady(() => {
+      this.checkNeeded = true;
+      this.soon();
+    });
     journal.onRecorded = () => this.soon();
   }
 
@@ -131,7 +136,7 @@ export class CatalogueSync {
     if (!results || failed) throw failed?.[0] ?? new Error("redis pipeline failed");
   }
 
-  /** The loop: make sure this copy is in step, send the outbox, then wait for others' changes. */
+  /** The loop: make sure this copy is in step (after start and after trouble), send the outbox, then wait for others' changes. */
   private async tail(): Promise<void> {
     while (!this.closed) {
       try {
@@ -140,12 +145,16 @@ export class CatalogueSync {
           this.reader.on("error", () => {}); // counted by the link's own connections; this loop retries
         }
         if (this.reader.status === "wait") await this.reader.connect();
-        await this.catchUp();
+        if (this.checkNeeded) {
+          await this.catchUp();
+          this.checkNeeded = false;
+        }
         await this.flush();
         const reply = (await this.reader.xread("COUNT", PAGE, "BLOCK", 1000, "STREAMS", this.keys.log, this.cursor)) as StreamReply;
         if (reply) this.applyEntries(reply[0][1]);
       } catch (e) {
         if (this.closed) return;
+        this.checkNeeded = true;
         if (Date.now() - this.lastWarning > 10_000) {
           this.lastWarning = Date.now();
           this.logger.warn({ err: (e as Error).message }, "catalogue sync waiting for redis");
