@@ -99,14 +99,7 @@ export class SyntheticPublisher {
 
   constructor(private readonly opts: PublisherOptions = { bitrateKbps: 1800, fps: 30, keyframeEveryS: 2, packetBytes: 1100 }) {
     this.pc = new PC("pub", { iceServers: [] });
-    const v = new Video("0", "SendOnly");
-    v.addVP8Codec(VIDEO_PT);
-    v.addSSRC(this.vssrc, "synthetic", "pub", "video");
-    const a = new Audio("1", "SendOnly");
-    a.addOpusCodec(AUDIO_PT);
-    a.addSSRC(this.assrc, "synthetic", "pub", "audio");
-    this.video = this.pc.addTrack(v);
-    this.audio = this.pc.addTrack(a);
+    ({ video: this.video, audio: this.audio } = this.sendTracks(this.pc));
     this.video.onMessage((m: Buffer) => {
       // RTCP from the SFU: PLI (206/1), REMB (206/15)
       for (let o = 0; o + 4 <= m.length; ) {
@@ -180,17 +173,22 @@ export class SyntheticPublisher {
     }, 20);
   }
 
-  /** Answers a subscriber's offer with a direct connection that gets the same packets (no SFU). */
-  async answerDirect(offer: string): Promise<string> {
-    const pc = new PC("direct", { iceServers: [], disableAutoNegotiation: true });
-    pc.setRemoteDescription(offer, "offer");
+  /** The publisher's VP8 video and Opus audio, sent with its SSRCs on a connection. */
+  private sendTracks(pc: PeerConnection): { video: Track; audio: Track } {
     const v = new Video("0", "SendOnly");
     v.addVP8Codec(VIDEO_PT);
     v.addSSRC(this.vssrc, "synthetic", "pub", "video");
     const a = new Audio("1", "SendOnly");
     a.addOpusCodec(AUDIO_PT);
     a.addSSRC(this.assrc, "synthetic", "pub", "audio");
-    const d = { pc, video: pc.addTrack(v), audio: pc.addTrack(a), open: false };
+    return { video: pc.addTrack(v), audio: pc.addTrack(a) };
+  }
+
+  /** Answers a subscriber's offer with a direct connection that gets the same packets (no SFU). */
+  async answerDirect(offer: string): Promise<string> {
+    const pc = new PC("direct", { iceServers: [], disableAutoNegotiation: true });
+    pc.setRemoteDescription(offer, "offer");
+    const d = { pc, ...this.sendTracks(pc), open: false };
     d.video.onOpen(() => {
       d.open = true;
     });
