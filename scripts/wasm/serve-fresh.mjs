@@ -6,7 +6,7 @@
 import { HTTPServer } from "@bytecodealliance/preview2-shim/http";
 import { WASIShim } from "@bytecodealliance/preview2-shim/instantiation";
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "./free-port.mjs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 
@@ -33,17 +33,7 @@ const handler = {
   },
 };
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, host, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-const port = Number(portArg) === 0 ? await freePort() : Number(portArg);
+const port = Number(portArg) === 0 ? await freePort(host) : Number(portArg);
 const server = new HTTPServer(handler);
 server.listen(port, host);
 console.log(JSON.stringify({ port, compileMs: Math.round(compileMs) }));

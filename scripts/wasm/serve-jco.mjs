@@ -5,7 +5,7 @@
 // the core Wasm and running the component's start, as jco's module does at import).
 import { HTTPServer } from "@bytecodealliance/preview2-shim/http";
 import { pathToFileURL } from "node:url";
-import { createServer } from "node:net";
+import { freePort } from "./free-port.mjs";
 
 const [modulePath, portArg = "0", host = "127.0.0.1"] = process.argv.slice(2);
 if (!modulePath) {
@@ -13,22 +13,11 @@ if (!modulePath) {
   process.exit(2);
 }
 
-async function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, host, () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const started = performance.now();
 const mod = await import(pathToFileURL(modulePath).href);
 const importMs = performance.now() - started;
 const handler = mod.incomingHandler ?? mod["wasi:http/incoming-handler@0.2.10"];
-const port = Number(portArg) === 0 ? await freePort() : Number(portArg);
+const port = Number(portArg) === 0 ? await freePort(host) : Number(portArg);
 const server = new HTTPServer(handler);
 server.listen(port, host);
 console.log(JSON.stringify({ port, importMs: Math.round(importMs * 10) / 10 }));
