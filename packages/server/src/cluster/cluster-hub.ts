@@ -17,7 +17,7 @@ import type { Logger } from "../obs/logger.ts";
 import type { AttendanceSession } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
 import * as lua from "./class-keys.ts";
-import { readSharedRecords } from "./class-results.ts";
+import { readSharedRecords } from "./class-records.ts";
 import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 

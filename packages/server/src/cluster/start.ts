@@ -5,7 +5,7 @@ import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/prom.ts";
 import type { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { CatalogueSync, createCatalogueMetrics } from "./catalogue-sync.ts";
-import { importClassResults } from "./class-results.ts";
+import { importClassRecords } from "./class-records.ts";
 import { ClusterHub, type LocalSockets } from "./cluster-hub.ts";
 import { createRedisMetrics, RedisLink, type RedisSettings } from "./redis.ts";
 
@@ -39,7 +39,7 @@ export async function startCluster(d: ClusterDeps): Promise<ClusterMode> {
   if (!journal) throw new Error("the store does not record catalogue changes: open it with replicateAs");
   const catalogue = new CatalogueSync(link, journal, createCatalogueMetrics(d.registry, journal), logger);
   const refreshClassRecords = (classId: string) =>
-    importClassResults(link, store, classId, d.roomDeps.now()).catch((e: Error) => logger.warn({ classId, err: e.message }, "class records not refreshed from redis"));
+    importClassRecords(link, store, classId, d.roomDeps.now()).catch((e: Error) => logger.warn({ classId, err: e.message }, "class records not refreshed from redis"));
   // A class ended elsewhere: keep its results here too (Redis keeps them only for a day).
   catalogue.onApplied = (changes) => {
     for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshClassRecords(c.row.id);

@@ -24,7 +24,7 @@ export async function readSharedRecords(link: RedisLink, keys: ClassKeys): Promi
 }
 
 /** Copies the class's records from Redis into this instance's store; rows already here are kept. */
-export async function importClassResults(link: RedisLink, store: Store, classId: string, now: number): Promise<void> {
+export async function importClassRecords(link: RedisLink, store: Store, classId: string, now: number): Promise<void> {
   const r = await link.timed(() => readSharedRecords(link, classKeys(link, classId)));
   if (r.questions.length === 0 && r.attendance.length === 0) return;
   await store.write(() => {
