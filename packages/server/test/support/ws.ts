@@ -101,3 +101,13 @@ export async function join(base: string, classId: string, token: string): Promis
   ]);
   return { peer, welcome };
 }
+
+/** Sends the answer until an owner accepts it (the class may be between owners); the ack and how long it took. */
+export async function answerUntilAccepted(peer: Peer, questionId: string, answerId: string, response: unknown, timeoutMs = 15_000): Promise<{ ack: unknown; ms: number }> {
+  const started = Date.now();
+  let ack: unknown;
+  while (!ack && Date.now() - started < timeoutMs) {
+    ack = await peer.request({ type: "quiz.answer", questionId, answerId, response }).catch(() => undefined);
+  }
+  return { ack, ms: Date.now() - started };
+}
