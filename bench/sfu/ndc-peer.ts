@@ -55,9 +55,37 @@ async function negotiate(pc: PeerConnection, track: Track, url: string, signal: 
   return { ...ans, opened };
 }
 
+/** A peer whose connection can be built again. */
+interface Renegotiable {
+  readonly pc: PeerConnection;
+  readonly video: Track;
+  /** Closes the connection and builds a new one with the same tracks. */
+  rebuild(): void;
+}
+
+/**
+ * negotiate(), started again on a new connection when libdatachannel refuses the server's answer:
+ * it now and then does when many peers connect at once ("remote candidate without ICE
+ * transport"). The refused session is deleted on the server first.
+ */
+async function negotiateRetrying(peer: Renegotiable, url: string, signal: Signal, what: string, timeoutMs: number): ReturnType<typeof negotiate> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await negotiate(peer.pc, peer.video, url, signal, what, timeoutMs);
+    } catch (e) {
+      const location = (e as { location?: string }).location;
+      if (!location || attempt === 3) throw e;
+      await signal.remove(new URL(location, url).href).catch(() => {});
+      peer.rebuild();
+    }
+  }
+}
+
 export interface Signal {
   /** POST the offer, returns the answer and the resource URL. */
   post(url: string, sdp: string): Promise<{ sdp: string; location: string }>;
+  /** DELETE a session's resource. */
+  remove(url: string): Promise<void>;
 }
 
 export const fetchSignal: Signal = {
@@ -65,6 +93,9 @@ export const fetchSignal: Signal = {
     const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: sdp });
     if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
     return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
+  },
+  async remove(url) {
+    await fetch(url, { method: "DELETE" });
   },
 };
 
@@ -75,10 +106,10 @@ export interface PublisherOptions {
   packetBytes: number;
 }
 
-export class SyntheticPublisher {
-  private pc: PeerConnection;
-  private video: Track;
-  private audio: Track;
+export class SyntheticPublisher implements Renegotiable {
+  pc!: PeerConnection;
+  video!: Track;
+  private audio!: Track;
   private timer: ReturnType<typeof setInterval> | null = null;
   private audioTimer: ReturnType<typeof setInterval> | null = null;
   private seq = (Math.random() * 0xffff) | 0;
@@ -98,6 +129,15 @@ export class SyntheticPublisher {
   private readonly direct: { pc: PeerConnection; video: Track; audio: Track; open: boolean }[] = [];
 
   constructor(private readonly opts: PublisherOptions = { bitrateKbps: 1800, fps: 30, keyframeEveryS: 2, packetBytes: 1100 }) {
+    this.build();
+  }
+
+  rebuild(): void {
+    this.pc.close();
+    this.build();
+  }
+
+  private build(): void {
     this.pc = new PC("pub", { iceServers: [] });
     ({ video: this.video, audio: this.audio } = this.sendTracks(this.pc));
     this.video.onMessage((m: Buffer) => {
@@ -117,7 +157,7 @@ export class SyntheticPublisher {
   }
 
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
-    const ans = await negotiate(this.pc, this.video, url, signal, "publisher", 10000);
+    const ans = await negotiateRetrying(this, url, signal, "publisher", 10000);
     this.location = ans.location;
     await ans.opened;
     this.open = true;
@@ -207,10 +247,10 @@ export class SyntheticPublisher {
   }
 }
 
-export class CountingSubscriber {
-  private pc: PeerConnection;
-  private video: Track;
-  private audio: Track;
+export class CountingSubscriber implements Renegotiable {
+  pc!: PeerConnection;
+  video!: Track;
+  private audio!: Track;
   videoPackets = 0;
   audioPackets = 0;
   videoBytes = 0;
@@ -237,7 +277,20 @@ export class CountingSubscriber {
    * libdatachannel and is checked by bytes received only: the benchmark's client processes
    * would otherwise run out of CPU long before the SFU does.
    */
-  constructor(name = "sub", readonly probe = true) {
+  constructor(
+    private readonly name = "sub",
+    readonly probe = true,
+  ) {
+    this.build();
+  }
+
+  rebuild(): void {
+    this.pc.close();
+    this.build();
+  }
+
+  private build(): void {
+    const { name, probe } = this;
     this.pc = new PC(name, { iceServers: [] });
     const v = new Video("0", "RecvOnly");
     v.addVP8Codec(VIDEO_PT);
@@ -280,7 +333,7 @@ export class CountingSubscriber {
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
     let ans: Awaited<ReturnType<typeof negotiate>>;
     try {
-      ans = await negotiate(this.pc, this.video, url, signal, "subscriber", 15000);
+      ans = await negotiateRetrying(this, url, signal, "subscriber", 15000);
     } catch (e) {
       this.location = (e as { location?: string }).location ?? "";
       throw e;

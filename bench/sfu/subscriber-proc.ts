@@ -59,6 +59,7 @@ process.on("message", async (m: ToSubProc) => {
             answerWaiter = (answer) => resolve({ sdp: answer, location: "" });
             send({ t: "offer", sdp });
           }),
+        remove: async () => {}, // the publisher holds no resource for a direct peer
       });
       send({ t: "direct", ok: true });
     } catch (e) {

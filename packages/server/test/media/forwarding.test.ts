@@ -4,7 +4,7 @@
 
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { Registry } from "../../src/obs/prom.ts";
-import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { CountingSubscriber, fetchSignal, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { createMediaService, type MediaService } from "../../src/media/index.ts";
 import type { MediaServiceImpl } from "../../src/media/service.ts";
 
@@ -152,6 +152,29 @@ test("a crashed worker is restarted and serves new sessions", async () => {
   await sub.connect(`${base}/api/classes/after-crash/whep`);
   expect(await until(() => sub.videoPackets > 30, 5000)).toBe(true);
   media.endClass("after-crash");
+  pub.close();
+  sub.close();
+}, 20000);
+
+test("an answer the peer refuses: the refused session is deleted and the peer connects again on a new connection", async () => {
+  const cls = "refused-answer";
+  const pub = new SyntheticPublisher();
+  await pub.connect(`${base}/api/classes/${cls}/whip`);
+  pub.start();
+  let posts = 0;
+  const sub = new CountingSubscriber("refused");
+  await sub.connect(`${base}/api/classes/${cls}/whep`, {
+    async post(url, sdp) {
+      const answer = await fetchSignal.post(url, sdp);
+      // The first answer is one libdatachannel refuses (no media sections, no ICE credentials).
+      return ++posts === 1 ? { ...answer, sdp: "v=0\r\na=candidate:1 1 UDP 1 127.0.0.1 9 typ host\r\n" } : answer;
+    },
+    remove: fetchSignal.remove,
+  });
+  expect(posts).toBe(2);
+  expect(media.stats()).toMatchObject({ publishers: 1, subscribers: 1 }); // the refused one was deleted
+  expect(await until(() => sub.videoPackets > 30, 5000)).toBe(true);
+  media.endClass(cls);
   pub.close();
   sub.close();
 }, 20000);
