@@ -109,7 +109,7 @@ interface SfuUnderTest {
 }
 
 async function startNdc(): Promise<SfuUnderTest> {
-  const media = new MediaServiceImpl({ videoQuality: "720p", workers: 1, subscribersPerWorker: 1_000_000, idleTimeoutMs: 30000 });
+  const media = new MediaServiceImpl({ videoQuality: "720p", workers: 1, subscribersPerWorker: 1_000_000, idleTimeoutMs: 30000 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
   let lastP99: number | null = null;
   const server = Bun.serve({
     port: 0,

@@ -9,6 +9,7 @@
 import type { Registry } from "../obs/prom.ts";
 import { MediaServiceImpl } from "./service.ts";
 import type { VideoQuality } from "./protocol.ts";
+import type { AdmissionOptions } from "./admission.ts";
 
 export type { VideoQuality } from "./protocol.ts";
 export { MediaError } from "./pool.ts";
@@ -39,6 +40,8 @@ export interface MediaServiceOptions {
   connectTimeoutMs?: number;
   /** Connected sessions that send nothing (no RTP, no RTCP) for this long are closed (default 15000 ms). */
   idleTimeoutMs?: number;
+  /** Per-user cap on connecting sessions, fair join slots, reaping of sessions that never connect (`admission.ts`). */
+  admission?: Partial<AdmissionOptions>;
 }
 
 export interface MediaStats {

@@ -7,11 +7,10 @@ import { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 import { MediaError, MediaWorker } from "./pool.ts";
 import type { WorkerConfig } from "./protocol.ts";
 import { makeDtlsCertificate, type DtlsCertificate } from "./certificate.ts";
+import { ADMISSION_DEFAULTS, JoinAdmission } from "./admission.ts";
 
 const RESOURCE_PREFIX = "/api/media/resources/";
 const MAX_SDP_BYTES = 64 * 1024;
-const JOINS_IN_FLIGHT = 16;
-const JOIN_SLOT_MS = 5000;
 
 interface Resource {
   id: string;
@@ -37,6 +36,12 @@ function problem(status: number, code: string, message: string, headers: Record<
   return Response.json({ error: { code, message } }, { status, headers });
 }
 
+/** 429 as an RFC 9457 problem document, with when to try again. */
+function tooMany(detail: string, retryAfterSeconds: number): Response {
+  const body = { type: "https://edgeclass.dev/problems/rate-limited", title: "Too many requests", status: 429, detail };
+  return new Response(JSON.stringify(body), { status: 429, headers: { "content-type": "application/problem+json", "retry-after": String(retryAfterSeconds) } });
+}
+
 export class MediaServiceImpl implements MediaService {
   private readonly workers: MediaWorker[] = [];
   private readonly resources = new Map<string, Resource>();
@@ -47,6 +52,7 @@ export class MediaServiceImpl implements MediaService {
   private readonly metrics: MediaMetrics;
   private readonly perWorker: number;
   private readonly certificate: DtlsCertificate | null;
+  private readonly admission: JoinAdmission;
 
   constructor(private readonly opts: MediaServiceOptions) {
     const n = Math.max(1, opts.workers ?? availableParallelism());
@@ -57,6 +63,7 @@ export class MediaServiceImpl implements MediaService {
     }
     this.metrics = createMediaMetrics(opts.registry);
     this.certificate = makeDtlsCertificate();
+    this.admission = new JoinAdmission({ ...ADMISSION_DEFAULTS, ...opts.admission }, opts.registry, (id) => this.closeResource(id, "never connected"));
     for (let i = 0; i < n; i++) this.workers.push(this.spawn(i, mux));
     this.updateCounts();
   }
@@ -80,7 +87,7 @@ export class MediaServiceImpl implements MediaService {
   private spawn(i: number, mux: boolean): MediaWorker {
     const w = new MediaWorker(i, this.workerConfig(i, mux), {
       onClosed: (_w, id, reason) => this.forget(id, reason),
-      onConnected: (_w, id) => this.releaseJoin(id),
+      onConnected: (_w, id) => this.admission.connected(id),
       onStats: (worker, s) => {
         worker.subscribers = s.subscribers;
         this.metrics.observe(worker.index, s);
@@ -133,11 +140,17 @@ export class MediaServiceImpl implements MediaService {
       return this.fail(e);
     }
     const id = crypto.randomUUID();
-    // Join storms (a whole class at the bell): at most JOINS_IN_FLIGHT sessions per worker between
-    // offer and connected; the rest wait here, so the worker's DTLS handshakes never starve its forwarding.
-    await this.acquireJoin(worker, id, kind === "publisher");
+    // One user's offers that never connect must not hold the worker's joins (issue 14, defect 5).
+    if (!this.admission.reserve(id, principalId, worker.index)) {
+      this.dropIfEmpty(classId);
+      const retry = this.admission.retryAfterSeconds();
+      return tooMany(`at most ${this.admission.pendingOf(principalId)} media sessions may be connecting at once for one user; retry when they connect`, retry);
+    }
+    // Join storms (a whole class at the bell): a few sessions per worker between offer and
+    // connected, handed out fairly between users; publishers go first. The rest wait here.
+    await this.admission.acquire(id, kind === "publisher");
     if (this.closing) {
-      this.releaseJoin(id);
+      this.admission.release(id);
       return problem(503, "MEDIA_CLOSED", "media service is shutting down");
     }
     const res: Resource = { id, kind, classId, principalId, worker };
@@ -163,39 +176,6 @@ export class MediaServiceImpl implements MediaService {
       this.forget(id, "signalling failed");
       worker.post({ t: "close", id });
       return this.fail(e);
-    }
-  }
-
-  private readonly joins = new Map<MediaWorker, { inFlight: Map<string, ReturnType<typeof setTimeout>>; waiting: (() => void)[] }>();
-
-  private joinState(w: MediaWorker) {
-    let j = this.joins.get(w);
-    if (!j) this.joins.set(w, (j = { inFlight: new Map(), waiting: [] }));
-    return j;
-  }
-
-  private acquireJoin(w: MediaWorker, id: string, priority: boolean): Promise<void> {
-    const j = this.joinState(w);
-    const take = () => {
-      // A slot is held until connected, closed, or JOIN_SLOT_MS at most (a peer that never connects).
-      j.inFlight.set(id, setTimeout(() => this.releaseJoin(id), JOIN_SLOT_MS));
-    };
-    if (priority || j.inFlight.size < JOINS_IN_FLIGHT) {
-      take();
-      return Promise.resolve();
-    }
-    return new Promise((resolve) => j.waiting.push(() => (take(), resolve())));
-  }
-
-  private releaseJoin(id: string): void {
-    for (const j of this.joins.values()) {
-      const t = j.inFlight.get(id);
-      if (t === undefined) continue;
-      clearTimeout(t);
-      j.inFlight.delete(id);
-      const next = j.waiting.shift();
-      if (next) next();
-      return;
     }
   }
 
@@ -257,7 +237,7 @@ export class MediaServiceImpl implements MediaService {
 
   close(): Promise<void> {
     this.closing ??= (async () => {
-      for (const j of this.joins.values()) for (const next of j.waiting.splice(0)) next();
+      this.admission.releaseAll();
       for (const id of [...this.resources.keys()]) this.forget(id, "service closed");
       this.classes.clear();
       await Promise.all(this.workers.map((w) => w.stop()));
@@ -346,7 +326,7 @@ export class MediaServiceImpl implements MediaService {
 
   /** Drops our record of a session (the worker closed it or is told to). */
   private forget(id: string, reason: string): void {
-    this.releaseJoin(id);
+    this.admission.release(id);
     const r = this.resources.get(id);
     if (!r) return;
     this.resources.delete(id);

@@ -45,7 +45,7 @@ declare global {
 
 beforeAll(async () => {
   const executablePath = ensureChromium();
-  media = createMediaService({ videoQuality: "720p", workers: 2, subscribersPerWorker: 2 });
+  media = createMediaService({ videoQuality: "720p", workers: 2, subscribersPerWorker: 2 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
   server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",

@@ -14,7 +14,7 @@ let base = "";
 const registry = new Registry();
 
 beforeAll(() => {
-  media = createMediaService({ videoQuality: "720p", workers: 2, registry, subscribersPerWorker: 2 });
+  media = createMediaService({ videoQuality: "720p", workers: 2, registry, subscribersPerWorker: 2 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
   server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",

@@ -23,7 +23,7 @@ async function freePair(): Promise<number> {
   }
 }
 const PORT_BASE = await freePair();
-const media = new MediaServiceImpl({ videoQuality: "720p", workers: 2, portRange: [PORT_BASE, PORT_BASE + 1], subscribersPerWorker: 5, connectTimeoutMs: 1500, idleTimeoutMs: 3000 });
+const media = new MediaServiceImpl({ videoQuality: "720p", workers: 2, portRange: [PORT_BASE, PORT_BASE + 1], subscribersPerWorker: 5, connectTimeoutMs: 1500, idleTimeoutMs: 3000 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
 const server = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
