@@ -1,6 +1,6 @@
 // `npm start`: the EdgeClass server on embedded defaults (SQLite under ./data, no Redis).
 import { mintToken } from "./auth/tokens.ts";
-import { ConfigError } from "./config/config.ts";
+import { ConfigError, isLoopback } from "./config/config.ts";
 import { loadConfig } from "./config/load.ts";
 import { startServer } from "./server.ts";
 
@@ -16,7 +16,8 @@ try {
 }
 
 const server = await startServer(config);
-const base = `http://${config.host === "0.0.0.0" ? "localhost" : config.host}:${server.url.port}`;
+const anyAddress = config.host === "0.0.0.0" || config.host === "::";
+const base = `http://${anyAddress || isLoopback(config.host) ? "localhost" : config.host}:${server.url.port}`;
 server.logger.info({ url: server.url.href, dataDir: config.dataDir, redis: config.redisUrl ? "on" : "off" }, "listening");
 
 if (process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
@@ -27,7 +28,11 @@ if (process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
       `Demo course ${server.demo.courseId}, teacher ${server.demo.teacher.id}, students ${server.demo.students.map((s) => s.id).join(", ")}`,
       `Get a token:   npm run token -- --role teacher --sub t1`,
       `Try it:        curl -H "Authorization: Bearer ${token}" ${base}/api/courses/${server.demo.courseId}`,
+      // The demo sign-in never mints admin tokens: whoever runs the server mints one with its secret.
+      `Admin page:    ${base}/admin#token=<the output of: npm run -s token -- --role admin --sub ${server.demo.admin.id}>`,
     );
+  } else if (!config.demo && !isLoopback(config.host)) {
+    lines.push(`Demo sign-in is off on ${config.host} (a public address); DEMO=true turns it on, or HOST=127.0.0.1`);
   }
   console.error(lines.join("\n"));
 }

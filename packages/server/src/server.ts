@@ -2,12 +2,14 @@
 import type { BunRequest, Server } from "bun";
 import { hostname } from "node:os";
 import { join } from "node:path";
+import { AuthLimits } from "./auth/limits.ts";
 import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
 import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
 import { AppError } from "./domain/errors.ts";
 import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
+import { liveAuthLimit } from "./http/live-limit.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { liveRoutes } from "./http/routes/live.ts";
@@ -125,8 +127,10 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       return state === "ready" ? null : "starting";
     },
   };
-  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p) };
-  const web = webApp({ config, demo, secret });
+  const limits = new AuthLimits(config.limits);
+  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy };
+  const web = webApp({ config, demo, secret, limits });
+  const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });
   const routes = buildRoutes(
     [
       ...systemRoutes(config, metrics, readiness),
@@ -148,7 +152,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     routes: {
       ...web.staticRoutes,
       ...routes,
-      "/api/classes/:id/live": { GET: (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => gateway.upgrade(req, srv) },
+      "/api/classes/:id/live": {
+        GET: async (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => (await liveLimit(req, srv)) ?? gateway.upgrade(req, srv),
+      },
     },
     websocket: gateway.websocket,
     fetch(req) {
@@ -159,6 +165,12 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     },
   });
   gateway.attach(server);
+  if (web.demoUsers.length > 0) {
+    logger.warn(
+      { host: config.host, demo: true, users: web.demoUsers },
+      "demo sign-in is on: anyone who can reach this address can sign in as the demo teacher or a demo student (DEMO=false turns it off)",
+    );
+  }
   // Compiled after listening (start-up stays fast); ready once it is, never if it does not compile.
   // On the next turn, so requests already waiting (health probes) are answered before the compile.
   const whenReady = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => policy.load());

@@ -80,6 +80,11 @@ export function createTokenVerifier(jwt: Config["jwt"], secret: string): TokenVe
         if (e instanceof errors.JOSEError) throw new AppError("invalid-token", `token rejected: ${e.message}`);
         throw new AppError("invalid-token", "token is malformed");
       }
+      // jose checks exp is in the future, not how far: a token valid for years is refused here.
+      const nowS = Math.floor(Date.now() / 1000);
+      const exp = payload.exp ?? 0;
+      const lifetime = Math.max(exp - (payload.iat ?? nowS), exp - nowS);
+      if (lifetime > jwt.maxTtlSeconds) throw new AppError("invalid-token", `token lifetime exceeds the maximum of ${jwt.maxTtlSeconds} s (JWT_MAX_TTL_SECONDS)`);
       const principal = principalOf(payload);
       if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
       cache.set(token, { principal, expMs: (payload.exp ?? 0) * 1000 });

@@ -19,8 +19,8 @@ if (config.jwt.jwksFile || config.jwt.jwksUrl) {
   process.exit(2);
 }
 const ttl = values.ttl ? Number(values.ttl) : config.jwt.ttlSeconds;
-if (!Number.isInteger(ttl) || ttl <= 0) {
-  console.error("--ttl must be a positive number of seconds");
+if (!Number.isInteger(ttl) || ttl <= 0 || ttl > config.jwt.maxTtlSeconds) {
+  console.error(`--ttl must be a whole number of seconds from 1 to ${config.jwt.maxTtlSeconds} (JWT_MAX_TTL_SECONDS): the server refuses longer tokens`);
   process.exit(2);
 }
 const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);

@@ -28,7 +28,16 @@ export interface Config {
   instanceId: string | undefined;
   logLevel: LogLevel;
   dbSync: DbSyncMode;
+  /** Demo data and demo sign-in: DEMO=true, or DEMO unset and HOST a loopback address. */
   demo: boolean;
+  limits: {
+    /** Demo tokens minted per minute, per client address and per user (the burst is the same). */
+    tokenMintPerMinute: number;
+    /** Failed authentications per minute, per client address and per claimed user. */
+    authFailuresPerMinute: number;
+    /** Take the client address from the last X-Forwarded-For entry (behind a proxy you run). */
+    trustProxy: boolean;
+  };
   /** Milliseconds to keep serving (not ready) after SIGTERM before closing, so load balancers notice. */
   drainDelayMs: number;
   maxBodyBytes: number;
@@ -53,6 +62,8 @@ export interface Config {
     audience: string | undefined;
     /** Lifetime of tokens minted by the CLI. */
     ttlSeconds: number;
+    /** Longest lifetime accepted (exp - iat, and exp - now): longer tokens are refused. */
+    maxTtlSeconds: number;
   };
 }
 
@@ -143,7 +154,8 @@ function secret(raw: unknown, name: string): string | undefined {
 
 const settings = {
   port: { env: "PORT", file: "port", default: 8080, parse: integer(0, 65535) },
-  host: { env: "HOST", file: "host", default: "0.0.0.0", parse: text },
+  // Loopback by default: a public address is a choice (containers set HOST=0.0.0.0).
+  host: { env: "HOST", file: "host", default: "127.0.0.1", parse: text },
   dataDir: { env: "DATA_DIR", file: "dataDir", default: "./data", parse: text },
   maxStudents: { env: "MAX_STUDENTS", file: "maxStudents", default: 1000, parse: integer(1, 100_000) },
   videoQuality: { env: "VIDEO_QUALITY", file: "videoQuality", default: "720p" as VideoQuality, parse: oneOf(VIDEO_QUALITIES) },
@@ -155,7 +167,10 @@ const settings = {
   instanceId: { env: "INSTANCE_ID", file: "instanceId", default: undefined, parse: optionalText },
   logLevel: { env: "LOG_LEVEL", file: "logLevel", default: "info" as LogLevel, parse: oneOf(LOG_LEVELS) },
   dbSync: { env: "DB_SYNCHRONOUS", file: "dbSynchronous", default: "normal" as DbSyncMode, parse: oneOf(DB_SYNC_MODES) },
-  demo: { env: "DEMO", file: "demo", default: true, parse: bool },
+  demo: { env: "DEMO", file: "demo", default: undefined, parse: (raw: unknown, name: string): boolean | undefined => bool(raw, name) },
+  tokenMintPerMinute: { env: "RATE_TOKEN_MINT_PER_MINUTE", file: "rateTokenMintPerMinute", default: 10, parse: integer(1, 100_000) },
+  authFailuresPerMinute: { env: "RATE_AUTH_FAILURES_PER_MINUTE", file: "rateAuthFailuresPerMinute", default: 30, parse: integer(1, 100_000) },
+  trustProxy: { env: "TRUST_PROXY", file: "trustProxy", default: false, parse: bool },
   drainDelayMs: { env: "DRAIN_DELAY_MS", file: "drainDelayMs", default: 0, parse: integer(0, 60_000) },
   maxBodyBytes: { env: "MAX_BODY_BYTES", file: "maxBodyBytes", default: 256 * 1024, parse: integer(1024, 16 * 1024 * 1024) },
   policyDir: { env: "POLICY_DIR", file: "policyDir", default: undefined, parse: optionalText },
@@ -170,6 +185,7 @@ const settings = {
   jwtIssuer: { env: "JWT_ISSUER", file: "jwtIssuer", default: undefined, parse: optionalText },
   jwtAudience: { env: "JWT_AUDIENCE", file: "jwtAudience", default: undefined, parse: optionalText },
   jwtTtlSeconds: { env: "JWT_TTL_SECONDS", file: "jwtTtlSeconds", default: 8 * 3600, parse: integer(60, 30 * 24 * 3600) },
+  jwtMaxTtlSeconds: { env: "JWT_MAX_TTL_SECONDS", file: "jwtMaxTtlSeconds", default: 24 * 3600, parse: integer(60, 365 * 24 * 3600) },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;
@@ -192,6 +208,9 @@ export function parseConfig(env: Source, file: Source = {}): Config {
   const v = r as Resolved;
   if ((v.mediaPortMin === undefined) !== (v.mediaPortMax === undefined) || (v.mediaPortMin ?? 0) > (v.mediaPortMax ?? 0)) {
     throw new ConfigError("MEDIA_PORT_MIN", "set MEDIA_PORT_MIN and MEDIA_PORT_MAX together, MIN <= MAX");
+  }
+  if (v.jwtTtlSeconds > v.jwtMaxTtlSeconds) {
+    throw new ConfigError("JWT_TTL_SECONDS", `must not exceed JWT_MAX_TTL_SECONDS (${v.jwtMaxTtlSeconds}), got ${v.jwtTtlSeconds}`);
   }
   if (v.jwtJwksUrl && v.jwtJwksFile) throw new ConfigError("JWT_JWKS_URL", "set either JWT_JWKS_URL or JWT_JWKS_FILE, not both");
   let redisUrlValue = v.redisUrl;
@@ -217,7 +236,8 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     instanceId: v.instanceId,
     logLevel: v.logLevel,
     dbSync: v.dbSync,
-    demo: v.demo,
+    demo: v.demo ?? isLoopback(v.host),
+    limits: { tokenMintPerMinute: v.tokenMintPerMinute, authFailuresPerMinute: v.authFailuresPerMinute, trustProxy: v.trustProxy },
     drainDelayMs: v.drainDelayMs,
     maxBodyBytes: v.maxBodyBytes,
     policyDir: v.policyDir,
@@ -230,8 +250,15 @@ export function parseConfig(env: Source, file: Source = {}): Config {
       issuer: v.jwtIssuer,
       audience: v.jwtAudience,
       ttlSeconds: v.jwtTtlSeconds,
+      maxTtlSeconds: v.jwtMaxTtlSeconds,
     },
   };
+}
+
+/** 127.0.0.0/8, ::1 or localhost: only this machine can reach the server. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** The effective configuration as shown to admins: secrets and credentials removed. */
@@ -249,6 +276,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
     logLevel: c.logLevel,
     dbSynchronous: c.dbSync,
     demo: c.demo,
+    limits: c.limits,
     drainDelayMs: c.drainDelayMs,
     maxBodyBytes: c.maxBodyBytes,
     policyDir: c.policyDir ?? "(bundled policies/education.rego)",
@@ -262,6 +290,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
       issuer: c.jwt.issuer ?? null,
       audience: c.jwt.audience ?? null,
       ttlSeconds: c.jwt.ttlSeconds,
+      maxTtlSeconds: c.jwt.maxTtlSeconds,
     },
   };
 }

@@ -1,11 +1,13 @@
 // One wrapper for every route: request id, authentication, errors as problem
 // documents, a metrics sample and one JSON log line per request.
 import type { BunRequest } from "bun";
+import type { AuthLimits } from "../auth/limits.ts";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError } from "../domain/errors.ts";
 import type { Principal, Role } from "../domain/model.ts";
 import type { AccessEntry, Logger } from "../obs/logger.ts";
 import type { Metrics } from "../obs/metrics.ts";
+import { clientAddress, type PeerSource } from "./client-address.ts";
 import { problemResponse } from "./problem.ts";
 
 export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -14,6 +16,8 @@ export interface Context {
   req: BunRequest;
   params: Record<string, string>;
   reqId: string;
+  /** The client's address (per-address limits). */
+  ip: string;
   /** Set on routes that require authentication. */
   principal: Principal;
 }
@@ -32,7 +36,13 @@ export interface HttpDeps {
   access(e: AccessEntry): void;
   metrics: Metrics;
   onPrincipal?(p: Principal): void;
+  /** Limits on failed authentication; none when absent. */
+  limits?: AuthLimits;
+  /** Client address from X-Forwarded-For (TRUST_PROXY). */
+  trustProxy?: boolean;
 }
+
+export type Handler = (req: BunRequest, server?: PeerSource) => Promise<Response>;
 
 const ANONYMOUS: Principal = { id: "", role: "student", name: "" };
 const bootId = Math.floor(Math.random() * 36 ** 4).toString(36);
@@ -43,33 +53,39 @@ function requestId(req: Request): string {
   return given !== null && /^[\w.-]{1,64}$/.test(given) ? given : `${bootId}-${(++sequence).toString(36)}`;
 }
 
-async function authenticate(req: Request, verifier: TokenVerifier): Promise<Principal> {
+async function authenticate(req: Request, verifier: TokenVerifier, ip: string, limits: AuthLimits | undefined): Promise<Principal> {
   const header = req.headers.get("authorization");
   if (header === null) throw new AppError("unauthorized", "send a bearer token in the Authorization header");
+  limits?.beforeVerify(ip);
   const m = /^Bearer +([\w-]+\.[\w-]+\.[\w-]+) *$/i.exec(header);
-  if (m === null) throw new AppError("invalid-token", "the Authorization header must be `Bearer <jwt>`");
-  return verifier.verify(m[1]);
+  try {
+    if (m === null) throw new AppError("invalid-token", "the Authorization header must be `Bearer <jwt>`");
+    return await verifier.verify(m[1]);
+  } catch (e) {
+    throw e instanceof AppError && limits !== undefined ? limits.failed(ip, m?.[1] ?? null, e) : e;
+  }
 }
 
-export function wrap(route: RouteDef, deps: HttpDeps): (req: BunRequest) => Promise<Response> {
+export function wrap(route: RouteDef, deps: HttpDeps): Handler {
   const { logger, metrics, verifier } = deps;
   // Metric children resolved once per route (and per status seen), not per request.
   let duration: ReturnType<typeof metrics.httpDuration.labels> | undefined; // created on first use: unused routes stay out of /metrics
   const byStatus = new Map<number, ReturnType<typeof metrics.httpRequests.labels>>();
-  return async (req) => {
+  return async (req, server) => {
     const started = performance.now();
     const reqId = requestId(req);
+    const ip = clientAddress(req, server, deps.trustProxy === true);
     let response: Response;
     let principal = ANONYMOUS;
     try {
       if (route.auth !== "public") {
-        principal = await authenticate(req, verifier);
+        principal = await authenticate(req, verifier, ip, deps.limits);
         if (!route.auth.includes(principal.role)) {
           throw new AppError("forbidden", `this action needs the role ${route.auth.join(" or ")}; you are ${principal.role}`);
         }
         deps.onPrincipal?.(principal);
       }
-      response = await route.handle({ req, params: req.params as Record<string, string>, reqId, principal });
+      response = await route.handle({ req, params: req.params as Record<string, string>, reqId, ip, principal });
     } catch (e) {
       response = errorResponse(e, req, reqId, logger);
     }
@@ -89,6 +105,7 @@ export function errorResponse(e: unknown, req: Request, reqId: string, logger: L
   const path = new URL(req.url).pathname;
   if (e instanceof AppError) {
     const headers: Record<string, string> = e.status === 401 ? { "www-authenticate": 'Bearer realm="edgeclass"' } : {};
+    if (typeof e.extra.retryAfter === "number") headers["retry-after"] = String(e.extra.retryAfter);
     return problemResponse(e, path, headers);
   }
   logger.error({ reqId, err: e }, "unhandled error");
@@ -96,8 +113,8 @@ export function errorResponse(e: unknown, req: Request, reqId: string, logger: L
 }
 
 /** Groups route definitions by path for Bun.serve; other methods on a known path answer 405. */
-export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<string, Record<string, (req: BunRequest) => Promise<Response>>> {
-  const byPath: Record<string, Record<string, (req: BunRequest) => Promise<Response>>> = {};
+export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<string, Record<string, Handler>> {
+  const byPath: Record<string, Record<string, Handler>> = {};
   for (const def of defs) (byPath[def.path] ??= {})[def.method] = wrap(def, deps);
   for (const [path, methods] of Object.entries(byPath)) {
     const allowed = Object.keys(methods).join(", ");

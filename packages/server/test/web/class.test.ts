@@ -292,7 +292,8 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   expect(await second.textContent(".reason")).toContain("course is not active");
 
   const admin = await h.page();
-  await signIn(admin, "admin", "/admin");
+  // The demo sign-in mints no admin tokens: the admin page takes one in its fragment (README, `npm run token -- --role admin`).
+  await admin.goto(`/admin#token=${await h.t.token("admin", "admin")}`);
   await admin.waitForSelector('[data-view="admin"]');
   const hasDecisions = (await h.t.call("GET", "/api/admin/decisions", { token: await h.t.token("admin", "admin") })).status === 200;
   if (hasDecisions) {

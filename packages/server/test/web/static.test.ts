@@ -89,6 +89,7 @@ test("demo sign-in mints a verifiable token for demo users only, and exists only
     req: req("/api/demo/token", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }),
     params: {},
     reqId: "t",
+    ip: "127.0.0.1",
     principal: { id: "", role: "student" as const, name: "" },
   });
   const ok = await byPath["POST /api/demo/token"].handle(ctx({ userId: "s1" }));
@@ -97,9 +98,10 @@ test("demo sign-in mints a verifiable token for demo users only, and exists only
   expect(user).toEqual({ id: "s1", name: "Grace Hopper", role: "student" });
   expect(await createTokenVerifier(config.jwt, SECRET).verify(token)).toEqual({ id: "s1", role: "student", name: "Grace Hopper" });
   expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "mallory" })))).rejects.toBeInstanceOf(AppError);
+  expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "admin" })))).rejects.toBeInstanceOf(AppError); // never an admin
   expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "s1", role: "admin" })))).rejects.toBeInstanceOf(AppError);
   const list = await (await byPath["GET /api/demo"].handle(ctx({}))).json();
-  expect(list.users.map((u: { id: string }) => u.id)).toEqual(["t1", "s1", "admin"]);
+  expect(list.users.map((u: { id: string }) => u.id)).toEqual(["t1", "s1"]);
 
   expect(webApp({ config: { ...config, demo: false }, demo, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);
   expect(webApp({ config, demo: null, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);

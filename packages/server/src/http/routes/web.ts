@@ -6,6 +6,7 @@ import type { BunRequest } from "bun";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { extname, join, relative, sep } from "node:path";
 import * as v from "valibot";
+import { AuthLimits } from "../../auth/limits.ts";
 import { mintToken } from "../../auth/tokens.ts";
 import type { Config } from "../../config/config.ts";
 import type { DemoInfo } from "../../demo/seed.ts";
@@ -109,15 +110,17 @@ const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>EdgeClass</title>
 <h1>EdgeClass</h1><p>The web client is not built yet. Run <code>npm run build:web</code> (or restart with <code>npm start</code>, which builds it) and reload.</p>`;
 
 export interface WebOptions {
-  config: Pick<Config, "demo" | "jwt" | "maxBodyBytes">;
+  config: Pick<Config, "demo" | "jwt" | "maxBodyBytes" | "limits">;
   /** The seeded demo data (null when the server runs without it). */
   demo: DemoInfo | null;
   /** The HS256 secret the server verifies tokens with. */
   secret: string;
   /** Built app folder; default packages/web/dist. */
   distDir?: string;
-  /** Lifetime of demo tokens (s). Default 8 h. */
+  /** Lifetime of demo tokens (s). Default 8 h (never above JWT_MAX_TTL_SECONDS). */
   demoTokenTtlSeconds?: number;
+  /** Limits on minting (shared with the server's failed-authentication limits); made from config when absent. */
+  limits?: AuthLimits;
 }
 
 export interface WebApp {
@@ -125,6 +128,8 @@ export interface WebApp {
   staticRoutes: Record<string, (req: BunRequest) => Response>;
   /** REST routes for `buildRoutes` (the demo sign-in; empty without demo data). */
   apiRoutes: RouteDef[];
+  /** Who the demo sign-in can mint tokens for (empty when it is off). */
+  demoUsers: string[];
 }
 
 const DemoTokenBody = v.strictObject({ userId: v.pipe(v.string(), v.maxLength(128)) });
@@ -169,11 +174,15 @@ export function webApp(o: WebOptions): WebApp {
   for (const p of APP_PATHS) staticRoutes[p] = readOnly(page);
 
   const apiRoutes: RouteDef[] = [];
+  const demoUsers: string[] = [];
   const demo = o.demo;
-  // Demo sign-in: only on a server with its demo data and its own HS256 secret (never with an identity provider).
+  // Demo sign-in: only on a server with its demo data and its own HS256 secret (never with an identity provider),
+  // and only for the demo teacher and students: the admin page takes a token from `npm run token -- --role admin`.
   if (o.config.demo && demo !== null && !o.config.jwt.jwksFile && !o.config.jwt.jwksUrl) {
-    const users = [demo.teacher, ...demo.students, demo.admin];
-    const ttl = o.demoTokenTtlSeconds ?? 8 * 3600;
+    const users = [demo.teacher, ...demo.students].filter((u) => u.role !== "admin");
+    const ttl = Math.min(o.demoTokenTtlSeconds ?? 8 * 3600, o.config.jwt.maxTtlSeconds);
+    const limits = o.limits ?? new AuthLimits(o.config.limits);
+    demoUsers.push(...users.map((u) => u.id));
     apiRoutes.push(
       {
         method: "GET",
@@ -185,12 +194,13 @@ export function webApp(o: WebOptions): WebApp {
         method: "POST",
         path: "/api/demo/token",
         auth: "public",
-        async handle({ req }) {
+        async handle({ req, ip }) {
           const { userId } = await readJson(req, DemoTokenBody, Math.min(o.config.maxBodyBytes, 4096));
           const user = users.find((u) => u.id === userId);
           if (user === undefined) {
             throw new AppError("validation", `userId must be one of the demo users: ${users.map((u) => u.id).join(", ")}`, { issues: [{ path: "userId", message: "not a demo user" }] });
           }
+          limits.mint(ip, user.id);
           const token = await mintToken(o.secret, { sub: user.id, role: user.role, name: user.name, ttlSeconds: ttl, issuer: o.config.jwt.issuer, audience: o.config.jwt.audience });
           return json(
             { token, user: { id: user.id, name: user.name, role: user.role }, expiresAt: new Date(Date.now() + ttl * 1000).toISOString() },
@@ -201,5 +211,5 @@ export function webApp(o: WebOptions): WebApp {
       },
     );
   }
-  return { staticRoutes, apiRoutes };
+  return { staticRoutes, apiRoutes, demoUsers };
 }
