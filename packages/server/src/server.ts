@@ -14,6 +14,7 @@ import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
+import { internalMediaRoutes } from "./http/routes/media-internal.ts";
 import { opaRoutes } from "./http/routes/opa.ts";
 import { webApp } from "./http/routes/web.ts";
 import type { MediaService } from "./media/index.ts";
@@ -31,6 +32,20 @@ import { createMetrics } from "./obs/metrics.ts";
 import { CoursesService } from "./services/courses-service.ts";
 import { openDatabase } from "./store/sqlite/database.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
+
+async function startMediaHomes(
+  link: import("./cluster/redis.ts").RedisLink,
+  instanceId: string,
+  config: Config,
+  secret: string,
+  local: () => Promise<MediaService>,
+  isLive: (classId: string) => boolean,
+  registry: import("./obs/prom.ts").Registry,
+  logger: Logger,
+) {
+  const [{ MediaHomes }, { internalKey }] = await Promise.all([import("./cluster/media-home.ts"), import("./cluster/internal-auth.ts")]);
+  return new MediaHomes({ link, instanceId, key: internalKey(config.media.clusterSecret, secret), local, isLive, registry, logger });
+}
 
 export const VERSION = "0.1.0";
 
@@ -103,7 +118,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
 
   // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
   let media: Promise<MediaService> | null = null;
-  const getMedia = () =>
+  const getMedia = (): Promise<MediaService> =>
     (media ??= import("./media/index.ts").then((m) =>
       m.createMediaService({
         videoQuality: config.videoQuality,
@@ -112,9 +127,12 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         portRange: config.media.portMin !== undefined && config.media.portMax !== undefined ? [config.media.portMin, config.media.portMax] : undefined,
         registry: metrics.registry,
         logger,
+        resourceSuffix: homes?.tag, // resource ids name their media home (scale-out)
       }),
     ));
   hub.onClassEnded = (classId) => void media?.then((m) => m.endClass(classId));
+  // With Redis a class's media lives on one instance (its media home); the others forward to it.
+  const homes = cluster ? await startMediaHomes(cluster.link, instanceId, config, secret, getMedia, (id) => store.classes.get(id)?.status === "live", metrics.registry, logger) : null;
 
   const readiness = {
     notReadyReason(): string | null {
@@ -137,7 +155,13 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...courseRoutes(courses, config.maxBodyBytes),
       ...liveRoutes(live, config.maxBodyBytes),
       ...adminRoutes(decisions),
-      ...mediaRoutes({ store, hub: () => hub, media: getMedia }),
+      ...mediaRoutes({
+        store,
+        hub: () => hub,
+        media: homes ? () => Promise.resolve(homes) : getMedia,
+        admitted: homes ? async (classId, userId) => hub.isAdmitted(classId, userId) || (await homes.seated(classId, userId)) : undefined,
+      }),
+      ...(homes ? internalMediaRoutes(homes) : []),
       ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
       ...web.apiRoutes,
     ],
@@ -171,6 +195,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       "demo sign-in is on: anyone who can reach this address can sign in as the demo teacher or a demo student (DEMO=false turns it off)",
     );
   }
+  homes?.start(config.media.internalUrl ?? `http://${["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host}:${server.port}`);
   // Compiled after listening (start-up stays fast); ready once it is, never if it does not compile.
   // On the next turn, so requests already waiting (health probes) are answered before the compile.
   const whenReady = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => policy.load());
@@ -198,6 +223,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs);
         await hub.close();
         gateway.shutdown();
+        await homes?.close();
         await media?.then((m) => m.close());
         await catalogue?.flush().catch(() => {}); // what is not sent stays in the outbox for the next start
         catalogue?.close();

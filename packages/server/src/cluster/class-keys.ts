@@ -20,10 +20,16 @@ export function classKeys(link: RedisLink, classId: string) {
     chatSettings: `${base}:chat-settings`,
     muted: `${base}:muted`,
     hands: `${base}:hands`,
+    /** Media home lease ("<instance tag>:<fence>") and its fence (cluster/media-home.ts). */
+    mediaHome: `${base}:media-home`,
+    mediaFence: `${base}:media-fence`,
     commands: `${base}:commands`,
     events: `${base}:events`,
   };
 }
+
+/** An instance's internal base URL for forwarded media signalling (not a class key: one per instance). */
+export const mediaInstanceKey = (link: RedisLink, tag: string) => link.key("media-instance", tag);
 
 export type ClassKeys = ReturnType<typeof classKeys>;
 

@@ -52,6 +52,10 @@ export interface Config {
     publicIp: string | undefined;
     portMin: number | undefined;
     portMax: number | undefined;
+    /** Scale-out: this instance's address for other instances (forwarded WHIP/WHEP); default from HOST and PORT. */
+    internalUrl: string | undefined;
+    /** Scale-out: key of the HMAC on forwarded signalling; default derived from the HS256 secret. */
+    clusterSecret: string | undefined;
   };
   jwt: {
     /** HS256 secret; when absent one is generated and kept in dataDir. */
@@ -179,6 +183,8 @@ const settings = {
   mediaPublicIp: { env: "MEDIA_PUBLIC_IP", file: "mediaPublicIp", default: undefined, parse: optionalText },
   mediaPortMin: { env: "MEDIA_PORT_MIN", file: "mediaPortMin", default: undefined, parse: integer(1024, 65535) },
   mediaPortMax: { env: "MEDIA_PORT_MAX", file: "mediaPortMax", default: undefined, parse: integer(1024, 65535) },
+  mediaInternalUrl: { env: "MEDIA_INTERNAL_URL", file: "mediaInternalUrl", default: undefined, parse: url },
+  mediaClusterSecret: { env: "MEDIA_CLUSTER_SECRET", file: "mediaClusterSecret", default: undefined, parse: secret },
   jwtSecret: { env: "JWT_SECRET", file: "jwtSecret", default: undefined, parse: secret },
   jwtJwksUrl: { env: "JWT_JWKS_URL", file: "jwtJwksUrl", default: undefined, parse: url },
   jwtJwksFile: { env: "JWT_JWKS_FILE", file: "jwtJwksFile", default: undefined, parse: optionalText },
@@ -242,7 +248,7 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     maxBodyBytes: v.maxBodyBytes,
     policyDir: v.policyDir,
     reconnectGraceMs: v.reconnectGraceMs,
-    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax },
+    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax, internalUrl: v.mediaInternalUrl, clusterSecret: v.mediaClusterSecret },
     jwt: {
       secret: v.jwtSecret,
       jwksUrl: v.jwtJwksUrl,
@@ -281,7 +287,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
     maxBodyBytes: c.maxBodyBytes,
     policyDir: c.policyDir ?? "(bundled policies/education.rego)",
     reconnectGraceMs: c.reconnectGraceMs,
-    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}` },
+    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`, internalUrl: c.media.internalUrl ?? null, clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)" },
     jwt: {
       mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",
       secret: c.jwt.secret ? "(set)" : "(generated in dataDir)",

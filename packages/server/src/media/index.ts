@@ -42,6 +42,8 @@ export interface MediaServiceOptions {
   idleTimeoutMs?: number;
   /** Per-user cap on connecting sessions, fair join slots, reaping of sessions that never connect (`admission.ts`). */
   admission?: Partial<AdmissionOptions>;
+  /** Appended to resource ids as `<uuid>@<suffix>` (scale-out: names the media home instance). */
+  resourceSuffix?: string;
 }
 
 export interface MediaStats {
@@ -50,7 +52,14 @@ export interface MediaStats {
   workers: number;
 }
 
-export interface MediaService {
+/** The signalling half of the media service: what the HTTP routes call (local or forwarded). */
+export interface MediaSignalling {
+  handleWhip(req: Request, classId: string, publisherId: string): Promise<Response>;
+  handleWhep(req: Request, classId: string, viewerId: string): Promise<Response>;
+  handleResource(req: Request, resourceId: string, principalId: string): Promise<Response>;
+}
+
+export interface MediaService extends MediaSignalling {
   /** POST an SDP offer -> 201 with the SDP answer and a Location (`/api/media/resources/<id>`). */
   handleWhip(req: Request, classId: string, publisherId: string): Promise<Response>;
   handleWhep(req: Request, classId: string, viewerId: string): Promise<Response>;
@@ -58,6 +67,8 @@ export interface MediaService {
   handleResource(req: Request, resourceId: string, principalId: string): Promise<Response>;
   /** Closes every media session of the class. */
   endClass(classId: string): void;
+  /** True while the class has a publisher or subscriber here. */
+  hasClass(classId: string): boolean;
   stats(): MediaStats;
   /** Idempotent: closes every session and stops every worker. */
   close(): Promise<void>;

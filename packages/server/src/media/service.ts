@@ -139,7 +139,8 @@ export class MediaServiceImpl implements MediaService {
       this.dropIfEmpty(classId);
       return this.fail(e);
     }
-    const id = crypto.randomUUID();
+    // With a suffix (the home instance's tag) any instance can tell where the resource lives.
+    const id = this.opts.resourceSuffix ? `${crypto.randomUUID()}@${this.opts.resourceSuffix}` : crypto.randomUUID();
     // One user's offers that never connect must not hold the worker's joins (issue 14, defect 5).
     if (!this.admission.reserve(id, principalId, worker.index)) {
       this.dropIfEmpty(classId);
@@ -218,6 +219,10 @@ export class MediaServiceImpl implements MediaService {
     for (const w of this.workers) w.post({ t: "endClass", classKey: cls.key });
     this.classes.delete(classId);
     this.updateCounts();
+  }
+
+  hasClass(classId: string): boolean {
+    return this.classes.has(classId);
   }
 
   stats(): MediaStats {

@@ -4,7 +4,7 @@ import * as v from "valibot";
 import { forbidden, invalidState, notFound } from "../../domain/errors.ts";
 import type { Principal } from "../../domain/model.ts";
 import type { LiveHub } from "../../live/ports.ts";
-import type { MediaService } from "../../media/index.ts";
+import type { MediaSignalling } from "../../media/index.ts";
 import type { Store } from "../../store/types.ts";
 import type { RouteDef } from "../endpoint.ts";
 import { check, id } from "../validate.ts";
@@ -14,8 +14,10 @@ const IdParams = v.strictObject({ id });
 export interface MediaRouteDeps {
   store: Store;
   hub: () => LiveHub;
-  /** Loaded and started on first use: media workers are processes. */
-  media: () => Promise<MediaService>;
+  /** Loaded and started on first use: media workers are processes. With Redis: the media home router (cluster/media-home.ts). */
+  media: () => Promise<MediaSignalling>;
+  /** Whether a participant may watch; default: admitted to the live class on this instance. */
+  admitted?: (classId: string, userId: string) => Promise<boolean>;
 }
 
 export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
@@ -28,6 +30,7 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
     if (!course) throw notFound("course", cls.courseId);
     return { cls, course };
   };
+  const admitted = d.admitted ?? ((classId: string, userId: string) => Promise.resolve(d.hub().isAdmitted(classId, userId)));
   const isStaff = (p: Principal, teacherId: string) => p.role === "admin" || (p.role === "teacher" && p.id === teacherId);
   return [
     {
@@ -48,7 +51,7 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
       async handle({ req, params, principal }) {
         const { id: classId } = check(IdParams, params, "path");
         const { course } = liveClass(classId);
-        if (!isStaff(principal, course.teacherId) && !d.hub().isAdmitted(classId, principal.id)) {
+        if (!isStaff(principal, course.teacherId) && !(await admitted(classId, principal.id))) {
           throw forbidden("join the live class before watching its video");
         }
         return (await d.media()).handleWhep(req, classId, principal.id);

@@ -1,0 +1,316 @@
+// The media home of a live class: the one instance whose media workers hold the class's
+// publisher and viewers. It is chosen through Redis with a fenced lease like a class's owner
+// (`{classId}:media-home`, "<tag>:<fence>", renewed while the instance has sessions of the
+// class), taken by the first instance that gets a WHIP or WHEP for the class. Any other instance
+// forwards the signalling to the home over HTTP (internal routes, HMAC-signed), so the answer
+// carries the home's ICE candidates and the client never knows. Resource ids end in
+// "@<home tag>", so DELETE and PATCH reach the home from any instance.
+//
+// When the home dies, forwarding fails; the instance waits for the lease to lapse (< LEASE_MS)
+// and takes the class itself, so a republish or a viewer's reconnect lands on a new home.
+import { createHash } from "node:crypto";
+import { AppError } from "../domain/errors.ts";
+import { problemResponse } from "../http/problem.ts";
+import type { MediaService, MediaSignalling } from "../media/index.ts";
+import type { Logger } from "../obs/logger.ts";
+import type { Registry } from "../obs/prom.ts";
+import { ACQUIRE, classKeys, LEASE_MS, mediaInstanceKey, RELEASE, RENEW } from "./class-keys.ts";
+import { INTERNAL_HEADER, signInternal, verifyInternal } from "./internal-auth.ts";
+import type { RedisLink } from "./redis.ts";
+
+const MAX_SDP_BYTES = 64 * 1024;
+/** A home with no session of the class keeps the lease this long (a teacher's reload). */
+const IDLE_RELEASE_MS = 5000;
+const REGISTRY_TTL_MS = 15_000;
+const FORWARD_TIMEOUT_MS = 20_000;
+/** Headers of a forwarded answer that describe the hop, not the answer. */
+const HOP_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "content-encoding", "date", "keep-alive", "x-request-id", "server"]);
+
+export const INTERNAL_PREFIX = "/internal/media";
+
+export interface MediaHomeDeps {
+  link: RedisLink;
+  instanceId: string;
+  /** HMAC key shared by the instances (internal-auth.ts). */
+  key: string;
+  /** The local media service (its workers start on first use). */
+  local(): Promise<MediaService>;
+  /** Media of a class that is no longer live is ended by its home. */
+  isLive(classId: string): boolean;
+  registry: Registry;
+  logger: Logger;
+}
+
+/** An instance's tag in leases and resource ids: its id when that is id-safe, else a digest of it. */
+export function instanceTag(instanceId: string): string {
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(instanceId) ? instanceId : createHash("sha256").update(instanceId).digest("hex").slice(0, 24);
+}
+
+function createHomeMetrics(registry: Registry) {
+  return {
+    forwarded: registry.counter({ name: "edgeclass_media_signalling_forwarded_total", help: "WHIP/WHEP/resource requests forwarded to the class's media home on another instance, by outcome.", labelNames: ["kind", "outcome"] }),
+    refused: registry.counter({ name: "edgeclass_media_internal_refused_total", help: "Requests to the internal media routes refused (missing, stale or bad HMAC).", labelNames: [] }),
+    changes: registry.counter({ name: "edgeclass_media_home_changes_total", help: "Media home leases taken, released and lost by this instance.", labelNames: ["change"] }),
+  };
+}
+
+type Kind = "whip" | "whep";
+type Home = { local: true } | { local: false; tag: string; url: string; lease: string };
+
+interface Homed {
+  lease: string;
+  idleSince: number | null;
+}
+
+export class MediaHomes implements MediaSignalling {
+  readonly tag: string;
+  private url = "";
+  private readonly homed = new Map<string, Homed>();
+  private readonly urls = new Map<string, { url: string; at: number }>();
+  private media: MediaService | null = null;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly metrics: ReturnType<typeof createHomeMetrics>;
+  private closed = false;
+
+  constructor(private readonly d: MediaHomeDeps) {
+    this.tag = instanceTag(d.instanceId);
+    this.metrics = createHomeMetrics(d.registry);
+    d.registry.gauge({ name: "edgeclass_media_home_classes", help: "Live classes whose media home is this instance.", labelNames: [], collect: (g) => g.set(this.homed.size) });
+  }
+
+  /** Registers this instance's internal base URL and starts renewing leases. */
+  start(internalUrl: string): void {
+    this.url = internalUrl.replace(/\/$/, "");
+    const register = () => this.d.link.cmd.set(mediaInstanceKey(this.d.link, this.tag), this.url, "PX", REGISTRY_TTL_MS).catch(() => {});
+    void register();
+    this.d.link.onReady(() => void register());
+    this.timers.push(setInterval(register, REGISTRY_TTL_MS / 3), setInterval(() => void this.tick(), LEASE_MS / 3));
+  }
+
+  /** Shutdown: hand every class over at once (clients reconnect to the next home). */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    const link = this.d.link;
+    await Promise.all(
+      [...this.homed].map(([classId, h]) => link.cmd.eval(RELEASE, 1, classKeys(link, classId).mediaHome, h.lease).catch(() => {})),
+    );
+    this.homed.clear();
+    await link.cmd.del(mediaInstanceKey(link, this.tag)).catch(() => {});
+  }
+
+  /** Holds a seat in the class (admitted through any instance): viewers may watch from anywhere. */
+  async seated(classId: string, userId: string): Promise<boolean> {
+    return (await this.d.link.cmd.sismember(classKeys(this.d.link, classId).seats, userId).catch(() => 0)) === 1;
+  }
+
+  isHome(classId: string): boolean {
+    return this.homed.has(classId);
+  }
+
+  // ---------------------------------------------------------------- public signalling
+
+  handleWhip(req: Request, classId: string, principal: string): Promise<Response> {
+    return this.create("whip", req, classId, principal);
+  }
+
+  handleWhep(req: Request, classId: string, principal: string): Promise<Response> {
+    return this.create("whep", req, classId, principal);
+  }
+
+  async handleResource(req: Request, resourceId: string, principal: string): Promise<Response> {
+    const at = resourceId.lastIndexOf("@");
+    const tag = at < 0 ? this.tag : resourceId.slice(at + 1);
+    const body = await boundedText(req);
+    if (tag === this.tag) return (await this.localMedia()).handleResource(rebuild(req, body), resourceId, principal);
+    const url = await this.urlOf(tag);
+    const gone = () => problemResponse(new AppError("not-found", "this media session's home instance is gone; start a new session"), new URL(req.url).pathname);
+    if (!url) return gone();
+    const r = await this.forward("resource", url, req.method, `${INTERNAL_PREFIX}/resources/${encodeURIComponent(resourceId)}`, principal, req.headers, body);
+    return r ?? gone();
+  }
+
+  private async create(kind: Kind, req: Request, classId: string, principal: string): Promise<Response> {
+    const body = await boundedText(req);
+    const path = new URL(req.url).pathname;
+    for (let attempt = 0; attempt < 3; attempt++) {
+      let home: Home;
+      try {
+        home = await this.resolve(classId);
+      } catch (e) {
+        this.d.logger.warn({ classId, err: (e as Error).message }, "media home not resolved");
+        return problemResponse(new AppError("unavailable", "the class's media home cannot be found (Redis unreachable); try again shortly"), path, { "retry-after": "2" });
+      }
+      if (home.local) return this.serveLocal(kind, req, body, classId, principal);
+      const r = await this.forward(kind, home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/${kind}`, principal, req.headers, body);
+      if (r === null) {
+        // The home does not answer (killed, or its node is gone): its lease lapses within LEASE_MS.
+        await this.waitForChange(classId, home.lease);
+        continue;
+      }
+      if (r.headers.get("x-edgeclass-not-home")) continue; // the lease moved since we read it
+      return r;
+    }
+    return problemResponse(new AppError("unavailable", "the class's media home does not answer; try again shortly"), path, { "retry-after": "1" });
+  }
+
+  // ---------------------------------------------------------------- internal routes (on the home)
+
+  /** POST /internal/media/classes/:id/(whip|whep), DELETE|PATCH /internal/media/resources/:id. */
+  async handleInternal(req: Request, target: { kind: Kind; classId: string } | { resourceId: string }): Promise<Response> {
+    const path = new URL(req.url).pathname;
+    const body = await boundedText(req);
+    const v = verifyInternal(this.d.key, req.headers.get(INTERNAL_HEADER), { method: req.method, path, body });
+    if ("refused" in v) {
+      this.metrics.refused.inc();
+      this.d.logger.warn({ path, reason: v.refused }, "internal media request refused");
+      return problemResponse(new AppError("unauthorized", `internal media route: ${v.refused}`), path);
+    }
+    if ("resourceId" in target) {
+      if (!target.resourceId.endsWith(`@${this.tag}`)) return problemResponse(new AppError("not-found", "no such media session here"), path);
+      return (await this.localMedia()).handleResource(rebuild(req, body), target.resourceId, v.principal);
+    }
+    let home: Home;
+    try {
+      home = await this.resolve(target.classId);
+    } catch {
+      home = this.homed.has(target.classId) ? { local: true } : { local: false, tag: "", url: "", lease: "" };
+    }
+    if (!home.local) {
+      return problemResponse(new AppError("conflict", "this instance is not the class's media home"), path, { "x-edgeclass-not-home": "1" });
+    }
+    return this.serveLocal(target.kind, req, body, target.classId, v.principal);
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  /** This instance (holding or just taking the lease), or the holder and its address. */
+  private async resolve(classId: string): Promise<Home> {
+    if (this.homed.has(classId)) return { local: true };
+    const link = this.d.link;
+    const k = classKeys(link, classId);
+    const [taken, value] = (await link.timed(() => link.cmd.eval(ACQUIRE, 2, k.mediaHome, k.mediaFence, this.tag, LEASE_MS))) as [number, string];
+    const holder = value.slice(0, value.lastIndexOf(":"));
+    if (taken === 1 || holder === this.tag) {
+      this.adopt(classId, value);
+      return { local: true };
+    }
+    const url = (await this.urlOf(holder)) ?? "";
+    return { local: false, tag: holder, url, lease: value };
+  }
+
+  private adopt(classId: string, lease: string): void {
+    if (this.homed.has(classId)) return;
+    this.homed.set(classId, { lease, idleSince: null });
+    this.metrics.changes.labels("acquired").inc();
+    this.d.logger.info({ classId, lease }, "media home taken");
+  }
+
+  /** Renews held leases; releases those of classes with no session left; ends media of classes no longer live. */
+  private async tick(): Promise<void> {
+    if (this.closed) return;
+    const link = this.d.link;
+    for (const [classId, h] of [...this.homed]) {
+      const key = classKeys(link, classId).mediaHome;
+      const active = this.media?.hasClass(classId) ?? false;
+      if (active && !this.d.isLive(classId)) this.media?.endClass(classId);
+      if (!active || !this.d.isLive(classId)) {
+        h.idleSince ??= Date.now();
+        if (Date.now() - h.idleSince >= IDLE_RELEASE_MS || !this.d.isLive(classId)) {
+          this.homed.delete(classId);
+          this.metrics.changes.labels("released").inc();
+          await link.cmd.eval(RELEASE, 1, key, h.lease).catch(() => {});
+          continue;
+        }
+      } else h.idleSince = null;
+      try {
+        const ok = (await link.timed(() => link.cmd.eval(RENEW, 1, key, h.lease, LEASE_MS))) as number;
+        if (ok === 1) continue;
+        // Not ours any more: free (Redis lost it) -> take it again; held by another -> give the class up.
+        const k = classKeys(link, classId);
+        const [taken, value] = (await link.cmd.eval(ACQUIRE, 2, k.mediaHome, k.mediaFence, this.tag, LEASE_MS)) as [number, string];
+        if (taken === 1) {
+          h.lease = value;
+          continue;
+        }
+        this.homed.delete(classId);
+        this.metrics.changes.labels("lost").inc();
+        this.d.logger.warn({ classId, holder: value }, "media home lost to another instance; closing the class's media here");
+        this.media?.endClass(classId);
+      } catch {
+        // Redis unreachable: nobody can take the lease meanwhile; keep serving.
+      }
+    }
+  }
+
+  /** Waits until the lease is no longer `lease` (expired, released or taken), at most LEASE_MS + 1 s. */
+  private async waitForChange(classId: string, lease: string): Promise<void> {
+    const key = classKeys(this.d.link, classId).mediaHome;
+    const end = Date.now() + LEASE_MS + 1000;
+    while (Date.now() < end && !this.closed) {
+      const cur = await this.d.link.cmd.get(key).catch(() => lease);
+      if (cur !== lease) return;
+      await Bun.sleep(200);
+    }
+  }
+
+  private async urlOf(tag: string): Promise<string | null> {
+    const cached = this.urls.get(tag);
+    if (cached && Date.now() - cached.at < 5000) return cached.url;
+    const url = await this.d.link.cmd.get(mediaInstanceKey(this.d.link, tag)).catch(() => null);
+    if (url) this.urls.set(tag, { url, at: Date.now() });
+    else this.urls.delete(tag);
+    return url;
+  }
+
+  // ---------------------------------------------------------------- local and forwarded
+
+  private async localMedia(): Promise<MediaService> {
+    this.media ??= await this.d.local();
+    return this.media;
+  }
+
+  private async serveLocal(kind: Kind, req: Request, body: string, classId: string, principal: string): Promise<Response> {
+    const media = await this.localMedia();
+    const h = this.homed.get(classId);
+    if (h) h.idleSince = null;
+    const local = rebuild(req, body);
+    return kind === "whip" ? media.handleWhip(local, classId, principal) : media.handleWhep(local, classId, principal);
+  }
+
+  /** The home's answer, or null when the home cannot be reached. */
+  private async forward(kind: Kind | "resource", base: string, method: string, path: string, principal: string, headers: Headers, body: string): Promise<Response | null> {
+    if (!base) return null;
+    const h: Record<string, string> = { [INTERNAL_HEADER]: signInternal(this.d.key, { method, path, principal, body }) };
+    const type = headers.get("content-type");
+    if (type) h["content-type"] = type;
+    let res: Response;
+    try {
+      res = await fetch(base + path, { method, headers: h, body: method === "DELETE" ? undefined : body, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
+    } catch (e) {
+      this.metrics.forwarded.labels(kind, "unreachable").inc();
+      this.d.logger.warn({ kind, home: base, err: (e as Error).message }, "media home unreachable");
+      return null;
+    }
+    this.metrics.forwarded.labels(kind, res.ok ? "ok" : "refused").inc();
+    const out = new Headers();
+    res.headers.forEach((value, name) => {
+      if (!HOP_HEADERS.has(name.toLowerCase())) out.append(name, value);
+    });
+    return new Response(await res.arrayBuffer(), { status: res.status, headers: out });
+  }
+}
+
+/** The body as text, refusing more than an SDP offer can be (the media service checks the rest). */
+async function boundedText(req: Request): Promise<string> {
+  if (req.method === "DELETE" || req.method === "GET") return "";
+  if (Number(req.headers.get("content-length") ?? 0) > MAX_SDP_BYTES) throw new AppError("payload-too-large", `SDP bodies are limited to ${MAX_SDP_BYTES} bytes`);
+  const text = await req.text();
+  if (text.length > MAX_SDP_BYTES) throw new AppError("payload-too-large", `SDP bodies are limited to ${MAX_SDP_BYTES} bytes`);
+  return text;
+}
+
+/** The request again with its body already read. */
+function rebuild(req: Request, body: string): Request {
+  return new Request(req.url, { method: req.method, headers: req.headers, body: req.method === "DELETE" || req.method === "GET" ? undefined : body });
+}
