@@ -1,0 +1,8 @@
+// Every fault of the suite, in the order `npm run faults` runs them.
+import type { Fault } from "./lib/fault.ts";
+import { ownerKill } from "./owner-kill.ts";
+import { partition } from "./partition.ts";
+import { redisRestartEmpty } from "./redis-restart-empty.ts";
+import { sentinelFailover } from "./sentinel-failover.ts";
+
+export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, partition];

@@ -1,0 +1,39 @@
+// The fault suite's short form (faults/, `npm run faults` runs the full one): each fault once,
+// against real processes (redis-server, redis-sentinel, server instances) started here, with a
+// small class. One implementation: these tests run the suite's own modules.
+import { expect, test } from "bun:test";
+import type { Fault } from "../../../../faults/lib/fault.ts";
+import { ownerKill } from "../../../../faults/owner-kill.ts";
+import { partition } from "../../../../faults/partition.ts";
+import { redisRestartEmpty } from "../../../../faults/redis-restart-empty.ts";
+import { sentinelFailover } from "../../../../faults/sentinel-failover.ts";
+import { setReplyTimeout } from "../support/ws.ts";
+
+// Several processes on two shared cores: give replies time.
+setReplyTimeout(10_000);
+
+async function once(f: Fault) {
+  const r = await f.run({ size: "short" });
+  // The notes say what went wrong; show them when it did.
+  expect({ lost: r.answersLost, ok: r.ok, notes: r.notes }).toEqual({ lost: 0, ok: true, notes: [] });
+  expect(r.ackedBefore).toBeGreaterThan(0);
+  return r;
+}
+
+test("kill -9 of a class's owner mid-quiz: no acknowledged answer lost, the class goes on within 10 s", async () => {
+  await once(ownerKill);
+}, 120_000);
+
+test("Redis killed mid-quiz and restarted empty: no acknowledged answer lost, the class goes on within 10 s", async () => {
+  await once(redisRestartEmpty);
+}, 120_000);
+
+test("Sentinel: kill -9 of the Redis primary mid-quiz (replica + three sentinels): the instances follow the failover, no acknowledged answer lost, the class goes on within 10 s", async () => {
+  const r = await once(sentinelFailover);
+  expect(r.firstAckAfterFaultMs).toBeLessThanOrEqual(10_000);
+  expect(r.figures?.promotedAfterMs).toBeGreaterThan(0);
+}, 120_000);
+
+test("a network partition between the owner and Redis: the other instance takes the class within 10 s, no acknowledged answer lost", async () => {
+  await once(partition);
+}, 120_000);
