@@ -8,7 +8,7 @@ import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
 import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
 import { AppError } from "./domain/errors.ts";
-import { buildRoutes, errorResponse, type HttpDeps } from "./http/endpoint.ts";
+import { buildRoutes, errorResponse, notRouted, type HttpDeps } from "./http/endpoint.ts";
 import { liveAuthLimit } from "./http/live-limit.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
@@ -168,22 +168,18 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     deps,
   );
 
+  const liveRoute = {
+    GET: async (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => (await liveLimit(req, srv)) ?? gateway.upgrade(req, srv),
+  };
+  const allRoutes = { ...web.staticRoutes, ...routes, "/api/classes/:id/live": liveRoute };
   const server = Bun.serve<SocketData>({
     port: config.port,
     hostname: config.host,
     // Hard cap at the socket; the JSON reader enforces the (smaller) configured limit with a problem document.
     maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
-    routes: {
-      ...web.staticRoutes,
-      ...routes,
-      "/api/classes/:id/live": {
-        GET: async (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => (await liveLimit(req, srv)) ?? gateway.upgrade(req, srv),
-      },
-    },
+    routes: allRoutes,
     websocket: gateway.websocket,
-    fetch(req) {
-      return errorResponse(new AppError("not-found", `no route for ${req.method} ${new URL(req.url).pathname}`), req, "-", logger);
-    },
+    fetch: notRouted(allRoutes, logger),
     error(err) {
       return errorResponse(err, new Request("http://local/"), "-", logger);
     },

@@ -118,10 +118,26 @@ describe("roles", () => {
     expect((await t.call("GET", `/api/courses/${c.id}`, { token: student })).status).toBe(200);
   });
 
-  test("a teacher cannot change another teacher's course", async () => {
+  test("a teacher cannot change another teacher's course, and learns no more than GET tells (404)", async () => {
     const c = await newCourse();
     const r = await t.call("PATCH", `/api/courses/${c.id}`, { token: otherTeacher, body: { title: "Mine now" } });
-    expect(r.status).toBe(403);
+    expect(r.status).toBe(404);
+    expect(r.body.type).toBe("https://edgeclass.dev/problems/not-found");
+    expect((await t.call("GET", `/api/courses/${c.id}`, { token: otherTeacher })).status).toBe(404);
+    const cls = await t.call("POST", `/api/courses/${c.id}/classes`, { token: teacher, body: { startsAt: "2026-11-26T15:00:00Z", durationMinutes: 30 } });
+    expect(cls.status).toBe(201);
+    for (const [method, path, body] of [
+      ["POST", `/api/courses/${c.id}/archive`, undefined],
+      ["PUT", `/api/courses/${c.id}/enrollments/st-1`, undefined],
+      ["DELETE", `/api/courses/${c.id}/enrollments/st-1`, undefined],
+      ["GET", `/api/courses/${c.id}/enrollments`, undefined],
+      ["POST", `/api/courses/${c.id}/classes`, { startsAt: "2026-11-26T15:00:00Z", durationMinutes: 30 }],
+      ["PATCH", `/api/classes/${cls.body.id}`, { durationMinutes: 45 }],
+      ["POST", `/api/classes/${cls.body.id}/cancel`, undefined],
+      ["POST", `/api/classes/${cls.body.id}/start`, undefined],
+    ] as const) {
+      expect({ method, path, status: (await t.call(method, path, { token: otherTeacher, body })).status }).toEqual({ method, path, status: 404 });
+    }
     expect((await t.call("GET", `/api/courses/${c.id}`, { token: teacher })).body.title).toBe("Algebra");
   });
 

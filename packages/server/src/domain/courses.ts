@@ -1,5 +1,5 @@
 // Rules about courses and who may do what with them. Pure functions.
-import { AppError, forbidden, invalidState } from "./errors.ts";
+import { AppError, forbidden, invalidState, notFound } from "./errors.ts";
 import type { Course, CourseStatus, Principal } from "./model.ts";
 
 export interface NewCourse {
@@ -32,7 +32,9 @@ export function assertCanCreateCourse(p: Principal): void {
 export function assertCanManageCourse(p: Principal, course: Course): void {
   if (p.role === "admin") return;
   if (p.role === "teacher" && course.teacherId === p.id) return;
-  throw forbidden(p.role === "teacher" ? "only the course's teacher or an admin can change this course" : "students cannot change courses");
+  // Another teacher's course is invisible to a teacher (GET says 404): a write must not tell it exists either.
+  if (p.role === "teacher") throw notFound("course", course.id);
+  throw forbidden("students cannot change courses");
 }
 
 export function canViewCourse(p: Principal, course: Course, enrolled: boolean): boolean {

@@ -96,9 +96,14 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
     if (counter === undefined) byStatus.set(status, (counter = metrics.httpRequests.labels(route.method, route.path, status)));
     counter.inc();
     (duration ??= metrics.httpDuration.labels(route.method, route.path)).observe(seconds);
-    deps.access({ reqId, method: req.method, route: route.path, url: req.url, status, ms: Math.round(seconds * 1e4) / 10, user: principal.id });
+    deps.access({ reqId, method: req.method, route: route.path, url: redactToken(req.url), status, ms: Math.round(seconds * 1e4) / 10, user: principal.id });
     return response;
   };
+}
+
+/** The URL for the access log: a JWT in `?token=` (or `access_token`) must not reach log storage. */
+export function redactToken(url: string): string {
+  return url.includes("token=") ? url.replace(/([?&](?:access_)?token=)[^&#]*/gi, "$1REDACTED") : url;
 }
 
 export function errorResponse(e: unknown, req: Request, reqId: string, logger: Logger): Response {
@@ -131,4 +136,22 @@ export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<s
     }
   }
   return byPath;
+}
+
+/**
+ * Bun.serve's `fetch`: what no route took. Methods its route tables have no slot for (OPTIONS,
+ * TRACE, PROPFIND, ...) on a known path get 405 with Allow; anything else 404. Method tokens Bun
+ * does not know at all (BREW) never get here: Bun 1.4.5 closes the connection without a reply.
+ */
+export function notRouted(routes: Record<string, unknown>, logger: Logger): (req: Request) => Response {
+  const known = Object.entries(routes).map(([path, r]) => ({
+    re: new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/\*$/, "/.*").replace(/:[^/]+/g, "[^/]+")}$`),
+    allow: typeof r === "function" ? "GET, HEAD" : Object.keys(r as object).join(", "),
+  }));
+  return (req) => {
+    const path = new URL(req.url).pathname;
+    const hit = known.find((k) => k.re.test(path));
+    if (hit !== undefined) return problemResponse(new AppError("method-not-allowed", `${req.method} is not served here; use ${hit.allow}`), path, { allow: hit.allow });
+    return errorResponse(new AppError("not-found", `no route for ${req.method} ${path}`), req, "-", logger);
+  };
 }

@@ -149,7 +149,8 @@ export class LiveService {
 }
 
 const csvCell = (v: unknown) => {
-  const s = typeof v === "string" ? v : JSON.stringify(v);
+  // Text that a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading ' (OWASP CSV injection).
+  const s = typeof v === "string" ? (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v) : JSON.stringify(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 

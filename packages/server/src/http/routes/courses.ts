@@ -1,6 +1,7 @@
 // REST routes for courses, enrolments and class schedules.
 import * as v from "valibot";
 import { COURSE_STATUSES, type Course } from "../../domain/model.ts";
+import { isRealDateTime } from "../../domain/time.ts";
 import { classView, courseView, iso } from "../views.ts";
 import type { CoursesService } from "../../services/courses-service.ts";
 import type { RouteDef } from "../endpoint.ts";
@@ -16,6 +17,7 @@ const status = v.picklist(COURSE_STATUSES, `must be one of ${COURSE_STATUSES.joi
 const instant = v.pipe(
   v.string(),
   v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/, "must be an RFC 3339 date-time such as 2026-11-26T15:00:00Z"),
+  v.check(isRealDateTime, "is not a real date and time (day, month, hour, minute or offset out of range)"),
   v.transform((s) => Date.parse(s)),
   v.check((n) => Number.isFinite(n), "is not a real date"),
 );

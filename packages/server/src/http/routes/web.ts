@@ -12,7 +12,7 @@ import type { Config } from "../../config/config.ts";
 import type { DemoInfo } from "../../demo/seed.ts";
 import { AppError } from "../../domain/errors.ts";
 import type { RouteDef } from "../endpoint.ts";
-import { json } from "../problem.ts";
+import { json, problemResponse } from "../problem.ts";
 import { readJson } from "../validate.ts";
 
 /** Where `npm run build:web` puts the app: beside the sources, or under the working directory (bundled server, dist/server.js). */
@@ -157,11 +157,16 @@ export function webApp(o: WebOptions): WebApp {
     return send(req, index, extra);
   };
   const file = (req: Request): Response => {
-    const path = decodeURIComponent(new URL(req.url).pathname);
-    const a = path.includes("..") ? undefined : current().get(path);
-    if (a === undefined) {
-      return new Response(`no such file: ${path}`, { status: 404, headers: { "content-type": "text/plain; charset=utf-8", "cache-control": "no-store" } });
+    const raw = new URL(req.url).pathname;
+    let path: string;
+    try {
+      path = decodeURIComponent(raw);
+    } catch {
+      // `/assets/%ZZ`, `/assets/%`: the client's mistake, not ours (no 500, no stack trace in the log).
+      return problemResponse(new AppError("bad-request", "the path has malformed percent-encoding"), raw, { "cache-control": "no-store" });
     }
+    const a = path.includes("..") ? undefined : current().get(path);
+    if (a === undefined) return problemResponse(new AppError("not-found", `no such file: ${path}`), raw, { "cache-control": "no-store" });
     return send(req, a);
   };
 
@@ -169,7 +174,7 @@ export function webApp(o: WebOptions): WebApp {
   const readOnly = (h: (req: Request) => Response) => (req: BunRequest) =>
     req.method === "GET" || req.method === "HEAD"
       ? h(req)
-      : new Response(`use GET on ${new URL(req.url).pathname}`, { status: 405, headers: { allow: "GET, HEAD", "content-type": "text/plain; charset=utf-8" } });
+      : problemResponse(new AppError("method-not-allowed", "use GET or HEAD on this path"), new URL(req.url).pathname, { allow: "GET, HEAD" });
   const staticRoutes: Record<string, (req: BunRequest) => Response> = { "/assets/*": readOnly(file), "/favicon.svg": readOnly(file), "/index.html": readOnly(page) };
   for (const p of APP_PATHS) staticRoutes[p] = readOnly(page);
 
