@@ -32,6 +32,7 @@ import { createMetrics } from "./obs/metrics.ts";
 import { CoursesService } from "./services/courses-service.ts";
 import { openDatabase } from "./store/sqlite/database.ts";
 import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
+import { StorageHealth, watchStorage } from "./store/storage-health.ts";
 
 async function startMediaHomes(
   link: import("./cluster/redis.ts").RedisLink,
@@ -71,7 +72,10 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
   // In a cluster other processes write the catalogue too (instances sharing the data folder, or
   // changes replicated from other instances), so rows are not cached in-process.
-  const store = new SqliteStore(openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync), {
+  const db = openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync);
+  const storage = new StorageHealth(config.dataDir);
+  watchStorage(db, storage);
+  const store = new SqliteStore(db, {
     cacheRows: !config.redisUrl,
     replicateAs: config.redisUrl ? instanceId : undefined,
   });
@@ -138,6 +142,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     notReadyReason(): string | null {
       if (state === "draining" || state === "stopped") return "draining";
       if (!store.isOpen()) return "storage closed";
+      const full = storage.notReadyReason();
+      if (full !== null) return full;
       if (redis && !redis.healthy()) return "redis unavailable";
       if (catalogue && !catalogue.ready) return "loading the catalogue from redis";
       if (policyError !== null) return `join policy does not compile: ${policyError}`;
@@ -146,7 +152,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     },
   };
   const limits = new AuthLimits(config.limits);
-  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy };
+  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage };
   const web = webApp({ config, demo, secret, limits });
   const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });
   const routes = buildRoutes(

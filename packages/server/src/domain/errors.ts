@@ -16,6 +16,7 @@ export const ERRORS = {
   "unsupported-media-type": { status: 415, title: "Unsupported media type" },
   "rate-limited": { status: 429, title: "Too many requests" },
   internal: { status: 500, title: "Internal error" },
+  "storage-full": { status: 507, title: "Insufficient storage" },
   unavailable: { status: 503, title: "Service unavailable" },
 } as const satisfies Record<string, { status: number; title: string }>;
 

@@ -7,6 +7,7 @@ import { AppError } from "../domain/errors.ts";
 import type { Principal, Role } from "../domain/model.ts";
 import type { AccessEntry, Logger } from "../obs/logger.ts";
 import type { Metrics } from "../obs/metrics.ts";
+import { isStorageFull, type StorageHealth } from "../store/storage-health.ts";
 import { clientAddress, type PeerSource } from "./client-address.ts";
 import { problemResponse } from "./problem.ts";
 
@@ -40,6 +41,8 @@ export interface HttpDeps {
   limits?: AuthLimits;
   /** Client address from X-Forwarded-For (TRUST_PROXY). */
   trustProxy?: boolean;
+  /** Told about writes that failed on a full disk (readiness then probes until one goes through). */
+  storage?: StorageHealth;
 }
 
 export type Handler = (req: BunRequest, server?: PeerSource) => Promise<Response>;
@@ -87,6 +90,7 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
       }
       response = await route.handle({ req, params: req.params as Record<string, string>, reqId, ip, principal });
     } catch (e) {
+      deps.storage?.noteError(e);
       response = errorResponse(e, req, reqId, logger);
     }
     response.headers.set("x-request-id", reqId);
@@ -112,6 +116,10 @@ export function errorResponse(e: unknown, req: Request, reqId: string, logger: L
     const headers: Record<string, string> = e.status === 401 ? { "www-authenticate": 'Bearer realm="edgeclass"' } : {};
     if (typeof e.extra.retryAfter === "number") headers["retry-after"] = String(e.extra.retryAfter);
     return problemResponse(e, path, headers);
+  }
+  if (isStorageFull(e)) {
+    logger.error({ reqId, code: (e as { code: string }).code }, "write refused: storage full");
+    return problemResponse(new AppError("storage-full", "the server's storage is full: nothing was saved; try again later"), path, { "retry-after": "30" });
   }
   logger.error({ reqId, err: e }, "unhandled error");
   return problemResponse(new AppError("internal", `something went wrong; quote request id ${reqId}`), path);

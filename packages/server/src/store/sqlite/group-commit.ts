@@ -3,6 +3,7 @@
 // in its own savepoint, so one failing write rolls back alone and the rest commit.
 // The promise settles only after the commit: an acknowledged write is durable.
 import type { Database, Statement } from "bun:sqlite";
+import { storageHealthOf } from "../storage-health.ts";
 
 interface Pending {
   run(): unknown;
@@ -65,9 +66,11 @@ export class GroupCommit {
     } catch (e) {
       // The commit itself failed: nothing in this batch is durable.
       if (this.db.inTransaction) sql.rollback.run();
+      storageHealthOf(this.db)?.noteError(e);
       for (const p of batch) p.reject(e);
       return;
     }
+    storageHealthOf(this.db)?.noteWrite();
     this.batches++;
     this.writes += batch.length;
     for (let i = 0; i < batch.length; i++) {
