@@ -10,6 +10,7 @@ import {
   MAX_CLIENT_FRAME_BYTES,
   type ClientMessage,
   type MyAnswer,
+  type ParticipantRemoved,
   type QuestionDraft,
   type QuizResponse,
   type Reaction,
@@ -115,7 +116,7 @@ interface Pending {
 
 const OPEN = 1;
 /** Close codes after which reconnecting cannot help. */
-const FINAL_CLOSES: ReadonlySet<number> = new Set([CLOSE.unauthorized, CLOSE.policyDenied, CLOSE.notFound, CLOSE.notStarted, CLOSE.classEnded, CLOSE.replaced]);
+const FINAL_CLOSES: ReadonlySet<number> = new Set([CLOSE.unauthorized, CLOSE.policyDenied, CLOSE.notFound, CLOSE.notStarted, CLOSE.classEnded, CLOSE.replaced, CLOSE.removed]);
 
 function randomId(bytes = 12): string {
   const b = new Uint8Array(bytes);
@@ -573,6 +574,11 @@ export class EdgeClassClient {
   /** Staff: send the leaderboard. */
   showLeaderboard(): Promise<unknown> {
     return this.enqueue({ type: "leaderboard.show" });
+  }
+
+  /** Staff: take a participant out of the class for the rest of this live class (closed with 4013, no rejoin). */
+  async removeParticipant(userId: string, reason?: string): Promise<ParticipantRemoved> {
+    return (await this.enqueue(reason === undefined ? { type: "participant.remove", userId } : { type: "participant.remove", userId, reason })) as ParticipantRemoved;
   }
 
   /** Staff: end the class for everyone. */

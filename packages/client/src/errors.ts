@@ -29,6 +29,7 @@ export function errorFromClose(code: number, reason: string): EdgeClassError {
   const text = reason || `connection closed (${code})`;
   switch (code) {
     case CLOSE.policyDenied:
+    case CLOSE.removed:
       return new EdgeClassError("forbidden", text, code);
     case CLOSE.notFound:
       return new EdgeClassError("not-found", text, code);

@@ -7,6 +7,8 @@ export const PROTOCOL_VERSION = 1;
 /** Largest client frame the server reads; larger frames are refused. */
 export const MAX_CLIENT_FRAME_BYTES = 4096;
 export const MAX_CHAT_LENGTH = 500;
+/** A close reason is at most 123 bytes; the server prefixes the teacher's reason with "removed by the teacher: ". */
+export const MAX_REMOVE_REASON_LENGTH = 80;
 export const REACTIONS = ["thumbs_up", "clap", "laugh", "wow", "heart", "confused"] as const;
 export type Reaction = (typeof REACTIONS)[number];
 export const QUESTION_KINDS = ["single", "multiple", "true_false", "numeric", "text"] as const;
@@ -100,6 +102,13 @@ export const ClientMessageSchema = v.variant("type", [
   v.strictObject({ type: v.literal("quiz.reveal"), rid }),
   v.strictObject({ type: v.literal("leaderboard.show"), rid }),
   v.strictObject({ type: v.literal("class.end"), rid }),
+  v.strictObject({
+    type: v.literal("participant.remove"),
+    rid,
+    userId,
+    /** Shown to the removed user in the close reason. */
+    reason: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(MAX_REMOVE_REASON_LENGTH, `at most ${MAX_REMOVE_REASON_LENGTH} characters`))),
+  }),
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;
 export type ClientMessageType = ClientMessage["type"];
@@ -115,6 +124,7 @@ export const STAFF_MESSAGES: ReadonlySet<ClientMessageType> = new Set([
   "quiz.reveal",
   "leaderboard.show",
   "class.end",
+  "participant.remove",
 ]);
 
 // ---- Server -> client ------------------------------------------------------
@@ -243,6 +253,12 @@ export type ServerMessage =
 
 export type ServerMessageType = ServerMessage["type"];
 
+/** The `ack.result` of `participant.remove`. */
+export interface ParticipantRemoved {
+  userId: string;
+  removed: true;
+}
+
 /** Stable error codes carried by `error` messages. */
 export type ErrorCode =
   | "bad-message"
@@ -274,6 +290,8 @@ export const CLOSE = {
   classEnded: 4010,
   replaced: 4011,
   slowConsumer: 4012,
+  /** Taken out of the class (unenrolled, the course archived, or removed by staff); the reason says which. Do not reconnect. */
+  removed: 4013,
   /** The server could not decide right now (e.g. its shared engine is unreachable); reconnect shortly. */
   tryAgainLater: 1013,
   tooLarge: 1009,

@@ -119,6 +119,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const redis = cluster?.link ?? null;
   const catalogue = cluster?.catalogue ?? null;
   const live = new LiveService(serviceDeps, courses, () => hub, cluster?.refreshClassRecords);
+  courses.onAccessRevoked = (courseId, studentId) => hub.revoke(courseId, studentId);
 
   // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
   let media: Promise<MediaService> | null = null;

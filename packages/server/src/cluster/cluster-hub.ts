@@ -14,10 +14,11 @@ import type { LiveHub, RoomPort } from "../live/ports.ts";
 import { LiveRoom, type AdmitResult, type RoomDeps } from "../live/room.ts";
 import type { ModerationState, SharedClassState } from "../live/shared-state.ts";
 import type { Logger } from "../obs/logger.ts";
-import type { AttendanceSession } from "../store/live-types.ts";
+import type { AttendanceSession, Removal } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
 import * as lua from "./class-keys.ts";
 import { readSharedRecords } from "./class-records.ts";
+import { readRemovals, removedKey, reshareRemovals } from "./class-removals.ts";
 import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
@@ -96,6 +97,10 @@ export class ClusterHub implements LiveHub {
   async end(classId: string): Promise<boolean> {
     const c = this.classes.get(classId) ?? (this.room(classId) as ClusterClass);
     return c.end();
+  }
+
+  revoke(courseId: string, userId: string | null): void {
+    for (const c of this.classes.values()) if (c.ownedRoom?.courseId === courseId) c.ownedRoom.revokeAccess(userId);
   }
 
   counts(): { participants: number; classes: number } {
@@ -272,6 +277,7 @@ class ClusterClass implements RoomPort {
       .sort((x, y) => x.raisedAt - y.raisedAt || (x.userId < y.userId ? -1 : 1));
     const moderation: ModerationState = { chatSettings: chatSettingsRaw ? (JSON.parse(chatSettingsRaw) as ChatSettings) : { enabled: true, slowModeSeconds: 0 }, muted, hands };
     room.restoreModeration(moderation);
+    room.restoreRemovals(await readRemovals(this.link, this.keys));
     this.ownedRoom = room;
     this.renewTimer = setInterval(() => void this.renew(), LEASE_MS / 3);
     this.hub.metrics.ownershipChanges.labels("acquired").inc();
@@ -319,6 +325,7 @@ class ClusterClass implements RoomPort {
     await cmd.eval(lua.SET_FENCED, 2, this.keys.owner, this.keys.chatSettings, l, JSON.stringify(mod.chatSettings));
     await cmd.eval(lua.REPLACE_SET_FENCED, 2, this.keys.owner, this.keys.muted, l, ...mod.muted);
     await cmd.eval(lua.REPLACE_HASH_FENCED, 2, this.keys.owner, this.keys.hands, l, ...mod.hands.flatMap((h) => [h.userId, JSON.stringify(h)]));
+    await reshareRemovals(this.link, this.keys, l, room.removals());
     for (const q of store.live.launchedQuestions(this.classId)) {
       const live = room.openQuestion()?.id === q.id ? room.openQuestion()! : q;
       await cmd.eval(lua.HSET_FENCED, 2, this.keys.owner, this.keys.questions, l, q.id, JSON.stringify(live));
@@ -577,6 +584,9 @@ class RedisClassState implements SharedClassState {
   }
   async clearHands(): Promise<void> {
     await this.run(lua.DEL_FENCED, this.keys.hands);
+  }
+  async saveRemoval(r: Removal): Promise<void> {
+    await this.run(lua.HSET_FENCED, removedKey(this.keys), r.userId, JSON.stringify(r));
   }
   saveAttendance(session: AttendanceSession): void {
     this.run(lua.HSET_FENCED, this.keys.attendance, `${session.userId}@${session.joinedAt}`, JSON.stringify(session)).catch(() => {});

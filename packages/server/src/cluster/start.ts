@@ -6,6 +6,7 @@ import type { Registry } from "../obs/prom.ts";
 import type { SqliteStore } from "../store/sqlite/sqlite-store.ts";
 import { CatalogueSync, createCatalogueMetrics } from "./catalogue-sync.ts";
 import { importClassRecords } from "./class-records.ts";
+import { revokeFromCatalogue } from "./class-removals.ts";
 import { ClusterHub, type LocalSockets } from "./cluster-hub.ts";
 import { createRedisMetrics, RedisLink, type RedisSettings } from "./redis.ts";
 
@@ -43,6 +44,7 @@ export async function startCluster(d: ClusterDeps): Promise<ClusterMode> {
   // A class ended elsewhere: keep its results here too (Redis keeps them only for a day).
   catalogue.onApplied = (changes) => {
     for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshClassRecords(c.row.id);
+    revokeFromCatalogue(hub, changes); // unenrolled or archived elsewhere: the owner takes the students out
   };
   void catalogue.whenSynced().then(d.afterCatalogueLoaded);
   // If Redis is not there yet, the hub subscribes and the catalogue loads once it is.

@@ -67,6 +67,10 @@ export class ClassHub implements LiveHub {
     return true;
   }
 
+  revoke(courseId: string, userId: string | null): void {
+    for (const room of this.rooms.values()) if (room.courseId === courseId) room.revokeAccess(userId);
+  }
+
   counts(): { participants: number; classes: number } {
     let participants = 0;
     for (const r of this.rooms.values()) participants += r.participantCount;

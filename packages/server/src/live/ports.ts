@@ -16,6 +16,9 @@ export interface LiveHub {
   isAdmitted(classId: string, userId: string): boolean;
   /** Ends the class; false when this instance cannot (not live here). */
   end(classId: string): Promise<boolean>;
+  /** A student lost access to a course (unenrolled; userId null: maybe archived): its live classes owned
+   *  here take them out at once (close 4013). The store, already changed, decides who leaves. */
+  revoke(courseId: string, userId: string | null): void;
   counts(): { participants: number; classes: number };
   onClassEnded: (classId: string) => void;
   /** Stops the rooms; in a cluster, hands owned classes over (settles once the others are told). */

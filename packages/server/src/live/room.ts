@@ -21,12 +21,14 @@ import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { DecisionLog } from "../policy/decision-log.ts";
 import type { JoinPolicy } from "../policy/join-policy.ts";
+import type { Removal } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
 import { LiveError } from "./errors.ts";
 import type { Fanout } from "./fanout.ts";
 import type { ModerationState, SharedClassState } from "./shared-state.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { TokenBucket } from "./rate-limit.ts";
+import { REMOVED_ARCHIVED, REMOVED_UNENROLLED, staffRemovalReason } from "./removal.ts";
 
 export interface RoomDeps {
   store: Store;
@@ -84,6 +86,11 @@ export class LiveRoom {
   private readonly scores = new Map<string, number>();
   private leaderboardShown = false;
   private ended = false;
+  /** Removed by staff: refused for the rest of this live class (stored, and shared in a cluster). */
+  private readonly removed = new Map<string, Removal>();
+  /** Students taken out because they lost access (unenrolled, course archived), with the reason:
+   *  refused until this instance's catalogue gives them access again. */
+  private readonly revoked = new Map<string, string>();
   // Batched broadcasts, flushed by tick().
   /** Roster changes since the last tick, latest state per user: who joined, reconnected or dropped. */
   private rosterChanges = new Map<string, Member>();
@@ -110,6 +117,7 @@ export class LiveRoom {
       for (const a of answers) this.scores.set(a.userId, (this.scores.get(a.userId) ?? 0) + a.points);
       if (q.revealedAt === null) this.current = this.openQuiz(q, answers);
     }
+    for (const r of store.live.removals(cls.id)) this.removed.set(r.userId, r);
   }
 
   private openQuiz(q: LaunchedQuestion, answers: GradedAnswer[] = []): OpenQuiz {
@@ -121,6 +129,10 @@ export class LiveRoom {
   /** Whether the user holds a seat in this class (connected, or within their reconnect grace). */
   isAdmitted(userId: string): boolean {
     return this.members.has(userId);
+  }
+
+  get courseId(): string {
+    return this.course.id;
   }
 
   get participantCount(): number {
@@ -142,6 +154,12 @@ export class LiveRoom {
   async admit(p: Principal, enrolled: boolean): Promise<AdmitResult> {
     const now = this.deps.now();
     if (this.ended) return { ok: false, code: CLOSE.classEnded, reason: "class has ended" };
+    const refusal = this.removalOf(p, enrolled);
+    if (refusal !== null) {
+      // Also a participant still holding a seat (within the grace period) whose access went meanwhile.
+      if (this.members.has(p.id)) this.takeOut(p.id, refusal);
+      return { ok: false, code: CLOSE.removed, reason: refusal };
+    }
     const existing = this.members.get(p.id);
     if (existing) {
       // Back within the grace period, or a second tab: the same participant, no new seat.
@@ -175,6 +193,12 @@ export class LiveRoom {
     if (decision.allow && p.role === "student" && this.deps.shared && !(await this.deps.shared.takeSeat(p.id, this.course.capacity))) {
       decision.allow = false;
       decision.reasons = ["class is full"];
+    }
+    // Removed while the shared seat was being taken: give it back.
+    const late = decision.allow && p.role === "student" ? this.removalOf(p, enrolled) : null;
+    if (late !== null) {
+      this.deps.shared?.releaseSeat(p.id);
+      return { ok: false, code: CLOSE.removed, reason: late };
     }
     record(decision.allow, decision.reasons);
     if (!decision.allow) return { ok: false, code: CLOSE.policyDenied, reason: decision.reasons.join("; ") };
@@ -215,6 +239,80 @@ export class LiveRoom {
     this.rosterChanges.set(userId, m);
     this.presenceDirty = true;
     m.graceTimer = setTimeout(() => this.remove(userId), this.deps.graceMs);
+  }
+
+  /** Why this user may not be in the class any more (close 4013), or null. */
+  private removalOf(p: Principal, enrolled: boolean): string | null {
+    const banned = this.removed.get(p.id);
+    if (banned) return banned.reason;
+    if (p.role !== "student") return null;
+    const revoked = this.revoked.get(p.id);
+    const seated = this.members.has(p.id);
+    if (revoked === undefined && !seated) return null; // a new join: the enrolment check and the policy decide
+    this.course = this.deps.store.courses.get(this.course.id) ?? this.course;
+    if (this.course.status === "archived") return REMOVED_ARCHIVED;
+    // The joining instance's catalogue says "enrolled"; this one must agree before a revoked student is back.
+    const access = enrolled && (revoked === undefined || this.deps.store.enrollments.isEnrolled(this.course.id, p.id));
+    if (!access) return revoked ?? REMOVED_UNENROLLED;
+    this.revoked.delete(p.id); // enrolled again
+    return null;
+  }
+
+  /** Takes a participant out at once: seat released (no grace period), sockets closed with 4013 everywhere. */
+  private takeOut(userId: string, reason: string): void {
+    if (!this.members.has(userId)) return;
+    this.remove(userId);
+    this.deps.logger.info({ classId: this.classId, userId, reason }, "participant removed");
+    this.deps.fanout.closeUser(this.classId, userId, CLOSE.removed, reason);
+  }
+
+  /**
+   * The catalogue changed: a student was unenrolled (userId), or the course may have been archived
+   * (userId null). Students who lost access leave at once; the store, as changed, decides.
+   */
+  revokeAccess(userId: string | null): void {
+    if (this.ended) return;
+    this.course = this.deps.store.courses.get(this.course.id) ?? this.course;
+    const archived = this.course.status === "archived";
+    const targets = userId === null ? [...this.students] : [userId];
+    for (const id of targets) {
+      if (this.members.get(id)?.role !== "student") continue;
+      const reason = archived ? REMOVED_ARCHIVED : !this.deps.store.enrollments.isEnrolled(this.course.id, id) ? REMOVED_UNENROLLED : null;
+      if (reason === null) continue;
+      this.revoked.set(id, reason);
+      this.takeOut(id, reason);
+    }
+  }
+
+  /** Staff: participant.remove. Recorded (and shared) before the ack, so a restart or a new owner refuses them too. */
+  private async removeParticipant(by: Member, userId: string, reason: string | undefined, now: number): Promise<unknown> {
+    const result = { userId, removed: true as const };
+    if (this.removed.has(userId)) return result; // a retry
+    const target = this.members.get(userId);
+    if (!target) throw new LiveError("not-found", `${userId} is not in this class`);
+    if (this.isStaff(target)) throw new LiveError("invalid-state", "staff cannot be removed");
+    const removal: Removal = { userId, reason: staffRemovalReason(by.role, reason), at: now };
+    this.removed.set(userId, removal);
+    await this.deps.shared?.saveRemoval(removal);
+    await this.deps.store.write(() => this.deps.store.live.insertRemoval(this.classId, removal));
+    this.takeOut(userId, removal.reason);
+    return result;
+  }
+
+  /** Removals to share again (the shared engine may have restarted empty). */
+  removals(): Removal[] {
+    return [...this.removed.values()];
+  }
+
+  /** After a takeover: the previous owner's removals; kept here too, and anyone removed who still holds a seat leaves. */
+  restoreRemovals(list: readonly Removal[]): void {
+    const fresh = list.filter((r) => !this.removed.has(r.userId));
+    if (fresh.length === 0) return;
+    for (const r of fresh) this.removed.set(r.userId, r);
+    this.persist(() => {
+      for (const r of fresh) this.deps.store.live.insertRemoval(this.classId, r);
+    });
+    for (const r of fresh) this.takeOut(r.userId, r.reason);
   }
 
   private remove(userId: string): void {
@@ -273,6 +371,10 @@ export class LiveRoom {
     const now = this.deps.now();
     for (const id of userIds) {
       if (this.members.has(id)) continue;
+      if (this.removed.has(id) || !this.deps.store.enrollments.isEnrolled(this.course.id, id)) {
+        this.deps.shared?.releaseSeat(id); // removed, or unenrolled meanwhile: the seat is not kept
+        continue;
+      }
       const name = this.deps.store.users.get(id)?.name ?? id;
       const member: Member = { id, name, role: "student", connected: false, joinedAt: now, graceTimer: null, chatBucket: new TokenBucket(CHAT_BURST, CHAT_PER_SECOND, now), lastChatAt: 0 };
       member.graceTimer = setTimeout(() => this.remove(id), this.deps.graceMs);
@@ -372,6 +474,8 @@ export class LiveRoom {
       case "class.end":
         await this.end();
         return { ended: true };
+      case "participant.remove":
+        return await this.removeParticipant(m, msg.userId, msg.reason, now);
     }
   }
 

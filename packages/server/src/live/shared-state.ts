@@ -4,7 +4,7 @@
 // restores them. Absent on a single instance.
 import type { ChatMessage, ChatSettings, Hand } from "../../../client/src/protocol.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
-import type { AttendanceSession } from "../store/live-types.ts";
+import type { AttendanceSession, Removal } from "../store/live-types.ts";
 
 export interface SharedClassState {
   /** Takes a seat for a student; false when the class is full. Exact across instances. */
@@ -22,6 +22,8 @@ export interface SharedClassState {
   clearHands(): Promise<void>;
   /** A participant's session started or ended (so results read on any instance list who attended). */
   saveAttendance(session: AttendanceSession): void;
+  /** Staff removed a participant: a new owner must refuse them too. */
+  saveRemoval(r: Removal): Promise<void>;
 }
 
 /** The moderation state a room keeps in memory, as shared with (and restored from) other instances. */

@@ -18,6 +18,9 @@ export interface EnrollResult {
 }
 
 export class CoursesService {
+  /** A student lost access to a course (unenrolled; studentId null: the course was archived). Live classes take them out. */
+  onAccessRevoked: (courseId: string, studentId: string | null) => void = () => {};
+
   constructor(private readonly deps: ServiceDeps) {}
 
   /** Records who called, once per process per user, so rosters can show names. */
@@ -73,15 +76,20 @@ export class CoursesService {
   }
 
   updateCourse(p: Principal, id: string, patch: courses.CoursePatch): Course {
-    const updated = courses.applyCoursePatch(p, this.course(id), patch, this.deps.now());
+    const before = this.course(id);
+    const updated = courses.applyCoursePatch(p, before, patch, this.deps.now());
     this.deps.store.courses.update(updated);
+    if (updated.status === "archived" && before.status !== "archived") this.onAccessRevoked(id, null);
     return updated;
   }
 
   archiveCourse(p: Principal, id: string): Course {
     const before = this.course(id);
     const after = courses.archiveCourse(p, before, this.deps.now());
-    if (after !== before) this.deps.store.courses.update(after);
+    if (after !== before) {
+      this.deps.store.courses.update(after);
+      this.onAccessRevoked(id, null);
+    }
     return after;
   }
 
@@ -105,10 +113,13 @@ export class CoursesService {
     return { enrolled, alreadyEnrolled: unique.length - enrolled };
   }
 
-  unenroll(p: Principal, courseId: string, studentId: string): Promise<boolean> {
+  async unenroll(p: Principal, courseId: string, studentId: string): Promise<boolean> {
     const course = this.course(courseId);
     courses.assertCanUnenroll(p, course, studentId);
-    return this.deps.store.write(() => this.deps.store.enrollments.remove(courseId, studentId));
+    const removed = await this.deps.store.write(() => this.deps.store.enrollments.remove(courseId, studentId));
+    // Also when it was already gone here: a student may still sit in a live class.
+    this.onAccessRevoked(courseId, studentId);
+    return removed;
   }
 
   listEnrollments(p: Principal, courseId: string, page: PageRequest) {

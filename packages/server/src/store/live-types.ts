@@ -26,6 +26,14 @@ export interface AttendanceSession {
   leftAt: number | null;
 }
 
+/** A participant staff took out of a live class: refused for the rest of that class. */
+export interface Removal {
+  userId: string;
+  /** The close reason they were given. */
+  reason: string;
+  at: number;
+}
+
 export interface LiveStore {
   insertQuestion(q: BankQuestion): void;
   getQuestion(id: string): BankQuestion | undefined;
@@ -55,4 +63,8 @@ export interface LiveStore {
   /** Takeover from another instance: rows the shared engine holds, added when missing (questions updated). */
   importShared(classId: string, questions: LaunchedQuestion[], answers: Map<string, GradedAnswer[]>, chat: ChatMessage[], deletedChat: string[], at: number): void;
   answers(questionId: string): GradedAnswer[];
+
+  /** Records a removal once (the first reason stays). */
+  insertRemoval(classId: string, r: Removal): void;
+  removals(classId: string): Removal[];
 }

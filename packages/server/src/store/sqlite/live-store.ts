@@ -3,7 +3,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { ChatMessage, QuestionDraft, QuizResponse } from "../../../../client/src/protocol.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
-import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore } from "../live-types.ts";
+import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore, Removal } from "../live-types.ts";
 import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
 interface QuestionRow {
@@ -92,6 +92,8 @@ export class SqliteLiveStore implements LiveStore {
       ),
       importAnswer: q("INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       importChat: q("INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      insertRemoval: q("INSERT INTO live_removals (class_id, user_id, reason, removed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      removals: q("SELECT user_id, reason, removed_at FROM live_removals WHERE class_id = ? ORDER BY removed_at, user_id"),
     };
   }
 
@@ -191,5 +193,12 @@ export class SqliteLiveStore implements LiveStore {
       points: r.points,
       answeredAt: r.answered_at,
     }));
+  }
+
+  insertRemoval(classId: string, r: Removal): void {
+    this.s.insertRemoval.run(classId, r.userId, r.reason, r.at);
+  }
+  removals(classId: string): Removal[] {
+    return (this.s.removals.all(classId) as { user_id: string; reason: string; removed_at: number }[]).map((r) => ({ userId: r.user_id, reason: r.reason, at: r.removed_at }));
   }
 }

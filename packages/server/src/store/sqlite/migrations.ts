@@ -124,4 +124,17 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 4,
+    name: "participants removed from a live class by staff (no rejoin for the rest of the class)",
+    sql: `
+      CREATE TABLE live_removals (
+        class_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        removed_at INTEGER NOT NULL,
+        PRIMARY KEY (class_id, user_id)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];
