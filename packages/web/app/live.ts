@@ -32,6 +32,7 @@ export function phaseOf(client: EdgeClassClient, info: ConnectionInfo): Phase {
       if (code === CLOSE.notStarted || /not started/i.test(reason)) return { kind: "not-started", reason };
       if (code === CLOSE.classEnded) return { kind: "ended" };
       if (code === CLOSE.replaced) return { kind: "replaced" };
+      if (code === CLOSE.removed) return { kind: "denied", reason }; // taken out by staff, unenrolled or archived: no retry
       if (code === CLOSE.policyDenied || code === CLOSE.notFound) {
         // "Full" only when capacity is the sole reason (the policy may give several, joined by "; ").
         if (reason.split(/;\s*/).every((r) => /\bfull\b/i.test(r))) return { kind: "full", reason };
