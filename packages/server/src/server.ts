@@ -153,7 +153,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     },
   };
   const limits = new AuthLimits(config.limits);
-  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage };
+  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024) };
   const web = webApp({ config, demo, secret, limits });
   const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });
   const routes = buildRoutes(
@@ -182,8 +182,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const server = Bun.serve<SocketData>({
     port: config.port,
     hostname: config.host,
-    // Hard cap at the socket; the JSON reader enforces the (smaller) configured limit with a problem document.
-    maxRequestBodySize: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
+    // No cap at the socket: Bun's own 413 is a bare answer. The routes cap bodies (HttpDeps.bodyCap) with a problem document.
+    maxRequestBodySize: Number.MAX_SAFE_INTEGER,
     routes: allRoutes,
     websocket: gateway.websocket,
     fetch: notRouted(allRoutes, logger),

@@ -43,6 +43,8 @@ export interface HttpDeps {
   trustProxy?: boolean;
   /** Told about writes that failed on a full disk (readiness then probes until one goes through). */
   storage?: StorageHealth;
+  /** Largest body any route reads (bytes): larger ones get a 413 problem here, not Bun's bare 413. */
+  bodyCap?: number;
 }
 
 export type Handler = (req: BunRequest, server?: PeerSource) => Promise<Response>;
@@ -74,13 +76,18 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
   // Metric children resolved once per route (and per status seen), not per request.
   let duration: ReturnType<typeof metrics.httpDuration.labels> | undefined; // created on first use: unused routes stay out of /metrics
   const byStatus = new Map<number, ReturnType<typeof metrics.httpRequests.labels>>();
-  return async (req, server) => {
+  return async (original, server) => {
     const started = performance.now();
-    const reqId = requestId(req);
-    const ip = clientAddress(req, server, deps.trustProxy === true);
+    const reqId = requestId(original);
+    const ip = clientAddress(original, server, deps.trustProxy === true);
+    const over = { cap: deps.bodyCap ?? Infinity, exceeded: false };
+    let req = original;
     let response: Response;
     let principal = ANONYMOUS;
     try {
+      if (Number(req.headers.get("content-length") ?? 0) > over.cap) over.exceeded = true;
+      else if (over.cap !== Infinity && req.headers.has("transfer-encoding") && req.body !== null) req = capBody(req, over);
+      if (over.exceeded) throw tooLarge(over.cap);
       if (route.auth !== "public") {
         principal = await authenticate(req, verifier, ip, deps.limits);
         if (!route.auth.includes(principal.role)) {
@@ -91,7 +98,8 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
       response = await route.handle({ req, params: req.params as Record<string, string>, reqId, ip, principal });
     } catch (e) {
       deps.storage?.noteError(e);
-      response = errorResponse(e, req, reqId, logger);
+      // A chunked body past the cap fails the read wherever it happens; the answer is the 413.
+      response = over.exceeded ? problemResponse(tooLarge(over.cap), new URL(req.url).pathname, { connection: "close" }) : errorResponse(e, req, reqId, logger);
     }
     response.headers.set("x-request-id", reqId);
     const seconds = (performance.now() - started) / 1000;
@@ -105,6 +113,26 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
   };
 }
 
+const tooLarge = (cap: number) => new AppError("payload-too-large", `the body is larger than ${cap} bytes`);
+
+/** The request with a chunked body that fails once more than `over.cap` bytes arrive. */
+function capBody(req: BunRequest, over: { cap: number; exceeded: boolean }): BunRequest {
+  let seen = 0;
+  const body = (req.body as ReadableStream<Uint8Array>).pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, out) {
+        seen += chunk.byteLength;
+        if (seen > over.cap) {
+          over.exceeded = true;
+          out.error(tooLarge(over.cap));
+        } else out.enqueue(chunk);
+      },
+    }),
+  );
+  const capped = new Request(req.url, { method: req.method, headers: req.headers, body, duplex: "half" } as RequestInit);
+  return Object.assign(capped, { params: req.params, cookies: req.cookies }) as unknown as BunRequest;
+}
+
 /** The URL for the access log: a JWT in `?token=` (or `access_token`) must not reach log storage. */
 export function redactToken(url: string): string {
   return url.includes("token=") ? url.replace(/([?&](?:access_)?token=)[^&#]*/gi, "$1REDACTED") : url;
@@ -115,6 +143,7 @@ export function errorResponse(e: unknown, req: Request, reqId: string, logger: L
   if (e instanceof AppError) {
     const headers: Record<string, string> = e.status === 401 ? { "www-authenticate": 'Bearer realm="edgeclass"' } : {};
     if (typeof e.extra.retryAfter === "number") headers["retry-after"] = String(e.extra.retryAfter);
+    if (e.code === "payload-too-large") headers.connection = "close"; // or Bun drains a body nobody reads
     return problemResponse(e, path, headers);
   }
   if (isStorageFull(e)) {
