@@ -1,4 +1,5 @@
-// Sentinel failover: a Redis primary with one replica and three sentinels (down-after 1 s),
+// Sentinel failover: a Redis primary with two replicas and three sentinels (down-after 1 s), as
+// the edge-city overlay runs them (min-replicas-to-write 1 included),
 // two instances that find the primary through REDIS_SENTINELS; kill -9 of the primary mid-quiz.
 // The instances must follow the sentinels to the promoted replica; the owner re-shares what the
 // replica may not have received (replication is asynchronous).
@@ -17,10 +18,14 @@ export const sentinelFailover: Fault = {
       {
         aimMs: 10_000,
         async setup(t) {
-          primary = await t.redis();
-          const replica = await t.redis({ replicaOf: primary.port });
-          await until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
-          sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000 });
+          // As deploy/k3s/overlays/edge-city/redis.conf: a primary without a replica takes no writes.
+          const args = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"];
+          primary = await t.redis({ args });
+          for (let i = 0; i < 2; i++) {
+            const replica = await t.redis({ replicaOf: primary.port, args });
+            await until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
+          }
+          sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicas: 2 });
           const env = { REDIS_URL: "redis://127.0.0.1/0", REDIS_SENTINELS: sentinels.addresses, REDIS_SENTINEL_NAME: sentinels.name };
           return [await t.instance({ name: "a", env }), await t.instance({ name: "b", env })];
         },

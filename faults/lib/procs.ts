@@ -90,12 +90,13 @@ export class Topology {
   }
 
   /** A redis-server without persistence; `replicaOf` makes it a replica of that port. */
-  async redis(opts: { replicaOf?: number; port?: number } = {}): Promise<RedisProc> {
+  async redis(opts: { replicaOf?: number; port?: number; args?: string[] } = {}): Promise<RedisProc> {
     const bin = need("redis-server", "redis-server");
     const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(join(this.dir, `redis-${port}-`));
     const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"];
     if (opts.replicaOf) args.push("--replicaof", "127.0.0.1", String(opts.replicaOf));
+    args.push(...(opts.args ?? []));
     let proc: Subprocess | null = null;
     const start = async () => {
       proc = this.track(spawn(args, { stdout: "ignore", stderr: "ignore" }));

@@ -142,7 +142,8 @@ export class RedisLink {
     return this.connections().every((c) => c.status === "ready");
   }
 
-  /** Runs each time every connection is ready again (after start, and after each reconnection). */
+  /** Runs each time every connection is ready again (after start, and after each reconnection),
+   *  and when commands succeed again after failing on connections that stayed up. */
   onReady(fn: () => void): void {
     this.readyListeners.push(fn);
   }
@@ -175,13 +176,24 @@ export class RedisLink {
     else this.sub.on("message", fn);
   }
 
+  /** A command failed while every connection stayed up (NOREPLICAS from a primary that lost its
+   *  replicas, OOM): no reconnection will follow, so the ready listeners (owners share what they
+   *  decided locally meanwhile) run when a command succeeds again. */
+  private failedWhileUp = false;
+
   /** Times a call and counts its failure. */
   async timed<T>(fn: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      return await fn();
+      const r = await fn();
+      if (this.failedWhileUp) {
+        this.failedWhileUp = false;
+        for (const l of this.readyListeners) l();
+      }
+      return r;
     } catch (e) {
       this.metrics.errors.inc();
+      if (this.healthy()) this.failedWhileUp = true;
       throw e;
     } finally {
       this.metrics.latency.observe((performance.now() - started) / 1000);

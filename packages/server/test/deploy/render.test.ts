@@ -1,9 +1,12 @@
 // Both K3s overlays render offline with `kubectl kustomize`, every object passes the Kubernetes
 // API schemas, and the workload keeps the promises of docs/operations.md.
 import { beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, type Subprocess } from "bun";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEPLOY, OVERLAYS, WASM_DIR, find, kustomize, podSpec, readYaml, validateSchemaGroups, type Obj } from "./support.ts";
+import { freePort } from "../support/instances.ts";
+import { DEPLOY, OVERLAYS, WASM_DIR, find, kustomize, podSpec, readYaml, run, validateSchemaGroups, type Obj } from "./support.ts";
 
 const SLOW = 60_000;
 
@@ -216,23 +219,90 @@ describe("edge-city", () => {
     // The pod template is the base's one: same mounts, same env as single-node plus REDIS_URL.
     const base = container(single());
     expect(c.volumeMounts).toEqual(base.volumeMounts);
-    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL"]);
+    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME"]);
     expect(c.ports).toEqual(base.ports);
     expect(spec.topologySpreadConstraints).toEqual(podSpec(server(single()))!.topologySpreadConstraints);
   }, SLOW); // the machine may be shared and busy
 
-  test("Redis is a StatefulSet with storage, reachable only from EdgeClass server pods", () => {
+  test("Redis is highly available: three Redis pods with storage and three sentinels; the servers find the primary through them", () => {
     const objs = city();
-    const sts = find(objs, "StatefulSet", "edgeclass-redis");
-    const svc = find(objs, "Service", "edgeclass-redis");
-    expect(svc.spec.selector).toEqual(sts.spec.selector.matchLabels);
-    expect(sts.spec.volumeClaimTemplates[0].metadata.name).toBe("data");
-    const np = find(objs, "NetworkPolicy", "edgeclass-redis");
-    expect(np.spec.podSelector.matchLabels).toEqual(sts.spec.selector.matchLabels);
-    expect(np.spec.policyTypes).toContain("Ingress");
-    expect(np.spec.ingress).toHaveLength(1);
-    expect(np.spec.ingress[0].from).toEqual([{ podSelector: { matchLabels: server(objs).spec.selector.matchLabels } }]);
-    expect(np.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port: 6379 }]);
+    const redis = find(objs, "StatefulSet", "edgeclass-redis");
+    const sentinel = find(objs, "StatefulSet", "edgeclass-redis-sentinel");
+    expect(redis.spec.replicas).toBe(3);
+    expect(sentinel.spec.replicas).toBe(3);
+    for (const sts of [redis, sentinel]) {
+      // Headless governing Services: the pods announce their DNS names, which must resolve before they are ready.
+      const svc = find(objs, "Service", sts.spec.serviceName);
+      expect(svc.spec.clusterIP).toBe("None");
+      expect(svc.spec.publishNotReadyAddresses).toBe(true);
+      expect(svc.spec.selector).toEqual(sts.spec.selector.matchLabels);
+      expect(sts.spec.volumeClaimTemplates[0].metadata.name).toBe("data");
+      const pdb = objs.find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === sts.metadata.name)!;
+      expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: sts.spec.selector.matchLabels } });
+    }
+    // The servers ask each sentinel pod for the primary of the master name the sentinels monitor.
+    const c = container(objs);
+    const cm = find(objs, "ConfigMap", env(c, "REDIS_SENTINELS").valueFrom.configMapKeyRef.name);
+    const svc = sentinel.spec.serviceName;
+    expect(cm.data.REDIS_SENTINELS.split(",")).toEqual([0, 1, 2].map((i) => `${sentinel.metadata.name}-${i}.${svc}:26379`));
+    expect(env(c, "REDIS_SENTINEL_NAME").valueFrom.configMapKeyRef.name).toBe(cm.metadata.name);
+    const scripts = find(objs, "ConfigMap", podSpec(redis)!.volumes.find((v: Obj) => v.name === "config").configMap.name);
+    expect(podSpec(sentinel)!.volumes.find((v: Obj) => v.name === "config").configMap.name).toBe(scripts.metadata.name);
+    expect(scripts.data["sentinel-start.sh"]).toContain(`sentinel monitor ${cm.data.REDIS_SENTINEL_NAME} $primary 6379 2`);
+    expect(scripts.data["redis-start.sh"]).toContain(`get-master-addr-by-name ${cm.data.REDIS_SENTINEL_NAME}`);
+    expect(redis.spec.template.spec.containers[0].command).toEqual(["sh", "/etc/edgeclass-redis/redis-start.sh"]);
+    expect(sentinel.spec.template.spec.containers[0].command).toEqual(["sh", "/etc/edgeclass-redis/sentinel-start.sh"]);
+    for (const f of ["redis-start.sh", "sentinel-start.sh"]) expect(run("sh", ["-n"], { input: scripts.data[f] }).status).toBe(0);
+  }, SLOW); // the machine may be shared and busy
+
+  test("the Redis and sentinel configuration is accepted by a real redis-server and redis-sentinel", async () => {
+    const scripts = find(city(), "ConfigMap", podSpec(find(city(), "StatefulSet", "edgeclass-redis"))!.volumes.find((v: Obj) => v.name === "config").configMap.name);
+    const dir = mkdtempSync(join(tmpdir(), "edgeclass-redis-conf-"));
+    const procs: Subprocess[] = [];
+    try {
+      const port = await freePort();
+      const sport = await freePort();
+      // The pods' /data here is a temporary folder; the start scripts' own additions use loopback
+      // in place of the pods' DNS names.
+      const local = (conf: string) => conf.replace(/^dir \/data$/m, `dir ${dir}`);
+      writeFileSync(join(dir, "redis.conf"), local(scripts.data["redis.conf"]));
+      writeFileSync(join(dir, "sentinel.conf"), [local(scripts.data["sentinel.conf"]), "sentinel announce-ip 127.0.0.1", `sentinel monitor edgeclass 127.0.0.1 ${port} 2`, "sentinel down-after-milliseconds edgeclass 5000", "sentinel failover-timeout edgeclass 60000", "sentinel parallel-syncs edgeclass 1", ""].join("\n"));
+      procs.push(spawn(["redis-server", join(dir, "redis.conf"), "--port", String(port), "--bind", "127.0.0.1", "--replica-announce-ip", "127.0.0.1"], { stdout: "ignore", stderr: "ignore" }));
+      procs.push(spawn(["redis-server", join(dir, "sentinel.conf"), "--sentinel", "--port", String(sport), "--bind", "127.0.0.1"], { stdout: "ignore", stderr: "ignore" }));
+      const cli = (p: number, ...args: string[]) => run("redis-cli", ["-p", String(p), ...args]).stdout.trim();
+      let got = "";
+      for (let i = 0; i < 100 && !got.includes("127.0.0.1"); i++) {
+        await Bun.sleep(100);
+        got = cli(sport, "sentinel", "get-master-addr-by-name", "edgeclass");
+      }
+      expect(got.split("\n")).toEqual(["127.0.0.1", String(port)]);
+      expect(cli(port, "config", "get", "min-replicas-to-write").split("\n")).toEqual(["min-replicas-to-write", "1"]);
+      expect(cli(port, "config", "get", "maxmemory-policy").split("\n")).toEqual(["maxmemory-policy", "noeviction"]);
+    } finally {
+      for (const p of procs) p.kill("SIGKILL");
+      await Promise.all(procs.map((p) => p.exited));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, SLOW); // the machine may be shared and busy
+
+  test("Redis and the sentinels are reachable only from EdgeClass server pods and each other", () => {
+    const objs = city();
+    const server_ = { podSelector: { matchLabels: server(objs).spec.selector.matchLabels } };
+    const redis = { podSelector: { matchLabels: find(objs, "StatefulSet", "edgeclass-redis").spec.selector.matchLabels } };
+    const sentinel = { podSelector: { matchLabels: find(objs, "StatefulSet", "edgeclass-redis-sentinel").spec.selector.matchLabels } };
+    for (const [name, self, port] of [["edgeclass-redis", redis, 6379], ["edgeclass-redis-sentinel", sentinel, 26379]] as const) {
+      const np = find(objs, "NetworkPolicy", name);
+      expect(np.spec.podSelector).toEqual(self.podSelector);
+      expect(np.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+      expect(np.spec.ingress).toHaveLength(1);
+      expect(np.spec.ingress[0].from).toEqual([server_, redis, sentinel]);
+      expect(np.spec.ingress[0].ports).toEqual([{ protocol: "TCP", port }]);
+      // Out: only to Redis, the sentinels and DNS.
+      for (const e of np.spec.egress) {
+        if (e.to) expect([redis, sentinel]).toContainEqual(e.to[0]);
+        else expect(e.ports.map((p: Obj) => p.port)).toEqual([53, 53]);
+      }
+    }
   }, SLOW); // the machine may be shared and busy
 });
 
