@@ -128,8 +128,7 @@ async function serverMetrics(bases: string[]): Promise<TargetResult["serverSide"
         const le = m[1] === "+Inf" ? Infinity : Number(m[1]) * 1000;
         buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
       }
-      const slow = /^edgeclass_slow_clients_total (\d+)/m.exec(text);
-      slowClients += slow ? Number(slow[1]) : 0;
+      for (const slow of text.matchAll(/^edgeclass_slow_clients_total(?:\{[^}]*\})? (\d+)/gm)) slowClients += Number(slow[1]); // one series per reason
     }
     const list = [...buckets].sort((a, b) => a[0] - b[0]);
     const total = list.at(-1)?.[1] ?? 0;

@@ -11,6 +11,11 @@ export interface LiveMetrics {
 export function createLiveMetrics(registry: Registry, counts: () => { participants: number; classes: number }): LiveMetrics {
   registry.gauge({ name: "edgeclass_participants", help: "Participants in live classes on this instance (connected or within their reconnect grace).", collect: (g) => g.set(counts().participants) });
   registry.gauge({ name: "edgeclass_live_classes", help: "Live classes owned by this instance.", collect: (g) => g.set(counts().classes) });
+  const slowClients = registry.counter({
+    name: "edgeclass_slow_clients_total",
+    help: "Sockets closed with 4012 because they could not keep up, by reason (bytes: send queue over its byte cap; stalled: queue not emptied within its time cap).",
+    labelNames: ["reason"],
+  });
   return {
     policyDecisions: registry.counter({ name: "edgeclass_policy_decisions_total", help: "Join decisions, by outcome.", labelNames: ["decision"] }),
     messages: registry.counter({ name: "edgeclass_ws_messages_total", help: "WebSocket messages, by direction (in, out) and type.", labelNames: ["direction", "type"] }),
@@ -19,6 +24,6 @@ export function createLiveMetrics(registry: Registry, counts: () => { participan
       help: "Time from receiving a quiz answer to acknowledging it (durable).",
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     }),
-    slowClients: registry.counter({ name: "edgeclass_slow_clients_total", help: "Sockets disconnected because they could not keep up." }),
+    slowClients,
   };
 }

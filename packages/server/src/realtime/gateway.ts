@@ -15,6 +15,7 @@ import type { LiveMetrics } from "../live/metrics.ts";
 import { TokenBucket } from "../live/rate-limit.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Store } from "../store/types.ts";
+import { BUN_BACKPRESSURE_LIMIT, SWEEP_MS, SLOW_REASONS, verdict, verdictAfterSend, type SlowReason } from "./slow-clients.ts";
 
 export interface SocketData {
   classId: string;
@@ -24,26 +25,15 @@ export interface SocketData {
   refused?: { code: number; reason: string };
   /** Frames per second a socket may send (burst 40, then 20/s). */
   bucket: TokenBucket;
+  /** When the sweep first saw this socket's send queue non-empty (cleared when it empties): the slow-client timer. */
+  backedUpSince?: number;
 }
 
 type Socket = ServerWebSocket<SocketData>;
 
 const FRAME_BURST = 40;
 const FRAMES_PER_SECOND = 20;
-/** Bytes queued for one socket before it counts as stalled and is disconnected. */
-export const SEND_BUFFER_LIMIT = 1024 * 1024;
-
-/**
- * The slow-client rule: a socket whose send was dropped, or whose queued bytes exceed
- * SEND_BUFFER_LIMIT, is closed with 4012 and may reconnect for a fresh snapshot. Topic
- * publishes are bounded the same way by Bun (backpressureLimit + closeOnBackpressureLimit).
- * Returns false when the socket was disconnected.
- */
-export function sendOrDisconnect(ws: Pick<Socket, "send" | "getBufferedAmount" | "close">, text: string, limit = SEND_BUFFER_LIMIT): boolean {
-  if (ws.send(text) !== 0 && ws.getBufferedAmount() <= limit) return true;
-  ws.close(CLOSE.slowConsumer, "too slow to keep up; reconnect");
-  return false;
-}
+const SLOW_CLOSE_REASON = "too slow to keep up; reconnect";
 
 const allTopic = (classId: string) => `c:${classId}`;
 const staffTopic = (classId: string) => `c:${classId}:s`;
@@ -64,11 +54,18 @@ export class LiveGateway implements LocalSockets {
   private server: Server<SocketData> | null = null;
   /** Sockets by class, then by user: a user has one live socket per class (a new one replaces the old). */
   private readonly sockets = new Map<string, Map<string, Socket>>();
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
 
-  constructor(private readonly deps: GatewayDeps) {}
+  constructor(private readonly deps: GatewayDeps) {
+    // Every reason's series exists from the start, so rate() sees the first drop.
+    for (const reason of SLOW_REASONS) deps.metrics.slowClients.labels(reason);
+  }
 
   attach(server: Server<SocketData>): void {
     this.server = server;
+    // Topic publishes say nothing per socket: a sweep finds the subscribers that fell behind.
+    this.sweepTimer ??= setInterval(() => this.sweep(), SWEEP_MS);
+    this.sweepTimer.unref?.();
   }
 
   /** GET /api/classes/:id/live?token=<jwt>: authenticate, then upgrade; admission happens on open. */
@@ -94,8 +91,10 @@ export class LiveGateway implements LocalSockets {
   readonly websocket: WebSocketHandler<SocketData> = {
     // Hard cap; frames over MAX_CLIENT_FRAME_BYTES but under this get a readable error instead of a close.
     maxPayloadLength: 64 * 1024,
-    backpressureLimit: SEND_BUFFER_LIMIT,
-    closeOnBackpressureLimit: true,
+    // Bun's limit is only a safety net above SEND_BUFFER_LIMIT (slow-clients.ts): its own close is a bare
+    // FIN that bypasses the 4012 close and the count, so it is off and the sweep drops sockets first.
+    backpressureLimit: BUN_BACKPRESSURE_LIMIT,
+    closeOnBackpressureLimit: false,
     idleTimeout: 120,
     sendPings: true,
     open: (ws) => this.open(ws),
@@ -200,7 +199,36 @@ export class LiveGateway implements LocalSockets {
   /** Sends to one socket; a socket that cannot keep up is disconnected and may reconnect for a fresh snapshot. */
   private sendTo(ws: Socket, text: string, type: string): void {
     this.deps.metrics.messages.labels("out", type).inc();
-    if (!sendOrDisconnect(ws, text)) this.deps.metrics.slowClients.inc();
+    const reason = verdictAfterSend(ws, ws.send(text));
+    if (reason) this.dropSlow(ws, reason);
+  }
+
+  /**
+   * Closes a socket that cannot keep up with 4012 (documented) and counts it. The close frame
+   * goes behind what is queued, so a client that reads again gets it; Bun cuts one that never
+   * reads ~16 s later, which frees its queue (see slow-clients.ts and docs/protocol.md).
+   */
+  private dropSlow(ws: Socket, reason: SlowReason): void {
+    this.deps.metrics.slowClients.labels(reason).inc();
+    ws.close(CLOSE.slowConsumer, SLOW_CLOSE_REASON);
+  }
+
+  /** One pass over every admitted socket: drops those over the byte or time cap (real time: queues drain in it, whatever the rooms' clock). */
+  sweep(now = performance.now()): number {
+    let dropped = 0;
+    const reasons: Partial<Record<SlowReason, number>> = {};
+    // Map iteration tolerates the close handler deleting the entry just visited.
+    for (const users of this.sockets.values()) {
+      for (const ws of users.values()) {
+        const reason = verdict(ws, now);
+        if (!reason) continue;
+        this.dropSlow(ws, reason);
+        reasons[reason] = (reasons[reason] ?? 0) + 1;
+        dropped++;
+      }
+    }
+    if (dropped > 0) this.deps.logger.warn({ dropped, reasons }, "slow clients disconnected (4012)");
+    return dropped;
   }
 
   // ---- Fanout --------------------------------------------------------------
@@ -254,6 +282,8 @@ export class LiveGateway implements LocalSockets {
 
   /** Draining: every socket is told to go away (clients reconnect, to another instance or after the restart). */
   shutdown(): void {
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    this.sweepTimer = null;
     for (const classId of [...this.sockets.keys()]) this.closeAll(classId, CLOSE.goingAway, "server is restarting; reconnect");
   }
 
