@@ -22,6 +22,13 @@ async function gathered(pc: RTCPeerConnection): Promise<void> {
 
 export class MediaUnavailable extends Error {}
 
+/** Delay before retry number `attempt` (from 0): 0.5 s doubling up to 5 s, halved at random so a
+ *  whole class's players (after their media home went away) do not all retry at the same moment. */
+export function retryDelay(attempt: number): number {
+  const ceiling = Math.min(5000, 500 * 2 ** attempt);
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}
+
 async function signal(url: string, pc: RTCPeerConnection): Promise<string> {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);

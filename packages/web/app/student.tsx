@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { REACTIONS, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "../../client/src/index.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
-import { MediaUnavailable, watch, type MediaSession } from "./media.ts";
+import { MediaUnavailable, retryDelay, watch, type MediaSession } from "./media.ts";
 import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_LABELS, ReconnectBanner } from "./ui.tsx";
 
 export function StudentView({ classId }: { classId: string }) {
@@ -57,6 +57,7 @@ function Video({ classId }: { classId: string }) {
     let stopped = false;
     let current: MediaSession | null = null;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let attempt = 0; // retries since the last connected session (backoff)
     const start = async () => {
       if (stopped) return;
       try {
@@ -71,11 +72,12 @@ function Video({ classId }: { classId: string }) {
         setStatus("waiting");
         s.pc.addEventListener("connectionstatechange", () => {
           const cs = s.pc.connectionState;
+          if (cs === "connected") attempt = 0;
           if ((cs === "failed" || cs === "closed" || cs === "disconnected") && current === s) {
             current = null;
             void s.close();
             setStatus("connecting");
-            timer = setTimeout(start, 1500);
+            timer = setTimeout(start, retryDelay(attempt++));
           }
         });
       } catch (e) {
@@ -86,7 +88,7 @@ function Video({ classId }: { classId: string }) {
         }
         setStatus("error");
         setMessage((e as Error).message);
-        timer = setTimeout(start, 3000);
+        timer = setTimeout(start, retryDelay(attempt++));
       }
     };
     void start();

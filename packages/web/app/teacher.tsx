@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "../../client/src/index.ts";
 import { api, download, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
-import { camera, MediaUnavailable, publish, screen, type MediaSession } from "./media.ts";
+import { camera, MediaUnavailable, publish, retryDelay, screen, type MediaSession } from "./media.ts";
 import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, ReactionCounts, ReconnectBanner } from "./ui.tsx";
 
 export function TeacherConsole({ classId }: { classId: string }) {
@@ -170,20 +170,43 @@ function Publisher({ classId }: { classId: string }) {
     setWhat("off");
   };
   useEffect(() => () => void stop(), []);
+  // The connection to the class's media home dropped (its instance restarted or died): publish the
+  // same stream again, with backoff; whichever instance gets it becomes the new home.
+  const keepOnAir = (media: MediaSession, start: () => Promise<MediaSession>, attempt: number) => {
+    media.pc.addEventListener("connectionstatechange", () => {
+      const cs = media.pc.connectionState;
+      setStatus(cs === "connected" ? "" : `Video ${cs}`);
+      if (cs === "connected") attempt = 0;
+      if ((cs !== "failed" && cs !== "disconnected") || session.current?.media !== media) return;
+      void media.close();
+      const again = async () => {
+        const s = session.current;
+        if (s?.media !== media) return; // stopped or replaced meanwhile
+        try {
+          const next = await start();
+          if (session.current !== s) return void next.close();
+          session.current = { media: next, stream: s.stream };
+          setStatus("");
+          keepOnAir(next, start, attempt);
+        } catch {
+          setTimeout(again, retryDelay(attempt++));
+        }
+      };
+      setTimeout(again, retryDelay(attempt++));
+    });
+  };
   const go = async (kind: "camera" | "screen") => {
     setStatus("Starting…");
     try {
       await stop();
       const stream = kind === "camera" ? await camera() : await screen();
       if (preview.current) preview.current.srcObject = stream;
-      const media = await publish(classId, stream);
+      const start = () => publish(classId, stream);
+      const media = await start();
       session.current = { media, stream };
       setWhat(kind);
       setStatus("");
-      media.pc.addEventListener("connectionstatechange", () => {
-        const cs = media.pc.connectionState;
-        setStatus(cs === "connected" ? "" : `Video ${cs}`);
-      });
+      keepOnAir(media, start, 0);
       stream.getVideoTracks()[0]?.addEventListener("ended", () => void stop());
     } catch (e) {
       await stop();

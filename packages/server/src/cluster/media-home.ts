@@ -142,7 +142,8 @@ export class MediaHomes implements MediaSignalling {
         return problemResponse(new AppError("unavailable", "the class's media home cannot be found (Redis unreachable); try again shortly"), path, { "retry-after": "2" });
       }
       if (home.local) return this.serveLocal(kind, req, body, classId, principal);
-      const r = await this.forward(kind, home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/${kind}`, principal, req.headers, body);
+      // The query string goes along (e.g. which source a WHIP publishes).
+      const r = await this.forward(kind, home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/${kind}${new URL(req.url).search}`, principal, req.headers, body);
       if (r === null) {
         // The home does not answer (killed, or its node is gone): its lease lapses within LEASE_MS.
         await this.waitForChange(classId, home.lease);
@@ -158,9 +159,10 @@ export class MediaHomes implements MediaSignalling {
 
   /** POST /internal/media/classes/:id/(whip|whep), DELETE|PATCH /internal/media/resources/:id. */
   async handleInternal(req: Request, target: { kind: Kind; classId: string } | { resourceId: string }): Promise<Response> {
-    const path = new URL(req.url).pathname;
+    const url = new URL(req.url);
+    const path = url.pathname;
     const body = await boundedText(req);
-    const v = verifyInternal(this.d.key, req.headers.get(INTERNAL_HEADER), { method: req.method, path, body });
+    const v = verifyInternal(this.d.key, req.headers.get(INTERNAL_HEADER), { method: req.method, path: path + url.search, body });
     if ("refused" in v) {
       this.metrics.refused.inc();
       this.d.logger.warn({ path, reason: v.refused }, "internal media request refused");
