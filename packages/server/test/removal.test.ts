@@ -127,6 +127,12 @@ describe("participant.remove", () => {
     // Others are unaffected.
     expect(await s0.peer.request({ type: "chat.send", text: "still here" })).toMatchObject({ messageId: expect.any(String) });
 
+    // Counted by cause (the unenrolment and archive tests above ran on this server too).
+    const metrics = await (await fetch(`${t.base}/metrics`)).text();
+    expect(metrics).toMatch(/edgeclass_participants_removed_total\{cause="staff"\} 1\n/);
+    expect(metrics).toMatch(/edgeclass_participants_removed_total\{cause="unenrolled"\} [1-9]/);
+    expect(metrics).toMatch(/edgeclass_participants_removed_total\{cause="archived"\} [1-9]/);
+
     // The removal is stored with the class: a restart on the same data folder still refuses them.
     await t.server.stop();
     t = await startTestServer(GRACE, dataDir);

@@ -6,6 +6,7 @@ export interface LiveMetrics {
   messages: Counter;
   answerAck: Histogram;
   slowClients: Counter;
+  removals: Counter;
 }
 
 export function createLiveMetrics(registry: Registry, counts: () => { participants: number; classes: number }): LiveMetrics {
@@ -25,5 +26,6 @@ export function createLiveMetrics(registry: Registry, counts: () => { participan
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
     }),
     slowClients,
+    removals: registry.counter({ name: "edgeclass_participants_removed_total", help: "Participants taken out of a live class (close 4013), by cause: staff, unenrolled, archived.", labelNames: ["cause"] }),
   };
 }

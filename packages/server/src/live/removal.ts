@@ -6,6 +6,13 @@
 export const REMOVED_UNENROLLED = "removed: no longer enrolled in this course";
 export const REMOVED_ARCHIVED = "removed: the course was archived";
 
+/** The label of edgeclass_participants_removed_total. */
+export type RemovalCause = "staff" | "unenrolled" | "archived";
+
+export function causeOf(reason: string): RemovalCause {
+  return reason === REMOVED_UNENROLLED ? "unenrolled" : reason === REMOVED_ARCHIVED ? "archived" : "staff";
+}
+
 const MAX_REASON_BYTES = 120;
 const encoder = new TextEncoder();
 

@@ -28,7 +28,7 @@ import type { Fanout } from "./fanout.ts";
 import type { ModerationState, SharedClassState } from "./shared-state.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { TokenBucket } from "./rate-limit.ts";
-import { REMOVED_ARCHIVED, REMOVED_UNENROLLED, staffRemovalReason } from "./removal.ts";
+import { causeOf, REMOVED_ARCHIVED, REMOVED_UNENROLLED, staffRemovalReason } from "./removal.ts";
 
 export interface RoomDeps {
   store: Store;
@@ -262,6 +262,7 @@ export class LiveRoom {
   private takeOut(userId: string, reason: string): void {
     if (!this.members.has(userId)) return;
     this.remove(userId);
+    this.deps.metrics.removals.labels(causeOf(reason)).inc();
     this.deps.logger.info({ classId: this.classId, userId, reason }, "participant removed");
     this.deps.fanout.closeUser(this.classId, userId, CLOSE.removed, reason);
   }
