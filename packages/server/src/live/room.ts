@@ -293,9 +293,14 @@ export class LiveRoom {
     if (!target) throw new LiveError("not-found", `${userId} is not in this class`);
     if (this.isStaff(target)) throw new LiveError("invalid-state", "staff cannot be removed");
     const removal: Removal = { userId, reason: staffRemovalReason(by.role, reason), at: now };
-    this.removed.set(userId, removal);
-    await this.deps.shared?.saveRemoval(removal);
-    await this.deps.store.write(() => this.deps.store.live.insertRemoval(this.classId, removal));
+    this.removed.set(userId, removal); // refused from now on, also while the writes below are in flight
+    try {
+      await this.deps.shared?.saveRemoval(removal);
+      await this.deps.store.write(() => this.deps.store.live.insertRemoval(this.classId, removal));
+    } catch (e) {
+      this.removed.delete(userId); // not stored: a retry must try again, not ack
+      throw e;
+    }
     this.takeOut(userId, removal.reason);
     return result;
   }
