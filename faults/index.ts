@@ -4,5 +4,6 @@ import { ownerKill } from "./owner-kill.ts";
 import { partition } from "./partition.ts";
 import { redisRestartEmpty } from "./redis-restart-empty.ts";
 import { sentinelFailover } from "./sentinel-failover.ts";
+import { whepFlood } from "./whep-flood.ts";
 
-export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, partition];
+export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, partition, whepFlood];

@@ -85,13 +85,13 @@ export class Classroom {
 
   /** The teacher joins on the first instance (which takes the class: it becomes the owner) and
    *  opens the question; then every student joins on their home instance. */
-  async begin(joinConcurrency = 50): Promise<void> {
+  async begin(who: Student[] = this.students, joinConcurrency = 50): Promise<void> {
     const first = this.up[0].base;
     this.teacherPeer = this.track((await join(first, this.classId, this.teacherToken)).peer);
     const { questionId } = (await this.teacherPeer.request({ type: "quiz.launch", question: QUESTION, timeLimitSeconds: 600 })) as { questionId: string };
     this.questionId = questionId;
-    for (let i = 0; i < this.students.length; i += joinConcurrency) {
-      await Promise.all(this.students.slice(i, i + joinConcurrency).map(async (s) => (s.peer = this.track((await join(s.home.base, this.classId, s.token)).peer))));
+    for (let i = 0; i < who.length; i += joinConcurrency) {
+      await Promise.all(who.slice(i, i + joinConcurrency).map(async (s) => (s.peer = this.track((await join(s.home.base, this.classId, s.token)).peer))));
     }
   }
 

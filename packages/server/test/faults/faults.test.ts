@@ -7,6 +7,7 @@ import { ownerKill } from "../../../../faults/owner-kill.ts";
 import { partition } from "../../../../faults/partition.ts";
 import { redisRestartEmpty } from "../../../../faults/redis-restart-empty.ts";
 import { sentinelFailover } from "../../../../faults/sentinel-failover.ts";
+import { whepFlood } from "../../../../faults/whep-flood.ts";
 import { setReplyTimeout } from "../support/ws.ts";
 
 // Several processes on two shared cores: give replies time.
@@ -28,7 +29,7 @@ test("Redis killed mid-quiz and restarted empty: no acknowledged answer lost, th
   await once(redisRestartEmpty);
 }, 120_000);
 
-test("Sentinel: kill -9 of the Redis primary mid-quiz (replica + three sentinels): the instances follow the failover, no acknowledged answer lost, the class goes on within 10 s", async () => {
+test("Sentinel: kill -9 of the Redis primary mid-quiz (two replicas, three sentinels): the instances follow the failover, no acknowledged answer lost, the class goes on within 10 s", async () => {
   const r = await once(sentinelFailover);
   expect(r.firstAckAfterFaultMs).toBeLessThanOrEqual(10_000);
   expect(r.figures?.promotedAfterMs).toBeGreaterThan(0);
@@ -36,4 +37,10 @@ test("Sentinel: kill -9 of the Redis primary mid-quiz (replica + three sentinels
 
 test("a network partition between the owner and Redis: the other instance takes the class within 10 s, no acknowledged answer lost", async () => {
   await once(partition);
+}, 120_000);
+
+test("a WHEP flood (dead offers, 30 at a time, from one student): another student's WHEP is answered fast and their video plays", async () => {
+  const r = await whepFlood.run({ size: "short" });
+  expect({ ok: r.ok, notes: r.notes }).toEqual({ ok: true, notes: [] });
+  expect(r.figures?.whepDuringFloodMaxMs).toBeGreaterThan(0);
 }, 120_000);
