@@ -1,4 +1,5 @@
 // The server's Prometheus metrics, on one registry.
+import { takeLoopDelay, watchEventLoop } from "./event-loop.ts";
 import { Registry, type Gauge, type Histogram, type Counter } from "./prom.ts";
 
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -30,6 +31,18 @@ export function createMetrics(version: string): Metrics {
     .set(1);
   registry.gauge({ name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", collect: (g) => g.set(process.memoryUsage.rss()) });
   registry.gauge({ name: "process_heap_bytes", help: "JavaScript heap in use, in bytes.", collect: (g) => g.set(process.memoryUsage().heapUsed) });
+  watchEventLoop();
+  registry.gauge({
+    name: "edgeclass_event_loop_delay_seconds",
+    help: "Event-loop delay since the previous scrape (then a fresh window), by statistic: p50, p99, max.",
+    labelNames: ["stat"],
+    collect: (g) => {
+      const d = takeLoopDelay();
+      g.labels("p50").set(d.p50);
+      g.labels("p99").set(d.p99);
+      g.labels("max").set(d.max);
+    },
+  });
   registry.gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds." }).set(Math.round(Date.now() / 1000 - process.uptime()));
   registry.counterFrom({
     name: "process_cpu_seconds_total",
