@@ -69,6 +69,14 @@ async function cleanup() {
   rmSync(dataDir, { recursive: true, force: true });
 }
 
+// Interrupted (Ctrl-C, a CI timeout): take the server and its data folder down too.
+for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+  process.on(signal, () => {
+    console.error(`soak: ${signal}, stopping the server`);
+    cleanup().finally(() => process.exit(130));
+  });
+}
+
 async function ready(timeoutMs = 30_000) {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
@@ -175,7 +183,7 @@ try {
   const c = churn.counts;
   out(
     `after the churn, at rest: rss ${after.rssMb} MB, fds ${after.fds} (baseline ${baseline.fds}), udp ${after.udpSockets} (baseline ${baseline.udpSockets}), threads ${after.threads}\n` +
-      `RSS ${round(verdict.rssAfterWarmupMb, 1)} MB after warm-up -> ${round(verdict.rssEndMb, 1)} MB at the end (slope ${round(verdict.rssSlopeMbPerHour, 1)} MB/h), event-loop p99 max ${round(verdict.loopP99MaxMs, 1)} ms\n` +
+      `RSS ${round(verdict.rssAfterWarmupMb, 1)} MB after warm-up -> ${round(verdict.rssEndMb, 1)} MB at the end (slope ${round(verdict.rssSlopeMbPerHour, 1)} MB/h), event-loop p99 median ${round(verdict.loopP99MedianMs, 1)} ms, max ${round(verdict.loopP99MaxMs, 1)} ms\n` +
       `load: ${c.joins} joins, ${c.leaves} leaves, ${c.reconnects} reconnects, ${c.chats} chat, ${c.reactions} reactions, ${c.hands} hands, ${c.quizzes} quizzes, ${c.answerAcks}/${c.answers} answers acked (${c.answersCutOff} cut off by a leave), ${c.whep} WHEP (${c.whepFailed} failed), ${c.rest} REST reads; ` +
       `replies: ${tally.acks} acks, errors ${JSON.stringify(tally.errors)}\n` +
       (verdict.ok ? "PASS" : `FAIL: ${verdict.failures.join("; ")}`),

@@ -24,8 +24,10 @@ test("a flat run passes; steady RSS growth, descriptors or UDP sockets left behi
   expect(judge(series(30, () => 80), { ...atRest, after: { fds: 60, udpSockets: 1 } }, DEFAULT_BOUNDS).failures.join()).toContain("file descriptors");
   expect(judge(series(30, () => 80), { ...atRest, after: { fds: 16, udpSockets: 3 } }, DEFAULT_BOUNDS).failures.join()).toContain("UDP");
   const blocked = series(30, () => 80);
-  blocked[12].loopP99Ms = 900;
-  expect(judge(blocked, atRest, DEFAULT_BOUNDS).failures.join()).toContain("event-loop");
+  blocked[12].loopP99Ms = 1500;
+  expect(judge(blocked, atRest, DEFAULT_BOUNDS).failures.join()).toContain("event-loop delay p99 reached");
+  const sluggish = series(30, () => 80).map((s) => ({ ...s, loopP99Ms: 150 }));
+  expect(judge(sluggish, atRest, DEFAULT_BOUNDS).failures.join()).toContain("median interval");
   expect(judge(series(30, () => 80), atRest, DEFAULT_BOUNDS, ["3 internal errors"]).ok).toBe(false);
 });
 
