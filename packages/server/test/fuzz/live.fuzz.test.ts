@@ -1,0 +1,232 @@
+// Fuzzing the live protocol (issue 14, build 7): every client message type, mutated and
+// random frames, text and binary, from a teacher and from students in one live class.
+// Every frame must get exactly one documented error (the code the rules in docs/protocol.md
+// give, with the frame's rid when it had one), no socket may close, nobody may see a class
+// event, and the state must be the same afterwards: the REST reads and every participant's
+// welcome after a reconnect. More cases: FUZZ_RUNS=20000 or `npm run fuzz -- --runs 20000`.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import fc from "fast-check";
+import * as v from "valibot";
+import { CLOSE, ClientMessageSchema, STAFF_MESSAGES, type ErrorCode, type QuestionDraft } from "../../../client/src/protocol.ts";
+import { draftProblem } from "../../src/domain/live/quiz.ts";
+import { startTestServer, type TestServer } from "../support/server.ts";
+import { clientMessageArb, draftArb, mutate, mutationArb, notJsonArb, params, timeLimit, tooLargeArb, userIdArb } from "./arbitraries.ts";
+import { expected, FuzzSocket, type Frame } from "./live-harness.ts";
+import { restSnapshot } from "./snapshot.ts";
+
+/** Default runs (batches of up to 40 frames) for `npm test`. */
+const LIVE_RUNS = 120;
+const REFUSED_RUNS = 40;
+const STUDENTS = 24;
+/** The teacher and admins: staff sockets, so refusals of staff commands go through several sockets at once. */
+const STAFF = 4;
+let t: TestServer;
+let classId = "";
+let courseId = "";
+let bankQuestionId = "";
+let chatId = "";
+const teacherId = "fz-teacher";
+const studentIds = Array.from({ length: STUDENTS }, (_, i) => `fz-s${i}`);
+const staffIds = [teacherId, ...Array.from({ length: STAFF - 1 }, (_, i) => `fz-admin${i}`)];
+const roleOf = (id: string) => (id === teacherId ? "teacher" : id.startsWith("fz-admin") ? "admin" : "student") as "teacher" | "admin" | "student";
+/** Staff sockets first (the teacher at 0), then the students. */
+let sockets: FuzzSocket[] = [];
+const allIds = [...staffIds, ...studentIds];
+const initialWelcomes = new Map<string, unknown>();
+const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
+
+const liveUrl = async (id: string, role = roleOf(id)) => `${t.base.replace(/^http/, "ws")}/api/classes/${classId}/live?token=${await t.token(role, id)}`;
+/** What a welcome says about the class, without the clock. */
+const stateOf = (s: FuzzSocket) => s.welcome!.state;
+
+const teacher = () => sockets[0];
+const socketOf = (sender: number) => sockets[sender % sockets.length];
+const openAll = () => Promise.all(allIds.map(async (id) => FuzzSocket.open(await liveUrl(id))));
+
+beforeAll(async () => {
+  t = await startTestServer({ RECONNECT_GRACE_MS: "120000" });
+  const tok = await t.token("teacher", teacherId);
+  const course = await t.call("POST", "/api/courses", { token: tok, body: { title: "Fuzz", status: "active" } });
+  courseId = course.body.id;
+  await t.call("POST", `/api/courses/${courseId}/enrollments`, { token: tok, body: { studentIds } });
+  const q = await t.call("POST", `/api/courses/${courseId}/questions`, { token: tok, body: { kind: "true_false", prompt: "Fuzzing finds bugs", correct: true } });
+  bankQuestionId = q.body.id;
+  const cls = await t.call("POST", `/api/courses/${courseId}/classes`, { token: tok, body: { startsAt: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 60 } });
+  classId = cls.body.id;
+  expect((await t.call("POST", `/api/classes/${classId}/start`, { token: tok })).status).toBe(200);
+  sockets = await openAll();
+  // Some state to keep: a chat message, a raised hand, a muted student.
+  const chat = await teacher().send({ kind: "text", data: JSON.stringify({ type: "chat.send", rid: "c", text: "welcome to the fuzz" }) });
+  chatId = (chat as { result: { messageId: string } }).result.messageId;
+  expect((await sockets[STAFF + 1].send({ kind: "text", data: JSON.stringify({ type: "hand.raise", rid: "h" }) })).type).toBe("ack");
+  expect((await teacher().send({ kind: "text", data: JSON.stringify({ type: "chat.mute", rid: "m", userId: studentIds[2], muted: true }) })).type).toBe("ack");
+  await Bun.sleep(600); // the tick flushes presence and hands
+  await reconnectAll();
+  allIds.forEach((id, i) => initialWelcomes.set(id, stateOf(sockets[i])));
+}, 60_000);
+
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await t?.close();
+});
+
+/** Everyone opens a new socket (the same seat: no class event) and the old ones are closed (4011). */
+async function reconnectAll(): Promise<void> {
+  const next = await openAll();
+  for (const s of sockets) s.close();
+  sockets = next;
+}
+
+/** Sends a batch: each socket's frames in order, the sockets in parallel. Resolves with [frame, reply] per case. */
+async function sendBatch<C extends { sender: number; frame: Frame }>(cases: C[]) {
+  const bySocket = new Map<FuzzSocket, C[]>();
+  for (const c of cases) {
+    const s = socketOf(c.sender);
+    bySocket.set(s, [...(bySocket.get(s) ?? []), c]);
+  }
+  const out: { c: C; reply: Awaited<ReturnType<FuzzSocket["send"]>> }[] = [];
+  await Promise.all(
+    [...bySocket].map(async ([s, cs]) => {
+      for (const c of cs) out.push({ c, reply: await s.send(c.frame) });
+    }),
+  );
+  return out;
+}
+
+/** Nothing happened: no class event to anyone, every socket open, the REST reads unchanged. */
+async function expectNothingChanged(before: unknown): Promise<void> {
+  for (const s of sockets) {
+    expect(s.closed).toBeNull();
+    expect(s.events).toEqual([]);
+  }
+  expect(await restSnapshot(t, courseId, classId)).toEqual(before);
+}
+
+/** After a property: every participant's fresh welcome shows the class as before, and no prototype was touched. */
+async function expectSameClass(opts: { ignoreSeq?: boolean } = {}): Promise<void> {
+  await reconnectAll();
+  const view = (state: unknown) => (opts.ignoreSeq ? { ...(state as object), seq: 0 } : state);
+  allIds.forEach((id, i) => expect({ id, state: view(stateOf(sockets[i])) }).toEqual({ id, state: view(initialWelcomes.get(id)) }));
+  expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeKeys);
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  expect((await fetch(`${t.base}/healthz`)).status).toBe(200);
+}
+
+// ---- Frames the schema refuses --------------------------------------------------
+
+const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
+const frameArb: fc.Arbitrary<Frame> = fc.oneof(
+  { weight: 8, arbitrary: fc.tuple(clientMessageArb, mutationArb, fc.nat()).map(([m, mu, pick]): Frame => ({ kind: "text", data: mutate(m, mu, pick) })) },
+  { weight: 3, arbitrary: notJsonArb.map((data): Frame => ({ kind: "text", data })) },
+  { weight: 1, arbitrary: tooLargeArb.map((data): Frame => ({ kind: "text", data })) },
+  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((data): Frame => ({ kind: "binary", data })) },
+  { weight: 1, arbitrary: fc.tuple(clientMessageArb, mutationArb, fc.nat()).map(([m, mu, pick]): Frame => ({ kind: "binary", data: utf8(mutate(m, mu, pick)) })) },
+);
+const badCaseArb = fc.record({ sender: fc.nat({ max: STAFF + STUDENTS - 1 }), frame: frameArb }).filter((c) => expected(c.frame) !== "valid");
+
+test("mutated, random, oversized and binary frames get the documented error and change nothing", async () => {
+  let cases = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(badCaseArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
+      const before = await restSnapshot(t, courseId, classId);
+      for (const { c, reply } of await sendBatch(batch)) {
+        const want = expected(c.frame);
+        if (want === "valid") throw new Error("unreachable");
+        expect({ frame: c.frame.kind === "text" ? c.frame.data.slice(0, 300) : `binary ${c.frame.data.length} bytes`, type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({
+          frame: c.frame.kind === "text" ? c.frame.data.slice(0, 300) : `binary ${c.frame.data.length} bytes`,
+          type: "error",
+          code: want.code,
+        });
+        expect((reply as { rid?: string }).rid).toBe(want.rid);
+        expect("message" in reply && typeof reply.message === "string" && reply.message.length > 0).toBe(true);
+      }
+      cases += batch.length;
+      await expectNothingChanged(before);
+    }),
+    params(LIVE_RUNS),
+  );
+  await expectSameClass();
+  console.log(`live fuzz: ${cases} refused frames`);
+}, timeLimit(LIVE_RUNS));
+
+// ---- Well-formed messages the class must refuse ------------------------------------
+
+type Refused = { sender: number; frame: Frame; code: ErrorCode };
+const participants = new Set(allIds);
+const valid = (m: Record<string, unknown>) => v.safeParse(ClientMessageSchema, m).success;
+const asFrame = (m: Record<string, unknown>): Frame => ({ kind: "text", data: JSON.stringify(m) });
+const student = fc.integer({ min: STAFF, max: STAFF + STUDENTS - 1 });
+const staff = fc.nat({ max: STAFF - 1 });
+const unknownId = fc.string({ minLength: 1, maxLength: 64 }).filter((id) => id !== chatId && id !== bankQuestionId);
+const outsider = userIdArb.filter((id) => !participants.has(id));
+const wrongCorrect = fc.oneof(
+  fc.constant({ kind: "single", prompt: "p", options: [{ id: "a", text: "A" }, { id: "b", text: "B" }], correct: "c" }),
+  fc.constant({ kind: "multiple", prompt: "p", options: [{ id: "a", text: "A" }, { id: "b", text: "B" }], correct: ["a", "z"] }),
+);
+
+const refusedArb: fc.Arbitrary<Refused> = fc.oneof(
+  // Staff messages from a student.
+  fc.tuple(student, clientMessageArb.filter((m) => STAFF_MESSAGES.has(m.type as never) && valid(m))).map(([sender, m]): Refused => ({ sender, frame: asFrame(m), code: "forbidden" })),
+  // Answers with no question open.
+  fc.tuple(student, clientMessageArb.filter((m) => m.type === "quiz.answer" && valid(m))).map(([sender, m]): Refused => ({ sender, frame: asFrame(m), code: "no-open-question" })),
+  // Student-only actions from the teacher.
+  fc.tuple(staff, clientMessageArb.filter((m) => ["hand.raise", "hand.lower", "quiz.answer"].includes(m.type as string) && valid(m))).map(([sender, m]): Refused => ({ sender, frame: asFrame(m), code: "forbidden" })),
+  // Things that do not exist.
+  fc.tuple(staff, unknownId).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "chat.delete", messageId: id }), code: "not-found" })),
+  fc.tuple(staff, outsider, fc.boolean()).map(([sender, id, muted]): Refused => ({ sender, frame: asFrame({ type: "chat.mute", userId: id, muted }), code: "not-found" })),
+  fc.tuple(staff, fc.constantFrom(...staffIds), fc.boolean()).map(([sender, id, muted]): Refused => ({ sender, frame: asFrame({ type: "chat.mute", userId: id, muted }), code: "invalid-state" })),
+  fc.tuple(staff, outsider).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "hand.answer", userId: id }), code: "not-found" })),
+  fc.tuple(staff, fc.constantFrom("quiz.close", "quiz.reveal")).map(([sender, type]): Refused => ({ sender, frame: asFrame({ type }), code: "no-open-question" })),
+  fc.tuple(staff, unknownId, fc.integer({ min: 5, max: 600 })).map(([sender, id, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", questionId: id.slice(0, 64), timeLimitSeconds: s }), code: "not-found" })),
+  // Launch with both a bank id and a draft, or neither, or a draft whose answer is not an option.
+  fc.tuple(staff, draftArb, fc.integer({ min: 5, max: 600 })).map(([sender, q, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", questionId: bankQuestionId, question: q, timeLimitSeconds: s }), code: "bad-message" })),
+  fc.tuple(staff, fc.integer({ min: 5, max: 600 })).map(([sender, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", timeLimitSeconds: s }), code: "bad-message" })),
+  fc.tuple(staff, wrongCorrect, fc.integer({ min: 5, max: 600 })).map(([sender, q, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", question: q, timeLimitSeconds: s }), code: "bad-message" })),
+);
+
+test("well-formed messages the class refuses (role, nothing open, unknown ids) get their error and change nothing", async () => {
+  // The generators must only make schema-valid frames whose refusal the rules decide.
+  fc.assert(
+    fc.property(refusedArb, (r) => {
+      expect(expected(r.frame)).toBe("valid");
+      const m = JSON.parse((r.frame as { data: string }).data) as { question?: QuestionDraft };
+      if (m.question && r.code === "bad-message" && !("questionId" in m)) expect(draftProblem(m.question)).not.toBeNull();
+    }),
+    { numRuns: 200 },
+  );
+  let cases = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.array(refusedArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
+      const before = await restSnapshot(t, courseId, classId);
+      for (const { c, reply } of await sendBatch(batch)) {
+        expect({ frame: (c.frame as { data: string }).data.slice(0, 300), type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({
+          frame: (c.frame as { data: string }).data.slice(0, 300),
+          type: "error",
+          code: c.code,
+        });
+      }
+      cases += batch.length;
+      await expectNothingChanged(before);
+    }),
+    params(REFUSED_RUNS),
+  );
+  await expectSameClass();
+  console.log(`live fuzz: ${cases} refused well-formed messages`);
+}, timeLimit(REFUSED_RUNS));
+
+test("a frame over the hard cap closes that socket with 1009 and changes nothing else", async () => {
+  const before = await restSnapshot(t, courseId, classId);
+  const i = STAFF + 3;
+  const victim = sockets[i];
+  const closed = new Promise<{ code: number }>((r) => victim.ws.addEventListener("close", (e) => r({ code: e.code }), { once: true }));
+  victim.ws.send(JSON.stringify({ type: "chat.send", text: "x".repeat(70_000) }));
+  expect((await closed).code).toBe(CLOSE.tooLarge);
+  // Its seat is kept (grace period); the others saw at most the roster change of the drop.
+  await Bun.sleep(600);
+  expect(await restSnapshot(t, courseId, classId)).toEqual(before);
+  for (const s of sockets) if (s !== victim) expect(s.events.filter((e) => e.type !== "presence")).toEqual([]);
+  sockets[i] = await FuzzSocket.open(await liveUrl(allIds[i]));
+  await Bun.sleep(600); // the return's presence tick
+  for (const s of sockets) s.events.length = 0;
+  await expectSameClass({ ignoreSeq: true }); // the drop and the return were presence events
+}, 60_000);
