@@ -155,6 +155,7 @@ export const clientMessageArb: fc.Arbitrary<Record<string, unknown>> = withRid(
     fc.constant({ type: "quiz.reveal" }),
     fc.constant({ type: "leaderboard.show" }),
     fc.constant({ type: "class.end" }),
+    fc.record({ type: fc.constant("participant.remove"), userId: userIdArb, reason: fc.string({ maxLength: 60 }) }, { requiredKeys: ["type", "userId"] }),
   ) as fc.Arbitrary<Record<string, unknown>>,
 );
 

@@ -15,8 +15,8 @@ import { expected, FuzzSocket, type Frame } from "./live-harness.ts";
 import { restSnapshot } from "./snapshot.ts";
 
 /** Default runs (batches of up to 40 frames) for `npm test`. */
-const LIVE_RUNS = 120;
-const REFUSED_RUNS = 40;
+const LIVE_RUNS = 100;
+const REFUSED_RUNS = 30;
 const STUDENTS = 24;
 /** The teacher and admins: staff sockets, so refusals of staff commands go through several sockets at once. */
 const STAFF = 4;
@@ -175,6 +175,8 @@ const refusedArb: fc.Arbitrary<Refused> = fc.oneof(
   fc.tuple(staff, unknownId).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "chat.delete", messageId: id }), code: "not-found" })),
   fc.tuple(staff, outsider, fc.boolean()).map(([sender, id, muted]): Refused => ({ sender, frame: asFrame({ type: "chat.mute", userId: id, muted }), code: "not-found" })),
   fc.tuple(staff, fc.constantFrom(...staffIds), fc.boolean()).map(([sender, id, muted]): Refused => ({ sender, frame: asFrame({ type: "chat.mute", userId: id, muted }), code: "invalid-state" })),
+  fc.tuple(staff, outsider).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "participant.remove", userId: id }), code: "not-found" })),
+  fc.tuple(staff, fc.constantFrom(...staffIds)).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "participant.remove", userId: id, reason: "fuzz" }), code: "invalid-state" })),
   fc.tuple(staff, outsider).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "hand.answer", userId: id }), code: "not-found" })),
   fc.tuple(staff, fc.constantFrom("quiz.close", "quiz.reveal")).map(([sender, type]): Refused => ({ sender, frame: asFrame({ type }), code: "no-open-question" })),
   fc.tuple(staff, unknownId, fc.integer({ min: 5, max: 600 })).map(([sender, id, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", questionId: id.slice(0, 64), timeLimitSeconds: s }), code: "not-found" })),
