@@ -98,3 +98,44 @@ describe("three instances, separate catalogue copies", () => {
     expect(await closedWithin(stays.peer)).toEqual({ code: CLOSE.removed, reason: "removed: the course was archived" });
   }, 120_000);
 });
+
+test("a removal outlives Redis restarted empty: the owner shares it again, and the next owner still refuses the student", async () => {
+  const redis = await privateRedis();
+  const prefix = uniquePrefix();
+  const [a, b] = [await node(redis.url, prefix, "ra"), await node(redis.url, prefix, "rb")];
+  const teacher = await token("teacher", "t-rme");
+  const course = await api(a.base, "POST", "/api/courses", teacher, { title: "Removal and Redis", status: "active" });
+  const courseId: string = course.body.id;
+  await api(a.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: ["s-out", "s-in"] });
+  const cls = await api(a.base, "POST", `/api/courses/${courseId}/classes`, teacher, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+  const classId: string = cls.body.id;
+  await api(a.base, "POST", `/api/classes/${classId}/start`, teacher);
+  await eventually(async () => expect((await api(b.base, "GET", `/api/classes/${classId}`, teacher)).body.status).toBe("live"));
+  const tp = await enter(a.base, classId, teacher); // a owns the class
+  const out = await enter(b.base, classId, await token("student", "s-out"));
+  const stays = await enter(b.base, classId, await token("student", "s-in"));
+  await tp.peer.next("presence", (m) => m.count === 3 && m.joined !== undefined, 20_000);
+  await tp.peer.request({ type: "participant.remove", userId: "s-out", reason: "left the room" });
+  expect(await closedWithin(out.peer)).toMatchObject({ code: CLOSE.removed });
+
+  await redis.kill();
+  await Bun.sleep(500);
+  await redis.start(); // empty: it keeps nothing on disk
+  const { default: Redis } = await import("ioredis");
+  const probe = new Redis(redis.url);
+  try {
+    // The owner shares its removals again after the reconnect.
+    const key = `${prefix}{${classId}}:removed`;
+    await eventually(async () => expect(Object.keys(await probe.hgetall(key))).toEqual(["s-out"]), 20_000);
+  } finally {
+    probe.disconnect();
+  }
+  // The owner dies; b takes the class over on the rejoin, from Redis alone (its SQLite never held the removal).
+  a.proc.kill("SIGKILL");
+  await a.proc.exited;
+  const again = await join(b.base, classId, await token("student", "s-out")).catch((e) => e);
+  expect(again).toMatchObject({ code: CLOSE.removed, reason: "removed by the teacher: left the room" });
+  // The other student goes on with the new owner.
+  await stays.peer.next("welcome", undefined, 20_000);
+  expect(await stays.peer.request({ type: "chat.send", text: "still here" })).toMatchObject({ messageId: expect.any(String) });
+}, 120_000);
