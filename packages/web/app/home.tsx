@@ -54,6 +54,9 @@ export function Login() {
                 </li>
               ))}
             </ul>
+            <p class="muted">
+              The admin page is not in the demo sign-in: on the server, run <code>npm run -s token -- --role admin --sub admin</code> and paste the token below.
+            </p>
           </section>
         )}
         <section class="card" aria-labelledby="tok-h">
