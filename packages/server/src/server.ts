@@ -152,7 +152,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       return state === "ready" ? null : "starting";
     },
   };
-  const limits = new AuthLimits(config.limits);
+  const refused = metrics.registry.counter({ name: "edgeclass_rate_limited_total", help: "Requests refused with 429 by the authentication limits, by limit.", labelNames: ["limit"] });
+  const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024) };
   const web = webApp({ config, demo, secret, limits });
   const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });

@@ -107,6 +107,13 @@ describe("against a server on loopback with demo data", () => {
     expect(own.status).toBe(200);
   });
 
+  test("refusals are counted by limit in /metrics", async () => {
+    const text = await (await fetch(`${t.base}/metrics`)).text();
+    const count = (limit: string) => Number(new RegExp(`^edgeclass_rate_limited_total\\{limit="${limit}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+    expect(count("token-mint")).toBeGreaterThanOrEqual(2);
+    expect(count("auth-failures")).toBeGreaterThanOrEqual(3);
+  });
+
   test("a token living longer than JWT_MAX_TTL_SECONDS (24 h) is refused as invalid-token", async () => {
     const key = new TextEncoder().encode(t.server.secret);
     const now = Math.floor(Date.now() / 1000);

@@ -5,10 +5,14 @@
 import { AppError } from "../domain/errors.ts";
 import { RateLimiter, rateLimited, type Clock } from "../http/rate-limit.ts";
 
+export type LimitName = "token-mint" | "auth-failures";
+
 export interface AuthLimitsOptions {
   tokenMintPerMinute: number;
   authFailuresPerMinute: number;
   clock?: Clock;
+  /** Called on every refusal (a metric). */
+  onRefused?(limit: LimitName): void;
 }
 
 const perMinute = (n: number, clock?: Clock) => new RateLimiter({ capacity: n, refillPerSecond: n / 60, clock });
@@ -31,7 +35,10 @@ export class AuthLimits {
   private readonly failByAddress: RateLimiter;
   private readonly failByUser: RateLimiter;
 
+  private readonly onRefused: (limit: LimitName) => void;
+
   constructor(o: AuthLimitsOptions) {
+    this.onRefused = o.onRefused ?? (() => {});
     this.mintByAddress = perMinute(o.tokenMintPerMinute, o.clock);
     this.mintByUser = perMinute(o.tokenMintPerMinute, o.clock);
     this.failByAddress = perMinute(o.authFailuresPerMinute, o.clock);
@@ -41,19 +48,27 @@ export class AuthLimits {
   /** Before a token is minted for `userId` at `address`: throws 429 when either is over its limit. */
   mint(address: string, userId: string): void {
     const wait = this.mintByAddress.take(address) || this.mintByUser.take(userId);
-    if (wait > 0) throw rateLimited(wait, "too many tokens minted for this address or user");
+    if (wait > 0) {
+      this.onRefused("token-mint");
+      throw rateLimited(wait, "too many tokens minted for this address or user");
+    }
   }
 
   /** Before verifying: an address over its failure limit is not heard (no signature check spent on it). */
   beforeVerify(address: string): void {
     const wait = this.failByAddress.wait(address);
-    if (wait > 0) throw rateLimited(wait, "too many failed authentications from this address");
+    if (wait > 0) {
+      this.onRefused("auth-failures");
+      throw rateLimited(wait, "too many failed authentications from this address");
+    }
   }
 
   /** After a failed verification: the error to answer with, 429 once the address or the claimed user is over the limit. */
   failed(address: string, token: string | null, error: AppError): AppError {
     const sub = claimedSubject(token);
     const wait = Math.max(this.failByAddress.take(address), sub === null ? 0 : this.failByUser.take(sub));
-    return wait > 0 ? rateLimited(wait, "too many failed authentications from this address or for this user") : error;
+    if (wait === 0) return error;
+    this.onRefused("auth-failures");
+    return rateLimited(wait, "too many failed authentications from this address or for this user");
   }
 }
