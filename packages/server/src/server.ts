@@ -15,6 +15,7 @@ import { adminRoutes } from "./http/routes/admin.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
 import { internalMediaRoutes } from "./http/routes/media-internal.ts";
+import { internalKey } from "./cluster/internal-auth.ts";
 import { opaRoutes } from "./http/routes/opa.ts";
 import { webApp } from "./http/routes/web.ts";
 import type { MediaService } from "./media/index.ts";
@@ -44,8 +45,8 @@ async function startMediaHomes(
   registry: import("./obs/prom.ts").Registry,
   logger: Logger,
 ) {
-  const [{ MediaHomes }, { internalKey }] = await Promise.all([import("./cluster/media-home.ts"), import("./cluster/internal-auth.ts")]);
-  return new MediaHomes({ link, instanceId, key: internalKey(config.media.clusterSecret, secret), local, isLive, registry, logger });
+  const { MediaHomes } = await import("./cluster/media-home.ts");
+  return new MediaHomes({ link, instanceId, key: internalKey(config.media.clusterSecret, secret), local, isLive, registry, logger, cascade: config.media.cascade });
 }
 
 export const VERSION = "0.1.0";
@@ -133,6 +134,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         registry: metrics.registry,
         logger,
         resourceSuffix: homes?.tag, // resource ids name their media home (scale-out)
+        cascadeHost: config.media.cascadeHost,
+        cascadeKey: cluster ? internalKey(config.media.clusterSecret, secret) : undefined,
       }),
     ));
   hub.onClassEnded = (classId) => void media?.then((m) => m.endClass(classId));

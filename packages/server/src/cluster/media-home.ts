@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { AppError } from "../domain/errors.ts";
 import { problemResponse } from "../http/problem.ts";
-import type { MediaService, MediaSignalling } from "../media/index.ts";
+import type { CascadeTarget, MediaService, MediaSignalling } from "../media/index.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/prom.ts";
 import { ACQUIRE, classKeys, LEASE_MS, mediaInstanceKey, RELEASE, RENEW } from "./class-keys.ts";
@@ -39,7 +39,12 @@ export interface MediaHomeDeps {
   isLive(classId: string): boolean;
   registry: Registry;
   logger: Logger;
+  /** Viewers are served by the instance they reach, fed by a relay from the home (docs/media.md, "Cascade"). */
+  cascade?: boolean;
 }
+
+/** How long a home keeps relaying to an instance that stopped renewing (its viewers left, or it died). */
+const CASCADE_TTL_MS = 5000;
 
 /** An instance's tag in leases and resource ids: its id when that is id-safe, else a digest of it. */
 export function instanceTag(instanceId: string): string {
@@ -66,6 +71,8 @@ export class MediaHomes implements MediaSignalling {
   readonly tag: string;
   private url = "";
   private readonly homed = new Map<string, Homed>();
+  /** Classes whose viewers here are fed by the cascade from another instance's home. */
+  private readonly feeds = new Map<string, { tag: string; upstream: CascadeTarget }>();
   private readonly urls = new Map<string, { url: string; at: number }>();
   private media: MediaService | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
@@ -142,6 +149,12 @@ export class MediaHomes implements MediaSignalling {
         return problemResponse(new AppError("unavailable", "the class's media home cannot be found (Redis unreachable); try again shortly"), path, { "retry-after": "2" });
       }
       if (home.local) return this.serveLocal(kind, req, body, classId, principal);
+      if (kind === "whep" && this.d.cascade) {
+        // Cascade: the viewer is served here; the home relays the stream to this instance once.
+        const res = await this.serveLocal(kind, req, body, classId, principal);
+        if (res.status === 201) await this.feed(classId, home).catch((e: Error) => this.d.logger.warn({ classId, err: e.message }, "cascade not set up yet; retrying"));
+        return res;
+      }
       // The query string goes along (e.g. which source a WHIP publishes).
       const r = await this.forward(kind, home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/${kind}${new URL(req.url).search}`, principal, req.headers, body);
       if (r === null) {
@@ -158,7 +171,7 @@ export class MediaHomes implements MediaSignalling {
   // ---------------------------------------------------------------- internal routes (on the home)
 
   /** POST /internal/media/classes/:id/(whip|whep), DELETE|PATCH /internal/media/resources/:id. */
-  async handleInternal(req: Request, target: { kind: Kind; classId: string } | { resourceId: string }): Promise<Response> {
+  async handleInternal(req: Request, target: { kind: Kind | "relay"; classId: string } | { resourceId: string }): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
     const body = await boundedText(req);
@@ -181,7 +194,63 @@ export class MediaHomes implements MediaSignalling {
     if (!home.local) {
       return problemResponse(new AppError("conflict", "this instance is not the class's media home"), path, { "x-edgeclass-not-home": "1" });
     }
+    if (target.kind === "relay") return this.relayTo(target.classId, body, path);
     return this.serveLocal(target.kind, req, body, target.classId, v.principal);
+  }
+
+  /** On the home: relay the class to the worker another instance names; answers where its keyframe requests go. */
+  private async relayTo(classId: string, body: string, path: string): Promise<Response> {
+    let t: CascadeTarget;
+    try {
+      t = JSON.parse(body) as CascadeTarget;
+    } catch {
+      t = { host: "", port: 0, key: 0 };
+    }
+    const valid = typeof t.host === "string" && /^[A-Za-z0-9.:-]{1,255}$/.test(t.host) && Number.isInteger(t.port) && t.port > 0 && t.port < 65536 && Number.isInteger(t.key) && t.key > 0;
+    if (!valid) return problemResponse(new AppError("validation", "relay target must be {host, port, key}"), path);
+    const up = await (await this.localMedia()).cascadeTo(classId, { host: t.host, port: t.port, key: t.key }, CASCADE_TTL_MS);
+    return Response.json(up);
+  }
+
+  /** Viewer side: asks the home to relay the class to our worker (renewed every tick), and points our worker's keyframe requests at it. */
+  private async feed(classId: string, home: Extract<Home, { local: false }>): Promise<void> {
+    const media = await this.localMedia();
+    const known = this.feeds.get(classId);
+    const mine = await media.cascadeFrom(classId, known?.tag === home.tag ? known.upstream : null);
+    if (!mine) return;
+    const r = await this.forward("relay", home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/relay`, "", new Headers({ "content-type": "application/json" }), JSON.stringify(mine));
+    if (!r || r.status !== 200) throw new Error(`home ${home.tag} refused the relay (${r?.status ?? "unreachable"})`);
+    const upstream = (await r.json()) as CascadeTarget;
+    await media.cascadeFrom(classId, upstream);
+    this.feeds.set(classId, { tag: home.tag, upstream });
+  }
+
+  /** Keeps every fed class's relay alive, follows its home when it moves, ends it when its viewers left. */
+  private async tickFeeds(): Promise<void> {
+    const media = this.media;
+    if (!media) return;
+    const classes = new Set([...this.feeds.keys()]);
+    for (const classId of classes) {
+      if (!media.hasSessions(classId) || !this.d.isLive(classId)) {
+        this.feeds.delete(classId);
+        if (!this.d.isLive(classId)) media.endClass(classId);
+        else await media.cascadeFrom(classId, null).catch(() => {});
+        continue;
+      }
+      let home: Home;
+      try {
+        home = await this.resolve(classId);
+      } catch {
+        continue; // Redis away: keep the relay we have
+      }
+      if (home.local) {
+        // The old home is gone and this instance took the class: its viewers wait here for the next publish.
+        this.feeds.delete(classId);
+        await media.cascadeFrom(classId, null).catch(() => {});
+        continue;
+      }
+      await this.feed(classId, home).catch(() => {});
+    }
   }
 
   // ---------------------------------------------------------------- leases
@@ -209,8 +278,20 @@ export class MediaHomes implements MediaSignalling {
   }
 
   /** Renews held leases; releases those of classes with no session left; ends media of classes no longer live. */
+  private ticking = false;
+
   private async tick(): Promise<void> {
-    if (this.closed) return;
+    if (this.closed || this.ticking) return;
+    this.ticking = true;
+    try {
+      await this.tickFeeds();
+      await this.tickHomes();
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private async tickHomes(): Promise<void> {
     const link = this.d.link;
     for (const [classId, h] of [...this.homed]) {
       const key = classKeys(link, classId).mediaHome;
@@ -281,7 +362,7 @@ export class MediaHomes implements MediaSignalling {
   }
 
   /** The home's answer, or null when the home cannot be reached. */
-  private async forward(kind: Kind | "resource", base: string, method: string, path: string, principal: string, headers: Headers, body: string): Promise<Response | null> {
+  private async forward(kind: Kind | "resource" | "relay", base: string, method: string, path: string, principal: string, headers: Headers, body: string): Promise<Response | null> {
     if (!base) return null;
     const h: Record<string, string> = { [INTERNAL_HEADER]: signInternal(this.d.key, { method, path, principal, body }) };
     const type = headers.get("content-type");

@@ -56,6 +56,10 @@ export interface Config {
     internalUrl: string | undefined;
     /** Scale-out: key of the HMAC on forwarded signalling; default derived from the HS256 secret. */
     clusterSecret: string | undefined;
+    /** Scale-out: viewers served by the instance they reach, fed by a relay from the class's media home. */
+    cascade: boolean;
+    /** Scale-out: address this instance's media workers take relayed streams on (reachable by the other instances). */
+    cascadeHost: string;
   };
   jwt: {
     /** HS256 secret; when absent one is generated and kept in dataDir. */
@@ -185,6 +189,8 @@ const settings = {
   mediaPortMax: { env: "MEDIA_PORT_MAX", file: "mediaPortMax", default: undefined, parse: integer(1024, 65535) },
   mediaInternalUrl: { env: "MEDIA_INTERNAL_URL", file: "mediaInternalUrl", default: undefined, parse: url },
   mediaClusterSecret: { env: "MEDIA_CLUSTER_SECRET", file: "mediaClusterSecret", default: undefined, parse: secret },
+  mediaCascade: { env: "MEDIA_CASCADE", file: "mediaCascade", default: false, parse: bool },
+  mediaCascadeHost: { env: "MEDIA_CASCADE_HOST", file: "mediaCascadeHost", default: "127.0.0.1", parse: text },
   jwtSecret: { env: "JWT_SECRET", file: "jwtSecret", default: undefined, parse: secret },
   jwtJwksUrl: { env: "JWT_JWKS_URL", file: "jwtJwksUrl", default: undefined, parse: url },
   jwtJwksFile: { env: "JWT_JWKS_FILE", file: "jwtJwksFile", default: undefined, parse: optionalText },
@@ -248,7 +254,7 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     maxBodyBytes: v.maxBodyBytes,
     policyDir: v.policyDir,
     reconnectGraceMs: v.reconnectGraceMs,
-    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax, internalUrl: v.mediaInternalUrl, clusterSecret: v.mediaClusterSecret },
+    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax, internalUrl: v.mediaInternalUrl, clusterSecret: v.mediaClusterSecret, cascade: v.mediaCascade, cascadeHost: v.mediaCascadeHost },
     jwt: {
       secret: v.jwtSecret,
       jwksUrl: v.jwtJwksUrl,
@@ -287,7 +293,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
     maxBodyBytes: c.maxBodyBytes,
     policyDir: c.policyDir ?? "(bundled policies/education.rego)",
     reconnectGraceMs: c.reconnectGraceMs,
-    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`, internalUrl: c.media.internalUrl ?? null, clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)" },
+    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`, internalUrl: c.media.internalUrl ?? null, clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)", cascade: c.media.cascade, cascadeHost: c.media.cascadeHost },
     jwt: {
       mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",
       secret: c.jwt.secret ? "(set)" : "(generated in dataDir)",

@@ -8,10 +8,10 @@
 
 import type { Registry } from "../obs/prom.ts";
 import { MediaServiceImpl } from "./service.ts";
-import type { VideoQuality } from "./protocol.ts";
+import type { CascadeTarget, VideoQuality } from "./protocol.ts";
 import type { AdmissionOptions } from "./admission.ts";
 
-export type { VideoQuality } from "./protocol.ts";
+export type { CascadeTarget, VideoQuality } from "./protocol.ts";
 export { MediaError } from "./pool.ts";
 
 export interface MediaLogger {
@@ -42,6 +42,9 @@ export interface MediaServiceOptions {
   idleTimeoutMs?: number;
   /** Per-user cap on connecting sessions, fair join slots, reaping of sessions that never connect (`admission.ts`). */
   admission?: Partial<AdmissionOptions>;
+  /** Cascade between instances: the address this instance's workers take relayed streams on (default 127.0.0.1), and the HMAC key of those datagrams (shared by the instances). */
+  cascadeHost?: string;
+  cascadeKey?: string;
   /** Appended to resource ids as `<uuid>@<suffix>` (scale-out: names the media home instance). */
   resourceSuffix?: string;
 }
@@ -67,8 +70,14 @@ export interface MediaService extends MediaSignalling {
   handleResource(req: Request, resourceId: string, principalId: string): Promise<Response>;
   /** Closes every media session of the class. */
   endClass(classId: string): void;
-  /** True while the class has a publisher or subscriber here. */
+  /** True while the class has a publisher, subscriber or cascade here. */
   hasClass(classId: string): boolean;
+  /** True while the class has a publisher or subscriber here. */
+  hasSessions(classId: string): boolean;
+  /** Cascade, home side: relay the class's stream to `target` (a worker of another instance) until `ttlMs` passes without a renewal; returns where that instance sends keyframe requests. */
+  cascadeTo(classId: string, target: CascadeTarget, ttlMs: number): Promise<CascadeTarget>;
+  /** Cascade, viewer side: the class's stream comes from `upstream` (null: no more); returns the local worker address to give the home. */
+  cascadeFrom(classId: string, upstream: CascadeTarget | null): Promise<CascadeTarget | null>;
   stats(): MediaStats;
   /** Idempotent: closes every session and stops every worker. */
   close(): Promise<void>;

@@ -28,6 +28,7 @@ export class MediaWorker {
   private readonly pending = new Map<number, { resolve(sdp: string): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
   private nextRid = 1;
   relayPort = 0;
+  cascadePort = 0;
   pid = 0;
   subscribers = 0;
   publishers = 0;
@@ -58,6 +59,7 @@ export class MediaWorker {
           if (msg.t === "ready") {
             clearTimeout(startTimer);
             this.relayPort = msg.relayPort;
+            this.cascadePort = msg.cascadePort;
             this.pid = msg.pid;
             resolve();
           } else if (msg.t === "reply") {

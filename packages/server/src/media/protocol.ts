@@ -18,6 +18,17 @@ export interface WorkerConfig {
   connectTimeoutMs: number;
   /** Connected sessions from which nothing arrives for this long are closed. */
   idleTimeoutMs: number;
+  /** The cascade between instances (worker/cascade.ts): address its UDP socket binds, HMAC key of its datagrams. */
+  cascadeHost: string;
+  cascadeKey: string;
+}
+
+/** Where a worker of another instance takes a class's relayed stream (or its keyframe requests). */
+export interface CascadeTarget {
+  host: string;
+  port: number;
+  /** The class's key in that instance's MediaService. */
+  key: number;
 }
 
 export type ToWorker =
@@ -30,6 +41,10 @@ export type ToWorker =
   | { t: "route"; classKey: number; relayTo: number[] }
   /** To a worker holding subscribers of a class whose publisher is elsewhere: where keyframe requests go. */
   | { t: "upstream"; classKey: number; port: number | null }
+  /** To a class's home worker on this instance: also relay its stream to these workers of other instances. */
+  | { t: "cascadeTo"; classKey: number; targets: CascadeTarget[] }
+  /** To the worker that receives a class's stream from another instance: where its keyframe requests go. */
+  | { t: "cascadeUp"; classKey: number; target: CascadeTarget | null }
   | { t: "shutdown" };
 
 export interface WorkerStats {
@@ -46,10 +61,14 @@ export interface WorkerStats {
   subscribers: number;
   /** Subscriber-side forwarding delay inside the worker, microseconds, p99 since the last report. */
   forwardP99Us: number;
+  /** Cascade datagrams relayed to other instances, received from them, and refused (bad HMAC, unknown class). */
+  cascadeSent: number;
+  cascadeReceived: number;
+  cascadeRejected: number;
 }
 
 export type FromWorker =
-  | { t: "ready"; relayPort: number; pid: number }
+  | { t: "ready"; relayPort: number; cascadePort: number; pid: number }
   | { t: "reply"; rid: number; ok: true; sdp: string }
   | { t: "reply"; rid: number; ok: false; code: string; message: string }
   | { t: "closed"; id: string; reason: string }
@@ -61,6 +80,8 @@ export type FromWorker =
 export const RELAY_MEDIA = 0;
 export const RELAY_KEYFRAME = 1;
 export const RELAY_HEADER = 8;
+/** Truncated HMAC-SHA256 after each cascade datagram. */
+export const CASCADE_MAC = 12;
 
 export const QUALITY: Record<VideoQuality, { width: number; height: number; kbps: number }> = {
   "360p": { width: 640, height: 360, kbps: 800 },

@@ -5,7 +5,7 @@ import { availableParallelism } from "node:os";
 import type { MediaService, MediaServiceOptions, MediaStats } from "./index.ts";
 import { createMediaMetrics, type MediaMetrics } from "./metrics.ts";
 import { MediaError, MediaWorker } from "./pool.ts";
-import type { WorkerConfig } from "./protocol.ts";
+import type { CascadeTarget, WorkerConfig } from "./protocol.ts";
 import { makeDtlsCertificate, type DtlsCertificate } from "./certificate.ts";
 import { ADMISSION_DEFAULTS, JoinAdmission } from "./admission.ts";
 
@@ -30,7 +30,13 @@ interface ClassState {
   /** workers told to relay/upstream for this class, and by which home */
   routed: Set<number>;
   routedHome: MediaWorker | null;
+  /** Cascade, home side: workers of other instances relaying this class, until `expires`. */
+  remote: Map<string, { target: CascadeTarget; expires: number }>;
+  /** Cascade, viewer side: the home worker of another instance this class's stream comes from. */
+  upstream: CascadeTarget | null;
 }
+
+const sameTarget = (a: CascadeTarget | null, b: CascadeTarget | null) => a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port && a.key === b.key);
 
 function problem(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
   return Response.json({ error: { code, message } }, { status, headers });
@@ -52,6 +58,8 @@ export class MediaServiceImpl implements MediaService {
   private readonly metrics: MediaMetrics;
   private readonly perWorker: number;
   private readonly certificate: DtlsCertificate | null;
+  private readonly cascadeKey: string;
+  private readonly cascadeTimer: ReturnType<typeof setInterval>;
   private readonly admission: JoinAdmission;
 
   constructor(private readonly opts: MediaServiceOptions) {
@@ -63,6 +71,9 @@ export class MediaServiceImpl implements MediaService {
     }
     this.metrics = createMediaMetrics(opts.registry);
     this.certificate = makeDtlsCertificate();
+    // Without a cluster key (one instance) the cascade socket takes nothing but its own datagrams.
+    this.cascadeKey = opts.cascadeKey ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
+    this.cascadeTimer = setInterval(() => this.expireCascades(), 1000);
     this.admission = new JoinAdmission({ ...ADMISSION_DEFAULTS, ...opts.admission }, opts.registry, (id) => this.closeResource(id, "never connected"));
     for (let i = 0; i < n; i++) this.workers.push(this.spawn(i, mux));
     this.updateCounts();
@@ -80,6 +91,8 @@ export class MediaServiceImpl implements MediaService {
       publicIp: this.opts.publicIp,
       connectTimeoutMs: this.opts.connectTimeoutMs ?? 15000,
       idleTimeoutMs: this.opts.idleTimeoutMs ?? 15000,
+      cascadeHost: this.opts.cascadeHost ?? "127.0.0.1",
+      cascadeKey: this.cascadeKey,
       certificate: this.certificate ? { certificatePemFile: this.certificate.certificatePemFile, keyPemFile: this.certificate.keyPemFile } : undefined,
     };
   }
@@ -90,6 +103,7 @@ export class MediaServiceImpl implements MediaService {
       onConnected: (_w, id) => this.admission.connected(id),
       onStats: (worker, s) => {
         worker.subscribers = s.subscribers;
+        this.metrics.cascadePort(worker.index, worker.cascadePort);
         this.metrics.observe(worker.index, s);
       },
       onExit: (worker, code) => {
@@ -225,6 +239,57 @@ export class MediaServiceImpl implements MediaService {
     return this.classes.has(classId);
   }
 
+  hasSessions(classId: string): boolean {
+    const c = this.classes.get(classId);
+    return c !== undefined && (c.publishers.size > 0 || [...c.subs.values()].some((s) => s.size > 0));
+  }
+
+  async cascadeTo(classId: string, target: CascadeTarget, ttlMs: number): Promise<CascadeTarget> {
+    if (this.closing) throw new MediaError("MEDIA_CLOSED", "media service is shutting down", 503);
+    const cls = this.classFor(classId);
+    const home = this.homeOf(cls);
+    await home.ready();
+    const id = `${target.host}:${target.port}:${target.key}`;
+    const had = cls.remote.has(id);
+    cls.remote.set(id, { target, expires: Date.now() + ttlMs });
+    if (!had) this.postCascade(cls);
+    return { host: this.opts.cascadeHost ?? "127.0.0.1", port: home.cascadePort, key: cls.key };
+  }
+
+  async cascadeFrom(classId: string, upstream: CascadeTarget | null): Promise<CascadeTarget | null> {
+    if (this.closing) throw new MediaError("MEDIA_CLOSED", "media service is shutting down", 503);
+    const cls = upstream ? this.classFor(classId) : this.classes.get(classId);
+    if (!cls) return null;
+    const home = this.homeOf(cls);
+    await home.ready();
+    if (!sameTarget(cls.upstream, upstream)) {
+      cls.upstream = upstream;
+      home.post({ t: "cascadeUp", classKey: cls.key, target: upstream });
+    }
+    return { host: this.opts.cascadeHost ?? "127.0.0.1", port: home.cascadePort, key: cls.key };
+  }
+
+  private postCascade(cls: ClassState): void {
+    cls.home?.post({ t: "cascadeTo", classKey: cls.key, targets: [...cls.remote.values()].map((r) => r.target) });
+  }
+
+  /** Drops relays to instances that stopped renewing them (their viewers left, or they died). */
+  private expireCascades(): void {
+    const now = Date.now();
+    for (const [classId, cls] of this.classes) {
+      let changed = false;
+      for (const [id, r] of cls.remote) {
+        if (r.expires > now) continue;
+        cls.remote.delete(id);
+        changed = true;
+      }
+      if (changed) {
+        this.postCascade(cls);
+        this.dropIfEmpty(classId);
+      }
+    }
+  }
+
   stats(): MediaStats {
     let publishers = 0;
     let subscribers = 0;
@@ -243,6 +308,7 @@ export class MediaServiceImpl implements MediaService {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.admission.releaseAll();
+      clearInterval(this.cascadeTimer);
       for (const id of [...this.resources.keys()]) this.forget(id, "service closed");
       this.classes.clear();
       await Promise.all(this.workers.map((w) => w.stop()));
@@ -257,7 +323,7 @@ export class MediaServiceImpl implements MediaService {
   private classFor(classId: string): ClassState {
     let c = this.classes.get(classId);
     if (!c) {
-      c = { key: this.nextClassKey++, home: null, publishers: new Set(), subs: new Map(), routed: new Set(), routedHome: null };
+      c = { key: this.nextClassKey++, home: null, publishers: new Set(), subs: new Map(), routed: new Set(), routedHome: null, remote: new Map(), upstream: null };
       this.classes.set(classId, c);
     }
     return c;
@@ -287,6 +353,13 @@ export class MediaServiceImpl implements MediaService {
     if (!cls.home || !cls.home.alive) {
       cls.home = this.leastLoaded();
       this.reroute(cls);
+      if (cls.remote.size > 0 || cls.upstream) {
+        const home = cls.home;
+        void home.ready().then(() => {
+          this.postCascade(cls);
+          if (cls.upstream) home.post({ t: "cascadeUp", classKey: cls.key, target: cls.upstream });
+        }, () => {});
+      }
     }
     return cls.home;
   }
@@ -343,8 +416,9 @@ export class MediaServiceImpl implements MediaService {
         cls.subs.get(r.worker.index)?.delete(id);
         this.reroute(cls);
       }
-      const empty = cls.publishers.size === 0 && [...cls.subs.values()].every((s) => s.size === 0);
+      const empty = cls.publishers.size === 0 && [...cls.subs.values()].every((s) => s.size === 0) && cls.remote.size === 0;
       if (empty) {
+        if (cls.upstream) cls.home?.post({ t: "cascadeUp", classKey: cls.key, target: null });
         for (const i of cls.routed) this.workers[i]?.post({ t: "upstream", classKey: cls.key, port: null });
         cls.home?.post({ t: "route", classKey: cls.key, relayTo: [] });
         this.classes.delete(r.classId);
@@ -355,7 +429,10 @@ export class MediaServiceImpl implements MediaService {
 
   private dropIfEmpty(classId: string): void {
     const cls = this.classes.get(classId);
-    if (cls && cls.publishers.size === 0 && [...cls.subs.values()].every((s) => s.size === 0)) this.classes.delete(classId);
+    if (cls && cls.publishers.size === 0 && [...cls.subs.values()].every((s) => s.size === 0) && cls.remote.size === 0) {
+      if (cls.upstream) cls.home?.post({ t: "cascadeUp", classKey: cls.key, target: null });
+      this.classes.delete(classId);
+    }
   }
 
   private updateCounts(): void {

@@ -8,8 +8,9 @@
 import ndc from "node-datachannel";
 import { QUALITY, type ToWorker } from "../protocol.ts";
 import { SdpError } from "../sdp.ts";
-import { config, counters, maybeDropRoom, relay, roomFor, rooms, send, sessions, takeForwardP99 } from "./runtime.ts";
+import { askKeyframe, config, counters, maybeDropRoom, relay, roomFor, rooms, send, sessions, takeForwardP99 } from "./runtime.ts";
 import { BaseSession, PublisherSession, SubscriberSession } from "./sessions.ts";
+import { cascade } from "./cascade.ts";
 
 // ------------------------------------------------------------------ IPC
 
@@ -60,6 +61,17 @@ async function handle(msg: ToWorker): Promise<void> {
       roomFor(msg.classKey).upstream = msg.port;
       maybeDropRoom(msg.classKey);
       return;
+    case "cascadeTo":
+      roomFor(msg.classKey).cascadeTo = msg.targets;
+      maybeDropRoom(msg.classKey);
+      return;
+    case "cascadeUp": {
+      const entry = roomFor(msg.classKey);
+      entry.cascadeUp = msg.target;
+      if (msg.target && entry.room.subscribers.size > 0) askKeyframe(entry); // a new source: viewers need a keyframe
+      maybeDropRoom(msg.classKey);
+      return;
+    }
     case "shutdown":
       shutdown();
       return;
@@ -75,6 +87,7 @@ function shutdown(): void {
   clearInterval(layerTimer);
   for (const s of [...sessions.values()]) s.close("worker shutdown");
   relay.close();
+  cascade.close();
   try {
     ndc.cleanup();
   } catch {
@@ -115,5 +128,5 @@ process.on("message", (m: ToWorker) => {
 process.on("uncaughtException", (e) => console.error("media worker: uncaught", e));
 process.on("unhandledRejection", (e) => console.error("media worker: unhandled rejection", e));
 process.on("disconnect", shutdown);
-send({ t: "ready", relayPort: relay.port, pid: process.pid });
+send({ t: "ready", relayPort: relay.port, cascadePort: cascade.port, pid: process.pid });
 

@@ -2,7 +2,7 @@
 // rooms, sessions, and the loopback relay to sibling workers.
 
 import { Room, type ForwarderCounters, type Kind } from "../forwarder.ts";
-import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type FromWorker, type WorkerConfig } from "../protocol.ts";
+import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type CascadeTarget, type FromWorker, type WorkerConfig } from "../protocol.ts";
 import type { VideoCodec } from "../rtp.ts";
 import type { PublisherSession } from "./sessions.ts";
 
@@ -20,7 +20,19 @@ if (config.iceUdpMux && config.muxPort === 0) {
 /** The DTLS certificate the MediaService made for all workers (see certificate.ts), if any. */
 export const certificate: { certificatePemFile: string; keyPemFile: string } | null = config.certificate ?? null;
 
-export const counters: ForwarderCounters & { upstreamNacks: number } = { packetsIn: 0, packetsOut: 0, bytesOut: 0, keyframeRequests: 0, nackRetransmits: 0, upstreamNacks: 0 };
+export const counters: ForwarderCounters & { upstreamNacks: number; cascadeSent: number; cascadeReceived: number; cascadeRejected: number } = {
+  packetsIn: 0,
+  packetsOut: 0,
+  bytesOut: 0,
+  keyframeRequests: 0,
+  nackRetransmits: 0,
+  upstreamNacks: 0,
+  cascadeSent: 0,
+  cascadeReceived: 0,
+  cascadeRejected: 0,
+};
+/** Set by cascade.ts: sends a keyframe request to the instance the class's stream comes from. */
+export const hooks = { cascadeKeyframe: (_entry: RoomEntry): void => {} };
 export const rooms = new Map<number, RoomEntry>();
 export const sessions = new Map<string, Session>();
 const delaySamples = new Float64Array(4096);
@@ -41,6 +53,10 @@ export interface RoomEntry {
   publishers: PublisherSession[];
   relayTo: number[];
   upstream: number | null;
+  /** Workers of other instances this (home) worker relays the class to. */
+  cascadeTo: CascadeTarget[];
+  /** The home worker (another instance) this worker gets the class's stream from. */
+  cascadeUp: CascadeTarget | null;
 }
 
 export interface Session {
@@ -72,7 +88,7 @@ export const relay = await Bun.udpSocket({
           const codec: VideoCodec = data[2] === 0 ? "VP8" : "H264";
           forwardTimed(entry.room, kind, data.subarray(RELAY_HEADER), codec, data[3]);
         } else if (type === RELAY_KEYFRAME) {
-          for (const p of entry.publishers) p.requestKeyframe();
+          askKeyframe(entry); // the publisher here, or further up the cascade
         }
       } catch (e) {
         console.error("media worker: relay", e);
@@ -106,6 +122,8 @@ export function roomFor(classKey: number): RoomEntry {
       publishers: [],
       relayTo: [],
       upstream: null,
+      cascadeTo: [],
+      cascadeUp: null,
     };
     entry.room.capHeight = QUALITY[config.videoQuality].height;
     e = entry;
@@ -118,10 +136,11 @@ export function askKeyframe(entry: RoomEntry): void {
   const video = entry.publishers.filter((p) => p.kinds.has("video"));
   if (video.length > 0) for (const p of video) p.requestKeyframe();
   else if (entry.upstream !== null) relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
+  else if (entry.cascadeUp !== null) hooks.cascadeKeyframe(entry);
 }
 
 export function maybeDropRoom(classKey: number): void {
   const e = rooms.get(classKey);
-  if (e && e.publishers.length === 0 && e.room.subscribers.size === 0 && e.relayTo.length === 0 && e.upstream === null) rooms.delete(classKey);
+  if (e && e.publishers.length === 0 && e.room.subscribers.size === 0 && e.relayTo.length === 0 && e.upstream === null && e.cascadeTo.length === 0 && e.cascadeUp === null) rooms.delete(classKey);
 }
 

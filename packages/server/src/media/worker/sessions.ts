@@ -8,6 +8,7 @@ import { Subscriber, type Kind } from "../forwarder.ts";
 import { QUALITY, RELAY_MEDIA } from "../protocol.ts";
 import { buildNack, buildPli, buildRemb, buildRr, isRtcp, rtpExtensionString, rtpSeq, type VideoCodec } from "../rtp.ts";
 import { EXT_MID, EXT_RID, SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
+import { cascadeMedia } from "./cascade.ts";
 import { certificate, config, counters, forwardTimed, maybeDropRoom, relay, relayHeader, send, sessions, type RoomEntry, type Session } from "./runtime.ts";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
@@ -211,6 +212,7 @@ export class PublisherSession extends BaseSession {
           const b = relayHeader(RELAY_MEDIA, kind, this.codec, classKey, msg, layer);
           for (const port of entry.relayTo) relay.send(b, port, "127.0.0.1");
         }
+        if (entry.cascadeTo.length > 0) cascadeMedia(entry, kind, this.codec, msg, layer);
         forwardTimed(entry.room, kind, msg, this.codec, layer);
       } catch (e) {
         // A throw inside a libdatachannel callback aborts the process: log and go on.

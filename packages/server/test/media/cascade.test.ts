@@ -1,0 +1,160 @@
+// The cascade between instances (MEDIA_CASCADE=true): three server processes and a Redis of the
+// test's own. The teacher publishes through A (the class's media home); students watch through B
+// and C, which serve them from their own workers, fed by one relay each from A's worker. Datagrams
+// sent to a cascade port from outside the cluster are dropped and counted. Then A is killed
+// (SIGKILL): the students on B and C keep their connections, and get video again after the teacher
+// republishes through C.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { readFileSync, rmSync } from "node:fs";
+import { join as joinPath } from "node:path";
+import { CountingSubscriber, SyntheticPublisher, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
+import { createSocket } from "node:dgram";
+import { apiClient, eventually, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "../support/instances.ts";
+import { tempDir } from "../support/server.ts";
+import { join, setReplyTimeout, type Peer } from "../support/ws.ts";
+
+setReplyTimeout(15_000);
+
+const CLASS = "demo-class-1";
+const dirs: string[] = [];
+const peers: Peer[] = [];
+const closers: (() => void)[] = [];
+let redis: Awaited<ReturnType<typeof privateRedis>>;
+let inst: Instance[] = [];
+let token: ReturnType<typeof apiClient>["token"];
+let api: ReturnType<typeof apiClient>["api"];
+let secret = "";
+
+beforeAll(async () => {
+  redis = await privateRedis();
+  const dataDir = tempDir("edgeclass-cascade-");
+  dirs.push(dataDir);
+  const prefix = uniquePrefix();
+  for (const name of ["home-a", "b", "c"]) {
+    inst.push(await startInstance({ DATA_DIR: dataDir, REDIS_URL: redis.url, REDIS_PREFIX: prefix, INSTANCE_ID: name, MEDIA_WORKERS: "1", MEDIA_CASCADE: "true" }));
+  }
+  secret = readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim();
+  ({ token, api } = apiClient(secret));
+}, 60_000);
+
+afterAll(async () => {
+  for (const c of closers) c();
+  for (const p of peers) p.close();
+  for (const p of spawned) p.kill("SIGKILL");
+  await redis?.kill();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+/** WHIP/WHEP with a bearer token (the synthetic peers' default signal sends none). */
+function signalAs(tok: string): Signal {
+  return {
+    async post(url, sdp) {
+      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` }, body: sdp });
+      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+      return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
+    },
+    async remove(url) {
+      await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
+    },
+  };
+}
+
+async function until(cond: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (cond()) return true;
+    await Bun.sleep(50);
+  }
+  return cond();
+}
+
+async function metric(base: string, pattern: RegExp): Promise<number> {
+  const m = pattern.exec(await (await fetch(`${base}/metrics`)).text());
+  return m ? Number(m[1]) : 0;
+}
+
+async function watcher(base: string, student: string): Promise<CountingSubscriber> {
+  const tok = await token("student", student);
+  const { peer } = await join(base, CLASS, tok);
+  peers.push(peer);
+  const sub = new CountingSubscriber(student);
+  closers.push(() => sub.close());
+  await sub.connect(`${base}/api/classes/${CLASS}/whep`, signalAs(tok));
+  return sub;
+}
+
+
+test("publish through A, students served by B and C from one relay each; forged datagrams refused", async () => {
+  const [a, b, c] = inst;
+  const teacher = await token("teacher", "t1");
+  expect((await api(a.base, "POST", `/api/classes/${CLASS}/start`, teacher)).status).toBe(200);
+  for (const i of [b, c]) await eventually(async () => expect((await api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
+
+  const pub = new SyntheticPublisher();
+  closers.push(() => pub.close());
+  await pub.connect(`${a.base}/api/classes/${CLASS}/whip`, signalAs(teacher));
+  pub.start();
+  const onB = [await watcher(b.base, "s1"), await watcher(b.base, "s2")];
+  const onC = [await watcher(c.base, "s3")];
+  // Served where they arrived: their sessions live on B and C, not on the home.
+  for (const s of onB) expect(s.location).toEndWith("@b");
+  expect(onC[0].location).toEndWith("@c");
+  const all = [...onB, ...onC];
+  expect(await until(() => all.every((s) => s.videoPackets > 150 && s.audioPackets > 20 && s.keyframes > 0), 20_000)).toBe(true);
+  for (const s of all) expect(s.vssrcs.size).toBe(1);
+
+  // Once per instance: A forwards to no subscriber of its own and relays each packet twice (B and C).
+  const sample = async () => [
+    await metric(a.base, /edgeclass_media_received_packets_total\{worker="0"\} (\d+)/),
+    await metric(a.base, /edgeclass_media_cascade_sent_packets_total\{worker="0"\} (\d+)/),
+  ];
+  await Bun.sleep(1100); // a stats report since all joined
+  const [in0, out0] = await sample();
+  await Bun.sleep(3100);
+  const [in1, out1] = await sample();
+  const [received, relayed] = [in1 - in0, out1 - out0];
+  expect(received).toBeGreaterThan(100);
+  expect(await metric(a.base, /^edgeclass_media_subscribers (\d+)/m)).toBe(0);
+  expect(relayed / received).toBeGreaterThan(1.7);
+  expect(relayed / received).toBeLessThan(2.05);
+  expect(await metric(b.base, /edgeclass_media_cascade_received_packets_total\{worker="0"\} (\d+)/)).toBeGreaterThan(100);
+
+  // From outside the cluster: garbage, and a well-formed relay datagram with a wrong MAC (RTP inside).
+  const port = await metric(b.base, /edgeclass_media_worker_cascade_port\{worker="0"\} (\d+)/);
+  expect(port).toBeGreaterThan(0);
+  const before = await metric(b.base, /edgeclass_media_cascade_rejected_packets_total\{worker="0"\} (\d+)/);
+  const forged = Buffer.alloc(8 + 12 + 100 + 12);
+  forged[0] = 0; // media
+  forged[1] = 1; // video
+  forged.writeUInt32BE(1, 4); // B's first class key
+  forged[8] = 0x80;
+  forged[9] = 96;
+  const sock = createSocket("udp4");
+  for (const d of [Buffer.from("hello"), forged, forged]) await new Promise<void>((r) => sock.send(d, port, "127.0.0.1", () => r()));
+  sock.close();
+  await eventually(async () => expect(await metric(b.base, /edgeclass_media_cascade_rejected_packets_total\{worker="0"\} (\d+)/)).toBe(before + 3), 5000);
+  for (const s of all) expect(s.vssrcs.size).toBe(1); // nothing injected reached a student
+}, 120_000);
+
+test("kill -9 of the home: students on B and C keep their connections and get video again after the teacher republishes", async () => {
+  const [a, b, c] = inst;
+  const subs = { b: await watcher(b.base, "s4"), c: await watcher(c.base, "s5") };
+  expect(await until(() => subs.b.videoPackets > 50 && subs.c.videoPackets > 50, 15_000)).toBe(true);
+  a.proc.kill("SIGKILL");
+  await a.proc.exited;
+  const killedAt = Date.now();
+  await Bun.sleep(500);
+  const stalled = { b: subs.b.videoPackets, c: subs.c.videoPackets, kb: subs.b.keyframes };
+  const teacher = await token("teacher", "t1");
+  const pub = new SyntheticPublisher();
+  closers.push(() => pub.close());
+  await pub.connect(`${c.base}/api/classes/${CLASS}/whip`, signalAs(teacher));
+  pub.start();
+  // No new WHEP: the same connections carry the new stream (a keyframe first).
+  expect(await until(() => subs.b.keyframes > stalled.kb && subs.b.videoPackets > stalled.b + 30 && subs.c.videoPackets > stalled.c + 30, 10_000)).toBe(true);
+  const ms = Date.now() - killedAt;
+  console.log(`[cascade] students on B and C receive the republished stream ${ms} ms after kill -9 of the home, without reconnecting`);
+  expect(ms).toBeLessThan(10_000);
+  expect(subs.b.vssrcs.size).toBe(1);
+  expect(subs.b.seqJumps).toBe(0);
+}, 60_000);
