@@ -99,7 +99,7 @@ async function expectNothingChanged(before: unknown): Promise<void> {
     expect(s.closed).toBeNull();
     expect(s.events).toEqual([]);
   }
-  expect(await restSnapshot(t, courseId, classId)).toEqual(before);
+  expect(await restSnapshot(t, { classes: [classId] })).toEqual(before);
 }
 
 /** After a property: every participant's fresh welcome shows the class as before, and no prototype was touched. */
@@ -128,7 +128,7 @@ test("mutated, random, oversized and binary frames get the documented error and 
   let cases = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(badCaseArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
-      const before = await restSnapshot(t, courseId, classId);
+      const before = await restSnapshot(t, { classes: [classId] });
       for (const { c, reply } of await sendBatch(batch)) {
         const want = expected(c.frame);
         if (want === "valid") throw new Error("unreachable");
@@ -199,7 +199,7 @@ test("well-formed messages the class refuses (role, nothing open, unknown ids) g
   let cases = 0;
   await fc.assert(
     fc.asyncProperty(fc.array(refusedArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
-      const before = await restSnapshot(t, courseId, classId);
+      const before = await restSnapshot(t, { classes: [classId] });
       for (const { c, reply } of await sendBatch(batch)) {
         expect({ frame: (c.frame as { data: string }).data.slice(0, 300), type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({
           frame: (c.frame as { data: string }).data.slice(0, 300),
@@ -217,7 +217,7 @@ test("well-formed messages the class refuses (role, nothing open, unknown ids) g
 }, timeLimit(REFUSED_RUNS));
 
 test("a frame over the hard cap closes that socket with 1009 and changes nothing else", async () => {
-  const before = await restSnapshot(t, courseId, classId);
+  const before = await restSnapshot(t, { classes: [classId] });
   const i = STAFF + 3;
   const victim = sockets[i];
   const closed = new Promise<{ code: number }>((r) => victim.ws.addEventListener("close", (e) => r({ code: e.code }), { once: true }));
@@ -225,7 +225,7 @@ test("a frame over the hard cap closes that socket with 1009 and changes nothing
   expect((await closed).code).toBe(CLOSE.tooLarge);
   // Its seat is kept (grace period); the others saw at most the roster change of the drop.
   await Bun.sleep(600);
-  expect(await restSnapshot(t, courseId, classId)).toEqual(before);
+  expect(await restSnapshot(t, { classes: [classId] })).toEqual(before);
   for (const s of sockets) if (s !== victim) expect(s.events.filter((e) => e.type !== "presence")).toEqual([]);
   sockets[i] = await FuzzSocket.open(await liveUrl(allIds[i]));
   await Bun.sleep(600); // the return's presence tick
