@@ -7,16 +7,16 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import * as v from "valibot";
-import { CLOSE, ClientMessageSchema, STAFF_MESSAGES, type ErrorCode, type QuestionDraft } from "../../../client/src/protocol.ts";
-import { draftProblem } from "../../src/domain/live/quiz.ts";
+import { CLOSE, ClientMessageSchema, STAFF_MESSAGES, type ErrorCode, type QuestionDraft, type QuizResponse } from "../../../client/src/protocol.ts";
+import { draftProblem, responseProblem } from "../../src/domain/live/quiz.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { clientMessageArb, draftArb, mutate, mutationArb, notJsonArb, params, timeLimit, tooLargeArb, userIdArb } from "./arbitraries.ts";
 import { expected, FuzzSocket, type Frame } from "./live-harness.ts";
 import { restSnapshot } from "./snapshot.ts";
 
 /** Default runs (batches of up to 40 frames) for `npm test`. */
-const LIVE_RUNS = 100;
-const REFUSED_RUNS = 30;
+const LIVE_RUNS = 80;
+const REFUSED_RUNS = 25;
 const STUDENTS = 24;
 /** The teacher and admins: staff sockets, so refusals of staff commands go through several sockets at once. */
 const STAFF = 4;
@@ -232,3 +232,66 @@ test("a frame over the hard cap closes that socket with 1009 and changes nothing
   for (const s of sockets) s.events.length = 0;
   await expectSameClass({ ignoreSeq: true }); // the drop and the return were presence events
 }, 60_000);
+
+// ---- With a question open ---------------------------------------------------------------
+
+const QUESTION_RUNS = 4; // per question kind
+const OPTIONS = [{ id: "a", text: "A" }, { id: "b", text: "B" }, { id: "c", text: "C" }];
+const DRAFTS: QuestionDraft[] = [
+  { kind: "single", prompt: "single", options: OPTIONS, correct: "a" },
+  { kind: "multiple", prompt: "multiple", options: OPTIONS, correct: ["a", "c"] },
+  { kind: "true_false", prompt: "true or false", correct: true },
+  { kind: "numeric", prompt: "numeric", correct: 42, tolerance: 0.5 },
+  { kind: "text", prompt: "text", correct: ["edge", "edge class"] },
+];
+let open: { id: string; draft: QuestionDraft; deadline: number } | null = null;
+
+/** The teacher reveals what is open and launches `draft` for 600 s; the welcomes with it become the reference. */
+async function launch(draft: QuestionDraft): Promise<void> {
+  if (open) expect((await teacher().send(asFrame({ type: "quiz.reveal", rid: "rv" }))).type).toBe("ack");
+  const r = await teacher().send(asFrame({ type: "quiz.launch", rid: "ql", question: draft, timeLimitSeconds: 600 }));
+  expect(r.type).toBe("ack");
+  const result = (r as { result: { questionId: string; deadline: number } }).result;
+  open = { id: result.questionId, draft, deadline: result.deadline };
+  await Bun.sleep(600); // the tick's distribution
+  await reconnectAll();
+  allIds.forEach((id, i) => initialWelcomes.set(id, stateOf(sockets[i])));
+}
+
+const answerId = fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/);
+const anyResponse = clientMessageArb.filter((m) => m.type === "quiz.answer" && valid(m)).map((m) => m.response as QuizResponse);
+const refusedWhileOpen = (): fc.Arbitrary<Refused> =>
+  fc.oneof(
+    // A response that does not fit the open question.
+    fc.tuple(student, answerId, fc.oneof(anyResponse, fc.constantFrom<QuizResponse>({ choice: "zz" }, { choices: ["a", "a"] }, { choices: ["a", "zz"] }, { choices: [] }, { value: false }, { number: 1e308 }, { text: "" })))
+      .filter(([, , response]) => responseProblem(open!.draft, response) !== null)
+      .map(([sender, id, response]): Refused => ({ sender, frame: asFrame({ type: "quiz.answer", questionId: open!.id, answerId: id, response }), code: "bad-message" })),
+    // Another question's id.
+    fc.tuple(student, fc.string({ maxLength: 64 }).filter((q) => q !== open!.id), answerId, anyResponse).map(([sender, q, id, response]): Refused => ({ sender, frame: asFrame({ type: "quiz.answer", questionId: q, answerId: id, response }), code: "wrong-question" })),
+    // A second launch while one is open; answers from staff.
+    fc.tuple(staff, draftArb, fc.integer({ min: 5, max: 600 })).map(([sender, q, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", question: q, timeLimitSeconds: s }), code: "invalid-state" })),
+    fc.tuple(staff, answerId, anyResponse).map(([sender, id, response]): Refused => ({ sender, frame: asFrame({ type: "quiz.answer", questionId: open!.id, answerId: id, response }), code: "forbidden" })),
+  );
+
+test("with a question open, misfit answers, wrong question ids and a second launch are refused and change nothing", async () => {
+  let cases = 0;
+  for (const draft of DRAFTS) {
+    await launch(draft);
+    await fc.assert(
+      fc.asyncProperty(fc.array(refusedWhileOpen(), { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
+        // Long runs: a question closes at its deadline (a class event), so a fresh one is launched first.
+        if (Date.now() > open!.deadline - 60_000) await launch(draft);
+        const before = await restSnapshot(t, { classes: [classId] });
+        for (const { c, reply } of await sendBatch(batch)) {
+          const frame = (c.frame as { data: string }).data.slice(0, 300);
+          expect({ frame, type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({ frame, type: "error", code: c.code });
+        }
+        cases += batch.length;
+        await expectNothingChanged(before);
+      }),
+      params(QUESTION_RUNS),
+    );
+    await expectSameClass();
+  }
+  console.log(`live fuzz: ${cases} refused answers and launches with a question open`);
+}, timeLimit(QUESTION_RUNS * DRAFTS.length));
