@@ -1,5 +1,6 @@
 // Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
 import type { BunRequest, Server } from "bun";
+import { CLOSE } from "../../client/src/protocol.ts";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AuthLimits } from "./auth/limits.ts";
@@ -139,6 +140,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       }),
     ));
   hub.onClassEnded = (classId) => void media?.then((m) => m.endClass(classId));
+  // Removed from the class (4013): their video goes with their socket, on the instance holding it.
+  gateway.onUserClosed = (classId, userId, code) => void (code === CLOSE.removed && media?.then((m) => m.closeUser(classId, userId)));
   // With Redis a class's media lives on one instance (its media home); the others forward to it.
   const homes = cluster ? await startMediaHomes(cluster.link, instanceId, config, secret, getMedia, (id) => store.classes.get(id)?.status === "live", metrics.registry, logger) : null;
 

@@ -70,6 +70,8 @@ export interface MediaService extends MediaSignalling {
   handleResource(req: Request, resourceId: string, principalId: string): Promise<Response>;
   /** Closes every media session of the class. */
   endClass(classId: string): void;
+  /** Closes one user's media sessions of the class (they were removed from it); how many were open here. */
+  closeUser(classId: string, userId: string): number;
   /** True while the class has a publisher, subscriber or cascade here. */
   hasClass(classId: string): boolean;
   /** True while the class has a publisher or subscriber here. */

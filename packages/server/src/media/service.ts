@@ -235,6 +235,12 @@ export class MediaServiceImpl implements MediaService {
     this.updateCounts();
   }
 
+  closeUser(classId: string, userId: string): number {
+    const theirs = [...this.resources.values()].filter((r) => r.classId === classId && r.principalId === userId);
+    for (const r of theirs) this.closeResource(r.id, "removed from the class");
+    return theirs.length;
+  }
+
   hasClass(classId: string): boolean {
     return this.classes.has(classId);
   }

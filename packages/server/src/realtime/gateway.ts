@@ -276,8 +276,12 @@ export class LiveGateway implements LocalSockets {
     return cls !== undefined && this.deps.store.enrollments.isEnrolled(cls.courseId, principal.id);
   }
 
+  /** After closeUser (here, or relayed from the class's owner): e.g. a removed user's media sessions go too. */
+  onUserClosed: (classId: string, userId: string, code: number) => void = () => {};
+
   closeUser(classId: string, userId: string, code: number, reason: string): void {
     this.sockets.get(classId)?.get(userId)?.close(code, reason);
+    this.onUserClosed(classId, userId, code);
   }
 
   /** Draining: every socket is told to go away (clients reconnect, to another instance or after the restart). */
