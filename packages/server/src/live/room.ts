@@ -194,8 +194,13 @@ export class LiveRoom {
       decision.allow = false;
       decision.reasons = ["class is full"];
     }
-    // Removed while the shared seat was being taken: give it back.
-    const late = decision.allow && p.role === "student" ? this.removalOf(p, enrolled) : null;
+    // Removed, unenrolled or archived while the shared seat was being taken: give it back.
+    let late: string | null = null;
+    if (decision.allow && p.role === "student") {
+      late = this.removalOf(p, enrolled);
+      this.course = this.deps.store.courses.get(this.course.id) ?? this.course;
+      if (late === null && this.course.status === "archived") late = REMOVED_ARCHIVED;
+    }
     if (late !== null) {
       this.deps.shared?.releaseSeat(p.id);
       return { ok: false, code: CLOSE.removed, reason: late };
@@ -277,11 +282,12 @@ export class LiveRoom {
     const archived = this.course.status === "archived";
     const targets = userId === null ? [...this.students] : [userId];
     for (const id of targets) {
-      if (this.members.get(id)?.role !== "student") continue;
+      const m = this.members.get(id);
+      if (m !== undefined && m.role !== "student") continue;
       const reason = archived ? REMOVED_ARCHIVED : !this.deps.store.enrollments.isEnrolled(this.course.id, id) ? REMOVED_UNENROLLED : null;
       if (reason === null) continue;
-      this.revoked.set(id, reason);
-      this.takeOut(id, reason);
+      this.revoked.set(id, reason); // also when not seated: a join in flight is refused when it lands
+      this.takeOut(id, reason); // a no-op when not seated
     }
   }
 
