@@ -13,6 +13,11 @@ describe("time", () => {
     expect(err("time.parse_rfc3339_ns", "2017-06-02")).toContain('parsing time "2017-06-02"');
     expect(err("time.parse_rfc3339_ns", "2017-02-30T00:00:00Z")).toContain("day out of range");
     expect(err("time.parse_rfc3339_ns", 1)).toBe("time.parse_rfc3339_ns: operand 1 must be string but got number");
+    // OPA: instants whose UnixNano does not fit an int64 are refused (1677-09-21 .. 2262-04-11)
+    expect(err("time.parse_rfc3339_ns", "2262-04-11T23:47:16.854775808Z")).toBe("time.parse_rfc3339_ns: time outside of valid range");
+    expect(err("time.parse_rfc3339_ns", "1677-09-21T00:12:43.145224191Z")).toBe("time.parse_rfc3339_ns: time outside of valid range");
+    expect(err("time.parse_ns", "2006-01-02", "9999-01-01")).toBe("time.parse_ns: time outside of valid range");
+    expect(call("time.parse_rfc3339_ns", "2262-04-11T23:47:16.854775807Z")).toBe(9223372036854775807);
   });
   test("parse_ns with Go layouts", () => {
     expect(call("time.parse_ns", "2006-01-02", "2020-02-02")).toBe(1580601600000000000);

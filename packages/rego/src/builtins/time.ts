@@ -513,7 +513,10 @@ function tzTime(name: string, x: Value, allowLayout: boolean): { ns: bigint; zon
 
 function parseNs(name: string, layout: string, value: string): number {
   try {
-    return toNumber(parseLayoutValue(layout, value));
+    const ns = parseLayoutValue(layout, value);
+    // OPA (topdown/time.go) refuses instants whose UnixNano would overflow an int64
+    if (ns > INT64_MAX || ns < INT64_MIN) throw builtinErr(name, "time outside of valid range");
+    return toNumber(ns);
   } catch (e) {
     if (e instanceof ParseError) throw builtinErr(name, e.message);
     throw e;

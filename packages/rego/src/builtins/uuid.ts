@@ -22,7 +22,7 @@ function rfc4122(a: Value[], ctx: BuiltinContext): Value {
   return u;
 }
 
-/** uuid.parse as OPA (google/uuid): version and variant, plus time/nodeid/clocksequence for v1-2 and id/domain for v2. */
+/** uuid.parse as OPA (google/uuid): version and variant, plus time/nodeid/macvariables/clocksequence for v1-2 and id/domain for v2. */
 function parse(a: Value[]): Value | undefined {
   const raw = str("uuid.parse", a, 0);
   let s = raw;
@@ -41,7 +41,9 @@ function parse(a: Value[]): Value | undefined {
     out.time = Number((t - 122192928000000000n) * 100n);
     const n0 = b[10]!;
     const mac = (n0 & 3) === 3 ? "local:multicast" : (n0 & 1) === 1 ? "global:multicast" : (n0 & 2) === 2 ? "local:unicast" : "global:unicast";
-    out.nodeid = mac + ":" + hex.slice(20).toLowerCase();
+    // OPA reports the MAC flags and the node id as separate fields; the node id is its six bytes, dash-separated
+    out.macvariables = mac;
+    out.nodeid = (hex.slice(20).toLowerCase().match(/../g) ?? []).join("-");
     out.clocksequence = ((b[8]! << 8) | b[9]!) & 0x3fff;
     if (version === 2) {
       out.id = parseInt(hex.slice(0, 8), 16);
