@@ -301,7 +301,7 @@ export class Compiler {
       const emit = (v: Value): boolean => {
         if (result === undefined) result = v;
         else if (!equal(result, v)) {
-          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs (${name}): rules should not produce multiple outputs; rule conflicts with the following rule`);
+          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs: rule ${name} produced conflicting values (rules should not produce multiple outputs; rule conflicts with the following rule)`);
         }
         return allConst;
       };
@@ -364,7 +364,7 @@ export class Compiler {
       const emit = (v: Value): boolean => {
         if (result === undefined) result = v;
         else if (!equal(result, v)) {
-          throw new RegoError("eval_conflict_error", `functions must not produce multiple outputs for same inputs (${name})`);
+          throw new RegoError("eval_conflict_error", `functions must not produce multiple outputs for same inputs: function ${name} produced conflicting values for the same inputs`);
         }
         return false;
       };

@@ -38,7 +38,7 @@ export interface TreeNode {
   group: Group | null;
   /** packages declared at exactly this path */
   isPackage: boolean;
-  /** true when this node or a descendant holds a non-function group */
+  /** true unless the node is a function leaf (it is part of the virtual document) */
   hasRules: boolean;
 }
 
@@ -115,8 +115,10 @@ export class RuleTree {
   }
 
   private markRules(n: TreeNode): boolean {
-    let has = n.isPackage || (n.group !== null && n.group.kind !== "function");
-    for (const c of n.children.values()) if (this.markRules(c)) has = true;
+    // as OPA's rule tree: only function leaves are left out of the document; a node
+    // that exists as a prefix of a rule head (even a function's, `foo["bar"](x)`) is an object
+    let has = n.isPackage || (n.group !== null && n.group.kind !== "function") || n.children.size > 0;
+    for (const c of n.children.values()) this.markRules(c);
     n.hasRules = has;
     return has;
   }

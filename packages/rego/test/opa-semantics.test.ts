@@ -1,0 +1,38 @@
+// Behaviours fixed to follow OPA's documented semantics (its docs and v1/topdown, v1/ast),
+// each written from what OPA does, not from an expected-output file.
+import { describe, expect, test } from "bun:test";
+import { compile, RegoError, toJSON, type Value } from "../src/index.ts";
+
+function run(src: string | string[], query: string, input?: unknown, data?: unknown): unknown {
+  const mods = (Array.isArray(src) ? src : [src]).map((s, i) => ({ path: `m${i}.rego`, source: s }));
+  const p = compile(mods, { regoV1: true, data: (data ?? {}) as Value });
+  const v = p.prepare(query).evaluate(input as Value);
+  return v === undefined ? undefined : toJSON(v);
+}
+
+function err(src: string | string[], query: string, input?: unknown): RegoError {
+  try {
+    run(src, query, input);
+  } catch (e) {
+    if (e instanceof RegoError) return e;
+    throw e;
+  }
+  throw new Error("expected an error");
+}
+
+describe("OPA semantics", () => {
+  test("a function's head-ref prefix is part of the package document (an empty object), the function is not", () => {
+    const src = `package test\nfoo["bar"](x) := x + 1\nx := foo.bar(2)`;
+    expect(run(src, "data.test")).toEqual({ foo: {}, x: 3 });
+    expect(run(`package test\nf(x) := x`, "data.test")).toEqual({});
+  });
+
+  test("conflict errors name the rule or function, as OPA's messages do", () => {
+    const rule = err(`package g\np(_) if data.g.q\nq := true\nq := false`, "data.g.p(1)");
+    expect(rule.code).toBe("eval_conflict_error");
+    expect(rule.message).toContain("rule data.g.q produced conflicting values");
+    const fn = err(`package g\np(x) if y := data.g.q(x)\nxs := {1, 2}\nq(_) := xs[_]`, "data.g.p(1)");
+    expect(fn.code).toBe("eval_conflict_error");
+    expect(fn.message).toContain("function data.g.q produced conflicting values for the same inputs");
+  });
+});
