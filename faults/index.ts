@@ -3,7 +3,7 @@ import type { Fault } from "./lib/fault.ts";
 import { ownerKill } from "./owner-kill.ts";
 import { partition } from "./partition.ts";
 import { redisRestartEmpty } from "./redis-restart-empty.ts";
-import { sentinelFailover } from "./sentinel-failover.ts";
+import { sentinelFailover, sentinelFrozenPrimary } from "./sentinel-failover.ts";
 import { whepFlood } from "./whep-flood.ts";
 
-export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, partition, whepFlood];
+export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, sentinelFrozenPrimary, partition, whepFlood];

@@ -7,6 +7,44 @@ import type { Fault } from "./lib/fault.ts";
 import { redisCli, until, type RedisProc, type SentinelSet } from "./lib/procs.ts";
 import { runQuizFault } from "./lib/quiz-fault.ts";
 
+/** The primary frozen (SIGSTOP) long enough for a failover, then thawed: its clients' connections
+ *  stay open, and the sentinels turn it into a replica of the promoted one (READONLY from then on). */
+export const sentinelFrozenPrimary: Fault = {
+  name: "sentinel-frozen-primary",
+  aim: "0 answers lost; the class goes on within 10 s of the Redis primary freezing (SIGSTOP 5 s, then SIGCONT: demoted)",
+  timing: true,
+  run(o) {
+    let primary: RedisProc;
+    return runQuizFault(
+      {
+        aimMs: 10_000,
+        measureFrom: "fault",
+        async setup(t) {
+          const args = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"];
+          primary = await t.redis({ args });
+          for (let i = 0; i < 2; i++) {
+            const replica = await t.redis({ replicaOf: primary.port, args });
+            await until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
+          }
+          const sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicas: 2 });
+          const env = { REDIS_URL: "redis://127.0.0.1/0", REDIS_SENTINELS: sentinels.addresses, REDIS_SENTINEL_NAME: sentinels.name };
+          return [await t.instance({ name: "a", env }), await t.instance({ name: "b", env })];
+        },
+        async inject() {
+          primary.signal("SIGSTOP");
+        },
+        outage: {
+          ms: 5000,
+          async end() {
+            primary.signal("SIGCONT");
+          },
+        },
+      },
+      o,
+    );
+  },
+};
+
 export const sentinelFailover: Fault = {
   name: "sentinel-failover",
   aim: "0 answers lost; the class goes on within 10 s of kill -9 of the Redis primary",

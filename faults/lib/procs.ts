@@ -49,6 +49,8 @@ export interface RedisProc {
   kill(): Promise<void>;
   /** Starts it again on the same port, empty. */
   start(): Promise<void>;
+  /** Sends a signal (SIGSTOP/SIGCONT: a frozen primary whose connections stay open). */
+  signal(sig: NodeJS.Signals): void;
 }
 
 export interface SentinelSet {
@@ -110,6 +112,9 @@ export class Topology {
       async kill() {
         proc?.kill("SIGKILL");
         await proc?.exited;
+      },
+      signal(sig) {
+        proc?.kill(sig);
       },
     };
   }
@@ -187,7 +192,7 @@ export class Topology {
       need("unshare", "util-linux");
       cmd = ["unshare", "-Urm", "sh", "-c", `mount -t tmpfs -o size=${opts.tmpfsMiB}m tmpfs "$0" && exec "$@"`, dataDir, ...cmd];
     }
-    const proc = this.track(spawn(cmd, { cwd: ROOT, env, stdout: "ignore", stderr: process.env.FAULTS_VERBOSE ? "inherit" : "ignore" }));
+    const proc = this.track(spawn(cmd, { cwd: ROOT, env, stdout: process.env.FAULTS_VERBOSE ? "inherit" : "ignore", stderr: process.env.FAULTS_VERBOSE ? "inherit" : "ignore" }));
     const base = `http://127.0.0.1:${port}`;
     if (opts.waitReady ?? true) await waitReady(base, 30_000, proc);
     return {

@@ -96,6 +96,11 @@ export class RedisLink {
             ...common,
             sentinels: parseHostList(settings.sentinels, 26379),
             name: settings.sentinelName ?? "mymaster",
+            // A primary that froze (or was cut off) keeps its clients' connections open while the
+            // sentinels promote a replica: leave it as soon as they announce the switch, and
+            // whenever it answers READONLY (it was turned into a replica).
+            failoverDetector: true,
+            reconnectOnError: (e: Error) => e.message.startsWith("READONLY"),
             password: url.password || undefined,
             db: Number(url.pathname.slice(1) || 0),
           });
