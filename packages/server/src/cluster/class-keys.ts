@@ -33,10 +33,35 @@ export const mediaInstanceKey = (link: RedisLink, tag: string) => link.key("medi
 
 export type ClassKeys = ReturnType<typeof classKeys>;
 
-/** Takes the lease when free: returns "<instance>:<fence>" when taken, else the holder's value. */
+/**
+ * How long after Redis (re)starts a class that was live before it can be taken only by its owner
+ * from before. Redis restarted without persistence has lost every lease, but the owners are still
+ * running the classes on their own SQLite: each retakes its lease and shares its state again as
+ * soon as it is reconnected (its retries are at most 1 s apart, plus a 2 s connect timeout). If
+ * another instance took the free lease first, it would start the class from the empty Redis (no
+ * questions, no seats) and the old owner would have to give the class up. The data set's age is
+ * Redis's own uptime (as the catalogue's epoch marks a new data set, uptime marks when it began),
+ * read in the script on the node that holds the class's keys, so this holds on Redis Cluster too.
+ * A class started after Redis started had no owner before it and is taken at once.
+ */
+export const SETTLE_MS = 10_000;
+
+/**
+ * Takes the lease when free. KEYS: owner, fence. ARGV: instance, lease ms, the class's start
+ * (ms since the epoch) or "owner" when this instance owned the class before (it may retake it
+ * any time), settle ms. Returns {1, "<instance>:<fence>"} when taken, {0, holder} when held, or
+ * {2, ms left} while the class waits for its owner from before Redis restarted (SETTLE_MS).
+ * Without the last two arguments (the media home's lease) there is no waiting.
+ */
 export const ACQUIRE = `
 local cur = redis.call('GET', KEYS[1])
 if cur then return {0, cur} end
+if ARGV[3] and ARGV[3] ~= 'owner' then
+  local up = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')) * 1000
+  local t = redis.call('TIME')
+  local born = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - up
+  if up < tonumber(ARGV[4]) and tonumber(ARGV[3]) < born then return {2, tostring(tonumber(ARGV[4]) - up)} end
+end
 local fence = redis.call('INCR', KEYS[2])
 local value = ARGV[1] .. ':' .. fence
 redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
@@ -51,10 +76,14 @@ export const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-// Writes below are fenced: they apply only while the caller still holds the lease.
-const FENCE = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -1 end\n`;
+// Writes below are fenced: they apply only while the caller still holds the lease. -1: another
+// instance holds it; -2: nobody does (it expired, or Redis restarted empty): the owner retakes
+// its lease and shares its state again, then retries, instead of giving the class up.
+const FENCE = `local owner = redis.call('GET', KEYS[1])
+if owner ~= ARGV[1] then if owner then return -1 end return -2 end
+`;
 
-/** KEYS: owner, seats. ARGV: lease value, user, capacity. 1 seat held, 0 full, -1 fenced. */
+/** KEYS: owner, seats. ARGV: lease value, user, capacity. 1 seat held, 0 full, -1/-2 fenced. */
 export const TAKE_SEAT = `${FENCE}
 if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 1 end
 if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
@@ -71,7 +100,7 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
-/** KEYS: owner, hash. ARGV: lease value, field, json. 1 saved, 0 existed, -1 fenced. */
+/** KEYS: owner, hash. ARGV: lease value, field, json. 1 saved, 0 existed, -1/-2 fenced. */
 export const HSETNX_FENCED = `${FENCE}
 local r = redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})

@@ -19,7 +19,7 @@ import type { Store } from "../store/types.ts";
 import * as lua from "./class-keys.ts";
 import { readSharedRecords } from "./class-records.ts";
 import { readRemovals, removedKey, reshareRemovals } from "./class-removals.ts";
-import { classKeys, LEASE_MS, type ClassKeys } from "./class-keys.ts";
+import { classKeys, LEASE_MS, SETTLE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
 /** How long a forwarded join or command waits for the owner (a join burst queues at the owner). */
@@ -184,7 +184,7 @@ export class ClusterHub implements LiveHub {
     try {
       await this.link.subscribe(this.repliesChannel);
     } catch {}
-    for (const c of this.classes.values()) await c.reconcile();
+    await Promise.all([...this.classes.values()].map((c) => c.reconcile().catch(() => {})));
   }
 }
 
@@ -198,6 +198,8 @@ class ClusterClass implements RoomPort {
   private resolving: Promise<void> | null = null;
   /** Set while this instance is taking the class over: commands that arrive meanwhile wait for it. */
   private takingOver: Promise<void> | null = null;
+  /** The reconciliation under way: every write that finds no lease waits for this one. */
+  private reconciling: Promise<void> | null = null;
 
   constructor(
     private readonly hub: ClusterHub,
@@ -223,7 +225,7 @@ class ClusterClass implements RoomPort {
         // Listen for forwarded joins before taking the lease: other instances start sending the
         // moment they see it, and Redis pub/sub keeps nothing for late subscribers.
         await this.link.subscribe(this.keys.commands);
-        const [taken, value] = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS))) as [number, string];
+        const [taken, value] = await this.acquire();
         if (taken === 1) {
           this.takingOver = this.takeOver(value);
           await this.takingOver.finally(() => (this.takingOver = null));
@@ -238,6 +240,23 @@ class ClusterClass implements RoomPort {
       }
     })();
     await this.resolving;
+  }
+
+  /**
+   * Takes the lease if it is free. Right after Redis restarted (SETTLE_MS), a class that was live
+   * before is left to its owner from before, which is still running it and retakes it as soon as
+   * it is reconnected: wait for that (or for the settling time to end) instead of starting the
+   * class afresh from an empty Redis.
+   */
+  private async acquire(): Promise<[number, string]> {
+    const startedAt = this.hub.store.classes.get(this.classId)?.startedAt ?? 0;
+    const deadline = Date.now() + SETTLE_MS + LEASE_MS;
+    for (;;) {
+      const r = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, startedAt, SETTLE_MS))) as [number, string];
+      if (r[0] !== 2) return r;
+      if (Date.now() > deadline) throw unavailable();
+      await Bun.sleep(Math.min(250, Number(r[1])));
+    }
   }
 
   /** Becomes the owner: imports the shared state into the local store, opens the room, tells the others. */
@@ -264,7 +283,7 @@ class ClusterClass implements RoomPort {
       {
         ...this.hub.roomDeps,
         fanout: new RedisFanout(this.hub, this.keys.events),
-        shared: new RedisClassState(this.hub, this.keys, () => this.lease, () => this.stepDown("fenced")),
+        shared: new RedisClassState(this.hub, this.keys, () => this.lease, () => this.stepDown("fenced"), () => this.reconcile()),
         onEnded: () => this.ended(),
       },
       cls,
@@ -297,15 +316,26 @@ class ClusterClass implements RoomPort {
     }
   }
 
-  /** After a reconnect or a failed renewal: keep, retake or give up the lease, and share our state again. */
-  async reconcile(): Promise<void> {
+  /**
+   * After a reconnect, a failed renewal or a fenced write that found no lease: keep, retake or give
+   * up the lease, and share our state again. One at a time: writes that find no lease all wait for it.
+   */
+  reconcile(): Promise<void> {
+    this.reconciling ??= this.reconcileOnce().finally(() => (this.reconciling = null));
+    return this.reconciling;
+  }
+
+  private async reconcileOnce(): Promise<void> {
     if (!this.ownedRoom || !this.lease) return;
     const cur = await this.link.cmd.get(this.keys.owner).catch(() => undefined);
     if (cur === undefined) return;
     if (cur === null) {
-      const [taken, value] = (await this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS)) as [number, string];
+      // Ours until now (expired, or Redis restarted empty): take it back, ahead of anyone else.
+      const [taken, value] = (await this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, "owner", SETTLE_MS)) as [number, string];
       if (taken !== 1) return this.stepDown("lost");
+      if (!this.ownedRoom) return; // ended or released meanwhile
       this.lease = value;
+      this.hub.logger.info({ classId: this.classId, lease: value }, "retook class lease");
     } else if (cur !== this.lease) {
       return this.stepDown("lost");
     }
@@ -317,24 +347,31 @@ class ClusterClass implements RoomPort {
     const room = this.ownedRoom;
     if (!room || !this.lease) return;
     const { store } = this.hub;
+    // Writes decided locally while Redis was away may still be queued for the group commit:
+    // let them commit first, so the copy below has them.
+    await store.write(() => {});
     const l = this.lease;
     const cmd = this.link.cmd;
-    for (const id of room.seatHolders()) await cmd.eval(lua.SADD_FENCED, 2, this.keys.owner, this.keys.seats, l, id);
+    const evals: Promise<unknown>[] = [];
+    const fenced = (script: string, key: string, ...args: (string | number)[]) => evals.push(cmd.eval(script, 2, this.keys.owner, key, l, ...args));
+    for (const id of room.seatHolders()) fenced(lua.SADD_FENCED, this.keys.seats, id);
     // Moderation is replaced whole: changes made while Redis was unreachable are only here.
     const mod = room.moderation();
-    await cmd.eval(lua.SET_FENCED, 2, this.keys.owner, this.keys.chatSettings, l, JSON.stringify(mod.chatSettings));
-    await cmd.eval(lua.REPLACE_SET_FENCED, 2, this.keys.owner, this.keys.muted, l, ...mod.muted);
-    await cmd.eval(lua.REPLACE_HASH_FENCED, 2, this.keys.owner, this.keys.hands, l, ...mod.hands.flatMap((h) => [h.userId, JSON.stringify(h)]));
-    await reshareRemovals(this.link, this.keys, l, room.removals());
+    fenced(lua.SET_FENCED, this.keys.chatSettings, JSON.stringify(mod.chatSettings));
+    fenced(lua.REPLACE_SET_FENCED, this.keys.muted, ...mod.muted);
+    fenced(lua.REPLACE_HASH_FENCED, this.keys.hands, ...mod.hands.flatMap((h) => [h.userId, JSON.stringify(h)]));
+    evals.push(reshareRemovals(this.link, this.keys, l, room.removals()));
     for (const q of store.live.launchedQuestions(this.classId)) {
       const live = room.openQuestion()?.id === q.id ? room.openQuestion()! : q;
-      await cmd.eval(lua.HSET_FENCED, 2, this.keys.owner, this.keys.questions, l, q.id, JSON.stringify(live));
-      for (const a of store.live.answers(q.id)) await cmd.eval(lua.HSETNX_FENCED, 2, this.keys.owner, this.keys.answers(q.id), l, a.userId, JSON.stringify(a));
+      fenced(lua.HSET_FENCED, this.keys.questions, q.id, JSON.stringify(live));
+      for (const a of store.live.answers(q.id)) fenced(lua.HSETNX_FENCED, this.keys.answers(q.id), a.userId, JSON.stringify(a));
     }
     for (const r of store.live.attendance(this.classId)) {
       const session: AttendanceSession = { userId: r.userId, role: r.role, joinedAt: r.joinedAt, leftAt: r.leftAt };
-      await cmd.eval(lua.HSET_FENCED, 2, this.keys.owner, this.keys.attendance, l, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
+      fenced(lua.HSET_FENCED, this.keys.attendance, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
     }
+    // Pipelined (auto-pipelining): one round trip per batch instead of one per row.
+    await Promise.all(evals);
     this.hub.logger.info({ classId: this.classId }, "shared class state again after reconnect");
   }
 
@@ -535,22 +572,36 @@ class RedisClassState implements SharedClassState {
     private readonly keys: ClassKeys,
     private readonly lease: () => string | null,
     private readonly fenced: () => void,
+    /** Keeps, retakes or gives up the lease and shares the owner's state again. */
+    private readonly reconcile: () => Promise<void>,
   ) {}
 
   private async run(script: string, key: string, ...args: (string | number)[]): Promise<number | null> {
-    const lease = this.lease();
-    if (!lease) throw new LiveError("unavailable", "this instance no longer owns the class; reconnect");
-    let r: number;
-    try {
-      r = (await this.hub.link.timed(() => this.hub.link.cmd.eval(script, 2, this.keys.owner, key, lease, ...args))) as number;
-    } catch {
-      return null; // unreachable: decided locally, shared again on reconnect
+    let r = await this.eval(script, key, args);
+    if (r === -2) {
+      // Nobody holds the lease (Redis restarted empty, or it expired while Redis was slow): that
+      // is not another owner. Retake it and share our state again first, then write once more.
+      await this.reconcile().catch(() => {});
+      r = await this.eval(script, key, args);
+      // Still none: Redis lost it again; decided locally, shared again by the next reconciliation.
+      if (r === -2) return null;
     }
     if (r === -1) {
       this.fenced();
       throw new LiveError("unavailable", "the class moved to another instance; reconnect");
     }
     return r;
+  }
+
+  /** The script's reply, or null when Redis is unreachable (decided locally, shared again on reconnect). */
+  private async eval(script: string, key: string, args: (string | number)[]): Promise<number | null> {
+    const lease = this.lease();
+    if (!lease) throw new LiveError("unavailable", "this instance no longer owns the class; reconnect");
+    try {
+      return (await this.hub.link.timed(() => this.hub.link.cmd.eval(script, 2, this.keys.owner, key, lease, ...args))) as number;
+    } catch {
+      return null;
+    }
   }
 
   async takeSeat(userId: string, capacity: number): Promise<boolean> {
