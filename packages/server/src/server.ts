@@ -151,12 +151,14 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       if (!store.isOpen()) return "storage closed";
       const full = storage.notReadyReason();
       if (full !== null) return full;
-      if (redis && !redis.healthy()) return "redis unavailable";
+      // Redis unreachable is not "not ready": the instance keeps serving the classes it owns
+      // and the catalogue from its copy (degraded() says so). A copy never loaded cannot serve.
       if (catalogue && !catalogue.ready) return "loading the catalogue from redis";
       if (policyError !== null) return `join policy does not compile: ${policyError}`;
       if (!policy.ready) return "loading the join policy";
       return state === "ready" ? null : "starting";
     },
+    degraded: () => (redis && !redis.healthy() ? { redis: "unreachable", detail: "serving the classes this instance owns; joins to classes owned elsewhere are refused until Redis is back" } : null),
   };
   const refused = metrics.registry.counter({ name: "edgeclass_rate_limited_total", help: "Requests refused with 429 by the authentication limits, by limit.", labelNames: ["limit"] });
   const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });

@@ -152,7 +152,7 @@ describe("three instances, one class", () => {
   }, 90_000);
 });
 
-test("Redis stopped and restarted mid-class: readiness says so, the owner keeps its students, nothing acknowledged is lost", async () => {
+test("Redis stopped and restarted mid-class: instances stay in service (degraded), the owner keeps its students and admits joins, nothing acknowledged is lost", async () => {
   const redis = await privateRedis();
   const c = await cluster(2, redis.url);
   const [a, b] = c.instances;
@@ -166,11 +166,19 @@ test("Redis stopped and restarted mid-class: readiness says so, the owner keeps 
 
   await redis.kill();
   await Bun.sleep(500);
-  expect((await fetch(`${b.base}/readyz`)).status).toBe(503);
+  // Neither instance leaves the city's pool: each serves what it can and says what it lacks.
+  for (const inst of [a, b]) {
+    const r = await fetch(`${inst.base}/readyz`);
+    expect({ status: r.status, body: await r.json() }).toMatchObject({ status: 200, body: { status: "degraded", redis: "unreachable" } });
+  }
   // The owner's own student still answers (decided locally, shared again later)...
   await s1.peer.request({ type: "quiz.answer", questionId, answerId: "during", response: { choice: "b" } });
-  // ...while another instance refuses clearly what it cannot forward.
+  // ...and a student joining the owner is admitted, with the open question (the seat is decided locally)...
+  const s3 = await enter(a.base, "demo-class-1", await c.token("student", "s3"));
+  expect(s3.welcome.state.quiz?.question.id).toBe(questionId);
+  // ...while another instance refuses clearly what it cannot forward: commands and joins.
   await expect(s2.peer.request({ type: "chat.send", text: "anyone?" })).rejects.toMatchObject({ code: "unavailable" });
+  await expect(join(b.base, "demo-class-1", await c.token("student", "s4"))).rejects.toMatchObject({ code: CLOSE.tryAgainLater, reason: expect.stringContaining("unreachable") });
 
   await redis.start(); // empty: it keeps nothing on disk
   await waitReady(a.base);
@@ -183,8 +191,11 @@ test("Redis stopped and restarted mid-class: readiness says so, the owner keeps 
     shared = await probe.hgetall(`${c.prefix}{demo-class-1}:answers:${questionId}`);
     await Bun.sleep(100);
   }
+  const seats = await probe.smembers(`${c.prefix}{demo-class-1}:seats`);
   probe.disconnect();
   expect(Object.keys(shared).sort()).toEqual(["s1", "s2"]);
+  expect(seats.sort()).toEqual(["s1", "s2", "s3"]); // the seat given while Redis was away is shared too
+  expect(await (await fetch(`${b.base}/readyz`)).json()).toEqual({ status: "ready" });
   await s2.peer.request({ type: "chat.send", text: "back again" });
   expect((await tp.peer.next("chat.message", (m) => m.message.text === "back again")).message.userId).toBe("s2");
 }, 60_000);

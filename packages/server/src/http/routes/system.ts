@@ -7,6 +7,8 @@ import { json } from "../problem.ts";
 export interface Readiness {
   /** Why the instance is not ready, or null when it is. */
   notReadyReason(): string | null;
+  /** What a ready instance is doing without (e.g. Redis unreachable): still 200, said in the body. */
+  degraded?(): Record<string, string> | null;
 }
 
 export function systemRoutes(config: Config, metrics: Metrics, readiness: Readiness): RouteDef[] {
@@ -19,7 +21,9 @@ export function systemRoutes(config: Config, metrics: Metrics, readiness: Readin
       handle() {
         const reason = readiness.notReadyReason();
         metrics.ready.set(reason === null ? 1 : 0);
-        return reason === null ? json({ status: "ready" }) : json({ status: "not ready", reason }, 503);
+        if (reason !== null) return json({ status: "not ready", reason }, 503);
+        const degraded = readiness.degraded?.() ?? null;
+        return json(degraded ? { status: "degraded", ...degraded } : { status: "ready" });
       },
     },
     {
