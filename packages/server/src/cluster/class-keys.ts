@@ -42,7 +42,9 @@ export type ClassKeys = ReturnType<typeof classKeys>;
  * questions, no seats) and the old owner would have to give the class up. The data set's age is
  * Redis's own uptime (as the catalogue's epoch marks a new data set, uptime marks when it began),
  * read in the script on the node that holds the class's keys, so this holds on Redis Cluster too.
- * A class started after Redis started had no owner before it and is taken at once.
+ * A class started after Redis started had no owner before it and is taken at once. Redis reports
+ * its uptime in whole seconds, so "before" means more than a second before; an instance that has
+ * seen the class owned passes 0 as its start, so it waits whenever the class started.
  */
 export const SETTLE_MS = 10_000;
 
@@ -59,7 +61,9 @@ if cur then return {0, cur} end
 if ARGV[3] and ARGV[3] ~= 'owner' then
   local up = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')) * 1000
   local t = redis.call('TIME')
-  local born = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - up
+  -- Uptime counts whole seconds (off by up to 1 s either way): only a class started surely
+  -- before Redis started waits; one started within a second of it is taken at once.
+  local born = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - up - 1000
   if up < tonumber(ARGV[4]) and tonumber(ARGV[3]) < born then return {2, tostring(tonumber(ARGV[4]) - up)} end
 end
 local fence = redis.call('INCR', KEYS[2])

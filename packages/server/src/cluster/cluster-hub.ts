@@ -200,6 +200,8 @@ class ClusterClass implements RoomPort {
   private takingOver: Promise<void> | null = null;
   /** The reconciliation under way: every write that finds no lease waits for this one. */
   private reconciling: Promise<void> | null = null;
+  /** This process has seen the class owned (by itself or another instance). */
+  private hadOwner = false;
 
   constructor(
     private readonly hub: ClusterHub,
@@ -249,11 +251,16 @@ class ClusterClass implements RoomPort {
    * class afresh from an empty Redis.
    */
   private async acquire(): Promise<[number, string]> {
-    const startedAt = this.hub.store.classes.get(this.classId)?.startedAt ?? 0;
+    // Redis knows its start to the second only: a class this process saw owned is taken as live
+    // before any restart (0), whenever it started.
+    const startedAt = this.hadOwner ? 0 : (this.hub.store.classes.get(this.classId)?.startedAt ?? 0);
     const deadline = Date.now() + SETTLE_MS + LEASE_MS;
     for (;;) {
       const r = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, startedAt, SETTLE_MS))) as [number, string];
-      if (r[0] !== 2) return r;
+      if (r[0] !== 2) {
+        this.hadOwner = true;
+        return r;
+      }
       if (Date.now() > deadline) throw unavailable();
       await Bun.sleep(Math.min(250, Number(r[1])));
     }
