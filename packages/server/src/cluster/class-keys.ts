@@ -39,37 +39,48 @@ export type ClassKeys = ReturnType<typeof classKeys>;
  * running the classes on their own SQLite: each retakes its lease and shares its state again as
  * soon as it is reconnected (its retries are at most 1 s apart, plus a 2 s connect timeout). If
  * another instance took the free lease first, it would start the class from the empty Redis (no
- * questions, no seats) and the old owner would have to give the class up. The data set's age is
- * Redis's own uptime (as the catalogue's epoch marks a new data set, uptime marks when it began),
- * read in the script on the node that holds the class's keys, so this holds on Redis Cluster too.
- * A class started after Redis started had no owner before it and is taken at once. Redis reports
- * its uptime in whole seconds, so "before" means more than a second before; an instance that has
- * seen the class owned passes 0 as its start, so it waits whenever the class started.
+ * questions, no seats) and the old owner would have to give the class up.
+ * How a data set is told apart (as the catalogue's epoch key marks one): Redis's own `run_id`,
+ * new at every start, and its uptime, read in the script on the node that holds the class's keys
+ * (so per shard on Redis Cluster). An instance that saw the class owned remembers the run_id it
+ * saw then: a different one means the class was live before this Redis started. An instance new
+ * to the class compares the class's start with Redis's start instead (whole seconds only, so
+ * "before" means more than a second before). A class started after Redis started is taken at once.
  */
 export const SETTLE_MS = 10_000;
 
 /**
- * Takes the lease when free. KEYS: owner, fence. ARGV: instance, lease ms, the class's start
- * (ms since the epoch) or "owner" when this instance owned the class before (it may retake it
- * any time), settle ms. Returns {1, "<instance>:<fence>"} when taken, {0, holder} when held, or
- * {2, ms left} while the class waits for its owner from before Redis restarted (SETTLE_MS).
- * Without the last two arguments (the media home's lease) there is no waiting.
+ * Takes the lease when free. KEYS: owner, fence. ARGV: instance, lease ms, then either "owner"
+ * (this instance owned the class until now: it may retake it any time) or the class's start (ms
+ * since the epoch), settle ms, and the Redis run_id this instance saw the class owned under ("" if
+ * none). Returns {1, "<instance>:<fence>", run_id} when taken, {0, holder, run_id} when held, or
+ * {2, ms left, run_id} while the class waits for its owner from before Redis started (SETTLE_MS).
+ * Without the last three arguments (the media home's lease) there is no waiting.
  */
 export const ACQUIRE = `
+local info = redis.call('INFO', 'server')
+local run = string.match(info, 'run_id:(%w+)')
 local cur = redis.call('GET', KEYS[1])
-if cur then return {0, cur} end
+if cur then return {0, cur, run} end
 if ARGV[3] and ARGV[3] ~= 'owner' then
-  local up = tonumber(string.match(redis.call('INFO', 'server'), 'uptime_in_seconds:(%d+)')) * 1000
-  local t = redis.call('TIME')
-  -- Uptime counts whole seconds (off by up to 1 s either way): only a class started surely
-  -- before Redis started waits; one started within a second of it is taken at once.
-  local born = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - up - 1000
-  if up < tonumber(ARGV[4]) and tonumber(ARGV[3]) < born then return {2, tostring(tonumber(ARGV[4]) - up)} end
+  local up = tonumber(string.match(info, 'uptime_in_seconds:(%d+)')) * 1000
+  if up < tonumber(ARGV[4]) then
+    local before
+    if ARGV[5] ~= '' then
+      before = ARGV[5] ~= run
+    else
+      -- Uptime counts whole seconds (off by up to 1 s either way): only a class started surely
+      -- before Redis started waits; one started within a second of it is taken at once.
+      local t = redis.call('TIME')
+      before = tonumber(ARGV[3]) < tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - up - 1000
+    end
+    if before then return {2, tostring(tonumber(ARGV[4]) - up), run} end
+  end
 end
 local fence = redis.call('INCR', KEYS[2])
 local value = ARGV[1] .. ':' .. fence
 redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
-return {1, value}`;
+return {1, value, run}`;
 
 /** Extends the lease if still ours: 1 renewed, 0 lost. */
 export const RENEW = `

@@ -200,8 +200,8 @@ class ClusterClass implements RoomPort {
   private takingOver: Promise<void> | null = null;
   /** The reconciliation under way: every write that finds no lease waits for this one. */
   private reconciling: Promise<void> | null = null;
-  /** This process has seen the class owned (by itself or another instance). */
-  private hadOwner = false;
+  /** The Redis (its run_id) under which this process last saw the class owned, by itself or another instance. */
+  private ownedUnder = "";
 
   constructor(
     private readonly hub: ClusterHub,
@@ -251,15 +251,13 @@ class ClusterClass implements RoomPort {
    * class afresh from an empty Redis.
    */
   private async acquire(): Promise<[number, string]> {
-    // Redis knows its start to the second only: a class this process saw owned is taken as live
-    // before any restart (0), whenever it started.
-    const startedAt = this.hadOwner ? 0 : (this.hub.store.classes.get(this.classId)?.startedAt ?? 0);
+    const startedAt = this.hub.store.classes.get(this.classId)?.startedAt ?? 0;
     const deadline = Date.now() + SETTLE_MS + LEASE_MS;
     for (;;) {
-      const r = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, startedAt, SETTLE_MS))) as [number, string];
+      const r = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, startedAt, SETTLE_MS, this.ownedUnder))) as [number, string, string];
       if (r[0] !== 2) {
-        this.hadOwner = true;
-        return r;
+        this.ownedUnder = r[2];
+        return [r[0], r[1]];
       }
       if (Date.now() > deadline) throw unavailable();
       await Bun.sleep(Math.min(250, Number(r[1])));
@@ -338,10 +336,11 @@ class ClusterClass implements RoomPort {
     if (cur === undefined) return;
     if (cur === null) {
       // Ours until now (expired, or Redis restarted empty): take it back, ahead of anyone else.
-      const [taken, value] = (await this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, "owner", SETTLE_MS)) as [number, string];
+      const [taken, value, run] = (await this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, "owner", SETTLE_MS, "")) as [number, string, string];
       if (taken !== 1) return this.stepDown("lost");
       if (!this.ownedRoom) return; // ended or released meanwhile
       this.lease = value;
+      this.ownedUnder = run;
       this.hub.logger.info({ classId: this.classId, lease: value }, "retook class lease");
     } else if (cur !== this.lease) {
       return this.stepDown("lost");
