@@ -218,7 +218,15 @@ export interface ClassSnapshot {
   leaderboard: { top: LeaderboardEntry[]; me: LeaderboardEntry | null } | null;
   /** Sequence number of the last class event included in this snapshot. */
   seq: number;
+  /** The teacher's video sources that have been on air in this class, and whether they are now (absent: none yet). */
+  video?: ClassVideo;
 }
+
+/** A video source of the teacher: the camera or a screen share. */
+export type VideoSource = "camera" | "screen";
+/** `live` while the teacher's publish is connected; `paused` after it stopped, was replaced by a reload, or lost its connection. */
+export type VideoState = "live" | "paused";
+export type ClassVideo = Partial<Record<VideoSource, VideoState>>;
 
 export interface RevealPayload {
   questionId: string;
@@ -249,7 +257,9 @@ export type ServerMessage =
   | { type: "quiz.reveal"; seq: number; reveal: RevealPayload }
   | { type: "quiz.result"; result: AnswerResult }
   | { type: "leaderboard"; seq: number; top: LeaderboardEntry[]; me: LeaderboardEntry | null }
-  | { type: "class.ended"; seq: number };
+  | { type: "class.ended"; seq: number }
+  /** The teacher's video went on air or paused (no seq: the media service sends it, not the room). */
+  | { type: "video.state"; source: VideoSource; state: VideoState };
 
 export type ServerMessageType = ServerMessage["type"];
 

@@ -6,6 +6,7 @@ import type {
   ChatSettings,
   Distribution,
   Hand,
+  ClassVideo,
   LeaderboardEntry,
   MyAnswer,
   OpenQuestion,
@@ -61,6 +62,8 @@ export interface ClassState {
   distribution: Distribution | undefined;
   reveal: RevealPayload | undefined;
   leaderboard: { top: LeaderboardEntry[]; me: LeaderboardEntry | null } | null;
+  /** The teacher's video sources and whether each is live or paused (empty: never published). */
+  video: ClassVideo;
   /** Highest class-event sequence number seen (from the snapshot, then from events). */
   seq: number;
   /** `seq` of the last welcome snapshot: events at or below it are already in the state. */
@@ -94,6 +97,7 @@ export function emptyState(classId: string): ClassState {
     distribution: undefined,
     reveal: undefined,
     leaderboard: null,
+    video: {},
     seq: 0,
     snapshotSeq: 0,
   };
@@ -125,6 +129,7 @@ export function applyWelcome(state: ClassState, w: Welcome, maxChat = DEFAULT_MA
   state.distribution = s.distribution;
   state.reveal = s.reveal;
   state.leaderboard = s.leaderboard;
+  state.video = { ...s.video };
   state.seq = s.seq;
   state.snapshotSeq = s.seq;
 }
@@ -214,6 +219,9 @@ export function applyEvent(state: ClassState, m: ServerMessage, maxChat = DEFAUL
       return true;
     case "leaderboard":
       state.leaderboard = { top: m.top, me: m.me };
+      return true;
+    case "video.state":
+      state.video = { ...state.video, [m.source]: m.state };
       return true;
     case "class.ended":
       state.status = "ended";

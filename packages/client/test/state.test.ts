@@ -83,4 +83,15 @@ describe("state mirror", () => {
     expect(s.ended).toBe(true);
     expect(s.status).toBe("ended");
   });
+
+  test("video.state: from the welcome, then each change (no seq)", () => {
+    const s = emptyState("c1");
+    expect(s.video).toEqual({});
+    applyWelcome(s, { ...welcome(), state: { ...(welcome() as Welcome).state, video: { camera: "paused" } } } as Welcome);
+    expect(s.video).toEqual({ camera: "paused" });
+    expect(applyEvent(s, { type: "video.state", source: "screen", state: "live" })).toBe(true);
+    expect(s.video).toEqual({ camera: "paused", screen: "live" });
+    applyEvent(s, { type: "video.state", source: "screen", state: "paused" });
+    expect(s.video.screen).toBe("paused");
+  });
 });

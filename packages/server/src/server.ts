@@ -21,6 +21,7 @@ import { opaRoutes } from "./http/routes/opa.ts";
 import { webApp } from "./http/routes/web.ts";
 import type { MediaService } from "./media/index.ts";
 import { ClassHub } from "./live/hub.ts";
+import { VideoBoard } from "./live/video-board.ts";
 import type { LiveHub } from "./live/ports.ts";
 import { createLiveMetrics } from "./live/metrics.ts";
 import { DecisionLog } from "./policy/decision-log.ts";
@@ -97,7 +98,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
   const gateway: LiveGateway = new LiveGateway({ hub: (): LiveHub => hub, store, verifier, metrics: liveMetrics, logger, now });
   const decisions = new DecisionLog();
-  const roomDeps = { store, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs };
+  // The teacher's video state (live/paused per source), fed by the media service, sent as video.state and in welcomes.
+  const videoBoard = new VideoBoard(gateway);
+  const roomDeps = { store, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs, video: (id: string) => videoBoard.get(id) };
   let hub: LiveHub;
   let cluster: import("./cluster/start.ts").ClusterMode | null = null;
   if (config.redisUrl) {
@@ -115,6 +118,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       },
     });
     hub = cluster.hub;
+    (await import("./cluster/video-share.ts")).shareVideoBoard(videoBoard, cluster.link, logger);
   } else {
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }
@@ -137,9 +141,13 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         resourceSuffix: homes?.tag, // resource ids name their media home (scale-out)
         cascadeHost: config.media.cascadeHost,
         cascadeKey: cluster ? internalKey(config.media.clusterSecret, secret) : undefined,
+        onVideoState: (classId, source, state) => videoBoard.set(classId, source, state),
       }),
     ));
-  hub.onClassEnded = (classId) => void media?.then((m) => m.endClass(classId));
+  hub.onClassEnded = (classId) => {
+    void media?.then((m) => m.endClass(classId)).then(() => videoBoard.endClass(classId));
+    if (!media) videoBoard.endClass(classId);
+  };
   // Removed from the class (4013): their video goes with their socket, on the instance holding it.
   gateway.onUserClosed = (classId, userId, code) => void (code === CLOSE.removed && media?.then((m) => m.closeUser(classId, userId)));
   // With Redis a class's media lives on one instance (its media home); the others forward to it.

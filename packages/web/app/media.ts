@@ -68,12 +68,12 @@ function session_(pc: RTCPeerConnection, location: string): MediaSession {
   return { pc, close: () => close() };
 }
 
-/** Teacher: publishes a camera (with microphone) or a screen share. */
-export async function publish(classId: string, stream: MediaStream): Promise<MediaSession> {
+/** Teacher: publishes a camera (with microphone) or a screen share; `source` tells students which one is paused. */
+export async function publish(classId: string, stream: MediaStream, source: "camera" | "screen" = "camera"): Promise<MediaSession> {
   const pc = new RTCPeerConnection();
   for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
   try {
-    return session_(pc, await signal(`/api/classes/${encodeURIComponent(classId)}/whip`, pc));
+    return session_(pc, await signal(`/api/classes/${encodeURIComponent(classId)}/whip?source=${source}`, pc));
   } catch (e) {
     pc.close();
     throw e;

@@ -1,7 +1,7 @@
 // The student's view of a live class: video, the open question with its countdown, the result
 // and rank after reveal, the leaderboard, chat, raise hand and reactions.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { REACTIONS, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "../../client/src/index.ts";
+import { REACTIONS, type ClassVideo, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "../../client/src/index.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { MediaUnavailable, retryDelay, watch, type MediaSession } from "./media.ts";
 import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_LABELS, ReconnectBanner } from "./ui.tsx";
@@ -33,7 +33,7 @@ export function StudentView({ classId }: { classId: string }) {
       ) : (
         <main class="grid">
           <div class="col-main">
-            <Video classId={classId} />
+            <Video classId={classId} video={st.video} />
             <Question live={live} />
             {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />}
           </div>
@@ -47,12 +47,45 @@ export function StudentView({ classId }: { classId: string }) {
   );
 }
 
-/** The teacher's video over WHEP; retries when the session drops (teacher republishes, server restarts). */
-function Video({ classId }: { classId: string }) {
+/** Whether one of the teacher's sources is on air, or which one paused (the live socket's video.state):
+ *  the one last seen live, so stopping a screen share says "screen share" after a camera was stopped earlier. */
+function onAir(video: ClassVideo, lastLive: "camera" | "screen" | null): { live: boolean; paused: "camera" | "screen" | null } {
+  if (video.camera === "live" || video.screen === "live") return { live: true, paused: null };
+  if (lastLive && video[lastLive] === "paused") return { live: false, paused: lastLive };
+  return { live: false, paused: video.camera === "paused" ? "camera" : video.screen === "paused" ? "screen" : null };
+}
+
+const framesOf = (v: HTMLVideoElement | null) => v?.getVideoPlaybackQuality?.().totalVideoFrames ?? 0;
+
+/** The teacher's video over WHEP; retries when the session drops (teacher republishes, server restarts).
+ *  When the teacher stops, reloads or drops, the live socket says "paused": the last frame is hidden
+ *  and a note says so, until new frames arrive after the next publish. */
+function Video({ classId, video }: { classId: string; video: ClassVideo }) {
   const ref = useRef<HTMLVideoElement>(null);
   const [status, setStatus] = useState<"connecting" | "waiting" | "playing" | "unavailable" | "error">("connecting");
   const [muted, setMuted] = useState(true);
   const [message, setMessage] = useState("");
+  const lastLive = useRef<"camera" | "screen" | null>(null);
+  if (video.screen === "live") lastLive.current = "screen";
+  else if (video.camera === "live") lastLive.current = "camera";
+  const air = onAir(video, lastLive.current);
+  // Back on air: "playing" again only once frames newer than the pause are decoded.
+  useEffect(() => {
+    if (air.paused) {
+      setStatus((s) => (s === "playing" ? "waiting" : s));
+      return;
+    }
+    if (!air.live) return;
+    const since = framesOf(ref.current);
+    const t = setInterval(() => {
+      if (framesOf(ref.current) > since) {
+        setStatus("playing");
+        clearInterval(t);
+      }
+    }, 200);
+    return () => clearInterval(t);
+  }, [air.live, air.paused]);
+  const shown = air.paused ? "paused" : status;
   useEffect(() => {
     let stopped = false;
     let current: MediaSession | null = null;
@@ -100,19 +133,29 @@ function Video({ classId }: { classId: string }) {
   }, [classId]);
   return (
     <section class="card video" aria-label="Teacher's video">
-      <div class="video-box">
+      <div class="video-box" data-video={air.paused ? "paused" : air.live ? "live" : "none"}>
         <video
           ref={ref}
           autoplay
           playsInline
           muted={muted}
-          data-status={status}
-          onPlaying={() => setStatus("playing")}
-          onResize={() => setStatus("playing")}
+          data-status={shown}
+          onPlaying={() => !air.paused && setStatus("playing")}
+          onResize={() => !air.paused && setStatus("playing")}
         />
-        {status !== "playing" && (
+        {shown !== "playing" && (
           <p class="video-note" role="status">
-            {status === "unavailable" ? message : status === "error" ? `Video: ${message}. Retrying…` : status === "waiting" ? "Waiting for the teacher's video…" : "Connecting video…"}
+            {shown === "paused"
+              ? air.paused === "screen"
+                ? "The teacher's screen share is paused"
+                : "The teacher's video is paused"
+              : shown === "unavailable"
+                ? message
+                : shown === "error"
+                  ? `Video: ${message}. Retrying…`
+                  : shown === "waiting"
+                    ? "Waiting for the teacher's video…"
+                    : "Connecting video…"}
           </p>
         )}
       </div>

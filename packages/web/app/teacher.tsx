@@ -201,7 +201,7 @@ function Publisher({ classId }: { classId: string }) {
       await stop();
       const stream = kind === "camera" ? await camera() : await screen();
       if (preview.current) preview.current.srcObject = stream;
-      const start = () => publish(classId, stream);
+      const start = () => publish(classId, stream, kind);
       const media = await start();
       session.current = { media, stream };
       setWhat(kind);

@@ -29,6 +29,7 @@ import type { ModerationState, SharedClassState } from "./shared-state.ts";
 import type { LiveMetrics } from "./metrics.ts";
 import { TokenBucket } from "./rate-limit.ts";
 import { causeOf, REMOVED_ARCHIVED, REMOVED_UNENROLLED, staffRemovalReason } from "./removal.ts";
+import type { ClassVideo } from "../../../client/src/protocol.ts";
 
 export interface RoomDeps {
   store: Store;
@@ -44,6 +45,8 @@ export interface RoomDeps {
   shared?: SharedClassState;
   /** Called once the class has ended and the room let go of everything. */
   onEnded(classId: string): void;
+  /** The teacher's video state, for the welcome (kept by the media side, video-board.ts). */
+  video?(classId: string): ClassVideo | undefined;
 }
 
 const CHAT_HISTORY = 50;
@@ -403,7 +406,7 @@ export class LiveRoom {
   }
 
   private welcome(m: Member): ServerMessage {
-    return { type: "welcome", protocol: 1, you: { id: m.id, name: m.name, role: m.role }, serverTime: this.deps.now(), state: this.snapshot(m) };
+    return { type: "welcome", protocol: 1, you: { id: m.id, name: m.name, role: m.role }, serverTime: this.deps.now(), state: { ...this.snapshot(m), video: this.deps.video?.(this.classId) } };
   }
 
   snapshot(m: Member): ClassSnapshot {

@@ -10,6 +10,7 @@ import type { Registry } from "../obs/prom.ts";
 import { MediaServiceImpl } from "./service.ts";
 import type { CascadeTarget, VideoQuality } from "./protocol.ts";
 import type { AdmissionOptions } from "./admission.ts";
+import type { VideoStateListener } from "./video-state.ts";
 
 export type { CascadeTarget, VideoQuality } from "./protocol.ts";
 export { MediaError } from "./pool.ts";
@@ -47,6 +48,8 @@ export interface MediaServiceOptions {
   cascadeKey?: string;
   /** Appended to resource ids as `<uuid>@<suffix>` (scale-out: names the media home instance). */
   resourceSuffix?: string;
+  /** A class's camera or screen share went on air (a publish connected) or paused (its last publish closed). */
+  onVideoState?: VideoStateListener;
 }
 
 export interface MediaStats {

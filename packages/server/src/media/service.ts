@@ -8,6 +8,7 @@ import { MediaError, MediaWorker } from "./pool.ts";
 import type { CascadeTarget, WorkerConfig } from "./protocol.ts";
 import { makeDtlsCertificate, type DtlsCertificate } from "./certificate.ts";
 import { ADMISSION_DEFAULTS, JoinAdmission } from "./admission.ts";
+import { PublisherStates, sourceOf, type VideoSource } from "./video-state.ts";
 
 const RESOURCE_PREFIX = "/api/media/resources/";
 const MAX_SDP_BYTES = 64 * 1024;
@@ -18,6 +19,7 @@ interface Resource {
   classId: string;
   principalId: string;
   worker: MediaWorker;
+  source: VideoSource;
 }
 
 interface ClassState {
@@ -61,6 +63,7 @@ export class MediaServiceImpl implements MediaService {
   private readonly cascadeKey: string;
   private readonly cascadeTimer: ReturnType<typeof setInterval>;
   private readonly admission: JoinAdmission;
+  private readonly videoStates: PublisherStates;
 
   constructor(private readonly opts: MediaServiceOptions) {
     const n = Math.max(1, opts.workers ?? availableParallelism());
@@ -74,6 +77,7 @@ export class MediaServiceImpl implements MediaService {
     // Without a cluster key (one instance) the cascade socket takes nothing but its own datagrams.
     this.cascadeKey = opts.cascadeKey ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     this.cascadeTimer = setInterval(() => this.expireCascades(), 1000);
+    this.videoStates = new PublisherStates((classId, source, state) => opts.onVideoState?.(classId, source, state));
     this.admission = new JoinAdmission({ ...ADMISSION_DEFAULTS, ...opts.admission }, opts.registry, (id) => this.closeResource(id, "never connected"));
     for (let i = 0; i < n; i++) this.workers.push(this.spawn(i, mux));
     this.updateCounts();
@@ -100,7 +104,11 @@ export class MediaServiceImpl implements MediaService {
   private spawn(i: number, mux: boolean): MediaWorker {
     const w = new MediaWorker(i, this.workerConfig(i, mux), {
       onClosed: (_w, id, reason) => this.forget(id, reason),
-      onConnected: (_w, id) => this.admission.connected(id),
+      onConnected: (_w, id) => {
+        this.admission.connected(id);
+        const r = this.resources.get(id);
+        if (r?.kind === "publisher") this.videoStates.connected(id, r.classId, r.source);
+      },
       onStats: (worker, s) => {
         worker.subscribers = s.subscribers;
         this.metrics.cascadePort(worker.index, worker.cascadePort);
@@ -144,6 +152,8 @@ export class MediaServiceImpl implements MediaService {
     const sdp = await req.text();
     if (sdp.length > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "SDP offer too large");
     if (!sdp.startsWith("v=0")) return problem(400, "MEDIA_BAD_SDP", "body is not an SDP offer");
+    const source = sourceOf(req);
+    if (source === null) return problem(400, "MEDIA_BAD_SOURCE", "source must be camera or screen");
 
     const cls = this.classFor(classId);
     const worker = kind === "publisher" ? this.homeOf(cls) : this.placeSubscriber(cls);
@@ -168,7 +178,7 @@ export class MediaServiceImpl implements MediaService {
       this.admission.release(id);
       return problem(503, "MEDIA_CLOSED", "media service is shutting down");
     }
-    const res: Resource = { id, kind, classId, principalId, worker };
+    const res: Resource = { id, kind, classId, principalId, worker, source };
     this.resources.set(id, res);
     // A publish replaces the class's previous publisher of the same kinds; the worker does it and reports it closed.
     if (kind === "publisher") cls.publishers.add(id);
@@ -411,6 +421,7 @@ export class MediaServiceImpl implements MediaService {
   /** Drops our record of a session (the worker closed it or is told to). */
   private forget(id: string, reason: string): void {
     this.admission.release(id);
+    this.videoStates.closed(id);
     const r = this.resources.get(id);
     if (!r) return;
     this.resources.delete(id);
