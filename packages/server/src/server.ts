@@ -18,6 +18,8 @@ import { mediaRoutes } from "./http/routes/media.ts";
 import { internalMediaRoutes } from "./http/routes/media-internal.ts";
 import { internalKey } from "./cluster/internal-auth.ts";
 import { opaRoutes } from "./http/routes/opa.ts";
+import { iceRoutes } from "./http/routes/ice.ts";
+import { iceConfigFor, iceLinks } from "./media/turn.ts";
 import { webApp } from "./http/routes/web.ts";
 import type { MediaService } from "./media/index.ts";
 import { ClassHub } from "./live/hub.ts";
@@ -168,6 +170,13 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     },
     degraded: () => (redis && !redis.healthy() ? { redis: "unreachable", detail: "serving the classes this instance owns; joins to classes owned elsewhere are refused until Redis is back" } : null),
   };
+  // TURN credentials, one per participant and request, short-lived (coturn use-auth-secret).
+  const turnIssued = metrics.registry.counter({ name: "edgeclass_turn_credentials_issued_total", help: "TURN credentials minted for participants (ICE server endpoint and WHIP/WHEP Link headers)." });
+  const iceFor = (userId: string) => {
+    const cfg = iceConfigFor(config.turn, userId, now());
+    if (cfg.iceServers.length > 0) turnIssued.inc();
+    return cfg;
+  };
   const refused = metrics.registry.counter({ name: "edgeclass_rate_limited_total", help: "Requests refused with 429 by the authentication limits, by limit.", labelNames: ["limit"] });
   const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024) };
@@ -184,7 +193,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         hub: () => hub,
         media: homes ? () => Promise.resolve(homes) : getMedia,
         admitted: homes ? async (classId, userId) => hub.isAdmitted(classId, userId) || (await homes.seated(classId, userId)) : undefined,
+        iceLinks: (userId) => iceLinks(iceFor(userId)),
       }),
+      ...iceRoutes(iceFor),
       ...(homes ? internalMediaRoutes(homes) : []),
       ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
       ...web.apiRoutes,

@@ -29,6 +29,19 @@ export function retryDelay(attempt: number): number {
   return ceiling / 2 + (Math.random() * ceiling) / 2;
 }
 
+/** The server's TURN servers with this user's short-lived credential (none when it has no TURN):
+ *  students who cannot reach the SFU directly get the video through the TURN relay. */
+async function rtcConfig(): Promise<RTCConfiguration> {
+  try {
+    const res = await fetch("/api/media/ice-servers", { headers: auth() });
+    if (!res.ok) return {};
+    const body = (await res.json()) as { iceServers: RTCIceServer[] };
+    return { iceServers: body.iceServers };
+  } catch {
+    return {};
+  }
+}
+
 async function signal(url: string, pc: RTCPeerConnection): Promise<string> {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
@@ -70,7 +83,7 @@ function session_(pc: RTCPeerConnection, location: string): MediaSession {
 
 /** Teacher: publishes a camera (with microphone) or a screen share; `source` tells students which one is paused. */
 export async function publish(classId: string, stream: MediaStream, source: "camera" | "screen" = "camera"): Promise<MediaSession> {
-  const pc = new RTCPeerConnection();
+  const pc = new RTCPeerConnection(await rtcConfig());
   for (const track of stream.getTracks()) pc.addTransceiver(track, { direction: "sendonly", streams: [stream] });
   try {
     return session_(pc, await signal(`/api/classes/${encodeURIComponent(classId)}/whip?source=${source}`, pc));
@@ -90,7 +103,7 @@ export function screen(): Promise<MediaStream> {
 
 /** Student: watches the class's video; `onTrack` gets the stream as tracks arrive. */
 export async function watch(classId: string, onStream: (s: MediaStream) => void): Promise<MediaSession> {
-  const pc = new RTCPeerConnection();
+  const pc = new RTCPeerConnection(await rtcConfig());
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
   const stream = new MediaStream();

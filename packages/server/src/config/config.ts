@@ -61,6 +61,8 @@ export interface Config {
     /** Scale-out: address this instance's media workers take relayed streams on (reachable by the other instances). */
     cascadeHost: string;
   };
+  /** TURN relays for clients whose UDP is blocked (coturn, shared-secret credentials; media/turn.ts). */
+  turn: { urls: string[]; secret: string | undefined; ttlSeconds: number };
   jwt: {
     /** HS256 secret; when absent one is generated and kept in dataDir. */
     secret: string | undefined;
@@ -160,6 +162,17 @@ function secret(raw: unknown, name: string): string | undefined {
   return s;
 }
 
+/** Comma-separated turn:/turns: URIs (RFC 7065), e.g. "turn:turn.example.com:3478?transport=tcp". */
+function turnUrls(raw: unknown, name: string): string[] {
+  const s = optionalText(raw, name);
+  if (s === undefined) return [];
+  const items = s.split(",").map((x) => x.trim());
+  for (const u of items) {
+    if (!/^turns?:[A-Za-z0-9.\-\[\]:]+(\?transport=(udp|tcp))?$/.test(u)) throw new ConfigError(name, `expected turn:host:port[?transport=udp|tcp] or turns:..., got ${JSON.stringify(u)}`);
+  }
+  return items;
+}
+
 const settings = {
   port: { env: "PORT", file: "port", default: 8080, parse: integer(0, 65535) },
   // Loopback by default: a public address is a choice (containers set HOST=0.0.0.0).
@@ -191,6 +204,9 @@ const settings = {
   mediaClusterSecret: { env: "MEDIA_CLUSTER_SECRET", file: "mediaClusterSecret", default: undefined, parse: secret },
   mediaCascade: { env: "MEDIA_CASCADE", file: "mediaCascade", default: false, parse: bool },
   mediaCascadeHost: { env: "MEDIA_CASCADE_HOST", file: "mediaCascadeHost", default: "127.0.0.1", parse: text },
+  turnUrls: { env: "TURN_URLS", file: "turnUrls", default: [] as string[], parse: turnUrls },
+  turnSecret: { env: "TURN_SECRET", file: "turnSecret", default: undefined, parse: secret },
+  turnTtlSeconds: { env: "TURN_TTL_SECONDS", file: "turnTtlSeconds", default: 600, parse: integer(60, 86_400) },
   jwtSecret: { env: "JWT_SECRET", file: "jwtSecret", default: undefined, parse: secret },
   jwtJwksUrl: { env: "JWT_JWKS_URL", file: "jwtJwksUrl", default: undefined, parse: url },
   jwtJwksFile: { env: "JWT_JWKS_FILE", file: "jwtJwksFile", default: undefined, parse: optionalText },
@@ -224,6 +240,7 @@ export function parseConfig(env: Source, file: Source = {}): Config {
   if (v.jwtTtlSeconds > v.jwtMaxTtlSeconds) {
     throw new ConfigError("JWT_TTL_SECONDS", `must not exceed JWT_MAX_TTL_SECONDS (${v.jwtMaxTtlSeconds}), got ${v.jwtTtlSeconds}`);
   }
+  if (v.turnUrls.length > 0 && v.turnSecret === undefined) throw new ConfigError("TURN_SECRET", "TURN_URLS needs TURN_SECRET (coturn's static-auth-secret)");
   if (v.jwtJwksUrl && v.jwtJwksFile) throw new ConfigError("JWT_JWKS_URL", "set either JWT_JWKS_URL or JWT_JWKS_FILE, not both");
   let redisUrlValue = v.redisUrl;
   if (v.redisClusterNodes) {
@@ -255,6 +272,7 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     policyDir: v.policyDir,
     reconnectGraceMs: v.reconnectGraceMs,
     media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax, internalUrl: v.mediaInternalUrl, clusterSecret: v.mediaClusterSecret, cascade: v.mediaCascade, cascadeHost: v.mediaCascadeHost },
+    turn: { urls: v.turnUrls, secret: v.turnSecret, ttlSeconds: v.turnTtlSeconds },
     jwt: {
       secret: v.jwtSecret,
       jwksUrl: v.jwtJwksUrl,
@@ -294,6 +312,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
     policyDir: c.policyDir ?? "(bundled policies/education.rego)",
     reconnectGraceMs: c.reconnectGraceMs,
     media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`, internalUrl: c.media.internalUrl ?? null, clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)", cascade: c.media.cascade, cascadeHost: c.media.cascadeHost },
+    turn: { urls: c.turn.urls, secret: c.turn.secret ? "(set)" : null, ttlSeconds: c.turn.ttlSeconds },
     jwt: {
       mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",
       secret: c.jwt.secret ? "(set)" : "(generated in dataDir)",

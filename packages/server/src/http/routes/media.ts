@@ -18,6 +18,16 @@ export interface MediaRouteDeps {
   media: () => Promise<MediaSignalling>;
   /** Whether a participant may watch; default: admitted to the live class on this instance. */
   admitted?: (classId: string, userId: string) => Promise<boolean>;
+  /** `Link: <turn:...>; rel="ice-server"` values for a user's WHIP/WHEP answer (media/turn.ts). */
+  iceLinks?: (userId: string) => string[];
+}
+
+/** Adds the user's TURN servers to a created session's answer (WHIP/WHEP ICE server Links). */
+function withIceLinks(res: Response, links: string[]): Response {
+  if (res.status !== 201 || links.length === 0) return res;
+  const headers = new Headers(res.headers);
+  for (const l of links) headers.append("link", l);
+  return new Response(res.body, { status: res.status, headers });
 }
 
 export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
@@ -41,7 +51,7 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
         const { id: classId } = check(IdParams, params, "path");
         const { course } = liveClass(classId);
         if (!isStaff(principal, course.teacherId)) throw forbidden("only the class's teacher publishes video");
-        return (await d.media()).handleWhip(req, classId, principal.id);
+        return withIceLinks(await (await d.media()).handleWhip(req, classId, principal.id), d.iceLinks?.(principal.id) ?? []);
       },
     },
     {
@@ -54,7 +64,7 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
         if (!isStaff(principal, course.teacherId) && !(await admitted(classId, principal.id))) {
           throw forbidden("join the live class before watching its video");
         }
-        return (await d.media()).handleWhep(req, classId, principal.id);
+        return withIceLinks(await (await d.media()).handleWhep(req, classId, principal.id), d.iceLinks?.(principal.id) ?? []);
       },
     },
     {
