@@ -7,6 +7,7 @@ export interface LiveMetrics {
   answerAck: Histogram;
   slowClients: Counter;
   removals: Counter;
+  slowHeld: Counter;
 }
 
 export function createLiveMetrics(registry: Registry, counts: () => { participants: number; classes: number }): LiveMetrics {
@@ -27,5 +28,9 @@ export function createLiveMetrics(registry: Registry, counts: () => { participan
     }),
     slowClients,
     removals: registry.counter({ name: "edgeclass_participants_removed_total", help: "Participants taken out of a live class (close 4013), by cause: staff, unenrolled, archived.", labelNames: ["cause"] }),
+    slowHeld: registry.counter({
+      name: "edgeclass_slow_clients_held_total",
+      help: "Times a socket's send queue backed up and its class messages were held back (off the topics) until it caught up.",
+    }),
   };
 }

@@ -15,9 +15,9 @@ import type { LiveMetrics } from "../live/metrics.ts";
 import { TokenBucket } from "../live/rate-limit.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Store } from "../store/types.ts";
-import { BUN_BACKPRESSURE_LIMIT, SWEEP_MS, SLOW_REASONS, verdict, verdictAfterSend, type SlowReason } from "./slow-clients.ts";
+import { BUN_BACKPRESSURE_LIMIT, SLOW_REASONS, SlowClients, SWEEP_MS, type SlowReason, type SlowState } from "./slow-clients.ts";
 
-export interface SocketData {
+export interface SocketData extends SlowState {
   classId: string;
   principal: Principal;
   /** Set when the connection is refused: it is closed with this code and reason as soon as it opens,
@@ -25,8 +25,6 @@ export interface SocketData {
   refused?: { code: number; reason: string };
   /** Frames per second a socket may send (burst 40, then 20/s). */
   bucket: TokenBucket;
-  /** When the sweep first saw this socket's send queue non-empty (cleared when it empties): the slow-client timer. */
-  backedUpSince?: number;
 }
 
 type Socket = ServerWebSocket<SocketData>;
@@ -55,6 +53,13 @@ export class LiveGateway implements LocalSockets {
   /** Sockets by class, then by user: a user has one live socket per class (a new one replaces the old). */
   private readonly sockets = new Map<string, Map<string, Socket>>();
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly slow = new SlowClients<Socket>(
+    (ws, reason) => this.dropSlow(ws, reason),
+    undefined,
+    () => this.deps.metrics.slowHeld.inc(),
+  );
+  /** Slow clients dropped so far (for the sweep's log line). */
+  private slowDropped = 0;
 
   constructor(private readonly deps: GatewayDeps) {
     // Every reason's series exists from the start, so rate() sees the first drop.
@@ -100,6 +105,7 @@ export class LiveGateway implements LocalSockets {
     open: (ws) => this.open(ws),
     message: (ws, data) => this.message(ws, data),
     close: (ws) => this.close(ws),
+    drain: (ws) => this.slow.drain(ws),
   };
 
   private open(ws: Socket): void {
@@ -134,8 +140,8 @@ export class LiveGateway implements LocalSockets {
     const previous = users.get(principal.id);
     users.set(principal.id, ws);
     if (previous) previous.close(CLOSE.replaced, "replaced by a newer connection");
-    ws.subscribe(allTopic(classId));
-    if (welcome.type === "welcome" && welcome.state.roster !== undefined) ws.subscribe(staffTopic(classId));
+    ws.data.topics = welcome.type === "welcome" && welcome.state.roster !== undefined ? [allTopic(classId), staffTopic(classId)] : [allTopic(classId)];
+    for (const topic of ws.data.topics) ws.subscribe(topic);
     this.sendTo(ws, JSON.stringify(welcome), "welcome");
   }
 
@@ -184,6 +190,7 @@ export class LiveGateway implements LocalSockets {
   }
 
   private close(ws: Socket): void {
+    this.slow.forget(ws);
     const { classId, principal } = ws.data;
     const users = this.sockets.get(classId);
     if (!users || users.get(principal.id) !== ws) return; // never admitted, or replaced by a newer socket
@@ -199,8 +206,7 @@ export class LiveGateway implements LocalSockets {
   /** Sends to one socket; a socket that cannot keep up is disconnected and may reconnect for a fresh snapshot. */
   private sendTo(ws: Socket, text: string, type: string): void {
     this.deps.metrics.messages.labels("out", type).inc();
-    const reason = verdictAfterSend(ws, ws.send(text));
-    if (reason) this.dropSlow(ws, reason);
+    this.slow.send(ws, text);
   }
 
   /**
@@ -209,37 +215,39 @@ export class LiveGateway implements LocalSockets {
    * reads ~16 s later, which frees its queue (see slow-clients.ts and docs/protocol.md).
    */
   private dropSlow(ws: Socket, reason: SlowReason): void {
+    this.slowDropped++;
     this.deps.metrics.slowClients.labels(reason).inc();
     ws.close(CLOSE.slowConsumer, SLOW_CLOSE_REASON);
   }
 
-  /** One pass over every admitted socket: drops those over the byte or time cap (real time: queues drain in it, whatever the rooms' clock). */
-  sweep(now = performance.now()): number {
-    let dropped = 0;
-    const reasons: Partial<Record<SlowReason, number>> = {};
+  /**
+   * One pass over every admitted socket (real time: queues drain in it, whatever the rooms' clock):
+   * a backed-up socket is taken off its topics, one over the byte or time cap is dropped.
+   */
+  sweep(now = performance.now()): void {
+    const before = this.slowDropped;
     // Map iteration tolerates the close handler deleting the entry just visited.
-    for (const users of this.sockets.values()) {
-      for (const ws of users.values()) {
-        const reason = verdict(ws, now);
-        if (!reason) continue;
-        this.dropSlow(ws, reason);
-        reasons[reason] = (reasons[reason] ?? 0) + 1;
-        dropped++;
-      }
-    }
-    if (dropped > 0) this.deps.logger.warn({ dropped, reasons }, "slow clients disconnected (4012)");
-    return dropped;
+    for (const users of this.sockets.values()) for (const ws of users.values()) this.slow.check(ws, now);
+    const dropped = this.slowDropped - before;
+    if (dropped > 0) this.deps.logger.warn({ dropped }, "slow clients closed with 4012");
   }
+
 
   // ---- Fanout --------------------------------------------------------------
 
   all(classId: string, msg: Outgoing): void {
     this.deps.metrics.messages.labels("out", typeOf(msg)).inc(this.sockets.get(classId)?.size ?? 0);
-    this.server?.publish(allTopic(classId), text(msg));
+    this.publish(classId, allTopic(classId), text(msg));
   }
 
   staff(classId: string, msg: Outgoing): void {
-    this.server?.publish(staffTopic(classId), text(msg));
+    this.publish(classId, staffTopic(classId), text(msg));
+  }
+
+  /** To the topic's subscribers, and queued for its sockets that are behind (off their topics). */
+  private publish(classId: string, topic: string, text: string): void {
+    this.server?.publish(topic, text);
+    this.slow.published(classId, topic, text);
   }
 
   user(classId: string, userId: string, msg: Outgoing): void {

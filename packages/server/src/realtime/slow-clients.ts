@@ -21,7 +21,7 @@ export const SEND_BUFFER_LIMIT = 256 * 1024;
 export const BUN_BACKPRESSURE_LIMIT = 2 * SEND_BUFFER_LIMIT;
 /** How long a socket's queue may stay non-empty (the client not catching up) before it is dropped. */
 export const SEND_STALL_MS = 5_000;
-/** How often every socket's queue is looked at. */
+/** How often every socket's queue is looked at (and a backed-up one taken off its topics). */
 export const SWEEP_MS = 250;
 
 export type SlowReason = "bytes" | "stalled";
@@ -30,8 +30,22 @@ export const SLOW_REASONS: readonly SlowReason[] = ["bytes", "stalled"];
 /** What the guard needs of a socket (Bun's ServerWebSocket has it). */
 export interface Watched {
   getBufferedAmount(): number;
+  send(text: string): number;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
   readonly readyState: number;
-  data: { backedUpSince?: number };
+  data: SlowState;
+}
+
+/** Per-socket state the guard keeps in the socket's data. */
+export interface SlowState {
+  classId: string;
+  /** The topics the socket is subscribed to while it keeps up. */
+  topics?: string[];
+  /** When its queue was first seen non-empty (cleared when it is empty again): the time cap's clock. */
+  backedUpSince?: number;
+  /** While it is behind: the messages held back for it (shared strings, not copies) and their length. */
+  held?: { queue: string[]; bytes: number };
 }
 
 export interface SlowClientLimits {
@@ -44,26 +58,109 @@ export const DEFAULT_LIMITS: SlowClientLimits = { bytes: SEND_BUFFER_LIMIT, stal
 const OPEN = 1;
 
 /**
- * Why this socket must go now, or null. `now` is the sweep's clock; the first time a queue is
- * seen non-empty starts its stall timer, an empty queue resets it.
+ * A direct send: `result` is what send() returned (0: Bun dropped the message because the
+ * socket was already over its limit). Returns the reason to drop the socket, or null.
  */
-export function verdict(ws: Watched, now: number, limits: SlowClientLimits = DEFAULT_LIMITS): SlowReason | null {
+export function verdictAfterSend(ws: Pick<Watched, "getBufferedAmount" | "readyState">, result: number, limits: SlowClientLimits = DEFAULT_LIMITS): SlowReason | null {
   if (ws.readyState !== OPEN) return null;
-  const buffered = ws.getBufferedAmount();
-  if (buffered > limits.bytes) return "bytes";
-  if (buffered === 0) {
-    ws.data.backedUpSince = undefined;
-    return null;
-  }
-  ws.data.backedUpSince ??= now;
-  return now - ws.data.backedUpSince >= limits.stallMs ? "stalled" : null;
+  return result === 0 || ws.getBufferedAmount() > limits.bytes ? "bytes" : null;
 }
 
 /**
- * After a direct send: `result` is what send() returned (0: Bun dropped the message because the
- * socket was already over its limit). Returns the reason to drop the socket, or null.
+ * Sockets that fall behind are taken off their topics and their messages are held back as
+ * references to the shared, already serialised strings. Bun keeps writing to a backed-up
+ * socket on every publish (a failed write each time, and a copy in its queue); holding back
+ * costs an array push instead, and no copy. When Bun reports the socket drained, the held
+ * messages go out in order and the socket rejoins its topics. A socket whose queue (Bun's
+ * plus the held messages) passes the byte cap, or stays non-empty for the time cap, is
+ * dropped through `onDrop` (the gateway closes it with 4012 and counts it).
  */
-export function verdictAfterSend(ws: Watched, result: number, limits: SlowClientLimits = DEFAULT_LIMITS): SlowReason | null {
-  if (ws.readyState !== OPEN) return null;
-  return result === 0 || ws.getBufferedAmount() > limits.bytes ? "bytes" : null;
+export class SlowClients<S extends Watched> {
+  /** Sockets being held back, by class. */
+  private readonly behind = new Map<string, Set<S>>();
+
+  constructor(
+    private readonly onDrop: (ws: S, reason: SlowReason) => void,
+    private readonly limits: SlowClientLimits = DEFAULT_LIMITS,
+    private readonly onHold: (ws: S) => void = () => {},
+  ) {}
+
+  /** After server.publish(topic, text): the class's held-back sockets on that topic get it queued. */
+  published(classId: string, topic: string, text: string): void {
+    const held = this.behind.get(classId);
+    if (held) for (const ws of held) if (ws.data.topics?.includes(topic)) this.hold(ws, text);
+  }
+
+  /** A message for one socket: held back behind the others when it is behind, otherwise sent and checked. */
+  send(ws: S, text: string): void {
+    if (ws.data.held) return this.hold(ws, text);
+    const reason = verdictAfterSend(ws, ws.send(text), this.limits);
+    if (reason) this.drop(ws, reason);
+  }
+
+  /** The sweep's look at one socket (`now` in ms, any monotonic clock). */
+  check(ws: S, now: number): void {
+    if (ws.readyState !== OPEN) return;
+    const buffered = ws.getBufferedAmount();
+    const held = ws.data.held;
+    if (buffered + (held?.bytes ?? 0) > this.limits.bytes) return this.drop(ws, "bytes");
+    if (buffered === 0 && !held) {
+      ws.data.backedUpSince = undefined;
+      return;
+    }
+    ws.data.backedUpSince ??= now;
+    if (now - ws.data.backedUpSince >= this.limits.stallMs) return this.drop(ws, "stalled");
+    if (!held) this.holdBack(ws);
+    else if (buffered === 0) this.drain(ws); // caught up without a drain event
+  }
+
+  /** Bun's drain event: send what was held back, in order, until Bun queues again; then rejoin the topics. */
+  drain(ws: S): void {
+    const held = ws.data.held;
+    if (!held || ws.readyState !== OPEN) return;
+    let sent = 0;
+    let backedUp = false;
+    while (sent < held.queue.length && !backedUp) {
+      const text = held.queue[sent++];
+      held.bytes -= text.length;
+      const result = ws.send(text);
+      if (result === 0) return this.drop(ws, "bytes"); // Bun refused it: the stream has a gap
+      backedUp = result < 0;
+    }
+    held.queue.splice(0, sent);
+    if (held.queue.length === 0) this.release(ws); // anything still in Bun's queue stays ahead of new publishes
+  }
+
+  /** The socket closed: forget it. */
+  forget(ws: S): void {
+    ws.data.held = undefined;
+    const set = this.behind.get(ws.data.classId);
+    if (set?.delete(ws) && set.size === 0) this.behind.delete(ws.data.classId);
+  }
+
+  private hold(ws: S, text: string): void {
+    const held = ws.data.held!;
+    held.queue.push(text);
+    held.bytes += text.length;
+    if (held.bytes + ws.getBufferedAmount() > this.limits.bytes) this.drop(ws, "bytes");
+  }
+
+  private holdBack(ws: S): void {
+    for (const topic of ws.data.topics ?? []) ws.unsubscribe(topic);
+    ws.data.held = { queue: [], bytes: 0 };
+    let set = this.behind.get(ws.data.classId);
+    if (!set) this.behind.set(ws.data.classId, (set = new Set()));
+    set.add(ws);
+    this.onHold(ws);
+  }
+
+  private release(ws: S): void {
+    this.forget(ws);
+    for (const topic of ws.data.topics ?? []) ws.subscribe(topic);
+  }
+
+  private drop(ws: S, reason: SlowReason): void {
+    this.forget(ws);
+    this.onDrop(ws, reason);
+  }
 }

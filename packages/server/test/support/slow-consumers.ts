@@ -25,6 +25,8 @@ export interface SlowConsumersOptions {
   chatChars?: number;
   /** How long the staff chat, in ms. */
   durationMs: number;
+  /** A student (its own process) that stops reading for this long while the chat runs, then reads on. */
+  pauseMs?: number;
   /** After the chat, read this many of the never-reading sockets to the end and report how each was closed. */
   readBack?: number;
   log?: (...a: unknown[]) => void;
@@ -37,15 +39,19 @@ export interface SlowConsumersResult {
   rssMb: { beforeSlow: number; afterSlowJoined: number; peak: number; end: number; hwm: number };
   /** edgeclass_slow_clients_total by reason, at the end. */
   dropped: Record<string, number>;
+  /** edgeclass_slow_clients_held_total at the end: sockets held back (off their topics) while behind. */
+  held: number;
   /** Milliseconds from the first chat to the counter reaching `slow` (null: never). */
   allDroppedAfterMs: number | null;
   chat: { sent: number; received: number; p50Ms: number; p99Ms: number; maxMs: number; worstBySecondMs: number[] };
   /** The slowest GET /healthz in each second of the chat: the server's own delay. */
   healthzWorstBySecondMs: number[];
+  /** The pausing student: whether it got the chat in order with no gap (a contiguous run of what a normal student got), how many, its close code. */
+  pausing: { received: number; inOrderNoGap: boolean; closeCode: number | null } | null;
   /** For the sockets read back: the close code in their last frame (null: none), and whether the server then closed TCP. */
   readBack: { closeCode: number | null; eof: boolean; frames: number }[];
-  /** CPU during the chat, in % of one core: the server, and this process (the clients). */
-  cpu: { serverPct: number; clientsPct: number };
+  /** CPU during the chat, in % of one core: the server, and this process (the clients); and how much of the chat each main thread spent waiting for a CPU (a loaded machine). */
+  cpu: { serverPct: number; clientsPct: number; serverRunQueueWaitPct: number; clientsRunQueueWaitPct: number };
   /** Close codes of the normal students' and staff's sockets, if any closed. */
   normalClosed: number[];
 }
@@ -55,6 +61,11 @@ export function cpuSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** Nanoseconds a process's main thread has waited for a CPU (run queue), from /proc/<pid>/schedstat. */
+export function runQueueWaitNs(pid: number): number {
+  return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]);
 }
 
 export function processMemoryMb(pid: number): { rss: number; hwm: number } {
@@ -95,12 +106,13 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
   const tag = Math.random().toString(36).slice(2, 8);
   const token = (role: "student" | "teacher" | "admin", sub: string) => mintToken(o.secret, { sub, role, ttlSeconds: 3600 });
 
-  // The class: N + normal students enrolled, capacity for all of them.
+  // The class: every student enrolled, capacity for all of them.
   const teacherToken = await token("teacher", `t-${tag}`);
-  const course = await api<{ id: string }>(o.base, teacherToken, "POST", "/api/courses", { title: "Slow consumers", status: "active", capacity: o.slow + normal });
   const slowIds = Array.from({ length: o.slow }, (_, i) => `slow-${tag}-${i}`);
   const normalIds = Array.from({ length: normal }, (_, i) => `normal-${tag}-${i}`);
-  const ids = [...slowIds, ...normalIds];
+  const pausingId = `pausing-${tag}`;
+  const ids = [...slowIds, ...normalIds, ...(o.pauseMs ? [pausingId] : [])];
+  const course = await api<{ id: string }>(o.base, teacherToken, "POST", "/api/courses", { title: "Slow consumers", status: "active", capacity: ids.length });
   for (let i = 0; i < ids.length; i += 1000) await api(o.base, teacherToken, "POST", `/api/courses/${course.id}/enrollments`, { studentIds: ids.slice(i, i + 1000) });
   const cls = await api<{ id: string }>(o.base, teacherToken, "POST", `/api/courses/${course.id}/classes`, { startsAt: new Date().toISOString(), durationMinutes: 120 });
   await api(o.base, teacherToken, "POST", `/api/classes/${cls.id}/start`);
@@ -115,6 +127,8 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
       staffPeers.push(peer);
     }
     const latencies: number[] = [];
+    /** Chat message ids in the order the first normal student got them. */
+    const normalChatIds: string[] = [];
     /** The worst chat latency in each second of the chat (index: seconds since it began). */
     const bySecond: number[] = [];
     let started = Date.now();
@@ -122,8 +136,9 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     for (const id of normalIds) {
       const { peer } = await join(o.base, cls.id, await token("student", id));
       peer.ws.addEventListener("message", (e) => {
-        const m = JSON.parse(String(e.data)) as { type: string; message?: { text: string } };
+        const m = JSON.parse(String(e.data)) as { type: string; message?: { text: string; id: string } };
         if (m.type !== "chat.message" || !m.message) return;
+        if (peer === students[0]) normalChatIds.push(m.message.id);
         const sentAt = Number(m.message.text.slice(0, m.message.text.indexOf(" ")));
         if (sentAt > 0) {
           const ms = performance.timeOrigin + performance.now() - sentAt;
@@ -134,9 +149,12 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
       });
       students.push(peer);
     }
+    const pausing = o.pauseMs
+      ? Bun.spawn([process.execPath, `${import.meta.dir}/pausing-reader.ts`, new URL(o.base).port, `/api/classes/${cls.id}/live?token=${await token("student", pausingId)}`, String(o.pauseMs), String(o.durationMs - o.pauseMs + 500)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" })
+      : null;
     peers.push(...staffPeers, ...students);
     for (const p of peers) void p.closed.then((c) => normalClosed.push(c.code));
-    const expectedBefore = staff + normal;
+    const expectedBefore = staff + normal + (pausing ? 1 : 0);
 
     // Let the server settle, then the never-reading sockets join.
     await Bun.sleep(500);
@@ -159,7 +177,7 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     let peak = afterSlowJoined;
     const pad = "x".repeat(chatChars);
     started = Date.now();
-    const cpu0 = { server: cpuSeconds(o.pid), self: cpuSeconds(process.pid) };
+    const cpu0 = { server: cpuSeconds(o.pid), self: cpuSeconds(process.pid), serverWait: runQueueWaitNs(o.pid), selfWait: runQueueWaitNs(process.pid) };
     let allDroppedAfterMs: number | null = null;
     const senders = staffPeers.map((p) =>
       setInterval(() => {
@@ -171,6 +189,10 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     );
     const healthBySecond: number[] = [];
     let probing = false;
+    if (pausing) {
+      pausing.stdin.write("go\n");
+      void pausing.stdin.flush();
+    }
     const sampler = setInterval(() => {
       peak = Math.max(peak, processMemoryMb(o.pid).rss);
       if (probing) return;
@@ -193,12 +215,22 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     await Bun.sleep(o.durationMs);
     for (const s of senders) clearInterval(s);
     const cpuPct = (pid: number, from: number) => Math.round(((cpuSeconds(pid) - from) * 100_000) / (Date.now() - started));
-    const cpu = { serverPct: cpuPct(o.pid, cpu0.server), clientsPct: cpuPct(process.pid, cpu0.self) };
+    const waitPct = (pid: number, from: number) => Math.round((runQueueWaitNs(pid) - from) / 1e4 / (Date.now() - started));
+    const cpu = { serverPct: cpuPct(o.pid, cpu0.server), clientsPct: cpuPct(process.pid, cpu0.self), serverRunQueueWaitPct: waitPct(o.pid, cpu0.serverWait), clientsRunQueueWaitPct: waitPct(process.pid, cpu0.selfWait) };
     await Bun.sleep(1000); // the last messages arrive
     clearInterval(sampler);
     clearInterval(watcher);
 
-    const dropped = counterSeries(await (await fetch(`${o.base}/metrics`)).text(), "edgeclass_slow_clients_total");
+    let pausingResult: SlowConsumersResult["pausing"] = null;
+    if (pausing) {
+      const out = JSON.parse(await new Response(pausing.stdout).text()) as { chatIds: string[]; closeCode: number | null };
+      const first = normalChatIds.indexOf(out.chatIds[0] ?? "");
+      const inOrderNoGap = first >= 0 && out.chatIds.every((id, i) => normalChatIds[first + i] === id);
+      pausingResult = { received: out.chatIds.length, inOrderNoGap, closeCode: out.closeCode };
+    }
+    const metricsText = await (await fetch(`${o.base}/metrics`)).text();
+    const dropped = counterSeries(metricsText, "edgeclass_slow_clients_total");
+    const held = sum(counterSeries(metricsText, "edgeclass_slow_clients_held_total"));
     const mem = processMemoryMb(o.pid);
     // A client that reads again gets its backlog, then the close frame (this blocks this process, not the server).
     const readBack = fds.slice(0, o.readBack ?? 0).map((fd) => {
@@ -212,10 +244,12 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
       slowAdmitted,
       rssMb: { beforeSlow, afterSlowJoined, peak: Math.max(peak, mem.rss), end: mem.rss, hwm: mem.hwm },
       dropped,
+      held,
       allDroppedAfterMs,
       chat: { sent, received: latencies.length, p50Ms: round(pct(sorted, 0.5)), p99Ms: round(pct(sorted, 0.99)), maxMs: round(sorted.at(-1) ?? NaN), worstBySecondMs: [...bySecond].map((x) => x ?? 0) },
       healthzWorstBySecondMs: [...healthBySecond].map((x) => x ?? 0),
       normalClosed,
+      pausing: pausingResult,
       readBack,
       cpu,
     };
