@@ -4,6 +4,7 @@ import { ownerKill } from "./owner-kill.ts";
 import { partition } from "./partition.ts";
 import { redisRestartEmpty } from "./redis-restart-empty.ts";
 import { sentinelFailover, sentinelFrozenPrimary } from "./sentinel-failover.ts";
+import { slowConsumers } from "./slow-consumers.ts";
 import { whepFlood } from "./whep-flood.ts";
 
-export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, sentinelFrozenPrimary, partition, whepFlood];
+export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, sentinelFrozenPrimary, partition, slowConsumers, whepFlood];

@@ -7,6 +7,7 @@ import { ownerKill } from "../../../../faults/owner-kill.ts";
 import { partition } from "../../../../faults/partition.ts";
 import { redisRestartEmpty } from "../../../../faults/redis-restart-empty.ts";
 import { sentinelFailover, sentinelFrozenPrimary } from "../../../../faults/sentinel-failover.ts";
+import { slowConsumers } from "../../../../faults/slow-consumers.ts";
 import { whepFlood } from "../../../../faults/whep-flood.ts";
 import { setReplyTimeout } from "../support/ws.ts";
 
@@ -47,4 +48,10 @@ test("a WHEP flood (dead offers, 30 at a time, from one student): another studen
   const r = await whepFlood.run({ size: "short" });
   expect({ ok: r.ok, notes: r.notes }).toEqual({ ok: true, notes: [] });
   expect(r.figures?.whepDuringFloodMaxMs).toBeGreaterThan(0);
+}, 120_000);
+
+test("slow consumers (100 never-reading sockets during staff chat): memory bounded, every drop counted, a normal student's chat stays quick", async () => {
+  const r = await slowConsumers.run({ size: "short" });
+  expect({ ok: r.ok, notes: r.notes }).toEqual({ ok: true, notes: [] });
+  expect(r.figures?.slowClientsDropped).toBe(100);
 }, 120_000);
