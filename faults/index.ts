@@ -1,4 +1,5 @@
 // Every fault of the suite, in the order `npm run faults` runs them.
+import { diskFull } from "./disk-full.ts";
 import type { Fault } from "./lib/fault.ts";
 import { ownerKill } from "./owner-kill.ts";
 import { partition } from "./partition.ts";
@@ -7,4 +8,4 @@ import { sentinelFailover, sentinelFrozenPrimary } from "./sentinel-failover.ts"
 import { slowConsumers } from "./slow-consumers.ts";
 import { whepFlood } from "./whep-flood.ts";
 
-export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, sentinelFrozenPrimary, partition, slowConsumers, whepFlood];
+export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, sentinelFrozenPrimary, partition, diskFull, slowConsumers, whepFlood];

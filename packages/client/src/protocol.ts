@@ -285,6 +285,7 @@ export type ErrorCode =
   | "no-open-question"
   | "wrong-question"
   | "unavailable"
+  | "storage-full"
   | "internal";
 
 /** WebSocket close codes the server uses. */

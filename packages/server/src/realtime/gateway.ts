@@ -14,6 +14,7 @@ import type { LiveHub } from "../live/ports.ts";
 import type { LiveMetrics } from "../live/metrics.ts";
 import { TokenBucket } from "../live/rate-limit.ts";
 import type { Logger } from "../obs/logger.ts";
+import { isStorageFull } from "../store/storage-health.ts";
 import type { Store } from "../store/types.ts";
 import { BUN_BACKPRESSURE_LIMIT, SLOW_REASONS, SlowClients, SWEEP_MS, type SlowReason, type SlowState } from "./slow-clients.ts";
 
@@ -183,6 +184,8 @@ export class LiveGateway implements LocalSockets {
       },
       (e: unknown) => {
         if (e instanceof LiveError) return fail(e.code, e.message);
+        // A full disk under DATA_DIR is not a bug: say so, as REST does with its 507.
+        if (isStorageFull(e)) return fail("storage-full", "the server's storage is full: nothing was saved; try again shortly");
         this.deps.logger.error({ err: e, classId: ws.data.classId, type: msg.type }, "live command failed");
         fail("internal", "something went wrong; try again");
       },

@@ -2,6 +2,7 @@
 // against real processes (redis-server, redis-sentinel, server instances) started here, with a
 // small class. One implementation: these tests run the suite's own modules.
 import { expect, test } from "bun:test";
+import { diskFull } from "../../../../faults/disk-full.ts";
 import type { Fault } from "../../../../faults/lib/fault.ts";
 import { ownerKill } from "../../../../faults/owner-kill.ts";
 import { partition } from "../../../../faults/partition.ts";
@@ -54,4 +55,11 @@ test("slow consumers (100 never-reading sockets during staff chat): memory bound
   const r = await slowConsumers.run({ size: "short" });
   expect({ ok: r.ok, notes: r.notes }).toEqual({ ok: true, notes: [] });
   expect(r.figures?.slowClientsDropped).toBe(100);
+}, 120_000);
+
+test("disk full under DATA_DIR mid-quiz (a private tmpfs): answers refused as storage-full, REST 507, /readyz 503; after space is freed the class goes on and no acknowledged answer is lost", async () => {
+  const r = await diskFull.run({ size: "short" });
+  expect({ lost: r.answersLost, ok: r.ok, notes: r.notes }).toEqual({ lost: 0, ok: true, notes: [] });
+  expect(r.figures).toMatchObject({ restStatusWhileFull: 507, readyzWhileFull: 503 });
+  expect(String(r.figures?.errorsWhileFull)).toMatch(/^storage-full×\d+$/);
 }, 120_000);
