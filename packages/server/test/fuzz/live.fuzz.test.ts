@@ -10,7 +10,7 @@ import * as v from "valibot";
 import { CLOSE, ClientMessageSchema, STAFF_MESSAGES, type ErrorCode, type QuestionDraft, type QuizResponse } from "../../../client/src/protocol.ts";
 import { draftProblem, responseProblem } from "../../src/domain/live/quiz.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { clientMessageArb, draftArb, mutate, mutationArb, notJsonArb, params, timeLimit, tooLargeArb, userIdArb } from "./arbitraries.ts";
+import { clientMessageArb, draftArb, mutate, mutationArb, nastyString, notJsonArb, params, timeLimit, tooLargeArb, userIdArb } from "./arbitraries.ts";
 import { expected, FuzzSocket, type Frame } from "./live-harness.ts";
 import { restSnapshot } from "./snapshot.ts";
 
@@ -44,7 +44,8 @@ const socketOf = (sender: number) => sockets[sender % sockets.length];
 const openAll = () => Promise.all(allIds.map(async (id) => FuzzSocket.open(await liveUrl(id))));
 
 beforeAll(async () => {
-  t = await startTestServer({ RECONNECT_GRACE_MS: "120000" });
+  // The failed-authentication limit (429 before the upgrade) has its own tests; here every bad token must reach the gateway.
+  t = await startTestServer({ RECONNECT_GRACE_MS: "120000", RATE_AUTH_FAILURES_PER_MINUTE: "100000" });
   const tok = await t.token("teacher", teacherId);
   const course = await t.call("POST", "/api/courses", { token: tok, body: { title: "Fuzz", status: "active" } });
   courseId = course.body.id;
@@ -295,3 +296,59 @@ test("with a question open, misfit answers, wrong question ids and a second laun
   }
   console.log(`live fuzz: ${cases} refused answers and launches with a question open`);
 }, timeLimit(QUESTION_RUNS * DRAFTS.length));
+
+// ---- Before admission: tokens and class ids --------------------------------------------
+
+const TOKEN_RUNS = 150;
+/** Opens a socket and resolves with how it ended: a welcome, or the close code. */
+function attempt(url: string): Promise<{ welcome: boolean; code: number }> {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(url);
+    let welcome = false;
+    ws.onmessage = (e) => {
+      if ((JSON.parse(String(e.data)) as { type: string }).type === "welcome") welcome = true;
+      ws.close();
+    };
+    ws.onclose = (e) => resolve({ welcome, code: e.code });
+  });
+}
+const enc = (s: string) => encodeURIComponent(Buffer.from(s, "utf8").toString("utf8"));
+/** A valid token with one character of its signature, payload or header changed, or its parts reordered. */
+const mangledToken = fc.tuple(fc.nat(), fc.constantFrom("sig", "payload", "header", "swap", "none")).map(([n, how]) => async () => {
+  const [h, p, s] = (await t.token("teacher", teacherId)).split(".");
+  const flip = (x: string) => {
+    const i = n % x.length;
+    return x.slice(0, i) + (x[i] === "A" ? "B" : "A") + x.slice(i + 1);
+  };
+  if (how === "sig") return `${h}.${p}.${flip(s)}`;
+  if (how === "payload") return `${h}.${flip(p)}.${s}`;
+  if (how === "header") return `${flip(h)}.${p}.${s}`;
+  if (how === "swap") return `${p}.${h}.${s}`;
+  return `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${p}.`;
+});
+
+test("sockets with a bad token (4001) or an unknown class (4004) are closed before any welcome and change nothing", async () => {
+  const before = await restSnapshot(t, { classes: [classId] });
+  let cases = 0;
+  await fc.assert(
+    fc.asyncProperty(
+      fc.oneof(
+        fc.tuple(fc.oneof(nastyString.filter((x) => x.length > 0), mangledToken), fc.constant(classId)).map(([tok, id]) => ({ tok, id, code: CLOSE.unauthorized })),
+        fc.tuple(fc.constant(null), fc.string({ minLength: 1, maxLength: 60 }).filter((id) => id !== classId)).map(([tok, id]) => ({ tok, id, code: CLOSE.notFound })),
+      ),
+      async ({ tok, id, code }) => {
+        const token = tok === null ? await t.token("teacher", teacherId) : typeof tok === "function" ? await tok() : tok;
+        const url = `${t.base.replace(/^http/, "ws")}/api/classes/${enc(id)}/live?token=${enc(token)}`;
+        const got = await attempt(url);
+        cases++;
+        // An id that is not a path segment (empty after decoding, a slash) never reaches the live route: 1006 or 1002 without an upgrade is fine too.
+        const expectedCodes = /^[^/]+$/.test(id) && id !== "." && id !== ".." ? [code] : [code, 1002, 1006];
+        expect({ id, token: token.slice(0, 80), welcome: got.welcome, code: expectedCodes.includes(got.code) ? code : got.code }).toEqual({ id, token: token.slice(0, 80), welcome: false, code });
+      },
+    ),
+    params(TOKEN_RUNS),
+  );
+  for (const s of sockets) expect(s.events).toEqual([]);
+  expect(await restSnapshot(t, { classes: [classId] })).toEqual(before);
+  console.log(`live fuzz: ${cases} refused connections`);
+}, timeLimit(TOKEN_RUNS));
