@@ -5,6 +5,7 @@
 //
 //   npm run soak -- --minutes 30 [--json] [--students 40] [--rate 8] [--sample 10] [--no-media]
 //   npm run soak -- --seconds 20              (the short form npm test runs)
+//   bounds: --loop-median-ms 100 --loop-max-ms 1000 --rss-slope 60 (MB/h) --rss-rise 64 (MB)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,6 +24,14 @@ const rate = Number(values.rate ?? 8);
 const sampleEvery = Number(values.sample ?? Math.min(10, Math.max(2, Math.round(seconds / 15))));
 const graceMs = 3000;
 const wantMedia = values["no-media"] === undefined;
+/** Bounds from bench/soak/judge.ts; --loop-median-ms, --loop-max-ms, --rss-slope, --rss-rise override them (npm test's short form on a loaded machine). */
+const bounds = {
+  ...DEFAULT_BOUNDS,
+  ...(values["loop-median-ms"] !== undefined ? { medianLoopP99Ms: Number(values["loop-median-ms"]) } : {}),
+  ...(values["loop-max-ms"] !== undefined ? { maxLoopP99Ms: Number(values["loop-max-ms"]) } : {}),
+  ...(values["rss-slope"] !== undefined ? { maxRssSlopeMbPerHour: Number(values["rss-slope"]) } : {}),
+  ...(values["rss-rise"] !== undefined ? { maxRssRiseMb: Number(values["rss-rise"]) } : {}),
+};
 if (!(seconds > 0) || !(students > 1) || !(rate > 0) || !(sampleEvery > 0)) {
   console.error("usage: npm run soak -- --minutes N | --seconds N [--json] [--students N] [--rate N] [--sample S] [--no-media]");
   process.exit(2);
@@ -96,11 +105,12 @@ async function api(method: string, path: string, token: string, body?: unknown) 
   return parsed ?? {};
 }
 
-/** The event-loop delay the server measured since the last scrape (this script is its only scraper). */
-async function loopDelay(): Promise<{ p99: number; max: number }> {
+/** The event-loop delay the server measured since the last scrape (this script is its only scraper), and its JS heap. */
+async function loopDelay(): Promise<{ p99: number; max: number; heapMb: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
   const stat = (s: string) => Number(new RegExp(`^edgeclass_event_loop_delay_seconds\\{stat="${s}"\\} (\\S+)`, "m").exec(text)?.[1] ?? NaN) * 1000;
-  return { p99: stat("p99"), max: stat("max") };
+  const heap = Number(/^process_heap_bytes (\S+)/m.exec(text)?.[1] ?? NaN);
+  return { p99: stat("p99"), max: stat("max"), heapMb: round(heap / 1048576, 1) };
 }
 
 /** Seats released (grace over), media sessions reaped: what the process holds at rest. */
@@ -158,9 +168,9 @@ try {
     samples.push(s);
     const c = churn.counts;
     out(
-      `t=${String(Math.round(t)).padStart(5)}s rss=${p.rssMb}MB workers=${p.childRssMb}MB fds=${p.fds}+${p.childFds} udp=${p.udpSockets} threads=${p.threads} loop p99=${s.loopP99Ms}ms max=${s.loopMaxMs}ms ping=${pingMs}ms ` +
+      `t=${String(Math.round(t)).padStart(5)}s rss=${p.rssMb}MB heap=${loop.heapMb}MB workers=${p.childRssMb}MB fds=${p.fds}+${p.childFds} udp=${p.udpSockets} threads=${p.threads} loop p99=${s.loopP99Ms}ms max=${s.loopMaxMs}ms ping=${pingMs}ms ` +
         `online=${churn.online} joins=${c.joins} leaves=${c.leaves} reconnects=${c.reconnects} chat=${c.chats} quizzes=${c.quizzes} answers=${c.answerAcks}/${c.answers} whep=${c.whep}`,
-      { kind: "sample", ...s, childRssMb: p.childRssMb, childFds: p.childFds, threads: p.threads, pingMs, online: churn.online, ...c },
+      { kind: "sample", ...s, heapMb: loop.heapMb, childRssMb: p.childRssMb, childFds: p.childFds, threads: p.threads, pingMs, online: churn.online, ...c },
     );
   }
   await churn.stop();
@@ -179,7 +189,7 @@ try {
   if (churn.counts.quizzes === 0) extra.push("no quiz ran");
   if (churn.counts.answers > 0 && churn.counts.answerAcks === 0) extra.push("no answer was acknowledged");
   if (exitCode !== 0) extra.push(`server stop on SIGTERM: ${exitCode}`);
-  const verdict = judge(samples, { baseline, after }, DEFAULT_BOUNDS, extra);
+  const verdict = judge(samples, { baseline, after }, bounds, extra);
   const c = churn.counts;
   out(
     `after the churn, at rest: rss ${after.rssMb} MB, fds ${after.fds} (baseline ${baseline.fds}), udp ${after.udpSockets} (baseline ${baseline.udpSockets}), threads ${after.threads}\n` +
@@ -187,7 +197,7 @@ try {
       `load: ${c.joins} joins, ${c.leaves} leaves, ${c.reconnects} reconnects, ${c.chats} chat, ${c.reactions} reactions, ${c.hands} hands, ${c.quizzes} quizzes, ${c.answerAcks}/${c.answers} answers acked (${c.answersCutOff} cut off by a leave), ${c.whep} WHEP (${c.whepFailed} failed), ${c.rest} REST reads; ` +
       `replies: ${tally.acks} acks, errors ${JSON.stringify(tally.errors)}\n` +
       (verdict.ok ? "PASS" : `FAIL: ${verdict.failures.join("; ")}`),
-    { kind: "result", baseline, after, ...verdict, counts: c, replies: { acks: tally.acks, errors: tally.errors, unexpectedCloses: tally.unexpectedCloses, timeouts: tally.timeouts }, bounds: DEFAULT_BOUNDS },
+    { kind: "result", baseline, after, ...verdict, counts: c, replies: { acks: tally.acks, errors: tally.errors, unexpectedCloses: tally.unexpectedCloses, timeouts: tally.timeouts }, bounds },
   );
   await cleanup();
   process.exit(verdict.ok ? 0 : 1);

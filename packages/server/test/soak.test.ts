@@ -43,7 +43,8 @@ test("the event-loop delay window sees a blocked loop, then starts afresh", asyn
 });
 
 test("npm run soak -- --seconds 20: a short soak against a real server passes", async () => {
-  const proc = Bun.spawn([process.execPath, "bench/soak.ts", "--seconds", "20", "--json"], { stdout: "pipe", stderr: "inherit" });
+  // The event-loop bounds are loosened: npm test shares the machine with everything else; growth and leaks are not.
+  const proc = Bun.spawn([process.execPath, "bench/soak.ts", "--seconds", "20", "--json", "--loop-median-ms", "1000", "--loop-max-ms", "5000"], { stdout: "pipe", stderr: "inherit" });
   const [text, code] = await Promise.all([new Response(proc.stdout).text(), proc.exited]);
   const lines = text.trim().split("\n").map((l) => JSON.parse(l) as Record<string, any>);
   const result = lines.find((l) => l.kind === "result");
