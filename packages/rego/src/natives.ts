@@ -7,7 +7,7 @@ import type { Builtin } from "./builtins/index.ts";
 import { RegoError } from "./errors.ts";
 import { Ctx, entries, isObj, iterate } from "./runtime.ts";
 import { constOf } from "./astutil.ts";
-import { BuiltinError, RegoMap, RegoSet, compare, equal, formatValue, type PlainObject, type Value } from "./value.ts";
+import { BuiltinError, RegoMap, RegoSet, compare, equal, formatValue, typeName, type PlainObject, type TypeName, type Value } from "./value.ts";
 
 export const RELATIONAL = new Set(["equal", "neq", "lt", "lte", "gt", "gte"]);
 
@@ -46,6 +46,15 @@ export const TYPE_CHECKED = new Set([
   "semver.compare", "semver.is_valid", "time.parse_rfc3339_ns", "to_number",
 ]);
 
+/**
+ * Operand types OPA declares as unions, where only the combination is checked at evaluation:
+ * `minus` is (any<number, set>, any<number, set>), so `{1} - 1` passes the type checker and
+ * fails at evaluation with eval_type_error (v1/ast/builtins.go).
+ */
+const UNION_OPERANDS: Record<string, readonly (readonly TypeName[])[]> = {
+  minus: [["number", "set"], ["number", "set"]],
+};
+
 /** OPA's type checker rejects `count(1)` or `1 + "a"` before evaluation; do the same for constant operands */
 export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>): void {
   if (!TYPE_CHECKED.has(b.name) || b.nondeterministic) return;
@@ -55,6 +64,8 @@ export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>
     if (v === undefined) return;
     args.push(v);
   }
+  const unions = UNION_OPERANDS[b.name];
+  if (unions && args.every((a, i) => unions[i]?.includes(typeName(a)))) return;
   try {
     b.fn(args, TYPECHECK_CTX);
   } catch (e) {

@@ -35,4 +35,23 @@ describe("OPA semantics", () => {
     expect(fn.code).toBe("eval_conflict_error");
     expect(fn.message).toContain("function data.g.q produced conflicting values for the same inputs");
   });
+
+  test("minus declares each operand as number-or-set: a number/set mix is an evaluation type error, a string a compile error", () => {
+    const strict = (src: string) => {
+      try {
+        compile([{ path: "m.rego", source: src }], { regoV1: true, strictBuiltinErrors: true }).prepare("data.t.p").evaluate(undefined);
+      } catch (e) {
+        if (e instanceof RegoError) return e;
+        throw e;
+      }
+      throw new Error("expected an error");
+    };
+    const mixed = strict(`package t\np if {\n\t{1} - 1\n}`);
+    expect(mixed.code).toBe("eval_type_error");
+    expect(mixed.message).toContain("minus: operand 2 must be set but got number");
+    const reversed = strict(`package t\np if {\n\t1 - {1}\n}`);
+    expect(reversed.code).toBe("eval_type_error");
+    expect(reversed.message).toContain("minus: operand 2 must be number but got set");
+    expect(strict(`package t\np if {\n\t"a" - 1\n}`).code).toBe("rego_type_error");
+  });
 });
