@@ -57,7 +57,7 @@ const TRUE_K: K = () => true;
 
 type Resolved = { kind: "local"; slot: number } | { kind: "root"; root: "input" | "data"; path: string[] };
 
-const SPECIAL_CALLS = new Set(["print", "walk", "trace", "internal.print", "opa.runtime", "rego.metadata.rule", "rego.metadata.chain"]);
+const SPECIAL_CALLS = new Set(["print", "walk", "trace", "internal.print", "rego.metadata.rule", "rego.metadata.chain"]);
 
 export interface CompilerOptions {
   strictBuiltinErrors?: boolean;
@@ -1529,7 +1529,7 @@ export class Compiler {
       return (c, args) => {
         if (c.mocks !== null) {
           const m = c.mocks.get(name);
-          if (m) return m.kind === "value" ? m.value : m.call(c, args);
+          if (m) return m.kind === "value" ? m.value : callMock(c, m.call, args);
         }
         try {
           return inner(c, args);
@@ -1547,7 +1547,7 @@ export class Compiler {
     return (c, args) => {
       if (c.mocks !== null) {
         const m = c.mocks.get(name);
-        if (m) return m.kind === "value" ? m.value : m.call(c, args);
+        if (m) return m.kind === "value" ? m.value : callMock(c, m.call, args);
       }
       return inner(c, args);
     };
@@ -1652,8 +1652,6 @@ export class Compiler {
       }
       case "trace":
         return constPlan(true);
-      case "opa.runtime":
-        return evPlan(() => ({}));
       case "rego.metadata.rule":
         return evPlan(() => ({}));
       case "rego.metadata.chain":
@@ -1784,6 +1782,24 @@ export interface CompiledQuery {
 
 // -------------------------------------------------------------------- runtime helpers
 
+
+/**
+ * A replacement function runs without any function mocks, as in OPA: `g(x) := f(x)` used
+ * `with f as g` calls the real f, and a mock never calls another mock. Rules it evaluates get
+ * their own memo, since the enclosing memo holds values computed under the mocks.
+ */
+function callMock(c: Ctx, call: (c: Ctx, args: Value[]) => Value | undefined, args: Value[]): Value | undefined {
+  const mocks = c.mocks;
+  const memo = c.memo;
+  c.mocks = null;
+  c.memo = new Array(memo.length).fill(NOT_COMPUTED);
+  try {
+    return call(c, args);
+  } finally {
+    c.mocks = mocks;
+    c.memo = memo;
+  }
+}
 
 function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ctx["patches"]; mocks: Ctx["mocks"]; memo: Ctx["memo"] }): void {
   c.input = s.input;

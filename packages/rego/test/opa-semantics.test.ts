@@ -54,4 +54,41 @@ describe("OPA semantics", () => {
     expect(reversed.message).toContain("minus: operand 2 must be number but got set");
     expect(strict(`package t\np if {\n\t"a" - 1\n}`).code).toBe("rego_type_error");
   });
+
+  test("a replacement function runs without the function mocks (it may call the original; a mock never calls another mock)", () => {
+    expect(run(`package t\nf(x) := 2\ng(x) := f(x)\np := y if y := f(1) with f as g`, "data.t.p")).toBe(2);
+    const chained = `package t
+f(x) := object.union_n(x) if {x: i | x := ["a", "a"][i]}
+g(x) := count(x)
+p if q with count as f
+q if r with object.union_n as g
+r if object.union_n([{}])`;
+    expect(run(chained, "data.t.p")).toBe(true);
+    const original = `package t
+mock_count("one") := 1
+mock_count(x) := count(x) if x != "one"
+p := s if s := {count(n) | some n in {"one", "two", "tree"}} with count as mock_count`;
+    expect(run(original, "data.t.p")).toEqual([1, 3, 4]);
+  });
+
+  test("http.send and opa.runtime are declared builtins: mockable with `with`, http.send refuses the network otherwise", () => {
+    const src = `package t
+mock(req) := {"body": {"roles": ["admin"]}} if req.body.name == "alice"
+allow if "admin" in http.send({"method": "GET", "body": input}).body.roles
+test_allow if allow with http.send as mock with input.name as "alice"
+rt := x if x = time.now_ns() with time.now_ns as opa.runtime`;
+    expect(run(src, "data.t.test_allow")).toBe(true);
+    expect(run(src, "data.t.rt")).toEqual({});
+    expect(run(src, "data.t.allow", { name: "alice" })).toBeUndefined();
+    const e = (() => {
+      try {
+        compile([{ path: "m.rego", source: src }], { regoV1: true, strictBuiltinErrors: true }).prepare("data.t.allow").evaluate({ name: "alice" });
+      } catch (x) {
+        return x as RegoError;
+      }
+      throw new Error("expected an error");
+    })();
+    expect(e.code).toBe("eval_builtin_error");
+    expect(e.message).toContain("http.send: network access is not available");
+  });
 });

@@ -31,6 +31,7 @@ import { timeBuiltins } from "./time.ts";
 import { typesBuiltins } from "./types.ts";
 import { unitsBuiltins } from "./units.ts";
 import { uuidBuiltins } from "./uuid.ts";
+import { runtimeBuiltins } from "./runtime.ts";
 
 /** What a builtin may ask of the running query. */
 export interface BuiltinContext {
@@ -61,7 +62,7 @@ function build(): Map<string, Builtin> {
   const families: readonly (readonly Builtin[])[] = [
     aggregatesBuiltins, arraysBuiltins, bitsBuiltins, comparisonBuiltins, cryptoBuiltins, encodingBuiltins,
     globBuiltins, graphBuiltins, jwtBuiltins, netBuiltins, numbersBuiltins, objectsBuiltins, regexBuiltins, schemaBuiltins, semverBuiltins, setsBuiltins,
-    stringsBuiltins, timeBuiltins, typesBuiltins, unitsBuiltins, uuidBuiltins,
+    stringsBuiltins, timeBuiltins, typesBuiltins, unitsBuiltins, uuidBuiltins, runtimeBuiltins,
   ];
   for (const fam of families) {
     for (const b of fam) {
