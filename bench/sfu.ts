@@ -5,6 +5,8 @@
 // delay through the SFU.
 //
 //   npm run bench:sfu -- [--json] [--steps=50,100,200,400] [--window=6] [--procs=4] [--only=ndc|werift] [--kbps=1800]
+//   npm run bench:sfu -- --instances 1,2 [--json]   the cascade: 1 instance, then 2 with the relay between
+//     them (the publisher on the first, half the viewers on each); werift is not run then.
 
 import { readdirSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
@@ -24,10 +26,13 @@ interface Args {
   procs: number;
   only: "ndc" | "werift" | null;
   kbps: number;
+  /** Media instances to run (1: one MediaService; 2: two, the second fed by the cascade). Empty: the classic run. */
+  instances: number[];
 }
 
 function parseArgs(argv: string[]): Args {
-  const get = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.split("=")[1];
+  // --name=value, or --name value
+  const get = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.split("=")[1] ?? (argv.includes(`--${k}`) ? argv[argv.indexOf(`--${k}`) + 1] : undefined);
   const list = (v: string | undefined) => (v ? v.split(",").map(Number).filter((n) => n > 0) : null);
   const only = get("only");
   return {
@@ -38,7 +43,13 @@ function parseArgs(argv: string[]): Args {
     procs: Number(get("procs") ?? 4),
     only: only === "ndc" || only === "werift" ? only : null,
     kbps: Number(get("kbps") ?? 1800),
+    instances: instancesArg(list(get("instances")) ?? []),
   };
+}
+
+function instancesArg(v: number[]): number[] {
+  for (const n of v) if (n !== 1 && n !== 2) throw new Error(`--instances takes 1 and/or 2, got ${n}`);
+  return v;
 }
 
 /** UDP datagrams the kernel dropped (receive or send buffer full), machine-wide: on loopback that is all the loss there is. */
@@ -94,12 +105,28 @@ interface Step {
   addedP99Ms: number;
   workerFanoutP99Ms: number | null;
   sfuRssMb: number;
+  /** Two instances: delay of the relayed viewers minus that of the home's own viewers, same window. */
+  relayAddedP50Ms?: number;
+  relayAddedP99Ms?: number;
+}
+
+function relayDelay(sfu: SfuUnderTest, reports: { delays: number[] }[]): Pick<Step, "relayAddedP50Ms" | "relayAddedP99Ms"> {
+  if (!sfu.relayedProcs) return {};
+  const relayed = reports.filter((_, i) => sfu.relayedProcs!.has(i)).flatMap((r) => r.delays);
+  const local = reports.filter((_, i) => !sfu.relayedProcs!.has(i)).flatMap((r) => r.delays);
+  const diff = (p: number) => +((percentile(relayed, p) - percentile(local, p)) / 1000).toFixed(2);
+  return { relayAddedP50Ms: diff(0.5), relayAddedP99Ms: diff(0.99) };
 }
 
 interface SfuUnderTest {
-  name: "node-datachannel" | "werift";
+  name: "node-datachannel" | "werift" | "node-datachannel, 2 instances (cascade)";
   base: string;
-  pid: number;
+  /** The processes doing the forwarding (their CPU is the SFU's). */
+  pids: number[];
+  /** Where subscriber process i sends its WHEP (default: the one SFU). */
+  whepPath?(proc: number): string;
+  /** Subscriber processes whose viewers are relayed (their delay minus the others' is the relay's). */
+  relayedProcs?: Set<number>;
   workerP99Ms(): number | null;
   /** Packets the SFU itself counts as sent to subscribers (cumulative), when it reports it. */
   packetsOut(): number | null;
@@ -129,7 +156,7 @@ async function startNdc(): Promise<SfuUnderTest> {
   return {
     name: "node-datachannel",
     base: `http://127.0.0.1:${server.port}`,
-    pid: media.workerInfo()[0].pid,
+    pids: [media.workerInfo()[0].pid],
     workerP99Ms: () => {
       const s = (media as unknown as { workers: { lastStats: { forwardP99Us: number } | null }[] }).workers[0]?.lastStats;
       return s ? s.forwardP99Us / 1000 : lastP99;
@@ -139,6 +166,55 @@ async function startNdc(): Promise<SfuUnderTest> {
     async stop() {
       clearInterval(poll);
       await media.close();
+      server.stop(true);
+    },
+  };
+}
+
+/**
+ * Two media instances in this process, as two server instances would hold them: A has the
+ * publisher (the class's media home) and half the viewers, B the other half, fed by A's worker
+ * over the authenticated cascade (worker/cascade.ts) exactly as cluster/media-home.ts sets it up.
+ */
+async function startNdc2(procs: number): Promise<SfuUnderTest> {
+  const cascadeKey = "bench-cascade-key-bench-cascade-key";
+  const make = () => new MediaServiceImpl({ videoQuality: "720p", workers: 1, subscribersPerWorker: 1_000_000, idleTimeoutMs: 30000, admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER }, cascadeKey });
+  const a = make();
+  const b = make();
+  // B's side first (its worker address), then A relays to it, then B's keyframe requests go to A.
+  const mine = await b.cascadeFrom("bench", { host: "127.0.0.1", port: 9, key: 1 });
+  if (!mine) throw new Error("cascade: no viewer-side worker");
+  const up = await a.cascadeTo("bench", mine, 24 * 3600 * 1000);
+  await b.cascadeFrom("bench", up);
+  const server = Bun.serve({
+    port: 0,
+    hostname: "127.0.0.1",
+    fetch(req) {
+      const url = new URL(req.url);
+      if (url.pathname.endsWith("/whip")) return a.handleWhip(req, "bench", "pub");
+      if (url.pathname.endsWith("/a/whep")) return a.handleWhep(req, "bench", "sub");
+      if (url.pathname.endsWith("/b/whep")) return b.handleWhep(req, "bench", "sub");
+      return new Response("not found", { status: 404 });
+    },
+  });
+  for (let i = 0; i < 100 && (a.workerInfo()[0].pid === 0 || b.workerInfo()[0].pid === 0); i++) await Bun.sleep(50);
+  const stats = (m: MediaServiceImpl) => (m as unknown as { workers: { lastStats: { forwardP99Us: number; packetsOut: number } | null }[] }).workers[0]?.lastStats ?? null;
+  // Process 0 carries the direct probe: it watches on A, so the baseline and the local viewers share a machine path.
+  const relayed = new Set(Array.from({ length: procs }, (_, i) => i).filter((i) => i % 2 === 1));
+  return {
+    name: "node-datachannel, 2 instances (cascade)",
+    base: `http://127.0.0.1:${server.port}`,
+    pids: [a.workerInfo()[0].pid, b.workerInfo()[0].pid],
+    whepPath: (i) => `/api/classes/bench/${relayed.has(i) ? "b" : "a"}/whep`,
+    relayedProcs: relayed,
+    workerP99Ms: () => Math.max(stats(a)?.forwardP99Us ?? 0, stats(b)?.forwardP99Us ?? 0) / 1000,
+    sessions: () => a.stats().subscribers + b.stats().subscribers,
+    packetsOut: () => {
+      const [sa, sb] = [stats(a), stats(b)];
+      return sa && sb ? sa.packetsOut + sb.packetsOut : null;
+    },
+    async stop() {
+      await Promise.all([a.close(), b.close()]);
       server.stop(true);
     },
   };
@@ -167,7 +243,7 @@ async function startWerift(): Promise<SfuUnderTest> {
   return {
     name: "werift",
     base: `http://127.0.0.1:${port}`,
-    pid: proc.pid,
+    pids: [proc.pid],
     workerP99Ms: () => null,
     packetsOut: () => null,
     sessions: () => null,
@@ -198,17 +274,17 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
     for (const k of steps) {
       const add = k - current;
       const per = subs.map((_, i) => Math.floor(add / subs.length) + (i < add % subs.length ? 1 : 0));
-      const added = await Promise.all(subs.map((s, i) => s.ask({ t: "add", n: per[i], url: `${sfu.base}/api/classes/bench/whep` }, "added", 300000)));
+      const added = await Promise.all(subs.map((s, i) => s.ask({ t: "add", n: per[i], url: sfu.base + (sfu.whepPath?.(i) ?? "/api/classes/bench/whep") }, "added", 300000)));
       current = k;
       const failed = added.reduce((a, r) => a + r.failed, 0);
       connected += added.reduce((a, r) => a + r.ok, 0);
       const retried = added.reduce((a, r) => a + r.retried, 0);
       if (failed > 0 || retried > 0) log(`  ${sfu.name}: ${failed} subscribers failed to connect, ${retried} connected on a retry (${added.find((a) => a.error)?.error ?? ""})`);
       await Bun.sleep(2000);
-      if (!prioritize(sfu.pid) && k === steps[0]) log("  (not root: the SFU runs at normal priority)");
+      if (!sfu.pids.map(prioritize).every(Boolean) && k === steps[0]) log("  (not root: the SFU runs at normal priority)");
       for (const s of subs) s.send({ t: "reset" });
       const c0 = await pub.ask({ t: "count" }, "count");
-      const cpu0 = cpuSeconds(sfu.pid);
+      const cpu0 = sfu.pids.reduce((a, p) => a + cpuSeconds(p), 0);
       const clientCpu0 = [...subs, pub].reduce((a, c) => a + cpuSeconds(c.proc.pid), 0);
       const drops0 = udpDrops();
       const out0 = sfu.packetsOut();
@@ -217,7 +293,7 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       const udpDropped = udpDrops() - drops0;
       await Bun.sleep(1100); // one more worker stats report, so its counter covers the window
       const out1 = sfu.packetsOut();
-      const cpu1 = cpuSeconds(sfu.pid);
+      const cpu1 = sfu.pids.reduce((a, p) => a + cpuSeconds(p), 0);
       const clientCpu1 = [...subs, pub].reduce((a, c) => a + cpuSeconds(c.proc.pid), 0);
       const t1 = performance.now();
       const c1 = await pub.ask({ t: "count" }, "count");
@@ -266,11 +342,13 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
         addedP50Ms: +((percentile(delays, 0.5) - percentile(directDelays, 0.5)) / 1000).toFixed(2),
         addedP99Ms: +((percentile(delays, 0.99) - percentile(directDelays, 0.99)) / 1000).toFixed(2),
         workerFanoutP99Ms: ((v) => (v === null ? null : +v.toFixed(2)))(sfu.workerP99Ms()),
-        sfuRssMb: rssMb(sfu.pid),
+        sfuRssMb: sfu.pids.reduce((a, p) => a + rssMb(p), 0),
+        ...relayDelay(sfu, reports),
       };
       out.push(step);
       log(
         `  ${sfu.name.padEnd(16)} K=${String(k).padStart(4)} ${lossFree ? "loss-free" : "LOSS     "} sfu ${step.sfuCores.toFixed(2)} cores, ${step.usPerPacket} µs/pkt, ${step.forwardedPps} pkt/s out${step.sfuCountedPps !== null ? ` (worker counted ~${step.sfuCountedPps} over ${sfu.sessions()} sessions)` : ""}, delay p50 ${step.delayP50Ms} ms p99 ${step.delayP99Ms} ms (direct ${step.directP50Ms}/${step.directP99Ms}, added p99 ${step.addedP99Ms} ms)` +
+          (step.relayAddedP99Ms !== undefined ? `, relay adds p50 ${step.relayAddedP50Ms} ms p99 ${step.relayAddedP99Ms} ms` : "") +
           (step.workerFanoutP99Ms !== null ? `, in-worker fan-out p99 ${step.workerFanoutP99Ms.toFixed(2)} ms` : "") +
           `, rss ${step.sfuRssMb} MB; clients ${step.clientCores} cores` +
           (lossFree ? "" : ` (gaps ${gaps}, slowest probe ${minVideo}/${expected} pkts, UDP datagrams dropped by the kernel ${udpDropped}, added p99 delay limit ${LATE_MS} ms)`),
@@ -292,6 +370,8 @@ interface Summary {
   usPerPacket: number;
   delayP99Ms: number;
   projectedSubscribersPerCore: number;
+  relayAddedP50Ms?: number;
+  relayAddedP99Ms?: number;
   steps: Step[];
 }
 
@@ -307,6 +387,7 @@ function summarize(steps: Step[], ppsPerSubscriber: number): Summary {
     delayP99Ms: best.delayP99Ms,
     // One core's worth of µs spent at this per-packet cost on this stream's packet rate.
     projectedSubscribersPerCore: Math.round(1e6 / (best.usPerPacket * ppsPerSubscriber)),
+    ...(best.relayAddedP99Ms !== undefined ? { relayAddedP50Ms: best.relayAddedP50Ms, relayAddedP99Ms: best.relayAddedP99Ms } : {}),
     steps,
   };
 }
@@ -318,6 +399,7 @@ async function main(): Promise<void> {
   const ppsPerSubscriber = Math.max(1, Math.round(frameBytes / 1100)) * 30 + 50;
   log(`SFU bench: 1 publisher ~${args.kbps} kbps video @30 fps + audio (${ppsPerSubscriber} pkt/s), subscribers in ${args.procs} processes, ${args.window} s windows, ${availableParallelism()} cores`);
   const results: Record<string, Summary> = {};
+  if (args.instances.length > 0) return cascadeRun(args, log, ppsPerSubscriber);
   if (args.only !== "werift") {
     const sfu = await startNdc();
     try {
@@ -357,6 +439,38 @@ async function main(): Promise<void> {
         weriftCpuPerPacketRatio: ratio,
       }),
     );
+  }
+  process.exit(0);
+}
+
+/** --instances 1,2: one instance, then two with the cascade between them, in one run. */
+async function cascadeRun(args: Args, log: (s: string) => void, ppsPerSubscriber: number): Promise<void> {
+  const results: Record<string, Summary> = {};
+  for (const n of args.instances) {
+    const sfu = n === 1 ? await startNdc() : await startNdc2(args.procs);
+    try {
+      results[`${n}-instance${n > 1 ? "s" : ""}`] = summarize(await runOne(sfu, args.steps, args, log), ppsPerSubscriber);
+    } finally {
+      await sfu.stop();
+    }
+  }
+  const one = results["1-instance"];
+  const two = results["2-instances"];
+  // Same K on both sides, so the CPU per packet compares like with like (per-packet cost grows with K):
+  // the largest K both ran, loss-free or not (each step says which).
+  const ks = (r: Summary | undefined) => new Set(r?.steps.map((x) => x.k) ?? []);
+  const common = Math.max(0, ...[...ks(one)].filter((k) => ks(two).has(k)));
+  const at = (r: Summary | undefined) => r?.steps.find((s) => s.k === common);
+  const us1 = at(one)?.usPerPacket ?? 0;
+  const us2 = at(two)?.usPerPacket ?? 0;
+  const relay = one && two ? { atK: common, lossFree: { oneInstance: at(one)?.lossFree ?? false, twoInstances: at(two)?.lossFree ?? false }, cpuPerPacketRatio: us1 > 0 ? +(us2 / us1).toFixed(3) : null, usPerPacketNoRelay: us1, usPerPacketRelay: us2, relayAddedP50Ms: at(two)?.relayAddedP50Ms ?? null, relayAddedP99Ms: at(two)?.relayAddedP99Ms ?? null } : null;
+  log("");
+  for (const [name, r] of Object.entries(results)) {
+    log(`${name.padEnd(12)} highest loss-free K ${r.maxLossFreeK}: ${r.subscribersPerCore} viewers per SFU core, ${r.usPerPacket} µs CPU per forwarded packet, delay p99 ${r.delayP99Ms} ms` + (r.relayAddedP99Ms !== undefined ? `, relay adds p50 ${r.relayAddedP50Ms} ms p99 ${r.relayAddedP99Ms} ms` : ""));
+  }
+  if (relay) log(`at K=${relay.atK}: relay ${relay.usPerPacketRelay} µs vs no relay ${relay.usPerPacketNoRelay} µs CPU per forwarded packet (x${relay.cpuPerPacketRatio}); the relayed half's delay minus the home's half: p50 ${relay.relayAddedP50Ms} ms, p99 ${relay.relayAddedP99Ms} ms`);
+  if (args.json) {
+    console.log(JSON.stringify({ bench: "sfu-cascade", cores: availableParallelism(), publisherKbps: args.kbps, packetsPerSecondPerSubscriber: ppsPerSubscriber, windowSeconds: args.window, subscriberProcesses: args.procs, instances: args.instances, results, relay }));
   }
   process.exit(0);
 }
