@@ -456,10 +456,11 @@ async function cascadeRun(args: Args, log: (s: string) => void, ppsPerSubscriber
   }
   const one = results["1-instance"];
   const two = results["2-instances"];
-  // Same K on both sides, so the CPU per packet compares like with like (per-packet cost grows with K):
-  // the largest K both ran, loss-free or not (each step says which).
-  const ks = (r: Summary | undefined) => new Set(r?.steps.map((x) => x.k) ?? []);
-  const common = Math.max(0, ...[...ks(one)].filter((k) => ks(two).has(k)));
+  // Same K on both sides, so the CPU per packet compares like with like (per-packet cost falls with K):
+  // the largest K loss-free on both, else the largest K both ran (each step says whether it was loss-free).
+  const ks = (r: Summary | undefined, lossFree: boolean) => new Set(r?.steps.filter((x) => !lossFree || x.lossFree).map((x) => x.k) ?? []);
+  const largestCommon = (lossFree: boolean) => Math.max(0, ...[...ks(one, lossFree)].filter((k) => ks(two, lossFree).has(k)));
+  const common = largestCommon(true) || largestCommon(false);
   const at = (r: Summary | undefined) => r?.steps.find((s) => s.k === common);
   const us1 = at(one)?.usPerPacket ?? 0;
   const us2 = at(two)?.usPerPacket ?? 0;
