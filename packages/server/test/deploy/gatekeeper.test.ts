@@ -131,4 +131,29 @@ describe("rendered overlays against the constraints", () => {
     delete redis.metadata.labels["app.kubernetes.io/name"];
     expect(reviewAll(objs).join("\n")).toContain("education-required-labels: StatefulSet/edgeclass-redis");
   }, SLOW); // the machine may be shared and busy
+
+  test("media and TURN get exactly what they need: no CPU limit with a big request, hostNetwork for coturn only", () => {
+    const fresh = () => structuredClone(kustomize(OVERLAYS[1]));
+    // The media StatefulSet on the host network instead of host ports: refused.
+    let objs = fresh();
+    find(objs, "StatefulSet", "edgeclass").spec.template.spec.hostNetwork = true;
+    expect(reviewAll(objs).join("\n")).toContain("education-host-network: StatefulSet/edgeclass: hostNetwork is allowed only for pods labelled");
+    // No CPU limit and a small request: refused; the same pod without the media label: refused too.
+    objs = fresh();
+    find(objs, "StatefulSet", "edgeclass").spec.template.spec.containers[0].resources.requests.cpu = "500m";
+    expect(reviewAll(objs).join("\n")).toContain("education-edge-budget: StatefulSet/edgeclass: container <server> has no cpu limit, so it must request at least <2> cpu");
+    objs = fresh();
+    delete find(objs, "StatefulSet", "edgeclass").spec.template.metadata.labels["edgeclass.io/media"];
+    const v = reviewAll(objs).join("\n");
+    expect(v).toContain("education-edge-budget: StatefulSet/edgeclass: container <server> has no cpu limit");
+    expect(v).toContain("education-host-network: StatefulSet/edgeclass: container <server> host port");
+    // Over 2Gi for a media pod: refused.
+    objs = fresh();
+    find(objs, "StatefulSet", "edgeclass").spec.template.spec.containers[0].resources.limits.memory = "4Gi";
+    expect(reviewAll(objs).join("\n")).toContain("memory limit <4Gi> is over the edge budget of <2Gi>");
+    // coturn without its TURN label may not use the host network.
+    objs = fresh();
+    find(objs, "DaemonSet", "edgeclass-turn").spec.template.metadata.labels["app.kubernetes.io/component"] = "server";
+    expect(reviewAll(objs).join("\n")).toContain("education-host-network: DaemonSet/edgeclass-turn: hostNetwork is allowed only");
+  }, SLOW); // the machine may be shared and busy
 });

@@ -75,7 +75,10 @@ describe("workload", () => {
     const spec = podSpec(server(objs))!;
     const c = container(objs);
     expect(c.image).toMatch(/^registry\.example\.com\/edgeclass\/server:\d+\.\d+\.\d+$/);
-    expect(c.resources).toEqual({ requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } });
+    // single-node: the seed's edge budget; edge-city: media pods get a node's cores (no CPU limit; docs/media.md).
+    expect(c.resources).toEqual(
+      dir === OVERLAYS[0] ? { requests: { cpu: "200m", memory: "512Mi" }, limits: { cpu: "1", memory: "1Gi" } } : { requests: { cpu: "3", memory: "1Gi" }, limits: { memory: "2Gi" } },
+    );
     expect(c.livenessProbe.httpGet.path).toBe("/healthz");
     expect(c.readinessProbe.httpGet.path).toBe("/readyz");
     expect(c.lifecycle.preStop.sleep.seconds).toBeGreaterThan(0);
@@ -137,6 +140,34 @@ describe("workload", () => {
     expect(env(c, "MEDIA_PUBLIC_IP").valueFrom.fieldRef.fieldPath).toBe("status.hostIP");
     expect(podSpec(server(objs))!.hostNetwork).toBeUndefined();
     expect(server(objs).spec.template.metadata.labels["edgeclass.io/media"]).toBe("true");
+    // As many workers as the pod has cores, and a UDP port for each.
+    const workers = Number(cm.data.MEDIA_WORKERS);
+    expect(workers).toBe(dir === OVERLAYS[0] ? 1 : 4);
+    expect(max - min + 1).toBeGreaterThanOrEqual(workers);
+    if (dir === OVERLAYS[1]) {
+      expect(Number(c.resources.requests.cpu)).toBeGreaterThanOrEqual(workers - 1);
+      expect(c.resources.limits.cpu).toBeUndefined();
+      expect(podSpec(server(objs))!.nodeSelector).toEqual({ "edgeclass.io/media-node": "true" });
+    }
+  }, SLOW); // the machine may be shared and busy
+});
+
+describe("TURN (edge-city)", () => {
+  test("coturn on every media node, shared-secret credentials, the servers list it and share its secret", () => {
+    const objs = city();
+    const turn = find(objs, "DaemonSet", "edgeclass-turn");
+    const spec = podSpec(turn)!;
+    expect(spec.hostNetwork).toBe(true);
+    expect(spec.nodeSelector).toEqual(podSpec(server(objs))!.nodeSelector);
+    expect(turn.spec.template.metadata.labels["app.kubernetes.io/component"]).toBe("turn");
+    const t = spec.containers[0];
+    for (const a of ["--use-auth-secret", "--static-auth-secret=$(TURN_SECRET)", "--no-cli", "--denied-peer-ip=10.42.0.0-10.43.255.255"]) expect(t.args).toContain(a);
+    expect(t.args).not.toContain("--allow-loopback-peers");
+    expect(env(t, "TURN_SECRET").valueFrom.secretKeyRef).toEqual({ name: "edgeclass-turn", key: "TURN_SECRET" });
+    const c = container(objs);
+    expect(env(c, "TURN_SECRET").valueFrom.secretKeyRef).toEqual({ name: "edgeclass-turn", key: "TURN_SECRET" });
+    const cm = find(objs, "ConfigMap", env(c, "TURN_URLS").valueFrom.configMapKeyRef.name);
+    expect(cm.data.TURN_URLS.split(",").some((u: string) => u.endsWith("?transport=tcp"))).toBe(true);
   }, SLOW); // the machine may be shared and busy
 });
 
@@ -219,7 +250,7 @@ describe("edge-city", () => {
     // The pod template is the base's one: same mounts, same env as single-node plus REDIS_URL.
     const base = container(single());
     expect(c.volumeMounts).toEqual(base.volumeMounts);
-    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME"]);
+    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "TURN_URLS", "TURN_SECRET"]);
     expect(c.ports).toEqual(base.ports);
     expect(spec.topologySpreadConstraints).toEqual(podSpec(server(single()))!.topologySpreadConstraints);
   }, SLOW); // the machine may be shared and busy
