@@ -6,12 +6,12 @@
 // welcome after a reconnect. More cases: FUZZ_RUNS=20000 or `npm run fuzz -- --runs 20000`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
-import * as v from "valibot";
-import { CLOSE, ClientMessageSchema, STAFF_MESSAGES, type ErrorCode, type QuestionDraft, type QuizResponse } from "../../../client/src/protocol.ts";
+import { CLOSE, type QuestionDraft, type QuizResponse } from "../../../client/src/protocol.ts";
 import { draftProblem, responseProblem } from "../../src/domain/live/quiz.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
-import { clientMessageArb, draftArb, mutate, mutationArb, nastyString, notJsonArb, params, timeLimit, tooLargeArb, userIdArb } from "./arbitraries.ts";
+import { clientMessageArb, draftArb, nastyString, params, timeLimit } from "./arbitraries.ts";
 import { expected, FuzzSocket, type Frame } from "./live-harness.ts";
+import { asFrame, badFrameArb, refusals, valid, type Refused } from "./refusals.ts";
 import { restSnapshot } from "./snapshot.ts";
 
 /** Default runs (batches of up to 40 frames) for `npm test`. */
@@ -115,15 +115,7 @@ async function expectSameClass(opts: { ignoreSeq?: boolean } = {}): Promise<void
 
 // ---- Frames the schema refuses --------------------------------------------------
 
-const utf8 = (s: string) => new Uint8Array(Buffer.from(s, "utf8"));
-const frameArb: fc.Arbitrary<Frame> = fc.oneof(
-  { weight: 8, arbitrary: fc.tuple(clientMessageArb, mutationArb, fc.nat()).map(([m, mu, pick]): Frame => ({ kind: "text", data: mutate(m, mu, pick) })) },
-  { weight: 3, arbitrary: notJsonArb.map((data): Frame => ({ kind: "text", data })) },
-  { weight: 1, arbitrary: tooLargeArb.map((data): Frame => ({ kind: "text", data })) },
-  { weight: 1, arbitrary: fc.uint8Array({ maxLength: 400 }).map((data): Frame => ({ kind: "binary", data })) },
-  { weight: 1, arbitrary: fc.tuple(clientMessageArb, mutationArb, fc.nat()).map(([m, mu, pick]): Frame => ({ kind: "binary", data: utf8(mutate(m, mu, pick)) })) },
-);
-const badCaseArb = fc.record({ sender: fc.nat({ max: STAFF + STUDENTS - 1 }), frame: frameArb }).filter((c) => expected(c.frame) !== "valid");
+const badCaseArb = fc.record({ sender: fc.nat({ max: STAFF + STUDENTS - 1 }), frame: badFrameArb }).filter((c) => expected(c.frame) !== "valid");
 
 test("mutated, random, oversized and binary frames get the documented error and change nothing", async () => {
   let cases = 0;
@@ -152,40 +144,9 @@ test("mutated, random, oversized and binary frames get the documented error and 
 
 // ---- Well-formed messages the class must refuse ------------------------------------
 
-type Refused = { sender: number; frame: Frame; code: ErrorCode };
-const participants = new Set(allIds);
-const valid = (m: Record<string, unknown>) => v.safeParse(ClientMessageSchema, m).success;
-const asFrame = (m: Record<string, unknown>): Frame => ({ kind: "text", data: JSON.stringify(m) });
 const student = fc.integer({ min: STAFF, max: STAFF + STUDENTS - 1 });
 const staff = fc.nat({ max: STAFF - 1 });
-const unknownId = fc.string({ minLength: 1, maxLength: 64 }).filter((id) => id !== chatId && id !== bankQuestionId);
-const outsider = userIdArb.filter((id) => !participants.has(id));
-const wrongCorrect = fc.oneof(
-  fc.constant({ kind: "single", prompt: "p", options: [{ id: "a", text: "A" }, { id: "b", text: "B" }], correct: "c" }),
-  fc.constant({ kind: "multiple", prompt: "p", options: [{ id: "a", text: "A" }, { id: "b", text: "B" }], correct: ["a", "z"] }),
-);
-
-const refusedArb: fc.Arbitrary<Refused> = fc.oneof(
-  // Staff messages from a student.
-  fc.tuple(student, clientMessageArb.filter((m) => STAFF_MESSAGES.has(m.type as never) && valid(m))).map(([sender, m]): Refused => ({ sender, frame: asFrame(m), code: "forbidden" })),
-  // Answers with no question open.
-  fc.tuple(student, clientMessageArb.filter((m) => m.type === "quiz.answer" && valid(m))).map(([sender, m]): Refused => ({ sender, frame: asFrame(m), code: "no-open-question" })),
-  // Student-only actions from the teacher.
-  fc.tuple(staff, clientMessageArb.filter((m) => ["hand.raise", "hand.lower", "quiz.answer"].includes(m.type as string) && valid(m))).map(([sender, m]): Refused => ({ sender, frame: asFrame(m), code: "forbidden" })),
-  // Things that do not exist.
-  fc.tuple(staff, unknownId).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "chat.delete", messageId: id }), code: "not-found" })),
-  fc.tuple(staff, outsider, fc.boolean()).map(([sender, id, muted]): Refused => ({ sender, frame: asFrame({ type: "chat.mute", userId: id, muted }), code: "not-found" })),
-  fc.tuple(staff, fc.constantFrom(...staffIds), fc.boolean()).map(([sender, id, muted]): Refused => ({ sender, frame: asFrame({ type: "chat.mute", userId: id, muted }), code: "invalid-state" })),
-  fc.tuple(staff, outsider).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "participant.remove", userId: id }), code: "not-found" })),
-  fc.tuple(staff, fc.constantFrom(...staffIds)).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "participant.remove", userId: id, reason: "fuzz" }), code: "invalid-state" })),
-  fc.tuple(staff, outsider).map(([sender, id]): Refused => ({ sender, frame: asFrame({ type: "hand.answer", userId: id }), code: "not-found" })),
-  fc.tuple(staff, fc.constantFrom("quiz.close", "quiz.reveal")).map(([sender, type]): Refused => ({ sender, frame: asFrame({ type }), code: "no-open-question" })),
-  fc.tuple(staff, unknownId, fc.integer({ min: 5, max: 600 })).map(([sender, id, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", questionId: id.slice(0, 64), timeLimitSeconds: s }), code: "not-found" })),
-  // Launch with both a bank id and a draft, or neither, or a draft whose answer is not an option.
-  fc.tuple(staff, draftArb, fc.integer({ min: 5, max: 600 })).map(([sender, q, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", questionId: bankQuestionId, question: q, timeLimitSeconds: s }), code: "bad-message" })),
-  fc.tuple(staff, fc.integer({ min: 5, max: 600 })).map(([sender, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", timeLimitSeconds: s }), code: "bad-message" })),
-  fc.tuple(staff, wrongCorrect, fc.integer({ min: 5, max: 600 })).map(([sender, q, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", question: q, timeLimitSeconds: s }), code: "bad-message" })),
-);
+const refusedArb = refusals({ staff, student, staffIds, participants: new Set(allIds), chatId: () => chatId, bankQuestionId: () => bankQuestionId });
 
 test("well-formed messages the class refuses (role, nothing open, unknown ids) get their error and change nothing", async () => {
   // The generators must only make schema-valid frames whose refusal the rules decide.

@@ -4,7 +4,7 @@
 import type { TestServer } from "../support/server.ts";
 
 /** One admin token per server (each test file starts its own, with its own secret). */
-const adminTokens = new WeakMap<TestServer, Promise<string>>();
+const adminTokens = new WeakMap<object, Promise<string>>();
 
 export interface Focus {
   /** Courses read in full (default: every course; a long run that creates many keeps this short). */
@@ -13,7 +13,7 @@ export interface Focus {
   classes?: readonly string[];
 }
 
-export async function restSnapshot(t: TestServer, focus: Focus = {}): Promise<unknown> {
+export async function restSnapshot(t: Pick<TestServer, "call" | "token">, focus: Focus = {}): Promise<unknown> {
   let pending = adminTokens.get(t);
   if (!pending) adminTokens.set(t, (pending = t.token("admin", "fz-admin", 3600)));
   const token = await pending;
