@@ -168,6 +168,7 @@ export class Policy {
     this.print = opts.print ?? null;
     this.limits = opts.limits ?? {};
     this.compiler = new Compiler(modules, { strictBuiltinErrors: this.strict });
+    if (opts.data !== undefined) this.compiler.tree.checkDataConflicts(opts.data);
   }
 
   newCtx(): Ctx {

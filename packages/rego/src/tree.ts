@@ -4,7 +4,7 @@
 
 import type { Module, Rule, RuleKind } from "./ast.ts";
 import { RegoError } from "./errors.ts";
-import type { Ctx, Plan } from "./runtime.ts";
+import { lookupPath, type Ctx, type Plan } from "./runtime.ts";
 import type { Value } from "./value.ts";
 
 export interface RuleDef {
@@ -56,7 +56,28 @@ export class RuleTree {
       pkgNode.isPackage = true;
       for (const rule of m.rules) this.addRule(m, pkgNode, rule);
     }
+    checkPackageConflicts(modules);
     this.markRules(this.root);
+  }
+
+  /**
+   * OPA's compiler refuses base data at the path of a rule (`conflicting rule for data path
+   * a/p found`, v1/ast/conflicts.go) when the data is known at compile time.
+   */
+  checkDataConflicts(data: Value): void {
+    const visit = (n: TreeNode): void => {
+      const g = n.group;
+      if (g && lookupPath(data, n.path.slice(1)) !== undefined) {
+        const first = g.defs[0] ?? g.defaults[0];
+        throw new RegoError(
+          "rego_compile_error",
+          `conflicting rule for data path ${n.path.slice(1).join("/")} found (value for rule has already been specified in data)`,
+          first?.rule.loc,
+        );
+      }
+      for (const c of n.children.values()) visit(c);
+    };
+    visit(this.root);
   }
 
   private newNode(path: string[]): TreeNode {
@@ -128,6 +149,38 @@ export class RuleTree {
     let n: TreeNode | undefined = this.root;
     for (let i = 1; i < path.length && n; i++) n = n.children.get(path[i]);
     return n ?? null;
+  }
+}
+
+/**
+ * A rule whose whole head is ground and names the path of another module's package conflicts
+ * with that package, as in OPA (`package a.b conflicts with rule b defined at ...`).
+ */
+function checkPackageConflicts(modules: Module[]): void {
+  const byPkg = new Map<string, Module[]>();
+  for (const m of modules) {
+    const k = m.pkg.join(".");
+    const list = byPkg.get(k);
+    if (list) list.push(m);
+    else byPkg.set(k, [m]);
+  }
+  for (const m of modules) {
+    for (const rule of m.rules) {
+      const names: string[] = [];
+      for (const t of rule.ref) {
+        if (t.type !== "string") break;
+        names.push(t.value);
+      }
+      if (names.length !== rule.ref.length) continue; // a dynamic head can only conflict at evaluation
+      for (const other of byPkg.get([...m.pkg, ...names].join(".")) ?? []) {
+        if (other === m) continue;
+        throw new RegoError(
+          "rego_type_error",
+          `package ${other.pkg.slice(1).join(".")} conflicts with rule ${names.join(".")} defined at ${rule.loc.file}:${rule.loc.line}`,
+          m.pkgLoc,
+        );
+      }
+    }
   }
 }
 

@@ -91,4 +91,32 @@ rt := x if x = time.now_ns() with time.now_ns as opa.runtime`;
     expect(e.code).toBe("eval_builtin_error");
     expect(e.message).toContain("http.send: network access is not available");
   });
+
+  test("base data known at compile time may not sit at a rule's path (OPA: conflicting rule for data path)", () => {
+    const mods = [{ path: "m.rego", source: "package a\np := 2" }];
+    let e: unknown;
+    try {
+      compile(mods, { regoV1: true, data: { a: { p: 5 } } });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(RegoError);
+    expect((e as RegoError).code).toBe("rego_compile_error");
+    expect((e as RegoError).message).toContain("conflicting rule for data path a/p found");
+    expect((e as RegoError).location?.line).toBe(2);
+    // data beside the rule is fine
+    expect(compile(mods, { regoV1: true, data: { a: { q: 5 } } }).prepare("data.a").evaluate(undefined)).toEqual({ p: 2, q: 5 });
+  });
+
+  test("a ground rule head naming another module's package is a compile-time conflict; a longer head merges", () => {
+    let e: unknown;
+    try {
+      compile([{ path: "a.rego", source: "package a\nb := 1" }, { path: "b.rego", source: "package a.b\nc := 2" }], { regoV1: true });
+    } catch (x) {
+      e = x;
+    }
+    expect((e as RegoError).code).toBe("rego_type_error");
+    expect((e as RegoError).message).toContain("package a.b conflicts with rule b defined at a.rego:2");
+    expect(run(["package a\nb.c := 1", "package a.b\nd := 2"], "data.a")).toEqual({ b: { c: 1, d: 2 } });
+  });
 });
