@@ -43,10 +43,11 @@ export interface FaultSummary {
   figures?: Record<string, number | string>;
 }
 
+/** Nearest-rank percentile (p50 of ten runs is the fifth smallest). */
 export function percentile(values: number[], p: number): number | null {
   if (values.length === 0) return null;
   const a = [...values].sort((x, y) => x - y);
-  return a[Math.min(a.length - 1, Math.floor(a.length * p))];
+  return a[Math.min(a.length - 1, Math.max(0, Math.ceil(a.length * p) - 1))];
 }
 
 /** Runs a fault `runs` times in a row (a crashed run counts as failed) and sums it up. */
