@@ -101,6 +101,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const gateway: LiveGateway = new LiveGateway({ hub: (): LiveHub => hub, store, verifier, metrics: liveMetrics, logger, now });
   const decisions = new DecisionLog();
   // The teacher's video state (live/paused per source), fed by the media service, sent as video.state and in welcomes.
+  let stopVideoShare = () => {};
   const videoBoard = new VideoBoard(gateway);
   const roomDeps = { store, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs, video: (id: string) => videoBoard.get(id) };
   let hub: LiveHub;
@@ -120,7 +121,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       },
     });
     hub = cluster.hub;
-    (await import("./cluster/video-share.ts")).shareVideoBoard(videoBoard, cluster.link, logger);
+    stopVideoShare = (await import("./cluster/video-share.ts")).shareVideoBoard(videoBoard, cluster.link, logger);
   } else {
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }
@@ -258,6 +259,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         await media?.then((m) => m.close());
         await catalogue?.flush().catch(() => {}); // what is not sent stays in the outbox for the next start
         catalogue?.close();
+        stopVideoShare();
         await redis?.close();
         await server.stop(false); // stop accepting; wait for in-flight requests
         store.close();

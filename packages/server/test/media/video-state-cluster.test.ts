@@ -73,3 +73,40 @@ test("video.state reaches students on another instance, and late joiners in the 
   peers.push(s4.peer);
   expect(s4.welcome.state.video).toEqual({ camera: "paused" });
 }, 90_000);
+
+test("kill -9 of the instance holding the publish: students elsewhere see paused within seconds, live again after a republish", async () => {
+  const redis = await privateRedis();
+  const dataDir = tempDir("edgeclass-video-kill-");
+  dirs.push(dataDir);
+  const env = { DATA_DIR: dataDir, REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix(), MEDIA_WORKERS: "1" };
+  const a = await startInstance({ ...env, INSTANCE_ID: "a" });
+  const b = await startInstance({ ...env, INSTANCE_ID: "b" });
+  const { token, api } = apiClient(readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim());
+  const teacher = await token("teacher", "t1");
+  expect((await api(b.base, "POST", "/api/classes/demo-class-1/start", teacher)).status).toBe(200);
+  const s1 = await join(b.base, "demo-class-1", await token("student", "s1"));
+  peers.push(s1.peer);
+  // The publish goes to A (A becomes the class's media home).
+  const pub = new SyntheticPublisher();
+  await pub.connect(`${a.base}/api/classes/demo-class-1/whip?source=camera`, authed(teacher));
+  pub.start();
+  await s1.peer.next("video.state", (m) => m.state === "live");
+  pub.close();
+
+  const t0 = performance.now();
+  a.proc.kill("SIGKILL");
+  await s1.peer.next("video.state", (m) => m.state === "paused", 15_000);
+  const pausedMs = performance.now() - t0;
+  console.error(`[video state] paused on B ${pausedMs.toFixed(0)} ms after kill -9 of A`);
+  expect(pausedMs).toBeLessThan(8000);
+  const late = await join(b.base, "demo-class-1", await token("student", "s2"));
+  peers.push(late.peer);
+  expect(late.welcome.state.video).toEqual({ camera: "paused" });
+
+  // The teacher publishes again, through B now: live again.
+  const again = new SyntheticPublisher();
+  await again.connect(`${b.base}/api/classes/demo-class-1/whip?source=camera`, authed(teacher));
+  again.start();
+  await s1.peer.next("video.state", (m) => m.state === "live", 15_000);
+  again.close();
+}, 90_000);
