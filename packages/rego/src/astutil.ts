@@ -140,6 +140,48 @@ export function displayVar(name: string): string {
 }
 
 /** collects variable names of a term; closures are skipped unless deep */
+/**
+ * Names a comprehension keeps to itself although its enclosing body declares them (with `:=`
+ * or `some`) at or after the comprehension's expression: OPA resolves `:=`/`some` declarations
+ * in order, so `y := {x | xs[x]}; x := count(y)` has two different `x`.
+ */
+export const COMPR_SHADOW = new WeakMap<Term, ReadonlySet<string>>();
+
+/** comprehensions directly in a term (not those nested inside another comprehension) */
+export function outerComprehensions(t: Term, out: Term[]): void {
+  switch (t.type) {
+    case "arraycompr":
+    case "setcompr":
+    case "objectcompr":
+      out.push(t);
+      return;
+    case "ref":
+      outerComprehensions(t.head, out);
+      for (const p of t.path) outerComprehensions(p, out);
+      return;
+    case "array":
+    case "set":
+      for (const x of t.items) outerComprehensions(x, out);
+      return;
+    case "object":
+      for (const [k, v] of t.items) {
+        outerComprehensions(k, out);
+        outerComprehensions(v, out);
+      }
+      return;
+    case "call":
+      for (const a of t.args) outerComprehensions(a, out);
+      return;
+    case "membership":
+      if (t.key) outerComprehensions(t.key, out);
+      outerComprehensions(t.value, out);
+      outerComprehensions(t.collection, out);
+      return;
+    default:
+      return;
+  }
+}
+
 export function termVars(t: Term, out: string[], _patternOnly: boolean, deep = false): void {
   switch (t.type) {
     case "var":
@@ -169,16 +211,16 @@ export function termVars(t: Term, out: string[], _patternOnly: boolean, deep = f
       return;
     case "arraycompr":
     case "setcompr":
-      if (deep) {
-        termVars(t.head, out, _patternOnly, deep);
-        for (const e of t.body) exprVarsDeep(e, out);
-      }
-      return;
     case "objectcompr":
       if (deep) {
-        termVars(t.key, out, _patternOnly, deep);
-        termVars(t.value, out, _patternOnly, deep);
-        for (const e of t.body) exprVarsDeep(e, out);
+        const shadow = COMPR_SHADOW.get(t);
+        const into = shadow ? [] : out;
+        if (t.type === "objectcompr") {
+          termVars(t.key, into, _patternOnly, deep);
+          termVars(t.value, into, _patternOnly, deep);
+        } else termVars(t.head, into, _patternOnly, deep);
+        for (const e of t.body) exprVarsDeep(e, into);
+        if (shadow) for (const n of into) if (!shadow.has(n)) out.push(n);
       }
       return;
     default:

@@ -11,7 +11,7 @@ import {
 } from "./runtime.ts";
 import { jitTests, makeFieldPath } from "./codegen.ts";
 import {
-  checkLiteralShapes, checkModules, constOf, displayVar, exprText, exprVarsDeep, firstVar, invalidDefault, parseNumber,
+  COMPR_SHADOW, checkLiteralShapes, checkModules, constOf, displayVar, exprText, exprVarsDeep, firstVar, invalidDefault, outerComprehensions, parseNumber,
   staticPrefixLen, strTerm, termVars,
 } from "./astutil.ts";
 import { NestedBuilder, evalGroup, lookupDataPath, materialize } from "./documents.ts";
@@ -453,6 +453,7 @@ export class Compiler {
     const declSoFar = new Set<string>(params);
     const plainSomeNames = new Set<string>();
     const usedSoFar = new Set<string>();
+    const comprsSoFar: Term[] = [];
     for (const e of body) {
       const d0 = declared.length;
       const u0 = used.length;
@@ -486,6 +487,37 @@ export class Compiler {
         termVars(w.value, used, false);
       }
       const plainSome = e.kind === "some";
+      const here: Term[] = [];
+      switch (e.kind) {
+        case "term":
+          outerComprehensions(e.term, here);
+          break;
+        case "unify":
+        case "assign":
+          outerComprehensions(e.left, here);
+          outerComprehensions(e.right, here);
+          break;
+        case "somein":
+          outerComprehensions(e.collection, here);
+          break;
+        case "every":
+          outerComprehensions(e.domain, here);
+          break;
+      }
+      for (const w of e.with) outerComprehensions(w.value, here);
+      comprsSoFar.push(...here);
+      for (let i = d0; i < declared.length; i++) {
+        const n = declared[i];
+        if (n.startsWith("$") || declSoFar.has(n) || this.isDeclaredInChain(n, level)) continue;
+        // comprehensions up to this declaration keep their own `n`
+        for (const c of comprsSoFar) {
+          const inner: string[] = [];
+          termVars(c, inner, true, true);
+          if (!inner.includes(n)) continue;
+          const prev = COMPR_SHADOW.get(c);
+          COMPR_SHADOW.set(c, new Set([...(prev ?? []), n]));
+        }
+      }
       for (let i = d0; i < declared.length; i++) {
         const n = declared[i];
         if (n.startsWith("$")) continue;
@@ -1189,6 +1221,7 @@ export class Compiler {
 
   private compileComprehension(t: Extract<Term, { type: "arraycompr" | "setcompr" | "objectcompr" }>, bc: BC): Plan {
     const level: Level = { vars: new Map(), parent: bc.level };
+    for (const n of COMPR_SHADOW.get(t) ?? []) this.newSlot(bc.scope, level, n);
     const heads = t.type === "objectcompr" ? [t.key, t.value] : [t.head];
     this.declareBody(t.body, level, bc.scope, heads);
     const inner: BC = { scope: bc.scope, level, bound: new Set(bc.bound), noBind: new Set() };

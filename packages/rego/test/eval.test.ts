@@ -130,8 +130,10 @@ g(x) = x * 10
     expect(run(src, "data.t.u", { present: 2 })).toBe(true);
   });
 
-  test("comprehensions may use variables the enclosing body binds later", () => {
-    expect(run(`package t\np := xs { xs := [x | x := input[_]; x > y]; y := 2 }`, "data.t.p", [1, 2, 3, 4])).toEqual([3, 4]);
+  test("comprehensions may use variables the enclosing body binds later by unification", () => {
+    expect(run(`package t\np := xs { xs := [x | x := input[_]; x > y]; y = 2 }`, "data.t.p", [1, 2, 3, 4])).toEqual([3, 4]);
+    // `:=` declares at its position (OPA's rewriteLocalVars): the comprehension's y is another, unbound, var
+    expect(err(`package t\np := xs { xs := [x | x := input[_]; x > y]; y := 2 }`, "data.t.p", []).message).toContain("var y is unsafe");
     expect(err(`package t\np := xs { xs := [x | x := input[_]; x > nope] }`, "data.t.p", []).message).toContain("var nope is unsafe");
   });
 

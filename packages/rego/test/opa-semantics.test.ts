@@ -119,4 +119,21 @@ rt := x if x = time.now_ns() with time.now_ns as opa.runtime`;
     expect((e as RegoError).message).toContain("package a.b conflicts with rule b defined at a.rego:2");
     expect(run(["package a\nb.c := 1", "package a.b\nd := 2"], "data.a")).toEqual({ b: { c: 1, d: 2 } });
   });
+
+  test("a := or some declaration is visible only to comprehensions after it: earlier comprehensions keep their own variable", () => {
+    const src = `package t
+xs := {"a", "b", "c"}
+p := x if {
+\ty := {x | xs[x]}
+\tz := {x | xs[x]}
+\tcount(y) == count(z)
+\tx := count(y)
+}
+q := y if {
+\tx := 1
+\ty := [v | v := [1, 2][_] + x]
+}`;
+    expect(run(src, "data.t.p")).toBe(3);
+    expect(run(src, "data.t.q")).toEqual([2, 3]);
+  });
 });
