@@ -22,11 +22,13 @@ export const sentinelFrozenPrimary: Fault = {
         async setup(t) {
           const args = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"];
           primary = await t.redis({ args });
+          const replicaPorts: number[] = [];
           for (let i = 0; i < 2; i++) {
             const replica = await t.redis({ replicaOf: primary.port, args });
             await until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
+            replicaPorts.push(replica.port);
           }
-          const sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicas: 2 });
+          const sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicaPorts });
           const env = { REDIS_URL: "redis://127.0.0.1/0", REDIS_SENTINELS: sentinels.addresses, REDIS_SENTINEL_NAME: sentinels.name };
           return [await t.instance({ name: "a", env }), await t.instance({ name: "b", env })];
         },
@@ -59,11 +61,13 @@ export const sentinelFailover: Fault = {
           // As deploy/k3s/overlays/edge-city/redis.conf: a primary without a replica takes no writes.
           const args = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"];
           primary = await t.redis({ args });
+          const replicaPorts: number[] = [];
           for (let i = 0; i < 2; i++) {
             const replica = await t.redis({ replicaOf: primary.port, args });
             await until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
+            replicaPorts.push(replica.port);
           }
-          sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicas: 2 });
+          sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicaPorts });
           const env = { REDIS_URL: "redis://127.0.0.1/0", REDIS_SENTINELS: sentinels.addresses, REDIS_SENTINEL_NAME: sentinels.name };
           return [await t.instance({ name: "a", env }), await t.instance({ name: "b", env })];
         },

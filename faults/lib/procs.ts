@@ -121,7 +121,7 @@ export class Topology {
 
   /** Three (or n) sentinels watching `primaryPort` with low timeouts, ready once they see the
    *  replica and each other (so a failover can start at once). */
-  async sentinels(primaryPort: number, opts: { n?: number; downAfterMs?: number; failoverTimeoutMs?: number; replicas?: number } = {}): Promise<SentinelSet> {
+  async sentinels(primaryPort: number, opts: { n?: number; downAfterMs?: number; failoverTimeoutMs?: number; replicaPorts?: number[] } = {}): Promise<SentinelSet> {
     const n = opts.n ?? 3;
     const name = "edgeclass";
     // Debian ships redis-sentinel as a link to redis-server; `redis-server <conf> --sentinel` is the same.
@@ -143,12 +143,14 @@ export class Topology {
           `sentinel down-after-milliseconds ${name} ${opts.downAfterMs ?? 1000}`,
           `sentinel failover-timeout ${name} ${opts.failoverTimeoutMs ?? 3000}`,
           `sentinel parallel-syncs ${name} 1`,
+          // Known from the start: otherwise a sentinel finds replicas in the primary's INFO, every 10 s.
+          ...(opts.replicaPorts ?? []).map((p) => `sentinel known-replica ${name} 127.0.0.1 ${p}`),
           "",
         ].join("\n"),
       );
       this.track(spawn(sentinelBin ? [sentinelBin, conf] : [serverBin, conf, "--sentinel"], { stdout: "ignore", stderr: "ignore" }));
     }
-    const replicas = opts.replicas ?? 1;
+    const replicas = opts.replicaPorts?.length ?? 1;
     for (const port of ports) {
       await until(`sentinel ${port} knows the primary, ${replicas} replica(s) and ${n - 1} other sentinels`, () => {
         const master = redisCli(port, "sentinel", "master", name);
