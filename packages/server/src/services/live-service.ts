@@ -82,6 +82,15 @@ export class LiveService {
     await this.deps.store.write(() => this.deps.store.live.archiveQuestion(q.id, this.deps.now()));
   }
 
+  /** Edits a bank question in place; questions already launched keep the text they were asked with. */
+  async updateQuestion(p: Principal, id: string, draft: QuestionDraft): Promise<BankQuestion> {
+    const q = this.getQuestion(p, id);
+    const problem = quiz.draftProblem(draft);
+    if (problem) throw new AppError("validation", problem, { issues: [{ path: "correct", message: problem }] });
+    if (!(await this.deps.store.write(() => this.deps.store.live.updateQuestion(q.id, draft)))) throw notFound("question", id);
+    return { ...q, draft };
+  }
+
   startClass(p: Principal, classId: string): ClassSession {
     return this.courses.changeClass(p, classId, (course, cls) => classes.startClass(p, course, cls, this.deps.now()));
   }

@@ -39,6 +39,8 @@ export interface LiveStore {
   getQuestion(id: string): BankQuestion | undefined;
   listQuestions(courseId: string, page: PageRequest): Page<BankQuestion>;
   archiveQuestion(id: string, at: number): boolean;
+  /** Replaces a bank question's draft (not an archived one); false when there is none. Questions already launched keep their own copy. */
+  updateQuestion(id: string, draft: QuestionDraft): boolean;
 
   /** A participant's session starts (a reconnect within the grace period does not start a new one). */
   attendanceJoin(classId: string, userId: string, role: Role, at: number): void;

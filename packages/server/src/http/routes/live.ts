@@ -77,6 +77,15 @@ export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
       handle: ({ params, principal }) => json(questionView(svc.getQuestion(principal, check(IdParams, params, "path").id))),
     },
     {
+      method: "PUT",
+      path: "/api/questions/:id",
+      auth: staff,
+      async handle({ req, params, principal }) {
+        const { id } = check(IdParams, params, "path");
+        return json(questionView(await svc.updateQuestion(principal, id, await readJson(req, QuestionDraftSchema, maxBody))));
+      },
+    },
+    {
       method: "DELETE",
       path: "/api/questions/:id",
       auth: staff,

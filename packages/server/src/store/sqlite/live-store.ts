@@ -67,6 +67,7 @@ export class SqliteLiveStore implements LiveStore {
       getAnyQuestion: q("SELECT * FROM questions WHERE id = ?"),
       listQuestions: q("SELECT * FROM questions WHERE course_id = ? AND archived_at IS NULL AND id > ? ORDER BY id LIMIT ?"),
       archiveQuestion: q("UPDATE questions SET archived_at = ? WHERE id = ? AND archived_at IS NULL"),
+      updateQuestion: q("UPDATE questions SET draft = ? WHERE id = ? AND archived_at IS NULL"),
       attJoin: q("INSERT INTO attendance (class_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       attLeave: q("UPDATE attendance SET left_at = ? WHERE class_id = ? AND user_id = ? AND left_at IS NULL"),
       attImport: q(
@@ -127,6 +128,20 @@ export class SqliteLiveStore implements LiveStore {
       },
     );
     return archived;
+  }
+
+  updateQuestion(id: string, draft: QuestionDraft): boolean {
+    let updated = false;
+    replicated(
+      this.db,
+      this.record,
+      () => (updated = this.s.updateQuestion.run(JSON.stringify(draft), id).changes > 0),
+      () => {
+        const r = this.s.getQuestion.get(id) as QuestionRow | null;
+        return updated && r ? { kind: "question", key: id, row: { ...toQuestion(r), archivedAt: null } } : null;
+      },
+    );
+    return updated;
   }
 
   attendanceJoin(classId: string, userId: string, role: Role, at: number): void {
