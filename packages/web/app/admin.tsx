@@ -2,6 +2,7 @@
 // (denies with their reasons first). Loaded lazily.
 import { useEffect, useState } from "preact/hooks";
 import { api, navigate, type ClassInfo, type CourseInfo } from "./api.ts";
+import { ArchiveCourse } from "./archive.tsx";
 import { Header } from "./ui.tsx";
 
 /** `GET /api/admin/decisions` items. */
@@ -198,14 +199,12 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
             </label>
             <button type="submit">Enrol</button>
           </form>
-          <button
-            class="danger small"
-            onClick={() =>
-              api("POST", `${path}/archive`).then(onChange, (e) => setError(e.message))
-            }
-          >
-            Archive course
-          </button>
+          <p>
+            <a href={`/courses/${encodeURIComponent(course.id)}`} onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(course.id)}`))}>
+              Set up this course (edit, schedule, roster, questions)
+            </a>
+          </p>
+          <ArchiveCourse courseId={course.id} title={course.title} onDone={onChange} />
         </>
       )}
       <p class="error" role="alert">

@@ -60,10 +60,17 @@ export function signOut(): void {
   } catch {}
 }
 
+/** One field's complaint in a problem document (`issues[]`, RFC 9457 extension). */
+export interface FieldIssue {
+  path: string;
+  message: string;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    readonly issues: FieldIssue[] = [],
   ) {
     super(message);
   }
@@ -81,7 +88,11 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {}
-  if (!res.ok) throw new ApiError(res.status, (parsed && typeof parsed === "object" && (parsed.detail || parsed.title)) || `${res.status} ${res.statusText}`);
+  if (!res.ok) {
+    const problem = parsed && typeof parsed === "object" ? parsed : {};
+    const issues = Array.isArray(problem.issues) ? problem.issues.filter((i: FieldIssue) => typeof i?.message === "string").map((i: FieldIssue) => ({ path: String(i.path ?? ""), message: i.message })) : [];
+    throw new ApiError(res.status, problem.detail || problem.title || `${res.status} ${res.statusText}`, issues);
+  }
   return parsed as T;
 }
 
@@ -111,6 +122,7 @@ export interface ClassInfo {
 export interface CourseInfo {
   id: string;
   title: string;
+  description?: string;
   status: string;
   capacity: number;
   teacherId: string;

@@ -112,6 +112,13 @@ export function Home() {
             </a>
           </p>
         )}
+        {s.role !== "student" && (
+          <p>
+            <a class="button" href="/courses/new" onClick={(e) => (e.preventDefault(), navigate("/courses/new"))}>
+              New course
+            </a>
+          </p>
+        )}
         {courses === null && !error && <p class="muted">Loading…</p>}
         {courses?.length === 0 && <p class="muted">No courses yet.</p>}
         {courses?.map((c) => (
@@ -126,7 +133,10 @@ export function Home() {
                 </button>{" "}
                 <button class="small" onClick={() => reload(nonce + 1)}>
                   Refresh
-                </button>
+                </button>{" "}
+                <a href={`/courses/${encodeURIComponent(c.id)}`} onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(c.id)}`))} aria-label={`Set up ${c.title}`}>
+                  Set up: schedule, students, questions
+                </a>
               </p>
             )}
             <ul class="classes">

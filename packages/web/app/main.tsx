@@ -23,6 +23,7 @@ function lazy<P>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
 
 const TeacherConsole = lazy(() => import("./teacher.tsx").then((m) => m.TeacherConsole));
 const AdminPage = lazy(() => import("./admin.tsx").then((m) => m.AdminPage));
+const CourseSetup = lazy(() => import("./setup.tsx").then((m) => m.CourseSetup));
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to), [to]);
@@ -43,6 +44,12 @@ function App() {
   if (m) {
     const classId = decodeURIComponent(m[1]);
     return s.role === "student" ? <StudentView key={classId} classId={classId} /> : <TeacherConsole key={classId} classId={classId} />;
+  }
+  const c = /^\/courses\/([^/]+)\/?$/.exec(path);
+  if (c) {
+    if (s.role === "student") return <p class="error">Setting up a course is for its teacher and admins.</p>;
+    const courseId = c[1] === "new" ? null : decodeURIComponent(c[1]);
+    return <CourseSetup key={path} courseId={courseId} />;
   }
   if (path === "/admin") return s.role === "admin" ? <AdminPage /> : <p class="error">The admin page is for admins.</p>;
   return <Home />;

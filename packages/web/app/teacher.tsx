@@ -350,7 +350,7 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
         ))}
       </ul>
       <h3>Write a question</h3>
-      <QuestionForm onLaunch={(q) => launch({ question: q })} onSave={save} />
+      <QuestionForm onLaunch={(q) => launch({ question: q })} onSave={save} onInvalid={() => setNote("")} />
       <p class="muted" role="status">
         {note}
       </p>
@@ -361,16 +361,21 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
   );
 }
 
-function QuestionForm({ onLaunch, onSave }: { onLaunch(q: QuestionDraft): void; onSave(q: QuestionDraft): void }) {
-  const [kind, setKind] = useState<QuestionKind>("single");
-  const [prompt, setPrompt] = useState("");
-  const [options, setOptions] = useState<string[]>(["", "", "", ""]);
-  const [correct, setCorrect] = useState<string[]>([]);
-  const [truth, setTruth] = useState("true");
-  const [number, setNumber] = useState("");
-  const [tolerance, setTolerance] = useState("0");
-  const [accepted, setAccepted] = useState("");
-  const [points, setPoints] = useState(100);
+/** Writes a question (or edits `initial`): launch it now (console) or save it to the bank. `onInvalid` lets the caller drop an older "Launched." note. */
+export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel = "Save to bank" }: { onLaunch?(q: QuestionDraft): void; onSave(q: QuestionDraft): void; onInvalid?(): void; initial?: QuestionDraft; saveLabel?: string }) {
+  const i0 = initial;
+  const [kind, setKind] = useState<QuestionKind>(i0?.kind ?? "single");
+  const [prompt, setPrompt] = useState(i0?.prompt ?? "");
+  const opts0 = i0 && "options" in i0 ? i0.options.map((o) => o.text) : [];
+  const [options, setOptions] = useState<string[]>([...opts0, ...["", "", "", ""].slice(opts0.length)]);
+  // The form names options a, b, c...: a bank question's own option ids map by position.
+  const letterOf = (id: string) => (i0 && "options" in i0 ? LETTERS[i0.options.findIndex((o) => o.id === id)] : undefined) ?? "";
+  const [correct, setCorrect] = useState<string[]>(i0?.kind === "single" ? [letterOf(i0.correct)] : i0?.kind === "multiple" ? i0.correct.map(letterOf) : []);
+  const [truth, setTruth] = useState(i0?.kind === "true_false" ? String(i0.correct) : "true");
+  const [number, setNumber] = useState(i0?.kind === "numeric" ? String(i0.correct) : "");
+  const [tolerance, setTolerance] = useState(i0?.kind === "numeric" ? String(i0.tolerance ?? 0) : "0");
+  const [accepted, setAccepted] = useState(i0?.kind === "text" ? i0.correct.join("\n") : "");
+  const [points, setPoints] = useState(i0?.points ?? 100);
   const [error, setError] = useState("");
   const draft = (): QuestionDraft | string => {
     const p = prompt.trim();
@@ -395,12 +400,12 @@ function QuestionForm({ onLaunch, onSave }: { onLaunch(q: QuestionDraft): void; 
   const act = (fn: (q: QuestionDraft) => void) => (e: Event) => {
     e.preventDefault();
     const d = draft();
-    if (typeof d === "string") return setError(d);
+    if (typeof d === "string") return onInvalid?.(), setError(d);
     setError("");
     fn(d);
   };
   return (
-    <form class="qform stack" onSubmit={act(onLaunch)}>
+    <form class="qform stack" onSubmit={act(onLaunch ?? onSave)}>
       <div class="row">
         <label class="field inline">
           <span>Kind</span>
@@ -479,11 +484,13 @@ function QuestionForm({ onLaunch, onSave }: { onLaunch(q: QuestionDraft): void; 
         </label>
       )}
       <div class="row">
-        <button type="submit" class="primary">
-          Launch now
-        </button>
-        <button type="button" onClick={act(onSave)}>
-          Save to bank
+        {onLaunch && (
+          <button type="submit" class="primary">
+            Launch now
+          </button>
+        )}
+        <button type={onLaunch ? "button" : "submit"} class={onLaunch ? "" : "primary"} onClick={onLaunch ? act(onSave) : undefined}>
+          {saveLabel}
         </button>
       </div>
       <p class="error" role="alert">

@@ -1,0 +1,409 @@
+// Course set-up for teachers and admins (a lazy chunk): the course itself, its class schedule in
+// the teacher's time zone, the roster (ids typed, pasted or uploaded as CSV) and the question bank.
+// Everything goes through the REST API; a problem's `issues` are shown beside their fields.
+import type { QuestionDraft } from "../../client/src/protocol.ts";
+import { useEffect, useState } from "preact/hooks";
+import { api, ApiError, navigate, type ClassInfo, type CourseInfo, type FieldIssue } from "./api.ts";
+import { parseRoster } from "./roster-csv.ts";
+import { QuestionForm } from "./teacher.tsx";
+import { ArchiveCourse } from "./archive.tsx";
+import { Header } from "./ui.tsx";
+
+type Errors = Record<string, string>;
+
+/** Splits an API error into messages per field (`issues[].path`) and one for the form. */
+function errorsOf(e: unknown): Errors {
+  if (!(e instanceof ApiError) || e.issues.length === 0) return { "": (e as Error).message };
+  const out: Errors = {};
+  for (const i of e.issues as FieldIssue[]) out[i.path] = out[i.path] ? `${out[i.path]}; ${i.message}` : i.message;
+  return out;
+}
+
+/** A labelled input with its error beside it (aria-describedby, aria-invalid). */
+function Field({ id, label, error, children }: { id: string; label: string; error?: string; children: (a: { id: string; "aria-invalid": boolean; "aria-describedby"?: string }) => preact.ComponentChild }) {
+  return (
+    <div class="field">
+      <label for={id}>{label}</label>
+      {children({ id, "aria-invalid": !!error, "aria-describedby": error ? `${id}-err` : undefined })}
+      {error && (
+        <span id={`${id}-err`} class="field-error">
+          {error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+const course = (id: string) => `/api/courses/${encodeURIComponent(id)}`;
+
+export function CourseSetup({ courseId }: { courseId: string | null }) {
+  const [info, setInfo] = useState<CourseInfo | null>(null);
+  const [error, setError] = useState("");
+  const [nonce, reload] = useState(0);
+  useEffect(() => {
+    if (courseId) api<CourseInfo>("GET", course(courseId)).then(setInfo, (e) => setError((e as Error).message));
+  }, [courseId, nonce]);
+  const title = courseId ? (info ? `Set up: ${info.title}` : "Set up a course") : "New course";
+  return (
+    <div class="page setup" data-view="setup">
+      <Header title={title} />
+      <main class="narrow">
+        <p>
+          <a href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
+            Back to my classes
+          </a>
+        </p>
+        {courseId === null && <CourseForm />}
+        {info && (
+          <>
+            <CourseForm info={info} onSaved={() => reload(nonce + 1)} />
+            <Classes courseId={info.id} archived={info.status === "archived"} />
+            <Roster courseId={info.id} archived={info.status === "archived"} />
+            <Bank courseId={info.id} />
+            {info.status !== "archived" && <ArchiveCourse courseId={info.id} title={info.title} onDone={() => reload(nonce + 1)} />}
+          </>
+        )}
+        <p class="error" role="alert">
+          {error}
+        </p>
+      </main>
+    </div>
+  );
+}
+
+function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) {
+  const [title, setTitle] = useState(info?.title ?? "");
+  const [description, setDescription] = useState(info?.description ?? "");
+  const [status, setStatus] = useState(info?.status ?? "draft");
+  const [capacity, setCapacity] = useState(String(info?.capacity ?? 30));
+  const [errors, setErrors] = useState<Errors>({});
+  const [note, setNote] = useState("");
+  const archived = info?.status === "archived";
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setNote("");
+    const cap = Number(capacity);
+    if (!Number.isInteger(cap) || cap < 1) return setErrors({ capacity: "Give a whole number of seats, 1 or more." });
+    const body: Record<string, unknown> = { title, description, capacity: cap };
+    if (!archived) body.status = status;
+    try {
+      if (info) {
+        await api("PATCH", course(info.id), body);
+        setErrors({});
+        setNote("Saved.");
+        onSaved?.();
+      } else {
+        const c = await api<CourseInfo>("POST", "/api/courses", body);
+        navigate(`/courses/${encodeURIComponent(c.id)}`);
+      }
+    } catch (err) {
+      setErrors(errorsOf(err));
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="course-h">
+      <h2 id="course-h">Course</h2>
+      <form class="stack" onSubmit={submit} noValidate>
+        <Field id="course-title" label="Title" error={errors.title}>
+          {(a) => <input {...a} name="title" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />}
+        </Field>
+        <Field id="course-description" label="Description" error={errors.description}>
+          {(a) => <textarea {...a} name="description" rows={3} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />}
+        </Field>
+        <div class="row">
+          {archived ? (
+            <p>
+              Status: <span class="pill status-archived">archived</span> (final)
+            </p>
+          ) : (
+            <Field id="course-status" label="Status" error={errors.status}>
+              {(a) => (
+                <select {...a} name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+                  <option value="draft">Draft (students cannot join)</option>
+                  <option value="active">Active</option>
+                </select>
+              )}
+            </Field>
+          )}
+          <Field id="course-capacity" label="Capacity (seats in a live class)" error={errors.capacity}>
+            {(a) => <input {...a} name="capacity" type="number" min={1} max={100000} value={capacity} onInput={(e) => setCapacity(e.currentTarget.value)} />}
+          </Field>
+        </div>
+        <button type="submit" class="primary">
+          {info ? "Save course" : "Create course"}
+        </button>
+        <p class="muted" role="status">
+          {note}
+        </p>
+        <p class="error" role="alert">
+          {errors[""] ?? ""}
+        </p>
+      </form>
+    </section>
+  );
+}
+
+const pad = (n: number) => String(n).padStart(2, "0");
+/** The local date and time inputs' values for an instant (the browser's time zone is the teacher's). */
+function localParts(iso: string): { date: string; time: string } {
+  const d = new Date(iso);
+  return { date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, time: `${pad(d.getHours())}:${pad(d.getMinutes())}` };
+}
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
+const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+
+function Classes({ courseId, archived }: { courseId: string; archived: boolean }) {
+  const [items, setItems] = useState<ClassInfo[]>([]);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [error, setError] = useState("");
+  const load = () => api<{ items: ClassInfo[] }>("GET", `${course(courseId)}/classes?limit=100`).then((r) => setItems(r.items), (e) => setError((e as Error).message));
+  useEffect(() => void load(), [courseId]);
+  const cancel = async (k: ClassInfo) => {
+    try {
+      await api("POST", `/api/classes/${encodeURIComponent(k.id)}/cancel`);
+      setError("");
+      await load();
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="classes-h">
+      <h2 id="classes-h">Classes</h2>
+      <p class="muted">Times are in your time zone, {ZONE}.</p>
+      {items.length === 0 && <p class="muted">No classes scheduled.</p>}
+      <ul class="classes">
+        {items.map((k) => (
+          <li key={k.id} data-class={k.id}>
+            <a href={`/class/${k.id}`} onClick={(e) => (e.preventDefault(), navigate(`/class/${k.id}`))}>
+              {k.title || "Class"}
+            </a>{" "}
+            <span class={`pill status-${k.status}`}>{k.status}</span> <span>{when(k.startsAt)}</span> <span class="muted">{k.durationMinutes} min</span>
+            {k.status === "scheduled" && (
+              <span class="row">
+                <button class="small" aria-expanded={editing === k.id} onClick={() => setEditing(editing === k.id ? null : k.id)} aria-label={`Reschedule ${k.title || "class"} at ${when(k.startsAt)}`}>
+                  Reschedule
+                </button>
+                <button class="small danger" onClick={() => cancel(k)} aria-label={`Cancel class ${k.title || ""} at ${when(k.startsAt)}`}>
+                  Cancel class
+                </button>
+              </span>
+            )}
+            {editing === k.id && <ClassForm courseId={courseId} edit={k} onDone={() => (setEditing(null), load())} />}
+          </li>
+        ))}
+      </ul>
+      {!archived && (
+        <>
+          <h3>Schedule a class</h3>
+          <ClassForm courseId={courseId} onDone={load} />
+        </>
+      )}
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+function ClassForm({ courseId, edit, onDone }: { courseId: string; edit?: ClassInfo; onDone(): void }) {
+  const start = edit ? localParts(edit.startsAt) : localParts(new Date(Date.now() + 3_600_000).toISOString());
+  const [title, setTitle] = useState(edit?.title ?? "");
+  const [date, setDate] = useState(start.date);
+  const [time, setTime] = useState(edit ? start.time : start.time.slice(0, 3) + "00");
+  const [duration, setDuration] = useState(String(edit?.durationMinutes ?? 45));
+  const [errors, setErrors] = useState<Errors>({});
+  const p = edit ? `k-${edit.id}` : "new-class";
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    // `new Date("YYYY-MM-DDTHH:MM")` reads local time: the instant is sent in UTC.
+    const at = new Date(`${date}T${time}`);
+    if (!date || !time || Number.isNaN(at.getTime())) return setErrors({ startsAt: "Pick a date and a time." });
+    const body: Record<string, unknown> = { startsAt: at.toISOString(), durationMinutes: Number(duration) };
+    if (title.trim()) body.title = title.trim();
+    try {
+      if (edit) await api("PATCH", `/api/classes/${encodeURIComponent(edit.id)}`, body);
+      else await api("POST", `${course(courseId)}/classes`, body);
+      setErrors({});
+      if (!edit) setTitle("");
+      onDone();
+    } catch (err) {
+      setErrors(errorsOf(err));
+    }
+  };
+  return (
+    <form class="stack class-form" onSubmit={submit} noValidate>
+      <Field id={`${p}-title`} label="Class title" error={errors.title}>
+        {(a) => <input {...a} name="title" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />}
+      </Field>
+      <div class="row">
+        <Field id={`${p}-date`} label="Date" error={errors.startsAt}>
+          {(a) => <input {...a} name="date" type="date" value={date} onInput={(e) => setDate(e.currentTarget.value)} />}
+        </Field>
+        <Field id={`${p}-time`} label={`Time (${ZONE})`}>
+          {(a) => <input {...a} name="time" type="time" value={time} onInput={(e) => setTime(e.currentTarget.value)} />}
+        </Field>
+        <Field id={`${p}-duration`} label="Duration (minutes)" error={errors.durationMinutes}>
+          {(a) => <input {...a} name="duration" type="number" min={5} max={600} value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />}
+        </Field>
+      </div>
+      <button type="submit" class="primary">
+        {edit ? "Save new time" : "Schedule class"}
+      </button>
+      <p class="error" role="alert">
+        {errors[""] ?? ""}
+      </p>
+    </form>
+  );
+}
+
+function Roster({ courseId, archived }: { courseId: string; archived: boolean }) {
+  const [students, setStudents] = useState<{ studentId: string; name?: string }[] | null>(null);
+  const [text, setText] = useState("");
+  const [note, setNote] = useState("");
+  const [error, setError] = useState("");
+  const [more, setMore] = useState(false);
+  const load = () =>
+    api<{ items: { studentId: string; name?: string }[]; nextCursor: string | null }>("GET", `${course(courseId)}/enrollments?limit=500`).then(
+      (r) => (setStudents(r.items), setMore(r.nextCursor !== null)),
+      (e) => setError((e as Error).message),
+    );
+  useEffect(() => void load(), [courseId]);
+  const upload = async (e: Event) => {
+    const f = (e.currentTarget as HTMLInputElement).files?.[0];
+    if (f) setText(await f.text());
+  };
+  const enrol = async (e: Event) => {
+    e.preventDefault();
+    setNote("");
+    const { ids, bad } = parseRoster(text);
+    if (bad.length) return setError(`Not student ids: ${bad.slice(0, 5).join("; ")}${bad.length > 5 ? ` and ${bad.length - 5} more` : ""}. Nothing was enrolled.`);
+    if (!ids.length) return setError("Type, paste or upload at least one student id.");
+    try {
+      let added = 0;
+      let already = 0;
+      for (let i = 0; i < ids.length; i += 1000) {
+        const r = await api<{ enrolled: number; alreadyEnrolled: number }>("POST", `${course(courseId)}/enrollments`, { studentIds: ids.slice(i, i + 1000) });
+        added += r.enrolled;
+        already += r.alreadyEnrolled;
+      }
+      setError("");
+      setText("");
+      setNote(`Enrolled ${added} student${added === 1 ? "" : "s"}${already ? `; ${already} already enrolled` : ""}.`);
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  const remove = async (id: string) => {
+    try {
+      await api("DELETE", `${course(courseId)}/enrollments/${encodeURIComponent(id)}`);
+      setError("");
+      await load();
+    } catch (err) {
+      setError((err as Error).message);
+    }
+  };
+  return (
+    <section class="card" aria-labelledby="roster-h">
+      <h2 id="roster-h">
+        Students <span class="pill num">{students ? `${students.length}${more ? "+" : ""}` : "…"}</span>
+      </h2>
+      <ul class="enrolled">
+        {students?.map((s) => (
+          <li key={s.studentId} data-student={s.studentId}>
+            {s.name && s.name !== s.studentId ? `${s.name} (${s.studentId})` : s.studentId}{" "}
+            {!archived && (
+              <button class="small" onClick={() => remove(s.studentId)} aria-label={`Remove ${s.studentId} from the course`}>
+                Remove
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      {!archived && (
+        <form class="stack" onSubmit={enrol}>
+          <div class="field">
+            <label for="roster-ids">Add students: ids, one per line or separated by commas, or paste a CSV (a column named id or student_id, else the first column)</label>
+            <textarea id="roster-ids" name="roster" rows={4} value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} />
+          </div>
+          <div class="field">
+            <label for="roster-file">Or upload a CSV file</label>
+            <input id="roster-file" type="file" accept=".csv,.txt,text/csv,text/plain" onChange={upload} />
+          </div>
+          <button type="submit" class="primary">
+            Enrol students
+          </button>
+        </form>
+      )}
+      <p class="muted" role="status">
+        {note}
+      </p>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
+type BankItem = QuestionDraft & { id: string };
+
+function Bank({ courseId }: { courseId: string }) {
+  const [items, setItems] = useState<BankItem[]>([]);
+  const [editing, setEditing] = useState<string | null>(null);
+  const [adding, setAdding] = useState(0);
+  const [note, setNote] = useState("");
+  const [error, setError] = useState("");
+  const load = () => api<{ items: BankItem[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setItems(r.items), (e) => setError((e as Error).message));
+  useEffect(() => void load(), [courseId]);
+  const run = async (fn: () => Promise<unknown>, done: string) => {
+    setNote("");
+    try {
+      await fn();
+      setError("");
+      setNote(done);
+      await load();
+      return true;
+    } catch (e) {
+      setError((e as Error).message);
+      return false;
+    }
+  };
+  const strip = ({ id: _id, courseId: _c, createdAt: _t, ...draft }: BankItem & { courseId?: string; createdAt?: string }) => draft as QuestionDraft;
+  return (
+    <section class="card bank" aria-labelledby="qbank-h">
+      <h2 id="qbank-h">Question bank</h2>
+      {items.length === 0 && <p class="muted">The bank is empty.</p>}
+      <ul class="bank-list">
+        {items.map((q) => (
+          <li key={q.id} data-bank-id={q.id}>
+            <span class="bank-prompt">{q.prompt}</span>
+            <span class="row">
+              <button class="small" aria-expanded={editing === q.id} onClick={() => setEditing(editing === q.id ? null : q.id)} aria-label={`Edit: ${q.prompt}`}>
+                Edit
+              </button>
+              <button class="small" onClick={() => run(() => api("DELETE", `/api/questions/${encodeURIComponent(q.id)}`), "Removed.")} aria-label={`Remove from bank: ${q.prompt}`}>
+                Remove
+              </button>
+            </span>
+            {editing === q.id && (
+              <QuestionForm
+                initial={strip(q)}
+                saveLabel="Save changes"
+                onSave={(d) => void run(() => api("PUT", `/api/questions/${encodeURIComponent(q.id)}`, d), "Question saved.").then((ok) => ok && setEditing(null))}
+              />
+            )}
+          </li>
+        ))}
+      </ul>
+      <h3>New question</h3>
+      <QuestionForm key={adding} onSave={(d) => void run(() => api("POST", `${course(courseId)}/questions`, d), "Added to the bank.").then((ok) => ok && setAdding(adding + 1))} />
+      <p class="muted" role="status">
+        {note}
+      </p>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
