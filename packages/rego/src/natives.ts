@@ -82,7 +82,8 @@ export const TYPECHECK_CTX = { nowNs: () => 0 };
 export const DEPRECATED_IN_V1 = new Set(["any", "all", "re_match", "net.cidr_overlap", "set_diff", "cast_array", "cast_set", "cast_string", "cast_boolean", "cast_null", "cast_object"]);
 
 export const AGGREGATES = new Set(["count", "sum", "product", "max", "min", "sort"]);
-export const DISPLAY_NAMES: Record<string, string> = { plus: "add", minus: "sub" };
+// Regorus names the arithmetic operators by their symbol's verb: + add, - sub, % mod
+export const DISPLAY_NAMES: Record<string, string> = { plus: "add", minus: "sub", rem: "mod" };
 
 /** a second phrasing of builtin type errors, as other Rego engines (Regorus) word them */
 export function builtinHint(name: string, e: BuiltinError, args: Value[]): string {
