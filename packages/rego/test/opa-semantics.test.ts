@@ -143,4 +143,16 @@ q := y if {
     expect(e.message).toContain("rem: operand 1 must be number but got string");
     expect(e.message).toContain("`mod` expects numeric argument.");
   });
+
+  test("a deprecated alias reports errors under its own name (net.cidr_overlap, not net.cidr_contains)", () => {
+    const e = (() => {
+      try {
+        compile([{ path: "m.rego", source: "package t\nx := net.cidr_overlap(input, \"10.0.0.1\")" }], { strictBuiltinErrors: true }).prepare("data.t.x").evaluate(null);
+      } catch (x) {
+        return x as RegoError;
+      }
+      throw new Error("expected an error");
+    })();
+    expect(e.message).toContain("net.cidr_overlap: operand 1 must be string but got null");
+  });
 });

@@ -117,14 +117,17 @@ function cidrOrErr(name: string, s: string): Net {
   return n;
 }
 
-function cidrContains(a: Value[]): Value {
-  const net = cidrOrErr("net.cidr_contains", str("net.cidr_contains", a, 0));
-  const x = str("net.cidr_contains", a, 1);
-  const ip = parseIP(x);
-  if (ip) return contains(net, ip);
-  const other = parseCIDR(x);
-  if (!other) throw builtinErr("net.cidr_contains", `invalid CIDR address: ${x}`);
-  return contains(net, { v6: other.v6, n: other.base }) && contains(net, { v6: other.v6, n: lastOf(other) });
+/** net.cidr_contains, and its deprecated alias net.cidr_overlap: errors name the builtin called */
+function cidrContainsAs(name: string): (a: Value[]) => Value {
+  return (a) => {
+    const net = cidrOrErr(name, str(name, a, 0));
+    const x = str(name, a, 1);
+    const ip = parseIP(x);
+    if (ip) return contains(net, ip);
+    const other = parseCIDR(x);
+    if (!other) throw builtinErr(name, `invalid CIDR address: ${x}`);
+    return contains(net, { v6: other.v6, n: other.base }) && contains(net, { v6: other.v6, n: lastOf(other) });
+  };
 }
 
 function cidrIntersects(a: Value[]): Value {
@@ -223,10 +226,10 @@ function containsMatches(a: Value[]): Value {
 }
 
 export const netBuiltins: readonly Builtin[] = [
-  def("net.cidr_contains", 2, cidrContains),
+  def("net.cidr_contains", 2, cidrContainsAs("net.cidr_contains")),
   def("net.cidr_intersects", 2, cidrIntersects),
   // deprecated alias of net.cidr_contains(cidr, ip)
-  def("net.cidr_overlap", 2, cidrContains),
+  def("net.cidr_overlap", 2, cidrContainsAs("net.cidr_overlap")),
   def("net.cidr_is_valid", 1, (a) => typeof a[0] === "string" && parseCIDR(a[0]) !== undefined),
   def("net.cidr_expand", 1, cidrExpand),
   def("net.cidr_merge", 1, cidrMerge),
