@@ -71,7 +71,9 @@ export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>
   } catch (e) {
     // only operand *type* mismatches; value constraints (e.g. integer vs float) are left to evaluation, as OPA's checker does
     if (e instanceof BuiltinError && e.code === "eval_type_error" && !/integer|floating-point/.test(e.detail)) {
-      throw new RegoError("rego_type_error", e.message + builtinHint(b.name, e, args), t.loc);
+      // OPA's checker says `count: invalid argument(s)` (then the types it has and wants); the
+      // evaluator's text follows, so both OPA phrasings name the builtin and the operand
+      throw new RegoError("rego_type_error", `${b.name}: invalid argument(s); ${e.message}` + builtinHint(b.name, e, args), t.loc);
     }
   }
 }

@@ -140,6 +140,7 @@ q := y if {
   test("type errors name the builtin and the operand (OPA's text), then the other engines' wording", () => {
     const e = err(`package t\nx := "1" % 9`, "data.t.x");
     expect(e.code).toBe("rego_type_error");
+    expect(e.message).toContain("rem: invalid argument(s)");
     expect(e.message).toContain("rem: operand 1 must be number but got string");
     expect(e.message).toContain("`mod` expects numeric argument.");
   });
