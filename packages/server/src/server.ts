@@ -53,6 +53,13 @@ async function startMediaHomes(
   return new MediaHomes({ link, instanceId, key: internalKey(config.media.clusterSecret, secret), local, isLive, registry, logger, cascade: config.media.cascade });
 }
 
+async function startCityPublisher(c: NonNullable<Config["central"]>, outbox: import("./central/outbox.ts").CentralOutbox, registry: import("./obs/prom.ts").Registry, logger: Logger) {
+  const { CityPublisher } = await import("./central/publisher.ts");
+  const publisher = new CityPublisher({ url: c.natsUrl, user: c.user, pass: c.password, city: c.city }, outbox, registry, logger);
+  publisher.start();
+  return publisher;
+}
+
 export const VERSION = "0.1.0";
 
 export type LifecycleState = "starting" | "ready" | "draining" | "stopped";
@@ -83,6 +90,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const store = new SqliteStore(db, {
     cacheRows: !config.redisUrl,
     replicateAs: config.redisUrl ? instanceId : undefined,
+    centralCity: config.central?.city,
   });
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
   const verifier = createTokenVerifier(config.jwt, secret);
@@ -125,6 +133,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   } else {
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }
+  // A city of a fleet (NATS_URL): class records go from the outbox to the city's NATS leaf.
+  const central = store.central && config.central ? await startCityPublisher(config.central, store.central, metrics.registry, logger) : null;
   const redis = cluster?.link ?? null;
   const catalogue = cluster?.catalogue ?? null;
   const live = new LiveService(serviceDeps, courses, () => hub, cluster?.refreshClassRecords);
@@ -258,6 +268,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         await homes?.close();
         await media?.then((m) => m.close());
         await catalogue?.flush().catch(() => {}); // what is not sent stays in the outbox for the next start
+        await central?.close(); // likewise for class records
         catalogue?.close();
         stopVideoShare();
         await redis?.close();

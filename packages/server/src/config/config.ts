@@ -75,6 +75,8 @@ export interface Config {
     /** Longest lifetime accepted (exp - iat, and exp - now): longer tokens are refused. */
     maxTtlSeconds: number;
   };
+  /** Class records to the centre through this city's NATS leaf (docs/central.md); off when no NATS_URL. */
+  central: { natsUrl: string; user: string | undefined; password: string | undefined; city: string } | undefined;
 }
 
 export class ConfigError extends Error {
@@ -214,6 +216,10 @@ const settings = {
   jwtAudience: { env: "JWT_AUDIENCE", file: "jwtAudience", default: undefined, parse: optionalText },
   jwtTtlSeconds: { env: "JWT_TTL_SECONDS", file: "jwtTtlSeconds", default: 8 * 3600, parse: integer(60, 30 * 24 * 3600) },
   jwtMaxTtlSeconds: { env: "JWT_MAX_TTL_SECONDS", file: "jwtMaxTtlSeconds", default: 24 * 3600, parse: integer(60, 365 * 24 * 3600) },
+  natsUrl: { env: "NATS_URL", file: "natsUrl", default: undefined, parse: optionalText },
+  natsUser: { env: "NATS_USER", file: "natsUser", default: undefined, parse: optionalText },
+  natsPassword: { env: "NATS_PASSWORD", file: "natsPassword", default: undefined, parse: optionalText },
+  city: { env: "CITY", file: "city", default: undefined, parse: optionalText },
 } satisfies Record<string, Setting<unknown>>;
 
 type Settings = typeof settings;
@@ -282,7 +288,15 @@ export function parseConfig(env: Source, file: Source = {}): Config {
       ttlSeconds: v.jwtTtlSeconds,
       maxTtlSeconds: v.jwtMaxTtlSeconds,
     },
+    central: centralSettings(v.natsUrl, v.natsUser, v.natsPassword, v.city),
   };
+}
+
+function centralSettings(natsUrl: string | undefined, user: string | undefined, password: string | undefined, city: string | undefined): Config["central"] {
+  if (natsUrl === undefined) return undefined;
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl)) throw new ConfigError("NATS_URL", `expected nats://host:port, got ${JSON.stringify(natsUrl)}`);
+  if (city === undefined || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(city)) throw new ConfigError("CITY", "NATS_URL needs CITY, this city's name (lower-case letters, digits, dashes; it names its subjects and JetStream domain)");
+  return { natsUrl, user, password, city };
 }
 
 /** 127.0.0.0/8, ::1 or localhost: only this machine can reach the server. */

@@ -4,6 +4,7 @@ import type { ChatMessage, QuestionDraft, QuizResponse } from "../../../../clien
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
 import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore, Removal } from "../live-types.ts";
+import type { ClassRecordSink } from "../../central/outbox.ts";
 import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
 interface QuestionRow {
@@ -59,6 +60,8 @@ export class SqliteLiveStore implements LiveStore {
   constructor(
     private readonly db: Database,
     private readonly record: RecordChange | null = null,
+    /** Class records for the centre, queued in the write's transaction (Store.write). */
+    private readonly central: ClassRecordSink | null = null,
   ) {
     const q = (sql: string) => db.query(sql);
     this.s = {
@@ -146,12 +149,13 @@ export class SqliteLiveStore implements LiveStore {
 
   attendanceJoin(classId: string, userId: string, role: Role, at: number): void {
     this.s.attJoin.run(classId, userId, role, at);
+    this.central?.attendance(classId, userId);
   }
   attendanceLeave(classId: string, userId: string, at: number): void {
-    this.s.attLeave.run(at, classId, userId);
+    if (this.s.attLeave.run(at, classId, userId).changes > 0) this.central?.attendance(classId, userId);
   }
   attendanceCloseAll(classId: string, at: number): void {
-    this.s.attCloseAll.run(at, classId);
+    if (this.s.attCloseAll.run(at, classId).changes > 0) this.central?.attendanceOfClass(classId);
   }
   importAttendance(classId: string, sessions: readonly AttendanceSession[]): void {
     for (const s of sessions) this.s.attImport.run(classId, s.userId, s.role, s.joinedAt, s.leftAt);
@@ -191,6 +195,7 @@ export class SqliteLiveStore implements LiveStore {
 
   insertAnswer(questionId: string, a: GradedAnswer): void {
     this.s.insertAnswer.run(questionId, a.userId, a.answerId, JSON.stringify(a.response), a.correct ? 1 : 0, a.points, a.answeredAt);
+    this.central?.answer(questionId, a.userId);
   }
   importShared(classId: string, questions: LaunchedQuestion[], answers: Map<string, GradedAnswer[]>, chat: ChatMessage[], deletedChat: string[], at: number): void {
     for (const q of questions) this.s.importLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible);

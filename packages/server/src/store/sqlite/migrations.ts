@@ -137,4 +137,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) WITHOUT ROWID;
     `,
   },
+  {
+    version: 5,
+    name: "class records for the centre: outbox to NATS, last version",
+    sql: `
+      CREATE TABLE central_outbox (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        rev INTEGER NOT NULL,
+        record TEXT NOT NULL
+      );
+      CREATE TABLE central_meta (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

@@ -3,6 +3,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { ClassSession, Course, Page, PageRequest, User } from "../../domain/model.ts";
 import type { LiveStore } from "../live-types.ts";
 import { enrollmentKey } from "../catalogue.ts";
+import { CentralOutbox, type ClassRecordSink } from "../../central/outbox.ts";
 import { CatalogueJournal, replicated, type RecordChange } from "./catalogue-journal.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteLiveStore } from "./live-store.ts";
@@ -96,6 +97,8 @@ export class SqliteStore implements Store {
   readonly live: LiveStore;
   /** Set when the catalogue is replicated to other instances (see catalogue.ts). */
   readonly catalogue: CatalogueJournal | null;
+  /** Set when class records go to the centre (see central/outbox.ts). */
+  readonly central: CentralOutbox | null;
   private open = true;
   private readonly groupCommit: GroupCommit;
 
@@ -106,17 +109,18 @@ export class SqliteStore implements Store {
    */
   constructor(
     private readonly db: Database,
-    opts: { cacheRows?: boolean; replicateAs?: string } = {},
+    opts: { cacheRows?: boolean; replicateAs?: string; centralCity?: string } = {},
   ) {
     this.groupCommit = new GroupCommit(db);
     const hot = new HotRows(opts.cacheRows ?? true);
     this.catalogue = opts.replicateAs === undefined ? null : new CatalogueJournal(db, opts.replicateAs);
+    this.central = opts.centralCity === undefined ? null : new CentralOutbox(db, opts.centralCity);
     const record = this.catalogue?.record ?? null;
     this.users = new SqliteUsers(db, record);
     this.courses = new SqliteCourses(db, hot, record);
     this.enrollments = new SqliteEnrollments(db, hot, record);
-    this.classes = new SqliteClasses(db, record);
-    this.live = new SqliteLiveStore(db, record);
+    this.classes = new SqliteClasses(db, record, this.central);
+    this.live = new SqliteLiveStore(db, record, this.central);
   }
 
   transaction<T>(fn: () => T): T {
@@ -330,6 +334,7 @@ class SqliteClasses implements ClassStore {
   constructor(
     private readonly db: Database,
     private readonly record: RecordChange | null,
+    private readonly central: ClassRecordSink | null = null,
   ) {
     this.byId = db.query("SELECT * FROM classes WHERE id = ?");
     this.insertStmt = db.query(
@@ -354,12 +359,19 @@ class SqliteClasses implements ClassStore {
   }
 
   update(c: ClassSession): void {
-    replicated(
-      this.db,
-      this.record,
-      () => this.updateStmt.run(c.title, c.startsAt, c.durationMinutes, c.status, c.startedAt, c.endedAt, c.id),
-      () => ({ kind: "class", key: c.id, row: c }),
-    );
+    const write = () =>
+      replicated(
+        this.db,
+        this.record,
+        () => this.updateStmt.run(c.title, c.startsAt, c.durationMinutes, c.status, c.startedAt, c.endedAt, c.id),
+        () => ({ kind: "class", key: c.id, row: c }),
+      );
+    if (this.central === null) return write();
+    // The class summary for the centre commits with the class's end.
+    this.db.transaction(() => {
+      write();
+      this.central?.classChanged(c);
+    })();
   }
 
   listByCourse(courseId: string, p: PageRequest): Page<ClassSession> {

@@ -1,0 +1,48 @@
+// `npm run central`: the central service. Sources every city's record stream over NATS
+// JetStream and keeps PostgreSQL, the centre's system of record, up to date. Serves
+// /healthz and /metrics (source lag and consumer backlog per city).
+import { LOG_LEVELS, type LogLevel } from "../config/config.ts";
+import { createLogging } from "../obs/logger.ts";
+import { Registry } from "../obs/prom.ts";
+import { CentralConsumer } from "./consumer.ts";
+import { CentralStore } from "./pg-store.ts";
+import { CentralConfigError, centralSettings } from "./settings.ts";
+
+let settings;
+try {
+  settings = centralSettings(process.env);
+} catch (e) {
+  if (e instanceof CentralConfigError) {
+    console.error(e.message);
+    process.exit(78); // EX_CONFIG
+  }
+  throw e;
+}
+const level = (LOG_LEVELS as readonly string[]).includes(process.env.LOG_LEVEL ?? "") ? (process.env.LOG_LEVEL as LogLevel) : "info";
+const { logger } = createLogging(level);
+const registry = new Registry();
+const store = new CentralStore(settings.databaseUrl);
+await store.migrate();
+const consumer = new CentralConsumer({ url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword, cities: settings.cities }, store, registry, logger);
+await consumer.start();
+const server = Bun.serve({
+  hostname: settings.host,
+  port: settings.port,
+  routes: {
+    "/healthz": () => Response.json({ status: "ok" }),
+    "/metrics": () => new Response(registry.expose(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
+  },
+  fetch: () => Response.json({ type: "about:blank", title: "Not Found", status: 404 }, { status: 404, headers: { "content-type": "application/problem+json" } }),
+});
+logger.info({ url: server.url.href, cities: settings.cities }, "central service listening");
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  process.on(signal, async () => {
+    logger.info({ signal }, "central service stopping");
+    await consumer.close();
+    await store.close();
+    await server.stop();
+    logger.flush();
+    process.exit(0);
+  });
+}

@@ -1,0 +1,70 @@
+// nats-server configuration for the hub (central region) and a city's leaf node. Tests, the
+// fleet demo and deploy/ render the same text, so the permissions tested are the ones run.
+import { assertCityName, cityDomain, citySubjects, HUB_DOMAIN } from "./subjects.ts";
+
+export interface CityCredentials {
+  city: string;
+  /** The city's EdgeClass instances at their leaf node. */
+  user: string;
+  pass: string;
+  /** The leaf node's connection to the hub. */
+  leafUser: string;
+  leafPass: string;
+}
+
+const q = (s: string) => JSON.stringify(s);
+const list = (xs: string[]) => `[${xs.map(q).join(", ")}]`;
+
+export function hubConfig(o: { port: number; leafPort: number; storeDir: string; central: { user: string; pass: string }; cities: CityCredentials[]; host?: string }): string {
+  const host = o.host ?? "127.0.0.1";
+  const leafUsers = o.cities.map((c) => {
+    assertCityName(c.city);
+    // Seen from the hub, a leaf connection "publishes" what it sends in and "subscribes" to what it may
+    // receive. A city may send only its own records and the replies and flow of stream sourcing; it may
+    // receive only the requests for its own domain's JetStream API.
+    const publish = ["$JSC.R.>", "$JS.S.>", "$JS.FC.>", "_INBOX.>"];
+    const subscribe = [`$JS.${cityDomain(c.city)}.API.>`, citySubjects(c.city), "$JSC.R.>", "$JS.S.>", "$JS.FC.>", "_INBOX.>"];
+    return `      { user: ${q(c.leafUser)}, password: ${q(c.leafPass)}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ${list(subscribe)} } } }`;
+  });
+  return `server_name: hub
+listen: ${q(`${host}:${o.port}`)}
+jetstream { store_dir: ${q(o.storeDir)}, domain: ${HUB_DOMAIN} }
+accounts {
+  EDGE {
+    jetstream: enabled
+    users: [
+      { user: ${q(o.central.user)}, password: ${q(o.central.pass)} }
+${leafUsers.join("\n")}
+    ]
+  }
+}
+# Leaf connections sign in as users of EDGE (nats-server 2.9 takes permissions only there).
+leafnodes { listen: ${q(`${host}:${o.leafPort}`)} }
+`;
+}
+
+/** `localPublish`: what the city's instances may publish at their leaf (its own records by default). */
+export function leafConfig(o: { port: number; hubLeafUrl: string; storeDir: string; creds: CityCredentials; host?: string; domain?: string; localPublish?: string[] }): string {
+  const c = o.creds;
+  assertCityName(c.city);
+  const host = o.host ?? "127.0.0.1";
+  const url = new URL(o.hubLeafUrl);
+  url.username = encodeURIComponent(c.leafUser);
+  url.password = encodeURIComponent(c.leafPass);
+  // The city's instances may write their own records and run their own domain's JetStream API.
+  const publish = o.localPublish ?? [citySubjects(c.city), "$JS.API.>"];
+  return `server_name: ${q(`leaf-${o.domain ?? c.city}`)}
+listen: ${q(`${host}:${o.port}`)}
+jetstream { store_dir: ${q(o.storeDir)}, domain: ${q(o.domain ?? cityDomain(c.city))} }
+accounts {
+  EDGE {
+    jetstream: enabled
+    users: [ { user: ${q(c.user)}, password: ${q(c.pass)}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ["_INBOX.>"] } } } ]
+  }
+}
+leafnodes {
+  reconnect: 1
+  remotes: [ { url: ${q(url.toString())}, account: EDGE } ]
+}
+`;
+}
