@@ -241,3 +241,37 @@ test("a slow owner (paused while Redis restarts empty) gets its class back: the 
   const results = await api(b.base, "GET", `/api/classes/${classId}/results`, teacherTok);
   expect(results.body.questions[0].answers.map((x: { answerId: string }) => x.answerId).sort()).toEqual(["p1-before", "p2-during", "p3-after"]);
 }, 60_000);
+
+test("the lease script: while a Redis is young or new to the class, only its owner from before takes a class live before it", async () => {
+  const { default: Redis } = await import("ioredis");
+  const { ACQUIRE, SETTLE_MS } = await import("../src/cluster/class-keys.ts");
+  const before = Date.now() - 5000;
+  const fresh = await privateRedis(); // started just now
+  const longUp = new Redis("redis://127.0.0.1:6379"); // the suite's Redis, up for long
+  const young = new Redis(fresh.url);
+  try {
+    const k = uniquePrefix();
+    const acquire = (r: InstanceType<typeof Redis>, key: string, ...args: (string | number)[]) => r.eval(ACQUIRE, 2, `${k}{${key}}:owner`, `${k}{${key}}:fence`, "me", 3000, ...args) as Promise<[number, string, string]>;
+    const youngRun = (await acquire(young, "probe", "owner", SETTLE_MS, ""))[2];
+    const oldRun = (await acquire(longUp, "probe", "owner", SETTLE_MS, ""))[2];
+    // Young Redis, class started before it: wait, unless we are its owner from before.
+    expect((await acquire(young, "c1", before, SETTLE_MS, ""))[0]).toBe(2);
+    expect((await acquire(young, "c1", "owner", SETTLE_MS, ""))[0]).toBe(1);
+    // Young Redis, class started after it: taken at once.
+    expect((await acquire(young, "c2", Date.now() + 1500, SETTLE_MS, ""))[0]).toBe(1);
+    // Seen owned under this very Redis (a takeover after a kill -9): taken at once, young or not.
+    expect((await acquire(young, "c3", before, SETTLE_MS, youngRun))[0]).toBe(1);
+    // Seen owned under another Redis (restarted, or a replica promoted since): wait, even when
+    // this one has been up for long; the caller bounds the wait.
+    expect((await acquire(longUp, "c4", before, SETTLE_MS, "another-run-id"))[0]).toBe(2);
+    expect((await acquire(longUp, "c4", before, SETTLE_MS, oldRun))[0]).toBe(1);
+    // Up for long and new to the class: taken at once; and the media home's form never waits.
+    expect((await acquire(longUp, "c5", before, SETTLE_MS, ""))[0]).toBe(1);
+    expect((await young.eval(ACQUIRE, 2, `${k}{c6}:owner`, `${k}{c6}:fence`, "me", 3000))).toEqual([1, "me:1", youngRun]);
+    await longUp.del(...(await longUp.keys(`${k}*`)));
+  } finally {
+    longUp.disconnect();
+    young.disconnect();
+    await fresh.kill();
+  }
+});

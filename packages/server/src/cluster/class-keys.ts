@@ -34,18 +34,21 @@ export const mediaInstanceKey = (link: RedisLink, tag: string) => link.key("medi
 export type ClassKeys = ReturnType<typeof classKeys>;
 
 /**
- * How long after Redis (re)starts a class that was live before it can be taken only by its owner
- * from before. Redis restarted without persistence has lost every lease, but the owners are still
- * running the classes on their own SQLite: each retakes its lease and shares its state again as
- * soon as it is reconnected (its retries are at most 1 s apart, plus a 2 s connect timeout). If
- * another instance took the free lease first, it would start the class from the empty Redis (no
- * questions, no seats) and the old owner would have to give the class up.
- * How a data set is told apart (as the catalogue's epoch key marks one): Redis's own `run_id`,
+ * How long a class that was live before the Redis we reach started (restarted, or a replica
+ * promoted by a failover) can be taken only by its owner from before. Redis restarted without
+ * persistence has lost every lease, and a promoted replica may lack the last writes and the lease
+ * (3 s) may lapse during a failover, but the owners are still running their classes on their own
+ * SQLite: each retakes its lease and shares its state again as soon as it is reconnected (its
+ * retries are at most 1 s apart, plus a 2 s connect timeout). If another instance took the free
+ * lease first, it would start the class from what Redis holds (nothing, after an empty restart)
+ * and the old owner would have to give the class up.
+ * How a Redis is told apart (as the catalogue's epoch key marks a data set): its own `run_id`,
  * new at every start, and its uptime, read in the script on the node that holds the class's keys
  * (so per shard on Redis Cluster). An instance that saw the class owned remembers the run_id it
- * saw then: a different one means the class was live before this Redis started. An instance new
- * to the class compares the class's start with Redis's start instead (whole seconds only, so
- * "before" means more than a second before). A class started after Redis started is taken at once.
+ * saw then: a different one means the class was live before this Redis took over; that instance
+ * then waits at most SETTLE_MS of its own. An instance new to the class compares the class's start
+ * with Redis's start instead (whole seconds only, so "before" means more than a second before),
+ * for SETTLE_MS of Redis's uptime. A class started after Redis started is taken at once.
  */
 export const SETTLE_MS = 10_000;
 
@@ -54,7 +57,7 @@ export const SETTLE_MS = 10_000;
  * (this instance owned the class until now: it may retake it any time) or the class's start (ms
  * since the epoch), settle ms, and the Redis run_id this instance saw the class owned under ("" if
  * none). Returns {1, "<instance>:<fence>", run_id} when taken, {0, holder, run_id} when held, or
- * {2, ms left, run_id} while the class waits for its owner from before Redis started (SETTLE_MS).
+ * {2, ms to wait, run_id} while the class waits for its owner from before this Redis.
  * Without the last three arguments (the media home's lease) there is no waiting.
  */
 export const ACQUIRE = `
@@ -63,18 +66,17 @@ local run = string.match(info, 'run_id:(%w+)')
 local cur = redis.call('GET', KEYS[1])
 if cur then return {0, cur, run} end
 if ARGV[3] and ARGV[3] ~= 'owner' then
-  local up = tonumber(string.match(info, 'uptime_in_seconds:(%d+)')) * 1000
-  if up < tonumber(ARGV[4]) then
-    local before
-    if ARGV[5] ~= '' then
-      before = ARGV[5] ~= run
-    else
-      -- Uptime counts whole seconds (off by up to 1 s either way): only a class started surely
-      -- before Redis started waits; one started within a second of it is taken at once.
-      local t = redis.call('TIME')
-      before = tonumber(ARGV[3]) < tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - up - 1000
-    end
-    if before then return {2, tostring(tonumber(ARGV[4]) - up), run} end
+  local settle = tonumber(ARGV[4])
+  if ARGV[5] ~= '' then
+    -- Seen owned under another Redis: the caller bounds its own wait.
+    if ARGV[5] ~= run then return {2, tostring(settle), run} end
+  else
+    local up = tonumber(string.match(info, 'uptime_in_seconds:(%d+)')) * 1000
+    -- Uptime counts whole seconds (off by up to 1 s either way): only a class started surely
+    -- before Redis started waits; one started within a second of it is taken at once.
+    local t = redis.call('TIME')
+    local born = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) - up
+    if up < settle and tonumber(ARGV[3]) < born - 1000 then return {2, tostring(settle - up), run} end
   end
 end
 local fence = redis.call('INCR', KEYS[2])

@@ -245,21 +245,27 @@ class ClusterClass implements RoomPort {
   }
 
   /**
-   * Takes the lease if it is free. Right after Redis restarted (SETTLE_MS), a class that was live
-   * before is left to its owner from before, which is still running it and retakes it as soon as
-   * it is reconnected: wait for that (or for the settling time to end) instead of starting the
-   * class afresh from an empty Redis.
+   * Takes the lease if it is free. A class that was live before the Redis we now reach started
+   * (restarted empty, or a replica promoted by a failover) is left to its owner from before for
+   * SETTLE_MS: that owner is still running it, with answers Redis may lack, and retakes it as
+   * soon as it is reconnected. Wait for that instead of starting the class from what Redis holds;
+   * if the owner does not come back (it died too), take the class as after a kill -9.
    */
   private async acquire(): Promise<[number, string]> {
     const startedAt = this.hub.store.classes.get(this.classId)?.startedAt ?? 0;
-    const deadline = Date.now() + SETTLE_MS + LEASE_MS;
-    for (;;) {
+    const deadline = Date.now() + SETTLE_MS;
+    for (let attempt = 0; ; attempt++) {
       const r = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, startedAt, SETTLE_MS, this.ownedUnder))) as [number, string, string];
       if (r[0] !== 2) {
         this.ownedUnder = r[2];
         return [r[0], r[1]];
       }
-      if (Date.now() > deadline) throw unavailable();
+      if (attempt === 0) this.hub.logger.info({ classId: this.classId }, "waiting for the class's owner from before Redis started");
+      if (Date.now() > deadline) {
+        if (this.ownedUnder === r[2]) throw unavailable(); // Redis itself still says wait (cannot happen past SETTLE_MS)
+        this.ownedUnder = r[2]; // the owner from before is gone: this Redis is the class's now
+        continue;
+      }
       await Bun.sleep(Math.min(250, Number(r[1])));
     }
   }
