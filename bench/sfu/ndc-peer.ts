@@ -260,6 +260,8 @@ export class CountingSubscriber implements Renegotiable {
   seqJumps = 0;
   keyframes = 0;
   srs = 0;
+  /** RTCP packets received on the video track (sender reports, the SFU's heartbeat). */
+  rtcpPackets = 0;
   private lastSeq = -1;
   private lastTs = -1;
   tsBackwards = 0;
@@ -309,6 +311,7 @@ export class CountingSubscriber implements Renegotiable {
   private onVideo(m: Buffer): void {
     const pt = m[1];
     if (pt >= 192 && pt <= 223) {
+      this.rtcpPackets++;
       if (pt === 200) this.srs++;
       return;
     }

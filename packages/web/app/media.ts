@@ -60,6 +60,31 @@ async function signal(url: string, pc: RTCPeerConnection): Promise<string> {
   return location;
 }
 
+/**
+ * Calls `onDead` once when a connected session hears nothing for `quietMs`: the server sends
+ * RTCP at least every second (REMB to a publisher, a heartbeat to a viewer), while Chrome itself
+ * notices a vanished peer (a media home killed) only after ~8 s. Returns a stop function.
+ */
+export function watchLiveness(pc: RTCPeerConnection, onDead: () => void, quietMs = 3500): () => void {
+  let last = -1;
+  let quietSince = Date.now();
+  const timer = setInterval(async () => {
+    if (pc.connectionState === "closed") return clearInterval(timer);
+    let bytes = 0;
+    (await pc.getStats()).forEach((s: { type: string; bytesReceived?: number }) => {
+      if (s.type === "transport") bytes += s.bytesReceived ?? 0;
+    });
+    if (bytes !== last || pc.connectionState !== "connected") {
+      last = bytes;
+      quietSince = Date.now();
+    } else if (Date.now() - quietSince >= quietMs) {
+      clearInterval(timer);
+      onDead();
+    }
+  }, 1000);
+  return () => clearInterval(timer);
+}
+
 /** A WHIP or WHEP session: close() ends it on the server (DELETE) and locally. */
 export interface MediaSession {
   pc: RTCPeerConnection;

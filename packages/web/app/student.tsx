@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { REACTIONS, type ClassVideo, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "../../client/src/index.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
-import { MediaUnavailable, retryDelay, watch, type MediaSession } from "./media.ts";
+import { MediaUnavailable, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
 import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_LABELS, ReconnectBanner } from "./ui.tsx";
 
 export function StudentView({ classId }: { classId: string }) {
@@ -103,15 +103,18 @@ function Video({ classId, video }: { classId: string; video: ClassVideo }) {
         if (stopped) return void s.close();
         current = s;
         setStatus("waiting");
+        const dropped = () => {
+          if (current !== s) return;
+          current = null;
+          void s.close();
+          setStatus("connecting");
+          timer = setTimeout(start, retryDelay(attempt++));
+        };
+        watchLiveness(s.pc, dropped); // the media home died: noticed in ~3.5 s instead of Chrome's ~8 s
         s.pc.addEventListener("connectionstatechange", () => {
           const cs = s.pc.connectionState;
           if (cs === "connected") attempt = 0;
-          if ((cs === "failed" || cs === "closed" || cs === "disconnected") && current === s) {
-            current = null;
-            void s.close();
-            setStatus("connecting");
-            timer = setTimeout(start, retryDelay(attempt++));
-          }
+          if (cs === "failed" || cs === "closed" || cs === "disconnected") dropped();
         });
       } catch (e) {
         if (e instanceof MediaUnavailable) {

@@ -5,7 +5,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "../../client/src/index.ts";
 import { api, download, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
-import { camera, MediaUnavailable, publish, retryDelay, screen, type MediaSession } from "./media.ts";
+import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
 import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, ReactionCounts, ReconnectBanner } from "./ui.tsx";
 
 export function TeacherConsole({ classId }: { classId: string }) {
@@ -173,11 +173,10 @@ function Publisher({ classId }: { classId: string }) {
   // The connection to the class's media home dropped (its instance restarted or died): publish the
   // same stream again, with backoff; whichever instance gets it becomes the new home.
   const keepOnAir = (media: MediaSession, start: () => Promise<MediaSession>, attempt: number) => {
-    media.pc.addEventListener("connectionstatechange", () => {
-      const cs = media.pc.connectionState;
-      setStatus(cs === "connected" ? "" : `Video ${cs}`);
-      if (cs === "connected") attempt = 0;
-      if ((cs !== "failed" && cs !== "disconnected") || session.current?.media !== media) return;
+    let done = false;
+    const dropped = () => {
+      if (done || session.current?.media !== media) return;
+      done = true;
       void media.close();
       const again = async () => {
         const s = session.current;
@@ -193,6 +192,13 @@ function Publisher({ classId }: { classId: string }) {
         }
       };
       setTimeout(again, retryDelay(attempt++));
+    };
+    watchLiveness(media.pc, dropped); // the home sends feedback every 500 ms: silence means it is gone
+    media.pc.addEventListener("connectionstatechange", () => {
+      const cs = media.pc.connectionState;
+      setStatus(cs === "connected" ? "" : `Video ${cs}`);
+      if (cs === "connected") attempt = 0;
+      if (cs === "failed" || cs === "disconnected") dropped();
     });
   };
   const go = async (kind: "camera" | "screen") => {

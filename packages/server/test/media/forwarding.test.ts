@@ -178,3 +178,15 @@ test("an answer the peer refuses: the refused session is deleted and the peer co
   pub.close();
   sub.close();
 }, 20000);
+
+test("a viewer hears from the SFU every second even with no publisher (players tell a live media home from a dead one)", async () => {
+  const sub = new CountingSubscriber("quiet");
+  await sub.connect(`${base}/api/classes/no-teacher-yet/whep`);
+  await sleep(500);
+  const r0 = sub.rtcpPackets;
+  await sleep(3500);
+  expect(sub.videoPackets).toBe(0);
+  expect(sub.rtcpPackets - r0).toBeGreaterThanOrEqual(3); // one heartbeat a second
+  await fetch(`${base}${sub.location}`, { method: "DELETE" });
+  sub.close();
+}, 30_000);

@@ -84,6 +84,7 @@ function shutdown(): void {
   shuttingDown = true;
   clearInterval(statsTimer);
   clearInterval(idleTimer);
+  clearInterval(heartbeatTimer);
   clearInterval(layerTimer);
   for (const s of [...sessions.values()]) s.close("worker shutdown");
   relay.close();
@@ -109,6 +110,10 @@ const idleTimer = setInterval(() => {
     if (s instanceof BaseSession && s.connected && now - s.lastHeard > config.idleTimeoutMs) s.close("peer silent");
   }
 }, Math.min(2000, Math.max(250, config.idleTimeoutMs / 4)));
+// One small RTCP packet a second to each viewer, media or not (SubscriberSession.heartbeat).
+const heartbeatTimer = setInterval(() => {
+  for (const s of sessions.values()) if (s instanceof SubscriberSession) s.heartbeat();
+}, 1000);
 
 const statsTimer = setInterval(() => {
   const cpu = process.cpuUsage();

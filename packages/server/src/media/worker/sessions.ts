@@ -291,6 +291,9 @@ export class PublisherSession extends BaseSession {
 
 export class SubscriberSession extends BaseSession {
   private readonly sub: Subscriber;
+  private readonly heartbeatTrack: Track | null;
+  /** Our outgoing SSRC on that track: the peer routes RTCP by the SSRCs it was told about. */
+  private readonly heartbeatSsrc: number;
   constructor(id: string, classKey: number, offer: string, private readonly entry: RoomEntry) {
     super(id, classKey, newPc(id));
     const media = parseOffer(offer);
@@ -349,8 +352,21 @@ export class SubscriberSession extends BaseSession {
         }
       });
     }
+    this.heartbeatTrack = video?.track ?? audio?.track ?? null;
+    this.heartbeatSsrc = video?.ssrc ?? audio?.ssrc ?? 0;
     this.applyOffer(offer);
     entry.room.subscribers.set(id, this.sub);
+  }
+
+  /** An empty receiver report: while the teacher's video is off nothing else flows, and players
+   *  tell a live SFU from a dead one (a media home killed) by traffic on the connection. */
+  heartbeat(): void {
+    if (this.closed || !this.connected || !this.heartbeatTrack) return;
+    try {
+      this.heartbeatTrack.sendMessageBinary(buildRr(this.heartbeatSsrc, []));
+    } catch {
+      // closing
+    }
   }
   protected detach(): void {
     this.entry.room.subscribers.delete(this.id);
