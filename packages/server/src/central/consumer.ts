@@ -36,8 +36,10 @@ export class CentralConsumer {
   private loop: Promise<void> | null = null;
   private lastWarning = 0;
   private stopConsuming: () => void = () => {};
+  private readonly startedAt = Date.now();
   private readonly records: Counter;
   private lag = new Map<string, number>();
+  private idle = new Map<string, number>();
   /** Outcomes by city since start: stored, stale, dead. */
   readonly totals = new Map<string, { stored: number; stale: number; dead: number }>();
   private pending = 0;
@@ -52,6 +54,7 @@ export class CentralConsumer {
   ) {
     this.records = registry.counter({ name: "edgeclass_central_records_total", help: "Class records taken from the cities, by city and outcome (stored, stale: not newer than the centre's, dead: parked as invalid).", labelNames: ["city", "outcome"] });
     registry.gauge({ name: "edgeclass_central_source_lag", help: "Records a city's stream holds that the central stream has not sourced yet (grows while the city's link is down).", labelNames: ["city"], collect: (g) => { for (const [city, n] of this.lag) g.labels(city).set(n); } });
+    registry.gauge({ name: "edgeclass_central_source_idle_seconds", help: "Seconds since the central stream last heard from a city's stream (grows while the city's link is down).", labelNames: ["city"], collect: (g) => { for (const [city, s] of this.idle) g.labels(city).set(s); } });
     registry.gauge({ name: "edgeclass_central_consumer_pending", help: "Records in the central stream not yet in PostgreSQL.", collect: (g) => g.set(this.pending) });
   }
 
@@ -155,7 +158,10 @@ export class CentralConsumer {
     const info = await this.jsm!.streams.info(CENTRAL_STREAM);
     for (const s of info.sources ?? []) {
       const city = this.settings.cities.find((c) => cityStream(c) === s.name);
-      if (city) this.lag.set(city, s.lag);
+      if (!city) continue;
+      this.lag.set(city, s.lag);
+      // active: nanoseconds since the source last delivered or heartbeat; -1 before it ever did.
+      this.idle.set(city, s.active < 0 ? (Date.now() - this.startedAt) / 1000 : s.active / 1e9);
     }
     this.pending = (await this.jsm!.consumers.info(CENTRAL_STREAM, CENTRAL_CONSUMER)).num_pending;
   }

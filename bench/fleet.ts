@@ -1,0 +1,194 @@
+// The fleet demo (issue 18): a central NATS hub, the central service on a fresh PostgreSQL
+// database, and N cities, each a NATS leaf node (its own JetStream domain and credentials) and
+// an EdgeClass instance with NATS_URL/CITY. Each city runs a quiz class with simulated students
+// over real WebSockets; the first city's leaf is cut mid-class for --cut-seconds and restored.
+// Prints per city: records written (distinct, read from the city's SQLite file), records arrived
+// centrally (rows in PostgreSQL), duplicates (deliveries the centre found not newer: its stale
+// count), and catch-up time after the cut. Exits 1 when a record is missing.
+//
+//   npm run demo:fleet -- [--cities 3] [--students 20] [--questions 6] [--cut-seconds 30] [--json]
+import { Database } from "bun:sqlite";
+import { spawn } from "bun";
+import { rmSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join as pathJoin } from "node:path";
+import { mintToken } from "../packages/server/src/auth/tokens.ts";
+import { CentralStore } from "../packages/server/src/central/pg-store.ts";
+import { api, freePort, spawned, startInstance, waitReady } from "../packages/server/test/support/instances.ts";
+import { natsTopology } from "../packages/server/test/support/nats.ts";
+import { freshDatabase } from "../packages/server/test/support/postgres.ts";
+import { tempDir } from "../packages/server/test/support/server.ts";
+import { join, setReplyTimeout, type Peer } from "../packages/server/test/support/ws.ts";
+import { parseFlags } from "./lib/process.ts";
+
+const { json, values } = parseFlags(process.argv.slice(2));
+const int = (name: string, dflt: number, min: number, max: number) => {
+  const v = values[name] === undefined ? dflt : Number(values[name]);
+  if (!Number.isInteger(v) || v < min || v > max) throw new Error(`--${name}: expected an integer ${min}..${max}, got ${values[name]}`);
+  return v;
+};
+const nCities = int("cities", 3, 1, 50);
+const students = int("students", 20, 1, 500);
+const questions = int("questions", 6, 2, 100);
+const cutSeconds = int("cut-seconds", 30, 1, 600);
+const log = (...a: unknown[]) => console.error("[demo:fleet]", ...a);
+const SECRET = "fleet-demo-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
+const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
+setReplyTimeout(20_000);
+
+const cities = Array.from({ length: nCities }, (_, i) => `city${i + 1}`);
+const started = Date.now();
+const load: Record<string, number> = { before: loadavg()[0] };
+log(`hub + ${nCities} leaf nats-servers, PostgreSQL, central service, ${nCities} EdgeClass instances`);
+const topo = await natsTopology(cities);
+const db = await freshDatabase("edgeclass_fleet");
+const centralPort = await freePort();
+const central = spawn([process.execPath, "packages/server/src/central/main.ts"], {
+  env: { ...process.env, CENTRAL_NATS_URL: topo.hub.url, CENTRAL_NATS_USER: topo.central.user, CENTRAL_NATS_PASSWORD: topo.central.pass, CENTRAL_CITIES: cities.join(","), DATABASE_URL: db.url, CENTRAL_PORT: String(centralPort), LOG_LEVEL: "warn" },
+  stdout: "ignore",
+  stderr: "inherit",
+});
+const centralBase = `http://127.0.0.1:${centralPort}`;
+const dirs: string[] = [];
+const peers: Peer[] = [];
+const pg = new CentralStore(db.url);
+let exitCode = 0;
+
+interface CityRun {
+  city: string;
+  dataDir: string;
+  base: string;
+  classId: string;
+  cut: { at: number; restoredAt: number } | null;
+}
+
+async function runCity(city: string, cutThis: boolean): Promise<CityRun> {
+  const leaf = topo.leaves.get(city)!;
+  const dataDir = tempDir(`fleet-${city}-`);
+  dirs.push(dataDir);
+  const inst = await startInstance({ DATA_DIR: dataDir, JWT_SECRET: SECRET, DEMO: "false", MAX_STUDENTS: String(students + 10), NATS_URL: leaf.url, CITY: city, NATS_USER: leaf.creds.user, NATS_PASSWORD: leaf.creds.pass });
+  const tok = (role: "teacher" | "student", sub: string) => mintToken(SECRET, { sub, role, ttlSeconds: 3600 });
+  const teacherTok = await tok("teacher", `${city}-teacher`);
+  const course = await api(inst.base, "POST", "/api/courses", teacherTok, { title: `Fleet ${city}`, status: "active" });
+  const ids = Array.from({ length: students }, (_, i) => `${city}-s${i}`);
+  await api(inst.base, "POST", `/api/courses/${course.body.id}/enrollments`, teacherTok, { studentIds: ids });
+  const cls = await api(inst.base, "POST", `/api/courses/${course.body.id}/classes`, teacherTok, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+  const classId = cls.body.id as string;
+  await api(inst.base, "POST", `/api/classes/${classId}/start`, teacherTok);
+  const teacher = (await join(inst.base, classId, teacherTok)).peer;
+  const kids = await Promise.all(ids.map(async (id) => (await join(inst.base, classId, await tok("student", id))).peer));
+  peers.push(teacher, ...kids);
+  let cut: CityRun["cut"] = null;
+  // Questions spread over the cut: half before, half while the leaf is away.
+  const gapMs = cutThis ? Math.floor((cutSeconds * 1000 * 0.8) / Math.ceil(questions / 2)) : 500;
+  for (let q = 0; q < questions; q++) {
+    if (cutThis && q === Math.floor(questions / 2)) {
+      await leaf.kill();
+      cut = { at: Date.now(), restoredAt: 0 };
+      log(`${city}: leaf cut mid-class (question ${q + 1} of ${questions})`);
+    }
+    const launched = (await teacher.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as { questionId: string };
+    await Promise.all(kids.map((k, i) => k.request({ type: "quiz.answer", questionId: launched.questionId, answerId: `${city}-${q}-${i}`, response: { choice: i % 3 === 0 ? "a" : "b" } })));
+    await teacher.request({ type: "quiz.close" }).catch(() => {}); // closing early is optional; the deadline would
+    await Bun.sleep(gapMs);
+  }
+  for (const k of kids.slice(0, Math.floor(kids.length / 4))) k.close(); // some leave before the end
+  await Bun.sleep(300);
+  await api(inst.base, "POST", `/api/classes/${classId}/end`, teacherTok);
+  if (cut) {
+    const wait = cut.at + cutSeconds * 1000 - Date.now();
+    if (wait > 0) await Bun.sleep(wait);
+    await leaf.start();
+    cut.restoredAt = Date.now();
+    log(`${city}: leaf restored after ${((cut.restoredAt - cut.at) / 1000).toFixed(1)} s`);
+  }
+  return { city, dataDir, base: inst.base, classId, cut };
+}
+
+/** Distinct records the city wrote: answers, attendance sessions and class summaries (ended classes). */
+function written(dataDir: string): { answers: number; attendance: number; classes: number; total: number } {
+  const d = new Database(pathJoin(dataDir, "edgeclass.db"), { readonly: true });
+  const n = (sql: string) => (d.query(sql).get() as { n: number }).n;
+  const r = { answers: n("SELECT count(*) AS n FROM answers"), attendance: n("SELECT count(*) AS n FROM attendance"), classes: n("SELECT count(*) AS n FROM classes WHERE status IN ('ended','cancelled')") };
+  d.close();
+  return { ...r, total: r.answers + r.attendance + r.classes };
+}
+
+async function arrived(): Promise<Map<string, number>> {
+  const m = new Map<string, number>();
+  for (const r of await pg.counts()) m.set(r.city, (m.get(r.city) ?? 0) + r.n);
+  return m;
+}
+
+async function staleByCity(): Promise<Map<string, number>> {
+  const text = await (await fetch(`${centralBase}/metrics`)).text();
+  const m = new Map<string, number>();
+  for (const line of text.split("\n")) {
+    const x = /^edgeclass_central_records_total\{city="([^"]+)",outcome="stale"\} (\d+)/.exec(line);
+    if (x) m.set(x[1], Number(x[2]));
+  }
+  return m;
+}
+
+try {
+  await waitReady(centralBase, 20_000).catch(async () => {
+    // the central service has /healthz, not /readyz
+    for (let i = 0; i < 200; i++) {
+      if ((await fetch(`${centralBase}/healthz`).catch(() => null))?.ok) return;
+      await Bun.sleep(100);
+    }
+    throw new Error("the central service did not start");
+  });
+  const runs = await Promise.all(cities.map((c, i) => runCity(c, i === 0)));
+  load.during = loadavg()[0];
+  // Wait until every city's records are in PostgreSQL (or give up after 60 s past the last event).
+  const want = new Map(runs.map((r) => [r.city, written(r.dataDir)]));
+  const doneAt = new Map<string, number>();
+  const deadline = Date.now() + 60_000;
+  while (doneAt.size < runs.length && Date.now() < deadline) {
+    const got = await arrived();
+    for (const r of runs) if (!doneAt.has(r.city) && (got.get(r.city) ?? 0) >= want.get(r.city)!.total) doneAt.set(r.city, Date.now());
+    await Bun.sleep(50);
+  }
+  const got = await arrived();
+  const stale = await staleByCity();
+  const rows = runs.map((r) => {
+    const w = want.get(r.city)!;
+    const a = got.get(r.city) ?? 0;
+    const done = doneAt.get(r.city);
+    return {
+      city: r.city,
+      written: w.total,
+      answers: w.answers,
+      attendance: w.attendance,
+      summaries: w.classes,
+      arrived: a,
+      missing: Math.max(0, w.total - a),
+      duplicates: stale.get(r.city) ?? 0,
+      cutSeconds: r.cut ? Math.round((r.cut.restoredAt - r.cut.at) / 100) / 10 : null,
+      catchUpMs: r.cut && done ? done - r.cut.restoredAt : null,
+    };
+  });
+  if (rows.some((r) => r.missing > 0 || r.arrived !== r.written)) exitCode = 1;
+  const result = { cities: nCities, studentsPerCity: students, questions, cutSeconds, rows, ok: exitCode === 0, seconds: Math.round((Date.now() - started) / 1000), load: { ...load, after: loadavg()[0] } };
+  if (json) console.log(JSON.stringify(result, null, 2));
+  else {
+    console.log("city      written  arrived  missing  duplicates  catch-up after cut");
+    for (const r of rows) console.log(`${r.city.padEnd(9)} ${String(r.written).padStart(7)}  ${String(r.arrived).padStart(7)}  ${String(r.missing).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${r.catchUpMs === null ? "-" : `${r.catchUpMs} ms (cut ${r.cutSeconds} s)`}`);
+    console.log(result.ok ? "OK: every record arrived once" : "FAIL: records missing");
+  }
+} catch (e) {
+  log("failed:", (e as Error).message);
+  exitCode = 1;
+} finally {
+  for (const p of peers) p.close();
+  for (const p of spawned) p.kill();
+  await Promise.all(spawned.map((p) => p.exited));
+  central.kill();
+  await central.exited;
+  await pg.close();
+  await db.drop().catch(() => {});
+  await topo.close();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+process.exit(exitCode);
