@@ -4,6 +4,9 @@
 import { LOG_LEVELS, type LogLevel } from "../config/config.ts";
 import { createLogging } from "../obs/logger.ts";
 import { Registry } from "../obs/prom.ts";
+import { createTokenVerifier } from "../auth/tokens.ts";
+import { parseConfig } from "../config/config.ts";
+import { centralApi } from "./api.ts";
 import { CentralConsumer } from "./consumer.ts";
 import { CentralStore } from "./pg-store.ts";
 import { CentralConfigError, centralSettings } from "./settings.ts";
@@ -25,11 +28,23 @@ const store = new CentralStore(settings.databaseUrl);
 await store.migrate();
 const consumer = new CentralConsumer({ url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword, cities: settings.cities }, store, registry, logger);
 await consumer.start();
+// The read API verifies tokens as the cities do (JWT_SECRET, or an identity provider's JWKS).
+const e = process.env;
+let jwt;
+try {
+  jwt = parseConfig({ JWT_SECRET: e.JWT_SECRET, JWT_JWKS_FILE: e.JWT_JWKS_FILE, JWT_JWKS_URL: e.JWT_JWKS_URL, JWT_ISSUER: e.JWT_ISSUER, JWT_AUDIENCE: e.JWT_AUDIENCE }).jwt;
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(78);
+}
+const verifier = jwt.secret || jwt.jwksFile || jwt.jwksUrl ? createTokenVerifier(jwt, jwt.secret ?? "") : null;
+const api = centralApi(store, verifier);
 const server = Bun.serve({
   hostname: settings.host,
   port: settings.port,
   routes: {
     "/healthz": () => Response.json({ status: "ok" }),
+    "/api/central/*": api,
     "/metrics": () => new Response(registry.expose(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
   },
   fetch: () => Response.json({ type: "about:blank", title: "Not Found", status: 404 }, { status: 404, headers: { "content-type": "application/problem+json" } }),
