@@ -215,6 +215,8 @@ export interface ClassSnapshot {
   myAnswer: MyAnswer | null;
   distribution?: Distribution;
   reveal?: RevealPayload;
+  /** My graded result for the open question once it is revealed (students who answered it). */
+  result?: AnswerResult;
   leaderboard: { top: LeaderboardEntry[]; me: LeaderboardEntry | null } | null;
   /** Sequence number of the last class event included in this snapshot. */
   seq: number;

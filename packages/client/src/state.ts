@@ -124,8 +124,9 @@ export function applyWelcome(state: ClassState, w: Welcome, maxChat = DEFAULT_MA
   state.handRaised = s.handRaised;
   state.quiz = s.quiz;
   state.myAnswer = s.myAnswer;
-  // The snapshot has no graded result: keep the one we had for the same question.
-  if (!sameQuestion) state.result = null;
+  // The snapshot carries my result once revealed; otherwise keep the one we had for the same question.
+  if (s.result !== undefined) state.result = s.result;
+  else if (!sameQuestion) state.result = null;
   state.distribution = s.distribution;
   state.reveal = s.reveal;
   state.leaderboard = s.leaderboard;
@@ -200,6 +201,8 @@ export function applyEvent(state: ClassState, m: ServerMessage, maxChat = DEFAUL
         state.result = null;
         state.distribution = undefined;
         state.reveal = undefined;
+        // A board shown for an earlier question is stale (its scores and ranks): the teacher shows it again.
+        state.leaderboard = null;
       }
       state.quiz = m.quiz;
       return true;

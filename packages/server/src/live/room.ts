@@ -429,6 +429,8 @@ export class LiveRoom {
       myAnswer: cur && mine ? { questionId: cur.q.id, answerId: mine.answerId, acceptedAt: mine.answeredAt } : null,
       distribution: staff && cur ? quiz.distribution(cur.q, cur.answers.size, cur.counts) : undefined,
       reveal: this.reveal ?? undefined,
+      // After a reveal a reloaded page still shows the student's own result (defect 4).
+      result: cur && mine && cur.q.revealedAt !== null ? { questionId: cur.q.id, correct: mine.correct, points: mine.points, totalScore: this.scores.get(m.id) ?? 0, rank: this.standings().byUser.get(m.id)?.rank ?? 0 } : undefined,
       leaderboard: this.leaderboardShown ? this.leaderboardFor(m.id) : null,
       seq: this.seq,
     };
@@ -600,7 +602,11 @@ export class LiveRoom {
     await this.deps.store.write(() => this.deps.store.live.insertLaunched(q));
     this.current = this.openQuiz(q);
     this.reveal = null;
+    // The board shown for an earlier question is stale now (issue 16 defect 2): welcomes stop carrying it.
+    this.leaderboardShown = false;
     this.deps.fanout.all(this.classId, { type: "quiz.question", seq: this.nextSeq(), quiz: this.openQuestionView(this.current) });
+    // Staff see "0 of N answered" from launch, not "0 of 0" until the first answer (defect 1).
+    this.distributionDirty = true;
     return { questionId: q.id, deadline: q.deadline };
   }
 
