@@ -44,6 +44,8 @@ export interface ClassState {
   chatSettings: ChatSettings;
   /** Whether I am muted. */
   muted: boolean;
+  /** How many of my own chat messages staff deleted while I have been here (so the page can say so). */
+  myDeletedMessages: number;
   /** Users muted while I have been here (staff see every `chat.muted`). */
   mutedUsers: Set<string>;
   /** The hand queue in order: staff only (undefined for students). */
@@ -87,6 +89,7 @@ export function emptyState(classId: string): ClassState {
     chatSettings: { enabled: true, slowModeSeconds: 0 },
     muted: false,
     mutedUsers: new Set(),
+    myDeletedMessages: 0,
     hands: undefined,
     handRaised: false,
     lastAnsweredHand: null,
@@ -166,6 +169,7 @@ export function applyEvent(state: ClassState, m: ServerMessage, maxChat = DEFAUL
       return true;
     case "chat.deleted": {
       const i = state.chat.findIndex((c) => c.id === m.messageId);
+      if (i >= 0 && state.me !== null && state.chat[i].userId === state.me.id && state.me.role === "student") state.myDeletedMessages++;
       if (i >= 0) state.chat.splice(i, 1);
       return true;
     }

@@ -4,6 +4,8 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { REACTIONS, type ClassVideo, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "../../client/src/index.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { MediaUnavailable, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
+import { api } from "./api.ts";
+import { parseDecimal } from "./decimal.ts";
 import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_LABELS, ReconnectBanner } from "./ui.tsx";
 
 export function StudentView({ classId }: { classId: string }) {
@@ -11,9 +13,10 @@ export function StudentView({ classId }: { classId: string }) {
   const { client, phase } = live;
   const st = client.state;
   const inClass = st.ready && (phase.kind === "live" || phase.kind === "reconnecting");
+  const title = useClassTitle(classId, phase);
   return (
     <div class="page student" data-view="student">
-      <Header title={st.title || "Live class"}>
+      <Header title={st.title || title || "Live class"}>
         {inClass && (
           <span class="count" aria-label={`${st.participants} people in the class`}>
             <span class="num">{st.participants}</span> in class
@@ -45,6 +48,17 @@ export function StudentView({ classId }: { classId: string }) {
       )}
     </div>
   );
+}
+
+/** The class's title for the pages shown before a welcome (not started, full, denied: defect 17), from
+ *  the REST API; not asked when the reason already says this account may not read the class. */
+function useClassTitle(classId: string, phase: Live["phase"]): string {
+  const [title, setTitle] = useState("");
+  const ask = (phase.kind === "not-started" || phase.kind === "full" || phase.kind === "denied") && !/enrolled|only students|only the course|removed/i.test(phase.reason);
+  useEffect(() => {
+    if (ask && !title) api<{ title: string | null }>("GET", `/api/classes/${encodeURIComponent(classId)}`).then((k) => setTitle(k.title ?? ""), () => {});
+  }, [ask, classId]);
+  return title;
 }
 
 /** Whether one of the teacher's sources is on air, or which one paused (the live socket's video.state):
@@ -205,6 +219,10 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
   const [value, setValue] = useState("");
   const [outcome, setOutcome] = useState<Outcome>({ state: "idle" });
   const taken = st.myAnswer !== null && st.myAnswer.questionId === q.id;
+  // Closed with time still on the clock: the teacher closed it, time was not up (defect 13).
+  const early = useRef<boolean | null>(null);
+  if (quiz.closed && early.current === null) early.current = Date.now() + offset < quiz.deadline - 500;
+  const closedEarly = early.current === true;
   const shown: Outcome = taken ? { state: "taken" } : outcome;
 
   const response = (): QuizResponse | null => {
@@ -216,7 +234,7 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
       case "true_false":
         return choice ? { value: choice === "true" } : null;
       case "numeric":
-        return value.trim() !== "" && Number.isFinite(Number(value)) ? { number: Number(value) } : null;
+        return parseDecimal(value) === null ? null : { number: parseDecimal(value)! };
       case "text":
         return value.trim() ? { text: value.trim() } : null;
     }
@@ -243,7 +261,11 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
       <h2 id="q-h">
         Question <span class="pill">{q.points} points</span>
       </h2>
-      {!quiz.closed ? <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={offset} /> : <p class="closed-note">{quiz.revealed ? "Answers revealed" : "Time is up: answers are closed"}</p>}
+      {!quiz.closed ? (
+        <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={offset} />
+      ) : (
+        <p class="closed-note">{quiz.revealed ? "Answers revealed" : closedEarly ? "The teacher closed answers" : "Time is up: answers are closed"}</p>
+      )}
       <p class="prompt">{q.prompt}</p>
       {!quiz.revealed && (
         <form onSubmit={submit} class="answer-form">
@@ -276,7 +298,8 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
             <label class="field">
               <span>{q.kind === "numeric" ? "Your number" : "Your answer"}</span>
               {q.kind === "numeric" ? (
-                <input type="number" step="any" value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
+                // Text with a decimal keypad, not type=number: Chromium's number field turned "6,5" into 65 (defect 7).
+                <input type="text" inputMode="decimal" autocomplete="off" value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
               ) : (
                 <input type="text" maxLength={200} value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
               )}

@@ -588,7 +588,7 @@ function Roster({ client }: { client: EdgeClassClient }) {
             <span class="name">{p.name}</span> <span class="role">{p.role}</span> {!p.connected && <span class="pill">reconnecting</span>}
             {st.mutedUsers.has(p.id) && <span class="pill">muted</span>}
             {p.role === "student" && (
-              <button class="small" onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
+              <button class="small" aria-label={`${st.mutedUsers.has(p.id) ? "Unmute" : "Mute"} ${p.name}`} onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
                 {st.mutedUsers.has(p.id) ? "Unmute" : "Mute"}
               </button>
             )}

@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type PublicQuestion, type Reaction } from "../../client/src/index.ts";
 import { navigate, session, signOut } from "./api.ts";
+import { explainDenial } from "./denial.ts";
 import type { Live, Phase } from "./live.ts";
 
 /** Emoji plus a word: the word still reads where the device has no emoji font. */
@@ -47,8 +48,8 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
   const s: Record<string, [string, string, boolean]> = {
     connecting: ["Joining the class…", "Connecting to the live class.", false],
     "not-started": ["The class has not started yet", "This page joins by itself as soon as the teacher starts the class.", false],
-    full: ["The class is full", "The policy refused the join: ", true],
-    denied: ["You cannot join this class", "The policy refused the join: ", true],
+    full: ["The class is full", "", true],
+    denied: ["You cannot join this class", "", true],
     ended: ["The class has ended", "Thanks for taking part.", false],
     replaced: ["Opened somewhere else", "You joined this class from another tab or device; this page stepped aside.", false],
     failed: ["Could not connect", "", true],
@@ -58,11 +59,19 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
   return (
     <section class={`phase phase-${phase.kind}`} role="status" aria-live="polite" data-phase={phase.kind}>
       <h2>{title}</h2>
-      <p>
-        {text}
-        {withReason && <strong class="reason">{reason}</strong>}
-      </p>
-      {phase.kind === "full" && <p class="muted">A seat may free up when someone leaves.</p>}
+      {text && <p>{text}</p>}
+      {withReason && phase.kind !== "failed" ? (
+        <>
+          {explainDenial(reason).reasons.map((r) => (
+            <p class="reason" key={r}>
+              {r}
+            </p>
+          ))}
+          <p class="advice">{explainDenial(reason).advice}</p>
+        </>
+      ) : (
+        withReason && <p class="reason">{reason}</p>
+      )}
       {(phase.kind === "not-started" || phase.kind === "failed" || phase.kind === "replaced" || phase.kind === "full") && (
         <button onClick={() => live.retry()}>{phase.kind === "replaced" ? "Use this page" : "Try again now"}</button>
       )}
@@ -220,7 +229,16 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
       setError(chatError(err));
     }
   };
+  // Messages this teacher deleted: the author stays reachable for Mute (defect 14).
+  const [deleted, setDeleted] = useState<ChatMessage[]>([]);
+  const remove = (m: ChatMessage) =>
+    client.deleteChat(m.id).then(
+      () => setDeleted((d) => [...d.filter((x) => x.userId !== m.userId), m].slice(-5)),
+      (e) => setError(chatError(e)),
+    );
   const disabled = !st.chatSettings.enabled && !staff;
+  // A refusal under the old settings (slow mode, chat off) goes when the teacher changes them.
+  useEffect(() => setError(""), [st.chatSettings.enabled, st.chatSettings.slowModeSeconds]);
   return (
     <section class="card chat" aria-labelledby="chat-h">
       <h2 id="chat-h">
@@ -240,7 +258,7 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
             <span class="chat-text">{m.text}</span>
             {staff && m.role === "student" && (
               <span class="mod">
-                <button class="small" aria-label={`Delete message from ${m.name}`} onClick={() => client.deleteChat(m.id).catch((e) => setError(chatError(e)))}>
+                <button class="small" aria-label={`Delete message from ${m.name}`} onClick={() => remove(m)}>
                   Delete
                 </button>
                 <button
@@ -255,6 +273,23 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
           </li>
         ))}
       </ol>
+      {staff && deleted.length > 0 && (
+        <ul class="chat-deleted">
+          {deleted.map((m) => (
+            <li key={m.id}>
+              <span class="muted">You deleted a message from {m.name}.</span>{" "}
+              <button class="small" aria-label={`${st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"} ${m.name}`} onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}>
+                {st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+      {!staff && st.myDeletedMessages > 0 && (
+        <p class="chat-note" role="status">
+          The teacher removed {st.myDeletedMessages === 1 ? "one of your messages" : `${st.myDeletedMessages} of your messages`}.
+        </p>
+      )}
       <form class="chat-form" onSubmit={send}>
         <label class="sr-only" for="chat-input">
           Message
@@ -288,7 +323,8 @@ export function chatError(e: unknown): string {
     case "chat-disabled":
       return "The teacher turned chat off.";
     case "slow-mode":
-      return `Slow mode: ${msg}`;
+      // The server's message already starts with "slow mode:" (defect 5 said it twice).
+      return `Slow mode: ${msg.replace(/^slow mode:\s*/i, "")}`;
     case "rate-limited":
       return "Too fast: wait a moment.";
     default:

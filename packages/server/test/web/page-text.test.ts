@@ -1,0 +1,23 @@
+// Pure helpers of the student page: decimal commas (defect 7) and refusals in words (defect 17).
+import { expect, test } from "bun:test";
+import { parseDecimal } from "../../../web/app/decimal.ts";
+import { explainDenial } from "../../../web/app/denial.ts";
+
+test("numbers as people type them", () => {
+  expect(parseDecimal("6,5")).toBe(6.5);
+  expect(parseDecimal(" 6.5 ")).toBe(6.5);
+  expect(parseDecimal("-3")).toBe(-3);
+  expect(parseDecimal("1 000,25")).toBe(1000.25);
+  expect(parseDecimal("1.000,25")).toBe(1000.25);
+  expect(parseDecimal("1,000.25")).toBe(1000.25);
+  for (const bad of ["", "abc", "1,2,3", "6,5x", "--1", "1.2.3"]) expect(parseDecimal(bad)).toBeNull();
+});
+
+test("the policy's reasons become sentences with advice; unknown ones still read", () => {
+  expect(explainDenial("class is full")).toEqual({ reasons: ["Every seat in this class is taken."], advice: "A seat may free up when someone leaves: try again in a moment." });
+  const two = explainDenial("course is not active; not enrolled in this course");
+  expect(two.reasons).toEqual(["This course is not open for classes right now.", "You are not on this course's list of students."]);
+  expect(two.advice).toBe("Ask your teacher when the course opens.");
+  expect(explainDenial("removed: the course was archived").reasons).toEqual(["This course has been archived: its classes are closed."]);
+  expect(explainDenial("outside school hours")).toEqual({ reasons: ["Outside school hours."], advice: "Ask your teacher if you think this is a mistake." });
+});
