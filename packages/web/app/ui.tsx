@@ -3,6 +3,7 @@ import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type PublicQuestion, type Reaction } from "../../client/src/index.ts";
 import { navigate, session, signOut } from "./api.ts";
+import { isAcceptedKey } from "./accepted.ts";
 import { explainDenial } from "./denial.ts";
 import type { Live, Phase } from "./live.ts";
 
@@ -125,8 +126,7 @@ export function optionLabel(q: PublicQuestion, key: string): string {
 export function DistributionBars({ q, d, correct }: { q: PublicQuestion; d: Distribution | undefined; correct?: unknown }) {
   const keys = q.options ? q.options.map((o) => o.id) : q.kind === "true_false" ? ["true", "false"] : Object.keys(d?.counts ?? {});
   const max = Math.max(1, ...keys.map((k) => d?.counts[k] ?? 0));
-  const isCorrect = (k: string) =>
-    correct !== undefined && (Array.isArray(correct) ? correct.map(String).includes(k) : String(correct) === k);
+  const isCorrect = (k: string) => isAcceptedKey(q.kind, k, correct);
   return (
     <div class="dist" data-answered={d?.answered ?? 0}>
       <p class="dist-total">
