@@ -209,6 +209,10 @@ describe("edge-city", () => {
     expect(cm.data.REDIS_URL).toBe("redis://edgeclass-redis:6379");
     expect(c.envFrom.find((e: Obj) => e.secretRef?.name === "edgeclass-jwt").secretRef.optional).toBe(false);
     expect(env(c, "INSTANCE_ID").valueFrom.fieldRef.fieldPath).toBe("metadata.name");
+    // Instances forward media signalling to a class's media home at the pod's own address, not loopback.
+    expect(env(c, "POD_IP").valueFrom.fieldRef.fieldPath).toBe("status.podIP");
+    expect(env(c, "MEDIA_INTERNAL_URL").value).toBe("http://$(POD_IP):8080");
+    expect(env(c, "MEDIA_CASCADE_HOST").value).toBe("$(POD_IP)");
     const hpa = find(objs, "HorizontalPodAutoscaler", "edgeclass");
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "StatefulSet", name: "edgeclass" });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
