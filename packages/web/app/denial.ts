@@ -9,7 +9,7 @@ export interface Explained {
 }
 
 const KNOWN: [RegExp, string, string][] = [
-  [/\bclass is full\b/i, "Every seat in this class is taken.", "A seat may free up when someone leaves: try again in a moment."],
+  [/\bclass is full\b/i, "Every seat in this class is taken.", "A seat may free up when someone leaves: this page tries again by itself."],
   [/course is not active/i, "This course is not open for classes right now.", "Ask your teacher when the course opens."],
   [/no longer enrolled|not enrolled/i, "You are not on this course's list of students.", "Check that you signed in with your own account, or ask your teacher to add you to the course."],
   [/course was archived/i, "This course has been archived: its classes are closed.", "Ask your teacher where the course continues."],

@@ -101,6 +101,16 @@ export function useLive(classId: string): Live {
     const t = setTimeout(() => bump(0), 4000);
     return () => clearTimeout(t);
   }, [phase.kind, client]);
+  // "Full": try again by itself (issue 16 defect 12), after 5-10 s, then longer up to 30-60 s, with jitter
+  // so that everyone turned away by one burst does not come back at the same instant.
+  const fullTries = useRef(0);
+  useEffect(() => {
+    if (phase.kind === "live") fullTries.current = 0;
+    if (phase.kind !== "full") return;
+    const base = Math.min(60_000, 10_000 * 2 ** Math.min(fullTries.current, 3));
+    const t = setTimeout(() => ((fullTries.current += 1), bump(0)), base / 2 + (Math.random() * base) / 2);
+    return () => clearTimeout(t);
+  }, [phase.kind, client]);
   return { client, phase, clockOffset: () => offset.current, retry: () => bump(0), reactions: totals.current };
 }
 

@@ -94,3 +94,19 @@ test("page defects 17, 19, 8, 7, 13, 5, 14", async () => {
   await teacher.click('.chat button[aria-label="Mute Grace Hopper"]');
   await s1.waitForSelector('#chat-input[disabled]');
 }, 120_000);
+
+test("12: a student turned away by a full class gets in by herself when a seat frees", async () => {
+  const tok = await h.t.token("teacher", "t-full");
+  const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "One seat", status: "active", capacity: 1 } });
+  await h.t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: tok, body: { studentIds: ["s4", "s5"] } });
+  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, { token: tok, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  await h.t.call("POST", `/api/classes/${cls.body.id}/start`, { token: tok });
+  const first = await h.page();
+  await first.goto(`/class/${cls.body.id}#token=${await h.t.token("student", "s4")}`);
+  await first.waitForSelector('[data-view="student"] .quiz');
+  const second = await h.page();
+  await second.goto(`/class/${cls.body.id}#token=${await h.t.token("student", "s5")}`);
+  await second.waitForSelector('[data-phase="full"]');
+  await first.close(); // the seat frees after the harness's 5 s grace period
+  await second.waitForSelector('[data-view="student"] .quiz', { timeout: 40_000 });
+}, 90_000);
