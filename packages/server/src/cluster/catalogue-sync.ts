@@ -144,7 +144,8 @@ export class CatalogueSync {
           this.reader = this.link.cmd.duplicate();
           this.reader.on("error", () => {}); // counted by the link's own connections; this loop retries
         }
-        if (this.reader.status === "wait") await this.reader.connect();
+        // "end": ioredis gave it up (see restartEnded in redis.ts); connect it again.
+        if (this.reader.status === "wait" || this.reader.status === "end") await this.reader.connect();
         if (this.checkNeeded) {
           await this.catchUp();
           this.checkNeeded = false;

@@ -382,8 +382,10 @@ class ClusterClass implements RoomPort {
       const session: AttendanceSession = { userId: r.userId, role: r.role, joinedAt: r.joinedAt, leftAt: r.leftAt };
       fenced(lua.HSET_FENCED, this.keys.attendance, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
     }
-    // Pipelined (auto-pipelining): one round trip per batch instead of one per row.
-    await Promise.all(evals);
+    // Pipelined (auto-pipelining): one round trip per batch instead of one per row. Timed, so a
+    // refusal on a connection that stays up (NOREPLICAS right after a failover) has the link run
+    // this again once Redis takes writes (redis.ts).
+    await this.link.timed(() => Promise.all(evals));
     this.hub.logger.info({ classId: this.classId }, "shared class state again after reconnect");
   }
 

@@ -125,6 +125,10 @@ export class RedisLink {
         logger.warn({ err: e.message }, "redis error");
       });
       conn.on("close", () => metrics.up.set(0));
+      // ioredis gives a connection up for good ("end") when it is disconnected while still asking
+      // the sentinels for the primary: the failover detector does that on +switch-master, and the
+      // connect fails with "Connection is closed." with no retry after it. Start it again.
+      if (conn instanceof Redis) conn.on("end", () => restartEnded(conn, () => this.closing));
     }
     if (this.cmd instanceof Cluster) {
       // One node failing is reported here; the client keeps routing to the others.
@@ -205,10 +209,20 @@ export class RedisLink {
     }
   }
 
+  private closing = false;
+
   async close(): Promise<void> {
+    this.closing = true;
     this.shards?.close();
     for (const c of this.connections()) c.disconnect();
   }
+}
+
+/** Connects a connection that ioredis ended on its own again, shortly, unless we are closing. */
+export function restartEnded(conn: Redis, closing: () => boolean): void {
+  setTimeout(() => {
+    if (!closing() && conn.status === "end") conn.connect().catch(() => {}); // failing again ends again: retried again
+  }, 250);
 }
 
 /** The Redis Cluster hash slot of a key or channel (CRC16/XMODEM of its hash tag, or of all of it). */
