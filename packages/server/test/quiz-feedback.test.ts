@@ -68,3 +68,28 @@ test("distribution from launch, own result after a reload, no stale leaderboard 
   expect(late.welcome.state.leaderboard).toBeNull();
   expect(late.welcome.state.result).toBeUndefined();
 }, 30_000);
+
+test("a class ended without a reveal sends final standings equal to the results export (defect 3)", async () => {
+  const course = await t.call("POST", "/api/courses", { token: teacherToken, body: { title: "Ends", status: "active" } });
+  await t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: teacherToken, body: { studentIds: ["en1", "en2", "en3"] } });
+  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, { token: teacherToken, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  const classId = cls.body.id as string;
+  await t.call("POST", `/api/classes/${classId}/start`, { token: teacherToken });
+  const teacher = await enter(classId, teacherToken);
+  const s = await Promise.all(["en1", "en2", "en3"].map(async (id) => enter(classId, await t.token("student", id))));
+  // A board shown before any answer (all 0), then a question answered and never revealed.
+  const q1 = (await teacher.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as { questionId: string };
+  await teacher.peer.request({ type: "leaderboard.show" });
+  await s[2].peer.next("leaderboard");
+  await s[0].peer.request({ type: "quiz.answer", questionId: q1.questionId, answerId: "e1", response: { choice: "b" } });
+  await s[2].peer.request({ type: "quiz.answer", questionId: q1.questionId, answerId: "e3", response: { choice: "b" } });
+  await teacher.peer.request({ type: "class.end" });
+  await s[2].peer.next("class.ended");
+  const boards = s[2].peer.messages.filter((m) => m.type === "leaderboard");
+  const final = boards[boards.length - 1] as Extract<(typeof boards)[number], { type: "leaderboard" }>;
+  const results = await t.call("GET", `/api/classes/${classId}/results`, { token: teacherToken });
+  const row = results.body.students.find((r: { userId: string }) => r.userId === "en3");
+  expect(row.score).toBeGreaterThan(0);
+  expect(final.me).toMatchObject({ userId: "en3", score: row.score, rank: row.rank });
+  for (const r of results.body.students) expect(final.top.find((e) => e.userId === r.userId)).toMatchObject({ score: r.score, rank: r.rank });
+}, 30_000);

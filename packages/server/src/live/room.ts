@@ -774,6 +774,13 @@ export class LiveRoom {
       store.live.attendanceCloseAll(this.classId, now);
       if (this.current && this.current.q.closedAt === null) store.live.markClosed(this.current.q.id, now);
     });
+    // Final standings for the ended page, from the same graded answers as the results export
+    // (issue 16 defect 3: the page kept the last board shown, 0 points where the CSV said 48).
+    if (this.current !== null || this.scores.size > 0) {
+      this.leaderboardShown = true;
+      this.ranked = null;
+      this.sendLeaderboard();
+    }
     this.deps.fanout.all(this.classId, { type: "class.ended", seq: this.nextSeq() });
     // Closed on the next turn, so the ack of a class.end command still reaches the teacher.
     setTimeout(() => this.deps.fanout.closeAll(this.classId, CLOSE.classEnded, "class has ended"), 0);
