@@ -3,7 +3,7 @@
 // Everything goes through the REST API; a problem's `issues` are shown beside their fields.
 import type { QuestionDraft } from "../../client/src/protocol.ts";
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, navigate, type ClassInfo, type CourseInfo, type FieldIssue } from "./api.ts";
+import { api, ApiError, navigate, session, type ClassInfo, type CourseInfo, type FieldIssue } from "./api.ts";
 import { parseRoster } from "./roster-csv.ts";
 import { QuestionForm } from "./teacher.tsx";
 import { ArchiveCourse } from "./archive.tsx";
@@ -76,6 +76,9 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
   const [description, setDescription] = useState(info?.description ?? "");
   const [status, setStatus] = useState(info?.status ?? "draft");
   const [capacity, setCapacity] = useState(String(info?.capacity ?? 30));
+  // An admin creates a course for a teacher (their id); a teacher's own courses are theirs.
+  const [teacherId, setTeacherId] = useState("");
+  const admin = !info && session()?.role === "admin";
   const [errors, setErrors] = useState<Errors>({});
   const [note, setNote] = useState("");
   const archived = info?.status === "archived";
@@ -86,6 +89,7 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
     if (!Number.isInteger(cap) || cap < 1) return setErrors({ capacity: "Give a whole number of seats, 1 or more." });
     const body: Record<string, unknown> = { title, description, capacity: cap };
     if (!archived) body.status = status;
+    if (admin && teacherId.trim()) body.teacherId = teacherId.trim();
     try {
       if (info) {
         await api("PATCH", course(info.id), body);
@@ -129,6 +133,11 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
             {(a) => <input {...a} name="capacity" type="number" min={1} max={100000} value={capacity} onInput={(e) => setCapacity(e.currentTarget.value)} />}
           </Field>
         </div>
+        {admin && (
+          <Field id="course-teacher" label="Teacher's id (empty: you)" error={errors.teacherId}>
+            {(a) => <input {...a} name="teacherId" value={teacherId} onInput={(e) => setTeacherId(e.currentTarget.value)} />}
+          </Field>
+        )}
         <button type="submit" class="primary">
           {info ? "Save course" : "Create course"}
         </button>

@@ -1,7 +1,8 @@
 // Course set-up in the browser (issue 16 build 1): the demo teacher creates a course (a field's
 // error shown beside it first), enrols students from a pasted CSV, schedules a class in her time
 // zone (Asia/Shanghai), reschedules and cancels it, writes and edits a bank question; then an
-// admin archives the course from the admin page, which asks first (defect 9). axe-core runs its
+// admin archives the course from the admin page, which asks first (defect 9), and creates a
+// course for a teacher. axe-core runs its
 // WCAG 2.1 A/AA rules on the new pages.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
@@ -104,5 +105,18 @@ test("a teacher sets up a course: create, CSV roster, schedule in her time zone,
   await admin.click("text=Archive for good");
   await admin.waitForSelector(`[data-course="${courseId}"] .status-archived`);
   expect((await get(`/api/courses/${courseId}`, adminToken)).status).toBe("archived");
+
+  // An admin creates a course for a teacher; an unknown teacher id is refused beside its field.
+  await admin.goto("/courses/new");
+  await admin.fill("#course-title", "Chemistry");
+  await admin.fill("#course-teacher", "nobody");
+  await admin.click("text=Create course");
+  await admin.waitForSelector("#course-teacher-err");
+  expect(await admin.textContent("#course-teacher-err")).toContain("not a known teacher");
+  await admin.fill("#course-teacher", "t1");
+  await admin.click("text=Create course");
+  await admin.waitForURL((u) => /^\/courses\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith("/new"));
+  const chem = decodeURIComponent(new URL(admin.url()).pathname.split("/").pop()!);
+  expect(await get(`/api/courses/${chem}`, adminToken)).toMatchObject({ title: "Chemistry", teacherId: "t1" });
   await ctx.close();
 }, 120_000);

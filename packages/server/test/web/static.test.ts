@@ -41,8 +41,8 @@ test("no build yet: the app's paths say how to build it", () => {
 test("index.html revalidated, hashed assets immutable and gzipped, ETags, SPA fallback, GET only", async () => {
   build(`<!doctype html><script type="module" src="/assets/main-abc123.js"></script>`);
   const web = webApp({ config, demo, secret: SECRET, distDir: dist });
-  for (const path of ["/", "/login", "/admin", "/class/demo-class-1"]) {
-    const route = path.startsWith("/class/") ? "/class/*" : path;
+  for (const path of ["/", "/login", "/admin", "/class/demo-class-1", "/courses/new"]) {
+    const route = path.startsWith("/class/") ? "/class/*" : path.startsWith("/courses/") ? "/courses/*" : path;
     const r = web.staticRoutes[route](req(path));
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("text/html; charset=utf-8");
