@@ -53,6 +53,8 @@ const CHAT_HISTORY = 50;
 const CHAT_BURST = 5;
 const CHAT_PER_SECOND = 0.5;
 const LEADERBOARD_SIZE = 10;
+/** A student's reaction of one kind counts once in this window; repeats are dropped (issue 16 defect 15). */
+const REACTION_WINDOW_MS = 3000;
 
 interface Member extends Participant {
   joinedAt: number;
@@ -84,6 +86,8 @@ export class LiveRoom {
   private readonly muted = new Set<string>();
   private readonly hands = new Map<string, Hand>();
   private reactions: Partial<Record<Reaction, number>> = {};
+  /** When each "userId reaction" last counted (pruned at the ticks). */
+  private reacted = new Map<string, number>();
   private current: OpenQuiz | null = null;
   private reveal: ReturnType<LiveRoom["revealPayload"]> | null = null;
   private readonly scores = new Map<string, number>();
@@ -473,9 +477,14 @@ export class LiveRoom {
         this.handsDirty = true;
         await this.deps.shared?.clearHands();
         return { cleared: true };
-      case "reaction":
+      case "reaction": {
+        const key = `${m.id} ${msg.reaction}`;
+        const last = this.reacted.get(key);
+        if (last !== undefined && now - last < REACTION_WINDOW_MS) return undefined; // clicking again does not inflate the count
+        this.reacted.set(key, now);
         this.reactions[msg.reaction] = (this.reactions[msg.reaction] ?? 0) + 1;
         return undefined;
+      }
       case "quiz.launch":
         return await this.launch(msg, now);
       case "quiz.answer":
@@ -753,6 +762,7 @@ export class LiveRoom {
     if (cur && cur.q.closedAt === null && now > cur.q.deadline) {
       this.closeQuiz(now).catch((e) => this.deps.logger.error({ err: e, classId: this.classId }, "closing a question at its deadline failed"));
     }
+    if (this.reacted.size > 0) for (const [k, at] of this.reacted) if (now - at >= REACTION_WINDOW_MS) this.reacted.delete(k);
     let any = false;
     for (const _ in this.reactions) any = true;
     if (any) {

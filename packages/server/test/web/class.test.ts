@@ -313,7 +313,7 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   for (const p of [admin, second]) expect((await audit(p)).map((x) => `${x.id}: ${x.nodes.join(", ")}`)).toEqual([]);
 }, 60_000);
 
-test("a thousand reactions change digits, never the layout; number, text and multiple-choice questions", async () => {
+test("a thousand reactions (five hundred counted) change digits, never the layout; number, text and multiple-choice questions", async () => {
   const { EdgeClassClient } = await import("../../../client/src/index.ts");
   const tok = await h.t.token("teacher", "t1");
   const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "Big lecture", status: "active", capacity: 500 } });
@@ -338,15 +338,16 @@ test("a thousand reactions change digits, never the layout; number, text and mul
     }),
   );
   try {
-    // 100 students x 10 reactions (within the per-socket burst), two of each kind.
+    // 100 students x 10 reactions (within the per-socket burst), two of each kind: the second of a kind
+    // within 3 s does not count (issue 16 defect 15), so 500 are counted.
     const kinds = ["thumbs_up", "clap", "heart", "laugh", "wow"] as const;
     await Promise.all(clients.flatMap((c) => Array.from({ length: 10 }, (_, i) => c.react(kinds[i % kinds.length]))));
     await teacher.waitForFunction(() => {
       let sum = 0;
       for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number.parseFloat(n.textContent!) * (n.textContent!.endsWith("k") ? 1000 : 1);
-      return sum >= 1000;
+      return sum >= 500;
     }, undefined, { timeout: 15_000 });
-    await watcher.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="clap"] .react-count')?.getAttribute("data-count")) === 200);
+    await watcher.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="clap"] .react-count')?.getAttribute("data-count")) === 100);
     await teacher.waitForFunction(() => document.querySelector("#roster-h .pill")?.textContent === "102");
     expect(await shifts(teacher)).toBeLessThan(0.01);
     expect(await shifts(watcher)).toBeLessThan(0.01);
