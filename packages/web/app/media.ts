@@ -88,22 +88,23 @@ export function watchLiveness(pc: RTCPeerConnection, onDead: () => void, quietMs
 /** A WHIP or WHEP session: close() ends it on the server (DELETE) and locally. */
 export interface MediaSession {
   pc: RTCPeerConnection;
-  close(): Promise<void>;
+  /** `serverGone`: the server already ended the session (the class ended): close locally, send no DELETE (it would 404; issue 16 defect 16). */
+  close(serverGone?: boolean): Promise<void>;
 }
 
 function session_(pc: RTCPeerConnection, location: string): MediaSession {
   let closed = false;
   // Leaving or reloading the page ends the session on the server too (keepalive outlives the page).
   const onHide = () => void close(true);
-  const close = async (leaving = false) => {
+  const close = async (leaving = false, serverGone = false) => {
     if (closed) return;
     closed = true;
     removeEventListener("pagehide", onHide);
     pc.close();
-    if (location) await fetch(location, { method: "DELETE", headers: auth(), keepalive: leaving }).catch(() => {});
+    if (location && !serverGone) await fetch(location, { method: "DELETE", headers: auth(), keepalive: leaving }).catch(() => {});
   };
   addEventListener("pagehide", onHide);
-  return { pc, close: () => close() };
+  return { pc, close: (serverGone = false) => close(false, serverGone) };
 }
 
 /** Teacher: publishes a camera (with microphone) or a screen share; `source` tells students which one is paused. */

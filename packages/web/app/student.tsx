@@ -36,7 +36,7 @@ export function StudentView({ classId }: { classId: string }) {
       ) : (
         <main class="grid">
           <div class="col-main">
-            <Video classId={classId} video={st.video} />
+            <Video classId={classId} video={st.video} ended={() => client.state.ended} />
             <Question live={live} />
             {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />}
           </div>
@@ -74,7 +74,7 @@ const framesOf = (v: HTMLVideoElement | null) => v?.getVideoPlaybackQuality?.().
 /** The teacher's video over WHEP; retries when the session drops (teacher republishes, server restarts).
  *  When the teacher stops, reloads or drops, the live socket says "paused": the last frame is hidden
  *  and a note says so, until new frames arrive after the next publish. */
-function Video({ classId, video }: { classId: string; video: ClassVideo }) {
+function Video({ classId, video, ended }: { classId: string; video: ClassVideo; ended(): boolean }) {
   const ref = useRef<HTMLVideoElement>(null);
   const [status, setStatus] = useState<"connecting" | "waiting" | "playing" | "unavailable" | "error">("connecting");
   const [muted, setMuted] = useState(true);
@@ -145,7 +145,7 @@ function Video({ classId, video }: { classId: string; video: ClassVideo }) {
     return () => {
       stopped = true;
       clearTimeout(timer);
-      void current?.close();
+      void current?.close(ended()); // the end of the class ended the session on the server
     };
   }, [classId]);
   return (

@@ -83,7 +83,7 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
       ) : (
         <main class="grid console">
           <div class="col-main">
-            <Publisher classId={classId} />
+            <Publisher classId={classId} ended={() => client.state.ended} />
             <CurrentQuestion live={live} />
             <Questions client={client} courseId={st.courseId || info.courseId} />
             {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={null} />}
@@ -154,22 +154,22 @@ function EndClass({ client }: { client: EdgeClassClient }) {
   );
 }
 
-function Publisher({ classId }: { classId: string }) {
+function Publisher({ classId, ended = () => false }: { classId: string; ended?(): boolean }) {
   const preview = useRef<HTMLVideoElement>(null);
   const [what, setWhat] = useState<"off" | "camera" | "screen">("off");
   const [status, setStatus] = useState("");
   const session = useRef<{ media: MediaSession; stream: MediaStream } | null>(null);
-  const stop = async () => {
+  const stop = async (serverGone = false) => {
     const s = session.current;
     session.current = null;
     if (s) {
       s.stream.getTracks().forEach((t) => t.stop());
-      await s.media.close();
+      await s.media.close(serverGone);
     }
     if (preview.current) preview.current.srcObject = null;
     setWhat("off");
   };
-  useEffect(() => () => void stop(), []);
+  useEffect(() => () => void stop(ended()), []); // after the end of the class the server has closed the session
   // The connection to the class's media home dropped (its instance restarted or died): publish the
   // same stream again, with backoff; whichever instance gets it becomes the new home.
   const keepOnAir = (media: MediaSession, start: () => Promise<MediaSession>, attempt: number) => {

@@ -255,6 +255,7 @@ test("a teacher and three students run a whole class in the browser", async () =
 
   step("reconnect and screenshots");
   // The end: students see it, the teacher gets the results and the attendance.
+  const errorsAtEnd = h.errors.length;
   await teacher.click("button:text-is('End class')");
   await teacher.click("text=End for everyone");
   for (const s of [s1, s2, s3]) await s.waitForSelector('[data-phase="ended"]');
@@ -269,6 +270,8 @@ test("a teacher and three students run a whole class in the browser", async () =
   step("end, results, attendance");
   if (h.errors.length) console.warn("[web e2e] browser console errors:\n" + h.errors.join("\n"));
   expect(h.errors.filter((e) => /Content Security Policy|pageerror/i.test(e))).toEqual([]);
+  // The end of the class closed every video session on the server: the pages sent no DELETE that would 404 (issue 16 defect 16).
+  expect(h.errors.slice(errorsAtEnd).filter((e) => /404 DELETE \/api\/media/.test(e))).toEqual([]);
 }, 180_000);
 
 test("denied joins show the policy's reason: class full, course archived; the admin sees them", async () => {
