@@ -60,6 +60,11 @@ describe("courses", () => {
     const first = await t.call("GET", "/api/courses?limit=1", { token: admin });
     const second = await t.call("GET", `/api/courses?limit=1&cursor=${first.body.nextCursor}`, { token: admin });
     expect(second.body.items[0].id > first.body.items[0].id).toBe(true);
+    // A cursor this server did not issue is refused, not read as something else.
+    for (const bad of ["%ZZ", "%25", "a.b", `${first.body.nextCursor}=`, "!!"]) {
+      const r = await t.call("GET", `/api/courses?limit=1&cursor=${bad}`, { token: admin });
+      expect([r.status, r.body.type]).toEqual([400, "https://edgeclass.dev/problems/validation"]);
+    }
     const active = await t.call("GET", "/api/courses?status=active&limit=500", { token: admin });
     expect(active.body.items.every((c: { status: string }) => c.status === "active")).toBe(true);
   });

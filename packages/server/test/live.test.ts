@@ -290,9 +290,10 @@ describe("robustness", () => {
     s.peer.sendRaw(JSON.stringify({ type: "chat.send", text: "x".repeat(5000) }));
     s.peer.sendRaw(JSON.stringify({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 30 }));
     s.peer.sendRaw(JSON.stringify({ type: "class.end" }));
+    s.peer.sendBinary(new TextEncoder().encode(JSON.stringify({ type: "chat.send", text: "sent as binary" })));
     const codes: string[] = [];
-    for (let i = 0; i < 6; i++) codes.push((await s.peer.next("error")).code);
-    expect(codes).toEqual(["bad-message", "bad-message", "bad-message", "too-large", "forbidden", "forbidden"]);
+    for (let i = 0; i < 7; i++) codes.push((await s.peer.next("error")).code);
+    expect(codes).toEqual(["bad-message", "bad-message", "bad-message", "too-large", "forbidden", "forbidden", "bad-message"]);
     expect(errorsBefore).toBe(0);
     // Nothing changed: no chat, no question, the class is still live.
     const state = (await enter(classId, "teacher", "t-live")).welcome.state;

@@ -3,7 +3,7 @@ import { AppError } from "../domain/errors.ts";
 
 export const PROBLEM_BASE = "https://edgeclass.dev/problems/";
 
-export function problemResponse(err: AppError, instance: string, headers: Record<string, string> = {}): Response {
+export function problemResponse(err: AppError, instance: string | undefined, headers: Record<string, string> = {}): Response {
   const body = { type: PROBLEM_BASE + err.code, title: err.title, status: err.status, detail: err.detail, instance, ...err.extra };
   return new Response(JSON.stringify(body), { status: err.status, headers: { "content-type": "application/problem+json", ...headers } });
 }

@@ -113,7 +113,7 @@ export class MediaWorker {
       if (this.exited) return reject(new MediaError("MEDIA_WORKER_EXITED", "media worker exited", 503));
       const timer = setTimeout(() => {
         this.pending.delete(msg.rid);
-        reject(new MediaError("MEDIA_TIMEOUT", "media worker did not answer in time", 504));
+        reject(new MediaError("MEDIA_TIMEOUT", "media worker did not answer in time", 503));
       }, timeoutMs);
       this.pending.set(msg.rid, { resolve, reject, timer });
       this.post(msg);

@@ -9,6 +9,8 @@ import type { CascadeTarget, WorkerConfig } from "./protocol.ts";
 import { makeDtlsCertificate, type DtlsCertificate } from "./certificate.ts";
 import { ADMISSION_DEFAULTS, JoinAdmission } from "./admission.ts";
 import { PublisherStates, sourceOf, type VideoSource } from "./video-state.ts";
+import { AppError, type ErrorCode } from "../domain/errors.ts";
+import { problemResponse } from "../http/problem.ts";
 
 const RESOURCE_PREFIX = "/api/media/resources/";
 const MAX_SDP_BYTES = 64 * 1024;
@@ -40,14 +42,28 @@ interface ClassState {
 
 const sameTarget = (a: CascadeTarget | null, b: CascadeTarget | null) => a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port && a.key === b.key);
 
+/** The catalogue's code for each status a media error carries (domain/errors.ts). */
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: "bad-request",
+  403: "forbidden",
+  404: "not-found",
+  405: "method-not-allowed",
+  409: "conflict",
+  413: "payload-too-large",
+  415: "unsupported-media-type",
+  429: "rate-limited",
+  503: "unavailable",
+};
+
+/** An RFC 9457 problem document; `code` keeps the media error's own name (MEDIA_BAD_SDP, ...). */
 function problem(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
-  return Response.json({ error: { code, message } }, { status, headers });
+  const err = new AppError(CODE_OF_STATUS[status] ?? "internal", message, { code });
+  return problemResponse(err, undefined, headers);
 }
 
-/** 429 as an RFC 9457 problem document, with when to try again. */
+/** 429 with when to try again. */
 function tooMany(detail: string, retryAfterSeconds: number): Response {
-  const body = { type: "https://edgeclass.dev/problems/rate-limited", title: "Too many requests", status: 429, detail };
-  return new Response(JSON.stringify(body), { status: 429, headers: { "content-type": "application/problem+json", "retry-after": String(retryAfterSeconds) } });
+  return problem(429, "MEDIA_PENDING_CAP", detail, { "retry-after": String(retryAfterSeconds) });
 }
 
 export class MediaServiceImpl implements MediaService {

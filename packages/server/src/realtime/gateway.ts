@@ -148,14 +148,16 @@ export class LiveGateway implements LocalSockets {
 
   private message(ws: Socket, data: string | Buffer): void {
     const { metrics } = this.deps;
-    const text = typeof data === "string" ? data : data.toString("utf8");
     let rid: string | undefined;
     const fail = (code: ErrorCode, message: string) => this.sendTo(ws, JSON.stringify({ type: "error", rid, code, message } satisfies ServerMessage), "error");
+    const text = typeof data === "string" ? data : data.toString("utf8");
     // Characters never outnumber UTF-8 bytes, so the byte count is only needed near the limit.
     if (text.length > MAX_CLIENT_FRAME_BYTES || (text.length * 3 > MAX_CLIENT_FRAME_BYTES && Buffer.byteLength(text) > MAX_CLIENT_FRAME_BYTES)) {
       return fail("too-large", `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
     }
     if (!ws.data.bucket.take(this.deps.now())) return fail("rate-limited", `at most ${FRAMES_PER_SECOND} messages per second`);
+    // The protocol is JSON text frames: a binary frame is refused whatever it holds.
+    if (typeof data !== "string") return fail("bad-message", "frames must be text (JSON), not binary");
     let raw: unknown;
     try {
       raw = JSON.parse(text);

@@ -19,6 +19,7 @@ export function wireText(f: Frame): string {
 export function expected(f: Frame): Expected {
   const text = wireText(f);
   if (text.length > MAX_CLIENT_FRAME_BYTES || Buffer.byteLength(text) > MAX_CLIENT_FRAME_BYTES) return { code: "too-large", rid: undefined };
+  if (f.kind === "binary") return { code: "bad-message", rid: undefined }; // JSON text frames only
   let raw: unknown;
   try {
     raw = JSON.parse(text);

@@ -54,7 +54,11 @@ test("rejects bad requests with coded errors", async () => {
   expect(notSdp.status).toBe(400);
   const noMedia = await media.handleWhep(new Request("http://x/", { method: "POST", body: "v=0\r\ns=-\r\n", headers: { "Content-Type": "application/sdp" } }), "c", "s");
   expect(noMedia.status).toBe(400);
-  expect(((await noMedia.json()) as { error: { code: string } }).error.code).toBe("MEDIA_BAD_SDP");
+  // Every HTTP error is an RFC 9457 problem; the media error's own name rides along as `code`.
+  expect(noMedia.headers.get("content-type")).toBe("application/problem+json");
+  expect(await noMedia.json()).toMatchObject({ type: "https://edgeclass.dev/problems/bad-request", status: 400, code: "MEDIA_BAD_SDP" });
+  expect((await notSdp.json()) as object).toMatchObject({ type: "https://edgeclass.dev/problems/bad-request", status: 400 });
+  expect(wrongType.headers.get("content-type")).toBe("application/problem+json");
   const get = await media.handleWhip(new Request("http://x/"), "c", "t");
   expect(get.status).toBe(405);
   const missing = await media.handleResource(new Request("http://x/", { method: "DELETE" }), "nope", "t");

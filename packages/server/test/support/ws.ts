@@ -9,6 +9,7 @@ export interface Peer {
   /** Sends with a fresh rid; resolves with the ack's result or rejects with the error message's code. */
   request(msg: ClientMessage | Record<string, unknown>): Promise<unknown>;
   sendRaw(text: string): void;
+  sendBinary(bytes: Uint8Array<ArrayBuffer>): void;
   closed: Promise<{ code: number; reason: string }>;
   close(): void;
 }
@@ -80,6 +81,7 @@ export function connect(base: string, classId: string, token: string): Promise<P
       return (m as { result?: unknown }).result;
     },
     sendRaw: (text) => ws.send(text),
+    sendBinary: (bytes) => ws.send(bytes),
     closed,
     close: () => ws.close(),
   };
