@@ -2,7 +2,8 @@
 // cuts and heals. Cut = a partition as the network makes it: nothing passes either way, the
 // connections stay open (no RST, no FIN), bytes sent meanwhile wait; new connections are held
 // unanswered. Heal = what was held is delivered and traffic flows again, as TCP retransmission
-// does after a short partition. No root, no iptables.
+// does after a short partition. A cut with reset is the other way a network fails: every
+// connection is reset at once and new ones are refused until the heal. No root, no iptables.
 import { connect, createServer, type Server, type Socket } from "node:net";
 import { freePort } from "./procs.ts";
 
@@ -18,6 +19,7 @@ export class PartitionProxy {
   private server!: Server;
   private readonly pairs = new Set<Pair>();
   private cut = false;
+  private refusing = false;
   port = 0;
 
   constructor(private readonly targetPort: number) {}
@@ -33,6 +35,7 @@ export class PartitionProxy {
   }
 
   private accept(client: Socket): void {
+    if (this.refusing) return void client.destroy();
     const pair: Pair = { client, upstream: null, up: [], down: [] };
     this.pairs.add(pair);
     client.on("data", (b: Buffer) => (this.cut || !pair.upstream ? pair.up.push(b) : pair.upstream.write(b)));
@@ -66,14 +69,22 @@ export class PartitionProxy {
     for (const b of pair.down.splice(0)) pair.client.write(b);
   }
 
-  /** Starts the partition. */
-  partition(): void {
-    this.cut = true;
+  /** Starts the partition: held silently, or with every connection reset and new ones refused. */
+  partition(how: "silent" | "reset" = "silent"): void {
+    if (how === "reset") {
+      this.refusing = true;
+      for (const p of this.pairs) {
+        p.client.resetAndDestroy();
+        p.upstream?.destroy();
+      }
+      this.pairs.clear();
+    } else this.cut = true;
   }
 
-  /** Ends it: held connections are dialled, held bytes delivered. */
+  /** Ends it: held connections are dialled, held bytes delivered; new connections are accepted. */
   heal(): void {
     this.cut = false;
+    this.refusing = false;
     for (const pair of this.pairs) {
       if (!pair.upstream) this.dial(pair);
       else this.flush(pair);

@@ -400,6 +400,36 @@ class ClusterClass implements RoomPort {
     this.renewTimer = null;
     this.link.unsubscribe(this.keys.commands).catch(() => {});
     this.hub.sockets.readmit(this.classId);
+    void this.handBack();
+  }
+
+  /**
+   * A cut-off owner may have acknowledged answers from its own store while its writes to Redis
+   * failed; another instance took the class meanwhile. Hand them over to the shared records
+   * (HSETNX: where the new owner already holds an answer of that student, the new owner's wins),
+   * so results read anywhere keep them and the student cannot answer that question twice.
+   */
+  private async handBack(): Promise<void> {
+    const { store, logger } = this.hub;
+    const cmd = this.link.cmd;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      try {
+        let handed = 0;
+        for (const q of store.live.launchedQuestions(this.classId)) {
+          await cmd.hsetnx(this.keys.questions, q.id, JSON.stringify(q));
+          for (const a of store.live.answers(q.id)) handed += await cmd.hsetnx(this.keys.answers(q.id), a.userId, JSON.stringify(a));
+        }
+        for (const r of store.live.attendance(this.classId)) {
+          const session: AttendanceSession = { userId: r.userId, role: r.role, joinedAt: r.joinedAt, leftAt: r.leftAt };
+          await cmd.hsetnx(this.keys.attendance, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
+        }
+        if (handed > 0) logger.warn({ classId: this.classId, answers: handed }, "handed answers acknowledged while cut off to the class's new owner");
+        return;
+      } catch (e) {
+        if (attempt === 3) logger.error({ classId: this.classId, err: (e as Error).message }, "could not hand answers over; they stay in this instance's store");
+        else await Bun.sleep(1000 * attempt);
+      }
+    }
   }
 
   /** Shutdown: hand the class over at once instead of waiting for the lease to expire, and

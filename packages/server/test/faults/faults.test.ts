@@ -5,7 +5,7 @@ import { expect, test } from "bun:test";
 import { diskFull } from "../../../../faults/disk-full.ts";
 import type { Fault } from "../../../../faults/lib/fault.ts";
 import { ownerKill } from "../../../../faults/owner-kill.ts";
-import { partition } from "../../../../faults/partition.ts";
+import { partition, partitionReset } from "../../../../faults/partition.ts";
 import { redisRestartEmpty } from "../../../../faults/redis-restart-empty.ts";
 import { sentinelFailover, sentinelFrozenPrimary } from "../../../../faults/sentinel-failover.ts";
 import { slowConsumers } from "../../../../faults/slow-consumers.ts";
@@ -43,6 +43,11 @@ test("Sentinel: the Redis primary frozen (SIGSTOP) until the sentinels promote a
 
 test("a network partition between the owner and Redis: the other instance takes the class within 10 s, no acknowledged answer lost", async () => {
   await once(partition);
+}, 120_000);
+
+test("a partition that resets the owner's connections to Redis: the owner acknowledges from its own store, hands those answers over when it finds the class taken; none lost", async () => {
+  const r = await once(partitionReset);
+  expect(r.figures?.ackedDuringOutage).toBeGreaterThan(0); // the owner did acknowledge alone
 }, 120_000);
 
 test("a WHEP flood (dead offers, 30 at a time, from one student): another student's WHEP is answered fast and their video plays", async () => {
