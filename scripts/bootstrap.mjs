@@ -58,7 +58,11 @@ if (mode === "run" && rest[0] === "packages/server/src/main.ts") {
   spawnSync(process.execPath, [join(root, "packages", "web", "build-if-stale.mjs")], { cwd: root, stdio: "inherit" });
 }
 if (mode === "run") handOver(bunPath, ["run", ...rest]);
-else if (mode === "test") handOver(bunPath, ["test", ...rest]);
+else if (mode === "test") {
+  // The services and Debian packages the tests need (installed and started when missing).
+  spawnSync("bash", [join(root, "scripts", "test-services.sh")], { cwd: root, stdio: "inherit" });
+  handOver(bunPath, ["test", ...rest]);
+}
 else if (mode === "exec") handOver(bin(rest[0]), rest.slice(1));
 else {
   console.error("usage: bootstrap.mjs run <file> | test | exec <bin>");
