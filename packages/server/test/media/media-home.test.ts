@@ -4,83 +4,29 @@
 // the internal route refuses unsigned and forged requests. Then A is killed (SIGKILL): the
 // teacher republishes through B and a student watches through C again, within the 10 s budget.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { readFileSync, rmSync } from "node:fs";
-import { join as joinPath } from "node:path";
-import { CountingSubscriber, SyntheticPublisher, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
+import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { internalKey, signInternal } from "../../src/cluster/internal-auth.ts";
-import { apiClient, eventually, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "../support/instances.ts";
-import { tempDir } from "../support/server.ts";
-import { join, setReplyTimeout, type Peer } from "../support/ws.ts";
+import { eventually, type Instance } from "../support/instances.ts";
+import { CLASS, metric, signalAs, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
+import { setReplyTimeout } from "../support/ws.ts";
 
 setReplyTimeout(15_000);
 
-const CLASS = "demo-class-1";
-const dirs: string[] = [];
-const peers: Peer[] = [];
-const closers: (() => void)[] = [];
-let redis: Awaited<ReturnType<typeof privateRedis>>;
+let mc: MediaCluster;
 let inst: Instance[] = [];
-let token: ReturnType<typeof apiClient>["token"];
-let api: ReturnType<typeof apiClient>["api"];
+let token: MediaCluster["token"];
+let api: MediaCluster["api"];
 let secret = "";
+let closers: (() => void)[] = [];
 
 beforeAll(async () => {
-  redis = await privateRedis();
-  const dataDir = tempDir("edgeclass-media-home-");
-  dirs.push(dataDir);
-  const prefix = uniquePrefix();
-  for (const name of ["home-a", "b", "c"]) {
-    inst.push(await startInstance({ DATA_DIR: dataDir, REDIS_URL: redis.url, REDIS_PREFIX: prefix, INSTANCE_ID: name, MEDIA_WORKERS: "1" }));
-  }
-  secret = readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim();
-  ({ token, api } = apiClient(secret));
+  mc = await startMediaCluster({});
+  ({ inst, token, api, secret, closers } = mc);
 }, 60_000);
 
-afterAll(async () => {
-  for (const c of closers) c();
-  for (const p of peers) p.close();
-  for (const p of spawned) p.kill("SIGKILL");
-  await redis?.kill();
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
-});
+afterAll(() => mc?.close());
 
-/** WHIP/WHEP with a bearer token (the synthetic peers' default signal sends none). */
-function signalAs(tok: string): Signal {
-  return {
-    async post(url, sdp) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` }, body: sdp });
-      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-      return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
-    },
-    async remove(url) {
-      await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
-    },
-  };
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (cond()) return true;
-    await Bun.sleep(50);
-  }
-  return cond();
-}
-
-async function metric(base: string, pattern: RegExp): Promise<number> {
-  const m = pattern.exec(await (await fetch(`${base}/metrics`)).text());
-  return m ? Number(m[1]) : 0;
-}
-
-async function watcher(base: string, student: string): Promise<CountingSubscriber> {
-  const tok = await token("student", student);
-  const { peer } = await join(base, CLASS, tok);
-  peers.push(peer);
-  const sub = new CountingSubscriber(student);
-  closers.push(() => sub.close());
-  await sub.connect(`${base}/api/classes/${CLASS}/whep`, signalAs(tok));
-  return sub;
-}
+const watcher = (base: string, student: string) => mc.watcher(base, student);
 
 test("publish through A, watch through B and C, delete through C, internal route refuses forged requests", async () => {
   const [a, b, c] = inst;
