@@ -117,6 +117,13 @@ redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
+/** Not fenced, for a cut-off owner handing over what it acknowledged alone: KEYS: hash. ARGV:
+ *  field, json. 1 saved, 0 existed (what is there wins). Kept as long as the fenced writes. */
+export const HSETNX_KEPT = `
+local r = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[1], ${KEEP_MS})
+return r`;
+
 /** KEYS: owner, hash. ARGV: lease value, field, json. 1 saved, 0 existed, -1/-2 fenced. */
 export const HSETNX_FENCED = `${FENCE}
 local r = redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])

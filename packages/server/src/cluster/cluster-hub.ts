@@ -415,13 +415,14 @@ class ClusterClass implements RoomPort {
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
         let handed = 0;
+        const keep = async (key: string, field: string, value: unknown) => (await cmd.eval(lua.HSETNX_KEPT, 1, key, field, JSON.stringify(value))) as number;
         for (const q of store.live.launchedQuestions(this.classId)) {
-          await cmd.hsetnx(this.keys.questions, q.id, JSON.stringify(q));
-          for (const a of store.live.answers(q.id)) handed += await cmd.hsetnx(this.keys.answers(q.id), a.userId, JSON.stringify(a));
+          await keep(this.keys.questions, q.id, q);
+          for (const a of store.live.answers(q.id)) handed += await keep(this.keys.answers(q.id), a.userId, a);
         }
         for (const r of store.live.attendance(this.classId)) {
           const session: AttendanceSession = { userId: r.userId, role: r.role, joinedAt: r.joinedAt, leftAt: r.leftAt };
-          await cmd.hsetnx(this.keys.attendance, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
+          await keep(this.keys.attendance, `${r.userId}@${r.joinedAt}`, session);
         }
         if (handed > 0) logger.warn({ classId: this.classId, answers: handed }, "handed answers acknowledged while cut off to the class's new owner");
         return;
