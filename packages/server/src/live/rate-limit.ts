@@ -13,10 +13,20 @@ export class TokenBucket {
   }
 
   take(now: number): boolean {
-    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
-    this.last = now;
+    this.refill(now);
     if (this.tokens < 1) return false;
     this.tokens -= 1;
     return true;
+  }
+
+  /** Seconds until one action is allowed (0: now), spending nothing. */
+  wait(now: number): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : (1 - this.tokens) / this.perSecond;
+  }
+
+  private refill(now: number): void {
+    this.tokens = Math.min(this.capacity, this.tokens + ((now - this.last) / 1000) * this.perSecond);
+    this.last = now;
   }
 }
