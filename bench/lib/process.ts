@@ -20,11 +20,19 @@ export async function waitForHttp(url: string, timeoutMs = 10_000): Promise<void
   throw new Error(`no answer from ${url} within ${timeoutMs} ms`);
 }
 
+/** A free TCP port on 127.0.0.1, never one handed out before in this process (the kernel may
+ *  give a just-released port again before its first taker binds it). */
+const handedOut = new Set<number>();
 export async function freePort(): Promise<number> {
-  const s = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = s.port as number;
-  s.stop(true);
-  return port;
+  for (;;) {
+    const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+    const port = s.port as number;
+    s.stop(true);
+    if (!handedOut.has(port)) {
+      handedOut.add(port);
+      return port;
+    }
+  }
 }
 
 export function percentile(sorted: number[], p: number): number {

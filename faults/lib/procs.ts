@@ -6,21 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-const ROOT = join(import.meta.dir, "..", "..");
+import { freePort } from "../../bench/lib/process.ts";
 
-/** A free TCP port on 127.0.0.1 not handed out before in this process. */
-const handedOut = new Set<number>();
-export async function freePort(): Promise<number> {
-  for (;;) {
-    const s = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
-    const port = s.port as number;
-    s.stop(true);
-    if (!handedOut.has(port)) {
-      handedOut.add(port);
-      return port;
-    }
-  }
-}
+const ROOT = join(import.meta.dir, "..", "..");
 
 export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs: number, everyMs = 50): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -225,10 +213,4 @@ export async function waitReady(base: string, timeoutMs = 30_000, proc?: Subproc
     if (proc?.exitCode !== null && proc?.exitCode !== undefined) throw new Error(`${base}: the server exited with ${proc.exitCode}`);
     return (await fetch(`${base}/readyz`).catch(() => null))?.status === 200;
   }, timeoutMs, 100);
-}
-
-/** Resident set size of a process in MiB (Linux). */
-export function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Number(m[1]) / 1024 : 0;
 }

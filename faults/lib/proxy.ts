@@ -5,7 +5,7 @@
 // does after a short partition. A cut with reset is the other way a network fails: every
 // connection is reset at once and new ones are refused until the heal. No root, no iptables.
 import { connect, createServer, type Server, type Socket } from "node:net";
-import { freePort } from "./procs.ts";
+import { freePort } from "../../bench/lib/process.ts";
 
 interface Pair {
   client: Socket;

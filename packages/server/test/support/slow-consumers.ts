@@ -4,6 +4,7 @@
 // samples the server's RSS from /proc, times chat at the normal students, and reads the
 // slow-client counter from /metrics.
 import { readFileSync } from "node:fs";
+import { cpuSeconds, memoryMb } from "../../../../bench/class/setup.ts";
 import { mintToken } from "../../src/auth/tokens.ts";
 import { closeSocket, readAll, serverFrames, stalledSocket } from "./stalled-socket.ts";
 import { join, type Peer } from "./ws.ts";
@@ -56,22 +57,9 @@ export interface SlowConsumersResult {
   normalClosed: number[];
 }
 
-/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(f[11]) + Number(f[12])) / 100;
-}
-
 /** Nanoseconds a process's main thread has waited for a CPU (run queue), from /proc/<pid>/schedstat. */
-export function runQueueWaitNs(pid: number): number {
+function runQueueWaitNs(pid: number): number {
   return Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[1]);
-}
-
-export function processMemoryMb(pid: number): { rss: number; hwm: number } {
-  const s = readFileSync(`/proc/${pid}/status`, "utf8");
-  const kb = (k: string) => Number(new RegExp(`${k}:\\s+(\\d+)`).exec(s)?.[1] ?? NaN);
-  return { rss: Math.round(kb("VmRSS") / 1024), hwm: Math.round(kb("VmHWM") / 1024) };
 }
 
 /** Sums a counter's series (any labels) from a /metrics text, by its label set. */
@@ -158,7 +146,7 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
 
     // Let the server settle, then the never-reading sockets join.
     await Bun.sleep(500);
-    const beforeSlow = processMemoryMb(o.pid).rss;
+    const beforeSlow = memoryMb(o.pid).rss;
     const port = Number(new URL(o.base).port);
     const path = `/api/classes/${cls.id}/live?token=`;
     for (let i = 0; i < slowIds.length; i++) {
@@ -169,7 +157,7 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     let participants = 0;
     while (Date.now() < joinDeadline && (participants = await gauge(o.base, "edgeclass_participants")) < expectedBefore + o.slow) await Bun.sleep(200);
     const slowAdmitted = participants - expectedBefore;
-    const afterSlowJoined = processMemoryMb(o.pid).rss;
+    const afterSlowJoined = memoryMb(o.pid).rss;
     log(`${slowAdmitted}/${o.slow} never-reading sockets admitted; server RSS ${beforeSlow} -> ${afterSlowJoined} MB`);
 
     // Staff chat at their full rate; every text starts with its send time.
@@ -194,7 +182,7 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
       void pausing.stdin.flush();
     }
     const sampler = setInterval(() => {
-      peak = Math.max(peak, processMemoryMb(o.pid).rss);
+      peak = Math.max(peak, memoryMb(o.pid).rss);
       if (probing) return;
       probing = true;
       const t0 = performance.now();
@@ -231,7 +219,7 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     const metricsText = await (await fetch(`${o.base}/metrics`)).text();
     const dropped = counterSeries(metricsText, "edgeclass_slow_clients_total");
     const held = sum(counterSeries(metricsText, "edgeclass_slow_clients_held_total"));
-    const mem = processMemoryMb(o.pid);
+    const mem = memoryMb(o.pid);
     // A client that reads again gets its backlog, then the close frame (this blocks this process, not the server).
     const readBack = fds.slice(0, o.readBack ?? 0).map((fd) => {
       const { bytes, eof } = readAll(fd);
