@@ -117,8 +117,14 @@ test("the server hands each participant a short-lived credential: endpoint and W
   expect(m?.[2]).toMatch(/^\d+:t1$/);
   expect(m?.[3]).toBe(turnCredential(turn.secret, "t1", Number(m![2].split(":")[0])).credential);
   pub.close();
-  const metrics = await (await fetch(`${t.base}/metrics`)).text();
-  expect(metrics).toMatch(/edgeclass_turn_credentials_issued_total [2-9]/);
+  const issued = async () => Number(/edgeclass_turn_credentials_issued_total (\d+)/.exec(await (await fetch(`${t.base}/metrics`)).text())?.[1]);
+  const before = await issued();
+  expect(before).toBeGreaterThanOrEqual(2);
+  // A refused offer gets no Link header, and no credential is minted (or counted) for it.
+  const refused = await fetch(`${t.base}/api/classes/demo-class-1/whip`, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${teacher}` }, body: "not sdp" });
+  expect(refused.status).toBe(400);
+  expect(refused.headers.get("link")).toBeNull();
+  expect(await issued()).toBe(before);
 }, 60_000);
 
 test("configuration: TURN_URLS needs TURN_SECRET, URLs are checked, no TURN means no ICE servers", () => {

@@ -23,10 +23,13 @@ export interface MediaRouteDeps {
 }
 
 /** Adds the user's TURN servers to a created session's answer (WHIP/WHEP ICE server Links). */
-function withIceLinks(res: Response, links: string[]): Response {
-  if (res.status !== 201 || links.length === 0) return res;
+/** Adds the caller's ICE servers to a created session; the credentials are minted (and counted) only then. */
+function withIceLinks(res: Response, links: () => string[]): Response {
+  if (res.status !== 201) return res;
+  const ice = links();
+  if (ice.length === 0) return res;
   const headers = new Headers(res.headers);
-  for (const l of links) headers.append("link", l);
+  for (const l of ice) headers.append("link", l);
   return new Response(res.body, { status: res.status, headers });
 }
 
@@ -51,7 +54,7 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
         const { id: classId } = check(IdParams, params, "path");
         const { course } = liveClass(classId);
         if (!isStaff(principal, course.teacherId)) throw forbidden("only the class's teacher publishes video");
-        return withIceLinks(await (await d.media()).handleWhip(req, classId, principal.id), d.iceLinks?.(principal.id) ?? []);
+        return withIceLinks(await (await d.media()).handleWhip(req, classId, principal.id), () => d.iceLinks?.(principal.id) ?? []);
       },
     },
     {
@@ -64,7 +67,7 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
         if (!isStaff(principal, course.teacherId) && !(await admitted(classId, principal.id))) {
           throw forbidden("join the live class before watching its video");
         }
-        return withIceLinks(await (await d.media()).handleWhep(req, classId, principal.id), d.iceLinks?.(principal.id) ?? []);
+        return withIceLinks(await (await d.media()).handleWhep(req, classId, principal.id), () => d.iceLinks?.(principal.id) ?? []);
       },
     },
     {
