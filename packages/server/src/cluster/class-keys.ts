@@ -20,6 +20,8 @@ export function classKeys(link: RedisLink, classId: string) {
     chatSettings: `${base}:chat-settings`,
     muted: `${base}:muted`,
     hands: `${base}:hands`,
+    /** Students removed from the live class (participant.remove), restored by a new owner. */
+    removed: `${base}:removed`,
     /** Media home lease ("<instance tag>:<fence>") and its fence (cluster/media-home.ts). */
     mediaHome: `${base}:media-home`,
     mediaFence: `${base}:media-fence`,

@@ -8,17 +8,14 @@ import type { ClassKeys } from "./class-keys.ts";
 import { HSET_FENCED } from "./class-keys.ts";
 import type { RedisLink } from "./redis.ts";
 
-/** The class's removals hash, beside its other keys (same hash tag, so the same slot). */
-export const removedKey = (keys: ClassKeys): string => keys.owner.replace(/:owner$/, ":removed");
-
 export async function readRemovals(link: RedisLink, keys: ClassKeys): Promise<Removal[]> {
-  const raw = await link.cmd.hgetall(removedKey(keys));
+  const raw = await link.cmd.hgetall(keys.removed);
   return Object.values(raw).map((j) => JSON.parse(j) as Removal);
 }
 
 /** Shares the owner's removals again (Redis may have restarted empty); -1 from a script means fenced. */
 export async function reshareRemovals(link: RedisLink, keys: ClassKeys, lease: string, removals: readonly Removal[]): Promise<void> {
-  for (const r of removals) await link.cmd.eval(HSET_FENCED, 2, keys.owner, removedKey(keys), lease, r.userId, JSON.stringify(r));
+  await Promise.all(removals.map((r) => link.cmd.eval(HSET_FENCED, 2, keys.owner, keys.removed, lease, r.userId, JSON.stringify(r))));
 }
 
 /**

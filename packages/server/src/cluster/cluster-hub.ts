@@ -18,7 +18,7 @@ import type { AttendanceSession, Removal } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
 import * as lua from "./class-keys.ts";
 import { readSharedRecords } from "./class-records.ts";
-import { readRemovals, removedKey, reshareRemovals } from "./class-removals.ts";
+import { readRemovals, reshareRemovals } from "./class-removals.ts";
 import { classKeys, LEASE_MS, SETTLE_MS, type ClassKeys } from "./class-keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
@@ -682,7 +682,7 @@ class RedisClassState implements SharedClassState {
     await this.run(lua.DEL_FENCED, this.keys.hands);
   }
   async saveRemoval(r: Removal): Promise<void> {
-    await this.run(lua.HSET_FENCED, removedKey(this.keys), r.userId, JSON.stringify(r));
+    await this.run(lua.HSET_FENCED, this.keys.removed, r.userId, JSON.stringify(r));
   }
   saveAttendance(session: AttendanceSession): void {
     this.run(lua.HSET_FENCED, this.keys.attendance, `${session.userId}@${session.joinedAt}`, JSON.stringify(session)).catch(() => {});
