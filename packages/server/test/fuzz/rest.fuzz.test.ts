@@ -24,7 +24,6 @@ let t: TestServer;
 const tokens: Record<"teacher" | "admin", string> = { teacher: "", admin: "" };
 let courseId = "";
 let classId = "";
-let demoUsers: string[] | null = null;
 const teacherId = "fz-rest-teacher";
 /** The fixture's course read in full, every other course as listed (accepted random bodies add courses). */
 const focus = () => ({ courses: [courseId], classes: [classId] });
@@ -38,8 +37,8 @@ beforeAll(async () => {
   const cls = await t.call("POST", `/api/courses/${courseId}/classes`, { token: tokens.teacher, body: { startsAt: "2030-01-01T10:00:00Z", durationMinutes: 60 } });
   classId = cls.body.id;
   await t.call("POST", `/api/courses/${courseId}/enrollments`, { token: tokens.teacher, body: { studentIds: ["fz-a", "fz-b"] } });
-  const demo = await t.call("GET", "/api/demo");
-  if (demo.status === 200) demoUsers = (demo.body.users as { id: string }[]).map((u) => u.id);
+  // The test server listens on loopback, so the demo sign-in is on: its body schema is fuzzed too.
+  expect((await t.call("GET", "/api/demo")).status).toBe(200);
 }, 30_000);
 
 afterAll(async () => {
@@ -191,7 +190,6 @@ const brokenArb: fc.Arbitrary<Req> = fc.oneof(...ENDPOINTS.map(brokenBodies), br
 
 async function send(r: Req): Promise<{ status: number; body: any; headers: Headers }> {
   const e = r.endpoint;
-  if (e.name === "demo token" && demoUsers === null) return { status: 404, body: { type: PROBLEM_BASE + "not-found", status: 404, title: "Not found", detail: "no demo" }, headers: new Headers({ "content-type": "application/problem+json" }) };
   const headers: Record<string, string> = { authorization: `Bearer ${tokens[e.who]}` };
   if (r.contentType !== null) headers["content-type"] = r.contentType;
   const res = await fetch(t.base + e.path(), { method: e.method, headers, body: r.body });
@@ -213,7 +211,6 @@ function expectProblem(r: Req, res: { status: number; body: any; headers: Header
   expect(res.body.status).toBe(res.status);
   expect(typeof res.body.title).toBe("string");
   expect(typeof res.body.detail).toBe("string");
-  if (code === "validation") expect(Array.isArray(res.body.issues) || typeof res.body.detail === "string").toBe(true);
 }
 
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
