@@ -10,6 +10,8 @@ import { centralApi } from "./api.ts";
 import { CentralConsumer } from "./consumer.ts";
 import { CentralStore } from "./pg-store.ts";
 import { CentralConfigError, centralSettings } from "./settings.ts";
+import { AppError } from "../domain/errors.ts";
+import { problemResponse } from "../http/problem.ts";
 
 let settings;
 try {
@@ -47,7 +49,10 @@ const server = Bun.serve({
     "/api/central/*": api,
     "/metrics": () => new Response(registry.expose(), { headers: { "content-type": "text/plain; version=0.0.4; charset=utf-8" } }),
   },
-  fetch: () => Response.json({ type: "about:blank", title: "Not Found", status: 404 }, { status: 404, headers: { "content-type": "application/problem+json" } }),
+  fetch: (req) => {
+    const path = new URL(req.url).pathname;
+    return problemResponse(new AppError("not-found", `no route for ${req.method} ${path}`), path);
+  },
 });
 logger.info({ url: server.url.href, cities: settings.cities }, "central service listening");
 

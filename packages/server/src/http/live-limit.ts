@@ -5,6 +5,7 @@ import type { AuthLimits } from "../auth/limits.ts";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError } from "../domain/errors.ts";
 import type { Logger } from "../obs/logger.ts";
+import { upgradeToken } from "../realtime/gateway.ts";
 import { clientAddress, type PeerSource } from "./client-address.ts";
 import { errorResponse } from "./endpoint.ts";
 
@@ -18,8 +19,7 @@ export interface LiveLimitDeps {
 /** A 429 response when the caller is over a limit, null to go on with the upgrade. */
 export function liveAuthLimit(d: LiveLimitDeps): (req: Request, peer: PeerSource) => Promise<Response | null> {
   return async (req, peer) => {
-    const bearer = /^Bearer +(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
-    const token = new URL(req.url).searchParams.get("token") ?? bearer ?? null;
+    const token = upgradeToken(req);
     if (!token) return null;
     const ip = clientAddress(req, peer, d.trustProxy);
     try {

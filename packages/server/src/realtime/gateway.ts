@@ -49,6 +49,11 @@ export interface GatewayDeps {
 const text = (m: Outgoing) => ("raw" in m ? m.raw : JSON.stringify(m));
 const typeOf = (m: Outgoing) => ("raw" in m ? "relayed" : m.type);
 
+/** The token of a live upgrade: `?token=` (browsers cannot set headers on a WebSocket), else a Bearer header. */
+export function upgradeToken(req: Request): string | null {
+  return new URL(req.url).searchParams.get("token") ?? /^Bearer +(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1] ?? null;
+}
+
 export class LiveGateway implements LocalSockets {
   private server: Server<SocketData> | null = null;
   /** Sockets by class, then by user: a user has one live socket per class (a new one replaces the old). */
@@ -81,8 +86,7 @@ export class LiveGateway implements LocalSockets {
     }
     const classId = req.params.id;
     const data: SocketData = { classId, principal: { id: "", role: "student", name: "" }, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
-    const bearer = /^Bearer +(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
-    const token = new URL(req.url).searchParams.get("token") ?? bearer;
+    const token = upgradeToken(req);
     try {
       if (!token) throw new AppError("unauthorized", "pass the token as ?token=<jwt> or an Authorization header");
       data.principal = await this.deps.verifier.verify(token);
