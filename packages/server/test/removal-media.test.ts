@@ -1,8 +1,9 @@
 // A student taken out of a live class loses the video too: their WHEP sessions are closed with
 // their socket (4013), not left streaming. Real server, real media workers, synthetic WebRTC peers.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { CountingSubscriber, SyntheticPublisher, type Signal } from "../../../bench/sfu/ndc-peer.ts";
+import { CountingSubscriber, SyntheticPublisher } from "../../../bench/sfu/ndc-peer.ts";
 import { CLOSE } from "../../client/src/protocol.ts";
+import { signalAs, until } from "./support/media-cluster.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { join, type Peer } from "./support/ws.ts";
 
@@ -18,26 +19,6 @@ afterAll(async () => {
   for (const p of peers) p.close();
   await t.close();
 });
-
-/** WHIP/WHEP with a bearer token. */
-function signalAs(tok: string): Signal {
-  return {
-    async post(url, sdp) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` }, body: sdp });
-      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-      return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
-    },
-    async remove(url) {
-      await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
-    },
-  };
-}
-
-async function until(cond: () => boolean, ms: number): Promise<boolean> {
-  const end = Date.now() + ms;
-  while (Date.now() < end && !cond()) await Bun.sleep(50);
-  return cond();
-}
 
 const subscribers = async () => Number(/^edgeclass_media_subscribers (\d+)/m.exec(await (await fetch(`${t.base}/metrics`)).text())?.[1] ?? -1);
 

@@ -22,12 +22,6 @@ export interface CentralNatsSettings {
 
 export const citySource = (city: string): StreamSource => ({ name: cityStream(city), domain: cityDomain(city), filter_subject: citySubjects(city) });
 
-export interface CentralMetrics {
-  records: Counter;
-  lag: Map<string, number>;
-  pending: number;
-}
-
 export class CentralConsumer {
   private nc: NatsConnection | null = null;
   private js: JetStreamClient | null = null;
@@ -164,11 +158,6 @@ export class CentralConsumer {
       this.idle.set(city, s.active < 0 ? (Date.now() - this.startedAt) / 1000 : s.active / 1e9);
     }
     this.pending = (await this.jsm!.consumers.info(CENTRAL_STREAM, CENTRAL_CONSUMER)).num_pending;
-  }
-
-  /** Per city: lag of its source (records the centre has not sourced yet). */
-  lags(): Map<string, number> {
-    return new Map(this.lag);
   }
 
   async close(): Promise<void> {

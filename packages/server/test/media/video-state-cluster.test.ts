@@ -5,8 +5,9 @@
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
-import { SyntheticPublisher, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
+import { SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { apiClient, privateRedis, spawned, startInstance, uniquePrefix } from "../support/instances.ts";
+import { signalAs } from "../support/media-cluster.ts";
 import { tempDir } from "../support/server.ts";
 import { join, setReplyTimeout, type Peer } from "../support/ws.ts";
 
@@ -18,19 +19,6 @@ afterAll(() => {
   for (const p of spawned) p.kill("SIGKILL");
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
-
-function authed(token: string): Signal {
-  return {
-    async post(url, sdp) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` }, body: sdp });
-      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-      return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
-    },
-    async remove(url) {
-      await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
-    },
-  };
-}
 
 test("video.state reaches students on another instance, and late joiners in the welcome", async () => {
   const redis = await privateRedis();
@@ -47,7 +35,7 @@ test("video.state reaches students on another instance, and late joiners in the 
   expect(s1.welcome.state.video).toBeUndefined(); // nothing published yet
 
   const pub = new SyntheticPublisher();
-  await pub.connect(`${a.base}/api/classes/demo-class-1/whip?source=camera`, authed(teacher));
+  await pub.connect(`${a.base}/api/classes/demo-class-1/whip?source=camera`, signalAs(teacher));
   pub.start();
   expect(await s1.peer.next("video.state", (m) => m.state === "live")).toEqual({ type: "video.state", source: "camera", state: "live" });
 
@@ -88,7 +76,7 @@ test("kill -9 of the instance holding the publish: students elsewhere see paused
   peers.push(s1.peer);
   // The publish goes to A (A becomes the class's media home).
   const pub = new SyntheticPublisher();
-  await pub.connect(`${a.base}/api/classes/demo-class-1/whip?source=camera`, authed(teacher));
+  await pub.connect(`${a.base}/api/classes/demo-class-1/whip?source=camera`, signalAs(teacher));
   pub.start();
   await s1.peer.next("video.state", (m) => m.state === "live");
   pub.close();
@@ -105,7 +93,7 @@ test("kill -9 of the instance holding the publish: students elsewhere see paused
 
   // The teacher publishes again, through B now: live again.
   const again = new SyntheticPublisher();
-  await again.connect(`${b.base}/api/classes/demo-class-1/whip?source=camera`, authed(teacher));
+  await again.connect(`${b.base}/api/classes/demo-class-1/whip?source=camera`, signalAs(teacher));
   again.start();
   await s1.peer.next("video.state", (m) => m.state === "live", 15_000);
   again.close();

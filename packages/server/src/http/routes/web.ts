@@ -184,7 +184,7 @@ export function webApp(o: WebOptions): WebApp {
   // Demo sign-in: only on a server with its demo data and its own HS256 secret (never with an identity provider),
   // and only for the demo teacher and students: the admin page takes a token from `npm run token -- --role admin`.
   if (o.config.demo && demo !== null && !o.config.jwt.jwksFile && !o.config.jwt.jwksUrl) {
-    const users = [demo.teacher, ...demo.students].filter((u) => u.role !== "admin");
+    const users = [demo.teacher, ...demo.students]; // never the admin: demo sign-in mints no admin token
     const ttl = Math.min(o.demoTokenTtlSeconds ?? 8 * 3600, o.config.jwt.maxTtlSeconds);
     const limits = o.limits ?? new AuthLimits(o.config.limits);
     demoUsers.push(...users.map((u) => u.id));
