@@ -2,10 +2,10 @@
 // and head reference. A node may hold a group of rule definitions (all of the
 // same kind) and child nodes.
 
-import type { Module, Rule, RuleKind } from "./ast.ts";
+import type { Module, Rule, RuleKind, Term } from "./ast.ts";
 import { RegoError } from "./errors.ts";
 import { lookupPath, type Ctx, type Plan } from "./runtime.ts";
-import type { Value } from "./value.ts";
+import { isObject, type Value } from "./value.ts";
 
 export interface RuleDef {
   rule: Rule;
@@ -56,7 +56,18 @@ export class RuleTree {
       pkgNode.isPackage = true;
       for (const rule of m.rules) this.addRule(m, pkgNode, rule);
     }
-    checkPackageConflicts(modules);
+    // OPA reports both kinds of conflict together (rule tree first, then packages)
+    const errs: RegoError[] = [];
+    for (const check of [() => checkExtentConflicts(this.root), () => checkPackageConflicts(modules)]) {
+      try {
+        check();
+      } catch (e) {
+        if (!(e instanceof RegoError)) throw e;
+        errs.push(e);
+      }
+    }
+    if (errs.length === 1) throw errs[0];
+    if (errs.length > 1) throw new RegoError(errs[0]!.code, errs.map((e) => e.detail).join("; "), errs[0]!.location);
     this.markRules(this.root);
   }
 
@@ -67,7 +78,7 @@ export class RuleTree {
   checkDataConflicts(data: Value): void {
     const visit = (n: TreeNode): void => {
       const g = n.group;
-      if (g && lookupPath(data, n.path.slice(1)) !== undefined) {
+      if (g && dataAt(data, n.path.slice(1))) {
         const first = g.defs[0] ?? g.defaults[0];
         throw new RegoError(
           "rego_compile_error",
@@ -130,7 +141,10 @@ export class RuleTree {
       }
     }
     if (rule.isDefault) {
-      if (g.defaults.length > 0 && g.kind !== "object") throw new RegoError("rego_type_error", `multiple default rules ${name} found`, rule.loc);
+      if (g.defaults.length > 0 && g.kind !== "object") {
+        const at = [g.defaults[0]!.rule.loc, rule.loc].map((l) => `${l.file}:${l.line}`).join(", ");
+        throw new RegoError("rego_type_error", `multiple default rules ${name} found at ${at}`, m.pkgLoc);
+      }
       g.defaults.push({ rule, module: m });
     } else g.defs.push({ rule, module: m });
   }
@@ -150,6 +164,60 @@ export class RuleTree {
     for (let i = 1; i < path.length && n; i++) n = n.children.get(path[i]);
     return n ?? null;
   }
+}
+
+/**
+ * OPA's storage.NonEmpty: a rule's path is taken when data has a value there, or when the
+ * nearest value on the way down is not an object (`data.p = 5` blocks a rule at `p.q`).
+ */
+function dataAt(data: Value, path: readonly string[]): boolean {
+  if (lookupPath(data, path) !== undefined) return true;
+  for (let i = path.length - 1; i > 0; i--) {
+    const v = lookupPath(data, path.slice(0, i));
+    if (v !== undefined) return !isObject(v);
+  }
+  return false;
+}
+
+/** OPA's Ref.String for a rule head: `data.p.q`, `data.p.q[x]`, `data.p["a-b"]`. */
+function headRefText(pkg: readonly string[], ref: readonly Term[]): string {
+  let s = pkg.join(".");
+  for (const t of ref) {
+    if (t.type === "string") s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? `.${t.value}` : `[${JSON.stringify(t.value)}]`;
+    else if (t.type === "var") s += `[${t.name}]`;
+    else if (t.type === "number") s += `[${t.text}]`;
+    else s += "[_]";
+  }
+  return s;
+}
+
+/**
+ * OPA's checkRuleConflicts: a rule whose head is ground (complete rules, `contains` sets,
+ * functions) owns its whole extent, so no other rule may be defined below it
+ * (`a.b := 1` with `a.b.c := 2` is `rule data.p.a.b conflicts with [data.p.a.b.c]`).
+ * Rules with a variable in their head ref may have rules inside their extent.
+ */
+function checkExtentConflicts(n: TreeNode): void {
+  const g = n.group;
+  if (g && n.children.size > 0) {
+    const ground = [...g.defaults, ...g.defs].find((d) => d.rule.ref.every((t) => t.type === "string"));
+    if (ground) {
+      const refs: string[] = [];
+      const collect = (c: TreeNode): void => {
+        if (c.group) {
+          for (const d of [...c.group.defaults, ...c.group.defs]) refs.push(headRefText(d.module.pkg, d.rule.ref));
+          return; // OPA keeps only the shortest ref of a prefix chain
+        }
+        for (const cc of c.children.values()) collect(cc);
+      };
+      for (const c of n.children.values()) collect(c);
+      if (refs.length > 0) {
+        const sorted = [...new Set(refs)].sort();
+        throw new RegoError("rego_type_error", `rule ${n.path.join(".")} conflicts with [${sorted.join(" ")}]`, ground.rule.loc);
+      }
+    }
+  }
+  for (const c of n.children.values()) checkExtentConflicts(c);
 }
 
 /**

@@ -1,0 +1,67 @@
+// Rule/rule and rule/data conflicts, as OPA's compiler reports them (v1/ast/compile.go
+// checkRuleConflicts, v1/ast/conflicts.go with storage.NonEmpty).
+import { describe, expect, test } from "bun:test";
+import { compile, RegoError, toJSON, type Value } from "../src/index.ts";
+
+function compileErr(srcs: string[], data?: unknown): RegoError {
+  try {
+    compile(srcs.map((source, i) => ({ path: `m${i}.rego`, source })), { regoV1: true, data: data as Value | undefined });
+  } catch (e) {
+    if (e instanceof RegoError) return e;
+    throw e;
+  }
+  throw new Error("expected a compile error");
+}
+
+function run(srcs: string[], query: string, data?: unknown): unknown {
+  const p = compile(srcs.map((source, i) => ({ path: `m${i}.rego`, source })), { regoV1: true, data: data as Value | undefined });
+  const v = p.prepare(query).evaluate({});
+  return v === undefined ? undefined : toJSON(v);
+}
+
+describe("rule extent conflicts (a ground head owns everything below it)", () => {
+  test("a complete rule and a rule inside its extent conflict at compile time, naming both refs", () => {
+    const e = compileErr(["package p\na.b := 1\na.b.c := 2"]);
+    expect(e.code).toBe("rego_type_error");
+    expect(e.detail).toBe("rule data.p.a.b conflicts with [data.p.a.b.c]");
+    expect(e.location?.line).toBe(2);
+  });
+
+  test("an object value does not make room for a rule below it", () => {
+    expect(compileErr(["package p\nx := {\"a\": 1}\nx.b := 2"]).detail).toBe("rule data.p.x conflicts with [data.p.x.b]");
+  });
+
+  test("functions and multi-value (contains) rules own their extent too; every rule below is listed, sorted", () => {
+    expect(compileErr(["package p\na.b(x) := x\na.b.c := 1"]).detail).toBe("rule data.p.a.b conflicts with [data.p.a.b.c]");
+    expect(compileErr(["package p\ns contains 1\ns.t := 1\ns.u.v := 2"]).detail).toBe("rule data.p.s conflicts with [data.p.s.t data.p.s.u.v]");
+  });
+
+  test("a rule in another module's package below a complete rule conflicts (rule tree error first)", () => {
+    const e = compileErr(["package a\nb := 1", "package a.b\nc := 2"]);
+    expect(e.detail).toContain("rule data.a.b conflicts with [data.a.b.c]");
+    expect(e.detail).toContain("package a.b conflicts with rule b defined at m0.rego:2");
+  });
+
+  test("a rule with a variable in its head ref may have rules inside its extent", () => {
+    expect(run(["package p\nq[r] := 1 if some r in [\"x\"]\nq.s := 2"], "data.p.q")).toEqual({ x: 1, s: 2 });
+    expect(run(["package p\na.b.c := 1\na.b.d := 2"], "data.p.a")).toEqual({ b: { c: 1, d: 2 } });
+  });
+
+  test("two defaults for one rule name both locations", () => {
+    const e = compileErr(["package p\ndefault x := 1\ndefault x := 2"]);
+    expect(e.detail).toBe("multiple default rules data.p.x found at m0.rego:2, m0.rego:3");
+  });
+});
+
+describe("rule/data conflicts (storage.NonEmpty)", () => {
+  test("data at the rule's own path conflicts", () => {
+    const e = compileErr(["package p\na := 1"], { p: { a: 2 } });
+    expect(e.code).toBe("rego_compile_error");
+    expect(e.detail).toContain("conflicting rule for data path p/a found");
+  });
+
+  test("a non-object value on the way to the rule's path conflicts; an object merges", () => {
+    expect(compileErr(["package p\na.b := 1"], { p: { a: 5 } }).detail).toContain("conflicting rule for data path p/a/b found");
+    expect(run(["package p\na.b := 1"], "data.p.a", { p: { a: { c: 2 } } })).toEqual({ b: 1, c: 2 });
+  });
+});
