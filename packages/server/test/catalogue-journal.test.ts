@@ -14,7 +14,7 @@ function openStore(name: string) {
   return { store, journal: store.catalogue!, done: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-const course = (title: string, updatedAt: number) => ({ id: "c1", title, description: "", status: "active" as const, capacity: 10, teacherId: "t1", createdAt: 1, updatedAt });
+const course = (title: string, updatedAt: number) => ({ id: "c1", title, description: "", status: "active" as const, capacity: 10, teacherId: "t1", createdAt: 1, updatedAt, schoolId: "default" });
 const courseChange = (title: string, rev: number, origin: string): CatalogueChange => ({ kind: "course", key: "c1", row: course(title, rev), rev, origin });
 
 test("newest version wins whatever the order; equal revs are decided by origin", () => {
@@ -71,7 +71,7 @@ test("a change this copy cannot take is left out; the rest of the batch is appli
   const orphan: CatalogueChange = {
     kind: "class",
     key: "k1",
-    row: { id: "k1", courseId: "no-such-course", title: "x", startsAt: 1, durationMinutes: 60, status: "scheduled", createdAt: 1, startedAt: null, endedAt: null },
+    row: { id: "k1", courseId: "no-such-course", title: "x", startsAt: 1, durationMinutes: 60, status: "scheduled", createdAt: 1, startedAt: null, endedAt: null, schoolId: "default" },
     rev: 5,
     origin: "b",
   };

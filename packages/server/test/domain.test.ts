@@ -5,10 +5,10 @@ import { applyCoursePatch, archiveCourse, assertCanEnroll, buildCourse } from ".
 import { AppError } from "../src/domain/errors.ts";
 import type { Principal } from "../src/domain/model.ts";
 
-const teacher: Principal = { id: "t1", role: "teacher", name: "T" };
-const other: Principal = { id: "t2", role: "teacher", name: "T2" };
-const student: Principal = { id: "s1", role: "student", name: "S" };
-const admin: Principal = { id: "a", role: "admin", name: "A" };
+const teacher: Principal = { id: "t1", role: "teacher", name: "T", school: "default" };
+const other: Principal = { id: "t2", role: "teacher", name: "T2", school: "default" };
+const student: Principal = { id: "s1", role: "student", name: "S", school: "default" };
+const admin: Principal = { id: "a", role: "admin", name: "A", school: "default" };
 const course = buildCourse(teacher, { title: "C" }, { capacity: 1000 }, "c1", 1);
 
 function code(fn: () => unknown): string {

@@ -22,7 +22,7 @@ describe("demo sign-in defaults", () => {
     expect(parseConfig({ HOST: "0.0.0.0" }, { demo: true }).demo).toBe(true);
     expect(parseConfig({ HOST: "::1" }).demo).toBe(true);
     expect(parseConfig({ HOST: "localhost", DEMO: "false" }).demo).toBe(false);
-    const demo = { courseId: "c", classId: "k", teacher: { id: "t1", role: "teacher" as const, name: "T" }, admin: { id: "admin", role: "admin" as const, name: "A" }, students: [] };
+    const demo = { courseId: "c", classId: "k", teacher: { id: "t1", role: "teacher" as const, name: "T", school: "default" }, admin: { id: "admin", role: "admin" as const, name: "A", school: "default" }, students: [] };
     expect(webApp({ config: parseConfig({ HOST: "0.0.0.0" }), demo, secret: "x".repeat(40) }).apiRoutes).toEqual([]);
   });
 

@@ -5,7 +5,8 @@ import { readFileSync } from "node:fs";
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Config } from "../config/config.ts";
 import { AppError } from "../domain/errors.ts";
-import { ROLES, type Principal, type Role } from "../domain/model.ts";
+import { DEFAULT_SCHOOL_ID, ROLES, type Principal, type Role } from "../domain/model.ts";
+import { SCHOOL_ID_PATTERN } from "../domain/schools.ts";
 
 export interface TokenVerifier {
   verify(token: string): Promise<Principal>;
@@ -15,6 +16,8 @@ interface MintOptions {
   sub: string;
   role: Role;
   name?: string;
+  /** The `school` claim; none: the default school. */
+  school?: string;
   ttlSeconds: number;
   issuer?: string;
   audience?: string;
@@ -25,7 +28,7 @@ const loadJose = () => (joseModule ??= import("jose"));
 
 export async function mintToken(secret: string, o: MintOptions): Promise<string> {
   const { SignJWT } = await loadJose();
-  const jwt = new SignJWT({ role: o.role, name: o.name ?? o.sub })
+  const jwt = new SignJWT({ role: o.role, name: o.name ?? o.sub, ...(o.school === undefined ? {} : { school: o.school }) })
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })
     .setSubject(o.sub)
     .setIssuedAt()
@@ -44,7 +47,10 @@ function principalOf(payload: JWTPayload): Principal {
     throw new AppError("invalid-token", `token role must be one of ${ROLES.join(", ")}`);
   }
   const name = typeof payload.name === "string" && payload.name.trim() !== "" ? payload.name.slice(0, 100) : payload.sub;
-  return { id: payload.sub, role: role as Role, name };
+  // Tokens from before schools (and identity providers that do not know them) belong to the default school.
+  const school = payload.school ?? DEFAULT_SCHOOL_ID;
+  if (typeof school !== "string" || !SCHOOL_ID_PATTERN.test(school)) throw new AppError("invalid-token", "token school claim must be a school id (1-128 letters, digits or _ . : @ -)");
+  return { id: payload.sub, role: role as Role, name, school };
 }
 
 const CACHE_LIMIT = 10_000;

@@ -28,6 +28,7 @@ export function scheduleClass(p: Principal, course: Course, input: NewClass, id:
     createdAt: now,
     startedAt: null,
     endedAt: null,
+    schoolId: course.schoolId,
   };
 }
 

@@ -41,7 +41,8 @@ export function canViewCourse(p: Principal, course: Course, enrolled: boolean): 
   return p.role === "admin" || course.teacherId === p.id || enrolled;
 }
 
-export function buildCourse(p: Principal, input: NewCourse, defaults: { capacity: number }, id: string, now: number): Course {
+/** `schoolId`: the school the course goes in (the teacher's). */
+export function buildCourse(p: Principal, input: NewCourse, defaults: { capacity: number }, id: string, now: number, schoolId: string = p.school): Course {
   assertCanCreateCourse(p);
   let teacherId = p.id;
   if (input.teacherId !== undefined && input.teacherId !== p.id) {
@@ -61,6 +62,7 @@ export function buildCourse(p: Principal, input: NewCourse, defaults: { capacity
     teacherId,
     createdAt: now,
     updatedAt: now,
+    schoolId,
   };
 }
 

@@ -9,11 +9,24 @@ export type CourseStatus = (typeof COURSE_STATUSES)[number];
 export const CLASS_STATUSES = ["scheduled", "live", "ended", "cancelled"] as const;
 export type ClassStatus = (typeof CLASS_STATUSES)[number];
 
+/** Where existing data went when schools came (migration 6), and the school of a token without a `school` claim. */
+export const DEFAULT_SCHOOL_ID = "default";
+
+/** A tenant: every user, course, class and bank question belongs to one. */
+export interface School {
+  id: string;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
 /** Who is calling: taken from a verified token. */
 export interface Principal {
   id: string;
   role: Role;
   name: string;
+  /** The caller's school (the token's `school` claim). */
+  school: string;
 }
 
 export interface User {
@@ -21,6 +34,7 @@ export interface User {
   name: string;
   role: Role;
   createdAt: number;
+  schoolId: string;
 }
 
 export interface Course {
@@ -32,6 +46,7 @@ export interface Course {
   teacherId: string;
   createdAt: number;
   updatedAt: number;
+  schoolId: string;
 }
 
 export interface ClassSession {
@@ -45,6 +60,8 @@ export interface ClassSession {
   createdAt: number;
   startedAt: number | null;
   endedAt: number | null;
+  /** The course's school, kept on the class so a class lookup can be checked on its own. */
+  schoolId: string;
 }
 
 export interface Enrollment {

@@ -49,7 +49,7 @@ export interface HttpDeps {
 
 export type Handler = (req: BunRequest, server?: PeerSource) => Promise<Response>;
 
-const ANONYMOUS: Principal = { id: "", role: "student", name: "" };
+const ANONYMOUS: Principal = { id: "", role: "student", name: "", school: "" };
 const bootId = Math.floor(Math.random() * 36 ** 4).toString(36);
 let sequence = 0;
 

@@ -236,7 +236,7 @@ export class LiveRoom {
     this.presenceDirty = true;
     this.persist(() => {
       // The name the token gives, so results and attendance show it (a no-op when unchanged).
-      this.deps.store.users.upsert({ id: p.id, name: p.name, role: p.role, createdAt: now });
+      this.deps.store.users.upsert({ id: p.id, name: p.name, role: p.role, createdAt: now, schoolId: p.school });
       this.deps.store.live.attendanceJoin(this.classId, p.id, p.role, now);
     });
     this.deps.shared?.saveAttendance({ userId: p.id, role: p.role, joinedAt: now, leftAt: null });

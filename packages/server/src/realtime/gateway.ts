@@ -85,7 +85,7 @@ export class LiveGateway implements LocalSockets {
       return errorResponse(new AppError("bad-request", "this endpoint speaks WebSocket"), req, "-", this.deps.logger);
     }
     const classId = req.params.id;
-    const data: SocketData = { classId, principal: { id: "", role: "student", name: "" }, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
+    const data: SocketData = { classId, principal: { id: "", role: "student", name: "", school: "" }, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
     const token = upgradeToken(req);
     try {
       if (!token) throw new AppError("unauthorized", "pass the token as ?token=<jwt> or an Authorization header");

@@ -27,7 +27,7 @@ export class CoursesService {
   private readonly seenUsers = new Set<string>();
   rememberUser(p: Principal): void {
     if (this.seenUsers.has(p.id)) return;
-    this.deps.store.users.upsert({ id: p.id, name: p.name, role: p.role, createdAt: this.deps.now() });
+    this.deps.store.users.upsert({ id: p.id, name: p.name, role: p.role, createdAt: this.deps.now(), schoolId: p.school });
     this.seenUsers.add(p.id);
   }
 

@@ -57,10 +57,10 @@ export class LiveService {
   }
 
   async addQuestion(p: Principal, courseId: string, draft: QuestionDraft): Promise<BankQuestion> {
-    this.managedCourse(p, courseId);
+    const course = this.managedCourse(p, courseId);
     const problem = quiz.draftProblem(draft);
     if (problem) throw new AppError("validation", problem, { issues: [{ path: "correct", message: problem }] });
-    const q: BankQuestion = { id: this.deps.newId(), courseId, draft, createdAt: this.deps.now() };
+    const q: BankQuestion = { id: this.deps.newId(), courseId, draft, createdAt: this.deps.now(), schoolId: course.schoolId };
     await this.deps.store.write(() => this.deps.store.live.insertQuestion(q));
     return q;
   }

@@ -1,9 +1,9 @@
-// The catalogue: courses, their classes, enrolments, question banks and the users they
+// The catalogue: schools, courses, their classes, enrolments, question banks and the users they
 // name. With several instances each keeps a full copy in its own SQLite; every write
 // becomes a change (the whole row, or null when removed) with a version, and every copy
 // applies changes newest-wins, so all copies converge whatever order they arrive in.
 import type { QuestionDraft } from "../../../client/src/protocol.ts";
-import type { ClassSession, Course, User } from "../domain/model.ts";
+import type { ClassSession, Course, School, User } from "../domain/model.ts";
 
 export interface EnrollmentRow {
   courseId: string;
@@ -19,13 +19,15 @@ export interface QuestionRow {
   draft: QuestionDraft;
   createdAt: number;
   archivedAt: number | null;
+  schoolId: string;
 }
 
 /** Applied in this order when many changes arrive at once (a row before the rows that name it). */
-export const CATALOGUE_KINDS = ["user", "course", "class", "enrollment", "question"] as const;
+export const CATALOGUE_KINDS = ["school", "user", "course", "class", "enrollment", "question"] as const;
 export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
 
 export type CatalogueRow =
+  | { kind: "school"; row: School }
   | { kind: "user"; row: User }
   | { kind: "course"; row: Course }
   | { kind: "class"; row: ClassSession }

@@ -8,6 +8,8 @@ export interface BankQuestion {
   courseId: string;
   draft: QuestionDraft;
   createdAt: number;
+  /** The course's school. */
+  schoolId: string;
 }
 
 export interface AttendanceRow {

@@ -1,7 +1,15 @@
 // The storage interfaces the services use. SQLite implements them today; a
 // shared engine can stand beside it later without touching the domain.
 import type { LiveStore } from "./live-types.ts";
-import type { ClassSession, Course, CourseStatus, Page, PageRequest, Role, User } from "../domain/model.ts";
+import type { ClassSession, Course, CourseStatus, Page, PageRequest, Role, School, User } from "../domain/model.ts";
+
+export interface SchoolStore {
+  get(id: string): School | undefined;
+  /** Throws on an id already taken. */
+  insert(school: School): void;
+  update(school: School): void;
+  list(page: PageRequest): Page<School>;
+}
 
 export interface UserStore {
   get(id: string): User | undefined;
@@ -16,6 +24,8 @@ export interface CourseFilter {
   teacherId?: string;
   /** Only courses this student is enrolled in. */
   studentId?: string;
+  /** Only this school's courses. */
+  schoolId?: string;
 }
 
 export interface CourseStore {
@@ -42,6 +52,7 @@ export interface ClassStore {
 }
 
 export interface Store {
+  readonly schools: SchoolStore;
   readonly users: UserStore;
   readonly courses: CourseStore;
   readonly enrollments: EnrollmentStore;

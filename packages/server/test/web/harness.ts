@@ -34,7 +34,7 @@ interface ProxyData {
 function front(t: TestServer): Server<ProxyData> {
   const backend = t.base;
   const web = webApp({ config: t.server.config, demo: t.server.demo, secret: t.server.secret });
-  const deps = { verifier: { verify: async () => ({ id: "", role: "student" as const, name: "" }) }, logger: t.server.logger, access: () => {}, metrics: createMetrics("test") };
+  const deps = { verifier: { verify: async () => ({ id: "", role: "student" as const, name: "", school: "" }) }, logger: t.server.logger, access: () => {}, metrics: createMetrics("test") };
   const api = buildRoutes(web.apiRoutes, deps);
   return Bun.serve<ProxyData>({
     port: 0,

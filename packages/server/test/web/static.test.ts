@@ -18,9 +18,9 @@ const config = parseConfig({ DATA_DIR: dist, JWT_SECRET: SECRET });
 const demo: DemoInfo = {
   courseId: "demo-physics-101",
   classId: "demo-class-1",
-  teacher: { id: "t1", role: "teacher", name: "Ada Lovelace" },
-  admin: { id: "admin", role: "admin", name: "Platform Admin" },
-  students: [{ id: "s1", role: "student", name: "Grace Hopper" }],
+  teacher: { id: "t1", role: "teacher", name: "Ada Lovelace", school: "default" },
+  admin: { id: "admin", role: "admin", name: "Platform Admin", school: "default" },
+  students: [{ id: "s1", role: "student", name: "Grace Hopper", school: "default" }],
 };
 const JS = "export const x = 1;\n".repeat(100);
 
@@ -90,13 +90,13 @@ test("demo sign-in mints a verifiable token for demo users only, and exists only
     params: {},
     reqId: "t",
     ip: "127.0.0.1",
-    principal: { id: "", role: "student" as const, name: "" },
+    principal: { id: "", role: "student" as const, name: "", school: "" },
   });
   const ok = await byPath["POST /api/demo/token"].handle(ctx({ userId: "s1" }));
   expect(ok.headers.get("cache-control")).toBe("no-store");
   const { token, user } = await ok.json();
   expect(user).toEqual({ id: "s1", name: "Grace Hopper", role: "student" });
-  expect(await createTokenVerifier(config.jwt, SECRET).verify(token)).toEqual({ id: "s1", role: "student", name: "Grace Hopper" });
+  expect(await createTokenVerifier(config.jwt, SECRET).verify(token)).toEqual({ id: "s1", role: "student", name: "Grace Hopper", school: "default" });
   expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "mallory" })))).rejects.toBeInstanceOf(AppError);
   expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "admin" })))).rejects.toBeInstanceOf(AppError); // never an admin
   expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "s1", role: "admin" })))).rejects.toBeInstanceOf(AppError);

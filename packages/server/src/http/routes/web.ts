@@ -206,7 +206,7 @@ export function webApp(o: WebOptions): WebApp {
             throw new AppError("validation", `userId must be one of the demo users: ${users.map((u) => u.id).join(", ")}`, { issues: [{ path: "userId", message: "not a demo user" }] });
           }
           limits.mint(ip, user.id);
-          const token = await mintToken(o.secret, { sub: user.id, role: user.role, name: user.name, ttlSeconds: ttl, issuer: o.config.jwt.issuer, audience: o.config.jwt.audience });
+          const token = await mintToken(o.secret, { sub: user.id, role: user.role, name: user.name, school: user.school, ttlSeconds: ttl, issuer: o.config.jwt.issuer, audience: o.config.jwt.audience });
           return json(
             { token, user: { id: user.id, name: user.name, role: user.role }, expiresAt: new Date(Date.now() + ttl * 1000).toISOString() },
             200,

@@ -5,7 +5,7 @@
 // keep theirs (a late, older "add" cannot bring them back).
 import type { Database, Statement } from "bun:sqlite";
 import type { QuestionDraft } from "../../../../client/src/protocol.ts";
-import type { ClassSession, Course, User } from "../../domain/model.ts";
+import { DEFAULT_SCHOOL_ID, type ClassSession, type Course, type User } from "../../domain/model.ts";
 import { CATALOGUE_KINDS, newer, type CatalogueChange, type CatalogueKind, type CatalogueRow, type Version } from "../catalogue.ts";
 
 /** What a store calls after writing a replicated row, inside the write's transaction. */
@@ -61,19 +61,24 @@ export class CatalogueJournal {
       size: q("SELECT count(*) AS n FROM catalogue_outbox"),
       getMeta: q("SELECT value FROM catalogue_meta WHERE name = ?"),
       setMeta: q("INSERT INTO catalogue_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"),
-      user: q("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role"),
+      school: q("INSERT INTO schools (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at"),
+      user: q(
+        "INSERT INTO users (id, name, role, created_at, school_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, school_id = excluded.school_id",
+      ),
       course: q(
-        "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description, status = excluded.status, capacity = excluded.capacity, teacher_id = excluded.teacher_id, updated_at = excluded.updated_at",
+        "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description, status = excluded.status, capacity = excluded.capacity, teacher_id = excluded.teacher_id, updated_at = excluded.updated_at, school_id = excluded.school_id",
       ),
       class: q(
-        "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at, duration_minutes = excluded.duration_minutes, status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at",
+        "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at, duration_minutes = excluded.duration_minutes, status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at, school_id = excluded.school_id",
       ),
-      student: q("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, 'student', ?) ON CONFLICT (id) DO NOTHING"),
+      student: q("INSERT INTO users (id, name, role, created_at, school_id) SELECT ?, ?, 'student', ?, school_id FROM courses WHERE id = ? ON CONFLICT (id) DO NOTHING"),
       enrol: q("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
       unenrol: q("DELETE FROM enrollments WHERE course_id = ? AND student_id = ?"),
-      question: q("INSERT INTO questions (id, course_id, draft, created_at, archived_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET draft = excluded.draft, archived_at = excluded.archived_at"),
+      question: q(
+        "INSERT INTO questions (id, course_id, draft, created_at, archived_at, school_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET draft = excluded.draft, archived_at = excluded.archived_at, school_id = excluded.school_id",
+      ),
     };
     // Rows with their versions, by key, a page at a time. A row written before replication
     // was on has no version: it goes out as the oldest possible, so any recorded change wins.
@@ -83,6 +88,7 @@ export class CatalogueJournal {
           `LEFT JOIN catalogue_versions v ON v.kind = '${kind}' AND v.key = ${keyExpr} WHERE ${keyExpr} > ? ORDER BY ${keyExpr} LIMIT ?`,
       );
     this.exportSql = {
+      school: withVersion("school", "t.*", "schools t", "t.id"),
       user: withVersion("user", "t.*", "users t", "t.id"),
       course: withVersion("course", "t.*", "courses t", "t.id"),
       class: withVersion("class", "t.*", "classes t", "t.id"),
@@ -135,18 +141,22 @@ export class CatalogueJournal {
 
   private writeRow(c: CatalogueChange): void {
     const { s } = this;
+    // A change from an instance that predates schools has no schoolId: its rows are the default school's.
     switch (c.kind) {
+      case "school":
+        s.school.run(c.row.id, c.row.name, c.row.createdAt, c.row.updatedAt);
+        return;
       case "user":
-        s.user.run(c.row.id, c.row.name, c.row.role, c.row.createdAt);
+        s.user.run(c.row.id, c.row.name, c.row.role, c.row.createdAt, c.row.schoolId ?? DEFAULT_SCHOOL_ID);
         return;
       case "course": {
         const r = c.row;
-        s.course.run(r.id, r.title, r.description, r.status, r.capacity, r.teacherId, r.createdAt, r.updatedAt);
+        s.course.run(r.id, r.title, r.description, r.status, r.capacity, r.teacherId, r.createdAt, r.updatedAt, r.schoolId ?? DEFAULT_SCHOOL_ID);
         return;
       }
       case "class": {
         const r = c.row;
-        s.class.run(r.id, r.courseId, r.title, r.startsAt, r.durationMinutes, r.status, r.createdAt, r.startedAt, r.endedAt);
+        s.class.run(r.id, r.courseId, r.title, r.startsAt, r.durationMinutes, r.status, r.createdAt, r.startedAt, r.endedAt, r.schoolId ?? DEFAULT_SCHOOL_ID);
         return;
       }
       case "enrollment": {
@@ -156,13 +166,13 @@ export class CatalogueJournal {
           s.unenrol.run(c.key.slice(0, cut), c.key.slice(cut + 1));
           return;
         }
-        s.student.run(r.studentId, r.name, r.enrolledAt);
+        s.student.run(r.studentId, r.name, r.enrolledAt, r.courseId);
         s.enrol.run(r.courseId, r.studentId, r.enrolledAt);
         return;
       }
       case "question": {
         const r = c.row;
-        s.question.run(r.id, r.courseId, JSON.stringify(r.draft), r.createdAt, r.archivedAt);
+        s.question.run(r.id, r.courseId, JSON.stringify(r.draft), r.createdAt, r.archivedAt, r.schoolId ?? DEFAULT_SCHOOL_ID);
         return;
       }
     }
@@ -203,8 +213,10 @@ const numOrNull = (v: string | number | null) => (v === null ? null : Number(v))
 function toChange(kind: CatalogueKind, r: Row): CatalogueChange {
   const base = { key: str(r.key), rev: num(r.rev), origin: str(r.origin) };
   switch (kind) {
+    case "school":
+      return { ...base, kind, row: { id: str(r.id), name: str(r.name), createdAt: num(r.created_at), updatedAt: num(r.updated_at) } };
     case "user":
-      return { ...base, kind, row: { id: str(r.id), name: str(r.name), role: str(r.role) as User["role"], createdAt: num(r.created_at) } };
+      return { ...base, kind, row: { id: str(r.id), name: str(r.name), role: str(r.role) as User["role"], createdAt: num(r.created_at), schoolId: str(r.school_id) } };
     case "course": {
       const row: Course = {
         id: str(r.id),
@@ -215,6 +227,7 @@ function toChange(kind: CatalogueKind, r: Row): CatalogueChange {
         teacherId: str(r.teacher_id),
         createdAt: num(r.created_at),
         updatedAt: num(r.updated_at),
+        schoolId: str(r.school_id),
       };
       return { ...base, kind, row };
     }
@@ -229,6 +242,7 @@ function toChange(kind: CatalogueKind, r: Row): CatalogueChange {
         createdAt: num(r.created_at),
         startedAt: numOrNull(r.started_at),
         endedAt: numOrNull(r.ended_at),
+        schoolId: str(r.school_id),
       };
       return { ...base, kind, row };
     }
@@ -242,7 +256,7 @@ function toChange(kind: CatalogueKind, r: Row): CatalogueChange {
       return {
         ...base,
         kind,
-        row: { id: str(r.id), courseId: str(r.course_id), draft: JSON.parse(str(r.draft)) as QuestionDraft, createdAt: num(r.created_at), archivedAt: numOrNull(r.archived_at) },
+        row: { id: str(r.id), courseId: str(r.course_id), draft: JSON.parse(str(r.draft)) as QuestionDraft, createdAt: num(r.created_at), archivedAt: numOrNull(r.archived_at), schoolId: str(r.school_id) },
       };
   }
 }

@@ -23,13 +23,24 @@ export function migrate(db: Database, migrations: readonly Migration[]): number[
   const done = new Set(db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all().map((r) => r.version));
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
-    // IMMEDIATE, and the check again inside: several processes may start on one data folder at once.
-    db.transaction(() => {
-      if (db.query("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version) !== null) return;
-      db.exec(m.sql);
-      db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
-      applied.push(m.version);
-    }).immediate();
+    // PRAGMA foreign_keys is ignored inside a transaction: switched off (and back) around it.
+    const fkWasOn = m.foreignKeysOff === true && (db.query<{ foreign_keys: number }, []>("PRAGMA foreign_keys").get()?.foreign_keys ?? 0) === 1;
+    if (fkWasOn) db.exec("PRAGMA foreign_keys = OFF");
+    try {
+      // IMMEDIATE, and the check again inside: several processes may start on one data folder at once.
+      db.transaction(() => {
+        if (db.query("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version) !== null) return;
+        db.exec(m.sql);
+        if (m.foreignKeysOff === true) {
+          const broken = db.query<{ table: string; parent: string }, []>("PRAGMA foreign_key_check").all();
+          if (broken.length > 0) throw new Error(`migration ${m.version} leaves ${broken.length} rows with a missing parent (first: ${broken[0].table} -> ${broken[0].parent})`);
+        }
+        db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
+        applied.push(m.version);
+      }).immediate();
+    } finally {
+      if (fkWasOn) db.exec("PRAGMA foreign_keys = ON");
+    }
   }
   return applied;
 }

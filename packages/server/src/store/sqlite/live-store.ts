@@ -12,6 +12,7 @@ interface QuestionRow {
   course_id: string;
   draft: string;
   created_at: number;
+  school_id: string;
 }
 interface LaunchedRow {
   id: string;
@@ -41,7 +42,7 @@ interface ChatRow {
   at: number;
 }
 
-const toQuestion = (r: QuestionRow): BankQuestion => ({ id: r.id, courseId: r.course_id, draft: JSON.parse(r.draft) as QuestionDraft, createdAt: r.created_at });
+const toQuestion = (r: QuestionRow): BankQuestion => ({ id: r.id, courseId: r.course_id, draft: JSON.parse(r.draft) as QuestionDraft, createdAt: r.created_at, schoolId: r.school_id });
 const toLaunched = (r: LaunchedRow): LaunchedQuestion => ({
   id: r.id,
   classId: r.class_id,
@@ -65,7 +66,7 @@ export class SqliteLiveStore implements LiveStore {
   ) {
     const q = (sql: string) => db.query(sql);
     this.s = {
-      insertQuestion: q("INSERT INTO questions (id, course_id, draft, created_at) VALUES (?, ?, ?, ?)"),
+      insertQuestion: q("INSERT INTO questions (id, course_id, draft, created_at, school_id) VALUES (?, ?, ?, ?, ?)"),
       getQuestion: q("SELECT * FROM questions WHERE id = ? AND archived_at IS NULL"),
       getAnyQuestion: q("SELECT * FROM questions WHERE id = ?"),
       listQuestions: q("SELECT * FROM questions WHERE course_id = ? AND archived_at IS NULL AND id > ? ORDER BY id LIMIT ?"),
@@ -105,7 +106,7 @@ export class SqliteLiveStore implements LiveStore {
     replicated(
       this.db,
       this.record,
-      () => this.s.insertQuestion.run(q.id, q.courseId, JSON.stringify(q.draft), q.createdAt),
+      () => this.s.insertQuestion.run(q.id, q.courseId, JSON.stringify(q.draft), q.createdAt, q.schoolId),
       () => ({ kind: "question", key: q.id, row: { ...q, archivedAt: null } }),
     );
   }

@@ -3,6 +3,11 @@ export interface Migration {
   version: number;
   name: string;
   sql: string;
+  /**
+   * Run with foreign keys off (SQLite's procedure for rebuilding a table other tables refer to,
+   * or for adding a column with REFERENCES and a default); checked with foreign_key_check before commit.
+   */
+  foreignKeysOff?: boolean;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -150,6 +155,37 @@ export const MIGRATIONS: readonly Migration[] = [
         name TEXT PRIMARY KEY,
         value TEXT NOT NULL
       ) WITHOUT ROWID;
+    `,
+  },
+  {
+    version: 6,
+    name: "schools: every user, course, class and bank question belongs to one; existing rows go to the default school",
+    foreignKeysOff: true,
+    // users is rebuilt for its role CHECK (adds school-admin); the other tables gain a column.
+    sql: `
+      CREATE TABLE schools (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      INSERT INTO schools (id, name, created_at, updated_at)
+        VALUES ('default', 'Default school', CAST(strftime('%s', 'now') AS INTEGER) * 1000, CAST(strftime('%s', 'now') AS INTEGER) * 1000);
+      CREATE TABLE users_v6 (
+        id TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('student','teacher','school-admin','admin')),
+        created_at INTEGER NOT NULL,
+        school_id TEXT NOT NULL DEFAULT 'default' REFERENCES schools (id)
+      );
+      INSERT INTO users_v6 (id, name, role, created_at) SELECT id, name, role, created_at FROM users;
+      DROP TABLE users;
+      ALTER TABLE users_v6 RENAME TO users;
+      CREATE INDEX users_school ON users (school_id, id);
+      ALTER TABLE courses ADD COLUMN school_id TEXT NOT NULL DEFAULT 'default' REFERENCES schools (id);
+      CREATE INDEX courses_school ON courses (school_id, id);
+      ALTER TABLE classes ADD COLUMN school_id TEXT NOT NULL DEFAULT 'default' REFERENCES schools (id);
+      ALTER TABLE questions ADD COLUMN school_id TEXT NOT NULL DEFAULT 'default' REFERENCES schools (id);
     `,
   },
 ];

@@ -1,13 +1,13 @@
 // The Store on bun:sqlite: prepared statements, keyset paging by id.
 import type { Database, Statement } from "bun:sqlite";
-import type { ClassSession, Course, Page, PageRequest, User } from "../../domain/model.ts";
+import type { ClassSession, Course, Page, PageRequest, School, User } from "../../domain/model.ts";
 import type { LiveStore } from "../live-types.ts";
 import { enrollmentKey } from "../catalogue.ts";
 import { CentralOutbox, type ClassRecordSink } from "../../central/outbox.ts";
 import { CatalogueJournal, replicated, type RecordChange } from "./catalogue-journal.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteLiveStore } from "./live-store.ts";
-import type { ClassStore, CourseFilter, CourseStore, EnrollmentStore, Store, UserStore } from "../types.ts";
+import type { ClassStore, CourseFilter, CourseStore, EnrollmentStore, SchoolStore, Store, UserStore } from "../types.ts";
 
 interface CourseRow {
   id: string;
@@ -18,6 +18,7 @@ interface CourseRow {
   teacher_id: string;
   created_at: number;
   updated_at: number;
+  school_id: string;
 }
 
 interface ClassRow {
@@ -30,6 +31,7 @@ interface ClassRow {
   created_at: number;
   started_at: number | null;
   ended_at: number | null;
+  school_id: string;
 }
 
 interface UserRow {
@@ -37,6 +39,7 @@ interface UserRow {
   name: string;
   role: User["role"];
   created_at: number;
+  school_id: string;
 }
 
 const toCourse = (r: CourseRow): Course => ({
@@ -48,6 +51,7 @@ const toCourse = (r: CourseRow): Course => ({
   teacherId: r.teacher_id,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  schoolId: r.school_id,
 });
 
 const toClass = (r: ClassRow): ClassSession => ({
@@ -60,9 +64,10 @@ const toClass = (r: ClassRow): ClassSession => ({
   createdAt: r.created_at,
   startedAt: r.started_at,
   endedAt: r.ended_at,
+  schoolId: r.school_id,
 });
 
-const toUser = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at });
+const toUser = (r: UserRow): User => ({ id: r.id, name: r.name, role: r.role, createdAt: r.created_at, schoolId: r.school_id });
 
 /** Turns limit+1 fetched rows into a page. */
 function page<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R) => T, key: (r: R) => string = (r) => r.id): Page<T> {
@@ -90,6 +95,7 @@ class HotRows {
 }
 
 export class SqliteStore implements Store {
+  readonly schools: SchoolStore;
   readonly users: UserStore;
   readonly courses: CourseStore;
   readonly enrollments: EnrollmentStore;
@@ -116,6 +122,7 @@ export class SqliteStore implements Store {
     this.catalogue = opts.replicateAs === undefined ? null : new CatalogueJournal(db, opts.replicateAs);
     this.central = opts.centralCity === undefined ? null : new CentralOutbox(db, opts.centralCity);
     const record = this.catalogue?.record ?? null;
+    this.schools = new SqliteSchools(db, record);
     this.users = new SqliteUsers(db, record);
     this.courses = new SqliteCourses(db, hot, record);
     this.enrollments = new SqliteEnrollments(db, hot, record);
@@ -147,17 +154,62 @@ export class SqliteStore implements Store {
   }
 }
 
+interface SchoolRow {
+  id: string;
+  name: string;
+  created_at: number;
+  updated_at: number;
+}
+
+const toSchool = (r: SchoolRow): School => ({ id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });
+
+class SqliteSchools implements SchoolStore {
+  private readonly byId: Statement<SchoolRow, [string]>;
+  private readonly insertStmt: Statement<unknown, [string, string, number, number]>;
+  private readonly updateStmt: Statement<unknown, [string, number, string]>;
+  private readonly listStmt: Statement<SchoolRow, [string, number]>;
+
+  constructor(
+    private readonly db: Database,
+    private readonly record: RecordChange | null,
+  ) {
+    this.byId = db.query("SELECT * FROM schools WHERE id = ?");
+    this.insertStmt = db.query("INSERT INTO schools (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)");
+    this.updateStmt = db.query("UPDATE schools SET name = ?, updated_at = ? WHERE id = ?");
+    this.listStmt = db.query("SELECT * FROM schools WHERE id > ? ORDER BY id LIMIT ?");
+  }
+
+  get(id: string): School | undefined {
+    const r = this.byId.get(id);
+    return r ? toSchool(r) : undefined;
+  }
+
+  insert(s: School): void {
+    replicated(this.db, this.record, () => this.insertStmt.run(s.id, s.name, s.createdAt, s.updatedAt), () => ({ kind: "school", key: s.id, row: s }));
+  }
+
+  update(s: School): void {
+    replicated(this.db, this.record, () => this.updateStmt.run(s.name, s.updatedAt, s.id), () => ({ kind: "school", key: s.id, row: s }));
+  }
+
+  list(p: PageRequest): Page<School> {
+    return page(this.listStmt.all(p.after ?? "", p.limit + 1), p.limit, toSchool);
+  }
+}
+
 class SqliteUsers implements UserStore {
   private readonly byId: Statement<UserRow, [string]>;
-  private readonly upsertStmt: Statement<unknown, [string, string, string, number]>;
+  private readonly upsertStmt: Statement<unknown, [string, string, string, number, string]>;
 
   constructor(
     private readonly db: Database,
     private readonly record: RecordChange | null,
   ) {
     this.byId = db.query("SELECT * FROM users WHERE id = ?");
-    // No change (and nothing to replicate) when the name is the same.
-    this.upsertStmt = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name <> excluded.name");
+    // No change (and nothing to replicate) when the name is the same; role and school stay as first recorded.
+    this.upsertStmt = db.query(
+      "INSERT INTO users (id, name, role, created_at, school_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+    );
   }
 
   get(id: string): User | undefined {
@@ -170,7 +222,7 @@ class SqliteUsers implements UserStore {
     replicated(
       this.db,
       this.record,
-      () => (changed = this.upsertStmt.run(u.id, u.name, u.role, u.createdAt).changes),
+      () => (changed = this.upsertStmt.run(u.id, u.name, u.role, u.createdAt, u.schoolId).changes),
       () => (changed > 0 ? { kind: "user", key: u.id, row: this.get(u.id)! } : null),
     );
   }
@@ -193,7 +245,7 @@ class SqliteUsers implements UserStore {
 
 class SqliteCourses implements CourseStore {
   private readonly byId: Statement<CourseRow, [string]>;
-  private readonly insertStmt: Statement<unknown, [string, string, string, string, number, string, number, number]>;
+  private readonly insertStmt: Statement<unknown, [string, string, string, string, number, string, number, number, string]>;
   private readonly updateStmt: Statement<unknown, [string, string, string, number, number, string]>;
 
   constructor(
@@ -203,7 +255,7 @@ class SqliteCourses implements CourseStore {
   ) {
     this.byId = db.query("SELECT * FROM courses WHERE id = ?");
     this.insertStmt = db.query(
-      "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.updateStmt = db.query("UPDATE courses SET title = ?, description = ?, status = ?, capacity = ?, updated_at = ? WHERE id = ?");
   }
@@ -220,7 +272,7 @@ class SqliteCourses implements CourseStore {
     replicated(
       this.db,
       this.record,
-      () => this.insertStmt.run(c.id, c.title, c.description, c.status, c.capacity, c.teacherId, c.createdAt, c.updatedAt),
+      () => this.insertStmt.run(c.id, c.title, c.description, c.status, c.capacity, c.teacherId, c.createdAt, c.updatedAt, c.schoolId),
       () => ({ kind: "course", key: c.id, row: c }),
     );
   }
@@ -251,6 +303,10 @@ class SqliteCourses implements CourseStore {
       where.push("c.teacher_id = ?");
       args.push(filter.teacherId);
     }
+    if (filter.schoolId !== undefined) {
+      where.push("c.school_id = ?");
+      args.push(filter.schoolId);
+    }
     args.push(p.limit + 1);
     const rows = this.db.query<CourseRow, (string | number)[]>(`SELECT c.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY c.id LIMIT ?`).all(...args);
     return page(rows, p.limit, toCourse);
@@ -258,7 +314,7 @@ class SqliteCourses implements CourseStore {
 }
 
 class SqliteEnrollments implements EnrollmentStore {
-  private readonly insertUser: Statement<unknown, [string, string, number]>;
+  private readonly insertUser: Statement<unknown, [string, string, number, string]>;
   private readonly insertStmt: Statement<unknown, [string, string, number]>;
   private readonly deleteStmt: Statement<unknown, [string, string]>;
   private readonly existsStmt: Statement<{ one: number }, [string, string]>;
@@ -271,7 +327,8 @@ class SqliteEnrollments implements EnrollmentStore {
     private readonly hot: HotRows,
     private readonly record: RecordChange | null,
   ) {
-    this.insertUser = db.query("INSERT INTO users (id, name, role, created_at) VALUES (?, ?, 'student', ?) ON CONFLICT (id) DO NOTHING");
+    // A student first named by an enrolment joins the course's school.
+    this.insertUser = db.query("INSERT INTO users (id, name, role, created_at, school_id) SELECT ?, ?, 'student', ?, school_id FROM courses WHERE id = ? ON CONFLICT (id) DO NOTHING");
     this.insertStmt = db.query("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
     this.deleteStmt = db.query("DELETE FROM enrollments WHERE course_id = ? AND student_id = ?");
     this.existsStmt = db.query("SELECT 1 AS one FROM enrollments WHERE course_id = ? AND student_id = ?");
@@ -283,7 +340,7 @@ class SqliteEnrollments implements EnrollmentStore {
     this.addAll = db.transaction((courseId: string, students: readonly { id: string; name: string }[], now: number): number => {
       let added = 0;
       for (const s of students) {
-        this.insertUser.run(s.id, s.name, now);
+        this.insertUser.run(s.id, s.name, now, courseId);
         const isNew = this.insertStmt.run(courseId, s.id, now).changes > 0;
         if (isNew) this.record?.({ kind: "enrollment", key: enrollmentKey(courseId, s.id), row: { courseId, studentId: s.id, name: s.name, enrolledAt: now } });
         added += isNew ? 1 : 0;
@@ -327,7 +384,7 @@ class SqliteEnrollments implements EnrollmentStore {
 
 class SqliteClasses implements ClassStore {
   private readonly byId: Statement<ClassRow, [string]>;
-  private readonly insertStmt: Statement<unknown, [string, string, string, number, number, string, number, number | null, number | null]>;
+  private readonly insertStmt: Statement<unknown, [string, string, string, number, number, string, number, number | null, number | null, string]>;
   private readonly updateStmt: Statement<unknown, [string, number, number, string, number | null, number | null, string]>;
   private readonly byCourse: Statement<ClassRow, [string, string, number]>;
 
@@ -338,7 +395,7 @@ class SqliteClasses implements ClassStore {
   ) {
     this.byId = db.query("SELECT * FROM classes WHERE id = ?");
     this.insertStmt = db.query(
-      "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.updateStmt = db.query("UPDATE classes SET title = ?, starts_at = ?, duration_minutes = ?, status = ?, started_at = ?, ended_at = ? WHERE id = ?");
     this.byCourse = db.query("SELECT * FROM classes WHERE course_id = ? AND id > ? ORDER BY id LIMIT ?");
@@ -353,7 +410,7 @@ class SqliteClasses implements ClassStore {
     replicated(
       this.db,
       this.record,
-      () => this.insertStmt.run(c.id, c.courseId, c.title, c.startsAt, c.durationMinutes, c.status, c.createdAt, c.startedAt, c.endedAt),
+      () => this.insertStmt.run(c.id, c.courseId, c.title, c.startsAt, c.durationMinutes, c.status, c.createdAt, c.startedAt, c.endedAt, c.schoolId),
       () => ({ kind: "class", key: c.id, row: c }),
     );
   }
