@@ -153,6 +153,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         logger,
         resourceSuffix: homes?.tag, // resource ids name their media home (scale-out)
         cascadeHost: config.media.cascadeHost,
+        subscribersPerWorker: config.media.subscribersPerWorker,
         cascadeKey: cluster ? internalKey(config.media.clusterSecret, secret) : undefined,
         onVideoState: (classId, source, state) => videoBoard.set(classId, source, state),
       }),
@@ -162,7 +163,12 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     if (!media) videoBoard.endClass(classId);
   };
   // Removed from the class (4013): their video goes with their socket, on the instance holding it.
-  gateway.onUserClosed = (classId, userId, code) => void (code === CLOSE.removed && media?.then((m) => m.closeUser(classId, userId)));
+  // With the cascade's placement, also those sessions this instance placed on others (cluster/media-home.ts).
+  gateway.onUserClosed = (classId, userId, code) => {
+    if (code !== CLOSE.removed) return;
+    if (homes) homes.closeUser(classId, userId);
+    else void media?.then((m) => m.closeUser(classId, userId));
+  };
   // With Redis a class's media lives on one instance (its media home); the others forward to it.
   const homes = cluster ? await startMediaHomes(cluster.link, instanceId, config, secret, getMedia, (id) => store.classes.get(id)?.status === "live", metrics.registry, logger) : null;
 

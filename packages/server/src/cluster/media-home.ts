@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { AppError } from "../domain/errors.ts";
 import { problemResponse } from "../http/problem.ts";
 import type { CascadeTarget, MediaService, MediaSignalling } from "../media/index.ts";
+import { Placement } from "../media/placement.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/prom.ts";
 import { ACQUIRE, classKeys, LEASE_MS, mediaInstanceKey, RELEASE, RENEW } from "./class-keys.ts";
@@ -43,6 +44,9 @@ export interface MediaHomeDeps {
   cascade?: boolean;
 }
 
+/** Every instance's media load (hash: instance tag -> JSON, media/placement.ts); not a class key. */
+const mediaLoadKey = (link: RedisLink) => link.key("media-load");
+
 /** How long a home keeps relaying to an instance that stopped renewing (its viewers left, or it died). */
 const CASCADE_TTL_MS = 5000;
 
@@ -60,6 +64,8 @@ function createHomeMetrics(registry: Registry) {
 }
 
 type Kind = "whip" | "whep";
+/** A viewer placed on this instance by another (cascade): served here, fed by the home. */
+type InternalKind = Kind | "relay" | "view";
 type Home = { local: true } | { local: false; tag: string; url: string; lease: string };
 
 interface Homed {
@@ -77,11 +83,16 @@ export class MediaHomes implements MediaSignalling {
   private media: MediaService | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly metrics: ReturnType<typeof createHomeMetrics>;
+  /** Cascade: which instance a new viewer is served by (the most headroom, media/placement.ts). */
+  private readonly placement: Placement | null;
+  /** Sessions of viewers admitted here that placement put on other instances ("<classId>\t<userId>" -> resource ids), for closeUser. */
+  private readonly placedAway = new Map<string, Set<string>>();
   private closed = false;
 
   constructor(private readonly d: MediaHomeDeps) {
     this.tag = instanceTag(d.instanceId);
     this.metrics = createHomeMetrics(d.registry);
+    this.placement = d.cascade ? new Placement(d.link.cmd, mediaLoadKey(d.link), this.tag) : null;
     d.registry.gauge({ name: "edgeclass_media_home_classes", help: "Live classes whose media home is this instance.", labelNames: [], collect: (g) => g.set(this.homed.size) });
   }
 
@@ -92,6 +103,12 @@ export class MediaHomes implements MediaSignalling {
     void register();
     this.d.link.onReady(() => void register());
     this.timers.push(setInterval(register, REGISTRY_TTL_MS / 3), setInterval(() => void this.tick(), LEASE_MS / 3));
+    if (this.placement) {
+      // A cascade instance takes viewers from the others: its workers start now, and it reports their load.
+      const report = () => void this.localMedia().then((m) => this.placement?.report(m.load())).catch(() => {});
+      report();
+      this.timers.push(setInterval(report, 1000));
+    }
   }
 
   /** Shutdown: hand every class over at once (clients reconnect to the next home). */
@@ -99,11 +116,27 @@ export class MediaHomes implements MediaSignalling {
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     const link = this.d.link;
+    await this.placement?.withdraw().catch(() => {});
     await Promise.all(
       [...this.homed].map(([classId, h]) => link.cmd.eval(RELEASE, 1, classKeys(link, classId).mediaHome, h.lease).catch(() => {})),
     );
     this.homed.clear();
     await link.cmd.del(mediaInstanceKey(link, this.tag)).catch(() => {});
+  }
+
+  /**
+   * A user removed from the class (close 4013 on this instance, which holds their socket): their
+   * sessions here, and those placement put on other instances (which may hold no socket of the class).
+   */
+  closeUser(classId: string, userId: string): void {
+    this.media?.closeUser(classId, userId);
+    const k = `${classId}\t${userId}`;
+    const away = this.placedAway.get(k);
+    this.placedAway.delete(k);
+    for (const id of away ?? []) {
+      const tag = id.slice(id.lastIndexOf("@") + 1);
+      void this.urlOf(tag).then((url) => (url ? this.forward("resource", url, "DELETE", `${INTERNAL_PREFIX}/resources/${encodeURIComponent(id)}`, userId, new Headers(), "") : null));
+    }
   }
 
   /** Holds a seat in the class (admitted through any instance): viewers may watch from anywhere. */
@@ -148,13 +181,12 @@ export class MediaHomes implements MediaSignalling {
         this.d.logger.warn({ classId, err: (e as Error).message }, "media home not resolved");
         return problemResponse(new AppError("unavailable", "the class's media home cannot be found (Redis unreachable); try again shortly"), path, { "retry-after": "2" });
       }
-      if (home.local) return this.serveLocal(kind, req, body, classId, principal);
-      if (kind === "whep" && this.d.cascade) {
-        // Cascade: the viewer is served here; the home relays the stream to this instance once.
-        const res = await this.serveLocal(kind, req, body, classId, principal);
-        if (res.status === 201) await this.feed(classId, home).catch((e: Error) => this.d.logger.warn({ classId, err: e.message }, "cascade not set up yet; retrying"));
-        return res;
+      if (kind === "whep" && this.placement) {
+        const placed = await this.placeViewer(req, body, classId, principal);
+        if (placed) return placed;
+        return this.serveViewer(home, req, body, classId, principal);
       }
+      if (home.local) return this.serveLocal(kind, req, body, classId, principal);
       // The query string goes along (e.g. which source a WHIP publishes).
       const r = await this.forward(kind, home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/${kind}${new URL(req.url).search}`, principal, req.headers, body);
       if (r === null) {
@@ -171,7 +203,7 @@ export class MediaHomes implements MediaSignalling {
   // ---------------------------------------------------------------- internal routes (on the home)
 
   /** POST /internal/media/classes/:id/(whip|whep), DELETE|PATCH /internal/media/resources/:id. */
-  async handleInternal(req: Request, target: { kind: Kind | "relay"; classId: string } | { resourceId: string }): Promise<Response> {
+  async handleInternal(req: Request, target: { kind: InternalKind; classId: string } | { resourceId: string }): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname;
     const body = await boundedText(req);
@@ -191,11 +223,55 @@ export class MediaHomes implements MediaSignalling {
     } catch {
       home = this.homed.has(target.classId) ? { local: true } : { local: false, tag: "", url: "", lease: "" };
     }
+    if (target.kind === "view") {
+      if (!this.d.cascade) return problemResponse(new AppError("conflict", "this instance does not serve cascaded viewers"), path);
+      return this.serveViewer(home, req, body, target.classId, v.principal);
+    }
     if (!home.local) {
       return problemResponse(new AppError("conflict", "this instance is not the class's media home"), path, { "x-edgeclass-not-home": "1" });
     }
     if (target.kind === "relay") return this.relayTo(target.classId, body, path);
     return this.serveLocal(target.kind, req, body, target.classId, v.principal);
+  }
+
+  /**
+   * Cascade: a new viewer goes to the instance with the most headroom (placement.ts). Returns
+   * that instance's answer, or null when this instance serves the viewer (it has the most room,
+   * or the chosen one cannot take it).
+   */
+  private async placeViewer(req: Request, body: string, classId: string, principal: string): Promise<Response | null> {
+    const placement = this.placement;
+    if (!placement) return null;
+    let tag: string;
+    try {
+      tag = await placement.target((await this.localMedia()).load());
+    } catch {
+      return null; // Redis away: serve here
+    }
+    if (tag === this.tag) return null;
+    const url = await this.urlOf(tag);
+    const r = url ? await this.forward("view", url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/view${new URL(req.url).search}`, principal, req.headers, body) : null;
+    if (r === null || r.status === 503 || r.status === 409) {
+      placement.failed(tag);
+      return null;
+    }
+    if (r.status === 201) {
+      placement.placed(tag);
+      const id = (r.headers.get("location") ?? "").split("/").pop();
+      if (id) {
+        const k = `${classId}\t${principal}`;
+        this.placedAway.set(k, (this.placedAway.get(k) ?? new Set()).add(decodeURIComponent(id)));
+      }
+    }
+    return r;
+  }
+
+  /** Serves a viewer on this instance: from the local home, or fed by the cascade from the home elsewhere. */
+  private async serveViewer(home: Home, req: Request, body: string, classId: string, principal: string): Promise<Response> {
+    if (home.local) return this.serveLocal("whep", req, body, classId, principal);
+    const res = await this.serveLocal("whep", req, body, classId, principal);
+    if (res.status === 201) await this.feed(classId, home).catch((e: Error) => this.d.logger.warn({ classId, err: e.message }, "cascade not set up yet; retrying"));
+    return res;
   }
 
   /** On the home: relay the class to the worker another instance names; answers where its keyframe requests go. */
@@ -293,6 +369,7 @@ export class MediaHomes implements MediaSignalling {
 
   private async tickHomes(): Promise<void> {
     const link = this.d.link;
+    for (const k of this.placedAway.keys()) if (!this.d.isLive(k.slice(0, k.indexOf("\t")))) this.placedAway.delete(k);
     for (const [classId, h] of [...this.homed]) {
       const key = classKeys(link, classId).mediaHome;
       const active = this.media?.hasClass(classId) ?? false;
@@ -362,7 +439,7 @@ export class MediaHomes implements MediaSignalling {
   }
 
   /** The home's answer, or null when the home cannot be reached. */
-  private async forward(kind: Kind | "resource" | "relay", base: string, method: string, path: string, principal: string, headers: Headers, body: string): Promise<Response | null> {
+  private async forward(kind: InternalKind | "resource", base: string, method: string, path: string, principal: string, headers: Headers, body: string): Promise<Response | null> {
     if (!base) return null;
     const h: Record<string, string> = { [INTERNAL_HEADER]: signInternal(this.d.key, { method, path, principal, body }) };
     const type = headers.get("content-type");

@@ -60,6 +60,8 @@ export interface Config {
     cascade: boolean;
     /** Scale-out: address this instance's media workers take relayed streams on (reachable by the other instances). */
     cascadeHost: string;
+    /** Subscribers one media worker takes before placement looks elsewhere (MEDIA_SUBSCRIBERS_PER_WORKER). */
+    subscribersPerWorker: number;
   };
   /** TURN relays for clients whose UDP is blocked (coturn, shared-secret credentials; media/turn.ts). */
   turn: { urls: string[]; secret: string | undefined; ttlSeconds: number };
@@ -206,6 +208,7 @@ const settings = {
   mediaClusterSecret: { env: "MEDIA_CLUSTER_SECRET", file: "mediaClusterSecret", default: undefined, parse: secret },
   mediaCascade: { env: "MEDIA_CASCADE", file: "mediaCascade", default: false, parse: bool },
   mediaCascadeHost: { env: "MEDIA_CASCADE_HOST", file: "mediaCascadeHost", default: "127.0.0.1", parse: text },
+  mediaSubscribersPerWorker: { env: "MEDIA_SUBSCRIBERS_PER_WORKER", file: "mediaSubscribersPerWorker", default: 250, parse: integer(1, 10_000) },
   turnUrls: { env: "TURN_URLS", file: "turnUrls", default: [] as string[], parse: turnUrls },
   turnSecret: { env: "TURN_SECRET", file: "turnSecret", default: undefined, parse: secret },
   turnTtlSeconds: { env: "TURN_TTL_SECONDS", file: "turnTtlSeconds", default: 600, parse: integer(60, 86_400) },
@@ -277,7 +280,7 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     maxBodyBytes: v.maxBodyBytes,
     policyDir: v.policyDir,
     reconnectGraceMs: v.reconnectGraceMs,
-    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax, internalUrl: v.mediaInternalUrl, clusterSecret: v.mediaClusterSecret, cascade: v.mediaCascade, cascadeHost: v.mediaCascadeHost },
+    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax, internalUrl: v.mediaInternalUrl, clusterSecret: v.mediaClusterSecret, cascade: v.mediaCascade, cascadeHost: v.mediaCascadeHost, subscribersPerWorker: v.mediaSubscribersPerWorker },
     turn: { urls: v.turnUrls, secret: v.turnSecret, ttlSeconds: v.turnTtlSeconds },
     jwt: {
       secret: v.jwtSecret,
@@ -325,7 +328,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
     maxBodyBytes: c.maxBodyBytes,
     policyDir: c.policyDir ?? "(bundled policies/education.rego)",
     reconnectGraceMs: c.reconnectGraceMs,
-    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`, internalUrl: c.media.internalUrl ?? null, clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)", cascade: c.media.cascade, cascadeHost: c.media.cascadeHost },
+    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`, internalUrl: c.media.internalUrl ?? null, clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)", cascade: c.media.cascade, cascadeHost: c.media.cascadeHost, subscribersPerWorker: c.media.subscribersPerWorker },
     turn: { urls: c.turn.urls, secret: c.turn.secret ? "(set)" : null, ttlSeconds: c.turn.ttlSeconds },
     jwt: {
       mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",

@@ -84,6 +84,8 @@ export interface MediaService extends MediaSignalling {
   /** Cascade, viewer side: the class's stream comes from `upstream` (null: no more); returns the local worker address to give the home. */
   cascadeFrom(classId: string, upstream: CascadeTarget | null): Promise<CascadeTarget | null>;
   stats(): MediaStats;
+  /** Subscribers on each live worker, and how many one worker takes (placement between instances). */
+  load(): { subscribers: number[]; perWorker: number };
   /** Idempotent: closes every session and stops every worker. */
   close(): Promise<void>;
 }

@@ -332,6 +332,14 @@ export class MediaServiceImpl implements MediaService {
     return { publishers, subscribers, workers: this.workers.filter((w) => w.alive).length };
   }
 
+  /** Subscribers on each live worker and how many a worker takes: the figures placement compares (placement.ts). */
+  load(): { subscribers: number[]; perWorker: number } {
+    const subs = new Map<MediaWorker, number>();
+    for (const w of this.workers) if (w.alive) subs.set(w, 0);
+    for (const r of this.resources.values()) if (r.kind === "subscriber" && subs.has(r.worker)) subs.set(r.worker, (subs.get(r.worker) ?? 0) + 1);
+    return { subscribers: [...subs.values()], perWorker: this.perWorker };
+  }
+
   /** Worker PIDs and relay ports, for tests and the benchmark. */
   workerInfo(): { index: number; pid: number; subscribers: number }[] {
     return this.workers.map((w) => ({ index: w.index, pid: w.pid, subscribers: w.subscribers }));
@@ -361,7 +369,7 @@ export class MediaServiceImpl implements MediaService {
     return c;
   }
 
-  private load(w: MediaWorker): number {
+  private weight(w: MediaWorker): number {
     let n = 0;
     for (const r of this.resources.values()) if (r.worker === w) n += r.kind === "publisher" ? 5 : 1;
     return n;
@@ -372,7 +380,7 @@ export class MediaServiceImpl implements MediaService {
     let bestLoad = Infinity;
     for (const w of this.workers) {
       if (!w.alive) continue;
-      const l = this.load(w);
+      const l = this.weight(w);
       if (l < bestLoad) {
         best = w;
         bestLoad = l;

@@ -41,6 +41,9 @@ export async function metric(base: string, pattern: RegExp): Promise<number> {
 export interface MediaCluster {
   inst: Instance[];
   secret: string;
+  /** The cluster's Redis and key prefix (to read what the instances keep there). */
+  redisUrl: string;
+  prefix: string;
   token: ReturnType<typeof apiClient>["token"];
   api: ReturnType<typeof apiClient>["api"];
   /** Things to close when the file's tests end. */
@@ -66,6 +69,8 @@ export async function startMediaCluster(env: Record<string, string> = {}): Promi
   return {
     inst,
     secret,
+    redisUrl: redis.url,
+    prefix,
     token,
     api,
     closers,

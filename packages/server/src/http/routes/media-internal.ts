@@ -9,7 +9,7 @@ import { check, id } from "../validate.ts";
 const IdParams = v.strictObject({ id });
 
 export function internalMediaRoutes(homes: MediaHomes): RouteDef[] {
-  const create = (kind: "whip" | "whep" | "relay"): RouteDef => ({
+  const create = (kind: "whip" | "whep" | "relay" | "view"): RouteDef => ({
     method: "POST",
     path: `${INTERNAL_PREFIX}/classes/:id/${kind}`,
     auth: "public",
@@ -21,5 +21,5 @@ export function internalMediaRoutes(homes: MediaHomes): RouteDef[] {
     auth: "public",
     handle: ({ req, params }) => homes.handleInternal(req, { resourceId: check(IdParams, params, "path").id }),
   });
-  return [create("whip"), create("whep"), create("relay"), resource("DELETE"), resource("PATCH")];
+  return [create("whip"), create("whep"), create("relay"), create("view"), resource("DELETE"), resource("PATCH")];
 }
