@@ -14,6 +14,7 @@ export interface ParseOptions {
 
 const KEYWORDS = new Set(["not", "some", "with", "as", "default", "else", "package", "import", "null", "true", "false"]);
 const FUTURE = new Set(["if", "contains", "in", "every"]);
+const LITERALS = new Set(["null", "true", "false"]);
 
 const ARITH_OR_AND = new Set(["plus", "minus", "mul", "div", "rem", "and"]);
 
@@ -57,6 +58,13 @@ export class Parser {
   private isId(text: string, t: Token = this.t): boolean {
     return t.kind === "ident" && t.text === text;
   }
+  /** OPA's scanAheadRef: a keyword directly followed by `.` or `[` starts a reference (`not.x`, `if[0]`). */
+  private isKeywordRef(): boolean {
+    const t = this.t;
+    if (t.kind !== "ident" || !(KEYWORDS.has(t.text) || FUTURE.has(t.text)) || LITERALS.has(t.text)) return false;
+    const n = this.toks[this.pos + 1];
+    return n !== undefined && !n.ws && !n.nl && n.kind === "punct" && (n.text === "." || n.text === "[");
+  }
   private eatP(text: string): Token {
     if (!this.isP(text)) this.err(`\`${text}\``);
     return this.toks[this.pos++];
@@ -97,6 +105,9 @@ export class Parser {
       if (this.isId("as") && !this.t.nl) {
         this.pos++;
         if (this.t.kind !== "ident") this.err("identifier");
+        if (KEYWORDS.has(this.t.text) || (this.v1 && FUTURE.has(this.t.text))) {
+          throw new RegoError("rego_parse_error", `unexpected ${this.t.text} keyword: expected var`, this.loc());
+        }
         alias = this.t.text;
         this.pos++;
       }
@@ -113,6 +124,9 @@ export class Parser {
         if (dotted !== "future.keywords" && !FUTURE.has(dotted.slice("future.keywords.".length))) {
           throw new RegoError("rego_parse_error", `unexpected keyword, must be one of [contains every if in]`, this.loc(it));
         }
+      } else if (alias === null && p && !dotted.startsWith("future.") && (KEYWORDS.has(p[p.length - 1]!) || (this.v1 && FUTURE.has(p[p.length - 1]!)))) {
+        // the import would bind a keyword as its name (OPA: import a different path or use an alias)
+        throw new RegoError("rego_parse_error", `unexpected import path, must not end with a keyword, got: ${p[p.length - 1]}`, this.loc(it));
       } else if (!p || (p[0] !== "data" && p[0] !== "input" && p[0] !== "future")) {
         throw new RegoError("rego_parse_error", `invalid import path ${dotted || "(non-ref)"}: import path must begin with one of: {data, future, input, rego}`, this.loc(it));
       } else {
@@ -139,11 +153,17 @@ export class Parser {
     const start = this.t;
     const loc = this.loc(start);
     let isDefault = false;
-    if (this.isId("default")) {
+    if (this.isId("default") && !this.isKeywordRef()) {
       isDefault = true;
       this.pos++;
     }
-    if (this.t.kind !== "ident" || KEYWORDS.has(this.t.text)) this.err("rule name");
+    if (!this.isKeywordRef()) {
+      if (this.t.kind !== "ident" || KEYWORDS.has(this.t.text)) this.err("rule name");
+      // v1 reserves the future keywords too (v0 reads them as names unless imported)
+      if (this.v1 && FUTURE.has(this.t.text)) {
+        throw new RegoError("rego_parse_error", `unexpected ${this.t.text} keyword: expecting rule name`, this.loc());
+      }
+    }
     // head reference
     const headRef = this.parseHeadRef();
     let args: Term[] | null = null;
@@ -169,6 +189,10 @@ export class Parser {
     let assign = false;
     let sawContains = false;
     if (this.isId("contains") && !this.t.nl) {
+      if (args) {
+        const name = headRef.map((t, i) => (i === 0 ? "" : ".") + (t.type === "string" ? t.value : "_")).join("");
+        throw new RegoError("rego_parse_error", `unexpected contains keyword: the contains keyword can only be used with multi-value rule definitions (e.g., ${name} contains <VALUE> { ... })`, this.loc());
+      }
       this.pos++;
       key = this.parseExprTerm(false);
       sawContains = true;
@@ -196,7 +220,11 @@ export class Parser {
     }
     let elseRule: Rule | null = null;
     let tail: Rule | null = null;
-    while (this.isId("else")) {
+    while (this.isId("else") && !this.isKeywordRef()) {
+      const v0Set = !this.v1 && !sawIf && value === null && headRef.length === 2; // `p[x] { ... }` is multi-value
+      if (!args && !sawContains && !v0Set && headRef.slice(1).some((t) => t.type !== "string")) {
+        throw new RegoError("rego_parse_error", "else keyword cannot be used on rules with variables in head", this.loc());
+      }
       const elseLoc = this.loc();
       this.pos++;
       let ev: Term | null = null;
@@ -325,7 +353,7 @@ export class Parser {
 
   private parseLiteral(): Expr {
     const loc = this.loc();
-    if (this.isId("some")) {
+    if (this.isId("some") && !this.isKeywordRef()) {
       this.pos++;
       const first = this.parseTermRelation(false);
       let key: Term | null = null;
@@ -351,7 +379,7 @@ export class Parser {
       }
       return { kind: "some", vars, negated: false, with: [], loc };
     }
-    if (this.isId("every")) {
+    if (this.isId("every") && !this.isKeywordRef()) {
       this.pos++;
       let key: Term | null = null;
       let value = this.parseTermRelation(false);
@@ -367,7 +395,7 @@ export class Parser {
       return this.withMods({ kind: "every", key, value, domain, body, negated: false, with: [], loc });
     }
     let negated = false;
-    if (this.isId("not")) {
+    if (this.isId("not") && !this.isKeywordRef()) {
       negated = true;
       this.pos++;
       if (this.isId("every")) {
@@ -522,7 +550,7 @@ export class Parser {
         } else if (t.text === "true" || t.text === "false") {
           this.pos++;
           term = { type: "boolean", value: t.text === "true", loc };
-        } else if (KEYWORDS.has(t.text) || (FUTURE.has(t.text) && t.text !== "contains" && t.text !== "if")) {
+        } else if ((KEYWORDS.has(t.text) || (FUTURE.has(t.text) && t.text !== "contains" && t.text !== "if")) && !this.isKeywordRef()) {
           this.err("term");
         } else if (t.text === "set" && this.isP("(", this.peek()) && this.isP(")", this.peek(2)) && !this.peek().ws) {
           this.pos += 3;

@@ -1,0 +1,68 @@
+// Parser corner cases, written from OPA's parser (v1/ast/parser.go: scanAheadRef,
+// isAllowedRefKeyword, parseRules/parseHead/parseElse, parseImport).
+import { describe, expect, test } from "bun:test";
+import { compile, RegoError, toJSON } from "../src/index.ts";
+
+function run(src: string, query: string, v1 = true): unknown {
+  const v = compile([{ path: "m.rego", source: src }], { regoV1: v1 }).prepare(query).evaluate({});
+  return v === undefined ? undefined : toJSON(v);
+}
+
+function parseErr(src: string, v1 = true): string {
+  try {
+    compile([{ path: "m.rego", source: src }], { regoV1: v1 });
+  } catch (e) {
+    if (e instanceof RegoError) {
+      expect(e.code).toBe("rego_parse_error");
+      return e.detail;
+    }
+    throw e;
+  }
+  throw new Error("expected a parse error");
+}
+
+describe("keywords inside references", () => {
+  test("keywords after a dot are names, in rule heads and in bodies", () => {
+    const src = "package p\na.if.else := 1\nb.not.in := 2\nr := [data.p.a.if.else, b.not.in]";
+    expect(run(src, "data.p.r")).toEqual([1, 2]);
+  });
+
+  test("a keyword directly followed by . or [ starts a reference (rule head and body)", () => {
+    expect(run("package p\nnot.x := 1\nr if not.x == 1", "data.p.r")).toBe(true);
+    expect(run("package p\ndefault.x := 1", "data.p")).toEqual({ default: { x: 1 } });
+    expect(run("package p\nsome.x := 1\nr := some.x", "data.p.r")).toBe(1);
+    expect(run("package p\nif.x := 1", "data.p")).toEqual({ if: { x: 1 } });
+  });
+
+  test("a bare keyword is not a rule name in v1 (v0 reads the future keywords as names)", () => {
+    expect(parseErr("package p\nif := 1")).toContain("unexpected if keyword");
+    expect(parseErr("package p\nin := 1")).toContain("unexpected in keyword");
+    expect(run("package p\ncontains := 1", "data.p.contains", false)).toBe(1);
+  });
+});
+
+describe("rule heads", () => {
+  test("contains on a function head is refused", () => {
+    expect(parseErr("package p\nf(x) contains 1")).toContain("the contains keyword can only be used with multi-value rule definitions (e.g., f contains <VALUE> { ... })");
+  });
+
+  test("else is refused on rules with variables in the head, and on multi-value rules", () => {
+    expect(parseErr("package p\na[x] := 1 if x := \"b\"\nelse := 2")).toContain("else keyword cannot be used on rules with variables in head");
+    expect(parseErr("package p\np[x] { x := 1 } else = 2 { true }", false)).toContain("else keyword cannot be used on multi-value rules");
+    expect(parseErr("package p\np[x] = 1 { x := 1 } else = 2 { true }", false)).toContain("else keyword cannot be used on rules with variables in head");
+  });
+
+  test("a call result can be dereferenced, and ref heads may end in a function", () => {
+    const src = "package p\nf(x) := {\"y\": x}\na.b.g(x) := x\nr := [f(2).y, f(3)[\"y\"], split(\"a.b\", \".\")[1], a.b.g(4)]";
+    expect(run(src, "data.p.r")).toEqual([2, 3, "b", 4]);
+  });
+});
+
+describe("imports", () => {
+  test("an import may not bind a keyword: as alias, or as the last path element without an alias", () => {
+    expect(parseErr("package p\nimport data.q.r as not\nx := 1")).toContain("unexpected not keyword: expected var");
+    expect(parseErr("package p\nimport data.q.if\nx := 1")).toContain("unexpected import path, must not end with a keyword, got: if");
+    expect(run("package p\nimport data.q.if as y\nx := 1", "data.p.x")).toBe(1);
+    expect(run("package p\nimport data.q.in\nx := 1", "data.p.x", false)).toBe(1);
+  });
+});
