@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import { mintToken } from "../src/auth/tokens.ts";
-import { classKeys } from "../src/cluster/class-keys.ts";
-import { clusterOptions, keySlot, parseHostList, type RedisLink } from "../src/cluster/redis.ts";
+import { everyName } from "../src/cluster/keys.ts";
+import { clusterOptions, keySlot, parseHostList } from "../src/cluster/redis.ts";
 import { api, eventually, spawned, startInstance as startServerProcess, type Instance } from "./support/instances.ts";
 import { tempDir } from "./support/server.ts";
 import { startRedisCluster, type RedisCluster } from "./support/redis-cluster.ts";
@@ -73,13 +73,12 @@ test("cluster client settings: seeds parsed, user, password and TLS taken from R
 });
 
 describe("three instances on a Redis Cluster", () => {
-  test("every key of a class (the ones its Lua scripts touch too) hashes to one slot", () => {
-    const k = classKeys({ key: (...parts: string[]) => prefix + parts.join(":") } as RedisLink, "demo-class-1");
-    const all = Object.values(k).map((v) => (typeof v === "function" ? v("q-1") : v));
-    const slots = new Set(all.map((key) => cli(redis.ports[0], "cluster", "keyslot", key)));
-    expect(slots.size).toBe(1);
+  test("every key of a class (the ones its Lua scripts touch too) hashes to one slot, and the catalogue's to one", () => {
+    const names = everyName(prefix, { classId: "demo-class-1", questionId: "q-1", instanceId: "c0", kind: "enrollment" });
+    expect(names.class.length).toBeGreaterThanOrEqual(16);
+    for (const group of [names.class, names.catalogue]) expect(new Set(group.map((key) => cli(redis.ports[0], "cluster", "keyslot", key))).size).toBe(1);
     // The slot the shard subscriptions are placed by is Redis's own.
-    for (const key of [...all, `${prefix}replies:c0`, "plain", "{}x", "a{}{b}", "é{ü}"]) expect(String(keySlot(key))).toBe(cli(redis.ports[0], "cluster", "keyslot", key));
+    for (const key of [...names.class, ...names.catalogue, ...names.alone, "plain", "{}x", "a{}{b}", "é{ü}"]) expect(String(keySlot(key))).toBe(cli(redis.ports[0], "cluster", "keyslot", key));
   });
 
   test("teacher on one instance, students on all three: join, quiz, chat in one order; events on sharded pub/sub", async () => {

@@ -244,14 +244,14 @@ test("a slow owner (paused while Redis restarts empty) gets its class back: the 
 
 test("the lease script: while a Redis is young or new to the class, only its owner from before takes a class live before it", async () => {
   const { default: Redis } = await import("ioredis");
-  const { ACQUIRE, SETTLE_MS } = await import("../src/cluster/class-keys.ts");
+  const { Scripts, SETTLE_MS } = await import("../src/cluster/scripts.ts");
   const before = Date.now() - 5000;
   const fresh = await privateRedis(); // started just now
   const longUp = new Redis("redis://127.0.0.1:6379"); // the suite's Redis, up for long
   const young = new Redis(fresh.url);
   try {
     const k = uniquePrefix();
-    const acquire = (r: InstanceType<typeof Redis>, key: string, ...args: (string | number)[]) => r.eval(ACQUIRE, 2, `${k}{${key}}:owner`, `${k}{${key}}:fence`, "me", 3000, ...args) as Promise<[number, string, string]>;
+    const acquire = (r: InstanceType<typeof Redis>, key: string, from: "owner" | number, settle: number, seen: string) => new Scripts(r).acquireClass(`${k}{${key}}:owner`, `${k}{${key}}:fence`, "me", 3000, from, settle, seen);
     const youngRun = (await acquire(young, "probe", "owner", SETTLE_MS, ""))[2];
     const oldRun = (await acquire(longUp, "probe", "owner", SETTLE_MS, ""))[2];
     // Young Redis, class started before it: wait, unless we are its owner from before.
@@ -267,7 +267,7 @@ test("the lease script: while a Redis is young or new to the class, only its own
     expect((await acquire(longUp, "c4", before, SETTLE_MS, oldRun))[0]).toBe(1);
     // Up for long and new to the class: taken at once; and the media home's form never waits.
     expect((await acquire(longUp, "c5", before, SETTLE_MS, ""))[0]).toBe(1);
-    expect((await young.eval(ACQUIRE, 2, `${k}{c6}:owner`, `${k}{c6}:fence`, "me", 3000))).toEqual([1, "me:1", youngRun]);
+    expect(await new Scripts(young).acquire(`${k}{c6}:owner`, `${k}{c6}:fence`, "me", 3000)).toEqual([1, "me:1", youngRun]);
     await longUp.del(...(await longUp.keys(`${k}*`)));
   } finally {
     longUp.disconnect();

@@ -13,23 +13,12 @@ import type { Logger } from "../obs/logger.ts";
 import type { Counter, Registry } from "../obs/prom.ts";
 import { CATALOGUE_KINDS, type CatalogueChange, type CatalogueKind } from "../store/catalogue.ts";
 import type { ApplyResult, CatalogueJournal } from "../store/sqlite/catalogue-journal.ts";
+import { catalogueKeys } from "./keys.ts";
 import type { RedisLink } from "./redis.ts";
 
 /** The stream keeps about this many changes; an instance further behind reloads the hashes. */
 const STREAM_KEEP = 100_000;
 const PAGE = 500;
-
-/** KEYS: kind's hash, stream. ARGV: row key, rev, origin, change json, keep. 1 stored, 0 older than Redis's. */
-const PUT = `
-local cur = redis.call('HGET', KEYS[1], ARGV[1])
-if cur then
-  local c = cjson.decode(cur)
-  local rev = tonumber(ARGV[2])
-  if c.rev > rev or (c.rev == rev and c.origin >= ARGV[3]) then return 0 end
-end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'c', ARGV[4])
-return 1`;
 
 export interface CatalogueMetrics {
   changes: Counter;
@@ -53,7 +42,7 @@ type StreamReply = [string, [string, string[]][]][] | null;
 export class CatalogueSync {
   /** Runs after changes from other instances were applied. */
   onApplied: (changes: CatalogueChange[]) => void = () => {};
-  private readonly keys: { rows: (kind: CatalogueKind) => string; log: string; epoch: string };
+  private readonly keys: ReturnType<typeof catalogueKeys>;
   /** The Redis data set this copy is in step with (a random id Redis keeps; a new one after a restart). */
   private epoch: string | undefined;
   private cursor: string;
@@ -73,8 +62,7 @@ export class CatalogueSync {
     private readonly metrics: CatalogueMetrics,
     private readonly logger: Logger,
   ) {
-    const base = link.key("{catalogue}");
-    this.keys = { rows: (kind) => `${base}:rows:${kind}`, log: `${base}:log`, epoch: `${base}:epoch` };
+    this.keys = catalogueKeys(link);
     this.epoch = journal.meta("epoch");
     this.cursor = journal.meta("cursor") ?? "0-0";
     link.onReady(() => {
@@ -130,7 +118,7 @@ export class CatalogueSync {
 
   private async put(changes: CatalogueChange[]): Promise<void> {
     const pipe = this.link.cmd.pipeline();
-    for (const c of changes) pipe.eval(PUT, 2, this.keys.rows(c.kind), this.keys.log, c.key, c.rev, c.origin, JSON.stringify(c), STREAM_KEEP);
+    for (const c of changes) this.link.scripts.cataloguePut(pipe, this.keys.rows(c.kind), this.keys.log, c.key, c.rev, c.origin, JSON.stringify(c), STREAM_KEEP);
     const results = await this.link.timed(() => pipe.exec());
     const failed = results?.find(([err]) => err !== null);
     if (!results || failed) throw failed?.[0] ?? new Error("redis pipeline failed");

@@ -4,7 +4,7 @@
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { AttendanceSession } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
-import { classKeys, type ClassKeys } from "./class-keys.ts";
+import { classKeys, type ClassKeys } from "./keys.ts";
 import type { RedisLink } from "./redis.ts";
 
 export interface SharedRecords {

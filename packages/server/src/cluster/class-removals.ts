@@ -4,8 +4,7 @@
 import type { Removal } from "../store/live-types.ts";
 import type { CatalogueChange } from "../store/catalogue.ts";
 import type { LiveHub } from "../live/ports.ts";
-import type { ClassKeys } from "./class-keys.ts";
-import { HSET_FENCED } from "./class-keys.ts";
+import type { ClassKeys } from "./keys.ts";
 import type { RedisLink } from "./redis.ts";
 
 export async function readRemovals(link: RedisLink, keys: ClassKeys): Promise<Removal[]> {
@@ -15,7 +14,7 @@ export async function readRemovals(link: RedisLink, keys: ClassKeys): Promise<Re
 
 /** Shares the owner's removals again (Redis may have restarted empty); -1 from a script means fenced. */
 export async function reshareRemovals(link: RedisLink, keys: ClassKeys, lease: string, removals: readonly Removal[]): Promise<void> {
-  await Promise.all(removals.map((r) => link.cmd.eval(HSET_FENCED, 2, keys.owner, keys.removed, lease, r.userId, JSON.stringify(r))));
+  await Promise.all(removals.map((r) => link.scripts.fenced("hset", keys.owner, keys.removed, lease, r.userId, JSON.stringify(r))));
 }
 
 /**

@@ -16,11 +16,11 @@ import type { ModerationState, SharedClassState } from "../live/shared-state.ts"
 import type { Logger } from "../obs/logger.ts";
 import type { AttendanceSession, Removal } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
-import * as lua from "./class-keys.ts";
 import { readSharedRecords } from "./class-records.ts";
 import { readRemovals, reshareRemovals } from "./class-removals.ts";
-import { classKeys, LEASE_MS, SETTLE_MS, type ClassKeys } from "./class-keys.ts";
+import { classChannel, classKeys, repliesChannel, type ClassKeys } from "./keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
+import { LEASE_MS, SETTLE_MS, type FencedOp } from "./scripts.ts";
 
 /** How long a forwarded join or command waits for the owner (a join burst queues at the owner). */
 const RPC_TIMEOUT_MS = { admit: 5000, cmd: 3000, end: 5000 } as const;
@@ -64,7 +64,7 @@ export class ClusterHub implements LiveHub {
     readonly metrics: RedisMetrics,
     readonly logger: Logger,
   ) {
-    this.repliesChannel = link.key("replies", instanceId);
+    this.repliesChannel = repliesChannel(link, instanceId);
     link.onMessage((channel, message) => this.onMessage(channel, message));
     link.onReady(() => void this.afterReconnect());
     // The owner's rooms run their clock here, as ClassHub does for a single instance.
@@ -156,7 +156,7 @@ export class ClusterHub implements LiveHub {
   }
 
   reply(to: string, r: Reply): void {
-    this.link.publish(this.link.key("replies", to), JSON.stringify(r)).catch((e: Error) => this.logger.warn({ err: e.message }, "cluster reply failed"));
+    this.link.publish(repliesChannel(this.link, to), JSON.stringify(r)).catch((e: Error) => this.logger.warn({ err: e.message }, "cluster reply failed"));
   }
 
   private onMessage(channel: string, message: string): void {
@@ -170,12 +170,11 @@ export class ClusterHub implements LiveHub {
       }
       return;
     }
-    // Channels are <prefix>{<classId>}:events|commands
-    const m = /\{([^}]+)\}:(events|commands)$/.exec(channel);
-    const c = m ? this.classes.get(m[1]) : undefined;
-    if (!c) return;
-    this.metrics.messages.labels("in", m![2]).inc();
-    if (m![2] === "events") c.deliver(message);
+    const ch = classChannel(channel);
+    const c = ch ? this.classes.get(ch.classId) : undefined;
+    if (!ch || !c) return;
+    this.metrics.messages.labels("in", ch.kind).inc();
+    if (ch.kind === "events") c.deliver(message);
     else c.serve(JSON.parse(message) as Rpc);
   }
 
@@ -255,7 +254,7 @@ class ClusterClass implements RoomPort {
     const startedAt = this.hub.store.classes.get(this.classId)?.startedAt ?? 0;
     const deadline = Date.now() + SETTLE_MS;
     for (let attempt = 0; ; attempt++) {
-      const r = (await this.link.timed(() => this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, startedAt, SETTLE_MS, this.ownedUnder))) as [number, string, string];
+      const r = await this.link.timed(() => this.link.scripts.acquireClass(this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, startedAt, SETTLE_MS, this.ownedUnder));
       if (r[0] !== 2) {
         this.ownedUnder = r[2];
         return [r[0], r[1]];
@@ -320,7 +319,8 @@ class ClusterClass implements RoomPort {
   private async renew(): Promise<void> {
     if (!this.lease) return;
     try {
-      const ok = (await this.link.timed(() => this.link.cmd.eval(lua.RENEW, 1, this.keys.owner, this.lease!, LEASE_MS))) as number;
+      const lease = this.lease;
+      const ok = await this.link.timed(() => this.link.scripts.renew(this.keys.owner, lease, LEASE_MS));
       if (ok === 0) await this.reconcile();
     } catch {
       // Redis unreachable: nobody else can take the lease meanwhile; reconcile when it is back.
@@ -342,7 +342,7 @@ class ClusterClass implements RoomPort {
     if (cur === undefined) return;
     if (cur === null) {
       // Ours until now (expired, or Redis restarted empty): take it back, ahead of anyone else.
-      const [taken, value, run] = (await this.link.cmd.eval(lua.ACQUIRE, 2, this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, "owner", SETTLE_MS, "")) as [number, string, string];
+      const [taken, value, run] = await this.link.scripts.acquireClass(this.keys.owner, this.keys.fence, this.hub.instanceId, LEASE_MS, "owner", SETTLE_MS, "");
       if (taken !== 1) return this.stepDown("lost");
       if (!this.ownedRoom) return; // ended or released meanwhile
       this.lease = value;
@@ -363,24 +363,24 @@ class ClusterClass implements RoomPort {
     // let them commit first, so the copy below has them.
     await store.write(() => {});
     const l = this.lease;
-    const cmd = this.link.cmd;
+    const scripts = this.link.scripts;
     const evals: Promise<unknown>[] = [];
-    const fenced = (script: string, key: string, ...args: (string | number)[]) => evals.push(cmd.eval(script, 2, this.keys.owner, key, l, ...args));
-    for (const id of room.seatHolders()) fenced(lua.SADD_FENCED, this.keys.seats, id);
+    const fenced = (op: FencedOp, key: string, ...args: (string | number)[]) => evals.push(scripts.fenced(op, this.keys.owner, key, l, ...args));
+    for (const id of room.seatHolders()) fenced("sadd", this.keys.seats, id);
     // Moderation is replaced whole: changes made while Redis was unreachable are only here.
     const mod = room.moderation();
-    fenced(lua.SET_FENCED, this.keys.chatSettings, JSON.stringify(mod.chatSettings));
-    fenced(lua.REPLACE_SET_FENCED, this.keys.muted, ...mod.muted);
-    fenced(lua.REPLACE_HASH_FENCED, this.keys.hands, ...mod.hands.flatMap((h) => [h.userId, JSON.stringify(h)]));
+    fenced("set", this.keys.chatSettings, JSON.stringify(mod.chatSettings));
+    fenced("replaceSet", this.keys.muted, ...mod.muted);
+    fenced("replaceHash", this.keys.hands, ...mod.hands.flatMap((h) => [h.userId, JSON.stringify(h)]));
     evals.push(reshareRemovals(this.link, this.keys, l, room.removals()));
     for (const q of store.live.launchedQuestions(this.classId)) {
       const live = room.openQuestion()?.id === q.id ? room.openQuestion()! : q;
-      fenced(lua.HSET_FENCED, this.keys.questions, q.id, JSON.stringify(live));
-      for (const a of store.live.answers(q.id)) fenced(lua.HSETNX_FENCED, this.keys.answers(q.id), a.userId, JSON.stringify(a));
+      fenced("hset", this.keys.questions, q.id, JSON.stringify(live));
+      for (const a of store.live.answers(q.id)) fenced("hsetnx", this.keys.answers(q.id), a.userId, JSON.stringify(a));
     }
     for (const r of store.live.attendance(this.classId)) {
       const session: AttendanceSession = { userId: r.userId, role: r.role, joinedAt: r.joinedAt, leftAt: r.leftAt };
-      fenced(lua.HSET_FENCED, this.keys.attendance, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
+      fenced("hset", this.keys.attendance, `${r.userId}@${r.joinedAt}`, JSON.stringify(session));
     }
     // Pipelined (auto-pipelining): one round trip per batch instead of one per row. Timed, so a
     // refusal on a connection that stays up (NOREPLICAS right after a failover) has the link run
@@ -411,11 +411,11 @@ class ClusterClass implements RoomPort {
    */
   private async handBack(): Promise<void> {
     const { store, logger } = this.hub;
-    const cmd = this.link.cmd;
+    const scripts = this.link.scripts;
     for (let attempt = 1; attempt <= 3; attempt++) {
       try {
         let handed = 0;
-        const keep = async (key: string, field: string, value: unknown) => (await cmd.eval(lua.HSETNX_KEPT, 1, key, field, JSON.stringify(value))) as number;
+        const keep = (key: string, field: string, value: unknown) => scripts.keep(key, field, JSON.stringify(value));
         for (const q of store.live.launchedQuestions(this.classId)) {
           await keep(this.keys.questions, q.id, q);
           for (const a of store.live.answers(q.id)) handed += await keep(this.keys.answers(q.id), a.userId, a);
@@ -443,7 +443,7 @@ class ClusterClass implements RoomPort {
     this.lease = null;
     if (this.renewTimer) clearInterval(this.renewTimer);
     try {
-      await this.link.cmd.eval(lua.RELEASE, 1, this.keys.owner, lease);
+      await this.link.scripts.release(this.keys.owner, lease);
       await this.link.publish(this.keys.events, `${this.hub.processTag}\tg\t${this.hub.instanceId}`);
     } catch {
       // Redis away: the lease expires on its own.
@@ -455,7 +455,7 @@ class ClusterClass implements RoomPort {
     const lease = this.lease;
     this.ownedRoom = null;
     this.lease = null;
-    if (lease) this.link.cmd.eval(lua.RELEASE, 1, this.keys.owner, lease).catch(() => {});
+    if (lease) this.link.scripts.release(this.keys.owner, lease).catch(() => {});
     this.hub.forget(this.classId);
   }
 
@@ -621,13 +621,13 @@ class RedisClassState implements SharedClassState {
     private readonly reconcile: () => Promise<void>,
   ) {}
 
-  private async run(script: string, key: string, ...args: (string | number)[]): Promise<number | null> {
-    let r = await this.eval(script, key, args);
+  private async run(op: FencedOp, key: string, ...args: (string | number)[]): Promise<number | null> {
+    let r = await this.eval(op, key, args);
     if (r === -2) {
       // Nobody holds the lease (Redis restarted empty, or it expired while Redis was slow): that
       // is not another owner. Retake it and share our state again first, then write once more.
       await this.reconcile().catch(() => {});
-      r = await this.eval(script, key, args);
+      r = await this.eval(op, key, args);
       // Still none: Redis lost it again; decided locally, shared again by the next reconciliation.
       if (r === -2) return null;
     }
@@ -639,52 +639,52 @@ class RedisClassState implements SharedClassState {
   }
 
   /** The script's reply, or null when Redis is unreachable (decided locally, shared again on reconnect). */
-  private async eval(script: string, key: string, args: (string | number)[]): Promise<number | null> {
+  private async eval(op: FencedOp, key: string, args: (string | number)[]): Promise<number | null> {
     const lease = this.lease();
     if (!lease) throw new LiveError("unavailable", "this instance no longer owns the class; reconnect");
     try {
-      return (await this.hub.link.timed(() => this.hub.link.cmd.eval(script, 2, this.keys.owner, key, lease, ...args))) as number;
+      return await this.hub.link.timed(() => this.hub.link.scripts.fenced(op, this.keys.owner, key, lease, ...args));
     } catch {
       return null;
     }
   }
 
   async takeSeat(userId: string, capacity: number): Promise<boolean> {
-    const r = await this.run(lua.TAKE_SEAT, this.keys.seats, userId, capacity);
+    const r = await this.run("takeSeat", this.keys.seats, userId, capacity);
     return r === null || r === 1;
   }
   releaseSeat(userId: string): void {
-    this.run(lua.RELEASE_SEAT, this.keys.seats, userId).catch(() => {});
+    this.run("releaseSeat", this.keys.seats, userId).catch(() => {});
   }
   async saveQuestion(q: LaunchedQuestion): Promise<void> {
-    await this.run(lua.HSET_FENCED, this.keys.questions, q.id, JSON.stringify(q));
+    await this.run("hset", this.keys.questions, q.id, JSON.stringify(q));
   }
   async saveAnswer(questionId: string, a: GradedAnswer): Promise<"saved" | "exists"> {
-    return (await this.run(lua.HSETNX_FENCED, this.keys.answers(questionId), a.userId, JSON.stringify(a))) === 0 ? "exists" : "saved";
+    return (await this.run("hsetnx", this.keys.answers(questionId), a.userId, JSON.stringify(a))) === 0 ? "exists" : "saved";
   }
   async saveChat(m: ChatMessage): Promise<void> {
-    await this.run(lua.PUSH_FENCED, this.keys.chat, JSON.stringify(m), CHAT_KEEP);
+    await this.run("push", this.keys.chat, JSON.stringify(m), CHAT_KEEP);
   }
   async deleteChat(messageId: string): Promise<void> {
-    await this.run(lua.SADD_FENCED, this.keys.chatDeleted, messageId);
+    await this.run("sadd", this.keys.chatDeleted, messageId);
   }
   async saveChatSettings(settings: ChatSettings): Promise<void> {
-    await this.run(lua.SET_FENCED, this.keys.chatSettings, JSON.stringify(settings));
+    await this.run("set", this.keys.chatSettings, JSON.stringify(settings));
   }
   async saveMute(userId: string, muted: boolean): Promise<void> {
-    await this.run(muted ? lua.SADD_FENCED : lua.SREM_FENCED, this.keys.muted, userId);
+    await this.run(muted ? "sadd" : "srem", this.keys.muted, userId);
   }
   async saveHand(userId: string, hand: Hand | null): Promise<void> {
-    if (hand) await this.run(lua.HSET_FENCED, this.keys.hands, userId, JSON.stringify(hand));
-    else await this.run(lua.HDEL_FENCED, this.keys.hands, userId);
+    if (hand) await this.run("hset", this.keys.hands, userId, JSON.stringify(hand));
+    else await this.run("hdel", this.keys.hands, userId);
   }
   async clearHands(): Promise<void> {
-    await this.run(lua.DEL_FENCED, this.keys.hands);
+    await this.run("del", this.keys.hands);
   }
   async saveRemoval(r: Removal): Promise<void> {
-    await this.run(lua.HSET_FENCED, this.keys.removed, r.userId, JSON.stringify(r));
+    await this.run("hset", this.keys.removed, r.userId, JSON.stringify(r));
   }
   saveAttendance(session: AttendanceSession): void {
-    this.run(lua.HSET_FENCED, this.keys.attendance, `${session.userId}@${session.joinedAt}`, JSON.stringify(session)).catch(() => {});
+    this.run("hset", this.keys.attendance, `${session.userId}@${session.joinedAt}`, JSON.stringify(session)).catch(() => {});
   }
 }

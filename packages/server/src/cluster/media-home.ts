@@ -15,9 +15,10 @@ import type { CascadeTarget, MediaService, MediaSignalling } from "../media/inde
 import { Placement } from "../media/placement.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { Registry } from "../obs/prom.ts";
-import { ACQUIRE, classKeys, LEASE_MS, mediaInstanceKey, RELEASE, RENEW } from "./class-keys.ts";
+import { classKeys, mediaInstanceKey, mediaLoadKey } from "./keys.ts";
 import { INTERNAL_HEADER, signInternal, verifyInternal } from "./internal-auth.ts";
 import type { RedisLink } from "./redis.ts";
+import { LEASE_MS } from "./scripts.ts";
 
 const MAX_SDP_BYTES = 64 * 1024;
 /** A home with no session of the class keeps the lease this long (a teacher's reload). */
@@ -43,9 +44,6 @@ export interface MediaHomeDeps {
   /** Viewers are served by the instance they reach, fed by a relay from the home (docs/media.md, "Cascade"). */
   cascade?: boolean;
 }
-
-/** Every instance's media load (hash: instance tag -> JSON, media/placement.ts); not a class key. */
-const mediaLoadKey = (link: RedisLink) => link.key("media-load");
 
 /** How long a home keeps relaying to an instance that stopped renewing (its viewers left, or it died). */
 const CASCADE_TTL_MS = 5000;
@@ -118,7 +116,7 @@ export class MediaHomes implements MediaSignalling {
     const link = this.d.link;
     await this.placement?.withdraw().catch(() => {});
     await Promise.all(
-      [...this.homed].map(([classId, h]) => link.cmd.eval(RELEASE, 1, classKeys(link, classId).mediaHome, h.lease).catch(() => {})),
+      [...this.homed].map(([classId, h]) => link.scripts.release(classKeys(link, classId).mediaHome, h.lease).catch(() => {})),
     );
     this.homed.clear();
     await link.cmd.del(mediaInstanceKey(link, this.tag)).catch(() => {});
@@ -336,7 +334,7 @@ export class MediaHomes implements MediaSignalling {
     if (this.homed.has(classId)) return { local: true };
     const link = this.d.link;
     const k = classKeys(link, classId);
-    const [taken, value] = (await link.timed(() => link.cmd.eval(ACQUIRE, 2, k.mediaHome, k.mediaFence, this.tag, LEASE_MS))) as [number, string];
+    const [taken, value] = await link.timed(() => link.scripts.acquire(k.mediaHome, k.mediaFence, this.tag, LEASE_MS));
     const holder = value.slice(0, value.lastIndexOf(":"));
     if (taken === 1 || holder === this.tag) {
       this.adopt(classId, value);
@@ -379,16 +377,16 @@ export class MediaHomes implements MediaSignalling {
         if (Date.now() - h.idleSince >= IDLE_RELEASE_MS || !this.d.isLive(classId)) {
           this.homed.delete(classId);
           this.metrics.changes.labels("released").inc();
-          await link.cmd.eval(RELEASE, 1, key, h.lease).catch(() => {});
+          await link.scripts.release(key, h.lease).catch(() => {});
           continue;
         }
       } else h.idleSince = null;
       try {
-        const ok = (await link.timed(() => link.cmd.eval(RENEW, 1, key, h.lease, LEASE_MS))) as number;
+        const ok = await link.timed(() => link.scripts.renew(key, h.lease, LEASE_MS));
         if (ok === 1) continue;
         // Not ours any more: free (Redis lost it) -> take it again; held by another -> give the class up.
         const k = classKeys(link, classId);
-        const [taken, value] = (await link.cmd.eval(ACQUIRE, 2, k.mediaHome, k.mediaFence, this.tag, LEASE_MS)) as [number, string];
+        const [taken, value] = await link.scripts.acquire(k.mediaHome, k.mediaFence, this.tag, LEASE_MS);
         if (taken === 1) {
           h.lease = value;
           continue;

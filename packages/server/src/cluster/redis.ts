@@ -10,6 +10,7 @@
 import Redis, { Cluster, type ClusterOptions, type DNSLookupFunction, type RedisOptions } from "ioredis";
 import type { Logger } from "../obs/logger.ts";
 import type { Counter, Gauge, Histogram, Registry } from "../obs/prom.ts";
+import { Scripts } from "./scripts.ts";
 
 export interface RedisSettings {
   url: string;
@@ -63,6 +64,8 @@ export class RedisLink {
   readonly sub: Connection;
   /** True on Redis Cluster: channels use sharded pub/sub. */
   readonly cluster: boolean;
+  /** The Lua scripts, registered once on `cmd` (scripts.ts). */
+  readonly scripts: Scripts;
   private readonly shards: ShardedSubscriptions | null = null;
   private readyListeners: (() => void)[] = [];
 
@@ -110,6 +113,7 @@ export class RedisLink {
       this.cmd = make();
       this.sub = make();
     }
+    this.scripts = new Scripts(this.cmd);
     // Ready once every connection is: subscribing on a connection that is still in its own
     // ready check puts it in subscriber mode too early, and the check fails.
     const whenAllReady = () => {
@@ -155,10 +159,6 @@ export class RedisLink {
    *  and when commands succeed again after failing on connections that stayed up. */
   onReady(fn: () => void): void {
     this.readyListeners.push(fn);
-  }
-
-  key(...parts: string[]): string {
-    return this.settings.prefix + parts.join(":");
   }
 
   // ---- Pub/sub: plain on one Redis or Sentinel, sharded on Cluster -----------------------

@@ -7,6 +7,7 @@
 import type { VideoSource, VideoState } from "../../../client/src/protocol.ts";
 import type { VideoBoard } from "../live/video-board.ts";
 import type { Logger } from "../obs/logger.ts";
+import { videoKeys } from "./keys.ts";
 import type { RedisLink } from "./redis.ts";
 
 const SOURCES: readonly string[] = ["camera", "screen"];
@@ -15,8 +16,7 @@ const BEAT_MS = 1000;
 const STALE_MS = 4000;
 
 export function shareVideoBoard(board: VideoBoard, link: RedisLink, logger: Logger): () => void {
-  const channel = link.key("video");
-  const hash = link.key("video-state");
+  const { channel, states: hash } = videoKeys(link);
   const tag = Math.random().toString(36).slice(2, 10);
   const warn = (what: string) => (e: Error) => logger.warn({ err: e.message }, `video state not ${what}`);
   /** Sources live here (this instance's media service holds the publish). */

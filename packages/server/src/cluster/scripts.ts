@@ -1,39 +1,11 @@
-// Redis keys and Lua scripts of one live class. Every key carries the class id as a hash
-// tag, so a class's keys live on one Redis Cluster slot and its scripts stay atomic.
-import type { RedisLink } from "./redis.ts";
+// Every Lua script the instances run on Redis, registered once per connection with ioredis
+// `defineCommand`: each call sends EVALSHA (the script's text only the first time on a
+// connection), and ioredis sends the text again on NOSCRIPT, so a Redis restarted empty (or a
+// failed-over or resharded node) just gets it again. `Scripts` is the typed face of them.
+import type { ChainableCommander, Cluster, Redis } from "ioredis";
 
 export const LEASE_MS = 3000;
 const KEEP_MS = 24 * 3600 * 1000;
-
-export function classKeys(link: RedisLink, classId: string) {
-  const base = link.key(`{${classId}}`);
-  return {
-    owner: `${base}:owner`,
-    fence: `${base}:fence`,
-    seats: `${base}:seats`,
-    questions: `${base}:questions`,
-    answers: (questionId: string) => `${base}:answers:${questionId}`,
-    chat: `${base}:chat`,
-    chatDeleted: `${base}:chat-deleted`,
-    attendance: `${base}:attendance`,
-    /** Moderation: chat settings (JSON), muted students (set), raised hands (hash user -> JSON Hand). */
-    chatSettings: `${base}:chat-settings`,
-    muted: `${base}:muted`,
-    hands: `${base}:hands`,
-    /** Students removed from the live class (participant.remove), restored by a new owner. */
-    removed: `${base}:removed`,
-    /** Media home lease ("<instance tag>:<fence>") and its fence (cluster/media-home.ts). */
-    mediaHome: `${base}:media-home`,
-    mediaFence: `${base}:media-fence`,
-    commands: `${base}:commands`,
-    events: `${base}:events`,
-  };
-}
-
-/** An instance's internal base URL for forwarded media signalling (not a class key: one per instance). */
-export const mediaInstanceKey = (link: RedisLink, tag: string) => link.key("media-instance", tag);
-
-export type ClassKeys = ReturnType<typeof classKeys>;
 
 /**
  * How long a class that was live before the Redis we reach started (restarted, or a replica
@@ -62,7 +34,7 @@ export const SETTLE_MS = 10_000;
  * {2, ms to wait, run_id} while the class waits for its owner from before this Redis.
  * Without the last three arguments (the media home's lease) there is no waiting.
  */
-export const ACQUIRE = `
+const ACQUIRE = `
 local info = redis.call('INFO', 'server')
 local run = string.match(info, 'run_id:(%w+)')
 local cur = redis.call('GET', KEYS[1])
@@ -87,11 +59,11 @@ redis.call('SET', KEYS[1], value, 'PX', ARGV[2])
 return {1, value, run}`;
 
 /** Extends the lease if still ours: 1 renewed, 0 lost. */
-export const RENEW = `
+const RENEW = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
 return 0`;
 
-export const RELEASE = `
+const RELEASE = `
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
@@ -103,7 +75,7 @@ if owner ~= ARGV[1] then if owner then return -1 end return -2 end
 `;
 
 /** KEYS: owner, seats. ARGV: lease value, user, capacity. 1 seat held, 0 full, -1/-2 fenced. */
-export const TAKE_SEAT = `${FENCE}
+const TAKE_SEAT = `${FENCE}
 if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 1 then return 1 end
 if redis.call('SCARD', KEYS[2]) >= tonumber(ARGV[3]) then return 0 end
 redis.call('SADD', KEYS[2], ARGV[2])
@@ -111,64 +83,164 @@ redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
 /** KEYS: owner, seats. ARGV: lease value, user. */
-export const RELEASE_SEAT = `${FENCE}return redis.call('SREM', KEYS[2], ARGV[2])`;
+const RELEASE_SEAT = `${FENCE}return redis.call('SREM', KEYS[2], ARGV[2])`;
 
 /** KEYS: owner, hash. ARGV: lease value, field, json. Overwrites. */
-export const HSET_FENCED = `${FENCE}
+const HSET_FENCED = `${FENCE}
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
 /** Not fenced, for a cut-off owner handing over what it acknowledged alone: KEYS: hash. ARGV:
  *  field, json. 1 saved, 0 existed (what is there wins). Kept as long as the fenced writes. */
-export const HSETNX_KEPT = `
+const HSETNX_KEPT = `
 local r = redis.call('HSETNX', KEYS[1], ARGV[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ${KEEP_MS})
 return r`;
 
 /** KEYS: owner, hash. ARGV: lease value, field, json. 1 saved, 0 existed, -1/-2 fenced. */
-export const HSETNX_FENCED = `${FENCE}
+const HSETNX_FENCED = `${FENCE}
 local r = redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return r`;
 
 /** KEYS: owner, list. ARGV: lease value, json, keep. */
-export const PUSH_FENCED = `${FENCE}
+const PUSH_FENCED = `${FENCE}
 redis.call('RPUSH', KEYS[2], ARGV[2])
 redis.call('LTRIM', KEYS[2], -tonumber(ARGV[3]), -1)
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
 /** KEYS: owner, set. ARGV: lease value, member. */
-export const SADD_FENCED = `${FENCE}
+const SADD_FENCED = `${FENCE}
 redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
 /** KEYS: owner, set. ARGV: lease value, member. */
-export const SREM_FENCED = `${FENCE}return redis.call('SREM', KEYS[2], ARGV[2])`;
+const SREM_FENCED = `${FENCE}return redis.call('SREM', KEYS[2], ARGV[2])`;
 
 /** KEYS: owner, hash. ARGV: lease value, field. */
-export const HDEL_FENCED = `${FENCE}return redis.call('HDEL', KEYS[2], ARGV[2])`;
+const HDEL_FENCED = `${FENCE}return redis.call('HDEL', KEYS[2], ARGV[2])`;
 
 /** KEYS: owner, key. ARGV: lease value. */
-export const DEL_FENCED = `${FENCE}return redis.call('DEL', KEYS[2])`;
+const DEL_FENCED = `${FENCE}return redis.call('DEL', KEYS[2])`;
 
 /** KEYS: owner, key. ARGV: lease value, value. */
-export const SET_FENCED = `${FENCE}
+const SET_FENCED = `${FENCE}
 redis.call('SET', KEYS[2], ARGV[2], 'PX', ${KEEP_MS})
 return 1`;
 
 /** Replaces a set with the given members. KEYS: owner, set. ARGV: lease value, member... */
-export const REPLACE_SET_FENCED = `${FENCE}
+const REPLACE_SET_FENCED = `${FENCE}
 redis.call('DEL', KEYS[2])
 for i = 2, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
 /** Replaces a hash with the given fields. KEYS: owner, hash. ARGV: lease value, field, value, field, value... */
-export const REPLACE_HASH_FENCED = `${FENCE}
+const REPLACE_HASH_FENCED = `${FENCE}
 redis.call('DEL', KEYS[2])
 for i = 2, #ARGV, 2 do redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1]) end
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
+
+/** KEYS: kind's hash, stream. ARGV: row key, rev, origin, change json, keep. 1 stored, 0 older than Redis's. */
+const CATALOGUE_PUT = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local c = cjson.decode(cur)
+  local rev = tonumber(ARGV[2])
+  if c.rev > rev or (c.rev == rev and c.origin >= ARGV[3]) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[5], '*', 'c', ARGV[4])
+return 1`;
+
+/** The writes an owner makes under its lease (KEYS: owner, target; ARGV: lease value, then the op's). */
+const FENCED = {
+  takeSeat: TAKE_SEAT,
+  releaseSeat: RELEASE_SEAT,
+  hset: HSET_FENCED,
+  hsetnx: HSETNX_FENCED,
+  push: PUSH_FENCED,
+  sadd: SADD_FENCED,
+  srem: SREM_FENCED,
+  hdel: HDEL_FENCED,
+  del: DEL_FENCED,
+  set: SET_FENCED,
+  replaceSet: REPLACE_SET_FENCED,
+  replaceHash: REPLACE_HASH_FENCED,
+} as const;
+
+export type FencedOp = keyof typeof FENCED;
+
+/** Name on the connection -> number of keys and text. Names carry a prefix so none shadows a Redis command. */
+const ALL: Record<string, { keys: number; lua: string }> = {
+  ecAcquire: { keys: 2, lua: ACQUIRE },
+  ecRenew: { keys: 1, lua: RENEW },
+  ecRelease: { keys: 1, lua: RELEASE },
+  ecKeep: { keys: 1, lua: HSETNX_KEPT },
+  ecCataloguePut: { keys: 2, lua: CATALOGUE_PUT },
+  ...Object.fromEntries(Object.entries(FENCED).map(([op, lua]) => [fencedName(op as FencedOp), { keys: 2, lua }])),
+};
+
+function fencedName(op: FencedOp): string {
+  return `ecFenced${op[0].toUpperCase()}${op.slice(1)}`;
+}
+
+type Arg = string | number;
+type ScriptCall = (...args: Arg[]) => Promise<unknown>;
+/** [1 taken | 0 held | 2 wait, lease value | holder | ms to wait, the Redis's run_id]. */
+export type AcquireReply = [number, string, string];
+
+const registered = new WeakSet<object>();
+
+/** The scripts on one connection (registered on it the first time). */
+export class Scripts {
+  constructor(private readonly conn: Redis | Cluster) {
+    if (registered.has(conn)) return;
+    for (const [name, s] of Object.entries(ALL)) conn.defineCommand(name, { numberOfKeys: s.keys, lua: s.lua });
+    registered.add(conn);
+  }
+
+  private call<T>(name: string, ...args: Arg[]): Promise<T> {
+    const fn = (this.conn as unknown as Record<string, ScriptCall>)[name];
+    return fn.apply(this.conn, args) as Promise<T>;
+  }
+
+  /** Takes a lease when free, never waiting (the media home's lease). */
+  acquire(owner: string, fence: string, holder: string, leaseMs: number): Promise<AcquireReply> {
+    return this.call("ecAcquire", owner, fence, holder, leaseMs);
+  }
+
+  /** Takes a class's lease when free; `from` is "owner" (this instance owned it until now) or the class's start (ms). */
+  acquireClass(owner: string, fence: string, holder: string, leaseMs: number, from: "owner" | number, settleMs: number, seenUnder: string): Promise<AcquireReply> {
+    return this.call("ecAcquire", owner, fence, holder, leaseMs, from, settleMs, seenUnder);
+  }
+
+  /** 1 renewed, 0 not ours any more. */
+  renew(owner: string, lease: string, leaseMs: number): Promise<number> {
+    return this.call("ecRenew", owner, lease, leaseMs);
+  }
+
+  /** 1 released, 0 not ours. */
+  release(owner: string, lease: string): Promise<number> {
+    return this.call("ecRelease", owner, lease);
+  }
+
+  /** A write under the lease: the op's reply, -1 another instance holds the lease, -2 nobody does. */
+  fenced(op: FencedOp, owner: string, key: string, lease: string, ...args: Arg[]): Promise<number> {
+    return this.call(fencedName(op), owner, key, lease, ...args);
+  }
+
+  /** HSETNX without a fence (a cut-off owner handing over): 1 saved, 0 existed. */
+  keep(hash: string, field: string, json: string): Promise<number> {
+    return this.call("ecKeep", hash, field, json);
+  }
+
+  /** Queues a catalogue change on a pipeline of this connection (1 stored, 0 older than Redis's). */
+  cataloguePut(pipe: ChainableCommander, rows: string, log: string, key: string, rev: number, origin: string, json: string, keep: number): void {
+    (pipe as unknown as Record<string, ScriptCall>).ecCataloguePut.call(pipe, rows, log, key, rev, origin, json, keep);
+  }
+}
