@@ -9,6 +9,7 @@ import {
   CLOSE,
   MAX_CLIENT_FRAME_BYTES,
   type ClientMessage,
+  type ErrorCode,
   type MyAnswer,
   type ParticipantRemoved,
   type QuestionDraft,
@@ -156,6 +157,8 @@ export class EdgeClassClient {
   private readonly answerIds = new Map<string, string>();
   private ws: WebSocketLike | null = null;
   private info: ConnectionInfo = { status: "idle", attempt: 0, closeCode: null, closeReason: null, error: null };
+  /** The code of an `error` message without a rid: the server's reason for the close that follows. */
+  private refusal: ErrorCode | null = null;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private heartbeatTimer: ReturnType<typeof setTimeout> | undefined;
   private lastReceived = 0;
@@ -277,6 +280,8 @@ export class EdgeClassClient {
   /** The socket closed: reconnect, or stop for good on a final close code. */
   private dropped(code: number, reason: string): void {
     this.ws = null;
+    const serverCode = this.refusal ?? undefined;
+    this.refusal = null;
     this.stopHeartbeat();
     for (const p of this.pending.values()) {
       if (!p.sent) continue;
@@ -284,11 +289,11 @@ export class EdgeClassClient {
       else this.settle(p.rid)?.reject(new EdgeClassError("connection-lost", `connection lost before the server acknowledged ${p.type}`, code));
     }
     if (FINAL_CLOSES.has(code)) {
-      this.finish(errorFromClose(code, reason), code, reason);
+      this.finish(errorFromClose(code, reason, serverCode), code, reason);
       return;
     }
     this.info = { ...this.info, closeCode: code, closeReason: reason };
-    this.scheduleReconnect(errorFromClose(code, reason));
+    this.scheduleReconnect(errorFromClose(code, reason, serverCode));
   }
 
   private scheduleReconnect(cause: EdgeClassError): void {
@@ -361,6 +366,7 @@ export class EdgeClassClient {
       }
       case "error":
         if (m.rid !== undefined) this.settle(m.rid)?.reject(new EdgeClassError(m.code, m.message));
+        else this.refusal = m.code; // a refusal's code, just before the server closes
         break;
       case "pong":
         if (m.rid !== undefined) {

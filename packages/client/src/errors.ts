@@ -19,25 +19,32 @@ export class EdgeClassError extends Error {
     message: string,
     /** The WebSocket close code when the error comes from a close (e.g. 4003 policy denied). */
     readonly closeCode?: number,
+    /** For a close: the server's stable code for why (e.g. "class-full" or "not-enrolled", both 4003), when it sent one. */
+    readonly serverCode?: ErrorCode,
   ) {
     super(message);
   }
 }
 
-/** The error for a socket the server closed for good, from its close code and reason. */
-export function errorFromClose(code: number, reason: string): EdgeClassError {
+/** The error for a socket the server closed for good, from its close code and reason (and the code of
+ *  the `error` message the server sends just before a refusal, if any). */
+export function errorFromClose(code: number, reason: string, serverCode?: ErrorCode): EdgeClassError {
   const text = reason || `connection closed (${code})`;
+  return new EdgeClassError(clientCodeOfClose(code), text, code, serverCode);
+}
+
+function clientCodeOfClose(code: number): EdgeClassErrorCode {
   switch (code) {
     case CLOSE.policyDenied:
     case CLOSE.removed:
-      return new EdgeClassError("forbidden", text, code);
+      return "forbidden";
     case CLOSE.notFound:
-      return new EdgeClassError("not-found", text, code);
+      return "not-found";
     case CLOSE.tooLarge:
-      return new EdgeClassError("too-large", text, code);
-    case 1013: // try again later: the server could not decide the join right now
-      return new EdgeClassError("unavailable", text, code);
+      return "too-large";
+    case CLOSE.tryAgainLater: // the server could not decide the join right now
+      return "unavailable";
     default:
-      return new EdgeClassError("closed", text, code);
+      return "closed";
   }
 }

@@ -2,6 +2,7 @@
 // Client messages are valibot schemas (the server validates with them, the types come
 // from them); server messages are plain types. docs/protocol.md describes each one.
 import * as v from "valibot";
+import type { ErrorCode } from "./codes.ts";
 
 export const PROTOCOL_VERSION = 1;
 /** Largest client frame the server reads; larger frames are refused. */
@@ -271,41 +272,5 @@ export interface ParticipantRemoved {
   removed: true;
 }
 
-/** Stable error codes carried by `error` messages. */
-export type ErrorCode =
-  | "bad-message"
-  | "too-large"
-  | "forbidden"
-  | "not-found"
-  | "invalid-state"
-  | "muted"
-  | "chat-disabled"
-  | "rate-limited"
-  | "slow-mode"
-  | "already-answered"
-  | "deadline-passed"
-  | "no-open-question"
-  | "wrong-question"
-  | "unavailable"
-  | "storage-full"
-  | "internal";
-
-/** WebSocket close codes the server uses. */
-export const CLOSE = {
-  normal: 1000,
-  goingAway: 1001,
-  /** The token is missing, invalid or expired: get a new one before reconnecting. */
-  unauthorized: 4001,
-  policyDenied: 4003,
-  notFound: 4004,
-  /** The class is scheduled but not live yet: try again later. */
-  notStarted: 4009,
-  classEnded: 4010,
-  replaced: 4011,
-  slowConsumer: 4012,
-  /** Taken out of the class (unenrolled, the course archived, or removed by staff); the reason says which. Do not reconnect. */
-  removed: 4013,
-  /** The server could not decide right now (e.g. its shared engine is unreachable); reconnect shortly. */
-  tryAgainLater: 1013,
-  tooLarge: 1009,
-} as const;
+// The error codes and close codes live in one catalogue (codes.ts), shared with REST.
+export { CLOSE, ERRORS, isErrorCode, type ErrorCode } from "./codes.ts";

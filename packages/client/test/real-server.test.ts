@@ -54,6 +54,7 @@ test("a class end to end through the SDK", async () => {
   const denied = (await stranger.connect().catch((e: unknown) => e)) as EdgeClassError;
   expect(denied).toBeInstanceOf(EdgeClassError);
   expect(denied.code).toBe("forbidden");
+  expect(denied.serverCode).toBe("not-enrolled"); // the stable code a UI translates (4003 is also "class-full")
   expect(stranger.connection.closeCode).toBe(CLOSE.policyDenied);
   expect(stranger.connection.closeReason).toBe("not enrolled in this course");
 

@@ -1,26 +1,15 @@
-// One catalogue of coded errors. Each code maps to an HTTP status and a stable
-// problem `type` (RFC 9457); transports decide how to render them.
+// The server's side of the error catalogue (packages/client/src/codes.ts): one error class for
+// every transport. HTTP renders it as an RFC 9457 problem (http/problem.ts) with the code's
+// status; the live socket sends it as an `error` message, or closes with the code's close code.
+import { CLOSE, ERRORS, type ErrorCode } from "../../../client/src/codes.ts";
 
-export const ERRORS = {
-  "bad-request": { status: 400, title: "Bad request" },
-  "malformed-json": { status: 400, title: "Malformed JSON" },
-  validation: { status: 400, title: "Invalid request" },
-  unauthorized: { status: 401, title: "Authentication required" },
-  "invalid-token": { status: 401, title: "Invalid token" },
-  forbidden: { status: 403, title: "Forbidden" },
-  "not-found": { status: 404, title: "Not found" },
-  "method-not-allowed": { status: 405, title: "Method not allowed" },
-  conflict: { status: 409, title: "Conflict" },
-  "invalid-state": { status: 409, title: "Invalid state" },
-  "payload-too-large": { status: 413, title: "Payload too large" },
-  "unsupported-media-type": { status: 415, title: "Unsupported media type" },
-  "rate-limited": { status: 429, title: "Too many requests" },
-  internal: { status: 500, title: "Internal error" },
-  "storage-full": { status: 507, title: "Insufficient storage" },
-  unavailable: { status: 503, title: "Service unavailable" },
-} as const satisfies Record<string, { status: number; title: string }>;
+export { ERRORS, type ErrorCode };
 
-export type ErrorCode = keyof typeof ERRORS;
+/** The close code of an error code. Codes that never end a connection by themselves (in-class
+ *  errors) still need one if they reach admission: "try again later" for a server-side failure, else "refused". */
+export function closeCodeOf(code: ErrorCode): number {
+  return ERRORS[code].close ?? (ERRORS[code].status >= 500 ? CLOSE.tryAgainLater : CLOSE.policyDenied);
+}
 
 export interface FieldIssue {
   path: string;
@@ -30,6 +19,8 @@ export interface FieldIssue {
 export class AppError extends Error {
   readonly status: number;
   readonly title: string;
+  /** The close code when this error ends a live connection. */
+  readonly close: number;
   constructor(
     readonly code: ErrorCode,
     readonly detail: string,
@@ -39,6 +30,7 @@ export class AppError extends Error {
     this.name = "AppError";
     this.status = ERRORS[code].status;
     this.title = ERRORS[code].title;
+    this.close = closeCodeOf(code);
   }
 }
 

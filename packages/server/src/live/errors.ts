@@ -1,12 +1,4 @@
-// Errors a live-class command can end in; they travel to the client as `error` messages.
-import type { ErrorCode } from "../../../client/src/protocol.ts";
-
-export class LiveError extends Error {
-  constructor(
-    readonly code: ErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = "LiveError";
-  }
-}
+// Live errors are the catalogue's errors (domain/errors.ts): one class, so REST renders a live
+// failure (e.g. "unavailable" while ending a class) with its own status, not a 500. The name
+// stays for the cluster files that import it.
+export { AppError as LiveError } from "../domain/errors.ts";

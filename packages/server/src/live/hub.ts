@@ -1,18 +1,19 @@
 // The rooms this instance owns, created on demand for live classes, ticked together.
 import type { Store } from "../store/types.ts";
-import { LiveError } from "./errors.ts";
+import { AppError } from "../domain/errors.ts";
 import type { LiveHub } from "./ports.ts";
 import { LiveRoom, type RoomDeps } from "./room.ts";
 
 const TICK_MS = 250;
 
-/** The class and its course, when the class is live; otherwise a LiveError saying why not. */
+/** The class and its course, when the class is live; otherwise an AppError saying why not. */
 export function liveClassOf(store: Store, classId: string) {
   const cls = store.classes.get(classId);
-  if (!cls) throw new LiveError("not-found", `class ${classId} does not exist`);
-  if (cls.status !== "live") throw new LiveError("invalid-state", cls.status === "scheduled" ? "class has not started" : `class is ${cls.status}`);
+  if (!cls) throw new AppError("not-found", `class ${classId} does not exist`);
+  if (cls.status === "scheduled") throw new AppError("class-not-started", "class has not started");
+  if (cls.status !== "live") throw new AppError("class-ended", `class is ${cls.status}`);
   const course = store.courses.get(cls.courseId);
-  if (!course) throw new LiveError("not-found", `course ${cls.courseId} does not exist`);
+  if (!course) throw new AppError("not-found", `course ${cls.courseId} does not exist`);
   return { cls, course };
 }
 

@@ -8,6 +8,7 @@ import {
   type ChatSettings,
   type ClassSnapshot,
   type ClientMessage,
+  type ErrorCode,
   type Hand,
   type LeaderboardEntry,
   type OpenQuestion,
@@ -23,7 +24,7 @@ import type { DecisionLog } from "../policy/decision-log.ts";
 import type { JoinPolicy } from "../policy/join-policy.ts";
 import type { Removal } from "../store/live-types.ts";
 import type { Store } from "../store/types.ts";
-import { LiveError } from "./errors.ts";
+import { AppError } from "../domain/errors.ts";
 import type { Fanout } from "./fanout.ts";
 import type { ModerationState, SharedClassState } from "./shared-state.ts";
 import type { LiveMetrics } from "./metrics.ts";
@@ -71,7 +72,13 @@ interface OpenQuiz {
   counts: Record<string, number>;
 }
 
-export type AdmitResult = { ok: true; welcome: ServerMessage } | { ok: false; code: number; reason: string };
+/** A refusal names its catalogue code; the gateway closes with the code's close code. */
+export type AdmitResult = { ok: true; welcome: ServerMessage } | { ok: false; code: ErrorCode; reason: string };
+
+/** The stable code of a policy denial: "class-full" when that is the only reason, so a UI can say so. */
+export function denialCode(reasons: readonly string[]): ErrorCode {
+  return reasons.length === 1 && reasons[0] === "class is full" ? "class-full" : "policy-denied";
+}
 
 export class LiveRoom {
   readonly classId: string;
@@ -160,12 +167,12 @@ export class LiveRoom {
    *  so concurrent joins cannot overfill the class; in a cluster the shared seat count decides. */
   async admit(p: Principal, enrolled: boolean): Promise<AdmitResult> {
     const now = this.deps.now();
-    if (this.ended) return { ok: false, code: CLOSE.classEnded, reason: "class has ended" };
+    if (this.ended) return { ok: false, code: "class-ended", reason: "class has ended" };
     const refusal = this.removalOf(p, enrolled);
     if (refusal !== null) {
       // Also a participant still holding a seat (within the grace period) whose access went meanwhile.
       if (this.members.has(p.id)) this.takeOut(p.id, refusal);
-      return { ok: false, code: CLOSE.removed, reason: refusal };
+      return { ok: false, code: "removed", reason: refusal };
     }
     const existing = this.members.get(p.id);
     if (existing) {
@@ -189,7 +196,7 @@ export class LiveRoom {
     };
     if (p.role === "student" && !enrolled) {
       record(false, ["not enrolled in this course"]);
-      return { ok: false, code: CLOSE.policyDenied, reason: "not enrolled in this course" };
+      return { ok: false, code: "not-enrolled", reason: "not enrolled in this course" };
     }
     const decision = this.deps.policy.decide({
       action: "join",
@@ -210,10 +217,10 @@ export class LiveRoom {
     }
     if (late !== null) {
       this.deps.shared?.releaseSeat(p.id);
-      return { ok: false, code: CLOSE.removed, reason: late };
+      return { ok: false, code: "removed", reason: late };
     }
     record(decision.allow, decision.reasons);
-    if (!decision.allow) return { ok: false, code: CLOSE.policyDenied, reason: decision.reasons.join("; ") };
+    if (!decision.allow) return { ok: false, code: denialCode(decision.reasons), reason: decision.reasons.join("; ") };
     if (this.members.has(p.id)) return { ok: true, welcome: this.welcome(this.members.get(p.id)!) }; // admitted meanwhile (cluster)
 
     const member: Member = {
@@ -303,8 +310,8 @@ export class LiveRoom {
     const result = { userId, removed: true as const };
     if (this.removed.has(userId)) return result; // a retry
     const target = this.members.get(userId);
-    if (!target) throw new LiveError("not-found", `${userId} is not in this class`);
-    if (this.isStaff(target)) throw new LiveError("invalid-state", "staff cannot be removed");
+    if (!target) throw new AppError("not-found", `${userId} is not in this class`);
+    if (this.isStaff(target)) throw new AppError("invalid-state", "staff cannot be removed");
     const removal: Removal = { userId, reason: staffRemovalReason(by.role, reason), at: now };
     this.removed.set(userId, removal); // refused from now on, also while the writes below are in flight
     try {
@@ -442,13 +449,13 @@ export class LiveRoom {
 
   // ---- Commands --------------------------------------------------------------
 
-  /** Applies one client message; resolves with the ack's result or rejects with a LiveError.
+  /** Applies one client message; resolves with the ack's result or rejects with an AppError.
    *  (Async cases are awaited, not returned: Bun reports a returned, already-rejected promise as unhandled.) */
   async handle(userId: string, msg: ClientMessage): Promise<unknown> {
     const m = this.members.get(userId);
-    if (!m) throw new LiveError("forbidden", "you are not in this class");
-    if (this.ended) throw new LiveError("invalid-state", "class has ended");
-    if (STAFF_MESSAGES.has(msg.type) && !this.isStaff(m)) throw new LiveError("forbidden", `only the class's teacher may send ${msg.type}`);
+    if (!m) throw new AppError("forbidden", "you are not in this class");
+    if (this.ended) throw new AppError("invalid-state", "class has ended");
+    if (STAFF_MESSAGES.has(msg.type) && !this.isStaff(m)) throw new AppError("forbidden", `only the class's teacher may send ${msg.type}`);
     const now = this.deps.now();
     switch (msg.type) {
       case "ping":
@@ -507,13 +514,13 @@ export class LiveRoom {
 
   private async sendChat(m: Member, text: string, now: number): Promise<unknown> {
     if (!this.isStaff(m)) {
-      if (!this.chatSettings.enabled) throw new LiveError("chat-disabled", "the teacher has turned chat off");
-      if (this.muted.has(m.id)) throw new LiveError("muted", "the teacher has muted you");
+      if (!this.chatSettings.enabled) throw new AppError("chat-disabled", "the teacher has turned chat off");
+      if (this.muted.has(m.id)) throw new AppError("muted", "the teacher has muted you");
       const slow = this.chatSettings.slowModeSeconds * 1000;
       if (slow > 0 && now - m.lastChatAt < slow) {
-        throw new LiveError("slow-mode", `slow mode: wait ${Math.ceil((slow - (now - m.lastChatAt)) / 1000)} s between messages`);
+        throw new AppError("slow-mode", `slow mode: wait ${Math.ceil((slow - (now - m.lastChatAt)) / 1000)} s between messages`);
       }
-      if (!m.chatBucket.take(now)) throw new LiveError("rate-limited", `at most ${CHAT_BURST} messages in a row, then one every ${1 / CHAT_PER_SECOND} s`);
+      if (!m.chatBucket.take(now)) throw new AppError("rate-limited", `at most ${CHAT_BURST} messages in a row, then one every ${1 / CHAT_PER_SECOND} s`);
       m.lastChatAt = now;
     }
     const message: ChatMessage = { id: this.deps.newId(), userId: m.id, name: m.name, role: m.role, text, at: now };
@@ -527,7 +534,7 @@ export class LiveRoom {
 
   private async deleteChat(messageId: string, now: number): Promise<unknown> {
     const deleted = await this.deps.store.write(() => this.deps.store.live.deleteChat(this.classId, messageId, now));
-    if (!deleted) throw new LiveError("not-found", `no message ${messageId} in this class`);
+    if (!deleted) throw new AppError("not-found", `no message ${messageId} in this class`);
     await this.deps.shared?.deleteChat(messageId);
     const i = this.chat.findIndex((c) => c.id === messageId);
     if (i >= 0) this.chat.splice(i, 1);
@@ -539,8 +546,8 @@ export class LiveRoom {
   // acknowledged once shared (in a cluster), so a new owner finds them.
   private async mute(userId: string, muted: boolean): Promise<unknown> {
     const target = this.members.get(userId);
-    if (!target) throw new LiveError("not-found", `${userId} is not in this class`);
-    if (this.isStaff(target)) throw new LiveError("invalid-state", "staff cannot be muted");
+    if (!target) throw new AppError("not-found", `${userId} is not in this class`);
+    if (this.isStaff(target)) throw new AppError("invalid-state", "staff cannot be muted");
     if (muted) this.muted.add(userId);
     else this.muted.delete(userId);
     const event: ServerMessage = { type: "chat.muted", seq: this.nextSeq(), userId, muted };
@@ -551,7 +558,7 @@ export class LiveRoom {
   }
 
   private async setHand(m: Member, raised: boolean, now: number): Promise<unknown> {
-    if (m.role !== "student") throw new LiveError("forbidden", "only students raise hands");
+    if (m.role !== "student") throw new AppError("forbidden", "only students raise hands");
     const had = this.hands.has(m.id);
     if (raised && !had) this.hands.set(m.id, { userId: m.id, name: m.name, raisedAt: now });
     if (!raised && had) this.hands.delete(m.id);
@@ -564,7 +571,7 @@ export class LiveRoom {
 
   private async answerHand(userId: string): Promise<unknown> {
     const hand = this.hands.get(userId);
-    if (!hand) throw new LiveError("not-found", `${userId} has no hand raised`);
+    if (!hand) throw new AppError("not-found", `${userId} has no hand raised`);
     this.hands.delete(userId);
     this.handsDirty = true;
     this.deps.fanout.user(this.classId, userId, { type: "hand.state", raised: false });
@@ -581,21 +588,21 @@ export class LiveRoom {
 
   private async launch(msg: Extract<ClientMessage, { type: "quiz.launch" }>, now: number): Promise<unknown> {
     if (this.current && this.current.q.revealedAt === null && this.current.q.closedAt === null) {
-      throw new LiveError("invalid-state", "a question is already open; close or reveal it first");
+      throw new AppError("invalid-state", "a question is already open; close or reveal it first");
     }
     if ((msg.questionId === undefined) === (msg.question === undefined)) {
-      throw new LiveError("bad-message", "send either questionId (from the course's bank) or question");
+      throw new AppError("bad-message", "send either questionId (from the course's bank) or question");
     }
     let draft = msg.question;
     let bankQuestionId: string | null = null;
     if (msg.questionId !== undefined) {
       const bank = this.deps.store.live.getQuestion(msg.questionId);
-      if (!bank || bank.courseId !== this.course.id) throw new LiveError("not-found", `no question ${msg.questionId} in this course's bank`);
+      if (!bank || bank.courseId !== this.course.id) throw new AppError("not-found", `no question ${msg.questionId} in this course's bank`);
       draft = bank.draft;
       bankQuestionId = bank.id;
     }
     const problem = quiz.draftProblem(draft!);
-    if (problem) throw new LiveError("bad-message", problem);
+    if (problem) throw new AppError("bad-message", problem);
     const q: LaunchedQuestion = {
       id: this.deps.newId(),
       classId: this.classId,
@@ -621,29 +628,29 @@ export class LiveRoom {
 
   private async answer(m: Member, msg: Extract<ClientMessage, { type: "quiz.answer" }>, now: number): Promise<unknown> {
     const cur = this.current;
-    if (m.role !== "student") throw new LiveError("forbidden", "only students answer questions");
-    if (!cur) throw new LiveError("no-open-question", "no question is open");
-    if (msg.questionId !== cur.q.id) throw new LiveError("wrong-question", `question ${msg.questionId} is not the open question`);
+    if (m.role !== "student") throw new AppError("forbidden", "only students answer questions");
+    if (!cur) throw new AppError("no-open-question", "no question is open");
+    if (msg.questionId !== cur.q.id) throw new AppError("wrong-question", `question ${msg.questionId} is not the open question`);
     const ack = (a: GradedAnswer) => ({ questionId: cur.q.id, answerId: a.answerId, acceptedAt: a.answeredAt });
     // Idempotency comes first: a retry of an accepted answer gets the same reply, even after the deadline.
     const done = cur.answers.get(m.id);
     if (done) {
       if (done.answerId === msg.answerId) return ack(done);
-      throw new LiveError("already-answered", "you have already answered this question");
+      throw new AppError("already-answered", "you have already answered this question");
     }
     const inFlight = cur.pending.get(m.id);
     if (inFlight) {
       if (inFlight.answerId === msg.answerId) return ack(await inFlight.done);
-      throw new LiveError("already-answered", "you have already answered this question");
+      throw new AppError("already-answered", "you have already answered this question");
     }
-    if (cur.q.closedAt !== null || now > cur.q.deadline) throw new LiveError("deadline-passed", "time is up for this question");
+    if (cur.q.closedAt !== null || now > cur.q.deadline) throw new AppError("deadline-passed", "time is up for this question");
     const problem = quiz.responseProblem(cur.q.draft, msg.response);
-    if (problem) throw new LiveError("bad-message", problem);
+    if (problem) throw new AppError("bad-message", problem);
     const graded = quiz.grade(cur.q, m.id, msg.answerId, msg.response, now);
     const { shared, store } = this.deps;
     // Shared first (once-only across instances), then the local store; acknowledged after both.
     const write = (async () => {
-      if (shared && (await shared.saveAnswer(cur.q.id, graded)) === "exists") throw new LiveError("already-answered", "you have already answered this question");
+      if (shared && (await shared.saveAnswer(cur.q.id, graded)) === "exists") throw new AppError("already-answered", "you have already answered this question");
       await store.write(() => store.live.insertAnswer(cur.q.id, graded));
       return graded;
     })();
@@ -665,7 +672,7 @@ export class LiveRoom {
 
   private async closeQuiz(now: number): Promise<unknown> {
     const cur = this.current;
-    if (!cur) throw new LiveError("no-open-question", "no question is open");
+    if (!cur) throw new AppError("no-open-question", "no question is open");
     if (cur.q.closedAt === null) {
       cur.q.closedAt = now;
       await this.deps.shared?.saveQuestion(cur.q);
@@ -681,7 +688,7 @@ export class LiveRoom {
 
   private async revealQuiz(now: number): Promise<unknown> {
     const cur = this.current;
-    if (!cur) throw new LiveError("no-open-question", "no question is open");
+    if (!cur) throw new AppError("no-open-question", "no question is open");
     // Answers still being committed get their outcome before the reveal goes out.
     await Promise.allSettled([...cur.pending.values()].map((p) => p.done));
     if (cur.q.revealedAt === null) {

@@ -1,17 +1,32 @@
 // Media worker processes: spawn, request/reply over IPC, restart on crash, shut down.
 
 import type { Subprocess } from "bun";
+import { AppError, type ErrorCode } from "../domain/errors.ts";
 import type { FromWorker, ToWorker, WorkerConfig, WorkerStats } from "./protocol.ts";
 
 const WORKER_ENTRY = new URL("./worker/main.ts", import.meta.url).pathname;
 
-export class MediaError extends Error {
+/** The catalogue's code for each status a media error carries (domain/errors.ts). */
+const CODE_OF_STATUS: Record<number, ErrorCode> = {
+  400: "bad-request",
+  403: "forbidden",
+  404: "not-found",
+  405: "method-not-allowed",
+  409: "conflict",
+  413: "payload-too-large",
+  415: "unsupported-media-type",
+  429: "rate-limited",
+  503: "unavailable",
+};
+
+/** A media failure: a catalogue error (an RFC 9457 problem over HTTP) that also names its media code (MEDIA_BAD_SDP, ...). */
+export class MediaError extends AppError {
   constructor(
-    readonly code: string,
+    readonly mediaCode: string,
     message: string,
-    readonly status: number,
+    status: number,
   ) {
-    super(message);
+    super(CODE_OF_STATUS[status] ?? "internal", message, { code: mediaCode });
     this.name = "MediaError";
   }
 }

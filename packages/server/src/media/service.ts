@@ -9,7 +9,7 @@ import type { CascadeTarget, WorkerConfig } from "./protocol.ts";
 import { makeDtlsCertificate, type DtlsCertificate } from "./certificate.ts";
 import { ADMISSION_DEFAULTS, JoinAdmission } from "./admission.ts";
 import { PublisherStates, sourceOf, type VideoSource } from "./video-state.ts";
-import { AppError, type ErrorCode } from "../domain/errors.ts";
+import { AppError } from "../domain/errors.ts";
 import { problemResponse } from "../http/problem.ts";
 
 const RESOURCE_PREFIX = "/api/media/resources/";
@@ -42,23 +42,9 @@ interface ClassState {
 
 const sameTarget = (a: CascadeTarget | null, b: CascadeTarget | null) => a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port && a.key === b.key);
 
-/** The catalogue's code for each status a media error carries (domain/errors.ts). */
-const CODE_OF_STATUS: Record<number, ErrorCode> = {
-  400: "bad-request",
-  403: "forbidden",
-  404: "not-found",
-  405: "method-not-allowed",
-  409: "conflict",
-  413: "payload-too-large",
-  415: "unsupported-media-type",
-  429: "rate-limited",
-  503: "unavailable",
-};
-
 /** An RFC 9457 problem document; `code` keeps the media error's own name (MEDIA_BAD_SDP, ...). */
 function problem(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
-  const err = new AppError(CODE_OF_STATUS[status] ?? "internal", message, { code });
-  return problemResponse(err, undefined, headers);
+  return problemResponse(new MediaError(code, message, status), undefined, headers);
 }
 
 /** 429 with when to try again. */
@@ -221,7 +207,7 @@ export class MediaServiceImpl implements MediaService {
   }
 
   private fail(e: unknown): Response {
-    if (e instanceof MediaError) return problem(e.status, e.code, e.message);
+    if (e instanceof AppError) return problemResponse(e, undefined);
     return problem(500, "MEDIA_INTERNAL", e instanceof Error ? e.message : String(e));
   }
 

@@ -4,11 +4,11 @@ import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import * as v from "valibot";
 import { CLOSE, ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ErrorCode, type ServerMessage } from "../../../client/src/protocol.ts";
 import type { TokenVerifier } from "../auth/tokens.ts";
-import { AppError } from "../domain/errors.ts";
+import { AppError, closeCodeOf } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";
 import { errorResponse } from "../http/endpoint.ts";
-import { LiveError } from "../live/errors.ts";
 import type { Outgoing } from "../live/fanout.ts";
+import { closeReason } from "../live/removal.ts";
 import type { LocalSockets } from "../cluster/cluster-hub.ts";
 import type { LiveHub } from "../live/ports.ts";
 import type { LiveMetrics } from "../live/metrics.ts";
@@ -23,7 +23,7 @@ export interface SocketData extends SlowState {
   principal: Principal;
   /** Set when the connection is refused: it is closed with this code and reason as soon as it opens,
    *  so browsers (which cannot read an HTTP error on a WebSocket) learn why. */
-  refused?: { code: number; reason: string };
+  refused?: { code: ErrorCode; reason: string };
   /** Frames per second a socket may send (burst 40, then 20/s). */
   bucket: TokenBucket;
 }
@@ -90,9 +90,9 @@ export class LiveGateway implements LocalSockets {
     try {
       if (!token) throw new AppError("unauthorized", "pass the token as ?token=<jwt> or an Authorization header");
       data.principal = await this.deps.verifier.verify(token);
-      if (!this.deps.store.classes.get(classId)) data.refused = { code: CLOSE.notFound, reason: `class ${classId} does not exist` };
+      if (!this.deps.store.classes.get(classId)) data.refused = { code: "not-found", reason: `class ${classId} does not exist` };
     } catch (e) {
-      data.refused = { code: CLOSE.unauthorized, reason: e instanceof AppError ? e.detail : "invalid token" };
+      data.refused = e instanceof AppError ? { code: e.code, reason: e.detail } : { code: "invalid-token", reason: "invalid token" };
     }
     if (server.upgrade(req, { data })) return undefined;
     return errorResponse(new AppError("bad-request", "WebSocket upgrade failed"), req, "-", this.deps.logger);
@@ -115,27 +115,36 @@ export class LiveGateway implements LocalSockets {
 
   private open(ws: Socket): void {
     const { classId, principal, refused } = ws.data;
-    if (refused) return ws.close(refused.code, refused.reason.slice(0, 120));
+    if (refused) return this.refuse(ws, refused.code, refused.reason);
     let room;
     try {
       room = this.deps.hub().room(classId);
     } catch (e) {
-      const reason = e instanceof LiveError ? e.message : "class unavailable";
-      const code = !(e instanceof LiveError) ? CLOSE.tryAgainLater : e.code === "not-found" ? CLOSE.notFound : reason === "class has not started" ? CLOSE.notStarted : CLOSE.classEnded;
-      ws.close(code, reason);
-      return;
+      if (e instanceof AppError) return this.refuse(ws, e.code, e.message);
+      this.deps.logger.error({ err: e, classId }, "opening the class failed");
+      return this.refuse(ws, "unavailable", "class unavailable");
     }
     room.admit(principal, this.isEnrolled(classId, principal)).then(
       (result) => {
-        if (!result.ok) return ws.close(result.code, result.reason.slice(0, 120)); // close reasons are limited to 123 bytes
+        if (!result.ok) return this.refuse(ws, result.code, result.reason);
         if (ws.readyState !== WebSocket.OPEN) return room.disconnected(principal.id); // left while being admitted
         this.attachSocket(ws, result.welcome);
       },
       (e: unknown) => {
         this.deps.logger.error({ err: e, classId }, "admission failed");
-        ws.close(CLOSE.tryAgainLater, e instanceof LiveError ? e.message.slice(0, 120) : "admission failed; try again");
+        // Whatever went wrong, admission may work on a retry: "try again later", with the reason when it has one.
+        this.refuse(ws, "unavailable", e instanceof AppError ? e.message : "admission failed; try again", CLOSE.tryAgainLater);
       },
     );
+  }
+
+  /**
+   * Ends a connection for an error: an `error` message with the stable code goes first (close codes
+   * are coarse: 4003 is both "class-full" and "not-enrolled"), then the close with the code's close code.
+   */
+  private refuse(ws: Socket, code: ErrorCode, reason: string, close = closeCodeOf(code)): void {
+    this.sendTo(ws, JSON.stringify({ type: "error", code, message: reason } satisfies ServerMessage), "error");
+    ws.close(close, closeReason(reason)); // close reasons are limited to 123 bytes
   }
 
   private attachSocket(ws: Socket, welcome: ServerMessage): void {
@@ -144,7 +153,7 @@ export class LiveGateway implements LocalSockets {
     if (!users) this.sockets.set(classId, (users = new Map()));
     const previous = users.get(principal.id);
     users.set(principal.id, ws);
-    if (previous) previous.close(CLOSE.replaced, "replaced by a newer connection");
+    if (previous) previous.close(closeCodeOf("replaced"), "replaced by a newer connection");
     ws.data.topics = welcome.type === "welcome" && welcome.state.roster !== undefined ? [allTopic(classId), staffTopic(classId)] : [allTopic(classId)];
     for (const topic of ws.data.topics) ws.subscribe(topic);
     this.sendTo(ws, JSON.stringify(welcome), "welcome");
@@ -181,7 +190,7 @@ export class LiveGateway implements LocalSockets {
     try {
       room = this.deps.hub().room(ws.data.classId);
     } catch (e) {
-      return fail("invalid-state", e instanceof Error ? e.message : "class unavailable");
+      return fail(e instanceof AppError ? e.code : "unavailable", e instanceof Error ? e.message : "class unavailable");
     }
     room.handle(ws.data.principal.id, msg).then(
       (result) => {
@@ -189,7 +198,7 @@ export class LiveGateway implements LocalSockets {
         else if (rid !== undefined || result !== undefined) this.sendTo(ws, JSON.stringify({ type: "ack", rid, result }), "ack");
       },
       (e: unknown) => {
-        if (e instanceof LiveError) return fail(e.code, e.message);
+        if (e instanceof AppError) return fail(e.code, e.message);
         // A full disk under DATA_DIR is not a bug: say so, as REST does with its 507.
         if (isStorageFull(e)) return fail("storage-full", "the server's storage is full: nothing was saved; try again shortly");
         this.deps.logger.error({ err: e, classId: ws.data.classId, type: msg.type }, "live command failed");
@@ -226,7 +235,7 @@ export class LiveGateway implements LocalSockets {
   private dropSlow(ws: Socket, reason: SlowReason): void {
     this.slowDropped++;
     this.deps.metrics.slowClients.labels(reason).inc();
-    ws.close(CLOSE.slowConsumer, SLOW_CLOSE_REASON);
+    ws.close(closeCodeOf("too-slow"), SLOW_CLOSE_REASON);
   }
 
   /**
@@ -278,11 +287,11 @@ export class LiveGateway implements LocalSockets {
       try {
         room = this.deps.hub().room(classId);
       } catch {
-        return this.closeAll(classId, CLOSE.classEnded, "class has ended");
+        return this.closeAll(classId, closeCodeOf("class-ended"), "class has ended");
       }
       room.admit(principal, this.isEnrolled(classId, principal)).then(
-        (r) => (r.ok ? this.sendTo(ws, JSON.stringify(r.welcome), "welcome") : ws.close(r.code, r.reason.slice(0, 120))),
-        () => ws.close(CLOSE.tryAgainLater, "the class is moving to another instance; reconnect"),
+        (r) => (r.ok ? this.sendTo(ws, JSON.stringify(r.welcome), "welcome") : this.refuse(ws, r.code, r.reason)),
+        () => this.refuse(ws, "unavailable", "the class is moving to another instance; reconnect"),
       );
     }
   }
@@ -305,7 +314,7 @@ export class LiveGateway implements LocalSockets {
   shutdown(): void {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
-    for (const classId of [...this.sockets.keys()]) this.closeAll(classId, CLOSE.goingAway, "server is restarting; reconnect");
+    for (const classId of [...this.sockets.keys()]) this.closeAll(classId, closeCodeOf("going-away"), "server is restarting; reconnect");
   }
 
   closeAll(classId: string, code: number, reason: string): void {
