@@ -92,10 +92,14 @@ export function builtinHint(name: string, e: BuiltinError, args: Value[]): strin
   const display = DISPLAY_NAMES[name] ?? name;
   if (name === "to_number" && e.code === "eval_builtin_error") return " (could not parse string as number)";
   if (name === "format_int" && /operand 2 must be one of/.test(e.detail)) return " (`format_int` expects base to be one of 2, 8, 10, 16)";
-  const tm = /operand (\d+) must be one of \{number, array\[number, string\]\}/.exec(e.detail);
+  const tm = /operand (\d+) must be either number \(ns\) or \[number \(ns\), string \(tz\)\]/.exec(e.detail);
   if (tm) {
     const a = args[Number(tm[1]) - 1];
     return ` (\`${display}\` expects \`ns\` to be a \`number\` or \`array[number, string]\`. Got \`${a === undefined ? "undefined" : formatValue(a)}\` instead)`;
+  }
+  const first = args[0];
+  if (name === "time.format" && Array.isArray(first) && first.length > 2 && typeof first[2] !== "string" && /^operand 1 must be string/.test(e.detail)) {
+    return ` (\`time.format\` expects 3rd element of \`ns\` to be a \`string\`. Got \`${formatValue(first[2]!)}\` instead)`;
   }
   const m = /operand (\d+) must be (?:one of \{([^}]*)\}|([a-z -]+?)) but got/.exec(e.detail);
   if (!m) return "";

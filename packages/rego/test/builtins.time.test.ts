@@ -50,7 +50,7 @@ describe("time", () => {
     expect(call("time.weekday", 1703444325734390000)).toBe("Sunday");
     expect(call("time.date", [1703444325734390000, "Asia/Tokyo"])).toEqual([2023, 12, 25]);
     expect(call("time.date", -1)).toEqual([1969, 12, 31]);
-    expect(err("time.date", "1703444325734390000")).toContain("time.date: operand 1 must be one of {number, array[number, string]}");
+    expect(err("time.date", "1703444325734390000")).toContain("time.date: operand 1 must be either number (ns) or [number (ns), string (tz)] but got string");
   });
   test("add_date normalizes like Go", () => {
     const jan31 = Date.UTC(2021, 0, 31) * 1e6;
@@ -74,5 +74,31 @@ describe("time limits (int64 nanoseconds, as Go)", () => {
     expect(err("time.add_date", 0, 1e300, 0, 0)).toBe("time.add_date: time outside of valid range");
     expect(err("time.add_date", 0, 300, 0, 0)).toBe("time.add_date: time outside of valid range");
     expect(call("numbers.range", 1e300, 1e300)).toEqual([1e300]);
+  });
+});
+
+// OPA v1/topdown/time.go: tzTime reads ns | [ns, tz, layout]; layout names are acceptedTimeFormats
+describe("time operands as OPA's tzTime reads them", () => {
+  test("a timestamp that is not an exact int64 is 'timestamp too big' (add_date included)", () => {
+    expect(err("time.date", 1.5)).toBe("time.date: timestamp too big");
+    expect(err("time.add_date", 1.5, 0, 0, 0)).toBe("time.add_date: timestamp too big");
+    expect(err("time.add_date", 0, 1.5, 0, 0)).toContain("time.add_date: operand 2 must be integer number");
+  });
+  test("array elements are checked as operand 1; extra elements are ignored", () => {
+    expect(err("time.date", [])).toBe("time.date: operand 1 must be either number (ns) or [number (ns), string (tz)] but got array");
+    expect(err("time.date", ["x"])).toBe("time.date: operand 1 must be number but got string");
+    expect(err("time.clock", [0, 1])).toBe("time.clock: operand 1 must be string but got number");
+    expect(err("time.format", [0, "UTC", 42])).toBe("time.format: operand 1 must be string but got number");
+    expect(call("time.date", [0, "UTC", "ignored"])).toEqual([1970, 1, 1]);
+    expect(call("time.date", [0, ""])).toEqual([1970, 1, 1]);
+  });
+  test("time.format: an empty layout is RFC3339Nano; Go's layout names are accepted", () => {
+    expect(call("time.format", [1500000000123000000, "UTC", ""])).toBe("2017-07-14T02:40:00.123Z");
+    expect(call("time.format", [0, "UTC", "RFC822Z"])).toBe("01 Jan 70 00:00 +0000");
+    expect(call("time.format", [0, "UTC", "Kitchen"])).toBe("Kitchen");
+  });
+  test("time.parse_ns accepts the same layout names", () => {
+    expect(call("time.parse_ns", "RFC3339", "2020-01-01T00:00:00Z")).toBe(1577836800000000000);
+    expect(call("time.parse_ns", "RFC1123Z", "Wed, 01 Jan 2020 01:00:00 +0100")).toBe(1577836800000000000);
   });
 });

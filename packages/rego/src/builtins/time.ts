@@ -8,9 +8,9 @@
  * doubles: an integer is read back through its shortest decimal form, so
  * literals such as 1703444325734390000 keep their digits.
  */
-import type { Value } from "../value.ts";
+import { BuiltinError, typeName, type Value } from "../value.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
-import { builtinErr, def, int, str } from "./util.ts";
+import { builtinErr, def, int, str, typeErr } from "./util.ts";
 
 const NS = 1_000_000_000n;
 
@@ -21,7 +21,9 @@ class TooBig extends Error {}
 
 /** A number of nanoseconds as an exact BigInt (through its shortest decimal form); must fit an int64 as in Go. */
 export function toBigNs(n: number): bigint {
-  const b = Number.isInteger(n) ? (Math.abs(n) < 1e21 ? BigInt(String(n)) : BigInt(n)) : BigInt(Math.trunc(n));
+  // OPA: big.Float.Int64() must be exact, so a fraction is "too big" as well
+  if (!Number.isInteger(n)) throw new TooBig("timestamp too big");
+  const b = Math.abs(n) < 1e21 ? BigInt(String(n)) : BigInt(n);
   if (b > INT64_MAX || b < INT64_MIN) throw new TooBig("timestamp too big");
   return b;
 }
@@ -473,40 +475,43 @@ function parseLayoutValue(layout: string, value: string): bigint {
 
 const RFC3339 = "2006-01-02T15:04:05Z07:00";
 const RFC3339Nano = "2006-01-02T15:04:05.999999999Z07:00";
-const NAMED_LAYOUTS: Record<string, string> = {
+/** OPA's acceptedTimeFormats: the only layout names time.format and time.parse_ns replace */
+const ACCEPTED_LAYOUTS: Record<string, string> = {
   ANSIC: "Mon Jan _2 15:04:05 2006", UnixDate: "Mon Jan _2 15:04:05 MST 2006", RubyDate: "Mon Jan 02 15:04:05 -0700 2006",
   RFC822: "02 Jan 06 15:04 MST", RFC822Z: "02 Jan 06 15:04 -0700", RFC850: "Monday, 02-Jan-06 15:04:05 MST",
   RFC1123: "Mon, 02 Jan 2006 15:04:05 MST", RFC1123Z: "Mon, 02 Jan 2006 15:04:05 -0700", RFC3339, RFC3339Nano,
-  Kitchen: "3:04PM", Stamp: "Jan _2 15:04:05", StampMilli: "Jan _2 15:04:05.000", StampMicro: "Jan _2 15:04:05.000000",
-  StampNano: "Jan _2 15:04:05.000000000", DateTime: "2006-01-02 15:04:05", DateOnly: "2006-01-02", TimeOnly: "15:04:05",
 };
 
 function toNumber(ns: bigint): number {
   return Number(ns);
 }
 
-/** Reads `x` as ns or [ns, tz] or [ns, tz, layout] (OPA's tzTime). */
-function tzTime(name: string, x: Value, allowLayout: boolean): { ns: bigint; zone: Zone; layout: string } {
-  const bad = (): never => {
-    throw builtinErr(name, `operand 1 must be one of {number, array[number, string]} but got ${x === null ? "null" : typeof x === "object" ? (Array.isArray(x) ? "array" : "object") : typeof x}`);
-  };
-  if (typeof x === "number") return { ns: toBigNs(x), zone: UTC, layout: RFC3339Nano };
-  if (!Array.isArray(x) || x.length < 1 || x.length > (allowLayout ? 3 : 2)) return bad();
-  const n = x[0];
-  if (typeof n !== "number") return bad();
+/**
+ * Reads `x` as ns or [ns, tz] or [ns, tz, layout], as OPA's tzTime: elements past the third
+ * are ignored; "" and "UTC" are UTC; element errors name operand 1 (the array); a timestamp
+ * that is not an exact int64 is "timestamp too big".
+ */
+function tzTime(name: string, x: Value): { ns: bigint; zone: Zone; layout: string } {
+  const expected = "either number (ns) or [number (ns), string (tz)]";
+  if (typeof x === "number") return { ns: toBigNs(x), zone: UTC, layout: "" };
+  if (!Array.isArray(x) || x.length === 0) {
+    throw new BuiltinError(name, `operand 1 must be ${expected} but got ${typeName(x)}`, "eval_type_error", true);
+  }
+  const n = x[0]!;
+  if (typeof n !== "number") throw typeErr(name, 1, n, "number");
   let zone = UTC;
-  if (x.length >= 2) {
-    const tz = x[1];
-    if (typeof tz !== "string") throw builtinErr(name, "timezone must be a string");
+  if (x.length > 1) {
+    const tz = x[1]!;
+    if (typeof tz !== "string") throw typeErr(name, 1, tz, "string");
     const z = loadZone(tz);
     if (!z) throw builtinErr(name, `unknown time zone ${tz}`);
     zone = z;
   }
-  let layout = RFC3339Nano;
-  if (x.length === 3) {
-    const l = x[2];
-    if (typeof l !== "string") throw builtinErr(name, "layout must be a string");
-    layout = NAMED_LAYOUTS[l] ?? l;
+  let layout = "";
+  if (x.length > 2) {
+    const l = x[2]!;
+    if (typeof l !== "string") throw typeErr(name, 1, l, "string");
+    layout = l;
   }
   return { ns: toBigNs(n), zone, layout };
 }
@@ -561,29 +566,33 @@ function nowNs(_a: Value[], ctx: BuiltinContext): Value {
 }
 
 function date(a: Value[]): Value {
-  const t = tzTime("time.date", a[0]!, false);
+  const t = tzTime("time.date", a[0]!);
   const f = fieldsAt(t.ns, t.zone);
   return [f.year, f.month, f.day];
 }
 
 function clock(a: Value[]): Value {
-  const t = tzTime("time.clock", a[0]!, false);
+  const t = tzTime("time.clock", a[0]!);
   const f = fieldsAt(t.ns, t.zone);
   return [f.hour, f.min, f.sec];
 }
 
 function weekday(a: Value[]): Value {
-  const t = tzTime("time.weekday", a[0]!, false);
+  const t = tzTime("time.weekday", a[0]!);
   return DAYS[fieldsAt(t.ns, t.zone).wday]!;
 }
 
 function format(a: Value[]): Value {
-  const t = tzTime("time.format", a[0]!, true);
-  return formatLayout(fieldsAt(t.ns, t.zone), t.layout);
+  const t = tzTime("time.format", a[0]!);
+  // an empty layout is RFC3339Nano; Go's layout names (RFC822, ...) stand for their layouts
+  const layout = t.layout === "" ? RFC3339Nano : ACCEPTED_LAYOUTS[t.layout] ?? t.layout;
+  return formatLayout(fieldsAt(t.ns, t.zone), layout);
 }
 
 function addDate(a: Value[]): Value {
-  const ns = toBigNs(int("time.add_date", a, 0));
+  // OPA reads the instant with tzTime (so 1.5 is "timestamp too big"), then adds in UTC
+  if (typeof a[0] !== "number") throw typeErr("time.add_date", 1, a[0]!, "number");
+  const ns = tzTime("time.add_date", a[0]).ns;
   const y = int("time.add_date", a, 1), m = int("time.add_date", a, 2), d = int("time.add_date", a, 3);
   const f = fieldsAt(ns, UTC);
   // Go's AddDate normalizes month and day overflow the same way as Date.UTC
@@ -599,8 +608,8 @@ function addDate(a: Value[]): Value {
 }
 
 function diff(a: Value[]): Value {
-  const t1 = tzTime("time.diff", a[0]!, false);
-  const t2 = tzTime("time.diff", a[1]!, false);
+  const t1 = tzTime("time.diff", a[0]!);
+  const t2 = tzTime("time.diff", a[1]!);
   let n1 = t1.ns, n2 = t2.ns;
   const zone = t1.zone;
   if (n1 > n2) [n1, n2] = [n2, n1];
@@ -634,7 +643,10 @@ function guarded(name: string, fn: (a: Value[], ctx: BuiltinContext) => Value): 
 export const timeBuiltins: readonly Builtin[] = [
   def("time.now_ns", 0, nowNs, true),
   def("time.parse_rfc3339_ns", 1, (a) => parseNs("time.parse_rfc3339_ns", RFC3339, str("time.parse_rfc3339_ns", a, 0))),
-  def("time.parse_ns", 2, (a) => parseNs("time.parse_ns", str("time.parse_ns", a, 0), str("time.parse_ns", a, 1))),
+  def("time.parse_ns", 2, (a) => {
+    const layout = str("time.parse_ns", a, 0);
+    return parseNs("time.parse_ns", ACCEPTED_LAYOUTS[layout] ?? layout, str("time.parse_ns", a, 1));
+  }),
   def("time.parse_duration_ns", 1, (a) => {
     const r = parseDuration(str("time.parse_duration_ns", a, 0));
     if (typeof r === "string") throw builtinErr("time.parse_duration_ns", r);
