@@ -259,6 +259,14 @@ export class CountingSubscriber implements Renegotiable {
   /** Sequence numbers that went backwards by more than a reorder window (a restart). */
   seqJumps = 0;
   keyframes = 0;
+  /** Packets per simulcast layer mark (SyntheticSimulcastPublisher puts its layer in each packet). */
+  readonly layers = new Map<number, number>();
+  /** The layer mark of the last video packet (-1: none yet). */
+  lastLayer = -1;
+  /** Fraction lost (0-255) this subscriber's receiver reports claim: drives its simulcast layer at the SFU. */
+  reportedLoss = 0;
+  /** Keyframe requests (PLI) this subscriber sent. */
+  plisSent = 0;
   srs = 0;
   /** RTCP packets received on the video track (sender reports, the SFU's heartbeat). */
   rtcpPackets = 0;
@@ -331,6 +339,28 @@ export class CountingSubscriber implements Renegotiable {
     this.lastTs = ts;
     if (m.length >= 24 && (m[12] & 0x10) && (m[13] & 1) === 0) this.keyframes++;
     if (this.sampleDelays && m.length >= 24) this.delays.push(nowUs() - m.readDoubleBE(16));
+    if (m.length >= 25) {
+      this.lastLayer = m[24];
+      this.layers.set(m[24], (this.layers.get(m[24]) ?? 0) + 1);
+    }
+  }
+
+  /** Asks the SFU for a keyframe (a PLI on the video SSRC it sends us), as a browser does after loss. */
+  requestKeyframe(): void {
+    const media = [...this.vssrcs].pop();
+    if (media === undefined) return;
+    const pli = Buffer.alloc(12);
+    pli[0] = 0x81; // V=2, FMT=1 (PLI)
+    pli[1] = 206;
+    pli.writeUInt16BE(2, 2);
+    pli.writeUInt32BE(this.rrSsrc, 4);
+    pli.writeUInt32BE(media, 8);
+    try {
+      this.video.sendMessageBinary(pli);
+      this.plisSent++;
+    } catch {
+      // closed
+    }
   }
 
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
@@ -358,6 +388,7 @@ export class CountingSubscriber implements Renegotiable {
       rr.writeUInt16BE(7, 2);
       rr.writeUInt32BE(this.rrSsrc, 4);
       rr.writeUInt32BE(media, 8);
+      rr[12] = this.reportedLoss;
       rr.writeUInt32BE(this.lastSeq < 0 ? 0 : this.lastSeq, 16);
       try {
         this.video.sendMessageBinary(rr);
@@ -385,4 +416,117 @@ export function percentile(values: number[], p: number): number {
   if (values.length === 0) return 0;
   const a = [...values].sort((x, y) => x - y);
   return a[Math.min(a.length - 1, Math.floor(a.length * p))];
+}
+
+/** A WHIP signal whose offers announce rid simulcast (as Chrome's, with no SSRCs) before they are sent. */
+function simulcastSignal(signal: Signal, rids: string[], midExt: number, ridExt: number): Signal {
+  return {
+    post(url, sdp) {
+      const lines = sdp.split("\r\n").filter((l) => !l.startsWith("a=ssrc:") && !l.startsWith("a=msid:"));
+      const extra = [`a=extmap:${midExt} urn:ietf:params:rtp-hdrext:sdes:mid`, `a=extmap:${ridExt} urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id`, ...rids.map((r) => `a=rid:${r} send`), `a=simulcast:send ${rids.join(";")}`];
+      const end = lines.at(-1) === "" ? lines.length - 1 : lines.length;
+      return signal.post(url, [...lines.slice(0, end), ...extra, ...lines.slice(end)].join("\r\n"));
+    },
+    remove: (url) => signal.remove(url),
+  };
+}
+
+/**
+ * A simulcast teacher, video only on its own connection (as the web page publishes): three layers
+ * (rids l, m, h; smallest first, as Chrome orders them), each with its own SSRC, the RID header
+ * extension on every packet, and its layer number in each packet's payload (byte 12 after the
+ * VP8 descriptor) so a CountingSubscriber can tell which layer reaches it. A PLI makes every
+ * layer send a keyframe.
+ */
+export class SyntheticSimulcastPublisher implements Renegotiable {
+  pc!: PeerConnection;
+  video!: Track;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private readonly rids = ["l", "m", "h"];
+  readonly ssrcs = this.rids.map(() => ((Math.random() * 0xfffffff0) >>> 0) + 1);
+  private readonly seqs = this.rids.map(() => (Math.random() * 0xffff) | 0);
+  private ts = (Math.random() * 0xffffffff) >>> 0;
+  private wantKeyframe = true;
+  private frame = 0;
+  private open = false;
+  plisReceived = 0;
+  location = "";
+
+  constructor() {
+    this.build();
+  }
+
+  rebuild(): void {
+    this.pc.close();
+    this.build();
+  }
+
+  private build(): void {
+    this.pc = new PC("simulcast", { iceServers: [] });
+    const v = new Video("0", "SendOnly");
+    v.addVP8Codec(VIDEO_PT);
+    this.video = this.pc.addTrack(v);
+    this.video.onMessage((m: Buffer) => {
+      for (let o = 0; o + 4 <= m.length; ) {
+        if (m[o + 1] === 206 && (m[o] & 0x1f) === 1) {
+          this.plisReceived++;
+          this.wantKeyframe = true;
+        }
+        o += (m.readUInt16BE(o + 2) + 1) * 4;
+      }
+    });
+  }
+
+  async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
+    const ans = await negotiateRetrying(this, url, simulcastSignal(signal, this.rids, 4, 10), "simulcast publisher", 10000);
+    this.location = ans.location;
+    await ans.opened;
+    this.open = true;
+  }
+
+  /** 30 frames a second: 1, 2 and 3 packets of 600 bytes per frame for layers l, m, h. */
+  start(): void {
+    const buf = Buffer.alloc(12 + 8 + 600);
+    this.timer = setInterval(() => {
+      if (!this.open) return;
+      this.frame++;
+      if (this.frame % 60 === 0) this.wantKeyframe = true;
+      const key = this.wantKeyframe;
+      this.wantKeyframe = false;
+      this.ts = (this.ts + 3000) >>> 0;
+      for (let layer = 0; layer < this.rids.length; layer++) {
+        const n = layer + 1;
+        for (let i = 0; i < n; i++) {
+          buf[0] = 0x90; // V=2, X=1
+          buf[1] = (i === n - 1 ? 0x80 : 0) | VIDEO_PT;
+          buf.writeUInt16BE(this.seqs[layer], 2);
+          this.seqs[layer] = (this.seqs[layer] + 1) & 0xffff;
+          buf.writeUInt32BE(this.ts, 4);
+          buf.writeUInt32BE(this.ssrcs[layer], 8);
+          // One-byte header extension: the RID (id 10, one character), padded to a word.
+          buf.writeUInt16BE(0xbede, 12);
+          buf.writeUInt16BE(1, 14);
+          buf[16] = (10 << 4) | 0;
+          buf[17] = this.rids[layer].charCodeAt(0);
+          buf[18] = 0;
+          buf[19] = 0;
+          buf[20] = i === 0 ? 0x10 : 0x00;
+          buf[21] = key ? 0x00 : 0x01;
+          buf.writeDoubleBE(nowUs(), 24);
+          buf[32] = layer;
+          try {
+            this.video.sendMessageBinary(buf);
+          } catch {
+            return;
+          }
+        }
+      }
+    }, 1000 / 30);
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.open = false;
+    this.pc.close();
+  }
 }

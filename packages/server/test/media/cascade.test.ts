@@ -5,7 +5,7 @@
 // (SIGKILL): the students on B and C keep their connections, and get video again after the teacher
 // republishes through C.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { type CountingSubscriber, SyntheticPublisher, SyntheticSimulcastPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { createSocket } from "node:dgram";
 import { eventually, type Instance } from "../support/instances.ts";
 import { CLASS, metric, signalAs, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
@@ -19,6 +19,9 @@ let token: MediaCluster["token"];
 let api: MediaCluster["api"];
 let secret = "";
 let closers: (() => void)[] = [];
+/** The teacher's publisher through A, and the students of the first test. */
+let pub: SyntheticPublisher;
+let viewers: CountingSubscriber[] = [];
 
 beforeAll(async () => {
   mc = await startMediaCluster({ MEDIA_CASCADE: "true" });
@@ -36,7 +39,7 @@ test("publish through A, students served by B and C from one relay each; forged 
   expect((await api(a.base, "POST", `/api/classes/${CLASS}/start`, teacher)).status).toBe(200);
   for (const i of [b, c]) await eventually(async () => expect((await api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
 
-  const pub = new SyntheticPublisher();
+  pub = new SyntheticPublisher();
   closers.push(() => pub.close());
   await pub.connect(`${a.base}/api/classes/${CLASS}/whip`, signalAs(teacher));
   pub.start();
@@ -46,6 +49,7 @@ test("publish through A, students served by B and C from one relay each; forged 
   for (const s of onB) expect(s.location).toEndWith("@b");
   expect(onC[0].location).toEndWith("@c");
   const all = [...onB, ...onC];
+  viewers = all;
   expect(await until(() => all.every((s) => s.videoPackets > 150 && s.audioPackets > 20 && s.keyframes > 0), 20_000)).toBe(true);
   for (const s of all) expect(s.vssrcs.size).toBe(1);
 
@@ -81,6 +85,65 @@ test("publish through A, students served by B and C from one relay each; forged 
   await eventually(async () => expect(await metric(b.base, /edgeclass_media_cascade_rejected_packets_total\{worker="0"\} (\d+)/)).toBe(before + 3), 5000);
   for (const s of all) expect(s.vssrcs.size).toBe(1); // nothing injected reached a student
 }, 120_000);
+
+test("keyframe requests from many remote viewers reach the publisher aggregated: at most one per 300 ms", async () => {
+  const [, b, c] = inst;
+  const all = [...viewers, await watcher(b.base, "s1"), await watcher(c.base, "s2"), await watcher(c.base, "s3")];
+  expect(await until(() => all.every((s) => s.videoPackets > 30), 15_000)).toBe(true);
+  await Bun.sleep(700); // the joins' own keyframe requests are done
+  const asked = async () => (await metric(b.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/)) + (await metric(c.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/));
+  const askedBefore = await asked();
+  const plisBefore = pub.plisReceived;
+  const started = Date.now();
+  // Six viewers on two instances, each asking for a keyframe every 50 ms for 3 s (360 requests).
+  const timer = setInterval(() => {
+    for (const s of all) s.requestKeyframe();
+  }, 50);
+  await Bun.sleep(3000);
+  clearInterval(timer);
+  await Bun.sleep(400); // a pending coalesced request goes out
+  const elapsed = Date.now() - started;
+  const plis = pub.plisReceived - plisBefore;
+  const sent = all.reduce((n, s) => n + s.plisSent, 0);
+  await Bun.sleep(1100); // a stats report
+  const reached = (await asked()) - askedBefore;
+  console.log(`[cascade] ${sent} keyframe requests from ${all.length} viewers on B and C (${reached} counted by their SFUs) -> ${plis} PLIs at the publisher in ${elapsed} ms`);
+  expect(sent).toBeGreaterThan(300);
+  expect(reached).toBeGreaterThan(200); // they did reach the SFU
+  expect(plis).toBeGreaterThan(0); // and were passed on
+  expect(plis).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 1); // one per 300 ms at most
+}, 60_000);
+
+test("simulcast through the cascade: layers are relayed as layers, each remote viewer gets its own", async () => {
+  const [a, b, c] = inst;
+  const teacher = await token("teacher", "t1");
+  const sim = new SyntheticSimulcastPublisher();
+  closers.push(() => sim.close());
+  await sim.connect(`${a.base}/api/classes/${CLASS}/whip`, signalAs(teacher));
+  sim.start();
+  const [lossy, clean, far] = [await watcher(b.base, "s1"), await watcher(b.base, "s2"), await watcher(c.base, "s3")];
+  expect(lossy.location).toEndWith("@b");
+  expect(clean.location).toEndWith("@b");
+  expect(far.location).toEndWith("@c");
+  // Every remote viewer starts on the largest layer (2, "h").
+  expect(await until(() => [lossy, clean, far].every((s) => s.lastLayer === 2 && (s.layers.get(2) ?? 0) > 30), 15_000)).toBe(true);
+  // One viewer on B reports heavy loss: it steps down, the other on the same worker stays on "h".
+  lossy.reportedLoss = 128;
+  expect(await until(() => lossy.lastLayer < 2, 10_000)).toBe(true);
+  const [lowBefore, cleanTop] = [lossy.layers.get(lossy.lastLayer) ?? 0, clean.layers.get(2) ?? 0];
+  await Bun.sleep(1000);
+  expect((lossy.layers.get(lossy.lastLayer) ?? 0) - lowBefore).toBeGreaterThan(20);
+  expect(clean.lastLayer).toBe(2);
+  expect(far.lastLayer).toBe(2);
+  expect((clean.layers.get(2) ?? 0) - cleanTop).toBeGreaterThan(20);
+  for (const s of [lossy, clean, far]) {
+    expect(s.vssrcs.size).toBe(1); // one stream per viewer across the switch
+    expect(s.seqJumps).toBe(0);
+  }
+  // The relay carried all three layers (B's worker learnt them: a layer it never got could not be chosen).
+  expect(lossy.layers.size + clean.layers.size).toBeGreaterThanOrEqual(2);
+  // sim stays the class's video (it replaced pub's) for the next test.
+}, 60_000);
 
 test("kill -9 of the home: students on B and C keep their connections and get video again after the teacher republishes", async () => {
   const [a, b, c] = inst;
