@@ -3,7 +3,10 @@
 import { useEffect, useState } from "preact/hooks";
 import { api, navigate, type ClassInfo, type CourseInfo } from "./api.ts";
 import { ArchiveCourse } from "./archive.tsx";
-import { Header } from "./ui.tsx";
+import { Header, statusText } from "./ui.tsx";
+import { apiErrorText } from "./errors.ts";
+import { explainDenial } from "./denial.ts";
+import { t, timeLong } from "./i18n.ts";
 
 /** `GET /api/admin/decisions` items. */
 export interface Decision {
@@ -19,7 +22,7 @@ export interface Decision {
 export function AdminPage() {
   return (
     <div class="page admin" data-view="admin">
-      <Header title="Admin" />
+      <Header title={t("admin.title")} />
       <main class="grid">
         <div class="col-main">
           <Decisions />
@@ -42,44 +45,44 @@ function Decisions() {
     const load = () =>
       api<{ items: Decision[] }>("GET", `/api/admin/decisions?limit=100${which === "deny" ? "&decision=deny" : ""}`).then(
         (r) => !stop && (setItems(r.items), setError("")),
-        (e) => !stop && setError(e.status === 404 ? "This server does not report policy decisions yet (GET /api/admin/decisions)." : e.message),
+        (e) => !stop && setError(e.status === 404 ? t("admin.noDecisions") : apiErrorText(e)),
       );
     void load();
-    const t = setInterval(load, 5000);
-    return () => ((stop = true), clearInterval(t));
+    const timer = setInterval(load, 5000);
+    return () => ((stop = true), clearInterval(timer));
   }, [which, nonce]);
   return (
     <section class="card decisions" aria-labelledby="dec-h">
-      <h2 id="dec-h">Policy decisions</h2>
-      <div class="row" role="group" aria-label="Show">
+      <h2 id="dec-h">{t("admin.decisions")}</h2>
+      <div class="row" role="group" aria-label={t("admin.show")}>
         <button aria-pressed={which === "deny"} onClick={() => setWhich("deny")}>
-          Recent denies
+          {t("admin.denies")}
         </button>
         <button aria-pressed={which === "all"} onClick={() => setWhich("all")}>
-          All recent decisions
+          {t("admin.all")}
         </button>
-        <button onClick={() => refresh(nonce + 1)}>Refresh</button>
-        <span class="muted">(also every 5 s)</span>
+        <button onClick={() => refresh(nonce + 1)}>{t("home.refresh")}</button>
+        <span class="muted">{t("admin.every5")}</span>
       </div>
-      {items?.length === 0 && <p class="muted">Nothing yet.</p>}
+      {items?.length === 0 && <p class="muted">{t("admin.nothing")}</p>}
       {items && items.length > 0 && (
         <div class="table-wrap">
           <table>
             <thead>
               <tr>
-                <th scope="col">When</th>
-                <th scope="col">Who</th>
-                <th scope="col">Class</th>
-                <th scope="col">Decision</th>
-                <th scope="col">Reasons</th>
+                <th scope="col">{t("admin.when")}</th>
+                <th scope="col">{t("attendance.who")}</th>
+                <th scope="col">{t("class.class")}</th>
+                <th scope="col">{t("admin.decision")}</th>
+                <th scope="col">{t("admin.reasons")}</th>
               </tr>
             </thead>
             <tbody>
               {items.map((d, i) => (
                 <tr key={i} class={d.decision} data-decision={d.decision}>
-                  <td>{new Date(d.at).toLocaleTimeString()}</td>
+                  <td>{timeLong(d.at)}</td>
                   <td>
-                    {d.userId} <span class="role">{d.role}</span>
+                    {d.userId} <span class="role">{t(`role.${d.role as "student"}`)}</span>
                   </td>
                   <td>
                     <a href={`/class/${d.classId}`} onClick={(e) => (e.preventDefault(), navigate(`/class/${d.classId}`))}>
@@ -89,9 +92,9 @@ function Decisions() {
                     <span class="muted">{d.courseId}</span>
                   </td>
                   <td>
-                    <span class={`pill ${d.decision}`}>{d.decision}</span>
+                    <span class={`pill ${d.decision}`}>{t(`admin.${d.decision}`)}</span>
                   </td>
-                  <td class="reasons">{d.reasons.join("; ") || "—"}</td>
+                  <td class="reasons">{d.reasons.length ? explainDenial(d.reasons.join("; ")).reasons.join(" ") : "—"}</td>
                 </tr>
               ))}
             </tbody>
@@ -109,19 +112,19 @@ function Courses() {
   const [courses, setCourses] = useState<CourseInfo[] | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ items: CourseInfo[] }>("GET", "/api/courses?limit=100").then((r) => setCourses(r.items), (e) => setError(e.message));
+  const load = () => api<{ items: CourseInfo[] }>("GET", "/api/courses?limit=100").then((r) => setCourses(r.items), (e) => setError(apiErrorText(e)));
   useEffect(() => void load(), []);
   return (
     <section class="card courses" aria-labelledby="courses-h">
-      <h2 id="courses-h">Courses</h2>
-      {courses?.length === 0 && <p class="muted">No courses.</p>}
+      <h2 id="courses-h">{t("admin.courses")}</h2>
+      {courses?.length === 0 && <p class="muted">{t("home.noCourses")}</p>}
       <ul class="course-list">
         {courses?.map((c) => (
           <li key={c.id} data-course={c.id}>
             <button class="link course-toggle" aria-expanded={open === c.id} onClick={() => setOpen(open === c.id ? null : c.id)}>
               {c.title}
             </button>{" "}
-            <span class={`pill status-${c.status}`}>{c.status}</span> <span class="muted">capacity {c.capacity}</span>
+            <span class={`pill status-${c.status}`}>{statusText(c.status)}</span> <span class="muted">{t("admin.capacity", { n: c.capacity })}</span>
             {open === c.id && <CourseDetail course={c} onChange={load} />}
           </li>
         ))}
@@ -140,7 +143,7 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
   const [error, setError] = useState("");
   const path = `/api/courses/${encodeURIComponent(course.id)}`;
   const load = () => {
-    api<{ items: { studentId: string; enrolledAt: string }[] }>("GET", `${path}/enrollments?limit=500`).then((r) => setStudents(r.items), (e) => setError(e.message));
+    api<{ items: { studentId: string; enrolledAt: string }[] }>("GET", `${path}/enrollments?limit=500`).then((r) => setStudents(r.items), (e) => setError(apiErrorText(e)));
     api<{ items: ClassInfo[] }>("GET", `${path}/classes?limit=50`).then((r) => setClasses(r.items), () => {});
   };
   useEffect(load, [course.id]);
@@ -153,7 +156,7 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
       setAdd("");
       load();
     } catch (err) {
-      setError((err as Error).message);
+      setError(apiErrorText(err));
     }
   };
   const unenrol = async (id: string) => {
@@ -161,31 +164,31 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
       await api("DELETE", `${path}/enrollments/${encodeURIComponent(id)}`);
       load();
     } catch (err) {
-      setError((err as Error).message);
+      setError(apiErrorText(err));
     }
   };
   return (
     <div class="course-detail">
       <p class="muted">
-        {course.id} · teacher {course.teacherId}
+        {t("admin.courseLine", { id: course.id, teacher: course.teacherId })}
       </p>
-      <h3>Classes</h3>
+      <h3>{t("setup.classes")}</h3>
       <ul>
         {classes.map((k) => (
           <li key={k.id}>
-            {k.title || k.id} <span class={`pill status-${k.status}`}>{k.status}</span>
+            {k.title || k.id} <span class={`pill status-${k.status}`}>{statusText(k.status)}</span>
           </li>
         ))}
       </ul>
       <h3>
-        Enrolled <span class="pill num">{students?.length ?? "…"}</span>
+        {t("admin.enrolled")} <span class="pill num">{students?.length ?? "…"}</span>
       </h3>
       <ul class="enrolled">
         {students?.map((s) => (
           <li key={s.studentId}>
             {s.studentId}{" "}
-            <button class="small" onClick={() => unenrol(s.studentId)} aria-label={`Unenrol ${s.studentId}`}>
-              Unenrol
+            <button class="small" onClick={() => unenrol(s.studentId)} aria-label={t("admin.unenrolName", { id: s.studentId })}>
+              {t("admin.unenrol")}
             </button>
           </li>
         ))}
@@ -194,14 +197,14 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
         <>
           <form class="row" onSubmit={enrol}>
             <label class="field inline">
-              <span>Enrol student ids</span>
-              <input value={add} onInput={(e) => setAdd(e.currentTarget.value)} placeholder="s6, s7" />
+              <span>{t("admin.enrolIds")}</span>
+              <input value={add} onInput={(e) => setAdd(e.currentTarget.value)} placeholder={t("admin.enrolPlaceholder")} />
             </label>
-            <button type="submit">Enrol</button>
+            <button type="submit">{t("admin.enrol")}</button>
           </form>
           <p>
             <a href={`/courses/${encodeURIComponent(course.id)}`} onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(course.id)}`))}>
-              Set up this course (edit, schedule, roster, questions)
+              {t("admin.setUp")}
             </a>
           </p>
           <ArchiveCourse courseId={course.id} title={course.title} onDone={onChange} />

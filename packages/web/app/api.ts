@@ -71,6 +71,8 @@ export class ApiError extends Error {
     readonly status: number,
     message: string,
     readonly issues: FieldIssue[] = [],
+    /** The problem's code, from its `type` (https://edgeclass.dev/problems/<code>). */
+    readonly code = "",
   ) {
     super(message);
   }
@@ -91,7 +93,8 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
   if (!res.ok) {
     const problem = parsed && typeof parsed === "object" ? parsed : {};
     const issues = Array.isArray(problem.issues) ? problem.issues.filter((i: FieldIssue) => typeof i?.message === "string").map((i: FieldIssue) => ({ path: String(i.path ?? ""), message: i.message })) : [];
-    throw new ApiError(res.status, problem.detail || problem.title || `${res.status} ${res.statusText}`, issues);
+    const code = typeof problem.type === "string" ? (problem.type.split("/").pop() ?? "") : "";
+    throw new ApiError(res.status, problem.detail || problem.title || `${res.status} ${res.statusText}`, issues, code);
   }
   return parsed as T;
 }
@@ -100,7 +103,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
 export async function download(path: string, filename: string): Promise<void> {
   const s = session();
   const res = await fetch(path, { headers: s ? { authorization: `Bearer ${s.token}` } : {} });
-  if (!res.ok) throw new ApiError(res.status, `download failed: ${res.status}`);
+  if (!res.ok) throw new ApiError(res.status, `download failed: ${res.status}`, [], "download");
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement("a");
   a.href = url;

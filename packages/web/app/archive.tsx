@@ -2,6 +2,8 @@
 // button archives. Used by the set-up page and the admin page.
 import { useState } from "preact/hooks";
 import { api } from "./api.ts";
+import { apiErrorText } from "./errors.ts";
+import { t } from "./i18n.ts";
 
 /** Archiving is final: a first click asks, a second one (on a different button) archives. */
 export function ArchiveCourse({ courseId, title, onDone }: { courseId: string; title: string; onDone(): void }) {
@@ -13,27 +15,27 @@ export function ArchiveCourse({ courseId, title, onDone }: { courseId: string; t
       setAsking(false);
       onDone();
     } catch (e) {
-      setError((e as Error).message);
+      setError(apiErrorText(e));
     }
   };
   return (
     <section class="card archive" aria-labelledby={`archive-h-${courseId}`}>
-      <h2 id={`archive-h-${courseId}`}>Archive</h2>
+      <h2 id={`archive-h-${courseId}`}>{t("archive.title")}</h2>
       {!asking ? (
         <button class="danger" onClick={() => setAsking(true)}>
-          Archive course…
+          {t("archive.ask")}
         </button>
       ) : (
         <div role="alertdialog" aria-labelledby={`archive-q-${courseId}`} class="confirm">
           <p id={`archive-q-${courseId}`}>
-            Archive “{title}”? This is final: it cannot be undone, students can no longer join its classes and anyone in a live class of it is taken out.
+            {t("archive.question", { title })}
           </p>
           <div class="row">
             <button class="danger" onClick={archive}>
-              Archive for good
+              {t("archive.confirm")}
             </button>
             <button autoFocus onClick={() => setAsking(false)}>
-              Keep the course
+              {t("archive.keep")}
             </button>
           </div>
         </div>

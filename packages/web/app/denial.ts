@@ -1,6 +1,8 @@
 // Why a join was refused, in words for a student, with what to do about it (issue 16 defect 17).
-// The server's reasons are short lowercase phrases from the policy or the room; several are
-// joined by "; ". Unknown reasons are shown as they come, with a generic piece of advice.
+// The server's reasons are the policy's and the room's short lowercase phrases, stable enough to
+// serve as codes (several are joined by "; "); each known one maps to a denial code the catalogue
+// translates. Unknown reasons are shown as they come, with a generic piece of advice.
+import { t } from "./i18n.ts";
 
 export interface Explained {
   /** One sentence per reason. */
@@ -8,28 +10,33 @@ export interface Explained {
   advice: string;
 }
 
-const KNOWN: [RegExp, string, string][] = [
-  [/\bclass is full\b/i, "Every seat in this class is taken.", "A seat may free up when someone leaves: this page tries again by itself."],
-  [/course is not active/i, "This course is not open for classes right now.", "Ask your teacher when the course opens."],
-  [/no longer enrolled|not enrolled/i, "You are not on this course's list of students.", "Check that you signed in with your own account, or ask your teacher to add you to the course."],
-  [/course was archived/i, "This course has been archived: its classes are closed.", "Ask your teacher where the course continues."],
-  [/removed by the teacher/i, "The teacher took you out of this class.", "Ask your teacher if you think this is a mistake."],
-  [/only students may join|only the course's teacher/i, "This account cannot join this class.", "Sign in with the account your school gave you."],
-  [/class has ended/i, "This class has ended.", "Go back to your classes to find the next one."],
+export type DenialCode = "full" | "inactive" | "not-enrolled" | "archived" | "removed" | "wrong-role" | "ended";
+
+const KNOWN: [RegExp, DenialCode][] = [
+  [/\bclass is full\b/i, "full"],
+  [/course is not active/i, "inactive"],
+  [/no longer enrolled|not enrolled/i, "not-enrolled"],
+  [/course was archived/i, "archived"],
+  [/removed by the teacher/i, "removed"],
+  [/only students may join|only the course's teacher/i, "wrong-role"],
+  [/class has ended/i, "ended"],
 ];
 
+/** The stable code of one policy or room reason, or null when it is not one we know. */
+export const denialCode = (reason: string): DenialCode | null => KNOWN.find(([re]) => re.test(reason))?.[1] ?? null;
+
 const sentence = (s: string) => {
-  const t = s.trim().replace(/^removed:\s*/i, "");
-  return t ? t[0].toUpperCase() + t.slice(1) + (/[.!?]$/.test(t) ? "" : ".") : "";
+  const x = s.trim().replace(/^removed:\s*/i, "");
+  return x ? x[0].toUpperCase() + x.slice(1) + (/[.!?]$/.test(x) ? "" : ".") : "";
 };
 
 export function explainDenial(reason: string): Explained {
   const reasons: string[] = [];
   let advice = "";
   for (const r of reason.split(/;\s*/).filter((x) => x.trim())) {
-    const k = KNOWN.find(([re]) => re.test(r));
-    reasons.push(k ? k[1] : sentence(r));
-    advice ||= k?.[2] ?? "";
+    const code = denialCode(r);
+    reasons.push(code ? t(`denial.${code}`) : sentence(r));
+    advice ||= code ? t(`denial.${code}.advice`) : "";
   }
-  return { reasons: reasons.length ? reasons : ["The class did not let you in."], advice: advice || "Ask your teacher if you think this is a mistake." };
+  return { reasons: reasons.length ? reasons : [t("denial.generic")], advice: advice || t("denial.generic.advice") };
 }

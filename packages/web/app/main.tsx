@@ -6,6 +6,7 @@ import { useEffect, useState } from "preact/hooks";
 import { navigate, session } from "./api.ts";
 import { Home, Login } from "./home.tsx";
 import { StudentView } from "./student.tsx";
+import { onLocale, t } from "./i18n.ts";
 
 function lazy<P>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
   let loaded: ComponentType<P> | null = null;
@@ -15,9 +16,9 @@ function lazy<P>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
     useEffect(() => {
       if (!C) load().then((c) => ((loaded = c), setC(() => c)), (e) => setError(String(e)));
     }, []);
-    if (error) return <p class="error">Could not load this page: {error}</p>;
+    if (error) return <p class="error">{t("nav.loadFailed", { error })}</p>;
     // @ts-expect-error props pass through
-    return C ? <C {...props} /> : <p class="boot">Loading…</p>;
+    return C ? <C {...props} /> : <p class="boot">{t("nav.loading")}</p>;
   };
 }
 
@@ -32,6 +33,9 @@ function Redirect({ to }: { to: string }) {
 
 function App() {
   const [path, setPath] = useState(location.pathname);
+  // A language switch re-renders the whole tree: every text is read from the catalogue while rendering.
+  const [, setLang] = useState("");
+  useEffect(() => onLocale(setLang), []);
   useEffect(() => {
     const on = () => setPath(location.pathname);
     addEventListener("popstate", on);
@@ -47,11 +51,11 @@ function App() {
   }
   const c = /^\/courses\/([^/]+)\/?$/.exec(path);
   if (c) {
-    if (s.role === "student") return <p class="error">Setting up a course is for its teacher and admins.</p>;
+    if (s.role === "student") return <p class="error">{t("nav.studentsNoSetup")}</p>;
     const courseId = c[1] === "new" ? null : decodeURIComponent(c[1]);
     return <CourseSetup key={path} courseId={courseId} />;
   }
-  if (path === "/admin") return s.role === "admin" ? <AdminPage /> : <p class="error">The admin page is for admins.</p>;
+  if (path === "/admin") return s.role === "admin" ? <AdminPage /> : <p class="error">{t("nav.adminsOnly")}</p>;
   return <Home />;
 }
 

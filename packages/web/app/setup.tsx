@@ -7,13 +7,15 @@ import { api, ApiError, navigate, session, type ClassInfo, type CourseInfo, type
 import { parseRoster } from "./roster-csv.ts";
 import { QuestionForm } from "./teacher.tsx";
 import { ArchiveCourse } from "./archive.tsx";
-import { Header } from "./ui.tsx";
+import { Header, statusText } from "./ui.tsx";
+import { apiErrorText } from "./errors.ts";
+import { dateTime, t, tx } from "./i18n.ts";
 
 type Errors = Record<string, string>;
 
 /** Splits an API error into messages per field (`issues[].path`) and one for the form. */
 function errorsOf(e: unknown): Errors {
-  if (!(e instanceof ApiError) || e.issues.length === 0) return { "": (e as Error).message };
+  if (!(e instanceof ApiError) || e.issues.length === 0) return { "": apiErrorText(e) };
   const out: Errors = {};
   for (const i of e.issues as FieldIssue[]) out[i.path] = out[i.path] ? `${out[i.path]}; ${i.message}` : i.message;
   return out;
@@ -41,16 +43,16 @@ export function CourseSetup({ courseId }: { courseId: string | null }) {
   const [error, setError] = useState("");
   const [nonce, reload] = useState(0);
   useEffect(() => {
-    if (courseId) api<CourseInfo>("GET", course(courseId)).then(setInfo, (e) => setError((e as Error).message));
+    if (courseId) api<CourseInfo>("GET", course(courseId)).then(setInfo, (e) => setError(apiErrorText(e)));
   }, [courseId, nonce]);
-  const title = courseId ? (info ? `Set up: ${info.title}` : "Set up a course") : "New course";
+  const title = courseId ? (info ? t("setup.titleOf", { title: info.title }) : t("setup.title")) : t("home.newCourse");
   return (
     <div class="page setup" data-view="setup">
       <Header title={title} />
       <main class="narrow">
         <p>
           <a href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
-            Back to my classes
+            {t("nav.backToClasses")}
           </a>
         </p>
         {courseId === null && <CourseForm />}
@@ -86,7 +88,7 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
     e.preventDefault();
     setNote("");
     const cap = Number(capacity);
-    if (!Number.isInteger(cap) || cap < 1) return setErrors({ capacity: "Give a whole number of seats, 1 or more." });
+    if (!Number.isInteger(cap) || cap < 1) return setErrors({ capacity: t("setup.capacityInvalid") });
     const body: Record<string, unknown> = { title, description, capacity: cap };
     if (!archived) body.status = status;
     if (admin && teacherId.trim()) body.teacherId = teacherId.trim();
@@ -94,7 +96,7 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
       if (info) {
         await api("PATCH", course(info.id), body);
         setErrors({});
-        setNote("Saved.");
+        setNote(t("setup.saved"));
         onSaved?.();
       } else {
         const c = await api<CourseInfo>("POST", "/api/courses", body);
@@ -106,40 +108,40 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
   };
   return (
     <section class="card" aria-labelledby="course-h">
-      <h2 id="course-h">Course</h2>
+      <h2 id="course-h">{t("setup.course")}</h2>
       <form class="stack" onSubmit={submit} noValidate>
-        <Field id="course-title" label="Title" error={errors.title}>
+        <Field id="course-title" label={t("setup.courseTitle")} error={errors.title}>
           {(a) => <input {...a} name="title" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />}
         </Field>
-        <Field id="course-description" label="Description" error={errors.description}>
+        <Field id="course-description" label={t("setup.description")} error={errors.description}>
           {(a) => <textarea {...a} name="description" rows={3} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />}
         </Field>
         <div class="row">
           {archived ? (
             <p>
-              Status: <span class="pill status-archived">archived</span> (final)
+              {tx("setup.archivedStatus", { status: <span class="pill status-archived">{statusText("archived")}</span> })}
             </p>
           ) : (
-            <Field id="course-status" label="Status" error={errors.status}>
+            <Field id="course-status" label={t("setup.status")} error={errors.status}>
               {(a) => (
                 <select {...a} name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
-                  <option value="draft">Draft (students cannot join)</option>
-                  <option value="active">Active</option>
+                  <option value="draft">{t("setup.draft")}</option>
+                  <option value="active">{t("setup.active")}</option>
                 </select>
               )}
             </Field>
           )}
-          <Field id="course-capacity" label="Capacity (seats in a live class)" error={errors.capacity}>
+          <Field id="course-capacity" label={t("setup.capacity")} error={errors.capacity}>
             {(a) => <input {...a} name="capacity" type="number" min={1} max={100000} value={capacity} onInput={(e) => setCapacity(e.currentTarget.value)} />}
           </Field>
         </div>
         {admin && (
-          <Field id="course-teacher" label="Teacher's id (empty: you)" error={errors.teacherId}>
+          <Field id="course-teacher" label={t("setup.teacherId")} error={errors.teacherId}>
             {(a) => <input {...a} name="teacherId" value={teacherId} onInput={(e) => setTeacherId(e.currentTarget.value)} />}
           </Field>
         )}
         <button type="submit" class="primary">
-          {info ? "Save course" : "Create course"}
+          {info ? t("setup.saveCourse") : t("setup.createCourse")}
         </button>
         <p class="muted" role="status">
           {note}
@@ -159,13 +161,13 @@ function localParts(iso: string): { date: string; time: string } {
   return { date: `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}`, time: `${pad(d.getHours())}:${pad(d.getMinutes())}` };
 }
 const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone;
-const when = (iso: string) => new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+const when = (iso: string) => dateTime(iso);
 
 function Classes({ courseId, archived }: { courseId: string; archived: boolean }) {
   const [items, setItems] = useState<ClassInfo[]>([]);
   const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ items: ClassInfo[] }>("GET", `${course(courseId)}/classes?limit=100`).then((r) => setItems(r.items), (e) => setError((e as Error).message));
+  const load = () => api<{ items: ClassInfo[] }>("GET", `${course(courseId)}/classes?limit=100`).then((r) => setItems(r.items), (e) => setError(apiErrorText(e)));
   useEffect(() => void load(), [courseId]);
   const cancel = async (k: ClassInfo) => {
     try {
@@ -173,28 +175,28 @@ function Classes({ courseId, archived }: { courseId: string; archived: boolean }
       setError("");
       await load();
     } catch (e) {
-      setError((e as Error).message);
+      setError(apiErrorText(e));
     }
   };
   return (
     <section class="card" aria-labelledby="classes-h">
-      <h2 id="classes-h">Classes</h2>
-      <p class="muted">Times are in your time zone, {ZONE}.</p>
-      {items.length === 0 && <p class="muted">No classes scheduled.</p>}
+      <h2 id="classes-h">{t("setup.classes")}</h2>
+      <p class="muted">{t("setup.zone", { zone: ZONE })}</p>
+      {items.length === 0 && <p class="muted">{t("home.noClasses")}</p>}
       <ul class="classes">
         {items.map((k) => (
           <li key={k.id} data-class={k.id}>
             <a href={`/class/${k.id}`} onClick={(e) => (e.preventDefault(), navigate(`/class/${k.id}`))}>
-              {k.title || "Class"}
+              {k.title || t("class.class")}
             </a>{" "}
-            <span class={`pill status-${k.status}`}>{k.status}</span> <span>{when(k.startsAt)}</span> <span class="muted">{k.durationMinutes} min</span>
+            <span class={`pill status-${k.status}`}>{statusText(k.status)}</span> <span>{when(k.startsAt)}</span> <span class="muted">{t("setup.min", { count: k.durationMinutes })}</span>
             {k.status === "scheduled" && (
               <span class="row">
-                <button class="small" aria-expanded={editing === k.id} onClick={() => setEditing(editing === k.id ? null : k.id)} aria-label={`Reschedule ${k.title || "class"} at ${when(k.startsAt)}`}>
-                  Reschedule
+                <button class="small" aria-expanded={editing === k.id} onClick={() => setEditing(editing === k.id ? null : k.id)} aria-label={t("setup.rescheduleName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
+                  {t("setup.reschedule")}
                 </button>
-                <button class="small danger" onClick={() => cancel(k)} aria-label={`Cancel class ${k.title || ""} at ${when(k.startsAt)}`}>
-                  Cancel class
+                <button class="small danger" onClick={() => cancel(k)} aria-label={t("setup.cancelName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
+                  {t("setup.cancelClass")}
                 </button>
               </span>
             )}
@@ -204,7 +206,7 @@ function Classes({ courseId, archived }: { courseId: string; archived: boolean }
       </ul>
       {!archived && (
         <>
-          <h3>Schedule a class</h3>
+          <h3>{t("setup.scheduleTitle")}</h3>
           <ClassForm courseId={courseId} onDone={load} />
         </>
       )}
@@ -227,7 +229,7 @@ function ClassForm({ courseId, edit, onDone }: { courseId: string; edit?: ClassI
     e.preventDefault();
     // `new Date("YYYY-MM-DDTHH:MM")` reads local time: the instant is sent in UTC.
     const at = new Date(`${date}T${time}`);
-    if (!date || !time || Number.isNaN(at.getTime())) return setErrors({ startsAt: "Pick a date and a time." });
+    if (!date || !time || Number.isNaN(at.getTime())) return setErrors({ startsAt: t("setup.pickDate") });
     const body: Record<string, unknown> = { startsAt: at.toISOString(), durationMinutes: Number(duration) };
     if (title.trim()) body.title = title.trim();
     try {
@@ -242,22 +244,22 @@ function ClassForm({ courseId, edit, onDone }: { courseId: string; edit?: ClassI
   };
   return (
     <form class="stack class-form" onSubmit={submit} noValidate>
-      <Field id={`${p}-title`} label="Class title" error={errors.title}>
+      <Field id={`${p}-title`} label={t("setup.classTitle")} error={errors.title}>
         {(a) => <input {...a} name="title" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />}
       </Field>
       <div class="row">
-        <Field id={`${p}-date`} label="Date" error={errors.startsAt}>
+        <Field id={`${p}-date`} label={t("setup.date")} error={errors.startsAt}>
           {(a) => <input {...a} name="date" type="date" value={date} onInput={(e) => setDate(e.currentTarget.value)} />}
         </Field>
-        <Field id={`${p}-time`} label={`Time (${ZONE})`}>
+        <Field id={`${p}-time`} label={t("setup.time", { zone: ZONE })}>
           {(a) => <input {...a} name="time" type="time" value={time} onInput={(e) => setTime(e.currentTarget.value)} />}
         </Field>
-        <Field id={`${p}-duration`} label="Duration (minutes)" error={errors.durationMinutes}>
+        <Field id={`${p}-duration`} label={t("setup.duration")} error={errors.durationMinutes}>
           {(a) => <input {...a} name="duration" type="number" min={5} max={600} value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />}
         </Field>
       </div>
       <button type="submit" class="primary">
-        {edit ? "Save new time" : "Schedule class"}
+        {edit ? t("setup.saveTime") : t("setup.schedule")}
       </button>
       <p class="error" role="alert">
         {errors[""] ?? ""}
@@ -275,7 +277,7 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
   const load = () =>
     api<{ items: { studentId: string; name?: string }[]; nextCursor: string | null }>("GET", `${course(courseId)}/enrollments?limit=500`).then(
       (r) => (setStudents(r.items), setMore(r.nextCursor !== null)),
-      (e) => setError((e as Error).message),
+      (e) => setError(apiErrorText(e)),
     );
   useEffect(() => void load(), [courseId]);
   const upload = async (e: Event) => {
@@ -286,8 +288,8 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
     e.preventDefault();
     setNote("");
     const { ids, bad } = parseRoster(text);
-    if (bad.length) return setError(`Not student ids: ${bad.slice(0, 5).join("; ")}${bad.length > 5 ? ` and ${bad.length - 5} more` : ""}. Nothing was enrolled.`);
-    if (!ids.length) return setError("Type, paste or upload at least one student id.");
+    if (bad.length) return setError(t(bad.length > 5 ? "setup.notIdsMore" : "setup.notIds", { list: bad.slice(0, 5).join("; "), count: bad.length - 5 }));
+    if (!ids.length) return setError(t("setup.noIds"));
     try {
       let added = 0;
       let already = 0;
@@ -298,10 +300,10 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
       }
       setError("");
       setText("");
-      setNote(`Enrolled ${added} student${added === 1 ? "" : "s"}${already ? `; ${already} already enrolled` : ""}.`);
+      setNote(already ? t("setup.enrolledAlready", { count: added, already }) : t("setup.enrolled", { count: added }));
       await load();
     } catch (err) {
-      setError((err as Error).message);
+      setError(apiErrorText(err));
     }
   };
   const remove = async (id: string) => {
@@ -310,21 +312,21 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
       setError("");
       await load();
     } catch (err) {
-      setError((err as Error).message);
+      setError(apiErrorText(err));
     }
   };
   return (
     <section class="card" aria-labelledby="roster-h">
       <h2 id="roster-h">
-        Students <span class="pill num">{students ? `${students.length}${more ? "+" : ""}` : "…"}</span>
+        {t("setup.students")} <span class="pill num">{students ? `${students.length}${more ? "+" : ""}` : "…"}</span>
       </h2>
       <ul class="enrolled">
         {students?.map((s) => (
           <li key={s.studentId} data-student={s.studentId}>
             {s.name && s.name !== s.studentId ? `${s.name} (${s.studentId})` : s.studentId}{" "}
             {!archived && (
-              <button class="small" onClick={() => remove(s.studentId)} aria-label={`Remove ${s.studentId} from the course`}>
-                Remove
+              <button class="small" onClick={() => remove(s.studentId)} aria-label={t("setup.removeStudent", { id: s.studentId })}>
+                {t("bank.remove")}
               </button>
             )}
           </li>
@@ -333,15 +335,15 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
       {!archived && (
         <form class="stack" onSubmit={enrol}>
           <div class="field">
-            <label for="roster-ids">Add students: ids, one per line or separated by commas, or paste a CSV (a column named id or student_id, else the first column)</label>
+            <label for="roster-ids">{t("setup.addStudents")}</label>
             <textarea id="roster-ids" name="roster" rows={4} value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} />
           </div>
           <div class="field">
-            <label for="roster-file">Or upload a CSV file</label>
+            <label for="roster-file">{t("setup.uploadCsv")}</label>
             <input id="roster-file" type="file" accept=".csv,.txt,text/csv,text/plain" onChange={upload} />
           </div>
           <button type="submit" class="primary">
-            Enrol students
+            {t("setup.enrol")}
           </button>
         </form>
       )}
@@ -363,7 +365,7 @@ function Bank({ courseId }: { courseId: string }) {
   const [adding, setAdding] = useState(0);
   const [note, setNote] = useState("");
   const [error, setError] = useState("");
-  const load = () => api<{ items: BankItem[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setItems(r.items), (e) => setError((e as Error).message));
+  const load = () => api<{ items: BankItem[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setItems(r.items), (e) => setError(apiErrorText(e)));
   useEffect(() => void load(), [courseId]);
   const run = async (fn: () => Promise<unknown>, done: string) => {
     setNote("");
@@ -374,39 +376,39 @@ function Bank({ courseId }: { courseId: string }) {
       await load();
       return true;
     } catch (e) {
-      setError((e as Error).message);
+      setError(apiErrorText(e));
       return false;
     }
   };
   const strip = ({ id: _id, courseId: _c, createdAt: _t, ...draft }: BankItem & { courseId?: string; createdAt?: string }) => draft as QuestionDraft;
   return (
     <section class="card bank" aria-labelledby="qbank-h">
-      <h2 id="qbank-h">Question bank</h2>
-      {items.length === 0 && <p class="muted">The bank is empty.</p>}
+      <h2 id="qbank-h">{t("bank.title")}</h2>
+      {items.length === 0 && <p class="muted">{t("bank.empty")}</p>}
       <ul class="bank-list">
         {items.map((q) => (
           <li key={q.id} data-bank-id={q.id}>
             <span class="bank-prompt">{q.prompt}</span>
             <span class="row">
-              <button class="small" aria-expanded={editing === q.id} onClick={() => setEditing(editing === q.id ? null : q.id)} aria-label={`Edit: ${q.prompt}`}>
-                Edit
+              <button class="small" aria-expanded={editing === q.id} onClick={() => setEditing(editing === q.id ? null : q.id)} aria-label={t("bank.editName", { prompt: q.prompt })}>
+                {t("bank.edit")}
               </button>
-              <button class="small" onClick={() => run(() => api("DELETE", `/api/questions/${encodeURIComponent(q.id)}`), "Removed.")} aria-label={`Remove from bank: ${q.prompt}`}>
-                Remove
+              <button class="small" onClick={() => run(() => api("DELETE", `/api/questions/${encodeURIComponent(q.id)}`), t("bank.removed"))} aria-label={t("bank.removeName", { prompt: q.prompt })}>
+                {t("bank.remove")}
               </button>
             </span>
             {editing === q.id && (
               <QuestionForm
                 initial={strip(q)}
-                saveLabel="Save changes"
-                onSave={(d) => void run(() => api("PUT", `/api/questions/${encodeURIComponent(q.id)}`, d), "Question saved.").then((ok) => ok && setEditing(null))}
+                saveLabel="form.saveChanges"
+                onSave={(d) => void run(() => api("PUT", `/api/questions/${encodeURIComponent(q.id)}`, d), t("bank.questionSaved")).then((ok) => ok && setEditing(null))}
               />
             )}
           </li>
         ))}
       </ul>
-      <h3>New question</h3>
-      <QuestionForm key={adding} onSave={(d) => void run(() => api("POST", `${course(courseId)}/questions`, d), "Added to the bank.").then((ok) => ok && setAdding(adding + 1))} />
+      <h3>{t("bank.new")}</h3>
+      <QuestionForm key={adding} onSave={(d) => void run(() => api("POST", `${course(courseId)}/questions`, d), t("bank.added")).then((ok) => ok && setAdding(adding + 1))} />
       <p class="muted" role="status">
         {note}
       </p>

@@ -6,7 +6,9 @@ import { useLive, useTicker, type Live } from "./live.ts";
 import { MediaUnavailable, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
 import { api } from "./api.ts";
 import { parseDecimal } from "./decimal.ts";
-import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_LABELS, ReconnectBanner } from "./ui.tsx";
+import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_EMOJI, reactionWord, ReconnectBanner } from "./ui.tsx";
+import { liveErrorText } from "./errors.ts";
+import { num, t, tx } from "./i18n.ts";
 
 export function StudentView({ classId }: { classId: string }) {
   const live = useLive(classId);
@@ -16,10 +18,10 @@ export function StudentView({ classId }: { classId: string }) {
   const title = useClassTitle(classId, phase);
   return (
     <div class="page student" data-view="student">
-      <Header title={st.title || title || "Live class"}>
+      <Header title={st.title || title || t("class.liveClass")}>
         {inClass && (
-          <span class="count" aria-label={`${st.participants} people in the class`}>
-            <span class="num">{st.participants}</span> in class
+          <span class="count" aria-label={t("class.peopleInClass", { count: st.participants })}>
+            {tx("class.inClass", { n: <span class="num">{num(st.participants)}</span>, count: st.participants })}
           </span>
         )}
       </Header>
@@ -149,7 +151,7 @@ function Video({ classId, video, ended }: { classId: string; video: ClassVideo; 
     };
   }, [classId]);
   return (
-    <section class="card video" aria-label="Teacher's video">
+    <section class="card video" aria-label={t("video.teachers")}>
       <div class="video-box" data-video={air.paused ? "paused" : air.live ? "live" : "none"}>
         <video
           ref={ref}
@@ -164,21 +166,21 @@ function Video({ classId, video, ended }: { classId: string; video: ClassVideo; 
           <p class="video-note" role="status">
             {shown === "paused"
               ? air.paused === "screen"
-                ? "The teacher's screen share is paused"
-                : "The teacher's video is paused"
+                ? t("video.screenPaused")
+                : t("video.cameraPaused")
               : shown === "unavailable"
-                ? message
+                ? t("video.unavailable")
                 : shown === "error"
-                  ? `Video: ${message}. Retrying…`
+                  ? t("video.retrying", { message })
                   : shown === "waiting"
-                    ? "Waiting for the teacher's video…"
-                    : "Connecting video…"}
+                    ? t("video.waiting")
+                    : t("video.connecting")}
           </p>
         )}
       </div>
       <div class="row">
         <button class="small" aria-pressed={!muted} onClick={() => setMuted(!muted)}>
-          {muted ? "Turn sound on" : "Mute sound"}
+          {muted ? t("video.soundOn") : t("video.soundOff")}
         </button>
       </div>
     </section>
@@ -187,13 +189,7 @@ function Video({ classId, video, ended }: { classId: string; video: ClassVideo; 
 
 type Outcome = { state: "idle" } | { state: "sending" } | { state: "taken" } | { state: "refused"; message: string };
 
-function refusal(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  if (code === "deadline-passed") return "Too late: time was up, so your answer was not taken.";
-  if (code === "already-answered") return "You already answered this question; the first answer counts.";
-  if (code === "no-open-question" || code === "wrong-question") return "This question is no longer open.";
-  return (e as Error).message || "Your answer was refused.";
-}
+const refusal = (e: unknown): string => liveErrorText(e);
 
 function Question({ live }: { live: Live }) {
   const { client } = live;
@@ -203,8 +199,8 @@ function Question({ live }: { live: Live }) {
   if (quiz === null) {
     return (
       <section class="card quiz idle" aria-labelledby="q-h">
-        <h2 id="q-h">Question</h2>
-        <p class="muted">No question right now. When the teacher asks one, it shows here.</p>
+        <h2 id="q-h">{t("quiz.question")}</h2>
+        <p class="muted">{t("quiz.none")}</p>
       </section>
     );
   }
@@ -252,26 +248,26 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
     }
   };
   const locked = shown.state === "taken" || shown.state === "sending" || quiz.revealed;
-  const opts = q.kind === "true_false" ? [{ id: "true", text: "True" }, { id: "false", text: "False" }] : q.options ?? [];
+  const opts = q.kind === "true_false" ? [{ id: "true", text: t("quiz.true") }, { id: "false", text: t("quiz.false") }] : q.options ?? [];
   const result = st.result && st.result.questionId === q.id ? st.result : null;
   const reveal = st.reveal && st.reveal.questionId === q.id ? st.reveal : undefined;
 
   return (
     <section class="card quiz" aria-labelledby="q-h" data-question={q.id} data-outcome={shown.state} data-revealed={quiz.revealed ? "1" : "0"}>
       <h2 id="q-h">
-        Question <span class="pill">{q.points} points</span>
+        {t("quiz.question")} <span class="pill">{t("quiz.points", { count: q.points })}</span>
       </h2>
       {!quiz.closed ? (
         <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={offset} />
       ) : (
-        <p class="closed-note">{quiz.revealed ? "Answers revealed" : closedEarly ? "The teacher closed answers" : "Time is up: answers are closed"}</p>
+        <p class="closed-note">{quiz.revealed ? t("quiz.revealed") : closedEarly ? t("quiz.closedByTeacher") : t("quiz.closedTimeUp")}</p>
       )}
       <p class="prompt">{q.prompt}</p>
       {!quiz.revealed && (
         <form onSubmit={submit} class="answer-form">
           {q.kind === "single" || q.kind === "true_false" ? (
             <fieldset disabled={locked}>
-              <legend class="sr-only">Choose one answer</legend>
+              <legend class="sr-only">{t("quiz.chooseOne")}</legend>
               {opts.map((o) => (
                 <label key={o.id} class={`option ${choice === o.id ? "chosen" : ""}`}>
                   <input type="radio" name={`q-${q.id}`} value={o.id} checked={choice === o.id} onChange={() => setChoice(o.id)} />
@@ -281,7 +277,7 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
             </fieldset>
           ) : q.kind === "multiple" ? (
             <fieldset disabled={locked}>
-              <legend class="sr-only">Choose every right answer</legend>
+              <legend class="sr-only">{t("quiz.chooseAll")}</legend>
               {opts.map((o) => (
                 <label key={o.id} class={`option ${choices.includes(o.id) ? "chosen" : ""}`}>
                   <input
@@ -296,7 +292,7 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
             </fieldset>
           ) : (
             <label class="field">
-              <span>{q.kind === "numeric" ? "Your number" : "Your answer"}</span>
+              <span>{q.kind === "numeric" ? t("quiz.yourNumber") : t("quiz.yourAnswer")}</span>
               {q.kind === "numeric" ? (
                 // Text with a decimal keypad, not type=number: Chromium's number field turned "6,5" into 65 (defect 7).
                 <input type="text" inputMode="decimal" autocomplete="off" value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
@@ -306,40 +302,44 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
             </label>
           )}
           <button type="submit" class="primary" disabled={locked || response() === null}>
-            {shown.state === "sending" ? "Sending…" : "Submit answer"}
+            {shown.state === "sending" ? t("quiz.sending") : t("quiz.submit")}
           </button>
         </form>
       )}
       <p class={`outcome outcome-${shown.state}`} role="status" aria-live="polite">
-        {shown.state === "taken" && "✓ Your answer was taken."}
+        {shown.state === "taken" && t("quiz.taken")}
         {shown.state === "refused" && `✗ ${shown.message}`}
-        {shown.state === "sending" && "Sending your answer…"}
+        {shown.state === "sending" && t("quiz.sendingAnswer")}
       </p>
       {reveal && (
         <div class="reveal">
           <p class="correct-answer">
-            Correct answer: <strong>{formatCorrect(q, reveal.correct)}</strong>
+            {tx("quiz.correctAnswer", { answer: <strong>{formatCorrect(q, reveal.correct)}</strong> })}
           </p>
           <DistributionBars q={q} d={reveal.distribution} correct={reveal.correct} />
         </div>
       )}
       {result && (
         <p class={`result ${result.correct ? "right" : "wrong"}`} role="status" data-correct={result.correct ? "1" : "0"}>
-          {result.correct ? "Right!" : "Not this time."} +<span class="num">{result.points}</span> points · total <span class="num">{result.totalScore}</span> · rank{" "}
-          <span class="num rank">{result.rank}</span>
+          {tx(result.correct ? "quiz.resultRight" : "quiz.resultWrong", {
+            points: <span class="num">{num(result.points)}</span>,
+            count: result.points,
+            total: <span class="num">{num(result.totalScore)}</span>,
+            rank: <span class="num rank">{result.rank}</span>,
+          })}
         </p>
       )}
-      {quiz.revealed && !result && !taken && <p class="muted">You did not answer this one.</p>}
+      {quiz.revealed && !result && !taken && <p class="muted">{t("quiz.notAnswered")}</p>}
     </section>
   );
 }
 
 function formatCorrect(q: OpenQuestion["question"], c: unknown): string {
   if (Array.isArray(c)) return c.map((x) => (q.options ? optionLabel(q, String(x)) : String(x))).join(", ");
-  if (typeof c === "boolean") return c ? "True" : "False";
+  if (typeof c === "boolean") return c ? t("quiz.true") : t("quiz.false");
   if (c !== null && typeof c === "object" && "value" in c) {
     const { value, tolerance } = c as { value: unknown; tolerance?: number };
-    return tolerance ? `${value} (± ${tolerance})` : String(value);
+    return typeof value === "number" ? (tolerance ? `${num(value)} (± ${num(tolerance)})` : num(value)) : String(value);
   }
   return q.options ? optionLabel(q, String(c)) : String(c);
 }
@@ -348,22 +348,22 @@ function Actions({ client, reactions }: { client: EdgeClassClient; reactions: Li
   const st = client.state;
   const [error, setError] = useState("");
   const answered = st.lastAnsweredHand !== null && st.me !== null && st.lastAnsweredHand.userId === st.me.id;
-  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError((e as Error).message));
+  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError(liveErrorText(e)));
   return (
-    <section class="card actions" aria-label="Hand and reactions">
+    <section class="card actions" aria-label={t("hand.andReactions")}>
       <div class="row">
         <button class={`hand ${st.handRaised ? "up" : ""}`} aria-pressed={st.handRaised} onClick={() => run(st.handRaised ? client.lowerHand() : client.raiseHand())}>
-          {st.handRaised ? "Lower hand" : "Raise hand"}
+          {st.handRaised ? t("hand.lower") : t("hand.raise")}
         </button>
         <span class="hand-note" role="status" aria-live="polite">
-          {st.handRaised ? "Your hand is up" : answered ? "The teacher answered your hand" : ""}
+          {st.handRaised ? t("hand.isUp") : answered ? t("hand.answered") : ""}
         </span>
       </div>
-      <div class="reactions" role="group" aria-label="React">
+      <div class="reactions" role="group" aria-label={t("reaction.react")}>
         {REACTIONS.map((r) => (
-          <button key={r} class="react" data-reaction={r} title={REACTION_LABELS[r][1]} onClick={() => run(client.react(r))}>
-            <span aria-hidden="true">{REACTION_LABELS[r][0]}</span>
-            <span class="react-word">{REACTION_LABELS[r][1]}</span>
+          <button key={r} class="react" data-reaction={r} title={reactionWord(r)} onClick={() => run(client.react(r))}>
+            <span aria-hidden="true">{REACTION_EMOJI[r]}</span>
+            <span class="react-word">{reactionWord(r)}</span>
             <span class="num react-count" data-count={reactions[r] ?? 0}>
               {compact(reactions[r] ?? 0)}
             </span>

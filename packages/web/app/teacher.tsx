@@ -7,12 +7,14 @@ import { api, download, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
 import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, ReactionCounts, ReconnectBanner } from "./ui.tsx";
+import { apiErrorText, liveErrorText } from "./errors.ts";
+import { dateTime, num, t, timeLong, tx, type Key } from "./i18n.ts";
 
 export function TeacherConsole({ classId }: { classId: string }) {
   const [info, setInfo] = useState<ClassInfo | null>(null);
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
-  const load = () => api<ClassInfo>("GET", `/api/classes/${encodeURIComponent(classId)}`).then(setInfo, (e) => setError((e as Error).message));
+  const load = () => api<ClassInfo>("GET", `/api/classes/${encodeURIComponent(classId)}`).then(setInfo, (e) => setError(apiErrorText(e)));
   useEffect(() => void load(), [classId]);
   const start = async () => {
     setBusy(true);
@@ -20,7 +22,7 @@ export function TeacherConsole({ classId }: { classId: string }) {
     try {
       setInfo(await api<ClassInfo>("POST", `/api/classes/${encodeURIComponent(classId)}/start`));
     } catch (e) {
-      setError((e as Error).message);
+      setError(apiErrorText(e));
     } finally {
       setBusy(false);
     }
@@ -28,21 +30,21 @@ export function TeacherConsole({ classId }: { classId: string }) {
   if (info?.status === "live") return <LiveConsole classId={classId} info={info} onEnded={load} />;
   return (
     <div class="page teacher" data-view="teacher">
-      <Header title={info?.title || "Class"} />
+      <Header title={info?.title || t("class.class")} />
       <main class="narrow">
-        {info === null && !error && <p class="muted">Loading…</p>}
+        {info === null && !error && <p class="muted">{t("nav.loading")}</p>}
         {info?.status === "scheduled" && (
           <section class="card" data-phase="scheduled">
-            <h2>Not started</h2>
-            <p>Scheduled for {new Date(info.startsAt).toLocaleString()}, {info.durationMinutes} minutes. Students who open the class link wait until you start.</p>
+            <h2>{t("console.notStarted")}</h2>
+            <p>{t("console.scheduledFor", { when: dateTime(info.startsAt), count: info.durationMinutes })}</p>
             <button class="primary" disabled={busy} onClick={start}>
-              Start class
+              {t("console.start")}
             </button>
           </section>
         )}
         {(info?.status === "ended" || info?.status === "cancelled") && (
           <section class="card" data-phase="ended">
-            <h2>The class has {info.status === "ended" ? "ended" : "been cancelled"}</h2>
+            <h2>{info.status === "ended" ? t("console.ended") : t("console.cancelled")}</h2>
             <Exports classId={classId} />
             <Attendance classId={classId} />
           </section>
@@ -65,12 +67,10 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
   const inClass = st.ready && (phase.kind === "live" || phase.kind === "reconnecting");
   return (
     <div class="page teacher" data-view="teacher">
-      <Header title={st.title || info.title || "Live class"}>
+      <Header title={st.title || info.title || t("class.liveClass")}>
         {inClass && (
           <>
-            <span class="count">
-              <span class="num">{st.participants}</span> in class
-            </span>
+            <span class="count">{tx("class.inClass", { n: <span class="num">{num(st.participants)}</span>, count: st.participants })}</span>
             <EndClass client={client} />
           </>
         )}
@@ -91,15 +91,15 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
           <div class="col-side">
             <ClassLink classId={classId} />
             <Hands client={client} />
-            <section class="card" aria-label="Reactions">
-              <h2>Reactions</h2>
+            <section class="card" aria-label={t("reaction.title")}>
+              <h2>{t("reaction.title")}</h2>
               <ReactionCounts counts={live.reactions} />
             </section>
             <ChatSettings client={client} />
             <Chat client={client} staff={true} />
             <Roster client={client} />
             <section class="card">
-              <h2>Results and attendance</h2>
+              <h2>{t("console.resultsAttendance")}</h2>
               <Exports classId={classId} />
               <Attendance classId={classId} />
             </section>
@@ -116,9 +116,9 @@ function ClassLink({ classId }: { classId: string }) {
   const [copied, setCopied] = useState(false);
   return (
     <section class="card" aria-labelledby="link-h">
-      <h2 id="link-h">Class link</h2>
+      <h2 id="link-h">{t("console.classLink")}</h2>
       <div class="chat-form">
-        <input readOnly value={link} aria-label="Class link" onFocus={(e) => e.currentTarget.select()} />
+        <input readOnly value={link} aria-label={t("console.classLink")} onFocus={(e) => e.currentTarget.select()} />
         <button
           onClick={() =>
             navigator.clipboard?.writeText(link).then(
@@ -127,7 +127,7 @@ function ClassLink({ classId }: { classId: string }) {
             )
           }
         >
-          {copied ? "Copied" : "Copy"}
+          {copied ? t("console.copied") : t("console.copy")}
         </button>
       </div>
     </section>
@@ -140,15 +140,15 @@ function EndClass({ client }: { client: EdgeClassClient }) {
   if (!confirm)
     return (
       <button class="danger" onClick={() => setConfirm(true)}>
-        End class
+        {t("console.end")}
       </button>
     );
   return (
-    <span class="confirm" role="group" aria-label="Confirm ending the class">
-      <button class="danger" autoFocus onClick={() => client.endClass().catch((e) => setError((e as Error).message))}>
-        End for everyone
+    <span class="confirm" role="group" aria-label={t("console.confirmEnd")}>
+      <button class="danger" autoFocus onClick={() => client.endClass().catch((e) => setError(liveErrorText(e)))}>
+        {t("console.endForEveryone")}
       </button>
-      <button onClick={() => setConfirm(false)}>Cancel</button>
+      <button onClick={() => setConfirm(false)}>{t("console.cancel")}</button>
       <span class="error">{error}</span>
     </span>
   );
@@ -196,13 +196,13 @@ function Publisher({ classId, ended = () => false }: { classId: string; ended?()
     watchLiveness(media.pc, dropped); // the home sends feedback every 500 ms: silence means it is gone
     media.pc.addEventListener("connectionstatechange", () => {
       const cs = media.pc.connectionState;
-      setStatus(cs === "connected" ? "" : `Video ${cs}`);
+      setStatus(cs === "connected" ? "" : t("publish.state", { state: cs }));
       if (cs === "connected") attempt = 0;
       if (cs === "failed" || cs === "disconnected") dropped();
     });
   };
   const go = async (kind: "camera" | "screen") => {
-    setStatus("Starting…");
+    setStatus(t("publish.starting"));
     try {
       await stop();
       const stream = kind === "camera" ? await camera() : await screen();
@@ -216,27 +216,27 @@ function Publisher({ classId, ended = () => false }: { classId: string; ended?()
       stream.getVideoTracks()[0]?.addEventListener("ended", () => void stop());
     } catch (e) {
       await stop();
-      setStatus(e instanceof MediaUnavailable ? "Video is not available on this server yet." : `Could not publish: ${(e as Error).message}`);
+      setStatus(e instanceof MediaUnavailable ? t("publish.unavailable") : t("publish.failed", { message: (e as Error).message }));
     }
   };
   return (
     <section class="card video" aria-labelledby="pub-h">
       <h2 id="pub-h">
-        Your video {what !== "off" && <span class="pill live-pill">live: {what}</span>}
+        {t("publish.title")} {what !== "off" && <span class="pill live-pill">{t(what === "camera" ? "publish.liveCamera" : "publish.liveScreen")}</span>}
       </h2>
       <div class="video-box">
         <video ref={preview} autoplay playsInline muted data-publishing={what} />
-        {what === "off" && <p class="video-note">Not publishing</p>}
+        {what === "off" && <p class="video-note">{t("publish.off")}</p>}
       </div>
       <div class="row">
         <button onClick={() => go("camera")} aria-pressed={what === "camera"}>
-          Publish camera
+          {t("publish.camera")}
         </button>
         <button onClick={() => go("screen")} aria-pressed={what === "screen"}>
-          Share screen
+          {t("publish.screen")}
         </button>
         <button onClick={() => stop()} disabled={what === "off"}>
-          Stop video
+          {t("publish.stop")}
         </button>
       </div>
       <p class="muted" role="status">
@@ -252,12 +252,12 @@ function CurrentQuestion({ live }: { live: Live }) {
   const quiz = st.quiz;
   const [error, setError] = useState("");
   useTicker(quiz !== null && !quiz.closed);
-  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError((e as Error).message));
+  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError(liveErrorText(e)));
   if (quiz === null)
     return (
       <section class="card quiz idle">
-        <h2>Live question</h2>
-        <p class="muted">No question launched yet: pick one from the bank or write one below.</p>
+        <h2>{t("console.liveQuestion")}</h2>
+        <p class="muted">{t("console.noQuestion")}</p>
       </section>
     );
   const q = quiz.question;
@@ -265,19 +265,19 @@ function CurrentQuestion({ live }: { live: Live }) {
   return (
     <section class="card quiz" aria-labelledby="cq-h" data-question={q.id} data-revealed={quiz.revealed ? "1" : "0"}>
       <h2 id="cq-h">
-        Live question <span class="pill">{q.kind.replace("_", "/")}</span>
+        {t("console.liveQuestion")} <span class="pill">{t(`kind.${q.kind}`)}</span>
       </h2>
-      {!quiz.closed ? <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={live.clockOffset()} /> : <p class="closed-note">{quiz.revealed ? "Revealed" : "Closed"}</p>}
+      {!quiz.closed ? <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={live.clockOffset()} /> : <p class="closed-note">{quiz.revealed ? t("console.revealed") : t("console.closed")}</p>}
       <p class="prompt">{q.prompt}</p>
       <DistributionBars q={q} d={dist} correct={st.reveal?.questionId === q.id ? st.reveal.correct : undefined} />
       <div class="row">
         <button onClick={() => run(client.closeQuiz())} disabled={quiz.closed}>
-          Close answers
+          {t("console.closeAnswers")}
         </button>
         <button class="primary" onClick={() => run(client.reveal())} disabled={quiz.revealed}>
-          Reveal
+          {t("console.reveal")}
         </button>
-        <button onClick={() => run(client.showLeaderboard())}>Show leaderboard</button>
+        <button onClick={() => run(client.showLeaderboard())}>{t("console.showBoard")}</button>
       </div>
       <p class="error" role="alert">
         {error}
@@ -293,7 +293,6 @@ interface BankQuestion {
   points?: number;
 }
 
-const KIND_LABEL: Record<QuestionKind, string> = { single: "Single choice", multiple: "Multiple choice", true_false: "True / false", numeric: "Number", text: "Short text" };
 const LETTERS = ["a", "b", "c", "d", "e", "f"];
 
 function Questions({ client, courseId }: { client: EdgeClassClient; courseId: string }) {
@@ -302,25 +301,25 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
   const [error, setError] = useState("");
   const [note, setNote] = useState("");
   const path = `/api/courses/${encodeURIComponent(courseId)}/questions`;
-  const load = () => api<{ items: BankQuestion[] }>("GET", `${path}?limit=100`).then((r) => setBank(r.items), (e) => setError((e as Error).message));
+  const load = () => api<{ items: BankQuestion[] }>("GET", `${path}?limit=100`).then((r) => setBank(r.items), (e) => setError(apiErrorText(e)));
   useEffect(() => void (courseId && load()), [courseId]);
   const launch = async (o: { questionId: string } | { question: QuestionDraft }) => {
     setError("");
     try {
       await client.launchQuiz({ ...o, timeLimitSeconds: limit } as Parameters<EdgeClassClient["launchQuiz"]>[0]);
-      setNote("Launched.");
+      setNote(t("console.launched"));
     } catch (e) {
-      setError((e as Error).message);
+      setError(liveErrorText(e));
     }
   };
   const save = async (q: QuestionDraft) => {
     setError("");
     try {
       await api("POST", path, q);
-      setNote("Saved to the bank.");
+      setNote(t("console.saved"));
       await load();
     } catch (e) {
-      setError((e as Error).message);
+      setError(apiErrorText(e));
     }
   };
   const remove = async (id: string) => {
@@ -328,34 +327,34 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
       await api("DELETE", `/api/questions/${encodeURIComponent(id)}`);
       await load();
     } catch (e) {
-      setError((e as Error).message);
+      setError(apiErrorText(e));
     }
   };
   return (
     <section class="card bank" aria-labelledby="bank-h">
-      <h2 id="bank-h">Questions</h2>
+      <h2 id="bank-h">{t("console.questions")}</h2>
       <label class="field inline">
-        <span>Time limit (seconds)</span>
+        <span>{t("console.timeLimit")}</span>
         <input type="number" min={5} max={600} value={limit} onInput={(e) => setLimit(Math.max(5, Math.min(600, Number(e.currentTarget.value) || 30)))} />
       </label>
-      <h3>From the course's bank</h3>
-      {bank.length === 0 && <p class="muted">The bank is empty.</p>}
+      <h3>{t("console.fromBank")}</h3>
+      {bank.length === 0 && <p class="muted">{t("bank.empty")}</p>}
       <ul class="bank-list">
         {bank.map((q) => (
           <li key={q.id} data-bank-id={q.id}>
-            <span class="pill">{KIND_LABEL[q.kind]}</span> <span class="bank-prompt">{q.prompt}</span>
+            <span class="pill">{t(`kind.${q.kind}`)}</span> <span class="bank-prompt">{q.prompt}</span>
             <span class="row">
-              <button class="small primary" onClick={() => launch({ questionId: q.id })} aria-label={`Launch: ${q.prompt}`}>
-                Launch
+              <button class="small primary" onClick={() => launch({ questionId: q.id })} aria-label={t("console.launchName", { prompt: q.prompt })}>
+                {t("console.launch")}
               </button>
-              <button class="small" onClick={() => remove(q.id)} aria-label={`Remove from bank: ${q.prompt}`}>
-                Remove
+              <button class="small" onClick={() => remove(q.id)} aria-label={t("bank.removeName", { prompt: q.prompt })}>
+                {t("bank.remove")}
               </button>
             </span>
           </li>
         ))}
       </ul>
-      <h3>Write a question</h3>
+      <h3>{t("console.write")}</h3>
       <QuestionForm onLaunch={(q) => launch({ question: q })} onSave={save} onInvalid={() => setNote("")} />
       <p class="muted" role="status">
         {note}
@@ -368,7 +367,7 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
 }
 
 /** Writes a question (or edits `initial`): launch it now (console) or save it to the bank. `onInvalid` lets the caller drop an older "Launched." note. */
-export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel = "Save to bank" }: { onLaunch?(q: QuestionDraft): void; onSave(q: QuestionDraft): void; onInvalid?(): void; initial?: QuestionDraft; saveLabel?: string }) {
+export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel = "form.saveToBank" }: { onLaunch?(q: QuestionDraft): void; onSave(q: QuestionDraft): void; onInvalid?(): void; initial?: QuestionDraft; saveLabel?: Key }) {
   const i0 = initial;
   const [kind, setKind] = useState<QuestionKind>(i0?.kind ?? "single");
   const [prompt, setPrompt] = useState(i0?.prompt ?? "");
@@ -385,22 +384,22 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
   const [error, setError] = useState("");
   const draft = (): QuestionDraft | string => {
     const p = prompt.trim();
-    if (!p) return "Write the question.";
+    if (!p) return t("form.needPrompt");
     if (kind === "single" || kind === "multiple") {
       const opts = options.map((t, i) => ({ id: LETTERS[i], text: t.trim() })).filter((o) => o.text);
-      if (opts.length < 2) return "Give at least two options.";
+      if (opts.length < 2) return t("form.needOptions");
       const ok = correct.filter((c) => opts.some((o) => o.id === c));
-      if (ok.length === 0) return "Mark the right option.";
+      if (ok.length === 0) return t("form.needCorrect");
       return kind === "single" ? { kind, prompt: p, options: opts, correct: ok[0], points } : { kind, prompt: p, options: opts, correct: ok, points };
     }
     if (kind === "true_false") return { kind, prompt: p, correct: truth === "true", points };
     if (kind === "numeric") {
       const n = Number(number);
-      if (number.trim() === "" || !Number.isFinite(n)) return "Give the right number.";
+      if (number.trim() === "" || !Number.isFinite(n)) return t("form.needNumber");
       return { kind, prompt: p, correct: n, tolerance: Math.max(0, Number(tolerance) || 0), points };
     }
     const list = accepted.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
-    if (list.length === 0) return "Give at least one accepted answer.";
+    if (list.length === 0) return t("form.needAccepted");
     return { kind, prompt: p, correct: list, points };
   };
   const act = (fn: (q: QuestionDraft) => void) => (e: Event) => {
@@ -414,89 +413,89 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
     <form class="qform stack" onSubmit={act(onLaunch ?? onSave)}>
       <div class="row">
         <label class="field inline">
-          <span>Kind</span>
+          <span>{t("form.kind")}</span>
           <select value={kind} onChange={(e) => (setKind(e.currentTarget.value as QuestionKind), setCorrect([]))}>
             {QUESTION_KINDS.map((k) => (
               <option key={k} value={k}>
-                {KIND_LABEL[k]}
+                {t(`kind.${k}`)}
               </option>
             ))}
           </select>
         </label>
         <label class="field inline">
-          <span>Points</span>
+          <span>{t("form.points")}</span>
           <input type="number" min={0} max={10000} value={points} onInput={(e) => setPoints(Math.max(0, Math.min(10000, Math.round(Number(e.currentTarget.value) || 0))))} />
         </label>
       </div>
       <label class="field">
-        <span>Question</span>
+        <span>{t("quiz.question")}</span>
         <textarea name="prompt" rows={2} maxLength={1000} value={prompt} onInput={(e) => setPrompt(e.currentTarget.value)} />
       </label>
       {(kind === "single" || kind === "multiple") && (
         <fieldset class="options">
-          <legend>Options (mark the right {kind === "single" ? "one" : "ones"})</legend>
-          {options.map((t, i) => (
+          <legend>{kind === "single" ? t("form.optionsOne") : t("form.optionsMany")}</legend>
+          {options.map((text, i) => (
             <div class="row option-row" key={i}>
               <input
                 type={kind === "single" ? "radio" : "checkbox"}
                 name="correct"
-                aria-label={`Option ${LETTERS[i].toUpperCase()} is right`}
+                aria-label={t("form.optionRight", { letter: LETTERS[i].toUpperCase() })}
                 checked={correct.includes(LETTERS[i])}
                 onChange={(e) => setCorrect(kind === "single" ? [LETTERS[i]] : e.currentTarget.checked ? [...correct, LETTERS[i]] : correct.filter((c) => c !== LETTERS[i]))}
               />
               <input
                 type="text"
                 name={`option-${LETTERS[i]}`}
-                aria-label={`Option ${LETTERS[i].toUpperCase()}`}
-                placeholder={`Option ${LETTERS[i].toUpperCase()}`}
+                aria-label={t("form.option", { letter: LETTERS[i].toUpperCase() })}
+                placeholder={t("form.option", { letter: LETTERS[i].toUpperCase() })}
                 maxLength={200}
-                value={t}
+                value={text}
                 onInput={(e) => setOptions(options.map((o, j) => (j === i ? e.currentTarget.value : o)))}
               />
             </div>
           ))}
           {options.length < LETTERS.length && (
             <button type="button" class="small" onClick={() => setOptions([...options, ""])}>
-              Add an option
+              {t("form.addOption")}
             </button>
           )}
         </fieldset>
       )}
       {kind === "true_false" && (
         <label class="field inline">
-          <span>Right answer</span>
+          <span>{t("form.rightAnswer")}</span>
           <select value={truth} onChange={(e) => setTruth(e.currentTarget.value)}>
-            <option value="true">True</option>
-            <option value="false">False</option>
+            <option value="true">{t("quiz.true")}</option>
+            <option value="false">{t("quiz.false")}</option>
           </select>
         </label>
       )}
       {kind === "numeric" && (
         <div class="row">
           <label class="field inline">
-            <span>Right number</span>
+            <span>{t("form.rightNumber")}</span>
             <input type="number" step="any" value={number} onInput={(e) => setNumber(e.currentTarget.value)} />
           </label>
           <label class="field inline">
-            <span>Tolerance ±</span>
+            <span>{t("form.tolerance")}</span>
             <input type="number" step="any" min={0} value={tolerance} onInput={(e) => setTolerance(e.currentTarget.value)} />
           </label>
         </div>
       )}
       {kind === "text" && (
         <label class="field">
-          <span>Accepted answers (comma or one per line; case and spaces ignored)</span>
+          <span>{t("form.accepted")}</span>
           <textarea rows={2} value={accepted} onInput={(e) => setAccepted(e.currentTarget.value)} />
         </label>
       )}
       <div class="row">
         {onLaunch && (
           <button type="submit" class="primary">
-            Launch now
+            {t("form.launchNow")}
           </button>
         )}
         <button type={onLaunch ? "button" : "submit"} class={onLaunch ? "" : "primary"} onClick={onLaunch ? act(onSave) : undefined}>
-          {saveLabel}
+          {t(saveLabel)}
         </button>
       </div>
       <p class="error" role="alert">
@@ -509,26 +508,26 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
 function Hands({ client }: { client: EdgeClassClient }) {
   const hands = client.state.hands ?? [];
   const [error, setError] = useState("");
-  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError((e as Error).message));
+  const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError(liveErrorText(e)));
   return (
     <section class="card hands" aria-labelledby="hands-h">
       <h2 id="hands-h">
-        Raised hands <span class="pill num">{hands.length}</span>
+        {t("hands.title")} <span class="pill num">{hands.length}</span>
       </h2>
-      {hands.length === 0 && <p class="muted">No hands up.</p>}
+      {hands.length === 0 && <p class="muted">{t("hands.none")}</p>}
       <ol>
         {hands.map((h) => (
           <li key={h.userId} data-user={h.userId}>
             <span class="name">{h.name}</span>
-            <button class="small primary" onClick={() => run(client.answerHand(h.userId))} aria-label={`Answer ${h.name}`}>
-              Answer
+            <button class="small primary" onClick={() => run(client.answerHand(h.userId))} aria-label={t("hands.answerName", { name: h.name })}>
+              {t("hands.answer")}
             </button>
           </li>
         ))}
       </ol>
       {hands.length > 0 && (
         <button class="small" onClick={() => run(client.clearHands())}>
-          Clear all
+          {t("hands.clear")}
         </button>
       )}
       <p class="error" role="alert">
@@ -541,18 +540,18 @@ function Hands({ client }: { client: EdgeClassClient }) {
 function ChatSettings({ client }: { client: EdgeClassClient }) {
   const cs = client.state.chatSettings;
   return (
-    <section class="card" aria-label="Chat settings">
+    <section class="card" aria-label={t("chat.settings")}>
       <div class="row">
         <label class="field inline">
           <input type="checkbox" checked={cs.enabled} onChange={(e) => client.chatSettings({ enabled: e.currentTarget.checked }).catch(() => {})} />
-          <span>Chat on</span>
+          <span>{t("chat.on")}</span>
         </label>
         <label class="field inline">
-          <span>Slow mode</span>
+          <span>{t("chat.slowMode")}</span>
           <select value={String(cs.slowModeSeconds)} onChange={(e) => client.chatSettings({ slowModeSeconds: Number(e.currentTarget.value) }).catch(() => {})}>
             {[0, 5, 10, 30, 60].map((n) => (
               <option key={n} value={String(n)}>
-                {n === 0 ? "off" : `${n} s`}
+                {n === 0 ? t("chat.off") : t("chat.seconds", { n })}
               </option>
             ))}
           </select>
@@ -573,29 +572,29 @@ function Roster({ client }: { client: EdgeClassClient }) {
   return (
     <section class="card roster" aria-labelledby="roster-h">
       <h2 id="roster-h">
-        Roster <span class="pill num">{people.length}</span>
+        {t("roster.title")} <span class="pill num">{people.length}</span>
       </h2>
       <p class="muted">
-        <span class="num">{people.length - away}</span> connected, <span class="num">{away}</span> reconnecting
+        {tx("roster.counts", { connected: <span class="num">{people.length - away}</span>, away: <span class="num">{away}</span> })}
       </p>
       <label class="field">
-        <span>Find someone</span>
-        <input type="search" value={find} onInput={(e) => setFind(e.currentTarget.value)} placeholder="name or id" />
+        <span>{t("roster.find")}</span>
+        <input type="search" value={find} onInput={(e) => setFind(e.currentTarget.value)} placeholder={t("roster.findPlaceholder")} />
       </label>
       <ul>
         {shown.map((p) => (
           <li key={p.id} data-user={p.id} class={p.connected ? "" : "away"}>
-            <span class="name">{p.name}</span> <span class="role">{p.role}</span> {!p.connected && <span class="pill">reconnecting</span>}
-            {st.mutedUsers.has(p.id) && <span class="pill">muted</span>}
+            <span class="name">{p.name}</span> <span class="role">{t(`role.${p.role}`)}</span> {!p.connected && <span class="pill">{t("roster.reconnecting")}</span>}
+            {st.mutedUsers.has(p.id) && <span class="pill">{t("roster.muted")}</span>}
             {p.role === "student" && (
-              <button class="small" aria-label={`${st.mutedUsers.has(p.id) ? "Unmute" : "Mute"} ${p.name}`} onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
-                {st.mutedUsers.has(p.id) ? "Unmute" : "Mute"}
+              <button class="small" aria-label={t(st.mutedUsers.has(p.id) ? "chat.unmuteName" : "chat.muteName", { name: p.name })} onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
+                {st.mutedUsers.has(p.id) ? t("chat.unmute") : t("chat.mute")}
               </button>
             )}
           </li>
         ))}
       </ul>
-      <p class="muted">{matching.length > shown.length ? `…and ${matching.length - shown.length} more: narrow the search.` : "\u00a0"}</p>
+      <p class="muted">{matching.length > shown.length ? t("roster.more", { count: matching.length - shown.length }) : "\u00a0"}</p>
     </section>
   );
 }
@@ -605,8 +604,8 @@ function Exports({ classId }: { classId: string }) {
   const base = `/api/classes/${encodeURIComponent(classId)}/results`;
   return (
     <div class="row">
-      <button onClick={() => download(`${base}?format=csv`, `class-${classId}-results.csv`).catch((e) => setError(e.message))}>Export results (CSV)</button>
-      <button onClick={() => download(`${base}?format=json`, `class-${classId}-results.json`).catch((e) => setError(e.message))}>Export results (JSON)</button>
+      <button onClick={() => download(`${base}?format=csv`, `class-${classId}-results.csv`).catch((e) => setError(apiErrorText(e)))}>{t("export.csv")}</button>
+      <button onClick={() => download(`${base}?format=json`, `class-${classId}-results.json`).catch((e) => setError(apiErrorText(e)))}>{t("export.json")}</button>
       <span class="error">{error}</span>
     </div>
   );
@@ -624,28 +623,28 @@ interface AttendanceRow {
 function Attendance({ classId }: { classId: string }) {
   const [rows, setRows] = useState<AttendanceRow[] | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ items: AttendanceRow[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.items), (e) => setError(e.message));
-  const t = (s: string | null) => (s ? new Date(s).toLocaleTimeString() : "—");
+  const load = () => api<{ items: AttendanceRow[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.items), (e) => setError(apiErrorText(e)));
+  const at = (s: string | null) => (s ? timeLong(s) : "—");
   return (
     <div class="attendance">
-      <button onClick={load}>{rows ? "Refresh attendance" : "Show attendance"}</button>
+      <button onClick={load}>{rows ? t("attendance.refresh") : t("attendance.show")}</button>
       {rows && (
         <div class="table-wrap">
           <table>
-            <caption class="sr-only">Attendance</caption>
+            <caption class="sr-only">{t("attendance.title")}</caption>
             <thead>
               <tr>
-                <th scope="col">Who</th>
-                <th scope="col">Joined</th>
-                <th scope="col">Left</th>
+                <th scope="col">{t("attendance.who")}</th>
+                <th scope="col">{t("attendance.joined")}</th>
+                <th scope="col">{t("attendance.left")}</th>
               </tr>
             </thead>
             <tbody>
               {rows.map((r, i) => (
                 <tr key={i} data-user={r.userId}>
                   <td>{r.name || r.userId}</td>
-                  <td>{t(r.joinedAt)}</td>
-                  <td>{t(r.leftAt)}</td>
+                  <td>{at(r.joinedAt)}</td>
+                  <td>{at(r.leftAt)}</td>
                 </tr>
               ))}
             </tbody>

@@ -5,30 +5,27 @@ import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, t
 import { navigate, session, signOut } from "./api.ts";
 import { isAcceptedKey } from "./accepted.ts";
 import { explainDenial } from "./denial.ts";
+import { compactNum, hasKey, LOCALE_NAMES, LOCALES, locale, setLocale, t, timeShort, tx, type Key, type Locale } from "./i18n.ts";
+import { liveErrorText } from "./errors.ts";
 import type { Live, Phase } from "./live.ts";
 
 /** Emoji plus a word: the word still reads where the device has no emoji font. */
-export const REACTION_LABELS: Record<Reaction, [string, string]> = {
-  thumbs_up: ["👍", "Like"],
-  clap: ["👏", "Clap"],
-  laugh: ["😂", "Laugh"],
-  wow: ["😮", "Wow"],
-  heart: ["❤️", "Love"],
-  confused: ["😕", "Confused"],
-};
+export const REACTION_EMOJI: Record<Reaction, string> = { thumbs_up: "👍", clap: "👏", laugh: "😂", wow: "😮", heart: "❤️", confused: "😕" };
+export const reactionWord = (r: Reaction) => t(`reaction.${r}`);
 
 export function Header(props: { title: string; children?: ComponentChildren }) {
   const s = session();
   return (
     <header class="top">
       <a class="brand" href="/" onClick={(e) => (e.preventDefault(), navigate("/"))}>
-        EdgeClass
+        {t("app.name")}
       </a>
       <h1 class="title">{props.title}</h1>
       <div class="top-extra">{props.children}</div>
+      <LanguageSwitch />
       {s && (
         <span class="who">
-          <span class="who-name">{s.name}</span> <span class="role">{s.role}</span>{" "}
+          <span class="who-name">{s.name}</span> <span class="role">{t(`role.${s.role}`)}</span>{" "}
           <button
             class="link"
             onClick={() => {
@@ -36,7 +33,7 @@ export function Header(props: { title: string; children?: ComponentChildren }) {
               navigate("/login");
             }}
           >
-            Sign out
+            {t("nav.signOut")}
           </button>
         </span>
       )}
@@ -46,16 +43,9 @@ export function Header(props: { title: string; children?: ComponentChildren }) {
 
 /** Whole-page states: the class is not reachable as a live class right now. */
 export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
-  const s: Record<string, [string, string, boolean]> = {
-    connecting: ["Joining the class…", "Connecting to the live class.", false],
-    "not-started": ["The class has not started yet", "This page joins by itself as soon as the teacher starts the class.", false],
-    full: ["The class is full", "", true],
-    denied: ["You cannot join this class", "", true],
-    ended: ["The class has ended", "Thanks for taking part.", false],
-    replaced: ["Opened somewhere else", "You joined this class from another tab or device; this page stepped aside.", false],
-    failed: ["Could not connect", "", true],
-  };
-  const [title, text, withReason] = s[phase.kind] ?? ["", "", false];
+  const withReason = phase.kind === "full" || phase.kind === "denied" || phase.kind === "failed";
+  const title = phase.kind === "live" || phase.kind === "reconnecting" ? "" : t(`phase.${phase.kind}.title`);
+  const text = phase.kind === "connecting" || phase.kind === "not-started" || phase.kind === "ended" || phase.kind === "replaced" ? t(`phase.${phase.kind}.text`) : "";
   const reason = "reason" in phase ? phase.reason : "";
   return (
     <section class={`phase phase-${phase.kind}`} role="status" aria-live="polite" data-phase={phase.kind}>
@@ -71,19 +61,20 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
           <p class="advice">{explainDenial(reason).advice}</p>
         </>
       ) : (
-        withReason && <p class="reason">{reason}</p>
+        // Unreachable server or a refused sign-in: the reason is the socket's or browser's own words, in English.
+        withReason && <p class="reason">{locale() === "en" ? reason : t("phase.failed.reason")}</p>
       )}
       {(phase.kind === "not-started" || phase.kind === "failed" || phase.kind === "replaced" || phase.kind === "full") && (
-        <button onClick={() => live.retry()}>{phase.kind === "replaced" ? "Use this page" : "Try again now"}</button>
+        <button onClick={() => live.retry()}>{phase.kind === "replaced" ? t("phase.useThisPage") : t("phase.tryAgain")}</button>
       )}
       {(phase.kind === "denied" || phase.kind === "failed") && (
         <p>
-          <a href="/login">Sign in as someone else</a>
+          <a href="/login">{t("phase.signInOther")}</a>
         </p>
       )}
       {phase.kind === "ended" && (
         <p>
-          <a href="/">Back to my classes</a>
+          <a href="/">{t("nav.backToClasses")}</a>
         </p>
       )}
     </section>
@@ -94,7 +85,7 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
 export function ReconnectBanner({ phase }: { phase: Phase }) {
   return (
     <div class={`banner ${phase.kind === "reconnecting" ? "show" : ""}`} role="status" aria-live="polite" data-reconnecting={phase.kind === "reconnecting" ? "1" : "0"}>
-      {phase.kind === "reconnecting" ? `Connection lost, reconnecting (attempt ${phase.attempt})…` : ""}
+      {phase.kind === "reconnecting" ? t("phase.reconnecting", { attempt: phase.attempt }) : ""}
     </div>
   );
 }
@@ -111,14 +102,14 @@ export function Countdown({ deadline, launchedAt, offset }: { deadline: number; 
     <div class={`countdown ${left <= 5 ? "urgent" : ""}`} data-left={left}>
       <progress max={total} value={left} aria-hidden="true" />
       <span class="num" aria-live={left <= 5 ? "assertive" : "off"}>
-        {left > 0 ? `${left} s left` : "Time is up"}
+        {left > 0 ? t("quiz.secondsLeft", { count: left }) : t("quiz.timeUp")}
       </span>
     </div>
   );
 }
 
 export function optionLabel(q: PublicQuestion, key: string): string {
-  if (q.kind === "true_false") return key === "true" ? "True" : key === "false" ? "False" : key;
+  if (q.kind === "true_false") return key === "true" ? t("quiz.true") : key === "false" ? t("quiz.false") : key;
   return q.options?.find((o) => o.id === key)?.text ?? key;
 }
 
@@ -130,13 +121,13 @@ export function DistributionBars({ q, d, correct }: { q: PublicQuestion; d: Dist
   return (
     <div class="dist" data-answered={d?.answered ?? 0}>
       <p class="dist-total">
-        <span class="num">{d?.answered ?? 0}</span> of <span class="num">{d?.eligible ?? 0}</span> answered
+        {tx("quiz.answeredOf", { answered: <span class="num">{d?.answered ?? 0}</span>, eligible: <span class="num">{d?.eligible ?? 0}</span> })}
       </p>
       <ul>
         {keys.map((k) => (
           <li key={k} class={isCorrect(k) ? "correct" : ""}>
             <span class="dist-label">
-              {isCorrect(k) && <span class="tick" aria-label="correct answer">✓ </span>}
+              {isCorrect(k) && <span class="tick" aria-label={t("quiz.correctAnswerMark")}>✓ </span>}
               {optionLabel(q, k)}
             </span>
             <Bar value={d?.counts[k] ?? 0} max={max} />
@@ -164,7 +155,7 @@ function Bar({ value, max }: { value: number; max: number }) {
 export function Leaderboard({ top, me }: { top: LeaderboardEntry[]; me: LeaderboardEntry | null }) {
   return (
     <section class="card leaderboard" aria-labelledby="lb-h">
-      <h2 id="lb-h">Leaderboard</h2>
+      <h2 id="lb-h">{t("board.title")}</h2>
       <ol>
         {top.map((e) => (
           <li key={e.userId} class={me && me.userId === e.userId ? "me" : ""}>
@@ -176,7 +167,7 @@ export function Leaderboard({ top, me }: { top: LeaderboardEntry[]; me: Leaderbo
       </ol>
       {me && !top.some((e) => e.userId === me.userId) && (
         <p class="my-rank">
-          You: rank <span class="num">{me.rank}</span>, <span class="num">{me.score}</span> points
+          {tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{me.score}</span>, count: me.score })}
         </p>
       )}
     </section>
@@ -186,10 +177,10 @@ export function Leaderboard({ top, me }: { top: LeaderboardEntry[]; me: Leaderbo
 /** Reaction counts in fixed-width cells: 1000 people reacting changes digits, never the layout. */
 export function ReactionCounts({ counts }: { counts: Partial<Record<Reaction, number>> }) {
   return (
-    <ul class="reaction-counts" aria-label="Reactions">
+    <ul class="reaction-counts" aria-label={t("reaction.title")}>
       {REACTIONS.map((r) => (
-        <li key={r} title={REACTION_LABELS[r][1]} data-reaction={r}>
-          <span class="reaction-word">{REACTION_LABELS[r][1]}</span>
+        <li key={r} title={reactionWord(r)} data-reaction={r}>
+          <span class="reaction-word">{reactionWord(r)}</span>
           <span class="num">{compact(counts[r] ?? 0)}</span>
         </li>
       ))}
@@ -197,13 +188,8 @@ export function ReactionCounts({ counts }: { counts: Partial<Record<Reaction, nu
   );
 }
 
-export function compact(n: number): string {
-  return n < 1000 ? String(n) : n < 10_000 ? (n / 1000).toFixed(1) + "k" : Math.round(n / 1000) + "k";
-}
-
-function time(at: number): string {
-  return new Date(at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
-}
+/** Short counts for fixed-width cells (1.2K, 1.2万). */
+export const compact = (n: number): string => compactNum(n);
 
 /** Chat: a fixed-height scroller that follows the newest message unless the reader scrolled up. */
 export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
@@ -242,9 +228,9 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
   return (
     <section class="card chat" aria-labelledby="chat-h">
       <h2 id="chat-h">
-        Chat
-        {!st.chatSettings.enabled && <span class="pill">off</span>}
-        {st.chatSettings.slowModeSeconds > 0 && <span class="pill">slow mode {st.chatSettings.slowModeSeconds} s</span>}
+        {t("chat.title")}
+        {!st.chatSettings.enabled && <span class="pill">{t("chat.off")}</span>}
+        {st.chatSettings.slowModeSeconds > 0 && <span class="pill">{t("chat.slowPill", { n: st.chatSettings.slowModeSeconds })}</span>}
       </h2>
       <ol class="chat-list" ref={list} aria-live="polite" tabIndex={0} onScroll={(e) => {
         const el = e.currentTarget;
@@ -253,20 +239,20 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
         {st.chat.map((m: ChatMessage) => (
           <li key={m.id} data-id={m.id} class={m.role !== "student" ? "staff" : ""}>
             <span class="chat-meta">
-              <span class="chat-name">{m.name}</span> <time>{time(m.at)}</time>
+              <span class="chat-name">{m.name}</span> <time>{timeShort(m.at)}</time>
             </span>{" "}
             <span class="chat-text">{m.text}</span>
             {staff && m.role === "student" && (
               <span class="mod">
-                <button class="small" aria-label={`Delete message from ${m.name}`} onClick={() => remove(m)}>
-                  Delete
+                <button class="small" aria-label={t("chat.deleteFrom", { name: m.name })} onClick={() => remove(m)}>
+                  {t("chat.delete")}
                 </button>
                 <button
                   class="small"
-                  aria-label={`${st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"} ${m.name}`}
+                  aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })}
                   onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}
                 >
-                  {st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"}
+                  {st.mutedUsers.has(m.userId) ? t("chat.unmute") : t("chat.mute")}
                 </button>
               </span>
             )}
@@ -277,9 +263,9 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
         <ul class="chat-deleted">
           {deleted.map((m) => (
             <li key={m.id}>
-              <span class="muted">You deleted a message from {m.name}.</span>{" "}
-              <button class="small" aria-label={`${st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"} ${m.name}`} onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}>
-                {st.mutedUsers.has(m.userId) ? "Unmute" : "Mute"}
+              <span class="muted">{t("chat.youDeleted", { name: m.name })}</span>{" "}
+              <button class="small" aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })} onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}>
+                {st.mutedUsers.has(m.userId) ? t("chat.unmute") : t("chat.mute")}
               </button>
             </li>
           ))}
@@ -287,24 +273,24 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
       )}
       {!staff && st.myDeletedMessages > 0 && (
         <p class="chat-note" role="status">
-          The teacher removed {st.myDeletedMessages === 1 ? "one of your messages" : `${st.myDeletedMessages} of your messages`}.
+          {t("chat.teacherRemoved", { count: st.myDeletedMessages })}
         </p>
       )}
       <form class="chat-form" onSubmit={send}>
         <label class="sr-only" for="chat-input">
-          Message
+          {t("chat.message")}
         </label>
         <input
           id="chat-input"
           value={text}
           maxLength={500}
           autocomplete="off"
-          placeholder={st.muted ? "You are muted" : disabled ? "Chat is off" : "Say something…"}
+          placeholder={st.muted ? t("chat.youAreMuted") : disabled ? t("chat.isOff") : t("chat.placeholder")}
           disabled={st.muted || disabled}
           onInput={(e) => setText(e.currentTarget.value)}
         />
         <button type="submit" disabled={st.muted || disabled || !text.trim()}>
-          Send
+          {t("chat.send")}
         </button>
       </form>
       <p class="error" role="alert">
@@ -314,20 +300,23 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
   );
 }
 
-export function chatError(e: unknown): string {
-  const code = (e as { code?: string }).code;
-  const msg = (e as Error).message ?? String(e);
-  switch (code) {
-    case "muted":
-      return "You are muted by the teacher.";
-    case "chat-disabled":
-      return "The teacher turned chat off.";
-    case "slow-mode":
-      // The server's message already starts with "slow mode:" (defect 5 said it twice).
-      return `Slow mode: ${msg.replace(/^slow mode:\s*/i, "")}`;
-    case "rate-limited":
-      return "Too fast: wait a moment.";
-    default:
-      return msg;
-  }
+export const chatError = liveErrorText;
+
+/** A course's or class's status word (draft, live, ended…) in the user's language. */
+export const statusText = (s: string): string => (hasKey(`status.${s}`) ? t(`status.${s}` as Key) : s);
+
+/** The language switch: every page has it in its header; the choice is remembered. */
+function LanguageSwitch() {
+  return (
+    <label class="lang">
+      <span class="sr-only">{t("nav.language")}</span>
+      <select value={locale()} onChange={(e) => setLocale(e.currentTarget.value as Locale)}>
+        {LOCALES.map((l) => (
+          <option key={l} value={l} lang={l}>
+            {LOCALE_NAMES[l]}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
 }

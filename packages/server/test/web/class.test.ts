@@ -304,8 +304,8 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   const hasDecisions = (await h.t.call("GET", "/api/admin/decisions", { token: await h.t.token("admin", "admin") })).status === 200;
   if (hasDecisions) {
     await admin.click("button:text-is('Refresh')");
-    await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("class is full")');
-    await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("course is not active")');
+    await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("Every seat in this class is taken.")');
+    await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("This course is not open for classes right now.")');
   } else {
     console.warn("[web e2e] the server has no GET /api/admin/decisions yet: the admin page says so");
     await admin.waitForSelector("text=does not report policy decisions yet");
@@ -347,7 +347,7 @@ test("a thousand reactions (five hundred counted) change digits, never the layou
     await Promise.all(clients.flatMap((c) => Array.from({ length: 10 }, (_, i) => c.react(kinds[i % kinds.length]))));
     await teacher.waitForFunction(() => {
       let sum = 0;
-      for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number.parseFloat(n.textContent!) * (n.textContent!.endsWith("k") ? 1000 : 1);
+      for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number.parseFloat(n.textContent!) * (/k$/i.test(n.textContent!) ? 1000 : 1);
       return sum >= 500;
     }, undefined, { timeout: 15_000 });
     await watcher.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="clap"] .react-count')?.getAttribute("data-count")) === 100);

@@ -84,8 +84,9 @@ export interface Harness {
   browser: Browser;
   /** Console errors and page errors seen by every page (CSP violations show here). */
   errors: string[];
-  context(opts?: { phone?: boolean }): Promise<BrowserContext>;
-  page(opts?: { phone?: boolean }): Promise<Page>;
+  /** `locale` is the browser's language (en-US unless told): the pages pick their language from it. */
+  context(opts?: { phone?: boolean; locale?: string }): Promise<BrowserContext>;
+  page(opts?: { phone?: boolean; locale?: string }): Promise<Page>;
   close(): Promise<void>;
 }
 
@@ -103,9 +104,10 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   const browser = await chromium.launch({ executablePath: ensureChromium(), args: [...CHROMIUM_ARGS, "--auto-select-desktop-capture-source=Entire screen"], headless: true });
   const errors: string[] = [];
   const contexts: BrowserContext[] = [];
-  const context = async (opts: { phone?: boolean } = {}) => {
+  const context = async (opts: { phone?: boolean; locale?: string } = {}) => {
+    const locale = opts.locale ?? "en-US";
     const c = await browser.newContext(
-      opts.phone ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base } : { viewport: { width: 1366, height: 900 }, baseURL: base },
+      opts.phone ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base, locale } : { viewport: { width: 1366, height: 900 }, baseURL: base, locale },
     );
     await c.grantPermissions(["camera", "microphone"]);
     contexts.push(c);

@@ -120,3 +120,25 @@ test("a teacher sets up a course: create, CSV roster, schedule in her time zone,
   expect(await get(`/api/courses/${chem}`, adminToken)).toMatchObject({ title: "Chemistry", teacherId: "t1" });
   await ctx.close();
 }, 120_000);
+
+test("a Chinese browser gets the pages in Chinese, dates per locale; the language switch is remembered", async () => {
+  const ctx = await h.browser.newContext({ baseURL: h.base, locale: "zh-CN", timezoneId: "Asia/Shanghai", viewport: { width: 1280, height: 900 } });
+  const p = await ctx.newPage();
+  await p.goto("/login?next=%2F");
+  expect(await p.textContent("h1.title")).toBe("登录");
+  expect(await p.getAttribute("html", "lang")).toBe("zh-CN");
+  await p.click('button[data-user="t1"]');
+  await p.waitForSelector("text=我的课堂");
+  // The demo class's start, formatted by Intl for zh-CN ("2026年12月4日 …").
+  await p.waitForSelector("ul.classes .muted");
+  expect(await p.textContent("ul.classes .muted")).toMatch(/\d{4}年\d{1,2}月\d{1,2}日/);
+  expect(await p.textContent("a.button")).toBe("新建课程");
+  await axeClean(p, "home in Chinese");
+  await p.selectOption(".lang select", "en");
+  expect(await p.textContent("h1.title")).toBe("My classes");
+  expect(await p.getAttribute("html", "lang")).toBe("en");
+  await p.reload();
+  await p.waitForSelector("text=New course");
+  expect(await p.evaluate(() => localStorage.getItem("edgeclass.lang"))).toBe("en");
+  await ctx.close();
+}, 60_000);
