@@ -199,6 +199,22 @@ function anySuffix(a: Value[]): Value {
   return xs.some((x) => ps.some((p) => x.endsWith(p)));
 }
 
+/**
+ * Go's strings.ToLower/ToUpper map rune by rune with Unicode's simple case mapping: no
+ * final sigma, "ß" stays "ß", "İ" lowers to "i". JS maps whole strings with the full
+ * (multi-character) mappings, so map each code point and keep single-rune results.
+ */
+function mapRunes(s: string, up: boolean): string {
+  if (isASCII(s)) return up ? s.toUpperCase() : s.toLowerCase();
+  let out = "";
+  for (const ch of s) {
+    const m = up ? ch.toUpperCase() : ch.toLowerCase();
+    if (m.length === ch.length || [...m].length === 1) out += m;
+    else out += up ? ch : String.fromCodePoint(m.codePointAt(0)!);
+  }
+  return out;
+}
+
 export const stringsBuiltins: readonly Builtin[] = [
   def("concat", 2, concat),
   def("sprintf", 2, (a) => sprintf(str("sprintf", a, 0), arr("sprintf", a, 1))),
@@ -214,8 +230,8 @@ export const stringsBuiltins: readonly Builtin[] = [
   def("trim_space", 1, (a) => str("trim_space", a, 0).replace(TRIM_SPACE, "")),
   def("split", 2, split),
   def("replace", 3, (a) => { const s = str("replace", a, 0), o = str("replace", a, 1), n = str("replace", a, 2); return o === "" ? insertEverywhere(s, n) : s.replaceAll(o, n); }),
-  def("lower", 1, (a) => str("lower", a, 0).toLowerCase()),
-  def("upper", 1, (a) => str("upper", a, 0).toUpperCase()),
+  def("lower", 1, (a) => mapRunes(str("lower", a, 0), false)),
+  def("upper", 1, (a) => mapRunes(str("upper", a, 0), true)),
   def("substring", 3, substring),
   def("indexof", 2, indexof),
   def("indexof_n", 2, indexofN),

@@ -1,0 +1,26 @@
+// Builtin results and errors as OPA's v1/topdown defines them (array.go, strings.go).
+import { describe, expect, test } from "bun:test";
+import { call, err, j } from "./builtins.helpers.ts";
+
+describe("array.flatten (OPA: one level of nesting, other elements kept)", () => {
+  test("flattens exactly one level and keeps non-array elements in place", () => {
+    expect(j("array.flatten", [])).toEqual([]);
+    expect(j("array.flatten", [[1, 2], [3, 4], [5]])).toEqual([1, 2, 3, 4, 5]);
+    expect(j("array.flatten", [[[1], [2, 3, []]], [[4, 5]]])).toEqual([[1], [2, 3, []], [4, 5]]);
+    expect(j("array.flatten", [[1, 2], "s", [3, { a: "b" }], 4.5, [6, [7, 8]]])).toEqual([1, 2, "s", 3, { a: "b" }, 4.5, 6, [7, 8]]);
+  });
+  test("a non-array operand is a type error naming the builtin and operand", () => {
+    expect(err("array.flatten", 42)).toBe("array.flatten: operand 1 must be array but got number");
+  });
+});
+
+describe("lower/upper map rune by rune, as Go's strings.ToLower/ToUpper", () => {
+  test("no final-sigma rule, no multi-character expansions", () => {
+    expect(call("lower", "ΟΔΟΣ")).toBe("οδοσ");
+    expect(call("upper", "straße")).toBe("STRAßE");
+    expect(call("upper", "ﬀ")).toBe("ﬀ");
+    expect(call("lower", "İSTANBUL")).toBe("istanbul");
+    expect(call("upper", "ǆ")).toBe("Ǆ");
+    expect(call("lower", "ABC")).toBe("abc");
+  });
+});
