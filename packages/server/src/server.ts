@@ -4,6 +4,7 @@ import { CLOSE } from "../../client/src/protocol.ts";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AuthLimits } from "./auth/limits.ts";
+import { schoolSignIn } from "./auth/school-sign-in.ts";
 import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
@@ -196,7 +197,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   };
   const refused = metrics.registry.counter({ name: "edgeclass_rate_limited_total", help: "Requests refused with 429 by the authentication limits, by limit.", labelNames: ["limit"] });
   const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });
-  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024) };
+  // School sign-in (OpenID Connect) and browser sessions; with Redis, one-time keys are shared there.
+  const signIn = schoolSignIn({ config, db, secret, redis, logger, now, schoolExists: (id) => store.schools.get(id) !== undefined, onSignedIn: (p) => courses.rememberUser(p) });
+  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024), sessions: signIn.sessions };
   const web = webApp({ config, demo, secret, limits });
   const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });
   const routes = buildRoutes(
@@ -216,6 +219,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...(homes ? internalMediaRoutes(homes) : []),
       ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
       ...web.apiRoutes,
+      ...signIn.routes,
     ],
     deps,
   );

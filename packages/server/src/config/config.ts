@@ -77,6 +77,17 @@ export interface Config {
     /** Longest lifetime accepted (exp - iat, and exp - now): longer tokens are refused. */
     maxTtlSeconds: number;
   };
+  /** Browser sessions from school sign-in (OpenID Connect) and LTI launches (docs/schools.md). */
+  session: {
+    /** How long a session lives from sign-in (bounded; no sliding renewal). */
+    ttlSeconds: number;
+    /** Cookies only over HTTPS (`Secure`, `__Host-` names); on by default except on a loopback HOST. */
+    secureCookies: boolean;
+    /** Key of session cookies and sealed secrets; default derived from the HS256 secret (share it across instances). */
+    secret: string | undefined;
+  };
+  /** The address browsers and LMSs reach this server at (OIDC redirect URI, LTI tool URLs); default from each request. */
+  publicUrl: string | undefined;
   /** Class records to the centre through this city's NATS leaf (docs/central.md); off when no NATS_URL. */
   central: { natsUrl: string; user: string | undefined; password: string | undefined; city: string } | undefined;
 }
@@ -219,6 +230,10 @@ const settings = {
   jwtAudience: { env: "JWT_AUDIENCE", file: "jwtAudience", default: undefined, parse: optionalText },
   jwtTtlSeconds: { env: "JWT_TTL_SECONDS", file: "jwtTtlSeconds", default: 8 * 3600, parse: integer(60, 30 * 24 * 3600) },
   jwtMaxTtlSeconds: { env: "JWT_MAX_TTL_SECONDS", file: "jwtMaxTtlSeconds", default: 24 * 3600, parse: integer(60, 365 * 24 * 3600) },
+  sessionTtlSeconds: { env: "SESSION_TTL_SECONDS", file: "sessionTtlSeconds", default: 8 * 3600, parse: integer(300, 7 * 24 * 3600) },
+  sessionCookieSecure: { env: "SESSION_COOKIE_SECURE", file: "sessionCookieSecure", default: undefined, parse: (raw: unknown, name: string): boolean | undefined => bool(raw, name) },
+  sessionSecret: { env: "SESSION_SECRET", file: "sessionSecret", default: undefined, parse: secret },
+  publicUrl: { env: "PUBLIC_URL", file: "publicUrl", default: undefined, parse: url },
   natsUrl: { env: "NATS_URL", file: "natsUrl", default: undefined, parse: optionalText },
   natsUser: { env: "NATS_USER", file: "natsUser", default: undefined, parse: optionalText },
   natsPassword: { env: "NATS_PASSWORD", file: "natsPassword", default: undefined, parse: optionalText },
@@ -291,6 +306,8 @@ export function parseConfig(env: Source, file: Source = {}): Config {
       ttlSeconds: v.jwtTtlSeconds,
       maxTtlSeconds: v.jwtMaxTtlSeconds,
     },
+    session: { ttlSeconds: v.sessionTtlSeconds, secureCookies: v.sessionCookieSecure ?? !isLoopback(v.host), secret: v.sessionSecret },
+    publicUrl: v.publicUrl?.replace(/\/+$/, ""),
     central: centralSettings(v.natsUrl, v.natsUser, v.natsPassword, v.city),
   };
 }
@@ -340,5 +357,7 @@ export function publicConfig(c: Config): Record<string, unknown> {
       ttlSeconds: c.jwt.ttlSeconds,
       maxTtlSeconds: c.jwt.maxTtlSeconds,
     },
+    session: { ttlSeconds: c.session.ttlSeconds, secureCookies: c.session.secureCookies, secret: c.session.secret ? "(set)" : "(derived)" },
+    publicUrl: c.publicUrl ?? null,
   };
 }

@@ -45,6 +45,8 @@ export interface HttpDeps {
   storage?: StorageHealth;
   /** Largest body any route reads (bytes): larger ones get a 413 problem here, not Bun's bare 413. */
   bodyCap?: number;
+  /** Browser sessions (auth/session.ts): a request without a bearer token may carry a session cookie. */
+  sessions?: { authenticate(req: Request): Promise<{ principal: Principal } | null> };
 }
 
 export type Handler = (req: BunRequest, server?: PeerSource) => Promise<Response>;
@@ -58,9 +60,14 @@ function requestId(req: Request): string {
   return given !== null && /^[\w.-]{1,64}$/.test(given) ? given : `${bootId}-${(++sequence).toString(36)}`;
 }
 
-async function authenticate(req: Request, verifier: TokenVerifier, ip: string, limits: AuthLimits | undefined): Promise<Principal> {
+async function authenticate(req: Request, verifier: TokenVerifier, ip: string, limits: AuthLimits | undefined, sessions: HttpDeps["sessions"]): Promise<Principal> {
   const header = req.headers.get("authorization");
-  if (header === null) throw new AppError("unauthorized", "send a bearer token in the Authorization header");
+  if (header === null) {
+    // The bearer token wins when both are sent; the cookie (with its CSRF checks) is the browser's way.
+    const session = await sessions?.authenticate(req);
+    if (session != null) return session.principal;
+    throw new AppError("unauthorized", "send a bearer token in the Authorization header");
+  }
   limits?.beforeVerify(ip);
   const m = /^Bearer +([\w-]+\.[\w-]+\.[\w-]+) *$/i.exec(header);
   try {
@@ -89,7 +96,7 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
       else if (over.cap !== Infinity && req.headers.has("transfer-encoding") && req.body !== null) req = capBody(req, over);
       if (over.exceeded) throw tooLarge(over.cap);
       if (route.auth !== "public") {
-        principal = await authenticate(req, verifier, ip, deps.limits);
+        principal = await authenticate(req, verifier, ip, deps.limits, deps.sessions);
         if (!route.auth.includes(principal.role)) {
           throw new AppError("forbidden", `this action needs the role ${route.auth.join(" or ")}; you are ${principal.role}`);
         }

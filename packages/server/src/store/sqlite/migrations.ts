@@ -188,4 +188,29 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE questions ADD COLUMN school_id TEXT NOT NULL DEFAULT 'default' REFERENCES schools (id);
     `,
   },
+  // School sign-in and LTI take versions from 20 up, so other work can add 6.. meanwhile.
+  {
+    version: 20,
+    name: "school sign-in: identity providers by school, one-time keys (revoked sessions, used nonces)",
+    sql: `
+      CREATE TABLE school_identity_providers (
+        school_id TEXT PRIMARY KEY,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        client_secret TEXT NOT NULL,
+        token_auth_method TEXT NOT NULL,
+        scopes TEXT NOT NULL,
+        role_claim TEXT,
+        teacher_values TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE TABLE auth_keys (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX auth_keys_expiry ON auth_keys (expires_at);
+    `,
+  },
 ];

@@ -1,0 +1,36 @@
+// Builds school sign-in for the server: session cookies, the shared one-time keys (SQLite on
+// one instance, Redis with REDIS_URL), the registry of schools' identity providers and the
+// OpenID Connect flow, plus their routes.
+import type { Database } from "bun:sqlite";
+import type { RedisLink } from "../cluster/redis.ts";
+import type { Config } from "../config/config.ts";
+import type { Principal } from "../domain/model.ts";
+import type { RouteDef } from "../http/endpoint.ts";
+import { authRoutes } from "../http/routes/auth.ts";
+import type { Logger } from "../obs/logger.ts";
+import { SqliteKeys, type OneTimeKeys } from "./keys.ts";
+import { IdentityProviders } from "./oidc/registry.ts";
+import { OidcSignIn } from "./oidc/sign-in.ts";
+import { RedisKeys } from "./redis-keys.ts";
+import { deriveKey } from "./seal.ts";
+import { Sessions } from "./session.ts";
+
+export interface SchoolSignIn {
+  sessions: Sessions;
+  keys: OneTimeKeys;
+  /** Key sealing stored secrets (identity providers' and LTI platforms'). */
+  sealKey: Uint8Array<ArrayBuffer>;
+  routes: RouteDef[];
+}
+
+export function schoolSignIn(o: { config: Config; db: Database; secret: string; redis: RedisLink | null; logger: Logger; now: () => number; schoolExists(id: string): boolean; onSignedIn(p: Principal): void }): SchoolSignIn {
+  const base = o.config.session.secret ?? o.secret;
+  const key = deriveKey(base, "session-cookie");
+  const sealKey = deriveKey(base, "sealed-secrets");
+  const keys: OneTimeKeys = o.redis ? new RedisKeys(o.redis.cmd, `${o.config.redis.prefix}auth:`) : new SqliteKeys(o.db, o.now);
+  const sessions = new Sessions({ key, ttlSeconds: o.config.session.ttlSeconds, secure: o.config.session.secureCookies, keys, publicUrl: o.config.publicUrl, now: o.now });
+  const providers = new IdentityProviders(o.db, sealKey);
+  const oidc = new OidcSignIn({ providers, sessions, key, secure: o.config.session.secureCookies, publicUrl: o.config.publicUrl, logger: o.logger, now: o.now, onSignedIn: o.onSignedIn });
+  const routes = authRoutes({ sessions, providers, oidc, maxBodyBytes: o.config.maxBodyBytes, now: o.now, schoolExists: o.schoolExists }, o.config.publicUrl);
+  return { sessions, keys, sealKey, routes };
+}
