@@ -1,7 +1,9 @@
 // Why a join was refused, in words for a student, with what to do about it (issue 16 defect 17).
-// The server's reasons are the policy's and the room's short lowercase phrases, stable enough to
-// serve as codes (several are joined by "; "); each known one maps to a denial code the catalogue
-// translates. Unknown reasons are shown as they come, with a generic piece of advice.
+// The refusal's catalogue code decides where it says enough (class-full, not-enrolled); a policy
+// denial or a removal lists the policy's or the room's reasons, short lowercase phrases (joined by
+// "; "), each known one mapped to a denial code the catalogue translates. Unknown reasons are shown
+// as they come, with a generic piece of advice.
+import type { ErrorCode } from "../../client/src/codes.ts";
 import { t } from "./i18n.ts";
 
 export interface Explained {
@@ -30,7 +32,9 @@ const sentence = (s: string) => {
   return x ? x[0].toUpperCase() + x.slice(1) + (/[.!?]$/.test(x) ? "" : ".") : "";
 };
 
-export function explainDenial(reason: string): Explained {
+export function explainDenial(reason: string, code?: ErrorCode): Explained {
+  if (code === "class-full") return { reasons: [t("denial.full")], advice: t("denial.full.advice") };
+  if (code === "not-enrolled") return { reasons: [t("denial.not-enrolled")], advice: t("denial.not-enrolled.advice") };
   const reasons: string[] = [];
   let advice = "";
   for (const r of reason.split(/;\s*/).filter((x) => x.trim())) {

@@ -2,6 +2,7 @@
 // protocol) and a hook that re-renders at most once a frame however many events arrive.
 import { useEffect, useMemo, useReducer, useRef } from "preact/hooks";
 import { CLOSE, EdgeClassClient, type ConnectionInfo, type Reaction } from "../../client/src/index.ts";
+import type { ErrorCode } from "../../client/src/codes.ts";
 import { session } from "./api.ts";
 
 export type Phase =
@@ -9,8 +10,8 @@ export type Phase =
   | { kind: "live" }
   | { kind: "reconnecting"; attempt: number }
   | { kind: "not-started"; reason: string }
-  | { kind: "full"; reason: string }
-  | { kind: "denied"; reason: string }
+  | { kind: "full"; reason: string; code?: ErrorCode }
+  | { kind: "denied"; reason: string; code?: ErrorCode }
   | { kind: "ended" }
   | { kind: "replaced" }
   | { kind: "failed"; reason: string };
@@ -28,6 +29,13 @@ export function phaseOf(client: EdgeClassClient, info: ConnectionInfo): Phase {
     case "closed": {
       const code = info.closeCode;
       const reason = info.closeReason || info.error?.message || "connection closed";
+      // The refusal's stable code (sent before the close) decides; close codes are coarser (4003 is full and not enrolled).
+      const sc = info.error?.serverCode;
+      if (sc === "class-full") return { kind: "full", reason, code: sc };
+      if (sc === "class-not-started") return { kind: "not-started", reason };
+      if (sc === "class-ended") return { kind: "ended" };
+      if (sc === "replaced") return { kind: "replaced" };
+      if (sc === "not-enrolled" || sc === "policy-denied" || sc === "removed") return { kind: "denied", reason, code: sc };
       // A class that is only scheduled closes with 4010 and "class has not started".
       if (code === CLOSE.notStarted || /not started/i.test(reason)) return { kind: "not-started", reason };
       if (code === CLOSE.classEnded) return { kind: "ended" };

@@ -56,7 +56,10 @@ export function StudentView({ classId }: { classId: string }) {
  *  the REST API; not asked when the reason already says this account may not read the class. */
 function useClassTitle(classId: string, phase: Live["phase"]): string {
   const [title, setTitle] = useState("");
-  const ask = (phase.kind === "not-started" || phase.kind === "full" || phase.kind === "denied") && !/enrolled|only students|only the course|removed/i.test(phase.reason);
+  const ask =
+    (phase.kind === "not-started" || phase.kind === "full" || phase.kind === "denied") &&
+    !(phase.kind === "denied" && (phase.code === "not-enrolled" || phase.code === "removed")) &&
+    !/enrolled|only students|only the course|removed/i.test(phase.reason);
   useEffect(() => {
     if (ask && !title) api<{ title: string | null }>("GET", `/api/classes/${encodeURIComponent(classId)}`).then((k) => setTitle(k.title ?? ""), () => {});
   }, [ask, classId]);

@@ -47,18 +47,19 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
   const title = phase.kind === "live" || phase.kind === "reconnecting" ? "" : t(`phase.${phase.kind}.title`);
   const text = phase.kind === "connecting" || phase.kind === "not-started" || phase.kind === "ended" || phase.kind === "replaced" ? t(`phase.${phase.kind}.text`) : "";
   const reason = "reason" in phase ? phase.reason : "";
+  const code = "code" in phase ? phase.code : undefined;
   return (
     <section class={`phase phase-${phase.kind}`} role="status" aria-live="polite" data-phase={phase.kind}>
       <h2>{title}</h2>
       {text && <p>{text}</p>}
       {withReason && phase.kind !== "failed" ? (
         <>
-          {explainDenial(reason).reasons.map((r) => (
+          {explainDenial(reason, code).reasons.map((r) => (
             <p class="reason" key={r}>
               {r}
             </p>
           ))}
-          <p class="advice">{explainDenial(reason).advice}</p>
+          <p class="advice">{explainDenial(reason, code).advice}</p>
         </>
       ) : (
         // Unreachable server or a refused sign-in: the reason is the socket's or browser's own words, in English.

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { parseSync } from "oxc-parser";
 import { CATALOGUES, LOCALES, pickLocale, t, tx, type Key, type Message } from "../../../web/app/i18n.ts";
 import { explainDenial } from "../../../web/app/denial.ts";
+import { ERRORS } from "../../../client/src/codes.ts";
 
 const APP = join(import.meta.dir, "..", "..", "..", "web", "app");
 const forms = (m: Message) => (typeof m === "string" ? [m] : Object.values(m).filter((x): x is string => typeof x === "string"));
@@ -52,7 +53,11 @@ test("the language: a remembered choice first, then the browser's list; any Chin
   expect(pickLocale("xx", ["zh-CN"])).toBe("zh-CN");
 });
 
-test("the server's reasons are translated by code", () => {
+test("the server's reasons are translated by code: every code of the error catalogue has its text", () => {
+  const missing = [...Object.keys(ERRORS), "timeout", "connection-lost", "closed"].filter((c) => !(`error.${c}` in CATALOGUES.en));
+  expect(missing).toEqual([]);
+  expect(explainDenial("whatever the words", "class-full").reasons).toEqual([t("denial.full", undefined, "en")]);
+  expect(explainDenial("not enrolled in this course", "not-enrolled").advice).toBe(t("denial.not-enrolled.advice", undefined, "en"));
   // explainDenial uses the current language (English under bun): the code picks the sentence.
   expect(explainDenial("class is full").reasons).toEqual([t("denial.full", undefined, "en")]);
   expect(t("denial.full", undefined, "zh-CN")).toBe("这个课堂的座位已满。");
