@@ -24,6 +24,11 @@ test("only the class's teacher publishes, only admitted participants watch, only
   const notAdmitted = await call("/api/classes/demo-class-1/whep", s1);
   expect(notAdmitted.status).toBe(403);
   expect(notAdmitted.body.detail).toBe("join the live class before watching its video");
+  // Counted, and nothing else changed: no media session anywhere (the workers did not even start).
+  const metrics = await (await fetch(`${t.base}/metrics`)).text();
+  expect(metrics).toContain('edgeclass_http_requests_total{method="POST",route="/api/classes/:id/whep",status="403"} 1');
+  expect(metrics).not.toMatch(/^edgeclass_media_subscribers [1-9]/m);
+  expect(metrics).not.toMatch(/^edgeclass_media_workers [1-9]/m);
   expect((await call("/api/classes/nope/whep", s1)).status).toBe(404);
   // Once admitted to the live class, the student is past authorisation (the media layer judges the SDP).
   const { peer } = await join(t.base, "demo-class-1", s1);

@@ -32,6 +32,7 @@ export function createMediaMetrics(registry: Registry | undefined): MediaMetrics
   const delay = gauge("edgeclass_media_forward_delay_p99_seconds", "p99 time to fan one packet out inside a worker, last interval.", ["worker"]);
   const cascadeSent = counter("edgeclass_media_cascade_sent_packets_total", "Packets relayed to workers of other instances (cascade), per worker.");
   const cascadeReceived = counter("edgeclass_media_cascade_received_packets_total", "Cascade packets accepted from other instances, per worker.");
+  const relayRejected = counter("edgeclass_media_relay_rejected_packets_total", "Datagrams refused on the loopback relay between a node's workers (not from a worker routed for the class), per worker.");
   const cascadeRejected = counter("edgeclass_media_cascade_rejected_packets_total", "Datagrams refused on the cascade port (no valid HMAC, or an unknown class), per worker.");
   const closed = counter("edgeclass_media_sessions_closed_total", "Media sessions closed, by kind and reason.", ["kind", "reason"]);
   const last = new Map<number, WorkerStats>();
@@ -53,6 +54,7 @@ export function createMediaMetrics(registry: Registry | undefined): MediaMetrics
       cascadeSent.labels(w).inc(delta(p?.cascadeSent, s.cascadeSent));
       cascadeReceived.labels(w).inc(delta(p?.cascadeReceived, s.cascadeReceived));
       cascadeRejected.labels(w).inc(delta(p?.cascadeRejected, s.cascadeRejected));
+      relayRejected.labels(w).inc(delta(p?.relayRejected, s.relayRejected));
       cpu.labels(w).inc(delta(p ? p.cpuUserUs + p.cpuSystemUs : undefined, s.cpuUserUs + s.cpuSystemUs) / 1e6);
       delay.labels(w).set(s.forwardP99Us / 1e6);
       workerSubscribers.labels(w).set(s.subscribers);

@@ -65,6 +65,8 @@ export interface WorkerStats {
   cascadeSent: number;
   cascadeReceived: number;
   cascadeRejected: number;
+  /** Datagrams refused on the loopback relay between workers (not from a sibling worker routed for the class). */
+  relayRejected: number;
 }
 
 export type FromWorker =

@@ -327,8 +327,8 @@ export class MediaServiceImpl implements MediaService {
   }
 
   /** Worker PIDs and relay ports, for tests and the benchmark. */
-  workerInfo(): { index: number; pid: number; subscribers: number }[] {
-    return this.workers.map((w) => ({ index: w.index, pid: w.pid, subscribers: w.subscribers }));
+  workerInfo(): { index: number; pid: number; subscribers: number; relayPort: number }[] {
+    return this.workers.map((w) => ({ index: w.index, pid: w.pid, subscribers: w.subscribers, relayPort: w.relayPort }));
   }
 
   close(): Promise<void> {

@@ -80,9 +80,12 @@ test("publish through A, students served by B and C from one relay each; forged 
   forged[8] = 0x80;
   forged[9] = 96;
   const sock = createSocket("udp4");
-  for (const d of [Buffer.from("hello"), forged, forged]) await new Promise<void>((r) => sock.send(d, port, "127.0.0.1", () => r()));
+  const rtp = Buffer.alloc(12 + 100); // a bare RTP packet, no relay framing
+  rtp[0] = 0x80;
+  rtp[1] = 0x80 | 96;
+  for (const d of [Buffer.from("hello"), rtp, forged, forged]) await new Promise<void>((r) => sock.send(d, port, "127.0.0.1", () => r()));
   sock.close();
-  await eventually(async () => expect(await metric(b.base, /edgeclass_media_cascade_rejected_packets_total\{worker="0"\} (\d+)/)).toBe(before + 3), 5000);
+  await eventually(async () => expect(await metric(b.base, /edgeclass_media_cascade_rejected_packets_total\{worker="0"\} (\d+)/)).toBe(before + 4), 5000);
   for (const s of all) expect(s.vssrcs.size).toBe(1); // nothing injected reached a student
 }, 120_000);
 

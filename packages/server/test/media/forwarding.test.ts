@@ -7,6 +7,7 @@ import { Registry } from "../../src/obs/prom.ts";
 import { CountingSubscriber, fetchSignal, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { createMediaService, type MediaService } from "../../src/media/index.ts";
 import type { MediaServiceImpl } from "../../src/media/service.ts";
+import { createSocket } from "node:dgram";
 
 let media: MediaService;
 let server: ReturnType<typeof Bun.serve>;
@@ -128,6 +129,39 @@ test("forwards to subscribers on two workers, continuous across a republish", as
   // Someone else may not delete the publisher's resource.
   const forbidden = await media.handleResource(new Request("http://x/", { method: "DELETE" }), pub2.location.split("/").pop() ?? "", "intruder");
   expect(forbidden.status).toBe(403);
+
+  // The loopback relay between the workers takes datagrams only from the worker routed for the class:
+  // legitimate relaying was never refused, and an RTP packet in relay framing from another socket
+  // (a keyframe start, for each class key) is refused and counted, and reaches no viewer.
+  expect(text).not.toMatch(/edgeclass_media_relay_rejected_packets_total\{worker="\d"\} [1-9]/);
+  const rejected = () => [...registry.expose().matchAll(/edgeclass_media_relay_rejected_packets_total\{worker="\d"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const rejectedBefore = rejected();
+  const seen = subs.map((s) => ({ gaps: s.gaps, keyframes: s.keyframes }));
+  const forged = Buffer.alloc(8 + 40);
+  forged[1] = 1; // video
+  forged[8] = 0x80;
+  forged[9] = 0x80 | 96;
+  forged[20] = 0x10; // VP8: start of a keyframe
+  const sock = createSocket("udp4");
+  let sent = 0;
+  for (const { relayPort } of (media as MediaServiceImpl).workerInfo()) {
+    for (let key = 1; key <= 4; key++) {
+      forged.writeUInt32BE(key, 4);
+      for (const type of [0, 1]) {
+        forged[0] = type; // media, keyframe request
+        await new Promise<void>((r) => sock.send(forged, relayPort, "127.0.0.1", () => r()));
+        sent++;
+      }
+    }
+  }
+  sock.close();
+  expect(await until(() => rejected() === rejectedBefore + sent, 3000)).toBe(true);
+  await sleep(300);
+  subs.forEach((s, i) => {
+    expect(s.vssrcs.size).toBe(1);
+    expect(s.seqJumps).toBe(0);
+    expect(s.gaps).toBe(seen[i].gaps);
+  });
 
   media.endClass(cls);
   expect(media.stats()).toEqual({ publishers: 0, subscribers: 0, workers: 2 });

@@ -79,6 +79,8 @@ test("a minted credential allocates a TCP relay; forged and expired ones are ref
   }
   // coturn counted each refusal too (401 Unauthorized in its log).
   expect(unauthorized()).toBeGreaterThanOrEqual(before + 3);
+  // Nothing else changed: the participant's own credential still allocates.
+  expect((await relayCandidate(good.username, good.credential)).relay).toContain("127.0.0.1");
 }, 60_000);
 
 test("the server hands each participant a short-lived credential: endpoint and WHIP/WHEP Link headers", async () => {

@@ -20,7 +20,7 @@ if (config.iceUdpMux && config.muxPort === 0) {
 /** The DTLS certificate the MediaService made for all workers (see certificate.ts), if any. */
 export const certificate: { certificatePemFile: string; keyPemFile: string } | null = config.certificate ?? null;
 
-export const counters: ForwarderCounters & { upstreamNacks: number; cascadeSent: number; cascadeReceived: number; cascadeRejected: number } = {
+export const counters: ForwarderCounters & { upstreamNacks: number; cascadeSent: number; cascadeReceived: number; cascadeRejected: number; relayRejected: number } = {
   packetsIn: 0,
   packetsOut: 0,
   bytesOut: 0,
@@ -30,6 +30,7 @@ export const counters: ForwarderCounters & { upstreamNacks: number; cascadeSent:
   cascadeSent: 0,
   cascadeReceived: 0,
   cascadeRejected: 0,
+  relayRejected: 0,
 };
 /** Set by cascade.ts: sends a keyframe request to the instance the class's stream comes from. */
 export const hooks = { cascadeKeyframe: (_entry: RoomEntry): void => {} };
@@ -76,12 +77,14 @@ export const relay = await Bun.udpSocket({
   hostname: "127.0.0.1",
   port: 0,
   socket: {
-    data(_sock, data: Buffer) {
-      if (data.length < RELAY_HEADER) return;
+    data(_sock, data: Buffer, port: number, address: string) {
+      const entry = data.length >= RELAY_HEADER ? rooms.get(data.readUInt32BE(4)) : undefined;
       const type = data[0];
-      const classKey = data.readUInt32BE(4);
-      const entry = rooms.get(classKey);
-      if (!entry) return;
+      // Only the sibling workers this class is routed between may send here: media from the class's
+      // home worker on this instance, keyframe requests from the workers it relays to. Anything else
+      // (another local process, a stale route) is dropped and counted.
+      const from = address === "127.0.0.1" && entry !== undefined && (type === RELAY_MEDIA ? port === entry.upstream : type === RELAY_KEYFRAME && entry.relayTo.includes(port));
+      if (!from || !entry) return void counters.relayRejected++;
       try {
         if (type === RELAY_MEDIA) {
           const kind: Kind = data[1] === 0 ? "audio" : "video";
