@@ -61,6 +61,15 @@ async function startCityPublisher(c: NonNullable<Config["central"]>, outbox: imp
   return publisher;
 }
 
+/** The catalogue authored at the centre, from the city's mirror into this instance's copy (and on to Redis). */
+async function startCatalogueFeed(c: NonNullable<Config["central"]>, journal: import("./store/sqlite/catalogue-journal.ts").CatalogueJournal, hub: () => LiveHub, registry: import("./obs/prom.ts").Registry, logger: Logger) {
+  const [{ CityCatalogueFeed }, { revokeFromCatalogue }] = await Promise.all([import("./central/catalogue-feed.ts"), import("./cluster/class-removals.ts")]);
+  const feed = new CityCatalogueFeed({ url: c.natsUrl, user: c.user, pass: c.password, city: c.city }, journal, registry, logger);
+  feed.onApplied = (changes) => revokeFromCatalogue(hub(), changes); // unenrolled or archived centrally
+  feed.start();
+  return feed;
+}
+
 export const VERSION = "0.1.0";
 
 export type LifecycleState = "starting" | "ready" | "draining" | "stopped";
@@ -89,7 +98,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const storage = new StorageHealth(config.dataDir);
   watchStorage(db, storage);
   const store = new SqliteStore(db, {
-    cacheRows: !config.redisUrl,
+    cacheRows: !config.redisUrl && !config.central, // the centre's catalogue changes are written behind a cache's back
     replicateAs: config.redisUrl ? instanceId : undefined,
     centralCity: config.central?.city,
   });
@@ -136,6 +145,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   }
   // A city of a fleet (NATS_URL): class records go from the outbox to the city's NATS leaf.
   const central = store.central && config.central ? await startCityPublisher(config.central, store.central, metrics.registry, logger) : null;
+  const catalogueFeed = store.catalogue && config.central ? await startCatalogueFeed(config.central, store.catalogue, () => hub, metrics.registry, logger) : null;
   const redis = cluster?.link ?? null;
   const catalogue = cluster?.catalogue ?? null;
   const live = new LiveService(serviceDeps, courses, () => hub, cluster?.refreshClassRecords);
@@ -279,6 +289,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         await media?.then((m) => m.close());
         await catalogue?.flush().catch(() => {}); // what is not sent stays in the outbox for the next start
         await central?.close(); // likewise for class records
+        await catalogueFeed?.close(); // unacknowledged catalogue changes are redelivered (newest-wins makes that harmless)
         catalogue?.close();
         stopVideoShare();
         await redis?.close();

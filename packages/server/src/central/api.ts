@@ -2,6 +2,7 @@
 // and attendance, filterable by city, course, class and date. Errors are RFC 9457 problems.
 import * as v from "valibot";
 import type { TokenVerifier } from "../auth/tokens.ts";
+import type { Principal } from "../domain/model.ts";
 import { AppError } from "../domain/errors.ts";
 import { json, problemResponse } from "../http/problem.ts";
 import type { CentralStore } from "./pg-store.ts";
@@ -66,18 +67,24 @@ const QUERIES: Record<string, (f: Filters) => { sql: string; params: unknown[] }
   },
 };
 
+/** The caller, when a platform admin; otherwise the error to answer with. */
+export async function requireAdmin(req: Request, verifier: TokenVerifier | null): Promise<Principal> {
+  if (verifier === null) throw new AppError("unavailable", "token verification is not configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL)");
+  const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
+  if (token === undefined) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
+  const principal = await verifier.verify(token);
+  if (principal.role !== "admin") throw new AppError("forbidden", "the centre is for platform admins");
+  return principal;
+}
+
 export function centralApi(store: CentralStore, verifier: TokenVerifier | null): (req: Request) => Promise<Response> {
   return async (req) => {
     const url = new URL(req.url);
     try {
       const view = /^\/api\/central\/(classes|results|attendance)$/.exec(url.pathname)?.[1];
-      if (view === undefined) throw new AppError("not-found", `no such view: ${url.pathname} (classes, results, attendance)`);
+      if (view === undefined) throw new AppError("not-found", `no such view: ${url.pathname} (classes, results, attendance, catalogue/...)`);
       if (req.method !== "GET") throw new AppError("method-not-allowed", "only GET");
-      if (verifier === null) throw new AppError("unavailable", "token verification is not configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL)");
-      const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
-      if (token === undefined) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
-      const principal = await verifier.verify(token);
-      if (principal.role !== "admin") throw new AppError("forbidden", "the centre's views are for platform admins");
+      await requireAdmin(req, verifier);
       const parsed = v.safeParse(Filters, Object.fromEntries(url.searchParams));
       if (!parsed.success) {
         const issues = parsed.issues.map((i) => ({ path: v.getDotPath(i) ?? "(query)", message: i.message }));

@@ -7,6 +7,9 @@ import { Registry } from "../obs/prom.ts";
 import { createTokenVerifier } from "../auth/tokens.ts";
 import { parseConfig } from "../config/config.ts";
 import { centralApi } from "./api.ts";
+import { catalogueApi } from "./catalogue-api.ts";
+import { CataloguePublisher } from "./catalogue-publisher.ts";
+import { CentralCatalogue } from "./catalogue-store.ts";
 import { CentralConsumer } from "./consumer.ts";
 import { CentralStore } from "./pg-store.ts";
 import { CentralConfigError, centralSettings } from "./settings.ts";
@@ -28,6 +31,9 @@ const { logger } = createLogging(level);
 const registry = new Registry();
 const store = new CentralStore(settings.databaseUrl);
 await store.migrate();
+const catalogue = new CentralCatalogue(store.sql);
+const cataloguePublisher = new CataloguePublisher({ url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword }, catalogue, registry, logger);
+cataloguePublisher.start();
 const consumer = new CentralConsumer({ url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword, cities: settings.cities }, store, registry, logger);
 await consumer.start();
 // The read API verifies tokens as the cities do (JWT_SECRET, or an identity provider's JWKS).
@@ -40,7 +46,9 @@ try {
   process.exit(78);
 }
 const verifier = jwt.secret || jwt.jwksFile || jwt.jwksUrl ? createTokenVerifier(jwt, jwt.secret ?? "") : null;
-const api = centralApi(store, verifier);
+const views = centralApi(store, verifier);
+const authoring = catalogueApi(catalogue, verifier);
+const api = (req: Request) => (new URL(req.url).pathname.startsWith("/api/central/catalogue/") ? authoring(req) : views(req));
 const server = Bun.serve({
   hostname: settings.host,
   port: settings.port,
@@ -60,6 +68,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   process.on(signal, async () => {
     logger.info({ signal }, "central service stopping");
     await consumer.close();
+    await cataloguePublisher.close();
     await store.close();
     await server.stop();
     logger.flush();

@@ -1,6 +1,6 @@
 // nats-server configuration for the hub (central region) and a city's leaf node. Tests, the
 // fleet demo and deploy/ render the same text, so the permissions tested are the ones run.
-import { assertCityName, cityDomain, citySubjects, HUB_DOMAIN } from "./subjects.ts";
+import { assertCityName, CATALOGUE_STREAM, cityDomain, citySubjects, HUB_DOMAIN } from "./subjects.ts";
 
 export interface CityCredentials {
   city: string;
@@ -20,10 +20,12 @@ export function hubConfig(o: { port: number; leafPort: number; storeDir: string;
   const leafUsers = o.cities.map((c) => {
     assertCityName(c.city);
     // Seen from the hub, a leaf connection "publishes" what it sends in and "subscribes" to what it may
-    // receive. A city may send only its own records and the replies and flow of stream sourcing; it may
-    // receive only the requests for its own domain's JetStream API.
-    const publish = ["$JSC.R.>", "$JS.S.>", "$JS.FC.>", "_INBOX.>"];
-    const subscribe = [`$JS.${cityDomain(c.city)}.API.>`, citySubjects(c.city), "$JSC.R.>", "$JS.S.>", "$JS.FC.>", "_INBOX.>"];
+    // receive. A city may send only its own records and the replies and flow of stream sourcing, and
+    // ask the hub's API for one thing: a consumer of the catalogue for its mirror. It may receive only
+    // the requests for its own domain's JetStream API, and the mirror's deliveries ($JS.M.>).
+    const catalogueConsumer = `$JS.${HUB_DOMAIN}.API.CONSUMER.CREATE.${CATALOGUE_STREAM}`;
+    const publish = ["$JSC.R.>", "$JS.S.>", "$JS.FC.>", "_INBOX.>", catalogueConsumer, `${catalogueConsumer}.>`];
+    const subscribe = [`$JS.${cityDomain(c.city)}.API.>`, citySubjects(c.city), "$JSC.R.>", "$JS.S.>", "$JS.M.>", "$JS.FC.>", "_INBOX.>"];
     return `      { user: ${q(c.leafUser)}, password: ${q(c.leafPass)}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ${list(subscribe)} } } }`;
   });
   return `server_name: hub
@@ -51,8 +53,9 @@ export function leafConfig(o: { port: number; hubLeafUrl: string; storeDir: stri
   const url = new URL(o.hubLeafUrl);
   url.username = encodeURIComponent(c.leafUser);
   url.password = encodeURIComponent(c.leafPass);
-  // The city's instances may write their own records and run their own domain's JetStream API.
-  const publish = o.localPublish ?? [citySubjects(c.city), "$JS.API.>"];
+  // The city's instances may write their own records, run their own domain's JetStream API and
+  // acknowledge what they took from the catalogue mirror.
+  const publish = o.localPublish ?? [citySubjects(c.city), "$JS.API.>", `$JS.ACK.${CATALOGUE_STREAM}.>`];
   return `server_name: ${q(`leaf-${o.domain ?? c.city}`)}
 listen: ${q(`${host}:${o.port}`)}
 jetstream { store_dir: ${q(o.storeDir)}, domain: ${q(o.domain ?? cityDomain(c.city))} }

@@ -19,6 +19,10 @@ const SCHEMA = [
     started_at bigint, ended_at bigint, attendees integer NOT NULL, questions integer NOT NULL, answers integer NOT NULL, correct integer NOT NULL,
     rev bigint NOT NULL, received_at timestamptz NOT NULL DEFAULT now())`,
   `CREATE INDEX IF NOT EXISTS central_classes_city ON central_classes (city, ended_at)`,
+  // The catalogue authored here (central/catalogue-store.ts): the newest version of each row, and
+  // the changes not yet in the hub's catalogue stream, written in the same transaction.
+  `CREATE TABLE IF NOT EXISTS central_catalogue (kind text NOT NULL, key text NOT NULL, row jsonb, rev bigint NOT NULL, origin text NOT NULL, PRIMARY KEY (kind, key))`,
+  `CREATE TABLE IF NOT EXISTS central_catalogue_outbox (seq bigserial PRIMARY KEY, change jsonb NOT NULL)`,
 ];
 
 /** Table and columns of each kind; the row's fields in column order. */

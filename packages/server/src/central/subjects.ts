@@ -31,3 +31,11 @@ export function cityOfSubject(subject: string): string | null {
   const parts = subject.split(".");
   return parts.length === 4 && parts[0] === "edgeclass" && parts[1] === "records" && CITY_NAME.test(parts[2]) ? parts[2] : null;
 }
+
+/** The catalogue authored at the centre: one subject per row (kind and key), the stream keeping the newest of each. */
+export const CATALOGUE_STREAM = "CATALOGUE";
+export const CATALOGUE_SUBJECTS = "edgeclass.catalogue.>";
+/** Keys hold characters a subject token cannot ("/", "."): base64url keeps them one token. */
+export const catalogueSubject = (kind: string, key: string) => `edgeclass.catalogue.${kind}.${Buffer.from(key).toString("base64url")}`;
+/** The city's durable consumer of its mirror, shared by the city's instances (one applies, Redis spreads). */
+export const CATALOGUE_CONSUMER = "catalogue-apply";

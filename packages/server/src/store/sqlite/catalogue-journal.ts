@@ -36,6 +36,14 @@ export interface OutboxEntry {
   change: CatalogueChange;
 }
 
+/** Changes from the centre (central/catalogue-feed.ts), sorted by what became of them here. */
+export interface CentreApplyResult {
+  applied: CatalogueChange[];
+  /** Not newer than this copy's version: a replay, or a newer local edit. */
+  stale: CatalogueChange[];
+  rejected: CatalogueChange[];
+}
+
 type Row = Record<string, string | number | null>;
 
 export class CatalogueJournal {
@@ -43,12 +51,17 @@ export class CatalogueJournal {
   onRecorded: () => void = () => {};
   private last: number;
   private readonly s: Record<string, Statement>;
-  private readonly applyBatch: (changes: CatalogueChange[]) => ApplyResult;
+  private readonly applyBatch: (changes: CatalogueChange[], forward: boolean) => CentreApplyResult;
   private readonly exportSql: Record<CatalogueKind, Statement<Row, [string, number]>>;
 
+  /**
+   * `outbox: false`: versions only, no outbox (a city instance without Redis, where nothing
+   * would ever empty it; the versions still let newest-wins decide against the centre's changes).
+   */
   constructor(
     private readonly db: Database,
     readonly origin: string,
+    private readonly opts: { outbox: boolean } = { outbox: true },
   ) {
     const q = (sql: string) => db.query(sql);
     this.s = {
@@ -104,12 +117,15 @@ export class CatalogueJournal {
       ),
     };
     this.last = (this.s.maxRev.get() as { rev: number }).rev;
-    this.applyBatch = db.transaction((changes: CatalogueChange[]) => {
-      const result = { applied: 0, rejected: [] as CatalogueChange[] };
+    this.applyBatch = db.transaction((changes: CatalogueChange[], forward: boolean) => {
+      const result: CentreApplyResult = { applied: [], stale: [], rejected: [] };
       for (const c of [...changes].sort((a, b) => CATALOGUE_KINDS.indexOf(a.kind) - CATALOGUE_KINDS.indexOf(b.kind))) {
         this.last = Math.max(this.last, c.rev);
         const current = this.s.version.get(c.kind, c.key) as Version | null;
-        if (current && !newer(c, current)) continue;
+        if (current && !newer(c, current)) {
+          result.stale.push(c);
+          continue;
+        }
         try {
           this.writeRow(c);
         } catch {
@@ -119,7 +135,9 @@ export class CatalogueJournal {
           continue;
         }
         this.s.setVersion.run(c.kind, c.key, c.rev, c.origin);
-        result.applied++;
+        // The centre's change goes on to this city's other instances, with the centre's version.
+        if (forward && this.opts.outbox) this.s.queue.run(JSON.stringify(c));
+        result.applied.push(c);
       }
       return result;
     });
@@ -130,13 +148,24 @@ export class CatalogueJournal {
     this.last = Math.max(Date.now(), this.last + 1);
     const full = { ...change, rev: this.last, origin: this.origin } as CatalogueChange;
     this.s.setVersion.run(full.kind, full.key, full.rev, full.origin);
+    if (!this.opts.outbox) return;
     this.s.queue.run(JSON.stringify(full));
     this.onRecorded();
   };
 
   /** Applies changes from the shared engine, newest-wins. */
   apply(changes: CatalogueChange[]): ApplyResult {
-    return changes.length === 0 ? { applied: 0, rejected: [] } : this.applyBatch(changes);
+    if (changes.length === 0) return { applied: 0, rejected: [] };
+    const r = this.applyBatch(changes, false);
+    return { applied: r.applied.length, rejected: r.rejected };
+  }
+
+  /** Applies the centre's changes newest-wins and queues those applied for the other instances (one transaction). */
+  applyFromCentre(changes: CatalogueChange[]): CentreApplyResult {
+    if (changes.length === 0) return { applied: [], stale: [], rejected: [] };
+    const r = this.applyBatch(changes, true);
+    if (r.applied.length > 0 && this.opts.outbox) this.onRecorded();
+    return r;
   }
 
   private writeRow(c: CatalogueChange): void {

@@ -101,7 +101,7 @@ export class SqliteStore implements Store {
   readonly enrollments: EnrollmentStore;
   readonly classes: ClassStore;
   readonly live: LiveStore;
-  /** Set when the catalogue is replicated to other instances (see catalogue.ts). */
+  /** Set when the catalogue is replicated to other instances, or comes from the centre (see catalogue.ts). */
   readonly catalogue: CatalogueJournal | null;
   /** Set when class records go to the centre (see central/outbox.ts). */
   readonly central: CentralOutbox | null;
@@ -119,7 +119,9 @@ export class SqliteStore implements Store {
   ) {
     this.groupCommit = new GroupCommit(db);
     const hot = new HotRows(opts.cacheRows ?? true);
-    this.catalogue = opts.replicateAs === undefined ? null : new CatalogueJournal(db, opts.replicateAs);
+    // A city of a fleet records versions even alone: the centre's catalogue changes are applied newest-wins.
+    const origin = opts.replicateAs ?? (opts.centralCity === undefined ? undefined : `city-${opts.centralCity}`);
+    this.catalogue = origin === undefined ? null : new CatalogueJournal(db, origin, { outbox: opts.replicateAs !== undefined });
     this.central = opts.centralCity === undefined ? null : new CentralOutbox(db, opts.centralCity);
     const record = this.catalogue?.record ?? null;
     this.schools = new SqliteSchools(db, record);
