@@ -1,4 +1,4 @@
-// The catalogue rows the centre authors and sends down to the cities (users, courses,
+// The catalogue rows the centre authors and sends down to the cities (schools, users, courses,
 // enrolments, question banks), as checked at both ends: the centre checks what an admin sends,
 // a city checks what arrives on its mirror before applying it.
 import * as v from "valibot";
@@ -10,7 +10,8 @@ import { enrollmentKey, type CatalogueChange } from "../store/catalogue.ts";
 const Time = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
 
-export const UserRow = v.strictObject({ id, name: Name, role: v.picklist(ROLES), createdAt: Time });
+export const SchoolRow = v.strictObject({ id, name: Name, createdAt: Time, updatedAt: Time });
+export const UserRow = v.strictObject({ id, name: Name, role: v.picklist(ROLES), createdAt: Time, schoolId: id });
 export const CourseRow = v.strictObject({
   id,
   title: Name,
@@ -20,12 +21,14 @@ export const CourseRow = v.strictObject({
   teacherId: id,
   createdAt: Time,
   updatedAt: Time,
+  schoolId: id,
 });
 export const EnrollmentRow = v.strictObject({ courseId: id, studentId: id, name: Name, enrolledAt: Time });
-export const QuestionRow = v.strictObject({ id, courseId: id, draft: QuestionDraftSchema, createdAt: Time, archivedAt: v.nullable(Time) });
+export const QuestionRow = v.strictObject({ id, courseId: id, draft: QuestionDraftSchema, createdAt: Time, archivedAt: v.nullable(Time), schoolId: id });
 
 const version = { key: v.pipe(v.string(), v.minLength(1), v.maxLength(300)), rev: v.pipe(v.number(), v.integer(), v.minValue(1)), origin: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) };
 const ChangeSchema = v.variant("kind", [
+  v.strictObject({ ...version, kind: v.literal("school"), row: SchoolRow }),
   v.strictObject({ ...version, kind: v.literal("user"), row: UserRow }),
   v.strictObject({ ...version, kind: v.literal("course"), row: CourseRow }),
   v.strictObject({ ...version, kind: v.literal("enrollment"), row: v.nullable(EnrollmentRow) }),

@@ -15,7 +15,7 @@ function openStore(opts: { replicateAs?: string; centralCity?: string }) {
   return { store, journal: store.catalogue!, done: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-const course = (title: string, at: number) => ({ id: "c1", title, description: "", status: "active" as const, capacity: 10, teacherId: "t1", createdAt: 1, updatedAt: at });
+const course = (title: string, at: number) => ({ id: "c1", title, description: "", status: "active" as const, capacity: 10, teacherId: "t1", createdAt: 1, updatedAt: at, schoolId: "default" });
 const central = (title: string, rev: number): CatalogueChange => ({ kind: "course", key: "c1", row: course(title, rev), rev, origin: "central" });
 
 test("with Redis: what the centre sends is applied newest-wins and queued, with the centre's version, for the other instances", () => {

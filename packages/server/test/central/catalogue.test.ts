@@ -87,13 +87,15 @@ const courseTitle = async (i: Instance, courseId: string) => {
   const r = await api(i.base, "GET", `/api/courses/${courseId}`, admin);
   return r.status === 200 ? (r.body.title as string) : `(${r.status})`;
 };
+const courseSchool = async (i: Instance, courseId: string) => (await api(i.base, "GET", `/api/courses/${courseId}`, admin)).body.schoolId as string;
 const enrolled = async (i: Instance, courseId: string) => ((await api(i.base, "GET", `/api/courses/${courseId}/enrollments`, admin)).body.items ?? []).map((e: { studentId: string }) => e.studentId);
 const everyone = () => [...north, south];
 const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
 
 test("a course authored at the centre, with its teacher, enrolments and question bank, reaches every instance of every city", async () => {
-  expect((await author("PUT", "users/t-centre", { name: "Cora Central", role: "teacher" })).status).toBe(200);
-  const put = await author("PUT", "courses/c-optics", { title: "Optics", teacherId: "t-centre", capacity: 40 });
+  expect((await author("PUT", "schools/sch-lakes", { name: "Lakes School" })).status).toBe(200);
+  expect((await author("PUT", "users/t-centre", { name: "Cora Central", role: "teacher", schoolId: "sch-lakes" })).status).toBe(200);
+  const put = await author("PUT", "courses/c-optics", { title: "Optics", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" });
   expect(put.status).toBe(200);
   expect(put.body.items).toEqual([{ kind: "course", key: "c-optics", rev: expect.any(Number) }]);
   const students = ["s-1", "s-2", "s-3"].map((id) => ({ id, name: `Student ${id}` }));
@@ -103,6 +105,7 @@ test("a course authored at the centre, with its teacher, enrolments and question
   for (const i of everyone()) {
     await eventually(async () => {
       expect(await courseTitle(i, "c-optics")).toBe("Optics");
+      expect(await courseSchool(i, "c-optics")).toBe("sch-lakes");
       expect(await enrolled(i, "c-optics")).toEqual(["s-1", "s-2", "s-3"]);
       const qs = await api(i.base, "GET", "/api/courses/c-optics/questions", await token("teacher", "t-centre"));
       expect(qs.body.items.map((q: { id: string }) => q.id)).toEqual(["q-lens"]);
@@ -110,8 +113,8 @@ test("a course authored at the centre, with its teacher, enrolments and question
   }
   // North's two instances share the city's consumer: each change was applied by one of them from
   // NATS, and reached the other through Redis's catalogue sync.
-  expect((await taken(north[0], "applied")) + (await taken(north[1], "applied"))).toBe(6);
-  expect(await taken(south, "applied")).toBe(6);
+  expect((await taken(north[0], "applied")) + (await taken(north[1], "applied"))).toBe(7);
+  expect(await taken(south, "applied")).toBe(7);
   // The course is taught in the city: its teacher schedules a class there.
   const cls = await api(south.base, "POST", "/api/courses/c-optics/classes", await token("teacher", "t-centre"), { startsAt: new Date().toISOString(), durationMinutes: 30 });
   expect(cls.status).toBe(201);
@@ -123,14 +126,14 @@ test("versions decide: a replayed older version changes nothing, a newer local e
   expect((await api(south.base, "PATCH", "/api/courses/c-optics", await token("teacher", "t-centre"), { title: "Optics (south)" })).status).toBe(200);
   // An older version of the course reaches the hub's stream (a replay, or a centre whose clock was behind).
   const nc = await connect({ servers: topo.hub.url, user: topo.central.user, pass: topo.central.pass });
-  const old = { kind: "course", key: "c-optics", rev: Number(rev) - 1, origin: "central", row: { id: "c-optics", title: "Replayed", description: "", status: "active", capacity: 40, teacherId: "t-centre", createdAt: 1, updatedAt: 1 } };
+  const old = { kind: "course", key: "c-optics", rev: Number(rev) - 1, origin: "central", row: { id: "c-optics", title: "Replayed", description: "", status: "active", capacity: 40, teacherId: "t-centre", createdAt: 1, updatedAt: 1, schoolId: "sch-lakes" } };
   const staleBefore = await taken(south, "stale");
   await jetstream(nc).publish(catalogueSubject("course", "c-optics"), JSON.stringify(old));
   await eventually(async () => expect(await taken(south, "stale")).toBe(staleBefore + 1), 10_000);
   expect(await courseTitle(south, "c-optics")).toBe("Optics (south)");
   for (const i of north) expect(await courseTitle(i, "c-optics")).toBe("Optics");
   // A newer change at the centre wins everywhere.
-  expect((await author("PUT", "courses/c-optics", { title: "Optics II", teacherId: "t-centre", capacity: 40 })).status).toBe(200);
+  expect((await author("PUT", "courses/c-optics", { title: "Optics II", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status).toBe(200);
   for (const i of everyone()) await eventually(async () => expect(await courseTitle(i, "c-optics")).toBe("Optics II"), 10_000);
   await nc.close();
 }, 40_000);
@@ -139,10 +142,10 @@ test("a city whose leaf is cut gets the changes made meanwhile once when it retu
   const before = { applied: await taken(south, "applied"), stale: await taken(south, "stale") };
   const leaf = topo.leaves.get("south")!;
   await leaf.kill();
-  expect((await author("PUT", "courses/c-optics", { title: "Optics III", teacherId: "t-centre", capacity: 40 })).status).toBe(200);
+  expect((await author("PUT", "courses/c-optics", { title: "Optics III", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status).toBe(200);
   expect((await author("POST", "courses/c-optics/enrollments", { students: [{ id: "s-4", name: "Four" }, { id: "s-5", name: "Five" }] })).status).toBe(200);
   expect((await author("DELETE", "courses/c-optics/enrollments/s-1")).status).toBe(200);
-  expect((await author("PUT", "courses/c-optics", { title: "Optics IV", teacherId: "t-centre", capacity: 40 })).status).toBe(200); // the same row twice while cut
+  expect((await author("PUT", "courses/c-optics", { title: "Optics IV", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status).toBe(200); // the same row twice while cut
   for (const i of north) await eventually(async () => expect(await enrolled(i, "c-optics")).toEqual(["s-2", "s-3", "s-4", "s-5"]), 10_000);
   expect(await courseTitle(south, "c-optics")).toBe("Optics II"); // teaching goes on from its own copy
 
@@ -162,14 +165,14 @@ test("a change that is not one is left out and the rest keep flowing; a city can
   const invalidBefore = await taken(south, "invalid");
   await jetstream(nc).publish(catalogueSubject("course", "junk"), "{ not json");
   await jetstream(nc).publish(catalogueSubject("course", "c-x"), JSON.stringify({ kind: "course", key: "c-y", rev: 1, origin: "central", row: { id: "c-x" } }));
-  expect((await author("PUT", "courses/c-after", { title: "After", teacherId: "t-centre" })).status).toBe(200);
+  expect((await author("PUT", "courses/c-after", { title: "After", teacherId: "t-centre", schoolId: "sch-lakes" })).status).toBe(200);
   await eventually(async () => expect(await courseTitle(south, "c-after")).toBe("After"), 10_000);
   expect(await taken(south, "invalid")).toBe(invalidBefore + 2);
 
   // At its own leaf, a city's instances may not publish the catalogue.
   const leaf = topo.leaves.get("south")!;
   const lc = await connect({ servers: leaf.url, user: leaf.creds.user, pass: leaf.creds.pass });
-  const forged = { kind: "course", key: "c-optics", rev: Date.now() + 1e9, origin: "central", row: { id: "c-optics", title: "Forged", description: "", status: "active", capacity: 1, teacherId: "evil", createdAt: 1, updatedAt: 1 } };
+  const forged = { kind: "course", key: "c-optics", rev: Date.now() + 1e9, origin: "central", row: { id: "c-optics", title: "Forged", description: "", status: "active", capacity: 1, teacherId: "evil", createdAt: 1, updatedAt: 1, schoolId: "sch-lakes" } };
   await expect(jetstream(lc).publish(catalogueSubject("course", "c-optics"), JSON.stringify(forged), { timeout: 3000 })).rejects.toThrow(/Permissions Violation/);
   await lc.close();
   // A city that widens its own leaf and sends the catalogue's subjects or the hub's API into the hub is dropped there.
@@ -209,6 +212,8 @@ test("the authoring API: admins only, bad input is a 400 problem naming the fiel
   expect(bad.body.issues?.map((i) => i.path).sort()).toEqual(["colour", "title"]);
   expect((await call("PUT", "courses/bad%2", admin, course)).status).toBe(400);
   expect((await call("PUT", "courses/has%20space", admin, course)).status).toBe(400);
+  const noSchool = await call("PUT", "courses/c-new", admin, { ...course, schoolId: "sch-nowhere" });
+  expect([noSchool.status, noSchool.body.issues?.[0]?.path]).toEqual([400, "schoolId"]);
   expect((await call("POST", "courses/c-missing/enrollments", admin, { students: [{ id: "s-1", name: "One" }] })).status).toBe(404);
   expect((await call("PUT", "questions/q-2", admin, { courseId: "c-optics", draft: { kind: "single", prompt: "?", options: [], correct: "z" } })).status).toBe(400);
   expect((await call("DELETE", "courses/c-optics/enrollments/s-never", admin)).status).toBe(404);
