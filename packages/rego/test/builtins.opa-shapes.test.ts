@@ -24,3 +24,22 @@ describe("lower/upper map rune by rune, as Go's strings.ToLower/ToUpper", () => 
     expect(call("lower", "ABC")).toBe("abc");
   });
 });
+
+describe("strings.split_n (OPA: split on every delimiter, keep the first n or last -n parts)", () => {
+  test("positive, zero and negative counts", () => {
+    expect(j("strings.split_n", "a.b.c.d", ".", 2)).toEqual(["a", "b"]);
+    expect(j("strings.split_n", "a.b.c.d", ".", 10)).toEqual(["a", "b", "c", "d"]);
+    expect(j("strings.split_n", "a.b.c.d", ".", 0)).toEqual([]);
+    expect(j("strings.split_n", "a.b.c.d", ".", -2)).toEqual(["c", "d"]);
+    expect(j("strings.split_n", "a.b.c.d", ".", -10)).toEqual(["a", "b", "c", "d"]);
+  });
+  test("no delimiter, empty string and empty delimiter behave as split", () => {
+    expect(j("strings.split_n", "abc", ".", -2)).toEqual(["abc"]);
+    expect(j("strings.split_n", "", ".", 2)).toEqual([""]);
+    expect(j("strings.split_n", "abc", "", 2)).toEqual(["a", "b"]);
+    expect(j("strings.split_n", "abc", "", -2)).toEqual(["b", "c"]);
+  });
+  test("the count must be an integer", () => {
+    expect(err("strings.split_n", "a.b.c", ".", 1.5)).toBe("strings.split_n: operand 3 must be integer number but got floating-point number");
+  });
+});

@@ -65,3 +65,24 @@ describe("rule/data conflicts (storage.NonEmpty)", () => {
     expect(run(["package p\na.b := 1"], "data.p.a", { p: { a: { c: 2 } } })).toEqual({ b: 1, c: 2 });
   });
 });
+
+describe("compile-time type errors for builtin calls with constant operands (OPA's type checker)", () => {
+  test("every builtin's operand types are checked, not a fixed list", () => {
+    for (const call of ['net.cidr_contains(1, "a")', "array.flatten(1)", 'sprintf("%d", 1)', 'concat(",", [1])']) {
+      const e = compileErr([`package p\nx := ${call}`]);
+      expect(e.code).toBe("rego_type_error");
+      expect(e.detail).toContain("invalid argument(s)");
+    }
+  });
+  test("value checks stay at evaluation (format_int's base, integer operands)", () => {
+    for (const call of ["format_int(15, 7)", "numbers.range(1.5, 2)"]) {
+      let code = "";
+      try {
+        run([`package p\nx := ${call}`], "data.p.x");
+      } catch (e) {
+        code = (e as RegoError).code;
+      }
+      expect(code).not.toBe("rego_type_error");
+    }
+  });
+});

@@ -9,7 +9,7 @@ import { RegoSet, isObject, objectEntries, type Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
 import { sprintf } from "./sprintf.ts";
 import { renderTemplate } from "./template.ts";
-import { arr, builtinErr, def, elemErr, isASCII, num, operandErr, runeCount, str, stringList, typeErr } from "./util.ts";
+import { arr, builtinErr, def, elemErr, int, isASCII, num, operandErr, runeCount, str, stringList, typeErr } from "./util.ts";
 
 function concat(a: Value[]): Value {
   const sep = str("concat", a, 0);
@@ -125,6 +125,17 @@ function split(a: Value[]): Value {
   return s.split(d);
 }
 
+/**
+ * strings.split_n (OPA): split on every delimiter as `split` does, then keep the first n
+ * parts (n > 0), the last -n parts (n < 0), or none (n = 0).
+ */
+function splitN(a: Value[]): Value {
+  const parts = split([str("strings.split_n", a, 0), str("strings.split_n", a, 1)]) as string[];
+  const n = int("strings.split_n", a, 2);
+  if (n >= 0) return parts.slice(0, n);
+  return parts.slice(Math.max(0, parts.length + n));
+}
+
 /** Go's strings.Replacer semantics: at each position the first matching pattern (in order) wins. */
 function replaceMany(s: string, pairs: readonly [string, string][]): string {
   if (pairs.length === 1) {
@@ -229,6 +240,7 @@ export const stringsBuiltins: readonly Builtin[] = [
   def("trim_suffix", 2, (a) => { const s = str("trim_suffix", a, 0), p = str("trim_suffix", a, 1); return p !== "" && s.endsWith(p) ? s.slice(0, s.length - p.length) : s; }),
   def("trim_space", 1, (a) => str("trim_space", a, 0).replace(TRIM_SPACE, "")),
   def("split", 2, split),
+  def("strings.split_n", 3, splitN),
   def("replace", 3, (a) => { const s = str("replace", a, 0), o = str("replace", a, 1), n = str("replace", a, 2); return o === "" ? insertEverywhere(s, n) : s.replaceAll(o, n); }),
   def("lower", 1, (a) => mapRunes(str("lower", a, 0), false)),
   def("upper", 1, (a) => mapRunes(str("upper", a, 0), true)),
