@@ -2,11 +2,16 @@
 #
 # input.action              "join"
 # input.user.id             the joining user's id
-# input.user.role           "student" | "teacher" | "admin"
+# input.user.role           "student" | "teacher" | "school-admin" | "admin"
+# input.user.school         the joining user's school (the token's school claim)
 # input.course.status       "active" | ...
 # input.course.capacity     maximum number of students
 # input.course.students     array of student ids already in the class
 # input.course.teacher_id   id of the course owner
+# input.course.school       the school the course belongs to
+#
+# A join is allowed when `allow` holds and `deny_reasons` is empty: a reason to deny
+# (such as the cross-school rule below) overrides the allow rules.
 package education
 
 default allow = false
@@ -31,6 +36,32 @@ allow {
 allow {
 	input.action == "join"
 	input.user.role == "admin"
+}
+
+# A school admin may join any course of their own school.
+allow {
+	input.action == "join"
+	input.user.role == "school-admin"
+	input.user.school == input.course.school
+}
+
+# Schools are kept apart: nobody but the platform admin joins another school's class,
+# whatever the rules above allow.
+cross_school {
+	input.user.role != "admin"
+	input.user.school != input.course.school
+}
+
+# (a course with a school and a user without one is across schools too)
+cross_school {
+	input.user.role != "admin"
+	input.course.school
+	not input.user.school
+}
+
+deny_reasons[reason] {
+	cross_school
+	reason := "this class belongs to another school; only its own school's users may join"
 }
 
 # Readable reasons why a join is refused (empty when it is allowed).
@@ -105,4 +136,4 @@ deny_reasons[reason] {
 	reason := sprintf("only students may join as students; role %q is not allowed", [role])
 }
 
-known_role := {"student", "teacher", "admin"}
+known_role := {"student", "teacher", "school-admin", "admin"}

@@ -130,7 +130,7 @@ export const STAFF_MESSAGES: ReadonlySet<ClientMessageType> = new Set([
 
 // ---- Server -> client ------------------------------------------------------
 
-export type Role = "student" | "teacher" | "admin";
+export type Role = "student" | "teacher" | "school-admin" | "admin";
 
 export interface Participant {
   id: string;

@@ -10,7 +10,7 @@ import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
 import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
 import { AppError } from "./domain/errors.ts";
-import { buildRoutes, errorResponse, notRouted, type HttpDeps } from "./http/endpoint.ts";
+import { buildRoutes, errorResponse, notRouted, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
 import { liveAuthLimit } from "./http/live-limit.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
@@ -29,6 +29,9 @@ import type { LiveHub } from "./live/ports.ts";
 import { createLiveMetrics } from "./live/metrics.ts";
 import { DecisionLog } from "./policy/decision-log.ts";
 import { JoinPolicy } from "./policy/join-policy.ts";
+import { schoolCheckedVerifier } from "./auth/school-check.ts";
+import { schoolRoutes } from "./http/routes/schools.ts";
+import { SchoolsService } from "./services/schools-service.ts";
 import { policySources } from "./policy/sources.ts";
 import { LiveGateway, type SocketData } from "./realtime/gateway.ts";
 import { LiveService } from "./services/live-service.ts";
@@ -80,6 +83,8 @@ export interface RunningServer {
   logger: Logger;
   secret: string;
   demo: DemoInfo | null;
+  /** Every REST route (and the live socket's), for tests that go over them all. */
+  routes: readonly Pick<RouteDef, "method" | "path" | "auth">[];
   state(): LifecycleState;
   /** Resolves once the instance is ready for live classes (join policy compiled). */
   whenReady: Promise<void>;
@@ -103,7 +108,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     centralCity: config.central?.city,
   });
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
-  const verifier = createTokenVerifier(config.jwt, secret);
+  const verifier = schoolCheckedVerifier(createTokenVerifier(config.jwt, secret), store);
   const now = Date.now;
   const newId = () => Bun.randomUUIDv7();
   const serviceDeps = { store, now, newId, defaultCapacity: config.maxStudents };
@@ -212,10 +217,10 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024), sessions: signIn.sessions };
   const web = webApp({ config, demo, secret, limits });
   const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });
-  const routes = buildRoutes(
-    [
+  const routeDefs: RouteDef[] = [
       ...systemRoutes(config, metrics, readiness),
       ...courseRoutes(courses, config.maxBodyBytes),
+      ...schoolRoutes(new SchoolsService({ store, now }), config.maxBodyBytes),
       ...liveRoutes(live, config.maxBodyBytes),
       ...adminRoutes(decisions),
       ...mediaRoutes({
@@ -230,9 +235,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
       ...web.apiRoutes,
       ...signIn.routes,
-    ],
-    deps,
-  );
+  ];
+  const routes = buildRoutes(routeDefs, deps);
 
   const liveRoute = {
     GET: async (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => (await liveLimit(req, srv)) ?? gateway.upgrade(req, srv),
@@ -275,6 +279,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     logger,
     secret,
     demo,
+    routes: [...routeDefs.map((r) => ({ method: r.method, path: r.path, auth: r.auth })), { method: "GET", path: "/api/classes/:id/live", auth: ["student", "teacher", "school-admin", "admin"] }],
     state: () => state,
     whenReady,
     stop() {

@@ -24,7 +24,7 @@ const AnswerRow = v.strictObject({
 const AttendanceRow = v.strictObject({
   classId: Id,
   userId: Id,
-  role: v.picklist(["student", "teacher", "admin"]),
+  role: v.picklist(["student", "teacher", "school-admin", "admin"]),
   joinedAt: Time,
   leftAt: v.nullable(Time),
 });

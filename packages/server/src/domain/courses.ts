@@ -1,6 +1,7 @@
 // Rules about courses and who may do what with them. Pure functions.
 import { AppError, forbidden, invalidState, notFound } from "./errors.ts";
 import type { Course, CourseStatus, Principal } from "./model.ts";
+import { inSchool, isAdminOf } from "./schools.ts";
 
 export interface NewCourse {
   title: string;
@@ -28,9 +29,11 @@ export function assertCanCreateCourse(p: Principal): void {
   if (p.role === "student") throw forbidden("students cannot create courses");
 }
 
-/** Teachers manage their own courses; admins manage all. */
+/** Teachers manage their own courses; a school admin their school's; the platform admin all. */
 export function assertCanManageCourse(p: Principal, course: Course): void {
-  if (p.role === "admin") return;
+  // Another school's course is invisible (404), whatever the role.
+  if (!inSchool(p, course.schoolId)) throw notFound("course", course.id);
+  if (isAdminOf(p, course.schoolId)) return;
   if (p.role === "teacher" && course.teacherId === p.id) return;
   // Another teacher's course is invisible to a teacher (GET says 404): a write must not tell it exists either.
   if (p.role === "teacher") throw notFound("course", course.id);
@@ -38,7 +41,8 @@ export function assertCanManageCourse(p: Principal, course: Course): void {
 }
 
 export function canViewCourse(p: Principal, course: Course, enrolled: boolean): boolean {
-  return p.role === "admin" || course.teacherId === p.id || enrolled;
+  if (!inSchool(p, course.schoolId)) return false;
+  return isAdminOf(p, course.schoolId) || course.teacherId === p.id || enrolled;
 }
 
 /** `schoolId`: the school the course goes in (the teacher's). */
@@ -46,10 +50,10 @@ export function buildCourse(p: Principal, input: NewCourse, defaults: { capacity
   assertCanCreateCourse(p);
   let teacherId = p.id;
   if (input.teacherId !== undefined && input.teacherId !== p.id) {
-    if (p.role !== "admin") throw forbidden("only an admin can create a course for another teacher");
+    if (p.role !== "admin" && p.role !== "school-admin") throw forbidden("only an admin can create a course for another teacher");
     teacherId = input.teacherId;
   }
-  if (p.role === "admin" && input.teacherId === undefined) {
+  if ((p.role === "admin" || p.role === "school-admin") && input.teacherId === undefined) {
     throw new AppError("validation", "an admin must name the course's teacher", { issues: [{ path: "teacherId", message: "required when an admin creates a course" }] });
   }
   if (input.status === "archived") throw invalidState("a new course cannot be archived");
@@ -90,6 +94,7 @@ export function archiveCourse(p: Principal, course: Course, now: number): Course
 
 /** Students may enrol themselves in an active course; teachers (own course) and admins enrol anyone. */
 export function assertCanEnroll(p: Principal, course: Course, studentIds: readonly string[]): void {
+  if (!inSchool(p, course.schoolId)) throw notFound("course", course.id);
   if (course.status === "archived") throw invalidState(`course ${course.id} is archived`);
   if (p.role === "student") {
     if (studentIds.some((id) => id !== p.id)) throw forbidden("students can only enrol themselves");
@@ -100,6 +105,7 @@ export function assertCanEnroll(p: Principal, course: Course, studentIds: readon
 }
 
 export function assertCanUnenroll(p: Principal, course: Course, studentId: string): void {
+  if (!inSchool(p, course.schoolId)) throw notFound("course", course.id);
   if (p.role === "student") {
     if (studentId !== p.id) throw forbidden("students can only unenrol themselves");
     return;

@@ -1,6 +1,7 @@
 // The domain's nouns. Plain data: no classes, no runtime APIs.
 
-export const ROLES = ["student", "teacher", "admin"] as const;
+/** "admin" is the platform admin (every school); "school-admin" administers one school (the token's). */
+export const ROLES = ["student", "teacher", "school-admin", "admin"] as const;
 export type Role = (typeof ROLES)[number];
 
 export const COURSE_STATUSES = ["draft", "active", "archived"] as const;

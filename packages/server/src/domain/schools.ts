@@ -10,6 +10,11 @@ export function inSchool(p: Principal, schoolId: string): boolean {
   return p.role === "admin" || p.school === schoolId;
 }
 
+/** Administers this school: the platform admin, or this school's school admin. */
+export function isAdminOf(p: Principal, schoolId: string): boolean {
+  return p.role === "admin" || (p.role === "school-admin" && p.school === schoolId);
+}
+
 /**
  * Another school's row answers as missing: a caller learns nothing about another school's data,
  * not even that it exists (the same answer an unknown id gets).

@@ -154,7 +154,8 @@ export class LiveRoom {
   }
 
   private isStaff(p: { id: string; role: string }): boolean {
-    return p.role === "admin" || (p.role === "teacher" && p.id === this.course.teacherId);
+    // A school admin is admitted only to their own school's classes (the policy), so is staff there.
+    return p.role === "admin" || p.role === "school-admin" || (p.role === "teacher" && p.id === this.course.teacherId);
   }
 
   private nextSeq(): number {
@@ -190,7 +191,7 @@ export class LiveRoom {
     this.course = this.deps.store.courses.get(this.course.id) ?? this.course;
     const record = (allow: boolean, reasons: string[]) => {
       this.deps.metrics.policyDecisions.labels(allow ? "allow" : "deny").inc();
-      const entry = { at: now, classId: this.classId, courseId: this.course.id, userId: p.id, role: p.role, decision: allow ? ("allow" as const) : ("deny" as const), reasons };
+      const entry = { at: now, classId: this.classId, courseId: this.course.id, schoolId: this.course.schoolId, userId: p.id, role: p.role, decision: allow ? ("allow" as const) : ("deny" as const), reasons };
       this.deps.decisions.record(entry);
       this.deps.logger.info({ ...entry, students: this.students.length }, "join decision");
     };
@@ -200,8 +201,8 @@ export class LiveRoom {
     }
     const decision = this.deps.policy.decide({
       action: "join",
-      user: { id: p.id, role: p.role },
-      course: { id: this.course.id, status: this.course.status, capacity: this.course.capacity, teacher_id: this.course.teacherId, students: this.students },
+      user: { id: p.id, role: p.role, school: p.school },
+      course: { id: this.course.id, status: this.course.status, capacity: this.course.capacity, teacher_id: this.course.teacherId, students: this.students, school: this.course.schoolId },
       class: { id: this.classId, status: this.cls.status },
     });
     if (decision.allow && p.role === "student" && this.deps.shared && !(await this.deps.shared.takeSeat(p.id, this.course.capacity))) {

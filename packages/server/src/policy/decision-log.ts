@@ -3,6 +3,8 @@ export interface DecisionRecord {
   at: number;
   classId: string;
   courseId: string;
+  /** The course's school (a school admin sees their school's decisions only). */
+  schoolId: string;
   userId: string;
   role: string;
   decision: "allow" | "deny";
@@ -22,8 +24,10 @@ export class DecisionLog {
   }
 
   /** Newest first. */
-  recent(filter: { decision?: "allow" | "deny"; limit: number }): DecisionRecord[] {
+  recent(filter: { decision?: "allow" | "deny"; schoolId?: string; limit: number }): DecisionRecord[] {
     const ordered = [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].reverse();
-    return ordered.filter((r) => filter.decision === undefined || r.decision === filter.decision).slice(0, filter.limit);
+    return ordered
+      .filter((r) => (filter.decision === undefined || r.decision === filter.decision) && (filter.schoolId === undefined || r.schoolId === filter.schoolId))
+      .slice(0, filter.limit);
   }
 }

@@ -5,10 +5,15 @@ import type { Role } from "../domain/model.ts";
 
 export interface JoinInput {
   action: "join";
-  user: { id: string; role: Role };
-  course: { id: string; status: string; capacity: number; teacher_id: string; students: readonly string[] };
+  /** `school`: the user's school (the token's claim). */
+  user: { id: string; role: Role; school: string };
+  /** `school`: the school the course belongs to. */
+  course: { id: string; status: string; capacity: number; teacher_id: string; students: readonly string[]; school: string };
   class: { id: string; status: string };
 }
+
+/** Said when a policy (one of POLICY_DIR's, say) allows a join across schools: the server refuses it anyway. */
+export const CROSS_SCHOOL_REASON = "this class belongs to another school; only its own school's users may join";
 
 export interface Decision {
   allow: boolean;
@@ -51,11 +56,21 @@ export class JoinPolicy {
     return this.loading;
   }
 
+  /**
+   * Allowed when `allow` holds and `deny_reasons` is empty: a reason to refuse overrides any allow
+   * rule (education.rego's cross-school rule works so, beside the seed's allow rules it leaves as
+   * they are). Schools are kept apart here too, whatever policy is loaded.
+   */
   decide(input: JoinInput): Decision {
     const p = this.prepared;
     if (p === null) return { allow: false, reasons: ["the join policy is still loading; try again in a moment"] };
-    if (p.allow.evaluate(input) === true) return { allow: true, reasons: [] };
-    const reasons = p.toJSON(p.reasons.evaluate(input) ?? []);
-    return { allow: false, reasons: Array.isArray(reasons) && reasons.length > 0 ? reasons.map(String) : ["denied by policy"] };
+    const allowed = p.allow.evaluate(input) === true;
+    const raw = p.toJSON(p.reasons.evaluate(input) ?? []);
+    const reasons = Array.isArray(raw) ? raw.map(String) : [];
+    if (allowed && reasons.length === 0) {
+      const crossSchool = input.user.role !== "admin" && input.user.school !== input.course.school;
+      return crossSchool ? { allow: false, reasons: [CROSS_SCHOOL_REASON] } : { allow: true, reasons: [] };
+    }
+    return { allow: false, reasons: reasons.length > 0 ? reasons : ["denied by policy"] };
   }
 }

@@ -3,6 +3,7 @@ import * as classes from "../domain/classes.ts";
 import * as courses from "../domain/courses.ts";
 import { AppError, forbidden, notFound } from "../domain/errors.ts";
 import type { ClassSession, Course, Page, PageRequest, Principal } from "../domain/model.ts";
+import { assertInSchool, isAdminOf } from "../domain/schools.ts";
 import type { CourseFilter, Store } from "../store/types.ts";
 
 export interface ServiceDeps {
@@ -31,34 +32,40 @@ export class CoursesService {
     this.seenUsers.add(p.id);
   }
 
-  private course(id: string): Course {
+  /** The course, when the caller's school may see it (another school's answers 404, like an unknown id). */
+  private course(p: Principal, id: string): Course {
     const c = this.deps.store.courses.get(id);
     if (!c) throw notFound("course", id);
+    assertInSchool(p, c, "course", id);
     return c;
   }
 
-  private classSession(id: string): ClassSession {
+  private classSession(p: Principal, id: string): ClassSession {
     const c = this.deps.store.classes.get(id);
     if (!c) throw notFound("class", id);
+    assertInSchool(p, c, "class", id);
     return c;
   }
 
   createCourse(p: Principal, input: courses.NewCourse): Course {
     const { store, now, newId, defaultCapacity } = this.deps;
+    // The course goes in its teacher's school; a school admin names only their own school's teachers.
+    let schoolId = p.school;
     if (input.teacherId !== undefined && input.teacherId !== p.id) {
       const teacher = store.users.get(input.teacherId);
-      if (!teacher || teacher.role !== "teacher") {
+      if (!teacher || teacher.role !== "teacher" || !isAdminOf(p, teacher.schoolId)) {
         throw new AppError("validation", `user ${input.teacherId} is not a known teacher`, { issues: [{ path: "teacherId", message: "not a known teacher" }] });
       }
+      schoolId = teacher.schoolId;
     }
-    const course = courses.buildCourse(p, input, { capacity: defaultCapacity }, newId(), now());
+    const course = courses.buildCourse(p, input, { capacity: defaultCapacity }, newId(), now(), schoolId);
     store.courses.insert(course);
     return course;
   }
 
   /** The course (the stored object, unchanged until the course changes) and its number of enrolled students. */
   getCourse(p: Principal, id: string): { course: Course; enrolled: number } {
-    const course = this.course(id);
+    const course = this.course(p, id);
     const isEnrolled = p.role === "student" && this.deps.store.enrollments.isEnrolled(id, p.id);
     // A student who may not see the course learns nothing about it, not even that it exists.
     if (!courses.canViewCourse(p, course, isEnrolled)) throw notFound("course", id);
@@ -67,6 +74,10 @@ export class CoursesService {
 
   listCourses(p: Principal, filter: Omit<CourseFilter, "studentId">, page: PageRequest): Page<Course> {
     const scoped: CourseFilter = { ...filter };
+    if (p.role !== "admin") {
+      if (filter.schoolId !== undefined && filter.schoolId !== p.school) throw forbidden("only the platform admin lists another school's courses");
+      scoped.schoolId = p.school;
+    }
     if (p.role === "student") scoped.studentId = p.id;
     if (p.role === "teacher") {
       if (filter.teacherId !== undefined && filter.teacherId !== p.id) throw forbidden("teachers can list only their own courses");
@@ -76,7 +87,7 @@ export class CoursesService {
   }
 
   updateCourse(p: Principal, id: string, patch: courses.CoursePatch): Course {
-    const before = this.course(id);
+    const before = this.course(p, id);
     const updated = courses.applyCoursePatch(p, before, patch, this.deps.now());
     this.deps.store.courses.update(updated);
     if (updated.status === "archived" && before.status !== "archived") this.onAccessRevoked(id, null);
@@ -84,7 +95,7 @@ export class CoursesService {
   }
 
   archiveCourse(p: Principal, id: string): Course {
-    const before = this.course(id);
+    const before = this.course(p, id);
     const after = courses.archiveCourse(p, before, this.deps.now());
     if (after !== before) {
       this.deps.store.courses.update(after);
@@ -95,17 +106,18 @@ export class CoursesService {
 
   async enroll(p: Principal, courseId: string, studentIds: readonly string[]): Promise<EnrollResult> {
     const { store, now } = this.deps;
-    const course = this.course(courseId);
+    const course = this.course(p, courseId);
     const unique = [...new Set(studentIds)];
     courses.assertCanEnroll(p, course, unique);
     const existing = store.users.getMany(unique);
+    // A user of another school is refused like a teacher: not a student of this course's school.
     const notStudents = unique.filter((id) => {
       const u = existing.get(id);
-      return u !== undefined && u.role !== "student";
+      return u !== undefined && (u.role !== "student" || u.schoolId !== course.schoolId);
     });
     if (notStudents.length > 0) {
-      throw new AppError("validation", `only students can be enrolled; not students: ${notStudents.slice(0, 10).join(", ")}`, {
-        issues: notStudents.slice(0, 10).map((id) => ({ path: "studentIds", message: `${id} is not a student` })),
+      throw new AppError("validation", `only students of the course's school can be enrolled; not: ${notStudents.slice(0, 10).join(", ")}`, {
+        issues: notStudents.slice(0, 10).map((id) => ({ path: "studentIds", message: `${id} is not a student of this school` })),
       });
     }
     const students = unique.map((id) => ({ id, name: existing.get(id)?.name ?? (id === p.id ? p.name : id) }));
@@ -114,7 +126,7 @@ export class CoursesService {
   }
 
   async unenroll(p: Principal, courseId: string, studentId: string): Promise<boolean> {
-    const course = this.course(courseId);
+    const course = this.course(p, courseId);
     courses.assertCanUnenroll(p, course, studentId);
     const removed = await this.deps.store.write(() => this.deps.store.enrollments.remove(courseId, studentId));
     // Also when it was already gone here: a student may still sit in a live class.
@@ -123,12 +135,12 @@ export class CoursesService {
   }
 
   listEnrollments(p: Principal, courseId: string, page: PageRequest) {
-    courses.assertCanManageCourse(p, this.course(courseId));
+    courses.assertCanManageCourse(p, this.course(p, courseId));
     return this.deps.store.enrollments.list(courseId, page);
   }
 
   scheduleClass(p: Principal, courseId: string, input: classes.NewClass): ClassSession {
-    const cls = classes.scheduleClass(p, this.course(courseId), input, this.deps.newId(), this.deps.now());
+    const cls = classes.scheduleClass(p, this.course(p, courseId), input, this.deps.newId(), this.deps.now());
     this.deps.store.classes.insert(cls);
     return cls;
   }
@@ -139,15 +151,15 @@ export class CoursesService {
   }
 
   getClass(p: Principal, id: string): ClassSession {
-    const cls = this.classSession(id);
+    const cls = this.classSession(p, id);
     this.getCourse(p, cls.courseId);
     return cls;
   }
 
   /** Applies a change to a class under the rules of its course; returns the class as stored. */
   changeClass(p: Principal, id: string, change: (course: Course, cls: ClassSession) => ClassSession): ClassSession {
-    const before = this.classSession(id);
-    const after = change(this.course(before.courseId), before);
+    const before = this.classSession(p, id);
+    const after = change(this.course(p, before.courseId), before);
     if (after !== before) this.deps.store.classes.update(after);
     return after;
   }

@@ -6,6 +6,7 @@ import { assertCanManageCourse } from "../domain/courses.ts";
 import { AppError, notFound } from "../domain/errors.ts";
 import * as quiz from "../domain/live/quiz.ts";
 import type { ClassSession, Page, PageRequest, Principal } from "../domain/model.ts";
+import { assertInSchool } from "../domain/schools.ts";
 import type { LiveHub } from "../live/ports.ts";
 import type { AttendanceRow, BankQuestion } from "../store/live-types.ts";
 import type { CoursesService, ServiceDeps } from "./courses-service.ts";
@@ -52,6 +53,7 @@ export class LiveService {
   private managedClass(p: Principal, classId: string): ClassSession {
     const cls = this.deps.store.classes.get(classId);
     if (!cls) throw notFound("class", classId);
+    assertInSchool(p, cls, "class", classId);
     this.managedCourse(p, cls.courseId);
     return cls;
   }
@@ -73,6 +75,7 @@ export class LiveService {
   getQuestion(p: Principal, id: string): BankQuestion {
     const q = this.deps.store.live.getQuestion(id);
     if (!q) throw notFound("question", id);
+    assertInSchool(p, q, "question", id);
     this.managedCourse(p, q.courseId);
     return q;
   }

@@ -1,4 +1,4 @@
-// Admin views: recent join decisions with their reasons.
+// Admin views: recent join decisions with their reasons (a school admin sees their school's).
 import * as v from "valibot";
 import type { DecisionLog } from "../../policy/decision-log.ts";
 import type { RouteDef } from "../endpoint.ts";
@@ -12,10 +12,11 @@ export function adminRoutes(decisions: DecisionLog): RouteDef[] {
     {
       method: "GET",
       path: "/api/admin/decisions",
-      auth: ["admin"],
-      handle({ req }) {
+      auth: ["admin", "school-admin"],
+      handle({ req, principal }) {
         const q = readQuery(req.url, DecisionsQuery);
-        return json({ items: decisions.recent({ decision: q.decision, limit: q.limit ?? 100 }).map((r) => ({ ...r, at: new Date(r.at).toISOString() })) });
+        const schoolId = principal.role === "admin" ? undefined : principal.school;
+        return json({ items: decisions.recent({ decision: q.decision, schoolId, limit: q.limit ?? 100 }).map((r) => ({ ...r, at: new Date(r.at).toISOString() })) });
       },
     },
   ];

@@ -35,7 +35,7 @@ const CoursePatchBody = v.pipe(
   v.check((b) => Object.keys(b).length > 0, "send at least one field to change"),
 );
 const EnrollBody = v.strictObject({ studentIds: v.pipe(v.array(id), v.minLength(1, "list at least one student"), v.maxLength(1000, "at most 1000 students per request")) });
-const ListCoursesQuery = v.strictObject({ ...pageQuery, status: v.optional(status), teacherId: v.optional(id) });
+const ListCoursesQuery = v.strictObject({ ...pageQuery, status: v.optional(status), teacherId: v.optional(id), schoolId: v.optional(id) });
 const PageOnlyQuery = v.strictObject(pageQuery);
 const NewClassBody = v.strictObject({ title: v.optional(title), startsAt: instant, durationMinutes: duration });
 const ClassPatchBody = v.pipe(
@@ -48,8 +48,8 @@ const EnrollmentParams = v.strictObject({ id, studentId: id });
 
 export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
   const courseBodies = new WeakMap<Course, { enrolled: number; body: string }>();
-  const anyone = ["student", "teacher", "admin"] as const;
-  const staff = ["teacher", "admin"] as const;
+  const anyone = ["student", "teacher", "school-admin", "admin"] as const;
+  const staff = ["teacher", "school-admin", "admin"] as const;
   return [
     {
       method: "POST",
@@ -66,7 +66,7 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       auth: anyone,
       handle({ req, principal }) {
         const q = readQuery(req.url, ListCoursesQuery);
-        const page = pageBody(svc.listCourses(principal, { status: q.status, teacherId: q.teacherId }, pageRequest(q)));
+        const page = pageBody(svc.listCourses(principal, { status: q.status, teacherId: q.teacherId, schoolId: q.schoolId }, pageRequest(q)));
         return json({ items: page.items.map(courseView), nextCursor: page.nextCursor });
       },
     },

@@ -10,7 +10,7 @@ export function iceRoutes(iceFor: (userId: string) => IceConfig): RouteDef[] {
     {
       method: "GET",
       path: "/api/media/ice-servers",
-      auth: ["student", "teacher", "admin"],
+      auth: ["student", "teacher", "school-admin", "admin"],
       handle: ({ principal }) => json(iceFor(principal.id), 200, { "cache-control": "no-store" }),
     },
   ];

@@ -15,7 +15,7 @@ const ResultsQuery = v.strictObject({ format: v.optional(v.picklist(["json", "cs
 const questionView = (q: BankQuestion) => ({ id: q.id, courseId: q.courseId, ...q.draft, createdAt: iso(q.createdAt) });
 
 export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
-  const staff = ["teacher", "admin"] as const;
+  const staff = ["teacher", "school-admin", "admin"] as const;
   return [
     {
       method: "POST",

@@ -3,6 +3,7 @@
 import * as v from "valibot";
 import { forbidden, invalidState, notFound } from "../../domain/errors.ts";
 import type { Principal } from "../../domain/model.ts";
+import { assertInSchool, isAdminOf } from "../../domain/schools.ts";
 import type { LiveHub } from "../../live/ports.ts";
 import type { MediaSignalling } from "../../media/index.ts";
 import type { Store } from "../../store/types.ts";
@@ -34,26 +35,27 @@ function withIceLinks(res: Response, links: () => string[]): Response {
 }
 
 export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
-  const anyone = ["student", "teacher", "admin"] as const;
-  const liveClass = (classId: string) => {
+  const anyone = ["student", "teacher", "school-admin", "admin"] as const;
+  const liveClass = (p: Principal, classId: string) => {
     const cls = d.store.classes.get(classId);
     if (!cls) throw notFound("class", classId);
+    assertInSchool(p, cls, "class", classId);
     if (cls.status !== "live") throw invalidState(`class ${classId} is ${cls.status}`);
     const course = d.store.courses.get(cls.courseId);
     if (!course) throw notFound("course", cls.courseId);
     return { cls, course };
   };
   const admitted = d.admitted ?? ((classId: string, userId: string) => Promise.resolve(d.hub().isAdmitted(classId, userId)));
-  const isStaff = (p: Principal, teacherId: string) => p.role === "admin" || (p.role === "teacher" && p.id === teacherId);
+  const isStaff = (p: Principal, course: { teacherId: string; schoolId: string }) => isAdminOf(p, course.schoolId) || (p.role === "teacher" && p.id === course.teacherId);
   return [
     {
       method: "POST",
       path: "/api/classes/:id/whip",
-      auth: ["teacher", "admin"],
+      auth: ["teacher", "school-admin", "admin"],
       async handle({ req, params, principal }) {
         const { id: classId } = check(IdParams, params, "path");
-        const { course } = liveClass(classId);
-        if (!isStaff(principal, course.teacherId)) throw forbidden("only the class's teacher publishes video");
+        const { course } = liveClass(principal, classId);
+        if (!isStaff(principal, course)) throw forbidden("only the class's teacher publishes video");
         return withIceLinks(await (await d.media()).handleWhip(req, classId, principal.id), () => d.iceLinks?.(principal.id) ?? []);
       },
     },
@@ -63,8 +65,8 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
       auth: anyone,
       async handle({ req, params, principal }) {
         const { id: classId } = check(IdParams, params, "path");
-        const { course } = liveClass(classId);
-        if (!isStaff(principal, course.teacherId) && !(await admitted(classId, principal.id))) {
+        const { course } = liveClass(principal, classId);
+        if (!isStaff(principal, course) && !(await admitted(classId, principal.id))) {
           throw forbidden("join the live class before watching its video");
         }
         return withIceLinks(await (await d.media()).handleWhep(req, classId, principal.id), () => d.iceLinks?.(principal.id) ?? []);

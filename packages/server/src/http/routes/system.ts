@@ -36,6 +36,6 @@ export function systemRoutes(config: Config, metrics: Metrics, readiness: Readin
       },
     },
     { method: "GET", path: "/api/config", auth: ["admin"], handle: () => json(publicConfig(config)) },
-    { method: "GET", path: "/api/me", auth: ["student", "teacher", "admin"], handle: ({ principal }) => json(principal) },
+    { method: "GET", path: "/api/me", auth: ["student", "teacher", "school-admin", "admin"], handle: ({ principal }) => json(principal) },
   ];
 }
