@@ -1517,6 +1517,18 @@ export class Compiler {
     return { name, arity: b.arity, call: (c, args) => b.fn(args, c), group: null, builtin: b };
   }
 
+  /** OPA names an undefined function by its resolved ref: `f` defined as a rule in package p is `data.p.f`. */
+  private refName(name: string, bc: BC): string {
+    const parts = name.split(".");
+    const first = parts[0]!;
+    if (first === "data" || this.resolveVarLocalOnly(first, bc)) return name;
+    const imp = bc.scope.imports.get(first);
+    if (imp) return [...imp, ...parts.slice(1)].join(".");
+    const pkgNode = bc.scope.module ? this.tree.find(bc.scope.pkg) : null;
+    if (pkgNode && pkgNode.children.has(first)) return [...bc.scope.pkg, ...parts].join(".");
+    return name;
+  }
+
   private resolveVarLocalOnly(name: string, bc: BC): boolean {
     for (let l: Level | null = bc.level; l; l = l.parent) if (l.vars.has(name)) return true;
     return false;
@@ -1591,14 +1603,19 @@ export class Compiler {
     if (SPECIAL_CALLS.has(name)) return this.compileSpecial(t, bc);
     const fn = t.infix ? this.resolveBuiltin(name) : this.resolveFunction(name, bc);
     if (!fn) {
-      throw new RegoError("rego_type_error", `undefined function ${name} (could not find function ${name})`, t.loc);
+      throw new RegoError("rego_type_error", `undefined function ${this.refName(name, bc)} (could not find function ${name})`, t.loc);
     }
     if (t.args.length !== fn.arity) {
       if (t.args.length === fn.arity + 1) {
         const last = t.args[t.args.length - 1];
         if (last.type === "var") throw new Unsafe(last.name, t.loc);
       }
-      throw new RegoError("rego_type_error", `${name}: arity mismatch: \`${name}\` expects ${fn.arity} argument${fn.arity === 1 ? "" : "s"}, got ${t.args.length}`, t.loc);
+      const got = t.args.length;
+      // OPA: builtins say `count: arity mismatch`, user functions `function data.p.f has arity 1, got 3 arguments`
+      const detail = fn.builtin
+        ? `${name}: arity mismatch: \`${name}\` expects ${fn.arity} argument${fn.arity === 1 ? "" : "s"}, got ${got}`
+        : `function ${fn.name} has arity ${fn.arity}, got ${got} argument${got === 1 ? "" : "s"}`;
+      throw new RegoError("rego_type_error", detail, t.loc);
     }
     const plans = t.args.map((a) => this.compileTerm(a, bc));
     if (fn.builtin) checkConstantCall(fn.builtin, t);

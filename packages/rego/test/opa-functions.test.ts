@@ -1,0 +1,48 @@
+// Function calls and function heads, as OPA's compiler (checkUndefinedFuncs, arityMismatchError)
+// and evaluator treat them.
+import { describe, expect, test } from "bun:test";
+import { compile, RegoError, toJSON } from "../src/index.ts";
+
+function run(srcs: string[], query: string): unknown {
+  const v = compile(srcs.map((source, i) => ({ path: `m${i}.rego`, source })), { regoV1: true }).prepare(query).evaluate({});
+  return v === undefined ? undefined : toJSON(v);
+}
+
+function compileErr(src: string): RegoError {
+  try {
+    compile([{ path: "m.rego", source: src }], { regoV1: true });
+  } catch (e) {
+    if (e instanceof RegoError) return e;
+    throw e;
+  }
+  throw new Error("expected a compile error");
+}
+
+describe("function calls", () => {
+  test("a user function called with the wrong number of arguments names its path and arity", () => {
+    const e = compileErr("package p\nf(x) := x\nr := f(1, 2, 3)");
+    expect(e.code).toBe("rego_type_error");
+    expect(e.detail).toBe("function data.p.f has arity 1, got 3 arguments");
+  });
+
+  test("builtins report an arity mismatch under their own name", () => {
+    expect(compileErr("package p\nr := count([1], 2, 3)").detail).toContain("count: arity mismatch");
+  });
+
+  test("an undefined function is named by its resolved ref", () => {
+    expect(compileErr("package p\nf := 1\nr := f(1)").detail).toContain("undefined function data.p.f");
+    expect(compileErr("package p\nr := nothing(1)").detail).toContain("undefined function nothing");
+    expect(compileErr("package p\nimport data.q\nr := q.g(1)").detail).toContain("undefined function data.q.g");
+  });
+
+  test("one extra argument receives the result; patterns in heads destructure", () => {
+    const src = "package p\nf([x, y]) := x + y\ng({\"a\": x}) := x\nr if { f([1, 2], z); z == 3; split(\"a.b\", \".\", parts); parts == [\"a\", \"b\"] }\ns := [f([1, 2]), g({\"a\": 3})]";
+    expect(run([src], "data.p.r")).toBe(true);
+    expect(run([src], "data.p.s")).toEqual([3, 3]);
+  });
+
+  test("functions in ref heads are called by their full ref, also from another package", () => {
+    expect(run(["package p\na.b.f(x) := x * 10\nr := a.b.f(2)"], "data.p.r")).toBe(20);
+    expect(run(["package p\nimport data.q\nr := q.f(1)", "package q\nf(x) := x * 10"], "data.p.r")).toBe(10);
+  });
+});
