@@ -20,13 +20,16 @@ const anyAddress = config.host === "0.0.0.0" || config.host === "::";
 const base = `http://${anyAddress || isLoopback(config.host) ? "localhost" : config.host}:${server.url.port}`;
 server.logger.info({ url: server.url.href, dataDir: config.dataDir, redis: config.redisUrl ? "on" : "off" }, "listening");
 
-if (process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
-  const lines = [`EdgeClass ${base}  (data in ${config.dataDir})`, `Open ${base}/login in a browser`];
+// On a terminal, a few lines for a person (issue 16 defect 20); pipes and log collectors get JSON only.
+if (process.stderr.isTTY || process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
+  const lines = ["", `EdgeClass is running: ${base}  (data in ${config.dataDir})`, `Sign in:       ${base}/login`];
   if (server.demo && !config.jwt.jwksFile && !config.jwt.jwksUrl) {
     const token = await mintToken(server.secret, { sub: server.demo.teacher.id, role: "teacher", name: server.demo.teacher.name, ttlSeconds: 3600 });
+    const who = (u: { id: string; name: string }) => `${u.name} (${u.id})`;
     lines.push(
-      `Demo course ${server.demo.courseId}, teacher ${server.demo.teacher.id}, students ${server.demo.students.map((s) => s.id).join(", ")}`,
-      `Get a token:   npm run token -- --role teacher --sub t1`,
+      `Demo users:    teacher ${who(server.demo.teacher)}; students ${server.demo.students.map(who).join(", ")}`,
+      `Demo course:   ${server.demo.courseId}, its class ${base}/class/${server.demo.classId}`,
+      `Get a token:   npm run token -- --role teacher --sub ${server.demo.teacher.id}`,
       `Try it:        curl -H "Authorization: Bearer ${token}" ${base}/api/courses/${server.demo.courseId}`,
       // The demo sign-in never mints admin tokens: whoever runs the server mints one with its secret.
       `Admin page:    ${base}/admin#token=<the output of: npm run -s token -- --role admin --sub ${server.demo.admin.id}>`,
@@ -34,7 +37,8 @@ if (process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
   } else if (!config.demo && !isLoopback(config.host)) {
     lines.push(`Demo sign-in is off on ${config.host} (a public address); DEMO=true turns it on, or HOST=127.0.0.1`);
   }
-  console.error(lines.join("\n"));
+  // process.stderr.write, not console.error: Bun prints console.error in red on a terminal.
+  process.stderr.write(lines.join("\n") + "\n\n");
 }
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {

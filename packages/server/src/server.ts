@@ -222,7 +222,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...courseRoutes(courses, config.maxBodyBytes),
       ...schoolRoutes(new SchoolsService({ store, now }), config.maxBodyBytes),
       ...liveRoutes(live, config.maxBodyBytes),
-      ...adminRoutes(decisions),
+      ...adminRoutes(decisions, store),
       ...mediaRoutes({
         store,
         hub: () => hub,

@@ -17,6 +17,10 @@ export interface Decision {
   role: string;
   decision: "allow" | "deny";
   reasons: string[];
+  /** Titles and the person's name (null when not known; older servers send none). */
+  classTitle?: string | null;
+  courseTitle?: string | null;
+  userName?: string | null;
 }
 
 export function AdminPage() {
@@ -82,14 +86,14 @@ function Decisions() {
                 <tr key={i} class={d.decision} data-decision={d.decision}>
                   <td>{timeLong(d.at)}</td>
                   <td>
-                    {d.userId} <span class="role">{t(`role.${d.role as "student"}`)}</span>
+                    {d.userName || d.userId} <span class="muted">{d.userName && d.userName !== d.userId ? d.userId : ""}</span> <span class="role">{t(`role.${d.role as "student"}`)}</span>
                   </td>
                   <td>
                     <a href={`/class/${d.classId}`} onClick={(e) => (e.preventDefault(), navigate(`/class/${d.classId}`))}>
-                      {d.classId}
+                      {d.classTitle || t("class.class")}
                     </a>
                     <br />
-                    <span class="muted">{d.courseId}</span>
+                    <span class="muted">{d.courseTitle || d.courseId}</span>
                   </td>
                   <td>
                     <span class={`pill ${d.decision}`}>{t(`admin.${d.decision}`)}</span>

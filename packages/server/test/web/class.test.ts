@@ -306,6 +306,12 @@ test("denied joins show the policy's reason: class full, course archived; the ad
     await admin.click("button:text-is('Refresh')");
     await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("Every seat in this class is taken.")');
     await admin.waitForSelector('tr[data-decision="deny"] .reasons:has-text("This course is not open for classes right now.")');
+    // Titles and names, not ids (defect 18).
+    const row = (await admin.textContent('tr[data-decision="deny"]:has-text("Every seat in this class is taken.")')) ?? "";
+    expect(row).toContain("Seminar");
+    expect(row).toContain("Tiny seminar");
+    expect(row).not.toContain(cls.body.id);
+    expect(row).not.toContain(course.body.id);
   } else {
     console.warn("[web e2e] the server has no GET /api/admin/decisions yet: the admin page says so");
     await admin.waitForSelector("text=does not report policy decisions yet");
