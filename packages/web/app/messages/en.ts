@@ -12,6 +12,7 @@ export const en = {
   "role.student": "student",
   "role.teacher": "teacher",
   "role.admin": "admin",
+  "role.school-admin": "school admin",
   "status.draft": "draft",
   "status.active": "active",
   "status.archived": "archived",

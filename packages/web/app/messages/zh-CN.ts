@@ -14,6 +14,7 @@ export const zhCN: Catalogue = {
   "role.student": "学生",
   "role.teacher": "老师",
   "role.admin": "管理员",
+  "role.school-admin": "学校管理员",
   "status.draft": "草稿",
   "status.active": "开放",
   "status.archived": "已归档",
