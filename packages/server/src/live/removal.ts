@@ -33,6 +33,6 @@ export function closeReason(text: string): string {
 
 /** The close reason of a participant removed by staff, with the staff member's reason if any. */
 export function staffRemovalReason(byRole: string, reason: string | undefined): string {
-  const who = byRole === "admin" ? "an admin" : "the teacher";
+  const who = byRole === "admin" || byRole === "school-admin" ? "an admin" : "the teacher";
   return closeReason(reason ? `removed by ${who}: ${reason}` : `removed from the class by ${who}`);
 }
