@@ -8,7 +8,7 @@ import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import { mintToken } from "../src/auth/tokens.ts";
 import { everyName } from "../src/cluster/keys.ts";
-import { clusterOptions, keySlot, parseHostList } from "../src/cluster/redis.ts";
+import { keySlot } from "../src/cluster/sharded-pubsub.ts";
 import { api, eventually, spawned, startInstance as startServerProcess, type Instance } from "./support/instances.ts";
 import { tempDir } from "./support/server.ts";
 import { startRedisCluster, type RedisCluster } from "./support/redis-cluster.ts";
@@ -58,18 +58,6 @@ afterAll(async () => {
   await Promise.all(spawned.map((p) => p.exited));
   await redis?.stop();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
-});
-
-test("cluster client settings: seeds parsed, user, password and TLS taken from REDIS_URL", () => {
-  expect(parseHostList("a:7000, b ,[::1]:7002", 6379)).toEqual([{ host: "a", port: 7000 }, { host: "b", port: 6379 }, { host: "::1", port: 7002 }]);
-  const plain = clusterOptions(undefined);
-  expect(plain).toMatchObject({ enableOfflineQueue: false, slotsRefreshInterval: 5000 });
-  expect(plain.shardedSubscribers).toBeUndefined(); // sharded subscriptions are ours (ShardedSubscriptions)
-  expect(plain.redisOptions?.tls).toBeUndefined();
-  expect(plain.dnsLookup).toBeUndefined();
-  const tls = clusterOptions("rediss://app:p%40ss@cache:6380");
-  expect(tls.redisOptions).toMatchObject({ username: "app", password: "p@ss", tls: {} });
-  expect(typeof tls.dnsLookup).toBe("function");
 });
 
 describe("three instances on a Redis Cluster", () => {
