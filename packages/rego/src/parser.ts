@@ -20,6 +20,29 @@ const ARITH_OR_AND = new Set(["plus", "minus", "mul", "div", "rem", "and"]);
 
 const RELATION: Record<string, string> = { "==": "equal", "!=": "neq", "<": "lt", "<=": "lte", ">": "gt", ">=": "gte" };
 
+/** OPA's names for punctuation tokens (v1/ast/internal/tokens) */
+const PUNCT_NAMES: Record<string, string> = {
+  "+": "plus", "-": "minus", "*": "mul", "/": "div", "%": "rem", "&": "and", "|": "or", "=": "eq", "==": "equal",
+  ":=": "assign", "!=": "neq", ">": "gt", "<": "lt", ">=": "gte", "<=": "lte",
+};
+
+/** A token as OPA's parser names it in errors: `} token`, `assign token`, `identifier token`, `if keyword`. */
+function tokenText(t: Token, v1: boolean): string {
+  switch (t.kind) {
+    case "eof":
+      return "eof token";
+    case "ident":
+      return KEYWORDS.has(t.text) || (v1 && FUTURE.has(t.text)) ? `${t.text} keyword` : "identifier token";
+    case "string":
+    case "rawstring":
+      return "string token";
+    case "number":
+      return "number token";
+    default:
+      return `${PUNCT_NAMES[t.text] ?? t.text} token`;
+  }
+}
+
 export class Parser {
   private toks: Token[];
   private pos = 0;
@@ -49,8 +72,7 @@ export class Parser {
     return { file: this.file, line: t.line, col: t.col, source: this.src };
   }
   private err(expected: string, t: Token = this.t): never {
-    const found = t.kind === "eof" ? "EOF" : t.kind === "string" ? JSON.stringify(t.text) : t.text;
-    throw new RegoError("rego_parse_error", `unexpected ${t.kind === "eof" ? "eof" : t.kind === "ident" ? "identifier" : t.kind} token ${found}: expecting ${expected}`, this.loc(t));
+    throw new RegoError("rego_parse_error", `unexpected ${tokenText(t, this.v1)}: expecting ${expected}`, this.loc(t));
   }
   private isP(text: string, t: Token = this.t): boolean {
     return t.kind === "punct" && t.text === text;
@@ -264,6 +286,10 @@ export class Parser {
       ref = ref.slice(0, -1);
     } else if (ref.slice(1).some((t) => t.type !== "string")) kind = "object";
     else kind = "complete";
+    if (bodies.length === 0 && value === null && key === null && !sawIf && this.t.kind === "ident" && !this.t.nl && !KEYWORDS.has(this.t.text)) {
+      // `internal_user email if {...}`: OPA reads `internal_user` as a lone statement (ParseRuleFromExpr)
+      throw new RegoError("rego_parse_error", "var cannot be used for rule name", loc);
+    }
     if (this.v1 && !args && value === null && !sawContains && headRef.length === 2 && bodies.length === 0 && !sawIf) {
       throw new RegoError("rego_parse_error", "`contains` keyword is required for partial set rules", loc);
     }

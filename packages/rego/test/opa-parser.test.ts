@@ -66,3 +66,16 @@ describe("imports", () => {
     expect(run("package p\nimport data.q.in\nx := 1", "data.p.x", false)).toBe(1);
   });
 });
+
+describe("parse errors name tokens as OPA's parser does", () => {
+  test("punctuation by its text or operator name, eof, keywords", () => {
+    expect(parseErr("package p\np := 1 }")).toContain("unexpected } token");
+    expect(parseErr("package p\nx := 1 +\n")).toContain("unexpected eof token");
+    expect(parseErr("package p\n:= 1")).toContain("unexpected assign token");
+    expect(parseErr("package p\nsome := 1")).toContain("unexpected some keyword");
+  });
+
+  test("a name followed by another name is 'var cannot be used for rule name'", () => {
+    expect(parseErr("package p\ninternal_user email if {\n  email := input.user.email\n}")).toBe("var cannot be used for rule name");
+  });
+});

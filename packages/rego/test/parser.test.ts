@@ -61,7 +61,7 @@ ok if input.a
 
   test("errors carry file:line:col, what was expected, and a caret", () => {
     const e = parseErr(`package t\n\nallow {\n  input.x == \n}\n`);
-    expect(e.message).toMatch(/^p\.rego:5:1: rego_parse_error: unexpected punct token }: expecting term/);
+    expect(e.message).toMatch(/^p\.rego:5:1: rego_parse_error: unexpected } token: expecting term/);
     expect(e.message).toContain("\n\t}\n\t^");
   });
 
