@@ -14,6 +14,7 @@ import { buildRoutes, errorResponse, notRouted, type HttpDeps, type RouteDef } f
 import { liveAuthLimit } from "./http/live-limit.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
+import { turnedAwayRoutes } from "./http/routes/turned-away.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
 import { internalMediaRoutes } from "./http/routes/media-internal.ts";
@@ -223,6 +224,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...schoolRoutes(new SchoolsService({ store, now }), config.maxBodyBytes),
       ...liveRoutes(live, config.maxBodyBytes),
       ...adminRoutes(decisions, store),
+      ...turnedAwayRoutes(decisions, live),
       ...mediaRoutes({
         store,
         hub: () => hub,

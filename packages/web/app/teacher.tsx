@@ -8,6 +8,7 @@ import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
 import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, ReactionCounts, ReconnectBanner } from "./ui.tsx";
 import { apiErrorText, liveErrorText } from "./errors.ts";
+import { explainDenial } from "./denial.ts";
 import { dateTime, num, t, timeLong, tx, type Key } from "./i18n.ts";
 
 export function TeacherConsole({ classId }: { classId: string }) {
@@ -90,6 +91,7 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
           </div>
           <div class="col-side">
             <ClassLink classId={classId} />
+            <TurnedAwayCard classId={classId} />
             <Hands client={client} />
             <section class="card" aria-label={t("reaction.title")}>
               <h2>{t("reaction.title")}</h2>
@@ -130,6 +132,39 @@ function ClassLink({ classId }: { classId: string }) {
           {copied ? t("console.copied") : t("console.copy")}
         </button>
       </div>
+    </section>
+  );
+}
+
+interface TurnedAway {
+  students: number;
+  attempts: number;
+  reasons: { reason: string; students: number; attempts: number }[];
+}
+
+/** Students the class refused (full, not enrolled...), asked every 5 s: the teacher learns that people are waiting outside. */
+function TurnedAwayCard({ classId }: { classId: string }) {
+  const [info, setInfo] = useState<TurnedAway | null>(null);
+  useEffect(() => {
+    let stop = false;
+    const load = () => api<TurnedAway>("GET", `/api/classes/${encodeURIComponent(classId)}/turned-away`).then((r) => !stop && setInfo(r), () => {});
+    void load();
+    const timer = setInterval(load, 5000);
+    return () => ((stop = true), clearInterval(timer));
+  }, [classId]);
+  if (!info || info.students === 0) return null;
+  return (
+    <section class="card turned-away" aria-labelledby="away-h" data-turned-away={info.students}>
+      <h2 id="away-h">
+        {t("away.title")} <span class="pill num">{info.students}</span>
+      </h2>
+      <ul>
+        {info.reasons.map((r) => (
+          <li key={r.reason}>
+            {explainDenial(r.reason).reasons.join(" ")} <span class="muted">{t("away.count", { count: r.students, attempts: r.attempts })}</span>
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }

@@ -109,6 +109,11 @@ export class LiveService {
     return ended;
   }
 
+  /** The class, when `p` may manage it (its course's teacher, an admin of its school); else not-found/forbidden. */
+  managed(p: Principal, classId: string): ClassSession {
+    return this.managedClass(p, classId);
+  }
+
   async attendance(p: Principal, classId: string): Promise<AttendanceRow[]> {
     this.managedClass(p, classId);
     await this.refreshClassRecords(classId);

@@ -51,6 +51,7 @@ const ROUTES: Record<string, Named | Unnamed> = {
   "POST /api/classes/:id/start": { ids: { id: "class" } },
   "POST /api/classes/:id/end": { ids: { id: "class" } },
   "GET /api/classes/:id/attendance": { ids: { id: "class" } },
+  "GET /api/classes/:id/turned-away": { ids: { id: "class" } },
   "GET /api/classes/:id/results": { ids: { id: "class" } },
   "POST /api/courses/:id/questions": { ids: { id: "course" }, body: DRAFT },
   "GET /api/courses/:id/questions": { ids: { id: "course" } },

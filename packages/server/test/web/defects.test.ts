@@ -107,6 +107,11 @@ test("12: a student turned away by a full class gets in by herself when a seat f
   const second = await h.page();
   await second.goto(`/class/${cls.body.id}#token=${await h.t.token("student", "s5")}`);
   await second.waitForSelector('[data-phase="full"]');
+  // The teacher learns that a student is being turned away, and why (it did not before).
+  const teacher = await h.page();
+  await teacher.goto(`/class/${cls.body.id}#token=${tok}`);
+  await teacher.waitForSelector('[data-turned-away="1"]', { timeout: 10_000 });
+  expect(await teacher.textContent(".turned-away li")).toContain("Every seat in this class is taken.");
   await first.close(); // the seat frees after the harness's 5 s grace period
   await second.waitForSelector('[data-view="student"] .quiz', { timeout: 40_000 });
 }, 90_000);

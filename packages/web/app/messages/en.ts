@@ -227,6 +227,9 @@ export const en = {
   "console.launchName": "Launch: {prompt}",
   "console.write": "Write a question",
 
+  "away.title": "Turned away",
+  "away.count": { one: "{count} student, {attempts} tries", other: "{count} students, {attempts} tries" },
+
   "publish.title": "Your video",
   "publish.state": "Video {state}",
   "publish.starting": "Starting…",

@@ -229,6 +229,9 @@ export const zhCN: Catalogue = {
   "console.launchName": "发布：{prompt}",
   "console.write": "编写题目",
 
+  "away.title": "未能进入",
+  "away.count": { other: "{count} 名学生，尝试 {attempts} 次" },
+
   "publish.title": "你的视频",
   "publish.state": "视频 {state}",
   "publish.starting": "正在启动…",

@@ -1,0 +1,55 @@
+// Students turned away from a live class, for its teacher (issue 16 defect 12 and "teacher
+// awareness"): how many, and why, from the join decisions this instance logged (a ring of the
+// last 500; on a cluster each instance answers for the joins it handled).
+import * as v from "valibot";
+import type { DecisionLog } from "../../policy/decision-log.ts";
+import type { LiveService } from "../../services/live-service.ts";
+import type { RouteDef } from "../endpoint.ts";
+import { json } from "../problem.ts";
+import { check, id } from "../validate.ts";
+
+const IdParams = v.strictObject({ id });
+
+export interface TurnedAway {
+  /** Distinct students refused at least once. */
+  students: number;
+  /** Refused joins (a "class full" page retries by itself, so one student may count several times). */
+  attempts: number;
+  /** One row per policy reason, most students first. */
+  reasons: { reason: string; students: number; attempts: number }[];
+  /** The latest refusal, ISO 8601, or null. */
+  last: string | null;
+}
+
+/** Sums the denies of one class by reason (a decision with several reasons counts under each). */
+export function turnedAway(log: DecisionLog, classId: string): TurnedAway {
+  const denies = log.recent({ decision: "deny", limit: Number.MAX_SAFE_INTEGER }).filter((r) => r.classId === classId && r.role === "student");
+  const by = new Map<string, { who: Set<string>; attempts: number }>();
+  for (const r of denies)
+    for (const reason of r.reasons.length ? r.reasons : ["refused"]) {
+      const row = by.get(reason) ?? { who: new Set<string>(), attempts: 0 };
+      row.who.add(r.userId);
+      row.attempts += 1;
+      by.set(reason, row);
+    }
+  return {
+    students: new Set(denies.map((r) => r.userId)).size,
+    attempts: denies.length,
+    reasons: [...by].map(([reason, x]) => ({ reason, students: x.who.size, attempts: x.attempts })).sort((a, b) => b.students - a.students || a.reason.localeCompare(b.reason)),
+    last: denies.length ? new Date(denies[0].at).toISOString() : null,
+  };
+}
+
+export function turnedAwayRoutes(decisions: DecisionLog, live: LiveService): RouteDef[] {
+  return [
+    {
+      method: "GET",
+      path: "/api/classes/:id/turned-away",
+      auth: ["teacher", "admin", "school-admin"],
+      handle({ params, principal }) {
+        const cls = live.managed(principal, check(IdParams, params, "path").id);
+        return json(turnedAway(decisions, cls.id));
+      },
+    },
+  ];
+}
