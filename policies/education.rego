@@ -61,7 +61,7 @@ cross_school {
 
 deny_reasons[reason] {
 	cross_school
-	reason := "this class belongs to another school; only its own school's users may join"
+	reason := "class of another school: only that school's users may join"
 }
 
 # Readable reasons why a join is refused (empty when it is allowed).

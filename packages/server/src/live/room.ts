@@ -195,7 +195,8 @@ export class LiveRoom {
       this.deps.decisions.record(entry);
       this.deps.logger.info({ ...entry, students: this.students.length }, "join decision");
     };
-    if (p.role === "student" && !enrolled) {
+    // Another school's student is never enrolled here: the policy's cross-school rule says so instead.
+    if (p.role === "student" && !enrolled && p.school === this.course.schoolId) {
       record(false, ["not enrolled in this course"]);
       return { ok: false, code: "not-enrolled", reason: "not enrolled in this course" };
     }

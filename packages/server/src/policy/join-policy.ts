@@ -13,7 +13,7 @@ export interface JoinInput {
 }
 
 /** Said when a policy (one of POLICY_DIR's, say) allows a join across schools: the server refuses it anyway. */
-export const CROSS_SCHOOL_REASON = "this class belongs to another school; only its own school's users may join";
+export const CROSS_SCHOOL_REASON = "class of another school: only that school's users may join";
 
 export interface Decision {
   allow: boolean;

@@ -39,10 +39,10 @@ describe("policies/education.rego", () => {
     for (const role of ["student", "teacher", "school-admin"] as const) {
       const d = policy.decide(input(role, "south", "north"));
       expect(d.allow).toBe(false);
-      expect(d.reasons).toContain("this class belongs to another school; only its own school's users may join");
+      expect(d.reasons).toContain("class of another school: only that school's users may join");
     }
     // A student the seed rule alone would admit: the only reason is the school.
-    expect(policy.decide(input("student", "south", "north")).reasons).toEqual(["this class belongs to another school; only its own school's users may join"]);
+    expect(policy.decide(input("student", "south", "north")).reasons).toEqual(["class of another school: only that school's users may join"]);
     expect(policy.decide(input("admin", "default", "north"))).toEqual({ allow: true, reasons: [] });
   });
 
