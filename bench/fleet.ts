@@ -1,10 +1,14 @@
 // The fleet demo (issue 18): a central NATS hub, the central service on a fresh PostgreSQL
 // database, and N cities, each a NATS leaf node (its own JetStream domain and credentials) and
-// an EdgeClass instance with NATS_URL/CITY. Each city runs a quiz class with simulated students
-// over real WebSockets; the first city's leaf is cut mid-class for --cut-seconds and restored.
-// Prints per city: records written (distinct, read from the city's SQLite file), records arrived
-// centrally (rows in PostgreSQL), duplicates (deliveries the centre found not newer: its stale
-// count), and catch-up time after the cut. Exits 1 when a record is missing.
+// an EdgeClass instance with NATS_URL/CITY. An admin authors a school, a teacher and a course with
+// every city's students at the centre (/api/central/catalogue); the demo times its arrival in each
+// city (catalogue propagation: the course with all its enrolments visible there). Each city then
+// runs a quiz class of that course with simulated students over real WebSockets; the first city's
+// leaf is cut mid-class for --cut-seconds and restored.
+// Prints per city: catalogue propagation time, records written (distinct, read from the city's
+// SQLite file), records arrived centrally (rows in PostgreSQL), duplicates (deliveries the centre
+// found not newer: its stale count), and catch-up time after the cut. Exits 1 when a record is
+// missing or the catalogue never reached a city.
 //
 //   npm run demo:fleet -- [--cities 3] [--students 20] [--questions 6] [--cut-seconds 30] [--json]
 import { Database } from "bun:sqlite";
@@ -37,14 +41,14 @@ const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text:
 setReplyTimeout(20_000);
 
 const cities = Array.from({ length: nCities }, (_, i) => `city${i + 1}`);
-const started = Date.now();
+const startedAt = Date.now();
 const load: Record<string, number> = { before: loadavg()[0] };
 log(`hub + ${nCities} leaf nats-servers, PostgreSQL, central service, ${nCities} EdgeClass instances`);
 const topo = await natsTopology(cities);
 const db = await freshDatabase("edgeclass_fleet");
 const centralPort = await freePort();
 const central = spawn([process.execPath, "packages/server/src/central/main.ts"], {
-  env: { ...process.env, CENTRAL_NATS_URL: topo.hub.url, CENTRAL_NATS_USER: topo.central.user, CENTRAL_NATS_PASSWORD: topo.central.pass, CENTRAL_CITIES: cities.join(","), DATABASE_URL: db.url, CENTRAL_PORT: String(centralPort), LOG_LEVEL: "warn" },
+  env: { ...process.env, JWT_SECRET: SECRET, CENTRAL_NATS_URL: topo.hub.url, CENTRAL_NATS_USER: topo.central.user, CENTRAL_NATS_PASSWORD: topo.central.pass, CENTRAL_CITIES: cities.join(","), DATABASE_URL: db.url, CENTRAL_PORT: String(centralPort), LOG_LEVEL: "warn" },
   stdout: "ignore",
   stderr: "inherit",
 });
@@ -62,21 +66,68 @@ interface CityRun {
   cut: { at: number; restoredAt: number } | null;
 }
 
-async function runCity(city: string, cutThis: boolean): Promise<CityRun> {
+const SCHOOL = "fleet-school";
+const COURSE = "fleet-course";
+const TEACHER = "fleet-teacher";
+const studentIds = (city: string) => Array.from({ length: students }, (_, i) => `${city}-s${i}`);
+const tok = (role: "teacher" | "student" | "admin", sub: string) => mintToken(SECRET, { sub, role, school: SCHOOL, ttlSeconds: 3600 });
+
+async function startCity(city: string): Promise<{ city: string; dataDir: string; base: string }> {
   const leaf = topo.leaves.get(city)!;
   const dataDir = tempDir(`fleet-${city}-`);
   dirs.push(dataDir);
   const inst = await startInstance({ DATA_DIR: dataDir, JWT_SECRET: SECRET, DEMO: "false", MAX_STUDENTS: String(students + 10), NATS_URL: leaf.url, CITY: city, NATS_USER: leaf.creds.user, NATS_PASSWORD: leaf.creds.pass });
-  const tok = (role: "teacher" | "student", sub: string) => mintToken(SECRET, { sub, role, ttlSeconds: 3600 });
-  const teacherTok = await tok("teacher", `${city}-teacher`);
-  const course = await api(inst.base, "POST", "/api/courses", teacherTok, { title: `Fleet ${city}`, status: "active" });
-  const ids = Array.from({ length: students }, (_, i) => `${city}-s${i}`);
-  await api(inst.base, "POST", `/api/courses/${course.body.id}/enrollments`, teacherTok, { studentIds: ids });
-  const cls = await api(inst.base, "POST", `/api/courses/${course.body.id}/classes`, teacherTok, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+  return { city, dataDir, base: inst.base };
+}
+
+/** Calls the centre's authoring API as a platform admin; throws unless 200. */
+async function author(method: string, path: string, body: unknown): Promise<void> {
+  const admin = await mintToken(SECRET, { sub: "fleet-admin", role: "admin", ttlSeconds: 3600 });
+  const res = await fetch(`${centralBase}/api/central/catalogue/${path}`, { method, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
+}
+
+/**
+ * Authors the school, teacher and course with every city's students at the centre, then times, per
+ * city, until the course with all its enrolments is visible there (and the course alone).
+ */
+async function publishCatalogue(bases: { city: string; base: string }[]): Promise<Map<string, { courseMs: number | null; catalogueMs: number | null }>> {
+  const all = cities.flatMap((c) => studentIds(c).map((id) => ({ id, name: `Student ${id}` })));
+  const admin = await tok("admin", "fleet-admin");
+  const t0 = Date.now();
+  await author("PUT", `schools/${SCHOOL}`, { name: "Fleet School" });
+  await author("PUT", `users/${TEACHER}`, { name: "Fleet Teacher", role: "teacher", schoolId: SCHOOL });
+  await author("PUT", `courses/${COURSE}`, { title: "Fleet quiz", teacherId: TEACHER, schoolId: SCHOOL, capacity: all.length + 10 });
+  for (let i = 0; i < all.length; i += 1000) await author("POST", `courses/${COURSE}/enrollments`, { students: all.slice(i, i + 1000) });
+  const out = new Map<string, { courseMs: number | null; catalogueMs: number | null }>();
+  await Promise.all(
+    bases.map(async ({ city, base }) => {
+      const r: { courseMs: number | null; catalogueMs: number | null } = { courseMs: null, catalogueMs: null };
+      const deadline = t0 + 30_000;
+      while (Date.now() < deadline && r.catalogueMs === null) {
+        const res = await api(base, "GET", `/api/courses/${COURSE}`, admin).catch(() => null);
+        if (res?.status === 200) {
+          r.courseMs ??= Date.now() - t0;
+          if (res.body.enrolled === all.length) r.catalogueMs = Date.now() - t0;
+        }
+        if (r.catalogueMs === null) await Bun.sleep(25);
+      }
+      out.set(city, r);
+    }),
+  );
+  return out;
+}
+
+async function runCity(c: { city: string; dataDir: string; base: string }, cutThis: boolean): Promise<CityRun> {
+  const { city, dataDir, base } = c;
+  const leaf = topo.leaves.get(city)!;
+  const teacherTok = await tok("teacher", TEACHER);
+  const cls = await api(base, "POST", `/api/courses/${COURSE}/classes`, teacherTok, { title: `Quiz in ${city}`, startsAt: new Date().toISOString(), durationMinutes: 60 });
+  if (cls.status !== 201) throw new Error(`${city}: scheduling the class: ${cls.status} ${JSON.stringify(cls.body)}`);
   const classId = cls.body.id as string;
-  await api(inst.base, "POST", `/api/classes/${classId}/start`, teacherTok);
-  const teacher = (await join(inst.base, classId, teacherTok)).peer;
-  const kids = await Promise.all(ids.map(async (id) => (await join(inst.base, classId, await tok("student", id))).peer));
+  await api(base, "POST", `/api/classes/${classId}/start`, teacherTok);
+  const teacher = (await join(base, classId, teacherTok)).peer;
+  const kids = await Promise.all(studentIds(city).map(async (id) => (await join(base, classId, await tok("student", id))).peer));
   peers.push(teacher, ...kids);
   let cut: CityRun["cut"] = null;
   // Questions spread over the cut: half before, half while the leaf is away.
@@ -94,7 +145,7 @@ async function runCity(city: string, cutThis: boolean): Promise<CityRun> {
   }
   for (const k of kids.slice(0, Math.floor(kids.length / 4))) k.close(); // some leave before the end
   await Bun.sleep(300);
-  await api(inst.base, "POST", `/api/classes/${classId}/end`, teacherTok);
+  await api(base, "POST", `/api/classes/${classId}/end`, teacherTok);
   if (cut) {
     const wait = cut.at + cutSeconds * 1000 - Date.now();
     if (wait > 0) await Bun.sleep(wait);
@@ -102,7 +153,7 @@ async function runCity(city: string, cutThis: boolean): Promise<CityRun> {
     cut.restoredAt = Date.now();
     log(`${city}: leaf restored after ${((cut.restoredAt - cut.at) / 1000).toFixed(1)} s`);
   }
-  return { city, dataDir, base: inst.base, classId, cut };
+  return { city, dataDir, base, classId, cut };
 }
 
 /** Distinct records the city wrote: answers, attendance sessions and class summaries (ended classes). */
@@ -117,6 +168,17 @@ function written(dataDir: string): { answers: number; attendance: number; classe
 async function arrived(): Promise<Map<string, number>> {
   const m = new Map<string, number>();
   for (const r of await pg.counts()) m.set(r.city, (m.get(r.city) ?? 0) + r.n);
+  return m;
+}
+
+/** Rows at the centre that name the demo's school, per city (every record should: its class is in the school). */
+async function inSchool(): Promise<Map<string, number>> {
+  const rows = (await pg.sql.unsafe(
+    ["central_answers", "central_attendance", "central_classes"].map((t) => `SELECT city, count(*)::int AS n FROM ${t} WHERE school_id = $1 GROUP BY city`).join(" UNION ALL "),
+    [SCHOOL],
+  )) as { city: string; n: number }[];
+  const m = new Map<string, number>();
+  for (const r of rows) m.set(r.city, (m.get(r.city) ?? 0) + r.n);
   return m;
 }
 
@@ -139,7 +201,11 @@ try {
     }
     throw new Error("the central service did not start");
   });
-  const runs = await Promise.all(cities.map((c, i) => runCity(c, i === 0)));
+  const started = await Promise.all(cities.map(startCity));
+  const catalogue = await publishCatalogue(started);
+  for (const [city, r] of catalogue) log(`${city}: catalogue arrived in ${r.catalogueMs ?? "-"} ms (course alone ${r.courseMs ?? "-"} ms)`);
+  if ([...catalogue.values()].some((r) => r.catalogueMs === null)) throw new Error("the catalogue did not reach every city within 30 s");
+  const runs = await Promise.all(started.map((c, i) => runCity(c, i === 0)));
   load.during = loadavg()[0];
   // Wait until every city's records are in PostgreSQL (or give up after 60 s past the last event).
   const want = new Map(runs.map((r) => [r.city, written(r.dataDir)]));
@@ -152,29 +218,33 @@ try {
   }
   const got = await arrived();
   const stale = await staleByCity();
+  const school = await inSchool();
   const rows = runs.map((r) => {
     const w = want.get(r.city)!;
     const a = got.get(r.city) ?? 0;
     const done = doneAt.get(r.city);
     return {
       city: r.city,
+      catalogueMs: catalogue.get(r.city)?.catalogueMs ?? null,
+      courseMs: catalogue.get(r.city)?.courseMs ?? null,
       written: w.total,
       answers: w.answers,
       attendance: w.attendance,
       summaries: w.classes,
       arrived: a,
       missing: Math.max(0, w.total - a),
+      inSchool: school.get(r.city) ?? 0,
       duplicates: stale.get(r.city) ?? 0,
       cutSeconds: r.cut ? Math.round((r.cut.restoredAt - r.cut.at) / 100) / 10 : null,
       catchUpMs: r.cut && done ? done - r.cut.restoredAt : null,
     };
   });
-  if (rows.some((r) => r.missing > 0 || r.arrived !== r.written)) exitCode = 1;
-  const result = { cities: nCities, studentsPerCity: students, questions, cutSeconds, rows, ok: exitCode === 0, seconds: Math.round((Date.now() - started) / 1000), load: { ...load, after: loadavg()[0] } };
+  if (rows.some((r) => r.missing > 0 || r.arrived !== r.written || r.inSchool !== r.arrived)) exitCode = 1;
+  const result = { cities: nCities, studentsPerCity: students, questions, cutSeconds, rows, ok: exitCode === 0, seconds: Math.round((Date.now() - startedAt) / 1000), load: { ...load, after: loadavg()[0] } };
   if (json) console.log(JSON.stringify(result, null, 2));
   else {
-    console.log("city      written  arrived  missing  duplicates  catch-up after cut");
-    for (const r of rows) console.log(`${r.city.padEnd(9)} ${String(r.written).padStart(7)}  ${String(r.arrived).padStart(7)}  ${String(r.missing).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${r.catchUpMs === null ? "-" : `${r.catchUpMs} ms (cut ${r.cutSeconds} s)`}`);
+    console.log("city      catalogue  written  arrived  missing  duplicates  catch-up after cut");
+    for (const r of rows) console.log(`${r.city.padEnd(9)} ${`${r.catalogueMs} ms`.padStart(9)}  ${String(r.written).padStart(7)}  ${String(r.arrived).padStart(7)}  ${String(r.missing).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${r.catchUpMs === null ? "-" : `${r.catchUpMs} ms (cut ${r.cutSeconds} s)`}`);
     console.log(result.ok ? "OK: every record arrived once" : "FAIL: records missing");
   }
 } catch (e) {

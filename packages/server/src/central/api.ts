@@ -1,11 +1,12 @@
 // GET /api/central/...: the centre's view of every city (platform admins). Classes, results
-// and attendance, filterable by city, course, class and date. Errors are RFC 9457 problems.
+// and attendance, filterable by school, city, course, class and date. Errors are RFC 9457 problems.
 import * as v from "valibot";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import type { Principal } from "../domain/model.ts";
 import { AppError } from "../domain/errors.ts";
 import { json, problemResponse } from "../http/problem.ts";
 import type { CentralStore } from "./pg-store.ts";
+import { SCHOOL_ID_PATTERN } from "../domain/schools.ts";
 import { CITY_NAME } from "./subjects.ts";
 
 const Instant = v.pipe(
@@ -14,6 +15,7 @@ const Instant = v.pipe(
   v.transform((s) => Date.parse(s)),
 );
 const Filters = v.strictObject({
+  school: v.optional(v.pipe(v.string(), v.regex(SCHOOL_ID_PATTERN, "expected a school id"))),
   city: v.optional(v.pipe(v.string(), v.regex(CITY_NAME, "expected a city name"))),
   courseId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
   classId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
@@ -24,13 +26,14 @@ const Filters = v.strictObject({
 type Filters = v.InferOutput<typeof Filters>;
 
 /** WHERE clause over a class-summary alias `c` and the row's own time column; params numbered from 1. */
-function where(f: Filters, rowCity: string, rowClass: string, time: string): { sql: string; params: unknown[] } {
+function where(f: Filters, row: string, rowCity: string, rowClass: string, time: string): { sql: string; params: unknown[] } {
   const parts: string[] = [];
   const params: unknown[] = [];
   const add = (cond: (n: string) => string, value: unknown) => {
     params.push(value);
     parts.push(cond(`$${params.length}`));
   };
+  if (f.school !== undefined) add((n) => `${row}.school_id = ${n}`, f.school);
   if (f.city !== undefined) add((n) => `${rowCity} = ${n}`, f.city);
   if (f.classId !== undefined) add((n) => `${rowClass} = ${n}`, f.classId);
   if (f.courseId !== undefined) add((n) => `c.course_id = ${n}`, f.courseId);
@@ -41,26 +44,26 @@ function where(f: Filters, rowCity: string, rowClass: string, time: string): { s
 
 const QUERIES: Record<string, (f: Filters) => { sql: string; params: unknown[] }> = {
   classes: (f) => {
-    const w = where(f, "c.city", "c.class_id", "coalesce(c.ended_at, c.started_at, 0)");
+    const w = where(f, "c", "c.city", "c.class_id", "coalesce(c.ended_at, c.started_at, 0)");
     return {
-      sql: `SELECT c.city, c.class_id AS "classId", c.course_id AS "courseId", c.title, c.status, c.started_at AS "startedAt", c.ended_at AS "endedAt", c.attendees, c.questions, c.answers, c.correct FROM central_classes c ${w.sql} ORDER BY c.ended_at DESC NULLS LAST, c.id LIMIT ${f.limit}`,
+      sql: `SELECT c.city, c.school_id AS "schoolId", c.class_id AS "classId", c.course_id AS "courseId", c.title, c.status, c.started_at AS "startedAt", c.ended_at AS "endedAt", c.attendees, c.questions, c.answers, c.correct FROM central_classes c ${w.sql} ORDER BY c.ended_at DESC NULLS LAST, c.id LIMIT ${f.limit}`,
       params: w.params,
     };
   },
   results: (f) => {
-    const w = where(f, "a.city", "a.class_id", "a.answered_at");
+    const w = where(f, "a", "a.city", "a.class_id", "a.answered_at");
     return {
       sql:
-        `SELECT a.city, a.class_id AS "classId", c.course_id AS "courseId", a.user_id AS "userId", count(*)::int AS answers, sum(a.correct::int)::int AS correct, sum(a.points)::int AS points ` +
-        `FROM central_answers a LEFT JOIN central_classes c ON c.city = a.city AND c.class_id = a.class_id ${w.sql} GROUP BY a.city, a.class_id, c.course_id, a.user_id ORDER BY a.city, a.class_id, a.user_id LIMIT ${f.limit}`,
+        `SELECT a.city, a.school_id AS "schoolId", a.class_id AS "classId", c.course_id AS "courseId", a.user_id AS "userId", count(*)::int AS answers, sum(a.correct::int)::int AS correct, sum(a.points)::int AS points ` +
+        `FROM central_answers a LEFT JOIN central_classes c ON c.city = a.city AND c.class_id = a.class_id ${w.sql} GROUP BY a.city, a.school_id, a.class_id, c.course_id, a.user_id ORDER BY a.city, a.class_id, a.user_id LIMIT ${f.limit}`,
       params: w.params,
     };
   },
   attendance: (f) => {
-    const w = where(f, "t.city", "t.class_id", "t.joined_at");
+    const w = where(f, "t", "t.city", "t.class_id", "t.joined_at");
     return {
       sql:
-        `SELECT t.city, t.class_id AS "classId", c.course_id AS "courseId", t.user_id AS "userId", t.role, t.joined_at AS "joinedAt", t.left_at AS "leftAt" ` +
+        `SELECT t.city, t.school_id AS "schoolId", t.class_id AS "classId", c.course_id AS "courseId", t.user_id AS "userId", t.role, t.joined_at AS "joinedAt", t.left_at AS "leftAt" ` +
         `FROM central_attendance t LEFT JOIN central_classes c ON c.city = t.city AND c.class_id = t.class_id ${w.sql} ORDER BY t.city, t.class_id, t.joined_at, t.user_id LIMIT ${f.limit}`,
       params: w.params,
     };

@@ -21,6 +21,9 @@ export interface OutboxEntry {
 
 type Row = Record<string, string | number | null>;
 
+/** A record carries its class's school (the centre filters and scopes by it). */
+const SCHOOL = "coalesce((SELECT c.school_id FROM classes c WHERE c.id = t.class_id), 'default') AS school_id";
+
 export class CentralOutbox implements ClassRecordSink {
   /** Told after each record is queued (the write's transaction may still be open). */
   onRecorded: () => void = () => {};
@@ -41,9 +44,9 @@ export class CentralOutbox implements ClassRecordSink {
       size: q("SELECT count(*) AS n, coalesce(min(seq), 0) AS oldest FROM central_outbox"),
       lastRev: q("SELECT max(coalesce((SELECT max(rev) FROM central_outbox), 0), coalesce((SELECT CAST(value AS INTEGER) FROM central_meta WHERE name = 'rev'), 0)) AS rev"),
       saveRev: q("INSERT INTO central_meta (name, value) VALUES ('rev', ?) ON CONFLICT (name) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))"),
-      att: q("SELECT class_id, user_id, role, joined_at, left_at FROM attendance WHERE class_id = ? AND user_id = ? ORDER BY joined_at DESC LIMIT 1"),
-      attOpenOrAll: q("SELECT class_id, user_id, role, joined_at, left_at FROM attendance WHERE class_id = ?"),
-      answer: q("SELECT a.*, l.class_id FROM answers a JOIN launched_questions l ON l.id = a.question_id WHERE a.question_id = ? AND a.user_id = ?"),
+      att: q(`SELECT class_id, user_id, role, joined_at, left_at, ${SCHOOL} FROM attendance t WHERE class_id = ? AND user_id = ? ORDER BY joined_at DESC LIMIT 1`),
+      attOpenOrAll: q(`SELECT class_id, user_id, role, joined_at, left_at, ${SCHOOL} FROM attendance t WHERE class_id = ?`),
+      answer: q(`SELECT a.*, l.class_id, ${SCHOOL.replace("t.class_id", "l.class_id")} FROM answers a JOIN launched_questions l ON l.id = a.question_id WHERE a.question_id = ? AND a.user_id = ?`),
       summary: q(
         "SELECT (SELECT count(DISTINCT user_id) FROM attendance WHERE class_id = ?1 AND role = 'student') AS attendees, " +
           "(SELECT count(*) FROM launched_questions WHERE class_id = ?1) AS questions, " +
@@ -75,6 +78,7 @@ export class CentralOutbox implements ClassRecordSink {
       correct: r.correct === 1,
       points: Number(r.points),
       answeredAt: Number(r.answered_at),
+      schoolId: String(r.school_id),
     });
   }
 
@@ -82,11 +86,11 @@ export class CentralOutbox implements ClassRecordSink {
   classChanged(c: ClassSession): void {
     if (c.status !== "ended" && c.status !== "cancelled") return;
     const f = this.s.summary.get(c.id) as { attendees: number; questions: number; answers: number; correct: number };
-    this.queue("class", c.id, { classId: c.id, courseId: c.courseId, title: c.title, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt, ...f });
+    this.queue("class", c.id, { classId: c.id, courseId: c.courseId, title: c.title, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt, ...f, schoolId: c.schoolId });
   }
 
   private queueAttendance(r: Row): void {
-    const row = { classId: String(r.class_id), userId: String(r.user_id), role: String(r.role) as "student", joinedAt: Number(r.joined_at), leftAt: r.left_at === null ? null : Number(r.left_at) };
+    const row = { classId: String(r.class_id), userId: String(r.user_id), role: String(r.role) as "student", joinedAt: Number(r.joined_at), leftAt: r.left_at === null ? null : Number(r.left_at), schoolId: String(r.school_id) };
     this.queue("attendance", `${row.classId}/${row.userId}/${row.joinedAt}`, row);
   }
 

@@ -21,7 +21,13 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS central_classes_city ON central_classes (city, ended_at)`,
   // The catalogue authored here (central/catalogue-store.ts): the newest version of each row, and
   // the changes not yet in the hub's catalogue stream, written in the same transaction.
+  // Schools came after the first cities: their records name the school of their class.
+  ...["central_answers", "central_attendance", "central_classes"].map((t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS school_id text NOT NULL DEFAULT 'default'`),
+  `CREATE INDEX IF NOT EXISTS central_classes_school ON central_classes (school_id, ended_at)`,
   `CREATE TABLE IF NOT EXISTS central_catalogue (kind text NOT NULL, key text NOT NULL, row jsonb, rev bigint NOT NULL, origin text NOT NULL, PRIMARY KEY (kind, key))`,
+  // Schools came after the first cities: their records name the school of their class.
+  ...["central_answers", "central_attendance", "central_classes"].map((t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS school_id text NOT NULL DEFAULT 'default'`),
+  `CREATE INDEX IF NOT EXISTS central_classes_school ON central_classes (school_id, ended_at)`,
   `CREATE TABLE IF NOT EXISTS central_catalogue_outbox (seq bigserial PRIMARY KEY, change jsonb NOT NULL)`,
 ];
 
@@ -29,18 +35,18 @@ const SCHEMA = [
 const TABLES: Record<RecordKind, { table: string; columns: string[]; values(r: ClassRecord): unknown[] }> = {
   answer: {
     table: "central_answers",
-    columns: ["class_id", "question_id", "user_id", "answer_id", "response", "correct", "points", "answered_at"],
-    values: (r) => (r.kind === "answer" ? [r.row.classId, r.row.questionId, r.row.userId, r.row.answerId, JSON.stringify(r.row.response ?? null), r.row.correct, r.row.points, r.row.answeredAt] : []),
+    columns: ["class_id", "question_id", "user_id", "answer_id", "response", "correct", "points", "answered_at", "school_id"],
+    values: (r) => (r.kind === "answer" ? [r.row.classId, r.row.questionId, r.row.userId, r.row.answerId, JSON.stringify(r.row.response ?? null), r.row.correct, r.row.points, r.row.answeredAt, r.row.schoolId] : []),
   },
   attendance: {
     table: "central_attendance",
-    columns: ["class_id", "user_id", "role", "joined_at", "left_at"],
-    values: (r) => (r.kind === "attendance" ? [r.row.classId, r.row.userId, r.row.role, r.row.joinedAt, r.row.leftAt] : []),
+    columns: ["class_id", "user_id", "role", "joined_at", "left_at", "school_id"],
+    values: (r) => (r.kind === "attendance" ? [r.row.classId, r.row.userId, r.row.role, r.row.joinedAt, r.row.leftAt, r.row.schoolId] : []),
   },
   class: {
     table: "central_classes",
-    columns: ["class_id", "course_id", "title", "status", "started_at", "ended_at", "attendees", "questions", "answers", "correct"],
-    values: (r) => (r.kind === "class" ? [r.row.classId, r.row.courseId, r.row.title, r.row.status, r.row.startedAt, r.row.endedAt, r.row.attendees, r.row.questions, r.row.answers, r.row.correct] : []),
+    columns: ["class_id", "course_id", "title", "status", "started_at", "ended_at", "attendees", "questions", "answers", "correct", "school_id"],
+    values: (r) => (r.kind === "class" ? [r.row.classId, r.row.courseId, r.row.title, r.row.status, r.row.startedAt, r.row.endedAt, r.row.attendees, r.row.questions, r.row.answers, r.row.correct, r.row.schoolId] : []),
   },
 };
 

@@ -2,6 +2,8 @@
 // Each has an id that names its city (so cities never collide) and a version (rev) that only
 // grows at its city; the centre keeps the newest version of each id.
 import * as v from "valibot";
+import { DEFAULT_SCHOOL_ID } from "../domain/model.ts";
+import { SCHOOL_ID_PATTERN } from "../domain/schools.ts";
 import { CITY_NAME } from "./subjects.ts";
 
 export const RECORD_KINDS = ["answer", "attendance", "class"] as const;
@@ -10,6 +12,8 @@ export type RecordKind = (typeof RECORD_KINDS)[number];
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
 const Time = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Int = v.pipe(v.number(), v.integer(), v.minValue(0));
+/** The class's school; a city from before schools sends none: the default school's. */
+const School = v.optional(v.pipe(v.string(), v.regex(SCHOOL_ID_PATTERN)), DEFAULT_SCHOOL_ID);
 
 const AnswerRow = v.strictObject({
   classId: Id,
@@ -20,6 +24,7 @@ const AnswerRow = v.strictObject({
   correct: v.boolean(),
   points: Int,
   answeredAt: Time,
+  schoolId: School,
 });
 const AttendanceRow = v.strictObject({
   classId: Id,
@@ -27,6 +32,7 @@ const AttendanceRow = v.strictObject({
   role: v.picklist(["student", "teacher", "school-admin", "admin"]),
   joinedAt: Time,
   leftAt: v.nullable(Time),
+  schoolId: School,
 });
 const ClassRow = v.strictObject({
   classId: Id,
@@ -39,6 +45,7 @@ const ClassRow = v.strictObject({
   questions: Int,
   answers: Int,
   correct: Int,
+  schoolId: School,
 });
 
 const base = { id: Id, city: v.pipe(v.string(), v.regex(CITY_NAME)), rev: v.pipe(v.number(), v.integer(), v.minValue(1)) };
