@@ -100,8 +100,12 @@ function session_(pc: RTCPeerConnection, location: string): MediaSession {
     if (closed) return;
     closed = true;
     removeEventListener("pagehide", onHide);
+    // DELETE first, then close: a closed peer connection tells the media worker at once (DTLS close
+    // over loopback beats the HTTP request), the server forgets the session, and the DELETE was a 404
+    // (issue 16 defect 16, the camera-to-screen switch). A page that is leaving cannot wait.
+    const deleted = location && !serverGone ? fetch(location, { method: "DELETE", headers: auth(), keepalive: leaving }).catch(() => {}) : null;
+    if (!leaving) await deleted;
     pc.close();
-    if (location && !serverGone) await fetch(location, { method: "DELETE", headers: auth(), keepalive: leaving }).catch(() => {});
   };
   addEventListener("pagehide", onHide);
   return { pc, close: (serverGone = false) => close(false, serverGone) };
