@@ -234,6 +234,35 @@ describe("routes without an id", () => {
   });
 });
 
+describe("the schools API", () => {
+  test("create, read, rename, list; bad input is refused and changes nothing", async () => {
+    const root = { token: tokens.admin };
+    const created = await t.call("POST", "/api/schools", { ...root, body: { id: "east", name: "  East Side  " } });
+    expect(created).toMatchObject({ status: 201, body: { id: "east", name: "East Side" } });
+    expect(created.headers.get("location")).toBe("/api/schools/east");
+    const refusals = [
+      { body: { id: "east", name: "Again" }, status: 409 },
+      { body: { id: "no spaces", name: "X" }, status: 400 },
+      { body: { id: "west", name: "" }, status: 400 },
+      { body: { id: "west", name: "West", extra: 1 }, status: 400 },
+      { body: { name: "No id" }, status: 400 },
+    ];
+    for (const r of refusals) {
+      const res = await t.call("POST", "/api/schools", { ...root, body: r.body });
+      expect({ body: r.body, status: res.status, type: res.headers.get("content-type") }).toEqual({ body: r.body, status: r.status, type: "application/problem+json" });
+    }
+    expect((await t.call("GET", "/api/schools/east", root)).body.name).toBe("East Side");
+    expect((await t.call("GET", "/api/schools/west", root)).status).toBe(404);
+    expect((await t.call("PATCH", "/api/schools/east", { ...root, body: { name: "East Academy" } })).body).toMatchObject({ id: "east", name: "East Academy" });
+    expect((await t.call("PATCH", "/api/schools/east", { ...root, body: { id: "other" } })).status).toBe(400);
+    expect((await t.call("PATCH", "/api/schools/west", { ...root, body: { name: "W" } })).status).toBe(404);
+    const first = await t.call("GET", "/api/schools?limit=2", root);
+    expect(first.body.items.map((x: { id: string }) => x.id)).toEqual(["default", "east"]);
+    const rest = await t.call("GET", `/api/schools?limit=2&cursor=${first.body.nextCursor}`, root);
+    expect(rest.body.items.map((x: { id: string }) => x.id)).toEqual(["north"]);
+  });
+});
+
 describe("the live socket", () => {
   test("north's teacher, school admin and student cannot join the default school's class; the policy says why", async () => {
     for (const who of ["tb", "hb", "sb"]) {
