@@ -451,7 +451,8 @@ export class Compiler {
     const declared: string[] = [];
     const used: string[] = [];
     const declSoFar = new Set<string>(params);
-    const plainSomeNames = new Set<string>();
+    const paramSet = new Set<string>(params);
+    const someNames = new Set<string>();
     const usedSoFar = new Set<string>();
     const comprsSoFar: Term[] = [];
     for (const e of body) {
@@ -486,7 +487,6 @@ export class Compiler {
         if (w.value.type === "var" && (BUILTINS.has(w.value.name) || FALLBACK_BUILTINS.has(w.value.name))) continue;
         termVars(w.value, used, false);
       }
-      const plainSome = e.kind === "some";
       const here: Term[] = [];
       switch (e.kind) {
         case "term":
@@ -524,11 +524,15 @@ export class Compiler {
         if ((n === "input" || n === "data") && scope.module?.regoV1) {
           throw new RegoError("rego_compile_error", `variables must not shadow ${n} (${n} cannot be shadowed)`, e.loc);
         }
-        if (!plainSome && (declSoFar.has(n) || usedSoFar.has(n)) && !(declSoFar.has(n) && plainSomeNames.has(n))) {
-          throw new RegoError("rego_compile_error", `var ${n} ${declSoFar.has(n) ? "assigned" : "referenced"} above (var \`${n}\` used before definition below)`, e.loc);
+        // OPA's rewriteDeclaredVar: every declaration (`:=`, `some x`, `some x in xs`) must be the
+        // first occurrence of its name in the body; the error says how the name occurred before
+        if (declSoFar.has(n) || usedSoFar.has(n)) {
+          const how = paramSet.has(n) ? null : declSoFar.has(n) ? (someNames.has(n) ? "declared" : "assigned") : "referenced";
+          const msg = how === null ? `arg ${n} redeclared` : `var ${n} ${how} above`;
+          throw new RegoError("rego_compile_error", `${msg} (var \`${n}\` used before definition below)`, e.loc);
         }
         declSoFar.add(n);
-        if (plainSome) plainSomeNames.add(n);
+        if (e.kind === "some" || e.kind === "somein") someNames.add(n);
       }
       for (let i = u0; i < used.length; i++) usedSoFar.add(used[i]);
     }

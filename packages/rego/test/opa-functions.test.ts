@@ -46,3 +46,21 @@ describe("function calls", () => {
     expect(run(["package p\nimport data.q\nr := q.f(1)", "package q\nf(x) := x * 10"], "data.p.r")).toBe(10);
   });
 });
+
+describe("declarations (OPA's rewriteDeclaredVar): a declaration must be the first occurrence of its name", () => {
+  const cases: [string, string][] = [
+    ["r if { x := 1; x := 2 }", "var x assigned above"],
+    ["r if { some x; x := 1 }", "var x declared above"],
+    ["r if { some x in [1]; x := 2 }", "var x declared above"],
+    ["r if { x := 1; some x; x == 1 }", "var x assigned above"],
+    ["r if { x = 1; some x }", "var x referenced above"],
+    ["f(x) := 1 if { x := 2 }", "arg x redeclared"],
+  ];
+  for (const [body, message] of cases) {
+    test(`${body} -> ${message}`, () => {
+      const e = compileErr(`package p\n${body}`);
+      expect(e.code).toBe("rego_compile_error");
+      expect(e.detail).toStartWith(message);
+    });
+  }
+});
