@@ -1,6 +1,7 @@
 // The teacher console: start and end the class, publish camera or screen, launch questions
 // (bank or on the fly), watch the distribution, reveal, leaderboard, moderate chat, answer
 // hands, roster and attendance, export results. Loaded lazily (students never download it).
+import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "../../client/src/index.ts";
 import { api, download, type ClassInfo } from "./api.ts";
@@ -86,8 +87,9 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
           <div class="col-main">
             <Publisher classId={classId} ended={() => client.state.ended} />
             <CurrentQuestion live={live} />
+            {/* Beside the question it ranks, not under the bank and the form (defect 6: it opened off-screen). */}
+            <InView show={st.leaderboard}>{st.leaderboard && <Leaderboard top={st.leaderboard.top} me={null} />}</InView>
             <Questions client={client} courseId={st.courseId || info.courseId} />
-            {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={null} />}
           </div>
           <div class="col-side">
             <ClassLink classId={classId} />
@@ -110,6 +112,20 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
       )}
     </div>
   );
+}
+
+/** Scrolls its content into view whenever `show` changes to something new and the content is not
+ *  on screen (issue 16 defect 6: "Launch now" left the teacher down in the form, the leaderboard
+ *  appeared below the fold). */
+function InView({ show, children }: { show: unknown; children: ComponentChildren }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const el = ref.current?.firstElementChild;
+    if (!show || !el) return;
+    const r = el.getBoundingClientRect();
+    if (r.top < 0 || r.top > innerHeight - 120) el.scrollIntoView({ block: "start" });
+  }, [show]);
+  return <div ref={ref}>{children}</div>;
 }
 
 /** The link students open (they sign in on the way if they have to). */
@@ -295,6 +311,16 @@ function CurrentQuestion({ live }: { live: Live }) {
         <p class="muted">{t("console.noQuestion")}</p>
       </section>
     );
+  return (
+    <InView show={quiz.question.id}>
+      <LiveQuestion live={live} quiz={quiz} run={run} error={error} />
+    </InView>
+  );
+}
+
+function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullable<EdgeClassClient["state"]["quiz"]>; run(p: Promise<unknown>): void; error: string }) {
+  const { client } = live;
+  const st = client.state;
   const q = quiz.question;
   const dist = st.reveal?.questionId === q.id ? st.reveal.distribution : st.distribution?.questionId === q.id ? st.distribution : undefined;
   return (

@@ -22,7 +22,7 @@ async function signIn(p: Page, user: string) {
   await p.click(`button[data-user="${user}"]`);
 }
 
-test("page defects 17, 19, 8, 7, 13, 5, 14", async () => {
+test("page defects 17, 19, 8, 7, 13, 6, 5, 14", async () => {
   const teacher = await h.page();
   const s1 = await h.page();
 
@@ -70,9 +70,23 @@ test("page defects 17, 19, 8, 7, 13, 5, 14", async () => {
   await teacher.fill('.bank textarea[name="prompt"]', "The earth is round.");
   await teacher.click(".bank >> text=Launch now");
   await s1.waitForSelector('.quiz[data-question] .countdown');
+  // 6: "Launch now" brings the teacher to the live question, not left down in the form.
+  const onScreen = (sel: string) =>
+    teacher.evaluate((s) => {
+      const r = document.querySelector(s)!.getBoundingClientRect();
+      return r.top >= 0 && r.top < innerHeight - 100;
+    }, sel);
+  await teacher.waitForSelector('.quiz[data-question]:has-text("The earth is round.")');
+  await teacher.waitForFunction(() => scrollY >= 0); // one frame for the scroll
+  expect(await onScreen(".quiz[data-question]")).toBe(true);
   await teacher.click("text=Close answers");
   await s1.waitForSelector(".quiz .closed-note");
   expect(await s1.textContent(".quiz .closed-note")).toBe("The teacher closed answers");
+  // 6: the leaderboard opens where the teacher is looking.
+  await teacher.evaluate(() => scrollTo(0, document.body.scrollHeight));
+  await teacher.click("text=Show leaderboard");
+  await teacher.waitForSelector(".console .leaderboard");
+  expect(await onScreen(".console .leaderboard")).toBe(true);
 
   // 5: slow mode's refusal says "slow mode" once, and goes when slow mode is turned off.
   await teacher.selectOption('[aria-label="Chat settings"] select', "10");
