@@ -5,6 +5,8 @@ import { hostname } from "node:os";
 import { join } from "node:path";
 import { AuthLimits } from "./auth/limits.ts";
 import { schoolSignIn } from "./auth/school-sign-in.ts";
+import { startLti } from "./lti/index.ts";
+import { withSessionTokens, type Sessions } from "./auth/session.ts";
 import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
@@ -109,7 +111,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     centralCity: config.central?.city,
   });
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
-  const verifier = schoolCheckedVerifier(createTokenVerifier(config.jwt, secret), store);
+  // Bearer tokens, and the bearer form of browser sessions (LTI launches), once sign-in is built below.
+  let sessions: Sessions | null = null;
+  const verifier = schoolCheckedVerifier(withSessionTokens(createTokenVerifier(config.jwt, secret), () => sessions), store);
   const now = Date.now;
   const newId = () => Bun.randomUUIDv7();
   const serviceDeps = { store, now, newId, defaultCapacity: config.maxStudents };
@@ -215,6 +219,14 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });
   // School sign-in (OpenID Connect) and browser sessions; with Redis, one-time keys are shared there.
   const signIn = schoolSignIn({ config, db, secret, redis, logger, now, schoolExists: (id) => store.schools.get(id) !== undefined, onSignedIn: (p) => courses.rememberUser(p) });
+  sessions = signIn.sessions;
+  // The LTI 1.3 tool; a class's quiz scores go to the LMS gradebook when it ends.
+  const lti = startLti({ db, signIn, store, courses, live, registry: metrics.registry, logger, now, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, schoolExists: (id) => store.schools.get(id) !== undefined });
+  const endedBefore = hub.onClassEnded;
+  hub.onClassEnded = (classId) => {
+    endedBefore(classId);
+    lti.service.classEnded(classId).catch((e: unknown) => logger.error({ classId, err: e }, "LTI grades of the ended class were not queued"));
+  };
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024), sessions: signIn.sessions };
   const web = webApp({ config, demo, secret, limits });
   const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });
@@ -237,6 +249,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
       ...web.apiRoutes,
       ...signIn.routes,
+      ...lti.routes,
   ];
   const routes = buildRoutes(routeDefs, deps);
 
@@ -290,6 +303,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         metrics.ready.set(0);
         logger.info({ drainDelayMs: config.drainDelayMs }, "draining");
         if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs);
+        lti.close(); // pending grades stay in the outbox for the next start
         await hub.close();
         gateway.shutdown();
         await homes?.close();

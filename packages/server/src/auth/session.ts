@@ -60,24 +60,34 @@ export class Sessions {
     return this.o.ttlSeconds;
   }
 
-  /** A new session for the user: the Set-Cookie values and its CSRF token. */
-  async issue(principal: Principal, via: string): Promise<{ cookies: string[]; info: SessionInfo; csrfToken: string }> {
-    const { SignJWT } = await loadJose();
+  /**
+   * A new session for the user: the Set-Cookie values, its CSRF token, and the same session as
+   * a bearer token (for pages inside an LMS frame, where the browser may not keep the cookie).
+   */
+  async issue(principal: Principal, via: string): Promise<{ cookies: string[]; info: SessionInfo; csrfToken: string; accessToken: string }> {
     const sid = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url");
     const nowS = Math.floor(this.now() / 1000);
     const exp = nowS + this.o.ttlSeconds;
-    const jwt = await new SignJWT({ typ: "session", role: principal.role, name: principal.name, sch: principal.school, via, sid })
-      .setProtectedHeader({ alg: "HS256" })
-      .setSubject(principal.id)
-      .setIssuedAt(nowS)
-      .setExpirationTime(exp)
-      .sign(this.o.key);
+    const jwt = await this.sign("session", principal, via, sid, nowS, exp);
     const csrfToken = this.csrfToken(sid);
     return {
       cookies: [this.cookie(this.cookieName, jwt, this.o.ttlSeconds, true), this.cookie(this.csrfCookieName, csrfToken, this.o.ttlSeconds, false)],
       info: { principal, via, sid, expiresAt: exp * 1000 },
       csrfToken,
+      accessToken: await this.sign("access", principal, via, sid, nowS, exp),
     };
+  }
+
+  /** A session's bearer token (from `issue`): the principal, unless it expired or was logged out. */
+  async verifyAccessToken(token: string): Promise<Principal> {
+    const info = await this.verify(token, "access");
+    if ((await this.o.keys.get(`session-revoked:${info.sid}`)) !== null) throw new AppError("invalid-token", "this session was logged out: sign in again");
+    return info.principal;
+  }
+
+  private async sign(typ: "session" | "access", p: Principal, via: string, sid: string, iat: number, exp: number): Promise<string> {
+    const { SignJWT } = await loadJose();
+    return new SignJWT({ typ, role: p.role, name: p.name, sch: p.school, via, sid }).setProtectedHeader({ alg: "HS256", typ: `edgeclass-${typ}` }).setSubject(p.id).setIssuedAt(iat).setExpirationTime(exp).sign(this.o.key);
   }
 
   /** Set-Cookie values that remove both cookies. */
@@ -108,7 +118,7 @@ export class Sessions {
     await this.o.keys.claim(`session-revoked:${info.sid}`, "1", Math.max(1000, info.expiresAt - this.now() + 60_000));
   }
 
-  private async verify(raw: string): Promise<SessionInfo> {
+  private async verify(raw: string, typ: "session" | "access" = "session"): Promise<SessionInfo> {
     const { jwtVerify, errors } = await loadJose();
     let p: Record<string, unknown>;
     try {
@@ -118,7 +128,7 @@ export class Sessions {
       throw new AppError("invalid-token", "the session cookie is not valid: sign in again");
     }
     const role = p.role;
-    if (p.typ !== "session" || typeof p.sid !== "string" || typeof p.sch !== "string" || typeof p.sub !== "string" || typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
+    if (p.typ !== typ || typeof p.sid !== "string" || typeof p.sch !== "string" || typeof p.sub !== "string" || typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
       throw new AppError("invalid-token", "the session cookie is not valid: sign in again");
     }
     // Bounded: a cookie claiming a longer life than configured (an old setting) ends at iat + ttl.
@@ -157,6 +167,27 @@ export class Sessions {
     if (this.o.secure) parts.push("Secure");
     return parts.join("; ");
   }
+}
+
+/**
+ * The server's token verifier, also taking sessions' bearer tokens (LTI launches hand one to the
+ * page): tokens whose header says `edgeclass-access` go to the sessions, all others as before.
+ */
+export function withSessionTokens<V extends { verify(token: string): Promise<Principal> }>(verifier: V, sessions: () => Sessions | null): V {
+  return {
+    ...verifier,
+    verify(token: string): Promise<Principal> {
+      const s = sessions();
+      if (s === null) return verifier.verify(token);
+      let typ: unknown;
+      try {
+        typ = (JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { typ?: unknown }).typ;
+      } catch {
+        typ = undefined;
+      }
+      return typ === "edgeclass-access" ? s.verifyAccessToken(token) : verifier.verify(token);
+    },
+  };
 }
 
 const csrf = (detail: string) => new AppError("forbidden", `cross-site request refused: ${detail}`, { reason: "csrf" });

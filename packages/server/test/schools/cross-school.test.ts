@@ -80,6 +80,21 @@ const ROUTES: Record<string, Named | Unnamed> = {
   "PUT /api/schools/:school/identity-provider": { ids: { school: "school" }, body: { issuer: "https://idp.example", clientId: "x", clientSecret: "y" } },
   "GET /api/schools/:school/identity-provider": { ids: { school: "school" }, noneHere: true },
   "DELETE /api/schools/:school/identity-provider": { ids: { school: "school" } },
+  "POST /api/schools/:school/lti/platforms": { ids: { school: "school" }, body: { issuer: "https://lms.example", clientId: "x", authLoginUrl: "https://lms.example/auth", authTokenUrl: "https://lms.example/token", jwksUrl: "https://lms.example/jwks", deploymentIds: ["1"] } },
+  "GET /api/schools/:school/lti/platforms": { ids: { school: "school" } },
+  "GET /api/schools/:school/lti/platforms/:id": { none: "a platform is found only under its own school's path, whose school is checked as the list's (lti.test: another school's path answers 404)" },
+  "PUT /api/schools/:school/lti/platforms/:id/deployments": { none: "as GET .../platforms/:id" },
+  "DELETE /api/schools/:school/lti/platforms/:id": { none: "as GET .../platforms/:id" },
+  "GET /api/lti/tool": { none: "public: the tool's own URLs" },
+  "GET /api/lti/jwks": { none: "public: the tool's public key" },
+  "GET /api/lti/login": { none: "public LTI login initiation; the platform it names is registered to one school" },
+  "POST /api/lti/login": { none: "as GET /api/lti/login" },
+  "POST /api/lti/launch": { none: "public; the platform's signed id_token puts the user in the platform's school (lti.test)" },
+  "GET /api/lti/deep-link/:id": { none: "a one-time capability made by a teacher's launch, for that teacher's course" },
+  "POST /api/lti/deep-link/:id": { none: "as GET /api/lti/deep-link/:id" },
+  "POST /api/courses/:id/lti/roster-sync": { ids: { id: "course" } },
+  "GET /api/classes/:id/lti/grades": { ids: { id: "class" } },
+  "POST /api/classes/:id/lti/grades/retry": { ids: { id: "class" } },
 };
 
 let t: TestServer;

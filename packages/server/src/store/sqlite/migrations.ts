@@ -213,4 +213,66 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX auth_keys_expiry ON auth_keys (expires_at);
     `,
   },
+  {
+    version: 21,
+    name: "LTI 1.3: platforms and deployments by school, LMS courses and links, LMS users, the grade outbox",
+    sql: `
+      CREATE TABLE lti_platforms (
+        id TEXT PRIMARY KEY,
+        school_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        issuer TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        auth_login_url TEXT NOT NULL,
+        auth_token_url TEXT NOT NULL,
+        jwks_url TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        UNIQUE (issuer, client_id)
+      );
+      CREATE INDEX lti_platforms_school ON lti_platforms (school_id, id);
+      CREATE TABLE lti_deployments (
+        platform_id TEXT NOT NULL REFERENCES lti_platforms (id) ON DELETE CASCADE,
+        deployment_id TEXT NOT NULL,
+        PRIMARY KEY (platform_id, deployment_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE lti_contexts (
+        platform_id TEXT NOT NULL REFERENCES lti_platforms (id) ON DELETE CASCADE,
+        context_id TEXT NOT NULL,
+        course_id TEXT NOT NULL,
+        memberships_url TEXT,
+        PRIMARY KEY (platform_id, context_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE lti_links (
+        platform_id TEXT NOT NULL REFERENCES lti_platforms (id) ON DELETE CASCADE,
+        resource_link_id TEXT NOT NULL,
+        class_id TEXT NOT NULL,
+        lineitem_url TEXT,
+        PRIMARY KEY (platform_id, resource_link_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX lti_links_class ON lti_links (class_id);
+      CREATE TABLE lti_users (
+        user_id TEXT PRIMARY KEY,
+        platform_id TEXT NOT NULL REFERENCES lti_platforms (id) ON DELETE CASCADE,
+        sub TEXT NOT NULL
+      );
+      CREATE TABLE lti_grade_outbox (
+        class_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        platform_id TEXT NOT NULL,
+        lineitem_url TEXT NOT NULL,
+        sub TEXT NOT NULL,
+        score_given REAL NOT NULL,
+        score_maximum REAL NOT NULL,
+        created_at INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('pending','sent','failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at INTEGER NOT NULL,
+        last_error TEXT,
+        sent_at INTEGER,
+        PRIMARY KEY (class_id, user_id, lineitem_url)
+      ) WITHOUT ROWID;
+      CREATE INDEX lti_grade_outbox_due ON lti_grade_outbox (status, next_attempt_at);
+    `,
+  },
 ];
