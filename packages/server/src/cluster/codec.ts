@@ -5,7 +5,7 @@
 //  - Requests (`{classId}:commands`, to the owner) and replies (`replies:<instance>`): JSON.
 // Anything that does not decode is dropped by the receiver (decode* return null).
 import type { ClientMessage, ErrorCode } from "../../../client/src/protocol.ts";
-import type { Principal } from "../domain/model.ts";
+import { DEFAULT_SCHOOL_ID, type Principal } from "../domain/model.ts";
 
 /** Event opcode on the wire, by name. Changing a letter breaks mixed-version clusters during a rollout. */
 export const EVENT_OPS = {
@@ -138,7 +138,10 @@ export function decodeRequest(text: string): Request | null {
   if (!isString(r.id)) return null;
   switch (r.t) {
     case "admit":
-      return isObject(r.principal) && isString(r.principal.id) && typeof r.enrolled === "boolean" ? (r as Request) : null;
+      if (!isObject(r.principal) || !isString(r.principal.id) || typeof r.enrolled !== "boolean") return null;
+      // An instance older than schools sends no school: its tokens were all the default school's.
+      if (r.principal.school === undefined) r.principal.school = DEFAULT_SCHOOL_ID;
+      return isString(r.principal.school) ? (r as Request) : null;
     case "cmd":
       return isString(r.userId) && isObject(r.msg) && isString(r.msg.type) ? (r as Request) : null;
     case "end":

@@ -56,3 +56,12 @@ test("a change from an instance older than schools (no schoolId) lands in the de
   expect(b.store.courses.get("c3")?.schoolId).toBe("default");
   b.done();
 });
+
+test("a join forwarded by an instance older than schools (no school on the principal) is the default school's", async () => {
+  const { decodeRequest } = await import("../../src/cluster/codec.ts");
+  const old = decodeRequest(JSON.stringify({ t: "admit", id: "i:p:1", from: "i", principal: { id: "s1", role: "student", name: "S" }, enrolled: true }));
+  expect(old).toMatchObject({ principal: { id: "s1", school: "default" } });
+  const north = decodeRequest(JSON.stringify({ t: "admit", id: "i:p:2", from: "i", principal: { id: "s2", role: "student", name: "S", school: "north" }, enrolled: true }));
+  expect(north).toMatchObject({ principal: { school: "north" } });
+  expect(decodeRequest(JSON.stringify({ t: "admit", id: "i:p:3", from: "i", principal: { id: "s3", role: "student", name: "S", school: 7 }, enrolled: true }))).toBeNull();
+});
