@@ -175,6 +175,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         resourceSuffix: homes?.tag, // resource ids name their media home (scale-out)
         cascadeHost: config.media.cascadeHost,
         subscribersPerWorker: config.media.subscribersPerWorker,
+        turnShim: config.turn.urls.length > 0, // TURN over TCP from Chromium (media/worker/turn-shim.ts)
         cascadeKey: cluster ? internalKey(config.media.clusterSecret, secret) : undefined,
         onVideoState: (classId, source, state) => videoBoard.set(classId, source, state),
       }),

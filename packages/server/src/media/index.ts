@@ -46,6 +46,13 @@ export interface MediaServiceOptions {
   /** Cascade between instances: the address this instance's workers take relayed streams on (default 127.0.0.1), and the HMAC key of those datagrams (shared by the instances). */
   cascadeHost?: string;
   cascadeKey?: string;
+  /**
+   * TURN over TCP for Chromium (worker/turn-shim.ts): each worker also takes ICE on a second port,
+   * announced with the lowest priority, where a zero tiebreaker is fixed before libjuice sees it.
+   * On when TURN servers are configured. Its port: portRange[0] + workers + i when the range has
+   * twice as many ports as workers, else a free one.
+   */
+  turnShim?: boolean;
   /** Appended to resource ids as `<uuid>@<suffix>` (scale-out: names the media home instance). */
   resourceSuffix?: string;
   /** A class's camera or screen share went on air (a publish connected) or paused (its last publish closed). */

@@ -21,6 +21,9 @@ export interface WorkerConfig {
   /** The cascade between instances (worker/cascade.ts): address its UDP socket binds, HMAC key of its datagrams. */
   cascadeHost: string;
   cascadeKey: string;
+  /** TURN over TCP around libjuice's zero-tiebreaker bug (worker/turn-shim.ts): a second UDP port per worker; 0 = any free one. */
+  turnShim?: boolean;
+  shimPort?: number;
 }
 
 /** Where a worker of another instance takes a class's relayed stream (or its keyframe requests). */

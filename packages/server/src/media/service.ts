@@ -67,12 +67,19 @@ export class MediaServiceImpl implements MediaService {
   private readonly admission: JoinAdmission;
   private readonly videoStates: PublisherStates;
 
+  private readonly workerCount: number;
+
   constructor(private readonly opts: MediaServiceOptions) {
     const n = Math.max(1, opts.workers ?? availableParallelism());
+    this.workerCount = n;
     this.perWorker = opts.subscribersPerWorker ?? 250;
     const mux = opts.iceUdpMux ?? true;
     if (mux && opts.portRange && opts.portRange[1] - opts.portRange[0] + 1 < n) {
       throw new MediaError("MEDIA_CONFIG", `portRange ${opts.portRange.join("-")} has fewer ports than the ${n} media workers`, 500);
+    }
+    if (opts.turnShim && mux && opts.portRange && opts.portRange[1] - opts.portRange[0] + 1 < 2 * n) {
+      // Not fatal: the shim takes a free port, which a firewall or host-port mapping will not let through.
+      opts.logger?.warn({ portRange: opts.portRange, workers: n }, "media port range has fewer than two ports per worker: the TURN-over-TCP shim ports are ephemeral");
     }
     this.metrics = createMediaMetrics(opts.registry);
     this.certificate = makeDtlsCertificate();
@@ -99,6 +106,8 @@ export class MediaServiceImpl implements MediaService {
       idleTimeoutMs: this.opts.idleTimeoutMs ?? 15000,
       cascadeHost: this.opts.cascadeHost ?? "127.0.0.1",
       cascadeKey: this.cascadeKey,
+      turnShim: this.opts.turnShim ?? false,
+      shimPort: mux && range && range[1] - range[0] + 1 >= 2 * this.workerCount ? range[0] + this.workerCount + i : 0,
       certificate: this.certificate ? { certificatePemFile: this.certificate.certificatePemFile, keyPemFile: this.certificate.keyPemFile } : undefined,
     };
   }

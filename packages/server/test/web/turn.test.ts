@@ -2,9 +2,7 @@
 // class through TURN. The server lists only our coturn (started here); the student's page is
 // forced to `iceTransportPolicy: "relay"`, so every packet goes browser -> coturn -> SFU. The page
 // gets the TURN server and its credential from the server (/api/media/ice-servers), as any page does.
-// TURN over TCP (the UDP-blocked case) does NOT work yet: coturn allocates and relays, but
-// chromium's checks from TURN/TCP candidates carry ICE-CONTROLLING 0, which the SFU's ICE
-// (libjuice) answers with 400; see docs/media.md.
+// TURN over TCP (the UDP-blocked case): test/media/turn-tcp.browser.test.ts.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Page } from "playwright-core";
 import { startCoturn, type Coturn } from "../support/coturn.ts";

@@ -9,6 +9,7 @@ import { QUALITY, RELAY_MEDIA } from "../protocol.ts";
 import { buildNack, buildPli, buildRemb, buildRr, isRtcp, rtpExtensionString, rtpSeq, type VideoCodec } from "../rtp.ts";
 import { EXT_MID, EXT_RID, SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
 import { cascadeMedia } from "./cascade.ts";
+import { forgetCredentials, withShimCandidate } from "./turn-shim.ts";
 import { certificate, config, counters, forwardTimed, maybeDropRoom, relay, relayHeader, send, sessions, type RoomEntry, type Session } from "./runtime.ts";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
@@ -46,7 +47,7 @@ export async function answerOf(pc: PeerConnection, videoKbps?: number): Promise<
   }
   const desc = pc.localDescription();
   if (!desc) throw new Error("no local description");
-  return decorateAnswer(desc.sdp, { videoKbps, publicIp: config.publicIp });
+  return withShimCandidate(decorateAnswer(desc.sdp, { videoKbps, publicIp: config.publicIp }));
 }
 
 export abstract class BaseSession implements Session {
@@ -95,8 +96,10 @@ export abstract class BaseSession implements Session {
       throw new SdpError(`offer rejected: ${e instanceof Error ? e.message : String(e)}`);
     }
   }
-  answer(videoKbps?: number): Promise<string> {
-    return answerOf(this.pc, videoKbps);
+  private answered = "";
+  async answer(videoKbps?: number): Promise<string> {
+    this.answered = await answerOf(this.pc, videoKbps);
+    return this.answered;
   }
   close(reason: string): void {
     if (this.closed) return;
@@ -104,6 +107,7 @@ export abstract class BaseSession implements Session {
     if (this.connectTimer) clearTimeout(this.connectTimer);
     if (this.disconnectTimer) clearTimeout(this.disconnectTimer);
     sessions.delete(this.id);
+    forgetCredentials(this.answered);
     this.detach();
     try {
       this.pc.close();
