@@ -8,7 +8,9 @@ import {
   ClientMessageSchema,
   CLOSE,
   MAX_CLIENT_FRAME_BYTES,
+  type AckResults,
   type ClientMessage,
+  type ClientMessageType,
   type ErrorCode,
   type MyAnswer,
   type ParticipantRemoved,
@@ -95,6 +97,9 @@ export type EdgeClassEvents = { [K in ServerMessageType]: MessageOf<K> } & {
   state: Readonly<ClassState>;
   message: ServerMessage;
 };
+
+/** What `request()` resolves with, by message type: the ack's result (AckResults), or the server's clock for a ping. */
+export type RequestResult<K extends ClientMessageType> = K extends "ping" ? number : AckResults[K];
 
 /** A client message without its `rid` (the client adds one). */
 export type OutgoingMessage = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, "rid"> : never) : never;
@@ -394,9 +399,9 @@ export class EdgeClassClient {
 
   // ---- Sending --------------------------------------------------------------
 
-  /** Sends any client message and resolves with the `ack` result (or the `pong` server time for `ping`). */
-  request(message: Outgoing): Promise<unknown> {
-    return this.enqueue(message);
+  /** Sends any client message and resolves with its typed `ack` result (or the `pong` server time for `ping`). */
+  request<M extends Outgoing>(message: M): Promise<RequestResult<M["type"]>> {
+    return this.enqueue(message) as Promise<RequestResult<M["type"]>>;
   }
 
   private enqueue(message: Outgoing, answer?: { questionId: string; answerId: string }): Promise<unknown> {
@@ -504,50 +509,50 @@ export class EdgeClassClient {
     return (await this.enqueue({ type: "ping" })) as number;
   }
 
-  chat(text: string): Promise<unknown> {
-    return this.enqueue({ type: "chat.send", text });
+  chat(text: string): Promise<AckResults["chat.send"]> {
+    return this.request({ type: "chat.send", text });
   }
 
   /** Staff: delete a chat message. */
-  deleteChat(messageId: string): Promise<unknown> {
-    return this.enqueue({ type: "chat.delete", messageId });
+  deleteChat(messageId: string): Promise<AckResults["chat.delete"]> {
+    return this.request({ type: "chat.delete", messageId });
   }
 
   /** Staff: mute (or unmute) a user in chat. */
-  mute(userId: string, muted = true): Promise<unknown> {
-    return this.enqueue({ type: "chat.mute", userId, muted });
+  mute(userId: string, muted = true): Promise<AckResults["chat.mute"]> {
+    return this.request({ type: "chat.mute", userId, muted });
   }
 
   /** Staff: chat on/off and slow mode. */
-  chatSettings(settings: { enabled?: boolean; slowModeSeconds?: number }): Promise<unknown> {
-    return this.enqueue({ type: "chat.settings", ...settings });
+  chatSettings(settings: { enabled?: boolean; slowModeSeconds?: number }): Promise<AckResults["chat.settings"]> {
+    return this.request({ type: "chat.settings", ...settings });
   }
 
-  raiseHand(): Promise<unknown> {
-    return this.enqueue({ type: "hand.raise" });
+  raiseHand(): Promise<AckResults["hand.raise"]> {
+    return this.request({ type: "hand.raise" });
   }
 
-  lowerHand(): Promise<unknown> {
-    return this.enqueue({ type: "hand.lower" });
+  lowerHand(): Promise<AckResults["hand.lower"]> {
+    return this.request({ type: "hand.lower" });
   }
 
   /** Staff: answer a raised hand (takes it off the queue). */
-  answerHand(userId: string): Promise<unknown> {
-    return this.enqueue({ type: "hand.answer", userId });
+  answerHand(userId: string): Promise<AckResults["hand.answer"]> {
+    return this.request({ type: "hand.answer", userId });
   }
 
   /** Staff: clear the hand queue. */
-  clearHands(): Promise<unknown> {
-    return this.enqueue({ type: "hand.clear" });
+  clearHands(): Promise<AckResults["hand.clear"]> {
+    return this.request({ type: "hand.clear" });
   }
 
-  react(reaction: Reaction): Promise<unknown> {
-    return this.enqueue({ type: "reaction", reaction });
+  react(reaction: Reaction): Promise<AckResults["reaction"]> {
+    return this.request({ type: "reaction", reaction });
   }
 
   /** Staff: launch a question from the course's bank (`questionId`) or written on the fly (`question`). */
-  launchQuiz(o: { questionId: string; timeLimitSeconds: number } | { question: QuestionDraft; timeLimitSeconds: number }): Promise<unknown> {
-    return this.enqueue({ type: "quiz.launch", ...o });
+  launchQuiz(o: { questionId: string; timeLimitSeconds: number } | { question: QuestionDraft; timeLimitSeconds: number }): Promise<AckResults["quiz.launch"]> {
+    return this.request({ type: "quiz.launch", ...o });
   }
 
   /**
@@ -568,18 +573,18 @@ export class EdgeClassClient {
   }
 
   /** Staff: stop taking answers. */
-  closeQuiz(): Promise<unknown> {
-    return this.enqueue({ type: "quiz.close" });
+  closeQuiz(): Promise<AckResults["quiz.close"]> {
+    return this.request({ type: "quiz.close" });
   }
 
   /** Staff: show everyone the correct answer and the distribution. */
-  reveal(): Promise<unknown> {
-    return this.enqueue({ type: "quiz.reveal" });
+  reveal(): Promise<AckResults["quiz.reveal"]> {
+    return this.request({ type: "quiz.reveal" });
   }
 
   /** Staff: send the leaderboard. */
-  showLeaderboard(): Promise<unknown> {
-    return this.enqueue({ type: "leaderboard.show" });
+  showLeaderboard(): Promise<AckResults["leaderboard.show"]> {
+    return this.request({ type: "leaderboard.show" });
   }
 
   /** Staff: take a participant out of the class for the rest of this live class (closed with 4013, no rejoin). */
@@ -588,7 +593,7 @@ export class EdgeClassClient {
   }
 
   /** Staff: end the class for everyone. */
-  endClass(): Promise<unknown> {
-    return this.enqueue({ type: "class.end" });
+  endClass(): Promise<AckResults["class.end"]> {
+    return this.request({ type: "class.end" });
   }
 }

@@ -272,5 +272,35 @@ export interface ParticipantRemoved {
   removed: true;
 }
 
+/** One client message type, by its `type`. */
+export type ClientMessageOf<K extends ClientMessageType> = Extract<ClientMessage, { type: K }>;
+
+/**
+ * The `ack.result` of each client message: the server's command table (live/commands.ts) is typed
+ * by it, and the SDK's `request()` resolves with it. `undefined`: the ack carries no result.
+ */
+export interface AckResults {
+  /** The room's result; the server answers a ping with `pong`, and the SDK resolves with its `serverTime`. */
+  ping: { serverTime: number };
+  "chat.send": { messageId: string };
+  "chat.delete": { deleted: string };
+  "chat.mute": { userId: string; muted: boolean };
+  "chat.settings": { settings: ChatSettings };
+  /** `position` in the queue (1 = next) while raised. */
+  "hand.raise": { raised: boolean; position: number | null };
+  "hand.lower": { raised: boolean; position: number | null };
+  "hand.answer": { answered: string };
+  "hand.clear": { cleared: true };
+  reaction: undefined;
+  "quiz.launch": { questionId: string; deadline: number };
+  "quiz.answer": MyAnswer;
+  "quiz.close": { questionId: string; closedAt: number };
+  "quiz.reveal": { questionId: string; correct: unknown };
+  "leaderboard.show": { shown: true };
+  "class.end": { ended: true };
+  "participant.remove": ParticipantRemoved;
+}
+export type AckResult = AckResults[ClientMessageType];
+
 // The error codes and close codes live in one catalogue (codes.ts), shared with REST.
 export { CLOSE, ERRORS, isErrorCode, type ErrorCode } from "./codes.ts";

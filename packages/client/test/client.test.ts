@@ -57,8 +57,8 @@ describe("EdgeClassClient", () => {
     fake = startFake({
       message(c, m) {
         // Reply out of order: the raise first, then the chat; the reaction gets an error.
-        if (m.type === "chat.send") setTimeout(() => c.send({ type: "ack", rid: m.rid, result: { id: "m9" } }), 30);
-        else if (m.type === "hand.raise") c.send({ type: "ack", rid: m.rid, result: "raised" });
+        if (m.type === "chat.send") setTimeout(() => c.send({ type: "ack", rid: m.rid, result: { messageId: "m9" } }), 30);
+        else if (m.type === "hand.raise") c.send({ type: "ack", rid: m.rid, result: { raised: true, position: 1 } });
         else if (m.type === "reaction") c.send({ type: "error", rid: m.rid, code: "rate-limited", message: "slow down" });
         else if (m.type === "ping") c.send({ type: "pong", rid: m.rid, serverTime: 1 });
       },
@@ -68,8 +68,8 @@ describe("EdgeClassClient", () => {
     const chat = c.chat("hello");
     const hand = c.raiseHand();
     const react = c.react("clap").catch((e: unknown) => e);
-    expect(await hand).toBe("raised");
-    expect(await chat).toEqual({ id: "m9" });
+    expect(await hand).toEqual({ raised: true, position: 1 });
+    expect(await chat).toEqual({ messageId: "m9" });
     const err = await react;
     expect(err).toBeInstanceOf(EdgeClassError);
     expect((err as EdgeClassError).code).toBe("rate-limited");

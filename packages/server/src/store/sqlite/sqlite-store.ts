@@ -1,4 +1,6 @@
-// The Store on bun:sqlite: prepared statements, keyset paging by id.
+// The Store on bun:sqlite: prepared statements, keyset paging by id. Over 400 lines because it is
+// one repository class per table (schools, users, courses, enrollments, classes) plus the
+// Store that ties them to one database and group commit; each is short and they share helpers.
 import type { Database, Statement } from "bun:sqlite";
 import type { ClassSession, Course, Page, PageRequest, School, User } from "../../domain/model.ts";
 import type { LiveStore } from "../live-types.ts";
