@@ -133,7 +133,7 @@ export class LiveGateway implements LocalSockets {
       (e: unknown) => {
         this.deps.logger.error({ err: e, classId }, "admission failed");
         // Whatever went wrong, admission may work on a retry: "try again later", with the reason when it has one.
-        this.refuse(ws, "unavailable", e instanceof AppError ? e.message : "admission failed; try again", CLOSE.tryAgainLater);
+        this.refuse(ws, "unavailable", e instanceof AppError ? e.message : "admission failed; try again");
       },
     );
   }
@@ -142,9 +142,9 @@ export class LiveGateway implements LocalSockets {
    * Ends a connection for an error: an `error` message with the stable code goes first (close codes
    * are coarse: 4003 is both "class-full" and "not-enrolled"), then the close with the code's close code.
    */
-  private refuse(ws: Socket, code: ErrorCode, reason: string, close = closeCodeOf(code)): void {
+  private refuse(ws: Socket, code: ErrorCode, reason: string): void {
     this.sendTo(ws, JSON.stringify({ type: "error", code, message: reason } satisfies ServerMessage), "error");
-    ws.close(close, closeReason(reason)); // close reasons are limited to 123 bytes
+    ws.close(closeCodeOf(code), closeReason(reason)); // close reasons are limited to 123 bytes
   }
 
   private attachSocket(ws: Socket, welcome: ServerMessage): void {
