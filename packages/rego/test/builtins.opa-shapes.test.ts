@@ -43,3 +43,14 @@ describe("strings.split_n (OPA: split on every delimiter, keep the first n or la
     expect(err("strings.split_n", "a.b.c", ".", 1.5)).toBe("strings.split_n: operand 3 must be integer number but got floating-point number");
   });
 });
+
+describe("to_number (OPA casts.go)", () => {
+  test("infinities and NaN are refused as not a valid number string; ParseFloat's own errors otherwise", () => {
+    expect(err("to_number", "inf")).toBe("to_number: operand 1 must be valid number string but got string");
+    expect(err("to_number", "-Infinity")).toBe("to_number: operand 1 must be valid number string but got string");
+    expect(err("to_number", "NaN")).toBe("to_number: operand 1 must be valid number string but got string");
+    expect(err("to_number", "1e400")).toBe('to_number: strconv.ParseFloat: parsing "1e400": value out of range');
+    expect(err("to_number", "x")).toBe('to_number: strconv.ParseFloat: parsing "x": invalid syntax');
+    expect(call("to_number", "-1.5e1")).toBe(-15);
+  });
+});

@@ -4,7 +4,7 @@
  * Numbers are IEEE doubles (OPA uses arbitrary precision): integers beyond 2^53
  * and decimal fractions round as doubles do.
  */
-import { RegoSet, type Value } from "../value.ts";
+import { BuiltinError, RegoSet, type Value } from "../value.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
 import { builtinErr, def, int, num, str, typeErr } from "./util.ts";
 
@@ -176,8 +176,17 @@ function toNumber(a: Value[]): Value {
     case "boolean":
       return x ? 1 : 0;
     case "string": {
+      // OPA (casts.go) refuses the words ParseFloat would accept as infinities or NaN
+      if (/^[+-]*(inf|infinity|nan)$/i.test(x)) {
+        // a value check at evaluation (the type checker only sees a string)
+        throw new BuiltinError("to_number", "operand 1 must be valid number string but got string", "eval_type_error");
+      }
       const v = parseGoFloat(x);
-      if (v === undefined) throw builtinErr("to_number", `strconv.ParseFloat: parsing ${JSON.stringify(x)}: invalid syntax`);
+      if (v === undefined) {
+        // ParseFloat's own errors: a well-formed number beyond the double range is "value out of range"
+        const why = GO_FLOAT.test(x) && !x.includes("_") && /\d/.test(x) ? "value out of range" : "invalid syntax";
+        throw builtinErr("to_number", `strconv.ParseFloat: parsing ${JSON.stringify(x)}: ${why}`);
+      }
       return v;
     }
     default:
