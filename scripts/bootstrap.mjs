@@ -61,7 +61,11 @@ if (mode === "run") handOver(bunPath, ["run", ...rest]);
 else if (mode === "test") {
   // The services and Debian packages the tests need (installed and started when missing).
   spawnSync("bash", [join(root, "scripts", "test-services.sh")], { cwd: root, stdio: "inherit" });
-  handOver(bunPath, ["test", ...rest]);
+  // Files run in 3 worker processes, slowest first (test-timings.json): most of a file's time
+  // is spent waiting on the processes it starts, so 3 workers fit 2 cores. The longer default
+  // timeout is for hooks that start clusters while the other workers load the machine.
+  const timings = join(root, "scripts", "test-timings.json");
+  handOver(bunPath, ["test", "--parallel=3", `--timings=${timings}`, "--timeout=30000", ...rest]);
 }
 else if (mode === "exec") handOver(bin(rest[0]), rest.slice(1));
 else {

@@ -65,7 +65,7 @@ test("@styra/opa: a whole package document, and evaluate() without input", async
     results.push(await opa.evaluate<Record<string, unknown>, Record<string, unknown>>("education", INPUTS.full as Record<string, unknown>));
     results.push(await opa.evaluate<Record<string, unknown>, boolean>("education/allow"));
   }
-  expect(results[0]).toEqual({ allow: false, deny_reasons: ["class is full"], known_role: ["admin", "student", "teacher"], students_listed: true });
+  expect(results[0]).toEqual({ allow: false, deny_reasons: ["class is full"], known_role: ["admin", "school-admin", "student", "teacher"], students_listed: true });
   expect(results[1]).toBe(false);
   expect(results[2]).toEqual(results[0]);
   expect(results[3]).toBe(false);
