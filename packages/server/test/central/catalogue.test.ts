@@ -107,7 +107,7 @@ test("a course authored at the centre, with its teacher, enrolments and question
       expect(await courseTitle(i, "c-optics")).toBe("Optics");
       expect(await courseSchool(i, "c-optics")).toBe("sch-lakes");
       expect(await enrolled(i, "c-optics")).toEqual(["s-1", "s-2", "s-3"]);
-      const qs = await api(i.base, "GET", "/api/courses/c-optics/questions", await token("teacher", "t-centre"));
+      const qs = await api(i.base, "GET", "/api/courses/c-optics/questions", await token("teacher", "t-centre", undefined, "sch-lakes"));
       expect(qs.body.items.map((q: { id: string }) => q.id)).toEqual(["q-lens"]);
     }, 15_000);
   }
@@ -116,14 +116,14 @@ test("a course authored at the centre, with its teacher, enrolments and question
   expect((await taken(north[0], "applied")) + (await taken(north[1], "applied"))).toBe(7);
   expect(await taken(south, "applied")).toBe(7);
   // The course is taught in the city: its teacher schedules a class there.
-  const cls = await api(south.base, "POST", "/api/courses/c-optics/classes", await token("teacher", "t-centre"), { startsAt: new Date().toISOString(), durationMinutes: 30 });
+  const cls = await api(south.base, "POST", "/api/courses/c-optics/classes", await token("teacher", "t-centre", undefined, "sch-lakes"), { startsAt: new Date().toISOString(), durationMinutes: 30 });
   expect(cls.status).toBe(201);
 }, 40_000);
 
 test("versions decide: a replayed older version changes nothing, a newer local edit stands until a newer central one", async () => {
   const [{ rev }] = (await store.sql.unsafe("SELECT rev FROM central_catalogue WHERE kind = 'course' AND key = 'c-optics'")) as { rev: string }[];
   // South's teacher renames the course locally: a newer version than the centre's.
-  expect((await api(south.base, "PATCH", "/api/courses/c-optics", await token("teacher", "t-centre"), { title: "Optics (south)" })).status).toBe(200);
+  expect((await api(south.base, "PATCH", "/api/courses/c-optics", await token("teacher", "t-centre", undefined, "sch-lakes"), { title: "Optics (south)" })).status).toBe(200);
   // An older version of the course reaches the hub's stream (a replay, or a centre whose clock was behind).
   const nc = await connect({ servers: topo.hub.url, user: topo.central.user, pass: topo.central.pass });
   const old = { kind: "course", key: "c-optics", rev: Number(rev) - 1, origin: "central", row: { id: "c-optics", title: "Replayed", description: "", status: "active", capacity: 40, teacherId: "t-centre", createdAt: 1, updatedAt: 1, schoolId: "sch-lakes" } };
@@ -206,7 +206,7 @@ test("the authoring API: admins only, bad input is a 400 problem naming the fiel
   };
   const course = { title: "X", teacherId: "t-centre" };
   expect((await call("PUT", "courses/c-new", null, course)).status).toBe(401);
-  expect((await call("PUT", "courses/c-new", await token("teacher", "t-centre"), course)).status).toBe(403);
+  expect((await call("PUT", "courses/c-new", await token("teacher", "t-centre", undefined, "sch-lakes"), course)).status).toBe(403);
   const bad = await call("PUT", "courses/c-new", admin, { title: "", teacherId: "t-centre", colour: "red" });
   expect(bad.status).toBe(400);
   expect(bad.body.issues?.map((i) => i.path).sort()).toEqual(["colour", "title"]);

@@ -64,7 +64,8 @@ export async function api(base: string, method: string, path: string, tok: strin
 }
 
 export function apiClient(secret: string) {
-  const token = (role: "student" | "teacher" | "admin", sub: string, name?: string) => mintToken(secret, { sub, role, name, ttlSeconds: 600 });
+  const token = (role: "student" | "teacher" | "admin", sub: string, name?: string, school?: string) =>
+    mintToken(secret, { sub, role, name, school, ttlSeconds: 600 });
   return { token, api };
 }
 
