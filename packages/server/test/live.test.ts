@@ -46,7 +46,7 @@ describe("join", () => {
     const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
     expect(admitted).toHaveLength(1000);
     expect(refused).toHaveLength(500);
-    expect(refused.every((r) => r.reason.code === CLOSE.policyDenied && r.reason.reason === "class is full")).toBe(true);
+    expect(refused.every((r) => r.reason.code === CLOSE.policyDenied && r.reason.reason === "class is full" && r.reason.serverCode === "class-full")).toBe(true);
     const teacher = await enter(classId, "teacher", "t-live");
     expect(teacher.welcome.state.participants).toBe(1001);
     const metrics = await (await fetch(`${t.base}/metrics`)).text();
@@ -59,14 +59,16 @@ describe("join", () => {
     const stranger = await join(t.base, classId, await t.token("student", "not-enrolled")).catch((e) => e);
     expect(stranger.code).toBe(CLOSE.policyDenied);
     expect(stranger.reason).toBe("not enrolled in this course");
+    expect(stranger.serverCode).toBe("not-enrolled");
     await t.call("POST", `/api/courses/${courseId}/archive`, { token: teacherToken });
     const archived = await join(t.base, classId, await t.token("student", `${courseId.slice(-6)}-s0`)).catch((e) => e);
     expect(archived.code).toBe(CLOSE.policyDenied);
     expect(archived.reason).toContain("course is not active");
+    expect(archived.serverCode).toBe("policy-denied");
     const scheduled = await t.call("POST", "/api/courses", { token: teacherToken, body: { title: "Later", status: "active" } });
     const later = await t.call("POST", `/api/courses/${scheduled.body.id}/classes`, { token: teacherToken, body: { startsAt: "2030-01-01T00:00:00Z", durationMinutes: 30 } });
     const notStarted = await join(t.base, later.body.id, teacherToken).catch((e) => e);
-    expect(notStarted).toMatchObject({ code: CLOSE.notStarted, reason: "class has not started" });
+    expect(notStarted).toMatchObject({ code: CLOSE.notStarted, reason: "class has not started", serverCode: "class-not-started" });
     const admin = await t.token("admin", "root");
     const denies = await t.call("GET", "/api/admin/decisions?decision=deny&limit=5", { token: admin });
     expect(denies.body.items[0]).toMatchObject({ classId, decision: "deny", role: "student" });

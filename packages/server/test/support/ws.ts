@@ -92,13 +92,15 @@ export function connect(base: string, classId: string, token: string): Promise<P
   });
 }
 
-/** Connects and waits for the welcome, or for the close when admission is refused. */
+/** Connects and waits for the welcome, or for the close when admission is refused (with the refusal's `serverCode`). */
 export async function join(base: string, classId: string, token: string): Promise<{ peer: Peer; welcome: Extract<ServerMessage, { type: "welcome" }> }> {
   const peer = await connect(base, classId, token);
   const welcome = await Promise.race([
     peer.next("welcome"),
     peer.closed.then((c) => {
-      throw Object.assign(new Error(`closed ${c.code}: ${c.reason}`), c);
+      // A refusal's stable code comes in an `error` without rid just before the close.
+      const refusal = peer.messages.find((m) => m.type === "error" && m.rid === undefined);
+      throw Object.assign(new Error(`closed ${c.code}: ${c.reason}`), c, { serverCode: refusal?.type === "error" ? refusal.code : undefined });
     }),
   ]);
   return { peer, welcome };
