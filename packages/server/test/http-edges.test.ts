@@ -6,7 +6,8 @@ import { parseConfig } from "../src/config/config.ts";
 import { isRealDateTime } from "../src/domain/time.ts";
 import { createLogging } from "../src/obs/logger.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
-import { resultsCsv, type ClassResults } from "../src/services/live-service.ts";
+import type { ClassResults } from "../src/services/live-service.ts";
+import { answersCsv, standingsCsv } from "../src/services/exports.ts";
 import { tempDir } from "./support/server.ts";
 
 const PROBLEM = "https://edgeclass.dev/problems/";
@@ -131,7 +132,7 @@ describe("results CSV", () => {
       questions: [{ questionId: "q1", prompt: "=1+1", kind: "text", answers: [{ userId: "u1", name: names[0], answerId: "a1", response: "-cmd|' /C calc'!A0", correct: false, points: -1, answeredAt: 0 }] }],
       students: names.map((name, i) => ({ rank: i + 1, userId: `u${i}`, name, score: 0, answered: 0, correct: 0 })),
     } as unknown as ClassResults;
-    const csv = resultsCsv(results);
+    const csv = answersCsv(results) + standingsCsv(results);
     const cells = csv.split("\r\n").flatMap((row) => row.split(","));
     for (const c of cells) if (!/^-?\d+$/.test(c)) expect({ c, formula: /^"?[=+\-@\t\r]/.test(c) }).toEqual({ c, formula: false });
     expect(csv).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);

@@ -242,8 +242,17 @@ describe("quizzes", () => {
     const csv = await fetch(`${t.base}/api/classes/${classId}/results?format=csv`, { headers: { authorization: `Bearer ${teacherToken}` } });
     expect(csv.headers.get("content-type")).toContain("text/csv");
     const lines = (await csv.text()).split("\r\n");
-    expect(lines[0]).toBe("question_id,prompt,kind,user_id,name,answer_id,response,correct,points,answered_at");
-    expect(lines.filter((l) => l.startsWith(launched.questionId))).toHaveLength(2);
+    expect(lines[0]).toBe("question,prompt,kind,student_id,name,answer,correct_answer,correct,points,answered_at (UTC)");
+    expect(lines.filter((l) => l.startsWith("1,"))).toHaveLength(2);
+    const get = (q: string) => fetch(`${t.base}/api/classes/${classId}/${q}`, { headers: { authorization: `Bearer ${teacherToken}` } });
+    expect((await (await get("results?format=csv&table=standings")).text()).split("\r\n")[0]).toBe("rank,student_id,name,score,answered,correct");
+    const badZone = await get("results?format=csv&tz=Nowhere%2FZone");
+    expect(badZone.status).toBe(400);
+    expect((await badZone.json()).issues[0].path).toBe("tz");
+    const att = await get("attendance?format=csv&tz=Asia%2FShanghai");
+    expect(att.headers.get("content-disposition")).toContain(`class-${classId}-attendance.csv`);
+    expect((await att.text()).split("\r\n")[0]).toBe("date,user_id,name,role,joined (Asia/Shanghai),left (Asia/Shanghai),sessions,minutes_present");
+    expect((await (await get("attendance")).json()).people.length).toBeGreaterThan(0);
     expect((await t.call("GET", `/api/classes/${classId}/results`, { token: await t.token("student", studentIds[0]) })).status).toBe(403);
   });
 

@@ -660,31 +660,38 @@ function Roster({ client }: { client: EdgeClassClient }) {
   );
 }
 
+/** Downloads, one table per CSV file, dates and times in the teacher's zone; JSON with every detail. */
 function Exports({ classId }: { classId: string }) {
   const [error, setError] = useState("");
-  const base = `/api/classes/${encodeURIComponent(classId)}/results`;
+  const k = `/api/classes/${encodeURIComponent(classId)}`;
+  const tz = encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
+  const get = (path: string, file: string) => download(path, `class-${classId}-${file}`).then(() => setError(""), (e) => setError(apiErrorText(e)));
   return (
-    <div class="row">
-      <button onClick={() => download(`${base}?format=csv`, `class-${classId}-results.csv`).catch((e) => setError(apiErrorText(e)))}>{t("export.csv")}</button>
-      <button onClick={() => download(`${base}?format=json`, `class-${classId}-results.json`).catch((e) => setError(apiErrorText(e)))}>{t("export.json")}</button>
+    <div class="row exports">
+      <button onClick={() => get(`${k}/results?format=csv&table=answers&tz=${tz}`, "answers.csv")}>{t("export.answers")}</button>
+      <button onClick={() => get(`${k}/results?format=csv&table=standings`, "standings.csv")}>{t("export.standings")}</button>
+      <button onClick={() => get(`${k}/attendance?format=csv&tz=${tz}`, "attendance.csv")}>{t("export.attendance")}</button>
+      <button onClick={() => get(`${k}/results?format=json`, "results.json")}>{t("export.json")}</button>
       <span class="error">{error}</span>
     </div>
   );
 }
 
-interface AttendanceRow {
+interface Presence {
   userId: string;
-  name?: string;
-  role?: string;
-  joinedAt: string | null;
-  leftAt: string | null;
-  [k: string]: unknown;
+  name: string;
+  role: string;
+  sessions: number;
+  firstJoinedAt: string;
+  lastLeftAt: string | null;
+  minutesPresent: number;
 }
 
+/** Who came, when, for how long (one line per person; reloads and dropped connections add up). */
 function Attendance({ classId }: { classId: string }) {
-  const [rows, setRows] = useState<AttendanceRow[] | null>(null);
+  const [rows, setRows] = useState<Presence[] | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ items: AttendanceRow[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.items), (e) => setError(apiErrorText(e)));
+  const load = () => api<{ people: Presence[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.people), (e) => setError(apiErrorText(e)));
   const at = (s: string | null) => (s ? timeLong(s) : "—");
   return (
     <div class="attendance">
@@ -698,14 +705,16 @@ function Attendance({ classId }: { classId: string }) {
                 <th scope="col">{t("attendance.who")}</th>
                 <th scope="col">{t("attendance.joined")}</th>
                 <th scope="col">{t("attendance.left")}</th>
+                <th scope="col">{t("attendance.minutes")}</th>
               </tr>
             </thead>
             <tbody>
-              {rows.map((r, i) => (
-                <tr key={i} data-user={r.userId}>
+              {rows.map((r) => (
+                <tr key={r.userId} data-user={r.userId}>
                   <td>{r.name || r.userId}</td>
-                  <td>{at(r.joinedAt)}</td>
-                  <td>{at(r.leftAt)}</td>
+                  <td>{at(r.firstJoinedAt)}</td>
+                  <td>{at(r.lastLeftAt)}</td>
+                  <td class="num">{num(r.minutesPresent)}</td>
                 </tr>
               ))}
             </tbody>

@@ -10,12 +10,15 @@ import { assertInSchool } from "../domain/schools.ts";
 import type { LiveHub } from "../live/ports.ts";
 import type { AttendanceRow, BankQuestion } from "../store/live-types.ts";
 import type { CoursesService, ServiceDeps } from "./courses-service.ts";
+import { optionsOf, presence, type Presence } from "./exports.ts";
 
 export interface QuestionResult {
   questionId: string;
   bankQuestionId: string | null;
   kind: string;
   prompt: string;
+  /** Choice questions: the options, so an export can name the answers. */
+  options?: { id: string; text: string }[];
   correct: unknown;
   launchedAt: number;
   deadline: number;
@@ -120,6 +123,14 @@ export class LiveService {
     return this.deps.store.live.attendance(classId);
   }
 
+  /** The sessions and, per person, first join, last leave and minutes present (open sessions until the end, or now). */
+  async attendanceReport(p: Principal, classId: string): Promise<{ sessions: AttendanceRow[]; people: Presence[] }> {
+    const cls = this.managedClass(p, classId);
+    await this.refreshClassRecords(classId);
+    const sessions = this.deps.store.live.attendance(classId);
+    return { sessions, people: presence(sessions, cls.endedAt ?? this.deps.now()) };
+  }
+
   async results(p: Principal, classId: string): Promise<ClassResults> {
     const cls = this.managedClass(p, classId);
     await this.refreshClassRecords(classId);
@@ -148,6 +159,7 @@ export class LiveService {
         bankQuestionId: q.bankQuestionId,
         kind: q.draft.kind,
         prompt: q.draft.prompt,
+        options: optionsOf(q.draft),
         correct: quiz.correctAnswer(q.draft),
         launchedAt: q.launchedAt,
         deadline: q.deadline,
@@ -163,22 +175,4 @@ export class LiveService {
     const students = quiz.rankScores(scores, nameOf).map((e) => ({ ...e, ...(tallies.get(e.userId) ?? { answered: 0, correct: 0 }) }));
     return { classId, courseId: cls.courseId, title: cls.title, questions, students };
   }
-}
-
-const csvCell = (v: unknown) => {
-  // Text that a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading ' (OWASP CSV injection).
-  const s = typeof v === "string" ? (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v) : JSON.stringify(v);
-  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-};
-
-/** One row per answer, plus the class's standings, as CSV (RFC 4180). */
-export function resultsCsv(r: ClassResults): string {
-  const rows: unknown[][] = [["question_id", "prompt", "kind", "user_id", "name", "answer_id", "response", "correct", "points", "answered_at"]];
-  for (const q of r.questions) {
-    for (const a of q.answers) rows.push([q.questionId, q.prompt, q.kind, a.userId, a.name, a.answerId, a.response, a.correct, a.points, new Date(a.answeredAt).toISOString()]);
-  }
-  rows.push([]);
-  rows.push(["rank", "user_id", "name", "score", "answered", "correct"]);
-  for (const s of r.students) rows.push([s.rank, s.userId, s.name, s.score, s.answered, s.correct]);
-  return rows.map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 }

@@ -261,8 +261,8 @@ test("a teacher and three students run a whole class in the browser", async () =
   for (const s of [s1, s2, s3]) await s.waitForSelector('[data-phase="ended"]');
   await s1.waitForSelector(".leaderboard li.me"); // the final standings stay on the page
   await teacher.waitForSelector('[data-phase="ended"]');
-  const [download] = await Promise.all([teacher.waitForEvent("download"), teacher.click("text=Export results (CSV)")]);
-  expect(download.suggestedFilename()).toBe(`class-${CLASS}-results.csv`);
+  const [download] = await Promise.all([teacher.waitForEvent("download"), teacher.click("text=Answers (CSV)")]);
+  expect(download.suggestedFilename()).toBe(`class-${CLASS}-answers.csv`);
   await teacher.click("text=Show attendance");
   await teacher.waitForSelector('.attendance tr[data-user="s1"]');
   await shot(s3, "student-ended");

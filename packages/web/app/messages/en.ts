@@ -291,8 +291,11 @@ export const en = {
   "roster.muted": "muted",
   "roster.more": { one: "…and {count} more: narrow the search.", other: "…and {count} more: narrow the search." },
 
-  "export.csv": "Export results (CSV)",
-  "export.json": "Export results (JSON)",
+  "export.answers": "Answers (CSV)",
+  "export.standings": "Standings (CSV)",
+  "export.attendance": "Attendance (CSV)",
+  "export.json": "Everything (JSON)",
+  "attendance.minutes": "Minutes present",
   "attendance.title": "Attendance",
   "attendance.show": "Show attendance",
   "attendance.refresh": "Refresh attendance",

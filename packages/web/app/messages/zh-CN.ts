@@ -293,8 +293,11 @@ export const zhCN: Catalogue = {
   "roster.muted": "已禁言",
   "roster.more": { other: "…还有 {count} 人：请缩小搜索范围。" },
 
-  "export.csv": "导出成绩（CSV）",
-  "export.json": "导出成绩（JSON）",
+  "export.answers": "答题记录（CSV）",
+  "export.standings": "最终排名（CSV）",
+  "export.attendance": "出勤（CSV）",
+  "export.json": "全部数据（JSON）",
+  "attendance.minutes": "在线分钟数",
   "attendance.title": "出勤",
   "attendance.show": "显示出勤",
   "attendance.refresh": "刷新出勤",

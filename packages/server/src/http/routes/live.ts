@@ -2,7 +2,8 @@
 import * as v from "valibot";
 import { QuestionDraftSchema } from "../../../../client/src/protocol.ts";
 import type { BankQuestion } from "../../store/live-types.ts";
-import { resultsCsv, type LiveService } from "../../services/live-service.ts";
+import type { LiveService } from "../../services/live-service.ts";
+import { answersCsv, attendanceCsv, knownZone, standingsCsv } from "../../services/exports.ts";
 import type { RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
 import { json } from "../problem.ts";
@@ -11,7 +12,13 @@ import { check, id, readJson, readQuery } from "../validate.ts";
 
 const IdParams = v.strictObject({ id });
 const PageOnlyQuery = v.strictObject(pageQuery);
-const ResultsQuery = v.strictObject({ format: v.optional(v.picklist(["json", "csv"], "must be json or csv")) });
+const format = v.optional(v.picklist(["json", "csv"], "must be json or csv"));
+/** The zone a CSV's dates and times are written in (the teacher's; UTC unless told). */
+const tz = v.optional(v.pipe(v.string(), v.maxLength(64), v.check((z) => knownZone(z) !== null, "must be an IANA time zone, e.g. Asia/Shanghai")));
+/** One table per CSV file: the answers, or the final standings. */
+const ResultsQuery = v.strictObject({ format, table: v.optional(v.picklist(["answers", "standings"], "must be answers or standings")), tz });
+const AttendanceQuery = v.strictObject({ format, tz });
+const csvFile = (body: string, name: string) => new Response(body, { headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${name}"` } });
 const questionView = (q: BankQuestion) => ({ id: q.id, courseId: q.courseId, ...q.draft, createdAt: iso(q.createdAt) });
 
 export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
@@ -33,20 +40,28 @@ export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
       method: "GET",
       path: "/api/classes/:id/attendance",
       auth: staff,
-      handle: async ({ params, principal }) =>
-        json({ items: (await svc.attendance(principal, check(IdParams, params, "path").id)).map((r) => ({ ...r, joinedAt: iso(r.joinedAt), leftAt: iso(r.leftAt) })) }),
+      async handle({ req, params, principal }) {
+        const q = readQuery(req.url, AttendanceQuery);
+        const classId = check(IdParams, params, "path").id;
+        const { sessions, people } = await svc.attendanceReport(principal, classId);
+        if (q.format === "csv") return csvFile(attendanceCsv(people, knownZone(q.tz ?? "UTC")!), `class-${classId}-attendance.csv`);
+        return json({
+          items: sessions.map((r) => ({ ...r, joinedAt: iso(r.joinedAt), leftAt: iso(r.leftAt) })),
+          people: people.map((p) => ({ ...p, firstJoinedAt: iso(p.firstJoinedAt), lastLeftAt: iso(p.lastLeftAt) })),
+        });
+      },
     },
     {
       method: "GET",
       path: "/api/classes/:id/results",
       auth: staff,
       async handle({ req, params, principal }) {
-        const { format } = readQuery(req.url, ResultsQuery);
+        const q = readQuery(req.url, ResultsQuery);
         const results = await svc.results(principal, check(IdParams, params, "path").id);
-        if (format === "csv") {
-          return new Response(resultsCsv(results), {
-            headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="class-${results.classId}-results.csv"` },
-          });
+        if (q.format === "csv") {
+          const table = q.table ?? "answers";
+          const body = table === "answers" ? answersCsv(results, knownZone(q.tz ?? "UTC")!) : standingsCsv(results);
+          return csvFile(body, `class-${results.classId}-${table}.csv`);
         }
         return json(results);
       },
