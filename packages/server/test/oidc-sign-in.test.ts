@@ -184,6 +184,22 @@ describe("the code flow with PKCE", () => {
     expect(bearer.status).toBe(201);
   });
 
+  test("the page gets a short bearer token for its live socket (CSRF-checked); it dies with the session", async () => {
+    const { site } = await signIn({ sub: "ivy", name: "Ivy", role: "teacher" });
+    const csrf = site.cookies.get("edgeclass-csrf")!;
+    expect((await withCookie("POST", "/api/auth/live-token", site)).status).toBe(403);
+    const r = await withCookie("POST", "/api/auth/live-token", site, { "x-csrf-token": csrf });
+    expect(r.status).toBe(200);
+    const life = Date.parse(r.body.expiresAt) - Date.now();
+    expect(life).toBeGreaterThan(100_000);
+    expect(life).toBeLessThanOrEqual(120_000);
+    expect((await t.call("GET", "/api/me", { token: r.body.token })).body).toMatchObject({ id: "north-high:ivy", school: SCHOOL });
+    const teacher = await t.call("POST", "/api/courses", { token: r.body.token, body: { title: "Live" } }); // a bearer token: no CSRF token needed
+    expect(teacher.status).toBe(201);
+    await fetch(`${t.base}/api/auth/logout`, { method: "POST", headers: { cookie: site.header(), "x-csrf-token": csrf } });
+    expect((await t.call("GET", "/api/me", { token: r.body.token })).status).toBe(401);
+  });
+
   test("a forged session cookie is refused", async () => {
     const site = new Jar();
     site.cookies.set("edgeclass-session", "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzZXNzaW9uIiwic3ViIjoieCIsInJvbGUiOiJhZG1pbiIsInNpZCI6IngiLCJleHAiOjk5OTk5OTk5OTl9.c2lnbmF0dXJl");

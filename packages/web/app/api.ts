@@ -8,6 +8,8 @@ export interface Session {
   role: Role;
   /** Seconds since the epoch. */
   exp: number;
+  /** A school sign-in kept in an HttpOnly cookie (no token here): its CSRF token for requests that change things. */
+  csrf?: string;
 }
 
 const KEY = "edgeclass.session";
@@ -53,7 +55,37 @@ export function save(s: Session): void {
   } catch {}
 }
 
+/** At start, without a kept token: the browser session of a school sign-in (its cookie), if there is one. */
+export async function loadBrowserSession(): Promise<void> {
+  // The session's CSRF cookie is readable: without it there is no session to ask about.
+  if (session() !== null || !/(?:^|;\s*)(?:__Host-)?edgeclass-csrf=/.test(document.cookie)) return;
+  try {
+    const res = await fetch("/api/auth/session", { headers: { accept: "application/json" } });
+    if (!res.ok) return;
+    const b = (await res.json()) as { user: { id: string; name: string; role: string }; csrfToken: string; expiresAt: string };
+    const role = b.user.role;
+    if (role !== "student" && role !== "teacher" && role !== "admin") return;
+    cached = { token: "", id: b.user.id, name: b.user.name, role, exp: Math.floor(Date.parse(b.expiresAt) / 1000), csrf: b.csrfToken };
+  } catch {}
+}
+
+/** What proves who the page is: the bearer token, or with a cookie session its CSRF token (the cookie goes by itself). */
+export function authHeaders(): Record<string, string> {
+  const s = session();
+  if (s?.token) return { authorization: `Bearer ${s.token}` };
+  return s?.csrf ? { "x-csrf-token": s.csrf } : {};
+}
+
+/** A token for the live socket: the kept one, or a short one the cookie session gives (a WebSocket cannot send the CSRF header). */
+export async function liveToken(): Promise<string> {
+  const s = session();
+  if (!s) return "";
+  return s.token || (await api<{ token: string }>("POST", "/api/auth/live-token")).token;
+}
+
 export function signOut(): void {
+  // A cookie session ends on the server too (revoked on every instance).
+  if (cached?.csrf) void fetch("/api/auth/logout", { method: "POST", headers: { "x-csrf-token": cached.csrf } }).catch(() => {});
   cached = null;
   try {
     localStorage.removeItem(KEY);
@@ -80,9 +112,7 @@ export class ApiError extends Error {
 
 /** fetch with the session's bearer token; JSON in and out; problem documents become ApiError. */
 export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = {};
-  const s = session();
-  if (s) headers.authorization = `Bearer ${s.token}`;
+  const headers: Record<string, string> = authHeaders();
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
@@ -101,8 +131,7 @@ export async function api<T = any>(method: string, path: string, body?: unknown)
 
 /** Downloads an authenticated resource as a file (results CSV/JSON). */
 export async function download(path: string, filename: string): Promise<void> {
-  const s = session();
-  const res = await fetch(path, { headers: s ? { authorization: `Bearer ${s.token}` } : {} });
+  const res = await fetch(path, { headers: authHeaders() });
   if (!res.ok) throw new ApiError(res.status, `download failed: ${res.status}`, [], "download");
   const url = URL.createObjectURL(await res.blob());
   const a = document.createElement("a");

@@ -34,6 +34,18 @@ export function Login() {
       setError(apiErrorText(e));
     }
   };
+  // School sign-in: the server sends the browser to the school's identity provider, then back to `next` with a session cookie.
+  const [school, setSchool] = useState(() => new URLSearchParams(location.search).get("school") ?? "");
+  const schoolSignIn = async (e: Event) => {
+    e.preventDefault();
+    setError("");
+    const back = next.startsWith("/") && !next.startsWith("//") ? next : "/";
+    const url = `/api/auth/oidc/${encodeURIComponent(school.trim())}/login?next=${encodeURIComponent(back)}`;
+    // Asked first without following, so a school without sign-in gets a message here, not a problem document.
+    const probe = await fetch(url, { redirect: "manual" }).catch(() => null);
+    if (probe !== null && probe.type !== "opaqueredirect" && !probe.ok) return setError(t("login.schoolUnknown", { school: school.trim() }));
+    location.assign(url);
+  };
   const useToken = (e: Event) => {
     e.preventDefault();
     const s = decodeToken(token.trim());
@@ -61,6 +73,18 @@ export function Login() {
             <p class="muted">{tx("login.adminHint", { command: <code>{ADMIN_TOKEN_COMMAND}</code> })}</p>
           </section>
         )}
+        <section class="card" aria-labelledby="school-h">
+          <h2 id="school-h">{t("login.schoolTitle")}</h2>
+          <form onSubmit={schoolSignIn} class="stack">
+            <label class="field">
+              <span>{t("login.schoolLabel")}</span>
+              <input value={school} onInput={(e) => setSchool(e.currentTarget.value)} autocomplete="organization" spellcheck={false} />
+            </label>
+            <button type="submit" class="primary" disabled={!school.trim()}>
+              {t("login.schoolSignIn")}
+            </button>
+          </form>
+        </section>
         <section class="card" aria-labelledby="tok-h">
           <h2 id="tok-h">{t("login.withToken")}</h2>
           <form onSubmit={useToken} class="stack">

@@ -3,7 +3,7 @@
 import { useEffect, useMemo, useReducer, useRef } from "preact/hooks";
 import { CLOSE, EdgeClassClient, type ConnectionInfo, type Reaction } from "../../client/src/index.ts";
 import type { ErrorCode } from "../../client/src/codes.ts";
-import { session } from "./api.ts";
+import { liveToken } from "./api.ts";
 
 export type Phase =
   | { kind: "connecting" }
@@ -73,7 +73,7 @@ export function useLive(classId: string): Live {
       new EdgeClassClient({
         baseUrl: location.origin,
         classId,
-        token: () => session()?.token ?? "",
+        token: liveToken,
         autoConnect: false,
         reconnect: { initialDelayMs: 300, maxDelayMs: 4000, maxInitialAttempts: 3 },
       }),

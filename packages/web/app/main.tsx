@@ -3,7 +3,7 @@
 import "./style.css";
 import { render, type ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { navigate, session } from "./api.ts";
+import { loadBrowserSession, navigate, session } from "./api.ts";
 import { Home, Login } from "./home.tsx";
 import { StudentView } from "./student.tsx";
 import { onLocale, t } from "./i18n.ts";
@@ -60,5 +60,8 @@ function App() {
 }
 
 const root = document.getElementById("app")!;
-root.textContent = "";
-render(<App />, root);
+// A school sign-in lives in a cookie: asked for once before the first page is chosen.
+void loadBrowserSession().then(() => {
+  root.textContent = "";
+  render(<App />, root);
+});

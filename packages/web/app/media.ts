@@ -1,11 +1,8 @@
 // Video through the server's SFU: WHIP to publish (teacher), WHEP to watch (students).
 // Non-trickle: the offer is sent once ICE gathering finished (loopback and LAN gather in ms).
-import { session } from "./api.ts";
+import { authHeaders } from "./api.ts";
 
-function auth(): Record<string, string> {
-  const s = session();
-  return s ? { authorization: `Bearer ${s.token}` } : {};
-}
+const auth = authHeaders;
 
 async function gathered(pc: RTCPeerConnection): Promise<void> {
   if (pc.iceGatheringState === "complete") return;

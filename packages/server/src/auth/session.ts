@@ -78,6 +78,16 @@ export class Sessions {
     };
   }
 
+  /**
+   * A short bearer token of a live session, for what cannot send the cookie's CSRF header (the
+   * page's WebSocket): its own life is `seconds`, never past the session's end.
+   */
+  async shortAccessToken(info: SessionInfo, seconds: number): Promise<{ token: string; expiresAt: number }> {
+    const nowS = Math.floor(this.now() / 1000);
+    const exp = Math.min(nowS + seconds, Math.floor(info.expiresAt / 1000));
+    return { token: await this.sign("access", info.principal, info.via, info.sid, nowS, exp), expiresAt: exp * 1000 };
+  }
+
   /** A session's bearer token (from `issue`): the principal, unless it expired or was logged out. */
   async verifyAccessToken(token: string): Promise<Principal> {
     const info = await this.verify(token, "access");

@@ -77,6 +77,7 @@ const ROUTES: Record<string, Named | Unnamed> = {
   "GET /api/auth/oidc/callback": { none: "public; the pending sign-in names its school (sso-lti's tests)" },
   "GET /api/auth/session": { none: "the caller's own session" },
   "POST /api/auth/logout": { none: "the caller's own session" },
+  "POST /api/auth/live-token": { none: "the caller's own session" },
   "PUT /api/schools/:school/identity-provider": { ids: { school: "school" }, body: { issuer: "https://idp.example", clientId: "x", clientSecret: "y" } },
   "GET /api/schools/:school/identity-provider": { ids: { school: "school" }, noneHere: true },
   "DELETE /api/schools/:school/identity-provider": { ids: { school: "school" } },

@@ -90,6 +90,18 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
       },
     },
     {
+      // POST (with the CSRF token): a page of another site cannot get one.
+      method: "POST",
+      path: "/api/auth/live-token",
+      auth: "public",
+      async handle({ req }) {
+        const s = await d.sessions.authenticate(req);
+        if (s === null) throw new AppError("unauthorized", "no browser session: sign in with your school");
+        const t = await d.sessions.shortAccessToken(s, 120);
+        return json({ token: t.token, expiresAt: new Date(t.expiresAt).toISOString() }, 200, { "cache-control": "no-store" });
+      },
+    },
+    {
       method: "POST",
       path: "/api/auth/logout",
       auth: "public",

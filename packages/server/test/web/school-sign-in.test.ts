@@ -1,0 +1,58 @@
+// School sign-in in a real browser: the sign-in page sends Chromium to the school's OpenID
+// provider (oidc-provider, started here) and back; the app then runs on the cookie session
+// (REST with the CSRF token, the live socket with a short token), and signing out ends it.
+import { afterAll, beforeAll, expect, test } from "bun:test";
+import { startOidcProvider, type TestProvider } from "../support/oidc-provider.ts";
+import { startHarness, type Harness } from "./harness.ts";
+
+let h: Harness;
+let idp: TestProvider;
+
+beforeAll(async () => {
+  h = await startHarness();
+  const admin = await h.t.token("admin", "root");
+  expect((await h.t.call("POST", "/api/schools", { token: admin, body: { id: "west-high", name: "West High" } })).status).toBe(201);
+  idp = await startOidcProvider([`${h.base}/api/auth/oidc/callback`]);
+  const r = await h.t.call("PUT", "/api/schools/west-high/identity-provider", {
+    token: admin,
+    body: { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, roleClaim: "edgeclass_role", teacherValues: ["teacher"] },
+  });
+  expect(r.status).toBe(201);
+}, 60_000);
+
+afterAll(async () => {
+  await idp?.close();
+  await h?.close();
+});
+
+test("sign in with the school, use the app on the cookie session, sign out", async () => {
+  idp.nextAccount = { sub: "wendy", name: "Wendy Teacher", role: "teacher" };
+  const page = await h.page();
+  await page.goto("/login?next=/");
+  await page.getByLabel("Your school's EdgeClass id").fill("no-such-school");
+  await page.getByRole("button", { name: "Continue to your school's sign-in" }).click();
+  await page.getByText("School no-such-school has no sign-in here").waitFor();
+  await page.getByLabel("Your school's EdgeClass id").fill("west-high");
+  await page.getByRole("button", { name: "Continue to your school's sign-in" }).click();
+  await page.waitForURL(`${h.base}/`);
+  await page.locator(".who-name", { hasText: "Wendy Teacher" }).waitFor();
+  const cookies = await page.context().cookies();
+  const session = cookies.find((c) => c.name === "edgeclass-session");
+  expect(session).toMatchObject({ httpOnly: true, sameSite: "Lax" });
+  expect(await page.evaluate(() => document.cookie)).not.toContain("edgeclass-session"); // the page cannot read it
+  expect(await page.evaluate(() => localStorage.getItem("edgeclass.session"))).toBeNull(); // no bearer token kept
+  // A change made by the app itself: its api() sends the session's CSRF token with the cookie.
+  await page.goto("/courses/new");
+  await page.fill("#course-title", "From the browser");
+  await page.click("text=Create course");
+  await page.waitForURL((u) => /^\/courses\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith("/new"));
+  const courses = await h.t.call("GET", "/api/courses", { token: await h.t.token("admin", "root") });
+  expect(courses.body.items.some((c: { title: string; teacherId: string; schoolId: string }) => c.title === "From the browser" && c.teacherId === "west-high:wendy" && c.schoolId === "west-high")).toBe(true);
+  await page.getByRole("button", { name: "Sign out" }).click();
+  await page.waitForURL(/\/login/);
+  // The logout is sent as the page leaves: the session ends on the server, not only in the page.
+  let status = 0;
+  for (let i = 0; i < 50 && status !== 401; i++, await Bun.sleep(50)) status = await page.evaluate(async () => (await fetch("/api/auth/session")).status);
+  expect(status).toBe(401);
+  expect((await page.context().cookies()).some((c) => c.name === "edgeclass-session")).toBe(false);
+}, 60_000);
