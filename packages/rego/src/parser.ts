@@ -277,13 +277,11 @@ export class Parser {
     if (args) kind = "function";
     else if (sawContains) kind = "set";
     else if (value === null && ref.length === 2 && !this.v1 && !sawIf) {
+      // only v0's `p[x] { ... }` is multi-value; OPA's parser gives every other head without a
+      // value (`p[x] if ...`, `a.b[x] { ... }`) the value true: a single-value (object) rule
       kind = "set";
       key = ref[1];
       ref = ref.slice(0, 1);
-    } else if (value === null && ref.length > 1 && ref[ref.length - 1].type !== "string" && !this.v1) {
-      kind = "set";
-      key = ref[ref.length - 1];
-      ref = ref.slice(0, -1);
     } else if (ref.slice(1).some((t) => t.type !== "string")) kind = "object";
     else kind = "complete";
     if (bodies.length === 0 && value === null && key === null && !sawIf && this.t.kind === "ident" && !this.t.nl && !KEYWORDS.has(this.t.text)) {

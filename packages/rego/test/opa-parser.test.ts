@@ -79,3 +79,12 @@ describe("parse errors name tokens as OPA's parser does", () => {
     expect(parseErr("package p\ninternal_user email if {\n  email := input.user.email\n}")).toBe("var cannot be used for rule name");
   });
 });
+
+describe("rule kinds of heads without a value (OPA's parseRules/parseHead)", () => {
+  test("only v0's p[x] { ... } is multi-value; p[x] if and longer refs get the value true", () => {
+    expect(run("package p\nq[x] { x := 1 }", "data.p.q", false)).toEqual([1]);
+    expect(run("package p\nimport future.keywords.if\nq[x] if { x := \"a\" }", "data.p.q", false)).toEqual({ a: true });
+    expect(run("package p\na.b[x] { x := \"c\" }", "data.p.a", false)).toEqual({ b: { c: true } });
+    expect(run("package p\nq[x] if { x := \"a\" }", "data.p.q")).toEqual({ a: true });
+  });
+});
