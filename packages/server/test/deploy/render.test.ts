@@ -254,7 +254,7 @@ describe("edge-city", () => {
     // The pod template is the base's one: same mounts, same env as single-node plus REDIS_URL.
     const base = container(single());
     expect(c.volumeMounts).toEqual(base.volumeMounts);
-    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "TURN_URLS", "TURN_SECRET"]);
+    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "NATS_URL", "NATS_USER", "CITY", "NATS_PASSWORD", "TURN_URLS", "TURN_SECRET"]);
     expect(c.ports).toEqual(base.ports);
     expect(spec.topologySpreadConstraints).toEqual(podSpec(server(single()))!.topologySpreadConstraints);
   }, SLOW); // the machine may be shared and busy

@@ -5,7 +5,7 @@ import { spawn, type Subprocess } from "bun";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { hubConfig, leafConfig, type CityCredentials } from "../../src/central/nats-config.ts";
+import { hubConfig, leafConfig, type LiteralCityCredentials } from "../../src/central/nats-config.ts";
 import { freePort } from "./instances.ts";
 
 export interface NatsProcess {
@@ -56,9 +56,9 @@ export interface Topology {
   hub: NatsProcess & { leafPort: number };
   /** Credentials the central service uses at the hub. */
   central: { user: string; pass: string };
-  leaves: Map<string, NatsProcess & { creds: CityCredentials }>;
+  leaves: Map<string, NatsProcess & { creds: LiteralCityCredentials }>;
   /** Another leaf signed in with a city's hub credentials, configured as its operator likes. */
-  rogueLeaf(city: string, opts: { localPublish: string[]; domain: string }): Promise<NatsProcess & { creds: CityCredentials }>;
+  rogueLeaf(city: string, opts: { localPublish: string[]; domain: string }): Promise<NatsProcess & { creds: LiteralCityCredentials }>;
   close(): Promise<void>;
 }
 
@@ -68,12 +68,12 @@ export async function natsTopology(cities: string[]): Promise<Topology> {
   const hubPort = await freePort();
   const leafPort = await freePort();
   const central = { user: "central", pass: crypto.randomUUID() };
-  const creds = new Map(cities.map((c) => [c, { city: c, user: c, pass: crypto.randomUUID(), leafUser: `leaf-${c}`, leafPass: crypto.randomUUID() } satisfies CityCredentials]));
+  const creds = new Map(cities.map((c) => [c, { city: c, user: c, pass: crypto.randomUUID(), leafUser: `leaf-${c}`, leafPass: crypto.randomUUID() } satisfies LiteralCityCredentials]));
   const hubConf = join(dir, "hub.conf");
   writeFileSync(hubConf, hubConfig({ port: hubPort, leafPort, storeDir: join(dir, "hub-js"), central, cities: [...creds.values()] }));
   const hub = Object.assign(serverProcess(hubConf, hubPort, join(dir, "hub.log")), { leafPort });
   await hub.start();
-  const leaves = new Map<string, NatsProcess & { creds: CityCredentials }>();
+  const leaves = new Map<string, NatsProcess & { creds: LiteralCityCredentials }>();
   for (const c of creds.values()) {
     const port = await freePort();
     const conf = join(dir, `${c.city}.conf`);
