@@ -105,6 +105,12 @@ interface Step {
   addedP99Ms: number;
   workerFanoutP99Ms: number | null;
   sfuRssMb: number;
+  /** Probe viewers whose video stalled (less than a quarter of the stream's bytes) for a second or more in the window. */
+  frozen: number;
+  /** Probe viewers watched for freezing (every SFU_BENCH_PROBE_EVERY-th viewer, default 8th). */
+  watched: number;
+  /** What one viewer received on the wire (RTP + SRTP/UDP/IPv4), measured at the probes, kbit/s. */
+  kbpsPerViewer: number;
   /** Two instances: delay of the relayed viewers minus that of the home's own viewers, same window. */
   relayAddedP50Ms?: number;
   relayAddedP99Ms?: number;
@@ -254,7 +260,11 @@ async function startWerift(): Promise<SfuUnderTest> {
   };
 }
 
-async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: string) => void): Promise<Step[]> {
+/**
+ * Steps K up. By default it stops at the first step that is not loss-free; with stopOn "frozen"
+ * (the cascade's 1000-viewer aim) it goes on while no player froze.
+ */
+async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: string) => void, stopOn: "loss" | "frozen" = "loss"): Promise<Step[]> {
   const pub = new Child<ToPubProc, FromPubProc>(new URL("./sfu/publisher-proc.ts", import.meta.url));
   await pub.next("ready");
   const started = await pub.ask({ t: "start", url: `${sfu.base}/api/classes/bench/whip`, kbps: args.kbps }, "started");
@@ -282,7 +292,7 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       if (failed > 0 || retried > 0) log(`  ${sfu.name}: ${failed} subscribers failed to connect, ${retried} connected on a retry (${added.find((a) => a.error)?.error ?? ""})`);
       await Bun.sleep(2000);
       if (!sfu.pids.map(prioritize).every(Boolean) && k === steps[0]) log("  (not root: the SFU runs at normal priority)");
-      for (const s of subs) s.send({ t: "reset" });
+      for (const s of subs) s.send({ t: "reset", minBytesPerSecond: (args.kbps * 1000) / 8 / 4 });
       const c0 = await pub.ask({ t: "count" }, "count");
       const cpu0 = sfu.pids.reduce((a, p) => a + cpuSeconds(p), 0);
       const clientCpu0 = [...subs, pub].reduce((a, c) => a + cpuSeconds(c.proc.pid), 0);
@@ -307,6 +317,8 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       const delays = reports.flatMap((r) => r.delays);
       const directDelays = reports.flatMap((r) => r.directDelays);
       const wall = (t1 - t0) / 1000;
+      const frozen = reports.reduce((a, r) => a + r.frozen, 0);
+      const wireBytes = reports.reduce((a, r) => a + r.probeWireBytes, 0);
       const cpu = cpu1 - cpu0;
       // Probes see every packet; sinks are the same stream, so scale the probes' average to all K.
       const probeForwarded = probes > 0 ? ((videoPackets + audioPackets) / probes) * k : 0;
@@ -343,6 +355,9 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
         addedP99Ms: +((percentile(delays, 0.99) - percentile(directDelays, 0.99)) / 1000).toFixed(2),
         workerFanoutP99Ms: ((v) => (v === null ? null : +v.toFixed(2)))(sfu.workerP99Ms()),
         sfuRssMb: sfu.pids.reduce((a, p) => a + rssMb(p), 0),
+        frozen,
+        watched: probes,
+        kbpsPerViewer: probes > 0 ? Math.round((wireBytes * 8) / 1000 / probes / wall) : 0,
         ...relayDelay(sfu, reports),
       };
       out.push(step);
@@ -350,10 +365,10 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
         `  ${sfu.name.padEnd(16)} K=${String(k).padStart(4)} ${lossFree ? "loss-free" : "LOSS     "} sfu ${step.sfuCores.toFixed(2)} cores, ${step.usPerPacket} µs/pkt, ${step.forwardedPps} pkt/s out${step.sfuCountedPps !== null ? ` (worker counted ~${step.sfuCountedPps} over ${sfu.sessions()} sessions)` : ""}, delay p50 ${step.delayP50Ms} ms p99 ${step.delayP99Ms} ms (direct ${step.directP50Ms}/${step.directP99Ms}, added p99 ${step.addedP99Ms} ms)` +
           (step.relayAddedP99Ms !== undefined ? `, relay adds p50 ${step.relayAddedP50Ms} ms p99 ${step.relayAddedP99Ms} ms` : "") +
           (step.workerFanoutP99Ms !== null ? `, in-worker fan-out p99 ${step.workerFanoutP99Ms.toFixed(2)} ms` : "") +
-          `, rss ${step.sfuRssMb} MB; clients ${step.clientCores} cores` +
+          `, rss ${step.sfuRssMb} MB, frozen players ${frozen} of ${probes} watched; clients ${step.clientCores} cores` +
           (lossFree ? "" : ` (gaps ${gaps}, slowest probe ${minVideo}/${expected} pkts, UDP datagrams dropped by the kernel ${udpDropped}, added p99 delay limit ${LATE_MS} ms)`),
       );
-      if (!lossFree) break;
+      if (stopOn === "loss" ? !lossFree : frozen > 0) break;
     }
   } finally {
     for (const s of subs) s.send({ t: "close" });
@@ -449,7 +464,8 @@ async function cascadeRun(args: Args, log: (s: string) => void, ppsPerSubscriber
   for (const n of args.instances) {
     const sfu = n === 1 ? await startNdc() : await startNdc2(args.procs);
     try {
-      results[`${n}-instance${n > 1 ? "s" : ""}`] = summarize(await runOne(sfu, args.steps, args, log), ppsPerSubscriber);
+      // Two instances go on past a lossy step while no player froze: the aim is 1000 viewers with 0 frozen.
+      results[`${n}-instance${n > 1 ? "s" : ""}`] = summarize(await runOne(sfu, args.steps, args, log, n > 1 ? "frozen" : "loss"), ppsPerSubscriber);
     } finally {
       await sfu.stop();
     }
@@ -470,10 +486,59 @@ async function cascadeRun(args: Args, log: (s: string) => void, ppsPerSubscriber
     log(`${name.padEnd(12)} highest loss-free K ${r.maxLossFreeK}: ${r.subscribersPerCore} viewers per SFU core, ${r.usPerPacket} µs CPU per forwarded packet, delay p99 ${r.delayP99Ms} ms` + (r.relayAddedP99Ms !== undefined ? `, relay adds p50 ${r.relayAddedP50Ms} ms p99 ${r.relayAddedP99Ms} ms` : ""));
   }
   if (relay) log(`at K=${relay.atK}: relay ${relay.usPerPacketRelay} µs vs no relay ${relay.usPerPacketNoRelay} µs CPU per forwarded packet (x${relay.cpuPerPacketRatio}); the relayed half's delay minus the home's half: p50 ${relay.relayAddedP50Ms} ms, p99 ${relay.relayAddedP99Ms} ms`);
+  const aims = cascadeAims(relay, two);
+  const capacity = two ? capacityOf(two, relay) : null;
+  log("");
+  for (const a of aims) log(`aim ${a.aim}: ${a.measured} -> ${a.pass === null ? "NOT MEASURED" : a.pass ? "PASS" : "FAIL"}`);
+  if (capacity) {
+    log("");
+    log(`capacity, measured on this machine (${capacity.machineCores} cores, 2 instances, ${args.kbps} kbps): ${capacity.viewersThisMachine} viewers with 0 frozen players, ${capacity.viewersPerCore} loss-free viewers per SFU core, ${capacity.kbpsPerViewer} kbit/s per viewer`);
+    for (const n of capacity.nodes) log(`  node of ${n.cores} cores + ${n.linkGbps} GbE: ${n.students} students (${n.bound}-bound: ${n.cpuStudents} by CPU at 70%, ${n.linkStudents} by the link at 70%); a city of 3 such nodes: ${n.city3}, of 20: ${n.city20}`);
+  }
   if (args.json) {
-    console.log(JSON.stringify({ bench: "sfu-cascade", cores: availableParallelism(), publisherKbps: args.kbps, packetsPerSecondPerSubscriber: ppsPerSubscriber, windowSeconds: args.window, subscriberProcesses: args.procs, instances: args.instances, results, relay }));
+    console.log(JSON.stringify({ bench: "sfu-cascade", cores: availableParallelism(), publisherKbps: args.kbps, packetsPerSecondPerSubscriber: ppsPerSubscriber, windowSeconds: args.window, subscriberProcesses: args.procs, instances: args.instances, results, relay, aims, capacity }));
   }
   process.exit(0);
+}
+
+type Relay = { atK: number; cpuPerPacketRatio: number | null; relayAddedP99Ms: number | null } | null;
+
+/** The issue's aims, each with what this run measured (pass null: the run did not measure it). */
+function cascadeAims(relay: Relay, two: Summary | undefined): { aim: string; measured: string; pass: boolean | null }[] {
+  const ratio = relay?.cpuPerPacketRatio ?? null;
+  const p99 = relay?.relayAddedP99Ms ?? null;
+  const at1000 = two?.steps.find((s) => s.k === 1000);
+  return [
+    { aim: "relay < 15% more CPU per viewer than local forwarding", measured: ratio === null ? "no common K" : `+${((ratio - 1) * 100).toFixed(1)}% at K=${relay?.atK}`, pass: ratio === null ? null : ratio < 1.15 },
+    { aim: "relay adds < 10 ms at p99", measured: p99 === null ? "not measured" : `${p99} ms at K=${relay?.atK}`, pass: p99 === null ? null : p99 < 10 },
+    {
+      aim: "1000 viewers of one class over the instances, 0 frozen players",
+      measured: at1000 ? `${at1000.connected} connected, ${at1000.frozen} frozen of ${at1000.watched} watched (${at1000.lossFree ? "loss-free" : `not loss-free: ${at1000.lostPackets} gaps, ${at1000.udpDropped} UDP drops`})` : "K=1000 not reached (add 1000 to --steps; the run stops when a player freezes)",
+      pass: at1000 ? at1000.connected === 1000 && at1000.frozen === 0 : null,
+    },
+  ];
+}
+
+/**
+ * Students per node and per city from this run's measurements: viewers per SFU core (highest
+ * loss-free step, two instances with the relay) and the bandwidth one viewer took, at 70% of a
+ * node's cores and link; a city is its nodes minus one relay stream per extra node.
+ */
+function capacityOf(two: Summary, relay: Relay) {
+  const best = [...two.steps].reverse().find((s) => s.frozen === 0 && s.connected === s.k);
+  const kbps = two.steps.find((s) => s.k === two.maxLossFreeK)?.kbpsPerViewer ?? best?.kbpsPerViewer ?? 0;
+  const perCore = two.subscribersPerCore;
+  const nodes = [
+    { cores: 4, linkGbps: 1 },
+    { cores: 4, linkGbps: 10 },
+    { cores: 8, linkGbps: 10 },
+  ].map((n) => {
+    const cpuStudents = Math.floor(perCore * n.cores * 0.7);
+    const linkStudents = kbps > 0 ? Math.floor((n.linkGbps * 1e6 * 0.7) / kbps) : 0;
+    const students = Math.min(cpuStudents, linkStudents);
+    return { ...n, cpuStudents, linkStudents, students, bound: cpuStudents <= linkStudents ? "CPU" : "link", city3: 3 * students - 2, city20: 20 * students - 19 };
+  });
+  return { machineCores: availableParallelism(), viewersThisMachine: best?.k ?? 0, viewersPerCore: perCore, kbpsPerViewer: kbps, relayCpuRatio: relay?.cpuPerPacketRatio ?? null, nodes };
 }
 
 await main();

@@ -7,7 +7,8 @@ export type ToSubProc =
   | { t: "add"; n: number; url: string }
   | { t: "direct" }
   | { t: "answer"; sdp: string }
-  | { t: "reset" }
+  /** Starts a window; a probe that receives less than `minBytesPerSecond` of video in any second of it counts as frozen. */
+  | { t: "reset"; minBytesPerSecond: number }
   | { t: "report" }
   | { t: "close" };
 export type FromSubProc =
@@ -30,6 +31,12 @@ export type FromSubProc =
       /** Delays seen by the direct (no SFU) probe, if this process has it. */
       directDelays: number[];
       cpuSeconds: number;
+      /** Probes whose video stalled for a second or more in the window (sinks cannot be watched:
+       *  node-datachannel's bytesReceived() counts data channels only, and a per-packet callback
+       *  on every sink would cost the clients more CPU than the SFU; SFU_BENCH_PROBE_EVERY=1 makes every viewer a probe). */
+      frozen: number;
+      /** What the probes received on the wire in the window (RTP + SRTP/UDP/IPv4 overhead), bytes. */
+      probeWireBytes: number;
     };
 
 const subs: CountingSubscriber[] = [];
@@ -38,6 +45,10 @@ let answerWaiter: ((sdp: string) => void) | null = null;
 let seq = 0;
 let retried = 0;
 let sinkBase = new Map<CountingSubscriber, number>();
+/** Frozen-player watch: video bytes each probe had at the last one-second sample, and who stalled. */
+let sampler: ReturnType<typeof setInterval> | null = null;
+const lastBytes = new Map<CountingSubscriber, number>();
+const stalled = new Set<CountingSubscriber>();
 // Every 8th subscriber of a process is a probe that inspects each packet; the rest are sinks.
 const PROBE_EVERY = Number(process.env.SFU_BENCH_PROBE_EVERY ?? 8);
 
@@ -104,10 +115,23 @@ process.on("message", async (m: ToSubProc) => {
       s.videoPackets = 0;
       s.audioPackets = 0;
       s.gaps = 0;
+      s.videoBytes = 0;
       s.delays.length = 0;
     }
     sinkBase = new Map(subs.filter((s) => !s.probe).map((s) => [s, s.bytesReceived()]));
     if (direct) direct.delays.length = 0;
+    if (sampler) clearInterval(sampler);
+    stalled.clear();
+    const probes = subs.filter((s) => s.probe);
+    for (const s of probes) lastBytes.set(s, s.videoBytes);
+    const min = m.minBytesPerSecond;
+    sampler = setInterval(() => {
+      for (const s of probes) {
+        const b = s.videoBytes;
+        if (b - (lastBytes.get(s) ?? b) < min) stalled.add(s);
+        lastBytes.set(s, b);
+      }
+    }, 1000);
   } else if (m.t === "report") {
     let videoPackets = 0;
     let audioPackets = 0;
@@ -129,6 +153,8 @@ process.on("message", async (m: ToSubProc) => {
       sinkBytes += b;
       minSinkBytes = Math.min(minSinkBytes, b);
     }
+    if (sampler) clearInterval(sampler);
+    sampler = null;
     const cpu = process.cpuUsage();
     send({
       t: "report",
@@ -143,6 +169,9 @@ process.on("message", async (m: ToSubProc) => {
       delays,
       directDelays: direct ? [...direct.delays] : [],
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      frozen: stalled.size,
+      // 38 bytes a packet on the wire beyond RTP: SRTP tag 10, UDP 8, IPv4 20; audio RTP packets are 132 bytes here.
+      probeWireBytes: probes.reduce((a, s) => a + s.videoBytes + s.audioPackets * 132 + (s.videoPackets + s.audioPackets) * 38, 0),
     });
   } else if (m.t === "close") {
     for (const s of subs) s.close();
