@@ -2,6 +2,7 @@
 // one instance, Redis with REDIS_URL), the registry of schools' identity providers and the
 // OpenID Connect flow, plus their routes.
 import type { Database } from "bun:sqlite";
+import { authKeyPrefix } from "../cluster/keys.ts";
 import type { RedisLink } from "../cluster/redis.ts";
 import type { Config } from "../config/config.ts";
 import type { Principal } from "../domain/model.ts";
@@ -27,7 +28,7 @@ export function schoolSignIn(o: { config: Config; db: Database; secret: string; 
   const base = o.config.session.secret ?? o.secret;
   const key = deriveKey(base, "session-cookie");
   const sealKey = deriveKey(base, "sealed-secrets");
-  const keys: OneTimeKeys = o.redis ? new RedisKeys(o.redis.cmd, `${o.config.redis.prefix}auth:`) : new SqliteKeys(o.db, o.now);
+  const keys: OneTimeKeys = o.redis ? new RedisKeys(o.redis.cmd, authKeyPrefix(o.redis)) : new SqliteKeys(o.db, o.now);
   const sessions = new Sessions({ key, ttlSeconds: o.config.session.ttlSeconds, secure: o.config.session.secureCookies, keys, publicUrl: o.config.publicUrl, now: o.now });
   const providers = new IdentityProviders(o.db, sealKey);
   const oidc = new OidcSignIn({ providers, sessions, key, secure: o.config.session.secureCookies, publicUrl: o.config.publicUrl, logger: o.logger, now: o.now, onSignedIn: o.onSignedIn });

@@ -54,6 +54,9 @@ export const mediaInstanceKey = (at: Prefix, tag: string) => `${prefixOf(at)}med
 /** Every instance's media load (hash: instance tag -> JSON, media/placement.ts). */
 export const mediaLoadKey = (at: Prefix) => `${prefixOf(at)}media-load`;
 
+/** Where the sign-in's one-time keys (sessions revoked, OIDC states) start (auth/redis-keys.ts adds the rest). */
+export const authKeyPrefix = (at: Prefix) => `${prefixOf(at)}auth:`;
+
 /** The video board across instances (cluster/video-share.ts): its channel and the hash of states. */
 export const videoKeys = (at: Prefix) => ({ channel: `${prefixOf(at)}video`, states: `${prefixOf(at)}video-state` });
 
@@ -74,6 +77,6 @@ export function everyName(at: Prefix, sample = { classId: "c-1", questionId: "q-
   return {
     class: values(classKeys(at, sample.classId), sample.questionId),
     catalogue: values(cat, sample.kind),
-    alone: [repliesChannel(at, sample.instanceId), mediaInstanceKey(at, sample.instanceId), mediaLoadKey(at), ...Object.values(videoKeys(at))],
+    alone: [repliesChannel(at, sample.instanceId), mediaInstanceKey(at, sample.instanceId), mediaLoadKey(at), `${authKeyPrefix(at)}x`, ...Object.values(videoKeys(at))],
   };
 }
