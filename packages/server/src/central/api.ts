@@ -1,4 +1,4 @@
-// GET /api/central/...: the centre's view of every city (platform admins). Classes, results
+// GET /api/central/...: the centre's view of every city (platform admins; a school's admin sees their school). Classes, results
 // and attendance, filterable by school, city, course, class and date. Errors are RFC 9457 problems.
 import * as v from "valibot";
 import type { TokenVerifier } from "../auth/tokens.ts";
@@ -80,6 +80,17 @@ export async function requireAdmin(req: Request, verifier: TokenVerifier | null)
   return principal;
 }
 
+/** Who may read the centre's views: the platform admin (every school: null) or a school's admin (that school). */
+async function readerScope(req: Request, verifier: TokenVerifier | null): Promise<string | null> {
+  if (verifier === null) throw new AppError("unavailable", "token verification is not configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL)");
+  const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
+  if (token === undefined) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
+  const principal = await verifier.verify(token);
+  if (principal.role === "admin") return null;
+  if (principal.role === "school-admin") return principal.school;
+  throw new AppError("forbidden", "the centre's views are for platform and school admins");
+}
+
 export function centralApi(store: CentralStore, verifier: TokenVerifier | null): (req: Request) => Promise<Response> {
   return async (req) => {
     const url = new URL(req.url);
@@ -87,13 +98,19 @@ export function centralApi(store: CentralStore, verifier: TokenVerifier | null):
       const view = /^\/api\/central\/(classes|results|attendance)$/.exec(url.pathname)?.[1];
       if (view === undefined) throw new AppError("not-found", `no such view: ${url.pathname} (classes, results, attendance, catalogue/...)`);
       if (req.method !== "GET") throw new AppError("method-not-allowed", "only GET");
-      await requireAdmin(req, verifier);
+      const scope = await readerScope(req, verifier);
       const parsed = v.safeParse(Filters, Object.fromEntries(url.searchParams));
       if (!parsed.success) {
         const issues = parsed.issues.map((i) => ({ path: v.getDotPath(i) ?? "(query)", message: i.message }));
         throw new AppError("validation", issues.map((i) => `${i.path}: ${i.message}`).join("; "), { issues });
       }
-      const q = QUERIES[view](parsed.output);
+      const filters = parsed.output;
+      if (scope !== null) {
+        // A school admin sees their school's records; another school's answer as if there were none.
+        if (filters.school !== undefined && filters.school !== scope) return json({ items: [] });
+        filters.school = scope;
+      }
+      const q = QUERIES[view](filters);
       const items = (await store.sql.unsafe(q.sql, q.params)) as Record<string, unknown>[];
       // bigint columns come back as strings: times are milliseconds, numbers in JSON.
       for (const it of items) for (const k of ["startedAt", "endedAt", "joinedAt", "leftAt"]) if (typeof it[k] === "string") it[k] = Number(it[k]);

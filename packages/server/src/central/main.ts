@@ -1,6 +1,7 @@
 // `npm run central`: the central service. Sources every city's record stream over NATS
-// JetStream and keeps PostgreSQL, the centre's system of record, up to date. Serves
-// /healthz and /metrics (source lag and consumer backlog per city).
+// JetStream and keeps PostgreSQL, the centre's system of record, up to date; sends the catalogue
+// authored here (/api/central/catalogue/*) down to the cities. Serves /api/central/*, /healthz
+// and /metrics (source lag and consumer backlog per city).
 import { LOG_LEVELS, type LogLevel } from "../config/config.ts";
 import { createLogging } from "../obs/logger.ts";
 import { Registry } from "../obs/prom.ts";

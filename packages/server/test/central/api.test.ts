@@ -42,8 +42,8 @@ afterAll(async () => {
   await db?.drop();
 });
 
-async function get(path: string, role: "admin" | "teacher" | null = "admin") {
-  const headers: Record<string, string> = role ? { authorization: `Bearer ${await mintToken(SECRET, { sub: `${role}-1`, role, ttlSeconds: 600 })}` } : {};
+async function get(path: string, role: "admin" | "teacher" | "school-admin" | null = "admin", school?: string) {
+  const headers: Record<string, string> = role ? { authorization: `Bearer ${await mintToken(SECRET, { sub: `${role}-1`, role, school, ttlSeconds: 600 })}` } : {};
   const r = await fetch(`${server.url}api/central/${path}`, { headers });
   return { status: r.status, type: r.headers.get("content-type"), body: (await r.json()) as any };
 }
@@ -79,4 +79,14 @@ test("no token is 401, a teacher 403, a bad filter 400: all problem documents", 
   expect((await get("classes?colour=x")).status).toBe(400); // unknown filters are refused, not ignored
   expect((await get("classes?school=has%20space")).status).toBe(400);
   expect((await get("nothing")).status).toBe(404);
+});
+
+test("a school's admin sees their school's classes, results and attendance only", async () => {
+  const arts = (path: string) => get(path, "school-admin", "arts-academy");
+  expect((await arts("classes")).body.items.map((c: { classId: string }) => c.classId)).toEqual(["s2"]);
+  expect((await arts("results?city=south")).body.items.map((r: { classId: string }) => r.classId)).toEqual(["s2", "s2"]);
+  expect((await arts("attendance")).body.items.map((r: { schoolId: string }) => r.schoolId)).toEqual(["arts-academy", "arts-academy"]);
+  expect((await arts("classes?school=default")).body.items).toEqual([]); // another school's: as if there were none
+  expect((await get("classes", "school-admin", "default")).body.items.map((c: { classId: string }) => c.classId).sort()).toEqual(["n1", "s1"]);
+  expect((await get("classes", "teacher", "arts-academy")).status).toBe(403);
 });
