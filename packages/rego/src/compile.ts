@@ -1124,7 +1124,10 @@ export class Compiler {
       if (!local || local.kind !== "local") {
         const fn = this.resolveFunction(path.join("."), bc);
         if (fn) {
-          const call = fn.call;
+          // a builtin as replacement reports its errors like any builtin call (strict: error, else undefined)
+          const inner = fn.call;
+          const name = fn.name;
+          const call = fn.builtin ? (c: Ctx, args: Value[]) => callBuiltin(c, name, inner, args, v.loc) : inner;
           const mt: MockTarget = { kind: "func", call };
           return () => mt;
         }
@@ -1580,17 +1583,7 @@ export class Compiler {
           const m = c.mocks.get(name);
           if (m) return m.kind === "value" ? m.value : callMock(c, m.call, args);
         }
-        try {
-          return inner(c, args);
-        } catch (e) {
-          if (e instanceof BuiltinError) {
-            if (c.strict) throw new RegoError(e.code, e.message + builtinHint(name, e, args), loc);
-            return undefined;
-          }
-          if (e instanceof RegoError) throw e;
-          // a defect or resource error inside a builtin must not crash the caller
-          throw new RegoError("eval_builtin_error", `${name}: ${e instanceof Error ? e.message : String(e)}`, loc);
-        }
+        return callBuiltin(c, name, inner, args, loc);
       };
     }
     return (c, args) => {
@@ -1836,6 +1829,21 @@ export interface CompiledQuery {
 
 // -------------------------------------------------------------------- runtime helpers
 
+
+/** Calls a builtin: its errors become undefined, or with strict builtin errors a located RegoError. */
+function callBuiltin(c: Ctx, name: string, inner: (c: Ctx, args: Value[]) => Value | undefined, args: Value[], loc: Location): Value | undefined {
+  try {
+    return inner(c, args);
+  } catch (e) {
+    if (e instanceof BuiltinError) {
+      if (c.strict) throw new RegoError(e.code, e.message + builtinHint(name, e, args), loc);
+      return undefined;
+    }
+    if (e instanceof RegoError) throw e;
+    // a defect or resource error inside a builtin must not crash the caller
+    throw new RegoError("eval_builtin_error", `${name}: ${e instanceof Error ? e.message : String(e)}`, loc);
+  }
+}
 
 /**
  * A replacement function runs without any function mocks, as in OPA: `g(x) := f(x)` used

@@ -64,3 +64,21 @@ describe("declarations (OPA's rewriteDeclaredVar): a declaration must be the fir
     });
   }
 });
+
+describe("with: a builtin as the replacement of a function", () => {
+  const src = "package p\nf(x) := x\nt := y if { y := f(1) with f as count }\nu := y if { y := f([1, 2]) with f as count }";
+  test("its operand errors are builtin errors: eval_type_error with strict builtin errors, else undefined", () => {
+    const strict = compile([{ path: "m.rego", source: src }], { regoV1: true, strictBuiltinErrors: true });
+    let e: unknown;
+    try {
+      strict.prepare("data.p.t").evaluate({});
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(RegoError);
+    expect((e as RegoError).code).toBe("eval_type_error");
+    expect((e as RegoError).detail).toContain("count: operand 1 must be one of {array, object, set, string} but got number");
+    expect(run([src], "data.p.t")).toBeUndefined();
+    expect(run([src], "data.p.u")).toBe(2);
+  });
+});
