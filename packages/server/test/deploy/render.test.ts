@@ -144,6 +144,8 @@ describe("workload", () => {
     const workers = Number(cm.data.MEDIA_WORKERS);
     expect(workers).toBe(dir === OVERLAYS[0] ? 1 : 4);
     expect(max - min + 1).toBeGreaterThanOrEqual(workers);
+    // With TURN each worker also takes TURN-over-TCP traffic on MEDIA_PORT_MIN + workers + i (media/worker/turn-shim.ts): exposed too.
+    if (c.env.some((e: Obj) => e.name === "TURN_URLS")) expect(max - min + 1).toBeGreaterThanOrEqual(2 * workers);
     if (dir === OVERLAYS[1]) {
       expect(Number(c.resources.requests.cpu)).toBeGreaterThanOrEqual(workers - 1);
       expect(c.resources.limits.cpu).toBeUndefined();
@@ -213,6 +215,8 @@ describe("edge-city", () => {
     expect(env(c, "POD_IP").valueFrom.fieldRef.fieldPath).toBe("status.podIP");
     expect(env(c, "MEDIA_INTERNAL_URL").value).toBe("http://$(POD_IP):8080");
     expect(env(c, "MEDIA_CASCADE_HOST").value).toBe("$(POD_IP)");
+    // One class spans the city's nodes: viewers are served where they arrive, fed by the cascade.
+    expect(find(objs, "ConfigMap", env(c, "MEDIA_CASCADE").valueFrom.configMapKeyRef.name).data.MEDIA_CASCADE).toBe("true");
     const hpa = find(objs, "HorizontalPodAutoscaler", "edgeclass");
     expect(hpa.spec.scaleTargetRef).toEqual({ apiVersion: "apps/v1", kind: "StatefulSet", name: "edgeclass" });
     expect(hpa.spec.minReplicas).toBeGreaterThanOrEqual(2);
@@ -254,7 +258,7 @@ describe("edge-city", () => {
     // The pod template is the base's one: same mounts, same env as single-node plus REDIS_URL.
     const base = container(single());
     expect(c.volumeMounts).toEqual(base.volumeMounts);
-    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "NATS_URL", "NATS_USER", "CITY", "NATS_PASSWORD", "TURN_URLS", "TURN_SECRET"]);
+    expect(c.env.map((e: Obj) => e.name)).toEqual([...base.env.map((e: Obj) => e.name), "REDIS_URL", "REDIS_SENTINELS", "REDIS_SENTINEL_NAME", "NATS_URL", "NATS_USER", "CITY", "NATS_PASSWORD", "MEDIA_CASCADE", "TURN_URLS", "TURN_SECRET"]);
     expect(c.ports).toEqual(base.ports);
     expect(spec.topologySpreadConstraints).toEqual(podSpec(server(single()))!.topologySpreadConstraints);
   }, SLOW); // the machine may be shared and busy
