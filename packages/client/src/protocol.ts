@@ -30,7 +30,15 @@ const points = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxVa
 /** A question as a teacher writes it (bank or on the fly), including the correct answer. */
 export const QuestionDraftSchema = v.variant("kind", [
   v.strictObject({ kind: v.literal("single"), prompt, options, correct: optionId, points }),
-  v.strictObject({ kind: v.literal("multiple"), prompt, options, correct: v.pipe(v.array(optionId), v.minLength(1)), points }),
+  v.strictObject({
+    kind: v.literal("multiple"),
+    prompt,
+    options,
+    correct: v.pipe(v.array(optionId), v.minLength(1)),
+    points,
+    /** Part of the points for part of the right options (each wrong pick takes one right pick back). */
+    partialCredit: v.optional(v.boolean()),
+  }),
   v.strictObject({ kind: v.literal("true_false"), prompt, correct: v.boolean(), points }),
   v.strictObject({ kind: v.literal("numeric"), prompt, correct: v.pipe(v.number(), v.finite()), tolerance: v.optional(v.pipe(v.number(), v.minValue(0)), 0), points }),
   v.strictObject({
@@ -42,6 +50,24 @@ export const QuestionDraftSchema = v.variant("kind", [
   }),
 ]);
 export type QuestionDraft = v.InferOutput<typeof QuestionDraftSchema>;
+
+/** How a launched question runs on by itself, and its place in a quiz set (issue 16 build 2). */
+export const QuizFlowSchema = v.strictObject({
+  /** Reveal when time is up (closing is not enough). */
+  autoReveal: v.optional(v.boolean()),
+  /** Show the leaderboard right after the reveal. */
+  autoLeaderboard: v.optional(v.boolean()),
+  set: v.optional(
+    v.strictObject({
+      id: v.pipe(v.string(), v.maxLength(64)),
+      title: v.pipe(v.string(), v.maxLength(200)),
+      /** From 0. */
+      index: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(99)),
+      total: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)),
+    }),
+  ),
+});
+export type QuizFlow = v.InferOutput<typeof QuizFlowSchema>;
 
 /** A student's response, by question kind. */
 export const ResponseSchema = v.union([
@@ -60,6 +86,8 @@ export interface PublicQuestion {
   prompt: string;
   options?: { id: string; text: string }[];
   points: number;
+  /** Multiple choice: part of the points for part of the right options. */
+  partialCredit?: boolean;
 }
 
 // ---- Client -> server ------------------------------------------------------
@@ -90,6 +118,7 @@ export const ClientMessageSchema = v.variant("type", [
     questionId: v.optional(v.pipe(v.string(), v.maxLength(64))),
     question: v.optional(QuestionDraftSchema),
     timeLimitSeconds: v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(600)),
+    flow: v.optional(QuizFlowSchema),
   }),
   v.strictObject({
     type: v.literal("quiz.answer"),
@@ -182,6 +211,8 @@ export interface OpenQuestion {
   deadline: number;
   closed: boolean;
   revealed: boolean;
+  /** Auto-reveal, auto-leaderboard and the question's place in a quiz set ("2 of 3"), when launched with them. */
+  flow?: QuizFlow;
 }
 
 export interface MyAnswer {

@@ -24,6 +24,7 @@ export class QuizSession {
   private reveal: RevealPayload | null = null;
   private readonly scores = new Map<string, number>();
   private leaderboardShown = false;
+  private autoRevealing = false;
   private distributionDirty = false;
   /** The standings, sorted once and kept until a score or the set of students changes:
    *  every welcome carries the leaderboard once it is shown, and a join burst is many welcomes. */
@@ -67,6 +68,7 @@ export class QuizSession {
       closedAt: null,
       revealedAt: null,
       eligible: this.room.students.length,
+      ...(msg.flow ? { flow: msg.flow } : {}),
     };
     await deps.shared?.saveQuestion(q);
     await deps.store.write(() => deps.store.live.insertLaunched(q));
@@ -150,7 +152,10 @@ export class QuizSession {
       await deps.shared?.saveQuestion(cur.q);
       await deps.store.write(() => deps.store.live.markRevealed(cur.q.id, now));
       if (!wasClosed) deps.fanout.all(classId, { type: "quiz.closed", seq: this.room.nextSeq(), questionId: cur.q.id });
-      this.reveal = { questionId: cur.q.id, correct: quiz.correctAnswer(cur.q.draft), distribution: quiz.distribution(cur.q, cur.answers.size, cur.counts) };
+      const full = quiz.distribution(cur.q, cur.answers.size, cur.counts);
+      this.reveal = { questionId: cur.q.id, correct: quiz.correctAnswer(cur.q.draft), distribution: quiz.publicDistribution(cur.q.draft, full) };
+      // Staff keep every answer's row (students see the accepted ones and "other").
+      if (this.reveal.distribution !== full) deps.fanout.staff(classId, { type: "quiz.distribution", seq: this.room.nextSeq(), distribution: full });
       deps.fanout.all(classId, { type: "quiz.reveal", seq: this.room.nextSeq(), reveal: this.reveal });
       const { byUser } = this.standings();
       for (const [userId, a] of cur.answers) {
@@ -159,6 +164,8 @@ export class QuizSession {
           result: { questionId: cur.q.id, correct: a.correct, points: a.points, totalScore: this.scores.get(userId) ?? 0, rank: byUser.get(userId)?.rank ?? 0 },
         });
       }
+      // A quiz run with auto-leaderboard shows the standings between questions by itself.
+      if (cur.q.flow?.autoLeaderboard) this.showLeaderboard();
     }
     return { questionId: cur.q.id, correct: quiz.correctAnswer(cur.q.draft) };
   }
@@ -188,8 +195,14 @@ export class QuizSession {
       this.distributionDirty = false;
       deps.fanout.staff(classId, { type: "quiz.distribution", seq: this.room.nextSeq(), distribution: quiz.distribution(cur.q, cur.answers.size, cur.counts) });
     }
-    if (cur.q.closedAt === null && now > cur.q.deadline) {
-      this.close(now).catch((e) => deps.logger.error({ err: e, classId }, "closing a question at its deadline failed"));
+    if (cur.q.closedAt === null && now > cur.q.deadline && !this.autoRevealing) {
+      if (cur.q.flow?.autoReveal) {
+        // Time is up in an auto-reveal run: the reveal closes it too (once, however many ticks pass meanwhile).
+        this.autoRevealing = true;
+        this.revealAnswer(now)
+          .catch((e) => deps.logger.error({ err: e, classId }, "revealing a question at its deadline failed"))
+          .finally(() => (this.autoRevealing = false));
+      } else this.close(now).catch((e) => deps.logger.error({ err: e, classId }, "closing a question at its deadline failed"));
     }
   }
 
@@ -258,5 +271,12 @@ function open(q: LaunchedQuestion, answers: GradedAnswer[] = []): OpenQuiz {
 }
 
 function view(cur: OpenQuiz): OpenQuestion {
-  return { question: quiz.publicQuestion(cur.q), launchedAt: cur.q.launchedAt, deadline: cur.q.deadline, closed: cur.q.closedAt !== null, revealed: cur.q.revealedAt !== null };
+  return {
+    question: quiz.publicQuestion(cur.q),
+    launchedAt: cur.q.launchedAt,
+    deadline: cur.q.deadline,
+    closed: cur.q.closedAt !== null,
+    revealed: cur.q.revealedAt !== null,
+    ...(cur.q.flow ? { flow: cur.q.flow } : {}),
+  };
 }

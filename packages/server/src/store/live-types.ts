@@ -36,7 +36,30 @@ export interface Removal {
   at: number;
 }
 
+/** A course's bank questions in an order, run one after another with "Next" (issue 16 build 2). */
+export interface QuizSet {
+  id: string;
+  courseId: string;
+  schoolId: string;
+  title: string;
+  questionIds: string[];
+  /** Reveal by itself when time is up. */
+  autoReveal: boolean;
+  /** Show the leaderboard by itself after each reveal. */
+  autoLeaderboard: boolean;
+  timeLimitSeconds: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
 export interface LiveStore {
+  insertQuizSet(s: QuizSet): void;
+  getQuizSet(id: string): QuizSet | undefined;
+  listQuizSets(courseId: string): QuizSet[];
+  /** Replaces a set's title, questions and options; false when there is none (or it was removed). */
+  updateQuizSet(s: QuizSet): boolean;
+  archiveQuizSet(id: string, at: number): boolean;
+
   insertQuestion(q: BankQuestion): void;
   getQuestion(id: string): BankQuestion | undefined;
   listQuestions(courseId: string, page: PageRequest): Page<BankQuestion>;

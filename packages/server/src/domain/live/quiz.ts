@@ -1,5 +1,5 @@
 // Questions, grading, scoring and leaderboards. Pure functions.
-import type { Distribution, LeaderboardEntry, PublicQuestion, QuestionDraft, QuizResponse } from "../../../../client/src/protocol.ts";
+import type { Distribution, LeaderboardEntry, PublicQuestion, QuestionDraft, QuizFlow, QuizResponse } from "../../../../client/src/protocol.ts";
 
 export const DEFAULT_POINTS = 1000;
 /** A correct answer earns between half and all of its points, more for faster answers. */
@@ -18,6 +18,8 @@ export interface LaunchedQuestion {
   revealedAt: number | null;
   /** Students in the class at launch. */
   eligible: number;
+  /** How this launch runs on (auto-reveal, auto-leaderboard) and its place in a quiz set. */
+  flow?: QuizFlow;
 }
 
 export interface GradedAnswer {
@@ -33,6 +35,7 @@ export function publicQuestion(q: LaunchedQuestion): PublicQuestion {
   const d = q.draft;
   const view: PublicQuestion = { id: q.id, kind: d.kind, prompt: d.prompt, points: d.points ?? DEFAULT_POINTS };
   if (d.kind === "single" || d.kind === "multiple") view.options = d.options;
+  if (d.kind === "multiple" && d.partialCredit) view.partialCredit = true;
   return view;
 }
 
@@ -85,18 +88,29 @@ export function isCorrect(d: QuestionDraft, r: QuizResponse): boolean {
   }
 }
 
-/** Points for an answer: 0 when wrong; for a right answer, half the points plus up to half for speed. */
-export function scoreAnswer(q: LaunchedQuestion, correct: boolean, answeredAt: number): number {
-  if (!correct) return 0;
+/** Points for an answer: 0 when wrong; for a right answer, half the points plus up to half for
+ *  speed; `credit` (0..1) scales them for a partly right multiple-choice answer. */
+export function scoreAnswer(q: LaunchedQuestion, correct: boolean, answeredAt: number, credit = correct ? 1 : 0): number {
+  if (credit <= 0) return 0;
   const points = q.draft.points ?? DEFAULT_POINTS;
   const window = Math.max(1, q.deadline - q.launchedAt);
   const remaining = Math.min(1, Math.max(0, (q.deadline - answeredAt) / window));
-  return Math.round(points * (1 - SPEED_SHARE + SPEED_SHARE * remaining));
+  return Math.round(points * credit * (1 - SPEED_SHARE + SPEED_SHARE * remaining));
+}
+
+/** The share of a multiple-choice question's points an answer earns when the question gives partial
+ *  credit: right picks minus wrong picks, over the right options, never below 0. 1 or 0 otherwise. */
+export function credit(d: QuestionDraft, r: QuizResponse): number {
+  if (isCorrect(d, r)) return 1;
+  if (d.kind !== "multiple" || !d.partialCredit || !("choices" in r)) return 0;
+  const right = r.choices.filter((c) => d.correct.includes(c)).length;
+  const wrong = r.choices.length - right;
+  return Math.max(0, (right - wrong) / d.correct.length);
 }
 
 export function grade(q: LaunchedQuestion, userId: string, answerId: string, response: QuizResponse, answeredAt: number): GradedAnswer {
   const correct = isCorrect(q.draft, response);
-  return { userId, answerId, response, correct, points: scoreAnswer(q, correct, answeredAt), answeredAt };
+  return { userId, answerId, response, correct, points: scoreAnswer(q, correct, answeredAt, credit(q.draft, response)), answeredAt };
 }
 
 /** The distribution buckets a response counts towards. */
@@ -124,6 +138,22 @@ export function countResponse(counts: Record<string, number>, d: QuestionDraft, 
 
 export function distribution(q: LaunchedQuestion, answered: number, counts: Record<string, number>): Distribution {
   return { questionId: q.id, answered, eligible: q.eligible, counts: { ...counts } };
+}
+
+/** The distribution everyone sees on reveal. Free-text answers are students' own words: only the
+ *  accepted answers keep their rows, the rest count as "other" (issue 16 defect 10: every student
+ *  read every answer verbatim, outside chat moderation). Staff keep the full distribution. */
+export function publicDistribution(d: QuestionDraft, dist: Distribution): Distribution {
+  if (d.kind !== "text") return dist;
+  const accepted = new Set(d.correct.map((c) => normalise(c).slice(0, 40)));
+  const counts: Record<string, number> = {};
+  let other = 0;
+  for (const [k, n] of Object.entries(dist.counts)) {
+    if (accepted.has(k)) counts[k] = n;
+    else other += n;
+  }
+  if (other > 0) counts.other = other;
+  return { ...dist, counts };
 }
 
 export function correctAnswer(d: QuestionDraft): unknown {

@@ -3,7 +3,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { ChatMessage, QuestionDraft, QuizResponse } from "../../../../client/src/protocol.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
-import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore, Removal } from "../live-types.ts";
+import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore, QuizSet, Removal } from "../live-types.ts";
 import type { ClassRecordSink } from "../../central/outbox.ts";
 import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
@@ -24,7 +24,32 @@ interface LaunchedRow {
   closed_at: number | null;
   revealed_at: number | null;
   eligible: number;
+  flow: string | null;
 }
+interface QuizSetRow {
+  id: string;
+  course_id: string;
+  school_id: string;
+  title: string;
+  question_ids: string;
+  auto_reveal: number;
+  auto_leaderboard: number;
+  time_limit_seconds: number;
+  created_at: number;
+  updated_at: number;
+}
+const toQuizSet = (r: QuizSetRow): QuizSet => ({
+  id: r.id,
+  courseId: r.course_id,
+  schoolId: r.school_id,
+  title: r.title,
+  questionIds: JSON.parse(r.question_ids) as string[],
+  autoReveal: r.auto_reveal === 1,
+  autoLeaderboard: r.auto_leaderboard === 1,
+  timeLimitSeconds: r.time_limit_seconds,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
 interface AnswerRow {
   user_id: string;
   answer_id: string;
@@ -53,6 +78,7 @@ const toLaunched = (r: LaunchedRow): LaunchedQuestion => ({
   closedAt: r.closed_at,
   revealedAt: r.revealed_at,
   eligible: r.eligible,
+  ...(r.flow ? { flow: JSON.parse(r.flow) as LaunchedQuestion["flow"] } : {}),
 });
 
 export class SqliteLiveStore implements LiveStore {
@@ -84,8 +110,15 @@ export class SqliteLiveStore implements LiveStore {
       insertChat: q("INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       deleteChat: q("UPDATE chat_messages SET deleted_at = ? WHERE id = ? AND class_id = ? AND deleted_at IS NULL"),
       recentChat: q("SELECT * FROM (SELECT * FROM chat_messages WHERE class_id = ? AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id"),
+      insertQuizSet: q(
+        "INSERT INTO quiz_sets (id, course_id, school_id, title, question_ids, auto_reveal, auto_leaderboard, time_limit_seconds, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      ),
+      getQuizSet: q("SELECT * FROM quiz_sets WHERE id = ? AND archived_at IS NULL"),
+      listQuizSets: q("SELECT * FROM quiz_sets WHERE course_id = ? AND archived_at IS NULL ORDER BY created_at, id"),
+      updateQuizSet: q("UPDATE quiz_sets SET title = ?, question_ids = ?, auto_reveal = ?, auto_leaderboard = ?, time_limit_seconds = ?, updated_at = ? WHERE id = ? AND archived_at IS NULL"),
+      archiveQuizSet: q("UPDATE quiz_sets SET archived_at = ? WHERE id = ? AND archived_at IS NULL"),
       insertLaunched: q(
-        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       markClosed: q("UPDATE launched_questions SET closed_at = coalesce(closed_at, ?) WHERE id = ?"),
       markRevealed: q("UPDATE launched_questions SET revealed_at = coalesce(revealed_at, ?), closed_at = coalesce(closed_at, ?) WHERE id = ?"),
@@ -93,13 +126,30 @@ export class SqliteLiveStore implements LiveStore {
       insertAnswer: q("INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       answers: q("SELECT * FROM answers WHERE question_id = ? ORDER BY answered_at, user_id"),
       importLaunched: q(
-        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET closed_at = excluded.closed_at, revealed_at = excluded.revealed_at",
+        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET closed_at = excluded.closed_at, revealed_at = excluded.revealed_at",
       ),
       importAnswer: q("INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       importChat: q("INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       insertRemoval: q("INSERT INTO live_removals (class_id, user_id, reason, removed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       removals: q("SELECT user_id, reason, removed_at FROM live_removals WHERE class_id = ? ORDER BY removed_at, user_id"),
     };
+  }
+
+  insertQuizSet(x: QuizSet): void {
+    this.s.insertQuizSet.run(x.id, x.courseId, x.schoolId, x.title, JSON.stringify(x.questionIds), x.autoReveal ? 1 : 0, x.autoLeaderboard ? 1 : 0, x.timeLimitSeconds, x.createdAt, x.updatedAt);
+  }
+  getQuizSet(id: string): QuizSet | undefined {
+    const r = this.s.getQuizSet.get(id) as QuizSetRow | null;
+    return r ? toQuizSet(r) : undefined;
+  }
+  listQuizSets(courseId: string): QuizSet[] {
+    return (this.s.listQuizSets.all(courseId) as QuizSetRow[]).map(toQuizSet);
+  }
+  updateQuizSet(x: QuizSet): boolean {
+    return this.s.updateQuizSet.run(x.title, JSON.stringify(x.questionIds), x.autoReveal ? 1 : 0, x.autoLeaderboard ? 1 : 0, x.timeLimitSeconds, x.updatedAt, x.id).changes > 0;
+  }
+  archiveQuizSet(id: string, at: number): boolean {
+    return this.s.archiveQuizSet.run(at, id).changes > 0;
   }
 
   insertQuestion(q: BankQuestion): void {
@@ -182,7 +232,7 @@ export class SqliteLiveStore implements LiveStore {
   }
 
   insertLaunched(q: LaunchedQuestion): void {
-    this.s.insertLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible);
+    this.s.insertLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible, q.flow ? JSON.stringify(q.flow) : null);
   }
   markClosed(questionId: string, at: number): void {
     this.s.markClosed.run(at, questionId);
@@ -199,7 +249,7 @@ export class SqliteLiveStore implements LiveStore {
     this.central?.answer(questionId, a.userId);
   }
   importShared(classId: string, questions: LaunchedQuestion[], answers: Map<string, GradedAnswer[]>, chat: ChatMessage[], deletedChat: string[], at: number): void {
-    for (const q of questions) this.s.importLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible);
+    for (const q of questions) this.s.importLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible, q.flow ? JSON.stringify(q.flow) : null);
     for (const [qid, list] of answers) for (const a of list) this.s.importAnswer.run(qid, a.userId, a.answerId, JSON.stringify(a.response), a.correct ? 1 : 0, a.points, a.answeredAt);
     for (const m of chat) this.s.importChat.run(m.id, classId, m.userId, m.name, m.role, m.text, m.at);
     for (const id of deletedChat) this.s.deleteChat.run(at, id, classId);

@@ -275,4 +275,25 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX lti_grade_outbox_due ON lti_grade_outbox (status, next_attempt_at);
     `,
   },
+  {
+    version: 22,
+    name: "quiz sets (a course's bank questions in an order, run with Next) and each launch's flow (auto-reveal, auto-leaderboard, its place in a set)",
+    sql: `
+      CREATE TABLE quiz_sets (
+        id TEXT PRIMARY KEY,
+        course_id TEXT NOT NULL REFERENCES courses (id),
+        school_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        question_ids TEXT NOT NULL,
+        auto_reveal INTEGER NOT NULL DEFAULT 1,
+        auto_leaderboard INTEGER NOT NULL DEFAULT 1,
+        time_limit_seconds INTEGER NOT NULL DEFAULT 30,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        archived_at INTEGER
+      );
+      CREATE INDEX quiz_sets_course ON quiz_sets (course_id, id);
+      ALTER TABLE launched_questions ADD COLUMN flow TEXT;
+    `,
+  },
 ];
