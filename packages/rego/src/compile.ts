@@ -41,6 +41,8 @@ interface Scope {
   slotNames: string[];
   slotLevel: Level[];
   group: Group | null;
+  /** slots declared with `x := <constant>`: their values are known to the type check of builtin calls */
+  slotConst: Map<number, Value>;
 }
 
 interface BC {
@@ -98,7 +100,7 @@ export class Compiler {
         imports.set(alias, p);
       }
     }
-    return { module: m, pkg: m ? m.pkg : ["data"], imports, nslots: 0, slotNames: [], slotLevel: [], group };
+    return { module: m, pkg: m ? m.pkg : ["data"], imports, nslots: 0, slotNames: [], slotLevel: [], group, slotConst: new Map() };
   }
 
   private compileGroup(g: Group): void {
@@ -698,6 +700,12 @@ export class Compiler {
         }
         if (e.left.type !== "var" && e.left.type !== "array" && e.left.type !== "object") {
           throw new RegoError("rego_compile_error", `cannot assign to ${e.left.type}: assignment operator := requires left-hand side to have bindable variables`, e.loc);
+        }
+        if (e.left.type === "var") {
+          // OPA's type checker knows `x`'s type from here on (`x := 1; count(x)` is a type error)
+          const k = constOf(e.right);
+          const r = this.resolveVar(e.left.name, bc);
+          if (k !== undefined && r && r.kind === "local") bc.scope.slotConst.set(r.slot, k);
         }
         return this.compileUnify(e.left, e.right, bc, e.loc);
       }
@@ -1615,7 +1623,13 @@ export class Compiler {
       throw new RegoError("rego_type_error", detail, t.loc);
     }
     const plans = t.args.map((a) => this.compileTerm(a, bc));
-    if (fn.builtin) checkConstantCall(fn.builtin, t);
+    if (fn.builtin) {
+      checkConstantCall(fn.builtin, t, (a) => {
+        if (a.type !== "var") return undefined;
+        const r = this.resolveVar(a.name, bc);
+        return r && r.kind === "local" ? bc.scope.slotConst.get(r.slot) : undefined;
+      });
+    }
     if (fn.builtin && RELATIONAL.has(name) && plans[0].ev && plans[1].ev) {
       const a = plans[0].ev;
       const b = plans[1].ev;

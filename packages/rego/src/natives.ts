@@ -58,11 +58,11 @@ const UNION_OPERANDS: Record<string, readonly (readonly TypeName[])[]> = {
 };
 
 /** OPA's type checker rejects `count(1)` or `1 + "a"` before evaluation; do the same for constant operands */
-export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>): void {
+export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>, known?: (a: Term) => Value | undefined): void {
   if (NOT_TYPE_CHECKED.has(b.name) || b.nondeterministic) return;
   const args: Value[] = [];
   for (const a of t.args) {
-    const v = constOf(a);
+    const v = constOf(a) ?? known?.(a);
     if (v === undefined) return;
     args.push(v);
   }

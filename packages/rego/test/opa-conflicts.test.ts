@@ -86,3 +86,14 @@ describe("compile-time type errors for builtin calls with constant operands (OPA
     }
   });
 });
+
+describe("compile-time type errors through variables assigned a constant (OPA's type checker infers x's type)", () => {
+  test("x := 1; count(x) is a type error; the same variable as a valid operand is fine", () => {
+    const e = compileErr(["package p\nr if { x := 1; count(x) > 0 }"]);
+    expect(e.code).toBe("rego_type_error");
+    expect(e.detail).toContain("count: invalid argument(s)");
+    expect(compileErr(["package p\nr if { x := 1; [a | a := concat(\",\", x)] }"]).detail).toContain("concat: invalid argument(s)");
+    expect(run(["package p\nr := y if { x := \"a\"; y := upper(x) }"], "data.p.r")).toBe("A");
+    expect(run(["package p\nr if { x := [1]; count(x) > 0 }"], "data.p.r")).toBe(true);
+  });
+});
