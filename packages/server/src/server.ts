@@ -17,6 +17,8 @@ import { liveAuthLimit } from "./http/live-limit.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { turnedAwayRoutes } from "./http/routes/turned-away.ts";
+import { quizSetRoutes } from "./http/routes/quiz-sets.ts";
+import { QuizSetService } from "./services/quiz-sets.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
 import { internalMediaRoutes } from "./http/routes/media-internal.ts";
@@ -238,6 +240,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...liveRoutes(live, config.maxBodyBytes),
       ...adminRoutes(decisions, store),
       ...turnedAwayRoutes(decisions, live),
+      ...quizSetRoutes(new QuizSetService(serviceDeps), config.maxBodyBytes),
       ...mediaRoutes({
         store,
         hub: () => hub,

@@ -1,0 +1,75 @@
+// Quiz sets under their course: /api/courses/:id/quiz-sets[/:setId] (issue 16 build 2).
+import * as v from "valibot";
+import type { QuizSet } from "../../store/live-types.ts";
+import type { QuizSetService } from "../../services/quiz-sets.ts";
+import type { RouteDef } from "../endpoint.ts";
+import { json } from "../problem.ts";
+import { iso } from "../views.ts";
+import { check, id, readJson } from "../validate.ts";
+
+const CourseParams = v.strictObject({ id });
+const SetParams = v.strictObject({ id, setId: id });
+const QuizSetBody = v.strictObject({
+  title: v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200)),
+  questionIds: v.pipe(
+    v.array(id),
+    v.minLength(1, "pick at least one question"),
+    v.maxLength(100, "at most 100 questions"),
+    v.check((ids) => new Set(ids).size === ids.length, "a question is in the set once"),
+  ),
+  autoReveal: v.optional(v.boolean()),
+  autoLeaderboard: v.optional(v.boolean()),
+  timeLimitSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(600))),
+});
+const view = (s: QuizSet) => ({ ...s, createdAt: iso(s.createdAt), updatedAt: iso(s.updatedAt) });
+
+export function quizSetRoutes(svc: QuizSetService, maxBody: number): RouteDef[] {
+  const staff = ["teacher", "school-admin", "admin"] as const;
+  return [
+    {
+      method: "GET",
+      path: "/api/courses/:id/quiz-sets",
+      auth: staff,
+      handle: ({ params, principal }) => json({ items: svc.list(principal, check(CourseParams, params, "path").id).map(view) }),
+    },
+    {
+      method: "POST",
+      path: "/api/courses/:id/quiz-sets",
+      auth: staff,
+      async handle({ req, params, principal }) {
+        const { id: courseId } = check(CourseParams, params, "path");
+        const set = await svc.create(principal, courseId, await readJson(req, QuizSetBody, maxBody));
+        return json(view(set), 201, { location: `/api/courses/${courseId}/quiz-sets/${set.id}` });
+      },
+    },
+    {
+      method: "GET",
+      path: "/api/courses/:id/quiz-sets/:setId",
+      auth: staff,
+      handle({ params, principal }) {
+        const p = check(SetParams, params, "path");
+        const { set, questions } = svc.get(principal, p.id, p.setId);
+        return json({ ...view(set), questions: questions.map((q) => ({ id: q.id, ...q.draft })) });
+      },
+    },
+    {
+      method: "PUT",
+      path: "/api/courses/:id/quiz-sets/:setId",
+      auth: staff,
+      async handle({ req, params, principal }) {
+        const p = check(SetParams, params, "path");
+        return json(view(await svc.replace(principal, p.id, p.setId, await readJson(req, QuizSetBody, maxBody))));
+      },
+    },
+    {
+      method: "DELETE",
+      path: "/api/courses/:id/quiz-sets/:setId",
+      auth: staff,
+      async handle({ params, principal }) {
+        const p = check(SetParams, params, "path");
+        await svc.remove(principal, p.id, p.setId);
+        return new Response(null, { status: 204 });
+      },
+    },
+  ];
+}
