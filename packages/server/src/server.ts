@@ -31,6 +31,7 @@ import type { MediaService } from "./media/index.ts";
 import { ClassHub } from "./live/hub.ts";
 import { VideoBoard } from "./live/video-board.ts";
 import type { LiveHub } from "./live/ports.ts";
+import { centralProxy } from "./central/proxy.ts";
 import { createLiveMetrics } from "./live/metrics.ts";
 import { DecisionLog } from "./policy/decision-log.ts";
 import { JoinPolicy } from "./policy/join-policy.ts";
@@ -260,7 +261,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const liveRoute = {
     GET: async (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => (await liveLimit(req, srv)) ?? gateway.upgrade(req, srv),
   };
-  const allRoutes = { ...web.staticRoutes, ...routes, "/api/classes/:id/live": liveRoute };
+  // The centre's views for the web page, asked through this origin (CENTRAL_URL; docs/central.md).
+  const centralRoute = config.centralUrl ? { "/api/central/*": centralProxy(config.centralUrl) } : {};
+  const allRoutes = { ...web.staticRoutes, ...routes, "/api/classes/:id/live": liveRoute, ...centralRoute };
   const server = Bun.serve<SocketData>({
     port: config.port,
     hostname: config.host,

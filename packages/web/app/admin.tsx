@@ -26,7 +26,11 @@ export interface Decision {
 export function AdminPage() {
   return (
     <div class="page admin" data-view="admin">
-      <Header title={t("admin.title")} />
+      <Header title={t("admin.title")}>
+        <a href="/central" onClick={(e) => (e.preventDefault(), navigate("/central"))}>
+          {t("central.open")}
+        </a>
+      </Header>
       <main class="grid">
         <div class="col-main">
           <Decisions />

@@ -25,6 +25,7 @@ function lazy<P>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
 const TeacherConsole = lazy(() => import("./teacher.tsx").then((m) => m.TeacherConsole));
 const AdminPage = lazy(() => import("./admin.tsx").then((m) => m.AdminPage));
 const CourseSetup = lazy(() => import("./setup.tsx").then((m) => m.CourseSetup));
+const CentralPage = lazy(() => import("./central.tsx").then((m) => m.CentralPage));
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to), [to]);
@@ -55,6 +56,7 @@ function App() {
     const courseId = c[1] === "new" ? null : decodeURIComponent(c[1]);
     return <CourseSetup key={path} courseId={courseId} />;
   }
+  if (path === "/central") return s.role === "admin" ? <CentralPage /> : <p class="error">{t("nav.centralOnly")}</p>;
   if (path === "/admin") return s.role === "admin" ? <AdminPage /> : <p class="error">{t("nav.adminsOnly")}</p>;
   return <Home />;
 }

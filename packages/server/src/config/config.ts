@@ -90,6 +90,8 @@ export interface Config {
   publicUrl: string | undefined;
   /** Class records to the centre through this city's NATS leaf (docs/central.md); off when no NATS_URL. */
   central: { natsUrl: string; user: string | undefined; password: string | undefined; city: string } | undefined;
+  /** The central service (docs/central.md); GET /api/central/* is passed to it for the web page. */
+  centralUrl: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -235,6 +237,7 @@ const settings = {
   sessionSecret: { env: "SESSION_SECRET", file: "sessionSecret", default: undefined, parse: secret },
   publicUrl: { env: "PUBLIC_URL", file: "publicUrl", default: undefined, parse: url },
   natsUrl: { env: "NATS_URL", file: "natsUrl", default: undefined, parse: optionalText },
+  centralUrl: { env: "CENTRAL_URL", file: "centralUrl", default: undefined, parse: url },
   natsUser: { env: "NATS_USER", file: "natsUser", default: undefined, parse: optionalText },
   natsPassword: { env: "NATS_PASSWORD", file: "natsPassword", default: undefined, parse: optionalText },
   city: { env: "CITY", file: "city", default: undefined, parse: optionalText },
@@ -309,6 +312,7 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     session: { ttlSeconds: v.sessionTtlSeconds, secureCookies: v.sessionCookieSecure ?? !isLoopback(v.host), secret: v.sessionSecret },
     publicUrl: v.publicUrl?.replace(/\/+$/, ""),
     central: centralSettings(v.natsUrl, v.natsUser, v.natsPassword, v.city),
+    centralUrl: v.centralUrl?.replace(/\/+$/, ""),
   };
 }
 
