@@ -5,7 +5,7 @@
 import type { CatalogueKind } from "../store/catalogue.ts";
 
 /** Where names start: a RedisLink (its settings' prefix) or the prefix itself. */
-export type Prefix = string | { readonly settings: { readonly prefix: string } };
+type Prefix = string | { readonly settings: { readonly prefix: string } };
 
 const prefixOf = (at: Prefix) => (typeof at === "string" ? at : at.settings.prefix);
 

@@ -17,7 +17,7 @@ const CHAT_KEEP = 50;
 /** A fenced script's reply (scripts.ts): the op's own, -1 another owner, -2 no owner. Throws when Redis is unreachable. */
 export type FencedWrite = (op: FencedOp, owner: string, key: string, lease: string, ...args: (string | number)[]) => Promise<number>;
 
-export interface OwnerHooks {
+interface OwnerHooks {
   /** The current lease value; null once this instance gave the class up. */
   lease(): string | null;
   /** Another instance holds the lease: give the class up. */

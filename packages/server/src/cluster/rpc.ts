@@ -8,7 +8,7 @@ import { classKeys, repliesChannel } from "./keys.ts";
 import type { RedisLink, RedisMetrics } from "./redis.ts";
 
 /** How long a forwarded join or command waits for the owner (a join burst queues at the owner). */
-export const RPC_TIMEOUT_MS = { admit: 5000, cmd: 3000, end: 5000 } as const;
+const RPC_TIMEOUT_MS = { admit: 5000, cmd: 3000, end: 5000 } as const;
 
 export const unavailable = () => new LiveError("unavailable", "the class's shared engine (Redis) is unreachable; try again shortly");
 
