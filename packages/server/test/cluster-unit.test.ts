@@ -1,6 +1,8 @@
 // The cluster's parts in-process, in milliseconds: the wire codec, the key names, the owner's
 // fan-out, the fencing rules of the shared class state and the lease wait (with in-memory fakes),
-// the RPC, and the Lua scripts on a private redis-server (fenced writes, NOSCRIPT after a flush).
+// the RPC, the Lua scripts on a private redis-server (fenced writes, NOSCRIPT after a flush), and
+// two ClusterHubs in this process on that Redis and one SQLite file (forwarding, and issue 14's
+// owner rules: Redis emptied under the owner, another instance's lease).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { spawn, type Subprocess } from "bun";
@@ -9,7 +11,6 @@ import { decodeEvent, decodeReply, decodeRequest, encodeEvent, encodeReply, enco
 import { classChannel, classKeys, everyName, repliesChannel } from "../src/cluster/keys.ts";
 import { RedisClassState, type FencedWrite } from "../src/cluster/redis-class-state.ts";
 import { RedisFanout } from "../src/cluster/redis-fanout.ts";
-import { clusterOptions, parseHostList } from "../src/cluster/redis.ts";
 import { ClusterRpc, type RpcLink } from "../src/cluster/rpc.ts";
 import { Scripts, SETTLE_MS, type AcquireReply, type FencedOp } from "../src/cluster/scripts.ts";
 import { keySlot } from "../src/cluster/sharded-pubsub.ts";
@@ -17,6 +18,19 @@ import { LiveError } from "../src/live/errors.ts";
 import type { Fanout, Outgoing } from "../src/live/fanout.ts";
 import { createLogging } from "../src/obs/logger.ts";
 import { Registry } from "../src/obs/prom.ts";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClusterHub, type LocalSockets } from "../src/cluster/cluster-hub.ts";
+import { clusterOptions, createRedisMetrics, parseHostList, RedisLink, type RedisMetrics } from "../src/cluster/redis.ts";
+import { seedDemo } from "../src/demo/seed.ts";
+import { DEFAULT_SCHOOL_ID } from "../src/domain/model.ts";
+import { createLiveMetrics } from "../src/live/metrics.ts";
+import { DecisionLog } from "../src/policy/decision-log.ts";
+import { JoinPolicy } from "../src/policy/join-policy.ts";
+import { policySources } from "../src/policy/sources.ts";
+import { openDatabase } from "../src/store/sqlite/database.ts";
+import { SqliteStore } from "../src/store/sqlite/sqlite-store.ts";
 import { freePort } from "./support/instances.ts";
 
 const logger = createLogging("silent").logger;
@@ -321,21 +335,23 @@ describe("RPC to the owner", () => {
   });
 });
 
+let proc: Subprocess;
+let redis: Redis;
+let redisPort = 0;
+beforeAll(async () => {
+  redisPort = await freePort();
+  proc = spawn(["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+  redis = new Redis({ port: redisPort, lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: 50 });
+  redis.on("error", () => {}); // refused until the server listens
+  for (let i = 0; i < 100 && redis.status !== "ready"; i++) await redis.connect().catch(() => Bun.sleep(20));
+});
+afterAll(async () => {
+  redis?.disconnect();
+  proc?.kill("SIGKILL");
+  await proc?.exited;
+});
+
 describe("Lua scripts on a private redis-server", () => {
-  let proc: Subprocess;
-  let redis: Redis;
-  beforeAll(async () => {
-    const port = await freePort();
-    proc = spawn(["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
-    redis = new Redis({ port, lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: 50 });
-    redis.on("error", () => {}); // refused until the server listens
-    for (let i = 0; i < 100 && redis.status !== "ready"; i++) await redis.connect().catch(() => Bun.sleep(20));
-  });
-  afterAll(async () => {
-    redis?.disconnect();
-    proc?.kill("SIGKILL");
-    await proc?.exited;
-  });
 
   test("fenced writes: applied under the lease, -1 under another owner, -2 with none; seats stop at capacity", async () => {
     const s = new Scripts(redis);
@@ -363,5 +379,115 @@ describe("Lua scripts on a private redis-server", () => {
     await redis.script("FLUSH");
     expect(await s.renew(k.owner, "me:1", 3000)).toBe(1);
     expect(await s.release(k.owner, "me:1")).toBe(1);
+  });
+});
+
+/** This instance's sockets as the hub sees them: what reached them, and readmissions. */
+class Sockets implements LocalSockets {
+  readonly got: { to: string; raw: string }[] = [];
+  readonly readmitted: string[] = [];
+  private rec(to: string, msg: Outgoing) {
+    this.got.push({ to, raw: "raw" in msg ? msg.raw : JSON.stringify(msg) });
+  }
+  all(_c: string, msg: Outgoing) {
+    this.rec("all", msg);
+  }
+  staff(_c: string, msg: Outgoing) {
+    this.rec("staff", msg);
+  }
+  user(_c: string, userId: string, msg: Outgoing) {
+    this.rec(userId, msg);
+  }
+  closeUser() {}
+  closeAll() {}
+  readmit(classId: string) {
+    this.readmitted.push(classId);
+  }
+  hasUser() {
+    return false;
+  }
+  of(type: string) {
+    return this.got.filter((g) => (JSON.parse(g.raw) as { type: string }).type === type);
+  }
+}
+
+async function until(what: string, check: () => boolean | Promise<boolean>, ms = 2000) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
+    await Bun.sleep(5);
+  }
+}
+
+describe("two hubs in one process, one Redis: the owner's rules", () => {
+  const dir = mkdtempSync(join(tmpdir(), "edgeclass-hubs-"));
+  const prefix = "hubs:";
+  const classId = "demo-class-1";
+  const owner = classKeys(prefix, classId).owner;
+  const hubs: { hub: ClusterHub; link: RedisLink; sockets: Sockets; metrics: RedisMetrics }[] = [];
+  let store: SqliteStore;
+  const who = (id: string, role: "student" | "teacher") => ({ id, role, name: id, school: DEFAULT_SCHOOL_ID }) as const;
+
+  beforeAll(async () => {
+    store = new SqliteStore(openDatabase(join(dir, "edgeclass.db")), { cacheRows: false });
+    const now = Date.now();
+    seedDemo(store, now);
+    const cls = store.classes.get(classId)!;
+    await store.write(() => store.classes.update({ ...cls, status: "live", startedAt: now }));
+    const policy = new JoinPolicy(policySources(undefined));
+    await policy.load();
+    for (const name of ["A", "B"]) {
+      const registry = new Registry();
+      const metrics = createRedisMetrics(registry);
+      const link = new RedisLink({ url: `redis://127.0.0.1:${redisPort}`, prefix }, metrics, logger);
+      const sockets = new Sockets();
+      const roomDeps = { store, policy, decisions: new DecisionLog(), metrics: createLiveMetrics(registry, () => ({ participants: 0, classes: 0 })), logger, now: Date.now, newId: () => Bun.randomUUIDv7(), graceMs: 10_000 };
+      const hub = new ClusterHub(link, name, store, roomDeps, sockets, metrics, logger);
+      await link.connect();
+      await hub.start();
+      hubs.push({ hub, link, sockets, metrics });
+    }
+  });
+  afterAll(async () => {
+    for (const h of hubs) {
+      await h.hub.close();
+      await h.link.close();
+    }
+    store?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test("the first to admit owns the class; the other forwards joins and commands and delivers the owner's events", async () => {
+    const [a, b] = hubs;
+    await a.hub.room(classId).admit(who("t1", "teacher"), false);
+    expect(await redis.get(owner)).toStartWith("A:");
+    const welcome = (await b.hub.room(classId).admit(who("s1", "student"), true)) as { welcome?: { type: string } };
+    expect(JSON.stringify(welcome)).toContain("welcome");
+    expect(b.hub.counts()).toEqual({ participants: 0, classes: 0 }); // a proxy, not a room
+    await b.hub.room(classId).handle("s1", { type: "chat.send", text: "from B" } as never);
+    await until("the chat reaches B's sockets through the events channel", () => b.sockets.of("chat.message").length === 1);
+    expect(a.sockets.of("chat.message")).toHaveLength(1); // the owner's own, at once
+    expect(await redis.smembers(classKeys(prefix, classId).seats)).toEqual(["s1"]);
+  });
+
+  test("Redis restarted empty: the owner's next write retakes its lease and shares its seats again; it does not step down", async () => {
+    const [a] = hubs;
+    await redis.flushall();
+    await a.hub.room(classId).admit(who("s2", "student"), true); // a fenced seat write finds no lease (-2)
+    await until("the lease is back with A", async () => (await redis.get(owner))?.startsWith("A:") === true);
+    await until("seats shared again", async () => (await redis.smembers(classKeys(prefix, classId).seats)).sort().join() === "s1,s2");
+    expect(a.hub.counts().classes).toBe(1);
+    expect(a.metrics.ownershipChanges.labels("lost").value).toBe(0);
+    expect(a.sockets.readmitted).toEqual([classId]); // once, when it took the class; not again
+  });
+
+  test("another instance holds the lease: the owner's next write steps it down, its sockets are admitted again elsewhere", async () => {
+    const [a] = hubs;
+    await redis.set(owner, "X:99", "PX", 3000);
+    await expect(a.hub.room(classId).handle("t1", { type: "chat.send", text: "still mine?" } as never)).rejects.toMatchObject({ code: "unavailable" });
+    expect(a.hub.counts().classes).toBe(0);
+    expect(a.sockets.readmitted).toEqual([classId, classId]);
+    expect(await redis.get(owner)).toBe("X:99"); // untouched
+    await redis.del(owner);
   });
 });
