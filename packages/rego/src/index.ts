@@ -70,6 +70,7 @@ export class PreparedQuery {
   }
 
   private acquire(input: Value | undefined, data: Value | undefined, strict: boolean | undefined): Ctx {
+    if (data !== undefined && data !== this.policy.data) this.policy.checkData(data);
     let c = this.ctx;
     if (c.busy) c = this.policy.newCtx();
     c.busy = true;
@@ -160,6 +161,7 @@ export class Policy {
   private readonly compiler: Compiler;
   private readonly limits: Limits;
   private readonly cache = new Map<string, PreparedQuery>();
+  private readonly checkedData = new WeakSet<object>();
 
   constructor(modules: Module[], opts: CompileOptions) {
     this.modules = modules;
@@ -169,6 +171,18 @@ export class Policy {
     this.limits = opts.limits ?? {};
     this.compiler = new Compiler(modules, { strictBuiltinErrors: this.strict });
     if (opts.data !== undefined) this.compiler.tree.checkDataConflicts(opts.data);
+  }
+
+  /**
+   * Base data given to an evaluation must not sit where rules are, as OPA checks its store when it
+   * prepares a query (conflicting rule for data path p/a found); each data object is checked once.
+   */
+  checkData(data: Value): void {
+    if (typeof data === "object" && data !== null) {
+      if (this.checkedData.has(data)) return;
+      this.compiler.tree.checkDataConflicts(data);
+      this.checkedData.add(data);
+    } else this.compiler.tree.checkDataConflicts(data);
   }
 
   newCtx(): Ctx {

@@ -97,3 +97,24 @@ describe("compile-time type errors through variables assigned a constant (OPA's 
     expect(run(["package p\nr if { x := [1]; count(x) > 0 }"], "data.p.r")).toBe(true);
   });
 });
+
+describe("rule/data conflicts with data given at evaluation (OPA checks its store when preparing the query)", () => {
+  const p = compile([{ path: "m.rego", source: "package p\na.b := 1\nc := 2" }], { regoV1: true });
+  const codeOf = (data: unknown, query: string): string => {
+    try {
+      p.query(query, { data: data as Value });
+    } catch (e) {
+      return `${(e as RegoError).code}: ${(e as RegoError).detail}`;
+    }
+    return "ok";
+  };
+  test("every query fails the same way, whichever rule it reads", () => {
+    for (const q of ["data.p", "data.p.c", "data.p.a.b"]) {
+      expect(codeOf({ p: { c: 3 } }, q)).toStartWith("rego_compile_error: conflicting rule for data path p/c found");
+      expect(codeOf({ p: { a: 5 } }, q)).toStartWith("rego_compile_error: conflicting rule for data path p/a/b found");
+    }
+  });
+  test("data that only adds beside the rules merges", () => {
+    expect(p.query("data.p", { data: { p: { a: { x: 1 } } } })[0]!.expressions[0]!.value).toEqual({ a: { b: 1, x: 1 }, c: 2 });
+  });
+});
