@@ -223,7 +223,8 @@ export function mergeDocs(a: Value | undefined, b: Value | undefined, path: stri
     return ob.build();
   }
   if (equal(a, b)) return a;
-  throw new RegoError("eval_conflict_error", `conflicting values for ${path}`);
+  // OPA's objectDocKeyConflictErr: rules writing different values at one path
+  throw new RegoError("eval_conflict_error", `object keys must be unique (conflicting values for ${path})`);
 }
 
 function replaceKey(ob: ObjectBuilder, k: Value, v: Value): void {

@@ -118,3 +118,17 @@ describe("rule/data conflicts with data given at evaluation (OPA checks its stor
     expect(p.query("data.p", { data: { p: { a: { x: 1 } } } })[0]!.expressions[0]!.value).toEqual({ a: { b: 1, x: 1 }, c: 2 });
   });
 });
+
+describe("values written at one path by different ref-head rules (OPA's objectDocKeyConflictErr)", () => {
+  test("a[x].b and a.k.b with different values: 'object keys must be unique'", () => {
+    let e: unknown;
+    try {
+      run(["package p\na[x].b := 1 if some x in [\"k\"]\na.k.b := 2"], "data.p.a");
+    } catch (x) {
+      e = x;
+    }
+    expect((e as RegoError).code).toBe("eval_conflict_error");
+    expect((e as RegoError).detail).toContain("object keys must be unique");
+    expect(run(["package p\na[x].b := 1 if some x in [\"k\"]\na.k.c := 2"], "data.p.a")).toEqual({ k: { b: 1, c: 2 } });
+  });
+});
