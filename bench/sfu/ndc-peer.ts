@@ -122,6 +122,8 @@ export class SyntheticPublisher implements Renegotiable {
   private frame = 0;
   packetsSent = 0;
   plisReceived = 0;
+  /** RTCP messages (compound packets) the SFU sent on the video track: feedback of any kind. */
+  rtcpReceived = 0;
   rembBps = 0;
   location = "";
   private open = false;
@@ -142,6 +144,7 @@ export class SyntheticPublisher implements Renegotiable {
     ({ video: this.video, audio: this.audio } = this.sendTracks(this.pc));
     this.video.onMessage((m: Buffer) => {
       // RTCP from the SFU: PLI (206/1), REMB (206/15)
+      this.rtcpReceived++;
       for (let o = 0; o + 4 <= m.length; ) {
         const len = (m.readUInt16BE(o + 2) + 1) * 4;
         if (m[o + 1] === 206 && (m[o] & 0x1f) === 1) {
@@ -377,25 +380,32 @@ export class CountingSubscriber implements Renegotiable {
     const announced = Number(/a=ssrc:(\d+)/.exec(videoSection)?.[1] ?? 0) >>> 0;
     await opened;
     this.connected = true;
+    this.announced = announced;
     // Receiver reports once a second, as a browser does (the SFU also uses them as liveness).
-    const rr = Buffer.alloc(32);
-    this.rrTimer = setInterval(() => {
-      // Report on the SSRC the SFU announced (a sink never looks at packets): libdatachannel routes
-      // RTCP by SSRC, and an RR about an unknown one never reaches the SFU's track.
-      const media = [...this.vssrcs].pop() ?? announced;
-      rr[0] = 0x81;
-      rr[1] = 201;
-      rr.writeUInt16BE(7, 2);
-      rr.writeUInt32BE(this.rrSsrc, 4);
-      rr.writeUInt32BE(media, 8);
-      rr[12] = this.reportedLoss;
-      rr.writeUInt32BE(this.lastSeq < 0 ? 0 : this.lastSeq, 16);
-      try {
-        this.video.sendMessageBinary(rr);
-      } catch {
-        // closed
-      }
-    }, 1000);
+    this.rrTimer = setInterval(() => this.sendReceiverReport(), 1000);
+  }
+
+  private announced = 0;
+  private readonly rr = Buffer.alloc(32);
+
+  /** A receiver report on the video the SFU sends us (fraction lost: `reportedLoss`). */
+  sendReceiverReport(): void {
+    const rr = this.rr;
+    // Report on the SSRC the SFU announced (a sink never looks at packets): libdatachannel routes
+    // RTCP by SSRC, and an RR about an unknown one never reaches the SFU's track.
+    const media = [...this.vssrcs].pop() ?? this.announced;
+    rr[0] = 0x81;
+    rr[1] = 201;
+    rr.writeUInt16BE(7, 2);
+    rr.writeUInt32BE(this.rrSsrc, 4);
+    rr.writeUInt32BE(media, 8);
+    rr[12] = this.reportedLoss;
+    rr.writeUInt32BE(this.lastSeq < 0 ? 0 : this.lastSeq, 16);
+    try {
+      this.video.sendMessageBinary(rr);
+    } catch {
+      // closed
+    }
   }
 
   bytesReceived(): number {

@@ -89,32 +89,43 @@ test("publish through A, students served by B and C from one relay each; forged 
   for (const s of all) expect(s.vssrcs.size).toBe(1); // nothing injected reached a student
 }, 120_000);
 
-test("keyframe requests from many remote viewers reach the publisher aggregated: at most one per 300 ms", async () => {
+test("keyframe requests and receiver reports from many remote viewers reach the publisher aggregated: at most one PLI per 300 ms, no more feedback than with none", async () => {
   const [, b, c] = inst;
   const all = [...viewers, await watcher(b.base, "s1"), await watcher(c.base, "s2"), await watcher(c.base, "s3")];
   expect(await until(() => all.every((s) => s.videoPackets > 30), 15_000)).toBe(true);
   await Bun.sleep(700); // the joins' own keyframe requests are done
+  // Baseline: what the publisher hears from the SFU in 2 s while the viewers only send their usual report a second.
+  const quiet0 = { rtcp: pub.rtcpReceived, plis: pub.plisReceived };
+  await Bun.sleep(2000);
+  const quiet = pub.rtcpReceived - quiet0.rtcp - (pub.plisReceived - quiet0.plis);
   const asked = async () => (await metric(b.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/)) + (await metric(c.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/));
   const askedBefore = await asked();
   const plisBefore = pub.plisReceived;
+  const rtcpBefore = pub.rtcpReceived;
   const started = Date.now();
-  // Six viewers on two instances, each asking for a keyframe every 50 ms for 3 s (360 requests).
+  // Six viewers on two instances, each asking for a keyframe and sending a receiver report every 50 ms for 3 s (360 of each).
   const timer = setInterval(() => {
-    for (const s of all) s.requestKeyframe();
+    for (const s of all) {
+      s.requestKeyframe();
+      s.sendReceiverReport();
+    }
   }, 50);
   await Bun.sleep(3000);
   clearInterval(timer);
   await Bun.sleep(400); // a pending coalesced request goes out
   const elapsed = Date.now() - started;
   const plis = pub.plisReceived - plisBefore;
+  const otherFeedback = pub.rtcpReceived - rtcpBefore - plis;
   const sent = all.reduce((n, s) => n + s.plisSent, 0);
   await Bun.sleep(1100); // a stats report
   const reached = (await asked()) - askedBefore;
-  console.log(`[cascade] ${sent} keyframe requests from ${all.length} viewers on B and C (${reached} counted by their SFUs) -> ${plis} PLIs at the publisher in ${elapsed} ms`);
+  console.log(`[cascade] ${sent} keyframe requests and as many receiver reports from ${all.length} viewers on B and C (${reached} requests counted by their SFUs) -> ${plis} PLIs and ${otherFeedback} other feedback messages at the publisher in ${elapsed} ms (${quiet} in 2 s without the storm)`);
   expect(sent).toBeGreaterThan(300);
   expect(reached).toBeGreaterThan(200); // they did reach the SFU
   expect(plis).toBeGreaterThan(0); // and were passed on
   expect(plis).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 1); // one per 300 ms at most
+  // Receiver reports stay with the viewers' SFUs: the publisher gets the home's own feedback (REMB + RR every 500 ms), as without them.
+  expect(otherFeedback).toBeLessThanOrEqual(Math.ceil((quiet * elapsed) / 2000) + 3);
 }, 60_000);
 
 test("simulcast through the cascade: layers are relayed as layers, each remote viewer gets its own", async () => {
