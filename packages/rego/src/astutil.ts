@@ -1,6 +1,6 @@
 // Helpers over the AST: constants, variables, references, static checks.
 
-import type { Expr, Module, Term } from "./ast.ts";
+import type { Expr, Module, Rule, Term } from "./ast.ts";
 import { RegoError, type Location } from "./errors.ts";
 import { ObjectBuilder } from "./runtime.ts";
 import { RegoSet, canonicalKey, formatValue, type Value } from "./value.ts";
@@ -264,5 +264,30 @@ export function exprText(e: Expr): string {
 export function checkModules(modules: Module[]): void {
   for (const m of modules) {
     if (m.pkg[0] !== "data") throw new RegoError("rego_parse_error", "package must be under data", m.pkgLoc);
+    for (const r of m.rules) if (r.isDefault) checkDefaultRule(r);
+  }
+}
+
+/** OPA's value names (ast.ValueName) for the terms a default rule may not hold */
+const OPA_VALUE_NAME: Record<string, string> = { var: "var", ref: "ref", membership: "call" };
+
+/**
+ * OPA's parser (validateDefaultRuleValue/Args): a default value holds no variables, refs or
+ * calls (comprehensions aside); default function arguments are distinct variables.
+ * Regorus's wording (`invalid \`var\` in default value`) follows OPA's.
+ */
+function checkDefaultRule(r: Rule): void {
+  const bad = r.value ? invalidDefault(r.value) : null;
+  if (bad) {
+    const name = OPA_VALUE_NAME[bad.kind] ?? "call";
+    const extra = bad.kind === "membership" ? " (unexpected keyword `in`)" : "";
+    throw new RegoError("rego_parse_error", `illegal default rule (value cannot contain ${name}): invalid \`${bad.kind}\` in default value${extra}`, r.loc);
+  }
+  const seen = new Set<string>();
+  for (const a of r.args ?? []) {
+    if (a.type !== "var") throw new RegoError("rego_parse_error", `illegal default rule (arguments cannot contain ${a.type === "call" ? "call" : a.type})`, r.loc);
+    if (a.name.startsWith("$")) continue; // wildcards
+    if (seen.has(a.name)) throw new RegoError("rego_parse_error", `illegal default rule (arguments cannot be repeated ${a.name})`, r.loc);
+    seen.add(a.name);
   }
 }

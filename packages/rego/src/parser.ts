@@ -224,7 +224,9 @@ export class Parser {
       value = this.parseExprTerm(false);
     }
     if (isDefault) {
-      if (value === null) this.err("`=` or `:=` after default rule name");
+      if (value === null) {
+        throw new RegoError("rego_parse_error", "illegal default rule (must have a value): expecting `=` or `:=` after default rule name", loc);
+      }
       const rule: Rule = { kind: args ? "function" : "complete", isDefault: true, ref: headRef, args, key: null, value, assign, body: [], elseRule: null, loc };
       return [rule];
     }

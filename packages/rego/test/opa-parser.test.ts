@@ -88,3 +88,19 @@ describe("rule kinds of heads without a value (OPA's parseRules/parseHead)", () 
     expect(run("package p\nq[x] if { x := \"a\" }", "data.p.q")).toEqual({ a: true });
   });
 });
+
+describe("default rules (OPA's validateDefaultRuleValue / validateDefaultRuleArgs)", () => {
+  test("a default value may not hold variables, refs or calls; comprehensions are allowed", () => {
+    expect(parseErr("package p\ndefault a := x")).toStartWith("illegal default rule (value cannot contain var)");
+    expect(parseErr("package p\ndefault a := input.x")).toStartWith("illegal default rule (value cannot contain ref)");
+    expect(parseErr("package p\ndefault a := count([1])")).toStartWith("illegal default rule (value cannot contain call)");
+    expect(parseErr("package p\ndefault f(x) := x")).toStartWith("illegal default rule (value cannot contain var)");
+    expect(run("package p\ndefault a := [x | x := 1]", "data.p.a")).toEqual([1]);
+  });
+  test("a default needs a value; default function arguments are distinct variables", () => {
+    expect(parseErr("package p\ndefault a")).toStartWith("illegal default rule (must have a value)");
+    expect(parseErr("package p\ndefault f(1) := 1")).toBe("illegal default rule (arguments cannot contain number)");
+    expect(parseErr("package p\ndefault f(x, x) := 1")).toBe("illegal default rule (arguments cannot be repeated x)");
+    expect(run("package p\ndefault f(_, _) := 0\nr := f(1, 2)", "data.p.r")).toBe(0);
+  });
+});
