@@ -20,7 +20,7 @@ export interface LoadStore {
 }
 
 /** A report older than this is of an instance that stopped (or cannot reach Redis): not a target. */
-export const STALE_MS = 4000;
+const STALE_MS = 4000;
 /** Reports older than this are removed by whoever reads them (instances that died). */
 const FORGET_MS = 60_000;
 /** The hash is read at most this often per instance (a join storm reads it once, not 1000 times). */

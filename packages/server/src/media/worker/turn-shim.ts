@@ -27,7 +27,7 @@ const peers = new Map<string, Peer>();
 /** Peers at once (each holds a socket for 30 s after its last packet). */
 const MAX_PEERS = 2048;
 
-export const shim = config.turnShim
+const shim = config.turnShim
   ? await Bun.udpSocket({
       port: config.shimPort ?? 0,
       socket: {
