@@ -32,6 +32,10 @@ export class CityCatalogueFeed {
   private stopConsuming: () => void = () => {};
   private lastWarning = 0;
   private readonly changes: Counter;
+  private pending = 0;
+  /** When the mirror last heard from the hub, as far as this instance knows (its leaf away: no news, so it ages). */
+  private heardAt = Date.now();
+  private gauges: ReturnType<typeof setInterval> | null = null;
 
   constructor(
     private readonly settings: CityNatsSettings,
@@ -39,6 +43,12 @@ export class CityCatalogueFeed {
     registry: Registry,
     private readonly logger: Logger,
   ) {
+    registry.gauge({ name: "edgeclass_catalogue_central_pending", help: "Catalogue changes in the city's mirror not yet applied by the city's instances.", collect: (g) => g.set(this.pending) });
+    registry.gauge({
+      name: "edgeclass_catalogue_mirror_idle_seconds",
+      help: "Seconds since the city's catalogue mirror last heard from the hub (grows while the city's link to the centre, or its leaf, is down).",
+      collect: (g) => g.set((Date.now() - this.heardAt) / 1000),
+    });
     this.changes = registry.counter({
       name: "edgeclass_catalogue_central_changes_total",
       help: "Catalogue changes taken from the centre by this instance: applied, stale (not newer than this copy's), rejected (this copy cannot take it) or invalid.",
@@ -48,6 +58,18 @@ export class CityCatalogueFeed {
 
   start(): void {
     this.loop ??= this.run();
+    this.gauges ??= setInterval(() => void this.refreshGauges().catch(() => {}), 1000);
+  }
+
+  private async refreshGauges(): Promise<void> {
+    if (!this.nc || this.js === null) return;
+    const jsm = await jetstreamManager(this.nc);
+    const info = await jsm.streams.info(CATALOGUE_STREAM);
+    // active: nanoseconds since the mirror last heard from the hub; -1 before it ever did.
+    const active = info.mirror?.active ?? -1;
+    if (active >= 0) this.heardAt = Date.now() - active / 1e6;
+    const c = await jsm.consumers.info(CATALOGUE_STREAM, CATALOGUE_CONSUMER);
+    this.pending = c.num_pending + c.num_ack_pending;
   }
 
   private async run(): Promise<void> {
@@ -142,6 +164,7 @@ export class CityCatalogueFeed {
 
   async close(): Promise<void> {
     this.closed = true;
+    if (this.gauges) clearInterval(this.gauges);
     this.stopConsuming();
     await this.loop?.catch(() => {});
     await this.nc?.close().catch(() => {});

@@ -83,6 +83,7 @@ async function taken(i: Instance, outcome: "applied" | "stale" | "rejected" | "i
   return Number(new RegExp(`^edgeclass_catalogue_central_changes_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
 }
 
+const gauge = async (i: Instance, name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(await (await fetch(`${i.base}/metrics`)).text())?.[1] ?? Number.NaN);
 const courseTitle = async (i: Instance, courseId: string) => {
   const r = await api(i.base, "GET", `/api/courses/${courseId}`, admin);
   return r.status === 200 ? (r.body.title as string) : `(${r.status})`;
@@ -148,13 +149,17 @@ test("a city whose leaf is cut gets the changes made meanwhile once when it retu
   expect((await author("PUT", "courses/c-optics", { title: "Optics IV", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status).toBe(200); // the same row twice while cut
   for (const i of north) await eventually(async () => expect(await enrolled(i, "c-optics")).toEqual(["s-2", "s-3", "s-4", "s-5"]), 10_000);
   expect(await courseTitle(south, "c-optics")).toBe("Optics II"); // teaching goes on from its own copy
+  // The cut shows: the mirror has not heard from the hub for a while (north's has).
+  await eventually(async () => expect(await gauge(south, "edgeclass_catalogue_mirror_idle_seconds")).toBeGreaterThanOrEqual(2), 10_000);
+  expect(await gauge(north[0], "edgeclass_catalogue_mirror_idle_seconds")).toBeLessThan(2);
 
   await leaf.start();
   await eventually(async () => {
     expect(await courseTitle(south, "c-optics")).toBe("Optics IV");
     expect(await enrolled(south, "c-optics")).toEqual(["s-2", "s-3", "s-4", "s-5"]);
   }, 20_000);
-  await Bun.sleep(500);
+  await eventually(async () => expect(await gauge(south, "edgeclass_catalogue_mirror_idle_seconds")).toBeLessThan(2), 10_000);
+  expect(await gauge(south, "edgeclass_catalogue_central_pending")).toBe(0);
   // Once: the course (its newest version only: the stream keeps one per row), two enrolments and a removal.
   expect(await taken(south, "applied")).toBe(before.applied + 4);
   expect(await taken(south, "stale")).toBe(before.stale);
