@@ -43,6 +43,22 @@ function tokenText(t: Token, v1: boolean): string {
   }
 }
 
+/** OPA's checkDuplicateImports (v1 and strict modules): two imports may not bind one name. */
+function checkDuplicateImports(imports: readonly Import[]): void {
+  const seen = new Map<string, Import>();
+  for (const imp of imports) {
+    const path = refPath(imp.path) ?? [];
+    const name = imp.alias ?? path[path.length - 1] ?? "";
+    const prev = seen.get(name);
+    if (prev) {
+      const prevPath = (refPath(prev.path) ?? []).join(".");
+      const text = `import ${prevPath}${prev.alias ? ` as ${prev.alias}` : ""}`;
+      throw new RegoError("rego_compile_error", `import must not shadow ${text}`, imp.loc);
+    }
+    seen.set(name, imp);
+  }
+}
+
 export class Parser {
   private toks: Token[];
   private pos = 0;
@@ -149,12 +165,16 @@ export class Parser {
       } else if (alias === null && p && !dotted.startsWith("future.") && (KEYWORDS.has(p[p.length - 1]!) || (this.v1 && FUTURE.has(p[p.length - 1]!)))) {
         // the import would bind a keyword as its name (OPA: import a different path or use an alias)
         throw new RegoError("rego_parse_error", `unexpected import path, must not end with a keyword, got: ${p[p.length - 1]}`, this.loc(it));
+      } else if (p && p[0] === "rego") {
+        throw new RegoError("rego_parse_error", `invalid import \`${dotted}\`, must be \`rego.v1\``, this.loc(it));
       } else if (!p || (p[0] !== "data" && p[0] !== "input" && p[0] !== "future")) {
-        throw new RegoError("rego_parse_error", `invalid import path ${dotted || "(non-ref)"}: import path must begin with one of: {data, future, input, rego}`, this.loc(it));
+        const got = p ? p[0] : dotted || "(non-ref)";
+        throw new RegoError("rego_parse_error", `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${got} (import path must begin with one of data, future, input, rego)`, this.loc(it));
       } else {
         mod.imports.push({ path, alias, loc: this.loc(it) } satisfies Import);
       }
     }
+    if (mod.regoV1) checkDuplicateImports(mod.imports);
     while (this.t.kind !== "eof") {
       if (this.isId("import")) throw new RegoError("rego_parse_error", "imports must appear before rules", this.loc());
       if (this.isId("package")) throw new RegoError("rego_parse_error", "unexpected package: only one package per module", this.loc());

@@ -104,3 +104,23 @@ describe("default rules (OPA's validateDefaultRuleValue / validateDefaultRuleArg
     expect(run("package p\ndefault f(_, _) := 0\nr := f(1, 2)", "data.p.r")).toBe(0);
   });
 });
+
+describe("imports (OPA's parseImport, regoV1Import, checkDuplicateImports)", () => {
+  test("paths outside data/input/future/rego, and rego imports other than rego.v1", () => {
+    expect(parseErr("package p\nimport foo.bar\nx := 1")).toStartWith("unexpected import path, must begin with one of: {data, future, input, rego}, got: foo");
+    expect(parseErr("package p\nimport rego.v2\nx := 1")).toBe("invalid import `rego.v2`, must be `rego.v1`");
+  });
+  test("in v1 two imports may not bind the same name (v0 allows it)", () => {
+    const dup = (src: string): string => {
+      try {
+        compile([{ path: "m.rego", source: src }], { regoV1: true });
+      } catch (e) {
+        return (e as RegoError).detail;
+      }
+      return "ok";
+    };
+    expect(dup("package p\nimport data.a\nimport data.b as a\nx := 1")).toBe("import must not shadow import data.a");
+    expect(dup("package p\nimport data.b as a\nimport data.a\nx := 1")).toBe("import must not shadow import data.b as a");
+    expect(run("package p\nimport data.a\nimport data.a\nx := 1", "data.p.x", false)).toBe(1);
+  });
+});
