@@ -43,6 +43,13 @@ export function tokenize(src: string, file: string): Token[] {
   let nl = true;
   let ws = true;
   const loc = (off: number): Location => ({ file, line, col: off - lineStart + 1, source: src });
+  /** OPA: `illegal string literal: "..."` (the literal as written, up to its closing quote or line end) */
+  const illegal = (from: number, why: string): never => {
+    let j = from + 1;
+    while (j < src.length && src[j] !== "\n" && src[j] !== '"') j += src[j] === "\\" ? 2 : 1;
+    const lit = src.slice(from, Math.min(j + 1, src.length)).replace(/\n$/, "");
+    throw new RegoError("rego_parse_error", `illegal string literal: ${lit} (${why})`, loc(from));
+  };
   while (i < n) {
     const c = src.charCodeAt(i);
     if (c === 10) {
@@ -102,6 +109,7 @@ export function tokenize(src: string, file: string): Token[] {
           throw new RegoError("rego_parse_error", "non-terminated string", { file, line: startLine, col, source: src });
         }
         const d = src.charCodeAt(i);
+        if (d < 0x20) illegal(start, "control character");
         if (d === 34) {
           s += src.slice(segStart, i);
           i++;
@@ -121,15 +129,13 @@ export function tokenize(src: string, file: string): Token[] {
             case "t": s += "\t"; i += 2; break;
             case "u": {
               const hex = src.slice(i + 2, i + 6);
-              if (!/^[0-9a-fA-F]{4}$/.test(hex)) {
-                throw new RegoError("rego_parse_error", "invalid unicode escape in string", loc(i));
-              }
+              if (!/^[0-9a-fA-F]{4}$/.test(hex)) illegal(start, "invalid unicode escape");
               s += String.fromCharCode(parseInt(hex, 16));
               i += 6;
               break;
             }
             default:
-              throw new RegoError("rego_parse_error", `invalid escape sequence \\${e ?? ""} in string`, loc(i));
+              illegal(start, `invalid escape sequence \\${e ?? ""}`);
           }
           segStart = i;
           continue;

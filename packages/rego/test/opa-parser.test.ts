@@ -124,3 +124,12 @@ describe("imports (OPA's parseImport, regoV1Import, checkDuplicateImports)", () 
     expect(run("package p\nimport data.a\nimport data.a\nx := 1", "data.p.x", false)).toBe(1);
   });
 });
+
+describe("string literals are JSON strings (OPA: 'illegal string literal')", () => {
+  test("bad escapes and raw control characters are refused, naming the literal", () => {
+    expect(parseErr('package p\nx := "\\q"')).toStartWith('illegal string literal: "\\q"');
+    expect(parseErr('package p\nx := "a\\u12"')).toStartWith('illegal string literal: "a\\u12"');
+    expect(parseErr('package p\nx := "a\tb"')).toStartWith("illegal string literal:");
+    expect(run('package p\nx := "\\u00e9\\/\\t"', "data.p.x")).toBe("é/\t");
+  });
+});
