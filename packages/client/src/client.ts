@@ -15,6 +15,7 @@ import {
   type MyAnswer,
   type ParticipantRemoved,
   type QuestionDraft,
+  type QuizFlow,
   type QuizResponse,
   type Reaction,
   type ServerMessage,
@@ -551,7 +552,8 @@ export class EdgeClassClient {
   }
 
   /** Staff: launch a question from the course's bank (`questionId`) or written on the fly (`question`). */
-  launchQuiz(o: { questionId: string; timeLimitSeconds: number } | { question: QuestionDraft; timeLimitSeconds: number }): Promise<AckResults["quiz.launch"]> {
+  /** `flow`: reveal by itself at time-up, show the leaderboard after the reveal, the question's place in a quiz set. */
+  launchQuiz(o: ({ questionId: string } | { question: QuestionDraft }) & { timeLimitSeconds: number; flow?: QuizFlow }): Promise<AckResults["quiz.launch"]> {
     return this.request({ type: "quiz.launch", ...o });
   }
 

@@ -42,6 +42,8 @@ export function CourseSetup({ courseId }: { courseId: string | null }) {
   const [info, setInfo] = useState<CourseInfo | null>(null);
   const [error, setError] = useState("");
   const [nonce, reload] = useState(0);
+  // The quiz sets' question list follows the bank's changes.
+  const [bankVersion, setBankVersion] = useState(0);
   useEffect(() => {
     if (courseId) api<CourseInfo>("GET", course(courseId)).then(setInfo, (e) => setError(apiErrorText(e)));
   }, [courseId, nonce]);
@@ -61,7 +63,8 @@ export function CourseSetup({ courseId }: { courseId: string | null }) {
             <CourseForm info={info} onSaved={() => reload(nonce + 1)} />
             <Classes courseId={info.id} archived={info.status === "archived"} />
             <Roster courseId={info.id} archived={info.status === "archived"} />
-            <Bank courseId={info.id} />
+            <Bank courseId={info.id} onChange={() => setBankVersion((v) => v + 1)} />
+            <QuizSets courseId={info.id} bankVersion={bankVersion} />
             {info.status !== "archived" && <ArchiveCourse courseId={info.id} title={info.title} onDone={() => reload(nonce + 1)} />}
           </>
         )}
@@ -359,7 +362,7 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
 
 type BankItem = QuestionDraft & { id: string };
 
-function Bank({ courseId }: { courseId: string }) {
+function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
   const [items, setItems] = useState<BankItem[]>([]);
   const [editing, setEditing] = useState<string | null>(null);
   const [adding, setAdding] = useState(0);
@@ -374,6 +377,7 @@ function Bank({ courseId }: { courseId: string }) {
       setError("");
       setNote(done);
       await load();
+      onChange();
       return true;
     } catch (e) {
       setError(apiErrorText(e));
@@ -415,6 +419,124 @@ function Bank({ courseId }: { courseId: string }) {
       <p class="error" role="alert">
         {error}
       </p>
+    </section>
+  );
+}
+
+interface QuizSetInfo {
+  id: string;
+  title: string;
+  questionIds: string[];
+  autoReveal: boolean;
+  autoLeaderboard: boolean;
+  timeLimitSeconds: number;
+}
+
+/** Quiz sets: bank questions in the order they are ticked, run in class with "Next" (issue 16 build 2). */
+function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: number }) {
+  const [sets, setSets] = useState<QuizSetInfo[]>([]);
+  const [bank, setBank] = useState<BankItem[]>([]);
+  const [title, setTitle] = useState("");
+  const [picked, setPicked] = useState<string[]>([]);
+  const [autoReveal, setAutoReveal] = useState(true);
+  const [autoBoard, setAutoBoard] = useState(true);
+  const [limit, setLimit] = useState("30");
+  const [errors, setErrors] = useState<Errors>({});
+  const [note, setNote] = useState("");
+  const path = `${course(courseId)}/quiz-sets`;
+  const load = () => {
+    api<{ items: QuizSetInfo[] }>("GET", path).then((r) => setSets(r.items), (e) => setErrors({ "": apiErrorText(e) }));
+    api<{ items: BankItem[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setBank(r.items), () => {});
+  };
+  useEffect(load, [courseId, bankVersion]);
+  const prompt = (id: string) => bank.find((q) => q.id === id)?.prompt ?? id;
+  const save = async (e: Event) => {
+    e.preventDefault();
+    setNote("");
+    try {
+      await api("POST", path, { title, questionIds: picked, autoReveal, autoLeaderboard: autoBoard, timeLimitSeconds: Number(limit) });
+      setErrors({});
+      setTitle("");
+      setPicked([]);
+      setNote(t("sets.saved"));
+      load();
+    } catch (err) {
+      setErrors(errorsOf(err));
+    }
+  };
+  const remove = async (id: string) => {
+    try {
+      await api("DELETE", `${path}/${encodeURIComponent(id)}`);
+      load();
+    } catch (err) {
+      setErrors({ "": apiErrorText(err) });
+    }
+  };
+  return (
+    <section class="card quiz-sets" aria-labelledby="sets-h">
+      <h2 id="sets-h">{t("sets.title")}</h2>
+      {sets.length === 0 && <p class="muted">{t("sets.none")}</p>}
+      <ul class="set-list">
+        {sets.map((x) => (
+          <li key={x.id} data-set={x.id}>
+            <strong>{x.title}</strong> <span class="muted">{t("sets.summary", { count: x.questionIds.length, seconds: x.timeLimitSeconds })}</span>{" "}
+            {x.autoReveal && <span class="pill">{t("sets.autoReveal")}</span>} {x.autoLeaderboard && <span class="pill">{t("sets.autoBoard")}</span>}
+            <ol>
+              {x.questionIds.map((q) => (
+                <li key={q}>{prompt(q)}</li>
+              ))}
+            </ol>
+            <button class="small" onClick={() => remove(x.id)} aria-label={t("sets.removeName", { title: x.title })}>
+              {t("bank.remove")}
+            </button>
+          </li>
+        ))}
+      </ul>
+      <h3>{t("sets.new")}</h3>
+      <form class="stack" onSubmit={save} noValidate>
+        <Field id="set-title" label={t("sets.setTitle")} error={errors.title}>
+          {(a) => <input {...a} name="setTitle" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />}
+        </Field>
+        <fieldset class="options" aria-describedby={errors.questionIds || errors["questionIds.0"] ? "set-q-err" : undefined}>
+          <legend>{t("sets.pick")}</legend>
+          {bank.length === 0 && <p class="muted">{t("bank.empty")}</p>}
+          {bank.map((q) => (
+            <label key={q.id} class="field inline set-pick">
+              <input type="checkbox" value={q.id} checked={picked.includes(q.id)} onChange={(e) => setPicked(e.currentTarget.checked ? [...picked, q.id] : picked.filter((x) => x !== q.id))} />
+              <span>
+                {picked.includes(q.id) && <span class="pill num">{picked.indexOf(q.id) + 1}</span>} {q.prompt}
+              </span>
+            </label>
+          ))}
+          {(errors.questionIds || Object.keys(errors).some((k) => k.startsWith("questionIds."))) && (
+            <span id="set-q-err" class="field-error">
+              {errors.questionIds ?? Object.entries(errors).find(([k]) => k.startsWith("questionIds."))?.[1]}
+            </span>
+          )}
+        </fieldset>
+        <div class="row">
+          <label class="field inline">
+            <input type="checkbox" name="autoReveal" checked={autoReveal} onChange={(e) => setAutoReveal(e.currentTarget.checked)} />
+            <span>{t("sets.autoRevealLabel")}</span>
+          </label>
+          <label class="field inline">
+            <input type="checkbox" name="autoLeaderboard" checked={autoBoard} onChange={(e) => setAutoBoard(e.currentTarget.checked)} />
+            <span>{t("sets.autoBoardLabel")}</span>
+          </label>
+          <Field id="set-limit" label={t("console.timeLimit")} error={errors.timeLimitSeconds}>
+            {(a) => <input {...a} name="setLimit" type="number" min={5} max={600} value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />}
+          </Field>
+        </div>
+        <button type="submit" class="primary">
+          {t("sets.save")}
+        </button>
+        <p class="muted" role="status">
+          {note}
+        </p>
+        <p class="error" role="alert">
+          {errors[""] ?? ""}
+        </p>
+      </form>
     </section>
   );
 }

@@ -6,7 +6,7 @@ import { useLive, useTicker, type Live } from "./live.ts";
 import { MediaUnavailable, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
 import { api } from "./api.ts";
 import { parseDecimal } from "./decimal.ts";
-import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, REACTION_EMOJI, reactionWord, ReconnectBanner } from "./ui.tsx";
+import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, Podium, REACTION_EMOJI, reactionWord, ReconnectBanner, setDone } from "./ui.tsx";
 import { liveErrorText } from "./errors.ts";
 import { num, t, tx } from "./i18n.ts";
 
@@ -31,7 +31,7 @@ export function StudentView({ classId }: { classId: string }) {
           <PhaseScreen phase={phase} live={live} />
           {phase.kind === "ended" && st.leaderboard && (
             <div class="narrow-block">
-              <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />
+              <Podium top={st.leaderboard.top} me={st.leaderboard.me} />
             </div>
           )}
         </main>
@@ -40,7 +40,7 @@ export function StudentView({ classId }: { classId: string }) {
           <div class="col-main">
             <Video classId={classId} video={st.video} ended={() => client.state.ended} />
             <Question live={live} />
-            {st.leaderboard && <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />}
+            {st.leaderboard && (setDone(st.quiz) ? <Podium top={st.leaderboard.top} me={st.leaderboard.me} /> : <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />)}
           </div>
           <div class="col-side">
             <Actions client={client} reactions={live.reactions} />
@@ -258,8 +258,14 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
   return (
     <section class="card quiz" aria-labelledby="q-h" data-question={q.id} data-outcome={shown.state} data-revealed={quiz.revealed ? "1" : "0"}>
       <h2 id="q-h">
-        {t("quiz.question")} <span class="pill">{t("quiz.points", { count: q.points })}</span>
+        {t("quiz.question")} {quiz.flow?.set && <span class="set-place">{t("quiz.ofSet", { n: quiz.flow.set.index + 1, total: quiz.flow.set.total })}</span>}{" "}
+        <span class="pill">{t("quiz.points", { count: q.points })}</span>
       </h2>
+      {/* How the points are counted (issue 16 build 2: the speed bonus explained). */}
+      <p class="muted scoring">
+        {t("quiz.speedBonus", { count: q.points, half: Math.round(q.points / 2) })}
+        {q.partialCredit ? ` ${t("quiz.partialNote")}` : ""}
+      </p>
       {!quiz.closed ? (
         <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={offset} />
       ) : (

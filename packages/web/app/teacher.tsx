@@ -7,10 +7,10 @@ import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type Question
 import { api, download, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
-import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, ReactionCounts, ReconnectBanner } from "./ui.tsx";
+import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, Podium, ReactionCounts, ReconnectBanner, setDone } from "./ui.tsx";
 import { apiErrorText, liveErrorText } from "./errors.ts";
 import { explainDenial } from "./denial.ts";
-import { dateTime, num, t, timeLong, tx, type Key } from "./i18n.ts";
+import { dateTime, locale, num, t, timeLong, tx, type Key } from "./i18n.ts";
 
 export function TeacherConsole({ classId }: { classId: string }) {
   const [info, setInfo] = useState<ClassInfo | null>(null);
@@ -47,6 +47,7 @@ export function TeacherConsole({ classId }: { classId: string }) {
         {(info?.status === "ended" || info?.status === "cancelled") && (
           <section class="card" data-phase="ended">
             <h2>{info.status === "ended" ? t("console.ended") : t("console.cancelled")}</h2>
+            {info.status === "ended" && <ClassSummary classId={classId} />}
             <Exports classId={classId} />
             <Attendance classId={classId} />
           </section>
@@ -88,7 +89,8 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
             <Publisher classId={classId} ended={() => client.state.ended} />
             <CurrentQuestion live={live} />
             {/* Beside the question it ranks, not under the bank and the form (defect 6: it opened off-screen). */}
-            <InView show={st.leaderboard}>{st.leaderboard && <Leaderboard top={st.leaderboard.top} me={null} />}</InView>
+            <InView show={st.leaderboard}>{st.leaderboard && (setDone(st.quiz) ? <Podium top={st.leaderboard.top} me={null} /> : <Leaderboard top={st.leaderboard.top} me={null} />)}</InView>
+            <SetRunner client={client} courseId={st.courseId || info.courseId} />
             <Questions client={client} courseId={st.courseId || info.courseId} />
           </div>
           <div class="col-side">
@@ -347,6 +349,94 @@ function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullabl
   );
 }
 
+interface QuizSetInfo {
+  id: string;
+  title: string;
+  questionIds: string[];
+  autoReveal: boolean;
+  autoLeaderboard: boolean;
+  timeLimitSeconds: number;
+}
+
+/** Runs a quiz set question by question with "Next" (issue 16 build 2). Where the run is comes from the
+ *  live question's flow (the server's), so a reload of the console carries on. */
+function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: string }) {
+  const st = client.state;
+  const [sets, setSets] = useState<QuizSetInfo[]>([]);
+  const [chosen, setChosen] = useState("");
+  const [error, setError] = useState("");
+  const [busy, setBusy] = useState(false);
+  useEffect(() => {
+    if (courseId)
+      api<{ items: QuizSetInfo[] }>("GET", `/api/courses/${encodeURIComponent(courseId)}/quiz-sets`).then(
+        (r) => (setSets(r.items), setChosen((c) => c || r.items[0]?.id || "")),
+        () => {},
+      );
+  }, [courseId]);
+  const running = st.quiz?.flow?.set;
+  const set = running ? sets.find((x) => x.id === running.id) : undefined;
+  const launch = async (x: QuizSetInfo, index: number) => {
+    setBusy(true);
+    setError("");
+    try {
+      await client.launchQuiz({
+        questionId: x.questionIds[index],
+        timeLimitSeconds: x.timeLimitSeconds,
+        flow: { autoReveal: x.autoReveal, autoLeaderboard: x.autoLeaderboard, set: { id: x.id, title: x.title, index, total: x.questionIds.length } },
+      });
+    } catch (e) {
+      setError(liveErrorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  if (sets.length === 0) return null;
+  const settled = st.quiz !== null && (st.quiz.closed || st.quiz.revealed);
+  const last = running !== undefined && running.index + 1 >= running.total;
+  return (
+    <section class="card set-runner" aria-labelledby="run-h" data-running={running ? `${running.index + 1}/${running.total}` : ""}>
+      <h2 id="run-h">{t("sets.title")}</h2>
+      {running && (
+        <p>
+          <strong>{running.title}</strong> {t("quiz.ofSet", { n: running.index + 1, total: running.total })}
+        </p>
+      )}
+      <div class="row">
+        {running && set && !last && (
+          <button class="primary" disabled={busy || !settled} onClick={() => launch(set, running.index + 1)}>
+            {t("sets.next", { n: running.index + 2, total: running.total })}
+          </button>
+        )}
+        {running && last && st.quiz?.revealed && (
+          <button class="primary" onClick={() => client.showLeaderboard().catch((e) => setError(liveErrorText(e)))}>
+            {t("sets.podium")}
+          </button>
+        )}
+        {(!running || (last && settled)) && (
+          <>
+            <label class="field inline">
+              <span class="sr-only">{t("sets.title")}</span>
+              <select value={chosen} onChange={(e) => setChosen(e.currentTarget.value)}>
+                {sets.map((x) => (
+                  <option key={x.id} value={x.id}>
+                    {x.title}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <button disabled={busy || (st.quiz !== null && !settled)} onClick={() => sets.find((x) => x.id === chosen) && launch(sets.find((x) => x.id === chosen)!, 0)}>
+              {t("sets.start")}
+            </button>
+          </>
+        )}
+      </div>
+      <p class="error" role="alert">
+        {error}
+      </p>
+    </section>
+  );
+}
+
 interface BankQuestion {
   id: string;
   kind: QuestionKind;
@@ -442,6 +532,7 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
   const [tolerance, setTolerance] = useState(i0?.kind === "numeric" ? String(i0.tolerance ?? 0) : "0");
   const [accepted, setAccepted] = useState(i0?.kind === "text" ? i0.correct.join("\n") : "");
   const [points, setPoints] = useState(i0?.points ?? 100);
+  const [partial, setPartial] = useState(i0?.kind === "multiple" && i0.partialCredit === true);
   const [error, setError] = useState("");
   const draft = (): QuestionDraft | string => {
     const p = prompt.trim();
@@ -451,7 +542,7 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
       if (opts.length < 2) return t("form.needOptions");
       const ok = correct.filter((c) => opts.some((o) => o.id === c));
       if (ok.length === 0) return t("form.needCorrect");
-      return kind === "single" ? { kind, prompt: p, options: opts, correct: ok[0], points } : { kind, prompt: p, options: opts, correct: ok, points };
+      return kind === "single" ? { kind, prompt: p, options: opts, correct: ok[0], points } : { kind, prompt: p, options: opts, correct: ok, points, ...(partial ? { partialCredit: true } : {}) };
     }
     if (kind === "true_false") return { kind, prompt: p, correct: truth === "true", points };
     if (kind === "numeric") {
@@ -519,6 +610,12 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
             <button type="button" class="small" onClick={() => setOptions([...options, ""])}>
               {t("form.addOption")}
             </button>
+          )}
+          {kind === "multiple" && (
+            <label class="field inline">
+              <input type="checkbox" name="partialCredit" checked={partial} onChange={(e) => setPartial(e.currentTarget.checked)} />
+              <span>{t("form.partialCredit")}</span>
+            </label>
           )}
         </fieldset>
       )}
@@ -656,6 +753,42 @@ function Roster({ client }: { client: EdgeClassClient }) {
         ))}
       </ul>
       <p class="muted">{matching.length > shown.length ? t("roster.more", { count: matching.length - shown.length }) : "\u00a0"}</p>
+    </section>
+  );
+}
+
+interface ResultsJson {
+  questions: { prompt: string; answered: number; correctCount: number; eligible: number }[];
+  students: { userId: string; name: string; score: number; rank: number; answered: number }[];
+}
+
+/** The class at a glance after it ends: participation, average score, the hardest question (issue 16 build 2). */
+function ClassSummary({ classId }: { classId: string }) {
+  const [r, setR] = useState<ResultsJson | null>(null);
+  useEffect(() => void api<ResultsJson>("GET", `/api/classes/${encodeURIComponent(classId)}/results`).then(setR, () => {}), [classId]);
+  if (!r || r.students.length === 0) return null;
+  const took = r.students.filter((x) => x.answered > 0).length;
+  const avg = r.students.reduce((a, x) => a + x.score, 0) / r.students.length;
+  const rated = r.questions.filter((q) => q.answered > 0).map((q) => ({ q, rate: q.correctCount / q.answered }));
+  const hardest = rated.sort((a, b) => a.rate - b.rate)[0];
+  const pct = (x: number) => new Intl.NumberFormat(locale(), { style: "percent", maximumFractionDigits: 0 }).format(x);
+  return (
+    <section class="summary" aria-labelledby="sum-h" data-summary="1">
+      <h3 id="sum-h">{t("summary.title")}</h3>
+      <dl>
+        <dt>{t("summary.participation")}</dt>
+        <dd data-participation={took}>{t("summary.took", { count: r.students.length, took, pct: pct(took / r.students.length) })}</dd>
+        <dt>{t("summary.average")}</dt>
+        <dd data-average={Math.round(avg)}>{num(Math.round(avg))}</dd>
+        <dt>{t("summary.questions")}</dt>
+        <dd>{num(r.questions.length)}</dd>
+        {hardest && (
+          <>
+            <dt>{t("summary.hardest")}</dt>
+            <dd data-hardest={hardest.q.prompt}>{t("summary.hardestText", { prompt: hardest.q.prompt, pct: pct(hardest.rate) })}</dd>
+          </>
+        )}
+      </dl>
     </section>
   );
 }

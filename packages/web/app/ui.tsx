@@ -1,11 +1,11 @@
 // Pieces both the student view and the teacher console use.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type PublicQuestion, type Reaction } from "../../client/src/index.ts";
+import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type OpenQuestion, type PublicQuestion, type Reaction } from "../../client/src/index.ts";
 import { navigate, session, signOut } from "./api.ts";
 import { isAcceptedKey } from "./accepted.ts";
 import { explainDenial } from "./denial.ts";
-import { compactNum, hasKey, LOCALE_NAMES, LOCALES, locale, setLocale, t, timeShort, tx, type Key, type Locale } from "./i18n.ts";
+import { compactNum, hasKey, LOCALE_NAMES, LOCALES, locale, num, setLocale, t, timeShort, tx, type Key, type Locale } from "./i18n.ts";
 import { liveErrorText } from "./errors.ts";
 import type { Live, Phase } from "./live.ts";
 
@@ -110,6 +110,8 @@ export function Countdown({ deadline, launchedAt, offset }: { deadline: number; 
 }
 
 export function optionLabel(q: PublicQuestion, key: string): string {
+  // Free-text and number answers other than the accepted ones are counted together (defect 10).
+  if (key === "other" && (q.kind === "text" || q.kind === "numeric")) return t("quiz.otherAnswers");
   if (q.kind === "true_false") return key === "true" ? t("quiz.true") : key === "false" ? t("quiz.false") : key;
   return q.options?.find((o) => o.id === key)?.text ?? key;
 }
@@ -170,6 +172,40 @@ export function Leaderboard({ top, me }: { top: LeaderboardEntry[]; me: Leaderbo
         <p class="my-rank">
           {tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{me.score}</span>, count: me.score })}
         </p>
+      )}
+    </section>
+  );
+}
+
+/** The last question of a quiz set is revealed: the board shown now is the set's podium. */
+export const setDone = (quiz: OpenQuestion | null): boolean => !!quiz?.revealed && !!quiz.flow?.set && quiz.flow.set.index + 1 >= quiz.flow.set.total;
+
+/** The top three on steps (second, first, third), then everyone else in order: the same standings as the export. */
+export function Podium({ top, me }: { top: LeaderboardEntry[]; me: LeaderboardEntry | null }) {
+  const steps = [top[1], top[0], top[2]].filter((e): e is LeaderboardEntry => e !== undefined);
+  return (
+    <section class="card podium" aria-labelledby="podium-h" data-podium="1">
+      <h2 id="podium-h">{t("board.podium")}</h2>
+      <ol class="steps">
+        {steps.map((e) => (
+          <li key={e.userId} class={`step step-${e.rank <= 3 ? e.rank : 3} ${me?.userId === e.userId ? "me" : ""}`} data-rank={e.rank}>
+            <span class="rank num">{e.rank}</span>
+            <span class="name">{e.name}</span>
+            <span class="score num">{num(e.score)}</span>
+          </li>
+        ))}
+      </ol>
+      <ol class="standings">
+        {top.map((e) => (
+          <li key={e.userId} class={me?.userId === e.userId ? "me" : ""} data-user={e.userId}>
+            <span class="rank num">{e.rank}</span>
+            <span class="name">{e.name}</span>
+            <span class="score num">{num(e.score)}</span>
+          </li>
+        ))}
+      </ol>
+      {me && !top.some((e) => e.userId === me.userId) && (
+        <p class="my-rank">{tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{me.score}</span>, count: me.score })}</p>
       )}
     </section>
   );
