@@ -465,6 +465,10 @@ export class Compiler {
           for (const v of e.vars) if (v.type === "var") declared.push(v.name);
           break;
         case "assign":
+          // OPA (rewriteDeclaredAssignment): only variables, arrays and objects can be assigned
+          if (e.left.type !== "var" && e.left.type !== "array" && e.left.type !== "object") {
+            throw new RegoError("rego_compile_error", `cannot assign to ${e.left.type}: assignment operator := requires left-hand side to have bindable variables`, e.loc);
+          }
           termVars(e.left, declared, true);
           termVars(e.right, used, false);
           break;
