@@ -27,6 +27,7 @@ export class CataloguePublisher {
   private loop: Promise<void> | null = null;
   private lastWarning = 0;
   private readonly sent: Counter;
+  private waiting = 0;
 
   constructor(
     private readonly settings: { url: string; user?: string; pass?: string },
@@ -34,7 +35,8 @@ export class CataloguePublisher {
     registry: Registry,
     private readonly logger: Logger,
   ) {
-    this.sent = registry.counter({ name: "edgeclass_central_catalogue_sent_total", help: "Catalogue changes acknowledged by the hub's catalogue stream." });
+    this.sent = registry.counter({ name: "edgeclass_central_catalogue_sent_total", help: "Catalogue changes acknowledged by the hub's catalogue stream (sent by this central service)." });
+    registry.gauge({ name: "edgeclass_central_catalogue_outbox_changes", help: "Catalogue changes authored here and not yet in the hub's catalogue stream.", collect: (g) => g.set(this.waiting) });
     catalogue.onWritten = () => this.wake?.();
   }
 
@@ -46,21 +48,24 @@ export class CataloguePublisher {
     while (!this.closed) {
       try {
         const js = await this.ready();
-        const batch = await this.catalogue.pending(BATCH);
-        if (batch.length === 0) {
-          await new Promise<void>((resolve) => {
-            this.wake = resolve;
-            setTimeout(resolve, 1000);
-          });
-          this.wake = null;
+        // Sent in order on one connection, so the stream keeps that order: a course before its enrolments.
+        const n = await this.catalogue.drain(BATCH, async (batch) => {
+          await Promise.all(batch.map((c) => js.publish(catalogueSubject(c.kind, c.key), JSON.stringify(c), { msgID: `${c.kind}:${c.key}@${c.rev}`, timeout: 5000 })));
+        });
+        this.waiting = await this.catalogue.waiting();
+        if (n !== null && n > 0) {
+          this.sent.inc(n);
           continue;
         }
-        // Sent in order on one connection, so the stream keeps that order: a course before its enrolments.
-        await Promise.all(batch.map(({ change: c }) => js.publish(catalogueSubject(c.kind, c.key), JSON.stringify(c), { msgID: `${c.kind}:${c.key}@${c.rev}`, timeout: 5000 })));
-        await this.catalogue.sent(batch[batch.length - 1].seq);
-        this.sent.inc(batch.length);
+        // Nothing waiting, or another replica is sending: until a write here, or a second.
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+        this.wake = null;
       } catch (e) {
         if (this.closed) return;
+        this.waiting = await this.catalogue.waiting().catch(() => this.waiting);
         if (Date.now() - this.lastWarning > 10_000) {
           this.lastWarning = Date.now();
           this.logger.warn({ err: (e as Error).message }, "catalogue changes waiting for the hub");

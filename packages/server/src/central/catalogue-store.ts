@@ -13,11 +13,6 @@ type RowOf<K extends CatalogueRow["kind"]> = NonNullable<Extract<CatalogueRow, {
 
 export const CENTRAL_ORIGIN = "central";
 
-export interface CatalogueOutboxEntry {
-  seq: number;
-  change: CatalogueChange;
-}
-
 export class CentralCatalogue {
   /** Told after a write commits (the publisher wakes up). */
   onWritten: () => void = () => {};
@@ -60,14 +55,27 @@ export class CentralCatalogue {
     return (rows as { key: string; row: unknown; rev: string | number }[]).map((r) => ({ key: r.key, row: fromJson(r.row), rev: Number(r.rev) }));
   }
 
-  /** Changes not yet in the hub's stream, oldest first. */
-  async pending(limit: number): Promise<CatalogueOutboxEntry[]> {
-    const rows = await this.sql.unsafe("SELECT seq, change FROM central_catalogue_outbox ORDER BY seq LIMIT $1", [limit]);
-    return (rows as { seq: string | number; change: unknown }[]).map((r) => ({ seq: Number(r.seq), change: fromJson(r.change) as CatalogueChange }));
+  /**
+   * Hands the oldest changes not yet in the hub's stream to `send` and drops them once it resolves.
+   * One central service at a time (a transaction-scoped lock): two replicas never send the same
+   * changes, nor older ones after newer. Returns how many were sent (0: none waiting), or null when
+   * another replica is sending.
+   */
+  async drain(limit: number, send: (changes: CatalogueChange[]) => Promise<void>): Promise<number | null> {
+    return this.sql.begin(async (tx) => {
+      const [{ locked }] = await tx.unsafe("SELECT pg_try_advisory_xact_lock(418003) AS locked");
+      if (!locked) return null;
+      const rows = (await tx.unsafe("SELECT seq, change FROM central_catalogue_outbox ORDER BY seq LIMIT $1", [limit])) as { seq: string | number; change: unknown }[];
+      if (rows.length === 0) return 0;
+      await send(rows.map((r) => fromJson(r.change) as CatalogueChange));
+      await tx.unsafe("DELETE FROM central_catalogue_outbox WHERE seq <= $1", [Number(rows[rows.length - 1].seq)]);
+      return rows.length;
+    });
   }
 
-  /** The hub's stream has every change up to seq. */
-  async sent(seq: number): Promise<void> {
-    await this.sql.unsafe("DELETE FROM central_catalogue_outbox WHERE seq <= $1", [seq]);
+  /** Changes waiting for the hub's stream. */
+  async waiting(): Promise<number> {
+    const [{ n }] = await this.sql.unsafe("SELECT count(*)::int AS n FROM central_catalogue_outbox");
+    return Number(n);
   }
 }

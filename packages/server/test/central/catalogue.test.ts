@@ -28,6 +28,8 @@ let topo: Topology;
 let db: Awaited<ReturnType<typeof freshDatabase>>;
 let store: CentralStore;
 let publisher: CataloguePublisher;
+const publisherRegistry = new Registry();
+let mainCatalogue: CentralCatalogue;
 let centre: (req: Request) => Promise<Response>;
 const dirs: string[] = [];
 const north: Instance[] = [];
@@ -40,7 +42,8 @@ beforeAll(async () => {
   store = new CentralStore(db.url);
   await store.migrate();
   const catalogue = new CentralCatalogue(store.sql);
-  publisher = new CataloguePublisher({ url: topo.hub.url, user: topo.central.user, pass: topo.central.pass }, catalogue, new Registry(), quietLogger());
+  mainCatalogue = catalogue;
+  publisher = new CataloguePublisher({ url: topo.hub.url, user: topo.central.user, pass: topo.central.pass }, catalogue, publisherRegistry, quietLogger());
   publisher.start();
   centre = catalogueApi(catalogue, createTokenVerifier(parseConfig({ JWT_SECRET: SECRET }).jwt, SECRET));
   admin = await token("admin", "platform-admin");
@@ -197,6 +200,32 @@ test("a change that is not one is left out and the rest keep flowing; a city can
   for (const i of everyone()) expect(await courseTitle(i, "c-optics")).toBe("Optics IV");
   await rc.close();
   await nc.close();
+}, 40_000);
+
+test("two central services send the catalogue one at a time: each change once, in order", async () => {
+  const registries = [new Registry(), new Registry()];
+  const store2 = new CentralStore(db.url);
+  const otherCatalogue = new CentralCatalogue(store2.sql);
+  const other = new CataloguePublisher({ url: topo.hub.url, user: topo.central.user, pass: topo.central.pass }, otherCatalogue, registries[1], quietLogger());
+  other.start();
+  await Bun.sleep(300); // connected and waiting, as a running replica would be
+  const sent = (r: Registry) => Number(/^edgeclass_central_catalogue_sent_total (\d+)/m.exec(r.expose())?.[1] ?? 0);
+  const before = sent(publisherRegistry);
+  // Forty enrolments written through the other service, and both services woken at once: both try to send them.
+  const otherApi = catalogueApi(otherCatalogue, createTokenVerifier(parseConfig({ JWT_SECRET: SECRET }).jwt, SECRET));
+  const wakeOther = otherCatalogue.onWritten;
+  otherCatalogue.onWritten = () => {
+    wakeOther();
+    mainCatalogue.onWritten();
+  };
+  const students = Array.from({ length: 40 }, (_, i) => ({ id: `r-${i}`, name: `R ${i}` }));
+  const res = await otherApi(new Request("http://centre/api/central/catalogue/courses/c-optics/enrollments", { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ students }) }));
+  expect(res.status).toBe(200);
+  await eventually(async () => expect((await enrolled(south, "c-optics")).filter((s: string) => s.startsWith("r-"))).toHaveLength(40), 15_000);
+  expect(sent(publisherRegistry) - before + sent(registries[1])).toBe(40);
+  expect(Number((await store.sql.unsafe("SELECT count(*)::int AS n FROM central_catalogue_outbox"))[0].n)).toBe(0);
+  await other.close();
+  await store2.close();
 }, 40_000);
 
 test("the authoring API: admins only, bad input is a 400 problem naming the field, and changes nothing", async () => {
