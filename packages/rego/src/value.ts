@@ -490,7 +490,8 @@ export function toJSON(v: Value): unknown {
   if (v instanceof RegoSet) return v.sorted().map(toJSON);
   const out: Record<string, unknown> = {};
   for (const [k, val] of objectEntries(v)) {
-    const ks = typeof k === "string" ? k : formatValue(k);
+    // OPA (ast.JSON) writes a non-string key as its compact JSON text: 1 -> "1", [1, 2] -> "[1,2]"
+    const ks = typeof k === "string" ? k : toJSONText(k);
     if (ks === "__proto__") Object.defineProperty(out, ks, { value: toJSON(val), enumerable: true, writable: true, configurable: true });
     else out[ks] = toJSON(val);
   }
@@ -560,10 +561,13 @@ export function toJSONText(v: Value, indent?: string): string {
       if (v === null) return "null";
       if (Array.isArray(v)) return "[" + v.map((x) => toJSONText(x)).join(",") + "]";
       if (v instanceof RegoSet) return "[" + v.sorted().map((x) => toJSONText(x)).join(",") + "]";
+      // Go's encoding/json writes map keys in byte order of their (string) form
       return (
         "{" +
         objectEntries(v)
-          .map(([k, val]) => JSON.stringify(typeof k === "string" ? k : formatValue(k)) + ":" + toJSONText(val))
+          .map(([k, val]): [string, string] => [typeof k === "string" ? k : toJSONText(k), toJSONText(val)])
+          .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+          .map(([k, val]) => JSON.stringify(k) + ":" + val)
           .join(",") +
         "}"
       );
@@ -580,7 +584,9 @@ function indentJSON(v: Value, indent: string, cur: string): string {
   }
   const es = objectEntries(v);
   if (es.length === 0) return "{}";
-  return "{\n" + es.map(([k, x]) => inner + JSON.stringify(typeof k === "string" ? k : formatValue(k)) + ": " + indentJSON(x, indent, inner)).join(",\n") + "\n" + cur + "}";
+  const keyed = es.map(([k, x]): [string, Value] => [typeof k === "string" ? k : toJSONText(k), x]);
+  keyed.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  return "{\n" + keyed.map(([k, x]) => inner + JSON.stringify(k) + ": " + indentJSON(x, indent, inner)).join(",\n") + "\n" + cur + "}";
 }
 
 /** Rego text of a value, as OPA prints terms: `[1, "a"]`, `{"a": 1}`, `{1, 2}`, `set()` (strings quoted as Go does). */

@@ -54,3 +54,13 @@ describe("to_number (OPA casts.go)", () => {
     expect(call("to_number", "-1.5e1")).toBe(-15);
   });
 });
+
+describe("non-string object keys in JSON output (OPA's ast.JSON encodes the key as compact JSON)", () => {
+  test("numbers, booleans, null and composites become their JSON text", async () => {
+    const { compile, toJSON } = await import("../src/index.ts");
+    const v = compile([{ path: "m.rego", source: 'package p\nx := {[1, 2]: "a", {"k": 1}: "b", 1: "c", true: "d", {3}: "e"}' }], { regoV1: true }).prepare("data.p.x").evaluate({});
+    expect(toJSON(v!)).toEqual({ "[1,2]": "a", '{"k":1}': "b", "1": "c", "true": "d", "[3]": "e" });
+    // json.marshal sorts keys by their text, as Go's encoding/json does for maps
+    expect(call("json.marshal", v!)).toBe('{"1":"c","[1,2]":"a","[3]":"e","true":"d","{\\"k\\":1}":"b"}');
+  });
+});
