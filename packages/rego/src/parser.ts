@@ -444,9 +444,10 @@ export class Parser {
     if (this.isId("not") && !this.isKeywordRef()) {
       negated = true;
       this.pos++;
-      if (this.isId("every")) {
-        const ev = this.parseLiteral();
-        return { ...ev, negated: true };
+      // OPA's parser forbids negating `some` and `every` (write `some x in xs; not p(x)`)
+      const kwUse = this.isId("some") || (this.isId("every") && this.peek().kind === "ident" && !this.peek().nl);
+      if (kwUse && !this.isKeywordRef()) {
+        throw new RegoError("rego_parse_error", `unexpected ${this.t.text} keyword: illegal negation of '${this.t.text}'`, this.loc());
       }
     }
     let left = this.parseExprTerm(false);

@@ -133,3 +133,11 @@ describe("string literals are JSON strings (OPA: 'illegal string literal')", () 
     expect(run('package p\nx := "\\u00e9\\/\\t"', "data.p.x")).toBe("é/\t");
   });
 });
+
+describe("negation of some and every (OPA's parser forbids both)", () => {
+  test("'not some' and 'not every' are parse errors", () => {
+    expect(parseErr("package p\nr if { not some x in [1] }")).toBe("unexpected some keyword: illegal negation of 'some'");
+    expect(parseErr("package p\nr if { not every x in [1] { x > 5 } }")).toBe("unexpected every keyword: illegal negation of 'every'");
+    expect(run("package p\nr if { some x in [1]; not x > 5 }", "data.p.r")).toBe(true);
+  });
+});
