@@ -4,7 +4,7 @@
 // read them back from the same results URL. What EdgeClass costs is its figure over this one.
 //   PORT=... bun bench/class/floor-server.ts
 import type { ServerWebSocket } from "bun";
-import type { ChatMessage, ClientMessage, OpenQuestion, Role, ServerMessage } from "../../packages/client/src/protocol.ts";
+import type { ChatMessage, ClientMessage, OpenQuestion, Role, ServerMessage } from "@edgeclass/client/protocol";
 
 interface Data {
   classId: string;

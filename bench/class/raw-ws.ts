@@ -6,7 +6,7 @@
 // Client frames use an all-zero masking key (valid framing; masking protects proxies, and
 // there are none on loopback).
 import type { Socket } from "bun";
-import type { WebSocketLike } from "../../packages/client/src/index.ts";
+import type { WebSocketLike } from "@edgeclass/client";
 
 export interface FrameCounter {
   /** Payload prefix of the frames to count instead of delivering. */

@@ -5,7 +5,7 @@
 // instances in client processes; each student connects to the instance its index picks
 // (round-robin over `servers`), teachers to the first instance.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
-import { EdgeClassClient, type QuestionDraft } from "../../packages/client/src/index.ts";
+import { EdgeClassClient, type QuestionDraft } from "@edgeclass/client";
 import { percentile, round } from "../lib/process.ts";
 import type { CollectReport, FromStudents, JoinReport, ToStudents } from "./ipc.ts";
 import { answersIn, api, Child, cpuSeconds, memoryMb, setUpClass, startProbe, type ClassPlan } from "./setup.ts";

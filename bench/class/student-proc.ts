@@ -3,7 +3,7 @@
 // answer window, chats when told, and reports what it measured. Chat deliveries are counted
 // from the raw frame (no JSON parse) so that the clients stay cheap next to the server.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
-import { EdgeClassClient } from "../../packages/client/src/index.ts";
+import { EdgeClassClient } from "@edgeclass/client";
 import { RawWebSocket } from "./raw-ws.ts";
 import type { AnsweredRecord, ClassAssignment, CollectReport, FromStudents, ToStudents } from "./ipc.ts";
 

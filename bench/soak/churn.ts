@@ -2,7 +2,7 @@
 // leaves, reconnects, chat, reactions and hands; the teacher runs a quiz cycle; a little
 // video (one WHIP publisher, WHEP viewers that come and go) when WebRTC peers can run here.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
-import type { QuizResponse } from "../../packages/client/src/protocol.ts";
+import type { QuizResponse } from "@edgeclass/client/protocol";
 import { Participant, type Tally } from "./participant.ts";
 
 export interface ClassSetup {

@@ -1,6 +1,6 @@
 // One person in the soak's class: a raw WebSocket that sends requests with a rid, settles
 // them on the ack or error, and tallies what came back.
-import type { ClientMessage, ServerMessage } from "../../packages/client/src/protocol.ts";
+import type { ClientMessage, ServerMessage } from "@edgeclass/client/protocol";
 
 export interface Tally {
   acks: number;

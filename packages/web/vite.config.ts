@@ -67,6 +67,8 @@ export default defineConfig({
   root: import.meta.dirname,
   base: "/",
   publicDir: "public",
+  // @edgeclass/client by tsconfig paths: each worktree and checkout builds its own packages/client.
+  resolve: { tsconfigPaths: true },
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
   build: {
     outDir: "dist",

@@ -1,6 +1,6 @@
 // Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
 import type { BunRequest, Server } from "bun";
-import { CLOSE } from "../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { AuthLimits } from "./auth/limits.ts";

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import Redis, { Cluster } from "ioredis";
-import { CLOSE } from "../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { mintToken } from "../src/auth/tokens.ts";
 import { everyName } from "../src/cluster/keys.ts";
 import { keySlot } from "../src/cluster/sharded-pubsub.ts";

@@ -1,7 +1,7 @@
 // The error catalogue (packages/client/src/codes.ts): every code renders as an RFC 9457 problem
 // with its status and closes a live socket with its close code, whichever error class raised it.
 import { expect, test } from "bun:test";
-import { CLOSE, ERRORS, type ErrorCode } from "../../client/src/codes.ts";
+import { CLOSE, ERRORS, type ErrorCode } from "@edgeclass/client/codes";
 import { AppError, closeCodeOf } from "../src/domain/errors.ts";
 import { errorResponse, wrap, type HttpDeps } from "../src/http/endpoint.ts";
 import { PROBLEM_BASE } from "../src/http/problem.ts";

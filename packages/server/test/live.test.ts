@@ -1,6 +1,6 @@
 // Live classes over real WebSockets against a running server with a real SQLite file.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CLOSE } from "../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { join, type Peer } from "./support/ws.ts";
 

@@ -2,7 +2,7 @@
 // launch; a reloaded student page still has its own result for a revealed question; a leaderboard
 // shown for an earlier question is not carried into the next one (server snapshot and SDK state).
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { applyEvent, applyWelcome, emptyState } from "../../client/src/state.ts";
+import { applyEvent, applyWelcome, emptyState } from "@edgeclass/client/state";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { join, type Peer } from "./support/ws.ts";
 

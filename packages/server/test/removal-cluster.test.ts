@@ -4,7 +4,7 @@
 // refuses the student too); archiving on A takes the remaining students out.
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { CLOSE } from "../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { apiClient, eventually, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "./support/instances.ts";
 import { tempDir } from "./support/server.ts";
 import { join, setReplyTimeout, type Peer } from "./support/ws.ts";

@@ -2,7 +2,7 @@
 // their socket (4013), not left streaming. Real server, real media workers, synthetic WebRTC peers.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { CountingSubscriber, SyntheticPublisher } from "../../../bench/sfu/ndc-peer.ts";
-import { CLOSE } from "../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { signalAs, until } from "./support/media-cluster.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { join, type Peer } from "./support/ws.ts";

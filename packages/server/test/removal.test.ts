@@ -3,8 +3,8 @@
 // without the reconnect grace period, and refuse a rejoin (participant.remove survives a restart).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { CLOSE } from "../../client/src/protocol.ts";
-import { EdgeClassClient } from "../../client/src/index.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
+import { EdgeClassClient } from "@edgeclass/client";
 import { startTestServer, tempDir, type TestServer } from "./support/server.ts";
 import { join, type Peer } from "./support/ws.ts";
 

@@ -2,7 +2,7 @@
 // process with never-reading sockets during a staff chat flood (issue 14, defect 4).
 import { afterAll, describe, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
-import { CLOSE } from "../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { SEND_BUFFER_LIMIT, SlowClients, verdictAfterSend, type SlowReason, type SlowState } from "../src/realtime/slow-clients.ts";
 import { spawned, startInstance } from "./support/instances.ts";
 import { tempDir } from "./support/server.ts";

@@ -3,7 +3,7 @@
 // denial or a removal lists the policy's or the room's reasons, short lowercase phrases (joined by
 // "; "), each known one mapped to a denial code the catalogue translates. Unknown reasons are shown
 // as they come, with a generic piece of advice.
-import type { ErrorCode } from "../../client/src/codes.ts";
+import type { ErrorCode } from "@edgeclass/client/codes";
 import { t } from "./i18n.ts";
 
 export interface Explained {

@@ -1,8 +1,8 @@
 // The live class in the page: one EdgeClassClient (the typed SDK, never a second copy of the
 // protocol) and a hook that re-renders at most once a frame however many events arrive.
 import { useEffect, useMemo, useReducer, useRef } from "preact/hooks";
-import { CLOSE, EdgeClassClient, type ConnectionInfo, type Reaction } from "../../client/src/index.ts";
-import type { ErrorCode } from "../../client/src/codes.ts";
+import { CLOSE, EdgeClassClient, type ConnectionInfo, type Reaction } from "@edgeclass/client";
+import type { ErrorCode } from "@edgeclass/client/codes";
 import { liveToken } from "./api.ts";
 
 export type Phase =

@@ -1,7 +1,7 @@
 // Course set-up for teachers and admins (a lazy chunk): the course itself, its class schedule in
 // the teacher's time zone, the roster (ids typed, pasted or uploaded as CSV) and the question bank.
 // Everything goes through the REST API; a problem's `issues` are shown beside their fields.
-import type { QuestionDraft } from "../../client/src/protocol.ts";
+import type { QuestionDraft } from "@edgeclass/client/protocol";
 import { useEffect, useState } from "preact/hooks";
 import { api, ApiError, navigate, session, type ClassInfo, type CourseInfo, type FieldIssue } from "./api.ts";
 import { parseRoster } from "./roster-csv.ts";

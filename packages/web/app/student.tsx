@@ -1,7 +1,7 @@
 // The student's view of a live class: video, the open question with its countdown, the result
 // and rank after reveal, the leaderboard, chat, raise hand and reactions.
 import { useEffect, useRef, useState } from "preact/hooks";
-import { REACTIONS, type ClassVideo, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "../../client/src/index.ts";
+import { REACTIONS, type ClassVideo, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "@edgeclass/client";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { MediaUnavailable, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
 import { api } from "./api.ts";

@@ -3,7 +3,7 @@
 // hands, roster and attendance, export results. Loaded lazily (students never download it).
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "../../client/src/index.ts";
+import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "@edgeclass/client";
 import { api, download, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";

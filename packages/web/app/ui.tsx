@@ -1,7 +1,7 @@
 // Pieces both the student view and the teacher console use.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type OpenQuestion, type PublicQuestion, type Reaction } from "../../client/src/index.ts";
+import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type OpenQuestion, type PublicQuestion, type Reaction } from "@edgeclass/client";
 import { navigate, session, signOut } from "./api.ts";
 import { isAcceptedKey } from "./accepted.ts";
 import { explainDenial } from "./denial.ts";

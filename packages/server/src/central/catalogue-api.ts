@@ -11,7 +11,7 @@
 // schoolId defaults to the default school; any other must have been authored here first.
 //   DELETE questions/:id                      archives it
 import * as v from "valibot";
-import { QuestionDraftSchema, type QuestionDraft } from "../../../client/src/protocol.ts";
+import { QuestionDraftSchema, type QuestionDraft } from "@edgeclass/client/protocol";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError } from "../domain/errors.ts";
 import { COURSE_STATUSES, DEFAULT_SCHOOL_ID, ROLES } from "../domain/model.ts";

@@ -2,7 +2,7 @@
 // enrolments, question banks), as checked at both ends: the centre checks what an admin sends,
 // a city checks what arrives on its mirror before applying it.
 import * as v from "valibot";
-import { QuestionDraftSchema } from "../../../client/src/protocol.ts";
+import { QuestionDraftSchema } from "@edgeclass/client/protocol";
 import { COURSE_STATUSES, ROLES } from "../domain/model.ts";
 import { id } from "../http/validate.ts";
 import { enrollmentKey, type CatalogueChange } from "../store/catalogue.ts";

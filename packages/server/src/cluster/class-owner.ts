@@ -6,7 +6,7 @@
 //  - a class live before the Redis we reach started is left to its owner from before for
 //    SETTLE_MS (scripts.ts), so a new owner never starts it from an empty Redis;
 //  - a cut-off owner that lost the class hands its answers to the shared records (HSETNX).
-import type { ChatMessage, ChatSettings, Hand } from "../../../client/src/protocol.ts";
+import type { ChatMessage, ChatSettings, Hand } from "@edgeclass/client/protocol";
 import { liveClassOf } from "../live/hub.ts";
 import { LiveRoom } from "../live/room.ts";
 import type { ModerationState } from "../live/shared-state.ts";

@@ -2,7 +2,7 @@
 // (class-owner.ts), a proxy to the owner otherwise (rpc.ts). It also serves the requests other
 // instances forward when this instance is the owner, and delivers the owner's events to this
 // instance's sockets.
-import type { ClientMessage } from "../../../client/src/protocol.ts";
+import type { ClientMessage } from "@edgeclass/client/protocol";
 import type { Principal } from "../domain/model.ts";
 import { LiveError } from "../live/errors.ts";
 import type { RoomPort } from "../live/ports.ts";

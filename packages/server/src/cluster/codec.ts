@@ -4,7 +4,7 @@
 //    parsing or copying it again. Opcodes are one letter on the wire, named in EVENT_OPS.
 //  - Requests (`{classId}:commands`, to the owner) and replies (`replies:<instance>`): JSON.
 // Anything that does not decode is dropped by the receiver (decode* return null).
-import type { ClientMessage, ErrorCode } from "../../../client/src/protocol.ts";
+import type { ClientMessage, ErrorCode } from "@edgeclass/client/protocol";
 import { DEFAULT_SCHOOL_ID, type Principal } from "../domain/model.ts";
 
 /** Event opcode on the wire, by name. Changing a letter breaks mixed-version clusters during a rollout. */

@@ -4,7 +4,7 @@
 // Fencing rules: -1 (another instance holds the lease) steps the owner down; -2 (nobody does:
 // Redis restarted empty, or the lease expired while Redis was slow) is not another owner, so the
 // owner retakes its lease and shares its state again first, then writes once more.
-import type { ChatMessage, ChatSettings, Hand } from "../../../client/src/protocol.ts";
+import type { ChatMessage, ChatSettings, Hand } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import { LiveError } from "../live/errors.ts";
 import type { SharedClassState } from "../live/shared-state.ts";

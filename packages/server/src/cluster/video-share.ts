@@ -4,7 +4,7 @@
 // instance repeats "live" every second; an instance that stops hearing it (the media home was
 // killed, or cut off) turns it to "paused" for its students after STALE_MS, and a republish on
 // another instance turns it live again.
-import type { VideoSource, VideoState } from "../../../client/src/protocol.ts";
+import type { VideoSource, VideoState } from "@edgeclass/client/protocol";
 import type { VideoBoard } from "../live/video-board.ts";
 import type { Logger } from "../obs/logger.ts";
 import { videoKeys } from "./keys.ts";

@@ -1,7 +1,7 @@
 // The server's side of the error catalogue (packages/client/src/codes.ts): one error class for
 // every transport. HTTP renders it as an RFC 9457 problem (http/problem.ts) with the code's
 // status; the live socket sends it as an `error` message, or closes with the code's close code.
-import { CLOSE, ERRORS, type ErrorCode } from "../../../client/src/codes.ts";
+import { CLOSE, ERRORS, type ErrorCode } from "@edgeclass/client/codes";
 
 export { ERRORS, type ErrorCode };
 

@@ -1,7 +1,7 @@
 // Who may hold a seat: the join decision (enrolment, the join policy, the shared seat count in a
 // cluster), each decision logged and counted; and who may no longer: students removed by staff,
 // unenrolled or whose course was archived are taken out at once and refused until access returns.
-import { CLOSE, type AckResults, type ErrorCode, type ServerMessage } from "../../../client/src/protocol.ts";
+import { CLOSE, type AckResults, type ErrorCode, type ServerMessage } from "@edgeclass/client/protocol";
 import { AppError } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";
 import type { Removal } from "../store/live-types.ts";

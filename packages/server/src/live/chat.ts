@@ -1,7 +1,7 @@
 // Chat: the recent history, the teacher's settings (on/off, slow mode) and mutes. A message is
 // stored (and shared, in a cluster) before it is sent and acknowledged; moderation applies in
 // memory at once, in arrival order, and is acknowledged once shared so a new owner finds it.
-import type { AckResults, ChatMessage, ChatSettings, ServerMessage } from "../../../client/src/protocol.ts";
+import type { AckResults, ChatMessage, ChatSettings, ServerMessage } from "@edgeclass/client/protocol";
 import { AppError } from "../domain/errors.ts";
 import { CHAT_LIMIT, type Member, type RoomCore } from "./context.ts";
 

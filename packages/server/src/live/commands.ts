@@ -1,7 +1,7 @@
 // The live commands: one entry per client message, each typed by its message and its ack result
 // (AckResults in packages/client/src/protocol.ts), so what the SDK's request() resolves with is
 // what the room returns. The room checks membership and staff rights before any of these runs.
-import type { AckResults, ClientMessageOf, ClientMessageType } from "../../../client/src/protocol.ts";
+import type { AckResults, ClientMessageOf, ClientMessageType } from "@edgeclass/client/protocol";
 import type { Member } from "./context.ts";
 import type { LiveRoom } from "./room.ts";
 

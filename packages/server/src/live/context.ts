@@ -1,6 +1,6 @@
 // What a room's feature modules share: the room's dependencies (ports), its members, and the
 // core they act through (sequence numbers, the course as last read, who is staff).
-import type { ClassVideo, Participant } from "../../../client/src/protocol.ts";
+import type { ClassVideo, Participant } from "@edgeclass/client/protocol";
 import type { ClassSession, Course } from "../domain/model.ts";
 import type { Logger } from "../obs/logger.ts";
 import type { DecisionLog } from "../policy/decision-log.ts";

@@ -1,6 +1,6 @@
 // How a room reaches its participants. The realtime layer implements it over Bun's
 // WebSocket topics; a shared engine (Redis) can implement it across instances later.
-import type { ServerMessage } from "../../../client/src/protocol.ts";
+import type { ServerMessage } from "@edgeclass/client/protocol";
 
 /** A message, or one already serialised (relayed between instances, or shared by many sends). */
 export type Outgoing = ServerMessage | { raw: string };

@@ -1,6 +1,6 @@
 // Raised hands: a queue in the order hands went up. The raiser hears at once (`hand.state`);
 // staff get the queue batched at the next tick. Shared (in a cluster) before the ack.
-import type { AckResults, Hand } from "../../../client/src/protocol.ts";
+import type { AckResults, Hand } from "@edgeclass/client/protocol";
 import { AppError } from "../domain/errors.ts";
 import type { Member, RoomCore } from "./context.ts";
 

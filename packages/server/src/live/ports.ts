@@ -1,6 +1,6 @@
 // What the WebSocket gateway and the REST services need from live classes. One instance
 // implements it with local rooms (ClassHub); a cluster implements it over Redis.
-import type { ClientMessage } from "../../../client/src/protocol.ts";
+import type { ClientMessage } from "@edgeclass/client/protocol";
 import type { Principal } from "../domain/model.ts";
 import type { AdmitResult } from "./room.ts";
 

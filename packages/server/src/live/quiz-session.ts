@@ -1,7 +1,7 @@
 // The class's quiz: one open question at a time, answers graded and stored (and shared, in a
 // cluster) before they are acknowledged, the distribution batched to staff at the ticks, the
 // reveal with each student's result, and the standings behind the leaderboard.
-import type { AckResults, ClassSnapshot, ClientMessageOf, LeaderboardEntry, OpenQuestion, RevealPayload } from "../../../client/src/protocol.ts";
+import type { AckResults, ClassSnapshot, ClientMessageOf, LeaderboardEntry, OpenQuestion, RevealPayload } from "@edgeclass/client/protocol";
 import { AppError } from "../domain/errors.ts";
 import * as quiz from "../domain/live/quiz.ts";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";

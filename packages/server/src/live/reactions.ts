@@ -1,6 +1,6 @@
 // Reactions: counted between ticks and sent as one `reactions` message; a student's reaction of
 // one kind counts once in a window, so clicking again does not inflate the count.
-import type { Reaction } from "../../../client/src/protocol.ts";
+import type { Reaction } from "@edgeclass/client/protocol";
 import type { RoomCore } from "./context.ts";
 
 /** A student's reaction of one kind counts once in this window; repeats are dropped (issue 16 defect 15). */

@@ -14,7 +14,7 @@ import {
   type ClientMessageOf,
   type ClientMessageType,
   type ServerMessage,
-} from "../../../client/src/protocol.ts";
+} from "@edgeclass/client/protocol";
 import { AppError } from "../domain/errors.ts";
 import type { LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { ClassSession, Course, Principal } from "../domain/model.ts";

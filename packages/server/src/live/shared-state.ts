@@ -2,7 +2,7 @@
 // questions, answers, chat, and the moderation state (chat settings, mutes, raised
 // hands), written by the owner under its lease before it acknowledges. A new owner
 // restores them. Absent on a single instance.
-import type { ChatMessage, ChatSettings, Hand } from "../../../client/src/protocol.ts";
+import type { ChatMessage, ChatSettings, Hand } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { AttendanceSession, Removal } from "../store/live-types.ts";
 

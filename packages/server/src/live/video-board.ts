@@ -1,7 +1,7 @@
 // The teacher's video state per class (camera, screen: live or paused), as the students see it:
 // sent as `video.state` to the class's sockets on this instance, and kept for the welcome of
 // late joiners. In a cluster, `share` carries each change to the other instances (video-share.ts).
-import type { ClassVideo, ServerMessage, VideoSource, VideoState } from "../../../client/src/protocol.ts";
+import type { ClassVideo, ServerMessage, VideoSource, VideoState } from "@edgeclass/client/protocol";
 import type { Fanout } from "./fanout.ts";
 
 export class VideoBoard {

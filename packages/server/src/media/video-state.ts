@@ -2,7 +2,7 @@
 // least one of its publishing sessions is connected, paused when the last one closes (the
 // teacher stopped, reloaded, or the connection was lost and timed out). The MediaService calls
 // connected()/closed(); transitions go to `emit` (the live hub's video board).
-import type { VideoSource, VideoState } from "../../../client/src/protocol.ts";
+import type { VideoSource, VideoState } from "@edgeclass/client/protocol";
 
 export type { VideoSource, VideoState };
 

@@ -1,6 +1,6 @@
 // Exports people read in a spreadsheet (issue 16 build 3): one table per CSV file, answers named
 // by their option texts, times in the teacher's time zone; the JSON routes keep the full detail.
-import type { QuestionDraft } from "../../../client/src/protocol.ts";
+import type { QuestionDraft } from "@edgeclass/client/protocol";
 import type { AttendanceRow } from "../store/live-types.ts";
 
 const csvCell = (v: unknown): string => {

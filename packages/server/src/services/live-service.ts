@@ -1,6 +1,6 @@
 // REST-side use cases of live classes: the question bank, starting and ending
 // classes, attendance and results.
-import type { QuestionDraft } from "../../../client/src/protocol.ts";
+import type { QuestionDraft } from "@edgeclass/client/protocol";
 import * as classes from "../domain/classes.ts";
 import { assertCanManageCourse } from "../domain/courses.ts";
 import { AppError, notFound } from "../domain/errors.ts";

@@ -2,7 +2,7 @@
 // name. With several instances each keeps a full copy in its own SQLite; every write
 // becomes a change (the whole row, or null when removed) with a version, and every copy
 // applies changes newest-wins, so all copies converge whatever order they arrive in.
-import type { QuestionDraft } from "../../../client/src/protocol.ts";
+import type { QuestionDraft } from "@edgeclass/client/protocol";
 import type { ClassSession, Course, School, User } from "../domain/model.ts";
 
 export interface EnrollmentRow {

@@ -1,5 +1,5 @@
 // Storage for live classes: the question bank, attendance, chat, launched questions and answers.
-import type { ChatMessage, QuestionDraft } from "../../../client/src/protocol.ts";
+import type { ChatMessage, QuestionDraft } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../domain/model.ts";
 

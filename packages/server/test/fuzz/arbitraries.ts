@@ -2,7 +2,7 @@
 // ways to break them (wrong types, missing and extra fields, huge strings, odd unicode,
 // NaN and huge numbers, prototype keys, deep nesting, frames that are not JSON at all).
 import fc from "fast-check";
-import { MAX_CLIENT_FRAME_BYTES, REACTIONS, type QuestionDraft } from "../../../client/src/protocol.ts";
+import { MAX_CLIENT_FRAME_BYTES, REACTIONS, type QuestionDraft } from "@edgeclass/client/protocol";
 
 /** Cases per property: the default keeps `npm test` quick; FUZZ_RUNS (or `npm run fuzz -- --runs N`) asks for more. */
 export function runs(defaultRuns: number): number {

@@ -2,7 +2,7 @@
 // server's frame limit) and keep replies apart from class events, and the oracle that says
 // which error a frame must get.
 import * as v from "valibot";
-import { ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ServerMessage } from "../../../client/src/protocol.ts";
+import { ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ServerMessage } from "@edgeclass/client/protocol";
 
 export type Frame = { kind: "text"; data: string } | { kind: "binary"; data: Uint8Array<ArrayBuffer> };
 

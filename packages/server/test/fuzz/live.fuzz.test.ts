@@ -6,7 +6,7 @@
 // welcome after a reconnect. More cases: FUZZ_RUNS=20000 or `npm run fuzz -- --runs 20000`.
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
-import { CLOSE, type QuestionDraft, type QuizResponse } from "../../../client/src/protocol.ts";
+import { CLOSE, type QuestionDraft, type QuizResponse } from "@edgeclass/client/protocol";
 import { draftProblem, responseProblem } from "../../src/domain/live/quiz.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 import { clientMessageArb, draftArb, nastyString, params, timeLimit } from "./arbitraries.ts";

@@ -3,7 +3,7 @@
 // open, an unknown id), each with the error code docs/protocol.md gives.
 import fc from "fast-check";
 import * as v from "valibot";
-import { ClientMessageSchema, STAFF_MESSAGES, type ErrorCode } from "../../../client/src/protocol.ts";
+import { ClientMessageSchema, STAFF_MESSAGES, type ErrorCode } from "@edgeclass/client/protocol";
 import { clientMessageArb, draftArb, mutate, mutationArb, notJsonArb, tooLargeArb, userIdArb } from "./arbitraries.ts";
 import type { Frame } from "./live-harness.ts";
 

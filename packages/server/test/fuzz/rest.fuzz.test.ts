@@ -9,7 +9,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import fc from "fast-check";
 import * as v from "valibot";
-import { QuestionDraftSchema } from "../../../client/src/protocol.ts";
+import { QuestionDraftSchema } from "@edgeclass/client/protocol";
 import { draftProblem } from "../../src/domain/live/quiz.ts";
 import { ERRORS, type ErrorCode } from "../../src/domain/errors.ts";
 import { PROBLEM_BASE } from "../../src/http/problem.ts";

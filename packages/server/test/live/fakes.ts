@@ -1,6 +1,6 @@
 // In-memory fakes of a room's ports (fan-out, store, shared class state), as LiveKit's
 // room_test.go fakes its participants: the room's rules run in microseconds, no sockets.
-import type { ChatMessage, ChatSettings, Hand } from "../../../client/src/protocol.ts";
+import type { ChatMessage, ChatSettings, Hand } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../../src/domain/live/quiz.ts";
 import type { ClassSession, Course, User } from "../../src/domain/model.ts";
 import type { RoomStore } from "../../src/live/context.ts";

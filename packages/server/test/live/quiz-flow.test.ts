@@ -3,7 +3,7 @@
 // flow (its place in a set) travels with the question; a free-text reveal shows students only the
 // accepted answers (defect 10); partial credit for multiple choice.
 import { afterEach, beforeAll, expect, test } from "bun:test";
-import type { ClientMessage, QuestionDraft } from "../../../client/src/protocol.ts";
+import type { ClientMessage, QuestionDraft } from "@edgeclass/client/protocol";
 import type { ClassSession, Course, Role } from "../../src/domain/model.ts";
 import * as quiz from "../../src/domain/live/quiz.ts";
 import { LiveRoom } from "../../src/live/room.ts";

@@ -2,7 +2,7 @@
 // policy: admission, presence batching, chat, hands, reactions, the quiz session, the end.
 // Each test is milliseconds; the process-level tests (live.test.ts, cluster.test.ts) keep the wire.
 import { afterEach, beforeAll, expect, test } from "bun:test";
-import { CLOSE, PROTOCOL_VERSION, type ClientMessage } from "../../../client/src/protocol.ts";
+import { CLOSE, PROTOCOL_VERSION, type ClientMessage } from "@edgeclass/client/protocol";
 import type { ClassSession, Course, Role } from "../../src/domain/model.ts";
 import { LiveRoom } from "../../src/live/room.ts";
 import { createLiveMetrics } from "../../src/live/metrics.ts";

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
-import { CLOSE } from "../../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { choose, headroom, parseLoad, Placement, type LoadStore } from "../../src/media/placement.ts";
 import { eventually, type Instance } from "../support/instances.ts";
 import { CLASS, metric, signalAs, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";

@@ -4,7 +4,7 @@
 // document, and the default school's data must be exactly as before. The live socket refuses
 // a join across schools with the policy's reason. A route added without an entry here fails.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { CLOSE } from "../../../client/src/protocol.ts";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { mintToken } from "../../src/auth/tokens.ts";
 import type { Role } from "../../src/domain/model.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";

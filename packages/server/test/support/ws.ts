@@ -1,5 +1,5 @@
 // A raw WebSocket participant for tests: records every message, awaits by type, matches acks by rid.
-import type { ClientMessage, ServerMessage } from "../../../client/src/protocol.ts";
+import type { ClientMessage, ServerMessage } from "@edgeclass/client/protocol";
 
 export interface Peer {
   ws: WebSocket;

@@ -323,7 +323,7 @@ test("denied joins show the policy's reason: class full, course archived; the ad
 }, 60_000);
 
 test("a thousand reactions (five hundred counted) change digits, never the layout; number, text and multiple-choice questions", async () => {
-  const { EdgeClassClient } = await import("../../../client/src/index.ts");
+  const { EdgeClassClient } = await import("@edgeclass/client");
   const tok = await h.t.token("teacher", "t1");
   const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "Big lecture", status: "active", capacity: 500 } });
   const ids = Array.from({ length: 101 }, (_, i) => `big-${i}`);

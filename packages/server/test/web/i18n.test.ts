@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { parseSync } from "oxc-parser";
 import { CATALOGUES, LOCALES, pickLocale, t, tx, type Key, type Message } from "../../../web/app/i18n.ts";
 import { explainDenial } from "../../../web/app/denial.ts";
-import { ERRORS } from "../../../client/src/codes.ts";
+import { ERRORS } from "@edgeclass/client/codes";
 
 const APP = join(import.meta.dir, "..", "..", "..", "web", "app");
 const forms = (m: Message) => (typeof m === "string" ? [m] : Object.values(m).filter((x): x is string => typeof x === "string"));

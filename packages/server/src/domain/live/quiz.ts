@@ -1,5 +1,5 @@
 // Questions, grading, scoring and leaderboards. Pure functions.
-import type { Distribution, LeaderboardEntry, PublicQuestion, QuestionDraft, QuizFlow, QuizResponse } from "../../../../client/src/protocol.ts";
+import type { Distribution, LeaderboardEntry, PublicQuestion, QuestionDraft, QuizFlow, QuizResponse } from "@edgeclass/client/protocol";
 
 export const DEFAULT_POINTS = 1000;
 /** A correct answer earns between half and all of its points, more for faster answers. */

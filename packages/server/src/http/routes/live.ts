@@ -1,6 +1,6 @@
 // REST routes around live classes: start and end, the question bank, attendance, results.
 import * as v from "valibot";
-import { QuestionDraftSchema } from "../../../../client/src/protocol.ts";
+import { QuestionDraftSchema } from "@edgeclass/client/protocol";
 import type { BankQuestion } from "../../store/live-types.ts";
 import type { LiveService } from "../../services/live-service.ts";
 import { answersCsv, attendanceCsv, knownZone, standingsCsv } from "../../services/exports.ts";

@@ -4,7 +4,7 @@
 // is newer than the row's. Versions are kept apart from the rows, so removed enrolments
 // keep theirs (a late, older "add" cannot bring them back).
 import type { Database, Statement } from "bun:sqlite";
-import type { QuestionDraft } from "../../../../client/src/protocol.ts";
+import type { QuestionDraft } from "@edgeclass/client/protocol";
 import { DEFAULT_SCHOOL_ID, type ClassSession, type Course, type User } from "../../domain/model.ts";
 import { CATALOGUE_KINDS, newer, type CatalogueChange, type CatalogueKind, type CatalogueRow, type Version } from "../catalogue.ts";
 

@@ -1,6 +1,6 @@
 // LiveStore on bun:sqlite. Writes are called inside Store.write (group commit).
 import type { Database, Statement } from "bun:sqlite";
-import type { ChatMessage, QuestionDraft, QuizResponse } from "../../../../client/src/protocol.ts";
+import type { ChatMessage, QuestionDraft, QuizResponse } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
 import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore, QuizSet, Removal } from "../live-types.ts";
