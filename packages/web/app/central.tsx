@@ -40,7 +40,7 @@ const VIEWS: View[] = ["classes", "results", "attendance"];
 const DAY = 86_400_000;
 
 /** The query string: days are the browser's days (from its midnight; "to" includes its whole day). */
-export function centralQuery(f: Filters): string {
+function centralQuery(f: Filters): string {
   const q = new URLSearchParams();
   if (f.school.trim()) q.set("school", f.school.trim());
   if (f.city.trim()) q.set("city", f.city.trim());

@@ -20,7 +20,7 @@ const RETRY_MS = 300;
 const FLUSH_MS = 20;
 
 /** The city's mirror of the hub's catalogue (it keeps the newest message of each row too). */
-export const cityCatalogueConfig = { name: CATALOGUE_STREAM, mirror: { name: CATALOGUE_STREAM, domain: HUB_DOMAIN }, max_msgs_per_subject: 1 };
+const cityCatalogueConfig = { name: CATALOGUE_STREAM, mirror: { name: CATALOGUE_STREAM, domain: HUB_DOMAIN }, max_msgs_per_subject: 1 };
 
 export class CityCatalogueFeed {
   /** Runs after changes were applied here (the live rooms take out students unenrolled centrally). */

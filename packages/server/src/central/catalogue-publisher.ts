@@ -12,7 +12,7 @@ import { CATALOGUE_STREAM, CATALOGUE_SUBJECTS, catalogueSubject } from "./subjec
 const BATCH = 256;
 const MINUTE_NS = 60 * 1_000_000_000;
 
-export const hubCatalogueConfig: Partial<StreamConfig> & { name: string } = {
+const hubCatalogueConfig: Partial<StreamConfig> & { name: string } = {
   name: CATALOGUE_STREAM,
   subjects: [CATALOGUE_SUBJECTS],
   max_msgs_per_subject: 1,

@@ -10,9 +10,9 @@ import { enrollmentKey, type CatalogueChange } from "../store/catalogue.ts";
 const Time = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
 
-export const SchoolRow = v.strictObject({ id, name: Name, createdAt: Time, updatedAt: Time });
-export const UserRow = v.strictObject({ id, name: Name, role: v.picklist(ROLES), createdAt: Time, schoolId: id });
-export const CourseRow = v.strictObject({
+const SchoolRow = v.strictObject({ id, name: Name, createdAt: Time, updatedAt: Time });
+const UserRow = v.strictObject({ id, name: Name, role: v.picklist(ROLES), createdAt: Time, schoolId: id });
+const CourseRow = v.strictObject({
   id,
   title: Name,
   description: v.pipe(v.string(), v.maxLength(5000)),
@@ -23,8 +23,8 @@ export const CourseRow = v.strictObject({
   updatedAt: Time,
   schoolId: id,
 });
-export const EnrollmentRow = v.strictObject({ courseId: id, studentId: id, name: Name, enrolledAt: Time });
-export const QuestionRow = v.strictObject({ id, courseId: id, draft: QuestionDraftSchema, createdAt: Time, archivedAt: v.nullable(Time), schoolId: id });
+const EnrollmentRow = v.strictObject({ courseId: id, studentId: id, name: Name, enrolledAt: Time });
+const QuestionRow = v.strictObject({ id, courseId: id, draft: QuestionDraftSchema, createdAt: Time, archivedAt: v.nullable(Time), schoolId: id });
 
 const version = { key: v.pipe(v.string(), v.minLength(1), v.maxLength(300)), rev: v.pipe(v.number(), v.integer(), v.minValue(1)), origin: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) };
 const ChangeSchema = v.variant("kind", [
@@ -36,7 +36,7 @@ const ChangeSchema = v.variant("kind", [
 ]);
 
 /** The key a row is filed under (enrolments: course/student). */
-export function keyOf(c: CatalogueChange): string | null {
+function keyOf(c: CatalogueChange): string | null {
   if (c.kind === "enrollment") return c.row === null ? null : enrollmentKey(c.row.courseId, c.row.studentId);
   return c.row.id;
 }

@@ -11,7 +11,7 @@ const fromJson = (v: unknown): unknown => (typeof v === "string" ? JSON.parse(v)
 
 type RowOf<K extends CatalogueRow["kind"]> = NonNullable<Extract<CatalogueRow, { kind: K }>["row"]>;
 
-export const CENTRAL_ORIGIN = "central";
+const CENTRAL_ORIGIN = "central";
 
 export class CentralCatalogue {
   /** Told after a write commits (the publisher wakes up). */
