@@ -3,6 +3,7 @@ import { afterAll, expect, test } from "bun:test";
 import { spawn, spawnSync, type Subprocess } from "bun";
 import { rmSync } from "node:fs";
 import { tempDir } from "./support/server.ts";
+import { join } from "./support/ws.ts";
 
 const dataDir = tempDir();
 const procs: Subprocess[] = [];
@@ -91,7 +92,26 @@ test("/metrics passes promtool check metrics", async () => {
   if (!promtool) throw new Error("promtool is missing: install Debian's `prometheus` package (.ci/run does)");
   const s = await launch();
   await fetch(`${s.base}/api/courses`); // one 401, so request metrics have samples
+  // A chat in a live class, so the class-event histograms have samples with labels.
+  const teacher = token("teacher", "t-metrics");
+  const auth = { authorization: `Bearer ${teacher}`, "content-type": "application/json" };
+  const post = async (path: string, body: unknown) => (await fetch(`${s.base}${path}`, { method: "POST", headers: auth, body: JSON.stringify(body) })).json() as Promise<{ id: string }>;
+  const course = await post("/api/courses", { title: "Metrics", status: "active" });
+  await post(`/api/courses/${course.id}/enrollments`, { studentIds: ["s-metrics"] });
+  const cls = await post(`/api/courses/${course.id}/classes`, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+  await post(`/api/classes/${cls.id}/start`, {});
+  const { peer } = await join(s.base, cls.id, teacher);
+  const student = await join(s.base, cls.id, token("student", "s-metrics"));
+  await peer.request({ type: "chat.send", text: "hello" });
+  await student.peer.next("chat.message");
+  peer.close();
+  student.peer.close();
   const text = await (await fetch(`${s.base}/metrics`)).text();
+  // The chat's way from the teacher's frame to the publish, and its stages (it waited for one commit).
+  expect(text).toMatch(/edgeclass_event_fanout_seconds_count\{type="chat\.message"\} 1\n/);
+  expect(text).toMatch(/edgeclass_event_stage_seconds_count\{type="chat\.message",stage="commit"\} 1\n/);
+  const sum = (name: string) => Number(new RegExp(`${name}_sum\\{type="chat\\.message"\\} (\\S+)`).exec(text)?.[1]);
+  expect(sum("edgeclass_event_fanout_seconds")).toBeGreaterThan(0);
   const check = spawnSync([promtool, "check", "metrics"], { stdin: new TextEncoder().encode(text) });
   expect(check.stdout.toString() + check.stderr.toString()).toBe("");
   expect(check.exitCode).toBe(0);

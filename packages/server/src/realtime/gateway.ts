@@ -14,6 +14,7 @@ import type { LiveHub } from "../live/ports.ts";
 import type { LiveMetrics } from "../live/metrics.ts";
 import { TokenBucket } from "../live/rate-limit.ts";
 import type { Logger } from "../obs/logger.ts";
+import { currentTrace, newTrace, STAGES, stagesOf, withTrace } from "../obs/event-trace.ts";
 import { isStorageFull } from "../store/storage-health.ts";
 import type { Store } from "../store/types.ts";
 import { BUN_BACKPRESSURE_LIMIT, SLOW_REASONS, SlowClients, SWEEP_MS, type SlowReason, type SlowState } from "./slow-clients.ts";
@@ -70,6 +71,8 @@ export class LiveGateway implements LocalSockets {
   constructor(private readonly deps: GatewayDeps) {
     // Every reason's series exists from the start, so rate() sees the first drop.
     for (const reason of SLOW_REASONS) deps.metrics.slowClients.labels(reason);
+    // The events the latency aims name exist from the start too.
+    for (const type of ["quiz.question", "chat.message"]) deps.metrics.eventFanout.labels(type);
   }
 
   attach(server: Server<SocketData>): void {
@@ -160,6 +163,7 @@ export class LiveGateway implements LocalSockets {
   }
 
   private message(ws: Socket, data: string | Buffer): void {
+    const receivedAt = performance.now();
     const { metrics } = this.deps;
     let rid: string | undefined;
     const fail = (code: ErrorCode, message: string) => this.sendTo(ws, JSON.stringify({ type: "error", rid, code, message } satisfies ServerMessage), "error");
@@ -192,7 +196,9 @@ export class LiveGateway implements LocalSockets {
     } catch (e) {
       return fail(e instanceof AppError ? e.code : "unavailable", e instanceof Error ? e.message : "class unavailable");
     }
-    room.handle(ws.data.principal.id, msg).then(
+    const trace = newTrace(receivedAt);
+    trace.validatedAt = performance.now();
+    withTrace(trace, () => room.handle(ws.data.principal.id, msg)).then(
       (result) => {
         if (msg.type === "ping") this.sendTo(ws, JSON.stringify({ type: "pong", rid, serverTime: this.deps.now() }), "pong");
         else if (rid !== undefined || result !== undefined) this.sendTo(ws, JSON.stringify({ type: "ack", rid, result }), "ack");
@@ -254,18 +260,36 @@ export class LiveGateway implements LocalSockets {
   // ---- Fanout --------------------------------------------------------------
 
   all(classId: string, msg: Outgoing): void {
-    this.deps.metrics.messages.labels("out", typeOf(msg)).inc(this.sockets.get(classId)?.size ?? 0);
-    this.publish(classId, allTopic(classId), text(msg));
+    const type = typeOf(msg);
+    this.deps.metrics.messages.labels("out", type).inc(this.sockets.get(classId)?.size ?? 0);
+    this.publish(classId, allTopic(classId), msg, type);
   }
 
   staff(classId: string, msg: Outgoing): void {
-    this.publish(classId, staffTopic(classId), text(msg));
+    this.publish(classId, staffTopic(classId), msg, typeOf(msg));
   }
 
-  /** To the topic's subscribers, and queued for its sockets that are behind (off their topics). */
-  private publish(classId: string, topic: string, text: string): void {
-    this.server?.publish(topic, text);
-    this.slow.published(classId, topic, text);
+  /** Serialised once for the class, then to the topic's subscribers, and queued for its sockets that are behind (off their topics). */
+  private publish(classId: string, topic: string, msg: Outgoing, type: string): void {
+    const fanoutAt = performance.now();
+    const body = text(msg);
+    const serialisedAt = performance.now();
+    this.server?.publish(topic, body);
+    this.slow.published(classId, topic, body);
+    const publishedAt = performance.now();
+    const trace = currentTrace();
+    const { eventFanout, eventStage } = this.deps.metrics;
+    if (!trace) {
+      // Tick-driven (or relayed) events: no frame behind them, only their own cost.
+      eventStage.labels(type, "serialise").observe((serialisedAt - fanoutAt) / 1000);
+      eventStage.labels(type, "publish").observe((publishedAt - serialisedAt) / 1000);
+      return;
+    }
+    eventFanout.labels(type).observe((publishedAt - trace.receivedAt) / 1000);
+    if (trace.observed) return;
+    trace.observed = true;
+    const stages = stagesOf(trace, fanoutAt, serialisedAt, publishedAt);
+    for (const stage of STAGES) eventStage.labels(type, stage).observe(stages[stage]);
   }
 
   user(classId: string, userId: string, msg: Outgoing): void {

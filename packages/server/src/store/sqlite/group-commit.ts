@@ -3,12 +3,15 @@
 // in its own savepoint, so one failing write rolls back alone and the rest commit.
 // The promise settles only after the commit: an acknowledged write is durable.
 import type { Database, Statement } from "bun:sqlite";
+import { currentTrace, traceCommitQueued, type EventTrace } from "../../obs/event-trace.ts";
 import { storageHealthOf } from "../storage-health.ts";
 
 interface Pending {
   run(): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
+  /** The live frame this write serves (obs/event-trace.ts): stamped with the commit's times. */
+  trace: EventTrace | undefined;
 }
 
 export class GroupCommit {
@@ -34,7 +37,9 @@ export class GroupCommit {
 
   write<T>(fn: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject });
+      const trace = currentTrace();
+      traceCommitQueued(trace, trace ? performance.now() : 0);
+      this.queue.push({ run: fn, resolve: resolve as (v: unknown) => void, reject, trace });
       if (!this.scheduled) {
         this.scheduled = true;
         setImmediate(() => this.flush());
@@ -50,6 +55,7 @@ export class GroupCommit {
     this.queue = [];
     const outcomes: { ok: boolean; value: unknown }[] = new Array(batch.length);
     const { sql } = this;
+    const startedAt = performance.now();
     try {
       sql.begin.run();
       for (let i = 0; i < batch.length; i++) {
@@ -69,6 +75,13 @@ export class GroupCommit {
       storageHealthOf(this.db)?.noteError(e);
       for (const p of batch) p.reject(e);
       return;
+    }
+    const committedAt = performance.now();
+    for (const p of batch) {
+      if (p.trace && p.trace.commitStartAt === 0) {
+        p.trace.commitStartAt = startedAt;
+        p.trace.committedAt = committedAt;
+      }
     }
     storageHealthOf(this.db)?.noteWrite();
     this.batches++;
