@@ -4,6 +4,7 @@ import { useEffect, useMemo, useReducer, useRef } from "preact/hooks";
 import { CLOSE, EdgeClassClient, type ConnectionInfo, type Reaction } from "@edgeclass/client";
 import type { ErrorCode } from "@edgeclass/client/codes";
 import { liveToken } from "./api.ts";
+import { bump, faded, type Fading } from "./decay.ts";
 
 export type Phase =
   | { kind: "connecting" }
@@ -60,14 +61,17 @@ export interface Live {
   retry(): void;
   /** Reactions counted since this page joined (the server sends the counts of each tick). */
   reactions: Partial<Record<Reaction, number>>;
+  /** The same counts fading (half-life 20 s): how much the class reacts now. */
+  recentReactions(now: number): Partial<Record<Reaction, number>>;
 }
 
 /** Connects to the class for the signed-in user; the component re-renders (once per frame at most) on every change. */
 export function useLive(classId: string): Live {
-  const [gen, bump] = useReducer((n: number) => n + 1, 0);
+  const [gen, again] = useReducer((n: number) => n + 1, 0);
   const [, render] = useReducer((n: number) => n + 1, 0);
   const offset = useRef(0);
   const totals = useRef<Partial<Record<Reaction, number>>>({});
+  const recent = useRef<Partial<Record<Reaction, Fading>>>({});
   const client = useMemo(
     () =>
       new EdgeClassClient({
@@ -91,7 +95,11 @@ export function useLive(classId: string): Live {
       client.on("welcome", (m) => (offset.current = m.serverTime - Date.now())),
       client.on("reactions", (m) => {
         const t = { ...totals.current };
-        for (const [k, n] of Object.entries(m.counts)) t[k as Reaction] = (t[k as Reaction] ?? 0) + (n ?? 0);
+        const now = Date.now();
+        for (const [k, n] of Object.entries(m.counts)) {
+          t[k as Reaction] = (t[k as Reaction] ?? 0) + (n ?? 0);
+          recent.current[k as Reaction] = bump(recent.current[k as Reaction], n ?? 0, now);
+        }
         totals.current = t;
       }),
     ];
@@ -106,7 +114,7 @@ export function useLive(classId: string): Live {
   // "Not started": look again every few seconds, so the page goes live by itself when the teacher starts.
   useEffect(() => {
     if (phase.kind !== "not-started") return;
-    const t = setTimeout(() => bump(0), 4000);
+    const t = setTimeout(() => again(0), 4000);
     return () => clearTimeout(t);
   }, [phase.kind, client]);
   // "Full": try again by itself (issue 16 defect 12), after 5-10 s, then longer up to 30-60 s, with jitter
@@ -116,10 +124,11 @@ export function useLive(classId: string): Live {
     if (phase.kind === "live") fullTries.current = 0;
     if (phase.kind !== "full") return;
     const base = Math.min(60_000, 10_000 * 2 ** Math.min(fullTries.current, 3));
-    const t = setTimeout(() => ((fullTries.current += 1), bump(0)), base / 2 + (Math.random() * base) / 2);
+    const t = setTimeout(() => ((fullTries.current += 1), again(0)), base / 2 + (Math.random() * base) / 2);
     return () => clearTimeout(t);
   }, [phase.kind, client]);
-  return { client, phase, clockOffset: () => offset.current, retry: () => bump(0), reactions: totals.current };
+  const recentReactions = (now: number) => Object.fromEntries(Object.entries(recent.current).map(([k, f]) => [k, faded(f, now)])) as Partial<Record<Reaction, number>>;
+  return { client, phase, clockOffset: () => offset.current, retry: () => again(0), reactions: totals.current, recentReactions };
 }
 
 /** Re-renders every `ms` while `on` (countdowns). */

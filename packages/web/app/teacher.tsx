@@ -96,11 +96,8 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
           <div class="col-side">
             <ClassLink classId={classId} />
             <TurnedAwayCard classId={classId} />
-            <Hands client={client} />
-            <section class="card" aria-label={t("reaction.title")}>
-              <h2>{t("reaction.title")}</h2>
-              <ReactionCounts counts={live.reactions} />
-            </section>
+            <Hands client={client} offset={live.clockOffset()} />
+            <RecentReactions live={live} />
             <ChatSettings client={client} />
             <Chat client={client} staff={true} />
             <Roster client={client} />
@@ -663,8 +660,30 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
   );
 }
 
-function Hands({ client }: { client: EdgeClassClient }) {
+/** Reactions as they are now: counts fade (half-life 20 s), re-drawn each second; the totals since
+ *  this page joined stay in data-total (issue 16, teacher awareness). */
+function RecentReactions({ live }: { live: Live }) {
+  useTicker(true, 1000);
+  const now = Date.now();
+  const recent = live.recentReactions(now);
+  return (
+    <section class="card" aria-label={t("reaction.title")}>
+      <h2>{t("reaction.title")}</h2>
+      <p class="muted">{t("reaction.recentNote")}</p>
+      <ReactionCounts counts={Object.fromEntries(Object.entries(recent).map(([k, v]) => [k, Math.round(v ?? 0)]))} totals={live.reactions} />
+    </section>
+  );
+}
+
+/** How long a hand has been up, on the server's clock. */
+function upFor(raisedAt: number, offset: number): string {
+  const s = Math.max(0, Math.floor((Date.now() + offset - raisedAt) / 1000));
+  return s < 60 ? t("hands.upSeconds", { count: s }) : t("hands.upMinutes", { count: Math.floor(s / 60) });
+}
+
+function Hands({ client, offset }: { client: EdgeClassClient; offset: number }) {
   const hands = client.state.hands ?? [];
+  useTicker(hands.length > 0, 1000);
   const [error, setError] = useState("");
   const run = (p: Promise<unknown>) => p.then(() => setError("")).catch((e) => setError(liveErrorText(e)));
   return (
@@ -676,7 +695,7 @@ function Hands({ client }: { client: EdgeClassClient }) {
       <ol>
         {hands.map((h) => (
           <li key={h.userId} data-user={h.userId}>
-            <span class="name">{h.name}</span>
+            <span class="name">{h.name}</span> <span class="muted hand-age num" data-raised-at={h.raisedAt}>{upFor(h.raisedAt, offset)}</span>
             <button class="small primary" onClick={() => run(client.answerHand(h.userId))} aria-label={t("hands.answerName", { name: h.name })}>
               {t("hands.answer")}
             </button>

@@ -212,13 +212,15 @@ export function Podium({ top, me }: { top: LeaderboardEntry[]; me: LeaderboardEn
 }
 
 /** Reaction counts in fixed-width cells: 1000 people reacting changes digits, never the layout. */
-export function ReactionCounts({ counts }: { counts: Partial<Record<Reaction, number>> }) {
+export function ReactionCounts({ counts, totals }: { counts: Partial<Record<Reaction, number>>; totals?: Partial<Record<Reaction, number>> }) {
   return (
     <ul class="reaction-counts" aria-label={t("reaction.title")}>
       {REACTIONS.map((r) => (
         <li key={r} title={reactionWord(r)} data-reaction={r}>
           <span class="reaction-word">{reactionWord(r)}</span>
-          <span class="num">{compact(counts[r] ?? 0)}</span>
+          <span class="num" data-total={totals?.[r] ?? counts[r] ?? 0}>
+            {compact(counts[r] ?? 0)}
+          </span>
         </li>
       ))}
     </ul>

@@ -206,6 +206,8 @@ test("a teacher and three students run a whole class in the browser", async () =
   // A raised hand, answered.
   await s3.click("text=Raise hand");
   await teacher.waitForSelector('.hands li[data-user="s3"]');
+  // How long the hand has been up (teacher awareness), on the server's clock.
+  expect(await teacher.textContent('.hands li[data-user="s3"] .hand-age')).toMatch(/^up \d+ s$/);
   await teacher.click('.hands li[data-user="s3"] button');
   await s3.waitForSelector("text=The teacher answered your hand");
   await teacher.waitForSelector("text=No hands up.");
@@ -259,7 +261,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   await teacher.click("button:text-is('End class')");
   await teacher.click("text=End for everyone");
   for (const s of [s1, s2, s3]) await s.waitForSelector('[data-phase="ended"]');
-  await s1.waitForSelector(".leaderboard li.me"); // the final standings stay on the page
+  await s1.waitForSelector(".podium .standings li.me"); // the final standings stay on the page
   await teacher.waitForSelector('[data-phase="ended"]');
   const [download] = await Promise.all([teacher.waitForEvent("download"), teacher.click("text=Answers (CSV)")]);
   expect(download.suggestedFilename()).toBe(`class-${CLASS}-answers.csv`);
@@ -353,7 +355,8 @@ test("a thousand reactions (five hundred counted) change digits, never the layou
     await Promise.all(clients.flatMap((c) => Array.from({ length: 10 }, (_, i) => c.react(kinds[i % kinds.length]))));
     await teacher.waitForFunction(() => {
       let sum = 0;
-      for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number.parseFloat(n.textContent!) * (/k$/i.test(n.textContent!) ? 1000 : 1);
+      // The totals since the page joined (the shown counts fade: teacher awareness).
+      for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number(n.getAttribute("data-total"));
       return sum >= 500;
     }, undefined, { timeout: 15_000 });
     await watcher.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="clap"] .react-count')?.getAttribute("data-count")) === 100);

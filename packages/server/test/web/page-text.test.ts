@@ -2,6 +2,7 @@
 import { expect, test } from "bun:test";
 import { parseDecimal } from "../../../web/app/decimal.ts";
 import { explainDenial } from "../../../web/app/denial.ts";
+import { bump, faded, HALF_LIFE_MS } from "../../../web/app/decay.ts";
 
 test("numbers as people type them", () => {
   expect(parseDecimal("6,5")).toBe(6.5);
@@ -20,4 +21,15 @@ test("the policy's reasons become sentences with advice; unknown ones still read
   expect(two.advice).toBe("Ask your teacher when the course opens.");
   expect(explainDenial("removed: the course was archived").reasons).toEqual(["This course has been archived: its classes are closed."]);
   expect(explainDenial("outside school hours")).toEqual({ reasons: ["Outside school hours."], advice: "Ask your teacher if you think this is a mistake." });
+});
+
+test("reaction counts fade: halved every half-life, new reactions added to what is left", () => {
+  const f = bump(undefined, 40, 0);
+  expect(faded(f, 0)).toBe(40);
+  expect(faded(f, HALF_LIFE_MS)).toBeCloseTo(20);
+  expect(faded(f, 3 * HALF_LIFE_MS)).toBeCloseTo(5);
+  const g = bump(f, 10, HALF_LIFE_MS);
+  expect(g.value).toBeCloseTo(30);
+  expect(faded(g, 2 * HALF_LIFE_MS)).toBeCloseTo(15);
+  expect(faded(g, 0)).toBeCloseTo(30); // never grows backwards in time
 });

@@ -308,6 +308,10 @@ export const en = {
   "summary.hardest": "Hardest question",
   "summary.hardestText": "{prompt} ({pct} right)",
 
+  "reaction.recentNote": "Right now (counts fade within a minute)",
+  "hands.upSeconds": { one: "up {count} s", other: "up {count} s" },
+  "hands.upMinutes": { one: "up {count} min", other: "up {count} min" },
+
   "hands.title": "Raised hands",
   "hands.none": "No hands up.",
   "hands.answer": "Answer",

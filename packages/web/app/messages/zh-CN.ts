@@ -310,6 +310,10 @@ export const zhCN: Catalogue = {
   "summary.hardest": "最难的题",
   "summary.hardestText": "{prompt}（正确率 {pct}）",
 
+  "reaction.recentNote": "当前（计数在一分钟内逐渐减少）",
+  "hands.upSeconds": { other: "已举手 {count} 秒" },
+  "hands.upMinutes": { other: "已举手 {count} 分钟" },
+
   "hands.title": "举手",
   "hands.none": "没有人举手。",
   "hands.answer": "回应",
