@@ -120,8 +120,9 @@ test("keyframe requests and receiver reports from many remote viewers reach the 
   await Bun.sleep(1100); // a stats report
   const reached = (await asked()) - askedBefore;
   console.log(`[cascade] ${sent} keyframe requests and as many receiver reports from ${all.length} viewers on B and C (${reached} requests counted by their SFUs) -> ${plis} PLIs and ${otherFeedback} other feedback messages at the publisher in ${elapsed} ms (${quiet} in 2 s without the storm)`);
-  expect(sent).toBeGreaterThan(300);
-  expect(reached).toBeGreaterThan(200); // they did reach the SFU
+  // A loaded machine fires the 50 ms timer less often; 150 requests still dwarf the PLI bound.
+  expect(sent).toBeGreaterThan(150);
+  expect(reached).toBeGreaterThan(100); // they did reach the SFU
   expect(plis).toBeGreaterThan(0); // and were passed on
   expect(plis).toBeLessThanOrEqual(Math.ceil(elapsed / 300) + 1); // one per 300 ms at most
   // Receiver reports stay with the viewers' SFUs: the publisher gets the home's own feedback (REMB + RR every 500 ms), as without them.
