@@ -7,8 +7,9 @@
 // leaf is cut mid-class for --cut-seconds and restored.
 // Prints per city: catalogue propagation time, records written (distinct, read from the city's
 // SQLite file), records arrived centrally (rows in PostgreSQL), duplicates (deliveries the centre
-// found not newer: its stale count), and catch-up time after the cut. Exits 1 when a record is
-// missing or the catalogue never reached a city.
+// found not newer: its stale count), and catch-up times after the cut (its records at the centre;
+// a question authored centrally during the cut, in the city). Exits 1 when a record is missing or
+// the catalogue never reached a city.
 //
 //   npm run demo:fleet -- [--cities 3] [--students 20] [--questions 6] [--cut-seconds 30] [--json]
 import { Database } from "bun:sqlite";
@@ -64,11 +65,14 @@ interface CityRun {
   base: string;
   classId: string;
   cut: { at: number; restoredAt: number } | null;
+  /** The cut city: a question authored centrally while its leaf was away, and when it arrived after. */
+  catalogueCatchUpMs: number | null;
 }
 
 const SCHOOL = "fleet-school";
 const COURSE = "fleet-course";
 const TEACHER = "fleet-teacher";
+const CUT_QUESTION = "fleet-question-during-cut";
 const studentIds = (city: string) => Array.from({ length: students }, (_, i) => `${city}-s${i}`);
 const tok = (role: "teacher" | "student" | "admin", sub: string) => mintToken(SECRET, { sub, role, school: SCHOOL, ttlSeconds: 3600 });
 
@@ -137,6 +141,8 @@ async function runCity(c: { city: string; dataDir: string; base: string }, cutTh
       await leaf.kill();
       cut = { at: Date.now(), restoredAt: 0 };
       log(`${city}: leaf cut mid-class (question ${q + 1} of ${questions})`);
+      // The catalogue changes while the city is away: a question for the course's bank.
+      await author("PUT", `questions/${CUT_QUESTION}`, { courseId: COURSE, draft: SINGLE });
     }
     const launched = (await teacher.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as { questionId: string };
     await Promise.all(kids.map((k, i) => k.request({ type: "quiz.answer", questionId: launched.questionId, answerId: `${city}-${q}-${i}`, response: { choice: i % 3 === 0 ? "a" : "b" } })));
@@ -153,7 +159,12 @@ async function runCity(c: { city: string; dataDir: string; base: string }, cutTh
     cut.restoredAt = Date.now();
     log(`${city}: leaf restored after ${((cut.restoredAt - cut.at) / 1000).toFixed(1)} s`);
   }
-  return { city, dataDir, base, classId, cut };
+  let catalogueCatchUpMs: number | null = null;
+  for (const deadline = Date.now() + 30_000; cut && catalogueCatchUpMs === null && Date.now() < deadline; await Bun.sleep(25)) {
+    const bank = await api(base, "GET", `/api/courses/${COURSE}/questions`, teacherTok).catch(() => null);
+    if (bank?.body?.items?.some((q: { id: string }) => q.id === CUT_QUESTION)) catalogueCatchUpMs = Date.now() - cut.restoredAt;
+  }
+  return { city, dataDir, base, classId, cut, catalogueCatchUpMs };
 }
 
 /** Distinct records the city wrote: answers, attendance sessions and class summaries (ended classes). */
@@ -237,14 +248,15 @@ try {
       duplicates: stale.get(r.city) ?? 0,
       cutSeconds: r.cut ? Math.round((r.cut.restoredAt - r.cut.at) / 100) / 10 : null,
       catchUpMs: r.cut && done ? done - r.cut.restoredAt : null,
+      catalogueCatchUpMs: r.catalogueCatchUpMs,
     };
   });
-  if (rows.some((r) => r.missing > 0 || r.arrived !== r.written || r.inSchool !== r.arrived)) exitCode = 1;
+  if (rows.some((r) => r.missing > 0 || r.arrived !== r.written || r.inSchool !== r.arrived || (r.cutSeconds !== null && r.catalogueCatchUpMs === null))) exitCode = 1;
   const result = { cities: nCities, studentsPerCity: students, questions, cutSeconds, rows, ok: exitCode === 0, seconds: Math.round((Date.now() - startedAt) / 1000), load: { ...load, after: loadavg()[0] } };
   if (json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log("city      catalogue  written  arrived  missing  duplicates  catch-up after cut");
-    for (const r of rows) console.log(`${r.city.padEnd(9)} ${`${r.catalogueMs} ms`.padStart(9)}  ${String(r.written).padStart(7)}  ${String(r.arrived).padStart(7)}  ${String(r.missing).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${r.catchUpMs === null ? "-" : `${r.catchUpMs} ms (cut ${r.cutSeconds} s)`}`);
+    for (const r of rows) console.log(`${r.city.padEnd(9)} ${`${r.catalogueMs} ms`.padStart(9)}  ${String(r.written).padStart(7)}  ${String(r.arrived).padStart(7)}  ${String(r.missing).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${r.catchUpMs === null ? "-" : `${r.catchUpMs} ms (cut ${r.cutSeconds} s; catalogue ${r.catalogueCatchUpMs ?? "-"} ms)`}`);
     console.log(result.ok ? "OK: every record arrived once" : "FAIL: records missing");
   }
 } catch (e) {

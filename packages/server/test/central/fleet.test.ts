@@ -10,7 +10,7 @@ test("demo:fleet --cities 2: every record written arrives centrally once, with a
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) console.error(err);
   expect(code).toBe(0);
-  const r = JSON.parse(out) as { ok: boolean; rows: { city: string; catalogueMs: number | null; written: number; arrived: number; inSchool: number; duplicates: number; answers: number; summaries: number; catchUpMs: number | null }[] };
+  const r = JSON.parse(out) as { ok: boolean; rows: { city: string; catalogueMs: number | null; written: number; arrived: number; inSchool: number; duplicates: number; answers: number; summaries: number; catchUpMs: number | null; catalogueCatchUpMs: number | null }[] };
   expect(r.ok).toBe(true);
   for (const row of r.rows) {
     expect(row.catalogueMs).toBeGreaterThan(0); // the course authored centrally, with its enrolments, reached the city
@@ -21,4 +21,5 @@ test("demo:fleet --cities 2: every record written arrives centrally once, with a
     expect(row.duplicates).toBe(0);
   }
   expect(r.rows[0].catchUpMs).not.toBeNull();
+  expect(r.rows[0].catalogueCatchUpMs).not.toBeNull(); // a question authored during city1's cut reached it after
 }, 180_000);
