@@ -5,6 +5,7 @@ import type { TokenVerifier } from "../auth/tokens.ts";
 import type { Principal } from "../domain/model.ts";
 import { AppError } from "../domain/errors.ts";
 import { json, problemResponse } from "../http/problem.ts";
+import type { Logger } from "../obs/logger.ts";
 import type { CentralStore } from "./pg-store.ts";
 import { SCHOOL_ID_PATTERN } from "../domain/schools.ts";
 import { CITY_NAME } from "./subjects.ts";
@@ -91,7 +92,8 @@ async function readerScope(req: Request, verifier: TokenVerifier | null): Promis
   throw new AppError("forbidden", "the centre's views are for platform and school admins");
 }
 
-export function centralApi(store: CentralStore, verifier: TokenVerifier | null): (req: Request) => Promise<Response> {
+/** `logger`: where an unexpected failure is told (the caller gets a bare 500 problem). */
+export function centralApi(store: CentralStore, verifier: TokenVerifier | null, logger?: Logger): (req: Request) => Promise<Response> {
   return async (req) => {
     const url = new URL(req.url);
     try {
@@ -116,6 +118,7 @@ export function centralApi(store: CentralStore, verifier: TokenVerifier | null):
       for (const it of items) for (const k of ["startedAt", "endedAt", "joinedAt", "leftAt"]) if (typeof it[k] === "string") it[k] = Number(it[k]);
       return json({ items });
     } catch (e) {
+      if (!(e instanceof AppError)) logger?.error({ err: (e as Error)?.message ?? String(e), path: url.pathname, method: req.method }, "central api failed");
       const err = e instanceof AppError ? e : new AppError("internal", "the centre could not answer");
       return problemResponse(err, url.pathname);
     }

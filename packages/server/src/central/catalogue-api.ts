@@ -19,6 +19,7 @@ import { json, problemResponse } from "../http/problem.ts";
 import { check, id, readJson } from "../http/validate.ts";
 import { enrollmentKey, type CatalogueChange, type CatalogueRow } from "../store/catalogue.ts";
 import { requireAdmin } from "./api.ts";
+import type { Logger } from "../obs/logger.ts";
 import type { CentralCatalogue } from "./catalogue-store.ts";
 
 const MAX_BODY = 1024 * 1024;
@@ -39,7 +40,8 @@ const QuestionBody = v.strictObject({ courseId: id, draft: QuestionDraftSchema }
 
 type Route = { method: string; pattern: RegExp; run(m: string[], req: Request): Promise<Response> };
 
-export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifier | null): (req: Request) => Promise<Response> {
+/** `logger`: where an unexpected failure is told (the caller gets a bare 500 problem). */
+export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifier | null, logger?: Logger): (req: Request) => Promise<Response> {
   const written = (changes: CatalogueChange[]) => json({ items: changes.map((c) => ({ kind: c.kind, key: c.key, rev: c.rev })) });
   const param = (value: string, what: string) => {
     let decoded: string;
@@ -160,6 +162,7 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
       await requireAdmin(req, verifier);
       return await route.run(route.pattern.exec(rest)!.slice(1), req);
     } catch (e) {
+      if (!(e instanceof AppError)) logger?.error({ err: (e as Error)?.message ?? String(e), path: url.pathname, method: req.method }, "central api failed");
       const err = e instanceof AppError ? e : new AppError("internal", "the centre could not answer");
       return problemResponse(err, url.pathname);
     }

@@ -47,8 +47,8 @@ try {
   process.exit(78);
 }
 const verifier = jwt.secret || jwt.jwksFile || jwt.jwksUrl ? createTokenVerifier(jwt, jwt.secret ?? "") : null;
-const views = centralApi(store, verifier);
-const authoring = catalogueApi(catalogue, verifier);
+const views = centralApi(store, verifier, logger);
+const authoring = catalogueApi(catalogue, verifier, logger);
 const api = (req: Request) => (new URL(req.url).pathname.startsWith("/api/central/catalogue/") ? authoring(req) : views(req));
 const server = Bun.serve({
   hostname: settings.host,

@@ -6,6 +6,7 @@ import { centralApi } from "../../src/central/api.ts";
 import { CentralStore } from "../../src/central/pg-store.ts";
 import type { ClassRecord } from "../../src/central/records.ts";
 import { parseConfig } from "../../src/config/config.ts";
+import { createLogging } from "../../src/obs/logger.ts";
 import { freshDatabase } from "../support/postgres.ts";
 
 const SECRET = "central-api-test-secret-0123456789abcdefghijkl";
@@ -89,4 +90,16 @@ test("a school's admin sees their school's classes, results and attendance only"
   expect((await arts("classes?school=default")).body.items).toEqual([]); // another school's: as if there were none
   expect((await get("classes", "school-admin", "default")).body.items.map((c: { classId: string }) => c.classId).sort()).toEqual(["n1", "s1"]);
   expect((await get("classes", "teacher", "arts-academy")).status).toBe(403);
+});
+
+test("PostgreSQL away: a 500 problem that says nothing of it, and the failure in the log", async () => {
+  const lines: string[] = [];
+  const closed = new CentralStore(db.url);
+  await closed.close();
+  const api = centralApi(closed, createTokenVerifier(parseConfig({ JWT_SECRET: SECRET }).jwt, SECRET), createLogging("info", (l) => lines.push(l)).logger);
+  const token = await mintToken(SECRET, { sub: "admin-1", role: "admin", ttlSeconds: 600 });
+  const res = await api(new Request("http://centre/api/central/classes", { headers: { authorization: `Bearer ${token}` } }));
+  expect([res.status, res.headers.get("content-type")]).toEqual([500, "application/problem+json"]);
+  expect(((await res.json()) as { detail: string }).detail).toBe("the centre could not answer");
+  expect(lines.map((l) => JSON.parse(l))).toContainEqual(expect.objectContaining({ level: 50, msg: "central api failed", path: "/api/central/classes" }));
 });
