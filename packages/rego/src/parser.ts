@@ -813,8 +813,13 @@ export class Parser {
   }
 }
 
+/** OPA's names of terms that cannot head a reference (parseRef: "illegal ref (head cannot be number)") */
+const NOT_REF_HEAD: Record<string, string> = { number: "number", string: "string", boolean: "boolean", null: "null" };
+
 function appendRef(term: Term, op: Term): Term {
   if (term.type === "ref") return { type: "ref", head: term.head, path: [...term.path, op], loc: term.loc };
+  const bad = NOT_REF_HEAD[term.type];
+  if (bad) throw new RegoError("rego_parse_error", `illegal ref (head cannot be ${bad})`, term.loc);
   return { type: "ref", head: term, path: [op], loc: term.loc };
 }
 

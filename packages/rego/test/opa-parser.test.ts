@@ -141,3 +141,13 @@ describe("negation of some and every (OPA's parser forbids both)", () => {
     expect(run("package p\nr if { some x in [1]; not x > 5 }", "data.p.r")).toBe(true);
   });
 });
+
+describe("reference heads (OPA's parseRef)", () => {
+  test("scalars cannot head a reference; collections, comprehensions and calls can", () => {
+    expect(parseErr("package p\nx := 5[0]")).toBe("illegal ref (head cannot be number)");
+    expect(parseErr('package p\nx := "abc"[0]')).toBe("illegal ref (head cannot be string)");
+    expect(parseErr("package p\nx := true.x")).toBe("illegal ref (head cannot be boolean)");
+    expect(parseErr("package p\nx := null[0]")).toBe("illegal ref (head cannot be null)");
+    expect(run('package p\nx := [[1, 2][0], {"a": 1}.a, {1}[1], [y | y := 3][0], split("a.b", ".")[1]]', "data.p.x")).toEqual([1, 1, 1, 3, "b"]);
+  });
+});
