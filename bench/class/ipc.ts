@@ -64,6 +64,8 @@ export interface CollectReport {
   lastChatAt: number;
   /** Sender's send time to receipt (ms), sampled. */
   chatMs: number[];
+  /** Epoch ms (sub-ms precision) at which each student's socket got the quiz.question frame. */
+  questionAt: { classId: string; at: number }[];
   reconnects: number;
   closedForGood: Record<string, number>;
   framesReceived: number;

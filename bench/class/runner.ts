@@ -44,6 +44,8 @@ export interface TargetResult {
     lost: number;
   };
   chat: { sent: number; acked: number; errors: Record<string, number>; deliveries: number; expectedDeliveries: number; perSecond: number; latencyP50Ms: number; latencyP99Ms: number };
+  /** The teacher's send (launch, chat) to each student's socket receiving the frame, in ms; samples counted. */
+  delivery: { question: { p50Ms: number; p99Ms: number; maxMs: number; samples: number }; chat: { p50Ms: number; p99Ms: number; samples: number } };
   /** Summed over the server processes (with one server: that server). */
   server: { cpuJoinPct: number; cpuQuizPct: number; cpuChatPct: number; clientCpuQuizPct: number; clientCpuChatPct: number; cpuUsPerAnswer: number; cpuNsPerChatDelivery: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
   reconnects: number;
@@ -51,7 +53,17 @@ export interface TargetResult {
   /** During the quiz phase: the first server process's scheduler states (/proc stat: R running or waiting for a CPU, S sleeping, D blocked in I/O) and GET /healthz times. */
   probe: Probe;
   /** From the servers' /metrics: answer ack time inside the server (bucket bounds), slow clients dropped. */
-  serverSide: { answerAckP50Ms: number; answerAckP99Ms: number; answerAckP999Ms: number; answersCounted: number; slowClients: number } | null;
+  serverSide: {
+    answerAckP50Ms: number;
+    answerAckP99Ms: number;
+    answerAckP999Ms: number;
+    answersCounted: number;
+    slowClients: number;
+    /** edgeclass_event_fanout_seconds: the teacher's frame to the publish, inside the server (bucket bounds, ms). */
+    fanout: Record<string, { p50Ms: number; p99Ms: number; count: number }>;
+    /** edgeclass_event_stage_seconds, mean ms per stage, by event type. */
+    stagesMeanMs: Record<string, Record<string, number>>;
+  } | null;
 }
 
 /** One server process's own figures (bench:scale prints them per instance). */
@@ -122,8 +134,22 @@ async function serverMetrics(bases: string[]): Promise<TargetResult["serverSide"
   try {
     const buckets = new Map<number, number>();
     let slowClients = 0;
+    const fanoutBuckets = new Map<string, Map<number, number>>();
+    const stageSums = new Map<string, { sum: number; count: number }>();
     for (const base of bases) {
       const text = await (await fetch(`${base}/metrics`)).text();
+      for (const m of text.matchAll(/^edgeclass_event_fanout_seconds_bucket\{type="([^"]+)",le="([^"]+)"\} (\d+)/gm)) {
+        const b = fanoutBuckets.get(m[1]) ?? new Map<number, number>();
+        fanoutBuckets.set(m[1], b);
+        const le = m[2] === "+Inf" ? Infinity : Number(m[2]) * 1000;
+        b.set(le, (b.get(le) ?? 0) + Number(m[3]));
+      }
+      for (const m of text.matchAll(/^edgeclass_event_stage_seconds_(sum|count)\{type="([^"]+)",stage="([^"]+)"\} (\S+)/gm)) {
+        const key = `${m[2]}\u0000${m[3]}`;
+        const e = stageSums.get(key) ?? { sum: 0, count: 0 };
+        stageSums.set(key, e);
+        e[m[1] as "sum" | "count"] += Number(m[4]);
+      }
       for (const m of text.matchAll(/^edgeclass_answer_ack_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) {
         const le = m[1] === "+Inf" ? Infinity : Number(m[1]) * 1000;
         buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
@@ -133,7 +159,21 @@ async function serverMetrics(bases: string[]): Promise<TargetResult["serverSide"
     const list = [...buckets].sort((a, b) => a[0] - b[0]);
     const total = list.at(-1)?.[1] ?? 0;
     const at = (p: number) => list.find(([, n]) => n >= total * p)?.[0] ?? NaN;
-    return { answerAckP50Ms: at(0.5), answerAckP99Ms: at(0.99), answerAckP999Ms: at(0.999), answersCounted: total, slowClients };
+    const fanout: Record<string, { p50Ms: number; p99Ms: number; count: number }> = {};
+    for (const [type, b] of fanoutBuckets) {
+      const l = [...b].sort((x, y) => x[0] - y[0]);
+      const n = l.at(-1)?.[1] ?? 0;
+      if (n === 0) continue;
+      const q = (p: number) => l.find(([, c]) => c >= n * p)?.[0] ?? NaN;
+      fanout[type] = { p50Ms: q(0.5), p99Ms: q(0.99), count: n };
+    }
+    const stagesMeanMs: Record<string, Record<string, number>> = {};
+    for (const [key, e] of stageSums) {
+      if (e.count === 0) continue;
+      const [type, stage] = key.split("\u0000");
+      (stagesMeanMs[type] ??= {})[stage] = round((e.sum / e.count) * 1000, 3);
+    }
+    return { answerAckP50Ms: at(0.5), answerAckP99Ms: at(0.99), answerAckP999Ms: at(0.999), answersCounted: total, slowClients, fanout, stagesMeanMs };
   } catch {
     return null;
   }
@@ -285,7 +325,7 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
         for (let n = 0; n < teacherChatRate; n++) {
           for (const t of teachers) {
             teacherChatSent++;
-            t.chat(`b:${Date.now()} teacher says ${s}.${n}`).then(
+            t.chat(`b:${(performance.timeOrigin + performance.now()).toFixed(3)} teacher says ${s}.${n}`).then(
               () => teacherChatAcked++,
               (e: unknown) => merge(teacherChatErrors, { [e instanceof Error && "code" in e ? String(e.code) : String(e)]: 1 }),
             );
@@ -303,7 +343,13 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     const clientQuiz0 = clientCpu();
     const tQuiz0 = performance.now();
     const quizProbes = o.servers.map((s) => startProbe(s.pid, `${s.base}/healthz`));
-    const launches = await Promise.allSettled(teachers.map((t) => t.launchQuiz({ question, timeLimitSeconds: 60 })));
+    const launchedAt = new Map<string, number>();
+    const launches = await Promise.allSettled(
+      teachers.map((t, i) => {
+        launchedAt.set(plans[i].classId, performance.timeOrigin + performance.now());
+        return t.launchQuiz({ question, timeLimitSeconds: 60 });
+      }),
+    );
     for (const l of launches) if (l.status === "rejected") log(`${label}: launch failed: ${String(l.reason)}`);
     const chatting = overlap ? chatPhase() : Promise.resolve();
     await Bun.sleep(answerWindowMs + 1000);
@@ -384,6 +430,7 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     const firstChat = Math.min(...cols.map((c) => c.firstChatAt).filter((x) => x > 0));
     const lastChat = Math.max(...cols.map((c) => c.lastChatAt));
     const chatLat = sorted(cols.flatMap((c) => c.chatMs));
+    const questionLat = sorted(cols.flatMap((c) => c.questionAt.map((q) => q.at - (launchedAt.get(q.classId) ?? NaN)).filter((x) => Number.isFinite(x))));
     // Each accepted message reaches every student of its class (the sender included).
     const expectedDeliveries = chatAcked * students;
     if (deliveries < expectedDeliveries) log(`${label}: ${expectedDeliveries - deliveries} chat deliveries missing`);
@@ -427,6 +474,10 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
         perSecond: round(deliveries / Math.max(0.001, (lastChat - firstChat) / 1000), 0),
         latencyP50Ms: pct(chatLat, 50),
         latencyP99Ms: pct(chatLat, 99),
+      },
+      delivery: {
+        question: { p50Ms: pct(questionLat, 50), p99Ms: pct(questionLat, 99), maxMs: round(questionLat.length ? questionLat[questionLat.length - 1] : NaN, 2), samples: questionLat.length },
+        chat: { p50Ms: pct(chatLat, 50), p99Ms: pct(chatLat, 99), samples: chatLat.length },
       },
       probe: quizProbeResults[0],
       server: {

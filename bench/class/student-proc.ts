@@ -43,6 +43,7 @@ function fresh() {
     firstChatAt: 0,
     lastChatAt: 0,
     chatMs: [] as number[],
+    questionAt: [] as { classId: string; at: number }[],
     reconnects: 0,
     closedForGood: {} as Record<string, number>,
     framesReceived: 0,
@@ -55,12 +56,15 @@ let chatUnsent = 0;
 const bump = (o: Record<string, number>, k: string) => (o[k] = (o[k] ?? 0) + 1);
 const codeOf = (e: unknown) => (typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : String(e));
 
+/** Epoch milliseconds with sub-millisecond precision, comparable across the bench's processes. */
+const epochNow = () => performance.timeOrigin + performance.now();
+const QUESTION_PREFIX = '{"type":"quiz.question"';
 const CHAT_MARK = '"type":"chat.message"';
 const CHAT_PREFIX = new TextEncoder().encode('{"type":"chat.message"');
 const TEXT_MARK = '"text":"b:';
 
 function countChat(s: Student, text: (() => string) | string): void {
-  const now = Date.now();
+  const now = epochNow();
   stats.chatReceived++;
   if (stats.firstChatAt === 0) stats.firstChatAt = now;
   stats.lastChatAt = now;
@@ -68,7 +72,7 @@ function countChat(s: Student, text: (() => string) | string): void {
     const data = typeof text === "string" ? text : text();
     const i = data.indexOf(TEXT_MARK);
     if (i >= 0) {
-      const sentAt = parseInt(data.slice(i + TEXT_MARK.length, i + TEXT_MARK.length + 16), 10);
+      const sentAt = parseFloat(data.slice(i + TEXT_MARK.length, i + TEXT_MARK.length + 20));
       if (sentAt > 0) stats.chatMs.push(now - sentAt);
     }
   }
@@ -89,6 +93,8 @@ function connect(s: Student): Promise<void> {
       webSocket: rawSockets ? (url) => new RawWebSocket(url, { prefix: CHAT_PREFIX, onCounted: (decode) => countChat(s, decode) }) : undefined,
       onFrame(data) {
         stats.framesReceived++;
+        // The question's arrival, before the SDK parses it: the delivery figure of quiz.question.
+        if (data.startsWith(QUESTION_PREFIX)) stats.questionAt.push({ classId: s.classId, at: epochNow() });
         if (!data.includes(CHAT_MARK)) return false;
         countChat(s, data);
         return true;
@@ -169,7 +175,7 @@ function chat(seconds: number) {
       chatUnsent--;
       stats.chatSent++;
       chatPending++;
-      c.chat(`b:${Date.now()} hello from ${s.id}`).then(
+      c.chat(`b:${epochNow().toFixed(3)} hello from ${s.id}`).then(
         () => {
           chatPending--;
           stats.chatAcked++;
