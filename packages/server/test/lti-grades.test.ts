@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { SqliteKeys } from "../src/auth/keys.ts";
+import { Records } from "../src/auth/records.ts";
 import { deriveKey } from "../src/auth/seal.ts";
 import { backoff, GradeOutbox, type GradeOptions } from "../src/lti/grades.ts";
 import { PlatformClient } from "../src/lti/platform-client.ts";
@@ -25,7 +26,7 @@ const { logger } = createLogging("silent");
 
 function open() {
   const db = openDatabase(join(dir, "edgeclass.db"));
-  const registry = new LtiRegistry(db);
+  const registry = new LtiRegistry(new Records(db, null));
   const toolKeys = new ToolKeys(new SqliteKeys(db), sealKey);
   const metrics = new Registry();
   const outbox = new GradeOutbox(db, registry, new PlatformClient(toolKeys), logger, metrics, Date.now, fast);

@@ -31,7 +31,7 @@ function db<T>(sql: string, ...args: string[]): T[] {
     d.close();
   }
 }
-const ltiUsers = () => db<{ user_id: string }>("SELECT user_id FROM lti_users ORDER BY user_id").map((r) => r.user_id);
+const ltiUsers = () => db<{ key: string }>("SELECT key FROM replicated_records WHERE tbl = 'lti-user' ORDER BY key").map((r) => r.key);
 
 /** The login initiation: the tool's redirect to the platform, with its state and nonce. */
 async function login(extra: Record<string, string> = {}): Promise<{ state: string; nonce: string; location: URL }> {

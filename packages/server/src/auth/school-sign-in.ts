@@ -9,7 +9,9 @@ import type { Principal } from "../domain/model.ts";
 import type { RouteDef } from "../http/endpoint.ts";
 import { authRoutes } from "../http/routes/auth.ts";
 import type { Logger } from "../obs/logger.ts";
+import type { RecordChange } from "../store/sqlite/catalogue-journal.ts";
 import { SqliteKeys, type OneTimeKeys } from "./keys.ts";
+import { Records } from "./records.ts";
 import { IdentityProviders } from "./oidc/registry.ts";
 import { OidcSignIn } from "./oidc/sign-in.ts";
 import { RedisKeys } from "./redis-keys.ts";
@@ -21,17 +23,20 @@ export interface SchoolSignIn {
   keys: OneTimeKeys;
   /** Key sealing stored secrets (identity providers' and LTI platforms'). */
   sealKey: Uint8Array<ArrayBuffer>;
+  /** Schools' sign-in and LMS settings, replicated to every instance. */
+  records: Records;
   routes: RouteDef[];
 }
 
-export function schoolSignIn(o: { config: Config; db: Database; secret: string; redis: RedisLink | null; logger: Logger; now: () => number; schoolExists(id: string): boolean; onSignedIn(p: Principal): void }): SchoolSignIn {
+export function schoolSignIn(o: { config: Config; db: Database; record: RecordChange | null; secret: string; redis: RedisLink | null; logger: Logger; now: () => number; schoolExists(id: string): boolean; onSignedIn(p: Principal): void }): SchoolSignIn {
   const base = o.config.session.secret ?? o.secret;
   const key = deriveKey(base, "session-cookie");
   const sealKey = deriveKey(base, "sealed-secrets");
   const keys: OneTimeKeys = o.redis ? new RedisKeys(o.redis.cmd, authKeyPrefix(o.redis)) : new SqliteKeys(o.db, o.now);
   const sessions = new Sessions({ key, ttlSeconds: o.config.session.ttlSeconds, secure: o.config.session.secureCookies, keys, publicUrl: o.config.publicUrl, now: o.now });
-  const providers = new IdentityProviders(o.db, sealKey);
+  const records = new Records(o.db, o.record);
+  const providers = new IdentityProviders(records, sealKey);
   const oidc = new OidcSignIn({ providers, sessions, key, secure: o.config.session.secureCookies, publicUrl: o.config.publicUrl, logger: o.logger, now: o.now, onSignedIn: o.onSignedIn });
   const routes = authRoutes({ sessions, providers, oidc, maxBodyBytes: o.config.maxBodyBytes, now: o.now, schoolExists: o.schoolExists }, o.config.publicUrl);
-  return { sessions, keys, sealKey, routes };
+  return { sessions, keys, sealKey, records, routes };
 }

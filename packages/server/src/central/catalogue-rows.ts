@@ -5,7 +5,7 @@ import * as v from "valibot";
 import { QuestionDraftSchema } from "@edgeclass/client/protocol";
 import { COURSE_STATUSES, ROLES } from "../domain/model.ts";
 import { id } from "../http/validate.ts";
-import { enrollmentKey, type CatalogueChange } from "../store/catalogue.ts";
+import { enrollmentKey, recordKey, type CatalogueChange } from "../store/catalogue.ts";
 
 const Time = v.pipe(v.number(), v.integer(), v.minValue(0));
 const Name = v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200));
@@ -38,6 +38,7 @@ const ChangeSchema = v.variant("kind", [
 /** The key a row is filed under (enrolments: course/student). */
 function keyOf(c: CatalogueChange): string | null {
   if (c.kind === "enrollment") return c.row === null ? null : enrollmentKey(c.row.courseId, c.row.studentId);
+  if (c.kind === "record") return c.row === null ? null : recordKey(c.row.tbl, c.row.key); // sign-in and LMS settings: never from the centre
   return c.row.id;
 }
 

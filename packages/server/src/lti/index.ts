@@ -37,7 +37,7 @@ export function startLti(o: {
   schoolExists(id: string): boolean;
   grades?: GradeOptions;
 }): LtiTool {
-  const registry = new LtiRegistry(o.db);
+  const registry = new LtiRegistry(o.signIn.records);
   const launches = new LtiLaunches(registry, o.signIn.keys, o.now);
   const toolKeys = new ToolKeys(o.signIn.keys, o.signIn.sealKey);
   const client = new PlatformClient(toolKeys, o.now);

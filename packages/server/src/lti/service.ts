@@ -202,6 +202,8 @@ export class LtiService {
     const results = await this.d.live.results(schoolSystem(course.schoolId), classId);
     const maximum = this.d.store.live.launchedQuestions(classId).reduce((sum, q) => sum + publicQuestion(q).points, 0);
     if (maximum === 0) return 0; // no quiz, no grade
+    // Every instance that held the class hears it end: one of them (any: results come from the shared records) queues the scores.
+    if (!(await this.d.keys.claim(`lti-grades:${classId}`, "1", 7 * 24 * 3600_000))) return 0;
     return this.d.grades.enqueue(classId, results.students.map((s) => ({ userId: s.userId, scoreGiven: s.score, scoreMaximum: maximum })));
   }
 }

@@ -22,8 +22,18 @@ export interface QuestionRow {
   schoolId: string;
 }
 
+/**
+ * A school's sign-in and LMS settings (auth/records.ts): identity providers, LTI platforms and
+ * what they map (courses, links, users), as JSON documents keyed by their table and key.
+ */
+export interface RecordRow {
+  tbl: string;
+  key: string;
+  value: string;
+}
+
 /** Applied in this order when many changes arrive at once (a row before the rows that name it). */
-export const CATALOGUE_KINDS = ["school", "user", "course", "class", "enrollment", "question"] as const;
+export const CATALOGUE_KINDS = ["school", "user", "course", "class", "enrollment", "question", "record"] as const;
 export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
 
 export type CatalogueRow =
@@ -32,7 +42,8 @@ export type CatalogueRow =
   | { kind: "course"; row: Course }
   | { kind: "class"; row: ClassSession }
   | { kind: "enrollment"; row: EnrollmentRow | null }
-  | { kind: "question"; row: QuestionRow };
+  | { kind: "question"; row: QuestionRow }
+  | { kind: "record"; row: RecordRow | null };
 
 export interface Version {
   /** Hybrid clock: milliseconds, bumped past every version this copy has seen. */
@@ -49,3 +60,4 @@ export function newer(a: Version, b: Version): boolean {
 }
 
 export const enrollmentKey = (courseId: string, studentId: string) => `${courseId}/${studentId}`;
+export const recordKey = (tbl: string, key: string) => `${tbl}/${key}`;

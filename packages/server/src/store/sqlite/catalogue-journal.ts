@@ -92,6 +92,8 @@ export class CatalogueJournal {
       question: q(
         "INSERT INTO questions (id, course_id, draft, created_at, archived_at, school_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET draft = excluded.draft, archived_at = excluded.archived_at, school_id = excluded.school_id",
       ),
+      record: q("INSERT INTO replicated_records (tbl, key, value) VALUES (?, ?, ?) ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value"),
+      unrecord: q("DELETE FROM replicated_records WHERE tbl || '/' || key = ?"),
     };
     // Rows with their versions, by key, a page at a time. A row written before replication
     // was on has no version: it goes out as the oldest possible, so any recorded change wins.
@@ -106,6 +108,15 @@ export class CatalogueJournal {
       course: withVersion("course", "t.*", "courses t", "t.id"),
       class: withVersion("class", "t.*", "classes t", "t.id"),
       question: withVersion("question", "t.*", "questions t", "t.id"),
+      // Records that exist, and removed ones (a version without a row), as enrolments.
+      record: db.query<Row, [string, number]>(
+        "SELECT * FROM (" +
+          "SELECT r.tbl, r.key AS rkey, r.value, r.tbl || '/' || r.key AS key, coalesce(v.rev, 0) AS rev, coalesce(v.origin, '') AS origin " +
+          "FROM replicated_records r LEFT JOIN catalogue_versions v ON v.kind = 'record' AND v.key = r.tbl || '/' || r.key " +
+          "UNION ALL SELECT NULL, NULL, NULL, v.key, v.rev, v.origin FROM catalogue_versions v WHERE v.kind = 'record' " +
+          "AND NOT EXISTS (SELECT 1 FROM replicated_records r WHERE r.tbl || '/' || r.key = v.key)" +
+          ") WHERE key > ? ORDER BY key LIMIT ?",
+      ),
       // Enrolments that exist, and removed ones (a version without a row), in one key order.
       enrollment: db.query<Row, [string, number]>(
         "SELECT * FROM (" +
@@ -204,6 +215,10 @@ export class CatalogueJournal {
         s.question.run(r.id, r.courseId, JSON.stringify(r.draft), r.createdAt, r.archivedAt, r.schoolId ?? DEFAULT_SCHOOL_ID);
         return;
       }
+      case "record":
+        if (c.row === null) s.unrecord.run(c.key);
+        else s.record.run(c.row.tbl, c.row.key, c.row.value);
+        return;
     }
   }
 
@@ -287,5 +302,7 @@ function toChange(kind: CatalogueKind, r: Row): CatalogueChange {
         kind,
         row: { id: str(r.id), courseId: str(r.course_id), draft: JSON.parse(str(r.draft)) as QuestionDraft, createdAt: num(r.created_at), archivedAt: numOrNull(r.archived_at), schoolId: str(r.school_id) },
       };
+    case "record":
+      return { ...base, kind, row: r.tbl === null ? null : { tbl: str(r.tbl), key: str(r.rkey), value: str(r.value) } };
   }
 }

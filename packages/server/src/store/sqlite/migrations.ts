@@ -296,4 +296,37 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE launched_questions ADD COLUMN flow TEXT;
     `,
   },
+  {
+    version: 23,
+    name: "sign-in and LMS settings as replicated records (every instance has them); the tables of 20 and 21 move into it",
+    sql: `
+      CREATE TABLE replicated_records (
+        tbl TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (tbl, key)
+      ) WITHOUT ROWID;
+      INSERT INTO replicated_records (tbl, key, value)
+        SELECT 'idp', school_id, json_object('schoolId', school_id, 'issuer', issuer, 'clientId', client_id, 'clientSecret', client_secret,
+          'tokenAuthMethod', token_auth_method, 'scopes', scopes, 'roleClaim', role_claim, 'teacherValues', json(teacher_values),
+          'createdAt', created_at, 'updatedAt', updated_at) FROM school_identity_providers;
+      INSERT INTO replicated_records (tbl, key, value)
+        SELECT 'lti-platform', p.id, json_object('id', p.id, 'schoolId', p.school_id, 'name', p.name, 'issuer', p.issuer, 'clientId', p.client_id,
+          'authLoginUrl', p.auth_login_url, 'authTokenUrl', p.auth_token_url, 'jwksUrl', p.jwks_url,
+          'deploymentIds', json((SELECT json_group_array(d.deployment_id) FROM lti_deployments d WHERE d.platform_id = p.id)),
+          'createdAt', p.created_at, 'updatedAt', p.updated_at) FROM lti_platforms p;
+      INSERT INTO replicated_records (tbl, key, value)
+        SELECT 'lti-context', platform_id || ' ' || context_id, json_object('platformId', platform_id, 'contextId', context_id, 'courseId', course_id, 'membershipsUrl', memberships_url) FROM lti_contexts;
+      INSERT INTO replicated_records (tbl, key, value)
+        SELECT 'lti-link', platform_id || ' ' || resource_link_id, json_object('platformId', platform_id, 'resourceLinkId', resource_link_id, 'classId', class_id, 'lineitemUrl', lineitem_url) FROM lti_links;
+      INSERT INTO replicated_records (tbl, key, value)
+        SELECT 'lti-user', user_id, json_object('platformId', platform_id, 'sub', sub) FROM lti_users;
+      DROP TABLE lti_users;
+      DROP TABLE lti_links;
+      DROP TABLE lti_contexts;
+      DROP TABLE lti_deployments;
+      DROP TABLE lti_platforms;
+      DROP TABLE school_identity_providers;
+    `,
+  },
 ];
