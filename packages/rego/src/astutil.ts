@@ -281,11 +281,14 @@ function checkDefaultRule(r: Rule): void {
   if (bad) {
     const name = OPA_VALUE_NAME[bad.kind] ?? "call";
     const extra = bad.kind === "membership" ? " (unexpected keyword `in`)" : "";
-    throw new RegoError("rego_parse_error", `illegal default rule (value cannot contain ${name}): invalid \`${bad.kind}\` in default value${extra}`, r.loc);
+    const detail = `illegal default rule (value cannot contain ${name}): invalid \`${bad.kind}\` in default value${extra}`;
+    throw new RegoError("rego_parse_error", detail, r.loc);
   }
   const seen = new Set<string>();
   for (const a of r.args ?? []) {
-    if (a.type !== "var") throw new RegoError("rego_parse_error", `illegal default rule (arguments cannot contain ${a.type === "call" ? "call" : a.type})`, r.loc);
+    if (a.type !== "var") {
+      throw new RegoError("rego_parse_error", `illegal default rule (arguments cannot contain ${a.type})`, r.loc);
+    }
     if (a.name.startsWith("$")) continue; // wildcards
     if (seen.has(a.name)) throw new RegoError("rego_parse_error", `illegal default rule (arguments cannot be repeated ${a.name})`, r.loc);
     seen.add(a.name);

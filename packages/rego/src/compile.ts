@@ -467,7 +467,8 @@ export class Compiler {
         case "assign":
           // OPA (rewriteDeclaredAssignment): only variables, arrays and objects can be assigned
           if (e.left.type !== "var" && e.left.type !== "array" && e.left.type !== "object") {
-            throw new RegoError("rego_compile_error", `cannot assign to ${e.left.type}: assignment operator := requires left-hand side to have bindable variables`, e.loc);
+            const detail = `cannot assign to ${e.left.type}: assignment operator := requires left-hand side to have bindable variables`;
+            throw new RegoError("rego_compile_error", detail, e.loc);
           }
           termVars(e.left, declared, true);
           termVars(e.right, used, false);
@@ -1849,7 +1850,13 @@ export interface CompiledQuery {
 
 
 /** Calls a builtin: its errors become undefined, or with strict builtin errors a located RegoError. */
-function callBuiltin(c: Ctx, name: string, inner: (c: Ctx, args: Value[]) => Value | undefined, args: Value[], loc: Location): Value | undefined {
+function callBuiltin(
+  c: Ctx,
+  name: string,
+  inner: (c: Ctx, args: Value[]) => Value | undefined,
+  args: Value[],
+  loc: Location,
+): Value | undefined {
   try {
     return inner(c, args);
   } catch (e) {

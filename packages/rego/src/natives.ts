@@ -100,7 +100,8 @@ export function builtinHint(name: string, e: BuiltinError, args: Value[]): strin
     return ` (\`${display}\` expects \`ns\` to be a \`number\` or \`array[number, string]\`. Got \`${a === undefined ? "undefined" : formatValue(a)}\` instead)`;
   }
   const first = args[0];
-  if (name === "time.format" && Array.isArray(first) && first.length > 2 && typeof first[2] !== "string" && /^operand 1 must be string/.test(e.detail)) {
+  const badLayout = Array.isArray(first) && first.length > 2 && typeof first[2] !== "string";
+  if (name === "time.format" && badLayout && /^operand 1 must be string/.test(e.detail)) {
     return ` (\`time.format\` expects 3rd element of \`ns\` to be a \`string\`. Got \`${formatValue(first[2]!)}\` instead)`;
   }
   const m = /operand (\d+) must be (?:one of \{([^}]*)\}|([a-z -]+?)) but got/.exec(e.detail);

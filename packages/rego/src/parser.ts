@@ -96,6 +96,10 @@ export class Parser {
   private isId(text: string, t: Token = this.t): boolean {
     return t.kind === "ident" && t.text === text;
   }
+  /** a keyword in this module's Rego version (v1 also reserves the future keywords) */
+  private isKeywordName(name: string): boolean {
+    return KEYWORDS.has(name) || (this.v1 && FUTURE.has(name));
+  }
   /** OPA's scanAheadRef: a keyword directly followed by `.` or `[` starts a reference (`not.x`, `if[0]`). */
   private isKeywordRef(): boolean {
     const t = this.t;
@@ -162,14 +166,16 @@ export class Parser {
         if (dotted !== "future.keywords" && !FUTURE.has(dotted.slice("future.keywords.".length))) {
           throw new RegoError("rego_parse_error", `unexpected keyword, must be one of [contains every if in]`, this.loc(it));
         }
-      } else if (alias === null && p && !dotted.startsWith("future.") && (KEYWORDS.has(p[p.length - 1]!) || (this.v1 && FUTURE.has(p[p.length - 1]!)))) {
+      } else if (alias === null && p && !dotted.startsWith("future.") && this.isKeywordName(p[p.length - 1]!)) {
         // the import would bind a keyword as its name (OPA: import a different path or use an alias)
-        throw new RegoError("rego_parse_error", `unexpected import path, must not end with a keyword, got: ${p[p.length - 1]}`, this.loc(it));
+        const last = p[p.length - 1]!;
+        throw new RegoError("rego_parse_error", `unexpected import path, must not end with a keyword, got: ${last}`, this.loc(it));
       } else if (p && p[0] === "rego") {
         throw new RegoError("rego_parse_error", `invalid import \`${dotted}\`, must be \`rego.v1\``, this.loc(it));
       } else if (!p || (p[0] !== "data" && p[0] !== "input" && p[0] !== "future")) {
         const got = p ? p[0] : dotted || "(non-ref)";
-        throw new RegoError("rego_parse_error", `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${got} (import path must begin with one of data, future, input, rego)`, this.loc(it));
+        const detail = `unexpected import path, must begin with one of: {data, future, input, rego}, got: ${got}`;
+        throw new RegoError("rego_parse_error", `${detail} (import path must begin with one of data, future, input, rego)`, this.loc(it));
       } else {
         mod.imports.push({ path, alias, loc: this.loc(it) } satisfies Import);
       }
@@ -233,7 +239,8 @@ export class Parser {
     if (this.isId("contains") && !this.t.nl) {
       if (args) {
         const name = headRef.map((t, i) => (i === 0 ? "" : ".") + (t.type === "string" ? t.value : "_")).join("");
-        throw new RegoError("rego_parse_error", `unexpected contains keyword: the contains keyword can only be used with multi-value rule definitions (e.g., ${name} contains <VALUE> { ... })`, this.loc());
+        const detail = `the contains keyword can only be used with multi-value rule definitions (e.g., ${name} contains <VALUE> { ... })`;
+        throw new RegoError("rego_parse_error", `unexpected contains keyword: ${detail}`, this.loc());
       }
       this.pos++;
       key = this.parseExprTerm(false);
@@ -245,7 +252,8 @@ export class Parser {
     }
     if (isDefault) {
       if (value === null) {
-        throw new RegoError("rego_parse_error", "illegal default rule (must have a value): expecting `=` or `:=` after default rule name", loc);
+        const detail = "illegal default rule (must have a value): expecting `=` or `:=` after default rule name";
+        throw new RegoError("rego_parse_error", detail, loc);
       }
       const rule: Rule = { kind: args ? "function" : "complete", isDefault: true, ref: headRef, args, key: null, value, assign, body: [], elseRule: null, loc };
       return [rule];
@@ -306,7 +314,8 @@ export class Parser {
       ref = ref.slice(0, 1);
     } else if (ref.slice(1).some((t) => t.type !== "string")) kind = "object";
     else kind = "complete";
-    if (bodies.length === 0 && value === null && key === null && !sawIf && this.t.kind === "ident" && !this.t.nl && !KEYWORDS.has(this.t.text)) {
+    const nameFollows = this.t.kind === "ident" && !this.t.nl && !KEYWORDS.has(this.t.text);
+    if (bodies.length === 0 && value === null && key === null && !sawIf && nameFollows) {
       // `internal_user email if {...}`: OPA reads `internal_user` as a lone statement (ParseRuleFromExpr)
       throw new RegoError("rego_parse_error", "var cannot be used for rule name", loc);
     }
