@@ -150,6 +150,18 @@ describe("login initiation", () => {
     expect(nonce.length).toBeGreaterThan(20);
   });
 
+  test("the platform may post the initiation as a form", async () => {
+    const body = new URLSearchParams({ iss: lms.issuer, login_hint: "hint", target_link_uri: `${t.base}/api/lti/launch`, client_id: lms.clientId });
+    const r = await fetch(`${t.base}/api/lti/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+    expect(r.status).toBe(302);
+    expect(new URL(r.headers.get("location")!).searchParams.get("response_mode")).toBe("form_post");
+    const json = await fetch(`${t.base}/api/lti/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ iss: lms.issuer }) });
+    expect(json.status).toBe(415);
+    const missing = await fetch(`${t.base}/api/lti/login?iss=${encodeURIComponent(lms.issuer)}`, { redirect: "manual" });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(["login_hint", "target_link_uri"]);
+  });
+
   test("an unknown issuer or deployment is refused there", async () => {
     const r = await fetch(`${t.base}/api/lti/login?${new URLSearchParams({ iss: "https://unknown.example", login_hint: "h", target_link_uri: "x" })}`, { redirect: "manual" });
     expect(r.status).toBe(400);

@@ -257,6 +257,23 @@ describe("callbacks that must change nothing", () => {
     expect(users()).not.toContain("north-high:frank");
   });
 
+  test("the provider's refusal (?error=access_denied) is a 403 problem with its words; no session", async () => {
+    idp.nextAccount = { sub: "hugo", role: "teacher" };
+    const site = new Jar();
+    const callback = new URL(await toCallback(site));
+    const refusal = new URL(callback.origin + callback.pathname);
+    refusal.searchParams.set("state", callback.searchParams.get("state")!);
+    refusal.searchParams.set("error", "access_denied");
+    refusal.searchParams.set("error_description", "the user said no");
+    const r = await get(refusal.href, site);
+    expect(r.status).toBe(403);
+    const body = (await r.json()) as { reason: string; detail: string };
+    expect(body.reason).toBe("provider-error");
+    expect(body.detail).toContain("access_denied (the user said no)");
+    expect(r.headers.getSetCookie()).toEqual([]);
+    expect(users()).not.toContain("north-high:hugo");
+  });
+
   test("a callback in a browser that started no sign-in is refused", async () => {
     idp.nextAccount = { sub: "gina", role: "teacher" };
     const callback = await toCallback(new Jar());
