@@ -22,7 +22,6 @@ const ourBase = `http://127.0.0.1:${ourPort}`;
 await waitForHttp(`${ourBase}/readyz`);
 const secret = readFileSync(join(dataDir, "jwt-secret"), "utf8").trim();
 const token = await mintToken(secret, { sub: "t1", role: "teacher", ttlSeconds: 3600 });
-const auth = `Authorization: Bearer ${token}`;
 const coursePath = "/api/courses/demo-physics-101";
 const courseJson = await (await fetch(ourBase + coursePath, { headers: { authorization: `Bearer ${token}` } })).text();
 

@@ -5,7 +5,7 @@ import { spawn, spawnSync } from "bun";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, parseFlags, percentile, round, waitForHttp } from "./lib/process.ts";
+import { freePort, parseFlags, percentile, round } from "./lib/process.ts";
 
 const { json, values } = parseFlags(process.argv.slice(2));
 const runs = Number(values.runs ?? 20);

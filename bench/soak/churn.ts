@@ -97,7 +97,7 @@ export class Churn {
 
   constructor(
     private readonly setup: ClassSetup,
-    private readonly tally: Tally,
+    tally: Tally,
     private readonly media: MediaKit | null,
   ) {
     const url = async (id: string) => {

@@ -2,7 +2,7 @@
 // EdgeClass server instances, each on a free loopback port, and the folders they use.
 // A Topology owns what it started and removes all of it in stop().
 import { spawn, type Subprocess } from "bun";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 

@@ -1,7 +1,7 @@
 // The shape every quiz fault shares: a class over several instances with a question open, a
 // third of the students answer, the fault is injected (and, for an outage, ended), then everyone
 // else answers; every acknowledged answer must be in the results of every instance still up.
-import { Classroom, type Student } from "./classroom.ts";
+import { Classroom } from "./classroom.ts";
 import type { FaultOptions, RunResult } from "./fault.ts";
 import { Topology, type InstanceProc } from "./procs.ts";
 
@@ -52,7 +52,7 @@ export async function runQuizFault(spec: QuizFaultSpec, o: FaultOptions): Promis
     let resumeAt = faultAt;
     // During an outage a third of the students keep answering: the owner's are decided locally,
     // the others' wait for the class to go on (or for the outage to end).
-    const during = spec.outage ? all.filter((s, i) => i % 3 === 1) : [];
+    const during = spec.outage ? all.filter((_s, i) => i % 3 === 1) : [];
     const answeringDuring = room.answerAll(during, (spec.outage?.ms ?? 0) + Math.max(30_000, spec.aimMs * 3));
     if (spec.outage) {
       await Bun.sleep(spec.outage.ms);

@@ -17,7 +17,7 @@ if (!dir) {
 }
 const { instantiate } = await import(pathToFileURL(join(dir, "component.js")).href);
 const modules = new Map();
-let t = performance.now();
+const t = performance.now();
 const getCoreModule = (path) => {
   let m = modules.get(path);
   if (!m) modules.set(path, (m = new WebAssembly.Module(readFileSync(join(dir, path)))));

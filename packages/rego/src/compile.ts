@@ -6,7 +6,7 @@ import type { Expr, Module, Rule, Term, With } from "./ast.ts";
 import { BUILTINS, type Builtin } from "./builtins/index.ts";
 import { RegoError, type Location } from "./errors.ts";
 import {
-  Ctx, NOT_COMPUTED, ObjectBuilder, entries, getField, getKey, isObj, iterate, upsert,
+  Ctx, NOT_COMPUTED, ObjectBuilder, getField, getKey, isObj, iterate, upsert,
   type Ev, type Frame, type Gen, type JsGen, type K, type MockTarget, type Plan, type Step, type Unifier,
 } from "./runtime.ts";
 import { jitTests, makeFieldPath } from "./codegen.ts";
@@ -199,7 +199,7 @@ export class Compiler {
         (rule.value === null || constOf(rule.value) !== undefined));
     if (constHead) {
       const cev = ev!;
-      return (c, args, emit) => {
+      return (c, _args, emit) => {
         const n = nslots();
         const f: Frame = n === 0 ? EMPTY_FRAME : new Array<Value | undefined>(n);
         let any = false;

@@ -152,7 +152,7 @@ export class RuleTree {
   private markRules(n: TreeNode): boolean {
     // as OPA's rule tree: only function leaves are left out of the document; a node
     // that exists as a prefix of a rule head (even a function's, `foo["bar"](x)`) is an object
-    let has = n.isPackage || (n.group !== null && n.group.kind !== "function") || n.children.size > 0;
+    const has = n.isPackage || (n.group !== null && n.group.kind !== "function") || n.children.size > 0;
     for (const c of n.children.values()) this.markRules(c);
     n.hasRules = has;
     return has;

@@ -39,6 +39,7 @@ describe("regex (RE2 syntax)", () => {
     expect(call("regex.replace", "abc123", "[0-9]", "<$0>")).toBe("abc<1><2><3>");
     expect(call("regex.replace", "john smith", "(\\w+) (\\w+)", "$2 $1")).toBe("smith john");
     expect(call("regex.replace", "ab", "(a)", "$1x")).toBe("b");
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Go's ${1} replacement syntax
     expect(call("regex.replace", "ab", "(a)", "${1}x")).toBe("axb");
     expect(call("regex.replace", "ab", "a", "$$")).toBe("$b");
   });

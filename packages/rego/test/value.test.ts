@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import {
-  BuiltinError, RegoMap, RegoSet, canonicalKey, compare, equal, formatValue, fromJSON, isObject, isSet, makeObject,
+  BuiltinError, RegoMap, canonicalKey, compare, equal, formatValue, fromJSON, isObject, isSet, makeObject,
   makeSet, objectEntries, objectGet, objectKeys, objectSize, objectWith, setHas, setValues, toJSON, toJSONText, typeName,
   type Value,
 } from "../src/value.ts";

@@ -11,7 +11,6 @@ import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
 import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
-import { AppError } from "./domain/errors.ts";
 import { buildRoutes, errorResponse, notRouted, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
 import { liveAuthLimit } from "./http/live-limit.ts";
 import { courseRoutes } from "./http/routes/courses.ts";

@@ -40,7 +40,7 @@ async function checkServer(t: TestServer) {
 }
 
 describe("JWKS verification", () => {
-  let servers: TestServer[] = [];
+  const servers: TestServer[] = [];
   afterAll(async () => {
     for (const s of servers) await s.close();
   });

@@ -111,17 +111,17 @@ export class ApiError extends Error {
 }
 
 /** fetch with the session's bearer token; JSON in and out; problem documents become ApiError. */
-export async function api<T = any>(method: string, path: string, body?: unknown): Promise<T> {
+export async function api<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = authHeaders();
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   const text = await res.text();
-  let parsed: any = text;
+  let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : null;
   } catch {}
   if (!res.ok) {
-    const problem = parsed && typeof parsed === "object" ? parsed : {};
+    const problem: { issues?: unknown; type?: unknown; detail?: string; title?: string } = parsed && typeof parsed === "object" ? parsed : {};
     const issues = Array.isArray(problem.issues) ? problem.issues.filter((i: FieldIssue) => typeof i?.message === "string").map((i: FieldIssue) => ({ path: String(i.path ?? ""), message: i.message })) : [];
     const code = typeof problem.type === "string" ? (problem.type.split("/").pop() ?? "") : "";
     throw new ApiError(res.status, problem.detail || problem.title || `${res.status} ${res.statusText}`, issues, code);

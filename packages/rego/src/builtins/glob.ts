@@ -12,11 +12,11 @@ import { BoundedCache, builtinErr, def, elemErr, operandErr, str, typeErr } from
 class GlobError extends Error {}
 
 function reEscape(ch: string): string {
-  return /[.*+?^${}()|[\]\\\/-]/.test(ch) ? "\\" + ch : ch;
+  return /[.*+?^${}()|[\]\\/-]/.test(ch) ? "\\" + ch : ch;
 }
 
 function classEscape(ch: string): string {
-  return /[\\\]\[^-]/.test(ch) ? "\\" + ch : ch;
+  return /[\\\][^-]/.test(ch) ? "\\" + ch : ch;
 }
 
 /** Compiles a glob to a RegExp source. */

@@ -26,7 +26,7 @@ const GENERAL_CATEGORIES = new Set(["L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn"
   "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So", "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co"]);
 
 function escapeLiteral(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\\/-]/g, "\\$&");
+  return s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
 }
 
 /** Translates RE2 syntax to a JS RegExp source and flags; throws RegexSyntaxError on RE2-invalid input. */

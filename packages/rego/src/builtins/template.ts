@@ -272,7 +272,7 @@ function inner(v: Value): string {
 class Exec {
   out = "";
   private vars: [string, TV][][] = [];
-  constructor(private readonly root: Value) {
+  constructor(root: Value) {
     this.vars.push([["$", root]]);
   }
   private lookupVar(name: string): TV {

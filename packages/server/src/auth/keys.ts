@@ -17,7 +17,7 @@ export class SqliteKeys implements OneTimeKeys {
   private writes = 0;
 
   constructor(
-    private readonly db: Database,
+    db: Database,
     private readonly now: () => number = Date.now,
   ) {
     this.s = {

@@ -185,7 +185,7 @@ function turnUrls(raw: unknown, name: string): string[] {
   if (s === undefined) return [];
   const items = s.split(",").map((x) => x.trim());
   for (const u of items) {
-    if (!/^turns?:[A-Za-z0-9.\-\[\]:]+(\?transport=(udp|tcp))?$/.test(u)) throw new ConfigError(name, `expected turn:host:port[?transport=udp|tcp] or turns:..., got ${JSON.stringify(u)}`);
+    if (!/^turns?:[A-Za-z0-9.\-[\]:]+(\?transport=(udp|tcp))?$/.test(u)) throw new ConfigError(name, `expected turn:host:port[?transport=udp|tcp] or turns:..., got ${JSON.stringify(u)}`);
   }
   return items;
 }

@@ -118,7 +118,7 @@ export class QuizSession {
     }
     // Durable: now it counts.
     cur.answers.set(m.id, graded);
-    quiz.countResponse(cur.counts, cur.q.draft, graded.response);
+    quiz.countResponse(cur.counts, graded.response);
     this.scores.set(m.id, (this.scores.get(m.id) ?? 0) + graded.points);
     this.ranked = null;
     this.distributionDirty = true;
@@ -266,7 +266,7 @@ export class QuizSession {
 
 function open(q: LaunchedQuestion, answers: GradedAnswer[] = []): OpenQuiz {
   const counts = quiz.emptyCounts(q.draft);
-  for (const a of answers) quiz.countResponse(counts, q.draft, a.response);
+  for (const a of answers) quiz.countResponse(counts, a.response);
   return { q, answers: new Map(answers.map((a) => [a.userId, a])), pending: new Map(), counts };
 }
 

@@ -18,6 +18,7 @@ const encoder = new TextEncoder();
 
 /** One line, cut on a character boundary to fit a close reason. */
 export function closeReason(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   const line = text.replace(/[\u0000-\u001f\u007f]+/g, " ");
   if (line.length * 3 <= MAX_REASON_BYTES) return line;
   let out = "";

@@ -2,7 +2,7 @@
 // the room, validation of every frame, and fan-out over Bun's topics.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import * as v from "valibot";
-import { CLOSE, ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ErrorCode, type ServerMessage } from "@edgeclass/client/protocol";
+import { ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ErrorCode, type ServerMessage } from "@edgeclass/client/protocol";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError, closeCodeOf } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";

@@ -147,7 +147,7 @@ export class LiveService {
       const answers = store.live.answers(q.id);
       const counts = quiz.emptyCounts(q.draft);
       for (const a of answers) {
-        quiz.countResponse(counts, q.draft, a.response);
+        quiz.countResponse(counts, a.response);
         scores.set(a.userId, (scores.get(a.userId) ?? 0) + a.points);
         const t = tallies.get(a.userId) ?? { answered: 0, correct: 0 };
         t.answered++;

@@ -109,7 +109,7 @@ async function freePort(): Promise<number> {
 
 let proc: Subprocess | undefined;
 let dataDir = "";
-let exported = new Set<string>();
+const exported = new Set<string>();
 let exposition = "";
 let logText = "";
 
@@ -242,6 +242,7 @@ describe("Grafana dashboard", () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(d.templating.list.map((v: Obj) => v.name)).toEqual(["datasource", "job", "instance"]);
     for (const p of d.panels.filter((p: Obj) => p.type !== "row")) {
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable
       expect(p.datasource.uid).toBe("${datasource}");
       expect(p.targets.length).toBeGreaterThan(0);
       expect(p.gridPos.x + p.gridPos.w).toBeLessThanOrEqual(24);

@@ -17,7 +17,6 @@ let mc: MediaCluster;
 let inst: Instance[] = [];
 let token: MediaCluster["token"];
 let api: MediaCluster["api"];
-let secret = "";
 let closers: (() => void)[] = [];
 /** The teacher's publisher through A, and the students of the first test. */
 let pub: SyntheticPublisher;
@@ -25,7 +24,7 @@ let viewers: CountingSubscriber[] = [];
 
 beforeAll(async () => {
   mc = await startMediaCluster({ MEDIA_CASCADE: "true" });
-  ({ inst, token, api, secret, closers } = mc);
+  ({ inst, token, api, closers } = mc);
 }, 60_000);
 
 afterAll(() => mc?.close());

@@ -21,7 +21,7 @@ for (const cascade of [false, true]) {
   const dirs: string[] = [];
   const contexts: BrowserContext[] = [];
   let redis: Awaited<ReturnType<typeof privateRedis>>;
-  let inst: Instance[] = [];
+  const inst: Instance[] = [];
   let browser: Browser;
   let front: Server<Upstream>;
   let secret = "";

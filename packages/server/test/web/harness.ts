@@ -9,7 +9,6 @@ import { join } from "node:path";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { buildRoutes } from "../../src/http/endpoint.ts";
 import { webApp } from "../../src/http/routes/web.ts";
-import { createLogging } from "../../src/obs/logger.ts";
 import { createMetrics } from "../../src/obs/metrics.ts";
 import { CHROMIUM_ARGS, ensureChromium } from "../media/chromium.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";

@@ -79,7 +79,6 @@ async function flow(locale: "en" | "zh-CN") {
   await teacher.selectOption("#course-status", "active");
   await teacher.click("#course-h ~ form button[type=submit]");
   await teacher.waitForURL((u) => /^\/courses\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith("/new"));
-  const courseId = decodeURIComponent(new URL(teacher.url()).pathname.split("/").pop()!);
   await teacher.fill("#roster-ids", "student_id,name\ns1,Grace Hopper\ns2,Alan Turing\ns3,Katherine Johnson\n");
   await teacher.click('section[aria-labelledby="roster-h"] form button[type=submit]');
   await teacher.waitForSelector('[data-student="s3"]');

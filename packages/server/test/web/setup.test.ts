@@ -63,7 +63,7 @@ test("a teacher sets up a course: create, CSV roster, schedule in her time zone,
   await p.fill("#new-class-duration", "50");
   await p.click("text=Schedule class");
   await p.waitForSelector("[data-class] >> text=Forces");
-  let [k] = (await get(`/api/courses/${courseId}/classes`)).items;
+  const [k] = (await get(`/api/courses/${courseId}/classes`)).items;
   expect(k).toMatchObject({ title: "Forces", startsAt: "2027-03-01T01:30:00.000Z", durationMinutes: 50, status: "scheduled" });
   await p.click(`button[aria-label^="Reschedule Forces"]`);
   await p.fill(`#k-${k.id}-time`, "10:15");

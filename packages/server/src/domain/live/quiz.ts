@@ -114,7 +114,7 @@ export function grade(q: LaunchedQuestion, userId: string, answerId: string, res
 }
 
 /** The distribution buckets a response counts towards. */
-export function responseKeys(d: QuestionDraft, r: QuizResponse): string[] {
+export function responseKeys(r: QuizResponse): string[] {
   if ("choice" in r) return [r.choice];
   if ("choices" in r) return r.choices;
   if ("value" in r) return [String(r.value)];
@@ -129,8 +129,8 @@ export function emptyCounts(d: QuestionDraft): Record<string, number> {
 }
 
 /** Adds one response to running counts; open-ended kinds keep at most 50 buckets, the rest go to "other". */
-export function countResponse(counts: Record<string, number>, d: QuestionDraft, r: QuizResponse): void {
-  for (const key of responseKeys(d, r)) {
+export function countResponse(counts: Record<string, number>, r: QuizResponse): void {
+  for (const key of responseKeys(r)) {
     const k = key in counts || Object.keys(counts).length < MAX_DISTRIBUTION_KEYS ? key : "other";
     counts[k] = (counts[k] ?? 0) + 1;
   }

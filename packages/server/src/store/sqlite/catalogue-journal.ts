@@ -59,7 +59,7 @@ export class CatalogueJournal {
    * would ever empty it; the versions still let newest-wins decide against the centre's changes).
    */
   constructor(
-    private readonly db: Database,
+    db: Database,
     readonly origin: string,
     private readonly opts: { outbox: boolean } = { outbox: true },
   ) {
