@@ -27,9 +27,15 @@ const options = v.pipe(
 );
 const points = v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(10_000)));
 
+/** A picture shown with the question: an id from POST /api/courses/:id/images, and words for who cannot see it. */
+const picture = {
+  image: v.optional(v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{22}$/, "must be an image id from POST /api/courses/:id/images"))),
+  imageAlt: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(300))),
+};
+
 /** A question as a teacher writes it (bank or on the fly), including the correct answer. */
 export const QuestionDraftSchema = v.variant("kind", [
-  v.strictObject({ kind: v.literal("single"), prompt, options, correct: optionId, points }),
+  v.strictObject({ kind: v.literal("single"), prompt, options, correct: optionId, points, ...picture }),
   v.strictObject({
     kind: v.literal("multiple"),
     prompt,
@@ -38,15 +44,17 @@ export const QuestionDraftSchema = v.variant("kind", [
     points,
     /** Part of the points for part of the right options (each wrong pick takes one right pick back). */
     partialCredit: v.optional(v.boolean()),
+    ...picture,
   }),
-  v.strictObject({ kind: v.literal("true_false"), prompt, correct: v.boolean(), points }),
-  v.strictObject({ kind: v.literal("numeric"), prompt, correct: v.pipe(v.number(), v.finite()), tolerance: v.optional(v.pipe(v.number(), v.minValue(0)), 0), points }),
+  v.strictObject({ kind: v.literal("true_false"), prompt, correct: v.boolean(), points, ...picture }),
+  v.strictObject({ kind: v.literal("numeric"), prompt, correct: v.pipe(v.number(), v.finite()), tolerance: v.optional(v.pipe(v.number(), v.minValue(0)), 0), points, ...picture }),
   v.strictObject({
     kind: v.literal("text"),
     prompt,
     /** Accepted answers, compared without case and surrounding or repeated spaces. */
     correct: v.pipe(v.array(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(200))), v.minLength(1), v.maxLength(20)),
     points,
+    ...picture,
   }),
 ]);
 export type QuestionDraft = v.InferOutput<typeof QuestionDraftSchema>;
@@ -88,6 +96,9 @@ export interface PublicQuestion {
   points: number;
   /** Multiple choice: part of the points for part of the right options. */
   partialCredit?: boolean;
+  /** A picture with the question (GET it; no token needed) and its description. */
+  image?: string;
+  imageAlt?: string;
 }
 
 // ---- Client -> server ------------------------------------------------------

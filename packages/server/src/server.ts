@@ -18,6 +18,8 @@ import { adminRoutes } from "./http/routes/admin.ts";
 import { turnedAwayRoutes } from "./http/routes/turned-away.ts";
 import { quizSetRoutes } from "./http/routes/quiz-sets.ts";
 import { QuizSetService } from "./services/quiz-sets.ts";
+import { imageRoutes } from "./http/routes/images.ts";
+import { SqliteImages } from "./store/sqlite/images.ts";
 import { liveRoutes } from "./http/routes/live.ts";
 import { mediaRoutes } from "./http/routes/media.ts";
 import { internalMediaRoutes } from "./http/routes/media-internal.ts";
@@ -241,6 +243,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...adminRoutes(decisions, store),
       ...turnedAwayRoutes(decisions, live),
       ...quizSetRoutes(new QuizSetService(serviceDeps), config.maxBodyBytes),
+      ...imageRoutes(store, new SqliteImages(db), now),
       ...mediaRoutes({
         store,
         hub: () => hub,

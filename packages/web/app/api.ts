@@ -129,6 +129,15 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
   return parsed as T;
 }
 
+/** Sends a file as the raw body (its own Content-Type); JSON back, problems as ApiError. */
+export async function upload<T>(path: string, file: Blob): Promise<T> {
+  const s = session();
+  const res = await fetch(path, { method: "POST", headers: { ...(s ? { authorization: `Bearer ${s.token}` } : {}), "content-type": file.type || "application/octet-stream" }, body: file });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) throw new ApiError(res.status, body.detail || body.title || `${res.status}`, [], typeof body.type === "string" ? (body.type.split("/").pop() ?? "") : "");
+  return body as T;
+}
+
 /** Downloads an authenticated resource as a file (results CSV/JSON). */
 export async function download(path: string, filename: string): Promise<void> {
   const res = await fetch(path, { headers: authHeaders() });

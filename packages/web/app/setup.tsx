@@ -403,6 +403,7 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
             </span>
             {editing === q.id && (
               <QuestionForm
+                courseId={courseId}
                 initial={strip(q)}
                 saveLabel="form.saveChanges"
                 onSave={(d) => void run(() => api("PUT", `/api/questions/${encodeURIComponent(q.id)}`, d), t("bank.questionSaved")).then((ok) => ok && setEditing(null))}
@@ -412,7 +413,7 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
         ))}
       </ul>
       <h3>{t("bank.new")}</h3>
-      <QuestionForm key={adding} onSave={(d) => void run(() => api("POST", `${course(courseId)}/questions`, d), t("bank.added")).then((ok) => ok && setAdding(adding + 1))} />
+      <QuestionForm key={adding} courseId={courseId} onSave={(d) => void run(() => api("POST", `${course(courseId)}/questions`, d), t("bank.added")).then((ok) => ok && setAdding(adding + 1))} />
       <p class="muted" role="status">
         {note}
       </p>

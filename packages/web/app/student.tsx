@@ -272,6 +272,7 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
         <p class="closed-note">{quiz.revealed ? t("quiz.revealed") : closedEarly ? t("quiz.closedByTeacher") : t("quiz.closedTimeUp")}</p>
       )}
       <p class="prompt">{q.prompt}</p>
+      {q.image && <img class="q-image" src={q.image} alt={q.imageAlt || t("quiz.imageAlt")} />}
       {!quiz.revealed && (
         <form onSubmit={submit} class="answer-form">
           {q.kind === "single" || q.kind === "true_false" ? (

@@ -4,7 +4,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "@edgeclass/client";
-import { api, download, type ClassInfo } from "./api.ts";
+import { api, download, upload, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
 import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, Podium, ReactionCounts, ReconnectBanner, setDone } from "./ui.tsx";
@@ -329,6 +329,7 @@ function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullabl
       </h2>
       {!quiz.closed ? <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={live.clockOffset()} /> : <p class="closed-note">{quiz.revealed ? t("console.revealed") : t("console.closed")}</p>}
       <p class="prompt">{q.prompt}</p>
+      {q.image && <img class="q-image" src={q.image} alt={q.imageAlt || t("quiz.imageAlt")} />}
       <DistributionBars q={q} d={dist} correct={st.reveal?.questionId === q.id ? st.reveal.correct : undefined} />
       <div class="row">
         <button onClick={() => run(client.closeQuiz())} disabled={quiz.closed}>
@@ -503,7 +504,7 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
         ))}
       </ul>
       <h3>{t("console.write")}</h3>
-      <QuestionForm onLaunch={(q) => launch({ question: q })} onSave={save} onInvalid={() => setNote("")} />
+      <QuestionForm courseId={courseId} onLaunch={(q) => launch({ question: q })} onSave={save} onInvalid={() => setNote("")} />
       <p class="muted" role="status">
         {note}
       </p>
@@ -515,7 +516,7 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
 }
 
 /** Writes a question (or edits `initial`): launch it now (console) or save it to the bank. `onInvalid` lets the caller drop an older "Launched." note. */
-export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel = "form.saveToBank" }: { onLaunch?(q: QuestionDraft): void; onSave(q: QuestionDraft): void; onInvalid?(): void; initial?: QuestionDraft; saveLabel?: Key }) {
+export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel = "form.saveToBank", courseId }: { onLaunch?(q: QuestionDraft): void; onSave(q: QuestionDraft): void; onInvalid?(): void; initial?: QuestionDraft; saveLabel?: Key; courseId?: string }) {
   const i0 = initial;
   const [kind, setKind] = useState<QuestionKind>(i0?.kind ?? "single");
   const [prompt, setPrompt] = useState(i0?.prompt ?? "");
@@ -530,6 +531,20 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
   const [accepted, setAccepted] = useState(i0?.kind === "text" ? i0.correct.join("\n") : "");
   const [points, setPoints] = useState(i0?.points ?? 100);
   const [partial, setPartial] = useState(i0?.kind === "multiple" && i0.partialCredit === true);
+  const [image, setImage] = useState(i0?.image ?? "");
+  const [imageAlt, setImageAlt] = useState(i0?.imageAlt ?? "");
+  const [imageError, setImageError] = useState("");
+  const pick = async (e: Event) => {
+    const f = (e.currentTarget as HTMLInputElement).files?.[0];
+    if (!f || !courseId) return;
+    setImageError("");
+    try {
+      setImage((await upload<{ id: string }>(`/api/courses/${encodeURIComponent(courseId)}/images`, f)).id);
+    } catch (err) {
+      setImageError(apiErrorText(err));
+    }
+  };
+  const withPicture = <D extends QuestionDraft>(d: D): D => (image ? { ...d, image, ...(imageAlt.trim() ? { imageAlt: imageAlt.trim() } : {}) } : d);
   const [error, setError] = useState("");
   const draft = (): QuestionDraft | string => {
     const p = prompt.trim();
@@ -556,7 +571,7 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
     const d = draft();
     if (typeof d === "string") return onInvalid?.(), setError(d);
     setError("");
-    fn(d);
+    fn(withPicture(d));
   };
   return (
     <form class="qform stack" onSubmit={act(onLaunch ?? onSave)}>
@@ -580,6 +595,27 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
         <span>{t("quiz.question")}</span>
         <textarea name="prompt" rows={2} maxLength={1000} value={prompt} onInput={(e) => setPrompt(e.currentTarget.value)} />
       </label>
+      {courseId && (
+        <div class="row picture">
+          <label class="field inline">
+            <span>{t("form.picture")}</span>
+            <input type="file" name="picture" accept="image/png,image/jpeg,image/webp,image/gif" onChange={pick} />
+          </label>
+          {image && (
+            <>
+              <img class="q-image-preview" src={`/api/images/${image}`} alt={imageAlt || t("quiz.imageAlt")} />
+              <label class="field inline">
+                <span>{t("form.pictureAlt")}</span>
+                <input name="pictureAlt" value={imageAlt} maxLength={300} onInput={(e) => setImageAlt(e.currentTarget.value)} />
+              </label>
+              <button type="button" class="small" onClick={() => setImage("")}>
+                {t("form.pictureRemove")}
+              </button>
+            </>
+          )}
+          {imageError && <span class="field-error">{imageError}</span>}
+        </div>
+      )}
       {(kind === "single" || kind === "multiple") && (
         <fieldset class="options">
           <legend>{kind === "single" ? t("form.optionsOne") : t("form.optionsMany")}</legend>

@@ -53,6 +53,8 @@ const ROUTES: Record<string, Named | Unnamed> = {
   "GET /api/classes/:id/attendance": { ids: { id: "class" } },
   "GET /api/classes/:id/turned-away": { ids: { id: "class" } },
   "GET /api/courses/:id/quiz-sets": { ids: { id: "course" } },
+  "POST /api/courses/:id/images": { ids: { id: "course" }, body: "not an image" },
+  "GET /api/images/:id": { none: "an image is addressed by 128 random bits (a capability, like the class link); images.test" },
   "POST /api/courses/:id/quiz-sets": { ids: { id: "course" }, body: { title: "Hijacked", questionIds: ["q-none"] } },
   "GET /api/courses/:id/quiz-sets/:setId": { none: "a set is found only under its own course's path, whose school and teacher are checked as the list's (quiz-sets.test: another course's path answers 404)" },
   "PUT /api/courses/:id/quiz-sets/:setId": { none: "as GET .../quiz-sets/:setId" },

@@ -45,6 +45,7 @@ function stamp(p: Page, selector: string): Promise<number> {
     selector,
   );
 }
+const PNG_1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function signIn(p: Page, user: string, next: string) {
@@ -53,8 +54,14 @@ async function signIn(p: Page, user: string, next: string) {
 }
 
 /** Writes a question in the set-up page's bank form. */
-async function addQuestion(p: Page, q: { kind: string; prompt: string; options?: string[]; correct: number[] | boolean; partial?: boolean }) {
+async function addQuestion(p: Page, q: { kind: string; prompt: string; options?: string[]; correct: number[] | boolean; partial?: boolean; picture?: boolean }) {
   const form = "section.bank form.qform";
+  if (q.picture) {
+    // A picture with the question: uploaded as the file is chosen, previewed, described.
+    await p.setInputFiles(`${form} input[name="picture"]`, { name: "dot.png", mimeType: "image/png", buffer: Buffer.from(PNG_1x1, "base64") });
+    await p.waitForSelector(`${form} img.q-image-preview`);
+    await p.fill(`${form} input[name="pictureAlt"]`, "a single dot");
+  }
   await p.selectOption(`${form} select >> nth=0`, q.kind);
   await p.fill(`${form} textarea[name="prompt"]`, q.prompt);
   if (q.options) {
@@ -86,7 +93,7 @@ async function flow(locale: "en" | "zh-CN") {
   await teacher.click("form.class-form button[type=submit]");
   await teacher.waitForSelector("li[data-class]");
   const classId = (await teacher.getAttribute("li[data-class]", "data-class"))!;
-  await addQuestion(teacher, { kind: "single", prompt: "2 + 2 = ?", options: ["4", "5"], correct: [0] });
+  await addQuestion(teacher, { kind: "single", prompt: "2 + 2 = ?", options: ["4", "5"], correct: [0], picture: true });
   await addQuestion(teacher, { kind: "multiple", prompt: "Which are prime?", options: ["2", "3", "4", "5"], correct: [0, 1, 3], partial: true });
   await addQuestion(teacher, { kind: "true_false", prompt: "The sun is a star.", correct: true });
   await teacher.fill("#set-title", `Warm-up ${tag}`);
@@ -142,6 +149,10 @@ async function flow(locale: "en" | "zh-CN") {
     const at = await Promise.all(seen);
     for (const x of at) timings.launchToStudents.push(x - t0);
     expect(await s1.textContent(".set-place")).toBe(locale === "en" ? `${i + 1} of 3` : `第 ${i + 1} / 3 题`);
+    if (i === 0) {
+      await s3.waitForFunction(() => (document.querySelector(".quiz img.q-image") as HTMLImageElement | null)?.naturalWidth === 1);
+      expect(await s3.getAttribute(".quiz img.q-image", "alt")).toBe("a single dot");
+    }
     for (const [k, p] of students.entries()) {
       await answers[i][k](p);
       await p.click(".answer-form button[type=submit]");

@@ -312,6 +312,11 @@ export const en = {
   "hands.upSeconds": { one: "up {count} s", other: "up {count} s" },
   "hands.upMinutes": { one: "up {count} min", other: "up {count} min" },
 
+  "form.picture": "Picture (optional: PNG, JPEG, WebP or GIF, up to 1 MB)",
+  "form.pictureAlt": "What the picture shows (for screen readers)",
+  "form.pictureRemove": "Remove the picture",
+  "quiz.imageAlt": "Picture for the question",
+
   "hands.title": "Raised hands",
   "hands.none": "No hands up.",
   "hands.answer": "Answer",

@@ -314,6 +314,11 @@ export const zhCN: Catalogue = {
   "hands.upSeconds": { other: "已举手 {count} 秒" },
   "hands.upMinutes": { other: "已举手 {count} 分钟" },
 
+  "form.picture": "图片（可选：PNG、JPEG、WebP 或 GIF，最大 1 MB）",
+  "form.pictureAlt": "图片内容说明（供读屏软件使用）",
+  "form.pictureRemove": "移除图片",
+  "quiz.imageAlt": "题目配图",
+
   "hands.title": "举手",
   "hands.none": "没有人举手。",
   "hands.answer": "回应",

@@ -36,6 +36,10 @@ export function publicQuestion(q: LaunchedQuestion): PublicQuestion {
   const view: PublicQuestion = { id: q.id, kind: d.kind, prompt: d.prompt, points: d.points ?? DEFAULT_POINTS };
   if (d.kind === "single" || d.kind === "multiple") view.options = d.options;
   if (d.kind === "multiple" && d.partialCredit) view.partialCredit = true;
+  if (d.image) {
+    view.image = `/api/images/${d.image}`;
+    if (d.imageAlt) view.imageAlt = d.imageAlt;
+  }
   return view;
 }
 

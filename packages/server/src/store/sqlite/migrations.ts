@@ -329,4 +329,18 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP TABLE school_identity_providers;
     `,
   },
+  {
+    version: 24,
+    name: "question images: small uploaded pictures, by unguessable id",
+    sql: `
+      CREATE TABLE question_images (
+        id TEXT PRIMARY KEY,
+        course_id TEXT NOT NULL,
+        school_id TEXT NOT NULL,
+        type TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+    `,
+  },
 ];

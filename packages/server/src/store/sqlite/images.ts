@@ -1,0 +1,28 @@
+// Question images (issue 16 build 2) in SQLite: small files (MAX_IMAGE_BYTES), addressed by an
+// unguessable id so a plain <img> can load them without the bearer token.
+import type { Database, Statement } from "bun:sqlite";
+
+export interface StoredImage {
+  id: string;
+  courseId: string;
+  schoolId: string;
+  type: string;
+  bytes: Uint8Array;
+  createdAt: number;
+}
+
+export class SqliteImages {
+  private readonly insertQ: Statement;
+  private readonly getQ: Statement;
+  constructor(db: Database) {
+    this.insertQ = db.query("INSERT INTO question_images (id, course_id, school_id, type, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)");
+    this.getQ = db.query("SELECT id, course_id, school_id, type, bytes, created_at FROM question_images WHERE id = ?");
+  }
+  insert(i: StoredImage): void {
+    this.insertQ.run(i.id, i.courseId, i.schoolId, i.type, i.bytes, i.createdAt);
+  }
+  get(id: string): StoredImage | undefined {
+    const r = this.getQ.get(id) as { id: string; course_id: string; school_id: string; type: string; bytes: Uint8Array; created_at: number } | null;
+    return r ? { id: r.id, courseId: r.course_id, schoolId: r.school_id, type: r.type, bytes: r.bytes, createdAt: r.created_at } : undefined;
+  }
+}
