@@ -17,7 +17,7 @@ import {
 import { NestedBuilder, evalGroup, lookupDataPath, materialize } from "./documents.ts";
 import { refPath } from "./parser.ts";
 import { DEPRECATED_IN_V1, FALLBACK_BUILTINS, RELATIONAL, builtinHint, checkConstantCall, member, objSize, relational, walkValue } from "./natives.ts";
-import { andTests, chainExprs, combine, constPlan, constPlanUndefined, evPlan, genThenUnify, testStep, type CExpr } from "./plan.ts";
+import { andTests, chainExprs, combine, constPlan, evPlan, genThenUnify, testStep, type CExpr } from "./plan.ts";
 import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";
 import { BuiltinError, RegoSet, canonicalKey, equal, formatValue, type PlainObject, type Value } from "./value.ts";
 
@@ -1324,7 +1324,8 @@ export class Compiler {
     }
     const rest = ops.slice(i);
     if (node.group && node.group.kind === "function") {
-      return constPlanUndefined();
+      // OPA's type checker: a function is not a value ('undefined ref: data.p.f', have: (any) => any)
+      throw new RegoError("rego_type_error", `undefined ref: ${refText(node.path, rest)} (function ${node.path.join(".")} used as a value)`, _loc);
     }
     if (node.group && !childHasRules(node)) {
       const g = node.group;
@@ -1848,6 +1849,18 @@ export interface CompiledQuery {
 
 // -------------------------------------------------------------------- runtime helpers
 
+
+/** A data ref as OPA prints it: `data.p.f`, `data.p.f[x]`, `data.p.f["a-b"]`. */
+function refText(path: readonly string[], rest: readonly Term[]): string {
+  let s = path.join(".");
+  for (const t of rest) {
+    if (t.type === "string") s += /^[A-Za-z_][A-Za-z0-9_]*$/.test(t.value) ? `.${t.value}` : `[${JSON.stringify(t.value)}]`;
+    else if (t.type === "var") s += `[${t.name.startsWith("$") ? "_" : t.name}]`;
+    else if (t.type === "number") s += `[${t.text}]`;
+    else s += "[_]";
+  }
+  return s;
+}
 
 /** Calls a builtin: its errors become undefined, or with strict builtin errors a located RegoError. */
 function callBuiltin(

@@ -26,10 +26,6 @@ export function constPlan(v: Value): Plan {
   return { ...evPlan(() => v), js: (e) => e.k(v) };
 }
 
-export function constPlanUndefined(): Plan {
-  return evPlan(() => undefined);
-}
-
 /** combines plans of parts into a plan of the whole */
 export function combine(plans: Plan[], build: (vals: Value[]) => Value | undefined, call?: (c: Ctx, args: Value[]) => Value | undefined): Plan {
   const n = plans.length;

@@ -90,3 +90,13 @@ describe(":= targets (OPA's rewriteDeclaredAssignment, checkKeywordOverrides)", 
     expect(compileErr("package p\nr if { 1 := 1 }").detail).toStartWith("cannot assign to number");
   });
 });
+
+describe("a function is not a value (OPA's type checker: 'undefined ref')", () => {
+  test("referring to a function without calling it is a compile-time type error", () => {
+    const e = compileErr("package p\nf(x) := x\nr := f");
+    expect(e.code).toBe("rego_type_error");
+    expect(e.detail).toStartWith("undefined ref: data.p.f");
+    expect(compileErr("package p\nf(x) := x\nr if { some x in f }").detail).toStartWith("undefined ref: data.p.f");
+    expect(run(["package p\na.b(x) := x\nr := a"], "data.p.r")).toEqual({});
+  });
+});
