@@ -223,7 +223,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const refused = metrics.registry.counter({ name: "edgeclass_rate_limited_total", help: "Requests refused with 429 by the authentication limits, by limit.", labelNames: ["limit"] });
   const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });
   // School sign-in (OpenID Connect) and browser sessions; with Redis, one-time keys are shared there.
-  const signIn = schoolSignIn({ config, db, record: store.catalogue?.record ?? null, secret, redis, logger, now, schoolExists: (id) => store.schools.get(id) !== undefined, onSignedIn: (p) => courses.rememberUser(p) });
+  const signIn = schoolSignIn({ config, db, record: store.catalogue?.record ?? null, secret, redis, logger, now, registry: metrics.registry, schoolExists: (id) => store.schools.get(id) !== undefined, onSignedIn: (p) => courses.rememberUser(p) });
   sessions = signIn.sessions;
   // The LTI 1.3 tool; a class's quiz scores go to the LMS gradebook when it ends.
   const lti = startLti({ db, signIn, store, courses, live, registry: metrics.registry, logger, now, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, schoolExists: (id) => store.schools.get(id) !== undefined });

@@ -224,6 +224,14 @@ describe("each launch check, made to fail: a problem with its reason, and nothin
     await refusedWith("unsupported-message", (await launch({ sub: "msg", claims: { [`${LTI}message_type`]: "LtiSubmissionReviewRequest" } })).res, "msg");
   });
 
+  test("refusals are counted by reason", async () => {
+    const metrics = (await (await fetch(`${t.base}/metrics`)).text()).split("\n");
+    for (const reason of ["bad-signature", "replayed-nonce", "unknown-deployment", "wrong-nonce", "expired"]) {
+      expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 1`);
+    }
+    for (const reason of ["wrong-audience", "unknown-state"]) expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 2`); // two of each above
+  });
+
   test("a learner before any teacher set the course up", async () => {
     const { res } = await launch({ sub: "early", role: "learner", context: "not-set-up" });
     expect(res.status).toBe(409);

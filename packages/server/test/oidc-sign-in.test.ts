@@ -255,6 +255,9 @@ describe("callbacks that must change nothing", () => {
     expect(r.headers.getSetCookie()).toEqual([]);
     expect((await withCookie("GET", "/api/auth/session", site)).status).toBe(401);
     expect(users()).not.toContain("north-high:frank");
+    const metrics = (await (await fetch(`${t.base}/metrics`)).text()).split("\n");
+    expect(metrics).toContain('edgeclass_sign_ins_total{via="oidc",outcome="state-mismatch"} 1');
+    expect(metrics).toContain('edgeclass_sign_ins_total{via="oidc",outcome="nonce-mismatch"} 1');
   });
 
   test("the provider's refusal (?error=access_denied) is a 403 problem with its words; no session", async () => {

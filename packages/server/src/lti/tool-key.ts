@@ -15,19 +15,32 @@ export interface ToolKey {
   publicJwk: JWK;
 }
 
+/** Read again this often: a Redis that restarted empty gets one new key, which every instance then takes. */
+const RELOAD_MS = 5 * 60_000;
+
 export class ToolKeys {
   private current: Promise<ToolKey> | undefined;
+  private loadedAt = 0;
 
   constructor(
     private readonly keys: OneTimeKeys,
     private readonly sealKey: Uint8Array,
+    private readonly now: () => number = Date.now,
   ) {}
 
   get(): Promise<ToolKey> {
-    this.current ??= this.load().catch((e: unknown) => {
-      this.current = undefined; // try again on the next call (Redis may be back)
-      throw e;
-    });
+    if (this.current !== undefined && this.now() - this.loadedAt > RELOAD_MS) {
+      const previous = this.current;
+      this.current = this.load().catch(() => previous); // keep signing with the known key while the store is away
+      this.loadedAt = this.now();
+    }
+    if (this.current === undefined) {
+      this.loadedAt = this.now();
+      this.current = this.load().catch((e: unknown) => {
+        this.current = undefined; // try again on the next call (Redis may be back)
+        throw e;
+      });
+    }
     return this.current;
   }
 

@@ -40,6 +40,7 @@ export interface AuthRouteDeps {
   sessions: Sessions;
   providers: IdentityProviders;
   oidc: OidcSignIn;
+  counted<T>(via: "oidc", run: () => Promise<T>): Promise<T>;
   maxBodyBytes: number;
   now: () => number;
   schoolExists(id: string): boolean;
@@ -78,7 +79,7 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
         return d.oidc.begin(req, school, readQuery(req.url, LoginQuery).next ?? null);
       },
     },
-    { method: "GET", path: "/api/auth/oidc/callback", auth: "public", handle: ({ req }) => d.oidc.finish(req) },
+    { method: "GET", path: "/api/auth/oidc/callback", auth: "public", handle: ({ req }) => d.counted("oidc", () => d.oidc.finish(req)) },
     {
       method: "GET",
       path: "/api/auth/session",

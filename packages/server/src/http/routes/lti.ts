@@ -61,6 +61,7 @@ export interface LtiRouteDeps {
   service: LtiService;
   toolKeys: ToolKeys;
   grades: GradeOutbox;
+  counted<T>(via: "lti", run: () => Promise<T>): Promise<T>;
   courses: CoursesService;
   store: Store;
   maxBodyBytes: number;
@@ -174,8 +175,10 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
       path: "/api/lti/launch",
       auth: "public",
       async handle({ req }) {
-        const f = check(LaunchForm, fields(await readForm(req, d.maxBodyBytes)), "launch");
-        return d.service.launch(f.id_token, f.state, origin(req));
+        return d.counted("lti", async () => {
+          const f = check(LaunchForm, fields(await readForm(req, d.maxBodyBytes)), "launch");
+          return d.service.launch(f.id_token, f.state, origin(req));
+        });
       },
     },
     { method: "GET", path: "/api/lti/deep-link/:id", auth: "public", handle: ({ params }) => d.service.deepLinkPage(check(DeepLinkParams, params, "path").id) },
