@@ -242,7 +242,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       ...liveRoutes(live, config.maxBodyBytes),
       ...adminRoutes(decisions, store),
       ...turnedAwayRoutes(decisions, live),
-      ...quizSetRoutes(new QuizSetService(serviceDeps), config.maxBodyBytes),
+      ...quizSetRoutes(new QuizSetService(serviceDeps, signIn.records), config.maxBodyBytes),
       ...imageRoutes(store, new SqliteImages(db), now),
       ...mediaRoutes({
         store,

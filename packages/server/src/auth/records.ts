@@ -6,7 +6,8 @@ import type { Database, Statement } from "bun:sqlite";
 import { recordKey } from "../store/catalogue.ts";
 import { replicated, type RecordChange } from "../store/sqlite/catalogue-journal.ts";
 
-export type RecordTable = "idp" | "lti-platform" | "lti-context" | "lti-link" | "lti-user";
+/** "quiz-set": a course's quiz sets (services/quiz-sets.ts), kept here to be on every instance too. */
+export type RecordTable = "idp" | "lti-platform" | "lti-context" | "lti-link" | "lti-user" | "quiz-set";
 
 export class Records {
   private readonly s: Record<"get" | "all" | "where" | "put" | "remove", Statement>;

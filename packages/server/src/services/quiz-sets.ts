@@ -1,6 +1,7 @@
 // Quiz sets (issue 16 build 2): a course's bank questions in an order, with how the run goes on
-// by itself (auto-reveal, auto-leaderboard) and the time per question. Kept by the instance that
-// saved them (not in the replicated catalogue; docs/web.md).
+// by itself (auto-reveal, auto-leaderboard) and the time per question. Kept as replicated records
+// (auth/records.ts, catalogue kind "record"), so every instance of a cluster has them.
+import type { Records } from "../auth/records.ts";
 import { assertCanManageCourse } from "../domain/courses.ts";
 import { AppError, notFound } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";
@@ -16,7 +17,14 @@ export interface QuizSetInput {
 }
 
 export class QuizSetService {
-  constructor(private readonly deps: ServiceDeps) {}
+  constructor(
+    private readonly deps: ServiceDeps,
+    private readonly records: Records,
+  ) {}
+
+  private find(id: string): QuizSet | undefined {
+    return this.records.get<QuizSet>("quiz-set", id);
+  }
 
   private course(p: Principal, courseId: string) {
     const course = this.deps.store.courses.get(courseId);
@@ -39,13 +47,13 @@ export class QuizSetService {
 
   list(p: Principal, courseId: string): QuizSet[] {
     this.course(p, courseId);
-    return this.deps.store.live.listQuizSets(courseId);
+    return this.records.where<QuizSet>("quiz-set", "courseId", courseId).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   /** The set and its questions in order (drafts with the right answers: for its teacher). */
   get(p: Principal, courseId: string, id: string): { set: QuizSet; questions: BankQuestion[] } {
     this.course(p, courseId);
-    const set = this.deps.store.live.getQuizSet(id);
+    const set = this.find(id);
     if (!set || set.courseId !== courseId) throw notFound("quiz set", id);
     const questions = set.questionIds.map((q) => this.deps.store.live.getQuestion(q)).filter((q): q is BankQuestion => q !== undefined);
     return { set, questions };
@@ -67,7 +75,7 @@ export class QuizSetService {
       createdAt: now,
       updatedAt: now,
     };
-    await this.deps.store.write(() => this.deps.store.live.insertQuizSet(set));
+    await this.deps.store.write(() => this.records.put("quiz-set", set.id, set));
     return set;
   }
 
@@ -83,12 +91,12 @@ export class QuizSetService {
       timeLimitSeconds: input.timeLimitSeconds ?? set.timeLimitSeconds,
       updatedAt: this.deps.now(),
     };
-    if (!(await this.deps.store.write(() => this.deps.store.live.updateQuizSet(next)))) throw notFound("quiz set", id);
+    await this.deps.store.write(() => this.records.put("quiz-set", next.id, next));
     return next;
   }
 
   async remove(p: Principal, courseId: string, id: string): Promise<void> {
     this.get(p, courseId, id);
-    await this.deps.store.write(() => this.deps.store.live.archiveQuizSet(id, this.deps.now()));
+    await this.deps.store.write(() => this.records.remove("quiz-set", id));
   }
 }

@@ -53,12 +53,6 @@ export interface QuizSet {
 }
 
 export interface LiveStore {
-  insertQuizSet(s: QuizSet): void;
-  getQuizSet(id: string): QuizSet | undefined;
-  listQuizSets(courseId: string): QuizSet[];
-  /** Replaces a set's title, questions and options; false when there is none (or it was removed). */
-  updateQuizSet(s: QuizSet): boolean;
-  archiveQuizSet(id: string, at: number): boolean;
 
   insertQuestion(q: BankQuestion): void;
   getQuestion(id: string): BankQuestion | undefined;

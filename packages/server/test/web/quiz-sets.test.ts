@@ -45,3 +45,19 @@ test("a teacher's quiz sets: questions in her order, options kept, bad ids refus
   expect((await t.call("GET", `${path}/${setId}`, { token: tok })).status).toBe(404);
   expect((await t.call("GET", path, { token: tok })).body.items).toEqual([]);
 });
+
+test("migration 25 moves sets saved under 22's table into the replicated records", async () => {
+  const { Database } = await import("bun:sqlite");
+  const { migrate } = await import("../../src/store/sqlite/database.ts");
+  const { MIGRATIONS } = await import("../../src/store/sqlite/migrations.ts");
+  const { Records } = await import("../../src/auth/records.ts");
+  const db = new Database(":memory:");
+  migrate(db, MIGRATIONS.filter((m) => m.version < 25));
+  db.run("INSERT INTO schools (id, name, created_at, updated_at) VALUES ('s', 'S', 0, 0) ON CONFLICT DO NOTHING");
+  db.run("INSERT INTO users (id, name, role, created_at, school_id) VALUES ('t', 'T', 'teacher', 0, 'default')");
+  db.run("INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES ('c', 'C', '', 'active', 30, 't', 0, 0, 'default')");
+  db.run("INSERT INTO quiz_sets (id, course_id, school_id, title, question_ids, auto_reveal, auto_leaderboard, time_limit_seconds, created_at, updated_at) VALUES ('q1', 'c', 'default', 'Warm-up', '[\"a\",\"b\"]', 1, 0, 20, 5, 6)");
+  migrate(db, MIGRATIONS);
+  expect(new Records(db, null).get("quiz-set", "q1")).toEqual({ id: "q1", courseId: "c", schoolId: "default", title: "Warm-up", questionIds: ["a", "b"], autoReveal: true, autoLeaderboard: false, timeLimitSeconds: 20, createdAt: 5, updatedAt: 6 });
+  expect(db.query("SELECT name FROM sqlite_master WHERE name = 'quiz_sets'").all()).toEqual([]);
+});

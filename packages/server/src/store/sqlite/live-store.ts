@@ -3,7 +3,7 @@ import type { Database, Statement } from "bun:sqlite";
 import type { ChatMessage, QuestionDraft, QuizResponse } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
-import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore, QuizSet, Removal } from "../live-types.ts";
+import type { AttendanceRow, AttendanceSession, BankQuestion, LiveStore, Removal } from "../live-types.ts";
 import type { ClassRecordSink } from "../../central/outbox.ts";
 import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
@@ -26,30 +26,6 @@ interface LaunchedRow {
   eligible: number;
   flow: string | null;
 }
-interface QuizSetRow {
-  id: string;
-  course_id: string;
-  school_id: string;
-  title: string;
-  question_ids: string;
-  auto_reveal: number;
-  auto_leaderboard: number;
-  time_limit_seconds: number;
-  created_at: number;
-  updated_at: number;
-}
-const toQuizSet = (r: QuizSetRow): QuizSet => ({
-  id: r.id,
-  courseId: r.course_id,
-  schoolId: r.school_id,
-  title: r.title,
-  questionIds: JSON.parse(r.question_ids) as string[],
-  autoReveal: r.auto_reveal === 1,
-  autoLeaderboard: r.auto_leaderboard === 1,
-  timeLimitSeconds: r.time_limit_seconds,
-  createdAt: r.created_at,
-  updatedAt: r.updated_at,
-});
 interface AnswerRow {
   user_id: string;
   answer_id: string;
@@ -110,13 +86,6 @@ export class SqliteLiveStore implements LiveStore {
       insertChat: q("INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       deleteChat: q("UPDATE chat_messages SET deleted_at = ? WHERE id = ? AND class_id = ? AND deleted_at IS NULL"),
       recentChat: q("SELECT * FROM (SELECT * FROM chat_messages WHERE class_id = ? AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id"),
-      insertQuizSet: q(
-        "INSERT INTO quiz_sets (id, course_id, school_id, title, question_ids, auto_reveal, auto_leaderboard, time_limit_seconds, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      ),
-      getQuizSet: q("SELECT * FROM quiz_sets WHERE id = ? AND archived_at IS NULL"),
-      listQuizSets: q("SELECT * FROM quiz_sets WHERE course_id = ? AND archived_at IS NULL ORDER BY created_at, id"),
-      updateQuizSet: q("UPDATE quiz_sets SET title = ?, question_ids = ?, auto_reveal = ?, auto_leaderboard = ?, time_limit_seconds = ?, updated_at = ? WHERE id = ? AND archived_at IS NULL"),
-      archiveQuizSet: q("UPDATE quiz_sets SET archived_at = ? WHERE id = ? AND archived_at IS NULL"),
       insertLaunched: q(
         "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
@@ -133,23 +102,6 @@ export class SqliteLiveStore implements LiveStore {
       insertRemoval: q("INSERT INTO live_removals (class_id, user_id, reason, removed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       removals: q("SELECT user_id, reason, removed_at FROM live_removals WHERE class_id = ? ORDER BY removed_at, user_id"),
     };
-  }
-
-  insertQuizSet(x: QuizSet): void {
-    this.s.insertQuizSet.run(x.id, x.courseId, x.schoolId, x.title, JSON.stringify(x.questionIds), x.autoReveal ? 1 : 0, x.autoLeaderboard ? 1 : 0, x.timeLimitSeconds, x.createdAt, x.updatedAt);
-  }
-  getQuizSet(id: string): QuizSet | undefined {
-    const r = this.s.getQuizSet.get(id) as QuizSetRow | null;
-    return r ? toQuizSet(r) : undefined;
-  }
-  listQuizSets(courseId: string): QuizSet[] {
-    return (this.s.listQuizSets.all(courseId) as QuizSetRow[]).map(toQuizSet);
-  }
-  updateQuizSet(x: QuizSet): boolean {
-    return this.s.updateQuizSet.run(x.title, JSON.stringify(x.questionIds), x.autoReveal ? 1 : 0, x.autoLeaderboard ? 1 : 0, x.timeLimitSeconds, x.updatedAt, x.id).changes > 0;
-  }
-  archiveQuizSet(id: string, at: number): boolean {
-    return this.s.archiveQuizSet.run(at, id).changes > 0;
   }
 
   insertQuestion(q: BankQuestion): void {

@@ -343,4 +343,15 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 25,
+    name: "quiz sets move to the replicated records (every instance has them); their table of 22 goes",
+    sql: `
+      INSERT INTO replicated_records (tbl, key, value)
+        SELECT 'quiz-set', id, json_object('id', id, 'courseId', course_id, 'schoolId', school_id, 'title', title, 'questionIds', json(question_ids),
+          'autoReveal', json(CASE auto_reveal WHEN 1 THEN 'true' ELSE 'false' END), 'autoLeaderboard', json(CASE auto_leaderboard WHEN 1 THEN 'true' ELSE 'false' END),
+          'timeLimitSeconds', time_limit_seconds, 'createdAt', created_at, 'updatedAt', updated_at) FROM quiz_sets WHERE archived_at IS NULL;
+      DROP TABLE quiz_sets;
+    `,
+  },
 ];
