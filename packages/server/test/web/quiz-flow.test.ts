@@ -28,21 +28,25 @@ async function axeClean(p: Page, what: string) {
 async function shot(p: Page, name: string) {
   await p.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
 }
-/** Milliseconds (wall clock, shared by every page on this machine) when `selector` first matches in the page. */
-function stamp(p: Page, selector: string): Promise<number> {
+/**
+ * Milliseconds (wall clock, shared by every page on this machine) when `selector` first matches in
+ * the page, with `text` as its text when given (the last question's panel is still up at the click).
+ */
+function stamp(p: Page, selector: string, text?: string): Promise<number> {
   return p.evaluate(
-    (sel) =>
+    ([sel, want]) =>
       new Promise<number>((resolve) => {
-        if (document.querySelector(sel)) return resolve(Date.now());
+        const seen = () => [...document.querySelectorAll(sel)].some((e) => want === undefined || e.textContent === want);
+        if (seen()) return resolve(Date.now());
         const mo = new MutationObserver(() => {
-          if (document.querySelector(sel)) {
+          if (seen()) {
             mo.disconnect();
             resolve(Date.now());
           }
         });
-        mo.observe(document.body, { subtree: true, childList: true, attributes: true });
+        mo.observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true });
       }),
-    selector,
+    [selector, text] as const,
   );
 }
 const PNG_1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
@@ -143,12 +147,13 @@ async function flow(locale: "en" | "zh-CN") {
     [(p) => p.check('input[type="radio"][value="true"]'), (p) => p.check('input[type="radio"][value="true"]'), (p) => p.check('input[type="radio"][value="false"]')],
   ];
   for (let i = 0; i < 3; i++) {
-    const seen = students.map((p) => stamp(p, `.quiz[data-question] .set-place`));
+    const place = locale === "en" ? `${i + 1} of 3` : `第 ${i + 1} / 3 题`;
+    const seen = students.map((p) => stamp(p, `.quiz[data-question] .set-place`, place));
     const t0 = Date.now();
     await teacher.click(i === 0 ? ".set-runner button:not(.primary)" : ".set-runner button.primary");
     const at = await Promise.all(seen);
     for (const x of at) timings.launchToStudents.push(x - t0);
-    expect(await s1.textContent(".set-place")).toBe(locale === "en" ? `${i + 1} of 3` : `第 ${i + 1} / 3 题`);
+    expect(await s1.textContent(".set-place")).toBe(place);
     if (i === 0) {
       await s3.waitForFunction(() => (document.querySelector(".quiz img.q-image") as HTMLImageElement | null)?.naturalWidth === 1);
       expect(await s3.getAttribute(".quiz img.q-image", "alt")).toBe("a single dot");
