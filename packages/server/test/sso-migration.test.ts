@@ -21,7 +21,7 @@ test("rows of 20 and 21 become records", () => {
     INSERT INTO lti_links VALUES ('p1', 'rl', 'class-1', NULL);
     INSERT INTO lti_users VALUES ('s1:u', 'p1', 'sub-u');
   `);
-  expect(migrate(db, MIGRATIONS)).toEqual([23]);
+  expect(migrate(db, MIGRATIONS)[0]).toBe(23); // later migrations follow
   const records = new Records(db, null);
   expect(new IdentityProviders(records, key).get("s1")).toEqual({
     schoolId: "s1", issuer: "https://idp", clientId: "cid", clientSecret: "shh", tokenAuthMethod: "client_secret_post", scopes: "openid", roleClaim: "roles", teacherValues: ["Teacher"], createdAt: 1, updatedAt: 2,
