@@ -42,7 +42,7 @@ export function constOf(t: Term): Value | undefined {
         const kv = constOf(k);
         const vv = constOf(v);
         if (kv === undefined || vv === undefined) return undefined;
-        ob.set(kv, vv);
+        ob.put(kv, vv); // a later duplicate key wins, as in OPA's parser
       }
       return ob.build();
     }

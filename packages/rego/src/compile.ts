@@ -1204,10 +1204,8 @@ export class Compiler {
         return combine(plans, (vals) => {
           const ob = new ObjectBuilder("object");
           for (let i = 0; i < vals.length; i += 2) {
-            // duplicate keys in literals: last wins unless conflicting (OPA errors at compile); keep first equal
-            const old = ob.get(vals[i]);
-            if (old !== undefined && !equal(old, vals[i + 1])) throw new RegoError("eval_conflict_error", `object keys must be unique (duplicate key ${formatValue(vals[i])})`, t.loc);
-            ob.set(vals[i], vals[i + 1]);
+            // a duplicate key in a literal: the later one wins, as OPA's object insert does
+            ob.put(vals[i], vals[i + 1]);
           }
           return ob.build();
         });

@@ -188,6 +188,11 @@ export class ObjectBuilder {
     if (typeof k !== "string") this.allStrings = false;
     this.m.set(ck, [k, v]);
   }
+  /** Sets or replaces (an object literal's later duplicate key wins, as OPA's parser and object insert do). */
+  put(k: Value, v: Value): void {
+    if (typeof k !== "string") this.allStrings = false;
+    this.m.set(canonicalKey(k), [k, v]);
+  }
   get(k: Value): Value | undefined {
     return this.m.get(canonicalKey(k))?.[1];
   }

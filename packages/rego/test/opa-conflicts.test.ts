@@ -132,3 +132,19 @@ describe("values written at one path by different ref-head rules (OPA's objectDo
     expect(run(["package p\na[x].b := 1 if some x in [\"k\"]\na.k.c := 2"], "data.p.a")).toEqual({ k: { b: 1, c: 2 } });
   });
 });
+
+describe("duplicate keys in an object literal (OPA's parser and object insert: the later key wins)", () => {
+  test("constant and computed duplicate keys keep the last value, no conflict error", () => {
+    expect(run(['package p\nr := {"a": 1, "b": 2, "a": 3}'], "data.p.r")).toEqual({ a: 3, b: 2 });
+    expect(run(['package p\nr := {x: 1, y: 2} if { x := "a"; y := "a" }'], "data.p.r")).toEqual({ a: 2 });
+  });
+  test("an object comprehension producing one key twice with different values is still a conflict", () => {
+    let e: unknown;
+    try {
+      run(['package p\nr := {k: v | some k in ["a"]; some v in [1, 2]}'], "data.p.r");
+    } catch (x) {
+      e = x;
+    }
+    expect((e as RegoError).code).toBe("eval_conflict_error");
+  });
+});
