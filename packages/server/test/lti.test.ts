@@ -208,13 +208,15 @@ describe("each launch check, made to fail: a problem with its reason, and nothin
     await refusedWith("wrong-nonce", await post(state, idToken), "nonce");
   });
 
-  test("an unknown or used state", async () => {
+  test("a state the tool did not sign, or one used already", async () => {
     const { state, nonce } = await login();
     const idToken = await lms.idToken(await claimsFor(nonce, { sub: "state" }));
     await refusedWith("unknown-state", await post("made-up-state", idToken), "state");
+    const forged = state.slice(0, -4) + (state.endsWith("AAAA") ? "BBBB" : "AAAA"); // the tool's signature broken
+    await refusedWith("unknown-state", await post(forged, idToken), "state");
     expect((await post(state, idToken)).status).toBe(303); // the right one still works once
     const again = await post(state, idToken);
-    expect(((await again.json()) as { reason: string }).reason).toBe("unknown-state");
+    expect(((await again.json()) as { reason: string }).reason).toBe("replayed-nonce"); // a state is good once: its nonce is spent
   });
 
   test("an expired id_token, another issuer, another LTI version, no subject", async () => {
@@ -226,10 +228,10 @@ describe("each launch check, made to fail: a problem with its reason, and nothin
 
   test("refusals are counted by reason", async () => {
     const metrics = (await (await fetch(`${t.base}/metrics`)).text()).split("\n");
-    for (const reason of ["bad-signature", "replayed-nonce", "unknown-deployment", "wrong-nonce", "expired"]) {
+    for (const reason of ["bad-signature", "unknown-deployment", "wrong-nonce", "expired"]) {
       expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 1`);
     }
-    for (const reason of ["wrong-audience", "unknown-state"]) expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 2`); // two of each above
+    for (const reason of ["wrong-audience", "unknown-state", "replayed-nonce"]) expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 2`); // two of each above
   });
 
   test("a learner before any teacher set the course up", async () => {

@@ -25,6 +25,8 @@ export interface SchoolSignIn {
   keys: OneTimeKeys;
   /** Key sealing stored secrets (identity providers' and LTI platforms'). */
   sealKey: Uint8Array<ArrayBuffer>;
+  /** Key of the LTI login states (signed, not stored). */
+  stateKey: Uint8Array<ArrayBuffer>;
   /** Schools' sign-in and LMS settings, replicated to every instance. */
   records: Records;
   /** Counts a sign-in (OIDC callback, LTI launch) by its outcome: "ok" or the refusal's reason. */
@@ -54,5 +56,5 @@ export function schoolSignIn(o: { config: Config; db: Database; record: RecordCh
   const providers = new IdentityProviders(records, sealKey);
   const oidc = new OidcSignIn({ providers, sessions, key, secure: o.config.session.secureCookies, publicUrl: o.config.publicUrl, logger: o.logger, now: o.now, onSignedIn: o.onSignedIn });
   const routes = authRoutes({ sessions, providers, oidc, counted, maxBodyBytes: o.config.maxBodyBytes, now: o.now, schoolExists: o.schoolExists }, o.config.publicUrl);
-  return { sessions, keys, sealKey, records, routes, counted };
+  return { sessions, keys, sealKey, stateKey: deriveKey(base, "lti-state"), records, routes, counted };
 }

@@ -38,7 +38,7 @@ export function startLti(o: {
   grades?: GradeOptions;
 }): LtiTool {
   const registry = new LtiRegistry(o.signIn.records);
-  const launches = new LtiLaunches(registry, o.signIn.keys, o.now);
+  const launches = new LtiLaunches(registry, o.signIn.keys, o.signIn.stateKey, o.now);
   const toolKeys = new ToolKeys(o.signIn.keys, o.signIn.sealKey, o.now);
   const client = new PlatformClient(toolKeys, o.now);
   const grades = new GradeOutbox(o.db, registry, client, o.logger, o.registry, o.now, o.grades ?? DEFAULT_GRADE_OPTIONS);

@@ -21,7 +21,7 @@ export const CLAIM = {
   nrps: "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice",
 } as const;
 
-const STATE_TTL_MS = 10 * 60_000;
+const STATE_TTL_S = 10 * 60;
 const MESSAGE_TYPES = ["LtiResourceLinkRequest", "LtiDeepLinkingRequest"] as const;
 
 export interface Launch {
@@ -65,6 +65,8 @@ export class LtiLaunches {
   constructor(
     private readonly registry: LtiRegistry,
     private readonly keys: OneTimeKeys,
+    /** Signs the login's state: nothing is stored for a login (anyone may start one), and any instance reads it. */
+    private readonly stateKey: Uint8Array<ArrayBuffer>,
     private readonly now: () => number = Date.now,
   ) {}
 
@@ -77,9 +79,10 @@ export class LtiLaunches {
     if (p.lti_deployment_id !== undefined && !platform.deploymentIds.includes(p.lti_deployment_id)) {
       throw new AppError("bad-request", `deployment ${p.lti_deployment_id.slice(0, 100)} is not registered for this platform`, { reason: "unknown-deployment" });
     }
-    const state = random();
     const nonce = random();
-    await this.keys.claim(`lti-state:${state}`, JSON.stringify({ platformId: platform.id, nonce }), STATE_TTL_MS);
+    const jose = await import("jose");
+    const nowS = Math.floor(this.now() / 1000);
+    const state = await new jose.SignJWT({ p: platform.id, n: nonce }).setProtectedHeader({ alg: "HS256" }).setIssuedAt(nowS).setExpirationTime(nowS + STATE_TTL_S).sign(this.stateKey);
     const url = new URL(platform.authLoginUrl);
     const q = url.searchParams;
     q.set("scope", "openid");
@@ -97,13 +100,20 @@ export class LtiLaunches {
 
   /** The launch: the id_token posted back with the state, checked against everything the spec asks. */
   async validate(idToken: string, state: string): Promise<Launch> {
-    // One-time: a launch (or a replay of one) can use a state only once.
-    const saved = await this.keys.take(`lti-state:${state}`);
-    if (saved === null) throw refused("unknown-state", "the state is unknown, used already or older than 10 minutes: launch again from the LMS");
-    const { platformId, nonce } = JSON.parse(saved) as { platformId: string; nonce: string };
+    // The state is this tool's signature over the platform and the nonce; the nonce makes it one-time (below).
+    const jose = await import("jose");
+    let platformId: string;
+    let nonce: string;
+    try {
+      const { payload } = await jose.jwtVerify(state, this.stateKey, { algorithms: ["HS256"], currentDate: new Date(this.now()) });
+      if (typeof payload.p !== "string" || typeof payload.n !== "string") throw new Error("not a login state");
+      platformId = payload.p;
+      nonce = payload.n;
+    } catch {
+      throw refused("unknown-state", "the state is not one this tool made, or older than 10 minutes: launch again from the LMS");
+    }
     const platform = this.registry.get(platformId);
     if (platform === undefined) throw refused("unknown-platform", "the platform was removed during the launch");
-    const jose = await import("jose");
     let claims: JWTPayload;
     try {
       claims = jose.decodeJwt(idToken);
