@@ -19,7 +19,7 @@ import { refPath } from "./parser.ts";
 import { DEPRECATED_IN_V1, FALLBACK_BUILTINS, RELATIONAL, builtinHint, checkConstantCall, member, objSize, relational, walkValue } from "./natives.ts";
 import { andTests, chainExprs, combine, constPlan, evPlan, genThenUnify, testStep, type CExpr } from "./plan.ts";
 import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";
-import { BuiltinError, RegoSet, canonicalKey, equal, formatValue, type PlainObject, type Value } from "./value.ts";
+import { BuiltinError, RegoSet, canonicalKey, equal, formatValue, objectEntries, typeName, type PlainObject, type Value } from "./value.ts";
 
 class Unsafe extends Error {
   constructor(readonly varName: string, readonly loc: Location) {
@@ -1297,11 +1297,15 @@ export class Compiler {
       if (!r) throw new Unsafe(head.name, head.loc);
       if (r.kind === "local") {
         if (!bc.bound.has(r.slot)) throw new Unsafe(head.name, head.loc);
+        const known = bc.scope.slotConst.get(r.slot);
+        if (known !== undefined) checkScalarRef(known, head.name, t);
         const s = r.slot;
         return this.applyOps(evPlan((_c, f) => f[s]), t.path, bc);
       }
       return this.compileRootRef(r.root, [...r.path.map((p) => strTerm(p, head.loc)), ...t.path], bc, t.loc);
     }
+    const k = constOf(head);
+    if (k !== undefined) checkScalarRef(k, formatValue(k), t);
     const base = this.compileTerm(head, bc);
     return this.applyOps(base, t.path, bc);
   }
@@ -1940,11 +1944,48 @@ function isPurePattern(t: Term): boolean {
   }
 }
 
+/**
+ * OPA's type checker knows the type of a constant (or a local declared with one) and refuses a
+ * reference that indexes into a scalar: `[1, 2][i][j]` is `undefined ref: ...[i][j]` (have: number).
+ */
+function checkScalarRef(v: Value, headText: string, t: Extract<Term, { type: "ref" }>): void {
+  let cur: Value[] = [v];
+  let text = headText;
+  for (const op of t.path) {
+    if (cur.every((x) => x === null || typeof x !== "object")) {
+      throw new RegoError("rego_type_error", `undefined ref: ${text}${refOpText(op)} (cannot index ${typeName(cur[0]!)})`, t.loc);
+    }
+    text += refOpText(op);
+    const k = constOf(op);
+    const next: Value[] = [];
+    for (const x of cur) {
+      if (x === null || typeof x !== "object") continue;
+      if (k !== undefined) {
+        const c = getKey(x, k);
+        if (c !== undefined) next.push(c);
+      } else if (Array.isArray(x)) next.push(...x);
+      else if (x instanceof RegoSet) next.push(...x.sorted());
+      else for (const [, c] of objectEntries(x)) next.push(c);
+    }
+    if (next.length === 0) return;
+    cur = next;
+  }
+}
+
+function refOpText(op: Term): string {
+  if (op.type === "string") return /^[A-Za-z_][A-Za-z0-9_]*$/.test(op.value) ? `.${op.value}` : `[${JSON.stringify(op.value)}]`;
+  if (op.type === "var") return `[${op.name.startsWith("$") ? "_" : op.name}]`;
+  const k = constOf(op);
+  return k !== undefined ? `[${formatValue(k)}]` : "[_]";
+}
+
 /** a scalar literal can never be iterated: a type error at compile time, as OPA's checker reports */
 function checkCollectionLiteral(t: Term, what: string): void {
   if (t.type === "null" || t.type === "boolean" || t.type === "number" || t.type === "string") {
     const v = constOf(t);
-    throw new RegoError("rego_type_error", `${what} expects array/set/object. Got \`${v === undefined ? t.type : formatValue(v)}\` instead`, t.loc);
+    const text = v === undefined ? t.type : formatValue(v);
+    // OPA rewrites `some x in c` to a reference into c, so its checker says `undefined ref` (have: string)
+    throw new RegoError("rego_type_error", `undefined ref: ${text}[_] (${what} expects array/set/object. Got \`${text}\` instead)`, t.loc);
   }
 }
 

@@ -100,3 +100,12 @@ describe("a function is not a value (OPA's type checker: 'undefined ref')", () =
     expect(run(["package p\na.b(x) := x\nr := a"], "data.p.r")).toEqual({});
   });
 });
+
+describe("references into scalars of known type (OPA's checker: 'undefined ref', have: number)", () => {
+  test("indexing a constant or a constant-assigned local where every value is a scalar is a type error", () => {
+    expect(compileErr("package p\nr if { some i, j; [1, 2][i][j] }").detail).toStartWith("undefined ref: [1, 2][i][j]");
+    expect(compileErr("package p\nr if { x := 1; x[0] == 1 }").detail).toStartWith("undefined ref: x[0]");
+    expect(compileErr("package p\nr if { some x in \"abc\" }").detail).toStartWith("undefined ref:");
+    expect(run(["package p\nr := [[1, [2]][_][0], {\"a\": [1]}.a[0]]"], "data.p.r")).toEqual([2, 1]);
+  });
+});
