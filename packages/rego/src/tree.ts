@@ -133,11 +133,13 @@ export class RuleTree {
       node.group = g;
       this.groups.push(g);
     } else {
+      // OPA names the conflict by the (last) rule's ref, variables included: data.p.q[k]
+      const shown = headRefText(m.pkg, rule.ref);
       if (g.kind !== kind) {
-        throw new RegoError("rego_type_error", `conflicting rules ${name} found (${g.kind} and ${kind} definitions)`, rule.loc);
+        throw new RegoError("rego_type_error", `conflicting rules ${shown} found (${g.kind} and ${kind} definitions)`, rule.loc);
       }
       if (g.arity !== arity) {
-        throw new RegoError("rego_type_error", `conflicting rules ${name} found: function arity mismatch`, rule.loc);
+        throw new RegoError("rego_type_error", `conflicting rules ${shown} found: function arity mismatch`, rule.loc);
       }
     }
     if (rule.isDefault) {

@@ -148,3 +148,10 @@ describe("duplicate keys in an object literal (OPA's parser and object insert: t
     expect((e as RegoError).code).toBe("eval_conflict_error");
   });
 });
+
+describe("conflicting rule kinds are named by the rule's ref, variables included (OPA #5870)", () => {
+  test("a complete rule and a partial object rule at one path", () => {
+    expect(compileErr(["package test\np := 1\np[k] := v if { k := input.key; v := input.value }"]).detail).toStartWith("conflicting rules data.test.p[k] found");
+    expect(compileErr(["package p\nf(x) := 1\nf(x, y) := 2"]).detail).toStartWith("conflicting rules data.p.f found");
+  });
+});
