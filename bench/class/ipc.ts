@@ -71,7 +71,7 @@ export interface CollectReport {
   framesReceived: number;
 }
 
-export interface ProgressReport {
+interface ProgressReport {
   t: "progress";
   answersPending: number;
   chatPending: number;

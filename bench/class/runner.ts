@@ -10,7 +10,7 @@ import { percentile, round } from "../lib/process.ts";
 import type { CollectReport, FromStudents, JoinReport, ToStudents } from "./ipc.ts";
 import { answersIn, api, Child, cpuSeconds, memoryMb, setUpClass, startProbe, type ClassPlan } from "./setup.ts";
 
-export const benchQuestion: QuestionDraft = {
+const benchQuestion: QuestionDraft = {
   kind: "single",
   prompt: "Which planet is largest?",
   options: [
@@ -23,7 +23,7 @@ export const benchQuestion: QuestionDraft = {
   points: 100,
 };
 
-export type Probe = ReturnType<ReturnType<typeof startProbe>["stop"]>;
+type Probe = ReturnType<ReturnType<typeof startProbe>["stop"]>;
 
 export interface TargetResult {
   target: "ours" | "floor";
@@ -179,7 +179,7 @@ async function serverMetrics(bases: string[]): Promise<TargetResult["serverSide"
   }
 }
 
-export const merge = (into: Record<string, number>, from: Record<string, number>) => {
+const merge = (into: Record<string, number>, from: Record<string, number>) => {
   for (const [k, v] of Object.entries(from)) into[k] = (into[k] ?? 0) + v;
 };
 const sorted = (xs: number[]) => Float64Array.from(xs).sort();

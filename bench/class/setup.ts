@@ -11,7 +11,7 @@ export interface ClassPlan {
   studentIds: string[];
 }
 
-export class HttpError extends Error {
+class HttpError extends Error {
   constructor(
     readonly status: number,
     readonly body: string,
@@ -110,7 +110,7 @@ export function pinSelf(core: number): void {
 
 /** Samples a process's scheduler state and its HTTP responsiveness until stopped: tells a starved process (R, waiting for a CPU) from a blocked one (D) or an idle one (S). */
 /** CPU seconds per thread name (comm) of a process, from /proc/<pid>/task/<tid>/stat. */
-export function threadCpu(pid: number): Map<string, number> {
+function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   let tids: string[] = [];
   try {

@@ -8,11 +8,11 @@ import type { PeerConnection, Track } from "node-datachannel";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
 
-export const VIDEO_PT = 96;
-export const AUDIO_PT = 111;
+const VIDEO_PT = 96;
+const AUDIO_PT = 111;
 
 /** Wall clock in microseconds, comparable across processes on one machine. */
-export function nowUs(): number {
+function nowUs(): number {
   return (performance.timeOrigin + performance.now()) * 1000;
 }
 

@@ -31,7 +31,7 @@ function statusField(pid: number, field: string): number {
 }
 
 /** Every descendant of pid (children, their children...), from /proc/<pid>/task/<tid>/children. */
-export function descendants(pid: number): number[] {
+function descendants(pid: number): number[] {
   const out: number[] = [];
   const walk = (p: number) => {
     let tasks: string[] = [];

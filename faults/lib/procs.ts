@@ -208,7 +208,7 @@ export class Topology {
   }
 }
 
-export async function waitReady(base: string, timeoutMs = 30_000, proc?: Subprocess): Promise<void> {
+async function waitReady(base: string, timeoutMs = 30_000, proc?: Subprocess): Promise<void> {
   await until(`${base}/readyz is 200`, async () => {
     if (proc?.exitCode !== null && proc?.exitCode !== undefined) throw new Error(`${base}: the server exited with ${proc.exitCode}`);
     return (await fetch(`${base}/readyz`).catch(() => null))?.status === 200;

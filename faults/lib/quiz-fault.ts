@@ -5,7 +5,7 @@ import { Classroom } from "./classroom.ts";
 import type { FaultOptions, RunResult } from "./fault.ts";
 import { Topology, type InstanceProc } from "./procs.ts";
 
-export interface QuizFaultContext {
+interface QuizFaultContext {
   t: Topology;
   instances: InstanceProc[];
   /** The instance that owns the class (the teacher joined there first). */
@@ -28,7 +28,7 @@ export interface QuizFaultSpec {
   measureFrom?: "fault" | "end";
 }
 
-export const studentsFor = (o: FaultOptions) => (o.size === "short" ? 6 : 60);
+const studentsFor = (o: FaultOptions) => (o.size === "short" ? 6 : 60);
 
 export async function runQuizFault(spec: QuizFaultSpec, o: FaultOptions): Promise<RunResult> {
   const t = new Topology();

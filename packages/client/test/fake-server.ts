@@ -3,13 +3,13 @@
 import type { Server, ServerWebSocket } from "bun";
 import type { ClassSnapshot, ClientMessage, Role, ServerMessage } from "../src/protocol.ts";
 
-export interface Conn {
+interface Conn {
   ws: ServerWebSocket<ConnData>;
   token: string;
   classId: string;
   send(m: ServerMessage): void;
 }
-export interface ConnData {
+interface ConnData {
   token: string;
   classId: string;
   conn?: Conn;
@@ -29,7 +29,7 @@ export interface FakeServer {
   stop(): void;
 }
 
-export function snapshot(over: Partial<ClassSnapshot> = {}): ClassSnapshot {
+function snapshot(over: Partial<ClassSnapshot> = {}): ClassSnapshot {
   return {
     classId: "c1",
     courseId: "k1",

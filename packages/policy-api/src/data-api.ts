@@ -97,7 +97,7 @@ export function refText(root: string, segs: readonly Segment[]): string {
 }
 
 /** The query evaluated for a ref: every term bracketed, so keywords (`data.in`) parse too. */
-export function refQuery(root: string, segs: readonly Segment[]): string {
+function refQuery(root: string, segs: readonly Segment[]): string {
   let s = root;
   for (const x of segs) s += typeof x === "number" ? `[${x}]` : `[${JSON.stringify(x)}]`;
   return s;

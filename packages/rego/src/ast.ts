@@ -25,7 +25,7 @@ export interface With {
   loc: Location;
 }
 
-export type ExprBody =
+type ExprBody =
   | { kind: "term"; term: Term }
   | { kind: "unify"; left: Term; right: Term }
   | { kind: "assign"; left: Term; right: Term }
@@ -67,8 +67,4 @@ export interface Module {
   imports: Import[];
   rules: Rule[];
   regoV1: boolean;
-}
-
-export function termLoc(t: Term): Location {
-  return t.loc;
 }

@@ -37,7 +37,7 @@ export function evalGroup(c: Ctx, g: Group): Value | undefined {
   return v;
 }
 
-export function isPrefix(a: readonly string[], b: readonly string[]): boolean {
+function isPrefix(a: readonly string[], b: readonly string[]): boolean {
   if (a.length > b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;

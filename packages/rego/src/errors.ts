@@ -43,7 +43,7 @@ export class RegoError extends Error {
   }
 }
 
-export function formatError(code: string, detail: string, loc?: Location): string {
+function formatError(code: string, detail: string, loc?: Location): string {
   if (!loc) return `${code}: ${detail}`;
   let s = `${loc.file}:${loc.line}:${loc.col}: ${code}: ${detail}`;
   if (loc.source !== undefined) {

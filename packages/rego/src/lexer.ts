@@ -4,7 +4,7 @@
 
 import { RegoError, type Location } from "./errors.ts";
 
-export type TokenKind = "ident" | "string" | "rawstring" | "number" | "punct" | "eof";
+type TokenKind = "ident" | "string" | "rawstring" | "number" | "punct" | "eof";
 
 export interface Token {
   kind: TokenKind;

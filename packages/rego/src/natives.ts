@@ -42,7 +42,7 @@ export function member(x: Value, coll: Value): boolean {
  * constant operands this engine does the same by calling the builtin and keeping only
  * operand *type* errors (BuiltinError.typeCheck). These builtins are left to evaluation.
  */
-export const NOT_TYPE_CHECKED = new Set([
+const NOT_TYPE_CHECKED = new Set([
   "http.send", "opa.runtime", "trace", "print", "walk",
   // results can be large: not worth computing at compile time just to check types
   "numbers.range", "numbers.range_step", "net.cidr_expand",
@@ -80,14 +80,14 @@ export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>
   }
 }
 
-export const TYPECHECK_CTX = { nowNs: () => 0 };
+const TYPECHECK_CTX = { nowNs: () => 0 };
 
 /** builtins OPA v1 no longer offers to v1 modules */
 export const DEPRECATED_IN_V1 = new Set(["any", "all", "re_match", "net.cidr_overlap", "set_diff", "cast_array", "cast_set", "cast_string", "cast_boolean", "cast_null", "cast_object"]);
 
-export const AGGREGATES = new Set(["count", "sum", "product", "max", "min", "sort"]);
+const AGGREGATES = new Set(["count", "sum", "product", "max", "min", "sort"]);
 // Regorus names the arithmetic operators by their symbol's verb: + add, - sub, % mod
-export const DISPLAY_NAMES: Record<string, string> = { plus: "add", minus: "sub", rem: "mod" };
+const DISPLAY_NAMES: Record<string, string> = { plus: "add", minus: "sub", rem: "mod" };
 
 /** a second phrasing of builtin type errors, as other Rego engines (Regorus) word them */
 export function builtinHint(name: string, e: BuiltinError, args: Value[]): string {

@@ -59,7 +59,7 @@ function checkDuplicateImports(imports: readonly Import[]): void {
   }
 }
 
-export class Parser {
+class Parser {
   private toks: Token[];
   private pos = 0;
   private file: string;

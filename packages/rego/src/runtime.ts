@@ -2,7 +2,7 @@
 
 import type { BuiltinContext } from "./builtins/index.ts";
 import { RegoError } from "./errors.ts";
-import { RegoMap, RegoSet, type PlainObject, type RegoObject, type Value, canonicalKey, compare, equal, formatValue } from "./value.ts";
+import { RegoMap, RegoSet, type PlainObject, type RegoObject, type Value, canonicalKey, equal, formatValue } from "./value.ts";
 
 /** Variable slots of one rule body (undefined = unbound). */
 export type Frame = (Value | undefined)[];
@@ -268,7 +268,6 @@ export function lookupPath(v: Value | undefined, path: readonly Value[], from = 
   return cur;
 }
 
-export { compare, equal };
 
 /** registers constants and helpers for generated code; returns the identifiers to use */
 export interface JsEmitter {

@@ -260,16 +260,6 @@ export function isSet(v: Value | undefined): v is RegoSet {
   return v instanceof RegoSet;
 }
 
-/** True for an array. */
-export function isArray(v: Value | undefined): v is Value[] {
-  return Array.isArray(v);
-}
-
-/** True for null, boolean, number or string. */
-export function isScalar(v: Value | undefined): v is null | boolean | number | string {
-  return v === null || typeof v !== "object";
-}
-
 // ---------------------------------------------------------------------------
 // Objects
 
@@ -283,11 +273,6 @@ export function objectGet(o: RegoObject, key: Value): Value | undefined {
   if (v === undefined || typeof v === "function") return undefined;
   if (key === "__proto__" && !hasOwn(o, key)) return undefined;
   return v;
-}
-
-/** True when the object has `key`. */
-export function objectHas(o: RegoObject, key: Value): boolean {
-  return objectGet(o, key) !== undefined;
 }
 
 /** Keys of an object, sorted in OPA's order. */

@@ -80,9 +80,9 @@ async function startCatalogueFeed(c: NonNullable<Config["central"]>, journal: im
   return feed;
 }
 
-export const VERSION = "0.1.0";
+const VERSION = "0.1.0";
 
-export type LifecycleState = "starting" | "ready" | "draining" | "stopped";
+type LifecycleState = "starting" | "ready" | "draining" | "stopped";
 
 export interface RunningServer {
   url: URL;

@@ -1,6 +1,8 @@
-// The repository's guardrails run with the tests: Biome's lint (biome.json: unused imports,
-// variables and parameters, `any` in sources, suspicious patterns) must find nothing, so a
-// finding fails `npm test` with Biome's own report. `npm run lint` runs the same check.
+// The repository's guardrails run with the tests, each failing `npm test` with the tool's own report:
+// - Biome's lint (biome.json: unused imports, variables and parameters, `any` in sources,
+//   suspicious patterns) finds nothing; `npm run lint` runs the same check;
+// - knip (knip.json: the entry points are the programs, tests, benches and scripts) finds no
+//   unused file, export, type or dependency; `npm run knip` runs the same check.
 import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 
@@ -17,5 +19,12 @@ describe("guardrails", () => {
     if (r.code !== 0) console.error(r.out);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/Checked \d+ files/);
+  }, 60_000);
+
+  test("knip finds no unused file, export or dependency", () => {
+    const r = run("knip", ["--no-progress", "--no-config-hints"]);
+    if (r.code !== 0) console.error(r.out);
+    expect(r.out.trim()).toBe("");
+    expect(r.code).toBe(0);
   }, 60_000);
 });

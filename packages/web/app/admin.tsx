@@ -9,7 +9,7 @@ import { explainDenial } from "./denial.ts";
 import { t, timeLong } from "./i18n.ts";
 
 /** `GET /api/admin/decisions` items. */
-export interface Decision {
+interface Decision {
   at: string;
   classId: string;
   courseId: string;

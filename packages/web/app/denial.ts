@@ -12,7 +12,7 @@ export interface Explained {
   advice: string;
 }
 
-export type DenialCode = "full" | "inactive" | "not-enrolled" | "archived" | "removed" | "wrong-role" | "ended";
+type DenialCode = "full" | "inactive" | "not-enrolled" | "archived" | "removed" | "wrong-role" | "ended";
 
 const KNOWN: [RegExp, DenialCode][] = [
   [/\bclass is full\b/i, "full"],
@@ -25,7 +25,7 @@ const KNOWN: [RegExp, DenialCode][] = [
 ];
 
 /** The stable code of one policy or room reason, or null when it is not one we know. */
-export const denialCode = (reason: string): DenialCode | null => KNOWN.find(([re]) => re.test(reason))?.[1] ?? null;
+const denialCode = (reason: string): DenialCode | null => KNOWN.find(([re]) => re.test(reason))?.[1] ?? null;
 
 const sentence = (s: string) => {
   const x = s.trim().replace(/^removed:\s*/i, "");

@@ -5,7 +5,7 @@ import { en } from "./messages/en.ts";
 import { zhCN } from "./messages/zh-CN.ts";
 
 /** A plural message: one text per CLDR category the language uses (`other` always). */
-export type Plural = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
+type Plural = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };
 export type Message = string | Plural;
 export type Key = keyof typeof en;
 export type Catalogue = Record<Key, Message>;

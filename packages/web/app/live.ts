@@ -17,7 +17,7 @@ export type Phase =
   | { kind: "replaced" }
   | { kind: "failed"; reason: string };
 
-export function phaseOf(client: EdgeClassClient, info: ConnectionInfo): Phase {
+function phaseOf(client: EdgeClassClient, info: ConnectionInfo): Phase {
   if (client.state.ended) return { kind: "ended" };
   switch (info.status) {
     case "idle":

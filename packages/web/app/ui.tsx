@@ -92,7 +92,7 @@ export function ReconnectBanner({ phase }: { phase: Phase }) {
 }
 
 /** Seconds left before the deadline, on the server's clock. */
-export function secondsLeft(deadline: number, offset: number): number {
+function secondsLeft(deadline: number, offset: number): number {
   return Math.max(0, Math.ceil((deadline - (Date.now() + offset)) / 1000));
 }
 
@@ -339,7 +339,7 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
   );
 }
 
-export const chatError = liveErrorText;
+const chatError = liveErrorText;
 
 /** A course's or class's status word (draft, live, ended…) in the user's language. */
 export const statusText = (s: string): string => (hasKey(`status.${s}`) ? t(`status.${s}` as Key) : s);

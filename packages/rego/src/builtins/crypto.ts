@@ -253,11 +253,6 @@ function hmac(h: Hash, key: Uint8Array, msg: Uint8Array): Uint8Array {
   return h.fn(o);
 }
 
-/** Hex digest of a UTF-8 string with the named hash (md5, sha1, sha256, sha512). */
-export function digestHex(alg: keyof typeof HASHES, s: string): string {
-  return toHex(HASHES[alg]!.fn(utf8Encode(s)));
-}
-
 // OPA has crypto.md5, crypto.sha1 and crypto.sha256 (no crypto.sha512), and HMAC with all four.
 const hashBuiltins = ["md5", "sha1", "sha256"].map((alg) =>
   def(`crypto.${alg}`, 1, (a: Value[]) => toHex(HASHES[alg]!.fn(utf8Encode(str(`crypto.${alg}`, a, 0))))),

@@ -213,7 +213,7 @@ export function queryEscape(s: string): string {
 }
 
 /** Go's url.QueryUnescape; undefined on a bad escape. */
-export function queryUnescape(s: string): string | undefined {
+function queryUnescape(s: string): string | undefined {
   const bytes: number[] = [];
   const raw = utf8Encode(s);
   for (let i = 0; i < raw.length; i++) {

@@ -20,7 +20,7 @@ function classEscape(ch: string): string {
 }
 
 /** Compiles a glob to a RegExp source. */
-export function globToRegExpSource(pattern: string, delimiters: readonly string[]): string {
+function globToRegExpSource(pattern: string, delimiters: readonly string[]): string {
   const chars = Array.from(pattern);
   const notDelim = delimiters.length === 0 ? "[\\s\\S]" : "[^" + delimiters.map(classEscape).join("") + "]";
   let i = 0;

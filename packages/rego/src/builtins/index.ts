@@ -76,11 +76,6 @@ function build(): Map<string, Builtin> {
 /** Every builtin, by OPA name. */
 export const BUILTINS: ReadonlyMap<string, Builtin> = build();
 
-/** Looks up a builtin by name. */
-export function getBuiltin(name: string): Builtin | undefined {
-  return BUILTINS.get(name);
-}
-
 /** A context with a fixed clock, for tests and one-off calls. */
 export function fixedContext(nowNs: number | bigint = Date.now() * 1e6): BuiltinContext {
   return { nowNs: () => nowNs, cache: new Map() };

@@ -53,7 +53,7 @@ function parseIPv6(s: string): bigint | undefined {
 }
 
 /** Parses an IP address (Go's net.ParseIP); v4-mapped v6 addresses become v4. */
-export function parseIP(s: string): IP | undefined {
+function parseIP(s: string): IP | undefined {
   if (s.includes(":")) {
     const n = parseIPv6(s);
     if (n === undefined) return undefined;
@@ -65,7 +65,7 @@ export function parseIP(s: string): IP | undefined {
 }
 
 /** Parses a CIDR (Go's net.ParseCIDR): the network with host bits cleared. */
-export function parseCIDR(s: string): Net | undefined {
+function parseCIDR(s: string): Net | undefined {
   const slash = s.indexOf("/");
   if (slash < 0) return undefined;
   const ipStr = s.slice(0, slash), bitsStr = s.slice(slash + 1);

@@ -64,7 +64,7 @@ export function mulNumbers(x: number, y: number): number {
 }
 
 /** x / y; when the quotient is a short decimal (15.3 / 3 = 5.1) that decimal, as OPA prints it. */
-export function divNumbers(x: number, y: number): number {
+function divNumbers(x: number, y: number): number {
   const q = x / y;
   if (Number.isInteger(q) || !Number.isFinite(q)) return q;
   const c = Number(q.toPrecision(15));
@@ -123,7 +123,7 @@ function zeroless(x: number): number {
 }
 
 /** Largest array numbers.range may build (OPA has no limit, but a builtin cannot be interrupted here). */
-export const MAX_RANGE = 10_000_000;
+const MAX_RANGE = 10_000_000;
 
 function range(a: Value[]): Value {
   const x = int("numbers.range", a, 0), y = int("numbers.range", a, 1);
@@ -150,7 +150,7 @@ function rangeStep(a: Value[]): Value {
 const GO_FLOAT = /^[+-]?(?:(?:\d+(?:_\d+)*)?\.?\d*(?:_\d+)*)(?:[eE][+-]?\d+)?$/;
 
 /** Parses a string as Go's strconv.ParseFloat does for decimal input; undefined if invalid. */
-export function parseGoFloat(s: string): number | undefined {
+function parseGoFloat(s: string): number | undefined {
   if (s === "" || !GO_FLOAT.test(s) || !/\d/.test(s.replace(/[eE].*$/, ""))) {
     // hex floats (0x1p-2) are also accepted by Go
     if (/^[+-]?0[xX]/.test(s)) {

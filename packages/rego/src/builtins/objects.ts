@@ -11,7 +11,7 @@ import type { Builtin } from "./index.ts";
 import { arr, def, elemErr, obj, operandErr, typeErr } from "./util.ts";
 
 /** Follows `path` through objects, arrays (integer index) and sets (membership); undefined when absent. */
-export function findPath(root: Value, path: readonly Value[]): Value | undefined {
+function findPath(root: Value, path: readonly Value[]): Value | undefined {
   let cur: Value = root;
   for (const k of path) {
     if (Array.isArray(cur)) {
@@ -57,7 +57,7 @@ function filter(a: Value[]): Value {
 }
 
 /** Recursive merge where y wins, nested objects merged (OPA's mergeWithOverwrite). */
-export function mergeWithOverwrite(x: RegoObject, y: RegoObject): RegoObject {
+function mergeWithOverwrite(x: RegoObject, y: RegoObject): RegoObject {
   if (isPlainObject(x) && isPlainObject(y)) {
     const out: PlainObject = {};
     for (const k of Object.keys(x)) plainSet(out, k, x[k]!);

@@ -242,7 +242,7 @@ const CURVES: Curve[] = [
 ];
 
 /** The curve with this name ("P-256") or OID. */
-export function curveOf(nameOrOid: string): Curve | undefined {
+function curveOf(nameOrOid: string): Curve | undefined {
   return CURVES.find((c) => c.name === nameOrOid || c.oid === nameOrOid);
 }
 

@@ -30,7 +30,7 @@ function escapeLiteral(s: string): string {
 }
 
 /** Translates RE2 syntax to a JS RegExp source and flags; throws RegexSyntaxError on RE2-invalid input. */
-export function translateRE2(pattern: string): { source: string; flags: string } {
+function translateRE2(pattern: string): { source: string; flags: string } {
   let flags = "";
   let p = pattern;
   // leading flag groups like (?i) or (?is)

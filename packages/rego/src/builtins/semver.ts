@@ -8,7 +8,7 @@ const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[
 interface SemVer { major: bigint; minor: bigint; patch: bigint; pre: string[] }
 
 /** Parses a SemVer 2.0.0 string; undefined when invalid. */
-export function parseSemver(s: string): SemVer | undefined {
+function parseSemver(s: string): SemVer | undefined {
   const m = SEMVER.exec(s);
   if (!m) return undefined;
   return { major: BigInt(m[1]!), minor: BigInt(m[2]!), patch: BigInt(m[3]!), pre: m[4] ? m[4].split(".") : [] };
@@ -19,7 +19,7 @@ function cmpBig(a: bigint, b: bigint): number {
 }
 
 /** SemVer precedence: -1, 0 or 1. */
-export function compareSemver(a: SemVer, b: SemVer): number {
+function compareSemver(a: SemVer, b: SemVer): number {
   const c = cmpBig(a.major, b.major) || cmpBig(a.minor, b.minor) || cmpBig(a.patch, b.patch);
   if (c !== 0) return c;
   if (a.pre.length === 0 || b.pre.length === 0) return a.pre.length === b.pre.length ? 0 : a.pre.length === 0 ? 1 : -1;

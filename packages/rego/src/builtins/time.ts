@@ -20,7 +20,7 @@ const INT64_MIN = -(1n << 63n);
 class TooBig extends Error {}
 
 /** A number of nanoseconds as an exact BigInt (through its shortest decimal form); must fit an int64 as in Go. */
-export function toBigNs(n: number): bigint {
+function toBigNs(n: number): bigint {
   // OPA: big.Float.Int64() must be exact, so a fraction is "too big" as well
   if (!Number.isInteger(n)) throw new TooBig("timestamp too big");
   const b = Math.abs(n) < 1e21 ? BigInt(String(n)) : BigInt(n);
@@ -531,7 +531,7 @@ function parseNs(name: string, layout: string, value: string): number {
 const DURATION_UNITS: Record<string, bigint> = { ns: 1n, us: 1000n, "µs": 1000n, "μs": 1000n, ms: 1_000_000n, s: NS, m: 60n * NS, h: 3600n * NS };
 
 /** Go's time.ParseDuration, in ns. */
-export function parseDuration(s: string): bigint | string {
+function parseDuration(s: string): bigint | string {
   const orig = s;
   const invalid = `time: invalid duration ${JSON.stringify(orig)}`;
   let neg = false;

@@ -74,7 +74,7 @@ export function set(name: string, args: readonly Value[], i: number): RegoSet {
 }
 
 /** Elements of an array or set operand (sets in sorted order). */
-export function collection(name: string, args: readonly Value[], i: number): readonly Value[] {
+function collection(name: string, args: readonly Value[], i: number): readonly Value[] {
   const v = args[i]!;
   if (Array.isArray(v)) return v;
   if (v instanceof RegoSet) return v.sorted();

@@ -7,7 +7,7 @@ import { fileURLToPath } from "node:url";
 import { compile, type Value } from "../index.ts";
 
 /** k8srequiredlabels from the Gatekeeper library (Apache-2.0), Rego as shipped. */
-export const K8S_REQUIRED_LABELS = `package k8srequiredlabels
+const K8S_REQUIRED_LABELS = `package k8srequiredlabels
 
 get_message(parameters, _default) := _default {
   not parameters.message
@@ -43,7 +43,7 @@ interface Obj {
 // ---------------------------------------------------------------- baselines
 
 /** the seed rule in plain TypeScript */
-export function seedAllowTS(input: unknown): boolean {
+function seedAllowTS(input: unknown): boolean {
   const i = input as { action?: unknown; user?: { role?: unknown }; course?: { status?: unknown; capacity?: unknown; students?: unknown } };
   if (i.action !== "join") return false;
   if (i.user?.role !== "student") return false;
@@ -56,7 +56,7 @@ export function seedAllowTS(input: unknown): boolean {
 
 const regexCache = new Map<string, RegExp>();
 /** k8srequiredlabels in plain TypeScript: the violation messages */
-export function requiredLabelsTS(input: unknown): string[] {
+function requiredLabelsTS(input: unknown): string[] {
   const i = input as { review?: { object?: { metadata?: { labels?: Obj } } }; parameters?: { labels?: { key: string; allowedRegex?: string }[]; message?: string } };
   const labels = i.review?.object?.metadata?.labels ?? {};
   const params = i.parameters ?? {};
@@ -76,7 +76,7 @@ export function requiredLabelsTS(input: unknown): string[] {
 
 // ---------------------------------------------------------------- inputs
 
-export const SEED_INPUTS: Value[] = [
+const SEED_INPUTS: Value[] = [
   { action: "join", user: { id: "s1", role: "student" }, course: { status: "active", capacity: 30, students: ["a", "b", "c"], teacher_id: "t1" } },
   { action: "join", user: { id: "s2", role: "student" }, course: { status: "active", capacity: 2, students: ["a", "b"], teacher_id: "t1" } },
   { action: "join", user: { id: "t1", role: "teacher" }, course: { status: "active", capacity: 2, students: [], teacher_id: "t1" } },
@@ -90,7 +90,7 @@ function review(labels: Obj): Value {
   } as unknown as Value;
 }
 
-export const K8S_INPUTS: Value[] = [
+const K8S_INPUTS: Value[] = [
   review({ owner: "user.agilebank.demo" }),
   review({ owner: "someone" }),
   review({ app: "web" }),
@@ -115,14 +115,14 @@ function measure(fn: (i: number) => unknown, minMs: number): number {
   return (n / (now - start)) * 1000;
 }
 
-export interface BenchLine {
+interface BenchLine {
   name: string;
   engine: number;
   baseline: number;
   ratio: number;
 }
 
-export function runBench(ms = 1500): BenchLine[] {
+function runBench(ms = 1500): BenchLine[] {
   const here = dirname(fileURLToPath(import.meta.url));
   const seedSrc = readFileSync(join(here, "../../../../policies/education.rego"), "utf8");
   const seed = compile([{ path: "policies/education.rego", source: seedSrc }]).prepare("data.education.allow");

@@ -102,7 +102,7 @@ function loadYaml(text: string): { cases?: RawCase[] } {
   }
 }
 
-export function runCase(c: RawCase): { ok: boolean; reason?: string } {
+function runCase(c: RawCase): { ok: boolean; reason?: string } {
   if (c.error === undefined && c.want_error !== undefined) c = { ...c, error: c.want_error };
   const modules = (c.modules ?? []).map((source, i) => ({ path: `rego_${i}`, source }));
   const inputs: (Value | undefined)[] = [];

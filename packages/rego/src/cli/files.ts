@@ -26,15 +26,6 @@ export function relativeTo(base: string, p: string): string {
   return r === "" ? p : r;
 }
 
-/** loads .rego files from files or directories */
-export function loadModules(paths: string[]): ModuleSource[] {
-  const out: ModuleSource[] = [];
-  for (const p of paths) {
-    for (const f of findFiles(p, (n) => n.endsWith(".rego"))) out.push({ path: f, source: readFileSync(f, "utf8") });
-  }
-  return out;
-}
-
 type Json = Record<string, unknown>;
 
 function mergeInto(target: Json, path: string[], value: unknown): void {

@@ -66,7 +66,7 @@ export function loadTemplate(path: string): CompiledTemplate {
 // ------------------------------------------------------------------ parameters
 
 /** structural OpenAPI v3 check of constraint parameters (types, properties, items, enum) */
-export function schemaErrors(schema: unknown, v: unknown, path = "spec.parameters"): string[] {
+function schemaErrors(schema: unknown, v: unknown, path = "spec.parameters"): string[] {
   if (!isObj(schema) || v === undefined || v === null) return [];
   const errs: string[] = [];
   const type = schema.type;
@@ -108,7 +108,7 @@ function gvk(obj: Obj): { group: string; version: string; kind: string } {
 }
 
 /** the `input.review` Gatekeeper builds for an object or an AdmissionReview */
-export function toReview(obj: Obj): Obj {
+function toReview(obj: Obj): Obj {
   if (obj.kind === "AdmissionReview" && isObj(obj.request)) {
     const req = { ...obj.request };
     if (!req.object && req.oldObject && req.operation === "DELETE") req.object = req.oldObject;
@@ -124,7 +124,7 @@ export function toReview(obj: Obj): Obj {
 
 // ------------------------------------------------------------------ inventory
 
-export function buildInventory(objs: Obj[]): Obj {
+function buildInventory(objs: Obj[]): Obj {
   const cluster: Obj = {};
   const namespace: Obj = {};
   const put = (root: Obj, keys: string[], v: unknown): void => {
@@ -183,7 +183,7 @@ function labelsMatch(sel: unknown, labels: Obj): boolean {
 }
 
 /** Gatekeeper's spec.match semantics for one object */
-export function matches(match: unknown, obj: Obj, review: Obj, inventory: Obj[]): boolean {
+function matches(match: unknown, obj: Obj, review: Obj, inventory: Obj[]): boolean {
   if (!isObj(match)) return true;
   const meta = (obj.metadata ?? {}) as Obj;
   const k = isObj(review.kind) ? (review.kind as { group: string; kind: string }) : { ...gvk(obj) };
@@ -257,7 +257,7 @@ export interface CaseResult {
   reason?: string;
 }
 
-export function runSuite(suitePath: string, root: string): CaseResult[] {
+function runSuite(suitePath: string, root: string): CaseResult[] {
   const results: CaseResult[] = [];
   const suite = loadYamlDocs(suitePath)[0] ?? {};
   const base = dirname(suitePath);

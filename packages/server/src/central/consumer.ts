@@ -20,7 +20,7 @@ export interface CentralNatsSettings {
   cities: string[];
 }
 
-export const citySource = (city: string): StreamSource => ({ name: cityStream(city), domain: cityDomain(city), filter_subject: citySubjects(city) });
+const citySource = (city: string): StreamSource => ({ name: cityStream(city), domain: cityDomain(city), filter_subject: citySubjects(city) });
 
 export class CentralConsumer {
   private nc: NatsConnection | null = null;

@@ -19,7 +19,7 @@ export interface CityNatsSettings {
 }
 
 /** The city stream: records stay a week at most, so a link down for days loses nothing. */
-export const cityStreamConfig = (city: string) => ({
+const cityStreamConfig = (city: string) => ({
   name: cityStream(city),
   subjects: [citySubjects(city)],
   duplicate_window: 10 * MINUTE_NS,

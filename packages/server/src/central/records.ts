@@ -6,7 +6,7 @@ import { DEFAULT_SCHOOL_ID } from "../domain/model.ts";
 import { SCHOOL_ID_PATTERN } from "../domain/schools.ts";
 import { CITY_NAME } from "./subjects.ts";
 
-export const RECORD_KINDS = ["answer", "attendance", "class"] as const;
+const RECORD_KINDS = ["answer", "attendance", "class"] as const;
 export type RecordKind = (typeof RECORD_KINDS)[number];
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
@@ -49,7 +49,7 @@ const ClassRow = v.strictObject({
 });
 
 const base = { id: Id, city: v.pipe(v.string(), v.regex(CITY_NAME)), rev: v.pipe(v.number(), v.integer(), v.minValue(1)) };
-export const ClassRecordSchema = v.variant("kind", [
+const ClassRecordSchema = v.variant("kind", [
   v.strictObject({ ...base, kind: v.literal("answer"), row: AnswerRow }),
   v.strictObject({ ...base, kind: v.literal("attendance"), row: AttendanceRow }),
   v.strictObject({ ...base, kind: v.literal("class"), row: ClassRow }),

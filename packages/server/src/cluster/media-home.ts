@@ -49,7 +49,7 @@ export interface MediaHomeDeps {
 const CASCADE_TTL_MS = 5000;
 
 /** An instance's tag in leases and resource ids: its id when that is id-safe, else a digest of it. */
-export function instanceTag(instanceId: string): string {
+function instanceTag(instanceId: string): string {
   return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(instanceId) ? instanceId : createHash("sha256").update(instanceId).digest("hex").slice(0, 24);
 }
 

@@ -220,7 +220,7 @@ export class RedisLink {
 }
 
 /** Connects a connection that ioredis ended on its own again, shortly, unless we are closing. */
-export function restartEnded(conn: Redis, closing: () => boolean): void {
+function restartEnded(conn: Redis, closing: () => boolean): void {
   setTimeout(() => {
     if (!closing() && conn.status === "end") conn.connect().catch(() => {}); // failing again ends again: retried again
   }, 250);

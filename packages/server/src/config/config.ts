@@ -1,11 +1,11 @@
 // Configuration: environment variables over an optional config.json over defaults.
 // Pure: takes the environment and the parsed file, returns a validated Config or throws ConfigError.
 
-export const VIDEO_QUALITIES = ["360p", "480p", "720p", "1080p"] as const;
-export type VideoQuality = (typeof VIDEO_QUALITIES)[number];
+const VIDEO_QUALITIES = ["360p", "480p", "720p", "1080p"] as const;
+type VideoQuality = (typeof VIDEO_QUALITIES)[number];
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal", "silent"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
-export const DB_SYNC_MODES = ["normal", "full"] as const;
+const DB_SYNC_MODES = ["normal", "full"] as const;
 export type DbSyncMode = (typeof DB_SYNC_MODES)[number];
 
 export interface Config {
@@ -245,9 +245,6 @@ const settings = {
 
 type Settings = typeof settings;
 type Resolved = { [K in keyof Settings]: ReturnType<Settings[K]["parse"]> };
-
-/** The environment variable names this server reads (for docs and the config endpoint). */
-export const SETTING_NAMES: readonly string[] = Object.values(settings).map((s) => s.env);
 
 export function parseConfig(env: Source, file: Source = {}): Config {
   const known = new Set(Object.values(settings).map((s) => s.file));

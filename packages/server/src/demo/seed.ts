@@ -11,8 +11,8 @@ export interface DemoInfo {
   students: Principal[];
 }
 
-export const DEMO_COURSE_ID = "demo-physics-101";
-export const DEMO_CLASS_ID = "demo-class-1";
+const DEMO_COURSE_ID = "demo-physics-101";
+const DEMO_CLASS_ID = "demo-class-1";
 
 /** Who the demo's people are (the web page's demo sign-in offers them). */
 export function demoInfo(): DemoInfo {

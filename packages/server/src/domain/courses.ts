@@ -25,7 +25,7 @@ const TRANSITIONS: Record<CourseStatus, readonly CourseStatus[]> = {
   archived: ["archived"],
 };
 
-export function assertCanCreateCourse(p: Principal): void {
+function assertCanCreateCourse(p: Principal): void {
   if (p.role === "student") throw forbidden("students cannot create courses");
 }
 

@@ -7,8 +7,8 @@ export type Role = (typeof ROLES)[number];
 export const COURSE_STATUSES = ["draft", "active", "archived"] as const;
 export type CourseStatus = (typeof COURSE_STATUSES)[number];
 
-export const CLASS_STATUSES = ["scheduled", "live", "ended", "cancelled"] as const;
-export type ClassStatus = (typeof CLASS_STATUSES)[number];
+const CLASS_STATUSES = ["scheduled", "live", "ended", "cancelled"] as const;
+type ClassStatus = (typeof CLASS_STATUSES)[number];
 
 /** Where existing data went when schools came (migration 6), and the school of a token without a `school` claim. */
 export const DEFAULT_SCHOOL_ID = "default";
@@ -63,12 +63,6 @@ export interface ClassSession {
   endedAt: number | null;
   /** The course's school, kept on the class so a class lookup can be checked on its own. */
   schoolId: string;
-}
-
-export interface Enrollment {
-  courseId: string;
-  studentId: string;
-  createdAt: number;
 }
 
 export interface Page<T> {

@@ -11,9 +11,9 @@ import { isStorageFull, type StorageHealth } from "../store/storage-health.ts";
 import { clientAddress, type PeerSource } from "./client-address.ts";
 import { problemResponse } from "./problem.ts";
 
-export type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
 
-export interface Context {
+interface Context {
   req: BunRequest;
   params: Record<string, string>;
   reqId: string;
@@ -141,7 +141,7 @@ function capBody(req: BunRequest, over: { cap: number; exceeded: boolean }): Bun
 }
 
 /** The URL for the access log: a JWT in `?token=` (or `access_token`) must not reach log storage. */
-export function redactToken(url: string): string {
+function redactToken(url: string): string {
   return url.includes("token=") ? url.replace(/([?&](?:access_)?token=)[^&#]*/gi, "$1REDACTED") : url;
 }
 

@@ -9,7 +9,7 @@ export interface Clock {
   now(): number;
 }
 
-export const systemClock: Clock = { now: () => performance.now() };
+const systemClock: Clock = { now: () => performance.now() };
 
 export interface RateLimitOptions {
   capacity: number;

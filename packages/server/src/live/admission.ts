@@ -12,7 +12,7 @@ import { causeOf, REMOVED_ARCHIVED, REMOVED_UNENROLLED, staffRemovalReason } fro
 export type AdmitResult = { ok: true; welcome: ServerMessage } | { ok: false; code: ErrorCode; reason: string };
 
 /** The stable code of a policy denial: "class-full" when that is the only reason, so a UI can say so. */
-export function denialCode(reasons: readonly string[]): ErrorCode {
+function denialCode(reasons: readonly string[]): ErrorCode {
   return reasons.length === 1 && reasons[0] === "class is full" ? "class-full" : "policy-denied";
 }
 

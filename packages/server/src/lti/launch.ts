@@ -7,7 +7,7 @@ import { AppError } from "../domain/errors.ts";
 import type { LtiRegistry, Platform } from "./registry.ts";
 
 export const LTI = "https://purl.imsglobal.org/spec/lti/claim/";
-export const CLAIM = {
+const CLAIM = {
   messageType: `${LTI}message_type`,
   version: `${LTI}version`,
   deploymentId: `${LTI}deployment_id`,

@@ -4,7 +4,7 @@
 import type { Platform } from "./registry.ts";
 import type { ToolKeys } from "./tool-key.ts";
 
-export const SCOPES = {
+const SCOPES = {
   score: "https://purl.imsglobal.org/spec/lti-ags/scope/score",
   roster: "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
 } as const;

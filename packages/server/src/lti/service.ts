@@ -41,7 +41,7 @@ export interface LtiServiceDeps {
 /** Acts for the school in what the LMS decides (enrolments from the roster, scores). */
 const schoolSystem = (school: string): Principal => ({ id: "lti", role: "school-admin", name: "LTI", school });
 
-export const ltiUserId = (p: Platform, sub: string) => userIdFor(p.schoolId, `lti.${p.id}.${sub}`);
+const ltiUserId = (p: Platform, sub: string) => userIdFor(p.schoolId, `lti.${p.id}.${sub}`);
 
 export interface RosterResult {
   members: number;

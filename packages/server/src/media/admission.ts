@@ -36,7 +36,7 @@ export interface AdmissionMetrics {
   reaped(): void;
 }
 
-export function admissionMetrics(registry: Registry | undefined, pendingNow: () => number): AdmissionMetrics {
+function admissionMetrics(registry: Registry | undefined, pendingNow: () => number): AdmissionMetrics {
   if (!registry) return { refused() {}, reaped() {} };
   const refused = registry.counter({ name: "edgeclass_media_joins_refused_total", help: "WHIP/WHEP offers refused with 429, by reason.", labelNames: ["reason"] });
   const reaped = registry.counter({ name: "edgeclass_media_pending_reaped_total", help: "Media sessions closed because they never connected." });

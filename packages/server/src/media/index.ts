@@ -12,10 +12,9 @@ import type { CascadeTarget, VideoQuality } from "./protocol.ts";
 import type { AdmissionOptions } from "./admission.ts";
 import type { VideoStateListener } from "./video-state.ts";
 
-export type { CascadeTarget, VideoQuality } from "./protocol.ts";
-export { MediaError } from "./pool.ts";
+export type { CascadeTarget } from "./protocol.ts";
 
-export interface MediaLogger {
+interface MediaLogger {
   info(o: object, msg?: string): void;
   warn(o: object, msg?: string): void;
 }

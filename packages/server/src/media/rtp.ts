@@ -1,12 +1,10 @@
 // RTP/RTCP helpers for the forwarding hot path. Pure functions over Uint8Array/Buffer:
 // no allocation on the per-packet rewrite path, small allocations for RTCP we generate.
 
-export const RTCP_SR = 200;
-export const RTCP_RR = 201;
-export const RTCP_SDES = 202;
-export const RTCP_BYE = 203;
-export const RTCP_RTPFB = 205; // transport feedback: fmt 1 = generic NACK
-export const RTCP_PSFB = 206; // payload-specific: fmt 1 = PLI, fmt 4 = FIR, fmt 15 = REMB (AFB)
+const RTCP_SR = 200;
+const RTCP_RR = 201;
+const RTCP_RTPFB = 205; // transport feedback: fmt 1 = generic NACK
+const RTCP_PSFB = 206; // payload-specific: fmt 1 = PLI, fmt 4 = FIR, fmt 15 = REMB (AFB)
 
 /** RTCP packet types live in 192..223 on the second byte (RFC 5761 demux). */
 export function isRtcp(buf: Uint8Array): boolean {
@@ -24,15 +22,9 @@ export function rtpSeq(b: Uint8Array): number {
 export function rtpTimestamp(b: Uint8Array): number {
   return ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0;
 }
-export function rtpPayloadType(b: Uint8Array): number {
-  return b[1] & 0x7f;
-}
-export function rtpMarker(b: Uint8Array): boolean {
-  return (b[1] & 0x80) !== 0;
-}
 
 /** Offset of the RTP payload (after CSRCs and header extension), or -1 if malformed. */
-export function rtpPayloadOffset(b: Uint8Array): number {
+function rtpPayloadOffset(b: Uint8Array): number {
   if (b.length < 12 || b[0] >> 6 !== 2) return -1;
   let off = 12 + (b[0] & 0x0f) * 4;
   if (b[0] & 0x10) {
@@ -44,7 +36,7 @@ export function rtpPayloadOffset(b: Uint8Array): number {
 }
 
 /** Length without RTP padding. */
-export function rtpPayloadEnd(b: Uint8Array): number {
+function rtpPayloadEnd(b: Uint8Array): number {
   if (b[0] & 0x20) return b.length - b[b.length - 1];
   return b.length;
 }
@@ -353,20 +345,4 @@ export function parseRtcp(b: Uint8Array, onEvent: (e: RtcpEvent) => void): void 
     }
     o += len;
   }
-}
-
-/** Rewrites an SR in place for a subscriber: its SSRC, its RTP clock, its own counts. */
-export function rewriteSr(sr: Uint8Array, ssrc: number, rtpTs: number, packets: number, octets: number): void {
-  writeU32(sr, 4, ssrc);
-  writeU32(sr, 16, rtpTs);
-  writeU32(sr, 20, packets);
-  writeU32(sr, 24, octets);
-}
-
-/** NTP time now, as [seconds, fraction]. */
-export function ntpNow(): [number, number] {
-  const ms = Date.now() + performance.now() % 1; // sub-ms jitter is irrelevant here
-  const sec = Math.floor(ms / 1000) + 2208988800;
-  const frac = Math.floor(((ms % 1000) / 1000) * 0x100000000);
-  return [sec >>> 0, frac >>> 0];
 }

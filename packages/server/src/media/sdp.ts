@@ -1,7 +1,7 @@
 // Just enough SDP reading to answer a browser's WHIP/WHEP offer: which m-sections,
 // which codecs under which payload types, and what we pick.
 
-export type MediaKind = "audio" | "video";
+type MediaKind = "audio" | "video";
 
 export interface OfferedCodec {
   pt: number;

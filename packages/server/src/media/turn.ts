@@ -11,7 +11,7 @@ export interface TurnSettings {
 }
 
 /** An RTCIceServer as browsers take it. */
-export interface IceServer {
+interface IceServer {
   urls: string[];
   username: string;
   credential: string;

@@ -4,7 +4,7 @@
 // connected()/closed(); transitions go to `emit` (the live hub's video board).
 import type { VideoSource, VideoState } from "@edgeclass/client/protocol";
 
-export type { VideoSource, VideoState };
+export type { VideoSource };
 
 export type VideoStateListener = (classId: string, source: VideoSource, state: VideoState) => void;
 

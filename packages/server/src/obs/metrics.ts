@@ -2,7 +2,7 @@
 import { takeLoopDelay, watchEventLoop } from "./event-loop.ts";
 import { Registry, type Gauge, type Histogram, type Counter } from "./prom.ts";
 
-export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
 export interface Metrics {
   registry: Registry;

@@ -20,7 +20,7 @@ export const SEND_BUFFER_LIMIT = 256 * 1024;
 /** Bun's own limit, a safety net above ours: beyond it Bun drops messages, so the sweep must act before. */
 export const BUN_BACKPRESSURE_LIMIT = 2 * SEND_BUFFER_LIMIT;
 /** How long a socket's queue may stay non-empty (the client not catching up) before it is dropped. */
-export const SEND_STALL_MS = 5_000;
+const SEND_STALL_MS = 5_000;
 /** How often every socket's queue is looked at (and a backed-up one taken off its topics). */
 export const SWEEP_MS = 250;
 
@@ -53,7 +53,7 @@ export interface SlowClientLimits {
   stallMs: number;
 }
 
-export const DEFAULT_LIMITS: SlowClientLimits = { bytes: SEND_BUFFER_LIMIT, stallMs: SEND_STALL_MS };
+const DEFAULT_LIMITS: SlowClientLimits = { bytes: SEND_BUFFER_LIMIT, stallMs: SEND_STALL_MS };
 
 const OPEN = 1;
 

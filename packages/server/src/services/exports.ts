@@ -11,7 +11,7 @@ const csvCell = (v: unknown): string => {
 };
 
 /** RFC 4180 with CRLF line ends. */
-export const csv = (rows: readonly (readonly unknown[])[]): string => rows.map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
+const csv = (rows: readonly (readonly unknown[])[]): string => rows.map((row) => row.map(csvCell).join(",")).join("\r\n") + "\r\n";
 
 type Options = { id: string; text: string }[] | undefined;
 

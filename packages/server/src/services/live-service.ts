@@ -12,7 +12,7 @@ import type { AttendanceRow, BankQuestion } from "../store/live-types.ts";
 import type { CoursesService, ServiceDeps } from "./courses-service.ts";
 import { optionsOf, presence, type Presence } from "./exports.ts";
 
-export interface QuestionResult {
+interface QuestionResult {
   questionId: string;
   bankQuestionId: string | null;
   kind: string;

@@ -5,7 +5,7 @@
 import type { QuestionDraft } from "@edgeclass/client/protocol";
 import type { ClassSession, Course, School, User } from "../domain/model.ts";
 
-export interface EnrollmentRow {
+interface EnrollmentRow {
   courseId: string;
   studentId: string;
   /** The student's name, so a copy that has not seen the student yet can list them. */
@@ -13,7 +13,7 @@ export interface EnrollmentRow {
   enrolledAt: number;
 }
 
-export interface QuestionRow {
+interface QuestionRow {
   id: string;
   courseId: string;
   draft: QuestionDraft;
@@ -26,7 +26,7 @@ export interface QuestionRow {
  * A school's sign-in and LMS settings (auth/records.ts): identity providers, LTI platforms and
  * what they map (courses, links, users), as JSON documents keyed by their table and key.
  */
-export interface RecordRow {
+interface RecordRow {
   tbl: string;
   key: string;
   value: string;

@@ -1,7 +1,7 @@
 // The storage interfaces the services use. SQLite implements them today; a
 // shared engine can stand beside it later without touching the domain.
 import type { LiveStore } from "./live-types.ts";
-import type { ClassSession, Course, CourseStatus, Page, PageRequest, Role, School, User } from "../domain/model.ts";
+import type { ClassSession, Course, CourseStatus, Page, PageRequest, School, User } from "../domain/model.ts";
 
 export interface SchoolStore {
   get(id: string): School | undefined;
@@ -66,4 +66,3 @@ export interface Store {
   close(): void;
 }
 
-export type { Role };

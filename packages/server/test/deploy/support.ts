@@ -20,7 +20,7 @@ export function has(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`]).status === 0;
 }
 
-export function parseYamlDocs(text: string, where = "yaml"): Obj[] {
+function parseYamlDocs(text: string, where = "yaml"): Obj[] {
   const out: Obj[] = [];
   for (const d of parseAllDocuments(text)) {
     if (d.errors.length) throw new Error(`${where}: ${d.errors[0]!.message}`);
@@ -67,7 +67,7 @@ export function podSpec(o: Obj): Obj | undefined {
 // ---- Kubernetes API schemas ---------------------------------------------------------
 
 /** Where kubernetes-models (and its CRD companions) keep the model for an apiVersion/kind. */
-export function modelModule(apiVersion: string, kind: string): string | undefined {
+function modelModule(apiVersion: string, kind: string): string | undefined {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
   const candidates = group === ""
     ? [`kubernetes-models/${version}/${kind}`]

@@ -5,7 +5,7 @@ import fc from "fast-check";
 import { MAX_CLIENT_FRAME_BYTES, REACTIONS, type QuestionDraft } from "@edgeclass/client/protocol";
 
 /** Cases per property: the default keeps `npm test` quick; FUZZ_RUNS (or `npm run fuzz -- --runs N`) asks for more. */
-export function runs(defaultRuns: number): number {
+function runs(defaultRuns: number): number {
   const n = Number(process.env.FUZZ_RUNS);
   return Number.isInteger(n) && n > 0 ? n : defaultRuns;
 }
@@ -84,7 +84,7 @@ export const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
 );
 
 /** Keys a strict schema never takes, including the ones that pollute prototypes. */
-export const extraKey: fc.Arbitrary<string> = fc.oneof(
+const extraKey: fc.Arbitrary<string> = fc.oneof(
   fc.constantFrom("__proto__", "constructor", "prototype", "__defineGetter__", "toString", "valueOf", "isAdmin", "role", "Type", "type "),
   fc.string({ minLength: 1, maxLength: 20 }),
 );
@@ -106,7 +106,7 @@ export function withoutKey(o: Record<string, unknown>, key: string): Record<stri
 
 // ---- Valid pieces --------------------------------------------------------------
 
-export const optionIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
+const optionIdArb = fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/);
 export const userIdArb = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,40}$/);
 const text = (max: number) => fc.string({ minLength: 1, maxLength: max }).filter((s) => s.trim().length > 0);
 const pointsArb = fc.option(fc.integer({ min: 0, max: 10_000 }), { nil: undefined });
@@ -124,7 +124,7 @@ export const draftArb: fc.Arbitrary<QuestionDraft> = fc.oneof(
   fc.record({ kind: fc.constant("text" as const), prompt: text(80), correct: fc.array(text(30), { minLength: 1, maxLength: 5 }), points: pointsArb }, { requiredKeys: ["kind", "prompt", "correct"] }),
 ) as fc.Arbitrary<QuestionDraft>;
 
-export const responseArb = fc.oneof(
+const responseArb = fc.oneof(
   fc.record({ choice: optionIdArb }),
   fc.record({ choices: fc.array(optionIdArb, { maxLength: 10 }) }),
   fc.record({ value: fc.boolean() }),

@@ -11,7 +11,7 @@ export type Expected = { code: "too-large" | "bad-message"; rid: string | undefi
 
 /** The text the server reads: binary frames are decoded as UTF-8, and a text frame's lone surrogates
  *  leave the client as U+FFFD, so both are put through a UTF-8 round trip. */
-export function wireText(f: Frame): string {
+function wireText(f: Frame): string {
   return f.kind === "binary" ? Buffer.from(f.data).toString("utf8") : Buffer.from(f.data, "utf8").toString("utf8");
 }
 

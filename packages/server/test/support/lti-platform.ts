@@ -10,14 +10,14 @@ export const ROLE = {
   learner: "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",
 };
 
-export interface MemberSpec {
+interface MemberSpec {
   user_id: string;
   name: string;
   roles: string[];
   status?: "Active" | "Inactive" | "Deleted";
 }
 
-export interface ReceivedScore {
+interface ReceivedScore {
   lineitem: string;
   body: { userId: string; scoreGiven: number; scoreMaximum: number; activityProgress: string; gradingProgress: string; timestamp: string };
 }

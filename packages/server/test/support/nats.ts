@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { hubConfig, leafConfig, type LiteralCityCredentials } from "../../src/central/nats-config.ts";
 import { freePort } from "./instances.ts";
 
-export interface NatsProcess {
+interface NatsProcess {
   url: string;
   start(): Promise<void>;
   kill(): Promise<void>;

@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { exportJWK, generateKeyPair } from "jose";
 import Provider from "oidc-provider";
 
-export interface Account {
+interface Account {
   sub: string;
   name?: string;
   email?: string;

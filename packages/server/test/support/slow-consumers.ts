@@ -63,7 +63,7 @@ function runQueueWaitNs(pid: number): number {
 }
 
 /** Sums a counter's series (any labels) from a /metrics text, by its label set. */
-export function counterSeries(metrics: string, name: string): Record<string, number> {
+function counterSeries(metrics: string, name: string): Record<string, number> {
   const out: Record<string, number> = {};
   for (const m of metrics.matchAll(new RegExp(`^${name}(\\{[^}]*\\})? (\\S+)$`, "gm"))) out[m[1] ?? ""] = Number(m[2]);
   return out;

@@ -13,8 +13,8 @@ import { createMetrics } from "../../src/obs/metrics.ts";
 import { CHROMIUM_ARGS, ensureChromium } from "../media/chromium.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
-export const ROOT = join(import.meta.dir, "..", "..", "..", "..");
-export const WEB = join(ROOT, "packages", "web");
+const ROOT = join(import.meta.dir, "..", "..", "..", "..");
+const WEB = join(ROOT, "packages", "web");
 export const RESULTS = join(ROOT, "test-results", "web");
 
 /** Runs `vite build` when dist/ is missing or older than packages/web or the client SDK (the same check `npm start` makes). */

@@ -5,7 +5,7 @@ import type { Records } from "../records.ts";
 import { seal, unseal } from "../seal.ts";
 
 export const TOKEN_AUTH_METHODS = ["client_secret_basic", "client_secret_post"] as const;
-export type TokenAuthMethod = (typeof TOKEN_AUTH_METHODS)[number];
+type TokenAuthMethod = (typeof TOKEN_AUTH_METHODS)[number];
 
 export interface IdentityProvider {
   schoolId: string;

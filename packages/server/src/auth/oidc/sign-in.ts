@@ -47,7 +47,7 @@ export function isLoopbackUrl(u: URL): boolean {
 }
 
 /** Where to go after sign-in: a path on this site only (no open redirect). */
-export function safeNext(next: string | null): string {
+function safeNext(next: string | null): string {
   return next !== null && next.length <= 512 && /^\/(?![/\\])[^\s]*$/.test(next) ? next : "/";
 }
 
@@ -58,7 +58,7 @@ export function userIdFor(school: string, sub: string): string {
 }
 
 /** teacher when the role claim (a string, a list, or space-separated) holds one of the teacher values. */
-export function roleFrom(claims: Record<string, unknown>, p: Pick<IdentityProvider, "roleClaim" | "teacherValues">): "teacher" | "student" {
+function roleFrom(claims: Record<string, unknown>, p: Pick<IdentityProvider, "roleClaim" | "teacherValues">): "teacher" | "student" {
   if (p.roleClaim === null) return "student";
   const raw = claims[p.roleClaim];
   const values = Array.isArray(raw) ? raw.filter((x): x is string => typeof x === "string") : typeof raw === "string" ? raw.split(/[\s,]+/) : [];

@@ -1,7 +1,7 @@
 // Questions, grading, scoring and leaderboards. Pure functions.
 import type { Distribution, LeaderboardEntry, PublicQuestion, QuestionDraft, QuizFlow, QuizResponse } from "@edgeclass/client/protocol";
 
-export const DEFAULT_POINTS = 1000;
+const DEFAULT_POINTS = 1000;
 /** A correct answer earns between half and all of its points, more for faster answers. */
 const SPEED_SHARE = 0.5;
 const MAX_DISTRIBUTION_KEYS = 50;
@@ -77,7 +77,7 @@ export function responseProblem(d: QuestionDraft, r: QuizResponse): string | nul
 
 const normalise = (s: string) => s.trim().replace(/\s+/g, " ").toLowerCase();
 
-export function isCorrect(d: QuestionDraft, r: QuizResponse): boolean {
+function isCorrect(d: QuestionDraft, r: QuizResponse): boolean {
   switch (d.kind) {
     case "single":
       return "choice" in r && r.choice === d.correct;
@@ -94,7 +94,7 @@ export function isCorrect(d: QuestionDraft, r: QuizResponse): boolean {
 
 /** Points for an answer: 0 when wrong; for a right answer, half the points plus up to half for
  *  speed; `credit` (0..1) scales them for a partly right multiple-choice answer. */
-export function scoreAnswer(q: LaunchedQuestion, correct: boolean, answeredAt: number, credit = correct ? 1 : 0): number {
+function scoreAnswer(q: LaunchedQuestion, correct: boolean, answeredAt: number, credit = correct ? 1 : 0): number {
   if (credit <= 0) return 0;
   const points = q.draft.points ?? DEFAULT_POINTS;
   const window = Math.max(1, q.deadline - q.launchedAt);
@@ -118,7 +118,7 @@ export function grade(q: LaunchedQuestion, userId: string, answerId: string, res
 }
 
 /** The distribution buckets a response counts towards. */
-export function responseKeys(r: QuizResponse): string[] {
+function responseKeys(r: QuizResponse): string[] {
   if ("choice" in r) return [r.choice];
   if ("choices" in r) return r.choices;
   if ("value" in r) return [String(r.value)];

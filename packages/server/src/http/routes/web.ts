@@ -17,10 +17,10 @@ import { readJson } from "../validate.ts";
 
 /** Where `npm run build:web` puts the app: beside the sources, or under the working directory (bundled server, dist/server.js). */
 const DIST_CANDIDATES = [join(import.meta.dir, "..", "..", "..", "..", "web", "dist"), join(process.cwd(), "packages", "web", "dist")];
-export const DEFAULT_WEB_DIST = DIST_CANDIDATES.find((d) => existsSync(join(d, "index.html"))) ?? DIST_CANDIDATES[0];
+const DEFAULT_WEB_DIST = DIST_CANDIDATES.find((d) => existsSync(join(d, "index.html"))) ?? DIST_CANDIDATES[0];
 
 /** Paths of the single-page app: each answers with index.html. */
-export const APP_PATHS = ["/", "/login", "/admin", "/central", "/class/*", "/courses/*"] as const;
+const APP_PATHS = ["/", "/login", "/admin", "/central", "/class/*", "/courses/*"] as const;
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",

@@ -14,7 +14,7 @@ import { certificate, config, counters, forwardTimed, maybeDropRoom, relay, rela
 
 const { PeerConnection: PC, Audio, Video } = ndc;
 
-export function newPc(id: string): PeerConnection {
+function newPc(id: string): PeerConnection {
   const c = config;
   const cfg: ConstructorParameters<typeof PC>[1] = { iceServers: [], disableAutoNegotiation: true, ...(certificate ?? {}) };
   if (c.iceUdpMux) {
@@ -28,7 +28,7 @@ export function newPc(id: string): PeerConnection {
   return new PC(id, cfg);
 }
 
-export async function answerOf(pc: PeerConnection, videoKbps?: number): Promise<string> {
+async function answerOf(pc: PeerConnection, videoKbps?: number): Promise<string> {
   pc.setLocalDescription("answer");
   if (pc.gatheringState() !== "complete") {
     await new Promise<void>((resolve) => {
