@@ -63,13 +63,13 @@ function Decisions() {
     <section class="card decisions" aria-labelledby="dec-h">
       <h2 id="dec-h">{t("admin.decisions")}</h2>
       <div class="row" role="group" aria-label={t("admin.show")}>
-        <button aria-pressed={which === "deny"} onClick={() => setWhich("deny")}>
+        <button type="button" aria-pressed={which === "deny"} onClick={() => setWhich("deny")}>
           {t("admin.denies")}
         </button>
-        <button aria-pressed={which === "all"} onClick={() => setWhich("all")}>
+        <button type="button" aria-pressed={which === "all"} onClick={() => setWhich("all")}>
           {t("admin.all")}
         </button>
-        <button onClick={() => refresh(nonce + 1)}>{t("home.refresh")}</button>
+        <button type="button" onClick={() => refresh(nonce + 1)}>{t("home.refresh")}</button>
         <span class="muted">{t("admin.every5")}</span>
       </div>
       {items?.length === 0 && <p class="muted">{t("admin.nothing")}</p>}
@@ -129,7 +129,7 @@ function Courses() {
       <ul class="course-list">
         {courses?.map((c) => (
           <li key={c.id} data-course={c.id}>
-            <button class="link course-toggle" aria-expanded={open === c.id} onClick={() => setOpen(open === c.id ? null : c.id)}>
+            <button type="button" class="link course-toggle" aria-expanded={open === c.id} onClick={() => setOpen(open === c.id ? null : c.id)}>
               {c.title}
             </button>{" "}
             <span class={`pill status-${c.status}`}>{statusText(c.status)}</span> <span class="muted">{t("admin.capacity", { n: c.capacity })}</span>
@@ -195,7 +195,7 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
         {students?.map((s) => (
           <li key={s.studentId}>
             {s.studentId}{" "}
-            <button class="small" onClick={() => unenrol(s.studentId)} aria-label={t("admin.unenrolName", { id: s.studentId })}>
+            <button type="button" class="small" onClick={() => unenrol(s.studentId)} aria-label={t("admin.unenrolName", { id: s.studentId })}>
               {t("admin.unenrol")}
             </button>
           </li>

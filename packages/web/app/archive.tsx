@@ -22,7 +22,7 @@ export function ArchiveCourse({ courseId, title, onDone }: { courseId: string; t
     <section class="card archive" aria-labelledby={`archive-h-${courseId}`}>
       <h2 id={`archive-h-${courseId}`}>{t("archive.title")}</h2>
       {!asking ? (
-        <button class="danger" onClick={() => setAsking(true)}>
+        <button type="button" class="danger" onClick={() => setAsking(true)}>
           {t("archive.ask")}
         </button>
       ) : (
@@ -31,10 +31,10 @@ export function ArchiveCourse({ courseId, title, onDone }: { courseId: string; t
             {t("archive.question", { title })}
           </p>
           <div class="row">
-            <button class="danger" onClick={archive}>
+            <button type="button" class="danger" onClick={archive}>
               {t("archive.confirm")}
             </button>
-            <button autoFocus onClick={() => setAsking(false)}>
+            <button type="button" autoFocus onClick={() => setAsking(false)}>
               {t("archive.keep")}
             </button>
           </div>

@@ -64,7 +64,7 @@ export function Login() {
             <ul class="users">
               {demo.users.map((u) => (
                 <li key={u.id}>
-                  <button class="user" data-user={u.id} onClick={() => pick(u.id)}>
+                  <button type="button" class="user" data-user={u.id} onClick={() => pick(u.id)}>
                     <span class="user-name">{u.name}</span> <span class="role">{t(`role.${u.role}`)}</span> <span class="muted">{u.id}</span>
                   </button>
                 </li>
@@ -154,10 +154,10 @@ export function Home() {
             </h2>
             {s.role !== "student" && c.status !== "archived" && (
               <p>
-                <button class="small" onClick={() => scheduleNow(c.id)}>
+                <button type="button" class="small" onClick={() => scheduleNow(c.id)}>
                   {t("home.classNow")}
                 </button>{" "}
-                <button class="small" onClick={() => reload(nonce + 1)}>
+                <button type="button" class="small" onClick={() => reload(nonce + 1)}>
                   {t("home.refresh")}
                 </button>{" "}
                 <a href={`/courses/${encodeURIComponent(c.id)}`} onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(c.id)}`))} aria-label={t("home.setUpName", { title: c.title })}>

@@ -195,10 +195,10 @@ function Classes({ courseId, archived }: { courseId: string; archived: boolean }
             <span class={`pill status-${k.status}`}>{statusText(k.status)}</span> <span>{when(k.startsAt)}</span> <span class="muted">{t("setup.min", { count: k.durationMinutes })}</span>
             {k.status === "scheduled" && (
               <span class="row">
-                <button class="small" aria-expanded={editing === k.id} onClick={() => setEditing(editing === k.id ? null : k.id)} aria-label={t("setup.rescheduleName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
+                <button type="button" class="small" aria-expanded={editing === k.id} onClick={() => setEditing(editing === k.id ? null : k.id)} aria-label={t("setup.rescheduleName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
                   {t("setup.reschedule")}
                 </button>
-                <button class="small danger" onClick={() => cancel(k)} aria-label={t("setup.cancelName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
+                <button type="button" class="small danger" onClick={() => cancel(k)} aria-label={t("setup.cancelName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
                   {t("setup.cancelClass")}
                 </button>
               </span>
@@ -328,7 +328,7 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
           <li key={s.studentId} data-student={s.studentId}>
             {s.name && s.name !== s.studentId ? `${s.name} (${s.studentId})` : s.studentId}{" "}
             {!archived && (
-              <button class="small" onClick={() => remove(s.studentId)} aria-label={t("setup.removeStudent", { id: s.studentId })}>
+              <button type="button" class="small" onClick={() => remove(s.studentId)} aria-label={t("setup.removeStudent", { id: s.studentId })}>
                 {t("bank.remove")}
               </button>
             )}
@@ -394,10 +394,10 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
           <li key={q.id} data-bank-id={q.id}>
             <span class="bank-prompt">{q.prompt}</span>
             <span class="row">
-              <button class="small" aria-expanded={editing === q.id} onClick={() => setEditing(editing === q.id ? null : q.id)} aria-label={t("bank.editName", { prompt: q.prompt })}>
+              <button type="button" class="small" aria-expanded={editing === q.id} onClick={() => setEditing(editing === q.id ? null : q.id)} aria-label={t("bank.editName", { prompt: q.prompt })}>
                 {t("bank.edit")}
               </button>
-              <button class="small" onClick={() => run(() => api("DELETE", `/api/questions/${encodeURIComponent(q.id)}`), t("bank.removed"))} aria-label={t("bank.removeName", { prompt: q.prompt })}>
+              <button type="button" class="small" onClick={() => run(() => api("DELETE", `/api/questions/${encodeURIComponent(q.id)}`), t("bank.removed"))} aria-label={t("bank.removeName", { prompt: q.prompt })}>
                 {t("bank.remove")}
               </button>
             </span>
@@ -487,7 +487,7 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
                 <li key={q}>{prompt(q)}</li>
               ))}
             </ol>
-            <button class="small" onClick={() => remove(x.id)} aria-label={t("sets.removeName", { title: x.title })}>
+            <button type="button" class="small" onClick={() => remove(x.id)} aria-label={t("sets.removeName", { title: x.title })}>
               {t("bank.remove")}
             </button>
           </li>

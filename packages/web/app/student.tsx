@@ -182,7 +182,7 @@ function Video({ classId, video, ended }: { classId: string; video: ClassVideo; 
         )}
       </div>
       <div class="row">
-        <button class="small" aria-pressed={!muted} onClick={() => setMuted(!muted)}>
+        <button type="button" class="small" aria-pressed={!muted} onClick={() => setMuted(!muted)}>
           {muted ? t("video.soundOn") : t("video.soundOff")}
         </button>
       </div>
@@ -362,7 +362,7 @@ function Actions({ client, reactions }: { client: EdgeClassClient; reactions: Li
   return (
     <section class="card actions" aria-label={t("hand.andReactions")}>
       <div class="row">
-        <button class={`hand ${st.handRaised ? "up" : ""}`} aria-pressed={st.handRaised} onClick={() => run(st.handRaised ? client.lowerHand() : client.raiseHand())}>
+        <button type="button" class={`hand ${st.handRaised ? "up" : ""}`} aria-pressed={st.handRaised} onClick={() => run(st.handRaised ? client.lowerHand() : client.raiseHand())}>
           {st.handRaised ? t("hand.lower") : t("hand.raise")}
         </button>
         <span class="hand-note" role="status" aria-live="polite">
@@ -371,7 +371,7 @@ function Actions({ client, reactions }: { client: EdgeClassClient; reactions: Li
       </div>
       <div class="reactions" role="group" aria-label={t("reaction.react")}>
         {REACTIONS.map((r) => (
-          <button key={r} class="react" data-reaction={r} title={reactionWord(r)} onClick={() => run(client.react(r))}>
+          <button type="button" key={r} class="react" data-reaction={r} title={reactionWord(r)} onClick={() => run(client.react(r))}>
             <span aria-hidden="true">{REACTION_EMOJI[r]}</span>
             <span class="react-word">{reactionWord(r)}</span>
             <span class="num react-count" data-count={reactions[r] ?? 0}>

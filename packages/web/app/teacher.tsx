@@ -39,7 +39,7 @@ export function TeacherConsole({ classId }: { classId: string }) {
           <section class="card" data-phase="scheduled">
             <h2>{t("console.notStarted")}</h2>
             <p>{t("console.scheduledFor", { when: dateTime(info.startsAt), count: info.durationMinutes })}</p>
-            <button class="primary" disabled={busy} onClick={start}>
+            <button type="button" class="primary" disabled={busy} onClick={start}>
               {t("console.start")}
             </button>
           </section>
@@ -136,7 +136,7 @@ function ClassLink({ classId }: { classId: string }) {
       <h2 id="link-h">{t("console.classLink")}</h2>
       <div class="chat-form">
         <input readOnly value={link} aria-label={t("console.classLink")} onFocus={(e) => e.currentTarget.select()} />
-        <button
+        <button type="button"
           onClick={() =>
             navigator.clipboard?.writeText(link).then(
               () => setCopied(true),
@@ -189,16 +189,16 @@ function EndClass({ client }: { client: EdgeClassClient }) {
   const [error, setError] = useState("");
   if (!confirm)
     return (
-      <button class="danger" onClick={() => setConfirm(true)}>
+      <button type="button" class="danger" onClick={() => setConfirm(true)}>
         {t("console.end")}
       </button>
     );
   return (
     <span class="confirm" role="group" aria-label={t("console.confirmEnd")}>
-      <button class="danger" autoFocus onClick={() => client.endClass().catch((e) => setError(liveErrorText(e)))}>
+      <button type="button" class="danger" autoFocus onClick={() => client.endClass().catch((e) => setError(liveErrorText(e)))}>
         {t("console.endForEveryone")}
       </button>
-      <button onClick={() => setConfirm(false)}>{t("console.cancel")}</button>
+      <button type="button" onClick={() => setConfirm(false)}>{t("console.cancel")}</button>
       <span class="error">{error}</span>
     </span>
   );
@@ -279,13 +279,13 @@ function Publisher({ classId, ended = () => false }: { classId: string; ended?()
         {what === "off" && <p class="video-note">{t("publish.off")}</p>}
       </div>
       <div class="row">
-        <button onClick={() => go("camera")} aria-pressed={what === "camera"}>
+        <button type="button" onClick={() => go("camera")} aria-pressed={what === "camera"}>
           {t("publish.camera")}
         </button>
-        <button onClick={() => go("screen")} aria-pressed={what === "screen"}>
+        <button type="button" onClick={() => go("screen")} aria-pressed={what === "screen"}>
           {t("publish.screen")}
         </button>
-        <button onClick={() => stop()} disabled={what === "off"}>
+        <button type="button" onClick={() => stop()} disabled={what === "off"}>
           {t("publish.stop")}
         </button>
       </div>
@@ -332,13 +332,13 @@ function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullabl
       {q.image && <img class="q-image" src={q.image} alt={q.imageAlt || t("quiz.imageAlt")} />}
       <DistributionBars q={q} d={dist} correct={st.reveal?.questionId === q.id ? st.reveal.correct : undefined} />
       <div class="row">
-        <button onClick={() => run(client.closeQuiz())} disabled={quiz.closed}>
+        <button type="button" onClick={() => run(client.closeQuiz())} disabled={quiz.closed}>
           {t("console.closeAnswers")}
         </button>
-        <button class="primary" onClick={() => run(client.reveal())} disabled={quiz.revealed}>
+        <button type="button" class="primary" onClick={() => run(client.reveal())} disabled={quiz.revealed}>
           {t("console.reveal")}
         </button>
-        <button onClick={() => run(client.showLeaderboard())}>{t("console.showBoard")}</button>
+        <button type="button" onClick={() => run(client.showLeaderboard())}>{t("console.showBoard")}</button>
       </div>
       <p class="error" role="alert">
         {error}
@@ -401,12 +401,12 @@ function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: st
       )}
       <div class="row">
         {running && set && !last && (
-          <button class="primary" disabled={busy || !settled} onClick={() => launch(set, running.index + 1)}>
+          <button type="button" class="primary" disabled={busy || !settled} onClick={() => launch(set, running.index + 1)}>
             {t("sets.next", { n: running.index + 2, total: running.total })}
           </button>
         )}
         {running && last && st.quiz?.revealed && (
-          <button class="primary" onClick={() => client.showLeaderboard().catch((e) => setError(liveErrorText(e)))}>
+          <button type="button" class="primary" onClick={() => client.showLeaderboard().catch((e) => setError(liveErrorText(e)))}>
             {t("sets.podium")}
           </button>
         )}
@@ -422,7 +422,7 @@ function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: st
                 ))}
               </select>
             </label>
-            <button disabled={busy || (st.quiz !== null && !settled)} onClick={() => sets.find((x) => x.id === chosen) && launch(sets.find((x) => x.id === chosen)!, 0)}>
+            <button type="button" disabled={busy || (st.quiz !== null && !settled)} onClick={() => sets.find((x) => x.id === chosen) && launch(sets.find((x) => x.id === chosen)!, 0)}>
               {t("sets.start")}
             </button>
           </>
@@ -493,10 +493,10 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
           <li key={q.id} data-bank-id={q.id}>
             <span class="pill">{t(`kind.${q.kind}`)}</span> <span class="bank-prompt">{q.prompt}</span>
             <span class="row">
-              <button class="small primary" onClick={() => launch({ questionId: q.id })} aria-label={t("console.launchName", { prompt: q.prompt })}>
+              <button type="button" class="small primary" onClick={() => launch({ questionId: q.id })} aria-label={t("console.launchName", { prompt: q.prompt })}>
                 {t("console.launch")}
               </button>
-              <button class="small" onClick={() => remove(q.id)} aria-label={t("bank.removeName", { prompt: q.prompt })}>
+              <button type="button" class="small" onClick={() => remove(q.id)} aria-label={t("bank.removeName", { prompt: q.prompt })}>
                 {t("bank.remove")}
               </button>
             </span>
@@ -732,14 +732,14 @@ function Hands({ client, offset }: { client: EdgeClassClient; offset: number }) 
         {hands.map((h) => (
           <li key={h.userId} data-user={h.userId}>
             <span class="name">{h.name}</span> <span class="muted hand-age num" data-raised-at={h.raisedAt}>{upFor(h.raisedAt, offset)}</span>
-            <button class="small primary" onClick={() => run(client.answerHand(h.userId))} aria-label={t("hands.answerName", { name: h.name })}>
+            <button type="button" class="small primary" onClick={() => run(client.answerHand(h.userId))} aria-label={t("hands.answerName", { name: h.name })}>
               {t("hands.answer")}
             </button>
           </li>
         ))}
       </ol>
       {hands.length > 0 && (
-        <button class="small" onClick={() => run(client.clearHands())}>
+        <button type="button" class="small" onClick={() => run(client.clearHands())}>
           {t("hands.clear")}
         </button>
       )}
@@ -800,7 +800,7 @@ function Roster({ client }: { client: EdgeClassClient }) {
             <span class="name">{p.name}</span> <span class="role">{t(`role.${p.role}`)}</span> {!p.connected && <span class="pill">{t("roster.reconnecting")}</span>}
             {st.mutedUsers.has(p.id) && <span class="pill">{t("roster.muted")}</span>}
             {p.role === "student" && (
-              <button class="small" aria-label={t(st.mutedUsers.has(p.id) ? "chat.unmuteName" : "chat.muteName", { name: p.name })} onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
+              <button type="button" class="small" aria-label={t(st.mutedUsers.has(p.id) ? "chat.unmuteName" : "chat.muteName", { name: p.name })} onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
                 {st.mutedUsers.has(p.id) ? t("chat.unmute") : t("chat.mute")}
               </button>
             )}
@@ -856,10 +856,10 @@ function Exports({ classId }: { classId: string }) {
   const get = (path: string, file: string) => download(path, `class-${classId}-${file}`).then(() => setError(""), (e) => setError(apiErrorText(e)));
   return (
     <div class="row exports">
-      <button onClick={() => get(`${k}/results?format=csv&table=answers&tz=${tz}`, "answers.csv")}>{t("export.answers")}</button>
-      <button onClick={() => get(`${k}/results?format=csv&table=standings`, "standings.csv")}>{t("export.standings")}</button>
-      <button onClick={() => get(`${k}/attendance?format=csv&tz=${tz}`, "attendance.csv")}>{t("export.attendance")}</button>
-      <button onClick={() => get(`${k}/results?format=json`, "results.json")}>{t("export.json")}</button>
+      <button type="button" onClick={() => get(`${k}/results?format=csv&table=answers&tz=${tz}`, "answers.csv")}>{t("export.answers")}</button>
+      <button type="button" onClick={() => get(`${k}/results?format=csv&table=standings`, "standings.csv")}>{t("export.standings")}</button>
+      <button type="button" onClick={() => get(`${k}/attendance?format=csv&tz=${tz}`, "attendance.csv")}>{t("export.attendance")}</button>
+      <button type="button" onClick={() => get(`${k}/results?format=json`, "results.json")}>{t("export.json")}</button>
       <span class="error">{error}</span>
     </div>
   );
@@ -883,7 +883,7 @@ function Attendance({ classId }: { classId: string }) {
   const at = (s: string | null) => (s ? timeLong(s) : "—");
   return (
     <div class="attendance">
-      <button onClick={load}>{rows ? t("attendance.refresh") : t("attendance.show")}</button>
+      <button type="button" onClick={load}>{rows ? t("attendance.refresh") : t("attendance.show")}</button>
       {rows && (
         <div class="table-wrap">
           <table>

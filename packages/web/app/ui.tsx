@@ -26,7 +26,7 @@ export function Header(props: { title: string; children?: ComponentChildren }) {
       {s && (
         <span class="who">
           <span class="who-name">{s.name}</span> <span class="role">{t(`role.${s.role}`)}</span>{" "}
-          <button
+          <button type="button"
             class="link"
             onClick={() => {
               signOut();
@@ -66,7 +66,7 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
         withReason && <p class="reason">{locale() === "en" ? reason : t("phase.failed.reason")}</p>
       )}
       {(phase.kind === "not-started" || phase.kind === "failed" || phase.kind === "replaced" || phase.kind === "full") && (
-        <button onClick={() => live.retry()}>{phase.kind === "replaced" ? t("phase.useThisPage") : t("phase.tryAgain")}</button>
+        <button type="button" onClick={() => live.retry()}>{phase.kind === "replaced" ? t("phase.useThisPage") : t("phase.tryAgain")}</button>
       )}
       {(phase.kind === "denied" || phase.kind === "failed") && (
         <p>
@@ -283,10 +283,10 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
             <span class="chat-text">{m.text}</span>
             {staff && m.role === "student" && (
               <span class="mod">
-                <button class="small" aria-label={t("chat.deleteFrom", { name: m.name })} onClick={() => remove(m)}>
+                <button type="button" class="small" aria-label={t("chat.deleteFrom", { name: m.name })} onClick={() => remove(m)}>
                   {t("chat.delete")}
                 </button>
-                <button
+                <button type="button"
                   class="small"
                   aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })}
                   onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}
@@ -303,7 +303,7 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
           {deleted.map((m) => (
             <li key={m.id}>
               <span class="muted">{t("chat.youDeleted", { name: m.name })}</span>{" "}
-              <button class="small" aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })} onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}>
+              <button type="button" class="small" aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })} onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}>
                 {st.mutedUsers.has(m.userId) ? t("chat.unmute") : t("chat.mute")}
               </button>
             </li>
