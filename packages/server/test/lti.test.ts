@@ -346,4 +346,16 @@ describe("a course from the LMS", () => {
     const grades = await t.call("GET", `/api/classes/${classId}/lti/grades`, { token: teacherToken });
     expect(grades.body).toMatchObject({ sent: 1, pending: 0, failed: 0 });
   });
+
+  test("AGS: a link made without Deep Linking gets its gradebook column from the tool, once", async () => {
+    const ags = { scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem", "https://purl.imsglobal.org/spec/lti-ags/scope/score"], lineitems: lms.lineitemsUrl("physics") };
+    const claims = { "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ags };
+    for (const sub of ["s-3", "u-teacher"]) {
+      const { res } = await launch({ sub, role: sub === "u-teacher" ? "instructor" : "learner", context: "physics", resourceLink: "rl-manual", custom: { edgeclass_class_id: classId }, claims });
+      expect(res.status).toBe(303);
+    }
+    expect(lms.lineItems).toEqual([{ id: `${lms.base}/lineitems/auto-1`, label: "Forces quiz", scoreMaximum: 100, resourceId: classId, resourceLinkId: "rl-manual", tag: "edgeclass-quiz" } as never]);
+    const link = db<{ value: string }>("SELECT value FROM replicated_records WHERE tbl = 'lti-link' AND key LIKE '% rl-manual'");
+    expect(JSON.parse(link[0].value).lineitemUrl).toBe(`${lms.base}/lineitems/auto-1`);
+  });
 });

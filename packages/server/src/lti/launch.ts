@@ -37,6 +37,9 @@ export interface Launch {
   deepLinking: { returnUrl: string; data: string | null; acceptTypes: string[] } | null;
   /** AGS: the line item of this resource link (scores go to `<lineitem>/scores`). */
   lineitem: string | null;
+  /** AGS: the course's line items, where the tool may add one (with the lineitem scope). */
+  lineitems: string | null;
+  agsScopes: string[];
   /** NRPS: the course's membership URL. */
   membershipsUrl: string | null;
 }
@@ -183,6 +186,8 @@ export class LtiLaunches {
       custom,
       deepLinking: dl === null ? null : { returnUrl: String(dl.deep_link_return_url), data: str(dl.data), acceptTypes: Array.isArray(dl.accept_types) ? dl.accept_types.map(String) : [] },
       lineitem: str(ags?.lineitem),
+      lineitems: str(ags?.lineitems),
+      agsScopes: Array.isArray(ags?.scope) ? ags.scope.filter((x): x is string => typeof x === "string") : [],
       membershipsUrl: str(nrps?.context_memberships_url),
     };
   }

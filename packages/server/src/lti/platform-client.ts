@@ -6,6 +6,7 @@ import type { ToolKeys } from "./tool-key.ts";
 
 const SCOPES = {
   score: "https://purl.imsglobal.org/spec/lti-ags/scope/score",
+  lineitem: "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
   roster: "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
 } as const;
 
@@ -101,6 +102,19 @@ export class PlatformClient {
       headers: { authorization: `Bearer ${token}`, "content-type": "application/vnd.ims.lis.v1.score+json" },
       body: JSON.stringify({ ...s, activityProgress: "Completed", gradingProgress: "FullyGraded" }),
     });
+  }
+
+  /** Adds a gradebook column to the LMS course; its URL. */
+  async createLineItem(p: Platform, lineitems: string, item: { label: string; scoreMaximum: number; resourceId: string; resourceLinkId: string }): Promise<string> {
+    const token = await this.accessToken(p, SCOPES.lineitem);
+    const res = await call(lineitems, {
+      method: "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/vnd.ims.lis.v2.lineitem+json", accept: "application/vnd.ims.lis.v2.lineitem+json" },
+      body: JSON.stringify({ ...item, tag: "edgeclass-quiz" }),
+    });
+    const body = (await res.json().catch(() => null)) as { id?: unknown } | null;
+    if (typeof body?.id !== "string") throw new PlatformError(res.status, "the LMS made a line item but sent no id");
+    return body.id;
   }
 
   /** Forget cached tokens of a platform (a 401 may mean the LMS revoked one). */

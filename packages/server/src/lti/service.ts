@@ -17,7 +17,7 @@ import type { Store } from "../store/types.ts";
 import { autoPostPage, deepLinkingResponse, PAGE_HEADERS, pickerPage, type DeepLinkRequest } from "./deep-linking.ts";
 import type { GradeOutbox } from "./grades.ts";
 import { refused, roleOf, type Launch, type LtiLaunches } from "./launch.ts";
-import { PlatformError, type PlatformClient } from "./platform-client.ts";
+import { PlatformError, SCOPES, type PlatformClient } from "./platform-client.ts";
 import type { LtiRegistry, Platform } from "./registry.ts";
 import type { ToolKeys } from "./tool-key.ts";
 
@@ -83,7 +83,7 @@ export class LtiService {
       await this.d.keys.claim(`lti-dl:${id}`, JSON.stringify(req), DEEP_LINK_TTL_MS);
       return new Response(null, { status: 303, headers: { location: `${origin}/api/lti/deep-link/${id}`, "cache-control": "no-store" } });
     }
-    if (classId !== null) this.d.registry.putLink({ platformId: l.platform.id, resourceLinkId: l.resourceLinkId!, classId, lineitemUrl: l.lineitem });
+    if (classId !== null) this.d.registry.putLink({ platformId: l.platform.id, resourceLinkId: l.resourceLinkId!, classId, lineitemUrl: l.lineitem ?? (await this.lineItemFor(l, classId)) });
     const { cookies, accessToken } = await this.d.sessions.issue(principal, "lti");
     // The page takes the token from the fragment (never sent to a server, never logged); the cookie serves a top-level window.
     const target = classId !== null ? `/class/${encodeURIComponent(classId)}` : `/courses/${encodeURIComponent(c.id)}`;
@@ -91,6 +91,23 @@ export class LtiService {
     for (const cookie of cookies) headers.append("set-cookie", cookie);
     this.d.logger.info({ platform: l.platform.id, user: principal.id, role: principal.role, courseId: c.id, classId }, "LTI launch");
     return new Response(null, { status: 303, headers });
+  }
+
+  /**
+   * A link made without Deep Linking has no gradebook column: the tool adds one (AGS lineitem
+   * scope), once per link on any instance. Failing that, the launch goes on without grades (logged).
+   */
+  private async lineItemFor(l: Launch, classId: string): Promise<string | null> {
+    const known = this.d.registry.link(l.platform.id, l.resourceLinkId!)?.lineitemUrl ?? null;
+    if (known !== null || l.lineitems === null || !l.agsScopes.includes(SCOPES.lineitem)) return known;
+    if (!(await this.d.keys.claim(`lti-lineitem:${l.platform.id}:${l.resourceLinkId}`, "1", 60_000))) return null;
+    try {
+      const title = this.d.store.classes.get(classId)?.title ?? classId;
+      return await this.d.client.createLineItem(l.platform, l.lineitems, { label: title, scoreMaximum: 100, resourceId: classId, resourceLinkId: l.resourceLinkId! });
+    } catch (e) {
+      this.d.logger.warn({ platform: l.platform.id, classId, err: e }, "LTI line item could not be made; this link's scores will not reach the gradebook");
+      return null;
+    }
   }
 
   /** The class a resource link launches: linked before, or named by Deep Linking's custom parameter. */

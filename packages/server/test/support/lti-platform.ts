@@ -35,6 +35,9 @@ export interface TestPlatform {
   /** The next N score posts are answered with this status (then it succeeds again). */
   failScores: { status: number; times: number };
   tokensIssued: { scope: string }[];
+  /** Line items the tool made (AGS lineitem scope), as posted. */
+  lineItems: { id: string; label: string; scoreMaximum: number; resourceId: string; resourceLinkId: string }[];
+  lineitemsUrl(context: string): string;
   /** Content items received at the Deep Linking return URL, verified. */
   deepLinks: { claims: JWTPayload }[];
   lineitem(id: string): string;
@@ -56,7 +59,7 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
-    async fetch(req) {
+    async fetch(req): Promise<Response> {
       const url = new URL(req.url);
       const bearerScope = () => issued.get(/^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1] ?? "") ?? "";
       if (url.pathname === "/jwks") return Response.json(jwks);
@@ -85,6 +88,15 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
         const headers: Record<string, string> = { "content-type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json" };
         if (page * PAGE < state.members.length) headers.link = `<${base}/nrps/${nrps[1]}?page=${page + 1}>; rel="next"`;
         return new Response(JSON.stringify({ id: url.href, context: { id: nrps[1] }, members: slice }), { headers });
+      }
+      const container = /^\/courses\/([^/]+)\/lineitems$/.exec(url.pathname);
+      if (container !== null && req.method === "POST") {
+        if (!bearerScope().includes("lti-ags/scope/lineitem")) return new Response("no lineitem scope", { status: 403 });
+        if (req.headers.get("content-type") !== "application/vnd.ims.lis.v2.lineitem+json") return new Response("bad content type", { status: 415 });
+        const posted = (await req.json()) as Omit<TestPlatform["lineItems"][number], "id">;
+        const item: TestPlatform["lineItems"][number] = { ...posted, id: `${base}/lineitems/auto-${state.lineItems.length + 1}` };
+        state.lineItems.push(item);
+        return Response.json(item, { status: 201, headers: { "content-type": "application/vnd.ims.lis.v2.lineitem+json" } });
       }
       const score = /^\/lineitems\/([^/]+)\/scores$/.exec(url.pathname);
       if (score !== null && req.method === "POST") {
@@ -124,6 +136,8 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
     failScores: { status: 500, times: 0 },
     tokensIssued: [],
     deepLinks: [],
+    lineItems: [],
+    lineitemsUrl: (context) => `${base}/courses/${context}/lineitems`,
     lineitem: (id) => `${base}/lineitems/${id}`,
     memberships: (context) => `${base}/nrps/${context}`,
     async idToken(claims, o = {}) {
