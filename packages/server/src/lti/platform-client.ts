@@ -4,7 +4,7 @@
 import type { Platform } from "./registry.ts";
 import type { ToolKeys } from "./tool-key.ts";
 
-const SCOPES = {
+export const SCOPES = {
   score: "https://purl.imsglobal.org/spec/lti-ags/scope/score",
   lineitem: "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
   roster: "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly",
