@@ -4,11 +4,14 @@
 # input.user.id             the joining user's id
 # input.user.role           "student" | "teacher" | "school-admin" | "admin"
 # input.user.school         the joining user's school (the token's school claim)
+# input.user.enrolled       whether the user is enrolled in the course
 # input.course.status       "active" | ...
 # input.course.capacity     maximum number of students
 # input.course.students     array of student ids already in the class
 # input.course.teacher_id   id of the course owner
 # input.course.school       the school the course belongs to
+# input.class.status        "live" | "scheduled" | "ended" | "cancelled"
+# input.class.seats_taken   seats other students hold in the class (across instances)
 #
 # A join is allowed when `allow` holds and `deny_reasons` is empty: a reason to deny
 # (such as the cross-school rule below) overrides the allow rules.
@@ -62,6 +65,39 @@ cross_school {
 deny_reasons[reason] {
 	cross_school
 	reason := "class of another school: only that school's users may join"
+}
+
+# A student joins only a course they are enrolled in. (Another school's student is never
+# enrolled here: the cross-school reason says so instead.)
+deny_reasons[reason] {
+	input.user.role == "student"
+	input.user.enrolled == false
+	not cross_school
+	reason := "not enrolled in this course"
+}
+
+# Only a live class can be joined.
+deny_reasons[reason] {
+	input.class.status == "scheduled"
+	reason := "class has not started"
+}
+
+deny_reasons[reason] {
+	input.class.status == "ended"
+	reason := "class has ended"
+}
+
+deny_reasons[reason] {
+	input.class.status == "cancelled"
+	reason := "class was cancelled"
+}
+
+# The seats held across instances: a class is full when they are, even while the seed rule's
+# count of the students seated here (input.course.students) is lower.
+deny_reasons[reason] {
+	input.user.role == "student"
+	input.course.capacity <= input.class.seats_taken
+	reason := "class is full"
 }
 
 # Readable reasons why a join is refused (empty when it is allowed).

@@ -130,8 +130,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
 
   // Live classes: rooms owned by this instance, reached over WebSockets.
   const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
-  const gateway: LiveGateway = new LiveGateway({ hub: (): LiveHub => hub, store, verifier, metrics: liveMetrics, logger, now });
   const decisions = new DecisionLog();
+  const gateway: LiveGateway = new LiveGateway({ hub: (): LiveHub => hub, store, verifier, metrics: liveMetrics, logger, now, policy, decisions });
   // The teacher's video state (live/paused per source), fed by the media service, sent as video.state and in welcomes.
   let stopVideoShare = () => {};
   const videoBoard = new VideoBoard(gateway);

@@ -233,12 +233,20 @@ for (const topology of TOPOLOGIES) {
       const cls = await api(instances[0].base, "POST", `/api/courses/${course.body.id}/classes`, teacher, { startsAt: new Date().toISOString(), durationMinutes: 60 });
       await api(instances[0].base, "POST", `/api/classes/${cls.body.id}/start`, teacher);
       const tokens = await Promise.all(ids.map((id) => token("student", id)));
+      // Every refusal is a logged policy decision, whichever instance owns the class.
+      const denials = async () => {
+        let n = 0;
+        for (const i of instances) n += Number(/edgeclass_policy_decisions_total\{decision="deny"\} (\d+)/.exec(await (await fetch(`${i.base}/metrics`)).text())?.[1] ?? 0);
+        return n;
+      };
+      const deniedBefore = await denials();
       const outcomes = await Promise.allSettled(tokens.map((tok, i) => join(instances[i % 3].base, cls.body.id, tok)));
       const admitted = outcomes.filter((o) => o.status === "fulfilled");
       const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
       for (const o of admitted) (o as PromiseFulfilledResult<{ peer: Peer }>).value.peer.close();
       expect([...new Set(refused.map((r) => `${r.reason.code} ${r.reason.reason ?? r.reason.message}`))]).toEqual([`${CLOSE.policyDenied} class is full`]);
       expect(admitted).toHaveLength(1000);
+      expect((await denials()) - deniedBefore).toBe(500);
       // Ending the class spares the tests below a thousand students' grace periods.
       expect((await api(instances[0].base, "POST", `/api/classes/${cls.body.id}/end`, teacher)).status).toBe(200);
     }, 90_000);

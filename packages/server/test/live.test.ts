@@ -71,9 +71,13 @@ describe("join", () => {
     expect(notStarted).toMatchObject({ code: CLOSE.notStarted, reason: "class has not started", serverCode: "class-not-started" });
     const admin = await t.token("admin", "root");
     const denies = await t.call("GET", "/api/admin/decisions?decision=deny&limit=5", { token: admin });
-    expect(denies.body.items[0]).toMatchObject({ classId, decision: "deny", role: "student" });
-    expect(denies.body.items[0].reasons.join()).toContain("course is not active");
-    expect(denies.body.items.some((d: { reasons: string[] }) => d.reasons.includes("not enrolled in this course"))).toBe(true);
+    // Every refusal is a policy decision in the log, the class not started too (newest first).
+    type Item = { classId: string; role: string; reasons: string[] };
+    expect(denies.body.items[0]).toMatchObject({ classId: later.body.id, decision: "deny", role: "teacher", reasons: ["class has not started"] });
+    const ours = denies.body.items.filter((d: Item) => d.classId === classId);
+    expect(ours[0]).toMatchObject({ decision: "deny", role: "student" });
+    expect(ours[0].reasons.join()).toContain("course is not active");
+    expect(ours.some((d: Item) => d.reasons.includes("not enrolled in this course"))).toBe(true);
     expect((await t.call("GET", "/api/admin/decisions", { token: teacherToken })).status).toBe(403);
   });
 

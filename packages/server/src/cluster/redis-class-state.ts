@@ -59,6 +59,9 @@ export class RedisClassState implements SharedClassState {
     }
   }
 
+  seatsTaken(userId: string): Promise<number | null> {
+    return this.run("seatsTaken", this.keys.seats, userId);
+  }
   async takeSeat(userId: string, capacity: number): Promise<boolean> {
     const r = await this.run("takeSeat", this.keys.seats, userId, capacity);
     return r === null || r === 1;

@@ -82,6 +82,10 @@ redis.call('SADD', KEYS[2], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ${KEEP_MS})
 return 1`;
 
+/** KEYS: owner, seats. ARGV: lease value, user. Seats held by others (read only; fenced so a
+ *  deposed owner does not judge on a count it no longer keeps). */
+const SEATS_TAKEN = `${FENCE}return redis.call('SCARD', KEYS[2]) - redis.call('SISMEMBER', KEYS[2], ARGV[2])`;
+
 /** KEYS: owner, seats. ARGV: lease value, user. */
 const RELEASE_SEAT = `${FENCE}return redis.call('SREM', KEYS[2], ARGV[2])`;
 
@@ -160,6 +164,7 @@ return 1`;
 /** The writes an owner makes under its lease (KEYS: owner, target; ARGV: lease value, then the op's). */
 const FENCED = {
   takeSeat: TAKE_SEAT,
+  seatsTaken: SEATS_TAKEN,
   releaseSeat: RELEASE_SEAT,
   hset: HSET_FENCED,
   hsetnx: HSETNX_FENCED,

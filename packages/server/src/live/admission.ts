@@ -1,20 +1,16 @@
-// Who may hold a seat: the join decision (enrolment, the join policy, the shared seat count in a
-// cluster), each decision logged and counted; and who may no longer: students removed by staff,
+// Who may hold a seat: the join decision (the join policy, on enrolment, the class's status and the
+// seat count, shared in a cluster; then the seat taken), each decision logged and counted; and who may no longer: students removed by staff,
 // unenrolled or whose course was archived are taken out at once and refused until access returns.
 import { CLOSE, type AckResults, type ErrorCode, type ServerMessage } from "@edgeclass/client/protocol";
 import { AppError } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";
 import type { Removal } from "../store/live-types.ts";
+import { denialCode, joinInput, REASON, recordJoin } from "../policy/judge.ts";
 import { persist, type Member, type RoomCore } from "./context.ts";
 import { causeOf, REMOVED_ARCHIVED, REMOVED_UNENROLLED, staffRemovalReason } from "./removal.ts";
 
 /** A refusal names its catalogue code; the gateway closes with the code's close code. */
 export type AdmitResult = { ok: true; welcome: ServerMessage } | { ok: false; code: ErrorCode; reason: string };
-
-/** The stable code of a policy denial: "class-full" when that is the only reason, so a UI can say so. */
-function denialCode(reasons: readonly string[]): ErrorCode {
-  return reasons.length === 1 && reasons[0] === "class is full" ? "class-full" : "policy-denied";
-}
 
 /** What admission needs of its room beyond the core: taking and releasing seats. */
 export interface Seats extends RoomCore {
@@ -38,50 +34,46 @@ export class Admission {
     for (const r of room.deps.store.live.removals(room.classId)) this.removed.set(r.userId, r);
   }
 
-  /** Admits a participant or says why not. On one instance nothing awaits before the seat is taken,
-   *  so concurrent joins cannot overfill the class; in a cluster the shared seat count decides. */
+  /**
+   * Admits a participant or says why not. The join policy decides every join (enrolment, the class's
+   * status, capacity and the seats held across instances are its input) and each decision is logged.
+   * On one instance nothing awaits before the seat is taken, so concurrent joins cannot overfill the
+   * class; in a cluster the policy sees a snapshot of the shared seat count, and the seat is then
+   * taken atomically: a join that loses that race is refused as full, and logged so.
+   */
   async admit(p: Principal, enrolled: boolean): Promise<AdmitResult> {
     const { room } = this;
     const { deps, classId } = room;
     const now = deps.now();
-    if (room.ended) return { ok: false, code: "class-ended", reason: "class has ended" };
-    const refusal = this.removalOf(p, enrolled);
-    if (refusal !== null) {
-      // Also a participant still holding a seat (within the grace period) whose access went meanwhile.
-      if (room.members.has(p.id)) this.takeOut(p.id, refusal);
-      return { ok: false, code: "removed", reason: refusal };
+    if (!room.ended) {
+      const refusal = this.removalOf(p, enrolled);
+      if (refusal !== null) {
+        // Also a participant still holding a seat (within the grace period) whose access went meanwhile.
+        if (room.members.has(p.id)) this.takeOut(p.id, refusal);
+        return { ok: false, code: "removed", reason: refusal };
+      }
+      const existing = room.members.get(p.id);
+      if (existing) {
+        // Back within the grace period, or a second tab: the same participant, no new seat.
+        room.reconnected(existing);
+        return { ok: true, welcome: room.welcome(existing) };
+      }
     }
-    const existing = room.members.get(p.id);
-    if (existing) {
-      // Back within the grace period, or a second tab: the same participant, no new seat.
-      room.reconnected(existing);
-      return { ok: true, welcome: room.welcome(existing) };
-    }
+    const student = p.role === "student";
+    // The shared count (null: the shared engine is unreachable and this room's own count stands in).
+    const shared = student && deps.shared && !room.ended ? await deps.shared.seatsTaken(p.id) : null;
     let course = room.refreshCourse();
-    const record = (allow: boolean, reasons: string[]) => {
-      deps.metrics.policyDecisions.labels(allow ? "allow" : "deny").inc();
-      const entry = { at: now, classId, courseId: course.id, schoolId: course.schoolId, userId: p.id, role: p.role, decision: allow ? ("allow" as const) : ("deny" as const), reasons };
-      deps.decisions.record(entry);
-      deps.logger.info({ ...entry, students: room.students.length }, "join decision");
-    };
-    // Another school's student is never enrolled here: the policy's cross-school rule says so instead.
-    if (p.role === "student" && !enrolled && p.school === course.schoolId) {
-      record(false, ["not enrolled in this course"]);
-      return { ok: false, code: "not-enrolled", reason: "not enrolled in this course" };
-    }
-    const decision = deps.policy.decide({
-      action: "join",
-      user: { id: p.id, role: p.role, school: p.school },
-      course: { id: course.id, status: course.status, capacity: course.capacity, teacher_id: course.teacherId, students: room.students as string[], school: course.schoolId },
-      class: { id: classId, status: room.cls.status },
-    });
-    if (decision.allow && p.role === "student" && deps.shared && !(await deps.shared.takeSeat(p.id, course.capacity))) {
-      decision.allow = false;
-      decision.reasons = ["class is full"];
+    const cls = { id: classId, status: room.ended ? "ended" : room.cls.status };
+    const input = joinInput(p, enrolled, course, cls, room.students, shared ?? room.students.length);
+    let decision = deps.policy.decide(input);
+    // A room that ended has no seat to give, whatever an operator's policy says.
+    if (decision.allow && room.ended) decision = { allow: false, reasons: [REASON.ended] };
+    if (decision.allow && student && deps.shared && !(await deps.shared.takeSeat(p.id, course.capacity))) {
+      decision = { allow: false, reasons: [REASON.full] }; // the last seats went to faster joins meanwhile
     }
     // Removed, unenrolled or archived while the shared seat was being taken: give it back.
     let late: string | null = null;
-    if (decision.allow && p.role === "student") {
+    if (decision.allow && student) {
       late = this.removalOf(p, enrolled);
       course = room.refreshCourse();
       if (late === null && course.status === "archived") late = REMOVED_ARCHIVED;
@@ -90,7 +82,7 @@ export class Admission {
       deps.shared?.releaseSeat(p.id);
       return { ok: false, code: "removed", reason: late };
     }
-    record(decision.allow, decision.reasons);
+    recordJoin(deps, input, decision, now);
     if (!decision.allow) return { ok: false, code: denialCode(decision.reasons), reason: decision.reasons.join("; ") };
     const meanwhile = room.members.get(p.id);
     if (meanwhile) return { ok: true, welcome: room.welcome(meanwhile) }; // admitted meanwhile (cluster)

@@ -7,6 +7,9 @@ import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
 import type { AttendanceSession, Removal } from "../store/live-types.ts";
 
 export interface SharedClassState {
+  /** Seats held by students other than this one, across instances (the join policy's snapshot);
+   *  null when the shared engine cannot say (the room's own count stands in). */
+  seatsTaken(userId: string): Promise<number | null>;
   /** Takes a seat for a student; false when the class is full. Exact across instances. */
   takeSeat(userId: string, capacity: number): Promise<boolean>;
   releaseSeat(userId: string): void;

@@ -5,11 +5,12 @@ import type { Role } from "../domain/model.ts";
 
 export interface JoinInput {
   action: "join";
-  /** `school`: the user's school (the token's claim). */
-  user: { id: string; role: Role; school: string };
-  /** `school`: the school the course belongs to. */
+  /** `school`: the user's school (the token's claim); `enrolled`: whether the user is enrolled in the course. */
+  user: { id: string; role: Role; school: string; enrolled: boolean };
+  /** `school`: the school the course belongs to; `students`: the students seated in the class here. */
   course: { id: string; status: string; capacity: number; teacher_id: string; students: readonly string[]; school: string };
-  class: { id: string; status: string };
+  /** `seats_taken`: seats other students hold (in a cluster, the shared count, which may exceed `students`). */
+  class: { id: string; status: string; seats_taken: number };
 }
 
 /** Said when a policy (one of POLICY_DIR's, say) allows a join across schools: the server refuses it anyway. */

@@ -15,6 +15,9 @@ import type { LiveMetrics } from "../live/metrics.ts";
 import { TokenBucket } from "../live/rate-limit.ts";
 import type { Logger } from "../obs/logger.ts";
 import { currentTrace, newTrace, STAGES, stagesOf, withTrace } from "../obs/event-trace.ts";
+import type { DecisionLog } from "../policy/decision-log.ts";
+import type { JoinPolicy } from "../policy/join-policy.ts";
+import { denialCode, joinInput, recordJoin } from "../policy/judge.ts";
 import { isStorageFull } from "../store/storage-health.ts";
 import type { Store } from "../store/types.ts";
 import { BUN_BACKPRESSURE_LIMIT, SLOW_REASONS, SlowClients, SWEEP_MS, type SlowReason, type SlowState } from "./slow-clients.ts";
@@ -45,6 +48,9 @@ export interface GatewayDeps {
   metrics: LiveMetrics;
   logger: Logger;
   now(): number;
+  /** Joins to a class that is not live are decided (and logged) here: there is no room to ask. */
+  policy: JoinPolicy;
+  decisions: DecisionLog;
 }
 
 const text = (m: Outgoing) => ("raw" in m ? m.raw : JSON.stringify(m));
@@ -123,6 +129,7 @@ export class LiveGateway implements LocalSockets {
     try {
       room = this.deps.hub().room(classId);
     } catch (e) {
+      if (e instanceof AppError && (e.code === "class-not-started" || e.code === "class-ended")) return this.refuseNotLive(ws, e);
       if (e instanceof AppError) return this.refuse(ws, e.code, e.message);
       this.deps.logger.error({ err: e, classId }, "opening the class failed");
       return this.refuse(ws, "unavailable", "class unavailable");
@@ -139,6 +146,23 @@ export class LiveGateway implements LocalSockets {
         this.refuse(ws, "unavailable", e instanceof AppError ? e.message : "admission failed; try again");
       },
     );
+  }
+
+  /**
+   * A join to a class that is not live (scheduled, ended, cancelled): the policy gives the reasons
+   * (its class-status rules) and the decision is logged like any other. A policy that allows it
+   * changes nothing: there is no room to seat anyone in, and the server's reason is logged instead.
+   */
+  private refuseNotLive(ws: Socket, e: AppError): void {
+    const { classId, principal } = ws.data;
+    const cls = this.deps.store.classes.get(classId);
+    const course = cls && this.deps.store.courses.get(cls.courseId);
+    if (!cls || !course) return this.refuse(ws, e.code, e.detail);
+    const input = joinInput(principal, this.isEnrolled(classId, principal), course, cls, [], 0);
+    let d = this.deps.policy.decide(input);
+    if (d.allow) d = { allow: false, reasons: [e.detail] };
+    recordJoin(this.deps, input, d, this.deps.now());
+    this.refuse(ws, denialCode(d.reasons), d.reasons.join("; "));
   }
 
   /**
@@ -320,8 +344,8 @@ export class LiveGateway implements LocalSockets {
     }
   }
 
+  /** Whether the user is enrolled in the class's course (the policy's input.user.enrolled; staff usually are not). */
   private isEnrolled(classId: string, principal: Principal): boolean {
-    if (principal.role !== "student") return true;
     const cls = this.deps.store.classes.get(classId);
     return cls !== undefined && this.deps.store.enrollments.isEnrolled(cls.courseId, principal.id);
   }

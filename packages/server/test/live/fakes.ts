@@ -128,6 +128,10 @@ export class MemoryShared implements SharedClassState {
     await Promise.resolve();
     if (this.down) throw new Error("redis unreachable");
   }
+  async seatsTaken(userId: string): Promise<number | null> {
+    await this.reach();
+    return this.seats.size - (this.seats.has(userId) ? 1 : 0);
+  }
   async takeSeat(userId: string, capacity: number): Promise<boolean> {
     await this.reach();
     if (this.seats.has(userId)) return true;

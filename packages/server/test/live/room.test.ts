@@ -31,7 +31,7 @@ afterEach(() => {
 
 type Cmd = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, "rid"> : never) : never;
 
-function setup(o: { capacity?: number; shared?: boolean; graceMs?: number; students?: string[] } = {}) {
+function setup(o: { capacity?: number; shared?: boolean | MemoryShared; graceMs?: number; students?: string[]; policy?: JoinPolicy } = {}) {
   const store = new MemoryStore();
   const course: Course = { id: "co1", title: "Physics", description: "", status: "active", capacity: o.capacity ?? 30, teacherId: "t1", createdAt: 0, updatedAt: 0, schoolId: "default" };
   const cls: ClassSession = { id: "cl1", courseId: "co1", title: "Lesson 1", startsAt: T0, durationMinutes: 60, status: "live", createdAt: 0, startedAt: T0, endedAt: null, schoolId: "default" };
@@ -40,7 +40,7 @@ function setup(o: { capacity?: number; shared?: boolean; graceMs?: number; stude
   for (const s of o.students ?? ["s1", "s2", "s3", "s4"]) store.enrolled.add(`co1 ${s}`);
   const fanout = new RecordingFanout();
   const clock = { now: T0 };
-  const shared = o.shared ? new MemoryShared() : undefined;
+  const shared = o.shared instanceof MemoryShared ? o.shared : o.shared ? new MemoryShared() : undefined;
   const decisions = new DecisionLog();
   const ended: string[] = [];
   let ids = 0;
@@ -48,7 +48,7 @@ function setup(o: { capacity?: number; shared?: boolean; graceMs?: number; stude
     {
       store,
       fanout,
-      policy,
+      policy: o.policy ?? policy,
       decisions,
       metrics: createLiveMetrics(new Registry(), () => ({ participants: 0, classes: 0 })),
       logger,
@@ -105,6 +105,57 @@ test("admission in a cluster: the shared seat count decides, and a seat released
   expect([...shared!.seats]).toEqual(["s1"]);
   room.revokeAccess(null); // nothing changed: nobody leaves
   expect(room.isAdmitted("s1")).toBe(true);
+});
+
+test("admission: every refusal is the policy's, logged with its reason: not enrolled, full, ended", async () => {
+  const { join, decisions, send } = setup({ capacity: 1 });
+  await join("t1", "teacher");
+  expect(await join("x9")).toMatchObject({ ok: false, code: "not-enrolled" });
+  await join("s1");
+  expect(await join("s2")).toMatchObject({ ok: false, code: "class-full", reason: "class is full" });
+  await send("t1", { type: "class.end" });
+  expect(await join("s3")).toEqual({ ok: false, code: "class-ended", reason: "class has ended" });
+  expect(decisions.recent({ decision: "deny", limit: 5 }).map((d) => [d.userId, d.reasons])).toEqual([
+    ["s3", ["class has ended"]],
+    ["s2", ["class is full"]],
+    ["x9", ["not enrolled in this course"]],
+  ]);
+});
+
+test("admission: an operator's policy (POLICY_DIR) decides enrolment and words the refusals", async () => {
+  // education.rego with the enrolment rule taken out and "class is full" said otherwise.
+  const base = policySources(undefined)[0].source;
+  const enrolmentRule = /deny_reasons\[reason\] \{\n\tinput\.user\.role == "student"\n\tinput\.user\.enrolled == false[^}]*\}\n/;
+  expect(base).toMatch(enrolmentRule);
+  const source = base.replace(enrolmentRule, "").replaceAll('"class is full"', '"no seats left, sorry"');
+  const operator = new JoinPolicy([{ path: "ops/education.rego", source }]);
+  await operator.load();
+  const { join, decisions } = setup({ capacity: 1, policy: operator });
+  expect((await join("x9")).ok).toBe(true); // not enrolled, admitted by this policy
+  expect(await join("s1")).toEqual({ ok: false, code: "policy-denied", reason: "no seats left, sorry" });
+  expect(decisions.recent({ limit: 2 }).map((d) => [d.userId, d.decision, d.reasons])).toEqual([
+    ["s1", "deny", ["no seats left, sorry"]],
+    ["x9", "allow", []],
+  ]);
+});
+
+test("admission in a cluster: the policy sees the shared count; a join that loses the seat after the allow is refused as full, and logged", async () => {
+  // Another instance's join takes the last seat between this join's snapshot and its reservation.
+  class Racing extends MemoryShared {
+    override async seatsTaken(userId: string): Promise<number | null> {
+      const n = await super.seatsTaken(userId);
+      this.seats.add("elsewhere");
+      return n;
+    }
+  }
+  const shared = new Racing();
+  const { join, decisions, room } = setup({ capacity: 1, shared });
+  expect(await join("s1")).toEqual({ ok: false, code: "class-full", reason: "class is full" });
+  expect(room.isAdmitted("s1")).toBe(false);
+  expect(decisions.recent({ limit: 1 })).toMatchObject([{ userId: "s1", decision: "deny", reasons: ["class is full"] }]);
+  // The snapshot alone refuses too: the policy's seats_taken rule, though no student is seated here.
+  expect(await join("s2")).toEqual({ ok: false, code: "class-full", reason: "class is full" });
+  expect(room.students).toEqual([]);
 });
 
 test("admission: unenrolled during the class, a student is taken out (4013) and refused until enrolled again", async () => {

@@ -11,6 +11,10 @@ const SLOW = 60_000;
 const STUDENT_OK = { action: "join", user: { id: "s1", role: "student" }, course: { id: "c1", status: "active", capacity: 2, teacher_id: "t1", students: ["s0"] } };
 const FULL = { ...STUDENT_OK, course: { ...STUDENT_OK.course, capacity: 1 } };
 const TEACHER_OTHER = { action: "join", user: { id: "t2", role: "teacher" }, course: { ...STUDENT_OK.course } };
+// The facts the server adds (education.rego's own rules decide them): enrolment, the class's status, the shared seat count.
+const NOT_ENROLLED = { ...STUDENT_OK, user: { ...STUDENT_OK.user, enrolled: false } };
+const NOT_STARTED = { ...STUDENT_OK, class: { id: "k1", status: "scheduled", seats_taken: 0 } };
+const SEATS_GONE = { ...STUDENT_OK, class: { id: "k1", status: "live", seats_taken: 2 } };
 const HTML_ROLE = { action: "join", user: { id: "x", role: "<b>&" }, course: { ...STUDENT_OK.course } };
 const WARNING = { code: "api_usage_warning", message: "'input' key missing from the request" };
 
@@ -33,6 +37,9 @@ const CASES: Case[] = [
   { name: "allow: full class", method: "POST", path: "/v1/data/education/allow", body: post(FULL), status: 200, text: '{"result":false}\n' },
   { name: "deny_reasons: full class", method: "POST", path: "/v1/data/education/deny_reasons", body: post(FULL), status: 200, json: { result: ["class is full"] } },
   { name: "deny_reasons: another course's teacher", method: "POST", path: "/v1/data/education/deny_reasons", body: post(TEACHER_OTHER), status: 200, json: { result: ["only the course's teacher may join as teacher"] } },
+  { name: "deny_reasons: not enrolled (the seed's allow holds)", method: "POST", path: "/v1/data/education/deny_reasons", body: post(NOT_ENROLLED), status: 200, json: { result: ["not enrolled in this course"] } },
+  { name: "deny_reasons: class not started", method: "POST", path: "/v1/data/education/deny_reasons", body: post(NOT_STARTED), status: 200, json: { result: ["class has not started"] } },
+  { name: "deny_reasons: the shared seats are taken", method: "POST", path: "/v1/data/education/deny_reasons", body: post(SEATS_GONE), status: 200, json: { result: ["class is full"] } },
   { name: "package document, keys sorted, set as sorted array", method: "POST", path: "/v1/data/education", body: post(FULL), status: 200, text: '{"result":{"allow":false,"deny_reasons":["class is full"],"known_role":["admin","school-admin","student","teacher"],"students_listed":true}}\n' },
   { name: "whole data document", method: "POST", path: "/v1/data", body: post(STUDENT_OK), status: 200, json: { result: { education: { allow: true, deny_reasons: [], known_role: ["admin", "school-admin", "student", "teacher"], students_listed: true } } } },
   { name: "whole data document, trailing slash", method: "POST", path: "/v1/data/", body: post(STUDENT_OK), status: 200, json: { result: { education: { allow: true, deny_reasons: [], known_role: ["admin", "school-admin", "student", "teacher"], students_listed: true } } } },

@@ -18,9 +18,9 @@ allow {
 
 const input = (role: Role, userSchool: string, courseSchool: string, id = role === "teacher" ? "t1" : "u1"): JoinInput => ({
   action: "join",
-  user: { id, role, school: userSchool },
+  user: { id, role, school: userSchool, enrolled: role === "student" },
   course: { id: "c1", status: "active", capacity: 30, teacher_id: "t1", students: [], school: courseSchool },
-  class: { id: "k1", status: "live" },
+  class: { id: "k1", status: "live", seats_taken: 0 },
 });
 
 describe("policies/education.rego", () => {
