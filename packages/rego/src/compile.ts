@@ -449,7 +449,8 @@ export class Compiler {
   }
 
   /** declares the variables of a body at `level` */
-  private declareBody(body: Expr[], level: Level, scope: Scope, extra: Term[], params: string[] = []): void {
+  private declareBody(body: Expr[], level: Level, scope: Scope, extra: Term[], params: string[] = [], isQuery = false): void {
+    if (!isQuery) checkUnusedSome(body, extra);
     const declared: string[] = [];
     const used: string[] = [];
     const declSoFar = new Set<string>(params);
@@ -1110,12 +1111,14 @@ export class Compiler {
     }
     // function targets
     const fname = path.join(".");
+    checkWithBuiltinTarget(fname, w);
     const fn = this.resolveFunction(fname, bc);
     if (fn) {
       const target = this.mockTargetFor(w.value, bc);
       return { kind: "mock", name: fn.name, target };
     }
     if (path[0] === "data") {
+      this.checkWholeVirtualDocs(path.slice(1), w);
       const vp = this.compileTerm(w.value, bc);
       if (!vp.ev) throw new RegoError("rego_compile_error", "with value must not contain unbound variables", w.loc);
       return { kind: "data", path: path.slice(1), ev: vp.ev };
@@ -1123,11 +1126,23 @@ export class Compiler {
     const r = this.resolveGlobal(path[0], bc.scope);
     if (r && r.kind === "root") {
       const full = [...r.path, ...path.slice(1)];
+      if (r.root === "data") this.checkWholeVirtualDocs(full, w);
       const vp = this.compileTerm(w.value, bc);
       if (!vp.ev) throw new RegoError("rego_compile_error", "with value must not contain unbound variables", w.loc);
       return { kind: r.root, path: full, ev: vp.ev };
     }
-    throw new RegoError("rego_compile_error", `with keyword target must reference existing input, data, or a function (${fname})`, w.loc);
+    throw new RegoError("rego_type_error", `with keyword target must reference existing input, data, or a function (${fname})`, w.loc);
+  }
+
+  /** OPA's validateWith: a `with` below a rule's path would replace part of a virtual document. */
+  private checkWholeVirtualDocs(path: readonly string[], w: With): void {
+    let node = this.tree.root;
+    for (let i = 0; i < path.length - 1; i++) {
+      const ch = node.children.get(path[i]!);
+      if (!ch) return;
+      if (ch.group) throw new RegoError("rego_compile_error", "with keyword cannot partially replace virtual document(s)", w.loc);
+      node = ch;
+    }
   }
 
   private mockTargetFor(v: Term, bc: BC): (c: Ctx, f: Frame) => MockTarget {
@@ -1757,7 +1772,7 @@ export class Compiler {
   private compileQueryInner(body: Expr[], captureFalse: boolean): CompiledQuery {
     const scope = this.scopeFor(null, null);
     const level: Level = { vars: new Map(), parent: null };
-    this.declareBody(body, level, scope, []);
+    this.declareBody(body, level, scope, [], [], true);
     const bc: BC = { scope, level, bound: new Set(), noBind: new Set() };
     // capture the value of each term expression in a hidden slot
     const capSlots: number[] = [];
@@ -1862,6 +1877,36 @@ function refText(path: readonly string[], rest: readonly Term[]): string {
     else s += "[_]";
   }
   return s;
+}
+
+/** OPA's checkUnusedDeclaredVars: a variable declared with `some x` must be used in its body (or the head). */
+function checkUnusedSome(body: Expr[], extra: Term[]): void {
+  for (let i = 0; i < body.length; i++) {
+    const e = body[i]!;
+    if (e.kind !== "some") continue;
+    let seen: Set<string> | null = null;
+    for (const v of e.vars) {
+      if (v.type !== "var" || v.name.startsWith("$")) continue;
+      if (!seen) {
+        const names: string[] = [];
+        body.forEach((x, j) => j !== i && exprVarsDeep(x, names));
+        for (const t of extra) termVars(t, names, false, true);
+        seen = new Set(names);
+      }
+      if (!seen.has(v.name)) throw new RegoError("rego_compile_error", `declared var ${v.name} unused`, e.loc);
+    }
+  }
+}
+
+/** OPA's validateWithBuiltinTarget: builtins that `with` may not replace. */
+function checkWithBuiltinTarget(name: string, w: With): void {
+  const bad = (why: string): never => {
+    throw new RegoError("rego_compile_error", `with keyword replacing built-in function: ${why}`, w.loc);
+  };
+  if (name === "eq" || name === "rego.metadata.chain" || name === "rego.metadata.rule") bad(`replacement of ${JSON.stringify(name)} invalid`);
+  if (name.startsWith("internal.")) bad(`replacement of internal function ${JSON.stringify(name)} invalid`);
+  if (name === "walk") bad("target must not be a relation");
+  if (name === "print") bad("target must not be a void function");
 }
 
 /** Calls a builtin: its errors become undefined, or with strict builtin errors a located RegoError. */

@@ -481,7 +481,7 @@ class Parser {
       this.pos++;
       const right = this.parseExprTerm(false);
       e = { kind: op === "=" ? "unify" : "assign", left, right, negated, with: [], loc };
-      if (op === ":=" && negated) throw new RegoError("rego_parse_error", "cannot negate assignment", loc);
+      if (op === ":=" && negated) throw new RegoError("rego_compile_error", "cannot assign vars inside negated expression", loc);
     } else {
       e = { kind: "term", term: left, negated, with: [], loc };
     }

@@ -109,3 +109,21 @@ describe("references into scalars of known type (OPA's checker: 'undefined ref',
     expect(run(["package p\nr := [[1, [2]][_][0], {\"a\": [1]}.a[0]]"], "data.p.r")).toEqual([2, 1]);
   });
 });
+
+describe("OPA's rewriteLocalVars and validateWith checks", () => {
+  test("a variable declared with some must be used; ':=' cannot be negated", () => {
+    expect(compileErr("package p\nr if { some x; true }").detail).toBe("declared var x unused");
+    expect(compileErr("package p\nr := [x | some x, y; x = 1]").detail).toBe("declared var y unused");
+    expect(run(["package p\nr := x if { some x; x = 1 }"], "data.p.r")).toBe(1);
+    const neg = compileErr("package p\nr if { not x := 1 }");
+    expect(neg.code).toBe("rego_compile_error");
+    expect(neg.detail).toBe("cannot assign vars inside negated expression");
+  });
+  test("with: no partial replacement of a virtual document; some builtins cannot be replaced", () => {
+    expect(compileErr("package p\nq.r := 1\nt := y if { y := q.r.s with data.p.q.r.s as 1 }").detail).toBe("with keyword cannot partially replace virtual document(s)");
+    expect(compileErr("package p\nr if { true with print as count }").detail).toBe("with keyword replacing built-in function: target must not be a void function");
+    expect(compileErr("package p\nr if { true with walk as count }").detail).toBe("with keyword replacing built-in function: target must not be a relation");
+    expect(compileErr("package p\nr if { true with internal.member_2 as count }").detail).toStartWith("with keyword replacing built-in function: replacement of internal function");
+    expect(run(["package p\nq.r := 1\nt := y if { y := q.r with data.p.q.r as 2 }"], "data.p.t")).toBe(2);
+  });
+});
