@@ -14,7 +14,7 @@ import { RedisFanout } from "../src/cluster/redis-fanout.ts";
 import { ClusterRpc, type RpcLink } from "../src/cluster/rpc.ts";
 import { Scripts, SETTLE_MS, type AcquireReply, type FencedOp } from "../src/cluster/scripts.ts";
 import { keySlot } from "../src/cluster/sharded-pubsub.ts";
-import { LiveError } from "../src/live/errors.ts";
+import { AppError } from "../src/domain/errors.ts";
 import type { Fanout, Outgoing } from "../src/live/fanout.ts";
 import { createLogging } from "../src/obs/logger.ts";
 import { Registry } from "../src/obs/prom.ts";
@@ -213,7 +213,7 @@ describe("shared class state: the fencing rules", () => {
     redis.owner = "i2:5";
     const { state, calls } = owner(redis);
     const err = await state.saveAnswer("q1", { userId: "a" } as never).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(LiveError);
+    expect(err).toBeInstanceOf(AppError);
     expect(err).toMatchObject({ code: "unavailable" });
     expect(calls).toEqual({ fenced: 1, reconciled: 0 });
     // Having given the class up, it writes nothing more.
@@ -317,7 +317,7 @@ describe("RPC to the owner", () => {
     expect(await ok).toEqual({ position: 1 });
 
     const refused = caller.rpc.call("c-1", { t: "end" }).catch((e: unknown) => e);
-    owner.rpc.answer(decodeRequest(caller.published[1][1]) as Request & { id: string }, Promise.reject(new LiveError("forbidden", "staff only")));
+    owner.rpc.answer(decodeRequest(caller.published[1][1]) as Request & { id: string }, Promise.reject(new AppError("forbidden", "staff only")));
     const boom = caller.rpc.call("c-1", { t: "end" }).catch((e: unknown) => e);
     owner.rpc.answer(decodeRequest(caller.published[2][1]) as Request & { id: string }, Promise.reject(new Error("secret detail")));
     await Bun.sleep(0);

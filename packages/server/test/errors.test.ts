@@ -6,7 +6,6 @@ import { AppError, closeCodeOf } from "../src/domain/errors.ts";
 import { errorResponse, wrap, type HttpDeps } from "../src/http/endpoint.ts";
 import { PROBLEM_BASE } from "../src/http/problem.ts";
 import { liveRoutes } from "../src/http/routes/live.ts";
-import { LiveError } from "../src/live/errors.ts";
 import { MediaError } from "../src/media/pool.ts";
 import { createLogging } from "../src/obs/logger.ts";
 import { createMetrics } from "../src/obs/metrics.ts";
@@ -69,7 +68,7 @@ test("every catalogue code renders as a problem with its status, and closes with
 });
 
 test("live and media errors are catalogue errors: REST renders them with their own status", async () => {
-  const live = errorResponse(new LiveError("unavailable", "the class's shared engine (Redis) is unreachable"), req, "r2", logger);
+  const live = errorResponse(new AppError("unavailable", "the class's shared engine (Redis) is unreachable"), req, "r2", logger);
   expect(live.status).toBe(503);
   const media = new MediaError("MEDIA_BAD_SDP", "no m= line", 400);
   expect(media).toBeInstanceOf(AppError);
@@ -81,7 +80,7 @@ test("live and media errors are catalogue errors: REST renders them with their o
 test("POST /api/classes/:id/end answers 503 when the live side is unavailable (was a 500)", async () => {
   const svc = {
     endClass: async () => {
-      throw new LiveError("unavailable", "the class's shared engine (Redis) is unreachable; try again shortly");
+      throw new AppError("unavailable", "the class's shared engine (Redis) is unreachable; try again shortly");
     },
   } as unknown as LiveService;
   const route = liveRoutes(svc, 65536).find((r) => r.path === "/api/classes/:id/end")!;

@@ -4,7 +4,7 @@
 // instance's sockets.
 import type { ClientMessage } from "@edgeclass/client/protocol";
 import type { Principal } from "../domain/model.ts";
-import { LiveError } from "../live/errors.ts";
+import { AppError } from "../domain/errors.ts";
 import type { RoomPort } from "../live/ports.ts";
 import type { AdmitResult, LiveRoom } from "../live/room.ts";
 import { ClassOwner } from "./class-owner.ts";
@@ -59,7 +59,7 @@ export class ClusterClass implements RoomPort {
           await this.link.unsubscribe(this.keys.commands);
         }
       } catch (e) {
-        if (e instanceof LiveError) throw e;
+        if (e instanceof AppError) throw e;
         throw unavailable();
       } finally {
         this.resolving = null;
@@ -79,7 +79,7 @@ export class ClusterClass implements RoomPort {
       try {
         return (await this.ctx.rpc.call(this.classId, { t: "admit", principal: p, enrolled })) as AdmitResult;
       } catch (e) {
-        if (attempt < 3 && e instanceof LiveError && e.code === "unavailable" && this.link.healthy()) {
+        if (attempt < 3 && e instanceof AppError && e.code === "unavailable" && this.link.healthy()) {
           await this.resolveOwner();
           const room = this.ownedRoom as LiveRoom | null; // the owner may be gone and this instance taken over
           if (room) return room.admit(p, enrolled);
@@ -98,7 +98,7 @@ export class ClusterClass implements RoomPort {
       return await this.ctx.rpc.call(this.classId, { t: "cmd", userId, msg });
     } catch (e) {
       // The owner may be gone: take the class if it is free, then try once more.
-      if (e instanceof LiveError && e.code === "unavailable" && this.link.healthy()) {
+      if (e instanceof AppError && e.code === "unavailable" && this.link.healthy()) {
         await this.resolveOwner();
         const room = this.ownedRoom as LiveRoom | null; // may have changed while awaiting
         if (room) return room.handle(userId, msg);

@@ -8,7 +8,7 @@
 // cluster-class.ts (a class: owned room or proxy), class-owner.ts (lease and takeover),
 // redis-class-state.ts (fenced writes), redis-fanout.ts, rpc.ts, codec.ts, keys.ts, scripts.ts.
 import type { Store } from "../store/types.ts";
-import { LiveError } from "../live/errors.ts";
+import { AppError } from "../domain/errors.ts";
 import type { Fanout } from "../live/fanout.ts";
 import { liveClassOf } from "../live/hub.ts";
 import type { LiveHub, RoomPort } from "../live/ports.ts";
@@ -80,7 +80,7 @@ export class ClusterHub implements LiveHub, ClusterContext {
   }
 
   room(classId: string): RoomPort {
-    if (this.closed) throw new LiveError("unavailable", "server is shutting down");
+    if (this.closed) throw new AppError("unavailable", "server is shutting down");
     let c = this.classes.get(classId);
     if (!c) {
       liveClassOf(this.store, classId); // not live: say so now

@@ -6,7 +6,7 @@
 // owner retakes its lease and shares its state again first, then writes once more.
 import type { ChatMessage, ChatSettings, Hand } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../domain/live/quiz.ts";
-import { LiveError } from "../live/errors.ts";
+import { AppError } from "../domain/errors.ts";
 import type { SharedClassState } from "../live/shared-state.ts";
 import type { AttendanceSession, Removal } from "../store/live-types.ts";
 import type { ClassKeys } from "./keys.ts";
@@ -44,14 +44,14 @@ export class RedisClassState implements SharedClassState {
     }
     if (r === -1) {
       this.owner.fenced();
-      throw new LiveError("unavailable", "the class moved to another instance; reconnect");
+      throw new AppError("unavailable", "the class moved to another instance; reconnect");
     }
     return r;
   }
 
   private async once(op: FencedOp, key: string, args: (string | number)[]): Promise<number | null> {
     const lease = this.owner.lease();
-    if (!lease) throw new LiveError("unavailable", "this instance no longer owns the class; reconnect");
+    if (!lease) throw new AppError("unavailable", "this instance no longer owns the class; reconnect");
     try {
       return await this.write(op, this.keys.owner, key, lease, ...args);
     } catch {

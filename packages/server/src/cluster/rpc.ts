@@ -1,7 +1,7 @@
 // Calls from an instance to a class's owner over Redis pub/sub: a request on the class's
 // commands channel, the reply on the caller's own replies channel. Pub/sub keeps nothing, so
 // every call has a deadline; the caller decides whether to ask again (cluster-class.ts).
-import { LiveError } from "../live/errors.ts";
+import { AppError } from "../domain/errors.ts";
 import type { Logger } from "../obs/logger.ts";
 import { decodeReply, encodeReply, encodeRequest, type Call, type Reply, type Request } from "./codec.ts";
 import { classKeys, repliesChannel } from "./keys.ts";
@@ -10,7 +10,7 @@ import type { RedisLink, RedisMetrics } from "./redis.ts";
 /** How long a forwarded join or command waits for the owner (a join burst queues at the owner). */
 const RPC_TIMEOUT_MS = { admit: 5000, cmd: 3000, end: 5000 } as const;
 
-export const unavailable = () => new LiveError("unavailable", "the class's shared engine (Redis) is unreachable; try again shortly");
+export const unavailable = () => new AppError("unavailable", "the class's shared engine (Redis) is unreachable; try again shortly");
 
 /** What the RPC needs of the Redis link (a fake in unit tests). */
 export type RpcLink = Pick<RedisLink, "publish" | "subscribe" | "timed" | "settings">;
@@ -37,7 +37,7 @@ export class ClusterRpc {
     return this.link.subscribe(this.channel);
   }
 
-  /** Asks the class's owner; its result, or its LiveError. `unavailable` when Redis or the owner does not answer. */
+  /** Asks the class's owner; its result, or its AppError. `unavailable` when Redis or the owner does not answer. */
   async call(classId: string, call: Call): Promise<unknown> {
     const id = `${this.instanceId}:${this.processTag}:${++this.seq}`;
     const reply = new Promise<Reply>((resolve) => {
@@ -56,7 +56,7 @@ export class ClusterRpc {
     }
     this.metrics.messages.labels("out", call.t).inc();
     const r = await reply;
-    if (!r.ok) throw new LiveError(r.code, r.message);
+    if (!r.ok) throw new AppError(r.code, r.message);
     return r.result;
   }
 
@@ -65,11 +65,11 @@ export class ClusterRpc {
     this.link.publish(classKeys(this.link, classId).commands, encodeRequest({ t: "left", from: this.instanceId, userId })).catch(() => {});
   }
 
-  /** At the owner: replies to a call with the outcome of its work (a LiveError keeps its code). */
+  /** At the owner: replies to a call with the outcome of its work (a AppError keeps its code). */
   answer(r: Request & { id: string }, work: Promise<unknown>): void {
     work.then(
       (result) => this.send(r.from, { id: r.id, ok: true, result }),
-      (e: unknown) => this.send(r.from, e instanceof LiveError ? { id: r.id, ok: false, code: e.code, message: e.message } : { id: r.id, ok: false, code: "internal", message: "something went wrong" }),
+      (e: unknown) => this.send(r.from, e instanceof AppError ? { id: r.id, ok: false, code: e.code, message: e.message } : { id: r.id, ok: false, code: "internal", message: "something went wrong" }),
     );
   }
 
