@@ -358,4 +358,18 @@ describe("a course from the LMS", () => {
     const link = db<{ value: string }>("SELECT value FROM replicated_records WHERE tbl = 'lti-link' AND key LIKE '% rl-manual'");
     expect(JSON.parse(link[0].value).lineitemUrl).toBe(`${lms.base}/lineitems/auto-1`);
   });
+
+  test("logout with the launch's bearer token ends that session everywhere it is used", async () => {
+    const { res } = await launch({ sub: "s-9", role: "learner", context: "physics", resourceLink: "rl-forces", custom: { edgeclass_class_id: classId } });
+    const token = tokenOf(res);
+    expect((await t.call("GET", "/api/me", { token })).status).toBe(200);
+    const out = await fetch(`${t.base}/api/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
+    expect(out.status).toBe(204);
+    const after = await t.call("GET", "/api/me", { token });
+    expect(after.status).toBe(401);
+    expect(after.body.detail).toContain("logged out");
+    // The cookie the same launch set is the same session.
+    const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    expect((await fetch(`${t.base}/api/me`, { headers: { cookie } })).status).toBe(401);
+  });
 });

@@ -86,6 +86,8 @@ export async function liveToken(): Promise<string> {
 export function signOut(): void {
   // A cookie session ends on the server too (revoked on every instance).
   if (cached?.csrf) void fetch("/api/auth/logout", { method: "POST", headers: { "x-csrf-token": cached.csrf } }).catch(() => {});
+  // An LMS launch's session came as a bearer token: it is logged out the same way (other tokens are ignored there).
+  else if (cached?.token) void fetch("/api/auth/logout", { method: "POST", headers: { authorization: `Bearer ${cached.token}` } }).catch(() => {});
   cached = null;
   try {
     localStorage.removeItem(KEY);

@@ -90,9 +90,14 @@ export class Sessions {
 
   /** A session's bearer token (from `issue`): the principal, unless it expired or was logged out. */
   async verifyAccessToken(token: string): Promise<Principal> {
+    return (await this.accessSession(token)).principal;
+  }
+
+  /** The session a bearer token of `issue` belongs to (to log it out), unless it ended. */
+  async accessSession(token: string): Promise<SessionInfo> {
     const info = await this.verify(token, "access");
     if ((await this.o.keys.get(`session-revoked:${info.sid}`)) !== null) throw new AppError("invalid-token", "this session was logged out: sign in again");
-    return info.principal;
+    return info;
   }
 
   private async sign(typ: "session" | "access", p: Principal, via: string, sid: string, iat: number, exp: number): Promise<string> {

@@ -107,8 +107,10 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
       path: "/api/auth/logout",
       auth: "public",
       async handle({ req }) {
-        // A forged or already-ended session has nothing to revoke; a live one needs its CSRF token.
-        const s = await d.sessions.authenticate(req).catch((e: unknown) => {
+        // A forged or already-ended session has nothing to revoke; a live one needs its CSRF token,
+        // or comes as its bearer form (a page an LMS launched holds the session that way).
+        const bearer = /^Bearer +(\S+)$/i.exec(req.headers.get("authorization") ?? "")?.[1];
+        const s = await (bearer !== undefined ? d.sessions.accessSession(bearer) : d.sessions.authenticate(req)).catch((e: unknown) => {
           if (e instanceof AppError && e.code === "invalid-token") return null;
           throw e;
         });
