@@ -1555,6 +1555,13 @@ export class Compiler {
     return { name, arity: b.arity, call: (c, args) => b.fn(args, c), group: null, builtin: b };
   }
 
+  /** OPA's rewriteDeclaredVarsInTerm: a local variable hides the function (or builtin) it is named after. */
+  private checkCallShadowed(t: Extract<Term, { type: "call" }>, bc: BC): void {
+    if (!t.infix && this.resolveVarLocalOnly(t.name.split(".")[0]!, bc)) {
+      throw new RegoError("rego_compile_error", `called function ${t.name} shadowed`, t.loc);
+    }
+  }
+
   /** OPA names an undefined function by its resolved ref: `f` defined as a rule in package p is `data.p.f`. */
   private refName(name: string, bc: BC): string {
     const parts = name.split(".");
@@ -1574,6 +1581,7 @@ export class Compiler {
 
   /** `f(a, b, out)`: a call whose last argument receives the result */
   private callWithOutput(t: Extract<Term, { type: "call" }>, bc: BC): CExpr | null {
+    this.checkCallShadowed(t, bc);
     if (SPECIAL_CALLS.has(t.name)) {
       if (t.name === "walk" && t.args.length === 2) {
         const xp = this.compileTerm(t.args[0], bc);
@@ -1628,6 +1636,7 @@ export class Compiler {
 
   private compileCall(t: Extract<Term, { type: "call" }>, bc: BC): Plan {
     const name = t.name;
+    this.checkCallShadowed(t, bc);
     if (SPECIAL_CALLS.has(name)) return this.compileSpecial(t, bc);
     const fn = t.infix ? this.resolveBuiltin(name) : this.resolveFunction(name, bc);
     if (!fn) {

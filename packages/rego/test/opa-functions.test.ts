@@ -127,3 +127,10 @@ describe("OPA's rewriteLocalVars and validateWith checks", () => {
     expect(run(["package p\nq.r := 1\nt := y if { y := q.r with data.p.q.r as 2 }"], "data.p.t")).toBe(2);
   });
 });
+
+describe("a local variable named like a function hides it (OPA: 'called function f shadowed')", () => {
+  test("calling a rule function or a builtin through a shadowing local is a compile error", () => {
+    expect(compileErr("package p\nf(x) := x\nr if { f := 1; f(1) }").detail).toBe("called function f shadowed");
+    expect(compileErr("package p\nr if { count := 1; count([1]) }").detail).toBe("called function count shadowed");
+  });
+});
