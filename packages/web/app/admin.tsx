@@ -29,6 +29,9 @@ export function AdminPage() {
       <Header title={t("admin.title")}>
         <a href="/central" onClick={(e) => (e.preventDefault(), navigate("/central"))}>
           {t("central.open")}
+        </a>{" "}
+        <a href="/schools" onClick={(e) => (e.preventDefault(), navigate("/schools"))}>
+          {t("schools.open")}
         </a>
       </Header>
       <main class="grid">

@@ -1,11 +1,17 @@
 // The signed-in user (a JWT kept in localStorage) and REST calls to the server.
 
-export type Role = "student" | "teacher" | "admin";
+export type Role = "student" | "teacher" | "school-admin" | "admin";
+const ROLES: readonly string[] = ["student", "teacher", "school-admin", "admin"];
+const isRole = (r: unknown): r is Role => typeof r === "string" && ROLES.includes(r);
+/** The platform admin or a school's admin (the server scopes the latter to their school). */
+export const isAdmin = (r: Role | undefined) => r === "admin" || r === "school-admin";
 export interface Session {
   token: string;
   id: string;
   name: string;
   role: Role;
+  /** The user's school (the token's `school` claim; none: the server's default school). */
+  school?: string;
   /** Seconds since the epoch. */
   exp: number;
   /** A school sign-in kept in an HttpOnly cookie (no token here): its CSRF token for requests that change things. */
@@ -21,9 +27,11 @@ export function decodeToken(token: string): Session | null {
   try {
     const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
     const text = new TextDecoder().decode(Uint8Array.from(atob(b64 + "===".slice((b64.length + 3) % 4)), (c) => c.charCodeAt(0)));
-    const c = JSON.parse(text) as { sub?: unknown; role?: unknown; name?: unknown; exp?: unknown };
-    if (typeof c.sub !== "string" || (c.role !== "student" && c.role !== "teacher" && c.role !== "admin")) return null;
-    return { token, id: c.sub, role: c.role, name: typeof c.name === "string" && c.name ? c.name : c.sub, exp: typeof c.exp === "number" ? c.exp : 0 };
+    const c = JSON.parse(text) as { sub?: unknown; role?: unknown; name?: unknown; exp?: unknown; school?: unknown };
+    if (typeof c.sub !== "string" || !isRole(c.role)) return null;
+    const s: Session = { token, id: c.sub, role: c.role, name: typeof c.name === "string" && c.name ? c.name : c.sub, exp: typeof c.exp === "number" ? c.exp : 0 };
+    if (typeof c.school === "string") s.school = c.school;
+    return s;
   } catch {
     return null;
   }
@@ -62,10 +70,10 @@ export async function loadBrowserSession(): Promise<void> {
   try {
     const res = await fetch("/api/auth/session", { headers: { accept: "application/json" } });
     if (!res.ok) return;
-    const b = (await res.json()) as { user: { id: string; name: string; role: string }; csrfToken: string; expiresAt: string };
+    const b = (await res.json()) as { user: { id: string; name: string; role: string }; school?: string; csrfToken: string; expiresAt: string };
     const role = b.user.role;
-    if (role !== "student" && role !== "teacher" && role !== "admin") return;
-    cached = { token: "", id: b.user.id, name: b.user.name, role, exp: Math.floor(Date.parse(b.expiresAt) / 1000), csrf: b.csrfToken };
+    if (!isRole(role)) return;
+    cached = { token: "", id: b.user.id, name: b.user.name, role, school: b.school, exp: Math.floor(Date.parse(b.expiresAt) / 1000), csrf: b.csrfToken };
   } catch {}
 }
 

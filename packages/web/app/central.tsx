@@ -1,8 +1,9 @@
 // The centre's view of every city (issue 18): classes, results and attendance from the central
 // service (GET /api/central/*, passed on by this server when CENTRAL_URL is set), filtered by
-// school, city, course and date. For platform admins. Loaded lazily.
+// school, city, course and date. For platform admins and school admins (the centre answers a school
+// admin with their school's rows only). Loaded lazily.
 import { useEffect, useState } from "preact/hooks";
-import { api } from "./api.ts";
+import { api, session } from "./api.ts";
 import { apiErrorText } from "./errors.ts";
 import { dateTime, num, t } from "./i18n.ts";
 import { Header, statusText } from "./ui.tsx";
@@ -61,6 +62,8 @@ export function CentralPage() {
   const [error, setError] = useState("");
   useEffect(() => {
     let stop = false;
+    // The city passes only a bearer token on; the centre cannot verify a school sign-in's cookie (docs/central.md).
+    if (!session()?.token) return void (setRows([]), setError(t("central.cookieSession")));
     setRows(null);
     api<{ items: Row[] }>("GET", `/api/central/${view}?${centralQuery(filters)}`).then(
       (r) => !stop && (setRows(r.items), setError("")),

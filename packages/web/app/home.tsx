@@ -1,6 +1,6 @@
 // Sign-in (demo users, or paste a token from the platform) and "my classes".
 import { useEffect, useState } from "preact/hooks";
-import { api, decodeToken, navigate, save, session, type ClassInfo, type CourseInfo, type Role } from "./api.ts";
+import { api, decodeToken, isAdmin, navigate, save, session, type ClassInfo, type CourseInfo, type Role } from "./api.ts";
 import { Header, statusText } from "./ui.tsx";
 import { apiErrorText } from "./errors.ts";
 import { dateTime, t, tx } from "./i18n.ts";
@@ -21,7 +21,7 @@ export function Login() {
   useEffect(() => {
     api<DemoInfo>("GET", "/api/demo").then(setDemo, () => setDemo(null));
   }, []);
-  const go = (role: Role) => navigate(next.startsWith("/") && !next.startsWith("//") ? next : role === "admin" ? "/admin" : demo ? `/class/${demo.classId}` : "/");
+  const go = (role: Role) => navigate(next.startsWith("/") && !next.startsWith("//") ? next : isAdmin(role) ? "/admin" : demo ? `/class/${demo.classId}` : "/");
   const pick = async (userId: string) => {
     setError("");
     try {
@@ -131,7 +131,7 @@ export function Home() {
     <div class="page">
       <Header title={t("home.title")} />
       <main class="narrow">
-        {s.role === "admin" && (
+        {isAdmin(s.role) && (
           <p>
             <a href="/admin" onClick={(e) => (e.preventDefault(), navigate("/admin"))}>
               {t("home.adminLink")}

@@ -3,7 +3,7 @@
 import "./style.css";
 import { render, type ComponentType } from "preact";
 import { useEffect, useState } from "preact/hooks";
-import { loadBrowserSession, navigate, session } from "./api.ts";
+import { isAdmin, loadBrowserSession, navigate, session } from "./api.ts";
 import { Home, Login } from "./home.tsx";
 import { StudentView } from "./student.tsx";
 import { onLocale, t } from "./i18n.ts";
@@ -26,6 +26,7 @@ const TeacherConsole = lazy(() => import("./teacher.tsx").then((m) => m.TeacherC
 const AdminPage = lazy(() => import("./admin.tsx").then((m) => m.AdminPage));
 const CourseSetup = lazy(() => import("./setup.tsx").then((m) => m.CourseSetup));
 const CentralPage = lazy(() => import("./central.tsx").then((m) => m.CentralPage));
+const SchoolsPage = lazy(() => import("./schools.tsx").then((m) => m.SchoolsPage));
 
 function Redirect({ to }: { to: string }) {
   useEffect(() => navigate(to), [to]);
@@ -56,8 +57,10 @@ function App() {
     const courseId = c[1] === "new" ? null : decodeURIComponent(c[1]);
     return <CourseSetup key={path} courseId={courseId} />;
   }
-  if (path === "/central") return s.role === "admin" ? <CentralPage /> : <p class="error">{t("nav.centralOnly")}</p>;
-  if (path === "/admin") return s.role === "admin" ? <AdminPage /> : <p class="error">{t("nav.adminsOnly")}</p>;
+  // School admins too: the server scopes what they see to their school.
+  if (path === "/central") return isAdmin(s.role) ? <CentralPage /> : <p class="error">{t("nav.centralOnly")}</p>;
+  if (path === "/admin") return isAdmin(s.role) ? <AdminPage /> : <p class="error">{t("nav.adminsOnly")}</p>;
+  if (path === "/schools") return isAdmin(s.role) ? <SchoolsPage /> : <p class="error">{t("nav.adminsOnly")}</p>;
   return <Home />;
 }
 

@@ -3,38 +3,14 @@
 // Everything goes through the REST API; a problem's `issues` are shown beside their fields.
 import type { QuestionDraft } from "@edgeclass/client/protocol";
 import { useEffect, useState } from "preact/hooks";
-import { api, ApiError, navigate, session, type ClassInfo, type CourseInfo, type FieldIssue } from "./api.ts";
+import { api, isAdmin, navigate, session, type ClassInfo, type CourseInfo } from "./api.ts";
+import { errorsOf, Field, type Errors } from "./form.tsx";
 import { parseRoster } from "./roster-csv.ts";
 import { QuestionForm } from "./teacher.tsx";
 import { ArchiveCourse } from "./archive.tsx";
 import { Header, statusText } from "./ui.tsx";
 import { apiErrorText } from "./errors.ts";
 import { dateTime, t, tx } from "./i18n.ts";
-
-type Errors = Record<string, string>;
-
-/** Splits an API error into messages per field (`issues[].path`) and one for the form. */
-function errorsOf(e: unknown): Errors {
-  if (!(e instanceof ApiError) || e.issues.length === 0) return { "": apiErrorText(e) };
-  const out: Errors = {};
-  for (const i of e.issues as FieldIssue[]) out[i.path] = out[i.path] ? `${out[i.path]}; ${i.message}` : i.message;
-  return out;
-}
-
-/** A labelled input with its error beside it (aria-describedby, aria-invalid). */
-function Field({ id, label, error, children }: { id: string; label: string; error?: string; children: (a: { id: string; "aria-invalid": boolean; "aria-describedby"?: string }) => preact.ComponentChild }) {
-  return (
-    <div class="field">
-      <label for={id}>{label}</label>
-      {children({ id, "aria-invalid": !!error, "aria-describedby": error ? `${id}-err` : undefined })}
-      {error && (
-        <span id={`${id}-err`} class="field-error">
-          {error}
-        </span>
-      )}
-    </div>
-  );
-}
 
 const course = (id: string) => `/api/courses/${encodeURIComponent(id)}`;
 
@@ -83,7 +59,7 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
   const [capacity, setCapacity] = useState(String(info?.capacity ?? 30));
   // An admin creates a course for a teacher (their id); a teacher's own courses are theirs.
   const [teacherId, setTeacherId] = useState("");
-  const admin = !info && session()?.role === "admin";
+  const admin = !info && isAdmin(session()?.role);
   const [errors, setErrors] = useState<Errors>({});
   const [note, setNote] = useState("");
   const archived = info?.status === "archived";

@@ -79,7 +79,7 @@ test("a platform admin sees every city's classes, results and attendance, and fi
   const teacher = await mintToken(SECRET, { sub: "t1", role: "teacher", ttlSeconds: 600 });
   const q = await h.page();
   await q.goto(`/central#token=${teacher}`);
-  await q.getByText("The central page is for platform admins.").waitFor();
+  await q.getByText("The central page is for admins.").waitFor();
 }, 60_000);
 
 test("the city's pass-through: reads only, the caller's token goes along, an unreachable centre is a 503 problem", async () => {

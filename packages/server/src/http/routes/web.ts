@@ -20,7 +20,7 @@ const DIST_CANDIDATES = [join(import.meta.dir, "..", "..", "..", "..", "web", "d
 const DEFAULT_WEB_DIST = DIST_CANDIDATES.find((d) => existsSync(join(d, "index.html"))) ?? DIST_CANDIDATES[0];
 
 /** Paths of the single-page app: each answers with index.html. */
-const APP_PATHS = ["/", "/login", "/admin", "/central", "/class/*", "/courses/*"] as const;
+const APP_PATHS = ["/", "/login", "/admin", "/central", "/schools", "/class/*", "/courses/*"] as const;
 
 const TYPES: Record<string, string> = {
   ".html": "text/html; charset=utf-8",
