@@ -67,6 +67,8 @@ export interface CompilerOptions {
 
 export class Compiler {
   readonly tree: RuleTree;
+  /** locations of print calls written as statements (anywhere else print is used as a value) */
+  private readonly printStatements = new WeakSet<Location>();
   readonly modules: Module[];
   private wildcard = 0;
   private lastDefFast: { test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: number } | null = null;
@@ -723,6 +725,8 @@ export class Compiler {
   }
 
   private compileTermExpr(t: Term, bc: BC): CExpr {
+    // print is a statement: only here may it appear (OPA: checkVoidCalls)
+    if (t.type === "call" && (t.name === "print" || t.name === "internal.print")) this.printStatements.add(t.loc);
     // a call with an output argument, e.g. count(x, n)
     if (t.type === "call") {
       const out = this.callWithOutput(t, bc);
@@ -1723,7 +1727,16 @@ export class Compiler {
     switch (t.name) {
       case "print":
       case "internal.print": {
-        const plans = t.args.map((a) => this.compileTerm(a, bc));
+        if (!this.printStatements.has(t.loc)) throw new RegoError("rego_type_error", `${t.name}(...) used as value`, t.loc);
+        const plans = t.args.map((a) => {
+          try {
+            return this.compileTerm(a, bc);
+          } catch (e) {
+            // OPA's rewritePrintCalls: print's operands may only use variables declared before it
+            if (e instanceof Unsafe) throw new RegoError("rego_compile_error", `var ${displayVar(e.varName)} is undeclared`, e.loc);
+            throw e;
+          }
+        });
         return evPlan((c, f) => {
           const parts: string[] = [];
           for (const p of plans) {

@@ -134,3 +134,14 @@ describe("a local variable named like a function hides it (OPA: 'called function
     expect(compileErr("package p\nr if { count := 1; count([1]) }").detail).toBe("called function count shadowed");
   });
 });
+
+describe("print is a statement (OPA: checkVoidCalls, rewritePrintCalls)", () => {
+  test("print used as a value is a type error; its operands must be declared", () => {
+    expect(compileErr("package p\nr := print(1)").detail).toContain("used as value");
+    expect(compileErr("package p\nr if { x := print(1) }").detail).toContain("used as value");
+    expect(compileErr("package p\nr if { print(y) }").detail).toBe("var y is undeclared");
+    const out: string[] = [];
+    compile([{ path: "m.rego", source: "package p\nr if { x := 1; print(\"x is\", x, input.nope) }" }], { regoV1: true, print: (m) => out.push(m) }).prepare("data.p.r").evaluate({});
+    expect(out).toEqual(["x is 1 <undefined>"]);
+  });
+});
