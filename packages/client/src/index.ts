@@ -16,3 +16,4 @@ export type { ClientErrorCode, EdgeClassErrorCode } from "./errors.ts";
 export { applyEvent, applyWelcome, emptyState } from "./state.ts";
 export type { ClassState, Me, Welcome } from "./state.ts";
 export * from "./protocol.ts";
+export type * from "./api.ts";

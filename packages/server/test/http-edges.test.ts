@@ -6,7 +6,7 @@ import { parseConfig } from "../src/config/config.ts";
 import { isRealDateTime } from "../src/domain/time.ts";
 import { createLogging } from "../src/obs/logger.ts";
 import { startServer, type RunningServer } from "../src/server.ts";
-import type { ClassResults } from "../src/services/live-service.ts";
+import type { ClassResults } from "@edgeclass/client/api";
 import { answersCsv, standingsCsv } from "../src/services/exports.ts";
 import { tempDir } from "./support/server.ts";
 

@@ -162,23 +162,8 @@ export async function download(path: string, filename: string): Promise<void> {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export interface ClassInfo {
-  id: string;
-  courseId: string;
-  title: string | null;
-  status: string;
-  startsAt: string;
-  durationMinutes: number;
-}
-export interface CourseInfo {
-  id: string;
-  title: string;
-  description?: string;
-  status: string;
-  capacity: number;
-  teacherId: string;
-  enrolled?: number;
-}
+/** The server's response bodies (@edgeclass/client/api), under the names the pages use. */
+export type { ClassView as ClassInfo, CourseView as CourseInfo } from "@edgeclass/client/api";
 
 export function navigate(path: string): void {
   history.pushState(null, "", path);

@@ -2,6 +2,7 @@
 // the teacher's time zone, the roster (ids typed, pasted or uploaded as CSV) and the question bank.
 // Everything goes through the REST API; a problem's `issues` are shown beside their fields.
 import type { QuestionDraft } from "@edgeclass/client/protocol";
+import type { BankQuestionView, QuizSetView } from "@edgeclass/client/api";
 import { useEffect, useState } from "preact/hooks";
 import { api, isAdmin, navigate, session, type ClassInfo, type CourseInfo } from "./api.ts";
 import { errorsOf, Field, type Errors } from "./form.tsx";
@@ -103,7 +104,7 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
           ) : (
             <Field id="course-status" label={t("setup.status")} error={errors.status}>
               {(a) => (
-                <select {...a} name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value)}>
+                <select {...a} name="status" value={status} onChange={(e) => setStatus(e.currentTarget.value as CourseInfo["status"])}>
                   <option value="draft">{t("setup.draft")}</option>
                   <option value="active">{t("setup.active")}</option>
                 </select>
@@ -336,15 +337,14 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
   );
 }
 
-type BankItem = QuestionDraft & { id: string };
 
 function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
-  const [items, setItems] = useState<BankItem[]>([]);
+  const [items, setItems] = useState<BankQuestionView[]>([]);
   const [editing, setEditing] = useState<string | null>(null);
   const [adding, setAdding] = useState(0);
   const [note, setNote] = useState("");
   const [error, setError] = useState("");
-  const load = () => api<{ items: BankItem[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setItems(r.items), (e) => setError(apiErrorText(e)));
+  const load = () => api<{ items: BankQuestionView[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setItems(r.items), (e) => setError(apiErrorText(e)));
   useEffect(() => void load(), [courseId]);
   const run = async (fn: () => Promise<unknown>, done: string) => {
     setNote("");
@@ -360,7 +360,7 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
       return false;
     }
   };
-  const strip = ({ id: _id, courseId: _c, createdAt: _t, ...draft }: BankItem & { courseId?: string; createdAt?: string }) => draft as QuestionDraft;
+  const strip = ({ id: _id, courseId: _c, createdAt: _t, ...draft }: BankQuestionView & { courseId?: string; createdAt?: string }) => draft as QuestionDraft;
   return (
     <section class="card bank" aria-labelledby="qbank-h">
       <h2 id="qbank-h">{t("bank.title")}</h2>
@@ -400,19 +400,11 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
   );
 }
 
-interface QuizSetInfo {
-  id: string;
-  title: string;
-  questionIds: string[];
-  autoReveal: boolean;
-  autoLeaderboard: boolean;
-  timeLimitSeconds: number;
-}
 
 /** Quiz sets: bank questions in the order they are ticked, run in class with "Next" (issue 16 build 2). */
 function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: number }) {
-  const [sets, setSets] = useState<QuizSetInfo[]>([]);
-  const [bank, setBank] = useState<BankItem[]>([]);
+  const [sets, setSets] = useState<QuizSetView[]>([]);
+  const [bank, setBank] = useState<BankQuestionView[]>([]);
   const [title, setTitle] = useState("");
   const [picked, setPicked] = useState<string[]>([]);
   const [autoReveal, setAutoReveal] = useState(true);
@@ -422,8 +414,8 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
   const [note, setNote] = useState("");
   const path = `${course(courseId)}/quiz-sets`;
   const load = () => {
-    api<{ items: QuizSetInfo[] }>("GET", path).then((r) => setSets(r.items), (e) => setErrors({ "": apiErrorText(e) }));
-    api<{ items: BankItem[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setBank(r.items), () => {});
+    api<{ items: QuizSetView[] }>("GET", path).then((r) => setSets(r.items), (e) => setErrors({ "": apiErrorText(e) }));
+    api<{ items: BankQuestionView[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setBank(r.items), () => {});
   };
   useEffect(load, [courseId, bankVersion]);
   const prompt = (id: string) => bank.find((q) => q.id === id)?.prompt ?? id;

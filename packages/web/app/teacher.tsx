@@ -4,6 +4,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "@edgeclass/client";
+import type { BankQuestionView, ClassResults, QuizSetView, TurnedAwayView } from "@edgeclass/client/api";
 import { api, download, upload, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
@@ -151,18 +152,13 @@ function ClassLink({ classId }: { classId: string }) {
   );
 }
 
-interface TurnedAway {
-  students: number;
-  attempts: number;
-  reasons: { reason: string; students: number; attempts: number }[];
-}
 
 /** Students the class refused (full, not enrolled...), asked every 5 s: the teacher learns that people are waiting outside. */
 function TurnedAwayCard({ classId }: { classId: string }) {
-  const [info, setInfo] = useState<TurnedAway | null>(null);
+  const [info, setInfo] = useState<TurnedAwayView | null>(null);
   useEffect(() => {
     let stop = false;
-    const load = () => api<TurnedAway>("GET", `/api/classes/${encodeURIComponent(classId)}/turned-away`).then((r) => !stop && setInfo(r), () => {});
+    const load = () => api<TurnedAwayView>("GET", `/api/classes/${encodeURIComponent(classId)}/turned-away`).then((r) => !stop && setInfo(r), () => {});
     void load();
     const timer = setInterval(load, 5000);
     return () => ((stop = true), clearInterval(timer));
@@ -347,33 +343,25 @@ function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullabl
   );
 }
 
-interface QuizSetInfo {
-  id: string;
-  title: string;
-  questionIds: string[];
-  autoReveal: boolean;
-  autoLeaderboard: boolean;
-  timeLimitSeconds: number;
-}
 
 /** Runs a quiz set question by question with "Next" (issue 16 build 2). Where the run is comes from the
  *  live question's flow (the server's), so a reload of the console carries on. */
 function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: string }) {
   const st = client.state;
-  const [sets, setSets] = useState<QuizSetInfo[]>([]);
+  const [sets, setSets] = useState<QuizSetView[]>([]);
   const [chosen, setChosen] = useState("");
   const [error, setError] = useState("");
   const [busy, setBusy] = useState(false);
   useEffect(() => {
     if (courseId)
-      api<{ items: QuizSetInfo[] }>("GET", `/api/courses/${encodeURIComponent(courseId)}/quiz-sets`).then(
+      api<{ items: QuizSetView[] }>("GET", `/api/courses/${encodeURIComponent(courseId)}/quiz-sets`).then(
         (r) => (setSets(r.items), setChosen((c) => c || r.items[0]?.id || "")),
         () => {},
       );
   }, [courseId]);
   const running = st.quiz?.flow?.set;
   const set = running ? sets.find((x) => x.id === running.id) : undefined;
-  const launch = async (x: QuizSetInfo, index: number) => {
+  const launch = async (x: QuizSetView, index: number) => {
     setBusy(true);
     setError("");
     try {
@@ -435,22 +423,16 @@ function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: st
   );
 }
 
-interface BankQuestion {
-  id: string;
-  kind: QuestionKind;
-  prompt: string;
-  points?: number;
-}
 
 const LETTERS = ["a", "b", "c", "d", "e", "f"];
 
 function Questions({ client, courseId }: { client: EdgeClassClient; courseId: string }) {
-  const [bank, setBank] = useState<BankQuestion[]>([]);
+  const [bank, setBank] = useState<BankQuestionView[]>([]);
   const [limit, setLimit] = useState(30);
   const [error, setError] = useState("");
   const [note, setNote] = useState("");
   const path = `/api/courses/${encodeURIComponent(courseId)}/questions`;
-  const load = () => api<{ items: BankQuestion[] }>("GET", `${path}?limit=100`).then((r) => setBank(r.items), (e) => setError(apiErrorText(e)));
+  const load = () => api<{ items: BankQuestionView[] }>("GET", `${path}?limit=100`).then((r) => setBank(r.items), (e) => setError(apiErrorText(e)));
   useEffect(() => void (courseId && load()), [courseId]);
   const launch = async (o: { questionId: string } | { question: QuestionDraft }) => {
     setError("");
@@ -812,15 +794,11 @@ function Roster({ client }: { client: EdgeClassClient }) {
   );
 }
 
-interface ResultsJson {
-  questions: { prompt: string; answered: number; correctCount: number; eligible: number }[];
-  students: { userId: string; name: string; score: number; rank: number; answered: number }[];
-}
 
 /** The class at a glance after it ends: participation, average score, the hardest question (issue 16 build 2). */
 function ClassSummary({ classId }: { classId: string }) {
-  const [r, setR] = useState<ResultsJson | null>(null);
-  useEffect(() => void api<ResultsJson>("GET", `/api/classes/${encodeURIComponent(classId)}/results`).then(setR, () => {}), [classId]);
+  const [r, setR] = useState<ClassResults | null>(null);
+  useEffect(() => void api<ClassResults>("GET", `/api/classes/${encodeURIComponent(classId)}/results`).then(setR, () => {}), [classId]);
   if (!r || r.students.length === 0) return null;
   const took = r.students.filter((x) => x.answered > 0).length;
   const avg = r.students.reduce((a, x) => a + x.score, 0) / r.students.length;

@@ -1,4 +1,5 @@
 // Keyset paging: `limit` and an opaque `cursor` in, `nextCursor` out.
+import type { Page as PageBody } from "@edgeclass/client/api";
 import * as v from "valibot";
 import type { Page, PageRequest } from "../domain/model.ts";
 import { AppError } from "../domain/errors.ts";
@@ -20,6 +21,6 @@ export function pageRequest(q: { limit?: number; cursor?: string }): PageRequest
   return { limit: q.limit ?? 50, after };
 }
 
-export function pageBody<T>(p: Page<T>): { items: T[]; nextCursor: string | null } {
+export function pageBody<T>(p: Page<T>): PageBody<T> {
   return { items: p.items, nextCursor: p.nextCursor === null ? null : Buffer.from(p.nextCursor, "utf8").toString("base64url") };
 }

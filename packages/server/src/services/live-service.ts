@@ -1,5 +1,6 @@
 // REST-side use cases of live classes: the question bank, starting and ending
 // classes, attendance and results.
+import type { ClassResults, QuestionResult } from "@edgeclass/client/api";
 import type { QuestionDraft } from "@edgeclass/client/protocol";
 import * as classes from "../domain/classes.ts";
 import { assertCanManageCourse } from "../domain/courses.ts";
@@ -11,31 +12,6 @@ import type { LiveHub } from "../live/ports.ts";
 import type { AttendanceRow, BankQuestion } from "../store/live-types.ts";
 import type { CoursesService, ServiceDeps } from "./courses-service.ts";
 import { optionsOf, presence, type Presence } from "./exports.ts";
-
-interface QuestionResult {
-  questionId: string;
-  bankQuestionId: string | null;
-  kind: string;
-  prompt: string;
-  /** Choice questions: the options, so an export can name the answers. */
-  options?: { id: string; text: string }[];
-  correct: unknown;
-  launchedAt: number;
-  deadline: number;
-  eligible: number;
-  answered: number;
-  correctCount: number;
-  distribution: Record<string, number>;
-  answers: { userId: string; name: string; answerId: string; response: unknown; correct: boolean; points: number; answeredAt: number }[];
-}
-
-export interface ClassResults {
-  classId: string;
-  courseId: string;
-  title: string;
-  questions: QuestionResult[];
-  students: { userId: string; name: string; score: number; rank: number; answered: number; correct: number }[];
-}
 
 export class LiveService {
   constructor(

@@ -1,4 +1,5 @@
 // REST routes around live classes: start and end, the question bank, attendance, results.
+import type { BankQuestionView } from "@edgeclass/client/api";
 import * as v from "valibot";
 import { QuestionDraftSchema } from "@edgeclass/client/protocol";
 import type { BankQuestion } from "../../store/live-types.ts";
@@ -19,7 +20,7 @@ const tz = v.optional(v.pipe(v.string(), v.maxLength(64), v.check((z) => knownZo
 const ResultsQuery = v.strictObject({ format, table: v.optional(v.picklist(["answers", "standings"], "must be answers or standings")), tz });
 const AttendanceQuery = v.strictObject({ format, tz });
 const csvFile = (body: string, name: string) => new Response(body, { headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${name}"` } });
-const questionView = (q: BankQuestion) => ({ id: q.id, courseId: q.courseId, ...q.draft, createdAt: iso(q.createdAt) });
+const questionView = (q: BankQuestion): BankQuestionView => ({ id: q.id, courseId: q.courseId, ...q.draft, createdAt: iso(q.createdAt) });
 
 export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
   const staff = ["teacher", "school-admin", "admin"] as const;

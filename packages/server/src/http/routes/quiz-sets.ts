@@ -1,4 +1,5 @@
 // Quiz sets under their course: /api/courses/:id/quiz-sets[/:setId] (issue 16 build 2).
+import type { QuizSetView } from "@edgeclass/client/api";
 import * as v from "valibot";
 import type { QuizSet } from "../../store/live-types.ts";
 import type { QuizSetService } from "../../services/quiz-sets.ts";
@@ -21,7 +22,7 @@ const QuizSetBody = v.strictObject({
   autoLeaderboard: v.optional(v.boolean()),
   timeLimitSeconds: v.optional(v.pipe(v.number(), v.integer(), v.minValue(5), v.maxValue(600))),
 });
-const view = (s: QuizSet) => ({ ...s, createdAt: iso(s.createdAt), updatedAt: iso(s.updatedAt) });
+const view = (s: QuizSet): QuizSetView => ({ ...s, createdAt: iso(s.createdAt), updatedAt: iso(s.updatedAt) });
 
 export function quizSetRoutes(svc: QuizSetService, maxBody: number): RouteDef[] {
   const staff = ["teacher", "school-admin", "admin"] as const;

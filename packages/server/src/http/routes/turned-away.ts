@@ -1,6 +1,7 @@
 // Students turned away from a live class, for its teacher (issue 16 defect 12 and "teacher
 // awareness"): how many, and why, from the join decisions this instance logged (a ring of the
 // last 500; on a cluster each instance answers for the joins it handled).
+import type { TurnedAwayView } from "@edgeclass/client/api";
 import * as v from "valibot";
 import type { DecisionLog } from "../../policy/decision-log.ts";
 import type { LiveService } from "../../services/live-service.ts";
@@ -10,19 +11,8 @@ import { check, id } from "../validate.ts";
 
 const IdParams = v.strictObject({ id });
 
-export interface TurnedAway {
-  /** Distinct students refused at least once. */
-  students: number;
-  /** Refused joins (a "class full" page retries by itself, so one student may count several times). */
-  attempts: number;
-  /** One row per policy reason, most students first. */
-  reasons: { reason: string; students: number; attempts: number }[];
-  /** The latest refusal, ISO 8601, or null. */
-  last: string | null;
-}
-
 /** Sums the denies of one class by reason (a decision with several reasons counts under each). */
-export function turnedAway(log: DecisionLog, classId: string): TurnedAway {
+export function turnedAway(log: DecisionLog, classId: string): TurnedAwayView {
   const denies = log.recent({ decision: "deny", limit: Number.MAX_SAFE_INTEGER }).filter((r) => r.classId === classId && r.role === "student");
   const by = new Map<string, { who: Set<string>; attempts: number }>();
   for (const r of denies)
