@@ -1644,6 +1644,10 @@ export class Compiler {
     if (SPECIAL_CALLS.has(name)) return this.compileSpecial(t, bc);
     const fn = t.infix ? this.resolveBuiltin(name) : this.resolveFunction(name, bc);
     if (!fn) {
+      if (bc.scope.module?.regoV1 && DEPRECATED_IN_V1.has(name)) {
+        // OPA's checkDeprecatedBuiltins (v1 modules): the builtin exists but may not be called
+        throw new RegoError("rego_type_error", `deprecated built-in function calls in expression: ${name} (could not find function ${name})`, t.loc);
+      }
       throw new RegoError("rego_type_error", `undefined function ${this.refName(name, bc)} (could not find function ${name})`, t.loc);
     }
     if (t.args.length !== fn.arity) {

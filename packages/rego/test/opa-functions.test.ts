@@ -145,3 +145,12 @@ describe("print is a statement (OPA: checkVoidCalls, rewritePrintCalls)", () => 
     expect(out).toEqual(["x is 1 <undefined>"]);
   });
 });
+
+describe("deprecated builtins in v1 modules (OPA's checkDeprecatedBuiltins)", () => {
+  test("calling any/all/cast_* in v1 is a type error naming the builtin; a user function of that name is fine", () => {
+    const e = compileErr("package p\nx := any([true, false])");
+    expect(e.code).toBe("rego_type_error");
+    expect(e.detail).toStartWith("deprecated built-in function calls in expression: any");
+    expect(run(["package p\nall(arr) := true\nx := all([1])"], "data.p.x")).toBe(true);
+  });
+});
