@@ -412,7 +412,18 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
   const [limit, setLimit] = useState("30");
   const [errors, setErrors] = useState<Errors>({});
   const [note, setNote] = useState("");
+  /** The set being edited (PUT), or null for a new one (POST). */
+  const [editing, setEditing] = useState<string | null>(null);
   const path = `${course(courseId)}/quiz-sets`;
+  const fill = (x: QuizSetInfo | null) => {
+    setEditing(x?.id ?? null);
+    setTitle(x?.title ?? "");
+    setPicked(x?.questionIds ?? []);
+    setAutoReveal(x?.autoReveal ?? true);
+    setAutoBoard(x?.autoLeaderboard ?? true);
+    setLimit(String(x?.timeLimitSeconds ?? 30));
+    setErrors({});
+  };
   const load = () => {
     api<{ items: QuizSetView[] }>("GET", path).then((r) => setSets(r.items), (e) => setErrors({ "": apiErrorText(e) }));
     api<{ items: BankQuestionView[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setBank(r.items), () => {});
@@ -423,10 +434,10 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
     e.preventDefault();
     setNote("");
     try {
-      await api("POST", path, { title, questionIds: picked, autoReveal, autoLeaderboard: autoBoard, timeLimitSeconds: Number(limit) });
-      setErrors({});
-      setTitle("");
-      setPicked([]);
+      const body = { title, questionIds: picked, autoReveal, autoLeaderboard: autoBoard, timeLimitSeconds: Number(limit) };
+      if (editing) await api("PUT", `${path}/${encodeURIComponent(editing)}`, body);
+      else await api("POST", path, body);
+      fill(null);
       setNote(t("sets.saved"));
       load();
     } catch (err) {
@@ -455,13 +466,18 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
                 <li key={q}>{prompt(q)}</li>
               ))}
             </ol>
-            <button type="button" class="small" onClick={() => remove(x.id)} aria-label={t("sets.removeName", { title: x.title })}>
-              {t("bank.remove")}
-            </button>
+            <span class="row">
+              <button type="button" class="small" onClick={() => fill(x)} aria-label={t("sets.editName", { title: x.title })}>
+                {t("bank.edit")}
+              </button>
+              <button type="button" class="small" onClick={() => remove(x.id)} aria-label={t("sets.removeName", { title: x.title })}>
+                {t("bank.remove")}
+              </button>
+            </span>
           </li>
         ))}
       </ul>
-      <h3>{t("sets.new")}</h3>
+      <h3>{editing ? t("sets.editTitle") : t("sets.new")}</h3>
       <form class="stack" onSubmit={save} noValidate>
         <Field id="set-title" label={t("sets.setTitle")} error={errors.title}>
           {(a) => <input {...a} name="setTitle" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />}
@@ -496,9 +512,16 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
             {(a) => <input {...a} name="setLimit" type="number" min={5} max={600} value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />}
           </Field>
         </div>
-        <button type="submit" class="primary">
-          {t("sets.save")}
-        </button>
+        <div class="row">
+          <button type="submit" class="primary">
+            {t("sets.save")}
+          </button>
+          {editing && (
+            <button type="button" onClick={() => fill(null)}>
+              {t("sets.cancelEdit")}
+            </button>
+          )}
+        </div>
         <p class="muted" role="status">
           {note}
         </p>

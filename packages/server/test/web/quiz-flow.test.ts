@@ -111,6 +111,13 @@ async function flow(locale: "en" | "zh-CN") {
   await teacher.fill("#set-limit", "5");
   await teacher.click(".quiz-sets form button[type=submit]");
   await teacher.waitForSelector(".quiz-sets .set-list > li");
+  // Edited in place (PUT): the title changes, the questions and options stay.
+  await teacher.click(".quiz-sets .set-list > li button >> nth=0");
+  expect(await teacher.inputValue("#set-title")).toBe(`Warm-up ${tag}`);
+  await teacher.fill("#set-title", `Warm-up ${tag}!`);
+  await teacher.click(".quiz-sets form button[type=submit]");
+  await teacher.waitForSelector(`.quiz-sets .set-list > li strong:text-is("Warm-up ${tag}!")`);
+  expect(await teacher.locator(".quiz-sets .set-list > li ol li").count()).toBe(3);
   await axeClean(teacher, `${tag} set-up page with a quiz set`);
   await shot(teacher, `flow-${tag}-setup`);
   step("set-up");

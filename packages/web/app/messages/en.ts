@@ -317,6 +317,10 @@ export const en = {
   "form.pictureRemove": "Remove the picture",
   "quiz.imageAlt": "Picture for the question",
 
+  "sets.editName": "Edit quiz set {title}",
+  "sets.editTitle": "Edit the quiz set",
+  "sets.cancelEdit": "Cancel editing",
+
   "hands.title": "Raised hands",
   "hands.none": "No hands up.",
   "hands.answer": "Answer",

@@ -319,6 +319,10 @@ export const zhCN: Catalogue = {
   "form.pictureRemove": "移除图片",
   "quiz.imageAlt": "题目配图",
 
+  "sets.editName": "编辑测验组 {title}",
+  "sets.editTitle": "编辑测验组",
+  "sets.cancelEdit": "取消编辑",
+
   "hands.title": "举手",
   "hands.none": "没有人举手。",
   "hands.answer": "回应",
