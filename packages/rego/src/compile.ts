@@ -532,7 +532,7 @@ export class Compiler {
         const n = declared[i];
         if (n.startsWith("$")) continue;
         if ((n === "input" || n === "data") && scope.module?.regoV1) {
-          throw new RegoError("rego_compile_error", `variables must not shadow ${n} (${n} cannot be shadowed)`, e.loc);
+          throw new RegoError("rego_compile_error", `variables must not shadow ${n} (use a different variable name; ${n} cannot be shadowed)`, e.loc);
         }
         // OPA's rewriteDeclaredVar: every declaration (`:=`, `some x`, `some x in xs`) must be the
         // first occurrence of its name in the body; the error says how the name occurred before

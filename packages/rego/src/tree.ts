@@ -118,7 +118,7 @@ export class RuleTree {
     }
     const first = ref[0];
     if (m.regoV1 && first.type === "string" && (first.value === "input" || first.value === "data")) {
-      throw new RegoError("rego_compile_error", `rules must not shadow ${first.value} (${first.value} cannot be shadowed)`, rule.loc);
+      throw new RegoError("rego_compile_error", `rules must not shadow ${first.value} (use a different rule name; ${first.value} cannot be shadowed)`, rule.loc);
     }
     let kind = rule.kind;
     if (kind === "function" && rule.args && rule.args.length === 0) kind = "complete";

@@ -86,7 +86,8 @@ describe("with: a builtin as the replacement of a function", () => {
 describe(":= targets (OPA's rewriteDeclaredAssignment, checkKeywordOverrides)", () => {
   test("a ref cannot be assigned, even one rooted at input; input itself cannot be shadowed", () => {
     expect(compileErr("package p\nr if { input.x := 1 }").detail).toStartWith("cannot assign to ref");
-    expect(compileErr("package p\nr if { input := 1 }").detail).toStartWith("variables must not shadow input");
+    expect(compileErr("package p\nr if { input := 1 }").detail).toStartWith("variables must not shadow input (use a different variable name");
+    expect(compileErr("package p\ninput := 1").detail).toStartWith("rules must not shadow input (use a different rule name");
     expect(compileErr("package p\nr if { 1 := 1 }").detail).toStartWith("cannot assign to number");
   });
 });
