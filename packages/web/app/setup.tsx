@@ -415,7 +415,7 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
   /** The set being edited (PUT), or null for a new one (POST). */
   const [editing, setEditing] = useState<string | null>(null);
   const path = `${course(courseId)}/quiz-sets`;
-  const fill = (x: QuizSetInfo | null) => {
+  const fill = (x: QuizSetView | null) => {
     setEditing(x?.id ?? null);
     setTitle(x?.title ?? "");
     setPicked(x?.questionIds ?? []);
