@@ -1,5 +1,4 @@
 // Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
-import type { BunRequest, Server } from "bun";
 import { CLOSE } from "@edgeclass/client/protocol";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -11,8 +10,9 @@ import { loadOrCreateSecret } from "./auth/secret.ts";
 import { createTokenVerifier } from "./auth/tokens.ts";
 import type { Config } from "./config/config.ts";
 import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
-import { buildRoutes, errorResponse, notRouted, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
+import { buildRoutes, errorResponse, notRouted, wrap, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
 import { liveAuthLimit } from "./http/live-limit.ts";
+import { liveSocketRoute } from "./http/routes/live-socket.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
 import { turnedAwayRoutes } from "./http/routes/turned-away.ts";
@@ -234,7 +234,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   };
   const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024), sessions: signIn.sessions };
   const web = webApp({ config, demo, secret, limits });
-  const liveLimit = liveAuthLimit({ verifier, limits, trustProxy: config.limits.trustProxy, logger });
+  const liveSocket = liveSocketRoute(gateway, liveAuthLimit({ verifier, limits }));
   const routeDefs: RouteDef[] = [
       ...systemRoutes(config, metrics, readiness),
       ...courseRoutes(courses, config.maxBodyBytes),
@@ -260,9 +260,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   ];
   const routes = buildRoutes(routeDefs, deps);
 
-  const liveRoute = {
-    GET: async (req: BunRequest<"/api/classes/:id/live">, srv: Server<SocketData>) => (await liveLimit(req, srv)) ?? gateway.upgrade(req, srv),
-  };
+  const liveRoute = { GET: wrap(liveSocket, deps) };
   // The centre's views for the web page, asked through this origin (CENTRAL_URL; docs/central.md).
   const centralRoute = config.centralUrl ? { "/api/central/*": centralProxy(config.centralUrl) } : {};
   const allRoutes = { ...web.staticRoutes, ...routes, "/api/classes/:id/live": liveRoute, ...centralRoute };
@@ -303,7 +301,8 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     logger,
     secret,
     demo,
-    routes: [...routeDefs.map((r) => ({ method: r.method, path: r.path, auth: r.auth })), { method: "GET", path: "/api/classes/:id/live", auth: ["student", "teacher", "school-admin", "admin"] }],
+    // (the live socket's token is checked by the gateway: listed with the roles that may join)
+    routes: [...routeDefs.map((r) => ({ method: r.method, path: r.path, auth: r.auth })), { method: liveSocket.method, path: liveSocket.path, auth: ["student", "teacher", "school-admin", "admin"] }],
     state: () => state,
     whenReady,
     stop() {

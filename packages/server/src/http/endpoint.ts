@@ -1,6 +1,8 @@
-// One wrapper for every route: request id, authentication, errors as problem
-// documents, a metrics sample and one JSON log line per request.
+// One wrapper for every route: request id, authentication, the route's declared schemas
+// (params, query, body) checked into typed values, errors as problem documents, a metrics
+// sample and one JSON log line per request. The live WebSocket's upgrade goes through it too.
 import type { BunRequest } from "bun";
+import type * as v from "valibot";
 import type { AuthLimits } from "../auth/limits.ts";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError } from "../domain/errors.ts";
@@ -10,25 +12,62 @@ import type { Metrics } from "../obs/metrics.ts";
 import { isStorageFull, type StorageHealth } from "../store/storage-health.ts";
 import { clientAddress, type PeerSource } from "./client-address.ts";
 import { problemResponse } from "./problem.ts";
+import { check, readJson, readQuery } from "./validate.ts";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+type Schema = v.GenericSchema<unknown, unknown>;
 
-interface Context {
+/** What a route takes, as a Fastify route's schema: checked before the handler runs, so bad input
+ *  is a 400 problem naming the field and the handler gets typed values. */
+export interface RouteSchema {
+  /** The path's `:name` parameters. */
+  params?: Schema;
+  /** The query string (a repeated parameter is refused). */
+  query?: Schema;
+  /** A JSON body (application/json, at most the route's bodyLimit). */
+  body?: Schema;
+}
+
+/** The checked value of one part, or `Else` (optional) when the route declares no schema for it. */
+type Part<S, K extends keyof RouteSchema, Else> = S extends { [P in K]: infer X extends Schema } ? { [P in K]: v.InferOutput<X> } : { [P in K]?: Else };
+
+type Context<S extends RouteSchema = RouteSchema> = {
   req: BunRequest;
-  params: Record<string, string>;
   reqId: string;
   /** The client's address (per-address limits). */
   ip: string;
   /** Set on routes that require authentication. */
   principal: Principal;
-}
+} & (S extends { params: infer X extends Schema } ? { params: v.InferOutput<X> } : { params: Record<string, string> }) & Part<S, "query", undefined> & Part<S, "body", undefined>;
 
-export interface RouteDef {
+export interface RouteDef<S extends RouteSchema = RouteSchema, R extends Response | undefined = Response> {
   method: Method;
   path: string;
   /** Roles allowed; "public" routes skip authentication. */
   auth: readonly Role[] | "public";
-  handle(ctx: Context): Response | Promise<Response>;
+  schema?: S;
+  /** The largest JSON body (bytes) a declared `schema.body` accepts. */
+  bodyLimit?: number;
+  /** (R includes undefined only for the live WebSocket: undefined, the connection was upgraded.) */
+  handle(ctx: Context<S>): R | Promise<R>;
+}
+
+/** A route whose handler is typed by its schema (the list of routes holds them untyped). */
+export function route<S extends RouteSchema = Record<never, never>, R extends Response | undefined = Response>(def: RouteDef<S, R>): RouteDef<RouteSchema, R> {
+  // The wrapper hands the handler exactly the values its schema checked: the erasure is safe.
+  return def as unknown as RouteDef<RouteSchema, R>;
+}
+
+/** The declared parts of a request, checked in the order path, query, body. */
+async function checkedInput(route: RouteDef<RouteSchema, Response | undefined>, req: BunRequest, bodyCap: number) {
+  const s = route.schema;
+  const raw = req.params as Record<string, string>;
+  if (s === undefined) return { params: raw };
+  return {
+    params: s.params ? (check(s.params, raw, "path") as Record<string, string>) : raw,
+    query: s.query ? (readQuery(req.url, s.query) as undefined) : undefined,
+    body: s.body ? ((await readJson(req, s.body, route.bodyLimit ?? bodyCap)) as undefined) : undefined,
+  };
 }
 
 export interface HttpDeps {
@@ -49,7 +88,7 @@ export interface HttpDeps {
   sessions?: { authenticate(req: Request): Promise<{ principal: Principal } | null> };
 }
 
-export type Handler = (req: BunRequest, server?: PeerSource) => Promise<Response>;
+export type Handler<R extends Response | undefined = Response> = (req: BunRequest, server?: PeerSource) => Promise<R | Response>;
 
 const ANONYMOUS: Principal = { id: "", role: "student", name: "", school: "" };
 const bootId = Math.floor(Math.random() * 36 ** 4).toString(36);
@@ -78,7 +117,7 @@ async function authenticate(req: Request, verifier: TokenVerifier, ip: string, l
   }
 }
 
-export function wrap(route: RouteDef, deps: HttpDeps): Handler {
+export function wrap<R extends Response | undefined = Response>(route: RouteDef<RouteSchema, R>, deps: HttpDeps): Handler<R> {
   const { logger, metrics, verifier } = deps;
   // Metric children resolved once per route (and per status seen), not per request.
   let duration: ReturnType<typeof metrics.httpDuration.labels> | undefined; // created on first use: unused routes stay out of /metrics
@@ -89,7 +128,7 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
     const ip = clientAddress(original, server, deps.trustProxy === true);
     const over = { cap: deps.bodyCap ?? Infinity, exceeded: false };
     let req = original;
-    let response: Response;
+    let response: R | Response;
     let principal = ANONYMOUS;
     try {
       if (Number(req.headers.get("content-length") ?? 0) > over.cap) over.exceeded = true;
@@ -102,15 +141,16 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
         }
         deps.onPrincipal?.(principal);
       }
-      response = await route.handle({ req, params: req.params as Record<string, string>, reqId, ip, principal });
+      const input = await checkedInput(route, req, over.cap === Infinity ? DEFAULT_BODY_LIMIT : over.cap);
+      response = await route.handle({ req, ...input, reqId, ip, principal });
     } catch (e) {
       deps.storage?.noteError(e);
       // A chunked body past the cap fails the read wherever it happens; the answer is the 413.
       response = over.exceeded ? problemResponse(tooLarge(over.cap), new URL(req.url).pathname, { connection: "close" }) : errorResponse(e, req, reqId, logger);
     }
-    response.headers.set("x-request-id", reqId);
+    response?.headers.set("x-request-id", reqId);
     const seconds = (performance.now() - started) / 1000;
-    const status = response.status;
+    const status = response?.status ?? 101; // no response: switched to the WebSocket protocol
     let counter = byStatus.get(status);
     if (counter === undefined) byStatus.set(status, (counter = metrics.httpRequests.labels(route.method, route.path, status)));
     counter.inc();
@@ -119,6 +159,9 @@ export function wrap(route: RouteDef, deps: HttpDeps): Handler {
     return response;
   };
 }
+
+/** A declared JSON body's limit when neither the route nor the server sets one. */
+const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
 const tooLarge = (cap: number) => new AppError("payload-too-large", `the body is larger than ${cap} bytes`);
 

@@ -6,7 +6,6 @@ import { ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ErrorCode, type Serve
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError, closeCodeOf } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";
-import { errorResponse } from "../http/endpoint.ts";
 import type { Outgoing } from "../live/fanout.ts";
 import { closeReason } from "../live/removal.ts";
 import type { LocalSockets } from "../cluster/cluster-hub.ts";
@@ -88,12 +87,12 @@ export class LiveGateway implements LocalSockets {
     this.sweepTimer.unref?.();
   }
 
-  /** GET /api/classes/:id/live?token=<jwt>: authenticate, then upgrade; admission happens on open. */
-  async upgrade(req: Request & { params: Record<string, string> }, server: Server<SocketData>): Promise<Response | undefined> {
-    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") {
-      return errorResponse(new AppError("bad-request", "this endpoint speaks WebSocket"), req, "-", this.deps.logger);
-    }
-    const classId = req.params.id;
+  /**
+   * GET /api/classes/:id/live?token=<jwt> (through the route wrapper, which checked the id):
+   * authenticate, then upgrade; admission happens on open. undefined once upgraded.
+   */
+  async upgrade(req: Request, classId: string): Promise<Response | undefined> {
+    if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new AppError("bad-request", "this endpoint speaks WebSocket");
     const data: SocketData = { classId, principal: { id: "", role: "student", name: "", school: "" }, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
     const token = upgradeToken(req);
     try {
@@ -103,8 +102,8 @@ export class LiveGateway implements LocalSockets {
     } catch (e) {
       data.refused = e instanceof AppError ? { code: e.code, reason: e.detail } : { code: "invalid-token", reason: "invalid token" };
     }
-    if (server.upgrade(req, { data })) return undefined;
-    return errorResponse(new AppError("bad-request", "WebSocket upgrade failed"), req, "-", this.deps.logger);
+    if (this.server?.upgrade(req, { data })) return undefined;
+    throw new AppError("bad-request", "WebSocket upgrade failed");
   }
 
   readonly websocket: WebSocketHandler<SocketData> = {

@@ -3,9 +3,9 @@
 import * as v from "valibot";
 import type { DecisionLog, DecisionRecord } from "../../policy/decision-log.ts";
 import type { Store } from "../../store/types.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
-import { intParam, readQuery } from "../validate.ts";
+import { intParam } from "../validate.ts";
 
 const DecisionsQuery = v.strictObject({ decision: v.optional(v.picklist(["allow", "deny"], "must be allow or deny")), limit: v.optional(intParam(1, 500)) });
 
@@ -32,15 +32,15 @@ function named(items: DecisionRecord[], store: Pick<Store, "classes" | "courses"
 
 export function adminRoutes(decisions: DecisionLog, store: Pick<Store, "classes" | "courses" | "users">): RouteDef[] {
   return [
-    {
+    route({
       method: "GET",
       path: "/api/admin/decisions",
       auth: ["admin", "school-admin"],
-      handle({ req, principal }) {
-        const q = readQuery(req.url, DecisionsQuery);
+      schema: { query: DecisionsQuery },
+      handle({ query: q, principal }) {
         const schoolId = principal.role === "admin" ? undefined : principal.school;
         return json({ items: named(decisions.recent({ decision: q.decision, schoolId, limit: q.limit ?? 100 }), store) });
       },
-    },
+    }),
   ];
 }

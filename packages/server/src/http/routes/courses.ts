@@ -4,10 +4,10 @@ import { COURSE_STATUSES, type Course } from "../../domain/model.ts";
 import { isRealDateTime } from "../../domain/time.ts";
 import { classView, courseView, iso } from "../views.ts";
 import type { CoursesService } from "../../services/courses-service.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
 import { json } from "../problem.ts";
-import { check, id, readJson, readQuery } from "../validate.ts";
+import { id } from "../validate.ts";
 
 const title = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200, "must be at most 200 characters"));
 const description = v.pipe(v.string(), v.maxLength(5000, "must be at most 5000 characters"));
@@ -51,31 +51,34 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
   const anyone = ["student", "teacher", "school-admin", "admin"] as const;
   const staff = ["teacher", "school-admin", "admin"] as const;
   return [
-    {
+    route({
       method: "POST",
       path: "/api/courses",
       auth: staff,
-      async handle({ req, principal }) {
-        const course = svc.createCourse(principal, await readJson(req, NewCourseBody, maxBody));
+      schema: { body: NewCourseBody },
+      bodyLimit: maxBody,
+      async handle({ body, principal }) {
+        const course = svc.createCourse(principal, body);
         return json(courseView(course), 201, { location: `/api/courses/${course.id}` });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/courses",
       auth: anyone,
-      handle({ req, principal }) {
-        const q = readQuery(req.url, ListCoursesQuery);
-        const page = pageBody(svc.listCourses(principal, { status: q.status, teacherId: q.teacherId, schoolId: q.schoolId }, pageRequest(q)));
+      schema: { query: ListCoursesQuery },
+      handle({ query, principal }) {
+        const page = pageBody(svc.listCourses(principal, { status: query.status, teacherId: query.teacherId, schoolId: query.schoolId }, pageRequest(query)));
         return json({ items: page.items.map(courseView), nextCursor: page.nextCursor });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/courses/:id",
       auth: anyone,
+      schema: { params: IdParams },
       handle({ params, principal }) {
-        const { course, enrolled } = svc.getCourse(principal, check(IdParams, params, "path").id);
+        const { course, enrolled } = svc.getCourse(principal, params.id);
         // The hottest read: reuse the serialised body while the stored course and its count are unchanged.
         let cached = courseBodies.get(course);
         if (cached === undefined || cached.enrolled !== enrolled) {
@@ -84,108 +87,114 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
         }
         return new Response(cached.body, { headers: { "content-type": "application/json" } });
       },
-    },
-    {
+    }),
+    route({
       method: "PATCH",
       path: "/api/courses/:id",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const { id: courseId } = check(IdParams, params, "path");
-        return json(courseView(svc.updateCourse(principal, courseId, await readJson(req, CoursePatchBody, maxBody))));
+      schema: { params: IdParams, body: CoursePatchBody },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        return json(courseView(svc.updateCourse(principal, params.id, body)));
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/courses/:id/archive",
       auth: staff,
+      schema: { params: IdParams },
       handle({ params, principal }) {
-        return json(courseView(svc.archiveCourse(principal, check(IdParams, params, "path").id)));
+        return json(courseView(svc.archiveCourse(principal, params.id)));
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/courses/:id/enrollments",
       auth: anyone,
-      async handle({ req, params, principal }) {
-        const { id: courseId } = check(IdParams, params, "path");
-        const body = await readJson(req, EnrollBody, maxBody);
-        const result = await svc.enroll(principal, courseId, body.studentIds);
+      schema: { params: IdParams, body: EnrollBody },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        const result = await svc.enroll(principal, params.id, body.studentIds);
         return json(result, result.enrolled > 0 ? 201 : 200);
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/courses/:id/enrollments",
       auth: staff,
-      handle({ req, params, principal }) {
-        const { id: courseId } = check(IdParams, params, "path");
-        const page = pageBody(svc.listEnrollments(principal, courseId, pageRequest(readQuery(req.url, PageOnlyQuery))));
+      schema: { params: IdParams, query: PageOnlyQuery },
+      handle({ params, query, principal }) {
+        const page = pageBody(svc.listEnrollments(principal, params.id, pageRequest(query)));
         return json({ items: page.items.map((e) => ({ ...e, enrolledAt: iso(e.enrolledAt) })), nextCursor: page.nextCursor });
       },
-    },
-    {
+    }),
+    route({
       method: "PUT",
       path: "/api/courses/:id/enrollments/:studentId",
       auth: anyone,
+      schema: { params: EnrollmentParams },
       async handle({ params, principal }) {
-        const p = check(EnrollmentParams, params, "path");
-        const result = await svc.enroll(principal, p.id, [p.studentId]);
+        const result = await svc.enroll(principal, params.id, [params.studentId]);
         return json(result, result.enrolled > 0 ? 201 : 200);
       },
-    },
-    {
+    }),
+    route({
       method: "DELETE",
       path: "/api/courses/:id/enrollments/:studentId",
       auth: anyone,
+      schema: { params: EnrollmentParams },
       async handle({ params, principal }) {
-        const p = check(EnrollmentParams, params, "path");
-        return json({ removed: await svc.unenroll(principal, p.id, p.studentId) });
+        return json({ removed: await svc.unenroll(principal, params.id, params.studentId) });
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/courses/:id/classes",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const { id: courseId } = check(IdParams, params, "path");
-        const cls = svc.scheduleClass(principal, courseId, await readJson(req, NewClassBody, maxBody));
+      schema: { params: IdParams, body: NewClassBody },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        const cls = svc.scheduleClass(principal, params.id, body);
         return json(classView(cls), 201, { location: `/api/classes/${cls.id}` });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/courses/:id/classes",
       auth: anyone,
-      handle({ req, params, principal }) {
-        const { id: courseId } = check(IdParams, params, "path");
-        const page = pageBody(svc.listClasses(principal, courseId, pageRequest(readQuery(req.url, PageOnlyQuery))));
+      schema: { params: IdParams, query: PageOnlyQuery },
+      handle({ params, query, principal }) {
+        const page = pageBody(svc.listClasses(principal, params.id, pageRequest(query)));
         return json({ items: page.items.map(classView), nextCursor: page.nextCursor });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/classes/:id",
       auth: anyone,
+      schema: { params: IdParams },
       handle({ params, principal }) {
-        return json(classView(svc.getClass(principal, check(IdParams, params, "path").id)));
+        return json(classView(svc.getClass(principal, params.id)));
       },
-    },
-    {
+    }),
+    route({
       method: "PATCH",
       path: "/api/classes/:id",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const { id: classId } = check(IdParams, params, "path");
-        return json(classView(svc.rescheduleClass(principal, classId, await readJson(req, ClassPatchBody, maxBody))));
+      schema: { params: IdParams, body: ClassPatchBody },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        return json(classView(svc.rescheduleClass(principal, params.id, body)));
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/classes/:id/cancel",
       auth: staff,
+      schema: { params: IdParams },
       handle({ params, principal }) {
-        return json(classView(svc.cancelClass(principal, check(IdParams, params, "path").id)));
+        return json(classView(svc.cancelClass(principal, params.id)));
       },
-    },
+    }),
   ];
 }

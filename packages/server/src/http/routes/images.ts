@@ -7,9 +7,9 @@ import { assertCanManageCourse } from "../../domain/courses.ts";
 import { AppError, notFound } from "../../domain/errors.ts";
 import type { SqliteImages } from "../../store/sqlite/images.ts";
 import type { Store } from "../../store/types.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
-import { check, id } from "../validate.ts";
+import { id } from "../validate.ts";
 
 export const MAX_IMAGE_BYTES = 1024 * 1024;
 const IMAGE_ID = /^[A-Za-z0-9_-]{22}$/;
@@ -28,12 +28,13 @@ const randomId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(16))).t
 
 export function imageRoutes(store: Pick<Store, "courses">, images: SqliteImages, now: () => number): RouteDef[] {
   return [
-    {
+    route({
       method: "POST",
       path: "/api/courses/:id/images",
       auth: ["teacher", "school-admin", "admin"],
+      schema: { params: v.strictObject({ id }) },
       async handle({ req, params, principal }) {
-        const courseId = check(v.strictObject({ id }), params, "path").id;
+        const courseId = params.id;
         const course = store.courses.get(courseId);
         if (!course) throw notFound("course", courseId);
         assertCanManageCourse(principal, course);
@@ -48,8 +49,8 @@ export function imageRoutes(store: Pick<Store, "courses">, images: SqliteImages,
         images.insert(image);
         return json({ id: image.id, url: `/api/images/${image.id}`, type, bytes: bytes.byteLength }, 201, { location: `/api/images/${image.id}` });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/images/:id",
       auth: "public",
@@ -66,6 +67,6 @@ export function imageRoutes(store: Pick<Store, "courses">, images: SqliteImages,
           },
         });
       },
-    },
+    }),
   ];
 }

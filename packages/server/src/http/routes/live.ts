@@ -5,11 +5,11 @@ import { QuestionDraftSchema } from "@edgeclass/client/protocol";
 import type { BankQuestion } from "../../store/live-types.ts";
 import type { LiveService } from "../../services/live-service.ts";
 import { answersCsv, attendanceCsv, knownZone, standingsCsv } from "../../services/exports.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
 import { json } from "../problem.ts";
 import { classView, iso } from "../views.ts";
-import { check, id, readJson, readQuery } from "../validate.ts";
+import { id } from "../validate.ts";
 
 const IdParams = v.strictObject({ id });
 const PageOnlyQuery = v.strictObject(pageQuery);
@@ -25,25 +25,27 @@ const questionView = (q: BankQuestion): BankQuestionView => ({ id: q.id, courseI
 export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
   const staff = ["teacher", "school-admin", "admin"] as const;
   return [
-    {
+    route({
       method: "POST",
       path: "/api/classes/:id/start",
       auth: staff,
-      handle: ({ params, principal }) => json(classView(svc.startClass(principal, check(IdParams, params, "path").id))),
-    },
-    {
+      schema: { params: IdParams },
+      handle: ({ params, principal }) => json(classView(svc.startClass(principal, params.id))),
+    }),
+    route({
       method: "POST",
       path: "/api/classes/:id/end",
       auth: staff,
-      handle: async ({ params, principal }) => json(classView(await svc.endClass(principal, check(IdParams, params, "path").id))),
-    },
-    {
+      schema: { params: IdParams },
+      handle: async ({ params, principal }) => json(classView(await svc.endClass(principal, params.id))),
+    }),
+    route({
       method: "GET",
       path: "/api/classes/:id/attendance",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const q = readQuery(req.url, AttendanceQuery);
-        const classId = check(IdParams, params, "path").id;
+      schema: { params: IdParams, query: AttendanceQuery },
+      async handle({ params, query: q, principal }) {
+        const classId = params.id;
         const { sessions, people } = await svc.attendanceReport(principal, classId);
         if (q.format === "csv") return csvFile(attendanceCsv(people, knownZone(q.tz ?? "UTC")!), `class-${classId}-attendance.csv`);
         return json({
@@ -51,14 +53,14 @@ export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
           people: people.map((p) => ({ ...p, firstJoinedAt: iso(p.firstJoinedAt), lastLeftAt: iso(p.lastLeftAt) })),
         });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/classes/:id/results",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const q = readQuery(req.url, ResultsQuery);
-        const results = await svc.results(principal, check(IdParams, params, "path").id);
+      schema: { params: IdParams, query: ResultsQuery },
+      async handle({ params, query: q, principal }) {
+        const results = await svc.results(principal, params.id);
         if (q.format === "csv") {
           const table = q.table ?? "answers";
           const body = table === "answers" ? answersCsv(results, knownZone(q.tz ?? "UTC")!) : standingsCsv(results);
@@ -66,49 +68,56 @@ export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
         }
         return json(results);
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/courses/:id/questions",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const { id: courseId } = check(IdParams, params, "path");
-        const q = await svc.addQuestion(principal, courseId, await readJson(req, QuestionDraftSchema, maxBody));
+      schema: { params: IdParams, body: QuestionDraftSchema },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        const { id: courseId } = params;
+        const q = await svc.addQuestion(principal, courseId, body);
         return json(questionView(q), 201, { location: `/api/questions/${q.id}` });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/courses/:id/questions",
       auth: staff,
-      handle({ req, params, principal }) {
-        const page = pageBody(svc.listQuestions(principal, check(IdParams, params, "path").id, pageRequest(readQuery(req.url, PageOnlyQuery))));
+      schema: { params: IdParams, query: PageOnlyQuery },
+      handle({ params, query, principal }) {
+        const page = pageBody(svc.listQuestions(principal, params.id, pageRequest(query)));
         return json({ items: page.items.map(questionView), nextCursor: page.nextCursor });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/questions/:id",
       auth: staff,
-      handle: ({ params, principal }) => json(questionView(svc.getQuestion(principal, check(IdParams, params, "path").id))),
-    },
-    {
+      schema: { params: IdParams },
+      handle: ({ params, principal }) => json(questionView(svc.getQuestion(principal, params.id))),
+    }),
+    route({
       method: "PUT",
       path: "/api/questions/:id",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const { id } = check(IdParams, params, "path");
-        return json(questionView(await svc.updateQuestion(principal, id, await readJson(req, QuestionDraftSchema, maxBody))));
+      schema: { params: IdParams, body: QuestionDraftSchema },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        const { id } = params;
+        return json(questionView(await svc.updateQuestion(principal, id, body)));
       },
-    },
-    {
+    }),
+    route({
       method: "DELETE",
       path: "/api/questions/:id",
       auth: staff,
+      schema: { params: IdParams },
       async handle({ params, principal }) {
-        await svc.archiveQuestion(principal, check(IdParams, params, "path").id);
+        await svc.archiveQuestion(principal, params.id);
         return new Response(null, { status: 204 });
       },
-    },
+    }),
   ];
 }

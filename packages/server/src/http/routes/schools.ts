@@ -2,11 +2,11 @@
 import * as v from "valibot";
 import type { School } from "../../domain/model.ts";
 import type { SchoolsService } from "../../services/schools-service.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
 import { json } from "../problem.ts";
 import { iso } from "../views.ts";
-import { check, id, readJson, readQuery } from "../validate.ts";
+import { id } from "../validate.ts";
 
 const name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200, "must be at most 200 characters"));
 const NewSchoolBody = v.strictObject({ id, name });
@@ -18,38 +18,44 @@ const schoolView = (s: School) => ({ ...s, createdAt: iso(s.createdAt), updatedA
 export function schoolRoutes(svc: SchoolsService, maxBody: number): RouteDef[] {
   const anyone = ["student", "teacher", "school-admin", "admin"] as const;
   return [
-    {
+    route({
       method: "GET",
       path: "/api/schools",
       auth: ["admin"],
-      handle({ req, principal }) {
-        const page = pageBody(svc.list(principal, pageRequest(readQuery(req.url, PageOnlyQuery))));
+      schema: { query: PageOnlyQuery },
+      handle({ query, principal }) {
+        const page = pageBody(svc.list(principal, pageRequest(query)));
         return json({ items: page.items.map(schoolView), nextCursor: page.nextCursor });
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/schools",
       auth: ["admin"],
-      async handle({ req, principal }) {
-        const school = svc.create(principal, await readJson(req, NewSchoolBody, maxBody));
+      schema: { body: NewSchoolBody },
+      bodyLimit: maxBody,
+      async handle({ body, principal }) {
+        const school = svc.create(principal, body);
         return json(schoolView(school), 201, { location: `/api/schools/${school.id}` });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/schools/:id",
       auth: anyone,
-      handle: ({ params, principal }) => json(schoolView(svc.get(principal, check(IdParams, params, "path").id))),
-    },
-    {
+      schema: { params: IdParams },
+      handle: ({ params, principal }) => json(schoolView(svc.get(principal, params.id))),
+    }),
+    route({
       method: "PATCH",
       path: "/api/schools/:id",
       auth: ["admin"],
-      async handle({ req, params, principal }) {
-        const { id: schoolId } = check(IdParams, params, "path");
-        return json(schoolView(svc.rename(principal, schoolId, await readJson(req, SchoolPatchBody, maxBody))));
+      schema: { params: IdParams, body: SchoolPatchBody },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        const { id: schoolId } = params;
+        return json(schoolView(svc.rename(principal, schoolId, body)));
       },
-    },
+    }),
   ];
 }

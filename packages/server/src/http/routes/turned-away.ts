@@ -5,9 +5,9 @@ import type { TurnedAwayView } from "@edgeclass/client/api";
 import * as v from "valibot";
 import type { DecisionLog } from "../../policy/decision-log.ts";
 import type { LiveService } from "../../services/live-service.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
-import { check, id } from "../validate.ts";
+import { id } from "../validate.ts";
 
 const IdParams = v.strictObject({ id });
 
@@ -32,14 +32,15 @@ export function turnedAway(log: DecisionLog, classId: string): TurnedAwayView {
 
 export function turnedAwayRoutes(decisions: DecisionLog, live: LiveService): RouteDef[] {
   return [
-    {
+    route({
       method: "GET",
       path: "/api/classes/:id/turned-away",
       auth: ["teacher", "admin", "school-admin"],
+      schema: { params: IdParams },
       handle({ params, principal }) {
-        const cls = live.managed(principal, check(IdParams, params, "path").id);
+        const cls = live.managed(principal, params.id);
         return json(turnedAway(decisions, cls.id));
       },
-    },
+    }),
   ];
 }
