@@ -20,8 +20,9 @@ export function StudentView({ classId }: { classId: string }) {
     <div class="page student" data-view="student">
       <Header title={st.title || title || t("class.liveClass")}>
         {inClass && (
-          <span class="count" aria-label={t("class.peopleInClass", { count: st.participants })}>
-            {tx("class.inClass", { n: <span class="num">{num(st.participants)}</span>, count: st.participants })}
+          <span class="count">
+            <span aria-hidden="true">{tx("class.inClass", { n: <span class="num">{num(st.participants)}</span>, count: st.participants })}</span>
+            <span class="sr-only">{t("class.peopleInClass", { count: st.participants })}</span>
           </span>
         )}
       </Header>
@@ -301,13 +302,13 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
               ))}
             </fieldset>
           ) : (
-            <label class="field">
+            <label class="field" for={`answer-${q.id}`}>
               <span>{q.kind === "numeric" ? t("quiz.yourNumber") : t("quiz.yourAnswer")}</span>
               {q.kind === "numeric" ? (
                 // Text with a decimal keypad, not type=number: Chromium's number field turned "6,5" into 65 (defect 7).
-                <input type="text" inputMode="decimal" autocomplete="off" value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
+                <input id={`answer-${q.id}`} type="text" inputMode="decimal" autocomplete="off" value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
               ) : (
-                <input type="text" maxLength={200} value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
+                <input id={`answer-${q.id}`} type="text" maxLength={200} value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
               )}
             </label>
           )}

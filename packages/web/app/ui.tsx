@@ -130,7 +130,14 @@ export function DistributionBars({ q, d, correct }: { q: PublicQuestion; d: Dist
         {keys.map((k) => (
           <li key={k} class={isCorrect(k) ? "correct" : ""}>
             <span class="dist-label">
-              {isCorrect(k) && <span class="tick" aria-label={t("quiz.correctAnswerMark")}>✓ </span>}
+              {isCorrect(k) && (
+                <>
+                  <span class="tick" aria-hidden="true">
+                    ✓{" "}
+                  </span>
+                  <span class="sr-only">{t("quiz.correctAnswerMark")}: </span>
+                </>
+              )}
               {optionLabel(q, k)}
             </span>
             <Bar value={d?.counts[k] ?? 0} max={max} />
