@@ -7,9 +7,9 @@ import { TOKEN_AUTH_METHODS, type IdentityProvider, type IdentityProviders } fro
 import type { Sessions } from "../../auth/session.ts";
 import { AppError } from "../../domain/errors.ts";
 import { ROLES, type Principal } from "../../domain/model.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
-import { check, id, readJson, readQuery } from "../validate.ts";
+import { id } from "../validate.ts";
 
 const issuer = v.pipe(
   v.string(),
@@ -70,15 +70,13 @@ const view = (p: IdentityProvider, redirectUri: string) => ({
 export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): RouteDef[] {
   const callbackFor = (req: Request) => `${publicUrl ?? new URL(req.url).origin}/api/auth/oidc/callback`;
   return [
-    {
+    route({
       method: "GET",
       path: "/api/auth/oidc/:school/login",
       auth: "public",
-      handle({ req, params }) {
-        const { school } = check(SchoolParams, params, "path");
-        return d.oidc.begin(req, school, readQuery(req.url, LoginQuery).next ?? null);
-      },
-    },
+      schema: { params: SchoolParams, query: LoginQuery },
+      handle: ({ req, params, query }) => d.oidc.begin(req, params.school, query.next ?? null),
+    }),
     { method: "GET", path: "/api/auth/oidc/callback", auth: "public", handle: ({ req }) => d.counted("oidc", () => d.oidc.finish(req)) },
     {
       method: "GET",
@@ -120,14 +118,14 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
         return new Response(null, { status: 204, headers });
       },
     },
-    {
+    route({
       method: "PUT",
       path: "/api/schools/:school/identity-provider",
       auth: ROLES,
-      async handle({ req, params, principal }) {
-        const { school } = check(SchoolParams, params, "path");
+      schema: { params: SchoolParams, body: RegisterBody },
+      bodyLimit: d.maxBodyBytes,
+      async handle({ req, params: { school }, body, principal }) {
         assertManages(principal, school, d.schoolExists);
-        const body = await readJson(req, RegisterBody, d.maxBodyBytes);
         const candidate = {
           schoolId: school,
           issuer: body.issuer,
@@ -151,29 +149,29 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
         const saved = d.providers.put({ ...candidate, teacherValues: [...candidate.teacherValues] }, d.now());
         return json(view(saved, callbackFor(req)), existed ? 200 : 201);
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/schools/:school/identity-provider",
       auth: ROLES,
-      handle({ req, params, principal }) {
-        const { school } = check(SchoolParams, params, "path");
+      schema: { params: SchoolParams },
+      handle({ req, params: { school }, principal }) {
         assertManages(principal, school, d.schoolExists);
         const p = d.providers.get(school);
         if (p === undefined) throw new AppError("not-found", `school ${school} has no identity provider registered`);
         return json(view(p, callbackFor(req)));
       },
-    },
-    {
+    }),
+    route({
       method: "DELETE",
       path: "/api/schools/:school/identity-provider",
       auth: ROLES,
-      handle({ params, principal }) {
-        const { school } = check(SchoolParams, params, "path");
+      schema: { params: SchoolParams },
+      handle({ params: { school }, principal }) {
         assertManages(principal, school, d.schoolExists);
         if (!d.providers.remove(school)) throw new AppError("not-found", `school ${school} has no identity provider registered`);
         return new Response(null, { status: 204 });
       },
-    },
+    }),
   ];
 }

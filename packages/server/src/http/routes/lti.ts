@@ -12,9 +12,9 @@ import type { LtiService } from "../../lti/service.ts";
 import type { ToolKeys } from "../../lti/tool-key.ts";
 import type { CoursesService } from "../../services/courses-service.ts";
 import type { Store } from "../../store/types.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
-import { check, id, readJson } from "../validate.ts";
+import { check, id } from "../validate.ts";
 import { assertManages } from "./auth.ts";
 
 const endpoint = v.pipe(
@@ -109,68 +109,68 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
     return cls;
   };
   return [
-    {
+    route({
       method: "POST",
       path: "/api/schools/:school/lti/platforms",
       auth: ROLES,
-      async handle({ req, params, principal }) {
-        const { school } = check(SchoolParams, params, "path");
+      schema: { params: SchoolParams, body: PlatformBody },
+      bodyLimit: d.maxBodyBytes,
+      async handle({ req, params: { school }, body: b, principal }) {
         assertManages(principal, school, d.schoolExists);
-        const b = await readJson(req, PlatformBody, d.maxBodyBytes);
         if (d.registry.byIssuer(b.issuer).some((p) => p.clientId === b.clientId)) throw new AppError("conflict", `a platform with issuer ${b.issuer} and client id ${b.clientId} is registered already`);
         const p = d.registry.insert({ id: d.newId(), schoolId: school, name: b.name ?? new URL(b.issuer).host, issuer: b.issuer, clientId: b.clientId, authLoginUrl: b.authLoginUrl, authTokenUrl: b.authTokenUrl, jwksUrl: b.jwksUrl, deploymentIds: [...new Set(b.deploymentIds)] }, d.now());
         return json(view(p, req), 201, { location: `/api/schools/${school}/lti/platforms/${p.id}` });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/schools/:school/lti/platforms",
       auth: ROLES,
-      handle({ req, params, principal }) {
-        const { school } = check(SchoolParams, params, "path");
+      schema: { params: SchoolParams },
+      handle({ req, params: { school }, principal }) {
         assertManages(principal, school, d.schoolExists);
         return json({ items: d.registry.bySchool(school).map((p) => view(p, req)), tool: tool(req) });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/schools/:school/lti/platforms/:id",
       auth: ROLES,
-      handle({ req, params, principal }) {
-        const p = check(PlatformParams, params, "path");
+      schema: { params: PlatformParams },
+      handle({ req, params: p, principal }) {
         assertManages(principal, p.school, d.schoolExists);
         return json(view(platformOf(p.school, p.id), req));
       },
-    },
-    {
+    }),
+    route({
       method: "PUT",
       path: "/api/schools/:school/lti/platforms/:id/deployments",
       auth: ROLES,
-      async handle({ req, params, principal }) {
-        const p = check(PlatformParams, params, "path");
+      schema: { params: PlatformParams, body: DeploymentsBody },
+      bodyLimit: d.maxBodyBytes,
+      async handle({ req, params: p, body: b, principal }) {
         assertManages(principal, p.school, d.schoolExists);
         const platform = platformOf(p.school, p.id);
-        const b = await readJson(req, DeploymentsBody, d.maxBodyBytes);
         d.registry.setDeployments(platform.id, [...new Set(b.deploymentIds)]);
         return json(view(platformOf(p.school, p.id), req));
       },
-    },
-    {
+    }),
+    route({
       method: "DELETE",
       path: "/api/schools/:school/lti/platforms/:id",
       auth: ROLES,
-      handle({ params, principal }) {
-        const p = check(PlatformParams, params, "path");
+      schema: { params: PlatformParams },
+      handle({ params: p, principal }) {
         assertManages(principal, p.school, d.schoolExists);
         d.registry.remove(platformOf(p.school, p.id).id);
         return new Response(null, { status: 204 });
       },
-    },
+    }),
     { method: "GET", path: "/api/lti/tool", auth: "public", handle: ({ req }) => json(tool(req)) },
     { method: "GET", path: "/api/lti/jwks", auth: "public", handle: async () => json(await d.toolKeys.jwks(), 200, { "cache-control": "public, max-age=300" }) },
     { method: "GET", path: "/api/lti/login", auth: "public", handle: ({ req }) => login(req, fields(new URL(req.url).searchParams)) },
     { method: "POST", path: "/api/lti/login", auth: "public", handle: async ({ req }) => login(req, fields(await readForm(req, d.maxBodyBytes))) },
-    {
+    route({
       method: "POST",
       path: "/api/lti/launch",
       auth: "public",
@@ -180,45 +180,48 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
           return d.service.launch(f.id_token, f.state, origin(req));
         });
       },
-    },
-    { method: "GET", path: "/api/lti/deep-link/:id", auth: "public", handle: ({ params }) => d.service.deepLinkPage(check(DeepLinkParams, params, "path").id) },
-    {
+    }),
+    route({ method: "GET", path: "/api/lti/deep-link/:id", auth: "public", schema: { params: DeepLinkParams }, handle: ({ params }) => d.service.deepLinkPage(params.id) }),
+    route({
       method: "POST",
       path: "/api/lti/deep-link/:id",
       auth: "public",
-      async handle({ req, params }) {
-        const { id: dl } = check(DeepLinkParams, params, "path");
+      schema: { params: DeepLinkParams },
+      async handle({ req, params: { id: dl } }) {
         const wantsJson = /application\/json/.test(req.headers.get("accept") ?? "");
         return d.service.deepLinkChoose(dl, await readForm(req, d.maxBodyBytes), `${origin(req)}/api/lti/launch`, wantsJson);
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/courses/:id/lti/roster-sync",
       auth: ["teacher", "school-admin", "admin"],
+      schema: { params: IdParams },
       async handle({ params, principal }) {
-        return json(await d.service.rosterSync(principal, check(IdParams, params, "path").id));
+        return json(await d.service.rosterSync(principal, params.id));
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/classes/:id/lti/grades",
       auth: ["teacher", "school-admin", "admin"],
+      schema: { params: IdParams },
       handle({ params, principal }) {
-        const cls = managedClass(principal, check(IdParams, params, "path").id);
+        const cls = managedClass(principal, params.id);
         const rows = d.grades.rows(cls.id).map((r) => ({ ...r, nextAttemptAt: r.status === "pending" ? new Date(r.nextAttemptAt).toISOString() : null, sentAt: r.sentAt === null ? null : new Date(r.sentAt).toISOString() }));
         const count = (s: string) => rows.filter((r) => r.status === s).length;
         return json({ classId: cls.id, sent: count("sent"), pending: count("pending"), failed: count("failed"), items: rows });
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/classes/:id/lti/grades/retry",
       auth: ["teacher", "school-admin", "admin"],
+      schema: { params: IdParams },
       handle({ params, principal }) {
-        const cls = managedClass(principal, check(IdParams, params, "path").id);
+        const cls = managedClass(principal, params.id);
         return json({ requeued: d.grades.retryFailed(cls.id) });
       },
-    },
+    }),
   ];
 }

@@ -7,8 +7,8 @@ import { assertInSchool, isAdminOf } from "../../domain/schools.ts";
 import type { LiveHub } from "../../live/ports.ts";
 import type { MediaSignalling } from "../../media/index.ts";
 import type { Store } from "../../store/types.ts";
-import type { RouteDef } from "../endpoint.ts";
-import { check, id } from "../validate.ts";
+import { route, type RouteDef } from "../endpoint.ts";
+import { id } from "../validate.ts";
 
 const IdParams = v.strictObject({ id });
 
@@ -48,41 +48,45 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
   const admitted = d.admitted ?? ((classId: string, userId: string) => Promise.resolve(d.hub().isAdmitted(classId, userId)));
   const isStaff = (p: Principal, course: { teacherId: string; schoolId: string }) => isAdminOf(p, course.schoolId) || (p.role === "teacher" && p.id === course.teacherId);
   return [
-    {
+    route({
       method: "POST",
       path: "/api/classes/:id/whip",
       auth: ["teacher", "school-admin", "admin"],
+      schema: { params: IdParams },
       async handle({ req, params, principal }) {
-        const { id: classId } = check(IdParams, params, "path");
+        const { id: classId } = params;
         const { course } = liveClass(principal, classId);
         if (!isStaff(principal, course)) throw forbidden("only the class's teacher publishes video");
         return withIceLinks(await (await d.media()).handleWhip(req, classId, principal.id), () => d.iceLinks?.(principal.id) ?? []);
       },
-    },
-    {
+    }),
+    route({
       method: "POST",
       path: "/api/classes/:id/whep",
       auth: anyone,
+      schema: { params: IdParams },
       async handle({ req, params, principal }) {
-        const { id: classId } = check(IdParams, params, "path");
+        const { id: classId } = params;
         const { course } = liveClass(principal, classId);
         if (!isStaff(principal, course) && !(await admitted(classId, principal.id))) {
           throw forbidden("join the live class before watching its video");
         }
         return withIceLinks(await (await d.media()).handleWhep(req, classId, principal.id), () => d.iceLinks?.(principal.id) ?? []);
       },
-    },
-    {
+    }),
+    route({
       method: "DELETE",
       path: "/api/media/resources/:id",
       auth: anyone,
-      handle: async ({ req, params, principal }) => (await d.media()).handleResource(req, check(IdParams, params, "path").id, principal.id),
-    },
-    {
+      schema: { params: IdParams },
+      handle: async ({ req, params, principal }) => (await d.media()).handleResource(req, params.id, principal.id),
+    }),
+    route({
       method: "PATCH",
       path: "/api/media/resources/:id",
       auth: anyone,
-      handle: async ({ req, params, principal }) => (await d.media()).handleResource(req, check(IdParams, params, "path").id, principal.id),
-    },
+      schema: { params: IdParams },
+      handle: async ({ req, params, principal }) => (await d.media()).handleResource(req, params.id, principal.id),
+    }),
   ];
 }

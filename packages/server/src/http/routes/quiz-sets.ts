@@ -3,10 +3,10 @@ import type { QuizSetView } from "@edgeclass/client/api";
 import * as v from "valibot";
 import type { QuizSet } from "../../store/live-types.ts";
 import type { QuizSetService } from "../../services/quiz-sets.ts";
-import type { RouteDef } from "../endpoint.ts";
+import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
 import { iso } from "../views.ts";
-import { check, id, readJson } from "../validate.ts";
+import { id } from "../validate.ts";
 
 const CourseParams = v.strictObject({ id });
 const SetParams = v.strictObject({ id, setId: id });
@@ -27,50 +27,54 @@ const view = (s: QuizSet): QuizSetView => ({ ...s, createdAt: iso(s.createdAt), 
 export function quizSetRoutes(svc: QuizSetService, maxBody: number): RouteDef[] {
   const staff = ["teacher", "school-admin", "admin"] as const;
   return [
-    {
+    route({
       method: "GET",
       path: "/api/courses/:id/quiz-sets",
       auth: staff,
-      handle: ({ params, principal }) => json({ items: svc.list(principal, check(CourseParams, params, "path").id).map(view) }),
-    },
-    {
+      schema: { params: CourseParams },
+      handle: ({ params, principal }) => json({ items: svc.list(principal, params.id).map(view) }),
+    }),
+    route({
       method: "POST",
       path: "/api/courses/:id/quiz-sets",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const { id: courseId } = check(CourseParams, params, "path");
-        const set = await svc.create(principal, courseId, await readJson(req, QuizSetBody, maxBody));
+      schema: { params: CourseParams, body: QuizSetBody },
+      bodyLimit: maxBody,
+      async handle({ params, body, principal }) {
+        const { id: courseId } = params;
+        const set = await svc.create(principal, courseId, body);
         return json(view(set), 201, { location: `/api/courses/${courseId}/quiz-sets/${set.id}` });
       },
-    },
-    {
+    }),
+    route({
       method: "GET",
       path: "/api/courses/:id/quiz-sets/:setId",
       auth: staff,
-      handle({ params, principal }) {
-        const p = check(SetParams, params, "path");
+      schema: { params: SetParams },
+      handle({ params: p, principal }) {
         const { set, questions } = svc.get(principal, p.id, p.setId);
         return json({ ...view(set), questions: questions.map((q) => ({ id: q.id, ...q.draft })) });
       },
-    },
-    {
+    }),
+    route({
       method: "PUT",
       path: "/api/courses/:id/quiz-sets/:setId",
       auth: staff,
-      async handle({ req, params, principal }) {
-        const p = check(SetParams, params, "path");
-        return json(view(await svc.replace(principal, p.id, p.setId, await readJson(req, QuizSetBody, maxBody))));
+      schema: { params: SetParams, body: QuizSetBody },
+      bodyLimit: maxBody,
+      async handle({ params: p, body, principal }) {
+        return json(view(await svc.replace(principal, p.id, p.setId, body)));
       },
-    },
-    {
+    }),
+    route({
       method: "DELETE",
       path: "/api/courses/:id/quiz-sets/:setId",
       auth: staff,
-      async handle({ params, principal }) {
-        const p = check(SetParams, params, "path");
+      schema: { params: SetParams },
+      async handle({ params: p, principal }) {
         await svc.remove(principal, p.id, p.setId);
         return new Response(null, { status: 204 });
       },
-    },
+    }),
   ];
 }
