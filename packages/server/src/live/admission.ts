@@ -50,7 +50,7 @@ export class Admission {
       if (refusal !== null) {
         // Also a participant still holding a seat (within the grace period) whose access went meanwhile.
         if (room.members.has(p.id)) this.takeOut(p.id, refusal);
-        return { ok: false, code: "removed", reason: refusal };
+        return this.refusedAsRemoved(p, enrolled, refusal, now);
       }
       const existing = room.members.get(p.id);
       if (existing) {
@@ -80,13 +80,21 @@ export class Admission {
     }
     if (late !== null) {
       deps.shared?.releaseSeat(p.id);
-      return { ok: false, code: "removed", reason: late };
+      return this.refusedAsRemoved(p, enrolled, late, now);
     }
     recordJoin(deps, input, decision, now);
     if (!decision.allow) return { ok: false, code: denialCode(decision.reasons), reason: decision.reasons.join("; ") };
     const meanwhile = room.members.get(p.id);
     if (meanwhile) return { ok: true, welcome: room.welcome(meanwhile) }; // admitted meanwhile (cluster)
     return { ok: true, welcome: room.welcome(room.seat(p, now)) };
+  }
+
+  /** A removal is moderation, not the policy's to overrule; it is logged with the join decisions all the same. */
+  private refusedAsRemoved(p: Principal, enrolled: boolean, reason: string, now: number): AdmitResult {
+    const { room } = this;
+    const input = joinInput(p, enrolled, room.course, { id: room.classId, status: room.cls.status }, room.students, room.students.length);
+    recordJoin(room.deps, input, { allow: false, reasons: [reason] }, now);
+    return { ok: false, code: "removed", reason };
   }
 
   /** Why this user may not be in the class any more (close 4013), or null. */

@@ -173,7 +173,7 @@ test("admission: unenrolled during the class, a student is taken out (4013) and 
 });
 
 test("participant.remove: refused for the rest of the class; stored before the ack; a failed write is not acked and a retry stores it", async () => {
-  const { join, send, refused, store, fanout } = setup();
+  const { join, send, refused, store, fanout, decisions } = setup();
   await join("t1", "teacher");
   await join("s1");
   await join("s2");
@@ -188,6 +188,7 @@ test("participant.remove: refused for the rest of the class; stored before the a
   expect(store.removalRows.map((r) => r.reason)).toEqual(["removed by the teacher: spam"]);
   expect(fanout.closed).toEqual([{ userId: "s1", code: CLOSE.removed, reason: "removed by the teacher: spam" }]);
   expect(await join("s1")).toEqual({ ok: false, code: "removed", reason: "removed by the teacher: spam" });
+  expect(decisions.recent({ limit: 1 })).toMatchObject([{ userId: "s1", decision: "deny", reasons: ["removed by the teacher: spam"] }]); // logged too
   expect(await send("t1", { type: "participant.remove", userId: "s1" })).toEqual({ userId: "s1", removed: true }); // a retry
   expect(await refused("s2", { type: "participant.remove", userId: "s1" })).toBe("forbidden");
 });
