@@ -336,7 +336,7 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
             points: <span class="num">{num(result.points)}</span>,
             count: result.points,
             total: <span class="num">{num(result.totalScore)}</span>,
-            rank: <span class="num rank">{result.rank}</span>,
+            rank: <span class="num rank">{num(result.rank)}</span>,
           })}
         </p>
       )}

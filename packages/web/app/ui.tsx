@@ -171,13 +171,13 @@ export function Leaderboard({ top, me }: { top: LeaderboardEntry[]; me: Leaderbo
           <li key={e.userId} class={me && me.userId === e.userId ? "me" : ""}>
             <span class="rank num">{e.rank}</span>
             <span class="name">{e.name}</span>
-            <span class="score num">{e.score}</span>
+            <span class="score num">{num(e.score)}</span>
           </li>
         ))}
       </ol>
       {me && !top.some((e) => e.userId === me.userId) && (
         <p class="my-rank">
-          {tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{me.score}</span>, count: me.score })}
+          {tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{num(me.score)}</span>, count: me.score })}
         </p>
       )}
     </section>
@@ -212,7 +212,7 @@ export function Podium({ top, me }: { top: LeaderboardEntry[]; me: LeaderboardEn
         ))}
       </ol>
       {me && !top.some((e) => e.userId === me.userId) && (
-        <p class="my-rank">{tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{me.score}</span>, count: me.score })}</p>
+        <p class="my-rank">{tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{num(me.score)}</span>, count: me.score })}</p>
       )}
     </section>
   );
