@@ -359,6 +359,9 @@ describe("Lua scripts on a private redis-server", () => {
     const [taken, lease] = await s.acquire(k.owner, k.fence, "me", 3000);
     expect([taken, lease]).toEqual([1, "me:1"]);
     expect(await Promise.all(["a", "b", "c"].map((u) => s.fenced("takeSeat", k.owner, k.seats, lease, u, 2)))).toEqual([1, 1, 0]);
+    // The join policy's snapshot: seats held by others (a's own seat is not counted against a).
+    expect([await s.fenced("seatsTaken", k.owner, k.seats, lease, "a"), await s.fenced("seatsTaken", k.owner, k.seats, lease, "c")]).toEqual([1, 2]);
+    expect(await s.fenced("seatsTaken", k.owner, k.seats, "other:9", "c")).toBe(-1);
     expect(await s.fenced("hsetnx", k.owner, k.answers("q"), lease, "a", "{}")).toBe(1);
     expect(await s.fenced("hsetnx", k.owner, k.answers("q"), lease, "a", "{}")).toBe(0);
     expect(await s.fenced("hset", k.owner, k.hands, "other:9", "a", "{}")).toBe(-1);
