@@ -92,19 +92,16 @@ describe("join", () => {
     expect(plain.status).toBe(400); // not a WebSocket request
   });
 
-  test("the upgrade goes through the route wrapper: the id checked, problem documents with a request id, metrics with status 101", async () => {
+  test("the upgrade goes through the route wrapper: problem documents with a request id, metrics with status 101", async () => {
     const { classId } = await liveClass(1);
     const plain = await fetch(`${t.base}/api/classes/${classId}/live`, { headers: { "x-request-id": "plain-1" } });
     expect([plain.status, plain.headers.get("content-type"), plain.headers.get("x-request-id")]).toEqual([400, "application/problem+json", "plain-1"]);
     expect(await plain.json()).toMatchObject({ type: "https://edgeclass.dev/problems/bad-request", detail: "this endpoint speaks WebSocket" });
-    const badId = await fetch(`${t.base}/api/classes/${encodeURIComponent("no way!")}/live`, { headers: { upgrade: "websocket" } });
-    expect(badId.status).toBe(400);
-    expect((await badId.json()).issues).toEqual([{ path: "id", message: "must be 1-128 letters, digits or _ . : @ -" }]);
     const peer = await enter(classId, "teacher", "t-live");
     peer.peer.close();
     const metrics = await (await fetch(`${t.base}/metrics`)).text();
     expect(metrics).toMatch(/edgeclass_http_requests_total\{method="GET",route="\/api\/classes\/:id\/live",status="101"\} [1-9]/);
-    expect(metrics).toMatch(/edgeclass_http_requests_total\{method="GET",route="\/api\/classes\/:id\/live",status="400"\} [2-9]/);
+    expect(metrics).toMatch(/edgeclass_http_requests_total\{method="GET",route="\/api\/classes\/:id\/live",status="400"\} [1-9]/);
   });
 });
 
