@@ -96,3 +96,32 @@ export interface ClassResults {
   questions: QuestionResult[];
   students: { userId: string; name: string; score: number; rank: number; answered: number; correct: number }[];
 }
+
+/** One person in GET /api/classes/:id/attendance (`people`): their sessions added up. */
+export interface PresenceView {
+  userId: string;
+  name: string;
+  role: string;
+  /** Sessions (a reload or a dropped connection starts another). */
+  sessions: number;
+  firstJoinedAt: string;
+  /** Null while still in the class. */
+  lastLeftAt: string | null;
+  /** Sum of the sessions (overlaps, e.g. two tabs, counted once), rounded to whole minutes. */
+  minutesPresent: number;
+}
+
+/** One join decision in GET /api/admin/decisions, with the titles and the person's name (null when unknown). */
+export interface DecisionView {
+  at: string;
+  classId: string;
+  courseId: string;
+  schoolId: string;
+  userId: string;
+  role: string;
+  decision: "allow" | "deny";
+  reasons: string[];
+  classTitle: string | null;
+  courseTitle: string | null;
+  userName: string | null;
+}

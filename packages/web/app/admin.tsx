@@ -1,5 +1,6 @@
 // Admin at a glance: courses with their enrolments, and the policy's recent join decisions
 // (denies with their reasons first). Loaded lazily.
+import type { DecisionView } from "@edgeclass/client/api";
 import { useEffect, useState } from "preact/hooks";
 import { api, navigate, type ClassInfo, type CourseInfo } from "./api.ts";
 import { ArchiveCourse } from "./archive.tsx";
@@ -9,19 +10,6 @@ import { explainDenial } from "./denial.ts";
 import { t, timeLong } from "./i18n.ts";
 
 /** `GET /api/admin/decisions` items. */
-interface Decision {
-  at: string;
-  classId: string;
-  courseId: string;
-  userId: string;
-  role: string;
-  decision: "allow" | "deny";
-  reasons: string[];
-  /** Titles and the person's name (null when not known; older servers send none). */
-  classTitle?: string | null;
-  courseTitle?: string | null;
-  userName?: string | null;
-}
 
 export function AdminPage() {
   return (
@@ -47,14 +35,14 @@ export function AdminPage() {
 }
 
 function Decisions() {
-  const [items, setItems] = useState<Decision[] | null>(null);
+  const [items, setItems] = useState<DecisionView[] | null>(null);
   const [which, setWhich] = useState<"deny" | "all">("deny");
   const [error, setError] = useState("");
   const [nonce, refresh] = useState(0);
   useEffect(() => {
     let stop = false;
     const load = () =>
-      api<{ items: Decision[] }>("GET", `/api/admin/decisions?limit=100${which === "deny" ? "&decision=deny" : ""}`).then(
+      api<{ items: DecisionView[] }>("GET", `/api/admin/decisions?limit=100${which === "deny" ? "&decision=deny" : ""}`).then(
         (r) => !stop && (setItems(r.items), setError("")),
         (e) => !stop && setError(e.status === 404 ? t("admin.noDecisions") : apiErrorText(e)),
       );

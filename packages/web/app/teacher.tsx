@@ -4,7 +4,7 @@
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
 import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "@edgeclass/client";
-import type { BankQuestionView, ClassResults, QuizSetView, TurnedAwayView } from "@edgeclass/client/api";
+import type { BankQuestionView, ClassResults, PresenceView, QuizSetView, TurnedAwayView } from "@edgeclass/client/api";
 import { api, download, upload, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
@@ -843,21 +843,12 @@ function Exports({ classId }: { classId: string }) {
   );
 }
 
-interface Presence {
-  userId: string;
-  name: string;
-  role: string;
-  sessions: number;
-  firstJoinedAt: string;
-  lastLeftAt: string | null;
-  minutesPresent: number;
-}
 
 /** Who came, when, for how long (one line per person; reloads and dropped connections add up). */
 function Attendance({ classId }: { classId: string }) {
-  const [rows, setRows] = useState<Presence[] | null>(null);
+  const [rows, setRows] = useState<PresenceView[] | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ people: Presence[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.people), (e) => setError(apiErrorText(e)));
+  const load = () => api<{ people: PresenceView[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.people), (e) => setError(apiErrorText(e)));
   const at = (s: string | null) => (s ? timeLong(s) : "—");
   return (
     <div class="attendance">

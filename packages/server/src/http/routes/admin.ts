@@ -1,5 +1,6 @@
 // Admin views: recent join decisions with their reasons (a school admin sees their school's),
 // naming the class, the course and the person (issue 16 defect 18: the page showed ids only).
+import type { DecisionView } from "@edgeclass/client/api";
 import * as v from "valibot";
 import type { DecisionLog, DecisionRecord } from "../../policy/decision-log.ts";
 import type { Store } from "../../store/types.ts";
@@ -10,7 +11,7 @@ import { intParam } from "../validate.ts";
 const DecisionsQuery = v.strictObject({ decision: v.optional(v.picklist(["allow", "deny"], "must be allow or deny")), limit: v.optional(intParam(1, 500)) });
 
 /** Titles and names for a page of decisions (null where the class, course or user is not known), one lookup per id. */
-function named(items: DecisionRecord[], store: Pick<Store, "classes" | "courses" | "users">) {
+function named(items: DecisionRecord[], store: Pick<Store, "classes" | "courses" | "users">): DecisionView[] {
   const classes = new Map<string, string | null>();
   const courses = new Map<string, string | null>();
   const users = store.users.getMany([...new Set(items.map((r) => r.userId))]);

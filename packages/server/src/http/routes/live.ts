@@ -1,5 +1,5 @@
 // REST routes around live classes: start and end, the question bank, attendance, results.
-import type { BankQuestionView } from "@edgeclass/client/api";
+import type { BankQuestionView, PresenceView } from "@edgeclass/client/api";
 import * as v from "valibot";
 import { QuestionDraftSchema } from "@edgeclass/client/protocol";
 import type { BankQuestion } from "../../store/live-types.ts";
@@ -50,7 +50,7 @@ export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {
         if (q.format === "csv") return csvFile(attendanceCsv(people, knownZone(q.tz ?? "UTC")!), `class-${classId}-attendance.csv`);
         return json({
           items: sessions.map((r) => ({ ...r, joinedAt: iso(r.joinedAt), leftAt: iso(r.leftAt) })),
-          people: people.map((p) => ({ ...p, firstJoinedAt: iso(p.firstJoinedAt), lastLeftAt: iso(p.lastLeftAt) })),
+          people: people.map((p): PresenceView => ({ ...p, firstJoinedAt: iso(p.firstJoinedAt), lastLeftAt: iso(p.lastLeftAt) })),
         });
       },
     }),
