@@ -4,7 +4,7 @@
 // read them back from the same results URL. What EdgeClass costs is its figure over this one.
 //   PORT=... bun bench/class/floor-server.ts
 import type { ServerWebSocket } from "bun";
-import type { ChatMessage, ClientMessage, OpenQuestion, Role, ServerMessage } from "@edgeclass/client/protocol";
+import { PROTOCOL_VERSION, type ChatMessage, type ClientMessage, type OpenQuestion, type Role, type ServerMessage } from "@edgeclass/client/protocol";
 
 interface Data {
   classId: string;
@@ -69,7 +69,7 @@ const server = Bun.serve<Data>({
       const mine = r.quiz ? [...r.answers.values()].find((a) => a.userId === ws.data.id && a.questionId === r.quiz?.question.id) : undefined;
       send(ws, {
         type: "welcome",
-        protocol: 1,
+        protocol: PROTOCOL_VERSION,
         you: { id: ws.data.id, name: ws.data.name, role: ws.data.role },
         serverTime: Date.now(),
         state: {

@@ -1,7 +1,7 @@
 // A tiny scripted live-class server for the SDK's own tests (Bun.serve). Each test decides
 // what the server does with each frame; the fake records what it received.
 import type { Server, ServerWebSocket } from "bun";
-import type { ClassSnapshot, ClientMessage, Role, ServerMessage } from "../src/protocol.ts";
+import { PROTOCOL_VERSION, type ClassSnapshot, type ClientMessage, type Role, type ServerMessage } from "../src/protocol.ts";
 
 interface Conn {
   ws: ServerWebSocket<ConnData>;
@@ -49,7 +49,7 @@ function snapshot(over: Partial<ClassSnapshot> = {}): ClassSnapshot {
 }
 
 export function welcome(role: Role = "student", state: Partial<ClassSnapshot> = {}, id = "s1"): ServerMessage {
-  return { type: "welcome", protocol: 1, you: { id, name: id.toUpperCase(), role }, serverTime: Date.now(), state: snapshot(state) };
+  return { type: "welcome", protocol: PROTOCOL_VERSION, you: { id, name: id.toUpperCase(), role }, serverTime: Date.now(), state: snapshot(state) };
 }
 
 export function startFake(handlers: FakeHandlers = {}): FakeServer {
