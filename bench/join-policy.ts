@@ -52,8 +52,15 @@ for (const c of CASES) {
   let best = 0;
   let bestBase = 0;
   for (let round = 0; round < (baseline ? 5 : 1); round++) {
-    best = Math.max(best, measure(() => policy.decide(c.input)));
-    if (baseline) bestBase = Math.max(bestBase, measure(() => baseline.decide(c.input)));
+    best = Math.max(
+      best,
+      measure(() => policy.decide(c.input)),
+    );
+    if (baseline)
+      bestBase = Math.max(
+        bestBase,
+        measure(() => baseline.decide(c.input)),
+      );
   }
   out[c.name] = { per_s: Math.round(best), us: round(1e6 / best, 2), ...(baseline ? { baseline_per_s: Math.round(bestBase) } : {}) };
   const fmt = (n: number) => `${Math.round(n).toLocaleString("en-US")} decisions/s (${round(1e6 / n, 2)} µs)`;

@@ -9,7 +9,12 @@ import { createLogging } from "../src/obs/logger.ts";
 import { createMetrics } from "../src/obs/metrics.ts";
 
 const { logger } = createLogging("silent");
-const deps: HttpDeps = { verifier: { verify: async () => ({ id: "t1", role: "teacher", name: "T", school: "default" }) }, logger, access: () => {}, metrics: createMetrics("test") };
+const deps: HttpDeps = {
+  verifier: { verify: async () => ({ id: "t1", role: "teacher", name: "T", school: "default" }) },
+  logger,
+  access: () => {},
+  metrics: createMetrics("test"),
+};
 
 const seen: unknown[] = [];
 const handler = wrap(
@@ -17,7 +22,11 @@ const handler = wrap(
     method: "POST",
     path: "/api/things/:id",
     auth: "public",
-    schema: { params: v.strictObject({ id }), query: v.strictObject({ mode: v.optional(v.picklist(["a", "b"])) }), body: v.strictObject({ n: v.number() }) },
+    schema: {
+      params: v.strictObject({ id }),
+      query: v.strictObject({ mode: v.optional(v.picklist(["a", "b"])) }),
+      body: v.strictObject({ n: v.number() }),
+    },
     bodyLimit: 64,
     handle({ params, query, body }) {
       // Typed by the schema: a string id, the picklist, a number.
@@ -30,7 +39,11 @@ const handler = wrap(
 );
 
 const call = (idParam: string, query: string, body: string, type = "application/json") =>
-  handler(Object.assign(new Request(`http://x/api/things/${idParam}${query}`, { method: "POST", headers: { "content-type": type }, body }), { params: { id: idParam } }) as never);
+  handler(
+    Object.assign(new Request(`http://x/api/things/${idParam}${query}`, { method: "POST", headers: { "content-type": type }, body }), {
+      params: { id: idParam },
+    }) as never,
+  );
 
 test("good input reaches the handler checked and typed", async () => {
   seen.length = 0;
@@ -53,7 +66,11 @@ test("bad input is a problem naming the field, checked path, query, body in that
   ];
   for (const [res, status, type, field] of cases) {
     const problem = await res.json();
-    expect([res.status, res.headers.get("content-type"), problem.type]).toEqual([status, "application/problem+json", `https://edgeclass.dev/problems/${type}`]);
+    expect([res.status, res.headers.get("content-type"), problem.type]).toEqual([
+      status,
+      "application/problem+json",
+      `https://edgeclass.dev/problems/${type}`,
+    ]);
     if (field) expect(problem.issues[0].path).toBe(field);
   }
   expect(seen).toEqual([]);

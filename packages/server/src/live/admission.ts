@@ -1,6 +1,7 @@
 // Who may hold a seat: the join decision (the join policy, on enrolment, the class's status and the
-// seat count, shared in a cluster; then the seat taken), each decision logged and counted; and who may no longer: students removed by staff,
-// unenrolled or whose course was archived are taken out at once and refused until access returns.
+// seat count, shared in a cluster; then the seat taken), each decision logged and counted; and who
+// may no longer: students removed by staff, unenrolled or whose course was archived are taken out
+// at once and refused until access returns.
 import { CLOSE, type AckResults, type ErrorCode, type ServerMessage } from "@edgeclass/client/protocol";
 import { AppError } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";

@@ -36,11 +36,25 @@ export interface JudgeDeps {
 }
 
 /** The policy's input for a join: who, the course, the class with its status and the seats others hold. */
-export function joinInput(p: Principal, enrolled: boolean, course: Course, cls: { id: string; status: string }, students: readonly string[], seatsTaken: number): JoinInput {
+export function joinInput(
+  p: Principal,
+  enrolled: boolean,
+  course: Course,
+  cls: { id: string; status: string },
+  students: readonly string[],
+  seatsTaken: number,
+): JoinInput {
   return {
     action: "join",
     user: { id: p.id, role: p.role, school: p.school, enrolled },
-    course: { id: course.id, status: course.status, capacity: course.capacity, teacher_id: course.teacherId, students, school: course.schoolId },
+    course: {
+      id: course.id,
+      status: course.status,
+      capacity: course.capacity,
+      teacher_id: course.teacherId,
+      students,
+      school: course.schoolId,
+    },
     class: { id: cls.id, status: cls.status, seats_taken: seatsTaken },
   };
 }
@@ -49,7 +63,16 @@ export function joinInput(p: Principal, enrolled: boolean, course: Course, cls: 
 export function recordJoin(deps: JudgeDeps, input: JoinInput, d: Decision, at: number): void {
   deps.metrics.policyDecisions.labels(d.allow ? "allow" : "deny").inc();
   const decision = d.allow ? ("allow" as const) : ("deny" as const);
-  const entry = { at, classId: input.class.id, courseId: input.course.id, schoolId: input.course.school, userId: input.user.id, role: input.user.role, decision, reasons: d.reasons };
+  const entry = {
+    at,
+    classId: input.class.id,
+    courseId: input.course.id,
+    schoolId: input.course.school,
+    userId: input.user.id,
+    role: input.user.role,
+    decision,
+    reasons: d.reasons,
+  };
   deps.decisions.record(entry);
   deps.logger.info({ ...entry, students: input.course.students.length, seatsTaken: input.class.seats_taken }, "join decision");
 }

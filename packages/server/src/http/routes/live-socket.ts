@@ -10,7 +10,10 @@ export interface LiveSocket {
   upgrade(req: Request, classId: string): Promise<Response | undefined>;
 }
 
-export function liveSocketRoute(gateway: LiveSocket, limit: (req: Request, ip: string) => Promise<void>): RouteDef<RouteSchema, Response | undefined> {
+export function liveSocketRoute(
+  gateway: LiveSocket,
+  limit: (req: Request, ip: string) => Promise<void>,
+): RouteDef<RouteSchema, Response | undefined> {
   return route({
     method: "GET",
     path: "/api/classes/:id/live",
