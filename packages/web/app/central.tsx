@@ -108,7 +108,7 @@ export function CentralPage() {
           <h2 id="central-h">{t(`central.${view}`)}</h2>
           <div class="row" role="group" aria-label={t("central.view")}>
             {VIEWS.map((v) => (
-              <button key={v} aria-pressed={view === v} onClick={() => setView(v)}>
+              <button type="button" key={v} aria-pressed={view === v} onClick={() => setView(v)}>
                 {t(`central.${v}`)}
               </button>
             ))}

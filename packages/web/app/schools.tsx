@@ -99,7 +99,7 @@ function SchoolList({ picked, onPick }: { picked: string; onPick(id: string): vo
       <ul class="school-list">
         {schools?.map((k) => (
           <li key={k.id} data-school={k.id}>
-            <button class="link" aria-current={picked === k.id ? "true" : undefined} onClick={() => onPick(k.id)}>
+            <button type="button" class="link" aria-current={picked === k.id ? "true" : undefined} onClick={() => onPick(k.id)}>
               {k.name}
             </button>{" "}
             <span class="muted">{k.id}</span>
@@ -399,7 +399,7 @@ function LtiPlatforms({ school }: { school: string }) {
                   <td>{p.clientId}</td>
                   <td>{p.deploymentIds.join(", ")}</td>
                   <td>
-                    <button class="small" onClick={() => remove(p)} aria-label={t("schools.ltiRemoveName", { name: p.name })}>
+                    <button type="button" class="small" onClick={() => remove(p)} aria-label={t("schools.ltiRemoveName", { name: p.name })}>
                       {t("schools.ltiRemove")}
                     </button>
                   </td>
