@@ -4,7 +4,6 @@
 // one-time keys until it would have expired. Requests that change state with the cookie need
 // the session's CSRF token in `X-CSRF-Token` (an HMAC of the session id: nothing to store)
 // and, when the browser says where they come from (Origin, Sec-Fetch-Site), this origin.
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { AppError } from "../domain/errors.ts";
 import { ROLES, type Principal, type Role } from "../domain/model.ts";
 import type { OneTimeKeys } from "./keys.ts";
@@ -111,7 +110,7 @@ export class Sessions {
   }
 
   csrfToken(sid: string): string {
-    return createHmac("sha256", this.o.key).update(`csrf:${sid}`).digest("base64url");
+    return new Bun.CryptoHasher("sha256", this.o.key).update(`csrf:${sid}`).digest("base64url");
   }
 
   /**
@@ -160,7 +159,7 @@ export class Sessions {
     if (origin !== null && !this.sameOrigin(req, origin)) throw csrf(`requests from ${origin.slice(0, 100)} cannot use this session`);
     const given = req.headers.get("x-csrf-token") ?? "";
     const want = this.csrfToken(sid);
-    if (given.length !== want.length || !timingSafeEqual(Buffer.from(given), Buffer.from(want))) {
+    if (given.length !== want.length || !crypto.timingSafeEqual(Buffer.from(given), Buffer.from(want))) {
       throw csrf("send the session's CSRF token (GET /api/auth/session, csrfToken) in the X-CSRF-Token header");
     }
   }

@@ -1,14 +1,15 @@
 // HMAC on signalling forwarded between instances: only holders of the cluster's key reach a
 // media home's internal routes, and a captured request cannot be replayed after MAX_SKEW_MS
 // or against another path or body.
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+// Bun's own hasher and crypto.timingSafeEqual, not node:crypto: that module costs 6-50 ms of
+// start-up under Bun, and this one is on the start path (issue 19).
 
 export const INTERNAL_HEADER = "x-edgeclass-internal";
 const MAX_SKEW_MS = 30_000;
 
 /** The configured cluster secret, or one derived from the HS256 secret the instances share. */
 export function internalKey(configured: string | undefined, localSecret: string): string {
-  return configured ?? createHmac("sha256", localSecret).update("edgeclass media signalling v1").digest("base64url");
+  return configured ?? new Bun.CryptoHasher("sha256", localSecret).update("edgeclass media signalling v1").digest("base64url");
 }
 
 export interface SignedRequest {
@@ -19,8 +20,8 @@ export interface SignedRequest {
 }
 
 function mac(key: string, r: SignedRequest, t: number): Buffer {
-  const bodyHash = createHash("sha256").update(r.body).digest("hex");
-  return createHmac("sha256", key).update(`${r.method}\n${r.path}\n${t}\n${r.principal}\n${bodyHash}`).digest();
+  const bodyHash = new Bun.CryptoHasher("sha256").update(r.body).digest("hex");
+  return new Bun.CryptoHasher("sha256", key).update(`${r.method}\n${r.path}\n${t}\n${r.principal}\n${bodyHash}`).digest();
 }
 
 /** The header value: `t=<ms>,p=<principal, URI-encoded>,s=<hex mac>`. */
@@ -43,5 +44,5 @@ export function verifyInternal(key: string, header: string | null, r: Omit<Signe
   }
   const expected = mac(key, { ...r, principal }, t);
   const given = Buffer.from(m[3], "hex");
-  return timingSafeEqual(expected, given) ? { principal } : { refused: "bad signature" };
+  return expected.length === given.length && crypto.timingSafeEqual(expected, given) ? { principal } : { refused: "bad signature" };
 }

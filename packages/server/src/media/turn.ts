@@ -2,7 +2,6 @@
 // `<expiry unix seconds>:<userId>` and the password base64(HMAC-SHA1(secret, username)). coturn
 // checks both with the same secret and refuses them once the expiry has passed, so each
 // participant gets their own short-lived credential and nothing is stored anywhere.
-import { createHmac } from "node:crypto";
 
 export interface TurnSettings {
   urls: string[];
@@ -25,7 +24,7 @@ export interface IceConfig {
 
 export function turnCredential(secret: string, userId: string, expiresAtSeconds: number): { username: string; credential: string } {
   const username = `${expiresAtSeconds}:${userId}`;
-  return { username, credential: createHmac("sha1", secret).update(username).digest("base64") };
+  return { username, credential: new Bun.CryptoHasher("sha1", secret).update(username).digest("base64") };
 }
 
 /** The ICE servers for one participant now: TURN with a fresh credential, or none when TURN is not configured. */

@@ -2,7 +2,6 @@
 // against the school's own provider. The flow's state, nonce and PKCE verifier travel in a
 // signed, HttpOnly cookie bound to this browser (no server state: any instance finishes what
 // another began), and the callback must match all three before a session is issued.
-import { createHash } from "node:crypto";
 import type { Configuration } from "openid-client";
 import { AppError } from "../../domain/errors.ts";
 import type { Principal } from "../../domain/model.ts";
@@ -54,7 +53,7 @@ function safeNext(next: string | null): string {
 /** The user id for a provider's subject: school-qualified, hashed when it does not fit an id. */
 export function userIdFor(school: string, sub: string): string {
   const id = `${school}:${sub}`;
-  return /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/.test(id) ? id : `${school}:h-${createHash("sha256").update(sub).digest("hex").slice(0, 40)}`;
+  return /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/.test(id) ? id : `${school}:h-${new Bun.CryptoHasher("sha256").update(sub).digest("hex").slice(0, 40)}`;
 }
 
 /** teacher when the role claim (a string, a list, or space-separated) holds one of the teacher values. */
