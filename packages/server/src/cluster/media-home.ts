@@ -8,6 +8,10 @@
 //
 // When the home dies, forwarding fails; the instance waits for the lease to lapse (< LEASE_MS)
 // and takes the class itself, so a republish or a viewer's reconnect lands on a new home.
+//
+// Over 400 lines because the home's lease, the forwarding of WHIP, WHEP, PATCH and DELETE to the
+// home and the cascade between homes are one protocol around one state (which instance is the
+// home of which class); they are one class, MediaHomes.
 import { createHash } from "node:crypto";
 import { AppError } from "../domain/errors.ts";
 import { problemResponse } from "../http/problem.ts";

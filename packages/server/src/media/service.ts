@@ -1,5 +1,7 @@
 // MediaService: WHIP/WHEP signalling, placement of sessions on workers, routing of a
 // class's stream between workers, lifecycle. Runs in the server process; no media here.
+// Over 400 lines because signalling, placement and routing act on the same per-class state
+// (resources, workers, the class's source); they are one class, MediaServiceImpl.
 
 import { availableParallelism } from "node:os";
 import type { MediaService, MediaServiceOptions, MediaStats } from "./index.ts";
