@@ -47,12 +47,16 @@ const notes: string[] = [];
 const needed = classes * (students + 1) + 200;
 if (needed > nofile) {
   const fit = Math.floor((nofile - 200) / classes) - 1;
-  notes.push(`open-files limit is ${nofile} (hard limit, cannot be raised here): ${classes}x${students} needs ~${needed} descriptors in the server; ran ${classes}x${fit} instead`);
+  notes.push(
+    `open-files limit is ${nofile} (hard limit, cannot be raised here): ${classes}x${students} needs ~${needed} descriptors ` +
+      `in the server; ran ${classes}x${fit} instead`,
+  );
   log(notes[notes.length - 1]);
   students = fit;
 }
 const perProc = Math.ceil((classes * students) / procs);
-if (perProc + 100 > nofile) throw new Error(`${perProc} sockets per client process exceed the open-files limit ${nofile}: use more --procs`);
+if (perProc + 100 > nofile)
+  throw new Error(`${perProc} sockets per client process exceed the open-files limit ${nofile}: use more --procs`);
 
 pinSelf(CLIENT_CORE);
 const secret = "bench-class-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
@@ -63,12 +67,22 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
   const dataDir = mkdtempSync(join(tmpdir(), "bench-class-"));
   const env: Record<string, string> =
     target === "ours"
-      ? { PORT: String(port), HOST: "127.0.0.1", DATA_DIR: dataDir, MAX_STUDENTS: String(students), LOG_LEVEL: "warn", JWT_SECRET: secret, DEMO: "false" }
+      ? {
+          PORT: String(port),
+          HOST: "127.0.0.1",
+          DATA_DIR: dataDir,
+          MAX_STUDENTS: String(students),
+          LOG_LEVEL: "warn",
+          JWT_SECRET: secret,
+          DEMO: "false",
+        }
       : { PORT: String(port) };
   const file = target === "ours" ? "packages/server/src/main.ts" : "bench/class/floor-server.ts";
   const server = spawnPinned([process.execPath, file], env, SERVER_CORE);
   // Bounded (15 min) even if this process dies without killing it.
-  const spinner = busy ? spawnPinned([process.execPath, "-e", "const end = Date.now() + 900_000; let x = 0; while (Date.now() < end) x++;"], {}, SERVER_CORE) : null;
+  const spinner = busy
+    ? spawnPinned([process.execPath, "-e", "const end = Date.now() + 900_000; let x = 0; while (Date.now() < end) x++;"], {}, SERVER_CORE)
+    : null;
   try {
     await waitForHttp(`${base}/healthz`);
     const { result } = await runScenario({
@@ -112,23 +126,57 @@ const floor = results.find((r) => r.target === "floor");
 const line = (r: TargetResult) =>
   [
     `${r.target.padEnd(5)} ${r.classes}x${r.students}`,
-    `join: ${r.join.admitted} admitted, worst burst ${r.join.worstBurstMs} ms, teacher settled ${r.join.worstSettledMs} ms, welcome p50/p99 ${r.join.welcomeP50Ms}/${r.join.welcomeP99Ms} ms`,
-    `answers: ${r.answers.acked}/${r.answers.sent} acked, ${r.answers.perSecond}/s, ack p50 ${r.answers.ackP50Ms} p99 ${r.answers.ackP99Ms} p99.9 ${r.answers.ackP999Ms} max ${r.answers.ackMaxMs} ms, lost ${r.answers.lost} (not acked ${r.answers.notAcked}, missing from results ${r.answers.missingFromResults ?? "unread"})${Object.keys(r.answers.errors).length ? `, errors ${JSON.stringify(r.answers.errors)}` : ""}`,
-    `delivery (teacher's send to the student's socket): quiz.question p50 ${r.delivery.question.p50Ms} p99 ${r.delivery.question.p99Ms} max ${r.delivery.question.maxMs} ms (${r.delivery.question.samples} students); chat.message p50 ${r.delivery.chat.p50Ms} p99 ${r.delivery.chat.p99Ms} ms (${r.delivery.chat.samples} samples); answer ack p99 ${r.answers.ackP99Ms} ms`,
-    `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
-    `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ${r.server.clientCpuChatPct}%); ${r.server.cpuUsPerAnswer} µs CPU per answer (quiz phase incl. its broadcasts: ~${round(1e6 / r.server.cpuUsPerAnswer, 0)} answers/s per core), ${r.server.cpuNsPerChatDelivery} ns CPU per chat delivery (~${round(1e9 / r.server.cpuNsPerChatDelivery, 0)} deliveries/s per core); rss ${r.server.rssAfterJoinMb} MB after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
-    ...(r.serverSide ? [`inside the server (/metrics histogram bounds): answer ack p50 <= ${r.serverSide.answerAckP50Ms} ms, p99 <= ${r.serverSide.answerAckP99Ms} ms, p99.9 <= ${r.serverSide.answerAckP999Ms} ms over ${r.serverSide.answersCounted} answers; slow clients dropped ${r.serverSide.slowClients}`] : []),
+    `join: ${r.join.admitted} admitted, worst burst ${r.join.worstBurstMs} ms, teacher settled ${r.join.worstSettledMs} ms, ` +
+      `welcome p50/p99 ${r.join.welcomeP50Ms}/${r.join.welcomeP99Ms} ms`,
+    `answers: ${r.answers.acked}/${r.answers.sent} acked, ${r.answers.perSecond}/s, ack p50 ${r.answers.ackP50Ms} p99 ` +
+      `${r.answers.ackP99Ms} p99.9 ${r.answers.ackP999Ms} max ${r.answers.ackMaxMs} ms, lost ${r.answers.lost} (not acked ` +
+      `${r.answers.notAcked}, missing from results ` +
+      `${r.answers.missingFromResults ?? "unread"})` +
+      `${Object.keys(r.answers.errors).length ? `, errors ${JSON.stringify(r.answers.errors)}` : ""}`,
+    `delivery (teacher's send to the student's socket): quiz.question p50 ${r.delivery.question.p50Ms} p99 ` +
+      `${r.delivery.question.p99Ms} max ${r.delivery.question.maxMs} ms (${r.delivery.question.samples} students); ` +
+      `chat.message p50 ${r.delivery.chat.p50Ms} p99 ${r.delivery.chat.p99Ms} ms (${r.delivery.chat.samples} samples); answer ` +
+      `ack p99 ${r.answers.ackP99Ms} ms`,
+    `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ` +
+      `${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent ` +
+      `acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
+    `server: cpu ${r.server.cpuJoinPct}% of a core during joins, ${r.server.cpuQuizPct}% during the quiz, ` +
+      `${r.server.cpuChatPct}% during chat (clients, all processes: ${r.server.clientCpuQuizPct}% / ` +
+      `${r.server.clientCpuChatPct}%); ${r.server.cpuUsPerAnswer} µs CPU per answer (quiz phase incl. its broadcasts: ` +
+      `~${round(1e6 / r.server.cpuUsPerAnswer, 0)} answers/s per core), ${r.server.cpuNsPerChatDelivery} ns CPU per chat ` +
+      `delivery (~${round(1e9 / r.server.cpuNsPerChatDelivery, 0)} deliveries/s per core); rss ${r.server.rssAfterJoinMb} MB ` +
+      `after joins (${r.server.rssPerStudentKb} KB/student), peak ${r.server.rssPeakMb} MB`,
+    ...(r.serverSide
+      ? [
+          `inside the server (/metrics histogram bounds): answer ack p50 <= ${r.serverSide.answerAckP50Ms} ms, p99 <= ` +
+            `${r.serverSide.answerAckP99Ms} ms, p99.9 <= ${r.serverSide.answerAckP999Ms} ms over ` +
+            `${r.serverSide.answersCounted} answers; slow clients dropped ${r.serverSide.slowClients}`,
+        ]
+      : []),
     ...(r.serverSide
       ? Object.entries(r.serverSide.fanout).map(
           ([type, f]) =>
-            `fan-out inside the server, ${type} (frame in to published, edgeclass_event_fanout_seconds): p50 <= ${f.p50Ms} p99 <= ${f.p99Ms} ms over ${f.count}; mean by stage ${Object.entries(r.serverSide?.stagesMeanMs[type] ?? {}).map(([s, ms]) => `${s} ${ms}`).join(", ")} ms`,
+            `fan-out inside the server, ${type} (frame in to published, edgeclass_event_fanout_seconds): p50 <= ${f.p50Ms} ` +
+            `p99 <= ${f.p99Ms} ms over ${f.count}; mean by stage ${Object.entries(r.serverSide?.stagesMeanMs[type] ?? {})
+              .map(([s, ms]) => `${s} ${ms}`)
+              .join(", ")} ms`,
         )
       : []),
-    `quiz phase probe: server process states ${JSON.stringify(r.probe.states)} (R = running or runnable, S = sleeping, D = blocked on I/O), main thread waiting for a CPU ${r.probe.runQueueWaitPct}% of the phase, CPU by thread ${JSON.stringify(r.probe.threadCpuPct)} (% of the phase), GET /healthz p50 ${r.probe.healthzP50Ms} ms, max ${r.probe.healthzMaxMs} ms`,
+    `quiz phase probe: server process states ${JSON.stringify(r.probe.states)} (R = running or runnable, S = sleeping, D = ` +
+      `blocked on I/O), main thread waiting for a CPU ${r.probe.runQueueWaitPct}% of the phase, CPU by thread ` +
+      `${JSON.stringify(r.probe.threadCpuPct)} (% of the phase), GET /healthz p50 ${r.probe.healthzP50Ms} ms, max ` +
+      `${r.probe.healthzMaxMs} ms`,
     `reconnects ${r.reconnects}${Object.keys(r.closedForGood).length ? `, closed for good ${JSON.stringify(r.closedForGood)}` : ""}`,
   ].join("\n  ");
 
-console.log(`bench:class  ${busy ? "[--busy: a spinning process shares the server's core] " : ""}${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, chat ${chatSeconds} s ${overlap ? "during" : "after"} the answer window (teacher ${teacherChatRate}/s, ${chatFraction * 100}% of students 1/s: ${round(((teacherChatRate + students * chatFraction) * students * classes) / 1000, 0)}k deliveries/s offered), server on core ${hasTaskset ? SERVER_CORE : "any"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}`);
+console.log(
+  `bench:class  ${busy ? "[--busy: a spinning process shares the server's core] " : ""}${classes} classes x ${students} ` +
+    `students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, ` +
+    `chat ${chatSeconds} s ${overlap ? "during" : "after"} the answer window (teacher ${teacherChatRate}/s, ` +
+    `${chatFraction * 100}% of students 1/s: ` +
+    `${round(((teacherChatRate + students * chatFraction) * students * classes) / 1000, 0)}k deliveries/s offered), server on ` +
+    `core ${hasTaskset ? SERVER_CORE : "any"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}`,
+);
 for (const r of results) console.log(line(r));
 
 const ratio =
@@ -148,14 +196,29 @@ const ratio =
         rss: round(ours.server.rssAfterJoinMb / floor.server.rssAfterJoinMb, 2),
       }
     : null;
-if (ratio) console.log(`ours / floor: ${Object.entries(ratio).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+if (ratio)
+  console.log(
+    `ours / floor: ${Object.entries(ratio)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(", ")}`,
+  );
 
 // Aims from the issue; scaled ones say so.
 const misses: string[] = [];
 if (ours) {
   const miss = (name: string, got: number, aim: number, unit: string, higherIsBetter = false) => {
     const bad = Number.isNaN(got) || (higherIsBetter ? got < aim : got > aim);
-    if (bad) misses.push(`${name}: ${got} ${unit} against ${higherIsBetter ? ">=" : "<"} ${aim} ${unit} (${Number.isNaN(got) ? "not measured" : higherIsBetter ? `short by ${round(aim - got, 1)} ${unit}, ${round((100 * (aim - got)) / aim, 1)}%` : `over by ${round(got - aim, 1)} ${unit}, x${round(got / aim, 2)}`})`);
+    if (bad)
+      misses.push(
+        `${name}: ${got} ${unit} against ${higherIsBetter ? ">=" : "<"} ${aim} ${unit} ` +
+          "(" +
+          (Number.isNaN(got)
+            ? "not measured"
+            : higherIsBetter
+              ? `short by ${round(aim - got, 1)} ${unit}, ${round((100 * (aim - got)) / aim, 1)}%`
+              : `over by ${round(got - aim, 1)} ${unit}, x${round(got / aim, 2)}`) +
+          `)`,
+      );
   };
   if (students >= 1000) miss("join burst (all admitted and welcomed)", ours.join.worstBurstMs, 2000, "ms");
   if (students >= 1000) miss("join settled (teacher sees everyone)", ours.join.worstSettledMs, 2000, "ms");
@@ -173,11 +236,19 @@ if (ours) {
   if (classes * students >= 10_000) {
     miss("chat deliveries/s", ours.chat.perSecond, 500_000, "/s", true);
     const offeredRate = (teacherChatRate + students * chatFraction) * students * classes;
-    if (ours.chat.perSecond < 500_000 && offeredRate < 550_000 && ours.chat.deliveries >= ours.chat.expectedDeliveries && ours.chat.perSecond >= 0.9 * offeredRate) {
-      notes.push(`chat kept pace with the offered ${round(offeredRate / 1000, 0)}k deliveries/s (all delivered), which caps the measured rate: use --teacher-chat-rate 10 to offer more than 500k/s`);
+    if (
+      ours.chat.perSecond < 500_000 &&
+      offeredRate < 550_000 &&
+      ours.chat.deliveries >= ours.chat.expectedDeliveries &&
+      ours.chat.perSecond >= 0.9 * offeredRate
+    ) {
+      notes.push(
+        `chat kept pace with the offered ${round(offeredRate / 1000, 0)}k deliveries/s (all delivered), which caps the ` +
+          `measured rate: use --teacher-chat-rate 10 to offer more than 500k/s`,
+      );
     }
-  }
-  else if (ours.chat.perSecond < 0.9 * offered) misses.push(`chat deliveries/s ${ours.chat.perSecond} below 90% of the offered ${round(offered, 0)}/s`);
+  } else if (ours.chat.perSecond < 0.9 * offered)
+    misses.push(`chat deliveries/s ${ours.chat.perSecond} below 90% of the offered ${round(offered, 0)}/s`);
   if (classes * students >= 20_000 || notes.some((n) => n.includes("open-files"))) {
     miss("server RSS with all students connected", ours.server.rssAfterJoinMb, 1024, "MB");
     const at20k = round((ours.server.rssAfterJoinMb * 20_000) / Math.max(1, ours.join.admitted), 0);
@@ -188,4 +259,23 @@ if (ours) {
 notes.push(`machine load average ${loadBefore} before, ${loadavg()} after (2 cores, shared)`);
 for (const m of misses) console.log(`MISSED ${m}`);
 for (const n of notes) console.log(`note: ${n}`);
-if (json) console.log(JSON.stringify({ bench: "class", busy, classes, students, procs, overlap, teacherChatRate, sockets: rawSockets ? "raw" : "standard", answerWindowMs, chatSeconds, chatFraction, results, ratio, misses, notes }));
+if (json)
+  console.log(
+    JSON.stringify({
+      bench: "class",
+      busy,
+      classes,
+      students,
+      procs,
+      overlap,
+      teacherChatRate,
+      sockets: rawSockets ? "raw" : "standard",
+      answerWindowMs,
+      chatSeconds,
+      chatFraction,
+      results,
+      ratio,
+      misses,
+      notes,
+    }),
+  );

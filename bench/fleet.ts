@@ -38,7 +38,15 @@ const questions = int("questions", 6, 2, 100);
 const cutSeconds = int("cut-seconds", 30, 1, 600);
 const log = (...a: unknown[]) => console.error("[demo:fleet]", ...a);
 const SECRET = "fleet-demo-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
-const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
+const SINGLE = {
+  kind: "single",
+  prompt: "2 + 2 = ?",
+  options: [
+    { id: "a", text: "3" },
+    { id: "b", text: "4" },
+  ],
+  correct: "b",
+} as const;
 setReplyTimeout(20_000);
 
 const cities = Array.from({ length: nCities }, (_, i) => `city${i + 1}`);
@@ -49,7 +57,17 @@ const topo = await natsTopology(cities);
 const db = await freshDatabase("edgeclass_fleet");
 const centralPort = await freePort();
 const central = spawn([process.execPath, "packages/server/src/central/main.ts"], {
-  env: { ...process.env, JWT_SECRET: SECRET, CENTRAL_NATS_URL: topo.hub.url, CENTRAL_NATS_USER: topo.central.user, CENTRAL_NATS_PASSWORD: topo.central.pass, CENTRAL_CITIES: cities.join(","), DATABASE_URL: db.url, CENTRAL_PORT: String(centralPort), LOG_LEVEL: "warn" },
+  env: {
+    ...process.env,
+    JWT_SECRET: SECRET,
+    CENTRAL_NATS_URL: topo.hub.url,
+    CENTRAL_NATS_USER: topo.central.user,
+    CENTRAL_NATS_PASSWORD: topo.central.pass,
+    CENTRAL_CITIES: cities.join(","),
+    DATABASE_URL: db.url,
+    CENTRAL_PORT: String(centralPort),
+    LOG_LEVEL: "warn",
+  },
   stdout: "ignore",
   stderr: "inherit",
 });
@@ -80,14 +98,27 @@ async function startCity(city: string): Promise<{ city: string; dataDir: string;
   const leaf = topo.leaves.get(city)!;
   const dataDir = tempDir(`fleet-${city}-`);
   dirs.push(dataDir);
-  const inst = await startInstance({ DATA_DIR: dataDir, JWT_SECRET: SECRET, DEMO: "false", MAX_STUDENTS: String(students + 10), NATS_URL: leaf.url, CITY: city, NATS_USER: leaf.creds.user, NATS_PASSWORD: leaf.creds.pass });
+  const inst = await startInstance({
+    DATA_DIR: dataDir,
+    JWT_SECRET: SECRET,
+    DEMO: "false",
+    MAX_STUDENTS: String(students + 10),
+    NATS_URL: leaf.url,
+    CITY: city,
+    NATS_USER: leaf.creds.user,
+    NATS_PASSWORD: leaf.creds.pass,
+  });
   return { city, dataDir, base: inst.base };
 }
 
 /** Calls the centre's authoring API as a platform admin; throws unless 200. */
 async function author(method: string, path: string, body: unknown): Promise<void> {
   const admin = await mintToken(SECRET, { sub: "fleet-admin", role: "admin", ttlSeconds: 3600 });
-  const res = await fetch(`${centralBase}/api/central/catalogue/${path}`, { method, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await fetch(`${centralBase}/api/central/catalogue/${path}`, {
+    method,
+    headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   if (res.status !== 200) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
 }
 
@@ -95,7 +126,9 @@ async function author(method: string, path: string, body: unknown): Promise<void
  * Authors the school, teacher and course with every city's students at the centre, then times, per
  * city, until the course with all its enrolments is visible there (and the course alone).
  */
-async function publishCatalogue(bases: { city: string; base: string }[]): Promise<Map<string, { courseMs: number | null; catalogueMs: number | null }>> {
+async function publishCatalogue(
+  bases: { city: string; base: string }[],
+): Promise<Map<string, { courseMs: number | null; catalogueMs: number | null }>> {
   const all = cities.flatMap((c) => studentIds(c).map((id) => ({ id, name: `Student ${id}` })));
   const admin = await tok("admin", "fleet-admin");
   const t0 = Date.now();
@@ -126,7 +159,11 @@ async function runCity(c: { city: string; dataDir: string; base: string }, cutTh
   const { city, dataDir, base } = c;
   const leaf = topo.leaves.get(city)!;
   const teacherTok = await tok("teacher", TEACHER);
-  const cls = await api(base, "POST", `/api/courses/${COURSE}/classes`, teacherTok, { title: `Quiz in ${city}`, startsAt: new Date().toISOString(), durationMinutes: 60 });
+  const cls = await api(base, "POST", `/api/courses/${COURSE}/classes`, teacherTok, {
+    title: `Quiz in ${city}`,
+    startsAt: new Date().toISOString(),
+    durationMinutes: 60,
+  });
   if (cls.status !== 201) throw new Error(`${city}: scheduling the class: ${cls.status} ${JSON.stringify(cls.body)}`);
   const classId = cls.body.id as string;
   await api(base, "POST", `/api/classes/${classId}/start`, teacherTok);
@@ -145,7 +182,16 @@ async function runCity(c: { city: string; dataDir: string; base: string }, cutTh
       await author("PUT", `questions/${CUT_QUESTION}`, { courseId: COURSE, draft: SINGLE });
     }
     const launched = (await teacher.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as { questionId: string };
-    await Promise.all(kids.map((k, i) => k.request({ type: "quiz.answer", questionId: launched.questionId, answerId: `${city}-${q}-${i}`, response: { choice: i % 3 === 0 ? "a" : "b" } })));
+    await Promise.all(
+      kids.map((k, i) =>
+        k.request({
+          type: "quiz.answer",
+          questionId: launched.questionId,
+          answerId: `${city}-${q}-${i}`,
+          response: { choice: i % 3 === 0 ? "a" : "b" },
+        }),
+      ),
+    );
     await teacher.request({ type: "quiz.close" }).catch(() => {}); // closing early is optional; the deadline would
     await Bun.sleep(gapMs);
   }
@@ -171,7 +217,11 @@ async function runCity(c: { city: string; dataDir: string; base: string }, cutTh
 function written(dataDir: string): { answers: number; attendance: number; classes: number; total: number } {
   const d = new Database(pathJoin(dataDir, "edgeclass.db"), { readonly: true });
   const n = (sql: string) => (d.query(sql).get() as { n: number }).n;
-  const r = { answers: n("SELECT count(*) AS n FROM answers"), attendance: n("SELECT count(*) AS n FROM attendance"), classes: n("SELECT count(*) AS n FROM classes WHERE status IN ('ended','cancelled')") };
+  const r = {
+    answers: n("SELECT count(*) AS n FROM answers"),
+    attendance: n("SELECT count(*) AS n FROM attendance"),
+    classes: n("SELECT count(*) AS n FROM classes WHERE status IN ('ended','cancelled')"),
+  };
   d.close();
   return { ...r, total: r.answers + r.attendance + r.classes };
 }
@@ -185,7 +235,9 @@ async function arrived(): Promise<Map<string, number>> {
 /** Rows at the centre that name the demo's school, per city (every record should: its class is in the school). */
 async function inSchool(): Promise<Map<string, number>> {
   const rows = (await pg.sql.unsafe(
-    ["central_answers", "central_attendance", "central_classes"].map((t) => `SELECT city, count(*)::int AS n FROM ${t} WHERE school_id = $1 GROUP BY city`).join(" UNION ALL "),
+    ["central_answers", "central_attendance", "central_classes"]
+      .map((t) => `SELECT city, count(*)::int AS n FROM ${t} WHERE school_id = $1 GROUP BY city`)
+      .join(" UNION ALL "),
     [SCHOOL],
   )) as { city: string; n: number }[];
   const m = new Map<string, number>();
@@ -251,12 +303,32 @@ try {
       catalogueCatchUpMs: r.catalogueCatchUpMs,
     };
   });
-  if (rows.some((r) => r.missing > 0 || r.arrived !== r.written || r.inSchool !== r.arrived || (r.cutSeconds !== null && r.catalogueCatchUpMs === null))) exitCode = 1;
-  const result = { cities: nCities, studentsPerCity: students, questions, cutSeconds, rows, ok: exitCode === 0, seconds: Math.round((Date.now() - startedAt) / 1000), load: { ...load, after: loadavg()[0] } };
+  if (
+    rows.some(
+      (r) =>
+        r.missing > 0 || r.arrived !== r.written || r.inSchool !== r.arrived || (r.cutSeconds !== null && r.catalogueCatchUpMs === null),
+    )
+  )
+    exitCode = 1;
+  const result = {
+    cities: nCities,
+    studentsPerCity: students,
+    questions,
+    cutSeconds,
+    rows,
+    ok: exitCode === 0,
+    seconds: Math.round((Date.now() - startedAt) / 1000),
+    load: { ...load, after: loadavg()[0] },
+  };
   if (json) console.log(JSON.stringify(result, null, 2));
   else {
     console.log("city      catalogue  written  arrived  missing  duplicates  catch-up after cut");
-    for (const r of rows) console.log(`${r.city.padEnd(9)} ${`${r.catalogueMs} ms`.padStart(9)}  ${String(r.written).padStart(7)}  ${String(r.arrived).padStart(7)}  ${String(r.missing).padStart(7)}  ${String(r.duplicates).padStart(10)}  ${r.catchUpMs === null ? "-" : `${r.catchUpMs} ms (cut ${r.cutSeconds} s; catalogue ${r.catalogueCatchUpMs ?? "-"} ms)`}`);
+    for (const r of rows)
+      console.log(
+        `${r.city.padEnd(9)} ${`${r.catalogueMs} ms`.padStart(9)}  ${String(r.written).padStart(7)}  ` +
+          `${String(r.arrived).padStart(7)}  ${String(r.missing).padStart(7)}  ${String(r.duplicates).padStart(10)}  ` +
+          `${r.catchUpMs === null ? "-" : `${r.catchUpMs} ms (cut ${r.cutSeconds} s; catalogue ${r.catalogueCatchUpMs ?? "-"} ms)`}`,
+      );
     console.log(result.ok ? "OK: every record arrived once" : "FAIL: records missing");
   }
 } catch (e) {

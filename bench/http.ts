@@ -17,7 +17,11 @@ const LOAD_CORE = 1;
 
 const dataDir = mkdtempSync(join(tmpdir(), "bench-http-"));
 const ourPort = await freePort();
-const ours = spawnPinned([process.execPath, "packages/server/src/main.ts"], { PORT: String(ourPort), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "info" }, SERVER_CORE);
+const ours = spawnPinned(
+  [process.execPath, "packages/server/src/main.ts"],
+  { PORT: String(ourPort), HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "info" },
+  SERVER_CORE,
+);
 const ourBase = `http://127.0.0.1:${ourPort}`;
 await waitForHttp(`${ourBase}/readyz`);
 const secret = readFileSync(join(dataDir, "jwt-secret"), "utf8").trim();
@@ -37,7 +41,8 @@ request = function()
 end
 `;
 /** Think time per connection so `conns` connections offer about `rate` requests/s (random, so they do not fire in step). */
-const pacedLua = (rate: number, conns: number) => `${getLua}\ndelay = function() return math.random(0, ${Math.max(1, Math.round((2000 * conns) / rate))}) end\n`;
+const pacedLua = (rate: number, conns: number) =>
+  `${getLua}\ndelay = function() return math.random(0, ${Math.max(1, Math.round((2000 * conns) / rate))}) end\n`;
 
 const barePort = await freePort();
 const bare = spawnPinned([process.execPath, "bench/peers/bare-http.ts"], { PORT: String(barePort), COURSE_JSON: courseJson }, SERVER_CORE);
@@ -46,7 +51,12 @@ await waitForHttp(`${bareBase}/api/courses/x`);
 
 // The machine is shared and noisy: alternate the two servers over several rounds and keep each one's median.
 const rounds = Number(values.rounds ?? 3);
-const samples: Record<"oursGet" | "bareGet" | "oursPost" | "barePost", LoadResult[]> = { oursGet: [], bareGet: [], oursPost: [], barePost: [] };
+const samples: Record<"oursGet" | "bareGet" | "oursPost" | "barePost", LoadResult[]> = {
+  oursGet: [],
+  bareGet: [],
+  oursPost: [],
+  barePost: [],
+};
 runWrk(ourBase + coursePath, { seconds: 2, connections, lua: getLua, core: LOAD_CORE }); // warm-up
 runWrk(bareBase + coursePath, { seconds: 2, connections, lua: getLua, core: LOAD_CORE });
 for (let r = 0; r < rounds; r++) {
@@ -71,10 +81,14 @@ await Promise.all([ours.exited, bare.exited]);
 rmSync(dataDir, { recursive: true, force: true });
 
 const row = (name: string, r: LoadResult) =>
-  `${name.padEnd(34)} ${String(r.requestsPerSec).padStart(8)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(6)} ms  p99 ${r.p99Ms.toFixed(2).padStart(6)} ms  p99.9 ${r.p999Ms.toFixed(2).padStart(6)} ms  errors ${r.errors + r.non2xx}`;
+  `${name.padEnd(34)} ${String(r.requestsPerSec).padStart(8)} req/s  p50 ${r.p50Ms.toFixed(2).padStart(6)} ms  p99 ` +
+  `${r.p99Ms.toFixed(2).padStart(6)} ms  p99.9 ${r.p999Ms.toFixed(2).padStart(6)} ms  errors ${r.errors + r.non2xx}`;
 const getRatio = round(ourResult.get.requestsPerSec / bareResult.get.requestsPerSec, 3);
 const postRatio = round(ourResult.post.requestsPerSec / bareResult.post.requestsPerSec, 3);
-console.log(`bench:http  median of ${rounds} alternating rounds of ${seconds}s, ${connections} connections, servers on core ${SERVER_CORE}, wrk on core ${LOAD_CORE}`);
+console.log(
+  `bench:http  median of ${rounds} alternating rounds of ${seconds}s, ${connections} connections, servers on core ` +
+    `${SERVER_CORE}, wrk on core ${LOAD_CORE}`,
+);
 console.log(row("edgeclass GET /api/courses/:id", ourResult.get));
 console.log(row("bare Bun.serve GET", bareResult.get));
 console.log(row("edgeclass POST enrollment", ourResult.post));
@@ -84,6 +98,15 @@ console.log(row(`bare GET paced (~${target}/s)`, bareAt80));
 console.log(`ratio to bare: GET ${getRatio}, POST ${postRatio} (aim >= 0.7); p99 at 80% of peak ${at80.p99Ms.toFixed(2)} ms (aim < 50 ms)`);
 if (json) {
   console.log(
-    JSON.stringify({ bench: "http", seconds, rounds, connections, edgeclass: ourResult, bare: bareResult, at80: { targetRate: target, edgeclass: at80, bare: bareAt80 }, ratio: { get: getRatio, post: postRatio } }),
+    JSON.stringify({
+      bench: "http",
+      seconds,
+      rounds,
+      connections,
+      edgeclass: ourResult,
+      bare: bareResult,
+      at80: { targetRate: target, edgeclass: at80, bare: bareAt80 },
+      ratio: { get: getRatio, post: postRatio },
+    }),
   );
 }

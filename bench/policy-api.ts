@@ -38,7 +38,11 @@ const info = JSON.parse(readFileSync(join(DIST, "build-info.json"), "utf8")) as 
 };
 const component = join(DIST, "education-platform.wasm");
 
-const input = { action: "join", user: { id: "s1", role: "student" }, course: { id: "c1", status: "active", capacity: 30, teacher_id: "t1", students: Array.from({ length: 20 }, (_, i) => `s${i + 100}`) } };
+const input = {
+  action: "join",
+  user: { id: "s1", role: "student" },
+  course: { id: "c1", status: "active", capacity: 30, teacher_id: "t1", students: Array.from({ length: 20 }, (_, i) => `s${i + 100}`) },
+};
 const body = JSON.stringify({ input });
 const lua = (token: string | null) => `
 wrk.method = "POST"
@@ -61,7 +65,11 @@ function summary(r: LoadResult) {
 async function benchBun(auth: "admin" | "public") {
   const secret = "bench-secret-0123456789abcdef0123456789";
   const port = await freePort();
-  const proc = spawnPinned([process.execPath, join(ROOT, "scripts", "wasm", "bun-host.ts")], { PORT: String(port), OPA_AUTH: auth, JWT_SECRET: secret }, SERVER_CORE);
+  const proc = spawnPinned(
+    [process.execPath, join(ROOT, "scripts", "wasm", "bun-host.ts")],
+    { PORT: String(port), OPA_AUTH: auth, JWT_SECRET: secret },
+    SERVER_CORE,
+  );
   try {
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/health`);
@@ -110,7 +118,12 @@ function instantiation() {
   const cmd = Bun.which("taskset") ? ["taskset", "-c", String(SERVER_CORE), ...argv] : argv;
   const r = spawnSync(cmd[0], cmd.slice(1), { cwd: ROOT, env, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`instantiate.mjs failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { compileMs: number; firstInstantiateMs: number; instantiateMs: { p50: number; max: number; mean: number }; count: number };
+  return JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as {
+    compileMs: number;
+    firstInstantiateMs: number;
+    instantiateMs: { p50: number; max: number; mean: number };
+    count: number;
+  };
 }
 
 say(`policy Data API: POST ${PATH}, wrk ${connections} connections x ${seconds} s on core ${LOAD_CORE}, host on core ${SERVER_CORE}`);
@@ -119,12 +132,28 @@ say(`bun (admin token)   ${bunAdmin.decisionsPerSec} decisions/s, p50 ${bunAdmin
 const bunPublic = await benchBun("public");
 say(`bun (no auth)       ${bunPublic.decisionsPerSec} decisions/s, p50 ${bunPublic.p50Ms} ms, p99 ${bunPublic.p99Ms} ms`);
 const jco = await benchJco();
-say(`component under jco, one instance:       ${jco.manyConnections.decisionsPerSec} decisions/s, p50 ${jco.manyConnections.p50Ms} ms, p99 ${jco.manyConnections.p99Ms} ms (${connections} connections); ${jco.oneConnection.decisionsPerSec} decisions/s, p50 ${jco.oneConnection.p50Ms} ms, p99 ${jco.oneConnection.p99Ms} ms (1 connection); import ${jco.startMs} ms`);
+say(
+  `component under jco, one instance:       ${jco.manyConnections.decisionsPerSec} decisions/s, p50 ` +
+    `${jco.manyConnections.p50Ms} ms, p99 ${jco.manyConnections.p99Ms} ms (${connections} connections); ` +
+    `${jco.oneConnection.decisionsPerSec} decisions/s, p50 ${jco.oneConnection.p50Ms} ms, p99 ${jco.oneConnection.p99Ms} ms (1 ` +
+    `connection); import ${jco.startMs} ms`,
+);
 const fresh = await benchFresh();
-say(`component under jco, instance per request: ${fresh.manyConnections.decisionsPerSec} decisions/s, p50 ${fresh.manyConnections.p50Ms} ms, p99 ${fresh.manyConnections.p99Ms} ms (${connections} connections); ${fresh.oneConnection.decisionsPerSec} decisions/s, p50 ${fresh.oneConnection.p50Ms} ms, p99 ${fresh.oneConnection.p99Ms} ms (1 connection)`);
+say(
+  `component under jco, instance per request: ${fresh.manyConnections.decisionsPerSec} decisions/s, p50 ` +
+    `${fresh.manyConnections.p50Ms} ms, p99 ${fresh.manyConnections.p99Ms} ms (${connections} connections); ` +
+    `${fresh.oneConnection.decisionsPerSec} decisions/s, p50 ${fresh.oneConnection.p50Ms} ms, p99 ${fresh.oneConnection.p99Ms} ` +
+    `ms (1 connection)`,
+);
 const inst = instantiation();
-say(`instantiate (V8)    compile ${inst.compileMs} ms once; first instance ${inst.firstInstantiateMs} ms; then p50 ${inst.instantiateMs.p50} ms, max ${inst.instantiateMs.max} ms over ${inst.count}`);
-say(`component           ${info.component.bytes} bytes raw, ${info.component.gzipBytes} gzip; image ${info.image?.compressedBytes ?? "n/a"} bytes compressed`);
+say(
+  `instantiate (V8)    compile ${inst.compileMs} ms once; first instance ${inst.firstInstantiateMs} ms; then p50 ` +
+    `${inst.instantiateMs.p50} ms, max ${inst.instantiateMs.max} ms over ${inst.count}`,
+);
+say(
+  `component           ${info.component.bytes} bytes raw, ${info.component.gzipBytes} gzip; image ` +
+    `${info.image?.compressedBytes ?? "n/a"} bytes compressed`,
+);
 
 if (json) {
   console.log(

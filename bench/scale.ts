@@ -29,7 +29,16 @@ import { hasTaskset, parseFlags, round } from "./lib/process.ts";
 import { loadFlags, runScenario, type InstanceFigures, type TargetResult } from "./class/runner.ts";
 import { openFilesLimit, pinSelf } from "./class/setup.ts";
 import Redis from "ioredis";
-import { deleteKeys, machineBusySeconds, redisCpuSeconds, redisReachable, startInstances, stopInstances, treeCpuSeconds, type Instance } from "./scale/instances.ts";
+import {
+  deleteKeys,
+  machineBusySeconds,
+  redisCpuSeconds,
+  redisReachable,
+  startInstances,
+  stopInstances,
+  treeCpuSeconds,
+  type Instance,
+} from "./scale/instances.ts";
 
 const argv = process.argv.slice(2);
 const noBaseline = argv.includes("--no-baseline");
@@ -60,17 +69,24 @@ const nofile = openFilesLimit();
 const needed = classes * (students + 1) + 200;
 if (needed > nofile) {
   const fit = Math.floor((nofile - 200) / classes) - 1;
-  notes.push(`open-files limit is ${nofile}: ${classes}x${students} needs ~${needed} descriptors in a single instance; ran ${classes}x${fit} instead`);
+  notes.push(
+    `open-files limit is ${nofile}: ${classes}x${students} needs ~${needed} descriptors in a single instance; ran ` +
+      `${classes}x${fit} instead`,
+  );
   log(notes.at(-1));
   students = fit;
 }
-if (Math.ceil((classes * students) / procs) + 100 > nofile) throw new Error(`too many sockets per client process for the open-files limit ${nofile}: use more --procs`);
+if (Math.ceil((classes * students) / procs) + 100 > nofile)
+  throw new Error(`too many sockets per client process for the open-files limit ${nofile}: use more --procs`);
 
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const loadBefore = loadavg();
 const unreachable = await redisReachable(redisUrl);
 if (unreachable !== null) {
-  console.error(`[bench:scale] Redis at ${redisUrl} is unreachable (${unreachable}); start one, e.g. redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no`);
+  console.error(
+    `[bench:scale] Redis at ${redisUrl} is unreachable (${unreachable}); start one, e.g. redis-server --daemonize yes ` +
+      `--bind 127.0.0.1 --port 6379 --save "" --appendonly no`,
+  );
   process.exit(2);
 }
 pinSelf(CLIENT_CORE);
@@ -81,7 +97,9 @@ const admin = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
 interface ClusterFigures {
   classesAcquired: number;
   messages: Record<string, number>;
-  /** edgeclass_redis_command_seconds (commands and scripts on the live path, send to reply in the instance): count and bucket bounds (ms). */
+  /**
+   * edgeclass_redis_command_seconds (commands and scripts on the live path, send to reply in the instance): count and bucket bounds (ms).
+   */
   redisCommands: { count: number; p50Ms: number; p99Ms: number };
 }
 /**
@@ -116,9 +134,11 @@ async function clusterFigures(base: string): Promise<ClusterFigures | null> {
     const text = await (await fetch(`${base}/metrics`)).text();
     const acquired = /^edgeclass_cluster_ownership_changes_total\{change="acquired"\} (\d+)/m.exec(text);
     const messages: Record<string, number> = {};
-    for (const m of text.matchAll(/^edgeclass_cluster_messages_total\{direction="([^"]+)",kind="([^"]+)"\} (\d+)/gm)) messages[`${m[1]} ${m[2]}`] = Number(m[3]);
+    for (const m of text.matchAll(/^edgeclass_cluster_messages_total\{direction="([^"]+)",kind="([^"]+)"\} (\d+)/gm))
+      messages[`${m[1]} ${m[2]}`] = Number(m[3]);
     const buckets: [number, number][] = [];
-    for (const m of text.matchAll(/^edgeclass_redis_command_seconds_bucket\{le="([^"]+)"\} (\d+)/gm)) buckets.push([m[1] === "+Inf" ? Infinity : Number(m[1]) * 1000, Number(m[2])]);
+    for (const m of text.matchAll(/^edgeclass_redis_command_seconds_bucket\{le="([^"]+)"\} (\d+)/gm))
+      buckets.push([m[1] === "+Inf" ? Infinity : Number(m[1]) * 1000, Number(m[2])]);
     const count = buckets.at(-1)?.[1] ?? 0;
     const at = (p: number) => buckets.find(([, n]) => n >= count * p)?.[0] ?? NaN;
     return { classesAcquired: acquired ? Number(acquired[1]) : 0, messages, redisCommands: { count, p50Ms: at(0.5), p99Ms: at(0.99) } };
@@ -176,7 +196,11 @@ async function run(count: number, redis: boolean): Promise<Run> {
     });
     const redisAt: Record<string, number> = {};
     const otherAt: Record<string, number> = {};
-    const { result, instances: figures, phaseSeconds } = await runScenario({
+    const {
+      result,
+      instances: figures,
+      phaseSeconds,
+    } = await runScenario({
       target: "ours",
       label: name,
       servers: instances.map((x) => ({ base: x.base, pid: x.proc.pid })),
@@ -195,14 +219,28 @@ async function run(count: number, redis: boolean): Promise<Run> {
         otherAt[`${phase} ${edge}`] = machineBusySeconds() - treeCpuSeconds(process.pid) - redisCpu;
       },
     });
-    const redisPct = (phase: "join" | "quiz" | "chat") => round(((redisAt[`${phase} end`] - redisAt[`${phase} start`]) / phaseSeconds[phase]) * 100, 1);
+    const redisPct = (phase: "join" | "quiz" | "chat") =>
+      round(((redisAt[`${phase} end`] - redisAt[`${phase} start`]) / phaseSeconds[phase]) * 100, 1);
     const redisCpuPct = { join: redisPct("join"), quiz: redisPct("quiz"), chat: redisPct("chat") };
-    const otherPct = (phase: "join" | "quiz" | "chat") => round(Math.max(0, ((otherAt[`${phase} end`] - otherAt[`${phase} start`]) / phaseSeconds[phase]) * 100), 1);
+    const otherPct = (phase: "join" | "quiz" | "chat") =>
+      round(Math.max(0, ((otherAt[`${phase} end`] - otherAt[`${phase} start`]) / phaseSeconds[phase]) * 100), 1);
     const otherCpuPct = { join: otherPct("join"), quiz: otherPct("quiz"), chat: otherPct("chat") };
     const cluster = await Promise.all(instances.map((x) => (redis ? clusterFigures(x.base) : Promise.resolve(null))));
     const perInstance = figures.map((f, i) => ({ ...f, id: instances[i].id, core: instances[i].core, cluster: cluster[i] }));
     await cleanUp();
-    return { name, instances: count, redis, redisPrefix: prefix, result, perInstance, keysDeleted, loadBefore: load, redisCpuPct, otherCpuPct, phaseSeconds: { join: round(phaseSeconds.join, 2), quiz: round(phaseSeconds.quiz, 2), chat: round(phaseSeconds.chat, 2) } };
+    return {
+      name,
+      instances: count,
+      redis,
+      redisPrefix: prefix,
+      result,
+      perInstance,
+      keysDeleted,
+      loadBefore: load,
+      redisCpuPct,
+      otherCpuPct,
+      phaseSeconds: { join: round(phaseSeconds.join, 2), quiz: round(phaseSeconds.quiz, 2), chat: round(phaseSeconds.chat, 2) },
+    };
   } finally {
     await cleanUp();
     stopping = null;
@@ -216,7 +254,10 @@ process.on("SIGINT", () => {
 });
 
 const runs: Run[] = [];
-const plan: [number, boolean][] = [...(noBaseline ? [] : ([[1, false]] as [number, boolean][])), ...counts.map((n) => [n, true] as [number, boolean])];
+const plan: [number, boolean][] = [
+  ...(noBaseline ? [] : ([[1, false]] as [number, boolean][])),
+  ...counts.map((n) => [n, true] as [number, boolean]),
+];
 for (const [n, redis] of plan) {
   try {
     runs.push(await run(n, redis));
@@ -233,21 +274,51 @@ const line = (r: Run) => {
   const x = r.result;
   return [
     `${r.name} (load ${r.loadBefore}${r.redisPrefix ? `, prefix ${r.redisPrefix}, ${r.keysDeleted ?? "?"} keys deleted` : ""})`,
-    `join: ${x.join.admitted}/${classes * students} admitted, burst worst ${x.join.worstBurstMs} ms, teacher settled worst ${x.join.worstSettledMs} ms, welcome p50/p99 ${x.join.welcomeP50Ms}/${x.join.welcomeP99Ms} ms${Object.keys(x.join.failed).length ? `, failed ${JSON.stringify(x.join.failed)}` : ""}`,
-    `answers: ${x.answers.acked}/${x.answers.sent} acked, ${x.answers.perSecond}/s, ack p50 ${x.answers.ackP50Ms} p99 ${x.answers.ackP99Ms} p99.9 ${x.answers.ackP999Ms} max ${x.answers.ackMaxMs} ms, lost ${x.answers.lost} (not acked ${x.answers.notAcked}, missing from results ${x.answers.missingFromResults ?? "unread"})${Object.keys(x.answers.errors).length ? `, errors ${JSON.stringify(x.answers.errors)}` : ""}`,
-    `chat: ${x.chat.deliveries}/${x.chat.expectedDeliveries} deliveries, ${x.chat.perSecond}/s, latency p50 ${x.chat.latencyP50Ms} p99 ${x.chat.latencyP99Ms} ms, ${x.chat.acked}/${x.chat.sent} sent acked${Object.keys(x.chat.errors).length ? `, errors ${JSON.stringify(x.chat.errors)}` : ""}`,
-    `redis-server: ${r.redisCpuPct.join}% / ${r.redisCpuPct.quiz}% / ${r.redisCpuPct.chat}% of a core in joins / quiz / chat (phases took ${r.phaseSeconds.join} / ${r.phaseSeconds.quiz} / ${r.phaseSeconds.chat} s); other work on the machine (not this bench, not Redis): ${r.otherCpuPct.join}% / ${r.otherCpuPct.quiz}% / ${r.otherCpuPct.chat}% of a core`,
-    `servers together: ${x.server.cpuUsPerAnswer} µs CPU per answer, ${x.server.cpuNsPerChatDelivery} ns CPU per chat delivery; clients (all processes) ${x.server.clientCpuQuizPct}% / ${x.server.clientCpuChatPct}% of a core in quiz / chat${x.serverSide ? `; answer ack inside the servers p99 <= ${x.serverSide.answerAckP99Ms} ms, slow clients dropped ${x.serverSide.slowClients}` : ""}`,
+    `join: ${x.join.admitted}/${classes * students} admitted, burst worst ${x.join.worstBurstMs} ms, teacher settled worst ` +
+      `${x.join.worstSettledMs} ms, welcome p50/p99 ${x.join.welcomeP50Ms}/${x.join.welcomeP99Ms} ` +
+      `ms${Object.keys(x.join.failed).length ? `, failed ${JSON.stringify(x.join.failed)}` : ""}`,
+    `answers: ${x.answers.acked}/${x.answers.sent} acked, ${x.answers.perSecond}/s, ack p50 ${x.answers.ackP50Ms} p99 ` +
+      `${x.answers.ackP99Ms} p99.9 ${x.answers.ackP999Ms} max ${x.answers.ackMaxMs} ms, lost ${x.answers.lost} (not acked ` +
+      `${x.answers.notAcked}, missing from results ` +
+      `${x.answers.missingFromResults ?? "unread"})` +
+      `${Object.keys(x.answers.errors).length ? `, errors ${JSON.stringify(x.answers.errors)}` : ""}`,
+    `chat: ${x.chat.deliveries}/${x.chat.expectedDeliveries} deliveries, ${x.chat.perSecond}/s, latency p50 ` +
+      `${x.chat.latencyP50Ms} p99 ${x.chat.latencyP99Ms} ms, ${x.chat.acked}/${x.chat.sent} sent ` +
+      `acked${Object.keys(x.chat.errors).length ? `, errors ${JSON.stringify(x.chat.errors)}` : ""}`,
+    `redis-server: ${r.redisCpuPct.join}% / ${r.redisCpuPct.quiz}% / ${r.redisCpuPct.chat}% of a core in joins / quiz / ` +
+      `chat (phases took ${r.phaseSeconds.join} / ${r.phaseSeconds.quiz} / ${r.phaseSeconds.chat} s); other work on the ` +
+      `machine (not this bench, not Redis): ${r.otherCpuPct.join}% / ${r.otherCpuPct.quiz}% / ${r.otherCpuPct.chat}% of a ` +
+      `core`,
+    `servers together: ${x.server.cpuUsPerAnswer} µs CPU per answer, ${x.server.cpuNsPerChatDelivery} ns CPU per chat ` +
+      `delivery; clients (all processes) ${x.server.clientCpuQuizPct}% / ${x.server.clientCpuChatPct}% of a core in quiz / ` +
+      "chat" +
+      (x.serverSide
+        ? `; answer ack inside the servers p99 <= ${x.serverSide.answerAckP99Ms} ms, ` + `slow clients dropped ${x.serverSide.slowClients}`
+        : ""),
     ...r.perInstance.map(
       (p) =>
-        `instance ${p.index} (${p.id}, core ${p.core ?? "any"}, ${p.students} students): cpu ${p.cpuJoinPct}% joins / ${p.cpuQuizPct}% quiz / ${p.cpuChatPct}% chat of a core; rss ${p.rssAfterJoinMb} MB after joins, peak ${p.rssPeakMb} MB; quiz phase: waiting for a CPU ${p.probe.runQueueWaitPct}%, /healthz p50 ${p.probe.healthzP50Ms} max ${p.probe.healthzMaxMs} ms; results export missing ${p.missingFromResults ?? "unread"}${p.cluster ? `; owned ${p.cluster.classesAcquired} classes, Redis messages ${JSON.stringify(p.cluster.messages)}, Redis commands ${p.cluster.redisCommands.count} (p50 <= ${p.cluster.redisCommands.p50Ms} ms, p99 <= ${p.cluster.redisCommands.p99Ms} ms)` : ""}`,
+        `instance ${p.index} (${p.id}, core ${p.core ?? "any"}, ${p.students} students): cpu ${p.cpuJoinPct}% joins / ` +
+        `${p.cpuQuizPct}% quiz / ${p.cpuChatPct}% chat of a core; rss ${p.rssAfterJoinMb} MB after joins, peak ` +
+        `${p.rssPeakMb} MB; quiz phase: waiting for a CPU ${p.probe.runQueueWaitPct}%, /healthz p50 ${p.probe.healthzP50Ms} ` +
+        `max ${p.probe.healthzMaxMs} ms; results export missing ` +
+        `${p.missingFromResults ?? "unread"}` +
+        (p.cluster
+          ? `; owned ${p.cluster.classesAcquired} classes, Redis messages ${JSON.stringify(p.cluster.messages)}, ` +
+            `Redis commands ${p.cluster.redisCommands.count} ` +
+            `(p50 <= ${p.cluster.redisCommands.p50Ms} ms, p99 <= ${p.cluster.redisCommands.p99Ms} ms)`
+          : ""),
     ),
     `reconnects ${x.reconnects}${Object.keys(x.closedForGood).length ? `, closed for good ${JSON.stringify(x.closedForGood)}` : ""}`,
   ].join("\n  ");
 };
 
 console.log(
-  `bench:scale  ${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, then chat ${chatSeconds} s (teacher ${teacherChatRate}/s, ${round(chatFraction * 100, 1)}% of students 1/s: ${round(offered / 1000, 0)}k deliveries/s offered); instances on cores ${hasTaskset ? counts.map((n) => Array.from({ length: n }, (_, i) => coreOf(i)).join("+")).join(" / ") : "any (no taskset)"}, clients on core ${hasTaskset ? CLIENT_CORE : "any"}; teachers ${values.teachers === "spread" ? "spread over the instances" : "on instance 0"}; Redis ${redisUrl}`,
+  `bench:scale  ${classes} classes x ${students} students, ${procs} client processes (${rawSockets ? "raw" : "standard"} ` +
+    `sockets), answer window ${answerWindowMs} ms, then chat ${chatSeconds} s (teacher ${teacherChatRate}/s, ` +
+    `${round(chatFraction * 100, 1)}% of students 1/s: ${round(offered / 1000, 0)}k deliveries/s offered); instances on cores ` +
+    `${hasTaskset ? counts.map((n) => Array.from({ length: n }, (_, i) => coreOf(i)).join("+")).join(" / ") : "any (no taskset)"}, ` +
+    `clients on core ${hasTaskset ? CLIENT_CORE : "any"}; teachers ` +
+    `${values.teachers === "spread" ? "spread over the instances" : "on instance 0"}; Redis ${redisUrl}`,
 );
 for (const r of runs) console.log(line(r));
 
@@ -263,7 +334,12 @@ const scaling = runs
     joinBurst: round(r.result.join.worstBurstMs / one!.result.join.worstBurstMs, 2),
     cpuPerChatDelivery: round(r.result.server.cpuNsPerChatDelivery / one!.result.server.cpuNsPerChatDelivery, 2),
   }));
-for (const s of scaling) console.log(`scaling, ${s.instances} instances / 1 instance (both with Redis): chat deliveries/s x${s.chatPerSecond}, answers/s x${s.answersPerSecond}, ack p99 x${s.ackP99}, join burst x${s.joinBurst}, CPU per chat delivery x${s.cpuPerChatDelivery}`);
+for (const s of scaling)
+  console.log(
+    `scaling, ${s.instances} instances / 1 instance (both with Redis): chat deliveries/s x${s.chatPerSecond}, answers/s ` +
+      `x${s.answersPerSecond}, ack p99 x${s.ackP99}, join burst x${s.joinBurst}, CPU per chat delivery ` +
+      `x${s.cpuPerChatDelivery}`,
+  );
 const redisCost =
   one && bare
     ? {
@@ -277,18 +353,37 @@ const redisCost =
         rss: round(one.result.server.rssAfterJoinMb / bare.result.server.rssAfterJoinMb, 2),
       }
     : null;
-if (redisCost) console.log(`cost of Redis, 1 instance with Redis / without: ${Object.entries(redisCost).map(([k, v]) => `${k} x${v}`).join(", ")}`);
+if (redisCost)
+  console.log(
+    `cost of Redis, 1 instance with Redis / without: ${Object.entries(redisCost)
+      .map(([k, v]) => `${k} x${v}`)
+      .join(", ")}`,
+  );
 
 // ---- Aims ---------------------------------------------------------------------------
 const aims: { aim: string; run: string; got: number; target: number; pass: boolean; by: string }[] = [];
 const two = runs.find((r) => r.redis && r.instances === 2);
 if (two && one) {
   const got = round(two.result.chat.perSecond / one.result.chat.perSecond, 3);
-  aims.push({ aim: "2 instances deliver >= 1.7x one instance's chat fan-out", run: two.name, got, target: 1.7, pass: got >= 1.7, by: got >= 1.7 ? `x${got}` : `x${got}: short by ${round(1.7 - got, 2)} (${round((100 * (1.7 - got)) / 1.7, 1)}%)` });
+  aims.push({
+    aim: "2 instances deliver >= 1.7x one instance's chat fan-out",
+    run: two.name,
+    got,
+    target: 1.7,
+    pass: got >= 1.7,
+    by: got >= 1.7 ? `x${got}` : `x${got}: short by ${round(1.7 - got, 2)} (${round((100 * (1.7 - got)) / 1.7, 1)}%)`,
+  });
 }
 for (const r of runs) {
   const got = r.result.answers.ackP99Ms;
-  aims.push({ aim: "ack p99 < 50 ms", run: r.name, got, target: 50, pass: got < 50, by: got < 50 ? `${got} ms` : `${got} ms: over by ${round(got - 50, 1)} ms, x${round(got / 50, 2)}` });
+  aims.push({
+    aim: "ack p99 < 50 ms",
+    run: r.name,
+    got,
+    target: 50,
+    pass: got < 50,
+    by: got < 50 ? `${got} ms` : `${got} ms: over by ${round(got - 50, 1)} ms, x${round(got / 50, 2)}`,
+  });
   const lost = r.result.answers.lost;
   aims.push({ aim: "0 lost answers", run: r.name, got: lost, target: 0, pass: lost === 0, by: `${lost} lost` });
 }
@@ -297,12 +392,25 @@ for (const a of aims) console.log(`${a.pass ? "PASS" : "MISS"} ${a.aim} [${a.run
 // Is a run's chat rate set by the offer rather than by the servers?
 for (const r of runs) {
   const x = r.result.chat;
-  if (x.deliveries >= x.expectedDeliveries && x.perSecond >= 0.9 * offered) notes.push(`${r.name}: chat kept pace with the offered ${round(offered / 1000, 0)}k deliveries/s (all delivered): its rate is the offer, not a capacity`);
+  if (x.deliveries >= x.expectedDeliveries && x.perSecond >= 0.9 * offered)
+    notes.push(
+      `${r.name}: chat kept pace with the offered ${round(offered / 1000, 0)}k deliveries/s (all delivered): its rate is ` +
+        `the offer, not a capacity`,
+    );
 }
-if (one && one.result.chat.perSecond >= 0.9 * offered) notes.push("the 1-instance run kept pace with the offer, so the scaling ratio cannot exceed ~1: offer more (--teacher-chat-rate up to 20, --chat-fraction) to measure capacity");
+if (one && one.result.chat.perSecond >= 0.9 * offered)
+  notes.push(
+    "the 1-instance run kept pace with the offer, so the scaling ratio cannot exceed ~1: offer more (--teacher-chat-rate up " +
+      "to 20, --chat-fraction) to measure capacity",
+  );
 const oversubscribed = Math.max(...counts) >= cores;
 notes.push(
-  `${cores} cores: ${oversubscribed ? `${Math.max(...counts)} one-core instances, the client processes (${procs}, on core ${CLIENT_CORE}), this bench and Redis (not pinned) oversubscribe the machine, so the multi-instance figures are a lower bound of what separate cores or nodes would give` : "instances and clients on separate cores"}`,
+  `${cores} cores: ` +
+    (oversubscribed
+      ? `${Math.max(...counts)} one-core instances, the client processes (${procs}, on core ${CLIENT_CORE}), ` +
+        "this bench and Redis (not pinned) oversubscribe the machine, so the multi-instance figures are a lower bound " +
+        "of what separate cores or nodes would give"
+      : "instances and clients on separate cores"),
 );
 const loadAfter = loadavg();
 notes.push(`machine load average ${loadBefore} at start, ${loadAfter} at the end (/proc/loadavg; ${cores} cores, shared with other work)`);

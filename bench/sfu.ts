@@ -32,8 +32,15 @@ interface Args {
 
 function parseArgs(argv: string[]): Args {
   // --name=value, or --name value
-  const get = (k: string) => argv.find((a) => a.startsWith(`--${k}=`))?.split("=")[1] ?? (argv.includes(`--${k}`) ? argv[argv.indexOf(`--${k}`) + 1] : undefined);
-  const list = (v: string | undefined) => (v ? v.split(",").map(Number).filter((n) => n > 0) : null);
+  const get = (k: string) =>
+    argv.find((a) => a.startsWith(`--${k}=`))?.split("=")[1] ?? (argv.includes(`--${k}`) ? argv[argv.indexOf(`--${k}`) + 1] : undefined);
+  const list = (v: string | undefined) =>
+    v
+      ? v
+          .split(",")
+          .map(Number)
+          .filter((n) => n > 0)
+      : null;
   const only = get("only");
   return {
     json: argv.includes("--json"),
@@ -54,7 +61,9 @@ function instancesArg(v: number[]): number[] {
 
 /** UDP datagrams the kernel dropped (receive or send buffer full), machine-wide: on loopback that is all the loss there is. */
 function udpDrops(): number {
-  const lines = readFileSync("/proc/net/snmp", "utf8").split("\n").filter((l) => l.startsWith("Udp:"));
+  const lines = readFileSync("/proc/net/snmp", "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("Udp:"));
   const head = lines[0].split(/\s+/);
   const vals = lines[1].split(/\s+/).map(Number);
   const at = (name: string) => vals[head.indexOf(name)] ?? 0;
@@ -142,7 +151,13 @@ interface SfuUnderTest {
 }
 
 async function startNdc(): Promise<SfuUnderTest> {
-  const media = new MediaServiceImpl({ videoQuality: "720p", workers: 1, subscribersPerWorker: 1_000_000, idleTimeoutMs: 30000 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
+  const media = new MediaServiceImpl({
+    videoQuality: "720p",
+    workers: 1,
+    subscribersPerWorker: 1_000_000,
+    idleTimeoutMs: 30000,
+    admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER },
+  });
   let lastP99: number | null = null;
   const server = Bun.serve({
     port: 0,
@@ -168,7 +183,8 @@ async function startNdc(): Promise<SfuUnderTest> {
       return s ? s.forwardP99Us / 1000 : lastP99;
     },
     sessions: () => media.stats().subscribers,
-    packetsOut: () => (media as unknown as { workers: { lastStats: { packetsOut: number } | null }[] }).workers[0]?.lastStats?.packetsOut ?? null,
+    packetsOut: () =>
+      (media as unknown as { workers: { lastStats: { packetsOut: number } | null }[] }).workers[0]?.lastStats?.packetsOut ?? null,
     async stop() {
       clearInterval(poll);
       await media.close();
@@ -184,7 +200,15 @@ async function startNdc(): Promise<SfuUnderTest> {
  */
 async function startNdc2(procs: number): Promise<SfuUnderTest> {
   const cascadeKey = "bench-cascade-key-bench-cascade-key";
-  const make = () => new MediaServiceImpl({ videoQuality: "720p", workers: 1, subscribersPerWorker: 1_000_000, idleTimeoutMs: 30000, admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER }, cascadeKey });
+  const make = () =>
+    new MediaServiceImpl({
+      videoQuality: "720p",
+      workers: 1,
+      subscribersPerWorker: 1_000_000,
+      idleTimeoutMs: 30000,
+      admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER },
+      cascadeKey,
+    });
   const a = make();
   const b = make();
   // B's side first (its worker address), then A relays to it, then B's keyframe requests go to A.
@@ -204,7 +228,8 @@ async function startNdc2(procs: number): Promise<SfuUnderTest> {
     },
   });
   for (let i = 0; i < 100 && (a.workerInfo()[0].pid === 0 || b.workerInfo()[0].pid === 0); i++) await Bun.sleep(50);
-  const stats = (m: MediaServiceImpl) => (m as unknown as { workers: { lastStats: { forwardP99Us: number; packetsOut: number } | null }[] }).workers[0]?.lastStats ?? null;
+  const stats = (m: MediaServiceImpl) =>
+    (m as unknown as { workers: { lastStats: { forwardP99Us: number; packetsOut: number } | null }[] }).workers[0]?.lastStats ?? null;
   // Process 0 carries the direct probe: it watches on A, so the baseline and the local viewers share a machine path.
   const relayed = new Set(Array.from({ length: procs }, (_, i) => i).filter((i) => i % 2 === 1));
   return {
@@ -264,12 +289,21 @@ async function startWerift(): Promise<SfuUnderTest> {
  * Steps K up. By default it stops at the first step that is not loss-free; with stopOn "frozen"
  * (the cascade's 1000-viewer aim) it goes on while no player froze.
  */
-async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: string) => void, stopOn: "loss" | "frozen" = "loss"): Promise<Step[]> {
+async function runOne(
+  sfu: SfuUnderTest,
+  steps: number[],
+  args: Args,
+  log: (s: string) => void,
+  stopOn: "loss" | "frozen" = "loss",
+): Promise<Step[]> {
   const pub = new Child<ToPubProc, FromPubProc>(new URL("./sfu/publisher-proc.ts", import.meta.url));
   await pub.next("ready");
   const started = await pub.ask({ t: "start", url: `${sfu.base}/api/classes/bench/whip`, kbps: args.kbps }, "started");
   if (started.error) throw new Error(`${sfu.name}: publisher failed: ${started.error}`);
-  const subs = Array.from({ length: args.procs }, () => new Child<ToSubProc, FromSubProc>(new URL("./sfu/subscriber-proc.ts", import.meta.url)));
+  const subs = Array.from(
+    { length: args.procs },
+    () => new Child<ToSubProc, FromSubProc>(new URL("./sfu/subscriber-proc.ts", import.meta.url)),
+  );
   await Promise.all(subs.map((s) => s.next("ready")));
   // The delay baseline: one probe connected straight to the publisher, measured in the same windows.
   subs[0].onUnsolicited = (m) => {
@@ -284,12 +318,20 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
     for (const k of steps) {
       const add = k - current;
       const per = subs.map((_, i) => Math.floor(add / subs.length) + (i < add % subs.length ? 1 : 0));
-      const added = await Promise.all(subs.map((s, i) => s.ask({ t: "add", n: per[i], url: sfu.base + (sfu.whepPath?.(i) ?? "/api/classes/bench/whep") }, "added", 300000)));
+      const added = await Promise.all(
+        subs.map((s, i) =>
+          s.ask({ t: "add", n: per[i], url: sfu.base + (sfu.whepPath?.(i) ?? "/api/classes/bench/whep") }, "added", 300000),
+        ),
+      );
       current = k;
       const failed = added.reduce((a, r) => a + r.failed, 0);
       connected += added.reduce((a, r) => a + r.ok, 0);
       const retried = added.reduce((a, r) => a + r.retried, 0);
-      if (failed > 0 || retried > 0) log(`  ${sfu.name}: ${failed} subscribers failed to connect, ${retried} connected on a retry (${added.find((a) => a.error)?.error ?? ""})`);
+      if (failed > 0 || retried > 0)
+        log(
+          `  ${sfu.name}: ${failed} subscribers failed to connect, ${retried} connected on a retry ` +
+            `(${added.find((a) => a.error)?.error ?? ""})`,
+        );
       await Bun.sleep(2000);
       if (!sfu.pids.map(prioritize).every(Boolean) && k === steps[0]) log("  (not root: the SFU runs at normal priority)");
       for (const s of subs) s.send({ t: "reset", minBytesPerSecond: (args.kbps * 1000) / 8 / 4 });
@@ -335,7 +377,15 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       // (which delays the direct path just as much) does not count against the SFU.
       const p99 = (percentile(delays, 0.99) - percentile(directDelays, 0.99)) / 1000;
       const held = sfu.sessions();
-      const lossFree = sinksServed && (held === null || held === k) && failed === 0 && connected === k && gaps === 0 && minVideo >= expected * 0.97 && udpDropped === 0 && p99 < LATE_MS;
+      const lossFree =
+        sinksServed &&
+        (held === null || held === k) &&
+        failed === 0 &&
+        connected === k &&
+        gaps === 0 &&
+        minVideo >= expected * 0.97 &&
+        udpDropped === 0 &&
+        p99 < LATE_MS;
       const step: Step = {
         k,
         connected,
@@ -362,11 +412,18 @@ async function runOne(sfu: SfuUnderTest, steps: number[], args: Args, log: (s: s
       };
       out.push(step);
       log(
-        `  ${sfu.name.padEnd(16)} K=${String(k).padStart(4)} ${lossFree ? "loss-free" : "LOSS     "} sfu ${step.sfuCores.toFixed(2)} cores, ${step.usPerPacket} µs/pkt, ${step.forwardedPps} pkt/s out${step.sfuCountedPps !== null ? ` (worker counted ~${step.sfuCountedPps} over ${sfu.sessions()} sessions)` : ""}, delay p50 ${step.delayP50Ms} ms p99 ${step.delayP99Ms} ms (direct ${step.directP50Ms}/${step.directP99Ms}, added p99 ${step.addedP99Ms} ms)` +
+        `  ${sfu.name.padEnd(16)} K=${String(k).padStart(4)} ${lossFree ? "loss-free" : "LOSS     "} sfu ` +
+          `${step.sfuCores.toFixed(2)} cores, ${step.usPerPacket} µs/pkt, ${step.forwardedPps} pkt/s ` +
+          `out${step.sfuCountedPps !== null ? ` (worker counted ~${step.sfuCountedPps} over ${sfu.sessions()} sessions)` : ""},` +
+          ` delay p50 ${step.delayP50Ms} ms p99 ${step.delayP99Ms} ms (direct ${step.directP50Ms}/${step.directP99Ms}, added ` +
+          `p99 ${step.addedP99Ms} ms)` +
           (step.relayAddedP99Ms !== undefined ? `, relay adds p50 ${step.relayAddedP50Ms} ms p99 ${step.relayAddedP99Ms} ms` : "") +
           (step.workerFanoutP99Ms !== null ? `, in-worker fan-out p99 ${step.workerFanoutP99Ms.toFixed(2)} ms` : "") +
           `, rss ${step.sfuRssMb} MB, frozen players ${frozen} of ${probes} watched; clients ${step.clientCores} cores` +
-          (lossFree ? "" : ` (gaps ${gaps}, slowest probe ${minVideo}/${expected} pkts, UDP datagrams dropped by the kernel ${udpDropped}, added p99 delay limit ${LATE_MS} ms)`),
+          (lossFree
+            ? ""
+            : ` (gaps ${gaps}, slowest probe ${minVideo}/${expected} pkts, UDP datagrams dropped by the kernel ${udpDropped}, ` +
+              `added p99 delay limit ${LATE_MS} ms)`),
       );
       if (stopOn === "loss" ? !lossFree : frozen > 0) break;
     }
@@ -393,7 +450,16 @@ interface Summary {
 function summarize(steps: Step[], ppsPerSubscriber: number): Summary {
   const ok = steps.filter((s) => s.lossFree);
   const best = ok[ok.length - 1];
-  if (!best) return { maxLossFreeK: 0, addedDelayP99Ms: steps[0]?.addedP99Ms ?? 0, subscribersPerCore: 0, usPerPacket: steps[0]?.usPerPacket ?? 0, delayP99Ms: steps[0]?.delayP99Ms ?? 0, projectedSubscribersPerCore: 0, steps };
+  if (!best)
+    return {
+      maxLossFreeK: 0,
+      addedDelayP99Ms: steps[0]?.addedP99Ms ?? 0,
+      subscribersPerCore: 0,
+      usPerPacket: steps[0]?.usPerPacket ?? 0,
+      delayP99Ms: steps[0]?.delayP99Ms ?? 0,
+      projectedSubscribersPerCore: 0,
+      steps,
+    };
   return {
     maxLossFreeK: best.k,
     addedDelayP99Ms: best.addedP99Ms,
@@ -412,7 +478,10 @@ async function main(): Promise<void> {
   const log = (s: string) => (args.json ? console.error(s) : console.log(s));
   const frameBytes = Math.round((args.kbps * 1000) / 8 / 30);
   const ppsPerSubscriber = Math.max(1, Math.round(frameBytes / 1100)) * 30 + 50;
-  log(`SFU bench: 1 publisher ~${args.kbps} kbps video @30 fps + audio (${ppsPerSubscriber} pkt/s), subscribers in ${args.procs} processes, ${args.window} s windows, ${availableParallelism()} cores`);
+  log(
+    `SFU bench: 1 publisher ~${args.kbps} kbps video @30 fps + audio (${ppsPerSubscriber} pkt/s), subscribers in ` +
+      `${args.procs} processes, ${args.window} s windows, ${availableParallelism()} cores`,
+  );
   const results: Record<string, Summary> = {};
   if (args.instances.length > 0) return cascadeRun(args, log, ppsPerSubscriber);
   if (args.only !== "werift") {
@@ -436,7 +505,9 @@ async function main(): Promise<void> {
   log("");
   for (const [name, r] of Object.entries(results)) {
     log(
-      `${name.padEnd(16)} highest loss-free K ${r.maxLossFreeK}: ${r.subscribersPerCore} subscribers per SFU core (projected from µs/pkt: ${r.projectedSubscribersPerCore}), ${r.usPerPacket} µs CPU per forwarded packet, delay p99 ${r.delayP99Ms} ms (added by the SFU over a direct connection: ${r.addedDelayP99Ms} ms)`,
+      `${name.padEnd(16)} highest loss-free K ${r.maxLossFreeK}: ${r.subscribersPerCore} subscribers per SFU core ` +
+        `(projected from µs/pkt: ${r.projectedSubscribersPerCore}), ${r.usPerPacket} µs CPU per forwarded packet, delay p99 ` +
+        `${r.delayP99Ms} ms (added by the SFU over a direct connection: ${r.addedDelayP99Ms} ms)`,
     );
   }
   const ratio = ndc && wr && ndc.usPerPacket > 0 ? +(wr.usPerPacket / ndc.usPerPacket).toFixed(2) : null;
@@ -465,7 +536,10 @@ async function cascadeRun(args: Args, log: (s: string) => void, ppsPerSubscriber
     const sfu = n === 1 ? await startNdc() : await startNdc2(args.procs);
     try {
       // Two instances go on past a lossy step while no player froze: the aim is 1000 viewers with 0 frozen.
-      results[`${n}-instance${n > 1 ? "s" : ""}`] = summarize(await runOne(sfu, args.steps, args, log, n > 1 ? "frozen" : "loss"), ppsPerSubscriber);
+      results[`${n}-instance${n > 1 ? "s" : ""}`] = summarize(
+        await runOne(sfu, args.steps, args, log, n > 1 ? "frozen" : "loss"),
+        ppsPerSubscriber,
+      );
     } finally {
       await sfu.stop();
     }
@@ -480,23 +554,65 @@ async function cascadeRun(args: Args, log: (s: string) => void, ppsPerSubscriber
   const at = (r: Summary | undefined) => r?.steps.find((s) => s.k === common);
   const us1 = at(one)?.usPerPacket ?? 0;
   const us2 = at(two)?.usPerPacket ?? 0;
-  const relay = one && two ? { atK: common, lossFree: { oneInstance: at(one)?.lossFree ?? false, twoInstances: at(two)?.lossFree ?? false }, cpuPerPacketRatio: us1 > 0 ? +(us2 / us1).toFixed(3) : null, usPerPacketNoRelay: us1, usPerPacketRelay: us2, relayAddedP50Ms: at(two)?.relayAddedP50Ms ?? null, relayAddedP99Ms: at(two)?.relayAddedP99Ms ?? null } : null;
+  const relay =
+    one && two
+      ? {
+          atK: common,
+          lossFree: { oneInstance: at(one)?.lossFree ?? false, twoInstances: at(two)?.lossFree ?? false },
+          cpuPerPacketRatio: us1 > 0 ? +(us2 / us1).toFixed(3) : null,
+          usPerPacketNoRelay: us1,
+          usPerPacketRelay: us2,
+          relayAddedP50Ms: at(two)?.relayAddedP50Ms ?? null,
+          relayAddedP99Ms: at(two)?.relayAddedP99Ms ?? null,
+        }
+      : null;
   log("");
   for (const [name, r] of Object.entries(results)) {
-    log(`${name.padEnd(12)} highest loss-free K ${r.maxLossFreeK}: ${r.subscribersPerCore} viewers per SFU core, ${r.usPerPacket} µs CPU per forwarded packet, delay p99 ${r.delayP99Ms} ms` + (r.relayAddedP99Ms !== undefined ? `, relay adds p50 ${r.relayAddedP50Ms} ms p99 ${r.relayAddedP99Ms} ms` : ""));
+    log(
+      `${name.padEnd(12)} highest loss-free K ${r.maxLossFreeK}: ${r.subscribersPerCore} viewers per SFU core, ` +
+        `${r.usPerPacket} µs CPU per forwarded packet, delay p99 ${r.delayP99Ms} ms` +
+        (r.relayAddedP99Ms !== undefined ? `, relay adds p50 ${r.relayAddedP50Ms} ms p99 ${r.relayAddedP99Ms} ms` : ""),
+    );
   }
-  if (relay) log(`at K=${relay.atK}: relay ${relay.usPerPacketRelay} µs vs no relay ${relay.usPerPacketNoRelay} µs CPU per forwarded packet (x${relay.cpuPerPacketRatio}); the relayed half's delay minus the home's half: p50 ${relay.relayAddedP50Ms} ms, p99 ${relay.relayAddedP99Ms} ms`);
+  if (relay)
+    log(
+      `at K=${relay.atK}: relay ${relay.usPerPacketRelay} µs vs no relay ${relay.usPerPacketNoRelay} µs CPU per forwarded ` +
+        `packet (x${relay.cpuPerPacketRatio}); the relayed half's delay minus the home's half: p50 ${relay.relayAddedP50Ms} ` +
+        `ms, p99 ${relay.relayAddedP99Ms} ms`,
+    );
   const aims = cascadeAims(relay, two);
   const capacity = two ? capacityOf(two, relay) : null;
   log("");
   for (const a of aims) log(`aim ${a.aim}: ${a.measured} -> ${a.pass === null ? "NOT MEASURED" : a.pass ? "PASS" : "FAIL"}`);
   if (capacity) {
     log("");
-    log(`capacity, measured on this machine (${capacity.machineCores} cores, 2 instances, ${args.kbps} kbps): ${capacity.viewersThisMachine} viewers with 0 frozen players, ${capacity.viewersPerCore} loss-free viewers per SFU core, ${capacity.kbpsPerViewer} kbit/s per viewer`);
-    for (const n of capacity.nodes) log(`  node of ${n.cores} cores + ${n.linkGbps} GbE: ${n.students} students (${n.bound}-bound: ${n.cpuStudents} by CPU at 70%, ${n.linkStudents} by the link at 70%); a city of 3 such nodes: ${n.city3}, of 20: ${n.city20}`);
+    log(
+      `capacity, measured on this machine (${capacity.machineCores} cores, 2 instances, ${args.kbps} kbps): ` +
+        `${capacity.viewersThisMachine} viewers with 0 frozen players, ${capacity.viewersPerCore} loss-free viewers per SFU ` +
+        `core, ${capacity.kbpsPerViewer} kbit/s per viewer`,
+    );
+    for (const n of capacity.nodes)
+      log(
+        `  node of ${n.cores} cores + ${n.linkGbps} GbE: ${n.students} students (${n.bound}-bound: ${n.cpuStudents} by CPU ` +
+          `at 70%, ${n.linkStudents} by the link at 70%); a city of 3 such nodes: ${n.city3}, of 20: ${n.city20}`,
+      );
   }
   if (args.json) {
-    console.log(JSON.stringify({ bench: "sfu-cascade", cores: availableParallelism(), publisherKbps: args.kbps, packetsPerSecondPerSubscriber: ppsPerSubscriber, windowSeconds: args.window, subscriberProcesses: args.procs, instances: args.instances, results, relay, aims, capacity }));
+    console.log(
+      JSON.stringify({
+        bench: "sfu-cascade",
+        cores: availableParallelism(),
+        publisherKbps: args.kbps,
+        packetsPerSecondPerSubscriber: ppsPerSubscriber,
+        windowSeconds: args.window,
+        subscriberProcesses: args.procs,
+        instances: args.instances,
+        results,
+        relay,
+        aims,
+        capacity,
+      }),
+    );
   }
   process.exit(0);
 }
@@ -509,11 +625,22 @@ function cascadeAims(relay: Relay, two: Summary | undefined): { aim: string; mea
   const p99 = relay?.relayAddedP99Ms ?? null;
   const at1000 = two?.steps.find((s) => s.k === 1000);
   return [
-    { aim: "relay < 15% more CPU per viewer than local forwarding", measured: ratio === null ? "no common K" : `+${((ratio - 1) * 100).toFixed(1)}% at K=${relay?.atK}`, pass: ratio === null ? null : ratio < 1.15 },
-    { aim: "relay adds < 10 ms at p99", measured: p99 === null ? "not measured" : `${p99} ms at K=${relay?.atK}`, pass: p99 === null ? null : p99 < 10 },
+    {
+      aim: "relay < 15% more CPU per viewer than local forwarding",
+      measured: ratio === null ? "no common K" : `+${((ratio - 1) * 100).toFixed(1)}% at K=${relay?.atK}`,
+      pass: ratio === null ? null : ratio < 1.15,
+    },
+    {
+      aim: "relay adds < 10 ms at p99",
+      measured: p99 === null ? "not measured" : `${p99} ms at K=${relay?.atK}`,
+      pass: p99 === null ? null : p99 < 10,
+    },
     {
       aim: "1000 viewers of one class over the instances, 0 frozen players",
-      measured: at1000 ? `${at1000.connected} connected, ${at1000.frozen} frozen of ${at1000.watched} watched (${at1000.lossFree ? "loss-free" : `not loss-free: ${at1000.lostPackets} gaps, ${at1000.udpDropped} UDP drops`})` : "K=1000 not reached (add 1000 to --steps; the run stops when a player freezes)",
+      measured: at1000
+        ? `${at1000.connected} connected, ${at1000.frozen} frozen of ${at1000.watched} watched ` +
+          `(${at1000.lossFree ? "loss-free" : `not loss-free: ${at1000.lostPackets} gaps, ${at1000.udpDropped} UDP drops`})`
+        : "K=1000 not reached (add 1000 to --steps; the run stops when a player freezes)",
       pass: at1000 ? at1000.connected === 1000 && at1000.frozen === 0 : null,
     },
   ];
@@ -536,9 +663,24 @@ function capacityOf(two: Summary, relay: Relay) {
     const cpuStudents = Math.floor(perCore * n.cores * 0.7);
     const linkStudents = kbps > 0 ? Math.floor((n.linkGbps * 1e6 * 0.7) / kbps) : 0;
     const students = Math.min(cpuStudents, linkStudents);
-    return { ...n, cpuStudents, linkStudents, students, bound: cpuStudents <= linkStudents ? "CPU" : "link", city3: 3 * students - 2, city20: 20 * students - 19 };
+    return {
+      ...n,
+      cpuStudents,
+      linkStudents,
+      students,
+      bound: cpuStudents <= linkStudents ? "CPU" : "link",
+      city3: 3 * students - 2,
+      city20: 20 * students - 19,
+    };
   });
-  return { machineCores: availableParallelism(), viewersThisMachine: best?.k ?? 0, viewersPerCore: perCore, kbpsPerViewer: kbps, relayCpuRatio: relay?.cpuPerPacketRatio ?? null, nodes };
+  return {
+    machineCores: availableParallelism(),
+    viewersThisMachine: best?.k ?? 0,
+    viewersPerCore: perCore,
+    kbpsPerViewer: kbps,
+    relayCpuRatio: relay?.cpuPerPacketRatio ?? null,
+    nodes,
+  };
 }
 
 await main();

@@ -37,7 +37,19 @@ const server = spawnPinned(
 );
 try {
   await waitForHttp(`${base}/healthz`);
-  const r = await runSlowConsumers({ base, pid: server.pid, secret, slow, normal, staff, chatPerSecond, chatChars, durationMs: seconds * 1000, pauseMs: pauseMs || undefined, log });
+  const r = await runSlowConsumers({
+    base,
+    pid: server.pid,
+    secret,
+    slow,
+    normal,
+    staff,
+    chatPerSecond,
+    chatChars,
+    durationMs: seconds * 1000,
+    pauseMs: pauseMs || undefined,
+    log,
+  });
   const load = { before: Math.round(loadBefore * 100) / 100, after: Math.round(loadavg()[0] * 100) / 100 };
   const droppedTotal = Object.values(r.dropped).reduce((a, b) => a + b, 0);
   const missed = [
@@ -47,13 +59,34 @@ try {
   ];
   if (json) console.log(JSON.stringify({ ...r, normal, staff, chatPerSecond, chatChars, seconds, load, aim: AIM, missed }, null, 2));
   else {
-    console.log(`slow consumers: ${r.slowAdmitted}/${slow} never-reading sockets admitted, ${normal} normal student(s), ${staff} staff chatting ${chatPerSecond}/s x ${chatChars} chars for ${seconds} s (load ${load.before} -> ${load.after})`);
-    console.log(`server RSS: ${r.rssMb.beforeSlow} MB before, ${r.rssMb.afterSlowJoined} MB after the slow sockets joined, peak ${r.rssMb.peak} MB (VmHWM ${r.rssMb.hwm}), end ${r.rssMb.end} MB (aim < ${AIM.rssMb})`);
-    console.log(`held back (edgeclass_slow_clients_held_total): ${r.held}; dropped (edgeclass_slow_clients_total): ${JSON.stringify(r.dropped)}, all ${r.allDroppedAfterMs === null ? "never" : `${r.allDroppedAfterMs} ms after the chat began`}`);
-    console.log(`normal students' chat: ${r.chat.received} deliveries of ${r.chat.sent * normal}, p50 ${r.chat.p50Ms} ms, p99 ${r.chat.p99Ms} ms, max ${r.chat.maxMs} ms (aim p99 < ${AIM.chatP99Ms}); normal sockets closed: ${JSON.stringify(r.normalClosed)}`);
-    if (r.pausing) console.log(`student pausing ${pauseMs} ms: ${r.pausing.received} chat messages, in order without a gap: ${r.pausing.inOrderNoGap}, closed: ${r.pausing.closeCode ?? "no"}`);
+    console.log(
+      `slow consumers: ${r.slowAdmitted}/${slow} never-reading sockets admitted, ${normal} normal student(s), ${staff} ` +
+        `staff chatting ${chatPerSecond}/s x ${chatChars} chars for ${seconds} s (load ${load.before} -> ${load.after})`,
+    );
+    console.log(
+      `server RSS: ${r.rssMb.beforeSlow} MB before, ${r.rssMb.afterSlowJoined} MB after the slow sockets joined, peak ` +
+        `${r.rssMb.peak} MB (VmHWM ${r.rssMb.hwm}), end ${r.rssMb.end} MB (aim < ${AIM.rssMb})`,
+    );
+    console.log(
+      `held back (edgeclass_slow_clients_held_total): ${r.held}; dropped (edgeclass_slow_clients_total): ` +
+        `${JSON.stringify(r.dropped)}, all ` +
+        `${r.allDroppedAfterMs === null ? "never" : `${r.allDroppedAfterMs} ms after the chat began`}`,
+    );
+    console.log(
+      `normal students' chat: ${r.chat.received} deliveries of ${r.chat.sent * normal}, p50 ${r.chat.p50Ms} ms, p99 ` +
+        `${r.chat.p99Ms} ms, max ${r.chat.maxMs} ms (aim p99 < ${AIM.chatP99Ms}); normal sockets closed: ` +
+        `${JSON.stringify(r.normalClosed)}`,
+    );
+    if (r.pausing)
+      console.log(
+        `student pausing ${pauseMs} ms: ${r.pausing.received} chat messages, in order without a gap: ` +
+          `${r.pausing.inOrderNoGap}, closed: ${r.pausing.closeCode ?? "no"}`,
+      );
     console.log(`worst chat latency in each second of the chat (ms): ${r.chat.worstBySecondMs.join(" ")}`);
-    console.log(`CPU during the chat: server ${r.cpu.serverPct}% of a core, clients (this process) ${r.cpu.clientsPct}%; waiting for a CPU (run queue): server ${r.cpu.serverRunQueueWaitPct}% of the time, clients ${r.cpu.clientsRunQueueWaitPct}%`);
+    console.log(
+      `CPU during the chat: server ${r.cpu.serverPct}% of a core, clients (this process) ${r.cpu.clientsPct}%; waiting for ` +
+        `a CPU (run queue): server ${r.cpu.serverRunQueueWaitPct}% of the time, clients ${r.cpu.clientsRunQueueWaitPct}%`,
+    );
     console.log(`worst GET /healthz in each second (ms):             ${r.healthzWorstBySecondMs.join(" ")}`);
     console.log(missed.length ? `missed: ${missed.join("; ")}` : "every aim met");
   }

@@ -24,7 +24,10 @@ const rate = Number(values.rate ?? 8);
 const sampleEvery = Number(values.sample ?? Math.min(10, Math.max(2, Math.round(seconds / 15))));
 const graceMs = 3000;
 const wantMedia = values["no-media"] === undefined;
-/** Bounds from bench/soak/judge.ts; --loop-median-ms, --loop-max-ms, --rss-slope, --rss-rise override them (npm test's short form on a loaded machine). */
+/**
+ * Bounds from bench/soak/judge.ts; --loop-median-ms, --loop-max-ms, --rss-slope, --rss-rise override them (npm test's short form on a
+ * loaded machine).
+ */
 const bounds = {
   ...DEFAULT_BOUNDS,
   ...(values["loop-median-ms"] !== undefined ? { medianLoopP99Ms: Number(values["loop-median-ms"]) } : {}),
@@ -99,7 +102,11 @@ async function ready(timeoutMs = 30_000) {
 }
 
 async function api(method: string, path: string, token: string, body?: unknown) {
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const parsed = (await res.json().catch(() => null)) as Record<string, unknown> | null;
   if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(parsed)}`);
   return parsed ?? {};
@@ -108,7 +115,8 @@ async function api(method: string, path: string, token: string, body?: unknown) 
 /** The event-loop delay the server measured since the last scrape (this script is its only scraper), and its JS heap. */
 async function loopDelay(): Promise<{ p99: number; max: number; heapMb: number }> {
   const text = await (await fetch(`${base}/metrics`)).text();
-  const stat = (s: string) => Number(new RegExp(`^edgeclass_event_loop_delay_seconds\\{stat="${s}"\\} (\\S+)`, "m").exec(text)?.[1] ?? NaN) * 1000;
+  const stat = (s: string) =>
+    Number(new RegExp(`^edgeclass_event_loop_delay_seconds\\{stat="${s}"\\} (\\S+)`, "m").exec(text)?.[1] ?? NaN) * 1000;
   const heap = Number(/^process_heap_bytes (\S+)/m.exec(text)?.[1] ?? NaN);
   return { p99: stat("p99"), max: stat("max"), heapMb: round(heap / 1048576, 1) };
 }
@@ -127,7 +135,11 @@ try {
   const studentIds = Array.from({ length: students }, (_, i) => `s${String(i + 1).padStart(3, "0")}`);
   const viewerIds = ["v1", "v2"];
   await api("POST", `/api/courses/${course.id}/enrollments`, teacherToken, { studentIds: [...studentIds, ...viewerIds] });
-  const cls = await api("POST", `/api/courses/${course.id}/classes`, teacherToken, { title: "Soak class", startsAt: new Date(Date.now() + 60_000).toISOString(), durationMinutes: 600 });
+  const cls = await api("POST", `/api/courses/${course.id}/classes`, teacherToken, {
+    title: "Soak class",
+    startsAt: new Date(Date.now() + 60_000).toISOString(),
+    durationMinutes: 600,
+  });
   await api("POST", `/api/classes/${cls.id}/start`, teacherToken);
 
   const media = wantMedia ? await loadMedia() : null;
@@ -145,8 +157,11 @@ try {
   }
   const baseline = await settle();
   out(
-    `soak: ${base} pid ${server.pid}, ${students} students + 2 viewers + teacher, ${rate} actions/s, ${seconds} s, sample every ${sampleEvery} s, video ${media ? "on (1 publisher 300 kbps, WHEP viewers come and go)" : "off (WebRTC peers unavailable)"}\n` +
-      `baseline at rest: rss ${baseline.rssMb} MB, fds ${baseline.fds}, udp ${baseline.udpSockets}, media workers ${baseline.children} (${baseline.childRssMb} MB, ${baseline.childFds} fds)`,
+    `soak: ${base} pid ${server.pid}, ${students} students + 2 viewers + teacher, ${rate} actions/s, ${seconds} s, sample ` +
+      `every ${sampleEvery} s, video ` +
+      `${media ? "on (1 publisher 300 kbps, WHEP viewers come and go)" : "off (WebRTC peers unavailable)"}\n` +
+      `baseline at rest: rss ${baseline.rssMb} MB, fds ${baseline.fds}, udp ${baseline.udpSockets}, media workers ` +
+      `${baseline.children} (${baseline.childRssMb} MB, ${baseline.childFds} fds)`,
     { kind: "baseline", pid: server.pid, students, rate, seconds, sampleEvery, media: media !== null, ...baseline },
   );
 
@@ -164,13 +179,33 @@ try {
     const loop = await loopDelay();
     const p = procStats(server.pid);
     const t = round((performance.now() - started) / 1000, 1);
-    const s: Sample = { t, rssMb: p.rssMb, fds: p.fds, udpSockets: p.udpSockets, loopP99Ms: round(loop.p99, 1), loopMaxMs: round(loop.max, 1) };
+    const s: Sample = {
+      t,
+      rssMb: p.rssMb,
+      fds: p.fds,
+      udpSockets: p.udpSockets,
+      loopP99Ms: round(loop.p99, 1),
+      loopMaxMs: round(loop.max, 1),
+    };
     samples.push(s);
     const c = churn.counts;
     out(
-      `t=${String(Math.round(t)).padStart(5)}s rss=${p.rssMb}MB heap=${loop.heapMb}MB workers=${p.childRssMb}MB fds=${p.fds}+${p.childFds} udp=${p.udpSockets} threads=${p.threads} loop p99=${s.loopP99Ms}ms max=${s.loopMaxMs}ms ping=${pingMs}ms ` +
-        `online=${churn.online} joins=${c.joins} leaves=${c.leaves} reconnects=${c.reconnects} chat=${c.chats} quizzes=${c.quizzes} answers=${c.answerAcks}/${c.answers} whep=${c.whep}`,
-      { kind: "sample", ...s, heapMb: loop.heapMb, childRssMb: p.childRssMb, childFds: p.childFds, threads: p.threads, pingMs, online: churn.online, ...c },
+      `t=${String(Math.round(t)).padStart(5)}s rss=${p.rssMb}MB heap=${loop.heapMb}MB workers=${p.childRssMb}MB ` +
+        `fds=${p.fds}+${p.childFds} udp=${p.udpSockets} threads=${p.threads} loop p99=${s.loopP99Ms}ms max=${s.loopMaxMs}ms ` +
+        `ping=${pingMs}ms ` +
+        `online=${churn.online} joins=${c.joins} leaves=${c.leaves} reconnects=${c.reconnects} chat=${c.chats} ` +
+        `quizzes=${c.quizzes} answers=${c.answerAcks}/${c.answers} whep=${c.whep}`,
+      {
+        kind: "sample",
+        ...s,
+        heapMb: loop.heapMb,
+        childRssMb: p.childRssMb,
+        childFds: p.childFds,
+        threads: p.threads,
+        pingMs,
+        online: churn.online,
+        ...c,
+      },
     );
   }
   await churn.stop();
@@ -192,12 +227,25 @@ try {
   const verdict = judge(samples, { baseline, after }, bounds, extra);
   const c = churn.counts;
   out(
-    `after the churn, at rest: rss ${after.rssMb} MB, fds ${after.fds} (baseline ${baseline.fds}), udp ${after.udpSockets} (baseline ${baseline.udpSockets}), threads ${after.threads}\n` +
-      `RSS ${round(verdict.rssAfterWarmupMb, 1)} MB after warm-up -> ${round(verdict.rssEndMb, 1)} MB at the end (slope ${round(verdict.rssSlopeMbPerHour, 1)} MB/h), event-loop p99 median ${round(verdict.loopP99MedianMs, 1)} ms, max ${round(verdict.loopP99MaxMs, 1)} ms\n` +
-      `load: ${c.joins} joins, ${c.leaves} leaves, ${c.reconnects} reconnects, ${c.chats} chat, ${c.reactions} reactions, ${c.hands} hands, ${c.quizzes} quizzes, ${c.answerAcks}/${c.answers} answers acked (${c.answersCutOff} cut off by a leave), ${c.whep} WHEP (${c.whepFailed} failed), ${c.rest} REST reads; ` +
+    `after the churn, at rest: rss ${after.rssMb} MB, fds ${after.fds} (baseline ${baseline.fds}), udp ${after.udpSockets} ` +
+      `(baseline ${baseline.udpSockets}), threads ${after.threads}\n` +
+      `RSS ${round(verdict.rssAfterWarmupMb, 1)} MB after warm-up -> ${round(verdict.rssEndMb, 1)} MB at the end (slope ` +
+      `${round(verdict.rssSlopeMbPerHour, 1)} MB/h), event-loop p99 median ${round(verdict.loopP99MedianMs, 1)} ms, max ` +
+      `${round(verdict.loopP99MaxMs, 1)} ms\n` +
+      `load: ${c.joins} joins, ${c.leaves} leaves, ${c.reconnects} reconnects, ${c.chats} chat, ${c.reactions} reactions, ` +
+      `${c.hands} hands, ${c.quizzes} quizzes, ${c.answerAcks}/${c.answers} answers acked (${c.answersCutOff} cut off by a ` +
+      `leave), ${c.whep} WHEP (${c.whepFailed} failed), ${c.rest} REST reads; ` +
       `replies: ${tally.acks} acks, errors ${JSON.stringify(tally.errors)}\n` +
       (verdict.ok ? "PASS" : `FAIL: ${verdict.failures.join("; ")}`),
-    { kind: "result", baseline, after, ...verdict, counts: c, replies: { acks: tally.acks, errors: tally.errors, unexpectedCloses: tally.unexpectedCloses, timeouts: tally.timeouts }, bounds },
+    {
+      kind: "result",
+      baseline,
+      after,
+      ...verdict,
+      counts: c,
+      replies: { acks: tally.acks, errors: tally.errors, unexpectedCloses: tally.unexpectedCloses, timeouts: tally.timeouts },
+      bounds,
+    },
   );
   await cleanup();
   process.exit(verdict.ok ? 0 : 1);

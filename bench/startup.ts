@@ -18,10 +18,39 @@ const bundle = join(work, "server.js");
 const compiled = join(work, "edgeclass-server");
 
 // As `npm run build` does: split, so lazily loaded parts are not parsed at start.
-const built = spawnSync([process.execPath, "build", "packages/server/src/main.ts", "--target", "bun", "--minify", "--splitting", "--outdir", work, "--entry-naming", "server.js"], { stdout: "pipe", stderr: "pipe" });
+const built = spawnSync(
+  [
+    process.execPath,
+    "build",
+    "packages/server/src/main.ts",
+    "--target",
+    "bun",
+    "--minify",
+    "--splitting",
+    "--outdir",
+    work,
+    "--entry-naming",
+    "server.js",
+  ],
+  { stdout: "pipe", stderr: "pipe" },
+);
 if (built.exitCode !== 0) throw new Error(`bun build failed: ${built.stderr}`);
 // One executable with the runtime and the whole program as JSC bytecode: nothing to parse at start.
-const exe = spawnSync([process.execPath, "build", "packages/server/src/main.ts", "--compile", "--bytecode", "--format", "esm", "--minify", "--outfile", compiled], { stdout: "pipe", stderr: "pipe" });
+const exe = spawnSync(
+  [
+    process.execPath,
+    "build",
+    "packages/server/src/main.ts",
+    "--compile",
+    "--bytecode",
+    "--format",
+    "esm",
+    "--minify",
+    "--outfile",
+    compiled,
+  ],
+  { stdout: "pipe", stderr: "pipe" },
+);
 if (exe.exitCode !== 0) throw new Error(`bun build --compile failed: ${exe.stderr}`);
 
 // NODE_EXTRA_CA_CERTS (set in this sandbox) makes every start read a CA bundle; production pods do not have it.
@@ -42,7 +71,11 @@ async function firstOk(url: string, started: number): Promise<number> {
 async function once(entry: string): Promise<{ healthz: number; readyz: number }> {
   const port = await freePort();
   const started = performance.now();
-  const proc = spawn(entry === compiled ? [compiled] : [process.execPath, entry], { env: { ...env, PORT: String(port) }, stdout: "ignore", stderr: "ignore" });
+  const proc = spawn(entry === compiled ? [compiled] : [process.execPath, entry], {
+    env: { ...env, PORT: String(port) },
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   const healthz = await firstOk(`http://127.0.0.1:${port}/healthz`, started);
   const readyz = entry.includes("bare") ? healthz : await firstOk(`http://127.0.0.1:${port}/readyz`, started);
   proc.kill("SIGKILL");
@@ -53,7 +86,15 @@ async function once(entry: string): Promise<{ healthz: number; readyz: number }>
 // First start creates the database and demo data; the runs measure restarts, as a pod sees them.
 const first = (await once("packages/server/src/main.ts")).healthz;
 const entries = { bare: "bench/peers/bare-startup.ts", sources: "packages/server/src/main.ts", bundled: bundle, compiled } as const;
-const times: Record<string, number[]> = { bare: [], sources: [], bundled: [], compiled: [], sourcesReady: [], bundledReady: [], compiledReady: [] };
+const times: Record<string, number[]> = {
+  bare: [],
+  sources: [],
+  bundled: [],
+  compiled: [],
+  sourcesReady: [],
+  bundledReady: [],
+  compiledReady: [],
+};
 for (let i = 0; i < runs; i++) {
   for (const [k, entry] of Object.entries(entries)) {
     const t = await once(entry);
@@ -75,14 +116,21 @@ console.log(`bare Bun.serve            min ${summary.bare.minMs} ms  median ${su
 console.log(`edgeclass (sources)       min ${summary.sources.minMs} ms  median ${summary.sources.medianMs} ms`);
 console.log(`edgeclass (bun build)     min ${summary.bundled.minMs} ms  median ${summary.bundled.medianMs} ms`);
 console.log(`edgeclass (--compile)     min ${summary.compiled.minMs} ms  median ${summary.compiled.medianMs} ms`);
-console.log(`  ready (policy compiled): sources median ${summary.sourcesReady.medianMs} ms, bundled median ${summary.bundledReady.medianMs} ms, compiled median ${summary.compiledReady.medianMs} ms`);
+console.log(
+  `  ready (policy compiled): sources median ${summary.sourcesReady.medianMs} ms, bundled median ` +
+    `${summary.bundledReady.medianMs} ms, compiled median ${summary.compiledReady.medianMs} ms`,
+);
 console.log(`first start (creates the database): ${round(first)} ms`);
 // Ratios of medians to the bare server's median in this run (process start varies 3x between machines).
 const ratios = Object.fromEntries(
-  (["sources", "bundled", "compiled"] as const).map((k) => [k, { first200: round(summary[k].medianMs / summary.bare.medianMs), ready: round(summary[`${k}Ready`].medianMs / summary.bare.medianMs) }]),
+  (["sources", "bundled", "compiled"] as const).map((k) => [
+    k,
+    { first200: round(summary[k].medianMs / summary.bare.medianMs), ready: round(summary[`${k}Ready`].medianMs / summary.bare.medianMs) },
+  ]),
 ) as Record<"sources" | "bundled" | "compiled", { first200: number; ready: number }>;
 const verdict = (got: number, aim: number) => `${got}x (aim <= ${aim}x: ${got <= aim ? "met" : `missed by ${round(got - aim)}x`})`;
-for (const [k, r] of Object.entries(ratios)) console.log(`ratio to bare, ${k.padEnd(8)}: first 200 ${verdict(r.first200, 1.5)}, ready ${verdict(r.ready, 2.5)}`);
+for (const [k, r] of Object.entries(ratios))
+  console.log(`ratio to bare, ${k.padEnd(8)}: first 200 ${verdict(r.first200, 1.5)}, ready ${verdict(r.ready, 2.5)}`);
 const fastest = (Object.keys(ratios) as (keyof typeof ratios)[]).sort((a, b) => summary[a].medianMs - summary[b].medianMs)[0];
 console.log(`fastest form to first 200: ${fastest}`);
 if (json) console.log(JSON.stringify({ bench: "startup", runs, firstStartMs: round(first), ...summary, ratios, fastest }));

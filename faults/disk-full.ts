@@ -39,11 +39,16 @@ export const diskFull: Fault = {
       figures.ackedWhileFull = during.filter((s) => s.ackedAt !== null).length;
       figures.errorsWhileFull = [...room.errors].map(([k, v]) => `${k}×${v}`).join(" ") || "none";
       // The issue's defect: "a full disk gives generic internal errors".
-      if (room.errors.has("internal")) notes.push(`answers on a full disk were refused as "internal" (${room.errors.get("internal")}×), not with a clear error`);
+      if (room.errors.has("internal"))
+        notes.push(`answers on a full disk were refused as "internal" (${room.errors.get("internal")}×), not with a clear error`);
       // A REST write: a problem document, and not `internal`.
       let rest: Response | null = null;
       for (let i = 0; i < 50; i++) {
-        const r = await fetch(`${inst.base}/api/courses`, { method: "POST", headers: { authorization: `Bearer ${room.teacherToken}`, "content-type": "application/json" }, body: JSON.stringify({ title: `Full ${i}`, description: "x".repeat(5000) }) });
+        const r = await fetch(`${inst.base}/api/courses`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${room.teacherToken}`, "content-type": "application/json" },
+          body: JSON.stringify({ title: `Full ${i}`, description: "x".repeat(5000) }),
+        });
         if (r.status !== 201) {
           rest = r;
           break;
@@ -53,8 +58,17 @@ export const diskFull: Fault = {
       const problem = rest ? ((await rest.json().catch(() => ({}))) as { type?: string }) : {};
       figures.restStatusWhileFull = rest?.status ?? 201;
       if (!rest) notes.push("REST writes kept succeeding on a full disk");
-      else if (rest.headers.get("content-type") !== "application/problem+json" || !problem.type || problem.type.endsWith("/internal")) notes.push(`REST write on a full disk: ${rest.status} ${problem.type ?? "(no problem document)"}`);
-      const readyWhileFull = await until("/readyz turns 503 while the disk is full", async () => (await fetch(`${inst.base}/readyz`)).status === 503, 10_000, 200).then(() => true, () => false);
+      else if (rest.headers.get("content-type") !== "application/problem+json" || !problem.type || problem.type.endsWith("/internal"))
+        notes.push(`REST write on a full disk: ${rest.status} ${problem.type ?? "(no problem document)"}`);
+      const readyWhileFull = await until(
+        "/readyz turns 503 while the disk is full",
+        async () => (await fetch(`${inst.base}/readyz`)).status === 503,
+        10_000,
+        200,
+      ).then(
+        () => true,
+        () => false,
+      );
       figures.readyzWhileFull = readyWhileFull ? 503 : 200;
       if (!readyWhileFull) notes.push("/readyz stayed 200 on a full disk");
 
@@ -63,8 +77,18 @@ export const diskFull: Fault = {
       const freedAt = Date.now();
       const after = all.filter((s) => s.ackedAt === null);
       await room.answerAll(after, 30_000);
-      const firstAck = after.length ? Math.min(...after.filter((s) => s.ackedAt !== null).map((s) => (s.ackedAt as number) - freedAt)) : null;
-      const readyAgain = await until("/readyz is 200 again", async () => (await fetch(`${inst.base}/readyz`)).status === 200, 10_000, 200).then(() => true, () => false);
+      const firstAck = after.length
+        ? Math.min(...after.filter((s) => s.ackedAt !== null).map((s) => (s.ackedAt as number) - freedAt))
+        : null;
+      const readyAgain = await until(
+        "/readyz is 200 again",
+        async () => (await fetch(`${inst.base}/readyz`)).status === 200,
+        10_000,
+        200,
+      ).then(
+        () => true,
+        () => false,
+      );
       if (!readyAgain) notes.push("/readyz did not come back to 200 within 10 s of space being freed");
       const { lost, detail } = await room.lost();
       if (lost) notes.push(`lost: ${JSON.stringify(detail)}`);
@@ -72,7 +96,14 @@ export const diskFull: Fault = {
       if (!everyone) notes.push(`${all.length - room.acked().length} students could not answer after space came back`);
       const first = firstAck !== null && Number.isFinite(firstAck) ? Math.max(0, firstAck) : null;
       if (first !== null && first > 10_000) notes.push(`first ack after space came back took ${first} ms`);
-      return { ackedBefore, answersLost: lost, firstAckAfterFaultMs: first, ok: lost === 0 && everyone && readyWhileFull && readyAgain && notes.length === 0, notes, figures };
+      return {
+        ackedBefore,
+        answersLost: lost,
+        firstAckAfterFaultMs: first,
+        ok: lost === 0 && everyone && readyWhileFull && readyAgain && notes.length === 0,
+        notes,
+        figures,
+      };
     } finally {
       room?.close();
       await t.stop();

@@ -8,4 +8,14 @@ import { sentinelFailover, sentinelFrozenPrimary } from "./sentinel-failover.ts"
 import { slowConsumers } from "./slow-consumers.ts";
 import { whepFlood } from "./whep-flood.ts";
 
-export const FAULTS: Fault[] = [ownerKill, redisRestartEmpty, sentinelFailover, sentinelFrozenPrimary, partition, partitionReset, diskFull, slowConsumers, whepFlood];
+export const FAULTS: Fault[] = [
+  ownerKill,
+  redisRestartEmpty,
+  sentinelFailover,
+  sentinelFrozenPrimary,
+  partition,
+  partitionReset,
+  diskFull,
+  slowConsumers,
+  whepFlood,
+];

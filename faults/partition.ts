@@ -25,7 +25,10 @@ function partitionFault(how: "silent" | "reset"): Fault {
             const redis = await t.redis();
             proxy = new PartitionProxy(redis.port);
             await proxy.start();
-            return [await t.instance({ name: "a", env: { REDIS_URL: proxy.url } }), await t.instance({ name: "b", env: { REDIS_URL: redis.url } })];
+            return [
+              await t.instance({ name: "a", env: { REDIS_URL: proxy.url } }),
+              await t.instance({ name: "b", env: { REDIS_URL: redis.url } }),
+            ];
           },
           async inject() {
             proxy.partition(how);

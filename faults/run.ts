@@ -18,7 +18,8 @@ function parseArgs(argv: string[]) {
     } else if (a === "--only") {
       o.only = (argv[++i] ?? "").split(",").filter(Boolean);
       const unknown = o.only.filter((n) => !FAULTS.some((f) => f.name === n));
-      if (unknown.length || !o.only.length) usage(`--only takes fault names (${FAULTS.map((f) => f.name).join(", ")}), got ${JSON.stringify(argv[i])}`);
+      if (unknown.length || !o.only.length)
+        usage(`--only takes fault names (${FAULTS.map((f) => f.name).join(", ")}), got ${JSON.stringify(argv[i])}`);
     } else usage(`unknown argument ${JSON.stringify(a)}`);
   }
   return o;
@@ -37,13 +38,32 @@ if (!args.json) console.log(["fault".padEnd(22), "runs", "acked", "lost", "first
 for (const f of selected) {
   const runs = args.runs ?? (f.timing ? 10 : 1);
   const s = await runFault(f, runs, { size: args.short ? "short" : "full" }, (i, r) => {
-    if (!args.json) console.error(`  ${f.name} run ${i + 1}/${runs}: acked ${r.ackedBefore}, lost ${r.answersLost}, first ack ${cell(r.firstAckAfterFaultMs)} ms${r.ok ? "" : " FAILED"}${r.notes.length ? ` (${r.notes.join("; ")})` : ""}`);
+    if (!args.json)
+      console.error(
+        `  ${f.name} run ${i + 1}/${runs}: acked ${r.ackedBefore}, lost ${r.answersLost}, first ack ` +
+          `${cell(r.firstAckAfterFaultMs)} ms${r.ok ? "" : " FAILED"}${r.notes.length ? ` (${r.notes.join("; ")})` : ""}`,
+      );
   });
   summaries.push(s);
   if (args.json) console.log(JSON.stringify(s));
   else {
-    console.log([s.fault.padEnd(22), String(s.runs).padStart(4), String(s.ackedBefore).padStart(5), String(s.answersLost).padStart(4), `${cell(s.firstAckAfterFaultMs.p50)}/${cell(s.firstAckAfterFaultMs.max)}`.padEnd(21), s.pass ? "yes " : "NO  ", s.aim].join("  "));
-    if (s.figures) console.log(`${"".padEnd(24)}${Object.entries(s.figures).map(([k, v]) => `${k}=${v}`).join("  ")}`);
+    console.log(
+      [
+        s.fault.padEnd(22),
+        String(s.runs).padStart(4),
+        String(s.ackedBefore).padStart(5),
+        String(s.answersLost).padStart(4),
+        `${cell(s.firstAckAfterFaultMs.p50)}/${cell(s.firstAckAfterFaultMs.max)}`.padEnd(21),
+        s.pass ? "yes " : "NO  ",
+        s.aim,
+      ].join("  "),
+    );
+    if (s.figures)
+      console.log(
+        `${"".padEnd(24)}${Object.entries(s.figures)
+          .map(([k, v]) => `${k}=${v}`)
+          .join("  ")}`,
+      );
     for (const n of s.notes) console.log(`${"".padEnd(24)}${n}`);
   }
 }

@@ -25,7 +25,11 @@ export const sentinelFrozenPrimary: Fault = {
           const replicaPorts: number[] = [];
           for (let i = 0; i < 2; i++) {
             const replica = await t.redis({ replicaOf: primary.port, args });
-            await until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
+            await until(
+              "the replica is in sync",
+              () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"),
+              15_000,
+            );
             replicaPorts.push(replica.port);
           }
           const sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicaPorts });
@@ -64,7 +68,11 @@ export const sentinelFailover: Fault = {
           const replicaPorts: number[] = [];
           for (let i = 0; i < 2; i++) {
             const replica = await t.redis({ replicaOf: primary.port, args });
-            await until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
+            await until(
+              "the replica is in sync",
+              () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"),
+              15_000,
+            );
             replicaPorts.push(replica.port);
           }
           sentinels = await t.sentinels(primary.port, { downAfterMs: 1000, failoverTimeoutMs: 3000, replicaPorts });

@@ -15,7 +15,9 @@ const SHORT_P99_MS = 500;
 
 export const slowConsumers: Fault = {
   name: "slow-consumers",
-  aim: `1000 never-reading sockets during staff chat: RSS < ${AIM_RSS_MB} MB, a normal student's chat p99 < ${AIM_P99_MS} ms, every drop counted`,
+  aim:
+    `1000 never-reading sockets during staff chat: RSS < ${AIM_RSS_MB} MB, a normal student's chat p99 < ${AIM_P99_MS} ms, ` +
+    `every drop counted`,
   timing: false,
   async run(o): Promise<RunResult> {
     const short = o.size === "short";
@@ -24,7 +26,14 @@ export const slowConsumers: Fault = {
       const inst = await t.instance({ name: "a" });
       const slow = short ? 100 : 1000;
       // Three staff members chat (the teacher and two admins); the stalled sockets are dropped after 5 s.
-      const r = await runSlowConsumers({ base: inst.base, pid: inst.pid, secret: t.jwtSecret, slow, staff: 3, durationMs: short ? 8000 : 20_000 });
+      const r = await runSlowConsumers({
+        base: inst.base,
+        pid: inst.pid,
+        secret: t.jwtSecret,
+        slow,
+        staff: 3,
+        durationMs: short ? 8000 : 20_000,
+      });
       const notes: string[] = [];
       const dropped = Object.values(r.dropped).reduce((n, v) => n + v, 0);
       const p99Aim = short ? SHORT_P99_MS : AIM_P99_MS;

@@ -13,7 +13,11 @@ function signal(token: string, times?: number[]): Signal {
   return {
     async post(url, sdp) {
       const t0 = performance.now();
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` }, body: sdp });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` },
+        body: sdp,
+      });
       if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
       times?.push(performance.now() - t0);
       return { sdp: await res.text(), location: new URL(res.headers.get("location") ?? "", url).href };
@@ -56,7 +60,9 @@ const AIM_MAX_MS = 2500;
 
 export const whepFlood: Fault = {
   name: "whep-flood",
-  aim: `another student's WHEP answered within ${AIM_MAX_MS} ms (max) and their video plays during 300 dead offers, 30 at a time, from one student`,
+  aim:
+    `another student's WHEP answered within ${AIM_MAX_MS} ms (max) and their video plays during 300 dead offers, 30 at a ` +
+    `time, from one student`,
   timing: false,
   async run(o): Promise<RunResult> {
     const t = new Topology();
@@ -65,7 +71,10 @@ export const whepFlood: Fault = {
     let room: Classroom | null = null;
     try {
       const port = await udpPair();
-      const inst = await t.instance({ name: "a", env: { MEDIA_WORKERS: "1", MEDIA_PORT_MIN: String(port), MEDIA_PORT_MAX: String(port + 1), MEDIA_PUBLIC_IP: "127.0.0.1" } });
+      const inst = await t.instance({
+        name: "a",
+        env: { MEDIA_WORKERS: "1", MEDIA_PORT_MIN: String(port), MEDIA_PORT_MAX: String(port + 1), MEDIA_PUBLIC_IP: "127.0.0.1" },
+      });
       room = await Classroom.open(t, [inst], 2);
       await room.begin();
       const [flooder, viewer] = room.students;
@@ -99,7 +108,11 @@ export const whepFlood: Fault = {
       const floodWorker = async () => {
         while (sent < total || !joined) {
           sent++;
-          const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${flooder.token}` }, body: offer });
+          const res = await fetch(url, {
+            method: "POST",
+            headers: { "content-type": "application/sdp", authorization: `Bearer ${flooder.token}` },
+            body: offer,
+          });
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
           await res.arrayBuffer();
         }
@@ -120,7 +133,8 @@ export const whepFlood: Fault = {
       await flood;
       if (!statuses.get(429)) notes.push("the flood was never refused with 429: it did not reach the per-user cap");
       const max = during.length ? Math.max(...during) : null;
-      if (max === null || max > AIM_MAX_MS) notes.push(`the other student's WHEP took ${max === null ? "forever" : Math.round(max)} ms (aim ${AIM_MAX_MS} ms)`);
+      if (max === null || max > AIM_MAX_MS)
+        notes.push(`the other student's WHEP took ${max === null ? "forever" : Math.round(max)} ms (aim ${AIM_MAX_MS} ms)`);
       if (notPlaying) notes.push(`${notPlaying} of ${joins} joins of the other student got no video`);
       const figures = {
         whepBaselineMs: Math.round(baseline[0] ?? -1),

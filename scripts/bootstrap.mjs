@@ -37,7 +37,10 @@ function ensureInstalled() {
   if (!bunWorks()) {
     // With install scripts off, bun's postinstall did not fetch the platform binary: run it now.
     console.error("[bootstrap] setting up the bun runtime...");
-    spawnSync(process.execPath, [join(root, "node_modules", "bun", "install.js")], { cwd: join(root, "node_modules", "bun"), stdio: "inherit" });
+    spawnSync(process.execPath, [join(root, "node_modules", "bun", "install.js")], {
+      cwd: join(root, "node_modules", "bun"),
+      stdio: "inherit",
+    });
     if (!bunWorks()) {
       console.error("[bootstrap] bun does not run; try `rm -rf node_modules && npm install`");
       process.exit(1);
@@ -66,8 +69,7 @@ else if (mode === "test") {
   // timeout is for hooks that start clusters while the other workers load the machine.
   const timings = join(root, "scripts", "test-timings.json");
   handOver(bunPath, ["test", "--parallel=3", `--timings=${timings}`, "--timeout=30000", ...rest]);
-}
-else if (mode === "exec") handOver(bin(rest[0]), rest.slice(1));
+} else if (mode === "exec") handOver(bin(rest[0]), rest.slice(1));
 else {
   console.error("usage: bootstrap.mjs run <file> | test | exec <bin>");
   process.exit(2);

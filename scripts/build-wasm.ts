@@ -87,7 +87,8 @@ async function builtinFamilies(policyTexts: readonly string[]): Promise<{ keep: 
   const all = [...index.matchAll(/import \{ (\w+)Builtins \} from "\.\/(\w+)\.ts";/g)].map((m) => m[2]);
   if (flag("--all-builtins")) return { keep: new Set(all), all };
   const called = new Set<string>();
-  for (const text of policyTexts) for (const m of text.replace(/#.*$/gm, "").matchAll(/([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)\s*\(/g)) called.add(m[1]);
+  for (const text of policyTexts)
+    for (const m of text.replace(/#.*$/gm, "").matchAll(/([A-Za-z_][\w]*(?:\.[A-Za-z_][\w]*)*)\s*\(/g)) called.add(m[1]);
   const keep = new Set<string>();
   for (const fam of all) {
     if (CORE_FAMILIES.includes(fam)) {
@@ -115,7 +116,8 @@ function pruneBuiltins(drop: readonly string[]): import("bun").BunPlugin {
         build.onResolve({ filter: /^yaml$/ }, () => ({ path: "yaml-stub", namespace: "edgeclass-stub" }));
         build.onLoad({ filter: /^yaml-stub$/, namespace: "edgeclass-stub" }, () => ({
           contents:
-            'const missing = () => { throw new Error("yaml.* builtins are not bundled: no bundled policy calls them (build with --all-builtins)"); };\n' +
+            'const missing = () => { throw new Error("yaml.* builtins are not bundled: no bundled policy calls them (build ' +
+            'with --all-builtins)"); };\n' +
             "export default { parse: missing, stringify: missing, parseDocument: missing, parseAllDocuments: missing };\n",
           loader: "js",
         }));
@@ -135,7 +137,11 @@ function pruneBuiltins(drop: readonly string[]): import("bun").BunPlugin {
   };
 }
 
-async function bundle(buildDir: string, policies: readonly string[], wasiVersion: string): Promise<{ path: string; families: string[]; dropped: string[] }> {
+async function bundle(
+  buildDir: string,
+  policies: readonly string[],
+  wasiVersion: string,
+): Promise<{ path: string; families: string[]; dropped: string[] }> {
   const entry = join(buildDir, "entry.ts");
   const imports = policies.map((p, i) => `import p${i} from ${JSON.stringify(join(ROOT, p))} with { type: "text" };`);
   const modules = policies.map((p, i) => `{ path: ${JSON.stringify(p)}, source: p${i} }`);
@@ -176,7 +182,11 @@ async function bundle(buildDir: string, policies: readonly string[], wasiVersion
 function componentize(source: string, witDir: string, out: string): { ms: number } {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
-  const r = spawnSync("node", [join(ROOT, "scripts", "wasm", "componentize.mjs"), source, witDir, "policy-api", out], { cwd: ROOT, env, encoding: "utf8" });
+  const r = spawnSync("node", [join(ROOT, "scripts", "wasm", "componentize.mjs"), source, witDir, "policy-api", out], {
+    cwd: ROOT,
+    env,
+    encoding: "utf8",
+  });
   if (r.status !== 0) throw new Error(`componentize-js failed (${r.status}):\n${r.stderr}${r.stdout}`);
   return { ms: (JSON.parse(r.stdout.trim().split("\n").pop() ?? "{}") as { ms: number }).ms };
 }
@@ -212,7 +222,10 @@ async function main(): Promise<void> {
   const bundled = await bundle(buildDir, policies, wasiVersion);
   const js = bundled.path;
   const jsBytes = readFileSync(js);
-  log(`bundle: ${relative(ROOT, join(finalBuildDir, "policy-api.js"))} ${jsBytes.byteLength} bytes; builtin families left out (no bundled policy calls them): ${bundled.dropped.join(", ") || "none"}`);
+  log(
+    `bundle: ${relative(ROOT, join(finalBuildDir, "policy-api.js"))} ${jsBytes.byteLength} bytes; builtin families left out ` +
+      `(no bundled policy calls them): ${bundled.dropped.join(", ") || "none"}`,
+  );
   if (flag("--bundle-only")) {
     swapDir(buildDir, finalBuildDir);
     return;
@@ -298,12 +311,26 @@ async function main(): Promise<void> {
     const t = transpile(componentPath, join(OUT, "jco"));
     const fresh = transpile(componentPath, join(OUT, "jco-sync"), { instantiation: "sync" });
     transpiled = { ms: t.ms + fresh.ms, cached: t.cached && fresh.cached };
-    log(`jco transpile -> ${relative(ROOT, t.dir)}, ${relative(ROOT, fresh.dir)} (--instantiation sync) (${transpiled.cached ? "cached" : `${transpiled.ms} ms`})`);
+    log(
+      `jco transpile -> ${relative(ROOT, t.dir)}, ${relative(ROOT, fresh.dir)} (--instantiation sync) ` +
+        `(${transpiled.cached ? "cached" : `${transpiled.ms} ms`})`,
+    );
   }
 
   const info = {
-    component: { path: relative(ROOT, componentPath), bytes: component.byteLength, gzipBytes: gz.byteLength, digest: componentDigest, componentizeMs },
-    bundle: { path: relative(ROOT, join(finalBuildDir, "policy-api.js")), bytes: jsBytes.byteLength, builtinFamilies: bundled.families, builtinFamiliesLeftOut: bundled.dropped },
+    component: {
+      path: relative(ROOT, componentPath),
+      bytes: component.byteLength,
+      gzipBytes: gz.byteLength,
+      digest: componentDigest,
+      componentizeMs,
+    },
+    bundle: {
+      path: relative(ROOT, join(finalBuildDir, "policy-api.js")),
+      bytes: jsBytes.byteLength,
+      builtinFamilies: bundled.families,
+      builtinFamiliesLeftOut: bundled.dropped,
+    },
     image: image
       ? {
           layout: relative(ROOT, image.layoutDir),
@@ -327,10 +354,19 @@ async function main(): Promise<void> {
     return;
   }
   console.log("");
-  console.log(`component  ${info.component.path}: ${component.byteLength} bytes raw (${mb(component.byteLength)}), ${gz.byteLength} bytes gzip -9 (${mb(gz.byteLength)})`);
+  console.log(
+    `component  ${info.component.path}: ${component.byteLength} bytes raw (${mb(component.byteLength)}), ${gz.byteLength} ` +
+      `bytes gzip -9 (${mb(gz.byteLength)})`,
+  );
   if (image) {
-    console.log(`image      ${relative(ROOT, image.archive)} (oci-archive) and ${relative(ROOT, image.layoutDir)} (oci layout), FROM scratch, tag ${VERSION}`);
-    console.log(`           compressed size ${image.compressedSize} bytes (${mb(image.compressedSize)}): layer ${image.layer.size} + config ${image.config.size} + manifest ${image.manifestSize}; ${info.image?.under5MB ? "under" : "NOT under"} 5 MB`);
+    console.log(
+      `image      ${relative(ROOT, image.archive)} (oci-archive) and ${relative(ROOT, image.layoutDir)} (oci layout), FROM ` +
+        `scratch, tag ${VERSION}`,
+    );
+    console.log(
+      `           compressed size ${image.compressedSize} bytes (${mb(image.compressedSize)}): layer ${image.layer.size} + ` +
+        `config ${image.config.size} + manifest ${image.manifestSize}; ${info.image?.under5MB ? "under" : "NOT under"} 5 MB`,
+    );
     console.log(`           manifest ${image.manifestDigest}`);
   }
 }

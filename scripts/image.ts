@@ -16,7 +16,21 @@
 // Check it with: skopeo inspect oci-archive:dist/edgeclass-image.oci.tar
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmodSync, chownSync, copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  chownSync,
+  copyFileSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 
@@ -77,10 +91,16 @@ function countFiles(dir: string): number {
 function tarLayer(dir: string): Buffer {
   const entries = readdirSync(dir).sort();
   return run("tar", [
-    "--create", "--file=-", "--format=posix", "--sort=name", "--numeric-owner",
+    "--create",
+    "--file=-",
+    "--format=posix",
+    "--sort=name",
+    "--numeric-owner",
     `--mtime=@${SOURCE_DATE_EPOCH}`,
     "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime",
-    "-C", dir, ...entries,
+    "-C",
+    dir,
+    ...entries,
   ]);
 }
 
@@ -131,8 +151,21 @@ function stageRuntime(dir: string): void {
 
 // The runtime is its own layer, and nothing at run time needs a compiler.
 const SKIP_PACKAGES = new Set(["bun", "@oven/bun-linux-x64", "typescript", "@typescript/typescript-linux-x64"]);
-const SKIP_FILE = /(\.md|\.markdown|\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinfo|LICENSE-docs|CHANGELOG.*|\.gyp|\.cc|\.cpp|\.h|CMakeLists\.txt)$/i;
-const SKIP_DIR = new Set(["test", "tests", "__tests__", "docs", "doc", "example", "examples", "benchmark", "benchmarks", ".github", "cmake"]);
+const SKIP_FILE =
+  /(\.md|\.markdown|\.map|\.d\.ts|\.d\.mts|\.d\.cts|\.tsbuildinfo|LICENSE-docs|CHANGELOG.*|\.gyp|\.cc|\.cpp|\.h|CMakeLists\.txt)$/i;
+const SKIP_DIR = new Set([
+  "test",
+  "tests",
+  "__tests__",
+  "docs",
+  "doc",
+  "example",
+  "examples",
+  "benchmark",
+  "benchmarks",
+  ".github",
+  "cmake",
+]);
 
 function productionPackages(): string[] {
   // npm ls exits non-zero for extraneous or invalid-peer packages too; only a missing one matters here.
@@ -140,7 +173,10 @@ function productionPackages(): string[] {
   const err = r.stderr?.toString() ?? "";
   if (r.status !== 0 && (/missing:/.test(err) || !r.stdout?.length)) throw new Error(`npm ls: ${err.slice(0, 2000)} (run npm install)`);
   const out = r.stdout.toString();
-  const dirs = out.split("\n").map((l) => l.trim()).filter((l) => l && l !== ROOT);
+  const dirs = out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter((l) => l && l !== ROOT);
   return [...new Set(dirs.map((d) => relative(ROOT, d)))]
     .filter((d) => d.startsWith("node_modules/"))
     .filter((d) => !SKIP_PACKAGES.has(d.slice("node_modules/".length)))
@@ -160,7 +196,7 @@ function copyPruned(from: string, to: string, isPackageRoot: boolean): void {
       copyPruned(src, dst, false);
     } else if (e.isFile() && !SKIP_FILE.test(e.name)) {
       copyFileSync(src, dst);
-      chmodSync(dst, statSync(src).mode & 0o755 | 0o444);
+      chmodSync(dst, (statSync(src).mode & 0o755) | 0o444);
     }
   }
 }
@@ -175,7 +211,10 @@ function stageApp(dir: string, tag: string): void {
   const app = join(dir, "app");
   mkdirSync(app, { recursive: true });
   const rootPkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-  writeFileSync(join(app, "package.json"), JSON.stringify({ name: rootPkg.name, version: tag, private: true, type: "module" }, null, 2) + "\n");
+  writeFileSync(
+    join(app, "package.json"),
+    JSON.stringify({ name: rootPkg.name, version: tag, private: true, type: "module" }, null, 2) + "\n",
+  );
   copyFileSync(join(ROOT, "tsconfig.json"), join(app, "tsconfig.json"));
   for (const pkg of readdirSync(join(ROOT, "packages")).sort()) {
     const src = join(ROOT, "packages", pkg, "src");
@@ -223,8 +262,17 @@ export function buildImage(opts: ImageOptions): ImageReport {
       writeFileSync(join(blobs, digest), compressed);
       diffIds.push("sha256:" + sha256(tar));
       history.push({ created: new Date(SOURCE_DATE_EPOCH * 1000).toISOString(), created_by: `scripts/image.ts: ${name}`, comment });
-      layers.push({ name, files: countFiles(dir), uncompressedBytes: tar.length, compressedBytes: compressed.length, digest: "sha256:" + digest });
-      log(`layer ${name.padEnd(8)} ${(tar.length / 1e6).toFixed(1).padStart(7)} MB raw ${(compressed.length / 1e6).toFixed(1).padStart(7)} MB compressed  ${comment}`);
+      layers.push({
+        name,
+        files: countFiles(dir),
+        uncompressedBytes: tar.length,
+        compressedBytes: compressed.length,
+        digest: "sha256:" + digest,
+      });
+      log(
+        `layer ${name.padEnd(8)} ${(tar.length / 1e6).toFixed(1).padStart(7)} MB raw ` +
+          `${(compressed.length / 1e6).toFixed(1).padStart(7)} MB compressed  ${comment}`,
+      );
     }
     const created = new Date(SOURCE_DATE_EPOCH * 1000).toISOString();
     const config = {
@@ -274,13 +322,15 @@ export function buildImage(opts: ImageOptions): ImageReport {
     const index = {
       schemaVersion: 2,
       mediaType: "application/vnd.oci.image.index.v1+json",
-      manifests: [{
-        mediaType: manifest.mediaType,
-        digest: "sha256:" + manifestDigest,
-        size: manifestJson.length,
-        platform: { architecture: "amd64", os: "linux" },
-        annotations: { "org.opencontainers.image.ref.name": opts.tag },
-      }],
+      manifests: [
+        {
+          mediaType: manifest.mediaType,
+          digest: "sha256:" + manifestDigest,
+          size: manifestJson.length,
+          platform: { architecture: "amd64", os: "linux" },
+          annotations: { "org.opencontainers.image.ref.name": opts.tag },
+        },
+      ],
     };
     writeFileSync(join(layout, "index.json"), JSON.stringify(index));
     writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
@@ -295,7 +345,10 @@ export function buildImage(opts: ImageOptions): ImageReport {
       manifestDigest: "sha256:" + manifestDigest,
       layers,
     };
-    log(`image ${opts.out}: ${(compressedBytes / 1e6).toFixed(1)} MB compressed (${(compressedBytes / 1048576).toFixed(1)} MiB), ${(report.uncompressedBytes / 1e6).toFixed(1)} MB unpacked, manifest sha256:${manifestDigest.slice(0, 12)}`);
+    log(
+      `image ${opts.out}: ${(compressedBytes / 1e6).toFixed(1)} MB compressed (${(compressedBytes / 1048576).toFixed(1)} ` +
+        `MiB), ${(report.uncompressedBytes / 1e6).toFixed(1)} MB unpacked, manifest sha256:${manifestDigest.slice(0, 12)}`,
+    );
     return report;
   } finally {
     rmSync(work, { recursive: true, force: true });
@@ -332,5 +385,8 @@ if (import.meta.main) {
     console.error(inspect.stderr.toString());
     process.exit(1);
   }
-  console.log(`image size: ${(report.compressedBytes / 1048576).toFixed(1)} MiB compressed, ${(report.uncompressedBytes / 1048576).toFixed(1)} MiB unpacked -> ${relative(process.cwd(), opts.out)}`);
+  console.log(
+    `image size: ${(report.compressedBytes / 1048576).toFixed(1)} MiB compressed, ` +
+      `${(report.uncompressedBytes / 1048576).toFixed(1)} MiB unpacked -> ${relative(process.cwd(), opts.out)}`,
+  );
 }

@@ -4,7 +4,14 @@
 // read them back from the same results URL. What EdgeClass costs is its figure over this one.
 //   PORT=... bun bench/class/floor-server.ts
 import type { ServerWebSocket } from "bun";
-import { PROTOCOL_VERSION, type ChatMessage, type ClientMessage, type OpenQuestion, type Role, type ServerMessage } from "@edgeclass/client/protocol";
+import {
+  PROTOCOL_VERSION,
+  type ChatMessage,
+  type ClientMessage,
+  type OpenQuestion,
+  type Role,
+  type ServerMessage,
+} from "@edgeclass/client/protocol";
 
 interface Data {
   classId: string;
@@ -66,7 +73,9 @@ const server = Bun.serve<Data>({
       r.participants++;
       r.presenceDirty = true;
       ws.subscribe(ws.data.classId);
-      const mine = r.quiz ? [...r.answers.values()].find((a) => a.userId === ws.data.id && a.questionId === r.quiz?.question.id) : undefined;
+      const mine = r.quiz
+        ? [...r.answers.values()].find((a) => a.userId === ws.data.id && a.questionId === r.quiz?.question.id)
+        : undefined;
       send(ws, {
         type: "welcome",
         protocol: PROTOCOL_VERSION,
@@ -97,7 +106,14 @@ const server = Bun.serve<Data>({
         case "ping":
           return send(ws, { type: "pong", rid: m.rid, serverTime: Date.now() });
         case "chat.send": {
-          const message: ChatMessage = { id: `m${++nextMsg}`, userId: ws.data.id, name: ws.data.name, role: ws.data.role, text: m.text, at: Date.now() };
+          const message: ChatMessage = {
+            id: `m${++nextMsg}`,
+            userId: ws.data.id,
+            name: ws.data.name,
+            role: ws.data.role,
+            text: m.text,
+            at: Date.now(),
+          };
           r.chat.push(message);
           if (r.chat.length > 100) r.chat.shift();
           server.publish(topic, JSON.stringify({ type: "chat.message", seq: ++r.seq, message } satisfies ServerMessage));
@@ -107,7 +123,13 @@ const server = Bun.serve<Data>({
           const now = Date.now();
           const q = m.question;
           r.quiz = {
-            question: { id: m.questionId ?? `q${r.seq + 1}`, kind: q?.kind ?? "single", prompt: q?.prompt ?? "?", options: q && "options" in q ? q.options : undefined, points: q?.points ?? 100 },
+            question: {
+              id: m.questionId ?? `q${r.seq + 1}`,
+              kind: q?.kind ?? "single",
+              prompt: q?.prompt ?? "?",
+              options: q && "options" in q ? q.options : undefined,
+              points: q?.points ?? 100,
+            },
             launchedAt: now,
             deadline: now + m.timeLimitSeconds * 1000,
             closed: false,
@@ -119,8 +141,13 @@ const server = Bun.serve<Data>({
         case "quiz.answer": {
           const key = `${ws.data.id}/${m.questionId}`;
           let a = r.answers.get(key);
-          if (a === undefined) r.answers.set(key, (a = { userId: ws.data.id, questionId: m.questionId, answerId: m.answerId, response: m.response, acceptedAt: Date.now() }));
-          else if (a.answerId !== m.answerId) return send(ws, { type: "error", rid: m.rid, code: "already-answered", message: "already answered" });
+          if (a === undefined)
+            r.answers.set(
+              key,
+              (a = { userId: ws.data.id, questionId: m.questionId, answerId: m.answerId, response: m.response, acceptedAt: Date.now() }),
+            );
+          else if (a.answerId !== m.answerId)
+            return send(ws, { type: "error", rid: m.rid, code: "already-answered", message: "already answered" });
           return send(ws, { type: "ack", rid: m.rid, result: { acceptedAt: a.acceptedAt } });
         }
         default:

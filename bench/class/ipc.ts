@@ -12,7 +12,16 @@ export interface ClassAssignment {
 
 export type ToStudents =
   /** `baseUrls`: the server instances when there are several (students pick theirs through ClassAssignment.instances). */
-  | { t: "init"; baseUrl: string; baseUrls?: string[]; secret: string; classes: ClassAssignment[]; answerWindowMs: number; latencyEvery: number; rawSockets: boolean }
+  | {
+      t: "init";
+      baseUrl: string;
+      baseUrls?: string[];
+      secret: string;
+      classes: ClassAssignment[];
+      answerWindowMs: number;
+      latencyEvery: number;
+      rawSockets: boolean;
+    }
   /** Connect every student of the class at once (one join burst). */
   | { t: "join"; classId: string }
   /** Chatters send one message a second for `seconds`, starting at a random phase. */

@@ -53,7 +53,9 @@ export class RawWebSocket implements WebSocketLike {
     const port = Number(u.port || (u.protocol === "wss:" ? 443 : 80));
     if (u.protocol !== "ws:") throw new Error("RawWebSocket speaks ws:// only");
     const key = btoa(String.fromCharCode(...crypto.getRandomValues(new Uint8Array(16))));
-    const request = `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+    const request =
+      `GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\nConnection: ` +
+      `Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`;
     Bun.connect<undefined>({
       hostname: u.hostname,
       port,

@@ -29,7 +29,16 @@ export interface TargetResult {
   target: "ours" | "floor";
   classes: number;
   students: number;
-  join: { admitted: number; failed: Record<string, number>; burstMs: number[]; worstBurstMs: number; teacherSettledMs: number[]; worstSettledMs: number; welcomeP50Ms: number; welcomeP99Ms: number };
+  join: {
+    admitted: number;
+    failed: Record<string, number>;
+    burstMs: number[];
+    worstBurstMs: number;
+    teacherSettledMs: number[];
+    worstSettledMs: number;
+    welcomeP50Ms: number;
+    welcomeP99Ms: number;
+  };
   answers: {
     sent: number;
     acked: number;
@@ -43,14 +52,40 @@ export interface TargetResult {
     missingFromResults: number | null;
     lost: number;
   };
-  chat: { sent: number; acked: number; errors: Record<string, number>; deliveries: number; expectedDeliveries: number; perSecond: number; latencyP50Ms: number; latencyP99Ms: number };
+  chat: {
+    sent: number;
+    acked: number;
+    errors: Record<string, number>;
+    deliveries: number;
+    expectedDeliveries: number;
+    perSecond: number;
+    latencyP50Ms: number;
+    latencyP99Ms: number;
+  };
   /** The teacher's send (launch, chat) to each student's socket receiving the frame, in ms; samples counted. */
-  delivery: { question: { p50Ms: number; p99Ms: number; maxMs: number; samples: number }; chat: { p50Ms: number; p99Ms: number; samples: number } };
+  delivery: {
+    question: { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
+    chat: { p50Ms: number; p99Ms: number; samples: number };
+  };
   /** Summed over the server processes (with one server: that server). */
-  server: { cpuJoinPct: number; cpuQuizPct: number; cpuChatPct: number; clientCpuQuizPct: number; clientCpuChatPct: number; cpuUsPerAnswer: number; cpuNsPerChatDelivery: number; rssAfterJoinMb: number; rssPeakMb: number; rssPerStudentKb: number };
+  server: {
+    cpuJoinPct: number;
+    cpuQuizPct: number;
+    cpuChatPct: number;
+    clientCpuQuizPct: number;
+    clientCpuChatPct: number;
+    cpuUsPerAnswer: number;
+    cpuNsPerChatDelivery: number;
+    rssAfterJoinMb: number;
+    rssPeakMb: number;
+    rssPerStudentKb: number;
+  };
   reconnects: number;
   closedForGood: Record<string, number>;
-  /** During the quiz phase: the first server process's scheduler states (/proc stat: R running or waiting for a CPU, S sleeping, D blocked in I/O) and GET /healthz times. */
+  /**
+   * During the quiz phase: the first server process's scheduler states (/proc stat: R running or waiting for a CPU, S sleeping, D blocked
+   * in I/O) and GET /healthz times.
+   */
   probe: Probe;
   /** From the servers' /metrics: answer ack time inside the server (bucket bounds), slow clients dropped. */
   serverSide: {
@@ -123,7 +158,9 @@ export interface ScenarioOptions {
   waitForUnsentChat?: boolean;
   /** Class i's teacher connects to server i mod N (its instance then owns the class) instead of the first. */
   spreadTeachers?: boolean;
-  /** Called once the classes are set up, before the client processes start (bench:scale waits for the catalogue to reach every instance). */
+  /**
+   * Called once the classes are set up, before the client processes start (bench:scale waits for the catalogue to reach every instance).
+   */
   afterSetUp?: () => Promise<void>;
   /** Called where each phase's CPU accounting starts and ends (bench:scale reads Redis's CPU there). */
   phaseHook?: (phase: "join" | "quiz" | "chat", edge: "start" | "end") => Promise<void> | void;
@@ -154,7 +191,8 @@ async function serverMetrics(bases: string[]): Promise<TargetResult["serverSide"
         const le = m[1] === "+Inf" ? Infinity : Number(m[1]) * 1000;
         buckets.set(le, (buckets.get(le) ?? 0) + Number(m[2]));
       }
-      for (const slow of text.matchAll(/^edgeclass_slow_clients_total(?:\{[^}]*\})? (\d+)/gm)) slowClients += Number(slow[1]); // one series per reason
+      // one series per reason
+      for (const slow of text.matchAll(/^edgeclass_slow_clients_total(?:\{[^}]*\})? (\d+)/gm)) slowClients += Number(slow[1]);
     }
     const list = [...buckets].sort((a, b) => a[0] - b[0]);
     const total = list.at(-1)?.[1] ?? 0;
@@ -173,7 +211,15 @@ async function serverMetrics(bases: string[]): Promise<TargetResult["serverSide"
       const [type, stage] = key.split("\u0000");
       (stagesMeanMs[type] ??= {})[stage] = round((e.sum / e.count) * 1000, 3);
     }
-    return { answerAckP50Ms: at(0.5), answerAckP99Ms: at(0.99), answerAckP999Ms: at(0.999), answersCounted: total, slowClients, fanout, stagesMeanMs };
+    return {
+      answerAckP50Ms: at(0.5),
+      answerAckP99Ms: at(0.99),
+      answerAckP999Ms: at(0.999),
+      answersCounted: total,
+      slowClients,
+      fanout,
+      stagesMeanMs,
+    };
   } catch {
     return null;
   }
@@ -190,7 +236,14 @@ const sum = (xs: number[]) => xs.reduce((a, b) => a + b, 0);
  * Waits until the phase has settled: no request waiting for its reply, and every student has
  * every accepted chat message (or nothing has moved for `quietMs`). At most `maxMs`.
  */
-async function settle(kids: Child<ToStudents, FromStudents>[], extraChatAcked: () => number, students: number, waitForUnsent: boolean, quietMs = 5000, maxMs = 60_000): Promise<void> {
+async function settle(
+  kids: Child<ToStudents, FromStudents>[],
+  extraChatAcked: () => number,
+  students: number,
+  waitForUnsent: boolean,
+  quietMs = 5000,
+  maxMs = 60_000,
+): Promise<void> {
   const end = Date.now() + maxMs;
   let last = -1;
   let lastChange = Date.now();
@@ -210,8 +263,24 @@ async function settle(kids: Child<ToStudents, FromStudents>[], extraChatAcked: (
 }
 
 /** Runs the scenario against servers that are up; leaves them running (the caller stops them). */
-export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetResult; instances: InstanceFigures[]; phaseSeconds: { join: number; quiz: number; chat: number } }> {
-  const { target, label, classes, students, procs, chatSeconds, answerWindowMs, chatFraction, teacherChatRate, rawSockets, overlap, secret, log } = o;
+export async function runScenario(
+  o: ScenarioOptions,
+): Promise<{ result: TargetResult; instances: InstanceFigures[]; phaseSeconds: { join: number; quiz: number; chat: number } }> {
+  const {
+    target,
+    label,
+    classes,
+    students,
+    procs,
+    chatSeconds,
+    answerWindowMs,
+    chatFraction,
+    teacherChatRate,
+    rawSockets,
+    overlap,
+    secret,
+    log,
+  } = o;
   const question = o.question ?? benchQuestion;
   const bases = o.servers.map((s) => s.base);
   const pids = o.servers.map((s) => s.pid);
@@ -237,7 +306,8 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     log(`${label}: ${classes} classes of ${students} set up`);
     if (o.afterSetUp) await o.afterSetUp();
     // ---- Client processes: students dealt round-robin so every burst uses them all -----
-    for (let p = 0; p < procs; p++) kids.push(new Child<ToStudents, FromStudents>(new URL("./student-proc.ts", import.meta.url), o.clientCore));
+    for (let p = 0; p < procs; p++)
+      kids.push(new Child<ToStudents, FromStudents>(new URL("./student-proc.ts", import.meta.url), o.clientCore));
     const stride = Math.max(1, Math.round(1 / chatFraction));
     const spread = Math.min(stride, bases.length);
     const chatterOffset = (block: number) => ((((block % spread) - ((block * stride) % spread)) % spread) + spread) % spread;
@@ -279,7 +349,14 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     for (const pl of plans) {
       const token = await mintToken(secret, { sub: pl.teacherId, role: "teacher", ttlSeconds: 7200 });
       const teacherBase = o.spreadTeachers ? bases[pl.index % bases.length] : base;
-      const t = new EdgeClassClient({ baseUrl: teacherBase, classId: pl.classId, token, heartbeatMs: 0, maxChat: 50, requestTimeoutMs: 30_000 });
+      const t = new EdgeClassClient({
+        baseUrl: teacherBase,
+        classId: pl.classId,
+        token,
+        heartbeatMs: 0,
+        maxChat: 50,
+        requestTimeoutMs: 30_000,
+      });
       teachers.push(t);
       await t.connect();
       const start = Date.now();
@@ -308,7 +385,10 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
         welcomeMs.push(...r.welcomeMs);
       }
       settledMs.push((await settled) - first);
-      log(`${label}: class ${pl.index}: ${reports.reduce((a, r) => a + r.admitted, 0)}/${students} admitted in ${burstMs.at(-1)} ms, teacher settled at ${settledMs.at(-1)} ms`);
+      log(
+        `${label}: class ${pl.index}: ${reports.reduce((a, r) => a + r.admitted, 0)}/${students} admitted in ` +
+          `${burstMs.at(-1)} ms, teacher settled at ${settledMs.at(-1)} ms`,
+      );
     }
     const joinSeconds = (performance.now() - tJoin0) / 1000;
     const cpuJoinEach = cpuAll().map((c, i) => (c - cpuJoin0[i]) / joinSeconds);
@@ -399,7 +479,10 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
           const token = await mintToken(secret, { sub: pl.teacherId, role: "teacher", ttlSeconds: 600 });
           doc = await api(b, token, "GET", `/api/classes/${pl.classId}/results?format=json`);
         } catch (e) {
-          log(`${label}: results for ${pl.classId} unreadable${bases.length > 1 ? ` at ${b}` : ""}: ${e instanceof Error ? e.message : String(e)}`);
+          log(
+            `${label}: results for ${pl.classId} unreadable${bases.length > 1 ? ` at ${b}` : ""}: ` +
+              `${e instanceof Error ? e.message : String(e)}`,
+          );
           missing = null;
           break;
         }
@@ -430,7 +513,9 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
     const firstChat = Math.min(...cols.map((c) => c.firstChatAt).filter((x) => x > 0));
     const lastChat = Math.max(...cols.map((c) => c.lastChatAt));
     const chatLat = sorted(cols.flatMap((c) => c.chatMs));
-    const questionLat = sorted(cols.flatMap((c) => c.questionAt.map((q) => q.at - (launchedAt.get(q.classId) ?? NaN)).filter((x) => Number.isFinite(x))));
+    const questionLat = sorted(
+      cols.flatMap((c) => c.questionAt.map((q) => q.at - (launchedAt.get(q.classId) ?? NaN)).filter((x) => Number.isFinite(x))),
+    );
     // Each accepted message reaches every student of its class (the sender included).
     const expectedDeliveries = chatAcked * students;
     if (deliveries < expectedDeliveries) log(`${label}: ${expectedDeliveries - deliveries} chat deliveries missing`);
@@ -476,7 +561,12 @@ export async function runScenario(o: ScenarioOptions): Promise<{ result: TargetR
         latencyP99Ms: pct(chatLat, 99),
       },
       delivery: {
-        question: { p50Ms: pct(questionLat, 50), p99Ms: pct(questionLat, 99), maxMs: round(questionLat.length ? questionLat[questionLat.length - 1] : NaN, 2), samples: questionLat.length },
+        question: {
+          p50Ms: pct(questionLat, 50),
+          p99Ms: pct(questionLat, 99),
+          maxMs: round(questionLat.length ? questionLat[questionLat.length - 1] : NaN, 2),
+          samples: questionLat.length,
+        },
         chat: { p50Ms: pct(chatLat, 50), p99Ms: pct(chatLat, 99), samples: chatLat.length },
       },
       probe: quizProbeResults[0],

@@ -33,8 +33,17 @@ export async function api<T>(base: string, token: string, method: string, path: 
 }
 
 /** Creates one active course per class with its students enrolled, schedules a class and starts it. */
-export async function setUpClass(base: string, teacherToken: string, plan: Omit<ClassPlan, "courseId" | "classId">, capacity: number): Promise<ClassPlan> {
-  const course = await api<{ id: string }>(base, teacherToken, "POST", "/api/courses", { title: `Bench course ${plan.index}`, status: "active", capacity });
+export async function setUpClass(
+  base: string,
+  teacherToken: string,
+  plan: Omit<ClassPlan, "courseId" | "classId">,
+  capacity: number,
+): Promise<ClassPlan> {
+  const course = await api<{ id: string }>(base, teacherToken, "POST", "/api/courses", {
+    title: `Bench course ${plan.index}`,
+    status: "active",
+    capacity,
+  });
   for (let i = 0; i < plan.studentIds.length; i += 1000) {
     await api(base, teacherToken, "POST", `/api/courses/${course.id}/enrollments`, { studentIds: plan.studentIds.slice(i, i + 1000) });
   }
@@ -65,7 +74,8 @@ export function answersIn(doc: unknown): { byUser: Set<string>; answerIds: Set<s
     const q = typeof o.questionId === "string" ? o.questionId : questionId;
     const user = typeof o.userId === "string" ? o.userId : typeof o.studentId === "string" ? o.studentId : undefined;
     if (typeof o.answerId === "string") answerIds.add(o.answerId);
-    if (user !== undefined && q !== undefined && ("answerId" in o || "response" in o || "correct" in o || "points" in o)) byUser.add(`${user}/${q}`);
+    if (user !== undefined && q !== undefined && ("answerId" in o || "response" in o || "correct" in o || "points" in o))
+      byUser.add(`${user}/${q}`);
     for (const v of Object.values(o)) if (typeof v === "object" && v !== null) walk(v, q);
   };
   walk(doc, undefined);
@@ -107,8 +117,10 @@ export function pinSelf(core: number): void {
   if (hasTaskset) Bun.spawnSync(["taskset", "-a", "-p", "-c", String(core), String(process.pid)], { stdout: "ignore", stderr: "ignore" });
 }
 
-
-/** Samples a process's scheduler state and its HTTP responsiveness until stopped: tells a starved process (R, waiting for a CPU) from a blocked one (D) or an idle one (S). */
+/**
+ * Samples a process's scheduler state and its HTTP responsiveness until stopped: tells a starved process (R, waiting for a CPU) from a
+ * blocked one (D) or an idle one (S).
+ */
 /** CPU seconds per thread name (comm) of a process, from /proc/<pid>/task/<tid>/stat. */
 function threadCpu(pid: number): Map<string, number> {
   const out = new Map<string, number>();
@@ -129,7 +141,20 @@ function threadCpu(pid: number): Map<string, number> {
   return out;
 }
 
-export function startProbe(pid: number, url: string, everyMs = 100): { stop(): { samples: number; states: Record<string, number>; healthzP50Ms: number; healthzMaxMs: number; runQueueWaitPct: number; threadCpuPct: Record<string, number> } } {
+export function startProbe(
+  pid: number,
+  url: string,
+  everyMs = 100,
+): {
+  stop(): {
+    samples: number;
+    states: Record<string, number>;
+    healthzP50Ms: number;
+    healthzMaxMs: number;
+    runQueueWaitPct: number;
+    threadCpuPct: Record<string, number>;
+  };
+} {
   const threads0 = threadCpu(pid);
   // Main thread's time on a CPU and waiting for one (ns), from /proc/<pid>/schedstat.
   const sched = () => {
@@ -177,7 +202,14 @@ export function startProbe(pid: number, url: string, everyMs = 100): { stop(): {
         const pct = Math.round(((secs - (threads0.get(name) ?? 0)) * 1000 * 1000) / elapsedMs) / 10;
         if (pct > 0) threadCpuPct[name] = pct;
       }
-      return { threadCpuPct, runQueueWaitPct, samples: sorted.length, states, healthzP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? NaN), healthzMaxMs: Math.round(sorted.at(-1) ?? NaN) };
+      return {
+        threadCpuPct,
+        runQueueWaitPct,
+        samples: sorted.length,
+        states,
+        healthzP50Ms: Math.round(sorted[Math.floor(sorted.length / 2)] ?? NaN),
+        healthzMaxMs: Math.round(sorted.at(-1) ?? NaN),
+      };
     },
   };
 }

@@ -90,7 +90,9 @@ function connect(s: Student): Promise<void> {
       requestTimeoutMs: 30_000,
       reconnect: { initialDelayMs: 250, maxDelayMs: 2000, maxInitialAttempts: 2 },
       // Raw sockets count chat frames from their bytes; anything else reaches the SDK.
-      webSocket: rawSockets ? (url) => new RawWebSocket(url, { prefix: CHAT_PREFIX, onCounted: (decode) => countChat(s, decode) }) : undefined,
+      webSocket: rawSockets
+        ? (url) => new RawWebSocket(url, { prefix: CHAT_PREFIX, onCounted: (decode) => countChat(s, decode) })
+        : undefined,
       onFrame(data) {
         stats.framesReceived++;
         // The question's arrival, before the SDK parses it: the delivery figure of quiz.question.
@@ -205,7 +207,17 @@ process.on("message", async (raw: unknown) => {
         for (const [i, id] of a.studentIds.entries()) {
           const baseUrl = baseUrls[a.instances?.[i] ?? 0];
           const token = await mintToken(m.secret, { sub: id, role: "student", ttlSeconds: 3600 });
-          list.push({ id, classId: a.classId, baseUrl, token, chatter: chatters.has(id), sampleLatency: n++ % m.latencyEvery === 0, client: null, connectAt: 0, welcomeAt: 0 });
+          list.push({
+            id,
+            classId: a.classId,
+            baseUrl,
+            token,
+            chatter: chatters.has(id),
+            sampleLatency: n++ % m.latencyEvery === 0,
+            client: null,
+            connectAt: 0,
+            welcomeAt: 0,
+          });
         }
         byClass.set(a.classId, list);
         students.push(...list);

@@ -13,10 +13,12 @@ export interface LoadResult {
   non2xx: number;
 }
 
-const REPORT = `
+const REPORT =
+  `
 done = function(summary, latency, requests)
   local e = summary.errors
-  io.write(string.format("WRKJSON {\\"requests\\":%d,\\"durationUs\\":%d,\\"p50\\":%d,\\"p99\\":%d,\\"p999\\":%d,\\"errors\\":%d,\\"non2xx\\":%d}\\n",
+  io.write(string.format("WRKJSON ` +
+  `{\\"requests\\":%d,\\"durationUs\\":%d,\\"p50\\":%d,\\"p99\\":%d,\\"p999\\":%d,\\"errors\\":%d,\\"non2xx\\":%d}\\n",
     summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency:percentile(99.9),
     e.connect + e.read + e.write + e.timeout, e.status))
 end
@@ -29,7 +31,10 @@ export function requireWrk(): string {
 }
 
 /** `requestLua` is Lua that sets up wrk.method/body/headers or defines request(); the report is appended. */
-export function runWrk(url: string, o: { seconds: number; connections: number; threads?: number; lua?: string; core?: number | null; rate?: number }): LoadResult {
+export function runWrk(
+  url: string,
+  o: { seconds: number; connections: number; threads?: number; lua?: string; core?: number | null; rate?: number },
+): LoadResult {
   const dir = mkdtempSync(join(tmpdir(), "wrk-"));
   const script = join(dir, "script.lua");
   writeFileSync(script, (o.lua ?? "") + REPORT);

@@ -87,7 +87,10 @@ export async function redisReachable(url: string): Promise<string | null> {
   }
 }
 
-/** Redis's own CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys, seconds): Redis shares the machine's cores with the instances and clients. */
+/**
+ * Redis's own CPU time so far (INFO cpu: used_cpu_user + used_cpu_sys, seconds): Redis shares the machine's cores with the instances and
+ * clients.
+ */
 export async function redisCpuSeconds(r: Redis): Promise<number> {
   try {
     const info = await r.info("cpu");

@@ -31,7 +31,14 @@ async function gathered(pc: PeerConnection): Promise<void> {
 
 /** Offers to a WHIP/WHEP URL, applies the answer and waits for the track to open. A refused
  *  answer throws at once and leaves no timer behind to fail something later. */
-async function negotiate(pc: PeerConnection, track: Track, url: string, signal: Signal, what: string, timeoutMs: number): Promise<{ sdp: string; location: string; opened: Promise<void> }> {
+async function negotiate(
+  pc: PeerConnection,
+  track: Track,
+  url: string,
+  signal: Signal,
+  what: string,
+  timeoutMs: number,
+): Promise<{ sdp: string; location: string; opened: Promise<void> }> {
   pc.setLocalDescription();
   await gathered(pc);
   const offer = pc.localDescription();
@@ -68,7 +75,13 @@ interface Renegotiable {
  * it now and then does when many peers connect at once ("remote candidate without ICE
  * transport"). The refused session is deleted on the server first.
  */
-async function negotiateRetrying(peer: Renegotiable, url: string, signal: Signal, what: string, timeoutMs: number): ReturnType<typeof negotiate> {
+async function negotiateRetrying(
+  peer: Renegotiable,
+  url: string,
+  signal: Signal,
+  what: string,
+  timeoutMs: number,
+): ReturnType<typeof negotiate> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await negotiate(peer.pc, peer.video, url, signal, what, timeoutMs);
@@ -340,7 +353,7 @@ export class CountingSubscriber implements Renegotiable {
     }
     this.lastSeq = seq;
     this.lastTs = ts;
-    if (m.length >= 24 && (m[12] & 0x10) && (m[13] & 1) === 0) this.keyframes++;
+    if (m.length >= 24 && m[12] & 0x10 && (m[13] & 1) === 0) this.keyframes++;
     if (this.sampleDelays && m.length >= 24) this.delays.push(nowUs() - m.readDoubleBE(16));
     if (m.length >= 25) {
       this.lastLayer = m[24];
@@ -433,7 +446,12 @@ function simulcastSignal(signal: Signal, rids: string[], midExt: number, ridExt:
   return {
     post(url, sdp) {
       const lines = sdp.split("\r\n").filter((l) => !l.startsWith("a=ssrc:") && !l.startsWith("a=msid:"));
-      const extra = [`a=extmap:${midExt} urn:ietf:params:rtp-hdrext:sdes:mid`, `a=extmap:${ridExt} urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id`, ...rids.map((r) => `a=rid:${r} send`), `a=simulcast:send ${rids.join(";")}`];
+      const extra = [
+        `a=extmap:${midExt} urn:ietf:params:rtp-hdrext:sdes:mid`,
+        `a=extmap:${ridExt} urn:ietf:params:rtp-hdrext:sdes:rtp-stream-id`,
+        ...rids.map((r) => `a=rid:${r} send`),
+        `a=simulcast:send ${rids.join(";")}`,
+      ];
       const end = lines.at(-1) === "" ? lines.length - 1 : lines.length;
       return signal.post(url, [...lines.slice(0, end), ...extra, ...lines.slice(end)].join("\r\n"));
     },

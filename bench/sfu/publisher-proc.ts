@@ -4,7 +4,11 @@
 import { SyntheticPublisher } from "./ndc-peer.ts";
 
 export type ToPubProc = { t: "start"; url: string; kbps: number } | { t: "count" } | { t: "direct"; offer: string } | { t: "close" };
-export type FromPubProc = { t: "ready" } | { t: "started"; error?: string } | { t: "count"; videoPackets: number } | { t: "direct"; answer: string };
+export type FromPubProc =
+  | { t: "ready" }
+  | { t: "started"; error?: string }
+  | { t: "count"; videoPackets: number }
+  | { t: "direct"; answer: string };
 
 let pub: SyntheticPublisher | null = null;
 

@@ -49,7 +49,11 @@ export async function loadMedia(): Promise<MediaKit | null> {
     const m = await import("../sfu/ndc-peer.ts");
     const signal = (token: string) => ({
       async post(url: string, sdp: string) {
-        const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` }, body: sdp });
+        const res = await fetch(url, {
+          method: "POST",
+          headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` },
+          body: sdp,
+        });
         if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
         return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
       },
@@ -70,7 +74,10 @@ export async function loadMedia(): Promise<MediaKit | null> {
           await s.connect(url, signal(token));
         } catch (e) {
           s.close();
-          if (s.location) await signal(token).remove(new URL(s.location, url).href).catch(() => {});
+          if (s.location)
+            await signal(token)
+              .remove(new URL(s.location, url).href)
+              .catch(() => {});
           throw e;
         }
         return s;
@@ -82,7 +89,23 @@ export async function loadMedia(): Promise<MediaKit | null> {
 }
 
 export class Churn {
-  readonly counts: ChurnCounts = { joins: 0, leaves: 0, reconnects: 0, chats: 0, reactions: 0, hands: 0, quizzes: 0, answers: 0, answerAcks: 0, answersCutOff: 0, whep: 0, whepFailed: 0, whip: 0, rest: 0, restErrors: 0 };
+  readonly counts: ChurnCounts = {
+    joins: 0,
+    leaves: 0,
+    reconnects: 0,
+    chats: 0,
+    reactions: 0,
+    hands: 0,
+    quizzes: 0,
+    answers: 0,
+    answerAcks: 0,
+    answersCutOff: 0,
+    whep: 0,
+    whepFailed: 0,
+    whip: 0,
+    rest: 0,
+    restErrors: 0,
+  };
   readonly teacher: Participant;
   readonly students: Participant[];
   readonly viewers: Participant[];
@@ -130,7 +153,10 @@ export class Churn {
     if (!(await this.teacher.join())) throw new Error("the teacher could not join");
     for (const v of this.viewers) if (!(await v.join())) throw new Error(`viewer ${v.id} could not join`);
     if (this.media) {
-      this.publisher = await this.media.publish(`${this.setup.base}/api/classes/${this.setup.classId}/whip`, await this.token(this.setup.teacherId, "teacher"));
+      this.publisher = await this.media.publish(
+        `${this.setup.base}/api/classes/${this.setup.classId}/whip`,
+        await this.token(this.setup.teacherId, "teacher"),
+      );
       this.counts.whip++;
     }
     this.timers.push(setInterval(() => this.running && this.track(this.step()), 1000 / rate));
@@ -196,7 +222,17 @@ export class Churn {
     const launched = await this.teacher.request({
       type: "quiz.launch",
       timeLimitSeconds: 8,
-      question: { kind: "single", prompt: `Soak question ${this.counts.quizzes + 1}`, options: [{ id: "a", text: "A" }, { id: "b", text: "B" }, { id: "c", text: "C" }], correct: "a", points: 100 },
+      question: {
+        kind: "single",
+        prompt: `Soak question ${this.counts.quizzes + 1}`,
+        options: [
+          { id: "a", text: "A" },
+          { id: "b", text: "B" },
+          { id: "c", text: "C" },
+        ],
+        correct: "a",
+        points: 100,
+      },
     });
     if (!launched.ok) return;
     this.counts.quizzes++;
@@ -222,7 +258,11 @@ export class Churn {
   /** What a teacher's console reads now and then: results, attendance, the roster. */
   private async restReads(): Promise<void> {
     const token = await this.token(this.setup.teacherId, "teacher");
-    for (const path of [`/api/classes/${this.setup.classId}/results`, `/api/classes/${this.setup.classId}/attendance`, `/api/classes/${this.setup.classId}`]) {
+    for (const path of [
+      `/api/classes/${this.setup.classId}/results`,
+      `/api/classes/${this.setup.classId}/attendance`,
+      `/api/classes/${this.setup.classId}`,
+    ]) {
       const res = await fetch(this.setup.base + path, { headers: { authorization: `Bearer ${token}` } });
       await res.arrayBuffer();
       this.counts.rest++;
@@ -243,7 +283,10 @@ export class Churn {
         await this.unwatch(v.id, peer);
       } else if (v.online) {
         try {
-          this.watching.set(v, await this.media.watch(`${this.setup.base}/api/classes/${this.setup.classId}/whep`, await this.token(v.id, "student")));
+          this.watching.set(
+            v,
+            await this.media.watch(`${this.setup.base}/api/classes/${this.setup.classId}/whep`, await this.token(v.id, "student")),
+          );
           this.counts.whep++;
         } catch {
           this.counts.whepFailed++;
@@ -257,7 +300,10 @@ export class Churn {
   private async unwatch(id: string, peer: Peer, role: "student" | "teacher" = "student"): Promise<void> {
     peer.close();
     if (!peer.location) return;
-    const res = await fetch(new URL(peer.location, this.setup.base), { method: "DELETE", headers: { authorization: `Bearer ${await this.token(id, role)}` } });
+    const res = await fetch(new URL(peer.location, this.setup.base), {
+      method: "DELETE",
+      headers: { authorization: `Bearer ${await this.token(id, role)}` },
+    });
     await res.arrayBuffer();
   }
 

@@ -28,7 +28,15 @@ export interface Bounds {
   maxLoopP99Ms: number;
 }
 
-export const DEFAULT_BOUNDS: Bounds = { warmupFraction: 0.2, maxRssSlopeMbPerHour: 60, maxRssRiseMb: 64, fdSlack: 4, udpSlack: 0, medianLoopP99Ms: 100, maxLoopP99Ms: 1000 };
+export const DEFAULT_BOUNDS: Bounds = {
+  warmupFraction: 0.2,
+  maxRssSlopeMbPerHour: 60,
+  maxRssRiseMb: 64,
+  fdSlack: 4,
+  udpSlack: 0,
+  medianLoopP99Ms: 100,
+  maxLoopP99Ms: 1000,
+};
 
 /** Least-squares slope of y over x. */
 export function slope(points: { x: number; y: number }[]): number {
@@ -73,11 +81,16 @@ export function judge(samples: Sample[], settled: Settled, b: Bounds, extra: str
   const loopP99MaxMs = Math.max(0, ...samples.map((s) => s.loopP99Ms));
   const sorted = samples.map((s) => s.loopP99Ms).sort((a, b) => a - b);
   const loopP99MedianMs = sorted.length ? sorted[Math.floor(sorted.length / 2)] : 0;
-  if (rssSlopeMbPerHour > b.maxRssSlopeMbPerHour) failures.push(`RSS grows ${rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up (bound ${b.maxRssSlopeMbPerHour})`);
+  if (rssSlopeMbPerHour > b.maxRssSlopeMbPerHour)
+    failures.push(`RSS grows ${rssSlopeMbPerHour.toFixed(1)} MB/h after warm-up (bound ${b.maxRssSlopeMbPerHour})`);
   if (rssRiseMb > b.maxRssRiseMb) failures.push(`RSS rose ${rssRiseMb.toFixed(1)} MB after warm-up (bound ${b.maxRssRiseMb})`);
-  if (settled.after.fds > settled.baseline.fds + b.fdSlack) failures.push(`file descriptors ${settled.after.fds} after the churn, baseline ${settled.baseline.fds} (+${b.fdSlack} allowed)`);
-  if (settled.after.udpSockets > settled.baseline.udpSockets + b.udpSlack) failures.push(`UDP sockets ${settled.after.udpSockets} after the churn, baseline ${settled.baseline.udpSockets}`);
-  if (loopP99MedianMs > b.medianLoopP99Ms) failures.push(`event-loop delay p99 is ${loopP99MedianMs.toFixed(0)} ms in the median interval (bound ${b.medianLoopP99Ms})`);
-  if (loopP99MaxMs > b.maxLoopP99Ms) failures.push(`event-loop delay p99 reached ${loopP99MaxMs.toFixed(0)} ms in one interval (bound ${b.maxLoopP99Ms})`);
+  if (settled.after.fds > settled.baseline.fds + b.fdSlack)
+    failures.push(`file descriptors ${settled.after.fds} after the churn, baseline ${settled.baseline.fds} (+${b.fdSlack} allowed)`);
+  if (settled.after.udpSockets > settled.baseline.udpSockets + b.udpSlack)
+    failures.push(`UDP sockets ${settled.after.udpSockets} after the churn, baseline ${settled.baseline.udpSockets}`);
+  if (loopP99MedianMs > b.medianLoopP99Ms)
+    failures.push(`event-loop delay p99 is ${loopP99MedianMs.toFixed(0)} ms in the median interval (bound ${b.medianLoopP99Ms})`);
+  if (loopP99MaxMs > b.maxLoopP99Ms)
+    failures.push(`event-loop delay p99 reached ${loopP99MaxMs.toFixed(0)} ms in one interval (bound ${b.maxLoopP99Ms})`);
   return { ok: failures.length === 0, failures, rssSlopeMbPerHour, rssRiseMb, rssAfterWarmupMb, rssEndMb, loopP99MaxMs, loopP99MedianMs };
 }

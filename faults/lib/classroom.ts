@@ -6,7 +6,15 @@ import { join, type Peer } from "../../packages/server/test/support/ws.ts";
 import type { InstanceProc, Topology } from "./procs.ts";
 import { until } from "./procs.ts";
 
-const QUESTION = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
+const QUESTION = {
+  kind: "single",
+  prompt: "2 + 2 = ?",
+  options: [
+    { id: "a", text: "3" },
+    { id: "b", text: "4" },
+  ],
+  correct: "b",
+} as const;
 
 export interface Student {
   id: string;
@@ -22,7 +30,11 @@ export interface Student {
 }
 
 async function call(base: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: r.status, body: await r.json().catch(() => null) };
 }
 
@@ -59,22 +71,46 @@ export class Classroom {
     const teacherId = `t-${tag}`;
     const teacherToken = await token("teacher", teacherId);
     await ok(first, "GET", "/api/me", teacherToken);
-    const course = await ok(first, "POST", "/api/courses", admin, { title: `Faults ${tag}`, status: "active", capacity: Math.max(studentCount, 10), teacherId });
+    const course = await ok(first, "POST", "/api/courses", admin, {
+      title: `Faults ${tag}`,
+      status: "active",
+      capacity: Math.max(studentCount, 10),
+      teacherId,
+    });
     const ids = Array.from({ length: studentCount }, (_, i) => `${tag}-s${i}`);
-    for (let i = 0; i < ids.length; i += 1000) await ok(first, "POST", `/api/courses/${course.id}/enrollments`, teacherToken, { studentIds: ids.slice(i, i + 1000) });
-    const cls = await ok(first, "POST", `/api/courses/${course.id}/classes`, teacherToken, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+    for (let i = 0; i < ids.length; i += 1000)
+      await ok(first, "POST", `/api/courses/${course.id}/enrollments`, teacherToken, { studentIds: ids.slice(i, i + 1000) });
+    const cls = await ok(first, "POST", `/api/courses/${course.id}/classes`, teacherToken, {
+      startsAt: new Date().toISOString(),
+      durationMinutes: 60,
+    });
     await ok(first, "POST", `/api/classes/${cls.id}/start`, teacherToken);
     // Catalogue changes reach the other instances through Redis: wait for the live class and the roster.
     for (const inst of instances.slice(1)) {
-      await until(`${inst.name} sees the class live and ${studentCount} enrolled`, async () => {
-        const c = await call(inst.base, "GET", `/api/classes/${cls.id}`, teacherToken);
-        const co = await call(inst.base, "GET", `/api/courses/${course.id}`, teacherToken);
-        return c.body?.status === "live" && co.body?.enrolled === studentCount;
-      }, 20_000, 100);
+      await until(
+        `${inst.name} sees the class live and ${studentCount} enrolled`,
+        async () => {
+          const c = await call(inst.base, "GET", `/api/classes/${cls.id}`, teacherToken);
+          const co = await call(inst.base, "GET", `/api/courses/${course.id}`, teacherToken);
+          return c.body?.status === "live" && co.body?.enrolled === studentCount;
+        },
+        20_000,
+        100,
+      );
     }
     const room = new Classroom(cls.id, teacherToken, instances);
     const tokens = await Promise.all(ids.map((id) => token("student", id)));
-    ids.forEach((id, i) => room.students.push({ id, token: tokens[i], home: instances[i % instances.length], peer: null, answerId: `${tag}-${id}`, ackedAt: null, sentAt: null }));
+    ids.forEach((id, i) =>
+      room.students.push({
+        id,
+        token: tokens[i],
+        home: instances[i % instances.length],
+        peer: null,
+        answerId: `${tag}-${id}`,
+        ackedAt: null,
+        sentAt: null,
+      }),
+    );
     return room;
   }
 
@@ -88,10 +124,14 @@ export class Classroom {
   async begin(who: Student[] = this.students, joinConcurrency = 50): Promise<void> {
     const first = this.up[0].base;
     this.teacherPeer = this.track((await join(first, this.classId, this.teacherToken)).peer);
-    const { questionId } = (await this.teacherPeer.request({ type: "quiz.launch", question: QUESTION, timeLimitSeconds: 600 })) as { questionId: string };
+    const { questionId } = (await this.teacherPeer.request({ type: "quiz.launch", question: QUESTION, timeLimitSeconds: 600 })) as {
+      questionId: string;
+    };
     this.questionId = questionId;
     for (let i = 0; i < who.length; i += joinConcurrency) {
-      await Promise.all(who.slice(i, i + joinConcurrency).map(async (s) => (s.peer = this.track((await join(s.home.base, this.classId, s.token)).peer))));
+      await Promise.all(
+        who.slice(i, i + joinConcurrency).map(async (s) => (s.peer = this.track((await join(s.home.base, this.classId, s.token)).peer))),
+      );
     }
   }
 
@@ -139,7 +179,9 @@ export class Classroom {
     if (r.status !== 200) throw new Error(`results on ${inst.name}: ${r.status} ${JSON.stringify(r.body)}`);
     const q = (r.body.questions as { questionId: string; answers: { answerId: string }[] }[]).find((x) => x.questionId === this.questionId);
     const have = new Set((q?.answers ?? []).map((a) => a.answerId));
-    return this.acked().filter((s) => !have.has(s.answerId)).map((s) => s.answerId);
+    return this.acked()
+      .filter((s) => !have.has(s.answerId))
+      .map((s) => s.answerId);
   }
 
   /** Lost answers on every instance that is up (each must hold them all); the largest count. */
@@ -149,7 +191,12 @@ export class Classroom {
     for (const inst of this.up) {
       // Results are copied from Redis on read; give asynchronous re-sharing a moment to land.
       let missing: string[] = [];
-      await until(`${inst.name} results hold every acknowledged answer`, async () => (missing = await this.lostOn(inst)).length === 0, 10_000, 250).catch(() => {});
+      await until(
+        `${inst.name} results hold every acknowledged answer`,
+        async () => (missing = await this.lostOn(inst)).length === 0,
+        10_000,
+        250,
+      ).catch(() => {});
       if (missing.length) detail[inst.name] = missing;
       lost = Math.max(lost, missing.length);
     }

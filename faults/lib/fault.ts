@@ -66,7 +66,9 @@ export async function runFault(f: Fault, runs: number, o: FaultOptions, onRun?: 
   const firsts = results.map((r) => r.firstAckAfterFaultMs).filter((x): x is number => x !== null);
   // Fault-specific figures: the worst of each numeric one over the runs (they are all "lower is better").
   const figures: Record<string, number | string> = {};
-  for (const r of results) for (const [k, v] of Object.entries(r.figures ?? {})) figures[k] = typeof v === "number" && typeof figures[k] === "number" ? Math.max(figures[k] as number, v) : v;
+  for (const r of results)
+    for (const [k, v] of Object.entries(r.figures ?? {}))
+      figures[k] = typeof v === "number" && typeof figures[k] === "number" ? Math.max(figures[k] as number, v) : v;
   return {
     fault: f.name,
     runs,

@@ -84,7 +84,21 @@ export class Topology {
     const bin = need("redis-server", "redis-server");
     const port = opts.port ?? (await freePort());
     const dir = mkdtempSync(join(this.dir, `redis-${port}-`));
-    const args = [bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", dir, "--protected-mode", "no"];
+    const args = [
+      bin,
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--protected-mode",
+      "no",
+    ];
     if (opts.replicaOf) args.push("--replicaof", "127.0.0.1", String(opts.replicaOf));
     args.push(...(opts.args ?? []));
     let proc: Subprocess | null = null;
@@ -109,7 +123,10 @@ export class Topology {
 
   /** Three (or n) sentinels watching `primaryPort` with low timeouts, ready once they see the
    *  replica and each other (so a failover can start at once). */
-  async sentinels(primaryPort: number, opts: { n?: number; downAfterMs?: number; failoverTimeoutMs?: number; replicaPorts?: number[] } = {}): Promise<SentinelSet> {
+  async sentinels(
+    primaryPort: number,
+    opts: { n?: number; downAfterMs?: number; failoverTimeoutMs?: number; replicaPorts?: number[] } = {},
+  ): Promise<SentinelSet> {
     const n = opts.n ?? 3;
     const name = "edgeclass";
     // Debian ships redis-sentinel as a link to redis-server; `redis-server <conf> --sentinel` is the same.
@@ -140,11 +157,16 @@ export class Topology {
     }
     const replicas = opts.replicaPorts?.length ?? 1;
     for (const port of ports) {
-      await until(`sentinel ${port} knows the primary, ${replicas} replica(s) and ${n - 1} other sentinels`, () => {
-        const master = redisCli(port, "sentinel", "master", name);
-        const field = (k: string) => Number(new RegExp(`^${k}\\n(\\d+)$`, "m").exec(master)?.[1] ?? -1);
-        return field("num-slaves") >= replicas && field("num-other-sentinels") >= n - 1;
-      }, 20_000, 100);
+      await until(
+        `sentinel ${port} knows the primary, ${replicas} replica(s) and ${n - 1} other sentinels`,
+        () => {
+          const master = redisCli(port, "sentinel", "master", name);
+          const field = (k: string) => Number(new RegExp(`^${k}\\n(\\d+)$`, "m").exec(master)?.[1] ?? -1);
+          return field("num-slaves") >= replicas && field("num-other-sentinels") >= n - 1;
+        },
+        20_000,
+        100,
+      );
     }
     return {
       addresses: ports.map((p) => `127.0.0.1:${p}`).join(","),
@@ -182,7 +204,14 @@ export class Topology {
       need("unshare", "util-linux");
       cmd = ["unshare", "-Urm", "sh", "-c", `mount -t tmpfs -o size=${opts.tmpfsMiB}m tmpfs "$0" && exec "$@"`, dataDir, ...cmd];
     }
-    const proc = this.track(spawn(cmd, { cwd: ROOT, env, stdout: process.env.FAULTS_VERBOSE ? "inherit" : "ignore", stderr: process.env.FAULTS_VERBOSE ? "inherit" : "ignore" }));
+    const proc = this.track(
+      spawn(cmd, {
+        cwd: ROOT,
+        env,
+        stdout: process.env.FAULTS_VERBOSE ? "inherit" : "ignore",
+        stderr: process.env.FAULTS_VERBOSE ? "inherit" : "ignore",
+      }),
+    );
     const base = `http://127.0.0.1:${port}`;
     if (opts.waitReady ?? true) await waitReady(base, 30_000, proc);
     return {
@@ -209,8 +238,13 @@ export class Topology {
 }
 
 async function waitReady(base: string, timeoutMs = 30_000, proc?: Subprocess): Promise<void> {
-  await until(`${base}/readyz is 200`, async () => {
-    if (proc?.exitCode !== null && proc?.exitCode !== undefined) throw new Error(`${base}: the server exited with ${proc.exitCode}`);
-    return (await fetch(`${base}/readyz`).catch(() => null))?.status === 200;
-  }, timeoutMs, 100);
+  await until(
+    `${base}/readyz is 200`,
+    async () => {
+      if (proc?.exitCode !== null && proc?.exitCode !== undefined) throw new Error(`${base}: the server exited with ${proc.exitCode}`);
+      return (await fetch(`${base}/readyz`).catch(() => null))?.status === 200;
+    },
+    timeoutMs,
+    100,
+  );
 }

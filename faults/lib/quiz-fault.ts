@@ -70,12 +70,17 @@ export async function runQuizFault(spec: QuizFaultSpec, o: FaultOptions): Promis
     const probes = [...during, ...after].filter((s) => s.home !== owner && s.ackedAt !== null).map((s) => (s.ackedAt as number) - from);
     const firstAck = probes.length ? Math.max(0, Math.min(...probes)) : null;
     const expected = during.length + after.length;
-    if (afterAcked < expected) notes.push(`${expected - afterAcked} of ${expected} students could not answer after the fault (${[...room.errors].map(([k, v]) => `${k}×${v}`).join(", ")})`);
+    if (afterAcked < expected)
+      notes.push(
+        `${expected - afterAcked} of ${expected} students could not answer after the fault ` +
+          `(${[...room.errors].map(([k, v]) => `${k}×${v}`).join(", ")})`,
+      );
     const { lost, detail } = await room.lost();
     if (lost) notes.push(`lost: ${JSON.stringify(detail)}`);
     if (firstAck !== null && firstAck > spec.aimMs) notes.push(`first ack after the fault took ${firstAck} ms (aim ${spec.aimMs} ms)`);
     const everyoneAnswered = room.acked().length === all.length;
-    if (!everyoneAnswered && !notes.some((n) => n.includes("could not answer"))) notes.push(`${all.length - room.acked().length} students never got an answer acknowledged`);
+    if (!everyoneAnswered && !notes.some((n) => n.includes("could not answer")))
+      notes.push(`${all.length - room.acked().length} students never got an answer acknowledged`);
     return {
       ackedBefore,
       answersLost: lost,

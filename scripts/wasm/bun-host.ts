@@ -12,7 +12,12 @@ import { policySources } from "../../packages/server/src/policy/sources.ts";
 const secret = process.env.JWT_SECRET ?? "bench-secret-0123456789abcdef0123456789";
 const config = parseConfig({ PORT: process.env.PORT ?? "0", HOST: "127.0.0.1", DATA_DIR: "/tmp", LOG_LEVEL: "silent", JWT_SECRET: secret });
 const logging = createLogging("silent");
-const deps: HttpDeps = { verifier: createTokenVerifier(config.jwt, secret), logger: logging.logger, access: logging.access, metrics: createMetrics("bench") };
+const deps: HttpDeps = {
+  verifier: createTokenVerifier(config.jwt, secret),
+  logger: logging.logger,
+  access: logging.access,
+  metrics: createMetrics("bench"),
+};
 const auth = process.env.OPA_AUTH === "public" ? "public" : (["admin"] as const);
 const server = Bun.serve({
   port: config.port,

@@ -42,7 +42,11 @@ console.log(
   JSON.stringify({
     compileMs: r(compileMs),
     firstInstantiateMs: r(firstInstantiateMs),
-    instantiateMs: { p50: r(times[Math.floor(times.length / 2)]), max: r(times[times.length - 1]), mean: r(times.reduce((a, b) => a + b, 0) / times.length) },
+    instantiateMs: {
+      p50: r(times[Math.floor(times.length / 2)]),
+      max: r(times[times.length - 1]),
+      mean: r(times.reduce((a, b) => a + b, 0) / times.length),
+    },
     count,
   }),
 );

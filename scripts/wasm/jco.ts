@@ -56,7 +56,9 @@ export function swapDir(fresh: string, dir: string): void {
 
 export interface JcoServer {
   url: string;
-  /** serve-jco: import of the transpiled module (compile + instantiate + start); serve-fresh: compiling the core modules + a first instance */
+  /**
+   * serve-jco: import of the transpiled module (compile + instantiate + start); serve-fresh: compiling the core modules + a first instance
+   */
   importMs: number;
   process: ChildProcess;
   close(): Promise<void>;

@@ -21,7 +21,16 @@ import {
   type ServerMessage,
   type ServerMessageType,
 } from "./protocol.ts";
-import { applyAnswerAccepted, applyEvent, applyWelcome, DEFAULT_MAX_CHAT, emptyState, type ClassState, type Me, type Welcome } from "./state.ts";
+import {
+  applyAnswerAccepted,
+  applyEvent,
+  applyWelcome,
+  DEFAULT_MAX_CHAT,
+  emptyState,
+  type ClassState,
+  type Me,
+  type Welcome,
+} from "./state.ts";
 
 /** The subset of the standard WebSocket the client uses (so tests or other runtimes can supply one). */
 export interface WebSocketLike {
@@ -60,17 +69,26 @@ export interface EdgeClassClientOptions {
   reconnect?: ReconnectOptions | false;
   /** A request with no reply within this long is rejected with code "timeout" (ms). Default 15000. */
   requestTimeoutMs?: number;
-  /** Ping when nothing was received for this long and drop the socket if the pong does not come within the same time (ms). 0 disables. Default 20000. */
+  /**
+   * Ping when nothing was received for this long and drop the socket if the pong does not come within the same time (ms). 0 disables.
+   * Default 20000.
+   */
   heartbeatMs?: number;
   /** Chat messages kept in `state.chat`. Default 500. */
   maxChat?: number;
   /** Keep no state mirror (events only): for load generators. Default false. */
   mirror?: boolean;
-  /** Check each message against the protocol's schema before sending (invalid ones are rejected with "bad-message" without a round trip). Default true. */
+  /**
+   * Check each message against the protocol's schema before sending (invalid ones are rejected with "bad-message" without a round trip).
+   * Default true.
+   */
   validate?: boolean;
   /** Requests queued while (re)connecting before new ones are refused. Default 256. */
   maxQueued?: number;
-  /** Sees each text frame before it is parsed; returning true consumes it (no parsing, no events, no mirror). For load generators and metrics. */
+  /**
+   * Sees each text frame before it is parsed; returning true consumes it (no parsing, no events, no mirror). For load generators and
+   * metrics.
+   */
   onFrame?: (data: string) => boolean;
   /** Creates the socket. Default: `new WebSocket(url)`. */
   webSocket?: WebSocketFactory;
@@ -123,7 +141,15 @@ interface Pending {
 
 const OPEN = 1;
 /** Close codes after which reconnecting cannot help. */
-const FINAL_CLOSES: ReadonlySet<number> = new Set([CLOSE.unauthorized, CLOSE.policyDenied, CLOSE.notFound, CLOSE.notStarted, CLOSE.classEnded, CLOSE.replaced, CLOSE.removed]);
+const FINAL_CLOSES: ReadonlySet<number> = new Set([
+  CLOSE.unauthorized,
+  CLOSE.policyDenied,
+  CLOSE.notFound,
+  CLOSE.notStarted,
+  CLOSE.classEnded,
+  CLOSE.replaced,
+  CLOSE.removed,
+]);
 
 function randomId(bytes = 12): string {
   const b = new Uint8Array(bytes);
@@ -190,7 +216,9 @@ export class EdgeClassClient {
 
   // ---- Connection -----------------------------------------------------------
 
-  /** Connects (if not already) and resolves with the first `welcome`; rejects if the join is refused (e.g. 4003 with the policy's reason). */
+  /**
+   * Connects (if not already) and resolves with the first `welcome`; rejects if the join is refused (e.g. 4003 with the policy's reason).
+   */
   connect(): Promise<Welcome> {
     if (this.info.status === "idle") void this.open();
     return this.firstWelcome.promise;
@@ -292,7 +320,8 @@ export class EdgeClassClient {
     for (const p of this.pending.values()) {
       if (!p.sent) continue;
       if (p.resend) p.sent = false;
-      else this.settle(p.rid)?.reject(new EdgeClassError("connection-lost", `connection lost before the server acknowledged ${p.type}`, code));
+      else
+        this.settle(p.rid)?.reject(new EdgeClassError("connection-lost", `connection lost before the server acknowledged ${p.type}`, code));
     }
     if (FINAL_CLOSES.has(code)) {
       this.finish(errorFromClose(code, reason, serverCode), code, reason);
@@ -330,7 +359,10 @@ export class EdgeClassClient {
         ws.close(code !== null && (code === 1000 || (code >= 3000 && code <= 4999)) ? code : 1000, (reason ?? "").slice(0, 120));
       } catch {}
     }
-    for (const p of [...this.pending.values()]) this.settle(p.rid)?.reject(new EdgeClassError("closed", `client closed before the server acknowledged ${p.type}: ${error.message}`, code ?? undefined));
+    for (const p of [...this.pending.values()])
+      this.settle(p.rid)?.reject(
+        new EdgeClassError("closed", `client closed before the server acknowledged ${p.type}: ${error.message}`, code ?? undefined),
+      );
     this.firstWelcome.reject(error);
     this.setStatus("closed", { closeCode: code, closeReason: reason, error });
   }
@@ -426,9 +458,22 @@ export class EdgeClassClient {
       return Promise.reject(new EdgeClassError("too-large", `${message.type} is over ${MAX_CLIENT_FRAME_BYTES} bytes`));
     }
     return new Promise((resolve, reject) => {
-      const p: Pending = { rid, frame, type: message.type, sent: false, resend: message.type === "quiz.answer" || message.type === "ping", timer: undefined, resolve, reject, answer };
+      const p: Pending = {
+        rid,
+        frame,
+        type: message.type,
+        sent: false,
+        resend: message.type === "quiz.answer" || message.type === "ping",
+        timer: undefined,
+        resolve,
+        reject,
+        answer,
+      };
       const timeout = this.opts.requestTimeoutMs ?? 15_000;
-      p.timer = setTimeout(() => this.settle(rid)?.reject(new EdgeClassError("timeout", `no reply to ${message.type} within ${timeout} ms`)), timeout);
+      p.timer = setTimeout(
+        () => this.settle(rid)?.reject(new EdgeClassError("timeout", `no reply to ${message.type} within ${timeout} ms`)),
+        timeout,
+      );
       this.pending.set(rid, p);
       if (this.info.status === "open") this.transmit(p);
     });
@@ -553,7 +598,9 @@ export class EdgeClassClient {
 
   /** Staff: launch a question from the course's bank (`questionId`) or written on the fly (`question`). */
   /** `flow`: reveal by itself at time-up, show the leaderboard after the reveal, the question's place in a quiz set. */
-  launchQuiz(o: ({ questionId: string } | { question: QuestionDraft }) & { timeLimitSeconds: number; flow?: QuizFlow }): Promise<AckResults["quiz.launch"]> {
+  launchQuiz(
+    o: ({ questionId: string } | { question: QuestionDraft }) & { timeLimitSeconds: number; flow?: QuizFlow },
+  ): Promise<AckResults["quiz.launch"]> {
     return this.request({ type: "quiz.launch", ...o });
   }
 
@@ -591,7 +638,9 @@ export class EdgeClassClient {
 
   /** Staff: take a participant out of the class for the rest of this live class (closed with 4013, no rejoin). */
   async removeParticipant(userId: string, reason?: string): Promise<ParticipantRemoved> {
-    return (await this.enqueue(reason === undefined ? { type: "participant.remove", userId } : { type: "participant.remove", userId, reason })) as ParticipantRemoved;
+    return (await this.enqueue(
+      reason === undefined ? { type: "participant.remove", userId } : { type: "participant.remove", userId, reason },
+    )) as ParticipantRemoved;
   }
 
   /** Staff: end the class for everyone. */

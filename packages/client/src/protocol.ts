@@ -47,7 +47,14 @@ export const QuestionDraftSchema = v.variant("kind", [
     ...picture,
   }),
   v.strictObject({ kind: v.literal("true_false"), prompt, correct: v.boolean(), points, ...picture }),
-  v.strictObject({ kind: v.literal("numeric"), prompt, correct: v.pipe(v.number(), v.finite()), tolerance: v.optional(v.pipe(v.number(), v.minValue(0)), 0), points, ...picture }),
+  v.strictObject({
+    kind: v.literal("numeric"),
+    prompt,
+    correct: v.pipe(v.number(), v.finite()),
+    tolerance: v.optional(v.pipe(v.number(), v.minValue(0)), 0),
+    points,
+    ...picture,
+  }),
   v.strictObject({
     kind: v.literal("text"),
     prompt,
@@ -108,7 +115,16 @@ const userId = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/
 
 export const ClientMessageSchema = v.variant("type", [
   v.strictObject({ type: v.literal("ping"), rid }),
-  v.strictObject({ type: v.literal("chat.send"), rid, text: v.pipe(v.string(), v.trim(), v.minLength(1, "empty message"), v.maxLength(MAX_CHAT_LENGTH, `at most ${MAX_CHAT_LENGTH} characters`)) }),
+  v.strictObject({
+    type: v.literal("chat.send"),
+    rid,
+    text: v.pipe(
+      v.string(),
+      v.trim(),
+      v.minLength(1, "empty message"),
+      v.maxLength(MAX_CHAT_LENGTH, `at most ${MAX_CHAT_LENGTH} characters`),
+    ),
+  }),
   v.strictObject({ type: v.literal("chat.delete"), rid, messageId: v.pipe(v.string(), v.maxLength(64)) }),
   v.strictObject({ type: v.literal("chat.mute"), rid, userId, muted: v.boolean() }),
   v.strictObject({
@@ -148,7 +164,9 @@ export const ClientMessageSchema = v.variant("type", [
     rid,
     userId,
     /** Shown to the removed user in the close reason. */
-    reason: v.optional(v.pipe(v.string(), v.trim(), v.maxLength(MAX_REMOVE_REASON_LENGTH, `at most ${MAX_REMOVE_REASON_LENGTH} characters`))),
+    reason: v.optional(
+      v.pipe(v.string(), v.trim(), v.maxLength(MAX_REMOVE_REASON_LENGTH, `at most ${MAX_REMOVE_REASON_LENGTH} characters`)),
+    ),
   }),
 ]);
 export type ClientMessage = v.InferOutput<typeof ClientMessageSchema>;

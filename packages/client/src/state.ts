@@ -37,7 +37,10 @@ export interface ClassState {
   ended: boolean;
   /** Participants connected (or holding their seat), as the server counts them. */
   participants: number;
-  /** The full roster by user id, disconnected participants in their grace period included (connected false): staff only (undefined for students). */
+  /**
+   * The full roster by user id, disconnected participants in their grace period included (connected false): staff only (undefined for
+   * students).
+   */
   roster: Map<string, Participant> | undefined;
   /** Chat in order, deleted messages removed, at most `maxChat` (the oldest are dropped). */
   chat: ChatMessage[];
@@ -219,7 +222,8 @@ export function applyEvent(state: ClassState, m: ServerMessage, maxChat = DEFAUL
     case "quiz.reveal":
       state.reveal = m.reveal;
       state.distribution = m.reveal.distribution;
-      if (state.quiz !== null && state.quiz.question.id === m.reveal.questionId) state.quiz = { ...state.quiz, closed: true, revealed: true };
+      if (state.quiz !== null && state.quiz.question.id === m.reveal.questionId)
+        state.quiz = { ...state.quiz, closed: true, revealed: true };
       return true;
     case "quiz.result":
       state.result = m.result;

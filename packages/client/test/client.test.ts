@@ -1,7 +1,16 @@
 // The SDK's own logic against a scripted fake server: URL and token, rid matching, errors,
 // events and the state mirror, reconnect with resend of unacknowledged answers, close codes.
 import { afterEach, describe, expect, test } from "bun:test";
-import { CLOSE, EdgeClassClient, EdgeClassError, liveUrl, MAX_CLIENT_FRAME_BYTES, type ClientMessage, type ConnectionStatus, type ServerMessage } from "../src/index.ts";
+import {
+  CLOSE,
+  EdgeClassClient,
+  EdgeClassError,
+  liveUrl,
+  MAX_CLIENT_FRAME_BYTES,
+  type ClientMessage,
+  type ConnectionStatus,
+  type ServerMessage,
+} from "../src/index.ts";
 import { startFake, until, welcome, type FakeServer } from "./fake-server.ts";
 
 let fake: FakeServer | undefined;
@@ -13,7 +22,11 @@ afterEach(() => {
 });
 
 const fast = { initialDelayMs: 10, maxDelayMs: 40 };
-function client(server: FakeServer, token = "tok-1", extra: Partial<ConstructorParameters<typeof EdgeClassClient>[0]> = {}): EdgeClassClient {
+function client(
+  server: FakeServer,
+  token = "tok-1",
+  extra: Partial<ConstructorParameters<typeof EdgeClassClient>[0]> = {},
+): EdgeClassClient {
   const c = new EdgeClassClient({ baseUrl: server.url, classId: "c1", token, reconnect: fast, requestTimeoutMs: 2000, ...extra });
   clients.push(c);
   return c;
@@ -31,7 +44,19 @@ describe("liveUrl", () => {
 describe("EdgeClassClient", () => {
   test("connects with the token in the query and mirrors the welcome snapshot", async () => {
     fake = startFake({
-      open: (c) => c.send(welcome("teacher", { participants: 3, roster: [{ id: "t1", name: "T", role: "teacher", connected: true }], chat: [{ id: "m1", userId: "s2", name: "S2", role: "student", text: "hi", at: 1 }], seq: 7 }, "t1")),
+      open: (c) =>
+        c.send(
+          welcome(
+            "teacher",
+            {
+              participants: 3,
+              roster: [{ id: "t1", name: "T", role: "teacher", connected: true }],
+              chat: [{ id: "m1", userId: "s2", name: "S2", role: "student", text: "hi", at: 1 }],
+              seq: 7,
+            },
+            "t1",
+          ),
+        ),
     });
     const c = client(fake, "jwt.tok.en");
     const statuses: ConnectionStatus[] = [];
@@ -88,7 +113,11 @@ describe("EdgeClassClient", () => {
     const texts: string[] = [];
     c.on("chat.message", (m) => texts.push(m.message.text)); // m narrowed to the chat.message variant
     const s = fake.conns[0];
-    const msg = (id: string, text: string, seq: number): ServerMessage => ({ type: "chat.message", seq, message: { id, userId: "s2", name: "S2", role: "student", text, at: seq } });
+    const msg = (id: string, text: string, seq: number): ServerMessage => ({
+      type: "chat.message",
+      seq,
+      message: { id, userId: "s2", name: "S2", role: "student", text, at: seq },
+    });
     s.send(msg("m0", "already in the snapshot", 9));
     s.send(msg("m1", "one", 11));
     s.send(msg("m2", "two", 12));
@@ -96,7 +125,22 @@ describe("EdgeClassClient", () => {
     s.send({ type: "chat.muted", seq: 14, userId: "s1", muted: true });
     s.send({ type: "hand.state", raised: true });
     s.send({ type: "presence", seq: 15, count: 42 });
-    const q = { question: { id: "q1", kind: "single" as const, prompt: "2+2?", options: [{ id: "a", text: "4" }, { id: "b", text: "5" }], points: 100 }, launchedAt: 1, deadline: 2, closed: false, revealed: false };
+    const q = {
+      question: {
+        id: "q1",
+        kind: "single" as const,
+        prompt: "2+2?",
+        options: [
+          { id: "a", text: "4" },
+          { id: "b", text: "5" },
+        ],
+        points: 100,
+      },
+      launchedAt: 1,
+      deadline: 2,
+      closed: false,
+      revealed: false,
+    };
     s.send({ type: "quiz.question", seq: 16, quiz: q });
     await until(() => c.state.quiz !== null);
     expect(texts).toEqual(["one", "two"]);
@@ -112,7 +156,12 @@ describe("EdgeClassClient", () => {
     s.send({ type: "quiz.closed", seq: 17, questionId: "q1" });
     s.send({ type: "quiz.reveal", seq: 18, reveal: { questionId: "q1", correct: "a", distribution: dist } });
     s.send({ type: "quiz.result", result: { questionId: "q1", correct: true, points: 90, totalScore: 90, rank: 1 } });
-    s.send({ type: "leaderboard", seq: 19, top: [{ userId: "s1", name: "S1", score: 90, rank: 1 }], me: { userId: "s1", name: "S1", score: 90, rank: 1 } });
+    s.send({
+      type: "leaderboard",
+      seq: 19,
+      top: [{ userId: "s1", name: "S1", score: 90, rank: 1 }],
+      me: { userId: "s1", name: "S1", score: 90, rank: 1 },
+    });
     s.send({ type: "class.ended", seq: 20 });
     await c.next("class.ended");
     expect(c.state.quiz?.revealed).toBe(true);
@@ -131,10 +180,25 @@ describe("EdgeClassClient", () => {
     const s = fake.conns[0];
     // As the server does it: the count on the class topic, then joined/left on the staff topic, same seq.
     s.send({ type: "presence", seq: 1, count: 2 });
-    s.send({ type: "presence", seq: 1, count: 2, joined: [{ id: "s1", name: "A", role: "student", connected: true }, { id: "s2", name: "B", role: "student", connected: true }] });
+    s.send({
+      type: "presence",
+      seq: 1,
+      count: 2,
+      joined: [
+        { id: "s1", name: "A", role: "student", connected: true },
+        { id: "s2", name: "B", role: "student", connected: true },
+      ],
+    });
     s.send({ type: "presence", seq: 2, count: 2 });
     s.send({ type: "presence", seq: 2, count: 2, left: ["s1"] });
-    s.send({ type: "hands", seq: 3, queue: [{ userId: "s2", name: "B", raisedAt: 5 }, { userId: "s3", name: "C", raisedAt: 6 }] });
+    s.send({
+      type: "hands",
+      seq: 3,
+      queue: [
+        { userId: "s2", name: "B", raisedAt: 5 },
+        { userId: "s3", name: "C", raisedAt: 6 },
+      ],
+    });
     s.send({ type: "hand.answered", seq: 4, userId: "s2", name: "B" });
     await until(() => c.state.seq === 4);
     expect([...(c.state.roster?.keys() ?? [])]).toEqual(["s1", "s2"]);
@@ -245,7 +309,12 @@ describe("EdgeClassClient", () => {
   });
 
   test("gives up after maxInitialAttempts when the server never admits", async () => {
-    const c = new EdgeClassClient({ baseUrl: "http://127.0.0.1:1", classId: "c1", token: "t", reconnect: { initialDelayMs: 5, maxDelayMs: 5, maxInitialAttempts: 2 } });
+    const c = new EdgeClassClient({
+      baseUrl: "http://127.0.0.1:1",
+      classId: "c1",
+      token: "t",
+      reconnect: { initialDelayMs: 5, maxDelayMs: 5, maxInitialAttempts: 2 },
+    });
     clients.push(c);
     const err = (await c.connect().catch((e: unknown) => e)) as EdgeClassError;
     expect(err.code).toBe("closed");

@@ -49,7 +49,13 @@ function snapshot(over: Partial<ClassSnapshot> = {}): ClassSnapshot {
 }
 
 export function welcome(role: Role = "student", state: Partial<ClassSnapshot> = {}, id = "s1"): ServerMessage {
-  return { type: "welcome", protocol: PROTOCOL_VERSION, you: { id, name: id.toUpperCase(), role }, serverTime: Date.now(), state: snapshot(state) };
+  return {
+    type: "welcome",
+    protocol: PROTOCOL_VERSION,
+    you: { id, name: id.toUpperCase(), role },
+    serverTime: Date.now(),
+    state: snapshot(state),
+  };
 }
 
 export function startFake(handlers: FakeHandlers = {}): FakeServer {

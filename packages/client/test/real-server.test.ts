@@ -19,20 +19,34 @@ const clients: EdgeClassClient[] = [];
 const token = (role: "student" | "teacher", sub: string) => mintToken(server.secret, { role, sub, ttlSeconds: 600 });
 
 async function call<T>(method: string, path: string, tok: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${path}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
 
 function client(classId: string, tok: string, extra: Partial<EdgeClassClientOptions> = {}): EdgeClassClient {
-  const c = new EdgeClassClient({ baseUrl: base, classId, token: tok, reconnect: { initialDelayMs: 20, maxDelayMs: 100 }, requestTimeoutMs: 5000, ...extra });
+  const c = new EdgeClassClient({
+    baseUrl: base,
+    classId,
+    token: tok,
+    reconnect: { initialDelayMs: 20, maxDelayMs: 100 },
+    requestTimeoutMs: 5000,
+    ...extra,
+  });
   clients.push(c);
   return c;
 }
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "edgeclass-sdk-"));
-  server = await startServer(parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", DEMO: "false", RECONNECT_GRACE_MS: "5000" }), createLogging("silent"));
+  server = await startServer(
+    parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, LOG_LEVEL: "silent", DEMO: "false", RECONNECT_GRACE_MS: "5000" }),
+    createLogging("silent"),
+  );
   await server.whenReady;
   base = server.url.href.replace(/\/$/, "");
 });
@@ -46,7 +60,10 @@ test("a class end to end through the SDK", async () => {
   const teacherToken = await token("teacher", "sdk-t");
   const course = await call<{ id: string }>("POST", "/api/courses", teacherToken, { title: "SDK", status: "active" });
   await call("POST", `/api/courses/${course.id}/enrollments`, teacherToken, { studentIds: ["sdk-s1", "sdk-s2"] });
-  const cls = await call<{ id: string }>("POST", `/api/courses/${course.id}/classes`, teacherToken, { startsAt: new Date().toISOString(), durationMinutes: 30 });
+  const cls = await call<{ id: string }>("POST", `/api/courses/${course.id}/classes`, teacherToken, {
+    startsAt: new Date().toISOString(),
+    durationMinutes: 30,
+  });
   await call("POST", `/api/classes/${cls.id}/start`, teacherToken);
 
   // Deny: not enrolled -> 4003 with the policy's reason, no reconnect.
@@ -87,7 +104,18 @@ test("a class end to end through the SDK", async () => {
   await until(() => !s1.state.handRaised && teacher.state.hands?.length === 0);
 
   // Quiz: launch, answers (idempotent retry), distribution, reveal, result, leaderboard.
-  await teacher.launchQuiz({ question: { kind: "single", prompt: "2+2?", options: [{ id: "a", text: "4" }, { id: "b", text: "5" }], correct: "a" }, timeLimitSeconds: 30 });
+  await teacher.launchQuiz({
+    question: {
+      kind: "single",
+      prompt: "2+2?",
+      options: [
+        { id: "a", text: "4" },
+        { id: "b", text: "5" },
+      ],
+      correct: "a",
+    },
+    timeLimitSeconds: 30,
+  });
   await until(() => s1.state.quiz !== null && s2.state.quiz !== null);
   const qid = s1.state.quiz!.question.id;
   const a1 = await s1.answer(qid, { choice: "a" });

@@ -5,8 +5,18 @@ import type { OpenQuestion, ServerMessage } from "../src/protocol.ts";
 import { welcome } from "./fake-server.ts";
 
 type Welcome = Extract<ServerMessage, { type: "welcome" }>;
-const chat = (id: string, seq: number): ServerMessage => ({ type: "chat.message", seq, message: { id, userId: "u", name: "U", role: "student", text: id, at: seq } });
-const question = (id: string): OpenQuestion => ({ question: { id, kind: "true_false", prompt: "?", points: 10 }, launchedAt: 1, deadline: 2, closed: false, revealed: false });
+const chat = (id: string, seq: number): ServerMessage => ({
+  type: "chat.message",
+  seq,
+  message: { id, userId: "u", name: "U", role: "student", text: id, at: seq },
+});
+const question = (id: string): OpenQuestion => ({
+  question: { id, kind: "true_false", prompt: "?", points: 10 },
+  launchedAt: 1,
+  deadline: 2,
+  closed: false,
+  revealed: false,
+});
 
 describe("state mirror", () => {
   test("events before the first welcome are ignored", () => {
@@ -46,7 +56,10 @@ describe("state mirror", () => {
     applyEvent(s, { type: "quiz.result", result: { questionId: "q1", correct: true, points: 10, totalScore: 10, rank: 1 } });
     applyEvent(s, { type: "quiz.distribution", seq: 2, distribution: { questionId: "q1", answered: 1, eligible: 1, counts: { true: 1 } } });
     // A reconnect's welcome for the same question keeps the graded result.
-    applyWelcome(s, welcome("student", { seq: 2, quiz: question("q1"), myAnswer: { questionId: "q1", answerId: "a1", acceptedAt: 5 } }) as Welcome);
+    applyWelcome(
+      s,
+      welcome("student", { seq: 2, quiz: question("q1"), myAnswer: { questionId: "q1", answerId: "a1", acceptedAt: 5 } }) as Welcome,
+    );
     expect(s.result?.correct).toBe(true);
     expect(s.myAnswer?.answerId).toBe("a1");
     applyEvent(s, { type: "quiz.question", seq: 3, quiz: question("q2") });

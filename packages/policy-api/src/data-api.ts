@@ -119,7 +119,10 @@ export class DataApi {
   load(): this {
     if (this.policy !== null || this.compileError !== null) return this;
     try {
-      this.policy = compile(this.opts.modules, { limits: this.opts.limits ?? { maxSteps: 1_000_000, maxDepth: 1000 }, data: this.opts.data });
+      this.policy = compile(this.opts.modules, {
+        limits: this.opts.limits ?? { maxSteps: 1_000_000, maxDepth: 1000 },
+        data: this.opts.data,
+      });
     } catch (e) {
       this.compileError = e instanceof Error ? e : new Error(String(e));
     }
@@ -164,13 +167,19 @@ export class DataApi {
         r.headers.set("allow", "GET, POST");
         return r;
       }
-      return new Response("Method Not Allowed\n", { status: 405, headers: { "content-type": "text/plain; charset=utf-8", allow: "GET, POST" } });
+      return new Response("Method Not Allowed\n", {
+        status: 405,
+        headers: { "content-type": "text/plain; charset=utf-8", allow: "GET, POST" },
+      });
     }
     if (p === "/health" || p.startsWith("/health/")) {
       if (req.method === "GET") return this.health(req);
       return new Response("Method Not Allowed\n", { status: 405, headers: { "content-type": "text/plain; charset=utf-8", allow: "GET" } });
     }
-    return new Response("404 page not found\n", { status: 404, headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" } });
+    return new Response("404 page not found\n", {
+      status: 404,
+      headers: { "content-type": "text/plain; charset=utf-8", "x-content-type-options": "nosniff" },
+    });
   }
 
   /** GET|POST /v1/data and /v1/data/<path>. */
@@ -195,7 +204,8 @@ export class DataApi {
     }
 
     this.load();
-    if (this.policy === null) return opaError(500, CODE_INTERNAL, `policies do not compile: ${this.compileError?.message ?? "unknown error"}`);
+    if (this.policy === null)
+      return opaError(500, CODE_INTERNAL, `policies do not compile: ${this.compileError?.message ?? "unknown error"}`);
 
     let segs: Segment[];
     try {
@@ -245,7 +255,11 @@ export class DataApi {
     if (!d.ok) return opaError(400, CODE_INVALID_PARAMETER, `body contains malformed input document: ${d.message}`);
     if (d.empty || d.value === null) return { present: false };
     if (typeof d.value !== "object" || Array.isArray(d.value)) {
-      return opaError(400, CODE_INVALID_PARAMETER, `body contains malformed input document: json: cannot unmarshal ${goKind(d.value)} into Go value of type types.DataRequestV1`);
+      return opaError(
+        400,
+        CODE_INVALID_PARAMETER,
+        `body contains malformed input document: json: cannot unmarshal ${goKind(d.value)} into Go value of type types.DataRequestV1`,
+      );
     }
     let input: Input = { present: false };
     for (const [k, v] of Object.entries(d.value as Record<string, unknown>)) {
@@ -254,7 +268,9 @@ export class DataApi {
     return input;
   }
 
-  /** GET /health: `{}` when the policies compiled and evaluate; `?bundles` / `?plugins` change nothing (bundled at build time, no plugins). */
+  /**
+   * GET /health: `{}` when the policies compiled and evaluate; `?bundles` / `?plugins` change nothing (bundled at build time, no plugins).
+   */
   health(req: Request): Response {
     const url = new URL(req.url);
     const unhealthy = (msg: string) => new Response(encodeGo(new Struct([["error", msg]]), false), { status: 500, headers: JSON_HEADERS });
@@ -271,7 +287,7 @@ export class DataApi {
     }
     const query = refText("data.system.health", segs);
     try {
-      const v = this.preparedFor(refQuery("data[\"system\"][\"health\"]", segs)).evaluate({ plugin_state: {}, plugins_ready: true });
+      const v = this.preparedFor(refQuery('data["system"]["health"]', segs)).evaluate({ plugin_state: {}, plugins_ready: true });
       if (v === undefined) return unhealthy(`health check (${query}) was undefined`);
       if (v === true) return new Response("{}\n", { status: 200, headers: JSON_HEADERS });
       return unhealthy(`health check (${query}) returned unexpected value`);

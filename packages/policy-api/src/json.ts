@@ -105,7 +105,10 @@ export function marshalIndentGo(v: unknown): string {
 
 // ---------------------------------------------------------------- reading
 
-export type DecodeResult = { ok: true; value: unknown; empty: false } | { ok: true; value: undefined; empty: true } | { ok: false; message: string };
+export type DecodeResult =
+  | { ok: true; value: unknown; empty: false }
+  | { ok: true; value: undefined; empty: true }
+  | { ok: false; message: string };
 
 /** Go's quoteChar: the offending byte as Go prints it in a syntax error. */
 function quoteChar(s: string, i: number): string {
@@ -180,7 +183,8 @@ function scanValue(s: string, i: number, depth: number): number {
     if (c === lit.charCodeAt(0)) {
       for (let k = 1; k < lit.length; k++) {
         if (i + k >= s.length) throw EOF;
-        if (s.charCodeAt(i + k) !== lit.charCodeAt(k)) throw new SyntaxErr(`invalid character ${quoteChar(s, i + k)} in literal ${lit} (expecting '${lit[k]}')`);
+        if (s.charCodeAt(i + k) !== lit.charCodeAt(k))
+          throw new SyntaxErr(`invalid character ${quoteChar(s, i + k)} in literal ${lit} (expecting '${lit[k]}')`);
       }
       return i + lit.length;
     }
@@ -202,7 +206,8 @@ function scanString(s: string, i: number): number {
       if (e === "u") {
         for (let k = 1; k <= 4; k++) {
           if (i + k >= s.length) throw EOF;
-          if (!/[0-9a-fA-F]/.test(s[i + k])) throw new SyntaxErr(`invalid character ${quoteChar(s, i + k)} in \\u hexadecimal character escape`);
+          if (!/[0-9a-fA-F]/.test(s[i + k]))
+            throw new SyntaxErr(`invalid character ${quoteChar(s, i + k)} in \\u hexadecimal character escape`);
         }
         i += 5;
         continue;

@@ -2,7 +2,9 @@
 // componentize-js exposes them to JavaScript. The build script rewrites the version in the
 // specifier to the one the engine imports (see scripts/build-wasm.ts).
 declare module "wasi:http/types@0.2.10" {
-  export type Method = { tag: "get" | "head" | "post" | "put" | "delete" | "connect" | "options" | "trace" | "patch" } | { tag: "other"; val: string };
+  export type Method =
+    | { tag: "get" | "head" | "post" | "put" | "delete" | "connect" | "options" | "trace" | "patch" }
+    | { tag: "other"; val: string };
   export type Scheme = { tag: "HTTP" | "HTTPS" } | { tag: "other"; val: string };
   export interface InputStream {
     blockingRead(len: bigint): Uint8Array;
@@ -39,6 +41,9 @@ declare module "wasi:http/types@0.2.10" {
     body(): OutgoingBody;
   }
   export class ResponseOutparam {
-    static set(param: ResponseOutparam, response: { tag: "ok"; val: OutgoingResponse } | { tag: "err"; val: { tag: "internal-error"; val: string | undefined } }): void;
+    static set(
+      param: ResponseOutparam,
+      response: { tag: "ok"; val: OutgoingResponse } | { tag: "err"; val: { tag: "internal-error"; val: string | undefined } },
+    ): void;
   }
 }

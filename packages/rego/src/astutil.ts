@@ -64,13 +64,25 @@ export function checkLiteralShapes(a: Term, b: Term, loc: Location): void {
   const coll = (t: Term) => t.type === "array" || t.type === "object";
   if (!coll(a) || !coll(b)) return;
   if (a.type !== b.type) {
-    throw new RegoError("rego_type_error", "match error: incompatible destructuring patterns: both sides must be arrays or objects with matching structure", loc);
+    throw new RegoError(
+      "rego_type_error",
+      "match error: incompatible destructuring patterns: both sides must be arrays or objects with matching structure",
+      loc,
+    );
   }
   if (a.type === "array" && b.type === "array" && a.items.length !== b.items.length) {
-    throw new RegoError("rego_type_error", `match error: mismatch in number of array elements (${a.items.length} and ${b.items.length})`, loc);
+    throw new RegoError(
+      "rego_type_error",
+      `match error: mismatch in number of array elements (${a.items.length} and ${b.items.length})`,
+      loc,
+    );
   }
   if (a.type === "object" && b.type === "object" && a.items.length !== b.items.length) {
-    throw new RegoError("rego_type_error", `match error: object field count mismatch in assignment: left has ${a.items.length} fields, right has ${b.items.length} fields`, loc);
+    throw new RegoError(
+      "rego_type_error",
+      `match error: object field count mismatch in assignment: left has ${a.items.length} fields, right has ${b.items.length} fields`,
+      loc,
+    );
   }
   if (a.type === "object" && b.type === "object") {
     const ka = a.items.map(([k]) => constOf(k));
@@ -80,10 +92,20 @@ export function checkLiteralShapes(a: Term, b: Term, loc: Location): void {
     const missing = kb.find((k) => !sa.has(canonicalKey(k!)));
     if (missing === undefined) return;
     if (constOf(b) !== undefined) {
-      const fmt = (ks: (Value | undefined)[]) => "[" + ks.map((k) => formatValue(k!)).sort().join(", ") + "]";
+      const fmt = (ks: (Value | undefined)[]) =>
+        "[" +
+        ks
+          .map((k) => formatValue(k!))
+          .sort()
+          .join(", ") +
+        "]";
       throw new RegoError("rego_type_error", `match error: object literal keys mismatch. Expected keys ${fmt(ka)} got ${fmt(kb)}.`, loc);
     }
-    throw new RegoError("rego_type_error", `match error: key ${formatValue(missing)} not found in left-hand side object during destructuring`, loc);
+    throw new RegoError(
+      "rego_type_error",
+      `match error: key ${formatValue(missing)} not found in left-hand side object during destructuring`,
+      loc,
+    );
   }
 }
 

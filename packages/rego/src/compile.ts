@@ -6,23 +6,63 @@ import type { Expr, Module, Rule, Term, With } from "./ast.ts";
 import { BUILTINS, type Builtin } from "./builtins/index.ts";
 import { RegoError, type Location } from "./errors.ts";
 import {
-  Ctx, NOT_COMPUTED, ObjectBuilder, getField, getKey, isObj, iterate, upsert,
-  type Ev, type Frame, type Gen, type JsGen, type K, type MockTarget, type Plan, type Step, type Unifier,
+  Ctx,
+  NOT_COMPUTED,
+  ObjectBuilder,
+  getField,
+  getKey,
+  isObj,
+  iterate,
+  upsert,
+  type Ev,
+  type Frame,
+  type Gen,
+  type JsGen,
+  type K,
+  type MockTarget,
+  type Plan,
+  type Step,
+  type Unifier,
 } from "./runtime.ts";
 import { jitTests, makeFieldPath } from "./codegen.ts";
 import {
-  COMPR_SHADOW, checkLiteralShapes, checkModules, constOf, displayVar, exprText, exprVarsDeep, firstVar, invalidDefault, outerComprehensions, parseNumber,
-  staticPrefixLen, strTerm, termVars,
+  COMPR_SHADOW,
+  checkLiteralShapes,
+  checkModules,
+  constOf,
+  displayVar,
+  exprText,
+  exprVarsDeep,
+  firstVar,
+  invalidDefault,
+  outerComprehensions,
+  parseNumber,
+  staticPrefixLen,
+  strTerm,
+  termVars,
 } from "./astutil.ts";
 import { NestedBuilder, evalGroup, lookupDataPath, materialize } from "./documents.ts";
 import { refPath } from "./parser.ts";
-import { DEPRECATED_IN_V1, FALLBACK_BUILTINS, RELATIONAL, builtinHint, checkConstantCall, member, objSize, relational, walkValue } from "./natives.ts";
+import {
+  DEPRECATED_IN_V1,
+  FALLBACK_BUILTINS,
+  RELATIONAL,
+  builtinHint,
+  checkConstantCall,
+  member,
+  objSize,
+  relational,
+  walkValue,
+} from "./natives.ts";
 import { andTests, chainExprs, combine, constPlan, evPlan, genThenUnify, testStep, type CExpr } from "./plan.ts";
 import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";
 import { BuiltinError, RegoSet, canonicalKey, equal, formatValue, objectEntries, typeName, type PlainObject, type Value } from "./value.ts";
 
 class Unsafe extends Error {
-  constructor(readonly varName: string, readonly loc: Location) {
+  constructor(
+    readonly varName: string,
+    readonly loc: Location,
+  ) {
     super(`var ${varName} is unsafe`);
   }
 }
@@ -52,7 +92,6 @@ interface BC {
   noBind: Set<number>;
 }
 
-
 const EMPTY_FRAME: Frame = [];
 const NO_SLOTS: Set<number> = new Set();
 const TRUE_K: K = () => true;
@@ -73,7 +112,10 @@ export class Compiler {
   private wildcard = 0;
   private lastDefFast: { test: ((c: Ctx, f: Frame) => boolean) | null; step: Step; nslots: number } | null = null;
 
-  constructor(modules: Module[], readonly options: CompilerOptions = {}) {
+  constructor(
+    modules: Module[],
+    readonly options: CompilerOptions = {},
+  ) {
     this.modules = modules;
     checkModules(modules);
     this.tree = new RuleTree(modules);
@@ -134,7 +176,13 @@ export class Compiler {
     const bc: BC = { scope, level, bound: new Set(), noBind: new Set() };
     const t = d.rule.value!;
     const bad = invalidDefault(t);
-    if (bad) throw new RegoError("rego_compile_error", `invalid \`${bad.kind}\` in default value: default rule ${g.name} must have a constant value${bad.kind === "membership" ? " (unexpected keyword `in`)" : ""}`, bad.loc);
+    if (bad)
+      throw new RegoError(
+        "rego_compile_error",
+        `invalid \`${bad.kind}\` in default value: default rule ${g.name} must have a constant ` +
+          `value${bad.kind === "membership" ? " (unexpected keyword `in`)" : ""}`,
+        bad.loc,
+      );
     const p = this.compileTerm(t, bc);
     if (!p.ev) throw new RegoError("rego_compile_error", `default rule ${g.name} value must be ground`, t.loc);
     return p.ev;
@@ -305,7 +353,11 @@ export class Compiler {
       const emit = (v: Value): boolean => {
         if (result === undefined) result = v;
         else if (!equal(result, v)) {
-          throw new RegoError("eval_conflict_error", `complete rules must not produce multiple outputs: rule ${name} produced conflicting values (rules should not produce multiple outputs; rule conflicts with the following rule)`);
+          throw new RegoError(
+            "eval_conflict_error",
+            `complete rules must not produce multiple outputs: rule ${name} produced conflicting values (rules should not ` +
+              `produce multiple outputs; rule conflicts with the following rule)`,
+          );
         }
         return allConst;
       };
@@ -338,7 +390,8 @@ export class Compiler {
     const defaults: Value[][] = [];
     for (const d of g.defaults) {
       const parts = [...d.rule.ref.slice(staticPrefixLen(d.rule.ref)), d.rule.value!].map((t) => constOf(t));
-      if (parts.some((p) => p === undefined)) throw new RegoError("rego_compile_error", `default rule ${name} must have constant keys and value`, d.rule.loc);
+      if (parts.some((p) => p === undefined))
+        throw new RegoError("rego_compile_error", `default rule ${name} must have constant keys and value`, d.rule.loc);
       defaults.push(parts as Value[]);
     }
     const setLeaf = g.defs.map((d) => d.rule.key !== null);
@@ -368,7 +421,10 @@ export class Compiler {
       const emit = (v: Value): boolean => {
         if (result === undefined) result = v;
         else if (!equal(result, v)) {
-          throw new RegoError("eval_conflict_error", `functions must not produce multiple outputs for same inputs: function ${name} produced conflicting values for the same inputs`);
+          throw new RegoError(
+            "eval_conflict_error",
+            `functions must not produce multiple outputs for same inputs: function ${name} produced conflicting values for the same inputs`,
+          );
         }
         return false;
       };
@@ -532,7 +588,11 @@ export class Compiler {
         const n = declared[i];
         if (n.startsWith("$")) continue;
         if ((n === "input" || n === "data") && scope.module?.regoV1) {
-          throw new RegoError("rego_compile_error", `variables must not shadow ${n} (use a different variable name; ${n} cannot be shadowed)`, e.loc);
+          throw new RegoError(
+            "rego_compile_error",
+            `variables must not shadow ${n} (use a different variable name; ${n} cannot be shadowed)`,
+            e.loc,
+          );
         }
         // OPA's rewriteDeclaredVar: every declaration (`:=`, `some x`, `some x in xs`) must be the
         // first occurrence of its name in the body; the error says how the name occurred before
@@ -629,7 +689,12 @@ export class Compiler {
     let test: ((c: Ctx, f: Frame) => boolean) | null = null;
     if (allTests) {
       test = compiled.length === 0 ? () => true : andTests(compiled.map((x) => x.test!));
-      if (compiled.length > 0 && compiled.every((x) => x.js)) test = jitTests(compiled.map((x) => x.js!), test) ?? test;
+      if (compiled.length > 0 && compiled.every((x) => x.js))
+        test =
+          jitTests(
+            compiled.map((x) => x.js!),
+            test,
+          ) ?? test;
     }
     return { step: chainExprs(compiled), test };
   }
@@ -707,7 +772,11 @@ export class Compiler {
           }
         }
         if (e.left.type !== "var" && e.left.type !== "array" && e.left.type !== "object") {
-          throw new RegoError("rego_compile_error", `cannot assign to ${e.left.type}: assignment operator := requires left-hand side to have bindable variables`, e.loc);
+          throw new RegoError(
+            "rego_compile_error",
+            `cannot assign to ${e.left.type}: assignment operator := requires left-hand side to have bindable variables`,
+            e.loc,
+          );
         }
         if (e.left.type === "var") {
           // OPA's type checker knows `x`'s type from here on (`x := 1; count(x)` is a type error)
@@ -1049,9 +1118,7 @@ export class Compiler {
         if (typeof dom !== "object" || dom === null) return false;
         ok = true;
         const failed = iterate(c, dom, (kk, vv) => {
-          const found = uk
-            ? uk(c, f, kk, () => uv(c, f, vv, () => body(c, f, TRUE_K)))
-            : uv(c, f, vv, () => body(c, f, TRUE_K));
+          const found = uk ? uk(c, f, kk, () => uv(c, f, vv, () => body(c, f, TRUE_K))) : uv(c, f, vv, () => body(c, f, TRUE_K));
           return !found;
         });
         if (failed) ok = false;
@@ -1065,7 +1132,10 @@ export class Compiler {
   // ------------------------------------------------------------------ with
 
   private compileWith(e: Expr, bc: BC): CExpr {
-    type Mod = { kind: "input"; path: string[]; ev: Ev } | { kind: "data"; path: string[]; ev: Ev } | { kind: "mock"; name: string; target: (c: Ctx, f: Frame) => MockTarget };
+    type Mod =
+      | { kind: "input"; path: string[]; ev: Ev }
+      | { kind: "data"; path: string[]; ev: Ev }
+      | { kind: "mock"; name: string; target: (c: Ctx, f: Frame) => MockTarget };
     const mods: Mod[] = [];
     for (const w of e.with) mods.push(this.compileWithMod(w, bc) as Mod);
     const inner = this.compileExpr({ ...e, with: [] }, bc);
@@ -1191,7 +1261,12 @@ export class Compiler {
           if (!bc.bound.has(s)) throw new Unsafe(t.name, t.loc);
           return evPlan((_c, f) => f[s]);
         }
-        return this.compileRootRef(r.root, r.path.map((p) => strTerm(p, t.loc)), bc, t.loc);
+        return this.compileRootRef(
+          r.root,
+          r.path.map((p) => strTerm(p, t.loc)),
+          bc,
+          t.loc,
+        );
       }
       case "ref":
         return this.compileRef(t, bc);
@@ -1304,7 +1379,15 @@ export class Compiler {
         );
         return out;
       });
-    return t.type === "arraycompr" ? collect<Value[]>(() => [], (out, v) => void out.push(v)) : collect(() => new RegoSet(), (out, v) => out.add(v));
+    return t.type === "arraycompr"
+      ? collect<Value[]>(
+          () => [],
+          (out, v) => void out.push(v),
+        )
+      : collect(
+          () => new RegoSet(),
+          (out, v) => out.add(v),
+        );
   }
 
   // ------------------------------------------------------------------ refs
@@ -1319,7 +1402,11 @@ export class Compiler {
         const known = bc.scope.slotConst.get(r.slot);
         if (known !== undefined) checkScalarRef(known, head.name, t);
         const s = r.slot;
-        return this.applyOps(evPlan((_c, f) => f[s]), t.path, bc);
+        return this.applyOps(
+          evPlan((_c, f) => f[s]),
+          t.path,
+          bc,
+        );
       }
       return this.compileRootRef(r.root, [...r.path.map((p) => strTerm(p, head.loc)), ...t.path], bc, t.loc);
     }
@@ -1346,12 +1433,20 @@ export class Compiler {
     const rest = ops.slice(i);
     if (node.group && node.group.kind === "function") {
       // OPA's type checker: a function is not a value ('undefined ref: data.p.f', have: (any) => any)
-      throw new RegoError("rego_type_error", `undefined ref: ${refText(node.path, rest)} (function ${node.path.join(".")} used as a value)`, _loc);
+      throw new RegoError(
+        "rego_type_error",
+        `undefined ref: ${refText(node.path, rest)} (function ${node.path.join(".")} used as a value)`,
+        _loc,
+      );
     }
     if (node.group && !childHasRules(node)) {
       const g = node.group;
       this.addDep(bc, g);
-      return this.applyOps(evPlan((c) => evalGroup(c, g)), rest, bc);
+      return this.applyOps(
+        evPlan((c) => evalGroup(c, g)),
+        rest,
+        bc,
+      );
     }
     if (!node.hasRules) {
       // base data only
@@ -1366,24 +1461,45 @@ export class Compiler {
       const sp = staticPath;
       if (sp.length === 1 && typeof sp[0] === "string") {
         const k0 = sp[0];
-        return this.applyOps(evPlan((c) => getField(c.data, k0)), rest.slice(j), bc);
+        return this.applyOps(
+          evPlan((c) => getField(c.data, k0)),
+          rest.slice(j),
+          bc,
+        );
       }
-      return this.applyOps(evPlan((c) => lookupDataPath(c.data, sp)), rest.slice(j), bc);
+      return this.applyOps(
+        evPlan((c) => lookupDataPath(c.data, sp)),
+        rest.slice(j),
+        bc,
+      );
     }
     if (rest.length > 0 && (rest[0].type === "string" || rest[0].type === "number") && !node.group) {
       // static key not among the rule children: base data below this node
       const k0 = constOf(rest[0])!;
       const p = [...node.path.slice(1), k0];
-      return this.applyOps(evPlan((c) => lookupDataPath(c.data, p)), rest.slice(1), bc);
+      return this.applyOps(
+        evPlan((c) => lookupDataPath(c.data, p)),
+        rest.slice(1),
+        bc,
+      );
     }
     this.addNodeDeps(bc, node);
     const n = node;
-    return this.applyOps(evPlan((c) => materialize(c, n)), rest, bc);
+    return this.applyOps(
+      evPlan((c) => materialize(c, n)),
+      rest,
+      bc,
+    );
   }
 
   private applyOps(base: Plan, ops: Term[], bc: BC): Plan {
     if (ops.length === 0) return base;
-    type Op = { kind: "const"; key: Value } | { kind: "ev"; ev: Ev } | { kind: "gen"; gen: Gen } | { kind: "bind"; slot: number } | { kind: "unify"; u: Unifier };
+    type Op =
+      | { kind: "const"; key: Value }
+      | { kind: "ev"; ev: Ev }
+      | { kind: "gen"; gen: Gen }
+      | { kind: "bind"; slot: number }
+      | { kind: "unify"; u: Unifier };
     const compiled: Op[] = [];
     for (const op of ops) {
       const cv = constOf(op);
@@ -1512,7 +1628,16 @@ export class Compiler {
   // ------------------------------------------------------------------ calls
 
   /** resolves a function name to a user function group or a builtin */
-  private resolveFunction(name: string, bc: BC): { name: string; arity: number; call: (c: Ctx, args: Value[]) => Value | undefined; group: Group | null; builtin: Builtin | null } | null {
+  private resolveFunction(
+    name: string,
+    bc: BC,
+  ): {
+    name: string;
+    arity: number;
+    call: (c: Ctx, args: Value[]) => Value | undefined;
+    group: Group | null;
+    builtin: Builtin | null;
+  } | null {
     const parts = name.split(".");
     let full: string[] | null = null;
     const first = parts[0];
@@ -1553,7 +1678,13 @@ export class Compiler {
     return null;
   }
 
-  private resolveBuiltin(name: string): { name: string; arity: number; call: (c: Ctx, args: Value[]) => Value | undefined; group: Group | null; builtin: Builtin | null } | null {
+  private resolveBuiltin(name: string): {
+    name: string;
+    arity: number;
+    call: (c: Ctx, args: Value[]) => Value | undefined;
+    group: Group | null;
+    builtin: Builtin | null;
+  } | null {
     const b = BUILTINS.get(name) ?? FALLBACK_BUILTINS.get(name);
     if (!b) return null;
     return { name, arity: b.arity, call: (c, args) => b.fn(args, c), group: null, builtin: b };
@@ -1616,7 +1747,10 @@ export class Compiler {
     };
   }
 
-  private makeCaller(fn: { name: string; call: (c: Ctx, args: Value[]) => Value | undefined; builtin: Builtin | null }, t: Extract<Term, { type: "call" }>): (c: Ctx, args: Value[]) => Value | undefined {
+  private makeCaller(
+    fn: { name: string; call: (c: Ctx, args: Value[]) => Value | undefined; builtin: Builtin | null },
+    t: Extract<Term, { type: "call" }>,
+  ): (c: Ctx, args: Value[]) => Value | undefined {
     const name = fn.name;
     const inner = fn.call;
     const loc = t.loc;
@@ -1646,7 +1780,11 @@ export class Compiler {
     if (!fn) {
       if (bc.scope.module?.regoV1 && DEPRECATED_IN_V1.has(name)) {
         // OPA's checkDeprecatedBuiltins (v1 modules): the builtin exists but may not be called
-        throw new RegoError("rego_type_error", `deprecated built-in function calls in expression: ${name} (could not find function ${name})`, t.loc);
+        throw new RegoError(
+          "rego_type_error",
+          `deprecated built-in function calls in expression: ${name} (could not find function ${name})`,
+          t.loc,
+        );
       }
       throw new RegoError("rego_type_error", `undefined function ${this.refName(name, bc)} (could not find function ${name})`, t.loc);
     }
@@ -1676,7 +1814,8 @@ export class Compiler {
       const cmp = relational(name);
       const mockable = this.makeCaller(fn, t);
       const [ja, jb] = [plans[0].js, plans[1].js];
-      const rel = (x: Value | undefined, y: Value | undefined): boolean | undefined => (x === undefined || y === undefined ? undefined : cmp(x, y));
+      const rel = (x: Value | undefined, y: Value | undefined): boolean | undefined =>
+        x === undefined || y === undefined ? undefined : cmp(x, y);
       return {
         ...evPlan((c, f) => {
           const x = a(c, f);
@@ -1837,7 +1976,12 @@ export class Compiler {
           continue;
         }
         try {
-          this.compileQueryExpr(remaining[0].e, { scope, level, bound: new Set(bc.bound), noBind: new Set() }, capSlots[remaining[0].i], false);
+          this.compileQueryExpr(
+            remaining[0].e,
+            { scope, level, bound: new Set(bc.bound), noBind: new Set() },
+            capSlots[remaining[0].i],
+            false,
+          );
         } catch (err) {
           if (err instanceof Unsafe) throw new RegoError("rego_unsafe_var_error", `var ${displayVar(err.varName)} is unsafe`, err.loc);
           throw err;
@@ -1892,7 +2036,6 @@ export interface CompiledQuery {
 
 // -------------------------------------------------------------------- runtime helpers
 
-
 /** A data ref as OPA prints it: `data.p.f`, `data.p.f[x]`, `data.p.f["a-b"]`. */
 function refText(path: readonly string[], rest: readonly Term[]): string {
   let s = path.join(".");
@@ -1929,7 +2072,8 @@ function checkWithBuiltinTarget(name: string, w: With): void {
   const bad = (why: string): never => {
     throw new RegoError("rego_compile_error", `with keyword replacing built-in function: ${why}`, w.loc);
   };
-  if (name === "eq" || name === "rego.metadata.chain" || name === "rego.metadata.rule") bad(`replacement of ${JSON.stringify(name)} invalid`);
+  if (name === "eq" || name === "rego.metadata.chain" || name === "rego.metadata.rule")
+    bad(`replacement of ${JSON.stringify(name)} invalid`);
   if (name.startsWith("internal.")) bad(`replacement of internal function ${JSON.stringify(name)} invalid`);
   if (name === "walk") bad("target must not be a relation");
   if (name === "print") bad("target must not be a void function");
@@ -1974,7 +2118,10 @@ function callMock(c: Ctx, call: (c: Ctx, args: Value[]) => Value | undefined, ar
   }
 }
 
-function restore(c: Ctx, s: { input: Value | undefined; data: Value; patches: Ctx["patches"]; mocks: Ctx["mocks"]; memo: Ctx["memo"] }): void {
+function restore(
+  c: Ctx,
+  s: { input: Value | undefined; data: Value; patches: Ctx["patches"]; mocks: Ctx["mocks"]; memo: Ctx["memo"] },
+): void {
   c.input = s.input;
   c.data = s.data;
   c.patches = s.patches;
@@ -2063,7 +2210,9 @@ function checkCollectionLiteral(t: Term, what: string): void {
 /** a negated call or membership whose operands OPA evaluates first */
 function isHoistable(t: Term): boolean {
   if (t.type === "membership") return true;
-  return t.type === "call" && !SPECIAL_CALLS.has(t.name) && t.args.some((a) => a.type === "ref" || a.type === "call" || a.type === "membership");
+  return (
+    t.type === "call" && !SPECIAL_CALLS.has(t.name) && t.args.some((a) => a.type === "ref" || a.type === "call" || a.type === "membership")
+  );
 }
 
 /** truthiness of an expression value: defined and not false */
@@ -2076,4 +2225,3 @@ function relConstHelper(name: string, K: Value): (x: Value | undefined) => boole
   const cmp = relational(name);
   return (x) => x !== undefined && cmp(x, K);
 }
-

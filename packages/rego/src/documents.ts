@@ -68,7 +68,10 @@ export function materialize(c: Ctx, n: TreeNode): Value | undefined {
       if (!ch.hasRules) continue;
       childNames.add(name);
       if (ch.group && ch.group.kind !== "function" && isObj(base) && getKey(base, name) !== undefined && c.patches === null) {
-        throw new RegoError("eval_conflict_error", `rule ${ch.path.join(".")} conflicts with the base document: value for rule has already been specified in data`);
+        throw new RegoError(
+          "eval_conflict_error",
+          `rule ${ch.path.join(".")} conflicts with the base document: value for rule has already been specified in data`,
+        );
       }
       const cv = materialize(c, ch);
       if (cv !== undefined) ob.set(name, cv);
@@ -100,7 +103,11 @@ export class NestedBuilder {
     if (i === tuple.length - 2) {
       if (!e) this.m.set(ck, { k, set: new RegoSet([tuple[i + 1]]) });
       else if (e.set) e.set.add(tuple[i + 1]);
-      else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
+      else
+        throw new RegoError(
+          "eval_conflict_error",
+          `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`,
+        );
       return;
     }
     if (!e) {
@@ -108,7 +115,11 @@ export class NestedBuilder {
       this.m.set(ck, { k, child });
       child.insertSet(tuple, i + 1);
     } else if (e.child) e.child.insertSet(tuple, i + 1);
-    else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
+    else
+      throw new RegoError(
+        "eval_conflict_error",
+        `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`,
+      );
   }
   insert(tuple: Value[], i: number): void {
     const k = tuple[i];
@@ -119,7 +130,10 @@ export class NestedBuilder {
       const v = tuple[i + 1];
       if (!e) this.m.set(ck, { k, v });
       else if (e.child || e.set || !equal(e.v!, v)) {
-        throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
+        throw new RegoError(
+          "eval_conflict_error",
+          `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`,
+        );
       }
       return;
     }
@@ -128,7 +142,11 @@ export class NestedBuilder {
       this.m.set(ck, { k, child });
       child.insert(tuple, i + 1);
     } else if (e.child) e.child.insert(tuple, i + 1);
-    else throw new RegoError("eval_conflict_error", `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`);
+    else
+      throw new RegoError(
+        "eval_conflict_error",
+        `object keys must be unique (rule ${this.name}, key ${formatValue(k)}): rules must not produce multiple outputs`,
+      );
   }
   has(tuple: Value[]): boolean {
     let cur: NestedBuilder | undefined = this;

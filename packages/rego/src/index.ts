@@ -116,11 +116,16 @@ export class PreparedQuery {
   }
 
   /** Like results() but values stay Rego values (sets are RegoSet). */
-  rawResults(opts: EvalOptions = {}): { expressions: { value: Value; text: string; location: { row: number; col: number } }[]; bindings: Record<string, Value> }[] {
+  rawResults(
+    opts: EvalOptions = {},
+  ): { expressions: { value: Value; text: string; location: { row: number; col: number } }[]; bindings: Record<string, Value> }[] {
     const c = this.acquire(opts.input, opts.data, opts.strictBuiltinErrors);
     try {
       const q = this.q;
-      const out: { expressions: { value: Value; text: string; location: { row: number; col: number } }[]; bindings: Record<string, Value> }[] = [];
+      const out: {
+        expressions: { value: Value; text: string; location: { row: number; col: number } }[];
+        bindings: Record<string, Value>;
+      }[] = [];
       const f: Frame = new Array<Value | undefined>(q.nslots());
       q.step(c, f, () => {
         const bindings: Record<string, Value> = {};
@@ -129,7 +134,11 @@ export class PreparedQuery {
           if (x !== undefined) bindings[v.name] = x;
         }
         out.push({
-          expressions: q.capSlots.map((s, i) => ({ value: f[s] as Value, text: q.texts[i], location: { row: q.locs[i].line, col: q.locs[i].col } })),
+          expressions: q.capSlots.map((s, i) => ({
+            value: f[s] as Value,
+            text: q.texts[i],
+            location: { row: q.locs[i].line, col: q.locs[i].col },
+          })),
           bindings,
         });
         return false;

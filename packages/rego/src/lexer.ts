@@ -119,14 +119,38 @@ export function tokenize(src: string, file: string): Token[] {
           s += src.slice(segStart, i);
           const e = src[i + 1];
           switch (e) {
-            case '"': s += '"'; i += 2; break;
-            case "\\": s += "\\"; i += 2; break;
-            case "/": s += "/"; i += 2; break;
-            case "b": s += "\b"; i += 2; break;
-            case "f": s += "\f"; i += 2; break;
-            case "n": s += "\n"; i += 2; break;
-            case "r": s += "\r"; i += 2; break;
-            case "t": s += "\t"; i += 2; break;
+            case '"':
+              s += '"';
+              i += 2;
+              break;
+            case "\\":
+              s += "\\";
+              i += 2;
+              break;
+            case "/":
+              s += "/";
+              i += 2;
+              break;
+            case "b":
+              s += "\b";
+              i += 2;
+              break;
+            case "f":
+              s += "\f";
+              i += 2;
+              break;
+            case "n":
+              s += "\n";
+              i += 2;
+              break;
+            case "r":
+              s += "\r";
+              i += 2;
+              break;
+            case "t":
+              s += "\t";
+              i += 2;
+              break;
             case "u": {
               const hex = src.slice(i + 2, i + 6);
               if (!/^[0-9a-fA-F]{4}$/.test(hex)) illegal(start, "invalid unicode escape");

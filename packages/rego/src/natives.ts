@@ -7,7 +7,18 @@ import type { Builtin } from "./builtins/index.ts";
 import { RegoError } from "./errors.ts";
 import { Ctx, entries, isObj, iterate } from "./runtime.ts";
 import { constOf } from "./astutil.ts";
-import { BuiltinError, RegoMap, RegoSet, compare, equal, formatValue, typeName, type PlainObject, type TypeName, type Value } from "./value.ts";
+import {
+  BuiltinError,
+  RegoMap,
+  RegoSet,
+  compare,
+  equal,
+  formatValue,
+  typeName,
+  type PlainObject,
+  type TypeName,
+  type Value,
+} from "./value.ts";
 
 export const RELATIONAL = new Set(["equal", "neq", "lt", "lte", "gt", "gte"]);
 
@@ -43,9 +54,15 @@ export function member(x: Value, coll: Value): boolean {
  * operand *type* errors (BuiltinError.typeCheck). These builtins are left to evaluation.
  */
 const NOT_TYPE_CHECKED = new Set([
-  "http.send", "opa.runtime", "trace", "print", "walk",
+  "http.send",
+  "opa.runtime",
+  "trace",
+  "print",
+  "walk",
   // results can be large: not worth computing at compile time just to check types
-  "numbers.range", "numbers.range_step", "net.cidr_expand",
+  "numbers.range",
+  "numbers.range_step",
+  "net.cidr_expand",
 ]);
 
 /**
@@ -54,7 +71,10 @@ const NOT_TYPE_CHECKED = new Set([
  * fails at evaluation with eval_type_error (v1/ast/builtins.go).
  */
 const UNION_OPERANDS: Record<string, readonly (readonly TypeName[])[]> = {
-  minus: [["number", "set"], ["number", "set"]],
+  minus: [
+    ["number", "set"],
+    ["number", "set"],
+  ],
 };
 
 /** OPA's type checker rejects `count(1)` or `1 + "a"` before evaluation; do the same for constant operands */
@@ -83,7 +103,19 @@ export function checkConstantCall(b: Builtin, t: Extract<Term, { type: "call" }>
 const TYPECHECK_CTX = { nowNs: () => 0 };
 
 /** builtins OPA v1 no longer offers to v1 modules */
-export const DEPRECATED_IN_V1 = new Set(["any", "all", "re_match", "net.cidr_overlap", "set_diff", "cast_array", "cast_set", "cast_string", "cast_boolean", "cast_null", "cast_object"]);
+export const DEPRECATED_IN_V1 = new Set([
+  "any",
+  "all",
+  "re_match",
+  "net.cidr_overlap",
+  "set_diff",
+  "cast_array",
+  "cast_set",
+  "cast_string",
+  "cast_boolean",
+  "cast_null",
+  "cast_object",
+]);
 
 const AGGREGATES = new Set(["count", "sum", "product", "max", "min", "sort"]);
 // Regorus names the arithmetic operators by their symbol's verb: + add, - sub, % mod
@@ -97,7 +129,10 @@ export function builtinHint(name: string, e: BuiltinError, args: Value[]): strin
   const tm = /operand (\d+) must be either number \(ns\) or \[number \(ns\), string \(tz\)\]/.exec(e.detail);
   if (tm) {
     const a = args[Number(tm[1]) - 1];
-    return ` (\`${display}\` expects \`ns\` to be a \`number\` or \`array[number, string]\`. Got \`${a === undefined ? "undefined" : formatValue(a)}\` instead)`;
+    return (
+      ` (\`${display}\` expects \`ns\` to be a \`number\` or \`array[number, string]\`. Got ` +
+      `\`${a === undefined ? "undefined" : formatValue(a)}\` instead)`
+    );
   }
   const first = args[0];
   const badLayout = Array.isArray(first) && first.length > 2 && typeof first[2] !== "string";
@@ -107,7 +142,13 @@ export function builtinHint(name: string, e: BuiltinError, args: Value[]): strin
   const m = /operand (\d+) must be (?:one of \{([^}]*)\}|([a-z -]+?)) but got/.exec(e.detail);
   if (!m) return "";
   const idx = Number(m[1]) - 1;
-  let types = m[2] ? m[2].split(",").map((x) => x.trim()).sort().join("/") : (m[3] ?? "");
+  let types = m[2]
+    ? m[2]
+        .split(",")
+        .map((x) => x.trim())
+        .sort()
+        .join("/")
+    : (m[3] ?? "");
   if (types === "number" || types === "integer number" || types === "integer" || types.split("/").includes("number")) types = "numeric";
   if (name === "concat" && idx === 1) return " (`concat` expects array/set of strings.)";
   if (AGGREGATES.has(name)) return ` (\`${display}\` requires ${types} argument.)`;

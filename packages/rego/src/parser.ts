@@ -22,8 +22,21 @@ const RELATION: Record<string, string> = { "==": "equal", "!=": "neq", "<": "lt"
 
 /** OPA's names for punctuation tokens (v1/ast/internal/tokens) */
 const PUNCT_NAMES: Record<string, string> = {
-  "+": "plus", "-": "minus", "*": "mul", "/": "div", "%": "rem", "&": "and", "|": "or", "=": "eq", "==": "equal",
-  ":=": "assign", "!=": "neq", ">": "gt", "<": "lt", ">=": "gte", "<=": "lte",
+  "+": "plus",
+  "-": "minus",
+  "*": "mul",
+  "/": "div",
+  "%": "rem",
+  "&": "and",
+  "|": "or",
+  "=": "eq",
+  "==": "equal",
+  ":=": "assign",
+  "!=": "neq",
+  ">": "gt",
+  "<": "lt",
+  ">=": "gte",
+  "<=": "lte",
 };
 
 /** A token as OPA's parser names it in errors: `} token`, `assign token`, `identifier token`, `if keyword`. */
@@ -156,7 +169,8 @@ class Parser {
       const p = refPath(path);
       const dotted = p ? p.join(".") : "";
       if (dotted === "rego.v1") {
-        if (sawRegoV1 || sawFuture) throw new RegoError("rego_parse_error", "rego_parse_error: this import shadows previous import of `rego.v1`", this.loc(it));
+        if (sawRegoV1 || sawFuture)
+          throw new RegoError("rego_parse_error", "rego_parse_error: this import shadows previous import of `rego.v1`", this.loc(it));
         sawRegoV1 = true;
         this.v1 = true;
         mod.regoV1 = true;
@@ -255,7 +269,18 @@ class Parser {
         const detail = "illegal default rule (must have a value): expecting `=` or `:=` after default rule name";
         throw new RegoError("rego_parse_error", detail, loc);
       }
-      const rule: Rule = { kind: args ? "function" : "complete", isDefault: true, ref: headRef, args, key: null, value, assign, body: [], elseRule: null, loc };
+      const rule: Rule = {
+        kind: args ? "function" : "complete",
+        isDefault: true,
+        ref: headRef,
+        args,
+        key: null,
+        value,
+        assign,
+        body: [],
+        elseRule: null,
+        loc,
+      };
       return [rule];
     }
     // bodies
@@ -296,7 +321,18 @@ class Parser {
       } else {
         ebody = [];
       }
-      const er: Rule = { kind: args ? "function" : "complete", isDefault: false, ref: headRef, args, key: null, value: ev, assign: eAssign, body: ebody, elseRule: null, loc: elseLoc };
+      const er: Rule = {
+        kind: args ? "function" : "complete",
+        isDefault: false,
+        ref: headRef,
+        args,
+        key: null,
+        value: ev,
+        assign: eAssign,
+        body: ebody,
+        elseRule: null,
+        loc: elseLoc,
+      };
       if (tail) tail.elseRule = er;
       else elseRule = er;
       tail = er;
@@ -327,7 +363,18 @@ class Parser {
     }
     if (kind === "set" && elseRule) throw new RegoError("rego_parse_error", "else keyword cannot be used on multi-value rules", loc);
     if (bodies.length === 0) bodies.push([]);
-    return bodies.map((body, i) => ({ kind, isDefault: false, ref, args, key, value, assign, body, elseRule: i === 0 ? elseRule : null, loc }));
+    return bodies.map((body, i) => ({
+      kind,
+      isDefault: false,
+      ref,
+      args,
+      key,
+      value,
+      assign,
+      body,
+      elseRule: i === 0 ? elseRule : null,
+      loc,
+    }));
   }
 
   private parseIfBody(): Expr[] {
@@ -618,7 +665,7 @@ class Parser {
         break;
       }
       case "punct": {
-        if (t.text === "-" && (this.peek().kind === "number") && !this.peek().ws) {
+        if (t.text === "-" && this.peek().kind === "number" && !this.peek().ws) {
           this.pos += 2;
           term = { type: "number", text: "-" + this.peek(-1).text, loc };
           break;
@@ -663,7 +710,8 @@ class Parser {
       if (t.kind !== "punct") break;
       if (t.text === "." && !t.ws) {
         const nx = this.peek();
-        if (nx.kind === "ident" && nx.ws) throw new RegoError("rego_parse_error", "invalid whitespace between . and identifier", this.loc(nx));
+        if (nx.kind === "ident" && nx.ws)
+          throw new RegoError("rego_parse_error", "invalid whitespace between . and identifier", this.loc(nx));
         if (nx.kind !== "ident") this.err("identifier", nx);
         this.pos += 2;
         const s: Term = { type: "string", value: nx.text, loc: this.loc(nx) };

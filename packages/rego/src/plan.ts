@@ -27,7 +27,11 @@ export function constPlan(v: Value): Plan {
 }
 
 /** combines plans of parts into a plan of the whole */
-export function combine(plans: Plan[], build: (vals: Value[]) => Value | undefined, call?: (c: Ctx, args: Value[]) => Value | undefined): Plan {
+export function combine(
+  plans: Plan[],
+  build: (vals: Value[]) => Value | undefined,
+  call?: (c: Ctx, args: Value[]) => Value | undefined,
+): Plan {
   const n = plans.length;
   const mk = call ? (c: Ctx, vals: Value[]) => call(c, vals) : (_c: Ctx, vals: Value[]) => build(vals);
   if (plans.every((p) => p.ev)) {

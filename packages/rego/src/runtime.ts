@@ -98,7 +98,10 @@ export class Ctx implements BuiltinContext {
 
   step(): void {
     if (++this.steps > this.maxSteps) {
-      throw new RegoError("eval_limit_error", `evaluation exceeded the limit of ${this.maxSteps} steps (raise limits.maxSteps if the policy is expected to do this much work)`);
+      throw new RegoError(
+        "eval_limit_error",
+        `evaluation exceeded the limit of ${this.maxSteps} steps (raise limits.maxSteps if the policy is expected to do this much work)`,
+      );
     }
     if (this.timeoutMs !== null && this.steps >= this.nextCheck) {
       this.nextCheck = this.steps + this.checkInterval;
@@ -181,7 +184,11 @@ export class ObjectBuilder {
     const old = this.m.get(ck);
     if (old !== undefined) {
       if (!equal(old[1], v)) {
-        throw new RegoError("eval_conflict_error", `${this.what}: object keys must be unique (value for key \`${formatValue(k)}\` generated multiple times: \`${formatValue(old[1])}\` and \`${formatValue(v)}\`)`);
+        throw new RegoError(
+          "eval_conflict_error",
+          `${this.what}: object keys must be unique (value for key \`${formatValue(k)}\` generated multiple times: ` +
+            `\`${formatValue(old[1])}\` and \`${formatValue(v)}\`)`,
+        );
       }
       return;
     }
@@ -267,7 +274,6 @@ export function lookupPath(v: Value | undefined, path: readonly Value[], from = 
   for (let i = from; i < path.length && cur !== undefined; i++) cur = getKey(cur, path[i]);
   return cur;
 }
-
 
 /** registers constants and helpers for generated code; returns the identifiers to use */
 export interface JsEmitter {

@@ -118,7 +118,11 @@ export class RuleTree {
     }
     const first = ref[0];
     if (m.regoV1 && first.type === "string" && (first.value === "input" || first.value === "data")) {
-      throw new RegoError("rego_compile_error", `rules must not shadow ${first.value} (use a different rule name; ${first.value} cannot be shadowed)`, rule.loc);
+      throw new RegoError(
+        "rego_compile_error",
+        `rules must not shadow ${first.value} (use a different rule name; ${first.value} cannot be shadowed)`,
+        rule.loc,
+      );
     }
     let kind = rule.kind;
     if (kind === "function" && rule.args && rule.args.length === 0) kind = "complete";
@@ -129,7 +133,21 @@ export class RuleTree {
     let g = node.group;
     const name = node.path.join(".");
     if (!g) {
-      g = { id: this.memoSize++, path: node.path, name, kind, defs: [], defaults: [], arity, node, compute: null, call: null, compiled: false, compiling: false, deps: new Set() };
+      g = {
+        id: this.memoSize++,
+        path: node.path,
+        name,
+        kind,
+        defs: [],
+        defaults: [],
+        arity,
+        node,
+        compute: null,
+        call: null,
+        compiled: false,
+        compiling: false,
+        deps: new Set(),
+      };
       node.group = g;
       this.groups.push(g);
     } else {

@@ -90,7 +90,11 @@ function encodeComposite(v: Value[] | RegoSet | RegoObject): string {
   if (v instanceof RegoSet) return encodeList(v.sorted(), "<", ">");
   if (v instanceof RegoMap) {
     let allStrings = true;
-    for (const [k] of v.map.values()) if (typeof k !== "string") { allStrings = false; break; }
+    for (const [k] of v.map.values())
+      if (typeof k !== "string") {
+        allStrings = false;
+        break;
+      }
     if (allStrings) {
       // must encode exactly like an equal plain object
       const o: PlainObject = {};
@@ -502,22 +506,43 @@ export function quoteString(s: string): string {
   let plain = true;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) { plain = false; break; }
+    if (c < 0x20 || c === 0x22 || c === 0x5c || c >= 0x7f) {
+      plain = false;
+      break;
+    }
   }
   if (plain) return '"' + s + '"';
   let out = '"';
   for (const ch of s) {
     const c = ch.codePointAt(0)!;
     switch (c) {
-      case 0x22: out += '\\"'; continue;
-      case 0x5c: out += "\\\\"; continue;
-      case 0x07: out += "\\a"; continue;
-      case 0x08: out += "\\b"; continue;
-      case 0x0c: out += "\\f"; continue;
-      case 0x0a: out += "\\n"; continue;
-      case 0x0d: out += "\\r"; continue;
-      case 0x09: out += "\\t"; continue;
-      case 0x0b: out += "\\v"; continue;
+      case 0x22:
+        out += '\\"';
+        continue;
+      case 0x5c:
+        out += "\\\\";
+        continue;
+      case 0x07:
+        out += "\\a";
+        continue;
+      case 0x08:
+        out += "\\b";
+        continue;
+      case 0x0c:
+        out += "\\f";
+        continue;
+      case 0x0a:
+        out += "\\n";
+        continue;
+      case 0x0d:
+        out += "\\r";
+        continue;
+      case 0x09:
+        out += "\\t";
+        continue;
+      case 0x0b:
+        out += "\\v";
+        continue;
     }
     if (c < 0x20 || c === 0x7f) out += "\\x" + c.toString(16).padStart(2, "0");
     else if ((c >= 0x80 && c < 0xa0) || c === 0xad || c === 0x2028 || c === 0x2029) out += "\\u" + c.toString(16).padStart(4, "0");
@@ -545,7 +570,15 @@ export function toJSONText(v: Value, indent?: string): string {
     default:
       if (v === null) return "null";
       if (Array.isArray(v)) return "[" + v.map((x) => toJSONText(x)).join(",") + "]";
-      if (v instanceof RegoSet) return "[" + v.sorted().map((x) => toJSONText(x)).join(",") + "]";
+      if (v instanceof RegoSet)
+        return (
+          "[" +
+          v
+            .sorted()
+            .map((x) => toJSONText(x))
+            .join(",") +
+          "]"
+        );
       // Go's encoding/json writes map keys in byte order of their (string) form
       return (
         "{" +
@@ -587,6 +620,12 @@ export function formatValue(v: Value): string {
       if (v === null) return "null";
       if (Array.isArray(v)) return "[" + v.map(formatValue).join(", ") + "]";
       if (v instanceof RegoSet) return v.size === 0 ? "set()" : "{" + v.sorted().map(formatValue).join(", ") + "}";
-      return "{" + objectEntries(v).map(([k, val]) => formatValue(k) + ": " + formatValue(val)).join(", ") + "}";
+      return (
+        "{" +
+        objectEntries(v)
+          .map(([k, val]) => formatValue(k) + ": " + formatValue(val))
+          .join(", ") +
+        "}"
+      );
   }
 }

@@ -5,9 +5,39 @@ import { call, err, j } from "./builtins.helpers.ts";
 
 describe("registry", () => {
   test("has the operators and core builtins by OPA name", () => {
-    for (const n of ["plus", "minus", "mul", "div", "rem", "eq", "equal", "neq", "lt", "lte", "gt", "gte", "and", "or",
-      "count", "sum", "sprintf", "regex.match", "glob.match", "object.get", "json.marshal", "time.now_ns", "units.parse",
-      "semver.compare", "numbers.range", "base64.encode", "array.concat", "union", "intersection", "to_number", "type_name"]) {
+    for (const n of [
+      "plus",
+      "minus",
+      "mul",
+      "div",
+      "rem",
+      "eq",
+      "equal",
+      "neq",
+      "lt",
+      "lte",
+      "gt",
+      "gte",
+      "and",
+      "or",
+      "count",
+      "sum",
+      "sprintf",
+      "regex.match",
+      "glob.match",
+      "object.get",
+      "json.marshal",
+      "time.now_ns",
+      "units.parse",
+      "semver.compare",
+      "numbers.range",
+      "base64.encode",
+      "array.concat",
+      "union",
+      "intersection",
+      "to_number",
+      "type_name",
+    ]) {
       expect(BUILTINS.has(n)).toBe(true);
     }
     expect(BUILTINS.get("time.now_ns")!.nondeterministic).toBe(true);
@@ -118,7 +148,15 @@ describe("aggregates", () => {
     expect(call("count", [1, 2])).toBe(2);
     expect(call("count", { a: 1 })).toBe(1);
     expect(call("count", makeSet([1, 1, 2]))).toBe(2);
-    expect(call("count", makeObject([[1, 2], [3, 4]]))).toBe(2);
+    expect(
+      call(
+        "count",
+        makeObject([
+          [1, 2],
+          [3, 4],
+        ]),
+      ),
+    ).toBe(2);
     expect(err("count", 1)).toBe("count: operand 1 must be one of {array, object, set, string} but got number");
   });
   test("sum product max min", () => {
@@ -158,7 +196,15 @@ describe("types", () => {
     expect(call("is_null", null)).toBe(true);
   });
   test("type_name", () => {
-    expect([[], true, null, 1, {}, "a", makeSet()].map((v) => call("type_name", v))).toEqual(["array", "boolean", "null", "number", "object", "string", "set"]);
+    expect([[], true, null, 1, {}, "a", makeSet()].map((v) => call("type_name", v))).toEqual([
+      "array",
+      "boolean",
+      "null",
+      "number",
+      "object",
+      "string",
+      "set",
+    ]);
   });
 });
 
@@ -223,7 +269,11 @@ describe("membership", () => {
 
 describe("BuiltinError.typeCheck", () => {
   const thrown = (name: string, ...args: Parameters<typeof call>[1][]): BuiltinError => {
-    try { call(name, ...args); } catch (e) { return e as BuiltinError; }
+    try {
+      call(name, ...args);
+    } catch (e) {
+      return e as BuiltinError;
+    }
     throw new Error("no throw");
   };
   test("marks what OPA's type checker rejects before evaluation", () => {

@@ -57,7 +57,13 @@ describe("yaml", () => {
     expect(call("yaml.marshal", { b: { c: true }, a: [1, "x"] })).toBe("a:\n- 1\n- x\nb:\n  c: true\n");
     expect(call("yaml.unmarshal", "a: 1\nb: [x, z]\nc: null\n")).toEqual({ a: 1, b: ["x", "z"], c: null });
     expect(call("yaml.unmarshal", "[x, y]")).toEqual(["x", true]); // go-yaml v2: y is a YAML 1.1 boolean
-    expect(call("yaml.unmarshal", "a: yes\nb: 12:30\nc: 0777\nd: 2001-12-14\ne: off\n")).toEqual({ a: true, b: "12:30", c: 511, d: "2001-12-14", e: false });
+    expect(call("yaml.unmarshal", "a: yes\nb: 12:30\nc: 0777\nd: 2001-12-14\ne: off\n")).toEqual({
+      a: true,
+      b: "12:30",
+      c: 511,
+      d: "2001-12-14",
+      e: false,
+    });
     expect(call("yaml.is_valid", "a: [")).toBe(false);
     expect(call("yaml.is_valid", "a: 1")).toBe(true);
     expect(err("yaml.unmarshal", "a: [")).toContain("yaml.unmarshal:");
@@ -84,13 +90,32 @@ describe("json schema", () => {
   });
   test("match_schema", () => {
     expect(call("json.match_schema", { name: "al", age: 3, tags: ["a"], role: "student" }, schema)).toEqual([true, []]);
-    const [ok, errs] = call("json.match_schema", { name: "a", age: -1.5, tags: ["a", "a"], role: "x", extra: 1 }, schema) as [boolean, { error: string; type: string; field: string; desc: string }[]];
+    const [ok, errs] = call("json.match_schema", { name: "a", age: -1.5, tags: ["a", "a"], role: "x", extra: 1 }, schema) as [
+      boolean,
+      { error: string; type: string; field: string; desc: string }[],
+    ];
     expect(ok).toBe(false);
     expect(errs.map((e) => e.type).sort()).toEqual(["additional_property_not_allowed", "enum", "invalid_type", "string_gte", "unique"]);
-    expect(errs.find((e) => e.type === "invalid_type")).toEqual({ error: "age: Invalid type. Expected: integer, given: number", type: "invalid_type", field: "age", desc: "Invalid type. Expected: integer, given: number" });
+    expect(errs.find((e) => e.type === "invalid_type")).toEqual({
+      error: "age: Invalid type. Expected: integer, given: number",
+      type: "invalid_type",
+      field: "age",
+      desc: "Invalid type. Expected: integer, given: number",
+    });
     const [, e2] = call("json.match_schema", {}, schema) as [boolean, { field: string; desc: string }[]];
-    expect(e2.map((e) => [e.field, e.desc])).toEqual([["name", "name is required"], ["age", "age is required"]]);
-    expect(call("json.match_schema", '{"x": 1}', { properties: { x: { $ref: "#/definitions/n" } }, definitions: { n: { type: "number", maximum: 0 } } })).toEqual([false, [{ error: "x: Must be less than or equal to 0", type: "number_lte", field: "x", desc: "Must be less than or equal to 0" }]]);
+    expect(e2.map((e) => [e.field, e.desc])).toEqual([
+      ["name", "name is required"],
+      ["age", "age is required"],
+    ]);
+    expect(
+      call("json.match_schema", '{"x": 1}', {
+        properties: { x: { $ref: "#/definitions/n" } },
+        definitions: { n: { type: "number", maximum: 0 } },
+      }),
+    ).toEqual([
+      false,
+      [{ error: "x: Must be less than or equal to 0", type: "number_lte", field: "x", desc: "Must be less than or equal to 0" }],
+    ]);
     expect((call("json.match_schema", 5, { anyOf: [{ type: "string" }, { minimum: 10 }] }) as unknown[])[0]).toBe(false);
     expect((call("json.match_schema", 5, { oneOf: [{ type: "integer" }, { minimum: 1 }] }) as unknown[])[0]).toBe(false);
     expect((call("json.match_schema", 5, { not: { type: "string" } }) as unknown[])[0]).toBe(true);

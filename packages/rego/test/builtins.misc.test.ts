@@ -31,7 +31,15 @@ describe("units", () => {
 
 describe("semver", () => {
   test("is_valid", () => {
-    expect(["1.9.10", "1.8.15", "1.1", "1.1.12-rc1+foo", "v1.0.0", "01.0.0", 1].map((v) => call("semver.is_valid", v))).toEqual([true, true, false, true, false, false, false]);
+    expect(["1.9.10", "1.8.15", "1.1", "1.1.12-rc1+foo", "v1.0.0", "01.0.0", 1].map((v) => call("semver.is_valid", v))).toEqual([
+      true,
+      true,
+      false,
+      true,
+      false,
+      false,
+      false,
+    ]);
   });
   test("compare", () => {
     expect(call("semver.compare", "1.9.10", "1.8.15")).toBe(1);
@@ -54,9 +62,19 @@ describe("uuid", () => {
     expect(call("uuid.parse", a)).toEqual({ variant: "RFC4122", version: 4 });
     expect(call("uuid.parse", "nope")).toBeUndefined();
     expect(call("uuid.parse", "00000000-0000-1000-8000-0242ac120002")).toEqual({
-      version: 1, variant: "RFC4122", time: -12219292800000000000, macvariables: "local:unicast", nodeid: "02-42-ac-12-00-02", clocksequence: 0,
+      version: 1,
+      variant: "RFC4122",
+      time: -12219292800000000000,
+      macvariables: "local:unicast",
+      nodeid: "02-42-ac-12-00-02",
+      clocksequence: 0,
     });
-    expect(call("uuid.parse", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}")).toMatchObject({ version: 1, clocksequence: 180, macvariables: "global:unicast", nodeid: "00-c0-4f-d4-30-c8" });
+    expect(call("uuid.parse", "{6ba7b810-9dad-11d1-80b4-00c04fd430c8}")).toMatchObject({
+      version: 1,
+      clocksequence: 180,
+      macvariables: "global:unicast",
+      nodeid: "00-c0-4f-d4-30-c8",
+    });
     expect(call("uuid.parse", "000003e8-cb5a-21ee-8b00-325096b39f47")).toMatchObject({ version: 2, id: 1000, domain: "Person" });
     expect(err("uuid.rfc4122", 42)).toBe("uuid.rfc4122: operand 1 must be string but got number");
   });

@@ -30,7 +30,10 @@ describe("net", () => {
   });
   test("cidr_contains_matches", () => {
     expect(j("net.cidr_contains_matches", ["1.1.1.0/24", "1.1.2.0/24"], "1.1.1.128")).toEqual([[0, "1.1.1.128"]]);
-    expect(j("net.cidr_contains_matches", { a: "10.0.0.0/8", b: ["192.168.0.0/16", "x"] }, makeSet(["10.1.1.1", "192.168.1.1"]))).toEqual([["a", "10.1.1.1"], ["b", "192.168.1.1"]]);
+    expect(j("net.cidr_contains_matches", { a: "10.0.0.0/8", b: ["192.168.0.0/16", "x"] }, makeSet(["10.1.1.1", "192.168.1.1"]))).toEqual([
+      ["a", "10.1.1.1"],
+      ["b", "192.168.1.1"],
+    ]);
   });
 });
 
@@ -64,7 +67,10 @@ describe("graph", () => {
     expect(err("graph.reachable", g, "a")).toBe("graph.reachable: operand 2 must be {array, set} but got string");
   });
   test("reachable_paths", () => {
-    expect(j("graph.reachable_paths", g, ["a"])).toEqual([["a", "b"], ["a", "b", "c"]]);
+    expect(j("graph.reachable_paths", g, ["a"])).toEqual([
+      ["a", "b"],
+      ["a", "b", "c"],
+    ]);
     expect(j("graph.reachable_paths", { x: [] }, ["x"])).toEqual([["x"]]);
     expect(j("graph.reachable_paths", { x: ["y"] }, ["x"])).toEqual([["x"]]);
   });
@@ -73,7 +79,8 @@ describe("graph", () => {
 describe("jwt (HS*)", () => {
   const b64u = (s: string | Buffer) => Buffer.from(s).toString("base64url");
   const sign = (alg: string, header: object, payload: object, secret: string) => {
-    const h = b64u(JSON.stringify(header)), p = b64u(JSON.stringify(payload));
+    const h = b64u(JSON.stringify(header)),
+      p = b64u(JSON.stringify(payload));
     const hash = { HS256: "sha256", HS384: "sha384", HS512: "sha512" }[alg]!;
     return `${h}.${p}.${b64u(createHmac(hash, secret).update(`${h}.${p}`).digest())}`;
   };
@@ -172,7 +179,13 @@ m8fJBhnzsDyERA==
     expect(call("io.jwt.verify_rs256", t, JSON.stringify(pub.export({ format: "jwk" })))).toBe(true);
     expect(call("io.jwt.verify_rs256", t, JSON.stringify({ keys: [pub.export({ format: "jwk" })] }))).toBe(true);
     expect(call("io.jwt.verify_rs256", t.slice(0, -4) + "AAAA", CERT)).toBe(false);
-    expect(call("io.jwt.verify_rs512", jws("RS512", (d) => sign("sha512", d, KEY)), CERT)).toBe(true);
+    expect(
+      call(
+        "io.jwt.verify_rs512",
+        jws("RS512", (d) => sign("sha512", d, KEY)),
+        CERT,
+      ),
+    ).toBe(true);
     expect((call("io.jwt.decode_verify", t, { cert: CERT, aud: "class" }) as unknown[])[0]).toBe(true);
     expect((call("io.jwt.decode_verify", t, { cert: CERT, aud: "other" }) as unknown[])[0]).toBe(false);
     expect(err("io.jwt.verify_rs256", t, "not a key")).toContain("failed to parse a JWK key (set) or PEM");

@@ -56,7 +56,12 @@ describe("json.filter / json.remove / json.patch", () => {
     expect(call("json.remove", { a: 1 }, ["x/y"])).toEqual({ a: 1 });
   });
   test("patch", () => {
-    expect(call("json.patch", { a: 1 }, [{ op: "add", path: "/b", value: 2 }, { op: "remove", path: "/a" }])).toEqual({ b: 2 });
+    expect(
+      call("json.patch", { a: 1 }, [
+        { op: "add", path: "/b", value: 2 },
+        { op: "remove", path: "/a" },
+      ]),
+    ).toEqual({ b: 2 });
     expect(call("json.patch", { a: [1, 2] }, [{ op: "add", path: "/a/-", value: 3 }])).toEqual({ a: [1, 2, 3] });
     expect(call("json.patch", { a: [1, 2] }, [{ op: "add", path: "/a/0", value: 0 }])).toEqual({ a: [0, 1, 2] });
     expect(call("json.patch", { a: { b: 1 } }, [{ op: "replace", path: "/a/b", value: 5 }])).toEqual({ a: { b: 5 } });
@@ -70,7 +75,12 @@ describe("json.filter / json.remove / json.patch", () => {
     expect(j("json.patch", { s: makeSet([1]) }, [{ op: "add", path: ["s", 2], value: 2 }])).toEqual({ s: [1, 2] });
     expect(call("json.patch", makeSet(["a", "b"]), [{ op: "replace", path: ["a"], value: "c" }])).toBeUndefined();
     expect(call("json.patch", { a: 1 }, [{ op: "remove", path: "" }])).toBeUndefined();
-    expect(call("json.patch", { a: 1 }, [{ op: "remove", path: "" }, { op: "add", path: "", value: { b: 2 } }])).toEqual({ b: 2 });
+    expect(
+      call("json.patch", { a: 1 }, [
+        { op: "remove", path: "" },
+        { op: "add", path: "", value: { b: 2 } },
+      ]),
+    ).toEqual({ b: 2 });
     expect(call("json.patch", { a: { b: 1 } }, [{ op: "move", from: "/a", path: "/a/c" }])).toBeUndefined();
     expect(call("json.patch", { a: 1 }, [{ op: "add", path: ["b", "c"], value: 1 }])).toBeUndefined();
   });

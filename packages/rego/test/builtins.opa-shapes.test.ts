@@ -40,7 +40,9 @@ describe("strings.split_n (OPA: split on every delimiter, keep the first n or la
     expect(j("strings.split_n", "abc", "", -2)).toEqual(["b", "c"]);
   });
   test("the count must be an integer", () => {
-    expect(err("strings.split_n", "a.b.c", ".", 1.5)).toBe("strings.split_n: operand 3 must be integer number but got floating-point number");
+    expect(err("strings.split_n", "a.b.c", ".", 1.5)).toBe(
+      "strings.split_n: operand 3 must be integer number but got floating-point number",
+    );
   });
 });
 
@@ -58,8 +60,12 @@ describe("to_number (OPA casts.go)", () => {
 describe("non-string object keys in JSON output (OPA's ast.JSON encodes the key as compact JSON)", () => {
   test("numbers, booleans, null and composites become their JSON text", async () => {
     const { compile, toJSON } = await import("../src/index.ts");
-    const v = compile([{ path: "m.rego", source: 'package p\nx := {[1, 2]: "a", {"k": 1}: "b", 1: "c", true: "d", {3}: "e"}' }], { regoV1: true }).prepare("data.p.x").evaluate({});
-    expect(toJSON(v!)).toEqual({ "[1,2]": "a", '{"k":1}': "b", "1": "c", "true": "d", "[3]": "e" });
+    const v = compile([{ path: "m.rego", source: 'package p\nx := {[1, 2]: "a", {"k": 1}: "b", 1: "c", true: "d", {3}: "e"}' }], {
+      regoV1: true,
+    })
+      .prepare("data.p.x")
+      .evaluate({});
+    expect(toJSON(v!)).toEqual({ "[1,2]": "a", '{"k":1}': "b", "1": "c", true: "d", "[3]": "e" });
     // json.marshal sorts keys by their text, as Go's encoding/json does for maps
     expect(call("json.marshal", v!)).toBe('{"1":"c","[1,2]":"a","[3]":"e","true":"d","{\\"k\\":1}":"b"}');
   });

@@ -33,7 +33,10 @@ describe("regex (RE2 syntax)", () => {
     expect(call("regex.split", "a", "banana")).toEqual(["b", "n", "n", ""]);
     expect(call("regex.split", ",\\s*", "a, b,c")).toEqual(["a", "b", "c"]);
     expect(call("regex.split", "x", "")).toEqual([""]);
-    expect(call("regex.find_all_string_submatch_n", "(a)(b)?", "ab a", -1)).toEqual([["ab", "a", "b"], ["a", "a", ""]]);
+    expect(call("regex.find_all_string_submatch_n", "(a)(b)?", "ab a", -1)).toEqual([
+      ["ab", "a", "b"],
+      ["a", "a", ""],
+    ]);
   });
   test("replace uses Go template expansion", () => {
     expect(call("regex.replace", "abc123", "[0-9]", "<$0>")).toBe("abc<1><2><3>");
@@ -51,7 +54,7 @@ describe("regex (RE2 syntax)", () => {
 });
 
 describe("glob (gobwas semantics)", () => {
-  const g = (p: string, d: (string[] | null), s: string) => call("glob.match", p, d, s);
+  const g = (p: string, d: string[] | null, s: string) => call("glob.match", p, d, s);
   test("documented examples", () => {
     expect(g("api://*/appId", null, "api://foo.com/appId")).toBe(true);
     expect(g("*.github.com", [], "api.github.com")).toBe(true);

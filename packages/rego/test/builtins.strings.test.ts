@@ -75,7 +75,9 @@ describe("string builtins", () => {
     expect(call("strings.any_prefix_match", ["foo", "bar"], "ba")).toBe(true);
     expect(call("strings.any_prefix_match", "foo", makeSet(["x", "y"]))).toBe(false);
     expect(call("strings.any_suffix_match", "foo.bar", [".bar"])).toBe(true);
-    expect(err("strings.any_prefix_match", 1, "a")).toBe("strings.any_prefix_match: operand 1 must be one of {string, set, array} but got number");
+    expect(err("strings.any_prefix_match", 1, "a")).toBe(
+      "strings.any_prefix_match: operand 1 must be one of {string, set, array} but got number",
+    );
   });
   test("trim family", () => {
     expect(call("trim", "  xx  ", " ")).toBe("xx");
@@ -123,7 +125,7 @@ describe("strings.render_template (text/template subset)", () => {
     expect(r("hello {{.name}}", { name: "alice" })).toBe("hello alice");
     expect(r("{{.a.b}}-{{.n}}-{{.f}}", { a: { b: "x" }, n: 3, f: 1.5 })).toBe("x-3-1.5");
     expect(r("{{if .ok}}yes{{else}}no{{end}}", { ok: false })).toBe("no");
-    expect(r("{{if eq .role \"admin\"}}A{{else if eq .role \"student\"}}S{{end}}", { role: "student" })).toBe("S");
+    expect(r('{{if eq .role "admin"}}A{{else if eq .role "student"}}S{{end}}', { role: "student" })).toBe("S");
     expect(r("{{range .xs}}[{{.}}]{{end}}", { xs: [1, 2, 3] })).toBe("[1][2][3]");
     expect(r("{{range $i, $x := .xs}}{{$i}}={{$x}} {{end}}", { xs: ["a", "b"] })).toBe("0=a 1=b ");
     expect(r("{{range $k, $v := .m}}{{$k}}:{{$v}};{{end}}", { m: { b: 2, a: 1 } })).toBe("a:1;b:2;");
@@ -131,8 +133,10 @@ describe("strings.render_template (text/template subset)", () => {
     expect(r("{{with .u}}{{.name}}{{end}}", { u: { name: "bob" } })).toBe("bob");
     expect(r("a  {{- .x -}}  b", { x: 1 })).toBe("a1b");
     expect(r("{{/* comment */}}ok", {})).toBe("ok");
-    expect(r("{{$n := len .xs}}{{$n}} {{printf \"%05.1f\" .f}} {{.xs}} {{.m}}", { xs: [1, "a"], f: 2.25, m: { k: true } })).toBe("2 002.2 [1 a] map[k:true]");
-    expect(r("{{index .xs 1}} {{index .m \"k\"}} {{.s | len}}", { xs: [1, 2], m: { k: "v" }, s: "héllo" })).toBe("2 v 6");
+    expect(r('{{$n := len .xs}}{{$n}} {{printf "%05.1f" .f}} {{.xs}} {{.m}}', { xs: [1, "a"], f: 2.25, m: { k: true } })).toBe(
+      "2 002.2 [1 a] map[k:true]",
+    );
+    expect(r('{{index .xs 1}} {{index .m "k"}} {{.s | len}}', { xs: [1, 2], m: { k: "v" }, s: "héllo" })).toBe("2 v 6");
     expect(r("{{if and .a (not .b)}}ok{{end}}", { a: 1, b: "" })).toBe("ok");
   });
   test("errors", () => {

@@ -41,8 +41,12 @@ describe("time", () => {
     expect(call("time.format", [1703444325734390000, "UTC", "2006-01-02T15:04:05"])).toBe("2023-12-24T18:58:45");
     expect(call("time.format", [1257894000000000000, "", "02/01/2006 15:04"])).toBe("10/11/2009 23:00");
     expect(call("time.format", [1257894000000000000, "UTC", "RFC1123"])).toBe("Tue, 10 Nov 2009 23:00:00 UTC");
-    expect(call("time.format", [1257894000000000000, "UTC", "Monday January _2 3:04:05.000 pm 002"])).toBe("Tuesday November 10 11:00:00.000 pm 314");
-    expect(call("time.format", [1257894000000000000, "America/New_York", "2006-01-02 15:04 Z07:00 MST"])).toBe("2009-11-10 18:00 -05:00 EST");
+    expect(call("time.format", [1257894000000000000, "UTC", "Monday January _2 3:04:05.000 pm 002"])).toBe(
+      "Tuesday November 10 11:00:00.000 pm 314",
+    );
+    expect(call("time.format", [1257894000000000000, "America/New_York", "2006-01-02 15:04 Z07:00 MST"])).toBe(
+      "2009-11-10 18:00 -05:00 EST",
+    );
     expect(err("time.format", [1, "Mars/Olympus"])).toBe("time.format: unknown time zone Mars/Olympus");
   });
   test("date clock weekday", () => {
@@ -51,7 +55,9 @@ describe("time", () => {
     expect(call("time.weekday", 1703444325734390000)).toBe("Sunday");
     expect(call("time.date", [1703444325734390000, "Asia/Tokyo"])).toEqual([2023, 12, 25]);
     expect(call("time.date", -1)).toEqual([1969, 12, 31]);
-    expect(err("time.date", "1703444325734390000")).toContain("time.date: operand 1 must be either number (ns) or [number (ns), string (tz)] but got string");
+    expect(err("time.date", "1703444325734390000")).toContain(
+      "time.date: operand 1 must be either number (ns) or [number (ns), string (tz)] but got string",
+    );
   });
   test("add_date normalizes like Go", () => {
     const jan31 = Date.UTC(2021, 0, 31) * 1e6;

@@ -35,7 +35,12 @@ describe("evaluator", () => {
 names[n] { n := input.users[_].name }
 by_id[u.id] = u.name { u := input.users[_] }
 count_admins := count({u | some u in input.users; u.admin})`;
-    const input = { users: [{ id: "1", name: "ann", admin: true }, { id: "2", name: "bob" }] };
+    const input = {
+      users: [
+        { id: "1", name: "ann", admin: true },
+        { id: "2", name: "bob" },
+      ],
+    };
     expect(run(src, "data.t.names", input)).toEqual(["ann", "bob"]);
     expect(run(src, "data.t.by_id", input)).toEqual({ "1": "ann", "2": "bob" });
     expect(run(src, "data.t.count_admins", input)).toBe(1);
@@ -122,7 +127,9 @@ g(x) = x * 10
   });
 
   test("not f(x.y) with an undefined argument is undefined, as OPA rewrites it", () => {
-    const src = `package t\nimport future.keywords.in\nok(v) { v == 1 }\np { not ok(input.missing) }\nq { not input.missing }\nr { not input.missing == 1 }\ns { not 1 in input.missing }\nu { not input.present == 1 }`;
+    const src =
+      `package t\nimport future.keywords.in\nok(v) { v == 1 }\np { not ok(input.missing) }\nq { not input.missing }\nr { not ` +
+      `input.missing == 1 }\ns { not 1 in input.missing }\nu { not input.present == 1 }`;
     expect(run(src, "data.t.p", {})).toBeUndefined();
     expect(run(src, "data.t.q", {})).toBe(true);
     expect(run(src, "data.t.r", {})).toBeUndefined();
@@ -144,7 +151,10 @@ g(x) = x * 10
   });
 
   test("refs with variables over virtual documents", () => {
-    const src = [`package a\nx := 1\ny := 2\nfns[k] := v { some k, v in {"p": 1} }`, `package b\nkeys := {k | data.a[k]}\nsum_a := sum([v | v := data.a[k]; is_number(v)])`];
+    const src = [
+      `package a\nx := 1\ny := 2\nfns[k] := v { some k, v in {"p": 1} }`,
+      `package b\nkeys := {k | data.a[k]}\nsum_a := sum([v | v := data.a[k]; is_number(v)])`,
+    ];
     expect(run(src, "data.b.keys")).toEqual(["fns", "x", "y"]);
     expect(run(src, "data.b.sum_a")).toBe(3);
   });
@@ -156,7 +166,8 @@ g(x) = x * 10
   });
 
   test("nested multi-value rules (q[a][b] contains x)", () => {
-    const src = `package t\nimport rego.v1\nq[p][a] contains x if { some x in [1, 2]; p := "u"; a := "r" }\nr[k] contains 1 if { some k in [] }`;
+    const src =
+      `package t\nimport rego.v1\nq[p][a] contains x if { some x in [1, 2]; p := "u"; a := "r" }\nr[k] contains 1 if { some k ` + `in [] }`;
     expect(run(src, "data.t.q")).toEqual({ u: { r: [1, 2] } });
     expect(run(src, "data.t.r")).toEqual({});
   });
@@ -186,7 +197,10 @@ g(x) = x * 10
 
   test("walk and print", () => {
     const out: string[] = [];
-    const p = compile([{ path: "t.rego", source: `package t\npaths := [p | walk({"a": [1]}, [p, _])]\nx { print("hello", 1, input.nope) }` }], { print: (m) => out.push(m) });
+    const p = compile(
+      [{ path: "t.rego", source: `package t\npaths := [p | walk({"a": [1]}, [p, _])]\nx { print("hello", 1, input.nope) }` }],
+      { print: (m) => out.push(m) },
+    );
     expect(toJSON(p.prepare("data.t.paths").evaluate()!)).toEqual([[], ["a"], ["a", 0]]);
     p.prepare("data.t.x").evaluate({});
     expect(out).toEqual(["hello 1 <undefined>"]);
@@ -227,7 +241,9 @@ describe("bad policies give clear errors", () => {
 
   test("evaluation stops at a time limit (simulated clock)", () => {
     let t = 0;
-    const p = compile([{ path: "t.rego", source: "package t\nn := count([1 | input[_]; input[_]])" }], { limits: { timeoutMs: 50, clock: () => (t += 1), checkInterval: 10 } });
+    const p = compile([{ path: "t.rego", source: "package t\nn := count([1 | input[_]; input[_]])" }], {
+      limits: { timeoutMs: 50, clock: () => (t += 1), checkInterval: 10 },
+    });
     expect(() => p.prepare("data.t.n").evaluate(Array.from({ length: 100 }, (_, i) => i))).toThrow(/execution exceeded time limit/);
   });
 

@@ -5,7 +5,10 @@ import { compile, RegoError, toJSON, type Value } from "../src/index.ts";
 
 function compileErr(srcs: string[], data?: unknown): RegoError {
   try {
-    compile(srcs.map((source, i) => ({ path: `m${i}.rego`, source })), { regoV1: true, data: data as Value | undefined });
+    compile(
+      srcs.map((source, i) => ({ path: `m${i}.rego`, source })),
+      { regoV1: true, data: data as Value | undefined },
+    );
   } catch (e) {
     if (e instanceof RegoError) return e;
     throw e;
@@ -14,7 +17,10 @@ function compileErr(srcs: string[], data?: unknown): RegoError {
 }
 
 function run(srcs: string[], query: string, data?: unknown): unknown {
-  const p = compile(srcs.map((source, i) => ({ path: `m${i}.rego`, source })), { regoV1: true, data: data as Value | undefined });
+  const p = compile(
+    srcs.map((source, i) => ({ path: `m${i}.rego`, source })),
+    { regoV1: true, data: data as Value | undefined },
+  );
   const v = p.prepare(query).evaluate({});
   return v === undefined ? undefined : toJSON(v);
 }
@@ -28,12 +34,14 @@ describe("rule extent conflicts (a ground head owns everything below it)", () =>
   });
 
   test("an object value does not make room for a rule below it", () => {
-    expect(compileErr(["package p\nx := {\"a\": 1}\nx.b := 2"]).detail).toBe("rule data.p.x conflicts with [data.p.x.b]");
+    expect(compileErr(['package p\nx := {"a": 1}\nx.b := 2']).detail).toBe("rule data.p.x conflicts with [data.p.x.b]");
   });
 
   test("functions and multi-value (contains) rules own their extent too; every rule below is listed, sorted", () => {
     expect(compileErr(["package p\na.b(x) := x\na.b.c := 1"]).detail).toBe("rule data.p.a.b conflicts with [data.p.a.b.c]");
-    expect(compileErr(["package p\ns contains 1\ns.t := 1\ns.u.v := 2"]).detail).toBe("rule data.p.s conflicts with [data.p.s.t data.p.s.u.v]");
+    expect(compileErr(["package p\ns contains 1\ns.t := 1\ns.u.v := 2"]).detail).toBe(
+      "rule data.p.s conflicts with [data.p.s.t data.p.s.u.v]",
+    );
   });
 
   test("a rule in another module's package below a complete rule conflicts (rule tree error first)", () => {
@@ -43,7 +51,7 @@ describe("rule extent conflicts (a ground head owns everything below it)", () =>
   });
 
   test("a rule with a variable in its head ref may have rules inside its extent", () => {
-    expect(run(["package p\nq[r] := 1 if some r in [\"x\"]\nq.s := 2"], "data.p.q")).toEqual({ x: 1, s: 2 });
+    expect(run(['package p\nq[r] := 1 if some r in ["x"]\nq.s := 2'], "data.p.q")).toEqual({ x: 1, s: 2 });
     expect(run(["package p\na.b.c := 1\na.b.d := 2"], "data.p.a")).toEqual({ b: { c: 1, d: 2 } });
   });
 
@@ -92,8 +100,8 @@ describe("compile-time type errors through variables assigned a constant (OPA's 
     const e = compileErr(["package p\nr if { x := 1; count(x) > 0 }"]);
     expect(e.code).toBe("rego_type_error");
     expect(e.detail).toContain("count: invalid argument(s)");
-    expect(compileErr(["package p\nr if { x := 1; [a | a := concat(\",\", x)] }"]).detail).toContain("concat: invalid argument(s)");
-    expect(run(["package p\nr := y if { x := \"a\"; y := upper(x) }"], "data.p.r")).toBe("A");
+    expect(compileErr(['package p\nr if { x := 1; [a | a := concat(",", x)] }']).detail).toContain("concat: invalid argument(s)");
+    expect(run(['package p\nr := y if { x := "a"; y := upper(x) }'], "data.p.r")).toBe("A");
     expect(run(["package p\nr if { x := [1]; count(x) > 0 }"], "data.p.r")).toBe(true);
   });
 });
@@ -123,13 +131,13 @@ describe("values written at one path by different ref-head rules (OPA's objectDo
   test("a[x].b and a.k.b with different values: 'object keys must be unique'", () => {
     let e: unknown;
     try {
-      run(["package p\na[x].b := 1 if some x in [\"k\"]\na.k.b := 2"], "data.p.a");
+      run(['package p\na[x].b := 1 if some x in ["k"]\na.k.b := 2'], "data.p.a");
     } catch (x) {
       e = x;
     }
     expect((e as RegoError).code).toBe("eval_conflict_error");
     expect((e as RegoError).detail).toContain("object keys must be unique");
-    expect(run(["package p\na[x].b := 1 if some x in [\"k\"]\na.k.c := 2"], "data.p.a")).toEqual({ k: { b: 1, c: 2 } });
+    expect(run(['package p\na[x].b := 1 if some x in ["k"]\na.k.c := 2'], "data.p.a")).toEqual({ k: { b: 1, c: 2 } });
   });
 });
 
@@ -151,7 +159,9 @@ describe("duplicate keys in an object literal (OPA's parser and object insert: t
 
 describe("conflicting rule kinds are named by the rule's ref, variables included (OPA #5870)", () => {
   test("a complete rule and a partial object rule at one path", () => {
-    expect(compileErr(["package test\np := 1\np[k] := v if { k := input.key; v := input.value }"]).detail).toStartWith("conflicting rules data.test.p[k] found");
+    expect(compileErr(["package test\np := 1\np[k] := v if { k := input.key; v := input.value }"]).detail).toStartWith(
+      "conflicting rules data.test.p[k] found",
+    );
     expect(compileErr(["package p\nf(x) := 1\nf(x, y) := 2"]).detail).toStartWith("conflicting rules data.p.f found");
   });
 });

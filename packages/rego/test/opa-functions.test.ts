@@ -4,7 +4,12 @@ import { describe, expect, test } from "bun:test";
 import { compile, RegoError, toJSON } from "../src/index.ts";
 
 function run(srcs: string[], query: string): unknown {
-  const v = compile(srcs.map((source, i) => ({ path: `m${i}.rego`, source })), { regoV1: true }).prepare(query).evaluate({});
+  const v = compile(
+    srcs.map((source, i) => ({ path: `m${i}.rego`, source })),
+    { regoV1: true },
+  )
+    .prepare(query)
+    .evaluate({});
   return v === undefined ? undefined : toJSON(v);
 }
 
@@ -36,7 +41,9 @@ describe("function calls", () => {
   });
 
   test("one extra argument receives the result; patterns in heads destructure", () => {
-    const src = "package p\nf([x, y]) := x + y\ng({\"a\": x}) := x\nr if { f([1, 2], z); z == 3; split(\"a.b\", \".\", parts); parts == [\"a\", \"b\"] }\ns := [f([1, 2]), g({\"a\": 3})]";
+    const src =
+      'package p\nf([x, y]) := x + y\ng({"a": x}) := x\nr if { f([1, 2], z); z == 3; split("a.b", ".", parts); parts == ' +
+      '["a", "b"] }\ns := [f([1, 2]), g({"a": 3})]';
     expect(run([src], "data.p.r")).toBe(true);
     expect(run([src], "data.p.s")).toEqual([3, 3]);
   });
@@ -86,7 +93,9 @@ describe("with: a builtin as the replacement of a function", () => {
 describe(":= targets (OPA's rewriteDeclaredAssignment, checkKeywordOverrides)", () => {
   test("a ref cannot be assigned, even one rooted at input; input itself cannot be shadowed", () => {
     expect(compileErr("package p\nr if { input.x := 1 }").detail).toStartWith("cannot assign to ref");
-    expect(compileErr("package p\nr if { input := 1 }").detail).toStartWith("variables must not shadow input (use a different variable name");
+    expect(compileErr("package p\nr if { input := 1 }").detail).toStartWith(
+      "variables must not shadow input (use a different variable name",
+    );
     expect(compileErr("package p\ninput := 1").detail).toStartWith("rules must not shadow input (use a different rule name");
     expect(compileErr("package p\nr if { 1 := 1 }").detail).toStartWith("cannot assign to number");
   });
@@ -106,8 +115,8 @@ describe("references into scalars of known type (OPA's checker: 'undefined ref',
   test("indexing a constant or a constant-assigned local where every value is a scalar is a type error", () => {
     expect(compileErr("package p\nr if { some i, j; [1, 2][i][j] }").detail).toStartWith("undefined ref: [1, 2][i][j]");
     expect(compileErr("package p\nr if { x := 1; x[0] == 1 }").detail).toStartWith("undefined ref: x[0]");
-    expect(compileErr("package p\nr if { some x in \"abc\" }").detail).toStartWith("undefined ref:");
-    expect(run(["package p\nr := [[1, [2]][_][0], {\"a\": [1]}.a[0]]"], "data.p.r")).toEqual([2, 1]);
+    expect(compileErr('package p\nr if { some x in "abc" }').detail).toStartWith("undefined ref:");
+    expect(run(['package p\nr := [[1, [2]][_][0], {"a": [1]}.a[0]]'], "data.p.r")).toEqual([2, 1]);
   });
 });
 
@@ -121,10 +130,18 @@ describe("OPA's rewriteLocalVars and validateWith checks", () => {
     expect(neg.detail).toBe("cannot assign vars inside negated expression");
   });
   test("with: no partial replacement of a virtual document; some builtins cannot be replaced", () => {
-    expect(compileErr("package p\nq.r := 1\nt := y if { y := q.r.s with data.p.q.r.s as 1 }").detail).toBe("with keyword cannot partially replace virtual document(s)");
-    expect(compileErr("package p\nr if { true with print as count }").detail).toBe("with keyword replacing built-in function: target must not be a void function");
-    expect(compileErr("package p\nr if { true with walk as count }").detail).toBe("with keyword replacing built-in function: target must not be a relation");
-    expect(compileErr("package p\nr if { true with internal.member_2 as count }").detail).toStartWith("with keyword replacing built-in function: replacement of internal function");
+    expect(compileErr("package p\nq.r := 1\nt := y if { y := q.r.s with data.p.q.r.s as 1 }").detail).toBe(
+      "with keyword cannot partially replace virtual document(s)",
+    );
+    expect(compileErr("package p\nr if { true with print as count }").detail).toBe(
+      "with keyword replacing built-in function: target must not be a void function",
+    );
+    expect(compileErr("package p\nr if { true with walk as count }").detail).toBe(
+      "with keyword replacing built-in function: target must not be a relation",
+    );
+    expect(compileErr("package p\nr if { true with internal.member_2 as count }").detail).toStartWith(
+      "with keyword replacing built-in function: replacement of internal function",
+    );
     expect(run(["package p\nq.r := 1\nt := y if { y := q.r with data.p.q.r as 2 }"], "data.p.t")).toBe(2);
   });
 });
@@ -142,7 +159,12 @@ describe("print is a statement (OPA: checkVoidCalls, rewritePrintCalls)", () => 
     expect(compileErr("package p\nr if { x := print(1) }").detail).toContain("used as value");
     expect(compileErr("package p\nr if { print(y) }").detail).toBe("var y is undeclared");
     const out: string[] = [];
-    compile([{ path: "m.rego", source: "package p\nr if { x := 1; print(\"x is\", x, input.nope) }" }], { regoV1: true, print: (m) => out.push(m) }).prepare("data.p.r").evaluate({});
+    compile([{ path: "m.rego", source: 'package p\nr if { x := 1; print("x is", x, input.nope) }' }], {
+      regoV1: true,
+      print: (m) => out.push(m),
+    })
+      .prepare("data.p.r")
+      .evaluate({});
     expect(out).toEqual(["x is 1 <undefined>"]);
   });
 });

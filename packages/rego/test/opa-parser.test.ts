@@ -4,7 +4,9 @@ import { describe, expect, test } from "bun:test";
 import { compile, RegoError, toJSON } from "../src/index.ts";
 
 function run(src: string, query: string, v1 = true): unknown {
-  const v = compile([{ path: "m.rego", source: src }], { regoV1: v1 }).prepare(query).evaluate({});
+  const v = compile([{ path: "m.rego", source: src }], { regoV1: v1 })
+    .prepare(query)
+    .evaluate({});
   return v === undefined ? undefined : toJSON(v);
 }
 
@@ -43,17 +45,23 @@ describe("keywords inside references", () => {
 
 describe("rule heads", () => {
   test("contains on a function head is refused", () => {
-    expect(parseErr("package p\nf(x) contains 1")).toContain("the contains keyword can only be used with multi-value rule definitions (e.g., f contains <VALUE> { ... })");
+    expect(parseErr("package p\nf(x) contains 1")).toContain(
+      "the contains keyword can only be used with multi-value rule definitions (e.g., f contains <VALUE> { ... })",
+    );
   });
 
   test("else is refused on rules with variables in the head, and on multi-value rules", () => {
-    expect(parseErr("package p\na[x] := 1 if x := \"b\"\nelse := 2")).toContain("else keyword cannot be used on rules with variables in head");
+    expect(parseErr('package p\na[x] := 1 if x := "b"\nelse := 2')).toContain(
+      "else keyword cannot be used on rules with variables in head",
+    );
     expect(parseErr("package p\np[x] { x := 1 } else = 2 { true }", false)).toContain("else keyword cannot be used on multi-value rules");
-    expect(parseErr("package p\np[x] = 1 { x := 1 } else = 2 { true }", false)).toContain("else keyword cannot be used on rules with variables in head");
+    expect(parseErr("package p\np[x] = 1 { x := 1 } else = 2 { true }", false)).toContain(
+      "else keyword cannot be used on rules with variables in head",
+    );
   });
 
   test("a call result can be dereferenced, and ref heads may end in a function", () => {
-    const src = "package p\nf(x) := {\"y\": x}\na.b.g(x) := x\nr := [f(2).y, f(3)[\"y\"], split(\"a.b\", \".\")[1], a.b.g(4)]";
+    const src = 'package p\nf(x) := {"y": x}\na.b.g(x) := x\nr := [f(2).y, f(3)["y"], split("a.b", ".")[1], a.b.g(4)]';
     expect(run(src, "data.p.r")).toEqual([2, 3, "b", 4]);
   });
 });
@@ -83,9 +91,9 @@ describe("parse errors name tokens as OPA's parser does", () => {
 describe("rule kinds of heads without a value (OPA's parseRules/parseHead)", () => {
   test("only v0's p[x] { ... } is multi-value; p[x] if and longer refs get the value true", () => {
     expect(run("package p\nq[x] { x := 1 }", "data.p.q", false)).toEqual([1]);
-    expect(run("package p\nimport future.keywords.if\nq[x] if { x := \"a\" }", "data.p.q", false)).toEqual({ a: true });
-    expect(run("package p\na.b[x] { x := \"c\" }", "data.p.a", false)).toEqual({ b: { c: true } });
-    expect(run("package p\nq[x] if { x := \"a\" }", "data.p.q")).toEqual({ a: true });
+    expect(run('package p\nimport future.keywords.if\nq[x] if { x := "a" }', "data.p.q", false)).toEqual({ a: true });
+    expect(run('package p\na.b[x] { x := "c" }', "data.p.a", false)).toEqual({ b: { c: true } });
+    expect(run('package p\nq[x] if { x := "a" }', "data.p.q")).toEqual({ a: true });
   });
 });
 
@@ -107,7 +115,9 @@ describe("default rules (OPA's validateDefaultRuleValue / validateDefaultRuleArg
 
 describe("imports (OPA's parseImport, regoV1Import, checkDuplicateImports)", () => {
   test("paths outside data/input/future/rego, and rego imports other than rego.v1", () => {
-    expect(parseErr("package p\nimport foo.bar\nx := 1")).toStartWith("unexpected import path, must begin with one of: {data, future, input, rego}, got: foo");
+    expect(parseErr("package p\nimport foo.bar\nx := 1")).toStartWith(
+      "unexpected import path, must begin with one of: {data, future, input, rego}, got: foo",
+    );
     expect(parseErr("package p\nimport rego.v2\nx := 1")).toBe("invalid import `rego.v2`, must be `rego.v1`");
   });
   test("in v1 two imports may not bind the same name (v0 allows it)", () => {
@@ -148,6 +158,12 @@ describe("reference heads (OPA's parseRef)", () => {
     expect(parseErr('package p\nx := "abc"[0]')).toBe("illegal ref (head cannot be string)");
     expect(parseErr("package p\nx := true.x")).toBe("illegal ref (head cannot be boolean)");
     expect(parseErr("package p\nx := null[0]")).toBe("illegal ref (head cannot be null)");
-    expect(run('package p\nx := [[1, 2][0], {"a": 1}.a, {1}[1], [y | y := 3][0], split("a.b", ".")[1]]', "data.p.x")).toEqual([1, 1, 1, 3, "b"]);
+    expect(run('package p\nx := [[1, 2][0], {"a": 1}.a, {1}[1], [y | y := 3][0], split("a.b", ".")[1]]', "data.p.x")).toEqual([
+      1,
+      1,
+      1,
+      3,
+      "b",
+    ]);
   });
 });

@@ -39,7 +39,9 @@ describe("OPA semantics", () => {
   test("minus declares each operand as number-or-set: a number/set mix is an evaluation type error, a string a compile error", () => {
     const strict = (src: string) => {
       try {
-        compile([{ path: "m.rego", source: src }], { regoV1: true, strictBuiltinErrors: true }).prepare("data.t.p").evaluate(undefined);
+        compile([{ path: "m.rego", source: src }], { regoV1: true, strictBuiltinErrors: true })
+          .prepare("data.t.p")
+          .evaluate(undefined);
       } catch (e) {
         if (e instanceof RegoError) return e;
         throw e;
@@ -82,7 +84,9 @@ rt := x if x = time.now_ns() with time.now_ns as opa.runtime`;
     expect(run(src, "data.t.allow", { name: "alice" })).toBeUndefined();
     const e = (() => {
       try {
-        compile([{ path: "m.rego", source: src }], { regoV1: true, strictBuiltinErrors: true }).prepare("data.t.allow").evaluate({ name: "alice" });
+        compile([{ path: "m.rego", source: src }], { regoV1: true, strictBuiltinErrors: true })
+          .prepare("data.t.allow")
+          .evaluate({ name: "alice" });
       } catch (x) {
         return x as RegoError;
       }
@@ -105,13 +109,23 @@ rt := x if x = time.now_ns() with time.now_ns as opa.runtime`;
     expect((e as RegoError).message).toContain("conflicting rule for data path a/p found");
     expect((e as RegoError).location?.line).toBe(2);
     // data beside the rule is fine
-    expect(compile(mods, { regoV1: true, data: { a: { q: 5 } } }).prepare("data.a").evaluate(undefined)).toEqual({ p: 2, q: 5 });
+    expect(
+      compile(mods, { regoV1: true, data: { a: { q: 5 } } })
+        .prepare("data.a")
+        .evaluate(undefined),
+    ).toEqual({ p: 2, q: 5 });
   });
 
   test("a ground rule head naming another module's package is a compile-time conflict; a longer head merges", () => {
     let e: unknown;
     try {
-      compile([{ path: "a.rego", source: "package a\nb := 1" }, { path: "b.rego", source: "package a.b\nc := 2" }], { regoV1: true });
+      compile(
+        [
+          { path: "a.rego", source: "package a\nb := 1" },
+          { path: "b.rego", source: "package a.b\nc := 2" },
+        ],
+        { regoV1: true },
+      );
     } catch (x) {
       e = x;
     }
@@ -148,7 +162,9 @@ q := y if {
   test("a deprecated alias reports errors under its own name (net.cidr_overlap, not net.cidr_contains)", () => {
     const e = (() => {
       try {
-        compile([{ path: "m.rego", source: "package t\nx := net.cidr_overlap(input, \"10.0.0.1\")" }], { strictBuiltinErrors: true }).prepare("data.t.x").evaluate(null);
+        compile([{ path: "m.rego", source: 'package t\nx := net.cidr_overlap(input, "10.0.0.1")' }], { strictBuiltinErrors: true })
+          .prepare("data.t.x")
+          .evaluate(null);
       } catch (x) {
         return x as RegoError;
       }

@@ -1,14 +1,40 @@
 import { describe, expect, test } from "bun:test";
 import {
-  BuiltinError, RegoMap, canonicalKey, compare, equal, formatValue, fromJSON, isObject, isSet, makeObject,
-  makeSet, objectEntries, objectGet, objectKeys, objectSize, objectWith, setHas, setValues, toJSON, toJSONText, typeName,
+  BuiltinError,
+  RegoMap,
+  canonicalKey,
+  compare,
+  equal,
+  formatValue,
+  fromJSON,
+  isObject,
+  isSet,
+  makeObject,
+  makeSet,
+  objectEntries,
+  objectGet,
+  objectKeys,
+  objectSize,
+  objectWith,
+  setHas,
+  setValues,
+  toJSON,
+  toJSONText,
+  typeName,
   type Value,
 } from "../src/value.ts";
 
 describe("value model", () => {
   test("typeName", () => {
     expect([null, true, 1, "a", [], {}, makeSet(), new RegoMap([[1, 2]])].map((v) => typeName(v as Value))).toEqual([
-      "null", "boolean", "number", "string", "array", "object", "set", "object",
+      "null",
+      "boolean",
+      "number",
+      "string",
+      "array",
+      "object",
+      "set",
+      "object",
     ]);
   });
   test("JSON objects are objects without conversion", () => {
@@ -24,7 +50,10 @@ describe("value model", () => {
     expect(objectSize(o)).toBe(3);
   });
   test("non-string keys", () => {
-    const o = makeObject([[1, "a"], [[1, 2], "x"]]);
+    const o = makeObject([
+      [1, "a"],
+      [[1, 2], "x"],
+    ]);
     expect(o).toBeInstanceOf(RegoMap);
     expect(objectGet(o, 1)).toBe("a");
     expect(objectGet(o, [1, 2])).toBe("x");
@@ -34,7 +63,10 @@ describe("value model", () => {
     const p = makeObject([["a", 1]]);
     expect(Object.getPrototypeOf(p)).toBe(Object.prototype);
     expect(equal(p, new RegoMap([["a", 1]]))).toBe(true);
-    expect(objectEntries(objectWith(p, "b", 2))).toEqual([["a", 1], ["b", 2]]);
+    expect(objectEntries(objectWith(p, "b", 2))).toEqual([
+      ["a", 1],
+      ["b", 2],
+    ]);
     expect(objectWith(p, 3, 2)).toBeInstanceOf(RegoMap);
   });
   test("sets", () => {
@@ -59,7 +91,29 @@ describe("value model", () => {
     expect(canonicalKey(-0)).toBe(canonicalKey(0));
   });
   test("compare: OPA total order", () => {
-    const sorted: Value[] = [null, false, true, -1, 2.5, 10, "", "a", "b", [], [1], [1, 2], [2], {}, { a: 1 }, { a: 2 }, { b: 0 }, makeSet(), makeSet([1]), makeSet([1, 2]), makeSet([2])];
+    const sorted: Value[] = [
+      null,
+      false,
+      true,
+      -1,
+      2.5,
+      10,
+      "",
+      "a",
+      "b",
+      [],
+      [1],
+      [1, 2],
+      [2],
+      {},
+      { a: 1 },
+      { a: 2 },
+      { b: 0 },
+      makeSet(),
+      makeSet([1]),
+      makeSet([1, 2]),
+      makeSet([2]),
+    ];
     const shuffled = [...sorted].reverse();
     shuffled.sort(compare);
     expect(shuffled).toEqual(sorted);
@@ -89,7 +143,9 @@ describe("value model", () => {
 describe("JSON text", () => {
   test("keys in Go's string order, indented like MarshalIndent", () => {
     expect(toJSONText({ "9": 1, "10": 2, a: [] })).toBe('{"10":2,"9":1,"a":[]}');
-    expect(toJSONText({ b: [1, makeSet(["y", "x"])], a: {} }, "  ")).toBe('{\n  "a": {},\n  "b": [\n    1,\n    [\n      "x",\n      "y"\n    ]\n  ]\n}');
+    expect(toJSONText({ b: [1, makeSet(["y", "x"])], a: {} }, "  ")).toBe(
+      '{\n  "a": {},\n  "b": [\n    1,\n    [\n      "x",\n      "y"\n    ]\n  ]\n}',
+    );
     expect(toJSONText(5, "  ")).toBe("5");
   });
 });

@@ -24,7 +24,12 @@ server.logger.info({ url: server.url.href, dataDir: config.dataDir, redis: confi
 if (process.stderr.isTTY || process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
   const lines = ["", `EdgeClass is running: ${base}  (data in ${config.dataDir})`, `Sign in:       ${base}/login`];
   if (server.demo && !config.jwt.jwksFile && !config.jwt.jwksUrl) {
-    const token = await mintToken(server.secret, { sub: server.demo.teacher.id, role: "teacher", name: server.demo.teacher.name, ttlSeconds: 3600 });
+    const token = await mintToken(server.secret, {
+      sub: server.demo.teacher.id,
+      role: "teacher",
+      name: server.demo.teacher.name,
+      ttlSeconds: 3600,
+    });
     const who = (u: { id: string; name: string }) => `${u.name} (${u.id})`;
     lines.push(
       `Demo users:    teacher ${who(server.demo.teacher)}; students ${server.demo.students.map(who).join(", ")}`,

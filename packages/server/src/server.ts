@@ -1,4 +1,6 @@
 // Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
+// Over 400 lines because it is the one place where every component is built and connected (store,
+// Redis, hubs, gateway, media, central, services, routes, lifecycle); each step is short and in order.
 import { CLOSE } from "@edgeclass/client/protocol";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -61,10 +63,24 @@ async function startMediaHomes(
   logger: Logger,
 ) {
   const { MediaHomes } = await import("./cluster/media-home.ts");
-  return new MediaHomes({ link, instanceId, key: internalKey(config.media.clusterSecret, secret), local, isLive, registry, logger, cascade: config.media.cascade });
+  return new MediaHomes({
+    link,
+    instanceId,
+    key: internalKey(config.media.clusterSecret, secret),
+    local,
+    isLive,
+    registry,
+    logger,
+    cascade: config.media.cascade,
+  });
 }
 
-async function startCityPublisher(c: NonNullable<Config["central"]>, outbox: import("./central/outbox.ts").CentralOutbox, registry: import("./obs/prom.ts").Registry, logger: Logger) {
+async function startCityPublisher(
+  c: NonNullable<Config["central"]>,
+  outbox: import("./central/outbox.ts").CentralOutbox,
+  registry: import("./obs/prom.ts").Registry,
+  logger: Logger,
+) {
   const { CityPublisher } = await import("./central/publisher.ts");
   const publisher = new CityPublisher({ url: c.natsUrl, user: c.user, pass: c.password, city: c.city }, outbox, registry, logger);
   publisher.start();
@@ -72,8 +88,17 @@ async function startCityPublisher(c: NonNullable<Config["central"]>, outbox: imp
 }
 
 /** The catalogue authored at the centre, from the city's mirror into this instance's copy (and on to Redis). */
-async function startCatalogueFeed(c: NonNullable<Config["central"]>, journal: import("./store/sqlite/catalogue-journal.ts").CatalogueJournal, hub: () => LiveHub, registry: import("./obs/prom.ts").Registry, logger: Logger) {
-  const [{ CityCatalogueFeed }, { revokeFromCatalogue }] = await Promise.all([import("./central/catalogue-feed.ts"), import("./cluster/class-removals.ts")]);
+async function startCatalogueFeed(
+  c: NonNullable<Config["central"]>,
+  journal: import("./store/sqlite/catalogue-journal.ts").CatalogueJournal,
+  hub: () => LiveHub,
+  registry: import("./obs/prom.ts").Registry,
+  logger: Logger,
+) {
+  const [{ CityCatalogueFeed }, { revokeFromCatalogue }] = await Promise.all([
+    import("./central/catalogue-feed.ts"),
+    import("./cluster/class-removals.ts"),
+  ]);
   const feed = new CityCatalogueFeed({ url: c.natsUrl, user: c.user, pass: c.password, city: c.city }, journal, registry, logger);
   feed.onApplied = (changes) => revokeFromCatalogue(hub(), changes); // unenrolled or archived centrally
   feed.start();
@@ -117,7 +142,10 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
   // Bearer tokens, and the bearer form of browser sessions (LTI launches), once sign-in is built below.
   let sessions: Sessions | null = null;
-  const verifier = schoolCheckedVerifier(withSessionTokens(createTokenVerifier(config.jwt, secret), () => sessions), store);
+  const verifier = schoolCheckedVerifier(
+    withSessionTokens(createTokenVerifier(config.jwt, secret), () => sessions),
+    store,
+  );
   const now = Date.now;
   const newId = () => Bun.randomUUIDv7();
   const serviceDeps = { store, now, newId, defaultCapacity: config.maxStudents };
@@ -131,11 +159,30 @@ export async function startServer(config: Config, logging: Logging = createLoggi
   // Live classes: rooms owned by this instance, reached over WebSockets.
   const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
   const decisions = new DecisionLog();
-  const gateway: LiveGateway = new LiveGateway({ hub: (): LiveHub => hub, store, verifier, metrics: liveMetrics, logger, now, policy, decisions });
+  const gateway: LiveGateway = new LiveGateway({
+    hub: (): LiveHub => hub,
+    store,
+    verifier,
+    metrics: liveMetrics,
+    logger,
+    now,
+    policy,
+    decisions,
+  });
   // The teacher's video state (live/paused per source), fed by the media service, sent as video.state and in welcomes.
   let stopVideoShare = () => {};
   const videoBoard = new VideoBoard(gateway);
-  const roomDeps = { store, policy, decisions, metrics: liveMetrics, logger, now, newId, graceMs: config.reconnectGraceMs, video: (id: string) => videoBoard.get(id) };
+  const roomDeps = {
+    store,
+    policy,
+    decisions,
+    metrics: liveMetrics,
+    logger,
+    now,
+    newId,
+    graceMs: config.reconnectGraceMs,
+    video: (id: string) => videoBoard.get(id),
+  };
   let hub: LiveHub;
   let cluster: import("./cluster/start.ts").ClusterMode | null = null;
   if (config.redisUrl) {
@@ -158,8 +205,12 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
   }
   // A city of a fleet (NATS_URL): class records go from the outbox to the city's NATS leaf.
-  const central = store.central && config.central ? await startCityPublisher(config.central, store.central, metrics.registry, logger) : null;
-  const catalogueFeed = store.catalogue && config.central ? await startCatalogueFeed(config.central, store.catalogue, () => hub, metrics.registry, logger) : null;
+  const central =
+    store.central && config.central ? await startCityPublisher(config.central, store.central, metrics.registry, logger) : null;
+  const catalogueFeed =
+    store.catalogue && config.central
+      ? await startCatalogueFeed(config.central, store.catalogue, () => hub, metrics.registry, logger)
+      : null;
   const redis = cluster?.link ?? null;
   const catalogue = cluster?.catalogue ?? null;
   const live = new LiveService(serviceDeps, courses, () => hub, cluster?.refreshClassRecords);
@@ -173,7 +224,10 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         videoQuality: config.videoQuality,
         workers: config.media.workers,
         publicIp: config.media.publicIp,
-        portRange: config.media.portMin !== undefined && config.media.portMax !== undefined ? [config.media.portMin, config.media.portMax] : undefined,
+        portRange:
+          config.media.portMin !== undefined && config.media.portMax !== undefined
+            ? [config.media.portMin, config.media.portMax]
+            : undefined,
         registry: metrics.registry,
         logger,
         resourceSuffix: homes?.tag, // resource ids name their media home (scale-out)
@@ -196,7 +250,18 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     else void media?.then((m) => m.closeUser(classId, userId));
   };
   // With Redis a class's media lives on one instance (its media home); the others forward to it.
-  const homes = cluster ? await startMediaHomes(cluster.link, instanceId, config, secret, getMedia, (id) => store.classes.get(id)?.status === "live", metrics.registry, logger) : null;
+  const homes = cluster
+    ? await startMediaHomes(
+        cluster.link,
+        instanceId,
+        config,
+        secret,
+        getMedia,
+        (id) => store.classes.get(id)?.status === "live",
+        metrics.registry,
+        logger,
+      )
+    : null;
 
   const readiness = {
     notReadyReason(): string | null {
@@ -211,52 +276,101 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       if (!policy.ready) return "loading the join policy";
       return state === "ready" ? null : "starting";
     },
-    degraded: () => (redis && !redis.healthy() ? { redis: "unreachable", detail: "serving the classes this instance owns; joins to classes owned elsewhere are refused until Redis is back" } : null),
+    degraded: () =>
+      redis && !redis.healthy()
+        ? {
+            redis: "unreachable",
+            detail: "serving the classes this instance owns; joins to classes owned elsewhere are refused until Redis is back",
+          }
+        : null,
   };
   // TURN credentials, one per participant and request, short-lived (coturn use-auth-secret).
-  const turnIssued = metrics.registry.counter({ name: "edgeclass_turn_credentials_issued_total", help: "TURN credentials minted for participants (ICE server endpoint and WHIP/WHEP Link headers)." });
+  const turnIssued = metrics.registry.counter({
+    name: "edgeclass_turn_credentials_issued_total",
+    help: "TURN credentials minted for participants (ICE server endpoint and WHIP/WHEP Link headers).",
+  });
   const iceFor = (userId: string) => {
     const cfg = iceConfigFor(config.turn, userId, now());
     if (cfg.iceServers.length > 0) turnIssued.inc();
     return cfg;
   };
-  const refused = metrics.registry.counter({ name: "edgeclass_rate_limited_total", help: "Requests refused with 429 by the authentication limits, by limit.", labelNames: ["limit"] });
+  const refused = metrics.registry.counter({
+    name: "edgeclass_rate_limited_total",
+    help: "Requests refused with 429 by the authentication limits, by limit.",
+    labelNames: ["limit"],
+  });
   const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });
   // School sign-in (OpenID Connect) and browser sessions; with Redis, one-time keys are shared there.
-  const signIn = schoolSignIn({ config, db, record: store.catalogue?.record ?? null, secret, redis, logger, now, registry: metrics.registry, schoolExists: (id) => store.schools.get(id) !== undefined, onSignedIn: (p) => courses.rememberUser(p) });
+  const signIn = schoolSignIn({
+    config,
+    db,
+    record: store.catalogue?.record ?? null,
+    secret,
+    redis,
+    logger,
+    now,
+    registry: metrics.registry,
+    schoolExists: (id) => store.schools.get(id) !== undefined,
+    onSignedIn: (p) => courses.rememberUser(p),
+  });
   sessions = signIn.sessions;
   // The LTI 1.3 tool; a class's quiz scores go to the LMS gradebook when it ends.
-  const lti = startLti({ db, signIn, store, courses, live, registry: metrics.registry, logger, now, publicUrl: config.publicUrl, maxBodyBytes: config.maxBodyBytes, schoolExists: (id) => store.schools.get(id) !== undefined });
+  const lti = startLti({
+    db,
+    signIn,
+    store,
+    courses,
+    live,
+    registry: metrics.registry,
+    logger,
+    now,
+    publicUrl: config.publicUrl,
+    maxBodyBytes: config.maxBodyBytes,
+    schoolExists: (id) => store.schools.get(id) !== undefined,
+  });
   const endedBefore = hub.onClassEnded;
   hub.onClassEnded = (classId) => {
     endedBefore(classId);
-    lti.service.classEnded(classId).catch((e: unknown) => logger.error({ classId, err: e }, "LTI grades of the ended class were not queued"));
+    lti.service
+      .classEnded(classId)
+      .catch((e: unknown) => logger.error({ classId, err: e }, "LTI grades of the ended class were not queued"));
   };
-  const deps: HttpDeps = { verifier, logger, access: logging.access, metrics, onPrincipal: (p) => courses.rememberUser(p), limits, trustProxy: config.limits.trustProxy, storage, bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024), sessions: signIn.sessions };
+  const deps: HttpDeps = {
+    verifier,
+    logger,
+    access: logging.access,
+    metrics,
+    onPrincipal: (p) => courses.rememberUser(p),
+    limits,
+    trustProxy: config.limits.trustProxy,
+    storage,
+    bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
+    sessions: signIn.sessions,
+  };
   const web = webApp({ config, demo, secret, limits });
   const liveSocket = liveSocketRoute(gateway, liveAuthLimit({ verifier, limits }));
   const routeDefs: RouteDef[] = [
-      ...systemRoutes(config, metrics, readiness),
-      ...courseRoutes(courses, config.maxBodyBytes),
-      ...schoolRoutes(new SchoolsService({ store, now }), config.maxBodyBytes),
-      ...liveRoutes(live, config.maxBodyBytes),
-      ...adminRoutes(decisions, store),
-      ...turnedAwayRoutes(decisions, live),
-      ...quizSetRoutes(new QuizSetService(serviceDeps, signIn.records), config.maxBodyBytes),
-      ...imageRoutes(store, new SqliteImages(db), now),
-      ...mediaRoutes({
-        store,
-        hub: () => hub,
-        media: homes ? () => Promise.resolve(homes) : getMedia,
-        admitted: homes ? async (classId, userId) => hub.isAdmitted(classId, userId) || (await homes.seated(classId, userId)) : undefined,
-        iceLinks: (userId) => iceLinks(iceFor(userId)),
-      }),
-      ...iceRoutes(iceFor),
-      ...(homes ? internalMediaRoutes(homes) : []),
-      ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
-      ...web.apiRoutes,
-      ...signIn.routes,
-      ...lti.routes,
+    ...systemRoutes(config, metrics, readiness),
+    ...courseRoutes(courses, config.maxBodyBytes),
+    ...schoolRoutes(new SchoolsService({ store, now }), config.maxBodyBytes),
+    ...liveRoutes(live, config.maxBodyBytes),
+    ...adminRoutes(decisions, store),
+    ...turnedAwayRoutes(decisions, live),
+    ...quizSetRoutes(new QuizSetService(serviceDeps, signIn.records), config.maxBodyBytes),
+    ...imageRoutes(store, new SqliteImages(db), now),
+    ...mediaRoutes({
+      store,
+      hub: () => hub,
+      media: homes ? () => Promise.resolve(homes) : getMedia,
+      admitted: homes ? async (classId, userId) => hub.isAdmitted(classId, userId) || (await homes.seated(classId, userId)) : undefined,
+      iceLinks: (userId) => iceLinks(iceFor(userId)),
+    }),
+    ...iceRoutes(iceFor),
+    ...(homes ? internalMediaRoutes(homes) : []),
+    ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
+    ...web.apiRoutes,
+    ...signIn.routes,
+    ...lti.routes,
   ];
   const routes = buildRoutes(routeDefs, deps);
 
@@ -283,7 +397,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
       "demo sign-in is on: anyone who can reach this address can sign in as the demo teacher or a demo student (DEMO=false turns it off)",
     );
   }
-  homes?.start(config.media.internalUrl ?? `http://${["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host}:${server.port}`);
+  homes?.start(
+    config.media.internalUrl ?? `http://${["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host}:${server.port}`,
+  );
   // Compiled after listening (start-up stays fast); ready once it is, never if it does not compile.
   // On the next turn, so requests already waiting (health probes) are answered before the compile.
   const whenReady = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => policy.load());
@@ -302,7 +418,10 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     secret,
     demo,
     // (the live socket's token is checked by the gateway: listed with the roles that may join)
-    routes: [...routeDefs.map((r) => ({ method: r.method, path: r.path, auth: r.auth })), { method: liveSocket.method, path: liveSocket.path, auth: ["student", "teacher", "school-admin", "admin"] }],
+    routes: [
+      ...routeDefs.map((r) => ({ method: r.method, path: r.path, auth: r.auth })),
+      { method: liveSocket.method, path: liveSocket.path, auth: ["student", "teacher", "school-admin", "admin"] },
+    ],
     state: () => state,
     whenReady,
     stop() {

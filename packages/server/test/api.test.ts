@@ -27,7 +27,10 @@ describe("courses", () => {
   test("a teacher creates a course, enrols students and reads it back", async () => {
     const c = await newCourse({ status: "active" });
     expect(c.capacity).toBe(40); // MAX_STUDENTS is the default capacity
-    const bulk = await t.call("POST", `/api/courses/${c.id}/enrollments`, { token: teacher, body: { studentIds: ["st-1", "st-2", "st-3", "st-2"] } });
+    const bulk = await t.call("POST", `/api/courses/${c.id}/enrollments`, {
+      token: teacher,
+      body: { studentIds: ["st-1", "st-2", "st-3", "st-2"] },
+    });
     expect(bulk.status).toBe(201);
     expect(bulk.body).toEqual({ enrolled: 3, alreadyEnrolled: 0 });
     const one = await t.call("PUT", `/api/courses/${c.id}/enrollments/st-4`, { token: teacher });
@@ -71,7 +74,10 @@ describe("courses", () => {
 
   test("update, archive, and archived is final", async () => {
     const c = await newCourse();
-    const up = await t.call("PATCH", `/api/courses/${c.id}`, { token: teacher, body: { title: "Algebra II", capacity: 12, status: "active" } });
+    const up = await t.call("PATCH", `/api/courses/${c.id}`, {
+      token: teacher,
+      body: { title: "Algebra II", capacity: 12, status: "active" },
+    });
     expect(up.body).toMatchObject({ title: "Algebra II", capacity: 12, status: "active" });
     const arch = await t.call("POST", `/api/courses/${c.id}/archive`, { token: teacher });
     expect(arch.body.status).toBe("archived");
@@ -94,16 +100,31 @@ describe("courses", () => {
 
   test("classes are scheduled, rescheduled and cancelled", async () => {
     const c = await newCourse({ status: "active" });
-    const made = await t.call("POST", `/api/courses/${c.id}/classes`, { token: teacher, body: { startsAt: "2026-12-01T09:00:00Z", durationMinutes: 45 } });
+    const made = await t.call("POST", `/api/courses/${c.id}/classes`, {
+      token: teacher,
+      body: { startsAt: "2026-12-01T09:00:00Z", durationMinutes: 45 },
+    });
     expect(made.status).toBe(201);
-    expect(made.body).toMatchObject({ courseId: c.id, title: "Algebra", status: "scheduled", startsAt: "2026-12-01T09:00:00.000Z", durationMinutes: 45 });
-    const moved = await t.call("PATCH", `/api/classes/${made.body.id}`, { token: teacher, body: { startsAt: "2026-12-02T09:00:00+01:00" } });
+    expect(made.body).toMatchObject({
+      courseId: c.id,
+      title: "Algebra",
+      status: "scheduled",
+      startsAt: "2026-12-01T09:00:00.000Z",
+      durationMinutes: 45,
+    });
+    const moved = await t.call("PATCH", `/api/classes/${made.body.id}`, {
+      token: teacher,
+      body: { startsAt: "2026-12-02T09:00:00+01:00" },
+    });
     expect(moved.body.startsAt).toBe("2026-12-02T08:00:00.000Z");
     const list = await t.call("GET", `/api/courses/${c.id}/classes`, { token: teacher });
     expect(list.body.items).toHaveLength(1);
     const cancelled = await t.call("POST", `/api/classes/${made.body.id}/cancel`, { token: teacher });
     expect(cancelled.body.status).toBe("cancelled");
-    const badDate = await t.call("POST", `/api/courses/${c.id}/classes`, { token: teacher, body: { startsAt: "tomorrow", durationMinutes: 45 } });
+    const badDate = await t.call("POST", `/api/courses/${c.id}/classes`, {
+      token: teacher,
+      body: { startsAt: "tomorrow", durationMinutes: 45 },
+    });
     expect(badDate.status).toBe(400);
     expect(badDate.body.issues[0].path).toBe("startsAt");
   });
@@ -129,7 +150,10 @@ describe("roles", () => {
     expect(r.status).toBe(404);
     expect(r.body.type).toBe("https://edgeclass.dev/problems/not-found");
     expect((await t.call("GET", `/api/courses/${c.id}`, { token: otherTeacher })).status).toBe(404);
-    const cls = await t.call("POST", `/api/courses/${c.id}/classes`, { token: teacher, body: { startsAt: "2026-11-26T15:00:00Z", durationMinutes: 30 } });
+    const cls = await t.call("POST", `/api/courses/${c.id}/classes`, {
+      token: teacher,
+      body: { startsAt: "2026-11-26T15:00:00Z", durationMinutes: 30 },
+    });
     expect(cls.status).toBe(201);
     for (const [method, path, body] of [
       ["POST", `/api/courses/${c.id}/archive`, undefined],
@@ -141,7 +165,11 @@ describe("roles", () => {
       ["POST", `/api/classes/${cls.body.id}/cancel`, undefined],
       ["POST", `/api/classes/${cls.body.id}/start`, undefined],
     ] as const) {
-      expect({ method, path, status: (await t.call(method, path, { token: otherTeacher, body })).status }).toEqual({ method, path, status: 404 });
+      expect({ method, path, status: (await t.call(method, path, { token: otherTeacher, body })).status }).toEqual({
+        method,
+        path,
+        status: 404,
+      });
     }
     expect((await t.call("GET", `/api/courses/${c.id}`, { token: teacher })).body.title).toBe("Algebra");
   });
@@ -176,7 +204,12 @@ describe("bad input changes nothing", () => {
     ["negative capacity", { body: { capacity: -1 } }, 400, "validation"],
     ["bad status", { body: { status: "open" } }, 400, "validation"],
     ["oversize body", { body: { title: "x".repeat(5000) } }, 413, "payload-too-large"],
-    ["not JSON content type", { raw: "title=x", headers: { "content-type": "application/x-www-form-urlencoded" } }, 415, "unsupported-media-type"],
+    [
+      "not JSON content type",
+      { raw: "title=x", headers: { "content-type": "application/x-www-form-urlencoded" } },
+      415,
+      "unsupported-media-type",
+    ],
   ] as const)("%s", async (_name, opts, status, type) => {
     const c = await newCourse();
     const r = await t.call("PATCH", `/api/courses/${c.id}`, { token: teacher, ...opts });
@@ -222,7 +255,11 @@ describe("bad input changes nothing", () => {
       .setExpirationTime("1h")
       .sign(new TextEncoder().encode("not-the-secret-not-the-secret-not-the-secret"));
     expect((await t.call("PATCH", `/api/courses/${c.id}`, { token: forged, body: { title: "Hacked" } })).status).toBe(401);
-    const noRole = await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setSubject("x").setExpirationTime("1h").sign(new TextEncoder().encode(t.server.secret));
+    const noRole = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("x")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode(t.server.secret));
     expect((await t.call("GET", `/api/courses/${c.id}`, { token: noRole })).status).toBe(401);
     expect((await t.call("GET", `/api/courses/${c.id}`, { headers: { authorization: "Basic abc" } })).status).toBe(401);
     await expectUnchanged(c.id);

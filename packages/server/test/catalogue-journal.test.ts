@@ -14,8 +14,24 @@ function openStore(name: string) {
   return { store, journal: store.catalogue!, done: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-const course = (title: string, updatedAt: number) => ({ id: "c1", title, description: "", status: "active" as const, capacity: 10, teacherId: "t1", createdAt: 1, updatedAt, schoolId: "default" });
-const courseChange = (title: string, rev: number, origin: string): CatalogueChange => ({ kind: "course", key: "c1", row: course(title, rev), rev, origin });
+const course = (title: string, updatedAt: number) => ({
+  id: "c1",
+  title,
+  description: "",
+  status: "active" as const,
+  capacity: 10,
+  teacherId: "t1",
+  createdAt: 1,
+  updatedAt,
+  schoolId: "default",
+});
+const courseChange = (title: string, rev: number, origin: string): CatalogueChange => ({
+  kind: "course",
+  key: "c1",
+  row: course(title, rev),
+  rev,
+  origin,
+});
 
 test("newest version wins whatever the order; equal revs are decided by origin", () => {
   const { store, journal, done } = openStore("here");
@@ -39,7 +55,13 @@ test("a removed enrolment is not brought back by an older add, and exports as re
   await store.write(() => store.enrollments.add("c1", [{ id: "s1", name: "Sam" }], 20));
   expect(store.enrollments.isEnrolled("c1", "s1")).toBe(true);
   await store.write(() => store.enrollments.remove("c1", "s1"));
-  const late: CatalogueChange = { kind: "enrollment", key: "c1/s1", row: { courseId: "c1", studentId: "s1", name: "Sam", enrolledAt: 20 }, rev: 30, origin: "b" };
+  const late: CatalogueChange = {
+    kind: "enrollment",
+    key: "c1/s1",
+    row: { courseId: "c1", studentId: "s1", name: "Sam", enrolledAt: 20 },
+    rev: 30,
+    origin: "b",
+  };
   expect(journal.apply([late]).applied).toBe(0);
   expect(store.enrollments.isEnrolled("c1", "s1")).toBe(false);
   const exported = journal.exportPage("enrollment", "", 10);
@@ -71,7 +93,18 @@ test("a change this copy cannot take is left out; the rest of the batch is appli
   const orphan: CatalogueChange = {
     kind: "class",
     key: "k1",
-    row: { id: "k1", courseId: "no-such-course", title: "x", startsAt: 1, durationMinutes: 60, status: "scheduled", createdAt: 1, startedAt: null, endedAt: null, schoolId: "default" },
+    row: {
+      id: "k1",
+      courseId: "no-such-course",
+      title: "x",
+      startsAt: 1,
+      durationMinutes: 60,
+      status: "scheduled",
+      createdAt: 1,
+      startedAt: null,
+      endedAt: null,
+      schoolId: "default",
+    },
     rev: 5,
     origin: "b",
   };

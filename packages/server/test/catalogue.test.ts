@@ -17,13 +17,33 @@ afterAll(() => {
 });
 
 /** An instance on a data folder of its own (a new one unless given). */
-async function node(redisUrl: string, prefix: string, name: string, dataDir = tempDir("edgeclass-node-")): Promise<Instance & { dataDir: string }> {
+async function node(
+  redisUrl: string,
+  prefix: string,
+  name: string,
+  dataDir = tempDir("edgeclass-node-"),
+): Promise<Instance & { dataDir: string }> {
   dirs.push(dataDir);
-  const i = await startInstance({ DATA_DIR: dataDir, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, INSTANCE_ID: name, JWT_SECRET: secret, RECONNECT_GRACE_MS: "10000" });
+  const i = await startInstance({
+    DATA_DIR: dataDir,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    INSTANCE_ID: name,
+    JWT_SECRET: secret,
+    RECONNECT_GRACE_MS: "10000",
+  });
   return { ...i, dataDir };
 }
 
-const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
+const SINGLE = {
+  kind: "single",
+  prompt: "2 + 2 = ?",
+  options: [
+    { id: "a", text: "3" },
+    { id: "b", text: "4" },
+  ],
+  correct: "b",
+} as const;
 
 describe("three instances with separate data folders", () => {
   test("a course made on one is taught on all: enrolments, classes, a live quiz and its results everywhere", async () => {
@@ -38,9 +58,16 @@ describe("three instances with separate data folders", () => {
     const courseId: string = created.body.id;
     // Enrol on b, schedule on c: each instance must already know the course.
     await eventually(async () => expect((await api(b.base, "GET", `/api/courses/${courseId}`, teacher)).status).toBe(200));
-    expect((await api(b.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: ["s-a", "s-b", "s-c", "s-quiet"] })).body.enrolled).toBe(4);
+    expect(
+      (await api(b.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: ["s-a", "s-b", "s-c", "s-quiet"] })).body
+        .enrolled,
+    ).toBe(4);
     await eventually(async () => expect((await api(c.base, "GET", `/api/courses/${courseId}`, teacher)).body.enrolled).toBe(4));
-    const scheduled = await api(c.base, "POST", `/api/courses/${courseId}/classes`, teacher, { title: "Lenses", startsAt: new Date().toISOString(), durationMinutes: 60 });
+    const scheduled = await api(c.base, "POST", `/api/courses/${courseId}/classes`, teacher, {
+      title: "Lenses",
+      startsAt: new Date().toISOString(),
+      durationMinutes: 60,
+    });
     expect(scheduled.status).toBe(201);
     const classId: string = scheduled.body.id;
     for (const i of [a, b, c]) {
@@ -55,16 +82,27 @@ describe("three instances with separate data folders", () => {
     expect((await api(a.base, "POST", `/api/classes/${classId}/start`, teacher)).status).toBe(200);
     await eventually(async () => expect((await api(c.base, "GET", `/api/classes/${classId}`, teacher)).body.status).toBe("live"));
     const tp = await join(a.base, classId, teacher);
-    const students = [await join(a.base, classId, await token("student", "s-a")), await join(b.base, classId, await token("student", "s-b")), await join(c.base, classId, await token("student", "s-c"))];
+    const students = [
+      await join(a.base, classId, await token("student", "s-a")),
+      await join(b.base, classId, await token("student", "s-b")),
+      await join(c.base, classId, await token("student", "s-c")),
+    ];
     const quiet = await join(c.base, classId, await token("student", "s-quiet", "Quinn Quiet")); // attends, never answers
     closers.push(() => [tp, quiet, ...students].forEach((s) => s.peer.close()));
     await tp.peer.next("presence", (m) => m.count === 5);
-    const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as { questionId: string };
-    for (const [i, s] of students.entries()) await s.peer.request({ type: "quiz.answer", questionId, answerId: `ans-${i}`, response: { choice: i === 0 ? "a" : "b" } });
+    const { questionId } = (await tp.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 60 })) as {
+      questionId: string;
+    };
+    for (const [i, s] of students.entries())
+      await s.peer.request({ type: "quiz.answer", questionId, answerId: `ans-${i}`, response: { choice: i === 0 ? "a" : "b" } });
     // An instance that is not the owner reads complete results (copied from Redis first).
     const mid = await api(c.base, "GET", `/api/classes/${classId}/results?format=json`, teacher);
     expect(mid.body.questions[0].answers.map((x: { userId: string }) => x.userId).sort()).toEqual(["s-a", "s-b", "s-c"]);
-    expect(mid.body.students.find((x: { userId: string }) => x.userId === "s-quiet")).toMatchObject({ name: "Quinn Quiet", score: 0, answered: 0 });
+    expect(mid.body.students.find((x: { userId: string }) => x.userId === "s-quiet")).toMatchObject({
+      name: "Quinn Quiet",
+      score: 0,
+      answered: 0,
+    });
     const attendance = await api(b.base, "GET", `/api/classes/${classId}/attendance`, teacher);
     expect(attendance.body.items.map((r: { userId: string }) => r.userId).sort()).toEqual(["s-a", "s-b", "s-c", "s-quiet", "t-cat"]);
 
@@ -109,7 +147,9 @@ describe("three instances with separate data folders", () => {
       api(c.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: ["s-x"] }),
     ]);
     await eventually(async () => {
-      const titles = await Promise.all([a, b, c].map(async (i) => (await api(i.base, "GET", `/api/courses/${courseId}`, teacher)).body.title));
+      const titles = await Promise.all(
+        [a, b, c].map(async (i) => (await api(i.base, "GET", `/api/courses/${courseId}`, teacher)).body.title),
+      );
       expect(new Set(titles).size).toBe(1);
       expect(titles[0]).toMatch(/^from [ab] 4$/);
     });
@@ -117,7 +157,9 @@ describe("three instances with separate data folders", () => {
     await eventually(async () => expect((await api(a.base, "GET", `/api/courses/${courseId}`, teacher)).body.enrolled).toBe(1));
     expect((await api(a.base, "DELETE", `/api/courses/${courseId}/enrollments/s-x`, teacher)).body.removed).toBe(true);
     await eventually(async () => {
-      const counts = await Promise.all([a, b, c].map(async (i) => (await api(i.base, "GET", `/api/courses/${courseId}`, teacher)).body.enrolled));
+      const counts = await Promise.all(
+        [a, b, c].map(async (i) => (await api(i.base, "GET", `/api/courses/${courseId}`, teacher)).body.enrolled),
+      );
       expect(counts).toEqual([0, 0, 0]);
     });
     // A damaged entry in the stream is left out (counted), and the changes after it still arrive.

@@ -39,7 +39,17 @@ async function startLogged(name: string, env: Record<string, string>) {
   const dataDir = tempDir(`edgeclass-${name}-`);
   dirs.push(dataDir);
   const proc: Subprocess<"ignore", "pipe", "inherit"> = spawn([process.execPath, "packages/server/src/main.ts"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "info", DATA_DIR: dataDir, INSTANCE_ID: name, JWT_SECRET: SECRET, RECONNECT_GRACE_MS: "30000", ...env },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      DATA_DIR: dataDir,
+      INSTANCE_ID: name,
+      JWT_SECRET: SECRET,
+      RECONNECT_GRACE_MS: "30000",
+      ...env,
+    },
     stdout: "pipe",
     stderr: "inherit",
   });
@@ -65,7 +75,15 @@ async function startLogged(name: string, env: Record<string, string>) {
 }
 
 const token = (role: "student" | "teacher" | "admin", sub: string) => mintToken(SECRET, { sub, role, ttlSeconds: 3600 });
-const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
+const SINGLE = {
+  kind: "single",
+  prompt: "2 + 2 = ?",
+  options: [
+    { id: "a", text: "3" },
+    { id: "b", text: "4" },
+  ],
+  correct: "b",
+} as const;
 
 async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -78,7 +96,12 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 }
 
 /** Answers until acknowledged (retrying what Redis's absence refused); the ack, or the last error. */
-async function answerUntilAcked(peer: Peer, questionId: string, answerId: string, deadline: number): Promise<{ ok: boolean; last: string }> {
+async function answerUntilAcked(
+  peer: Peer,
+  questionId: string,
+  answerId: string,
+  deadline: number,
+): Promise<{ ok: boolean; last: string }> {
   let last = "";
   while (Date.now() < deadline) {
     try {
@@ -92,106 +115,124 @@ async function answerUntilAcked(peer: Peer, questionId: string, answerId: string
   return { ok: false, last };
 }
 
-test(
-  `Redis restarted empty ${CYCLES}x with answers flowing: the owner keeps its class, nothing acknowledged is lost`,
-  async () => {
-    const redis = await privateRedis();
-    const prefix = uniquePrefix();
-    const env = { REDIS_URL: redis.url, REDIS_PREFIX: prefix };
-    const a = await startLogged("ra", env);
-    const b = await startLogged("rb", env);
-    const teacherTok = await token("teacher", "t-restart");
-    const admin = await token("admin", "root");
-    await api(a.base, "GET", "/api/me", teacherTok);
-    const course = await api(a.base, "POST", "/api/courses", admin, { title: "Restart", status: "active", capacity: 1000, teacherId: "t-restart" });
-    expect(course.status).toBe(201);
-    const ids = Array.from({ length: STUDENTS }, (_, i) => `rs${i}`);
-    expect((await api(a.base, "POST", `/api/courses/${course.body.id}/enrollments`, teacherTok, { studentIds: ids })).status).toBeLessThan(300);
-    const cls = await api(a.base, "POST", `/api/courses/${course.body.id}/classes`, teacherTok, { startsAt: new Date().toISOString(), durationMinutes: 60 });
-    const classId = cls.body.id as string;
-    expect((await api(a.base, "POST", `/api/classes/${classId}/start`, teacherTok)).status).toBe(200);
-    // b's copy of the catalogue has the live class and the roster.
-    await eventually("class live on b", async () => ((await api(b.base, "GET", `/api/courses/${course.body.id}/enrollments?limit=500`, teacherTok)).body?.items?.length === STUDENTS && (await api(b.base, "GET", `/api/classes/${classId}`, teacherTok)).body?.status === "live" ? true : undefined));
+test(`Redis restarted empty ${CYCLES}x with answers flowing: the owner keeps its class, nothing acknowledged is lost`, async () => {
+  const redis = await privateRedis();
+  const prefix = uniquePrefix();
+  const env = { REDIS_URL: redis.url, REDIS_PREFIX: prefix };
+  const a = await startLogged("ra", env);
+  const b = await startLogged("rb", env);
+  const teacherTok = await token("teacher", "t-restart");
+  const admin = await token("admin", "root");
+  await api(a.base, "GET", "/api/me", teacherTok);
+  const course = await api(a.base, "POST", "/api/courses", admin, {
+    title: "Restart",
+    status: "active",
+    capacity: 1000,
+    teacherId: "t-restart",
+  });
+  expect(course.status).toBe(201);
+  const ids = Array.from({ length: STUDENTS }, (_, i) => `rs${i}`);
+  expect((await api(a.base, "POST", `/api/courses/${course.body.id}/enrollments`, teacherTok, { studentIds: ids })).status).toBeLessThan(
+    300,
+  );
+  const cls = await api(a.base, "POST", `/api/courses/${course.body.id}/classes`, teacherTok, {
+    startsAt: new Date().toISOString(),
+    durationMinutes: 60,
+  });
+  const classId = cls.body.id as string;
+  expect((await api(a.base, "POST", `/api/classes/${classId}/start`, teacherTok)).status).toBe(200);
+  // b's copy of the catalogue has the live class and the roster.
+  await eventually("class live on b", async () =>
+    (await api(b.base, "GET", `/api/courses/${course.body.id}/enrollments?limit=500`, teacherTok)).body?.items?.length === STUDENTS &&
+    (await api(b.base, "GET", `/api/classes/${classId}`, teacherTok)).body?.status === "live"
+      ? true
+      : undefined,
+  );
 
-    const teacher = await join(a.base, classId, teacherTok); // first join: a owns the class
-    peers.push(teacher.peer);
-    const students: { id: string; peer: Peer; on: string }[] = [];
-    for (let i = 0; i < ids.length; i += 20) {
-      const batch = await Promise.all(
-        ids.slice(i, i + 20).map(async (id, j) => {
-          const inst = (i + j) % 2 === 0 ? a : b;
-          const r = await join(inst.base, classId, await token("student", id));
-          peers.push(r.peer);
-          return { id, peer: r.peer, on: inst.name };
-        }),
-      );
-      students.push(...batch);
-    }
+  const teacher = await join(a.base, classId, teacherTok); // first join: a owns the class
+  peers.push(teacher.peer);
+  const students: { id: string; peer: Peer; on: string }[] = [];
+  for (let i = 0; i < ids.length; i += 20) {
+    const batch = await Promise.all(
+      ids.slice(i, i + 20).map(async (id, j) => {
+        const inst = (i + j) % 2 === 0 ? a : b;
+        const r = await join(inst.base, classId, await token("student", id));
+        peers.push(r.peer);
+        return { id, peer: r.peer, on: inst.name };
+      }),
+    );
+    students.push(...batch);
+  }
 
-    const acked = new Map<string, Set<string>>(); // questionId -> answerIds acknowledged
-    const failures: string[] = [];
-    for (let cycle = 0; cycle < CYCLES; cycle++) {
-      const { questionId } = (await teacher.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 600 })) as { questionId: string };
-      await Promise.all(students.map((s) => s.peer.next("quiz.question", (m) => m.quiz.question.id === questionId)));
-      const got = new Set<string>();
-      acked.set(questionId, got);
-      const deadline = Date.now() + 25_000;
-      // Every student answers at some moment of a window that spans the kill and the restart.
-      const spread = OUTAGE_MS + 2000;
-      const answers = students.map(async (s) => {
-        await Bun.sleep(Math.floor(Math.random() * spread));
-        const answerId = `${s.id}-c${cycle}`;
-        const r = await answerUntilAcked(s.peer, questionId, answerId, deadline);
-        if (r.ok) got.add(answerId);
-        else failures.push(`cycle ${cycle}: ${s.id} on ${s.on}: ${r.last}`);
-      });
-      // And more fenced writes at the owner while Redis goes and comes back: hands up and down.
-      let busy = true;
-      const hands = students.slice(0, 60).map(async (s, i) => {
-        for (let up = true; busy; up = !up) {
-          await s.peer.request({ type: up ? "hand.raise" : "hand.lower" }).catch(() => {});
-          await Bun.sleep(80 + (i % 7) * 10);
-        }
-      });
-      await Bun.sleep(300);
-      await redis.kill();
-      await Bun.sleep(OUTAGE_MS);
-      await redis.start(); // empty: it keeps nothing on disk
-      await Promise.all(answers);
-      busy = false;
-      await Promise.all(hands);
-      expect(failures).toEqual([]);
-      expect(got.size).toBe(STUDENTS);
-      await teacher.peer.request({ type: "quiz.reveal" });
-    }
-
-    // Nobody gave the class up, and b never took it over.
-    const stepDowns = [...a.logs, ...b.logs].filter((l) => l.msg === "gave up class ownership");
-    expect(stepDowns).toEqual([]);
-    expect(b.logs.filter((l) => l.msg === "took over class")).toEqual([]);
-
-    // Every acknowledged answer is in the results, read from either instance.
-    for (const inst of [a, b]) {
-      const results = await api(inst.base, "GET", `/api/classes/${classId}/results`, teacherTok);
-      expect(results.status).toBe(200);
-      for (const [qid, set] of acked) {
-        const q = (results.body.questions as { questionId: string; answers: { answerId: string }[] }[]).find((x) => x.questionId === qid);
-        const have = new Set(q?.answers.map((x) => x.answerId) ?? []);
-        const missing = [...set].filter((x) => !have.has(x));
-        expect({ on: inst.name, questionId: qid, missing }).toEqual({ on: inst.name, questionId: qid, missing: [] });
+  const acked = new Map<string, Set<string>>(); // questionId -> answerIds acknowledged
+  const failures: string[] = [];
+  for (let cycle = 0; cycle < CYCLES; cycle++) {
+    const { questionId } = (await teacher.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 600 })) as {
+      questionId: string;
+    };
+    await Promise.all(students.map((s) => s.peer.next("quiz.question", (m) => m.quiz.question.id === questionId)));
+    const got = new Set<string>();
+    acked.set(questionId, got);
+    const deadline = Date.now() + 25_000;
+    // Every student answers at some moment of a window that spans the kill and the restart.
+    const spread = OUTAGE_MS + 2000;
+    const answers = students.map(async (s) => {
+      await Bun.sleep(Math.floor(Math.random() * spread));
+      const answerId = `${s.id}-c${cycle}`;
+      const r = await answerUntilAcked(s.peer, questionId, answerId, deadline);
+      if (r.ok) got.add(answerId);
+      else failures.push(`cycle ${cycle}: ${s.id} on ${s.on}: ${r.last}`);
+    });
+    // And more fenced writes at the owner while Redis goes and comes back: hands up and down.
+    let busy = true;
+    const hands = students.slice(0, 60).map(async (s, i) => {
+      for (let up = true; busy; up = !up) {
+        await s.peer.request({ type: up ? "hand.raise" : "hand.lower" }).catch(() => {});
+        await Bun.sleep(80 + (i % 7) * 10);
       }
+    });
+    await Bun.sleep(300);
+    await redis.kill();
+    await Bun.sleep(OUTAGE_MS);
+    await redis.start(); // empty: it keeps nothing on disk
+    await Promise.all(answers);
+    busy = false;
+    await Promise.all(hands);
+    expect(failures).toEqual([]);
+    expect(got.size).toBe(STUDENTS);
+    await teacher.peer.request({ type: "quiz.reveal" });
+  }
+
+  // Nobody gave the class up, and b never took it over.
+  const stepDowns = [...a.logs, ...b.logs].filter((l) => l.msg === "gave up class ownership");
+  expect(stepDowns).toEqual([]);
+  expect(b.logs.filter((l) => l.msg === "took over class")).toEqual([]);
+
+  // Every acknowledged answer is in the results, read from either instance.
+  for (const inst of [a, b]) {
+    const results = await api(inst.base, "GET", `/api/classes/${classId}/results`, teacherTok);
+    expect(results.status).toBe(200);
+    for (const [qid, set] of acked) {
+      const q = (results.body.questions as { questionId: string; answers: { answerId: string }[] }[]).find((x) => x.questionId === qid);
+      const have = new Set(q?.answers.map((x) => x.answerId) ?? []);
+      const missing = [...set].filter((x) => !have.has(x));
+      expect({ on: inst.name, questionId: qid, missing }).toEqual({ on: inst.name, questionId: qid, missing: [] });
     }
+  }
 
-    // Every student can still answer the next question, at once.
-    const { questionId: last } = (await teacher.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 600 })) as { questionId: string };
-    await Promise.all(students.map((s) => s.peer.next("quiz.question", (m) => m.quiz.question.id === last)));
-    const outcomes = await Promise.allSettled(students.map((s) => s.peer.request({ type: "quiz.answer", questionId: last, answerId: `${s.id}-last`, response: { choice: "a" } })));
-    expect(outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
-  },
-  120_000,
-);
+  // Every student can still answer the next question, at once.
+  const { questionId: last } = (await teacher.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 600 })) as {
+    questionId: string;
+  };
+  await Promise.all(students.map((s) => s.peer.next("quiz.question", (m) => m.quiz.question.id === last)));
+  const outcomes = await Promise.allSettled(
+    students.map((s) => s.peer.request({ type: "quiz.answer", questionId: last, answerId: `${s.id}-last`, response: { choice: "a" } })),
+  );
+  expect(outcomes.filter((o) => o.status === "rejected").map((o) => String((o as PromiseRejectedResult).reason))).toEqual([]);
+}, 120_000);
 
-test("a slow owner (paused while Redis restarts empty) gets its class back: the other instance waits for it instead of starting the class empty", async () => {
+test("a slow owner (paused while Redis restarts empty) gets its class back: the other instance waits for it instead of starting " +
+  "the class empty", async () => {
   const redis = await privateRedis();
   const env = { REDIS_URL: redis.url, REDIS_PREFIX: uniquePrefix() };
   const a = await startLogged("sa", env);
@@ -199,17 +240,32 @@ test("a slow owner (paused while Redis restarts empty) gets its class back: the 
   const teacherTok = await token("teacher", "t-slow");
   const admin = await token("admin", "root");
   await api(a.base, "GET", "/api/me", teacherTok);
-  const course = await api(a.base, "POST", "/api/courses", admin, { title: "Slow owner", status: "active", capacity: 100, teacherId: "t-slow" });
+  const course = await api(a.base, "POST", "/api/courses", admin, {
+    title: "Slow owner",
+    status: "active",
+    capacity: 100,
+    teacherId: "t-slow",
+  });
   await api(a.base, "POST", `/api/courses/${course.body.id}/enrollments`, teacherTok, { studentIds: ["p1", "p2", "p3"] });
-  const cls = await api(a.base, "POST", `/api/courses/${course.body.id}/classes`, teacherTok, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+  const cls = await api(a.base, "POST", `/api/courses/${course.body.id}/classes`, teacherTok, {
+    startsAt: new Date().toISOString(),
+    durationMinutes: 60,
+  });
   const classId = cls.body.id as string;
   await api(a.base, "POST", `/api/classes/${classId}/start`, teacherTok);
-  await eventually("class live on b", async () => ((await api(b.base, "GET", `/api/courses/${course.body.id}/enrollments`, teacherTok)).body?.items?.length === 3 && (await api(b.base, "GET", `/api/classes/${classId}`, teacherTok)).body?.status === "live" ? true : undefined));
+  await eventually("class live on b", async () =>
+    (await api(b.base, "GET", `/api/courses/${course.body.id}/enrollments`, teacherTok)).body?.items?.length === 3 &&
+    (await api(b.base, "GET", `/api/classes/${classId}`, teacherTok)).body?.status === "live"
+      ? true
+      : undefined,
+  );
   const teacher = await join(a.base, classId, teacherTok); // a owns the class
   const p1 = await join(a.base, classId, await token("student", "p1"));
   const p2 = await join(b.base, classId, await token("student", "p2"));
   peers.push(teacher.peer, p1.peer, p2.peer);
-  const { questionId } = (await teacher.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 600 })) as { questionId: string };
+  const { questionId } = (await teacher.peer.request({ type: "quiz.launch", question: SINGLE, timeLimitSeconds: 600 })) as {
+    questionId: string;
+  };
   await p2.peer.next("quiz.question");
   await p1.peer.request({ type: "quiz.answer", questionId, answerId: "p1-before", response: { choice: "b" } });
 
@@ -237,9 +293,15 @@ test("a slow owner (paused while Redis restarts empty) gets its class back: the 
   expect(p3.welcome.state.quiz?.question.id).toBe(questionId);
   expect([...a.logs, ...b.logs].filter((l) => l.msg === "gave up class ownership")).toEqual([]);
   expect(b.logs.filter((l) => l.msg === "took over class")).toEqual([]);
-  expect(await p3.peer.request({ type: "quiz.answer", questionId, answerId: "p3-after", response: { choice: "a" } })).toMatchObject({ answerId: "p3-after" });
+  expect(await p3.peer.request({ type: "quiz.answer", questionId, answerId: "p3-after", response: { choice: "a" } })).toMatchObject({
+    answerId: "p3-after",
+  });
   const results = await api(b.base, "GET", `/api/classes/${classId}/results`, teacherTok);
-  expect(results.body.questions[0].answers.map((x: { answerId: string }) => x.answerId).sort()).toEqual(["p1-before", "p2-during", "p3-after"]);
+  expect(results.body.questions[0].answers.map((x: { answerId: string }) => x.answerId).sort()).toEqual([
+    "p1-before",
+    "p2-during",
+    "p3-after",
+  ]);
 }, 60_000);
 
 test("the lease script: while a Redis is young or new to the class, only its owner from before takes a class live before it", async () => {
@@ -251,7 +313,8 @@ test("the lease script: while a Redis is young or new to the class, only its own
   const young = new Redis(fresh.url);
   try {
     const k = uniquePrefix();
-    const acquire = (r: InstanceType<typeof Redis>, key: string, from: "owner" | number, settle: number, seen: string) => new Scripts(r).acquireClass(`${k}{${key}}:owner`, `${k}{${key}}:fence`, "me", 3000, from, settle, seen);
+    const acquire = (r: InstanceType<typeof Redis>, key: string, from: "owner" | number, settle: number, seen: string) =>
+      new Scripts(r).acquireClass(`${k}{${key}}:owner`, `${k}{${key}}:fence`, "me", 3000, from, settle, seen);
     const youngRun = (await acquire(young, "probe", "owner", SETTLE_MS, ""))[2];
     const oldRun = (await acquire(longUp, "probe", "owner", SETTLE_MS, ""))[2];
     // Young Redis, class started before it: wait, unless we are its owner from before.

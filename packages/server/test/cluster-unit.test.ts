@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
 import { spawn, type Subprocess } from "bun";
 import { acquireWaiting, type Clock } from "../src/cluster/class-owner.ts";
-import { decodeEvent, decodeReply, decodeRequest, encodeEvent, encodeReply, encodeRequest, EVENT_OPS, type ClassEvent, type Request } from "../src/cluster/codec.ts";
+import {
+  decodeEvent,
+  decodeReply,
+  decodeRequest,
+  encodeEvent,
+  encodeReply,
+  encodeRequest,
+  EVENT_OPS,
+  type ClassEvent,
+  type Request,
+} from "../src/cluster/codec.ts";
 import { classChannel, classKeys, everyName, repliesChannel } from "../src/cluster/keys.ts";
 import { RedisClassState, type FencedWrite } from "../src/cluster/redis-class-state.ts";
 import { RedisFanout } from "../src/cluster/redis-fanout.ts";
@@ -60,7 +70,18 @@ describe("wire codec", () => {
   });
 
   test("what is not an event decodes to null", () => {
-    for (const bad of ["", "tag", "tag\t", "tag\tz\t{}", "tag\taa\t{}", "tag\tc\tu1", "tag\tc\tu1\tabc\treason", "tag\tx\t99999\tr", "tag\tu\tno-tab"]) expect(decodeEvent(bad)).toBeNull();
+    for (const bad of [
+      "",
+      "tag",
+      "tag\t",
+      "tag\tz\t{}",
+      "tag\taa\t{}",
+      "tag\tc\tu1",
+      "tag\tc\tu1\tabc\treason",
+      "tag\tx\t99999\tr",
+      "tag\tu\tno-tab",
+    ])
+      expect(decodeEvent(bad)).toBeNull();
   });
 
   test("requests and replies round trip; malformed ones are refused", () => {
@@ -71,12 +92,26 @@ describe("wire codec", () => {
       { t: "left", from: "i", userId: "s1" },
     ];
     for (const r of requests) expect(decodeRequest(encodeRequest(r))).toEqual(r);
-    const bad = ["not json", "[]", "null", '{"t":"admit","from":"i"}', '{"t":"cmd","id":"1","from":"i","userId":"u","msg":"x"}', '{"t":"nope","id":"1","from":"i"}', '{"t":"left","from":"i"}', '{"t":"end","id":1,"from":"i"}'];
+    const bad = [
+      "not json",
+      "[]",
+      "null",
+      '{"t":"admit","from":"i"}',
+      '{"t":"cmd","id":"1","from":"i","userId":"u","msg":"x"}',
+      '{"t":"nope","id":"1","from":"i"}',
+      '{"t":"left","from":"i"}',
+      '{"t":"end","id":1,"from":"i"}',
+    ];
     for (const b of bad) expect(decodeRequest(b)).toBeNull();
     expect(decodeReply(encodeReply({ id: "1", ok: true, result: { a: 1 } }))).toEqual({ id: "1", ok: true, result: { a: 1 } });
     // A command whose ack has no result still answers (JSON drops an undefined result).
     expect(decodeReply(encodeReply({ id: "2", ok: true, result: undefined }))).toEqual({ id: "2", ok: true, result: undefined });
-    expect(decodeReply(encodeReply({ id: "3", ok: false, code: "muted", message: "m" }))).toEqual({ id: "3", ok: false, code: "muted", message: "m" });
+    expect(decodeReply(encodeReply({ id: "3", ok: false, code: "muted", message: "m" }))).toEqual({
+      id: "3",
+      ok: false,
+      code: "muted",
+      message: "m",
+    });
     for (const b of ["x", "{}", '{"id":"1","ok":false}', '{"id":"1"}']) expect(decodeReply(b)).toBeNull();
   });
 });
@@ -88,7 +123,9 @@ describe("key names", () => {
     expect(new Set(names.class.map(keySlot)).size).toBe(1);
     expect(new Set(names.catalogue.map(keySlot)).size).toBe(1);
     for (const n of [...names.class, ...names.catalogue, ...names.alone]) expect(n.startsWith("p:")).toBe(true);
-    expect(new Set([...names.class, ...names.catalogue, ...names.alone]).size).toBe(names.class.length + names.catalogue.length + names.alone.length);
+    expect(new Set([...names.class, ...names.catalogue, ...names.alone]).size).toBe(
+      names.class.length + names.catalogue.length + names.alone.length,
+    );
   });
 
   test("class channels are told apart from the others", () => {
@@ -100,7 +137,11 @@ describe("key names", () => {
   });
 
   test("cluster client settings: seeds parsed, user, password and TLS taken from REDIS_URL", () => {
-    expect(parseHostList("a:7000, b ,[::1]:7002", 6379)).toEqual([{ host: "a", port: 7000 }, { host: "b", port: 6379 }, { host: "::1", port: 7002 }]);
+    expect(parseHostList("a:7000, b ,[::1]:7002", 6379)).toEqual([
+      { host: "a", port: 7000 },
+      { host: "b", port: 6379 },
+      { host: "::1", port: 7002 },
+    ]);
     const plain = clusterOptions(undefined);
     expect(plain).toMatchObject({ enableOfflineQueue: false, slotsRefreshInterval: 5000 });
     expect(plain.shardedSubscribers).toBeUndefined(); // sharded subscriptions are ours (ShardedSubscriptions)
@@ -115,8 +156,17 @@ describe("key names", () => {
 test("the owner's fan-out delivers locally at once and publishes what other instances decode to the same", () => {
   const local: string[] = [];
   const sent: string[] = [];
-  const rec = (what: string) => (...a: unknown[]) => void local.push(`${what} ${a.map((x) => (typeof x === "object" ? (x as { raw: string }).raw : x)).join(" ")}`);
-  const fake = { all: rec("all"), staff: rec("staff"), user: rec("user"), closeUser: rec("closeUser"), closeAll: rec("closeAll") } as Fanout;
+  const rec =
+    (what: string) =>
+    (...a: unknown[]) =>
+      void local.push(`${what} ${a.map((x) => (typeof x === "object" ? (x as { raw: string }).raw : x)).join(" ")}`);
+  const fake = {
+    all: rec("all"),
+    staff: rec("staff"),
+    user: rec("user"),
+    closeUser: rec("closeUser"),
+    closeAll: rec("closeAll"),
+  } as Fanout;
   const f = new RedisFanout(fake, "me", (m) => sent.push(m));
   f.all("c", { type: "presence", count: 2 } as Outgoing);
   f.user("c", "s1", { raw: '{"x":1}' });
@@ -181,7 +231,12 @@ describe("shared class state: the fencing rules", () => {
   test("seats are exact while the lease holds; an answer is recorded once", async () => {
     const redis = new FakeFencedRedis();
     const { state, calls } = owner(redis);
-    expect([await state.takeSeat("a", 2), await state.takeSeat("a", 2), await state.takeSeat("b", 2), await state.takeSeat("c", 2)]).toEqual([true, true, true, false]);
+    expect([
+      await state.takeSeat("a", 2),
+      await state.takeSeat("a", 2),
+      await state.takeSeat("b", 2),
+      await state.takeSeat("c", 2),
+    ]).toEqual([true, true, true, false]);
     const answer = { userId: "a", answerId: "x" } as never;
     expect([await state.saveAnswer("q1", answer), await state.saveAnswer("q1", answer)]).toEqual(["saved", "exists"]);
     expect(calls).toEqual({ fenced: 0, reconciled: 0 });
@@ -281,7 +336,12 @@ describe("taking a class's lease after Redis started empty", () => {
     let t = 0;
     const clock: Clock = { now: () => t, sleep: async (ms) => void (t += ms) };
     const seen = { under: "r2" };
-    const err = await acquireWaiting(async () => [2, "250", "r2"], seen, () => {}, clock).catch((e: unknown) => e);
+    const err = await acquireWaiting(
+      async () => [2, "250", "r2"],
+      seen,
+      () => {},
+      clock,
+    ).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: "unavailable" });
   });
 });
@@ -317,7 +377,10 @@ describe("RPC to the owner", () => {
     expect(await ok).toEqual({ position: 1 });
 
     const refused = caller.rpc.call("c-1", { t: "end" }).catch((e: unknown) => e);
-    owner.rpc.answer(decodeRequest(caller.published[1][1]) as Request & { id: string }, Promise.reject(new AppError("forbidden", "staff only")));
+    owner.rpc.answer(
+      decodeRequest(caller.published[1][1]) as Request & { id: string },
+      Promise.reject(new AppError("forbidden", "staff only")),
+    );
     const boom = caller.rpc.call("c-1", { t: "end" }).catch((e: unknown) => e);
     owner.rpc.answer(decodeRequest(caller.published[2][1]) as Request & { id: string }, Promise.reject(new Error("secret detail")));
     await Bun.sleep(0);
@@ -340,7 +403,10 @@ let redis: Redis;
 let redisPort = 0;
 beforeAll(async () => {
   redisPort = await freePort();
-  proc = spawn(["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+  proc = spawn(["redis-server", "--port", String(redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+    stdout: "ignore",
+    stderr: "ignore",
+  });
   redis = new Redis({ port: redisPort, lazyConnect: true, retryStrategy: () => 20, maxRetriesPerRequest: 50 });
   redis.on("error", () => {}); // refused until the server listens
   for (let i = 0; i < 100 && redis.status !== "ready"; i++) await redis.connect().catch(() => Bun.sleep(20));
@@ -352,7 +418,6 @@ afterAll(async () => {
 });
 
 describe("Lua scripts on a private redis-server", () => {
-
   test("fenced writes: applied under the lease, -1 under another owner, -2 with none; seats stop at capacity", async () => {
     const s = new Scripts(redis);
     const k = classKeys("u:", "c-1");
@@ -360,7 +425,10 @@ describe("Lua scripts on a private redis-server", () => {
     expect([taken, lease]).toEqual([1, "me:1"]);
     expect(await Promise.all(["a", "b", "c"].map((u) => s.fenced("takeSeat", k.owner, k.seats, lease, u, 2)))).toEqual([1, 1, 0]);
     // The join policy's snapshot: seats held by others (a's own seat is not counted against a).
-    expect([await s.fenced("seatsTaken", k.owner, k.seats, lease, "a"), await s.fenced("seatsTaken", k.owner, k.seats, lease, "c")]).toEqual([1, 2]);
+    expect([
+      await s.fenced("seatsTaken", k.owner, k.seats, lease, "a"),
+      await s.fenced("seatsTaken", k.owner, k.seats, lease, "c"),
+    ]).toEqual([1, 2]);
     expect(await s.fenced("seatsTaken", k.owner, k.seats, "other:9", "c")).toBe(-1);
     expect(await s.fenced("hsetnx", k.owner, k.answers("q"), lease, "a", "{}")).toBe(1);
     expect(await s.fenced("hsetnx", k.owner, k.answers("q"), lease, "a", "{}")).toBe(0);
@@ -444,7 +512,16 @@ describe("two hubs in one process, one Redis: the owner's rules", () => {
       const metrics = createRedisMetrics(registry);
       const link = new RedisLink({ url: `redis://127.0.0.1:${redisPort}`, prefix }, metrics, logger);
       const sockets = new Sockets();
-      const roomDeps = { store, policy, decisions: new DecisionLog(), metrics: createLiveMetrics(registry, () => ({ participants: 0, classes: 0 })), logger, now: Date.now, newId: () => Bun.randomUUIDv7(), graceMs: 10_000 };
+      const roomDeps = {
+        store,
+        policy,
+        decisions: new DecisionLog(),
+        metrics: createLiveMetrics(registry, () => ({ participants: 0, classes: 0 })),
+        logger,
+        now: Date.now,
+        newId: () => Bun.randomUUIDv7(),
+        graceMs: 10_000,
+      };
       const hub = new ClusterHub(link, name, store, roomDeps, sockets, metrics, logger);
       await link.connect();
       await hub.start();
@@ -487,7 +564,9 @@ describe("two hubs in one process, one Redis: the owner's rules", () => {
   test("another instance holds the lease: the owner's next write steps it down, its sockets are admitted again elsewhere", async () => {
     const [a] = hubs;
     await redis.set(owner, "X:99", "PX", 3000);
-    await expect(a.hub.room(classId).handle("t1", { type: "chat.send", text: "still mine?" } as never)).rejects.toMatchObject({ code: "unavailable" });
+    await expect(a.hub.room(classId).handle("t1", { type: "chat.send", text: "still mine?" } as never)).rejects.toMatchObject({
+      code: "unavailable",
+    });
     expect(a.hub.counts().classes).toBe(0);
     expect(a.sockets.readmitted).toEqual([classId, classId]);
     expect(await redis.get(owner)).toBe("X:99"); // untouched

@@ -4,7 +4,16 @@ import { ConfigError, parseConfig, publicConfig } from "../src/config/config.ts"
 describe("configuration", () => {
   test("defaults are the embedded single-node setup", () => {
     const c = parseConfig({});
-    expect(c).toMatchObject({ port: 8080, host: "127.0.0.1", demo: true, dataDir: "./data", maxStudents: 1000, videoQuality: "720p", redisUrl: undefined, logLevel: "info" });
+    expect(c).toMatchObject({
+      port: 8080,
+      host: "127.0.0.1",
+      demo: true,
+      dataDir: "./data",
+      maxStudents: 1000,
+      videoQuality: "720p",
+      redisUrl: undefined,
+      logLevel: "info",
+    });
     expect(c.jwt.secret).toBeUndefined();
   });
 

@@ -63,7 +63,13 @@ test("every catalogue code renders as a problem with its status, and closes with
     const res = errorResponse(err, req, "r1", logger);
     expect([code, res.status]).toEqual([code, status]);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
-    expect(await res.json()).toMatchObject({ type: PROBLEM_BASE + code, status, title: ERRORS[code].title, detail: `detail of ${code}`, instance: "/api/thing" });
+    expect(await res.json()).toMatchObject({
+      type: PROBLEM_BASE + code,
+      status,
+      title: ERRORS[code].title,
+      detail: `detail of ${code}`,
+      instance: "/api/thing",
+    });
   }
 });
 
@@ -84,8 +90,16 @@ test("POST /api/classes/:id/end answers 503 when the live side is unavailable (w
     },
   } as unknown as LiveService;
   const route = liveRoutes(svc, 65536).find((r) => r.path === "/api/classes/:id/end")!;
-  const deps: HttpDeps = { verifier: { verify: async () => ({ id: "t1", role: "teacher", name: "T", school: "default" }) }, logger, access: () => {}, metrics: createMetrics("test") };
-  const request = Object.assign(new Request("http://x/api/classes/c1/end", { method: "POST", headers: { authorization: "Bearer a.b.c" } }), { params: { id: "c1" } });
+  const deps: HttpDeps = {
+    verifier: { verify: async () => ({ id: "t1", role: "teacher", name: "T", school: "default" }) },
+    logger,
+    access: () => {},
+    metrics: createMetrics("test"),
+  };
+  const request = Object.assign(
+    new Request("http://x/api/classes/c1/end", { method: "POST", headers: { authorization: "Bearer a.b.c" } }),
+    { params: { id: "c1" } },
+  );
   const res = await wrap(route, deps)(request as never);
   expect(res.status).toBe(503);
   expect(await res.json()).toMatchObject({ type: `${PROBLEM_BASE}unavailable`, status: 503, instance: "/api/classes/c1/end" });

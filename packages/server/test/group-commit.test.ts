@@ -12,7 +12,9 @@ test("a burst of writes shares one commit; a failing write rolls back alone", as
   db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY)");
   const gc = new GroupCommit(db);
   const insert = db.query("INSERT INTO t (k) VALUES (?)");
-  const results = await Promise.allSettled(Array.from({ length: 500 }, (_, i) => gc.write(() => insert.run(i === 250 ? 1 : i + 1).changes)));
+  const results = await Promise.allSettled(
+    Array.from({ length: 500 }, (_, i) => gc.write(() => insert.run(i === 250 ? 1 : i + 1).changes)),
+  );
   expect(gc.batches).toBe(1);
   expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(499);
   expect(results[250].status).toBe("rejected"); // duplicate key

@@ -19,7 +19,10 @@ let teacher: string;
 
 beforeAll(async () => {
   dataDir = tempDir();
-  server = await startServer(parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, DEMO: "true" }), createLogging("info", (l) => lines.push(l)));
+  server = await startServer(
+    parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, DEMO: "true" }),
+    createLogging("info", (l) => lines.push(l)),
+  );
   await server.whenReady;
   base = server.url.href.replace(/\/$/, "");
   const { mintToken } = await import("../src/auth/tokens.ts");
@@ -112,24 +115,51 @@ describe("dates", () => {
         headers: { authorization: `Bearer ${teacher}`, "content-type": "application/json" },
         body: JSON.stringify({ startsAt, durationMinutes: 30 }),
       });
-    for (const bad of ["2026-02-31T10:00:00Z", "2026-02-29T10:00:00Z", "2026-04-31T10:00:00Z", "2026-00-10T10:00:00Z", "2026-01-01T24:00:00Z", "2026-01-01T10:60:00Z", "2026-01-01T10:00:60Z", "2026-01-01T10:00:00+25:00"]) {
+    for (const bad of [
+      "2026-02-31T10:00:00Z",
+      "2026-02-29T10:00:00Z",
+      "2026-04-31T10:00:00Z",
+      "2026-00-10T10:00:00Z",
+      "2026-01-01T24:00:00Z",
+      "2026-01-01T10:60:00Z",
+      "2026-01-01T10:00:60Z",
+      "2026-01-01T10:00:00+25:00",
+    ]) {
       const r = await post(bad);
       const body = await r.json();
-      expect({ bad, status: r.status, type: body.type, path: body.issues?.[0]?.path }).toEqual({ bad, status: 400, type: PROBLEM + "validation", path: "startsAt" });
+      expect({ bad, status: r.status, type: body.type, path: body.issues?.[0]?.path }).toEqual({
+        bad,
+        status: 400,
+        type: PROBLEM + "validation",
+        path: "startsAt",
+      });
     }
     const leap = await post("2028-02-29T10:00:00+01:00");
     expect(leap.status).toBe(201);
     expect((await leap.json()).startsAt).toBe("2028-02-29T09:00:00.000Z");
-    expect([isRealDateTime("2000-02-29T00:00:00Z"), isRealDateTime("1900-02-29T00:00:00Z"), isRealDateTime("2026-12-31T23:59:59.999Z")]).toEqual([true, false, true]);
+    expect([
+      isRealDateTime("2000-02-29T00:00:00Z"),
+      isRealDateTime("1900-02-29T00:00:00Z"),
+      isRealDateTime("2026-12-31T23:59:59.999Z"),
+    ]).toEqual([true, false, true]);
   });
 });
 
 describe("results CSV", () => {
   test("cells a spreadsheet would run as formulas start with a single quote (OWASP)", () => {
-    const names = ["=HYPERLINK(\"http://evil\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "Ada", "a=b"];
+    const names = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "\tTAB", "\rCR", "Ada", "a=b"];
     const results = {
       classId: "k1",
-      questions: [{ questionId: "q1", prompt: "=1+1", kind: "text", answers: [{ userId: "u1", name: names[0], answerId: "a1", response: "-cmd|' /C calc'!A0", correct: false, points: -1, answeredAt: 0 }] }],
+      questions: [
+        {
+          questionId: "q1",
+          prompt: "=1+1",
+          kind: "text",
+          answers: [
+            { userId: "u1", name: names[0], answerId: "a1", response: "-cmd|' /C calc'!A0", correct: false, points: -1, answeredAt: 0 },
+          ],
+        },
+      ],
       students: names.map((name, i) => ({ rank: i + 1, userId: `u${i}`, name, score: 0, answered: 0, correct: 0 })),
     } as unknown as ClassResults;
     const csv = answersCsv(results) + standingsCsv(results);
@@ -148,7 +178,10 @@ describe("results CSV", () => {
 describe("bodies", () => {
   // MAX_BODY_BYTES is 256 KiB here: the routes' cap is 1 MiB; Bun's own bare 413 never answers.
   const declared = (length: number, extra = "") =>
-    raw(`POST /api/courses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${teacher}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n{"title":"x"${extra}`);
+    raw(
+      `POST /api/courses HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${teacher}\r\nContent-Type: ` +
+        `application/json\r\nContent-Length: ${length}\r\n\r\n{"title":"x"${extra}`,
+    );
 
   test("a declared body over the limit, up to absurd sizes, is a 413 problem and the connection closes", async () => {
     for (const length of [300 * 1024, 2 * 1024 * 1024, 10 ** 12, 10 ** 15]) {
@@ -169,7 +202,12 @@ describe("bodies", () => {
           c.enqueue(chunk);
         },
       });
-      const r = await fetch(`${base}/api/courses`, { method: "POST", headers: { authorization: `Bearer ${teacher}`, "content-type": "application/json" }, body, duplex: "half" } as RequestInit);
+      const r = await fetch(`${base}/api/courses`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${teacher}`, "content-type": "application/json" },
+        body,
+        duplex: "half",
+      } as RequestInit);
       return { status: r.status, type: (await r.json()).type as string, sent };
     };
     const huge = await chunked(64 * 1024 * 1024);

@@ -11,7 +11,13 @@ let ec: { privateKey: CryptoKey; publicKey: CryptoKey };
 let jwks: { keys: object[] };
 
 function sign(key: CryptoKey, alg: string, kid: string, claims: Record<string, unknown> = { role: "teacher" }) {
-  return new SignJWT(claims).setProtectedHeader({ alg, kid }).setSubject("idp-teacher").setIssuer("https://idp.example").setAudience("edgeclass").setExpirationTime("5m").sign(key);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg, kid })
+    .setSubject("idp-teacher")
+    .setIssuer("https://idp.example")
+    .setAudience("edgeclass")
+    .setExpirationTime("5m")
+    .sign(key);
 }
 
 beforeAll(async () => {
@@ -35,7 +41,13 @@ async function checkServer(t: TestServer) {
   const local = await mintToken(t.server.secret, { sub: "x", role: "admin", ttlSeconds: 60 });
   expect((await t.call("GET", "/api/config", { token: local })).status).toBe(401);
   // Wrong audience.
-  const wrongAud = await new SignJWT({ role: "teacher" }).setProtectedHeader({ alg: "RS256", kid: "rsa-1" }).setSubject("x").setIssuer("https://idp.example").setAudience("other").setExpirationTime("5m").sign(rsa.privateKey);
+  const wrongAud = await new SignJWT({ role: "teacher" })
+    .setProtectedHeader({ alg: "RS256", kid: "rsa-1" })
+    .setSubject("x")
+    .setIssuer("https://idp.example")
+    .setAudience("other")
+    .setExpirationTime("5m")
+    .sign(rsa.privateKey);
   expect((await t.call("GET", "/api/me", { token: wrongAud })).status).toBe(401);
 }
 
@@ -57,7 +69,11 @@ describe("JWKS verification", () => {
   test("from a URL", async () => {
     const idp = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => Response.json(jwks) });
     try {
-      const t = await startTestServer({ JWT_JWKS_URL: `http://127.0.0.1:${idp.port}/.well-known/jwks.json`, JWT_ISSUER: "https://idp.example", JWT_AUDIENCE: "edgeclass" });
+      const t = await startTestServer({
+        JWT_JWKS_URL: `http://127.0.0.1:${idp.port}/.well-known/jwks.json`,
+        JWT_ISSUER: "https://idp.example",
+        JWT_AUDIENCE: "edgeclass",
+      });
       servers.push(t);
       await checkServer(t);
     } finally {

@@ -12,7 +12,9 @@ afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function launch(env: Record<string, string> = {}): Promise<{ proc: Subprocess<"ignore", "pipe", "pipe">; base: string; lines: string[] }> {
+async function launch(
+  env: Record<string, string> = {},
+): Promise<{ proc: Subprocess<"ignore", "pipe", "pipe">; base: string; lines: string[] }> {
   const proc = spawn([process.execPath, "packages/server/src/main.ts"], {
     env: { ...process.env, PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, ...env },
     stdout: "pipe",
@@ -51,7 +53,9 @@ async function launch(env: Record<string, string> = {}): Promise<{ proc: Subproc
 }
 
 function token(role: string, sub: string): string {
-  const r = spawnSync([process.execPath, "packages/server/src/cli/token.ts", "--role", role, "--sub", sub], { env: { ...process.env, DATA_DIR: dataDir } });
+  const r = spawnSync([process.execPath, "packages/server/src/cli/token.ts", "--role", role, "--sub", sub], {
+    env: { ...process.env, DATA_DIR: dataDir },
+  });
   expect(r.exitCode).toBe(0);
   return r.stdout.toString().trim();
 }
@@ -59,11 +63,24 @@ function token(role: string, sub: string): string {
 test("drains on SIGTERM, keeps its data and secret across a restart", async () => {
   const first = await launch({ DRAIN_DELAY_MS: "400" });
   const auth = { authorization: `Bearer ${token("teacher", "t1")}`, "content-type": "application/json" };
-  const created = await fetch(`${first.base}/api/courses`, { method: "POST", headers: auth, body: JSON.stringify({ title: "Persisted", status: "active" }) });
+  const created = await fetch(`${first.base}/api/courses`, {
+    method: "POST",
+    headers: auth,
+    body: JSON.stringify({ title: "Persisted", status: "active" }),
+  });
   expect(created.status).toBe(201);
   const { id } = (await created.json()) as { id: string };
-  expect((await fetch(`${first.base}/api/courses/${id}/enrollments`, { method: "POST", headers: auth, body: JSON.stringify({ studentIds: ["a", "b"] }) })).status).toBe(201);
-  for (let i = 0; i < 100 && (await fetch(`${first.base}/readyz`)).status !== 200; i++) await Bun.sleep(20); // the join policy compiles after listening
+  expect(
+    (
+      await fetch(`${first.base}/api/courses/${id}/enrollments`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ studentIds: ["a", "b"] }),
+      })
+    ).status,
+  ).toBe(201);
+  // the join policy compiles after listening
+  for (let i = 0; i < 100 && (await fetch(`${first.base}/readyz`)).status !== 200; i++) await Bun.sleep(20);
   expect((await fetch(`${first.base}/readyz`)).status).toBe(200);
 
   const sent = Date.now();
@@ -76,7 +93,9 @@ test("drains on SIGTERM, keeps its data and secret across a restart", async () =
   expect(Date.now() - sent).toBeLessThan(10_000);
   await Bun.sleep(50);
   const logged = first.lines.map((l) => JSON.parse(l));
-  expect(logged.some((r) => r.msg === "request" && r.route === "/api/courses" && r.status === 201 && typeof r.reqId === "string")).toBe(true);
+  expect(logged.some((r) => r.msg === "request" && r.route === "/api/courses" && r.status === 201 && typeof r.reqId === "string")).toBe(
+    true,
+  );
   expect(logged.some((r) => r.msg === "stopped")).toBe(true);
 
   const second = await launch();
@@ -95,7 +114,8 @@ test("/metrics passes promtool check metrics", async () => {
   // A chat in a live class, so the class-event histograms have samples with labels.
   const teacher = token("teacher", "t-metrics");
   const auth = { authorization: `Bearer ${teacher}`, "content-type": "application/json" };
-  const post = async (path: string, body: unknown) => (await fetch(`${s.base}${path}`, { method: "POST", headers: auth, body: JSON.stringify(body) })).json() as Promise<{ id: string }>;
+  const post = async (path: string, body: unknown) =>
+    (await fetch(`${s.base}${path}`, { method: "POST", headers: auth, body: JSON.stringify(body) })).json() as Promise<{ id: string }>;
   const course = await post("/api/courses", { title: "Metrics", status: "active" });
   await post(`/api/courses/${course.id}/enrollments`, { studentIds: ["s-metrics"] });
   const cls = await post(`/api/courses/${course.id}/classes`, { startsAt: new Date().toISOString(), durationMinutes: 60 });
@@ -120,7 +140,9 @@ test("/metrics passes promtool check metrics", async () => {
 }, 20_000);
 
 test("an invalid setting stops start-up with a message naming it", () => {
-  const r = spawnSync([process.execPath, "packages/server/src/main.ts"], { env: { ...process.env, DATA_DIR: dataDir, VIDEO_QUALITY: "8k" } });
+  const r = spawnSync([process.execPath, "packages/server/src/main.ts"], {
+    env: { ...process.env, DATA_DIR: dataDir, VIDEO_QUALITY: "8k" },
+  });
   expect(r.exitCode).toBe(78);
   expect(r.stderr.toString()).toContain("VIDEO_QUALITY: expected one of 360p, 480p, 720p, 1080p");
 });

@@ -26,7 +26,15 @@ test("registrations, launches, sessions and nonces hold across instances", async
   const node = (name: string) => {
     const dataDir = tempDir("edgeclass-lti-node-");
     dirs.push(dataDir);
-    return startInstance({ DATA_DIR: dataDir, REDIS_URL: "redis://127.0.0.1:6379", REDIS_PREFIX: prefix, INSTANCE_ID: name, JWT_SECRET: secret, DEMO: "false", LOG_LEVEL: "silent" });
+    return startInstance({
+      DATA_DIR: dataDir,
+      REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_PREFIX: prefix,
+      INSTANCE_ID: name,
+      JWT_SECRET: secret,
+      DEMO: "false",
+      LOG_LEVEL: "silent",
+    });
   };
   const [a, b] = await Promise.all([node("a"), node("b")]);
   const admin = await mintToken(secret, { role: "admin", sub: "root", ttlSeconds: 600 });
@@ -35,10 +43,20 @@ test("registrations, launches, sessions and nonces hold across instances", async
 
   // An identity provider registered on a is b's too.
   idp = await startOidcProvider([`${a.base}/api/auth/oidc/callback`, `${b.base}/api/auth/oidc/callback`]);
-  const reg = await api(a.base, "PUT", "/api/schools/lakes/identity-provider", admin, { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret });
+  const reg = await api(a.base, "PUT", "/api/schools/lakes/identity-provider", admin, {
+    issuer: idp.issuer,
+    clientId: idp.clientId,
+    clientSecret: idp.clientSecret,
+  });
   expect(reg.status).toBe(201);
-  await eventually(async () => expect((await api(b.base, "GET", "/api/schools/lakes/identity-provider", admin)).body).toMatchObject({ issuer: idp!.issuer, clientId: idp!.clientId }));
-  expect((await fetch(`${b.base}/api/auth/oidc/lakes/login`, { redirect: "manual" })).status).toBe(303); // b can start the sign-in (it opens the sealed secret too)
+  await eventually(async () =>
+    expect((await api(b.base, "GET", "/api/schools/lakes/identity-provider", admin)).body).toMatchObject({
+      issuer: idp!.issuer,
+      clientId: idp!.clientId,
+    }),
+  );
+  // b can start the sign-in (it opens the sealed secret too)
+  expect((await fetch(`${b.base}/api/auth/oidc/lakes/login`, { redirect: "manual" })).status).toBe(303);
 
   // An LMS registered on a; its launch begins on a and ends on b.
   lms = await startLtiPlatform();
@@ -48,7 +66,12 @@ test("registrations, launches, sessions and nonces hold across instances", async
   const [jwksA, jwksB] = await Promise.all([a, b].map(async (n) => (await fetch(`${n.base}/api/lti/jwks`)).json()));
   expect(jwksA).toEqual(jwksB); // one tool key, claimed once in Redis
   const login = async (base: string) => {
-    const q = new URLSearchParams({ iss: lms!.issuer, login_hint: "h", target_link_uri: `${base}/api/lti/launch`, client_id: lms!.clientId });
+    const q = new URLSearchParams({
+      iss: lms!.issuer,
+      login_hint: "h",
+      target_link_uri: `${base}/api/lti/launch`,
+      client_id: lms!.clientId,
+    });
     const r = await eventually(async () => {
       const res = await fetch(`${base}/api/lti/login?${q}`, { redirect: "manual" });
       expect(res.status).toBe(302);
@@ -71,16 +94,27 @@ test("registrations, launches, sessions and nonces hold across instances", async
     [`${LTI}context`]: { id: "geo", title: "Geography" },
     [`${LTI}resource_link`]: { id: "rl-1" },
   });
-  const post = (base: string, s: string) => fetch(`${base}/api/lti/launch`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ id_token: idToken, state: s }) });
+  const post = (base: string, s: string) =>
+    fetch(`${base}/api/lti/launch`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ id_token: idToken, state: s }),
+    });
   const launched = await post(b.base, state);
   expect(launched.status).toBe(303);
   const token = /#token=([\w.-]+)$/.exec(launched.headers.get("location")!)![1];
-  const cookie = launched.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+  const cookie = launched.headers
+    .getSetCookie()
+    .map((c) => c.split(";")[0])
+    .join("; ");
   const csrf = /edgeclass-csrf=([^;]+)/.exec(cookie)![1];
   // The session works on a too; the course b made reaches a.
   expect((await api(a.base, "GET", "/api/me", token)).body).toMatchObject({ school: "lakes", role: "teacher", name: "Tara" });
   const courseId = decodeURIComponent(/\/courses\/([^#]+)#/.exec(launched.headers.get("location")!)![1]);
-  await eventually(async () => expect((await api(a.base, "GET", `/api/courses/${courseId}`, token)).body).toMatchObject({ title: "Geography", schoolId: "lakes" }));
+  await eventually(async () =>
+    expect((await api(a.base, "GET", `/api/courses/${courseId}`, token)).body).toMatchObject({ title: "Geography", schoolId: "lakes" }),
+  );
   // The same id_token replayed on a, under a fresh state: its nonce was used on b.
   const again = await post(a.base, (await login(a.base)).state);
   expect(again.status).toBe(400);

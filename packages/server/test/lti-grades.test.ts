@@ -71,7 +71,12 @@ test("backoff doubles from the base, is capped, and is jittered by at most a fif
 test("a grade the LMS rejects is retried with backoff, then reported as failed; the teacher's retry sends it", async () => {
   const { db, outbox, metrics } = open();
   lms.failScores = { status: 400, times: 100 };
-  expect(outbox.enqueue("c1", [{ userId: "s:ana", scoreGiven: 7, scoreMaximum: 10 }, { userId: "s:nobody", scoreGiven: 1, scoreMaximum: 10 }])).toBe(1); // the LMS does not know s:nobody
+  expect(
+    outbox.enqueue("c1", [
+      { userId: "s:ana", scoreGiven: 7, scoreMaximum: 10 },
+      { userId: "s:nobody", scoreGiven: 1, scoreMaximum: 10 },
+    ]),
+  ).toBe(1); // the LMS does not know s:nobody
   const started = Date.now();
   await until(() => outbox.rows("c1")[0]?.status === "failed");
   expect(Date.now() - started).toBeGreaterThanOrEqual(fast.baseDelayMs * 0.8 + fast.baseDelayMs * 2 * 0.8 - 5); // waited between attempts

@@ -35,7 +35,13 @@ const ltiUsers = () => db<{ key: string }>("SELECT key FROM replicated_records W
 
 /** The login initiation: the tool's redirect to the platform, with its state and nonce. */
 async function login(extra: Record<string, string> = {}): Promise<{ state: string; nonce: string; location: URL }> {
-  const q = new URLSearchParams({ iss: lms.issuer, login_hint: "hint", target_link_uri: `${t.base}/api/lti/launch`, client_id: lms.clientId, ...extra });
+  const q = new URLSearchParams({
+    iss: lms.issuer,
+    login_hint: "hint",
+    target_link_uri: `${t.base}/api/lti/launch`,
+    client_id: lms.clientId,
+    ...extra,
+  });
   const r = await fetch(`${t.base}/api/lti/login?${q}`, { redirect: "manual" });
   expect(r.status).toBe(302);
   const location = new URL(r.headers.get("location")!);
@@ -71,20 +77,36 @@ async function claimsFor(nonce: string, o: LaunchOpts): Promise<Record<string, u
     [`${LTI}target_link_uri`]: `${t.base}/api/lti/launch`,
     [`${LTI}roles`]: [o.role === "learner" ? ROLE.learner : ROLE.instructor],
     [`${LTI}context`]: { id: context, title: `LMS course ${context}` },
-    "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": { context_memberships_url: lms.memberships(context), service_versions: ["2.0"] },
+    "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+      context_memberships_url: lms.memberships(context),
+      service_versions: ["2.0"],
+    },
   };
   if (messageType === "LtiResourceLinkRequest") {
     claims[`${LTI}resource_link`] = { id: o.resourceLink ?? "link-1" };
     if (o.custom) claims[`${LTI}custom`] = o.custom;
-    if (o.lineitem) claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = { scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/score"], lineitem: o.lineitem };
+    if (o.lineitem)
+      claims["https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"] = {
+        scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+        lineitem: o.lineitem,
+      };
   } else {
-    claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = { deep_link_return_url: `${lms.base}/deep-link-return`, accept_types: ["ltiResourceLink"], data: "opaque-dl-data" };
+    claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
+      deep_link_return_url: `${lms.base}/deep-link-return`,
+      accept_types: ["ltiResourceLink"],
+      data: "opaque-dl-data",
+    };
   }
   return { ...claims, ...o.claims };
 }
 
 async function post(state: string, idToken: string): Promise<Response> {
-  return fetch(`${t.base}/api/lti/launch`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ id_token: idToken, state }) });
+  return fetch(`${t.base}/api/lti/launch`, {
+    method: "POST",
+    redirect: "manual",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ id_token: idToken, state }),
+  });
 }
 
 async function launch(o: LaunchOpts = {}): Promise<{ res: Response; idToken: string }> {
@@ -103,7 +125,12 @@ beforeAll(async () => {
   admin = await t.token("admin", "admin");
   const r = await t.call("POST", `/api/schools/${SCHOOL}/lti/platforms`, { token: admin, body: { name: "Test LMS", ...lms.registration } });
   expect(r.status).toBe(201);
-  expect(r.body.tool).toEqual({ loginUrl: `${t.base}/api/lti/login`, launchUrl: `${t.base}/api/lti/launch`, deepLinkingUrl: `${t.base}/api/lti/launch`, jwksUrl: `${t.base}/api/lti/jwks` });
+  expect(r.body.tool).toEqual({
+    loginUrl: `${t.base}/api/lti/login`,
+    launchUrl: `${t.base}/api/lti/launch`,
+    deepLinkingUrl: `${t.base}/api/lti/launch`,
+    jwksUrl: `${t.base}/api/lti/jwks`,
+  });
   platformId = r.body.id;
 });
 
@@ -113,19 +140,32 @@ afterAll(async () => {
 });
 
 describe("registration of a platform", () => {
-  test("by an admin only, for a school that exists, with https endpoints; a second registration of the same client is a conflict", async () => {
-    const teacher = await t.token("teacher", "t-x");
-    expect((await t.call("POST", `/api/schools/${SCHOOL}/lti/platforms`, { token: teacher, body: lms.registration })).status).toBe(403);
-    expect((await t.call("POST", "/api/schools/nowhere/lti/platforms", { token: admin, body: { ...lms.registration, clientId: "other" } })).status).toBe(404);
-    const plain = await t.call("POST", "/api/schools/south-high/lti/platforms", { token: admin, body: { ...lms.registration, clientId: "other", jwksUrl: "http://lms.example/jwks" } });
-    expect(plain.status).toBe(400);
-    expect(plain.body.issues[0].path).toBe("jwksUrl");
-    expect((await t.call("POST", "/api/schools/south-high/lti/platforms", { token: admin, body: { ...lms.registration, deploymentIds: [] } })).status).toBe(400);
-    expect((await t.call("POST", "/api/schools/south-high/lti/platforms", { token: admin, body: lms.registration })).status).toBe(409);
-    const list = await t.call("GET", `/api/schools/${SCHOOL}/lti/platforms`, { token: admin });
-    expect(list.body.items.map((p: { id: string }) => p.id)).toEqual([platformId]);
-    expect((await t.call("GET", `/api/schools/south-high/lti/platforms/${platformId}`, { token: admin })).status).toBe(404); // another school's
-  });
+  test(
+    "by an admin only, for a school that exists, with https endpoints; a second registration of the same client is a " + "conflict",
+    async () => {
+      const teacher = await t.token("teacher", "t-x");
+      expect((await t.call("POST", `/api/schools/${SCHOOL}/lti/platforms`, { token: teacher, body: lms.registration })).status).toBe(403);
+      expect(
+        (await t.call("POST", "/api/schools/nowhere/lti/platforms", { token: admin, body: { ...lms.registration, clientId: "other" } }))
+          .status,
+      ).toBe(404);
+      const plain = await t.call("POST", "/api/schools/south-high/lti/platforms", {
+        token: admin,
+        body: { ...lms.registration, clientId: "other", jwksUrl: "http://lms.example/jwks" },
+      });
+      expect(plain.status).toBe(400);
+      expect(plain.body.issues[0].path).toBe("jwksUrl");
+      expect(
+        (await t.call("POST", "/api/schools/south-high/lti/platforms", { token: admin, body: { ...lms.registration, deploymentIds: [] } }))
+          .status,
+      ).toBe(400);
+      expect((await t.call("POST", "/api/schools/south-high/lti/platforms", { token: admin, body: lms.registration })).status).toBe(409);
+      const list = await t.call("GET", `/api/schools/${SCHOOL}/lti/platforms`, { token: admin });
+      expect(list.body.items.map((p: { id: string }) => p.id)).toEqual([platformId]);
+      // another school's
+      expect((await t.call("GET", `/api/schools/south-high/lti/platforms/${platformId}`, { token: admin })).status).toBe(404);
+    },
+  );
 
   test("the tool's JWKS is public and stable", async () => {
     const a = (await t.call("GET", "/api/lti/jwks")).body;
@@ -142,7 +182,13 @@ describe("login initiation", () => {
     const { location, state, nonce } = await login({ lti_message_hint: "mh" });
     expect(location.origin + location.pathname).toBe(`${lms.base}/auth`);
     const q = location.searchParams;
-    expect([q.get("scope"), q.get("response_type"), q.get("response_mode"), q.get("prompt"), q.get("client_id")]).toEqual(["openid", "id_token", "form_post", "none", lms.clientId]);
+    expect([q.get("scope"), q.get("response_type"), q.get("response_mode"), q.get("prompt"), q.get("client_id")]).toEqual([
+      "openid",
+      "id_token",
+      "form_post",
+      "none",
+      lms.clientId,
+    ]);
     expect(q.get("redirect_uri")).toBe(`${t.base}/api/lti/launch`);
     expect(q.get("login_hint")).toBe("hint");
     expect(q.get("lti_message_hint")).toBe("mh");
@@ -151,11 +197,25 @@ describe("login initiation", () => {
   });
 
   test("the platform may post the initiation as a form", async () => {
-    const body = new URLSearchParams({ iss: lms.issuer, login_hint: "hint", target_link_uri: `${t.base}/api/lti/launch`, client_id: lms.clientId });
-    const r = await fetch(`${t.base}/api/lti/login`, { method: "POST", redirect: "manual", headers: { "content-type": "application/x-www-form-urlencoded" }, body });
+    const body = new URLSearchParams({
+      iss: lms.issuer,
+      login_hint: "hint",
+      target_link_uri: `${t.base}/api/lti/launch`,
+      client_id: lms.clientId,
+    });
+    const r = await fetch(`${t.base}/api/lti/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body,
+    });
     expect(r.status).toBe(302);
     expect(new URL(r.headers.get("location")!).searchParams.get("response_mode")).toBe("form_post");
-    const json = await fetch(`${t.base}/api/lti/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ iss: lms.issuer }) });
+    const json = await fetch(`${t.base}/api/lti/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ iss: lms.issuer }),
+    });
     expect(json.status).toBe(415);
     const missing = await fetch(`${t.base}/api/lti/login?iss=${encodeURIComponent(lms.issuer)}`, { redirect: "manual" });
     expect(missing.status).toBe(400);
@@ -163,10 +223,17 @@ describe("login initiation", () => {
   });
 
   test("an unknown issuer or deployment is refused there", async () => {
-    const r = await fetch(`${t.base}/api/lti/login?${new URLSearchParams({ iss: "https://unknown.example", login_hint: "h", target_link_uri: "x" })}`, { redirect: "manual" });
+    const r = await fetch(
+      `${t.base}/api/lti/login?${new URLSearchParams({ iss: "https://unknown.example", login_hint: "h", target_link_uri: "x" })}`,
+      { redirect: "manual" },
+    );
     expect(r.status).toBe(400);
     expect(((await r.json()) as { reason: string }).reason).toBe("unknown-platform");
-    const d = await fetch(`${t.base}/api/lti/login?${new URLSearchParams({ iss: lms.issuer, login_hint: "h", target_link_uri: "x", lti_deployment_id: "nope" })}`, { redirect: "manual" });
+    const d = await fetch(
+      `${t.base}/api/lti/login?` +
+        `${new URLSearchParams({ iss: lms.issuer, login_hint: "h", target_link_uri: "x", lti_deployment_id: "nope" })}`,
+      { redirect: "manual" },
+    );
     expect(((await d.json()) as { reason: string }).reason).toBe("unknown-deployment");
   });
 });
@@ -188,7 +255,11 @@ describe("each launch check, made to fail: a problem with its reason, and nothin
 
   test("a wrong audience", async () => {
     await refusedWith("wrong-audience", (await launch({ sub: "aud1", claims: { aud: "some-other-tool" } })).res, "aud1");
-    await refusedWith("wrong-audience", (await launch({ sub: "aud2", claims: { aud: [lms.clientId, "other"], azp: "other" } })).res, "aud2");
+    await refusedWith(
+      "wrong-audience",
+      (await launch({ sub: "aud2", claims: { aud: [lms.clientId, "other"], azp: "other" } })).res,
+      "aud2",
+    );
   });
 
   test("an unknown deployment", async () => {
@@ -223,7 +294,11 @@ describe("each launch check, made to fail: a problem with its reason, and nothin
     await refusedWith("expired", (await launch({ sub: "old", iat: Math.floor(Date.now() / 1000) - 3600, expiresIn: 600 })).res, "old");
     await refusedWith("wrong-issuer", (await launch({ sub: "iss", claims: { iss: "https://other-lms.example" } })).res, "iss");
     await refusedWith("wrong-version", (await launch({ sub: "ver", claims: { [`${LTI}version`]: "1.1" } })).res, "ver");
-    await refusedWith("unsupported-message", (await launch({ sub: "msg", claims: { [`${LTI}message_type`]: "LtiSubmissionReviewRequest" } })).res, "msg");
+    await refusedWith(
+      "unsupported-message",
+      (await launch({ sub: "msg", claims: { [`${LTI}message_type`]: "LtiSubmissionReviewRequest" } })).res,
+      "msg",
+    );
   });
 
   test("refusals are counted by reason", async () => {
@@ -231,7 +306,8 @@ describe("each launch check, made to fail: a problem with its reason, and nothin
     for (const reason of ["bad-signature", "unknown-deployment", "wrong-nonce", "expired"]) {
       expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 1`);
     }
-    for (const reason of ["wrong-audience", "unknown-state", "replayed-nonce"]) expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 2`); // two of each above
+    for (const reason of ["wrong-audience", "unknown-state", "replayed-nonce"])
+      expect(metrics).toContain(`edgeclass_sign_ins_total{via="lti",outcome="${reason}"} 2`); // two of each above
   });
 
   test("a learner before any teacher set the course up", async () => {
@@ -269,9 +345,17 @@ describe("a course from the LMS", () => {
     const html = await fetch(page);
     expect(html.status).toBe(200);
     expect(await html.text()).toContain("LMS course physics");
-    const bad = await fetch(page, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body: "title=&startsAt=x&durationMinutes=1" });
+    const bad = await fetch(page, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body: "title=&startsAt=x&durationMinutes=1",
+    });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual(["title", "startsAt", "durationMinutes"]);
+    expect(((await bad.json()) as { issues: { path: string }[] }).issues.map((i) => i.path)).toEqual([
+      "title",
+      "startsAt",
+      "durationMinutes",
+    ]);
     const made = await fetch(page, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
@@ -282,15 +366,40 @@ describe("a course from the LMS", () => {
     classId = answer.classId;
     expect(answer.returnUrl).toBe(`${lms.base}/deep-link-return`);
     // The browser posts it to the LMS, which checks it against the tool's JWKS.
-    const back = await fetch(answer.returnUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ JWT: answer.jwt }) });
+    const back = await fetch(answer.returnUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ JWT: answer.jwt }),
+    });
     expect(back.status).toBe(200);
-    const items = lms.deepLinks.at(-1)!.claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as { type: string; title: string; url: string; custom: Record<string, string>; lineItem: { resourceId: string } }[];
-    expect(items).toEqual([expect.objectContaining({ type: "ltiResourceLink", title: "Forces quiz", url: `${t.base}/api/lti/launch`, custom: { edgeclass_class_id: classId } })]);
+    const items = lms.deepLinks.at(-1)!.claims["https://purl.imsglobal.org/spec/lti-dl/claim/content_items"] as {
+      type: string;
+      title: string;
+      url: string;
+      custom: Record<string, string>;
+      lineItem: { resourceId: string };
+    }[];
+    expect(items).toEqual([
+      expect.objectContaining({
+        type: "ltiResourceLink",
+        title: "Forces quiz",
+        url: `${t.base}/api/lti/launch`,
+        custom: { edgeclass_class_id: classId },
+      }),
+    ]);
     expect(lms.deepLinks.at(-1)!.claims["https://purl.imsglobal.org/spec/lti-dl/claim/data"]).toBe("opaque-dl-data");
     const cls = await t.call("GET", `/api/classes/${classId}`, { token: teacherToken });
     expect(cls.body).toMatchObject({ courseId, title: "Forces quiz" });
     // Spent: the same choice cannot be made twice.
-    expect((await fetch(page, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams({ classId }) })).status).toBe(404);
+    expect(
+      (
+        await fetch(page, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body: new URLSearchParams({ classId }),
+        })
+      ).status,
+    ).toBe(404);
   });
 
   test("a learner cannot start Deep Linking", async () => {
@@ -316,12 +425,21 @@ describe("a course from the LMS", () => {
     expect(again.body).toMatchObject({ enrolled: 0, removed: 1 });
     expect((await t.call("GET", `/api/courses/${courseId}/enrollments`, { token: teacherToken })).body.items).toHaveLength(2);
     expect(lms.tokensIssued.some((x) => x.scope.includes("contextmembership.readonly"))).toBe(true);
-    expect((await t.call("POST", `/api/courses/${courseId}/lti/roster-sync`, { token: await t.token("teacher", "someone-else") })).status).toBe(404);
+    expect(
+      (await t.call("POST", `/api/courses/${courseId}/lti/roster-sync`, { token: await t.token("teacher", "someone-else") })).status,
+    ).toBe(404);
   });
 
   test("AGS: quiz scores reach the LMS gradebook when the class ends", async () => {
     const lineitem = lms.lineitem("li-forces");
-    const student = await launch({ sub: "s-2", role: "learner", context: "physics", resourceLink: "rl-forces", custom: { edgeclass_class_id: classId }, lineitem });
+    const student = await launch({
+      sub: "s-2",
+      role: "learner",
+      context: "physics",
+      resourceLink: "rl-forces",
+      custom: { edgeclass_class_id: classId },
+      lineitem,
+    });
     expect(student.res.headers.get("location")).toContain(`/class/${classId}#token=`);
     const studentToken = tokenOf(student.res);
     const teacher = await launch({ context: "physics", resourceLink: "rl-forces", lineitem });
@@ -331,7 +449,19 @@ describe("a course from the LMS", () => {
     await tp.next("welcome");
     const sp = await connect(t.base, classId, studentToken); // the LTI session's bearer token works on the live socket
     await sp.next("welcome");
-    const q = (await tp.request({ type: "quiz.launch", question: { kind: "single", prompt: "F = ?", options: [{ id: "a", text: "ma" }, { id: "b", text: "mv" }], correct: "a" }, timeLimitSeconds: 60 })) as { questionId: string };
+    const q = (await tp.request({
+      type: "quiz.launch",
+      question: {
+        kind: "single",
+        prompt: "F = ?",
+        options: [
+          { id: "a", text: "ma" },
+          { id: "b", text: "mv" },
+        ],
+        correct: "a",
+      },
+      timeLimitSeconds: 60,
+    })) as { questionId: string };
     await sp.request({ type: "quiz.answer", questionId: q.questionId, answerId: "ans-1", response: { choice: "a" } });
     expect((await t.call("POST", `/api/classes/${classId}/end`, { token: teacherToken })).status).toBe(200);
     tp.close();
@@ -348,19 +478,44 @@ describe("a course from the LMS", () => {
   });
 
   test("AGS: a link made without Deep Linking gets its gradebook column from the tool, once", async () => {
-    const ags = { scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem", "https://purl.imsglobal.org/spec/lti-ags/scope/score"], lineitems: lms.lineitemsUrl("physics") };
+    const ags = {
+      scope: ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem", "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+      lineitems: lms.lineitemsUrl("physics"),
+    };
     const claims = { "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": ags };
     for (const sub of ["s-3", "u-teacher"]) {
-      const { res } = await launch({ sub, role: sub === "u-teacher" ? "instructor" : "learner", context: "physics", resourceLink: "rl-manual", custom: { edgeclass_class_id: classId }, claims });
+      const { res } = await launch({
+        sub,
+        role: sub === "u-teacher" ? "instructor" : "learner",
+        context: "physics",
+        resourceLink: "rl-manual",
+        custom: { edgeclass_class_id: classId },
+        claims,
+      });
       expect(res.status).toBe(303);
     }
-    expect(lms.lineItems).toEqual([{ id: `${lms.base}/lineitems/auto-1`, label: "Forces quiz", scoreMaximum: 100, resourceId: classId, resourceLinkId: "rl-manual", tag: "edgeclass-quiz" } as never]);
+    expect(lms.lineItems).toEqual([
+      {
+        id: `${lms.base}/lineitems/auto-1`,
+        label: "Forces quiz",
+        scoreMaximum: 100,
+        resourceId: classId,
+        resourceLinkId: "rl-manual",
+        tag: "edgeclass-quiz",
+      } as never,
+    ]);
     const link = db<{ value: string }>("SELECT value FROM replicated_records WHERE tbl = 'lti-link' AND key LIKE '% rl-manual'");
     expect(JSON.parse(link[0].value).lineitemUrl).toBe(`${lms.base}/lineitems/auto-1`);
   });
 
   test("logout with the launch's bearer token ends that session everywhere it is used", async () => {
-    const { res } = await launch({ sub: "s-9", role: "learner", context: "physics", resourceLink: "rl-forces", custom: { edgeclass_class_id: classId } });
+    const { res } = await launch({
+      sub: "s-9",
+      role: "learner",
+      context: "physics",
+      resourceLink: "rl-forces",
+      custom: { edgeclass_class_id: classId },
+    });
     const token = tokenOf(res);
     expect((await t.call("GET", "/api/me", { token })).status).toBe(200);
     const out = await fetch(`${t.base}/api/auth/logout`, { method: "POST", headers: { authorization: `Bearer ${token}` } });
@@ -369,7 +524,10 @@ describe("a course from the LMS", () => {
     expect(after.status).toBe(401);
     expect(after.body.detail).toContain("logged out");
     // The cookie the same launch set is the same session.
-    const cookie = res.headers.getSetCookie().map((c) => c.split(";")[0]).join("; ");
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
     expect((await fetch(`${t.base}/api/me`, { headers: { cookie } })).status).toBe(401);
   });
 });

@@ -77,7 +77,10 @@ async function withCookie(method: string, path: string, site: Jar, headers: Reco
 function users(): string[] {
   const db = new Database(join(t.dataDir, "edgeclass.db"), { readonly: true });
   try {
-    return db.query<{ id: string }, []>("SELECT id FROM users WHERE id LIKE 'north-high:%' AND school_id = 'north-high' ORDER BY id").all().map((r) => r.id);
+    return db
+      .query<{ id: string }, []>("SELECT id FROM users WHERE id LIKE 'north-high:%' AND school_id = 'north-high' ORDER BY id")
+      .all()
+      .map((r) => r.id);
   } finally {
     db.close();
   }
@@ -98,7 +101,13 @@ beforeAll(async () => {
   admin = await t.token("admin", "admin");
   const r = await t.call("PUT", `/api/schools/${SCHOOL}/identity-provider`, {
     token: admin,
-    body: { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, roleClaim: "edgeclass_role", teacherValues: ["teacher"] },
+    body: {
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      roleClaim: "edgeclass_role",
+      teacherValues: ["teacher"],
+    },
   });
   expect(r.status).toBe(201);
   expect(r.body.redirectUri).toBe(`${t.base}/api/auth/oidc/callback`);
@@ -111,22 +120,31 @@ afterAll(async () => {
 });
 
 describe("registering a school's identity provider", () => {
-  test("only an admin may; a provider that does not answer discovery, or plain http elsewhere, is refused and nothing is stored", async () => {
-    const teacher = await t.token("teacher", "t-reg");
-    const body = { issuer: idp.issuer, clientId: "x", clientSecret: "y" };
-    expect((await t.call("PUT", "/api/schools/south-high/identity-provider", { token: teacher, body })).status).toBe(403);
-    expect((await t.call("PUT", "/api/schools/no-such-school/identity-provider", { token: admin, body })).status).toBe(404);
-    const dead = await t.call("PUT", "/api/schools/south-high/identity-provider", { token: admin, body: { ...body, issuer: "http://127.0.0.1:9/nothing" } });
-    expect(dead.status).toBe(400);
-    expect(dead.body.issues[0].path).toBe("issuer");
-    expect(dead.body.detail).toContain("discovery");
-    const plain = await t.call("PUT", "/api/schools/south-high/identity-provider", { token: admin, body: { ...body, issuer: "http://idp.example.org" } });
-    expect(plain.status).toBe(400);
-    expect(plain.body.issues[0].message).toContain("https");
-    expect((await t.call("GET", "/api/schools/south-high/identity-provider", { token: admin })).status).toBe(404);
-    const read = await t.call("GET", `/api/schools/${SCHOOL}/identity-provider`, { token: admin });
-    expect(read.body).toMatchObject({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: "(set)", roleClaim: "edgeclass_role" });
-  });
+  test(
+    "only an admin may; a provider that does not answer discovery, or plain http elsewhere, is refused and nothing is " + "stored",
+    async () => {
+      const teacher = await t.token("teacher", "t-reg");
+      const body = { issuer: idp.issuer, clientId: "x", clientSecret: "y" };
+      expect((await t.call("PUT", "/api/schools/south-high/identity-provider", { token: teacher, body })).status).toBe(403);
+      expect((await t.call("PUT", "/api/schools/no-such-school/identity-provider", { token: admin, body })).status).toBe(404);
+      const dead = await t.call("PUT", "/api/schools/south-high/identity-provider", {
+        token: admin,
+        body: { ...body, issuer: "http://127.0.0.1:9/nothing" },
+      });
+      expect(dead.status).toBe(400);
+      expect(dead.body.issues[0].path).toBe("issuer");
+      expect(dead.body.detail).toContain("discovery");
+      const plain = await t.call("PUT", "/api/schools/south-high/identity-provider", {
+        token: admin,
+        body: { ...body, issuer: "http://idp.example.org" },
+      });
+      expect(plain.status).toBe(400);
+      expect(plain.body.issues[0].message).toContain("https");
+      expect((await t.call("GET", "/api/schools/south-high/identity-provider", { token: admin })).status).toBe(404);
+      const read = await t.call("GET", `/api/schools/${SCHOOL}/identity-provider`, { token: admin });
+      expect(read.body).toMatchObject({ issuer: idp.issuer, clientId: idp.clientId, clientSecret: "(set)", roleClaim: "edgeclass_role" });
+    },
+  );
 
   test("signing in with a school that has no provider is a 404 problem", async () => {
     const r = await fetch(`${t.base}/api/auth/oidc/no-such-school/login`, { redirect: "manual" });
@@ -172,12 +190,30 @@ describe("the code flow with PKCE", () => {
     expect(none.body.reason).toBe("csrf");
     const wrong = await withCookie("POST", "/api/courses", site, { "x-csrf-token": csrf.slice(0, -2) + "AA" }, { title: "Wrong token" });
     expect(wrong.status).toBe(403);
-    const foreign = await withCookie("POST", "/api/courses", site, { "x-csrf-token": csrf, origin: "https://evil.example" }, { title: "Other site" });
+    const foreign = await withCookie(
+      "POST",
+      "/api/courses",
+      site,
+      { "x-csrf-token": csrf, origin: "https://evil.example" },
+      { title: "Other site" },
+    );
     expect(foreign.status).toBe(403);
-    const crossSite = await withCookie("POST", "/api/courses", site, { "x-csrf-token": csrf, "sec-fetch-site": "cross-site" }, { title: "Other site" });
+    const crossSite = await withCookie(
+      "POST",
+      "/api/courses",
+      site,
+      { "x-csrf-token": csrf, "sec-fetch-site": "cross-site" },
+      { title: "Other site" },
+    );
     expect(crossSite.status).toBe(403);
     expect((await withCookie("GET", "/api/courses", site)).body.items.length).toBe(before); // nothing was created
-    const ok = await withCookie("POST", "/api/courses", site, { "x-csrf-token": csrf, origin: t.base, "sec-fetch-site": "same-origin" }, { title: "With token" });
+    const ok = await withCookie(
+      "POST",
+      "/api/courses",
+      site,
+      { "x-csrf-token": csrf, origin: t.base, "sec-fetch-site": "same-origin" },
+      { title: "With token" },
+    );
     expect(ok.status).toBe(201);
     expect(ok.body.teacherId).toBe("north-high:carol");
     const bearer = await t.call("POST", "/api/courses", { token: await t.token("teacher", "api-client"), body: { title: "API client" } });
@@ -194,7 +230,8 @@ describe("the code flow with PKCE", () => {
     expect(life).toBeGreaterThan(100_000);
     expect(life).toBeLessThanOrEqual(120_000);
     expect((await t.call("GET", "/api/me", { token: r.body.token })).body).toMatchObject({ id: "north-high:ivy", school: SCHOOL });
-    const teacher = await t.call("POST", "/api/courses", { token: r.body.token, body: { title: "Live" } }); // a bearer token: no CSRF token needed
+    // a bearer token: no CSRF token needed
+    const teacher = await t.call("POST", "/api/courses", { token: r.body.token, body: { title: "Live" } });
     expect(teacher.status).toBe(201);
     await fetch(`${t.base}/api/auth/logout`, { method: "POST", headers: { cookie: site.header(), "x-csrf-token": csrf } });
     expect((await t.call("GET", "/api/me", { token: r.body.token })).status).toBe(401);
@@ -202,7 +239,10 @@ describe("the code flow with PKCE", () => {
 
   test("a forged session cookie is refused", async () => {
     const site = new Jar();
-    site.cookies.set("edgeclass-session", "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzZXNzaW9uIiwic3ViIjoieCIsInJvbGUiOiJhZG1pbiIsInNpZCI6IngiLCJleHAiOjk5OTk5OTk5OTl9.c2lnbmF0dXJl");
+    site.cookies.set(
+      "edgeclass-session",
+      "eyJhbGciOiJIUzI1NiJ9.eyJ0eXAiOiJzZXNzaW9uIiwic3ViIjoieCIsInJvbGUiOiJhZG1pbiIsInNpZCI6IngiLCJleHAiOjk5OTk5OTk5OTl9.c2lnbmF0dXJl",
+    );
     const r = await withCookie("GET", "/api/me", site);
     expect(r.status).toBe(401);
     expect(r.body.type).toBe("https://edgeclass.dev/problems/invalid-token");
@@ -214,7 +254,10 @@ describe("the code flow with PKCE", () => {
     for (const [k, v] of site.cookies) copy.cookies.set(k, v);
     expect((await withCookie("POST", "/api/auth/logout", site)).status).toBe(403);
     expect((await withCookie("GET", "/api/me", site)).status).toBe(200);
-    const out = await fetch(`${t.base}/api/auth/logout`, { method: "POST", headers: { cookie: site.header(), "x-csrf-token": site.cookies.get("edgeclass-csrf")! } });
+    const out = await fetch(`${t.base}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie: site.header(), "x-csrf-token": site.cookies.get("edgeclass-csrf")! },
+    });
     expect(out.status).toBe(204);
     expect(out.headers.getSetCookie().every((c) => c.includes("Max-Age=0"))).toBe(true);
     const replay = await withCookie("GET", "/api/me", copy);
@@ -293,7 +336,10 @@ test("another instance on the same data (or after a restart) takes the session, 
   try {
     const me = await fetch(`${other.base}/api/me`, { headers: { cookie: site.header() } });
     expect(((await me.json()) as { id: string }).id).toBe("north-high:hana");
-    const out = await fetch(`${t.base}/api/auth/logout`, { method: "POST", headers: { cookie: site.header(), "x-csrf-token": site.cookies.get("edgeclass-csrf")! } });
+    const out = await fetch(`${t.base}/api/auth/logout`, {
+      method: "POST",
+      headers: { cookie: site.header(), "x-csrf-token": site.cookies.get("edgeclass-csrf")! },
+    });
     expect(out.status).toBe(204);
     expect((await fetch(`${other.base}/api/me`, { headers: { cookie: site.header() } })).status).toBe(401);
   } finally {

@@ -4,7 +4,10 @@ import { startTestServer } from "./support/server.ts";
 test("OPA Data API on the server", async () => {
   const t = await startTestServer();
   const admin = await t.token("admin", "root");
-  const r = await t.call("POST", "/v1/data/education/allow", { token: admin, body: { input: { action: "join", user: { role: "student" }, course: { status: "active", capacity: 2, students: [] } } } });
+  const r = await t.call("POST", "/v1/data/education/allow", {
+    token: admin,
+    body: { input: { action: "join", user: { role: "student" }, course: { status: "active", capacity: 2, students: [] } } },
+  });
   expect(r.status).toBe(200);
   expect(r.body).toEqual({ result: true });
   expect((await t.call("POST", "/v1/data/education/allow", { body: { input: {} } })).status).toBe(401);

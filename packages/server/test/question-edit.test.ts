@@ -11,7 +11,15 @@ afterAll(async () => {
   await t.close();
 });
 
-const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" };
+const SINGLE = {
+  kind: "single",
+  prompt: "2 + 2 = ?",
+  options: [
+    { id: "a", text: "3" },
+    { id: "b", text: "4" },
+  ],
+  correct: "b",
+};
 
 test("PUT /api/questions/:id replaces the draft; bad drafts, strangers and archived questions change nothing", async () => {
   const teacher = await t.token("teacher", "t-edit");
@@ -19,7 +27,10 @@ test("PUT /api/questions/:id replaces the draft; bad drafts, strangers and archi
   const q = await t.call("POST", `/api/courses/${course.body.id}/questions`, { token: teacher, body: SINGLE });
   const path = `/api/questions/${q.body.id}`;
 
-  const edited = await t.call("PUT", path, { token: teacher, body: { kind: "numeric", prompt: "6.5 + 0 = ?", correct: 6.5, tolerance: 0 } });
+  const edited = await t.call("PUT", path, {
+    token: teacher,
+    body: { kind: "numeric", prompt: "6.5 + 0 = ?", correct: 6.5, tolerance: 0 },
+  });
   expect(edited.status).toBe(200);
   expect(edited.body).toMatchObject({ id: q.body.id, courseId: course.body.id, kind: "numeric", prompt: "6.5 + 0 = ?", correct: 6.5 });
   expect((await t.call("GET", path, { token: teacher })).body.prompt).toBe("6.5 + 0 = ?");

@@ -18,7 +18,15 @@ afterAll(async () => {
   await t.close();
 });
 
-const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" };
+const SINGLE = {
+  kind: "single",
+  prompt: "2 + 2 = ?",
+  options: [
+    { id: "a", text: "3" },
+    { id: "b", text: "4" },
+  ],
+  correct: "b",
+};
 
 async function enter(classId: string, token: string) {
   const r = await join(t.base, classId, token);
@@ -29,7 +37,10 @@ async function enter(classId: string, token: string) {
 test("distribution from launch, own result after a reload, no stale leaderboard on the next question", async () => {
   const course = await t.call("POST", "/api/courses", { token: teacherToken, body: { title: "Feedback", status: "active" } });
   await t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: teacherToken, body: { studentIds: ["fb1", "fb2"] } });
-  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, { token: teacherToken, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: teacherToken,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 60 },
+  });
   const classId = cls.body.id as string;
   await t.call("POST", `/api/classes/${classId}/start`, { token: teacherToken });
   const teacher = await enter(classId, teacherToken);
@@ -72,7 +83,10 @@ test("distribution from launch, own result after a reload, no stale leaderboard 
 test("a class ended without a reveal sends final standings equal to the results export (defect 3)", async () => {
   const course = await t.call("POST", "/api/courses", { token: teacherToken, body: { title: "Ends", status: "active" } });
   await t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: teacherToken, body: { studentIds: ["en1", "en2", "en3"] } });
-  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, { token: teacherToken, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: teacherToken,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 60 },
+  });
   const classId = cls.body.id as string;
   await t.call("POST", `/api/classes/${classId}/start`, { token: teacherToken });
   const teacher = await enter(classId, teacherToken);
@@ -91,5 +105,6 @@ test("a class ended without a reveal sends final standings equal to the results 
   const row = results.body.students.find((r: { userId: string }) => r.userId === "en3");
   expect(row.score).toBeGreaterThan(0);
   expect(final.me).toMatchObject({ userId: "en3", score: row.score, rank: row.rank });
-  for (const r of results.body.students) expect(final.top.find((e) => e.userId === r.userId)).toMatchObject({ score: r.score, rank: r.rank });
+  for (const r of results.body.students)
+    expect(final.top.find((e) => e.userId === r.userId)).toMatchObject({ score: r.score, rank: r.rank });
 }, 30_000);

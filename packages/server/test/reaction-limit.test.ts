@@ -18,7 +18,10 @@ test("8 claps in a row from one student count once; others still count", async (
   const tok = await t.token("teacher", "t-react");
   const course = await t.call("POST", "/api/courses", { token: tok, body: { title: "Claps", status: "active" } });
   await t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: tok, body: { studentIds: ["r1", "r2"] } });
-  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, { token: tok, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: tok,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 60 },
+  });
   await t.call("POST", `/api/classes/${cls.body.id}/start`, { token: tok });
   const enter = async (token: string) => {
     const r = await join(t.base, cls.body.id, token);
@@ -35,6 +38,7 @@ test("8 claps in a row from one student count once; others still count", async (
   await teacher.next("reactions");
   await Bun.sleep(1000);
   const totals: Record<string, number> = {};
-  for (const m of teacher.messages) if (m.type === "reactions") for (const [k, n] of Object.entries(m.counts)) totals[k] = (totals[k] ?? 0) + (n ?? 0);
+  for (const m of teacher.messages)
+    if (m.type === "reactions") for (const [k, n] of Object.entries(m.counts)) totals[k] = (totals[k] ?? 0) + (n ?? 0);
   expect(totals).toEqual({ clap: 2, heart: 1 });
 }, 30_000);

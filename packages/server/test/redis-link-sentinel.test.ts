@@ -35,7 +35,11 @@ test("a Sentinel connection ended while it asked the sentinel for the primary co
     if (!out.includes(String(primaryPort))) throw new Error("the sentinel does not know the primary yet");
   });
 
-  const link = new RedisLink({ url: "redis://127.0.0.1/0", prefix: "t:", sentinels: `127.0.0.1:${port}`, sentinelName: "m" }, createRedisMetrics(new Registry()), createLogging("silent").logger);
+  const link = new RedisLink(
+    { url: "redis://127.0.0.1/0", prefix: "t:", sentinels: `127.0.0.1:${port}`, sentinelName: "m" },
+    createRedisMetrics(new Registry()),
+    createLogging("silent").logger,
+  );
   try {
     sentinel.kill("SIGSTOP"); // the connection now waits for the sentinel's answer
     const connecting = link.connect().catch(() => {});

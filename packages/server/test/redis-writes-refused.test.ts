@@ -11,11 +11,13 @@ setReplyTimeout(10_000);
 const t = new Topology();
 afterAll(() => t.stop());
 
-test("answers acknowledged while the primary refused writes (NOREPLICAS) reach Redis and every instance's results once it takes writes again", async () => {
+test("answers acknowledged while the primary refused writes (NOREPLICAS) reach Redis and every instance's results once it takes " +
+  "writes again", async () => {
   const args = ["--min-replicas-to-write", "1", "--min-replicas-max-lag", "10"];
   const primary = await t.redis({ args });
   const replica = await t.redis({ replicaOf: primary.port, args });
-  const synced = () => until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
+  const synced = () =>
+    until("the replica is in sync", () => redisCli(replica.port, "info", "replication").includes("master_link_status:up"), 15_000);
   await synced();
   const env = { REDIS_URL: primary.url, REDIS_PREFIX: "refused:" };
   const a = await t.instance({ name: "a", env });
@@ -37,7 +39,12 @@ test("answers acknowledged while the primary refused writes (NOREPLICAS) reach R
     await replica.start();
     await synced();
     // No reconnection happens: the next successful command must bring the re-share.
-    await until("the owner shares its answers again", () => redisCli(primary.port, "hlen", answersKey) === String(1 + owners.length), 10_000, 100);
+    await until(
+      "the owner shares its answers again",
+      () => redisCli(primary.port, "hlen", answersKey) === String(1 + owners.length),
+      10_000,
+      100,
+    );
     expect(await room.lostOn(b)).toEqual([]);
   } finally {
     room.close();

@@ -27,7 +27,15 @@ afterAll(async () => {
 async function node(redisUrl: string, prefix: string, name: string): Promise<Instance> {
   const dataDir = tempDir("edgeclass-removal-node-");
   dirs.push(dataDir);
-  return startInstance({ DATA_DIR: dataDir, REDIS_URL: redisUrl, REDIS_PREFIX: prefix, INSTANCE_ID: name, JWT_SECRET: secret, RECONNECT_GRACE_MS: "30000", DEMO: "false" });
+  return startInstance({
+    DATA_DIR: dataDir,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: prefix,
+    INSTANCE_ID: name,
+    JWT_SECRET: secret,
+    RECONNECT_GRACE_MS: "30000",
+    DEMO: "false",
+  });
 }
 
 async function enter(base: string, classId: string, tok: string) {
@@ -42,7 +50,8 @@ function closedWithin(p: Peer, ms = 10_000) {
 }
 
 describe("three instances, separate catalogue copies", () => {
-  test("unenrolled on A, owned by B, socket on C: 4013 at once, seat released, no rejoin; remove survives a takeover; archive", async () => {
+  test("unenrolled on A, owned by B, socket on C: 4013 at once, seat released, no rejoin; remove survives a takeover; " +
+    "archive", async () => {
     const redis = await privateRedis();
     stopRedis = redis.kill;
     const prefix = uniquePrefix();
@@ -53,7 +62,10 @@ describe("three instances, separate catalogue copies", () => {
     expect(course.status).toBe(201);
     const courseId: string = course.body.id;
     expect((await api(a.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: students })).status).toBe(201);
-    const cls = await api(a.base, "POST", `/api/courses/${courseId}/classes`, teacher, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+    const cls = await api(a.base, "POST", `/api/courses/${courseId}/classes`, teacher, {
+      startsAt: new Date().toISOString(),
+      durationMinutes: 60,
+    });
     const classId: string = cls.body.id;
     expect((await api(a.base, "POST", `/api/classes/${classId}/start`, teacher)).status).toBe(200);
     for (const i of [b, c]) {
@@ -65,7 +77,11 @@ describe("three instances, separate catalogue copies", () => {
 
     // The teacher's join on B makes B the owner; the students are on C.
     const tp = await enter(b.base, classId, teacher);
-    const [gone, banned, stays] = [await enter(c.base, classId, await token("student", "s-gone")), await enter(c.base, classId, await token("student", "s-banned")), await enter(c.base, classId, await token("student", "s-stays"))];
+    const [gone, banned, stays] = [
+      await enter(c.base, classId, await token("student", "s-gone")),
+      await enter(c.base, classId, await token("student", "s-banned")),
+      await enter(c.base, classId, await token("student", "s-stays")),
+    ];
     await tp.peer.next("presence", (m) => m.count === 4 && m.joined !== undefined, 20_000);
 
     // Unenrolled on A: the change reaches B through the catalogue stream; B's room closes C's socket.
@@ -81,7 +97,10 @@ describe("three instances, separate catalogue copies", () => {
     console.log(JSON.stringify({ unenrolOnAToCloseOnCMs: tookMs }));
 
     // participant.remove from the teacher on B, the student on C.
-    expect(await tp.peer.request({ type: "participant.remove", userId: "s-banned", reason: "cheating" })).toEqual({ userId: "s-banned", removed: true });
+    expect(await tp.peer.request({ type: "participant.remove", userId: "s-banned", reason: "cheating" })).toEqual({
+      userId: "s-banned",
+      removed: true,
+    });
     expect(await closedWithin(banned.peer)).toEqual({ code: CLOSE.removed, reason: "removed by the teacher: cheating" });
 
     // The owner dies: the next owner (C, on the rejoin) restores the removal from Redis and refuses them.
@@ -107,7 +126,10 @@ test("a removal outlives Redis restarted empty: the owner shares it again, and t
   const course = await api(a.base, "POST", "/api/courses", teacher, { title: "Removal and Redis", status: "active" });
   const courseId: string = course.body.id;
   await api(a.base, "POST", `/api/courses/${courseId}/enrollments`, teacher, { studentIds: ["s-out", "s-in"] });
-  const cls = await api(a.base, "POST", `/api/courses/${courseId}/classes`, teacher, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+  const cls = await api(a.base, "POST", `/api/courses/${courseId}/classes`, teacher, {
+    startsAt: new Date().toISOString(),
+    durationMinutes: 60,
+  });
   const classId: string = cls.body.id;
   await api(a.base, "POST", `/api/classes/${classId}/start`, teacher);
   await eventually(async () => expect((await api(b.base, "GET", `/api/classes/${classId}`, teacher)).body.status).toBe("live"));

@@ -20,13 +20,17 @@ afterAll(async () => {
   await t.close();
 });
 
-const subscribers = async () => Number(/^edgeclass_media_subscribers (\d+)/m.exec(await (await fetch(`${t.base}/metrics`)).text())?.[1] ?? -1);
+const subscribers = async () =>
+  Number(/^edgeclass_media_subscribers (\d+)/m.exec(await (await fetch(`${t.base}/metrics`)).text())?.[1] ?? -1);
 
 test("participant.remove closes the student's WHEP session with their socket; the other student keeps watching", async () => {
   const teacherToken = await t.token("teacher", "t-media");
   const course = await t.call("POST", "/api/courses", { token: teacherToken, body: { title: "Removal and video", status: "active" } });
   await t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: teacherToken, body: { studentIds: ["v-out", "v-in"] } });
-  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, { token: teacherToken, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: teacherToken,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 60 },
+  });
   const classId: string = cls.body.id;
   await t.call("POST", `/api/classes/${classId}/start`, { token: teacherToken });
   const teacher = await join(t.base, classId, teacherToken);
@@ -62,6 +66,10 @@ test("participant.remove closes the student's WHEP session with their socket; th
   expect(out.sub.videoPackets - outBefore).toBeLessThan(40); // a few in flight at most
   expect(stays.sub.videoPackets - staysBefore).toBeGreaterThan(10); // the other student still watches
   // And no new session: the removed student is not admitted.
-  const again = await fetch(`${t.base}/api/classes/${classId}/whep`, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${out.tok}` }, body: "v=0\r\n" });
+  const again = await fetch(`${t.base}/api/classes/${classId}/whep`, {
+    method: "POST",
+    headers: { "content-type": "application/sdp", authorization: `Bearer ${out.tok}` },
+    body: "v=0\r\n",
+  });
   expect(again.status).toBe(403);
 }, 60_000);

@@ -29,8 +29,13 @@ afterAll(async () => {
 async function liveClass(n: number) {
   const course = await t.call("POST", "/api/courses", { token: teacherToken, body: { title: "Removal", status: "active" } });
   const ids = Array.from({ length: n }, (_, i) => `${course.body.id.slice(-6)}-s${i}`);
-  expect((await t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: teacherToken, body: { studentIds: ids } })).status).toBe(201);
-  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, { token: teacherToken, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  expect(
+    (await t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: teacherToken, body: { studentIds: ids } })).status,
+  ).toBe(201);
+  const cls = await t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: teacherToken,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 60 },
+  });
   expect((await t.call("POST", `/api/classes/${cls.body.id}/start`, { token: teacherToken })).status).toBe(200);
   return { courseId: course.body.id as string, classId: cls.body.id as string, ids };
 }
@@ -91,7 +96,8 @@ describe("archiving", () => {
     const students = [await enter(classId, await t.token("student", ids[0])), await enter(classId, await t.token("student", ids[1]))];
     await teacher.peer.next("presence", (m) => m.count === 3);
     expect((await t.call("POST", `/api/courses/${courseId}/archive`, { token: teacherToken })).status).toBe(200);
-    for (const s of students) expect(await closedWithin(s.peer)).toEqual({ code: CLOSE.removed, reason: "removed: the course was archived" });
+    for (const s of students)
+      expect(await closedWithin(s.peer)).toEqual({ code: CLOSE.removed, reason: "removed: the course was archived" });
     await teacher.peer.next("presence", (m) => m.count === 1);
     expect(await teacher.peer.request({ type: "reaction", reaction: "clap" })).toBeUndefined(); // the teacher is still in
     const again = await join(t.base, classId, await t.token("student", ids[1])).catch((e) => e);
@@ -111,7 +117,9 @@ describe("participant.remove", () => {
     // Not staff: refused, nothing changes.
     await expect(s0.peer.request({ type: "participant.remove", userId: ids[1] })).rejects.toMatchObject({ code: "forbidden" });
     // Bad input: refused with a clear error.
-    await expect(teacher.peer.request({ type: "participant.remove", userId: ids[1], reason: "x".repeat(81) })).rejects.toMatchObject({ code: "bad-message" });
+    await expect(teacher.peer.request({ type: "participant.remove", userId: ids[1], reason: "x".repeat(81) })).rejects.toMatchObject({
+      code: "bad-message",
+    });
     await expect(teacher.peer.request({ type: "participant.remove", userId: "nobody-here" })).rejects.toMatchObject({ code: "not-found" });
     await expect(teacher.peer.request({ type: "participant.remove", userId: "t-rm" })).rejects.toMatchObject({ code: "invalid-state" });
     expect(await s1.peer.request({ type: "reaction", reaction: "clap" })).toBeUndefined();
@@ -168,7 +176,11 @@ describe("participant.remove", () => {
       student.on("status", (c) => statuses.push(c.status));
       expect(await teacher.removeParticipant(ids[0])).toEqual({ userId: ids[0], removed: true });
       for (let i = 0; i < 100 && student.status !== "closed"; i++) await Bun.sleep(50);
-      expect(student.connection).toMatchObject({ status: "closed", closeCode: CLOSE.removed, closeReason: "removed from the class by the teacher" });
+      expect(student.connection).toMatchObject({
+        status: "closed",
+        closeCode: CLOSE.removed,
+        closeReason: "removed from the class by the teacher",
+      });
       await Bun.sleep(300);
       expect(statuses).not.toContain("reconnecting");
     } finally {

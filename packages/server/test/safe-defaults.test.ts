@@ -22,7 +22,13 @@ describe("demo sign-in defaults", () => {
     expect(parseConfig({ HOST: "0.0.0.0" }, { demo: true }).demo).toBe(true);
     expect(parseConfig({ HOST: "::1" }).demo).toBe(true);
     expect(parseConfig({ HOST: "localhost", DEMO: "false" }).demo).toBe(false);
-    const demo = { courseId: "c", classId: "k", teacher: { id: "t1", role: "teacher" as const, name: "T", school: "default" }, admin: { id: "admin", role: "admin" as const, name: "A", school: "default" }, students: [] };
+    const demo = {
+      courseId: "c",
+      classId: "k",
+      teacher: { id: "t1", role: "teacher" as const, name: "T", school: "default" },
+      admin: { id: "admin", role: "admin" as const, name: "A", school: "default" },
+      students: [],
+    };
     expect(webApp({ config: parseConfig({ HOST: "0.0.0.0" }), demo, secret: "x".repeat(40) }).apiRoutes).toEqual([]);
   });
 
@@ -35,7 +41,10 @@ describe("demo sign-in defaults", () => {
     for (const demo of ["true", "false"]) {
       const lines: string[] = [];
       const dataDir = tempDir();
-      const server = await startServer(parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, DEMO: demo }), createLogging("info", (l) => lines.push(l)));
+      const server = await startServer(
+        parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dataDir, DEMO: demo }),
+        createLogging("info", (l) => lines.push(l)),
+      );
       await server.stop();
       rmSync(dataDir, { recursive: true, force: true });
       const warnings = lines.map((l) => JSON.parse(l)).filter((r) => r.level === 40 && /demo sign-in is on/.test(r.msg));
@@ -66,14 +75,16 @@ describe("against a server on loopback with demo data", () => {
   });
 
   test("minting: 429 with Retry-After per address, and per user across addresses", async () => {
-    for (let i = 0; i < 4; i++) expect((await t.call("POST", "/api/demo/token", { body: { userId: `s${i + 1}` }, headers: from("10.0.1.1") })).status).toBe(200);
+    for (let i = 0; i < 4; i++)
+      expect((await t.call("POST", "/api/demo/token", { body: { userId: `s${i + 1}` }, headers: from("10.0.1.1") })).status).toBe(200);
     const over = await t.call("POST", "/api/demo/token", { body: { userId: "s5" }, headers: from("10.0.1.1") });
     expect(over.status).toBe(429);
     expect(over.headers.get("content-type")).toBe("application/problem+json");
     expect(over.body.type).toBe(PROBLEM + "rate-limited");
     expect(Number(over.headers.get("retry-after"))).toBeWithin(1, 16); // 4 a minute: one every 15 s
     // The same user from four more addresses: the user's bucket stops the fifth.
-    for (let i = 0; i < 3; i++) expect((await t.call("POST", "/api/demo/token", { body: { userId: "t1" }, headers: from(`10.0.2.${i}`) })).status).toBe(200);
+    for (let i = 0; i < 3; i++)
+      expect((await t.call("POST", "/api/demo/token", { body: { userId: "t1" }, headers: from(`10.0.2.${i}`) })).status).toBe(200);
     expect((await t.call("POST", "/api/demo/token", { body: { userId: "t1" }, headers: from("10.0.2.9") })).status).toBe(200);
     const user = await t.call("POST", "/api/demo/token", { body: { userId: "t1" }, headers: from("10.0.2.10") });
     expect(user.status).toBe(429);
@@ -93,13 +104,25 @@ describe("against a server on loopback with demo data", () => {
     expect((await t.call("GET", "/api/me", { token: good, headers: from("10.0.3.1") })).status).toBe(429);
     expect((await t.call("GET", "/api/me", { token: good, headers: from("10.0.3.2") })).status).toBe(200);
     // The live socket's upgrade counts too: refused with 429 before any upgrade.
-    const ws = await fetch(`${t.base}/api/classes/demo-class-1/live?token=${good}`, { headers: { ...from("10.0.3.1"), upgrade: "websocket", connection: "upgrade", "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==", "sec-websocket-version": "13" } });
+    const ws = await fetch(`${t.base}/api/classes/demo-class-1/live?token=${good}`, {
+      headers: {
+        ...from("10.0.3.1"),
+        upgrade: "websocket",
+        connection: "upgrade",
+        "sec-websocket-key": "dGhlIHNhbXBsZSBub25jZQ==",
+        "sec-websocket-version": "13",
+      },
+    });
     expect(ws.status).toBe(429);
     await ws.body?.cancel();
   });
 
   test("failures in one user's name from many addresses: 429 for them, while that user's own token works", async () => {
-    const forged = await new SignJWT({ role: "admin" }).setProtectedHeader({ alg: "HS256" }).setSubject("victim").setExpirationTime("1h").sign(new TextEncoder().encode("y".repeat(40)));
+    const forged = await new SignJWT({ role: "admin" })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("victim")
+      .setExpirationTime("1h")
+      .sign(new TextEncoder().encode("y".repeat(40)));
     const codes: number[] = [];
     for (let i = 0; i < 6; i++) codes.push((await t.call("GET", "/api/me", { token: forged, headers: from(`10.0.4.${i}`) })).status);
     expect(codes).toEqual([401, 401, 401, 401, 401, 429]);
@@ -109,7 +132,8 @@ describe("against a server on loopback with demo data", () => {
 
   test("refusals are counted by limit in /metrics", async () => {
     const text = await (await fetch(`${t.base}/metrics`)).text();
-    const count = (limit: string) => Number(new RegExp(`^edgeclass_rate_limited_total\\{limit="${limit}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
+    const count = (limit: string) =>
+      Number(new RegExp(`^edgeclass_rate_limited_total\\{limit="${limit}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
     expect(count("token-mint")).toBeGreaterThanOrEqual(2);
     expect(count("auth-failures")).toBeGreaterThanOrEqual(3);
   });
@@ -132,7 +156,11 @@ describe("against a server on loopback with demo data", () => {
     ];
     for (const [name, claims, status] of cases) {
       const r = await t.call("GET", "/api/me", { token: await sign(claims), headers: from(`10.0.5.${status}`) });
-      expect({ name, status: r.status, type: r.body.type }).toEqual({ name, status, type: status === 401 ? PROBLEM + "invalid-token" : undefined });
+      expect({ name, status: r.status, type: r.body.type }).toEqual({
+        name,
+        status,
+        type: status === 401 ? PROBLEM + "invalid-token" : undefined,
+      });
     }
   });
 });

@@ -19,7 +19,8 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-const request = (cookie: string, method = "GET", headers: Record<string, string> = {}) => new Request("http://edge.test/api/me", { method, headers: { cookie, host: "edge.test", ...headers } });
+const request = (cookie: string, method = "GET", headers: Record<string, string> = {}) =>
+  new Request("http://edge.test/api/me", { method, headers: { cookie, host: "edge.test", ...headers } });
 const cookieOf = (setCookies: string[]) => setCookies[0].split(";")[0];
 
 describe("bounded life", () => {
@@ -44,7 +45,12 @@ describe("bounded life", () => {
 
   test("a cookie signed with another key, or a bearer-style token, is not a session", async () => {
     const keys = new SqliteKeys(openDatabase(":memory:"));
-    const other = new Sessions({ key: deriveKey("another-secret-that-is-long-enough-0123456789", "session-cookie"), ttlSeconds: 600, secure: false, keys });
+    const other = new Sessions({
+      key: deriveKey("another-secret-that-is-long-enough-0123456789", "session-cookie"),
+      ttlSeconds: 600,
+      secure: false,
+      keys,
+    });
     const mine = new Sessions({ key, ttlSeconds: 600, secure: false, keys });
     const { cookies } = await other.issue(teacher, "oidc");
     await expect(mine.authenticate(request(cookieOf(cookies)))).rejects.toThrow("not valid");

@@ -89,13 +89,24 @@ describe("a server process with never-reading sockets", () => {
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
-  test("200 never-reading sockets during staff chat: each closed with 4012 and counted, memory bounded, a normal student keeps receiving", async () => {
+  test("200 never-reading sockets during staff chat: each closed with 4012 and counted, memory bounded, a normal student keeps " +
+    "receiving", async () => {
     const N = 200;
     const secret = "slow-client-test-secret-0123456789abcdefghij";
     const dataDir = tempDir("edgeclass-slow-");
     dirs.push(dataDir);
     const server = await startInstance({ DATA_DIR: dataDir, JWT_SECRET: secret, DEMO: "false" });
-    const r = await runSlowConsumers({ base: server.base, pid: server.proc.pid, secret, slow: N, normal: 1, staff: 3, durationMs: 14_000, readBack: 3, pauseMs: 2500 });
+    const r = await runSlowConsumers({
+      base: server.base,
+      pid: server.proc.pid,
+      secret,
+      slow: N,
+      normal: 1,
+      staff: 3,
+      durationMs: 14_000,
+      readBack: 3,
+      pauseMs: 2500,
+    });
     console.log(JSON.stringify({ ...r, chat: { ...r.chat, worstBySecondMs: undefined } }));
     expect(r.slowAdmitted).toBe(N);
     // Every one of them dropped, and counted (before: 0, Bun closed them itself without a count).

@@ -21,7 +21,10 @@ const logLines: string[] = [];
 beforeAll(async () => {
   const m = spawnSync("mount", ["-t", "tmpfs", "-o", "size=3m", "tmpfs", dir], { encoding: "utf8" });
   if (m.status !== 0) throw new Error(`this test mounts a small tmpfs and needs root: ${m.stderr}`);
-  server = await startServer(parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, DEMO: "true" }), createLogging("info", (l) => logLines.push(l)));
+  server = await startServer(
+    parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: dir, DEMO: "true" }),
+    createLogging("info", (l) => logLines.push(l)),
+  );
   await server.whenReady;
   base = server.url.href.replace(/\/$/, "");
   teacher = await mintToken(server.secret, { sub: "t1", role: "teacher", ttlSeconds: 600 });
@@ -35,7 +38,11 @@ afterAll(async () => {
 });
 
 const call = (method: string, path: string, body?: unknown) =>
-  fetch(base + path, { method, headers: { authorization: `Bearer ${teacher}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${teacher}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
 
 test("full disk: 507 storage-full, /readyz 503, both recover when space returns", async () => {
   expect((await fetch(base + "/readyz")).status).toBe(200);
@@ -54,7 +61,9 @@ test("full disk: 507 storage-full, /readyz 503, both recover when space returns"
   expect(refused?.headers.get("content-type")).toBe("application/problem+json");
   expect(await refused?.json()).toMatchObject({ type: PROBLEM + "storage-full", status: 507 });
   // The group-committed path (enrolments, live answers) says the same.
-  const enrol = await call("POST", "/api/courses/demo-physics-101/enrollments", { studentIds: Array.from({ length: 500 }, (_, i) => `full-${i}-${"y".repeat(100)}`) });
+  const enrol = await call("POST", "/api/courses/demo-physics-101/enrollments", {
+    studentIds: Array.from({ length: 500 }, (_, i) => `full-${i}-${"y".repeat(100)}`),
+  });
   expect(enrol.status).toBe(507);
   const ready = await fetch(base + "/readyz");
   expect(ready.status).toBe(503);

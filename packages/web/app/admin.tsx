@@ -60,7 +60,9 @@ function Decisions() {
         <button type="button" aria-pressed={which === "all"} onClick={() => setWhich("all")}>
           {t("admin.all")}
         </button>
-        <button type="button" onClick={() => refresh(nonce + 1)}>{t("home.refresh")}</button>
+        <button type="button" onClick={() => refresh(nonce + 1)}>
+          {t("home.refresh")}
+        </button>
         <span class="muted">{t("admin.every5")}</span>
       </div>
       {items?.length === 0 && <p class="muted">{t("admin.nothing")}</p>}
@@ -81,7 +83,8 @@ function Decisions() {
                 <tr key={i} class={d.decision} data-decision={d.decision}>
                   <td>{timeLong(d.at)}</td>
                   <td>
-                    {d.userName || d.userId} <span class="muted">{d.userName && d.userName !== d.userId ? d.userId : ""}</span> <span class="role">{t(`role.${d.role as "student"}`)}</span>
+                    {d.userName || d.userId} <span class="muted">{d.userName && d.userName !== d.userId ? d.userId : ""}</span>{" "}
+                    <span class="role">{t(`role.${d.role as "student"}`)}</span>
                   </td>
                   <td>
                     <a href={`/class/${d.classId}`} onClick={(e) => (e.preventDefault(), navigate(`/class/${d.classId}`))}>
@@ -111,7 +114,11 @@ function Courses() {
   const [courses, setCourses] = useState<CourseInfo[] | null>(null);
   const [open, setOpen] = useState<string | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ items: CourseInfo[] }>("GET", "/api/courses?limit=100").then((r) => setCourses(r.items), (e) => setError(apiErrorText(e)));
+  const load = () =>
+    api<{ items: CourseInfo[] }>("GET", "/api/courses?limit=100").then(
+      (r) => setCourses(r.items),
+      (e) => setError(apiErrorText(e)),
+    );
   useEffect(() => void load(), []);
   return (
     <section class="card courses" aria-labelledby="courses-h">
@@ -120,10 +127,16 @@ function Courses() {
       <ul class="course-list">
         {courses?.map((c) => (
           <li key={c.id} data-course={c.id}>
-            <button type="button" class="link course-toggle" aria-expanded={open === c.id} onClick={() => setOpen(open === c.id ? null : c.id)}>
+            <button
+              type="button"
+              class="link course-toggle"
+              aria-expanded={open === c.id}
+              onClick={() => setOpen(open === c.id ? null : c.id)}
+            >
               {c.title}
             </button>{" "}
-            <span class={`pill status-${c.status}`}>{statusText(c.status)}</span> <span class="muted">{t("admin.capacity", { n: c.capacity })}</span>
+            <span class={`pill status-${c.status}`}>{statusText(c.status)}</span>{" "}
+            <span class="muted">{t("admin.capacity", { n: c.capacity })}</span>
             {open === c.id && <CourseDetail course={c} onChange={load} />}
           </li>
         ))}
@@ -142,8 +155,14 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
   const [error, setError] = useState("");
   const path = `/api/courses/${encodeURIComponent(course.id)}`;
   const load = () => {
-    api<{ items: { studentId: string; enrolledAt: string }[] }>("GET", `${path}/enrollments?limit=500`).then((r) => setStudents(r.items), (e) => setError(apiErrorText(e)));
-    api<{ items: ClassInfo[] }>("GET", `${path}/classes?limit=50`).then((r) => setClasses(r.items), () => {});
+    api<{ items: { studentId: string; enrolledAt: string }[] }>("GET", `${path}/enrollments?limit=500`).then(
+      (r) => setStudents(r.items),
+      (e) => setError(apiErrorText(e)),
+    );
+    api<{ items: ClassInfo[] }>("GET", `${path}/classes?limit=50`).then(
+      (r) => setClasses(r.items),
+      () => {},
+    );
   };
   useEffect(load, [course.id]);
   const enrol = async (e: Event) => {
@@ -168,9 +187,7 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
   };
   return (
     <div class="course-detail">
-      <p class="muted">
-        {t("admin.courseLine", { id: course.id, teacher: course.teacherId })}
-      </p>
+      <p class="muted">{t("admin.courseLine", { id: course.id, teacher: course.teacherId })}</p>
       <h3>{t("setup.classes")}</h3>
       <ul>
         {classes.map((k) => (
@@ -186,7 +203,12 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
         {students?.map((s) => (
           <li key={s.studentId}>
             {s.studentId}{" "}
-            <button type="button" class="small" onClick={() => unenrol(s.studentId)} aria-label={t("admin.unenrolName", { id: s.studentId })}>
+            <button
+              type="button"
+              class="small"
+              onClick={() => unenrol(s.studentId)}
+              aria-label={t("admin.unenrolName", { id: s.studentId })}
+            >
               {t("admin.unenrol")}
             </button>
           </li>
@@ -202,7 +224,10 @@ function CourseDetail({ course, onChange }: { course: CourseInfo; onChange(): vo
             <button type="submit">{t("admin.enrol")}</button>
           </form>
           <p>
-            <a href={`/courses/${encodeURIComponent(course.id)}`} onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(course.id)}`))}>
+            <a
+              href={`/courses/${encodeURIComponent(course.id)}`}
+              onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(course.id)}`))}
+            >
               {t("admin.setUp")}
             </a>
           </p>

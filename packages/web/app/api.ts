@@ -29,7 +29,13 @@ export function decodeToken(token: string): Session | null {
     const text = new TextDecoder().decode(Uint8Array.from(atob(b64 + "===".slice((b64.length + 3) % 4)), (c) => c.charCodeAt(0)));
     const c = JSON.parse(text) as { sub?: unknown; role?: unknown; name?: unknown; exp?: unknown; school?: unknown };
     if (typeof c.sub !== "string" || !isRole(c.role)) return null;
-    const s: Session = { token, id: c.sub, role: c.role, name: typeof c.name === "string" && c.name ? c.name : c.sub, exp: typeof c.exp === "number" ? c.exp : 0 };
+    const s: Session = {
+      token,
+      id: c.sub,
+      role: c.role,
+      name: typeof c.name === "string" && c.name ? c.name : c.sub,
+      exp: typeof c.exp === "number" ? c.exp : 0,
+    };
     if (typeof c.school === "string") s.school = c.school;
     return s;
   } catch {
@@ -70,10 +76,23 @@ export async function loadBrowserSession(): Promise<void> {
   try {
     const res = await fetch("/api/auth/session", { headers: { accept: "application/json" } });
     if (!res.ok) return;
-    const b = (await res.json()) as { user: { id: string; name: string; role: string }; school?: string; csrfToken: string; expiresAt: string };
+    const b = (await res.json()) as {
+      user: { id: string; name: string; role: string };
+      school?: string;
+      csrfToken: string;
+      expiresAt: string;
+    };
     const role = b.user.role;
     if (!isRole(role)) return;
-    cached = { token: "", id: b.user.id, name: b.user.name, role, school: b.school, exp: Math.floor(Date.parse(b.expiresAt) / 1000), csrf: b.csrfToken };
+    cached = {
+      token: "",
+      id: b.user.id,
+      name: b.user.name,
+      role,
+      school: b.school,
+      exp: Math.floor(Date.parse(b.expiresAt) / 1000),
+      csrf: b.csrfToken,
+    };
   } catch {}
 }
 
@@ -95,7 +114,8 @@ export function signOut(): void {
   // A cookie session ends on the server too (revoked on every instance).
   if (cached?.csrf) void fetch("/api/auth/logout", { method: "POST", headers: { "x-csrf-token": cached.csrf } }).catch(() => {});
   // An LMS launch's session came as a bearer token: it is logged out the same way (other tokens are ignored there).
-  else if (cached?.token) void fetch("/api/auth/logout", { method: "POST", headers: { authorization: `Bearer ${cached.token}` } }).catch(() => {});
+  else if (cached?.token)
+    void fetch("/api/auth/logout", { method: "POST", headers: { authorization: `Bearer ${cached.token}` } }).catch(() => {});
   cached = null;
   try {
     localStorage.removeItem(KEY);
@@ -131,8 +151,13 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
     parsed = text ? JSON.parse(text) : null;
   } catch {}
   if (!res.ok) {
-    const problem: { issues?: unknown; type?: unknown; detail?: string; title?: string } = parsed && typeof parsed === "object" ? parsed : {};
-    const issues = Array.isArray(problem.issues) ? problem.issues.filter((i: FieldIssue) => typeof i?.message === "string").map((i: FieldIssue) => ({ path: String(i.path ?? ""), message: i.message })) : [];
+    const problem: { issues?: unknown; type?: unknown; detail?: string; title?: string } =
+      parsed && typeof parsed === "object" ? parsed : {};
+    const issues = Array.isArray(problem.issues)
+      ? problem.issues
+          .filter((i: FieldIssue) => typeof i?.message === "string")
+          .map((i: FieldIssue) => ({ path: String(i.path ?? ""), message: i.message }))
+      : [];
     const code = typeof problem.type === "string" ? (problem.type.split("/").pop() ?? "") : "";
     throw new ApiError(res.status, problem.detail || problem.title || `${res.status} ${res.statusText}`, issues, code);
   }
@@ -142,9 +167,19 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
 /** Sends a file as the raw body (its own Content-Type); JSON back, problems as ApiError. */
 export async function upload<T>(path: string, file: Blob): Promise<T> {
   const s = session();
-  const res = await fetch(path, { method: "POST", headers: { ...(s ? { authorization: `Bearer ${s.token}` } : {}), "content-type": file.type || "application/octet-stream" }, body: file });
+  const res = await fetch(path, {
+    method: "POST",
+    headers: { ...(s ? { authorization: `Bearer ${s.token}` } : {}), "content-type": file.type || "application/octet-stream" },
+    body: file,
+  });
   const body = await res.json().catch(() => ({}));
-  if (!res.ok) throw new ApiError(res.status, body.detail || body.title || `${res.status}`, [], typeof body.type === "string" ? (body.type.split("/").pop() ?? "") : "");
+  if (!res.ok)
+    throw new ApiError(
+      res.status,
+      body.detail || body.title || `${res.status}`,
+      [],
+      typeof body.type === "string" ? (body.type.split("/").pop() ?? "") : "",
+    );
   return body as T;
 }
 

@@ -27,9 +27,7 @@ export function ArchiveCourse({ courseId, title, onDone }: { courseId: string; t
         </button>
       ) : (
         <div role="alertdialog" aria-labelledby={`archive-q-${courseId}`} class="confirm">
-          <p id={`archive-q-${courseId}`}>
-            {t("archive.question", { title })}
-          </p>
+          <p id={`archive-q-${courseId}`}>{t("archive.question", { title })}</p>
           <div class="row">
             <button type="button" class="danger" onClick={archive}>
               {t("archive.confirm")}
@@ -46,4 +44,3 @@ export function ArchiveCourse({ courseId, title, onDone }: { courseId: string; t
     </section>
   );
 }
-

@@ -76,7 +76,11 @@ export function CentralPage() {
     return (
       <div class="field">
         <label for={`central-${k}`}>{t(`central.${k}`)}</label>
-        {date ? <input id={`central-${k}`} type="date" value={draft[k]} onInput={set} /> : <input id={`central-${k}`} type="text" value={draft[k]} onInput={set} />}
+        {date ? (
+          <input id={`central-${k}`} type="date" value={draft[k]} onInput={set} />
+        ) : (
+          <input id={`central-${k}`} type="text" value={draft[k]} onInput={set} />
+        )}
       </div>
     );
   };

@@ -10,7 +10,10 @@ export interface Fading {
 }
 
 /** The value at `now`, faded since `f.at`. */
-export const faded = (f: Fading, now: number, halfLife = HALF_LIFE_MS): number => f.value * 2 ** (-(Math.max(0, now - f.at)) / halfLife);
+export const faded = (f: Fading, now: number, halfLife = HALF_LIFE_MS): number => f.value * 2 ** (-Math.max(0, now - f.at) / halfLife);
 
 /** Adds `n` at `now` to a fading value. */
-export const bump = (f: Fading | undefined, n: number, now: number, halfLife = HALF_LIFE_MS): Fading => ({ value: (f ? faded(f, now, halfLife) : 0) + n, at: now });
+export const bump = (f: Fading | undefined, n: number, now: number, halfLife = HALF_LIFE_MS): Fading => ({
+  value: (f ? faded(f, now, halfLife) : 0) + n,
+  at: now,
+});

@@ -3,7 +3,10 @@
 
 /** The number, or null when the text is not one. */
 export function parseDecimal(text: string): number | null {
-  let t = text.trim().replace(/[\s\u00a0\u202f']/g, "").replace(/^\u2212/, "-");
+  let t = text
+    .trim()
+    .replace(/[\s\u00a0\u202f']/g, "")
+    .replace(/^\u2212/, "-");
   if (!/^[-+]?[\d.,]*\d[\d.,]*$/.test(t)) return null;
   const dot = t.lastIndexOf(".");
   const comma = t.lastIndexOf(",");

@@ -14,7 +14,17 @@ export function errorsOf(e: unknown): Errors {
 }
 
 /** A labelled input with its error beside it (aria-describedby, aria-invalid). */
-export function Field({ id, label, error, children }: { id: string; label: string; error?: string; children: (a: { id: string; "aria-invalid": boolean; "aria-describedby"?: string }) => ComponentChild }) {
+export function Field({
+  id,
+  label,
+  error,
+  children,
+}: {
+  id: string;
+  label: string;
+  error?: string;
+  children: (a: { id: string; "aria-invalid": boolean; "aria-describedby"?: string }) => ComponentChild;
+}) {
   return (
     <div class="field">
       <label for={id}>{label}</label>

@@ -21,7 +21,8 @@ export function Login() {
   useEffect(() => {
     api<DemoInfo>("GET", "/api/demo").then(setDemo, () => setDemo(null));
   }, []);
-  const go = (role: Role) => navigate(next.startsWith("/") && !next.startsWith("//") ? next : isAdmin(role) ? "/admin" : demo ? `/class/${demo.classId}` : "/");
+  const go = (role: Role) =>
+    navigate(next.startsWith("/") && !next.startsWith("//") ? next : isAdmin(role) ? "/admin" : demo ? `/class/${demo.classId}` : "/");
   const pick = async (userId: string) => {
     setError("");
     try {
@@ -43,7 +44,8 @@ export function Login() {
     const url = `/api/auth/oidc/${encodeURIComponent(school.trim())}/login?next=${encodeURIComponent(back)}`;
     // Asked first without following, so a school without sign-in gets a message here, not a problem document.
     const probe = await fetch(url, { redirect: "manual" }).catch(() => null);
-    if (probe !== null && probe.type !== "opaqueredirect" && !probe.ok) return setError(t("login.schoolUnknown", { school: school.trim() }));
+    if (probe !== null && probe.type !== "opaqueredirect" && !probe.ok)
+      return setError(t("login.schoolUnknown", { school: school.trim() }));
     location.assign(url);
   };
   const useToken = (e: Event) => {
@@ -65,7 +67,8 @@ export function Login() {
               {demo.users.map((u) => (
                 <li key={u.id}>
                   <button type="button" class="user" data-user={u.id} onClick={() => pick(u.id)}>
-                    <span class="user-name">{u.name}</span> <span class="role">{t(`role.${u.role}`)}</span> <span class="muted">{u.id}</span>
+                    <span class="user-name">{u.name}</span> <span class="role">{t(`role.${u.role}`)}</span>{" "}
+                    <span class="muted">{u.id}</span>
                   </button>
                 </li>
               ))}
@@ -112,7 +115,10 @@ export function Home() {
   const [nonce, reload] = useState(0);
   const scheduleNow = async (courseId: string) => {
     try {
-      const k = await api<ClassInfo>("POST", `/api/courses/${encodeURIComponent(courseId)}/classes`, { startsAt: new Date().toISOString(), durationMinutes: 60 });
+      const k = await api<ClassInfo>("POST", `/api/courses/${encodeURIComponent(courseId)}/classes`, {
+        startsAt: new Date().toISOString(),
+        durationMinutes: 60,
+      });
       navigate(`/class/${k.id}`);
     } catch (e) {
       setError(apiErrorText(e));
@@ -122,7 +128,14 @@ export function Home() {
     (async () => {
       const list = await api<{ items: CourseInfo[] }>("GET", "/api/courses?limit=50");
       const withClasses = await Promise.all(
-        list.items.map(async (c) => ({ ...c, classes: (await api<{ items: ClassInfo[] }>("GET", `/api/courses/${encodeURIComponent(c.id)}/classes?limit=20`).catch(() => ({ items: [] }))).items })),
+        list.items.map(async (c) => ({
+          ...c,
+          classes: (
+            await api<{ items: ClassInfo[] }>("GET", `/api/courses/${encodeURIComponent(c.id)}/classes?limit=20`).catch(() => ({
+              items: [],
+            }))
+          ).items,
+        })),
       );
       setCourses(withClasses);
     })().catch((e) => setError(apiErrorText(e)));
@@ -160,7 +173,11 @@ export function Home() {
                 <button type="button" class="small" onClick={() => reload(nonce + 1)}>
                   {t("home.refresh")}
                 </button>{" "}
-                <a href={`/courses/${encodeURIComponent(c.id)}`} onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(c.id)}`))} aria-label={t("home.setUpName", { title: c.title })}>
+                <a
+                  href={`/courses/${encodeURIComponent(c.id)}`}
+                  onClick={(e) => (e.preventDefault(), navigate(`/courses/${encodeURIComponent(c.id)}`))}
+                  aria-label={t("home.setUpName", { title: c.title })}
+                >
                   {t("home.setUp")}
                 </a>
               </p>

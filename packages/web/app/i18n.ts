@@ -34,7 +34,7 @@ function initial(): Locale {
   try {
     stored = localStorage.getItem(STORE);
   } catch {}
-  return pickLocale(stored, typeof navigator === "undefined" ? [] : navigator.languages ?? [navigator.language]);
+  return pickLocale(stored, typeof navigator === "undefined" ? [] : (navigator.languages ?? [navigator.language]));
 }
 
 let current: Locale = typeof location === "undefined" ? "en" : initial();
@@ -89,7 +89,9 @@ export function t(key: Key, params?: Record<string, Param>, loc: Locale = curren
 /** Like `t`, but placeholders may be rich nodes (e.g. a <span class="num">): returns parts to render. */
 export function tx<N>(key: Key, params: Record<string, Param | N>, loc: Locale = current): (string | N)[] {
   return parts(template(key, params, loc))
-    .map((p, i) => (i % 2 === 0 ? p : typeof params[p] === "string" || typeof params[p] === "number" ? fill(params[p] as Param, loc) : (params[p] as N)))
+    .map((p, i) =>
+      i % 2 === 0 ? p : typeof params[p] === "string" || typeof params[p] === "number" ? fill(params[p] as Param, loc) : (params[p] as N),
+    )
     .filter((p) => p !== "");
 }
 
@@ -103,8 +105,12 @@ export const hasKey = (key: string): key is Key => Object.hasOwn(en, key);
 
 export const num = (n: number, loc: Locale = current) => cached(`n:${loc}`, () => new Intl.NumberFormat(loc)).format(n);
 /** 1.2K / 1.2万: short counts that keep a fixed width. */
-export const compactNum = (n: number, loc: Locale = current) => cached(`c:${loc}`, () => new Intl.NumberFormat(loc, { notation: "compact", maximumFractionDigits: 1 })).format(n);
-const dt = (id: string, o: Intl.DateTimeFormatOptions) => (d: Date | string | number, loc: Locale = current) => cached(`d:${id}:${loc}`, () => new Intl.DateTimeFormat(loc, o)).format(new Date(d));
+export const compactNum = (n: number, loc: Locale = current) =>
+  cached(`c:${loc}`, () => new Intl.NumberFormat(loc, { notation: "compact", maximumFractionDigits: 1 })).format(n);
+const dt =
+  (id: string, o: Intl.DateTimeFormatOptions) =>
+  (d: Date | string | number, loc: Locale = current) =>
+    cached(`d:${id}:${loc}`, () => new Intl.DateTimeFormat(loc, o)).format(new Date(d));
 /** A date and time, e.g. "4 Dec 2026, 21:30" / "2026年12月4日 21:30". */
 export const dateTime = dt("dt", { dateStyle: "medium", timeStyle: "short" });
 /** Hours and minutes. */

@@ -127,7 +127,8 @@ export function useLive(classId: string): Live {
     const t = setTimeout(() => ((fullTries.current += 1), again(0)), base / 2 + (Math.random() * base) / 2);
     return () => clearTimeout(t);
   }, [phase.kind, client]);
-  const recentReactions = (now: number) => Object.fromEntries(Object.entries(recent.current).map(([k, f]) => [k, faded(f, now)])) as Partial<Record<Reaction, number>>;
+  const recentReactions = (now: number) =>
+    Object.fromEntries(Object.entries(recent.current).map(([k, f]) => [k, faded(f, now)])) as Partial<Record<Reaction, number>>;
   return { client, phase, clockOffset: () => offset.current, retry: () => again(0), reactions: totals.current, recentReactions };
 }
 

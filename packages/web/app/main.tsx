@@ -14,7 +14,11 @@ function lazy<P>(load: () => Promise<ComponentType<P>>): ComponentType<P> {
     const [C, setC] = useState<ComponentType<P> | null>(() => loaded);
     const [error, setError] = useState("");
     useEffect(() => {
-      if (!C) load().then((c) => ((loaded = c), setC(() => c)), (e) => setError(String(e)));
+      if (!C)
+        load().then(
+          (c) => ((loaded = c), setC(() => c)),
+          (e) => setError(String(e)),
+        );
     }, []);
     if (error) return <p class="error">{t("nav.loadFailed", { error })}</p>;
     // @ts-expect-error props pass through

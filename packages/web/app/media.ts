@@ -42,7 +42,11 @@ async function rtcConfig(): Promise<RTCConfiguration> {
 async function signal(url: string, pc: RTCPeerConnection): Promise<string> {
   await pc.setLocalDescription(await pc.createOffer());
   await gathered(pc);
-  const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", ...auth() }, body: pc.localDescription!.sdp });
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { "content-type": "application/sdp", ...auth() },
+    body: pc.localDescription!.sdp,
+  });
   if (res.status === 404 || res.status === 405 || res.status === 501) throw new MediaUnavailable("video is not available on this server");
   if (res.status !== 201) {
     let detail = `${res.status}`;
@@ -85,7 +89,9 @@ export function watchLiveness(pc: RTCPeerConnection, onDead: () => void, quietMs
 /** A WHIP or WHEP session: close() ends it on the server (DELETE) and locally. */
 export interface MediaSession {
   pc: RTCPeerConnection;
-  /** `serverGone`: the server already ended the session (the class ended): close locally, send no DELETE (it would 404; issue 16 defect 16). */
+  /**
+   * `serverGone`: the server already ended the session (the class ended): close locally, send no DELETE (it would 404; issue 16 defect 16).
+   */
   close(serverGone?: boolean): Promise<void>;
 }
 
@@ -100,7 +106,8 @@ function session_(pc: RTCPeerConnection, location: string): MediaSession {
     // DELETE first, then close: a closed peer connection tells the media worker at once (DTLS close
     // over loopback beats the HTTP request), the server forgets the session, and the DELETE was a 404
     // (issue 16 defect 16, the camera-to-screen switch). A page that is leaving cannot wait.
-    const deleted = location && !serverGone ? fetch(location, { method: "DELETE", headers: auth(), keepalive: leaving }).catch(() => {}) : null;
+    const deleted =
+      location && !serverGone ? fetch(location, { method: "DELETE", headers: auth(), keepalive: leaving }).catch(() => {}) : null;
     if (!leaving) await deleted;
     pc.close();
   };
@@ -121,7 +128,10 @@ export async function publish(classId: string, stream: MediaStream, source: "cam
 }
 
 export function camera(): Promise<MediaStream> {
-  return navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } } });
+  return navigator.mediaDevices.getUserMedia({
+    audio: true,
+    video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+  });
 }
 
 export function screen(): Promise<MediaStream> {

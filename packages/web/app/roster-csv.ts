@@ -33,7 +33,10 @@ export interface RosterParse {
 }
 
 export function parseRoster(text: string): RosterParse {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/).map((l) => l.trim());
+  const lines = text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .map((l) => l.trim());
   const first = lines.find((l) => l !== "") ?? "";
   const sep = [",", ";", "\t"].find((s) => first.includes(s));
   const ids: string[] = [];

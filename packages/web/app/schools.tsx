@@ -46,7 +46,9 @@ export function SchoolsPage() {
   const s = session()!;
   const platform = s.role === "admin";
   // A school admin's own school unless the address names one (the server refuses another's).
-  const [picked, setPicked] = useState(() => new URLSearchParams(location.search).get("school") ?? (platform ? "" : (s.school ?? "default")));
+  const [picked, setPicked] = useState(
+    () => new URLSearchParams(location.search).get("school") ?? (platform ? "" : (s.school ?? "default")),
+  );
   const pick = (id: string) => {
     history.replaceState(null, "", `/schools?school=${encodeURIComponent(id)}`);
     setPicked(id);
@@ -64,7 +66,9 @@ export function SchoolsPage() {
             <SchoolList picked={picked} onPick={pick} />
           </div>
         )}
-        <div class="col-main">{picked ? <SchoolDetail key={picked} id={picked} platform={platform} /> : <p class="muted">{t("schools.pick")}</p>}</div>
+        <div class="col-main">
+          {picked ? <SchoolDetail key={picked} id={picked} platform={platform} /> : <p class="muted">{t("schools.pick")}</p>}
+        </div>
       </main>
     </div>
   );
@@ -77,7 +81,11 @@ function SchoolList({ picked, onPick }: { picked: string; onPick(id: string): vo
   const [id, setId] = useState("");
   const [name, setName] = useState("");
   const [errors, setErrors] = useState<Errors>({});
-  const load = () => api<{ items: School[] }>("GET", "/api/schools?limit=500").then((r) => setSchools(r.items), (e) => setError(apiErrorText(e)));
+  const load = () =>
+    api<{ items: School[] }>("GET", "/api/schools?limit=500").then(
+      (r) => setSchools(r.items),
+      (e) => setError(apiErrorText(e)),
+    );
   useEffect(() => void load(), []);
   const create = async (e: Event) => {
     e.preventDefault();
@@ -193,22 +201,48 @@ function SchoolDetail({ id, platform }: { id: string; platform: boolean }) {
 function IdentityProvider({ school }: { school: string }) {
   const path = `${schoolPath(school)}/identity-provider`;
   const [saved, setSaved] = useState<Provider | null | undefined>(undefined);
-  const [f, setF] = useState({ issuer: "", clientId: "", clientSecret: "", tokenAuthMethod: "client_secret_basic", scopes: "openid profile email", roleClaim: "", teacherValues: "" });
+  const [f, setF] = useState({
+    issuer: "",
+    clientId: "",
+    clientSecret: "",
+    tokenAuthMethod: "client_secret_basic",
+    scopes: "openid profile email",
+    roleClaim: "",
+    teacherValues: "",
+  });
   const [errors, setErrors] = useState<Errors>({});
   const [note, setNote] = useState("");
   const [confirm, setConfirm] = useState(false);
   const show = (p: Provider | null) => {
     setSaved(p);
-    if (p) setF({ issuer: p.issuer, clientId: p.clientId, clientSecret: "", tokenAuthMethod: p.tokenAuthMethod, scopes: p.scopes, roleClaim: p.roleClaim ?? "", teacherValues: p.teacherValues.join(", ") });
+    if (p)
+      setF({
+        issuer: p.issuer,
+        clientId: p.clientId,
+        clientSecret: "",
+        tokenAuthMethod: p.tokenAuthMethod,
+        scopes: p.scopes,
+        roleClaim: p.roleClaim ?? "",
+        teacherValues: p.teacherValues.join(", "),
+      });
   };
   useEffect(() => {
-    api<Provider>("GET", path).then(show, (e) => (e instanceof ApiError && e.status === 404 ? show(null) : setErrors({ "": apiErrorText(e) })));
+    api<Provider>("GET", path).then(show, (e) =>
+      e instanceof ApiError && e.status === 404 ? show(null) : setErrors({ "": apiErrorText(e) }),
+    );
   }, [path]);
   const set = (k: keyof typeof f) => (e: Event) => setF({ ...f, [k]: (e.currentTarget as HTMLInputElement).value });
   const submit = async (e: Event) => {
     e.preventDefault();
     setNote("");
-    const body: Record<string, unknown> = { issuer: f.issuer.trim(), clientId: f.clientId, clientSecret: f.clientSecret, tokenAuthMethod: f.tokenAuthMethod, scopes: f.scopes, teacherValues: listOf(f.teacherValues) };
+    const body: Record<string, unknown> = {
+      issuer: f.issuer.trim(),
+      clientId: f.clientId,
+      clientSecret: f.clientSecret,
+      tokenAuthMethod: f.tokenAuthMethod,
+      scopes: f.scopes,
+      teacherValues: listOf(f.teacherValues),
+    };
     body.roleClaim = f.roleClaim.trim() ? f.roleClaim.trim() : null;
     try {
       show(await api<Provider>("PUT", path, body));
@@ -327,7 +361,14 @@ function LtiPlatforms({ school }: { school: string }) {
   const submit = async (e: Event) => {
     e.preventDefault();
     setNote("");
-    const body: Record<string, unknown> = { issuer: f.issuer.trim(), clientId: f.clientId, authLoginUrl: f.authLoginUrl.trim(), authTokenUrl: f.authTokenUrl.trim(), jwksUrl: f.jwksUrl.trim(), deploymentIds: listOf(f.deploymentIds) };
+    const body: Record<string, unknown> = {
+      issuer: f.issuer.trim(),
+      clientId: f.clientId,
+      authLoginUrl: f.authLoginUrl.trim(),
+      authTokenUrl: f.authTokenUrl.trim(),
+      jwksUrl: f.jwksUrl.trim(),
+      deploymentIds: listOf(f.deploymentIds),
+    };
     if (f.name.trim()) body.name = f.name;
     try {
       const p = await api<Platform>("POST", path, body);
@@ -351,7 +392,13 @@ function LtiPlatforms({ school }: { school: string }) {
   };
   const field = (k: keyof typeof f, label: string, url = false) => (
     <Field id={`lti-${k}`} label={label} error={errors[k]}>
-      {(a) => (url ? <input {...a} type="url" value={f[k]} spellcheck={false} onInput={set(k)} /> : <input {...a} value={f[k]} spellcheck={false} onInput={set(k)} />)}
+      {(a) =>
+        url ? (
+          <input {...a} type="url" value={f[k]} spellcheck={false} onInput={set(k)} />
+        ) : (
+          <input {...a} value={f[k]} spellcheck={false} onInput={set(k)} />
+        )
+      }
     </Field>
   );
   return (

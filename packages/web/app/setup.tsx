@@ -94,13 +94,13 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
           {(a) => <input {...a} name="title" value={title} maxLength={200} onInput={(e) => setTitle(e.currentTarget.value)} />}
         </Field>
         <Field id="course-description" label={t("setup.description")} error={errors.description}>
-          {(a) => <textarea {...a} name="description" rows={3} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />}
+          {(a) => (
+            <textarea {...a} name="description" rows={3} value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+          )}
         </Field>
         <div class="row">
           {archived ? (
-            <p>
-              {tx("setup.archivedStatus", { status: <span class="pill status-archived">{statusText("archived")}</span> })}
-            </p>
+            <p>{tx("setup.archivedStatus", { status: <span class="pill status-archived">{statusText("archived")}</span> })}</p>
           ) : (
             <Field id="course-status" label={t("setup.status")} error={errors.status}>
               {(a) => (
@@ -112,7 +112,17 @@ function CourseForm({ info, onSaved }: { info?: CourseInfo; onSaved?(): void }) 
             </Field>
           )}
           <Field id="course-capacity" label={t("setup.capacity")} error={errors.capacity}>
-            {(a) => <input {...a} name="capacity" type="number" min={1} max={100000} value={capacity} onInput={(e) => setCapacity(e.currentTarget.value)} />}
+            {(a) => (
+              <input
+                {...a}
+                name="capacity"
+                type="number"
+                min={1}
+                max={100000}
+                value={capacity}
+                onInput={(e) => setCapacity(e.currentTarget.value)}
+              />
+            )}
           </Field>
         </div>
         {admin && (
@@ -147,7 +157,11 @@ function Classes({ courseId, archived }: { courseId: string; archived: boolean }
   const [items, setItems] = useState<ClassInfo[]>([]);
   const [editing, setEditing] = useState<string | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ items: ClassInfo[] }>("GET", `${course(courseId)}/classes?limit=100`).then((r) => setItems(r.items), (e) => setError(apiErrorText(e)));
+  const load = () =>
+    api<{ items: ClassInfo[] }>("GET", `${course(courseId)}/classes?limit=100`).then(
+      (r) => setItems(r.items),
+      (e) => setError(apiErrorText(e)),
+    );
   useEffect(() => void load(), [courseId]);
   const cancel = async (k: ClassInfo) => {
     try {
@@ -169,13 +183,25 @@ function Classes({ courseId, archived }: { courseId: string; archived: boolean }
             <a href={`/class/${k.id}`} onClick={(e) => (e.preventDefault(), navigate(`/class/${k.id}`))}>
               {k.title || t("class.class")}
             </a>{" "}
-            <span class={`pill status-${k.status}`}>{statusText(k.status)}</span> <span>{when(k.startsAt)}</span> <span class="muted">{t("setup.min", { count: k.durationMinutes })}</span>
+            <span class={`pill status-${k.status}`}>{statusText(k.status)}</span> <span>{when(k.startsAt)}</span>{" "}
+            <span class="muted">{t("setup.min", { count: k.durationMinutes })}</span>
             {k.status === "scheduled" && (
               <span class="row">
-                <button type="button" class="small" aria-expanded={editing === k.id} onClick={() => setEditing(editing === k.id ? null : k.id)} aria-label={t("setup.rescheduleName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
+                <button
+                  type="button"
+                  class="small"
+                  aria-expanded={editing === k.id}
+                  onClick={() => setEditing(editing === k.id ? null : k.id)}
+                  aria-label={t("setup.rescheduleName", { title: k.title || t("class.class"), when: when(k.startsAt) })}
+                >
                   {t("setup.reschedule")}
                 </button>
-                <button type="button" class="small danger" onClick={() => cancel(k)} aria-label={t("setup.cancelName", { title: k.title || t("class.class"), when: when(k.startsAt) })}>
+                <button
+                  type="button"
+                  class="small danger"
+                  onClick={() => cancel(k)}
+                  aria-label={t("setup.cancelName", { title: k.title || t("class.class"), when: when(k.startsAt) })}
+                >
                   {t("setup.cancelClass")}
                 </button>
               </span>
@@ -235,7 +261,17 @@ function ClassForm({ courseId, edit, onDone }: { courseId: string; edit?: ClassI
           {(a) => <input {...a} name="time" type="time" value={time} onInput={(e) => setTime(e.currentTarget.value)} />}
         </Field>
         <Field id={`${p}-duration`} label={t("setup.duration")} error={errors.durationMinutes}>
-          {(a) => <input {...a} name="duration" type="number" min={5} max={600} value={duration} onInput={(e) => setDuration(e.currentTarget.value)} />}
+          {(a) => (
+            <input
+              {...a}
+              name="duration"
+              type="number"
+              min={5}
+              max={600}
+              value={duration}
+              onInput={(e) => setDuration(e.currentTarget.value)}
+            />
+          )}
         </Field>
       </div>
       <button type="submit" class="primary">
@@ -255,7 +291,10 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
   const [error, setError] = useState("");
   const [more, setMore] = useState(false);
   const load = () =>
-    api<{ items: { studentId: string; name?: string }[]; nextCursor: string | null }>("GET", `${course(courseId)}/enrollments?limit=500`).then(
+    api<{ items: { studentId: string; name?: string }[]; nextCursor: string | null }>(
+      "GET",
+      `${course(courseId)}/enrollments?limit=500`,
+    ).then(
       (r) => (setStudents(r.items), setMore(r.nextCursor !== null)),
       (e) => setError(apiErrorText(e)),
     );
@@ -268,13 +307,16 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
     e.preventDefault();
     setNote("");
     const { ids, bad } = parseRoster(text);
-    if (bad.length) return setError(t(bad.length > 5 ? "setup.notIdsMore" : "setup.notIds", { list: bad.slice(0, 5).join("; "), count: bad.length - 5 }));
+    if (bad.length)
+      return setError(t(bad.length > 5 ? "setup.notIdsMore" : "setup.notIds", { list: bad.slice(0, 5).join("; "), count: bad.length - 5 }));
     if (!ids.length) return setError(t("setup.noIds"));
     try {
       let added = 0;
       let already = 0;
       for (let i = 0; i < ids.length; i += 1000) {
-        const r = await api<{ enrolled: number; alreadyEnrolled: number }>("POST", `${course(courseId)}/enrollments`, { studentIds: ids.slice(i, i + 1000) });
+        const r = await api<{ enrolled: number; alreadyEnrolled: number }>("POST", `${course(courseId)}/enrollments`, {
+          studentIds: ids.slice(i, i + 1000),
+        });
         added += r.enrolled;
         already += r.alreadyEnrolled;
       }
@@ -305,7 +347,12 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
           <li key={s.studentId} data-student={s.studentId}>
             {s.name && s.name !== s.studentId ? `${s.name} (${s.studentId})` : s.studentId}{" "}
             {!archived && (
-              <button type="button" class="small" onClick={() => remove(s.studentId)} aria-label={t("setup.removeStudent", { id: s.studentId })}>
+              <button
+                type="button"
+                class="small"
+                onClick={() => remove(s.studentId)}
+                aria-label={t("setup.removeStudent", { id: s.studentId })}
+              >
                 {t("bank.remove")}
               </button>
             )}
@@ -316,7 +363,14 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
         <form class="stack" onSubmit={enrol}>
           <div class="field">
             <label for="roster-ids">{t("setup.addStudents")}</label>
-            <textarea id="roster-ids" name="roster" rows={4} value={text} onInput={(e) => setText(e.currentTarget.value)} spellcheck={false} />
+            <textarea
+              id="roster-ids"
+              name="roster"
+              rows={4}
+              value={text}
+              onInput={(e) => setText(e.currentTarget.value)}
+              spellcheck={false}
+            />
           </div>
           <div class="field">
             <label for="roster-file">{t("setup.uploadCsv")}</label>
@@ -337,14 +391,17 @@ function Roster({ courseId, archived }: { courseId: string; archived: boolean })
   );
 }
 
-
 function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
   const [items, setItems] = useState<BankQuestionView[]>([]);
   const [editing, setEditing] = useState<string | null>(null);
   const [adding, setAdding] = useState(0);
   const [note, setNote] = useState("");
   const [error, setError] = useState("");
-  const load = () => api<{ items: BankQuestionView[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setItems(r.items), (e) => setError(apiErrorText(e)));
+  const load = () =>
+    api<{ items: BankQuestionView[] }>("GET", `${course(courseId)}/questions?limit=100`).then(
+      (r) => setItems(r.items),
+      (e) => setError(apiErrorText(e)),
+    );
   useEffect(() => void load(), [courseId]);
   const run = async (fn: () => Promise<unknown>, done: string) => {
     setNote("");
@@ -360,7 +417,8 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
       return false;
     }
   };
-  const strip = ({ id: _id, courseId: _c, createdAt: _t, ...draft }: BankQuestionView & { courseId?: string; createdAt?: string }) => draft as QuestionDraft;
+  const strip = ({ id: _id, courseId: _c, createdAt: _t, ...draft }: BankQuestionView & { courseId?: string; createdAt?: string }) =>
+    draft as QuestionDraft;
   return (
     <section class="card bank" aria-labelledby="qbank-h">
       <h2 id="qbank-h">{t("bank.title")}</h2>
@@ -370,10 +428,21 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
           <li key={q.id} data-bank-id={q.id}>
             <span class="bank-prompt">{q.prompt}</span>
             <span class="row">
-              <button type="button" class="small" aria-expanded={editing === q.id} onClick={() => setEditing(editing === q.id ? null : q.id)} aria-label={t("bank.editName", { prompt: q.prompt })}>
+              <button
+                type="button"
+                class="small"
+                aria-expanded={editing === q.id}
+                onClick={() => setEditing(editing === q.id ? null : q.id)}
+                aria-label={t("bank.editName", { prompt: q.prompt })}
+              >
                 {t("bank.edit")}
               </button>
-              <button type="button" class="small" onClick={() => run(() => api("DELETE", `/api/questions/${encodeURIComponent(q.id)}`), t("bank.removed"))} aria-label={t("bank.removeName", { prompt: q.prompt })}>
+              <button
+                type="button"
+                class="small"
+                onClick={() => run(() => api("DELETE", `/api/questions/${encodeURIComponent(q.id)}`), t("bank.removed"))}
+                aria-label={t("bank.removeName", { prompt: q.prompt })}
+              >
                 {t("bank.remove")}
               </button>
             </span>
@@ -382,14 +451,24 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
                 courseId={courseId}
                 initial={strip(q)}
                 saveLabel="form.saveChanges"
-                onSave={(d) => void run(() => api("PUT", `/api/questions/${encodeURIComponent(q.id)}`, d), t("bank.questionSaved")).then((ok) => ok && setEditing(null))}
+                onSave={(d) =>
+                  void run(() => api("PUT", `/api/questions/${encodeURIComponent(q.id)}`, d), t("bank.questionSaved")).then(
+                    (ok) => ok && setEditing(null),
+                  )
+                }
               />
             )}
           </li>
         ))}
       </ul>
       <h3>{t("bank.new")}</h3>
-      <QuestionForm key={adding} courseId={courseId} onSave={(d) => void run(() => api("POST", `${course(courseId)}/questions`, d), t("bank.added")).then((ok) => ok && setAdding(adding + 1))} />
+      <QuestionForm
+        key={adding}
+        courseId={courseId}
+        onSave={(d) =>
+          void run(() => api("POST", `${course(courseId)}/questions`, d), t("bank.added")).then((ok) => ok && setAdding(adding + 1))
+        }
+      />
       <p class="muted" role="status">
         {note}
       </p>
@@ -399,7 +478,6 @@ function Bank({ courseId, onChange }: { courseId: string; onChange(): void }) {
     </section>
   );
 }
-
 
 /** Quiz sets: bank questions in the order they are ticked, run in class with "Next" (issue 16 build 2). */
 function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: number }) {
@@ -425,8 +503,14 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
     setErrors({});
   };
   const load = () => {
-    api<{ items: QuizSetView[] }>("GET", path).then((r) => setSets(r.items), (e) => setErrors({ "": apiErrorText(e) }));
-    api<{ items: BankQuestionView[] }>("GET", `${course(courseId)}/questions?limit=100`).then((r) => setBank(r.items), () => {});
+    api<{ items: QuizSetView[] }>("GET", path).then(
+      (r) => setSets(r.items),
+      (e) => setErrors({ "": apiErrorText(e) }),
+    );
+    api<{ items: BankQuestionView[] }>("GET", `${course(courseId)}/questions?limit=100`).then(
+      (r) => setBank(r.items),
+      () => {},
+    );
   };
   useEffect(load, [courseId, bankVersion]);
   const prompt = (id: string) => bank.find((q) => q.id === id)?.prompt ?? id;
@@ -459,8 +543,10 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
       <ul class="set-list">
         {sets.map((x) => (
           <li key={x.id} data-set={x.id}>
-            <strong>{x.title}</strong> <span class="muted">{t("sets.summary", { count: x.questionIds.length, seconds: x.timeLimitSeconds })}</span>{" "}
-            {x.autoReveal && <span class="pill">{t("sets.autoReveal")}</span>} {x.autoLeaderboard && <span class="pill">{t("sets.autoBoard")}</span>}
+            <strong>{x.title}</strong>{" "}
+            <span class="muted">{t("sets.summary", { count: x.questionIds.length, seconds: x.timeLimitSeconds })}</span>{" "}
+            {x.autoReveal && <span class="pill">{t("sets.autoReveal")}</span>}{" "}
+            {x.autoLeaderboard && <span class="pill">{t("sets.autoBoard")}</span>}
             <ol>
               {x.questionIds.map((q) => (
                 <li key={q}>{prompt(q)}</li>
@@ -487,7 +573,12 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
           {bank.length === 0 && <p class="muted">{t("bank.empty")}</p>}
           {bank.map((q) => (
             <label key={q.id} class="field inline set-pick">
-              <input type="checkbox" value={q.id} checked={picked.includes(q.id)} onChange={(e) => setPicked(e.currentTarget.checked ? [...picked, q.id] : picked.filter((x) => x !== q.id))} />
+              <input
+                type="checkbox"
+                value={q.id}
+                checked={picked.includes(q.id)}
+                onChange={(e) => setPicked(e.currentTarget.checked ? [...picked, q.id] : picked.filter((x) => x !== q.id))}
+              />
               <span>
                 {picked.includes(q.id) && <span class="pill num">{picked.indexOf(q.id) + 1}</span>} {q.prompt}
               </span>
@@ -509,7 +600,17 @@ function QuizSets({ courseId, bankVersion }: { courseId: string; bankVersion: nu
             <span>{t("sets.autoBoardLabel")}</span>
           </label>
           <Field id="set-limit" label={t("console.timeLimit")} error={errors.timeLimitSeconds}>
-            {(a) => <input {...a} name="setLimit" type="number" min={5} max={600} value={limit} onInput={(e) => setLimit(e.currentTarget.value)} />}
+            {(a) => (
+              <input
+                {...a}
+                name="setLimit"
+                type="number"
+                min={5}
+                max={600}
+                value={limit}
+                onInput={(e) => setLimit(e.currentTarget.value)}
+              />
+            )}
           </Field>
         </div>
         <div class="row">

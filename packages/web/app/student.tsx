@@ -6,7 +6,21 @@ import { useLive, useTicker, type Live } from "./live.ts";
 import { MediaUnavailable, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
 import { api } from "./api.ts";
 import { parseDecimal } from "./decimal.ts";
-import { Chat, compact, Countdown, DistributionBars, Header, Leaderboard, optionLabel, PhaseScreen, Podium, REACTION_EMOJI, reactionWord, ReconnectBanner, setDone } from "./ui.tsx";
+import {
+  Chat,
+  compact,
+  Countdown,
+  DistributionBars,
+  Header,
+  Leaderboard,
+  optionLabel,
+  PhaseScreen,
+  Podium,
+  REACTION_EMOJI,
+  reactionWord,
+  ReconnectBanner,
+  setDone,
+} from "./ui.tsx";
 import { liveErrorText } from "./errors.ts";
 import { num, t, tx } from "./i18n.ts";
 
@@ -21,7 +35,9 @@ export function StudentView({ classId }: { classId: string }) {
       <Header title={st.title || title || t("class.liveClass")}>
         {inClass && (
           <span class="count">
-            <span aria-hidden="true">{tx("class.inClass", { n: <span class="num">{num(st.participants)}</span>, count: st.participants })}</span>
+            <span aria-hidden="true">
+              {tx("class.inClass", { n: <span class="num">{num(st.participants)}</span>, count: st.participants })}
+            </span>
             <span class="sr-only">{t("class.peopleInClass", { count: st.participants })}</span>
           </span>
         )}
@@ -41,7 +57,12 @@ export function StudentView({ classId }: { classId: string }) {
           <div class="col-main">
             <Video classId={classId} video={st.video} ended={() => client.state.ended} />
             <Question live={live} />
-            {st.leaderboard && (setDone(st.quiz) ? <Podium top={st.leaderboard.top} me={st.leaderboard.me} /> : <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />)}
+            {st.leaderboard &&
+              (setDone(st.quiz) ? (
+                <Podium top={st.leaderboard.top} me={st.leaderboard.me} />
+              ) : (
+                <Leaderboard top={st.leaderboard.top} me={st.leaderboard.me} />
+              ))}
           </div>
           <div class="col-side">
             <Actions client={client} reactions={live.reactions} />
@@ -62,7 +83,11 @@ function useClassTitle(classId: string, phase: Live["phase"]): string {
     !(phase.kind === "denied" && (phase.code === "not-enrolled" || phase.code === "removed")) &&
     !/enrolled|only students|only the course|removed/i.test(phase.reason);
   useEffect(() => {
-    if (ask && !title) api<{ title: string | null }>("GET", `/api/classes/${encodeURIComponent(classId)}`).then((k) => setTitle(k.title ?? ""), () => {});
+    if (ask && !title)
+      api<{ title: string | null }>("GET", `/api/classes/${encodeURIComponent(classId)}`).then(
+        (k) => setTitle(k.title ?? ""),
+        () => {},
+      );
   }, [ask, classId]);
   return title;
 }
@@ -252,14 +277,27 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
     }
   };
   const locked = shown.state === "taken" || shown.state === "sending" || quiz.revealed;
-  const opts = q.kind === "true_false" ? [{ id: "true", text: t("quiz.true") }, { id: "false", text: t("quiz.false") }] : q.options ?? [];
+  const opts =
+    q.kind === "true_false"
+      ? [
+          { id: "true", text: t("quiz.true") },
+          { id: "false", text: t("quiz.false") },
+        ]
+      : (q.options ?? []);
   const result = st.result && st.result.questionId === q.id ? st.result : null;
   const reveal = st.reveal && st.reveal.questionId === q.id ? st.reveal : undefined;
+  const set = quiz.flow?.set;
 
   return (
-    <section class="card quiz" aria-labelledby="q-h" data-question={q.id} data-outcome={shown.state} data-revealed={quiz.revealed ? "1" : "0"}>
+    <section
+      class="card quiz"
+      aria-labelledby="q-h"
+      data-question={q.id}
+      data-outcome={shown.state}
+      data-revealed={quiz.revealed ? "1" : "0"}
+    >
       <h2 id="q-h">
-        {t("quiz.question")} {quiz.flow?.set && <span class="set-place">{t("quiz.ofSet", { n: quiz.flow.set.index + 1, total: quiz.flow.set.total })}</span>}{" "}
+        {t("quiz.question")} {set && <span class="set-place">{t("quiz.ofSet", { n: set.index + 1, total: set.total })}</span>}{" "}
         <span class="pill">{t("quiz.points", { count: q.points })}</span>
       </h2>
       {/* How the points are counted (issue 16 build 2: the speed bonus explained). */}
@@ -306,9 +344,24 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
               <span>{q.kind === "numeric" ? t("quiz.yourNumber") : t("quiz.yourAnswer")}</span>
               {q.kind === "numeric" ? (
                 // Text with a decimal keypad, not type=number: Chromium's number field turned "6,5" into 65 (defect 7).
-                <input id={`answer-${q.id}`} type="text" inputMode="decimal" autocomplete="off" value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
+                <input
+                  id={`answer-${q.id}`}
+                  type="text"
+                  inputMode="decimal"
+                  autocomplete="off"
+                  value={value}
+                  disabled={locked}
+                  onInput={(e) => setValue(e.currentTarget.value)}
+                />
               ) : (
-                <input id={`answer-${q.id}`} type="text" maxLength={200} value={value} disabled={locked} onInput={(e) => setValue(e.currentTarget.value)} />
+                <input
+                  id={`answer-${q.id}`}
+                  type="text"
+                  maxLength={200}
+                  value={value}
+                  disabled={locked}
+                  onInput={(e) => setValue(e.currentTarget.value)}
+                />
               )}
             </label>
           )}
@@ -324,9 +377,7 @@ function OpenQuestionCard({ client, quiz, offset }: { client: EdgeClassClient; q
       </p>
       {reveal && (
         <div class="reveal">
-          <p class="correct-answer">
-            {tx("quiz.correctAnswer", { answer: <strong>{formatCorrect(q, reveal.correct)}</strong> })}
-          </p>
+          <p class="correct-answer">{tx("quiz.correctAnswer", { answer: <strong>{formatCorrect(q, reveal.correct)}</strong> })}</p>
           <DistributionBars q={q} d={reveal.distribution} correct={reveal.correct} />
         </div>
       )}
@@ -363,7 +414,12 @@ function Actions({ client, reactions }: { client: EdgeClassClient; reactions: Li
   return (
     <section class="card actions" aria-label={t("hand.andReactions")}>
       <div class="row">
-        <button type="button" class={`hand ${st.handRaised ? "up" : ""}`} aria-pressed={st.handRaised} onClick={() => run(st.handRaised ? client.lowerHand() : client.raiseHand())}>
+        <button
+          type="button"
+          class={`hand ${st.handRaised ? "up" : ""}`}
+          aria-pressed={st.handRaised}
+          onClick={() => run(st.handRaised ? client.lowerHand() : client.raiseHand())}
+        >
           {st.handRaised ? t("hand.lower") : t("hand.raise")}
         </button>
         <span class="hand-note" role="status" aria-live="polite">

@@ -8,7 +8,18 @@ import type { BankQuestionView, ClassResults, PresenceView, QuizSetView, TurnedA
 import { api, download, upload, type ClassInfo } from "./api.ts";
 import { useLive, useTicker, type Live } from "./live.ts";
 import { camera, MediaUnavailable, publish, retryDelay, screen, watchLiveness, type MediaSession } from "./media.ts";
-import { Chat, Countdown, DistributionBars, Header, Leaderboard, PhaseScreen, Podium, ReactionCounts, ReconnectBanner, setDone } from "./ui.tsx";
+import {
+  Chat,
+  Countdown,
+  DistributionBars,
+  Header,
+  Leaderboard,
+  PhaseScreen,
+  Podium,
+  ReactionCounts,
+  ReconnectBanner,
+  setDone,
+} from "./ui.tsx";
 import { apiErrorText, liveErrorText } from "./errors.ts";
 import { explainDenial } from "./denial.ts";
 import { dateTime, locale, num, t, timeLong, tx, type Key } from "./i18n.ts";
@@ -90,7 +101,10 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
             <Publisher classId={classId} ended={() => client.state.ended} />
             <CurrentQuestion live={live} />
             {/* Beside the question it ranks, not under the bank and the form (defect 6: it opened off-screen). */}
-            <InView show={st.leaderboard}>{st.leaderboard && (setDone(st.quiz) ? <Podium top={st.leaderboard.top} me={null} /> : <Leaderboard top={st.leaderboard.top} me={null} />)}</InView>
+            <InView show={st.leaderboard}>
+              {st.leaderboard &&
+                (setDone(st.quiz) ? <Podium top={st.leaderboard.top} me={null} /> : <Leaderboard top={st.leaderboard.top} me={null} />)}
+            </InView>
             <SetRunner client={client} courseId={st.courseId || info.courseId} />
             <Questions client={client} courseId={st.courseId || info.courseId} />
           </div>
@@ -137,7 +151,8 @@ function ClassLink({ classId }: { classId: string }) {
       <h2 id="link-h">{t("console.classLink")}</h2>
       <div class="chat-form">
         <input readOnly value={link} aria-label={t("console.classLink")} onFocus={(e) => e.currentTarget.select()} />
-        <button type="button"
+        <button
+          type="button"
           onClick={() =>
             navigator.clipboard?.writeText(link).then(
               () => setCopied(true),
@@ -152,13 +167,16 @@ function ClassLink({ classId }: { classId: string }) {
   );
 }
 
-
 /** Students the class refused (full, not enrolled...), asked every 5 s: the teacher learns that people are waiting outside. */
 function TurnedAwayCard({ classId }: { classId: string }) {
   const [info, setInfo] = useState<TurnedAwayView | null>(null);
   useEffect(() => {
     let stop = false;
-    const load = () => api<TurnedAwayView>("GET", `/api/classes/${encodeURIComponent(classId)}/turned-away`).then((r) => !stop && setInfo(r), () => {});
+    const load = () =>
+      api<TurnedAwayView>("GET", `/api/classes/${encodeURIComponent(classId)}/turned-away`).then(
+        (r) => !stop && setInfo(r),
+        () => {},
+      );
     void load();
     const timer = setInterval(load, 5000);
     return () => ((stop = true), clearInterval(timer));
@@ -172,7 +190,8 @@ function TurnedAwayCard({ classId }: { classId: string }) {
       <ul>
         {info.reasons.map((r) => (
           <li key={r.reason}>
-            {explainDenial(r.reason).reasons.join(" ")} <span class="muted">{t("away.count", { count: r.students, attempts: r.attempts })}</span>
+            {explainDenial(r.reason).reasons.join(" ")}{" "}
+            <span class="muted">{t("away.count", { count: r.students, attempts: r.attempts })}</span>
           </li>
         ))}
       </ul>
@@ -194,7 +213,9 @@ function EndClass({ client }: { client: EdgeClassClient }) {
       <button type="button" class="danger" autoFocus onClick={() => client.endClass().catch((e) => setError(liveErrorText(e)))}>
         {t("console.endForEveryone")}
       </button>
-      <button type="button" onClick={() => setConfirm(false)}>{t("console.cancel")}</button>
+      <button type="button" onClick={() => setConfirm(false)}>
+        {t("console.cancel")}
+      </button>
       <span class="error">{error}</span>
     </span>
   );
@@ -268,7 +289,8 @@ function Publisher({ classId, ended = () => false }: { classId: string; ended?()
   return (
     <section class="card video" aria-labelledby="pub-h">
       <h2 id="pub-h">
-        {t("publish.title")} {what !== "off" && <span class="pill live-pill">{t(what === "camera" ? "publish.liveCamera" : "publish.liveScreen")}</span>}
+        {t("publish.title")}{" "}
+        {what !== "off" && <span class="pill live-pill">{t(what === "camera" ? "publish.liveCamera" : "publish.liveScreen")}</span>}
       </h2>
       <div class="video-box">
         <video ref={preview} autoplay playsInline muted data-publishing={what} />
@@ -313,7 +335,17 @@ function CurrentQuestion({ live }: { live: Live }) {
   );
 }
 
-function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullable<EdgeClassClient["state"]["quiz"]>; run(p: Promise<unknown>): void; error: string }) {
+function LiveQuestion({
+  live,
+  quiz,
+  run,
+  error,
+}: {
+  live: Live;
+  quiz: NonNullable<EdgeClassClient["state"]["quiz"]>;
+  run(p: Promise<unknown>): void;
+  error: string;
+}) {
   const { client } = live;
   const st = client.state;
   const q = quiz.question;
@@ -323,7 +355,11 @@ function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullabl
       <h2 id="cq-h">
         {t("console.liveQuestion")} <span class="pill">{t(`kind.${q.kind}`)}</span>
       </h2>
-      {!quiz.closed ? <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={live.clockOffset()} /> : <p class="closed-note">{quiz.revealed ? t("console.revealed") : t("console.closed")}</p>}
+      {!quiz.closed ? (
+        <Countdown deadline={quiz.deadline} launchedAt={quiz.launchedAt} offset={live.clockOffset()} />
+      ) : (
+        <p class="closed-note">{quiz.revealed ? t("console.revealed") : t("console.closed")}</p>
+      )}
       <p class="prompt">{q.prompt}</p>
       {q.image && <img class="q-image" src={q.image} alt={q.imageAlt || t("quiz.imageAlt")} />}
       <DistributionBars q={q} d={dist} correct={st.reveal?.questionId === q.id ? st.reveal.correct : undefined} />
@@ -334,7 +370,9 @@ function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullabl
         <button type="button" class="primary" onClick={() => run(client.reveal())} disabled={quiz.revealed}>
           {t("console.reveal")}
         </button>
-        <button type="button" onClick={() => run(client.showLeaderboard())}>{t("console.showBoard")}</button>
+        <button type="button" onClick={() => run(client.showLeaderboard())}>
+          {t("console.showBoard")}
+        </button>
       </div>
       <p class="error" role="alert">
         {error}
@@ -342,7 +380,6 @@ function LiveQuestion({ live, quiz, run, error }: { live: Live; quiz: NonNullabl
     </section>
   );
 }
-
 
 /** Runs a quiz set question by question with "Next" (issue 16 build 2). Where the run is comes from the
  *  live question's flow (the server's), so a reload of the console carries on. */
@@ -368,7 +405,11 @@ function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: st
       await client.launchQuiz({
         questionId: x.questionIds[index],
         timeLimitSeconds: x.timeLimitSeconds,
-        flow: { autoReveal: x.autoReveal, autoLeaderboard: x.autoLeaderboard, set: { id: x.id, title: x.title, index, total: x.questionIds.length } },
+        flow: {
+          autoReveal: x.autoReveal,
+          autoLeaderboard: x.autoLeaderboard,
+          set: { id: x.id, title: x.title, index, total: x.questionIds.length },
+        },
       });
     } catch (e) {
       setError(liveErrorText(e));
@@ -410,7 +451,11 @@ function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: st
                 ))}
               </select>
             </label>
-            <button type="button" disabled={busy || (st.quiz !== null && !settled)} onClick={() => sets.find((x) => x.id === chosen) && launch(sets.find((x) => x.id === chosen)!, 0)}>
+            <button
+              type="button"
+              disabled={busy || (st.quiz !== null && !settled)}
+              onClick={() => sets.find((x) => x.id === chosen) && launch(sets.find((x) => x.id === chosen)!, 0)}
+            >
               {t("sets.start")}
             </button>
           </>
@@ -423,7 +468,6 @@ function SetRunner({ client, courseId }: { client: EdgeClassClient; courseId: st
   );
 }
 
-
 const LETTERS = ["a", "b", "c", "d", "e", "f"];
 
 function Questions({ client, courseId }: { client: EdgeClassClient; courseId: string }) {
@@ -432,7 +476,11 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
   const [error, setError] = useState("");
   const [note, setNote] = useState("");
   const path = `/api/courses/${encodeURIComponent(courseId)}/questions`;
-  const load = () => api<{ items: BankQuestionView[] }>("GET", `${path}?limit=100`).then((r) => setBank(r.items), (e) => setError(apiErrorText(e)));
+  const load = () =>
+    api<{ items: BankQuestionView[] }>("GET", `${path}?limit=100`).then(
+      (r) => setBank(r.items),
+      (e) => setError(apiErrorText(e)),
+    );
   useEffect(() => void (courseId && load()), [courseId]);
   const launch = async (o: { questionId: string } | { question: QuestionDraft }) => {
     setError("");
@@ -466,7 +514,13 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
       <h2 id="bank-h">{t("console.questions")}</h2>
       <label class="field inline">
         <span>{t("console.timeLimit")}</span>
-        <input type="number" min={5} max={600} value={limit} onInput={(e) => setLimit(Math.max(5, Math.min(600, Number(e.currentTarget.value) || 30)))} />
+        <input
+          type="number"
+          min={5}
+          max={600}
+          value={limit}
+          onInput={(e) => setLimit(Math.max(5, Math.min(600, Number(e.currentTarget.value) || 30)))}
+        />
       </label>
       <h3>{t("console.fromBank")}</h3>
       {bank.length === 0 && <p class="muted">{t("bank.empty")}</p>}
@@ -475,7 +529,12 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
           <li key={q.id} data-bank-id={q.id}>
             <span class="pill">{t(`kind.${q.kind}`)}</span> <span class="bank-prompt">{q.prompt}</span>
             <span class="row">
-              <button type="button" class="small primary" onClick={() => launch({ questionId: q.id })} aria-label={t("console.launchName", { prompt: q.prompt })}>
+              <button
+                type="button"
+                class="small primary"
+                onClick={() => launch({ questionId: q.id })}
+                aria-label={t("console.launchName", { prompt: q.prompt })}
+              >
                 {t("console.launch")}
               </button>
               <button type="button" class="small" onClick={() => remove(q.id)} aria-label={t("bank.removeName", { prompt: q.prompt })}>
@@ -497,8 +556,25 @@ function Questions({ client, courseId }: { client: EdgeClassClient; courseId: st
   );
 }
 
-/** Writes a question (or edits `initial`): launch it now (console) or save it to the bank. `onInvalid` lets the caller drop an older "Launched." note. */
-export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel = "form.saveToBank", courseId }: { onLaunch?(q: QuestionDraft): void; onSave(q: QuestionDraft): void; onInvalid?(): void; initial?: QuestionDraft; saveLabel?: Key; courseId?: string }) {
+/**
+ * Writes a question (or edits `initial`): launch it now (console) or save it to the bank. `onInvalid` lets the caller drop an older
+ * "Launched." note.
+ */
+export function QuestionForm({
+  onLaunch,
+  onSave,
+  onInvalid,
+  initial,
+  saveLabel = "form.saveToBank",
+  courseId,
+}: {
+  onLaunch?(q: QuestionDraft): void;
+  onSave(q: QuestionDraft): void;
+  onInvalid?(): void;
+  initial?: QuestionDraft;
+  saveLabel?: Key;
+  courseId?: string;
+}) {
   const i0 = initial;
   const [kind, setKind] = useState<QuestionKind>(i0?.kind ?? "single");
   const [prompt, setPrompt] = useState(i0?.prompt ?? "");
@@ -506,7 +582,9 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
   const [options, setOptions] = useState<string[]>([...opts0, ...["", "", "", ""].slice(opts0.length)]);
   // The form names options a, b, c...: a bank question's own option ids map by position.
   const letterOf = (id: string) => (i0 && "options" in i0 ? LETTERS[i0.options.findIndex((o) => o.id === id)] : undefined) ?? "";
-  const [correct, setCorrect] = useState<string[]>(i0?.kind === "single" ? [letterOf(i0.correct)] : i0?.kind === "multiple" ? i0.correct.map(letterOf) : []);
+  const [correct, setCorrect] = useState<string[]>(
+    i0?.kind === "single" ? [letterOf(i0.correct)] : i0?.kind === "multiple" ? i0.correct.map(letterOf) : [],
+  );
   const [truth, setTruth] = useState(i0?.kind === "true_false" ? String(i0.correct) : "true");
   const [number, setNumber] = useState(i0?.kind === "numeric" ? String(i0.correct) : "");
   const [tolerance, setTolerance] = useState(i0?.kind === "numeric" ? String(i0.tolerance ?? 0) : "0");
@@ -526,7 +604,8 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
       setImageError(apiErrorText(err));
     }
   };
-  const withPicture = <D extends QuestionDraft>(d: D): D => (image ? { ...d, image, ...(imageAlt.trim() ? { imageAlt: imageAlt.trim() } : {}) } : d);
+  const withPicture = <D extends QuestionDraft>(d: D): D =>
+    image ? { ...d, image, ...(imageAlt.trim() ? { imageAlt: imageAlt.trim() } : {}) } : d;
   const [error, setError] = useState("");
   const draft = (): QuestionDraft | string => {
     const p = prompt.trim();
@@ -536,7 +615,9 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
       if (opts.length < 2) return t("form.needOptions");
       const ok = correct.filter((c) => opts.some((o) => o.id === c));
       if (ok.length === 0) return t("form.needCorrect");
-      return kind === "single" ? { kind, prompt: p, options: opts, correct: ok[0], points } : { kind, prompt: p, options: opts, correct: ok, points, ...(partial ? { partialCredit: true } : {}) };
+      return kind === "single"
+        ? { kind, prompt: p, options: opts, correct: ok[0], points }
+        : { kind, prompt: p, options: opts, correct: ok, points, ...(partial ? { partialCredit: true } : {}) };
     }
     if (kind === "true_false") return { kind, prompt: p, correct: truth === "true", points };
     if (kind === "numeric") {
@@ -544,14 +625,17 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
       if (number.trim() === "" || !Number.isFinite(n)) return t("form.needNumber");
       return { kind, prompt: p, correct: n, tolerance: Math.max(0, Number(tolerance) || 0), points };
     }
-    const list = accepted.split(/[\n,]/).map((s) => s.trim()).filter(Boolean);
+    const list = accepted
+      .split(/[\n,]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
     if (list.length === 0) return t("form.needAccepted");
     return { kind, prompt: p, correct: list, points };
   };
   const act = (fn: (q: QuestionDraft) => void) => (e: Event) => {
     e.preventDefault();
     const d = draft();
-    if (typeof d === "string") return onInvalid?.(), setError(d);
+    if (typeof d === "string") return (onInvalid?.(), setError(d));
     setError("");
     fn(withPicture(d));
   };
@@ -570,7 +654,13 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
         </label>
         <label class="field inline">
           <span>{t("form.points")}</span>
-          <input type="number" min={0} max={10000} value={points} onInput={(e) => setPoints(Math.max(0, Math.min(10000, Math.round(Number(e.currentTarget.value) || 0))))} />
+          <input
+            type="number"
+            min={0}
+            max={10000}
+            value={points}
+            onInput={(e) => setPoints(Math.max(0, Math.min(10000, Math.round(Number(e.currentTarget.value) || 0))))}
+          />
         </label>
       </div>
       <label class="field">
@@ -608,7 +698,15 @@ export function QuestionForm({ onLaunch, onSave, onInvalid, initial, saveLabel =
                 name="correct"
                 aria-label={t("form.optionRight", { letter: LETTERS[i].toUpperCase() })}
                 checked={correct.includes(LETTERS[i])}
-                onChange={(e) => setCorrect(kind === "single" ? [LETTERS[i]] : e.currentTarget.checked ? [...correct, LETTERS[i]] : correct.filter((c) => c !== LETTERS[i]))}
+                onChange={(e) =>
+                  setCorrect(
+                    kind === "single"
+                      ? [LETTERS[i]]
+                      : e.currentTarget.checked
+                        ? [...correct, LETTERS[i]]
+                        : correct.filter((c) => c !== LETTERS[i]),
+                  )
+                }
               />
               <input
                 type="text"
@@ -688,7 +786,10 @@ function RecentReactions({ live }: { live: Live }) {
     <section class="card" aria-label={t("reaction.title")}>
       <h2>{t("reaction.title")}</h2>
       <p class="muted">{t("reaction.recentNote")}</p>
-      <ReactionCounts counts={Object.fromEntries(Object.entries(recent).map(([k, v]) => [k, Math.round(v ?? 0)]))} totals={live.reactions} />
+      <ReactionCounts
+        counts={Object.fromEntries(Object.entries(recent).map(([k, v]) => [k, Math.round(v ?? 0)]))}
+        totals={live.reactions}
+      />
     </section>
   );
 }
@@ -713,8 +814,16 @@ function Hands({ client, offset }: { client: EdgeClassClient; offset: number }) 
       <ol>
         {hands.map((h) => (
           <li key={h.userId} data-user={h.userId}>
-            <span class="name">{h.name}</span> <span class="muted hand-age num" data-raised-at={h.raisedAt}>{upFor(h.raisedAt, offset)}</span>
-            <button type="button" class="small primary" onClick={() => run(client.answerHand(h.userId))} aria-label={t("hands.answerName", { name: h.name })}>
+            <span class="name">{h.name}</span>{" "}
+            <span class="muted hand-age num" data-raised-at={h.raisedAt}>
+              {upFor(h.raisedAt, offset)}
+            </span>
+            <button
+              type="button"
+              class="small primary"
+              onClick={() => run(client.answerHand(h.userId))}
+              aria-label={t("hands.answerName", { name: h.name })}
+            >
               {t("hands.answer")}
             </button>
           </li>
@@ -738,12 +847,19 @@ function ChatSettings({ client }: { client: EdgeClassClient }) {
     <section class="card" aria-label={t("chat.settings")}>
       <div class="row">
         <label class="field inline">
-          <input type="checkbox" checked={cs.enabled} onChange={(e) => client.chatSettings({ enabled: e.currentTarget.checked }).catch(() => {})} />
+          <input
+            type="checkbox"
+            checked={cs.enabled}
+            onChange={(e) => client.chatSettings({ enabled: e.currentTarget.checked }).catch(() => {})}
+          />
           <span>{t("chat.on")}</span>
         </label>
         <label class="field inline">
           <span>{t("chat.slowMode")}</span>
-          <select value={String(cs.slowModeSeconds)} onChange={(e) => client.chatSettings({ slowModeSeconds: Number(e.currentTarget.value) }).catch(() => {})}>
+          <select
+            value={String(cs.slowModeSeconds)}
+            onChange={(e) => client.chatSettings({ slowModeSeconds: Number(e.currentTarget.value) }).catch(() => {})}
+          >
             {[0, 5, 10, 30, 60].map((n) => (
               <option key={n} value={String(n)}>
                 {n === 0 ? t("chat.off") : t("chat.seconds", { n })}
@@ -759,7 +875,9 @@ function ChatSettings({ client }: { client: EdgeClassClient }) {
 function Roster({ client }: { client: EdgeClassClient }) {
   const st = client.state;
   const [find, setFind] = useState("");
-  const people = [...(st.roster?.values() ?? [])].sort((a, b) => (a.role === b.role ? a.name.localeCompare(b.name) : a.role === "student" ? 1 : -1));
+  const people = [...(st.roster?.values() ?? [])].sort((a, b) =>
+    a.role === b.role ? a.name.localeCompare(b.name) : a.role === "student" ? 1 : -1,
+  );
   const needle = find.trim().toLowerCase();
   const matching = needle ? people.filter((p) => p.name.toLowerCase().includes(needle) || p.id.toLowerCase().includes(needle)) : people;
   const shown = matching.slice(0, 200);
@@ -779,10 +897,16 @@ function Roster({ client }: { client: EdgeClassClient }) {
       <ul>
         {shown.map((p) => (
           <li key={p.id} data-user={p.id} class={p.connected ? "" : "away"}>
-            <span class="name">{p.name}</span> <span class="role">{t(`role.${p.role}`)}</span> {!p.connected && <span class="pill">{t("roster.reconnecting")}</span>}
+            <span class="name">{p.name}</span> <span class="role">{t(`role.${p.role}`)}</span>{" "}
+            {!p.connected && <span class="pill">{t("roster.reconnecting")}</span>}
             {st.mutedUsers.has(p.id) && <span class="pill">{t("roster.muted")}</span>}
             {p.role === "student" && (
-              <button type="button" class="small" aria-label={t(st.mutedUsers.has(p.id) ? "chat.unmuteName" : "chat.muteName", { name: p.name })} onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}>
+              <button
+                type="button"
+                class="small"
+                aria-label={t(st.mutedUsers.has(p.id) ? "chat.unmuteName" : "chat.muteName", { name: p.name })}
+                onClick={() => client.mute(p.id, !st.mutedUsers.has(p.id)).catch(() => {})}
+              >
                 {st.mutedUsers.has(p.id) ? t("chat.unmute") : t("chat.mute")}
               </button>
             )}
@@ -793,7 +917,6 @@ function Roster({ client }: { client: EdgeClassClient }) {
     </section>
   );
 }
-
 
 /** The class at a glance after it ends: participation, average score, the hardest question (issue 16 build 2). */
 function ClassSummary({ classId }: { classId: string }) {
@@ -831,28 +954,45 @@ function Exports({ classId }: { classId: string }) {
   const [error, setError] = useState("");
   const k = `/api/classes/${encodeURIComponent(classId)}`;
   const tz = encodeURIComponent(Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC");
-  const get = (path: string, file: string) => download(path, `class-${classId}-${file}`).then(() => setError(""), (e) => setError(apiErrorText(e)));
+  const get = (path: string, file: string) =>
+    download(path, `class-${classId}-${file}`).then(
+      () => setError(""),
+      (e) => setError(apiErrorText(e)),
+    );
   return (
     <div class="row exports">
-      <button type="button" onClick={() => get(`${k}/results?format=csv&table=answers&tz=${tz}`, "answers.csv")}>{t("export.answers")}</button>
-      <button type="button" onClick={() => get(`${k}/results?format=csv&table=standings`, "standings.csv")}>{t("export.standings")}</button>
-      <button type="button" onClick={() => get(`${k}/attendance?format=csv&tz=${tz}`, "attendance.csv")}>{t("export.attendance")}</button>
-      <button type="button" onClick={() => get(`${k}/results?format=json`, "results.json")}>{t("export.json")}</button>
+      <button type="button" onClick={() => get(`${k}/results?format=csv&table=answers&tz=${tz}`, "answers.csv")}>
+        {t("export.answers")}
+      </button>
+      <button type="button" onClick={() => get(`${k}/results?format=csv&table=standings`, "standings.csv")}>
+        {t("export.standings")}
+      </button>
+      <button type="button" onClick={() => get(`${k}/attendance?format=csv&tz=${tz}`, "attendance.csv")}>
+        {t("export.attendance")}
+      </button>
+      <button type="button" onClick={() => get(`${k}/results?format=json`, "results.json")}>
+        {t("export.json")}
+      </button>
       <span class="error">{error}</span>
     </div>
   );
 }
 
-
 /** Who came, when, for how long (one line per person; reloads and dropped connections add up). */
 function Attendance({ classId }: { classId: string }) {
   const [rows, setRows] = useState<PresenceView[] | null>(null);
   const [error, setError] = useState("");
-  const load = () => api<{ people: PresenceView[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then((r) => setRows(r.people), (e) => setError(apiErrorText(e)));
+  const load = () =>
+    api<{ people: PresenceView[] }>("GET", `/api/classes/${encodeURIComponent(classId)}/attendance`).then(
+      (r) => setRows(r.people),
+      (e) => setError(apiErrorText(e)),
+    );
   const at = (s: string | null) => (s ? timeLong(s) : "—");
   return (
     <div class="attendance">
-      <button type="button" onClick={load}>{rows ? t("attendance.refresh") : t("attendance.show")}</button>
+      <button type="button" onClick={load}>
+        {rows ? t("attendance.refresh") : t("attendance.show")}
+      </button>
       {rows && (
         <div class="table-wrap">
           <table>

@@ -1,7 +1,16 @@
 // Pieces both the student view and the teacher console use.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef, useState } from "preact/hooks";
-import { REACTIONS, type ChatMessage, type Distribution, type EdgeClassClient, type LeaderboardEntry, type OpenQuestion, type PublicQuestion, type Reaction } from "@edgeclass/client";
+import {
+  REACTIONS,
+  type ChatMessage,
+  type Distribution,
+  type EdgeClassClient,
+  type LeaderboardEntry,
+  type OpenQuestion,
+  type PublicQuestion,
+  type Reaction,
+} from "@edgeclass/client";
 import { navigate, session, signOut } from "./api.ts";
 import { isAcceptedKey } from "./accepted.ts";
 import { explainDenial } from "./denial.ts";
@@ -26,7 +35,8 @@ export function Header(props: { title: string; children?: ComponentChildren }) {
       {s && (
         <span class="who">
           <span class="who-name">{s.name}</span> <span class="role">{t(`role.${s.role}`)}</span>{" "}
-          <button type="button"
+          <button
+            type="button"
             class="link"
             onClick={() => {
               signOut();
@@ -45,7 +55,10 @@ export function Header(props: { title: string; children?: ComponentChildren }) {
 export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
   const withReason = phase.kind === "full" || phase.kind === "denied" || phase.kind === "failed";
   const title = phase.kind === "live" || phase.kind === "reconnecting" ? "" : t(`phase.${phase.kind}.title`);
-  const text = phase.kind === "connecting" || phase.kind === "not-started" || phase.kind === "ended" || phase.kind === "replaced" ? t(`phase.${phase.kind}.text`) : "";
+  const text =
+    phase.kind === "connecting" || phase.kind === "not-started" || phase.kind === "ended" || phase.kind === "replaced"
+      ? t(`phase.${phase.kind}.text`)
+      : "";
   const reason = "reason" in phase ? phase.reason : "";
   const code = "code" in phase ? phase.code : undefined;
   return (
@@ -66,7 +79,9 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
         withReason && <p class="reason">{locale() === "en" ? reason : t("phase.failed.reason")}</p>
       )}
       {(phase.kind === "not-started" || phase.kind === "failed" || phase.kind === "replaced" || phase.kind === "full") && (
-        <button type="button" onClick={() => live.retry()}>{phase.kind === "replaced" ? t("phase.useThisPage") : t("phase.tryAgain")}</button>
+        <button type="button" onClick={() => live.retry()}>
+          {phase.kind === "replaced" ? t("phase.useThisPage") : t("phase.tryAgain")}
+        </button>
       )}
       {(phase.kind === "denied" || phase.kind === "failed") && (
         <p>
@@ -85,7 +100,12 @@ export function PhaseScreen({ phase, live }: { phase: Phase; live: Live }) {
 /** A thin banner over the live page while the connection is being restored (the page keeps its content). */
 export function ReconnectBanner({ phase }: { phase: Phase }) {
   return (
-    <div class={`banner ${phase.kind === "reconnecting" ? "show" : ""}`} role="status" aria-live="polite" data-reconnecting={phase.kind === "reconnecting" ? "1" : "0"}>
+    <div
+      class={`banner ${phase.kind === "reconnecting" ? "show" : ""}`}
+      role="status"
+      aria-live="polite"
+      data-reconnecting={phase.kind === "reconnecting" ? "1" : "0"}
+    >
       {phase.kind === "reconnecting" ? t("phase.reconnecting", { attempt: phase.attempt }) : ""}
     </div>
   );
@@ -124,7 +144,10 @@ export function DistributionBars({ q, d, correct }: { q: PublicQuestion; d: Dist
   return (
     <div class="dist" data-answered={d?.answered ?? 0}>
       <p class="dist-total">
-        {tx("quiz.answeredOf", { answered: <span class="num">{d?.answered ?? 0}</span>, eligible: <span class="num">{d?.eligible ?? 0}</span> })}
+        {tx("quiz.answeredOf", {
+          answered: <span class="num">{d?.answered ?? 0}</span>,
+          eligible: <span class="num">{d?.eligible ?? 0}</span>,
+        })}
       </p>
       <ul>
         {keys.map((k) => (
@@ -185,7 +208,8 @@ export function Leaderboard({ top, me }: { top: LeaderboardEntry[]; me: Leaderbo
 }
 
 /** The last question of a quiz set is revealed: the board shown now is the set's podium. */
-export const setDone = (quiz: OpenQuestion | null): boolean => !!quiz?.revealed && !!quiz.flow?.set && quiz.flow.set.index + 1 >= quiz.flow.set.total;
+export const setDone = (quiz: OpenQuestion | null): boolean =>
+  !!quiz?.revealed && !!quiz.flow?.set && quiz.flow.set.index + 1 >= quiz.flow.set.total;
 
 /** The top three on steps (second, first, third), then everyone else in order: the same standings as the export. */
 export function Podium({ top, me }: { top: LeaderboardEntry[]; me: LeaderboardEntry | null }) {
@@ -212,14 +236,22 @@ export function Podium({ top, me }: { top: LeaderboardEntry[]; me: LeaderboardEn
         ))}
       </ol>
       {me && !top.some((e) => e.userId === me.userId) && (
-        <p class="my-rank">{tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{num(me.score)}</span>, count: me.score })}</p>
+        <p class="my-rank">
+          {tx("board.you", { rank: <span class="num">{me.rank}</span>, score: <span class="num">{num(me.score)}</span>, count: me.score })}
+        </p>
       )}
     </section>
   );
 }
 
 /** Reaction counts in fixed-width cells: 1000 people reacting changes digits, never the layout. */
-export function ReactionCounts({ counts, totals }: { counts: Partial<Record<Reaction, number>>; totals?: Partial<Record<Reaction, number>> }) {
+export function ReactionCounts({
+  counts,
+  totals,
+}: {
+  counts: Partial<Record<Reaction, number>>;
+  totals?: Partial<Record<Reaction, number>>;
+}) {
   return (
     <ul class="reaction-counts" aria-label={t("reaction.title")}>
       {REACTIONS.map((r) => (
@@ -278,10 +310,16 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
         {!st.chatSettings.enabled && <span class="pill">{t("chat.off")}</span>}
         {st.chatSettings.slowModeSeconds > 0 && <span class="pill">{t("chat.slowPill", { n: st.chatSettings.slowModeSeconds })}</span>}
       </h2>
-      <ol class="chat-list" ref={list} aria-live="polite" tabIndex={0} onScroll={(e) => {
-        const el = e.currentTarget;
-        stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
-      }}>
+      <ol
+        class="chat-list"
+        ref={list}
+        aria-live="polite"
+        tabIndex={0}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stick.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+        }}
+      >
         {st.chat.map((m: ChatMessage) => (
           <li key={m.id} data-id={m.id} class={m.role !== "student" ? "staff" : ""}>
             <span class="chat-meta">
@@ -293,7 +331,8 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
                 <button type="button" class="small" aria-label={t("chat.deleteFrom", { name: m.name })} onClick={() => remove(m)}>
                   {t("chat.delete")}
                 </button>
-                <button type="button"
+                <button
+                  type="button"
                   class="small"
                   aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })}
                   onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}
@@ -310,7 +349,12 @@ export function Chat(props: { client: EdgeClassClient; staff: boolean }) {
           {deleted.map((m) => (
             <li key={m.id}>
               <span class="muted">{t("chat.youDeleted", { name: m.name })}</span>{" "}
-              <button type="button" class="small" aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })} onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}>
+              <button
+                type="button"
+                class="small"
+                aria-label={t(st.mutedUsers.has(m.userId) ? "chat.unmuteName" : "chat.muteName", { name: m.name })}
+                onClick={() => client.mute(m.userId, !st.mutedUsers.has(m.userId)).catch((e) => setError(chatError(e)))}
+              >
                 {st.mutedUsers.has(m.userId) ? t("chat.unmute") : t("chat.mute")}
               </button>
             </li>

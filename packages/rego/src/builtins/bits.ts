@@ -26,6 +26,12 @@ export const bitsBuiltins: readonly Builtin[] = [
   def("bits.or", 2, (a) => Number(big("bits.or", a, 0) | big("bits.or", a, 1))),
   def("bits.xor", 2, (a) => Number(big("bits.xor", a, 0) ^ big("bits.xor", a, 1))),
   def("bits.negate", 1, (a) => Number(~big("bits.negate", a, 0))),
-  def("bits.lsh", 2, (a) => { const [x, n] = shift("bits.lsh", a); return toNum("bits.lsh", x << n); }),
-  def("bits.rsh", 2, (a) => { const [x, n] = shift("bits.rsh", a); return Number(x >> n); }),
+  def("bits.lsh", 2, (a) => {
+    const [x, n] = shift("bits.lsh", a);
+    return toNum("bits.lsh", x << n);
+  }),
+  def("bits.rsh", 2, (a) => {
+    const [x, n] = shift("bits.rsh", a);
+    return Number(x >> n);
+  }),
 ];

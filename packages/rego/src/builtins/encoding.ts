@@ -41,13 +41,24 @@ function jsonIndent(v: Value, prefix: string, indent: string, depth: number): st
   }
   const es = objectEntries(v);
   if (es.length === 0) return "{}";
-  return "{" + es.map(([k, x]) => nl + goJSONEscape(JSON.stringify(typeof k === "string" ? k : formatValue(k))) + ": " + jsonIndent(x, prefix, indent, depth + 1)).join(",") + close + "}";
+  return (
+    "{" +
+    es
+      .map(
+        ([k, x]) =>
+          nl + goJSONEscape(JSON.stringify(typeof k === "string" ? k : formatValue(k))) + ": " + jsonIndent(x, prefix, indent, depth + 1),
+      )
+      .join(",") +
+    close +
+    "}"
+  );
 }
 
 function marshalWithOptions(a: Value[]): Value {
   const v = a[0]!;
   const opts = obj("json.marshal_with_options", a, 1);
-  let prefix = "", indent = "\t";
+  let prefix = "",
+    indent = "\t";
   let implicit = false;
   let explicit: boolean | undefined;
   for (const [k, x] of objectEntries(opts)) {
@@ -56,10 +67,12 @@ function marshalWithOptions(a: Value[]): Value {
       explicit = x;
     } else if (k === "prefix") {
       if (typeof x !== "string") throw operandErr("json.marshal_with_options", 2, "prefix must be a string");
-      prefix = x; implicit = true;
+      prefix = x;
+      implicit = true;
     } else if (k === "indent") {
       if (typeof x !== "string") throw operandErr("json.marshal_with_options", 2, "indent must be a string");
-      indent = x; implicit = true;
+      indent = x;
+      implicit = true;
     } else throw operandErr("json.marshal_with_options", 2, `object contained unknown key ${formatValue(k)}`);
   }
   if (!(explicit ?? implicit)) return jsonMarshal(v);
@@ -116,7 +129,8 @@ function b64decode(s: string, alphabet: string): Uint8Array | number {
   const out: number[] = [];
   for (let i = 0; i < clean.length; i += 4) {
     const q = clean.slice(i, i + 4);
-    let n = 0, pads = 0;
+    let n = 0,
+      pads = 0;
     for (let k = 0; k < 4; k++) {
       const ch = q[k]!;
       if (ch === "=") {
@@ -168,10 +182,16 @@ function base64urlDecode(a: Value[]): Value {
   let s = str("base64url.decode", a, 0);
   if (!s.endsWith("=")) {
     switch (s.length % 4) {
-      case 0: break;
-      case 2: s += "=="; break;
-      case 3: s += "="; break;
-      default: throw builtinErr("base64url.decode", `illegal base64url string: ${s}`);
+      case 0:
+        break;
+      case 2:
+        s += "==";
+        break;
+      case 3:
+        s += "=";
+        break;
+      default:
+        throw builtinErr("base64url.decode", `illegal base64url string: ${s}`);
     }
   }
   return b64decodeOrThrow("base64url.decode", s, B64URL);
@@ -184,7 +204,10 @@ function hexDecode(a: Value[]): Value {
     for (let k = i; k < Math.min(i + 2, s.length); k++) {
       if (!/[0-9a-fA-F]/.test(s[k]!)) {
         const cp = s.codePointAt(k)!;
-        throw builtinErr("hex.decode", `encoding/hex: invalid byte: U+${cp.toString(16).toUpperCase().padStart(4, "0")} ${goRuneQuote(String.fromCodePoint(cp))}`);
+        throw builtinErr(
+          "hex.decode",
+          `encoding/hex: invalid byte: U+${cp.toString(16).toUpperCase().padStart(4, "0")} ${goRuneQuote(String.fromCodePoint(cp))}`,
+        );
       }
     }
     if (i + 1 >= s.length) throw builtinErr("hex.decode", "encoding/hex: odd length hex string");

@@ -47,12 +47,18 @@ function globToRegExpSource(pattern: string, delimiters: readonly string[]): str
           break;
         case "[": {
           let neg = false;
-          if (chars[i] === "!") { neg = true; i++; }
+          if (chars[i] === "!") {
+            neg = true;
+            i++;
+          }
           let cls = "";
           let closed = false;
           while (i < chars.length) {
             const d = chars[i++]!;
-            if (d === "]") { closed = true; break; }
+            if (d === "]") {
+              closed = true;
+              break;
+            }
             if (chars[i] === "-" && chars[i + 1] !== undefined && chars[i + 1] !== "]") {
               const hi = chars[i + 1]!;
               if (hi < d) throw new GlobError("invalid range");
@@ -130,7 +136,4 @@ function quoteMeta(a: Value[]): Value {
   return str("glob.quote_meta", a, 0).replace(/[*?\\[\]{}]/g, "\\$&");
 }
 
-export const globBuiltins: readonly Builtin[] = [
-  def("glob.match", 3, globMatch),
-  def("glob.quote_meta", 1, quoteMeta),
-];
+export const globBuiltins: readonly Builtin[] = [def("glob.match", 3, globMatch), def("glob.quote_meta", 1, quoteMeta)];

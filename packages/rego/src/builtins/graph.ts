@@ -62,7 +62,4 @@ function reachablePaths(a: Value[]): Value {
   return out;
 }
 
-export const graphBuiltins: readonly Builtin[] = [
-  def("graph.reachable", 2, reachable),
-  def("graph.reachable_paths", 2, reachablePaths),
-];
+export const graphBuiltins: readonly Builtin[] = [def("graph.reachable", 2, reachable), def("graph.reachable_paths", 2, reachablePaths)];

@@ -60,9 +60,28 @@ export interface Builtin {
 function build(): Map<string, Builtin> {
   const m = new Map<string, Builtin>();
   const families: readonly (readonly Builtin[])[] = [
-    aggregatesBuiltins, arraysBuiltins, bitsBuiltins, comparisonBuiltins, cryptoBuiltins, encodingBuiltins,
-    globBuiltins, graphBuiltins, jwtBuiltins, netBuiltins, numbersBuiltins, objectsBuiltins, regexBuiltins, schemaBuiltins, semverBuiltins, setsBuiltins,
-    stringsBuiltins, timeBuiltins, typesBuiltins, unitsBuiltins, uuidBuiltins, runtimeBuiltins,
+    aggregatesBuiltins,
+    arraysBuiltins,
+    bitsBuiltins,
+    comparisonBuiltins,
+    cryptoBuiltins,
+    encodingBuiltins,
+    globBuiltins,
+    graphBuiltins,
+    jwtBuiltins,
+    netBuiltins,
+    numbersBuiltins,
+    objectsBuiltins,
+    regexBuiltins,
+    schemaBuiltins,
+    semverBuiltins,
+    setsBuiltins,
+    stringsBuiltins,
+    timeBuiltins,
+    typesBuiltins,
+    unitsBuiltins,
+    uuidBuiltins,
+    runtimeBuiltins,
   ];
   for (const fam of families) {
     for (const b of fam) {

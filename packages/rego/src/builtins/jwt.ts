@@ -11,7 +11,12 @@ import { KeyError, parseKeys, verifyECDSA, verifyPSS, verifyRSA, type PublicKey 
 import type { Builtin, BuiltinContext } from "./index.ts";
 import { builtinErr, def, obj, str, utf8Decode, utf8Encode } from "./util.ts";
 
-interface Token { header: Value; payload: Value; sig: Uint8Array; signed: string }
+interface Token {
+  header: Value;
+  payload: Value;
+  sig: Uint8Array;
+  signed: string;
+}
 
 function decodeToken(name: string, jwt: string): Token {
   const parts = jwt.split(".");
@@ -52,9 +57,14 @@ function verifyHS(t: Token, alg: "sha256" | "sha384" | "sha512", secret: string)
 }
 
 const ASYM: Record<string, (k: PublicKey, m: Uint8Array, s: Uint8Array) => boolean> = {
-  RS256: (k, m, s) => verifyRSA(k, "sha256", m, s), RS384: (k, m, s) => verifyRSA(k, "sha384", m, s), RS512: (k, m, s) => verifyRSA(k, "sha512", m, s),
-  PS256: (k, m, s) => verifyPSS(k, "sha256", m, s), PS384: (k, m, s) => verifyPSS(k, "sha384", m, s), PS512: (k, m, s) => verifyPSS(k, "sha512", m, s),
-  ES256: (k, m, s) => verifyECDSA(k, "P-256", m, s), ES384: (k, m, s) => verifyECDSA(k, "P-384", m, s),
+  RS256: (k, m, s) => verifyRSA(k, "sha256", m, s),
+  RS384: (k, m, s) => verifyRSA(k, "sha384", m, s),
+  RS512: (k, m, s) => verifyRSA(k, "sha512", m, s),
+  PS256: (k, m, s) => verifyPSS(k, "sha256", m, s),
+  PS384: (k, m, s) => verifyPSS(k, "sha384", m, s),
+  PS512: (k, m, s) => verifyPSS(k, "sha512", m, s),
+  ES256: (k, m, s) => verifyECDSA(k, "P-256", m, s),
+  ES384: (k, m, s) => verifyECDSA(k, "P-384", m, s),
 };
 
 function keysOrErr(name: string, cert: string): PublicKey[] {
@@ -134,10 +144,15 @@ function decodeVerify(a: Value[], ctx: BuiltinContext): Value {
 function signRaw(name: string, header: string, payload: string, jwk: Value): Value {
   if (!isObject(jwk)) throw builtinErr(name, "key must be a JWK object");
   let hdr: Value;
-  try { hdr = JSON.parse(header) as Value; } catch { throw builtinErr(name, "header is not valid JSON"); }
+  try {
+    hdr = JSON.parse(header) as Value;
+  } catch {
+    throw builtinErr(name, "header is not valid JSON");
+  }
   if (!isObject(hdr)) throw builtinErr(name, "header must be a JSON object");
   const alg = objectGet(hdr, "alg");
-  if (typeof alg !== "string" || !(alg in HS)) throw builtinErr(name, `unsupported signature algorithm ${String(alg)} (only HS256/HS384/HS512)`);
+  if (typeof alg !== "string" || !(alg in HS))
+    throw builtinErr(name, `unsupported signature algorithm ${String(alg)} (only HS256/HS384/HS512)`);
   const k = objectGet(jwk, "k");
   const key = typeof k === "string" ? base64urlBytes(k) : undefined;
   if (objectGet(jwk, "kty") !== "oct" || key === undefined) throw builtinErr(name, "key must be an oct JWK with a base64url `k`");
@@ -160,14 +175,20 @@ export const jwtBuiltins: readonly Builtin[] = [
   def("io.jwt.decode_verify", 2, decodeVerify, true),
   def("io.jwt.encode_sign", 3, (a) => {
     const name = "io.jwt.encode_sign";
-    const h = obj(name, a, 0), p = obj(name, a, 1), k = obj(name, a, 2);
+    const h = obj(name, a, 0),
+      p = obj(name, a, 1),
+      k = obj(name, a, 2);
     return signRaw(name, jsonMarshal(h), jsonMarshal(p), k);
   }),
   def("io.jwt.encode_sign_raw", 3, (a) => {
     const name = "io.jwt.encode_sign_raw";
     const k = str(name, a, 2);
     let jwk: Value;
-    try { jwk = JSON.parse(k) as Value; } catch { throw builtinErr(name, "key is not valid JSON"); }
+    try {
+      jwk = JSON.parse(k) as Value;
+    } catch {
+      throw builtinErr(name, "key is not valid JSON");
+    }
     return signRaw(name, str(name, a, 0), str(name, a, 1), jwk);
   }),
 ];

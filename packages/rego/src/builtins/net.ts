@@ -8,8 +8,15 @@ import { RegoSet, isObject, objectEntries, type Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
 import { builtinErr, def, str, typeErr } from "./util.ts";
 
-interface IP { v6: boolean; n: bigint }
-interface Net { v6: boolean; base: bigint; bits: number }
+interface IP {
+  v6: boolean;
+  n: bigint;
+}
+interface Net {
+  v6: boolean;
+  base: bigint;
+  bits: number;
+}
 
 function parseIPv4(s: string): bigint | undefined {
   const parts = s.split(".");
@@ -68,7 +75,8 @@ function parseIP(s: string): IP | undefined {
 function parseCIDR(s: string): Net | undefined {
   const slash = s.indexOf("/");
   if (slash < 0) return undefined;
-  const ipStr = s.slice(0, slash), bitsStr = s.slice(slash + 1);
+  const ipStr = s.slice(0, slash),
+    bitsStr = s.slice(slash + 1);
   if (!/^(0|[1-9]\d*)$/.test(bitsStr)) return undefined;
   let v6 = ipStr.includes(":");
   const raw = v6 ? parseIPv6(ipStr) : parseIPv4(ipStr);
@@ -78,9 +86,13 @@ function parseCIDR(s: string): Net | undefined {
   if (bits > width) return undefined;
   let n = raw;
   // Go: a v4-mapped address with a prefix >= 96 is treated as IPv4
-  if (v6 && n >> 32n === 0xffffn && bits >= 96) { v6 = false; n &= 0xffffffffn; bits -= 96; }
+  if (v6 && n >> 32n === 0xffffn && bits >= 96) {
+    v6 = false;
+    n &= 0xffffffffn;
+    bits -= 96;
+  }
   const w = v6 ? 128n : 32n;
-  const mask = bits === 0 ? 0n : (((1n << BigInt(bits)) - 1n) << (w - BigInt(bits)));
+  const mask = bits === 0 ? 0n : ((1n << BigInt(bits)) - 1n) << (w - BigInt(bits));
   return { v6, base: n & mask, bits };
 }
 
@@ -98,12 +110,19 @@ function formatIP(v6: boolean, n: bigint): string {
   const groups: number[] = [];
   for (let i = 7; i >= 0; i--) groups.push(Number((n >> BigInt(i * 16)) & 0xffffn));
   // longest run of zeros (length >= 2) becomes ::
-  let best = -1, bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) { i++; continue; }
+  let best = -1,
+    bestLen = 0;
+  for (let i = 0; i < 8; ) {
+    if (groups[i] !== 0) {
+      i++;
+      continue;
+    }
     let j = i;
     while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) { best = i; bestLen = j - i; }
+    if (j - i > bestLen && j - i >= 2) {
+      best = i;
+      bestLen = j - i;
+    }
     i = j;
   }
   const hex = groups.map((g) => g.toString(16));
@@ -170,9 +189,13 @@ function cidrMerge(a: Value[]): Value {
   if (xs === null) throw typeErr("net.cidr_merge", 1, v, "array", "set");
   const ranges: { v6: boolean; lo: bigint; hi: bigint }[] = [];
   for (const x of xs) {
-    if (typeof x !== "string") throw builtinErr("net.cidr_merge", `operand 1 must be array of strings but got array containing ${typeof x}`);
+    if (typeof x !== "string")
+      throw builtinErr("net.cidr_merge", `operand 1 must be array of strings but got array containing ${typeof x}`);
     const ip = x.includes("/") ? undefined : parseIP(x);
-    if (ip) { ranges.push({ v6: ip.v6, lo: ip.n, hi: ip.n }); continue; }
+    if (ip) {
+      ranges.push({ v6: ip.v6, lo: ip.n, hi: ip.n });
+      continue;
+    }
     const net = parseCIDR(x);
     if (!net) throw builtinErr("net.cidr_merge", `invalid CIDR address: ${x}`);
     ranges.push({ v6: net.v6, lo: net.base, hi: lastOf(net) });
@@ -181,8 +204,9 @@ function cidrMerge(a: Value[]): Value {
   const merged: typeof ranges = [];
   for (const r of ranges) {
     const last = merged[merged.length - 1];
-    if (last && last.v6 === r.v6 && r.lo <= last.hi + 1n) { if (r.hi > last.hi) last.hi = r.hi; }
-    else merged.push({ ...r });
+    if (last && last.v6 === r.v6 && r.lo <= last.hi + 1n) {
+      if (r.hi > last.hi) last.hi = r.hi;
+    } else merged.push({ ...r });
   }
   const out = new RegoSet();
   for (const r of merged) for (const c of rangeToCIDRs(r.v6, r.lo, r.hi)) out.add(c);

@@ -26,7 +26,10 @@ function decimal(x: number): [number, number] | null {
   const frac = m[3] ?? "";
   let places = frac.length - (m[4] ? Number(m[4]) : 0);
   let digits = (m[2]! + frac).replace(/^0+(?=\d)/, "");
-  if (places < 0) { digits += "0".repeat(-places); places = 0; }
+  if (places < 0) {
+    digits += "0".repeat(-places);
+    places = 0;
+  }
   if (digits.length > 15 || places > 22) return null;
   const mant = Number(digits);
   return [m[1] ? -mant : mant, places];
@@ -42,10 +45,12 @@ const POW10 = Array.from({ length: 45 }, (_, i) => 10 ** i);
 export function addNumbers(x: number, y: number): number {
   const r = x + y;
   if (Number.isInteger(x) && Number.isInteger(y)) return r;
-  const dx = decimal(x), dy = decimal(y);
+  const dx = decimal(x),
+    dy = decimal(y);
   if (dx === null || dy === null) return r;
   const p = Math.max(dx[1], dy[1]);
-  const sx = dx[0] * POW10[p - dx[1]]!, sy = dy[0] * POW10[p - dy[1]]!;
+  const sx = dx[0] * POW10[p - dx[1]]!,
+    sy = dy[0] * POW10[p - dy[1]]!;
   const sum = sx + sy;
   if (!Number.isSafeInteger(sx) || !Number.isSafeInteger(sy) || !Number.isSafeInteger(sum)) return r;
   return sum / POW10[p]!;
@@ -55,7 +60,8 @@ export function addNumbers(x: number, y: number): number {
 export function mulNumbers(x: number, y: number): number {
   const r = x * y;
   if (Number.isInteger(x) && Number.isInteger(y)) return r;
-  const dx = decimal(x), dy = decimal(y);
+  const dx = decimal(x),
+    dy = decimal(y);
   if (dx === null || dy === null) return r;
   const prod = dx[0] * dy[0];
   const p = dx[1] + dy[1];
@@ -72,7 +78,8 @@ function divNumbers(x: number, y: number): number {
 }
 
 function plus(a: Value[]): Value {
-  const x = a[0], y = a[1];
+  const x = a[0],
+    y = a[1];
   if (typeof x === "number" && typeof y === "number") {
     const r = addNumbers(x, y);
     return r - r === 0 ? r : finite("plus", r);
@@ -81,7 +88,8 @@ function plus(a: Value[]): Value {
 }
 
 function minus(a: Value[]): Value {
-  const x = a[0]!, y = a[1]!;
+  const x = a[0]!,
+    y = a[1]!;
   if (typeof x === "number" && typeof y === "number") return finite("minus", addNumbers(x, -y));
   if (x instanceof RegoSet && y instanceof RegoSet) {
     const out = new RegoSet();
@@ -98,13 +106,15 @@ function mul(a: Value[]): Value {
 }
 
 function div(a: Value[]): Value {
-  const x = num("div", a, 0), y = num("div", a, 1);
+  const x = num("div", a, 0),
+    y = num("div", a, 1);
   if (y === 0) throw builtinErr("div", "divide by zero");
   return finite("div", divNumbers(x, y));
 }
 
 function rem(a: Value[]): Value {
-  const x = num("rem", a, 0), y = num("rem", a, 1);
+  const x = num("rem", a, 0),
+    y = num("rem", a, 1);
   if (!Number.isInteger(x) || !Number.isInteger(y)) throw builtinErr("rem", "modulo on floating-point number");
   if (y === 0) throw builtinErr("rem", "modulo by zero");
   const r = x % y;
@@ -126,7 +136,8 @@ function zeroless(x: number): number {
 const MAX_RANGE = 10_000_000;
 
 function range(a: Value[]): Value {
-  const x = int("numbers.range", a, 0), y = int("numbers.range", a, 1);
+  const x = int("numbers.range", a, 0),
+    y = int("numbers.range", a, 1);
   if (Math.abs(y - x) >= MAX_RANGE) throw builtinErr("numbers.range", `range too large (more than ${MAX_RANGE} elements)`);
   // index-based: beyond 2^53, i++ would not move
   const n = Math.abs(y - x) + 1;
@@ -137,7 +148,9 @@ function range(a: Value[]): Value {
 }
 
 function rangeStep(a: Value[]): Value {
-  const x = int("numbers.range_step", a, 0), y = int("numbers.range_step", a, 1), step = int("numbers.range_step", a, 2);
+  const x = int("numbers.range_step", a, 0),
+    y = int("numbers.range_step", a, 1),
+    step = int("numbers.range_step", a, 2);
   if (step <= 0) throw builtinErr("numbers.range_step", "step must be a positive number above zero");
   if (Math.abs(y - x) / step >= MAX_RANGE) throw builtinErr("numbers.range_step", `range too large (more than ${MAX_RANGE} elements)`);
   const n = Math.floor(Math.abs(y - x) / step) + 1;
@@ -222,4 +235,3 @@ export const numbersBuiltins: readonly Builtin[] = [
   def("to_number", 1, toNumber),
   def("rand.intn", 2, randIntn, true),
 ];
-

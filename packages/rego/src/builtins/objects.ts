@@ -4,8 +4,22 @@
  * json.remove json.patch.
  */
 import {
-  BuiltinError, RegoSet, canonicalKey, compare, equal, isObject, isPlainObject, plainSet, makeObject, makeSet, objectEntries, objectGet, objectKeys,
-  type PlainObject, type RegoObject, type Value,
+  BuiltinError,
+  RegoSet,
+  canonicalKey,
+  compare,
+  equal,
+  isObject,
+  isPlainObject,
+  plainSet,
+  makeObject,
+  makeSet,
+  objectEntries,
+  objectGet,
+  objectKeys,
+  type PlainObject,
+  type RegoObject,
+  type Value,
 } from "../value.ts";
 import type { Builtin } from "./index.ts";
 import { arr, def, elemErr, obj, operandErr, typeErr } from "./util.ts";
@@ -80,7 +94,8 @@ function mergeWithOverwrite(x: RegoObject, y: RegoObject): RegoObject {
 }
 
 function union(a: Value[]): Value {
-  const x = obj("object.union", a, 0), y = obj("object.union", a, 1);
+  const x = obj("object.union", a, 0),
+    y = obj("object.union", a, 1);
   return mergeWithOverwrite(x, y);
 }
 
@@ -99,9 +114,18 @@ function objectSubset(sup: RegoObject, sub: RegoObject): boolean {
     const pv = objectGet(sup, k);
     if (pv === undefined) return false;
     if (equal(sv, pv)) continue;
-    if (isObject(pv) && isObject(sv)) { if (!objectSubset(pv, sv)) return false; continue; }
-    if (pv instanceof RegoSet && sv instanceof RegoSet) { if (!setSubset(pv, sv)) return false; continue; }
-    if (Array.isArray(pv) && Array.isArray(sv)) { if (!arraySubset(pv, sv)) return false; continue; }
+    if (isObject(pv) && isObject(sv)) {
+      if (!objectSubset(pv, sv)) return false;
+      continue;
+    }
+    if (pv instanceof RegoSet && sv instanceof RegoSet) {
+      if (!setSubset(pv, sv)) return false;
+      continue;
+    }
+    if (Array.isArray(pv) && Array.isArray(sv)) {
+      if (!arraySubset(pv, sv)) return false;
+      continue;
+    }
     return false;
   }
   return true;
@@ -114,12 +138,16 @@ function setSubset(sup: RegoSet, sub: RegoSet): boolean {
 
 function arraySubset(sup: Value[], sub: Value[]): boolean {
   if (sub.length > sup.length) return false;
-  let supC = 0, subC = 0;
+  let supC = 0,
+    subC = 0;
   for (;;) {
     if (subC === sub.length) return true;
     if (supC + subC === sup.length) return false;
     if (compare(sup[supC + subC]!, sub[subC]!) === 0) subC++;
-    else { supC++; subC = 0; }
+    else {
+      supC++;
+      subC = 0;
+    }
   }
 }
 
@@ -133,7 +161,8 @@ function arraySetSubset(sup: Value[], sub: RegoSet): boolean {
 }
 
 function subset(a: Value[]): Value {
-  const sup = a[0]!, sub = a[1]!;
+  const sup = a[0]!,
+    sub = a[1]!;
   if (isObject(sup) && isObject(sub)) return objectSubset(sup, sub);
   if (sup instanceof RegoSet && sub instanceof RegoSet) return setSubset(sup, sub);
   if (Array.isArray(sup) && Array.isArray(sub)) return arraySubset(sup, sub);
@@ -147,10 +176,18 @@ function subset(a: Value[]): Value {
 function parsePath(name: string, p: Value): Value[] {
   if (typeof p === "string") {
     if (p === "") return [];
-    return p.replace(/^\/+/, "").split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
+    return p
+      .replace(/^\/+/, "")
+      .split("/")
+      .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
   }
   if (Array.isArray(p)) return p;
-  throw operandErr(name, 2, `must be one of {set, array} containing string paths or array of path segments but got ${p === null ? "null" : typeof p === "object" ? (p instanceof RegoSet ? "set" : "object") : typeof p}`);
+  throw operandErr(
+    name,
+    2,
+    `must be one of {set, array} containing string paths or array of path segments but got ` +
+      `${p === null ? "null" : typeof p === "object" ? (p instanceof RegoSet ? "set" : "object") : typeof p}`,
+  );
 }
 
 function getPaths(name: string, v: Value): Value[][] {
@@ -340,8 +377,10 @@ function getAt(doc: Value, path: readonly Value[]): Value {
   let cur = doc;
   for (const seg of path) {
     if (Array.isArray(cur)) cur = cur[arrayIndex(seg, cur.length, false)]!;
-    else if (cur instanceof RegoSet) { if (!cur.has(seg)) throw new PatchError("missing"); cur = seg; }
-    else if (isObject(cur)) {
+    else if (cur instanceof RegoSet) {
+      if (!cur.has(seg)) throw new PatchError("missing");
+      cur = seg;
+    } else if (isObject(cur)) {
       const v = objectGet(cur, seg);
       if (v === undefined) throw new PatchError("missing");
       cur = v;
@@ -354,7 +393,10 @@ function patchPath(p: Value | undefined): Value[] {
   if (p === undefined) throw new PatchError("missing path");
   if (typeof p === "string") {
     if (p === "") return [];
-    return p.replace(/^\/+/, "").split("/").map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
+    return p
+      .replace(/^\/+/, "")
+      .split("/")
+      .map((s) => s.replaceAll("~1", "/").replaceAll("~0", "~"));
   }
   if (Array.isArray(p)) return p;
   throw new PatchError("bad path");
@@ -390,7 +432,11 @@ function jsonPatch(a: Value[]): Value | undefined {
           break;
         case "replace": {
           const v = need("value");
-          if (path.length === 0) { present(doc); doc = v; break; }
+          if (path.length === 0) {
+            present(doc);
+            doc = v;
+            break;
+          }
           doc = setAt(deleteAt(present(doc), path), path, v);
           break;
         }

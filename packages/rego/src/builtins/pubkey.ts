@@ -15,7 +15,11 @@ class KeyError extends Error {}
 // ---------------------------------------------------------------------------
 // DER
 
-interface Der { tag: number; body: Uint8Array; end: number }
+interface Der {
+  tag: number;
+  body: Uint8Array;
+  end: number;
+}
 
 function readDer(b: Uint8Array, off: number): Der {
   const tag = b[off];
@@ -35,7 +39,7 @@ function readDer(b: Uint8Array, off: number): Der {
 
 function children(d: Der): Der[] {
   const out: Der[] = [];
-  for (let off = 0; off < d.body.length;) {
+  for (let off = 0; off < d.body.length; ) {
     const c = readDer(d.body, off);
     out.push(c);
     off = c.end;
@@ -54,7 +58,10 @@ function oid(b: Uint8Array): string {
   let v = 0;
   for (let i = 1; i < b.length; i++) {
     v = v * 128 + (b[i]! & 0x7f);
-    if (!(b[i]! & 0x80)) { parts.push(v); v = 0; }
+    if (!(b[i]! & 0x80)) {
+      parts.push(v);
+      v = 0;
+    }
   }
   return parts.join(".");
 }
@@ -98,7 +105,11 @@ export function parseKeys(text: string): PublicKey[] {
   const t = text.trim();
   if (t.startsWith("{")) {
     let j: unknown;
-    try { j = JSON.parse(t); } catch { throw new KeyError("key is not valid JSON"); }
+    try {
+      j = JSON.parse(t);
+    } catch {
+      throw new KeyError("key is not valid JSON");
+    }
     const keys = (j as { keys?: unknown }).keys;
     return (Array.isArray(keys) ? keys : [j]).map(jwk);
   }
@@ -147,7 +158,10 @@ function modPow(b: bigint, e: bigint, m: bigint): bigint {
 
 function bigToBytes(n: bigint, len: number): Uint8Array {
   const out = new Uint8Array(len);
-  for (let i = len - 1; i >= 0; i--) { out[i] = Number(n & 0xffn); n >>= 8n; }
+  for (let i = len - 1; i >= 0; i--) {
+    out[i] = Number(n & 0xffn);
+    n >>= 8n;
+  }
   return out;
 }
 
@@ -222,22 +236,43 @@ export function verifyPSS(key: PublicKey, alg: HashAlg, msg: Uint8Array, sig: Ui
 // ---------------------------------------------------------------------------
 // ECDSA over the NIST prime curves (a = -3), Jacobian coordinates
 
-interface Curve { name: string; oid: string; p: bigint; b: bigint; n: bigint; g: [bigint, bigint]; bytes: number; hash: HashAlg }
+interface Curve {
+  name: string;
+  oid: string;
+  p: bigint;
+  b: bigint;
+  n: bigint;
+  g: [bigint, bigint];
+  bytes: number;
+  hash: HashAlg;
+}
 
 const CURVES: Curve[] = [
   {
-    name: "P-256", oid: "1.2.840.10045.3.1.7", bytes: 32, hash: "sha256",
+    name: "P-256",
+    oid: "1.2.840.10045.3.1.7",
+    bytes: 32,
+    hash: "sha256",
     p: 0xffffffff00000001000000000000000000000000ffffffffffffffffffffffffn,
     b: 0x5ac635d8aa3a93e7b3ebbd55769886bc651d06b0cc53b0f63bce3c3e27d2604bn,
     n: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
-    g: [0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n, 0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n],
+    g: [
+      0x6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296n,
+      0x4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5n,
+    ],
   },
   {
-    name: "P-384", oid: "1.3.132.0.34", bytes: 48, hash: "sha384",
+    name: "P-384",
+    oid: "1.3.132.0.34",
+    bytes: 48,
+    hash: "sha384",
     p: (1n << 384n) - (1n << 128n) - (1n << 96n) + (1n << 32n) - 1n,
     b: 0xb3312fa7e23ee7e4988e056be3f82d19181d9c6efe8141120314088f5013875ac656398d8a2ed19d2a85c8edd3ec2aefn,
     n: 0xffffffffffffffffffffffffffffffffffffffffffffffffc7634d81f4372ddf581a0db248b0a77aecec196accc52973n,
-    g: [0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7n, 0x3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5fn],
+    g: [
+      0xaa87ca22be8b05378eb1c71ef320ad746e1d3b628ba79b9859f741e082542a385502f25dbf55296c3a545e3872760ab7n,
+      0x3617de4a96262c6f5d9e98bf9292dc29f8f41dbd289a147ce9da3113b5f0b8c00a60b1ce1d7e819d7a431d7c90ea0e5fn,
+    ],
   },
 ];
 
@@ -274,12 +309,17 @@ function dbl([x, y, z]: Pt, P: bigint): Pt {
 function add(p: Pt, q: Pt, P: bigint): Pt {
   if (p[2] === 0n) return q;
   if (q[2] === 0n) return p;
-  const z1z1 = mod(p[2] * p[2], P), z2z2 = mod(q[2] * q[2], P);
-  const u1 = mod(p[0] * z2z2, P), u2 = mod(q[0] * z1z1, P);
-  const s1 = mod(p[1] * q[2] * z2z2, P), s2 = mod(q[1] * p[2] * z1z1, P);
+  const z1z1 = mod(p[2] * p[2], P),
+    z2z2 = mod(q[2] * q[2], P);
+  const u1 = mod(p[0] * z2z2, P),
+    u2 = mod(q[0] * z1z1, P);
+  const s1 = mod(p[1] * q[2] * z2z2, P),
+    s2 = mod(q[1] * p[2] * z1z1, P);
   if (u1 === u2) return s1 === s2 ? dbl(p, P) : [0n, 1n, 0n];
-  const h = u2 - u1, r = s2 - s1;
-  const hh = mod(h * h, P), hhh = mod(h * hh, P);
+  const h = u2 - u1,
+    r = s2 - s1;
+  const hh = mod(h * h, P),
+    hhh = mod(h * hh, P);
   const x3 = mod(r * r - hhh - 2n * u1 * hh, P);
   return [x3, mod(r * (u1 * hh - x3) - s1 * hhh, P), mod(h * p[2] * q[2], P)];
 }
@@ -290,7 +330,8 @@ function mulAdd(k1: bigint, p1: Pt, k2: bigint, p2: Pt, P: bigint, bits: number)
   let r: Pt = [0n, 1n, 0n];
   for (let i = bits - 1; i >= 0; i--) {
     r = dbl(r, P);
-    const b1 = (k1 >> BigInt(i)) & 1n, b2 = (k2 >> BigInt(i)) & 1n;
+    const b1 = (k1 >> BigInt(i)) & 1n,
+      b2 = (k2 >> BigInt(i)) & 1n;
     if (b1 && b2) r = add(r, both, P);
     else if (b1) r = add(r, p1, P);
     else if (b2) r = add(r, p2, P);
@@ -305,7 +346,8 @@ export function verifyECDSA(key: PublicKey, curveName: string, msg: Uint8Array, 
   const { x, y } = key;
   const P = c.p;
   if (mod(y * y - (x * x * x - 3n * x + c.b), P) !== 0n) return false; // not on the curve
-  const r = bytesToBig(sig.subarray(0, c.bytes)), s = bytesToBig(sig.subarray(c.bytes));
+  const r = bytesToBig(sig.subarray(0, c.bytes)),
+    s = bytesToBig(sig.subarray(c.bytes));
   if (r <= 0n || r >= c.n || s <= 0n || s >= c.n) return false;
   const e = bytesToBig(hashBytes(c.hash, msg));
   const w = inv(s, c.n);

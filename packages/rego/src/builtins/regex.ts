@@ -15,15 +15,62 @@ import type { Builtin } from "./index.ts";
 import { BoundedCache, builtinErr, def, int, str } from "./util.ts";
 
 const POSIX: Record<string, string> = {
-  alnum: "0-9A-Za-z", alpha: "A-Za-z", ascii: "\\x00-\\x7F", blank: "\\t ", cntrl: "\\x00-\\x1F\\x7F",
-  digit: "0-9", graph: "!-~", lower: "a-z", print: " -~", punct: "!-\\/:-@\\[-`{-~", space: "\\t\\n\\v\\f\\r ",
-  upper: "A-Z", word: "0-9A-Za-z_", xdigit: "0-9A-Fa-f",
+  alnum: "0-9A-Za-z",
+  alpha: "A-Za-z",
+  ascii: "\\x00-\\x7F",
+  blank: "\\t ",
+  cntrl: "\\x00-\\x1F\\x7F",
+  digit: "0-9",
+  graph: "!-~",
+  lower: "a-z",
+  print: " -~",
+  punct: "!-\\/:-@\\[-`{-~",
+  space: "\\t\\n\\v\\f\\r ",
+  upper: "A-Z",
+  word: "0-9A-Za-z_",
+  xdigit: "0-9A-Fa-f",
 };
 
 class RegexSyntaxError extends Error {}
 
-const GENERAL_CATEGORIES = new Set(["L", "Lu", "Ll", "Lt", "Lm", "Lo", "M", "Mn", "Mc", "Me", "N", "Nd", "Nl", "No", "P", "Pc",
-  "Pd", "Ps", "Pe", "Pi", "Pf", "Po", "S", "Sm", "Sc", "Sk", "So", "Z", "Zs", "Zl", "Zp", "C", "Cc", "Cf", "Cs", "Co"]);
+const GENERAL_CATEGORIES = new Set([
+  "L",
+  "Lu",
+  "Ll",
+  "Lt",
+  "Lm",
+  "Lo",
+  "M",
+  "Mn",
+  "Mc",
+  "Me",
+  "N",
+  "Nd",
+  "Nl",
+  "No",
+  "P",
+  "Pc",
+  "Pd",
+  "Ps",
+  "Pe",
+  "Pi",
+  "Pf",
+  "Po",
+  "S",
+  "Sm",
+  "Sc",
+  "Sk",
+  "So",
+  "Z",
+  "Zs",
+  "Zl",
+  "Zp",
+  "C",
+  "Cc",
+  "Cf",
+  "Cs",
+  "Co",
+]);
 
 function escapeLiteral(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\/-]/g, "\\$&");
@@ -57,8 +104,16 @@ function translateRE2(pattern: string): { source: string; flags: string } {
         i = end < 0 ? p.length : end + 1;
         continue;
       }
-      if (!inClass && n === "A") { out += "(?<![\\s\\S])"; i++; continue; }
-      if (!inClass && n === "z") { out += "(?![\\s\\S])"; i++; continue; }
+      if (!inClass && n === "A") {
+        out += "(?<![\\s\\S])";
+        i++;
+        continue;
+      }
+      if (!inClass && n === "z") {
+        out += "(?![\\s\\S])";
+        i++;
+        continue;
+      }
       if (n >= "1" && n <= "9") throw new RegexSyntaxError("invalid escape sequence: \\" + n);
       if (n === "x" && p[i + 2] === "{") {
         const end = p.indexOf("}", i + 3);
@@ -80,7 +135,10 @@ function translateRE2(pattern: string): { source: string; flags: string } {
           end = i + 2;
         }
         let neg = n === "P";
-        if (name.startsWith("^")) { neg = !neg; name = name.slice(1); }
+        if (name.startsWith("^")) {
+          neg = !neg;
+          name = name.slice(1);
+        }
         if (name === "Any") out += neg ? "[^\\s\\S]" : "[\\s\\S]";
         else out += "\\" + (neg ? "P" : "p") + "{" + (GENERAL_CATEGORIES.has(name) ? name : "Script=" + name) + "}";
         i = end;
@@ -88,7 +146,11 @@ function translateRE2(pattern: string): { source: string; flags: string } {
       }
       if (n === "C" || n === "Z" || n === "k" || n === "c") throw new RegexSyntaxError("invalid escape sequence: \\" + n);
       // Go allows escaping any punctuation; JS u-mode only syntax characters, so drop the backslash
-      if (/[!"#%&',:;<=>@_`~]/.test(n)) { out += n === "-" ? "\\-" : n; i++; continue; }
+      if (/[!"#%&',:;<=>@_`~]/.test(n)) {
+        out += n === "-" ? "\\-" : n;
+        i++;
+        continue;
+      }
       out += c + n;
       i++;
       continue;
@@ -108,7 +170,10 @@ function translateRE2(pattern: string): { source: string; flags: string } {
           continue;
         }
       }
-      if (c === "[") { out += "\\["; continue; }
+      if (c === "[") {
+        out += "\\[";
+        continue;
+      }
       if (c === "]") inClass = false;
       out += c;
       continue;
@@ -116,12 +181,22 @@ function translateRE2(pattern: string): { source: string; flags: string } {
     if (c === "[") {
       inClass = true;
       out += c;
-      if (p[i + 1] === "^") { out += "^"; i++; }
-      if (p[i + 1] === "]") { out += "\\]"; i++; }
+      if (p[i + 1] === "^") {
+        out += "^";
+        i++;
+      }
+      if (p[i + 1] === "]") {
+        out += "\\]";
+        i++;
+      }
       continue;
     }
     if (c === "(" && p[i + 1] === "?") {
-      if (p[i + 2] === "P" && p[i + 3] === "<") { out += "(?<"; i += 3; continue; }
+      if (p[i + 2] === "P" && p[i + 3] === "<") {
+        out += "(?<";
+        i += 3;
+        continue;
+      }
       if (p[i + 2] === "=" || p[i + 2] === "!" || (p[i + 2] === "<" && (p[i + 3] === "=" || p[i + 3] === "!"))) {
         throw new RegexSyntaxError("invalid or unsupported Perl syntax: `(?" + p[i + 2] + "`");
       }
@@ -222,7 +297,8 @@ function split(a: Value[]): Value {
   if (s === "") return [""];
   const ms = findAll(re, s, -1);
   const out: string[] = [];
-  let beg = 0, end = 0;
+  let beg = 0,
+    end = 0;
   for (const m of ms) {
     end = m.index;
     if (m.index + m[0].length !== 0) out.push(s.slice(beg, end));
@@ -248,22 +324,38 @@ function expand(tpl: string, m: RegExpExecArray): string {
   let out = "";
   for (let i = 0; i < tpl.length; i++) {
     const c = tpl[i]!;
-    if (c !== "$" || i + 1 >= tpl.length) { out += c; continue; }
-    if (tpl[i + 1] === "$") { out += "$"; i++; continue; }
+    if (c !== "$" || i + 1 >= tpl.length) {
+      out += c;
+      continue;
+    }
+    if (tpl[i + 1] === "$") {
+      out += "$";
+      i++;
+      continue;
+    }
     let name: string;
     let j: number;
     if (tpl[i + 1] === "{") {
       const end = tpl.indexOf("}", i + 2);
-      if (end < 0) { out += c; continue; }
+      if (end < 0) {
+        out += c;
+        continue;
+      }
       name = tpl.slice(i + 2, end);
       j = end;
     } else {
       const mm = /^[A-Za-z0-9_]+/.exec(tpl.slice(i + 1));
-      if (!mm) { out += c; continue; }
+      if (!mm) {
+        out += c;
+        continue;
+      }
       name = mm[0];
       j = i + name.length;
     }
-    if (!/^[A-Za-z0-9_]+$/.test(name)) { out += c; continue; }
+    if (!/^[A-Za-z0-9_]+$/.test(name)) {
+      out += c;
+      continue;
+    }
     if (/^[0-9]+$/.test(name)) out += m[Number(name)] ?? "";
     else out += m.groups?.[name] ?? "";
     i = j;
@@ -289,19 +381,29 @@ function replace(a: Value[]): Value {
 /** regex.template_match: literal text with regexes between the delimiters, matched against the whole value. */
 function templateMatch(a: Value[]): Value {
   const name = "regex.template_match";
-  const tpl = str(name, a, 0), value = str(name, a, 1), ds = str(name, a, 2), de = str(name, a, 3);
+  const tpl = str(name, a, 0),
+    value = str(name, a, 1),
+    ds = str(name, a, 2),
+    de = str(name, a, 3);
   if (Array.from(ds).length !== 1 || Array.from(de).length !== 1) throw builtinErr(name, "delimiters must be single characters");
   let src = "^";
   let i = 0;
   while (i < tpl.length) {
     const open = tpl.indexOf(ds, i);
-    if (open < 0) { src += escapeLiteral(tpl.slice(i)); break; }
+    if (open < 0) {
+      src += escapeLiteral(tpl.slice(i));
+      break;
+    }
     src += escapeLiteral(tpl.slice(i, open));
     // find the balanced closing delimiter
-    let level = 0, j = open;
+    let level = 0,
+      j = open;
     for (; j < tpl.length; j++) {
       if (tpl.startsWith(ds, j)) level++;
-      else if (tpl.startsWith(de, j)) { level--; if (level === 0) break; }
+      else if (tpl.startsWith(de, j)) {
+        level--;
+        if (level === 0) break;
+      }
     }
     if (j >= tpl.length) throw builtinErr(name, `unbalanced braces in ${JSON.stringify(tpl)}`);
     const inner = tpl.slice(open + ds.length, j);
@@ -314,7 +416,11 @@ function templateMatch(a: Value[]): Value {
   }
   src += "$";
   let re: RegExp;
-  try { re = new RegExp(src, "u"); } catch { re = new RegExp(src); }
+  try {
+    re = new RegExp(src, "u");
+  } catch {
+    re = new RegExp(src);
+  }
   return re.test(value);
 }
 
@@ -322,7 +428,10 @@ function templateMatch(a: Value[]): Value {
 // regex.globs_match: do two "glob-style" regexes (only . * + [..] - and \ are special) share a non-empty match?
 
 type Ranges = [number, number][];
-interface GlobTok { set: Ranges; star: boolean }
+interface GlobTok {
+  set: Ranges;
+  star: boolean;
+}
 
 const ANY: Ranges = [[0, 0x10ffff]];
 
@@ -363,12 +472,18 @@ function parseGlobRegex(p: string): GlobTok[] {
       set = [[n.codePointAt(0)!, n.codePointAt(0)!]];
     } else if (c === "[") {
       let neg = false;
-      if (cps[i + 1] === "^") { neg = true; i++; }
+      if (cps[i + 1] === "^") {
+        neg = true;
+        i++;
+      }
       const rs: Ranges = [];
       let closed = false;
       for (i++; i < cps.length; i++) {
         let d = cps[i]!;
-        if (d === "]" && rs.length > 0) { closed = true; break; }
+        if (d === "]" && rs.length > 0) {
+          closed = true;
+          break;
+        }
         if (d === "\\") d = cps[++i] ?? "";
         const lo = d.codePointAt(0)!;
         if (cps[i + 1] === "-" && cps[i + 2] !== undefined && cps[i + 2] !== "]") {
@@ -408,7 +523,8 @@ function globsMatch(a: Value[]): Value {
     if (seen.has(k)) continue;
     seen.add(k);
     if (i === x.length && j === y.length && c === 1) return true;
-    const tx = x[i], ty = y[j];
+    const tx = x[i],
+      ty = y[j];
     if (tx?.star) stack.push([i + 1, j, c]);
     if (ty?.star) stack.push([i, j + 1, c]);
     if (tx && ty && intersects(tx.set, ty.set)) {

@@ -9,7 +9,12 @@ import { def } from "./util.ts";
 export const runtimeBuiltins: readonly Builtin[] = [
   // OPA returns the runtime's config, env and version; this engine has none of them
   def("opa.runtime", 0, () => ({})),
-  def("http.send", 1, () => {
-    throw new BuiltinError("http.send", "network access is not available in this engine (mock it with `with http.send as ...`)");
-  }, true),
+  def(
+    "http.send",
+    1,
+    () => {
+      throw new BuiltinError("http.send", "network access is not available in this engine (mock it with `with http.send as ...`)");
+    },
+    true,
+  ),
 ];

@@ -11,7 +11,11 @@ import { builtinErr, def, typeErr } from "./util.ts";
 
 class SchemaError extends Error {}
 
-interface Err { type: string; field: string; desc: string }
+interface Err {
+  type: string;
+  field: string;
+  desc: string;
+}
 
 const TYPES = new Set(["null", "boolean", "object", "array", "number", "string", "integer"]);
 
@@ -49,15 +53,21 @@ function checkSchema(s: Value, path: string): void {
   const pat = objectGet(s, "pattern");
   if (pat !== undefined) {
     if (typeof pat !== "string") throw new SchemaError(`Invalid pattern at ${path}`);
-    try { compileRE2(pat); } catch { throw new SchemaError(`Invalid regular expression ${JSON.stringify(pat)} at ${path}`); }
+    try {
+      compileRE2(pat);
+    } catch {
+      throw new SchemaError(`Invalid regular expression ${JSON.stringify(pat)} at ${path}`);
+    }
   }
   const req = objectGet(s, "required");
-  if (req !== undefined && (!Array.isArray(req) || req.some((x) => typeof x !== "string"))) throw new SchemaError(`Invalid required at ${path}`);
+  if (req !== undefined && (!Array.isArray(req) || req.some((x) => typeof x !== "string")))
+    throw new SchemaError(`Invalid required at ${path}`);
   for (const k of ["properties", "patternProperties", "definitions", "$defs", "dependencies"]) {
     const o = objectGet(s, k);
     if (o === undefined) continue;
     if (!isObject(o)) throw new SchemaError(`Invalid ${k} at ${path}`);
-    for (const [name, sub] of objectEntries(o)) if (!(k === "dependencies" && Array.isArray(sub))) checkSchema(sub, `${path}.${k}.${show(name)}`);
+    for (const [name, sub] of objectEntries(o))
+      if (!(k === "dependencies" && Array.isArray(sub))) checkSchema(sub, `${path}.${k}.${show(name)}`);
   }
   for (const k of ["additionalProperties", "additionalItems", "not", "propertyNames", "contains", "if", "then", "else"]) {
     const sub = objectGet(s, k);
@@ -74,7 +84,17 @@ function checkSchema(s: Value, path: string): void {
     if (!Array.isArray(xs) || xs.length === 0) throw new SchemaError(`Invalid ${k} at ${path}: must be a non-empty array`);
     xs.forEach((x, i) => checkSchema(x, `${path}.${k}.${i}`));
   }
-  for (const k of ["minimum", "maximum", "multipleOf", "minLength", "maxLength", "minItems", "maxItems", "minProperties", "maxProperties"]) {
+  for (const k of [
+    "minimum",
+    "maximum",
+    "multipleOf",
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+  ]) {
     const n = objectGet(s, k);
     if (n !== undefined && typeof n !== "number") throw new SchemaError(`Invalid ${k} at ${path}: must be a number`);
   }
@@ -117,12 +137,18 @@ class Validator {
   validate(s: Value, v: Value, ctx: string[], depth = 0): void {
     if (depth > 256) throw new SchemaError("schema recursion too deep");
     if (s === true) return;
-    if (s === false) { this.add("false", ctx, "False always fails validation"); return; }
+    if (s === false) {
+      this.add("false", ctx, "False always fails validation");
+      return;
+    }
     if (!isObject(s)) return;
     const sch: RegoObject = s;
     const get = (k: string): Value | undefined => objectGet(sch, k);
     const ref = get("$ref");
-    if (typeof ref === "string") { this.validate(this.resolve(ref), v, ctx, depth + 1); return; }
+    if (typeof ref === "string") {
+      this.validate(this.resolve(ref), v, ctx, depth + 1);
+      return;
+    }
 
     const t = get("type");
     if (t !== undefined) {
@@ -133,9 +159,15 @@ class Validator {
       }
     }
     const en = get("enum");
-    if (Array.isArray(en) && !en.some((x) => equal(x, v))) this.add("enum", ctx, `${ctx.length ? ctx.join(".") : "(root)"} must be one of the following: ${en.map((x) => JSON.stringify(x)).join(", ")}`);
+    if (Array.isArray(en) && !en.some((x) => equal(x, v)))
+      this.add(
+        "enum",
+        ctx,
+        `${ctx.length ? ctx.join(".") : "(root)"} must be one of the following: ${en.map((x) => JSON.stringify(x)).join(", ")}`,
+      );
     const cn = get("const");
-    if (cn !== undefined && !equal(cn, v)) this.add("const", ctx, `${ctx.length ? ctx.join(".") : "(root)"} does not match: ${JSON.stringify(cn)}`);
+    if (cn !== undefined && !equal(cn, v))
+      this.add("const", ctx, `${ctx.length ? ctx.join(".") : "(root)"} does not match: ${JSON.stringify(cn)}`);
 
     if (typeof v === "number") this.number(get, v, ctx);
     if (typeof v === "string") this.string(get, v, ctx);
@@ -145,36 +177,52 @@ class Validator {
     const allOf = get("allOf");
     if (Array.isArray(allOf)) {
       let all = true;
-      for (const sub of allOf) if (!this.ok(sub, v, ctx, depth + 1)) { all = false; this.validate(sub, v, ctx, depth + 1); }
+      for (const sub of allOf)
+        if (!this.ok(sub, v, ctx, depth + 1)) {
+          all = false;
+          this.validate(sub, v, ctx, depth + 1);
+        }
       if (!all) this.add("number_all_of", ctx, "Must validate all the schemas (allOf)");
     }
     const anyOf = get("anyOf");
-    if (Array.isArray(anyOf) && !anyOf.some((sub) => this.ok(sub, v, ctx, depth + 1))) this.add("number_any_of", ctx, "Must validate at least one schema (anyOf)");
+    if (Array.isArray(anyOf) && !anyOf.some((sub) => this.ok(sub, v, ctx, depth + 1)))
+      this.add("number_any_of", ctx, "Must validate at least one schema (anyOf)");
     const oneOf = get("oneOf");
-    if (Array.isArray(oneOf) && oneOf.filter((sub) => this.ok(sub, v, ctx, depth + 1)).length !== 1) this.add("number_one_of", ctx, "Must validate one and only one schema (oneOf)");
+    if (Array.isArray(oneOf) && oneOf.filter((sub) => this.ok(sub, v, ctx, depth + 1)).length !== 1)
+      this.add("number_one_of", ctx, "Must validate one and only one schema (oneOf)");
     const not = get("not");
     if (not !== undefined && this.ok(not, v, ctx, depth + 1)) this.add("number_not", ctx, "Must not validate the schema (not)");
     const iff = get("if");
     if (iff !== undefined) {
       if (this.ok(iff, v, ctx, depth + 1)) {
         const th = get("then");
-        if (th !== undefined && !this.ok(th, v, ctx, depth + 1)) { this.validate(th, v, ctx, depth + 1); this.add("condition_then", ctx, 'Must validate "then" as "if" was valid'); }
+        if (th !== undefined && !this.ok(th, v, ctx, depth + 1)) {
+          this.validate(th, v, ctx, depth + 1);
+          this.add("condition_then", ctx, 'Must validate "then" as "if" was valid');
+        }
       } else {
         const el = get("else");
-        if (el !== undefined && !this.ok(el, v, ctx, depth + 1)) { this.validate(el, v, ctx, depth + 1); this.add("condition_else", ctx, 'Must validate "else" as "if" was not valid'); }
+        if (el !== undefined && !this.ok(el, v, ctx, depth + 1)) {
+          this.validate(el, v, ctx, depth + 1);
+          this.add("condition_else", ctx, 'Must validate "else" as "if" was not valid');
+        }
       }
     }
   }
 
   private number(get: (k: string) => Value | undefined, v: number, ctx: string[]): void {
-    const min = get("minimum"), max = get("maximum");
-    const exMin = get("exclusiveMinimum"), exMax = get("exclusiveMaximum");
+    const min = get("minimum"),
+      max = get("maximum");
+    const exMin = get("exclusiveMinimum"),
+      exMax = get("exclusiveMaximum");
     if (typeof min === "number") {
-      if (exMin === true ? v <= min : v < min) this.add(exMin === true ? "number_gt" : "number_gte", ctx, `Must be greater than ${exMin === true ? "" : "or equal to "}${min}`);
+      if (exMin === true ? v <= min : v < min)
+        this.add(exMin === true ? "number_gt" : "number_gte", ctx, `Must be greater than ${exMin === true ? "" : "or equal to "}${min}`);
     }
     if (typeof exMin === "number" && v <= exMin) this.add("number_gt", ctx, `Must be greater than ${exMin}`);
     if (typeof max === "number") {
-      if (exMax === true ? v >= max : v > max) this.add(exMax === true ? "number_lt" : "number_lte", ctx, `Must be less than ${exMax === true ? "" : "or equal to "}${max}`);
+      if (exMax === true ? v >= max : v > max)
+        this.add(exMax === true ? "number_lt" : "number_lte", ctx, `Must be less than ${exMax === true ? "" : "or equal to "}${max}`);
     }
     if (typeof exMax === "number" && v >= exMax) this.add("number_lt", ctx, `Must be less than ${exMax}`);
     const mul = get("multipleOf");
@@ -186,7 +234,8 @@ class Validator {
 
   private string(get: (k: string) => Value | undefined, v: string, ctx: string[]): void {
     const n = Array.from(v).length;
-    const minL = get("minLength"), maxL = get("maxLength");
+    const minL = get("minLength"),
+      maxL = get("maxLength");
     if (typeof minL === "number" && n < minL) this.add("string_gte", ctx, `String length must be greater than or equal to ${minL}`);
     if (typeof maxL === "number" && n > maxL) this.add("string_lte", ctx, `String length must be less than or equal to ${maxL}`);
     const pat = get("pattern");
@@ -194,34 +243,44 @@ class Validator {
   }
 
   private array(get: (k: string) => Value | undefined, xs: readonly Value[], ctx: string[], depth: number): void {
-    const minI = get("minItems"), maxI = get("maxItems");
+    const minI = get("minItems"),
+      maxI = get("maxItems");
     if (typeof minI === "number" && xs.length < minI) this.add("array_min_items", ctx, `Array must have at least ${minI} items`);
     if (typeof maxI === "number" && xs.length > maxI) this.add("array_max_items", ctx, `Array must have at most ${maxI} items`);
     if (get("uniqueItems") === true) {
       outer: for (let i = 0; i < xs.length; i++) {
         for (let j = i + 1; j < xs.length; j++) {
-          if (equal(xs[i]!, xs[j]!)) { this.add("unique", ctx, `array items[${i},${j}] must be unique`); break outer; }
+          if (equal(xs[i]!, xs[j]!)) {
+            this.add("unique", ctx, `array items[${i},${j}] must be unique`);
+            break outer;
+          }
         }
       }
     }
     const it = get("items");
     if (Array.isArray(it)) {
-      xs.forEach((x, i) => { if (i < it.length) this.validate(it[i]!, x, [...ctx, String(i)], depth + 1); });
+      xs.forEach((x, i) => {
+        if (i < it.length) this.validate(it[i]!, x, [...ctx, String(i)], depth + 1);
+      });
       const add = get("additionalItems");
       if (add === false && xs.length > it.length) this.add("array_no_additional_items", ctx, "No additional items allowed on array");
-      else if (add !== undefined && typeof add !== "boolean") for (let i = it.length; i < xs.length; i++) this.validate(add, xs[i]!, [...ctx, String(i)], depth + 1);
+      else if (add !== undefined && typeof add !== "boolean")
+        for (let i = it.length; i < xs.length; i++) this.validate(add, xs[i]!, [...ctx, String(i)], depth + 1);
     } else if (it !== undefined) xs.forEach((x, i) => this.validate(it, x, [...ctx, String(i)], depth + 1));
     const contains = get("contains");
-    if (contains !== undefined && !xs.some((x, i) => this.ok(contains, x, [...ctx, String(i)], depth + 1))) this.add("contains", ctx, "At least one of the items must match");
+    if (contains !== undefined && !xs.some((x, i) => this.ok(contains, x, [...ctx, String(i)], depth + 1)))
+      this.add("contains", ctx, "At least one of the items must match");
   }
 
   private object(get: (k: string) => Value | undefined, o: RegoObject, ctx: string[], depth: number): void {
     const entries = objectEntries(o);
-    const minP = get("minProperties"), maxP = get("maxProperties");
+    const minP = get("minProperties"),
+      maxP = get("maxProperties");
     if (typeof minP === "number" && entries.length < minP) this.add("array_min_properties", ctx, `Must have at least ${minP} properties`);
     if (typeof maxP === "number" && entries.length > maxP) this.add("array_max_properties", ctx, `Must have at most ${maxP} properties`);
     const req = get("required");
-    if (Array.isArray(req)) for (const r of req) if (typeof r === "string" && objectGet(o, r) === undefined) this.add("required", ctx, `${r} is required`, r);
+    if (Array.isArray(req))
+      for (const r of req) if (typeof r === "string" && objectGet(o, r) === undefined) this.add("required", ctx, `${r} is required`, r);
     const props = get("properties");
     const pats = get("patternProperties");
     const addl = get("additionalProperties");
@@ -230,11 +289,17 @@ class Validator {
       let matched = false;
       if (isObject(props)) {
         const sub = objectGet(props, k);
-        if (sub !== undefined) { matched = true; this.validate(sub, v, [...ctx, key], depth + 1); }
+        if (sub !== undefined) {
+          matched = true;
+          this.validate(sub, v, [...ctx, key], depth + 1);
+        }
       }
       if (isObject(pats)) {
         for (const [p, sub] of objectEntries(pats)) {
-          if (typeof p === "string" && compileRE2(p).test(key)) { matched = true; this.validate(sub, v, [...ctx, key], depth + 1); }
+          if (typeof p === "string" && compileRE2(p).test(key)) {
+            matched = true;
+            this.validate(sub, v, [...ctx, key], depth + 1);
+          }
         }
       }
       if (!matched && addl !== undefined) {
@@ -243,13 +308,17 @@ class Validator {
       }
     }
     const pn = get("propertyNames");
-    if (pn !== undefined) for (const [k] of entries) if (!this.ok(pn, k, ctx, depth + 1)) this.add("invalid_property_name", ctx, `Property "${show(k)}" does not match pattern`);
+    if (pn !== undefined)
+      for (const [k] of entries)
+        if (!this.ok(pn, k, ctx, depth + 1)) this.add("invalid_property_name", ctx, `Property "${show(k)}" does not match pattern`);
     const deps = get("dependencies");
     if (isObject(deps)) {
       for (const [k, d] of objectEntries(deps)) {
         if (objectGet(o, k) === undefined) continue;
-        if (Array.isArray(d)) { for (const need of d) if (objectGet(o, need) === undefined) this.add("missing_dependency", ctx, `Has a dependency on ${show(need)}`); }
-        else this.validate(d, o, ctx, depth + 1);
+        if (Array.isArray(d)) {
+          for (const need of d)
+            if (objectGet(o, need) === undefined) this.add("missing_dependency", ctx, `Has a dependency on ${show(need)}`);
+        } else this.validate(d, o, ctx, depth + 1);
       }
     }
   }
@@ -257,7 +326,11 @@ class Validator {
 
 function schemaOperand(name: string, v: Value, pos: number): Value {
   if (typeof v === "string") {
-    try { return JSON.parse(v) as Value; } catch { throw new SchemaError("schema is not valid JSON"); }
+    try {
+      return JSON.parse(v) as Value;
+    } catch {
+      throw new SchemaError("schema is not valid JSON");
+    }
   }
   if (isObject(v) || typeof v === "boolean") return v;
   throw typeErr(name, pos, v, "string", "object");
@@ -278,21 +351,25 @@ function matchSchema(a: Value[]): Value {
   const name = "json.match_schema";
   let doc: Value = a[0]!;
   if (typeof doc === "string") {
-    try { doc = JSON.parse(doc) as Value; } catch { throw builtinErr(name, "document is not valid JSON"); }
+    try {
+      doc = JSON.parse(doc) as Value;
+    } catch {
+      throw builtinErr(name, "document is not valid JSON");
+    }
   }
   try {
     const s = schemaOperand(name, a[1]!, 2);
     checkSchema(s, "(root)");
     const val = new Validator(s);
     val.validate(s, doc, []);
-    return [val.errors.length === 0, val.errors.map((e) => ({ error: `${e.field}: ${e.desc}`, type: e.type, field: e.field, desc: e.desc }))];
+    return [
+      val.errors.length === 0,
+      val.errors.map((e) => ({ error: `${e.field}: ${e.desc}`, type: e.type, field: e.field, desc: e.desc })),
+    ];
   } catch (e) {
     if (e instanceof BuiltinError) throw e;
     throw builtinErr(name, e instanceof Error ? e.message : String(e));
   }
 }
 
-export const schemaBuiltins: readonly Builtin[] = [
-  def("json.verify_schema", 1, verifySchema),
-  def("json.match_schema", 2, matchSchema),
-];
+export const schemaBuiltins: readonly Builtin[] = [def("json.verify_schema", 1, verifySchema), def("json.match_schema", 2, matchSchema)];

@@ -3,9 +3,21 @@ import type { Value } from "../value.ts";
 import type { Builtin } from "./index.ts";
 import { builtinErr, def, str } from "./util.ts";
 
-const SEMVER = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+// semver.org's regular expression, in parts: a number, a pre-release identifier; version, pre-release, build.
+const NUM = String.raw`0|[1-9]\d*`;
+const ID = String.raw`\d*[a-zA-Z-][0-9a-zA-Z-]*`;
+const SEMVER = new RegExp(
+  String.raw`^(${NUM})\.(${NUM})\.(${NUM})` +
+    String.raw`(?:-((?:${NUM}|${ID})(?:\.(?:${NUM}|${ID}))*))?` +
+    String.raw`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`,
+);
 
-interface SemVer { major: bigint; minor: bigint; patch: bigint; pre: string[] }
+interface SemVer {
+  major: bigint;
+  minor: bigint;
+  patch: bigint;
+  pre: string[];
+}
 
 /** Parses a SemVer 2.0.0 string; undefined when invalid. */
 function parseSemver(s: string): SemVer | undefined {
@@ -24,8 +36,10 @@ function compareSemver(a: SemVer, b: SemVer): number {
   if (c !== 0) return c;
   if (a.pre.length === 0 || b.pre.length === 0) return a.pre.length === b.pre.length ? 0 : a.pre.length === 0 ? 1 : -1;
   for (let i = 0; i < Math.min(a.pre.length, b.pre.length); i++) {
-    const x = a.pre[i]!, y = b.pre[i]!;
-    const xn = /^\d+$/.test(x), yn = /^\d+$/.test(y);
+    const x = a.pre[i]!,
+      y = b.pre[i]!;
+    const xn = /^\d+$/.test(x),
+      yn = /^\d+$/.test(y);
     let r: number;
     if (xn && yn) r = cmpBig(BigInt(x), BigInt(y));
     else if (xn) r = -1;
@@ -37,7 +51,8 @@ function compareSemver(a: SemVer, b: SemVer): number {
 }
 
 function compare(a: Value[]): Value {
-  const x = str("semver.compare", a, 0), y = str("semver.compare", a, 1);
+  const x = str("semver.compare", a, 0),
+    y = str("semver.compare", a, 1);
   const vx = parseSemver(x);
   if (!vx) throw builtinErr("semver.compare", `operand 1: string ${JSON.stringify(x)} is not a valid SemVer`);
   const vy = parseSemver(y);

@@ -4,7 +4,8 @@ import type { Builtin } from "./index.ts";
 import { def, elemErr, set } from "./util.ts";
 
 function and(a: Value[]): Value {
-  const x = set("and", a, 0), y = set("and", a, 1);
+  const x = set("and", a, 0),
+    y = set("and", a, 1);
   const [small, big] = x.size <= y.size ? [x, y] : [y, x];
   const out = new RegoSet();
   for (const [k, v] of small.map) if (big.map.has(k)) out.map.set(k, v);
@@ -12,7 +13,8 @@ function and(a: Value[]): Value {
 }
 
 function or(a: Value[]): Value {
-  const x = set("or", a, 0), y = set("or", a, 1);
+  const x = set("or", a, 0),
+    y = set("or", a, 1);
   const out = new RegoSet();
   for (const [k, v] of x.map) out.map.set(k, v);
   for (const [k, v] of y.map) if (!out.map.has(k)) out.map.set(k, v);
@@ -53,7 +55,8 @@ export const setsBuiltins: readonly Builtin[] = [
   def("intersection", 1, intersection),
   // deprecated alias of `minus` on sets
   def("set_diff", 2, (a) => {
-    const x = set("set_diff", a, 0), y = set("set_diff", a, 1);
+    const x = set("set_diff", a, 0),
+      y = set("set_diff", a, 1);
     const out = new RegoSet();
     for (const [k, v] of x.map) if (!y.map.has(k)) out.map.set(k, v);
     return out;

@@ -17,7 +17,8 @@ type Arg = { k: "int"; v: bigint } | { k: "float"; v: number } | { k: "str"; v: 
 function toArg(v: Value): Arg {
   if (typeof v === "number") {
     // through the shortest decimal form, so large literals keep their written digits where a double can
-    if (Number.isInteger(v)) return { k: "int", v: Number.isSafeInteger(v) ? BigInt(v) : Math.abs(v) < 1e21 ? BigInt(String(v)) : BigInt(v) };
+    if (Number.isInteger(v))
+      return { k: "int", v: Number.isSafeInteger(v) ? BigInt(v) : Math.abs(v) < 1e21 ? BigInt(String(v)) : BigInt(v) };
     return { k: "float", v };
   }
   if (typeof v === "string") return { k: "str", v };
@@ -62,20 +63,41 @@ function fmtInt(v: bigint, verb: string, sp: Spec): string | undefined {
   let digits: string;
   let prefix = "";
   switch (verb) {
-    case "d": case "v": digits = abs.toString(10); break;
-    case "b": digits = abs.toString(2); if (sp.sharp) prefix = "0b"; break;
-    case "o": digits = abs.toString(8); if (sp.sharp) prefix = "0"; break;
-    case "O": digits = abs.toString(8); prefix = "0o"; break;
-    case "x": digits = abs.toString(16); if (sp.sharp) prefix = "0x"; break;
-    case "X": digits = abs.toString(16).toUpperCase(); if (sp.sharp) prefix = "0X"; break;
-    case "c": return pad(String.fromCodePoint(Number(v)), sp, false);
-    case "q": return pad("'" + String.fromCodePoint(Number(v)) + "'", sp, false);
+    case "d":
+    case "v":
+      digits = abs.toString(10);
+      break;
+    case "b":
+      digits = abs.toString(2);
+      if (sp.sharp) prefix = "0b";
+      break;
+    case "o":
+      digits = abs.toString(8);
+      if (sp.sharp) prefix = "0";
+      break;
+    case "O":
+      digits = abs.toString(8);
+      prefix = "0o";
+      break;
+    case "x":
+      digits = abs.toString(16);
+      if (sp.sharp) prefix = "0x";
+      break;
+    case "X":
+      digits = abs.toString(16).toUpperCase();
+      if (sp.sharp) prefix = "0X";
+      break;
+    case "c":
+      return pad(String.fromCodePoint(Number(v)), sp, false);
+    case "q":
+      return pad("'" + String.fromCodePoint(Number(v)) + "'", sp, false);
     case "U": {
       let h = abs.toString(16).toUpperCase();
       if (h.length < 4) h = h.padStart(4, "0");
       return pad("U+" + h, sp, false);
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
   if (sp.prec >= 0) {
     if (sp.prec === 0 && v === 0n) digits = "";
@@ -101,7 +123,10 @@ function exactDigits(v: number): { d: string; dp: number } {
   let mant = bits & ((1n << 52n) - 1n);
   let e: number;
   if (expBits === 0) e = -1074;
-  else { mant |= 1n << 52n; e = expBits - 1075; }
+  else {
+    mant |= 1n << 52n;
+    e = expBits - 1075;
+  }
   let digits: string;
   let dp: number;
   if (e >= 0) {
@@ -123,7 +148,8 @@ function roundDigits(d: string, dp: number, nd: number): { d: string; dp: number
   let up: boolean;
   if (next > 5) up = true;
   else if (next < 5) up = false;
-  else if (nd + 1 < d.length) up = true; // more non-zero digits follow (d has no trailing zeros)
+  else if (nd + 1 < d.length)
+    up = true; // more non-zero digits follow (d has no trailing zeros)
   else up = nd > 0 && (d.charCodeAt(nd - 1) - 48) % 2 === 1;
   let kept = d.slice(0, nd);
   if (up) {
@@ -178,16 +204,20 @@ function fmtFloat(v: number, verb: string, sp: Spec): string | undefined {
   let body: string;
   const neg = v < 0 || Object.is(v, -0);
   switch (verb) {
-    case "e": case "E": {
+    case "e":
+    case "E": {
       const prec = sp.prec < 0 ? 6 : sp.prec;
       const { d, dp } = decimalDigits(v, prec + 1);
       body = fmtE(d, dp, prec, verb === "E");
       break;
     }
-    case "f": case "F":
+    case "f":
+    case "F":
       body = fmtFixed(v, sp.prec < 0 ? 6 : sp.prec);
       break;
-    case "g": case "G": case "v": {
+    case "g":
+    case "G":
+    case "v": {
       let prec = verb === "v" ? -1 : sp.prec;
       if (prec === 0) prec = 1;
       const { d, dp } = decimalDigits(v, prec);
@@ -215,7 +245,8 @@ function fmtFloat(v: number, verb: string, sp: Spec): string | undefined {
 
 function fmtStr(s: string, verb: string, sp: Spec): string | undefined {
   switch (verb) {
-    case "v": case "s": {
+    case "v":
+    case "s": {
       if (verb === "v" && sp.sharp) return pad(quoteString(s), sp);
       let t = s;
       if (sp.prec >= 0) t = Array.from(s).slice(0, sp.prec).join("");
@@ -223,7 +254,8 @@ function fmtStr(s: string, verb: string, sp: Spec): string | undefined {
     }
     case "q":
       return pad(quoteString(sp.prec >= 0 ? Array.from(s).slice(0, sp.prec).join("") : s), sp);
-    case "x": case "X": {
+    case "x":
+    case "X": {
       let bytes = utf8Encode(s);
       if (sp.prec >= 0) bytes = bytes.slice(0, sp.prec);
       const parts = Array.from(bytes, (b) => b.toString(16).padStart(2, "0"));
@@ -238,7 +270,8 @@ function fmtStr(s: string, verb: string, sp: Spec): string | undefined {
 
 function plainV(a: Arg): string {
   if (a.k === "int") return a.v.toString();
-  if (a.k === "float") return fmtFloat(a.v, "v", { plus: false, minus: false, sharp: false, space: false, zero: false, wid: -1, prec: -1 })!;
+  if (a.k === "float")
+    return fmtFloat(a.v, "v", { plus: false, minus: false, sharp: false, space: false, zero: false, wid: -1, prec: -1 })!;
   return a.v;
 }
 
@@ -302,12 +335,24 @@ export function sprintf(format: string, values: readonly Value[]): string {
     const sp: Spec = { plus: false, minus: false, sharp: false, space: false, zero: false, wid: -1, prec: -1 };
     flags: for (; i < n; i++) {
       switch (format[i]) {
-        case "+": sp.plus = true; break;
-        case "-": sp.minus = true; sp.zero = false; break;
-        case "#": sp.sharp = true; break;
-        case " ": sp.space = true; break;
-        case "0": sp.zero = !sp.minus; break;
-        default: break flags;
+        case "+":
+          sp.plus = true;
+          break;
+        case "-":
+          sp.minus = true;
+          sp.zero = false;
+          break;
+        case "#":
+          sp.sharp = true;
+          break;
+        case " ":
+          sp.space = true;
+          break;
+        case "0":
+          sp.zero = !sp.minus;
+          break;
+        default:
+          break flags;
       }
     }
     argIndex();
@@ -315,23 +360,34 @@ export function sprintf(format: string, values: readonly Value[]): string {
       i++;
       const w = starArg();
       if (w === undefined) out += "%!(BADWIDTH)";
-      else if (w < 0) { sp.minus = true; sp.zero = false; sp.wid = -w; }
-      else sp.wid = w;
+      else if (w < 0) {
+        sp.minus = true;
+        sp.zero = false;
+        sp.wid = -w;
+      } else sp.wid = w;
     } else sp.wid = readNum();
-    if (sp.wid > 1e6) { out += "%!(BADWIDTH)"; sp.wid = -1; }
+    if (sp.wid > 1e6) {
+      out += "%!(BADWIDTH)";
+      sp.wid = -1;
+    }
     if (format[i] === ".") {
       i++;
       argIndex();
       if (format[i] === "*") {
         i++;
         const p = starArg();
-        if (p === undefined || p < 0) { out += "%!(BADPREC)"; sp.prec = -1; }
-        else sp.prec = p;
+        if (p === undefined || p < 0) {
+          out += "%!(BADPREC)";
+          sp.prec = -1;
+        } else sp.prec = p;
       } else {
         const p = readNum();
         sp.prec = p < 0 ? 0 : p;
       }
-      if (sp.prec > 1e6) { out += "%!(BADPREC)"; sp.prec = -1; }
+      if (sp.prec > 1e6) {
+        out += "%!(BADPREC)";
+        sp.prec = -1;
+      }
     }
     argIndex();
     if (i >= n) {
@@ -351,7 +407,13 @@ export function sprintf(format: string, values: readonly Value[]): string {
     out += formatArg(args[argNum++]!, verb, sp);
   }
   if (!reordered && argNum < args.length) {
-    out += "%!(EXTRA " + args.slice(argNum).map((a) => `${goType(a)}=${plainV(a)}`).join(", ") + ")";
+    out +=
+      "%!(EXTRA " +
+      args
+        .slice(argNum)
+        .map((a) => `${goType(a)}=${plainV(a)}`)
+        .join(", ") +
+      ")";
   }
   return out;
 }

@@ -97,17 +97,20 @@ function runeIndexOf(s: string, search: string, from = 0): number {
 }
 
 function indexof(a: Value[]): Value {
-  const s = str("indexof", a, 0), search = str("indexof", a, 1);
+  const s = str("indexof", a, 0),
+    search = str("indexof", a, 1);
   if (search === "") throw builtinErr("indexof", "empty search character");
   return runeIndexOf(s, search);
 }
 
 function indexofN(a: Value[]): Value {
-  const s = str("indexof_n", a, 0), search = str("indexof_n", a, 1);
+  const s = str("indexof_n", a, 0),
+    search = str("indexof_n", a, 1);
   if (search === "") throw builtinErr("indexof_n", "empty search character");
   const out: number[] = [];
   let u = s.indexOf(search);
-  let lastU = 0, lastR = 0;
+  let lastU = 0,
+    lastR = 0;
   while (u >= 0) {
     lastR += runeCount(s.slice(lastU, u));
     lastU = u;
@@ -120,7 +123,8 @@ function indexofN(a: Value[]): Value {
 }
 
 function split(a: Value[]): Value {
-  const s = str("split", a, 0), d = str("split", a, 1);
+  const s = str("split", a, 0),
+    d = str("split", a, 1);
   if (d === "") return Array.from(s);
   return s.split(d);
 }
@@ -168,7 +172,12 @@ function replaceMany(s: string, pairs: readonly [string, string][]): string {
 }
 
 function insertEverywhere(s: string, n: string): string {
-  return n + Array.from(s).map((c) => c + n).join("");
+  return (
+    n +
+    Array.from(s)
+      .map((c) => c + n)
+      .join("")
+  );
 }
 
 function replaceN(a: Value[]): Value {
@@ -186,7 +195,8 @@ function replaceN(a: Value[]): Value {
 }
 
 function countSub(a: Value[]): Value {
-  const s = str("strings.count", a, 0), sub = str("strings.count", a, 1);
+  const s = str("strings.count", a, 0),
+    sub = str("strings.count", a, 1);
   if (sub === "") return runeCount(s) + 1;
   let n = 0;
   for (let u = s.indexOf(sub); u >= 0; u = s.indexOf(sub, u + sub.length)) n++;
@@ -201,12 +211,14 @@ function stringsOf(name: string, a: Value[], i: number): string[] {
 }
 
 function anyPrefix(a: Value[]): Value {
-  const xs = stringsOf("strings.any_prefix_match", a, 0), ps = stringsOf("strings.any_prefix_match", a, 1);
+  const xs = stringsOf("strings.any_prefix_match", a, 0),
+    ps = stringsOf("strings.any_prefix_match", a, 1);
   return xs.some((x) => ps.some((p) => x.startsWith(p)));
 }
 
 function anySuffix(a: Value[]): Value {
-  const xs = stringsOf("strings.any_suffix_match", a, 0), ps = stringsOf("strings.any_suffix_match", a, 1);
+  const xs = stringsOf("strings.any_suffix_match", a, 0),
+    ps = stringsOf("strings.any_suffix_match", a, 1);
   return xs.some((x) => ps.some((p) => x.endsWith(p)));
 }
 
@@ -233,22 +245,42 @@ export const stringsBuiltins: readonly Builtin[] = [
   def("startswith", 2, (a) => str("startswith", a, 0).startsWith(str("startswith", a, 1))),
   def("endswith", 2, (a) => str("endswith", a, 0).endsWith(str("endswith", a, 1))),
   def("contains", 2, (a) => str("contains", a, 0).includes(str("contains", a, 1))),
-  def("trim", 2, (a) => { const cs = cutset(str("trim", a, 1)); return trimRightSet(trimLeftSet(str("trim", a, 0), cs), cs); }),
+  def("trim", 2, (a) => {
+    const cs = cutset(str("trim", a, 1));
+    return trimRightSet(trimLeftSet(str("trim", a, 0), cs), cs);
+  }),
   def("trim_left", 2, (a) => trimLeftSet(str("trim_left", a, 0), cutset(str("trim_left", a, 1)))),
   def("trim_right", 2, (a) => trimRightSet(str("trim_right", a, 0), cutset(str("trim_right", a, 1)))),
-  def("trim_prefix", 2, (a) => { const s = str("trim_prefix", a, 0), p = str("trim_prefix", a, 1); return s.startsWith(p) ? s.slice(p.length) : s; }),
-  def("trim_suffix", 2, (a) => { const s = str("trim_suffix", a, 0), p = str("trim_suffix", a, 1); return p !== "" && s.endsWith(p) ? s.slice(0, s.length - p.length) : s; }),
+  def("trim_prefix", 2, (a) => {
+    const s = str("trim_prefix", a, 0),
+      p = str("trim_prefix", a, 1);
+    return s.startsWith(p) ? s.slice(p.length) : s;
+  }),
+  def("trim_suffix", 2, (a) => {
+    const s = str("trim_suffix", a, 0),
+      p = str("trim_suffix", a, 1);
+    return p !== "" && s.endsWith(p) ? s.slice(0, s.length - p.length) : s;
+  }),
   def("trim_space", 1, (a) => str("trim_space", a, 0).replace(TRIM_SPACE, "")),
   def("split", 2, split),
   def("strings.split_n", 3, splitN),
-  def("replace", 3, (a) => { const s = str("replace", a, 0), o = str("replace", a, 1), n = str("replace", a, 2); return o === "" ? insertEverywhere(s, n) : s.replaceAll(o, n); }),
+  def("replace", 3, (a) => {
+    const s = str("replace", a, 0),
+      o = str("replace", a, 1),
+      n = str("replace", a, 2);
+    return o === "" ? insertEverywhere(s, n) : s.replaceAll(o, n);
+  }),
   def("lower", 1, (a) => mapRunes(str("lower", a, 0), false)),
   def("upper", 1, (a) => mapRunes(str("upper", a, 0), true)),
   def("substring", 3, substring),
   def("indexof", 2, indexof),
   def("indexof_n", 2, indexofN),
   def("strings.replace_n", 2, replaceN),
-  def("strings.reverse", 1, (a) => Array.from(str("strings.reverse", a, 0)).reverse().join("")),
+  def("strings.reverse", 1, (a) =>
+    Array.from(str("strings.reverse", a, 0))
+      .reverse()
+      .join(""),
+  ),
   def("strings.count", 2, countSub),
   def("strings.any_prefix_match", 2, anyPrefix),
   def("strings.any_suffix_match", 2, anySuffix),

@@ -81,7 +81,10 @@ function tokenizeExpr(s: string): string[] {
   let i = 0;
   while (i < s.length) {
     const c = s[i]!;
-    if (/\s/.test(c)) { i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
     if (c === '"' || c === "`") {
       let j = i + 1;
       while (j < s.length && s[j] !== c) j += s[j] === "\\" && c === '"' ? 2 : 1;
@@ -95,9 +98,21 @@ function tokenizeExpr(s: string): string[] {
       i = j + 1;
       continue;
     }
-    if ("()|,".includes(c)) { out.push(c); i++; continue; }
-    if (s.startsWith(":=", i)) { out.push(":="); i += 2; continue; }
-    if (c === "=") { out.push("="); i++; continue; }
+    if ("()|,".includes(c)) {
+      out.push(c);
+      i++;
+      continue;
+    }
+    if (s.startsWith(":=", i)) {
+      out.push(":=");
+      i += 2;
+      continue;
+    }
+    if (c === "=") {
+      out.push("=");
+      i++;
+      continue;
+    }
     const m = /^[^\s()|,=]+/.exec(s.slice(i))!;
     // a field chain after a parenthesis: ").a.b"
     out.push(m[0]);
@@ -109,8 +124,12 @@ function tokenizeExpr(s: string): string[] {
 class ExprParser {
   private i = 0;
   constructor(private readonly t: string[]) {}
-  done(): boolean { return this.i >= this.t.length; }
-  peek(): string | undefined { return this.t[this.i]; }
+  done(): boolean {
+    return this.i >= this.t.length;
+  }
+  peek(): string | undefined {
+    return this.t[this.i];
+  }
   next(): string {
     const x = this.t[this.i++];
     if (x === undefined) throw new TemplateError("unexpected end of action");
@@ -118,7 +137,10 @@ class ExprParser {
   }
   pipeline(): Expr {
     const cmds: Expr[] = [this.command()];
-    while (this.peek() === "|") { this.i++; cmds.push(this.command()); }
+    while (this.peek() === "|") {
+      this.i++;
+      cmds.push(this.command());
+    }
     return cmds.length === 1 ? cmds[0]! : { k: "pipe", cmds };
   }
   private command(): Expr {
@@ -139,7 +161,10 @@ class ExprParser {
       const p = this.pipeline();
       if (this.next() !== ")") throw new TemplateError("unclosed left paren");
       const f = this.peek();
-      if (f !== undefined && f.startsWith(".")) { this.i++; return { k: "field", base: p, fields: f.slice(1).split(".") }; }
+      if (f !== undefined && f.startsWith(".")) {
+        this.i++;
+        return { k: "field", base: p, fields: f.slice(1).split(".") };
+      }
       return p;
     }
     if (x === ".") return { k: "dot", fields: [] };
@@ -168,7 +193,8 @@ type Node =
   | { k: "if"; branches: { cond: Expr; body: Node[] }[]; else: Node[] }
   | { k: "range"; e: Expr; vars: string[]; body: Node[]; else: Node[] }
   | { k: "with"; e: Expr; body: Node[]; else: Node[] }
-  | { k: "break" } | { k: "continue" };
+  | { k: "break" }
+  | { k: "continue" };
 
 function parseAction(src: string): { kw: string; rest: string } {
   const m = /^(if|else if|else with|else|end|range|with|break|continue|define|template|block)\b\s*/.exec(src);
@@ -194,7 +220,10 @@ function parseTree(toks: Tok[]): Node[] {
     const nodes: Node[] = [];
     while (i < toks.length) {
       const t = toks[i++]!;
-      if (t.kind === "text") { nodes.push({ k: "text", text: t.text }); continue; }
+      if (t.kind === "text") {
+        nodes.push({ k: "text", text: t.text });
+        continue;
+      }
       const { kw, rest } = parseAction(t.src);
       if (ends.includes(kw)) return { nodes, end: kw, rest };
       switch (kw) {
@@ -204,26 +233,37 @@ function parseTree(toks: Tok[]): Node[] {
           for (;;) {
             const b = body(["else if", "else", "end"]);
             branches[branches.length - 1]!.body = b.nodes;
-            if (b.end === "else if") { branches.push({ cond: expr(b.rest), body: [] }); continue; }
+            if (b.end === "else if") {
+              branches.push({ cond: expr(b.rest), body: [] });
+              continue;
+            }
             if (b.end === "else") els = body(["end"]).nodes;
             break;
           }
           nodes.push({ k: "if", branches, else: els });
           break;
         }
-        case "range": case "with": {
+        case "range":
+        case "with": {
           let vars: string[] = [];
           let src = rest;
           const d = kw === "range" ? parseDecl(rest) : null;
-          if (d) { vars = d.names; src = d.expr; }
+          if (d) {
+            vars = d.names;
+            src = d.expr;
+          }
           const e = expr(src);
           const b = body(["else", "end"]);
           const els = b.end === "else" ? body(["end"]).nodes : [];
           nodes.push(kw === "range" ? { k: "range", e, vars, body: b.nodes, else: els } : { k: "with", e, body: b.nodes, else: els });
           break;
         }
-        case "break": nodes.push({ k: "break" }); break;
-        case "continue": nodes.push({ k: "continue" }); break;
+        case "break":
+          nodes.push({ k: "break" });
+          break;
+        case "continue":
+          nodes.push({ k: "continue" });
+          break;
         case "": {
           const d = parseDecl(rest);
           if (d) nodes.push({ k: "out", e: expr(d.expr), decl: { names: d.names, assign: d.assign } });
@@ -262,7 +302,13 @@ function show(v: TV): string {
   if (typeof v === "number") return formatNumber(v);
   if (typeof v === "boolean") return v ? "true" : "false";
   if (Array.isArray(v) || v instanceof RegoSet) return "[" + (Array.isArray(v) ? v : v.sorted()).map(inner).join(" ") + "]";
-  return "map[" + objectEntries(v).map(([k, x]) => inner(k) + ":" + inner(x)).join(" ") + "]";
+  return (
+    "map[" +
+    objectEntries(v)
+      .map(([k, x]) => inner(k) + ":" + inner(x))
+      .join(" ") +
+    "]"
+  );
 }
 
 function inner(v: Value): string {
@@ -283,10 +329,17 @@ class Exec {
     throw new TemplateError(`undefined variable: ${name}`);
   }
   private setVar(name: string, v: TV, declare: boolean): void {
-    if (declare) { this.vars[this.vars.length - 1]!.push([name, v]); return; }
+    if (declare) {
+      this.vars[this.vars.length - 1]!.push([name, v]);
+      return;
+    }
     for (let i = this.vars.length - 1; i >= 0; i--) {
       const scope = this.vars[i]!;
-      for (let j = scope.length - 1; j >= 0; j--) if (scope[j]![0] === name) { scope[j]![1] = v; return; }
+      for (let j = scope.length - 1; j >= 0; j--)
+        if (scope[j]![0] === name) {
+          scope[j]![1] = v;
+          return;
+        }
     }
     throw new TemplateError(`undefined variable: ${name}`);
   }
@@ -294,7 +347,8 @@ class Exec {
     let cur = v;
     for (const f of fs) {
       if (f === "") continue;
-      if (cur === NO_VALUE || cur === null || !isObject(cur)) throw new TemplateError(`can't evaluate field ${f} in type ${cur === NO_VALUE || cur === null ? "<nil>" : typeof cur}`);
+      if (cur === NO_VALUE || cur === null || !isObject(cur))
+        throw new TemplateError(`can't evaluate field ${f} in type ${cur === NO_VALUE || cur === null ? "<nil>" : typeof cur}`);
       const x = objectGet(cur, f);
       if (x === undefined) throw new TemplateError(`map has no entry for key "${f}"`);
       cur = x;
@@ -303,10 +357,14 @@ class Exec {
   }
   eval(e: Expr, dot: TV, piped?: TV): TV {
     switch (e.k) {
-      case "dot": return this.fields(dot, e.fields);
-      case "var": return this.fields(this.lookupVar(e.name), e.fields);
-      case "lit": return e.v;
-      case "field": return this.fields(this.eval(e.base, dot), e.fields);
+      case "dot":
+        return this.fields(dot, e.fields);
+      case "var":
+        return this.fields(this.lookupVar(e.name), e.fields);
+      case "lit":
+        return e.v;
+      case "field":
+        return this.fields(this.eval(e.base, dot), e.fields);
       case "pipe": {
         let v: TV | undefined;
         for (const c of e.cmds) v = this.eval(c, dot, v);
@@ -326,9 +384,24 @@ class Exec {
       return compare(val(args[0]!), val(args[1]!));
     };
     switch (fn) {
-      case "and": { let v: TV = true; for (const a of args) { v = a; if (!truthy(a)) return a; } return v; }
-      case "or": { let v: TV = false; for (const a of args) { v = a; if (truthy(a)) return a; } return v; }
-      case "not": return !truthy(args[0] ?? NO_VALUE);
+      case "and": {
+        let v: TV = true;
+        for (const a of args) {
+          v = a;
+          if (!truthy(a)) return a;
+        }
+        return v;
+      }
+      case "or": {
+        let v: TV = false;
+        for (const a of args) {
+          v = a;
+          if (truthy(a)) return a;
+        }
+        return v;
+      }
+      case "not":
+        return !truthy(args[0] ?? NO_VALUE);
       case "len": {
         const v = args[0];
         if (typeof v === "string") return utf8Encode(v).length;
@@ -348,39 +421,62 @@ class Exec {
         }
         return v;
       }
-      case "eq": { if (args.length < 2) throw new TemplateError("missing argument for comparison"); return args.slice(1).some((b) => equal(val(args[0]!), val(b))); }
-      case "ne": return !equal(val(args[0] ?? null), val(args[1] ?? null));
-      case "lt": return cmp() < 0;
-      case "le": return cmp() <= 0;
-      case "gt": return cmp() > 0;
-      case "ge": return cmp() >= 0;
-      case "print": return args.map((a, i) => (i > 0 && typeof a !== "string" && typeof args[i - 1] !== "string" ? " " : "") + show(a)).join("");
-      case "println": return args.map(show).join(" ") + "\n";
+      case "eq": {
+        if (args.length < 2) throw new TemplateError("missing argument for comparison");
+        return args.slice(1).some((b) => equal(val(args[0]!), val(b)));
+      }
+      case "ne":
+        return !equal(val(args[0] ?? null), val(args[1] ?? null));
+      case "lt":
+        return cmp() < 0;
+      case "le":
+        return cmp() <= 0;
+      case "gt":
+        return cmp() > 0;
+      case "ge":
+        return cmp() >= 0;
+      case "print":
+        return args.map((a, i) => (i > 0 && typeof a !== "string" && typeof args[i - 1] !== "string" ? " " : "") + show(a)).join("");
+      case "println":
+        return args.map(show).join(" ") + "\n";
       case "printf": {
         const f = args[0];
         if (typeof f !== "string") throw new TemplateError("printf: format must be a string");
         return sprintf(f, args.slice(1).map(val));
       }
-      case "urlquery": return queryEscape(args.map(show).join(""));
-      default: throw new TemplateError(`function "${fn}" not defined`);
+      case "urlquery":
+        return queryEscape(args.map(show).join(""));
+      default:
+        throw new TemplateError(`function "${fn}" not defined`);
     }
   }
   run(nodes: Node[], dot: TV): "break" | "continue" | undefined {
     for (const n of nodes) {
       switch (n.k) {
-        case "text": this.out += n.text; break;
+        case "text":
+          this.out += n.text;
+          break;
         case "out": {
           const v = this.eval(n.e, dot);
-          if (n.decl) { for (const name of n.decl.names) this.setVar(name, v, !n.decl.assign); }
-          else this.out += show(v);
+          if (n.decl) {
+            for (const name of n.decl.names) this.setVar(name, v, !n.decl.assign);
+          } else this.out += show(v);
           break;
         }
         case "if": {
           let done = false;
           for (const b of n.branches) {
-            if (truthy(this.eval(b.cond, dot))) { const r = this.scoped(b.body, dot); if (r) return r; done = true; break; }
+            if (truthy(this.eval(b.cond, dot))) {
+              const r = this.scoped(b.body, dot);
+              if (r) return r;
+              done = true;
+              break;
+            }
           }
-          if (!done) { const r = this.scoped(n.else, dot); if (r) return r; }
+          if (!done) {
+            const r = this.scoped(n.else, dot);
+            if (r) return r;
+          }
           break;
         }
         case "with": {
@@ -395,29 +491,43 @@ class Exec {
           if (Array.isArray(v)) items = v.map((x, i) => [i, x]);
           else if (v instanceof RegoSet) items = v.sorted().map((x, i) => [i, x]);
           else if (v !== NO_VALUE && isObject(v)) items = objectEntries(v);
-          else if (typeof v === "number" && Number.isInteger(v)) items = Array.from({ length: Math.max(0, Math.min(v, 1e6)) }, (_, i) => [i, i]);
+          else if (typeof v === "number" && Number.isInteger(v))
+            items = Array.from({ length: Math.max(0, Math.min(v, 1e6)) }, (_, i) => [i, i]);
           else if (v === NO_VALUE || v === null) items = [];
           else throw new TemplateError(`range can't iterate over ${show(v)}`);
-          if (items.length === 0) { const r = this.scoped(n.else, dot); if (r) return r; break; }
+          if (items.length === 0) {
+            const r = this.scoped(n.else, dot);
+            if (r) return r;
+            break;
+          }
           for (const [k, x] of items) {
             this.vars.push([]);
             if (n.vars.length === 1) this.setVar(n.vars[0]!, x, true);
-            else if (n.vars.length === 2) { this.setVar(n.vars[0]!, k, true); this.setVar(n.vars[1]!, x, true); }
+            else if (n.vars.length === 2) {
+              this.setVar(n.vars[0]!, k, true);
+              this.setVar(n.vars[1]!, x, true);
+            }
             const r = this.run(n.body, x);
             this.vars.pop();
             if (r === "break") break;
           }
           break;
         }
-        case "break": return "break";
-        case "continue": return "continue";
+        case "break":
+          return "break";
+        case "continue":
+          return "continue";
       }
     }
     return undefined;
   }
   private scoped(nodes: Node[], dot: TV): "break" | "continue" | undefined {
     this.vars.push([]);
-    try { return this.run(nodes, dot); } finally { this.vars.pop(); }
+    try {
+      return this.run(nodes, dot);
+    } finally {
+      this.vars.pop();
+    }
   }
 }
 

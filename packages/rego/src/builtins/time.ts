@@ -30,7 +30,7 @@ function toBigNs(n: number): bigint {
 
 function floorDiv(a: bigint, b: bigint): bigint {
   const q = a / b;
-  return (a % b !== 0n && (a < 0n) !== (b < 0n)) ? q - 1n : q;
+  return a % b !== 0n && a < 0n !== b < 0n ? q - 1n : q;
 }
 
 // ---------------------------------------------------------------------------
@@ -68,14 +68,27 @@ function daysIn(m: number, y: number): number {
 
 /** Broken-down time in a zone. */
 interface Fields {
-  year: number; month: number; day: number; hour: number; min: number; sec: number; nsec: number;
-  wday: number; yday: number; offset: number; abbr: string;
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  min: number;
+  sec: number;
+  nsec: number;
+  wday: number;
+  yday: number;
+  offset: number;
+  abbr: string;
 }
 
 // ---------------------------------------------------------------------------
 // Zones
 
-interface Zone { name: string; offsetAt(epochSec: number): number; abbrAt(epochSec: number, offset: number): string }
+interface Zone {
+  name: string;
+  offsetAt(epochSec: number): number;
+  abbrAt(epochSec: number, offset: number): string;
+}
 
 const UTC: Zone = { name: "UTC", offsetAt: () => 0, abbrAt: () => "UTC" };
 const zoneCache = new Map<string, Zone>();
@@ -84,7 +97,8 @@ function fixedAbbr(offset: number): string {
   if (offset === 0) return "UTC";
   const sign = offset < 0 ? "-" : "+";
   const a = Math.abs(offset);
-  const h = Math.floor(a / 3600), m = Math.floor((a % 3600) / 60);
+  const h = Math.floor(a / 3600),
+    m = Math.floor((a % 3600) / 60);
   return sign + String(h).padStart(2, "0") + (m ? String(m).padStart(2, "0") : "");
 }
 
@@ -96,11 +110,25 @@ function loadZone(name: string): Zone | undefined {
   if (IntlNS === undefined) return undefined;
   let tz = name;
   if (name === "Local") {
-    try { tz = new IntlNS.DateTimeFormat().resolvedOptions().timeZone ?? "UTC"; } catch { tz = "UTC"; }
+    try {
+      tz = new IntlNS.DateTimeFormat().resolvedOptions().timeZone ?? "UTC";
+    } catch {
+      tz = "UTC";
+    }
   }
   let dtf: Intl.DateTimeFormat, abbrFmt: Intl.DateTimeFormat;
   try {
-    dtf = new IntlNS.DateTimeFormat("en-US", { timeZone: tz, hourCycle: "h23", year: "numeric", month: "numeric", day: "numeric", hour: "numeric", minute: "numeric", second: "numeric", era: "short" });
+    dtf = new IntlNS.DateTimeFormat("en-US", {
+      timeZone: tz,
+      hourCycle: "h23",
+      year: "numeric",
+      month: "numeric",
+      day: "numeric",
+      hour: "numeric",
+      minute: "numeric",
+      second: "numeric",
+      era: "short",
+    });
     abbrFmt = new IntlNS.DateTimeFormat("en-US", { timeZone: tz, timeZoneName: "short" });
   } catch {
     return undefined;
@@ -135,8 +163,16 @@ function fieldsAt(ns: bigint, zone: Zone): Fields {
   const rem = local - days * 86400;
   const [year, month, day] = civilFromDays(days);
   return {
-    year, month, day, hour: Math.floor(rem / 3600), min: Math.floor((rem % 3600) / 60), sec: rem % 60, nsec,
-    wday: (((days + 4) % 7) + 7) % 7, yday: days - daysFromCivil(year, 1, 1) + 1, offset,
+    year,
+    month,
+    day,
+    hour: Math.floor(rem / 3600),
+    min: Math.floor((rem % 3600) / 60),
+    sec: rem % 60,
+    nsec,
+    wday: (((days + 4) % 7) + 7) % 7,
+    yday: days - daysFromCivil(year, 1, 1) + 1,
+    offset,
     abbr: zone === UTC ? "UTC" : zone.abbrAt(s, offset),
   };
 }
@@ -145,13 +181,48 @@ function fieldsAt(ns: bigint, zone: Zone): Fields {
 // Go layouts
 
 type Std =
-  | "longMonth" | "month" | "numMonth" | "zeroMonth" | "longWeekDay" | "weekDay" | "day" | "underDay" | "zeroDay"
-  | "underYearDay" | "zeroYearDay" | "hour" | "hour12" | "zeroHour12" | "minute" | "zeroMinute" | "second" | "zeroSecond"
-  | "longYear" | "year" | "PM" | "pm" | "TZ" | "ISO8601TZ" | "ISO8601SecondsTZ" | "ISO8601ShortTZ" | "ISO8601ColonTZ"
-  | "ISO8601ColonSecondsTZ" | "numTZ" | "numSecondsTz" | "numShortTZ" | "numColonTZ" | "numColonSecondsTZ"
-  | "fracSecond0" | "fracSecond9";
+  | "longMonth"
+  | "month"
+  | "numMonth"
+  | "zeroMonth"
+  | "longWeekDay"
+  | "weekDay"
+  | "day"
+  | "underDay"
+  | "zeroDay"
+  | "underYearDay"
+  | "zeroYearDay"
+  | "hour"
+  | "hour12"
+  | "zeroHour12"
+  | "minute"
+  | "zeroMinute"
+  | "second"
+  | "zeroSecond"
+  | "longYear"
+  | "year"
+  | "PM"
+  | "pm"
+  | "TZ"
+  | "ISO8601TZ"
+  | "ISO8601SecondsTZ"
+  | "ISO8601ShortTZ"
+  | "ISO8601ColonTZ"
+  | "ISO8601ColonSecondsTZ"
+  | "numTZ"
+  | "numSecondsTz"
+  | "numShortTZ"
+  | "numColonTZ"
+  | "numColonSecondsTZ"
+  | "fracSecond0"
+  | "fracSecond9";
 
-interface Chunk { lit: string; std?: Std; n?: number; text?: string }
+interface Chunk {
+  lit: string;
+  std?: Std;
+  n?: number;
+  text?: string;
+}
 
 const layoutCache = new Map<string, Chunk[]>();
 
@@ -194,15 +265,29 @@ function parseLayout(layout: string): Chunk[] {
         break;
       case "_":
         if (at("_2")) {
-          if (at("_2006")) { lit += "_"; i++; continue; }
+          if (at("_2006")) {
+            lit += "_";
+            i++;
+            continue;
+          }
           matched = ["underDay", 2];
         } else if (at("__2")) matched = ["underYearDay", 3];
         break;
-      case "3": matched = ["hour12", 1]; break;
-      case "4": matched = ["minute", 1]; break;
-      case "5": matched = ["second", 1]; break;
-      case "P": if (at("PM")) matched = ["PM", 2]; break;
-      case "p": if (at("pm")) matched = ["pm", 2]; break;
+      case "3":
+        matched = ["hour12", 1];
+        break;
+      case "4":
+        matched = ["minute", 1];
+        break;
+      case "5":
+        matched = ["second", 1];
+        break;
+      case "P":
+        if (at("PM")) matched = ["PM", 2];
+        break;
+      case "p":
+        if (at("pm")) matched = ["pm", 2];
+        break;
       case "-":
         if (at("-070000")) matched = ["numSecondsTz", 7];
         else if (at("-07:00:00")) matched = ["numColonSecondsTZ", 9];
@@ -217,7 +302,8 @@ function parseLayout(layout: string): Chunk[] {
         else if (at("Z07:00")) matched = ["ISO8601ColonTZ", 6];
         else if (at("Z07")) matched = ["ISO8601ShortTZ", 3];
         break;
-      case ".": case ",": {
+      case ".":
+      case ",": {
         const d = layout[i + 1];
         if (d === "0" || d === "9") {
           let j = i + 1;
@@ -254,7 +340,9 @@ const p2 = (n: number): string => String(n).padStart(2, "0");
 function fmtOffset(off: number, colon: boolean, withSec: boolean, short: boolean): string {
   const sign = off < 0 ? "-" : "+";
   const a = Math.abs(off);
-  const h = Math.floor(a / 3600), m = Math.floor((a % 3600) / 60), s = a % 60;
+  const h = Math.floor(a / 3600),
+    m = Math.floor((a % 3600) / 60),
+    s = a % 60;
   if (short) return sign + p2(h);
   let out = sign + p2(h) + (colon ? ":" : "") + p2(m);
   if (withSec) out += (colon ? ":" : "") + p2(s);
@@ -268,31 +356,85 @@ function formatLayout(f: Fields, layout: string): string {
     out += ch.lit;
     if (!ch.std) continue;
     switch (ch.std) {
-      case "longYear": out += f.year < 0 ? "-" + String(-f.year).padStart(4, "0") : String(f.year).padStart(4, "0"); break;
-      case "year": out += p2(((f.year % 100) + 100) % 100); break;
-      case "longMonth": out += MONTHS[f.month - 1]; break;
-      case "month": out += MONTHS[f.month - 1]!.slice(0, 3); break;
-      case "numMonth": out += String(f.month); break;
-      case "zeroMonth": out += p2(f.month); break;
-      case "longWeekDay": out += DAYS[f.wday]; break;
-      case "weekDay": out += DAYS[f.wday]!.slice(0, 3); break;
-      case "day": out += String(f.day); break;
-      case "underDay": out += f.day < 10 ? " " + f.day : String(f.day); break;
-      case "zeroDay": out += p2(f.day); break;
-      case "underYearDay": out += String(f.yday).padStart(3, " "); break;
-      case "zeroYearDay": out += String(f.yday).padStart(3, "0"); break;
-      case "hour": out += p2(f.hour); break;
-      case "hour12": out += String(f.hour % 12 === 0 ? 12 : f.hour % 12); break;
-      case "zeroHour12": out += p2(f.hour % 12 === 0 ? 12 : f.hour % 12); break;
-      case "minute": out += String(f.min); break;
-      case "zeroMinute": out += p2(f.min); break;
-      case "second": out += String(f.sec); break;
-      case "zeroSecond": out += p2(f.sec); break;
-      case "PM": out += f.hour >= 12 ? "PM" : "AM"; break;
-      case "pm": out += f.hour >= 12 ? "pm" : "am"; break;
-      case "TZ": out += f.abbr; break;
-      case "ISO8601TZ": case "ISO8601SecondsTZ": case "ISO8601ShortTZ": case "ISO8601ColonTZ": case "ISO8601ColonSecondsTZ":
-      case "numTZ": case "numSecondsTz": case "numShortTZ": case "numColonTZ": case "numColonSecondsTZ": {
+      case "longYear":
+        out += f.year < 0 ? "-" + String(-f.year).padStart(4, "0") : String(f.year).padStart(4, "0");
+        break;
+      case "year":
+        out += p2(((f.year % 100) + 100) % 100);
+        break;
+      case "longMonth":
+        out += MONTHS[f.month - 1];
+        break;
+      case "month":
+        out += MONTHS[f.month - 1]!.slice(0, 3);
+        break;
+      case "numMonth":
+        out += String(f.month);
+        break;
+      case "zeroMonth":
+        out += p2(f.month);
+        break;
+      case "longWeekDay":
+        out += DAYS[f.wday];
+        break;
+      case "weekDay":
+        out += DAYS[f.wday]!.slice(0, 3);
+        break;
+      case "day":
+        out += String(f.day);
+        break;
+      case "underDay":
+        out += f.day < 10 ? " " + f.day : String(f.day);
+        break;
+      case "zeroDay":
+        out += p2(f.day);
+        break;
+      case "underYearDay":
+        out += String(f.yday).padStart(3, " ");
+        break;
+      case "zeroYearDay":
+        out += String(f.yday).padStart(3, "0");
+        break;
+      case "hour":
+        out += p2(f.hour);
+        break;
+      case "hour12":
+        out += String(f.hour % 12 === 0 ? 12 : f.hour % 12);
+        break;
+      case "zeroHour12":
+        out += p2(f.hour % 12 === 0 ? 12 : f.hour % 12);
+        break;
+      case "minute":
+        out += String(f.min);
+        break;
+      case "zeroMinute":
+        out += p2(f.min);
+        break;
+      case "second":
+        out += String(f.sec);
+        break;
+      case "zeroSecond":
+        out += p2(f.sec);
+        break;
+      case "PM":
+        out += f.hour >= 12 ? "PM" : "AM";
+        break;
+      case "pm":
+        out += f.hour >= 12 ? "pm" : "am";
+        break;
+      case "TZ":
+        out += f.abbr;
+        break;
+      case "ISO8601TZ":
+      case "ISO8601SecondsTZ":
+      case "ISO8601ShortTZ":
+      case "ISO8601ColonTZ":
+      case "ISO8601ColonSecondsTZ":
+      case "numTZ":
+      case "numSecondsTz":
+      case "numShortTZ":
+      case "numColonTZ":
+      case "numColonSecondsTZ": {
         const s = ch.std;
         if (s.startsWith("ISO") && f.offset === 0) out += "Z";
         else out += fmtOffset(f.offset, s.includes("Colon"), s.includes("Seconds"), s.includes("Short"));
@@ -319,14 +461,25 @@ class ParseError extends Error {}
 /** Parses `value` with a Go layout; returns ns since the epoch. */
 function parseLayoutValue(layout: string, value: string): bigint {
   const fail = (rest: string, elem: string, msg = ""): never => {
-    throw new ParseError(`parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ${JSON.stringify(elem)}${msg}`);
+    throw new ParseError(
+      `parsing time ${JSON.stringify(value)} as ${JSON.stringify(layout)}: cannot parse ${JSON.stringify(rest)} as ` +
+        `${JSON.stringify(elem)}${msg}`,
+    );
   };
   const range = (what: string): never => {
     throw new ParseError(`parsing time ${JSON.stringify(value)}: ${what} out of range`);
   };
   let v = value;
-  let year = 1, month = -1, day = -1, yday = -1, hour = 0, min = 0, sec = 0, nsec = 0;
-  let pmSet = false, amSet = false;
+  let year = 1,
+    month = -1,
+    day = -1,
+    yday = -1,
+    hour = 0,
+    min = 0,
+    sec = 0,
+    nsec = 0;
+  let pmSet = false,
+    amSet = false;
   let offset: number | null = null;
   const num = (min: number, max: number, elem: string): number => {
     const m = new RegExp(`^\\d{${min},${max}}`).exec(v);
@@ -345,7 +498,9 @@ function parseLayoutValue(layout: string, value: string): bigint {
     switch (ch.std) {
       case "longYear": {
         const m = /^[+-]?\d{4}/.exec(v);
-        if (!m || /^[+-]/.test(m[0])) { if (!/^\d{4}/.test(v)) fail(hold, elem); }
+        if (!m || /^[+-]/.test(m[0])) {
+          if (!/^\d{4}/.test(v)) fail(hold, elem);
+        }
         year = Number(v.slice(0, 4));
         v = v.slice(4);
         break;
@@ -355,7 +510,8 @@ function parseLayoutValue(layout: string, value: string): bigint {
         year = y >= 69 ? 1900 + y : 2000 + y;
         break;
       }
-      case "longMonth": case "month": {
+      case "longMonth":
+      case "month": {
         const names = ch.std === "month" ? MONTHS.map((x) => x.slice(0, 3)) : MONTHS;
         const k = names.findIndex((n) => v.slice(0, n.length).toLowerCase() === n.toLowerCase());
         if (k < 0) fail(hold, elem);
@@ -363,22 +519,27 @@ function parseLayoutValue(layout: string, value: string): bigint {
         v = v.slice(names[k]!.length);
         break;
       }
-      case "numMonth": case "zeroMonth":
+      case "numMonth":
+      case "zeroMonth":
         month = ch.std === "zeroMonth" ? num(2, 2, elem) : num(1, 2, elem);
         if (month < 1 || month > 12) range("month");
         break;
-      case "longWeekDay": case "weekDay": {
+      case "longWeekDay":
+      case "weekDay": {
         const names = ch.std === "weekDay" ? DAYS.map((x) => x.slice(0, 3)) : DAYS;
         const k = names.findIndex((n) => v.slice(0, n.length).toLowerCase() === n.toLowerCase());
         if (k < 0) fail(hold, elem);
         v = v.slice(names[k]!.length);
         break;
       }
-      case "day": case "underDay": case "zeroDay":
+      case "day":
+      case "underDay":
+      case "zeroDay":
         if (ch.std === "underDay" && v[0] === " ") v = v.slice(1);
         day = ch.std === "zeroDay" ? num(2, 2, elem) : num(1, 2, elem);
         break;
-      case "underYearDay": case "zeroYearDay":
+      case "underYearDay":
+      case "zeroYearDay":
         if (ch.std === "underYearDay") v = v.replace(/^ {1,2}/, "");
         yday = num(ch.std === "zeroYearDay" ? 3 : 1, 3, elem);
         if (yday < 1 || yday > 366) range("day-of-year");
@@ -387,15 +548,18 @@ function parseLayoutValue(layout: string, value: string): bigint {
         hour = num(1, 2, elem);
         if (hour > 23) range("hour");
         break;
-      case "hour12": case "zeroHour12":
+      case "hour12":
+      case "zeroHour12":
         hour = ch.std === "zeroHour12" ? num(2, 2, elem) : num(1, 2, elem);
         if (hour > 12) range("hour");
         break;
-      case "minute": case "zeroMinute":
+      case "minute":
+      case "zeroMinute":
         min = ch.std === "zeroMinute" ? num(2, 2, elem) : num(1, 2, elem);
         if (min > 59) range("minute");
         break;
-      case "second": case "zeroSecond": {
+      case "second":
+      case "zeroSecond": {
         sec = ch.std === "zeroSecond" ? num(2, 2, elem) : num(1, 2, elem);
         if (sec > 59) range("second");
         // a fractional second in the value that the layout does not have
@@ -407,7 +571,8 @@ function parseLayoutValue(layout: string, value: string): bigint {
         }
         break;
       }
-      case "PM": case "pm": {
+      case "PM":
+      case "pm": {
         const t = v.slice(0, 2).toUpperCase();
         if (t === "PM") pmSet = true;
         else if (t === "AM") amSet = true;
@@ -423,12 +588,32 @@ function parseLayoutValue(layout: string, value: string): bigint {
         v = v.slice(m![0].length);
         break;
       }
-      case "ISO8601TZ": case "ISO8601SecondsTZ": case "ISO8601ShortTZ": case "ISO8601ColonTZ": case "ISO8601ColonSecondsTZ":
-      case "numTZ": case "numSecondsTz": case "numShortTZ": case "numColonTZ": case "numColonSecondsTZ": {
+      case "ISO8601TZ":
+      case "ISO8601SecondsTZ":
+      case "ISO8601ShortTZ":
+      case "ISO8601ColonTZ":
+      case "ISO8601ColonSecondsTZ":
+      case "numTZ":
+      case "numSecondsTz":
+      case "numShortTZ":
+      case "numColonTZ":
+      case "numColonSecondsTZ": {
         const s = ch.std;
-        if (s.startsWith("ISO") && v[0] === "Z") { v = v.slice(1); offset = 0; break; }
+        if (s.startsWith("ISO") && v[0] === "Z") {
+          v = v.slice(1);
+          offset = 0;
+          break;
+        }
         const colon = s.includes("Colon");
-        const re = s.includes("Short") ? /^([+-])(\d\d)/ : s.includes("Seconds") ? (colon ? /^([+-])(\d\d):(\d\d):(\d\d)/ : /^([+-])(\d\d)(\d\d)(\d\d)/) : colon ? /^([+-])(\d\d):(\d\d)/ : /^([+-])(\d\d)(\d\d)/;
+        const re = s.includes("Short")
+          ? /^([+-])(\d\d)/
+          : s.includes("Seconds")
+            ? colon
+              ? /^([+-])(\d\d):(\d\d):(\d\d)/
+              : /^([+-])(\d\d)(\d\d)(\d\d)/
+            : colon
+              ? /^([+-])(\d\d):(\d\d)/
+              : /^([+-])(\d\d)(\d\d)/;
         const m = re.exec(v);
         if (!m) fail(hold, elem);
         const o = Number(m![2]) * 3600 + Number(m![3] ?? 0) * 60 + Number(m![4] ?? 0);
@@ -457,10 +642,15 @@ function parseLayoutValue(layout: string, value: string): bigint {
   else if (amSet && hour === 12) hour = 0;
   if (yday >= 0) {
     if (month < 0) {
-      let m = 1, d = yday;
-      while (m <= 12 && d > daysIn(m, year)) { d -= daysIn(m, year); m++; }
+      let m = 1,
+        d = yday;
+      while (m <= 12 && d > daysIn(m, year)) {
+        d -= daysIn(m, year);
+        m++;
+      }
       if (m > 12) range("day-of-year");
-      month = m; day = d;
+      month = m;
+      day = d;
     }
   }
   if (month < 0) month = 1;
@@ -477,9 +667,16 @@ const RFC3339 = "2006-01-02T15:04:05Z07:00";
 const RFC3339Nano = "2006-01-02T15:04:05.999999999Z07:00";
 /** OPA's acceptedTimeFormats: the only layout names time.format and time.parse_ns replace */
 const ACCEPTED_LAYOUTS: Record<string, string> = {
-  ANSIC: "Mon Jan _2 15:04:05 2006", UnixDate: "Mon Jan _2 15:04:05 MST 2006", RubyDate: "Mon Jan 02 15:04:05 -0700 2006",
-  RFC822: "02 Jan 06 15:04 MST", RFC822Z: "02 Jan 06 15:04 -0700", RFC850: "Monday, 02-Jan-06 15:04:05 MST",
-  RFC1123: "Mon, 02 Jan 2006 15:04:05 MST", RFC1123Z: "Mon, 02 Jan 2006 15:04:05 -0700", RFC3339, RFC3339Nano,
+  ANSIC: "Mon Jan _2 15:04:05 2006",
+  UnixDate: "Mon Jan _2 15:04:05 MST 2006",
+  RubyDate: "Mon Jan 02 15:04:05 -0700 2006",
+  RFC822: "02 Jan 06 15:04 MST",
+  RFC822Z: "02 Jan 06 15:04 -0700",
+  RFC850: "Monday, 02-Jan-06 15:04:05 MST",
+  RFC1123: "Mon, 02 Jan 2006 15:04:05 MST",
+  RFC1123Z: "Mon, 02 Jan 2006 15:04:05 -0700",
+  RFC3339,
+  RFC3339Nano,
 };
 
 function toNumber(ns: bigint): number {
@@ -528,14 +725,26 @@ function parseNs(name: string, layout: string, value: string): number {
   }
 }
 
-const DURATION_UNITS: Record<string, bigint> = { ns: 1n, us: 1000n, "µs": 1000n, "μs": 1000n, ms: 1_000_000n, s: NS, m: 60n * NS, h: 3600n * NS };
+const DURATION_UNITS: Record<string, bigint> = {
+  ns: 1n,
+  us: 1000n,
+  µs: 1000n,
+  μs: 1000n,
+  ms: 1_000_000n,
+  s: NS,
+  m: 60n * NS,
+  h: 3600n * NS,
+};
 
 /** Go's time.ParseDuration, in ns. */
 function parseDuration(s: string): bigint | string {
   const orig = s;
   const invalid = `time: invalid duration ${JSON.stringify(orig)}`;
   let neg = false;
-  if (s[0] === "-" || s[0] === "+") { neg = s[0] === "-"; s = s.slice(1); }
+  if (s[0] === "-" || s[0] === "+") {
+    neg = s[0] === "-";
+    s = s.slice(1);
+  }
   if (s === "0") return 0n;
   if (s === "") return invalid;
   // total in units of 1e-9 ns to keep fractions exact
@@ -585,7 +794,7 @@ function weekday(a: Value[]): Value {
 function format(a: Value[]): Value {
   const t = tzTime("time.format", a[0]!);
   // an empty layout is RFC3339Nano; Go's layout names (RFC822, ...) stand for their layouts
-  const layout = t.layout === "" ? RFC3339Nano : ACCEPTED_LAYOUTS[t.layout] ?? t.layout;
+  const layout = t.layout === "" ? RFC3339Nano : (ACCEPTED_LAYOUTS[t.layout] ?? t.layout);
   return formatLayout(fieldsAt(t.ns, t.zone), layout);
 }
 
@@ -593,7 +802,9 @@ function addDate(a: Value[]): Value {
   // OPA reads the instant with tzTime (so 1.5 is "timestamp too big"), then adds in UTC
   if (typeof a[0] !== "number") throw typeErr("time.add_date", 1, a[0]!, "number");
   const ns = tzTime("time.add_date", a[0]).ns;
-  const y = int("time.add_date", a, 1), m = int("time.add_date", a, 2), d = int("time.add_date", a, 3);
+  const y = int("time.add_date", a, 1),
+    m = int("time.add_date", a, 2),
+    d = int("time.add_date", a, 3);
   const f = fieldsAt(ns, UTC);
   // Go's AddDate normalizes month and day overflow the same way as Date.UTC
   let month0 = f.month - 1 + m;
@@ -610,21 +821,39 @@ function addDate(a: Value[]): Value {
 function diff(a: Value[]): Value {
   const t1 = tzTime("time.diff", a[0]!);
   const t2 = tzTime("time.diff", a[1]!);
-  let n1 = t1.ns, n2 = t2.ns;
+  let n1 = t1.ns,
+    n2 = t2.ns;
   const zone = t1.zone;
   if (n1 > n2) [n1, n2] = [n2, n1];
-  const f1 = fieldsAt(n1, zone), f2 = fieldsAt(n2, zone);
-  let year = f2.year - f1.year, month = f2.month - f1.month, day = f2.day - f1.day;
-  let hour = f2.hour - f1.hour, min = f2.min - f1.min, sec = f2.sec - f1.sec;
-  if (sec < 0) { sec += 60; min--; }
-  if (min < 0) { min += 60; hour--; }
-  if (hour < 0) { hour += 24; day--; }
+  const f1 = fieldsAt(n1, zone),
+    f2 = fieldsAt(n2, zone);
+  let year = f2.year - f1.year,
+    month = f2.month - f1.month,
+    day = f2.day - f1.day;
+  let hour = f2.hour - f1.hour,
+    min = f2.min - f1.min,
+    sec = f2.sec - f1.sec;
+  if (sec < 0) {
+    sec += 60;
+    min--;
+  }
+  if (min < 0) {
+    min += 60;
+    hour--;
+  }
+  if (hour < 0) {
+    hour += 24;
+    day--;
+  }
   if (day < 0) {
     // days in f1's month: Go computes time.Date(y1, M1, 32).Day()
     day += daysIn(f1.month, f1.year);
     month--;
   }
-  if (month < 0) { month += 12; year--; }
+  if (month < 0) {
+    month += 12;
+    year--;
+  }
   return [year, month, day, hour, min, sec];
 }
 

@@ -28,8 +28,24 @@ export const typesBuiltins: readonly Builtin[] = [
     if (Array.isArray(v)) return new RegoSet(v);
     throw typeErr("cast_set", 1, v, "array", "set");
   }),
-  def("cast_string", 1, (a) => { const v = a[0]!; if (typeof v !== "string") throw typeErr("cast_string", 1, v, "string"); return v; }),
-  def("cast_boolean", 1, (a) => { const v = a[0]!; if (typeof v !== "boolean") throw typeErr("cast_boolean", 1, v, "boolean"); return v; }),
-  def("cast_null", 1, (a) => { const v: Value = a[0]!; if (v !== null) throw typeErr("cast_null", 1, v, "null"); return null; }),
-  def("cast_object", 1, (a) => { const v = a[0]!; if (!isObject(v)) throw typeErr("cast_object", 1, v, "object"); return v; }),
+  def("cast_string", 1, (a) => {
+    const v = a[0]!;
+    if (typeof v !== "string") throw typeErr("cast_string", 1, v, "string");
+    return v;
+  }),
+  def("cast_boolean", 1, (a) => {
+    const v = a[0]!;
+    if (typeof v !== "boolean") throw typeErr("cast_boolean", 1, v, "boolean");
+    return v;
+  }),
+  def("cast_null", 1, (a) => {
+    const v: Value = a[0]!;
+    if (v !== null) throw typeErr("cast_null", 1, v, "null");
+    return null;
+  }),
+  def("cast_object", 1, (a) => {
+    const v = a[0]!;
+    if (!isObject(v)) throw typeErr("cast_object", 1, v, "object");
+    return v;
+  }),
 ];

@@ -9,10 +9,16 @@ function extractNumAndUnit(s: string): [string, string] | null {
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
     const isNum = (c >= "0" && c <= "9") || c === ".";
-    if (!isNum && c !== "e" && c !== "E" && c !== "+" && c !== "-") { first = i; break; }
+    if (!isNum && c !== "e" && c !== "E" && c !== "+" && c !== "-") {
+      first = i;
+      break;
+    }
     if (c === "e" || c === "E") {
       const n = s[i + 1];
-      if (n === undefined || (!(n >= "0" && n <= "9") && n !== "+" && n !== "-")) { first = i; break; }
+      if (n === undefined || (!(n >= "0" && n <= "9") && n !== "+" && n !== "-")) {
+        first = i;
+        break;
+      }
       if (n === "+" || n === "-") i++;
       let e = i + 1;
       while (e < s.length && s[e]! >= "0" && s[e]! <= "9") e++;
@@ -38,7 +44,19 @@ function parseDecimal(s: string): { n: bigint; d: bigint } | null {
   return { n, d };
 }
 
-const SI: Record<string, bigint> = { k: 1000n, K: 1000n, M: 10n ** 6n, g: 10n ** 9n, G: 10n ** 9n, t: 10n ** 12n, T: 10n ** 12n, p: 10n ** 15n, P: 10n ** 15n, e: 10n ** 18n, E: 10n ** 18n };
+const SI: Record<string, bigint> = {
+  k: 1000n,
+  K: 1000n,
+  M: 10n ** 6n,
+  g: 10n ** 9n,
+  G: 10n ** 9n,
+  t: 10n ** 12n,
+  T: 10n ** 12n,
+  p: 10n ** 15n,
+  P: 10n ** 15n,
+  e: 10n ** 18n,
+  E: 10n ** 18n,
+};
 const BIN: Record<string, bigint> = { ki: 1n << 10n, mi: 1n << 20n, gi: 1n << 30n, ti: 1n << 40n, pi: 1n << 50n, ei: 1n << 60n };
 
 function ratToNumber(n: bigint, d: bigint): number {
@@ -57,7 +75,8 @@ function unitsParse(a: Value[]): Value {
   const [num, rawUnit] = nu;
   if (num === "") throw builtinErr(name, "no amount provided");
   const unit = rawUnit.length > 1 ? rawUnit[0] + rawUnit.slice(1).toLowerCase() : rawUnit;
-  let mulN = 1n, mulD = 1n;
+  let mulN = 1n,
+    mulD = 1n;
   if (unit === "m") mulD = 1000n;
   else if (unit === "") mulN = 1n;
   else if (SI[unit] !== undefined) mulN = SI[unit]!;
@@ -69,9 +88,31 @@ function unitsParse(a: Value[]): Value {
 }
 
 const BYTES: Record<string, bigint> = {
-  "": 1n, kb: 1000n, k: 1000n, kib: 1n << 10n, ki: 1n << 10n, mb: 10n ** 6n, m: 10n ** 6n, mib: 1n << 20n, mi: 1n << 20n,
-  gb: 10n ** 9n, g: 10n ** 9n, gib: 1n << 30n, gi: 1n << 30n, tb: 10n ** 12n, t: 10n ** 12n, tib: 1n << 40n, ti: 1n << 40n,
-  pb: 10n ** 15n, p: 10n ** 15n, pib: 1n << 50n, pi: 1n << 50n, eb: 10n ** 18n, e: 10n ** 18n, eib: 1n << 60n, ei: 1n << 60n,
+  "": 1n,
+  kb: 1000n,
+  k: 1000n,
+  kib: 1n << 10n,
+  ki: 1n << 10n,
+  mb: 10n ** 6n,
+  m: 10n ** 6n,
+  mib: 1n << 20n,
+  mi: 1n << 20n,
+  gb: 10n ** 9n,
+  g: 10n ** 9n,
+  gib: 1n << 30n,
+  gi: 1n << 30n,
+  tb: 10n ** 12n,
+  t: 10n ** 12n,
+  tib: 1n << 40n,
+  ti: 1n << 40n,
+  pb: 10n ** 15n,
+  p: 10n ** 15n,
+  pib: 1n << 50n,
+  pi: 1n << 50n,
+  eb: 10n ** 18n,
+  e: 10n ** 18n,
+  eib: 1n << 60n,
+  ei: 1n << 60n,
 };
 
 function parseBytes(a: Value[]): Value {
@@ -89,7 +130,4 @@ function parseBytes(a: Value[]): Value {
   return Number((r.n * mul) / r.d);
 }
 
-export const unitsBuiltins: readonly Builtin[] = [
-  def("units.parse", 1, unitsParse),
-  def("units.parse_bytes", 1, parseBytes),
-];
+export const unitsBuiltins: readonly Builtin[] = [def("units.parse", 1, unitsParse), def("units.parse_bytes", 1, parseBytes)];

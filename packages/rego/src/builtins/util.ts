@@ -2,10 +2,7 @@
  * Helpers shared by the builtin families: operand checks that throw OPA-style
  * `BuiltinError`s, and small string utilities. Pure ES2023.
  */
-import {
-  BuiltinError, RegoSet, isObject, typeName,
-  type RegoObject, type Value,
-} from "../value.ts";
+import { BuiltinError, RegoSet, isObject, typeName, type RegoObject, type Value } from "../value.ts";
 import type { Builtin, BuiltinContext } from "./index.ts";
 
 /** Type error: `operand N must be X but got Y` / `must be one of {X, Y} but got Z`. */
@@ -17,7 +14,12 @@ export function typeErr(name: string, pos: number, got: Value, ...expected: stri
 /** Element type error: `operand N must be array of strings but got array containing number`. */
 export function elemErr(name: string, pos: number, composite: Value, got: Value, expected: string): BuiltinError {
   const t = typeName(composite);
-  return new BuiltinError(name, `operand ${pos} must be ${t} of ${expected}s but got ${t} containing ${typeName(got)}`, "eval_type_error", true);
+  return new BuiltinError(
+    name,
+    `operand ${pos} must be ${t} of ${expected}s but got ${t} containing ${typeName(got)}`,
+    "eval_type_error",
+    true,
+  );
 }
 
 /** Generic operand error with OPA's `operand N ...` prefix (a type error found at run time, not by OPA's type checker). */
@@ -136,24 +138,40 @@ export function utf8Decode(b: Uint8Array, strict = false): string | undefined {
     const c = b[i]!;
     let cp = -1;
     let n = 0;
-    if (c < 0x80) { cp = c; n = 1; }
-    else if (c >= 0xc2 && c < 0xe0) { n = 2; cp = c & 0x1f; }
-    else if (c >= 0xe0 && c < 0xf0) { n = 3; cp = c & 0x0f; }
-    else if (c >= 0xf0 && c < 0xf5) { n = 4; cp = c & 0x07; }
+    if (c < 0x80) {
+      cp = c;
+      n = 1;
+    } else if (c >= 0xc2 && c < 0xe0) {
+      n = 2;
+      cp = c & 0x1f;
+    } else if (c >= 0xe0 && c < 0xf0) {
+      n = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xf0 && c < 0xf5) {
+      n = 4;
+      cp = c & 0x07;
+    }
     if (n === 0 || i + n > b.length) {
       if (strict) return undefined;
-      s += "\ufffd"; i++; continue;
+      s += "\ufffd";
+      i++;
+      continue;
     }
     let ok = true;
     for (let k = 1; k < n; k++) {
       const d = b[i + k]!;
-      if ((d & 0xc0) !== 0x80) { ok = false; break; }
+      if ((d & 0xc0) !== 0x80) {
+        ok = false;
+        break;
+      }
       cp = (cp << 6) | (d & 63);
     }
     if (ok && ((n === 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n === 4 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
     if (!ok) {
       if (strict) return undefined;
-      s += "\ufffd"; i++; continue;
+      s += "\ufffd";
+      i++;
+      continue;
     }
     s += String.fromCodePoint(cp);
     i += n;
@@ -165,7 +183,9 @@ export function utf8Decode(b: Uint8Array, strict = false): string | undefined {
 export class BoundedCache<V> {
   private readonly m = new Map<string, V>();
   constructor(private readonly max: number) {}
-  get(k: string): V | undefined { return this.m.get(k); }
+  get(k: string): V | undefined {
+    return this.m.get(k);
+  }
   set(k: string, v: V): void {
     if (this.m.size >= this.max) {
       const first = this.m.keys().next();
@@ -176,6 +196,11 @@ export class BoundedCache<V> {
 }
 
 /** Shorthand to declare a deterministic builtin. */
-export function def(name: string, arity: number, fn: (args: Value[], ctx: BuiltinContext) => Value | undefined, nondeterministic = false): Builtin {
+export function def(
+  name: string,
+  arity: number,
+  fn: (args: Value[], ctx: BuiltinContext) => Value | undefined,
+  nondeterministic = false,
+): Builtin {
   return nondeterministic ? { name, arity, fn, nondeterministic } : { name, arity, fn };
 }

@@ -34,13 +34,18 @@ function parse(a: Value[]): Value | undefined {
   else return undefined;
   const b = Array.from({ length: 16 }, (_, i) => parseInt(hex.slice(2 * i, 2 * i + 2), 16));
   const version = b[6]! >> 4;
-  const variant = (b[8]! & 0xc0) === 0x80 ? "RFC4122" : (b[8]! & 0xe0) === 0xc0 ? "Microsoft" : (b[8]! & 0xe0) === 0xe0 ? "Future" : "Reserved";
+  const variant =
+    (b[8]! & 0xc0) === 0x80 ? "RFC4122" : (b[8]! & 0xe0) === 0xc0 ? "Microsoft" : (b[8]! & 0xe0) === 0xe0 ? "Future" : "Reserved";
   const out: { [k: string]: Value } = { variant, version };
   if (version === 1 || version === 2) {
-    const t = BigInt(parseInt(hex.slice(0, 8), 16)) | (BigInt(parseInt(hex.slice(8, 12), 16)) << 32n) | (BigInt(parseInt(hex.slice(12, 16), 16) & 0xfff) << 48n);
+    const t =
+      BigInt(parseInt(hex.slice(0, 8), 16)) |
+      (BigInt(parseInt(hex.slice(8, 12), 16)) << 32n) |
+      (BigInt(parseInt(hex.slice(12, 16), 16) & 0xfff) << 48n);
     out.time = Number((t - 122192928000000000n) * 100n);
     const n0 = b[10]!;
-    const mac = (n0 & 3) === 3 ? "local:multicast" : (n0 & 1) === 1 ? "global:multicast" : (n0 & 2) === 2 ? "local:unicast" : "global:unicast";
+    const mac =
+      (n0 & 3) === 3 ? "local:multicast" : (n0 & 1) === 1 ? "global:multicast" : (n0 & 2) === 2 ? "local:unicast" : "global:unicast";
     // OPA reports the MAC flags and the node id as separate fields; the node id is its six bytes, dash-separated
     out.macvariables = mac;
     out.nodeid = (hex.slice(20).toLowerCase().match(/../g) ?? []).join("-");
@@ -53,7 +58,4 @@ function parse(a: Value[]): Value | undefined {
   return out;
 }
 
-export const uuidBuiltins: readonly Builtin[] = [
-  def("uuid.rfc4122", 1, rfc4122, true),
-  def("uuid.parse", 1, parse),
-];
+export const uuidBuiltins: readonly Builtin[] = [def("uuid.rfc4122", 1, rfc4122, true), def("uuid.parse", 1, parse)];

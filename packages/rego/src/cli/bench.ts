@@ -57,13 +57,23 @@ function seedAllowTS(input: unknown): boolean {
 const regexCache = new Map<string, RegExp>();
 /** k8srequiredlabels in plain TypeScript: the violation messages */
 function requiredLabelsTS(input: unknown): string[] {
-  const i = input as { review?: { object?: { metadata?: { labels?: Obj } } }; parameters?: { labels?: { key: string; allowedRegex?: string }[]; message?: string } };
+  const i = input as {
+    review?: { object?: { metadata?: { labels?: Obj } } };
+    parameters?: { labels?: { key: string; allowedRegex?: string }[]; message?: string };
+  };
   const labels = i.review?.object?.metadata?.labels ?? {};
   const params = i.parameters ?? {};
   const out: string[] = [];
   const missing: string[] = [];
   for (const l of params.labels ?? []) if (!Object.hasOwn(labels, l.key)) missing.push(l.key);
-  if (missing.length > 0) out.push(params.message ?? `you must provide labels: {${missing.sort().map((m) => JSON.stringify(m)).join(", ")}}`);
+  if (missing.length > 0)
+    out.push(
+      params.message ??
+        `you must provide labels: {${missing
+          .sort()
+          .map((m) => JSON.stringify(m))
+          .join(", ")}}`,
+    );
   for (const l of params.labels ?? []) {
     const v = labels[l.key];
     if (typeof v !== "string" || l.allowedRegex === undefined || l.allowedRegex === "") continue;
@@ -77,16 +87,32 @@ function requiredLabelsTS(input: unknown): string[] {
 // ---------------------------------------------------------------- inputs
 
 const SEED_INPUTS: Value[] = [
-  { action: "join", user: { id: "s1", role: "student" }, course: { status: "active", capacity: 30, students: ["a", "b", "c"], teacher_id: "t1" } },
-  { action: "join", user: { id: "s2", role: "student" }, course: { status: "active", capacity: 2, students: ["a", "b"], teacher_id: "t1" } },
+  {
+    action: "join",
+    user: { id: "s1", role: "student" },
+    course: { status: "active", capacity: 30, students: ["a", "b", "c"], teacher_id: "t1" },
+  },
+  {
+    action: "join",
+    user: { id: "s2", role: "student" },
+    course: { status: "active", capacity: 2, students: ["a", "b"], teacher_id: "t1" },
+  },
   { action: "join", user: { id: "t1", role: "teacher" }, course: { status: "active", capacity: 2, students: [], teacher_id: "t1" } },
   { action: "join", user: { id: "s3", role: "student" }, course: { status: "archived", capacity: 20, students: [], teacher_id: "t1" } },
 ];
 
 function review(labels: Obj): Value {
   return {
-    review: { kind: { group: "", version: "v1", kind: "Namespace" }, name: "ns", operation: "CREATE", object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "ns", labels } } },
-    parameters: { message: "All namespaces must have an `owner` label that points to your company username", labels: [{ key: "owner", allowedRegex: "^[a-zA-Z]+.agilebank.demo$" }] },
+    review: {
+      kind: { group: "", version: "v1", kind: "Namespace" },
+      name: "ns",
+      operation: "CREATE",
+      object: { apiVersion: "v1", kind: "Namespace", metadata: { name: "ns", labels } },
+    },
+    parameters: {
+      message: "All namespaces must have an `owner` label that points to your company username",
+      labels: [{ key: "owner", allowedRegex: "^[a-zA-Z]+.agilebank.demo$" }],
+    },
   } as unknown as Value;
 }
 
@@ -153,12 +179,20 @@ export function cmdBench(args: string[]): number {
   const lines = runBench();
   if (json) {
     const out: Record<string, unknown> = {};
-    for (const l of lines) out[l.name] = { engine_per_s: Math.round(l.engine), baseline_per_s: Math.round(l.baseline), baseline_over_engine: Number(l.ratio.toFixed(2)) };
+    for (const l of lines)
+      out[l.name] = {
+        engine_per_s: Math.round(l.engine),
+        baseline_per_s: Math.round(l.baseline),
+        baseline_over_engine: Number(l.ratio.toFixed(2)),
+      };
     process.stdout.write(JSON.stringify(out) + "\n");
   } else {
     const fmt = (n: number) => Math.round(n).toLocaleString("en-US");
     for (const l of lines) {
-      process.stdout.write(`${l.name}: engine ${fmt(l.engine)} decisions/s, plain TypeScript ${fmt(l.baseline)} decisions/s (engine is ${l.ratio.toFixed(1)}x slower)\n`);
+      process.stdout.write(
+        `${l.name}: engine ${fmt(l.engine)} decisions/s, plain TypeScript ${fmt(l.baseline)} decisions/s (engine is ` +
+          `${l.ratio.toFixed(1)}x slower)\n`,
+      );
     }
   }
   return 0;

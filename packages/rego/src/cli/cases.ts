@@ -44,7 +44,9 @@ function expected(v: unknown): Value | undefined {
       return new RegoSet((o["set!"] as unknown[]).map((x) => expected(x) as Value));
     }
     if (keys.length === 1 && keys[0] === "object!" && Array.isArray(o["object!"])) {
-      return new RegoMap((o["object!"] as { key: unknown; value: unknown }[]).map((e) => [expected(e.key) as Value, expected(e.value) as Value]));
+      return new RegoMap(
+        (o["object!"] as { key: unknown; value: unknown }[]).map((e) => [expected(e.key) as Value, expected(e.value) as Value]),
+      );
     }
     const out: Record<string, Value> = {};
     for (const k of keys) {
@@ -128,10 +130,15 @@ function runCase(c: RawCase): { ok: boolean; reason?: string } {
       if (msg.includes(c.error)) return { ok: true };
       return { ok: false, reason: `error ${JSON.stringify(firstLine(msg))} does not contain ${JSON.stringify(c.error)}` };
     }
-    if (!(e instanceof RegoError)) return { ok: false, reason: `crash: ${e instanceof Error ? e.stack?.split("\n").slice(0, 3).join(" | ") : msg}` };
+    if (!(e instanceof RegoError))
+      return { ok: false, reason: `crash: ${e instanceof Error ? e.stack?.split("\n").slice(0, 3).join(" | ") : msg}` };
     return { ok: false, reason: `unexpected error: ${firstLine(msg)}` };
   }
-  if (c.error !== undefined) return { ok: false, reason: `expected error containing ${JSON.stringify(c.error)}, got ${results.map((r) => formatValue(r)).join(", ") || "no result"}` };
+  if (c.error !== undefined)
+    return {
+      ok: false,
+      reason: `expected error containing ${JSON.stringify(c.error)}, got ${results.map((r) => formatValue(r)).join(", ") || "no result"}`,
+    };
   let want: (Value | undefined)[];
   if (c.no_result) want = [];
   else {
@@ -141,7 +148,10 @@ function runCase(c: RawCase): { ok: boolean; reason?: string } {
     else want = [expected(c.want_result)];
   }
   if (want.length !== results.length) {
-    return { ok: false, reason: `expected ${want.length} result(s), got ${results.length}: ${results.map((r) => formatValue(r)).join(", ")}` };
+    return {
+      ok: false,
+      reason: `expected ${want.length} result(s), got ${results.length}: ${results.map((r) => formatValue(r)).join(", ")}`,
+    };
   }
   for (let i = 0; i < want.length; i++) {
     const w = want[i];

@@ -115,7 +115,7 @@ function cmdCases(args: string[]): number {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (e) => {
-    process.stderr.write((e instanceof Error ? e.stack ?? e.message : String(e)) + "\n");
+    process.stderr.write((e instanceof Error ? (e.stack ?? e.message) : String(e)) + "\n");
     process.exit(1);
   },
 );

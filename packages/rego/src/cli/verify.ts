@@ -91,7 +91,8 @@ function schemaErrors(schema: unknown, v: unknown, path = "spec.parameters"): st
   if (typeof type === "string" && !typeOk() && schema["x-kubernetes-int-or-string"] !== true) {
     return [`${path}: expected ${type}`];
   }
-  if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) errs.push(`${path}: not one of ${JSON.stringify(schema.enum)}`);
+  if (Array.isArray(schema.enum) && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(v)))
+    errs.push(`${path}: not one of ${JSON.stringify(schema.enum)}`);
   if (isObj(v) && isObj(schema.properties)) {
     for (const [k, sub] of Object.entries(schema.properties)) errs.push(...schemaErrors(sub, v[k], `${path}.${k}`));
   }
@@ -104,7 +105,11 @@ function schemaErrors(schema: unknown, v: unknown, path = "spec.parameters"): st
 function gvk(obj: Obj): { group: string; version: string; kind: string } {
   const apiVersion = String(obj.apiVersion ?? "");
   const i = apiVersion.indexOf("/");
-  return { group: i < 0 ? "" : apiVersion.slice(0, i), version: i < 0 ? apiVersion : apiVersion.slice(i + 1), kind: String(obj.kind ?? "") };
+  return {
+    group: i < 0 ? "" : apiVersion.slice(0, i),
+    version: i < 0 ? apiVersion : apiVersion.slice(i + 1),
+    kind: String(obj.kind ?? ""),
+  };
 }
 
 /** the `input.review` Gatekeeper builds for an object or an AdmissionReview */
@@ -116,7 +121,14 @@ function toReview(obj: Obj): Obj {
   }
   // as Gatekeeper's unstructuredToAdmissionRequest, encoded like Go's AdmissionRequest
   const meta = (obj.metadata ?? {}) as Obj;
-  const review: Obj = { uid: "", kind: gvk(obj), resource: { group: "", version: "", resource: "" }, operation: "", userInfo: {}, object: obj };
+  const review: Obj = {
+    uid: "",
+    kind: gvk(obj),
+    resource: { group: "", version: "", resource: "" },
+    operation: "",
+    userInfo: {},
+    object: obj,
+  };
   if (typeof meta.name === "string" && meta.name !== "") review.name = meta.name;
   if (typeof meta.namespace === "string" && meta.namespace !== "") review.namespace = meta.namespace;
   return review;
@@ -265,7 +277,8 @@ function runSuite(suitePath: string, root: string): CaseResult[] {
   for (const test of (suite.tests as Obj[]) ?? []) {
     const testName = String(test.name ?? "");
     if (test.skip === true || suite.skip === true) {
-      for (const c of (test.cases as Obj[]) ?? [{ name: "" }]) results.push({ suite: rel, test: testName, case: String(c.name ?? ""), ok: true, skipped: true });
+      for (const c of (test.cases as Obj[]) ?? [{ name: "" }])
+        results.push({ suite: rel, test: testName, case: String(c.name ?? ""), ok: true, skipped: true });
       continue;
     }
     let t: CompiledTemplate;
@@ -275,17 +288,25 @@ function runSuite(suitePath: string, root: string): CaseResult[] {
       constraint = loadYamlDocs(join(base, String(test.constraint)))[0] ?? {};
       const bad = schemaErrors(t.schema, (constraint.spec as Obj | undefined)?.parameters);
       if (bad.length > 0) throw new Error(`constraint does not match the template's schema: ${bad.join("; ")}`);
-      if (t.kind && constraint.kind !== undefined && constraint.kind !== t.kind) throw new Error(`constraint kind ${String(constraint.kind)} does not match template kind ${t.kind}`);
+      if (t.kind && constraint.kind !== undefined && constraint.kind !== t.kind)
+        throw new Error(`constraint kind ${String(constraint.kind)} does not match template kind ${t.kind}`);
     } catch (e) {
       if (test.invalid === true) {
         results.push({ suite: rel, test: testName, case: "(invalid constraint)", ok: true });
         continue;
       }
-      for (const c of (test.cases as Obj[]) ?? []) results.push({ suite: rel, test: testName, case: String(c.name ?? ""), ok: false, reason: errText(e) });
+      for (const c of (test.cases as Obj[]) ?? [])
+        results.push({ suite: rel, test: testName, case: String(c.name ?? ""), ok: false, reason: errText(e) });
       continue;
     }
     if (test.invalid === true) {
-      results.push({ suite: rel, test: testName, case: "(invalid constraint)", ok: false, reason: "expected the constraint to be rejected, but it was accepted" });
+      results.push({
+        suite: rel,
+        test: testName,
+        case: "(invalid constraint)",
+        ok: false,
+        reason: "expected the constraint to be rejected, but it was accepted",
+      });
       continue;
     }
     for (const c of (test.cases as Obj[]) ?? []) {
@@ -313,7 +334,10 @@ function runSuite(suitePath: string, root: string): CaseResult[] {
           else if (want === "no" || want === false) ok = n === 0;
           else ok = n === Number(want);
           if (!ok) {
-            problems.push(`want violations: ${String(want)}${a.message ? ` matching /${String(a.message)}/` : ""}, got ${n}${violations.length ? ` [${violations.map((v) => JSON.stringify(v.msg)).join(", ")}]` : ""}`);
+            problems.push(
+              `want violations: ${String(want)}${a.message ? ` matching /${String(a.message)}/` : ""}, got ` +
+                `${n}${violations.length ? ` [${violations.map((v) => JSON.stringify(v.msg)).join(", ")}]` : ""}`,
+            );
           }
         }
         results.push({ suite: rel, test: testName, case: caseName, ok: problems.length === 0, reason: problems.join("; ") || undefined });

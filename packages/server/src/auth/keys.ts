@@ -24,7 +24,8 @@ export class SqliteKeys implements OneTimeKeys {
       sweep: db.query("DELETE FROM auth_keys WHERE expires_at <= ?"),
       // An expired row counts as absent: it is replaced.
       insert: db.query(
-        "INSERT INTO auth_keys (key, value, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at WHERE auth_keys.expires_at <= ?4",
+        "INSERT INTO auth_keys (key, value, expires_at) VALUES (?1, ?2, ?3) ON CONFLICT (key) DO UPDATE SET value = " +
+          "excluded.value, expires_at = excluded.expires_at WHERE auth_keys.expires_at <= ?4",
       ),
       get: db.query("SELECT value FROM auth_keys WHERE key = ? AND expires_at > ?"),
       take: db.query("DELETE FROM auth_keys WHERE key = ? AND expires_at > ? RETURNING value"),

@@ -21,7 +21,9 @@ export class Records {
       get: db.query("SELECT value FROM replicated_records WHERE tbl = ? AND key = ?"),
       all: db.query("SELECT value FROM replicated_records WHERE tbl = ? ORDER BY key"),
       where: db.query("SELECT value FROM replicated_records WHERE tbl = ?1 AND json_extract(value, '$.' || ?2) = ?3 ORDER BY key"),
-      put: db.query("INSERT INTO replicated_records (tbl, key, value) VALUES (?, ?, ?) ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value"),
+      put: db.query(
+        "INSERT INTO replicated_records (tbl, key, value) VALUES (?, ?, ?) ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value",
+      ),
       remove: db.query("DELETE FROM replicated_records WHERE tbl = ? AND key = ?"),
     };
   }
@@ -42,7 +44,12 @@ export class Records {
 
   put(tbl: RecordTable, key: string, doc: object): void {
     const value = JSON.stringify(doc);
-    replicated(this.db, this.record, () => this.s.put.run(tbl, key, value), () => ({ kind: "record", key: recordKey(tbl, key), row: { tbl, key, value } }));
+    replicated(
+      this.db,
+      this.record,
+      () => this.s.put.run(tbl, key, value),
+      () => ({ kind: "record", key: recordKey(tbl, key), row: { tbl, key, value } }),
+    );
   }
 
   remove(tbl: RecordTable, key: string): boolean {

@@ -4,7 +4,8 @@ import type { Cluster, Redis } from "ioredis";
 import { AppError } from "../domain/errors.ts";
 import type { OneTimeKeys } from "./keys.ts";
 
-const unavailable = (e: unknown) => new AppError("unavailable", `the shared store (Redis) did not answer: ${e instanceof Error ? e.message : String(e)}; try again`);
+const unavailable = (e: unknown) =>
+  new AppError("unavailable", `the shared store (Redis) did not answer: ${e instanceof Error ? e.message : String(e)}; try again`);
 
 export class RedisKeys implements OneTimeKeys {
   constructor(

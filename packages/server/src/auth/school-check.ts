@@ -15,7 +15,8 @@ export function schoolCheckedVerifier(inner: TokenVerifier, store: { schools: Sc
     async verify(token: string): Promise<Principal> {
       const p = await inner.verify(token);
       if (!knownSchools.has(p.school)) {
-        if (store.schools.get(p.school) === undefined) throw new AppError("invalid-token", `the token's school ${p.school} does not exist on this server`);
+        if (store.schools.get(p.school) === undefined)
+          throw new AppError("invalid-token", `the token's school ${p.school} does not exist on this server`);
         knownSchools.add(p.school);
       }
       // The platform admin is everyone's: their token's school is not theirs to prove.

@@ -34,8 +34,25 @@ export interface SchoolSignIn {
   routes: RouteDef[];
 }
 
-export function schoolSignIn(o: { config: Config; db: Database; record: RecordChange | null; secret: string; redis: RedisLink | null; logger: Logger; now: () => number; registry: Registry; schoolExists(id: string): boolean; onSignedIn(p: Principal): void }): SchoolSignIn {
-  const outcomes = o.registry.counter({ name: "edgeclass_sign_ins_total", help: "School sign-ins (OIDC callbacks) and LTI launches, by way and outcome: ok, or the refusal's reason (state-mismatch, bad-signature, replayed-nonce, ...).", labelNames: ["via", "outcome"] });
+export function schoolSignIn(o: {
+  config: Config;
+  db: Database;
+  record: RecordChange | null;
+  secret: string;
+  redis: RedisLink | null;
+  logger: Logger;
+  now: () => number;
+  registry: Registry;
+  schoolExists(id: string): boolean;
+  onSignedIn(p: Principal): void;
+}): SchoolSignIn {
+  const outcomes = o.registry.counter({
+    name: "edgeclass_sign_ins_total",
+    help:
+      "School sign-ins (OIDC callbacks) and LTI launches, by way and outcome: ok, or the refusal's reason (state-mismatch, " +
+      "bad-signature, replayed-nonce, ...).",
+    labelNames: ["via", "outcome"],
+  });
   const counted = async <T>(via: "oidc" | "lti", run: () => Promise<T>): Promise<T> => {
     try {
       const r = await run();
@@ -51,10 +68,29 @@ export function schoolSignIn(o: { config: Config; db: Database; record: RecordCh
   const key = deriveKey(base, "session-cookie");
   const sealKey = deriveKey(base, "sealed-secrets");
   const keys: OneTimeKeys = o.redis ? new RedisKeys(o.redis.cmd, authKeyPrefix(o.redis)) : new SqliteKeys(o.db, o.now);
-  const sessions = new Sessions({ key, ttlSeconds: o.config.session.ttlSeconds, secure: o.config.session.secureCookies, keys, publicUrl: o.config.publicUrl, now: o.now });
+  const sessions = new Sessions({
+    key,
+    ttlSeconds: o.config.session.ttlSeconds,
+    secure: o.config.session.secureCookies,
+    keys,
+    publicUrl: o.config.publicUrl,
+    now: o.now,
+  });
   const records = new Records(o.db, o.record);
   const providers = new IdentityProviders(records, sealKey);
-  const oidc = new OidcSignIn({ providers, sessions, key, secure: o.config.session.secureCookies, publicUrl: o.config.publicUrl, logger: o.logger, now: o.now, onSignedIn: o.onSignedIn });
-  const routes = authRoutes({ sessions, providers, oidc, counted, maxBodyBytes: o.config.maxBodyBytes, now: o.now, schoolExists: o.schoolExists }, o.config.publicUrl);
+  const oidc = new OidcSignIn({
+    providers,
+    sessions,
+    key,
+    secure: o.config.session.secureCookies,
+    publicUrl: o.config.publicUrl,
+    logger: o.logger,
+    now: o.now,
+    onSignedIn: o.onSignedIn,
+  });
+  const routes = authRoutes(
+    { sessions, providers, oidc, counted, maxBodyBytes: o.config.maxBodyBytes, now: o.now, schoolExists: o.schoolExists },
+    o.config.publicUrl,
+  );
   return { sessions, keys, sealKey, stateKey: deriveKey(base, "lti-state"), records, routes, counted };
 }

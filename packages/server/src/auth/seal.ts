@@ -30,6 +30,9 @@ export function unseal(key: Uint8Array, sealed: string): string {
     return Buffer.concat([d.update(Buffer.from(body, "base64url")), d.final()]).toString("utf8");
   } catch {
     // The secret changed since it was stored (or the row was edited): say so, not "decrypt failed".
-    throw new AppError("invalid-state", "a stored secret cannot be opened with this server's key (SESSION_SECRET / JWT_SECRET changed?): register it again");
+    throw new AppError(
+      "invalid-state",
+      "a stored secret cannot be opened with this server's key (SESSION_SECRET / JWT_SECRET changed?): register it again",
+    );
   }
 }

@@ -63,14 +63,20 @@ export class Sessions {
    * A new session for the user: the Set-Cookie values, its CSRF token, and the same session as
    * a bearer token (for pages inside an LMS frame, where the browser may not keep the cookie).
    */
-  async issue(principal: Principal, via: string): Promise<{ cookies: string[]; info: SessionInfo; csrfToken: string; accessToken: string }> {
+  async issue(
+    principal: Principal,
+    via: string,
+  ): Promise<{ cookies: string[]; info: SessionInfo; csrfToken: string; accessToken: string }> {
     const sid = Buffer.from(crypto.getRandomValues(new Uint8Array(18))).toString("base64url");
     const nowS = Math.floor(this.now() / 1000);
     const exp = nowS + this.o.ttlSeconds;
     const jwt = await this.sign("session", principal, via, sid, nowS, exp);
     const csrfToken = this.csrfToken(sid);
     return {
-      cookies: [this.cookie(this.cookieName, jwt, this.o.ttlSeconds, true), this.cookie(this.csrfCookieName, csrfToken, this.o.ttlSeconds, false)],
+      cookies: [
+        this.cookie(this.cookieName, jwt, this.o.ttlSeconds, true),
+        this.cookie(this.csrfCookieName, csrfToken, this.o.ttlSeconds, false),
+      ],
       info: { principal, via, sid, expiresAt: exp * 1000 },
       csrfToken,
       accessToken: await this.sign("access", principal, via, sid, nowS, exp),
@@ -95,13 +101,19 @@ export class Sessions {
   /** The session a bearer token of `issue` belongs to (to log it out), unless it ended. */
   async accessSession(token: string): Promise<SessionInfo> {
     const info = await this.verify(token, "access");
-    if ((await this.o.keys.get(`session-revoked:${info.sid}`)) !== null) throw new AppError("invalid-token", "this session was logged out: sign in again");
+    if ((await this.o.keys.get(`session-revoked:${info.sid}`)) !== null)
+      throw new AppError("invalid-token", "this session was logged out: sign in again");
     return info;
   }
 
   private async sign(typ: "session" | "access", p: Principal, via: string, sid: string, iat: number, exp: number): Promise<string> {
     const { SignJWT } = await loadJose();
-    return new SignJWT({ typ, role: p.role, name: p.name, sch: p.school, via, sid }).setProtectedHeader({ alg: "HS256", typ: `edgeclass-${typ}` }).setSubject(p.id).setIssuedAt(iat).setExpirationTime(exp).sign(this.o.key);
+    return new SignJWT({ typ, role: p.role, name: p.name, sch: p.school, via, sid })
+      .setProtectedHeader({ alg: "HS256", typ: `edgeclass-${typ}` })
+      .setSubject(p.id)
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .sign(this.o.key);
   }
 
   /** Set-Cookie values that remove both cookies. */
@@ -123,7 +135,8 @@ export class Sessions {
     if (raw === null || raw === "") return null;
     const info = await this.verify(raw);
     if (!SAFE.has(req.method)) this.checkCsrf(req, info.sid);
-    if ((await this.o.keys.get(`session-revoked:${info.sid}`)) !== null) throw new AppError("invalid-token", "this session was logged out: sign in again");
+    if ((await this.o.keys.get(`session-revoked:${info.sid}`)) !== null)
+      throw new AppError("invalid-token", "this session was logged out: sign in again");
     return info;
   }
 
@@ -136,13 +149,21 @@ export class Sessions {
     const { jwtVerify, errors } = await loadJose();
     let p: Record<string, unknown>;
     try {
-      p = (await jwtVerify(raw, this.o.key, { algorithms: ["HS256"], requiredClaims: ["exp", "sub"], currentDate: new Date(this.now()) })).payload;
+      p = (await jwtVerify(raw, this.o.key, { algorithms: ["HS256"], requiredClaims: ["exp", "sub"], currentDate: new Date(this.now()) }))
+        .payload;
     } catch (e) {
       if (e instanceof errors.JWTExpired) throw new AppError("invalid-token", "the session has expired: sign in again");
       throw new AppError("invalid-token", "the session cookie is not valid: sign in again");
     }
     const role = p.role;
-    if (p.typ !== typ || typeof p.sid !== "string" || typeof p.sch !== "string" || typeof p.sub !== "string" || typeof role !== "string" || !(ROLES as readonly string[]).includes(role)) {
+    if (
+      p.typ !== typ ||
+      typeof p.sid !== "string" ||
+      typeof p.sch !== "string" ||
+      typeof p.sub !== "string" ||
+      typeof role !== "string" ||
+      !(ROLES as readonly string[]).includes(role)
+    ) {
       throw new AppError("invalid-token", "the session cookie is not valid: sign in again");
     }
     // Bounded: a cookie claiming a longer life than configured (an old setting) ends at iat + ttl.
@@ -187,7 +208,10 @@ export class Sessions {
  * The server's token verifier, also taking sessions' bearer tokens (LTI launches hand one to the
  * page): tokens whose header says `edgeclass-access` go to the sessions, all others as before.
  */
-export function withSessionTokens<V extends { verify(token: string): Promise<Principal> }>(verifier: V, sessions: () => Sessions | null): V {
+export function withSessionTokens<V extends { verify(token: string): Promise<Principal> }>(
+  verifier: V,
+  sessions: () => Sessions | null,
+): V {
   return {
     ...verifier,
     verify(token: string): Promise<Principal> {

@@ -49,7 +49,8 @@ function principalOf(payload: JWTPayload): Principal {
   const name = typeof payload.name === "string" && payload.name.trim() !== "" ? payload.name.slice(0, 100) : payload.sub;
   // Tokens from before schools (and identity providers that do not know them) belong to the default school.
   const school = payload.school ?? DEFAULT_SCHOOL_ID;
-  if (typeof school !== "string" || !SCHOOL_ID_PATTERN.test(school)) throw new AppError("invalid-token", "token school claim must be a school id (1-128 letters, digits or _ . : @ -)");
+  if (typeof school !== "string" || !SCHOOL_ID_PATTERN.test(school))
+    throw new AppError("invalid-token", "token school claim must be a school id (1-128 letters, digits or _ . : @ -)");
   return { id: payload.sub, role: role as Role, name, school };
 }
 
@@ -90,7 +91,8 @@ export function createTokenVerifier(jwt: Config["jwt"], secret: string): TokenVe
       const nowS = Math.floor(Date.now() / 1000);
       const exp = payload.exp ?? 0;
       const lifetime = Math.max(exp - (payload.iat ?? nowS), exp - nowS);
-      if (lifetime > jwt.maxTtlSeconds) throw new AppError("invalid-token", `token lifetime exceeds the maximum of ${jwt.maxTtlSeconds} s (JWT_MAX_TTL_SECONDS)`);
+      if (lifetime > jwt.maxTtlSeconds)
+        throw new AppError("invalid-token", `token lifetime exceeds the maximum of ${jwt.maxTtlSeconds} s (JWT_MAX_TTL_SECONDS)`);
       const principal = principalOf(payload);
       if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
       cache.set(token, { principal, expMs: (payload.exp ?? 0) * 1000 });

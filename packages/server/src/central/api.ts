@@ -22,7 +22,10 @@ const Filters = v.strictObject({
   classId: v.optional(v.pipe(v.string(), v.minLength(1), v.maxLength(200))),
   from: v.optional(Instant),
   to: v.optional(Instant),
-  limit: v.optional(v.pipe(v.string(), v.regex(/^\d{1,4}$/, "expected 1..1000"), v.transform(Number), v.minValue(1), v.maxValue(1000)), "100"),
+  limit: v.optional(
+    v.pipe(v.string(), v.regex(/^\d{1,4}$/, "expected 1..1000"), v.transform(Number), v.minValue(1), v.maxValue(1000)),
+    "100",
+  ),
 });
 type Filters = v.InferOutput<typeof Filters>;
 
@@ -47,7 +50,10 @@ const QUERIES: Record<string, (f: Filters) => { sql: string; params: unknown[] }
   classes: (f) => {
     const w = where(f, "c", "c.city", "c.class_id", "coalesce(c.ended_at, c.started_at, 0)");
     return {
-      sql: `SELECT c.city, c.school_id AS "schoolId", c.class_id AS "classId", c.course_id AS "courseId", c.title, c.status, c.started_at AS "startedAt", c.ended_at AS "endedAt", c.attendees, c.questions, c.answers, c.correct FROM central_classes c ${w.sql} ORDER BY c.ended_at DESC NULLS LAST, c.id LIMIT ${f.limit}`,
+      sql:
+        `SELECT c.city, c.school_id AS "schoolId", c.class_id AS "classId", c.course_id AS "courseId", c.title, c.status, ` +
+        `c.started_at AS "startedAt", c.ended_at AS "endedAt", c.attendees, c.questions, c.answers, c.correct FROM ` +
+        `central_classes c ${w.sql} ORDER BY c.ended_at DESC NULLS LAST, c.id LIMIT ${f.limit}`,
       params: w.params,
     };
   },
@@ -55,8 +61,10 @@ const QUERIES: Record<string, (f: Filters) => { sql: string; params: unknown[] }
     const w = where(f, "a", "a.city", "a.class_id", "a.answered_at");
     return {
       sql:
-        `SELECT a.city, a.school_id AS "schoolId", a.class_id AS "classId", c.course_id AS "courseId", a.user_id AS "userId", count(*)::int AS answers, sum(a.correct::int)::int AS correct, sum(a.points)::int AS points ` +
-        `FROM central_answers a LEFT JOIN central_classes c ON c.city = a.city AND c.class_id = a.class_id ${w.sql} GROUP BY a.city, a.school_id, a.class_id, c.course_id, a.user_id ORDER BY a.city, a.class_id, a.user_id LIMIT ${f.limit}`,
+        `SELECT a.city, a.school_id AS "schoolId", a.class_id AS "classId", c.course_id AS "courseId", a.user_id AS ` +
+        `"userId", count(*)::int AS answers, sum(a.correct::int)::int AS correct, sum(a.points)::int AS points ` +
+        `FROM central_answers a LEFT JOIN central_classes c ON c.city = a.city AND c.class_id = a.class_id ${w.sql} GROUP ` +
+        `BY a.city, a.school_id, a.class_id, c.course_id, a.user_id ORDER BY a.city, a.class_id, a.user_id LIMIT ${f.limit}`,
       params: w.params,
     };
   },
@@ -64,8 +72,10 @@ const QUERIES: Record<string, (f: Filters) => { sql: string; params: unknown[] }
     const w = where(f, "t", "t.city", "t.class_id", "t.joined_at");
     return {
       sql:
-        `SELECT t.city, t.school_id AS "schoolId", t.class_id AS "classId", c.course_id AS "courseId", t.user_id AS "userId", t.role, t.joined_at AS "joinedAt", t.left_at AS "leftAt" ` +
-        `FROM central_attendance t LEFT JOIN central_classes c ON c.city = t.city AND c.class_id = t.class_id ${w.sql} ORDER BY t.city, t.class_id, t.joined_at, t.user_id LIMIT ${f.limit}`,
+        `SELECT t.city, t.school_id AS "schoolId", t.class_id AS "classId", c.course_id AS "courseId", t.user_id AS ` +
+        `"userId", t.role, t.joined_at AS "joinedAt", t.left_at AS "leftAt" ` +
+        `FROM central_attendance t LEFT JOIN central_classes c ON c.city = t.city AND c.class_id = t.class_id ${w.sql} ` +
+        `ORDER BY t.city, t.class_id, t.joined_at, t.user_id LIMIT ${f.limit}`,
       params: w.params,
     };
   },
@@ -73,7 +83,8 @@ const QUERIES: Record<string, (f: Filters) => { sql: string; params: unknown[] }
 
 /** The caller, when a platform admin; otherwise the error to answer with. */
 export async function requireAdmin(req: Request, verifier: TokenVerifier | null): Promise<Principal> {
-  if (verifier === null) throw new AppError("unavailable", "token verification is not configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL)");
+  if (verifier === null)
+    throw new AppError("unavailable", "token verification is not configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL)");
   const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
   if (token === undefined) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
   const principal = await verifier.verify(token);
@@ -83,7 +94,8 @@ export async function requireAdmin(req: Request, verifier: TokenVerifier | null)
 
 /** Who may read the centre's views: the platform admin (every school: null) or a school's admin (that school). */
 async function readerScope(req: Request, verifier: TokenVerifier | null): Promise<string | null> {
-  if (verifier === null) throw new AppError("unavailable", "token verification is not configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL)");
+  if (verifier === null)
+    throw new AppError("unavailable", "token verification is not configured (JWT_SECRET, JWT_JWKS_FILE or JWT_JWKS_URL)");
   const token = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
   if (token === undefined) throw new AppError("unauthorized", "send Authorization: Bearer <token>");
   const principal = await verifier.verify(token);
@@ -98,7 +110,8 @@ export function centralApi(store: CentralStore, verifier: TokenVerifier | null, 
     const url = new URL(req.url);
     try {
       const view = /^\/api\/central\/(classes|results|attendance)$/.exec(url.pathname)?.[1];
-      if (view === undefined) throw new AppError("not-found", `no such view: ${url.pathname} (classes, results, attendance, catalogue/...)`);
+      if (view === undefined)
+        throw new AppError("not-found", `no such view: ${url.pathname} (classes, results, attendance, catalogue/...)`);
       if (req.method !== "GET") throw new AppError("method-not-allowed", "only GET");
       const scope = await readerScope(req, verifier);
       const parsed = v.safeParse(Filters, Object.fromEntries(url.searchParams));
@@ -115,10 +128,12 @@ export function centralApi(store: CentralStore, verifier: TokenVerifier | null, 
       const q = QUERIES[view](filters);
       const items = (await store.sql.unsafe(q.sql, q.params)) as Record<string, unknown>[];
       // bigint columns come back as strings: times are milliseconds, numbers in JSON.
-      for (const it of items) for (const k of ["startedAt", "endedAt", "joinedAt", "leftAt"]) if (typeof it[k] === "string") it[k] = Number(it[k]);
+      for (const it of items)
+        for (const k of ["startedAt", "endedAt", "joinedAt", "leftAt"]) if (typeof it[k] === "string") it[k] = Number(it[k]);
       return json({ items });
     } catch (e) {
-      if (!(e instanceof AppError)) logger?.error({ err: (e as Error)?.message ?? String(e), path: url.pathname, method: req.method }, "central api failed");
+      if (!(e instanceof AppError))
+        logger?.error({ err: (e as Error)?.message ?? String(e), path: url.pathname, method: req.method }, "central api failed");
       const err = e instanceof AppError ? e : new AppError("internal", "the centre could not answer");
       return problemResponse(err, url.pathname);
     }

@@ -41,7 +41,11 @@ const QuestionBody = v.strictObject({ courseId: id, draft: QuestionDraftSchema }
 type Route = { method: string; pattern: RegExp; run(m: string[], req: Request): Promise<Response> };
 
 /** `logger`: where an unexpected failure is told (the caller gets a bare 500 problem). */
-export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifier | null, logger?: Logger): (req: Request) => Promise<Response> {
+export function catalogueApi(
+  catalogue: CentralCatalogue,
+  verifier: TokenVerifier | null,
+  logger?: Logger,
+): (req: Request) => Promise<Response> {
   const written = (changes: CatalogueChange[]) => json({ items: changes.map((c) => ({ kind: c.kind, key: c.key, rev: c.rev })) });
   const param = (value: string, what: string) => {
     let decoded: string;
@@ -59,7 +63,9 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
   };
   const school = async (schoolId: string) => {
     if (schoolId !== DEFAULT_SCHOOL_ID && (await catalogue.get("school", schoolId)) === null) {
-      throw new AppError("validation", `the centre has no school ${schoolId}: PUT /api/central/catalogue/schools/${schoolId} first`, { issues: [{ path: "schoolId", message: "unknown school" }] });
+      throw new AppError("validation", `the centre has no school ${schoolId}: PUT /api/central/catalogue/schools/${schoolId} first`, {
+        issues: [{ path: "schoolId", message: "unknown school" }],
+      });
     }
   };
   const routes: Route[] = [
@@ -71,7 +77,11 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
         const body = await readJson(req, SchoolBody, MAX_BODY);
         const old = await catalogue.get("school", schoolId);
         const now = Date.now();
-        return written(await catalogue.put([{ kind: "school", key: schoolId, row: { id: schoolId, name: body.name, createdAt: old?.createdAt ?? now, updatedAt: now } }]));
+        return written(
+          await catalogue.put([
+            { kind: "school", key: schoolId, row: { id: schoolId, name: body.name, createdAt: old?.createdAt ?? now, updatedAt: now } },
+          ]),
+        );
       },
     },
     {
@@ -82,7 +92,9 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
         const body = await readJson(req, UserBody, MAX_BODY);
         await school(body.schoolId);
         const old = await catalogue.get("user", userId);
-        return written(await catalogue.put([{ kind: "user", key: userId, row: { id: userId, ...body, createdAt: old?.createdAt ?? Date.now() } }]));
+        return written(
+          await catalogue.put([{ kind: "user", key: userId, row: { id: userId, ...body, createdAt: old?.createdAt ?? Date.now() } }]),
+        );
       },
     },
     {
@@ -101,7 +113,11 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
         await school(body.schoolId);
         const old = await catalogue.get("course", courseId);
         const now = Date.now();
-        return written(await catalogue.put([{ kind: "course", key: courseId, row: { id: courseId, ...body, createdAt: old?.createdAt ?? now, updatedAt: now } }]));
+        return written(
+          await catalogue.put([
+            { kind: "course", key: courseId, row: { id: courseId, ...body, createdAt: old?.createdAt ?? now, updatedAt: now } },
+          ]),
+        );
       },
     },
     {
@@ -112,7 +128,11 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
         const body = await readJson(req, EnrolBody, MAX_BODY);
         await course(courseId);
         const now = Date.now();
-        const rows: (CatalogueRow & { key: string })[] = body.students.map((s) => ({ kind: "enrollment", key: enrollmentKey(courseId, s.id), row: { courseId, studentId: s.id, name: s.name, enrolledAt: now } }));
+        const rows: (CatalogueRow & { key: string })[] = body.students.map((s) => ({
+          kind: "enrollment",
+          key: enrollmentKey(courseId, s.id),
+          row: { courseId, studentId: s.id, name: s.name, enrolledAt: now },
+        }));
         return written(await catalogue.put(rows));
       },
     },
@@ -123,7 +143,8 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
         const courseId = param(rawCourse, "course id");
         const studentId = param(rawStudent, "student id");
         const key = enrollmentKey(courseId, studentId);
-        if ((await catalogue.get("enrollment", key)) === null) throw new AppError("not-found", `${studentId} is not enrolled in ${courseId} at the centre`);
+        if ((await catalogue.get("enrollment", key)) === null)
+          throw new AppError("not-found", `${studentId} is not enrolled in ${courseId} at the centre`);
         return written(await catalogue.put([{ kind: "enrollment", key, row: null }]));
       },
     },
@@ -135,8 +156,16 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
         const body = await readJson(req, QuestionBody, MAX_BODY);
         const c = await course(body.courseId);
         const old = await catalogue.get("question", questionId);
-        if (old !== null && old.courseId !== body.courseId) throw new AppError("conflict", `question ${questionId} belongs to course ${old.courseId}`);
-        const row = { id: questionId, courseId: body.courseId, draft: body.draft as QuestionDraft, createdAt: old?.createdAt ?? Date.now(), archivedAt: null, schoolId: c.schoolId };
+        if (old !== null && old.courseId !== body.courseId)
+          throw new AppError("conflict", `question ${questionId} belongs to course ${old.courseId}`);
+        const row = {
+          id: questionId,
+          courseId: body.courseId,
+          draft: body.draft as QuestionDraft,
+          createdAt: old?.createdAt ?? Date.now(),
+          archivedAt: null,
+          schoolId: c.schoolId,
+        };
         return written(await catalogue.put([{ kind: "question", key: questionId, row }]));
       },
     },
@@ -147,7 +176,9 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
         const questionId = param(raw, "question id");
         const old = await catalogue.get("question", questionId);
         if (old === null) throw new AppError("not-found", `the centre has no question ${questionId}`);
-        return written(await catalogue.put([{ kind: "question", key: questionId, row: { ...old, archivedAt: old.archivedAt ?? Date.now() } }]));
+        return written(
+          await catalogue.put([{ kind: "question", key: questionId, row: { ...old, archivedAt: old.archivedAt ?? Date.now() } }]),
+        );
       },
     },
   ];
@@ -158,11 +189,13 @@ export function catalogueApi(catalogue: CentralCatalogue, verifier: TokenVerifie
       const matching = routes.filter((r) => r.pattern.test(rest));
       if (matching.length === 0) throw new AppError("not-found", `no such catalogue resource: ${url.pathname}`);
       const route = matching.find((r) => r.method === req.method);
-      if (route === undefined) throw new AppError("method-not-allowed", `${url.pathname} takes ${matching.map((r) => r.method).join(", ")}`);
+      if (route === undefined)
+        throw new AppError("method-not-allowed", `${url.pathname} takes ${matching.map((r) => r.method).join(", ")}`);
       await requireAdmin(req, verifier);
       return await route.run(route.pattern.exec(rest)!.slice(1), req);
     } catch (e) {
-      if (!(e instanceof AppError)) logger?.error({ err: (e as Error)?.message ?? String(e), path: url.pathname, method: req.method }, "central api failed");
+      if (!(e instanceof AppError))
+        logger?.error({ err: (e as Error)?.message ?? String(e), path: url.pathname, method: req.method }, "central api failed");
       const err = e instanceof AppError ? e : new AppError("internal", "the centre could not answer");
       return problemResponse(err, url.pathname);
     }

@@ -43,15 +43,23 @@ export class CityCatalogueFeed {
     registry: Registry,
     private readonly logger: Logger,
   ) {
-    registry.gauge({ name: "edgeclass_catalogue_central_pending", help: "Catalogue changes in the city's mirror not yet applied by the city's instances.", collect: (g) => g.set(this.pending) });
+    registry.gauge({
+      name: "edgeclass_catalogue_central_pending",
+      help: "Catalogue changes in the city's mirror not yet applied by the city's instances.",
+      collect: (g) => g.set(this.pending),
+    });
     registry.gauge({
       name: "edgeclass_catalogue_mirror_idle_seconds",
-      help: "Seconds since the city's catalogue mirror last heard from the hub (grows while the city's link to the centre, or its leaf, is down).",
+      help:
+        "Seconds since the city's catalogue mirror last heard from the hub (grows while the city's link to the centre, or its " +
+        "leaf, is down).",
       collect: (g) => g.set((Date.now() - this.heardAt) / 1000),
     });
     this.changes = registry.counter({
       name: "edgeclass_catalogue_central_changes_total",
-      help: "Catalogue changes taken from the centre by this instance: applied, stale (not newer than this copy's), rejected (this copy cannot take it) or invalid.",
+      help:
+        "Catalogue changes taken from the centre by this instance: applied, stale (not newer than this copy's), rejected " +
+        "(this copy cannot take it) or invalid.",
       labelNames: ["outcome"],
     });
   }
@@ -91,12 +99,25 @@ export class CityCatalogueFeed {
   private async ready(): Promise<JetStreamClient> {
     if (this.js) return this.js;
     const { url, user, pass, city } = this.settings;
-    this.nc ??= await connect({ servers: url, user, pass, name: `edgeclass-${city}-catalogue`, maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    this.nc ??= await connect({
+      servers: url,
+      user,
+      pass,
+      name: `edgeclass-${city}-catalogue`,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
     const jsm = await jetstreamManager(this.nc);
     await jsm.streams.info(CATALOGUE_STREAM).catch(() => jsm.streams.add(cityCatalogueConfig));
     const consumer = await jsm.consumers.info(CATALOGUE_STREAM, CATALOGUE_CONSUMER).catch(() => null);
     if (consumer === null) {
-      await jsm.consumers.add(CATALOGUE_STREAM, { durable_name: CATALOGUE_CONSUMER, ack_policy: AckPolicy.Explicit, deliver_policy: DeliverPolicy.All, ack_wait: 30_000_000_000, max_ack_pending: 5000 });
+      await jsm.consumers.add(CATALOGUE_STREAM, {
+        durable_name: CATALOGUE_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        ack_wait: 30_000_000_000,
+        max_ack_pending: 5000,
+      });
     }
     this.js = jetstream(this.nc);
     return this.js;
@@ -156,7 +177,10 @@ export class CityCatalogueFeed {
         continue;
       }
       this.changes.labels("rejected").inc();
-      this.logger.warn({ change: `${c.kind}:${c.key}`, tries: m.info.deliveryCount }, "catalogue change from the centre left out: this copy cannot take it");
+      this.logger.warn(
+        { change: `${c.kind}:${c.key}`, tries: m.info.deliveryCount },
+        "catalogue change from the centre left out: this copy cannot take it",
+      );
       m.term();
     }
     if (r.applied.length > 0) this.onApplied(r.applied);

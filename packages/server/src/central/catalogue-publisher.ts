@@ -35,8 +35,15 @@ export class CataloguePublisher {
     registry: Registry,
     private readonly logger: Logger,
   ) {
-    this.sent = registry.counter({ name: "edgeclass_central_catalogue_sent_total", help: "Catalogue changes acknowledged by the hub's catalogue stream (sent by this central service)." });
-    registry.gauge({ name: "edgeclass_central_catalogue_outbox_changes", help: "Catalogue changes authored here and not yet in the hub's catalogue stream.", collect: (g) => g.set(this.waiting) });
+    this.sent = registry.counter({
+      name: "edgeclass_central_catalogue_sent_total",
+      help: "Catalogue changes acknowledged by the hub's catalogue stream (sent by this central service).",
+    });
+    registry.gauge({
+      name: "edgeclass_central_catalogue_outbox_changes",
+      help: "Catalogue changes authored here and not yet in the hub's catalogue stream.",
+      collect: (g) => g.set(this.waiting),
+    });
     catalogue.onWritten = () => this.wake?.();
   }
 
@@ -50,7 +57,11 @@ export class CataloguePublisher {
         const js = await this.ready();
         // Sent in order on one connection, so the stream keeps that order: a course before its enrolments.
         const n = await this.catalogue.drain(BATCH, async (batch) => {
-          await Promise.all(batch.map((c) => js.publish(catalogueSubject(c.kind, c.key), JSON.stringify(c), { msgID: `${c.kind}:${c.key}@${c.rev}`, timeout: 5000 })));
+          await Promise.all(
+            batch.map((c) =>
+              js.publish(catalogueSubject(c.kind, c.key), JSON.stringify(c), { msgID: `${c.kind}:${c.key}@${c.rev}`, timeout: 5000 }),
+            ),
+          );
         });
         this.waiting = await this.catalogue.waiting();
         if (n !== null && n > 0) {
@@ -78,7 +89,14 @@ export class CataloguePublisher {
   private async ready(): Promise<JetStreamClient> {
     if (this.js) return this.js;
     const { url, user, pass } = this.settings;
-    this.nc ??= await connect({ servers: url, user, pass, name: "edgeclass-central-catalogue", maxReconnectAttempts: -1, reconnectTimeWait: 500 });
+    this.nc ??= await connect({
+      servers: url,
+      user,
+      pass,
+      name: "edgeclass-central-catalogue",
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 500,
+    });
     const jsm = await jetstreamManager(this.nc);
     await jsm.streams.info(CATALOGUE_STREAM).catch(() => jsm.streams.add(hubCatalogueConfig));
     this.js = jetstream(this.nc);

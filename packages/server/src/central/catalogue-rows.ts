@@ -24,9 +24,20 @@ const CourseRow = v.strictObject({
   schoolId: id,
 });
 const EnrollmentRow = v.strictObject({ courseId: id, studentId: id, name: Name, enrolledAt: Time });
-const QuestionRow = v.strictObject({ id, courseId: id, draft: QuestionDraftSchema, createdAt: Time, archivedAt: v.nullable(Time), schoolId: id });
+const QuestionRow = v.strictObject({
+  id,
+  courseId: id,
+  draft: QuestionDraftSchema,
+  createdAt: Time,
+  archivedAt: v.nullable(Time),
+  schoolId: id,
+});
 
-const version = { key: v.pipe(v.string(), v.minLength(1), v.maxLength(300)), rev: v.pipe(v.number(), v.integer(), v.minValue(1)), origin: v.pipe(v.string(), v.minLength(1), v.maxLength(200)) };
+const version = {
+  key: v.pipe(v.string(), v.minLength(1), v.maxLength(300)),
+  rev: v.pipe(v.number(), v.integer(), v.minValue(1)),
+  origin: v.pipe(v.string(), v.minLength(1), v.maxLength(200)),
+};
 const ChangeSchema = v.variant("kind", [
   v.strictObject({ ...version, kind: v.literal("school"), row: SchoolRow }),
   v.strictObject({ ...version, kind: v.literal("user"), row: UserRow }),
@@ -38,7 +49,8 @@ const ChangeSchema = v.variant("kind", [
 /** The key a row is filed under (enrolments: course/student). */
 function keyOf(c: CatalogueChange): string | null {
   if (c.kind === "enrollment") return c.row === null ? null : enrollmentKey(c.row.courseId, c.row.studentId);
-  if (c.kind === "record") return c.row === null ? null : recordKey(c.row.tbl, c.row.key); // sign-in and LMS settings: never from the centre
+  // sign-in and LMS settings: never from the centre
+  if (c.kind === "record") return c.row === null ? null : recordKey(c.row.tbl, c.row.key);
   return c.row.id;
 }
 
@@ -51,10 +63,12 @@ export function parseCentreChange(data: Uint8Array | string): { ok: true; change
     return { ok: false, reason: "not JSON" };
   }
   const r = v.safeParse(ChangeSchema, raw);
-  if (!r.success) return { ok: false, reason: `invalid change: ${r.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`).join("; ")}` };
+  if (!r.success)
+    return { ok: false, reason: `invalid change: ${r.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`).join("; ")}` };
   const c = r.output as CatalogueChange;
   const key = keyOf(c);
   if (key !== null && key !== c.key) return { ok: false, reason: `key ${c.key} does not name its row (${key})` };
-  if (c.kind === "enrollment" && c.row === null && !/^[^/]+\/[^/]+$/.test(c.key)) return { ok: false, reason: `enrolment key ${c.key} is not course/student` };
+  if (c.kind === "enrollment" && c.row === null && !/^[^/]+\/[^/]+$/.test(c.key))
+    return { ok: false, reason: `enrolment key ${c.key} is not course/student` };
   return { ok: true, change: c };
 }

@@ -31,7 +31,8 @@ export class CentralCatalogue {
         last = Math.max(Date.now(), last + 1);
         const c = { ...r, rev: last, origin: CENTRAL_ORIGIN } as CatalogueChange;
         await tx.unsafe(
-          "INSERT INTO central_catalogue (kind, key, row, rev, origin) VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT (kind, key) DO UPDATE SET row = excluded.row, rev = excluded.rev, origin = excluded.origin",
+          "INSERT INTO central_catalogue (kind, key, row, rev, origin) VALUES ($1, $2, $3::jsonb, $4, $5) ON CONFLICT " +
+            "(kind, key) DO UPDATE SET row = excluded.row, rev = excluded.rev, origin = excluded.origin",
           [c.kind, c.key, c.row === null ? null : JSON.stringify(c.row), c.rev, c.origin],
         );
         await tx.unsafe("INSERT INTO central_catalogue_outbox (change) VALUES ($1::jsonb)", [JSON.stringify(c)]);
@@ -51,8 +52,15 @@ export class CentralCatalogue {
 
   /** Rows of a kind, newest first (the admin page lists courses). */
   async list(kind: CatalogueRow["kind"], limit: number): Promise<{ key: string; row: unknown; rev: number }[]> {
-    const rows = await this.sql.unsafe("SELECT key, row, rev FROM central_catalogue WHERE kind = $1 AND row IS NOT NULL ORDER BY rev DESC LIMIT $2", [kind, limit]);
-    return (rows as { key: string; row: unknown; rev: string | number }[]).map((r) => ({ key: r.key, row: fromJson(r.row), rev: Number(r.rev) }));
+    const rows = await this.sql.unsafe(
+      "SELECT key, row, rev FROM central_catalogue WHERE kind = $1 AND row IS NOT NULL ORDER BY rev DESC LIMIT $2",
+      [kind, limit],
+    );
+    return (rows as { key: string; row: unknown; rev: string | number }[]).map((r) => ({
+      key: r.key,
+      row: fromJson(r.row),
+      rev: Number(r.rev),
+    }));
   }
 
   /**
@@ -65,7 +73,10 @@ export class CentralCatalogue {
     return this.sql.begin(async (tx) => {
       const [{ locked }] = await tx.unsafe("SELECT pg_try_advisory_xact_lock(418003) AS locked");
       if (!locked) return null;
-      const rows = (await tx.unsafe("SELECT seq, change FROM central_catalogue_outbox ORDER BY seq LIMIT $1", [limit])) as { seq: string | number; change: unknown }[];
+      const rows = (await tx.unsafe("SELECT seq, change FROM central_catalogue_outbox ORDER BY seq LIMIT $1", [limit])) as {
+        seq: string | number;
+        change: unknown;
+      }[];
       if (rows.length === 0) return 0;
       await send(rows.map((r) => fromJson(r.change) as CatalogueChange));
       await tx.unsafe("DELETE FROM central_catalogue_outbox WHERE seq <= $1", [Number(rows[rows.length - 1].seq)]);

@@ -3,12 +3,29 @@
 // upserts into PostgreSQL and acknowledges only after the commit. A record that fails
 // validation is counted and parked on the dead-letter stream, not retried.
 import { connect, headers, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg, type StreamSource } from "@nats-io/jetstream";
+import {
+  AckPolicy,
+  jetstream,
+  jetstreamManager,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  type StreamSource,
+} from "@nats-io/jetstream";
 import type { Logger } from "../obs/logger.ts";
 import type { Counter, Registry } from "../obs/prom.ts";
 import type { CentralStore } from "./pg-store.ts";
 import { parseRecord, type ClassRecord } from "./records.ts";
-import { CENTRAL_CONSUMER, CENTRAL_STREAM, cityDomain, cityOfSubject, cityStream, citySubjects, DEAD_STREAM, deadSubject } from "./subjects.ts";
+import {
+  CENTRAL_CONSUMER,
+  CENTRAL_STREAM,
+  cityDomain,
+  cityOfSubject,
+  cityStream,
+  citySubjects,
+  DEAD_STREAM,
+  deadSubject,
+} from "./subjects.ts";
 
 const BATCH = 500;
 const DAY_NS = 24 * 60 * 60 * 1_000_000_000;
@@ -20,7 +37,11 @@ export interface CentralNatsSettings {
   cities: string[];
 }
 
-const citySource = (city: string): StreamSource => ({ name: cityStream(city), domain: cityDomain(city), filter_subject: citySubjects(city) });
+const citySource = (city: string): StreamSource => ({
+  name: cityStream(city),
+  domain: cityDomain(city),
+  filter_subject: citySubjects(city),
+});
 
 export class CentralConsumer {
   private nc: NatsConnection | null = null;
@@ -46,10 +67,34 @@ export class CentralConsumer {
     registry: Registry,
     private readonly logger: Logger,
   ) {
-    this.records = registry.counter({ name: "edgeclass_central_records_total", help: "Class records taken from the cities, by city and outcome (stored, stale: not newer than the centre's, dead: parked as invalid).", labelNames: ["city", "outcome"] });
-    registry.gauge({ name: "edgeclass_central_source_lag", help: "Records a city's stream holds that the central stream has not sourced yet (grows while the city's link is down).", labelNames: ["city"], collect: (g) => { for (const [city, n] of this.lag) g.labels(city).set(n); } });
-    registry.gauge({ name: "edgeclass_central_source_idle_seconds", help: "Seconds since the central stream last heard from a city's stream (grows while the city's link is down).", labelNames: ["city"], collect: (g) => { for (const [city, s] of this.idle) g.labels(city).set(s); } });
-    registry.gauge({ name: "edgeclass_central_consumer_pending", help: "Records in the central stream not yet in PostgreSQL.", collect: (g) => g.set(this.pending) });
+    this.records = registry.counter({
+      name: "edgeclass_central_records_total",
+      help:
+        "Class records taken from the cities, by city and outcome (stored, stale: not newer than the centre's, dead: parked " +
+        "as invalid).",
+      labelNames: ["city", "outcome"],
+    });
+    registry.gauge({
+      name: "edgeclass_central_source_lag",
+      help: "Records a city's stream holds that the central stream has not sourced yet (grows while the city's link is down).",
+      labelNames: ["city"],
+      collect: (g) => {
+        for (const [city, n] of this.lag) g.labels(city).set(n);
+      },
+    });
+    registry.gauge({
+      name: "edgeclass_central_source_idle_seconds",
+      help: "Seconds since the central stream last heard from a city's stream (grows while the city's link is down).",
+      labelNames: ["city"],
+      collect: (g) => {
+        for (const [city, s] of this.idle) g.labels(city).set(s);
+      },
+    });
+    registry.gauge({
+      name: "edgeclass_central_consumer_pending",
+      help: "Records in the central stream not yet in PostgreSQL.",
+      collect: (g) => g.set(this.pending),
+    });
   }
 
   /** Connects, creates or updates the streams and the consumer, then consumes until closed. */
@@ -70,7 +115,13 @@ export class CentralConsumer {
     const dead = await jsm.streams.info(DEAD_STREAM).catch(() => null);
     if (dead === null) await jsm.streams.add({ name: DEAD_STREAM, subjects: ["edgeclass.dead.>"], max_age: 30 * DAY_NS });
     const consumer = await jsm.consumers.info(CENTRAL_STREAM, CENTRAL_CONSUMER).catch(() => null);
-    if (consumer === null) await jsm.consumers.add(CENTRAL_STREAM, { durable_name: CENTRAL_CONSUMER, ack_policy: AckPolicy.Explicit, ack_wait: 30_000_000_000, max_ack_pending: 5000 });
+    if (consumer === null)
+      await jsm.consumers.add(CENTRAL_STREAM, {
+        durable_name: CENTRAL_CONSUMER,
+        ack_policy: AckPolicy.Explicit,
+        ack_wait: 30_000_000_000,
+        max_ack_pending: 5000,
+      });
   }
 
   private async run(): Promise<void> {

@@ -20,7 +20,8 @@ export function deployLeafConfig(city: string): string {
     monitorPort: 8222,
     storeDir: STORE,
     hubLeafUrl: { env: "NATS_HUB_LEAF_URL" },
-    creds: { city, user: "edgeclass", pass: { env: "NATS_PASSWORD" }, leafUser: `leaf-${city}`, leafPass: { env: "NATS_HUB_LEAF_URL" } }, // the leaf password travels inside the URL
+    // the leaf password travels inside the URL
+    creds: { city, user: "edgeclass", pass: { env: "NATS_PASSWORD" }, leafUser: `leaf-${city}`, leafPass: { env: "NATS_HUB_LEAF_URL" } },
   });
 }
 
@@ -32,8 +33,18 @@ export function deployHubConfig(cities: string[]): string {
     monitorPort: 8222,
     storeDir: STORE,
     central: { user: "central", pass: { env: "CENTRAL_NATS_PASSWORD" } },
-    cities: cities.map((city) => ({ city, user: "edgeclass", pass: "", leafUser: `leaf-${city}`, leafPass: { env: leafPasswordVar(city) } })),
-    cluster: { serverName: { env: "POD_NAME" }, port: 6222, routes: Array.from({ length: HUB_PODS }, (_, i) => `nats-route://edgeclass-hub-${i}.edgeclass-hub:6222`) },
+    cities: cities.map((city) => ({
+      city,
+      user: "edgeclass",
+      pass: "",
+      leafUser: `leaf-${city}`,
+      leafPass: { env: leafPasswordVar(city) },
+    })),
+    cluster: {
+      serverName: { env: "POD_NAME" },
+      port: 6222,
+      routes: Array.from({ length: HUB_PODS }, (_, i) => `nats-route://edgeclass-hub-${i}.edgeclass-hub:6222`),
+    },
   });
 }
 

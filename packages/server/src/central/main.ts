@@ -33,15 +33,31 @@ const registry = new Registry();
 const store = new CentralStore(settings.databaseUrl);
 await store.migrate();
 const catalogue = new CentralCatalogue(store.sql);
-const cataloguePublisher = new CataloguePublisher({ url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword }, catalogue, registry, logger);
+const cataloguePublisher = new CataloguePublisher(
+  { url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword },
+  catalogue,
+  registry,
+  logger,
+);
 cataloguePublisher.start();
-const consumer = new CentralConsumer({ url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword, cities: settings.cities }, store, registry, logger);
+const consumer = new CentralConsumer(
+  { url: settings.natsUrl, user: settings.natsUser, pass: settings.natsPassword, cities: settings.cities },
+  store,
+  registry,
+  logger,
+);
 await consumer.start();
 // The read API verifies tokens as the cities do (JWT_SECRET, or an identity provider's JWKS).
 const e = process.env;
 let jwt;
 try {
-  jwt = parseConfig({ JWT_SECRET: e.JWT_SECRET, JWT_JWKS_FILE: e.JWT_JWKS_FILE, JWT_JWKS_URL: e.JWT_JWKS_URL, JWT_ISSUER: e.JWT_ISSUER, JWT_AUDIENCE: e.JWT_AUDIENCE }).jwt;
+  jwt = parseConfig({
+    JWT_SECRET: e.JWT_SECRET,
+    JWT_JWKS_FILE: e.JWT_JWKS_FILE,
+    JWT_JWKS_URL: e.JWT_JWKS_URL,
+    JWT_ISSUER: e.JWT_ISSUER,
+    JWT_AUDIENCE: e.JWT_AUDIENCE,
+  }).jwt;
 } catch (err) {
   console.error((err as Error).message);
   process.exit(78);

@@ -46,7 +46,10 @@ export function hubConfig(o: HubOptions): string {
     const catalogueConsumer = `$JS.${HUB_DOMAIN}.API.CONSUMER.CREATE.${CATALOGUE_STREAM}`;
     const publish = ["$JSC.R.>", "$JS.S.>", "$JS.FC.>", "_INBOX.>", catalogueConsumer, `${catalogueConsumer}.>`];
     const subscribe = [`$JS.${cityDomain(c.city)}.API.>`, citySubjects(c.city), "$JSC.R.>", "$JS.S.>", "$JS.M.>", "$JS.FC.>", "_INBOX.>"];
-    return `      { user: ${q(c.leafUser)}, password: ${q(c.leafPass)}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ${list(subscribe)} } } }`;
+    return (
+      `      { user: ${q(c.leafUser)}, password: ${q(c.leafPass)}, permissions: { publish: { allow: ${list(publish)} }, ` +
+      `subscribe: { allow: ${list(subscribe)} } } }`
+    );
   });
   const cluster = o.cluster ? `cluster { name: hub, listen: ${q(`${host}:${o.cluster.port}`)}, routes: ${list(o.cluster.routes)} }\n` : "";
   const monitor = o.monitorPort === undefined ? "" : `http: ${q(`${host}:${o.monitorPort}`)}\n`;
@@ -72,7 +75,16 @@ leafnodes { listen: ${q(`${host}:${o.leafPort}`)} }
  * reference (deploy/: the whole URL, credentials included, comes from a Secret).
  * `localPublish`: what the city's instances may publish at their leaf (its own records by default).
  */
-export function leafConfig(o: { port: number; hubLeafUrl: Value; storeDir: string; creds: CityCredentials; host?: string; domain?: string; localPublish?: string[]; monitorPort?: number }): string {
+export function leafConfig(o: {
+  port: number;
+  hubLeafUrl: Value;
+  storeDir: string;
+  creds: CityCredentials;
+  host?: string;
+  domain?: string;
+  localPublish?: string[];
+  monitorPort?: number;
+}): string {
   const c = o.creds;
   assertCityName(c.city);
   const host = o.host ?? "127.0.0.1";
@@ -88,18 +100,21 @@ export function leafConfig(o: { port: number; hubLeafUrl: Value; storeDir: strin
   // The city's instances may write their own records, run their own domain's JetStream API and
   // acknowledge what they took from the catalogue mirror.
   const publish = o.localPublish ?? [citySubjects(c.city), "$JS.API.>", `$JS.ACK.${CATALOGUE_STREAM}.>`];
-  return `server_name: ${q(`leaf-${o.domain ?? c.city}`)}
+  return (
+    `server_name: ${q(`leaf-${o.domain ?? c.city}`)}
 listen: ${q(`${host}:${o.port}`)}
 ${monitor}jetstream { store_dir: ${q(o.storeDir)}, domain: ${q(o.domain ?? cityDomain(c.city))} }
 accounts {
   EDGE {
     jetstream: enabled
-    users: [ { user: ${q(c.user)}, password: ${q(c.pass)}, permissions: { publish: { allow: ${list(publish)} }, subscribe: { allow: ["_INBOX.>"] } } } ]
+    users: [ { user: ${q(c.user)}, password: ${q(c.pass)}, permissions: { publish: { allow: ${list(publish)} }, ` +
+    `subscribe: { allow: ["_INBOX.>"] } } } ]
   }
 }
 leafnodes {
   reconnect: 1
   remotes: [ { url: ${q(remote)}, account: EDGE } ]
 }
-`;
+`
+  );
 }

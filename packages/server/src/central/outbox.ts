@@ -42,16 +42,29 @@ export class CentralOutbox implements ClassRecordSink {
       pending: q("SELECT seq, record FROM central_outbox ORDER BY seq LIMIT ?"),
       drop: q("DELETE FROM central_outbox WHERE seq <= ?"),
       size: q("SELECT count(*) AS n, coalesce(min(seq), 0) AS oldest FROM central_outbox"),
-      lastRev: q("SELECT max(coalesce((SELECT max(rev) FROM central_outbox), 0), coalesce((SELECT CAST(value AS INTEGER) FROM central_meta WHERE name = 'rev'), 0)) AS rev"),
-      saveRev: q("INSERT INTO central_meta (name, value) VALUES ('rev', ?) ON CONFLICT (name) DO UPDATE SET value = max(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))"),
-      att: q(`SELECT class_id, user_id, role, joined_at, left_at, ${SCHOOL} FROM attendance t WHERE class_id = ? AND user_id = ? ORDER BY joined_at DESC LIMIT 1`),
+      lastRev: q(
+        "SELECT max(coalesce((SELECT max(rev) FROM central_outbox), 0), coalesce((SELECT CAST(value AS INTEGER) FROM " +
+          "central_meta WHERE name = 'rev'), 0)) AS rev",
+      ),
+      saveRev: q(
+        "INSERT INTO central_meta (name, value) VALUES ('rev', ?) ON CONFLICT (name) DO UPDATE SET value = max(CAST(value " +
+          "AS INTEGER), CAST(excluded.value AS INTEGER))",
+      ),
+      att: q(
+        `SELECT class_id, user_id, role, joined_at, left_at, ${SCHOOL} FROM attendance t WHERE class_id = ? AND user_id = ? ` +
+          `ORDER BY joined_at DESC LIMIT 1`,
+      ),
       attOpenOrAll: q(`SELECT class_id, user_id, role, joined_at, left_at, ${SCHOOL} FROM attendance t WHERE class_id = ?`),
-      answer: q(`SELECT a.*, l.class_id, ${SCHOOL.replace("t.class_id", "l.class_id")} FROM answers a JOIN launched_questions l ON l.id = a.question_id WHERE a.question_id = ? AND a.user_id = ?`),
+      answer: q(
+        `SELECT a.*, l.class_id, ${SCHOOL.replace("t.class_id", "l.class_id")} FROM answers a JOIN launched_questions l ON ` +
+          `l.id = a.question_id WHERE a.question_id = ? AND a.user_id = ?`,
+      ),
       summary: q(
         "SELECT (SELECT count(DISTINCT user_id) FROM attendance WHERE class_id = ?1 AND role = 'student') AS attendees, " +
           "(SELECT count(*) FROM launched_questions WHERE class_id = ?1) AS questions, " +
           "(SELECT count(*) FROM answers a JOIN launched_questions l ON l.id = a.question_id WHERE l.class_id = ?1) AS answers, " +
-          "(SELECT count(*) FROM answers a JOIN launched_questions l ON l.id = a.question_id WHERE l.class_id = ?1 AND a.correct = 1) AS correct",
+          "(SELECT count(*) FROM answers a JOIN launched_questions l ON l.id = a.question_id WHERE l.class_id = ?1 AND " +
+          "a.correct = 1) AS correct",
       ),
     };
     this.last = Number(this.s.lastRev.get()?.rev ?? 0);
@@ -86,11 +99,27 @@ export class CentralOutbox implements ClassRecordSink {
   classChanged(c: ClassSession): void {
     if (c.status !== "ended" && c.status !== "cancelled") return;
     const f = this.s.summary.get(c.id) as { attendees: number; questions: number; answers: number; correct: number };
-    this.queue("class", c.id, { classId: c.id, courseId: c.courseId, title: c.title, status: c.status, startedAt: c.startedAt, endedAt: c.endedAt, ...f, schoolId: c.schoolId });
+    this.queue("class", c.id, {
+      classId: c.id,
+      courseId: c.courseId,
+      title: c.title,
+      status: c.status,
+      startedAt: c.startedAt,
+      endedAt: c.endedAt,
+      ...f,
+      schoolId: c.schoolId,
+    });
   }
 
   private queueAttendance(r: Row): void {
-    const row = { classId: String(r.class_id), userId: String(r.user_id), role: String(r.role) as "student", joinedAt: Number(r.joined_at), leftAt: r.left_at === null ? null : Number(r.left_at), schoolId: String(r.school_id) };
+    const row = {
+      classId: String(r.class_id),
+      userId: String(r.user_id),
+      role: String(r.role) as "student",
+      joinedAt: Number(r.joined_at),
+      leftAt: r.left_at === null ? null : Number(r.left_at),
+      schoolId: String(r.school_id),
+    };
     this.queue("attendance", `${row.classId}/${row.userId}/${row.joinedAt}`, row);
   }
 

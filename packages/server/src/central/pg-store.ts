@@ -16,17 +16,23 @@ const SCHEMA = [
   `CREATE INDEX IF NOT EXISTS central_attendance_class ON central_attendance (class_id)`,
   `CREATE TABLE IF NOT EXISTS central_classes (
     id text PRIMARY KEY, city text NOT NULL, class_id text NOT NULL, course_id text NOT NULL, title text NOT NULL, status text NOT NULL,
-    started_at bigint, ended_at bigint, attendees integer NOT NULL, questions integer NOT NULL, answers integer NOT NULL, correct integer NOT NULL,
+    started_at bigint, ended_at bigint, attendees integer NOT NULL, questions integer NOT NULL, answers integer NOT ` +
+    `NULL, correct integer NOT NULL,
     rev bigint NOT NULL, received_at timestamptz NOT NULL DEFAULT now())`,
   `CREATE INDEX IF NOT EXISTS central_classes_city ON central_classes (city, ended_at)`,
   // The catalogue authored here (central/catalogue-store.ts): the newest version of each row, and
   // the changes not yet in the hub's catalogue stream, written in the same transaction.
   // Schools came after the first cities: their records name the school of their class.
-  ...["central_answers", "central_attendance", "central_classes"].map((t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS school_id text NOT NULL DEFAULT 'default'`),
+  ...["central_answers", "central_attendance", "central_classes"].map(
+    (t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS school_id text NOT NULL DEFAULT 'default'`,
+  ),
   `CREATE INDEX IF NOT EXISTS central_classes_school ON central_classes (school_id, ended_at)`,
-  `CREATE TABLE IF NOT EXISTS central_catalogue (kind text NOT NULL, key text NOT NULL, row jsonb, rev bigint NOT NULL, origin text NOT NULL, PRIMARY KEY (kind, key))`,
+  `CREATE TABLE IF NOT EXISTS central_catalogue (kind text NOT NULL, key text NOT NULL, row jsonb, rev bigint NOT NULL, ` +
+    `origin text NOT NULL, PRIMARY KEY (kind, key))`,
   // Schools came after the first cities: their records name the school of their class.
-  ...["central_answers", "central_attendance", "central_classes"].map((t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS school_id text NOT NULL DEFAULT 'default'`),
+  ...["central_answers", "central_attendance", "central_classes"].map(
+    (t) => `ALTER TABLE ${t} ADD COLUMN IF NOT EXISTS school_id text NOT NULL DEFAULT 'default'`,
+  ),
   `CREATE INDEX IF NOT EXISTS central_classes_school ON central_classes (school_id, ended_at)`,
   `CREATE TABLE IF NOT EXISTS central_catalogue_outbox (seq bigserial PRIMARY KEY, change jsonb NOT NULL)`,
 ];
@@ -36,7 +42,20 @@ const TABLES: Record<RecordKind, { table: string; columns: string[]; values(r: C
   answer: {
     table: "central_answers",
     columns: ["class_id", "question_id", "user_id", "answer_id", "response", "correct", "points", "answered_at", "school_id"],
-    values: (r) => (r.kind === "answer" ? [r.row.classId, r.row.questionId, r.row.userId, r.row.answerId, JSON.stringify(r.row.response ?? null), r.row.correct, r.row.points, r.row.answeredAt, r.row.schoolId] : []),
+    values: (r) =>
+      r.kind === "answer"
+        ? [
+            r.row.classId,
+            r.row.questionId,
+            r.row.userId,
+            r.row.answerId,
+            JSON.stringify(r.row.response ?? null),
+            r.row.correct,
+            r.row.points,
+            r.row.answeredAt,
+            r.row.schoolId,
+          ]
+        : [],
   },
   attendance: {
     table: "central_attendance",
@@ -45,8 +64,35 @@ const TABLES: Record<RecordKind, { table: string; columns: string[]; values(r: C
   },
   class: {
     table: "central_classes",
-    columns: ["class_id", "course_id", "title", "status", "started_at", "ended_at", "attendees", "questions", "answers", "correct", "school_id"],
-    values: (r) => (r.kind === "class" ? [r.row.classId, r.row.courseId, r.row.title, r.row.status, r.row.startedAt, r.row.endedAt, r.row.attendees, r.row.questions, r.row.answers, r.row.correct, r.row.schoolId] : []),
+    columns: [
+      "class_id",
+      "course_id",
+      "title",
+      "status",
+      "started_at",
+      "ended_at",
+      "attendees",
+      "questions",
+      "answers",
+      "correct",
+      "school_id",
+    ],
+    values: (r) =>
+      r.kind === "class"
+        ? [
+            r.row.classId,
+            r.row.courseId,
+            r.row.title,
+            r.row.status,
+            r.row.startedAt,
+            r.row.endedAt,
+            r.row.attendees,
+            r.row.questions,
+            r.row.answers,
+            r.row.correct,
+            r.row.schoolId,
+          ]
+        : [],
   },
 };
 
@@ -55,7 +101,11 @@ const UPSERT = Object.fromEntries(
     const cols = ["id", "city", "rev", ...t.columns];
     const params = cols.map((c, i) => (c === "response" ? `$${i + 1}::jsonb` : `$${i + 1}`));
     const set = [...t.columns, "rev"].map((c) => `${c} = excluded.${c}`).join(", ");
-    return [kind, `INSERT INTO ${t.table} (${cols.join(", ")}) VALUES (${params.join(", ")}) ON CONFLICT (id) DO UPDATE SET ${set}, received_at = now() WHERE ${t.table}.rev < excluded.rev RETURNING id`];
+    return [
+      kind,
+      `INSERT INTO ${t.table} (${cols.join(", ")}) VALUES (${params.join(", ")}) ON CONFLICT (id) DO UPDATE SET ${set}, ` +
+        `received_at = now() WHERE ${t.table}.rev < excluded.rev RETURNING id`,
+    ];
   }),
 ) as Record<RecordKind, string>;
 

@@ -18,12 +18,17 @@ export function centralProxy(centralUrl: string, fetcher: typeof fetch = fetch):
       if (auth) headers.authorization = auth;
       let res: Response;
       try {
-        res = await fetcher(`${centralUrl}${url.pathname}${url.search}`, { headers, signal: AbortSignal.timeout(TIMEOUT_MS), redirect: "manual" });
+        res = await fetcher(`${centralUrl}${url.pathname}${url.search}`, {
+          headers,
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+          redirect: "manual",
+        });
       } catch (e) {
         throw new AppError("unavailable", `the central service is unreachable: ${(e as Error).message}`);
       }
       const type = res.headers.get("content-type") ?? "";
-      if (!/^application\/(problem\+)?json/.test(type)) throw new AppError("unavailable", `the central service answered ${res.status} ${type || "without a content type"}`);
+      if (!/^application\/(problem\+)?json/.test(type))
+        throw new AppError("unavailable", `the central service answered ${res.status} ${type || "without a content type"}`);
       return new Response(res.body, { status: res.status, headers: { "content-type": type, "cache-control": "no-store" } });
     } catch (e) {
       return problemResponse(e instanceof AppError ? e : new AppError("internal", "the centre could not be asked"), url.pathname);

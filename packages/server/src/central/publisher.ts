@@ -42,9 +42,19 @@ export class CityPublisher {
     registry: Registry,
     private readonly logger: Logger,
   ) {
-    registry.gauge({ name: "edgeclass_central_outbox_records", help: "Class records written here and not yet acknowledged by the city's NATS stream.", collect: (g) => g.set(outbox.size()) });
-    this.sent = registry.counter({ name: "edgeclass_central_records_sent_total", help: "Class records acknowledged by the city's NATS stream (duplicates dropped by the stream included)." });
-    this.errors = registry.counter({ name: "edgeclass_central_publish_errors_total", help: "Attempts to send the outbox to NATS that failed (the records stay queued)." });
+    registry.gauge({
+      name: "edgeclass_central_outbox_records",
+      help: "Class records written here and not yet acknowledged by the city's NATS stream.",
+      collect: (g) => g.set(outbox.size()),
+    });
+    this.sent = registry.counter({
+      name: "edgeclass_central_records_sent_total",
+      help: "Class records acknowledged by the city's NATS stream (duplicates dropped by the stream included).",
+    });
+    this.errors = registry.counter({
+      name: "edgeclass_central_publish_errors_total",
+      help: "Attempts to send the outbox to NATS that failed (the records stay queued).",
+    });
     outbox.onRecorded = () => this.wake?.();
   }
 
@@ -67,7 +77,12 @@ export class CityPublisher {
         }
         // No Nats-Expected-Stream header: it travels with the message and the central stream, sourcing it, would refuse it.
         await Promise.all(
-          batch.map((e) => js.publish(recordSubject(e.record.city, e.record.kind), JSON.stringify(e.record), { msgID: `${e.record.id}@${e.record.rev}`, timeout: 5000 })),
+          batch.map((e) =>
+            js.publish(recordSubject(e.record.city, e.record.kind), JSON.stringify(e.record), {
+              msgID: `${e.record.id}@${e.record.rev}`,
+              timeout: 5000,
+            }),
+          ),
         );
         this.outbox.sent(batch[batch.length - 1].seq);
         this.sent.inc(batch.length);

@@ -61,7 +61,10 @@ export type RecordOf<K extends RecordKind> = Extract<ClassRecord, { kind: K }>;
 export const recordId = (city: string, kind: RecordKind, key: string) => `${city}:${kind}:${key}`;
 
 /** Parses a record from the wire; the reason when it is not one, or names another city. */
-export function parseRecord(data: Uint8Array | string, subjectCity: string): { ok: true; record: ClassRecord } | { ok: false; reason: string } {
+export function parseRecord(
+  data: Uint8Array | string,
+  subjectCity: string,
+): { ok: true; record: ClassRecord } | { ok: false; reason: string } {
   let raw: unknown;
   try {
     raw = JSON.parse(typeof data === "string" ? data : new TextDecoder().decode(data));
@@ -69,8 +72,10 @@ export function parseRecord(data: Uint8Array | string, subjectCity: string): { o
     return { ok: false, reason: "not JSON" };
   }
   const r = v.safeParse(ClassRecordSchema, raw);
-  if (!r.success) return { ok: false, reason: `invalid record: ${r.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`).join("; ")}` };
+  if (!r.success)
+    return { ok: false, reason: `invalid record: ${r.issues.map((i) => `${v.getDotPath(i) ?? "(root)"}: ${i.message}`).join("; ")}` };
   const rec = r.output;
-  if (rec.city !== subjectCity || !rec.id.startsWith(`${subjectCity}:${rec.kind}:`)) return { ok: false, reason: `record of city ${rec.city} (${rec.id}) on city ${subjectCity}'s subject` };
+  if (rec.city !== subjectCity || !rec.id.startsWith(`${subjectCity}:${rec.kind}:`))
+    return { ok: false, reason: `record of city ${rec.city} (${rec.id}) on city ${subjectCity}'s subject` };
   return { ok: true, record: rec };
 }

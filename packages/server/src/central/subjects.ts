@@ -6,7 +6,8 @@
 export const CITY_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 export function assertCityName(city: string): string {
-  if (!CITY_NAME.test(city)) throw new Error(`city name ${JSON.stringify(city)} must match ${CITY_NAME} (lower-case letters, digits, dashes)`);
+  if (!CITY_NAME.test(city))
+    throw new Error(`city name ${JSON.stringify(city)} must match ${CITY_NAME} (lower-case letters, digits, dashes)`);
   return city;
 }
 

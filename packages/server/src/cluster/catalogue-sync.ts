@@ -32,8 +32,15 @@ export function createCatalogueMetrics(registry: Registry, journal: CatalogueJou
     collect: (g) => g.set(journal.outboxSize()),
   });
   return {
-    changes: registry.counter({ name: "edgeclass_catalogue_changes_total", help: "Catalogue changes sent to Redis, applied from other instances, or left out as unusable.", labelNames: ["direction"] }),
-    fullSyncs: registry.counter({ name: "edgeclass_catalogue_full_syncs_total", help: "Times this instance loaded the whole catalogue from Redis and sent its own copy." }),
+    changes: registry.counter({
+      name: "edgeclass_catalogue_changes_total",
+      help: "Catalogue changes sent to Redis, applied from other instances, or left out as unusable.",
+      labelNames: ["direction"],
+    }),
+    fullSyncs: registry.counter({
+      name: "edgeclass_catalogue_full_syncs_total",
+      help: "Times this instance loaded the whole catalogue from Redis and sent its own copy.",
+    }),
   };
 }
 
@@ -118,7 +125,8 @@ export class CatalogueSync {
 
   private async put(changes: CatalogueChange[]): Promise<void> {
     const pipe = this.link.cmd.pipeline();
-    for (const c of changes) this.link.scripts.cataloguePut(pipe, this.keys.rows(c.kind), this.keys.log, c.key, c.rev, c.origin, JSON.stringify(c), STREAM_KEEP);
+    for (const c of changes)
+      this.link.scripts.cataloguePut(pipe, this.keys.rows(c.kind), this.keys.log, c.key, c.rev, c.origin, JSON.stringify(c), STREAM_KEEP);
     const results = await this.link.timed(() => pipe.exec());
     const failed = results?.find(([err]) => err !== null);
     if (!results || failed) throw failed?.[0] ?? new Error("redis pipeline failed");
@@ -236,7 +244,14 @@ export class CatalogueSync {
 function parseChange(json: string | undefined): CatalogueChange | null {
   try {
     const c = JSON.parse(json ?? "") as Partial<CatalogueChange> | null;
-    const ok = c !== null && typeof c === "object" && CATALOGUE_KINDS.includes(c.kind as CatalogueKind) && typeof c.key === "string" && typeof c.rev === "number" && typeof c.origin === "string" && "row" in c;
+    const ok =
+      c !== null &&
+      typeof c === "object" &&
+      CATALOGUE_KINDS.includes(c.kind as CatalogueKind) &&
+      typeof c.key === "string" &&
+      typeof c.rev === "number" &&
+      typeof c.origin === "string" &&
+      "row" in c;
     return ok ? (c as CatalogueChange) : null;
   } catch {
     return null;

@@ -35,7 +35,12 @@ const realClock: Clock = { now: () => Date.now(), sleep: (ms) => Bun.sleep(ms) }
  * after a kill -9. `seen.under` is the Redis run_id under which this process last saw the class
  * owned, kept up to date here. Returns [1 taken | 0 held, lease value | holder].
  */
-export async function acquireWaiting(tryOnce: (seenUnder: string) => Promise<AcquireReply>, seen: { under: string }, onWait: () => void, clock: Clock = realClock): Promise<[number, string]> {
+export async function acquireWaiting(
+  tryOnce: (seenUnder: string) => Promise<AcquireReply>,
+  seen: { under: string },
+  onWait: () => void,
+  clock: Clock = realClock,
+): Promise<[number, string]> {
   const deadline = clock.now() + SETTLE_MS;
   for (let attempt = 0; ; attempt++) {
     const r = await tryOnce(seen.under);
@@ -76,7 +81,10 @@ export class ClassOwner {
   acquire(): Promise<[number, string]> {
     const startedAt = this.ctx.store.classes.get(this.classId)?.startedAt ?? 0;
     return acquireWaiting(
-      (seenUnder) => this.link.timed(() => this.link.scripts.acquireClass(this.keys.owner, this.keys.fence, this.ctx.instanceId, LEASE_MS, startedAt, SETTLE_MS, seenUnder)),
+      (seenUnder) =>
+        this.link.timed(() =>
+          this.link.scripts.acquireClass(this.keys.owner, this.keys.fence, this.ctx.instanceId, LEASE_MS, startedAt, SETTLE_MS, seenUnder),
+        ),
       this.seen,
       () => this.ctx.logger.info({ classId: this.classId }, "waiting for the class's owner from before Redis started"),
     );
@@ -104,22 +112,38 @@ export class ClassOwner {
     const { cls, course } = liveClassOf(store, this.classId);
     this.lease = lease;
     const events = this.keys.events;
-    const fanout = new RedisFanout(sockets, processTag, (m) => void this.link.publish(events, m).catch(() => metrics.messages.labels("out", "dropped").inc()));
-    const write = (op: FencedOp, owner: string, key: string, l: string, ...args: (string | number)[]) => this.link.timed(() => this.link.scripts.fenced(op, owner, key, l, ...args));
-    const shared = new RedisClassState(write, this.keys, { lease: () => this.lease, fenced: () => this.stepDown("fenced"), reconcile: () => this.reconcile() });
+    const fanout = new RedisFanout(
+      sockets,
+      processTag,
+      (m) => void this.link.publish(events, m).catch(() => metrics.messages.labels("out", "dropped").inc()),
+    );
+    const write = (op: FencedOp, owner: string, key: string, l: string, ...args: (string | number)[]) =>
+      this.link.timed(() => this.link.scripts.fenced(op, owner, key, l, ...args));
+    const shared = new RedisClassState(write, this.keys, {
+      lease: () => this.lease,
+      fenced: () => this.stepDown("fenced"),
+      reconcile: () => this.reconcile(),
+    });
     const room = new LiveRoom({ ...roomDeps, fanout, shared, onEnded: () => this.ended() }, cls, course);
     room.restoreSeats(seats);
     // Hands in queue order: by when they were raised (ties by user id).
     const hands = Object.values(handsRaw)
       .map((j) => JSON.parse(j) as Hand)
       .sort((x, y) => x.raisedAt - y.raisedAt || (x.userId < y.userId ? -1 : 1));
-    const moderation: ModerationState = { chatSettings: chatSettingsRaw ? (JSON.parse(chatSettingsRaw) as ChatSettings) : { enabled: true, slowModeSeconds: 0 }, muted, hands };
+    const moderation: ModerationState = {
+      chatSettings: chatSettingsRaw ? (JSON.parse(chatSettingsRaw) as ChatSettings) : { enabled: true, slowModeSeconds: 0 },
+      muted,
+      hands,
+    };
     room.restoreModeration(moderation);
     room.restoreRemovals(await readRemovals(this.link, this.keys));
     this.room = room;
     this.renewTimer = setInterval(() => void this.renew(), LEASE_MS / 3);
     metrics.ownershipChanges.labels("acquired").inc();
-    logger.info({ classId: this.classId, lease, seats: seats.length, questions: questions.length, hands: hands.length, muted: muted.length }, "took over class");
+    logger.info(
+      { classId: this.classId, lease, seats: seats.length, questions: questions.length, hands: hands.length, muted: muted.length },
+      "took over class",
+    );
     // Everyone (this instance too) admits their sockets again, with the new owner.
     await this.link.publish(events, encodeEvent(processTag, { op: "owner", instanceId: this.ctx.instanceId }));
     sockets.readmit(this.classId);
@@ -151,7 +175,15 @@ export class ClassOwner {
     if (cur === undefined) return;
     if (cur === null) {
       // Ours until now (expired, or Redis restarted empty): take it back, ahead of anyone else.
-      const [taken, value, run] = await this.link.scripts.acquireClass(this.keys.owner, this.keys.fence, this.ctx.instanceId, LEASE_MS, "owner", SETTLE_MS, "");
+      const [taken, value, run] = await this.link.scripts.acquireClass(
+        this.keys.owner,
+        this.keys.fence,
+        this.ctx.instanceId,
+        LEASE_MS,
+        "owner",
+        SETTLE_MS,
+        "",
+      );
       if (taken !== 1) return this.stepDown("lost");
       if (!this.room) return; // ended or released meanwhile
       this.lease = value;
@@ -175,7 +207,8 @@ export class ClassOwner {
     if (!l) return; // gave the class up meanwhile
     const scripts = this.link.scripts;
     const evals: Promise<unknown>[] = [];
-    const fenced = (op: FencedOp, key: string, ...args: (string | number)[]) => evals.push(scripts.fenced(op, this.keys.owner, key, l, ...args));
+    const fenced = (op: FencedOp, key: string, ...args: (string | number)[]) =>
+      evals.push(scripts.fenced(op, this.keys.owner, key, l, ...args));
     for (const id of room.seatHolders()) fenced("sadd", this.keys.seats, id);
     // Moderation is replaced whole: changes made while Redis was unreachable are only here.
     const mod = room.moderation();
@@ -233,10 +266,15 @@ export class ClassOwner {
           const session: AttendanceSession = { userId: r.userId, role: r.role, joinedAt: r.joinedAt, leftAt: r.leftAt };
           await keep(this.keys.attendance, attendanceField(session), session);
         }
-        if (handed > 0) logger.warn({ classId: this.classId, answers: handed }, "handed answers acknowledged while cut off to the class's new owner");
+        if (handed > 0)
+          logger.warn({ classId: this.classId, answers: handed }, "handed answers acknowledged while cut off to the class's new owner");
         return;
       } catch (e) {
-        if (attempt === 3) logger.error({ classId: this.classId, err: (e as Error).message }, "could not hand answers over; they stay in this instance's store");
+        if (attempt === 3)
+          logger.error(
+            { classId: this.classId, err: (e as Error).message },
+            "could not hand answers over; they stay in this instance's store",
+          );
         else await Bun.sleep(1000 * attempt);
       }
     }

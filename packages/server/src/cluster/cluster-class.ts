@@ -126,13 +126,17 @@ export class ClusterClass implements RoomPort {
 
   serve(r: Request): void {
     if (!this.ownedRoom && this.takingOver) {
-      this.takingOver.then(() => this.serve(r), () => {});
+      this.takingOver.then(
+        () => this.serve(r),
+        () => {},
+      );
       return;
     }
     const room = this.ownedRoom;
     if (r.t === "left") return room?.disconnected(r.userId);
     if (!room) return; // not ours (any more): the caller times out and retries with the new owner
-    const work: Promise<unknown> = r.t === "admit" ? room.admit(r.principal, r.enrolled) : r.t === "cmd" ? room.handle(r.userId, r.msg) : room.end().then(() => true);
+    const work: Promise<unknown> =
+      r.t === "admit" ? room.admit(r.principal, r.enrolled) : r.t === "cmd" ? room.handle(r.userId, r.msg) : room.end().then(() => true);
     this.ctx.rpc.answer(r, work);
   }
 

@@ -34,7 +34,9 @@ export type ClassEvent =
   | { op: "owner"; instanceId: string }
   | { op: "released"; instanceId: string };
 
-const OP_BY_LETTER = new Map<string, ClassEvent["op"]>(Object.entries(EVENT_OPS).map(([name, letter]) => [letter, name as ClassEvent["op"]]));
+const OP_BY_LETTER = new Map<string, ClassEvent["op"]>(
+  Object.entries(EVENT_OPS).map(([name, letter]) => [letter, name as ClassEvent["op"]]),
+);
 
 /** "<from>\t<letter>\t<fields...>"; the last field is taken whole (a JSON message or a close reason). */
 export function encodeEvent(from: string, e: ClassEvent): string {
@@ -109,7 +111,10 @@ export function decodeEvent(message: string): { from: string; event: ClassEvent 
 }
 
 /** A forwarded join, command or end, awaiting a reply on the sender's replies channel. */
-export type Call = { t: "admit"; principal: Principal; enrolled: boolean } | { t: "cmd"; userId: string; msg: ClientMessage } | { t: "end" };
+export type Call =
+  | { t: "admit"; principal: Principal; enrolled: boolean }
+  | { t: "cmd"; userId: string; msg: ClientMessage }
+  | { t: "end" };
 /** What reaches the owner: a call with its id and sender, or "left" (a socket went; no reply). */
 export type Request = (Call & { id: string; from: string }) | { t: "left"; from: string; userId: string };
 

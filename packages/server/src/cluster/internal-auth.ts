@@ -30,7 +30,12 @@ export function signInternal(key: string, r: SignedRequest, now = Date.now()): s
 }
 
 /** The principal the calling instance vouches for, or why the request is refused. */
-export function verifyInternal(key: string, header: string | null, r: Omit<SignedRequest, "principal">, now = Date.now()): { principal: string } | { refused: string } {
+export function verifyInternal(
+  key: string,
+  header: string | null,
+  r: Omit<SignedRequest, "principal">,
+  now = Date.now(),
+): { principal: string } | { refused: string } {
   if (!header) return { refused: "missing signature" };
   const m = /^t=(\d{1,15}),p=([^,]*),s=([0-9a-f]{64})$/.exec(header);
   if (!m) return { refused: "malformed signature" };

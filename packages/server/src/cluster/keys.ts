@@ -72,11 +72,18 @@ export function catalogueKeys(at: Prefix) {
  * are walked whole, so a key added to them is checked by the key-slot test without more ado.
  */
 export function everyName(at: Prefix, sample = { classId: "c-1", questionId: "q-1", instanceId: "i-1", kind: "course" as CatalogueKind }) {
-  const values = (o: Record<string, string | ((x: never) => string)>, arg: string) => Object.values(o).map((v) => (typeof v === "function" ? (v as (x: string) => string)(arg) : v));
+  const values = (o: Record<string, string | ((x: never) => string)>, arg: string) =>
+    Object.values(o).map((v) => (typeof v === "function" ? (v as (x: string) => string)(arg) : v));
   const cat = catalogueKeys(at);
   return {
     class: values(classKeys(at, sample.classId), sample.questionId),
     catalogue: values(cat, sample.kind),
-    alone: [repliesChannel(at, sample.instanceId), mediaInstanceKey(at, sample.instanceId), mediaLoadKey(at), `${authKeyPrefix(at)}x`, ...Object.values(videoKeys(at))],
+    alone: [
+      repliesChannel(at, sample.instanceId),
+      mediaInstanceKey(at, sample.instanceId),
+      mediaLoadKey(at),
+      `${authKeyPrefix(at)}x`,
+      ...Object.values(videoKeys(at)),
+    ],
   };
 }

@@ -30,7 +30,16 @@ const IDLE_RELEASE_MS = 5000;
 const REGISTRY_TTL_MS = 15_000;
 const FORWARD_TIMEOUT_MS = 20_000;
 /** Headers of a forwarded answer that describe the hop, not the answer. */
-const HOP_HEADERS = new Set(["content-length", "transfer-encoding", "connection", "content-encoding", "date", "keep-alive", "x-request-id", "server"]);
+const HOP_HEADERS = new Set([
+  "content-length",
+  "transfer-encoding",
+  "connection",
+  "content-encoding",
+  "date",
+  "keep-alive",
+  "x-request-id",
+  "server",
+]);
 
 export const INTERNAL_PREFIX = "/internal/media";
 
@@ -54,14 +63,28 @@ const CASCADE_TTL_MS = 5000;
 
 /** An instance's tag in leases and resource ids: its id when that is id-safe, else a digest of it. */
 function instanceTag(instanceId: string): string {
-  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(instanceId) ? instanceId : createHash("sha256").update(instanceId).digest("hex").slice(0, 24);
+  return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(instanceId)
+    ? instanceId
+    : createHash("sha256").update(instanceId).digest("hex").slice(0, 24);
 }
 
 function createHomeMetrics(registry: Registry) {
   return {
-    forwarded: registry.counter({ name: "edgeclass_media_signalling_forwarded_total", help: "WHIP/WHEP/resource requests forwarded to the class's media home on another instance, by outcome.", labelNames: ["kind", "outcome"] }),
-    refused: registry.counter({ name: "edgeclass_media_internal_refused_total", help: "Requests to the internal media routes refused (missing, stale or bad HMAC).", labelNames: [] }),
-    changes: registry.counter({ name: "edgeclass_media_home_changes_total", help: "Media home leases taken, released and lost by this instance.", labelNames: ["change"] }),
+    forwarded: registry.counter({
+      name: "edgeclass_media_signalling_forwarded_total",
+      help: "WHIP/WHEP/resource requests forwarded to the class's media home on another instance, by outcome.",
+      labelNames: ["kind", "outcome"],
+    }),
+    refused: registry.counter({
+      name: "edgeclass_media_internal_refused_total",
+      help: "Requests to the internal media routes refused (missing, stale or bad HMAC).",
+      labelNames: [],
+    }),
+    changes: registry.counter({
+      name: "edgeclass_media_home_changes_total",
+      help: "Media home leases taken, released and lost by this instance.",
+      labelNames: ["change"],
+    }),
   };
 }
 
@@ -95,7 +118,12 @@ export class MediaHomes implements MediaSignalling {
     this.tag = instanceTag(d.instanceId);
     this.metrics = createHomeMetrics(d.registry);
     this.placement = d.cascade ? new Placement(d.link.cmd, mediaLoadKey(d.link), this.tag) : null;
-    d.registry.gauge({ name: "edgeclass_media_home_classes", help: "Live classes whose media home is this instance.", labelNames: [], collect: (g) => g.set(this.homed.size) });
+    d.registry.gauge({
+      name: "edgeclass_media_home_classes",
+      help: "Live classes whose media home is this instance.",
+      labelNames: [],
+      collect: (g) => g.set(this.homed.size),
+    });
   }
 
   /** Registers this instance's internal base URL and starts renewing leases. */
@@ -104,10 +132,16 @@ export class MediaHomes implements MediaSignalling {
     const register = () => this.d.link.cmd.set(mediaInstanceKey(this.d.link, this.tag), this.url, "PX", REGISTRY_TTL_MS).catch(() => {});
     void register();
     this.d.link.onReady(() => void register());
-    this.timers.push(setInterval(register, REGISTRY_TTL_MS / 3), setInterval(() => void this.tick(), LEASE_MS / 3));
+    this.timers.push(
+      setInterval(register, REGISTRY_TTL_MS / 3),
+      setInterval(() => void this.tick(), LEASE_MS / 3),
+    );
     if (this.placement) {
       // A cascade instance takes viewers from the others: its workers start now, and it reports their load.
-      const report = () => void this.localMedia().then((m) => this.placement?.report(m.load())).catch(() => {});
+      const report = () =>
+        void this.localMedia()
+          .then((m) => this.placement?.report(m.load()))
+          .catch(() => {});
       report();
       this.timers.push(setInterval(report, 1000));
     }
@@ -137,7 +171,11 @@ export class MediaHomes implements MediaSignalling {
     this.placedAway.delete(k);
     for (const id of away ?? []) {
       const tag = id.slice(id.lastIndexOf("@") + 1);
-      void this.urlOf(tag).then((url) => (url ? this.forward("resource", url, "DELETE", `${INTERNAL_PREFIX}/resources/${encodeURIComponent(id)}`, userId, new Headers(), "") : null));
+      void this.urlOf(tag).then((url) =>
+        url
+          ? this.forward("resource", url, "DELETE", `${INTERNAL_PREFIX}/resources/${encodeURIComponent(id)}`, userId, new Headers(), "")
+          : null,
+      );
     }
   }
 
@@ -166,9 +204,21 @@ export class MediaHomes implements MediaSignalling {
     const body = await boundedText(req);
     if (tag === this.tag) return (await this.localMedia()).handleResource(rebuild(req, body), resourceId, principal);
     const url = await this.urlOf(tag);
-    const gone = () => problemResponse(new AppError("not-found", "this media session's home instance is gone; start a new session"), new URL(req.url).pathname);
+    const gone = () =>
+      problemResponse(
+        new AppError("not-found", "this media session's home instance is gone; start a new session"),
+        new URL(req.url).pathname,
+      );
     if (!url) return gone();
-    const r = await this.forward("resource", url, req.method, `${INTERNAL_PREFIX}/resources/${encodeURIComponent(resourceId)}`, principal, req.headers, body);
+    const r = await this.forward(
+      "resource",
+      url,
+      req.method,
+      `${INTERNAL_PREFIX}/resources/${encodeURIComponent(resourceId)}`,
+      principal,
+      req.headers,
+      body,
+    );
     return r ?? gone();
   }
 
@@ -181,7 +231,11 @@ export class MediaHomes implements MediaSignalling {
         home = await this.resolve(classId);
       } catch (e) {
         this.d.logger.warn({ classId, err: (e as Error).message }, "media home not resolved");
-        return problemResponse(new AppError("unavailable", "the class's media home cannot be found (Redis unreachable); try again shortly"), path, { "retry-after": "2" });
+        return problemResponse(
+          new AppError("unavailable", "the class's media home cannot be found (Redis unreachable); try again shortly"),
+          path,
+          { "retry-after": "2" },
+        );
       }
       if (kind === "whep" && this.placement) {
         const placed = await this.placeViewer(req, body, classId, principal);
@@ -190,7 +244,15 @@ export class MediaHomes implements MediaSignalling {
       }
       if (home.local) return this.serveLocal(kind, req, body, classId, principal);
       // The query string goes along (e.g. which source a WHIP publishes).
-      const r = await this.forward(kind, home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/${kind}${new URL(req.url).search}`, principal, req.headers, body);
+      const r = await this.forward(
+        kind,
+        home.url,
+        "POST",
+        `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/${kind}${new URL(req.url).search}`,
+        principal,
+        req.headers,
+        body,
+      );
       if (r === null) {
         // The home does not answer (killed, or its node is gone): its lease lapses within LEASE_MS.
         await this.waitForChange(classId, home.lease);
@@ -199,7 +261,9 @@ export class MediaHomes implements MediaSignalling {
       if (r.headers.get("x-edgeclass-not-home")) continue; // the lease moved since we read it
       return r;
     }
-    return problemResponse(new AppError("unavailable", "the class's media home does not answer; try again shortly"), path, { "retry-after": "1" });
+    return problemResponse(new AppError("unavailable", "the class's media home does not answer; try again shortly"), path, {
+      "retry-after": "1",
+    });
   }
 
   // ---------------------------------------------------------------- internal routes (on the home)
@@ -216,7 +280,8 @@ export class MediaHomes implements MediaSignalling {
       return problemResponse(new AppError("unauthorized", `internal media route: ${v.refused}`), path);
     }
     if ("resourceId" in target) {
-      if (!target.resourceId.endsWith(`@${this.tag}`)) return problemResponse(new AppError("not-found", "no such media session here"), path);
+      if (!target.resourceId.endsWith(`@${this.tag}`))
+        return problemResponse(new AppError("not-found", "no such media session here"), path);
       return (await this.localMedia()).handleResource(rebuild(req, body), target.resourceId, v.principal);
     }
     let home: Home;
@@ -230,7 +295,9 @@ export class MediaHomes implements MediaSignalling {
       return this.serveViewer(home, req, body, target.classId, v.principal);
     }
     if (!home.local) {
-      return problemResponse(new AppError("conflict", "this instance is not the class's media home"), path, { "x-edgeclass-not-home": "1" });
+      return problemResponse(new AppError("conflict", "this instance is not the class's media home"), path, {
+        "x-edgeclass-not-home": "1",
+      });
     }
     if (target.kind === "relay") return this.relayTo(target.classId, body, path);
     return this.serveLocal(target.kind, req, body, target.classId, v.principal);
@@ -252,7 +319,17 @@ export class MediaHomes implements MediaSignalling {
     }
     if (tag === this.tag) return null;
     const url = await this.urlOf(tag);
-    const r = url ? await this.forward("view", url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/view${new URL(req.url).search}`, principal, req.headers, body) : null;
+    const r = url
+      ? await this.forward(
+          "view",
+          url,
+          "POST",
+          `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/view${new URL(req.url).search}`,
+          principal,
+          req.headers,
+          body,
+        )
+      : null;
     if (r === null || r.status === 503 || r.status === 409) {
       placement.failed(tag);
       return null;
@@ -272,7 +349,10 @@ export class MediaHomes implements MediaSignalling {
   private async serveViewer(home: Home, req: Request, body: string, classId: string, principal: string): Promise<Response> {
     if (home.local) return this.serveLocal("whep", req, body, classId, principal);
     const res = await this.serveLocal("whep", req, body, classId, principal);
-    if (res.status === 201) await this.feed(classId, home).catch((e: Error) => this.d.logger.warn({ classId, err: e.message }, "cascade not set up yet; retrying"));
+    if (res.status === 201)
+      await this.feed(classId, home).catch((e: Error) =>
+        this.d.logger.warn({ classId, err: e.message }, "cascade not set up yet; retrying"),
+      );
     return res;
   }
 
@@ -284,7 +364,14 @@ export class MediaHomes implements MediaSignalling {
     } catch {
       t = { host: "", port: 0, key: 0 };
     }
-    const valid = typeof t.host === "string" && /^[A-Za-z0-9.:-]{1,255}$/.test(t.host) && Number.isInteger(t.port) && t.port > 0 && t.port < 65536 && Number.isInteger(t.key) && t.key > 0;
+    const valid =
+      typeof t.host === "string" &&
+      /^[A-Za-z0-9.:-]{1,255}$/.test(t.host) &&
+      Number.isInteger(t.port) &&
+      t.port > 0 &&
+      t.port < 65536 &&
+      Number.isInteger(t.key) &&
+      t.key > 0;
     if (!valid) return problemResponse(new AppError("validation", "relay target must be {host, port, key}"), path);
     const up = await (await this.localMedia()).cascadeTo(classId, { host: t.host, port: t.port, key: t.key }, CASCADE_TTL_MS);
     return Response.json(up);
@@ -296,7 +383,15 @@ export class MediaHomes implements MediaSignalling {
     const known = this.feeds.get(classId);
     const mine = await media.cascadeFrom(classId, known?.tag === home.tag ? known.upstream : null);
     if (!mine) return;
-    const r = await this.forward("relay", home.url, "POST", `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/relay`, "", new Headers({ "content-type": "application/json" }), JSON.stringify(mine));
+    const r = await this.forward(
+      "relay",
+      home.url,
+      "POST",
+      `${INTERNAL_PREFIX}/classes/${encodeURIComponent(classId)}/relay`,
+      "",
+      new Headers({ "content-type": "application/json" }),
+      JSON.stringify(mine),
+    );
     if (!r || r.status !== 200) throw new Error(`home ${home.tag} refused the relay (${r?.status ?? "unreachable"})`);
     const upstream = (await r.json()) as CascadeTarget;
     await media.cascadeFrom(classId, upstream);
@@ -441,14 +536,27 @@ export class MediaHomes implements MediaSignalling {
   }
 
   /** The home's answer, or null when the home cannot be reached. */
-  private async forward(kind: InternalKind | "resource", base: string, method: string, path: string, principal: string, headers: Headers, body: string): Promise<Response | null> {
+  private async forward(
+    kind: InternalKind | "resource",
+    base: string,
+    method: string,
+    path: string,
+    principal: string,
+    headers: Headers,
+    body: string,
+  ): Promise<Response | null> {
     if (!base) return null;
     const h: Record<string, string> = { [INTERNAL_HEADER]: signInternal(this.d.key, { method, path, principal, body }) };
     const type = headers.get("content-type");
     if (type) h["content-type"] = type;
     let res: Response;
     try {
-      res = await fetch(base + path, { method, headers: h, body: method === "DELETE" ? undefined : body, signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS) });
+      res = await fetch(base + path, {
+        method,
+        headers: h,
+        body: method === "DELETE" ? undefined : body,
+        signal: AbortSignal.timeout(FORWARD_TIMEOUT_MS),
+      });
     } catch (e) {
       this.metrics.forwarded.labels(kind, "unreachable").inc();
       this.d.logger.warn({ kind, home: base, err: (e as Error).message }, "media home unreachable");
@@ -466,7 +574,8 @@ export class MediaHomes implements MediaSignalling {
 /** The body as text, refusing more than an SDP offer can be (the media service checks the rest). */
 async function boundedText(req: Request): Promise<string> {
   if (req.method === "DELETE" || req.method === "GET") return "";
-  if (Number(req.headers.get("content-length") ?? 0) > MAX_SDP_BYTES) throw new AppError("payload-too-large", `SDP bodies are limited to ${MAX_SDP_BYTES} bytes`);
+  if (Number(req.headers.get("content-length") ?? 0) > MAX_SDP_BYTES)
+    throw new AppError("payload-too-large", `SDP bodies are limited to ${MAX_SDP_BYTES} bytes`);
   const text = await req.text();
   if (text.length > MAX_SDP_BYTES) throw new AppError("payload-too-large", `SDP bodies are limited to ${MAX_SDP_BYTES} bytes`);
   return text;
@@ -474,5 +583,9 @@ async function boundedText(req: Request): Promise<string> {
 
 /** The request again with its body already read. */
 function rebuild(req: Request, body: string): Request {
-  return new Request(req.url, { method: req.method, headers: req.headers, body: req.method === "DELETE" || req.method === "GET" ? undefined : body });
+  return new Request(req.url, {
+    method: req.method,
+    headers: req.headers,
+    body: req.method === "DELETE" || req.method === "GET" ? undefined : body,
+  });
 }

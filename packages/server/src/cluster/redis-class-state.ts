@@ -29,7 +29,10 @@ interface OwnerHooks {
 export class RedisClassState implements SharedClassState {
   constructor(
     private readonly write: FencedWrite,
-    private readonly keys: Pick<ClassKeys, "owner" | "seats" | "questions" | "answers" | "chat" | "chatDeleted" | "chatSettings" | "muted" | "hands" | "removed" | "attendance">,
+    private readonly keys: Pick<
+      ClassKeys,
+      "owner" | "seats" | "questions" | "answers" | "chat" | "chatDeleted" | "chatSettings" | "muted" | "hands" | "removed" | "attendance"
+    >,
     private readonly owner: OwnerHooks,
   ) {}
 

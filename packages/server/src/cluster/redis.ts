@@ -48,11 +48,23 @@ export interface RedisMetrics {
 
 export function createRedisMetrics(registry: Registry): RedisMetrics {
   return {
-    latency: registry.histogram({ name: "edgeclass_redis_command_seconds", help: "Latency of Redis commands and scripts on the live path.", buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5] }),
+    latency: registry.histogram({
+      name: "edgeclass_redis_command_seconds",
+      help: "Latency of Redis commands and scripts on the live path.",
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5],
+    }),
     errors: registry.counter({ name: "edgeclass_redis_errors_total", help: "Redis commands that failed or timed out." }),
     up: registry.gauge({ name: "edgeclass_redis_up", help: "1 while the Redis connection is ready, else 0." }),
-    ownershipChanges: registry.counter({ name: "edgeclass_cluster_ownership_changes_total", help: "Live classes this instance took over or gave up.", labelNames: ["change"] }),
-    messages: registry.counter({ name: "edgeclass_cluster_messages_total", help: "Messages exchanged with other instances through Redis, by direction and kind.", labelNames: ["direction", "kind"] }),
+    ownershipChanges: registry.counter({
+      name: "edgeclass_cluster_ownership_changes_total",
+      help: "Live classes this instance took over or gave up.",
+      labelNames: ["change"],
+    }),
+    messages: registry.counter({
+      name: "edgeclass_cluster_messages_total",
+      help: "Messages exchanged with other instances through Redis, by direction and kind.",
+      labelNames: ["direction", "kind"],
+    }),
   };
 }
 

@@ -48,7 +48,9 @@ export class ClusterRpc {
       this.pending.set(id, { resolve, timer });
     });
     try {
-      await this.link.timed(() => this.link.publish(classKeys(this.link, classId).commands, encodeRequest({ ...call, id, from: this.instanceId })));
+      await this.link.timed(() =>
+        this.link.publish(classKeys(this.link, classId).commands, encodeRequest({ ...call, id, from: this.instanceId })),
+      );
     } catch {
       clearTimeout(this.pending.get(id)?.timer);
       this.pending.delete(id);
@@ -69,7 +71,13 @@ export class ClusterRpc {
   answer(r: Request & { id: string }, work: Promise<unknown>): void {
     work.then(
       (result) => this.send(r.from, { id: r.id, ok: true, result }),
-      (e: unknown) => this.send(r.from, e instanceof AppError ? { id: r.id, ok: false, code: e.code, message: e.message } : { id: r.id, ok: false, code: "internal", message: "something went wrong" }),
+      (e: unknown) =>
+        this.send(
+          r.from,
+          e instanceof AppError
+            ? { id: r.id, ok: false, code: e.code, message: e.message }
+            : { id: r.id, ok: false, code: "internal", message: "something went wrong" },
+        ),
     );
   }
 
@@ -84,6 +92,8 @@ export class ClusterRpc {
   }
 
   private send(to: string, r: Reply): void {
-    this.link.publish(repliesChannel(this.link, to), encodeReply(r)).catch((e: Error) => this.logger.warn({ err: e.message }, "cluster reply failed"));
+    this.link
+      .publish(repliesChannel(this.link, to), encodeReply(r))
+      .catch((e: Error) => this.logger.warn({ err: e.message }, "cluster reply failed"));
   }
 }

@@ -220,7 +220,15 @@ export class Scripts {
   }
 
   /** Takes a class's lease when free; `from` is "owner" (this instance owned it until now) or the class's start (ms). */
-  acquireClass(owner: string, fence: string, holder: string, leaseMs: number, from: "owner" | number, settleMs: number, seenUnder: string): Promise<AcquireReply> {
+  acquireClass(
+    owner: string,
+    fence: string,
+    holder: string,
+    leaseMs: number,
+    from: "owner" | number,
+    settleMs: number,
+    seenUnder: string,
+  ): Promise<AcquireReply> {
     return this.call("ecAcquire", owner, fence, holder, leaseMs, from, settleMs, seenUnder);
   }
 
@@ -245,7 +253,16 @@ export class Scripts {
   }
 
   /** Queues a catalogue change on a pipeline of this connection (1 stored, 0 older than Redis's). */
-  cataloguePut(pipe: ChainableCommander, rows: string, log: string, key: string, rev: number, origin: string, json: string, keep: number): void {
+  cataloguePut(
+    pipe: ChainableCommander,
+    rows: string,
+    log: string,
+    key: string,
+    rev: number,
+    origin: string,
+    json: string,
+    keep: number,
+  ): void {
     (pipe as unknown as Record<string, ScriptCall>).ecCataloguePut.call(pipe, rows, log, key, rev, origin, json, keep);
   }
 }

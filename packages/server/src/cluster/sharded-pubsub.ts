@@ -52,7 +52,11 @@ export class ShardedSubscriptions {
     const conn = this.conn(node);
     // A subscription sent to a node that no longer holds the slot is answered MOVED, which
     // ioredis never settles: bound the wait, and refresh the slot map.
-    await withTimeout(this.whenReady(conn).then(() => conn.ssubscribe(channel)), SUBSCRIBE_TIMEOUT_MS, () => this.cluster.refreshSlotsCache());
+    await withTimeout(
+      this.whenReady(conn).then(() => conn.ssubscribe(channel)),
+      SUBSCRIBE_TIMEOUT_MS,
+      () => this.cluster.refreshSlotsCache(),
+    );
   }
 
   async unsubscribe(channel: string): Promise<void> {

@@ -40,7 +40,9 @@ export async function startCluster(d: ClusterDeps): Promise<ClusterMode> {
   if (!journal) throw new Error("the store does not record catalogue changes: open it with replicateAs");
   const catalogue = new CatalogueSync(link, journal, createCatalogueMetrics(d.registry, journal), logger);
   const refreshClassRecords = (classId: string) =>
-    importClassRecords(link, store, classId, d.roomDeps.now()).catch((e: Error) => logger.warn({ classId, err: e.message }, "class records not refreshed from redis"));
+    importClassRecords(link, store, classId, d.roomDeps.now()).catch((e: Error) =>
+      logger.warn({ classId, err: e.message }, "class records not refreshed from redis"),
+    );
   // A class ended elsewhere: keep its results here too (Redis keeps them only for a day).
   catalogue.onApplied = (changes) => {
     for (const c of changes) if (c.kind === "class" && c.row.status === "ended") void refreshClassRecords(c.row.id);

@@ -1,5 +1,7 @@
 // Configuration: environment variables over an optional config.json over defaults.
 // Pure: takes the environment and the parsed file, returns a validated Config or throws ConfigError.
+// Over 400 lines because it is the one table of every setting (its variable, default and check):
+// an operator's knob is defined, parsed and checked in one place.
 
 const VIDEO_QUALITIES = ["360p", "480p", "720p", "1080p"] as const;
 type VideoQuality = (typeof VIDEO_QUALITIES)[number];
@@ -95,7 +97,10 @@ export interface Config {
 }
 
 export class ConfigError extends Error {
-  constructor(readonly setting: string, message: string) {
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
     super(`invalid configuration: ${setting}: ${message}`);
     this.name = "ConfigError";
   }
@@ -185,7 +190,8 @@ function turnUrls(raw: unknown, name: string): string[] {
   if (s === undefined) return [];
   const items = s.split(",").map((x) => x.trim());
   for (const u of items) {
-    if (!/^turns?:[A-Za-z0-9.\-[\]:]+(\?transport=(udp|tcp))?$/.test(u)) throw new ConfigError(name, `expected turn:host:port[?transport=udp|tcp] or turns:..., got ${JSON.stringify(u)}`);
+    if (!/^turns?:[A-Za-z0-9.\-[\]:]+(\?transport=(udp|tcp))?$/.test(u))
+      throw new ConfigError(name, `expected turn:host:port[?transport=udp|tcp] or turns:..., got ${JSON.stringify(u)}`);
   }
   return items;
 }
@@ -207,7 +213,12 @@ const settings = {
   dbSync: { env: "DB_SYNCHRONOUS", file: "dbSynchronous", default: "normal" as DbSyncMode, parse: oneOf(DB_SYNC_MODES) },
   demo: { env: "DEMO", file: "demo", default: undefined, parse: (raw: unknown, name: string): boolean | undefined => bool(raw, name) },
   tokenMintPerMinute: { env: "RATE_TOKEN_MINT_PER_MINUTE", file: "rateTokenMintPerMinute", default: 10, parse: integer(1, 100_000) },
-  authFailuresPerMinute: { env: "RATE_AUTH_FAILURES_PER_MINUTE", file: "rateAuthFailuresPerMinute", default: 30, parse: integer(1, 100_000) },
+  authFailuresPerMinute: {
+    env: "RATE_AUTH_FAILURES_PER_MINUTE",
+    file: "rateAuthFailuresPerMinute",
+    default: 30,
+    parse: integer(1, 100_000),
+  },
   trustProxy: { env: "TRUST_PROXY", file: "trustProxy", default: false, parse: bool },
   drainDelayMs: { env: "DRAIN_DELAY_MS", file: "drainDelayMs", default: 0, parse: integer(0, 60_000) },
   maxBodyBytes: { env: "MAX_BODY_BYTES", file: "maxBodyBytes", default: 256 * 1024, parse: integer(1024, 16 * 1024 * 1024) },
@@ -221,7 +232,12 @@ const settings = {
   mediaClusterSecret: { env: "MEDIA_CLUSTER_SECRET", file: "mediaClusterSecret", default: undefined, parse: secret },
   mediaCascade: { env: "MEDIA_CASCADE", file: "mediaCascade", default: false, parse: bool },
   mediaCascadeHost: { env: "MEDIA_CASCADE_HOST", file: "mediaCascadeHost", default: "127.0.0.1", parse: text },
-  mediaSubscribersPerWorker: { env: "MEDIA_SUBSCRIBERS_PER_WORKER", file: "mediaSubscribersPerWorker", default: 250, parse: integer(1, 10_000) },
+  mediaSubscribersPerWorker: {
+    env: "MEDIA_SUBSCRIBERS_PER_WORKER",
+    file: "mediaSubscribersPerWorker",
+    default: 250,
+    parse: integer(1, 10_000),
+  },
   turnUrls: { env: "TURN_URLS", file: "turnUrls", default: [] as string[], parse: turnUrls },
   turnSecret: { env: "TURN_SECRET", file: "turnSecret", default: undefined, parse: secret },
   turnTtlSeconds: { env: "TURN_TTL_SECONDS", file: "turnTtlSeconds", default: 600, parse: integer(60, 86_400) },
@@ -233,7 +249,12 @@ const settings = {
   jwtTtlSeconds: { env: "JWT_TTL_SECONDS", file: "jwtTtlSeconds", default: 8 * 3600, parse: integer(60, 30 * 24 * 3600) },
   jwtMaxTtlSeconds: { env: "JWT_MAX_TTL_SECONDS", file: "jwtMaxTtlSeconds", default: 24 * 3600, parse: integer(60, 365 * 24 * 3600) },
   sessionTtlSeconds: { env: "SESSION_TTL_SECONDS", file: "sessionTtlSeconds", default: 8 * 3600, parse: integer(300, 7 * 24 * 3600) },
-  sessionCookieSecure: { env: "SESSION_COOKIE_SECURE", file: "sessionCookieSecure", default: undefined, parse: (raw: unknown, name: string): boolean | undefined => bool(raw, name) },
+  sessionCookieSecure: {
+    env: "SESSION_COOKIE_SECURE",
+    file: "sessionCookieSecure",
+    default: undefined,
+    parse: (raw: unknown, name: string): boolean | undefined => bool(raw, name),
+  },
   sessionSecret: { env: "SESSION_SECRET", file: "sessionSecret", default: undefined, parse: secret },
   publicUrl: { env: "PUBLIC_URL", file: "publicUrl", default: undefined, parse: url },
   natsUrl: { env: "NATS_URL", file: "natsUrl", default: undefined, parse: optionalText },
@@ -264,14 +285,23 @@ export function parseConfig(env: Source, file: Source = {}): Config {
   if (v.jwtTtlSeconds > v.jwtMaxTtlSeconds) {
     throw new ConfigError("JWT_TTL_SECONDS", `must not exceed JWT_MAX_TTL_SECONDS (${v.jwtMaxTtlSeconds}), got ${v.jwtTtlSeconds}`);
   }
-  if (v.turnUrls.length > 0 && v.turnSecret === undefined) throw new ConfigError("TURN_SECRET", "TURN_URLS needs TURN_SECRET (coturn's static-auth-secret)");
+  if (v.turnUrls.length > 0 && v.turnSecret === undefined)
+    throw new ConfigError("TURN_SECRET", "TURN_URLS needs TURN_SECRET (coturn's static-auth-secret)");
   if (v.jwtJwksUrl && v.jwtJwksFile) throw new ConfigError("JWT_JWKS_URL", "set either JWT_JWKS_URL or JWT_JWKS_FILE, not both");
   let redisUrlValue = v.redisUrl;
   if (v.redisClusterNodes) {
-    if (v.redisSentinels) throw new ConfigError("REDIS_CLUSTER_NODES", "set either REDIS_CLUSTER_NODES (Redis Cluster) or REDIS_SENTINELS (Sentinel), not both");
+    if (v.redisSentinels)
+      throw new ConfigError(
+        "REDIS_CLUSTER_NODES",
+        "set either REDIS_CLUSTER_NODES (Redis Cluster) or REDIS_SENTINELS (Sentinel), not both",
+      );
     if (redisUrlValue !== undefined) {
       const db = /^rediss?:\/\/[^/]*\/(\d*)/.exec(redisUrlValue)?.[1];
-      if (!/^rediss?:\/\//.test(redisUrlValue)) throw new ConfigError("REDIS_URL", "with REDIS_CLUSTER_NODES, expected a redis:// or rediss:// URL (it gives user, password and TLS)");
+      if (!/^rediss?:\/\//.test(redisUrlValue))
+        throw new ConfigError(
+          "REDIS_URL",
+          "with REDIS_CLUSTER_NODES, expected a redis:// or rediss:// URL (it gives user, password and TLS)",
+        );
       if (db !== undefined && db !== "" && db !== "0") throw new ConfigError("REDIS_URL", `Redis Cluster has only database 0, got /${db}`);
     } else {
       // Cluster mode needs no URL: the seeds say where, no credentials, no TLS.
@@ -295,7 +325,17 @@ export function parseConfig(env: Source, file: Source = {}): Config {
     maxBodyBytes: v.maxBodyBytes,
     policyDir: v.policyDir,
     reconnectGraceMs: v.reconnectGraceMs,
-    media: { workers: v.mediaWorkers, publicIp: v.mediaPublicIp, portMin: v.mediaPortMin, portMax: v.mediaPortMax, internalUrl: v.mediaInternalUrl, clusterSecret: v.mediaClusterSecret, cascade: v.mediaCascade, cascadeHost: v.mediaCascadeHost, subscribersPerWorker: v.mediaSubscribersPerWorker },
+    media: {
+      workers: v.mediaWorkers,
+      publicIp: v.mediaPublicIp,
+      portMin: v.mediaPortMin,
+      portMax: v.mediaPortMax,
+      internalUrl: v.mediaInternalUrl,
+      clusterSecret: v.mediaClusterSecret,
+      cascade: v.mediaCascade,
+      cascadeHost: v.mediaCascadeHost,
+      subscribersPerWorker: v.mediaSubscribersPerWorker,
+    },
     turn: { urls: v.turnUrls, secret: v.turnSecret, ttlSeconds: v.turnTtlSeconds },
     jwt: {
       secret: v.jwtSecret,
@@ -313,10 +353,20 @@ export function parseConfig(env: Source, file: Source = {}): Config {
   };
 }
 
-function centralSettings(natsUrl: string | undefined, user: string | undefined, password: string | undefined, city: string | undefined): Config["central"] {
+function centralSettings(
+  natsUrl: string | undefined,
+  user: string | undefined,
+  password: string | undefined,
+  city: string | undefined,
+): Config["central"] {
   if (natsUrl === undefined) return undefined;
-  if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl)) throw new ConfigError("NATS_URL", `expected nats://host:port, got ${JSON.stringify(natsUrl)}`);
-  if (city === undefined || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(city)) throw new ConfigError("CITY", "NATS_URL needs CITY, this city's name (lower-case letters, digits, dashes; it names its subjects and JetStream domain)");
+  if (!/^(nats|tls):\/\/[^\s]+$/.test(natsUrl))
+    throw new ConfigError("NATS_URL", `expected nats://host:port, got ${JSON.stringify(natsUrl)}`);
+  if (city === undefined || !/^[a-z0-9][a-z0-9-]{0,62}$/.test(city))
+    throw new ConfigError(
+      "CITY",
+      "NATS_URL needs CITY, this city's name (lower-case letters, digits, dashes; it names its subjects and JetStream domain)",
+    );
   return { natsUrl, user, password, city };
 }
 
@@ -346,7 +396,16 @@ export function publicConfig(c: Config): Record<string, unknown> {
     maxBodyBytes: c.maxBodyBytes,
     policyDir: c.policyDir ?? "(bundled policies/education.rego)",
     reconnectGraceMs: c.reconnectGraceMs,
-    media: { workers: c.media.workers ?? "one per core", publicIp: c.media.publicIp ?? null, ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`, internalUrl: c.media.internalUrl ?? null, clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)", cascade: c.media.cascade, cascadeHost: c.media.cascadeHost, subscribersPerWorker: c.media.subscribersPerWorker },
+    media: {
+      workers: c.media.workers ?? "one per core",
+      publicIp: c.media.publicIp ?? null,
+      ports: c.media.portMin === undefined ? "ephemeral" : `${c.media.portMin}-${c.media.portMax}`,
+      internalUrl: c.media.internalUrl ?? null,
+      clusterSecret: c.media.clusterSecret ? "(set)" : "(derived)",
+      cascade: c.media.cascade,
+      cascadeHost: c.media.cascadeHost,
+      subscribersPerWorker: c.media.subscribersPerWorker,
+    },
     turn: { urls: c.turn.urls, secret: c.turn.secret ? "(set)" : null, ttlSeconds: c.turn.ttlSeconds },
     jwt: {
       mode: c.jwt.jwksUrl || c.jwt.jwksFile ? "jwks" : "hs256",

@@ -46,7 +46,14 @@ export function canViewCourse(p: Principal, course: Course, enrolled: boolean): 
 }
 
 /** `schoolId`: the school the course goes in (the teacher's). */
-export function buildCourse(p: Principal, input: NewCourse, defaults: { capacity: number }, id: string, now: number, schoolId: string = p.school): Course {
+export function buildCourse(
+  p: Principal,
+  input: NewCourse,
+  defaults: { capacity: number },
+  id: string,
+  now: number,
+  schoolId: string = p.school,
+): Course {
   assertCanCreateCourse(p);
   let teacherId = p.id;
   if (input.teacherId !== undefined && input.teacherId !== p.id) {
@@ -54,7 +61,9 @@ export function buildCourse(p: Principal, input: NewCourse, defaults: { capacity
     teacherId = input.teacherId;
   }
   if ((p.role === "admin" || p.role === "school-admin") && input.teacherId === undefined) {
-    throw new AppError("validation", "an admin must name the course's teacher", { issues: [{ path: "teacherId", message: "required when an admin creates a course" }] });
+    throw new AppError("validation", "an admin must name the course's teacher", {
+      issues: [{ path: "teacherId", message: "required when an admin creates a course" }],
+    });
   }
   if (input.status === "archived") throw invalidState("a new course cannot be archived");
   return {

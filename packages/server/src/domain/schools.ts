@@ -24,6 +24,9 @@ export function assertInSchool(p: Principal, row: { schoolId: string }, kind: st
 }
 
 export function buildSchool(input: { id: string; name: string }, now: number): School {
-  if (!SCHOOL_ID_PATTERN.test(input.id)) throw new AppError("validation", "school id must be 1-128 letters, digits or _ . : @ -", { issues: [{ path: "id", message: "not a valid id" }] });
+  if (!SCHOOL_ID_PATTERN.test(input.id))
+    throw new AppError("validation", "school id must be 1-128 letters, digits or _ . : @ -", {
+      issues: [{ path: "id", message: "not a valid id" }],
+    });
   return { id: input.id, name: input.name, createdAt: now, updatedAt: now };
 }

@@ -29,7 +29,9 @@ export interface RouteSchema {
 }
 
 /** The checked value of one part, or `Else` (optional) when the route declares no schema for it. */
-type Part<S, K extends keyof RouteSchema, Else> = S extends { [P in K]: infer X extends Schema } ? { [P in K]: v.InferOutput<X> } : { [P in K]?: Else };
+type Part<S, K extends keyof RouteSchema, Else> = S extends { [P in K]: infer X extends Schema }
+  ? { [P in K]: v.InferOutput<X> }
+  : { [P in K]?: Else };
 
 type Context<S extends RouteSchema = RouteSchema> = {
   req: BunRequest;
@@ -38,7 +40,9 @@ type Context<S extends RouteSchema = RouteSchema> = {
   ip: string;
   /** Set on routes that require authentication. */
   principal: Principal;
-} & (S extends { params: infer X extends Schema } ? { params: v.InferOutput<X> } : { params: Record<string, string> }) & Part<S, "query", undefined> & Part<S, "body", undefined>;
+} & (S extends { params: infer X extends Schema } ? { params: v.InferOutput<X> } : { params: Record<string, string> }) &
+  Part<S, "query", undefined> &
+  Part<S, "body", undefined>;
 
 export interface RouteDef<S extends RouteSchema = RouteSchema, R extends Response | undefined = Response> {
   method: Method;
@@ -53,7 +57,9 @@ export interface RouteDef<S extends RouteSchema = RouteSchema, R extends Respons
 }
 
 /** A route whose handler is typed by its schema (the list of routes holds them untyped). */
-export function route<S extends RouteSchema = Record<never, never>, R extends Response | undefined = Response>(def: RouteDef<S, R>): RouteDef<RouteSchema, R> {
+export function route<S extends RouteSchema = Record<never, never>, R extends Response | undefined = Response>(
+  def: RouteDef<S, R>,
+): RouteDef<RouteSchema, R> {
   // The wrapper hands the handler exactly the values its schema checked: the erasure is safe.
   return def as unknown as RouteDef<RouteSchema, R>;
 }
@@ -99,7 +105,13 @@ function requestId(req: Request): string {
   return given !== null && /^[\w.-]{1,64}$/.test(given) ? given : `${bootId}-${(++sequence).toString(36)}`;
 }
 
-async function authenticate(req: Request, verifier: TokenVerifier, ip: string, limits: AuthLimits | undefined, sessions: HttpDeps["sessions"]): Promise<Principal> {
+async function authenticate(
+  req: Request,
+  verifier: TokenVerifier,
+  ip: string,
+  limits: AuthLimits | undefined,
+  sessions: HttpDeps["sessions"],
+): Promise<Principal> {
   const header = req.headers.get("authorization");
   if (header === null) {
     // The bearer token wins when both are sent; the cookie (with its CSRF checks) is the browser's way.
@@ -146,7 +158,9 @@ export function wrap<R extends Response | undefined = Response>(route: RouteDef<
     } catch (e) {
       deps.storage?.noteError(e);
       // A chunked body past the cap fails the read wherever it happens; the answer is the 413.
-      response = over.exceeded ? problemResponse(tooLarge(over.cap), new URL(req.url).pathname, { connection: "close" }) : errorResponse(e, req, reqId, logger);
+      response = over.exceeded
+        ? problemResponse(tooLarge(over.cap), new URL(req.url).pathname, { connection: "close" })
+        : errorResponse(e, req, reqId, logger);
     }
     response?.headers.set("x-request-id", reqId);
     const seconds = (performance.now() - started) / 1000;
@@ -155,7 +169,15 @@ export function wrap<R extends Response | undefined = Response>(route: RouteDef<
     if (counter === undefined) byStatus.set(status, (counter = metrics.httpRequests.labels(route.method, route.path, status)));
     counter.inc();
     (duration ??= metrics.httpDuration.labels(route.method, route.path)).observe(seconds);
-    deps.access({ reqId, method: req.method, route: route.path, url: redactToken(req.url), status, ms: Math.round(seconds * 1e4) / 10, user: principal.id });
+    deps.access({
+      reqId,
+      method: req.method,
+      route: route.path,
+      url: redactToken(req.url),
+      status,
+      ms: Math.round(seconds * 1e4) / 10,
+      user: principal.id,
+    });
     return response;
   };
 }
@@ -198,7 +220,9 @@ export function errorResponse(e: unknown, req: Request, reqId: string, logger: L
   }
   if (isStorageFull(e)) {
     logger.error({ reqId, code: (e as { code: string }).code }, "write refused: storage full");
-    return problemResponse(new AppError("storage-full", "the server's storage is full: nothing was saved; try again later"), path, { "retry-after": "30" });
+    return problemResponse(new AppError("storage-full", "the server's storage is full: nothing was saved; try again later"), path, {
+      "retry-after": "30",
+    });
   }
   logger.error({ reqId, err: e }, "unhandled error");
   return problemResponse(new AppError("internal", `something went wrong; quote request id ${reqId}`), path);
@@ -216,7 +240,10 @@ export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<s
           method,
           path,
           auth: "public",
-          handle: ({ req }) => problemResponse(new AppError("method-not-allowed", `use ${allowed} on this path`), new URL(req.url).pathname, { allow: allowed }),
+          handle: ({ req }) =>
+            problemResponse(new AppError("method-not-allowed", `use ${allowed} on this path`), new URL(req.url).pathname, {
+              allow: allowed,
+            }),
         },
         deps,
       );
@@ -232,13 +259,21 @@ export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<s
  */
 export function notRouted(routes: Record<string, unknown>, logger: Logger): (req: Request) => Response {
   const known = Object.entries(routes).map(([path, r]) => ({
-    re: new RegExp(`^${path.replace(/[.+?^${}()|[\]\\]/g, "\\$&").replace(/\/\*$/, "/.*").replace(/:[^/]+/g, "[^/]+")}$`),
+    re: new RegExp(
+      `^${path
+        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+        .replace(/\/\*$/, "/.*")
+        .replace(/:[^/]+/g, "[^/]+")}$`,
+    ),
     allow: typeof r === "function" ? "GET, HEAD" : Object.keys(r as object).join(", "),
   }));
   return (req) => {
     const path = new URL(req.url).pathname;
     const hit = known.find((k) => k.re.test(path));
-    if (hit !== undefined) return problemResponse(new AppError("method-not-allowed", `${req.method} is not served here; use ${hit.allow}`), path, { allow: hit.allow });
+    if (hit !== undefined)
+      return problemResponse(new AppError("method-not-allowed", `${req.method} is not served here; use ${hit.allow}`), path, {
+        allow: hit.allow,
+      });
     return errorResponse(new AppError("not-found", `no route for ${req.method} ${path}`), req, "-", logger);
   };
 }

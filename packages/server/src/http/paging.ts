@@ -16,7 +16,8 @@ export function pageRequest(q: { limit?: number; cursor?: string }): PageRequest
     // Node's decoder skips characters outside the alphabet, so a cursor is taken only when it
     // is base64url and encodes back to itself.
     after = /^[A-Za-z0-9_-]+$/.test(q.cursor) ? Buffer.from(q.cursor, "base64url").toString("utf8") : undefined;
-    if (!after || Buffer.from(after, "utf8").toString("base64url") !== q.cursor) throw new AppError("validation", "cursor is not one this server issued", { issues: [{ path: "cursor", message: "invalid" }] });
+    if (!after || Buffer.from(after, "utf8").toString("base64url") !== q.cursor)
+      throw new AppError("validation", "cursor is not one this server issued", { issues: [{ path: "cursor", message: "invalid" }] });
   }
   return { limit: q.limit ?? 50, after };
 }

@@ -8,7 +8,11 @@ export function iso(ms: number | null): string | null;
 export function iso(ms: number | null): string | null {
   return ms === null ? null : new Date(ms).toISOString();
 }
-export const courseView = (c: Course & { enrolled?: number }): CourseView => ({ ...c, createdAt: iso(c.createdAt), updatedAt: iso(c.updatedAt) });
+export const courseView = (c: Course & { enrolled?: number }): CourseView => ({
+  ...c,
+  createdAt: iso(c.createdAt),
+  updatedAt: iso(c.updatedAt),
+});
 export const classView = (c: ClassSession): ClassView => ({
   ...c,
   startsAt: iso(c.startsAt),

@@ -24,7 +24,8 @@ export class Chat {
       if (slow > 0 && now - m.lastChatAt < slow) {
         throw new AppError("slow-mode", `slow mode: wait ${Math.ceil((slow - (now - m.lastChatAt)) / 1000)} s between messages`);
       }
-      if (!m.chatBucket.take(now)) throw new AppError("rate-limited", `at most ${CHAT_LIMIT.burst} messages in a row, then one every ${1 / CHAT_LIMIT.perSecond} s`);
+      if (!m.chatBucket.take(now))
+        throw new AppError("rate-limited", `at most ${CHAT_LIMIT.burst} messages in a row, then one every ${1 / CHAT_LIMIT.perSecond} s`);
       m.lastChatAt = now;
     }
     const { classId, deps } = this.room;
@@ -63,7 +64,10 @@ export class Chat {
   }
 
   async configure(change: { enabled?: boolean; slowModeSeconds?: number }): Promise<AckResults["chat.settings"]> {
-    const settings = { enabled: change.enabled ?? this.settings.enabled, slowModeSeconds: change.slowModeSeconds ?? this.settings.slowModeSeconds };
+    const settings = {
+      enabled: change.enabled ?? this.settings.enabled,
+      slowModeSeconds: change.slowModeSeconds ?? this.settings.slowModeSeconds,
+    };
     this.settings = settings;
     const { classId, deps } = this.room;
     deps.fanout.all(classId, { type: "chat.settings", seq: this.room.nextSeq(), settings: { ...settings } });

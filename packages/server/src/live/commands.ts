@@ -8,7 +8,12 @@ import type { LiveRoom } from "./room.ts";
 /** The room's features, as the commands reach them. */
 type Features = Pick<LiveRoom, "chat" | "hands" | "reactions" | "quiz" | "admission" | "end">;
 
-export type Command<K extends ClientMessageType> = (room: Features, m: Member, msg: ClientMessageOf<K>, now: number) => AckResults[K] | Promise<AckResults[K]>;
+export type Command<K extends ClientMessageType> = (
+  room: Features,
+  m: Member,
+  msg: ClientMessageOf<K>,
+  now: number,
+) => AckResults[K] | Promise<AckResults[K]>;
 
 export const COMMANDS: { [K in ClientMessageType]: Command<K> } = {
   ping: (_room, _m, _msg, now) => ({ serverTime: now }),

@@ -70,7 +70,16 @@ export interface Member extends Participant {
 }
 
 export function newMember(p: Pick<Participant, "id" | "name" | "role">, connected: boolean, now: number): Member {
-  return { id: p.id, name: p.name, role: p.role, connected, joinedAt: now, graceTimer: null, chatBucket: new TokenBucket(CHAT_BURST, CHAT_PER_SECOND, now), lastChatAt: 0 };
+  return {
+    id: p.id,
+    name: p.name,
+    role: p.role,
+    connected,
+    joinedAt: now,
+    graceTimer: null,
+    chatBucket: new TokenBucket(CHAT_BURST, CHAT_PER_SECOND, now),
+    lastChatAt: 0,
+  };
 }
 
 export function participantView(m: Member): Participant {

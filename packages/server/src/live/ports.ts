@@ -11,7 +11,10 @@ export interface RoomPort {
 }
 
 export interface LiveHub {
-  /** The class's room (local, or a proxy to its owner); throws an AppError (class-not-started, class-ended, not-found) when the class is not live. */
+  /**
+   * The class's room (local, or a proxy to its owner); throws an AppError (class-not-started, class-ended, not-found) when the class is not
+   * live.
+   */
   room(classId: string): RoomPort;
   isAdmitted(classId: string, userId: string): boolean;
   /** Ends the class; false when this instance cannot (not live here). */

@@ -52,7 +52,8 @@ export class QuizSession {
     let bankQuestionId: string | null = null;
     if (msg.questionId !== undefined) {
       const bank = deps.store.live.getQuestion(msg.questionId);
-      if (!bank || bank.courseId !== this.room.course.id) throw new AppError("not-found", `no question ${msg.questionId} in this course's bank`);
+      if (!bank || bank.courseId !== this.room.course.id)
+        throw new AppError("not-found", `no question ${msg.questionId} in this course's bank`);
       draft = bank.draft;
       bankQuestionId = bank.id;
     }
@@ -106,7 +107,8 @@ export class QuizSession {
     const { shared, store, metrics } = this.room.deps;
     // Shared first (once-only across instances), then the local store; acknowledged after both.
     const write = (async () => {
-      if (shared && (await shared.saveAnswer(cur.q.id, graded)) === "exists") throw new AppError("already-answered", "you have already answered this question");
+      if (shared && (await shared.saveAnswer(cur.q.id, graded)) === "exists")
+        throw new AppError("already-answered", "you have already answered this question");
       await store.write(() => store.live.insertAnswer(cur.q.id, graded));
       return graded;
     })();
@@ -153,15 +155,26 @@ export class QuizSession {
       await deps.store.write(() => deps.store.live.markRevealed(cur.q.id, now));
       if (!wasClosed) deps.fanout.all(classId, { type: "quiz.closed", seq: this.room.nextSeq(), questionId: cur.q.id });
       const full = quiz.distribution(cur.q, cur.answers.size, cur.counts);
-      this.reveal = { questionId: cur.q.id, correct: quiz.correctAnswer(cur.q.draft), distribution: quiz.publicDistribution(cur.q.draft, full) };
+      this.reveal = {
+        questionId: cur.q.id,
+        correct: quiz.correctAnswer(cur.q.draft),
+        distribution: quiz.publicDistribution(cur.q.draft, full),
+      };
       // Staff keep every answer's row (students see the accepted ones and "other").
-      if (this.reveal.distribution !== full) deps.fanout.staff(classId, { type: "quiz.distribution", seq: this.room.nextSeq(), distribution: full });
+      if (this.reveal.distribution !== full)
+        deps.fanout.staff(classId, { type: "quiz.distribution", seq: this.room.nextSeq(), distribution: full });
       deps.fanout.all(classId, { type: "quiz.reveal", seq: this.room.nextSeq(), reveal: this.reveal });
       const { byUser } = this.standings();
       for (const [userId, a] of cur.answers) {
         deps.fanout.user(classId, userId, {
           type: "quiz.result",
-          result: { questionId: cur.q.id, correct: a.correct, points: a.points, totalScore: this.scores.get(userId) ?? 0, rank: byUser.get(userId)?.rank ?? 0 },
+          result: {
+            questionId: cur.q.id,
+            correct: a.correct,
+            points: a.points,
+            totalScore: this.scores.get(userId) ?? 0,
+            rank: byUser.get(userId)?.rank ?? 0,
+          },
         });
       }
       // A quiz run with auto-leaderboard shows the standings between questions by itself.
@@ -193,7 +206,11 @@ export class QuizSession {
     const { classId, deps } = this.room;
     if (this.distributionDirty) {
       this.distributionDirty = false;
-      deps.fanout.staff(classId, { type: "quiz.distribution", seq: this.room.nextSeq(), distribution: quiz.distribution(cur.q, cur.answers.size, cur.counts) });
+      deps.fanout.staff(classId, {
+        type: "quiz.distribution",
+        seq: this.room.nextSeq(),
+        distribution: quiz.distribution(cur.q, cur.answers.size, cur.counts),
+      });
     }
     if (cur.q.closedAt === null && now > cur.q.deadline && !this.autoRevealing) {
       if (cur.q.flow?.autoReveal) {
@@ -232,7 +249,13 @@ export class QuizSession {
       // After a reveal a reloaded page still shows the student's own result (defect 4).
       result:
         cur && mine && cur.q.revealedAt !== null
-          ? { questionId: cur.q.id, correct: mine.correct, points: mine.points, totalScore: this.scores.get(m.id) ?? 0, rank: this.standings().byUser.get(m.id)?.rank ?? 0 }
+          ? {
+              questionId: cur.q.id,
+              correct: mine.correct,
+              points: mine.points,
+              totalScore: this.scores.get(m.id) ?? 0,
+              rank: this.standings().byUser.get(m.id)?.rank ?? 0,
+            }
           : undefined,
       leaderboard: this.leaderboardShown ? this.leaderboardFor(m.id) : null,
     };

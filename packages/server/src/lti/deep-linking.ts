@@ -21,7 +21,14 @@ export interface LinkedClass {
 }
 
 /** The signed response JWT for the chosen classes. */
-export async function deepLinkingResponse(keys: ToolKeys, p: Platform, r: DeepLinkRequest, classes: readonly LinkedClass[], launchUrl: string, now: number): Promise<string> {
+export async function deepLinkingResponse(
+  keys: ToolKeys,
+  p: Platform,
+  r: DeepLinkRequest,
+  classes: readonly LinkedClass[],
+  launchUrl: string,
+  now: number,
+): Promise<string> {
   const jose = await import("jose");
   const key = await keys.get();
   const nowS = Math.floor(now / 1000);
@@ -62,18 +69,32 @@ export const PAGE_HEADERS = {
 
 /** The page that sends the response to the LMS (the browser posts it; the script only clicks the button). */
 export function autoPostPage(returnUrl: string, jwt: string): string {
-  return `<!doctype html><meta charset="utf-8"><title>EdgeClass</title>
-<form method="post" action="${esc(returnUrl)}"><input type="hidden" name="JWT" value="${esc(jwt)}"><button type="submit">Return to the course</button></form>
-<script>document.forms[0].submit()</script>`;
+  return (
+    `<!doctype html><meta charset="utf-8"><title>EdgeClass</title>
+<form method="post" action="${esc(returnUrl)}"><input type="hidden" name="JWT" value="${esc(jwt)}"><button ` +
+    `type="submit">Return to the course</button></form>
+<script>document.forms[0].submit()</script>`
+  );
 }
 
 /** The teacher's choice: an existing class of the course, or a new one. */
-export function pickerPage(id: string, course: { title: string }, classes: readonly { id: string; title: string; startsAt: number }[]): string {
+export function pickerPage(
+  id: string,
+  course: { title: string },
+  classes: readonly { id: string; title: string; startsAt: number }[],
+): string {
   const list = classes
-    .map((c) => `<li><form method="post"><input type="hidden" name="classId" value="${esc(c.id)}"><button type="submit">${esc(c.title)}</button> <small>${esc(new Date(c.startsAt).toISOString().slice(0, 16).replace("T", " "))} UTC</small></form></li>`)
+    .map(
+      (c) =>
+        `<li><form method="post"><input type="hidden" name="classId" value="${esc(c.id)}"><button ` +
+        `type="submit">${esc(c.title)}</button> ` +
+        `<small>${esc(new Date(c.startsAt).toISOString().slice(0, 16).replace("T", " "))} UTC</small></form></li>`,
+    )
     .join("");
-  return `<!doctype html><meta charset="utf-8"><title>EdgeClass: add a class</title>
-<style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}li{margin:.4rem 0}label{display:block;margin:.5rem 0}</style>
+  return (
+    `<!doctype html><meta charset="utf-8"><title>EdgeClass: add a class</title>
+<style>body{font:16px system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem}li{margin:.4rem ` +
+    `0}label{display:block;margin:.5rem 0}</style>
 <h1>Add an EdgeClass class to ${esc(course.title)}</h1>
 <h2>Pick a class</h2>${classes.length > 0 ? `<ul>${list}</ul>` : "<p>This course has no classes yet.</p>"}
 <h2>Or create one</h2>
@@ -81,5 +102,6 @@ export function pickerPage(id: string, course: { title: string }, classes: reado
 <label>Title <input name="title" required maxlength="200"></label>
 <label>Starts at (UTC) <input name="startsAt" type="datetime-local" required></label>
 <label>Minutes <input name="durationMinutes" type="number" min="5" max="600" value="45" required></label>
-<button type="submit">Create and add</button></form>`;
+<button type="submit">Create and add</button></form>`
+  );
 }

@@ -70,19 +70,40 @@ export class GradeOutbox {
   ) {
     this.s = {
       add: db.query(
-        "INSERT INTO lti_grade_outbox (class_id, user_id, platform_id, lineitem_url, sub, score_given, score_maximum, created_at, status, attempts, next_attempt_at) " +
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO UPDATE SET score_given = excluded.score_given, score_maximum = excluded.score_maximum, status = 'pending', attempts = 0, next_attempt_at = excluded.next_attempt_at, last_error = NULL",
+        "INSERT INTO lti_grade_outbox (class_id, user_id, platform_id, lineitem_url, sub, score_given, score_maximum, " +
+          "created_at, status, attempts, next_attempt_at) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?) ON CONFLICT DO UPDATE SET score_given = excluded.score_given, " +
+          "score_maximum = excluded.score_maximum, status = 'pending', attempts = 0, next_attempt_at = " +
+          "excluded.next_attempt_at, last_error = NULL",
       ),
       due: db.query("SELECT * FROM lti_grade_outbox WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at LIMIT 50"),
       nextDue: db.query("SELECT min(next_attempt_at) AS at FROM lti_grade_outbox WHERE status = 'pending'"),
-      sent: db.query("UPDATE lti_grade_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE class_id = ? AND user_id = ? AND lineitem_url = ?"),
-      retry: db.query("UPDATE lti_grade_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE class_id = ? AND user_id = ? AND lineitem_url = ?"),
-      failed: db.query("UPDATE lti_grade_outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE class_id = ? AND user_id = ? AND lineitem_url = ?"),
+      sent: db.query(
+        "UPDATE lti_grade_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?, last_error = NULL WHERE " +
+          "class_id = ? AND user_id = ? AND lineitem_url = ?",
+      ),
+      retry: db.query(
+        "UPDATE lti_grade_outbox SET attempts = attempts + 1, next_attempt_at = ?, last_error = ? WHERE class_id = ? AND " +
+          "user_id = ? AND lineitem_url = ?",
+      ),
+      failed: db.query(
+        "UPDATE lti_grade_outbox SET status = 'failed', attempts = attempts + 1, last_error = ? WHERE class_id = ? AND " +
+          "user_id = ? AND lineitem_url = ?",
+      ),
       ofClass: db.query("SELECT * FROM lti_grade_outbox WHERE class_id = ? ORDER BY user_id, lineitem_url"),
-      again: db.query("UPDATE lti_grade_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL WHERE class_id = ? AND status = 'failed'"),
+      again: db.query(
+        "UPDATE lti_grade_outbox SET status = 'pending', attempts = 0, next_attempt_at = ?, last_error = NULL WHERE " +
+          "class_id = ? AND status = 'failed'",
+      ),
       size: db.query("SELECT status, count(*) AS n FROM lti_grade_outbox GROUP BY status"),
     };
-    this.outcomes = registry_.counter({ name: "edgeclass_lti_grades_total", help: "Scores posted to LMS gradebooks (AGS), by outcome: sent, retry (a failed attempt that will be retried), failed (gave up; shown to the teacher).", labelNames: ["outcome"] });
+    this.outcomes = registry_.counter({
+      name: "edgeclass_lti_grades_total",
+      help:
+        "Scores posted to LMS gradebooks (AGS), by outcome: sent, retry (a failed attempt that will be retried), failed (gave " +
+        "up; shown to the teacher).",
+      labelNames: ["outcome"],
+    });
     registry_.gauge({
       name: "edgeclass_lti_grades_waiting",
       help: "Scores in the LTI grade outbox, by status (pending: still to send; failed: gave up, waiting for the teacher).",
@@ -180,7 +201,12 @@ export class GradeOutbox {
     const platform = this.registry.get(r.platform_id);
     try {
       if (platform === undefined) throw new PlatformError(0, `platform ${r.platform_id} is no longer registered`);
-      await this.client.postScore(platform, r.lineitem_url, { userId: r.sub, scoreGiven: r.score_given, scoreMaximum: r.score_maximum, timestamp: new Date(r.created_at).toISOString() });
+      await this.client.postScore(platform, r.lineitem_url, {
+        userId: r.sub,
+        scoreGiven: r.score_given,
+        scoreMaximum: r.score_maximum,
+        timestamp: new Date(r.created_at).toISOString(),
+      });
       this.s.sent.run(this.now(), ...keys);
       this.outcomes.labels("sent").inc();
     } catch (e) {
@@ -190,7 +216,10 @@ export class GradeOutbox {
       if (attempts >= this.o.maxAttempts) {
         this.s.failed.run(message, ...keys);
         this.outcomes.labels("failed").inc();
-        this.logger.error({ classId: r.class_id, userId: r.user_id, lineitem: r.lineitem_url, attempts, err: message }, "LTI grade not accepted by the LMS after the last attempt; the teacher sees it and can send it again");
+        this.logger.error(
+          { classId: r.class_id, userId: r.user_id, lineitem: r.lineitem_url, attempts, err: message },
+          "LTI grade not accepted by the LMS after the last attempt; the teacher sees it and can send it again",
+        );
       } else {
         this.s.retry.run(this.now() + backoff(attempts, this.o), message, ...keys);
         this.outcomes.labels("retry").inc();

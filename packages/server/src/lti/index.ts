@@ -42,9 +42,39 @@ export function startLti(o: {
   const toolKeys = new ToolKeys(o.signIn.keys, o.signIn.sealKey, o.now);
   const client = new PlatformClient(toolKeys, o.now);
   const grades = new GradeOutbox(o.db, registry, client, o.logger, o.registry, o.now, o.grades ?? DEFAULT_GRADE_OPTIONS);
-  const service = new LtiService({ registry, launches, keys: o.signIn.keys, toolKeys, client, grades, sessions: o.signIn.sessions, courses: o.courses, live: o.live, store: o.store, logger: o.logger, now: o.now });
+  const service = new LtiService({
+    registry,
+    launches,
+    keys: o.signIn.keys,
+    toolKeys,
+    client,
+    grades,
+    sessions: o.signIn.sessions,
+    courses: o.courses,
+    live: o.live,
+    store: o.store,
+    logger: o.logger,
+    now: o.now,
+  });
   grades.start();
-  const newId = () => Buffer.from(crypto.getRandomValues(new Uint8Array(9))).toString("base64url").replace(/[-_]/g, "x");
-  const routes = ltiRoutes({ registry, launches, service, toolKeys, grades, counted: o.signIn.counted, courses: o.courses, store: o.store, maxBodyBytes: o.maxBodyBytes, publicUrl: o.publicUrl, now: o.now, newId, schoolExists: o.schoolExists });
+  const newId = () =>
+    Buffer.from(crypto.getRandomValues(new Uint8Array(9)))
+      .toString("base64url")
+      .replace(/[-_]/g, "x");
+  const routes = ltiRoutes({
+    registry,
+    launches,
+    service,
+    toolKeys,
+    grades,
+    counted: o.signIn.counted,
+    courses: o.courses,
+    store: o.store,
+    maxBodyBytes: o.maxBodyBytes,
+    publicUrl: o.publicUrl,
+    now: o.now,
+    newId,
+    schoolExists: o.schoolExists,
+  });
   return { routes, service, grades, close: () => grades.close() };
 }

@@ -44,7 +44,8 @@ export interface Launch {
   membershipsUrl: string | null;
 }
 
-export const refused = (reason: string, detail: string) => new AppError("bad-request", `LTI launch refused: ${detail}; nothing was changed`, { reason });
+export const refused = (reason: string, detail: string) =>
+  new AppError("bad-request", `LTI launch refused: ${detail}; nothing was changed`, { reason });
 
 /** Instructors, teaching assistants, content developers and course administrators teach; everyone else learns. */
 export function roleOf(roles: unknown): "teacher" | "student" {
@@ -76,16 +77,31 @@ export class LtiLaunches {
   /** Third-party login initiation: the platform's authorization URL to send the browser to. */
   async login(p: LoginParams, launchUrl: string): Promise<string> {
     const candidates = this.registry.byIssuer(p.iss).filter((x) => p.client_id === undefined || x.clientId === p.client_id);
-    if (candidates.length === 0) throw new AppError("bad-request", `no LTI platform is registered with issuer ${p.iss.slice(0, 200)}${p.client_id ? ` and client id ${p.client_id.slice(0, 100)}` : ""}`, { reason: "unknown-platform" });
-    if (candidates.length > 1) throw new AppError("bad-request", `several registrations have issuer ${p.iss.slice(0, 200)}: the platform must send client_id`, { reason: "ambiguous-platform" });
+    if (candidates.length === 0)
+      throw new AppError(
+        "bad-request",
+        `no LTI platform is registered with issuer ` +
+          `${p.iss.slice(0, 200)}${p.client_id ? ` and client id ${p.client_id.slice(0, 100)}` : ""}`,
+        { reason: "unknown-platform" },
+      );
+    if (candidates.length > 1)
+      throw new AppError("bad-request", `several registrations have issuer ${p.iss.slice(0, 200)}: the platform must send client_id`, {
+        reason: "ambiguous-platform",
+      });
     const platform = candidates[0];
     if (p.lti_deployment_id !== undefined && !platform.deploymentIds.includes(p.lti_deployment_id)) {
-      throw new AppError("bad-request", `deployment ${p.lti_deployment_id.slice(0, 100)} is not registered for this platform`, { reason: "unknown-deployment" });
+      throw new AppError("bad-request", `deployment ${p.lti_deployment_id.slice(0, 100)} is not registered for this platform`, {
+        reason: "unknown-deployment",
+      });
     }
     const nonce = random();
     const jose = await import("jose");
     const nowS = Math.floor(this.now() / 1000);
-    const state = await new jose.SignJWT({ p: platform.id, n: nonce }).setProtectedHeader({ alg: "HS256" }).setIssuedAt(nowS).setExpirationTime(nowS + STATE_TTL_S).sign(this.stateKey);
+    const state = await new jose.SignJWT({ p: platform.id, n: nonce })
+      .setProtectedHeader({ alg: "HS256" })
+      .setIssuedAt(nowS)
+      .setExpirationTime(nowS + STATE_TTL_S)
+      .sign(this.stateKey);
     const url = new URL(platform.authLoginUrl);
     const q = url.searchParams;
     q.set("scope", "openid");
@@ -123,10 +139,13 @@ export class LtiLaunches {
     } catch {
       throw refused("malformed-token", "id_token is not a JWT");
     }
-    if (claims.iss !== platform.issuer) throw refused("wrong-issuer", `id_token issuer ${String(claims.iss).slice(0, 200)} is not the platform this launch began with`);
+    if (claims.iss !== platform.issuer)
+      throw refused("wrong-issuer", `id_token issuer ${String(claims.iss).slice(0, 200)} is not the platform this launch began with`);
     const audiences = typeof claims.aud === "string" ? [claims.aud] : Array.isArray(claims.aud) ? claims.aud : [];
-    if (!audiences.includes(platform.clientId)) throw refused("wrong-audience", `id_token audience does not include this tool's client id ${platform.clientId}`);
-    if (audiences.length > 1 && claims.azp !== platform.clientId) throw refused("wrong-audience", "id_token has several audiences and its azp is not this tool's client id");
+    if (!audiences.includes(platform.clientId))
+      throw refused("wrong-audience", `id_token audience does not include this tool's client id ${platform.clientId}`);
+    if (audiences.length > 1 && claims.azp !== platform.clientId)
+      throw refused("wrong-audience", "id_token has several audiences and its azp is not this tool's client id");
     try {
       await jose.jwtVerify(idToken, this.keySet(platform), {
         algorithms: ["RS256", "RS384", "RS512", "ES256"],
@@ -146,21 +165,25 @@ export class LtiLaunches {
     // Replay: a nonce is good for one launch, on any instance (verified tokens only, so junk cannot fill the store).
     const tokenNonce = String(claims.nonce);
     const ttl = Math.max(60_000, (Number(claims.exp) + 120) * 1000 - this.now());
-    if (!(await this.keys.claim(`lti-nonce:${platform.id}:${tokenNonce}`, "1", ttl))) throw refused("replayed-nonce", "this id_token's nonce was used by an earlier launch");
+    if (!(await this.keys.claim(`lti-nonce:${platform.id}:${tokenNonce}`, "1", ttl)))
+      throw refused("replayed-nonce", "this id_token's nonce was used by an earlier launch");
     if (tokenNonce !== nonce) throw refused("wrong-nonce", "id_token nonce is not the one this launch's login sent");
     const deploymentId = claims[CLAIM.deploymentId];
     if (typeof deploymentId !== "string" || !platform.deploymentIds.includes(deploymentId)) {
       throw refused("unknown-deployment", `deployment ${String(deploymentId).slice(0, 100)} is not registered for this platform`);
     }
-    if (claims[CLAIM.version] !== "1.3.0") throw refused("wrong-version", `LTI version ${String(claims[CLAIM.version]).slice(0, 20)} is not 1.3.0`);
+    if (claims[CLAIM.version] !== "1.3.0")
+      throw refused("wrong-version", `LTI version ${String(claims[CLAIM.version]).slice(0, 20)} is not 1.3.0`);
     const messageType = claims[CLAIM.messageType];
-    if (!(MESSAGE_TYPES as readonly unknown[]).includes(messageType)) throw refused("unsupported-message", `message type ${String(messageType).slice(0, 60)} is not supported`);
+    if (!(MESSAGE_TYPES as readonly unknown[]).includes(messageType))
+      throw refused("unsupported-message", `message type ${String(messageType).slice(0, 60)} is not supported`);
     if (typeof claims.sub !== "string" || claims.sub === "") throw refused("no-subject", "anonymous launches (no sub) are not supported");
     return this.launchOf(platform, deploymentId, messageType as Launch["messageType"], claims);
   }
 
   private launchOf(platform: Platform, deploymentId: string, messageType: Launch["messageType"], c: JWTPayload): Launch {
-    const obj = (v: unknown): Record<string, unknown> | null => (v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
+    const obj = (v: unknown): Record<string, unknown> | null =>
+      v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
     const str = (v: unknown): string | null => (typeof v === "string" && v !== "" ? v : null);
     const context = obj(c[CLAIM.context]);
     const contextId = str(context?.id);
@@ -169,9 +192,12 @@ export class LtiLaunches {
     const ags = obj(c[CLAIM.ags]);
     const nrps = obj(c[CLAIM.nrps]);
     const custom: Record<string, string> = {};
-    for (const [k, v] of Object.entries(obj(c[CLAIM.custom]) ?? {})) if (typeof v === "string" || typeof v === "number") custom[k] = String(v);
-    if (messageType === "LtiResourceLinkRequest" && str(resourceLink?.id) === null) throw refused("no-resource-link", "a resource link launch has no resource_link id");
-    if (messageType === "LtiDeepLinkingRequest" && str(dl?.deep_link_return_url) === null) throw refused("no-return-url", "a deep linking request has no deep_link_return_url");
+    for (const [k, v] of Object.entries(obj(c[CLAIM.custom]) ?? {}))
+      if (typeof v === "string" || typeof v === "number") custom[k] = String(v);
+    if (messageType === "LtiResourceLinkRequest" && str(resourceLink?.id) === null)
+      throw refused("no-resource-link", "a resource link launch has no resource_link id");
+    if (messageType === "LtiDeepLinkingRequest" && str(dl?.deep_link_return_url) === null)
+      throw refused("no-return-url", "a deep linking request has no deep_link_return_url");
     const sub = String(c.sub);
     const name = str(c.name) ?? ([str(c.given_name), str(c.family_name)].filter(Boolean).join(" ") || (str(c.email) ?? sub));
     return {
@@ -181,10 +207,18 @@ export class LtiLaunches {
       sub,
       name: name.slice(0, 100),
       role: roleOf(c[CLAIM.roles]),
-      context: contextId === null ? null : { id: contextId, title: (str(context?.title) ?? str(context?.label) ?? contextId).slice(0, 200) },
+      context:
+        contextId === null ? null : { id: contextId, title: (str(context?.title) ?? str(context?.label) ?? contextId).slice(0, 200) },
       resourceLinkId: str(resourceLink?.id),
       custom,
-      deepLinking: dl === null ? null : { returnUrl: String(dl.deep_link_return_url), data: str(dl.data), acceptTypes: Array.isArray(dl.accept_types) ? dl.accept_types.map(String) : [] },
+      deepLinking:
+        dl === null
+          ? null
+          : {
+              returnUrl: String(dl.deep_link_return_url),
+              data: str(dl.data),
+              acceptTypes: Array.isArray(dl.accept_types) ? dl.accept_types.map(String) : [],
+            },
       lineitem: str(ags?.lineitem),
       lineitems: str(ags?.lineitems),
       agsScopes: Array.isArray(ags?.scope) ? ags.scope.filter((x): x is string => typeof x === "string") : [],

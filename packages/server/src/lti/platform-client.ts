@@ -69,7 +69,11 @@ export class PlatformClient {
       client_assertion: assertion,
       scope,
     });
-    const res = await call(p.authTokenUrl, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" }, body });
+    const res = await call(p.authTokenUrl, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },
+      body,
+    });
     const json = (await res.json().catch(() => null)) as { access_token?: unknown; expires_in?: unknown } | null;
     if (typeof json?.access_token !== "string") throw new PlatformError(res.status, `the LMS token endpoint sent no access_token`);
     const ttl = typeof json.expires_in === "number" ? json.expires_in : 3600;
@@ -83,7 +87,9 @@ export class PlatformClient {
     const out: Member[] = [];
     let next: string | null = membershipsUrl;
     for (let page = 0; next !== null && page < 1000; page++) {
-      const res = await call(next, { headers: { authorization: `Bearer ${token}`, accept: "application/vnd.ims.lti-nrps.v2.membershipcontainer+json" } });
+      const res = await call(next, {
+        headers: { authorization: `Bearer ${token}`, accept: "application/vnd.ims.lti-nrps.v2.membershipcontainer+json" },
+      });
       const body = (await res.json().catch(() => null)) as { members?: unknown } | null;
       if (!Array.isArray(body?.members)) throw new PlatformError(res.status, "the LMS roster answer has no members list");
       for (const m of body.members as Member[]) if (typeof m?.user_id === "string" && Array.isArray(m.roles)) out.push(m);
@@ -105,11 +111,19 @@ export class PlatformClient {
   }
 
   /** Adds a gradebook column to the LMS course; its URL. */
-  async createLineItem(p: Platform, lineitems: string, item: { label: string; scoreMaximum: number; resourceId: string; resourceLinkId: string }): Promise<string> {
+  async createLineItem(
+    p: Platform,
+    lineitems: string,
+    item: { label: string; scoreMaximum: number; resourceId: string; resourceLinkId: string },
+  ): Promise<string> {
     const token = await this.accessToken(p, SCOPES.lineitem);
     const res = await call(lineitems, {
       method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/vnd.ims.lis.v2.lineitem+json", accept: "application/vnd.ims.lis.v2.lineitem+json" },
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/vnd.ims.lis.v2.lineitem+json",
+        accept: "application/vnd.ims.lis.v2.lineitem+json",
+      },
       body: JSON.stringify({ ...item, tag: "edgeclass-quiz" }),
     });
     const body = (await res.json().catch(() => null)) as { id?: unknown } | null;

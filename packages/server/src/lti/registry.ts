@@ -78,7 +78,8 @@ export class LtiRegistry {
   putContext(c: LtiContext): void {
     const before = this.context(c.platformId, c.contextId);
     const next = { ...c, courseId: before?.courseId ?? c.courseId, membershipsUrl: c.membershipsUrl ?? before?.membershipsUrl ?? null };
-    if (before === undefined || before.membershipsUrl !== next.membershipsUrl) this.records.put("lti-context", pair(c.platformId, c.contextId), next);
+    if (before === undefined || before.membershipsUrl !== next.membershipsUrl)
+      this.records.put("lti-context", pair(c.platformId, c.contextId), next);
   }
 
   link(platformId: string, resourceLinkId: string): LtiLink | undefined {
@@ -93,7 +94,8 @@ export class LtiRegistry {
   putLink(l: LtiLink): void {
     const before = this.link(l.platformId, l.resourceLinkId);
     const next = { ...l, lineitemUrl: l.lineitemUrl ?? before?.lineitemUrl ?? null };
-    if (before === undefined || before.classId !== next.classId || before.lineitemUrl !== next.lineitemUrl) this.records.put("lti-link", pair(l.platformId, l.resourceLinkId), next);
+    if (before === undefined || before.classId !== next.classId || before.lineitemUrl !== next.lineitemUrl)
+      this.records.put("lti-link", pair(l.platformId, l.resourceLinkId), next);
   }
 
   putUser(userId: string, platformId: string, sub: string): void {

@@ -61,29 +61,53 @@ export class LtiService {
     // Every check that can refuse runs before the first write.
     const known = this.d.registry.context(l.platform.id, l.context.id);
     const course = known === undefined ? undefined : this.d.store.courses.get(known.courseId);
-    if (course === undefined && l.role !== "teacher") throw new AppError("invalid-state", "your teacher has not opened EdgeClass in this LMS course yet: try again after they have", { reason: "course-not-set-up" });
+    if (course === undefined && l.role !== "teacher")
+      throw new AppError("invalid-state", "your teacher has not opened EdgeClass in this LMS course yet: try again after they have", {
+        reason: "course-not-set-up",
+      });
     if (course !== undefined && l.role === "teacher" && course.teacherId !== principal.id) {
-      throw new AppError("forbidden", `this LMS course is taught in EdgeClass by ${course.teacherId}; only they (or a school admin) manage it`, { reason: "another-teacher" });
+      throw new AppError(
+        "forbidden",
+        `this LMS course is taught in EdgeClass by ${course.teacherId}; only they (or a school admin) manage it`,
+        { reason: "another-teacher" },
+      );
     }
-    if (l.messageType === "LtiDeepLinkingRequest" && l.role !== "teacher") throw refused("not-instructor", "only instructors choose EdgeClass classes for a course");
+    if (l.messageType === "LtiDeepLinkingRequest" && l.role !== "teacher")
+      throw refused("not-instructor", "only instructors choose EdgeClass classes for a course");
     const classId = l.messageType === "LtiResourceLinkRequest" ? this.classOf(l, course) : null;
 
     this.d.courses.rememberUser(principal);
     this.d.registry.putUser(principal.id, l.platform.id, l.sub);
     const c = course ?? this.d.courses.createCourse(principal, { title: l.context.title, status: "active" });
     this.d.registry.putContext({ platformId: l.platform.id, contextId: l.context.id, courseId: c.id, membershipsUrl: l.membershipsUrl });
-    if (l.role === "student" && !this.d.store.enrollments.isEnrolled(c.id, principal.id)) await this.d.courses.enroll(schoolSystem(principal.school), c.id, [principal.id]);
+    if (l.role === "student" && !this.d.store.enrollments.isEnrolled(c.id, principal.id))
+      await this.d.courses.enroll(schoolSystem(principal.school), c.id, [principal.id]);
     if (l.role === "teacher" && l.membershipsUrl !== null) {
-      this.rosterSync(principal, c.id).catch((e: unknown) => this.d.logger.warn({ courseId: c.id, err: e }, "LTI roster sync at launch failed"));
+      this.rosterSync(principal, c.id).catch((e: unknown) =>
+        this.d.logger.warn({ courseId: c.id, err: e }, "LTI roster sync at launch failed"),
+      );
     }
 
     if (l.messageType === "LtiDeepLinkingRequest") {
       const id = Buffer.from(crypto.getRandomValues(new Uint8Array(24))).toString("base64url");
-      const req: DeepLinkRequest = { platformId: l.platform.id, deploymentId: l.deploymentId, returnUrl: l.deepLinking!.returnUrl, data: l.deepLinking!.data, courseId: c.id, user: { id: principal.id, name: principal.name, school: principal.school } };
+      const req: DeepLinkRequest = {
+        platformId: l.platform.id,
+        deploymentId: l.deploymentId,
+        returnUrl: l.deepLinking!.returnUrl,
+        data: l.deepLinking!.data,
+        courseId: c.id,
+        user: { id: principal.id, name: principal.name, school: principal.school },
+      };
       await this.d.keys.claim(`lti-dl:${id}`, JSON.stringify(req), DEEP_LINK_TTL_MS);
       return new Response(null, { status: 303, headers: { location: `${origin}/api/lti/deep-link/${id}`, "cache-control": "no-store" } });
     }
-    if (classId !== null) this.d.registry.putLink({ platformId: l.platform.id, resourceLinkId: l.resourceLinkId!, classId, lineitemUrl: l.lineitem ?? (await this.lineItemFor(l, classId)) });
+    if (classId !== null)
+      this.d.registry.putLink({
+        platformId: l.platform.id,
+        resourceLinkId: l.resourceLinkId!,
+        classId,
+        lineitemUrl: l.lineitem ?? (await this.lineItemFor(l, classId)),
+      });
     const { cookies, accessToken } = await this.d.sessions.issue(principal, "lti");
     // The page takes the token from the fragment (never sent to a server, never logged); the cookie serves a top-level window.
     const target = classId !== null ? `/class/${encodeURIComponent(classId)}` : `/courses/${encodeURIComponent(c.id)}`;
@@ -103,9 +127,17 @@ export class LtiService {
     if (!(await this.d.keys.claim(`lti-lineitem:${l.platform.id}:${l.resourceLinkId}`, "1", 60_000))) return null;
     try {
       const title = this.d.store.classes.get(classId)?.title ?? classId;
-      return await this.d.client.createLineItem(l.platform, l.lineitems, { label: title, scoreMaximum: 100, resourceId: classId, resourceLinkId: l.resourceLinkId! });
+      return await this.d.client.createLineItem(l.platform, l.lineitems, {
+        label: title,
+        scoreMaximum: 100,
+        resourceId: classId,
+        resourceLinkId: l.resourceLinkId!,
+      });
     } catch (e) {
-      this.d.logger.warn({ platform: l.platform.id, classId, err: e }, "LTI line item could not be made; this link's scores will not reach the gradebook");
+      this.d.logger.warn(
+        { platform: l.platform.id, classId, err: e },
+        "LTI line item could not be made; this link's scores will not reach the gradebook",
+      );
       return null;
     }
   }
@@ -118,13 +150,15 @@ export class LtiService {
       throw refused("no-class", "this LMS link does not point at an EdgeClass class (the teacher adds one with Deep Linking)");
     }
     const cls = this.d.store.classes.get(linked);
-    if (cls === undefined || course === undefined || cls.courseId !== course.id) throw refused("class-elsewhere", `class ${linked.slice(0, 100)} is not a class of this LMS course`);
+    if (cls === undefined || course === undefined || cls.courseId !== course.id)
+      throw refused("class-elsewhere", `class ${linked.slice(0, 100)} is not a class of this LMS course`);
     return linked;
   }
 
   private async deepLinkRequest(id: string, take: boolean): Promise<DeepLinkRequest> {
     const raw = take ? await this.d.keys.take(`lti-dl:${id}`) : await this.d.keys.get(`lti-dl:${id}`);
-    if (raw === null) throw new AppError("not-found", "this choice of class is unknown, done already, or older than an hour: start it again from the LMS");
+    if (raw === null)
+      throw new AppError("not-found", "this choice of class is unknown, done already, or older than an hour: start it again from the LMS");
     return JSON.parse(raw) as DeepLinkRequest;
   }
 
@@ -132,7 +166,9 @@ export class LtiService {
     const r = await this.deepLinkRequest(id, false);
     const course = this.d.store.courses.get(r.courseId);
     if (course === undefined) throw notFound("course", r.courseId);
-    const classes = this.d.store.classes.listByCourse(course.id, { limit: 200, after: undefined }).items.filter((c) => c.status === "scheduled" || c.status === "live");
+    const classes = this.d.store.classes
+      .listByCourse(course.id, { limit: 200, after: undefined })
+      .items.filter((c) => c.status === "scheduled" || c.status === "live");
     return new Response(pickerPage(id, course, classes), { headers: PAGE_HEADERS });
   }
 
@@ -146,17 +182,25 @@ export class LtiService {
     const chosen = form.get("classId");
     if (chosen !== null) {
       cls = this.d.courses.getClass(teacher, chosen);
-      if (cls.courseId !== r.courseId) throw new AppError("validation", `class ${chosen} is not a class of this course`, { issues: [{ path: "classId", message: "not in this course" }] });
+      if (cls.courseId !== r.courseId)
+        throw new AppError("validation", `class ${chosen} is not a class of this course`, {
+          issues: [{ path: "classId", message: "not in this course" }],
+        });
     } else {
       const title = (form.get("title") ?? "").trim();
-      const startsAt = Date.parse(/Z|[+-]\d\d:\d\d$/.test(form.get("startsAt") ?? "") ? (form.get("startsAt") as string) : `${form.get("startsAt")}Z`);
+      const startsAt = Date.parse(
+        /Z|[+-]\d\d:\d\d$/.test(form.get("startsAt") ?? "") ? (form.get("startsAt") as string) : `${form.get("startsAt")}Z`,
+      );
       const durationMinutes = Number(form.get("durationMinutes") ?? "");
       const issues = [
         ...(title === "" || title.length > 200 ? [{ path: "title", message: "1-200 characters" }] : []),
         ...(!Number.isFinite(startsAt) ? [{ path: "startsAt", message: "a date and time" }] : []),
-        ...(!Number.isInteger(durationMinutes) || durationMinutes < 5 || durationMinutes > 600 ? [{ path: "durationMinutes", message: "an integer from 5 to 600" }] : []),
+        ...(!Number.isInteger(durationMinutes) || durationMinutes < 5 || durationMinutes > 600
+          ? [{ path: "durationMinutes", message: "an integer from 5 to 600" }]
+          : []),
       ];
-      if (issues.length > 0) throw new AppError("validation", `invalid form: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
+      if (issues.length > 0)
+        throw new AppError("validation", `invalid form: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
       cls = this.d.courses.scheduleClass(teacher, r.courseId, { title, startsAt, durationMinutes });
     }
     await this.deepLinkRequest(id, true); // spent only once the choice is good
@@ -171,7 +215,11 @@ export class LtiService {
     if (course === undefined) throw notFound("course", courseId);
     assertCanManageCourse(p, course);
     const ctx = this.d.registry.contextOfCourse(courseId);
-    if (ctx === undefined || ctx.membershipsUrl === null) throw new AppError("invalid-state", "this course has no LMS roster: launch it from the LMS (with Names and Role Provisioning Services on) first");
+    if (ctx === undefined || ctx.membershipsUrl === null)
+      throw new AppError(
+        "invalid-state",
+        "this course has no LMS roster: launch it from the LMS (with Names and Role Provisioning Services on) first",
+      );
     const platform = this.d.registry.get(ctx.platformId);
     if (platform === undefined) throw new AppError("invalid-state", "the course's LMS is no longer registered");
     let members;
@@ -193,19 +241,25 @@ export class LtiService {
       }
       const name = (m.name ?? ([m.given_name, m.family_name].filter(Boolean).join(" ") || m.email || m.user_id)).slice(0, 100);
       active.push({ id, name });
-      if (this.d.store.users.get(id) === undefined) this.d.store.users.upsert({ id, name, role: "student", createdAt: now, schoolId: platform.schoolId });
+      if (this.d.store.users.get(id) === undefined)
+        this.d.store.users.upsert({ id, name, role: "student", createdAt: now, schoolId: platform.schoolId });
       this.d.registry.putUser(id, platform.id, m.user_id);
     }
     const system = schoolSystem(platform.schoolId);
     let enrolled = 0;
     let alreadyEnrolled = 0;
     for (let i = 0; i < active.length; i += 1000) {
-      const r = await this.d.courses.enroll(system, courseId, active.slice(i, i + 1000).map((a) => a.id));
+      const r = await this.d.courses.enroll(
+        system,
+        courseId,
+        active.slice(i, i + 1000).map((a) => a.id),
+      );
       enrolled += r.enrolled;
       alreadyEnrolled += r.alreadyEnrolled;
     }
     let removed = 0;
-    for (const id of gone) if (this.d.store.enrollments.isEnrolled(courseId, id) && (await this.d.courses.unenroll(system, courseId, id))) removed++;
+    for (const id of gone)
+      if (this.d.store.enrollments.isEnrolled(courseId, id) && (await this.d.courses.unenroll(system, courseId, id))) removed++;
     this.d.logger.info({ courseId, members: members.length, enrolled, removed }, "LTI roster synced");
     return { members: members.length, enrolled, alreadyEnrolled, removed };
   }
@@ -221,6 +275,9 @@ export class LtiService {
     if (maximum === 0) return 0; // no quiz, no grade
     // Every instance that held the class hears it end: one of them (any: results come from the shared records) queues the scores.
     if (!(await this.d.keys.claim(`lti-grades:${classId}`, "1", 7 * 24 * 3600_000))) return 0;
-    return this.d.grades.enqueue(classId, results.students.map((s) => ({ userId: s.userId, scoreGiven: s.score, scoreMaximum: maximum })));
+    return this.d.grades.enqueue(
+      classId,
+      results.students.map((s) => ({ userId: s.userId, scoreGiven: s.score, scoreMaximum: maximum })),
+    );
   }
 }

@@ -38,9 +38,20 @@ export interface AdmissionMetrics {
 
 function admissionMetrics(registry: Registry | undefined, pendingNow: () => number): AdmissionMetrics {
   if (!registry) return { refused() {}, reaped() {} };
-  const refused = registry.counter({ name: "edgeclass_media_joins_refused_total", help: "WHIP/WHEP offers refused with 429, by reason.", labelNames: ["reason"] });
-  const reaped = registry.counter({ name: "edgeclass_media_pending_reaped_total", help: "Media sessions closed because they never connected." });
-  registry.gauge({ name: "edgeclass_media_pending_sessions", help: "Media sessions offered and not connected yet.", collect: (g) => g.set(pendingNow()) });
+  const refused = registry.counter({
+    name: "edgeclass_media_joins_refused_total",
+    help: "WHIP/WHEP offers refused with 429, by reason.",
+    labelNames: ["reason"],
+  });
+  const reaped = registry.counter({
+    name: "edgeclass_media_pending_reaped_total",
+    help: "Media sessions closed because they never connected.",
+  });
+  registry.gauge({
+    name: "edgeclass_media_pending_sessions",
+    help: "Media sessions offered and not connected yet.",
+    collect: (g) => g.set(pendingNow()),
+  });
   return { refused: (r) => refused.labels(r).inc(), reaped: () => reaped.inc() };
 }
 

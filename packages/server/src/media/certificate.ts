@@ -20,7 +20,23 @@ export function makeDtlsCertificate(): DtlsCertificate | null {
     dir = mkdtempSync(join(tmpdir(), "edgeclass-media-"));
     const keyPemFile = join(dir, "key.pem");
     const certificatePemFile = join(dir, "cert.pem");
-    const args = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", keyPemFile, "-out", certificatePemFile, "-days", "30", "-subj", "/CN=edgeclass-media"];
+    const args = [
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPemFile,
+      "-out",
+      certificatePemFile,
+      "-days",
+      "30",
+      "-subj",
+      "/CN=edgeclass-media",
+    ];
     const r = spawnSync("openssl", args, { stdio: "ignore" });
     if (r.status !== 0) throw new Error("openssl failed");
     const d = dir;

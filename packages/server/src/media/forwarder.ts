@@ -254,7 +254,8 @@ export class Room {
   private onPublisherRtcp(kind: Kind, raw: Buffer): void {
     parseRtcp(raw, (e) => {
       if (e.kind !== "sr") return;
-      const src = kind === "audio" ? (e.ssrc === this.audio.ssrc ? this.audio : null) : (this.layers.find((l) => l.ssrc === e.ssrc) ?? null);
+      const src =
+        kind === "audio" ? (e.ssrc === this.audio.ssrc ? this.audio : null) : (this.layers.find((l) => l.ssrc === e.ssrc) ?? null);
       if (!src) return;
       src.srNtpSec = e.ntpSec;
       src.srNtpFrac = e.ntpFrac;

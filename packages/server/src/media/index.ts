@@ -42,7 +42,10 @@ export interface MediaServiceOptions {
   idleTimeoutMs?: number;
   /** Per-user cap on connecting sessions, fair join slots, reaping of sessions that never connect (`admission.ts`). */
   admission?: Partial<AdmissionOptions>;
-  /** Cascade between instances: the address this instance's workers take relayed streams on (default 127.0.0.1), and the HMAC key of those datagrams (shared by the instances). */
+  /**
+   * Cascade between instances: the address this instance's workers take relayed streams on (default 127.0.0.1), and the HMAC key of those
+   * datagrams (shared by the instances).
+   */
   cascadeHost?: string;
   cascadeKey?: string;
   /**
@@ -85,7 +88,10 @@ export interface MediaService extends MediaSignalling {
   hasClass(classId: string): boolean;
   /** True while the class has a publisher or subscriber here. */
   hasSessions(classId: string): boolean;
-  /** Cascade, home side: relay the class's stream to `target` (a worker of another instance) until `ttlMs` passes without a renewal; returns where that instance sends keyframe requests. */
+  /**
+   * Cascade, home side: relay the class's stream to `target` (a worker of another instance) until `ttlMs` passes without a renewal; returns
+   * where that instance sends keyframe requests.
+   */
   cascadeTo(classId: string, target: CascadeTarget, ttlMs: number): Promise<CascadeTarget>;
   /** Cascade, viewer side: the class's stream comes from `upstream` (null: no more); returns the local worker address to give the home. */
   cascadeFrom(classId: string, upstream: CascadeTarget | null): Promise<CascadeTarget | null>;

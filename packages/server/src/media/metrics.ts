@@ -27,17 +27,36 @@ export function createMediaMetrics(registry: Registry | undefined): MediaMetrics
   const bytesOut = counter("edgeclass_media_forwarded_bytes_total", "RTP bytes forwarded to subscribers, per worker.");
   const kf = counter("edgeclass_media_keyframe_requests_total", "Keyframe requests (PLI) raised towards publishers, per worker.");
   const nack = counter("edgeclass_media_nack_retransmits_total", "Packets retransmitted to subscribers on NACK, per worker.");
-  const upNack = counter("edgeclass_media_upstream_nacked_packets_total", "Packets requested again from publishers after loss on their uplink, per worker.");
+  const upNack = counter(
+    "edgeclass_media_upstream_nacked_packets_total",
+    "Packets requested again from publishers after loss on their uplink, per worker.",
+  );
   const cpu = counter("edgeclass_media_worker_cpu_seconds_total", "CPU time used by each media worker process.");
-  const delay = gauge("edgeclass_media_forward_delay_p99_seconds", "p99 time to fan one packet out inside a worker, last interval.", ["worker"]);
-  const cascadeSent = counter("edgeclass_media_cascade_sent_packets_total", "Packets relayed to workers of other instances (cascade), per worker.");
-  const cascadeReceived = counter("edgeclass_media_cascade_received_packets_total", "Cascade packets accepted from other instances, per worker.");
-  const relayRejected = counter("edgeclass_media_relay_rejected_packets_total", "Datagrams refused on the loopback relay between a node's workers (not from a worker routed for the class), per worker.");
-  const cascadeRejected = counter("edgeclass_media_cascade_rejected_packets_total", "Datagrams refused on the cascade port (no valid HMAC, or an unknown class), per worker.");
+  const delay = gauge("edgeclass_media_forward_delay_p99_seconds", "p99 time to fan one packet out inside a worker, last interval.", [
+    "worker",
+  ]);
+  const cascadeSent = counter(
+    "edgeclass_media_cascade_sent_packets_total",
+    "Packets relayed to workers of other instances (cascade), per worker.",
+  );
+  const cascadeReceived = counter(
+    "edgeclass_media_cascade_received_packets_total",
+    "Cascade packets accepted from other instances, per worker.",
+  );
+  const relayRejected = counter(
+    "edgeclass_media_relay_rejected_packets_total",
+    "Datagrams refused on the loopback relay between a node's workers (not from a worker routed for the class), per worker.",
+  );
+  const cascadeRejected = counter(
+    "edgeclass_media_cascade_rejected_packets_total",
+    "Datagrams refused on the cascade port (no valid HMAC, or an unknown class), per worker.",
+  );
   const closed = counter("edgeclass_media_sessions_closed_total", "Media sessions closed, by kind and reason.", ["kind", "reason"]);
   const last = new Map<number, WorkerStats>();
   const delta = (prev: number | undefined, cur: number) => (prev === undefined || cur < prev ? cur : cur - prev);
-  const cascadePortGauge = gauge("edgeclass_media_worker_cascade_port", "UDP port each media worker takes cascade datagrams on.", ["worker"]);
+  const cascadePortGauge = gauge("edgeclass_media_worker_cascade_port", "UDP port each media worker takes cascade datagrams on.", [
+    "worker",
+  ]);
   return {
     cascadePort(worker, port) {
       cascadePortGauge.labels(String(worker)).set(port);

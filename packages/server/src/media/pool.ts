@@ -40,7 +40,10 @@ export interface WorkerEvents {
 
 export class MediaWorker {
   private proc: Subprocess | null = null;
-  private readonly pending = new Map<number, { resolve(sdp: string): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly pending = new Map<
+    number,
+    { resolve(sdp: string): void; reject(e: Error): void; timer: ReturnType<typeof setTimeout> }
+  >();
   private nextRid = 1;
   relayPort = 0;
   cascadePort = 0;
@@ -63,7 +66,10 @@ export class MediaWorker {
 
   private start(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const startTimer = setTimeout(() => reject(new MediaError("MEDIA_WORKER_START", `media worker ${this.index} did not start`, 503)), 15000);
+      const startTimer = setTimeout(
+        () => reject(new MediaError("MEDIA_WORKER_START", `media worker ${this.index} did not start`, 503)),
+        15000,
+      );
       this.proc = Bun.spawn({
         cmd: [process.execPath, WORKER_ENTRY],
         stdio: ["ignore", "inherit", "inherit"],

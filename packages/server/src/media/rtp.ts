@@ -315,9 +315,11 @@ export function parseRtcp(b: Uint8Array, onEvent: (e: RtcpEvent) => void): void 
     if (b[o] >> 6 !== 2 || o + len > b.length) return;
     if (pt === RTCP_SR && len >= 28) {
       onEvent({ kind: "sr", ssrc: readU32(b, o + 4), ntpSec: readU32(b, o + 8), ntpFrac: readU32(b, o + 12), rtpTs: readU32(b, o + 16) });
-      for (let i = 0, p = o + 28; i < fmt && p + 24 <= o + len; i++, p += 24) onEvent({ kind: "rr", ssrc: readU32(b, p), fractionLost: b[p + 4] });
+      for (let i = 0, p = o + 28; i < fmt && p + 24 <= o + len; i++, p += 24)
+        onEvent({ kind: "rr", ssrc: readU32(b, p), fractionLost: b[p + 4] });
     } else if (pt === RTCP_RR && len >= 8) {
-      for (let i = 0, p = o + 8; i < fmt && p + 24 <= o + len; i++, p += 24) onEvent({ kind: "rr", ssrc: readU32(b, p), fractionLost: b[p + 4] });
+      for (let i = 0, p = o + 8; i < fmt && p + 24 <= o + len; i++, p += 24)
+        onEvent({ kind: "rr", ssrc: readU32(b, p), fractionLost: b[p + 4] });
     } else if (pt === RTCP_PSFB && len >= 12) {
       const mediaSsrc = readU32(b, o + 8);
       if (fmt === 1) onEvent({ kind: "pli", mediaSsrc });

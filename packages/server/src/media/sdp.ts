@@ -49,10 +49,18 @@ export function parseOffer(sdp: string): OfferedMedia[] {
     }
     if (!cur) continue;
     if (line.startsWith("a=mid:")) cur.mid = line.slice(6);
-    else if (line === "a=sendrecv" || line === "a=sendonly" || line === "a=recvonly" || line === "a=inactive") cur.direction = line.slice(2) as OfferedMedia["direction"];
+    else if (line === "a=sendrecv" || line === "a=sendonly" || line === "a=recvonly" || line === "a=inactive")
+      cur.direction = line.slice(2) as OfferedMedia["direction"];
     else if (line.startsWith("a=rtpmap:")) {
       const m = /^a=rtpmap:(\d+) ([^/]+)\/(\d+)(?:\/(\d+))?/.exec(line);
-      if (m) cur.codecs.push({ pt: Number(m[1]), name: m[2].toUpperCase(), clockRate: Number(m[3]), channels: m[4] ? Number(m[4]) : 1, fmtp: "" });
+      if (m)
+        cur.codecs.push({
+          pt: Number(m[1]),
+          name: m[2].toUpperCase(),
+          clockRate: Number(m[3]),
+          channels: m[4] ? Number(m[4]) : 1,
+          fmtp: "",
+        });
     } else if (line.startsWith("a=fmtp:")) {
       const m = /^a=fmtp:(\d+) (.*)$/.exec(line);
       if (m) fmtps.get(cur)?.set(Number(m[1]), m[2]);

@@ -42,7 +42,8 @@ interface ClassState {
   upstream: CascadeTarget | null;
 }
 
-const sameTarget = (a: CascadeTarget | null, b: CascadeTarget | null) => a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port && a.key === b.key);
+const sameTarget = (a: CascadeTarget | null, b: CascadeTarget | null) =>
+  a === b || (a !== null && b !== null && a.host === b.host && a.port === b.port && a.key === b.key);
 
 /** An RFC 9457 problem document; `code` keeps the media error's own name (MEDIA_BAD_SDP, ...). */
 function problem(status: number, code: string, message: string, headers: Record<string, string> = {}): Response {
@@ -81,7 +82,10 @@ export class MediaServiceImpl implements MediaService {
     }
     if (opts.turnShim && mux && opts.portRange && opts.portRange[1] - opts.portRange[0] + 1 < 2 * n) {
       // Not fatal: the shim takes a free port, which a firewall or host-port mapping will not let through.
-      opts.logger?.warn({ portRange: opts.portRange, workers: n }, "media port range has fewer than two ports per worker: the TURN-over-TCP shim ports are ephemeral");
+      opts.logger?.warn(
+        { portRange: opts.portRange, workers: n },
+        "media port range has fewer than two ports per worker: the TURN-over-TCP shim ports are ephemeral",
+      );
     }
     this.metrics = createMediaMetrics(opts.registry);
     this.certificate = makeDtlsCertificate();
@@ -89,7 +93,9 @@ export class MediaServiceImpl implements MediaService {
     this.cascadeKey = opts.cascadeKey ?? Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64url");
     this.cascadeTimer = setInterval(() => this.expireCascades(), 1000);
     this.videoStates = new PublisherStates((classId, source, state) => opts.onVideoState?.(classId, source, state));
-    this.admission = new JoinAdmission({ ...ADMISSION_DEFAULTS, ...opts.admission }, opts.registry, (id) => this.closeResource(id, "never connected"));
+    this.admission = new JoinAdmission({ ...ADMISSION_DEFAULTS, ...opts.admission }, opts.registry, (id) =>
+      this.closeResource(id, "never connected"),
+    );
     for (let i = 0; i < n; i++) this.workers.push(this.spawn(i, mux));
     this.updateCounts();
   }
@@ -110,7 +116,9 @@ export class MediaServiceImpl implements MediaService {
       cascadeKey: this.cascadeKey,
       turnShim: this.opts.turnShim ?? false,
       shimPort: mux && range && range[1] - range[0] + 1 >= 2 * this.workerCount ? range[0] + this.workerCount + i : 0,
-      certificate: this.certificate ? { certificatePemFile: this.certificate.certificatePemFile, keyPemFile: this.certificate.keyPemFile } : undefined,
+      certificate: this.certificate
+        ? { certificatePemFile: this.certificate.certificatePemFile, keyPemFile: this.certificate.keyPemFile }
+        : undefined,
     };
   }
 
@@ -160,7 +168,8 @@ export class MediaServiceImpl implements MediaService {
     if (this.closing) return problem(503, "MEDIA_CLOSED", "media service is shutting down");
     if (req.method !== "POST") return problem(405, "MEDIA_METHOD", "use POST with an SDP offer", { Allow: "POST" });
     const type = req.headers.get("content-type") ?? "";
-    if (!type.toLowerCase().startsWith("application/sdp")) return problem(415, "MEDIA_CONTENT_TYPE", "Content-Type must be application/sdp");
+    if (!type.toLowerCase().startsWith("application/sdp"))
+      return problem(415, "MEDIA_CONTENT_TYPE", "Content-Type must be application/sdp");
     if (Number(req.headers.get("content-length") ?? 0) > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "SDP offer too large");
     const sdp = await req.text();
     if (sdp.length > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "SDP offer too large");
@@ -182,7 +191,10 @@ export class MediaServiceImpl implements MediaService {
     if (!this.admission.reserve(id, principalId, worker.index)) {
       this.dropIfEmpty(classId);
       const retry = this.admission.retryAfterSeconds();
-      return tooMany(`at most ${this.admission.pendingOf(principalId)} media sessions may be connecting at once for one user; retry when they connect`, retry);
+      return tooMany(
+        `at most ${this.admission.pendingOf(principalId)} media sessions may be connecting at once for one user; retry when they connect`,
+        retry,
+      );
     }
     // Join storms (a whole class at the bell): a few sessions per worker between offer and
     // connected, handed out fairly between users; publishers go first. The rest wait here.
@@ -203,7 +215,13 @@ export class MediaServiceImpl implements MediaService {
     }
     this.updateCounts();
     try {
-      const answer = await worker.request({ t: kind === "publisher" ? "publish" : "subscribe", rid: worker.rid(), id, classKey: cls.key, sdp });
+      const answer = await worker.request({
+        t: kind === "publisher" ? "publish" : "subscribe",
+        rid: worker.rid(),
+        id,
+        classKey: cls.key,
+        sdp,
+      });
       if (!this.resources.has(id)) return problem(409, "MEDIA_GONE", "the session was closed while it was being set up");
       this.opts.logger?.info({ classId, kind, resource: id, worker: worker.index }, "media session created");
       return new Response(answer, {
@@ -232,7 +250,8 @@ export class MediaServiceImpl implements MediaService {
     }
     if (req.method === "PATCH") {
       const type = (req.headers.get("content-type") ?? "").toLowerCase();
-      if (!type.startsWith("application/trickle-ice-sdpfrag")) return problem(415, "MEDIA_CONTENT_TYPE", "Content-Type must be application/trickle-ice-sdpfrag");
+      if (!type.startsWith("application/trickle-ice-sdpfrag"))
+        return problem(415, "MEDIA_CONTENT_TYPE", "Content-Type must be application/trickle-ice-sdpfrag");
       const frag = await req.text();
       if (frag.length > MAX_SDP_BYTES) return problem(413, "MEDIA_SDP_TOO_LARGE", "fragment too large");
       const candidates: { candidate: string; mid: string }[] = [];
@@ -333,7 +352,8 @@ export class MediaServiceImpl implements MediaService {
   load(): { subscribers: number[]; perWorker: number } {
     const subs = new Map<MediaWorker, number>();
     for (const w of this.workers) if (w.alive) subs.set(w, 0);
-    for (const r of this.resources.values()) if (r.kind === "subscriber" && subs.has(r.worker)) subs.set(r.worker, (subs.get(r.worker) ?? 0) + 1);
+    for (const r of this.resources.values())
+      if (r.kind === "subscriber" && subs.has(r.worker)) subs.set(r.worker, (subs.get(r.worker) ?? 0) + 1);
     return { subscribers: [...subs.values()], perWorker: this.perWorker };
   }
 
@@ -360,7 +380,16 @@ export class MediaServiceImpl implements MediaService {
   private classFor(classId: string): ClassState {
     let c = this.classes.get(classId);
     if (!c) {
-      c = { key: this.nextClassKey++, home: null, publishers: new Set(), subs: new Map(), routed: new Set(), routedHome: null, remote: new Map(), upstream: null };
+      c = {
+        key: this.nextClassKey++,
+        home: null,
+        publishers: new Set(),
+        subs: new Map(),
+        routed: new Set(),
+        routedHome: null,
+        remote: new Map(),
+        upstream: null,
+      };
       this.classes.set(classId, c);
     }
     return c;
@@ -392,10 +421,13 @@ export class MediaServiceImpl implements MediaService {
       this.reroute(cls);
       if (cls.remote.size > 0 || cls.upstream) {
         const home = cls.home;
-        void home.ready().then(() => {
-          this.postCascade(cls);
-          if (cls.upstream) home.post({ t: "cascadeUp", classKey: cls.key, target: cls.upstream });
-        }, () => {});
+        void home.ready().then(
+          () => {
+            this.postCascade(cls);
+            if (cls.upstream) home.post({ t: "cascadeUp", classKey: cls.key, target: cls.upstream });
+          },
+          () => {},
+        );
       }
     }
     return cls.home;

@@ -5,7 +5,17 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 export const MAGIC = 0x2112a442;
 export const BINDING_REQUEST = 0x0001;
 export const BINDING_SUCCESS = 0x0101;
-export const ATTR = { USERNAME: 0x0006, MESSAGE_INTEGRITY: 0x0008, ERROR_CODE: 0x0009, XOR_MAPPED_ADDRESS: 0x0020, PRIORITY: 0x0024, USE_CANDIDATE: 0x0025, FINGERPRINT: 0x8028, ICE_CONTROLLED: 0x8029, ICE_CONTROLLING: 0x802a } as const;
+export const ATTR = {
+  USERNAME: 0x0006,
+  MESSAGE_INTEGRITY: 0x0008,
+  ERROR_CODE: 0x0009,
+  XOR_MAPPED_ADDRESS: 0x0020,
+  PRIORITY: 0x0024,
+  USE_CANDIDATE: 0x0025,
+  FINGERPRINT: 0x8028,
+  ICE_CONTROLLED: 0x8029,
+  ICE_CONTROLLING: 0x802a,
+} as const;
 
 export function isStun(b: Uint8Array): boolean {
   return b.length >= 20 && (b[0] & 0xc0) === 0 && ((b[4] << 24) | (b[5] << 16) | (b[6] << 8) | b[7]) >>> 0 === MAGIC;
@@ -46,7 +56,9 @@ function integrity(b: Buffer, password: string): { at: number; mac: Buffer } | n
   if (!mi) return null;
   const total = b.readUInt16BE(2);
   b.writeUInt16BE(mi.at, 2); // the header is not counted: through the 20-byte HMAC
-  const mac = createHmac("sha1", password).update(b.subarray(0, mi.at - 4)).digest();
+  const mac = createHmac("sha1", password)
+    .update(b.subarray(0, mi.at - 4))
+    .digest();
   b.writeUInt16BE(total, 2);
   return { at: mi.at, mac };
 }

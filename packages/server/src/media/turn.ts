@@ -40,7 +40,10 @@ const quoted = (s: string) => `"${s.replace(/[\\"]/g, (c) => "\\" + c)}"`;
 export function iceLinks(cfg: IceConfig): string[] {
   const out: string[] = [];
   for (const s of cfg.iceServers) {
-    for (const url of s.urls) out.push(`<${url}>; rel="ice-server"; username=${quoted(s.username)}; credential=${quoted(s.credential)}; credential-type="password"`);
+    for (const url of s.urls)
+      out.push(
+        `<${url}>; rel="ice-server"; username=${quoted(s.username)}; credential=${quoted(s.credential)}; credential-type="password"`,
+      );
   }
   return out;
 }

@@ -85,7 +85,9 @@ export function createLogging(level: LogLevel, write?: (line: string) => void): 
       if (!accessOn) return;
       // reqId, method and route are server-made or validated to [\w.-]; the rest is escaped.
       emit(
-        `{"level":30,"time":${Date.now()},"service":"edgeclass","reqId":"${e.reqId}","method":"${e.method}","route":"${e.route}","url":${JSON.stringify(e.url)},"status":${e.status},"ms":${e.ms}${e.user ? `,"user":${JSON.stringify(e.user)}` : ""},"msg":"request"}\n`,
+        `{"level":30,"time":${Date.now()},"service":"edgeclass","reqId":"${e.reqId}","method":"${e.method}","route":"` +
+          `${e.route}","url":${JSON.stringify(e.url)},"status":${e.status},"ms":${e.ms}` +
+          `${e.user ? `,"user":${JSON.stringify(e.user)}` : ""},"msg":"request"}\n`,
       );
     },
   };

@@ -29,8 +29,16 @@ export function createMetrics(version: string): Metrics {
     .gauge({ name: "edgeclass_build_info", help: "Build information; the value is always 1.", labelNames: ["version", "runtime"] })
     .labels(version, `bun ${typeof Bun === "undefined" ? "none" : Bun.version}`)
     .set(1);
-  registry.gauge({ name: "process_resident_memory_bytes", help: "Resident memory size in bytes.", collect: (g) => g.set(process.memoryUsage.rss()) });
-  registry.gauge({ name: "process_heap_bytes", help: "JavaScript heap in use, in bytes.", collect: (g) => g.set(process.memoryUsage().heapUsed) });
+  registry.gauge({
+    name: "process_resident_memory_bytes",
+    help: "Resident memory size in bytes.",
+    collect: (g) => g.set(process.memoryUsage.rss()),
+  });
+  registry.gauge({
+    name: "process_heap_bytes",
+    help: "JavaScript heap in use, in bytes.",
+    collect: (g) => g.set(process.memoryUsage().heapUsed),
+  });
   watchEventLoop();
   registry.gauge({
     name: "edgeclass_event_loop_delay_seconds",
@@ -43,7 +51,9 @@ export function createMetrics(version: string): Metrics {
       g.labels("max").set(d.max);
     },
   });
-  registry.gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds." }).set(Math.round(Date.now() / 1000 - process.uptime()));
+  registry
+    .gauge({ name: "process_start_time_seconds", help: "Start time of the process since the Unix epoch, in seconds." })
+    .set(Math.round(Date.now() / 1000 - process.uptime()));
   registry.counterFrom({
     name: "process_cpu_seconds_total",
     help: "User and system CPU time spent, in seconds.",

@@ -27,7 +27,11 @@ export class DecisionLog {
   recent(filter: { decision?: "allow" | "deny"; schoolId?: string; limit: number }): DecisionRecord[] {
     const ordered = [...this.ring.slice(this.next), ...this.ring.slice(0, this.next)].reverse();
     return ordered
-      .filter((r) => (filter.decision === undefined || r.decision === filter.decision) && (filter.schoolId === undefined || r.schoolId === filter.schoolId))
+      .filter(
+        (r) =>
+          (filter.decision === undefined || r.decision === filter.decision) &&
+          (filter.schoolId === undefined || r.schoolId === filter.schoolId),
+      )
       .slice(0, filter.limit);
   }
 }

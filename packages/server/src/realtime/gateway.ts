@@ -93,7 +93,11 @@ export class LiveGateway implements LocalSockets {
    */
   async upgrade(req: Request, classId: string): Promise<Response | undefined> {
     if (req.headers.get("upgrade")?.toLowerCase() !== "websocket") throw new AppError("bad-request", "this endpoint speaks WebSocket");
-    const data: SocketData = { classId, principal: { id: "", role: "student", name: "", school: "" }, bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()) };
+    const data: SocketData = {
+      classId,
+      principal: { id: "", role: "student", name: "", school: "" },
+      bucket: new TokenBucket(FRAME_BURST, FRAMES_PER_SECOND, this.deps.now()),
+    };
     const token = upgradeToken(req);
     try {
       if (!token) throw new AppError("unauthorized", "pass the token as ?token=<jwt> or an Authorization header");
@@ -180,7 +184,8 @@ export class LiveGateway implements LocalSockets {
     const previous = users.get(principal.id);
     users.set(principal.id, ws);
     if (previous) previous.close(closeCodeOf("replaced"), "replaced by a newer connection");
-    ws.data.topics = welcome.type === "welcome" && welcome.state.roster !== undefined ? [allTopic(classId), staffTopic(classId)] : [allTopic(classId)];
+    ws.data.topics =
+      welcome.type === "welcome" && welcome.state.roster !== undefined ? [allTopic(classId), staffTopic(classId)] : [allTopic(classId)];
     for (const topic of ws.data.topics) ws.subscribe(topic);
     this.sendTo(ws, JSON.stringify(welcome), "welcome");
   }
@@ -189,10 +194,14 @@ export class LiveGateway implements LocalSockets {
     const receivedAt = performance.now();
     const { metrics } = this.deps;
     let rid: string | undefined;
-    const fail = (code: ErrorCode, message: string) => this.sendTo(ws, JSON.stringify({ type: "error", rid, code, message } satisfies ServerMessage), "error");
+    const fail = (code: ErrorCode, message: string) =>
+      this.sendTo(ws, JSON.stringify({ type: "error", rid, code, message } satisfies ServerMessage), "error");
     const text = typeof data === "string" ? data : data.toString("utf8");
     // Characters never outnumber UTF-8 bytes, so the byte count is only needed near the limit.
-    if (text.length > MAX_CLIENT_FRAME_BYTES || (text.length * 3 > MAX_CLIENT_FRAME_BYTES && Buffer.byteLength(text) > MAX_CLIENT_FRAME_BYTES)) {
+    if (
+      text.length > MAX_CLIENT_FRAME_BYTES ||
+      (text.length * 3 > MAX_CLIENT_FRAME_BYTES && Buffer.byteLength(text) > MAX_CLIENT_FRAME_BYTES)
+    ) {
       return fail("too-large", `frames are limited to ${MAX_CLIENT_FRAME_BYTES} bytes`);
     }
     if (!ws.data.bucket.take(this.deps.now())) return fail("rate-limited", `at most ${FRAMES_PER_SECOND} messages per second`);
@@ -204,7 +213,8 @@ export class LiveGateway implements LocalSockets {
     } catch {
       return fail("bad-message", "frames must be JSON objects");
     }
-    if (typeof raw === "object" && raw !== null && typeof (raw as { rid?: unknown }).rid === "string") rid = (raw as { rid: string }).rid.slice(0, 64);
+    if (typeof raw === "object" && raw !== null && typeof (raw as { rid?: unknown }).rid === "string")
+      rid = (raw as { rid: string }).rid.slice(0, 64);
     const parsed = v.safeParse(ClientMessageSchema, raw);
     if (!parsed.success) {
       const issue = parsed.issues[0];
@@ -278,7 +288,6 @@ export class LiveGateway implements LocalSockets {
     const dropped = this.slowDropped - before;
     if (dropped > 0) this.deps.logger.warn({ dropped }, "slow clients closed with 4012");
   }
-
 
   // ---- Fanout --------------------------------------------------------------
 

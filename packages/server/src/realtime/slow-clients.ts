@@ -61,7 +61,11 @@ const OPEN = 1;
  * A direct send: `result` is what send() returned (0: Bun dropped the message because the
  * socket was already over its limit). Returns the reason to drop the socket, or null.
  */
-export function verdictAfterSend(ws: Pick<Watched, "getBufferedAmount" | "readyState">, result: number, limits: SlowClientLimits = DEFAULT_LIMITS): SlowReason | null {
+export function verdictAfterSend(
+  ws: Pick<Watched, "getBufferedAmount" | "readyState">,
+  result: number,
+  limits: SlowClientLimits = DEFAULT_LIMITS,
+): SlowReason | null {
   if (ws.readyState !== OPEN) return null;
   return result === 0 || ws.getBufferedAmount() > limits.bytes ? "bytes" : null;
 }

@@ -54,7 +54,9 @@ export class CoursesService {
     if (input.teacherId !== undefined && input.teacherId !== p.id) {
       const teacher = store.users.get(input.teacherId);
       if (!teacher || teacher.role !== "teacher" || !isAdminOf(p, teacher.schoolId)) {
-        throw new AppError("validation", `user ${input.teacherId} is not a known teacher`, { issues: [{ path: "teacherId", message: "not a known teacher" }] });
+        throw new AppError("validation", `user ${input.teacherId} is not a known teacher`, {
+          issues: [{ path: "teacherId", message: "not a known teacher" }],
+        });
       }
       schoolId = teacher.schoolId;
     }
@@ -75,7 +77,8 @@ export class CoursesService {
   listCourses(p: Principal, filter: Omit<CourseFilter, "studentId">, page: PageRequest): Page<Course> {
     const scoped: CourseFilter = { ...filter };
     if (p.role !== "admin") {
-      if (filter.schoolId !== undefined && filter.schoolId !== p.school) throw forbidden("only the platform admin lists another school's courses");
+      if (filter.schoolId !== undefined && filter.schoolId !== p.school)
+        throw forbidden("only the platform admin lists another school's courses");
       scoped.schoolId = p.school;
     }
     if (p.role === "student") scoped.studentId = p.id;
@@ -116,9 +119,13 @@ export class CoursesService {
       return u !== undefined && (u.role !== "student" || u.schoolId !== course.schoolId);
     });
     if (notStudents.length > 0) {
-      throw new AppError("validation", `only students of the course's school can be enrolled; not: ${notStudents.slice(0, 10).join(", ")}`, {
-        issues: notStudents.slice(0, 10).map((id) => ({ path: "studentIds", message: `${id} is not a student of this school` })),
-      });
+      throw new AppError(
+        "validation",
+        `only students of the course's school can be enrolled; not: ${notStudents.slice(0, 10).join(", ")}`,
+        {
+          issues: notStudents.slice(0, 10).map((id) => ({ path: "studentIds", message: `${id} is not a student of this school` })),
+        },
+      );
     }
     const students = unique.map((id) => ({ id, name: existing.get(id)?.name ?? (id === p.id ? p.name : id) }));
     const enrolled = await store.write(() => store.enrollments.add(courseId, students, now()));

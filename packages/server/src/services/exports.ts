@@ -6,7 +6,14 @@ import type { AttendanceRow } from "../store/live-types.ts";
 const csvCell = (v: unknown): string => {
   if (v === null || v === undefined) return "";
   // Text that a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading ' (OWASP CSV injection).
-  const s = typeof v === "string" ? (/^[=+\-@\t\r]/.test(v) ? `'${v}` : v) : typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v);
+  const s =
+    typeof v === "string"
+      ? /^[=+\-@\t\r]/.test(v)
+        ? `'${v}`
+        : v
+      : typeof v === "number" || typeof v === "boolean"
+        ? String(v)
+        : JSON.stringify(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 };
 
@@ -33,7 +40,14 @@ export function answerText(kind: string, options: Options, value: unknown): stri
 export const optionsOf = (d: QuestionDraft): Options => ("options" in d ? d.options.map((o) => ({ id: o.id, text: o.text })) : undefined);
 
 export interface ResultsForExport {
-  questions: { questionId: string; kind: string; prompt: string; options?: Options; correct: unknown; answers: { userId: string; name: string; response: unknown; correct: boolean; points: number; answeredAt: number }[] }[];
+  questions: {
+    questionId: string;
+    kind: string;
+    prompt: string;
+    options?: Options;
+    correct: unknown;
+    answers: { userId: string; name: string; response: unknown; correct: boolean; points: number; answeredAt: number }[];
+  }[];
   students: { rank: number; userId: string; name: string; score: number; answered: number; correct: number }[];
 }
 
@@ -48,7 +62,16 @@ export function knownZone(tz: string): string | null {
 
 /** "2026-12-04" and "21:30:05" in the zone (sv-SE writes ISO-like dates). */
 function local(at: number, tz: string): { date: string; time: string } {
-  const [date, time] = new Intl.DateTimeFormat("sv-SE", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+  const [date, time] = new Intl.DateTimeFormat("sv-SE", {
+    timeZone: tz,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  })
     .format(at)
     .split(" ");
   return { date, time };
@@ -56,12 +79,25 @@ function local(at: number, tz: string): { date: string; time: string } {
 
 /** One row per answer: the question in order, who, the answer and the right answer in words. */
 export function answersCsv(r: ResultsForExport, tz = "UTC"): string {
-  const rows: unknown[][] = [["question", "prompt", "kind", "student_id", "name", "answer", "correct_answer", "correct", "points", `answered_at (${tz})`]];
+  const rows: unknown[][] = [
+    ["question", "prompt", "kind", "student_id", "name", "answer", "correct_answer", "correct", "points", `answered_at (${tz})`],
+  ];
   r.questions.forEach((q, i) => {
     const right = answerText(q.kind, q.options, q.correct);
     for (const a of q.answers) {
       const t = local(a.answeredAt, tz);
-      rows.push([i + 1, q.prompt, q.kind, a.userId, a.name, answerText(q.kind, q.options, a.response), right, a.correct ? "yes" : "no", a.points, `${t.date} ${t.time}`]);
+      rows.push([
+        i + 1,
+        q.prompt,
+        q.kind,
+        a.userId,
+        a.name,
+        answerText(q.kind, q.options, a.response),
+        right,
+        a.correct ? "yes" : "no",
+        a.points,
+        `${t.date} ${t.time}`,
+      ]);
     }
   });
   return csv(rows);
@@ -69,7 +105,10 @@ export function answersCsv(r: ResultsForExport, tz = "UTC"): string {
 
 /** The final standings: the same ranks and scores the class's podium shows. */
 export function standingsCsv(r: ResultsForExport): string {
-  return csv([["rank", "student_id", "name", "score", "answered", "correct"], ...r.students.map((s) => [s.rank, s.userId, s.name, s.score, s.answered, s.correct])]);
+  return csv([
+    ["rank", "student_id", "name", "score", "answered", "correct"],
+    ...r.students.map((s) => [s.rank, s.userId, s.name, s.score, s.answered, s.correct]),
+  ]);
 }
 
 export interface Presence {
@@ -120,7 +159,16 @@ export function attendanceCsv(people: readonly Presence[], tz = "UTC"): string {
     const j = local(p.firstJoinedAt, tz);
     const l = p.lastLeftAt === null ? null : local(p.lastLeftAt, tz);
     // A class past midnight: the leave time carries its own date.
-    rows.push([j.date, p.userId, p.name, p.role, j.time, l === null ? "" : l.date === j.date ? l.time : `${l.date} ${l.time}`, p.sessions, p.minutesPresent]);
+    rows.push([
+      j.date,
+      p.userId,
+      p.name,
+      p.role,
+      j.time,
+      l === null ? "" : l.date === j.date ? l.time : `${l.date} ${l.time}`,
+      p.sessions,
+      p.minutesPresent,
+    ]);
   }
   return csv(rows);
 }

@@ -143,7 +143,15 @@ export class LiveService {
         answered: answers.length,
         correctCount: answers.filter((a) => a.correct).length,
         distribution: counts,
-        answers: answers.map((a) => ({ userId: a.userId, name: nameOf(a.userId), answerId: a.answerId, response: a.response, correct: a.correct, points: a.points, answeredAt: a.answeredAt })),
+        answers: answers.map((a) => ({
+          userId: a.userId,
+          name: nameOf(a.userId),
+          answerId: a.answerId,
+          response: a.response,
+          correct: a.correct,
+          points: a.points,
+          answeredAt: a.answeredAt,
+        })),
       };
     });
     // Students who attended but never answered are on the board with 0.

@@ -47,7 +47,9 @@ export class QuizSetService {
 
   list(p: Principal, courseId: string): QuizSet[] {
     this.course(p, courseId);
-    return this.records.where<QuizSet>("quiz-set", "courseId", courseId).sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+    return this.records
+      .where<QuizSet>("quiz-set", "courseId", courseId)
+      .sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
   }
 
   /** The set and its questions in order (drafts with the right answers: for its teacher). */

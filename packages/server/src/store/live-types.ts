@@ -53,7 +53,6 @@ export interface QuizSet {
 }
 
 export interface LiveStore {
-
   insertQuestion(q: BankQuestion): void;
   getQuestion(id: string): BankQuestion | undefined;
   listQuestions(courseId: string, page: PageRequest): Page<BankQuestion>;
@@ -82,7 +81,14 @@ export interface LiveStore {
 
   insertAnswer(questionId: string, a: GradedAnswer): void;
   /** Takeover from another instance: rows the shared engine holds, added when missing (questions updated). */
-  importShared(classId: string, questions: LaunchedQuestion[], answers: Map<string, GradedAnswer[]>, chat: ChatMessage[], deletedChat: string[], at: number): void;
+  importShared(
+    classId: string,
+    questions: LaunchedQuestion[],
+    answers: Map<string, GradedAnswer[]>,
+    chat: ChatMessage[],
+    deletedChat: string[],
+    at: number,
+  ): void;
   answers(questionId: string): GradedAnswer[];
 
   /** Records a removal once (the first reason stays). */

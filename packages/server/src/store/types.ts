@@ -65,4 +65,3 @@ export interface Store {
   isOpen(): boolean;
   close(): void;
 }
-

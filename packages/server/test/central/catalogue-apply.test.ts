@@ -15,13 +15,41 @@ function openStore(opts: { replicateAs?: string; centralCity?: string }) {
   return { store, journal: store.catalogue!, done: () => (store.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
-const course = (title: string, at: number) => ({ id: "c1", title, description: "", status: "active" as const, capacity: 10, teacherId: "t1", createdAt: 1, updatedAt: at, schoolId: "default" });
-const central = (title: string, rev: number): CatalogueChange => ({ kind: "course", key: "c1", row: course(title, rev), rev, origin: "central" });
+const course = (title: string, at: number) => ({
+  id: "c1",
+  title,
+  description: "",
+  status: "active" as const,
+  capacity: 10,
+  teacherId: "t1",
+  createdAt: 1,
+  updatedAt: at,
+  schoolId: "default",
+});
+const central = (title: string, rev: number): CatalogueChange => ({
+  kind: "course",
+  key: "c1",
+  row: course(title, rev),
+  rev,
+  origin: "central",
+});
 
 test("with Redis: what the centre sends is applied newest-wins and queued, with the centre's version, for the other instances", () => {
   const { store, journal, done } = openStore({ replicateAs: "north-a", centralCity: "north" });
-  const enrol: CatalogueChange = { kind: "enrollment", key: "c1/s1", row: { courseId: "c1", studentId: "s1", name: "Sam", enrolledAt: 5 }, rev: 1001, origin: "central" };
-  const orphan: CatalogueChange = { kind: "enrollment", key: "c9/s1", row: { courseId: "c9", studentId: "s1", name: "Sam", enrolledAt: 5 }, rev: 1002, origin: "central" };
+  const enrol: CatalogueChange = {
+    kind: "enrollment",
+    key: "c1/s1",
+    row: { courseId: "c1", studentId: "s1", name: "Sam", enrolledAt: 5 },
+    rev: 1001,
+    origin: "central",
+  };
+  const orphan: CatalogueChange = {
+    kind: "enrollment",
+    key: "c9/s1",
+    row: { courseId: "c9", studentId: "s1", name: "Sam", enrolledAt: 5 },
+    rev: 1002,
+    origin: "central",
+  };
   const r = journal.applyFromCentre([enrol, central("v1", 1000), orphan]);
   expect(r.applied.map((c) => c.key)).toEqual(["c1", "c1/s1"]); // the course first, whatever the order sent
   expect(r.rejected.map((c) => c.key)).toEqual(["c9/s1"]); // no course c9 here (yet)

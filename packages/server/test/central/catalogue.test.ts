@@ -43,7 +43,12 @@ beforeAll(async () => {
   await store.migrate();
   const catalogue = new CentralCatalogue(store.sql);
   mainCatalogue = catalogue;
-  publisher = new CataloguePublisher({ url: topo.hub.url, user: topo.central.user, pass: topo.central.pass }, catalogue, publisherRegistry, quietLogger());
+  publisher = new CataloguePublisher(
+    { url: topo.hub.url, user: topo.central.user, pass: topo.central.pass },
+    catalogue,
+    publisherRegistry,
+    quietLogger(),
+  );
   publisher.start();
   centre = catalogueApi(catalogue, createTokenVerifier(parseConfig({ JWT_SECRET: SECRET }).jwt, SECRET));
   admin = await token("admin", "platform-admin");
@@ -51,7 +56,16 @@ beforeAll(async () => {
     const leaf = topo.leaves.get(name)!;
     const dir = tempDir(`edgeclass-${name}-`);
     dirs.push(dir);
-    return startInstance({ DATA_DIR: dir, JWT_SECRET: SECRET, DEMO: "false", NATS_URL: leaf.url, NATS_USER: leaf.creds.user, NATS_PASSWORD: leaf.creds.pass, CITY: name, ...extra });
+    return startInstance({
+      DATA_DIR: dir,
+      JWT_SECRET: SECRET,
+      DEMO: "false",
+      NATS_URL: leaf.url,
+      NATS_USER: leaf.creds.user,
+      NATS_PASSWORD: leaf.creds.pass,
+      CITY: name,
+      ...extra,
+    });
   };
   const prefix = uniquePrefix();
   const [a, b, s] = await Promise.all([
@@ -73,9 +87,17 @@ afterAll(async () => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-async function author(method: string, path: string, body?: unknown): Promise<{ status: number; body: { items?: { kind: string; key: string; rev: number }[]; detail?: string } }> {
+async function author(
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: { items?: { kind: string; key: string; rev: number }[]; detail?: string } }> {
   const res = await centre(
-    new Request(`http://centre/api/central/catalogue/${path}`, { method, headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) }),
+    new Request(`http://centre/api/central/catalogue/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
   );
   return { status: res.status, body: (await res.json()) as never };
 }
@@ -86,15 +108,28 @@ async function taken(i: Instance, outcome: "applied" | "stale" | "rejected" | "i
   return Number(new RegExp(`^edgeclass_catalogue_central_changes_total\\{outcome="${outcome}"\\} (\\d+)`, "m").exec(text)?.[1] ?? 0);
 }
 
-const gauge = async (i: Instance, name: string) => Number(new RegExp(`^${name} (\\S+)`, "m").exec(await (await fetch(`${i.base}/metrics`)).text())?.[1] ?? Number.NaN);
+const gauge = async (i: Instance, name: string) =>
+  Number(new RegExp(`^${name} (\\S+)`, "m").exec(await (await fetch(`${i.base}/metrics`)).text())?.[1] ?? Number.NaN);
 const courseTitle = async (i: Instance, courseId: string) => {
   const r = await api(i.base, "GET", `/api/courses/${courseId}`, admin);
   return r.status === 200 ? (r.body.title as string) : `(${r.status})`;
 };
-const courseSchool = async (i: Instance, courseId: string) => (await api(i.base, "GET", `/api/courses/${courseId}`, admin)).body.schoolId as string;
-const enrolled = async (i: Instance, courseId: string) => ((await api(i.base, "GET", `/api/courses/${courseId}/enrollments`, admin)).body.items ?? []).map((e: { studentId: string }) => e.studentId);
+const courseSchool = async (i: Instance, courseId: string) =>
+  (await api(i.base, "GET", `/api/courses/${courseId}`, admin)).body.schoolId as string;
+const enrolled = async (i: Instance, courseId: string) =>
+  ((await api(i.base, "GET", `/api/courses/${courseId}/enrollments`, admin)).body.items ?? []).map(
+    (e: { studentId: string }) => e.studentId,
+  );
 const everyone = () => [...north, south];
-const SINGLE = { kind: "single", prompt: "2 + 2 = ?", options: [{ id: "a", text: "3" }, { id: "b", text: "4" }], correct: "b" } as const;
+const SINGLE = {
+  kind: "single",
+  prompt: "2 + 2 = ?",
+  options: [
+    { id: "a", text: "3" },
+    { id: "b", text: "4" },
+  ],
+  correct: "b",
+} as const;
 
 test("a course authored at the centre, with its teacher, enrolments and question bank, reaches every instance of every city", async () => {
   expect((await author("PUT", "schools/sch-lakes", { name: "Lakes School" })).status).toBe(200);
@@ -124,24 +159,53 @@ test("a course authored at the centre, with its teacher, enrolments and question
     expect(await taken(south, "applied")).toBe(7);
   }, 5_000);
   // The course is taught in the city: its teacher schedules a class there.
-  const cls = await api(south.base, "POST", "/api/courses/c-optics/classes", await token("teacher", "t-centre", undefined, "sch-lakes"), { startsAt: new Date().toISOString(), durationMinutes: 30 });
+  const cls = await api(south.base, "POST", "/api/courses/c-optics/classes", await token("teacher", "t-centre", undefined, "sch-lakes"), {
+    startsAt: new Date().toISOString(),
+    durationMinutes: 30,
+  });
   expect(cls.status).toBe(201);
 }, 40_000);
 
 test("versions decide: a replayed older version changes nothing, a newer local edit stands until a newer central one", async () => {
-  const [{ rev }] = (await store.sql.unsafe("SELECT rev FROM central_catalogue WHERE kind = 'course' AND key = 'c-optics'")) as { rev: string }[];
+  const [{ rev }] = (await store.sql.unsafe("SELECT rev FROM central_catalogue WHERE kind = 'course' AND key = 'c-optics'")) as {
+    rev: string;
+  }[];
   // South's teacher renames the course locally: a newer version than the centre's.
-  expect((await api(south.base, "PATCH", "/api/courses/c-optics", await token("teacher", "t-centre", undefined, "sch-lakes"), { title: "Optics (south)" })).status).toBe(200);
+  expect(
+    (
+      await api(south.base, "PATCH", "/api/courses/c-optics", await token("teacher", "t-centre", undefined, "sch-lakes"), {
+        title: "Optics (south)",
+      })
+    ).status,
+  ).toBe(200);
   // An older version of the course reaches the hub's stream (a replay, or a centre whose clock was behind).
   const nc = await connect({ servers: topo.hub.url, user: topo.central.user, pass: topo.central.pass });
-  const old = { kind: "course", key: "c-optics", rev: Number(rev) - 1, origin: "central", row: { id: "c-optics", title: "Replayed", description: "", status: "active", capacity: 40, teacherId: "t-centre", createdAt: 1, updatedAt: 1, schoolId: "sch-lakes" } };
+  const old = {
+    kind: "course",
+    key: "c-optics",
+    rev: Number(rev) - 1,
+    origin: "central",
+    row: {
+      id: "c-optics",
+      title: "Replayed",
+      description: "",
+      status: "active",
+      capacity: 40,
+      teacherId: "t-centre",
+      createdAt: 1,
+      updatedAt: 1,
+      schoolId: "sch-lakes",
+    },
+  };
   const staleBefore = await taken(south, "stale");
   await jetstream(nc).publish(catalogueSubject("course", "c-optics"), JSON.stringify(old));
   await eventually(async () => expect(await taken(south, "stale")).toBe(staleBefore + 1), 10_000);
   expect(await courseTitle(south, "c-optics")).toBe("Optics (south)");
   for (const i of north) expect(await courseTitle(i, "c-optics")).toBe("Optics");
   // A newer change at the centre wins everywhere.
-  expect((await author("PUT", "courses/c-optics", { title: "Optics II", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status).toBe(200);
+  expect(
+    (await author("PUT", "courses/c-optics", { title: "Optics II", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status,
+  ).toBe(200);
   for (const i of everyone()) await eventually(async () => expect(await courseTitle(i, "c-optics")).toBe("Optics II"), 10_000);
   await nc.close();
 }, 40_000);
@@ -150,10 +214,23 @@ test("a city whose leaf is cut gets the changes made meanwhile once when it retu
   const before = { applied: await taken(south, "applied"), stale: await taken(south, "stale") };
   const leaf = topo.leaves.get("south")!;
   await leaf.kill();
-  expect((await author("PUT", "courses/c-optics", { title: "Optics III", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status).toBe(200);
-  expect((await author("POST", "courses/c-optics/enrollments", { students: [{ id: "s-4", name: "Four" }, { id: "s-5", name: "Five" }] })).status).toBe(200);
+  expect(
+    (await author("PUT", "courses/c-optics", { title: "Optics III", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status,
+  ).toBe(200);
+  expect(
+    (
+      await author("POST", "courses/c-optics/enrollments", {
+        students: [
+          { id: "s-4", name: "Four" },
+          { id: "s-5", name: "Five" },
+        ],
+      })
+    ).status,
+  ).toBe(200);
   expect((await author("DELETE", "courses/c-optics/enrollments/s-1")).status).toBe(200);
-  expect((await author("PUT", "courses/c-optics", { title: "Optics IV", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status).toBe(200); // the same row twice while cut
+  expect(
+    (await author("PUT", "courses/c-optics", { title: "Optics IV", teacherId: "t-centre", capacity: 40, schoolId: "sch-lakes" })).status,
+  ).toBe(200); // the same row twice while cut
   for (const i of north) await eventually(async () => expect(await enrolled(i, "c-optics")).toEqual(["s-2", "s-3", "s-4", "s-5"]), 10_000);
   expect(await courseTitle(south, "c-optics")).toBe("Optics II"); // teaching goes on from its own copy
   // The cut shows: the mirror has not heard from the hub for a while (north's has).
@@ -176,7 +253,10 @@ test("a change that is not one is left out and the rest keep flowing; a city can
   const nc = await connect({ servers: topo.hub.url, user: topo.central.user, pass: topo.central.pass });
   const invalidBefore = await taken(south, "invalid");
   await jetstream(nc).publish(catalogueSubject("course", "junk"), "{ not json");
-  await jetstream(nc).publish(catalogueSubject("course", "c-x"), JSON.stringify({ kind: "course", key: "c-y", rev: 1, origin: "central", row: { id: "c-x" } }));
+  await jetstream(nc).publish(
+    catalogueSubject("course", "c-x"),
+    JSON.stringify({ kind: "course", key: "c-y", rev: 1, origin: "central", row: { id: "c-x" } }),
+  );
   expect((await author("PUT", "courses/c-after", { title: "After", teacherId: "t-centre", schoolId: "sch-lakes" })).status).toBe(200);
   await eventually(async () => expect(await courseTitle(south, "c-after")).toBe("After"), 10_000);
   expect(await taken(south, "invalid")).toBe(invalidBefore + 2);
@@ -184,8 +264,26 @@ test("a change that is not one is left out and the rest keep flowing; a city can
   // At its own leaf, a city's instances may not publish the catalogue.
   const leaf = topo.leaves.get("south")!;
   const lc = await connect({ servers: leaf.url, user: leaf.creds.user, pass: leaf.creds.pass });
-  const forged = { kind: "course", key: "c-optics", rev: Date.now() + 1e9, origin: "central", row: { id: "c-optics", title: "Forged", description: "", status: "active", capacity: 1, teacherId: "evil", createdAt: 1, updatedAt: 1, schoolId: "sch-lakes" } };
-  await expect(jetstream(lc).publish(catalogueSubject("course", "c-optics"), JSON.stringify(forged), { timeout: 3000 })).rejects.toThrow(/Permissions Violation/);
+  const forged = {
+    kind: "course",
+    key: "c-optics",
+    rev: Date.now() + 1e9,
+    origin: "central",
+    row: {
+      id: "c-optics",
+      title: "Forged",
+      description: "",
+      status: "active",
+      capacity: 1,
+      teacherId: "evil",
+      createdAt: 1,
+      updatedAt: 1,
+      schoolId: "sch-lakes",
+    },
+  };
+  await expect(jetstream(lc).publish(catalogueSubject("course", "c-optics"), JSON.stringify(forged), { timeout: 3000 })).rejects.toThrow(
+    /Permissions Violation/,
+  );
   await lc.close();
   // A city that widens its own leaf and sends the catalogue's subjects or the hub's API into the hub is dropped there.
   const hubJsm = await jetstreamManager(nc);
@@ -210,7 +308,12 @@ test("two central services send the catalogue one at a time: each change once, i
   const registries = [new Registry(), new Registry()];
   const store2 = new CentralStore(db.url);
   const otherCatalogue = new CentralCatalogue(store2.sql);
-  const other = new CataloguePublisher({ url: topo.hub.url, user: topo.central.user, pass: topo.central.pass }, otherCatalogue, registries[1], quietLogger());
+  const other = new CataloguePublisher(
+    { url: topo.hub.url, user: topo.central.user, pass: topo.central.pass },
+    otherCatalogue,
+    registries[1],
+    quietLogger(),
+  );
   other.start();
   await Bun.sleep(300); // connected and waiting, as a running replica would be
   const sent = (r: Registry) => Number(/^edgeclass_central_catalogue_sent_total (\d+)/m.exec(r.expose())?.[1] ?? 0);
@@ -223,9 +326,18 @@ test("two central services send the catalogue one at a time: each change once, i
     mainCatalogue.onWritten();
   };
   const students = Array.from({ length: 40 }, (_, i) => ({ id: `r-${i}`, name: `R ${i}` }));
-  const res = await otherApi(new Request("http://centre/api/central/catalogue/courses/c-optics/enrollments", { method: "POST", headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" }, body: JSON.stringify({ students }) }));
+  const res = await otherApi(
+    new Request("http://centre/api/central/catalogue/courses/c-optics/enrollments", {
+      method: "POST",
+      headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
+      body: JSON.stringify({ students }),
+    }),
+  );
   expect(res.status).toBe(200);
-  await eventually(async () => expect((await enrolled(south, "c-optics")).filter((s: string) => s.startsWith("r-"))).toHaveLength(40), 15_000);
+  await eventually(
+    async () => expect((await enrolled(south, "c-optics")).filter((s: string) => s.startsWith("r-"))).toHaveLength(40),
+    15_000,
+  );
   expect(sent(publisherRegistry) - before + sent(registries[1])).toBe(40);
   expect(Number((await store.sql.unsafe("SELECT count(*)::int AS n FROM central_catalogue_outbox"))[0].n)).toBe(0);
   await other.close();
@@ -238,7 +350,13 @@ test("the authoring API: admins only, bad input is a 400 problem naming the fiel
   const call = async (method: string, path: string, tok: string | null, body?: unknown) => {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (tok) headers.authorization = `Bearer ${tok}`;
-    const res = await centre(new Request(`http://centre/api/central/catalogue/${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
+    const res = await centre(
+      new Request(`http://centre/api/central/catalogue/${path}`, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      }),
+    );
     expect(res.headers.get("content-type")).toStartWith(res.ok ? "application/json" : "application/problem+json");
     return { status: res.status, body: (await res.json()) as { detail?: string; issues?: { path: string }[] } };
   };
@@ -253,7 +371,10 @@ test("the authoring API: admins only, bad input is a 400 problem naming the fiel
   const noSchool = await call("PUT", "courses/c-new", admin, { ...course, schoolId: "sch-nowhere" });
   expect([noSchool.status, noSchool.body.issues?.[0]?.path]).toEqual([400, "schoolId"]);
   expect((await call("POST", "courses/c-missing/enrollments", admin, { students: [{ id: "s-1", name: "One" }] })).status).toBe(404);
-  expect((await call("PUT", "questions/q-2", admin, { courseId: "c-optics", draft: { kind: "single", prompt: "?", options: [], correct: "z" } })).status).toBe(400);
+  expect(
+    (await call("PUT", "questions/q-2", admin, { courseId: "c-optics", draft: { kind: "single", prompt: "?", options: [], correct: "z" } }))
+      .status,
+  ).toBe(400);
   expect((await call("DELETE", "courses/c-optics/enrollments/s-never", admin)).status).toBe(404);
   expect((await call("GET", "courses/c-optics", admin)).status).toBe(405);
   expect((await call("GET", "nothing-here", admin)).status).toBe(404);

@@ -21,10 +21,50 @@ let h: Harness;
 
 function records(city: string, classId: string, courseId: string, schoolId: string, at: number): ClassRecord[] {
   return [
-    { id: `${city}:class:${classId}`, city, kind: "class", rev: 2, row: { classId, courseId, title: `Quiz ${classId}`, status: "ended", startedAt: at, endedAt: at + 3600_000, attendees: 2, questions: 1, answers: 2, correct: 1, schoolId } },
+    {
+      id: `${city}:class:${classId}`,
+      city,
+      kind: "class",
+      rev: 2,
+      row: {
+        classId,
+        courseId,
+        title: `Quiz ${classId}`,
+        status: "ended",
+        startedAt: at,
+        endedAt: at + 3600_000,
+        attendees: 2,
+        questions: 1,
+        answers: 2,
+        correct: 1,
+        schoolId,
+      },
+    },
     ...["s1", "s2"].flatMap((u, i): ClassRecord[] => [
-      { id: `${city}:answer:q-${classId}/${u}`, city, kind: "answer", rev: 1, row: { classId, questionId: `q-${classId}`, userId: `${city}-${u}`, answerId: `a-${u}`, response: 1, correct: i === 0, points: i === 0 ? 1 : 0, answeredAt: at + 60_000, schoolId } },
-      { id: `${city}:attendance:${classId}/${u}/${at}`, city, kind: "attendance", rev: 1, row: { classId, userId: `${city}-${u}`, role: "student", joinedAt: at, leftAt: at + 3000_000, schoolId } },
+      {
+        id: `${city}:answer:q-${classId}/${u}`,
+        city,
+        kind: "answer",
+        rev: 1,
+        row: {
+          classId,
+          questionId: `q-${classId}`,
+          userId: `${city}-${u}`,
+          answerId: `a-${u}`,
+          response: 1,
+          correct: i === 0,
+          points: i === 0 ? 1 : 0,
+          answeredAt: at + 60_000,
+          schoolId,
+        },
+      },
+      {
+        id: `${city}:attendance:${classId}/${u}/${at}`,
+        city,
+        kind: "attendance",
+        rev: 1,
+        row: { classId, userId: `${city}-${u}`, role: "student", joinedAt: at, leftAt: at + 3000_000, schoolId },
+      },
     ]),
   ];
 }
@@ -34,7 +74,11 @@ beforeAll(async () => {
   store = new CentralStore(db.url);
   await store.migrate();
   const at = Date.now() - 86_400_000;
-  await store.upsert([...records("north", "n1", "optics", "lakes", at), ...records("south", "s1", "optics", "default", at), ...records("south", "s2", "art", "default", at + 60_000)]);
+  await store.upsert([
+    ...records("north", "n1", "optics", "lakes", at),
+    ...records("south", "s1", "optics", "default", at),
+    ...records("south", "s2", "art", "default", at + 60_000),
+  ]);
   const api = centralApi(store, createTokenVerifier(parseConfig({ JWT_SECRET: SECRET }).jwt, SECRET));
   centre = Bun.serve({ port: 0, hostname: "127.0.0.1", routes: { "/api/central/*": api } });
   h = await startHarness({ JWT_SECRET: SECRET, CENTRAL_URL: centre.url.href });
@@ -89,8 +133,11 @@ test("the city's pass-through: reads only, the caller's token goes along, an unr
   expect(((await ok.json()) as { items: unknown[] }).items).toHaveLength(1);
   const none = await fetch(`${h.t.base}/api/central/classes`);
   expect([none.status, none.headers.get("content-type")]).toEqual([401, "application/problem+json"]);
-  expect((await fetch(`${h.t.base}/api/central/classes`, { method: "POST", headers: { authorization: `Bearer ${admin}` } })).status).toBe(405);
-  expect((await fetch(`${h.t.base}/api/central/catalogue/courses`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(404); // authoring is at the centre only
+  expect((await fetch(`${h.t.base}/api/central/classes`, { method: "POST", headers: { authorization: `Bearer ${admin}` } })).status).toBe(
+    405,
+  );
+  // authoring is at the centre only
+  expect((await fetch(`${h.t.base}/api/central/catalogue/courses`, { headers: { authorization: `Bearer ${admin}` } })).status).toBe(404);
   const away = centralProxy(`http://127.0.0.1:${await freePort()}`);
   const res = await away(new Request("http://city/api/central/classes", { headers: { authorization: `Bearer ${admin}` } }));
   expect([res.status, res.headers.get("content-type")]).toEqual([503, "application/problem+json"]);

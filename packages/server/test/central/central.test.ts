@@ -26,9 +26,15 @@ beforeAll(async () => {
   db = await freshDatabase();
   store = new CentralStore(db.url);
   await store.migrate();
-  central = new CentralConsumer({ url: topo.hub.url, ...{ user: topo.central.user, pass: topo.central.pass }, cities: ["north", "south"] }, store, registry, quietLogger());
+  central = new CentralConsumer(
+    { url: topo.hub.url, ...{ user: topo.central.user, pass: topo.central.pass }, cities: ["north", "south"] },
+    store,
+    registry,
+    quietLogger(),
+  );
   await central.start();
-  for (const [name, leaf] of topo.leaves) cities.set(name, await startCity(name, { url: leaf.url, user: leaf.creds.user, pass: leaf.creds.pass }));
+  for (const [name, leaf] of topo.leaves)
+    cities.set(name, await startCity(name, { url: leaf.url, user: leaf.creds.user, pass: leaf.creds.pass }));
 }, 60_000);
 
 afterAll(async () => {
@@ -41,8 +47,10 @@ afterAll(async () => {
 
 async function centralCounts(city: string) {
   const rows = await store.sql.unsafe(
-    "SELECT (SELECT count(*)::int FROM central_answers WHERE city = $1) AS answers, (SELECT count(*)::int FROM central_attendance WHERE city = $1) AS attendance, " +
-      "(SELECT count(*)::int FROM central_attendance WHERE city = $1 AND left_at IS NULL) AS open, (SELECT count(*)::int FROM central_classes WHERE city = $1) AS classes",
+    "SELECT (SELECT count(*)::int FROM central_answers WHERE city = $1) AS answers, (SELECT count(*)::int FROM " +
+      "central_attendance WHERE city = $1) AS attendance, " +
+      "(SELECT count(*)::int FROM central_attendance WHERE city = $1 AND left_at IS NULL) AS open, (SELECT count(*)::int " +
+      "FROM central_classes WHERE city = $1) AS classes",
     [city],
   );
   return rows[0] as { answers: number; attendance: number; open: number; classes: number };
@@ -72,7 +80,10 @@ test("every record written in two cities arrives once at the centre, with a leaf
 
   for (const city of [north, south]) {
     const n = city.name === "north" ? 100 : 80;
-    await eventually(async () => expect(await centralCounts(city.name)).toEqual({ answers: n, attendance: n, open: 0, classes: 1 }), 30_000);
+    await eventually(
+      async () => expect(await centralCounts(city.name)).toEqual({ answers: n, attendance: n, open: 0, classes: 1 }),
+      30_000,
+    );
     await eventually(async () => expect(city.store.central!.size()).toBe(0), 10_000);
   }
 
@@ -100,7 +111,10 @@ test("with the hub down, the cities' leaves keep taking records; when it returns
   expect((await centralCounts("north")).answers).toBe(before.north.answers);
   await Bun.sleep(1000);
   await topo.hub.start();
-  for (const [name, city] of [["north", north], ["south", south]] as const) {
+  for (const [name, city] of [
+    ["north", north],
+    ["south", south],
+  ] as const) {
     await eventually(async () => expect((await centralCounts(name)).answers).toBe(before[name].answers + 30), 40_000);
     expect((await centralCounts(name)).attendance).toBe(before[name].attendance + 30);
     void city;
@@ -119,7 +133,13 @@ test("a replayed older version changes nothing; an invalid record is parked and 
   const [row] = await store.sql.unsafe("SELECT id, rev, left_at FROM central_attendance WHERE city = 'south' ORDER BY id LIMIT 1");
   const [classId, userId, joinedAt] = String(row.id).split(":")[2].split("/");
   // The same session, an older version claiming the student never left.
-  const old = { id: row.id, city: "south", kind: "attendance", rev: Number(row.rev) - 1, row: { classId, userId, role: "student", joinedAt: Number(joinedAt), leftAt: null } };
+  const old = {
+    id: row.id,
+    city: "south",
+    kind: "attendance",
+    rev: Number(row.rev) - 1,
+    row: { classId, userId, role: "student", joinedAt: Number(joinedAt), leftAt: null },
+  };
   await js.publish(recordSubject("south", "attendance"), JSON.stringify(old));
   await js.publish(recordSubject("south", "answer"), "{ not json");
   await js.publish(recordSubject("south", "answer"), JSON.stringify({ ...old, kind: "answer" }));
@@ -144,8 +164,16 @@ test("a city cannot publish as another: not at its leaf, and not through the hub
   const leafSouth = topo.leaves.get("south")!;
   const nc = await connect({ servers: leafSouth.url, user: leafSouth.creds.user, pass: leafSouth.creds.pass });
   const js = jetstream(nc);
-  const forged = { id: "north:answer:forged/s1", city: "north", kind: "answer", rev: 1, row: { classId: "x", questionId: "forged", userId: "s1", answerId: "a", response: 1, correct: true, points: 1, answeredAt: 1 } };
-  await expect(js.publish(recordSubject("north", "answer"), JSON.stringify(forged), { timeout: 3000 })).rejects.toThrow(/Permissions Violation/);
+  const forged = {
+    id: "north:answer:forged/s1",
+    city: "north",
+    kind: "answer",
+    rev: 1,
+    row: { classId: "x", questionId: "forged", userId: "s1", answerId: "a", response: 1, correct: true, points: 1, answeredAt: 1 },
+  };
+  await expect(js.publish(recordSubject("north", "answer"), JSON.stringify(forged), { timeout: 3000 })).rejects.toThrow(
+    /Permissions Violation/,
+  );
   await nc.close();
 
   // South's operator widens its own leaf (it owns that file) and sends north's subject into the hub.

@@ -6,11 +6,28 @@
 import { expect, test } from "bun:test";
 
 test("demo:fleet --cities 2: every record written arrives centrally once, with a leaf cut mid-class", async () => {
-  const proc = Bun.spawn([process.execPath, "bench/fleet.ts", "--cities", "2", "--students", "4", "--questions", "2", "--cut-seconds", "3", "--json"], { stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(
+    [process.execPath, "bench/fleet.ts", "--cities", "2", "--students", "4", "--questions", "2", "--cut-seconds", "3", "--json"],
+    { stdout: "pipe", stderr: "pipe" },
+  );
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) console.error(err);
   expect(code).toBe(0);
-  const r = JSON.parse(out) as { ok: boolean; rows: { city: string; catalogueMs: number | null; written: number; arrived: number; inSchool: number; duplicates: number; answers: number; summaries: number; catchUpMs: number | null; catalogueCatchUpMs: number | null }[] };
+  const r = JSON.parse(out) as {
+    ok: boolean;
+    rows: {
+      city: string;
+      catalogueMs: number | null;
+      written: number;
+      arrived: number;
+      inSchool: number;
+      duplicates: number;
+      answers: number;
+      summaries: number;
+      catchUpMs: number | null;
+      catalogueCatchUpMs: number | null;
+    }[];
+  };
   expect(r.ok).toBe(true);
   for (const row of r.rows) {
     expect(row.catalogueMs).toBeGreaterThan(0); // the course authored centrally, with its enrolments, reached the city

@@ -52,14 +52,39 @@ test("records carry their class's school (a class the copy does not know: the de
   const dir = tempDir("edgeclass-outbox-");
   const store = new SqliteStore(openDatabase(join(dir, "edgeclass.db")), { centralCity: "north" });
   store.schools.insert({ id: "lakes", name: "Lakes", createdAt: 1, updatedAt: 1 });
-  store.courses.insert({ id: "k1", title: "K", description: "", status: "active", capacity: 10, teacherId: "t1", createdAt: 1, updatedAt: 1, schoolId: "lakes" });
-  const cls = { id: "c-lakes", courseId: "k1", title: "Q", startsAt: 1, durationMinutes: 60, status: "live" as const, createdAt: 1, startedAt: 1, endedAt: null, schoolId: "lakes" };
+  store.courses.insert({
+    id: "k1",
+    title: "K",
+    description: "",
+    status: "active",
+    capacity: 10,
+    teacherId: "t1",
+    createdAt: 1,
+    updatedAt: 1,
+    schoolId: "lakes",
+  });
+  const cls = {
+    id: "c-lakes",
+    courseId: "k1",
+    title: "Q",
+    startsAt: 1,
+    durationMinutes: 60,
+    status: "live" as const,
+    createdAt: 1,
+    startedAt: 1,
+    endedAt: null,
+    schoolId: "lakes",
+  };
   store.classes.insert(cls);
   await store.write(() => store.live.attendanceJoin("c-lakes", "s1", "student", 1000));
   await store.write(() => store.classes.update({ ...cls, status: "ended", endedAt: 2000 }));
   await store.write(() => store.live.attendanceJoin("c-elsewhere", "s1", "student", 1000));
   const rows = store.central!.pending(10).map((e) => [e.record.kind, e.record.row.schoolId]);
-  expect(rows).toEqual([["attendance", "lakes"], ["class", "lakes"], ["attendance", "default"]]);
+  expect(rows).toEqual([
+    ["attendance", "lakes"],
+    ["class", "lakes"],
+    ["attendance", "default"],
+  ]);
   store.close();
   rmSync(dir, { recursive: true, force: true });
 });

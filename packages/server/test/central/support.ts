@@ -31,8 +31,29 @@ export async function startCity(name: string, nats: { url: string; user: string;
   publisher.start();
   const now = Date.now();
   const classId = `class-${name}`;
-  store.courses.insert({ id: `course-${name}`, title: `Course ${name}`, description: "", status: "active", capacity: 500, teacherId: "t1", createdAt: now, updatedAt: now, schoolId: "default" });
-  const cls = { id: classId, courseId: `course-${name}`, title: "Quiz", startsAt: now, durationMinutes: 60, status: "live" as const, createdAt: now, startedAt: now, endedAt: null, schoolId: "default" };
+  store.courses.insert({
+    id: `course-${name}`,
+    title: `Course ${name}`,
+    description: "",
+    status: "active",
+    capacity: 500,
+    teacherId: "t1",
+    createdAt: now,
+    updatedAt: now,
+    schoolId: "default",
+  });
+  const cls = {
+    id: classId,
+    courseId: `course-${name}`,
+    title: "Quiz",
+    startsAt: now,
+    durationMinutes: 60,
+    status: "live" as const,
+    createdAt: now,
+    startedAt: now,
+    endedAt: null,
+    schoolId: "default",
+  };
   store.classes.insert(cls);
   const launched = new Set<number>();
   const draft = { kind: "single" as const, prompt: "2+2?", choices: ["3", "4"], correct: [1], points: 1, seconds: 30 } as never;
@@ -45,12 +66,37 @@ export async function startCity(name: string, nats: { url: string; user: string;
       const writes: Promise<unknown>[] = [];
       if (!launched.has(qn)) {
         launched.add(qn);
-        writes.push(store.write(() => store.live.insertLaunched({ id: qid, classId, bankQuestionId: null, draft, launchedAt: Date.now(), deadline: Date.now() + 30_000, closedAt: null, revealedAt: null, eligible: to - from })));
+        writes.push(
+          store.write(() =>
+            store.live.insertLaunched({
+              id: qid,
+              classId,
+              bankQuestionId: null,
+              draft,
+              launchedAt: Date.now(),
+              deadline: Date.now() + 30_000,
+              closedAt: null,
+              revealedAt: null,
+              eligible: to - from,
+            }),
+          ),
+        );
       }
       for (let i = from; i < to; i++) {
         const user = `s${i}`;
         writes.push(store.write(() => store.live.attendanceJoin(classId, user, "student", now + i)));
-        writes.push(store.write(() => store.live.insertAnswer(qid, { userId: user, answerId: `a-${qid}-${user}`, response: { choice: i % 2 } as never, correct: i % 2 === 1, points: i % 2, answeredAt: Date.now() })));
+        writes.push(
+          store.write(() =>
+            store.live.insertAnswer(qid, {
+              userId: user,
+              answerId: `a-${qid}-${user}`,
+              response: { choice: i % 2 } as never,
+              correct: i % 2 === 1,
+              points: i % 2,
+              answeredAt: Date.now(),
+            }),
+          ),
+        );
       }
       await Promise.all(writes);
     },

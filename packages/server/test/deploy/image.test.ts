@@ -49,7 +49,9 @@ describe("OCI image archive", () => {
     const config = JSON.parse(configBytes.toString());
     expect(config.config.User).toBe("10001:10001");
     expect(config.config.Entrypoint).toEqual(["/usr/local/bin/bun", "run", "/app/packages/server/src/main.ts"]);
-    expect(manifest.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual(Array(4).fill("application/vnd.oci.image.layer.v1.tar+gzip"));
+    expect(manifest.layers.map((l: { mediaType: string }) => l.mediaType)).toEqual(
+      Array(4).fill("application/vnd.oci.image.layer.v1.tar+gzip"),
+    );
     manifest.layers.forEach((l: { digest: string; size: number }, i: number) => {
       const b = blob(l.digest);
       expect(sha(b)).toBe(l.digest);
@@ -124,11 +126,37 @@ describe("the image's root filesystem runs the server", () => {
     const deps = Object.keys(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).dependencies).filter((d) => d !== "bun");
     const loadAll = `for (const d of ${JSON.stringify(deps)}) await import(d); console.log("loaded " + ${deps.length})`;
     const mountScript = script.split("\n").slice(0, -1).join("\n");
-    const load = run("unshare", ["--mount", "--propagation", "private", "sh", "-c", `${mountScript}\nexec ${Bun.which("chroot")} --userspec=10001:10001 ${rootfs} /usr/local/bin/bun --cwd /app -e '${loadAll}'`], { env: { PATH: "/usr/bin:/bin", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0", HOME: "/data" } });
+    const load = run(
+      "unshare",
+      [
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        `${mountScript}\nexec ${Bun.which("chroot")} --userspec=10001:10001 ${rootfs} /usr/local/bin/bun --cwd /app -e '${loadAll}'`,
+      ],
+      { env: { PATH: "/usr/bin:/bin", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0", HOME: "/data" } },
+    );
     expect(load.stderr).toBe("");
     expect(load.stdout.trim()).toBe(`loaded ${deps.length}`);
-    const env = { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: "/data", NODE_ENV: "production", BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0", DATA_DIR: "/data", PORT: String(port), HOST: "127.0.0.1", CONFIG_FILE: "/etc/edgeclass/config.json", LOG_LEVEL: "info" };
-    const proc = Bun.spawn({ cmd: ["unshare", "--mount", "--propagation", "private", "sh", "-c", script], env, stdout: "pipe", stderr: "pipe" });
+    const env = {
+      PATH: "/usr/local/bin:/usr/bin:/bin",
+      HOME: "/data",
+      NODE_ENV: "production",
+      BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
+      DATA_DIR: "/data",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      CONFIG_FILE: "/etc/edgeclass/config.json",
+      LOG_LEVEL: "info",
+    };
+    const proc = Bun.spawn({
+      cmd: ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
+      env,
+      stdout: "pipe",
+      stderr: "pipe",
+    });
     let out = "";
     void (async () => {
       const dec = new TextDecoder();
@@ -143,7 +171,8 @@ describe("the image's root filesystem runs the server", () => {
         } catch {}
         if (!ready) await Bun.sleep(50);
       }
-      if (!ready) throw new Error(`server in the image did not get ready: ${out}\n${await new Response(proc.stderr as ReadableStream).text()}`);
+      if (!ready)
+        throw new Error(`server in the image did not get ready: ${out}\n${await new Response(proc.stderr as ReadableStream).text()}`);
       expect(await (await fetch(`http://127.0.0.1:${port}/healthz`)).json()).toEqual({ status: "ok" });
       expect(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()).toContain("edgeclass_build_info");
       const t0 = Date.now();

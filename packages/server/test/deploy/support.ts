@@ -12,7 +12,13 @@ export const DEPLOY = join(ROOT, "deploy");
 export type Obj = Record<string, any>;
 
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Record<string, string | undefined>; input?: string } = {}) {
-  const r = spawnSync(cmd, args, { cwd: opts.cwd ?? ROOT, env: opts.env ? { ...process.env, ...opts.env } : process.env, input: opts.input, encoding: "utf8", maxBuffer: 1 << 28 });
+  const r = spawnSync(cmd, args, {
+    cwd: opts.cwd ?? ROOT,
+    env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    input: opts.input,
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
   return { status: r.status ?? (r.error ? -1 : 0), stdout: r.stdout ?? "", stderr: (r.stderr ?? "") + (r.error ? String(r.error) : "") };
 }
 
@@ -69,9 +75,10 @@ export function podSpec(o: Obj): Obj | undefined {
 /** Where kubernetes-models (and its CRD companions) keep the model for an apiVersion/kind. */
 function modelModule(apiVersion: string, kind: string): string | undefined {
   const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["", apiVersion];
-  const candidates = group === ""
-    ? [`kubernetes-models/${version}/${kind}`]
-    : [`kubernetes-models/${group}/${version}/${kind}`, `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`];
+  const candidates =
+    group === ""
+      ? [`kubernetes-models/${version}/${kind}`]
+      : [`kubernetes-models/${group}/${version}/${kind}`, `@kubernetes-models/prometheus-operator/${group}/${version}/${kind}`];
   return candidates.find((c) => existsSync(join(ROOT, "node_modules", c + ".js")));
 }
 
@@ -113,7 +120,13 @@ export async function validateSchemaGroups(groups: Record<string, Obj[]>): Promi
   const dir = mkdtempSync(join(tmpdir(), "edgeclass-schema-"));
   try {
     writeFileSync(join(dir, "objects.ts"), [...head, ...decls.map((d) => d.line)].join("\n") + "\n");
-    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "preserve", moduleResolution: "bundler", skipLibCheck: true, types: [] }, files: ["objects.ts"] }));
+    writeFileSync(
+      join(dir, "tsconfig.json"),
+      JSON.stringify({
+        compilerOptions: { strict: true, noEmit: true, module: "preserve", moduleResolution: "bundler", skipLibCheck: true, types: [] },
+        files: ["objects.ts"],
+      }),
+    );
     const r = run(join(ROOT, "node_modules/.bin/tsc"), ["-p", join(dir, "tsconfig.json")]);
     if (r.status !== 0) {
       const lines = (r.stdout + r.stderr).split("\n").filter((l) => l.includes("error TS"));

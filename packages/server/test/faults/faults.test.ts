@@ -31,38 +31,45 @@ test("Redis killed mid-quiz and restarted empty: no acknowledged answer lost, th
   await once(redisRestartEmpty);
 }, 120_000);
 
-test("Sentinel: kill -9 of the Redis primary mid-quiz (two replicas, three sentinels): the instances follow the failover, no acknowledged answer lost, the class goes on within 10 s", async () => {
+test("Sentinel: kill -9 of the Redis primary mid-quiz (two replicas, three sentinels): the instances follow the failover, no " +
+  "acknowledged answer lost, the class goes on within 10 s", async () => {
   const r = await once(sentinelFailover);
   expect(r.firstAckAfterFaultMs).toBeLessThanOrEqual(10_000);
   expect(r.figures?.promotedAfterMs).toBeGreaterThan(0);
 }, 120_000);
 
-test("Sentinel: the Redis primary frozen (SIGSTOP) until the sentinels promote a replica, then thawed and demoted: the instances leave it (no 17 s stall on its open connections), no acknowledged answer lost", async () => {
+test("Sentinel: the Redis primary frozen (SIGSTOP) until the sentinels promote a replica, then thawed and demoted: the instances " +
+  "leave it (no 17 s stall on its open connections), no acknowledged answer lost", async () => {
   await once(sentinelFrozenPrimary);
 }, 120_000);
 
-test("a network partition between the owner and Redis: the other instance takes the class within 10 s, no acknowledged answer lost", async () => {
+test("a network partition between the owner and Redis: the other instance takes the class within 10 s, no acknowledged answer " +
+  "lost", async () => {
   await once(partition);
 }, 120_000);
 
-test("a partition that resets the owner's connections to Redis: the owner acknowledges from its own store, hands those answers over when it finds the class taken; none lost", async () => {
+test("a partition that resets the owner's connections to Redis: the owner acknowledges from its own store, hands those answers " +
+  "over when it finds the class taken; none lost", async () => {
   const r = await once(partitionReset);
   expect(r.figures?.ackedDuringOutage).toBeGreaterThan(0); // the owner did acknowledge alone
 }, 120_000);
 
-test("a WHEP flood (dead offers, 30 at a time, from one student): another student's WHEP is answered fast and their video plays", async () => {
+test("a WHEP flood (dead offers, 30 at a time, from one student): another student's WHEP is answered fast and their video " +
+  "plays", async () => {
   const r = await whepFlood.run({ size: "short" });
   expect({ ok: r.ok, notes: r.notes }).toEqual({ ok: true, notes: [] });
   expect(r.figures?.whepDuringFloodMaxMs).toBeGreaterThan(0);
 }, 120_000);
 
-test("slow consumers (100 never-reading sockets during staff chat): memory bounded, every drop counted, a normal student's chat stays quick", async () => {
+test("slow consumers (100 never-reading sockets during staff chat): memory bounded, every drop counted, a normal student's chat " +
+  "stays quick", async () => {
   const r = await slowConsumers.run({ size: "short" });
   expect({ ok: r.ok, notes: r.notes }).toEqual({ ok: true, notes: [] });
   expect(r.figures?.slowClientsDropped).toBe(100);
 }, 120_000);
 
-test("disk full under DATA_DIR mid-quiz (a private tmpfs): answers refused as storage-full, REST 507, /readyz 503; after space is freed the class goes on and no acknowledged answer is lost", async () => {
+test("disk full under DATA_DIR mid-quiz (a private tmpfs): answers refused as storage-full, REST 507, /readyz 503; after space " +
+  "is freed the class goes on and no acknowledged answer is lost", async () => {
   const r = await diskFull.run({ size: "short" });
   expect({ lost: r.answersLost, ok: r.ok, notes: r.notes }).toEqual({ lost: 0, ok: true, notes: [] });
   expect(r.figures).toMatchObject({ restStatusWhileFull: 507, readyzWhileFull: 503 });

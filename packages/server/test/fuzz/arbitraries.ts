@@ -39,7 +39,7 @@ const NASTY_STRINGS = [
   "toString",
   "hasOwnProperty",
   "<script>alert(1)</script>",
-  "=HYPERLINK(\"x\")",
+  '=HYPERLINK("x")',
   "'; DROP TABLE courses; --",
   "../../etc/passwd",
   "%ZZ%00",
@@ -59,7 +59,10 @@ export const nastyString: fc.Arbitrary<string> = fc.oneof(
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 40 }) },
   { weight: 1, arbitrary: fc.string({ unit: "grapheme", maxLength: 20 }) },
   { weight: 3, arbitrary: fc.constantFrom(...NASTY_STRINGS) },
-  { weight: 1, arbitrary: fc.integer({ min: 100, max: 3000 }).chain((n) => fc.string({ minLength: n, maxLength: n, unit: "grapheme-ascii" })) },
+  {
+    weight: 1,
+    arbitrary: fc.integer({ min: 100, max: 3000 }).chain((n) => fc.string({ minLength: n, maxLength: n, unit: "grapheme-ascii" })),
+  },
 );
 
 /** Numbers that JSON can carry (NaN and Infinity serialise to null, so they are sent as raw text elsewhere). */
@@ -70,7 +73,8 @@ export const nastyNumber: fc.Arbitrary<number> = fc.oneof(
 );
 
 /** Nested arrays/objects, `depth` levels, as JSON text. */
-export const deepJson = (depth: number, kind: "array" | "object") => (kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth));
+export const deepJson = (depth: number, kind: "array" | "object") =>
+  kind === "array" ? "[".repeat(depth) + "]".repeat(depth) : '{"a":'.repeat(depth) + "1" + "}".repeat(depth);
 
 /** Any JSON value, leaning towards the awkward. */
 export const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
@@ -115,13 +119,56 @@ const optionsArb = fc.uniqueArray(fc.record({ id: optionIdArb, text: text(30) })
 
 /** A question draft that QuestionDraftSchema accepts (and, for choice questions, whose correct answer is an option). */
 export const draftArb: fc.Arbitrary<QuestionDraft> = fc.oneof(
-  optionsArb.chain((options) => fc.record({ kind: fc.constant("single" as const), prompt: text(80), options: fc.constant(options), correct: fc.constantFrom(...options.map((o) => o.id)), points: pointsArb }, { requiredKeys: ["kind", "prompt", "options", "correct"] })),
   optionsArb.chain((options) =>
-    fc.record({ kind: fc.constant("multiple" as const), prompt: text(80), options: fc.constant(options), correct: fc.subarray(options.map((o) => o.id), { minLength: 1 }), points: pointsArb }, { requiredKeys: ["kind", "prompt", "options", "correct"] }),
+    fc.record(
+      {
+        kind: fc.constant("single" as const),
+        prompt: text(80),
+        options: fc.constant(options),
+        correct: fc.constantFrom(...options.map((o) => o.id)),
+        points: pointsArb,
+      },
+      { requiredKeys: ["kind", "prompt", "options", "correct"] },
+    ),
   ),
-  fc.record({ kind: fc.constant("true_false" as const), prompt: text(80), correct: fc.boolean(), points: pointsArb }, { requiredKeys: ["kind", "prompt", "correct"] }),
-  fc.record({ kind: fc.constant("numeric" as const), prompt: text(80), correct: fc.double({ noNaN: true, noDefaultInfinity: true }), tolerance: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }), points: pointsArb }, { requiredKeys: ["kind", "prompt", "correct"] }),
-  fc.record({ kind: fc.constant("text" as const), prompt: text(80), correct: fc.array(text(30), { minLength: 1, maxLength: 5 }), points: pointsArb }, { requiredKeys: ["kind", "prompt", "correct"] }),
+  optionsArb.chain((options) =>
+    fc.record(
+      {
+        kind: fc.constant("multiple" as const),
+        prompt: text(80),
+        options: fc.constant(options),
+        correct: fc.subarray(
+          options.map((o) => o.id),
+          { minLength: 1 },
+        ),
+        points: pointsArb,
+      },
+      { requiredKeys: ["kind", "prompt", "options", "correct"] },
+    ),
+  ),
+  fc.record(
+    { kind: fc.constant("true_false" as const), prompt: text(80), correct: fc.boolean(), points: pointsArb },
+    { requiredKeys: ["kind", "prompt", "correct"] },
+  ),
+  fc.record(
+    {
+      kind: fc.constant("numeric" as const),
+      prompt: text(80),
+      correct: fc.double({ noNaN: true, noDefaultInfinity: true }),
+      tolerance: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+      points: pointsArb,
+    },
+    { requiredKeys: ["kind", "prompt", "correct"] },
+  ),
+  fc.record(
+    {
+      kind: fc.constant("text" as const),
+      prompt: text(80),
+      correct: fc.array(text(30), { minLength: 1, maxLength: 5 }),
+      points: pointsArb,
+    },
+    { requiredKeys: ["kind", "prompt", "correct"] },
+  ),
 ) as fc.Arbitrary<QuestionDraft>;
 
 const responseArb = fc.oneof(
@@ -133,7 +180,8 @@ const responseArb = fc.oneof(
 );
 
 const ridArb = fc.option(fc.string({ maxLength: 64 }), { nil: undefined });
-const withRid = <T extends Record<string, unknown>>(arb: fc.Arbitrary<T>) => fc.tuple(arb, ridArb).map(([m, rid]) => (rid === undefined ? m : { ...m, rid }));
+const withRid = <T extends Record<string, unknown>>(arb: fc.Arbitrary<T>) =>
+  fc.tuple(arb, ridArb).map(([m, rid]) => (rid === undefined ? m : { ...m, rid }));
 
 /** One valid message of every client type (what the mutations start from). */
 export const clientMessageArb: fc.Arbitrary<Record<string, unknown>> = withRid(
@@ -142,20 +190,35 @@ export const clientMessageArb: fc.Arbitrary<Record<string, unknown>> = withRid(
     text(500).map((t) => ({ type: "chat.send", text: t })),
     fc.string({ maxLength: 64 }).map((id) => ({ type: "chat.delete", messageId: id })),
     fc.record({ type: fc.constant("chat.mute"), userId: userIdArb, muted: fc.boolean() }),
-    fc.record({ type: fc.constant("chat.settings"), enabled: fc.boolean(), slowModeSeconds: fc.integer({ min: 0, max: 3600 }) }, { requiredKeys: ["type"] }),
+    fc.record(
+      { type: fc.constant("chat.settings"), enabled: fc.boolean(), slowModeSeconds: fc.integer({ min: 0, max: 3600 }) },
+      { requiredKeys: ["type"] },
+    ),
     fc.constant({ type: "hand.raise" }),
     fc.constant({ type: "hand.lower" }),
     fc.record({ type: fc.constant("hand.answer"), userId: userIdArb }),
     fc.constant({ type: "hand.clear" }),
     fc.constantFrom(...REACTIONS).map((r) => ({ type: "reaction", reaction: r })),
-    fc.record({ type: fc.constant("quiz.launch"), questionId: fc.string({ maxLength: 64 }), timeLimitSeconds: fc.integer({ min: 5, max: 600 }) }),
+    fc.record({
+      type: fc.constant("quiz.launch"),
+      questionId: fc.string({ maxLength: 64 }),
+      timeLimitSeconds: fc.integer({ min: 5, max: 600 }),
+    }),
     fc.record({ type: fc.constant("quiz.launch"), question: draftArb, timeLimitSeconds: fc.integer({ min: 5, max: 600 }) }),
-    fc.record({ type: fc.constant("quiz.answer"), questionId: fc.string({ maxLength: 64 }), answerId: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/), response: responseArb }),
+    fc.record({
+      type: fc.constant("quiz.answer"),
+      questionId: fc.string({ maxLength: 64 }),
+      answerId: fc.stringMatching(/^[A-Za-z0-9_-]{1,64}$/),
+      response: responseArb,
+    }),
     fc.constant({ type: "quiz.close" }),
     fc.constant({ type: "quiz.reveal" }),
     fc.constant({ type: "leaderboard.show" }),
     fc.constant({ type: "class.end" }),
-    fc.record({ type: fc.constant("participant.remove"), userId: userIdArb, reason: fc.string({ maxLength: 60 }) }, { requiredKeys: ["type", "userId"] }),
+    fc.record(
+      { type: fc.constant("participant.remove"), userId: userIdArb, reason: fc.string({ maxLength: 60 }) },
+      { requiredKeys: ["type", "userId"] },
+    ),
   ) as fc.Arbitrary<Record<string, unknown>>,
 );
 
@@ -165,7 +228,8 @@ export const clientMessageArb: fc.Arbitrary<Record<string, unknown>> = withRid(
 function paths(v: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
   out.push(prefix);
   if (Array.isArray(v)) v.forEach((x, i) => paths(x, [...prefix, i], out));
-  else if (v !== null && typeof v === "object") for (const k of Object.keys(v)) paths((v as Record<string, unknown>)[k], [...prefix, k], out);
+  else if (v !== null && typeof v === "object")
+    for (const k of Object.keys(v)) paths((v as Record<string, unknown>)[k], [...prefix, k], out);
   return out;
 }
 
@@ -188,8 +252,15 @@ export const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
   fc.constant({ op: "drop" as const }),
   fc.record({ op: fc.constant("add" as const), key: extraKey, value: wrongValue }),
   { weight: 3, arbitrary: fc.record({ op: fc.constant("replace" as const), value: wrongValue }) },
-  fc.record({ op: fc.constant("retype" as const), type: fc.oneof(nastyString, fc.constantFrom("PING", "chat", "chat.send ", "quiz.answer\u0000", "__proto__"), wrongValue) }),
-  fc.record({ op: fc.constant("nest" as const), depth: fc.integer({ min: 2, max: 1500 }), kind: fc.constantFrom("array" as const, "object" as const) }),
+  fc.record({
+    op: fc.constant("retype" as const),
+    type: fc.oneof(nastyString, fc.constantFrom("PING", "chat", "chat.send ", "quiz.answer\u0000", "__proto__"), wrongValue),
+  }),
+  fc.record({
+    op: fc.constant("nest" as const),
+    depth: fc.integer({ min: 2, max: 1500 }),
+    kind: fc.constantFrom("array" as const, "object" as const),
+  }),
 );
 
 /** Applies a mutation at a place chosen by `pick` (an index into the value's paths); the result is JSON text. */
@@ -208,7 +279,11 @@ export function mutate(value: unknown, m: Mutation, pick: number): string {
       const p = at(inner);
       const parent = p.slice(0, -1);
       const last = p[p.length - 1];
-      return JSON.stringify(setAt(value, parent, (o) => (Array.isArray(o) ? o.filter((_, i) => i !== last) : withoutKey(o as Record<string, unknown>, String(last)))));
+      return JSON.stringify(
+        setAt(value, parent, (o) =>
+          Array.isArray(o) ? o.filter((_, i) => i !== last) : withoutKey(o as Record<string, unknown>, String(last)),
+        ),
+      );
     }
     case "add":
       return JSON.stringify(setAt(value, at(objects), (o) => withKey(o as Record<string, unknown>, m.key, m.value)));
@@ -229,7 +304,30 @@ export function mutate(value: unknown, m: Mutation, pick: number): string {
 export const notJsonArb: fc.Arbitrary<string> = fc.oneof(
   fc.string({ maxLength: 200 }),
   fc.string({ unit: "binary", maxLength: 200 }),
-  fc.constantFrom("", " ", "null", "true", "0", "-1", '"ping"', "[]", '[{"type":"ping"}]', "{", "}", '{"type":"ping"', '{"type":"ping",}', "{'type':'ping'}", '{"type":NaN}', '{"type":"ping","x":Infinity}', '{"type":"ping","x":-Infinity}', '{"type":"ping","x":undefined}', '{"type":"ping"}garbage', '\ufeff{"type":"ping"}', '{"type":"ping"}\u0000', "1e999"),
+  fc.constantFrom(
+    "",
+    " ",
+    "null",
+    "true",
+    "0",
+    "-1",
+    '"ping"',
+    "[]",
+    '[{"type":"ping"}]',
+    "{",
+    "}",
+    '{"type":"ping"',
+    '{"type":"ping",}',
+    "{'type':'ping'}",
+    '{"type":NaN}',
+    '{"type":"ping","x":Infinity}',
+    '{"type":"ping","x":-Infinity}',
+    '{"type":"ping","x":undefined}',
+    '{"type":"ping"}garbage',
+    '\ufeff{"type":"ping"}',
+    '{"type":"ping"}\u0000',
+    "1e999",
+  ),
   fc.integer({ min: 1, max: 3000 }).map((d) => deepJson(d, "array")),
   fc.integer({ min: 1, max: 600 }).map((d) => deepJson(d, "object")),
   // Valid JSON cut short.
@@ -243,6 +341,8 @@ export const notJsonArb: fc.Arbitrary<string> = fc.oneof(
 export const tooLargeArb: fc.Arbitrary<string> = fc.oneof(
   fc.integer({ min: MAX_CLIENT_FRAME_BYTES + 1, max: 60_000 }).map((n) => JSON.stringify({ type: "chat.send", text: "x".repeat(n) })),
   // Multi-byte characters: few characters, many bytes.
-  fc.integer({ min: Math.ceil(MAX_CLIENT_FRAME_BYTES / 4) + 1, max: 14_000 }).map((n) => JSON.stringify({ type: "chat.send", text: "🙂".repeat(n) })),
+  fc
+    .integer({ min: Math.ceil(MAX_CLIENT_FRAME_BYTES / 4) + 1, max: 14_000 })
+    .map((n) => JSON.stringify({ type: "chat.send", text: "🙂".repeat(n) })),
   fc.integer({ min: 1400, max: 20_000 }).map((n) => JSON.stringify({ type: "chat.send", text: "€".repeat(n) })),
 );

@@ -61,7 +61,9 @@ let restB: Pick<TestServer, "call" | "token">;
 
 /** The teacher (socket 0) on A, everyone else on B. */
 const baseOf = (i: number) => (i === 0 ? a.base : b.base);
-const urlOf = async (i: number) => `${baseOf(i).replace(/^http/, "ws")}/api/classes/${classId}/live?token=${await mintToken(secret, { role: roleOf(allIds[i]), sub: allIds[i], ttlSeconds: 3600 })}`;
+const urlOf = async (i: number) =>
+  `${baseOf(i).replace(/^http/, "ws")}/api/classes/${classId}/live?token=` +
+  `${await mintToken(secret, { role: roleOf(allIds[i]), sub: allIds[i], ttlSeconds: 3600 })}`;
 const openAll = async () => {
   const teacher = await FuzzSocket.open(await urlOf(0)); // first, so A takes the class
   return [teacher, ...(await Promise.all(allIds.slice(1).map(async (_, j) => FuzzSocket.open(await urlOf(j + 1)))))];
@@ -71,7 +73,14 @@ beforeAll(async () => {
   const redis = await privateRedis();
   redisUrl = redis.url;
   dataDir = tempDir("edgeclass-fuzz-cluster-");
-  const env = { DATA_DIR: dataDir, REDIS_URL: redisUrl, REDIS_PREFIX: uniquePrefix(), RECONNECT_GRACE_MS: "120000", RATE_AUTH_FAILURES_PER_MINUTE: "100000", DEMO: "false" };
+  const env = {
+    DATA_DIR: dataDir,
+    REDIS_URL: redisUrl,
+    REDIS_PREFIX: uniquePrefix(),
+    RECONNECT_GRACE_MS: "120000",
+    RATE_AUTH_FAILURES_PER_MINUTE: "100000",
+    DEMO: "false",
+  };
   a = await startInstance({ ...env, INSTANCE_ID: "fz-a" });
   b = await startInstance({ ...env, INSTANCE_ID: "fz-b" });
   secret = readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim();
@@ -80,8 +89,18 @@ beforeAll(async () => {
   const tok = await restA.token("teacher", teacherId);
   const course = await restA.call("POST", "/api/courses", { token: tok, body: { title: "Cluster fuzz", status: "active" } });
   await restA.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: tok, body: { studentIds } });
-  bankQuestionId = (await restA.call("POST", `/api/courses/${course.body.id}/questions`, { token: tok, body: { kind: "true_false", prompt: "p", correct: true } })).body.id;
-  classId = (await restA.call("POST", `/api/courses/${course.body.id}/classes`, { token: tok, body: { startsAt: "2030-01-01T10:00:00Z", durationMinutes: 60 } })).body.id;
+  bankQuestionId = (
+    await restA.call("POST", `/api/courses/${course.body.id}/questions`, {
+      token: tok,
+      body: { kind: "true_false", prompt: "p", correct: true },
+    })
+  ).body.id;
+  classId = (
+    await restA.call("POST", `/api/courses/${course.body.id}/classes`, {
+      token: tok,
+      body: { startsAt: "2030-01-01T10:00:00Z", durationMinutes: 60 },
+    })
+  ).body.id;
   expect((await restA.call("POST", `/api/classes/${classId}/start`, { token: tok })).status).toBe(200);
   sockets = await openAll();
   const chat = await sockets[0].send({ kind: "text", data: JSON.stringify({ type: "chat.send", rid: "c", text: "hello" }) });
@@ -113,9 +132,11 @@ async function sendBatch<C extends { sender: number; frame: Frame }>(cases: C[])
   const bySocket = new Map<number, C[]>();
   for (const c of cases) bySocket.set(c.sender % sockets.length, [...(bySocket.get(c.sender % sockets.length) ?? []), c]);
   const out: { c: C; reply: Awaited<ReturnType<FuzzSocket["send"]>> }[] = [];
-  await Promise.all([...bySocket].map(async ([i, cs]) => {
-    for (const c of cs) out.push({ c, reply: await sockets[i].send(c.frame) });
-  }));
+  await Promise.all(
+    [...bySocket].map(async ([i, cs]) => {
+      for (const c of cs) out.push({ c, reply: await sockets[i].send(c.frame) });
+    }),
+  );
   return out;
 }
 
@@ -135,38 +156,58 @@ test("A owns the class, B forwards", async () => {
   expect(owner).toContain("fz-a");
 });
 
-test("across instances: bad frames and well-formed refusals get their documented error and change nothing", async () => {
-  const staff = fc.nat({ max: STAFF - 1 });
-  const student = fc.integer({ min: STAFF, max: STAFF + STUDENTS - 1 });
-  const refused = refusals({ staff, student, staffIds, participants: new Set(allIds), chatId: () => chatId, bankQuestionId: () => bankQuestionId });
-  const bad = fc.record({ sender: fc.nat({ max: allIds.length - 1 }), frame: badFrameArb }).filter((c) => expected(c.frame) !== "valid");
-  const counts = { bad: 0, refused: 0 };
-  await fc.assert(
-    fc.asyncProperty(fc.array(bad, { minLength: 1, maxLength: 30, size: "max" }), async (batch) => {
-      const before = await snapshot();
-      for (const { c, reply } of await sendBatch(batch)) {
-        const want = expected(c.frame);
-        if (want === "valid") throw new Error("unreachable");
-        expect({ type: reply.type, code: "code" in reply ? reply.code : undefined, rid: (reply as { rid?: string }).rid }).toEqual({ type: "error", code: want.code, rid: want.rid });
-      }
-      counts.bad += batch.length;
-      await expectNothingChanged(before);
-    }),
-    params(BAD_RUNS),
-  );
-  await fc.assert(
-    fc.asyncProperty(fc.array(refused, { minLength: 1, maxLength: 30, size: "max" }), async (batch) => {
-      const before = await snapshot();
-      for (const { c, reply } of await sendBatch(batch)) {
-        const frame = (c.frame as { data: string }).data.slice(0, 300);
-        expect({ frame, sender: allIds[c.sender % allIds.length], type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({ frame, sender: allIds[c.sender % allIds.length], type: "error", code: c.code });
-      }
-      counts.refused += batch.length;
-      await expectNothingChanged(before);
-    }),
-    params(REFUSED_RUNS),
-  );
-  await reconnectAll();
-  allIds.forEach((id, i) => expect({ id, state: sockets[i].welcome!.state as unknown }).toEqual({ id, state: initial.get(id) }));
-  console.log(`cluster fuzz: ${counts.bad} bad frames, ${counts.refused} forwarded refusals`);
-}, timeLimit(BAD_RUNS + REFUSED_RUNS) + 30_000);
+test(
+  "across instances: bad frames and well-formed refusals get their documented error and change nothing",
+  async () => {
+    const staff = fc.nat({ max: STAFF - 1 });
+    const student = fc.integer({ min: STAFF, max: STAFF + STUDENTS - 1 });
+    const refused = refusals({
+      staff,
+      student,
+      staffIds,
+      participants: new Set(allIds),
+      chatId: () => chatId,
+      bankQuestionId: () => bankQuestionId,
+    });
+    const bad = fc.record({ sender: fc.nat({ max: allIds.length - 1 }), frame: badFrameArb }).filter((c) => expected(c.frame) !== "valid");
+    const counts = { bad: 0, refused: 0 };
+    await fc.assert(
+      fc.asyncProperty(fc.array(bad, { minLength: 1, maxLength: 30, size: "max" }), async (batch) => {
+        const before = await snapshot();
+        for (const { c, reply } of await sendBatch(batch)) {
+          const want = expected(c.frame);
+          if (want === "valid") throw new Error("unreachable");
+          expect({ type: reply.type, code: "code" in reply ? reply.code : undefined, rid: (reply as { rid?: string }).rid }).toEqual({
+            type: "error",
+            code: want.code,
+            rid: want.rid,
+          });
+        }
+        counts.bad += batch.length;
+        await expectNothingChanged(before);
+      }),
+      params(BAD_RUNS),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(refused, { minLength: 1, maxLength: 30, size: "max" }), async (batch) => {
+        const before = await snapshot();
+        for (const { c, reply } of await sendBatch(batch)) {
+          const frame = (c.frame as { data: string }).data.slice(0, 300);
+          expect({
+            frame,
+            sender: allIds[c.sender % allIds.length],
+            type: reply.type,
+            code: "code" in reply ? reply.code : undefined,
+          }).toEqual({ frame, sender: allIds[c.sender % allIds.length], type: "error", code: c.code });
+        }
+        counts.refused += batch.length;
+        await expectNothingChanged(before);
+      }),
+      params(REFUSED_RUNS),
+    );
+    await reconnectAll();
+    allIds.forEach((id, i) => expect({ id, state: sockets[i].welcome!.state as unknown }).toEqual({ id, state: initial.get(id) }));
+    console.log(`cluster fuzz: ${counts.bad} bad frames, ${counts.refused} forwarded refusals`);
+  },
+  timeLimit(BAD_RUNS + REFUSED_RUNS) + 30_000,
+);

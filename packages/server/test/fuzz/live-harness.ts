@@ -18,7 +18,8 @@ function wireText(f: Frame): string {
 /** The documented rules (docs/protocol.md, "Frames, requests and replies" and "Limits"), independently of the gateway's code. */
 export function expected(f: Frame): Expected {
   const text = wireText(f);
-  if (text.length > MAX_CLIENT_FRAME_BYTES || Buffer.byteLength(text) > MAX_CLIENT_FRAME_BYTES) return { code: "too-large", rid: undefined };
+  if (text.length > MAX_CLIENT_FRAME_BYTES || Buffer.byteLength(text) > MAX_CLIENT_FRAME_BYTES)
+    return { code: "too-large", rid: undefined };
   if (f.kind === "binary") return { code: "bad-message", rid: undefined }; // JSON text frames only
   let raw: unknown;
   try {
@@ -26,7 +27,10 @@ export function expected(f: Frame): Expected {
   } catch {
     return { code: "bad-message", rid: undefined };
   }
-  const rid = raw !== null && typeof raw === "object" && !Array.isArray(raw) && typeof (raw as { rid?: unknown }).rid === "string" ? (raw as { rid: string }).rid.slice(0, 64) : undefined;
+  const rid =
+    raw !== null && typeof raw === "object" && !Array.isArray(raw) && typeof (raw as { rid?: unknown }).rid === "string"
+      ? (raw as { rid: string }).rid.slice(0, 64)
+      : undefined;
   return v.safeParse(ClientMessageSchema, raw).success ? "valid" : { code: "bad-message", rid };
 }
 

@@ -28,14 +28,16 @@ let chatId = "";
 const teacherId = "fz-teacher";
 const studentIds = Array.from({ length: STUDENTS }, (_, i) => `fz-s${i}`);
 const staffIds = [teacherId, ...Array.from({ length: STAFF - 1 }, (_, i) => `fz-admin${i}`)];
-const roleOf = (id: string) => (id === teacherId ? "teacher" : id.startsWith("fz-admin") ? "admin" : "student") as "teacher" | "admin" | "student";
+const roleOf = (id: string) =>
+  (id === teacherId ? "teacher" : id.startsWith("fz-admin") ? "admin" : "student") as "teacher" | "admin" | "student";
 /** Staff sockets first (the teacher at 0), then the students. */
 let sockets: FuzzSocket[] = [];
 const allIds = [...staffIds, ...studentIds];
 const initialWelcomes = new Map<string, unknown>();
 const prototypeKeys = Object.getOwnPropertyNames(Object.prototype).sort();
 
-const liveUrl = async (id: string, role = roleOf(id)) => `${t.base.replace(/^http/, "ws")}/api/classes/${classId}/live?token=${await t.token(role, id)}`;
+const liveUrl = async (id: string, role = roleOf(id)) =>
+  `${t.base.replace(/^http/, "ws")}/api/classes/${classId}/live?token=${await t.token(role, id)}`;
 /** What a welcome says about the class, without the clock. */
 const stateOf = (s: FuzzSocket) => s.welcome!.state;
 
@@ -50,9 +52,15 @@ beforeAll(async () => {
   const course = await t.call("POST", "/api/courses", { token: tok, body: { title: "Fuzz", status: "active" } });
   courseId = course.body.id;
   await t.call("POST", `/api/courses/${courseId}/enrollments`, { token: tok, body: { studentIds } });
-  const q = await t.call("POST", `/api/courses/${courseId}/questions`, { token: tok, body: { kind: "true_false", prompt: "Fuzzing finds bugs", correct: true } });
+  const q = await t.call("POST", `/api/courses/${courseId}/questions`, {
+    token: tok,
+    body: { kind: "true_false", prompt: "Fuzzing finds bugs", correct: true },
+  });
   bankQuestionId = q.body.id;
-  const cls = await t.call("POST", `/api/courses/${courseId}/classes`, { token: tok, body: { startsAt: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 60 } });
+  const cls = await t.call("POST", `/api/courses/${courseId}/classes`, {
+    token: tok,
+    body: { startsAt: new Date(Date.now() + 3_600_000).toISOString(), durationMinutes: 60 },
+  });
   classId = cls.body.id;
   expect((await t.call("POST", `/api/classes/${classId}/start`, { token: tok })).status).toBe(200);
   sockets = await openAll();
@@ -60,7 +68,10 @@ beforeAll(async () => {
   const chat = await teacher().send({ kind: "text", data: JSON.stringify({ type: "chat.send", rid: "c", text: "welcome to the fuzz" }) });
   chatId = (chat as { result: { messageId: string } }).result.messageId;
   expect((await sockets[STAFF + 1].send({ kind: "text", data: JSON.stringify({ type: "hand.raise", rid: "h" }) })).type).toBe("ack");
-  expect((await teacher().send({ kind: "text", data: JSON.stringify({ type: "chat.mute", rid: "m", userId: studentIds[2], muted: true }) })).type).toBe("ack");
+  expect(
+    (await teacher().send({ kind: "text", data: JSON.stringify({ type: "chat.mute", rid: "m", userId: studentIds[2], muted: true }) }))
+      .type,
+  ).toBe("ack");
   await Bun.sleep(600); // the tick flushes presence and hands
   await reconnectAll();
   allIds.forEach((id, i) => initialWelcomes.set(id, stateOf(sockets[i])));
@@ -115,68 +126,93 @@ async function expectSameClass(opts: { ignoreSeq?: boolean } = {}): Promise<void
 
 // ---- Frames the schema refuses --------------------------------------------------
 
-const badCaseArb = fc.record({ sender: fc.nat({ max: STAFF + STUDENTS - 1 }), frame: badFrameArb }).filter((c) => expected(c.frame) !== "valid");
+const badCaseArb = fc
+  .record({ sender: fc.nat({ max: STAFF + STUDENTS - 1 }), frame: badFrameArb })
+  .filter((c) => expected(c.frame) !== "valid");
 
-test("mutated, random, oversized and binary frames get the documented error and change nothing", async () => {
-  let cases = 0;
-  await fc.assert(
-    fc.asyncProperty(fc.array(badCaseArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
-      const before = await restSnapshot(t, { classes: [classId] });
-      for (const { c, reply } of await sendBatch(batch)) {
-        const want = expected(c.frame);
-        if (want === "valid") throw new Error("unreachable");
-        expect({ frame: c.frame.kind === "text" ? c.frame.data.slice(0, 300) : `binary ${c.frame.data.length} bytes`, type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({
-          frame: c.frame.kind === "text" ? c.frame.data.slice(0, 300) : `binary ${c.frame.data.length} bytes`,
-          type: "error",
-          code: want.code,
-        });
-        expect((reply as { rid?: string }).rid).toBe(want.rid);
-        expect("message" in reply && typeof reply.message === "string" && reply.message.length > 0).toBe(true);
-      }
-      cases += batch.length;
-      await expectNothingChanged(before);
-    }),
-    params(LIVE_RUNS),
-  );
-  await expectSameClass();
-  console.log(`live fuzz: ${cases} refused frames`);
-}, timeLimit(LIVE_RUNS));
+test(
+  "mutated, random, oversized and binary frames get the documented error and change nothing",
+  async () => {
+    let cases = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(badCaseArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
+        const before = await restSnapshot(t, { classes: [classId] });
+        for (const { c, reply } of await sendBatch(batch)) {
+          const want = expected(c.frame);
+          if (want === "valid") throw new Error("unreachable");
+          expect({
+            frame: c.frame.kind === "text" ? c.frame.data.slice(0, 300) : `binary ${c.frame.data.length} bytes`,
+            type: reply.type,
+            code: "code" in reply ? reply.code : undefined,
+          }).toEqual({
+            frame: c.frame.kind === "text" ? c.frame.data.slice(0, 300) : `binary ${c.frame.data.length} bytes`,
+            type: "error",
+            code: want.code,
+          });
+          expect((reply as { rid?: string }).rid).toBe(want.rid);
+          expect("message" in reply && typeof reply.message === "string" && reply.message.length > 0).toBe(true);
+        }
+        cases += batch.length;
+        await expectNothingChanged(before);
+      }),
+      params(LIVE_RUNS),
+    );
+    await expectSameClass();
+    console.log(`live fuzz: ${cases} refused frames`);
+  },
+  timeLimit(LIVE_RUNS),
+);
 
 // ---- Well-formed messages the class must refuse ------------------------------------
 
 const student = fc.integer({ min: STAFF, max: STAFF + STUDENTS - 1 });
 const staff = fc.nat({ max: STAFF - 1 });
-const refusedArb = refusals({ staff, student, staffIds, participants: new Set(allIds), chatId: () => chatId, bankQuestionId: () => bankQuestionId });
+const refusedArb = refusals({
+  staff,
+  student,
+  staffIds,
+  participants: new Set(allIds),
+  chatId: () => chatId,
+  bankQuestionId: () => bankQuestionId,
+});
 
-test("well-formed messages the class refuses (role, nothing open, unknown ids) get their error and change nothing", async () => {
-  // The generators must only make schema-valid frames whose refusal the rules decide.
-  fc.assert(
-    fc.property(refusedArb, (r) => {
-      expect(expected(r.frame)).toBe("valid");
-      const m = JSON.parse((r.frame as { data: string }).data) as { question?: QuestionDraft };
-      if (m.question && r.code === "bad-message" && !("questionId" in m)) expect(draftProblem(m.question)).not.toBeNull();
-    }),
-    { numRuns: 200 },
-  );
-  let cases = 0;
-  await fc.assert(
-    fc.asyncProperty(fc.array(refusedArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
-      const before = await restSnapshot(t, { classes: [classId] });
-      for (const { c, reply } of await sendBatch(batch)) {
-        expect({ frame: (c.frame as { data: string }).data.slice(0, 300), type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({
-          frame: (c.frame as { data: string }).data.slice(0, 300),
-          type: "error",
-          code: c.code,
-        });
-      }
-      cases += batch.length;
-      await expectNothingChanged(before);
-    }),
-    params(REFUSED_RUNS),
-  );
-  await expectSameClass();
-  console.log(`live fuzz: ${cases} refused well-formed messages`);
-}, timeLimit(REFUSED_RUNS));
+test(
+  "well-formed messages the class refuses (role, nothing open, unknown ids) get their error and change nothing",
+  async () => {
+    // The generators must only make schema-valid frames whose refusal the rules decide.
+    fc.assert(
+      fc.property(refusedArb, (r) => {
+        expect(expected(r.frame)).toBe("valid");
+        const m = JSON.parse((r.frame as { data: string }).data) as { question?: QuestionDraft };
+        if (m.question && r.code === "bad-message" && !("questionId" in m)) expect(draftProblem(m.question)).not.toBeNull();
+      }),
+      { numRuns: 200 },
+    );
+    let cases = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(refusedArb, { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
+        const before = await restSnapshot(t, { classes: [classId] });
+        for (const { c, reply } of await sendBatch(batch)) {
+          expect({
+            frame: (c.frame as { data: string }).data.slice(0, 300),
+            type: reply.type,
+            code: "code" in reply ? reply.code : undefined,
+          }).toEqual({
+            frame: (c.frame as { data: string }).data.slice(0, 300),
+            type: "error",
+            code: c.code,
+          });
+        }
+        cases += batch.length;
+        await expectNothingChanged(before);
+      }),
+      params(REFUSED_RUNS),
+    );
+    await expectSameClass();
+    console.log(`live fuzz: ${cases} refused well-formed messages`);
+  },
+  timeLimit(REFUSED_RUNS),
+);
 
 test("a frame over the hard cap closes that socket with 1009 and changes nothing else", async () => {
   const before = await restSnapshot(t, { classes: [classId] });
@@ -198,7 +234,11 @@ test("a frame over the hard cap closes that socket with 1009 and changes nothing
 // ---- With a question open ---------------------------------------------------------------
 
 const QUESTION_RUNS = 4; // per question kind
-const OPTIONS = [{ id: "a", text: "A" }, { id: "b", text: "B" }, { id: "c", text: "C" }];
+const OPTIONS = [
+  { id: "a", text: "A" },
+  { id: "b", text: "B" },
+  { id: "c", text: "C" },
+];
 const DRAFTS: QuestionDraft[] = [
   { kind: "single", prompt: "single", options: OPTIONS, correct: "a" },
   { kind: "multiple", prompt: "multiple", options: OPTIONS, correct: ["a", "c"] },
@@ -225,38 +265,93 @@ const anyResponse = clientMessageArb.filter((m) => m.type === "quiz.answer" && v
 const refusedWhileOpen = (): fc.Arbitrary<Refused> =>
   fc.oneof(
     // A response that does not fit the open question.
-    fc.tuple(student, answerId, fc.oneof(anyResponse, fc.constantFrom<QuizResponse>({ choice: "zz" }, { choices: ["a", "a"] }, { choices: ["a", "zz"] }, { choices: [] }, { value: false }, { number: 1e308 }, { text: "" })))
+    fc
+      .tuple(
+        student,
+        answerId,
+        fc.oneof(
+          anyResponse,
+          fc.constantFrom<QuizResponse>(
+            { choice: "zz" },
+            { choices: ["a", "a"] },
+            { choices: ["a", "zz"] },
+            { choices: [] },
+            { value: false },
+            { number: 1e308 },
+            { text: "" },
+          ),
+        ),
+      )
       .filter(([, , response]) => responseProblem(open!.draft, response) !== null)
-      .map(([sender, id, response]): Refused => ({ sender, frame: asFrame({ type: "quiz.answer", questionId: open!.id, answerId: id, response }), code: "bad-message" })),
+      .map(
+        ([sender, id, response]): Refused => ({
+          sender,
+          frame: asFrame({ type: "quiz.answer", questionId: open!.id, answerId: id, response }),
+          code: "bad-message",
+        }),
+      ),
     // Another question's id.
-    fc.tuple(student, fc.string({ maxLength: 64 }).filter((q) => q !== open!.id), answerId, anyResponse).map(([sender, q, id, response]): Refused => ({ sender, frame: asFrame({ type: "quiz.answer", questionId: q, answerId: id, response }), code: "wrong-question" })),
+    fc
+      .tuple(
+        student,
+        fc.string({ maxLength: 64 }).filter((q) => q !== open!.id),
+        answerId,
+        anyResponse,
+      )
+      .map(
+        ([sender, q, id, response]): Refused => ({
+          sender,
+          frame: asFrame({ type: "quiz.answer", questionId: q, answerId: id, response }),
+          code: "wrong-question",
+        }),
+      ),
     // A second launch while one is open; answers from staff.
-    fc.tuple(staff, draftArb, fc.integer({ min: 5, max: 600 })).map(([sender, q, s]): Refused => ({ sender, frame: asFrame({ type: "quiz.launch", question: q, timeLimitSeconds: s }), code: "invalid-state" })),
-    fc.tuple(staff, answerId, anyResponse).map(([sender, id, response]): Refused => ({ sender, frame: asFrame({ type: "quiz.answer", questionId: open!.id, answerId: id, response }), code: "forbidden" })),
+    fc.tuple(staff, draftArb, fc.integer({ min: 5, max: 600 })).map(
+      ([sender, q, s]): Refused => ({
+        sender,
+        frame: asFrame({ type: "quiz.launch", question: q, timeLimitSeconds: s }),
+        code: "invalid-state",
+      }),
+    ),
+    fc.tuple(staff, answerId, anyResponse).map(
+      ([sender, id, response]): Refused => ({
+        sender,
+        frame: asFrame({ type: "quiz.answer", questionId: open!.id, answerId: id, response }),
+        code: "forbidden",
+      }),
+    ),
   );
 
-test("with a question open, misfit answers, wrong question ids and a second launch are refused and change nothing", async () => {
-  let cases = 0;
-  for (const draft of DRAFTS) {
-    await launch(draft);
-    await fc.assert(
-      fc.asyncProperty(fc.array(refusedWhileOpen(), { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
-        // Long runs: a question closes at its deadline (a class event), so a fresh one is launched first.
-        if (Date.now() > open!.deadline - 60_000) await launch(draft);
-        const before = await restSnapshot(t, { classes: [classId] });
-        for (const { c, reply } of await sendBatch(batch)) {
-          const frame = (c.frame as { data: string }).data.slice(0, 300);
-          expect({ frame, type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({ frame, type: "error", code: c.code });
-        }
-        cases += batch.length;
-        await expectNothingChanged(before);
-      }),
-      params(QUESTION_RUNS),
-    );
-    await expectSameClass();
-  }
-  console.log(`live fuzz: ${cases} refused answers and launches with a question open`);
-}, timeLimit(QUESTION_RUNS * DRAFTS.length));
+test(
+  "with a question open, misfit answers, wrong question ids and a second launch are refused and change nothing",
+  async () => {
+    let cases = 0;
+    for (const draft of DRAFTS) {
+      await launch(draft);
+      await fc.assert(
+        fc.asyncProperty(fc.array(refusedWhileOpen(), { minLength: 1, maxLength: 40, size: "max" }), async (batch) => {
+          // Long runs: a question closes at its deadline (a class event), so a fresh one is launched first.
+          if (Date.now() > open!.deadline - 60_000) await launch(draft);
+          const before = await restSnapshot(t, { classes: [classId] });
+          for (const { c, reply } of await sendBatch(batch)) {
+            const frame = (c.frame as { data: string }).data.slice(0, 300);
+            expect({ frame, type: reply.type, code: "code" in reply ? reply.code : undefined }).toEqual({
+              frame,
+              type: "error",
+              code: c.code,
+            });
+          }
+          cases += batch.length;
+          await expectNothingChanged(before);
+        }),
+        params(QUESTION_RUNS),
+      );
+      await expectSameClass();
+    }
+    console.log(`live fuzz: ${cases} refused answers and launches with a question open`);
+  },
+  timeLimit(QUESTION_RUNS * DRAFTS.length),
+);
 
 // ---- Before admission: tokens and class ids --------------------------------------------
 
@@ -290,28 +385,48 @@ const mangledToken = fc.tuple(fc.nat(), fc.constantFrom("sig", "payload", "heade
   return `${Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url")}.${p}.`;
 });
 
-test("sockets with a bad token (4001) or an unknown class (4004) are closed before any welcome and change nothing", async () => {
-  const before = await restSnapshot(t, { classes: [classId] });
-  let cases = 0;
-  await fc.assert(
-    fc.asyncProperty(
-      fc.oneof(
-        fc.tuple(fc.oneof(nastyString.filter((x) => x.length > 0), mangledToken), fc.constant(classId)).map(([tok, id]) => ({ tok, id, code: CLOSE.unauthorized })),
-        fc.tuple(fc.constant(null), fc.string({ minLength: 1, maxLength: 60 }).filter((id) => id !== classId)).map(([tok, id]) => ({ tok, id, code: CLOSE.notFound })),
+test(
+  "sockets with a bad token (4001) or an unknown class (4004) are closed before any welcome and change nothing",
+  async () => {
+    const before = await restSnapshot(t, { classes: [classId] });
+    let cases = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc
+            .tuple(
+              fc.oneof(
+                nastyString.filter((x) => x.length > 0),
+                mangledToken,
+              ),
+              fc.constant(classId),
+            )
+            .map(([tok, id]) => ({ tok, id, code: CLOSE.unauthorized })),
+          fc
+            .tuple(
+              fc.constant(null),
+              fc.string({ minLength: 1, maxLength: 60 }).filter((id) => id !== classId),
+            )
+            .map(([tok, id]) => ({ tok, id, code: CLOSE.notFound })),
+        ),
+        async ({ tok, id, code }) => {
+          const token = tok === null ? await t.token("teacher", teacherId) : typeof tok === "function" ? await tok() : tok;
+          const url = `${t.base.replace(/^http/, "ws")}/api/classes/${enc(id)}/live?token=${enc(token)}`;
+          const got = await attempt(url);
+          cases++;
+          // An id that is not a path segment (empty after decoding, a slash) never reaches the live route: 1006 or 1002 without an upgrade
+          // is fine too.
+          const expectedCodes = /^[^/]+$/.test(id) && id !== "." && id !== ".." ? [code] : [code, 1002, 1006];
+          expect({ id, token: token.slice(0, 80), welcome: got.welcome, code: expectedCodes.includes(got.code) ? code : got.code }).toEqual(
+            { id, token: token.slice(0, 80), welcome: false, code },
+          );
+        },
       ),
-      async ({ tok, id, code }) => {
-        const token = tok === null ? await t.token("teacher", teacherId) : typeof tok === "function" ? await tok() : tok;
-        const url = `${t.base.replace(/^http/, "ws")}/api/classes/${enc(id)}/live?token=${enc(token)}`;
-        const got = await attempt(url);
-        cases++;
-        // An id that is not a path segment (empty after decoding, a slash) never reaches the live route: 1006 or 1002 without an upgrade is fine too.
-        const expectedCodes = /^[^/]+$/.test(id) && id !== "." && id !== ".." ? [code] : [code, 1002, 1006];
-        expect({ id, token: token.slice(0, 80), welcome: got.welcome, code: expectedCodes.includes(got.code) ? code : got.code }).toEqual({ id, token: token.slice(0, 80), welcome: false, code });
-      },
-    ),
-    params(TOKEN_RUNS),
-  );
-  for (const s of sockets) expect(s.events).toEqual([]);
-  expect(await restSnapshot(t, { classes: [classId] })).toEqual(before);
-  console.log(`live fuzz: ${cases} refused connections`);
-}, timeLimit(TOKEN_RUNS));
+      params(TOKEN_RUNS),
+    );
+    for (const s of sockets) expect(s.events).toEqual([]);
+    expect(await restSnapshot(t, { classes: [classId] })).toEqual(before);
+    console.log(`live fuzz: ${cases} refused connections`);
+  },
+  timeLimit(TOKEN_RUNS),
+);

@@ -73,7 +73,8 @@ export class MemoryStore implements RoomStore {
       this.deleted.add(id);
       return true;
     },
-    attendanceJoin: (_c: string, userId: string, _r: string, at: number) => void this.attendanceRows.push({ userId, joinedAt: at, leftAt: null }),
+    attendanceJoin: (_c: string, userId: string, _r: string, at: number) =>
+      void this.attendanceRows.push({ userId, joinedAt: at, leftAt: null }),
     attendanceLeave: (_c: string, userId: string, at: number) => {
       for (const r of this.attendanceRows) if (r.userId === userId && r.leftAt === null) r.leftAt = at;
     },

@@ -31,8 +31,29 @@ type Cmd = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, "r
 
 async function room3() {
   const store = new MemoryStore();
-  const course: Course = { id: "co1", title: "Physics", description: "", status: "active", capacity: 30, teacherId: "t1", createdAt: 0, updatedAt: 0, schoolId: "default" };
-  const cls: ClassSession = { id: "cl1", courseId: "co1", title: "Lesson", startsAt: T0, durationMinutes: 60, status: "live", createdAt: 0, startedAt: T0, endedAt: null, schoolId: "default" };
+  const course: Course = {
+    id: "co1",
+    title: "Physics",
+    description: "",
+    status: "active",
+    capacity: 30,
+    teacherId: "t1",
+    createdAt: 0,
+    updatedAt: 0,
+    schoolId: "default",
+  };
+  const cls: ClassSession = {
+    id: "cl1",
+    courseId: "co1",
+    title: "Lesson",
+    startsAt: T0,
+    durationMinutes: 60,
+    status: "live",
+    createdAt: 0,
+    startedAt: T0,
+    endedAt: null,
+    schoolId: "default",
+  };
   store.courseRows.set(course.id, course);
   store.classRows.set(cls.id, cls);
   for (const s of ["s1", "s2", "s3"]) store.enrolled.add(`co1 ${s}`);
@@ -40,7 +61,18 @@ async function room3() {
   const clock = { now: T0 };
   let ids = 0;
   const room = new LiveRoom(
-    { store, fanout, policy, decisions: new DecisionLog(), metrics: createLiveMetrics(new Registry(), () => ({ participants: 0, classes: 0 })), logger, now: () => clock.now, newId: () => `id${++ids}`, graceMs: 30_000, onEnded: () => {} },
+    {
+      store,
+      fanout,
+      policy,
+      decisions: new DecisionLog(),
+      metrics: createLiveMetrics(new Registry(), () => ({ participants: 0, classes: 0 })),
+      logger,
+      now: () => clock.now,
+      newId: () => `id${++ids}`,
+      graceMs: 30_000,
+      onEnded: () => {},
+    },
     cls,
     course,
   );
@@ -52,12 +84,22 @@ async function room3() {
   return { room, fanout, clock, send };
 }
 
-const single: QuestionDraft = { kind: "single", prompt: "2+2?", options: [{ id: "a", text: "4" }, { id: "b", text: "5" }], correct: "a" };
+const single: QuestionDraft = {
+  kind: "single",
+  prompt: "2+2?",
+  options: [
+    { id: "a", text: "4" },
+    { id: "b", text: "5" },
+  ],
+  correct: "a",
+};
 
 test("auto-reveal at time-up, then the leaderboard by itself; the set's place travels with the question", async () => {
   const { room, fanout, clock, send } = await room3();
   const flow = { autoReveal: true, autoLeaderboard: true, set: { id: "set1", title: "Warm-up", index: 1, total: 3 } };
-  const { questionId } = (await send("t1", { type: "quiz.launch", question: single, timeLimitSeconds: 10, flow })) as { questionId: string };
+  const { questionId } = (await send("t1", { type: "quiz.launch", question: single, timeLimitSeconds: 10, flow })) as {
+    questionId: string;
+  };
   expect(fanout.of("quiz.question").at(-1)!.msg.quiz).toMatchObject({ flow });
   await send("s1", { type: "quiz.answer", questionId, answerId: "x1", response: { choice: "a" } });
   await send("s2", { type: "quiz.answer", questionId, answerId: "x2", response: { choice: "b" } });
@@ -76,9 +118,14 @@ test("auto-reveal at time-up, then the leaderboard by itself; the set's place tr
     ["s2", false],
   ]);
   // The board came after the reveal, to everyone, with every student (s3 with 0).
-  const kinds = fanout.sent.map((s) => ("raw" in s.msg ? JSON.parse(s.msg.raw).type : s.msg.type)).filter((t) => t === "quiz.reveal" || t === "leaderboard");
+  const kinds = fanout.sent
+    .map((s) => ("raw" in s.msg ? JSON.parse(s.msg.raw).type : s.msg.type))
+    .filter((t) => t === "quiz.reveal" || t === "leaderboard");
   expect(kinds[0]).toBe("quiz.reveal");
-  const board = fanout.of("leaderboard").find((b) => b.to === "s3")!.msg as { top: { userId: string; rank: number }[]; me: { score: number } };
+  const board = fanout.of("leaderboard").find((b) => b.to === "s3")!.msg as {
+    top: { userId: string; rank: number }[];
+    me: { score: number };
+  };
   expect(board.top.map((e) => e.userId)).toEqual(["s1", "s2", "s3"]);
   expect(board.me.score).toBe(0);
 });
@@ -105,7 +152,10 @@ test("a free-text reveal shows students the accepted answers and a count of the 
   await send("t1", { type: "quiz.reveal" });
   const reveal = fanout.of("quiz.reveal").at(-1)!;
   expect(reveal.to).toBe("all");
-  expect((reveal.msg.reveal as { distribution: { counts: object; answered: number } }).distribution).toMatchObject({ counts: { paris: 1, other: 2 }, answered: 3 });
+  expect((reveal.msg.reveal as { distribution: { counts: object; answered: number } }).distribution).toMatchObject({
+    counts: { paris: 1, other: 2 },
+    answered: 3,
+  });
   expect(JSON.stringify(reveal.msg)).not.toContain("555");
   const staff = fanout.of("quiz.distribution").at(-1)!;
   expect(staff.to).toBe("staff");
@@ -113,13 +163,30 @@ test("a free-text reveal shows students the accepted answers and a count of the 
 });
 
 test("partial credit for multiple choice: right picks minus wrong picks over the right options, speed on top", () => {
-  const d: QuestionDraft = { kind: "multiple", prompt: "Primes?", options: ["2", "3", "4", "5"].map((t, i) => ({ id: "abcd"[i], text: t })), correct: ["a", "b", "d"], points: 300, partialCredit: true };
+  const d: QuestionDraft = {
+    kind: "multiple",
+    prompt: "Primes?",
+    options: ["2", "3", "4", "5"].map((t, i) => ({ id: "abcd"[i], text: t })),
+    correct: ["a", "b", "d"],
+    points: 300,
+    partialCredit: true,
+  };
   expect(quiz.credit(d, { choices: ["a", "b", "d"] })).toBe(1);
   expect(quiz.credit(d, { choices: ["a", "b"] })).toBeCloseTo(2 / 3);
   expect(quiz.credit(d, { choices: ["a", "b", "c"] })).toBeCloseTo(1 / 3);
   expect(quiz.credit(d, { choices: ["c"] })).toBe(0);
   expect(quiz.credit({ ...d, partialCredit: false }, { choices: ["a", "b"] })).toBe(0);
-  const q = { id: "q", classId: "k", bankQuestionId: null, draft: d, launchedAt: 0, deadline: 10_000, closedAt: null, revealedAt: null, eligible: 3 };
+  const q = {
+    id: "q",
+    classId: "k",
+    bankQuestionId: null,
+    draft: d,
+    launchedAt: 0,
+    deadline: 10_000,
+    closedAt: null,
+    revealedAt: null,
+    eligible: 3,
+  };
   // At the deadline a full answer gets half the points (the speed half is gone); two of three right, two thirds of that.
   expect(quiz.grade(q, "s1", "x", { choices: ["a", "b", "d"] }, 10_000)).toMatchObject({ correct: true, points: 150 });
   expect(quiz.grade(q, "s1", "x", { choices: ["a", "b"] }, 10_000)).toMatchObject({ correct: false, points: 100 });

@@ -33,8 +33,29 @@ type Cmd = ClientMessage extends infer M ? (M extends ClientMessage ? Omit<M, "r
 
 function setup(o: { capacity?: number; shared?: boolean | MemoryShared; graceMs?: number; students?: string[]; policy?: JoinPolicy } = {}) {
   const store = new MemoryStore();
-  const course: Course = { id: "co1", title: "Physics", description: "", status: "active", capacity: o.capacity ?? 30, teacherId: "t1", createdAt: 0, updatedAt: 0, schoolId: "default" };
-  const cls: ClassSession = { id: "cl1", courseId: "co1", title: "Lesson 1", startsAt: T0, durationMinutes: 60, status: "live", createdAt: 0, startedAt: T0, endedAt: null, schoolId: "default" };
+  const course: Course = {
+    id: "co1",
+    title: "Physics",
+    description: "",
+    status: "active",
+    capacity: o.capacity ?? 30,
+    teacherId: "t1",
+    createdAt: 0,
+    updatedAt: 0,
+    schoolId: "default",
+  };
+  const cls: ClassSession = {
+    id: "cl1",
+    courseId: "co1",
+    title: "Lesson 1",
+    startsAt: T0,
+    durationMinutes: 60,
+    status: "live",
+    createdAt: 0,
+    startedAt: T0,
+    endedAt: null,
+    schoolId: "default",
+  };
   store.courseRows.set(course.id, course);
   store.classRows.set(cls.id, cls);
   for (const s of o.students ?? ["s1", "s2", "s3", "s4"]) store.enrolled.add(`co1 ${s}`);
@@ -62,12 +83,14 @@ function setup(o: { capacity?: number; shared?: boolean | MemoryShared; graceMs?
     course,
   );
   rooms.push(room);
-  const join = (id: string, role: Role = "student") => room.admit({ id, role, name: id.toUpperCase(), school: "default" }, role !== "student" || store.enrollments.isEnrolled("co1", id));
+  const join = (id: string, role: Role = "student") =>
+    room.admit({ id, role, name: id.toUpperCase(), school: "default" }, role !== "student" || store.enrollments.isEnrolled("co1", id));
   const send = (id: string, msg: Cmd) => room.handle(id, msg as ClientMessage);
-  const refused = (id: string, msg: Cmd) => send(id, msg).then(
-    () => "accepted",
-    (e: { code?: string }) => e.code,
-  );
+  const refused = (id: string, msg: Cmd) =>
+    send(id, msg).then(
+      () => "accepted",
+      (e: { code?: string }) => e.code,
+    );
   return { room, store, fanout, clock, shared, decisions, ended, join, send, refused };
 }
 
@@ -139,24 +162,28 @@ test("admission: an operator's policy (POLICY_DIR) decides enrolment and words t
   ]);
 });
 
-test("admission in a cluster: the policy sees the shared count; a join that loses the seat after the allow is refused as full, and logged", async () => {
-  // Another instance's join takes the last seat between this join's snapshot and its reservation.
-  class Racing extends MemoryShared {
-    override async seatsTaken(userId: string): Promise<number | null> {
-      const n = await super.seatsTaken(userId);
-      this.seats.add("elsewhere");
-      return n;
+test(
+  "admission in a cluster: the policy sees the shared count; a join that loses the seat after the allow is refused as full, " +
+    "and logged",
+  async () => {
+    // Another instance's join takes the last seat between this join's snapshot and its reservation.
+    class Racing extends MemoryShared {
+      override async seatsTaken(userId: string): Promise<number | null> {
+        const n = await super.seatsTaken(userId);
+        this.seats.add("elsewhere");
+        return n;
+      }
     }
-  }
-  const shared = new Racing();
-  const { join, decisions, room } = setup({ capacity: 1, shared });
-  expect(await join("s1")).toEqual({ ok: false, code: "class-full", reason: "class is full" });
-  expect(room.isAdmitted("s1")).toBe(false);
-  expect(decisions.recent({ limit: 1 })).toMatchObject([{ userId: "s1", decision: "deny", reasons: ["class is full"] }]);
-  // The snapshot alone refuses too: the policy's seats_taken rule, though no student is seated here.
-  expect(await join("s2")).toEqual({ ok: false, code: "class-full", reason: "class is full" });
-  expect(room.students).toEqual([]);
-});
+    const shared = new Racing();
+    const { join, decisions, room } = setup({ capacity: 1, shared });
+    expect(await join("s1")).toEqual({ ok: false, code: "class-full", reason: "class is full" });
+    expect(room.isAdmitted("s1")).toBe(false);
+    expect(decisions.recent({ limit: 1 })).toMatchObject([{ userId: "s1", decision: "deny", reasons: ["class is full"] }]);
+    // The snapshot alone refuses too: the policy's seats_taken rule, though no student is seated here.
+    expect(await join("s2")).toEqual({ ok: false, code: "class-full", reason: "class is full" });
+    expect(room.students).toEqual([]);
+  },
+);
 
 test("admission: unenrolled during the class, a student is taken out (4013) and refused until enrolled again", async () => {
   const { join, room, store, fanout } = setup();
@@ -167,31 +194,39 @@ test("admission: unenrolled during the class, a student is taken out (4013) and 
   expect(fanout.closed).toEqual([{ userId: "s1", code: CLOSE.removed, reason: REMOVED_UNENROLLED }]);
   expect(await join("s1")).toEqual({ ok: false, code: "removed", reason: REMOVED_UNENROLLED });
   // The joining instance says "enrolled" but this one's catalogue does not agree yet: still out.
-  expect(await room.admit({ id: "s1", role: "student", name: "S1", school: "default" }, true)).toEqual({ ok: false, code: "removed", reason: REMOVED_UNENROLLED });
+  expect(await room.admit({ id: "s1", role: "student", name: "S1", school: "default" }, true)).toEqual({
+    ok: false,
+    code: "removed",
+    reason: REMOVED_UNENROLLED,
+  });
   store.enrolled.add("co1 s1");
   expect((await join("s1")).ok).toBe(true);
 });
 
-test("participant.remove: refused for the rest of the class; stored before the ack; a failed write is not acked and a retry stores it", async () => {
-  const { join, send, refused, store, fanout, decisions } = setup();
-  await join("t1", "teacher");
-  await join("s1");
-  await join("s2");
-  expect(await refused("t1", { type: "participant.remove", userId: "t1" })).toBe("invalid-state");
-  expect(await refused("t1", { type: "participant.remove", userId: "nobody" })).toBe("not-found");
-  store.failWrites = true;
-  await expect(send("t1", { type: "participant.remove", userId: "s1", reason: "spam" })).rejects.toThrow("disk is full");
-  expect(fanout.closed).toEqual([]);
-  expect((await join("s1")).ok).toBe(true); // not removed: the removal was never stored
-  store.failWrites = false;
-  expect(await send("t1", { type: "participant.remove", userId: "s1", reason: "spam" })).toEqual({ userId: "s1", removed: true });
-  expect(store.removalRows.map((r) => r.reason)).toEqual(["removed by the teacher: spam"]);
-  expect(fanout.closed).toEqual([{ userId: "s1", code: CLOSE.removed, reason: "removed by the teacher: spam" }]);
-  expect(await join("s1")).toEqual({ ok: false, code: "removed", reason: "removed by the teacher: spam" });
-  expect(decisions.recent({ limit: 1 })).toMatchObject([{ userId: "s1", decision: "deny", reasons: ["removed by the teacher: spam"] }]); // logged too
-  expect(await send("t1", { type: "participant.remove", userId: "s1" })).toEqual({ userId: "s1", removed: true }); // a retry
-  expect(await refused("s2", { type: "participant.remove", userId: "s1" })).toBe("forbidden");
-});
+test(
+  "participant.remove: refused for the rest of the class; stored before the ack; a failed write is not acked and a retry " + "stores it",
+  async () => {
+    const { join, send, refused, store, fanout, decisions } = setup();
+    await join("t1", "teacher");
+    await join("s1");
+    await join("s2");
+    expect(await refused("t1", { type: "participant.remove", userId: "t1" })).toBe("invalid-state");
+    expect(await refused("t1", { type: "participant.remove", userId: "nobody" })).toBe("not-found");
+    store.failWrites = true;
+    await expect(send("t1", { type: "participant.remove", userId: "s1", reason: "spam" })).rejects.toThrow("disk is full");
+    expect(fanout.closed).toEqual([]);
+    expect((await join("s1")).ok).toBe(true); // not removed: the removal was never stored
+    store.failWrites = false;
+    expect(await send("t1", { type: "participant.remove", userId: "s1", reason: "spam" })).toEqual({ userId: "s1", removed: true });
+    expect(store.removalRows.map((r) => r.reason)).toEqual(["removed by the teacher: spam"]);
+    expect(fanout.closed).toEqual([{ userId: "s1", code: CLOSE.removed, reason: "removed by the teacher: spam" }]);
+    expect(await join("s1")).toEqual({ ok: false, code: "removed", reason: "removed by the teacher: spam" });
+    // logged too
+    expect(decisions.recent({ limit: 1 })).toMatchObject([{ userId: "s1", decision: "deny", reasons: ["removed by the teacher: spam"] }]);
+    expect(await send("t1", { type: "participant.remove", userId: "s1" })).toEqual({ userId: "s1", removed: true }); // a retry
+    expect(await refused("s2", { type: "participant.remove", userId: "s1" })).toBe("forbidden");
+  },
+);
 
 // ---- Presence ---------------------------------------------------------------------
 
@@ -264,7 +299,9 @@ test("hands: a queue in raise order; the raiser hears at once, staff at the tick
   expect(fanout.of("hand.state").map((h) => h.to)).toEqual(["s2", "s1"]);
   expect(fanout.of("hands")).toEqual([]);
   room.tick(clock.now);
-  expect(fanout.of("hands").map((h) => [h.to, (h.msg.queue as { userId: string }[]).map((q) => q.userId)])).toEqual([["staff", ["s2", "s1"]]]);
+  expect(fanout.of("hands").map((h) => [h.to, (h.msg.queue as { userId: string }[]).map((q) => q.userId)])).toEqual([
+    ["staff", ["s2", "s1"]],
+  ]);
   expect(await send("t1", { type: "hand.answer", userId: "s2" })).toEqual({ answered: "s2" });
   expect(fanout.of("hand.answered").map((h) => h.to)).toEqual(["all"]);
   expect(await refused("t1", { type: "hand.answer", userId: "s2" })).toBe("not-found");
@@ -293,34 +330,49 @@ test("reactions: one per student and kind in the window, batched at the tick", a
 
 // ---- Quiz -------------------------------------------------------------------------
 
-const question = { kind: "single" as const, prompt: "Largest planet?", options: [{ id: "a", text: "Jupiter" }, { id: "b", text: "Mars" }], correct: "a" };
+const question = {
+  kind: "single" as const,
+  prompt: "Largest planet?",
+  options: [
+    { id: "a", text: "Jupiter" },
+    { id: "b", text: "Mars" },
+  ],
+  correct: "a",
+};
 
-test("quiz: an answer is acked once durable; a retry with the same answerId gets the same ack, another answerId is already-answered", async () => {
-  const { join, send, refused, store } = setup();
-  await join("t1", "teacher");
-  await join("s1");
-  const { questionId } = await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 }) as { questionId: string };
-  expect(await refused("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 })).toBe("invalid-state");
-  expect(await refused("s1", { type: "quiz.answer", questionId: "other", answerId: "a1", response: { choice: "a" } })).toBe("wrong-question");
-  expect(await refused("t1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } })).toBe("forbidden");
-  const ack = await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } });
-  expect(ack).toEqual({ questionId, answerId: "a1", acceptedAt: T0 });
-  expect(store.answerRows.get(questionId)!.map((a) => [a.userId, a.correct])).toEqual([["s1", true]]);
-  expect(await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "b" } })).toEqual(ack);
-  expect(await refused("s1", { type: "quiz.answer", questionId, answerId: "a2", response: { choice: "b" } })).toBe("already-answered");
-});
+test(
+  "quiz: an answer is acked once durable; a retry with the same answerId gets the same ack, another answerId is " + "already-answered",
+  async () => {
+    const { join, send, refused, store } = setup();
+    await join("t1", "teacher");
+    await join("s1");
+    const { questionId } = (await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 })) as { questionId: string };
+    expect(await refused("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 })).toBe("invalid-state");
+    expect(await refused("s1", { type: "quiz.answer", questionId: "other", answerId: "a1", response: { choice: "a" } })).toBe(
+      "wrong-question",
+    );
+    expect(await refused("t1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } })).toBe("forbidden");
+    const ack = await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } });
+    expect(ack).toEqual({ questionId, answerId: "a1", acceptedAt: T0 });
+    expect(store.answerRows.get(questionId)!.map((a) => [a.userId, a.correct])).toEqual([["s1", true]]);
+    expect(await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "b" } })).toEqual(ack);
+    expect(await refused("s1", { type: "quiz.answer", questionId, answerId: "a2", response: { choice: "b" } })).toBe("already-answered");
+  },
+);
 
 test("quiz: a failed write is not acked and not counted; the retry is", async () => {
   const { join, send, room, store, fanout, clock } = setup();
   await join("t1", "teacher");
   await join("s1");
-  const { questionId } = await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 }) as { questionId: string };
+  const { questionId } = (await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 })) as { questionId: string };
   store.failWrites = true;
   await expect(send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } })).rejects.toThrow("disk is full");
   room.tick(clock.now);
   expect(fanout.of("quiz.distribution").at(-1)!.msg.distribution).toMatchObject({ answered: 0, eligible: 1 });
   store.failWrites = false;
-  expect(await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } })).toMatchObject({ answerId: "a1" });
+  expect(await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } })).toMatchObject({
+    answerId: "a1",
+  });
   room.tick(clock.now);
   expect(fanout.of("quiz.distribution").at(-1)!.msg.distribution).toMatchObject({ answered: 1, counts: { a: 1 } });
 });
@@ -329,34 +381,41 @@ test("quiz in a cluster: an answer another owner already recorded is already-ans
   const { join, send, refused, shared } = setup({ shared: true });
   await join("t1", "teacher");
   await join("s1");
-  const { questionId } = await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 }) as { questionId: string };
+  const { questionId } = (await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 })) as { questionId: string };
   shared!.answers.add(`${questionId} s1`);
   expect(await refused("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } })).toBe("already-answered");
 });
 
-test("quiz: closed at the deadline by the tick; late answers are deadline-passed; the reveal sends each answerer their result", async () => {
-  const { join, send, refused, room, fanout, clock } = setup();
-  await join("t1", "teacher");
-  await join("s1");
-  await join("s2");
-  const { questionId } = await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 5 }) as { questionId: string };
-  await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } });
-  clock.now += 5_001;
-  room.tick(clock.now);
-  await Bun.sleep(0); // the close's write
-  expect(fanout.of("quiz.closed").map((c) => c.msg.questionId)).toEqual([questionId]);
-  expect(await refused("s2", { type: "quiz.answer", questionId, answerId: "b1", response: { choice: "a" } })).toBe("deadline-passed");
-  expect(await send("t1", { type: "quiz.reveal" })).toEqual({ questionId, correct: "a" });
-  expect(fanout.of("quiz.result").map((r) => [r.to, (r.msg.result as { correct: boolean; rank: number }).correct, (r.msg.result as { rank: number }).rank])).toEqual([["s1", true, 1]]);
-  expect(await send("t1", { type: "leaderboard.show" })).toEqual({ shown: true });
-  const boards = fanout.of("leaderboard");
-  expect(boards.map((b) => [b.to, (b.msg.me as { score: number } | null)?.score ?? null])).toEqual([
-    ["t1", null],
-    ["s1", (boards[1].msg.me as { score: number }).score],
-    ["s2", 0],
-  ]);
-  expect((boards[1].msg.me as { score: number }).score).toBeGreaterThan(0);
-});
+test(
+  "quiz: closed at the deadline by the tick; late answers are deadline-passed; the reveal sends each answerer their " + "result",
+  async () => {
+    const { join, send, refused, room, fanout, clock } = setup();
+    await join("t1", "teacher");
+    await join("s1");
+    await join("s2");
+    const { questionId } = (await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 5 })) as { questionId: string };
+    await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } });
+    clock.now += 5_001;
+    room.tick(clock.now);
+    await Bun.sleep(0); // the close's write
+    expect(fanout.of("quiz.closed").map((c) => c.msg.questionId)).toEqual([questionId]);
+    expect(await refused("s2", { type: "quiz.answer", questionId, answerId: "b1", response: { choice: "a" } })).toBe("deadline-passed");
+    expect(await send("t1", { type: "quiz.reveal" })).toEqual({ questionId, correct: "a" });
+    expect(
+      fanout
+        .of("quiz.result")
+        .map((r) => [r.to, (r.msg.result as { correct: boolean; rank: number }).correct, (r.msg.result as { rank: number }).rank]),
+    ).toEqual([["s1", true, 1]]);
+    expect(await send("t1", { type: "leaderboard.show" })).toEqual({ shown: true });
+    const boards = fanout.of("leaderboard");
+    expect(boards.map((b) => [b.to, (b.msg.me as { score: number } | null)?.score ?? null])).toEqual([
+      ["t1", null],
+      ["s1", (boards[1].msg.me as { score: number }).score],
+      ["s2", 0],
+    ]);
+    expect((boards[1].msg.me as { score: number }).score).toBeGreaterThan(0);
+  },
+);
 
 // ---- The room ----------------------------------------------------------------------
 
@@ -395,8 +454,19 @@ test("a new owner restores seats (grace), moderation and removals; a removed stu
   const { room, fanout, clock } = setup();
   room.restoreSeats(["s1", "s2", "x9"]); // x9 is not enrolled: not kept
   expect([room.isAdmitted("s1"), room.isAdmitted("s2"), room.isAdmitted("x9")]).toEqual([true, true, false]);
-  room.restoreModeration({ chatSettings: { enabled: false, slowModeSeconds: 0 }, muted: ["s1"], hands: [{ userId: "s2", name: "S2", raisedAt: T0 }, { userId: "gone", name: "G", raisedAt: T0 }] });
-  expect(room.moderation()).toEqual({ chatSettings: { enabled: false, slowModeSeconds: 0 }, muted: ["s1"], hands: [{ userId: "s2", name: "S2", raisedAt: T0 }] });
+  room.restoreModeration({
+    chatSettings: { enabled: false, slowModeSeconds: 0 },
+    muted: ["s1"],
+    hands: [
+      { userId: "s2", name: "S2", raisedAt: T0 },
+      { userId: "gone", name: "G", raisedAt: T0 },
+    ],
+  });
+  expect(room.moderation()).toEqual({
+    chatSettings: { enabled: false, slowModeSeconds: 0 },
+    muted: ["s1"],
+    hands: [{ userId: "s2", name: "S2", raisedAt: T0 }],
+  });
   room.restoreRemovals([{ userId: "s2", reason: "removed by the teacher", at: T0 }]);
   expect(room.isAdmitted("s2")).toBe(false);
   expect(fanout.closed).toEqual([{ userId: "s2", code: CLOSE.removed, reason: "removed by the teacher" }]);

@@ -45,7 +45,12 @@ declare global {
 
 beforeAll(async () => {
   const executablePath = ensureChromium();
-  media = createMediaService({ videoQuality: "720p", workers: 2, subscribersPerWorker: 2 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
+  media = createMediaService({
+    videoQuality: "720p",
+    workers: 2,
+    subscribersPerWorker: 2,
+    admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER },
+  });
   server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -88,9 +93,19 @@ async function waitFor<T>(what: string, fn: () => Promise<T>, ok: (v: T) => bool
 }
 
 async function decodingAt720(p: Page, label: string, ms: number): Promise<StudentInfo> {
-  const first = await waitFor(`${label} decoding 1280x720`, () => p.evaluate(() => window.info()), (i) => i.width === 1280 && i.height === 720 && i.framesDecoded > 0 && i.audioPackets > 0, ms);
+  const first = await waitFor(
+    `${label} decoding 1280x720`,
+    () => p.evaluate(() => window.info()),
+    (i) => i.width === 1280 && i.height === 720 && i.framesDecoded > 0 && i.audioPackets > 0,
+    ms,
+  );
   // Frames keep coming (a loaded machine may stall a browser for a while: allow it some seconds).
-  const later = await waitFor(`${label} frames rising`, () => p.evaluate(() => window.info()), (i) => i.framesDecoded > first.framesDecoded + 10, 8000);
+  const later = await waitFor(
+    `${label} frames rising`,
+    () => p.evaluate(() => window.info()),
+    (i) => i.framesDecoded > first.framesDecoded + 10,
+    8000,
+  );
   return later;
 }
 
@@ -131,7 +146,12 @@ test("teacher publishes, three students decode 720p with audio; republish and re
   const t0 = Date.now();
   await Promise.all(
     students.map((p, i) =>
-      waitFor(`student ${i} after republish`, () => p.evaluate(() => window.info()), (v) => v.framesDecoded > frozen[i].framesDecoded + 15 && v.width === 1280, 15000),
+      waitFor(
+        `student ${i} after republish`,
+        () => p.evaluate(() => window.info()),
+        (v) => v.framesDecoded > frozen[i].framesDecoded + 15 && v.width === 1280,
+        15000,
+      ),
     ),
   );
   console.log(`[media browser] all students recovered ${Date.now() - t0} ms after the republish`);
@@ -140,7 +160,12 @@ test("teacher publishes, three students decode 720p with audio; republish and re
   await students[0].evaluate(() => window.leave());
   const r0 = Date.now();
   await students[0].evaluate((c) => window.watch(c), CLASS);
-  await waitFor("reconnected student decoding", () => students[0].evaluate(() => window.info()), (v) => v.framesDecoded > 0 && v.width > 0, 2000 + 1000);
+  await waitFor(
+    "reconnected student decoding",
+    () => students[0].evaluate(() => window.info()),
+    (v) => v.framesDecoded > 0 && v.width > 0,
+    2000 + 1000,
+  );
   const reconnectMs = Date.now() - r0;
   console.log(`[media browser] reconnect to first decoded frame: ${reconnectMs} ms`);
   expect(reconnectMs).toBeLessThan(2000 + 1000); // 2 s aim; 1 s slack for a loaded CI machine
@@ -161,7 +186,12 @@ test("H.264 from the teacher reaches a student as H.264", async () => {
   const student = await ctx.newPage();
   await student.goto(`${base}/student.html`);
   await student.evaluate((c) => window.watch(c), "h264-class");
-  const info = await waitFor("H.264 frames decoded", () => student.evaluate(() => window.info()), (i) => i.framesDecoded > 10 && i.width > 0 && i.audioPackets > 0, 15000);
+  const info = await waitFor(
+    "H.264 frames decoded",
+    () => student.evaluate(() => window.info()),
+    (i) => i.framesDecoded > 10 && i.width > 0 && i.audioPackets > 0,
+    15000,
+  );
   expect(info.videoCodec).toBe("video/H264");
   media.endClass("h264-class");
   await ctx.close();

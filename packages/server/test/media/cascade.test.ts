@@ -31,12 +31,12 @@ afterAll(() => mc?.close());
 
 const watcher = (base: string, student: string) => mc.watcher(base, student);
 
-
 test("publish through A, students served by B and C from one relay each; forged datagrams refused", async () => {
   const [a, b, c] = inst;
   const teacher = await token("teacher", "t1");
   expect((await api(a.base, "POST", `/api/classes/${CLASS}/start`, teacher)).status).toBe(200);
-  for (const i of [b, c]) await eventually(async () => expect((await api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
+  for (const i of [b, c])
+    await eventually(async () => expect((await api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
 
   pub = new SyntheticPublisher();
   closers.push(() => pub.close());
@@ -84,11 +84,15 @@ test("publish through A, students served by B and C from one relay each; forged 
   rtp[1] = 0x80 | 96;
   for (const d of [Buffer.from("hello"), rtp, forged, forged]) await new Promise<void>((r) => sock.send(d, port, "127.0.0.1", () => r()));
   sock.close();
-  await eventually(async () => expect(await metric(b.base, /edgeclass_media_cascade_rejected_packets_total\{worker="0"\} (\d+)/)).toBe(before + 4), 5000);
+  await eventually(
+    async () => expect(await metric(b.base, /edgeclass_media_cascade_rejected_packets_total\{worker="0"\} (\d+)/)).toBe(before + 4),
+    5000,
+  );
   for (const s of all) expect(s.vssrcs.size).toBe(1); // nothing injected reached a student
 }, 120_000);
 
-test("keyframe requests and receiver reports from many remote viewers reach the publisher aggregated: at most one PLI per 300 ms, no more feedback than with none", async () => {
+test("keyframe requests and receiver reports from many remote viewers reach the publisher aggregated: at most one PLI per 300 " +
+  "ms, no more feedback than with none", async () => {
   const [, b, c] = inst;
   const all = [...viewers, await watcher(b.base, "s1"), await watcher(c.base, "s2"), await watcher(c.base, "s3")];
   expect(await until(() => all.every((s) => s.videoPackets > 30), 15_000)).toBe(true);
@@ -97,7 +101,9 @@ test("keyframe requests and receiver reports from many remote viewers reach the 
   const quiet0 = { rtcp: pub.rtcpReceived, plis: pub.plisReceived };
   await Bun.sleep(2000);
   const quiet = pub.rtcpReceived - quiet0.rtcp - (pub.plisReceived - quiet0.plis);
-  const asked = async () => (await metric(b.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/)) + (await metric(c.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/));
+  const asked = async () =>
+    (await metric(b.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/)) +
+    (await metric(c.base, /edgeclass_media_keyframe_requests_total\{worker="0"\} (\d+)/));
   const askedBefore = await asked();
   const plisBefore = pub.plisReceived;
   const rtcpBefore = pub.rtcpReceived;
@@ -118,7 +124,11 @@ test("keyframe requests and receiver reports from many remote viewers reach the 
   const sent = all.reduce((n, s) => n + s.plisSent, 0);
   await Bun.sleep(1100); // a stats report
   const reached = (await asked()) - askedBefore;
-  console.log(`[cascade] ${sent} keyframe requests and as many receiver reports from ${all.length} viewers on B and C (${reached} requests counted by their SFUs) -> ${plis} PLIs and ${otherFeedback} other feedback messages at the publisher in ${elapsed} ms (${quiet} in 2 s without the storm)`);
+  console.log(
+    `[cascade] ${sent} keyframe requests and as many receiver reports from ${all.length} viewers on B and C (${reached} ` +
+      `requests counted by their SFUs) -> ${plis} PLIs and ${otherFeedback} other feedback messages at the publisher in ` +
+      `${elapsed} ms (${quiet} in 2 s without the storm)`,
+  );
   // A loaded machine fires the 50 ms timer less often; 150 requests still dwarf the PLI bound.
   expect(sent).toBeGreaterThan(150);
   expect(reached).toBeGreaterThan(100); // they did reach the SFU
@@ -174,7 +184,12 @@ test("kill -9 of the home: students on B and C keep their connections and get vi
   await pub.connect(`${c.base}/api/classes/${CLASS}/whip`, signalAs(teacher));
   pub.start();
   // No new WHEP: the same connections carry the new stream (a keyframe first).
-  expect(await until(() => subs.b.keyframes > stalled.kb && subs.b.videoPackets > stalled.b + 30 && subs.c.videoPackets > stalled.c + 30, 10_000)).toBe(true);
+  expect(
+    await until(
+      () => subs.b.keyframes > stalled.kb && subs.b.videoPackets > stalled.b + 30 && subs.c.videoPackets > stalled.c + 30,
+      10_000,
+    ),
+  ).toBe(true);
   const ms = Date.now() - killedAt;
   console.log(`[cascade] students on B and C receive the republished stream ${ms} ms after kill -9 of the home, without reconnecting`);
   expect(ms).toBeLessThan(10_000);

@@ -28,11 +28,16 @@ export const CHROMIUM_ARGS = [
 export function ensureChromium(): string {
   if (existsSync(CHROMIUM)) return CHROMIUM;
   console.error("[media test] chromium missing: apt-get install -y chromium");
-  const install = () => spawnSync("apt-get", ["install", "-y", "-q", "chromium"], { stdio: "inherit", env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" } });
+  const install = () =>
+    spawnSync("apt-get", ["install", "-y", "-q", "chromium"], {
+      stdio: "inherit",
+      env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
+    });
   if (install().status !== 0) {
     spawnSync("apt-get", ["update", "-q"], { stdio: "inherit" });
     install();
   }
-  if (!existsSync(CHROMIUM)) throw new Error("chromium is required for the media browser test and could not be installed (apt-get install -y chromium)");
+  if (!existsSync(CHROMIUM))
+    throw new Error("chromium is required for the media browser test and could not be installed (apt-get install -y chromium)");
   return CHROMIUM;
 }

@@ -53,7 +53,8 @@ async function deadOffer(): Promise<string> {
 
 const metric = (name: string) => Number(new RegExp(`^${name.replace(/[{}"]/g, "\\$&")} (\\S+)$`, "m").exec(registry.expose())?.[1] ?? 0);
 
-test("a WHEP flood from one student: 429 beyond 3 connecting sessions, another student still joins fast, the dead sessions are reaped", async () => {
+test("a WHEP flood from one student: 429 beyond 3 connecting sessions, another student still joins fast, the dead sessions are " +
+  "reaped", async () => {
   const cls = "flooded";
   const pub = new SyntheticPublisher();
   await pub.connect(`${base}/api/classes/${cls}/whip`);
@@ -69,12 +70,17 @@ test("a WHEP flood from one student: 429 beyond 3 connecting sessions, another s
   const floodWorker = async () => {
     while (!stop && sent < 300) {
       sent++;
-      const res = await fetch(`${base}/api/classes/${cls}/whep`, { method: "POST", headers: { "content-type": "application/sdp", "x-user": "flooder" }, body: offer });
+      const res = await fetch(`${base}/api/classes/${cls}/whep`, {
+        method: "POST",
+        headers: { "content-type": "application/sdp", "x-user": "flooder" },
+        body: offer,
+      });
       statuses.push(res.status);
       if (res.status === 429) {
         retryAfter = Number(res.headers.get("retry-after"));
         const body = (await res.json()) as { type: string; status: number };
-        if (res.headers.get("content-type") === "application/problem+json" && body.status === 429 && body.type.endsWith("/rate-limited")) problems++;
+        if (res.headers.get("content-type") === "application/problem+json" && body.status === 429 && body.type.endsWith("/rate-limited"))
+          problems++;
       } else await res.arrayBuffer();
     }
   };
@@ -117,7 +123,11 @@ test("a WHEP flood from one student: 429 beyond 3 connecting sessions, another s
   expect(await waitFor(() => media.stats().subscribers === 1, 15000)).toBe(true);
   expect(metric("edgeclass_media_pending_reaped_total")).toBeGreaterThanOrEqual(1);
   expect(metric("edgeclass_media_pending_sessions")).toBe(0);
-  const again = await fetch(`${base}/api/classes/${cls}/whep`, { method: "POST", headers: { "content-type": "application/sdp", "x-user": "flooder" }, body: offer });
+  const again = await fetch(`${base}/api/classes/${cls}/whep`, {
+    method: "POST",
+    headers: { "content-type": "application/sdp", "x-user": "flooder" },
+    body: offer,
+  });
   expect(again.status).toBe(201);
 
   media.endClass(cls);

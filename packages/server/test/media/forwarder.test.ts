@@ -2,7 +2,20 @@
 
 import { expect, test } from "bun:test";
 import { Room, Subscriber, type ForwarderCounters, type Sink } from "../../src/media/forwarder.ts";
-import { buildNack, buildPli, buildRemb, buildSr, isKeyframeStart, parseRtcp, rtpSeq, rtpSsrc, rtpTimestamp, stripHeaderExtension, vp8KeyframeSize, type RtcpEvent } from "../../src/media/rtp.ts";
+import {
+  buildNack,
+  buildPli,
+  buildRemb,
+  buildSr,
+  isKeyframeStart,
+  parseRtcp,
+  rtpSeq,
+  rtpSsrc,
+  rtpTimestamp,
+  stripHeaderExtension,
+  vp8KeyframeSize,
+  type RtcpEvent,
+} from "../../src/media/rtp.ts";
 import { decorateAnswer, parseOffer, pickVideo, SdpError } from "../../src/media/sdp.ts";
 
 function vp8(seq: number, ts: number, ssrc: number, opts: { start?: boolean; key?: boolean; ext?: boolean } = {}): Buffer {
@@ -62,7 +75,12 @@ test("rtp helpers: keyframes, sizes, extensions, RTCP round trips", () => {
   expect(rtpSeq(stripped)).toBe(7);
 
   const events: RtcpEvent[] = [];
-  const compound = Buffer.concat([buildSr(1, 2, 3, 4, 5, 6), buildPli(7, 8), buildRemb(7, 2_500_000, [8]), buildNack(7, 8, [100, 101, 105, 130])]);
+  const compound = Buffer.concat([
+    buildSr(1, 2, 3, 4, 5, 6),
+    buildPli(7, 8),
+    buildRemb(7, 2_500_000, [8]),
+    buildNack(7, 8, [100, 101, 105, 130]),
+  ]);
   parseRtcp(compound, (e) => events.push(e));
   expect(events[0]).toEqual({ kind: "sr", ssrc: 1, ntpSec: 2, ntpFrac: 3, rtpTs: 4 });
   expect(events[1]).toEqual({ kind: "pli", mediaSsrc: 8 });
@@ -77,7 +95,11 @@ test("room: per-subscriber rewriting, keyframe wait, republish continuity, NACK,
   const room = new Room(1, () => asked++, c);
   const sinkA = collect();
   const sinkV = collect();
-  const sub = new Subscriber("s", { audioPt: 109, vp8Pt: 120, h264Pt: null }, { audio: { ssrc: 111, sink: sinkA }, video: { ssrc: 222, sink: sinkV } });
+  const sub = new Subscriber(
+    "s",
+    { audioPt: 109, vp8Pt: 120, h264Pt: null },
+    { audio: { ssrc: 111, sink: sinkA }, video: { ssrc: 222, sink: sinkV } },
+  );
   room.subscribers.set("s", sub);
   room.onSubscriberOpen(sub, "video");
   room.onSubscriberOpen(sub, "audio");
@@ -131,8 +153,8 @@ test("room: per-subscriber rewriting, keyframe wait, republish continuity, NACK,
   const first = sinkV.got[before];
   expect(rtpSsrc(first)).toBe(222);
   expect(rtpSeq(first)).toBe((lastSeq + 1) & 0xffff);
-  expect(((rtpTimestamp(first) - lastTs) >>> 0) < 90_000 * 5).toBe(true);
-  expect(((rtpTimestamp(first) - lastTs) >>> 0) > 0).toBe(true);
+  expect((rtpTimestamp(first) - lastTs) >>> 0 < 90_000 * 5).toBe(true);
+  expect((rtpTimestamp(first) - lastTs) >>> 0 > 0).toBe(true);
 
   // Audio is forwarded at once with its own SSRC and payload type.
   room.onPublisherPacket("audio", Buffer.from([0x80, 111, 0, 5, 0, 0, 0, 9, 0, 0, 0, 66, 1, 2, 3]), "VP8");

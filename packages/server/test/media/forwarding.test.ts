@@ -15,7 +15,13 @@ let base = "";
 const registry = new Registry();
 
 beforeAll(() => {
-  media = createMediaService({ videoQuality: "720p", workers: 2, registry, subscribersPerWorker: 2 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
+  media = createMediaService({
+    videoQuality: "720p",
+    workers: 2,
+    registry,
+    subscribersPerWorker: 2,
+    admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER },
+  });
   server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
@@ -49,11 +55,23 @@ async function until(cond: () => boolean, ms: number): Promise<boolean> {
 }
 
 test("rejects bad requests with coded errors", async () => {
-  const wrongType = await media.handleWhip(new Request("http://x/", { method: "POST", body: "v=0", headers: { "Content-Type": "text/plain" } }), "c", "t");
+  const wrongType = await media.handleWhip(
+    new Request("http://x/", { method: "POST", body: "v=0", headers: { "Content-Type": "text/plain" } }),
+    "c",
+    "t",
+  );
   expect(wrongType.status).toBe(415);
-  const notSdp = await media.handleWhip(new Request("http://x/", { method: "POST", body: "hello", headers: { "Content-Type": "application/sdp" } }), "c", "t");
+  const notSdp = await media.handleWhip(
+    new Request("http://x/", { method: "POST", body: "hello", headers: { "Content-Type": "application/sdp" } }),
+    "c",
+    "t",
+  );
   expect(notSdp.status).toBe(400);
-  const noMedia = await media.handleWhep(new Request("http://x/", { method: "POST", body: "v=0\r\ns=-\r\n", headers: { "Content-Type": "application/sdp" } }), "c", "s");
+  const noMedia = await media.handleWhep(
+    new Request("http://x/", { method: "POST", body: "v=0\r\ns=-\r\n", headers: { "Content-Type": "application/sdp" } }),
+    "c",
+    "s",
+  );
   expect(noMedia.status).toBe(400);
   // Every HTTP error is an RFC 9457 problem; the media error's own name rides along as `code`.
   expect(noMedia.headers.get("content-type")).toBe("application/problem+json");
@@ -65,8 +83,14 @@ test("rejects bad requests with coded errors", async () => {
   const missing = await media.handleResource(new Request("http://x/", { method: "DELETE" }), "nope", "t");
   expect(missing.status).toBe(404);
   // An SDP-looking offer libdatachannel cannot use (no ICE credentials, no fingerprint) is the client's fault.
-  const unusable = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n";
-  const bad = await media.handleWhip(new Request("http://x/", { method: "POST", body: unusable, headers: { "Content-Type": "application/sdp" } }), "c", "t");
+  const unusable =
+    "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 " +
+    "0.0.0.0\r\na=mid:0\r\na=sendonly\r\na=rtpmap:96 VP8/90000\r\n";
+  const bad = await media.handleWhip(
+    new Request("http://x/", { method: "POST", body: unusable, headers: { "Content-Type": "application/sdp" } }),
+    "c",
+    "t",
+  );
   expect(bad.status).toBe(400);
   expect(media.stats()).toEqual({ publishers: 0, subscribers: 0, workers: 2 });
 });
@@ -122,19 +146,31 @@ test("forwards to subscribers on two workers, continuous across a republish", as
 
   // Trickle: candidates PATCHed to the resource are accepted; other content types are not.
   const patch = (type: string) =>
-    fetch(`${base}${pub2.location}`, { method: "PATCH", headers: { "Content-Type": type, "x-user": "anon" }, body: "a=mid:0\r\na=candidate:1 1 UDP 2122260223 127.0.0.1 50000 typ host\r\n" });
+    fetch(`${base}${pub2.location}`, {
+      method: "PATCH",
+      headers: { "Content-Type": type, "x-user": "anon" },
+      body: "a=mid:0\r\na=candidate:1 1 UDP 2122260223 127.0.0.1 50000 typ host\r\n",
+    });
   expect((await patch("application/trickle-ice-sdpfrag")).status).toBe(204);
   expect((await patch("text/plain")).status).toBe(415);
 
   // Someone else may not delete the publisher's resource.
-  const forbidden = await media.handleResource(new Request("http://x/", { method: "DELETE" }), pub2.location.split("/").pop() ?? "", "intruder");
+  const forbidden = await media.handleResource(
+    new Request("http://x/", { method: "DELETE" }),
+    pub2.location.split("/").pop() ?? "",
+    "intruder",
+  );
   expect(forbidden.status).toBe(403);
 
   // The loopback relay between the workers takes datagrams only from the worker routed for the class:
   // legitimate relaying was never refused, and an RTP packet in relay framing from another socket
   // (a keyframe start, for each class key) is refused and counted, and reaches no viewer.
   expect(text).not.toMatch(/edgeclass_media_relay_rejected_packets_total\{worker="\d"\} [1-9]/);
-  const rejected = () => [...registry.expose().matchAll(/edgeclass_media_relay_rejected_packets_total\{worker="\d"\} (\d+)/g)].reduce((n, m) => n + Number(m[1]), 0);
+  const rejected = () =>
+    [...registry.expose().matchAll(/edgeclass_media_relay_rejected_packets_total\{worker="\d"\} (\d+)/g)].reduce(
+      (n, m) => n + Number(m[1]),
+      0,
+    );
   const rejectedBefore = rejected();
   const seen = subs.map((s) => ({ gaps: s.gaps, keyframes: s.keyframes }));
   const forged = Buffer.alloc(8 + 40);

@@ -23,7 +23,15 @@ async function freePair(): Promise<number> {
   }
 }
 const PORT_BASE = await freePair();
-const media = new MediaServiceImpl({ videoQuality: "720p", workers: 2, portRange: [PORT_BASE, PORT_BASE + 1], subscribersPerWorker: 5, connectTimeoutMs: 1500, idleTimeoutMs: 3000 , admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER } });
+const media = new MediaServiceImpl({
+  videoQuality: "720p",
+  workers: 2,
+  portRange: [PORT_BASE, PORT_BASE + 1],
+  subscribersPerWorker: 5,
+  connectTimeoutMs: 1500,
+  idleTimeoutMs: 3000,
+  admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER },
+});
 const server = Bun.serve({
   port: 0,
   hostname: "127.0.0.1",
@@ -109,7 +117,9 @@ test("many sessions opened and closed leave no descriptors, threads or ports beh
     method: "POST",
     headers: { "Content-Type": "application/sdp" },
     body: await (async () => {
-      const g = ghost as unknown as { pc: { setLocalDescription(): void; localDescription(): { sdp: string } | null; gatheringState(): string } };
+      const g = ghost as unknown as {
+        pc: { setLocalDescription(): void; localDescription(): { sdp: string } | null; gatheringState(): string };
+      };
       g.pc.setLocalDescription();
       await until(() => g.pc.gatheringState() === "complete", 2000);
       return g.pc.localDescription()?.sdp ?? "";
@@ -137,6 +147,10 @@ test("many sessions opened and closed leave no descriptors, threads or ports beh
     sock.close();
   }
   expect(media.stats().workers).toBe(0);
-  const after = await media.handleWhep(new Request("http://x/", { method: "POST", body: "v=0", headers: { "Content-Type": "application/sdp" } }), "c", "u");
+  const after = await media.handleWhep(
+    new Request("http://x/", { method: "POST", body: "v=0", headers: { "Content-Type": "application/sdp" } }),
+    "c",
+    "u",
+  );
   expect(after.status).toBe(503);
 }, 45000);

@@ -33,7 +33,8 @@ test("publish through A, watch through B and C, delete through C, internal route
   const teacher = await token("teacher", "t1");
   expect((await api(a.base, "POST", `/api/classes/${CLASS}/start`, teacher)).status).toBe(200);
   // The other instances learn that the class is live from the catalogue.
-  for (const i of [b, c]) await eventually(async () => expect((await api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
+  for (const i of [b, c])
+    await eventually(async () => expect((await api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
 
   const pub = new SyntheticPublisher();
   closers.push(() => pub.close());
@@ -55,9 +56,16 @@ test("publish through A, watch through B and C, delete through C, internal route
 
   // The resource URL works from any instance: PATCH through B, someone else's DELETE refused through C, the owner's DELETE through C.
   const s2 = await token("student", "s2");
-  const patch = await fetch(c.base + viaB.location, { method: "PATCH", headers: { authorization: `Bearer ${s2}`, "content-type": "application/trickle-ice-sdpfrag" }, body: "a=mid:0\r\na=candidate:1 1 UDP 2122260223 127.0.0.1 50000 typ host\r\n" });
+  const patch = await fetch(c.base + viaB.location, {
+    method: "PATCH",
+    headers: { authorization: `Bearer ${s2}`, "content-type": "application/trickle-ice-sdpfrag" },
+    body: "a=mid:0\r\na=candidate:1 1 UDP 2122260223 127.0.0.1 50000 typ host\r\n",
+  });
   expect(patch.status).toBe(204);
-  const intruder = await fetch(c.base + viaB.location, { method: "DELETE", headers: { authorization: `Bearer ${await token("student", "s4")}` } });
+  const intruder = await fetch(c.base + viaB.location, {
+    method: "DELETE",
+    headers: { authorization: `Bearer ${await token("student", "s4")}` },
+  });
   expect(intruder.status).toBe(403);
   const del = await fetch(c.base + viaB.location, { method: "DELETE", headers: { authorization: `Bearer ${s2}` } });
   expect(del.status).toBe(200);
@@ -69,10 +77,25 @@ test("publish through A, watch through B and C, delete through C, internal route
   // The internal route: no signature, a forged key, a signature for another path: refused, counted, nothing created.
   const offer = "v=0\r\n";
   const internal = `${a.base}/internal/media/classes/${CLASS}/whep`;
-  const send = (sig?: string) => fetch(internal, { method: "POST", headers: { "content-type": "application/sdp", ...(sig ? { "x-edgeclass-internal": sig } : {}) }, body: offer });
-  const forged = signInternal("not-the-cluster-key-not-the-cluster-key", { method: "POST", path: `/internal/media/classes/${CLASS}/whep`, principal: "s5", body: offer });
+  const send = (sig?: string) =>
+    fetch(internal, {
+      method: "POST",
+      headers: { "content-type": "application/sdp", ...(sig ? { "x-edgeclass-internal": sig } : {}) },
+      body: offer,
+    });
+  const forged = signInternal("not-the-cluster-key-not-the-cluster-key", {
+    method: "POST",
+    path: `/internal/media/classes/${CLASS}/whep`,
+    principal: "s5",
+    body: offer,
+  });
   // Signed with the real key, but for another class: a captured request cannot be pointed elsewhere.
-  const elsewhere = signInternal(internalKey(undefined, secret), { method: "POST", path: "/internal/media/classes/other/whep", principal: "s5", body: offer });
+  const elsewhere = signInternal(internalKey(undefined, secret), {
+    method: "POST",
+    path: "/internal/media/classes/other/whep",
+    principal: "s5",
+    body: offer,
+  });
   for (const r of [await send(), await send(forged), await send(elsewhere), await send("t=1,p=s5,s=" + "0".repeat(64))]) {
     expect(r.status).toBe(401);
     expect(r.headers.get("content-type")).toBe("application/problem+json");

@@ -26,7 +26,10 @@ export const teacherHtml = String.raw`<!doctype html><html><body><video id="v" m
 ${common}
 let pc = null, location_ = null, stream = null, extra = null;
 window.publish = async (classId, codec, simulcast) => {
-  stream ??= await navigator.mediaDevices.getUserMedia({ audio: true, video: { width: { exact: 1280 }, height: { exact: 720 }, frameRate: 30 } });
+  stream ??= await navigator.mediaDevices.getUserMedia({
+    audio: true,
+    video: { width: { exact: 1280 }, height: { exact: 720 }, frameRate: 30 },
+  });
   document.getElementById("v").srcObject = stream;
   pc = new RTCPeerConnection();
   const url = "/api/classes/" + classId + "/whip";
@@ -79,7 +82,9 @@ window.sendStats = async () => {
   const out = { state: pc.connectionState };
   (await pc.getStats()).forEach((s) => {
     if (s.type === "outbound-rtp" && s.kind === "video") {
-      Object.assign(out, { width: s.frameWidth, height: s.frameHeight, bytesSent: s.bytesSent, limitation: s.qualityLimitationReason, target: s.targetBitrate });
+      Object.assign(out, {
+        width: s.frameWidth, height: s.frameHeight, bytesSent: s.bytesSent, limitation: s.qualityLimitationReason, target: s.targetBitrate,
+      });
       (out.layers ??= []).push({ ssrc: s.ssrc, width: s.frameWidth, height: s.frameHeight, bytesSent: s.bytesSent, active: s.active });
     }
   });
@@ -95,7 +100,12 @@ window.watch = async (classId) => {
   pc.addTransceiver("video", { direction: "recvonly" });
   pc.addTransceiver("audio", { direction: "recvonly" });
   const stream = new MediaStream();
-  pc.ontrack = (e) => { stream.addTrack(e.track); const v = document.getElementById("v"); if (v.srcObject !== stream) v.srcObject = stream; v.play().catch(() => {}); };
+  pc.ontrack = (e) => {
+    stream.addTrack(e.track);
+    const v = document.getElementById("v");
+    if (v.srcObject !== stream) v.srcObject = stream;
+    v.play().catch(() => {});
+  };
   location_ = await signal("/api/classes/" + classId + "/whep", pc);
   return location_;
 };
@@ -106,9 +116,15 @@ window.leave = async () => {
 };
 window.info = async () => {
   const v = document.getElementById("v");
-  const out = { width: v.videoWidth, height: v.videoHeight, framesDecoded: 0, audioPackets: 0, keyFramesDecoded: 0, state: pc ? pc.connectionState : "none" };
+  const out = {
+    width: v.videoWidth, height: v.videoHeight, framesDecoded: 0, audioPackets: 0, keyFramesDecoded: 0,
+    state: pc ? pc.connectionState : "none",
+  };
   if (pc) (await pc.getStats()).forEach((s) => {
-    if (s.type === "inbound-rtp" && s.kind === "video") { out.codecId = s.codecId; out.framesDecoded = s.framesDecoded ?? 0; out.keyFramesDecoded = s.keyFramesDecoded ?? 0; out.frameWidth = s.frameWidth; out.nackCount = s.nackCount; out.pliCount = s.pliCount; out.packetsLost = s.packetsLost; }
+    if (s.type === "inbound-rtp" && s.kind === "video") {
+      out.codecId = s.codecId; out.framesDecoded = s.framesDecoded ?? 0; out.keyFramesDecoded = s.keyFramesDecoded ?? 0;
+      out.frameWidth = s.frameWidth; out.nackCount = s.nackCount; out.pliCount = s.pliCount; out.packetsLost = s.packetsLost;
+    }
     if (s.type === "inbound-rtp" && s.kind === "audio") out.audioPackets = s.packetsReceived ?? 0;
   });
   if (pc && out.codecId) (await pc.getStats()).forEach((s) => { if (s.id === out.codecId) out.videoCodec = s.mimeType; });

@@ -31,9 +31,33 @@ describe("rules", () => {
   });
 
   test("the most headroom wins; the reached instance keeps ties and differences within a tenth of a worker", () => {
-    expect(choose({ tag: "b", headroom: 100, perWorker: 250 }, new Map([["a", 125], ["c", 110]]))).toBe("b");
-    expect(choose({ tag: "b", headroom: 100, perWorker: 250 }, new Map([["a", 126], ["c", 110]]))).toBe("a");
-    expect(choose({ tag: "b", headroom: 1, perWorker: 2 }, new Map([["c", 2], ["a", 2]]))).toBe("a"); // ties between others: smaller tag
+    expect(
+      choose(
+        { tag: "b", headroom: 100, perWorker: 250 },
+        new Map([
+          ["a", 125],
+          ["c", 110],
+        ]),
+      ),
+    ).toBe("b");
+    expect(
+      choose(
+        { tag: "b", headroom: 100, perWorker: 250 },
+        new Map([
+          ["a", 126],
+          ["c", 110],
+        ]),
+      ),
+    ).toBe("a");
+    expect(
+      choose(
+        { tag: "b", headroom: 1, perWorker: 2 },
+        new Map([
+          ["c", 2],
+          ["a", 2],
+        ]),
+      ),
+    ).toBe("a"); // ties between others: smaller tag
   });
 
   test("reports are parsed strictly; stale ones are no target and old ones are removed", async () => {
@@ -89,7 +113,8 @@ describe("three instances", () => {
     const [a, b] = inst;
     const teacher = await mc.token("teacher", "t1");
     expect((await mc.api(a.base, "POST", `/api/classes/${CLASS}/start`, teacher)).status).toBe(200);
-    for (const i of inst) await eventually(async () => expect((await mc.api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
+    for (const i of inst)
+      await eventually(async () => expect((await mc.api(i.base, "GET", `/api/classes/${CLASS}`, teacher)).body.status).toBe("live"));
     await eventually(async () => expect(Object.keys(await loads()).sort()).toEqual(["b", "c", "home-a"]), 10_000);
 
     const pub = new SyntheticPublisher();

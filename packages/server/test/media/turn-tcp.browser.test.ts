@@ -51,28 +51,44 @@ test("a student with relay-only ICE and only a TURN-over-TCP server plays the te
     } as typeof RTCPeerConnection;
   });
   await signIn(student, "s1");
-  await student.waitForFunction(
-    () => {
-      const v = document.querySelector(".video video") as HTMLVideoElement | null;
-      return v !== null && v.videoWidth > 0 && v.currentTime > 1 && v.getVideoPlaybackQuality().totalVideoFrames > 30;
-    },
-    undefined,
-    { timeout: 45_000, polling: 200 },
-  ).catch(async (e) => {
-    const st = await student.evaluate(async () => {
-      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
-      const r: unknown[] = [];
-      for (const pc of pcs) {
-        const c: unknown[] = [];
-        (await pc.getStats()).forEach((s) => { if (s.type.includes("candidate")) c.push(s); });
-        r.push({ state: pc.connectionState, ice: pc.iceConnectionState, remote: pc.remoteDescription?.sdp.split("\n").filter((l) => l.includes("candidate")), c });
-      }
-      return r;
+  await student
+    .waitForFunction(
+      () => {
+        const v = document.querySelector(".video video") as HTMLVideoElement | null;
+        return v !== null && v.videoWidth > 0 && v.currentTime > 1 && v.getVideoPlaybackQuality().totalVideoFrames > 30;
+      },
+      undefined,
+      { timeout: 45_000, polling: 200 },
+    )
+    .catch(async (e) => {
+      const st = await student.evaluate(async () => {
+        const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+        const r: unknown[] = [];
+        for (const pc of pcs) {
+          const c: unknown[] = [];
+          (await pc.getStats()).forEach((s) => {
+            if (s.type.includes("candidate")) c.push(s);
+          });
+          r.push({
+            state: pc.connectionState,
+            ice: pc.iceConnectionState,
+            remote: pc.remoteDescription?.sdp.split("\n").filter((l) => l.includes("candidate")),
+            c,
+          });
+        }
+        return r;
+      });
+      console.error(JSON.stringify(st, null, 1).slice(0, 6000));
+      console.error(
+        turn
+          .log()
+          .split("\n")
+          .filter((l) => !/IO method|initialization/.test(l))
+          .slice(-40)
+          .join("\n"),
+      );
+      throw e;
     });
-    console.error(JSON.stringify(st, null, 1).slice(0, 6000));
-    console.error(turn.log().split("\n").filter((l) => !/IO method|initialization/.test(l)).slice(-40).join("\n"));
-    throw e;
-  });
 
   // The connection in use is the relayed one, over TCP to our coturn, with the server-minted credential.
   const path = await student.evaluate(async () => {

@@ -105,7 +105,11 @@ test("the server hands each participant a short-lived credential: endpoint and W
   let link = "";
   const signal: Signal = {
     async post(url, sdp) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${teacher}` }, body: sdp });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/sdp", authorization: `Bearer ${teacher}` },
+        body: sdp,
+      });
       if (res.status !== 201) throw new Error(`${res.status} ${await res.text()}`);
       link = res.headers.get("link") ?? "";
       return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
@@ -119,11 +123,16 @@ test("the server hands each participant a short-lived credential: endpoint and W
   expect(m?.[2]).toMatch(/^\d+:t1$/);
   expect(m?.[3]).toBe(turnCredential(turn.secret, "t1", Number(m![2].split(":")[0])).credential);
   pub.close();
-  const issued = async () => Number(/edgeclass_turn_credentials_issued_total (\d+)/.exec(await (await fetch(`${t.base}/metrics`)).text())?.[1]);
+  const issued = async () =>
+    Number(/edgeclass_turn_credentials_issued_total (\d+)/.exec(await (await fetch(`${t.base}/metrics`)).text())?.[1]);
   const before = await issued();
   expect(before).toBeGreaterThanOrEqual(2);
   // A refused offer gets no Link header, and no credential is minted (or counted) for it.
-  const refused = await fetch(`${t.base}/api/classes/demo-class-1/whip`, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${teacher}` }, body: "not sdp" });
+  const refused = await fetch(`${t.base}/api/classes/demo-class-1/whip`, {
+    method: "POST",
+    headers: { "content-type": "application/sdp", authorization: `Bearer ${teacher}` },
+    body: "not sdp",
+  });
   expect(refused.status).toBe(400);
   expect(refused.headers.get("link")).toBeNull();
   expect(await issued()).toBe(before);
@@ -134,7 +143,11 @@ test("configuration: TURN_URLS needs TURN_SECRET, URLs are checked, no TURN mean
   expect(() => parseConfig({ TURN_URLS: "http://turn.example.com", TURN_SECRET: "x".repeat(32) })).toThrow(/TURN_URLS/);
   expect(() => parseConfig({ TURN_URLS: "turn:a:3478", TURN_SECRET: "short" })).toThrow(/TURN_SECRET/);
   const c = parseConfig({ TURN_URLS: "turn:a.example:3478?transport=udp, turn:a.example:443?transport=tcp", TURN_SECRET: "x".repeat(32) });
-  expect(c.turn).toEqual({ urls: ["turn:a.example:3478?transport=udp", "turn:a.example:443?transport=tcp"], secret: "x".repeat(32), ttlSeconds: 600 });
+  expect(c.turn).toEqual({
+    urls: ["turn:a.example:3478?transport=udp", "turn:a.example:443?transport=tcp"],
+    secret: "x".repeat(32),
+    ttlSeconds: 600,
+  });
   expect(iceConfigFor(parseConfig({}).turn, "s1", Date.now())).toEqual({ iceServers: [], expiresAt: null });
   expect(iceLinks(iceConfigFor(c.turn, "s1", 0))).toHaveLength(2);
 });

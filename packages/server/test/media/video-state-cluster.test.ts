@@ -47,7 +47,11 @@ test("video.state reaches students on another instance, and late joiners in the 
   const t0 = performance.now();
   expect((await fetch(a.base + pub.location, { method: "DELETE", headers: { authorization: `Bearer ${teacher}` } })).status).toBe(200);
   pub.close();
-  expect(await s1.peer.next("video.state", (m) => m.state === "paused")).toEqual({ type: "video.state", source: "camera", state: "paused" });
+  expect(await s1.peer.next("video.state", (m) => m.state === "paused")).toEqual({
+    type: "video.state",
+    source: "camera",
+    state: "paused",
+  });
   await s2.peer.next("video.state", (m) => m.state === "paused");
   expect(performance.now() - t0).toBeLessThan(2000);
   const s3 = await join(a.base, "demo-class-1", await token("student", "s3"));
@@ -55,14 +59,19 @@ test("video.state reaches students on another instance, and late joiners in the 
   expect(s3.welcome.state.video).toEqual({ camera: "paused" });
 
   // A bad source is refused and changes nothing.
-  const bad = await fetch(`${a.base}/api/classes/demo-class-1/whip?source=webcam`, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${teacher}` }, body: "v=0\r\n" });
+  const bad = await fetch(`${a.base}/api/classes/demo-class-1/whip?source=webcam`, {
+    method: "POST",
+    headers: { "content-type": "application/sdp", authorization: `Bearer ${teacher}` },
+    body: "v=0\r\n",
+  });
   expect(bad.status).toBe(400);
   const s4 = await join(b.base, "demo-class-1", await token("student", "s4"));
   peers.push(s4.peer);
   expect(s4.welcome.state.video).toEqual({ camera: "paused" });
 }, 90_000);
 
-test("kill -9 of the instance holding the publish: students elsewhere see paused within seconds, live again after a republish", async () => {
+test("kill -9 of the instance holding the publish: students elsewhere see paused within seconds, live again after a " +
+  "republish", async () => {
   const redis = await privateRedis();
   const dataDir = tempDir("edgeclass-video-kill-");
   dirs.push(dataDir);

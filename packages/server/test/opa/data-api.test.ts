@@ -7,8 +7,18 @@ const req = (method: string, path: string, body?: string) => new Request(`http:/
 
 describe("Go-compatible JSON", () => {
   test("sorted keys, HTML-safe escapes, struct order, trailing newline, pretty", () => {
-    expect(encodeGo({ b: 1, a: "<&>\u2028", c: [true, null, { z: 1, y: [] }] }, false)).toBe('{"a":"\\u003c\\u0026\\u003e\\u2028","b":1,"c":[true,null,{"y":[],"z":1}]}\n');
-    expect(encodeGo(new Struct([["result", { b: 2, a: 1 }], ["warning", undefined]]), true)).toBe('{\n  "result": {\n    "a": 1,\n    "b": 2\n  }\n}\n');
+    expect(encodeGo({ b: 1, a: "<&>\u2028", c: [true, null, { z: 1, y: [] }] }, false)).toBe(
+      '{"a":"\\u003c\\u0026\\u003e\\u2028","b":1,"c":[true,null,{"y":[],"z":1}]}\n',
+    );
+    expect(
+      encodeGo(
+        new Struct([
+          ["result", { b: 2, a: 1 }],
+          ["warning", undefined],
+        ]),
+        true,
+      ),
+    ).toBe('{\n  "result": {\n    "a": 1,\n    "b": 2\n  }\n}\n');
     expect(encodeGo({}, true)).toBe("{}\n");
   });
 
@@ -77,7 +87,9 @@ describe("evaluation", () => {
   });
 
   test("health with a policy: data.system.health.<path> must be true", async () => {
-    const api = new DataApi({ modules: [{ path: "h.rego", source: "package system.health\nlive := true\nready := input.plugins_ready == false\n" }] });
+    const api = new DataApi({
+      modules: [{ path: "h.rego", source: "package system.health\nlive := true\nready := input.plugins_ready == false\n" }],
+    });
     expect((await api.fetch(req("GET", "/health/live"))).status).toBe(200);
     const ready = await api.fetch(req("GET", "/health/ready"));
     expect(ready.status).toBe(500);

@@ -22,8 +22,16 @@ afterAll(async () => {
 
 const course = { id: "c1", status: "active", capacity: 2, teacher_id: "t1", students: ["s0"] };
 const REQUESTS: { method: string; path: string; body?: string }[] = [
-  { method: "POST", path: "/v1/data/education/allow", body: JSON.stringify({ input: { action: "join", user: { id: "s1", role: "student" }, course } }) },
-  { method: "POST", path: "/v1/data/education/deny_reasons", body: JSON.stringify({ input: { action: "join", user: { id: "s1", role: "student" }, course: { ...course, capacity: 1 } } }) },
+  {
+    method: "POST",
+    path: "/v1/data/education/allow",
+    body: JSON.stringify({ input: { action: "join", user: { id: "s1", role: "student" }, course } }),
+  },
+  {
+    method: "POST",
+    path: "/v1/data/education/deny_reasons",
+    body: JSON.stringify({ input: { action: "join", user: { id: "s1", role: "student" }, course: { ...course, capacity: 1 } } }),
+  },
   { method: "POST", path: "/v1/data/education?pretty", body: "{}" },
   { method: "GET", path: "/v1/data" },
   { method: "POST", path: "/v1/data/education/allow", body: '{"input":' },
@@ -31,12 +39,16 @@ const REQUESTS: { method: string; path: string; body?: string }[] = [
   { method: "GET", path: "/health" },
 ];
 
-test("a fresh instance per request answers as the long-lived instance does", async () => {
-  for (const r of REQUESTS) {
-    const a = await ask(fresh.url, r.method, r.path, { body: r.body });
-    const b = await ask(reused.url, r.method, r.path, { body: r.body });
-    expect({ request: `${r.method} ${r.path}`, ...a }).toEqual({ request: `${r.method} ${r.path}`, ...b });
-  }
-  const allow = await ask(fresh.url, "POST", "/v1/data/education/allow", { body: REQUESTS[0].body });
-  expect(allow.body).toBe('{"result":true}\n');
-}, SLOW);
+test(
+  "a fresh instance per request answers as the long-lived instance does",
+  async () => {
+    for (const r of REQUESTS) {
+      const a = await ask(fresh.url, r.method, r.path, { body: r.body });
+      const b = await ask(reused.url, r.method, r.path, { body: r.body });
+      expect({ request: `${r.method} ${r.path}`, ...a }).toEqual({ request: `${r.method} ${r.path}`, ...b });
+    }
+    const allow = await ask(fresh.url, "POST", "/v1/data/education/allow", { body: REQUESTS[0].body });
+    expect(allow.body).toBe('{"result":true}\n');
+  },
+  SLOW,
+);

@@ -42,38 +42,57 @@ async function decide(opa: OPAClient, input: unknown): Promise<Decision> {
   return { allow, reasons };
 }
 
-test("@styra/opa evaluate(): the same decisions from the Bun server and the component", async () => {
-  const expected: Record<string, Decision> = {
-    student: { allow: true, reasons: [] },
-    full: { allow: false, reasons: ["class is full"] },
-    teacher: { allow: true, reasons: [] },
-    otherTeacher: { allow: false, reasons: ["only the course's teacher may join as teacher"] },
-    admin: { allow: true, reasons: [] },
-    guest: { allow: false, reasons: ['only students may join as students; role "guest" is not allowed'] },
-    leave: { allow: false, reasons: ["only join requests are handled by this policy"] },
-  };
-  for (const { name, opa } of clients) {
-    const got: Record<string, Decision> = {};
-    for (const [k, input] of Object.entries(INPUTS)) got[k] = await decide(opa, input);
-    expect({ host: name, got }).toEqual({ host: name, got: expected });
-  }
-}, SLOW);
+test(
+  "@styra/opa evaluate(): the same decisions from the Bun server and the component",
+  async () => {
+    const expected: Record<string, Decision> = {
+      student: { allow: true, reasons: [] },
+      full: { allow: false, reasons: ["class is full"] },
+      teacher: { allow: true, reasons: [] },
+      otherTeacher: { allow: false, reasons: ["only the course's teacher may join as teacher"] },
+      admin: { allow: true, reasons: [] },
+      guest: { allow: false, reasons: ['only students may join as students; role "guest" is not allowed'] },
+      leave: { allow: false, reasons: ["only join requests are handled by this policy"] },
+    };
+    for (const { name, opa } of clients) {
+      const got: Record<string, Decision> = {};
+      for (const [k, input] of Object.entries(INPUTS)) got[k] = await decide(opa, input);
+      expect({ host: name, got }).toEqual({ host: name, got: expected });
+    }
+  },
+  SLOW,
+);
 
-test("@styra/opa: a whole package document, and evaluate() without input", async () => {
-  const results = [];
-  for (const { opa } of clients) {
-    results.push(await opa.evaluate<Record<string, unknown>, Record<string, unknown>>("education", INPUTS.full as Record<string, unknown>));
-    results.push(await opa.evaluate<Record<string, unknown>, boolean>("education/allow"));
-  }
-  expect(results[0]).toEqual({ allow: false, deny_reasons: ["class is full"], known_role: ["admin", "school-admin", "student", "teacher"], students_listed: true });
-  expect(results[1]).toBe(false);
-  expect(results[2]).toEqual(results[0]);
-  expect(results[3]).toBe(false);
-}, SLOW);
+test(
+  "@styra/opa: a whole package document, and evaluate() without input",
+  async () => {
+    const results = [];
+    for (const { opa } of clients) {
+      results.push(
+        await opa.evaluate<Record<string, unknown>, Record<string, unknown>>("education", INPUTS.full as Record<string, unknown>),
+      );
+      results.push(await opa.evaluate<Record<string, unknown>, boolean>("education/allow"));
+    }
+    expect(results[0]).toEqual({
+      allow: false,
+      deny_reasons: ["class is full"],
+      known_role: ["admin", "school-admin", "student", "teacher"],
+      students_listed: true,
+    });
+    expect(results[1]).toBe(false);
+    expect(results[2]).toEqual(results[0]);
+    expect(results[3]).toBe(false);
+  },
+  SLOW,
+);
 
-test("@styra/opa: an undefined decision comes back as undefined from both", async () => {
-  for (const { name, opa } of clients) {
-    const got = await opa.evaluate<Record<string, unknown>, unknown>("education/nope", {});
-    expect({ host: name, got }).toEqual({ host: name, got: undefined });
-  }
-}, SLOW);
+test(
+  "@styra/opa: an undefined decision comes back as undefined from both",
+  async () => {
+    for (const { name, opa } of clients) {
+      const got = await opa.evaluate<Record<string, unknown>, unknown>("education/nope", {});
+      expect({ host: name, got }).toEqual({ host: name, got: undefined });
+    }
+  },
+  SLOW,
+);

@@ -30,7 +30,11 @@ export interface BuildInfo {
 let built: BuildInfo | null = null;
 
 function buildScript(args: string[]): { status: number | null; out: string } {
-  const r = spawnSync(process.execPath, ["run", join(ROOT, "scripts", "build-wasm.ts"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 600_000 });
+  const r = spawnSync(process.execPath, ["run", join(ROOT, "scripts", "build-wasm.ts"), ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    timeout: 600_000,
+  });
   return { status: r.status, out: `${r.stderr}\n${r.stdout}` };
 }
 
@@ -47,7 +51,11 @@ export function ensureArtefact(): BuildInfo {
     if (r.status !== 0) throw new Error(`npm run build:wasm failed (${r.status}):\n${r.out}`);
   } else {
     const check = buildScript(["--check", "--no-image", "--no-transpile", "--json"]);
-    if (check.status === 3) console.warn("[opa tests] dist/wasm is older than the sources: testing the existing component (npm run build:wasm, or WASM_REBUILD=1, to refresh it)");
+    if (check.status === 3)
+      console.warn(
+        "[opa tests] dist/wasm is older than the sources: testing the existing component (npm run build:wasm, or " +
+          "WASM_REBUILD=1, to refresh it)",
+      );
     else if (check.status !== 0) throw new Error(`build-wasm --check failed (${check.status}):\n${check.out}`);
   }
   built = JSON.parse(readFileSync(join(ARTEFACT_DIR, "build-info.json"), "utf8")) as BuildInfo;
@@ -65,13 +73,19 @@ export async function startBunHost(): Promise<BunHost> {
   const secret = "opa-test-secret-0123456789abcdef0123456789";
   const config = parseConfig({ PORT: "0", HOST: "127.0.0.1", DATA_DIR: "/tmp", LOG_LEVEL: "silent", JWT_SECRET: secret });
   const logging = createLogging("silent");
-  const deps: HttpDeps = { verifier: createTokenVerifier(config.jwt, secret), logger: logging.logger, access: logging.access, metrics: createMetrics("test") };
+  const deps: HttpDeps = {
+    verifier: createTokenVerifier(config.jwt, secret),
+    logger: logging.logger,
+    access: logging.access,
+    metrics: createMetrics("test"),
+  };
   const routes = buildRoutes(opaRoutes({ sources: policySources(undefined), maxBodyBytes: config.maxBodyBytes }), deps);
   const server: Server<undefined> = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     routes,
-    fetch: (req) => errorResponse(new AppError("not-found", `no route for ${req.method} ${new URL(req.url).pathname}`), req, "-", logging.logger),
+    fetch: (req) =>
+      errorResponse(new AppError("not-found", `no route for ${req.method} ${new URL(req.url).pathname}`), req, "-", logging.logger),
   });
   return {
     url: server.url.href.replace(/\/$/, ""),
@@ -99,7 +113,12 @@ export interface Answer {
   body: string;
 }
 
-export async function ask(base: string, method: string, path: string, opts: { body?: string; headers?: Record<string, string> } = {}): Promise<Answer> {
+export async function ask(
+  base: string,
+  method: string,
+  path: string,
+  opts: { body?: string; headers?: Record<string, string> } = {},
+): Promise<Answer> {
   const r = await fetch(base + path, { method, body: opts.body, headers: opts.headers });
   return { status: r.status, contentType: r.headers.get("content-type"), body: await r.text() };
 }

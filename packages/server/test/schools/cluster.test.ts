@@ -21,7 +21,14 @@ test("a school, its users and its course made on one instance are the same schoo
   const node = (name: string) => {
     const dataDir = tempDir("edgeclass-schools-node-");
     dirs.push(dataDir);
-    return startInstance({ DATA_DIR: dataDir, REDIS_URL: "redis://127.0.0.1:6379", REDIS_PREFIX: prefix, INSTANCE_ID: name, JWT_SECRET: secret, DEMO: "false" });
+    return startInstance({
+      DATA_DIR: dataDir,
+      REDIS_URL: "redis://127.0.0.1:6379",
+      REDIS_PREFIX: prefix,
+      INSTANCE_ID: name,
+      JWT_SECRET: secret,
+      DEMO: "false",
+    });
   };
   const [a, b] = await Promise.all([node("a"), node("b")]);
   const admin = await tok("admin", "root");
@@ -29,7 +36,9 @@ test("a school, its users and its course made on one instance are the same schoo
 
   // b learns the school: its users' tokens are accepted there once it has.
   const head = await tok("school-admin", "head", "lakes");
-  await eventually(async () => expect((await api(b.base, "GET", "/api/schools/lakes", head)).body).toMatchObject({ id: "lakes", name: "Lakes School" }));
+  await eventually(async () =>
+    expect((await api(b.base, "GET", "/api/schools/lakes", head)).body).toMatchObject({ id: "lakes", name: "Lakes School" }),
+  );
   const teacher = await tok("teacher", "t-lakes", "lakes");
   expect((await api(a.base, "GET", "/api/me", teacher)).status).toBe(200); // recorded on a, in lakes
   // The school admin on b makes a course for the teacher a recorded.
@@ -41,10 +50,17 @@ test("a school, its users and its course made on one instance are the same schoo
   expect(created.schoolId).toBe("lakes");
 
   // On a: the lakes teacher has it; the default school's teacher and admin-less school get 404.
-  await eventually(async () => expect((await api(a.base, "GET", `/api/courses/${created.id}`, teacher)).body).toMatchObject({ schoolId: "lakes", teacherId: "t-lakes" }));
+  await eventually(async () =>
+    expect((await api(a.base, "GET", `/api/courses/${created.id}`, teacher)).body).toMatchObject({
+      schoolId: "lakes",
+      teacherId: "t-lakes",
+    }),
+  );
   const other = await api(a.base, "GET", `/api/courses/${created.id}`, await tok("teacher", "t-default"));
   expect(other.status).toBe(404);
-  expect((await api(a.base, "GET", "/api/courses?schoolId=lakes", admin)).body.items.map((c: { title: string }) => c.title)).toEqual(["Rivers"]);
+  expect((await api(a.base, "GET", "/api/courses?schoolId=lakes", admin)).body.items.map((c: { title: string }) => c.title)).toEqual([
+    "Rivers",
+  ]);
   // A rename on b reaches a.
   expect((await api(b.base, "PATCH", "/api/schools/lakes", admin, { name: "Lakes Academy" })).status).toBe(200);
   await eventually(async () => expect((await api(a.base, "GET", "/api/schools/lakes", admin)).body.name).toBe("Lakes Academy"));

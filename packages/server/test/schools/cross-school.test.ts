@@ -56,7 +56,11 @@ const ROUTES: Record<string, Named | Unnamed> = {
   "POST /api/courses/:id/images": { ids: { id: "course" }, body: "not an image" },
   "GET /api/images/:id": { none: "an image is addressed by 128 random bits (a capability, like the class link); images.test" },
   "POST /api/courses/:id/quiz-sets": { ids: { id: "course" }, body: { title: "Hijacked", questionIds: ["q-none"] } },
-  "GET /api/courses/:id/quiz-sets/:setId": { none: "a set is found only under its own course's path, whose school and teacher are checked as the list's (quiz-sets.test: another course's path answers 404)" },
+  "GET /api/courses/:id/quiz-sets/:setId": {
+    none:
+      "a set is found only under its own course's path, whose school and teacher are checked as the list's (quiz-sets.test: " +
+      "another course's path answers 404)",
+  },
   "PUT /api/courses/:id/quiz-sets/:setId": { none: "as GET .../quiz-sets/:setId" },
   "DELETE /api/courses/:id/quiz-sets/:setId": { none: "as GET .../quiz-sets/:setId" },
   "GET /api/classes/:id/results": { ids: { id: "class" } },
@@ -68,7 +72,9 @@ const ROUTES: Record<string, Named | Unnamed> = {
   "GET /api/admin/decisions": { none: "a school admin sees their school's decisions only: tested below" },
   "POST /api/classes/:id/whip": { ids: { id: "class" }, body: "v=0" },
   "POST /api/classes/:id/whep": { ids: { id: "class" }, body: "v=0" },
-  "DELETE /api/media/resources/:id": { none: "a media resource is its creator's (by user id), not a school's; the media tests refuse another user's" },
+  "DELETE /api/media/resources/:id": {
+    none: "a media resource is its creator's (by user id), not a school's; the media tests refuse another user's",
+  },
   "PATCH /api/media/resources/:id": { none: "as DELETE" },
   "GET /api/media/ice-servers": { none: "the caller's own TURN credential" },
   "GET /v1/data": { none: "OPA's Data API: platform admin only, policy documents, no school data" },
@@ -85,12 +91,29 @@ const ROUTES: Record<string, Named | Unnamed> = {
   "GET /api/auth/session": { none: "the caller's own session" },
   "POST /api/auth/logout": { none: "the caller's own session" },
   "POST /api/auth/live-token": { none: "the caller's own session" },
-  "PUT /api/schools/:school/identity-provider": { ids: { school: "school" }, body: { issuer: "https://idp.example", clientId: "x", clientSecret: "y" } },
+  "PUT /api/schools/:school/identity-provider": {
+    ids: { school: "school" },
+    body: { issuer: "https://idp.example", clientId: "x", clientSecret: "y" },
+  },
   "GET /api/schools/:school/identity-provider": { ids: { school: "school" }, noneHere: true },
   "DELETE /api/schools/:school/identity-provider": { ids: { school: "school" } },
-  "POST /api/schools/:school/lti/platforms": { ids: { school: "school" }, body: { issuer: "https://lms.example", clientId: "x", authLoginUrl: "https://lms.example/auth", authTokenUrl: "https://lms.example/token", jwksUrl: "https://lms.example/jwks", deploymentIds: ["1"] } },
+  "POST /api/schools/:school/lti/platforms": {
+    ids: { school: "school" },
+    body: {
+      issuer: "https://lms.example",
+      clientId: "x",
+      authLoginUrl: "https://lms.example/auth",
+      authTokenUrl: "https://lms.example/token",
+      jwksUrl: "https://lms.example/jwks",
+      deploymentIds: ["1"],
+    },
+  },
   "GET /api/schools/:school/lti/platforms": { ids: { school: "school" } },
-  "GET /api/schools/:school/lti/platforms/:id": { none: "a platform is found only under its own school's path, whose school is checked as the list's (lti.test: another school's path answers 404)" },
+  "GET /api/schools/:school/lti/platforms/:id": {
+    none:
+      "a platform is found only under its own school's path, whose school is checked as the list's (lti.test: another " +
+      "school's path answers 404)",
+  },
   "PUT /api/schools/:school/lti/platforms/:id/deployments": { none: "as GET .../platforms/:id" },
   "DELETE /api/schools/:school/lti/platforms/:id": { none: "as GET .../platforms/:id" },
   "GET /api/lti/tool": { none: "public: the tool's own URLs" },
@@ -126,18 +149,38 @@ beforeAll(async () => {
   const course = await t.call("POST", "/api/courses", { token: tokens.ta, body: { title: "Default physics", status: "active" } });
   ids.course = course.body.id;
   expect(course.body.schoolId).toBe("default");
-  expect((await t.call("POST", `/api/courses/${ids.course}/enrollments`, { token: tokens.ta, body: { studentIds: ["sa"] } })).status).toBe(201);
-  ids.class = (await t.call("POST", `/api/courses/${ids.course}/classes`, { token: tokens.ta, body: { startsAt: "2030-01-01T09:00:00Z", durationMinutes: 45 } })).body.id;
-  ids.question = (await t.call("POST", `/api/courses/${ids.course}/questions`, { token: tokens.ta, body: { kind: "true_false", prompt: "Sky blue?", correct: true } })).body.id;
+  expect((await t.call("POST", `/api/courses/${ids.course}/enrollments`, { token: tokens.ta, body: { studentIds: ["sa"] } })).status).toBe(
+    201,
+  );
+  ids.class = (
+    await t.call("POST", `/api/courses/${ids.course}/classes`, {
+      token: tokens.ta,
+      body: { startsAt: "2030-01-01T09:00:00Z", durationMinutes: 45 },
+    })
+  ).body.id;
+  ids.question = (
+    await t.call("POST", `/api/courses/${ids.course}/questions`, {
+      token: tokens.ta,
+      body: { kind: "true_false", prompt: "Sky blue?", correct: true },
+    })
+  ).body.id;
   expect((await t.call("POST", `/api/classes/${ids.class}/start`, { token: tokens.ta })).status).toBe(200);
   const teacherIn = await join(t.base, ids.class, tokens.ta); // a decision in the default school's log
   teacherIn.peer.close();
 
   // North's own course and class, run by its school admin.
-  const north = await t.call("POST", "/api/courses", { token: tokens.hb, body: { title: "North chemistry", status: "active", teacherId: "tb" } });
+  const north = await t.call("POST", "/api/courses", {
+    token: tokens.hb,
+    body: { title: "North chemistry", status: "active", teacherId: "tb" },
+  });
   expect(north.status).toBe(201);
   expect(north.body).toMatchObject({ schoolId: "north", teacherId: "tb" });
-  northClass = (await t.call("POST", `/api/courses/${north.body.id}/classes`, { token: tokens.tb, body: { startsAt: "2030-01-01T09:00:00Z", durationMinutes: 45 } })).body.id;
+  northClass = (
+    await t.call("POST", `/api/courses/${north.body.id}/classes`, {
+      token: tokens.tb,
+      body: { startsAt: "2030-01-01T09:00:00Z", durationMinutes: 45 },
+    })
+  ).body.id;
   expect((await t.call("POST", `/api/classes/${northClass}/start`, { token: tokens.hb })).status).toBe(200);
 }, 30_000);
 
@@ -156,7 +199,9 @@ async function snapshot(): Promise<unknown[]> {
     "/api/schools/default",
     "/api/courses?schoolId=default",
   ];
-  return Promise.all(paths.map(async (p) => ({ p, ...(await t.call("GET", p, { token: tokens.admin })) }))).then((rs) => rs.map(({ p, status, body }) => ({ p, status, body })));
+  return Promise.all(paths.map(async (p) => ({ p, ...(await t.call("GET", p, { token: tokens.admin })) }))).then((rs) =>
+    rs.map(({ p, status, body }) => ({ p, status, body })),
+  );
 }
 
 const routeKey = (r: { method: string; path: string }) => `${r.method} ${r.path}`;
@@ -170,10 +215,15 @@ const fill = (path: string, named: Named) =>
 describe("every REST route", () => {
   test("is in this file's table (a new route needs its cross-school entry)", () => {
     const missing = t.server.routes.map(routeKey).filter((k) => !(k in ROUTES));
-    if (missing.length > 0) throw new Error(`add these routes to ROUTES in test/schools/cross-school.test.ts (the ids they take, or why they name no school's record): ${missing.join(", ")}`);
+    if (missing.length > 0)
+      throw new Error(
+        `add these routes to ROUTES in test/schools/cross-school.test.ts (the ids they take, or why they name no school's ` +
+          `record): ${missing.join(", ")}`,
+      );
   });
 
-  test("with the default school's ids, answers north's teacher, school admin and student 403 or 404 as a problem, and changes nothing", async () => {
+  test("with the default school's ids, answers north's teacher, school admin and student 403 or 404 as a problem, and changes " +
+    "nothing", async () => {
     const before = await snapshot();
     expect(before.every((s) => (s as { status: number }).status === 200)).toBe(true);
     const named = t.server.routes.filter((r) => "ids" in (ROUTES[routeKey(r)] ?? { none: "" }));
@@ -191,7 +241,8 @@ describe("every REST route", () => {
           headers: raw !== undefined ? { "content-type": "application/sdp" } : undefined,
         });
         const problem = res.headers.get("content-type") === "application/problem+json" && typeof res.body?.title === "string";
-        if (![403, 404].includes(res.status) || !problem) wrong.push(`${who} ${r.method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 120)}`);
+        if (![403, 404].includes(res.status) || !problem)
+          wrong.push(`${who} ${r.method} ${path}: ${res.status} ${JSON.stringify(res.body).slice(0, 120)}`);
       }
     }
     expect(wrong).toEqual([]);
@@ -204,7 +255,8 @@ describe("every REST route", () => {
       if (entry.noneHere) continue;
       const path = fill(r.path, entry);
       expect({ path, status: (await t.call("GET", path, { token: tokens.admin })).status }).toEqual({ path, status: 200 });
-      if (!path.startsWith("/api/schools")) expect({ path, status: (await t.call("GET", path, { token: tokens.ta })).status }).toEqual({ path, status: 200 });
+      if (!path.startsWith("/api/schools"))
+        expect({ path, status: (await t.call("GET", path, { token: tokens.ta })).status }).toEqual({ path, status: 200 });
     }
   });
 });
@@ -216,7 +268,9 @@ describe("routes without an id", () => {
       expect(list.status).toBe(200);
       expect(list.body.items.map((c: { schoolId: string }) => c.schoolId).filter((s: string) => s !== "north")).toEqual([]);
     }
-    expect((await t.call("GET", "/api/courses", { token: tokens.hb })).body.items.map((c: { title: string }) => c.title)).toEqual(["North chemistry"]);
+    expect((await t.call("GET", "/api/courses", { token: tokens.hb })).body.items.map((c: { title: string }) => c.title)).toEqual([
+      "North chemistry",
+    ]);
     const other = await t.call("GET", "/api/courses?schoolId=default", { token: tokens.hb });
     expect(other.status).toBe(403);
     expect(other.headers.get("content-type")).toBe("application/problem+json");
@@ -238,7 +292,11 @@ describe("routes without an id", () => {
   test("north's student cannot be enrolled in the default school's course, even by its teacher", async () => {
     const r = await t.call("POST", `/api/courses/${ids.course}/enrollments`, { token: tokens.ta, body: { studentIds: ["sb"] } });
     expect(r.status).toBe(400);
-    expect((await t.call("GET", `/api/courses/${ids.course}/enrollments`, { token: tokens.ta })).body.items.map((e: { studentId: string }) => e.studentId)).toEqual(["sa"]);
+    expect(
+      (await t.call("GET", `/api/courses/${ids.course}/enrollments`, { token: tokens.ta })).body.items.map(
+        (e: { studentId: string }) => e.studentId,
+      ),
+    ).toEqual(["sa"]);
   });
 
   test("join decisions: a school admin sees their school's only; the platform admin all", async () => {
@@ -272,11 +330,18 @@ describe("the schools API", () => {
     ];
     for (const r of refusals) {
       const res = await t.call("POST", "/api/schools", { ...root, body: r.body });
-      expect({ body: r.body, status: res.status, type: res.headers.get("content-type") }).toEqual({ body: r.body, status: r.status, type: "application/problem+json" });
+      expect({ body: r.body, status: res.status, type: res.headers.get("content-type") }).toEqual({
+        body: r.body,
+        status: r.status,
+        type: "application/problem+json",
+      });
     }
     expect((await t.call("GET", "/api/schools/east", root)).body.name).toBe("East Side");
     expect((await t.call("GET", "/api/schools/west", root)).status).toBe(404);
-    expect((await t.call("PATCH", "/api/schools/east", { ...root, body: { name: "East Academy" } })).body).toMatchObject({ id: "east", name: "East Academy" });
+    expect((await t.call("PATCH", "/api/schools/east", { ...root, body: { name: "East Academy" } })).body).toMatchObject({
+      id: "east",
+      name: "East Academy",
+    });
     expect((await t.call("PATCH", "/api/schools/east", { ...root, body: { id: "other" } })).status).toBe(400);
     expect((await t.call("PATCH", "/api/schools/west", { ...root, body: { name: "W" } })).status).toBe(404);
     const first = await t.call("GET", "/api/schools?limit=2", root);
@@ -294,10 +359,15 @@ describe("the live socket", () => {
         (e: { code: number; reason: string }) => e,
       );
       expect({ who, code: refused.code }).toEqual({ who, code: CLOSE.policyDenied });
-      expect({ who, reason: refused.reason.startsWith("class of another school: only that school's users may join") }).toEqual({ who, reason: true });
+      expect({ who, reason: refused.reason.startsWith("class of another school: only that school's users may join") }).toEqual({
+        who,
+        reason: true,
+      });
     }
     const denied = (await t.call("GET", "/api/admin/decisions?decision=deny", { token: tokens.admin })).body.items;
-    expect(denied.filter((d: { userId: string; classId: string }) => d.classId === ids.class && ["tb", "hb", "sb"].includes(d.userId))).toHaveLength(3);
+    expect(
+      denied.filter((d: { userId: string; classId: string }) => d.classId === ids.class && ["tb", "hb", "sb"].includes(d.userId)),
+    ).toHaveLength(3);
   });
 
   test("north's school admin joins north's class as staff; the platform admin joins any school's", async () => {
@@ -306,7 +376,9 @@ describe("the live socket", () => {
     const root = await join(t.base, northClass, tokens.admin);
     expect(root.welcome.you.role).toBe("admin");
     // Staff can launch a quiz in their school's class.
-    expect(await hb.peer.request({ type: "quiz.launch", question: { kind: "true_false", prompt: "Ok?", correct: true }, timeLimitSeconds: 30 })).toMatchObject({ questionId: expect.any(String) });
+    expect(
+      await hb.peer.request({ type: "quiz.launch", question: { kind: "true_false", prompt: "Ok?", correct: true }, timeLimitSeconds: 30 }),
+    ).toMatchObject({ questionId: expect.any(String) });
     hb.peer.close();
     root.peer.close();
   });

@@ -32,7 +32,8 @@ describe("policies/education.rego", () => {
   });
 
   test("the same school: students, the teacher and the school admin join", () => {
-    for (const role of ["student", "teacher", "school-admin"] as const) expect(policy.decide(input(role, "north", "north"))).toEqual({ allow: true, reasons: [] });
+    for (const role of ["student", "teacher", "school-admin"] as const)
+      expect(policy.decide(input(role, "north", "north"))).toEqual({ allow: true, reasons: [] });
   });
 
   test("across schools: every role but the platform admin is refused, with the reason", () => {
@@ -42,7 +43,9 @@ describe("policies/education.rego", () => {
       expect(d.reasons).toContain("class of another school: only that school's users may join");
     }
     // A student the seed rule alone would admit: the only reason is the school.
-    expect(policy.decide(input("student", "south", "north")).reasons).toEqual(["class of another school: only that school's users may join"]);
+    expect(policy.decide(input("student", "south", "north")).reasons).toEqual([
+      "class of another school: only that school's users may join",
+    ]);
     expect(policy.decide(input("admin", "default", "north"))).toEqual({ allow: true, reasons: [] });
   });
 
@@ -53,7 +56,12 @@ describe("policies/education.rego", () => {
 });
 
 test("a POLICY_DIR policy without a school rule: the server still refuses a join across schools", async () => {
-  const lax = new JoinPolicy([{ path: "lax.rego", source: `package education\ndefault allow = false\nallow { input.action == "join" }\ndeny_reasons[r] { not allow; r := "no" }\n` }]);
+  const lax = new JoinPolicy([
+    {
+      path: "lax.rego",
+      source: `package education\ndefault allow = false\nallow { input.action == "join" }\ndeny_reasons[r] { not allow; r := "no" }\n`,
+    },
+  ]);
   await lax.load();
   expect(lax.decide(input("student", "north", "north"))).toEqual({ allow: true, reasons: [] });
   expect(lax.decide(input("teacher", "south", "north"))).toEqual({ allow: false, reasons: [CROSS_SCHOOL_REASON] });

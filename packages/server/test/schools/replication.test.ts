@@ -19,7 +19,17 @@ test("a school and its course written on one copy arrive whole on another, whate
   const a = openStore("a");
   const b = openStore("b");
   a.store.schools.insert({ id: "north", name: "North High", createdAt: 1, updatedAt: 1 });
-  a.store.courses.insert({ id: "c1", title: "Optics", description: "", status: "active", capacity: 5, teacherId: "t1", createdAt: 2, updatedAt: 2, schoolId: "north" });
+  a.store.courses.insert({
+    id: "c1",
+    title: "Optics",
+    description: "",
+    status: "active",
+    capacity: 5,
+    teacherId: "t1",
+    createdAt: 2,
+    updatedAt: 2,
+    schoolId: "north",
+  });
   a.store.enrollments.add("c1", [{ id: "s1", name: "Sam" }], 3);
   const sent = a.journal.pending(100).map((e) => e.change);
   expect(sent.map((c) => c.kind)).toEqual(["school", "course", "enrollment"]);
@@ -40,7 +50,17 @@ test("a course of a school this copy does not know is left out, not put in anoth
   const orphan: CatalogueChange = {
     kind: "course",
     key: "c2",
-    row: { id: "c2", title: "x", description: "", status: "active", capacity: 5, teacherId: "t1", createdAt: 1, updatedAt: 1, schoolId: "unknown" },
+    row: {
+      id: "c2",
+      title: "x",
+      description: "",
+      status: "active",
+      capacity: 5,
+      teacherId: "t1",
+      createdAt: 1,
+      updatedAt: 1,
+      schoolId: "unknown",
+    },
     rev: 5,
     origin: "a",
   };
@@ -51,7 +71,13 @@ test("a course of a school this copy does not know is left out, not put in anoth
 
 test("a change from an instance older than schools (no schoolId) lands in the default school", () => {
   const b = openStore("b");
-  const old = { kind: "course", key: "c3", row: { id: "c3", title: "Old", description: "", status: "active", capacity: 5, teacherId: "t1", createdAt: 1, updatedAt: 1 }, rev: 5, origin: "a" };
+  const old = {
+    kind: "course",
+    key: "c3",
+    row: { id: "c3", title: "Old", description: "", status: "active", capacity: 5, teacherId: "t1", createdAt: 1, updatedAt: 1 },
+    rev: 5,
+    origin: "a",
+  };
   expect(b.journal.apply([old as unknown as CatalogueChange]).applied).toBe(1);
   expect(b.store.courses.get("c3")?.schoolId).toBe("default");
   b.done();
@@ -59,9 +85,29 @@ test("a change from an instance older than schools (no schoolId) lands in the de
 
 test("a join forwarded by an instance older than schools (no school on the principal) is the default school's", async () => {
   const { decodeRequest } = await import("../../src/cluster/codec.ts");
-  const old = decodeRequest(JSON.stringify({ t: "admit", id: "i:p:1", from: "i", principal: { id: "s1", role: "student", name: "S" }, enrolled: true }));
+  const old = decodeRequest(
+    JSON.stringify({ t: "admit", id: "i:p:1", from: "i", principal: { id: "s1", role: "student", name: "S" }, enrolled: true }),
+  );
   expect(old).toMatchObject({ principal: { id: "s1", school: "default" } });
-  const north = decodeRequest(JSON.stringify({ t: "admit", id: "i:p:2", from: "i", principal: { id: "s2", role: "student", name: "S", school: "north" }, enrolled: true }));
+  const north = decodeRequest(
+    JSON.stringify({
+      t: "admit",
+      id: "i:p:2",
+      from: "i",
+      principal: { id: "s2", role: "student", name: "S", school: "north" },
+      enrolled: true,
+    }),
+  );
   expect(north).toMatchObject({ principal: { school: "north" } });
-  expect(decodeRequest(JSON.stringify({ t: "admit", id: "i:p:3", from: "i", principal: { id: "s3", role: "student", name: "S", school: 7 }, enrolled: true }))).toBeNull();
+  expect(
+    decodeRequest(
+      JSON.stringify({
+        t: "admit",
+        id: "i:p:3",
+        from: "i",
+        principal: { id: "s3", role: "student", name: "S", school: 7 },
+        enrolled: true,
+      }),
+    ),
+  ).toBeNull();
 });

@@ -32,7 +32,10 @@ describe("school admin", () => {
 
   test("must name the course's teacher, like the platform admin", () => {
     expect(() => buildCourse(head, { title: "X" }, { capacity: 5 }, "c2", 1)).toThrow("an admin must name the course's teacher");
-    expect(buildCourse(head, { title: "X", teacherId: "t" }, { capacity: 5 }, "c2", 1, "north")).toMatchObject({ teacherId: "t", schoolId: "north" });
+    expect(buildCourse(head, { title: "X", teacherId: "t" }, { capacity: 5 }, "c2", 1, "north")).toMatchObject({
+      teacherId: "t",
+      schoolId: "north",
+    });
   });
 
   test("a student removed by a school admin is told an admin removed them", () => {

@@ -35,7 +35,7 @@ function listening(port: number): Promise<boolean> {
 
 export async function startCoturn(opts: { udp?: boolean; secret?: string } = {}): Promise<Coturn> {
   const secret = opts.secret ?? "test-turn-secret-" + crypto.randomUUID();
-  const bin = Bun.which("turnserver") ?? (await Bun.file("/usr/bin/turnserver").exists() ? "/usr/bin/turnserver" : null);
+  const bin = Bun.which("turnserver") ?? ((await Bun.file("/usr/bin/turnserver").exists()) ? "/usr/bin/turnserver" : null);
   if (!bin) throw new Error("turnserver is missing: apt-get install -y coturn (.ci/run installs it)");
   const port = await freePort();
   const relayBase = 50000 + Math.floor(Math.random() * 140) * 100;

@@ -59,7 +59,11 @@ export const uniquePrefix = () => `test-${Date.now().toString(36)}-${Math.random
 
 /** Calls the REST API; the body is whatever JSON came back. */
 export async function api(base: string, method: string, path: string, tok: string, body?: unknown) {
-  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   return { status: r.status, body: (await r.json().catch(() => null)) as any };
 }
 
@@ -76,7 +80,10 @@ export async function privateRedis() {
   const port = await freePort();
   let proc: Subprocess | null = null;
   const start = async () => {
-    proc = spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdout: "ignore", stderr: "ignore" });
+    proc = spawn([bin, "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdout: "ignore",
+      stderr: "ignore",
+    });
     spawned.push(proc);
     await Bun.sleep(300);
   };

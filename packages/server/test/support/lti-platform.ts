@@ -65,11 +65,19 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
       if (url.pathname === "/jwks") return Response.json(jwks);
       if (url.pathname === "/token" && req.method === "POST") {
         const form = new URLSearchParams(await req.text());
-        if (form.get("grant_type") !== "client_credentials" || form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer") {
+        if (
+          form.get("grant_type") !== "client_credentials" ||
+          form.get("client_assertion_type") !== "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+        ) {
           return Response.json({ error: "unsupported_grant_type" }, { status: 400 });
         }
         try {
-          await jwtVerify(form.get("client_assertion") ?? "", toolJwks(), { issuer: state.clientId, subject: state.clientId, audience: `${base}/token`, algorithms: ["RS256"] });
+          await jwtVerify(form.get("client_assertion") ?? "", toolJwks(), {
+            issuer: state.clientId,
+            subject: state.clientId,
+            audience: `${base}/token`,
+            algorithms: ["RS256"],
+          });
         } catch (e) {
           return Response.json({ error: "invalid_client", error_description: String(e) }, { status: 401 });
         }
@@ -82,7 +90,8 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
       const nrps = /^\/nrps\/([^/]+)$/.exec(url.pathname);
       if (nrps !== null) {
         if (!bearerScope().includes("contextmembership.readonly")) return new Response("no roster scope", { status: 403 });
-        if (!(req.headers.get("accept") ?? "").includes("application/vnd.ims.lti-nrps.v2.membershipcontainer+json")) return new Response("bad accept", { status: 406 });
+        if (!(req.headers.get("accept") ?? "").includes("application/vnd.ims.lti-nrps.v2.membershipcontainer+json"))
+          return new Response("bad accept", { status: 406 });
         const page = Number(url.searchParams.get("page") ?? "1");
         const slice = state.members.slice((page - 1) * PAGE, page * PAGE);
         const headers: Record<string, string> = { "content-type": "application/vnd.ims.lti-nrps.v2.membershipcontainer+json" };
@@ -92,7 +101,8 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
       const container = /^\/courses\/([^/]+)\/lineitems$/.exec(url.pathname);
       if (container !== null && req.method === "POST") {
         if (!bearerScope().includes("lti-ags/scope/lineitem")) return new Response("no lineitem scope", { status: 403 });
-        if (req.headers.get("content-type") !== "application/vnd.ims.lis.v2.lineitem+json") return new Response("bad content type", { status: 415 });
+        if (req.headers.get("content-type") !== "application/vnd.ims.lis.v2.lineitem+json")
+          return new Response("bad content type", { status: 415 });
         const posted = (await req.json()) as Omit<TestPlatform["lineItems"][number], "id">;
         const item: TestPlatform["lineItems"][number] = { ...posted, id: `${base}/lineitems/auto-${state.lineItems.length + 1}` };
         state.lineItems.push(item);
@@ -101,7 +111,8 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
       const score = /^\/lineitems\/([^/]+)\/scores$/.exec(url.pathname);
       if (score !== null && req.method === "POST") {
         if (!bearerScope().includes("lti-ags/scope/score")) return new Response("no score scope", { status: 403 });
-        if (req.headers.get("content-type") !== "application/vnd.ims.lis.v1.score+json") return new Response("bad content type", { status: 415 });
+        if (req.headers.get("content-type") !== "application/vnd.ims.lis.v1.score+json")
+          return new Response("bad content type", { status: 415 });
         if (state.failScores.times > 0) {
           state.failScores.times--;
           return new Response(JSON.stringify({ error: "score refused by the test" }), { status: state.failScores.status });
@@ -112,8 +123,13 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
       if (url.pathname === "/deep-link-return" && req.method === "POST") {
         const form = new URLSearchParams(await req.text());
         try {
-          const { payload } = await jwtVerify(form.get("JWT") ?? "", toolJwks(), { issuer: state.clientId, audience: state.issuer, algorithms: ["RS256"] });
-          if (payload[`${LTI}message_type`] !== "LtiDeepLinkingResponse" || payload[`${LTI}deployment_id`] !== state.deploymentId) return new Response("wrong message", { status: 400 });
+          const { payload } = await jwtVerify(form.get("JWT") ?? "", toolJwks(), {
+            issuer: state.clientId,
+            audience: state.issuer,
+            algorithms: ["RS256"],
+          });
+          if (payload[`${LTI}message_type`] !== "LtiDeepLinkingResponse" || payload[`${LTI}deployment_id`] !== state.deploymentId)
+            return new Response("wrong message", { status: 400 });
           state.deepLinks.push({ claims: payload });
           return new Response("ok");
         } catch (e) {
@@ -129,7 +145,14 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
     issuer: base,
     clientId: "edgeclass-tool",
     deploymentId: "dep-1",
-    registration: { issuer: base, clientId: "edgeclass-tool", authLoginUrl: `${base}/auth`, authTokenUrl: `${base}/token`, jwksUrl: `${base}/jwks`, deploymentIds: ["dep-1"] },
+    registration: {
+      issuer: base,
+      clientId: "edgeclass-tool",
+      authLoginUrl: `${base}/auth`,
+      authTokenUrl: `${base}/token`,
+      jwksUrl: `${base}/jwks`,
+      deploymentIds: ["dep-1"],
+    },
     toolJwksUrl: "",
     members: [],
     scores: [],

@@ -14,7 +14,11 @@ export const CLASS = "demo-class-1";
 export function signalAs(tok: string): Signal {
   return {
     async post(url, sdp) {
-      const res = await fetch(url, { method: "POST", headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` }, body: sdp });
+      const res = await fetch(url, {
+        method: "POST",
+        headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` },
+        body: sdp,
+      });
       if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
       return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
     },
@@ -60,7 +64,9 @@ export async function startMediaCluster(env: Record<string, string> = {}): Promi
   const prefix = uniquePrefix();
   const inst: Instance[] = [];
   for (const name of ["home-a", "b", "c"]) {
-    inst.push(await startInstance({ DATA_DIR: dataDir, REDIS_URL: redis.url, REDIS_PREFIX: prefix, INSTANCE_ID: name, MEDIA_WORKERS: "1", ...env }));
+    inst.push(
+      await startInstance({ DATA_DIR: dataDir, REDIS_URL: redis.url, REDIS_PREFIX: prefix, INSTANCE_ID: name, MEDIA_WORKERS: "1", ...env }),
+    );
   }
   const secret = readFileSync(joinPath(dataDir, "jwt-secret"), "utf8").trim();
   const { token, api } = apiClient(secret);

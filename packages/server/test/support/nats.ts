@@ -23,7 +23,12 @@ function natsBin(): string {
 async function waitPort(port: number, proc: Subprocess, log: string, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (proc.exitCode !== null) throw new Error(`nats-server exited (${proc.exitCode}): ${await Bun.file(log).text().catch(() => "")}`);
+    if (proc.exitCode !== null)
+      throw new Error(
+        `nats-server exited (${proc.exitCode}): ${await Bun.file(log)
+          .text()
+          .catch(() => "")}`,
+      );
     try {
       const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
       s.end();
@@ -32,7 +37,11 @@ async function waitPort(port: number, proc: Subprocess, log: string, timeoutMs =
       await Bun.sleep(50);
     }
   }
-  throw new Error(`nats-server on ${port} did not listen within ${timeoutMs} ms: ${await Bun.file(log).text().catch(() => "")}`);
+  throw new Error(
+    `nats-server on ${port} did not listen within ${timeoutMs} ms: ${await Bun.file(log)
+      .text()
+      .catch(() => "")}`,
+  );
 }
 
 function serverProcess(conf: string, port: number, log: string): NatsProcess {
@@ -68,7 +77,18 @@ export async function natsTopology(cities: string[]): Promise<Topology> {
   const hubPort = await freePort();
   const leafPort = await freePort();
   const central = { user: "central", pass: crypto.randomUUID() };
-  const creds = new Map(cities.map((c) => [c, { city: c, user: c, pass: crypto.randomUUID(), leafUser: `leaf-${c}`, leafPass: crypto.randomUUID() } satisfies LiteralCityCredentials]));
+  const creds = new Map(
+    cities.map((c) => [
+      c,
+      {
+        city: c,
+        user: c,
+        pass: crypto.randomUUID(),
+        leafUser: `leaf-${c}`,
+        leafPass: crypto.randomUUID(),
+      } satisfies LiteralCityCredentials,
+    ]),
+  );
   const hubConf = join(dir, "hub.conf");
   writeFileSync(hubConf, hubConfig({ port: hubPort, leafPort, storeDir: join(dir, "hub-js"), central, cities: [...creds.values()] }));
   const hub = Object.assign(serverProcess(hubConf, hubPort, join(dir, "hub.log")), { leafPort });
@@ -77,7 +97,10 @@ export async function natsTopology(cities: string[]): Promise<Topology> {
   for (const c of creds.values()) {
     const port = await freePort();
     const conf = join(dir, `${c.city}.conf`);
-    writeFileSync(conf, leafConfig({ port, hubLeafUrl: `nats-leaf://127.0.0.1:${leafPort}`, storeDir: join(dir, `${c.city}-js`), creds: c }));
+    writeFileSync(
+      conf,
+      leafConfig({ port, hubLeafUrl: `nats-leaf://127.0.0.1:${leafPort}`, storeDir: join(dir, `${c.city}-js`), creds: c }),
+    );
     const leaf = Object.assign(serverProcess(conf, port, join(dir, `${c.city}.log`)), { creds: c });
     await leaf.start();
     leaves.set(c.city, leaf);
@@ -92,7 +115,10 @@ export async function natsTopology(cities: string[]): Promise<Topology> {
       const c = creds.get(city)!;
       const port = await freePort();
       const conf = join(dir, `rogue-${city}.conf`);
-      writeFileSync(conf, leafConfig({ port, hubLeafUrl: `nats-leaf://127.0.0.1:${leafPort}`, storeDir: join(dir, `rogue-${city}-js`), creds: c, ...opts }));
+      writeFileSync(
+        conf,
+        leafConfig({ port, hubLeafUrl: `nats-leaf://127.0.0.1:${leafPort}`, storeDir: join(dir, `rogue-${city}-js`), creds: c, ...opts }),
+      );
       const leaf = Object.assign(serverProcess(conf, port, join(dir, `rogue-${city}.log`)), { creds: c });
       extra.push(leaf);
       await leaf.start();

@@ -17,7 +17,10 @@ declare module "oidc-provider" {
     pkce?: { required(): boolean };
     jwks?: { keys: object[] };
     claims?: Record<string, string[]>;
-    findAccount(ctx: Context, id: string): { accountId: string; claims(): Record<string, unknown> } | Promise<{ accountId: string; claims(): Record<string, unknown> }>;
+    findAccount(
+      ctx: Context,
+      id: string,
+    ): { accountId: string; claims(): Record<string, unknown> } | Promise<{ accountId: string; claims(): Record<string, unknown> }>;
     features?: Record<string, { enabled: boolean }>;
     interactions?: { url(ctx: Context, interaction: { uid: string }): string };
     loadExistingGrant?(ctx: Context): Promise<Grant>;
@@ -26,6 +29,11 @@ declare module "oidc-provider" {
   export default class Provider {
     constructor(issuer: string, configuration: Configuration);
     callback(): (req: IncomingMessage, res: ServerResponse) => void;
-    interactionFinished(req: IncomingMessage, res: ServerResponse, result: object, options?: { mergeWithLastSubmission?: boolean }): Promise<void>;
+    interactionFinished(
+      req: IncomingMessage,
+      res: ServerResponse,
+      result: object,
+      options?: { mergeWithLastSubmission?: boolean },
+    ): Promise<void>;
   }
 }

@@ -39,7 +39,15 @@ export async function startOidcProvider(redirectUris: string[]): Promise<TestPro
   const ttl = (s: number) => () => s;
   const { privateKey } = await generateKeyPair("RS256", { extractable: true });
   const provider = new Provider(issuer, {
-    clients: [{ client_id: clientId, client_secret: clientSecret, redirect_uris: redirectUris, grant_types: ["authorization_code"], response_types: ["code"] }],
+    clients: [
+      {
+        client_id: clientId,
+        client_secret: clientSecret,
+        redirect_uris: redirectUris,
+        grant_types: ["authorization_code"],
+        response_types: ["code"],
+      },
+    ],
     pkce: { required: () => true },
     jwks: { keys: [{ ...(await exportJWK(privateKey)), kid: "test-1", alg: "RS256", use: "sig" }] },
     claims: { openid: ["sub"], profile: ["name", "edgeclass_role"], email: ["email"] },
@@ -56,7 +64,14 @@ export async function startOidcProvider(redirectUris: string[]): Promise<TestPro
       await grant.save();
       return grant;
     },
-    ttl: { AccessToken: ttl(600), AuthorizationCode: ttl(60), IdToken: ttl(600), Interaction: ttl(600), Session: ttl(600), Grant: ttl(600) },
+    ttl: {
+      AccessToken: ttl(600),
+      AuthorizationCode: ttl(60),
+      IdToken: ttl(600),
+      Interaction: ttl(600),
+      Session: ttl(600),
+      Grant: ttl(600),
+    },
   });
   const callback = provider.callback();
   server.on("request", (req, res) => {

@@ -24,7 +24,10 @@ let at = stream.indexOf("\r\n\r\n") + 4;
 for (const f of serverFrames(stream)) {
   const header = f.length < 126 ? 2 : f.length < 65536 ? 4 : 10;
   if (f.opcode === 1) {
-    const m = JSON.parse(stream.subarray(at + header, at + header + f.length).toString("utf8")) as { type: string; message?: { id: string } };
+    const m = JSON.parse(stream.subarray(at + header, at + header + f.length).toString("utf8")) as {
+      type: string;
+      message?: { id: string };
+    };
     if (m.type === "chat.message" && m.message) chatIds.push(m.message.id);
   }
   if (f.opcode === 8) closeCode = f.closeCode ?? null;

@@ -47,7 +47,8 @@ async function until(what: string, check: () => boolean, timeoutMs: number): Pro
 
 export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
   const redisServer = Bun.which("redis-server");
-  if (!redisServer || !Bun.which("redis-cli")) throw new Error("redis-server / redis-cli are missing: install Debian's redis-server (.ci/run does)");
+  if (!redisServer || !Bun.which("redis-cli"))
+    throw new Error("redis-server / redis-cli are missing: install Debian's redis-server (.ci/run does)");
   const dir = mkdtempSync(join(tmpdir(), "edgeclass-redis-cluster-"));
   const procs: Subprocess[] = [];
   const args: string[][] = [];
@@ -84,7 +85,12 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     throw e;
   }
   async function allOk() {
-    for (const port of ports) await until(`node ${port} reports cluster_state:ok`, () => cli("-p", String(port), "cluster", "info").out.includes("cluster_state:ok"), 10_000);
+    for (const port of ports)
+      await until(
+        `node ${port} reports cluster_state:ok`,
+        () => cli("-p", String(port), "cluster", "info").out.includes("cluster_state:ok"),
+        10_000,
+      );
   }
   return {
     ports,

@@ -14,7 +14,11 @@ export interface TestServer {
   dataDir: string;
   token(role: Role, sub: string, ttlSeconds?: number): Promise<string>;
   /** fetch with a bearer token and optional JSON body. */
-  call(method: string, path: string, opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: any; headers: Headers }>;
+  call(
+    method: string,
+    path: string,
+    opts?: { token?: string; body?: unknown; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: any; headers: Headers }>;
   close(): Promise<void>;
 }
 

@@ -47,11 +47,17 @@ export interface SlowConsumersResult {
   chat: { sent: number; received: number; p50Ms: number; p99Ms: number; maxMs: number; worstBySecondMs: number[] };
   /** The slowest GET /healthz in each second of the chat: the server's own delay. */
   healthzWorstBySecondMs: number[];
-  /** The pausing student: whether it got the chat in order with no gap (a contiguous run of what a normal student got), how many, its close code. */
+  /**
+   * The pausing student: whether it got the chat in order with no gap (a contiguous run of what a normal student got), how many, its close
+   * code.
+   */
   pausing: { received: number; inOrderNoGap: boolean; closeCode: number | null } | null;
   /** For the sockets read back: the close code in their last frame (null: none), and whether the server then closed TCP. */
   readBack: { closeCode: number | null; eof: boolean; frames: number }[];
-  /** CPU during the chat, in % of one core: the server, and this process (the clients); and how much of the chat each main thread spent waiting for a CPU (a loaded machine). */
+  /**
+   * CPU during the chat, in % of one core: the server, and this process (the clients); and how much of the chat each main thread spent
+   * waiting for a CPU (a loaded machine).
+   */
   cpu: { serverPct: number; clientsPct: number; serverRunQueueWaitPct: number; clientsRunQueueWaitPct: number };
   /** Close codes of the normal students' and staff's sockets, if any closed. */
   normalClosed: number[];
@@ -74,7 +80,11 @@ const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(so
 const round = (n: number) => Math.round(n * 10) / 10;
 
 async function api<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetch(base + path, { method, headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const r = await fetch(base + path, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   const text = await r.text();
   if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 200)}`);
   return JSON.parse(text) as T;
@@ -100,9 +110,17 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
   const normalIds = Array.from({ length: normal }, (_, i) => `normal-${tag}-${i}`);
   const pausingId = `pausing-${tag}`;
   const ids = [...slowIds, ...normalIds, ...(o.pauseMs ? [pausingId] : [])];
-  const course = await api<{ id: string }>(o.base, teacherToken, "POST", "/api/courses", { title: "Slow consumers", status: "active", capacity: ids.length });
-  for (let i = 0; i < ids.length; i += 1000) await api(o.base, teacherToken, "POST", `/api/courses/${course.id}/enrollments`, { studentIds: ids.slice(i, i + 1000) });
-  const cls = await api<{ id: string }>(o.base, teacherToken, "POST", `/api/courses/${course.id}/classes`, { startsAt: new Date().toISOString(), durationMinutes: 120 });
+  const course = await api<{ id: string }>(o.base, teacherToken, "POST", "/api/courses", {
+    title: "Slow consumers",
+    status: "active",
+    capacity: ids.length,
+  });
+  for (let i = 0; i < ids.length; i += 1000)
+    await api(o.base, teacherToken, "POST", `/api/courses/${course.id}/enrollments`, { studentIds: ids.slice(i, i + 1000) });
+  const cls = await api<{ id: string }>(o.base, teacherToken, "POST", `/api/courses/${course.id}/classes`, {
+    startsAt: new Date().toISOString(),
+    durationMinutes: 120,
+  });
   await api(o.base, teacherToken, "POST", `/api/classes/${cls.id}/start`);
 
   const peers: Peer[] = [];
@@ -138,7 +156,17 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
       students.push(peer);
     }
     const pausing = o.pauseMs
-      ? Bun.spawn([process.execPath, `${import.meta.dir}/pausing-reader.ts`, new URL(o.base).port, `/api/classes/${cls.id}/live?token=${await token("student", pausingId)}`, String(o.pauseMs), String(o.durationMs - o.pauseMs + 500)], { stdin: "pipe", stdout: "pipe", stderr: "inherit" })
+      ? Bun.spawn(
+          [
+            process.execPath,
+            `${import.meta.dir}/pausing-reader.ts`,
+            new URL(o.base).port,
+            `/api/classes/${cls.id}/live?token=${await token("student", pausingId)}`,
+            String(o.pauseMs),
+            String(o.durationMs - o.pauseMs + 500),
+          ],
+          { stdin: "pipe", stdout: "pipe", stderr: "inherit" },
+        )
       : null;
     peers.push(...staffPeers, ...students);
     for (const p of peers) void p.closed.then((c) => normalClosed.push(c.code));
@@ -155,7 +183,8 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     }
     const joinDeadline = Date.now() + 30_000 + o.slow * 30;
     let participants = 0;
-    while (Date.now() < joinDeadline && (participants = await gauge(o.base, "edgeclass_participants")) < expectedBefore + o.slow) await Bun.sleep(200);
+    while (Date.now() < joinDeadline && (participants = await gauge(o.base, "edgeclass_participants")) < expectedBefore + o.slow)
+      await Bun.sleep(200);
     const slowAdmitted = participants - expectedBefore;
     const afterSlowJoined = memoryMb(o.pid).rss;
     log(`${slowAdmitted}/${o.slow} never-reading sockets admitted; server RSS ${beforeSlow} -> ${afterSlowJoined} MB`);
@@ -165,7 +194,12 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     let peak = afterSlowJoined;
     const pad = "x".repeat(chatChars);
     started = Date.now();
-    const cpu0 = { server: cpuSeconds(o.pid), self: cpuSeconds(process.pid), serverWait: runQueueWaitNs(o.pid), selfWait: runQueueWaitNs(process.pid) };
+    const cpu0 = {
+      server: cpuSeconds(o.pid),
+      self: cpuSeconds(process.pid),
+      serverWait: runQueueWaitNs(o.pid),
+      selfWait: runQueueWaitNs(process.pid),
+    };
     let allDroppedAfterMs: number | null = null;
     const senders = staffPeers.map((p) =>
       setInterval(() => {
@@ -204,7 +238,12 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
     for (const s of senders) clearInterval(s);
     const cpuPct = (pid: number, from: number) => Math.round(((cpuSeconds(pid) - from) * 100_000) / (Date.now() - started));
     const waitPct = (pid: number, from: number) => Math.round((runQueueWaitNs(pid) - from) / 1e4 / (Date.now() - started));
-    const cpu = { serverPct: cpuPct(o.pid, cpu0.server), clientsPct: cpuPct(process.pid, cpu0.self), serverRunQueueWaitPct: waitPct(o.pid, cpu0.serverWait), clientsRunQueueWaitPct: waitPct(process.pid, cpu0.selfWait) };
+    const cpu = {
+      serverPct: cpuPct(o.pid, cpu0.server),
+      clientsPct: cpuPct(process.pid, cpu0.self),
+      serverRunQueueWaitPct: waitPct(o.pid, cpu0.serverWait),
+      clientsRunQueueWaitPct: waitPct(process.pid, cpu0.selfWait),
+    };
     await Bun.sleep(1000); // the last messages arrive
     clearInterval(sampler);
     clearInterval(watcher);
@@ -234,7 +273,14 @@ export async function runSlowConsumers(o: SlowConsumersOptions): Promise<SlowCon
       dropped,
       held,
       allDroppedAfterMs,
-      chat: { sent, received: latencies.length, p50Ms: round(pct(sorted, 0.5)), p99Ms: round(pct(sorted, 0.99)), maxMs: round(sorted.at(-1) ?? NaN), worstBySecondMs: [...bySecond].map((x) => x ?? 0) },
+      chat: {
+        sent,
+        received: latencies.length,
+        p50Ms: round(pct(sorted, 0.5)),
+        p99Ms: round(pct(sorted, 0.99)),
+        maxMs: round(sorted.at(-1) ?? NaN),
+        worstBySecondMs: [...bySecond].map((x) => x ?? 0),
+      },
       healthzWorstBySecondMs: [...healthBySecond].map((x) => x ?? 0),
       normalClosed,
       pausing: pausingResult,

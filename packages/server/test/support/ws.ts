@@ -5,7 +5,11 @@ export interface Peer {
   ws: WebSocket;
   messages: ServerMessage[];
   /** Resolves with the first message of this type not yet taken by an earlier next() (received already or to come). */
-  next<T extends ServerMessage["type"]>(type: T, pred?: (m: Extract<ServerMessage, { type: T }>) => boolean, timeoutMs?: number): Promise<Extract<ServerMessage, { type: T }>>;
+  next<T extends ServerMessage["type"]>(
+    type: T,
+    pred?: (m: Extract<ServerMessage, { type: T }>) => boolean,
+    timeoutMs?: number,
+  ): Promise<Extract<ServerMessage, { type: T }>>;
   /** Sends with a fresh rid; resolves with the ack's result or rejects with the error message's code. */
   request(msg: ClientMessage | Record<string, unknown>): Promise<unknown>;
   sendRaw(text: string): void;
@@ -51,7 +55,10 @@ export function connect(base: string, classId: string, token: string): Promise<P
         return Promise.resolve(ready as never);
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${type} within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(",")}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no ${type} within ${timeoutMs} ms; got ${messages.map((m) => m.type).join(",")}`)),
+          timeoutMs,
+        );
         waiters.push({
           type,
           pred: pred as (m: never) => boolean,
@@ -66,7 +73,10 @@ export function connect(base: string, classId: string, token: string): Promise<P
       const rid = `r${++ridSeq}`;
       const isReply = (m: ServerMessage) => (m.type === "ack" || m.type === "error") && m.rid === rid;
       const reply = new Promise<ServerMessage>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no reply to ${rid} (${String(msg.type)}) within ${defaultTimeoutMs} ms`)), defaultTimeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no reply to ${rid} (${String(msg.type)}) within ${defaultTimeoutMs} ms`)),
+          defaultTimeoutMs,
+        );
         const done = (m: ServerMessage) => {
           clearTimeout(timer);
           resolve(m);
@@ -93,21 +103,33 @@ export function connect(base: string, classId: string, token: string): Promise<P
 }
 
 /** Connects and waits for the welcome, or for the close when admission is refused (with the refusal's `serverCode`). */
-export async function join(base: string, classId: string, token: string): Promise<{ peer: Peer; welcome: Extract<ServerMessage, { type: "welcome" }> }> {
+export async function join(
+  base: string,
+  classId: string,
+  token: string,
+): Promise<{ peer: Peer; welcome: Extract<ServerMessage, { type: "welcome" }> }> {
   const peer = await connect(base, classId, token);
   const welcome = await Promise.race([
     peer.next("welcome"),
     peer.closed.then((c) => {
       // A refusal's stable code comes in an `error` without rid just before the close.
       const refusal = peer.messages.find((m) => m.type === "error" && m.rid === undefined);
-      throw Object.assign(new Error(`closed ${c.code}: ${c.reason}`), c, { serverCode: refusal?.type === "error" ? refusal.code : undefined });
+      throw Object.assign(new Error(`closed ${c.code}: ${c.reason}`), c, {
+        serverCode: refusal?.type === "error" ? refusal.code : undefined,
+      });
     }),
   ]);
   return { peer, welcome };
 }
 
 /** Sends the answer until an owner accepts it (the class may be between owners); the ack and how long it took. */
-export async function answerUntilAccepted(peer: Peer, questionId: string, answerId: string, response: unknown, timeoutMs = 15_000): Promise<{ ack: unknown; ms: number }> {
+export async function answerUntilAccepted(
+  peer: Peer,
+  questionId: string,
+  answerId: string,
+  response: unknown,
+  timeoutMs = 15_000,
+): Promise<{ ack: unknown; ms: number }> {
   const started = Date.now();
   let ack: unknown;
   while (!ack && Date.now() - started < timeoutMs) {

@@ -14,7 +14,9 @@ async function firstStart(tty: boolean, until: RegExp): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), "banner-"));
   const env = { ...process.env, PORT: "0", DATA_DIR: dir, HOST: "127.0.0.1", EDGECLASS_BANNER: "" };
   const cmd = `exec ${JSON.stringify(process.execPath)} ${JSON.stringify(MAIN)}`;
-  const child = tty ? spawn("script", ["-qfec", cmd, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] }) : spawn(process.execPath, [MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = tty
+    ? spawn("script", ["-qfec", cmd, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] })
+    : spawn(process.execPath, [MAIN], { env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
   try {
     await new Promise<void>((resolve) => {

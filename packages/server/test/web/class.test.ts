@@ -32,7 +32,8 @@ async function watchShifts(p: Page): Promise<void> {
     const w = window as unknown as { __shift: number };
     w.__shift = 0;
     new PerformanceObserver((list) => {
-      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[]) if (!e.hadRecentInput) w.__shift += e.value;
+      for (const e of list.getEntries() as unknown as { value: number; hadRecentInput: boolean }[])
+        if (!e.hadRecentInput) w.__shift += e.value;
     }).observe({ type: "layout-shift", buffered: false });
   });
 }
@@ -103,18 +104,27 @@ test("a teacher and three students run a whole class in the browser", async () =
   if (published) {
     // Every student decodes the teacher's fake camera at 1280x720.
     for (const s of [s1, s2, s3]) {
-      await s.waitForFunction(() => {
-        const v = document.querySelector(".video video") as HTMLVideoElement | null;
-        return v !== null && v.videoWidth === 1280 && v.videoHeight === 720 && !v.paused;
-      }, undefined, { timeout: 30_000 });
+      await s.waitForFunction(
+        () => {
+          const v = document.querySelector(".video video") as HTMLVideoElement | null;
+          return v !== null && v.videoWidth === 1280 && v.videoHeight === 720 && !v.paused;
+        },
+        undefined,
+        { timeout: 30_000 },
+      );
     }
     // The teacher switches to sharing the screen: the students' video goes on without them doing anything.
-    const frames = (p: Page) => p.evaluate(() => (document.querySelector(".video video") as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames);
+    const frames = (p: Page) =>
+      p.evaluate(() => (document.querySelector(".video video") as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames);
     await teacher.click("text=Share screen");
     await teacher.waitForSelector('video[data-publishing="screen"]', { timeout: 15_000 });
     const before = await Promise.all([s1, s2, s3].map(frames));
     for (const [i, s] of [s1, s2, s3].entries()) {
-      await s.waitForFunction((n) => (document.querySelector(".video video") as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames > n + 20, before[i], { timeout: 20_000 });
+      await s.waitForFunction(
+        (n) => (document.querySelector(".video video") as HTMLVideoElement).getVideoPlaybackQuality().totalVideoFrames > n + 20,
+        before[i],
+        { timeout: 20_000 },
+      );
     }
   } else {
     console.warn("[web e2e] the server has no WHIP/WHEP routes yet: video not checked (the pages say so)");
@@ -133,7 +143,10 @@ test("a teacher and three students run a whole class in the browser", async () =
   await teacher.click('button[aria-label="Launch: What is 2 + 2?"]');
 
   // Two answer in time (s2 reloads and finds its answer taken); s3 answers late and is refused.
-  for (const [s, pick] of [[s1, "4"], [s2, "3"]] as const) {
+  for (const [s, pick] of [
+    [s1, "4"],
+    [s2, "3"],
+  ] as const) {
     await s.waitForSelector(".quiz[data-question] .countdown");
     await s.click(`label.option:has-text("${pick}")`);
     await s.click("text=Submit answer");
@@ -143,7 +156,7 @@ test("a teacher and three students run a whole class in the browser", async () =
   await s2.reload();
   await s2.waitForSelector('.quiz[data-outcome="taken"]', { timeout: 10_000 });
   await s3.click('label.option:has-text("4")');
-  await s3.waitForSelector(".quiz .closed-note:has-text(\"Time is up\")", { timeout: 10_000 }); // closed by the server at its deadline
+  await s3.waitForSelector('.quiz .closed-note:has-text("Time is up")', { timeout: 10_000 }); // closed by the server at its deadline
   await s3.click("text=Submit answer");
   await s3.waitForSelector('.quiz[data-outcome="refused"]');
   expect(await s3.textContent(".outcome")).toContain("Too late");
@@ -217,16 +230,25 @@ test("a teacher and three students run a whole class in the browser", async () =
   await watchShifts(s3);
   for (let i = 0; i < 4; i++) for (const s of [s1, s2]) await s.click(`button.react[data-reaction="${i % 2 ? "clap" : "thumbs_up"}"]`);
   await teacher.waitForFunction(() => Number(document.querySelector('.reaction-counts li[data-reaction="clap"] .num')?.textContent) > 0);
-  await s3.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="thumbs_up"] .react-count')?.getAttribute("data-count")) > 0);
+  await s3.waitForFunction(
+    () => Number(document.querySelector('button.react[data-reaction="thumbs_up"] .react-count')?.getAttribute("data-count")) > 0,
+  );
   expect(await shifts(teacher)).toBeLessThan(0.01);
   expect(await shifts(s3)).toBeLessThan(0.01);
 
   step("hand and reactions");
   // Every control is named and focusable.
   for (const p of [teacher, s1, s2]) expect(await checkAccessible(p)).toEqual([]);
-  for (const [name, p] of [["teacher", teacher], ["student (phone)", s1], ["student", s2]] as const) {
+  for (const [name, p] of [
+    ["teacher", teacher],
+    ["student (phone)", s1],
+    ["student", s2],
+  ] as const) {
     const v = await audit(p);
-    if (v.length) console.warn(`[web e2e] axe on the ${name} page:\n` + v.map((x) => `  ${x.impact} ${x.id}: ${x.help} (${x.nodes.join(", ")})`).join("\n"));
+    if (v.length)
+      console.warn(
+        `[web e2e] axe on the ${name} page:\n` + v.map((x) => `  ${x.impact} ${x.id}: ${x.help} (${x.nodes.join(", ")})`).join("\n"),
+      );
     expect(v.map((x) => x.id)).toEqual([]);
   }
   await s2.emulateMedia({ colorScheme: "dark" }); // and the dark theme
@@ -281,7 +303,10 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "Tiny seminar", status: "active", capacity: 1 } });
   expect(course.status).toBe(201);
   await h.t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: tok, body: { studentIds: ["s4", "s5"] } });
-  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, { token: tok, body: { startsAt: new Date().toISOString(), durationMinutes: 30, title: "Seminar" } });
+  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: tok,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 30, title: "Seminar" },
+  });
   expect((await h.t.call("POST", `/api/classes/${cls.body.id}/start`, { token: tok })).status).toBe(200);
 
   // A class link carrying a platform token in its fragment.
@@ -291,7 +316,8 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   const second = await h.page({ phone: true });
   await second.goto(`/class/${cls.body.id}#token=${await h.t.token("student", "s5")}`);
   await second.waitForSelector('[data-phase="full"]');
-  expect(await second.textContent(".reason")).toBe("Every seat in this class is taken."); // the policy's "class is full", in words (defect 17)
+  // the policy's "class is full", in words (defect 17)
+  expect(await second.textContent(".reason")).toBe("Every seat in this class is taken.");
   await shot(second, "student-denied-full-phone");
 
   await h.t.call("POST", `/api/courses/${course.body.id}/archive`, { token: tok });
@@ -324,13 +350,17 @@ test("denied joins show the policy's reason: class full, course archived; the ad
   for (const p of [admin, second]) expect((await audit(p)).map((x) => `${x.id}: ${x.nodes.join(", ")}`)).toEqual([]);
 }, 60_000);
 
-test("a thousand reactions (five hundred counted) change digits, never the layout; number, text and multiple-choice questions", async () => {
+test("a thousand reactions (five hundred counted) change digits, never the layout; number, text and multiple-choice " +
+  "questions", async () => {
   const { EdgeClassClient } = await import("@edgeclass/client");
   const tok = await h.t.token("teacher", "t1");
   const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "Big lecture", status: "active", capacity: 500 } });
   const ids = Array.from({ length: 101 }, (_, i) => `big-${i}`);
   await h.t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: tok, body: { studentIds: ids } });
-  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, { token: tok, body: { startsAt: new Date().toISOString(), durationMinutes: 30, title: "Big lecture" } });
+  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: tok,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 30, title: "Big lecture" },
+  });
   await h.t.call("POST", `/api/classes/${cls.body.id}/start`, { token: tok });
 
   const teacher = await h.page();
@@ -343,7 +373,13 @@ test("a thousand reactions (five hundred counted) change digits, never the layou
 
   const clients = await Promise.all(
     ids.slice(1).map(async (id) => {
-      const c = new EdgeClassClient({ baseUrl: h.base, classId: cls.body.id, token: await h.t.token("student", id), reconnect: false, heartbeatMs: 0 });
+      const c = new EdgeClassClient({
+        baseUrl: h.base,
+        classId: cls.body.id,
+        token: await h.t.token("student", id),
+        reconnect: false,
+        heartbeatMs: 0,
+      });
       await c.connect();
       return c;
     }),
@@ -353,13 +389,19 @@ test("a thousand reactions (five hundred counted) change digits, never the layou
     // within 3 s does not count (issue 16 defect 15), so 500 are counted.
     const kinds = ["thumbs_up", "clap", "heart", "laugh", "wow"] as const;
     await Promise.all(clients.flatMap((c) => Array.from({ length: 10 }, (_, i) => c.react(kinds[i % kinds.length]))));
-    await teacher.waitForFunction(() => {
-      let sum = 0;
-      // The totals since the page joined (the shown counts fade: teacher awareness).
-      for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number(n.getAttribute("data-total"));
-      return sum >= 500;
-    }, undefined, { timeout: 15_000 });
-    await watcher.waitForFunction(() => Number(document.querySelector('button.react[data-reaction="clap"] .react-count')?.getAttribute("data-count")) === 100);
+    await teacher.waitForFunction(
+      () => {
+        let sum = 0;
+        // The totals since the page joined (the shown counts fade: teacher awareness).
+        for (const n of document.querySelectorAll(".reaction-counts .num")) sum += Number(n.getAttribute("data-total"));
+        return sum >= 500;
+      },
+      undefined,
+      { timeout: 15_000 },
+    );
+    await watcher.waitForFunction(
+      () => Number(document.querySelector('button.react[data-reaction="clap"] .react-count')?.getAttribute("data-count")) === 100,
+    );
     await teacher.waitForFunction(() => document.querySelector("#roster-h .pill")?.textContent === "102");
     expect(await shifts(teacher)).toBeLessThan(0.01);
     expect(await shifts(watcher)).toBeLessThan(0.01);

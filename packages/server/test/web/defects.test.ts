@@ -69,7 +69,7 @@ test("page defects 17, 19, 8, 7, 13, 6, 5, 14", async () => {
   await teacher.selectOption(".bank select", "true_false");
   await teacher.fill('.bank textarea[name="prompt"]', "The earth is round.");
   await teacher.click(".bank >> text=Launch now");
-  await s1.waitForSelector('.quiz[data-question] .countdown');
+  await s1.waitForSelector(".quiz[data-question] .countdown");
   // 6: "Launch now" brings the teacher to the live question, not left down in the form.
   const onScreen = (sel: string) =>
     teacher.evaluate((s) => {
@@ -106,14 +106,17 @@ test("page defects 17, 19, 8, 7, 13, 6, 5, 14", async () => {
   await teacher.waitForSelector('.chat button[aria-label="Mute Grace Hopper"]');
   await s1.waitForSelector("text=The teacher removed one of your messages.");
   await teacher.click('.chat button[aria-label="Mute Grace Hopper"]');
-  await s1.waitForSelector('#chat-input[disabled]');
+  await s1.waitForSelector("#chat-input[disabled]");
 }, 120_000);
 
 test("12: a student turned away by a full class gets in by herself when a seat frees", async () => {
   const tok = await h.t.token("teacher", "t-full");
   const course = await h.t.call("POST", "/api/courses", { token: tok, body: { title: "One seat", status: "active", capacity: 1 } });
   await h.t.call("POST", `/api/courses/${course.body.id}/enrollments`, { token: tok, body: { studentIds: ["s4", "s5"] } });
-  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, { token: tok, body: { startsAt: new Date().toISOString(), durationMinutes: 60 } });
+  const cls = await h.t.call("POST", `/api/courses/${course.body.id}/classes`, {
+    token: tok,
+    body: { startsAt: new Date().toISOString(), durationMinutes: 60 },
+  });
   await h.t.call("POST", `/api/classes/${cls.body.id}/start`, { token: tok });
   const first = await h.page();
   await first.goto(`/class/${cls.body.id}#token=${await h.t.token("student", "s4")}`);

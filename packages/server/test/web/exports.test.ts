@@ -12,11 +12,43 @@ const opts = [
 ];
 const results: ResultsForExport = {
   questions: [
-    { questionId: "q1", kind: "single", prompt: "Capital of France?", options: opts, correct: "a", answers: [{ userId: "s1", name: "Grace", response: { choice: "b" }, correct: false, points: 0, answeredAt: T0 + 5000 }] },
-    { questionId: "q2", kind: "multiple", prompt: "In Europe?", options: opts, correct: ["a", "c"], answers: [{ userId: "s1", name: "Grace", response: { choices: ["a", "c"] }, correct: true, points: 120, answeredAt: T0 + 65_000 }] },
-    { questionId: "q3", kind: "true_false", prompt: "Round?", correct: true, answers: [{ userId: "s2", name: "Alan", response: { value: false }, correct: false, points: 0, answeredAt: T0 }] },
-    { questionId: "q4", kind: "numeric", prompt: "13/2", correct: { value: 6.5, tolerance: 0.1 }, answers: [{ userId: "s2", name: "Alan", response: { number: 6.5 }, correct: true, points: 100, answeredAt: T0 }] },
-    { questionId: "q5", kind: "text", prompt: "Say hi", correct: ["hi", "hello"], answers: [{ userId: "s2", name: "Alan", response: { text: "=cmd" }, correct: false, points: 0, answeredAt: T0 }] },
+    {
+      questionId: "q1",
+      kind: "single",
+      prompt: "Capital of France?",
+      options: opts,
+      correct: "a",
+      answers: [{ userId: "s1", name: "Grace", response: { choice: "b" }, correct: false, points: 0, answeredAt: T0 + 5000 }],
+    },
+    {
+      questionId: "q2",
+      kind: "multiple",
+      prompt: "In Europe?",
+      options: opts,
+      correct: ["a", "c"],
+      answers: [{ userId: "s1", name: "Grace", response: { choices: ["a", "c"] }, correct: true, points: 120, answeredAt: T0 + 65_000 }],
+    },
+    {
+      questionId: "q3",
+      kind: "true_false",
+      prompt: "Round?",
+      correct: true,
+      answers: [{ userId: "s2", name: "Alan", response: { value: false }, correct: false, points: 0, answeredAt: T0 }],
+    },
+    {
+      questionId: "q4",
+      kind: "numeric",
+      prompt: "13/2",
+      correct: { value: 6.5, tolerance: 0.1 },
+      answers: [{ userId: "s2", name: "Alan", response: { number: 6.5 }, correct: true, points: 100, answeredAt: T0 }],
+    },
+    {
+      questionId: "q5",
+      kind: "text",
+      prompt: "Say hi",
+      correct: ["hi", "hello"],
+      answers: [{ userId: "s2", name: "Alan", response: { text: "=cmd" }, correct: false, points: 0, answeredAt: T0 }],
+    },
   ],
   students: [
     { rank: 1, userId: "s2", name: "Alan", score: 100, answered: 3, correct: 1 },

@@ -33,7 +33,12 @@ interface ProxyData {
 function front(t: TestServer): Server<ProxyData> {
   const backend = t.base;
   const web = webApp({ config: t.server.config, demo: t.server.demo, secret: t.server.secret });
-  const deps = { verifier: { verify: async () => ({ id: "", role: "student" as const, name: "", school: "" }) }, logger: t.server.logger, access: () => {}, metrics: createMetrics("test") };
+  const deps = {
+    verifier: { verify: async () => ({ id: "", role: "student" as const, name: "", school: "" }) },
+    logger: t.server.logger,
+    access: () => {},
+    metrics: createMetrics("test"),
+  };
   const api = buildRoutes(web.apiRoutes, deps);
   return Bun.serve<ProxyData>({
     port: 0,
@@ -42,12 +47,19 @@ function front(t: TestServer): Server<ProxyData> {
     async fetch(req, srv) {
       const url = new URL(req.url);
       if (req.headers.get("upgrade")?.toLowerCase() === "websocket") {
-        if (srv.upgrade(req, { data: { target: backend.replace(/^http/, "ws") + url.pathname + url.search, up: null, queue: [] } })) return undefined as unknown as Response;
+        if (srv.upgrade(req, { data: { target: backend.replace(/^http/, "ws") + url.pathname + url.search, up: null, queue: [] } }))
+          return undefined as unknown as Response;
       }
       const headers = new Headers(req.headers);
       headers.delete("host");
       const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer();
-      const res = await fetch(backend + url.pathname + url.search, { method: req.method, headers, body, redirect: "manual", decompress: false } as RequestInit);
+      const res = await fetch(backend + url.pathname + url.search, {
+        method: req.method,
+        headers,
+        body,
+        redirect: "manual",
+        decompress: false,
+      } as RequestInit);
       return new Response(res.body, { status: res.status, headers: res.headers });
     },
     websocket: {
@@ -98,15 +110,23 @@ export async function startHarness(env: Record<string, string> = {}): Promise<Ha
   await probe.arrayBuffer();
   const proxy = wired ? null : front(t);
   const base = wired ? t.base : `http://127.0.0.1:${proxy!.port}`;
-  console.error(`[web e2e] the app is served by ${wired ? "the server itself" : "a front on web.ts (web.ts is not wired into server.ts yet)"}`);
+  console.error(
+    `[web e2e] the app is served by ${wired ? "the server itself" : "a front on web.ts (web.ts is not wired into server.ts yet)"}`,
+  );
   // Screen sharing picks the (fake) screen without a picker.
-  const browser = await chromium.launch({ executablePath: ensureChromium(), args: [...CHROMIUM_ARGS, "--auto-select-desktop-capture-source=Entire screen"], headless: true });
+  const browser = await chromium.launch({
+    executablePath: ensureChromium(),
+    args: [...CHROMIUM_ARGS, "--auto-select-desktop-capture-source=Entire screen"],
+    headless: true,
+  });
   const errors: string[] = [];
   const contexts: BrowserContext[] = [];
   const context = async (opts: { phone?: boolean; locale?: string } = {}) => {
     const locale = opts.locale ?? "en-US";
     const c = await browser.newContext(
-      opts.phone ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base, locale } : { viewport: { width: 1366, height: 900 }, baseURL: base, locale },
+      opts.phone
+        ? { viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true, baseURL: base, locale }
+        : { viewport: { width: 1366, height: 900 }, baseURL: base, locale },
     );
     await c.grantPermissions(["camera", "microphone"]);
     contexts.push(c);
@@ -159,13 +179,30 @@ export interface AxeViolation {
 }
 
 let axeSource: string | undefined;
-/** Runs axe-core (WCAG 2 A and AA rules) on the page as it is now; evaluated over the DevTools protocol, so the page's CSP does not block it. */
+/**
+ * Runs axe-core (WCAG 2 A and AA rules) on the page as it is now; evaluated over the DevTools protocol, so the page's CSP does not block
+ * it.
+ */
 export async function audit(p: Page): Promise<AxeViolation[]> {
   axeSource ??= readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
   await p.evaluate(axeSource);
   return p.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }> } }).axe;
+    const axe = (
+      window as unknown as {
+        axe: {
+          run(
+            ctx: Document,
+            o: object,
+          ): Promise<{ violations: { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[] }>;
+        };
+      }
+    ).axe;
     const r = await axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
-    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")) }));
+    return r.violations.map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => n.target.join(" ")),
+    }));
   });
 }

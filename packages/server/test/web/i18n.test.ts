@@ -24,7 +24,18 @@ test("every key in both languages, the same placeholders, every plural category,
     for (const k of keys) {
       const m = cat[k];
       if (forms(m).some((f) => f.trim() === "")) problems.push(`${loc} ${k}: empty`);
-      if (holes(m).join() !== holes(en[k as Key]).join() && !(typeof en[k as Key] !== "string" && holes(m).filter((h) => h !== "count").join() === holes(en[k as Key]).filter((h) => h !== "count").join()))
+      if (
+        holes(m).join() !== holes(en[k as Key]).join() &&
+        !(
+          typeof en[k as Key] !== "string" &&
+          holes(m)
+            .filter((h) => h !== "count")
+            .join() ===
+            holes(en[k as Key])
+              .filter((h) => h !== "count")
+              .join()
+        )
+      )
         problems.push(`${loc} ${k}: placeholders ${holes(m)} vs ${holes(en[k as Key])}`);
       if (typeof m !== "string") for (const c of categories) if (!(c in m)) problems.push(`${loc} ${k}: no "${c}" form`);
       if (loc !== "en" && k !== "app.name" && forms(m).join() === forms(en[k as Key]).join()) problems.push(`${loc} ${k}: same as English`);
@@ -68,7 +79,30 @@ test("the server's reasons are translated by code: every code of the error catal
 /** Attributes a person reads or hears. */
 const TEXT_ATTRS = new Set(["aria-label", "aria-description", "placeholder", "title", "alt", "label", "aria-roledescription"]);
 /** Calls whose string arguments are not UI text (keys, CSS, URLs, DOM and protocol names). */
-const SAFE_CALLS = new Set(["t", "tx", "hasKey", "api", "fetch", "download", "querySelector", "querySelectorAll", "addEventListener", "removeEventListener", "getItem", "setItem", "removeItem", "createElement", "get", "startsWith", "test", "split", "replace", "encodeURIComponent", "navigate", "URLSearchParams"]);
+const SAFE_CALLS = new Set([
+  "t",
+  "tx",
+  "hasKey",
+  "api",
+  "fetch",
+  "download",
+  "querySelector",
+  "querySelectorAll",
+  "addEventListener",
+  "removeEventListener",
+  "getItem",
+  "setItem",
+  "removeItem",
+  "createElement",
+  "get",
+  "startsWith",
+  "test",
+  "split",
+  "replace",
+  "encodeURIComponent",
+  "navigate",
+  "URLSearchParams",
+]);
 const LETTERS = /[A-Za-z\u3400-\u9fff]/;
 /** A sentence-like string: two words, one capitalised, or words ending in punctuation. */
 const PROSE = /(^|\s)[A-Z][a-z]+\s+[a-z]{2,}|[a-z]{2,}\s+[a-z]{2,}[.!?…:]$|^[A-Z][a-z]+[.!?…]$|[\u3400-\u9fff]/;
@@ -112,7 +146,12 @@ export function untranslated(file: string, source: string): string[] {
         return walk(node.arguments, node, safe || SAFE_CALLS.has(name));
       }
       case "JSXExpressionContainer":
-        return walk(node.expression, node, safe, parent?.type !== "JSXAttribute" || TEXT_ATTRS.has((parent.name as { name?: string }).name ?? ""));
+        return walk(
+          node.expression,
+          node,
+          safe,
+          parent?.type !== "JSXAttribute" || TEXT_ATTRS.has((parent.name as { name?: string }).name ?? ""),
+        );
       case "ConditionalExpression":
         walk(node.test, node, safe);
         walk(node.consequent, node, safe, shown);
@@ -140,7 +179,9 @@ export function untranslated(file: string, source: string): string[] {
 }
 
 test("the detector finds untranslated text (it fails on the English pages as they were)", () => {
-  const bad = `export const A = () => <div><p title="Close it">Hello there</p><input placeholder={"Your name"} /><b>{ok ? "Saved." : t("x")}</b></div>;
+  const bad =
+    `export const A = () => <div><p title="Close it">Hello there</p><input placeholder={"Your name"} /><b>{ok ? "Saved." : ` +
+    `t("x")}</b></div>;
 const e = () => setError("Give at least two options.");`;
   expect(untranslated("x.tsx", bad)).toEqual([
     'x.tsx:1 title="Close it"',
@@ -151,7 +192,9 @@ const e = () => setError("Give at least two options.");`;
     'x.tsx:1 JSX "Saved."',
     'x.tsx:2 "Give at least two options."',
   ]);
-  const fine = `export const B = () => <div class="card chat" data-x="y"><p aria-label={t("a.b", { n: 2 })}>{t("quiz.timeUp")} {name}</p>{api("GET", "/api/x y")}</div>;`;
+  const fine =
+    `export const B = () => <div class="card chat" data-x="y"><p aria-label={t("a.b", { n: 2 })}>{t("quiz.timeUp")} ` +
+    `{name}</p>{api("GET", "/api/x y")}</div>;`;
   expect(untranslated("y.tsx", fine)).toEqual([]);
 });
 

@@ -7,7 +7,9 @@ import { publicQuestion } from "../../src/domain/live/quiz.ts";
 import { startTestServer, type TestServer } from "../support/server.ts";
 
 // A 1x1 transparent PNG.
-const PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="), (c) => c.charCodeAt(0));
+const PNG = Uint8Array.from(atob("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="), (c) =>
+  c.charCodeAt(0),
+);
 
 let t: TestServer;
 beforeAll(async () => {
@@ -16,7 +18,11 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const post = (course: string, token: string, body: Uint8Array | string, type: string) =>
-  fetch(`${t.base}/api/courses/${course}/images`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": type }, body: body as BodyInit });
+  fetch(`${t.base}/api/courses/${course}/images`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": type },
+    body: body as BodyInit,
+  });
 
 test("types from the bytes", () => {
   expect(sniffImage(PNG)).toBe("image/png");
@@ -49,9 +55,29 @@ test("upload, serve with its type; wrong type, not an image, too large, a studen
   expect((await fetch(`${t.base}/api/images/not-an-id`)).status).toBe(404);
 
   // A bank question with the picture; its live form carries the URL and the words.
-  const q = await t.call("POST", `/api/courses/${course}/questions`, { token: tok, body: { kind: "true_false", prompt: "Is this a dot?", correct: true, image: id, imageAlt: "a single pixel" } });
+  const q = await t.call("POST", `/api/courses/${course}/questions`, {
+    token: tok,
+    body: { kind: "true_false", prompt: "Is this a dot?", correct: true, image: id, imageAlt: "a single pixel" },
+  });
   expect(q.status).toBe(201);
-  expect((await t.call("POST", `/api/courses/${course}/questions`, { token: tok, body: { kind: "true_false", prompt: "x", correct: true, image: "../../etc/passwd" } })).status).toBe(400);
-  const launched = { id: "l1", classId: "k", bankQuestionId: q.body.id, draft: q.body, launchedAt: 0, deadline: 1, closedAt: null, revealedAt: null, eligible: 0 };
+  expect(
+    (
+      await t.call("POST", `/api/courses/${course}/questions`, {
+        token: tok,
+        body: { kind: "true_false", prompt: "x", correct: true, image: "../../etc/passwd" },
+      })
+    ).status,
+  ).toBe(400);
+  const launched = {
+    id: "l1",
+    classId: "k",
+    bankQuestionId: q.body.id,
+    draft: q.body,
+    launchedAt: 0,
+    deadline: 1,
+    closedAt: null,
+    revealedAt: null,
+    eligible: 0,
+  };
   expect(publicQuestion(launched)).toMatchObject({ image: `/api/images/${id}`, imageAlt: "a single pixel" });
 });

@@ -15,12 +15,18 @@ test("numbers as people type them", () => {
 });
 
 test("the policy's reasons become sentences with advice; unknown ones still read", () => {
-  expect(explainDenial("class is full")).toEqual({ reasons: ["Every seat in this class is taken."], advice: "A seat may free up when someone leaves: this page tries again by itself." });
+  expect(explainDenial("class is full")).toEqual({
+    reasons: ["Every seat in this class is taken."],
+    advice: "A seat may free up when someone leaves: this page tries again by itself.",
+  });
   const two = explainDenial("course is not active; not enrolled in this course");
   expect(two.reasons).toEqual(["This course is not open for classes right now.", "You are not on this course's list of students."]);
   expect(two.advice).toBe("Ask your teacher when the course opens.");
   expect(explainDenial("removed: the course was archived").reasons).toEqual(["This course has been archived: its classes are closed."]);
-  expect(explainDenial("outside school hours")).toEqual({ reasons: ["Outside school hours."], advice: "Ask your teacher if you think this is a mistake." });
+  expect(explainDenial("outside school hours")).toEqual({
+    reasons: ["Outside school hours."],
+    advice: "Ask your teacher if you think this is a mistake.",
+  });
 });
 
 test("reaction counts fade: halved every half-life, new reactions added to what is left", () => {

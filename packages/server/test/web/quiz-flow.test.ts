@@ -58,11 +58,18 @@ async function signIn(p: Page, user: string, next: string) {
 }
 
 /** Writes a question in the set-up page's bank form. */
-async function addQuestion(p: Page, q: { kind: string; prompt: string; options?: string[]; correct: number[] | boolean; partial?: boolean; picture?: boolean }) {
+async function addQuestion(
+  p: Page,
+  q: { kind: string; prompt: string; options?: string[]; correct: number[] | boolean; partial?: boolean; picture?: boolean },
+) {
   const form = "section.bank form.qform";
   if (q.picture) {
     // A picture with the question: uploaded as the file is chosen, previewed, described.
-    await p.setInputFiles(`${form} input[name="picture"]`, { name: "dot.png", mimeType: "image/png", buffer: Buffer.from(PNG_1x1, "base64") });
+    await p.setInputFiles(`${form} input[name="picture"]`, {
+      name: "dot.png",
+      mimeType: "image/png",
+      buffer: Buffer.from(PNG_1x1, "base64"),
+    });
     await p.waitForSelector(`${form} img.q-image-preview`);
     await p.fill(`${form} input[name="pictureAlt"]`, "a single dot");
   }
@@ -104,10 +111,17 @@ async function flow(locale: "en" | "zh-CN") {
   await teacher.waitForSelector("li[data-class]");
   const classId = (await teacher.getAttribute("li[data-class]", "data-class"))!;
   await addQuestion(teacher, { kind: "single", prompt: "2 + 2 = ?", options: ["4", "5"], correct: [0], picture: true });
-  await addQuestion(teacher, { kind: "multiple", prompt: "Which are prime?", options: ["2", "3", "4", "5"], correct: [0, 1, 3], partial: true });
+  await addQuestion(teacher, {
+    kind: "multiple",
+    prompt: "Which are prime?",
+    options: ["2", "3", "4", "5"],
+    correct: [0, 1, 3],
+    partial: true,
+  });
   await addQuestion(teacher, { kind: "true_false", prompt: "The sun is a star.", correct: true });
   await teacher.fill("#set-title", `Warm-up ${tag}`);
-  for (const prompt of ["2 + 2 = ?", "Which are prime?", "The sun is a star."]) await teacher.check(`.quiz-sets label.set-pick:has-text("${prompt}") input`);
+  for (const prompt of ["2 + 2 = ?", "Which are prime?", "The sun is a star."])
+    await teacher.check(`.quiz-sets label.set-pick:has-text("${prompt}") input`);
   await teacher.fill("#set-limit", "5");
   await teacher.click(".quiz-sets form button[type=submit]");
   await teacher.waitForSelector(".quiz-sets .set-list > li");
@@ -129,7 +143,7 @@ async function flow(locale: "en" | "zh-CN") {
   await teacher.click('[data-phase="scheduled"] button.primary');
   await teacher.waitForSelector(".console");
   if (video) {
-    await teacher.click('.console .video button[aria-pressed] >> nth=0');
+    await teacher.click(".console .video button[aria-pressed] >> nth=0");
     await teacher.waitForSelector('video[data-publishing="camera"]', { timeout: 15_000 });
   }
 
@@ -145,7 +159,11 @@ async function flow(locale: "en" | "zh-CN") {
     if (video) {
       const t1 = Date.now();
       await p.goto(`/class/${classId}`);
-      await p.waitForFunction(() => ((document.querySelector(".video video") as HTMLVideoElement | null)?.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 0, undefined, { timeout: 20_000 });
+      await p.waitForFunction(
+        () => ((document.querySelector(".video video") as HTMLVideoElement | null)?.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 0,
+        undefined,
+        { timeout: 20_000 },
+      );
       timings.linkToFirstFrame.push(Date.now() - t1);
     }
     students.push(p);
@@ -155,7 +173,11 @@ async function flow(locale: "en" | "zh-CN") {
 
   // The set, question by question. s1 answers right at once, s2 partly right, s3 wrong.
   const answers: ((p: Page) => Promise<void>)[][] = [
-    [(p) => p.check('input[type="radio"][value="a"]'), (p) => p.check('input[type="radio"][value="a"]'), (p) => p.check('input[type="radio"][value="b"]')],
+    [
+      (p) => p.check('input[type="radio"][value="a"]'),
+      (p) => p.check('input[type="radio"][value="a"]'),
+      (p) => p.check('input[type="radio"][value="b"]'),
+    ],
     [
       async (p) => {
         for (const v of ["a", "b", "d"]) await p.check(`input[type="checkbox"][value="${v}"]`);
@@ -165,7 +187,11 @@ async function flow(locale: "en" | "zh-CN") {
       },
       (p) => p.check('input[type="checkbox"][value="c"]'),
     ],
-    [(p) => p.check('input[type="radio"][value="true"]'), (p) => p.check('input[type="radio"][value="true"]'), (p) => p.check('input[type="radio"][value="false"]')],
+    [
+      (p) => p.check('input[type="radio"][value="true"]'),
+      (p) => p.check('input[type="radio"][value="true"]'),
+      (p) => p.check('input[type="radio"][value="false"]'),
+    ],
   ];
   for (let i = 0; i < 3; i++) {
     const place = locale === "en" ? `${i + 1} of 3` : `第 ${i + 1} / 3 题`;
@@ -192,12 +218,15 @@ async function flow(locale: "en" | "zh-CN") {
       await teacher.waitForSelector('.console .dist[data-answered="3"]');
       const results = students.map((p) => stamp(p, ".result[data-correct]"));
       const t1 = Date.now();
-      await teacher.click('.console .quiz[data-question] button.primary');
+      await teacher.click(".console .quiz[data-question] button.primary");
       for (const x of await Promise.all(results)) timings.revealToResults.push(x - t1);
     }
     for (const p of students) await p.waitForSelector('.quiz[data-revealed="1"] .result', { timeout: 15_000 });
     // Partial credit: two of the three primes, no wrong pick, earn part of the points.
-    if (i === 1) expect(await s2.textContent(".result")).toMatch(locale === "en" ? /^Not this time\. \+[1-9]\d* points/ : /^这次没答对。\+[1-9]\d* 分/);
+    if (i === 1)
+      expect(await s2.textContent(".result")).toMatch(
+        locale === "en" ? /^Not this time\. \+[1-9]\d* points/ : /^这次没答对。\+[1-9]\d* 分/,
+      );
     // Auto-leaderboard: the board comes after each reveal without the teacher asking.
     await s2.waitForSelector(".leaderboard li.me, .leaderboard .my-rank, .podium");
   }
@@ -208,11 +237,33 @@ async function flow(locale: "en" | "zh-CN") {
   for (const p of [...students, teacher]) await p.waitForSelector(".podium .standings li");
   await shot(s1, `flow-${tag}-podium`);
   await shot(s3, `flow-${tag}-podium-phone`);
-  for (const [p, what] of [[s1, "podium desktop"], [s3, "podium phone"], [teacher, "console with the podium"]] as const) await axeClean(p, `${tag} ${what}`);
-  const podium = await s1.$$eval(".podium .standings li", (lis) => lis.map((li) => [li.querySelector(".rank")!.textContent, li.querySelector(".name")!.textContent, li.querySelector(".score")!.textContent!.replace(/\D/g, "")].join(",")));
+  for (const [p, what] of [
+    [s1, "podium desktop"],
+    [s3, "podium phone"],
+    [teacher, "console with the podium"],
+  ] as const)
+    await axeClean(p, `${tag} ${what}`);
+  const podium = await s1.$$eval(".podium .standings li", (lis) =>
+    lis.map((li) =>
+      [
+        li.querySelector(".rank")!.textContent,
+        li.querySelector(".name")!.textContent,
+        li.querySelector(".score")!.textContent!.replace(/\D/g, ""),
+      ].join(","),
+    ),
+  );
   const token = await teacher.evaluate(() => localStorage.getItem("edgeclass.session")!);
-  const csv = await (await fetch(`${h.base}/api/classes/${classId}/results?format=csv&table=standings`, { headers: { authorization: `Bearer ${token}` } })).text();
-  const exported = csv.trimEnd().split("\r\n").slice(1).map((r) => { const [rank, , name, score] = r.split(","); return [rank, name, score].join(","); });
+  const csv = await (
+    await fetch(`${h.base}/api/classes/${classId}/results?format=csv&table=standings`, { headers: { authorization: `Bearer ${token}` } })
+  ).text();
+  const exported = csv
+    .trimEnd()
+    .split("\r\n")
+    .slice(1)
+    .map((r) => {
+      const [rank, , name, score] = r.split(",");
+      return [rank, name, score].join(",");
+    });
   expect(podium).toEqual(exported);
   expect(podium[0]).toStartWith("1,Grace Hopper,");
   expect(podium[2]).toBe("3,Katherine Johnson,0");
@@ -222,7 +273,17 @@ async function flow(locale: "en" | "zh-CN") {
   await teacher.click(".top .confirm button.danger");
   await s1.waitForSelector('[data-phase="ended"]');
   await s1.waitForSelector(".podium .standings li");
-  expect(await s1.$$eval(".podium .standings li", (lis) => lis.map((li) => [li.querySelector(".rank")!.textContent, li.querySelector(".name")!.textContent, li.querySelector(".score")!.textContent!.replace(/\D/g, "")].join(",")))).toEqual(exported);
+  expect(
+    await s1.$$eval(".podium .standings li", (lis) =>
+      lis.map((li) =>
+        [
+          li.querySelector(".rank")!.textContent,
+          li.querySelector(".name")!.textContent,
+          li.querySelector(".score")!.textContent!.replace(/\D/g, ""),
+        ].join(","),
+      ),
+    ),
+  ).toEqual(exported);
   await teacher.waitForSelector("[data-summary] [data-participation]");
   expect(await teacher.getAttribute("[data-summary] [data-participation]", "data-participation")).toBe("3");
   expect(await teacher.getAttribute("[data-summary] [data-hardest]", "data-hardest")).toBe("Which are prime?");
@@ -234,7 +295,8 @@ async function flow(locale: "en" | "zh-CN") {
   return timings;
 }
 
-test("a whole course in the browser: set-up, a quiz set with auto-reveal to the podium, the podium equals the export; English and Chinese", async () => {
+test("a whole course in the browser: set-up, a quiz set with auto-reveal to the podium, the podium equals the export; English " +
+  "and Chinese", async () => {
   const all: Record<string, Record<string, number[]>> = {};
   for (const locale of ["en", "zh-CN"] as const) {
     const t0 = performance.now();

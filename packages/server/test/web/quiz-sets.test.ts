@@ -14,13 +14,25 @@ test("a teacher's quiz sets: questions in her order, options kept, bad ids refus
   const tok = await t.token("teacher", "t-sets");
   const course = (await t.call("POST", "/api/courses", { token: tok, body: { title: "Sets", status: "active" } })).body.id as string;
   const other = (await t.call("POST", "/api/courses", { token: tok, body: { title: "Other" } })).body.id as string;
-  const q = async (c: string, prompt: string) => (await t.call("POST", `/api/courses/${c}/questions`, { token: tok, body: { kind: "true_false", prompt, correct: true } })).body.id as string;
+  const q = async (c: string, prompt: string) =>
+    (await t.call("POST", `/api/courses/${c}/questions`, { token: tok, body: { kind: "true_false", prompt, correct: true } })).body
+      .id as string;
   const [q1, q2, q3, foreign] = [await q(course, "One"), await q(course, "Two"), await q(course, "Three"), await q(other, "Elsewhere")];
   const path = `/api/courses/${course}/quiz-sets`;
 
-  const made = await t.call("POST", path, { token: tok, body: { title: " Warm-up ", questionIds: [q3, q1, q2], autoReveal: true, autoLeaderboard: false, timeLimitSeconds: 20 } });
+  const made = await t.call("POST", path, {
+    token: tok,
+    body: { title: " Warm-up ", questionIds: [q3, q1, q2], autoReveal: true, autoLeaderboard: false, timeLimitSeconds: 20 },
+  });
   expect(made.status).toBe(201);
-  expect(made.body).toMatchObject({ title: "Warm-up", questionIds: [q3, q1, q2], autoReveal: true, autoLeaderboard: false, timeLimitSeconds: 20, courseId: course });
+  expect(made.body).toMatchObject({
+    title: "Warm-up",
+    questionIds: [q3, q1, q2],
+    autoReveal: true,
+    autoLeaderboard: false,
+    timeLimitSeconds: 20,
+    courseId: course,
+  });
   const setId = made.body.id as string;
   expect((await t.call("GET", path, { token: tok })).body.items.map((s: { id: string }) => s.id)).toEqual([setId]);
   const read = await t.call("GET", `${path}/${setId}`, { token: tok });
@@ -52,12 +64,32 @@ test("migration 25 moves sets saved under 22's table into the replicated records
   const { MIGRATIONS } = await import("../../src/store/sqlite/migrations.ts");
   const { Records } = await import("../../src/auth/records.ts");
   const db = new Database(":memory:");
-  migrate(db, MIGRATIONS.filter((m) => m.version < 25));
+  migrate(
+    db,
+    MIGRATIONS.filter((m) => m.version < 25),
+  );
   db.run("INSERT INTO schools (id, name, created_at, updated_at) VALUES ('s', 'S', 0, 0) ON CONFLICT DO NOTHING");
   db.run("INSERT INTO users (id, name, role, created_at, school_id) VALUES ('t', 'T', 'teacher', 0, 'default')");
-  db.run("INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES ('c', 'C', '', 'active', 30, 't', 0, 0, 'default')");
-  db.run("INSERT INTO quiz_sets (id, course_id, school_id, title, question_ids, auto_reveal, auto_leaderboard, time_limit_seconds, created_at, updated_at) VALUES ('q1', 'c', 'default', 'Warm-up', '[\"a\",\"b\"]', 1, 0, 20, 5, 6)");
+  db.run(
+    "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES " +
+      "('c', 'C', '', 'active', 30, 't', 0, 0, 'default')",
+  );
+  db.run(
+    "INSERT INTO quiz_sets (id, course_id, school_id, title, question_ids, auto_reveal, auto_leaderboard, " +
+      "time_limit_seconds, created_at, updated_at) VALUES ('q1', 'c', 'default', 'Warm-up', '[\"a\",\"b\"]', 1, 0, 20, 5, 6)",
+  );
   migrate(db, MIGRATIONS);
-  expect(new Records(db, null).get("quiz-set", "q1")).toEqual({ id: "q1", courseId: "c", schoolId: "default", title: "Warm-up", questionIds: ["a", "b"], autoReveal: true, autoLeaderboard: false, timeLimitSeconds: 20, createdAt: 5, updatedAt: 6 });
+  expect(new Records(db, null).get("quiz-set", "q1")).toEqual({
+    id: "q1",
+    courseId: "c",
+    schoolId: "default",
+    title: "Warm-up",
+    questionIds: ["a", "b"],
+    autoReveal: true,
+    autoLeaderboard: false,
+    timeLimitSeconds: 20,
+    createdAt: 5,
+    updatedAt: 6,
+  });
   expect(db.query("SELECT name FROM sqlite_master WHERE name = 'quiz_sets'").all()).toEqual([]);
 });

@@ -15,7 +15,13 @@ beforeAll(async () => {
   idp = await startOidcProvider([`${h.base}/api/auth/oidc/callback`]);
   const r = await h.t.call("PUT", "/api/schools/west-high/identity-provider", {
     token: admin,
-    body: { issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, roleClaim: "edgeclass_role", teacherValues: ["teacher"] },
+    body: {
+      issuer: idp.issuer,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      roleClaim: "edgeclass_role",
+      teacherValues: ["teacher"],
+    },
   });
   expect(r.status).toBe(201);
 }, 60_000);
@@ -47,12 +53,18 @@ test("sign in with the school, use the app on the cookie session, sign out", asy
   await page.click("text=Create course");
   await page.waitForURL((u) => /^\/courses\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith("/new"));
   const courses = await h.t.call("GET", "/api/courses", { token: await h.t.token("admin", "root") });
-  expect(courses.body.items.some((c: { title: string; teacherId: string; schoolId: string }) => c.title === "From the browser" && c.teacherId === "west-high:wendy" && c.schoolId === "west-high")).toBe(true);
+  expect(
+    courses.body.items.some(
+      (c: { title: string; teacherId: string; schoolId: string }) =>
+        c.title === "From the browser" && c.teacherId === "west-high:wendy" && c.schoolId === "west-high",
+    ),
+  ).toBe(true);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/login/);
   // The logout is sent as the page leaves: the session ends on the server, not only in the page.
   let status = 0;
-  for (let i = 0; i < 50 && status !== 401; i++, await Bun.sleep(50)) status = await page.evaluate(async () => (await fetch("/api/auth/session")).status);
+  for (let i = 0; i < 50 && status !== 401; i++, await Bun.sleep(50))
+    status = await page.evaluate(async () => (await fetch("/api/auth/session")).status);
   expect(status).toBe(401);
   expect((await page.context().cookies()).some((c) => c.name === "edgeclass-session")).toBe(false);
 }, 60_000);

@@ -12,7 +12,8 @@ import { audit, startHarness, type Harness } from "./harness.ts";
 let h: Harness;
 let admin: string;
 let eastAdmin: string;
-const mint = (role: "teacher" | "school-admin", sub: string, school: string) => mintToken(h.t.server.secret, { role, sub, school, name: `${sub} name`, ttlSeconds: 600 });
+const mint = (role: "teacher" | "school-admin", sub: string, school: string) =>
+  mintToken(h.t.server.secret, { role, sub, school, name: `${sub} name`, ttlSeconds: 600 });
 
 beforeAll(async () => {
   h = await startHarness();
@@ -55,7 +56,11 @@ test("a school admin signs in with a token, sees only their school's courses, cr
   await p.click("text=Create course");
   await p.waitForURL((u) => /^\/courses\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith("/new"));
   const id = decodeURIComponent(new URL(p.url()).pathname.split("/").pop()!);
-  expect((await h.t.call("GET", `/api/courses/${id}`, { token: admin })).body).toMatchObject({ title: "East Physics", teacherId: "et", schoolId: "east" });
+  expect((await h.t.call("GET", `/api/courses/${id}`, { token: admin })).body).toMatchObject({
+    title: "East Physics",
+    teacherId: "et",
+    schoolId: "east",
+  });
   await p.goto("/admin");
   await p.locator(".courses .course-toggle", { hasText: "East Physics" }).waitFor();
   expect((await courseTitles(p)).sort()).toEqual(["East Maths", "East Physics"]);
@@ -66,7 +71,8 @@ test("a school admin signs in with a token, sees only their school's courses, cr
   expect(await p.locator("body").textContent()).not.toContain(t("nav.centralOnly", {}, "en"));
 }, 60_000);
 
-test("a school admin's own school page works; another school's is refused by the server and the page says so in the user's language", async () => {
+test("a school admin's own school page works; another school's is refused by the server and the page says so in the user's " +
+  "language", async () => {
   const p = await h.page({ locale: "zh-CN" });
   await p.goto(`/schools#token=${eastAdmin}`);
   await p.locator('[data-school-detail="east"] h2', { hasText: "East School" }).waitFor();
@@ -99,7 +105,9 @@ test("the platform admin adds a school and registers an LTI platform on the Scho
   await p.click("text=Create school");
   await p.waitForSelector("#school-id-err");
   expect(await p.getAttribute("#school-id", "aria-invalid")).toBe("true");
-  expect((await h.t.call("GET", "/api/schools?limit=100", { token: admin })).body.items.map((s: { id: string }) => s.id)).not.toContain("no spaces allowed");
+  expect((await h.t.call("GET", "/api/schools?limit=100", { token: admin })).body.items.map((s: { id: string }) => s.id)).not.toContain(
+    "no spaces allowed",
+  );
 
   await p.fill("#school-id", "north");
   await p.click("text=Create school");

@@ -29,7 +29,8 @@ test("a teacher sets up a course: create, CSV roster, schedule in her time zone,
   await p.click('button[data-user="t1"]');
   await p.waitForSelector("#course-title");
   const teacherToken = await p.evaluate(() => localStorage.getItem("edgeclass.session")!);
-  const get = async (path: string, token = teacherToken) => (await fetch(h.base + path, { headers: { authorization: `Bearer ${token}` } })).json();
+  const get = async (path: string, token = teacherToken) =>
+    (await fetch(h.base + path, { headers: { authorization: `Bearer ${token}` } })).json();
 
   // The server's complaint about a field shows beside that field.
   await p.fill("#course-title", "   ");
@@ -46,13 +47,22 @@ test("a teacher sets up a course: create, CSV roster, schedule in her time zone,
   await p.click("text=Create course");
   await p.waitForURL((u) => /^\/courses\/[^/]+$/.test(u.pathname) && !u.pathname.endsWith("/new"));
   const courseId = decodeURIComponent(new URL(p.url()).pathname.split("/").pop()!);
-  expect(await get(`/api/courses/${courseId}`)).toMatchObject({ title: "Physics 1", description: "Mechanics", status: "active", capacity: 40, teacherId: "t1" });
+  expect(await get(`/api/courses/${courseId}`)).toMatchObject({
+    title: "Physics 1",
+    description: "Mechanics",
+    status: "active",
+    capacity: 40,
+    teacherId: "t1",
+  });
 
   // Roster from a pasted CSV export: the id column is taken, names beside it ignored.
   await p.fill("#roster-ids", 'name,student_id\n"Li, Wei",s1\nAna,s2\n');
   await p.click("text=Enrol students");
   await p.waitForSelector("text=Enrolled 2 students.");
-  expect((await get(`/api/courses/${courseId}/enrollments`)).items.map((e: { studentId: string }) => e.studentId).sort()).toEqual(["s1", "s2"]);
+  expect((await get(`/api/courses/${courseId}/enrollments`)).items.map((e: { studentId: string }) => e.studentId).sort()).toEqual([
+    "s1",
+    "s2",
+  ]);
   await p.click('button[aria-label="Remove s2 from the course"]');
   await p.waitForSelector('[data-student="s2"]', { state: "detached" });
 
@@ -84,7 +94,15 @@ test("a teacher sets up a course: create, CSV roster, schedule in her time zone,
   await p.click("text=Save changes");
   await p.waitForSelector('button[aria-label="Edit: 2 + 3 = ?"]');
   const [q] = (await get(`/api/courses/${courseId}/questions`)).items;
-  expect(q).toMatchObject({ kind: "single", prompt: "2 + 3 = ?", options: [{ id: "a", text: "5" }, { id: "b", text: "4" }], correct: "b" });
+  expect(q).toMatchObject({
+    kind: "single",
+    prompt: "2 + 3 = ?",
+    options: [
+      { id: "a", text: "5" },
+      { id: "b", text: "4" },
+    ],
+    correct: "b",
+  });
   await axeClean(p, "set-up page");
 
   await p.click(`button[aria-label^="Cancel class Forces"]`);
@@ -122,7 +140,12 @@ test("a teacher sets up a course: create, CSV roster, schedule in her time zone,
 }, 120_000);
 
 test("a Chinese browser gets the pages in Chinese, dates per locale; the language switch is remembered", async () => {
-  const ctx = await h.browser.newContext({ baseURL: h.base, locale: "zh-CN", timezoneId: "Asia/Shanghai", viewport: { width: 1280, height: 900 } });
+  const ctx = await h.browser.newContext({
+    baseURL: h.base,
+    locale: "zh-CN",
+    timezoneId: "Asia/Shanghai",
+    viewport: { width: 1280, height: 900 },
+  });
   const p = await ctx.newPage();
   await p.goto("/login?next=%2F");
   expect(await p.textContent("h1.title")).toBe("登录");

@@ -96,14 +96,22 @@ test("demo sign-in mints a verifiable token for demo users only, and exists only
   expect(ok.headers.get("cache-control")).toBe("no-store");
   const { token, user } = await ok.json();
   expect(user).toEqual({ id: "s1", name: "Grace Hopper", role: "student" });
-  expect(await createTokenVerifier(config.jwt, SECRET).verify(token)).toEqual({ id: "s1", role: "student", name: "Grace Hopper", school: "default" });
+  expect(await createTokenVerifier(config.jwt, SECRET).verify(token)).toEqual({
+    id: "s1",
+    role: "student",
+    name: "Grace Hopper",
+    school: "default",
+  });
   expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "mallory" })))).rejects.toBeInstanceOf(AppError);
-  expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "admin" })))).rejects.toBeInstanceOf(AppError); // never an admin
+  // never an admin
+  expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "admin" })))).rejects.toBeInstanceOf(AppError);
   expect(Promise.resolve(byPath["POST /api/demo/token"].handle(ctx({ userId: "s1", role: "admin" })))).rejects.toBeInstanceOf(AppError);
   const list = await (await byPath["GET /api/demo"].handle(ctx({}))).json();
   expect(list.users.map((u: { id: string }) => u.id)).toEqual(["t1", "s1"]);
 
   expect(webApp({ config: { ...config, demo: false }, demo, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);
   expect(webApp({ config, demo: null, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);
-  expect(webApp({ config: { ...config, jwt: { ...config.jwt, jwksFile: "/x.json" } }, demo, secret: SECRET, distDir: dist }).apiRoutes).toEqual([]);
+  expect(
+    webApp({ config: { ...config, jwt: { ...config.jwt, jwksFile: "/x.json" } }, demo, secret: SECRET, distDir: dist }).apiRoutes,
+  ).toEqual([]);
 });

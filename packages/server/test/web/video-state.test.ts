@@ -30,7 +30,12 @@ async function playing(p: Page, timeout: number): Promise<void> {
   await p.waitForFunction(
     (s) => {
       const v = document.querySelector(".video video") as HTMLVideoElement;
-      return v.videoWidth > 0 && v.currentTime > s.time && v.getVideoPlaybackQuality().totalVideoFrames > s.frames + 5 && v.dataset.status === "playing";
+      return (
+        v.videoWidth > 0 &&
+        v.currentTime > s.time &&
+        v.getVideoPlaybackQuality().totalVideoFrames > s.frames + 5 &&
+        v.dataset.status === "playing"
+      );
     },
     start,
     { timeout, polling: 100 },
@@ -44,7 +49,12 @@ async function pausedWithin(p: Page, what: "video" | "screen share", timeout: nu
     (w) => {
       const box = document.querySelector(".video .video-box") as HTMLElement | null;
       const v = document.querySelector(".video video") as HTMLVideoElement | null;
-      return box?.dataset.video === "paused" && v?.dataset.status === "paused" && getComputedStyle(v).visibility === "hidden" && (box.textContent ?? "").includes(`teacher's ${w} is paused`);
+      return (
+        box?.dataset.video === "paused" &&
+        v?.dataset.status === "paused" &&
+        getComputedStyle(v).visibility === "hidden" &&
+        (box.textContent ?? "").includes(`teacher's ${w} is paused`)
+      );
     },
     what,
     { timeout, polling: 50 },

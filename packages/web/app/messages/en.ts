@@ -161,8 +161,14 @@ export const en = {
   "quiz.taken": "✓ Your answer was taken.",
   "quiz.sendingAnswer": "Sending your answer…",
   "quiz.correctAnswer": "Correct answer: {answer}",
-  "quiz.resultRight": { one: "Right! +{points} point · total {total} · rank {rank}", other: "Right! +{points} points · total {total} · rank {rank}" },
-  "quiz.resultWrong": { one: "Not this time. +{points} point · total {total} · rank {rank}", other: "Not this time. +{points} points · total {total} · rank {rank}" },
+  "quiz.resultRight": {
+    one: "Right! +{points} point · total {total} · rank {rank}",
+    other: "Right! +{points} points · total {total} · rank {rank}",
+  },
+  "quiz.resultWrong": {
+    one: "Not this time. +{points} point · total {total} · rank {rank}",
+    other: "Not this time. +{points} points · total {total} · rank {rank}",
+  },
   "quiz.notAnswered": "You did not answer this one.",
 
   "hand.andReactions": "Hand and reactions",
@@ -198,12 +204,17 @@ export const en = {
 
   "archive.title": "Archive",
   "archive.ask": "Archive course…",
-  "archive.question": "Archive “{title}”? This is final: it cannot be undone, students can no longer join its classes and anyone in a live class of it is taken out.",
+  "archive.question":
+    "Archive “{title}”? This is final: it cannot be undone, students can no longer join its classes " +
+    "and anyone in a live class of it is taken out.",
   "archive.confirm": "Archive for good",
   "archive.keep": "Keep the course",
 
   "console.notStarted": "Not started",
-  "console.scheduledFor": { one: "Scheduled for {when}, {count} minute. Students who open the class link wait until you start.", other: "Scheduled for {when}, {count} minutes. Students who open the class link wait until you start." },
+  "console.scheduledFor": {
+    one: "Scheduled for {when}, {count} minute. Students who open the class link wait until you start.",
+    other: "Scheduled for {when}, {count} minutes. Students who open the class link wait until you start.",
+  },
   "console.start": "Start class",
   "console.ended": "The class has ended",
   "console.cancelled": "The class has been cancelled",
@@ -293,7 +304,10 @@ export const en = {
 
   "quiz.otherAnswers": "Other answers",
   "quiz.ofSet": "{n} of {total}",
-  "quiz.speedBonus": { one: "A right answer earns {half} point, plus up to {half} more the faster you answer.", other: "A right answer earns {half} points, plus up to {half} more the faster you answer." },
+  "quiz.speedBonus": {
+    one: "A right answer earns {half} point, plus up to {half} more the faster you answer.",
+    other: "A right answer earns {half} points, plus up to {half} more the faster you answer.",
+  },
   "quiz.partialNote": "Partly right answers earn part of the points.",
   "board.podium": "Podium",
   "sets.next": "Next question ({n} of {total})",
@@ -383,13 +397,20 @@ export const en = {
   "setup.saveTime": "Save new time",
   "setup.schedule": "Schedule class",
   "setup.notIds": "Not student ids: {list}. Nothing was enrolled.",
-  "setup.notIdsMore": { one: "Not student ids: {list} and {count} more. Nothing was enrolled.", other: "Not student ids: {list} and {count} more. Nothing was enrolled." },
+  "setup.notIdsMore": {
+    one: "Not student ids: {list} and {count} more. Nothing was enrolled.",
+    other: "Not student ids: {list} and {count} more. Nothing was enrolled.",
+  },
   "setup.noIds": "Type, paste or upload at least one student id.",
   "setup.enrolled": { one: "Enrolled {count} student.", other: "Enrolled {count} students." },
-  "setup.enrolledAlready": { one: "Enrolled {count} student; {already} already enrolled.", other: "Enrolled {count} students; {already} already enrolled." },
+  "setup.enrolledAlready": {
+    one: "Enrolled {count} student; {already} already enrolled.",
+    other: "Enrolled {count} students; {already} already enrolled.",
+  },
   "setup.students": "Students",
   "setup.removeStudent": "Remove {id} from the course",
-  "setup.addStudents": "Add students: ids, one per line or separated by commas, or paste a CSV (a column named id or student_id, else the first column)",
+  "setup.addStudents":
+    "Add students: ids, one per line or separated by commas, or paste a CSV (a column named id or student_id, else the first column)",
   "setup.uploadCsv": "Or upload a CSV file",
   "setup.enrol": "Enrol students",
 

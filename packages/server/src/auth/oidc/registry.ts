@@ -35,7 +35,12 @@ export class IdentityProviders {
 
   put(p: Omit<IdentityProvider, "createdAt" | "updatedAt">, now: number): IdentityProvider {
     const before = this.records.get<IdentityProvider>("idp", p.schoolId);
-    this.records.put("idp", p.schoolId, { ...p, clientSecret: seal(this.sealKey, p.clientSecret), createdAt: before?.createdAt ?? now, updatedAt: now });
+    this.records.put("idp", p.schoolId, {
+      ...p,
+      clientSecret: seal(this.sealKey, p.clientSecret),
+      createdAt: before?.createdAt ?? now,
+      updatedAt: now,
+    });
     return this.get(p.schoolId) as IdentityProvider;
   }
 

@@ -53,14 +53,20 @@ function safeNext(next: string | null): string {
 /** The user id for a provider's subject: school-qualified, hashed when it does not fit an id. */
 export function userIdFor(school: string, sub: string): string {
   const id = `${school}:${sub}`;
-  return /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/.test(id) ? id : `${school}:h-${new Bun.CryptoHasher("sha256").update(sub).digest("hex").slice(0, 40)}`;
+  return /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/.test(id)
+    ? id
+    : `${school}:h-${new Bun.CryptoHasher("sha256").update(sub).digest("hex").slice(0, 40)}`;
 }
 
 /** teacher when the role claim (a string, a list, or space-separated) holds one of the teacher values. */
 function roleFrom(claims: Record<string, unknown>, p: Pick<IdentityProvider, "roleClaim" | "teacherValues">): "teacher" | "student" {
   if (p.roleClaim === null) return "student";
   const raw = claims[p.roleClaim];
-  const values = Array.isArray(raw) ? raw.filter((x): x is string => typeof x === "string") : typeof raw === "string" ? raw.split(/[\s,]+/) : [];
+  const values = Array.isArray(raw)
+    ? raw.filter((x): x is string => typeof x === "string")
+    : typeof raw === "string"
+      ? raw.split(/[\s,]+/)
+      : [];
   return values.some((v) => p.teacherValues.includes(v)) ? "teacher" : "student";
 }
 
@@ -82,11 +88,15 @@ export class OidcSignIn {
   }
 
   /** The provider's metadata (discovery), cached a while per school and registration. */
-  async configuration(p: Omit<IdentityProvider, "createdAt" | "updatedAt"> & { updatedAt?: number }, fresh = false): Promise<Configuration> {
+  async configuration(
+    p: Omit<IdentityProvider, "createdAt" | "updatedAt"> & { updatedAt?: number },
+    fresh = false,
+  ): Promise<Configuration> {
     const hit = this.configs.get(p.schoolId);
     if (!fresh && hit !== undefined && hit.version === (p.updatedAt ?? -1) && this.now() - hit.at < DISCOVERY_TTL_MS) return hit.config;
     const client = await loadClient();
-    const auth = p.tokenAuthMethod === "client_secret_post" ? client.ClientSecretPost(p.clientSecret) : client.ClientSecretBasic(p.clientSecret);
+    const auth =
+      p.tokenAuthMethod === "client_secret_post" ? client.ClientSecretPost(p.clientSecret) : client.ClientSecretBasic(p.clientSecret);
     const config = client.discovery(new URL(p.issuer), p.clientId, undefined, auth, {
       timeout: 5,
       execute: isLoopbackUrl(new URL(p.issuer)) ? [client.allowInsecureRequests] : [],
@@ -145,11 +155,22 @@ export class OidcSignIn {
     const params = new URL(req.url).searchParams;
     const state = params.get("state");
     if (state !== pending.state) {
-      throw new AppError("bad-request", "the sign-in response does not belong to the sign-in this browser started (state mismatch): nothing was changed; start the sign-in again", { reason: "state-mismatch" });
+      throw new AppError(
+        "bad-request",
+        "the sign-in response does not belong to the sign-in this browser started (state mismatch): nothing was changed; " +
+          "start the sign-in again",
+        { reason: "state-mismatch" },
+      );
     }
     const error = params.get("error");
     if (error !== null) {
-      throw new AppError("forbidden", `the school's identity provider refused the sign-in: ${error.slice(0, 100)}${params.has("error_description") ? ` (${(params.get("error_description") ?? "").slice(0, 200)})` : ""}`, { reason: "provider-error" });
+      throw new AppError(
+        "forbidden",
+        `the school's identity provider refused the sign-in: ` +
+          `${error.slice(0, 100)}` +
+          `${params.has("error_description") ? ` (${(params.get("error_description") ?? "").slice(0, 200)})` : ""}`,
+        { reason: "provider-error" },
+      );
     }
     const p = this.o.providers.get(pending.school);
     if (p === undefined) throw new AppError("not-found", `school ${pending.school} no longer has an identity provider registered`);
@@ -176,9 +197,16 @@ export class OidcSignIn {
       this.o.logger.warn({ school: pending.school, err: e }, "OIDC callback refused");
       // openid-client wraps oauth4webapi's error, which says which claim did not match.
       if (/"nonce" claim/.test(message)) {
-        throw new AppError("bad-request", "the identity provider's ID token does not carry the nonce of this browser's sign-in (nonce mismatch): nothing was changed; start the sign-in again", { reason: "nonce-mismatch" });
+        throw new AppError(
+          "bad-request",
+          "the identity provider's ID token does not carry the nonce of this browser's sign-in (nonce mismatch): nothing " +
+            "was changed; start the sign-in again",
+          { reason: "nonce-mismatch" },
+        );
       }
-      throw new AppError("bad-request", `the identity provider's answer was refused: ${message.slice(0, 200)}; nothing was changed`, { reason: "token-refused" });
+      throw new AppError("bad-request", `the identity provider's answer was refused: ${message.slice(0, 200)}; nothing was changed`, {
+        reason: "token-refused",
+      });
     }
     const sub = String(claims.sub);
     // Profile and role claims may only be at the UserInfo endpoint.
@@ -189,21 +217,35 @@ export class OidcSignIn {
         this.o.logger.info({ school: pending.school, err: e }, "OIDC userinfo not available; using the ID token's claims");
       }
     }
-    const nameClaim = [claims.name, claims.preferred_username, claims.email].find((x): x is string => typeof x === "string" && x.trim() !== "");
-    const principal: Principal = { id: userIdFor(pending.school, sub), role: roleFrom(claims, p), name: (nameClaim ?? sub).slice(0, 100), school: pending.school };
+    const nameClaim = [claims.name, claims.preferred_username, claims.email].find(
+      (x): x is string => typeof x === "string" && x.trim() !== "",
+    );
+    const principal: Principal = {
+      id: userIdFor(pending.school, sub),
+      role: roleFrom(claims, p),
+      name: (nameClaim ?? sub).slice(0, 100),
+      school: pending.school,
+    };
     this.o.onSignedIn?.(principal);
     const { cookies } = await this.o.sessions.issue(principal, "oidc");
     const headers = new Headers({ location: pending.next, "cache-control": "no-store" });
     for (const c of cookies) headers.append("set-cookie", c);
     headers.append("set-cookie", this.pendingCookieValue("", 0));
-    this.o.logger.info({ school: pending.school, user: principal.id, role: principal.role }, "signed in with the school's identity provider");
+    this.o.logger.info(
+      { school: pending.school, user: principal.id, role: principal.role },
+      "signed in with the school's identity provider",
+    );
     return new Response(null, { status: 303, headers });
   }
 
   private async readPending(req: Request): Promise<Pending> {
     const raw = readCookie(req, this.pendingCookie);
     if (raw === null || raw === "") {
-      throw new AppError("bad-request", "no sign-in was started in this browser (or it took longer than 10 minutes): start the sign-in again", { reason: "no-pending-sign-in" });
+      throw new AppError(
+        "bad-request",
+        "no sign-in was started in this browser (or it took longer than 10 minutes): start the sign-in again",
+        { reason: "no-pending-sign-in" },
+      );
     }
     const { jwtVerify } = await loadJose();
     try {
@@ -211,11 +253,20 @@ export class OidcSignIn {
       if (payload.typ !== "oidc-pending") throw new Error("not a pending sign-in");
       return payload as unknown as Pending;
     } catch {
-      throw new AppError("bad-request", "the sign-in this browser started is not valid any more: start the sign-in again", { reason: "no-pending-sign-in" });
+      throw new AppError("bad-request", "the sign-in this browser started is not valid any more: start the sign-in again", {
+        reason: "no-pending-sign-in",
+      });
     }
   }
 
   private pendingCookieValue(value: string, maxAge: number): string {
-    return [`${this.pendingCookie}=${value}`, "Path=/api/auth/oidc", `Max-Age=${maxAge}`, "SameSite=Lax", "HttpOnly", ...(this.o.secure ? ["Secure"] : [])].join("; ");
+    return [
+      `${this.pendingCookie}=${value}`,
+      "Path=/api/auth/oidc",
+      `Max-Age=${maxAge}`,
+      "SameSite=Lax",
+      "HttpOnly",
+      ...(this.o.secure ? ["Secure"] : []),
+    ].join("; ");
   }
 }

@@ -8,7 +8,10 @@ import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
 import { intParam } from "../validate.ts";
 
-const DecisionsQuery = v.strictObject({ decision: v.optional(v.picklist(["allow", "deny"], "must be allow or deny")), limit: v.optional(intParam(1, 500)) });
+const DecisionsQuery = v.strictObject({
+  decision: v.optional(v.picklist(["allow", "deny"], "must be allow or deny")),
+  limit: v.optional(intParam(1, 500)),
+});
 
 /** Titles and names for a page of decisions (null where the class, course or user is not known), one lookup per id. */
 function named(items: DecisionRecord[], store: Pick<Store, "classes" | "courses" | "users">): DecisionView[] {
@@ -25,8 +28,18 @@ function named(items: DecisionRecord[], store: Pick<Store, "classes" | "courses"
   return items.map((r) => ({
     ...r,
     at: new Date(r.at).toISOString(),
-    classTitle: title(classes, r.classId, (id) => store.classes.get(id), (k) => k.title ?? null),
-    courseTitle: title(courses, r.courseId, (id) => store.courses.get(id), (c) => c.title),
+    classTitle: title(
+      classes,
+      r.classId,
+      (id) => store.classes.get(id),
+      (k) => k.title ?? null,
+    ),
+    courseTitle: title(
+      courses,
+      r.courseId,
+      (id) => store.courses.get(id),
+      (c) => c.title,
+    ),
     userName: users.get(r.userId)?.name ?? null,
   }));
 }

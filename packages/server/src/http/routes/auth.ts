@@ -23,13 +23,19 @@ const issuer = v.pipe(
     }
   }, "must be an https:// URL (http:// only for a provider on this machine)"),
 );
-const shortText = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
+const shortText = (max: number) =>
+  v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
 const RegisterBody = v.strictObject({
   issuer,
   clientId: shortText(255),
   clientSecret: v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1000)),
   tokenAuthMethod: v.optional(v.picklist(TOKEN_AUTH_METHODS, `must be one of ${TOKEN_AUTH_METHODS.join(", ")}`)),
-  scopes: v.optional(v.pipe(shortText(500), v.check((s) => s.split(/\s+/).includes("openid"), "must include openid"))),
+  scopes: v.optional(
+    v.pipe(
+      shortText(500),
+      v.check((s) => s.split(/\s+/).includes("openid"), "must include openid"),
+    ),
+  ),
   roleClaim: v.optional(v.nullable(v.pipe(shortText(100), v.regex(/^[\w.:/-]+$/, "must be a claim name")))),
   teacherValues: v.optional(v.pipe(v.array(shortText(200)), v.maxLength(50))),
 });
@@ -49,8 +55,10 @@ export interface AuthRouteDeps {
 /** The platform admin, or the school's own admin. Anyone else, or another school's admin: the school is not there for them. */
 export function assertManages(p: Principal, school: string, exists: (id: string) => boolean): void {
   const role: string = p.role;
-  if (role !== "admin" && role !== "school-admin") throw new AppError("forbidden", `managing a school's sign-in needs the role admin or school-admin; you are ${p.role}`);
-  if ((role === "school-admin" && p.school !== school) || !exists(school)) throw new AppError("not-found", `school ${school} does not exist`);
+  if (role !== "admin" && role !== "school-admin")
+    throw new AppError("forbidden", `managing a school's sign-in needs the role admin or school-admin; you are ${p.role}`);
+  if ((role === "school-admin" && p.school !== school) || !exists(school))
+    throw new AppError("not-found", `school ${school} does not exist`);
 }
 
 const view = (p: IdentityProvider, redirectUri: string) => ({
@@ -85,7 +93,17 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
       async handle({ req }) {
         const s = await d.sessions.authenticate(req);
         if (s === null) throw new AppError("unauthorized", "no browser session: sign in with your school");
-        return json({ user: s.principal, school: s.principal.school, via: s.via, csrfToken: d.sessions.csrfToken(s.sid), expiresAt: new Date(s.expiresAt).toISOString() }, 200, { "cache-control": "no-store" });
+        return json(
+          {
+            user: s.principal,
+            school: s.principal.school,
+            via: s.via,
+            csrfToken: d.sessions.csrfToken(s.sid),
+            expiresAt: new Date(s.expiresAt).toISOString(),
+          },
+          200,
+          { "cache-control": "no-store" },
+        );
       },
     },
     {
@@ -141,9 +159,13 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
           await d.oidc.configuration({ ...candidate, teacherValues: [...candidate.teacherValues] }, true);
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
-          throw new AppError("validation", `invalid body: issuer: discovery at ${body.issuer}/.well-known/openid-configuration failed: ${message.slice(0, 200)}`, {
-            issues: [{ path: "issuer", message: `discovery failed: ${message.slice(0, 200)}` }],
-          });
+          throw new AppError(
+            "validation",
+            `invalid body: issuer: discovery at ${body.issuer}/.well-known/openid-configuration failed: ${message.slice(0, 200)}`,
+            {
+              issues: [{ path: "issuer", message: `discovery failed: ${message.slice(0, 200)}` }],
+            },
+          );
         }
         const existed = d.providers.get(school) !== undefined;
         const saved = d.providers.put({ ...candidate, teacherValues: [...candidate.teacherValues] }, d.now());

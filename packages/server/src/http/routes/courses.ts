@@ -16,7 +16,10 @@ const status = v.picklist(COURSE_STATUSES, `must be one of ${COURSE_STATUSES.joi
 /** RFC 3339 date-time with an offset, e.g. 2026-11-26T15:00:00Z. */
 const instant = v.pipe(
   v.string(),
-  v.regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/, "must be an RFC 3339 date-time such as 2026-11-26T15:00:00Z"),
+  v.regex(
+    /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/,
+    "must be an RFC 3339 date-time such as 2026-11-26T15:00:00Z",
+  ),
   v.check(isRealDateTime, "is not a real date and time (day, month, hour, minute or offset out of range)"),
   v.transform((s) => Date.parse(s)),
   v.check((n) => Number.isFinite(n), "is not a real date"),
@@ -31,10 +34,17 @@ const NewCourseBody = v.strictObject({
   teacherId: v.optional(id),
 });
 const CoursePatchBody = v.pipe(
-  v.strictObject({ title: v.optional(title), description: v.optional(description), status: v.optional(status), capacity: v.optional(capacity) }),
+  v.strictObject({
+    title: v.optional(title),
+    description: v.optional(description),
+    status: v.optional(status),
+    capacity: v.optional(capacity),
+  }),
   v.check((b) => Object.keys(b).length > 0, "send at least one field to change"),
 );
-const EnrollBody = v.strictObject({ studentIds: v.pipe(v.array(id), v.minLength(1, "list at least one student"), v.maxLength(1000, "at most 1000 students per request")) });
+const EnrollBody = v.strictObject({
+  studentIds: v.pipe(v.array(id), v.minLength(1, "list at least one student"), v.maxLength(1000, "at most 1000 students per request")),
+});
 const ListCoursesQuery = v.strictObject({ ...pageQuery, status: v.optional(status), teacherId: v.optional(id), schoolId: v.optional(id) });
 const PageOnlyQuery = v.strictObject(pageQuery);
 const NewClassBody = v.strictObject({ title: v.optional(title), startsAt: instant, durationMinutes: duration });
@@ -44,7 +54,6 @@ const ClassPatchBody = v.pipe(
 );
 const IdParams = v.strictObject({ id });
 const EnrollmentParams = v.strictObject({ id, studentId: id });
-
 
 export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
   const courseBodies = new WeakMap<Course, { enrolled: number; body: string }>();
@@ -68,7 +77,9 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       auth: anyone,
       schema: { query: ListCoursesQuery },
       handle({ query, principal }) {
-        const page = pageBody(svc.listCourses(principal, { status: query.status, teacherId: query.teacherId, schoolId: query.schoolId }, pageRequest(query)));
+        const page = pageBody(
+          svc.listCourses(principal, { status: query.status, teacherId: query.teacherId, schoolId: query.schoolId }, pageRequest(query)),
+        );
         return json({ items: page.items.map(courseView), nextCursor: page.nextCursor });
       },
     }),

@@ -39,15 +39,22 @@ export function imageRoutes(store: Pick<Store, "courses">, images: SqliteImages,
         if (!course) throw notFound("course", courseId);
         assertCanManageCourse(principal, course);
         const declared = (req.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
-        if (Number(req.headers.get("content-length") ?? 0) > MAX_IMAGE_BYTES) throw new AppError("payload-too-large", `an image is at most ${MAX_IMAGE_BYTES} bytes`);
+        if (Number(req.headers.get("content-length") ?? 0) > MAX_IMAGE_BYTES)
+          throw new AppError("payload-too-large", `an image is at most ${MAX_IMAGE_BYTES} bytes`);
         const bytes = new Uint8Array(await req.arrayBuffer());
         if (bytes.byteLength > MAX_IMAGE_BYTES) throw new AppError("payload-too-large", `an image is at most ${MAX_IMAGE_BYTES} bytes`);
         const type = sniffImage(bytes);
         if (type === null) throw new AppError("unsupported-media-type", "send a PNG, JPEG, WebP or GIF image");
-        if (declared !== type) throw new AppError("unsupported-media-type", `the file is ${type}, not ${declared || "an unnamed type"}: send it with Content-Type ${type}`);
+        if (declared !== type)
+          throw new AppError(
+            "unsupported-media-type",
+            `the file is ${type}, not ${declared || "an unnamed type"}: send it with Content-Type ${type}`,
+          );
         const image = { id: randomId(), courseId, schoolId: course.schoolId, type, bytes, createdAt: now() };
         images.insert(image);
-        return json({ id: image.id, url: `/api/images/${image.id}`, type, bytes: bytes.byteLength }, 201, { location: `/api/images/${image.id}` });
+        return json({ id: image.id, url: `/api/images/${image.id}`, type, bytes: bytes.byteLength }, 201, {
+          location: `/api/images/${image.id}`,
+        });
       },
     }),
     route({

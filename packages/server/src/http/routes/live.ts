@@ -15,11 +15,22 @@ const IdParams = v.strictObject({ id });
 const PageOnlyQuery = v.strictObject(pageQuery);
 const format = v.optional(v.picklist(["json", "csv"], "must be json or csv"));
 /** The zone a CSV's dates and times are written in (the teacher's; UTC unless told). */
-const tz = v.optional(v.pipe(v.string(), v.maxLength(64), v.check((z) => knownZone(z) !== null, "must be an IANA time zone, e.g. Asia/Shanghai")));
+const tz = v.optional(
+  v.pipe(
+    v.string(),
+    v.maxLength(64),
+    v.check((z) => knownZone(z) !== null, "must be an IANA time zone, e.g. Asia/Shanghai"),
+  ),
+);
 /** One table per CSV file: the answers, or the final standings. */
-const ResultsQuery = v.strictObject({ format, table: v.optional(v.picklist(["answers", "standings"], "must be answers or standings")), tz });
+const ResultsQuery = v.strictObject({
+  format,
+  table: v.optional(v.picklist(["answers", "standings"], "must be answers or standings")),
+  tz,
+});
 const AttendanceQuery = v.strictObject({ format, tz });
-const csvFile = (body: string, name: string) => new Response(body, { headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${name}"` } });
+const csvFile = (body: string, name: string) =>
+  new Response(body, { headers: { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="${name}"` } });
 const questionView = (q: BankQuestion): BankQuestionView => ({ id: q.id, courseId: q.courseId, ...q.draft, createdAt: iso(q.createdAt) });
 
 export function liveRoutes(svc: LiveService, maxBody: number): RouteDef[] {

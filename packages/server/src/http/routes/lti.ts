@@ -29,7 +29,8 @@ const endpoint = v.pipe(
     }
   }, "must be an https:// URL (http:// only on this machine)"),
 );
-const text = (max: number) => v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
+const text = (max: number) =>
+  v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
 const deploymentIds = v.pipe(v.array(text(255)), v.minLength(1, "list at least one deployment id"), v.maxLength(100));
 const PlatformBody = v.strictObject({
   name: v.optional(text(200)),
@@ -73,7 +74,8 @@ export interface LtiRouteDeps {
 
 /** A form body (application/x-www-form-urlencoded), as LMSs post launches and as the tool's pages post. */
 async function readForm(req: Request, maxBytes: number): Promise<URLSearchParams> {
-  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers.get("content-type") ?? "")) throw new AppError("unsupported-media-type", "send the form as application/x-www-form-urlencoded");
+  if (!/^application\/x-www-form-urlencoded\b/i.test(req.headers.get("content-type") ?? ""))
+    throw new AppError("unsupported-media-type", "send the form as application/x-www-form-urlencoded");
   const body = await req.text();
   if (body.length > maxBytes) throw new AppError("payload-too-large", `body is larger than the limit of ${maxBytes} bytes`);
   return new URLSearchParams(body);
@@ -93,7 +95,12 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
     deepLinkingUrl: `${origin(req)}/api/lti/launch`,
     jwksUrl: `${origin(req)}/api/lti/jwks`,
   });
-  const view = (p: Platform, req: Request) => ({ ...p, createdAt: new Date(p.createdAt).toISOString(), updatedAt: new Date(p.updatedAt).toISOString(), tool: tool(req) });
+  const view = (p: Platform, req: Request) => ({
+    ...p,
+    createdAt: new Date(p.createdAt).toISOString(),
+    updatedAt: new Date(p.updatedAt).toISOString(),
+    tool: tool(req),
+  });
   const platformOf = (school: string, pid: string) => {
     const p = d.registry.get(pid);
     if (p === undefined || p.schoolId !== school) throw notFound("LTI platform", pid);
@@ -101,7 +108,10 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
   };
   const login = async (req: Request, params: Record<string, string>) => {
     const p = check(LoginForm, params, "login initiation") as LoginParams;
-    return new Response(null, { status: 302, headers: { location: await d.launches.login(p, `${origin(req)}/api/lti/launch`), "cache-control": "no-store" } });
+    return new Response(null, {
+      status: 302,
+      headers: { location: await d.launches.login(p, `${origin(req)}/api/lti/launch`), "cache-control": "no-store" },
+    });
   };
   const managedClass = (principal: Parameters<CoursesService["getClass"]>[0], classId: string) => {
     const cls = d.courses.getClass(principal, classId);
@@ -117,8 +127,22 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
       bodyLimit: d.maxBodyBytes,
       async handle({ req, params: { school }, body: b, principal }) {
         assertManages(principal, school, d.schoolExists);
-        if (d.registry.byIssuer(b.issuer).some((p) => p.clientId === b.clientId)) throw new AppError("conflict", `a platform with issuer ${b.issuer} and client id ${b.clientId} is registered already`);
-        const p = d.registry.insert({ id: d.newId(), schoolId: school, name: b.name ?? new URL(b.issuer).host, issuer: b.issuer, clientId: b.clientId, authLoginUrl: b.authLoginUrl, authTokenUrl: b.authTokenUrl, jwksUrl: b.jwksUrl, deploymentIds: [...new Set(b.deploymentIds)] }, d.now());
+        if (d.registry.byIssuer(b.issuer).some((p) => p.clientId === b.clientId))
+          throw new AppError("conflict", `a platform with issuer ${b.issuer} and client id ${b.clientId} is registered already`);
+        const p = d.registry.insert(
+          {
+            id: d.newId(),
+            schoolId: school,
+            name: b.name ?? new URL(b.issuer).host,
+            issuer: b.issuer,
+            clientId: b.clientId,
+            authLoginUrl: b.authLoginUrl,
+            authTokenUrl: b.authTokenUrl,
+            jwksUrl: b.jwksUrl,
+            deploymentIds: [...new Set(b.deploymentIds)],
+          },
+          d.now(),
+        );
         return json(view(p, req), 201, { location: `/api/schools/${school}/lti/platforms/${p.id}` });
       },
     }),
@@ -167,9 +191,19 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
       },
     }),
     { method: "GET", path: "/api/lti/tool", auth: "public", handle: ({ req }) => json(tool(req)) },
-    { method: "GET", path: "/api/lti/jwks", auth: "public", handle: async () => json(await d.toolKeys.jwks(), 200, { "cache-control": "public, max-age=300" }) },
+    {
+      method: "GET",
+      path: "/api/lti/jwks",
+      auth: "public",
+      handle: async () => json(await d.toolKeys.jwks(), 200, { "cache-control": "public, max-age=300" }),
+    },
     { method: "GET", path: "/api/lti/login", auth: "public", handle: ({ req }) => login(req, fields(new URL(req.url).searchParams)) },
-    { method: "POST", path: "/api/lti/login", auth: "public", handle: async ({ req }) => login(req, fields(await readForm(req, d.maxBodyBytes))) },
+    {
+      method: "POST",
+      path: "/api/lti/login",
+      auth: "public",
+      handle: async ({ req }) => login(req, fields(await readForm(req, d.maxBodyBytes))),
+    },
     route({
       method: "POST",
       path: "/api/lti/launch",
@@ -181,7 +215,13 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
         });
       },
     }),
-    route({ method: "GET", path: "/api/lti/deep-link/:id", auth: "public", schema: { params: DeepLinkParams }, handle: ({ params }) => d.service.deepLinkPage(params.id) }),
+    route({
+      method: "GET",
+      path: "/api/lti/deep-link/:id",
+      auth: "public",
+      schema: { params: DeepLinkParams },
+      handle: ({ params }) => d.service.deepLinkPage(params.id),
+    }),
     route({
       method: "POST",
       path: "/api/lti/deep-link/:id",
@@ -208,7 +248,11 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
       schema: { params: IdParams },
       handle({ params, principal }) {
         const cls = managedClass(principal, params.id);
-        const rows = d.grades.rows(cls.id).map((r) => ({ ...r, nextAttemptAt: r.status === "pending" ? new Date(r.nextAttemptAt).toISOString() : null, sentAt: r.sentAt === null ? null : new Date(r.sentAt).toISOString() }));
+        const rows = d.grades.rows(cls.id).map((r) => ({
+          ...r,
+          nextAttemptAt: r.status === "pending" ? new Date(r.nextAttemptAt).toISOString() : null,
+          sentAt: r.sentAt === null ? null : new Date(r.sentAt).toISOString(),
+        }));
         const count = (s: string) => rows.filter((r) => r.status === s).length;
         return json({ classId: cls.id, sent: count("sent"), pending: count("pending"), failed: count("failed"), items: rows });
       },

@@ -46,7 +46,8 @@ export function mediaRoutes(d: MediaRouteDeps): RouteDef[] {
     return { cls, course };
   };
   const admitted = d.admitted ?? ((classId: string, userId: string) => Promise.resolve(d.hub().isAdmitted(classId, userId)));
-  const isStaff = (p: Principal, course: { teacherId: string; schoolId: string }) => isAdminOf(p, course.schoolId) || (p.role === "teacher" && p.id === course.teacherId);
+  const isStaff = (p: Principal, course: { teacherId: string; schoolId: string }) =>
+    isAdminOf(p, course.schoolId) || (p.role === "teacher" && p.id === course.teacherId);
   return [
     route({
       method: "POST",

@@ -24,7 +24,10 @@ export interface OpaRoutesOptions {
 export function opaRoutes(opts: OpaRoutesOptions): RouteDef[] {
   // The Data API and its Rego engine load on the first request: importing them costs more than the rest of start-up.
   let api: Promise<DataApi> | null = null;
-  const load = () => (api ??= import("../../../../policy-api/src/index.ts").then((m) => new m.DataApi({ modules: opts.sources, maxBodyBytes: opts.maxBodyBytes })));
+  const load = () =>
+    (api ??= import("../../../../policy-api/src/index.ts").then(
+      (m) => new m.DataApi({ modules: opts.sources, maxBodyBytes: opts.maxBodyBytes }),
+    ));
   const auth = opts.auth ?? (["admin"] as const);
   const data: RouteDef["handle"] = async ({ req }) => (await load()).data(req);
   return [

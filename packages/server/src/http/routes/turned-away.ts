@@ -13,7 +13,9 @@ const IdParams = v.strictObject({ id });
 
 /** Sums the denies of one class by reason (a decision with several reasons counts under each). */
 export function turnedAway(log: DecisionLog, classId: string): TurnedAwayView {
-  const denies = log.recent({ decision: "deny", limit: Number.MAX_SAFE_INTEGER }).filter((r) => r.classId === classId && r.role === "student");
+  const denies = log
+    .recent({ decision: "deny", limit: Number.MAX_SAFE_INTEGER })
+    .filter((r) => r.classId === classId && r.role === "student");
   const by = new Map<string, { who: Set<string>; attempts: number }>();
   for (const r of denies)
     for (const reason of r.reasons.length ? r.reasons : ["refused"]) {
@@ -25,7 +27,9 @@ export function turnedAway(log: DecisionLog, classId: string): TurnedAwayView {
   return {
     students: new Set(denies.map((r) => r.userId)).size,
     attempts: denies.length,
-    reasons: [...by].map(([reason, x]) => ({ reason, students: x.who.size, attempts: x.attempts })).sort((a, b) => b.students - a.students || a.reason.localeCompare(b.reason)),
+    reasons: [...by]
+      .map(([reason, x]) => ({ reason, students: x.who.size, attempts: x.attempts }))
+      .sort((a, b) => b.students - a.students || a.reason.localeCompare(b.reason)),
     last: denies.length ? new Date(denies[0].at).toISOString() : null,
   };
 }

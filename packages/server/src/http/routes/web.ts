@@ -106,8 +106,10 @@ function send(req: Request, a: Asset, extra: Record<string, string> = {}): Respo
   return new Response(req.method === "HEAD" ? null : gzip ? a.gzip : a.body, { headers });
 }
 
-const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>EdgeClass</title>
-<h1>EdgeClass</h1><p>The web client is not built yet. Run <code>npm run build:web</code> (or restart with <code>npm start</code>, which builds it) and reload.</p>`;
+const NOT_BUILT =
+  `<!doctype html><meta charset="utf-8"><title>EdgeClass</title>
+<h1>EdgeClass</h1><p>The web client is not built yet. Run <code>npm run build:web</code> (or restart with <code>npm ` +
+  `start</code>, which builds it) and reload.</p>`;
 
 export interface WebOptions {
   config: Pick<Config, "demo" | "jwt" | "maxBodyBytes" | "limits">;
@@ -153,7 +155,11 @@ export function webApp(o: WebOptions): WebApp {
   const page = (req: Request): Response => {
     const index = current().get("/index.html");
     const extra = { "content-security-policy": CSP, "referrer-policy": "no-referrer" };
-    if (index === undefined) return new Response(NOT_BUILT, { status: 503, headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...extra } });
+    if (index === undefined)
+      return new Response(NOT_BUILT, {
+        status: 503,
+        headers: { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...extra },
+      });
     return send(req, index, extra);
   };
   const file = (req: Request): Response => {
@@ -174,8 +180,14 @@ export function webApp(o: WebOptions): WebApp {
   const readOnly = (h: (req: Request) => Response) => (req: BunRequest) =>
     req.method === "GET" || req.method === "HEAD"
       ? h(req)
-      : problemResponse(new AppError("method-not-allowed", "use GET or HEAD on this path"), new URL(req.url).pathname, { allow: "GET, HEAD" });
-  const staticRoutes: Record<string, (req: BunRequest) => Response> = { "/assets/*": readOnly(file), "/favicon.svg": readOnly(file), "/index.html": readOnly(page) };
+      : problemResponse(new AppError("method-not-allowed", "use GET or HEAD on this path"), new URL(req.url).pathname, {
+          allow: "GET, HEAD",
+        });
+  const staticRoutes: Record<string, (req: BunRequest) => Response> = {
+    "/assets/*": readOnly(file),
+    "/favicon.svg": readOnly(file),
+    "/index.html": readOnly(page),
+  };
   for (const p of APP_PATHS) staticRoutes[p] = readOnly(page);
 
   const apiRoutes: RouteDef[] = [];
@@ -193,7 +205,8 @@ export function webApp(o: WebOptions): WebApp {
         method: "GET",
         path: "/api/demo",
         auth: "public",
-        handle: () => json({ courseId: demo.courseId, classId: demo.classId, users: users.map((u) => ({ id: u.id, name: u.name, role: u.role })) }),
+        handle: () =>
+          json({ courseId: demo.courseId, classId: demo.classId, users: users.map((u) => ({ id: u.id, name: u.name, role: u.role })) }),
       },
       {
         method: "POST",
@@ -203,10 +216,20 @@ export function webApp(o: WebOptions): WebApp {
           const { userId } = await readJson(req, DemoTokenBody, Math.min(o.config.maxBodyBytes, 4096));
           const user = users.find((u) => u.id === userId);
           if (user === undefined) {
-            throw new AppError("validation", `userId must be one of the demo users: ${users.map((u) => u.id).join(", ")}`, { issues: [{ path: "userId", message: "not a demo user" }] });
+            throw new AppError("validation", `userId must be one of the demo users: ${users.map((u) => u.id).join(", ")}`, {
+              issues: [{ path: "userId", message: "not a demo user" }],
+            });
           }
           limits.mint(ip, user.id);
-          const token = await mintToken(o.secret, { sub: user.id, role: user.role, name: user.name, school: user.school, ttlSeconds: ttl, issuer: o.config.jwt.issuer, audience: o.config.jwt.audience });
+          const token = await mintToken(o.secret, {
+            sub: user.id,
+            role: user.role,
+            name: user.name,
+            school: user.school,
+            ttlSeconds: ttl,
+            issuer: o.config.jwt.issuer,
+            audience: o.config.jwt.audience,
+          });
           return json(
             { token, user: { id: user.id, name: user.name, role: user.role }, expiresAt: new Date(Date.now() + ttl * 1000).toISOString() },
             200,

@@ -97,19 +97,21 @@ function shutdown(): void {
   process.exit(0);
 }
 
-
 // Simulcast layer choice per subscriber, and peers that went away without a DELETE
 // (nothing heard: browsers send RTCP every 1-5 s).
 const layerTimer = setInterval(() => {
   const now = performance.now();
   for (const e of rooms.values()) e.room.selectLayers(now);
 }, 500);
-const idleTimer = setInterval(() => {
-  const now = performance.now();
-  for (const s of [...sessions.values()]) {
-    if (s instanceof BaseSession && s.connected && now - s.lastHeard > config.idleTimeoutMs) s.close("peer silent");
-  }
-}, Math.min(2000, Math.max(250, config.idleTimeoutMs / 4)));
+const idleTimer = setInterval(
+  () => {
+    const now = performance.now();
+    for (const s of [...sessions.values()]) {
+      if (s instanceof BaseSession && s.connected && now - s.lastHeard > config.idleTimeoutMs) s.close("peer silent");
+    }
+  },
+  Math.min(2000, Math.max(250, config.idleTimeoutMs / 4)),
+);
 // One small RTCP packet a second to each viewer, media or not (SubscriberSession.heartbeat).
 const heartbeatTimer = setInterval(() => {
   for (const s of sessions.values()) if (s instanceof SubscriberSession) s.heartbeat();
@@ -123,7 +125,10 @@ const statsTimer = setInterval(() => {
     publishers += e.publishers.length;
     subscribers += e.room.subscribers.size;
   }
-  send({ t: "stats", stats: { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, ...counters, publishers, subscribers, forwardP99Us: takeForwardP99() } });
+  send({
+    t: "stats",
+    stats: { cpuUserUs: cpu.user, cpuSystemUs: cpu.system, ...counters, publishers, subscribers, forwardP99Us: takeForwardP99() },
+  });
 }, 1000);
 
 process.on("message", (m: ToWorker) => {
@@ -134,4 +139,3 @@ process.on("uncaughtException", (e) => console.error("media worker: uncaught", e
 process.on("unhandledRejection", (e) => console.error("media worker: unhandled rejection", e));
 process.on("disconnect", shutdown);
 send({ t: "ready", relayPort: relay.port, cascadePort: cascade.port, pid: process.pid });
-

@@ -20,7 +20,13 @@ if (config.iceUdpMux && config.muxPort === 0) {
 /** The DTLS certificate the MediaService made for all workers (see certificate.ts), if any. */
 export const certificate: { certificatePemFile: string; keyPemFile: string } | null = config.certificate ?? null;
 
-export const counters: ForwarderCounters & { upstreamNacks: number; cascadeSent: number; cascadeReceived: number; cascadeRejected: number; relayRejected: number } = {
+export const counters: ForwarderCounters & {
+  upstreamNacks: number;
+  cascadeSent: number;
+  cascadeReceived: number;
+  cascadeRejected: number;
+  relayRejected: number;
+} = {
   packetsIn: 0,
   packetsOut: 0,
   bytesOut: 0,
@@ -83,7 +89,10 @@ export const relay = await Bun.udpSocket({
       // Only the sibling workers this class is routed between may send here: media from the class's
       // home worker on this instance, keyframe requests from the workers it relays to. Anything else
       // (another local process, a stale route) is dropped and counted.
-      const from = address === "127.0.0.1" && entry !== undefined && (type === RELAY_MEDIA ? port === entry.upstream : type === RELAY_KEYFRAME && entry.relayTo.includes(port));
+      const from =
+        address === "127.0.0.1" &&
+        entry !== undefined &&
+        (type === RELAY_MEDIA ? port === entry.upstream : type === RELAY_KEYFRAME && entry.relayTo.includes(port));
       if (!from || !entry) return void counters.relayRejected++;
       try {
         if (type === RELAY_MEDIA) {
@@ -138,12 +147,21 @@ export function roomFor(classKey: number): RoomEntry {
 export function askKeyframe(entry: RoomEntry): void {
   const video = entry.publishers.filter((p) => p.kinds.has("video"));
   if (video.length > 0) for (const p of video) p.requestKeyframe();
-  else if (entry.upstream !== null) relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
+  else if (entry.upstream !== null)
+    relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
   else if (entry.cascadeUp !== null) hooks.cascadeKeyframe(entry);
 }
 
 export function maybeDropRoom(classKey: number): void {
   const e = rooms.get(classKey);
-  if (e && e.publishers.length === 0 && e.room.subscribers.size === 0 && e.relayTo.length === 0 && e.upstream === null && e.cascadeTo.length === 0 && e.cascadeUp === null) rooms.delete(classKey);
+  if (
+    e &&
+    e.publishers.length === 0 &&
+    e.room.subscribers.size === 0 &&
+    e.relayTo.length === 0 &&
+    e.upstream === null &&
+    e.cascadeTo.length === 0 &&
+    e.cascadeUp === null
+  )
+    rooms.delete(classKey);
 }
-

@@ -1,6 +1,8 @@
 // Peer connections of a media worker: a publisher session receives a teacher's RTP
 // (and sends it feedback: REMB, RR, PLI, NACK), a subscriber session sends a student the
 // class's streams through the Room.
+// Over 400 lines because the publisher and the subscriber session share their base (one peer
+// connection, its RTCP feedback and stats) and are read together.
 
 import ndc from "node-datachannel";
 import type { PeerConnection, Track } from "node-datachannel";
@@ -10,7 +12,19 @@ import { buildNack, buildPli, buildRemb, buildRr, isRtcp, rtpExtensionString, rt
 import { EXT_MID, EXT_RID, SdpError, decorateAnswer, parseOffer, pickAudio, pickVideo, subscriberCodecs } from "../sdp.ts";
 import { cascadeMedia } from "./cascade.ts";
 import { forgetCredentials, withShimCandidate } from "./turn-shim.ts";
-import { certificate, config, counters, forwardTimed, maybeDropRoom, relay, relayHeader, send, sessions, type RoomEntry, type Session } from "./runtime.ts";
+import {
+  certificate,
+  config,
+  counters,
+  forwardTimed,
+  maybeDropRoom,
+  relay,
+  relayHeader,
+  send,
+  sessions,
+  type RoomEntry,
+  type Session,
+} from "./runtime.ts";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
 
@@ -135,7 +149,12 @@ export class PublisherSession extends BaseSession {
   private pliPending: ReturnType<typeof setTimeout> | null = null;
   private readonly highestSeq = new Map<number, number>();
 
-  constructor(id: string, classKey: number, offer: string, private readonly entry: RoomEntry) {
+  constructor(
+    id: string,
+    classKey: number,
+    offer: string,
+    private readonly entry: RoomEntry,
+  ) {
     super(id, classKey, newPc(id));
     const media = parseOffer(offer);
     let haveAudio = false;
@@ -255,7 +274,8 @@ export class PublisherSession extends BaseSession {
     const videoSsrcs = [...this.ssrcKind].filter(([, k]) => k === "video").map(([s]) => s);
     try {
       if (blocks.length > 0) t.track.sendMessageBinary(buildRr(this.rtcpSsrc, blocks.slice(0, 31)));
-      if (videoSsrcs.length > 0) t.track.sendMessageBinary(buildRemb(this.rtcpSsrc, kbps * 1000 * (this.rids.length > 1 ? 1.4 : 1), videoSsrcs));
+      if (videoSsrcs.length > 0)
+        t.track.sendMessageBinary(buildRemb(this.rtcpSsrc, kbps * 1000 * (this.rids.length > 1 ? 1.4 : 1), videoSsrcs));
     } catch {
       // transport not ready yet
     }
@@ -298,7 +318,12 @@ export class SubscriberSession extends BaseSession {
   private readonly heartbeatTrack: Track | null;
   /** Our outgoing SSRC on that track: the peer routes RTCP by the SSRCs it was told about. */
   private readonly heartbeatSsrc: number;
-  constructor(id: string, classKey: number, offer: string, private readonly entry: RoomEntry) {
+  constructor(
+    id: string,
+    classKey: number,
+    offer: string,
+    private readonly entry: RoomEntry,
+  ) {
     super(id, classKey, newPc(id));
     const media = parseOffer(offer);
     const pts = subscriberCodecs(media);
@@ -337,7 +362,10 @@ export class SubscriberSession extends BaseSession {
       audio: audio ? { ssrc: audio.ssrc, sink: sink(audio.track) } : null,
       video: video ? { ssrc: video.ssrc, sink: sink(video.track) } : null,
     });
-    for (const [kind, t] of [["audio", audio], ["video", video]] as const) {
+    for (const [kind, t] of [
+      ["audio", audio],
+      ["video", video],
+    ] as const) {
       if (!t) continue;
       t.track.onOpen(() => {
         try {
@@ -376,4 +404,3 @@ export class SubscriberSession extends BaseSession {
     this.entry.room.subscribers.delete(this.id);
   }
 }
-

@@ -12,7 +12,12 @@ import { CATALOGUE_KINDS, newer, type CatalogueChange, type CatalogueKind, type 
 export type RecordChange = (change: CatalogueRow & { key: string }) => void;
 
 /** Runs a row write and records its change in one transaction (only when replicating). */
-export function replicated(db: Database, record: RecordChange | null, write: () => unknown, change: () => Parameters<RecordChange>[0] | null): void {
+export function replicated(
+  db: Database,
+  record: RecordChange | null,
+  write: () => unknown,
+  change: () => Parameters<RecordChange>[0] | null,
+): void {
   if (record === null) {
     write();
     return;
@@ -66,7 +71,10 @@ export class CatalogueJournal {
     const q = (sql: string) => db.query(sql);
     this.s = {
       version: q("SELECT rev, origin FROM catalogue_versions WHERE kind = ? AND key = ?"),
-      setVersion: q("INSERT INTO catalogue_versions (kind, key, rev, origin) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET rev = excluded.rev, origin = excluded.origin"),
+      setVersion: q(
+        "INSERT INTO catalogue_versions (kind, key, rev, origin) VALUES (?, ?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET " +
+          "rev = excluded.rev, origin = excluded.origin",
+      ),
       maxRev: q("SELECT coalesce(max(rev), 0) AS rev FROM catalogue_versions"),
       queue: q("INSERT INTO catalogue_outbox (change) VALUES (?)"),
       pending: q("SELECT seq, change FROM catalogue_outbox ORDER BY seq LIMIT ?"),
@@ -74,25 +82,42 @@ export class CatalogueJournal {
       size: q("SELECT count(*) AS n FROM catalogue_outbox"),
       getMeta: q("SELECT value FROM catalogue_meta WHERE name = ?"),
       setMeta: q("INSERT INTO catalogue_meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value"),
-      school: q("INSERT INTO schools (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, updated_at = excluded.updated_at"),
+      school: q(
+        "INSERT INTO schools (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = " +
+          "excluded.name, updated_at = excluded.updated_at",
+      ),
       user: q(
-        "INSERT INTO users (id, name, role, created_at, school_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name, role = excluded.role, school_id = excluded.school_id",
+        "INSERT INTO users (id, name, role, created_at, school_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET " +
+          "name = excluded.name, role = excluded.role, school_id = excluded.school_id",
       ),
       course: q(
-        "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description, status = excluded.status, capacity = excluded.capacity, teacher_id = excluded.teacher_id, updated_at = excluded.updated_at, school_id = excluded.school_id",
+        "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) " +
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, description = excluded.description, status = " +
+          "excluded.status, capacity = excluded.capacity, teacher_id = excluded.teacher_id, updated_at = " +
+          "excluded.updated_at, school_id = excluded.school_id",
       ),
       class: q(
-        "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
-          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at, duration_minutes = excluded.duration_minutes, status = excluded.status, started_at = excluded.started_at, ended_at = excluded.ended_at, school_id = excluded.school_id",
+        "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at, " +
+          "school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+          "ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at, duration_minutes = " +
+          "excluded.duration_minutes, status = excluded.status, started_at = excluded.started_at, ended_at = " +
+          "excluded.ended_at, school_id = excluded.school_id",
       ),
-      student: q("INSERT INTO users (id, name, role, created_at, school_id) SELECT ?, ?, 'student', ?, school_id FROM courses WHERE id = ? ON CONFLICT (id) DO NOTHING"),
+      student: q(
+        "INSERT INTO users (id, name, role, created_at, school_id) SELECT ?, ?, 'student', ?, school_id FROM courses WHERE " +
+          "id = ? ON CONFLICT (id) DO NOTHING",
+      ),
       enrol: q("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING"),
       unenrol: q("DELETE FROM enrollments WHERE course_id = ? AND student_id = ?"),
       question: q(
-        "INSERT INTO questions (id, course_id, draft, created_at, archived_at, school_id) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET draft = excluded.draft, archived_at = excluded.archived_at, school_id = excluded.school_id",
+        "INSERT INTO questions (id, course_id, draft, created_at, archived_at, school_id) VALUES (?, ?, ?, ?, ?, ?) ON " +
+          "CONFLICT (id) DO UPDATE SET draft = excluded.draft, archived_at = excluded.archived_at, school_id = " +
+          "excluded.school_id",
       ),
-      record: q("INSERT INTO replicated_records (tbl, key, value) VALUES (?, ?, ?) ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value"),
+      record: q(
+        "INSERT INTO replicated_records (tbl, key, value) VALUES (?, ?, ?) ON CONFLICT (tbl, key) DO UPDATE SET value = excluded.value",
+      ),
       unrecord: q("DELETE FROM replicated_records WHERE tbl || '/' || key = ?"),
     };
     // Rows with their versions, by key, a page at a time. A row written before replication
@@ -111,7 +136,8 @@ export class CatalogueJournal {
       // Records that exist, and removed ones (a version without a row), as enrolments.
       record: db.query<Row, [string, number]>(
         "SELECT * FROM (" +
-          "SELECT r.tbl, r.key AS rkey, r.value, r.tbl || '/' || r.key AS key, coalesce(v.rev, 0) AS rev, coalesce(v.origin, '') AS origin " +
+          "SELECT r.tbl, r.key AS rkey, r.value, r.tbl || '/' || r.key AS key, coalesce(v.rev, 0) AS rev, " +
+          "coalesce(v.origin, '') AS origin " +
           "FROM replicated_records r LEFT JOIN catalogue_versions v ON v.kind = 'record' AND v.key = r.tbl || '/' || r.key " +
           "UNION ALL SELECT NULL, NULL, NULL, v.key, v.rev, v.origin FROM catalogue_versions v WHERE v.kind = 'record' " +
           "AND NOT EXISTS (SELECT 1 FROM replicated_records r WHERE r.tbl || '/' || r.key = v.key)" +
@@ -120,8 +146,10 @@ export class CatalogueJournal {
       // Enrolments that exist, and removed ones (a version without a row), in one key order.
       enrollment: db.query<Row, [string, number]>(
         "SELECT * FROM (" +
-          "SELECT e.course_id, e.student_id, e.created_at, u.name, e.course_id || '/' || e.student_id AS key, coalesce(v.rev, 0) AS rev, coalesce(v.origin, '') AS origin " +
-          "FROM enrollments e JOIN users u ON u.id = e.student_id LEFT JOIN catalogue_versions v ON v.kind = 'enrollment' AND v.key = e.course_id || '/' || e.student_id " +
+          "SELECT e.course_id, e.student_id, e.created_at, u.name, e.course_id || '/' || e.student_id AS key, " +
+          "coalesce(v.rev, 0) AS rev, coalesce(v.origin, '') AS origin " +
+          "FROM enrollments e JOIN users u ON u.id = e.student_id LEFT JOIN catalogue_versions v ON v.kind = 'enrollment' " +
+          "AND v.key = e.course_id || '/' || e.student_id " +
           "UNION ALL SELECT NULL, NULL, NULL, NULL, v.key, v.rev, v.origin FROM catalogue_versions v WHERE v.kind = 'enrollment' " +
           "AND NOT EXISTS (SELECT 1 FROM enrollments e WHERE e.course_id || '/' || e.student_id = v.key)" +
           ") WHERE key > ? ORDER BY key LIMIT ?",
@@ -191,12 +219,33 @@ export class CatalogueJournal {
         return;
       case "course": {
         const r = c.row;
-        s.course.run(r.id, r.title, r.description, r.status, r.capacity, r.teacherId, r.createdAt, r.updatedAt, r.schoolId ?? DEFAULT_SCHOOL_ID);
+        s.course.run(
+          r.id,
+          r.title,
+          r.description,
+          r.status,
+          r.capacity,
+          r.teacherId,
+          r.createdAt,
+          r.updatedAt,
+          r.schoolId ?? DEFAULT_SCHOOL_ID,
+        );
         return;
       }
       case "class": {
         const r = c.row;
-        s.class.run(r.id, r.courseId, r.title, r.startsAt, r.durationMinutes, r.status, r.createdAt, r.startedAt, r.endedAt, r.schoolId ?? DEFAULT_SCHOOL_ID);
+        s.class.run(
+          r.id,
+          r.courseId,
+          r.title,
+          r.startsAt,
+          r.durationMinutes,
+          r.status,
+          r.createdAt,
+          r.startedAt,
+          r.endedAt,
+          r.schoolId ?? DEFAULT_SCHOOL_ID,
+        );
         return;
       }
       case "enrollment": {
@@ -229,7 +278,10 @@ export class CatalogueJournal {
 
   /** Local changes not yet in the shared engine, oldest first. */
   pending(limit: number): OutboxEntry[] {
-    return (this.s.pending.all(limit) as { seq: number; change: string }[]).map((r) => ({ seq: r.seq, change: JSON.parse(r.change) as CatalogueChange }));
+    return (this.s.pending.all(limit) as { seq: number; change: string }[]).map((r) => ({
+      seq: r.seq,
+      change: JSON.parse(r.change) as CatalogueChange,
+    }));
   }
 
   /** The shared engine has every change up to seq. */
@@ -260,7 +312,17 @@ function toChange(kind: CatalogueKind, r: Row): CatalogueChange {
     case "school":
       return { ...base, kind, row: { id: str(r.id), name: str(r.name), createdAt: num(r.created_at), updatedAt: num(r.updated_at) } };
     case "user":
-      return { ...base, kind, row: { id: str(r.id), name: str(r.name), role: str(r.role) as User["role"], createdAt: num(r.created_at), schoolId: str(r.school_id) } };
+      return {
+        ...base,
+        kind,
+        row: {
+          id: str(r.id),
+          name: str(r.name),
+          role: str(r.role) as User["role"],
+          createdAt: num(r.created_at),
+          schoolId: str(r.school_id),
+        },
+      };
     case "course": {
       const row: Course = {
         id: str(r.id),
@@ -294,13 +356,23 @@ function toChange(kind: CatalogueKind, r: Row): CatalogueChange {
       return {
         ...base,
         kind,
-        row: r.course_id === null ? null : { courseId: str(r.course_id), studentId: str(r.student_id), name: str(r.name), enrolledAt: num(r.created_at) },
+        row:
+          r.course_id === null
+            ? null
+            : { courseId: str(r.course_id), studentId: str(r.student_id), name: str(r.name), enrolledAt: num(r.created_at) },
       };
     case "question":
       return {
         ...base,
         kind,
-        row: { id: str(r.id), courseId: str(r.course_id), draft: JSON.parse(str(r.draft)) as QuestionDraft, createdAt: num(r.created_at), archivedAt: numOrNull(r.archived_at), schoolId: str(r.school_id) },
+        row: {
+          id: str(r.id),
+          courseId: str(r.course_id),
+          draft: JSON.parse(str(r.draft)) as QuestionDraft,
+          createdAt: num(r.created_at),
+          archivedAt: numOrNull(r.archived_at),
+          schoolId: str(r.school_id),
+        },
       };
     case "record":
       return { ...base, kind, row: r.tbl === null ? null : { tbl: str(r.tbl), key: str(r.rkey), value: str(r.value) } };

@@ -20,11 +20,17 @@ export function openDatabase(path: string, sync: DbSyncMode = "normal", migratio
 export function migrate(db: Database, migrations: readonly Migration[]): number[] {
   db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
   const applied: number[] = [];
-  const done = new Set(db.query<{ version: number }, []>("SELECT version FROM schema_migrations").all().map((r) => r.version));
+  const done = new Set(
+    db
+      .query<{ version: number }, []>("SELECT version FROM schema_migrations")
+      .all()
+      .map((r) => r.version),
+  );
   for (const m of [...migrations].sort((a, b) => a.version - b.version)) {
     if (done.has(m.version)) continue;
     // PRAGMA foreign_keys is ignored inside a transaction: switched off (and back) around it.
-    const fkWasOn = m.foreignKeysOff === true && (db.query<{ foreign_keys: number }, []>("PRAGMA foreign_keys").get()?.foreign_keys ?? 0) === 1;
+    const fkWasOn =
+      m.foreignKeysOff === true && (db.query<{ foreign_keys: number }, []>("PRAGMA foreign_keys").get()?.foreign_keys ?? 0) === 1;
     if (fkWasOn) db.exec("PRAGMA foreign_keys = OFF");
     try {
       // IMMEDIATE, and the check again inside: several processes may start on one data folder at once.
@@ -33,7 +39,11 @@ export function migrate(db: Database, migrations: readonly Migration[]): number[
         db.exec(m.sql);
         if (m.foreignKeysOff === true) {
           const broken = db.query<{ table: string; parent: string }, []>("PRAGMA foreign_key_check").all();
-          if (broken.length > 0) throw new Error(`migration ${m.version} leaves ${broken.length} rows with a missing parent (first: ${broken[0].table} -> ${broken[0].parent})`);
+          if (broken.length > 0)
+            throw new Error(
+              `migration ${m.version} leaves ${broken.length} rows with a missing parent (first: ${broken[0].table} -> ` +
+                `${broken[0].parent})`,
+            );
         }
         db.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(m.version, m.name, Date.now());
         applied.push(m.version);

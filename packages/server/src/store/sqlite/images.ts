@@ -22,7 +22,16 @@ export class SqliteImages {
     this.insertQ.run(i.id, i.courseId, i.schoolId, i.type, i.bytes, i.createdAt);
   }
   get(id: string): StoredImage | undefined {
-    const r = this.getQ.get(id) as { id: string; course_id: string; school_id: string; type: string; bytes: Uint8Array; created_at: number } | null;
-    return r ? { id: r.id, courseId: r.course_id, schoolId: r.school_id, type: r.type, bytes: r.bytes, createdAt: r.created_at } : undefined;
+    const r = this.getQ.get(id) as {
+      id: string;
+      course_id: string;
+      school_id: string;
+      type: string;
+      bytes: Uint8Array;
+      created_at: number;
+    } | null;
+    return r
+      ? { id: r.id, courseId: r.course_id, schoolId: r.school_id, type: r.type, bytes: r.bytes, createdAt: r.created_at }
+      : undefined;
   }
 }

@@ -43,7 +43,13 @@ interface ChatRow {
   at: number;
 }
 
-const toQuestion = (r: QuestionRow): BankQuestion => ({ id: r.id, courseId: r.course_id, draft: JSON.parse(r.draft) as QuestionDraft, createdAt: r.created_at, schoolId: r.school_id });
+const toQuestion = (r: QuestionRow): BankQuestion => ({
+  id: r.id,
+  courseId: r.course_id,
+  draft: JSON.parse(r.draft) as QuestionDraft,
+  createdAt: r.created_at,
+  schoolId: r.school_id,
+});
 const toLaunched = (r: LaunchedRow): LaunchedQuestion => ({
   id: r.id,
   classId: r.class_id,
@@ -77,28 +83,45 @@ export class SqliteLiveStore implements LiveStore {
       attJoin: q("INSERT INTO attendance (class_id, user_id, role, joined_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       attLeave: q("UPDATE attendance SET left_at = ? WHERE class_id = ? AND user_id = ? AND left_at IS NULL"),
       attImport: q(
-        "INSERT INTO attendance (class_id, user_id, role, joined_at, left_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET left_at = coalesce(attendance.left_at, excluded.left_at)",
+        "INSERT INTO attendance (class_id, user_id, role, joined_at, left_at) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO UPDATE " +
+          "SET left_at = coalesce(attendance.left_at, excluded.left_at)",
       ),
       attCloseAll: q("UPDATE attendance SET left_at = ? WHERE class_id = ? AND left_at IS NULL"),
       attList: q(
-        "SELECT a.user_id, coalesce(u.name, a.user_id) AS name, a.role, a.joined_at, a.left_at FROM attendance a LEFT JOIN users u ON u.id = a.user_id WHERE a.class_id = ? ORDER BY a.joined_at, a.user_id",
+        "SELECT a.user_id, coalesce(u.name, a.user_id) AS name, a.role, a.joined_at, a.left_at FROM attendance a LEFT JOIN " +
+          "users u ON u.id = a.user_id WHERE a.class_id = ? ORDER BY a.joined_at, a.user_id",
       ),
       insertChat: q("INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
       deleteChat: q("UPDATE chat_messages SET deleted_at = ? WHERE id = ? AND class_id = ? AND deleted_at IS NULL"),
-      recentChat: q("SELECT * FROM (SELECT * FROM chat_messages WHERE class_id = ? AND deleted_at IS NULL ORDER BY at DESC, id DESC LIMIT ?) ORDER BY at, id"),
+      recentChat: q(
+        "SELECT * FROM (SELECT * FROM chat_messages WHERE class_id = ? AND deleted_at IS NULL ORDER BY at DESC, id DESC " +
+          "LIMIT ?) ORDER BY at, id",
+      ),
       insertLaunched: q(
-        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, " +
+          "revealed_at, eligible, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
       ),
       markClosed: q("UPDATE launched_questions SET closed_at = coalesce(closed_at, ?) WHERE id = ?"),
-      markRevealed: q("UPDATE launched_questions SET revealed_at = coalesce(revealed_at, ?), closed_at = coalesce(closed_at, ?) WHERE id = ?"),
+      markRevealed: q(
+        "UPDATE launched_questions SET revealed_at = coalesce(revealed_at, ?), closed_at = coalesce(closed_at, ?) WHERE id = ?",
+      ),
       launched: q("SELECT * FROM launched_questions WHERE class_id = ? ORDER BY launched_at, id"),
-      insertAnswer: q("INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+      insertAnswer: q(
+        "INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
       answers: q("SELECT * FROM answers WHERE question_id = ? ORDER BY answered_at, user_id"),
       importLaunched: q(
-        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, revealed_at, eligible, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET closed_at = excluded.closed_at, revealed_at = excluded.revealed_at",
+        "INSERT INTO launched_questions (id, class_id, bank_question_id, draft, launched_at, deadline, closed_at, " +
+          "revealed_at, eligible, flow) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET closed_at = " +
+          "excluded.closed_at, revealed_at = excluded.revealed_at",
       ),
-      importAnswer: q("INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
-      importChat: q("INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"),
+      importAnswer: q(
+        "INSERT INTO answers (question_id, user_id, answer_id, response, correct, points, answered_at) VALUES (?, ?, ?, ?, " +
+          "?, ?, ?) ON CONFLICT DO NOTHING",
+      ),
+      importChat: q(
+        "INSERT INTO chat_messages (id, class_id, user_id, name, role, text, at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      ),
       insertRemoval: q("INSERT INTO live_removals (class_id, user_id, reason, removed_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING"),
       removals: q("SELECT user_id, reason, removed_at FROM live_removals WHERE class_id = ? ORDER BY removed_at, user_id"),
     };
@@ -164,13 +187,15 @@ export class SqliteLiveStore implements LiveStore {
     for (const s of sessions) this.s.attImport.run(classId, s.userId, s.role, s.joinedAt, s.leftAt);
   }
   attendance(classId: string): AttendanceRow[] {
-    return (this.s.attList.all(classId) as { user_id: string; name: string; role: Role; joined_at: number; left_at: number | null }[]).map((r) => ({
-      userId: r.user_id,
-      name: r.name,
-      role: r.role,
-      joinedAt: r.joined_at,
-      leftAt: r.left_at,
-    }));
+    return (this.s.attList.all(classId) as { user_id: string; name: string; role: Role; joined_at: number; left_at: number | null }[]).map(
+      (r) => ({
+        userId: r.user_id,
+        name: r.name,
+        role: r.role,
+        joinedAt: r.joined_at,
+        leftAt: r.left_at,
+      }),
+    );
   }
 
   insertChat(classId: string, m: ChatMessage): void {
@@ -180,11 +205,29 @@ export class SqliteLiveStore implements LiveStore {
     return this.s.deleteChat.run(at, messageId, classId).changes > 0;
   }
   recentChat(classId: string, limit: number): ChatMessage[] {
-    return (this.s.recentChat.all(classId, limit) as ChatRow[]).map((r) => ({ id: r.id, userId: r.user_id, name: r.name, role: r.role, text: r.text, at: r.at }));
+    return (this.s.recentChat.all(classId, limit) as ChatRow[]).map((r) => ({
+      id: r.id,
+      userId: r.user_id,
+      name: r.name,
+      role: r.role,
+      text: r.text,
+      at: r.at,
+    }));
   }
 
   insertLaunched(q: LaunchedQuestion): void {
-    this.s.insertLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible, q.flow ? JSON.stringify(q.flow) : null);
+    this.s.insertLaunched.run(
+      q.id,
+      q.classId,
+      q.bankQuestionId,
+      JSON.stringify(q.draft),
+      q.launchedAt,
+      q.deadline,
+      q.closedAt,
+      q.revealedAt,
+      q.eligible,
+      q.flow ? JSON.stringify(q.flow) : null,
+    );
   }
   markClosed(questionId: string, at: number): void {
     this.s.markClosed.run(at, questionId);
@@ -200,9 +243,30 @@ export class SqliteLiveStore implements LiveStore {
     this.s.insertAnswer.run(questionId, a.userId, a.answerId, JSON.stringify(a.response), a.correct ? 1 : 0, a.points, a.answeredAt);
     this.central?.answer(questionId, a.userId);
   }
-  importShared(classId: string, questions: LaunchedQuestion[], answers: Map<string, GradedAnswer[]>, chat: ChatMessage[], deletedChat: string[], at: number): void {
-    for (const q of questions) this.s.importLaunched.run(q.id, q.classId, q.bankQuestionId, JSON.stringify(q.draft), q.launchedAt, q.deadline, q.closedAt, q.revealedAt, q.eligible, q.flow ? JSON.stringify(q.flow) : null);
-    for (const [qid, list] of answers) for (const a of list) this.s.importAnswer.run(qid, a.userId, a.answerId, JSON.stringify(a.response), a.correct ? 1 : 0, a.points, a.answeredAt);
+  importShared(
+    classId: string,
+    questions: LaunchedQuestion[],
+    answers: Map<string, GradedAnswer[]>,
+    chat: ChatMessage[],
+    deletedChat: string[],
+    at: number,
+  ): void {
+    for (const q of questions)
+      this.s.importLaunched.run(
+        q.id,
+        q.classId,
+        q.bankQuestionId,
+        JSON.stringify(q.draft),
+        q.launchedAt,
+        q.deadline,
+        q.closedAt,
+        q.revealedAt,
+        q.eligible,
+        q.flow ? JSON.stringify(q.flow) : null,
+      );
+    for (const [qid, list] of answers)
+      for (const a of list)
+        this.s.importAnswer.run(qid, a.userId, a.answerId, JSON.stringify(a.response), a.correct ? 1 : 0, a.points, a.answeredAt);
     for (const m of chat) this.s.importChat.run(m.id, classId, m.userId, m.name, m.role, m.text, m.at);
     for (const id of deletedChat) this.s.deleteChat.run(at, id, classId);
   }
@@ -222,6 +286,10 @@ export class SqliteLiveStore implements LiveStore {
     this.s.insertRemoval.run(classId, r.userId, r.reason, r.at);
   }
   removals(classId: string): Removal[] {
-    return (this.s.removals.all(classId) as { user_id: string; reason: string; removed_at: number }[]).map((r) => ({ userId: r.user_id, reason: r.reason, at: r.removed_at }));
+    return (this.s.removals.all(classId) as { user_id: string; reason: string; removed_at: number }[]).map((r) => ({
+      userId: r.user_id,
+      reason: r.reason,
+      at: r.removed_at,
+    }));
   }
 }

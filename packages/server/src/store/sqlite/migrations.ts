@@ -277,7 +277,9 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     version: 22,
-    name: "quiz sets (a course's bank questions in an order, run with Next) and each launch's flow (auto-reveal, auto-leaderboard, its place in a set)",
+    name:
+      "quiz sets (a course's bank questions in an order, run with Next) and each launch's flow (auto-reveal, " +
+      "auto-leaderboard, its place in a set)",
     sql: `
       CREATE TABLE quiz_sets (
         id TEXT PRIMARY KEY,
@@ -299,7 +301,8 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 23,
     name: "sign-in and LMS settings as replicated records (every instance has them); the tables of 20 and 21 move into it",
-    sql: `
+    sql:
+      `
       CREATE TABLE replicated_records (
         tbl TEXT NOT NULL,
         key TEXT NOT NULL,
@@ -311,14 +314,17 @@ export const MIGRATIONS: readonly Migration[] = [
           'tokenAuthMethod', token_auth_method, 'scopes', scopes, 'roleClaim', role_claim, 'teacherValues', json(teacher_values),
           'createdAt', created_at, 'updatedAt', updated_at) FROM school_identity_providers;
       INSERT INTO replicated_records (tbl, key, value)
-        SELECT 'lti-platform', p.id, json_object('id', p.id, 'schoolId', p.school_id, 'name', p.name, 'issuer', p.issuer, 'clientId', p.client_id,
+        SELECT 'lti-platform', p.id, json_object('id', p.id, 'schoolId', p.school_id, 'name', p.name, 'issuer', ` +
+      `p.issuer, 'clientId', p.client_id,
           'authLoginUrl', p.auth_login_url, 'authTokenUrl', p.auth_token_url, 'jwksUrl', p.jwks_url,
           'deploymentIds', json((SELECT json_group_array(d.deployment_id) FROM lti_deployments d WHERE d.platform_id = p.id)),
           'createdAt', p.created_at, 'updatedAt', p.updated_at) FROM lti_platforms p;
       INSERT INTO replicated_records (tbl, key, value)
-        SELECT 'lti-context', platform_id || ' ' || context_id, json_object('platformId', platform_id, 'contextId', context_id, 'courseId', course_id, 'membershipsUrl', memberships_url) FROM lti_contexts;
+        SELECT 'lti-context', platform_id || ' ' || context_id, json_object('platformId', platform_id, 'contextId', ` +
+      `context_id, 'courseId', course_id, 'membershipsUrl', memberships_url) FROM lti_contexts;
       INSERT INTO replicated_records (tbl, key, value)
-        SELECT 'lti-link', platform_id || ' ' || resource_link_id, json_object('platformId', platform_id, 'resourceLinkId', resource_link_id, 'classId', class_id, 'lineitemUrl', lineitem_url) FROM lti_links;
+        SELECT 'lti-link', platform_id || ' ' || resource_link_id, json_object('platformId', platform_id, ` +
+      `'resourceLinkId', resource_link_id, 'classId', class_id, 'lineitemUrl', lineitem_url) FROM lti_links;
       INSERT INTO replicated_records (tbl, key, value)
         SELECT 'lti-user', user_id, json_object('platformId', platform_id, 'sub', sub) FROM lti_users;
       DROP TABLE lti_users;
@@ -346,11 +352,15 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     version: 25,
     name: "quiz sets move to the replicated records (every instance has them); their table of 22 goes",
-    sql: `
+    sql:
+      `
       INSERT INTO replicated_records (tbl, key, value)
-        SELECT 'quiz-set', id, json_object('id', id, 'courseId', course_id, 'schoolId', school_id, 'title', title, 'questionIds', json(question_ids),
-          'autoReveal', json(CASE auto_reveal WHEN 1 THEN 'true' ELSE 'false' END), 'autoLeaderboard', json(CASE auto_leaderboard WHEN 1 THEN 'true' ELSE 'false' END),
-          'timeLimitSeconds', time_limit_seconds, 'createdAt', created_at, 'updatedAt', updated_at) FROM quiz_sets WHERE archived_at IS NULL;
+        SELECT 'quiz-set', id, json_object('id', id, 'courseId', course_id, 'schoolId', school_id, 'title', title, ` +
+      `'questionIds', json(question_ids),
+          'autoReveal', json(CASE auto_reveal WHEN 1 THEN 'true' ELSE 'false' END), 'autoLeaderboard', json(CASE ` +
+      `auto_leaderboard WHEN 1 THEN 'true' ELSE 'false' END),
+          'timeLimitSeconds', time_limit_seconds, 'createdAt', created_at, 'updatedAt', updated_at) FROM ` +
+      `quiz_sets WHERE archived_at IS NULL;
       DROP TABLE quiz_sets;
     `,
   },

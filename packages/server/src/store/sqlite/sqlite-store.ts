@@ -189,11 +189,21 @@ class SqliteSchools implements SchoolStore {
   }
 
   insert(s: School): void {
-    replicated(this.db, this.record, () => this.insertStmt.run(s.id, s.name, s.createdAt, s.updatedAt), () => ({ kind: "school", key: s.id, row: s }));
+    replicated(
+      this.db,
+      this.record,
+      () => this.insertStmt.run(s.id, s.name, s.createdAt, s.updatedAt),
+      () => ({ kind: "school", key: s.id, row: s }),
+    );
   }
 
   update(s: School): void {
-    replicated(this.db, this.record, () => this.updateStmt.run(s.name, s.updatedAt, s.id), () => ({ kind: "school", key: s.id, row: s }));
+    replicated(
+      this.db,
+      this.record,
+      () => this.updateStmt.run(s.name, s.updatedAt, s.id),
+      () => ({ kind: "school", key: s.id, row: s }),
+    );
   }
 
   list(p: PageRequest): Page<School> {
@@ -212,7 +222,8 @@ class SqliteUsers implements UserStore {
     this.byId = db.query("SELECT * FROM users WHERE id = ?");
     // No change (and nothing to replicate) when the name is the same; role and school stay as first recorded.
     this.upsertStmt = db.query(
-      "INSERT INTO users (id, name, role, created_at, school_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name = excluded.name WHERE name <> excluded.name",
+      "INSERT INTO users (id, name, role, created_at, school_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name " +
+        "= excluded.name WHERE name <> excluded.name",
     );
   }
 
@@ -259,7 +270,8 @@ class SqliteCourses implements CourseStore {
   ) {
     this.byId = db.query("SELECT * FROM courses WHERE id = ?");
     this.insertStmt = db.query(
-      "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES " +
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
     this.updateStmt = db.query("UPDATE courses SET title = ?, description = ?, status = ?, capacity = ?, updated_at = ? WHERE id = ?");
   }
@@ -312,7 +324,9 @@ class SqliteCourses implements CourseStore {
       args.push(filter.schoolId);
     }
     args.push(p.limit + 1);
-    const rows = this.db.query<CourseRow, (string | number)[]>(`SELECT c.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY c.id LIMIT ?`).all(...args);
+    const rows = this.db
+      .query<CourseRow, (string | number)[]>(`SELECT c.* FROM ${from} WHERE ${where.join(" AND ")} ORDER BY c.id LIMIT ?`)
+      .all(...args);
     return page(rows, p.limit, toCourse);
   }
 }
@@ -332,13 +346,17 @@ class SqliteEnrollments implements EnrollmentStore {
     private readonly record: RecordChange | null,
   ) {
     // A student first named by an enrolment joins the course's school.
-    this.insertUser = db.query("INSERT INTO users (id, name, role, created_at, school_id) SELECT ?, ?, 'student', ?, school_id FROM courses WHERE id = ? ON CONFLICT (id) DO NOTHING");
+    this.insertUser = db.query(
+      "INSERT INTO users (id, name, role, created_at, school_id) SELECT ?, ?, 'student', ?, school_id FROM courses WHERE id " +
+        "= ? ON CONFLICT (id) DO NOTHING",
+    );
     this.insertStmt = db.query("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
     this.deleteStmt = db.query("DELETE FROM enrollments WHERE course_id = ? AND student_id = ?");
     this.existsStmt = db.query("SELECT 1 AS one FROM enrollments WHERE course_id = ? AND student_id = ?");
     this.countStmt = db.query("SELECT count(*) AS n FROM enrollments WHERE course_id = ?");
     this.listStmt = db.query(
-      "SELECT e.student_id AS id, u.name AS name, e.created_at FROM enrollments e JOIN users u ON u.id = e.student_id WHERE e.course_id = ? AND e.student_id > ? ORDER BY e.student_id LIMIT ?",
+      "SELECT e.student_id AS id, u.name AS name, e.created_at FROM enrollments e JOIN users u ON u.id = e.student_id WHERE " +
+        "e.course_id = ? AND e.student_id > ? ORDER BY e.student_id LIMIT ?",
     );
     // Built once: bun's db.transaction() creates wrapper functions on each call.
     this.addAll = db.transaction((courseId: string, students: readonly { id: string; name: string }[], now: number): number => {
@@ -346,7 +364,12 @@ class SqliteEnrollments implements EnrollmentStore {
       for (const s of students) {
         this.insertUser.run(s.id, s.name, now, courseId);
         const isNew = this.insertStmt.run(courseId, s.id, now).changes > 0;
-        if (isNew) this.record?.({ kind: "enrollment", key: enrollmentKey(courseId, s.id), row: { courseId, studentId: s.id, name: s.name, enrolledAt: now } });
+        if (isNew)
+          this.record?.({
+            kind: "enrollment",
+            key: enrollmentKey(courseId, s.id),
+            row: { courseId, studentId: s.id, name: s.name, enrolledAt: now },
+          });
         added += isNew ? 1 : 0;
       }
       return added;
@@ -388,7 +411,10 @@ class SqliteEnrollments implements EnrollmentStore {
 
 class SqliteClasses implements ClassStore {
   private readonly byId: Statement<ClassRow, [string]>;
-  private readonly insertStmt: Statement<unknown, [string, string, string, number, number, string, number, number | null, number | null, string]>;
+  private readonly insertStmt: Statement<
+    unknown,
+    [string, string, string, number, number, string, number, number | null, number | null, string]
+  >;
   private readonly updateStmt: Statement<unknown, [string, number, number, string, number | null, number | null, string]>;
   private readonly byCourse: Statement<ClassRow, [string, string, number]>;
 
@@ -399,9 +425,12 @@ class SqliteClasses implements ClassStore {
   ) {
     this.byId = db.query("SELECT * FROM classes WHERE id = ?");
     this.insertStmt = db.query(
-      "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at, school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at, " +
+        "school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    this.updateStmt = db.query("UPDATE classes SET title = ?, starts_at = ?, duration_minutes = ?, status = ?, started_at = ?, ended_at = ? WHERE id = ?");
+    this.updateStmt = db.query(
+      "UPDATE classes SET title = ?, starts_at = ?, duration_minutes = ?, status = ?, started_at = ?, ended_at = ? WHERE id = ?",
+    );
     this.byCourse = db.query("SELECT * FROM classes WHERE course_id = ? AND id > ? ORDER BY id LIMIT ?");
   }
 
@@ -414,7 +443,19 @@ class SqliteClasses implements ClassStore {
     replicated(
       this.db,
       this.record,
-      () => this.insertStmt.run(c.id, c.courseId, c.title, c.startsAt, c.durationMinutes, c.status, c.createdAt, c.startedAt, c.endedAt, c.schoolId),
+      () =>
+        this.insertStmt.run(
+          c.id,
+          c.courseId,
+          c.title,
+          c.startsAt,
+          c.durationMinutes,
+          c.status,
+          c.createdAt,
+          c.startedAt,
+          c.endedAt,
+          c.schoolId,
+        ),
       () => ({ kind: "class", key: c.id, row: c }),
     );
   }
