@@ -2,7 +2,7 @@
 // (bank or on the fly), watch the distribution, reveal, leaderboard, moderate chat, answer
 // hands, roster and attendance, export results. Loaded lazily (students never download it).
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useRef, useState } from "preact/hooks";
 import { QUESTION_KINDS, type EdgeClassClient, type QuestionDraft, type QuestionKind } from "@edgeclass/client";
 import type { BankQuestionView, ClassResults, PresenceView, QuizSetView, TurnedAwayView } from "@edgeclass/client/api";
 import { api, download, upload, type ClassInfo } from "./api.ts";
@@ -130,10 +130,11 @@ function LiveConsole({ classId, info, onEnded }: { classId: string; info: ClassI
 
 /** Scrolls its content into view whenever `show` changes to something new and the content is not
  *  on screen (issue 16 defect 6: "Launch now" left the teacher down in the form, the leaderboard
- *  appeared below the fold). */
+ *  appeared below the fold). A layout effect, so it scrolls in the commit that shows the content,
+ *  before it is painted off-screen. */
 function InView({ show, children }: { show: unknown; children: ComponentChildren }) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const el = ref.current?.firstElementChild;
     if (!show || !el) return;
     const r = el.getBoundingClientRect();
