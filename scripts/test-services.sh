@@ -21,6 +21,8 @@ need unshare util-linux
 need promtool prometheus
 need chromium chromium
 need skopeo skopeo
+# Chinese glyphs for the zh-CN pages Chromium lays out (without them every character is a box).
+[ -e /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ] || apt_install fonts-wqy-microhei
 command -v kubectl >/dev/null 2>&1 || echo "test-services: kubectl is missing; the deploy tests render the overlays with it" >&2
 
 # Redis: the scale-out tests use a real server on 127.0.0.1:6379.
