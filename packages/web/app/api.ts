@@ -166,10 +166,10 @@ export async function api<T = unknown>(method: string, path: string, body?: unkn
 
 /** Sends a file as the raw body (its own Content-Type); JSON back, problems as ApiError. */
 export async function upload<T>(path: string, file: Blob): Promise<T> {
-  const s = session();
+  // The same proof as every other request: a cookie session has no token, only its CSRF token.
   const res = await fetch(path, {
     method: "POST",
-    headers: { ...(s ? { authorization: `Bearer ${s.token}` } : {}), "content-type": file.type || "application/octet-stream" },
+    headers: { ...authHeaders(), "content-type": file.type || "application/octet-stream" },
     body: file,
   });
   const body = await res.json().catch(() => ({}));

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { startOidcProvider, type TestProvider } from "../support/oidc-provider.ts";
 import { startHarness, type Harness } from "./harness.ts";
 
+const PNG_1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 let h: Harness;
 let idp: TestProvider;
 
@@ -59,6 +60,18 @@ test("sign in with the school, use the app on the cookie session, sign out", asy
         c.title === "From the browser" && c.teacherId === "west-high:wendy" && c.schoolId === "west-high",
     ),
   ).toBe(true);
+  // A question picture uploaded on the cookie session (upload() once sent "Bearer " with no token and was refused).
+  const form = "section.bank form.qform";
+  await page.setInputFiles(`${form} input[name="picture"]`, {
+    name: "dot.png",
+    mimeType: "image/png",
+    buffer: Buffer.from(PNG_1x1, "base64"),
+  });
+  await page.waitForFunction(
+    (sel) => (document.querySelector(sel) as HTMLImageElement | null)?.naturalWidth === 1,
+    `${form} img.q-image-preview`,
+  );
+  expect(await page.locator(`${form} .field-error`).count()).toBe(0);
   await page.getByRole("button", { name: "Sign out" }).click();
   await page.waitForURL(/\/login/);
   // The logout is sent as the page leaves: the session ends on the server, not only in the page.
