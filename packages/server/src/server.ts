@@ -357,7 +357,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     ...adminRoutes(decisions, store),
     ...turnedAwayRoutes(decisions, live),
     ...quizSetRoutes(new QuizSetService(serviceDeps, signIn.records), config.maxBodyBytes),
-    ...imageRoutes(store, new SqliteImages(db), now),
+    ...imageRoutes(store, new SqliteImages(db, store.catalogue?.record ?? null), now),
     ...mediaRoutes({
       store,
       hub: () => hub,

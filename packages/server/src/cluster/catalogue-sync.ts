@@ -1,5 +1,5 @@
 // Keeps this instance's copy of the catalogue (courses, classes, enrolments, question
-// banks, users) in step with every other instance's, through Redis:
+// banks and their pictures, users) in step with every other instance's, through Redis:
 //   - a hash per kind holds the newest version of every row (a new instance loads it whole);
 //   - a stream carries every change in one order (instances tail it);
 //   - one Lua script writes both, and only when the change is newer than what Redis holds.
@@ -19,6 +19,8 @@ import type { RedisLink } from "./redis.ts";
 /** The stream keeps about this many changes; an instance further behind reloads the hashes. */
 const STREAM_KEEP = 100_000;
 const PAGE = 500;
+/** Pictures (up to about 1.4 MB each as base64) go a few at a time, not 500 to one reply. */
+const pageOf = (kind: CatalogueKind) => (kind === "image" ? 8 : PAGE);
 
 export interface CatalogueMetrics {
   changes: Counter;
@@ -198,7 +200,7 @@ export class CatalogueSync {
     for (const kind of CATALOGUE_KINDS) {
       let scan = "0";
       do {
-        const [next, flat] = await cmd.hscan(this.keys.rows(kind), scan, "COUNT", PAGE);
+        const [next, flat] = await cmd.hscan(this.keys.rows(kind), scan, "COUNT", pageOf(kind));
         scan = next;
         const changes: CatalogueChange[] = [];
         for (let i = 1; i < flat.length; i += 2) {
@@ -212,7 +214,7 @@ export class CatalogueSync {
     // Ours: every row, with its version; Redis keeps whichever is newer.
     for (const kind of CATALOGUE_KINDS) {
       for (let after = ""; ; ) {
-        const page = this.journal.exportPage(kind, after, PAGE);
+        const page = this.journal.exportPage(kind, after, pageOf(kind));
         if (page.length === 0) break;
         await this.put(page);
         after = page[page.length - 1].key;

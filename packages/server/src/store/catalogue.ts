@@ -1,5 +1,5 @@
-// The catalogue: schools, courses, their classes, enrolments, question banks and the users they
-// name. With several instances each keeps a full copy in its own SQLite; every write
+// The catalogue: schools, courses, their classes, enrolments, question banks (and their
+// pictures) and the users they name. With several instances each keeps a full copy in its own SQLite; every write
 // becomes a change (the whole row, or null when removed) with a version, and every copy
 // applies changes newest-wins, so all copies converge whatever order they arrive in.
 import type { QuestionDraft } from "@edgeclass/client/protocol";
@@ -32,8 +32,18 @@ interface RecordRow {
   value: string;
 }
 
+/** A question's picture (store/sqlite/images.ts): immutable once uploaded, its bytes as base64 (at most about 1.4 MB). */
+interface ImageRow {
+  id: string;
+  courseId: string;
+  schoolId: string;
+  type: string;
+  data: string;
+  createdAt: number;
+}
+
 /** Applied in this order when many changes arrive at once (a row before the rows that name it). */
-export const CATALOGUE_KINDS = ["school", "user", "course", "class", "enrollment", "question", "record"] as const;
+export const CATALOGUE_KINDS = ["school", "user", "course", "class", "enrollment", "question", "record", "image"] as const;
 export type CatalogueKind = (typeof CATALOGUE_KINDS)[number];
 
 export type CatalogueRow =
@@ -43,7 +53,8 @@ export type CatalogueRow =
   | { kind: "class"; row: ClassSession }
   | { kind: "enrollment"; row: EnrollmentRow | null }
   | { kind: "question"; row: QuestionRow }
-  | { kind: "record"; row: RecordRow | null };
+  | { kind: "record"; row: RecordRow | null }
+  | { kind: "image"; row: ImageRow };
 
 export interface Version {
   /** Hybrid clock: milliseconds, bumped past every version this copy has seen. */

@@ -1,6 +1,8 @@
 // Question images (issue 16 build 2) in SQLite: small files (MAX_IMAGE_BYTES), addressed by an
-// unguessable id so a plain <img> can load them without the bearer token.
+// unguessable id so a plain <img> can load them without the bearer token. With several instances
+// each upload is a catalogue change (kind "image"), so every instance's copy serves it.
 import type { Database, Statement } from "bun:sqlite";
+import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
 export interface StoredImage {
   id: string;
@@ -14,12 +16,32 @@ export interface StoredImage {
 export class SqliteImages {
   private readonly insertQ: Statement;
   private readonly getQ: Statement;
-  constructor(db: Database) {
+  constructor(
+    private readonly db: Database,
+    /** The catalogue journal's recorder when replicating; null on one instance. */
+    private readonly record: RecordChange | null,
+  ) {
     this.insertQ = db.query("INSERT INTO question_images (id, course_id, school_id, type, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)");
     this.getQ = db.query("SELECT id, course_id, school_id, type, bytes, created_at FROM question_images WHERE id = ?");
   }
   insert(i: StoredImage): void {
-    this.insertQ.run(i.id, i.courseId, i.schoolId, i.type, i.bytes, i.createdAt);
+    replicated(
+      this.db,
+      this.record,
+      () => this.insertQ.run(i.id, i.courseId, i.schoolId, i.type, i.bytes, i.createdAt),
+      () => ({
+        kind: "image",
+        key: i.id,
+        row: {
+          id: i.id,
+          courseId: i.courseId,
+          schoolId: i.schoolId,
+          type: i.type,
+          data: Buffer.from(i.bytes).toString("base64"),
+          createdAt: i.createdAt,
+        },
+      }),
+    );
   }
   get(id: string): StoredImage | undefined {
     const r = this.getQ.get(id) as {
