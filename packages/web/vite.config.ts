@@ -3,6 +3,8 @@
 // each view loads, gzipped, and fails the build if the student view passes its budget.
 import { gzipSync } from "node:zlib";
 import { defineConfig, type Plugin } from "vite";
+import { en } from "./app/messages/en.ts";
+import { zhCN } from "./app/messages/zh-CN.ts";
 
 /** Aim from the issue: the student view under 100 KB of JavaScript, gzipped. */
 const STUDENT_BUDGET_GZ = 100 * 1024;
@@ -87,6 +89,32 @@ function bundleReport(): Plugin {
   };
 }
 
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const BOOT_KEYS = ["boot.loading", "boot.noscript", "boot.description"] as const;
+
+/**
+ * The words index.html shows before any script runs (the loading line, <noscript>, the description) come from the catalogues: index.html
+ * gets the English ones, and index.zh-CN.html, the same page in Chinese, is emitted beside it. The server picks one by the language
+ * cookie the app's switch sets, else Accept-Language (http/routes/web.ts).
+ */
+function bootLanguages(): Plugin {
+  return {
+    name: "edgeclass-boot-languages",
+    enforce: "post",
+    transformIndexHtml: {
+      order: "pre",
+      handler: (html) => html.replace(/\{\{(boot\.\w+)\}\}/g, (_m, k: (typeof BOOT_KEYS)[number]) => escapeHtml(en[k])),
+    },
+    generateBundle(_opts, bundle) {
+      const index = bundle["index.html"];
+      if (index?.type !== "asset") return;
+      let html = String(index.source).replace('<html lang="en">', '<html lang="zh-CN">');
+      for (const k of BOOT_KEYS) html = html.replaceAll(escapeHtml(en[k]), escapeHtml(String(zhCN[k])));
+      this.emitFile({ type: "asset", fileName: "index.zh-CN.html", source: html });
+    },
+  };
+}
+
 export default defineConfig({
   root: import.meta.dirname,
   base: "/",
@@ -113,5 +141,5 @@ export default defineConfig({
     // `vite packages/web` for development against a running server on :8080.
     proxy: { "/api": { target: "http://127.0.0.1:8080", ws: true } },
   },
-  plugins: [bundleReport()],
+  plugins: [bundleReport(), bootLanguages()],
 });

@@ -342,9 +342,17 @@ describe("a course from the LMS", () => {
     expect(res.status).toBe(303);
     const page = res.headers.get("location")!;
     expect(page).toMatch(/\/api\/lti\/deep-link\/[\w-]+$/);
-    const html = await fetch(page);
+    const html = await fetch(page, { headers: { "accept-language": "en-GB,en;q=0.9" } });
     expect(html.status).toBe(200);
-    expect(await html.text()).toContain("LMS course physics");
+    const en = await html.text();
+    expect(en).toContain("Add an EdgeClass class to LMS course physics");
+    expect(en).toContain('<html lang="en">');
+    // The page follows the browser's language (the LMS frame sends its Accept-Language).
+    const zh = await (await fetch(page, { headers: { "accept-language": "zh-CN,zh;q=0.9,en;q=0.5" } })).text();
+    expect(zh).toContain('<html lang="zh-CN">');
+    expect(zh).toContain("将 EdgeClass 课堂添加到 LMS course physics");
+    for (const words of ["选择一个课堂", "或者新建一个", "开始时间（UTC）", "创建并添加"]) expect(zh).toContain(words);
+    expect(zh).not.toContain("Pick a class");
     const bad = await fetch(page, {
       method: "POST",
       headers: { "content-type": "application/x-www-form-urlencoded", accept: "application/json" },

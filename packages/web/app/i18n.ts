@@ -49,7 +49,12 @@ export function setLocale(l: Locale): void {
   try {
     localStorage.setItem(STORE, l);
   } catch {}
-  if (typeof document !== "undefined") document.documentElement.lang = l;
+  if (typeof document !== "undefined") {
+    document.documentElement.lang = l;
+    // The server reads it too: the page it sends before any script runs (loading line, <noscript>) follows the choice.
+    // biome-ignore lint/suspicious/noDocumentCookie: one fixed value; the Cookie Store API is not in every browser the app serves
+    document.cookie = `edgeclass-lang=${l}; path=/; max-age=31536000; samesite=lax`;
+  }
   fmtCache.clear();
   for (const f of listeners) f(l);
 }

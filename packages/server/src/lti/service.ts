@@ -14,6 +14,7 @@ import type { Logger } from "../obs/logger.ts";
 import type { CoursesService } from "../services/courses-service.ts";
 import type { LiveService } from "../services/live-service.ts";
 import type { Store } from "../store/types.ts";
+import type { PageLocale } from "../http/page-locale.ts";
 import { autoPostPage, deepLinkingResponse, PAGE_HEADERS, pickerPage, type DeepLinkRequest } from "./deep-linking.ts";
 import type { GradeOutbox } from "./grades.ts";
 import { refused, roleOf, type Launch, type LtiLaunches } from "./launch.ts";
@@ -162,18 +163,24 @@ export class LtiService {
     return JSON.parse(raw) as DeepLinkRequest;
   }
 
-  async deepLinkPage(id: string): Promise<Response> {
+  async deepLinkPage(id: string, loc: PageLocale = "en"): Promise<Response> {
     const r = await this.deepLinkRequest(id, false);
     const course = this.d.store.courses.get(r.courseId);
     if (course === undefined) throw notFound("course", r.courseId);
     const classes = this.d.store.classes
       .listByCourse(course.id, { limit: 200, after: undefined })
       .items.filter((c) => c.status === "scheduled" || c.status === "live");
-    return new Response(pickerPage(id, course, classes), { headers: PAGE_HEADERS });
+    return new Response(pickerPage(id, course, classes, loc), { headers: { ...PAGE_HEADERS, vary: "accept-language" } });
   }
 
   /** The teacher's choice: `classId`, or `title`, `startsAt` and `durationMinutes` for a new class. */
-  async deepLinkChoose(id: string, form: URLSearchParams, launchUrl: string, wantsJson: boolean): Promise<Response> {
+  async deepLinkChoose(
+    id: string,
+    form: URLSearchParams,
+    launchUrl: string,
+    wantsJson: boolean,
+    loc: PageLocale = "en",
+  ): Promise<Response> {
     const r = await this.deepLinkRequest(id, false);
     const teacher: Principal = { id: r.user.id, role: "teacher", name: r.user.name, school: r.user.school };
     const platform = this.d.registry.get(r.platformId);
@@ -206,7 +213,7 @@ export class LtiService {
     await this.deepLinkRequest(id, true); // spent only once the choice is good
     const jwt = await deepLinkingResponse(this.d.toolKeys, platform, r, [{ id: cls.id, title: cls.title }], launchUrl, this.d.now());
     if (wantsJson) return Response.json({ returnUrl: r.returnUrl, jwt, classId: cls.id }, { headers: { "cache-control": "no-store" } });
-    return new Response(autoPostPage(r.returnUrl, jwt), { headers: PAGE_HEADERS });
+    return new Response(autoPostPage(r.returnUrl, jwt, loc), { headers: { ...PAGE_HEADERS, vary: "accept-language" } });
   }
 
   /** NRPS: the LMS course's active learners enrolled, inactive ones unenrolled. */

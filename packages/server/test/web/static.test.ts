@@ -80,6 +80,34 @@ test("a rebuild is served without a restart", async () => {
   expect(await web.staticRoutes["/"](req("/")).text()).toContain("two");
 });
 
+test("index.html in the reader's language: the language cookie, else Accept-Language by quality; English otherwise", async () => {
+  build('<!doctype html><html lang="en"><p class="boot">Loading</p>');
+  writeFileSync(join(dist, "index.zh-CN.html"), '<!doctype html><html lang="zh-CN"><p class="boot">正在加载</p>');
+  utimesSync(join(dist, "index.html"), new Date(), new Date(Date.now() + 10_000));
+  const web = webApp({ config, demo, secret: SECRET, distDir: dist });
+  const lang = async (headers: Record<string, string>) => {
+    const r = web.staticRoutes["/class/*"](req("/class/demo-class-1", { headers }));
+    expect(r.headers.get("vary")).toBe("accept-encoding, accept-language, cookie");
+    return /lang="([^"]+)"/.exec(await r.text())?.[1];
+  };
+  expect(await lang({})).toBe("en");
+  expect(await lang({ "accept-language": "zh-CN,zh;q=0.9,en;q=0.8" })).toBe("zh-CN");
+  expect(await lang({ "accept-language": "zh-TW" })).toBe("zh-CN");
+  expect(await lang({ "accept-language": "fr-FR, de;q=0.9, zh;q=0.5, en;q=0.4" })).toBe("zh-CN");
+  expect(await lang({ "accept-language": "en;q=0.5, zh-CN;q=0.8" })).toBe("zh-CN");
+  expect(await lang({ "accept-language": "zh;q=0, en" })).toBe("en");
+  expect(await lang({ "accept-language": "fr" })).toBe("en");
+  // The switch in the app is remembered in a cookie the server reads: it wins over the browser's list.
+  expect(await lang({ "accept-language": "zh-CN", cookie: "a=1; edgeclass-lang=en" })).toBe("en");
+  expect(await lang({ "accept-language": "en-US", cookie: "edgeclass-lang=zh-CN" })).toBe("zh-CN");
+  expect(await lang({ "accept-language": "en-US", cookie: "edgeclass-lang=xx" })).toBe("en");
+  // Each language its own ETag (a cache keeps them apart).
+  const en = web.staticRoutes["/"](req("/")).headers.get("etag");
+  const zh = web.staticRoutes["/"](req("/", { headers: { "accept-language": "zh" } })).headers.get("etag");
+  expect(en).not.toBe(zh);
+  rmSync(join(dist, "index.zh-CN.html"));
+});
+
 test("demo sign-in mints a verifiable token for demo users only, and exists only with demo data", async () => {
   const web = webApp({ config, demo, secret: SECRET, distDir: dist });
   const byPath = Object.fromEntries(web.apiRoutes.map((r) => [`${r.method} ${r.path}`, r]));

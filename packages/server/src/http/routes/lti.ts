@@ -13,6 +13,7 @@ import type { ToolKeys } from "../../lti/tool-key.ts";
 import type { CoursesService } from "../../services/courses-service.ts";
 import type { Store } from "../../store/types.ts";
 import { route, type RouteDef } from "../endpoint.ts";
+import { pageLocale } from "../page-locale.ts";
 import { json } from "../problem.ts";
 import { check, id } from "../validate.ts";
 import { assertManages } from "./auth.ts";
@@ -220,7 +221,7 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
       path: "/api/lti/deep-link/:id",
       auth: "public",
       schema: { params: DeepLinkParams },
-      handle: ({ params }) => d.service.deepLinkPage(params.id),
+      handle: ({ req, params }) => d.service.deepLinkPage(params.id, pageLocale(req)),
     }),
     route({
       method: "POST",
@@ -229,7 +230,8 @@ export function ltiRoutes(d: LtiRouteDeps): RouteDef[] {
       schema: { params: DeepLinkParams },
       async handle({ req, params: { id: dl } }) {
         const wantsJson = /application\/json/.test(req.headers.get("accept") ?? "");
-        return d.service.deepLinkChoose(dl, await readForm(req, d.maxBodyBytes), `${origin(req)}/api/lti/launch`, wantsJson);
+        const launchUrl = `${origin(req)}/api/lti/launch`;
+        return d.service.deepLinkChoose(dl, await readForm(req, d.maxBodyBytes), launchUrl, wantsJson, pageLocale(req));
       },
     }),
     route({

@@ -1,6 +1,6 @@
 // The web client (packages/web, built by Vite into packages/web/dist) served by the server itself:
 // hashed assets immutable for a year, index.html revalidated every time, the app's paths answered
-// with index.html (SPA fallback), gzip when the browser takes it. Plus the demo sign-in
+// with index.html (SPA fallback, in the reader's language), gzip when the browser takes it. Plus the demo sign-in
 // (`GET /api/demo`, `POST /api/demo/token`), present only when the server runs with its demo data.
 import type { BunRequest } from "bun";
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -12,6 +12,7 @@ import type { Config } from "../../config/config.ts";
 import type { DemoInfo } from "../../demo/seed.ts";
 import { AppError } from "../../domain/errors.ts";
 import type { RouteDef } from "../endpoint.ts";
+import { pageLocale } from "../page-locale.ts";
 import { json, problemResponse } from "../problem.ts";
 import { readJson } from "../validate.ts";
 
@@ -153,8 +154,14 @@ export function webApp(o: WebOptions): WebApp {
   current();
 
   const page = (req: Request): Response => {
-    const index = current().get("/index.html");
-    const extra = { "content-security-policy": CSP, "referrer-policy": "no-referrer" };
+    // The same page in the reader's language when the build has it (index.zh-CN.html: its loading line and <noscript>).
+    const loc = pageLocale(req);
+    const index = (loc === "en" ? undefined : current().get(`/index.${loc}.html`)) ?? current().get("/index.html");
+    const extra = {
+      "content-security-policy": CSP,
+      "referrer-policy": "no-referrer",
+      vary: "accept-encoding, accept-language, cookie",
+    };
     if (index === undefined)
       return new Response(NOT_BUILT, {
         status: 503,
