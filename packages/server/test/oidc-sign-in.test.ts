@@ -346,3 +346,35 @@ test("another instance on the same data (or after a restart) takes the session, 
     await other.server.stop(); // not close(): the data folder is the first server's
   }
 });
+
+test("a claim value mapped to school-admin makes the school's admin (of that school only; never the platform admin)", async () => {
+  const register = (schoolAdminValues: unknown) =>
+    t.call("PUT", `/api/schools/${SCHOOL}/identity-provider`, {
+      token: admin,
+      body: {
+        issuer: idp.issuer,
+        clientId: idp.clientId,
+        clientSecret: idp.clientSecret,
+        roleClaim: "edgeclass_role",
+        teacherValues: ["teacher", "head"],
+        schoolAdminValues,
+      },
+    });
+  expect((await register(["", "x"])).status).toBe(400); // an empty value would match nothing; refused, nothing stored
+  expect((await register(["head", "admin"])).status).toBe(200);
+  const read = await t.call("GET", `/api/schools/${SCHOOL}/identity-provider`, { token: admin });
+  expect(read.body.schoolAdminValues).toEqual(["head", "admin"]);
+  // "head" is in both lists: the higher role wins. A space-separated claim counts value by value.
+  const { site } = await signIn({ sub: "ines", name: "Ines Head", role: "staff head" });
+  const me = (await withCookie("GET", "/api/me", site)).body;
+  expect(me).toEqual({ id: "north-high:ines", role: "school-admin", name: "Ines Head", school: SCHOOL });
+  // A school admin of this school: its sign-in settings, yes; another school's, not even its existence.
+  expect((await withCookie("GET", `/api/schools/${SCHOOL}/identity-provider`, site)).status).toBe(200);
+  expect((await withCookie("GET", "/api/schools/south-high/identity-provider", site)).status).toBe(404);
+  // "admin" as a claim value maps to school-admin, never to the platform admin.
+  const { site: other } = await signIn({ sub: "jon", name: "Jon", role: "admin" });
+  expect((await withCookie("GET", "/api/me", other)).body.role).toBe("school-admin");
+  // Teachers still sign in as teachers.
+  const { site: teacher } = await signIn({ sub: "kim", name: "Kim", role: "teacher" });
+  expect((await withCookie("GET", "/api/me", teacher)).body.role).toBe("teacher");
+});

@@ -21,6 +21,7 @@ interface Provider {
   scopes: string;
   roleClaim: string | null;
   teacherValues: string[];
+  schoolAdminValues?: string[];
   redirectUri: string;
   updatedAt: string;
 }
@@ -209,6 +210,7 @@ function IdentityProvider({ school }: { school: string }) {
     scopes: "openid profile email",
     roleClaim: "",
     teacherValues: "",
+    schoolAdminValues: "",
   });
   const [errors, setErrors] = useState<Errors>({});
   const [note, setNote] = useState("");
@@ -224,6 +226,7 @@ function IdentityProvider({ school }: { school: string }) {
         scopes: p.scopes,
         roleClaim: p.roleClaim ?? "",
         teacherValues: p.teacherValues.join(", "),
+        schoolAdminValues: (p.schoolAdminValues ?? []).join(", "),
       });
   };
   useEffect(() => {
@@ -242,6 +245,7 @@ function IdentityProvider({ school }: { school: string }) {
       tokenAuthMethod: f.tokenAuthMethod,
       scopes: f.scopes,
       teacherValues: listOf(f.teacherValues),
+      schoolAdminValues: listOf(f.schoolAdminValues),
     };
     body.roleClaim = f.roleClaim.trim() ? f.roleClaim.trim() : null;
     try {
@@ -307,6 +311,9 @@ function IdentityProvider({ school }: { school: string }) {
           </Field>
           <Field id="idp-teachers" label={t("schools.teacherValues")} error={errors.teacherValues}>
             {(a) => <input {...a} value={f.teacherValues} spellcheck={false} onInput={set("teacherValues")} />}
+          </Field>
+          <Field id="idp-admins" label={t("schools.schoolAdminValues")} error={errors.schoolAdminValues}>
+            {(a) => <input {...a} value={f.schoolAdminValues} spellcheck={false} onInput={set("schoolAdminValues")} />}
           </Field>
           <div class="row">
             <button type="submit" class="primary">

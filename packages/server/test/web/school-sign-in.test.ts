@@ -81,3 +81,27 @@ test("sign in with the school, use the app on the cookie session, sign out", asy
   expect(status).toBe(401);
   expect((await page.context().cookies()).some((c) => c.name === "edgeclass-session")).toBe(false);
 }, 60_000);
+
+test("the admin maps a claim value to school admin in the schools page; a head signs in as the school's admin", async () => {
+  const admin = await h.t.token("admin", "root");
+  const p = await h.page();
+  await p.goto(`/schools?school=west-high#token=${admin}`);
+  await p.waitForFunction(() => (document.querySelector("#idp-issuer") as HTMLInputElement | null)?.value.startsWith("http"));
+  expect(await p.inputValue("#idp-teachers")).toBe("teacher");
+  await p.fill("#idp-secret", idp.clientSecret);
+  await p.fill("#idp-admins", "head, principal");
+  await p.click("text=Save sign-in settings");
+  let saved: { schoolAdminValues?: string[] } = {};
+  for (let i = 0; i < 100 && !saved.schoolAdminValues?.length; i++, await Bun.sleep(50))
+    saved = (await h.t.call("GET", "/api/schools/west-high/identity-provider", { token: admin })).body;
+  expect(saved.schoolAdminValues).toEqual(["head", "principal"]);
+
+  idp.nextAccount = { sub: "hannah", name: "Hannah Head", role: "principal" };
+  const head = await h.page();
+  await head.goto("/login?next=/admin");
+  await head.getByLabel("Your school's EdgeClass id").fill("west-high");
+  await head.getByRole("button", { name: "Continue to your school's sign-in" }).click();
+  await head.waitForURL(`${h.base}/admin`);
+  await head.locator(".who .role", { hasText: "school admin" }).waitFor();
+  await head.locator(".who-name", { hasText: "Hannah Head" }).waitFor();
+}, 60_000);

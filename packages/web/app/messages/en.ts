@@ -500,6 +500,7 @@ export const en = {
   "schools.scopes": "Scopes (must include openid)",
   "schools.roleClaim": "Claim that names the role (optional)",
   "schools.teacherValues": "Its values that mean teacher (comma-separated)",
+  "schools.schoolAdminValues": "Its values that mean school admin (comma-separated; over teacher)",
   "schools.idpSave": "Save sign-in settings",
   "schools.idpSaved": "Saved: the provider answered its discovery document.",
   "schools.idpRemove": "Remove sign-in",

@@ -481,6 +481,7 @@ export const zhCN: Catalogue = {
   "schools.scopes": "范围（必须包含 openid）",
   "schools.roleClaim": "表示角色的声明（可选）",
   "schools.teacherValues": "表示教师的声明值（用逗号分隔）",
+  "schools.schoolAdminValues": "表示学校管理员的声明值（用逗号分隔；优先于教师）",
   "schools.idpSave": "保存登录设置",
   "schools.idpSaved": "已保存：身份提供方的发现文档可以访问。",
   "schools.idpRemove": "移除登录设置",

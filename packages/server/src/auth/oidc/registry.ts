@@ -1,5 +1,5 @@
 // Each school's OpenID provider, as its admin registered it: issuer, client, scopes and
-// which claim makes a user a teacher. The client secret is sealed at rest (seal.ts); the
+// which claim makes a user a teacher or the school's admin. The client secret is sealed at rest (seal.ts); the
 // document is a replicated record (every instance has it).
 import type { Records } from "../records.ts";
 import { seal, unseal } from "../seal.ts";
@@ -18,6 +18,8 @@ export interface IdentityProvider {
   roleClaim: string | null;
   /** Values of roleClaim that make a teacher. */
   teacherValues: string[];
+  /** Values of roleClaim that make the school's admin (over teacher; a document stored before it has none). */
+  schoolAdminValues?: string[];
   createdAt: number;
   updatedAt: number;
 }

@@ -58,8 +58,14 @@ export function userIdFor(school: string, sub: string): string {
     : `${school}:h-${new Bun.CryptoHasher("sha256").update(sub).digest("hex").slice(0, 40)}`;
 }
 
-/** teacher when the role claim (a string, a list, or space-separated) holds one of the teacher values. */
-function roleFrom(claims: Record<string, unknown>, p: Pick<IdentityProvider, "roleClaim" | "teacherValues">): "teacher" | "student" {
+/**
+ * school-admin, else teacher, when the role claim (a string, a list, or space-separated) holds one of their values; else student.
+ * Never the platform admin: a school's provider speaks for that school only.
+ */
+function roleFrom(
+  claims: Record<string, unknown>,
+  p: Pick<IdentityProvider, "roleClaim" | "teacherValues" | "schoolAdminValues">,
+): "school-admin" | "teacher" | "student" {
   if (p.roleClaim === null) return "student";
   const raw = claims[p.roleClaim];
   const values = Array.isArray(raw)
@@ -67,6 +73,7 @@ function roleFrom(claims: Record<string, unknown>, p: Pick<IdentityProvider, "ro
     : typeof raw === "string"
       ? raw.split(/[\s,]+/)
       : [];
+  if (values.some((v) => p.schoolAdminValues?.includes(v))) return "school-admin";
   return values.some((v) => p.teacherValues.includes(v)) ? "teacher" : "student";
 }
 

@@ -38,6 +38,7 @@ const RegisterBody = v.strictObject({
   ),
   roleClaim: v.optional(v.nullable(v.pipe(shortText(100), v.regex(/^[\w.:/-]+$/, "must be a claim name")))),
   teacherValues: v.optional(v.pipe(v.array(shortText(200)), v.maxLength(50))),
+  schoolAdminValues: v.optional(v.pipe(v.array(shortText(200)), v.maxLength(50))),
 });
 const SchoolParams = v.strictObject({ school: id });
 const LoginQuery = v.strictObject({ next: v.optional(v.pipe(v.string(), v.maxLength(512))) });
@@ -70,6 +71,7 @@ const view = (p: IdentityProvider, redirectUri: string) => ({
   scopes: p.scopes,
   roleClaim: p.roleClaim,
   teacherValues: p.teacherValues,
+  schoolAdminValues: p.schoolAdminValues ?? [],
   redirectUri,
   createdAt: new Date(p.createdAt).toISOString(),
   updatedAt: new Date(p.updatedAt).toISOString(),
@@ -153,10 +155,14 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
           scopes: body.scopes ?? "openid profile email",
           roleClaim: body.roleClaim ?? null,
           teacherValues: body.teacherValues ?? [],
+          schoolAdminValues: body.schoolAdminValues ?? [],
         } as const;
         // A provider that does not answer discovery is refused now, not at a student's first sign-in.
         try {
-          await d.oidc.configuration({ ...candidate, teacherValues: [...candidate.teacherValues] }, true);
+          await d.oidc.configuration(
+            { ...candidate, teacherValues: [...candidate.teacherValues], schoolAdminValues: [...candidate.schoolAdminValues] },
+            true,
+          );
         } catch (e) {
           const message = e instanceof Error ? e.message : String(e);
           throw new AppError(
@@ -168,7 +174,10 @@ export function authRoutes(d: AuthRouteDeps, publicUrl: string | undefined): Rou
           );
         }
         const existed = d.providers.get(school) !== undefined;
-        const saved = d.providers.put({ ...candidate, teacherValues: [...candidate.teacherValues] }, d.now());
+        const saved = d.providers.put(
+          { ...candidate, teacherValues: [...candidate.teacherValues], schoolAdminValues: [...candidate.schoolAdminValues] },
+          d.now(),
+        );
         return json(view(saved, callbackFor(req)), existed ? 200 : 201);
       },
     }),
