@@ -14,14 +14,16 @@
 //
 //   npm run bench:class -- [--classes 10] [--students 1000] [--procs 4] [--seconds 5]
 //                          [--answer-window 2000] [--chat-fraction 0.05] [--teacher-chat-rate 1]
-//                          [--only ours|floor] [--ws raw|standard] [--overlap] [--busy] [--json]
+//                          [--only ours|floor] [--ws raw|standard] [--overlap] [--busy] [--json] [--cpu-prof DIR]
 //
 // --busy: a spinning process shares the server's core for each target's whole run (another
 // tenant's work), so the delivery and ack figures show what contention does.
+// --cpu-prof DIR: our server runs under `bun --cpu-prof` and writes its profile to DIR when it exits;
+// the phases' edges (epoch ms) go to DIR/phases.json, to cut the profile to the quiz phase.
 // Delivery latency: the teacher's send of quiz.launch to each student's socket receiving the
 // quiz.question frame (every student), and a chat's send to its receipt (every 10th student);
 // epoch clocks with sub-millisecond precision, all processes on this machine.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, hasTaskset, parseFlags, round, spawnPinned, waitForHttp } from "./lib/process.ts";
@@ -37,6 +39,8 @@ const flags = loadFlags(values);
 const { classes, procs, chatSeconds, answerWindowMs, chatFraction, teacherChatRate, rawSockets } = flags;
 let students = flags.students;
 const only = values.only === "ours" || values.only === "floor" ? values.only : null;
+const cpuProfDir = values["cpu-prof"] || null;
+if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 const SERVER_CORE = 0;
 const CLIENT_CORE = 1;
 const log = (...a: unknown[]) => console.error("[bench:class]", ...a);
@@ -78,7 +82,9 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
         }
       : { PORT: String(port) };
   const file = target === "ours" ? "packages/server/src/main.ts" : "bench/class/floor-server.ts";
-  const server = spawnPinned([process.execPath, file], env, SERVER_CORE);
+  const prof = target === "ours" && cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : [];
+  const server = spawnPinned([process.execPath, ...prof, file], env, SERVER_CORE);
+  const phases: Record<string, number> = { spawned: Date.now() };
   // Bounded (15 min) even if this process dies without killing it.
   const spinner = busy
     ? spawnPinned([process.execPath, "-e", "const end = Date.now() + 900_000; let x = 0; while (Date.now() < end) x++;"], {}, SERVER_CORE)
@@ -95,7 +101,11 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       secret,
       clientCore: CLIENT_CORE,
       log,
+      phaseHook: (phase, edge) => {
+        phases[`${phase}.${edge}`] = Date.now();
+      },
     });
+    if (prof.length) writeFileSync(join(cpuProfDir!, "phases.json"), JSON.stringify(phases));
     return result;
   } finally {
     spinner?.kill("SIGKILL");

@@ -4,7 +4,7 @@
 // from the raw frame (no JSON parse) so that the clients stay cheap next to the server.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
 import { EdgeClassClient } from "@edgeclass/client";
-import { RawWebSocket } from "./raw-ws.ts";
+import { frameArrivedAt, RawWebSocket } from "./raw-ws.ts";
 import type { AnsweredRecord, ClassAssignment, CollectReport, FromStudents, ToStudents } from "./ipc.ts";
 
 interface Student {
@@ -63,8 +63,10 @@ const CHAT_MARK = '"type":"chat.message"';
 const CHAT_PREFIX = new TextEncoder().encode('{"type":"chat.message"');
 const TEXT_MARK = '"text":"b:';
 
-function countChat(s: Student, text: (() => string) | string): void {
-  const now = epochNow();
+/** The frame's arrival in this process (raw sockets stamp it before decoding), else now. */
+const arrivalNow = () => frameArrivedAt() || epochNow();
+
+function countChat(s: Student, text: (() => string) | string, now = arrivalNow()): void {
   stats.chatReceived++;
   if (stats.firstChatAt === 0) stats.firstChatAt = now;
   stats.lastChatAt = now;
@@ -91,12 +93,12 @@ function connect(s: Student): Promise<void> {
       reconnect: { initialDelayMs: 250, maxDelayMs: 2000, maxInitialAttempts: 2 },
       // Raw sockets count chat frames from their bytes; anything else reaches the SDK.
       webSocket: rawSockets
-        ? (url) => new RawWebSocket(url, { prefix: CHAT_PREFIX, onCounted: (decode) => countChat(s, decode) })
+        ? (url) => new RawWebSocket(url, { prefix: CHAT_PREFIX, onCounted: (decode, at) => countChat(s, decode, at) })
         : undefined,
       onFrame(data) {
         stats.framesReceived++;
         // The question's arrival, before the SDK parses it: the delivery figure of quiz.question.
-        if (data.startsWith(QUESTION_PREFIX)) stats.questionAt.push({ classId: s.classId, at: epochNow() });
+        if (data.startsWith(QUESTION_PREFIX)) stats.questionAt.push({ classId: s.classId, at: arrivalNow() });
         if (!data.includes(CHAT_MARK)) return false;
         countChat(s, data);
         return true;

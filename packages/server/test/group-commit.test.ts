@@ -56,3 +56,47 @@ test("an event without a durable write has no commit stages", () => {
   const want = { parse: 0.0002, room: 0.0003, commit_wait: 0, commit: 0, resume: 0, serialise: 0.0001, publish: 0.0004 };
   for (const [stage, seconds] of Object.entries(want)) expect(stages[stage as keyof typeof want]).toBeCloseTo(seconds, 9);
 });
+
+test("writeNow commits at once, in one transaction with the writes queued before it and none after", async () => {
+  const path = join(tempDir(), "gc-now.db");
+  const db = openDatabase(path, "normal", []);
+  db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY)");
+  const gc = new GroupCommit(db);
+  const insert = db.query("INSERT INTO t (k) VALUES (?)");
+  const reader = openDatabase(path, "normal", []);
+  const committed = () =>
+    reader
+      .query<{ k: number }, []>("SELECT k FROM t ORDER BY k")
+      .all()
+      .map((r) => r.k);
+  const settled: number[] = [];
+  const before = gc.write(() => insert.run(1)).then(() => settled.push(1));
+  const now = gc.writeNow(() => insert.run(2)).then(() => settled.push(2));
+  const after = gc.write(() => insert.run(3)).then(() => settled.push(3));
+  // Durable before the caller's turn ends: the earlier write with it, the later one not yet.
+  expect(committed()).toEqual([1, 2]);
+  expect(gc.batches).toBe(1);
+  await Promise.all([before, now, after]);
+  expect(settled).toEqual([1, 2, 3]);
+  expect(committed()).toEqual([1, 2, 3]);
+  expect(gc.batches).toBe(2);
+  reader.close();
+  db.close();
+});
+
+test("writeNow inside a transaction is queued, not committed in the middle of it", async () => {
+  const db = openDatabase(join(tempDir(), "gc-now-tx.db"), "normal", []);
+  db.exec("CREATE TABLE t (k INTEGER PRIMARY KEY)");
+  const gc = new GroupCommit(db);
+  const insert = db.query("INSERT INTO t (k) VALUES (?)");
+  let done: Promise<unknown> = Promise.resolve();
+  db.transaction(() => {
+    insert.run(1);
+    done = gc.writeNow(() => insert.run(2));
+  })();
+  expect(gc.batches).toBe(0);
+  await done;
+  expect(gc.batches).toBe(1);
+  expect(db.query<{ n: number }, []>("SELECT count(*) AS n FROM t").get()?.n).toBe(2);
+  db.close();
+});

@@ -31,7 +31,7 @@ export class Chat {
     const { classId, deps } = this.room;
     const message: ChatMessage = { id: deps.newId(), userId: m.id, name: m.name, role: m.role, text, at: now };
     await deps.shared?.saveChat(message);
-    await deps.store.write(() => deps.store.live.insertChat(classId, message));
+    await deps.store.writeNow(() => deps.store.live.insertChat(classId, message));
     this.history.push(message);
     if (this.history.length > CHAT_HISTORY) this.history.shift();
     deps.fanout.all(classId, { type: "chat.message", seq: this.room.nextSeq(), message });
@@ -40,7 +40,7 @@ export class Chat {
 
   async delete(messageId: string, now: number): Promise<AckResults["chat.delete"]> {
     const { classId, deps } = this.room;
-    const deleted = await deps.store.write(() => deps.store.live.deleteChat(classId, messageId, now));
+    const deleted = await deps.store.writeNow(() => deps.store.live.deleteChat(classId, messageId, now));
     if (!deleted) throw new AppError("not-found", `no message ${messageId} in this class`);
     await deps.shared?.deleteChat(messageId);
     const i = this.history.findIndex((c) => c.id === messageId);

@@ -37,6 +37,7 @@ export interface RoomStore {
   >;
   transaction<T>(fn: () => T): T;
   write<T>(fn: () => T): Promise<T>;
+  writeNow<T>(fn: () => T): Promise<T>;
 }
 
 export interface RoomDeps {

@@ -72,7 +72,8 @@ export class QuizSession {
       ...(msg.flow ? { flow: msg.flow } : {}),
     };
     await deps.shared?.saveQuestion(q);
-    await deps.store.write(() => deps.store.live.insertLaunched(q));
+    // Its own commit, now (writeNow): every student waits for this one event.
+    await deps.store.writeNow(() => deps.store.live.insertLaunched(q));
     this.current = open(q);
     this.reveal = null;
     // The board shown for an earlier question is stale now (issue 16 defect 2): welcomes stop carrying it.
@@ -135,7 +136,7 @@ export class QuizSession {
       const { classId, deps } = this.room;
       cur.q.closedAt = now;
       await deps.shared?.saveQuestion(cur.q);
-      await deps.store.write(() => deps.store.live.markClosed(cur.q.id, now));
+      await deps.store.writeNow(() => deps.store.live.markClosed(cur.q.id, now));
       deps.fanout.all(classId, { type: "quiz.closed", seq: this.room.nextSeq(), questionId: cur.q.id });
     }
     return { questionId: cur.q.id, closedAt: cur.q.closedAt };
@@ -152,7 +153,7 @@ export class QuizSession {
       cur.q.closedAt ??= now;
       cur.q.revealedAt = now;
       await deps.shared?.saveQuestion(cur.q);
-      await deps.store.write(() => deps.store.live.markRevealed(cur.q.id, now));
+      await deps.store.writeNow(() => deps.store.live.markRevealed(cur.q.id, now));
       if (!wasClosed) deps.fanout.all(classId, { type: "quiz.closed", seq: this.room.nextSeq(), questionId: cur.q.id });
       const full = quiz.distribution(cur.q, cur.answers.size, cur.counts);
       this.reveal = {

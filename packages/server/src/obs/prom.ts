@@ -34,17 +34,36 @@ abstract class Family<Child> implements Collector {
   protected abstract create(): Child;
   protected abstract lines(labels: LabelValues, child: Child): string[];
 
+  /** The children again, one map per label: a lookup builds no key string (the joined key cost ~6% of
+   *  the server's CPU in a 10 x 1000 quiz, where every frame in and out is counted). */
+  private readonly tree = new Map<string, unknown>();
+
   labels(...values: LabelValues): Child {
-    if (values.length !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(", ")}`);
+    const n = values.length;
+    if (n !== this.labelNames.length) throw new Error(`${this.name} takes labels ${this.labelNames.join(", ")}`);
+    let node = this.tree;
+    for (let i = 0; i < n - 1; i++) {
+      const v = String(values[i]);
+      let next = node.get(v) as Map<string, unknown> | undefined;
+      if (next === undefined) node.set(v, (next = new Map()));
+      node = next;
+    }
+    const last = n === 0 ? "" : String(values[n - 1]);
+    const found = node.get(last) as Child | undefined;
+    if (found !== undefined) return found;
     const key = values.join("\u0000");
     let entry = this.children.get(key);
     if (entry === undefined) this.children.set(key, (entry = { values, child: this.create() }));
+    node.set(last, entry.child);
     return entry.child;
   }
 
   /** Forget every labelled child (e.g. a class that ended). */
   remove(...values: LabelValues): void {
     this.children.delete(values.join("\u0000"));
+    let node: Map<string, unknown> | undefined = this.tree;
+    for (let i = 0; i < values.length - 1 && node; i++) node = node.get(String(values[i])) as Map<string, unknown> | undefined;
+    node?.delete(values.length === 0 ? "" : String(values[values.length - 1]));
   }
 
   expose(): string {

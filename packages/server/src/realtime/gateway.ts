@@ -2,7 +2,7 @@
 // the room, validation of every frame, and fan-out over Bun's topics.
 import type { Server, ServerWebSocket, WebSocketHandler } from "bun";
 import * as v from "valibot";
-import { ClientMessageSchema, MAX_CLIENT_FRAME_BYTES, type ErrorCode, type ServerMessage } from "@edgeclass/client/protocol";
+import { MAX_CLIENT_FRAME_BYTES, type ErrorCode, type ServerMessage } from "@edgeclass/client/protocol";
 import type { TokenVerifier } from "../auth/tokens.ts";
 import { AppError, closeCodeOf } from "../domain/errors.ts";
 import type { Principal } from "../domain/model.ts";
@@ -19,6 +19,7 @@ import type { JoinPolicy } from "../policy/join-policy.ts";
 import { denialCode, joinInput, recordJoin } from "../policy/judge.ts";
 import { isStorageFull } from "../store/storage-health.ts";
 import type { Store } from "../store/types.ts";
+import { parseClientMessage } from "./client-message.ts";
 import { BUN_BACKPRESSURE_LIMIT, SLOW_REASONS, SlowClients, SWEEP_MS, type SlowReason, type SlowState } from "./slow-clients.ts";
 
 export interface SocketData extends SlowState {
@@ -215,7 +216,7 @@ export class LiveGateway implements LocalSockets {
     }
     if (typeof raw === "object" && raw !== null && typeof (raw as { rid?: unknown }).rid === "string")
       rid = (raw as { rid: string }).rid.slice(0, 64);
-    const parsed = v.safeParse(ClientMessageSchema, raw);
+    const parsed = parseClientMessage(raw);
     if (!parsed.success) {
       const issue = parsed.issues[0];
       const path = v.getDotPath(issue);

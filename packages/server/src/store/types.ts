@@ -62,6 +62,8 @@ export interface Store {
   transaction<T>(fn: () => T): T;
   /** Runs fn in a transaction shared with other writes of the same moment (group commit); settles once committed. */
   write<T>(fn: () => T): Promise<T>;
+  /** Like write, but committed now with the writes queued before it: for one event that is published once durable. */
+  writeNow<T>(fn: () => T): Promise<T>;
   isOpen(): boolean;
   close(): void;
 }

@@ -107,9 +107,23 @@ export class MemoryStore implements RoomStore {
     return fn();
   }
 
+  /** Commits made (writeNow's: each is one). */
+  commits = 0;
+  /** write() settles at the end of the event-loop turn, as the SQLite group commit does (setImmediate). */
+  settleAtTurnEnd = false;
+
   async write<T>(fn: () => T): Promise<T> {
-    await Promise.resolve(); // a group commit settles later, never in the caller's turn
+    // A group commit settles later, never in the caller's turn.
+    await (this.settleAtTurnEnd ? new Promise((r) => setImmediate(r)) : Promise.resolve());
     if (this.failWrites) throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    this.commits++;
+    return fn();
+  }
+
+  /** Committed in the caller's turn; settles after it, like the group commit's writeNow. */
+  async writeNow<T>(fn: () => T): Promise<T> {
+    if (this.failWrites) throw Object.assign(new Error("database or disk is full"), { code: "SQLITE_FULL" });
+    this.commits++;
     return fn();
   }
 }

@@ -360,6 +360,44 @@ test(
   },
 );
 
+test("quiz launch, close, reveal and chat: each published after its own commit, in its frame's turn, not at the turn's end", async () => {
+  const { join, send, store, fanout } = setup();
+  await join("t1", "teacher");
+  await join("s1");
+  store.settleAtTurnEnd = true; // queued writes (answers, attendance) settle at the end of the turn, as in SQLite
+  let turnEnded = false;
+  const seen: { type: string; turnEnded: boolean; commits: number; stored: number }[] = [];
+  const all = fanout.all.bind(fanout);
+  fanout.all = (classId, msg) => {
+    const type = "raw" in msg ? "raw" : msg.type;
+    seen.push({ type, turnEnded, commits: store.commits, stored: store.launched.length + store.chat.length });
+    all(classId, msg);
+  };
+  const commits0 = store.commits;
+  setImmediate(() => (turnEnded = true));
+  const { questionId } = (await send("t1", { type: "quiz.launch", question, timeLimitSeconds: 30 })) as { questionId: string };
+  // One commit (the launch's own), stored before it is published, and no wait for the rest of the turn.
+  expect(seen).toEqual([{ type: "quiz.question", turnEnded: false, commits: commits0 + 1, stored: 1 }]);
+  turnEnded = false;
+  setImmediate(() => (turnEnded = true));
+  await send("t1", { type: "chat.send", text: "now" });
+  expect(seen[1]).toEqual({ type: "chat.message", turnEnded: false, commits: commits0 + 2, stored: 2 });
+  // An answer still takes the group commit: acked at the end of its turn, with the others of that turn.
+  turnEnded = false;
+  setImmediate(() => (turnEnded = true));
+  await send("s1", { type: "quiz.answer", questionId, answerId: "a1", response: { choice: "a" } });
+  expect(turnEnded).toBe(true);
+  turnEnded = false;
+  setImmediate(() => (turnEnded = true));
+  await send("t1", { type: "quiz.reveal" });
+  expect(seen.slice(2).map((x) => [x.type, x.turnEnded])).toEqual([
+    ["quiz.closed", false],
+    ["quiz.reveal", false],
+  ]);
+  expect(store.launched[0]).toMatchObject({ id: questionId });
+  expect(store.launched[0].revealedAt).not.toBeNull();
+});
+
 test("quiz: a failed write is not acked and not counted; the retry is", async () => {
   const { join, send, room, store, fanout, clock } = setup();
   await join("t1", "teacher");

@@ -2,6 +2,10 @@
 // transaction, so a burst of N writes costs one commit instead of N. Each write runs
 // in its own savepoint, so one failing write rolls back alone and the rest commit.
 // The promise settles only after the commit: an acknowledged write is durable.
+// writeNow: one event that others wait on (a question's launch, a chat message: published to the
+// class only once durable) commits at once, with what was queued before it, instead of waiting for
+// the end of the turn behind the other frames read in it (issue 19: commit_wait, and under load
+// the continuations of a whole batch ahead of its own).
 import type { Database, Statement } from "bun:sqlite";
 import { currentTrace, traceCommitQueued, type EventTrace } from "../../obs/event-trace.ts";
 import { storageHealthOf } from "../storage-health.ts";
@@ -45,6 +49,16 @@ export class GroupCommit {
         setImmediate(() => this.flush());
       }
     });
+  }
+
+  /**
+   * Commits `fn` now, in one transaction with the writes queued before it (so the store never holds
+   * a later write without an earlier one). Queued as usual when called inside a transaction.
+   */
+  writeNow<T>(fn: () => T): Promise<T> {
+    const done = this.write(fn);
+    if (!this.db.inTransaction) this.flush();
+    return done;
   }
 
   /** Commits everything queued now (also called on shutdown). */

@@ -144,6 +144,11 @@ export class SqliteStore implements Store {
     return this.groupCommit.write(fn);
   }
 
+  writeNow<T>(fn: () => T): Promise<T> {
+    if (!this.open) return Promise.reject(new Error("store is closed"));
+    return this.groupCommit.writeNow(fn);
+  }
+
   isOpen(): boolean {
     return this.open;
   }
