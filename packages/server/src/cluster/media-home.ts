@@ -12,7 +12,6 @@
 // Over 400 lines because the home's lease, the forwarding of WHIP, WHEP, PATCH and DELETE to the
 // home and the cascade between homes are one protocol around one state (which instance is the
 // home of which class); they are one class, MediaHomes.
-import { createHash } from "node:crypto";
 import { AppError } from "../domain/errors.ts";
 import { problemResponse } from "../http/problem.ts";
 import type { CascadeTarget, MediaService, MediaSignalling } from "../media/index.ts";
@@ -65,7 +64,7 @@ const CASCADE_TTL_MS = 5000;
 function instanceTag(instanceId: string): string {
   return /^[A-Za-z0-9][A-Za-z0-9_.-]{0,79}$/.test(instanceId)
     ? instanceId
-    : createHash("sha256").update(instanceId).digest("hex").slice(0, 24);
+    : new Bun.CryptoHasher("sha256").update(instanceId).digest("hex").slice(0, 24); // not node:crypto: see internal-auth.ts
 }
 
 function createHomeMetrics(registry: Registry) {
