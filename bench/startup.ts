@@ -36,6 +36,7 @@ const built = spawnSync(
 );
 if (built.exitCode !== 0) throw new Error(`bun build failed: ${built.stderr}`);
 // One executable with the runtime and the whole program as JSC bytecode: nothing to parse at start.
+// Split like the bundle: a one-file executable loads (and hoists the runtime modules of) every lazily imported part at start.
 const exe = spawnSync(
   [
     process.execPath,
@@ -43,6 +44,7 @@ const exe = spawnSync(
     "packages/server/src/main.ts",
     "--compile",
     "--bytecode",
+    "--splitting",
     "--format",
     "esm",
     "--minify",

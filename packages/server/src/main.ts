@@ -1,4 +1,5 @@
 // `npm start`: the EdgeClass server on embedded defaults (SQLite under ./data, no Redis).
+import { fstatSync, statSync } from "node:fs";
 import { mintToken } from "./auth/tokens.ts";
 import { ConfigError, isLoopback } from "./config/config.ts";
 import { loadConfig } from "./config/load.ts";
@@ -20,8 +21,25 @@ const anyAddress = config.host === "0.0.0.0" || config.host === "::";
 const base = `http://${anyAddress || isLoopback(config.host) ? "localhost" : config.host}:${server.url.port}`;
 server.logger.info({ url: server.url.href, dataDir: config.dataDir, redis: config.redisUrl ? "on" : "off" }, "listening");
 
+/**
+ * Whether stdout or stderr is a terminal, asked of the file system: the first touch of process.stderr
+ * (or node:tty) loads Node's stream layer, 20-50 ms under Bun, which would hold up readiness (issue 19).
+ * A terminal is a character device; /dev/null (stdio "ignore") is one too, and is not a terminal.
+ */
+function onTerminal(): boolean {
+  const devNull = statSync("/dev/null", { throwIfNoEntry: false })?.rdev;
+  return [1, 2].some((fd) => {
+    try {
+      const s = fstatSync(fd);
+      return s.isCharacterDevice() && s.rdev !== devNull;
+    } catch {
+      return false; // closed
+    }
+  });
+}
+
 // On a terminal, a few lines for a person (issue 16 defect 20); pipes and log collectors get JSON only.
-if (process.stderr.isTTY || process.stdout.isTTY || process.env.EDGECLASS_BANNER === "1") {
+if (process.env.EDGECLASS_BANNER === "1" || onTerminal()) {
   const lines = ["", `EdgeClass is running: ${base}  (data in ${config.dataDir})`, `Sign in:       ${base}/login`];
   if (server.demo && !config.jwt.jwksFile && !config.jwt.jwksUrl) {
     const token = await mintToken(server.secret, {

@@ -1,109 +1,19 @@
-// Wires configuration, storage, auth, services and HTTP into a running server with a drain-aware lifecycle.
-// Over 400 lines because it is the one place where every component is built and connected (store,
-// Redis, hubs, gateway, media, central, services, routes, lifecycle); each step is short and in order.
-import { CLOSE } from "@edgeclass/client/protocol";
-import { hostname } from "node:os";
-import { join } from "node:path";
-import { AuthLimits } from "./auth/limits.ts";
-import { schoolSignIn } from "./auth/school-sign-in.ts";
-import { startLti } from "./lti/index.ts";
-import { withSessionTokens, type Sessions } from "./auth/session.ts";
-import { loadOrCreateSecret } from "./auth/secret.ts";
-import { createTokenVerifier } from "./auth/tokens.ts";
+// Starts the server with a drain-aware lifecycle. It listens first, with only the probes
+// (/healthz, /readyz, /metrics), then loads and builds the rest (app.ts: storage, auth,
+// services, live classes, every route) behind the socket and swaps its routes in (issue 19:
+// the first request does not wait for what it does not use). A request that arrives meanwhile
+// waits for the build and is then routed as Bun would route it; /readyz says "starting" until
+// the build is done and the join policy is compiled.
+import type { BunRequest, Server } from "bun";
+import type { App } from "./app.ts";
 import type { Config } from "./config/config.ts";
-import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
-import { buildRoutes, errorResponse, notRouted, wrap, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
-import { liveAuthLimit } from "./http/live-limit.ts";
-import { liveSocketRoute } from "./http/routes/live-socket.ts";
-import { courseRoutes } from "./http/routes/courses.ts";
-import { adminRoutes } from "./http/routes/admin.ts";
-import { turnedAwayRoutes } from "./http/routes/turned-away.ts";
-import { quizSetRoutes } from "./http/routes/quiz-sets.ts";
-import { QuizSetService } from "./services/quiz-sets.ts";
-import { imageRoutes } from "./http/routes/images.ts";
-import { SqliteImages } from "./store/sqlite/images.ts";
-import { liveRoutes } from "./http/routes/live.ts";
-import { mediaRoutes } from "./http/routes/media.ts";
-import { internalMediaRoutes } from "./http/routes/media-internal.ts";
-import { internalKey } from "./cluster/internal-auth.ts";
-import { opaRoutes } from "./http/routes/opa.ts";
-import { iceRoutes } from "./http/routes/ice.ts";
-import { iceConfigFor, iceLinks } from "./media/turn.ts";
-import { webApp } from "./http/routes/web.ts";
-import type { MediaService } from "./media/index.ts";
-import { ClassHub } from "./live/hub.ts";
-import { VideoBoard } from "./live/video-board.ts";
-import type { LiveHub } from "./live/ports.ts";
-import { centralProxy } from "./central/proxy.ts";
-import { createLiveMetrics } from "./live/metrics.ts";
-import { DecisionLog } from "./policy/decision-log.ts";
-import { JoinPolicy } from "./policy/join-policy.ts";
-import { schoolCheckedVerifier } from "./auth/school-check.ts";
-import { schoolRoutes } from "./http/routes/schools.ts";
-import { SchoolsService } from "./services/schools-service.ts";
-import { policySources } from "./policy/sources.ts";
-import { LiveGateway, type SocketData } from "./realtime/gateway.ts";
-import { LiveService } from "./services/live-service.ts";
-import { systemRoutes } from "./http/routes/system.ts";
+import type { DemoInfo } from "./demo/seed.ts";
+import { dispatcher } from "./http/dispatch.ts";
+import { buildRoutes, errorResponse, notRouted, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
+import { probeRoutes } from "./http/routes/system.ts";
 import { createLogging, type Logger, type Logging } from "./obs/logger.ts";
 import { createMetrics } from "./obs/metrics.ts";
-import { CoursesService } from "./services/courses-service.ts";
-import { openDatabase } from "./store/sqlite/database.ts";
-import { SqliteStore } from "./store/sqlite/sqlite-store.ts";
-import { StorageHealth, watchStorage } from "./store/storage-health.ts";
-
-async function startMediaHomes(
-  link: import("./cluster/redis.ts").RedisLink,
-  instanceId: string,
-  config: Config,
-  secret: string,
-  local: () => Promise<MediaService>,
-  isLive: (classId: string) => boolean,
-  registry: import("./obs/prom.ts").Registry,
-  logger: Logger,
-) {
-  const { MediaHomes } = await import("./cluster/media-home.ts");
-  return new MediaHomes({
-    link,
-    instanceId,
-    key: internalKey(config.media.clusterSecret, secret),
-    local,
-    isLive,
-    registry,
-    logger,
-    cascade: config.media.cascade,
-  });
-}
-
-async function startCityPublisher(
-  c: NonNullable<Config["central"]>,
-  outbox: import("./central/outbox.ts").CentralOutbox,
-  registry: import("./obs/prom.ts").Registry,
-  logger: Logger,
-) {
-  const { CityPublisher } = await import("./central/publisher.ts");
-  const publisher = new CityPublisher({ url: c.natsUrl, user: c.user, pass: c.password, city: c.city }, outbox, registry, logger);
-  publisher.start();
-  return publisher;
-}
-
-/** The catalogue authored at the centre, from the city's mirror into this instance's copy (and on to Redis). */
-async function startCatalogueFeed(
-  c: NonNullable<Config["central"]>,
-  journal: import("./store/sqlite/catalogue-journal.ts").CatalogueJournal,
-  hub: () => LiveHub,
-  registry: import("./obs/prom.ts").Registry,
-  logger: Logger,
-) {
-  const [{ CityCatalogueFeed }, { revokeFromCatalogue }] = await Promise.all([
-    import("./central/catalogue-feed.ts"),
-    import("./cluster/class-removals.ts"),
-  ]);
-  const feed = new CityCatalogueFeed({ url: c.natsUrl, user: c.user, pass: c.password, city: c.city }, journal, registry, logger);
-  feed.onApplied = (changes) => revokeFromCatalogue(hub(), changes); // unenrolled or archived centrally
-  feed.start();
-  return feed;
-}
+import type { SocketData } from "./realtime/gateway.ts";
 
 const VERSION = "0.1.0";
 
@@ -124,289 +34,70 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function startServer(config: Config, logging: Logging = createLogging(config.logLevel)): Promise<RunningServer> {
+/** Resolves on a later turn of the event loop: requests already read (a health probe) are answered first. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Listening (probes only), then the rest built behind the socket; resolves once every route is served. */
+export async function startServer(
+  config: Config,
+  logging: Logging = createLogging(config.logLevel),
+  /** The build waits for this too (tests send requests into the time before it). */
+  holdBuild?: Promise<unknown>,
+): Promise<RunningServer> {
   const { logger } = logging;
   let state: LifecycleState = "starting";
   const metrics = createMetrics(VERSION);
-  const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
-  // In a cluster other processes write the catalogue too (instances sharing the data folder, or
-  // changes replicated from other instances), so rows are not cached in-process.
-  const db = openDatabase(join(config.dataDir, "edgeclass.db"), config.dbSync);
-  const storage = new StorageHealth(config.dataDir);
-  watchStorage(db, storage);
-  const store = new SqliteStore(db, {
-    cacheRows: !config.redisUrl && !config.central, // the centre's catalogue changes are written behind a cache's back
-    replicateAs: config.redisUrl ? instanceId : undefined,
-    centralCity: config.central?.city,
-  });
-  const secret = loadOrCreateSecret(config.dataDir, config.jwt.secret);
-  // Bearer tokens, and the bearer form of browser sessions (LTI launches), once sign-in is built below.
-  let sessions: Sessions | null = null;
-  const verifier = schoolCheckedVerifier(
-    withSessionTokens(createTokenVerifier(config.jwt, secret), () => sessions),
-    store,
-  );
-  const now = Date.now;
-  const newId = () => Bun.randomUUIDv7();
-  const serviceDeps = { store, now, newId, defaultCapacity: config.maxStudents };
-  const courses = new CoursesService(serviceDeps);
-  // With Redis the demo is created once the catalogue is loaded, only if no instance made it yet.
-  const demo = !config.demo ? null : config.redisUrl ? demoInfo() : seedDemo(store, now());
-  const sources = policySources(config.policyDir);
-  const policy = new JoinPolicy(sources);
-  let policyError: string | null = null;
-
-  // Live classes: rooms owned by this instance, reached over WebSockets.
-  const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
-  const decisions = new DecisionLog();
-  const gateway: LiveGateway = new LiveGateway({
-    hub: (): LiveHub => hub,
-    store,
-    verifier,
-    metrics: liveMetrics,
-    logger,
-    now,
-    policy,
-    decisions,
-  });
-  // The teacher's video state (live/paused per source), fed by the media service, sent as video.state and in welcomes.
-  let stopVideoShare = () => {};
-  const videoBoard = new VideoBoard(gateway);
-  const roomDeps = {
-    store,
-    policy,
-    decisions,
-    metrics: liveMetrics,
-    logger,
-    now,
-    newId,
-    graceMs: config.reconnectGraceMs,
-    video: (id: string) => videoBoard.get(id),
-  };
-  let hub: LiveHub;
-  let cluster: import("./cluster/start.ts").ClusterMode | null = null;
-  if (config.redisUrl) {
-    const { startCluster } = await import("./cluster/start.ts");
-    cluster = await startCluster({
-      redis: { url: config.redisUrl, ...config.redis },
-      instanceId,
-      store,
-      roomDeps,
-      sockets: gateway,
-      registry: metrics.registry,
-      logger,
-      afterCatalogueLoaded: () => {
-        if (config.demo) seedDemo(store, now());
-      },
-    });
-    hub = cluster.hub;
-    stopVideoShare = (await import("./cluster/video-share.ts")).shareVideoBoard(videoBoard, cluster.link, logger);
-  } else {
-    hub = new ClassHub(store, { ...roomDeps, fanout: gateway });
-  }
-  // A city of a fleet (NATS_URL): class records go from the outbox to the city's NATS leaf.
-  const central =
-    store.central && config.central ? await startCityPublisher(config.central, store.central, metrics.registry, logger) : null;
-  const catalogueFeed =
-    store.catalogue && config.central
-      ? await startCatalogueFeed(config.central, store.catalogue, () => hub, metrics.registry, logger)
-      : null;
-  const redis = cluster?.link ?? null;
-  const catalogue = cluster?.catalogue ?? null;
-  const live = new LiveService(serviceDeps, courses, () => hub, cluster?.refreshClassRecords);
-  courses.onAccessRevoked = (courseId, studentId) => hub.revoke(courseId, studentId);
-
-  // Media: worker processes started on the first WHIP/WHEP request, closed with the class or the server.
-  let media: Promise<MediaService> | null = null;
-  const getMedia = (): Promise<MediaService> =>
-    (media ??= import("./media/index.ts").then((m) =>
-      m.createMediaService({
-        videoQuality: config.videoQuality,
-        workers: config.media.workers,
-        publicIp: config.media.publicIp,
-        portRange:
-          config.media.portMin !== undefined && config.media.portMax !== undefined
-            ? [config.media.portMin, config.media.portMax]
-            : undefined,
-        registry: metrics.registry,
-        logger,
-        resourceSuffix: homes?.tag, // resource ids name their media home (scale-out)
-        cascadeHost: config.media.cascadeHost,
-        subscribersPerWorker: config.media.subscribersPerWorker,
-        turnShim: config.turn.urls.length > 0, // TURN over TCP from Chromium (media/worker/turn-shim.ts)
-        cascadeKey: cluster ? internalKey(config.media.clusterSecret, secret) : undefined,
-        onVideoState: (classId, source, state) => videoBoard.set(classId, source, state),
-      }),
-    ));
-  hub.onClassEnded = (classId) => {
-    void media?.then((m) => m.endClass(classId)).then(() => videoBoard.endClass(classId));
-    if (!media) videoBoard.endClass(classId);
-  };
-  // Removed from the class (4013): their video goes with their socket, on the instance holding it.
-  // With the cascade's placement, also those sessions this instance placed on others (cluster/media-home.ts).
-  gateway.onUserClosed = (classId, userId, code) => {
-    if (code !== CLOSE.removed) return;
-    if (homes) homes.closeUser(classId, userId);
-    else void media?.then((m) => m.closeUser(classId, userId));
-  };
-  // With Redis a class's media lives on one instance (its media home); the others forward to it.
-  const homes = cluster
-    ? await startMediaHomes(
-        cluster.link,
-        instanceId,
-        config,
-        secret,
-        getMedia,
-        (id) => store.classes.get(id)?.status === "live",
-        metrics.registry,
-        logger,
-      )
-    : null;
-
-  const readiness = {
-    notReadyReason(): string | null {
-      if (state === "draining" || state === "stopped") return "draining";
-      if (!store.isOpen()) return "storage closed";
-      const full = storage.notReadyReason();
-      if (full !== null) return full;
-      // Redis unreachable is not "not ready": the instance keeps serving the classes it owns
-      // and the catalogue from its copy (degraded() says so). A copy never loaded cannot serve.
-      if (catalogue && !catalogue.ready) return "loading the catalogue from redis";
-      if (policyError !== null) return `join policy does not compile: ${policyError}`;
-      if (!policy.ready) return "loading the join policy";
-      return state === "ready" ? null : "starting";
-    },
-    degraded: () =>
-      redis && !redis.healthy()
-        ? {
-            redis: "unreachable",
-            detail: "serving the classes this instance owns; joins to classes owned elsewhere are refused until Redis is back",
-          }
-        : null,
-  };
-  // TURN credentials, one per participant and request, short-lived (coturn use-auth-secret).
-  const turnIssued = metrics.registry.counter({
-    name: "edgeclass_turn_credentials_issued_total",
-    help: "TURN credentials minted for participants (ICE server endpoint and WHIP/WHEP Link headers).",
-  });
-  const iceFor = (userId: string) => {
-    const cfg = iceConfigFor(config.turn, userId, now());
-    if (cfg.iceServers.length > 0) turnIssued.inc();
-    return cfg;
-  };
-  const refused = metrics.registry.counter({
-    name: "edgeclass_rate_limited_total",
-    help: "Requests refused with 429 by the authentication limits, by limit.",
-    labelNames: ["limit"],
-  });
-  const limits = new AuthLimits({ ...config.limits, onRefused: (limit) => refused.labels(limit).inc() });
-  // School sign-in (OpenID Connect) and browser sessions; with Redis, one-time keys are shared there.
-  const signIn = schoolSignIn({
-    config,
-    db,
-    record: store.catalogue?.record ?? null,
-    secret,
-    redis,
-    logger,
-    now,
-    registry: metrics.registry,
-    schoolExists: (id) => store.schools.get(id) !== undefined,
-    onSignedIn: (p) => courses.rememberUser(p),
-  });
-  sessions = signIn.sessions;
-  // The LTI 1.3 tool; a class's quiz scores go to the LMS gradebook when it ends.
-  const lti = startLti({
-    db,
-    signIn,
-    store,
-    courses,
-    live,
-    registry: metrics.registry,
-    logger,
-    now,
-    publicUrl: config.publicUrl,
-    maxBodyBytes: config.maxBodyBytes,
-    schoolExists: (id) => store.schools.get(id) !== undefined,
-  });
-  const endedBefore = hub.onClassEnded;
-  hub.onClassEnded = (classId) => {
-    endedBefore(classId);
-    lti.service
-      .classEnded(classId)
-      .catch((e: unknown) => logger.error({ classId, err: e }, "LTI grades of the ended class were not queued"));
-  };
-  const deps: HttpDeps = {
-    verifier,
+  const bodyCap = Math.max(config.maxBodyBytes * 4, 1024 * 1024);
+  // The probes before the rest is built: alive, not ready. They are public: no token is verified.
+  const probeDeps: HttpDeps = {
+    verifier: { verify: () => Promise.reject(new Error("no token is verified before the server is built")) },
     logger,
     access: logging.access,
     metrics,
-    onPrincipal: (p) => courses.rememberUser(p),
-    limits,
     trustProxy: config.limits.trustProxy,
-    storage,
-    bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
-    sessions: signIn.sessions,
+    bodyCap,
   };
-  const web = webApp({ config, demo, secret, limits });
-  const liveSocket = liveSocketRoute(gateway, liveAuthLimit({ verifier, limits }));
-  const routeDefs: RouteDef[] = [
-    ...systemRoutes(config, metrics, readiness),
-    ...courseRoutes(courses, config.maxBodyBytes),
-    ...schoolRoutes(new SchoolsService({ store, now }), config.maxBodyBytes),
-    ...liveRoutes(live, config.maxBodyBytes),
-    ...adminRoutes(decisions, store),
-    ...turnedAwayRoutes(decisions, live),
-    ...quizSetRoutes(new QuizSetService(serviceDeps, signIn.records), config.maxBodyBytes),
-    ...imageRoutes(store, new SqliteImages(db, store.catalogue?.record ?? null), now),
-    ...mediaRoutes({
-      store,
-      hub: () => hub,
-      media: homes ? () => Promise.resolve(homes) : getMedia,
-      admitted: homes ? async (classId, userId) => hub.isAdmitted(classId, userId) || (await homes.seated(classId, userId)) : undefined,
-      iceLinks: (userId) => iceLinks(iceFor(userId)),
-    }),
-    ...iceRoutes(iceFor),
-    ...(homes ? internalMediaRoutes(homes) : []),
-    ...opaRoutes({ sources, maxBodyBytes: config.maxBodyBytes }), // OPA's Data API for other edge services (admin token)
-    ...web.apiRoutes,
-    ...signIn.routes,
-    ...lti.routes,
-  ];
-  const routes = buildRoutes(routeDefs, deps);
-
-  const liveRoute = { GET: wrap(liveSocket, deps) };
-  // The centre's views for the web page, asked through this origin (CENTRAL_URL; docs/central.md).
-  const centralRoute = config.centralUrl ? { "/api/central/*": centralProxy(config.centralUrl) } : {};
-  const allRoutes = { ...web.staticRoutes, ...routes, "/api/classes/:id/live": liveRoute, ...centralRoute };
+  const starting = { notReadyReason: () => (state === "draining" || state === "stopped" ? "draining" : "starting") };
+  let route: ((req: BunRequest, server: Server<SocketData>) => Response | Promise<Response | undefined> | undefined) | null = null;
+  let built: (v: null) => void = () => {};
+  const building = new Promise<null>((resolve) => (built = resolve));
   const server = Bun.serve<SocketData>({
     port: config.port,
     hostname: config.host,
     // No cap at the socket: Bun's own 413 is a bare answer. The routes cap bodies (HttpDeps.bodyCap) with a problem document.
     maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-    routes: allRoutes,
-    websocket: gateway.websocket,
-    fetch: notRouted(allRoutes, logger),
+    routes: buildRoutes(probeRoutes(metrics, starting), probeDeps),
+    // Anything else waits for the build, then goes where the built server's routes send it.
+    fetch: (req, srv) => building.then(() => route?.(req as BunRequest, srv)),
     error(err) {
       return errorResponse(err, new Request("http://local/"), "-", logger);
     },
+    // No socket is upgraded before the build: the live route is the built server's, with its handler.
+    websocket: { message() {} },
   });
-  gateway.attach(server);
-  if (web.demoUsers.length > 0) {
-    logger.warn(
-      { host: config.host, demo: true, users: web.demoUsers },
-      "demo sign-in is on: anyone who can reach this address can sign in as the demo teacher or a demo student (DEMO=false turns it off)",
-    );
+  let app: App;
+  try {
+    await nextTurn();
+    await holdBuild;
+    const { buildApp } = await import("./app.ts");
+    app = await buildApp(config, logging, metrics, () => state);
+  } catch (e) {
+    // Nothing is served half-built: the caller gets the error (main.ts exits with it).
+    route = (req) => errorResponse(e, req, "-", logger);
+    built(null);
+    server.stop(true);
+    throw e;
   }
-  homes?.start(
-    config.media.internalUrl ?? `http://${["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host}:${server.port}`,
-  );
-  // Compiled after listening (start-up stays fast); ready once it is, never if it does not compile.
-  // On the next turn, so requests already waiting (health probes) are answered before the compile.
-  const whenReady = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => policy.load());
-  whenReady.catch((e: unknown) => {
-    policyError = e instanceof Error ? e.message : String(e);
-    logger.error({ err: e }, "join policy does not compile");
+  const fallback = notRouted(app.routes, logger);
+  server.reload({
+    routes: app.routes,
+    websocket: app.websocket,
+    fetch: fallback,
+    error: (err) => errorResponse(err, new Request("http://local/"), "-", logger),
   });
+  route = dispatcher(app.routes, fallback);
+  built(null);
+  const whenReady = app.listening(server);
   state = "ready";
   metrics.ready.set(1);
 
@@ -415,13 +106,9 @@ export async function startServer(config: Config, logging: Logging = createLoggi
     url: server.url,
     config,
     logger,
-    secret,
-    demo,
-    // (the live socket's token is checked by the gateway: listed with the roles that may join)
-    routes: [
-      ...routeDefs.map((r) => ({ method: r.method, path: r.path, auth: r.auth })),
-      { method: liveSocket.method, path: liveSocket.path, auth: ["student", "teacher", "school-admin", "admin"] },
-    ],
+    secret: app.secret,
+    demo: app.demo,
+    routes: app.routeList,
     state: () => state,
     whenReady,
     stop() {
@@ -430,19 +117,7 @@ export async function startServer(config: Config, logging: Logging = createLoggi
         metrics.ready.set(0);
         logger.info({ drainDelayMs: config.drainDelayMs }, "draining");
         if (config.drainDelayMs > 0) await Bun.sleep(config.drainDelayMs);
-        lti.close(); // pending grades stay in the outbox for the next start
-        await hub.close();
-        gateway.shutdown();
-        await homes?.close();
-        await media?.then((m) => m.close());
-        await catalogue?.flush().catch(() => {}); // what is not sent stays in the outbox for the next start
-        await central?.close(); // likewise for class records
-        await catalogueFeed?.close(); // unacknowledged catalogue changes are redelivered (newest-wins makes that harmless)
-        catalogue?.close();
-        stopVideoShare();
-        await redis?.close();
-        await server.stop(false); // stop accepting; wait for in-flight requests
-        store.close();
+        await app.stop(() => server.stop(false));
         state = "stopped";
         logger.info("stopped");
         logger.flush();

@@ -258,17 +258,21 @@ export function buildRoutes(defs: readonly RouteDef[], deps: HttpDeps): Record<s
  * does not know at all (BREW) never get here: Bun 1.4.5 closes the connection without a reply.
  */
 export function notRouted(routes: Record<string, unknown>, logger: Logger): (req: Request) => Response {
-  const known = Object.entries(routes).map(([path, r]) => ({
-    re: new RegExp(
-      `^${path
-        .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
-        .replace(/\/\*$/, "/.*")
-        .replace(/:[^/]+/g, "[^/]+")}$`,
-    ),
-    allow: typeof r === "function" ? "GET, HEAD" : Object.keys(r as object).join(", "),
-  }));
+  // Built on first use, not at start (issue 19).
+  let known: { re: RegExp; allow: string }[] | null = null;
+  const build = () =>
+    Object.entries(routes).map(([path, r]) => ({
+      re: new RegExp(
+        `^${path
+          .replace(/[.+?^${}()|[\]\\]/g, "\\$&")
+          .replace(/\/\*$/, "/.*")
+          .replace(/:[^/]+/g, "[^/]+")}$`,
+      ),
+      allow: typeof r === "function" ? "GET, HEAD" : Object.keys(r as object).join(", "),
+    }));
   return (req) => {
     const path = new URL(req.url).pathname;
+    known ??= build();
     const hit = known.find((k) => k.re.test(path));
     if (hit !== undefined)
       return problemResponse(new AppError("method-not-allowed", `${req.method} is not served here; use ${hit.allow}`), path, {

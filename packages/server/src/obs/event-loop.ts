@@ -1,6 +1,8 @@
 // Event-loop delay, sampled by the runtime's own monitor: a long synchronous task (a big
 // JSON parse, a slow loop) shows up here before it shows up as slow replies.
-import { monitorEventLoopDelay, type ELDHistogram } from "node:perf_hooks";
+// node:perf_hooks is loaded when the monitor starts, after the server listens (server.ts, issue 19).
+import type * as PerfHooks from "node:perf_hooks";
+import type { ELDHistogram } from "node:perf_hooks";
 
 const RESOLUTION_MS = 20;
 let monitor: ELDHistogram | null = null;
@@ -14,13 +16,13 @@ export interface LoopDelay {
 /** Starts the monitor (once per process: servers started in one test process share it). */
 function watch(): ELDHistogram {
   if (monitor === null) {
-    monitor = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+    monitor = (import.meta.require("node:perf_hooks") as typeof PerfHooks).monitorEventLoopDelay({ resolution: RESOLUTION_MS });
     monitor.enable();
   }
   return monitor;
 }
 
-/** Starts watching now, so the first scrape already covers the time since start. */
+/** Starts watching now (once the server listens), so the first scrape already covers the time since. */
 export const watchEventLoop = (): void => void watch();
 
 /** Delay (seconds) since the previous call, then a fresh window; zeros when nothing was sampled. */

@@ -1,5 +1,5 @@
 // The server's Prometheus metrics, on one registry.
-import { takeLoopDelay, watchEventLoop } from "./event-loop.ts";
+import { takeLoopDelay } from "./event-loop.ts";
 import { Registry, type Gauge, type Histogram, type Counter } from "./prom.ts";
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -39,7 +39,6 @@ export function createMetrics(version: string): Metrics {
     help: "JavaScript heap in use, in bytes.",
     collect: (g) => g.set(process.memoryUsage().heapUsed),
   });
-  watchEventLoop();
   registry.gauge({
     name: "edgeclass_event_loop_delay_seconds",
     help: "Event-loop delay since the previous scrape (then a fresh window), by statistic: p50, p99, max.",

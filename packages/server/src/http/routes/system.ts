@@ -11,7 +11,8 @@ export interface Readiness {
   degraded?(): Record<string, string> | null;
 }
 
-export function systemRoutes(config: Config, metrics: Metrics, readiness: Readiness): RouteDef[] {
+/** The probes and the scrape: public, served from the moment the server listens (server.ts). */
+export function probeRoutes(metrics: Metrics, readiness: Readiness): RouteDef[] {
   return [
     { method: "GET", path: "/healthz", auth: "public", handle: () => json({ status: "ok" }) },
     {
@@ -35,6 +36,12 @@ export function systemRoutes(config: Config, metrics: Metrics, readiness: Readin
         return new Response(metrics.registry.expose(), { headers: { "content-type": metrics.registry.contentType } });
       },
     },
+  ];
+}
+
+export function systemRoutes(config: Config, metrics: Metrics, readiness: Readiness): RouteDef[] {
+  return [
+    ...probeRoutes(metrics, readiness),
     { method: "GET", path: "/api/config", auth: ["admin"], handle: () => json(publicConfig(config)) },
     { method: "GET", path: "/api/me", auth: ["student", "teacher", "school-admin", "admin"], handle: ({ principal }) => json(principal) },
   ];
