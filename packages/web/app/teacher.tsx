@@ -22,6 +22,7 @@ import {
 } from "./ui.tsx";
 import { apiErrorText, liveErrorText } from "./errors.ts";
 import { explainDenial } from "./denial.ts";
+import { LmsGrades } from "./lms-grades.tsx";
 import { dateTime, locale, num, t, timeLong, tx, type Key } from "./i18n.ts";
 
 export function TeacherConsole({ classId }: { classId: string }) {
@@ -60,6 +61,7 @@ export function TeacherConsole({ classId }: { classId: string }) {
           <section class="card" data-phase="ended">
             <h2>{info.status === "ended" ? t("console.ended") : t("console.cancelled")}</h2>
             {info.status === "ended" && <ClassSummary classId={classId} />}
+            {info.status === "ended" && <LmsGrades classId={classId} />}
             <Exports classId={classId} />
             <Attendance classId={classId} />
           </section>

@@ -318,6 +318,15 @@ export const en = {
   "sets.start": "Start quiz set",
 
   "summary.title": "Class summary",
+  "lms.title": "Grades to the LMS",
+  "lms.counts": "{sent} sent, {pending} waiting, {failed} not accepted",
+  "lms.rowWaiting": "{name}: waiting, next try at {time} (the LMS answered: {error})",
+  "lms.rowFailed": {
+    one: "{name}: not accepted after {count} try (the LMS answered: {error})",
+    other: "{name}: not accepted after {count} tries (the LMS answered: {error})",
+  },
+  "lms.retry": "Send the grades not accepted again",
+  "lms.retried": { one: "{count} grade sent again.", other: "{count} grades sent again." },
   "summary.participation": "Participation",
   "summary.took": { one: "{took} of {count} student answered ({pct})", other: "{took} of {count} students answered ({pct})" },
   "summary.average": "Average score",

@@ -306,6 +306,12 @@ export const zhCN: Catalogue = {
   "sets.start": "开始测验组",
 
   "summary.title": "课堂小结",
+  "lms.title": "发送到 LMS 的成绩",
+  "lms.counts": "已发送 {sent}，等待中 {pending}，未被接受 {failed}",
+  "lms.rowWaiting": "{name}：等待中，下次尝试时间 {time}（LMS 的回应：{error}）",
+  "lms.rowFailed": { other: "{name}：尝试 {count} 次后仍未被接受（LMS 的回应：{error}）" },
+  "lms.retry": "重新发送未被接受的成绩",
+  "lms.retried": { other: "已重新发送 {count} 个成绩。" },
   "summary.participation": "参与情况",
   "summary.took": { other: "{count} 名学生中 {took} 人作答（{pct}）" },
   "summary.average": "平均分",
