@@ -13,6 +13,9 @@
 //   3. deps     the production node_modules closure (npm ls --omit=dev), without docs,
 //               source maps, type declarations and native build sources
 //   4. app      packages/*/src, policies/ and a minimal package.json
+//   5. server   the server compiled by `bun build --compile --bytecode --splitting` (the runtime and
+//               the program as JSC bytecode): the entrypoint, the fastest form to start (docs/benchmarks.md,
+//               issue 19). The media worker and other programs (central) run from the sources with bun.
 // Check it with: skopeo inspect oci-archive:dist/edgeclass-image.oci.tar
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -230,6 +233,18 @@ function stageApp(dir: string, tag: string): void {
   copyFileSync(config, join(dir, "etc/edgeclass/config.json"));
 }
 
+/** The entrypoint: built with the image's own bun binary, from this checkout (reproducible for one checkout path). */
+function stageServer(dir: string): void {
+  const target = join(dir, "usr/local/bin/edgeclass-server");
+  mkdirSync(dirname(target), { recursive: true });
+  run(
+    bunBinary(),
+    ["build", "packages/server/src/main.ts", "--compile", "--bytecode", "--splitting", "--format", "esm", "--minify", "--outfile", target],
+    { cwd: ROOT },
+  );
+  chmodSync(target, 0o755);
+}
+
 // ---- OCI layout ------------------------------------------------------------------------
 
 export function buildImage(opts: ImageOptions): ImageReport {
@@ -243,6 +258,7 @@ export function buildImage(opts: ImageOptions): ImageReport {
     ["runtime", stageRuntime, `bun ${spawnSync(bunBinary(), ["--version"]).stdout.toString().trim()}`],
     ["deps", stageDeps, "production node_modules"],
     ["app", (d) => stageApp(d, opts.tag), "EdgeClass sources and config"],
+    ["server", stageServer, "the server compiled to one executable (bun build --compile --bytecode)"],
   ];
   const layers: LayerReport[] = [];
   const diffIds: string[] = [];
@@ -291,8 +307,10 @@ export function buildImage(opts: ImageOptions): ImageReport {
           // The root filesystem is read-only in the pod: no transpiler cache on disk.
           "BUN_RUNTIME_TRANSPILER_CACHE_PATH=0",
           "BUN_INSTALL_CACHE_DIR=/tmp/bun-cache",
+          // The sources the compiled server's media workers run from (media/pool.ts).
+          "EDGECLASS_APP_DIR=/app",
         ],
-        Entrypoint: ["/usr/local/bin/bun", "run", "/app/packages/server/src/main.ts"],
+        Entrypoint: ["/usr/local/bin/edgeclass-server"],
         WorkingDir: "/app",
         ExposedPorts: { "8080/tcp": {} },
         StopSignal: "SIGTERM",

@@ -1,10 +1,20 @@
 // Media worker processes: spawn, request/reply over IPC, restart on crash, shut down.
 
 import type { Subprocess } from "bun";
+import { join } from "node:path";
 import { AppError, type ErrorCode } from "../domain/errors.ts";
 import type { FromWorker, ToWorker, WorkerConfig, WorkerStats } from "./protocol.ts";
 
-const WORKER_ENTRY = new URL("./worker/main.ts", import.meta.url).pathname;
+/**
+ * In the compiled server (`bun build --compile`, the image's entrypoint) this module lives inside the
+ * executable (/$bunfs/...): the worker then runs from the sources in EDGECLASS_APP_DIR, else the
+ * working directory (the image's /app, beside its node_modules), by the same executable acting as
+ * bun (BUN_BE_BUN).
+ */
+const COMPILED = import.meta.url.startsWith("file:///$bunfs/");
+const WORKER_ENTRY = COMPILED
+  ? join(process.env.EDGECLASS_APP_DIR ?? process.cwd(), "packages/server/src/media/worker/main.ts")
+  : new URL("./worker/main.ts", import.meta.url).pathname;
 
 /** The catalogue's code for each status a media error carries (domain/errors.ts). */
 const CODE_OF_STATUS: Record<number, ErrorCode> = {
@@ -73,7 +83,7 @@ export class MediaWorker {
       this.proc = Bun.spawn({
         cmd: [process.execPath, WORKER_ENTRY],
         stdio: ["ignore", "inherit", "inherit"],
-        env: { ...process.env, EDGECLASS_MEDIA_WORKER: JSON.stringify(this.config) },
+        env: { ...process.env, ...(COMPILED ? { BUN_BE_BUN: "1" } : {}), EDGECLASS_MEDIA_WORKER: JSON.stringify(this.config) },
         serialization: "json",
         ipc: (raw: unknown) => {
           const msg = raw as FromWorker;
