@@ -1,7 +1,10 @@
 // The LMS grades on the teacher's ended page: a class linked from an LMS (the test platform of
 // support/lti-platform.ts) ends while the LMS refuses scores; the page shows the grade waiting
-// with the LMS's answer and the next try, and then sent once the LMS takes it.
+// with the LMS's answer and the next try; given up, it offers "send again", and shows it sent once
+// the LMS takes it.
+import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, expect, test } from "bun:test";
+import { join } from "node:path";
 import { LTI, ROLE, startLtiPlatform, type TestPlatform } from "../support/lti-platform.ts";
 import { connect } from "../support/ws.ts";
 import { audit, startHarness, type Harness } from "./harness.ts";
@@ -56,7 +59,7 @@ async function launch(sub: string, role: "instructor" | "learner", extra: Record
 }
 const tokenOf = (res: Response) => /#token=([\w.-]+)$/.exec(res.headers.get("location") ?? "")?.[1] ?? "";
 
-test("a grade the LMS refuses shows as waiting with its answer, then as sent once the LMS takes it", async () => {
+test("a grade the LMS refuses shows as waiting with its answer; given up, it is sent again from the page", async () => {
   // The teacher picks a class by Deep Linking (that makes the course), then both launch its link.
   const dl = await launch("theo", "instructor", {
     [`${LTI}message_type`]: "LtiDeepLinkingRequest",
@@ -112,10 +115,26 @@ test("a grade the LMS refuses shows as waiting with its answer, then as sent onc
   expect(await section.textContent()).toContain("0 sent, 1 waiting, 0 not accepted");
   expect(await audit(p)).toEqual([]);
 
-  lms.failScores = { status: 503, times: 0 }; // back: the outbox's next try goes through, and the page sees it
+  // The outbox gives up after its last attempt (lti-grades.test drives that); here the row is put in that state directly.
+  const db = new Database(join(h.t.dataDir, "edgeclass.db"));
+  db.run("PRAGMA busy_timeout = 5000");
+  db.query("UPDATE lti_grade_outbox SET status = 'failed', attempts = 8, last_error = 'LMS answered 503' WHERE class_id = ?").run(classId);
+  db.close();
+  await p.reload();
+  await section.locator('li[data-grade="failed"]').waitFor();
+  expect(await section.getAttribute("data-lms-grades")).toBe("0/0/1");
+  expect(await section.locator('li[data-grade="failed"]').textContent()).toMatch(
+    /^Lena Learner: not accepted after \d+ tries \(the LMS answered: .*503/,
+  );
+  expect(await audit(p)).toEqual([]);
+
+  lms.failScores = { status: 503, times: 0 }; // the LMS is back: "send again" goes through, and the page sees it
+  await section.getByRole("button", { name: "Send the grades not accepted again" }).click();
+  await section.getByText("1 grade sent again.").waitFor();
   await p.waitForFunction(() => document.querySelector("section.lms-grades")?.getAttribute("data-lms-grades") === "1/0/0", null, {
     timeout: 20_000,
   });
   expect(await section.locator("li").count()).toBe(0);
+  expect(await section.getByRole("button").count()).toBe(0);
   expect(lms.scores.at(-1)?.body).toMatchObject({ userId: "lena", gradingProgress: "FullyGraded" });
 }, 90_000);
