@@ -15,9 +15,9 @@ import type { Socket } from "bun";
 import type { WebSocketLike } from "@edgeclass/client";
 
 export interface FrameCounter {
-  /** Payload prefix of the frames to count instead of delivering. */
+  /** Payload prefix of the frames to take here instead of delivering. */
   prefix: Uint8Array;
-  /** Called for each counted frame; `decode()` gives its text when the caller wants it (sampling); `at`: its arrival. */
+  /** Called for each such frame; `decode()` gives its text when the caller wants it (sampling); `at`: its arrival. */
   onCounted(decode: () => string, at: number): void;
 }
 
@@ -78,7 +78,8 @@ export class RawWebSocket implements WebSocketLike {
 
   constructor(
     url: string,
-    private readonly counter?: FrameCounter,
+    /** Frames taken from the bytes (chat counted, questions stamped) without an event to the SDK. */
+    private readonly counters: readonly FrameCounter[] = [],
   ) {
     const u = new URL(url);
     const port = Number(u.port || (u.protocol === "wss:" ? 443 : 80));
@@ -204,7 +205,7 @@ export class RawWebSocket implements WebSocketLike {
       this.onopen?.(new Event("open"));
       at = end + 4;
     }
-    const counter = this.counter;
+    const counters = this.counters;
     while (at + 2 <= buf.length) {
       const b0 = buf[at];
       let len = buf[at + 1] & 127;
@@ -226,7 +227,8 @@ export class RawWebSocket implements WebSocketLike {
       at = end;
       if (opcode === 1 || opcode === 0) {
         if (opcode === 1 && fin) {
-          if (counter !== undefined && len >= counter.prefix.length && this.startsWith(buf, start, counter.prefix)) {
+          const counter = counters.find((c) => len >= c.prefix.length && this.startsWith(buf, start, c.prefix));
+          if (counter !== undefined) {
             counter.onCounted(() => dec.decode(buf.subarray(start, end)), current);
             continue;
           }

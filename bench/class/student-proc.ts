@@ -3,7 +3,7 @@
 // answer window, chats when told, and reports what it measured. Chat deliveries are counted
 // from the raw frame (no JSON parse) so that the clients stay cheap next to the server.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
-import { EdgeClassClient } from "@edgeclass/client";
+import { EdgeClassClient, type OpenQuestion } from "@edgeclass/client";
 import { frameArrivedAt, RawWebSocket } from "./raw-ws.ts";
 import type { AnsweredRecord, ClassAssignment, CollectReport, FromStudents, ToStudents } from "./ipc.ts";
 
@@ -61,6 +61,7 @@ const epochNow = () => performance.timeOrigin + performance.now();
 const QUESTION_PREFIX = '{"type":"quiz.question"';
 const CHAT_MARK = '"type":"chat.message"';
 const CHAT_PREFIX = new TextEncoder().encode('{"type":"chat.message"');
+const QUESTION_BYTES = new TextEncoder().encode(QUESTION_PREFIX);
 const TEXT_MARK = '"text":"b:';
 
 /** The frame's arrival in this process (raw sockets stamp it before decoding), else now. */
@@ -92,8 +93,22 @@ function connect(s: Student): Promise<void> {
       requestTimeoutMs: 30_000,
       reconnect: { initialDelayMs: 250, maxDelayMs: 2000, maxInitialAttempts: 2 },
       // Raw sockets count chat frames from their bytes; anything else reaches the SDK.
+      // Questions are stamped there too and read only when the student answers (a random moment in the
+      // window): a question is 1000 frames at once, and decoding each through the SDK on arrival kept
+      // the client core busy for the whole burst, so later sockets were read (and stamped) late.
       webSocket: rawSockets
-        ? (url) => new RawWebSocket(url, { prefix: CHAT_PREFIX, onCounted: (decode, at) => countChat(s, decode, at) })
+        ? (url) =>
+            new RawWebSocket(url, [
+              { prefix: CHAT_PREFIX, onCounted: (decode, at) => countChat(s, decode, at) },
+              {
+                prefix: QUESTION_BYTES,
+                onCounted: (decode, at) => {
+                  stats.framesReceived++;
+                  stats.questionAt.push({ classId: s.classId, at });
+                  answerLater(s, () => (JSON.parse(decode()) as { quiz: { question: OpenQuestion["question"] } }).quiz.question);
+                },
+              },
+            ])
         : undefined,
       onFrame(data) {
         stats.framesReceived++;
@@ -122,33 +137,38 @@ function connect(s: Student): Promise<void> {
         }
       }
     });
-    c.on("quiz.question", (m) => {
-      stats.questionsSeen++;
-      const q = m.quiz.question;
-      const options = q.options ?? [{ id: "a", text: "" }];
-      const choice = options[Math.floor(Math.random() * options.length)].id;
-      setTimeout(() => {
-        const t0 = performance.now();
-        const sentAt = Date.now();
-        if (stats.firstAnswerAt === 0 || sentAt < stats.firstAnswerAt) stats.firstAnswerAt = sentAt;
-        stats.answersSent++;
-        answersPending++;
-        c.answer(q.id, { choice }).then(
-          (a) => {
-            answersPending--;
-            stats.answersAcked++;
-            stats.ackMs.push(performance.now() - t0);
-            stats.lastAckAt = Date.now();
-            stats.acked.push({ userId: s.id, classId: s.classId, questionId: q.id, answerId: a.answerId });
-          },
-          (e: unknown) => {
-            answersPending--;
-            bump(stats.answerErrors, codeOf(e));
-          },
-        );
-      }, Math.random() * answerWindowMs);
-    });
+    c.on("quiz.question", (m) => answerLater(s, () => m.quiz.question));
   });
+}
+
+/** Answers a question at a random moment within the answer window; `question()` is read then. */
+function answerLater(s: Student, question: () => OpenQuestion["question"]): void {
+  stats.questionsSeen++;
+  setTimeout(() => {
+    const c = s.client;
+    if (c === null) return;
+    const q = question();
+    const options = q.options ?? [{ id: "a", text: "" }];
+    const choice = options[Math.floor(Math.random() * options.length)].id;
+    const t0 = performance.now();
+    const sentAt = Date.now();
+    if (stats.firstAnswerAt === 0 || sentAt < stats.firstAnswerAt) stats.firstAnswerAt = sentAt;
+    stats.answersSent++;
+    answersPending++;
+    c.answer(q.id, { choice }).then(
+      (a) => {
+        answersPending--;
+        stats.answersAcked++;
+        stats.ackMs.push(performance.now() - t0);
+        stats.lastAckAt = Date.now();
+        stats.acked.push({ userId: s.id, classId: s.classId, questionId: q.id, answerId: a.answerId });
+      },
+      (e: unknown) => {
+        answersPending--;
+        bump(stats.answerErrors, codeOf(e));
+      },
+    );
+  }, Math.random() * answerWindowMs);
 }
 
 async function join(classId: string) {
