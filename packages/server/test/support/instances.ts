@@ -37,6 +37,8 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000)
 export interface Instance {
   proc: Subprocess;
   base: string;
+  /** What the process (and its media workers) wrote to stderr, line by line; echoed to the test's stderr too. */
+  stderr: string[];
 }
 
 /** Processes and folders to clean up after the file's tests. */
@@ -47,12 +49,22 @@ export async function startInstance(env: Record<string, string>, opts: { waitRea
   const proc = spawn([process.execPath, "packages/server/src/main.ts"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
     stdout: "ignore",
-    stderr: "inherit",
+    stderr: "pipe",
   });
   spawned.push(proc);
+  const stderr: string[] = [];
+  void (async () => {
+    let rest = "";
+    for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
+      process.stderr.write(chunk);
+      const lines = (rest + chunk).split("\n");
+      rest = lines.pop() ?? "";
+      stderr.push(...lines);
+    }
+  })();
   const base = `http://127.0.0.1:${port}`;
   if (opts.waitReady ?? true) await waitReady(base);
-  return { proc, base };
+  return { proc, base, stderr };
 }
 
 export const uniquePrefix = () => `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}:`;

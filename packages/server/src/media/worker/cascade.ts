@@ -8,7 +8,7 @@ import { createHmac, timingSafeEqual } from "node:crypto";
 import type { Kind } from "../forwarder.ts";
 import { CASCADE_MAC, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA } from "../protocol.ts";
 import type { VideoCodec } from "../rtp.ts";
-import { askKeyframe, config, counters, forwardTimed, hooks, relay, relayHeader, rooms, type RoomEntry } from "./runtime.ts";
+import { askKeyframe, config, counters, forwardTimed, hooks, log, relay, relayHeader, rooms, type RoomEntry } from "./runtime.ts";
 
 const KEYFRAME_GAP_MS = 300;
 const key = Buffer.from(config.cascadeKey ?? "", "utf8");
@@ -27,6 +27,9 @@ export const cascade = await Bun.udpSocket({
   hostname: config.cascadeHost ?? "127.0.0.1",
   port: 0,
   socket: {
+    // ICMP port unreachable: the instance at the other end was killed; the media home's next
+    // owner sets the relay up again. Unhandled, Bun raised it as an uncaught exception.
+    error() {},
     data(_sock, data: Buffer) {
       if (data.length < RELAY_HEADER + CASCADE_MAC || key.length === 0) return void counters.cascadeRejected++;
       const body = data.subarray(0, data.length - CASCADE_MAC);
@@ -45,7 +48,7 @@ export const cascade = await Bun.udpSocket({
           askKeyframe(entry);
         }
       } catch (e) {
-        console.error("media worker: cascade", e);
+        log.error({ err: e, worker: config.index }, "media worker: cascade");
       }
     },
   },

@@ -8,7 +8,7 @@
 import ndc from "node-datachannel";
 import { QUALITY, type ToWorker } from "../protocol.ts";
 import { SdpError } from "../sdp.ts";
-import { askKeyframe, config, counters, maybeDropRoom, relay, roomFor, rooms, send, sessions, takeForwardP99 } from "./runtime.ts";
+import { askKeyframe, config, counters, log, maybeDropRoom, relay, roomFor, rooms, send, sessions, takeForwardP99 } from "./runtime.ts";
 import { BaseSession, PublisherSession, SubscriberSession } from "./sessions.ts";
 import { cascade } from "./cascade.ts";
 
@@ -132,10 +132,10 @@ const statsTimer = setInterval(() => {
 }, 1000);
 
 process.on("message", (m: ToWorker) => {
-  handle(m).catch((e) => console.error("media worker: signalling", e));
+  handle(m).catch((e) => log.error({ err: e, worker: config.index }, "media worker: signalling"));
 });
 // One bad message must not take every class on this worker down.
-process.on("uncaughtException", (e) => console.error("media worker: uncaught", e));
-process.on("unhandledRejection", (e) => console.error("media worker: unhandled rejection", e));
+process.on("uncaughtException", (e) => log.error({ err: e, worker: config.index }, "media worker: uncaught"));
+process.on("unhandledRejection", (e) => log.error({ err: e, worker: config.index }, "media worker: unhandled rejection"));
 process.on("disconnect", shutdown);
 send({ t: "ready", relayPort: relay.port, cascadePort: cascade.port, pid: process.pid });

@@ -1,6 +1,7 @@
 // Media worker state shared by its sessions and its IPC loop: configuration, counters,
 // rooms, sessions, and the loopback relay to sibling workers.
 
+import { createLogging } from "../../obs/logger.ts";
 import { Room, type ForwarderCounters, type Kind } from "../forwarder.ts";
 import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type CascadeTarget, type FromWorker, type WorkerConfig } from "../protocol.ts";
 import type { VideoCodec } from "../rtp.ts";
@@ -11,6 +12,8 @@ if (!config || typeof config.index !== "number") {
   console.error("media worker: EDGECLASS_MEDIA_WORKER is missing; this file is started by the MediaService");
   process.exit(2);
 }
+/** JSON lines on the server's stdout (the worker inherits it), written at once: a worker may die next. */
+export const log = createLogging("info", (line) => void process.stdout.write(line)).logger;
 if (config.iceUdpMux && config.muxPort === 0) {
   // One free UDP port for all of this worker's peer connections.
   const probe = await Bun.udpSocket({ port: 0 });
@@ -83,6 +86,7 @@ export const relay = await Bun.udpSocket({
   hostname: "127.0.0.1",
   port: 0,
   socket: {
+    error() {}, // ICMP port unreachable: a sibling worker that just exited (it is restarted)
     data(_sock, data: Buffer, port: number, address: string) {
       const entry = data.length >= RELAY_HEADER ? rooms.get(data.readUInt32BE(4)) : undefined;
       const type = data[0];
@@ -103,7 +107,7 @@ export const relay = await Bun.udpSocket({
           askKeyframe(entry); // the publisher here, or further up the cascade
         }
       } catch (e) {
-        console.error("media worker: relay", e);
+        log.error({ err: e, worker: config.index }, "media worker: relay");
       }
     },
   },

@@ -17,6 +17,7 @@ import {
   config,
   counters,
   forwardTimed,
+  log,
   maybeDropRoom,
   relay,
   relayHeader,
@@ -239,7 +240,7 @@ export class PublisherSession extends BaseSession {
         forwardTimed(entry.room, kind, msg, this.codec, layer);
       } catch (e) {
         // A throw inside a libdatachannel callback aborts the process: log and go on.
-        console.error("media worker: forwarding", e);
+        log.error({ err: e, worker: config.index }, "media worker: forwarding");
       }
     });
     track.onOpen(() => {
@@ -371,7 +372,7 @@ export class SubscriberSession extends BaseSession {
         try {
           if (!this.closed) entry.room.onSubscriberOpen(this.sub, kind);
         } catch (e) {
-          console.error("media worker: subscriber open", e);
+          log.error({ err: e, worker: config.index }, "media worker: subscriber open");
         }
       });
       t.track.onMessage((msg: Buffer) => {
@@ -380,7 +381,7 @@ export class SubscriberSession extends BaseSession {
         try {
           if (isRtcp(msg)) entry.room.onSubscriberRtcp(this.sub, msg);
         } catch (e) {
-          console.error("media worker: subscriber RTCP", e);
+          log.error({ err: e, worker: config.index }, "media worker: subscriber RTCP");
         }
       });
     }
