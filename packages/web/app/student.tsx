@@ -3,7 +3,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { REACTIONS, type ClassVideo, type EdgeClassClient, type OpenQuestion, type QuizResponse } from "@edgeclass/client";
 import { useLive, useTicker, type Live } from "./live.ts";
-import { MediaUnavailable, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
+import { MediaUnavailable, prefetchRtcConfig, retryDelay, watch, watchLiveness, type MediaSession } from "./media.ts";
 import { api } from "./api.ts";
 import { parseDecimal } from "./decimal.ts";
 import {
@@ -26,6 +26,8 @@ import { num, t, tx } from "./i18n.ts";
 
 export function StudentView({ classId }: { classId: string }) {
   const live = useLive(classId);
+  // The ICE servers are fetched while the live socket connects, not after its welcome (first frame sooner).
+  useEffect(prefetchRtcConfig, [classId]);
   const { client, phase } = live;
   const st = client.state;
   const inClass = st.ready && (phase.kind === "live" || phase.kind === "reconnecting");
