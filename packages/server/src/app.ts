@@ -162,7 +162,10 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
   let policyError: string | null = null;
 
   // Live classes: rooms owned by this instance, reached over WebSockets.
-  const liveMetrics = createLiveMetrics(metrics.registry, () => hub.counts());
+  // The hub is made below, after awaits (Redis): a scrape of /metrics meanwhile (the server listens
+  // while this builds) counts no classes yet instead of failing with a 500.
+  let hub: LiveHub;
+  const liveMetrics = createLiveMetrics(metrics.registry, () => (hub as LiveHub | undefined)?.counts() ?? { participants: 0, classes: 0 });
   const decisions = new DecisionLog();
   const gateway: LiveGateway = new LiveGateway({
     hub: (): LiveHub => hub,
@@ -188,7 +191,6 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
     graceMs: config.reconnectGraceMs,
     video: (id: string) => videoBoard.get(id),
   };
-  let hub: LiveHub;
   let cluster: import("./cluster/start.ts").ClusterMode | null = null;
   if (config.redisUrl) {
     const { startCluster } = await import("./cluster/start.ts");

@@ -128,6 +128,8 @@ const exported = new Set<string>();
 let exposition = "";
 let logText = "";
 
+const scrapesWhileStarting: number[] = [];
+
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), "edgeclass-metrics-"));
   const port = await freePort();
@@ -154,7 +156,9 @@ beforeAll(async () => {
   const deadline = Date.now() + 45_000;
   for (;;) {
     try {
-      const r = await fetch(`http://127.0.0.1:${port}/metrics`);
+      // Ready, not just listening: the server answers probes and /metrics while it still builds the rest.
+      scrapesWhileStarting.push((await fetch(`http://127.0.0.1:${port}/metrics`)).status);
+      const r = await fetch(`http://127.0.0.1:${port}/readyz`);
       if (r.ok) {
         await fetch(`http://127.0.0.1:${port}/healthz`); // so the labelled HTTP series exist
         exposition = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
@@ -227,6 +231,11 @@ describe("metric names", () => {
     },
     SLOW,
   ); // the machine may be shared and busy
+
+  test("a scrape while the server still builds (Redis being joined) is answered, not a 500", () => {
+    expect(scrapesWhileStarting.length).toBeGreaterThan(0);
+    expect(scrapesWhileStarting.filter((s) => s !== 200)).toEqual([]);
+  });
 
   test(
     "the server's exposition passes promtool check metrics",
