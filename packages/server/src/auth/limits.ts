@@ -54,9 +54,13 @@ export class AuthLimits {
     }
   }
 
-  /** Before verifying: an address over its failure limit is not heard (no signature check spent on it). */
-  beforeVerify(address: string): void {
-    const wait = this.failByAddress.wait(address);
+  /**
+   * Before verifying: an address over its failure limit is not heard (no signature check spent on it).
+   * `address` may be a function: called only when some address has failed lately (finding it costs).
+   */
+  beforeVerify(address: string | (() => string)): void {
+    if (this.failByAddress.size === 0) return; // every bucket is full: no wait for anyone
+    const wait = this.failByAddress.wait(typeof address === "string" ? address : address());
     if (wait > 0) {
       this.onRefused("auth-failures");
       throw rateLimited(wait, "too many failed authentications from this address");

@@ -212,18 +212,28 @@ export function withSessionTokens<V extends { verify(token: string): Promise<Pri
   verifier: V,
   sessions: () => Sessions | null,
 ): V {
+  // A token's header is one of a few (one per issuer and key): decoded once, not on every request.
+  const isAccess = new Map<string, boolean>();
+  const accessHeader = (header: string): boolean => {
+    let access = isAccess.get(header);
+    if (access === undefined) {
+      try {
+        access = (JSON.parse(Buffer.from(header, "base64url").toString("utf8")) as { typ?: unknown }).typ === "edgeclass-access";
+      } catch {
+        access = false;
+      }
+      if (isAccess.size >= 64) isAccess.clear(); // made-up headers cannot grow it
+      isAccess.set(header, access);
+    }
+    return access;
+  };
   return {
     ...verifier,
     verify(token: string): Promise<Principal> {
       const s = sessions();
       if (s === null) return verifier.verify(token);
-      let typ: unknown;
-      try {
-        typ = (JSON.parse(Buffer.from(token.split(".")[0] ?? "", "base64url").toString("utf8")) as { typ?: unknown }).typ;
-      } catch {
-        typ = undefined;
-      }
-      return typ === "edgeclass-access" ? s.verifyAccessToken(token) : verifier.verify(token);
+      const dot = token.indexOf(".");
+      return accessHeader(dot < 0 ? token : token.slice(0, dot)) ? s.verifyAccessToken(token) : verifier.verify(token);
     },
   };
 }

@@ -24,6 +24,8 @@ export function check<S extends Schema>(schema: S, input: unknown, what: string)
   throw new AppError("validation", `invalid ${what}: ${summary}`, { issues });
 }
 
+const utf8 = new TextDecoder(); // stateless without { stream: true }: one for every request
+
 export async function readJson<S extends Schema>(req: Request, schema: S, maxBytes: number): Promise<v.InferOutput<S>> {
   const type = req.headers.get("content-type") ?? "";
   if (!/^application\/([\w.+-]+\+)?json\b/i.test(type)) {
@@ -35,7 +37,7 @@ export async function readJson<S extends Schema>(req: Request, schema: S, maxByt
   if (bytes.byteLength > maxBytes) throw new AppError("payload-too-large", `body is larger than the limit of ${maxBytes} bytes`);
   let body: unknown;
   try {
-    body = JSON.parse(new TextDecoder().decode(bytes));
+    body = JSON.parse(utf8.decode(bytes));
   } catch (e) {
     throw new AppError("malformed-json", `body is not valid JSON: ${(e as Error).message}`);
   }
