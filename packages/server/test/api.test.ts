@@ -1,6 +1,7 @@
 // The REST API against a real server with a real SQLite file.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { SignJWT } from "jose";
+import { mintToken } from "../src/auth/tokens.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 
 let t: TestServer;
@@ -179,6 +180,30 @@ describe("roles", () => {
     await t.call("GET", "/api/me", { token: otherTeacher }); // the server learns t-bob is a teacher
     const r = await t.call("PUT", `/api/courses/${c.id}/enrollments/t-bob`, { token: teacher });
     expect(r.status).toBe(400);
+  });
+
+  test("a bulk enrolment naming a teacher enrols nobody, names who was refused, and a new student keeps an existing name", async () => {
+    const c = await newCourse();
+    await t.call("GET", "/api/me", { token: otherTeacher }); // the server learns t-bob is a teacher
+    const named = await mintToken(t.server.secret, { role: "student", sub: "st-named", name: "Nora Named", ttlSeconds: 60 });
+    await t.call("GET", "/api/me", { token: named }); // and st-named, by name
+    const r = await t.call("POST", `/api/courses/${c.id}/enrollments`, {
+      token: teacher,
+      body: { studentIds: ["st-new-1", "t-bob", "st-named", "root"] },
+    });
+    expect(r.status).toBe(400);
+    expect(r.body.detail).toBe("only students of the course's school can be enrolled; not: t-bob, root");
+    expect(r.body.issues).toEqual([
+      { path: "studentIds", message: "t-bob is not a student of this school" },
+      { path: "studentIds", message: "root is not a student of this school" },
+    ]);
+    const none = await t.call("GET", `/api/courses/${c.id}/enrollments`, { token: teacher });
+    expect(none.body.items).toEqual([]);
+    const ok = await t.call("POST", `/api/courses/${c.id}/enrollments`, { token: teacher, body: { studentIds: ["st-new-1", "st-named"] } });
+    expect(ok.body).toEqual({ enrolled: 2, alreadyEnrolled: 0 });
+    const list = await t.call("GET", `/api/courses/${c.id}/enrollments`, { token: teacher });
+    expect(list.body.items.find((i: { studentId: string }) => i.studentId === "st-named").name).toBe("Nora Named");
+    expect(list.body.items.map((i: { studentId: string }) => i.studentId)).toEqual(["st-named", "st-new-1"]);
   });
 
   test("the configuration endpoint is for admins and hides secrets", async () => {

@@ -2,9 +2,9 @@
 import * as classes from "../domain/classes.ts";
 import * as courses from "../domain/courses.ts";
 import { AppError, forbidden, notFound } from "../domain/errors.ts";
-import type { ClassSession, Course, Page, PageRequest, Principal } from "../domain/model.ts";
+import type { ClassSession, Course, Page, PageRequest, Principal, User } from "../domain/model.ts";
 import { assertInSchool, isAdminOf } from "../domain/schools.ts";
-import type { CourseFilter, Store } from "../store/types.ts";
+import { StudentsRefused, type CourseFilter, type Store } from "../store/types.ts";
 
 export interface ServiceDeps {
   store: Store;
@@ -112,23 +112,20 @@ export class CoursesService {
     const course = this.course(p, courseId);
     const unique = [...new Set(studentIds)];
     courses.assertCanEnroll(p, course, unique);
-    const existing = store.users.getMany(unique);
-    // A user of another school is refused like a teacher: not a student of this course's school.
-    const notStudents = unique.filter((id) => {
-      const u = existing.get(id);
-      return u !== undefined && (u.role !== "student" || u.schoolId !== course.schoolId);
-    });
-    if (notStudents.length > 0) {
-      throw new AppError(
-        "validation",
-        `only students of the course's school can be enrolled; not: ${notStudents.slice(0, 10).join(", ")}`,
-        {
-          issues: notStudents.slice(0, 10).map((id) => ({ path: "studentIds", message: `${id} is not a student of this school` })),
-        },
-      );
+    // A new user is named by the enrolment (themselves: by their token); an existing one keeps their name.
+    const students = unique.map((id) => ({ id, name: id === p.id ? p.name : id }));
+    // A user of another school is refused like a teacher: not a student of this course's school (checked in the write).
+    const admit = (u: User) => u.role === "student" && u.schoolId === course.schoolId;
+    let enrolled: number;
+    try {
+      enrolled = await store.write(() => store.enrollments.add(courseId, students, now(), admit));
+    } catch (e) {
+      if (!(e instanceof StudentsRefused)) throw e;
+      const notStudents = unique.filter((id) => e.ids.includes(id)).slice(0, 10);
+      throw new AppError("validation", `only students of the course's school can be enrolled; not: ${notStudents.join(", ")}`, {
+        issues: notStudents.map((id) => ({ path: "studentIds", message: `${id} is not a student of this school` })),
+      });
     }
-    const students = unique.map((id) => ({ id, name: existing.get(id)?.name ?? (id === p.id ? p.name : id) }));
-    const enrolled = await store.write(() => store.enrollments.add(courseId, students, now()));
     return { enrolled, alreadyEnrolled: unique.length - enrolled };
   }
 

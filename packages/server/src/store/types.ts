@@ -35,9 +35,20 @@ export interface CourseStore {
   list(filter: CourseFilter, page: PageRequest): Page<Course>;
 }
 
+/** Thrown by EnrollmentStore.add, which then enrols nobody: these ids are users that `admit` refused. */
+export class StudentsRefused extends Error {
+  constructor(readonly ids: string[]) {
+    super(`not admitted: ${ids.slice(0, 10).join(", ")}`);
+  }
+}
+
 export interface EnrollmentStore {
-  /** Enrols the students (creating missing student users); returns how many were new. */
-  add(courseId: string, students: readonly { id: string; name: string }[], now: number): number;
+  /**
+   * Enrols the students (creating missing student users, named as given); returns how many were new.
+   * A student who is already a user is enrolled only if `admit` takes that user (checked in the same
+   * transaction as the write); otherwise nobody is, and it throws StudentsRefused.
+   */
+  add(courseId: string, students: readonly { id: string; name: string }[], now: number, admit?: (user: User) => boolean): number;
   remove(courseId: string, studentId: string): boolean;
   isEnrolled(courseId: string, studentId: string): boolean;
   count(courseId: string): number;

@@ -9,7 +9,16 @@ import { CentralOutbox, type ClassRecordSink } from "../../central/outbox.ts";
 import { CatalogueJournal, replicated, type RecordChange } from "./catalogue-journal.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteLiveStore } from "./live-store.ts";
-import type { ClassStore, CourseFilter, CourseStore, EnrollmentStore, SchoolStore, Store, UserStore } from "../types.ts";
+import {
+  StudentsRefused,
+  type ClassStore,
+  type CourseFilter,
+  type CourseStore,
+  type EnrollmentStore,
+  type SchoolStore,
+  type Store,
+  type UserStore,
+} from "../types.ts";
 
 interface CourseRow {
   id: string;
@@ -336,6 +345,8 @@ class SqliteCourses implements CourseStore {
   }
 }
 
+type NewStudent = { id: string; name: string };
+
 class SqliteEnrollments implements EnrollmentStore {
   private readonly insertUser: Statement<unknown, [string, string, number, string]>;
   private readonly insertStmt: Statement<unknown, [string, string, number]>;
@@ -343,7 +354,9 @@ class SqliteEnrollments implements EnrollmentStore {
   private readonly existsStmt: Statement<{ one: number }, [string, string]>;
   private readonly countStmt: Statement<{ n: number }, [string]>;
   private readonly listStmt: Statement<{ id: string; name: string; created_at: number }, [string, string, number]>;
-  private readonly addAll: (courseId: string, students: readonly { id: string; name: string }[], now: number) => number;
+  private readonly userById: Statement<UserRow, [string]>;
+  private readonly addAll: (courseId: string, students: readonly NewStudent[], now: number, admit?: (user: User) => boolean) => number;
+  private readonly addAllAtomically: typeof this.addAll;
 
   constructor(
     private readonly db: Database,
@@ -363,27 +376,41 @@ class SqliteEnrollments implements EnrollmentStore {
       "SELECT e.student_id AS id, u.name AS name, e.created_at FROM enrollments e JOIN users u ON u.id = e.student_id WHERE " +
         "e.course_id = ? AND e.student_id > ? ORDER BY e.student_id LIMIT ?",
     );
-    // Built once: bun's db.transaction() creates wrapper functions on each call.
-    this.addAll = db.transaction((courseId: string, students: readonly { id: string; name: string }[], now: number): number => {
+    this.userById = db.query("SELECT * FROM users WHERE id = ?");
+    // A user is read only when the insert finds one (a new student costs no read: issue 19, writes).
+    this.addAll = (courseId, students, now, admit) => {
       let added = 0;
+      const refused: string[] = [];
       for (const s of students) {
-        this.insertUser.run(s.id, s.name, now, courseId);
+        let name = s.name;
+        if (this.insertUser.run(s.id, s.name, now, courseId).changes === 0) {
+          const row = this.userById.get(s.id);
+          if (row !== null) {
+            if (admit !== undefined && !admit(toUser(row))) refused.push(s.id);
+            name = row.name;
+          }
+        }
+        if (refused.length > 0) continue;
         const isNew = this.insertStmt.run(courseId, s.id, now).changes > 0;
         if (isNew)
           this.record?.({
             kind: "enrollment",
             key: enrollmentKey(courseId, s.id),
-            row: { courseId, studentId: s.id, name: s.name, enrolledAt: now },
+            row: { courseId, studentId: s.id, name, enrolledAt: now },
           });
         added += isNew ? 1 : 0;
       }
+      if (refused.length > 0) throw new StudentsRefused(refused); // the transaction (or the write's savepoint) undoes the rest
       return added;
-    });
+    };
+    // Built once: bun's db.transaction() creates wrapper functions on each call.
+    this.addAllAtomically = db.transaction(this.addAll);
   }
 
-  add(courseId: string, students: readonly { id: string; name: string }[], now: number): number {
+  add(courseId: string, students: readonly NewStudent[], now: number, admit?: (user: User) => boolean): number {
     this.hot.enrollmentCounts.delete(courseId);
-    return this.addAll(courseId, students, now);
+    // Inside a transaction (the group commit runs each write in a savepoint) no second savepoint is needed.
+    return this.db.inTransaction ? this.addAll(courseId, students, now, admit) : this.addAllAtomically(courseId, students, now, admit);
   }
 
   remove(courseId: string, studentId: string): boolean {
