@@ -1,13 +1,14 @@
-// npm run bench:startup -- [--runs 20] [--json]
+// npm run bench:startup -- [--runs 20] [--json] [--before <git revision>]
 // Spawn-to-first-200 on /healthz for the server (as sources, bundled with `bun build`, and a
 // `bun build --compile --bytecode` executable) against a minimal Bun.serve, min and median of
 // N runs each, interleaved; then each form's ratio to the bare server in the same run, for the
 // first 200 and for ready (/readyz: the join policy compiled). Issue 19's aims: first 200
-// within 1.5x of bare, ready within 2.5x.
+// within 1.5x of bare, ready within 2.5x. --before also compiles that revision (git archive) and
+// runs it interleaved with the rest, as "compiledBefore": a change's before and after in one run.
 import { spawn, spawnSync } from "bun";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { freePort, parseFlags, percentile, round } from "./lib/process.ts";
 
 const { json, values } = parseFlags(process.argv.slice(2));
@@ -54,6 +55,18 @@ const exe = spawnSync(
   { stdout: "pipe", stderr: "pipe" },
 );
 if (exe.exitCode !== 0) throw new Error(`bun build --compile failed: ${exe.stderr}`);
+const compiledBefore = values.before ? join(work, "edgeclass-server-before") : null;
+if (values.before && compiledBefore) {
+  const tree = join(work, "before");
+  mkdirSync(tree);
+  const files = "packages policies tsconfig.json package.json";
+  const unpacked = spawnSync(["sh", "-c", `git archive ${JSON.stringify(values.before)} ${files} | tar -x -C ${JSON.stringify(tree)}`]);
+  if (unpacked.exitCode !== 0) throw new Error(`git archive ${values.before} failed: ${unpacked.stderr}`);
+  symlinkSync(resolve("node_modules"), join(tree, "node_modules"));
+  const opts = ["--compile", "--bytecode", "--splitting", "--format", "esm", "--minify", "--outfile", compiledBefore];
+  const old = spawnSync([process.execPath, "build", "packages/server/src/main.ts", ...opts], { cwd: tree, stdout: "pipe", stderr: "pipe" });
+  if (old.exitCode !== 0) throw new Error(`bun build --compile of ${values.before} failed: ${old.stderr}`);
+}
 
 // NODE_EXTRA_CA_CERTS (set in this sandbox) makes every start read a CA bundle; production pods do not have it.
 const env: Record<string, string> = { ...(process.env as Record<string, string>), DATA_DIR: dataDir, HOST: "127.0.0.1", LOG_LEVEL: "warn" };
@@ -73,7 +86,7 @@ async function firstOk(url: string, started: number): Promise<number> {
 async function once(entry: string): Promise<{ healthz: number; readyz: number }> {
   const port = await freePort();
   const started = performance.now();
-  const proc = spawn(entry === compiled ? [compiled] : [process.execPath, entry], {
+  const proc = spawn(entry === compiled || entry === compiledBefore ? [entry] : [process.execPath, entry], {
     env: { ...env, PORT: String(port) },
     stdout: "ignore",
     stderr: "ignore",
@@ -87,16 +100,23 @@ async function once(entry: string): Promise<{ healthz: number; readyz: number }>
 
 // First start creates the database and demo data; the runs measure restarts, as a pod sees them.
 const first = (await once("packages/server/src/main.ts")).healthz;
-const entries = { bare: "bench/peers/bare-startup.ts", sources: "packages/server/src/main.ts", bundled: bundle, compiled } as const;
-const times: Record<string, number[]> = {
-  bare: [],
-  sources: [],
-  bundled: [],
-  compiled: [],
-  sourcesReady: [],
-  bundledReady: [],
-  compiledReady: [],
+const entries: Record<string, string> = {
+  bare: "bench/peers/bare-startup.ts",
+  sources: "packages/server/src/main.ts",
+  bundled: bundle,
+  compiled,
 };
+if (compiledBefore) entries.compiledBefore = compiledBefore;
+const times: Record<string, number[]> = Object.fromEntries(
+  Object.keys(entries).flatMap((k) =>
+    k === "bare"
+      ? [[k, []]]
+      : [
+          [k, []],
+          [`${k}Ready`, []],
+        ],
+  ),
+);
 for (let i = 0; i < runs; i++) {
   for (const [k, entry] of Object.entries(entries)) {
     const t = await once(entry);
@@ -122,17 +142,23 @@ console.log(
   `  ready (policy compiled): sources median ${summary.sourcesReady.medianMs} ms, bundled median ` +
     `${summary.bundledReady.medianMs} ms, compiled median ${summary.compiledReady.medianMs} ms`,
 );
+if (summary.compiledBefore)
+  console.log(
+    `edgeclass (--compile) of ${values.before}: min ${summary.compiledBefore.minMs} ms  median ${summary.compiledBefore.medianMs} ms, ` +
+      `ready median ${summary.compiledBeforeReady.medianMs} ms`,
+  );
 console.log(`first start (creates the database): ${round(first)} ms`);
 // Ratios of medians to the bare server's median in this run (process start varies 3x between machines).
+const forms = Object.keys(entries).filter((k) => k !== "bare");
 const ratios = Object.fromEntries(
-  (["sources", "bundled", "compiled"] as const).map((k) => [
+  forms.map((k) => [
     k,
     { first200: round(summary[k].medianMs / summary.bare.medianMs), ready: round(summary[`${k}Ready`].medianMs / summary.bare.medianMs) },
   ]),
-) as Record<"sources" | "bundled" | "compiled", { first200: number; ready: number }>;
+) as Record<string, { first200: number; ready: number }>;
 const verdict = (got: number, aim: number) => `${got}x (aim <= ${aim}x: ${got <= aim ? "met" : `missed by ${round(got - aim)}x`})`;
 for (const [k, r] of Object.entries(ratios))
   console.log(`ratio to bare, ${k.padEnd(8)}: first 200 ${verdict(r.first200, 1.5)}, ready ${verdict(r.ready, 2.5)}`);
-const fastest = (Object.keys(ratios) as (keyof typeof ratios)[]).sort((a, b) => summary[a].medianMs - summary[b].medianMs)[0];
+const fastest = ["sources", "bundled", "compiled"].sort((a, b) => summary[a].medianMs - summary[b].medianMs)[0];
 console.log(`fastest form to first 200: ${fastest}`);
 if (json) console.log(JSON.stringify({ bench: "startup", runs, firstStartMs: round(first), ...summary, ratios, fastest }));

@@ -131,6 +131,9 @@ export interface App {
 
 type LifecycleState = "starting" | "ready" | "draining" | "stopped";
 
+/** The server listens while this builds: a few breaks let a health probe that came meanwhile be answered. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 export async function buildApp(config: Config, logging: Logging, metrics: Metrics, lifecycle: () => LifecycleState): Promise<App> {
   const { logger } = logging;
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
@@ -161,6 +164,7 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
   const policy = new JoinPolicy(sources);
   let policyError: string | null = null;
 
+  await nextTurn();
   // Live classes: rooms owned by this instance, reached over WebSockets.
   // The hub is made below, after awaits (Redis): a scrape of /metrics meanwhile (the server listens
   // while this builds) counts no classes yet instead of failing with a 500.
@@ -292,6 +296,7 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
           }
         : null,
   };
+  await nextTurn();
   // TURN credentials, one per participant and request, short-lived (coturn use-auth-secret).
   const turnIssued = metrics.registry.counter({
     name: "edgeclass_turn_credentials_issued_total",
@@ -355,6 +360,7 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
     bodyCap: Math.max(config.maxBodyBytes * 4, 1024 * 1024),
     sessions: signIn.sessions,
   };
+  await nextTurn();
   const web = webApp({ config, demo, secret, limits });
   const liveSocket = liveSocketRoute(gateway, liveAuthLimit({ verifier, limits }));
   const routeDefs: RouteDef[] = [

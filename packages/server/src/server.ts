@@ -80,6 +80,7 @@ export async function startServer(
     await nextTurn();
     await holdBuild;
     const { buildApp } = await import("./app.ts");
+    await nextTurn();
     app = await buildApp(config, logging, metrics, () => state);
   } catch (e) {
     // Nothing is served half-built: the caller gets the error (main.ts exits with it).
