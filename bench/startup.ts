@@ -3,8 +3,9 @@
 // `bun build --compile --bytecode` executable) against a minimal Bun.serve, min and median of
 // N runs each, interleaved; then each form's ratio to the bare server in the same run, for the
 // first 200 and for ready (/readyz: the join policy compiled). Issue 19's aims: first 200
-// within 1.5x of bare, ready within 2.5x. --before also compiles that revision (git archive) and
-// runs it interleaved with the rest, as "compiledBefore": a change's before and after in one run.
+// within 1.5x of bare, ready within 2.5x. --before also compiles and
+// bundles that revision too (git archive) and runs both interleaved with the rest, as "compiledBefore"
+// and "bundledBefore": a change's before and after in one run.
 import { spawn, spawnSync } from "bun";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -56,6 +57,7 @@ const exe = spawnSync(
 );
 if (exe.exitCode !== 0) throw new Error(`bun build --compile failed: ${exe.stderr}`);
 const compiledBefore = values.before ? join(work, "edgeclass-server-before") : null;
+const bundleBefore = values.before ? join(work, "before-bundle", "server.js") : null;
 if (values.before && compiledBefore) {
   const tree = join(work, "before");
   mkdirSync(tree);
@@ -66,6 +68,13 @@ if (values.before && compiledBefore) {
   const opts = ["--compile", "--bytecode", "--splitting", "--format", "esm", "--minify", "--outfile", compiledBefore];
   const old = spawnSync([process.execPath, "build", "packages/server/src/main.ts", ...opts], { cwd: tree, stdout: "pipe", stderr: "pipe" });
   if (old.exitCode !== 0) throw new Error(`bun build --compile of ${values.before} failed: ${old.stderr}`);
+  const split = ["--target", "bun", "--minify", "--splitting", "--outdir", join(work, "before-bundle"), "--entry-naming", "server.js"];
+  const oldBundle = spawnSync([process.execPath, "build", "packages/server/src/main.ts", ...split], {
+    cwd: tree,
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  if (oldBundle.exitCode !== 0) throw new Error(`bun build of ${values.before} failed: ${oldBundle.stderr}`);
 }
 
 // NODE_EXTRA_CA_CERTS (set in this sandbox) makes every start read a CA bundle; production pods do not have it.
@@ -106,7 +115,7 @@ const entries: Record<string, string> = {
   bundled: bundle,
   compiled,
 };
-if (compiledBefore) entries.compiledBefore = compiledBefore;
+if (compiledBefore && bundleBefore) Object.assign(entries, { compiledBefore, bundledBefore: bundleBefore });
 const times: Record<string, number[]> = Object.fromEntries(
   Object.keys(entries).flatMap((k) =>
     k === "bare"
@@ -142,10 +151,9 @@ console.log(
   `  ready (policy compiled): sources median ${summary.sourcesReady.medianMs} ms, bundled median ` +
     `${summary.bundledReady.medianMs} ms, compiled median ${summary.compiledReady.medianMs} ms`,
 );
-if (summary.compiledBefore)
+for (const k of ["bundledBefore", "compiledBefore"].filter((k) => summary[k]))
   console.log(
-    `edgeclass (--compile) of ${values.before}: min ${summary.compiledBefore.minMs} ms  median ${summary.compiledBefore.medianMs} ms, ` +
-      `ready median ${summary.compiledBeforeReady.medianMs} ms`,
+    `${k} (${values.before}): min ${summary[k].minMs} ms  median ${summary[k].medianMs} ms, ready median ${summary[`${k}Ready`].medianMs} ms`,
   );
 console.log(`first start (creates the database): ${round(first)} ms`);
 // Ratios of medians to the bare server's median in this run (process start varies 3x between machines).

@@ -1,13 +1,13 @@
 // `npm start`: the EdgeClass server on embedded defaults (SQLite under ./data, no Redis).
-import { fstatSync, statSync } from "node:fs";
+import type * as Fs from "node:fs";
 import { mintToken } from "./auth/tokens.ts";
 import { ConfigError, isLoopback } from "./config/config.ts";
-import { loadConfig } from "./config/load.ts";
+import { loadConfigAsync } from "./config/load.ts";
 import { startServer } from "./server.ts";
 
 let config;
 try {
-  config = loadConfig();
+  config = await loadConfigAsync();
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);
@@ -27,6 +27,7 @@ server.logger.info({ url: server.url.href, dataDir: config.dataDir, redis: confi
  * A terminal is a character device; /dev/null (stdio "ignore") is one too, and is not a terminal.
  */
 function onTerminal(): boolean {
+  const { fstatSync, statSync } = import.meta.require("node:fs") as typeof Fs; // not on the start path
   const devNull = statSync("/dev/null", { throwIfNoEntry: false })?.rdev;
   return [1, 2].some((fd) => {
     try {

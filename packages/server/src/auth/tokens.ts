@@ -1,7 +1,7 @@
 // JWT bearer tokens: HS256 with the local secret, or RS256/ES256 against a JWKS
 // (file or URL) so a central identity provider can issue tokens the edge verifies offline.
 // jose is loaded on first use: it is a third of the server's start-up time otherwise.
-import { readFileSync } from "node:fs";
+import type * as Fs from "node:fs";
 import type { JWTPayload, JWTVerifyGetKey } from "jose";
 import type { Config } from "../config/config.ts";
 import { AppError } from "../domain/errors.ts";
@@ -57,7 +57,8 @@ function principalOf(payload: JWTPayload): Principal {
 const CACHE_LIMIT = 10_000;
 
 export function createTokenVerifier(jwt: Config["jwt"], secret: string): TokenVerifier {
-  const jwksFile = jwt.jwksFile ? JSON.parse(readFileSync(jwt.jwksFile, "utf8")) : undefined;
+  // node:fs only when there is a file to read: the server's start path loads no Node module (issue 19).
+  const jwksFile = jwt.jwksFile ? JSON.parse((import.meta.require("node:fs") as typeof Fs).readFileSync(jwt.jwksFile, "utf8")) : undefined;
   const algorithms = jwt.jwksFile || jwt.jwksUrl ? ["RS256", "ES256"] : ["HS256"];
   const options = { algorithms, issuer: jwt.issuer, audience: jwt.audience, requiredClaims: ["exp", "sub"] };
   let key: Promise<JWTVerifyGetKey | Uint8Array> | undefined;

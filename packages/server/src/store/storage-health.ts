@@ -2,8 +2,8 @@
 // 507 `storage-full` problem, and /readyz says 503 until a write succeeds again, so a load
 // balancer sends people to an instance that can save their work. While flagged, readiness
 // probes the disk with a small file write (no traffic reaches a not-ready instance to clear it).
-import { rmSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+// node:fs when a probe runs, not at import: endpoint.ts (the start path) imports isStorageFull from here (issue 19).
+import type * as Fs from "node:fs";
 
 /** SQLite's "database or disk is full", or the OS's "no space left on device". */
 export function isStorageFull(e: unknown): boolean {
@@ -46,7 +46,8 @@ export class StorageHealth {
     const t = this.now();
     if (t - this.lastProbe >= PROBE_EVERY_MS) {
       this.lastProbe = t;
-      const probe = join(this.dataDir, `.storage-probe-${process.pid}`);
+      const { rmSync, writeFileSync } = import.meta.require("node:fs") as typeof Fs;
+      const probe = `${this.dataDir}/.storage-probe-${process.pid}`;
       try {
         writeFileSync(probe, new Uint8Array(PROBE_BYTES), { flush: true });
         this.noteWrite();
