@@ -153,7 +153,8 @@ console.log(
 );
 for (const k of ["bundledBefore", "compiledBefore"].filter((k) => summary[k]))
   console.log(
-    `${k} (${values.before}): min ${summary[k].minMs} ms  median ${summary[k].medianMs} ms, ready median ${summary[`${k}Ready`].medianMs} ms`,
+    `${k} (${values.before}): min ${summary[k].minMs} ms  median ${summary[k].medianMs} ms, ` +
+      `ready median ${summary[`${k}Ready`].medianMs} ms`,
   );
 console.log(`first start (creates the database): ${round(first)} ms`);
 // Ratios of medians to the bare server's median in this run (process start varies 3x between machines).
