@@ -78,7 +78,9 @@ export class Ctx implements BuiltinContext {
   reset(input: Value | undefined, data: Value): void {
     this.input = input;
     this.data = data;
-    this.memo.fill(NOT_COMPUTED);
+    // a loop, not memo.fill(): fill is a native call that cost ~18% of a small policy's decision (bun 1.4 profile)
+    const memo = this.memo;
+    for (let i = 0; i < memo.length; i++) memo[i] = NOT_COMPUTED;
     this.patches = null;
     this.mocks = null;
     this.steps = 0;
