@@ -6,6 +6,31 @@ type Schema = v.GenericSchema<unknown, unknown>;
 
 export const id = v.pipe(v.string(), v.regex(/^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$/, "must be 1-128 letters, digits or _ . : @ -"));
 
+/** Trimmed text of 1 to `max` characters. */
+export const text = (max: number) =>
+  v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
+
+/** A host on this machine: the only one that may be reached over plain http:// (tests, development). */
+export function isLoopbackUrl(u: URL): boolean {
+  const h = u.hostname.replace(/^\[(.*)\]$/, "$1");
+  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
+}
+
+/** An https:// URL of at most `max` characters (http:// only for a host on this machine). */
+export const httpsUrl = (max: number) =>
+  v.pipe(
+    v.string(),
+    v.maxLength(max),
+    v.check((s) => {
+      try {
+        const u = new URL(s);
+        return u.protocol === "https:" || (u.protocol === "http:" && isLoopbackUrl(u));
+      } catch {
+        return false;
+      }
+    }, "must be an https:// URL (http:// only on this machine)"),
+  );
+
 function issuesOf(issues: readonly v.BaseIssue<unknown>[]): FieldIssue[] {
   return issues.slice(0, 20).map((i) => {
     const path = v.getDotPath(i) ?? "";

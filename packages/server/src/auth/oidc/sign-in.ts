@@ -5,6 +5,7 @@
 import type { Configuration } from "openid-client";
 import { AppError } from "../../domain/errors.ts";
 import type { Principal } from "../../domain/model.ts";
+import { isLoopbackUrl } from "../../http/validate.ts";
 import type { Logger } from "../../obs/logger.ts";
 import { readCookie, type Sessions } from "../session.ts";
 import type { IdentityProvider, IdentityProviders } from "./registry.ts";
@@ -37,12 +38,6 @@ export interface OidcSignInOptions {
   now?: () => number;
   /** Told about every user who signs in (the users table). */
   onSignedIn?(p: Principal): void;
-}
-
-/** http:// only for a provider on this machine (tests, development); anything else needs https. */
-export function isLoopbackUrl(u: URL): boolean {
-  const h = u.hostname.replace(/^\[(.*)\]$/, "$1");
-  return h === "localhost" || h === "::1" || /^127(\.\d{1,3}){3}$/.test(h);
 }
 
 /** Where to go after sign-in: a path on this site only (no open redirect). */

@@ -2,43 +2,28 @@
 // callback, the browser session (who am I, CSRF token) and logout.
 import * as v from "valibot";
 import type { OidcSignIn } from "../../auth/oidc/sign-in.ts";
-import { isLoopbackUrl } from "../../auth/oidc/sign-in.ts";
 import { TOKEN_AUTH_METHODS, type IdentityProvider, type IdentityProviders } from "../../auth/oidc/registry.ts";
 import type { Sessions } from "../../auth/session.ts";
 import { AppError } from "../../domain/errors.ts";
 import { ROLES, type Principal } from "../../domain/model.ts";
 import { route, type RouteDef } from "../endpoint.ts";
 import { json } from "../problem.ts";
-import { id } from "../validate.ts";
+import { httpsUrl, id, text } from "../validate.ts";
 
-const issuer = v.pipe(
-  v.string(),
-  v.maxLength(500),
-  v.check((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === "https:" || (u.protocol === "http:" && isLoopbackUrl(u));
-    } catch {
-      return false;
-    }
-  }, "must be an https:// URL (http:// only for a provider on this machine)"),
-);
-const shortText = (max: number) =>
-  v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
 const RegisterBody = v.strictObject({
-  issuer,
-  clientId: shortText(255),
+  issuer: httpsUrl(500),
+  clientId: text(255),
   clientSecret: v.pipe(v.string(), v.minLength(1, "must not be empty"), v.maxLength(1000)),
   tokenAuthMethod: v.optional(v.picklist(TOKEN_AUTH_METHODS, `must be one of ${TOKEN_AUTH_METHODS.join(", ")}`)),
   scopes: v.optional(
     v.pipe(
-      shortText(500),
+      text(500),
       v.check((s) => s.split(/\s+/).includes("openid"), "must include openid"),
     ),
   ),
-  roleClaim: v.optional(v.nullable(v.pipe(shortText(100), v.regex(/^[\w.:/-]+$/, "must be a claim name")))),
-  teacherValues: v.optional(v.pipe(v.array(shortText(200)), v.maxLength(50))),
-  schoolAdminValues: v.optional(v.pipe(v.array(shortText(200)), v.maxLength(50))),
+  roleClaim: v.optional(v.nullable(v.pipe(text(100), v.regex(/^[\w.:/-]+$/, "must be a claim name")))),
+  teacherValues: v.optional(v.pipe(v.array(text(200)), v.maxLength(50))),
+  schoolAdminValues: v.optional(v.pipe(v.array(text(200)), v.maxLength(50))),
 });
 const SchoolParams = v.strictObject({ school: id });
 const LoginQuery = v.strictObject({ next: v.optional(v.pipe(v.string(), v.maxLength(512))) });

@@ -7,9 +7,9 @@ import type { CoursesService } from "../../services/courses-service.ts";
 import { route, type RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
 import { json } from "../problem.ts";
-import { id } from "../validate.ts";
+import { id, text } from "../validate.ts";
 
-const title = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200, "must be at most 200 characters"));
+const title = text(200);
 const description = v.pipe(v.string(), v.maxLength(5000, "must be at most 5000 characters"));
 const capacity = v.pipe(v.number(), v.integer("must be an integer"), v.minValue(1), v.maxValue(100_000));
 const status = v.picklist(COURSE_STATUSES, `must be one of ${COURSE_STATUSES.join(", ")}`);

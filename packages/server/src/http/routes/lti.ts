@@ -1,7 +1,6 @@
 // LTI 1.3 over HTTP: a school's platforms (registered by its admin), the tool's endpoints the
 // LMS calls (login initiation, launch, JWKS, Deep Linking), the roster sync and the grades.
 import * as v from "valibot";
-import { isLoopbackUrl } from "../../auth/oidc/sign-in.ts";
 import { assertCanManageCourse } from "../../domain/courses.ts";
 import { AppError, notFound } from "../../domain/errors.ts";
 import { ROLES } from "../../domain/model.ts";
@@ -15,23 +14,10 @@ import type { Store } from "../../store/types.ts";
 import { route, type RouteDef } from "../endpoint.ts";
 import { pageLocale } from "../page-locale.ts";
 import { json } from "../problem.ts";
-import { check, id } from "../validate.ts";
+import { check, httpsUrl, id, text } from "../validate.ts";
 import { assertManages } from "./auth.ts";
 
-const endpoint = v.pipe(
-  v.string(),
-  v.maxLength(1000),
-  v.check((s) => {
-    try {
-      const u = new URL(s);
-      return u.protocol === "https:" || (u.protocol === "http:" && isLoopbackUrl(u));
-    } catch {
-      return false;
-    }
-  }, "must be an https:// URL (http:// only on this machine)"),
-);
-const text = (max: number) =>
-  v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(max, `must be at most ${max} characters`));
+const endpoint = httpsUrl(1000);
 const deploymentIds = v.pipe(v.array(text(255)), v.minLength(1, "list at least one deployment id"), v.maxLength(100));
 const PlatformBody = v.strictObject({
   name: v.optional(text(200)),

@@ -6,9 +6,9 @@ import { route, type RouteDef } from "../endpoint.ts";
 import { pageBody, pageQuery, pageRequest } from "../paging.ts";
 import { json } from "../problem.ts";
 import { iso } from "../views.ts";
-import { id } from "../validate.ts";
+import { id, text } from "../validate.ts";
 
-const name = v.pipe(v.string(), v.trim(), v.minLength(1, "must not be empty"), v.maxLength(200, "must be at most 200 characters"));
+const name = text(200);
 const NewSchoolBody = v.strictObject({ id, name });
 const SchoolPatchBody = v.strictObject({ name });
 const IdParams = v.strictObject({ id });
