@@ -79,7 +79,7 @@ export class LtiService {
 
     this.d.courses.rememberUser(principal);
     this.d.registry.putUser(principal.id, l.platform.id, l.sub);
-    const c = course ?? this.d.courses.createCourse(principal, { title: l.context.title, status: "active" });
+    const c = course ?? (await this.d.courses.createCourse(principal, { title: l.context.title, status: "active" }));
     this.d.registry.putContext({ platformId: l.platform.id, contextId: l.context.id, courseId: c.id, membershipsUrl: l.membershipsUrl });
     if (l.role === "student" && !this.d.store.enrollments.isEnrolled(c.id, principal.id))
       await this.d.courses.enroll(schoolSystem(principal.school), c.id, [principal.id]);
@@ -208,7 +208,7 @@ export class LtiService {
       ];
       if (issues.length > 0)
         throw new AppError("validation", `invalid form: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, { issues });
-      cls = this.d.courses.scheduleClass(teacher, r.courseId, { title, startsAt, durationMinutes });
+      cls = await this.d.courses.scheduleClass(teacher, r.courseId, { title, startsAt, durationMinutes });
     }
     await this.deepLinkRequest(id, true); // spent only once the choice is good
     const jwt = await deepLinkingResponse(this.d.toolKeys, platform, r, [{ id: cls.id, title: cls.title }], launchUrl, this.d.now());

@@ -47,7 +47,7 @@ export class CoursesService {
     return c;
   }
 
-  createCourse(p: Principal, input: courses.NewCourse): Course {
+  async createCourse(p: Principal, input: courses.NewCourse): Promise<Course> {
     const { store, now, newId, defaultCapacity } = this.deps;
     // The course goes in its teacher's school; a school admin names only their own school's teachers.
     let schoolId = p.school;
@@ -61,7 +61,8 @@ export class CoursesService {
       schoolId = teacher.schoolId;
     }
     const course = courses.buildCourse(p, input, { capacity: defaultCapacity }, newId(), now(), schoolId);
-    store.courses.insert(course);
+    // A new row: it joins the group commit (issue 19, writes: a commit of its own held this route to ~7k/s).
+    await store.write(() => store.courses.insert(course));
     return course;
   }
 
@@ -89,21 +90,29 @@ export class CoursesService {
     return this.deps.store.courses.list(scoped, page);
   }
 
-  updateCourse(p: Principal, id: string, patch: courses.CoursePatch): Course {
-    const before = this.course(p, id);
-    const updated = courses.applyCoursePatch(p, before, patch, this.deps.now());
-    this.deps.store.courses.update(updated);
+  // Read, checked and written in one write of the group commit (issue 19, writes): two changes of a
+  // course in one turn each start from the other's result, as when each committed alone.
+  async updateCourse(p: Principal, id: string, patch: courses.CoursePatch): Promise<Course> {
+    const { store, now } = this.deps;
+    const [before, updated] = await store.write(() => {
+      const before = this.course(p, id);
+      const updated = courses.applyCoursePatch(p, before, patch, now());
+      store.courses.update(updated);
+      return [before, updated] as const;
+    });
     if (updated.status === "archived" && before.status !== "archived") this.onAccessRevoked(id, null);
     return updated;
   }
 
-  archiveCourse(p: Principal, id: string): Course {
-    const before = this.course(p, id);
-    const after = courses.archiveCourse(p, before, this.deps.now());
-    if (after !== before) {
-      this.deps.store.courses.update(after);
-      this.onAccessRevoked(id, null);
-    }
+  async archiveCourse(p: Principal, id: string): Promise<Course> {
+    const { store, now } = this.deps;
+    const [before, after] = await store.write(() => {
+      const before = this.course(p, id);
+      const after = courses.archiveCourse(p, before, now());
+      if (after !== before) store.courses.update(after);
+      return [before, after] as const;
+    });
+    if (after !== before) this.onAccessRevoked(id, null);
     return after;
   }
 
@@ -143,9 +152,9 @@ export class CoursesService {
     return this.deps.store.enrollments.list(courseId, page);
   }
 
-  scheduleClass(p: Principal, courseId: string, input: classes.NewClass): ClassSession {
+  async scheduleClass(p: Principal, courseId: string, input: classes.NewClass): Promise<ClassSession> {
     const cls = classes.scheduleClass(p, this.course(p, courseId), input, this.deps.newId(), this.deps.now());
-    this.deps.store.classes.insert(cls);
+    await this.deps.store.write(() => this.deps.store.classes.insert(cls)); // a new row, as createCourse
     return cls;
   }
 

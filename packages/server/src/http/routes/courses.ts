@@ -67,7 +67,7 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       schema: { body: NewCourseBody },
       bodyLimit: maxBody,
       async handle({ body, principal }) {
-        const course = svc.createCourse(principal, body);
+        const course = await svc.createCourse(principal, body);
         return json(courseView(course), 201, { location: `/api/courses/${course.id}` });
       },
     }),
@@ -106,7 +106,7 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       schema: { params: IdParams, body: CoursePatchBody },
       bodyLimit: maxBody,
       async handle({ params, body, principal }) {
-        return json(courseView(svc.updateCourse(principal, params.id, body)));
+        return json(courseView(await svc.updateCourse(principal, params.id, body)));
       },
     }),
     route({
@@ -114,8 +114,8 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       path: "/api/courses/:id/archive",
       auth: staff,
       schema: { params: IdParams },
-      handle({ params, principal }) {
-        return json(courseView(svc.archiveCourse(principal, params.id)));
+      async handle({ params, principal }) {
+        return json(courseView(await svc.archiveCourse(principal, params.id)));
       },
     }),
     route({
@@ -165,7 +165,7 @@ export function courseRoutes(svc: CoursesService, maxBody: number): RouteDef[] {
       schema: { params: IdParams, body: NewClassBody },
       bodyLimit: maxBody,
       async handle({ params, body, principal }) {
-        const cls = svc.scheduleClass(principal, params.id, body);
+        const cls = await svc.scheduleClass(principal, params.id, body);
         return json(classView(cls), 201, { location: `/api/classes/${cls.id}` });
       },
     }),

@@ -95,11 +95,15 @@ function page<R extends { id: string }, T>(rows: R[], limit: number, map: (r: R)
  */
 class HotRows {
   private static readonly LIMIT = 20_000;
-  constructor(private readonly enabled: boolean) {}
+  constructor(
+    private readonly enabled: boolean,
+    private readonly db: Database,
+  ) {}
   readonly courses = new Map<string, Course>();
   readonly enrollmentCounts = new Map<string, number>();
   remember<V>(map: Map<string, V>, key: string, value: V): V {
-    if (!this.enabled) return value;
+    // Not from inside a transaction either: what a write of the batch read may never be committed.
+    if (!this.enabled || this.db.inTransaction) return value;
     if (map.size >= HotRows.LIMIT) map.clear();
     map.set(key, value);
     return value;
@@ -135,7 +139,7 @@ export class SqliteStore implements Store {
     const wal = mode === "wal" && db.filename !== "" && db.filename !== ":memory:";
     this.checkpointer = wal ? new Checkpointer(db) : null;
     this.groupCommit = new GroupCommit(db, this.checkpointer);
-    const hot = new HotRows(opts.cacheRows ?? true);
+    const hot = new HotRows(opts.cacheRows ?? true, db);
     // A city of a fleet records versions even alone: the centre's catalogue changes are applied newest-wins.
     const origin = opts.replicateAs ?? (opts.centralCity === undefined ? undefined : `city-${opts.centralCity}`);
     this.catalogue = origin === undefined ? null : new CatalogueJournal(db, origin, { outbox: opts.replicateAs !== undefined });
