@@ -10,6 +10,7 @@ import { afterAll, beforeAll, expect, test } from "bun:test";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
+import { firstFrameAt, firstFrameSteps, median, stepMedians, watchFirstFrame } from "./first-frame.ts";
 import { audit, RESULTS, startHarness, type Harness } from "./harness.ts";
 
 let h: Harness;
@@ -50,7 +51,6 @@ function stamp(p: Page, selector: string, text?: string): Promise<number> {
   );
 }
 const PNG_1x1 = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function signIn(p: Page, user: string, next: string) {
   await p.goto(`/login?next=${encodeURIComponent(next)}`);
@@ -94,6 +94,7 @@ async function flow(locale: "en" | "zh-CN") {
     t = performance.now();
   };
   const timings: Record<string, number[]> = { signInToClassPage: [], linkToFirstFrame: [], launchToStudents: [], revealToResults: [] };
+  const steps: Record<string, number>[] = [];
   const ctx = await h.context({ locale });
   const teacher = await ctx.newPage();
   await signIn(teacher, "t1", "/courses/new");
@@ -166,18 +167,10 @@ async function flow(locale: "en" | "zh-CN") {
     await teacher.waitForSelector('video[data-publishing="camera"]', { timeout: 15_000 });
     for (const p of students) {
       // From the link's navigation start (performance.timeOrigin) to the first decoded frame, seen each animation frame.
-      await p.addInitScript(() => {
-        const look = () => {
-          const v = document.querySelector(".video video") as HTMLVideoElement | null;
-          if ((v?.getVideoPlaybackQuality?.().totalVideoFrames ?? 0) > 0)
-            (window as { firstFrameAt?: number }).firstFrameAt = performance.now();
-          else requestAnimationFrame(look);
-        };
-        requestAnimationFrame(look);
-      });
+      await watchFirstFrame(p);
       await p.goto(`/class/${classId}`);
-      await p.waitForFunction(() => (window as { firstFrameAt?: number }).firstFrameAt !== undefined, undefined, { timeout: 20_000 });
-      timings.linkToFirstFrame.push(Math.round(await p.evaluate(() => (window as { firstFrameAt?: number }).firstFrameAt ?? 0)));
+      timings.linkToFirstFrame.push(await firstFrameAt(p));
+      steps.push(await firstFrameSteps(p));
       await p.waitForSelector('[data-view="student"] .quiz');
     }
   }
@@ -308,15 +301,18 @@ async function flow(locale: "en" | "zh-CN") {
   step("podium, end");
   for (const p of students) await p.context().close();
   await ctx.close();
-  return timings;
+  return { timings, steps };
 }
 
 test("a whole course in the browser: set-up, a quiz set with auto-reveal to the podium, the podium equals the export; English " +
   "and Chinese", async () => {
   const all: Record<string, Record<string, number[]>> = {};
+  const steps: Record<string, number>[] = [];
   for (const locale of ["en", "zh-CN"] as const) {
     const t0 = performance.now();
-    all[locale] = await flow(locale);
+    const r = await flow(locale);
+    all[locale] = r.timings;
+    steps.push(...r.steps);
     console.error(`[quiz flow] ${locale}: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   }
   const table = Object.fromEntries(
@@ -326,6 +322,17 @@ test("a whole course in the browser: set-up, a quiz set with auto-reveal to the 
     }),
   );
   console.error(`[quiz flow] what a user feels: ${JSON.stringify(table)}`);
-  writeFileSync(join(RESULTS, "user-timings.json"), JSON.stringify({ at: new Date().toISOString(), table, samples: all }, null, 2));
+  // The way to the first frame: each step's median end (ms from the link opened), in the order they happened.
+  const firstFrameMedians = stepMedians(steps);
+  console.error(`[quiz flow] first frame, median end of each step (ms): ${JSON.stringify(firstFrameMedians)}`);
+  for (const x of steps) console.error(`[quiz flow] first frame steps: ${JSON.stringify(x)}`);
+  writeFileSync(
+    join(RESULTS, "user-timings.json"),
+    JSON.stringify(
+      { at: new Date().toISOString(), table, samples: all, firstFrame: { medians: firstFrameMedians, samples: steps } },
+      null,
+      2,
+    ),
+  );
   expect(h.errors.filter((e) => /pageerror|Content Security Policy/.test(e))).toEqual([]);
 }, 240_000);
