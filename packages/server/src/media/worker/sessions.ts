@@ -389,7 +389,6 @@ export class SubscriberSession extends BaseSession {
     this.heartbeatSsrc = video?.ssrc ?? audio?.ssrc ?? 0;
     this.applyOffer(offer);
     entry.room.subscribers.set(id, this.sub);
-    entry.room.onSubscriberCreated(); // a keyframe ready for when its DTLS completes
   }
 
   /** An empty receiver report: while the teacher's video is off nothing else flows, and players
