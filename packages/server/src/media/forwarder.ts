@@ -2,8 +2,6 @@
 // tested: a Room per class fans one publisher's RTP out to its subscribers, rewriting
 // SSRC, payload type, sequence number and timestamp per subscriber so each subscriber
 // sees one continuous stream across publisher restarts and simulcast layer switches.
-// Over 400 lines because forwarding, NACK answers, layer choice and a new viewer's keyframe replay
-// all rewrite the same per-subscriber numbering (OutTrack) from the same ring, and are read together.
 
 import {
   buildSr,
