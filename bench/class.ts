@@ -14,7 +14,8 @@
 //
 //   npm run bench:class -- [--classes 10] [--students 1000] [--procs 4] [--seconds 5]
 //                          [--answer-window 2000] [--chat-fraction 0.05] [--teacher-chat-rate 1]
-//                          [--only ours|floor] [--ws raw|standard] [--overlap] [--busy] [--json] [--cpu-prof DIR]
+//                          [--only ours|floor] [--ws raw|standard] [--overlap] [--busy] [--kernel-stamps]
+//                          [--compiled] [--json] [--cpu-prof DIR]
 //
 // --busy: a spinning process shares the server's core for each target's whole run (another
 // tenant's work), so the delivery and ack figures show what contention does.
@@ -23,25 +24,38 @@
 // Delivery latency: the teacher's send of quiz.launch to each student's socket receiving the
 // quiz.question frame (every student), and a chat's send to its receipt (every 10th student);
 // epoch clocks with sub-millisecond precision, all processes on this machine.
+// --kernel-stamps (root, tcpdump): the same deliveries stamped by the kernel as the server's segments
+// reach loopback (class/kernel-stamps.ts), so the clients' own queue is left out: every socket's
+// question, and chat for one socket in sixteen. The aims are judged on these when they are measured.
+// --compiled: our server as the image starts it (`bun build --compile --bytecode`), not from sources.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, hasTaskset, parseFlags, round, spawnPinned, waitForHttp } from "./lib/process.ts";
+import { compileServer, freePort, hasTaskset, parseFlags, round, spawnPinned, waitForHttp } from "./lib/process.ts";
 import { loadFlags, runScenario, type TargetResult } from "./class/runner.ts";
 import { openFilesLimit, pinSelf } from "./class/setup.ts";
+import { canCapture, startCapture, type Capture, type KernelDelivery } from "./class/kernel-stamps.ts";
 
 const argv = process.argv.slice(2);
 /** Chat during the answer window instead of after it (a bare flag, so taken out before parseFlags). */
 const overlap = argv.includes("--overlap");
 const busy = argv.includes("--busy");
-const { json, values } = parseFlags(argv.filter((a) => a !== "--overlap" && a !== "--busy"));
+const kernelStamps = argv.includes("--kernel-stamps");
+const compiledForm = argv.includes("--compiled");
+if (kernelStamps && !canCapture()) throw new Error("--kernel-stamps needs tcpdump (apt-get install tcpdump) and root");
+const { json, values } = parseFlags(argv.filter((a) => !["--overlap", "--busy", "--kernel-stamps", "--compiled"].includes(a)));
 const flags = loadFlags(values);
 const { classes, procs, chatSeconds, answerWindowMs, chatFraction, teacherChatRate, rawSockets } = flags;
 let students = flags.students;
 const only = values.only === "ours" || values.only === "floor" ? values.only : null;
 const cpuProfDir = values["cpu-prof"] || null;
 if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
+if (cpuProfDir && compiledForm) throw new Error("--cpu-prof runs the sources: leave out --compiled");
+const compiledServer = compiledForm ? join(mkdtempSync(join(tmpdir(), "bench-class-exe-")), "edgeclass-server") : null;
+if (compiledServer) compileServer(compiledServer);
 const SERVER_CORE = 0;
+/** Chat fans out ~500,000 frames a second at 10 x 1000: the capture keeps one socket in sixteen. */
+const CHAT_SAMPLE_MASK = 30; // bits 1-4: connect() picks even ports first, so bit 0 is nearly always clear
 const CLIENT_CORE = 1;
 const log = (...a: unknown[]) => console.error("[bench:class]", ...a);
 
@@ -65,7 +79,16 @@ if (perProc + 100 > nofile)
 pinSelf(CLIENT_CORE);
 const secret = "bench-class-secret-0123456789-abcdefghijklmnopqrstuvwxyz";
 
-async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
+type Figures = { p50Ms: number; p99Ms: number; maxMs: number; samples: number };
+type Result = TargetResult & { kernel?: { question: Figures; chat: Figures; dropped: number } };
+
+const figures = (ms: number[]): Figures => {
+  const s = [...ms].sort((a, b) => a - b);
+  const at = (p: number) => (s.length ? round(s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)], 2) : NaN);
+  return { p50Ms: at(50), p99Ms: at(99), maxMs: at(100), samples: s.length };
+};
+
+async function runTarget(target: "ours" | "floor"): Promise<Result> {
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const dataDir = mkdtempSync(join(tmpdir(), "bench-class-"));
@@ -83,8 +106,11 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       : { PORT: String(port) };
   const file = target === "ours" ? "packages/server/src/main.ts" : "bench/class/floor-server.ts";
   const prof = target === "ours" && cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${cpuProfDir}`] : [];
-  const server = spawnPinned([process.execPath, ...prof, file], env, SERVER_CORE);
+  const command = target === "ours" && compiledServer ? [compiledServer] : [process.execPath, ...prof, file];
+  const server = spawnPinned(command, env, SERVER_CORE);
   const phases: Record<string, number> = { spawned: Date.now() };
+  let capture: Capture | null = null;
+  const stamped: KernelDelivery = { question: [], chat: [], dropped: 0 };
   // Bounded (15 min) even if this process dies without killing it.
   const spinner = busy
     ? spawnPinned([process.execPath, "-e", "const end = Date.now() + 900_000; let x = 0; while (Date.now() < end) x++;"], {}, SERVER_CORE)
@@ -101,14 +127,25 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
       secret,
       clientCore: CLIENT_CORE,
       log,
-      phaseHook: (phase, edge) => {
+      phaseHook: async (phase, edge) => {
         phases[`${phase}.${edge}`] = Date.now();
+        if (!kernelStamps || phase === "join") return;
+        if (edge === "start") capture = await startCapture(port, phase === "chat" || overlap ? CHAT_SAMPLE_MASK : 0);
+        else if (capture) {
+          const got = await capture.stop();
+          capture = null;
+          stamped.question.push(...got.question);
+          stamped.chat.push(...got.chat);
+          stamped.dropped += got.dropped;
+        }
       },
     });
     if (prof.length) writeFileSync(join(cpuProfDir!, "phases.json"), JSON.stringify(phases));
-    return result;
+    if (!kernelStamps) return result;
+    return { ...result, kernel: { question: figures(stamped.question), chat: figures(stamped.chat), dropped: stamped.dropped } };
   } finally {
     spinner?.kill("SIGKILL");
+    await (capture as Capture | null)?.stop(); // a run that failed mid-phase
     server.kill("SIGTERM");
     await Promise.race([server.exited, Bun.sleep(10_000)]);
     server.kill("SIGKILL");
@@ -118,7 +155,7 @@ async function runTarget(target: "ours" | "floor"): Promise<TargetResult> {
 
 const loadavg = () => readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).join(" ");
 const loadBefore = loadavg();
-const results: TargetResult[] = [];
+const results: Result[] = [];
 for (const target of ["floor", "ours"] as const) {
   if (only !== null && only !== target) continue;
   try {
@@ -133,7 +170,7 @@ for (const target of ["floor", "ours"] as const) {
 // ---- Report -------------------------------------------------------------------------
 const ours = results.find((r) => r.target === "ours");
 const floor = results.find((r) => r.target === "floor");
-const line = (r: TargetResult) =>
+const line = (r: Result) =>
   [
     `${r.target.padEnd(5)} ${r.classes}x${r.students}`,
     `join: ${r.join.admitted} admitted, worst burst ${r.join.worstBurstMs} ms, teacher settled ${r.join.worstSettledMs} ms, ` +
@@ -147,6 +184,14 @@ const line = (r: TargetResult) =>
       `${r.delivery.question.p99Ms} max ${r.delivery.question.maxMs} ms (${r.delivery.question.samples} students); ` +
       `chat.message p50 ${r.delivery.chat.p50Ms} p99 ${r.delivery.chat.p99Ms} ms (${r.delivery.chat.samples} samples); answer ` +
       `ack p99 ${r.answers.ackP99Ms} ms`,
+    ...(r.kernel
+      ? [
+          `delivery stamped by the kernel (teacher's send to the server's segment on loopback): quiz.question p50 ` +
+            `${r.kernel.question.p50Ms} p99 ${r.kernel.question.p99Ms} max ${r.kernel.question.maxMs} ms ` +
+            `(${r.kernel.question.samples} sockets); chat.message p50 ${r.kernel.chat.p50Ms} p99 ${r.kernel.chat.p99Ms} ms ` +
+            `(${r.kernel.chat.samples} samples); capture drops ${r.kernel.dropped}`,
+        ]
+      : []),
     `chat: ${r.chat.deliveries}/${r.chat.expectedDeliveries} deliveries, ${r.chat.perSecond}/s, latency p50 ` +
       `${r.chat.latencyP50Ms} p99 ${r.chat.latencyP99Ms} ms, ${r.chat.acked}/${r.chat.sent} sent ` +
       `acked${Object.keys(r.chat.errors).length ? `, errors ${JSON.stringify(r.chat.errors)}` : ""}`,
@@ -181,7 +226,7 @@ const line = (r: TargetResult) =>
 
 console.log(
   `bench:class  ${busy ? "[--busy: a spinning process shares the server's core] " : ""}${classes} classes x ${students} ` +
-    `students, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, ` +
+    `students${compiledServer ? " (our server compiled, as the image starts it)" : ""}, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, ` +
     `chat ${chatSeconds} s ${overlap ? "during" : "after"} the answer window (teacher ${teacherChatRate}/s, ` +
     `${chatFraction * 100}% of students 1/s: ` +
     `${round(((teacherChatRate + students * chatFraction) * students * classes) / 1000, 0)}k deliveries/s offered), server on ` +
@@ -234,11 +279,13 @@ if (ours) {
   if (students >= 1000) miss("join settled (teacher sees everyone)", ours.join.worstSettledMs, 2000, "ms");
   miss("ack p99", ours.answers.ackP99Ms, 50, "ms");
   // Issue 19: delivery at 1 x 1000 p50 < 10, p99 < 25 ms; at 10 x 1000 p50 < 20, p99 < 100 ms (busy or not).
+  // Judged on the kernel's stamps when measured: the clients' stamps include the client core's queue.
   const [p50Aim, p99Aim] = classes * students > 1000 ? [20, 100] : [10, 25];
-  miss("quiz.question delivery p50", ours.delivery.question.p50Ms, p50Aim, "ms");
-  miss("quiz.question delivery p99", ours.delivery.question.p99Ms, p99Aim, "ms");
-  miss("chat.message delivery p50", ours.delivery.chat.p50Ms, p50Aim, "ms");
-  miss("chat.message delivery p99", ours.delivery.chat.p99Ms, p99Aim, "ms");
+  const [d, by] = ours.kernel ? [ours.kernel, " (kernel-stamped)"] : [ours.delivery, ""];
+  miss(`quiz.question delivery p50${by}`, d.question.p50Ms, p50Aim, "ms");
+  miss(`quiz.question delivery p99${by}`, d.question.p99Ms, p99Aim, "ms");
+  miss(`chat.message delivery p50${by}`, d.chat.p50Ms, p50Aim, "ms");
+  miss(`chat.message delivery p99${by}`, d.chat.p99Ms, p99Aim, "ms");
   miss("ack p99.9", ours.answers.ackP999Ms, 100, "ms");
   miss("lost answers", ours.answers.lost, 0, "", false);
   if (ours.answers.lost > 0) misses[misses.length - 1] = `lost answers: ${ours.answers.lost} (must be 0)`;

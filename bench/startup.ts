@@ -10,7 +10,7 @@ import { spawn, spawnSync } from "bun";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { freePort, parseFlags, percentile, round } from "./lib/process.ts";
+import { compileServer, freePort, parseFlags, percentile, round } from "./lib/process.ts";
 
 const { json, values } = parseFlags(process.argv.slice(2));
 const runs = Number(values.runs ?? 20);
@@ -38,24 +38,7 @@ const built = spawnSync(
 );
 if (built.exitCode !== 0) throw new Error(`bun build failed: ${built.stderr}`);
 // One executable with the runtime and the whole program as JSC bytecode: nothing to parse at start.
-// Split like the bundle: a one-file executable loads (and hoists the runtime modules of) every lazily imported part at start.
-const exe = spawnSync(
-  [
-    process.execPath,
-    "build",
-    "packages/server/src/main.ts",
-    "--compile",
-    "--bytecode",
-    "--splitting",
-    "--format",
-    "esm",
-    "--minify",
-    "--outfile",
-    compiled,
-  ],
-  { stdout: "pipe", stderr: "pipe" },
-);
-if (exe.exitCode !== 0) throw new Error(`bun build --compile failed: ${exe.stderr}`);
+compileServer(compiled);
 const compiledBefore = values.before ? join(work, "edgeclass-server-before") : null;
 const bundleBefore = values.before ? join(work, "before-bundle", "server.js") : null;
 if (values.before && compiledBefore) {
@@ -65,9 +48,7 @@ if (values.before && compiledBefore) {
   const unpacked = spawnSync(["sh", "-c", `git archive ${JSON.stringify(values.before)} ${files} | tar -x -C ${JSON.stringify(tree)}`]);
   if (unpacked.exitCode !== 0) throw new Error(`git archive ${values.before} failed: ${unpacked.stderr}`);
   symlinkSync(resolve("node_modules"), join(tree, "node_modules"));
-  const opts = ["--compile", "--bytecode", "--splitting", "--format", "esm", "--minify", "--outfile", compiledBefore];
-  const old = spawnSync([process.execPath, "build", "packages/server/src/main.ts", ...opts], { cwd: tree, stdout: "pipe", stderr: "pipe" });
-  if (old.exitCode !== 0) throw new Error(`bun build --compile of ${values.before} failed: ${old.stderr}`);
+  compileServer(compiledBefore, tree);
   const split = ["--target", "bun", "--minify", "--splitting", "--outdir", join(work, "before-bundle"), "--entry-naming", "server.js"];
   const oldBundle = spawnSync([process.execPath, "build", "packages/server/src/main.ts", ...split], {
     cwd: tree,

@@ -426,8 +426,10 @@ export async function runScenario(
     const launchedAt = new Map<string, number>();
     const launches = await Promise.allSettled(
       teachers.map((t, i) => {
-        launchedAt.set(plans[i].classId, performance.timeOrigin + performance.now());
-        return t.launchQuiz({ question, timeLimitSeconds: 60 });
+        const at = performance.timeOrigin + performance.now();
+        launchedAt.set(plans[i].classId, at);
+        // The launch's epoch time in the prompt, as chat texts carry theirs: a packet capture reads it (kernel-stamps.ts).
+        return t.launchQuiz({ question: { ...question, prompt: `b:${at.toFixed(3)} ${question.prompt}` }, timeLimitSeconds: 60 });
       }),
     );
     for (const l of launches) if (l.status === "rejected") log(`${label}: launch failed: ${String(l.reason)}`);

@@ -1,5 +1,5 @@
 // Helpers for benchmarks: spawn servers pinned to a core, wait for them, run wrk, summarise.
-import { spawn, type Subprocess } from "bun";
+import { spawn, spawnSync, type Subprocess } from "bun";
 
 export const hasTaskset = Bun.which("taskset") !== null;
 
@@ -7,6 +7,16 @@ export const hasTaskset = Bun.which("taskset") !== null;
 export function spawnPinned(cmd: string[], env: Record<string, string>, core: number | null): Subprocess {
   const argv = core !== null && hasTaskset ? ["taskset", "-c", String(core), ...cmd] : cmd;
   return spawn(argv, { env: { ...process.env, ...env }, stdout: "ignore", stderr: "inherit" });
+}
+
+/**
+ * The image's entrypoint form (scripts/image.ts): one executable with the runtime and the program as
+ * JSC bytecode, split so lazily loaded parts are not evaluated at start. Built from `cwd`.
+ */
+export function compileServer(outfile: string, cwd = process.cwd()): void {
+  const opts = ["--compile", "--bytecode", "--splitting", "--format", "esm", "--minify", "--outfile", outfile];
+  const built = spawnSync([process.execPath, "build", "packages/server/src/main.ts", ...opts], { cwd, stdout: "pipe", stderr: "pipe" });
+  if (built.exitCode !== 0) throw new Error(`bun build --compile failed in ${cwd}: ${built.stderr}`);
 }
 
 export async function waitForHttp(url: string, timeoutMs = 10_000): Promise<void> {
