@@ -226,7 +226,8 @@ const line = (r: Result) =>
 
 console.log(
   `bench:class  ${busy ? "[--busy: a spinning process shares the server's core] " : ""}${classes} classes x ${students} ` +
-    `students${compiledServer ? " (our server compiled, as the image starts it)" : ""}, ${procs} client processes (${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, ` +
+    `students${compiledServer ? " (our server compiled, as the image starts it)" : ""}, ${procs} client processes ` +
+    `(${rawSockets ? "raw" : "standard"} sockets), answer window ${answerWindowMs} ms, ` +
     `chat ${chatSeconds} s ${overlap ? "during" : "after"} the answer window (teacher ${teacherChatRate}/s, ` +
     `${chatFraction * 100}% of students 1/s: ` +
     `${round(((teacherChatRate + students * chatFraction) * students * classes) / 1000, 0)}k deliveries/s offered), server on ` +
