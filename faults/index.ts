@@ -1,5 +1,5 @@
 // Every fault of the suite, in the order `npm run faults` runs them.
-import { diskFull } from "./disk-full.ts";
+import { diskFull, diskFullAfterIdle } from "./disk-full.ts";
 import type { Fault } from "./lib/fault.ts";
 import { ownerKill } from "./owner-kill.ts";
 import { partition, partitionReset } from "./partition.ts";
@@ -16,6 +16,7 @@ export const FAULTS: Fault[] = [
   partition,
   partitionReset,
   diskFull,
+  diskFullAfterIdle,
   slowConsumers,
   whepFlood,
 ];

@@ -2,7 +2,7 @@
 // against real processes (redis-server, redis-sentinel, server instances) started here, with a
 // small class. One implementation: these tests run the suite's own modules.
 import { expect, test } from "bun:test";
-import { diskFull } from "../../../../faults/disk-full.ts";
+import { diskFull, diskFullAfterIdle } from "../../../../faults/disk-full.ts";
 import type { Fault } from "../../../../faults/lib/fault.ts";
 import { ownerKill } from "../../../../faults/owner-kill.ts";
 import { partition, partitionReset } from "../../../../faults/partition.ts";
@@ -68,10 +68,15 @@ test("slow consumers (100 never-reading sockets during staff chat): memory bound
   expect(r.figures?.slowClientsDropped).toBe(100);
 }, 120_000);
 
-test("disk full under DATA_DIR mid-quiz (a private tmpfs): answers refused as storage-full, REST 507, /readyz 503; after space " +
-  "is freed the class goes on and no acknowledged answer is lost", async () => {
-  const r = await diskFull.run({ size: "short" });
-  expect({ lost: r.answersLost, ok: r.ok, notes: r.notes }).toEqual({ lost: 0, ok: true, notes: [] });
-  expect(r.figures).toMatchObject({ restStatusWhileFull: 507, readyzWhileFull: 503 });
-  expect(String(r.figures?.errorsWhileFull)).toMatch(/^storage-full×\d+$/);
-}, 120_000);
+for (const [f, when] of [
+  [diskFull, "mid-quiz"],
+  [diskFullAfterIdle, "after 500 ms without a write (time for a WAL checkpoint)"],
+] as const) {
+  test(`disk full under DATA_DIR ${when} (a private tmpfs): answers refused as storage-full, REST 507, /readyz 503; after ` +
+    "space is freed the class goes on and no acknowledged answer is lost", async () => {
+    const r = await f.run({ size: "short" });
+    expect({ lost: r.answersLost, ok: r.ok, notes: r.notes }).toEqual({ lost: 0, ok: true, notes: [] });
+    expect(r.figures).toMatchObject({ restStatusWhileFull: 507, readyzWhileFull: 503 });
+    expect(String(r.figures?.errorsWhileFull)).toMatch(/^storage-full×\d+$/);
+  }, 120_000);
+}
