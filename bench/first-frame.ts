@@ -1,16 +1,27 @@
-// bun bench/first-frame.ts [--loads 9] [--blank 1]
+// bun bench/first-frame.ts [--loads 9] [--blank 1 | --reload 1]
 // The class link to its first video frame, as the quiz-flow browser test measures it (docs/web.md),
 // without the rest of that test: the demo teacher starts demo-class-1 and publishes the fake camera,
-// three students sign in, then each opens the class link again in turn. Prints each load's steps
-// (ms from the navigation start) and each step's median. Run it under `flock /tmp/machine.lock`.
-import { firstFrameAt, firstFrameSteps, median, stepMedians, watchFirstFrame } from "../packages/server/test/web/first-frame.ts";
+// three students sign in, then each in turn opens the class from their "my classes" page (a click on
+// its link, the app routes without a page load; timed from the click). `--blank 1`: the link loaded
+// as a page from about:blank instead (a link from outside the app: an LMS, a message); `--reload 1`:
+// loaded as a page from the class page itself, video playing (how it was measured before 5 December
+// 16:30 UTC). Prints each load's steps (ms from the click or the navigation start) and each step's
+// median. Run it under `flock /tmp/machine.lock`.
+import {
+  firstFrameAt,
+  firstFrameSteps,
+  median,
+  openFromMyClasses,
+  stepMedians,
+  watchFirstFrame,
+} from "../packages/server/test/web/first-frame.ts";
 import { startHarness } from "../packages/server/test/web/harness.ts";
 import { parseFlags } from "./lib/process.ts";
 
 const { values } = parseFlags(process.argv.slice(2));
 const loads = Number(values.loads ?? 9);
-/** Open about:blank before each load: the class page's unload is then not in the timing. */
 const viaBlank = values.blank !== undefined;
+const reload = values.reload !== undefined;
 const CLASS = "demo-class-1";
 const h = await startHarness();
 try {
@@ -33,8 +44,10 @@ try {
   const samples: Record<string, number>[] = [];
   for (let i = 0; i < loads; i++) {
     const p = students[i % students.length];
-    if (viaBlank) await p.goto("about:blank");
-    await p.goto(`/class/${CLASS}`);
+    if (viaBlank || reload) {
+      if (viaBlank) await p.goto("about:blank");
+      await p.goto(`/class/${CLASS}`);
+    } else await openFromMyClasses(p, CLASS);
     await firstFrameAt(p);
     const s = await firstFrameSteps(p);
     samples.push(s);

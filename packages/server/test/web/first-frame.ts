@@ -39,6 +39,10 @@ export async function watchFirstFrame(p: Page): Promise<void> {
         stamp("offerSet");
       }
     };
+    // The class link clicked in the student's "my classes" page (an in-app navigation: no page load).
+    document.addEventListener("click", (e) => (e.target as Element | null)?.closest?.('a[href^="/class/"]') && stamp("linkClicked"), {
+      capture: true,
+    });
     document.addEventListener("DOMContentLoaded", () => {
       stamp("domContentLoaded");
       // The player's <video> element inserted (a MutationObserver: at once, not at the next frame).
@@ -58,10 +62,21 @@ export async function watchFirstFrame(p: Page): Promise<void> {
   });
 }
 
-/** Waits for the first decoded frame; its time (ms from the navigation start), rounded. */
+/** Waits for the first decoded frame; its time (ms from the class link clicked, else from the navigation start), rounded. */
 export async function firstFrameAt(p: Page, timeout = 20_000): Promise<number> {
   await p.waitForFunction(() => (window as Stamped).firstFrameAt !== undefined, undefined, { timeout });
-  return Math.round(await p.evaluate(() => (window as Stamped).firstFrameAt ?? 0));
+  return Math.round(
+    await p.evaluate(() => ((window as Stamped).firstFrameAt ?? 0) - ((window as Stamped).firstFrameSteps?.linkClicked ?? 0)),
+  );
+}
+
+/**
+ * Opens the class the way a student does: from their "my classes" page (`/`, a page load not timed),
+ * a click on the class's link; the app routes to the class without loading a page.
+ */
+export async function openFromMyClasses(p: Page, classId: string): Promise<void> {
+  await p.goto("/");
+  await p.click(`a[href="/class/${classId}"]`);
 }
 
 /**
@@ -72,6 +87,18 @@ export function firstFrameSteps(p: Page): Promise<Record<string, number>> {
   return p.evaluate(() => {
     const w = window as Stamped;
     const out: Record<string, number> = {};
+    const clicked = w.firstFrameSteps?.linkClicked;
+    if (clicked !== undefined) {
+      // Opened in the app: every step from the click (the page and its script were loaded before it).
+      const after = (performance.getEntriesByType("resource") as PerformanceResourceTiming[]).filter((r) => r.startTime >= clicked);
+      const ice = after.find((r) => r.name.endsWith("/api/media/ice-servers"));
+      if (ice) Object.assign(out, { iceServersAsked: ice.startTime, iceServersAnswered: ice.responseEnd });
+      const whep = after.find((r) => r.name.endsWith("/whep"));
+      if (whep) Object.assign(out, { whepSent: whep.startTime, whepAnswered: whep.responseEnd });
+      Object.assign(out, w.firstFrameSteps);
+      if (w.firstFrameAt !== undefined) out.firstFrame = w.firstFrameAt;
+      return Object.fromEntries(Object.entries(out).map(([k, v]) => [k, Math.round(v - clicked)]));
+    }
     const nav = performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming | undefined;
     if (nav) Object.assign(out, { page: nav.responseEnd, previousUnloaded: nav.unloadEventEnd, domInteractive: nav.domInteractive });
     const res = performance.getEntriesByType("resource") as PerformanceResourceTiming[];
