@@ -2,8 +2,6 @@
 // tested: a Room per class fans one publisher's RTP out to its subscribers, rewriting
 // SSRC, payload type, sequence number and timestamp per subscriber so each subscriber
 // sees one continuous stream across publisher restarts and simulcast layer switches.
-// Over 400 lines because forwarding, NACK answers, layer choice and a new viewer's keyframe replay
-// all rewrite the same per-subscriber numbering (OutTrack) from the same ring, and are read together.
 
 import {
   buildSr,
@@ -32,9 +30,6 @@ const LOSS_DOWN = 26; // RR fraction lost (/256) above which a subscriber steps 
 const LOSS_UP = 5; // below which, after UP_AFTER_MS, it may try the next layer up (~2%)
 const UP_AFTER_MS = 8000;
 const LAYER_STABLE_MS = 2000; // a layer that (re)appeared is preferred only once it has flowed this long
-// A viewer whose DTLS completes within this long of a keyframe gets that keyframe and what followed
-// it at once (the delay it adds to playout, at most), instead of waiting for a keyframe asked for then.
-const KEYFRAME_REPLAY_MS = 400;
 
 /** One incoming stream: the class's audio, or one video layer (layer 0 without simulcast). */
 export class SourceStream {
@@ -46,11 +41,6 @@ export class SourceStream {
   activeSince = 0;
   /** Frame height from the layer's last keyframe (VP8), 0 when unknown. */
   height = 0;
-  /** Sequence number of the last keyframe's first packet (-1: none yet) and when it came. */
-  keySeq = -1;
-  keyAt = 0;
-  /** Newest sequence number seen (-1: none yet). */
-  highSeq = -1;
   readonly ring: (Buffer | undefined)[] = new Array(RING);
   readonly ringSeq = new Int32Array(RING).fill(-1);
   readonly ringTs = new Float64Array(RING);
@@ -145,9 +135,8 @@ export class Room {
 
   constructor(
     readonly key: number,
-    /** Asks the publisher (wherever it is) for a keyframe; rate limited by the caller. True when the
-     *  request surely reached a publisher (one on this worker); false when it may be lost. */
-    private readonly askKeyframe: () => boolean,
+    /** Asks the publisher (wherever it is) for a keyframe; rate limited by the caller. */
+    private readonly askKeyframe: () => void,
     private readonly counters: ForwarderCounters,
   ) {}
 
@@ -209,8 +198,6 @@ export class Room {
       src.ringSeq.fill(-1);
       src.srAt = 0;
       src.height = 0;
-      src.keySeq = -1;
-      src.highSeq = -1;
     }
     this.counters.packetsIn++;
     const now = performance.now();
@@ -222,13 +209,8 @@ export class Room {
     src.ring[slot] = pkt;
     src.ringSeq[slot] = seq;
     src.ringTs[slot] = ts;
-    if (src.highSeq < 0 || ((seq - src.highSeq) & 0xffff) < 0x8000) src.highSeq = seq;
     const keyframe = isKeyframeStart(pkt, codec);
-    if (keyframe) {
-      if (codec === "VP8") src.height = vp8KeyframeSize(pkt)?.height ?? src.height;
-      src.keySeq = seq;
-      src.keyAt = now;
-    }
+    if (keyframe && codec === "VP8") src.height = vp8KeyframeSize(pkt)?.height ?? src.height;
     if (this.subscribers.size === 0) return;
     const len = pkt.length;
     for (const sub of this.subscribers.values()) {
@@ -369,59 +351,17 @@ export class Room {
     }
   }
 
-  /** When a keyframe was last asked for on a viewer's behalf (onSubscriberCreated). */
-  private keyframeAskedAt = Number.NEGATIVE_INFINITY;
-
-  /**
-   * A viewer's session was just made (its WHEP answer is on its way): a keyframe is asked for now,
-   * so that it is at hand when the viewer's DTLS completes, 50-150 ms later (onSubscriberOpen
-   * replays it), rather than asked for only then (one more publisher round trip and encode).
-   */
-  onSubscriberCreated(): void {
-    this.counters.keyframeRequests++;
-    // Only an ask a publisher surely took is waited for at the open (no publisher yet, or a relay
-    // route not set yet: the viewer would wait for the publisher's next keyframe, seconds away).
-    if (this.askKeyframe()) this.keyframeAskedAt = performance.now();
-  }
-
-  /** A subscriber's track just opened: its video starts from a recent keyframe, or one is asked for. */
+  /** A subscriber's track just opened: ask for a keyframe so its video starts at once. */
   onSubscriberOpen(sub: Subscriber, kind: Kind): void {
     sub.setOpen(kind);
-    if (kind !== "video") return;
-    const now = performance.now();
-    const out = sub.video;
-    if (out) {
-      out.lastKeyframeAsk = now;
-      this.selectLayers(now);
-      if (this.replayKeyframe(sub, out, now)) return;
-      // Asked for when the session was made and not come yet: it will start the video (onVideo).
-      const src = this.layers[out.target];
-      if (src && this.keyframeAskedAt > src.keyAt && now - this.keyframeAskedAt < KEYFRAME_REPLAY_MS) return;
+    if (kind === "video") {
+      const out = sub.video;
+      if (out) {
+        out.lastKeyframeAsk = performance.now();
+        this.selectLayers(performance.now());
+      }
+      this.counters.keyframeRequests++;
+      this.askKeyframe();
     }
-    this.counters.keyframeRequests++;
-    this.askKeyframe();
-  }
-
-  /**
-   * Sends a newly opened subscriber its layer's last keyframe and every packet since, from the
-   * ring, when that keyframe came within KEYFRAME_REPLAY_MS: a whole group of pictures from its
-   * keyframe on, so the delta frames after it decode. False when there is no such keyframe.
-   */
-  private replayKeyframe(sub: Subscriber, out: OutTrack, now: number): boolean {
-    const src = this.layers[out.target];
-    if (!src || src.keySeq < 0 || now - src.keyAt > KEYFRAME_REPLAY_MS) return false;
-    const pt = src.codec === "VP8" ? sub.pts.vp8Pt : sub.pts.h264Pt;
-    const first = src.keySeq & (RING - 1);
-    const count = ((src.highSeq - src.keySeq) & 0xffff) + 1;
-    if (pt === null || src.ringSeq[first] !== src.keySeq || count > RING) return false;
-    out.rebase(src, src.keySeq, src.ringTs[first], now);
-    for (let i = 0; i < count; i++) {
-      const seq = (src.keySeq + i) & 0xffff;
-      const slot = seq & (RING - 1);
-      const pkt = src.ring[slot];
-      if (!pkt || src.ringSeq[slot] !== seq) continue; // lost upstream: a gap, as when forwarding live
-      this.send(out, pkt, pt, seq, src.ringTs[slot], pkt.length, now);
-    }
-    return true;
   }
 }

@@ -92,7 +92,7 @@ test("rtp helpers: keyframes, sizes, extensions, RTCP round trips", () => {
 test("room: per-subscriber rewriting, keyframe wait, republish continuity, NACK, SR", () => {
   const c = counters();
   let asked = 0;
-  const room = new Room(1, () => (asked++, true), c);
+  const room = new Room(1, () => asked++, c);
   const sinkA = collect();
   const sinkV = collect();
   const sub = new Subscriber(
@@ -210,7 +210,7 @@ test("sdp: answers get the bandwidth cap and one public candidate per section", 
 test("room: simulcast layers are chosen by quality cap and subscriber loss, switching at keyframes", () => {
   const c = counters();
   let asked = 0;
-  const room = new Room(2, () => (asked++, true), c);
+  const room = new Room(2, () => asked++, c);
   room.capHeight = 720;
   const sink = collect();
   const sub = new Subscriber("s", { audioPt: 111, vp8Pt: 96, h264Pt: null }, { audio: null, video: { ssrc: 500, sink } });
@@ -256,93 +256,4 @@ test("room: simulcast layers are chosen by quality cap and subscriber loss, swit
   expect(got).toEqual([(lastSeq + 1) & 0xffff, (lastSeq + 2) & 0xffff]);
   expect(sink.got.every((p) => rtpSsrc(p) === 500)).toBe(true);
   expect(asked).toBeGreaterThan(0);
-});
-
-test("room: a viewer's keyframe is asked for when its session is made and replayed, with what followed, when its track opens", () => {
-  const realNow = performance.now.bind(performance);
-  let clock = 1_000_000;
-  performance.now = () => clock;
-  try {
-    let asked = 0;
-    const room = new Room(1, () => (asked++, true), counters());
-    const viewer = (id: string, ssrc: number) => {
-      const sink = collect();
-      const sub = new Subscriber(id, { audioPt: 109, vp8Pt: 120, h264Pt: null }, { audio: null, video: { ssrc, sink } });
-      room.subscribers.set(id, sub);
-      room.onSubscriberCreated();
-      return { sub, sink };
-    };
-    room.onPublisherPacket("video", vp8(500, 10_000, 77), "VP8"); // on air before anyone watches
-
-    // Made: a keyframe is asked for at once. It and a delta frame come while the viewer's DTLS runs.
-    const a = viewer("a", 222);
-    expect(asked).toBe(1);
-    clock += 60;
-    room.onPublisherPacket("video", vp8(501, 13_000, 77, { start: true, key: true }), "VP8");
-    room.onPublisherPacket("video", vp8(502, 13_000, 77), "VP8");
-    room.onPublisherPacket("video", vp8(504, 16_000, 77, { start: true }), "VP8"); // 503 lost upstream
-    expect(a.sink.got.length).toBe(0);
-    clock += 40;
-    // Open: the keyframe and everything after it, in order, numbered as one stream; nothing asked again.
-    room.onSubscriberOpen(a.sub, "video");
-    expect(asked).toBe(1);
-    expect(a.sink.got.length).toBe(3);
-    expect(isKeyframeStart(a.sink.got[0], "VP8")).toBe(true);
-    const s0 = rtpSeq(a.sink.got[0]);
-    expect(a.sink.got.map((p) => (rtpSeq(p) - s0) & 0xffff)).toEqual([0, 1, 3]);
-    expect((rtpTimestamp(a.sink.got[2]) - rtpTimestamp(a.sink.got[0])) >>> 0).toBe(3000);
-    expect(a.sink.got.every((p) => rtpSsrc(p) === 222 && (p[1] & 0x7f) === 120)).toBe(true);
-    // Then live, continuing the same numbering.
-    room.onPublisherPacket("video", vp8(505, 19_000, 77, { start: true }), "VP8");
-    expect(a.sink.got.length).toBe(4);
-    expect((rtpSeq(a.sink.got[3]) - s0) & 0xffff).toBe(4);
-
-    // A viewer whose asked-for keyframe has not come when its track opens: not asked twice, started by it.
-    clock += 1000;
-    const b = viewer("b", 333);
-    expect(asked).toBe(2);
-    clock += 80;
-    room.onSubscriberOpen(b.sub, "video");
-    expect(asked).toBe(2);
-    room.onPublisherPacket("video", vp8(506, 22_000, 77), "VP8");
-    expect(b.sink.got.length).toBe(0);
-    room.onPublisherPacket("video", vp8(507, 25_000, 77, { start: true, key: true }), "VP8");
-    expect(b.sink.got.length).toBe(1);
-    expect(isKeyframeStart(b.sink.got[0], "VP8")).toBe(true);
-
-    // A keyframe older than the replay window is not replayed (it would delay playout): one is asked for.
-    clock += 1000;
-    const c = new Subscriber("c", { audioPt: null, vp8Pt: 120, h264Pt: null }, { audio: null, video: { ssrc: 444, sink: collect() } });
-    room.subscribers.set("c", c);
-    room.onSubscriberOpen(c, "video");
-    expect(asked).toBe(3);
-  } finally {
-    performance.now = realNow;
-  }
-});
-
-test("room: a viewer whose early keyframe ask may be lost (no publisher here, a relay not routed yet) asks again at its open", () => {
-  const realNow = performance.now.bind(performance);
-  let clock = 1_000_000;
-  performance.now = () => clock;
-  try {
-    let asked = 0;
-    let reaches = false; // the first viewer on a sibling worker: its request goes up a relay not routed yet
-    const room = new Room(1, () => (asked++, reaches), counters());
-    room.onPublisherPacket("video", vp8(500, 10_000, 77, { start: true, key: true }), "VP8");
-    clock += 2000; // that keyframe is too old to replay
-    const sink = collect();
-    const sub = new Subscriber("a", { audioPt: null, vp8Pt: 120, h264Pt: null }, { audio: null, video: { ssrc: 222, sink } });
-    room.subscribers.set("a", sub);
-    room.onSubscriberCreated();
-    expect(asked).toBe(1);
-    clock += 80;
-    reaches = true; // the route is set now
-    room.onSubscriberOpen(sub, "video");
-    expect(asked).toBe(2); // not left waiting for a keyframe nobody asked for
-    room.onPublisherPacket("video", vp8(501, 13_000, 77, { start: true, key: true }), "VP8");
-    expect(sink.got.length).toBe(1);
-  } finally {
-    performance.now = realNow;
-  }
 });

@@ -148,17 +148,12 @@ export function roomFor(classKey: number): RoomEntry {
   return e;
 }
 
-/**
- * Asks the class's publisher for a keyframe: here, or through the sibling worker or instance it
- * comes from. True only when a publisher on this worker took the request: one sent up a relay or a
- * cascade may be dropped (a route not set yet), so the caller cannot count on it.
- */
-export function askKeyframe(entry: RoomEntry): boolean {
+export function askKeyframe(entry: RoomEntry): void {
   const video = entry.publishers.filter((p) => p.kinds.has("video"));
-  if (video.length > 0) return video.map((p) => p.requestKeyframe()).includes(true);
-  if (entry.upstream !== null) relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
+  if (video.length > 0) for (const p of video) p.requestKeyframe();
+  else if (entry.upstream !== null)
+    relay.send(relayHeader(RELAY_KEYFRAME, "video", "VP8", entry.room.key, null), entry.upstream, "127.0.0.1");
   else if (entry.cascadeUp !== null) hooks.cascadeKeyframe(entry);
-  return false;
 }
 
 export function maybeDropRoom(classKey: number): void {

@@ -282,12 +282,8 @@ export class PublisherSession extends BaseSession {
     }
   }
 
-  /** Sends a PLI now, or at most 300 ms after the last one; false when it cannot reach the publisher
-   *  (no open video track yet: the track's onOpen asks then). */
-  requestKeyframe(): boolean {
-    if (this.closed) return false;
-    const t = this.tracks.find((x) => x.kind === "video" && x.track.isOpen());
-    if (!t) return false;
+  requestKeyframe(): void {
+    if (this.closed) return;
     const now = performance.now();
     const wait = 300 - (now - this.lastPli);
     if (wait > 0) {
@@ -295,9 +291,11 @@ export class PublisherSession extends BaseSession {
         this.pliPending = null;
         this.requestKeyframe();
       }, wait);
-      return true;
+      return;
     }
     this.lastPli = now;
+    const t = this.tracks.find((x) => x.kind === "video" && x.track.isOpen());
+    if (!t) return;
     for (const [ssrc, kind] of this.ssrcKind) {
       if (kind !== "video") continue;
       try {
@@ -306,7 +304,6 @@ export class PublisherSession extends BaseSession {
         // not connected yet: the track's onOpen asks again
       }
     }
-    return true;
   }
 
   protected detach(): void {
@@ -392,7 +389,6 @@ export class SubscriberSession extends BaseSession {
     this.heartbeatSsrc = video?.ssrc ?? audio?.ssrc ?? 0;
     this.applyOffer(offer);
     entry.room.subscribers.set(id, this.sub);
-    entry.room.onSubscriberCreated(); // a keyframe ready for when its DTLS completes
   }
 
   /** An empty receiver report: while the teacher's video is off nothing else flows, and players
