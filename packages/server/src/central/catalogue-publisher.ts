@@ -63,11 +63,9 @@ export class CataloguePublisher {
             ),
           );
         });
+        if (n !== null && n > 0) this.sent.inc(n);
         this.waiting = await this.catalogue.waiting();
-        if (n !== null && n > 0) {
-          this.sent.inc(n);
-          continue;
-        }
+        if (n !== null && n > 0) continue;
         // Nothing waiting, or another replica is sending: until a write here, or a second.
         await new Promise<void>((resolve) => {
           this.wake = resolve;
