@@ -54,6 +54,41 @@ function handOver(cmd, args) {
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }
 
+/**
+ * `bun test` writes each failure's error just above its "(fail)" line, which scrolls far out of
+ * view in a long log. When the output is not a terminal (CI keeps only a log's tail), each failure
+ * is printed again at the end with the lines that led to it.
+ */
+function testWithFailuresRepeated(cmd, args) {
+  if (process.stderr.isTTY) return handOver(cmd, args);
+  const child = spawn(cmd, args, { cwd: root, stdio: ["inherit", "pipe", "pipe"] });
+  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
+  const failures = [];
+  let sinceLastResult = [];
+  const watch = (from, to) => {
+    let partial = "";
+    from.on("data", (chunk) => {
+      to.write(chunk);
+      const lines = (partial + chunk.toString("utf8")).split("\n");
+      partial = lines.pop();
+      for (const line of lines) {
+        if (line.startsWith("(fail)")) failures.push([...sinceLastResult, line].join("\n"));
+        if (/^\((pass|fail|skip|todo)\)/.test(line)) sinceLastResult = [];
+        else if (sinceLastResult.push(line) > 40) sinceLastResult.shift();
+      }
+    });
+  };
+  watch(child.stdout, process.stdout);
+  watch(child.stderr, process.stderr);
+  child.on("exit", (code, signal) => {
+    if (failures.length > 0) {
+      console.error(`\n[test] ${failures.length} failure(s) again, each with the output that led to it:`);
+      for (const f of failures) console.error(`\n${f}`);
+    }
+    process.exit(code ?? (signal ? 128 : 1));
+  });
+}
+
 const [mode, ...rest] = process.argv.slice(2);
 ensureInstalled();
 // The server serves the web client: build it when packages/web/dist is missing or older than its sources.
@@ -68,7 +103,7 @@ else if (mode === "test") {
   // is spent waiting on the processes it starts, so 3 workers fit 2 cores. The longer default
   // timeout is for hooks that start clusters while the other workers load the machine.
   const timings = join(root, "scripts", "test-timings.json");
-  handOver(bunPath, ["test", "--parallel=3", `--timings=${timings}`, "--timeout=30000", ...rest]);
+  testWithFailuresRepeated(bunPath, ["test", "--parallel=3", `--timings=${timings}`, "--timeout=30000", ...rest]);
 } else if (mode === "exec") handOver(bin(rest[0]), rest.slice(1));
 else {
   console.error("usage: bootstrap.mjs run <file> | test | exec <bin>");
