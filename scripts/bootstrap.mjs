@@ -65,6 +65,7 @@ function testWithFailuresRepeated(cmd, args) {
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
   const failures = [];
   let sinceLastResult = [];
+  let summaryStarted = false;
   const watch = (from, to) => {
     let partial = "";
     from.on("data", (chunk) => {
@@ -72,7 +73,8 @@ function testWithFailuresRepeated(cmd, args) {
       const lines = (partial + chunk.toString("utf8")).split("\n");
       partial = lines.pop();
       for (const line of lines) {
-        if (line.startsWith("(fail)")) failures.push([...sinceLastResult, line].join("\n"));
+        if (/^\d+ tests? failed:$/.test(line)) summaryStarted = true; // bun's own list of names follows
+        if (line.startsWith("(fail)") && !summaryStarted) failures.push([...sinceLastResult, line].join("\n"));
         if (/^\((pass|fail|skip|todo)\)/.test(line)) sinceLastResult = [];
         else if (sinceLastResult.push(line) > 40) sinceLastResult.shift();
       }

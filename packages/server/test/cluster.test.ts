@@ -291,6 +291,20 @@ for (const topology of TOPOLOGIES) {
       const ids = Array.from({ length: 1500 }, (_, i) => `r${i}`);
       await api(instances[1].base, "POST", `/api/courses/${course.body.id}/enrollments`, teacher, { studentIds: ids.slice(0, 1000) });
       await api(instances[2].base, "POST", `/api/courses/${course.body.id}/enrollments`, teacher, { studentIds: ids.slice(1000) });
+      // Enrolments reach the other instances through the catalogue sync, a few ms later (more on a busy
+      // machine): this test is about the seats, so every instance has all 1,500 before the race.
+      const enrolledAt = async (base: string) => {
+        let n = 0;
+        let cursor: string | undefined;
+        do {
+          const q = `limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+          const page = await api(base, "GET", `/api/courses/${course.body.id}/enrollments?${q}`, teacher);
+          n += page.body.items.length;
+          cursor = page.body.nextCursor ?? undefined;
+        } while (cursor);
+        return n;
+      };
+      for (const i of instances) await eventually(async () => expect(await enrolledAt(i.base)).toBe(1500), 15_000);
       const cls = await api(instances[0].base, "POST", `/api/courses/${course.body.id}/classes`, teacher, {
         startsAt: new Date().toISOString(),
         durationMinutes: 60,
