@@ -103,6 +103,8 @@ test("with the hub down, the cities' leaves keep taking records; when it returns
   const north = cities.get("north")!;
   const south = cities.get("south")!;
   const before = { north: await centralCounts("north"), south: await centralCounts("south") };
+  const totalsBefore = new Map(["north", "south"].map((c) => [c, { ...central.totals.get(c)! }]));
+  const writtenBefore = new Map([north, south].map((c) => [c.name, c.written()]));
   await topo.hub.kill();
   await north.students(300, 330, 20);
   await south.students(300, 330, 20);
@@ -123,10 +125,21 @@ test("with the hub down, the cities' leaves keep taking records; when it returns
   const info = await (await jetstreamManager(nc)).streams.info(CENTRAL_STREAM);
   expect(info.state.messages).toBe(north.written() + south.written());
   await nc.close();
-  for (const city of ["north", "south"]) expect(central.totals.get(city)).toMatchObject({ stale: 0, dead: 0 });
+  // Each new record stored once, none parked. The hub was killed with SIGKILL: acknowledgements it had
+  // taken but not yet written to its store are lost with it, so records the central service had stored
+  // may come again after the restart (at-least-once): they are found stale and change nothing.
+  for (const city of [north, south]) {
+    const was = totalsBefore.get(city.name)!;
+    const now = central.totals.get(city.name)!;
+    expect({ stored: now.stored - was.stored, dead: now.dead - was.dead }).toEqual({
+      stored: city.written() - writtenBefore.get(city.name)!,
+      dead: 0,
+    });
+  }
 }, 120_000);
 
 test("a replayed older version changes nothing; an invalid record is parked and the rest keep flowing", async () => {
+  const totalsBefore = { ...central.totals.get("south")! };
   const leaf = topo.leaves.get("south")!;
   const nc = await connect({ servers: leaf.url, user: leaf.creds.user, pass: leaf.creds.pass });
   const js = jetstream(nc);
@@ -148,7 +161,12 @@ test("a replayed older version changes nothing; an invalid record is parked and 
   const south = cities.get("south")!;
   const answersBefore = (await centralCounts("south")).answers;
   await south.students(200, 210, 9); // and new records after them still arrive
-  await eventually(async () => expect(central.totals.get("south")).toMatchObject({ stale: 1, dead: 3 }), 20_000);
+  // Counted from before this test (the hub's restart above may have brought stale copies of its own).
+  await eventually(async () => {
+    const now = central.totals.get("south")!;
+    expect(now.stale - totalsBefore.stale).toBeGreaterThanOrEqual(1);
+    expect(now.dead - totalsBefore.dead).toBe(3);
+  }, 20_000);
   await eventually(async () => expect((await centralCounts("south")).answers).toBe(answersBefore + 10), 20_000);
   const [after] = await store.sql.unsafe("SELECT rev, left_at FROM central_attendance WHERE id = $1", [row.id]);
   expect(after).toEqual({ rev: row.rev, left_at: row.left_at });
