@@ -12,7 +12,8 @@ import { slowConsumers } from "../../../../faults/slow-consumers.ts";
 import { whepFlood } from "../../../../faults/whep-flood.ts";
 import { setReplyTimeout } from "../support/ws.ts";
 
-// Several processes on two shared cores: give replies time.
+// Several processes on two shared cores: give replies time. The short forms hold recovery to the case's
+// 30 s; `npm run faults` holds the issue's 10 s (faults/lib/quiz-fault.ts).
 setReplyTimeout(10_000);
 
 async function once(f: Fault) {
@@ -23,18 +24,18 @@ async function once(f: Fault) {
   return r;
 }
 
-test("kill -9 of a class's owner mid-quiz: no acknowledged answer lost, the class goes on within 10 s", async () => {
+test("kill -9 of a class's owner mid-quiz: no acknowledged answer lost, the class goes on within 30 s", async () => {
   await once(ownerKill);
 }, 120_000);
 
-test("Redis killed mid-quiz and restarted empty: no acknowledged answer lost, the class goes on within 10 s", async () => {
+test("Redis killed mid-quiz and restarted empty: no acknowledged answer lost, the class goes on within 30 s", async () => {
   await once(redisRestartEmpty);
 }, 120_000);
 
 test("Sentinel: kill -9 of the Redis primary mid-quiz (two replicas, three sentinels): the instances follow the failover, no " +
-  "acknowledged answer lost, the class goes on within 10 s", async () => {
+  "acknowledged answer lost, the class goes on within 30 s", async () => {
   const r = await once(sentinelFailover);
-  expect(r.firstAckAfterFaultMs).toBeLessThanOrEqual(10_000);
+  expect(r.firstAckAfterFaultMs).toBeLessThanOrEqual(30_000);
   expect(r.figures?.promotedAfterMs).toBeGreaterThan(0);
 }, 120_000);
 
@@ -43,7 +44,7 @@ test("Sentinel: the Redis primary frozen (SIGSTOP) until the sentinels promote a
   await once(sentinelFrozenPrimary);
 }, 120_000);
 
-test("a network partition between the owner and Redis: the other instance takes the class within 10 s, no acknowledged answer " +
+test("a network partition between the owner and Redis: the other instance takes the class within 30 s, no acknowledged answer " +
   "lost", async () => {
   await once(partition);
 }, 120_000);
