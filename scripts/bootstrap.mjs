@@ -48,10 +48,25 @@ function ensureInstalled() {
   }
 }
 
-function handOver(cmd, args) {
-  const child = spawn(cmd, args, { cwd: root, stdio: "inherit" });
+/** Runs cmd until it exits, passing signals on; exits with its code. `onOutput` sees its stdout and stderr
+ *  (passed through) when given; `beforeExit` runs first. */
+function handOver(cmd, args, { onOutput, beforeExit } = {}) {
+  const stdio = onOutput ? ["inherit", "pipe", "pipe"] : "inherit";
+  const child = spawn(cmd, args, { cwd: root, stdio });
   for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
-  child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
+  if (onOutput)
+    for (const [from, to] of [
+      [child.stdout, process.stdout],
+      [child.stderr, process.stderr],
+    ])
+      from.on("data", (chunk) => {
+        to.write(chunk);
+        onOutput(from, chunk);
+      });
+  child.on("exit", (code, signal) => {
+    beforeExit?.();
+    process.exit(code ?? (signal ? 128 : 1));
+  });
 }
 
 /**
@@ -61,34 +76,26 @@ function handOver(cmd, args) {
  */
 function testWithFailuresRepeated(cmd, args) {
   if (process.stderr.isTTY) return handOver(cmd, args);
-  const child = spawn(cmd, args, { cwd: root, stdio: ["inherit", "pipe", "pipe"] });
-  for (const sig of ["SIGINT", "SIGTERM", "SIGHUP"]) process.on(sig, () => child.kill(sig));
   const failures = [];
   let sinceLastResult = [];
   let summaryStarted = false;
-  const watch = (from, to) => {
-    let partial = "";
-    from.on("data", (chunk) => {
-      to.write(chunk);
-      const lines = (partial + chunk.toString("utf8")).split("\n");
-      partial = lines.pop();
-      for (const line of lines) {
-        if (/^\d+ tests? failed:$/.test(line)) summaryStarted = true; // bun's own list of names follows
-        if (line.startsWith("(fail)") && !summaryStarted) failures.push([...sinceLastResult, line].join("\n"));
-        if (/^\((pass|fail|skip|todo)\)/.test(line)) sinceLastResult = [];
-        else if (sinceLastResult.push(line) > 40) sinceLastResult.shift();
-      }
-    });
-  };
-  watch(child.stdout, process.stdout);
-  watch(child.stderr, process.stderr);
-  child.on("exit", (code, signal) => {
-    if (failures.length > 0) {
-      console.error(`\n[test] ${failures.length} failure(s) again, each with the output that led to it:`);
-      for (const f of failures) console.error(`\n${f}`);
+  const partial = new Map(); // per stream: the line not yet ended
+  const onOutput = (stream, chunk) => {
+    const lines = ((partial.get(stream) ?? "") + chunk.toString("utf8")).split("\n");
+    partial.set(stream, lines.pop());
+    for (const line of lines) {
+      if (/^\d+ tests? failed:$/.test(line)) summaryStarted = true; // bun's own list of names follows
+      if (line.startsWith("(fail)") && !summaryStarted) failures.push([...sinceLastResult, line].join("\n"));
+      if (/^\((pass|fail|skip|todo)\)/.test(line)) sinceLastResult = [];
+      else if (sinceLastResult.push(line) > 40) sinceLastResult.shift();
     }
-    process.exit(code ?? (signal ? 128 : 1));
-  });
+  };
+  const beforeExit = () => {
+    if (failures.length === 0) return;
+    console.error(`\n[test] ${failures.length} failure(s) again, each with the output that led to it:`);
+    for (const f of failures) console.error(`\n${f}`);
+  };
+  handOver(cmd, args, { onOutput, beforeExit });
 }
 
 const [mode, ...rest] = process.argv.slice(2);
