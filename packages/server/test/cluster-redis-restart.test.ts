@@ -6,6 +6,7 @@
 import { afterAll, expect, test } from "bun:test";
 import { rmSync } from "node:fs";
 import { spawn, type Subprocess } from "bun";
+import { CLOSE } from "@edgeclass/client/protocol";
 import { mintToken } from "../src/auth/tokens.ts";
 import { api, freePort, privateRedis, spawned, uniquePrefix, waitReady } from "./support/instances.ts";
 import { tempDir } from "./support/server.ts";
@@ -279,13 +280,13 @@ test("a slow owner (paused while Redis restarts empty) gets its class back: the 
   const answered = answerUntilAcked(p2.peer, questionId, "p2-during", deadline);
   const joined = (async () => {
     await Bun.sleep(500);
-    // Until b's link to the restarted Redis is back, b refuses with 1013 "try again shortly", and a
-    // client does try again (on a busy machine the link takes longer than these 500 ms).
+    // Until b's link to the restarted Redis is back, b refuses with "try again later", and a client
+    // does try again (on a busy machine the link takes longer than these 500 ms).
     for (;;) {
       try {
         return await join(b.base, classId, await token("student", "p3"));
       } catch (e) {
-        if ((e as { code?: number }).code !== 1013 || Date.now() > deadline) throw e;
+        if ((e as { code?: number }).code !== CLOSE.tryAgainLater || Date.now() > deadline) throw e;
         await Bun.sleep(200);
       }
     }

@@ -56,16 +56,17 @@ export class CataloguePublisher {
       try {
         const js = await this.ready();
         // Sent in order on one connection, so the stream keeps that order: a course before its enrolments.
-        const n = await this.catalogue.drain(BATCH, async (batch) => {
+        const drained = await this.catalogue.drain(BATCH, async (batch) => {
           await Promise.all(
             batch.map((c) =>
               js.publish(catalogueSubject(c.kind, c.key), JSON.stringify(c), { msgID: `${c.kind}:${c.key}@${c.rev}`, timeout: 5000 }),
             ),
           );
         });
-        if (n !== null && n > 0) this.sent.inc(n);
+        // null: another replica holds the outbox. Counted at once: a city may already have applied them.
+        if (drained) this.sent.inc(drained);
         this.waiting = await this.catalogue.waiting();
-        if (n !== null && n > 0) continue;
+        if (drained) continue;
         // Nothing waiting, or another replica is sending: until a write here, or a second.
         await new Promise<void>((resolve) => {
           this.wake = resolve;
