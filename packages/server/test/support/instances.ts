@@ -37,31 +37,43 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000)
 export interface Instance {
   proc: Subprocess;
   base: string;
-  /** What the process (and its media workers) wrote to stderr, line by line; echoed to the test's stderr too. */
+  /** What the process (and its media workers) wrote to stderr, line by line. */
   stderr: string[];
 }
 
 /** Processes and folders to clean up after the file's tests. */
 export const spawned: Subprocess[] = [];
 
+/** A JSON log line below error level (pino's 50): warnings such as Redis going away are a test's business. */
+const isQuietLogLine = (line: string) => line.startsWith('{"level":') && Number(line.slice(9, 11)) < 50;
+
+/**
+ * Copies a child's errors to the test's stderr, each line marked with the instance's port: its error
+ * log lines (JSON on stdout) and anything else it prints (a crash) then sit next to a failing test's
+ * assertion, where npm test's failure summary shows them.
+ */
+async function echoLines(stream: ReadableStream<Uint8Array>, mark: string, kept?: string[]): Promise<void> {
+  const decoder = new TextDecoder();
+  let rest = "";
+  for await (const chunk of stream) {
+    const lines = (rest + decoder.decode(chunk, { stream: true })).split("\n");
+    rest = lines.pop() ?? "";
+    for (const line of lines) if (!isQuietLogLine(line)) process.stderr.write(`${mark} ${line}\n`);
+    kept?.push(...lines);
+  }
+}
+
 export async function startInstance(env: Record<string, string>, opts: { waitReady?: boolean } = {}): Promise<Instance> {
   const port = await freePort();
   const proc = spawn([process.execPath, "packages/server/src/main.ts"], {
     env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", LOG_LEVEL: "warn", ...env },
-    stdout: "ignore",
+    stdout: "pipe",
     stderr: "pipe",
   });
   spawned.push(proc);
   const stderr: string[] = [];
-  void (async () => {
-    let rest = "";
-    for await (const chunk of proc.stderr.pipeThrough(new TextDecoderStream())) {
-      process.stderr.write(chunk);
-      const lines = (rest + chunk).split("\n");
-      rest = lines.pop() ?? "";
-      stderr.push(...lines);
-    }
-  })();
+  void echoLines(proc.stdout, `[instance :${port}]`);
+  void echoLines(proc.stderr, `[instance :${port}]`, stderr);
   const base = `http://127.0.0.1:${port}`;
   if (opts.waitReady ?? true) await waitReady(base);
   return { proc, base, stderr };
