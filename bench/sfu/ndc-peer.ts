@@ -87,6 +87,8 @@ async function negotiateRetrying(
       return await negotiate(peer.pc, peer.video, url, signal, what, timeoutMs);
     } catch (e) {
       const location = (e as { location?: string }).location;
+      // Said, so a test that fails later shows what its peer went through.
+      console.warn(`[ndc-peer] ${what}: attempt ${attempt} refused (${(e as Error).message})${location ? "" : ", no session to retry"}`);
       if (!location || attempt === 3) throw e;
       await signal.remove(new URL(location, url).href).catch(() => {});
       peer.rebuild();

@@ -297,10 +297,12 @@ export class MediaServiceImpl implements MediaService {
     const cls = this.classFor(classId);
     const home = this.homeOf(cls);
     await home.ready();
-    const id = `${target.host}:${target.port}:${target.key}`;
-    const had = cls.remote.has(id);
+    // One relay per receiving worker: a worker that dropped the class and took it up again asks under a
+    // new key, and the leg to its old key must end now, not when it expires (it would be sent twice).
+    const id = `${target.host}:${target.port}`;
+    const had = cls.remote.get(id)?.target;
     cls.remote.set(id, { target, expires: Date.now() + ttlMs });
-    if (!had) this.postCascade(cls);
+    if (!sameTarget(had ?? null, target)) this.postCascade(cls);
     return { host: this.opts.cascadeHost ?? "127.0.0.1", port: home.cascadePort, key: cls.key };
   }
 

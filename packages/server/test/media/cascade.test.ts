@@ -31,6 +31,23 @@ afterAll(() => mc?.close());
 
 const watcher = (base: string, student: string) => mc.watcher(base, student);
 
+/** Packets the home's worker received from the publisher and sent down the cascade over `ms`. Both
+ *  from one exposition each time: read apart, a worker's stats report could come between them (on a
+ *  busy machine), and one counter would cover a second more than the other. */
+async function relayedPerPacket(home: string, ms: number): Promise<{ received: number; relayed: number }> {
+  const sample = async () => {
+    const text = await (await fetch(`${home}/metrics`)).text();
+    return [
+      /edgeclass_media_received_packets_total\{worker="0"\} (\d+)/,
+      /edgeclass_media_cascade_sent_packets_total\{worker="0"\} (\d+)/,
+    ].map((pattern) => Number(pattern.exec(text)?.[1] ?? 0));
+  };
+  const [in0, out0] = await sample();
+  await Bun.sleep(ms);
+  const [in1, out1] = await sample();
+  return { received: in1 - in0, relayed: out1 - out0 };
+}
+
 test("publish through A, students served by B and C from one relay each; forged datagrams refused", async () => {
   const [a, b, c] = inst;
   const teacher = await token("teacher", "t1");
@@ -53,20 +70,8 @@ test("publish through A, students served by B and C from one relay each; forged 
   for (const s of all) expect(s.vssrcs.size).toBe(1);
 
   // Once per instance: A forwards to no subscriber of its own and relays each packet twice (B and C).
-  // Both from one exposition: read apart, a worker's stats report could come between them (on a busy
-  // machine), and one counter would cover a second more than the other.
-  const sample = async () => {
-    const text = await (await fetch(`${a.base}/metrics`)).text();
-    return [
-      /edgeclass_media_received_packets_total\{worker="0"\} (\d+)/,
-      /edgeclass_media_cascade_sent_packets_total\{worker="0"\} (\d+)/,
-    ].map((pattern) => Number(pattern.exec(text)?.[1] ?? 0));
-  };
   await Bun.sleep(1100); // a stats report since all joined
-  const [in0, out0] = await sample();
-  await Bun.sleep(3100);
-  const [in1, out1] = await sample();
-  const [received, relayed] = [in1 - in0, out1 - out0];
+  const { received, relayed } = await relayedPerPacket(a.base, 3100);
   expect(received).toBeGreaterThan(100);
   expect(await metric(a.base, /^edgeclass_media_subscribers (\d+)/m)).toBe(0);
   expect(relayed / received).toBeGreaterThan(1.7);
@@ -95,6 +100,26 @@ test("publish through A, students served by B and C from one relay each; forged 
   );
   for (const s of all) expect(s.vssrcs.size).toBe(1); // nothing injected reached a student
 }, 120_000);
+
+test("a viewer back on an instance that had dropped the class: the home relays to that worker once, not twice", async () => {
+  const [a, , c] = inst;
+  // s3 is C's only viewer: when their session ends, C drops the class (and its class key).
+  const gone = viewers[2];
+  const s3 = await token("student", "s3");
+  await signalAs(s3).remove(new URL(gone.location, c.base).href);
+  gone.close();
+  await eventually(async () => expect(await metric(c.base, /^edgeclass_media_subscribers (\d+)/m)).toBe(0), 5000);
+  const dropped = Date.now();
+  // Back on C under a new class key: the relay to C's old key must end with it, not run out its 5 s lease.
+  viewers[2] = await watcher(c.base, "s3");
+  await Bun.sleep(1100); // a stats report since the new relay
+  const { received, relayed } = await relayedPerPacket(a.base, 1100);
+  expect(Date.now() - dropped).toBeLessThan(5000); // inside the old relay's lease: it would still be counted
+  expect(received).toBeGreaterThan(30);
+  expect(relayed / received).toBeGreaterThan(1.7);
+  expect(relayed / received).toBeLessThan(2.05);
+  expect(await until(() => viewers[2].videoPackets > 30, 10_000)).toBe(true);
+}, 60_000);
 
 test("keyframe requests and receiver reports from many remote viewers reach the publisher aggregated: at most one PLI per 300 " +
   "ms, no more feedback than with none", async () => {
