@@ -9,6 +9,7 @@
 import type { Database, Statement } from "bun:sqlite";
 import { currentTrace, traceCommitQueued, type EventTrace } from "../../obs/event-trace.ts";
 import { storageHealthOf } from "../storage-health.ts";
+import type { Checkpointer } from "./checkpointer.ts";
 
 interface Pending {
   run(): unknown;
@@ -28,7 +29,10 @@ export class GroupCommit {
   // Prepared once: bun's db.transaction() builds new wrapper functions on every call.
   private readonly sql: Record<"begin" | "commit" | "rollback" | "savepoint" | "release" | "rollbackTo", Statement>;
 
-  constructor(private readonly db: Database) {
+  constructor(
+    private readonly db: Database,
+    private readonly checkpointer: Checkpointer | null = null,
+  ) {
     this.sql = {
       begin: db.prepare("BEGIN IMMEDIATE"),
       commit: db.prepare("COMMIT"),
@@ -69,6 +73,7 @@ export class GroupCommit {
     this.queue = [];
     const outcomes: { ok: boolean; value: unknown }[] = new Array(batch.length);
     const { sql } = this;
+    this.checkpointer?.beforeWrite();
     const startedAt = performance.now();
     try {
       sql.begin.run();

@@ -7,6 +7,7 @@ import type { LiveStore } from "../live-types.ts";
 import { enrollmentKey } from "../catalogue.ts";
 import { CentralOutbox, type ClassRecordSink } from "../../central/outbox.ts";
 import { CatalogueJournal, replicated, type RecordChange } from "./catalogue-journal.ts";
+import { Checkpointer } from "./checkpointer.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteLiveStore } from "./live-store.ts";
 import {
@@ -122,6 +123,8 @@ export class SqliteStore implements Store {
   readonly central: CentralOutbox | null;
   private open = true;
   private readonly groupCommit: GroupCommit;
+  /** WAL checkpoints on a worker thread (a database file in WAL mode only). */
+  private readonly checkpointer: Checkpointer | null;
 
   /**
    * `cacheRows: false` when other processes write the same file (instances of a node sharing
@@ -132,7 +135,10 @@ export class SqliteStore implements Store {
     private readonly db: Database,
     opts: { cacheRows?: boolean; replicateAs?: string; centralCity?: string } = {},
   ) {
-    this.groupCommit = new GroupCommit(db);
+    const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode;
+    const onFile = mode === "wal" && db.filename !== "" && db.filename !== ":memory:";
+    this.checkpointer = onFile ? Checkpointer.for(db) : null;
+    this.groupCommit = new GroupCommit(db, this.checkpointer);
     const hot = new HotRows(opts.cacheRows ?? true, db);
     // A city of a fleet records versions even alone: the centre's catalogue changes are applied newest-wins.
     const origin = opts.replicateAs ?? (opts.centralCity === undefined ? undefined : `city-${opts.centralCity}`);
@@ -170,6 +176,7 @@ export class SqliteStore implements Store {
     if (!this.open) return;
     this.open = false;
     this.groupCommit.flush();
+    this.checkpointer?.close();
     // Fold the WAL back into the main file so a copied data folder is complete.
     this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     this.db.close();
