@@ -1,6 +1,7 @@
 // One of several processes writing one SQLite file, each with its own checkpoint worker
 // (checkpointer.test): writes ROWS rows of ~3 KB in batches through the group commit, reads its
-// own rows back after each batch, and prints {"written":N,"copied":frames} (the most WAL frames it saw already checkpointed) or exits 1 with the error.
+// own rows back after each batch, and prints {"written":N,"copied":frames} (the most WAL frames
+// it saw already checkpointed) or exits 1 with the error.
 //   bun checkpoint-writer.ts PATH WRITER ROWS
 import { Checkpointer } from "../../src/store/sqlite/checkpointer.ts";
 import { openDatabase } from "../../src/store/sqlite/database.ts";
