@@ -16,6 +16,7 @@ import type { Config } from "./config/config.ts";
 import { demoInfo, seedDemo, type DemoInfo } from "./demo/seed.ts";
 import { buildRoutes, wrap, type Handler, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
 import { liveAuthLimit } from "./http/live-limit.ts";
+import { nextTurn } from "./http/next-turn.ts";
 import { liveSocketRoute } from "./http/routes/live-socket.ts";
 import { courseRoutes } from "./http/routes/courses.ts";
 import { adminRoutes } from "./http/routes/admin.ts";
@@ -131,9 +132,7 @@ export interface App {
 
 type LifecycleState = "starting" | "ready" | "draining" | "stopped";
 
-/** The server listens while this builds: a few breaks let a health probe that came meanwhile be answered. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
-
+/** The server listens while this builds: a few breaks (nextTurn) let a health probe that came meanwhile be answered. */
 export async function buildApp(config: Config, logging: Logging, metrics: Metrics, lifecycle: () => LifecycleState): Promise<App> {
   const { logger } = logging;
   const instanceId = config.instanceId ?? `${hostname()}-${process.pid}-${Math.random().toString(36).slice(2, 6)}`;
@@ -403,7 +402,6 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
     websocket: gateway.websocket,
     listening(server) {
       gateway.attach(server);
-      watchEventLoop();
       if (web.demoUsers.length > 0) {
         logger.warn(
           { host: config.host, demo: true, users: web.demoUsers },
@@ -421,6 +419,10 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
         policyError = e instanceof Error ? e.message : String(e);
         logger.error({ err: e }, "join policy does not compile");
       });
+      // A second after readiness: loading and enabling Bun's loop-delay monitor takes ~2 ms, which neither
+      // the compile nor the first readiness probes should wait for.
+      const watchSoon = () => void setTimeout(watchEventLoop, 1000).unref();
+      void whenReady.then(watchSoon, watchSoon);
       return whenReady;
     },
     async stop(stopServer) {

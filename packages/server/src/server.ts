@@ -9,6 +9,7 @@ import type { App } from "./app.ts";
 import type { Config } from "./config/config.ts";
 import type { DemoInfo } from "./demo/seed.ts";
 import { dispatcher } from "./http/dispatch.ts";
+import { nextTurn } from "./http/next-turn.ts";
 import { buildRoutes, errorResponse, notRouted, type HttpDeps, type RouteDef } from "./http/endpoint.ts";
 import { probeRoutes } from "./http/routes/system.ts";
 import { createLogging, type Logger, type Logging } from "./obs/logger.ts";
@@ -33,9 +34,6 @@ export interface RunningServer {
   /** Drain: not ready, finish in-flight requests, close storage. Idempotent. */
   stop(): Promise<void>;
 }
-
-/** Resolves on a later turn of the event loop: requests already read (a health probe) are answered first. */
-const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** Listening (probes only), then the rest built behind the socket; resolves once every route is served. */
 export async function startServer(

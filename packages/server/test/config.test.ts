@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ConfigError, parseConfig, publicConfig } from "../src/config/config.ts";
+import { loadConfigAsync } from "../src/config/load.ts";
 
 describe("configuration", () => {
   test("defaults are the embedded single-node setup", () => {
@@ -60,5 +64,41 @@ describe("configuration", () => {
     expect(() => parseConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_SENTINELS: "b:26379" })).toThrow(/not both/);
     expect(() => parseConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis://a:1/2" })).toThrow(/REDIS_URL.*only database 0/);
     expect(parseConfig({ REDIS_CLUSTER_NODES: "a:1", REDIS_URL: "redis://a:1/0" }).redis.clusterNodes).toBe("a:1");
+  });
+});
+
+describe("loading config.json at start (main.ts)", () => {
+  /** Runs the loader in a fresh working folder that `setUp` fills. */
+  async function loadIn(setUp: (dir: string) => void, env: Record<string, string> = {}) {
+    const dir = mkdtempSync(join(tmpdir(), "edgeclass-config-"));
+    const cwd = process.cwd();
+    try {
+      setUp(dir);
+      process.chdir(dir);
+      return await loadConfigAsync(env);
+    } finally {
+      process.chdir(cwd);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  test("./config.json is read when present, and the environment wins over it", async () => {
+    const c = await loadIn((d) => writeFileSync(join(d, "config.json"), '{"maxStudents": 200, "videoQuality": "480p"}'), {
+      MAX_STUDENTS: "50",
+    });
+    expect(c.maxStudents).toBe(50);
+    expect(c.videoQuality).toBe("480p");
+  });
+
+  test("without ./config.json the defaults hold", async () => {
+    expect((await loadIn(() => {})).maxStudents).toBe(1000);
+  });
+
+  test("an empty file, a directory called config.json, a missing CONFIG_FILE: refused, naming the file", async () => {
+    const refused = (p: Promise<unknown>) => expect(p).rejects.toThrow(ConfigError);
+    await refused(loadIn((d) => writeFileSync(join(d, "config.json"), "")));
+    await refused(loadIn((d) => mkdirSync(join(d, "config.json"))));
+    await expect(loadIn(() => {}, { CONFIG_FILE: "elsewhere.json" })).rejects.toThrow(/cannot read elsewhere.json/);
+    await expect(loadIn((d) => writeFileSync(join(d, "config.json"), "[1]"))).rejects.toThrow(/must hold a JSON object/);
   });
 });

@@ -10,13 +10,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 
 /** loadConfig with Bun's file API: the server's start path (main.ts) loads no node:fs, ~6 ms (issue 19). */
 export async function loadConfigAsync(env: Record<string, string | undefined> = process.env): Promise<Config> {
-  // stat, not exists(): a directory called config.json is found (and refused when read), as by existsSync.
-  const found = await Bun.file("config.json")
-    .stat()
-    .then(
-      () => true,
-      () => false,
-    );
+  // exists(), not stat(): Bun's first stat() waits ~3 ms for its thread pool, before listening. exists() is
+  // false for a directory; .size (a synchronous stat: 0 when missing) finds one, as existsSync does, so a
+  // directory called config.json is refused when read.
+  const here = Bun.file("config.json");
+  const found = (await here.exists()) || here.size > 0;
   const path = env.CONFIG_FILE ?? (found ? "config.json" : undefined);
   let text: string | Error = "";
   if (path !== undefined)

@@ -22,7 +22,7 @@ function watch(): ELDHistogram {
   return monitor;
 }
 
-/** Starts watching now (once the server listens), so the first scrape already covers the time since. */
+/** Starts watching now (soon after the server is ready), so the first scrape already covers the time since. */
 export const watchEventLoop = (): void => void watch();
 
 /** Delay (seconds) since the previous call, then a fresh window; zeros when nothing was sampled. */
