@@ -413,8 +413,8 @@ export async function buildApp(config: Config, logging: Logging, metrics: Metric
         config.media.internalUrl ?? `http://${["0.0.0.0", "::", ""].includes(config.host) ? "127.0.0.1" : config.host}:${server.port}`,
       );
       // Compiled after listening (start-up stays fast); ready once it is, never if it does not compile.
-      // On the next turn, so requests already waiting (health probes) are answered before the compile.
-      const whenReady = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => policy.load());
+      // After a break, so requests already waiting (health probes) are answered before the compile.
+      const whenReady = nextTurn().then(() => policy.load());
       whenReady.catch((e: unknown) => {
         policyError = e instanceof Error ? e.message : String(e);
         logger.error({ err: e }, "join policy does not compile");
