@@ -58,13 +58,16 @@ import { andTests, chainExprs, combine, constPlan, evPlan, genThenUnify, testSte
 import { RuleTree, childHasRules, type Group, type RuleDef, type TreeNode } from "./tree.ts";
 import { BuiltinError, RegoSet, canonicalKey, equal, formatValue, objectEntries, typeName, type PlainObject, type Value } from "./value.ts";
 
-class Unsafe extends Error {
+/**
+ * Thrown while compiling when a variable is not yet bound; the body's scheduler catches it to try another
+ * order, and the compiler turns an escaping one into a rego_unsafe_var_error. Not an Error: the stack
+ * trace an Error captures cost ~0.2 ms a throw in cold code, ~4 ms of education.rego's compile at start.
+ */
+class Unsafe {
   constructor(
     readonly varName: string,
     readonly loc: Location,
-  ) {
-    super(`var ${varName} is unsafe`);
-  }
+  ) {}
 }
 
 interface Level {
