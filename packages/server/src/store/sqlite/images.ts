@@ -1,7 +1,8 @@
 // Question images (issue 16 build 2) in SQLite: small files (MAX_IMAGE_BYTES), addressed by an
 // unguessable id so a plain <img> can load them without the bearer token. With several instances
 // each upload is a catalogue change (kind "image"), so every instance's copy serves it.
-import type { Database, Statement } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { Prepared } from "./prepared.ts";
 import { replicated, type RecordChange } from "./catalogue-journal.ts";
 
 export interface StoredImage {
@@ -14,15 +15,18 @@ export interface StoredImage {
 }
 
 export class SqliteImages {
-  private readonly insertQ: Statement;
-  private readonly getQ: Statement;
+  private readonly insertQ: Prepared;
+  private readonly getQ: Prepared;
   constructor(
     private readonly db: Database,
     /** The catalogue journal's recorder when replicating; null on one instance. */
     private readonly record: RecordChange | null,
   ) {
-    this.insertQ = db.query("INSERT INTO question_images (id, course_id, school_id, type, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)");
-    this.getQ = db.query("SELECT id, course_id, school_id, type, bytes, created_at FROM question_images WHERE id = ?");
+    this.insertQ = new Prepared(
+      db,
+      "INSERT INTO question_images (id, course_id, school_id, type, bytes, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    );
+    this.getQ = new Prepared(db, "SELECT id, course_id, school_id, type, bytes, created_at FROM question_images WHERE id = ?");
   }
   insert(i: StoredImage): void {
     replicated(

@@ -1,5 +1,6 @@
 // LiveStore on bun:sqlite. Writes are called inside Store.write (group commit).
-import type { Database, Statement } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { Prepared } from "./prepared.ts";
 import type { ChatMessage, QuestionDraft, QuizResponse } from "@edgeclass/client/protocol";
 import type { GradedAnswer, LaunchedQuestion } from "../../domain/live/quiz.ts";
 import type { Page, PageRequest, Role } from "../../domain/model.ts";
@@ -64,7 +65,7 @@ const toLaunched = (r: LaunchedRow): LaunchedQuestion => ({
 });
 
 export class SqliteLiveStore implements LiveStore {
-  private readonly s: Record<string, Statement>;
+  private readonly s: Record<string, Prepared>;
 
   constructor(
     private readonly db: Database,
@@ -72,7 +73,7 @@ export class SqliteLiveStore implements LiveStore {
     /** Class records for the centre, queued in the write's transaction (Store.write). */
     private readonly central: ClassRecordSink | null = null,
   ) {
-    const q = (sql: string) => db.query(sql);
+    const q = (sql: string) => new Prepared(db, sql);
     this.s = {
       insertQuestion: q("INSERT INTO questions (id, course_id, draft, created_at, school_id) VALUES (?, ?, ?, ?, ?)"),
       getQuestion: q("SELECT * FROM questions WHERE id = ? AND archived_at IS NULL"),

@@ -1,7 +1,8 @@
 // The Store on bun:sqlite: prepared statements, keyset paging by id. Over 400 lines because it is
 // one repository class per table (schools, users, courses, enrollments, classes) plus the
 // Store that ties them to one database and group commit; each is short and they share helpers.
-import type { Database, Statement } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { Prepared } from "./prepared.ts";
 import type { ClassSession, Course, Page, PageRequest, School, User } from "../../domain/model.ts";
 import type { LiveStore } from "../live-types.ts";
 import { enrollmentKey } from "../catalogue.ts";
@@ -193,19 +194,19 @@ interface SchoolRow {
 const toSchool = (r: SchoolRow): School => ({ id: r.id, name: r.name, createdAt: r.created_at, updatedAt: r.updated_at });
 
 class SqliteSchools implements SchoolStore {
-  private readonly byId: Statement<SchoolRow, [string]>;
-  private readonly insertStmt: Statement<unknown, [string, string, number, number]>;
-  private readonly updateStmt: Statement<unknown, [string, number, string]>;
-  private readonly listStmt: Statement<SchoolRow, [string, number]>;
+  private readonly byId: Prepared<SchoolRow, [string]>;
+  private readonly insertStmt: Prepared<unknown, [string, string, number, number]>;
+  private readonly updateStmt: Prepared<unknown, [string, number, string]>;
+  private readonly listStmt: Prepared<SchoolRow, [string, number]>;
 
   constructor(
     private readonly db: Database,
     private readonly record: RecordChange | null,
   ) {
-    this.byId = db.query("SELECT * FROM schools WHERE id = ?");
-    this.insertStmt = db.query("INSERT INTO schools (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)");
-    this.updateStmt = db.query("UPDATE schools SET name = ?, updated_at = ? WHERE id = ?");
-    this.listStmt = db.query("SELECT * FROM schools WHERE id > ? ORDER BY id LIMIT ?");
+    this.byId = new Prepared(db, "SELECT * FROM schools WHERE id = ?");
+    this.insertStmt = new Prepared(db, "INSERT INTO schools (id, name, created_at, updated_at) VALUES (?, ?, ?, ?)");
+    this.updateStmt = new Prepared(db, "UPDATE schools SET name = ?, updated_at = ? WHERE id = ?");
+    this.listStmt = new Prepared(db, "SELECT * FROM schools WHERE id > ? ORDER BY id LIMIT ?");
   }
 
   get(id: string): School | undefined {
@@ -237,16 +238,17 @@ class SqliteSchools implements SchoolStore {
 }
 
 class SqliteUsers implements UserStore {
-  private readonly byId: Statement<UserRow, [string]>;
-  private readonly upsertStmt: Statement<unknown, [string, string, string, number, string]>;
+  private readonly byId: Prepared<UserRow, [string]>;
+  private readonly upsertStmt: Prepared<unknown, [string, string, string, number, string]>;
 
   constructor(
     private readonly db: Database,
     private readonly record: RecordChange | null,
   ) {
-    this.byId = db.query("SELECT * FROM users WHERE id = ?");
+    this.byId = new Prepared(db, "SELECT * FROM users WHERE id = ?");
     // No change (and nothing to replicate) when the name is the same; role and school stay as first recorded.
-    this.upsertStmt = db.query(
+    this.upsertStmt = new Prepared(
+      db,
       "INSERT INTO users (id, name, role, created_at, school_id) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET name " +
         "= excluded.name WHERE name <> excluded.name",
     );
@@ -284,21 +286,25 @@ class SqliteUsers implements UserStore {
 }
 
 class SqliteCourses implements CourseStore {
-  private readonly byId: Statement<CourseRow, [string]>;
-  private readonly insertStmt: Statement<unknown, [string, string, string, string, number, string, number, number, string]>;
-  private readonly updateStmt: Statement<unknown, [string, string, string, number, number, string]>;
+  private readonly byId: Prepared<CourseRow, [string]>;
+  private readonly insertStmt: Prepared<unknown, [string, string, string, string, number, string, number, number, string]>;
+  private readonly updateStmt: Prepared<unknown, [string, string, string, number, number, string]>;
 
   constructor(
     private readonly db: Database,
     private readonly hot: HotRows,
     private readonly record: RecordChange | null,
   ) {
-    this.byId = db.query("SELECT * FROM courses WHERE id = ?");
-    this.insertStmt = db.query(
+    this.byId = new Prepared(db, "SELECT * FROM courses WHERE id = ?");
+    this.insertStmt = new Prepared(
+      db,
       "INSERT INTO courses (id, title, description, status, capacity, teacher_id, created_at, updated_at, school_id) VALUES " +
         "(?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    this.updateStmt = db.query("UPDATE courses SET title = ?, description = ?, status = ?, capacity = ?, updated_at = ? WHERE id = ?");
+    this.updateStmt = new Prepared(
+      db,
+      "UPDATE courses SET title = ?, description = ?, status = ?, capacity = ?, updated_at = ? WHERE id = ?",
+    );
   }
 
   get(id: string): Course | undefined {
@@ -359,13 +365,13 @@ class SqliteCourses implements CourseStore {
 type NewStudent = { id: string; name: string };
 
 class SqliteEnrollments implements EnrollmentStore {
-  private readonly insertUser: Statement<unknown, [string, string, number, string]>;
-  private readonly insertStmt: Statement<unknown, [string, string, number]>;
-  private readonly deleteStmt: Statement<unknown, [string, string]>;
-  private readonly existsStmt: Statement<{ one: number }, [string, string]>;
-  private readonly countStmt: Statement<{ n: number }, [string]>;
-  private readonly listStmt: Statement<{ id: string; name: string; created_at: number }, [string, string, number]>;
-  private readonly userById: Statement<UserRow, [string]>;
+  private readonly insertUser: Prepared<unknown, [string, string, number, string]>;
+  private readonly insertStmt: Prepared<unknown, [string, string, number]>;
+  private readonly deleteStmt: Prepared<unknown, [string, string]>;
+  private readonly existsStmt: Prepared<{ one: number }, [string, string]>;
+  private readonly countStmt: Prepared<{ n: number }, [string]>;
+  private readonly listStmt: Prepared<{ id: string; name: string; created_at: number }, [string, string, number]>;
+  private readonly userById: Prepared<UserRow, [string]>;
   private readonly addAll: (courseId: string, students: readonly NewStudent[], now: number, admit?: (user: User) => boolean) => number;
   private readonly addAllAtomically: typeof this.addAll;
 
@@ -375,19 +381,24 @@ class SqliteEnrollments implements EnrollmentStore {
     private readonly record: RecordChange | null,
   ) {
     // A student first named by an enrolment joins the course's school.
-    this.insertUser = db.query(
+    this.insertUser = new Prepared(
+      db,
       "INSERT INTO users (id, name, role, created_at, school_id) SELECT ?, ?, 'student', ?, school_id FROM courses WHERE id " +
         "= ? ON CONFLICT (id) DO NOTHING",
     );
-    this.insertStmt = db.query("INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING");
-    this.deleteStmt = db.query("DELETE FROM enrollments WHERE course_id = ? AND student_id = ?");
-    this.existsStmt = db.query("SELECT 1 AS one FROM enrollments WHERE course_id = ? AND student_id = ?");
-    this.countStmt = db.query("SELECT count(*) AS n FROM enrollments WHERE course_id = ?");
-    this.listStmt = db.query(
+    this.insertStmt = new Prepared(
+      db,
+      "INSERT INTO enrollments (course_id, student_id, created_at) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    );
+    this.deleteStmt = new Prepared(db, "DELETE FROM enrollments WHERE course_id = ? AND student_id = ?");
+    this.existsStmt = new Prepared(db, "SELECT 1 AS one FROM enrollments WHERE course_id = ? AND student_id = ?");
+    this.countStmt = new Prepared(db, "SELECT count(*) AS n FROM enrollments WHERE course_id = ?");
+    this.listStmt = new Prepared(
+      db,
       "SELECT e.student_id AS id, u.name AS name, e.created_at FROM enrollments e JOIN users u ON u.id = e.student_id WHERE " +
         "e.course_id = ? AND e.student_id > ? ORDER BY e.student_id LIMIT ?",
     );
-    this.userById = db.query("SELECT * FROM users WHERE id = ?");
+    this.userById = new Prepared(db, "SELECT * FROM users WHERE id = ?");
     // A user is read only when the insert finds one (a new student costs no read: issue 19, writes).
     this.addAll = (courseId, students, now, admit) => {
       let added = 0;
@@ -453,28 +464,30 @@ class SqliteEnrollments implements EnrollmentStore {
 }
 
 class SqliteClasses implements ClassStore {
-  private readonly byId: Statement<ClassRow, [string]>;
-  private readonly insertStmt: Statement<
+  private readonly byId: Prepared<ClassRow, [string]>;
+  private readonly insertStmt: Prepared<
     unknown,
     [string, string, string, number, number, string, number, number | null, number | null, string]
   >;
-  private readonly updateStmt: Statement<unknown, [string, number, number, string, number | null, number | null, string]>;
-  private readonly byCourse: Statement<ClassRow, [string, string, number]>;
+  private readonly updateStmt: Prepared<unknown, [string, number, number, string, number | null, number | null, string]>;
+  private readonly byCourse: Prepared<ClassRow, [string, string, number]>;
 
   constructor(
     private readonly db: Database,
     private readonly record: RecordChange | null,
     private readonly central: ClassRecordSink | null = null,
   ) {
-    this.byId = db.query("SELECT * FROM classes WHERE id = ?");
-    this.insertStmt = db.query(
+    this.byId = new Prepared(db, "SELECT * FROM classes WHERE id = ?");
+    this.insertStmt = new Prepared(
+      db,
       "INSERT INTO classes (id, course_id, title, starts_at, duration_minutes, status, created_at, started_at, ended_at, " +
         "school_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     );
-    this.updateStmt = db.query(
+    this.updateStmt = new Prepared(
+      db,
       "UPDATE classes SET title = ?, starts_at = ?, duration_minutes = ?, status = ?, started_at = ?, ended_at = ? WHERE id = ?",
     );
-    this.byCourse = db.query("SELECT * FROM classes WHERE course_id = ? AND id > ? ORDER BY id LIMIT ?");
+    this.byCourse = new Prepared(db, "SELECT * FROM classes WHERE course_id = ? AND id > ? ORDER BY id LIMIT ?");
   }
 
   get(id: string): ClassSession | undefined {
