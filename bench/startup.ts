@@ -2,8 +2,8 @@
 // Spawn-to-first-200 on /healthz for the server (as sources, bundled with `bun build`, and a
 // `bun build --compile --bytecode` executable) against a minimal Bun.serve, min and median of
 // N runs each, interleaved; then each form's ratio to the bare server in the same run, for the
-// first 200 and for ready (/readyz: the join policy compiled). Issue 19's aims: first 200
-// within 1.5x of bare, ready within 2.5x. --before also compiles and
+// first 200 and for ready (/readyz: the join policy compiled), with the web client built as `npm start`
+// does. Issue 19's aims: first 200 within 1.5x of bare, ready within 2.5x. --before also compiles and
 // bundles that revision too (git archive) and runs both interleaved with the rest, as "compiledBefore"
 // and "bundledBefore": a change's before and after in one run.
 import { spawn, spawnSync } from "bun";
@@ -18,6 +18,11 @@ const work = mkdtempSync(join(tmpdir(), "bench-startup-"));
 const dataDir = join(work, "data");
 const bundle = join(work, "server.js");
 const compiled = join(work, "edgeclass-server");
+
+// The server loads the web client's files at start (npm start builds it; the image ships it): so here too.
+// Every form runs in this folder and finds it under packages/web/dist.
+const web = spawnSync([process.execPath, "packages/web/build-if-stale.mjs", "--strict"], { stdout: "pipe", stderr: "pipe" });
+if (web.exitCode !== 0) throw new Error(`the web client did not build: ${web.stderr}`);
 
 // As `npm run build` does: split, so lazily loaded parts are not parsed at start.
 const built = spawnSync(

@@ -57,7 +57,10 @@ export const CSP = [
 
 interface Asset {
   body: Uint8Array<ArrayBuffer>;
-  gzip: Uint8Array<ArrayBuffer> | null;
+  /** Worth compressing (a text type, over 512 bytes). */
+  compressible: boolean;
+  /** The gzip body once made (gzipped below); null when it is not smaller. */
+  gzip?: Uint8Array<ArrayBuffer> | null;
   type: string;
   etag: string;
   cacheControl: string;
@@ -72,17 +75,16 @@ function walk(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-/** Loads dist/ into memory (it is small): bodies, gzip bodies and ETags computed once. */
+/** Loads dist/ into memory (it is small): bodies and ETags; gzip bodies on first use (gzipped). */
 function loadDist(dist: string): Map<string, Asset> {
   const assets = new Map<string, Asset>();
   for (const file of walk(dist)) {
     const rel = "/" + relative(dist, file).split(sep).join("/");
     const ext = extname(file).toLowerCase();
     const body = new Uint8Array(readFileSync(file)) as Uint8Array<ArrayBuffer>;
-    const gz = COMPRESSIBLE.has(ext) && body.byteLength > 512 ? (Bun.gzipSync(body, { level: 9 }) as Uint8Array<ArrayBuffer>) : null;
     assets.set(rel, {
       body,
-      gzip: gz !== null && gz.byteLength < body.byteLength ? gz : null,
+      compressible: COMPRESSIBLE.has(ext) && body.byteLength > 512,
       type: TYPES[ext] ?? "application/octet-stream",
       etag: `"${Bun.hash(body).toString(36)}"`,
       // Vite names everything under assets/ by content hash; anything else may change under the same name.
@@ -90,6 +92,18 @@ function loadDist(dist: string): Map<string, Asset> {
     });
   }
   return assets;
+}
+
+/**
+ * The asset's gzip body, made by the first request that takes gzip and kept: compressing the app's files
+ * (level 9) at start took ~9 ms on the way to readiness (issue 19). Null when it would not be smaller.
+ */
+function gzipped(a: Asset): Uint8Array<ArrayBuffer> | null {
+  if (a.gzip === undefined) {
+    const gz = a.compressible ? (Bun.gzipSync(a.body, { level: 9 }) as Uint8Array<ArrayBuffer>) : null;
+    a.gzip = gz !== null && gz.byteLength < a.body.byteLength ? gz : null;
+  }
+  return a.gzip;
 }
 
 function send(req: Request, a: Asset, extra: Record<string, string> = {}): Response {
@@ -102,9 +116,9 @@ function send(req: Request, a: Asset, extra: Record<string, string> = {}): Respo
     ...extra,
   };
   if (req.headers.get("if-none-match") === a.etag) return new Response(null, { status: 304, headers });
-  const gzip = a.gzip !== null && /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "");
-  if (gzip) headers["content-encoding"] = "gzip";
-  return new Response(req.method === "HEAD" ? null : gzip ? a.gzip : a.body, { headers });
+  const gzip = /\bgzip\b/.test(req.headers.get("accept-encoding") ?? "") ? gzipped(a) : null;
+  if (gzip !== null) headers["content-encoding"] = "gzip";
+  return new Response(req.method === "HEAD" ? null : (gzip ?? a.body), { headers });
 }
 
 const NOT_BUILT =
