@@ -212,11 +212,12 @@ async function flow(locale: "en" | "zh-CN") {
       await s3.waitForFunction(() => (document.querySelector(".quiz img.q-image") as HTMLImageElement | null)?.naturalWidth === 1);
       expect(await s3.getAttribute(".quiz img.q-image", "alt")).toBe("a single dot");
     }
-    for (const [k, p] of students.entries()) {
-      await answers[i][k](p);
-      await p.click(".answer-form button[type=submit]");
-      await p.waitForSelector('.quiz[data-outcome="taken"]');
-    }
+    // The options picked on every page at once, the submits in order (s1 first), then the three outcomes
+    // awaited together: one student after another, each waiting for its outcome, may outlast the set's
+    // 10 s on a loaded machine (the likely cause of a CI failure: the third outcome never came).
+    await Promise.all(students.map((p, k) => answers[i][k](p)));
+    for (const p of students) await p.click(".answer-form button[type=submit]");
+    await Promise.all(students.map((p) => p.waitForSelector('.quiz[data-outcome="taken"]')));
     if (i === 0) {
       // The first reveal by hand (measured), within the set's 10 s; the others come by themselves at
       // time-up. Screenshots wait until after it: on a loaded machine they outlasted the old 5 s limit.
