@@ -2,12 +2,12 @@
 import type * as Fs from "node:fs";
 import { mintToken } from "./auth/tokens.ts";
 import { ConfigError, isLoopback } from "./config/config.ts";
-import { loadConfigAsync } from "./config/load.ts";
+import { loadConfig } from "./config/load.ts";
 import { startServer } from "./server.ts";
 
 let config;
 try {
-  config = await loadConfigAsync();
+  config = await loadConfig();
 } catch (e) {
   if (e instanceof ConfigError) {
     console.error(e.message);

@@ -1,9 +1,9 @@
-import { describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigError, parseConfig, publicConfig } from "../src/config/config.ts";
-import { loadConfigAsync } from "../src/config/load.ts";
+import { loadConfig } from "../src/config/load.ts";
 
 describe("configuration", () => {
   test("defaults are the embedded single-node setup", () => {
@@ -67,38 +67,35 @@ describe("configuration", () => {
   });
 });
 
-describe("loading config.json at start (main.ts)", () => {
-  /** Runs the loader in a fresh working folder that `setUp` fills. */
-  async function loadIn(setUp: (dir: string) => void, env: Record<string, string> = {}) {
-    const dir = mkdtempSync(join(tmpdir(), "edgeclass-config-"));
-    const cwd = process.cwd();
-    try {
-      setUp(dir);
-      process.chdir(dir);
-      return await loadConfigAsync(env);
-    } finally {
-      process.chdir(cwd);
-      rmSync(dir, { recursive: true, force: true });
-    }
-  }
+describe("loading config.json (main.ts, the token CLI)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "edgeclass-config-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const file = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
 
-  test("./config.json is read when present, and the environment wins over it", async () => {
-    const c = await loadIn((d) => writeFileSync(join(d, "config.json"), '{"maxStudents": 200, "videoQuality": "480p"}'), {
-      MAX_STUDENTS: "50",
-    });
+  test("./config.json is read when present, CONFIG_FILE first, and the environment wins over both", async () => {
+    const implicit = file("implicit.json", '{"maxStudents": 200, "videoQuality": "480p"}');
+    const c = await loadConfig({ MAX_STUDENTS: "50" }, implicit);
     expect(c.maxStudents).toBe(50);
     expect(c.videoQuality).toBe("480p");
+    const named = file("named.json", '{"maxStudents": 300}');
+    expect((await loadConfig({ CONFIG_FILE: named }, implicit)).maxStudents).toBe(300);
   });
 
   test("without ./config.json the defaults hold", async () => {
-    expect((await loadIn(() => {})).maxStudents).toBe(1000);
+    expect((await loadConfig({}, join(dir, "absent.json"))).maxStudents).toBe(1000);
   });
 
-  test("an empty file, a directory called config.json, a missing CONFIG_FILE: refused, naming the file", async () => {
+  test("an empty file, a directory called config.json, a missing CONFIG_FILE, bad JSON: refused, naming the file", async () => {
     const refused = (p: Promise<unknown>) => expect(p).rejects.toThrow(ConfigError);
-    await refused(loadIn((d) => writeFileSync(join(d, "config.json"), "")));
-    await refused(loadIn((d) => mkdirSync(join(d, "config.json"))));
-    await expect(loadIn(() => {}, { CONFIG_FILE: "elsewhere.json" })).rejects.toThrow(/cannot read elsewhere.json/);
-    await expect(loadIn((d) => writeFileSync(join(d, "config.json"), "[1]"))).rejects.toThrow(/must hold a JSON object/);
+    await refused(loadConfig({}, file("empty.json", "")));
+    mkdirSync(join(dir, "folder.json"));
+    await refused(loadConfig({}, join(dir, "folder.json")));
+    await expect(loadConfig({ CONFIG_FILE: join(dir, "elsewhere.json") })).rejects.toThrow(/cannot read .*elsewhere.json/);
+    await expect(loadConfig({}, file("list.json", "[1]"))).rejects.toThrow(/must hold a JSON object/);
+    await expect(loadConfig({}, file("broken.json", "{maxStudents: 5"))).rejects.toThrow(/cannot read .*broken.json/);
   });
 });

@@ -26,7 +26,7 @@ if (values.school !== undefined && !SCHOOL_ID_PATTERN.test(values.school)) {
   console.error("--school must be a school id: 1-128 letters, digits or _ . : @ - (without it the token is the default school's)");
   process.exit(2);
 }
-const config = loadConfig();
+const config = await loadConfig();
 if (config.jwt.jwksFile || config.jwt.jwksUrl) {
   console.error("this server verifies tokens against a JWKS; mint tokens with your identity provider");
   process.exit(2);
