@@ -12,7 +12,8 @@
 // - The WAL's length comes from `PRAGMA wal_checkpoint(NOOP)` (SQLite 3.51+), never from reading
 //   SQLite's files: a close() of any descriptor of a file drops every POSIX lock the process holds on
 //   it, SQLite's included (sqlite.org/howtocorrupt.html 2.2), which broke instances sharing one file.
-import type { Database, Statement } from "bun:sqlite";
+import type { Database } from "bun:sqlite";
+import { Prepared } from "./prepared.ts";
 
 /** WAL frames (pages) past which the writer checkpoints itself: ~40 MB of WAL at 4 KiB pages. */
 const LIMIT_FRAMES = 10_000;
@@ -21,7 +22,7 @@ const MIN_FRAMES = 1000;
 /** How often the worker looks for new commits (PRAGMA data_version). */
 const INTERVAL_MS = 100;
 /** The first SQLite with the NOOP checkpoint (an older one would take it for PASSIVE). */
-const NOOP_SINCE = [3, 51, 0];
+const NOOP_SINCE = "3.51.0";
 
 // Slots of the shared Int32Array.
 const LOG = 0; // frames in the WAL, as the worker last found them
@@ -71,28 +72,21 @@ function checkpointWorker(Db: typeof Database, scope: Worker, slotLog: number, s
   };
 }
 
-/** Whether this SQLite knows `wal_checkpoint(NOOP)`. */
-function hasNoopCheckpoint(db: Database): boolean {
-  const version = db.query<{ v: string }, []>("SELECT sqlite_version() AS v").get()?.v ?? "0";
-  const parts = version.split(".").map(Number);
-  for (let i = 0; i < NOOP_SINCE.length; i++) {
-    if ((parts[i] ?? 0) !== NOOP_SINCE[i]) return (parts[i] ?? 0) > NOOP_SINCE[i];
-  }
-  return true;
-}
-
 export class Checkpointer {
   private readonly shared = new Int32Array(new SharedArrayBuffer(8));
   private worker: Worker | null = null;
   private state: "idle" | "running" | "closed" = "idle";
-  private length: Statement<CheckpointRow, []> | null = null;
-  private checkpoint: Statement<CheckpointRow, []> | null = null;
+  private readonly length: Prepared<CheckpointRow, []>;
+  private readonly checkpoint: Prepared<CheckpointRow, []>;
   /** Checkpoints the writer made itself (the WAL had grown past the limit); for tests. */
   selfCheckpoints = 0;
 
-  /** For a database file in WAL mode; null when SQLite is too old to ask the WAL's length safely. */
+  /** For a database file in WAL mode; null for any other, or when SQLite is too old to ask the WAL's length safely. */
   static for(db: Database): Checkpointer | null {
-    return hasNoopCheckpoint(db) ? new Checkpointer(db) : null;
+    const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode;
+    if (mode !== "wal" || db.filename === "" || db.filename === ":memory:") return null;
+    const version = db.query<{ v: string }, []>("SELECT sqlite_version() AS v").get()?.v ?? "0.0.0";
+    return Bun.semver.order(version, NOOP_SINCE) >= 0 ? new Checkpointer(db) : null;
   }
 
   private readonly limitFrames: number;
@@ -107,6 +101,8 @@ export class Checkpointer {
     this.limitFrames = opts.limitFrames ?? LIMIT_FRAMES;
     this.minFrames = opts.minFrames ?? MIN_FRAMES;
     this.intervalMs = opts.intervalMs ?? INTERVAL_MS;
+    this.length = new Prepared(db, "PRAGMA wal_checkpoint(NOOP)");
+    this.checkpoint = new Prepared(db, "PRAGMA wal_checkpoint(PASSIVE)");
   }
 
   /** Called by the writer before it begins a transaction: a checkpoint of its own when the WAL has grown too long. */
@@ -115,11 +111,9 @@ export class Checkpointer {
     if (Atomics.load(this.shared, LOG) < this.limitFrames || this.db.inTransaction) return;
     try {
       // The worker's figure may be a round old: the WAL may have started over since.
-      this.length ??= this.db.prepare("PRAGMA wal_checkpoint(NOOP)");
       const frames = this.length.get()?.log ?? 0;
       Atomics.store(this.shared, LOG, frames);
       if (frames < this.limitFrames) return;
-      this.checkpoint ??= this.db.prepare("PRAGMA wal_checkpoint(PASSIVE)");
       const r = this.checkpoint.get();
       if (r !== null && r.busy === 0) this.selfCheckpoints++; // all copied: the next transaction starts the WAL over
     } catch {

@@ -136,9 +136,7 @@ export class SqliteStore implements Store {
     private readonly db: Database,
     opts: { cacheRows?: boolean; replicateAs?: string; centralCity?: string } = {},
   ) {
-    const mode = db.query<{ journal_mode: string }, []>("PRAGMA journal_mode").get()?.journal_mode;
-    const onFile = mode === "wal" && db.filename !== "" && db.filename !== ":memory:";
-    this.checkpointer = onFile ? Checkpointer.for(db) : null;
+    this.checkpointer = Checkpointer.for(db);
     this.groupCommit = new GroupCommit(db, this.checkpointer);
     const hot = new HotRows(opts.cacheRows ?? true, db);
     // A city of a fleet records versions even alone: the centre's catalogue changes are applied newest-wins.
