@@ -184,12 +184,14 @@ test("simulcast through the cascade: layers are relayed as layers, each remote v
   // One viewer on B reports heavy loss: it steps down, the other on the same worker stays on "h".
   lossy.reportedLoss = 128;
   expect(await until(() => lossy.lastLayer < 2, 10_000)).toBe(true);
-  const [lowBefore, cleanTop] = [lossy.layers.get(lossy.lastLayer) ?? 0, clean.layers.get(2) ?? 0];
-  await Bun.sleep(1000);
-  expect((lossy.layers.get(lossy.lastLayer) ?? 0) - lowBefore).toBeGreaterThan(20);
+  // Both keep receiving: the lossy one below "h", the clean one on it. The lowest layer is 30 packets a second, fewer
+  // when a loaded machine fires the publisher's timer late, so the test waits for 20 more rather than timing a second.
+  const lower = () => (lossy.layers.get(0) ?? 0) + (lossy.layers.get(1) ?? 0);
+  const [lowBefore, cleanTop] = [lower(), clean.layers.get(2) ?? 0];
+  expect(await until(() => lower() - lowBefore > 20 && (clean.layers.get(2) ?? 0) - cleanTop > 20, 10_000)).toBe(true);
+  expect(lossy.lastLayer).toBeLessThan(2);
   expect(clean.lastLayer).toBe(2);
   expect(far.lastLayer).toBe(2);
-  expect((clean.layers.get(2) ?? 0) - cleanTop).toBeGreaterThan(20);
   for (const s of [lossy, clean, far]) {
     expect(s.vssrcs.size).toBe(1); // one stream per viewer across the switch
     expect(s.seqJumps).toBe(0);
