@@ -33,11 +33,12 @@ export function LmsGrades({ classId }: { classId: string }) {
   const [error, setError] = useState("");
   const load = () => api<Grades>("GET", `${k}/lti/grades`).then(setG, () => {});
   useEffect(() => {
-    void load();
-    void api<ClassResults>("GET", `${k}/results`).then(
+    // The first rows wait for the students' names, so they do not show ids that then turn into names.
+    const named = api<ClassResults>("GET", `${k}/results`).then(
       (r) => setNames(new Map(r.students.map((s) => [s.userId, s.name]))),
       () => {},
     );
+    void named.then(load);
   }, [classId]);
   useEffect(() => {
     if (!g?.pending) return;
