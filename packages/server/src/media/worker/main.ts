@@ -1,14 +1,27 @@
 // Media worker process: owns peer connections (node-datachannel / libdatachannel) and
 // forwards RTP between them. Signalling arrives from the MediaService over IPC; media
 // never leaves this process except over the loopback relay to sibling workers.
-//   runtime.ts  configuration, counters, rooms, relay
+//   runtime.ts  configuration (and the held UDP port), counters, rooms, relay
 //   sessions.ts publisher and subscriber peer connections
 //   main.ts     IPC, timers, shutdown
 
 import ndc from "node-datachannel";
 import { QUALITY, type ToWorker } from "../protocol.ts";
 import { SdpError } from "../sdp.ts";
-import { askKeyframe, config, counters, log, maybeDropRoom, relay, roomFor, rooms, send, sessions, takeForwardP99 } from "./runtime.ts";
+import {
+  askKeyframe,
+  config,
+  counters,
+  log,
+  maybeDropRoom,
+  muxListener,
+  relay,
+  roomFor,
+  rooms,
+  send,
+  sessions,
+  takeForwardP99,
+} from "./runtime.ts";
 import { BaseSession, PublisherSession, SubscriberSession } from "./sessions.ts";
 import { cascade } from "./cascade.ts";
 
@@ -89,6 +102,7 @@ function shutdown(): void {
   for (const s of [...sessions.values()]) s.close("worker shutdown");
   relay.close();
   cascade.close();
+  muxListener?.stop();
   try {
     ndc.cleanup();
   } catch {

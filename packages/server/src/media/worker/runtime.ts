@@ -1,6 +1,7 @@
 // Media worker state shared by its sessions and its IPC loop: configuration, counters,
 // rooms, sessions, and the loopback relay to sibling workers.
 
+import ndc from "node-datachannel";
 import { createLogging } from "../../obs/logger.ts";
 import { Room, type ForwarderCounters, type Kind } from "../forwarder.ts";
 import { QUALITY, RELAY_HEADER, RELAY_KEYFRAME, RELAY_MEDIA, type CascadeTarget, type FromWorker, type WorkerConfig } from "../protocol.ts";
@@ -14,12 +15,34 @@ if (!config || typeof config.index !== "number") {
 }
 /** JSON lines on the server's stdout (the worker inherits it), written at once: a worker may die next. */
 export const log = createLogging("info", (line) => void process.stdout.write(line)).logger;
-if (config.iceUdpMux && config.muxPort === 0) {
-  // One free UDP port for all of this worker's peer connections.
-  const probe = await Bun.udpSocket({ port: 0 });
-  config.muxPort = probe.port;
-  probe.close();
+/** Kept referenced: a collected listener would let go of the port. */
+export const muxListener = config.iceUdpMux ? await holdMuxPort() : null;
+
+/**
+ * Binds the worker's one UDP port (ICE UDP mux) for its whole life. Without a listener libjuice
+ * closes a mux port when its last connection ends and binds it again for the next one: in between,
+ * another process can be handed the port as an ephemeral one, and the worker's next viewers fail.
+ */
+async function holdMuxPort(): Promise<InstanceType<typeof ndc.IceUdpMuxListener>> {
+  const choose = config.muxPort === 0;
+  for (let attempt = 1; ; attempt++) {
+    if (choose) {
+      // A free port, let go and bound again at once by the listener; should another process slip in, try again.
+      const probe = await Bun.udpSocket({ port: 0 });
+      config.muxPort = probe.port;
+      probe.close();
+    }
+    try {
+      return new ndc.IceUdpMuxListener(config.muxPort);
+    } catch (e) {
+      if (!choose || attempt === 3) {
+        log.error({ err: e, port: config.muxPort }, "media worker: cannot bind its UDP port");
+        process.exit(1);
+      }
+    }
+  }
 }
+
 /** The DTLS certificate the MediaService made for all workers (see certificate.ts), if any. */
 export const certificate: { certificatePemFile: string; keyPemFile: string } | null = config.certificate ?? null;
 
