@@ -257,8 +257,10 @@ test("an answer the peer refuses: the refused session is deleted and the peer co
     },
     remove: fetchSignal.remove,
   });
-  expect(posts).toBe(2);
-  expect(media.stats()).toMatchObject({ publishers: 1, subscribers: 1 }); // the refused one was deleted
+  // At least one new offer after the refused answer; one more when libdatachannel also refuses the second answer ("a remote
+  // candidate without ICE transport", now and then on a loaded machine: the reason the peer retries at all).
+  expect(posts).toBeGreaterThanOrEqual(2);
+  expect(media.stats()).toMatchObject({ publishers: 1, subscribers: 1 }); // every refused one was deleted
   expect(await until(() => sub.videoPackets > 30, 5000)).toBe(true);
 }, 20000);
 
