@@ -46,12 +46,12 @@ function recordingSignal(answers: string[]): Signal {
   };
 }
 
-/** Whether this process can bind the UDP port (both families, as libjuice's dual-stack socket holds it). */
+/** Whether this process can bind the UDP port (IPv4 also collides with libjuice's dual-stack socket, and needs no IPv6). */
 async function canBind(port: number): Promise<boolean> {
-  const socket = createSocket({ type: "udp6" });
+  const socket = createSocket({ type: "udp4" });
   return new Promise((resolve) => {
     socket.once("error", () => resolve(false));
-    socket.bind(port, "::", () => {
+    socket.bind(port, "0.0.0.0", () => {
       socket.close();
       resolve(true);
     });
