@@ -24,22 +24,19 @@ export const muxListener = config.iceUdpMux ? await holdMuxPort() : null;
  * another process can be handed the port as an ephemeral one, and the worker's next viewers fail.
  */
 async function holdMuxPort(): Promise<InstanceType<typeof ndc.IceUdpMuxListener>> {
-  const choose = config.muxPort === 0;
-  for (let attempt = 1; ; attempt++) {
-    if (choose) {
-      // A free port, let go and bound again at once by the listener; should another process slip in, try again.
-      const probe = await Bun.udpSocket({ port: 0 });
-      config.muxPort = probe.port;
-      probe.close();
-    }
-    try {
-      return new ndc.IceUdpMuxListener(config.muxPort);
-    } catch (e) {
-      if (!choose || attempt === 3) {
-        log.error({ err: e, port: config.muxPort }, "media worker: cannot bind its UDP port");
-        process.exit(1);
-      }
-    }
+  if (config.muxPort === 0) {
+    // A free port, let go and bound again at once by the listener.
+    const probe = await Bun.udpSocket({ port: 0 });
+    config.muxPort = probe.port;
+    probe.close();
+  }
+  try {
+    return new ndc.IceUdpMuxListener(config.muxPort);
+  } catch (e) {
+    // Taken (a configured port in use, or another process slipped in after the probe): the pool starts
+    // the worker again, with a new free port when none is configured.
+    log.error({ err: e, port: config.muxPort }, "media worker: cannot bind its UDP port");
+    process.exit(1);
   }
 }
 
