@@ -27,6 +27,7 @@ const JS = "export const x = 1;\n".repeat(100);
 function build(html: string) {
   mkdirSync(join(dist, "assets"), { recursive: true });
   writeFileSync(join(dist, "assets", "main-abc123.js"), JS);
+  writeFileSync(join(dist, "assets", "logo-abc123.png"), new Uint8Array(2048)); // would shrink, but not a text type
   writeFileSync(join(dist, "index.html"), html);
 }
 const req = (path: string, init: RequestInit = {}) => new Request(`http://local${path}`, init) as unknown as BunRequest;
@@ -65,6 +66,9 @@ test("index.html revalidated, hashed assets immutable and gzipped, ETags, SPA fa
   const plain = web.staticRoutes["/assets/*"](req("/assets/main-abc123.js"));
   expect(plain.headers.get("content-encoding")).toBeNull();
   expect(await plain.text()).toBe(JS);
+  const png = web.staticRoutes["/assets/*"](req("/assets/logo-abc123.png", { headers: { "accept-encoding": "gzip" } }));
+  expect(png.headers.get("content-encoding")).toBeNull();
+  expect((await png.arrayBuffer()).byteLength).toBe(2048);
 
   expect(web.staticRoutes["/assets/*"](req("/assets/nope.js")).status).toBe(404);
   expect(web.staticRoutes["/assets/*"](req("/assets/%2e%2e/%2e%2e/etc/passwd")).status).toBe(404);

@@ -57,10 +57,8 @@ export const CSP = [
 
 interface Asset {
   body: Uint8Array<ArrayBuffer>;
-  /** Worth compressing (a text type, over 512 bytes). */
-  compressible: boolean;
-  /** The gzip body once made (gzipped below); null when it is not smaller. */
-  gzip?: Uint8Array<ArrayBuffer> | null;
+  /** The gzip body once made (gzipped below); null when not worth it; undefined until the first request that takes gzip. */
+  gzip: Uint8Array<ArrayBuffer> | null | undefined;
   type: string;
   etag: string;
   cacheControl: string;
@@ -84,7 +82,7 @@ function loadDist(dist: string): Map<string, Asset> {
     const body = new Uint8Array(readFileSync(file)) as Uint8Array<ArrayBuffer>;
     assets.set(rel, {
       body,
-      compressible: COMPRESSIBLE.has(ext) && body.byteLength > 512,
+      gzip: COMPRESSIBLE.has(ext) && body.byteLength > 512 ? undefined : null, // a text type, over 512 bytes
       type: TYPES[ext] ?? "application/octet-stream",
       etag: `"${Bun.hash(body).toString(36)}"`,
       // Vite names everything under assets/ by content hash; anything else may change under the same name.
@@ -100,8 +98,8 @@ function loadDist(dist: string): Map<string, Asset> {
  */
 function gzipped(a: Asset): Uint8Array<ArrayBuffer> | null {
   if (a.gzip === undefined) {
-    const gz = a.compressible ? (Bun.gzipSync(a.body, { level: 9 }) as Uint8Array<ArrayBuffer>) : null;
-    a.gzip = gz !== null && gz.byteLength < a.body.byteLength ? gz : null;
+    const gz = Bun.gzipSync(a.body, { level: 9 }) as Uint8Array<ArrayBuffer>;
+    a.gzip = gz.byteLength < a.body.byteLength ? gz : null;
   }
   return a.gzip;
 }
