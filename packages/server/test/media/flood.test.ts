@@ -5,6 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import ndc from "node-datachannel";
 import { CountingSubscriber, fetchSignal, SyntheticPublisher, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
+import { serveMedia } from "../support/media-http.ts";
 import { createMediaService, type MediaService } from "../../src/media/index.ts";
 import { Registry } from "../../src/obs/prom.ts";
 
@@ -16,20 +17,7 @@ const registry = new Registry();
 beforeAll(() => {
   // One worker: every join competes for the same slots, as on a busy pod.
   media = createMediaService({ videoQuality: "720p", workers: 1, registry });
-  server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      const url = new URL(req.url);
-      const m = /^\/api\/classes\/([^/]+)\/(whip|whep)$/.exec(url.pathname);
-      const who = req.headers.get("x-user") ?? "anon";
-      if (m) return m[2] === "whip" ? media.handleWhip(req, m[1], who) : media.handleWhep(req, m[1], who);
-      const r = /^\/api\/media\/resources\/([^/]+)$/.exec(url.pathname);
-      if (r) return media.handleResource(req, r[1], who);
-      return new Response("not found", { status: 404 });
-    },
-  });
-  base = `http://127.0.0.1:${server.port}`;
+  ({ server, base } = serveMedia(media));
 });
 
 afterAll(async () => {

@@ -5,6 +5,7 @@
 import { afterAll, afterEach, beforeAll, expect, test } from "bun:test";
 import { Registry } from "../../src/obs/prom.ts";
 import { CountingSubscriber, fetchSignal, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { serveMedia } from "../support/media-http.ts";
 import { createMediaService, type MediaService } from "../../src/media/index.ts";
 import type { MediaServiceImpl } from "../../src/media/service.ts";
 import { createSocket } from "node:dgram";
@@ -22,20 +23,7 @@ beforeAll(() => {
     subscribersPerWorker: 2,
     admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER },
   });
-  server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      const url = new URL(req.url);
-      const m = /^\/api\/classes\/([^/]+)\/(whip|whep)$/.exec(url.pathname);
-      const who = req.headers.get("x-user") ?? "anon";
-      if (m) return m[2] === "whip" ? media.handleWhip(req, m[1], who) : media.handleWhep(req, m[1], who);
-      const r = /^\/api\/media\/resources\/([^/]+)$/.exec(url.pathname);
-      if (r) return media.handleResource(req, r[1], who);
-      return new Response("not found", { status: 404 });
-    },
-  });
-  base = `http://127.0.0.1:${server.port}`;
+  ({ server, base } = serveMedia(media));
 });
 
 afterAll(async () => {

@@ -6,6 +6,7 @@ import { afterAll, expect, test } from "bun:test";
 import { readdirSync, readFileSync } from "node:fs";
 import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { MediaServiceImpl } from "../../src/media/service.ts";
+import { serveMedia } from "../support/media-http.ts";
 
 // Two fixed mux ports below the kernel's ephemeral range (32768+), so no other socket takes them.
 async function freePair(): Promise<number> {
@@ -32,19 +33,7 @@ const media = new MediaServiceImpl({
   idleTimeoutMs: 3000,
   admission: { maxPendingPerUser: Number.MAX_SAFE_INTEGER },
 });
-const server = Bun.serve({
-  port: 0,
-  hostname: "127.0.0.1",
-  fetch(req) {
-    const url = new URL(req.url);
-    const m = /^\/api\/classes\/([^/]+)\/(whip|whep)$/.exec(url.pathname);
-    if (m) return m[2] === "whip" ? media.handleWhip(req, m[1], "u") : media.handleWhep(req, m[1], "u");
-    const r = /^\/api\/media\/resources\/([^/]+)$/.exec(url.pathname);
-    if (r) return media.handleResource(req, r[1], "u");
-    return new Response("not found", { status: 404 });
-  },
-});
-const base = `http://127.0.0.1:${server.port}`;
+const { server, base } = serveMedia(media, "u");
 
 afterAll(async () => {
   await media.close();

@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { createSocket } from "node:dgram";
 import { CountingSubscriber, fetchSignal, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
+import { serveMedia } from "../support/media-http.ts";
 import { createMediaService, type MediaService } from "../../src/media/index.ts";
 
 let media: MediaService;
@@ -14,19 +15,7 @@ let base = "";
 
 beforeAll(() => {
   media = createMediaService({ videoQuality: "720p", workers: 1 });
-  server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    fetch(req) {
-      const url = new URL(req.url);
-      const whep = /^\/api\/classes\/([^/]+)\/whep$/.exec(url.pathname);
-      if (whep) return media.handleWhep(req, whep[1], req.headers.get("x-user") ?? "anon");
-      const r = /^\/api\/media\/resources\/([^/]+)$/.exec(url.pathname);
-      if (r) return media.handleResource(req, r[1], "anon");
-      return new Response("not found", { status: 404 });
-    },
-  });
-  base = `http://127.0.0.1:${server.port}`;
+  ({ server, base } = serveMedia(media));
 });
 
 afterAll(async () => {
