@@ -31,14 +31,18 @@ export function LmsGrades({ classId }: { classId: string }) {
   const [names, setNames] = useState<Map<string, string>>(new Map());
   const [note, setNote] = useState("");
   const [error, setError] = useState("");
-  const load = () => api<Grades>("GET", `${k}/lti/grades`).then(setG, () => {});
+  const grades = () => api<Grades>("GET", `${k}/lti/grades`);
+  const load = () => grades().then(setG, () => {});
   useEffect(() => {
-    // The first rows wait for the students' names, so they do not show ids that then turn into names.
+    // Both asked at once; the first rows wait for the students' names, so they do not show ids that then turn into names.
     const named = api<ClassResults>("GET", `${k}/results`).then(
       (r) => setNames(new Map(r.students.map((s) => [s.userId, s.name]))),
       () => {},
     );
-    void named.then(load);
+    void Promise.all([grades(), named]).then(
+      ([first]) => setG(first),
+      () => {},
+    );
   }, [classId]);
   useEffect(() => {
     if (!g?.pending) return;
