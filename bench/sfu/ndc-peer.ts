@@ -113,7 +113,7 @@ export interface Signal {
 
 export const fetchSignal: Signal = {
   async post(url, sdp) {
-    // A connection of its own, as api() in the tests' instances.ts: a POST on a kept connection the server closes as idle fails.
+    // A connection of its own (see fetchFresh in the tests' support/instances.ts).
     const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: sdp, keepalive: false });
     if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
     return { sdp: await res.text(), location: res.headers.get("location") ?? "" };

@@ -82,14 +82,15 @@ export async function startInstance(env: Record<string, string>, opts: { waitRea
 export const uniquePrefix = () => `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}:`;
 
 /**
- * Calls the REST API; the body is whatever JSON came back. Each call on a connection of its own: Bun's
- * fetch keeps a connection for minutes, the server closes it after 10 s idle, and a POST sent on it
- * as it closes fails with ECONNRESET (Bun retries only GETs). Tests pause that long (cluster.test
- * between two of its tests, seen in CI).
+ * fetch on a connection of its own. Bun's fetch keeps a connection for minutes, the server closes it
+ * after 10 s idle, and a POST sent on it as it closes fails with ECONNRESET (Bun retries only GETs).
+ * Tests pause that long (cluster.test between two of its tests, seen in CI).
  */
+export const fetchFresh = (url: string, init: RequestInit = {}) => fetch(url, { ...init, keepalive: false });
+
+/** Calls the REST API; the body is whatever JSON came back. */
 export async function api(base: string, method: string, path: string, tok: string, body?: unknown) {
-  const r = await fetch(base + path, {
-    keepalive: false,
+  const r = await fetchFresh(base + path, {
     method,
     headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -4,7 +4,7 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import { CountingSubscriber, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
-import { apiClient, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "./instances.ts";
+import { apiClient, fetchFresh, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "./instances.ts";
 import { tempDir } from "./server.ts";
 import { join, type Peer } from "./ws.ts";
 
@@ -14,7 +14,7 @@ export const CLASS = "demo-class-1";
 export function signalAs(tok: string): Signal {
   return {
     async post(url, sdp) {
-      const res = await fetch(url, {
+      const res = await fetchFresh(url, {
         method: "POST",
         headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` },
         body: sdp,
@@ -23,7 +23,7 @@ export function signalAs(tok: string): Signal {
       return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
     },
     async remove(url) {
-      await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
+      await fetchFresh(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
     },
   };
 }
