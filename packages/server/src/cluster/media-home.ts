@@ -13,6 +13,7 @@
 // home and the cascade between homes are one protocol around one state (which instance is the
 // home of which class); they are one class, MediaHomes.
 import { AppError } from "../domain/errors.ts";
+import { fetchUnpooled } from "../http/fetch-unpooled.ts";
 import { problemResponse } from "../http/problem.ts";
 import type { CascadeTarget, MediaService, MediaSignalling } from "../media/index.ts";
 import { Placement } from "../media/placement.ts";
@@ -550,7 +551,7 @@ export class MediaHomes implements MediaSignalling {
     if (type) h["content-type"] = type;
     let res: Response;
     try {
-      res = await fetch(base + path, {
+      res = await fetchUnpooled(base + path, {
         method,
         headers: h,
         body: method === "DELETE" ? undefined : body,

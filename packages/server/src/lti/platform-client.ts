@@ -1,6 +1,7 @@
 // Calls from the tool to the LMS: an access token by the client credentials grant with a
 // signed JWT assertion (IMS Security Framework 4.1), the course roster (Names and Role
 // Provisioning Services 2.0) and scores into the gradebook (Assignment and Grade Services 2.0).
+import { fetchUnpooled } from "../http/fetch-unpooled.ts";
 import type { Platform } from "./registry.ts";
 import type { ToolKeys } from "./tool-key.ts";
 
@@ -140,7 +141,7 @@ export class PlatformClient {
 async function call(url: string, init: RequestInit): Promise<Response> {
   let res: Response;
   try {
-    res = await fetch(url, { ...init, redirect: "error", signal: AbortSignal.timeout(TIMEOUT_MS) });
+    res = await fetchUnpooled(url, { ...init, redirect: "error", signal: AbortSignal.timeout(TIMEOUT_MS) });
   } catch (e) {
     throw new PlatformError(0, `the LMS did not answer ${new URL(url).origin}: ${e instanceof Error ? e.message : String(e)}`);
   }

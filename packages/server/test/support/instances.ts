@@ -2,6 +2,7 @@
 // private redis-server that a test may kill and start again.
 import { spawn, type Subprocess } from "bun";
 import { mintToken } from "../../src/auth/tokens.ts";
+import { fetchUnpooled } from "../../src/http/fetch-unpooled.ts";
 
 export async function freePort(): Promise<number> {
   const s = Bun.serve({ port: 0, fetch: () => new Response() });
@@ -81,16 +82,9 @@ export async function startInstance(env: Record<string, string>, opts: { waitRea
 
 export const uniquePrefix = () => `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}:`;
 
-/**
- * fetch on a connection of its own. Bun's fetch keeps a connection for minutes, the server closes it
- * after 10 s idle, and a POST sent on it as it closes fails with ECONNRESET (Bun retries only GETs).
- * Tests pause that long (cluster.test between two of its tests, seen in CI).
- */
-export const fetchFresh = (url: string, init: RequestInit = {}) => fetch(url, { ...init, keepalive: false });
-
-/** Calls the REST API; the body is whatever JSON came back. */
+/** Calls the REST API (a connection per call: see fetch-unpooled.ts); the body is whatever JSON came back. */
 export async function api(base: string, method: string, path: string, tok: string, body?: unknown) {
-  const r = await fetchFresh(base + path, {
+  const r = await fetchUnpooled(base + path, {
     method,
     headers: { authorization: `Bearer ${tok}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -4,7 +4,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
 import { CountingSubscriber, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
-import { apiClient, fetchFresh, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "./instances.ts";
+import { fetchUnpooled } from "../../src/http/fetch-unpooled.ts";
+import { apiClient, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "./instances.ts";
 import { tempDir } from "./server.ts";
 import { join, type Peer } from "./ws.ts";
 
@@ -14,7 +15,7 @@ export const CLASS = "demo-class-1";
 export function signalAs(tok: string): Signal {
   return {
     async post(url, sdp) {
-      const res = await fetchFresh(url, {
+      const res = await fetchUnpooled(url, {
         method: "POST",
         headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` },
         body: sdp,
@@ -23,7 +24,7 @@ export function signalAs(tok: string): Signal {
       return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
     },
     async remove(url) {
-      await fetchFresh(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
+      await fetchUnpooled(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
     },
   };
 }

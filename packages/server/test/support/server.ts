@@ -7,7 +7,7 @@ import { parseConfig, type Config } from "../../src/config/config.ts";
 import { startServer, type RunningServer } from "../../src/server.ts";
 import type { Role } from "../../src/domain/model.ts";
 import { createLogging } from "../../src/obs/logger.ts";
-import { fetchFresh } from "./instances.ts";
+import { fetchUnpooled } from "../../src/http/fetch-unpooled.ts";
 
 export interface TestServer {
   server: RunningServer;
@@ -45,7 +45,7 @@ export async function startTestServer(env: Record<string, string> = {}, dataDir 
         body = JSON.stringify(opts.body);
         headers["content-type"] ??= "application/json";
       }
-      const res = await fetchFresh(base + path, { method, headers, body });
+      const res = await fetchUnpooled(base + path, { method, headers, body });
       const text = await res.text();
       let parsed: unknown = text;
       try {

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { cpuSeconds, memoryMb } from "../../../../bench/class/setup.ts";
 import { mintToken } from "../../src/auth/tokens.ts";
-import { fetchFresh } from "./instances.ts";
+import { fetchUnpooled } from "../../src/http/fetch-unpooled.ts";
 import { closeSocket, readAll, serverFrames, stalledSocket } from "./stalled-socket.ts";
 import { join, type Peer } from "./ws.ts";
 
@@ -81,7 +81,7 @@ const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(so
 const round = (n: number) => Math.round(n * 10) / 10;
 
 async function api<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetchFresh(base + path, {
+  const r = await fetchUnpooled(base + path, {
     method,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
