@@ -29,8 +29,22 @@ async function gathered(pc: PeerConnection): Promise<void> {
   });
 }
 
-/** Offers to a WHIP/WHEP URL, applies the answer and waits for the track to open. A refused
- *  answer throws at once and leaves no timer behind to fail something later. */
+/** A failure worth a new connection (see negotiateRetrying); the server's session to delete first. */
+class Refused extends Error {
+  constructor(
+    message: string,
+    readonly location: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Offers to a WHIP/WHEP URL, applies the answer and waits for the track to open. An answer
+ * libdatachannel refuses, or a connection that fails before its track opens, is `Refused` at once;
+ * any other end (no track in `timeoutMs`, closed here) is an Error. Both carry the session's
+ * location, and no timer is left behind to fail something later.
+ */
 async function negotiate(
   pc: PeerConnection,
   track: Track,
@@ -38,46 +52,56 @@ async function negotiate(
   signal: Signal,
   what: string,
   timeoutMs: number,
-): Promise<{ sdp: string; location: string; opened: Promise<void> }> {
+): Promise<{ sdp: string; location: string }> {
   pc.setLocalDescription();
   await gathered(pc);
   const offer = pc.localDescription();
   if (!offer) throw new Error("no offer");
   const ans = await signal.post(url, offer.sdp);
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const opened = new Promise<void>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not connect`)), timeoutMs);
-    track.onOpen(() => {
+  await new Promise<void>((resolve, reject) => {
+    const settle = (error?: Error) => {
       clearTimeout(timer);
-      resolve();
+      if (error) reject(error);
+      else resolve();
+    };
+    const timer = setTimeout(() => settle(Object.assign(new Error(`${what} did not connect`), { location: ans.location })), timeoutMs);
+    track.onOpen(() => settle());
+    pc.onStateChange((state) => {
+      // "failed" is libdatachannel's (the race below); "closed" alone is this side's close().
+      if (state === "failed") settle(new Refused("the connection failed before its track opened", ans.location));
+      if (state === "closed") settle(Object.assign(new Error(`${what} closed before its track opened`), { location: ans.location }));
     });
+    try {
+      pc.setRemoteDescription(ans.sdp, "answer");
+    } catch (e) {
+      settle(new Refused((e as Error).message, ans.location));
+    }
   });
-  try {
-    pc.setRemoteDescription(ans.sdp, "answer");
-  } catch (e) {
-    clearTimeout(timer);
-    opened.catch(() => {});
-    throw Object.assign(e as Error, { location: ans.location });
-  }
-  return { ...ans, opened };
+  return ans;
 }
 
 /** A peer whose connection can be built again. */
 interface Renegotiable {
   readonly pc: PeerConnection;
   readonly video: Track;
+  /** The server's resource URL of the session (set by negotiateRetrying, also when it fails). */
+  location: string;
+  /** Offers posted (set by negotiateRetrying). */
+  offers: number;
   /** Closes the connection and builds a new one with the same tracks. */
   rebuild(): void;
 }
 
 /**
- * negotiate(), started again on a new connection when libdatachannel refuses the server's answer
- * ("remote candidate without ICE transport"). That is a race in libdatachannel as an offerer (open
- * upstream as paullouisageneau/libdatachannel#1612): the server's connectivity checks reach this peer
- * before its answer is applied, so ICE connects while the answer goes in, DTLS starts before the
- * server's fingerprint is committed, fails its check ("DTLS alert: unknown CA") and closes the
- * connection. The server is always the answerer, so only these peers meet it; a busy machine widens
- * the window, hence a pause that doubles between attempts. The refused session is deleted first.
+ * negotiate(), started again on a new connection when the answer is refused or the connection
+ * fails before its track opens. Both come from a race in libdatachannel as an offerer (open
+ * upstream as paullouisageneau/libdatachannel#1612): the server's connectivity checks reach this
+ * peer before its answer is applied, so ICE connects while the answer goes in, DTLS starts before
+ * the server's fingerprint is committed and fails its check ("DTLS alert: unknown CA"). Inside
+ * setRemoteDescription that reads "remote candidate without ICE transport"; just after it, the
+ * connection fails. The server is always the answerer, so only these peers meet it; a busy machine
+ * widens the window, hence a pause that doubles between attempts. The refused session is deleted
+ * first.
  */
 async function negotiateRetrying(
   peer: Renegotiable,
@@ -85,16 +109,20 @@ async function negotiateRetrying(
   signal: Signal,
   what: string,
   timeoutMs: number,
-): ReturnType<typeof negotiate> {
+): Promise<{ sdp: string; location: string }> {
   for (let attempt = 1; ; attempt++) {
+    peer.offers = attempt;
     try {
-      return await negotiate(peer.pc, peer.video, url, signal, what, timeoutMs);
+      const ans = await negotiate(peer.pc, peer.video, url, signal, what, timeoutMs);
+      peer.location = ans.location;
+      return ans;
     } catch (e) {
-      const location = (e as { location?: string }).location;
+      peer.location = (e as { location?: string }).location ?? "";
+      if (!(e instanceof Refused)) throw e;
       // Said, so a test that fails later shows what its peer went through.
-      console.warn(`[ndc-peer] ${what}: attempt ${attempt} refused (${(e as Error).message})${location ? "" : ", no session to retry"}`);
-      if (!location || attempt === MAX_ATTEMPTS) throw e;
-      await signal.remove(new URL(location, url).href).catch(() => {});
+      console.warn(`[ndc-peer] ${what}: attempt ${attempt} refused (${e.message})`);
+      if (attempt === MAX_ATTEMPTS) throw e;
+      await signal.remove(new URL(e.location, url).href).catch(() => {});
       await Bun.sleep(100 * 2 ** (attempt - 1));
       peer.rebuild();
     }
@@ -113,7 +141,7 @@ export interface Signal {
 
 export const fetchSignal: Signal = {
   async post(url, sdp) {
-    // A connection of its own (see fetchFresh in the tests' support/instances.ts).
+    // A connection of its own (see packages/server/src/http/fetch-unpooled.ts).
     const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: sdp, keepalive: false });
     if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
     return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
@@ -150,6 +178,8 @@ export class SyntheticPublisher implements Renegotiable {
   rtcpReceived = 0;
   rembBps = 0;
   location = "";
+  /** Offers the last connect() posted: more than one when an answer was refused (negotiateRetrying). */
+  offers = 0;
   private open = false;
   /** Direct (SFU-less) receivers fed the same packets: the benchmark's delay baseline. */
   private readonly direct: { pc: PeerConnection; video: Track; audio: Track; open: boolean }[] = [];
@@ -184,9 +214,7 @@ export class SyntheticPublisher implements Renegotiable {
   }
 
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
-    const ans = await negotiateRetrying(this, url, signal, "publisher", 10000);
-    this.location = ans.location;
-    await ans.opened;
+    await negotiateRetrying(this, url, signal, "publisher", 10000);
     this.open = true;
   }
 
@@ -305,6 +333,8 @@ export class CountingSubscriber implements Renegotiable {
   readonly delays: number[] = [];
   sampleDelays = true;
   location = "";
+  /** Offers the last connect() posted: more than one when an answer was refused (negotiateRetrying). */
+  offers = 0;
   connected = false;
   private rrTimer: ReturnType<typeof setInterval> | null = null;
   private readonly rrSsrc = ((Math.random() * 0xfffffff0) >>> 0) + 1;
@@ -391,20 +421,10 @@ export class CountingSubscriber implements Renegotiable {
   }
 
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
-    let ans: Awaited<ReturnType<typeof negotiate>>;
-    try {
-      ans = await negotiateRetrying(this, url, signal, "subscriber", 15000);
-    } catch (e) {
-      this.location = (e as { location?: string }).location ?? "";
-      throw e;
-    }
-    this.location = ans.location;
-    const opened = ans.opened;
+    const ans = await negotiateRetrying(this, url, signal, "subscriber", 15000);
     const videoSection = ans.sdp.split("m=video")[1]?.split("\nm=")[0] ?? "";
-    const announced = Number(/a=ssrc:(\d+)/.exec(videoSection)?.[1] ?? 0) >>> 0;
-    await opened;
     this.connected = true;
-    this.announced = announced;
+    this.announced = Number(/a=ssrc:(\d+)/.exec(videoSection)?.[1] ?? 0) >>> 0;
     // Receiver reports once a second, as a browser does (the SFU also uses them as liveness).
     this.rrTimer = setInterval(() => this.sendReceiverReport(), 1000);
   }
@@ -490,6 +510,8 @@ export class SyntheticSimulcastPublisher implements Renegotiable {
   private open = false;
   plisReceived = 0;
   location = "";
+  /** Offers the last connect() posted: more than one when an answer was refused (negotiateRetrying). */
+  offers = 0;
 
   constructor() {
     this.build();
@@ -517,9 +539,7 @@ export class SyntheticSimulcastPublisher implements Renegotiable {
   }
 
   async connect(url: string, signal: Signal = fetchSignal): Promise<void> {
-    const ans = await negotiateRetrying(this, url, simulcastSignal(signal, this.rids, 4, 10), "simulcast publisher", 10000);
-    this.location = ans.location;
-    await ans.opened;
+    await negotiateRetrying(this, url, simulcastSignal(signal, this.rids, 4, 10), "simulcast publisher", 10000);
     this.open = true;
   }
 

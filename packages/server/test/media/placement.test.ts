@@ -128,7 +128,11 @@ describe("three instances", () => {
     expect(await until(() => subs.every((s) => s.videoPackets > 100 && s.keyframes > 0), 20_000)).toBe(true);
     for (const s of subs) expect(s.vssrcs.size).toBe(1);
     await eventually(async () => expect(await loads()).toEqual({ b: [2], c: [1], "home-a": [1] }), 5000);
-    expect(await metric(b.base, /edgeclass_media_signalling_forwarded_total\{kind="view",outcome="ok"\} (\d+)/)).toBe(2);
+    // s2 and s3 were placed away; an offer the test peer's libdatachannel refused (ndc-peer.ts) may have been placed too.
+    const retried = subs.reduce((n, s) => n + s.offers - 1, 0);
+    const forwarded = await metric(b.base, /edgeclass_media_signalling_forwarded_total\{kind="view",outcome="ok"\} (\d+)/);
+    expect(forwarded).toBeGreaterThanOrEqual(2);
+    expect(forwarded).toBeLessThanOrEqual(2 + retried);
   }, 90_000);
 
   test("a student placed on C but connected to B is removed: the session on C closes with the socket on B", async () => {
