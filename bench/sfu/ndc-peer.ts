@@ -129,7 +129,7 @@ async function negotiateRetrying(
   }
 }
 
-/** Up to 1.5 s of pauses in all: what a CI machine running three test files at once needed. */
+/** Pauses of 0.1 s to 0.8 s between them (1.5 s in all): a CI run once saw three refusals in a row without pauses. */
 const MAX_ATTEMPTS = 5;
 
 export interface Signal {
