@@ -74,7 +74,14 @@ export async function startOidcProvider(redirectUris: string[]): Promise<TestPro
     },
   });
   const callback = provider.callback();
+  // A token request on a connection that served an earlier request is reset unanswered: what a
+  // provider closing an idle connection as the request arrives does. The tool's own requests go on
+  // a connection each (fetch-unpooled.ts), so none is ever reset.
+  const served = new WeakSet<object>();
   server.on("request", (req, res) => {
+    const reused = served.has(req.socket);
+    served.add(req.socket);
+    if (reused && req.method === "POST" && req.url?.startsWith("/token")) return void req.socket.destroy();
     if (req.url?.startsWith("/interaction/")) {
       const a = state.nextAccount;
       accounts.set(a.sub, a);

@@ -5,6 +5,7 @@
 import type { Configuration } from "openid-client";
 import { AppError } from "../../domain/errors.ts";
 import type { Principal } from "../../domain/model.ts";
+import { fetchUnpooled } from "../../http/fetch-unpooled.ts";
 import { isLoopbackUrl } from "../../http/validate.ts";
 import type { Logger } from "../../obs/logger.ts";
 import { readCookie, type Sessions } from "../session.ts";
@@ -102,6 +103,9 @@ export class OidcSignIn {
     const config = client.discovery(new URL(p.issuer), p.clientId, undefined, auth, {
       timeout: 5,
       execute: isLoopbackUrl(new URL(p.issuer)) ? [client.allowInsecureRequests] : [],
+      // Every request to the provider, the code's exchange (a POST) too, on a connection of its own.
+      // (oauth4webapi types a body as any Uint8Array, fetch's as one on an ArrayBuffer: the same at run time.)
+      [client.customFetch]: (url, options) => fetchUnpooled(url, options as RequestInit),
     });
     config.catch(() => this.configs.delete(p.schoolId));
     this.configs.set(p.schoolId, { at: this.now(), version: p.updatedAt ?? -1, config });
