@@ -115,3 +115,19 @@ test("a 5xx then success: sent on a later attempt; a pending grade survives a re
   second.outbox.close();
   second.db.close();
 });
+
+test("every POST to the LMS (token, scores) goes on a connection of its own: none meets a kept one the LMS is closing", async () => {
+  const { db, outbox } = open();
+  const before = lms.toolPostPorts.length;
+  outbox.enqueue("c1", [
+    { userId: "s:ana", scoreGiven: 9, scoreMaximum: 10 },
+    { userId: "s:ben", scoreGiven: 8, scoreMaximum: 10 },
+  ]);
+  outbox.start();
+  await until(() => outbox.rows("c1").every((r) => r.status === "sent"));
+  outbox.close();
+  db.close();
+  const ports = lms.toolPostPorts.slice(before);
+  expect(ports.length).toBeGreaterThanOrEqual(2);
+  expect(new Set(ports).size).toBe(ports.length);
+});

@@ -35,6 +35,8 @@ export interface TestPlatform {
   /** The next N score posts are answered with this status (then it succeeds again). */
   failScores: { status: number; times: number };
   tokensIssued: { scope: string }[];
+  /** The client port of each POST the tool sent (token, line items, scores): one per connection. */
+  toolPostPorts: number[];
   /** Line items the tool made (AGS lineitem scope), as posted. */
   lineItems: { id: string; label: string; scoreMaximum: number; resourceId: string; resourceLinkId: string }[];
   lineitemsUrl(context: string): string;
@@ -59,8 +61,10 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
-    async fetch(req): Promise<Response> {
+    async fetch(req, srv): Promise<Response> {
       const url = new URL(req.url);
+      if (req.method === "POST" && (url.pathname === "/token" || url.pathname.includes("lineitems")))
+        state.toolPostPorts.push(srv.requestIP(req)?.port ?? 0);
       const bearerScope = () => issued.get(/^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1] ?? "") ?? "";
       if (url.pathname === "/jwks") return Response.json(jwks);
       if (url.pathname === "/token" && req.method === "POST") {
@@ -158,6 +162,7 @@ export async function startLtiPlatform(): Promise<TestPlatform> {
     scores: [],
     failScores: { status: 500, times: 0 },
     tokensIssued: [],
+    toolPostPorts: [],
     deepLinks: [],
     lineItems: [],
     lineitemsUrl: (context) => `${base}/courses/${context}/lineitems`,
