@@ -224,8 +224,15 @@ async function flow(locale: "en" | "zh-CN") {
       await teacher.waitForSelector('.console .dist[data-answered="3"]');
       const results = students.map((p) => stamp(p, ".result[data-correct]"));
       const t1 = Date.now();
-      await teacher.click(".console .quiz[data-question] button.primary");
-      for (const x of await Promise.all(results)) timings.revealToResults.push(x - t1);
+      // The set reveals by itself at time-up: on a loaded machine that can come before the click (the button is
+      // then disabled, seen in CI). Then this run measures nothing here; the other questions show the time-up reveal.
+      const byHand = await Promise.race([
+        teacher.click(".console .quiz[data-question] button.primary").then(() => true),
+        teacher.waitForSelector('.console .quiz[data-question][data-revealed="1"]').then(() => false),
+      ]).catch(() => false);
+      const shown = await Promise.all(results);
+      if (byHand) for (const x of shown) timings.revealToResults.push(x - t1);
+      else console.log(`[quiz flow ${locale}] the first question was revealed at time-up before the teacher's click`);
     }
     for (const p of students) await p.waitForSelector('.quiz[data-revealed="1"] .result', { timeout: 15_000 });
     if (i === 0) {
