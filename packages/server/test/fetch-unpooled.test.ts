@@ -1,4 +1,4 @@
-// Requests between instances (and to the LMS) go on a connection each. The server here answers the
+// Requests between instances (and to LMSs and identity providers) go on a connection each. The server here answers the
 // first request on a connection and resets the connection at the next one: what a request meets
 // when Bun's fetch sends it on a kept connection that the other side is closing as idle.
 import { afterAll, expect, test } from "bun:test";
@@ -17,9 +17,11 @@ const server = Bun.listen<{ answered: boolean }>({
       socket.data = { answered: false };
     },
     data(socket, bytes) {
+      const text = bytes.toString();
+      if (!/^[A-Z]+ \S+ HTTP\/1\.1\r\n/.test(text)) return; // more of a request's body
       if (socket.data.answered) return void socket.terminate();
       socket.data.answered = true;
-      requests.push(bytes.toString().split("\r\n")[0]);
+      requests.push(text.split("\r\n")[0]);
       socket.write("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\n{}");
     },
   },
