@@ -19,6 +19,7 @@ import { loadavg } from "node:os";
 import { join as pathJoin } from "node:path";
 import { mintToken } from "../packages/server/src/auth/tokens.ts";
 import { CentralStore } from "../packages/server/src/central/pg-store.ts";
+import { fetchUnpooled } from "../packages/server/src/http/fetch-unpooled.ts";
 import { api, freePort, spawned, startInstance, waitReady } from "../packages/server/test/support/instances.ts";
 import { natsTopology } from "../packages/server/test/support/nats.ts";
 import { freshDatabase } from "../packages/server/test/support/postgres.ts";
@@ -114,7 +115,7 @@ async function startCity(city: string): Promise<{ city: string; dataDir: string;
 /** Calls the centre's authoring API as a platform admin; throws unless 200. */
 async function author(method: string, path: string, body: unknown): Promise<void> {
   const admin = await mintToken(SECRET, { sub: "fleet-admin", role: "admin", ttlSeconds: 3600 });
-  const res = await fetch(`${centralBase}/api/central/catalogue/${path}`, {
+  const res = await fetchUnpooled(`${centralBase}/api/central/catalogue/${path}`, {
     method,
     headers: { authorization: `Bearer ${admin}`, "content-type": "application/json" },
     body: JSON.stringify(body),

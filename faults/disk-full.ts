@@ -8,6 +8,7 @@
 // on a full disk are stored, acknowledged and clear the 503 (why 7d865ed was reverted; docs/benchmarks.md).
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fetchUnpooled } from "../packages/server/src/http/fetch-unpooled.ts";
 import { Classroom } from "./lib/classroom.ts";
 import type { Fault, RunResult } from "./lib/fault.ts";
 import { Topology, until } from "./lib/procs.ts";
@@ -52,7 +53,7 @@ function diskFullFault(name: string, idleMs: number): Fault {
         // A REST write: a problem document, and not `internal`.
         let rest: Response | null = null;
         for (let i = 0; i < 50; i++) {
-          const r = await fetch(`${inst.base}/api/courses`, {
+          const r = await fetchUnpooled(`${inst.base}/api/courses`, {
             method: "POST",
             headers: { authorization: `Bearer ${room.teacherToken}`, "content-type": "application/json" },
             body: JSON.stringify({ title: `Full ${i}`, description: "x".repeat(5000) }),

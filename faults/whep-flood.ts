@@ -4,6 +4,7 @@
 // are real child processes), real WebRTC peers (node-datachannel), real auth.
 import ndc from "node-datachannel";
 import { CountingSubscriber, SyntheticPublisher, type Signal } from "../bench/sfu/ndc-peer.ts";
+import { fetchUnpooled } from "../packages/server/src/http/fetch-unpooled.ts";
 import { Classroom } from "./lib/classroom.ts";
 import { percentile, type Fault, type RunResult } from "./lib/fault.ts";
 import { Topology } from "./lib/procs.ts";
@@ -13,7 +14,7 @@ function signal(token: string, times?: number[]): Signal {
   return {
     async post(url, sdp) {
       const t0 = performance.now();
-      const res = await fetch(url, {
+      const res = await fetchUnpooled(url, {
         method: "POST",
         headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` },
         body: sdp,
@@ -108,7 +109,7 @@ export const whepFlood: Fault = {
       const floodWorker = async () => {
         while (sent < total || !joined) {
           sent++;
-          const res = await fetch(url, {
+          const res = await fetchUnpooled(url, {
             method: "POST",
             headers: { "content-type": "application/sdp", authorization: `Bearer ${flooder.token}` },
             body: offer,

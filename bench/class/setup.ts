@@ -1,6 +1,7 @@
 // bench:class helpers: the server's REST set-up (courses, enrolments, classes), reading the
 // results back, process CPU/RSS from /proc, the open-files limit, child processes over IPC.
 import { readdirSync, readFileSync } from "node:fs";
+import { fetchUnpooled } from "../../packages/server/src/http/fetch-unpooled.ts";
 import { hasTaskset } from "../lib/process.ts";
 
 export interface ClassPlan {
@@ -22,7 +23,7 @@ class HttpError extends Error {
 }
 
 export async function api<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(base + path, {
+  const res = await fetchUnpooled(base + path, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
     body: body === undefined ? undefined : JSON.stringify(body),

@@ -5,6 +5,7 @@
 
 import ndc from "node-datachannel";
 import type { PeerConnection, Track } from "node-datachannel";
+import { fetchUnpooled } from "../../packages/server/src/http/fetch-unpooled.ts";
 
 const { PeerConnection: PC, Audio, Video } = ndc;
 
@@ -141,8 +142,7 @@ export interface Signal {
 
 export const fetchSignal: Signal = {
   async post(url, sdp) {
-    // A connection of its own (see packages/server/src/http/fetch-unpooled.ts).
-    const res = await fetch(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: sdp, keepalive: false });
+    const res = await fetchUnpooled(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: sdp });
     if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
     return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
   },

@@ -2,6 +2,7 @@
 // leaves, reconnects, chat, reactions and hands; the teacher runs a quiz cycle; a little
 // video (one WHIP publisher, WHEP viewers that come and go) when WebRTC peers can run here.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
+import { fetchUnpooled } from "../../packages/server/src/http/fetch-unpooled.ts";
 import type { QuizResponse } from "@edgeclass/client/protocol";
 import { Participant, type Tally } from "./participant.ts";
 
@@ -49,7 +50,7 @@ export async function loadMedia(): Promise<MediaKit | null> {
     const m = await import("../sfu/ndc-peer.ts");
     const signal = (token: string) => ({
       async post(url: string, sdp: string) {
-        const res = await fetch(url, {
+        const res = await fetchUnpooled(url, {
           method: "POST",
           headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` },
           body: sdp,

@@ -2,6 +2,7 @@
 // remembered, so a fault can be checked for lost answers afterwards: a teacher on the first
 // instance (it becomes the owner), students spread over all of them, one open question.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
+import { fetchUnpooled } from "../../packages/server/src/http/fetch-unpooled.ts";
 import { join, type Peer } from "../../packages/server/test/support/ws.ts";
 import type { InstanceProc, Topology } from "./procs.ts";
 import { until } from "./procs.ts";
@@ -30,7 +31,7 @@ export interface Student {
 }
 
 async function call(base: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetch(base + path, {
+  const r = await fetchUnpooled(base + path, {
     method,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
