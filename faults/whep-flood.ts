@@ -3,7 +3,7 @@
 // answer time (POST to 201) and their video must not suffer. One server process (its SFU workers
 // are real child processes), real WebRTC peers (node-datachannel), real auth.
 import ndc from "node-datachannel";
-import { CountingSubscriber, SyntheticPublisher, type Signal } from "../bench/sfu/ndc-peer.ts";
+import { CountingSubscriber, type Signal, signalAs, SyntheticPublisher } from "../bench/sfu/ndc-peer.ts";
 import { fetchUnpooled } from "../packages/server/src/http/fetch-unpooled.ts";
 import { Classroom } from "./lib/classroom.ts";
 import { percentile, type Fault, type RunResult } from "./lib/fault.ts";
@@ -11,20 +11,14 @@ import { Topology } from "./lib/procs.ts";
 
 /** WHIP/WHEP signalling with a bearer token; records each POST's answer time. */
 function signal(token: string, times?: number[]): Signal {
+  const plain = signalAs(token);
   return {
+    ...plain,
     async post(url, sdp) {
       const t0 = performance.now();
-      const res = await fetchUnpooled(url, {
-        method: "POST",
-        headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` },
-        body: sdp,
-      });
-      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+      const answer = await plain.post(url, sdp);
       times?.push(performance.now() - t0);
-      return { sdp: await res.text(), location: new URL(res.headers.get("location") ?? "", url).href };
-    },
-    async remove(url) {
-      await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
+      return answer;
     },
   };
 }
@@ -82,7 +76,7 @@ export const whepFlood: Fault = {
       const url = `${inst.base}/api/classes/${room.classId}/whep`;
       const pub = new SyntheticPublisher();
       peers.push(pub);
-      await pub.connect(`${inst.base}/api/classes/${room.classId}/whip`, signal(room.teacherToken));
+      await pub.connect(`${inst.base}/api/classes/${room.classId}/whip`, signalAs(room.teacherToken));
       pub.start();
 
       const join = async (times: number[]) => {
@@ -92,7 +86,7 @@ export const whepFlood: Fault = {
         const end = Date.now() + 10_000;
         while (sub.videoPackets < 30 && Date.now() < end) await Bun.sleep(50);
         const playing = sub.videoPackets >= 30;
-        await signal(viewer.token).remove(sub.location);
+        await signalAs(viewer.token).remove(new URL(sub.location, url).href);
         sub.close();
         return playing;
       };

@@ -140,16 +140,22 @@ export interface Signal {
   remove(url: string): Promise<void>;
 }
 
-export const fetchSignal: Signal = {
-  async post(url, sdp) {
-    const res = await fetchUnpooled(url, { method: "POST", headers: { "Content-Type": "application/sdp" }, body: sdp });
-    if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-    return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
-  },
-  async remove(url) {
-    await fetch(url, { method: "DELETE" });
-  },
-};
+/** WHIP/WHEP over fetch, with a bearer token when one is given. */
+export function signalAs(token?: string): Signal {
+  const auth: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+  return {
+    async post(url, sdp) {
+      const res = await fetchUnpooled(url, { method: "POST", headers: { "content-type": "application/sdp", ...auth }, body: sdp });
+      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+      return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
+    },
+    async remove(url) {
+      await fetch(url, { method: "DELETE", headers: auth });
+    },
+  };
+}
+
+export const fetchSignal = signalAs();
 
 export interface PublisherOptions {
   bitrateKbps: number;

@@ -2,7 +2,6 @@
 // leaves, reconnects, chat, reactions and hands; the teacher runs a quiz cycle; a little
 // video (one WHIP publisher, WHEP viewers that come and go) when WebRTC peers can run here.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
-import { fetchUnpooled } from "../../packages/server/src/http/fetch-unpooled.ts";
 import type { QuizResponse } from "@edgeclass/client/protocol";
 import { Participant, type Tally } from "./participant.ts";
 
@@ -48,37 +47,21 @@ type MediaKit = {
 export async function loadMedia(): Promise<MediaKit | null> {
   try {
     const m = await import("../sfu/ndc-peer.ts");
-    const signal = (token: string) => ({
-      async post(url: string, sdp: string) {
-        const res = await fetchUnpooled(url, {
-          method: "POST",
-          headers: { "content-type": "application/sdp", authorization: `Bearer ${token}` },
-          body: sdp,
-        });
-        if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-        return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
-      },
-      async remove(url: string) {
-        await fetch(url, { method: "DELETE", headers: { authorization: `Bearer ${token}` } });
-      },
-    });
     return {
       async publish(url, token) {
         const p = new m.SyntheticPublisher({ bitrateKbps: 300, fps: 15, keyframeEveryS: 2, packetBytes: 1000 });
-        await p.connect(url, signal(token));
+        await p.connect(url, m.signalAs(token));
         p.start();
         return p;
       },
       async watch(url, token) {
         const s = new m.CountingSubscriber("soak-viewer", false);
+        const signal = m.signalAs(token);
         try {
-          await s.connect(url, signal(token));
+          await s.connect(url, signal);
         } catch (e) {
           s.close();
-          if (s.location)
-            await signal(token)
-              .remove(new URL(s.location, url).href)
-              .catch(() => {});
+          if (s.location) await signal.remove(new URL(s.location, url).href).catch(() => {});
           throw e;
         }
         return s;

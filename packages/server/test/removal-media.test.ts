@@ -1,9 +1,9 @@
 // A student taken out of a live class loses the video too: their WHEP sessions are closed with
 // their socket (4013), not left streaming. Real server, real media workers, synthetic WebRTC peers.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { CountingSubscriber, SyntheticPublisher } from "../../../bench/sfu/ndc-peer.ts";
+import { CountingSubscriber, signalAs, SyntheticPublisher } from "../../../bench/sfu/ndc-peer.ts";
 import { CLOSE } from "@edgeclass/client/protocol";
-import { signalAs, until } from "./support/media-cluster.ts";
+import { until } from "./support/media-cluster.ts";
 import { startTestServer, type TestServer } from "./support/server.ts";
 import { join, type Peer } from "./support/ws.ts";
 

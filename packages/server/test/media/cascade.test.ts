@@ -5,10 +5,10 @@
 // (SIGKILL): the students on B and C keep their connections, and get video again after the teacher
 // republishes through C.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { type CountingSubscriber, SyntheticPublisher, SyntheticSimulcastPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { type CountingSubscriber, signalAs, SyntheticPublisher, SyntheticSimulcastPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { createSocket } from "node:dgram";
 import { eventually, type Instance } from "../support/instances.ts";
-import { CLASS, metric, signalAs, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
+import { CLASS, metric, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
 import { setReplyTimeout } from "../support/ws.ts";
 
 setReplyTimeout(15_000);

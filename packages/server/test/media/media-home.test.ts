@@ -4,10 +4,10 @@
 // the internal route refuses unsigned and forged requests. Then A is killed (SIGKILL): the
 // teacher republishes through B and a student watches through C again, within the 10 s budget.
 import { afterAll, beforeAll, expect, test } from "bun:test";
-import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { CountingSubscriber, signalAs, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { internalKey, signInternal } from "../../src/cluster/internal-auth.ts";
 import { eventually, type Instance } from "../support/instances.ts";
-import { CLASS, metric, signalAs, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
+import { CLASS, metric, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
 import { setReplyTimeout } from "../support/ws.ts";
 
 setReplyTimeout(15_000);

@@ -5,11 +5,11 @@
 // student placed away from B is removed with their socket on B (their session on C closes too).
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import Redis from "ioredis";
-import { CountingSubscriber, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { CountingSubscriber, signalAs, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { CLOSE } from "@edgeclass/client/protocol";
 import { choose, headroom, parseLoad, Placement, type LoadStore } from "../../src/media/placement.ts";
 import { eventually, type Instance } from "../support/instances.ts";
-import { CLASS, metric, signalAs, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
+import { CLASS, metric, startMediaCluster, until, type MediaCluster } from "../support/media-cluster.ts";
 import { join, setReplyTimeout } from "../support/ws.ts";
 
 setReplyTimeout(15_000);

@@ -5,9 +5,8 @@
 import { afterAll, expect, test } from "bun:test";
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
-import { SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
+import { signalAs, SyntheticPublisher } from "../../../../bench/sfu/ndc-peer.ts";
 import { apiClient, privateRedis, spawned, startInstance, uniquePrefix } from "../support/instances.ts";
-import { signalAs } from "../support/media-cluster.ts";
 import { tempDir } from "../support/server.ts";
 import { join, setReplyTimeout, type Peer } from "../support/ws.ts";
 

@@ -3,31 +3,12 @@
 // peers, and what to clean up.
 import { readFileSync, rmSync } from "node:fs";
 import { join as joinPath } from "node:path";
-import { CountingSubscriber, type Signal } from "../../../../bench/sfu/ndc-peer.ts";
-import { fetchUnpooled } from "../../src/http/fetch-unpooled.ts";
+import { CountingSubscriber, signalAs } from "../../../../bench/sfu/ndc-peer.ts";
 import { apiClient, privateRedis, spawned, startInstance, uniquePrefix, type Instance } from "./instances.ts";
 import { tempDir } from "./server.ts";
 import { join, type Peer } from "./ws.ts";
 
 export const CLASS = "demo-class-1";
-
-/** WHIP/WHEP with a bearer token (the synthetic peers' default signal sends none). */
-export function signalAs(tok: string): Signal {
-  return {
-    async post(url, sdp) {
-      const res = await fetchUnpooled(url, {
-        method: "POST",
-        headers: { "content-type": "application/sdp", authorization: `Bearer ${tok}` },
-        body: sdp,
-      });
-      if (res.status !== 201) throw new Error(`${url}: ${res.status} ${await res.text()}`);
-      return { sdp: await res.text(), location: res.headers.get("location") ?? "" };
-    },
-    async remove(url) {
-      await fetchUnpooled(url, { method: "DELETE", headers: { authorization: `Bearer ${tok}` } });
-    },
-  };
-}
 
 export async function until(cond: () => boolean, ms: number): Promise<boolean> {
   const end = Date.now() + ms;
