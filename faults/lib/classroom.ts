@@ -2,7 +2,7 @@
 // remembered, so a fault can be checked for lost answers afterwards: a teacher on the first
 // instance (it becomes the owner), students spread over all of them, one open question.
 import { mintToken } from "../../packages/server/src/auth/tokens.ts";
-import { fetchUnpooled } from "../../packages/server/src/http/fetch-unpooled.ts";
+import { api } from "../../packages/server/test/support/instances.ts";
 import { join, type Peer } from "../../packages/server/test/support/ws.ts";
 import type { InstanceProc, Topology } from "./procs.ts";
 import { until } from "./procs.ts";
@@ -30,17 +30,8 @@ export interface Student {
   sentAt: number | null;
 }
 
-async function call(base: string, method: string, path: string, token: string, body?: unknown): Promise<{ status: number; body: any }> {
-  const r = await fetchUnpooled(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  return { status: r.status, body: await r.json().catch(() => null) };
-}
-
 async function ok(base: string, method: string, path: string, token: string, body?: unknown): Promise<any> {
-  const r = await call(base, method, path, token, body);
+  const r = await api(base, method, path, token, body);
   if (r.status >= 300) throw new Error(`${method} ${path} on ${base}: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
@@ -91,8 +82,8 @@ export class Classroom {
       await until(
         `${inst.name} sees the class live and ${studentCount} enrolled`,
         async () => {
-          const c = await call(inst.base, "GET", `/api/classes/${cls.id}`, teacherToken);
-          const co = await call(inst.base, "GET", `/api/courses/${course.id}`, teacherToken);
+          const c = await api(inst.base, "GET", `/api/classes/${cls.id}`, teacherToken);
+          const co = await api(inst.base, "GET", `/api/courses/${course.id}`, teacherToken);
           return c.body?.status === "live" && co.body?.enrolled === studentCount;
         },
         20_000,
@@ -176,7 +167,7 @@ export class Classroom {
 
   /** Acknowledged answers missing from the results `inst` serves (read after the fault). */
   async lostOn(inst: InstanceProc): Promise<string[]> {
-    const r = await call(inst.base, "GET", `/api/classes/${this.classId}/results?format=json`, this.teacherToken);
+    const r = await api(inst.base, "GET", `/api/classes/${this.classId}/results?format=json`, this.teacherToken);
     if (r.status !== 200) throw new Error(`results on ${inst.name}: ${r.status} ${JSON.stringify(r.body)}`);
     const q = (r.body.questions as { questionId: string; answers: { answerId: string }[] }[]).find((x) => x.questionId === this.questionId);
     const have = new Set((q?.answers ?? []).map((a) => a.answerId));

@@ -4,9 +4,8 @@
 // samples the server's RSS from /proc, times chat at the normal students, and reads the
 // slow-client counter from /metrics.
 import { readFileSync } from "node:fs";
-import { cpuSeconds, memoryMb } from "../../../../bench/class/setup.ts";
+import { api, cpuSeconds, memoryMb } from "../../../../bench/class/setup.ts";
 import { mintToken } from "../../src/auth/tokens.ts";
-import { fetchUnpooled } from "../../src/http/fetch-unpooled.ts";
 import { closeSocket, readAll, serverFrames, stalledSocket } from "./stalled-socket.ts";
 import { join, type Peer } from "./ws.ts";
 
@@ -79,17 +78,6 @@ function counterSeries(metrics: string, name: string): Record<string, number> {
 const sum = (r: Record<string, number>) => Object.values(r).reduce((a, b) => a + b, 0);
 const pct = (sorted: number[], p: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] : NaN);
 const round = (n: number) => Math.round(n * 10) / 10;
-
-async function api<T>(base: string, token: string, method: string, path: string, body?: unknown): Promise<T> {
-  const r = await fetchUnpooled(base + path, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await r.text();
-  if (!r.ok) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 200)}`);
-  return JSON.parse(text) as T;
-}
 
 async function gauge(base: string, name: string): Promise<number> {
   const m = new RegExp(`^${name} (\\S+)$`, "m").exec(await (await fetch(`${base}/metrics`)).text());
