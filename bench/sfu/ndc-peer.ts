@@ -30,11 +30,12 @@ async function gathered(pc: PeerConnection): Promise<void> {
   });
 }
 
-/** A failure worth a new connection (see negotiateRetrying); the server's session to delete first. */
-class Refused extends Error {
+/** A negotiation that ended without a track: the server's session, and whether a new connection is worth a try. */
+class NotConnected extends Error {
   constructor(
     message: string,
     readonly location: string,
+    readonly retry: boolean,
   ) {
     super(message);
   }
@@ -42,9 +43,9 @@ class Refused extends Error {
 
 /**
  * Offers to a WHIP/WHEP URL, applies the answer and waits for the track to open. An answer
- * libdatachannel refuses, or a connection that fails before its track opens, is `Refused` at once;
- * any other end (no track in `timeoutMs`, closed here) is an Error. Both carry the session's
- * location, and no timer is left behind to fail something later.
+ * libdatachannel refuses, or a connection that fails before its track opens, ends it at once (worth
+ * a retry); so does a close here, or no track in `timeoutMs` (not). No timer is left behind to
+ * fail something later.
  */
 async function negotiate(
   pc: PeerConnection,
@@ -65,17 +66,17 @@ async function negotiate(
       if (error) reject(error);
       else resolve();
     };
-    const timer = setTimeout(() => settle(Object.assign(new Error(`${what} did not connect`), { location: ans.location })), timeoutMs);
+    const timer = setTimeout(() => settle(new NotConnected(`${what} did not connect`, ans.location, false)), timeoutMs);
     track.onOpen(() => settle());
     pc.onStateChange((state) => {
       // "failed" is libdatachannel's (the race below); "closed" alone is this side's close().
-      if (state === "failed") settle(new Refused("the connection failed before its track opened", ans.location));
-      if (state === "closed") settle(Object.assign(new Error(`${what} closed before its track opened`), { location: ans.location }));
+      if (state === "failed") settle(new NotConnected("the connection failed before its track opened", ans.location, true));
+      if (state === "closed") settle(new NotConnected(`${what} closed before its track opened`, ans.location, false));
     });
     try {
       pc.setRemoteDescription(ans.sdp, "answer");
     } catch (e) {
-      settle(new Refused((e as Error).message, ans.location));
+      settle(new NotConnected((e as Error).message, ans.location, true));
     }
   });
   return ans;
@@ -118,8 +119,8 @@ async function negotiateRetrying(
       peer.location = ans.location;
       return ans;
     } catch (e) {
-      peer.location = (e as { location?: string }).location ?? "";
-      if (!(e instanceof Refused)) throw e;
+      peer.location = e instanceof NotConnected ? e.location : "";
+      if (!(e instanceof NotConnected && e.retry)) throw e;
       // Said, so a test that fails later shows what its peer went through.
       console.warn(`[ndc-peer] ${what}: attempt ${attempt} refused (${e.message})`);
       if (attempt === MAX_ATTEMPTS) throw e;
